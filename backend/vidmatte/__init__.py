@@ -1,0 +1,1 @@
+"""vidmatte: interactive video matting with SAM2 and a matting head."""
