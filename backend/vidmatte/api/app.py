@@ -1,0 +1,95 @@
+"""The FastAPI application: routes under /api, the built editor at /."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from vidmatte import __version__
+from vidmatte.api.routes import jobs, projects, prompts
+from vidmatte.api.schemas import Health
+from vidmatte.api.services import Services, services
+from vidmatte.config import Settings
+from vidmatte.jobs.runner import InProcessRunner
+from vidmatte.matte.infer import Matter
+from vidmatte.matte.weights import load_head, random_head
+from vidmatte.media.video import MediaError
+from vidmatte.segment.models import build_predictor
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import NotFound, Store
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings) -> Services:
+    """Load the models and open the store. Raises CheckpointMissing when SAM2 weights are absent."""
+    store = Store(settings.data_dir)
+    predictor = build_predictor(settings.sam2_model, settings.checkpoint_dir, settings.device,
+                                random_init=settings.random_init)
+    segmenter = Segmenter(predictor, settings.sam2_model)
+    try:
+        head, card = load_head(settings.head_path)
+        head_name = card.get("name", settings.head_path.stem)
+    except FileNotFoundError:
+        log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
+        head, head_name = random_head(), "untrained (random weights)"
+    matter = Matter(head, settings.device)
+    runner = InProcessRunner(store, segmenter, matter)
+    return Services(settings=settings, store=store, segmenter=segmenter, matter=matter,
+                    head_name=head_name, runner=runner)
+
+
+def create_app(settings: Settings | None = None, built: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+    svc = built or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        svc.runner.start()
+        yield
+        svc.runner.stop()
+
+    app = FastAPI(title="vidmatte", version=__version__, lifespan=lifespan,
+                  description="Interactive video matting: SAM2 click prompts and a matting head.")
+    app.state.services = svc
+    if settings.cors_origins:  # same-origin needs no CORS; others only when configured
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["*"], allow_headers=["*"])
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(MediaError)
+    async def bad_media(_: Request, exc: MediaError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/api/health", response_model=Health, tags=["health"])
+    def health(request: Request) -> Health:
+        s = services(request)
+        return Health(device=s.settings.device, sam2_model=s.segmenter.name,
+                      sam2_test_model=s.segmenter.name == "test-tiny",
+                      sam2_random_init=s.settings.random_init or s.segmenter.name == "test-tiny",
+                      matting_head=s.head_name, version=__version__)
+
+    for module in (projects, prompts, jobs):
+        app.include_router(module.router)
+    _mount_frontend(app, settings.frontend_dir)
+    return app
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    if (dist / "index.html").exists():
+        app.mount("/", StaticFiles(directory=dist, html=True), name="editor")
+    else:
+        @app.get("/", include_in_schema=False)
+        def no_editor() -> JSONResponse:
+            return JSONResponse({"detail": f"the editor is not built ({dist} is missing): run "
+                                           "`npm --prefix frontend ci && npm --prefix frontend run build`"},
+                                status_code=503)

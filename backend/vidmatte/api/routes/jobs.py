@@ -1,0 +1,142 @@
+"""Matting jobs: start, follow (polling or Server-Sent Events), cancel, resume, results."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from PIL import Image
+
+from vidmatte.api.routes.projects import ERRORS
+from vidmatte.api.schemas import Job, JobCreate
+from vidmatte.api.services import Services, services
+from vidmatte.media.export import ExportFrame, archive_name, iter_archive, parse_color, parse_formats
+from vidmatte.media.video import VideoReader
+from vidmatte.store import TERMINAL
+
+router = APIRouter(tags=["jobs"])
+EVENT_POLL_SECONDS = 0.25
+
+
+@router.post("/api/projects/{project_id}/jobs", status_code=201, response_model=Job,
+             responses=ERRORS)
+def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
+    project = s.store.project(project_id)
+    count = project.info.frame_count
+    if body.start > body.end:
+        raise HTTPException(422, f"start frame {body.start} is after end frame {body.end}")
+    if body.end >= count:
+        raise HTTPException(422, f"frame range {body.start}..{body.end} is outside the video "
+                                 f"(frames 0..{count - 1})")
+    known = {o["id"] for o in s.store.objects(project_id)}
+    unknown = sorted(set(body.object_ids or []) - known)
+    if unknown:
+        raise HTTPException(404, f"object(s) {unknown} do not exist in project '{project_id}'")
+    prompted = {obj for (obj, frame), pts in s.store.points(project_id).items()
+                if pts and body.start <= frame <= body.end}
+    object_ids = sorted(prompted) if body.object_ids is None else sorted(set(body.object_ids))
+    if not object_ids or not prompted & set(object_ids):
+        raise HTTPException(422, f"no frame in {body.start}..{body.end} holds points of the "
+                                 "chosen objects: click on the object first")
+    job = s.store.add_job(project_id, body.start, body.end,
+                          [o for o in object_ids if o in prompted])
+    s.runner.submit(job.id)
+    return Job.of(job)
+
+
+@router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
+def list_jobs(project_id: str, s: Services = Depends(services)) -> list[Job]:
+    s.store.project(project_id)
+    return [Job.of(j) for j in s.store.jobs(project_id)]
+
+
+@router.get("/api/jobs/{job_id}", response_model=Job, responses=ERRORS)
+def get_job(job_id: str, s: Services = Depends(services)) -> Job:
+    return Job.of(s.store.job(job_id))
+
+
+@router.get("/api/jobs/{job_id}/events", responses={
+    200: {"content": {"text/event-stream": {}}}, **ERRORS})
+async def job_events(job_id: str, request: Request, s: Services = Depends(services)):
+    """`event: progress` with the job as JSON whenever it changes; ends at a final status."""
+    job = await asyncio.to_thread(s.store.job, job_id)
+
+    async def stream():
+        last = None
+        current = job
+        while True:
+            snapshot = Job.of(current).model_dump_json()
+            if snapshot != last:
+                last = snapshot
+                yield f"event: progress\ndata: {snapshot}\n\n"
+            if current.status in TERMINAL or await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENT_POLL_SECONDS)
+            current = await asyncio.to_thread(s.store.job, job_id)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
+def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
+    return Job.of(s.runner.cancel(job_id))
+
+
+@router.post("/api/jobs/{job_id}/resume", response_model=Job, responses={409: {}, **ERRORS})
+def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
+    job = s.store.job(job_id)
+    if job.status not in ("interrupted", "cancelled", "failed"):
+        raise HTTPException(409, f"job '{job_id}' is {job.status}; only interrupted, cancelled "
+                                 "or failed jobs can be resumed")
+    job = s.store.update_job(job_id, status="queued", error=None)
+    s.runner.submit(job_id)
+    return Job.of(job)
+
+
+@router.get("/api/jobs/{job_id}/alpha/{index}", response_class=FileResponse, responses={
+    200: {"content": {"image/png": {}}}, **ERRORS})
+def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileResponse:
+    job = s.store.job(job_id)
+    if not job.start <= index <= job.end:
+        raise HTTPException(404, f"frame {index} is outside the job's range {job.start}..{job.end}")
+    path = s.store.alpha_path(job_id, index)
+    if index not in s.store.done_frames(job_id) or not path.exists():
+        raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/api/jobs/{job_id}/archive", response_class=StreamingResponse, responses={
+    200: {"content": {"application/zip": {}}}, 409: {}, **ERRORS})
+def get_archive(job_id: str, formats: str = Query("alpha_png"),
+                background: str = Query("00ff00"),
+                s: Services = Depends(services)) -> StreamingResponse:
+    job = s.store.job(job_id)
+    try:
+        chosen, colour = parse_formats(formats), parse_color(background)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    frames = sorted(s.store.done_frames(job_id))
+    if not frames:
+        raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
+    project = s.store.project(job.project_id)
+    contiguous = frames[-1] - frames[0] == len(frames) - 1
+    # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
+    audio = project.source if project.info.has_audio and contiguous else None
+
+    def export_frames():
+        reader = VideoReader(project.source, s.store.pts_index(project.id), project.info.rotation)
+        try:
+            for index in frames:
+                alpha = np.asarray(Image.open(s.store.alpha_path(job_id, index)).convert("L"))
+                yield ExportFrame(index, reader.frame(index), alpha)
+        finally:
+            reader.close()
+
+    name = archive_name(project.name, frames[0], frames[-1])
+    body = iter_archive(export_frames, chosen, project.info.fps, audio, colour,
+                        stem=name.removesuffix(".zip"))
+    return StreamingResponse(body, media_type="application/zip",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

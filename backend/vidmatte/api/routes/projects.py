@@ -1,0 +1,107 @@
+"""Projects: upload, list, rename, delete, frames and thumbnails."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from PIL import Image
+
+from vidmatte.api.schemas import Error, Project, ProjectUpdate
+from vidmatte.api.services import Services, services
+from vidmatte.api.upload import receive_upload
+from vidmatte.media.video import MediaError, VideoReader, probe
+
+router = APIRouter(prefix="/api/projects", tags=["projects"])
+ERRORS = {404: {"model": Error}, 422: {"model": Error}}
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "name": {"type": "string"}},
+        }}},
+    }
+}
+
+
+def jpeg(image: np.ndarray, max_side: int | None = None, quality: int = 90) -> bytes:
+    picture = Image.fromarray(image)
+    if max_side and max(picture.size) > max_side:
+        picture.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    picture.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def check_frame(project, index: int) -> None:
+    count = project.info.frame_count
+    if not 0 <= index < count:
+        raise HTTPException(404, f"frame {index} is outside the video (0..{count - 1})")
+
+
+@router.post("", status_code=201, response_model=Project, openapi_extra=UPLOAD_BODY,
+             responses={413: {"model": Error}, 415: {"model": Error}, **ERRORS})
+async def create_project(request: Request, s: Services = Depends(services)) -> Project:
+    upload = await receive_upload(request, s.store.tmp_dir, s.settings.max_upload_bytes)
+    try:
+        info, pts = probe(upload.path)
+        reader = VideoReader(upload.path, pts, info.rotation)
+        try:
+            thumbnail = jpeg(reader.frame(0), max_side=320, quality=85)
+        finally:
+            reader.close()
+        name = (upload.fields.get("name") or "").strip()[:200] or upload.filename.rsplit(".", 1)[0]
+        project = s.store.add_project(name or "video", upload.filename, upload.path, info, pts,
+                                      thumbnail)
+    except MediaError as exc:
+        raise HTTPException(422, f"cannot use '{upload.filename}': {exc}") from exc
+    finally:
+        upload.path.unlink(missing_ok=True)
+    return Project.of(project)
+
+
+@router.get("", response_model=list[Project])
+def list_projects(s: Services = Depends(services)) -> list[Project]:
+    return [Project.of(p) for p in s.store.projects()]
+
+
+@router.get("/{project_id}", response_model=Project, responses=ERRORS)
+def get_project(project_id: str, s: Services = Depends(services)) -> Project:
+    return Project.of(s.store.project(project_id))
+
+
+@router.patch("/{project_id}", response_model=Project, responses=ERRORS)
+def rename_project(project_id: str, body: ProjectUpdate, s: Services = Depends(services)) -> Project:
+    return Project.of(s.store.rename_project(project_id, body.name.strip() or body.name))
+
+
+@router.delete("/{project_id}", status_code=204, responses=ERRORS)
+def delete_project(project_id: str, s: Services = Depends(services)) -> Response:
+    for job in s.store.jobs(project_id, status=("queued", "running")):
+        s.runner.cancel(job.id)
+    s.store.delete_project(project_id)
+    s.forget(project_id)
+    return Response(status_code=204)
+
+
+@router.get("/{project_id}/frames/{index}", response_class=Response, responses={
+    200: {"content": {"image/jpeg": {}}}, **ERRORS})
+def get_frame(project_id: str, index: int, max_side: int | None = Query(None, ge=16, le=8192),
+              s: Services = Depends(services)) -> Response:
+    project = s.store.project(project_id)
+    check_frame(project, index)
+    image = s.reader(project).frame(index)
+    return Response(jpeg(image, max_side), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{project_id}/thumbnail", response_class=Response, responses={
+    200: {"content": {"image/jpeg": {}}}, **ERRORS})
+def get_thumbnail(project_id: str, s: Services = Depends(services)) -> Response:
+    s.store.project(project_id)
+    data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()
+    return Response(data, media_type="image/jpeg")

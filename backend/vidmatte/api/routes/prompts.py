@@ -1,0 +1,111 @@
+"""Objects, their click prompts, and the live mask preview of a frame."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from PIL import Image
+
+from vidmatte.api.routes.projects import ERRORS, check_frame
+from vidmatte.api.schemas import FramePoints, Object, ObjectCreate, ObjectUpdate, PointsUpdate
+from vidmatte.api.schemas import Point as PointSchema
+from vidmatte.api.services import Services, services
+from vidmatte.store import Point
+
+router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
+PREVIEW_OPACITY = 160
+
+
+@router.post("/objects", status_code=201, response_model=Object, responses=ERRORS)
+def add_object(project_id: str, body: ObjectCreate | None = None,
+               s: Services = Depends(services)) -> Object:
+    body = body or ObjectCreate()
+    return Object(**s.store.add_object(project_id, body.name, body.color))
+
+
+@router.get("/objects", response_model=list[Object], responses=ERRORS)
+def list_objects(project_id: str, s: Services = Depends(services)) -> list[Object]:
+    return [Object(**o) for o in s.store.objects(project_id)]
+
+
+@router.patch("/objects/{object_id}", response_model=Object, responses=ERRORS)
+def update_object(project_id: str, object_id: int, body: ObjectUpdate,
+                  s: Services = Depends(services)) -> Object:
+    return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
+
+
+@router.delete("/objects/{object_id}", status_code=204, responses=ERRORS)
+def delete_object(project_id: str, object_id: int, s: Services = Depends(services)) -> Response:
+    s.store.delete_object(project_id, object_id)
+    return Response(status_code=204)
+
+
+@router.put("/objects/{object_id}/frames/{index}/points", response_model=FramePoints,
+            responses=ERRORS)
+def set_points(project_id: str, object_id: int, index: int, body: PointsUpdate,
+               s: Services = Depends(services)) -> FramePoints:
+    project = s.store.project(project_id)
+    check_frame(project, index)
+    width, height = project.info.width, project.info.height
+    for p in body.points:
+        if not (0 <= p.x < width and 0 <= p.y < height):
+            raise HTTPException(
+                422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame")
+    s.store.set_points(project_id, object_id, index,
+                       [Point(p.x, p.y, p.label) for p in body.points])
+    return FramePoints(object_id=object_id, frame=index, points=body.points)
+
+
+@router.get("/points", response_model=list[FramePoints], responses=ERRORS)
+def list_points(project_id: str, s: Services = Depends(services)) -> list[FramePoints]:
+    return [
+        FramePoints(object_id=obj, frame=frame,
+                    points=[PointSchema(x=p.x, y=p.y, label=p.label) for p in points])
+        for (obj, frame), points in s.store.points(project_id).items()
+    ]
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _coloured(masks: dict[int, np.ndarray], colours: dict[int, str], height: int,
+              width: int) -> Image.Image:
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    for obj_id, prob in masks.items():
+        inside = prob > 0.5
+        rgba[inside, :3] = [int(colours[obj_id][i:i + 2], 16) for i in (1, 3, 5)]
+        rgba[inside, 3] = PREVIEW_OPACITY
+    return Image.fromarray(rgba, mode="RGBA")
+
+
+@router.post("/frames/{index}/preview", response_class=Response, responses={
+    200: {"content": {"image/png": {}}}, **ERRORS})
+def preview(project_id: str, index: int, object_id: int | None = None,
+            max_side: int | None = Query(None, ge=16, le=8192),
+            s: Services = Depends(services)) -> Response:
+    """The current prompts' masks on one frame: a grey probability PNG for `object_id`,
+    else every object in its colour over a transparent background."""
+    project = s.store.project(project_id)
+    check_frame(project, index)
+    objects = {o["id"]: o["color"] for o in s.store.objects(project_id)}
+    if object_id is not None and object_id not in objects:
+        raise HTTPException(404, f"object {object_id} does not exist in project '{project_id}'")
+    wanted = [object_id] if object_id is not None else list(objects)
+    prompts = s.store.points(project_id)
+    points = {obj: prompts.get((obj, index), []) for obj in wanted}
+    info = project.info
+    masks = s.segmenter.preview(project_id, s.reader(project), info.height, info.width, index,
+                                points)
+    if object_id is not None:
+        prob = masks.get(object_id, np.zeros((info.height, info.width), np.float32))
+        image = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")
+    else:
+        image = _coloured(masks, objects, info.height, info.width)
+    if max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return Response(_png(image), media_type="image/png")

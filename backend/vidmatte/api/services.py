@@ -1,0 +1,54 @@
+"""What the routes share: settings, store, SAM2, the head, the job runner, open video readers.
+
+Built once per app; routes get it with `Depends(services)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from vidmatte.config import Settings
+from vidmatte.jobs.runner import JobRunner
+from vidmatte.matte.infer import Matter
+from vidmatte.media.video import VideoReader
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import Project, Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    segmenter: Segmenter
+    matter: Matter
+    head_name: str
+    runner: JobRunner
+    _readers: OrderedDict[str, VideoReader] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reader(self, project: Project) -> VideoReader:
+        """A decoder per recently used project, so scrubbing reuses its cache and position."""
+        with self._lock:
+            if project.id not in self._readers:
+                self._readers[project.id] = VideoReader(
+                    project.source, self.store.pts_index(project.id), project.info.rotation
+                )
+            self._readers.move_to_end(project.id)
+            while len(self._readers) > 4:
+                self._readers.popitem(last=False)[1].close()
+            return self._readers[project.id]
+
+    def forget(self, project_id: str) -> None:
+        with self._lock:
+            reader = self._readers.pop(project_id, None)
+        if reader is not None:
+            reader.close()
+        self.segmenter.forget(project_id)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services

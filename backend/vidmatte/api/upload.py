@@ -1,0 +1,112 @@
+"""Streaming multipart upload: the file part goes straight to a temporary file on disk while it
+arrives, and the size limit is enforced on the way, so a 2 GB upload never sits in memory and an
+oversize one is refused as soon as it crosses the limit."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+
+@dataclass
+class Upload:
+    path: Path
+    filename: str
+    size: int
+    fields: dict[str, str]
+
+
+class _Collector:
+    """Callbacks for python-multipart: routes each part to a file or a small text field."""
+
+    def __init__(self, tmp_dir: Path):
+        self.tmp_dir = tmp_dir
+        self.fields: dict[str, str] = {}
+        self.file: Upload | None = None
+        self._header_field = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._text = bytearray()
+        self._sink = None
+        self._name = ""
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin, "on_header_field": self._header_field_cb,
+            "on_header_value": self._header_value, "on_headers_finished": self._headers_done,
+            "on_part_data": self._data, "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._text = {}, bytearray()
+
+    def _header_field_cb(self, data: bytes, start: int, end: int) -> None:
+        self._header_field = data[start:end].lower()
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._headers[self._header_field] = self._headers.get(self._header_field, b"") + data[start:end]
+
+    def _headers_done(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if self._name == "file" and filename is not None and self.file is None:
+            handle = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="upload-", delete=False)
+            self._sink = handle
+            name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name
+            self.file = Upload(Path(handle.name), name or "video", 0, self.fields)
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if self._sink is not None:
+            self._sink.write(data[start:end])
+            self.file.size += end - start
+        elif len(self._text) < 10_000:  # text fields are names: small
+            self._text += data[start:end]
+
+    def _part_end(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        elif self._name:
+            self.fields[self._name] = self._text.decode("utf-8", "replace")
+
+    def discard(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+        if self.file is not None:
+            self.file.path.unlink(missing_ok=True)
+
+
+async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upload:
+    """Parse a multipart body with a `file` part (and optional text fields) as it streams in."""
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in options:
+        raise HTTPException(415, "send the video as multipart/form-data with a 'file' field")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+        raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
+    collector = _Collector(tmp_dir)
+    parser = MultipartParser(options[b"boundary"], collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            if collector.file is not None and collector.file.size > max_bytes:
+                raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
+            parser.write(chunk)
+        parser.finalize()
+        if collector.file is not None and collector.file.size > max_bytes:
+            raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
+    except HTTPException:
+        collector.discard()
+        raise
+    except Exception as exc:  # a malformed body or a client that went away
+        collector.discard()
+        raise HTTPException(400, f"malformed multipart upload: {exc}") from exc
+    if collector.file is None:
+        raise HTTPException(422, "the upload has no 'file' field with a video")
+    if collector.file.size == 0:
+        collector.discard()
+        raise HTTPException(422, "the uploaded file is empty")
+    return collector.file

@@ -1,0 +1,77 @@
+"""One matting job, frame by frame: SAM2 tracks, the head mattes, each alpha is stored at once.
+
+Only the current frame (and the previous alpha per object, for temporal stability) is held in
+memory. Frames already finished by an earlier, interrupted run are tracked again (SAM2 needs
+them for its memory) but neither matted nor written again, so every frame is written once.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from vidmatte.matte.infer import Matter
+from vidmatte.media.video import VideoReader
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import Job, Store
+
+
+class Cancelled(Exception):
+    pass
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    fps: float | None
+    eta_seconds: float | None
+
+
+def encode_alpha(alpha: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.round(alpha * 255).astype(np.uint8), mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def load_alpha(store: Store, job_id: str, frame: int) -> np.ndarray:
+    return np.asarray(Image.open(store.alpha_path(job_id, frame)), dtype=np.float32) / 255.0
+
+
+def run_job(job: Job, store: Store, segmenter: Segmenter, matter: Matter,
+            should_stop: Callable[[], bool], report: Callable[[Progress], None]) -> None:
+    project = store.project(job.project_id)
+    info = project.info
+    prompts = {k: v for k, v in store.points(project.id).items() if k[0] in job.object_ids}
+    done = store.done_frames(job.id)
+    reader = VideoReader(project.source, store.pts_index(project.id), info.rotation)
+    state = segmenter.new_state(reader, info.height, info.width)
+    prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
+    last_frame: int | None = None
+    started, matted = time.monotonic(), 0
+    try:
+        for frame, masks in segmenter.track(state, prompts, job.start, job.end):
+            if should_stop():
+                raise Cancelled
+            if last_frame is not None and abs(frame - last_frame) != 1:
+                prev.clear()  # the backward pass starts: the previous alpha is not a neighbour
+            last_frame = frame
+            if frame in done:
+                prev = {obj: load_alpha(store, job.id, frame) for obj in masks}
+                continue
+            rgb = reader.frame(frame)
+            alphas = {obj: matter(rgb, m.mask_logits, prev.get(obj)) for obj, m in masks.items()}
+            prev = alphas
+            store.save_alpha(job.id, frame, encode_alpha(np.maximum.reduce(list(alphas.values()))))
+            done.add(frame)
+            matted += 1
+            fps = matted / max(time.monotonic() - started, 1e-6)
+            remaining = job.frames_total - len(done)
+            report(Progress(len(done), job.frames_total, round(fps, 3), round(remaining / fps, 1)))
+    finally:
+        reader.close()

@@ -1,0 +1,145 @@
+"""The matting head: a small UNet that corrects SAM2's soft mask into an alpha matte.
+
+It predicts a residual on sigmoid(mask_logits) rather than alpha from scratch: the mask is
+already right almost everywhere, so the network only has to learn the boundary band, which
+is what a ~1.5 M-parameter model trained on few foregrounds can still generalise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """Architecture and input settings; stored in the weights card so a file rebuilds itself."""
+
+    base_channels: int = 16
+    # Channels per encoder level after the full-resolution stem (strides 2, 4, 8, 16).
+    channel_mults: tuple[int, ...] = (2, 4, 6, 8)
+    working_size: int = 512  # long side, in pixels, the head runs at
+    use_sam_features: bool = False  # feed SAM2's feat_s0 / feat_s1 (needs a real checkpoint)
+    feat_s0_channels: int = 32
+    feat_s1_channels: int = 64
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> HeadConfig:
+        data = dict(data)
+        data["channel_mults"] = tuple(data.get("channel_mults", cls.channel_mults))
+        return cls(**data)
+
+    @property
+    def stride(self) -> int:
+        """Input sizes must be multiples of this (one halving per encoder level)."""
+        return 2 ** len(self.channel_mults)
+
+
+def _conv_block(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class _Down(nn.Module):
+    """Strided conv then a plain conv: halves the resolution."""
+
+    def __init__(self, cin: int, cout: int, dilation: int = 1) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv_block(cin, cout, stride=2), _conv_block(cout, cout, dilation=dilation)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class _Up(nn.Module):
+    """Bilinear upsampling, concatenation with the skip, two convs."""
+
+    def __init__(self, cin: int, cskip: int, cout: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(_conv_block(cin + cskip, cout), _conv_block(cout, cout))
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.body(torch.cat([x, skip], dim=1))
+
+
+class MattingHead(nn.Module):
+    """rgb + SAM2 mask logits (+ previous alpha) -> alpha, all at working resolution."""
+
+    def __init__(self, config: HeadConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or HeadConfig()
+        c = self.config.base_channels
+        widths = [c * m for m in self.config.channel_mults]
+        # Inputs: rgb (3), soft mask (1), previous alpha (1).
+        self.stem = _conv_block(5, c)
+        self.downs = nn.ModuleList()
+        cin = c
+        for i, w in enumerate(widths):
+            # Dilate the deepest level: cheap extra context for large blurry regions.
+            self.downs.append(_Down(cin, w, dilation=2 if i == len(widths) - 1 else 1))
+            cin = w
+        skips = [c, *widths[:-1]]
+        self.ups = nn.ModuleList()
+        for skip_c in reversed(skips):
+            out_c = max(skip_c, c)
+            self.ups.append(_Up(cin, skip_c, out_c))
+            cin = out_c
+        # The last layer sees the raw inputs again so fine edges come from full-res colour.
+        self.out = nn.Sequential(_conv_block(cin + 5, c), nn.Conv2d(c, 1, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight)  # start as the identity: alpha = soft mask
+        nn.init.zeros_(self.out[-1].bias)
+        if self.config.use_sam_features:
+            # Projected and added at strides 4 and 8 (SAM2's 256² and 128² maps).
+            self.proj_s0 = nn.Conv2d(self.config.feat_s0_channels, widths[1], 1)
+            self.proj_s1 = nn.Conv2d(self.config.feat_s1_channels, widths[2], 1)
+
+    def forward(
+        self,
+        rgb: torch.Tensor,
+        mask_logits: torch.Tensor,
+        prev_alpha: torch.Tensor | None = None,
+        feat_s0: torch.Tensor | None = None,
+        feat_s1: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Return alpha (B,1,h,w) in [0,1]; h and w must be multiples of `config.stride`."""
+        soft = torch.sigmoid(mask_logits.float()).to(rgb.dtype)
+        prev = soft if prev_alpha is None else prev_alpha.to(rgb.dtype)
+        x = torch.cat([rgb, soft, prev], dim=1)
+        feats = [self.stem(x)]
+        h = feats[0]
+        for level, down in enumerate(self.downs):
+            h = down(h)
+            if self.config.use_sam_features:
+                h = self._add_sam_feature(h, level, feat_s0, feat_s1)
+            feats.append(h)
+        for up, skip in zip(self.ups, reversed(feats[:-1])):
+            h = up(h, skip)
+        delta = self.out(torch.cat([h, x], dim=1))
+        return (soft + delta).clamp(0.0, 1.0)
+
+    def _add_sam_feature(
+        self, h: torch.Tensor, level: int, s0: torch.Tensor | None, s1: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Add SAM2's high-res features at the stride-4 (level 1) and stride-8 (level 2) maps."""
+        pairs = {1: (s0, getattr(self, "proj_s0", None)), 2: (s1, getattr(self, "proj_s1", None))}
+        feat, proj = pairs.get(level, (None, None))
+        if feat is None or proj is None:
+            return h
+        feat = F.interpolate(feat.to(h.dtype), size=h.shape[-2:], mode="bilinear", align_corners=False)
+        return h + proj(feat)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

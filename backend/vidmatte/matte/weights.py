@@ -1,0 +1,71 @@
+"""Head weights on disk: a safetensors file plus a JSON card with the same stem.
+
+The config is written into both the safetensors metadata (so the weights rebuild their own
+architecture) and the card (so people can read it); loading trusts the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+from .head import HeadConfig, MattingHead
+
+_CONFIG_KEY = "head_config"
+
+
+def default_head_path() -> Path:
+    """The shipped weights: `<repo>/models/matting_head.safetensors`."""
+    return Path(__file__).resolve().parents[3] / "models" / "matting_head.safetensors"
+
+
+def card_path(weights_path: str | Path) -> Path:
+    return Path(weights_path).with_suffix(".json")
+
+
+def save_head(path: str | Path, head: MattingHead, card: dict[str, Any]) -> None:
+    """Write weights and card; the card always gets the config under "config"."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = head.config.to_dict()
+    state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
+    save_file(state, str(path), metadata={_CONFIG_KEY: json.dumps(config)})
+    full_card = {**card, "config": config}
+    card_path(path).write_text(json.dumps(full_card, indent=2, default=str) + "\n")
+
+
+def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, Any]]:
+    """Load a head (eval mode, CPU) and its card ({} when the card is missing)."""
+    path = Path(path) if path is not None else default_head_path()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"matting head weights not found at {path}; train them with `vidmatte train` "
+            "or pass the path of an existing .safetensors file"
+        )
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if _CONFIG_KEY not in meta:
+        raise ValueError(f"{path} has no '{_CONFIG_KEY}' metadata; it was not written by save_head")
+    head = MattingHead(HeadConfig.from_dict(json.loads(meta[_CONFIG_KEY])))
+    head.load_state_dict(load_file(str(path)))
+    head.eval()
+    cpath = card_path(path)
+    card = json.loads(cpath.read_text()) if cpath.is_file() else {}
+    return head, card
+
+
+def random_head(seed: int = 0, config: HeadConfig | None = None) -> MattingHead:
+    """An untrained head with seeded, non-trivial weights, for tests (the output layer is
+    re-initialised so the head does not collapse to the identity)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        head = MattingHead(config)
+        with torch.no_grad():
+            for p in head.out[-1].parameters():
+                p.normal_(0.0, 0.05)
+    return head.eval()

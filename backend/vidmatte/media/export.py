@@ -1,0 +1,549 @@
+"""Export encoders and the streaming zip archive.
+
+One pass over the frames feeds every chosen format at once, so a job's frames are read (and held)
+one at a time whatever the number of formats:
+
+- PNG sequences go straight into the zip (`alpha/000123.png`, `rgba/000123.png`, named by the
+  frame's index in the source video). RGBA PNGs hold straight (un-premultiplied) colour.
+- Video formats are encoded with PyAV into files in a temporary directory while the frames pass,
+  then copied into the zip at the end and deleted with the directory.
+
+Timing: frame `index` is taken to show at `index / fps` in the source. Videos start at the first
+exported frame, keep the source fps (as an exact fraction, e.g. 30000/1001), and carry the source
+audio cut to the same time span.
+
+Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
+video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
+the last row/column to get the source size back). Every other format keeps the exact size (VP9
+and ProRes take odd sizes).
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import re
+import tempfile
+import threading
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import av
+import numpy as np
+from av.video.reformatter import ColorRange, Colorspace
+from PIL import Image
+
+FORMATS = ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4")
+
+# Frames are tagged and converted as BT.709 limited range (HD's standard) so players, and PyAV
+# when decoding back, turn YUV into the same RGB we started from.
+_BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
+_PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
+
+
+@dataclass(frozen=True)
+class ExportFrame:
+    """One frame of a job's result: the source colour and its matte, both at video size."""
+
+    index: int
+    rgb: np.ndarray  # uint8 HxWx3
+    alpha: np.ndarray  # uint8 HxW
+
+
+@dataclass(frozen=True)
+class _VideoSpec:
+    suffix: str
+    codec: str
+    pix_fmt: str
+    source: str  # what the encoder gets: "rgba" (colour + alpha), "composite" or "matte"
+    audio_codec: str
+    options: dict[str, str] = field(default_factory=dict)
+    even_size: bool = False
+
+
+_VIDEO_SPECS: dict[str, _VideoSpec] = {
+    "prores4444": _VideoSpec(
+        suffix="_prores4444.mov",
+        codec="prores_ks",
+        pix_fmt="yuva444p10le",
+        source="rgba",
+        audio_codec="aac",
+        options={"profile": "4444", "vendor": "apl0"},
+    ),
+    # Constant quality (crf with b=0); "good" + cpu-used 4 is libvpx's usual speed/quality pick.
+    "webm_alpha": _VideoSpec(
+        suffix="_alpha.webm",
+        codec="libvpx-vp9",
+        pix_fmt="yuva420p",
+        source="rgba",
+        audio_codec="libopus",
+        options={"crf": "24", "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"},
+    ),
+    "composite_mp4": _VideoSpec(
+        suffix="_composite.mp4",
+        codec="libx264",
+        pix_fmt="yuv420p",
+        source="composite",
+        audio_codec="aac",
+        options={"crf": "18", "preset": "medium"},
+        even_size=True,
+    ),
+    # A lower crf than the composite's: the matte is what gets keyed with, edges matter most.
+    "alpha_mp4": _VideoSpec(
+        suffix="_alpha.mp4",
+        codec="libx264",
+        pix_fmt="yuv420p",
+        source="matte",
+        audio_codec="aac",
+        options={"crf": "12", "preset": "medium"},
+        even_size=True,
+    ),
+}
+
+
+def parse_formats(text: str) -> list[str]:
+    """`"alpha_png, prores4444"` → `["alpha_png", "prores4444"]` (duplicates dropped)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"no export format given; valid formats: {', '.join(FORMATS)}")
+    for name in names:
+        if name not in FORMATS:
+            raise ValueError(f"unknown export format '{name}'; valid formats: {', '.join(FORMATS)}")
+    return list(dict.fromkeys(names))
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """`"00ff00"` or `"#00ff00"` → `(0, 255, 0)`."""
+    match = re.fullmatch(r"#?([0-9a-fA-F]{6})", text.strip())
+    if match is None:
+        raise ValueError(f"invalid colour '{text}'; expected six hex digits like 00ff00 or #00ff00")
+    value = match.group(1)
+    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+
+
+def archive_name(project_name: str, start: int, end: int) -> str:
+    """A download name like `my_clip_frames_0-120.zip`, ASCII-safe for Content-Disposition."""
+    ascii_name = unicodedata.normalize("NFKD", project_name).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or "vidmatte"
+    return f"{stem}_frames_{start}-{end}.zip"
+
+
+def write_archive(
+    out: BinaryIO,
+    frames: Iterable[ExportFrame],
+    formats: Sequence[str],
+    fps: float,
+    audio_from: Path | None = None,
+    background: tuple[int, int, int] = (0, 255, 0),
+    stem: str = "matte",
+) -> None:
+    """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
+
+    Entries: `alpha/NNNNNN.png`, `rgba/NNNNNN.png`, `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
+    `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. `audio_from` is the source
+    video; its first audio track, if any, goes into every video file.
+    """
+    chosen = parse_formats(",".join(formats))
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting.
+    rate = Fraction(fps).limit_denominator(1001)
+    with (
+        zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
+        tempfile.TemporaryDirectory(prefix="vidmatte-export-") as tmp,
+    ):
+        audio = _AudioSource.open(audio_from) if audio_from is not None else None
+        sinks: list[_Sink] = [_png_sink(archive, name) for name in chosen if name.endswith("_png")]
+        videos = [
+            _VideoSink(
+                Path(tmp) / f"{stem}{_VIDEO_SPECS[name].suffix}",
+                _VIDEO_SPECS[name],
+                rate,
+                background,
+                audio,
+            )
+            for name in chosen
+            if name in _VIDEO_SPECS
+        ]
+        try:
+            _feed(frames, [*sinks, *videos], rate, audio)
+            for video in videos:
+                video.finish()
+                if video.path.exists():  # no frames, no file
+                    archive.write(video.path, video.path.name)
+                    video.path.unlink()  # free the disk now, not only when the directory goes
+        finally:
+            for video in videos:
+                video.close()
+            if audio is not None:
+                audio.close()
+
+
+def iter_archive(
+    frames_factory: Callable[[], Iterable[ExportFrame]],
+    formats: Sequence[str],
+    fps: float,
+    audio_from: Path | None = None,
+    background: tuple[int, int, int] = (0, 255, 0),
+    chunk_size: int = 1 << 20,
+    stem: str = "matte",
+    max_chunks: int = 4,
+) -> Iterator[bytes]:
+    """The archive as a stream of byte chunks, for a streaming HTTP response.
+
+    `write_archive` runs in a background thread (it calls `frames_factory` there) once the first
+    chunk is asked for, and hands chunks of about `chunk_size` bytes over a queue of at most
+    `max_chunks`, so memory stays bounded whatever the archive's size. A writer error is raised
+    here, in the consumer; closing the generator early (client gone) stops the writer at its next
+    write. Bad `formats` or `fps` raise ValueError right away, before any response is started.
+    """
+    parse_formats(",".join(formats))
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+
+    def write(sink: BinaryIO) -> None:
+        write_archive(sink, frames_factory(), formats, fps, audio_from, background, stem)
+
+    return _stream_from_thread(write, chunk_size, max_chunks)
+
+
+def _stream_from_thread(
+    write: Callable[[BinaryIO], None], chunk_size: int, max_chunks: int
+) -> Iterator[bytes]:
+    handoff: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=max_chunks)
+    stop = threading.Event()
+    sink = _QueueWriter(handoff, stop, chunk_size)
+
+    def run() -> None:
+        try:
+            write(sink)  # type: ignore[arg-type]  # write-only is all zipfile needs
+            sink.flush_chunk()
+            sink.put(None)
+        except _Stopped:
+            pass
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which re-raises
+            try:
+                sink.put(error)
+            except _Stopped:
+                pass  # nobody is left to tell
+
+    thread = threading.Thread(target=run, name="vidmatte-archive", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Stopped(Exception):
+    """Raised inside the writer thread once the consumer has gone away."""
+
+
+class _QueueWriter:
+    """A write-only, non-seekable file that hands its bytes to a bounded queue in chunks."""
+
+    def __init__(self, handoff: queue.Queue, stop: threading.Event, chunk_size: int) -> None:
+        self._handoff = handoff
+        self._stop = stop
+        self._chunk_size = chunk_size
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= self._chunk_size:
+            self.flush_chunk()
+        return len(data)
+
+    def flush(self) -> None:
+        """zipfile flushes after every entry; keep buffering so chunks stay large."""
+
+    def flush_chunk(self) -> None:
+        if self._buffer:
+            self.put(bytes(self._buffer))
+            self._buffer.clear()
+
+    def put(self, item: bytes | BaseException | None) -> None:
+        # Poll so that a consumer that stopped reading cannot leave this thread blocked forever.
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            try:
+                self._handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+
+class _Sink(Protocol):
+    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None: ...
+
+
+def _feed(
+    frames: Iterable[ExportFrame],
+    sinks: Sequence[_Sink],
+    rate: Fraction,
+    audio: _AudioSource | None,
+) -> None:
+    """Give each frame to every sink, with the slice of audio that plays during it."""
+    first: ExportFrame | None = None
+    previous = -1
+    for frame in frames:
+        if first is None:
+            first = frame
+            if audio is not None:
+                audio.start(first.index / rate)
+        _check_frame(frame, first)
+        if frame.index <= previous:
+            raise ValueError(f"frame indices must increase, got {frame.index} after {previous}")
+        previous = frame.index
+        pts = frame.index - first.index  # a gap in the indices stays a gap in time
+        chunk = audio.read_until((pts + 1) / rate) if audio is not None else None
+        for sink in sinks:
+            sink.add(frame, pts, chunk)
+
+
+def _check_frame(frame: ExportFrame, first: ExportFrame) -> None:
+    height, width = first.alpha.shape
+    if frame.rgb.dtype != np.uint8 or frame.alpha.dtype != np.uint8:
+        raise ValueError(f"frame {frame.index}: rgb and alpha must be uint8")
+    if frame.rgb.shape != (height, width, 3) or frame.alpha.shape != (height, width):
+        raise ValueError(
+            f"frame {frame.index}: rgb {frame.rgb.shape} and alpha {frame.alpha.shape} must be "
+            f"({height}, {width}, 3) and ({height}, {width}) like the first frame"
+        )
+
+
+@dataclass
+class _PngSequence:
+    archive: zipfile.ZipFile
+    folder: str
+    mode: str  # "L" (matte) or "RGBA"
+
+    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None:
+        pixels = frame.alpha if self.mode == "L" else np.dstack([frame.rgb, frame.alpha])
+        buffer = io.BytesIO()
+        Image.fromarray(pixels, self.mode).save(buffer, "PNG", compress_level=_PNG_COMPRESS_LEVEL)
+        # PNG data is deflated already; deflating it again only costs time.
+        self.archive.writestr(
+            f"{self.folder}/{frame.index:06d}.png", buffer.getvalue(), zipfile.ZIP_STORED
+        )
+
+
+def _png_sink(archive: zipfile.ZipFile, name: str) -> _PngSequence:
+    return (
+        _PngSequence(archive, "alpha", "L")
+        if name == "alpha_png"
+        else _PngSequence(archive, "rgba", "RGBA")
+    )
+
+
+class _VideoSink:
+    """One video file, opened on the first frame (its size is known only then)."""
+
+    def __init__(
+        self,
+        path: Path,
+        spec: _VideoSpec,
+        rate: Fraction,
+        background: tuple[int, int, int],
+        audio: _AudioSource | None,
+    ) -> None:
+        self.path = path
+        self._spec = spec
+        self._rate = rate
+        self._background = np.asarray(background, dtype=np.uint32)
+        self._audio_source = audio
+        self._container: av.container.OutputContainer | None = None
+        self._video: av.VideoStream | None = None
+        self._audio: _AudioTrack | None = None
+
+    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None:
+        if self._container is None:
+            self._open(*frame.alpha.shape)
+        assert self._container is not None and self._video is not None
+        picture = av.VideoFrame.from_ndarray(*self._pixels(frame))
+        picture = picture.reformat(
+            format=self._spec.pix_fmt,
+            src_color_range=ColorRange.JPEG,  # our RGB and grey mattes use 0..255
+            dst_colorspace=Colorspace.ITU709,
+            dst_color_range=ColorRange.MPEG,
+            dst_color_trc=_BT709,
+            dst_color_primaries=_BT709,
+        )
+        picture.pts = pts
+        picture.time_base = self._video.codec_context.time_base
+        self._container.mux(self._video.encode(picture))
+        if self._audio is not None and audio is not None:
+            self._audio.add(audio)
+
+    def finish(self) -> None:
+        """Flush the encoders and write the trailer (no-op when no frame came)."""
+        if self._container is None or self._video is None:
+            return
+        if self._audio is not None:
+            self._audio.flush()
+        self._container.mux(self._video.encode(None))
+        self.close()
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def _open(self, height: int, width: int) -> None:
+        spec = self._spec
+        container = av.open(str(self.path), "w")
+        video = container.add_stream(spec.codec, rate=self._rate)
+        video.width, video.height = _even(width, spec), _even(height, spec)
+        video.pix_fmt = spec.pix_fmt
+        video.time_base = 1 / self._rate
+        video.codec_context.time_base = 1 / self._rate
+        video.options = dict(spec.options)
+        video.codec_context.colorspace = _BT709
+        video.codec_context.color_primaries = _BT709
+        video.codec_context.color_trc = _BT709
+        video.codec_context.color_range = ColorRange.MPEG
+        if self._audio_source is not None:
+            self._audio = _AudioTrack(container, spec.audio_codec, self._audio_source)
+        self._container, self._video = container, video
+
+    def _pixels(self, frame: ExportFrame) -> tuple[np.ndarray, str]:
+        if self._spec.source == "rgba":
+            pixels, fmt = np.dstack([frame.rgb, frame.alpha]), "rgba"
+        elif self._spec.source == "composite":
+            pixels, fmt = _composite(frame.rgb, frame.alpha, self._background), "rgb24"
+        else:
+            pixels, fmt = frame.alpha, "gray"
+        if self._spec.even_size:
+            pixels = _pad_even(pixels)
+        return np.ascontiguousarray(pixels), fmt
+
+
+def _even(size: int, spec: _VideoSpec) -> int:
+    return size + size % 2 if spec.even_size else size
+
+
+def _pad_even(pixels: np.ndarray) -> np.ndarray:
+    """Repeat the last row/column where the size is odd (see the module docstring)."""
+    pad = [(0, pixels.shape[0] % 2), (0, pixels.shape[1] % 2)] + [(0, 0)] * (pixels.ndim - 2)
+    return np.pad(pixels, pad, mode="edge") if any(p[1] for p in pad) else pixels
+
+
+def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Straight colour over a flat background: rgb·a + bg·(1−a), rounded, in integers."""
+    a = alpha.astype(np.uint32)[..., None]
+    mixed = rgb.astype(np.uint32) * a + background * (255 - a) + 127
+    return (mixed // 255).astype(np.uint8)
+
+
+class _AudioSource:
+    """The source's first audio track, decoded from the export's start as float planar slices
+    that line up with the video frames, shared by every video file."""
+
+    def __init__(self, container: av.container.InputContainer, stream: av.AudioStream) -> None:
+        self._container = container
+        self._stream = stream
+        self.rate: int = stream.codec_context.sample_rate
+        self.layout = "mono" if stream.codec_context.channels == 1 else "stereo"
+        self._to_float = av.AudioResampler("fltp", self.layout, self.rate)
+        self._decoded: Iterator[np.ndarray] = iter(())
+        self._pending = np.zeros((self.channels, 0), np.float32)
+        self._pending_at = 0  # absolute sample position of _pending[:, 0]
+        self._start = 0  # absolute sample position of the first exported frame
+        self._sent = 0  # samples handed out since _start
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.layout == "mono" else 2
+
+    @classmethod
+    def open(cls, path: Path) -> _AudioSource | None:
+        """None when the file has no audio: the videos are then silent."""
+        container = av.open(str(path))
+        if not container.streams.audio:
+            container.close()
+            return None
+        return cls(container, container.streams.audio[0])
+
+    def start(self, seconds: Fraction) -> None:
+        self._start = round(seconds * self.rate)
+        if seconds > 0 and self._stream.time_base is not None:
+            self._container.seek(int(seconds / self._stream.time_base), stream=self._stream)
+        self._decoded = self._decode()
+        self._pending_at = -1  # set from the first decoded frame's timestamp
+
+    def read_until(self, seconds: Fraction) -> av.AudioFrame | None:
+        """The samples from the previous call's end up to `seconds` after the start, or None
+        when the source has none there."""
+        begin, end = self._start + self._sent, self._start + round(seconds * self.rate)
+        while self._pending_at < 0 or self._pending_at + self._pending.shape[1] < end:
+            block = next(self._decoded, None)
+            if block is None:
+                break
+            self._pending = np.concatenate([self._pending, block], axis=1)
+        self._sent = end - self._start
+        if self._pending_at < 0:  # the track has nothing from the start on
+            return None
+        first = max(begin, self._pending_at)  # a track that starts late leaves a gap
+        stop = max(0, end - self._pending_at)
+        samples = self._pending[:, first - self._pending_at : stop]
+        used = min(self._pending.shape[1], stop)
+        self._pending, self._pending_at = self._pending[:, used:], self._pending_at + used
+        if samples.shape[1] == 0:
+            return None
+        out = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples), "fltp", self.layout)
+        out.sample_rate = self.rate
+        out.pts = first - self._start
+        out.time_base = Fraction(1, self.rate)
+        return out
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _decode(self) -> Iterator[np.ndarray]:
+        for frame in self._container.decode(self._stream):
+            if self._pending_at < 0:
+                self._pending_at = round(frame.time * self.rate) if frame.time is not None else 0
+            for converted in self._to_float.resample(frame):
+                yield converted.to_ndarray()
+        for converted in self._to_float.resample(None):
+            yield converted.to_ndarray()
+
+
+class _AudioTrack:
+    """An encoded audio stream in one video file, fed the shared source's slices."""
+
+    def __init__(
+        self, container: av.container.OutputContainer, codec: str, source: _AudioSource
+    ) -> None:
+        rates = av.codec.Codec(codec, "w").audio_rates or [source.rate]
+        rate = source.rate if source.rate in rates else 48000  # AAC and Opus both take 48 kHz
+        self._stream = container.add_stream(codec, rate=rate)
+        self._stream.layout = source.layout
+        fmt = self._stream.codec_context.format
+        self._stream.codec_context.open()  # to learn the encoder's frame size
+        self._container = container
+        self._resampler = av.AudioResampler(
+            fmt.name, source.layout, rate, frame_size=self._stream.codec_context.frame_size or None
+        )
+
+    def add(self, chunk: av.AudioFrame) -> None:
+        for frame in self._resampler.resample(chunk):
+            self._container.mux(self._stream.encode(frame))
+
+    def flush(self) -> None:
+        for frame in self._resampler.resample(None):
+            self._container.mux(self._stream.encode(frame))
+        self._container.mux(self._stream.encode(None))

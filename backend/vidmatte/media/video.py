@@ -1,0 +1,198 @@
+"""Video probing and frame decoding with PyAV.
+
+Frames are addressed by a 0-based index in presentation order. At ingest we demux the whole file
+once (no decoding, fast) to get every frame's presentation timestamp; the index is stored beside
+the video so random access later is an exact seek to a known pts, also for variable frame rates.
+Frames come back at the original resolution, rotated as they are meant to be displayed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from threading import RLock
+
+import av
+import numpy as np
+
+# A frame larger than this (8K UHD) is refused: the header is lying or the file is not for us.
+MAX_PIXELS = 7680 * 4320
+
+
+class MediaError(ValueError):
+    """The file is not a video we can read; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int  # as displayed (after rotation)
+    height: int
+    fps: float
+    frame_count: int
+    duration: float
+    rotation: int  # degrees counter-clockwise applied to decoded frames for display
+    codec: str
+    has_audio: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise MediaError(f"not a readable video file ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
+    turns = round(rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
+    """Read a video's properties and its frame timestamps; raise MediaError for anything unusable.
+
+    Returns the info and the sorted presentation timestamps (one per frame). The first and the
+    last frame are decoded, so a file truncated in its middle or end is caught here, not mid-job.
+    """
+    with _open(path) as container:
+        if not container.streams.video:
+            kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
+            raise MediaError(f"the file has no video stream (it holds {kinds})")
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise MediaError("the video stream has no frame size")
+        if width * height > MAX_PIXELS:
+            raise MediaError(f"frames of {width}x{height} are larger than 8K, which is not supported")
+        has_audio = bool(container.streams.audio)
+        time_base = stream.time_base or Fraction(1, 1)
+        rate = stream.average_rate or stream.guessed_rate
+        try:
+            pts = sorted(
+                p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0
+            )
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"the video is damaged or truncated ({exc})") from exc
+    if not pts:
+        raise MediaError("the video has no frames")
+    pts_index = np.asarray(pts, dtype=np.int64)
+    reader = VideoReader(path, pts_index, rotation=0)
+    first = reader.decode_raw(0)
+    rotation = int(round(getattr(first, "rotation", 0) or 0))
+    last_ok = reader.decode_raw(len(pts_index) - 1) is not None
+    if not last_ok:
+        raise MediaError("the video is truncated: its last frames cannot be decoded")
+    fps = _frame_rate(rate, pts_index, time_base)
+    span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
+    if rotation % 180:
+        width, height = height, width
+    info = VideoInfo(
+        width=width, height=height, fps=fps, frame_count=len(pts_index),
+        duration=round(span, 6), rotation=rotation, codec=codec, has_audio=has_audio,
+    )
+    return info, pts_index
+
+
+def _frame_rate(rate: Fraction | None, pts: np.ndarray, time_base: Fraction) -> float:
+    if rate:
+        return float(rate)
+    if len(pts) > 1:  # no rate in the header: derive it from the timestamps
+        return float((len(pts) - 1) / ((pts[-1] - pts[0]) * time_base))
+    return 25.0
+
+
+class VideoReader:
+    """Random access to decoded RGB frames, with a small cache so that sequential reads
+    (forward or backward) decode each frame about once.
+
+    A cache miss seeks to the keyframe before the wanted frame and decodes forward to it,
+    keeping the last `cache_size` frames decoded on the way: a backward pass then hits the cache
+    for the next `cache_size - 1` frames.
+    """
+
+    def __init__(self, path: Path, pts_index: np.ndarray, rotation: int, cache_size: int = 16):
+        self.path = Path(path)
+        self.pts_index = pts_index
+        self.rotation = rotation
+        self.cache_size = cache_size
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = RLock()
+        self._container: av.container.InputContainer | None = None
+        self._next_index: int | None = None  # the index the open decoder yields next
+        self._frames = None
+        self._pts_to_index = {int(p): i for i, p in enumerate(pts_index)}
+
+    def __len__(self) -> int:
+        return len(self.pts_index)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._container is not None:
+                self._container.close()
+            self._container, self._frames, self._next_index = None, None, None
+            self._cache.clear()
+
+    def frame(self, index: int) -> np.ndarray:
+        """RGB uint8 (H, W, 3) of frame `index`, as displayed."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"frame {index} is outside the video (0..{len(self) - 1})")
+        with self._lock:
+            if index in self._cache:
+                self._cache.move_to_end(index)
+                return self._cache[index]
+            if self._next_index is None or not (0 <= index - self._next_index < self.cache_size):
+                self._seek(index)
+            while True:
+                got = self._decode_next()
+                if got is None:
+                    raise MediaError(f"frame {index} cannot be decoded (the file may be damaged)")
+                i, frame = got
+                image = _rotate(frame.to_ndarray(format="rgb24"), self.rotation)
+                self._remember(i, image)
+                if i >= index:
+                    return self._cache.get(index, image)
+
+    def decode_raw(self, index: int) -> av.VideoFrame | None:
+        """The undecorated PyAV frame at `index`, or None if it cannot be decoded."""
+        with self._lock:
+            try:
+                self._seek(index)
+                while (got := self._decode_next()) is not None:
+                    if got[0] >= index:
+                        return got[1]
+            except (av.error.FFmpegError, MediaError):
+                return None
+            return None
+
+    def _remember(self, index: int, image: np.ndarray) -> None:
+        self._cache[index] = image
+        self._cache.move_to_end(index)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _seek(self, index: int) -> None:
+        if self._container is None:
+            self._container = _open(self.path)
+            self._container.streams.video[0].thread_type = "AUTO"
+        stream = self._container.streams.video[0]
+        self._container.seek(int(self.pts_index[index]), stream=stream, backward=True, any_frame=False)
+        self._frames = self._container.decode(stream)
+        self._next_index = None
+
+    def _decode_next(self) -> tuple[int, av.VideoFrame] | None:
+        try:
+            frame = next(self._frames)
+        except StopIteration:
+            return None
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"decoding failed: {exc}") from exc
+        index = self._pts_to_index.get(frame.pts) if frame.pts is not None else None
+        if index is None:  # a frame the demuxer did not list (rare): skip it
+            return self._decode_next()
+        self._next_index = index + 1
+        return index, frame

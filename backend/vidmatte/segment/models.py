@@ -1,0 +1,190 @@
+"""SAM2 model registry: which config and checkpoint each size uses, downloading the official
+checkpoints, and the one place that turns a name into a built predictor."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from sam2.build_sam import build_sam2_video_predictor
+
+from vidmatte.segment.predictor import PREDICTOR_TARGET, MattingVideoPredictor
+
+BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything_2/092824"  # SAM2's download_ckpts.sh
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    config: str  # inside the sam2 package's configs
+    checkpoint: str | None  # file name under the checkpoint dir; None = random weights only
+    # SHA-256 of the official file. Meta publishes none; `vidmatte weights download` records the
+    # digest of the first verified download beside the file and checks it on every later load,
+    # and `--sha256` pins a digest obtained elsewhere.
+    sha256: str | None = None
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str | None:
+        return f"{BASE_URL}/{self.checkpoint}" if self.checkpoint else None
+
+
+# A SAM2.1-tiny shrunk to ~2 M parameters at 256²: every code path of the real model, on a CPU
+# in milliseconds. Channel counts follow the rules in shared NOTES (memory encoder dims = d_model).
+_TEST_TINY = (
+    "++model.image_size=256",
+    "++model.image_encoder.trunk.embed_dim=16",
+    "++model.image_encoder.trunk.num_heads=1",
+    "++model.image_encoder.trunk.stages=[1,2,3,1]",
+    "++model.image_encoder.trunk.global_att_blocks=[4,5]",
+    "++model.image_encoder.trunk.window_pos_embed_bkg_spatial_size=[4,4]",
+    "++model.image_encoder.neck.backbone_channel_list=[128,64,32,16]",
+    "++model.image_encoder.neck.d_model=64",
+    "++model.image_encoder.neck.position_encoding.num_pos_feats=64",
+    "++model.memory_attention.d_model=64",
+    "++model.memory_attention.num_layers=1",
+    "++model.memory_attention.layer.d_model=64",
+    "++model.memory_attention.layer.dim_feedforward=128",
+    "++model.memory_attention.layer.self_attention.embedding_dim=64",
+    "++model.memory_attention.layer.self_attention.feat_sizes=[16,16]",
+    "++model.memory_attention.layer.cross_attention.embedding_dim=64",
+    "++model.memory_attention.layer.cross_attention.kv_in_dim=32",
+    "++model.memory_attention.layer.cross_attention.feat_sizes=[16,16]",
+    "++model.memory_encoder.out_dim=32",
+    "++model.memory_encoder.position_encoding.num_pos_feats=32",
+    "++model.memory_encoder.in_dim=64",
+    "++model.memory_encoder.mask_downsampler.embed_dim=64",
+    "++model.memory_encoder.fuser.layer.dim=64",
+    "++model.num_maskmem=4",
+    # Random weights would mostly call the object absent and blank every mask; a test model
+    # that always sees its object gives masks with real values to check.
+    "++model.pred_obj_scores=false",
+    "++model.pred_obj_scores_mlp=false",
+    "++model.fixed_no_obj_ptr=false",
+)
+
+MODELS: dict[str, ModelSpec] = {
+    "tiny": ModelSpec("tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", "sam2.1_hiera_tiny.pt"),
+    "small": ModelSpec("small", "configs/sam2.1/sam2.1_hiera_s.yaml", "sam2.1_hiera_small.pt"),
+    "base_plus": ModelSpec(
+        "base_plus", "configs/sam2.1/sam2.1_hiera_b+.yaml", "sam2.1_hiera_base_plus.pt"
+    ),
+    "large": ModelSpec("large", "configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt"),
+    "test-tiny": ModelSpec("test-tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", None,
+                           overrides=_TEST_TINY),
+}
+
+
+class CheckpointMissing(FileNotFoundError):
+    pass
+
+
+class ChecksumMismatch(ValueError):
+    pass
+
+
+def spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"unknown SAM2 model '{name}'; choose one of {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def checkpoint_path(name: str, checkpoint_dir: Path) -> Path:
+    model = spec(name)
+    if model.checkpoint is None:
+        raise ValueError(f"'{name}' has no checkpoint: it is always randomly initialised")
+    return checkpoint_dir / model.checkpoint
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def download(name: str, checkpoint_dir: Path, url: str | None = None, sha256: str | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Path:
+    """Fetch a checkpoint into `checkpoint_dir`, verify its SHA-256, then move it into place.
+
+    `progress(done_bytes, total_bytes)` is called as data arrives. A mismatch deletes the
+    download and raises ChecksumMismatch; nothing half-written is ever left at the final path.
+    """
+    model = spec(name)
+    target = checkpoint_path(name, checkpoint_dir)
+    expected = sha256 or model.sha256
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url or model.url, timeout=60) as response, partial.open("wb") as f:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        for block in iter(lambda: response.read(1 << 20), b""):
+            f.write(block)
+            digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done, total)
+    got = digest.hexdigest()
+    if expected and got != expected.lower():
+        partial.unlink()
+        raise ChecksumMismatch(
+            f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
+        )
+    os.replace(partial, target)
+    _digest_file(target).write_text(got + "\n")
+    return target
+
+
+def verify(path: Path) -> None:
+    """Check a checkpoint against the digest recorded when it was downloaded (if any)."""
+    recorded = _digest_file(path)
+    if recorded.exists() and sha256_of(path) != recorded.read_text().strip():
+        raise ChecksumMismatch(
+            f"{path} does not match its recorded SHA-256 (damaged?); "
+            f"delete it and run `vidmatte weights download`"
+        )
+
+
+def build_predictor(name: str, checkpoint_dir: Path, device: str = "cpu",
+                    random_init: bool = False, checkpoint: Path | None = None) -> MattingVideoPredictor:
+    """Build the SAM2 video predictor that keeps matting intermediates.
+
+    Real sizes need their checkpoint unless `random_init` (same compute, random weights).
+    `checkpoint` loads a specific file instead (used to load a saved test-tiny model).
+    """
+    model = spec(name)
+    ckpt = checkpoint
+    if ckpt is None and model.checkpoint is not None and not random_init:
+        ckpt = checkpoint_path(name, checkpoint_dir)
+        if not ckpt.exists():
+            raise CheckpointMissing(
+                f"SAM2 checkpoint {ckpt} is missing. Download it with:\n"
+                f"    vidmatte weights download {name} --dir {checkpoint_dir}\n"
+                f"or start with --random-init (random weights) or --sam2 test-tiny."
+            )
+        verify(ckpt)
+    overrides = [f"++model._target_={PREDICTOR_TARGET}", *model.overrides]
+    if ckpt is None:
+        torch.manual_seed(0)  # a random model that is the same on every start
+    predictor = build_sam2_video_predictor(
+        model.config, ckpt_path=str(ckpt) if ckpt else None, device=device,
+        hydra_overrides_extra=overrides,
+    )
+    return predictor
+
+
+def save_checkpoint(predictor: torch.nn.Module, path: Path) -> None:
+    """Save weights in the official checkpoint layout ({"model": state_dict})."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": predictor.state_dict()}, path)

@@ -1,0 +1,1 @@
+"""Dataset building, synthetic masks, augmentation, training and evaluation of the matting head."""

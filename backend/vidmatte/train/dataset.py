@@ -1,0 +1,415 @@
+"""Training / validation clips: foregrounds with exact alpha, moved over real backgrounds.
+
+Inputs are image+alpha sets (alphamatting layout: `image/X.png`, `alpha/X.png`) and video sets
+(VideoMatte240K layout: `fgr/<clip>/<frame>`, `pha/<clip>/<frame>`). Where only the image is
+known, its foreground colours are estimated (pymatting's estimate_foreground_ml) so it can be
+re-composited over new backgrounds. Each clip moves the foreground and the camera with random
+homographies interpolated over time, adds motion blur, and stores:
+
+    <out>/clips/<name>/rgb/00000.png   composite, uint8
+    <out>/clips/<name>/pha/00000.png   ground-truth alpha, uint8 (exact: the composite used it)
+    <out>/clips/<name>/logits.npy      guidance mask logits (T,256,256) float16, SAM2's layout
+    <out>/clips/<name>/meta.json       source, background, mask kind, review status
+    <out>/dataset.json                 build settings
+
+The composite is blended in premultiplied form, C = blur(F·α) + B·(1 − blur(α)), with GT alpha
+= blur(α), so blur and warping never make the GT disagree with the pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from kornia.filters import gaussian_blur2d, motion_blur
+from kornia.geometry.transform import get_perspective_transform, warp_perspective
+from PIL import Image
+from rich.progress import Progress
+
+from .masks import SyntheticMaskConfig, synthetic_logits
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    frames: int = 8
+    height: int = 360
+    width: int = 640
+    fg_scale: tuple[float, float] = (0.6, 1.0)  # foreground height / frame height
+    max_shift: float = 0.15  # object travel over the clip, × frame width
+    max_rotation: float = 12.0  # degrees, over the clip
+    perspective: float = 0.06  # corner jitter, × object size
+    camera_zoom: tuple[float, float] = (1.0, 1.4)
+    camera_pan: float = 0.08  # × background crop size over the clip
+    motion_blur_p: float = 0.5
+    defocus_p: float = 0.5  # blur the background like a shallow depth of field
+
+
+@dataclass
+class Foreground:
+    """One foreground: colours (T,h,w,3) and alpha (T,h,w), float32 in [0,1]; T=1 for images."""
+
+    name: str
+    fgr: np.ndarray
+    pha: np.ndarray
+
+
+# ---------------------------------------------------------------- reading sources
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def read_gray(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("L"))
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+
+
+def estimate_foreground(image: np.ndarray, alpha: np.ndarray, cache: Path | None = None) -> np.ndarray:
+    """Foreground colours (H,W,3) float32 for uint8 image and alpha; cached as .npy (it is slow)."""
+    if cache is not None and cache.is_file():
+        return np.load(cache)
+    from pymatting import estimate_foreground_ml  # numba JIT: import only when needed
+
+    fg = estimate_foreground_ml(image / 255.0, alpha / 255.0).astype(np.float32).clip(0, 1)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, fg)
+    return fg
+
+
+def image_alpha_set(root: Path, names: Sequence[str] | None = None, cache: Path | None = None) -> list[Foreground]:
+    """alphamatting layout: root/image/X.png + root/alpha/X.png; `names` picks stems."""
+    out = []
+    for image_path in _images_in(root / "image"):
+        if names is not None and image_path.stem not in names:
+            continue
+        image = read_rgb(image_path)
+        alpha = read_gray(root / "alpha" / image_path.name)
+        fg = estimate_foreground(image, alpha, cache / f"{image_path.stem}.npy" if cache else None)
+        out.append(Foreground(image_path.stem, fg[None], (alpha / 255.0).astype(np.float32)[None]))
+    return out
+
+
+def video_set(root: Path, frames: int, step: int = 1, names: Sequence[str] | None = None) -> list[Foreground]:
+    """VideoMatte240K layout: root/fgr/<clip>/* + root/pha/<clip>/*, first `frames` every `step`."""
+    out = []
+    for clip in sorted(p for p in (root / "fgr").iterdir() if p.is_dir()):
+        if names is not None and clip.name not in names:
+            continue
+        paths = _images_in(clip)[: frames * step : step]
+        fgr = np.stack([read_rgb(p) for p in paths]).astype(np.float32) / 255
+        pha = np.stack([read_gray(root / "pha" / clip.name / p.name) for p in paths]).astype(np.float32) / 255
+        out.append(Foreground(clip.name, fgr, pha))
+    return out
+
+
+def background_paths(paths: Sequence[Path]) -> list[Path]:
+    """Images and videos (.mp4/.mov/.webm/.mkv): the files given, and those inside given folders."""
+    exts = IMAGE_EXTS + (".mp4", ".mov", ".webm", ".mkv")
+    files = [f for p in paths for f in (p.iterdir() if p.is_dir() else [p])]
+    return sorted(f for f in files if f.suffix.lower() in exts)
+
+
+def read_background(path: Path, frames: int, rng: np.random.Generator) -> np.ndarray:
+    """(T,H,W,3) uint8: an image repeated, or `frames` consecutive video frames from a random start."""
+    if path.suffix.lower() in IMAGE_EXTS:
+        return read_rgb(path)[None].repeat(frames, 0)
+    import av
+
+    with av.open(str(path)) as container:
+        count = container.streams.video[0].frames or frames
+        start = int(rng.integers(0, max(1, count - frames)))
+        clip = []
+        for i, frame in enumerate(container.decode(video=0)):
+            if i >= start:
+                clip.append(frame.to_ndarray(format="rgb24"))
+            if len(clip) == frames:
+                break
+    return np.stack(clip + [clip[-1]] * (frames - len(clip)))
+
+
+# ---------------------------------------------------------------- motion and compositing
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return a[None] + (b - a)[None] * t.reshape(-1, *([1] * a.ndim))
+
+
+def _quad(center: np.ndarray, size: np.ndarray, angle: float, jitter: np.ndarray) -> np.ndarray:
+    """Corners (4,2) of a rotated rectangle (x,y order) with per-corner jitter."""
+    half = size / 2
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * half
+    c, s = math.cos(angle), math.sin(angle)
+    rot = corners @ np.array([[c, s], [-s, c]])
+    return center + rot + jitter
+
+
+def object_homographies(fg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator) -> torch.Tensor:
+    """(T,3,3) maps from foreground pixels to frame pixels: translation, scale, rotation and
+    perspective, each interpolated linearly between a random start and end pose."""
+    h, w = fg_hw
+    frame = np.array([cfg.width, cfg.height], dtype=np.float64)
+    t = np.linspace(0, 1, cfg.frames)
+    scale = rng.uniform(*cfg.fg_scale, 2) * cfg.height / h
+    center0 = frame / 2 + rng.uniform(-0.15, 0.15, 2) * frame
+    center1 = center0 + rng.uniform(-1, 1, 2) * cfg.max_shift * cfg.width
+    angles = np.radians(rng.uniform(-1, 1, 2) * cfg.max_rotation / 2)
+    size = np.array([w, h], dtype=np.float64)
+    jit = rng.uniform(-1, 1, (2, 4, 2)) * cfg.perspective * size.max() * scale.mean()
+    src = torch.tensor([[0, 0], [w, 0], [w, h], [0, h]], dtype=torch.float32)[None]
+    mats = []
+    for k in range(cfg.frames):
+        s = scale[0] + (scale[1] - scale[0]) * t[k]
+        dst = _quad(
+            center0 + (center1 - center0) * t[k],
+            size * s,
+            angles[0] + (angles[1] - angles[0]) * t[k],
+            jit[0] + (jit[1] - jit[0]) * t[k],
+        )
+        mats.append(get_perspective_transform(src, torch.tensor(dst, dtype=torch.float32)[None])[0])
+    return torch.stack(mats)
+
+
+def camera_homographies(bg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator) -> torch.Tensor:
+    """(T,3,3) maps from background pixels to frame pixels: a crop of the frame's aspect that
+    pans and zooms slowly (a moving camera)."""
+    bh, bw = bg_hw
+    aspect = cfg.width / cfg.height
+    crop_w = min(bw, bh * aspect) / rng.uniform(*cfg.camera_zoom, 2)
+    crop = np.stack([crop_w, crop_w / aspect], axis=1)  # (2 poses, 2)
+    room = np.array([bw, bh])[None] - crop
+    centers = crop / 2 + rng.uniform(0, 1, (2, 2)) * room
+    pan = rng.uniform(-1, 1, 2) * cfg.camera_pan * crop[0]
+    centers[1] = np.clip(centers[0] + pan, crop[1] / 2, np.array([bw, bh]) - crop[1] / 2)
+    dst = torch.tensor([[0, 0], [cfg.width, 0], [cfg.width, cfg.height], [0, cfg.height]], dtype=torch.float32)[None]
+    mats = []
+    for t in np.linspace(0, 1, cfg.frames):
+        c = centers[0] + (centers[1] - centers[0]) * t
+        size = crop[0] + (crop[1] - crop[0]) * t
+        src = torch.tensor(_quad(c, size, 0.0, np.zeros((4, 2))), dtype=torch.float32)[None]
+        mats.append(get_perspective_transform(src, dst)[0])
+    return torch.stack(mats)
+
+
+def _to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """(T,H,W[,C]) array -> (T,C,H,W) float tensor."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).float()
+    return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+
+
+def _motion_blur(layers: torch.Tensor, homs: torch.Tensor, fg_hw: tuple[int, int], exposure: float) -> torch.Tensor:
+    """Blur each frame along the object's motion (centre displacement per frame × exposure)."""
+    h, w = fg_hw
+    center = torch.tensor([w / 2, h / 2, 1.0])
+    pts = homs @ center
+    pts = pts[:, :2] / pts[:, 2:]
+    velocity = torch.gradient(pts, dim=0)[0] if len(pts) > 1 else torch.zeros_like(pts)
+    out = []
+    for frame, v in zip(layers, velocity):
+        length = float(v.norm()) * exposure
+        size = int(length) // 2 * 2 + 1
+        if size < 3:
+            out.append(frame)
+            continue
+        angle = -math.degrees(math.atan2(float(v[1]), float(v[0])))
+        out.append(motion_blur(frame[None], size, angle, 0.0, border_type="constant")[0])
+    return torch.stack(out)
+
+
+def composite_clip(
+    fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move `fg` over `background` (T,Hb,Wb,3 uint8). Returns rgb (T,H,W,3) uint8 and the exact
+    alpha (T,H,W) float32 (quantised to 1/255, the value the composite was blended with)."""
+    size = (cfg.height, cfg.width)
+    fgr, pha = _to_tensor(fg.fgr), _to_tensor(fg.pha)
+    # Shrink the layers once with antialiasing so warping does not alias hair.
+    target_h = int(np.mean(cfg.fg_scale) * cfg.height)
+    if fgr.shape[-2] > target_h * 1.2:
+        hw = (target_h, max(1, round(fgr.shape[-1] * target_h / fgr.shape[-2])))
+        fgr = F.interpolate(fgr, size=hw, mode="bilinear", antialias=True, align_corners=False)
+        pha = F.interpolate(pha, size=hw, mode="bilinear", antialias=True, align_corners=False)
+    fg_hw = tuple(fgr.shape[-2:])
+    homs = object_homographies(fg_hw, cfg, rng)
+    premult = torch.cat([fgr * pha, pha], dim=1)
+    index = torch.arange(cfg.frames) % premult.shape[0]
+    layers = warp_perspective(premult[index], homs, size, mode="bilinear", padding_mode="zeros")
+    if rng.random() < cfg.motion_blur_p:
+        layers = _motion_blur(layers, homs, fg_hw, exposure=rng.uniform(0.3, 1.0))
+    alpha = (layers[:, 3:].clamp(0, 1) * 255).round() / 255
+    fg_premult = torch.minimum(layers[:, :3], alpha)  # F·α never exceeds α
+    bg = _to_tensor(background) / 255
+    cams = camera_homographies(tuple(bg.shape[-2:]), cfg, rng)
+    bg = warp_perspective(bg, cams, size, mode="bilinear", padding_mode="border")
+    if rng.random() < cfg.defocus_p:
+        sigma = float(rng.uniform(0.5, 2.5))
+        bg = gaussian_blur2d(bg, (int(4 * sigma) * 2 + 1,) * 2, (sigma, sigma))
+    rgb = fg_premult + bg * (1 - alpha)
+    rgb8 = (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    return rgb8, alpha[:, 0].numpy().astype(np.float32)
+
+
+# ---------------------------------------------------------------- dataset on disk
+
+
+@dataclass
+class Clip:
+    name: str
+    rgb: np.ndarray  # (T,H,W,3) uint8
+    pha: np.ndarray  # (T,H,W) float32 in [0,1]
+    logits: np.ndarray  # (T,256,256) float32
+
+    def __len__(self) -> int:
+        return len(self.rgb)
+
+
+def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
+    for sub in ("rgb", "pha"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for t in range(len(clip)):
+        Image.fromarray(clip.rgb[t]).save(folder / "rgb" / f"{t:05d}.png", compress_level=1)
+        pha8 = (clip.pha[t] * 255).round().astype(np.uint8)
+        Image.fromarray(pha8).save(folder / "pha" / f"{t:05d}.png", compress_level=1)
+    np.save(folder / "logits.npy", clip.logits.astype(np.float16))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def read_clip(folder: Path, step: int = 1) -> Clip:
+    """Load a clip, every `step`-th frame."""
+    rgb = np.stack([read_rgb(p) for p in _images_in(folder / "rgb")[::step]])
+    pha = np.stack([read_gray(p) for p in _images_in(folder / "pha")[::step]]).astype(np.float32) / 255
+    logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
+    return Clip(folder.name, rgb, pha, logits)
+
+
+def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
+    """The dataset's clips, without those marked rejected by `review`."""
+    out = []
+    for folder in sorted((dataset / "clips").iterdir()):
+        meta = json.loads((folder / "meta.json").read_text())
+        if include_rejected or meta.get("review") != "reject":
+            out.append(folder)
+    return out
+
+
+def build_dataset(
+    out: Path,
+    image_sets: Sequence[Path] = (),
+    video_sets: Sequence[Path] = (),
+    backgrounds: Sequence[Path] = (),
+    names: Sequence[str] | None = None,
+    clips_per_foreground: int = 4,
+    frames: int = 8,
+    height: int = 360,
+    width: int = 640,
+    masks: str = "synthetic",
+    sam2_model: str = "test-tiny",
+    sam2_checkpoint_dir: Path | None = None,
+    seed: int = 0,
+    foreground_cache: Path | None = None,
+) -> Path:
+    """Build a clip dataset under `out` and return it.
+
+    `names` selects foregrounds by image stem / clip name (e.g. the training split); `masks` is
+    "synthetic" (degraded GT, see masks.py) or "sam2" (random positive clicks on frame 0, SAM2
+    in video mode over the clip, its logits cached). `foreground_cache` keeps the slow
+    foreground estimates between builds (default: `<out>/foreground_cache`).
+    """
+    if masks not in ("synthetic", "sam2"):
+        raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
+    rng = np.random.default_rng(seed)
+    cfg = ClipConfig(frames=frames, height=height, width=width)
+    cache = foreground_cache or out / "foreground_cache"
+    foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]
+    foregrounds += [fg for root in video_sets for fg in video_set(Path(root), frames, names=names)]
+    bgs = background_paths([Path(b) for b in backgrounds])
+    if not foregrounds or not bgs:
+        raise ValueError("need at least one foreground and one background")
+    labeller = _sam2_labeller(sam2_model, sam2_checkpoint_dir) if masks == "sam2" else None
+    (out / "clips").mkdir(parents=True, exist_ok=True)
+    jobs = [(fg, k) for fg in foregrounds for k in range(clips_per_foreground)]
+    with Progress() as progress:
+        task = progress.add_task("building clips", total=len(jobs))
+        for fg, k in jobs:
+            bg_path = bgs[int(rng.integers(len(bgs)))]
+            rgb, pha = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
+            logits = labeller(rgb, pha, rng) if labeller else synthetic_logits(pha, rng, SyntheticMaskConfig())
+            name = f"{fg.name}_{k:03d}"
+            meta = {"foreground": fg.name, "background": bg_path.name, "masks": masks, "frames": frames}
+            write_clip(out / "clips" / name, Clip(name, rgb, pha, logits), meta)
+            progress.advance(task)
+    settings = {k: v for k, v in locals().items() if k in _BUILD_ARGS}
+    (out / "dataset.json").write_text(json.dumps({**settings, "clip": asdict(cfg)}, indent=2, default=str) + "\n")
+    return out
+
+
+_BUILD_ARGS = ("image_sets", "video_sets", "backgrounds", "names", "clips_per_foreground", "masks", "sam2_model", "seed")
+
+
+def _sam2_labeller(model: str, checkpoint_dir: Path | None):
+    """Returns f(rgb (T,H,W,3), pha (T,H,W), rng) -> logits (T,256,256) using SAM2."""
+    from .sam2_masks import Sam2Labeller
+
+    return Sam2Labeller(model, checkpoint_dir)
+
+
+# ---------------------------------------------------------------- review
+
+
+def contact_sheet(clip: Clip, columns: int = 4, thumb_width: int = 240) -> Image.Image:
+    """Frames with the guidance mask (red) and GT alpha (green) blended over them."""
+    thumbs = []
+    for t in range(len(clip)):
+        rgb = clip.rgb[t].astype(np.float32)
+        mask = F.interpolate(torch.from_numpy(clip.logits[t])[None, None], size=rgb.shape[:2], mode="bilinear")
+        mask = torch.sigmoid(mask)[0, 0].numpy()
+        tint = rgb * 0.5
+        tint[..., 0] += 127 * mask
+        tint[..., 1] += 127 * clip.pha[t]
+        img = Image.fromarray(tint.clip(0, 255).astype(np.uint8))
+        thumbs.append(img.resize((thumb_width, round(img.height * thumb_width / img.width))))
+    rows = math.ceil(len(thumbs) / columns)
+    sheet = Image.new("RGB", (columns * thumb_width, rows * thumbs[0].height))
+    for i, thumb in enumerate(thumbs):
+        sheet.paste(thumb, ((i % columns) * thumb_width, (i // columns) * thumb.height))
+    return sheet
+
+
+def review(dataset: Path, decisions: Path | None = None) -> list[Path]:
+    """Write `<dataset>/review/<clip>.png` for every clip and apply `decisions`: a text file of
+    `<clip> accept|reject` lines (the status lands in each clip's meta.json; rejected clips are
+    skipped by training and evaluation). Returns the contact sheets written."""
+    verdicts: dict[str, str] = {}
+    if decisions is not None:
+        for line in decisions.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] in ("accept", "reject"):
+                verdicts[parts[0]] = parts[1]
+    sheets = []
+    (dataset / "review").mkdir(exist_ok=True)
+    folders = clip_folders(dataset, include_rejected=True)
+    with Progress() as progress:
+        task = progress.add_task("reviewing clips", total=len(folders))
+        for folder in folders:
+            sheet = dataset / "review" / f"{folder.name}.png"
+            contact_sheet(read_clip(folder)).save(sheet)
+            sheets.append(sheet)
+            if folder.name in verdicts:
+                meta_path = folder / "meta.json"
+                meta = json.loads(meta_path.read_text())
+                meta["review"] = verdicts[folder.name]
+                meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+            progress.advance(task)
+    return sheets
