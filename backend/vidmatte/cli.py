@@ -77,3 +77,7 @@ def weights_download(
                 raise typer.Exit(1) from exc
         typer.echo(f"{name}: {path}")
 
+
+
+if __name__ == "__main__":
+    app()

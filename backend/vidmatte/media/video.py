@@ -59,6 +59,9 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
     last frame are decoded, so a file truncated in its middle or end is caught here, not mid-job.
     """
     with _open(path) as container:
+        fmt = container.format.name
+        if fmt == "image2" or fmt.endswith("_pipe"):  # ffmpeg reads a lone picture as a video
+            raise MediaError(f"the file is a still image ({fmt.removesuffix('_pipe')}), not a video")
         if not container.streams.video:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
             raise MediaError(f"the file has no video stream (it holds {kinds})")

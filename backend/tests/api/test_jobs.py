@@ -1,0 +1,172 @@
+"""Matting jobs end to end over real HTTP: SSE progress, results, archive, cancel, resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import upload
+from tests.synth import write_video
+
+
+def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    points = [{"x": 30, "y": 32, "label": "positive"}, {"x": 90, "y": 5, "label": "negative"}]
+    response = api.put(f"/api/projects/{pid}/objects/{obj}/frames/{frame}/points",
+                       json={"points": points})
+    assert response.status_code == 200
+    return obj
+
+
+def wait_for(api: httpx.Client, job_id: str, statuses: set[str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never reached {statuses}: {job}")
+
+
+def read_events(api: httpx.Client, job_id: str) -> list[dict]:
+    events = []
+    with api.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                assert kind == "progress"
+                events.append(json.loads(line.split(":", 1)[1]))
+    return events
+
+
+def decode_alpha(data: bytes, name: str, codec: str | None = None) -> list[np.ndarray]:
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        # FFmpeg's native vp9 decoder drops the alpha plane; libvpx keeps it.
+        decoder = av.codec.CodecContext.create(codec, "r") if codec else stream.codec_context
+        frames = []
+        for packet in container.demux(stream):
+            for frame in decoder.decode(packet):
+                assert "a" in frame.format.name, f"{name}: {frame.format.name} has no alpha"
+                frames.append(frame.to_ndarray(format="rgba")[..., 3])
+        return frames
+
+
+def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    prompt(api, pid, frame=4)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 1, "end": 10})
+    assert job.status_code == 201, job.text
+    job = job.json()
+    assert job["status"] == "queued" and job["frames_total"] == 10
+    events = read_events(api, job["id"])
+    assert len(events) >= 3
+    assert events[-1]["status"] == "done" and events[-1]["frames_done"] == 10
+    done = [e["frames_done"] for e in events]
+    assert done == sorted(done)  # progress only moves forward
+    assert any(e["fps"] for e in events)
+    assert [j["id"] for j in api.get(f"/api/projects/{pid}/jobs").json()][0] == job["id"]
+
+    for index in (1, 4, 10):
+        alpha = api.get(f"/api/jobs/{job['id']}/alpha/{index}")
+        assert alpha.status_code == 200
+        image = Image.open(io.BytesIO(alpha.content))
+        assert image.mode == "L" and image.size == (96, 64)
+    assert api.get(f"/api/jobs/{job['id']}/alpha/0").status_code == 404
+
+    response = api.get(f"/api/jobs/{job['id']}/archive",
+                       params={"formats": "alpha_png,rgba_png,prores4444,webm_alpha,composite_mp4"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    alphas = sorted(n for n in names if n.startswith("alpha/"))
+    assert alphas == [f"alpha/{i:06d}.png" for i in range(1, 11)]
+    assert len([n for n in names if n.startswith("rgba/")]) == 10
+    mattes = [np.asarray(Image.open(archive.open(n))) for n in alphas]
+    for matte in mattes:
+        assert matte.shape == (64, 96) and matte.dtype == np.uint8
+    rgba = Image.open(archive.open("rgba/000004.png"))
+    assert rgba.mode == "RGBA" and np.array_equal(np.asarray(rgba)[..., 3], mattes[3])
+    prores = next(n for n in names if n.endswith("_prores4444.mov"))
+    webm = next(n for n in names if n.endswith("_alpha.webm"))
+    for name, codec, tolerance in ((prores, None, 1.5), (webm, "libvpx-vp9", 3.0)):
+        decoded = decode_alpha(archive.read(name), name, codec)
+        assert len(decoded) == 10
+        for got, want in zip(decoded, mattes):
+            assert got.shape == want.shape
+            assert np.abs(got.astype(float) - want).mean() < tolerance, name
+    assert any(n.endswith("_composite.mp4") for n in names)
+
+
+def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
+    prompt(api, project["id"])
+    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
+    wait_for(api, job["id"], {"done"})
+    bad = api.get(f"/api/jobs/{job['id']}/archive", params={"formats": "gif"})
+    assert bad.status_code == 422 and "unknown export format 'gif'" in bad.json()["detail"]
+    colour = api.get(f"/api/jobs/{job['id']}/archive", params={"background": "green"})
+    assert colour.status_code == 422
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"start": 6, "end": 2}, 422, "after end frame"),
+    ({"start": 0, "end": 12}, 422, "outside the video (frames 0..11)"),
+    ({"start": 6, "end": 11}, 422, "no frame in 6..11 holds points"),
+    ({"start": 0, "end": 5, "object_ids": [99999]}, 404, "do not exist"),
+    ({"start": -1, "end": 5}, 422, ""),
+])
+def test_bad_job_requests_start_nothing(api: httpx.Client, project: dict, body: dict,
+                                        status: int, words: str) -> None:
+    prompt(api, project["id"], frame=4)
+    response = api.post(f"/api/projects/{project['id']}/jobs", json=body)
+    assert response.status_code == status, response.text
+    assert words in str(response.json()["detail"])
+    assert api.get(f"/api/projects/{project['id']}/jobs").json() == []
+
+
+def test_unknown_job(api: httpx.Client) -> None:
+    for path in ("/api/jobs/j_nope", "/api/jobs/j_nope/alpha/0", "/api/jobs/j_nope/archive",
+                 "/api/jobs/j_nope/events"):
+        response = api.get(path)
+        assert response.status_code == 404 and "job 'j_nope' does not exist" in response.text
+    assert api.post("/api/jobs/j_nope/cancel").status_code == 404
+
+
+def test_cancel_stops_quickly_and_resume_finishes(api: httpx.Client, tmp_path: Path,
+                                                  server) -> None:
+    path = tmp_path / "long.mp4"
+    write_video(path, frames=40, width=320, height=240)
+    pid = upload(api, path)["id"]
+    prompt(api, pid, frame=0)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 39}).json()
+    deadline = time.monotonic() + 60
+    while api.get(f"/api/jobs/{job['id']}").json()["frames_done"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    cancelled = api.post(f"/api/jobs/{job['id']}/cancel").json()
+    assert cancelled["status"] == "cancelled"
+    time.sleep(2)
+    after = api.get(f"/api/jobs/{job['id']}").json()
+    assert after["status"] == "cancelled"
+    assert after["frames_done"] <= cancelled["frames_done"] + 2 < 40
+    # Its finished frames are intact and downloadable.
+    assert api.get(f"/api/jobs/{job['id']}/alpha/0").status_code == 200
+    assert api.post(f"/api/jobs/{job['id']}/resume").json()["status"] == "queued"
+    finished = wait_for(api, job["id"], {"done", "failed"})
+    assert finished["status"] == "done" and finished["frames_done"] == 40
+    files = sorted((server.data_dir / "jobs" / job["id"] / "alpha").iterdir())
+    assert [f.name for f in files] == [f"{i:06d}.png" for i in range(40)]
+    again = api.post(f"/api/jobs/{job['id']}/resume")
+    assert again.status_code == 409 and "is done" in again.json()["detail"]

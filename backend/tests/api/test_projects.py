@@ -1,0 +1,113 @@
+"""Projects over real HTTP: upload, probe, list, rename, frames, thumbnails, delete, bad input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from tests.conftest import upload
+from tests.synth import frame_and_alpha
+
+
+def test_health_names_models(api: httpx.Client) -> None:
+    body = api.get("/api/health").json()
+    assert body["status"] == "ok"
+    assert body["device"] == "cpu"
+    assert body["sam2_model"] == "test-tiny" and body["sam2_test_model"] is True
+    assert body["matting_head"]
+
+
+def test_upload_probes_video(api: httpx.Client, clip: Path) -> None:
+    project = upload(api, clip, "my clip")
+    assert project["name"] == "my clip" and project["filename"] == "disk.mp4"
+    video = project["video"]
+    assert (video["width"], video["height"], video["frame_count"]) == (96, 64, 12)
+    assert video["fps"] == 12.0 and abs(video["duration"] - 1.0) < 1e-6
+    assert video["codec"] == "h264" and video["has_audio"] is False and video["rotation"] == 0
+    assert api.get(f"/api/projects/{project['id']}").json() == project
+    assert project["id"] in [p["id"] for p in api.get("/api/projects").json()]
+
+
+def test_upload_without_name_uses_file_stem(api: httpx.Client, clip: Path) -> None:
+    assert upload(api, clip)["name"] == "disk"
+
+
+def test_frames_are_decoded_exactly(api: httpx.Client, project: dict) -> None:
+    for index in (0, 7, 3, 11):  # forward, backward and to the end
+        response = api.get(f"/api/projects/{project['id']}/frames/{index}")
+        assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+        image = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"), np.float32)
+        expected, _ = frame_and_alpha(index, 64, 96)
+        assert image.shape == (64, 96, 3)
+        assert np.abs(image - expected).mean() < 6  # H.264 + JPEG, but the right frame
+        other, _ = frame_and_alpha(index + 4, 64, 96)
+        assert np.abs(image - expected).mean() < np.abs(image - other).mean()
+
+
+def test_frame_scaling_and_thumbnail(api: httpx.Client, project: dict) -> None:
+    small = api.get(f"/api/projects/{project['id']}/frames/2", params={"max_side": 48})
+    assert Image.open(io.BytesIO(small.content)).size == (48, 32)
+    thumb = api.get(f"/api/projects/{project['id']}/thumbnail")
+    assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (96, 64)
+
+
+def test_rename_and_delete(api: httpx.Client, clip: Path, server) -> None:
+    keep, doomed = upload(api, clip, "keep"), upload(api, clip, "doomed")
+    renamed = api.patch(f"/api/projects/{doomed['id']}", json={"name": "renamed"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "renamed"
+    assert api.patch(f"/api/projects/{doomed['id']}", json={"name": ""}).status_code == 422
+    assert api.delete(f"/api/projects/{doomed['id']}").status_code == 204
+    assert api.get(f"/api/projects/{doomed['id']}").status_code == 404
+    assert not (server.data_dir / "projects" / doomed["id"]).exists()
+    assert api.get(f"/api/projects/{keep['id']}").json()["name"] == "keep"
+    assert api.delete(f"/api/projects/{doomed['id']}").status_code == 404
+
+
+def _assert_refused(api: httpx.Client, server, content: bytes, filename: str, status: int,
+                    words: str) -> None:
+    before = api.get("/api/projects").json()
+    response = api.post("/api/projects", files={"file": (filename, content, "video/mp4")})
+    assert response.status_code == status, response.text
+    assert words in response.json()["detail"]
+    assert api.get("/api/projects").json() == before  # earlier projects untouched
+    assert list((server.data_dir / "tmp").iterdir()) == []  # nothing left behind
+
+
+def test_bad_uploads_get_clear_errors(api: httpx.Client, server, clip: Path, project: dict) -> None:
+    data = clip.read_bytes()
+    _assert_refused(api, server, b"hello, this is text", "notes.mp4", 422, "not a readable video")
+    _assert_refused(api, server, b"", "empty.mp4", 422, "empty")
+    _assert_refused(api, server, data[: len(data) // 2], "half.mp4", 422, "cannot use")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    _assert_refused(api, server, png.getvalue(), "image.mp4", 422, "cannot use")
+    _assert_refused(api, server, b"\0" * (3 * 1024 * 1024 + 10), "huge.mp4", 413, "too large")
+    assert api.get(f"/api/projects/{project['id']}").status_code == 200
+
+
+def test_upload_needs_multipart_file(api: httpx.Client) -> None:
+    assert api.post("/api/projects", json={"file": "x"}).status_code == 415
+    response = api.post("/api/projects", files={"other": ("a.mp4", b"123")})
+    assert response.status_code == 422 and "'file'" in response.json()["detail"]
+
+
+def test_zero_frame_video_is_refused(api: httpx.Client, server, tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "zero.mp4"
+    with av.open(str(path), "w") as container:  # a valid mp4 header and no frames at all
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        container.start_encoding()
+    _assert_refused(api, server, path.read_bytes(), "zero.mp4", 422, "no video stream")
+
+
+def test_unknown_ids_and_frames(api: httpx.Client, project: dict) -> None:
+    assert api.get("/api/projects/p_nope").json()["detail"] == "project 'p_nope' does not exist"
+    response = api.get(f"/api/projects/{project['id']}/frames/12")
+    assert response.status_code == 404 and "outside the video (0..11)" in response.json()["detail"]
+    assert api.get(f"/api/projects/{project['id']}/frames/-1").status_code == 404

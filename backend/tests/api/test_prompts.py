@@ -1,0 +1,83 @@
+"""Objects, points and previews over real HTTP against the real (shrunk) SAM2."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+from PIL import Image
+
+POS = {"x": 30, "y": 32, "label": "positive"}
+NEG = {"x": 80, "y": 10, "label": "negative"}
+
+
+def test_objects_lifecycle(api: httpx.Client, project: dict) -> None:
+    base = f"/api/projects/{project['id']}/objects"
+    first = api.post(base, json={}).json()
+    second = api.post(base, json={"name": "dog", "color": "#ff0000"}).json()
+    assert first["name"] == "Object 1" and first["color"].startswith("#")
+    assert second == {"id": second["id"], "project_id": project["id"], "name": "dog",
+                      "color": "#ff0000"}
+    assert api.patch(f"{base}/{first['id']}", json={"name": "cat"}).json()["name"] == "cat"
+    assert api.post(base, json={"color": "red"}).status_code == 422
+    assert [o["id"] for o in api.get(base).json()] == [first["id"], second["id"]]
+    assert api.delete(f"{base}/{second['id']}").status_code == 204
+    assert [o["id"] for o in api.get(base).json()] == [first["id"]]
+    assert api.delete(f"{base}/{second['id']}").status_code == 404
+
+
+def test_points_replace_per_frame_and_survive(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/3/points"
+    assert api.put(url, json={"points": [POS, NEG]}).json()["points"] == [
+        {"x": 30.0, "y": 32.0, "label": "positive"}, {"x": 80.0, "y": 10.0, "label": "negative"}]
+    api.put(f"/api/projects/{pid}/objects/{obj}/frames/8/points", json={"points": [POS]})
+    api.put(url, json={"points": [NEG]})  # replaces frame 3's points
+    listed = api.get(f"/api/projects/{pid}/points").json()
+    assert [(p["frame"], len(p["points"])) for p in listed] == [(3, 1), (8, 1)]
+    assert listed[0]["points"][0]["label"] == "negative"
+    api.put(url, json={"points": []})  # clearing a frame removes it
+    assert [p["frame"] for p in api.get(f"/api/projects/{pid}/points").json()] == [8]
+
+
+def test_bad_points(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
+    outside = api.put(url, json={"points": [{"x": 96, "y": 10, "label": "positive"}]})
+    assert outside.status_code == 422 and "outside the 96x64 frame" in outside.json()["detail"]
+    assert api.put(url, json={"points": [{"x": 1, "y": 1, "label": "maybe"}]}).status_code == 422
+    late = api.put(f"/api/projects/{pid}/objects/{obj}/frames/12/points", json={"points": [POS]})
+    assert late.status_code == 404 and "outside the video" in late.json()["detail"]
+    unknown = api.put(f"/api/projects/{pid}/objects/999/frames/0/points", json={"points": [POS]})
+    assert unknown.status_code == 404 and "object 999" in unknown.json()["detail"]
+    assert api.get(f"/api/projects/{pid}/points").json() == []  # nothing was stored
+
+
+def test_preview_masks_have_frame_size(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    a = api.post(f"/api/projects/{pid}/objects", json={"color": "#ff0000"}).json()["id"]
+    b = api.post(f"/api/projects/{pid}/objects", json={"color": "#0000ff"}).json()["id"]
+    api.put(f"/api/projects/{pid}/objects/{a}/frames/5/points", json={"points": [POS, NEG]})
+    api.put(f"/api/projects/{pid}/objects/{b}/frames/5/points",
+            json={"points": [{"x": 70, "y": 50, "label": "positive"}]})
+    grey = api.post(f"/api/projects/{pid}/frames/5/preview", params={"object_id": a})
+    assert grey.status_code == 200 and grey.headers["content-type"] == "image/png"
+    mask = Image.open(io.BytesIO(grey.content))
+    assert mask.mode == "L" and mask.size == (96, 64)
+    values = np.asarray(mask)
+    assert values.std() > 0  # a real, varying probability map
+    both = Image.open(io.BytesIO(api.post(f"/api/projects/{pid}/frames/5/preview").content))
+    assert both.mode == "RGBA" and both.size == (96, 64)
+    rgba = np.asarray(both)
+    assert set(np.unique(rgba[..., 3])) <= {0, 160}
+    colours = {tuple(c) for c in rgba[rgba[..., 3] > 0][:, :3]}
+    assert colours <= {(255, 0, 0), (0, 0, 255)}
+    # A frame without points previews as empty, not as an error.
+    empty = api.post(f"/api/projects/{pid}/frames/9/preview", params={"object_id": a})
+    assert np.asarray(Image.open(io.BytesIO(empty.content))).max() == 0
+    assert api.post(f"/api/projects/{pid}/frames/12/preview").status_code == 404
+    assert api.post(f"/api/projects/{pid}/frames/5/preview",
+                    params={"object_id": 999}).status_code == 404
