@@ -1,0 +1,104 @@
+"""SAM2 registry: real checkpoint save/load, the downloader's checksum, missing weights."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vidmatte.media.video import VideoReader, probe
+from vidmatte.segment.models import (CheckpointMissing, ChecksumMismatch, build_predictor,
+                                     download, save_checkpoint)
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import Point
+
+
+def test_saved_test_tiny_checkpoint_loads_back(tmp_path: Path, clip: Path) -> None:
+    """Through the same strict `{"model": state_dict}` path as the official checkpoints."""
+    original = build_predictor("test-tiny", tmp_path)
+    with torch.no_grad():  # make the weights differ from a fresh seeded build
+        for p in original.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    path = tmp_path / "tiny.pt"
+    save_checkpoint(original, path)
+    loaded = build_predictor("test-tiny", tmp_path, checkpoint=path)
+    for (name, a), (_, b) in zip(original.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
+    info, pts = probe(clip)
+    masks = []
+    for predictor in (original, loaded):
+        reader = VideoReader(clip, pts, 0)
+        segmenter = Segmenter(predictor, "test-tiny")
+        masks.append(segmenter.preview("k", reader, info.height, info.width, 2,
+                                       {1: [Point(30, 30, "positive")]})[1])
+    np.testing.assert_array_equal(masks[0], masks[1])
+
+
+def test_wrong_checkpoint_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pt"
+    torch.save({"model": {"not": torch.zeros(1)}}, path)
+    with pytest.raises(RuntimeError):
+        build_predictor("test-tiny", tmp_path, checkpoint=path)
+
+
+def test_missing_checkpoint_names_the_command(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointMissing) as error:
+        build_predictor("small", tmp_path / "none")
+    assert "vidmatte weights download small" in str(error.value)
+
+
+def test_unknown_model_name(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown SAM2 model 'huge'"):
+        build_predictor("huge", tmp_path)
+
+
+@pytest.fixture
+def file_server(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    """A local HTTP server standing in for Meta's download host."""
+    payload = np.random.default_rng(0).bytes(3 * 1024 * 1024 + 17)
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "sam2.1_hiera_tiny.pt").write_bytes(payload)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "www"), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/sam2.1_hiera_tiny.pt", payload
+    httpd.shutdown()
+
+
+def test_download_verifies_checksum(tmp_path: Path, file_server: tuple[str, bytes]) -> None:
+    url, payload = file_server
+    good = hashlib.sha256(payload).hexdigest()
+    seen: list[tuple[int, int]] = []
+    path = download("tiny", tmp_path / "ckpt", url=url, sha256=good,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert path.read_bytes() == payload and path.name == "sam2.1_hiera_tiny.pt"
+    assert seen[-1] == (len(payload), len(payload)) and len(seen) > 1
+    assert (path.parent / "sam2.1_hiera_tiny.pt.sha256").read_text().strip() == good
+
+    path.unlink()
+    with pytest.raises(ChecksumMismatch, match="checksum mismatch"):
+        download("tiny", tmp_path / "ckpt", url=url, sha256="0" * 64)
+    assert list((tmp_path / "ckpt").glob("sam2.1_hiera_tiny.pt*")) == [
+        tmp_path / "ckpt" / "sam2.1_hiera_tiny.pt.sha256"]  # nothing half-written kept
+
+
+def test_damaged_checkpoint_is_caught_on_load(tmp_path: Path, file_server) -> None:
+    url, payload = file_server
+    path = download("tiny", tmp_path, url=url)
+    path.write_bytes(payload[:-1] + b"x")
+    with pytest.raises(ChecksumMismatch, match="recorded SHA-256"):
+        build_predictor("tiny", tmp_path)
