@@ -78,6 +78,101 @@ def weights_download(
         typer.echo(f"{name}: {path}")
 
 
+def _parse_point(text: str) -> tuple[int, float, float, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("neg", "pos")):
+        raise typer.BadParameter(f"'{text}': expected x,y,frame or x,y,frame,neg")
+    try:
+        x, y, frame = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}': x and y are numbers, frame an integer") from exc
+    return frame, x, y, "negative" if parts[3:] == ["neg"] else "positive"
+
+
+@app.command()
+def matte(
+    video: Path = typer.Argument(..., exists=True, dir_okay=False, help="The video to matte."),
+    point: list[str] = typer.Option(..., "--point", help="x,y,frame[,neg] in video pixels; repeat."),
+    start: int = typer.Option(0, help="First frame."),
+    end: int = typer.Option(None, help="Last frame, inclusive [default: the last one]."),
+    out: Path = typer.Option(Path("matte_out"), help="Output folder."),
+    formats: str = typer.Option("alpha_png", help="Comma-separated: " + ", ".join(
+        ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4"))),
+    background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
+    sam2: str = typer.Option(None, help="SAM2 size [default: small]."),
+    random_init: bool = typer.Option(False, "--random-init", help="Real SAM2 size, random weights."),
+    head: Path = typer.Option(None, help="Matting head weights."),
+    device: str = typer.Option(None, help="cuda or cpu."),
+) -> None:
+    """Matte a video without the browser: click points in, alpha (and any export format) out."""
+    import tempfile
+
+    from vidmatte.api.app import build_services
+    from vidmatte.jobs.pipeline import run_job
+    from vidmatte.media.export import parse_color, parse_formats
+    from vidmatte.media.video import MediaError, probe
+    from vidmatte.segment.models import CheckpointMissing
+    from vidmatte.store import Point
+
+    try:
+        chosen, colour = parse_formats(formats), parse_color(background)
+        prompts = [_parse_point(p) for p in point]
+        info, pts = probe(video)
+    except (ValueError, MediaError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    end = info.frame_count - 1 if end is None else end
+    if not 0 <= start <= end < info.frame_count:
+        raise typer.BadParameter(f"range {start}..{end} is not inside 0..{info.frame_count - 1}")
+    for frame, x, y, _ in prompts:
+        if not (0 <= frame < info.frame_count and 0 <= x < info.width and 0 <= y < info.height):
+            raise typer.BadParameter(f"point {x:g},{y:g} on frame {frame} is outside the video")
+    with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
+        settings = _settings(data_dir=Path(tmp), sam2_model=sam2, head_path=head, device=device,
+                             random_init=random_init or None)
+        try:
+            services = build_services(settings)
+        except CheckpointMissing as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        store = services.store
+        staged = store.tmp_dir / "source"
+        staged.symlink_to(video.resolve())  # the job reads the original in place
+        project = store.add_project(video.stem, video.name, staged, info, pts, b"")
+        obj = store.add_object(project.id, None, None)["id"]
+        by_frame: dict[int, list[Point]] = {}
+        for frame, x, y, label in prompts:
+            by_frame.setdefault(frame, []).append(Point(x, y, label))
+        for frame, points in by_frame.items():
+            store.set_points(project.id, obj, frame, points)
+        if not any(start <= f <= end for f in by_frame):
+            raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
+        job = store.add_job(project.id, start, end, [obj])
+        with Progress(TextColumn("[bold]matting"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} frames"),
+                      TextColumn("{task.fields[fps]} fps"), TimeRemainingColumn()) as bar:
+            task = bar.add_task("matte", total=job.frames_total, fps="-")
+            run_job(job, store, services.segmenter, services.matter, lambda: False,
+                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"))
+        _export(store, project, job.id, chosen, colour, out)
+    typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+
+
+def _export(store, project, job_id: str, formats: list[str], colour, out: Path) -> None:
+    """Write the job's results into `out` (the same files the archive download holds)."""
+    import zipfile
+
+    from vidmatte.jobs.results import export_frames, plan_export
+    from vidmatte.media.export import write_archive
+
+    export = plan_export(store, job_id)
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = store.tmp_dir / "export.zip"
+    with bundle.open("wb") as f:
+        write_archive(f, export_frames(store, export), formats, project.info.fps,
+                      export.audio_from, colour, stem=project.name)
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(out)
+
 
 if __name__ == "__main__":
     app()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from PIL import Image
 
 from vidmatte.api.routes.projects import ERRORS
 from vidmatte.api.schemas import Job, JobCreate
 from vidmatte.api.services import Services, services
-from vidmatte.media.export import ExportFrame, archive_name, iter_archive, parse_color, parse_formats
-from vidmatte.media.video import VideoReader
+from vidmatte.jobs.results import export_frames, plan_export
+from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL
 
 router = APIRouter(tags=["jobs"])
@@ -113,30 +111,16 @@ def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileR
 def get_archive(job_id: str, formats: str = Query("alpha_png"),
                 background: str = Query("00ff00"),
                 s: Services = Depends(services)) -> StreamingResponse:
-    job = s.store.job(job_id)
+    s.store.job(job_id)
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    frames = sorted(s.store.done_frames(job_id))
-    if not frames:
+    export = plan_export(s.store, job_id)
+    if not export.frames:
         raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
-    project = s.store.project(job.project_id)
-    contiguous = frames[-1] - frames[0] == len(frames) - 1
-    # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
-    audio = project.source if project.info.has_audio and contiguous else None
-
-    def export_frames():
-        reader = VideoReader(project.source, s.store.pts_index(project.id), project.info.rotation)
-        try:
-            for index in frames:
-                alpha = np.asarray(Image.open(s.store.alpha_path(job_id, index)).convert("L"))
-                yield ExportFrame(index, reader.frame(index), alpha)
-        finally:
-            reader.close()
-
-    name = archive_name(project.name, frames[0], frames[-1])
-    body = iter_archive(export_frames, chosen, project.info.fps, audio, colour,
-                        stem=name.removesuffix(".zip"))
+    name = archive_name(export.project.name, export.frames[0], export.frames[-1])
+    body = iter_archive(lambda: export_frames(s.store, export), chosen, export.project.info.fps,
+                        export.audio_from, colour, stem=name.removesuffix(".zip"))
     return StreamingResponse(body, media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
