@@ -1,0 +1,258 @@
+// Typed client for the vidmatte REST API (docs/API.md). All URLs are relative: the
+// backend serves this app at `/` and the API under `/api` (Vite proxies it in dev).
+import type { Point } from "./points";
+
+export interface Health {
+  status: string;
+  device: "cpu" | "cuda" | string;
+  sam2_model: string;
+  sam2_test_model: boolean;
+  matting_head: string;
+  version: string;
+}
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  fps: number;
+  frame_count: number;
+  duration: number;
+  rotation: number;
+  codec: string;
+  has_audio: boolean;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  filename: string;
+  created_at: string;
+  video: VideoInfo;
+}
+
+export interface MatteObject {
+  id: number;
+  project_id: string;
+  name: string;
+  color: string;
+}
+
+export interface FramePoints {
+  object_id: number;
+  frame: number;
+  points: Point[];
+}
+
+export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled" | "interrupted";
+
+export interface Job {
+  id: string;
+  project_id: string;
+  status: JobStatus;
+  start: number;
+  end: number;
+  object_ids: number[];
+  frames_done: number;
+  frames_total: number;
+  fps: number | null;
+  eta_seconds: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "done", "failed", "cancelled", "interrupted"];
+
+export function isJob(v: unknown): v is Job {
+  if (!v || typeof v !== "object") return false;
+  const j = v as Record<string, unknown>;
+  return (
+    typeof j.id === "string" &&
+    typeof j.status === "string" &&
+    (JOB_STATUSES as readonly string[]).includes(j.status) &&
+    typeof j.start === "number" &&
+    typeof j.end === "number" &&
+    typeof j.frames_done === "number" &&
+    typeof j.frames_total === "number"
+  );
+}
+
+/** An error answer of the API, with its readable message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = "ApiError";
+  }
+}
+
+/** Readable text from an error body: `{"detail": "..."}` or FastAPI's validation list. */
+export function detailFromBody(body: unknown, status: number, statusText = ""): string {
+  if (body && typeof body === "object" && "detail" in body) {
+    const d = (body as { detail: unknown }).detail;
+    if (typeof d === "string" && d) return d;
+    if (Array.isArray(d)) {
+      const parts = d.map((e) => {
+        if (e && typeof e === "object") {
+          const loc = Array.isArray((e as { loc?: unknown }).loc)
+            ? ((e as { loc: unknown[] }).loc.filter((x) => x !== "body" && x !== "query").join("."))
+            : "";
+          const msg = String((e as { msg?: unknown }).msg ?? JSON.stringify(e));
+          return loc ? `${loc}: ${msg}` : msg;
+        }
+        return String(e);
+      });
+      if (parts.length) return parts.join("; ");
+    }
+    if (d != null) return JSON.stringify(d);
+  }
+  if (status === 0) return "Cannot reach the server. Is `vidmatte serve` running?";
+  if (status === 502 || status === 503 || status === 504) return `The server is not answering (${status}). Is \`vidmatte serve\` running?`;
+  return `Request failed: ${status}${statusText ? ` ${statusText}` : ""}`;
+}
+
+async function errorFromResponse(res: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    const text = await res.text();
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  return new ApiError(res.status, detailFromBody(body, res.status, res.statusText));
+}
+
+async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      signal,
+      headers: body !== undefined ? { "Content-Type": "application/json" } : undefined,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    if ((e as Error)?.name === "AbortError") throw e;
+    throw new ApiError(0, detailFromBody(null, 0));
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  return res;
+}
+
+async function json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await send(method, path, body, signal);
+  return (await res.json()) as T;
+}
+
+async function blob(method: string, path: string, signal?: AbortSignal): Promise<Blob> {
+  const res = await send(method, path, undefined, signal);
+  return await res.blob();
+}
+
+const enc = encodeURIComponent;
+
+function withQuery(path: string, query: Record<string, string | number | undefined | null>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+// ---- URLs (also used directly by <img>/<a>) ----
+export const urls = {
+  thumbnail: (pid: string) => `/api/projects/${enc(pid)}/thumbnail`,
+  frame: (pid: string, index: number, maxSide?: number) =>
+    withQuery(`/api/projects/${enc(pid)}/frames/${index}`, { max_side: maxSide || undefined }),
+  alpha: (jid: string, index: number) => `/api/jobs/${enc(jid)}/alpha/${index}`,
+  events: (jid: string) => `/api/jobs/${enc(jid)}/events`,
+  archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,
+};
+
+// ---- endpoints ----
+export const api = {
+  health: () => json<Health>("GET", "/api/health"),
+
+  listProjects: () => json<Project[]>("GET", "/api/projects"),
+  getProject: (pid: string) => json<Project>("GET", `/api/projects/${enc(pid)}`),
+  renameProject: (pid: string, name: string) => json<Project>("PATCH", `/api/projects/${enc(pid)}`, { name }),
+  deleteProject: (pid: string) => send("DELETE", `/api/projects/${enc(pid)}`).then(() => undefined),
+
+  frame: (pid: string, index: number, maxSide?: number, signal?: AbortSignal) =>
+    blob("GET", urls.frame(pid, index, maxSide), signal),
+
+  listObjects: (pid: string) => json<MatteObject[]>("GET", `/api/projects/${enc(pid)}/objects`),
+  createObject: (pid: string, body: { name?: string; color?: string }) =>
+    json<MatteObject>("POST", `/api/projects/${enc(pid)}/objects`, body),
+  updateObject: (pid: string, oid: number, body: { name?: string; color?: string }) =>
+    json<MatteObject>("PATCH", `/api/projects/${enc(pid)}/objects/${oid}`, body),
+  deleteObject: (pid: string, oid: number) =>
+    send("DELETE", `/api/projects/${enc(pid)}/objects/${oid}`).then(() => undefined),
+
+  listPoints: (pid: string) => json<FramePoints[]>("GET", `/api/projects/${enc(pid)}/points`),
+  putPoints: (pid: string, oid: number, frame: number, points: readonly Point[]) =>
+    json<FramePoints>("PUT", `/api/projects/${enc(pid)}/objects/${oid}/frames/${frame}/points`, {
+      points: points.map((p) => ({ x: p.x, y: p.y, label: p.label })),
+    }),
+
+  preview: (pid: string, frame: number, opts: { objectId?: number; maxSide?: number } = {}, signal?: AbortSignal) =>
+    send(
+      "POST",
+      withQuery(`/api/projects/${enc(pid)}/frames/${frame}/preview`, {
+        object_id: opts.objectId,
+        max_side: opts.maxSide || undefined,
+      }),
+      undefined,
+      signal,
+    ).then((r) => r.blob()),
+
+  createJob: (pid: string, body: { start: number; end: number; object_ids: number[] | null }) =>
+    json<Job>("POST", `/api/projects/${enc(pid)}/jobs`, body),
+  listJobs: (pid: string) => json<Job[]>("GET", `/api/projects/${enc(pid)}/jobs`),
+  getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),
+  cancelJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/cancel`),
+  resumeJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/resume`),
+  alpha: (jid: string, index: number, signal?: AbortSignal) => blob("GET", urls.alpha(jid, index), signal),
+};
+
+export interface Upload {
+  promise: Promise<Project>;
+  abort: () => void;
+}
+
+/** POST /api/projects with upload progress (fetch cannot report upload progress). */
+export function uploadProject(file: File, onProgress: (loaded: number, total: number) => void, name?: string): Upload {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<Project>((resolve, reject) => {
+    xhr.open("POST", "/api/projects");
+    xhr.responseType = "text";
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body as Project);
+      else reject(new ApiError(xhr.status, detailFromBody(body, xhr.status, xhr.statusText)));
+    };
+    xhr.onerror = () => reject(new ApiError(0, detailFromBody(null, 0)));
+    xhr.onabort = () => reject(new ApiError(0, "Upload cancelled."));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    if (name) form.append("name", name);
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+/** Message of any thrown value, for toasts. */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.detail;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

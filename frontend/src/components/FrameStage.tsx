@@ -1,0 +1,204 @@
+import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
+import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
+import { canvasToVideo, fitRect, videoToCanvas, type Size, type Vec } from "../geometry";
+import type { Label, Point } from "../points";
+import { Spinner } from "./ProgressBar";
+
+/** Click radius for hitting an existing point, in screen pixels. */
+export const HIT_RADIUS_PX = 10;
+
+export interface Marker {
+  objectId: number;
+  index: number;
+  point: Point;
+  color: string;
+  selected: boolean;
+}
+
+export interface FrameStageProps {
+  video: Size;
+  frameIndex: number;
+  mode: OverlayMode;
+  frameImage: HTMLImageElement | null;
+  alphaImage: HTMLImageElement | null;
+  compose: ComposeOptions;
+  markers: Marker[];
+  previewUrl: string | null;
+  previewLoading: boolean;
+  frameLoading: boolean;
+  editable: boolean;
+  badge?: string | null;
+  summary?: string;
+  onPoint: (at: Vec, label: Label, radius: number) => void;
+  onResize: (size: Size) => void;
+}
+
+export function FrameStage(props: FrameStageProps) {
+  let stage!: HTMLDivElement;
+  let canvas!: HTMLCanvasElement;
+  const [size, setSize] = createSignal<Size>({ width: 0, height: 0 });
+  const [hover, setHover] = createSignal<{ objectId: number; index: number } | null>(null);
+
+  const fit = createMemo(() => fitRect(size(), viewSize(props.mode, props.video.width, props.video.height)));
+
+  onMount(() => {
+    const measure = () => {
+      const r = stage.getBoundingClientRect();
+      const s = { width: Math.floor(r.width), height: Math.floor(r.height) };
+      setSize(s);
+      props.onResize(s);
+    };
+    measure();
+    if (typeof ResizeObserver !== "undefined") {
+      const ro = new ResizeObserver(measure);
+      ro.observe(stage);
+      onCleanup(() => ro.disconnect());
+    } else {
+      window.addEventListener("resize", measure);
+      onCleanup(() => window.removeEventListener("resize", measure));
+    }
+  });
+
+  createEffect(() => {
+    const s = size();
+    const f = fit();
+    const img = props.frameImage;
+    const alpha = props.alphaImage;
+    const mode = props.mode;
+    const compose = props.compose;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.max(1, Math.round(s.width * dpr));
+    canvas.height = Math.max(1, Math.round(s.height * dpr));
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, s.width, s.height);
+    if (!img || f.scale <= 0) return;
+    ctx.imageSmoothingQuality = "high";
+    composeInto(ctx, mode, img, mode === "off" ? null : alpha, f, compose);
+  });
+
+  const localPos = (e: MouseEvent): Vec => {
+    const r = canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+
+  const radiusVideo = () => (fit().scale > 0 ? HIT_RADIUS_PX / fit().scale : HIT_RADIUS_PX);
+
+  const nearestMarker = (pos: Vec) => {
+    let best: { m: Marker; d: number } | null = null;
+    for (const m of props.markers) {
+      const c = videoToCanvas(m.point, fit());
+      const d = Math.hypot(c.x - pos.x, c.y - pos.y);
+      if (d <= HIT_RADIUS_PX && (!best || d < best.d)) best = { m, d };
+    }
+    return best?.m ?? null;
+  };
+
+  const place = (e: MouseEvent, label: Label) => {
+    if (!props.editable) return;
+    const at = canvasToVideo(localPos(e), fit(), props.video);
+    if (!at) return;
+    props.onPoint(at, label, radiusVideo());
+  };
+
+  const previewStyle = () => {
+    const f = fit();
+    const w = f.scale * props.video.width;
+    const h = f.scale * props.video.height;
+    return { left: `${f.x}px`, top: `${f.y}px`, width: `${w}px`, height: `${h}px` };
+  };
+
+  return (
+    <div class={`stage ${props.editable ? "editable" : ""} ${hover() ? "over-point" : ""}`} ref={stage} data-testid="stage">
+      <canvas
+        ref={canvas}
+        class="frame-canvas"
+        data-testid="frame-canvas"
+        data-frame={props.frameIndex}
+        data-mode={props.mode}
+        data-loaded={props.frameImage ? "true" : "false"}
+        data-scale={fit().scale.toFixed(4)}
+        onClick={(e) => {
+          e.preventDefault();
+          place(e, e.altKey ? "negative" : "positive");
+        }}
+        onContextMenu={(e) => {
+          e.preventDefault();
+          place(e, "negative");
+        }}
+        onMouseMove={(e) => {
+          const m = props.editable ? nearestMarker(localPos(e)) : null;
+          const h = m ? { objectId: m.objectId, index: m.index } : null;
+          const cur = hover();
+          if (h?.objectId !== cur?.objectId || h?.index !== cur?.index) setHover(h);
+        }}
+        onMouseLeave={() => setHover(null)}
+      />
+      <Show when={props.previewUrl && props.mode === "off"}>
+        <img class="preview-layer" data-testid="preview-layer" src={props.previewUrl!} alt="" style={previewStyle()} draggable={false} />
+      </Show>
+      <svg class="markers" width={size().width} height={size().height} aria-hidden="true">
+        <For each={props.markers}>
+          {(m) => {
+            const c = () => videoToCanvas(m.point, fit());
+            const isHover = () => hover()?.objectId === m.objectId && hover()?.index === m.index;
+            const ring = m.point.label === "positive" ? "#22c55e" : "#ef4444";
+            return (
+              <g
+                class={`point-marker ${m.selected ? "" : "dim"} ${isHover() ? "hover" : ""}`}
+                data-testid="point-marker"
+                data-label={m.point.label}
+                data-object-id={m.objectId}
+                data-x={m.point.x}
+                data-y={m.point.y}
+                transform={`translate(${c().x} ${c().y})`}
+              >
+                <circle r={isHover() ? 10 : 8} fill="none" stroke="rgba(0,0,0,0.55)" stroke-width="5" />
+                <circle r={isHover() ? 10 : 8} fill={m.color} stroke={ring} stroke-width="3" />
+                <Show
+                  when={!isHover()}
+                  fallback={<path d="M-4,-4 L4,4 M4,-4 L-4,4" stroke="#fff" stroke-width="2" stroke-linecap="round" />}
+                >
+                  <path
+                    d={m.point.label === "positive" ? "M-3.5,0 H3.5 M0,-3.5 V3.5" : "M-3.5,0 H3.5"}
+                    stroke="#fff"
+                    stroke-width="2"
+                    stroke-linecap="round"
+                  />
+                </Show>
+              </g>
+            );
+          }}
+        </For>
+      </svg>
+      <Show when={props.summary}>
+        <div class="stage-summary" data-testid="frame-summary">
+          {props.summary}
+        </div>
+      </Show>
+      <div class="stage-status">
+        <Show when={props.previewLoading}>
+          <span class="pill" data-testid="preview-spinner">
+            <Spinner label="Computing preview" /> preview
+          </span>
+        </Show>
+        <Show when={props.frameLoading && props.frameImage}>
+          <span class="pill">
+            <Spinner label="Loading frame" />
+          </span>
+        </Show>
+      </div>
+      <Show when={props.badge}>
+        <div class="stage-badge" data-testid="stage-badge">
+          {props.badge}
+        </div>
+      </Show>
+      <Show when={!props.frameImage}>
+        <div class="stage-empty">
+          <Spinner label="Loading frame" />
+        </div>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,136 @@
+import { Show, createSignal, onCleanup, onMount } from "solid-js";
+import { errorText, urls, type MatteObject, type Project } from "../api";
+import { saveExport, savedExport, type JobsStore } from "../jobs";
+import type { PointMap } from "../points";
+import { isResumable, isTerminal } from "../sse";
+import { archiveQuery } from "../validation";
+import { MattingForm } from "./MattingForm";
+import { JobProgressBar, StatusBadge } from "./ProgressBar";
+import { Icon } from "./Icon";
+
+export interface MattingDialogProps {
+  project: Project;
+  objects: MatteObject[];
+  points: PointMap;
+  jobs: JobsStore;
+  onClose: () => void;
+  onView: (jid: string) => void;
+}
+
+export function MattingDialog(props: MattingDialogProps) {
+  const saved = savedExport();
+  const [jobId, setJobId] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const [choice, setChoice] = createSignal(saved);
+  const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape") {
+      e.stopImmediatePropagation();
+      props.onClose();
+    }
+  };
+  onMount(() => window.addEventListener("keydown", onKey, true));
+  onCleanup(() => window.removeEventListener("keydown", onKey, true));
+
+  return (
+    <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
+      <div class="modal" role="dialog" aria-modal="true" aria-label="Matting" data-testid="matting-dialog">
+        <div class="modal-head">
+          <h2>Matting</h2>
+          <span class="muted">{props.project.name}</span>
+          <button class="icon-btn" aria-label="Close" onClick={() => props.onClose()}>
+            <Icon name="close" />
+          </button>
+        </div>
+        <Show
+          when={jobId()}
+          fallback={
+            <>
+              <MattingForm
+                frameCount={props.project.video.frame_count}
+                objects={props.objects}
+                points={props.points}
+                initialFormats={saved.formats}
+                initialBackground={saved.background}
+                busy={busy()}
+                onCancel={props.onClose}
+                onRun={async (d) => {
+                  setBusy(true);
+                  setError(null);
+                  try {
+                    const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds] });
+                    const c = { formats: [...d.formats], background: d.background };
+                    saveExport(c, created.id);
+                    setChoice(c);
+                    setJobId(created.id);
+                  } catch (e) {
+                    setError(errorText(e));
+                  } finally {
+                    setBusy(false);
+                  }
+                }}
+              />
+              <Show when={error()}>
+                <div class="error-box" data-testid="error-message" role="alert">
+                  Could not start matting: {error()}
+                </div>
+              </Show>
+            </>
+          }
+        >
+          <Show when={job()} fallback={<p class="muted">Waiting for the job…</p>}>
+            {(j) => (
+              <div class="job-view" data-testid="job-view" data-job-id={j().id}>
+                <div class="job-line">
+                  <StatusBadge status={j().status} testid="job-status" />
+                  <span class="muted">
+                    frames {j().start}–{j().end}
+                  </span>
+                </div>
+                <JobProgressBar job={j()} testid="job-progress" />
+                <Show when={j().error}>
+                  <div class="error-box" role="alert">
+                    {j().error}
+                  </div>
+                </Show>
+                <div class="modal-actions">
+                  <Show when={!isTerminal(j().status)}>
+                    <button class="btn btn-danger" data-testid="job-cancel" onClick={() => void props.jobs.cancel(j().id)}>
+                      Cancel
+                    </button>
+                  </Show>
+                  <Show when={isResumable(j().status)}>
+                    <button class="btn" data-testid="job-resume" onClick={() => void props.jobs.resume(j().id)}>
+                      Resume
+                    </button>
+                  </Show>
+                  <Show when={j().status === "done"}>
+                    <button class="btn" data-testid="job-view-result" onClick={() => props.onView(j().id)}>
+                      View result
+                    </button>
+                    <a
+                      class="btn btn-primary"
+                      data-testid="download-link"
+                      href={urls.archive(j().id, archiveQuery(choice().formats, choice().background))}
+                      download=""
+                    >
+                      <Icon name="download" size={14} /> Download ({choice().formats.join(", ")})
+                    </a>
+                  </Show>
+                  <button class="btn" onClick={() => setJobId(null)}>
+                    New run
+                  </button>
+                  <button class="btn" data-testid="matting-close" onClick={() => props.onClose()}>
+                    {isTerminal(j().status) ? "Close" : "Run in background"}
+                  </button>
+                </div>
+              </div>
+            )}
+          </Show>
+        </Show>
+      </div>
+    </div>
+  );
+}

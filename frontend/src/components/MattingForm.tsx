@@ -1,0 +1,201 @@
+import { For, Show, createMemo, createSignal } from "solid-js";
+import type { MatteObject } from "../api";
+import { framesWithPoints, promptedRange, type PointMap } from "../points";
+import { OUTPUT_FORMATS, normaliseHexColor, validateJobDraft, type JobDraft } from "../validation";
+
+export interface MattingFormProps {
+  frameCount: number;
+  objects: MatteObject[];
+  points: PointMap;
+  initialFormats: string[];
+  initialBackground: string;
+  busy?: boolean;
+  onRun: (draft: JobDraft) => void;
+  onCancel: () => void;
+}
+
+function parseFrame(v: string): number {
+  return v.trim() === "" ? NaN : Number(v);
+}
+
+export function MattingForm(props: MattingFormProps) {
+  const withPoints = () => props.objects.filter((o) => framesWithPoints(props.points, [o.id]).length > 0).map((o) => o.id);
+  const initialObjects = withPoints();
+  const initialRange = promptedRange(props.points, initialObjects) ?? { start: 0, end: Math.max(0, props.frameCount - 1) };
+
+  const [start, setStart] = createSignal(String(initialRange.start));
+  const [end, setEnd] = createSignal(String(initialRange.end));
+  const [objectIds, setObjectIds] = createSignal<number[]>(initialObjects);
+  const [formats, setFormats] = createSignal<string[]>(props.initialFormats.length ? props.initialFormats : ["alpha_png"]);
+  const [background, setBackground] = createSignal(normaliseHexColor(props.initialBackground) ?? "00ff00");
+
+  const draft = (): JobDraft => ({
+    start: parseFrame(start()),
+    end: parseFrame(end()),
+    objectIds: objectIds(),
+    formats: formats(),
+    background: background(),
+  });
+  const reason = createMemo(() => validateJobDraft(draft(), props.frameCount, props.points));
+
+  const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list.filter((x) => x !== v), v] : list.filter((x) => x !== v));
+
+  const usePrompted = () => {
+    const r = promptedRange(props.points, objectIds().length ? objectIds() : undefined);
+    if (r) {
+      setStart(String(r.start));
+      setEnd(String(r.end));
+    }
+  };
+
+  const count = () => {
+    const d = draft();
+    return Number.isInteger(d.start) && Number.isInteger(d.end) && d.end >= d.start ? d.end - d.start + 1 : 0;
+  };
+
+  return (
+    <form
+      class="matting-form"
+      data-testid="matting-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!reason() && !props.busy) props.onRun(draft());
+      }}
+    >
+      <fieldset>
+        <legend>Frames</legend>
+        <div class="row">
+          <label class="field">
+            <span>Start</span>
+            <input
+              class="input mono"
+              type="number"
+              min={0}
+              max={Math.max(0, props.frameCount - 1)}
+              step={1}
+              data-testid="matting-start"
+              value={start()}
+              onInput={(e) => setStart(e.currentTarget.value)}
+            />
+          </label>
+          <label class="field">
+            <span>End (inclusive)</span>
+            <input
+              class="input mono"
+              type="number"
+              min={0}
+              max={Math.max(0, props.frameCount - 1)}
+              step={1}
+              data-testid="matting-end"
+              value={end()}
+              onInput={(e) => setEnd(e.currentTarget.value)}
+            />
+          </label>
+          <div class="field field-buttons">
+            <button type="button" class="btn btn-small" data-testid="matting-prompted-range" onClick={usePrompted}>
+              Prompted range
+            </button>
+            <button
+              type="button"
+              class="btn btn-small"
+              data-testid="matting-whole-video"
+              onClick={() => {
+                setStart("0");
+                setEnd(String(Math.max(0, props.frameCount - 1)));
+              }}
+            >
+              Whole video
+            </button>
+          </div>
+        </div>
+        <p class="muted small">
+          {count()} frame{count() === 1 ? "" : "s"} · the video has frames 0–{Math.max(0, props.frameCount - 1)}
+        </p>
+      </fieldset>
+
+      <fieldset>
+        <legend>Objects</legend>
+        <Show when={props.objects.length === 0}>
+          <p class="muted small">No objects yet.</p>
+        </Show>
+        <div class="checks">
+          <For each={props.objects}>
+            {(o) => {
+              const frames = () => framesWithPoints(props.points, [o.id]);
+              return (
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    data-testid="matting-object"
+                    data-object-id={o.id}
+                    checked={objectIds().includes(o.id)}
+                    onChange={(e) => setObjectIds((l) => toggle(l, o.id, e.currentTarget.checked))}
+                  />
+                  <span class="swatch swatch-small" style={{ background: o.color }} />
+                  <span>{o.name}</span>
+                  <span class="muted small">
+                    {frames().length ? `${frames().length} prompted frame${frames().length === 1 ? "" : "s"}` : "no points"}
+                  </span>
+                </label>
+              );
+            }}
+          </For>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Output formats</legend>
+        <div class="checks checks-grid">
+          <For each={OUTPUT_FORMATS}>
+            {(f) => (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  data-testid="matting-format"
+                  data-format={f.id}
+                  checked={formats().includes(f.id)}
+                  onChange={(e) => setFormats((l) => toggle(l, f.id as string, e.currentTarget.checked))}
+                />
+                <span>{f.label}</span>
+                <span class="muted small">{f.hint}</span>
+              </label>
+            )}
+          </For>
+        </div>
+        <label class="field field-inline">
+          <span>Composite background</span>
+          <input
+            type="color"
+            class="color-input"
+            aria-label="Background colour"
+            value={`#${normaliseHexColor(background()) ?? "00ff00"}`}
+            onInput={(e) => setBackground(e.currentTarget.value.slice(1))}
+          />
+          <input
+            class="input mono input-hex"
+            data-testid="matting-background"
+            value={background()}
+            maxLength={7}
+            onInput={(e) => setBackground(e.currentTarget.value.replace(/^#/, ""))}
+          />
+        </label>
+      </fieldset>
+
+      <div class="form-footer">
+        <div class="form-reason" data-testid="matting-validation" role={reason() ? "alert" : undefined}>
+          <Show when={reason()} fallback={<span class="ok">Ready: {count()} frames.</span>}>
+            <span class="warn">⚠ {reason()}</span>
+          </Show>
+        </div>
+        <div class="modal-actions">
+          <button type="button" class="btn" onClick={() => props.onCancel()}>
+            Close
+          </button>
+          <button type="submit" class="btn btn-primary" data-testid="matting-run" disabled={!!reason() || props.busy}>
+            {props.busy ? "Starting…" : "Run matting"}
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,158 @@
+import { For, Show, createSignal } from "solid-js";
+import { urls, type Job, type MatteObject } from "../api";
+import { OVERLAY_MODES, type OverlayMode } from "../compose";
+import { saveExport, savedExport, type JobsStore } from "../jobs";
+import { isResumable, isTerminal } from "../sse";
+import { OUTPUT_FORMATS, archiveQuery } from "../validation";
+import { JobProgressBar, StatusBadge } from "./ProgressBar";
+import { Icon } from "./Icon";
+
+export interface ResultsPanelProps {
+  jobs: JobsStore;
+  objects: MatteObject[];
+  activeJobId: string | null;
+  mode: OverlayMode;
+  onActivate: (jid: string | null) => void;
+  onMode: (mode: OverlayMode) => void;
+}
+
+function when(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+}
+
+function DownloadControl(props: { job: Job }) {
+  const [choice, setChoice] = createSignal(savedExport(props.job.id));
+  const [open, setOpen] = createSignal(false);
+  const update = (formats: string[]) => {
+    const c = { ...choice(), formats };
+    setChoice(c);
+    saveExport(c, props.job.id);
+  };
+  return (
+    <div class="download">
+      <a
+        class="btn btn-small btn-primary"
+        data-testid="result-download"
+        href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background))}
+        download=""
+        title={`ZIP with ${choice().formats.join(", ")}`}
+      >
+        <Icon name="download" size={13} /> Download
+      </a>
+      <button class="btn btn-small" aria-expanded={open()} title="Choose formats" onClick={() => setOpen(!open())}>
+        {choice().formats.length} fmt ▾
+      </button>
+      <Show when={open()}>
+        <div class="format-menu">
+          <For each={OUTPUT_FORMATS}>
+            {(f) => (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={choice().formats.includes(f.id)}
+                  onChange={(e) =>
+                    update(
+                      e.currentTarget.checked
+                        ? [...choice().formats, f.id]
+                        : choice().formats.filter((x) => x !== f.id).length
+                          ? choice().formats.filter((x) => x !== f.id)
+                          : choice().formats,
+                    )
+                  }
+                />
+                {f.label}
+              </label>
+            )}
+          </For>
+        </div>
+      </Show>
+    </div>
+  );
+}
+
+export function ResultsPanel(props: ResultsPanelProps) {
+  const active = () => (props.activeJobId ? props.jobs.get(props.activeJobId) : undefined);
+  const objectById = (id: number) => props.objects.find((o) => o.id === id);
+  return (
+    <section class="section results">
+      <div class="section-head">
+        <h3>Results</h3>
+        <button class="icon-btn" title="Reload results" aria-label="Reload results" onClick={() => void props.jobs.refresh()}>
+          <Icon name="refresh" size={14} />
+        </button>
+      </div>
+      <div class="overlay-modes" role="radiogroup" aria-label="Result view" data-testid="overlay-mode" data-mode={props.mode}>
+        <For each={OVERLAY_MODES}>
+          {(m) => (
+            <button
+              role="radio"
+              aria-checked={props.mode === m.id}
+              class={`seg ${props.mode === m.id ? "on" : ""}`}
+              data-testid={`overlay-mode-${m.id}`}
+              data-mode={m.id}
+              disabled={m.id !== "off" && active()?.status !== "done"}
+              title={m.id === "off" ? "Edit prompts with the live preview" : active()?.status === "done" ? m.label : "Select a finished result first"}
+              onClick={() => props.onMode(m.id)}
+            >
+              {m.label}
+            </button>
+          )}
+        </For>
+      </div>
+      <Show when={!props.jobs.loading() && props.jobs.jobs().length === 0}>
+        <p class="muted small">No results yet. Add points, then press Matting.</p>
+      </Show>
+      <ul class="result-list" data-testid="result-list">
+        <For each={props.jobs.jobs()}>
+          {(j) => (
+            <li class={`result-item ${props.activeJobId === j.id ? "selected" : ""}`} data-testid="result-item" data-job-id={j.id} data-status={j.status}>
+              <div class="result-line">
+                <StatusBadge status={j.status} testid="result-status" />
+                <span class="mono">
+                  {j.start}–{j.end}
+                </span>
+                <span class="swatches">
+                  <For each={j.object_ids}>
+                    {(oid) => <span class="swatch swatch-small" title={objectById(oid)?.name ?? `object ${oid}`} style={{ background: objectById(oid)?.color ?? "#666" }} />}
+                  </For>
+                </span>
+                <span class="muted small grow">{when(j.created_at)}</span>
+              </div>
+              <Show when={!isTerminal(j.status) || (j.status !== "done" && j.frames_done > 0)}>
+                <JobProgressBar job={j} testid="result-progress" compact />
+              </Show>
+              <Show when={j.error}>
+                <div class="small error-text" title={j.error ?? ""}>
+                  {j.error}
+                </div>
+              </Show>
+              <div class="result-actions">
+                <Show when={j.status === "done"}>
+                  <button
+                    class={`btn btn-small ${props.activeJobId === j.id ? "btn-on" : ""}`}
+                    data-testid="result-view"
+                    onClick={() => props.onActivate(props.activeJobId === j.id ? null : j.id)}
+                  >
+                    {props.activeJobId === j.id ? "Viewing" : "View"}
+                  </button>
+                  <DownloadControl job={j} />
+                </Show>
+                <Show when={!isTerminal(j.status)}>
+                  <button class="btn btn-small btn-danger" data-testid="result-cancel" onClick={() => void props.jobs.cancel(j.id)}>
+                    Cancel
+                  </button>
+                </Show>
+                <Show when={isResumable(j.status)}>
+                  <button class="btn btn-small" data-testid="result-resume" onClick={() => void props.jobs.resume(j.id)}>
+                    Resume
+                  </button>
+                </Show>
+              </div>
+            </li>
+          )}
+        </For>
+      </ul>
+    </section>
+  );
+}

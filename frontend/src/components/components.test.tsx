@@ -1,0 +1,117 @@
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Job, MatteObject } from "../api";
+import { fromFramePoints } from "../points";
+import { showError, dismiss, toasts } from "../toasts";
+import { MattingForm } from "./MattingForm";
+import { JobProgressBar } from "./ProgressBar";
+import { Toasts } from "./Toasts";
+import { Transport } from "./Transport";
+
+const objects: MatteObject[] = [
+  { id: 1, project_id: "p", name: "Dancer", color: "#ff5a5f" },
+  { id: 2, project_id: "p", name: "Dog", color: "#3ba4ff" },
+];
+const points = fromFramePoints([
+  { object_id: 1, frame: 12, points: [{ x: 5, y: 5, label: "positive" }] },
+  { object_id: 1, frame: 30, points: [{ x: 5, y: 5, label: "negative" }] },
+]);
+
+describe("MattingForm", () => {
+  it("defaults to the prompted range and the objects that hold points", () => {
+    render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={() => {}} onCancel={() => {}} />
+    ));
+    expect((screen.getByTestId("matting-start") as HTMLInputElement).value).toBe("12");
+    expect((screen.getByTestId("matting-end") as HTMLInputElement).value).toBe("30");
+    const boxes = screen.getAllByTestId("matting-object") as HTMLInputElement[];
+    expect(boxes.map((b) => b.checked)).toEqual([true, false]);
+    expect((screen.getByTestId("matting-run") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("shows why it cannot run and blocks the run button", async () => {
+    const onRun = vi.fn();
+    render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={onRun} onCancel={() => {}} />
+    ));
+    fireEvent.input(screen.getByTestId("matting-end"), { target: { value: "100" } });
+    expect(screen.getByTestId("matting-validation").textContent).toMatch(/last frame is 99/);
+    expect((screen.getByTestId("matting-run") as HTMLButtonElement).disabled).toBe(true);
+
+    fireEvent.input(screen.getByTestId("matting-end"), { target: { value: "20" } });
+    fireEvent.input(screen.getByTestId("matting-start"), { target: { value: "13" } });
+    expect(screen.getByTestId("matting-validation").textContent).toMatch(/No frame from 13 to 20/);
+
+    fireEvent.input(screen.getByTestId("matting-start"), { target: { value: "0" } });
+    fireEvent.click(screen.getAllByTestId("matting-object")[0]); // uncheck Dancer
+    expect(screen.getByTestId("matting-validation").textContent).toMatch(/at least one object/);
+    fireEvent.click(screen.getAllByTestId("matting-object")[0]);
+    fireEvent.click(screen.getByTestId("matting-run"));
+    expect(onRun).toHaveBeenCalledWith({ start: 0, end: 20, objectIds: [1], formats: ["alpha_png"], background: "00ff00" });
+  });
+});
+
+describe("Transport", () => {
+  it("shows frame number, timecode and markers, and steps", () => {
+    const onStep = vi.fn();
+    const onSeek = vi.fn();
+    render(() => (
+      <Transport
+        frame={27}
+        frameCount={100}
+        fps={25}
+        playing={false}
+        markers={[{ frame: 12, color: "#f00" }, { frame: 30, color: "#f00" }]}
+        range={null}
+        onSeek={onSeek}
+        onStep={onStep}
+        onPlay={() => {}}
+      />
+    ));
+    expect(screen.getByTestId("frame-number").textContent).toBe("27");
+    expect(screen.getByTestId("timecode").textContent).toBe("00:00:01:02");
+    expect(screen.getAllByTestId("seek-marker").map((m) => m.dataset.frame)).toEqual(["12", "30"]);
+    fireEvent.click(screen.getByTestId("seek-forward-10"));
+    expect(onStep).toHaveBeenCalledWith(10);
+    fireEvent.input(screen.getByTestId("seek"), { target: { value: "50" } });
+    expect(onSeek).toHaveBeenCalledWith(50);
+  });
+});
+
+describe("JobProgressBar", () => {
+  it("renders percent, frames, fps and ETA", () => {
+    const job: Job = {
+      id: "j",
+      project_id: "p",
+      status: "running",
+      start: 0,
+      end: 49,
+      object_ids: [1],
+      frames_done: 25,
+      frames_total: 50,
+      fps: 5,
+      eta_seconds: 5,
+      error: null,
+      created_at: "",
+      updated_at: "",
+    };
+    render(() => <JobProgressBar job={job} testid="job-progress" />);
+    const el = screen.getByTestId("job-progress");
+    expect(el.dataset.percent).toBe("50");
+    expect(el.textContent).toContain("50%");
+    expect(el.textContent).toContain("25 / 50 frames");
+    expect(el.textContent).toContain("5.0 fps");
+    expect(el.textContent).toContain("ETA 5 s");
+  });
+});
+
+describe("Toasts", () => {
+  afterEach(() => toasts().forEach((t) => dismiss(t.id)));
+  it("shows server errors as readable messages", async () => {
+    render(() => <Toasts />);
+    showError("Project abc not found", "Could not load");
+    const el = await screen.findByTestId("error-message");
+    expect(el.textContent).toContain("Project abc not found");
+    expect(el.getAttribute("role")).toBe("alert");
+  });
+});

@@ -1,0 +1,162 @@
+// Result views: composing a frame with a job's alpha matte on a canvas.
+
+export const OVERLAY_MODES = [
+  { id: "off", label: "Prompts", key: "0" },
+  { id: "matte", label: "Alpha matte", key: "1" },
+  { id: "tint", label: "Colour tint", key: "2" },
+  { id: "checker", label: "Cut-out", key: "3" },
+  { id: "green", label: "Green screen", key: "4" },
+  { id: "side", label: "Side by side", key: "5" },
+] as const;
+
+export type OverlayMode = (typeof OVERLAY_MODES)[number]["id"];
+
+/** Size of the picture a mode draws for a `w`×`h` video (side by side is twice as wide). */
+export function viewSize(mode: OverlayMode, w: number, h: number): { width: number; height: number } {
+  return mode === "side" ? { width: w * 2 + sideGap(w), height: h } : { width: w, height: h };
+}
+
+export function sideGap(w: number): number {
+  return Math.round(w * 0.02);
+}
+
+/**
+ * Turn a decoded grey matte (RGBA bytes, R=G=B=alpha) into a mask whose alpha channel is
+ * that grey, with colour `rgb`. `out` may be `src` itself.
+ */
+export function greyToAlpha(src: Uint8ClampedArray, out: Uint8ClampedArray, rgb: [number, number, number] = [255, 255, 255]): Uint8ClampedArray {
+  for (let i = 0; i + 3 < src.length; i += 4) {
+    const a = src[i];
+    out[i] = rgb[0];
+    out[i + 1] = rgb[1];
+    out[i + 2] = rgb[2];
+    out[i + 3] = a;
+  }
+  return out;
+}
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const m = /^#?([0-9a-f]{6})$/i.exec(hex.trim());
+  if (!m) return [0, 255, 0];
+  const n = parseInt(m[1], 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+function makeCanvas(w: number, h: number): HTMLCanvasElement {
+  const c = document.createElement("canvas");
+  c.width = Math.max(1, Math.round(w));
+  c.height = Math.max(1, Math.round(h));
+  return c;
+}
+
+/** A mask canvas (alpha = matte) of size w×h, coloured `rgb`. */
+export function maskCanvas(alpha: CanvasImageSource, w: number, h: number, rgb: [number, number, number]): HTMLCanvasElement {
+  const c = makeCanvas(w, h);
+  const ctx = c.getContext("2d", { willReadFrequently: true });
+  if (!ctx) return c;
+  ctx.drawImage(alpha, 0, 0, c.width, c.height);
+  const data = ctx.getImageData(0, 0, c.width, c.height);
+  greyToAlpha(data.data, data.data, rgb);
+  ctx.putImageData(data, 0, 0);
+  return c;
+}
+
+/** The frame cut out by the matte (transparent outside). */
+function cutout(frame: CanvasImageSource, mask: HTMLCanvasElement, w: number, h: number): HTMLCanvasElement {
+  const c = makeCanvas(w, h);
+  const ctx = c.getContext("2d");
+  if (!ctx) return c;
+  ctx.drawImage(frame, 0, 0, c.width, c.height);
+  ctx.globalCompositeOperation = "destination-in";
+  ctx.drawImage(mask, 0, 0, c.width, c.height);
+  return c;
+}
+
+export function drawCheckerboard(ctx: Ctx, x: number, y: number, w: number, h: number, cell = 12): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, y, w, h);
+  ctx.clip();
+  ctx.fillStyle = "#9aa1ad";
+  ctx.fillRect(x, y, w, h);
+  ctx.fillStyle = "#656b76";
+  for (let j = 0; j * cell < h; j++) {
+    for (let i = j % 2; i * cell < w; i += 2) ctx.fillRect(x + i * cell, y + j * cell, cell, cell);
+  }
+  ctx.restore();
+}
+
+export interface ComposeOptions {
+  /** tint colour (#rrggbb) */
+  tint: string;
+  /** background for the green-screen view (#rrggbb) */
+  background: string;
+}
+
+/**
+ * Draw `mode` into `ctx` over the rectangle (x, y, w, h) (the fitted picture; for side by
+ * side, the fitted double-width picture). `alpha` may be null (no matte for this frame):
+ * then the frame is drawn plain.
+ */
+export function composeInto(
+  ctx: CanvasRenderingContext2D,
+  mode: OverlayMode,
+  frame: CanvasImageSource,
+  alpha: CanvasImageSource | null,
+  rect: { x: number; y: number; width: number; height: number },
+  opts: ComposeOptions,
+): void {
+  const { x, y } = rect;
+  if (mode === "off" || !alpha) {
+    if (mode === "side") {
+      const w = rect.width / 2 - sideGapScaled(rect.width);
+      ctx.drawImage(frame, x, y, w, rect.height);
+      drawCheckerboard(ctx, x + rect.width - w, y, w, rect.height);
+      return;
+    }
+    ctx.drawImage(frame, x, y, rect.width, rect.height);
+    return;
+  }
+  if (mode === "side") {
+    const w = rect.width / 2 - sideGapScaled(rect.width);
+    const h = rect.height;
+    ctx.drawImage(frame, x, y, w, h);
+    const right = x + rect.width - w;
+    drawCheckerboard(ctx, right, y, w, h);
+    const mask = maskCanvas(alpha, w, h, [255, 255, 255]);
+    ctx.drawImage(cutout(frame, mask, w, h), right, y, w, h);
+    return;
+  }
+  const w = rect.width;
+  const h = rect.height;
+  if (mode === "matte") {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(x, y, w, h);
+    ctx.drawImage(alpha, x, y, w, h);
+    return;
+  }
+  if (mode === "tint") {
+    ctx.drawImage(frame, x, y, w, h);
+    const mask = maskCanvas(alpha, w, h, hexToRgb(opts.tint));
+    ctx.save();
+    ctx.globalAlpha = 0.55;
+    ctx.drawImage(mask, x, y, w, h);
+    ctx.restore();
+    return;
+  }
+  const mask = maskCanvas(alpha, w, h, [255, 255, 255]);
+  if (mode === "checker") drawCheckerboard(ctx, x, y, w, h);
+  else {
+    ctx.fillStyle = opts.background;
+    ctx.fillRect(x, y, w, h);
+  }
+  ctx.drawImage(cutout(frame, mask, w, h), x, y, w, h);
+}
+
+/** The gap between the two halves of the side-by-side view, in drawn pixels. */
+function sideGapScaled(totalWidth: number): number {
+  // totalWidth = 2w + 0.02w  →  gap = 0.02w = totalWidth * 0.02 / 2.02; each half loses half of it
+  return (totalWidth * 0.02) / 2.02 / 2;
+}

@@ -1,0 +1,134 @@
+// Matting jobs of one project: the list from the server, kept live through SSE.
+import { createSignal, onCleanup } from "solid-js";
+import { api, errorText, type Job } from "./api";
+import { followJob, isTerminal } from "./sse";
+import { showError, showSuccess } from "./toasts";
+
+export interface JobsStore {
+  jobs: () => Job[];
+  loading: () => boolean;
+  refresh: () => Promise<void>;
+  create: (body: { start: number; end: number; object_ids: number[] | null }) => Promise<Job>;
+  cancel: (jid: string) => Promise<void>;
+  resume: (jid: string) => Promise<void>;
+  get: (jid: string) => Job | undefined;
+}
+
+export function createJobsStore(pid: string): JobsStore {
+  const [jobs, setJobs] = createSignal<Job[]>([]);
+  const [loading, setLoading] = createSignal(true);
+  const followers = new Map<string, () => void>();
+  let disposed = false;
+
+  const upsert = (job: Job) => {
+    setJobs((list) => {
+      const i = list.findIndex((j) => j.id === job.id);
+      if (i < 0) return [job, ...list];
+      const before = list[i];
+      if (before.status !== job.status && isTerminal(job.status)) announce(job);
+      const next = list.slice();
+      next[i] = job;
+      return next;
+    });
+  };
+
+  const announce = (job: Job) => {
+    if (job.status === "done") showSuccess(`Matting finished: frames ${job.start}–${job.end}.`);
+    else if (job.status === "failed") showError(job.error || "The job failed without a message.", "Matting failed");
+  };
+
+  const follow = (job: Job) => {
+    if (disposed || isTerminal(job.status) || followers.has(job.id)) return;
+    const stop = followJob(
+      job.id,
+      (j) => {
+        upsert(j);
+        if (isTerminal(j.status)) followers.delete(j.id);
+      },
+      api.getJob,
+      (msg) => showError(msg),
+    );
+    followers.set(job.id, stop);
+  };
+
+  const refresh = async () => {
+    try {
+      const list = await api.listJobs(pid);
+      if (disposed) return;
+      setJobs(list);
+      list.forEach(follow);
+    } catch (e) {
+      showError(errorText(e), "Could not load the results");
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  onCleanup(() => {
+    disposed = true;
+    followers.forEach((stop) => stop());
+    followers.clear();
+  });
+
+  void refresh();
+
+  return {
+    jobs,
+    loading,
+    refresh,
+    get: (jid) => jobs().find((j) => j.id === jid),
+    create: async (body) => {
+      const job = await api.createJob(pid, body);
+      upsert(job);
+      follow(job);
+      return job;
+    },
+    cancel: async (jid) => {
+      try {
+        upsert(await api.cancelJob(jid));
+      } catch (e) {
+        showError(errorText(e), "Could not cancel");
+      }
+    },
+    resume: async (jid) => {
+      try {
+        const job = await api.resumeJob(jid);
+        followers.get(jid)?.();
+        followers.delete(jid);
+        upsert(job);
+        follow(job);
+      } catch (e) {
+        showError(errorText(e), "Could not resume");
+      }
+    },
+  };
+}
+
+const FORMATS_KEY = "vidmatte.formats";
+
+/** The output formats and background chosen for a job (or the last choice). */
+export function savedExport(jid?: string): { formats: string[]; background: string } {
+  const fallback = { formats: ["alpha_png"], background: "00ff00" };
+  try {
+    const raw = localStorage.getItem(jid ? `${FORMATS_KEY}.${jid}` : FORMATS_KEY) ?? localStorage.getItem(FORMATS_KEY);
+    if (!raw) return fallback;
+    const v = JSON.parse(raw) as { formats?: unknown; background?: unknown };
+    const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string") : [];
+    return {
+      formats: formats.length ? formats : fallback.formats,
+      background: typeof v.background === "string" ? v.background : fallback.background,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+export function saveExport(choice: { formats: string[]; background: string }, jid?: string): void {
+  try {
+    const raw = JSON.stringify(choice);
+    localStorage.setItem(FORMATS_KEY, raw);
+    if (jid) localStorage.setItem(`${FORMATS_KEY}.${jid}`, raw);
+  } catch {
+    /* storage unavailable: choices are just not remembered */
+  }
+}

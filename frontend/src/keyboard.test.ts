@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { actionForKey, isTypingTarget } from "./keyboard";
+
+describe("shortcuts", () => {
+  it("maps frame navigation", () => {
+    expect(actionForKey({ key: "ArrowLeft" })).toEqual({ type: "step", delta: -1 });
+    expect(actionForKey({ key: "ArrowRight" })).toEqual({ type: "step", delta: 1 });
+    expect(actionForKey({ key: "ArrowLeft", shiftKey: true })).toEqual({ type: "step", delta: -10 });
+    expect(actionForKey({ key: "ArrowRight", shiftKey: true })).toEqual({ type: "step", delta: 10 });
+    expect(actionForKey({ key: "Home" })).toEqual({ type: "first" });
+    expect(actionForKey({ key: "End" })).toEqual({ type: "last" });
+  });
+
+  it("maps undo with Ctrl or Cmd, not with Shift", () => {
+    expect(actionForKey({ key: "z", ctrlKey: true })).toEqual({ type: "undo" });
+    expect(actionForKey({ key: "Z", metaKey: true })).toEqual({ type: "undo" });
+    expect(actionForKey({ key: "z", ctrlKey: true, shiftKey: true })).toBeNull();
+    expect(actionForKey({ key: "z" })).toBeNull();
+  });
+
+  it("maps the rest", () => {
+    expect(actionForKey({ key: " " })).toEqual({ type: "play" });
+    expect(actionForKey({ key: "3" })).toEqual({ type: "select-object", index: 2 });
+    expect(actionForKey({ key: "Delete" })).toEqual({ type: "clear-frame" });
+    expect(actionForKey({ key: "ArrowLeft", altKey: true })).toBeNull();
+    expect(actionForKey({ key: "]" })).toEqual({ type: "prompted", direction: 1 });
+    expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
+  });
+
+  it("stays out of text fields but not sliders", () => {
+    const text = document.createElement("input");
+    const range = document.createElement("input");
+    range.type = "range";
+    expect(isTypingTarget(text)).toBe(true);
+    expect(isTypingTarget(range)).toBe(false);
+    expect(isTypingTarget(document.createElement("textarea"))).toBe(true);
+    expect(isTypingTarget(document.body)).toBe(false);
+  });
+});

@@ -1,0 +1,103 @@
+// Editor keyboard shortcuts: a pure mapping from a key event to an action.
+
+export type Action =
+  | { type: "step"; delta: number }
+  | { type: "first" }
+  | { type: "last" }
+  | { type: "undo" }
+  | { type: "play" }
+  | { type: "clear-frame" }
+  | { type: "preview" }
+  | { type: "new-object" }
+  | { type: "select-object"; index: number }
+  | { type: "cycle-overlay"; delta: number }
+  | { type: "matting" }
+  | { type: "prompted"; direction: -1 | 1 }
+  | { type: "toggle-mask" }
+  | { type: "help" };
+
+export interface KeyLike {
+  key: string;
+  shiftKey?: boolean;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+}
+
+export function actionForKey(e: KeyLike): Action | null {
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod) {
+    if (e.key.toLowerCase() === "z" && !e.shiftKey && !e.altKey) return { type: "undo" };
+    return null;
+  }
+  if (e.altKey) return null;
+  switch (e.key) {
+    case "ArrowLeft":
+      return { type: "step", delta: e.shiftKey ? -10 : -1 };
+    case "ArrowRight":
+      return { type: "step", delta: e.shiftKey ? 10 : 1 };
+    case "Home":
+      return { type: "first" };
+    case "End":
+      return { type: "last" };
+    case " ":
+    case "k":
+      return { type: "play" };
+    case "Delete":
+      return { type: "clear-frame" };
+    case "p":
+      return { type: "preview" };
+    case "n":
+      return { type: "new-object" };
+    case "o":
+      return { type: "cycle-overlay", delta: 1 };
+    case "O":
+      return { type: "cycle-overlay", delta: -1 };
+    case "m":
+      return { type: "matting" };
+    case "?":
+      return { type: "help" };
+    case "[":
+      return { type: "prompted", direction: -1 };
+    case "]":
+      return { type: "prompted", direction: 1 };
+    case "v":
+      return { type: "toggle-mask" };
+  }
+  if (/^[1-9]$/.test(e.key)) return { type: "select-object", index: Number(e.key) - 1 };
+  return null;
+}
+
+/** Whether a key event comes from a text field (then shortcuts stay out of the way). */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  if (!target || !(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  const tag = target.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag === "INPUT") {
+    const type = (target as HTMLInputElement).type;
+    // The seek slider and checkboxes don't take typing: keep the shortcuts there.
+    return !["range", "checkbox", "radio", "button", "color"].includes(type);
+  }
+  return false;
+}
+
+export const SHORTCUTS: [string, string][] = [
+  ["← / →", "previous / next frame"],
+  ["Shift + ← / →", "10 frames back / forward"],
+  ["Home / End", "first / last frame"],
+  ["[ / ]", "previous / next frame with points"],
+  ["Space", "play / pause"],
+  ["Left click", "add positive point"],
+  ["Right click / Alt + click", "add negative point"],
+  ["Click a point", "remove it"],
+  ["Ctrl + Z", "undo"],
+  ["Delete", "clear the points of this frame"],
+  ["P", "preview this frame"],
+  ["V", "show / hide the mask preview"],
+  ["N", "new object"],
+  ["1 – 9", "select object"],
+  ["O / Shift + O", "next / previous result view"],
+  ["M", "open Matting"],
+  ["?", "this help"],
+];

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import {
+  UndoStack,
+  adjacentPromptedFrame,
+  applyClick,
+  clearFrame,
+  framesWithPoints,
+  fromFramePoints,
+  getPoints,
+  hitTest,
+  promptedRange,
+  removeObject,
+  revert,
+  type PointMap,
+} from "./points";
+
+const empty: PointMap = new Map();
+
+describe("point editing", () => {
+  it("adds a point with its label to the object on the frame", () => {
+    const r = applyClick(empty, 5, 1, { x: 10, y: 20 }, "positive", 8);
+    expect(getPoints(r.map, 1, 5)).toEqual([{ x: 10, y: 20, label: "positive" }]);
+    expect(r.edit.changes).toEqual([{ objectId: 1, frame: 5, before: [], after: [{ x: 10, y: 20, label: "positive" }] }]);
+    expect(getPoints(empty, 1, 5)).toEqual([]); // immutable
+  });
+
+  it("clicking near an existing point removes the nearest one instead of adding", () => {
+    let m = applyClick(empty, 0, 1, { x: 100, y: 100 }, "positive", 8).map;
+    m = applyClick(m, 0, 1, { x: 110, y: 100 }, "negative", 8).map;
+    m = applyClick(m, 0, 1, { x: 300, y: 300 }, "positive", 8).map;
+    const r = applyClick(m, 0, 1, { x: 107, y: 101 }, "positive", 8);
+    expect(r.edit.label).toBe("remove point");
+    expect(getPoints(r.map, 1, 0)).toEqual([
+      { x: 100, y: 100, label: "positive" },
+      { x: 300, y: 300, label: "positive" },
+    ]);
+  });
+
+  it("removes another object's point when it is the one clicked", () => {
+    const m = applyClick(empty, 0, 2, { x: 50, y: 50 }, "positive", 8).map;
+    const r = applyClick(m, 0, 1, { x: 52, y: 51 }, "positive", 8);
+    expect(getPoints(r.map, 2, 0)).toEqual([]);
+    expect(getPoints(r.map, 1, 0)).toEqual([]);
+    expect(r.map.size).toBe(0); // empty lists are dropped
+  });
+
+  it("only hits points on the same frame and within the radius", () => {
+    const m = applyClick(empty, 3, 1, { x: 50, y: 50 }, "positive", 8).map;
+    expect(hitTest(m, 4, { x: 50, y: 50 }, 8)).toBeNull();
+    expect(hitTest(m, 3, { x: 60, y: 50 }, 8)).toBeNull();
+    expect(hitTest(m, 3, { x: 55, y: 50 }, 8)).toEqual({ objectId: 1, index: 0 });
+  });
+
+  it("prefers the selected object when two points are equally near", () => {
+    let m = applyClick(empty, 0, 1, { x: 40, y: 50 }, "positive", 1).map;
+    m = applyClick(m, 0, 2, { x: 60, y: 50 }, "positive", 1).map;
+    expect(hitTest(m, 0, { x: 50, y: 50 }, 20, 2)).toEqual({ objectId: 2, index: 0 });
+    expect(hitTest(m, 0, { x: 50, y: 50 }, 20, 1)).toEqual({ objectId: 1, index: 0 });
+  });
+
+  it("clears every object's points on a frame, and only that frame", () => {
+    let m = applyClick(empty, 0, 1, { x: 1, y: 1 }, "positive", 1).map;
+    m = applyClick(m, 0, 2, { x: 100, y: 1 }, "negative", 1).map;
+    m = applyClick(m, 7, 1, { x: 5, y: 5 }, "positive", 1).map;
+    const r = clearFrame(m, 0)!;
+    expect(r.edit.changes).toHaveLength(2);
+    expect(framesWithPoints(r.map)).toEqual([7]);
+    expect(clearFrame(r.map, 0)).toBeNull();
+  });
+});
+
+describe("undo", () => {
+  it("undoes adds, removes and clears in reverse order", () => {
+    const undo = new UndoStack();
+    let m: PointMap = empty;
+    const steps = [
+      applyClick(m, 0, 1, { x: 10, y: 10 }, "positive", 5),
+    ];
+    m = steps[0].map;
+    undo.push(steps[0].edit);
+    const add2 = applyClick(m, 0, 1, { x: 50, y: 50 }, "negative", 5);
+    m = add2.map;
+    undo.push(add2.edit);
+    const rm = applyClick(m, 0, 1, { x: 11, y: 10 }, "positive", 5);
+    m = rm.map;
+    undo.push(rm.edit);
+    const cl = clearFrame(m, 0)!;
+    m = cl.map;
+    undo.push(cl.edit);
+    expect(undo.size).toBe(4);
+
+    m = revert(m, undo.pop()!); // un-clear
+    expect(getPoints(m, 1, 0)).toEqual([{ x: 50, y: 50, label: "negative" }]);
+    m = revert(m, undo.pop()!); // un-remove
+    expect(getPoints(m, 1, 0)).toHaveLength(2);
+    m = revert(m, undo.pop()!); // un-add negative
+    expect(getPoints(m, 1, 0)).toEqual([{ x: 10, y: 10, label: "positive" }]);
+    m = revert(m, undo.pop()!);
+    expect(m.size).toBe(0);
+    expect(undo.pop()).toBeUndefined();
+  });
+
+  it("is bounded and forgets deleted objects", () => {
+    const undo = new UndoStack(3);
+    for (let i = 0; i < 5; i++) undo.push(applyClick(empty, i, i % 2, { x: 0, y: 0 }, "positive", 1).edit);
+    expect(undo.size).toBe(3);
+    undo.dropObject(0); // frames 2 and 4 belong to object 0
+    expect(undo.size).toBe(1);
+    expect(undo.peek()!.changes[0].objectId).toBe(1);
+    undo.push({ label: "nothing", changes: [] });
+    expect(undo.size).toBe(1);
+  });
+});
+
+describe("ranges", () => {
+  const m = fromFramePoints([
+    { object_id: 1, frame: 12, points: [{ x: 1, y: 1, label: "positive" }] },
+    { object_id: 1, frame: 3, points: [{ x: 1, y: 1, label: "negative" }] },
+    { object_id: 2, frame: 40, points: [{ x: 1, y: 1, label: "positive" }] },
+    { object_id: 2, frame: 41, points: [] },
+  ]);
+
+  it("lists prompted frames, optionally per object", () => {
+    expect(framesWithPoints(m)).toEqual([3, 12, 40]);
+    expect(framesWithPoints(m, [2])).toEqual([40]);
+  });
+
+  it("gives the prompted range", () => {
+    expect(promptedRange(m)).toEqual({ start: 3, end: 40 });
+    expect(promptedRange(m, [1])).toEqual({ start: 3, end: 12 });
+    expect(promptedRange(m, [9])).toBeNull();
+  });
+
+  it("finds the previous and next prompted frames", () => {
+    expect(adjacentPromptedFrame(m, 12, 1)).toBe(40);
+    expect(adjacentPromptedFrame(m, 12, -1)).toBe(3);
+    expect(adjacentPromptedFrame(m, 3, -1)).toBeNull();
+    expect(adjacentPromptedFrame(m, 50, 1)).toBeNull();
+    expect(adjacentPromptedFrame(m, 20, -1)).toBe(12);
+  });
+
+  it("drops a deleted object's points", () => {
+    expect(framesWithPoints(removeObject(m, 1))).toEqual([40]);
+  });
+});

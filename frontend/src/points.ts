@@ -1,0 +1,216 @@
+// Click prompts: pure editing functions over an immutable map
+// "objectId:frame" → points, plus the undo stack of edits.
+import type { Vec } from "./geometry";
+
+export type Label = "positive" | "negative";
+
+export interface Point {
+  x: number;
+  y: number;
+  label: Label;
+}
+
+export interface FramePointsLike {
+  object_id: number;
+  frame: number;
+  points: Point[];
+}
+
+export type PointMap = ReadonlyMap<string, readonly Point[]>;
+
+export function pointKey(objectId: number, frame: number): string {
+  return `${objectId}:${frame}`;
+}
+
+export function parseKey(key: string): { objectId: number; frame: number } {
+  const [o, f] = key.split(":");
+  return { objectId: Number(o), frame: Number(f) };
+}
+
+export function fromFramePoints(list: readonly FramePointsLike[]): PointMap {
+  const map = new Map<string, readonly Point[]>();
+  for (const fp of list) {
+    if (fp.points.length > 0) map.set(pointKey(fp.object_id, fp.frame), fp.points.map((p) => ({ ...p })));
+  }
+  return map;
+}
+
+export function getPoints(map: PointMap, objectId: number, frame: number): readonly Point[] {
+  return map.get(pointKey(objectId, frame)) ?? [];
+}
+
+/** New map with the points of (objectId, frame) replaced; empty lists are dropped. */
+export function setPoints(map: PointMap, objectId: number, frame: number, points: readonly Point[]): PointMap {
+  const next = new Map(map);
+  const key = pointKey(objectId, frame);
+  if (points.length === 0) next.delete(key);
+  else next.set(key, points);
+  return next;
+}
+
+/** Everything on one frame, for drawing and hit testing. */
+export function pointsOnFrame(map: PointMap, frame: number): { objectId: number; index: number; point: Point }[] {
+  const out: { objectId: number; index: number; point: Point }[] = [];
+  for (const [key, pts] of map) {
+    const k = parseKey(key);
+    if (k.frame !== frame) continue;
+    pts.forEach((point, index) => out.push({ objectId: k.objectId, index, point }));
+  }
+  return out;
+}
+
+/**
+ * The point on `frame` nearest to `at` within `radius` (video pixels), of any object,
+ * preferring `preferObject` when two are equally near. Null when none is that close.
+ */
+export function hitTest(
+  map: PointMap,
+  frame: number,
+  at: Vec,
+  radius: number,
+  preferObject?: number,
+): { objectId: number; index: number } | null {
+  let best: { objectId: number; index: number; d: number } | null = null;
+  for (const c of pointsOnFrame(map, frame)) {
+    const d = Math.hypot(c.point.x - at.x, c.point.y - at.y);
+    if (d > radius) continue;
+    const better =
+      !best || d < best.d - 1e-9 || (Math.abs(d - best.d) <= 1e-9 && c.objectId === preferObject);
+    if (better) best = { objectId: c.objectId, index: c.index, d };
+  }
+  return best ? { objectId: best.objectId, index: best.index } : null;
+}
+
+/** One change of one (object, frame) list: what it was and what it became. */
+export interface Change {
+  objectId: number;
+  frame: number;
+  before: readonly Point[];
+  after: readonly Point[];
+}
+
+/** A user action; undo restores every `before`. */
+export interface Edit {
+  label: string;
+  changes: Change[];
+}
+
+export interface EditResult {
+  map: PointMap;
+  edit: Edit;
+}
+
+/**
+ * A click on the frame: removes the nearest existing point within `radius` (any object),
+ * otherwise adds a point with `label` to `objectId`.
+ */
+export function applyClick(
+  map: PointMap,
+  frame: number,
+  objectId: number,
+  at: Vec,
+  label: Label,
+  radius: number,
+): EditResult {
+  const hit = hitTest(map, frame, at, radius, objectId);
+  if (hit) {
+    const before = getPoints(map, hit.objectId, frame);
+    const after = before.filter((_, i) => i !== hit.index);
+    return {
+      map: setPoints(map, hit.objectId, frame, after),
+      edit: { label: "remove point", changes: [{ objectId: hit.objectId, frame, before, after }] },
+    };
+  }
+  const before = getPoints(map, objectId, frame);
+  const after = [...before, { x: at.x, y: at.y, label }];
+  return {
+    map: setPoints(map, objectId, frame, after),
+    edit: { label: `add ${label} point`, changes: [{ objectId, frame, before, after }] },
+  };
+}
+
+/** Remove every point on `frame` (all objects, or only `objectId`). Null when nothing to clear. */
+export function clearFrame(map: PointMap, frame: number, objectId?: number): EditResult | null {
+  const changes: Change[] = [];
+  let next = map;
+  for (const [key, pts] of map) {
+    const k = parseKey(key);
+    if (k.frame !== frame || (objectId !== undefined && k.objectId !== objectId)) continue;
+    changes.push({ objectId: k.objectId, frame, before: pts, after: [] });
+    next = setPoints(next, k.objectId, frame, []);
+  }
+  return changes.length ? { map: next, edit: { label: "clear frame", changes } } : null;
+}
+
+/** Apply the inverse of `edit`. */
+export function revert(map: PointMap, edit: Edit): PointMap {
+  let next = map;
+  for (const c of [...edit.changes].reverse()) next = setPoints(next, c.objectId, c.frame, c.before);
+  return next;
+}
+
+/** Drop every point of an object (it was deleted). */
+export function removeObject(map: PointMap, objectId: number): PointMap {
+  const next = new Map(map);
+  for (const key of map.keys()) if (parseKey(key).objectId === objectId) next.delete(key);
+  return next;
+}
+
+/** Sorted frames holding at least one point (of the given objects, or any). */
+export function framesWithPoints(map: PointMap, objectIds?: readonly number[]): number[] {
+  const frames = new Set<number>();
+  for (const [key, pts] of map) {
+    const k = parseKey(key);
+    if (pts.length && (!objectIds || objectIds.includes(k.objectId))) frames.add(k.frame);
+  }
+  return [...frames].sort((a, b) => a - b);
+}
+
+/** The prompted range: min..max frame holding points, or null when there are none. */
+export function promptedRange(map: PointMap, objectIds?: readonly number[]): { start: number; end: number } | null {
+  const frames = framesWithPoints(map, objectIds);
+  return frames.length ? { start: frames[0], end: frames[frames.length - 1] } : null;
+}
+
+/** Bounded undo stack of edits. */
+export class UndoStack {
+  private edits: Edit[] = [];
+  constructor(private readonly limit = 200) {}
+
+  push(edit: Edit): void {
+    if (edit.changes.length === 0) return;
+    this.edits.push(edit);
+    if (this.edits.length > this.limit) this.edits.splice(0, this.edits.length - this.limit);
+  }
+
+  pop(): Edit | undefined {
+    return this.edits.pop();
+  }
+
+  peek(): Edit | undefined {
+    return this.edits[this.edits.length - 1];
+  }
+
+  get size(): number {
+    return this.edits.length;
+  }
+
+  /** Forget changes to a deleted object; edits left empty disappear. */
+  dropObject(objectId: number): void {
+    this.edits = this.edits
+      .map((e) => ({ ...e, changes: e.changes.filter((c) => c.objectId !== objectId) }))
+      .filter((e) => e.changes.length > 0);
+  }
+
+  clear(): void {
+    this.edits = [];
+  }
+}
+
+/** The nearest frame holding points strictly before (-1) or after (+1) `frame`, or null. */
+export function adjacentPromptedFrame(map: PointMap, frame: number, direction: -1 | 1): number | null {
+  const frames = framesWithPoints(map);
+  if (direction > 0) return frames.find((f) => f > frame) ?? null;
+  for (let i = frames.length - 1; i >= 0; i--) if (frames[i] < frame) return frames[i];
+  return null;
+}

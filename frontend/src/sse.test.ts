@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Job } from "./api";
+import { followJob, isResumable, isTerminal, parseProgressData, progressOf } from "./sse";
+
+const job = (over: Partial<Job> = {}): Job => ({
+  id: "j1",
+  project_id: "p1",
+  status: "running",
+  start: 10,
+  end: 109,
+  object_ids: [1],
+  frames_done: 37,
+  frames_total: 100,
+  fps: 12.34,
+  eta_seconds: 65,
+  error: null,
+  created_at: "2026-11-24T22:00:00Z",
+  updated_at: "2026-11-24T22:00:05Z",
+  ...over,
+});
+
+describe("progress events", () => {
+  it("parses the data of a progress event", () => {
+    expect(parseProgressData(JSON.stringify(job()))).toEqual(job());
+  });
+
+  it("rejects anything that is not a job", () => {
+    expect(() => parseProgressData("not json")).toThrow(/not JSON/);
+    expect(() => parseProgressData('{"id": "x"}')).toThrow(/does not describe a job/);
+    expect(() => parseProgressData(JSON.stringify(job({ status: "weird" as Job["status"] })))).toThrow();
+  });
+
+  it("computes percent, frames, fps and ETA", () => {
+    expect(progressOf(job())).toEqual({ percent: 37, frames: "37 / 100 frames", fps: "12 fps", eta: "1 min 5 s" });
+    expect(progressOf(job({ frames_done: 1, frames_total: 3, fps: 2.5, eta_seconds: 0.8 }))).toEqual({
+      percent: 33.3,
+      frames: "1 / 3 frames",
+      fps: "2.5 fps",
+      eta: "1 s",
+    });
+  });
+
+  it("shows 100% when done and no ETA when not running", () => {
+    expect(progressOf(job({ status: "done", frames_done: 100 })).percent).toBe(100);
+    expect(progressOf(job({ status: "done", frames_done: 100 })).eta).toBe("done");
+    expect(progressOf(job({ status: "queued", frames_done: 0, fps: null, eta_seconds: null }))).toEqual({
+      percent: 0,
+      frames: "0 / 100 frames",
+      fps: "–",
+      eta: "–",
+    });
+    expect(progressOf(job({ status: "cancelled" })).eta).toBe("–");
+  });
+
+  it("never exceeds 100% and survives a zero total", () => {
+    expect(progressOf(job({ frames_done: 120 })).percent).toBe(100);
+    expect(progressOf(job({ frames_total: 0, frames_done: 0 })).percent).toBe(0);
+  });
+
+  it("knows terminal and resumable statuses", () => {
+    expect(isTerminal("done")).toBe(true);
+    expect(isTerminal("running")).toBe(false);
+    expect(isTerminal("queued")).toBe(false);
+    expect(isResumable("interrupted")).toBe(true);
+    expect(isResumable("cancelled")).toBe(true);
+    expect(isResumable("done")).toBe(false);
+  });
+});
+
+class FakeEventSource {
+  static last: FakeEventSource | null = null;
+  listeners = new Map<string, (ev: MessageEvent) => void>();
+  onerror: (() => void) | null = null;
+  closed = false;
+  constructor(public url: string) {
+    FakeEventSource.last = this;
+  }
+  addEventListener(type: string, fn: (ev: MessageEvent) => void) {
+    this.listeners.set(type, fn);
+  }
+  emit(data: string) {
+    this.listeners.get("progress")?.({ data } as MessageEvent);
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+describe("followJob", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("reports each progress event and closes on a terminal status", () => {
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const seen: Job[] = [];
+    followJob("j1", (j) => seen.push(j), () => Promise.reject(new Error("no poll")));
+    const es = FakeEventSource.last!;
+    expect(es.url).toBe("/api/jobs/j1/events");
+    es.emit(JSON.stringify(job({ frames_done: 10 })));
+    es.emit(JSON.stringify(job({ frames_done: 100, status: "done" })));
+    es.emit(JSON.stringify(job({ frames_done: 5 }))); // after the end: ignored
+    expect(seen.map((j) => j.frames_done)).toEqual([10, 100]);
+    expect(es.closed).toBe(true);
+  });
+
+  it("reports malformed events and falls back to polling when the stream breaks", async () => {
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const errors: string[] = [];
+    const seen: Job[] = [];
+    const poll = vi.fn(async () => job({ status: "done", frames_done: 100 }));
+    followJob("j1", (j) => seen.push(j), poll, (m) => errors.push(m));
+    const es = FakeEventSource.last!;
+    es.emit("garbage");
+    expect(errors[0]).toMatch(/not JSON/);
+    es.onerror?.();
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(poll).toHaveBeenCalledWith("j1");
+    expect(es.closed).toBe(true);
+  });
+});

@@ -1,0 +1,113 @@
+// Job progress from the server-sent events of /api/jobs/{jid}/events.
+import { isJob, urls, type Job, type JobStatus } from "./api";
+import { formatEta } from "./timecode";
+
+export const TERMINAL: readonly JobStatus[] = ["done", "failed", "cancelled", "interrupted"];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL.includes(status);
+}
+
+export function isResumable(status: JobStatus): boolean {
+  return status === "interrupted" || status === "cancelled" || status === "failed";
+}
+
+/** Parse the `data:` of one `progress` event. Throws on anything that is not a Job. */
+export function parseProgressData(data: string): Job {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new Error(`Progress event is not JSON: ${data.slice(0, 80)}`);
+  }
+  if (!isJob(value)) throw new Error("Progress event does not describe a job.");
+  return value;
+}
+
+export interface Progress {
+  /** 0..100, one decimal */
+  percent: number;
+  /** "37 / 120 frames" */
+  frames: string;
+  /** "12.3 fps" or "–" */
+  fps: string;
+  /** "1 min 5 s" or "–" */
+  eta: string;
+}
+
+export function progressOf(job: Job): Progress {
+  const total = Math.max(0, job.frames_total);
+  const done = Math.min(Math.max(0, job.frames_done), total || job.frames_done);
+  let percent = total > 0 ? (done / total) * 100 : job.status === "done" ? 100 : 0;
+  if (job.status === "done") percent = 100;
+  percent = Math.round(percent * 10) / 10;
+  const running = job.status === "running";
+  return {
+    percent,
+    frames: `${done} / ${total} frames`,
+    fps: job.fps != null && job.fps > 0 ? `${job.fps >= 10 ? job.fps.toFixed(0) : job.fps.toFixed(1)} fps` : "–",
+    eta: running ? formatEta(job.eta_seconds) : job.status === "done" ? "done" : "–",
+  };
+}
+
+/**
+ * Follow a job until it reaches a terminal status. Calls `onJob` with each update.
+ * Falls back to polling GET /api/jobs/{jid} when the stream breaks. Returns a stop function.
+ */
+export function followJob(
+  jid: string,
+  onJob: (job: Job) => void,
+  poll: (jid: string) => Promise<Job>,
+  onError?: (message: string) => void,
+): () => void {
+  let stopped = false;
+  let source: EventSource | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const stop = () => {
+    stopped = true;
+    source?.close();
+    source = null;
+    if (timer) clearTimeout(timer);
+  };
+
+  const handle = (job: Job) => {
+    if (stopped) return;
+    onJob(job);
+    if (isTerminal(job.status)) stop();
+  };
+
+  const pollLoop = async (failures = 0) => {
+    if (stopped) return;
+    try {
+      handle(await poll(jid));
+      failures = 0;
+    } catch (e) {
+      failures++;
+      if (failures === 3) onError?.(`Lost contact with job ${jid}: ${(e as Error).message}`);
+    }
+    if (!stopped) timer = setTimeout(() => pollLoop(failures), Math.min(10000, 1000 * 2 ** Math.min(failures, 3)));
+  };
+
+  if (typeof EventSource === "undefined") {
+    void pollLoop();
+    return stop;
+  }
+  source = new EventSource(urls.events(jid));
+  source.addEventListener("progress", (ev) => {
+    try {
+      handle(parseProgressData((ev as MessageEvent<string>).data));
+    } catch (e) {
+      onError?.((e as Error).message);
+    }
+  });
+  source.onerror = () => {
+    // The stream ends after a terminal status (then we have stopped already), or broke:
+    // switch to polling so progress never freezes silently.
+    if (stopped) return;
+    source?.close();
+    source = null;
+    void pollLoop();
+  };
+  return stop;
+}

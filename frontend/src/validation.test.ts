@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { projectMeta } from "./components/ProjectsPanel";
+import { PALETTE, nextColor, nextObjectName } from "./palette";
+import { fromFramePoints } from "./points";
+import { archiveQuery, normaliseHexColor, validateJobDraft, validateRange } from "./validation";
+
+const pts = fromFramePoints([
+  { object_id: 1, frame: 10, points: [{ x: 1, y: 1, label: "positive" }] },
+  { object_id: 2, frame: 50, points: [{ x: 1, y: 1, label: "positive" }] },
+]);
+
+describe("validateRange", () => {
+  it("accepts a range holding a prompted frame of a chosen object", () => {
+    expect(validateRange(0, 20, 100, [1], pts)).toBeNull();
+    expect(validateRange(10, 10, 100, [1], pts)).toBeNull();
+    expect(validateRange(40, 99, 100, [1, 2], pts)).toBeNull();
+  });
+
+  it("requires the end inside the video", () => {
+    expect(validateRange(0, 100, 100, [1], pts)).toMatch(/End must be inside the video: the last frame is 99/);
+  });
+
+  it("requires start ≤ end and whole, non-negative numbers", () => {
+    expect(validateRange(30, 20, 100, [1], pts)).toMatch(/must not be after end/);
+    expect(validateRange(-1, 20, 100, [1], pts)).toMatch(/0 or later/);
+    expect(validateRange(1.5, 20, 100, [1], pts)).toMatch(/whole frame numbers/);
+    expect(validateRange(NaN, 20, 100, [1], pts)).toMatch(/whole frame numbers/);
+  });
+
+  it("requires points of a chosen object inside the range", () => {
+    expect(validateRange(0, 20, 100, [2], pts)).toMatch(/No frame from 0 to 20 holds points.*nearest prompted frame: 50/);
+    expect(validateRange(11, 49, 100, [1, 2], pts)).toMatch(/No frame from 11 to 49/);
+    expect(validateRange(0, 20, 100, [], pts)).toMatch(/at least one object/);
+    expect(validateRange(0, 20, 100, [3], pts)).toMatch(/no points yet/);
+  });
+});
+
+describe("validateJobDraft", () => {
+  const ok = { start: 0, end: 20, objectIds: [1], formats: ["alpha_png"], background: "00ff00" };
+  it("passes a good draft", () => expect(validateJobDraft(ok, 100, pts)).toBeNull());
+  it("needs a format", () => expect(validateJobDraft({ ...ok, formats: [] }, 100, pts)).toMatch(/output format/));
+  it("rejects unknown formats", () => expect(validateJobDraft({ ...ok, formats: ["gif"] }, 100, pts)).toMatch(/Unknown output format: gif/));
+  it("checks the background for composites", () => {
+    expect(validateJobDraft({ ...ok, formats: ["composite_mp4"], background: "green" }, 100, pts)).toMatch(/six hex digits/);
+    expect(validateJobDraft({ ...ok, formats: ["composite_mp4"], background: "#00FF00" }, 100, pts)).toBeNull();
+  });
+});
+
+describe("archive query", () => {
+  it("joins formats and normalises the background", () => {
+    expect(archiveQuery(["alpha_png", "prores4444"], "#00FF00")).toBe("formats=alpha_png%2Cprores4444&background=00ff00");
+    expect(archiveQuery([], "bad")).toBe("formats=alpha_png");
+    expect(normaliseHexColor(" 123abc ")).toBe("123abc");
+    expect(normaliseHexColor("12345")).toBeNull();
+  });
+});
+
+
+describe("small helpers", () => {
+  it("names and colours new objects without clashes", () => {
+    expect(nextObjectName([])).toBe("Object 1");
+    expect(nextObjectName(["Object 2"])).toBe("Object 3");
+    expect(nextColor([])).toBe(PALETTE[0]);
+    expect(nextColor([PALETTE[0].toUpperCase()])).toBe(PALETTE[1]);
+  });
+
+  it("describes a project's length", () => {
+    const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true };
+    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toBe("300 frames · 0:10 · 1920×1080 · 29.97 fps");
+  });
+});

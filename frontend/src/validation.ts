@@ -1,0 +1,73 @@
+// Validation of the Matting dialog: range, objects, formats, background colour.
+import { framesWithPoints, type PointMap } from "./points";
+
+export const OUTPUT_FORMATS = [
+  { id: "alpha_png", label: "Alpha PNG sequence", hint: "8-bit grey matte per frame" },
+  { id: "rgba_png", label: "RGBA PNG sequence", hint: "cut-out with transparency" },
+  { id: "prores4444", label: "ProRes 4444", hint: ".mov with alpha, for editors" },
+  { id: "webm_alpha", label: "WebM (VP9 + alpha)", hint: "for the web" },
+  { id: "composite_mp4", label: "Composite MP4", hint: "over the background colour" },
+  { id: "alpha_mp4", label: "Alpha MP4", hint: "matte as a grey video" },
+] as const;
+
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]["id"];
+
+export interface JobDraft {
+  start: number;
+  end: number;
+  objectIds: readonly number[];
+  formats: readonly string[];
+  background: string;
+}
+
+/** Why a range cannot be matted, or null when it can. */
+export function validateRange(
+  start: number,
+  end: number,
+  frameCount: number,
+  objectIds: readonly number[],
+  points: PointMap,
+): string | null {
+  if (!Number.isInteger(start) || !Number.isInteger(end)) return "Start and end must be whole frame numbers.";
+  if (frameCount <= 0) return "The video has no frames.";
+  if (start < 0) return "Start must be frame 0 or later.";
+  if (end > frameCount - 1) return `End must be inside the video: the last frame is ${frameCount - 1}.`;
+  if (start > end) return `Start (${start}) must not be after end (${end}).`;
+  if (objectIds.length === 0) return "Choose at least one object.";
+  const prompted = framesWithPoints(points, objectIds);
+  if (prompted.length === 0) return "The chosen objects have no points yet: click on the object in some frame first.";
+  if (!prompted.some((f) => f >= start && f <= end)) {
+    const near = prompted.reduce((a, b) => (Math.abs(b - start) < Math.abs(a - start) ? b : a));
+    return `No frame from ${start} to ${end} holds points of the chosen objects (nearest prompted frame: ${near}). Widen the range or add points inside it.`;
+  }
+  return null;
+}
+
+/** A colour as six hex digits without '#', or null when it is not one. */
+export function normaliseHexColor(value: string): string | null {
+  const m = /^#?([0-9a-fA-F]{6})$/.exec(value.trim());
+  return m ? m[1].toLowerCase() : null;
+}
+
+/** Every reason the whole dialog cannot run, first reason first; null when it can. */
+export function validateJobDraft(draft: JobDraft, frameCount: number, points: PointMap): string | null {
+  const range = validateRange(draft.start, draft.end, frameCount, draft.objectIds, points);
+  if (range) return range;
+  if (draft.formats.length === 0) return "Choose at least one output format.";
+  const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
+  const unknown = draft.formats.find((f) => !known.has(f));
+  if (unknown) return `Unknown output format: ${unknown}.`;
+  if (draft.formats.includes("composite_mp4") && !normaliseHexColor(draft.background)) {
+    return "The background colour must be six hex digits, like 00ff00.";
+  }
+  return null;
+}
+
+/** Query string for GET /api/jobs/{jid}/archive. */
+export function archiveQuery(formats: readonly string[], background: string): string {
+  const params = new URLSearchParams();
+  params.set("formats", (formats.length ? formats : ["alpha_png"]).join(","));
+  const bg = normaliseHexColor(background);
+  if (bg) params.set("background", bg);
+  return params.toString();
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up and run every test: front-end unit tests, then pytest (API over HTTP, SAM2, head,
+# exports, Bruno collection, headless Chromium end-to-end, notebooks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+if [ -f rest/package-lock.json ]; then
+  npm --prefix rest ci --no-audit --no-fund
+fi
+if ! command -v chromium >/dev/null; then  # Debian's browser; never a downloaded one
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+uv run pytest "$@"
+if [ -f frontend/package-lock.json ]; then
+  npm --prefix frontend test
+  # Playwright from Node drives Debian's /usr/bin/chromium against a live test-tiny server,
+  # and writes the README's screenshots.
+  npm --prefix frontend run e2e
+fi
