@@ -135,6 +135,23 @@ class Store:
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
         with closing(sqlite3.connect(self.data_dir / "vidmatte.db")) as db:
             db.executescript(SCHEMA)  # executescript manages its own transaction
+        self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        """Remove what a crash can leave behind: folders of projects and jobs that have no row
+        (killed between moving a project into place and inserting its row, or while deleting
+        one) and half-written files of `write_atomic`. Rows always point at complete files."""
+        with self._db() as db:
+            projects = {r[0] for r in db.execute("SELECT id FROM projects")}
+            jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
+        for folder, known in ((self.data_dir / "projects", projects), (self.data_dir / "jobs", jobs)):
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if entry.name not in known:
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+        for partial in (self.data_dir / "jobs").glob("*/alpha/.*"):
+            partial.unlink(missing_ok=True)
 
     # -- paths -------------------------------------------------------------------------------
     @property

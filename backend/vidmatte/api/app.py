@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -66,6 +68,11 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # One readable string, like every other error (docs/API.md), not FastAPI's list.
+        return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
+
     @app.exception_handler(MediaError)
     async def bad_media(_: Request, exc: MediaError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
@@ -82,6 +89,16 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         app.include_router(module.router)
     _mount_frontend(app, settings.frontend_dir)
     return app
+
+
+def validation_message(errors: Sequence[dict]) -> str:
+    """`index: Input should be a valid integer; start: ...` from pydantic's error list."""
+    parts = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
+        parts.append(f"{field}: {error.get('msg', 'invalid value')}")
+    return "invalid request: " + ("; ".join(parts) or "validation failed")
 
 
 def _mount_frontend(app: FastAPI, dist: Path) -> None:

@@ -85,14 +85,21 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise HTTPException(415, "send the video as multipart/form-data with a 'file' field")
+    # The file may use the whole limit; the rest of the body (boundaries, part headers, the
+    # name field) gets this much on top. The body as a whole is counted too, so a request
+    # without a file part (or with huge part headers) cannot stream on without end.
+    max_body = max_bytes + 64 * 1024
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > max_body:
         raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
     collector = _Collector(tmp_dir)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
+    received = 0
     try:
         async for chunk in request.stream():
-            if collector.file is not None and collector.file.size > max_bytes:
+            received += len(chunk)
+            file_size = collector.file.size if collector.file is not None else 0
+            if received > max_body or file_size > max_bytes:
                 raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
             parser.write(chunk)
         parser.finalize()

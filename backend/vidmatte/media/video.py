@@ -43,8 +43,12 @@ class VideoInfo:
 def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise MediaError(f"not a readable video file ({exc.__class__.__name__}: {exc})") from exc
+    except av.error.FFmpegError as exc:
+        # strerror, not str(exc): that names the file, a server-side temporary path.
+        reason = exc.strerror or exc.__class__.__name__
+        raise MediaError(f"not a readable video file ({reason})") from exc
+    except UnicodeDecodeError as exc:
+        raise MediaError(f"not a readable video file ({exc.__class__.__name__})") from exc
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -80,7 +84,7 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
                 p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0
             )
         except av.error.FFmpegError as exc:
-            raise MediaError(f"the video is damaged or truncated ({exc})") from exc
+            raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
         raise MediaError("the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)

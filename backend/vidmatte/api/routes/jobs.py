@@ -7,8 +7,8 @@ import asyncio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
-from vidmatte.api.routes.projects import ERRORS
-from vidmatte.api.schemas import Job, JobCreate
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
+from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import export_frames, plan_export
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
@@ -19,7 +19,7 @@ EVENT_POLL_SECONDS = 0.25
 
 
 @router.post("/api/projects/{project_id}/jobs", status_code=201, response_model=Job,
-             responses=ERRORS)
+             responses=BODY_ERRORS)
 def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
     project = s.store.project(project_id)
     count = project.info.frame_count
@@ -83,7 +83,8 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     return Job.of(s.runner.cancel(job_id))
 
 
-@router.post("/api/jobs/{job_id}/resume", response_model=Job, responses={409: {}, **ERRORS})
+@router.post("/api/jobs/{job_id}/resume", response_model=Job,
+             responses={409: {"model": Error}, **ERRORS})
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     job = s.store.job(job_id)
     if job.status not in ("interrupted", "cancelled", "failed"):
@@ -107,7 +108,7 @@ def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileR
 
 
 @router.get("/api/jobs/{job_id}/archive", response_class=StreamingResponse, responses={
-    200: {"content": {"application/zip": {}}}, 409: {}, **ERRORS})
+    200: {"content": {"application/zip": {}}}, 409: {"model": Error}, **ERRORS})
 def get_archive(job_id: str, formats: str = Query("alpha_png"),
                 background: str = Query("00ff00"),
                 s: Services = Depends(services)) -> StreamingResponse:

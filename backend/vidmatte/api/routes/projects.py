@@ -15,6 +15,8 @@ from vidmatte.media.video import MediaError, VideoReader, probe
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
+# Routes that read a body also answer 400 when it cannot be parsed at all.
+BODY_ERRORS = {400: {"model": Error}, **ERRORS}
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -44,7 +46,7 @@ def check_frame(project, index: int) -> None:
 
 
 @router.post("", status_code=201, response_model=Project, openapi_extra=UPLOAD_BODY,
-             responses={413: {"model": Error}, 415: {"model": Error}, **ERRORS})
+             responses={413: {"model": Error}, 415: {"model": Error}, **BODY_ERRORS})
 async def create_project(request: Request, s: Services = Depends(services)) -> Project:
     upload = await receive_upload(request, s.store.tmp_dir, s.settings.max_upload_bytes)
     try:
@@ -74,7 +76,7 @@ def get_project(project_id: str, s: Services = Depends(services)) -> Project:
     return Project.of(s.store.project(project_id))
 
 
-@router.patch("/{project_id}", response_model=Project, responses=ERRORS)
+@router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
 def rename_project(project_id: str, body: ProjectUpdate, s: Services = Depends(services)) -> Project:
     return Project.of(s.store.rename_project(project_id, body.name.strip() or body.name))
 

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from PIL import Image
 
-from vidmatte.api.routes.projects import ERRORS, check_frame
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
 from vidmatte.api.schemas import FramePoints, Object, ObjectCreate, ObjectUpdate, PointsUpdate
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
 
 
-@router.post("/objects", status_code=201, response_model=Object, responses=ERRORS)
+@router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
 def add_object(project_id: str, body: ObjectCreate | None = None,
                s: Services = Depends(services)) -> Object:
     body = body or ObjectCreate()
@@ -30,7 +30,7 @@ def list_objects(project_id: str, s: Services = Depends(services)) -> list[Objec
     return [Object(**o) for o in s.store.objects(project_id)]
 
 
-@router.patch("/objects/{object_id}", response_model=Object, responses=ERRORS)
+@router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
 def update_object(project_id: str, object_id: int, body: ObjectUpdate,
                   s: Services = Depends(services)) -> Object:
     return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
@@ -43,7 +43,7 @@ def delete_object(project_id: str, object_id: int, s: Services = Depends(service
 
 
 @router.put("/objects/{object_id}/frames/{index}/points", response_model=FramePoints,
-            responses=ERRORS)
+            responses=BODY_ERRORS)
 def set_points(project_id: str, object_id: int, index: int, body: PointsUpdate,
                s: Services = Depends(services)) -> FramePoints:
     project = s.store.project(project_id)

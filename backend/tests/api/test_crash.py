@@ -1,0 +1,174 @@
+"""Crash safety: SIGKILL the server during an upload and during a job, start it again on the
+same data dir, and check that the database and the files agree: no half-written project,
+finished frames intact, and the interrupted job resumes to completion writing each frame once."""
+
+from __future__ import annotations
+
+import io
+import socket
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import upload
+from tests.server import LiveServer
+from tests.synth import write_video
+
+FRAMES = 48
+
+
+def wait_until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def db_rows(data_dir: Path, query: str, *args) -> list[tuple]:
+    with sqlite3.connect(data_dir / "vidmatte.db") as db:
+        return db.execute(query, args).fetchall()
+
+
+@pytest.fixture
+def live(tmp_path: Path):
+    """Start a server on the test's data dir; each call starts a fresh process on the same dir."""
+    servers: list[LiveServer] = []
+
+    def start() -> LiveServer:
+        servers.append(LiveServer(tmp_path / "data").start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_sigkill_during_upload_leaves_no_project(live, clip: Path, tmp_path: Path) -> None:
+    server = live()
+    with server.client() as api:
+        keep = upload(api, clip, "kept")
+    big = tmp_path / "big.mp4"
+    write_video(big, frames=FRAMES)
+    payload = big.read_bytes() * 4  # the server must not see the end of it
+
+    boundary = "crash-boundary"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall((f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                  f"Content-Length: {len(payload) + 1000}\r\n\r\n"
+                  f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                  "filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode())
+    sock.sendall(payload[: len(payload) // 2])
+    tmp = server.data_dir / "tmp"
+    partial = wait_until(lambda: [p for p in tmp.iterdir() if p.stat().st_size > 0], 20,
+                         "the upload to reach the disk")
+    server.kill()
+    sock.close()
+    assert partial[0].exists()  # killed with half an upload on disk
+
+    server = live()
+    with server.client() as api:
+        projects = api.get("/api/projects").json()
+        assert [p["id"] for p in projects] == [keep["id"]]
+        assert api.get(f"/api/projects/{keep['id']}/frames/11").status_code == 200
+        assert api.get(f"/api/projects/{keep['id']}/thumbnail").status_code == 200
+    assert list(tmp.iterdir()) == []
+    assert sorted(p.name for p in (server.data_dir / "projects").iterdir()) == [keep["id"]]
+    assert db_rows(server.data_dir, "SELECT id FROM projects") == [(keep["id"],)]
+
+
+def test_orphans_of_a_crash_are_collected_at_start(live, clip: Path) -> None:
+    """What a kill between two steps leaves (a project folder whose row was never inserted, a job
+    folder whose row is gone, a half-written alpha) disappears at the next start."""
+    server = live()
+    with server.client() as api:
+        keep = upload(api, clip, "kept")
+    server.kill()
+    data = server.data_dir
+    (data / "projects" / "p_000000orphan").mkdir()
+    (data / "projects" / "p_000000orphan" / "source.mp4").write_bytes(clip.read_bytes())
+    (data / "jobs" / "j_000000orphan" / "alpha").mkdir(parents=True)
+    (data / "jobs" / "j_000000orphan" / "alpha" / "000000.png").write_bytes(b"png")
+
+    server = live()
+    assert sorted(p.name for p in (data / "projects").iterdir()) == [keep["id"]]
+    assert list((data / "jobs").iterdir()) == []
+    with server.client() as api:
+        assert [p["id"] for p in api.get("/api/projects").json()] == [keep["id"]]
+
+
+def png_ok(path: Path) -> bool:
+    with Image.open(path) as image:
+        image.load()
+        return image.mode == "L" and image.size == (96, 64)
+
+
+def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
+    clip = tmp_path / "long.mp4"
+    write_video(clip, frames=FRAMES)
+    server = live()
+    with server.client() as api:
+        project = upload(api, clip, "long")
+        pid = project["id"]
+        obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+        api.put(f"/api/projects/{pid}/objects/{obj}/frames/20/points",
+                json={"points": [{"x": 60, "y": 32, "label": "positive"}]}).raise_for_status()
+        job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
+        jid = job["id"]
+        # Kill it in the middle: some frames done, most not.
+        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60,
+                   "a few finished frames")
+    server.kill()
+
+    alpha_dir = server.data_dir / "jobs" / jid / "alpha"
+    done = {row[0] for row in db_rows(server.data_dir,
+                                      "SELECT frame FROM job_frames WHERE job_id = ?", jid)}
+    assert 4 <= len(done) < FRAMES, f"the kill came too late to test anything: {len(done)} done"
+    before = {}
+    for frame in done:  # every frame the database calls done has its complete file
+        path = alpha_dir / f"{frame:06d}.png"
+        assert png_ok(path), frame
+        stat = path.stat()
+        before[frame] = (stat.st_ino, stat.st_mtime_ns, path.read_bytes())
+
+    server = live()
+    with server.client() as api:
+        job = api.get(f"/api/jobs/{jid}").json()
+        assert job["status"] == "interrupted" and job["frames_done"] == len(done)
+        assert api.get(f"/api/projects/{pid}").json()["video"]["frame_count"] == FRAMES
+        for frame in sorted(done)[:3]:
+            alpha = api.get(f"/api/jobs/{jid}/alpha/{frame}")
+            assert alpha.status_code == 200 and alpha.content == before[frame][2]
+        missing = next(f for f in range(FRAMES) if f not in done)
+        assert api.get(f"/api/jobs/{jid}/alpha/{missing}").status_code == 404
+
+        resumed = api.post(f"/api/jobs/{jid}/resume")
+        assert resumed.status_code == 200 and resumed.json()["status"] == "queued"
+        finished = wait_until(
+            lambda: (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ("queued", "running")
+            and j, 120, "the resumed job")
+        assert finished["status"] == "done", finished
+        assert finished["frames_done"] == FRAMES
+
+        archive = api.get(f"/api/jobs/{jid}/archive")
+        assert archive.status_code == 200
+        names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+        alphas = [n for n in names if n.startswith("alpha/")]
+        assert alphas == sorted(set(alphas)) == [f"alpha/{i:06d}.png" for i in range(FRAMES)]
+
+    rows = db_rows(server.data_dir, "SELECT frame FROM job_frames WHERE job_id = ? ORDER BY frame",
+                   jid)
+    assert [r[0] for r in rows] == list(range(FRAMES))  # every frame exactly once
+    files = sorted(p.name for p in alpha_dir.iterdir())
+    assert files == [f"{i:06d}.png" for i in range(FRAMES)]  # no stray temporary files
+    assert all(png_ok(alpha_dir / name) for name in files)
+    for frame, (inode, mtime, data) in before.items():  # finished frames were not redone
+        stat = (alpha_dir / f"{frame:06d}.png").stat()
+        assert (stat.st_ino, stat.st_mtime_ns) == (inode, mtime), frame
+        assert (alpha_dir / f"{frame:06d}.png").read_bytes() == data

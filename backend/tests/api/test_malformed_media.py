@@ -1,0 +1,233 @@
+"""A corpus of malformed media, generated here, uploaded to the live server.
+
+Every file must be refused with a 4xx and a readable message, and leave nothing behind: no
+project, no file in the data dir's tmp/ or projects/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import struct
+import tarfile
+import zipfile
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.server import LiveServer
+from tests.synth import write_video
+
+RNG_SEED = 6
+
+
+def _clip_bytes(tmp: Path, **kwargs) -> bytes:
+    path = tmp / "clip.mp4"
+    write_video(path, **kwargs)
+    return path.read_bytes()
+
+
+def _faststart_clip(tmp: Path) -> bytes:
+    """The clip with its index (moov) before the media data, as streaming sites write it."""
+    path = tmp / "faststart.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        rng = np.random.default_rng(RNG_SEED)  # noise: large frames, so a cut lands in them
+        for _ in range(12):
+            image = rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    return path.read_bytes()
+
+
+def _cut_faststart(tmp: Path) -> bytes:
+    """The index is complete but the media data stops at 60%: the last frames are missing."""
+    data = _faststart_clip(tmp)
+    return data[: len(data) * 6 // 10]
+
+
+def _audio(tmp: Path, fmt: str, codec: str, suffix: str) -> bytes:
+    path = tmp / f"tone{suffix}"
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=48000)
+        stream.layout = "mono"
+        t = np.arange(48000 // 2) / 48000
+        samples = (np.sin(2 * np.pi * 440 * t) * 0.3).astype(np.float32)
+        fmt_name = stream.codec_context.codec.audio_formats[0].name
+        scale, dtype = {"s16": (2**15 - 1, np.int16), "s32": (2**31 - 1, np.int32)}.get(
+            fmt_name.rstrip("p"), (1.0, np.float32))
+        for start in range(0, len(samples), 1024):
+            data = (samples[start:start + 1024] * scale).astype(dtype)[None]
+            frame = av.AudioFrame.from_ndarray(data, format=fmt_name, layout="mono")
+            frame.sample_rate = 48000
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path.read_bytes()
+
+
+def _image(fmt: str) -> bytes:
+    buf = io.BytesIO()
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    rgb[16:48, 24:72] = (220, 40, 30)
+    Image.fromarray(rgb).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def _zero_frame_mp4(tmp: Path) -> bytes:
+    path = tmp / "empty.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=Fraction(12))
+        stream.width, stream.height = 96, 64
+        container.start_encoding()  # the header is written, no frame ever is
+    return path.read_bytes()
+
+
+def _y4m(width: int, height: int, frames: int) -> bytes:
+    header = f"YUV4MPEG2 W{width} H{height} F25:1 Ip A1:1 C420jpeg\n".encode()
+    frame = b"FRAME\n" + bytes(width * height * 3 // 2) if width * height < 10**6 else b""
+    return header + frame * frames
+
+
+def _ivf(width: int, height: int) -> bytes:
+    """An IVF (VP8) file whose header claims a frame size, followed by one garbage frame."""
+    header = b"DKIF" + struct.pack("<HH4sHHIIII", 0, 32, b"VP80", width, height, 25, 1, 1, 0)
+    payload = bytes(range(256)) * 4
+    return header + struct.pack("<IQ", len(payload), 0) + payload
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _corrupt_moov(clip: bytes) -> bytes:
+    """Keep the container's structure but overwrite the sample tables' contents."""
+    data = bytearray(clip)
+    at = data.find(b"stsz")
+    assert at > 0
+    data[at + 4:at + 200] = bytes(196)
+    return bytes(data)
+
+
+# name → (filename, builder(tmp, clip) → bytes)
+Builder = Callable[[Path, bytes], bytes]
+CORPUS: dict[str, tuple[str, Builder]] = {
+    "zero-length": ("empty.mp4", lambda tmp, clip: b""),
+    "one byte": ("one.mp4", lambda tmp, clip: b"\x00"),
+    "random bytes": ("noise.mp4", lambda tmp, clip: np.random.default_rng(RNG_SEED)
+                     .integers(0, 256, 64 * 1024, dtype=np.uint8).tobytes()),
+    "plain text": ("notes.mp4", lambda tmp, clip: b"just some notes, no video here\n" * 40),
+    "json renamed .mkv": ("data.mkv", lambda tmp, clip: json.dumps({"a": list(range(500))}).encode()),
+    "html renamed .webm": ("page.webm", lambda tmp, clip: b"<!doctype html><html><body>"
+                           + b"<p>hello</p>" * 200 + b"</body></html>"),
+    "pdf renamed .mov": ("paper.mov", lambda tmp, clip: b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\n"
+                         b"endobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"),
+    "png renamed .mp4": ("picture.mp4", lambda tmp, clip: _image("PNG")),
+    "jpeg renamed .mp4": ("photo.mp4", lambda tmp, clip: _image("JPEG")),
+    "bmp renamed .avi": ("bitmap.avi", lambda tmp, clip: _image("BMP")),
+    "webp renamed .mp4": ("picture.mp4", lambda tmp, clip: _image("WEBP")),
+    "tiff renamed .mov": ("scan.mov", lambda tmp, clip: _image("TIFF")),
+    "audio-only m4a as .mp4": ("song.mp4", lambda tmp, clip: _audio(tmp, "mp4", "aac", ".m4a")),
+    "audio-only wav": ("tone.wav", lambda tmp, clip: _audio(tmp, "wav", "pcm_s16le", ".wav")),
+    "audio-only mp3 as .mp4": ("tone.mp4", lambda tmp, clip: _audio(tmp, "mp3", "libmp3lame", ".mp3")),
+    "subtitles only": ("captions.mp4", lambda tmp, clip: b"1\n00:00:01,000 --> 00:00:02,000\n"
+                       b"Hello\n\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n"),
+    "zip with a video inside": ("clip.zip", lambda tmp, clip: _zip({"disk.mp4": clip})),
+    "zip renamed .mp4": ("clip.mp4", lambda tmp, clip: _zip({"readme.txt": b"hello" * 100})),
+    "tar with a video inside": ("clip.tar", lambda tmp, clip: _tar({"disk.mp4": clip})),
+    "gzipped video": ("clip.mp4.gz", lambda tmp, clip: gzip.compress(clip)),
+    "truncated to its first 40 bytes": ("cut.mp4", lambda tmp, clip: clip[:40]),
+    "truncated to half": ("half.mp4", lambda tmp, clip: clip[: len(clip) // 2]),
+    "truncated before its last 100 bytes": ("short.mp4", lambda tmp, clip: clip[:-100]),
+    "faststart truncated in its media data": ("stream.mp4", lambda tmp, clip: _cut_faststart(tmp)),
+    "sample table zeroed": ("broken.mp4", lambda tmp, clip: _corrupt_moov(clip)),
+    "no frames": ("nothing.mp4", lambda tmp, clip: _zero_frame_mp4(tmp)),
+    "huge dimensions in a y4m header": ("huge.y4m", lambda tmp, clip: _y4m(8000, 8000, 1)),
+    "huge dimensions in an ivf header": ("huge.ivf", lambda tmp, clip: _ivf(16000, 9000)),
+    "y4m header without frames": ("header.y4m", lambda tmp, clip: _y4m(96, 64, 0)),
+    "ivf with garbage frames": ("garbage.ivf", lambda tmp, clip: _ivf(96, 64)),
+    "path in the file name": ("../../escape.mp4", lambda tmp, clip: b"not a video" * 10),
+}
+
+
+def data_files(data_dir: Path) -> set[str]:
+    """Every file under tmp/ and projects/, relative to the data dir."""
+    found = set()
+    for folder in ("tmp", "projects"):
+        root = data_dir / folder
+        if root.exists():
+            found |= {str(p.relative_to(data_dir)) for p in root.rglob("*")}
+    return found
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return _clip_bytes(tmp_path_factory.mktemp("malformed"))
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CORPUS) >= 20
+
+
+@pytest.mark.parametrize("case", list(CORPUS))
+def test_malformed_upload_is_refused_cleanly(case: str, server: LiveServer, api: httpx.Client,
+                                              clip_bytes: bytes, tmp_path: Path) -> None:
+    filename, build = CORPUS[case]
+    data = build(tmp_path, clip_bytes)
+    before_files = data_files(server.data_dir)
+    before_projects = api.get("/api/projects").json()
+
+    response = api.post("/api/projects", files={"file": (filename, data, "video/mp4")},
+                        data={"name": case})
+
+    assert 400 <= response.status_code < 500, f"{case}: {response.status_code} {response.text}"
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and len(detail) > 10, detail
+    assert str(server.data_dir) not in detail and "upload-" not in detail, "leaks a server path"
+    assert api.get("/api/projects").json() == before_projects
+    assert data_files(server.data_dir) == before_files
+    assert not list((server.data_dir / "tmp").iterdir())
+    escaped = server.data_dir.parent / "escape.mp4"
+    assert not escaped.exists() and not (server.data_dir.parent.parent / "escape.mp4").exists()
+
+
+def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_path: Path) -> None:
+    def detail(case: str) -> str:
+        filename, build = CORPUS[case]
+        response = api.post("/api/projects",
+                            files={"file": (filename, build(tmp_path, clip_bytes), "video/mp4")})
+        return response.json()["detail"]
+
+    assert detail("zero-length") == "the uploaded file is empty"
+    assert "still image" in detail("png renamed .mp4")
+    assert "no video stream (it holds audio)" in detail("audio-only m4a as .mp4")
+    assert "larger than 8K" in detail("huge dimensions in a y4m header")
+    assert detail("random bytes").startswith("cannot use 'noise.mp4'")
+
+
+def test_the_clip_itself_is_accepted(api: httpx.Client, clip_bytes: bytes) -> None:
+    """The corpus is built from this clip: untouched, it uploads fine."""
+    response = api.post("/api/projects", files={"file": ("disk.mp4", clip_bytes, "video/mp4")})
+    assert response.status_code == 201, response.text
+    assert api.delete(f"/api/projects/{response.json()['id']}").status_code == 204
