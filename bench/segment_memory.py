@@ -44,8 +44,9 @@ def run_vidmatte(video: Path, model: str, random_init: bool) -> dict:
     from vidmatte.store import Point
 
     info, pts = probe(video)
-    segmenter = Segmenter(build_predictor(model, ROOT / "checkpoints", random_init=random_init),
-                          model)
+    segmenter = Segmenter(
+        build_predictor(model, ROOT / "checkpoints", random_init=random_init), model
+    )
     state = segmenter.new_state(VideoReader(video, pts, 0), info.height, info.width)
     prompts = {(1, 0): [Point(info.width * 0.3, info.height * 0.5, "positive")]}
     started = time.perf_counter()
@@ -65,26 +66,38 @@ def run_stock(video: Path, model: str, random_init: bool) -> dict:
     folder = Path(tempfile.mkdtemp())
     for i, frame in enumerate(av.open(str(video)).decode(video=0)):
         frame.to_image().save(folder / f"{i:05d}.jpg", quality=95)
-    ckpt = None if (random_init or spec.checkpoint is None) else ROOT / "checkpoints" / spec.checkpoint
-    predictor = build_sam2_video_predictor(spec.config, ckpt_path=ckpt, device="cpu",
-                                           hydra_overrides_extra=list(spec.overrides))
+    ckpt = (
+        None if (random_init or spec.checkpoint is None) else ROOT / "checkpoints" / spec.checkpoint
+    )
+    predictor = build_sam2_video_predictor(
+        spec.config, ckpt_path=ckpt, device="cpu", hydra_overrides_extra=list(spec.overrides)
+    )
     import torch
 
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         state = predictor.init_state(str(folder))
         h, w = state["video_height"], state["video_width"]
-        predictor.add_new_points_or_box(state, frame_idx=0, obj_id=1,
-                                        points=np.array([[w * 0.3, h * 0.5]], np.float32),
-                                        labels=np.array([1], np.int32))
+        predictor.add_new_points_or_box(
+            state,
+            frame_idx=0,
+            obj_id=1,
+            points=np.array([[w * 0.3, h * 0.5]], np.float32),
+            labels=np.array([1], np.int32),
+        )
         started = time.perf_counter()
         count = sum(1 for _ in predictor.propagate_in_video(state))
     return {"frames": count, "seconds": time.perf_counter() - started}
 
 
 @app.command()
-def main(sam2: str = "test-tiny", random_init: bool = False, width: int = 480, height: int = 270,
-         child: str = typer.Option(None, hidden=True), video: Path = typer.Option(None, hidden=True),
-         ) -> None:
+def main(
+    sam2: str = "test-tiny",
+    random_init: bool = False,
+    width: int = 480,
+    height: int = 270,
+    child: str = typer.Option(None, hidden=True),
+    video: Path = typer.Option(None, hidden=True),
+) -> None:
     if child:  # one measurement, in its own process
         runner = run_vidmatte if child == "vidmatte" else run_stock
         result = runner(video, sam2, random_init)
@@ -96,8 +109,16 @@ def main(sam2: str = "test-tiny", random_init: bool = False, width: int = 480, h
             clip = Path(tmp) / f"clip{frames}.mp4"
             make_video(clip, frames, width, height)
             for kind in ("vidmatte", "sam2-stock"):
-                command = [sys.executable, __file__, "--sam2", sam2, "--child", kind,
-                           "--video", str(clip)] + (["--random-init"] if random_init else [])
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--sam2",
+                    sam2,
+                    "--child",
+                    kind,
+                    "--video",
+                    str(clip),
+                ] + (["--random-init"] if random_init else [])
                 out = subprocess.run(command, capture_output=True, text=True, check=True)
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 rows.append((kind, frames, result))
@@ -105,13 +126,17 @@ def main(sam2: str = "test-tiny", random_init: bool = False, width: int = 480, h
     print(f"| {'predictor':<10} | {'frames':>6} | {'peak RSS MB':>11} | {'s/frame':>8} |")
     print(f"|{'-' * 12}|{'-' * 8}|{'-' * 13}|{'-' * 10}|")
     for kind, frames, r in rows:
-        print(f"| {kind:<10} | {frames:>6} | {r['peak_rss_mb']:>11.0f} | "
-              f"{r['seconds'] / r['frames']:>8.3f} |")
+        print(
+            f"| {kind:<10} | {frames:>6} | {r['peak_rss_mb']:>11.0f} | "
+            f"{r['seconds'] / r['frames']:>8.3f} |"
+        )
     peaks = {(k, f): r["peak_rss_mb"] for k, f, r in rows}
     ours = peaks["vidmatte", 400] / peaks["vidmatte", 100]
     stock = peaks["sam2-stock", 400] / peaks["sam2-stock", 100]
-    print(f"\npeak RSS 400/100 frames: vidmatte {ours:.2f}x, SAM2 stock {stock:.2f}x "
-          f"(goal: vidmatte <= 1.15x)")
+    print(
+        f"\npeak RSS 400/100 frames: vidmatte {ours:.2f}x, SAM2 stock {stock:.2f}x "
+        f"(goal: vidmatte <= 1.15x)"
+    )
     raise typer.Exit(0 if ours <= 1.15 else 1)
 
 

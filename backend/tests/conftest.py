@@ -21,8 +21,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real server for the session; tests create their own projects in it."""
-    live = LiveServer(tmp_path_factory.mktemp("server") / "data",
-                      env={"VIDMATTE_MAX_UPLOAD_BYTES": str(3 * 1024 * 1024)})
+    live = LiveServer(
+        tmp_path_factory.mktemp("server") / "data",
+        env={"VIDMATTE_MAX_UPLOAD_BYTES": str(3 * 1024 * 1024)},
+    )
     live.start()
     yield live
     live.stop()

@@ -9,8 +9,9 @@ import av
 import numpy as np
 
 
-def disk_alpha(height: int, width: int, cx: float, cy: float, radius: float,
-               softness: float = 3.0) -> np.ndarray:
+def disk_alpha(
+    height: int, width: int, cx: float, cy: float, radius: float, softness: float = 3.0
+) -> np.ndarray:
     """A disk with a soft (linear ramp) edge: alpha in [0, 1], float32."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     distance = np.hypot(xx - cx, yy - cy)
@@ -19,8 +20,13 @@ def disk_alpha(height: int, width: int, cx: float, cy: float, radius: float,
 
 def frame_and_alpha(index: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Frame `index` of a red disk moving right over a blue-grey checkerboard."""
-    alpha = disk_alpha(height, width, cx=width * 0.3 + index * 2.0, cy=height * 0.5,
-                       radius=min(height, width) * 0.25)
+    alpha = disk_alpha(
+        height,
+        width,
+        cx=width * 0.3 + index * 2.0,
+        cy=height * 0.5,
+        radius=min(height, width) * 0.25,
+    )
     yy, xx = np.mgrid[0:height, 0:width]
     checker = (((yy // 8) + (xx // 8)) % 2).astype(np.float32)
     background = np.stack([40 + 40 * checker, 60 + 40 * checker, 120 + 60 * checker], axis=-1)
@@ -29,8 +35,14 @@ def frame_and_alpha(index: int, height: int, width: int) -> tuple[np.ndarray, np
     return np.round(rgb).astype(np.uint8), alpha
 
 
-def write_video(path: Path, frames: int = 12, width: int = 96, height: int = 64,
-                fps: int = 12, codec: str = "libx264") -> list[np.ndarray]:
+def write_video(
+    path: Path,
+    frames: int = 12,
+    width: int = 96,
+    height: int = 64,
+    fps: int = 12,
+    codec: str = "libx264",
+) -> list[np.ndarray]:
     """Write the synthetic clip and return its ground-truth alphas."""
     alphas = []
     with av.open(str(path), "w") as container:

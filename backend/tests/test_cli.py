@@ -13,15 +13,37 @@ from PIL import Image
 
 def vidmatte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "vidmatte.cli", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "vidmatte.cli", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=cwd,
+    )
 
 
 def test_matte_writes_every_frame(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--point", "90,5,4,neg",
-                      "--start", "2", "--end", "9", "--out", str(out),
-                      "--formats", "alpha_png,alpha_mp4", "--sam2", "test-tiny")
+    result = vidmatte(
+        "matte",
+        str(clip),
+        "--point",
+        "30,32,4",
+        "--point",
+        "90,5,4,neg",
+        "--start",
+        "2",
+        "--end",
+        "9",
+        "--out",
+        str(out),
+        "--formats",
+        "alpha_png,alpha_mp4",
+        "--sam2",
+        "test-tiny",
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote alpha_png, alpha_mp4 for frames 2..9" in result.stdout
     mattes = sorted((out / "alpha").iterdir())
@@ -33,19 +55,44 @@ def test_matte_writes_every_frame(clip: Path, tmp_path: Path) -> None:
 
 
 def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
-    outside = vidmatte("matte", str(clip), "--point", "300,32,4", "--sam2", "test-tiny",
-                       "--out", str(tmp_path / "a"))
+    outside = vidmatte(
+        "matte",
+        str(clip),
+        "--point",
+        "300,32,4",
+        "--sam2",
+        "test-tiny",
+        "--out",
+        str(tmp_path / "a"),
+    )
     assert outside.returncode == 2 and "outside the video" in outside.stderr
     malformed = vidmatte("matte", str(clip), "--point", "30;32", "--sam2", "test-tiny")
     assert malformed.returncode == 2 and "expected x,y,frame" in malformed.stderr
-    no_points = vidmatte("matte", str(clip), "--point", "30,32,1", "--start", "5",
-                         "--sam2", "test-tiny", "--out", str(tmp_path / "b"))
+    no_points = vidmatte(
+        "matte",
+        str(clip),
+        "--point",
+        "30,32,1",
+        "--start",
+        "5",
+        "--sam2",
+        "test-tiny",
+        "--out",
+        str(tmp_path / "b"),
+    )
     assert no_points.returncode == 2 and "no --point lies on a frame in 5..11" in no_points.stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b" / "alpha").exists()
 
 
 def test_serve_without_checkpoint_names_the_download_command(tmp_path: Path) -> None:
-    result = vidmatte("serve", "--sam2", "large", "--checkpoint-dir", str(tmp_path),
-                      "--data-dir", str(tmp_path / "data"))
+    result = vidmatte(
+        "serve",
+        "--sam2",
+        "large",
+        "--checkpoint-dir",
+        str(tmp_path),
+        "--data-dir",
+        str(tmp_path / "data"),
+    )
     assert result.returncode == 2
     assert "vidmatte weights download large" in result.stderr

@@ -7,13 +7,22 @@ import logging
 from pathlib import Path
 
 import typer
-from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                           TransferSpeedColumn)
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from vidmatte.config import Settings
 
-app = typer.Typer(help="Interactive video matting with SAM2 and a matting head.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Interactive video matting with SAM2 and a matting head.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 weights_app = typer.Typer(help="SAM2 checkpoints.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
 
@@ -27,10 +36,17 @@ def _settings(**overrides) -> Settings:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    data_dir: Path = typer.Option(None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."),
-    sam2: str = typer.Option(None, help="SAM2 size: tiny, small, base_plus, large, or test-tiny "
-                                        "(shrunk, random weights) [default: small]."),
-    random_init: bool = typer.Option(False, "--random-init", help="Real SAM2 size, random weights."),
+    data_dir: Path = typer.Option(
+        None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."
+    ),
+    sam2: str = typer.Option(
+        None,
+        help="SAM2 size: tiny, small, base_plus, large, or test-tiny "
+        "(shrunk, random weights) [default: small].",
+    ),
+    random_init: bool = typer.Option(
+        False, "--random-init", help="Real SAM2 size, random weights."
+    ),
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
     device: str = typer.Option(None, help="cuda or cpu [default: cuda when available]."),
@@ -42,8 +58,14 @@ def serve(
     from vidmatte.segment.models import CheckpointMissing
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(data_dir=data_dir, sam2_model=sam2, checkpoint_dir=checkpoint_dir,
-                         head_path=head, device=device, random_init=random_init or None)
+    settings = _settings(
+        data_dir=data_dir,
+        sam2_model=sam2,
+        checkpoint_dir=checkpoint_dir,
+        head_path=head,
+        device=device,
+        random_init=random_init or None,
+    )
     try:
         services = build_services(settings)
     except CheckpointMissing as exc:
@@ -55,7 +77,9 @@ def serve(
 @weights_app.command("download")
 def weights_download(
     names: list[str] = typer.Argument(None, help="tiny, small, base_plus, large [default: small]"),
-    dir: Path = typer.Option(None, "--dir", help="Checkpoint folder [env VIDMATTE_CHECKPOINT_DIR]."),
+    dir: Path = typer.Option(
+        None, "--dir", help="Checkpoint folder [env VIDMATTE_CHECKPOINT_DIR]."
+    ),
     url: str = typer.Option(None, help="Download from this URL instead (a mirror)."),
     sha256: str = typer.Option(None, help="Expected SHA-256 of the file."),
 ) -> None:
@@ -64,14 +88,21 @@ def weights_download(
 
     folder = dir or Settings().checkpoint_dir
     for name in names or ["small"]:
-        columns = (TextColumn(f"[bold]{name}"), BarColumn(), DownloadColumn(),
-                   TransferSpeedColumn(), TimeRemainingColumn())
+        columns = (
+            TextColumn(f"[bold]{name}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns) as bar:
             task = bar.add_task(name, total=None)
+
+            def advance(done: int, total: int, task=task, bar=bar) -> None:
+                bar.update(task, completed=done, total=total or None)
+
             try:
-                path = download(name, folder, url=url, sha256=sha256,
-                                progress=lambda done, total: bar.update(
-                                    task, completed=done, total=total or None))
+                path = download(name, folder, url=url, sha256=sha256, progress=advance)
             except (ChecksumMismatch, ValueError, OSError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
@@ -92,15 +123,24 @@ def _parse_point(text: str) -> tuple[int, float, float, str]:
 @app.command()
 def matte(
     video: Path = typer.Argument(..., exists=True, dir_okay=False, help="The video to matte."),
-    point: list[str] = typer.Option(..., "--point", help="x,y,frame[,neg] in video pixels; repeat."),
+    point: list[str] = typer.Option(
+        ..., "--point", help="x,y,frame[,neg] in video pixels; repeat."
+    ),
     start: int = typer.Option(0, help="First frame."),
     end: int = typer.Option(None, help="Last frame, inclusive [default: the last one]."),
     out: Path = typer.Option(Path("matte_out"), help="Output folder."),
-    formats: str = typer.Option("alpha_png", help="Comma-separated: " + ", ".join(
-        ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4"))),
+    formats: str = typer.Option(
+        "alpha_png",
+        help="Comma-separated: "
+        + ", ".join(
+            ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4")
+        ),
+    ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
     sam2: str = typer.Option(None, help="SAM2 size [default: small]."),
-    random_init: bool = typer.Option(False, "--random-init", help="Real SAM2 size, random weights."),
+    random_init: bool = typer.Option(
+        False, "--random-init", help="Real SAM2 size, random weights."
+    ),
     head: Path = typer.Option(None, help="Matting head weights."),
     device: str = typer.Option(None, help="cuda or cpu."),
 ) -> None:
@@ -127,8 +167,13 @@ def matte(
         if not (0 <= frame < info.frame_count and 0 <= x < info.width and 0 <= y < info.height):
             raise typer.BadParameter(f"point {x:g},{y:g} on frame {frame} is outside the video")
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
-        settings = _settings(data_dir=Path(tmp), sam2_model=sam2, head_path=head, device=device,
-                             random_init=random_init or None)
+        settings = _settings(
+            data_dir=Path(tmp),
+            sam2_model=sam2,
+            head_path=head,
+            device=device,
+            random_init=random_init or None,
+        )
         try:
             services = build_services(settings)
         except CheckpointMissing as exc:
@@ -147,12 +192,22 @@ def matte(
         if not any(start <= f <= end for f in by_frame):
             raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
         job = store.add_job(project.id, start, end, [obj])
-        with Progress(TextColumn("[bold]matting"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} frames"),
-                      TextColumn("{task.fields[fps]} fps"), TimeRemainingColumn()) as bar:
+        with Progress(
+            TextColumn("[bold]matting"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"),
+            TextColumn("{task.fields[fps]} fps"),
+            TimeRemainingColumn(),
+        ) as bar:
             task = bar.add_task("matte", total=job.frames_total, fps="-")
-            run_job(job, store, services.segmenter, services.matter, lambda: False,
-                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"))
+            run_job(
+                job,
+                store,
+                services.segmenter,
+                services.matter,
+                lambda: False,
+                lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+            )
         _export(store, project, job.id, chosen, colour, out)
     typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
 
@@ -168,8 +223,15 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
     out.mkdir(parents=True, exist_ok=True)
     bundle = store.tmp_dir / "export.zip"
     with bundle.open("wb") as f:
-        write_archive(f, export_frames(store, export), formats, project.info.fps,
-                      export.audio_from, colour, stem=project.name)
+        write_archive(
+            f,
+            export_frames(store, export),
+            formats,
+            project.info.fps,
+            export.audio_from,
+            colour,
+            stem=project.name,
+        )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)
 

@@ -32,7 +32,9 @@ class Settings:
             _env("HEAD", str(REPO_ROOT / "models" / "matting_head.safetensors"))
         )
     )
-    max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 * GB))))
+    max_upload_bytes: int = field(
+        default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 * GB)))
+    )
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
     frontend_dir: Path = field(
         default_factory=lambda: Path(_env("FRONTEND_DIR", str(REPO_ROOT / "frontend" / "dist")))

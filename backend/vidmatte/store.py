@@ -144,7 +144,10 @@ class Store:
         with self._db() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
             jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
-        for folder, known in ((self.data_dir / "projects", projects), (self.data_dir / "jobs", jobs)):
+        for folder, known in (
+            (self.data_dir / "projects", projects),
+            (self.data_dir / "jobs", jobs),
+        ):
             if not folder.is_dir():
                 continue
             for entry in folder.iterdir():
@@ -185,8 +188,15 @@ class Store:
             db.close()
 
     # -- projects ----------------------------------------------------------------------------
-    def add_project(self, name: str, filename: str, staged_video: Path, info: VideoInfo,
-                    pts_index: np.ndarray, thumbnail_jpeg: bytes) -> Project:
+    def add_project(
+        self,
+        name: str,
+        filename: str,
+        staged_video: Path,
+        info: VideoInfo,
+        pts_index: np.ndarray,
+        thumbnail_jpeg: bytes,
+    ) -> Project:
         """Move a fully received and probed upload into place, then make it visible."""
         project_id = new_id("p")
         staging = self.tmp_dir / f"{project_id}.dir"
@@ -208,8 +218,11 @@ class Store:
 
     def _project(self, row: sqlite3.Row) -> Project:
         return Project(
-            id=row["id"], name=row["name"], filename=row["filename"],
-            source=self.project_dir(row["id"]) / row["source"], created_at=row["created_at"],
+            id=row["id"],
+            name=row["name"],
+            filename=row["filename"],
+            source=self.project_dir(row["id"]) / row["source"],
+            created_at=row["created_at"],
             info=VideoInfo(**json.loads(row["info"])),
         )
 
@@ -227,7 +240,10 @@ class Store:
 
     def rename_project(self, project_id: str, name: str) -> Project:
         with self._db() as db:
-            if db.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id)).rowcount == 0:
+            if (
+                db.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id)).rowcount
+                == 0
+            ):
                 raise NotFound(f"project '{project_id}' does not exist")
         return self.project(project_id)
 
@@ -276,8 +292,9 @@ class Store:
             raise NotFound(f"object {object_id} does not exist in project '{project_id}'")
         return dict(row)
 
-    def update_object(self, project_id: str, object_id: int, name: str | None,
-                      color: str | None) -> dict:
+    def update_object(
+        self, project_id: str, object_id: int, name: str | None, color: str | None
+    ) -> dict:
         current = self.object(project_id, object_id)
         with self._db() as db:
             db.execute(
@@ -322,17 +339,37 @@ class Store:
         with self._db() as db:
             db.execute(
                 "INSERT INTO jobs VALUES (?, ?, 'queued', ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)",
-                (job_id, project_id, start, end, json.dumps(object_ids), end - start + 1, stamp, stamp),
+                (
+                    job_id,
+                    project_id,
+                    start,
+                    end,
+                    json.dumps(object_ids),
+                    end - start + 1,
+                    stamp,
+                    stamp,
+                ),
             )
         return self.job(job_id)
 
     def _job(self, db: sqlite3.Connection, row: sqlite3.Row) -> Job:
-        done = db.execute("SELECT COUNT(*) FROM job_frames WHERE job_id = ?", (row["id"],)).fetchone()[0]
+        done = db.execute(
+            "SELECT COUNT(*) FROM job_frames WHERE job_id = ?", (row["id"],)
+        ).fetchone()[0]
         return Job(
-            id=row["id"], project_id=row["project_id"], status=row["status"], start=row["start"],
-            end=row["end"], object_ids=json.loads(row["object_ids"]), frames_done=done,
-            frames_total=row["frames_total"], fps=row["fps"], eta_seconds=row["eta_seconds"],
-            error=row["error"], created_at=row["created_at"], updated_at=row["updated_at"],
+            id=row["id"],
+            project_id=row["project_id"],
+            status=row["status"],
+            start=row["start"],
+            end=row["end"],
+            object_ids=json.loads(row["object_ids"]),
+            frames_done=done,
+            frames_total=row["frames_total"],
+            fps=row["fps"],
+            eta_seconds=row["eta_seconds"],
+            error=row["error"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
         )
 
     def job(self, job_id: str) -> Job:
@@ -342,7 +379,9 @@ class Store:
                 raise NotFound(f"job '{job_id}' does not exist")
             return self._job(db, row)
 
-    def jobs(self, project_id: str | None = None, status: tuple[str, ...] | None = None) -> list[Job]:
+    def jobs(
+        self, project_id: str | None = None, status: tuple[str, ...] | None = None
+    ) -> list[Job]:
         query, args = "SELECT * FROM jobs WHERE 1", []
         if project_id is not None:
             query, args = query + " AND project_id = ?", [project_id]

@@ -23,10 +23,24 @@ TERMINAL_RUN_SECONDS = 180
 def bru_run(collection: Path, base_url: str, report: Path) -> subprocess.CompletedProcess:
     if not BRU.exists():
         pytest.fail(f"the Bruno CLI is not installed at {BRU}: run `npm ci --prefix rest` first")
-    command = [str(BRU), "run", "--env", "local", "--env-var", f"baseUrl={base_url}",
-               "--reporter-junit", str(report)]
-    return subprocess.run(command, cwd=collection, capture_output=True, text=True, check=False,
-                          timeout=TERMINAL_RUN_SECONDS)
+    command = [
+        str(BRU),
+        "run",
+        "--env",
+        "local",
+        "--env-var",
+        f"baseUrl={base_url}",
+        "--reporter-junit",
+        str(report),
+    ]
+    return subprocess.run(
+        command,
+        cwd=collection,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TERMINAL_RUN_SECONDS,
+    )
 
 
 def requests_in(collection: Path) -> list[Path]:
@@ -58,9 +72,12 @@ def test_requests_are_numbered_in_order() -> None:
     for number, path in enumerate(requests_in(REST), start=1):
         assert path.name.startswith(f"{number:02d}-"), path.name
         text = path.read_text()
-        assert re.search(rf"^\s*seq: {number}$", text, re.MULTILINE), f"{path.name}: seq must be {number}"
-        assert re.search(r"^assert \{\n\s+res\.status: eq \d{3}$", text, re.MULTILINE), \
+        assert re.search(rf"^\s*seq: {number}$", text, re.MULTILINE), (
+            f"{path.name}: seq must be {number}"
+        )
+        assert re.search(r"^assert \{\n\s+res\.status: eq \d{3}$", text, re.MULTILINE), (
             f"{path.name} must assert its status first"
+        )
 
 
 def test_collection_covers_every_endpoint(server: LiveServer) -> None:
@@ -68,13 +85,18 @@ def test_collection_covers_every_endpoint(server: LiveServer) -> None:
     import httpx
 
     schema = httpx.get(f"{server.url}/openapi.json").json()
-    wanted = {(method.upper(), path) for path, ops in schema["paths"].items()
-              for method in ops if path.startswith("/api/")}
+    wanted = {
+        (method.upper(), path)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if path.startswith("/api/")
+    }
     covered = set()
     for path in requests_in(REST):
         text = path.read_text()
-        match = re.search(r"^(get|post|put|patch|delete) \{\n\s+url: \{\{baseUrl\}\}(\S+)$",
-                          text, re.MULTILINE)
+        match = re.search(
+            r"^(get|post|put|patch|delete) \{\n\s+url: \{\{baseUrl\}\}(\S+)$", text, re.MULTILINE
+        )
         assert match, f"{path.name} has no request line"
         url = match.group(2).split("?")[0]
         covered.add((match.group(1).upper(), url))
@@ -83,8 +105,9 @@ def test_collection_covers_every_endpoint(server: LiveServer) -> None:
         pattern = re.sub(r"\\\{[^}]+\\\}", r"[^/]+", re.escape(template))
         return re.fullmatch(pattern, url) is not None
 
-    missing = sorted(f"{m} {p}" for m, p in wanted
-                     if not any(m == cm and matches(p, cu) for cm, cu in covered))
+    missing = sorted(
+        f"{m} {p}" for m, p in wanted if not any(m == cm and matches(p, cu) for cm, cu in covered)
+    )
     assert not missing, f"endpoints without a Bruno request: {missing}"
 
 

@@ -59,15 +59,22 @@ def test_sigkill_during_upload_leaves_no_project(live, clip: Path, tmp_path: Pat
 
     boundary = "crash-boundary"
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall((f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-                  f"Content-Length: {len(payload) + 1000}\r\n\r\n"
-                  f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                  "filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(payload) + 1000}\r\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+        ).encode()
+    )
     sock.sendall(payload[: len(payload) // 2])
     tmp = server.data_dir / "tmp"
-    partial = wait_until(lambda: [p for p in tmp.iterdir() if p.stat().st_size > 0], 20,
-                         "the upload to reach the disk")
+    partial = wait_until(
+        lambda: [p for p in tmp.iterdir() if p.stat().st_size > 0],
+        20,
+        "the upload to reach the disk",
+    )
     server.kill()
     sock.close()
     assert partial[0].exists()  # killed with half an upload on disk
@@ -117,18 +124,25 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         project = upload(api, clip, "long")
         pid = project["id"]
         obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
-        api.put(f"/api/projects/{pid}/objects/{obj}/frames/20/points",
-                json={"points": [{"x": 60, "y": 32, "label": "positive"}]}).raise_for_status()
+        api.put(
+            f"/api/projects/{pid}/objects/{obj}/frames/20/points",
+            json={"points": [{"x": 60, "y": 32, "label": "positive"}]},
+        ).raise_for_status()
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
         jid = job["id"]
         # Kill it in the middle: some frames done, most not.
-        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60,
-                   "a few finished frames")
+        wait_until(
+            lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4,
+            60,
+            "a few finished frames",
+        )
     server.kill()
 
     alpha_dir = server.data_dir / "jobs" / jid / "alpha"
-    done = {row[0] for row in db_rows(server.data_dir,
-                                      "SELECT frame FROM job_frames WHERE job_id = ?", jid)}
+    done = {
+        row[0]
+        for row in db_rows(server.data_dir, "SELECT frame FROM job_frames WHERE job_id = ?", jid)
+    }
     assert 4 <= len(done) < FRAMES, f"the kill came too late to test anything: {len(done)} done"
     before = {}
     for frame in done:  # every frame the database calls done has its complete file
@@ -151,8 +165,13 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         resumed = api.post(f"/api/jobs/{jid}/resume")
         assert resumed.status_code == 200 and resumed.json()["status"] == "queued"
         finished = wait_until(
-            lambda: (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ("queued", "running")
-            and j, 120, "the resumed job")
+            lambda: (
+                (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ("queued", "running")
+                and j
+            ),
+            120,
+            "the resumed job",
+        )
         assert finished["status"] == "done", finished
         assert finished["frames_done"] == FRAMES
 
@@ -162,8 +181,9 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         alphas = [n for n in names if n.startswith("alpha/")]
         assert alphas == sorted(set(alphas)) == [f"alpha/{i:06d}.png" for i in range(FRAMES)]
 
-    rows = db_rows(server.data_dir, "SELECT frame FROM job_frames WHERE job_id = ? ORDER BY frame",
-                   jid)
+    rows = db_rows(
+        server.data_dir, "SELECT frame FROM job_frames WHERE job_id = ? ORDER BY frame", jid
+    )
     assert [r[0] for r in rows] == list(range(FRAMES))  # every frame exactly once
     files = sorted(p.name for p in alpha_dir.iterdir())
     assert files == [f"{i:06d}.png" for i in range(FRAMES)]  # no stray temporary files

@@ -47,8 +47,10 @@ def real_ids(server: LiveServer, clip) -> dict[str, str]:
         project = upload(api, clip, "fuzz")
         pid = project["id"]
         obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
-        api.put(f"/api/projects/{pid}/objects/{obj}/frames/1/points",
-                json={"points": [{"x": 30, "y": 32, "label": "positive"}]}).raise_for_status()
+        api.put(
+            f"/api/projects/{pid}/objects/{obj}/frames/1/points",
+            json={"points": [{"x": 30, "y": 32, "label": "positive"}]},
+        ).raise_for_status()
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 2}).json()
         deadline = time.monotonic() + 60
         while api.get(f"/api/jobs/{job['id']}").json()["status"] != "done":
@@ -58,9 +60,14 @@ def real_ids(server: LiveServer, clip) -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_contract(case, real_ids: dict[str, str], server: LiveServer) -> None:
     params = case.path_parameters or {}
     # Deterministic per case: three quarters of the cases address real resources. The project
@@ -72,12 +79,15 @@ def test_api_contract(case, real_ids: dict[str, str], server: LiveServer) -> Non
             if name in real_ids:
                 params[name] = real_ids[name]
     response = case.call(base_url=server.url, timeout=60)
-    case.validate_response(response, checks=[
-        checks.not_a_server_error,
-        checks.status_code_conformance,
-        checks.content_type_conformance,
-        checks.response_schema_conformance,
-    ])
+    case.validate_response(
+        response,
+        checks=[
+            checks.not_a_server_error,
+            checks.status_code_conformance,
+            checks.content_type_conformance,
+            checks.response_schema_conformance,
+        ],
+    )
 
 
 def test_live_schema_is_the_fuzzed_one(server: LiveServer) -> None:

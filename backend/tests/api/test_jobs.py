@@ -21,8 +21,9 @@ from tests.synth import write_video
 def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
     obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
     points = [{"x": 30, "y": 32, "label": "positive"}, {"x": 90, "y": 5, "label": "negative"}]
-    response = api.put(f"/api/projects/{pid}/objects/{obj}/frames/{frame}/points",
-                       json={"points": points})
+    response = api.put(
+        f"/api/projects/{pid}/objects/{obj}/frames/{frame}/points", json={"points": points}
+    )
     assert response.status_code == 200
     return obj
 
@@ -77,7 +78,7 @@ def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
     done = [e["frames_done"] for e in events]
     assert done == sorted(done)  # progress only moves forward
     assert any(e["fps"] for e in events)
-    assert [j["id"] for j in api.get(f"/api/projects/{pid}/jobs").json()][0] == job["id"]
+    assert api.get(f"/api/projects/{pid}/jobs").json()[0]["id"] == job["id"]
 
     for index in (1, 4, 10):
         alpha = api.get(f"/api/jobs/{job['id']}/alpha/{index}")
@@ -86,8 +87,10 @@ def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
         assert image.mode == "L" and image.size == (96, 64)
     assert api.get(f"/api/jobs/{job['id']}/alpha/0").status_code == 404
 
-    response = api.get(f"/api/jobs/{job['id']}/archive",
-                       params={"formats": "alpha_png,rgba_png,prores4444,webm_alpha,composite_mp4"})
+    response = api.get(
+        f"/api/jobs/{job['id']}/archive",
+        params={"formats": "alpha_png,rgba_png,prores4444,webm_alpha,composite_mp4"},
+    )
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = archive.namelist()
@@ -104,7 +107,7 @@ def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
     for name, codec, tolerance in ((prores, None, 1.5), (webm, "libvpx-vp9", 3.0)):
         decoded = decode_alpha(archive.read(name), name, codec)
         assert len(decoded) == 10
-        for got, want in zip(decoded, mattes):
+        for got, want in zip(decoded, mattes, strict=True):
             assert got.shape == want.shape
             assert np.abs(got.astype(float) - want).mean() < tolerance, name
     assert any(n.endswith("_composite.mp4") for n in names)
@@ -120,15 +123,19 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
     assert colour.status_code == 422
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ({"start": 6, "end": 2}, 422, "after end frame"),
-    ({"start": 0, "end": 12}, 422, "outside the video (frames 0..11)"),
-    ({"start": 6, "end": 11}, 422, "no frame in 6..11 holds points"),
-    ({"start": 0, "end": 5, "object_ids": [99999]}, 404, "do not exist"),
-    ({"start": -1, "end": 5}, 422, ""),
-])
-def test_bad_job_requests_start_nothing(api: httpx.Client, project: dict, body: dict,
-                                        status: int, words: str) -> None:
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"start": 6, "end": 2}, 422, "after end frame"),
+        ({"start": 0, "end": 12}, 422, "outside the video (frames 0..11)"),
+        ({"start": 6, "end": 11}, 422, "no frame in 6..11 holds points"),
+        ({"start": 0, "end": 5, "object_ids": [99999]}, 404, "do not exist"),
+        ({"start": -1, "end": 5}, 422, ""),
+    ],
+)
+def test_bad_job_requests_start_nothing(
+    api: httpx.Client, project: dict, body: dict, status: int, words: str
+) -> None:
     prompt(api, project["id"], frame=4)
     response = api.post(f"/api/projects/{project['id']}/jobs", json=body)
     assert response.status_code == status, response.text
@@ -137,15 +144,20 @@ def test_bad_job_requests_start_nothing(api: httpx.Client, project: dict, body: 
 
 
 def test_unknown_job(api: httpx.Client) -> None:
-    for path in ("/api/jobs/j_nope", "/api/jobs/j_nope/alpha/0", "/api/jobs/j_nope/archive",
-                 "/api/jobs/j_nope/events"):
+    for path in (
+        "/api/jobs/j_nope",
+        "/api/jobs/j_nope/alpha/0",
+        "/api/jobs/j_nope/archive",
+        "/api/jobs/j_nope/events",
+    ):
         response = api.get(path)
         assert response.status_code == 404 and "job 'j_nope' does not exist" in response.text
     assert api.post("/api/jobs/j_nope/cancel").status_code == 404
 
 
-def test_cancel_stops_quickly_and_resume_finishes(api: httpx.Client, tmp_path: Path,
-                                                  server) -> None:
+def test_cancel_stops_quickly_and_resume_finishes(
+    api: httpx.Client, tmp_path: Path, server
+) -> None:
     path = tmp_path / "long.mp4"
     write_video(path, frames=40, width=320, height=240)
     pid = upload(api, path)["id"]

@@ -26,8 +26,9 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_uploads_while_a_job_runs_and_frames_are_polled(server: LiveServer, clip: Path,
-                                                        long_clip: Path) -> None:
+def test_uploads_while_a_job_runs_and_frames_are_polled(
+    server: LiveServer, clip: Path, long_clip: Path
+) -> None:
     log_start = server.log.stat().st_size
     deadline = time.monotonic() + TIME_LIMIT
     with server.client() as api:
@@ -36,8 +37,10 @@ def test_uploads_while_a_job_runs_and_frames_are_polled(server: LiveServer, clip
         assert project.status_code == 201, project.text
         pid = project.json()["id"]
         obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
-        api.put(f"/api/projects/{pid}/objects/{obj}/frames/3/points",
-                json={"points": [{"x": 30, "y": 32, "label": "positive"}]}).raise_for_status()
+        api.put(
+            f"/api/projects/{pid}/objects/{obj}/frames/3/points",
+            json={"points": [{"x": 30, "y": 32, "label": "positive"}]},
+        ).raise_for_status()
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 35})
         assert job.status_code == 201, job.text
         job_id = job.json()["id"]
@@ -53,22 +56,37 @@ def test_uploads_while_a_job_runs_and_frames_are_polled(server: LiveServer, clip
             for round_ in range(ROUNDS):
                 if round_ and (job_over.is_set() or time.monotonic() > deadline):
                     break
-                response = client.post("/api/projects", data={"name": f"load {n}.{round_}"},
-                                       files={"file": (f"load{n}.mp4", clip_bytes, "video/mp4")})
-                results.append((response.status_code, response.json().get("id", response.text),
-                                time.monotonic()))
+                response = client.post(
+                    "/api/projects",
+                    data={"name": f"load {n}.{round_}"},
+                    files={"file": (f"load{n}.mp4", clip_bytes, "video/mp4")},
+                )
+                results.append(
+                    (
+                        response.status_code,
+                        response.json().get("id", response.text),
+                        time.monotonic(),
+                    )
+                )
         return results
 
     def editor() -> dict:
         """Scrub frames (as the editor does) and poll the job until it ends."""
-        seen: dict = {"frames": 0, "polls": 0, "errors": [], "job": None, "progress": [],
-                      "ended_at": float("inf")}
+        seen: dict = {
+            "frames": 0,
+            "polls": 0,
+            "errors": [],
+            "job": None,
+            "progress": [],
+            "ended_at": float("inf"),
+        }
         with httpx.Client(base_url=server.url, timeout=60) as client:
             start_together.wait(30)
             index = 0
             while time.monotonic() < deadline:
-                frame = client.get(f"/api/projects/{pid}/frames/{index % 36}",
-                                   params={"max_side": 64})
+                frame = client.get(
+                    f"/api/projects/{pid}/frames/{index % 36}", params={"max_side": 64}
+                )
                 if frame.status_code != 200 or frame.headers["content-type"] != "image/jpeg":
                     seen["errors"].append((frame.status_code, frame.text[:200]))
                 seen["frames"] += 1

@@ -63,9 +63,10 @@ def _audio(tmp: Path, fmt: str, codec: str, suffix: str) -> bytes:
         samples = (np.sin(2 * np.pi * 440 * t) * 0.3).astype(np.float32)
         fmt_name = stream.codec_context.codec.audio_formats[0].name
         scale, dtype = {"s16": (2**15 - 1, np.int16), "s32": (2**31 - 1, np.int32)}.get(
-            fmt_name.rstrip("p"), (1.0, np.float32))
+            fmt_name.rstrip("p"), (1.0, np.float32)
+        )
         for start in range(0, len(samples), 1024):
-            data = (samples[start:start + 1024] * scale).astype(dtype)[None]
+            data = (samples[start : start + 1024] * scale).astype(dtype)[None]
             frame = av.AudioFrame.from_ndarray(data, format=fmt_name, layout="mono")
             frame.sample_rate = 48000
             container.mux(stream.encode(frame))
@@ -126,7 +127,7 @@ def _corrupt_moov(clip: bytes) -> bytes:
     data = bytearray(clip)
     at = data.find(b"stsz")
     assert at > 0
-    data[at + 4:at + 200] = bytes(196)
+    data[at + 4 : at + 200] = bytes(196)
     return bytes(data)
 
 
@@ -135,14 +136,29 @@ Builder = Callable[[Path, bytes], bytes]
 CORPUS: dict[str, tuple[str, Builder]] = {
     "zero-length": ("empty.mp4", lambda tmp, clip: b""),
     "one byte": ("one.mp4", lambda tmp, clip: b"\x00"),
-    "random bytes": ("noise.mp4", lambda tmp, clip: np.random.default_rng(RNG_SEED)
-                     .integers(0, 256, 64 * 1024, dtype=np.uint8).tobytes()),
+    "random bytes": (
+        "noise.mp4",
+        lambda tmp, clip: (
+            np.random.default_rng(RNG_SEED).integers(0, 256, 64 * 1024, dtype=np.uint8).tobytes()
+        ),
+    ),
     "plain text": ("notes.mp4", lambda tmp, clip: b"just some notes, no video here\n" * 40),
-    "json renamed .mkv": ("data.mkv", lambda tmp, clip: json.dumps({"a": list(range(500))}).encode()),
-    "html renamed .webm": ("page.webm", lambda tmp, clip: b"<!doctype html><html><body>"
-                           + b"<p>hello</p>" * 200 + b"</body></html>"),
-    "pdf renamed .mov": ("paper.mov", lambda tmp, clip: b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\n"
-                         b"endobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"),
+    "json renamed .mkv": (
+        "data.mkv",
+        lambda tmp, clip: json.dumps({"a": list(range(500))}).encode(),
+    ),
+    "html renamed .webm": (
+        "page.webm",
+        lambda tmp, clip: (
+            b"<!doctype html><html><body>" + b"<p>hello</p>" * 200 + b"</body></html>"
+        ),
+    ),
+    "pdf renamed .mov": (
+        "paper.mov",
+        lambda tmp, clip: (
+            b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+        ),
+    ),
     "png renamed .mp4": ("picture.mp4", lambda tmp, clip: _image("PNG")),
     "jpeg renamed .mp4": ("photo.mp4", lambda tmp, clip: _image("JPEG")),
     "bmp renamed .avi": ("bitmap.avi", lambda tmp, clip: _image("BMP")),
@@ -150,9 +166,16 @@ CORPUS: dict[str, tuple[str, Builder]] = {
     "tiff renamed .mov": ("scan.mov", lambda tmp, clip: _image("TIFF")),
     "audio-only m4a as .mp4": ("song.mp4", lambda tmp, clip: _audio(tmp, "mp4", "aac", ".m4a")),
     "audio-only wav": ("tone.wav", lambda tmp, clip: _audio(tmp, "wav", "pcm_s16le", ".wav")),
-    "audio-only mp3 as .mp4": ("tone.mp4", lambda tmp, clip: _audio(tmp, "mp3", "libmp3lame", ".mp3")),
-    "subtitles only": ("captions.mp4", lambda tmp, clip: b"1\n00:00:01,000 --> 00:00:02,000\n"
-                       b"Hello\n\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n"),
+    "audio-only mp3 as .mp4": (
+        "tone.mp4",
+        lambda tmp, clip: _audio(tmp, "mp3", "libmp3lame", ".mp3"),
+    ),
+    "subtitles only": (
+        "captions.mp4",
+        lambda tmp, clip: (
+            b"1\n00:00:01,000 --> 00:00:02,000\nHello\n\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n"
+        ),
+    ),
     "zip with a video inside": ("clip.zip", lambda tmp, clip: _zip({"disk.mp4": clip})),
     "zip renamed .mp4": ("clip.mp4", lambda tmp, clip: _zip({"readme.txt": b"hello" * 100})),
     "tar with a video inside": ("clip.tar", lambda tmp, clip: _tar({"disk.mp4": clip})),
@@ -191,15 +214,17 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", list(CORPUS))
-def test_malformed_upload_is_refused_cleanly(case: str, server: LiveServer, api: httpx.Client,
-                                              clip_bytes: bytes, tmp_path: Path) -> None:
+def test_malformed_upload_is_refused_cleanly(
+    case: str, server: LiveServer, api: httpx.Client, clip_bytes: bytes, tmp_path: Path
+) -> None:
     filename, build = CORPUS[case]
     data = build(tmp_path, clip_bytes)
     before_files = data_files(server.data_dir)
     before_projects = api.get("/api/projects").json()
 
-    response = api.post("/api/projects", files={"file": (filename, data, "video/mp4")},
-                        data={"name": case})
+    response = api.post(
+        "/api/projects", files={"file": (filename, data, "video/mp4")}, data={"name": case}
+    )
 
     assert 400 <= response.status_code < 500, f"{case}: {response.status_code} {response.text}"
     detail = response.json()["detail"]
@@ -215,8 +240,9 @@ def test_malformed_upload_is_refused_cleanly(case: str, server: LiveServer, api:
 def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_path: Path) -> None:
     def detail(case: str) -> str:
         filename, build = CORPUS[case]
-        response = api.post("/api/projects",
-                            files={"file": (filename, build(tmp_path, clip_bytes), "video/mp4")})
+        response = api.post(
+            "/api/projects", files={"file": (filename, build(tmp_path, clip_bytes), "video/mp4")}
+        )
         return response.json()["detail"]
 
     assert detail("zero-length") == "the uploaded file is empty"

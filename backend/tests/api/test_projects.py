@@ -67,8 +67,9 @@ def test_rename_and_delete(api: httpx.Client, clip: Path, server) -> None:
     assert api.delete(f"/api/projects/{doomed['id']}").status_code == 404
 
 
-def _assert_refused(api: httpx.Client, server, content: bytes, filename: str, status: int,
-                    words: str) -> None:
+def _assert_refused(
+    api: httpx.Client, server, content: bytes, filename: str, status: int, words: str
+) -> None:
     before = api.get("/api/projects").json()
     response = api.post("/api/projects", files={"file": (filename, content, "video/mp4")})
     assert response.status_code == status, response.text

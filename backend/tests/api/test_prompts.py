@@ -17,8 +17,12 @@ def test_objects_lifecycle(api: httpx.Client, project: dict) -> None:
     first = api.post(base, json={}).json()
     second = api.post(base, json={"name": "dog", "color": "#ff0000"}).json()
     assert first["name"] == "Object 1" and first["color"].startswith("#")
-    assert second == {"id": second["id"], "project_id": project["id"], "name": "dog",
-                      "color": "#ff0000"}
+    assert second == {
+        "id": second["id"],
+        "project_id": project["id"],
+        "name": "dog",
+        "color": "#ff0000",
+    }
     assert api.patch(f"{base}/{first['id']}", json={"name": "cat"}).json()["name"] == "cat"
     assert api.post(base, json={"color": "red"}).status_code == 422
     assert [o["id"] for o in api.get(base).json()] == [first["id"], second["id"]]
@@ -32,7 +36,9 @@ def test_points_replace_per_frame_and_survive(api: httpx.Client, project: dict) 
     obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
     url = f"/api/projects/{pid}/objects/{obj}/frames/3/points"
     assert api.put(url, json={"points": [POS, NEG]}).json()["points"] == [
-        {"x": 30.0, "y": 32.0, "label": "positive"}, {"x": 80.0, "y": 10.0, "label": "negative"}]
+        {"x": 30.0, "y": 32.0, "label": "positive"},
+        {"x": 80.0, "y": 10.0, "label": "negative"},
+    ]
     api.put(f"/api/projects/{pid}/objects/{obj}/frames/8/points", json={"points": [POS]})
     api.put(url, json={"points": [NEG]})  # replaces frame 3's points
     listed = api.get(f"/api/projects/{pid}/points").json()
@@ -61,8 +67,10 @@ def test_preview_masks_have_frame_size(api: httpx.Client, project: dict) -> None
     a = api.post(f"/api/projects/{pid}/objects", json={"color": "#ff0000"}).json()["id"]
     b = api.post(f"/api/projects/{pid}/objects", json={"color": "#0000ff"}).json()["id"]
     api.put(f"/api/projects/{pid}/objects/{a}/frames/5/points", json={"points": [POS, NEG]})
-    api.put(f"/api/projects/{pid}/objects/{b}/frames/5/points",
-            json={"points": [{"x": 70, "y": 50, "label": "positive"}]})
+    api.put(
+        f"/api/projects/{pid}/objects/{b}/frames/5/points",
+        json={"points": [{"x": 70, "y": 50, "label": "positive"}]},
+    )
     grey = api.post(f"/api/projects/{pid}/frames/5/preview", params={"object_id": a})
     assert grey.status_code == 200 and grey.headers["content-type"] == "image/png"
     mask = Image.open(io.BytesIO(grey.content))
@@ -79,5 +87,7 @@ def test_preview_masks_have_frame_size(api: httpx.Client, project: dict) -> None
     empty = api.post(f"/api/projects/{pid}/frames/9/preview", params={"object_id": a})
     assert np.asarray(Image.open(io.BytesIO(empty.content))).max() == 0
     assert api.post(f"/api/projects/{pid}/frames/12/preview").status_code == 404
-    assert api.post(f"/api/projects/{pid}/frames/5/preview",
-                    params={"object_id": 999}).status_code == 404
+    assert (
+        api.post(f"/api/projects/{pid}/frames/5/preview", params={"object_id": 999}).status_code
+        == 404
+    )

@@ -20,8 +20,10 @@ LIMIT = 3 * 1024 * 1024  # the session server's VIDMATTE_MAX_UPLOAD_BYTES
 def raw_request(server: LiveServer, target: str, method: str = "GET") -> tuple[int, bytes]:
     """Send the request target byte for byte (clients normalise `..` and `%2F`)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                     "Content-Length: 0\r\n\r\n".encode())
+        sock.sendall(
+            f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            "Content-Length: 0\r\n\r\n".encode()
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -41,35 +43,58 @@ def outside(server: LiveServer) -> Path:
 
 
 TRAVERSALS = [
-    "..%2F..%2Foutside", "..%2foutside", "%2E%2E%2F%2E%2E%2Foutside", "..%5C..%5Coutside",
-    "%2Fetc%2Fpasswd", "..", "%2E%2E", "....%2F%2F....%2F%2Foutside", "p_x%00..%2F..%2Foutside",
+    "..%2F..%2Foutside",
+    "..%2foutside",
+    "%2E%2E%2F%2E%2E%2Foutside",
+    "..%5C..%5Coutside",
+    "%2Fetc%2Fpasswd",
+    "..",
+    "%2E%2E",
+    "....%2F%2F....%2F%2Foutside",
+    "p_x%00..%2F..%2Foutside",
     "%252E%252E%252Foutside",
 ]
 ROUTES = [
-    ("GET", "/api/projects/{id}"), ("GET", "/api/projects/{id}/thumbnail"),
-    ("GET", "/api/projects/{id}/frames/0"), ("GET", "/api/projects/{id}/objects"),
-    ("GET", "/api/projects/{id}/points"), ("GET", "/api/projects/{id}/jobs"),
-    ("DELETE", "/api/projects/{id}"), ("POST", "/api/projects/{id}/frames/0/preview"),
-    ("GET", "/api/jobs/{id}"), ("GET", "/api/jobs/{id}/alpha/0"), ("GET", "/api/jobs/{id}/archive"),
-    ("POST", "/api/jobs/{id}/cancel"), ("POST", "/api/jobs/{id}/resume"),
+    ("GET", "/api/projects/{id}"),
+    ("GET", "/api/projects/{id}/thumbnail"),
+    ("GET", "/api/projects/{id}/frames/0"),
+    ("GET", "/api/projects/{id}/objects"),
+    ("GET", "/api/projects/{id}/points"),
+    ("GET", "/api/projects/{id}/jobs"),
+    ("DELETE", "/api/projects/{id}"),
+    ("POST", "/api/projects/{id}/frames/0/preview"),
+    ("GET", "/api/jobs/{id}"),
+    ("GET", "/api/jobs/{id}/alpha/0"),
+    ("GET", "/api/jobs/{id}/archive"),
+    ("POST", "/api/jobs/{id}/cancel"),
+    ("POST", "/api/jobs/{id}/resume"),
 ]
 
 
 @pytest.mark.parametrize("method, route", ROUTES)
-def test_ids_cannot_leave_the_data_dir(server: LiveServer, outside: Path, method: str,
-                                       route: str) -> None:
+def test_ids_cannot_leave_the_data_dir(
+    server: LiveServer, outside: Path, method: str, route: str
+) -> None:
     for evil in TRAVERSALS:
         status, body = raw_request(server, route.replace("{id}", evil), method)
         assert status in (400, 404, 405, 422), (route, evil, status, body[:200])
         assert b"SECRET" not in body and b"root:" not in body, (route, evil)
     assert sorted(p.name for p in outside.rglob("*")) == [
-        "000000.png", "alpha", "frames.npy", "thumbnail.jpg"]
+        "000000.png",
+        "alpha",
+        "frames.npy",
+        "thumbnail.jpg",
+    ]
 
 
 def test_dot_segments_in_raw_paths(server: LiveServer) -> None:
-    for target in ("/api/projects/../../../../etc/passwd", "/../../etc/passwd",
-                   "/%2E%2E/%2E%2E/etc/passwd", "/api/..%2F..%2F..%2Fetc%2Fpasswd",
-                   "/assets/..%2F..%2F..%2F..%2Fetc%2Fpasswd"):
+    for target in (
+        "/api/projects/../../../../etc/passwd",
+        "/../../etc/passwd",
+        "/%2E%2E/%2E%2E/etc/passwd",
+        "/api/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/assets/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    ):
         status, body = raw_request(server, target)
         assert b"root:" not in body, target
         assert status in (400, 404, 405, 422, 503), (target, status)
@@ -84,8 +109,9 @@ def test_numeric_path_params_refuse_paths(api: httpx.Client, project: dict) -> N
     assert api.get(f"/api/projects/{pid}/frames/-1").status_code == 404
 
 
-def test_upload_filename_cannot_place_files(server: LiveServer, api: httpx.Client,
-                                            clip: Path) -> None:
+def test_upload_filename_cannot_place_files(
+    server: LiveServer, api: httpx.Client, clip: Path
+) -> None:
     for name in ("../../../evil.mp4", "..\\..\\evil.mp4", "/tmp/evil.mp4"):
         with clip.open("rb") as f:
             response = api.post("/api/projects", files={"file": (name, f, "video/mp4")})
@@ -93,19 +119,31 @@ def test_upload_filename_cannot_place_files(server: LiveServer, api: httpx.Clien
         project = response.json()
         assert project["filename"] == "evil.mp4"
         folder = server.data_dir / "projects" / project["id"]
-        assert sorted(p.name for p in folder.iterdir()) == ["frames.npy", "source.mp4",
-                                                            "thumbnail.jpg"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "frames.npy",
+            "source.mp4",
+            "thumbnail.jpg",
+        ]
         assert api.delete(f"/api/projects/{project['id']}").status_code == 204
-    for folder in (server.data_dir, server.data_dir.parent, server.data_dir.parent.parent,
-                   Path("/tmp")):
+    for folder in (
+        server.data_dir,
+        server.data_dir.parent,
+        server.data_dir.parent.parent,
+        Path("/tmp"),
+    ):
         assert not (folder / "evil.mp4").exists()
 
 
 # -- CORS ------------------------------------------------------------------------------------
 def preflight(base_url: str, origin: str) -> httpx.Response:
-    return httpx.options(f"{base_url}/api/projects", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    return httpx.options(
+        f"{base_url}/api/projects",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
 
 
 def test_cors_foreign_origin_gets_nothing(server: LiveServer, api: httpx.Client) -> None:
@@ -140,8 +178,9 @@ def test_cors_only_configured_origins(tmp_path: Path) -> None:
 
 
 # -- upload size ---------------------------------------------------------------------------
-def stream_until_answered(server: LiveServer, head: bytes, chunks, max_bytes: int
-                          ) -> tuple[int, bytes, int]:
+def stream_until_answered(
+    server: LiveServer, head: bytes, chunks, max_bytes: int
+) -> tuple[int, bytes, int]:
     """Send `head`, then chunks (chunked transfer encoding) until the server answers or
     `max_bytes` are sent. Returns status, body and how many body bytes went out."""
     sent = 0
@@ -171,17 +210,21 @@ def stream_until_answered(server: LiveServer, head: bytes, chunks, max_bytes: in
 
 
 def multipart_head(server: LiveServer, boundary: str) -> bytes:
-    return (f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    return (
+        f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
 
 
 def test_oversize_upload_refused_while_streaming(server: LiveServer, api: httpx.Client) -> None:
     """No Content-Length: the server counts as it goes and answers 413 long before the end."""
     before = api.get("/api/projects").json()
     boundary = "vidmatte-boundary"
-    part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            "filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode()
+    part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+    ).encode()
 
     def body():
         yield part
@@ -189,8 +232,9 @@ def test_oversize_upload_refused_while_streaming(server: LiveServer, api: httpx.
             yield b"\0" * 65536
 
     started = time.monotonic()
-    status, answer, sent = stream_until_answered(server, multipart_head(server, boundary), body(),
-                                                 max_bytes=200 * 1024 * 1024)
+    status, answer, sent = stream_until_answered(
+        server, multipart_head(server, boundary), body(), max_bytes=200 * 1024 * 1024
+    )
     assert status == 413, answer
     assert b"upload too large" in answer
     assert sent < 40 * 1024 * 1024, f"the server let {sent} bytes in before refusing"
@@ -206,11 +250,15 @@ def test_oversize_body_without_a_file_is_refused(server: LiveServer) -> None:
 
     def body():
         for i in range(1_000_000):
-            yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n"
-                   + "x" * 60000 + "\r\n").encode()
+            yield (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n'
+                + "x" * 60000
+                + "\r\n"
+            ).encode()
 
-    status, answer, sent = stream_until_answered(server, multipart_head(server, boundary), body(),
-                                                 max_bytes=200 * 1024 * 1024)
+    status, answer, sent = stream_until_answered(
+        server, multipart_head(server, boundary), body(), max_bytes=200 * 1024 * 1024
+    )
     assert status == 413, answer
     assert sent < 40 * 1024 * 1024
     assert list((server.data_dir / "tmp").iterdir()) == []
@@ -218,9 +266,13 @@ def test_oversize_body_without_a_file_is_refused(server: LiveServer) -> None:
 
 def test_declared_oversize_refused_before_the_body(server: LiveServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall((f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Content-Type: multipart/form-data; boundary=x\r\n"
-                      f"Content-Length: {10 * LIMIT}\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n"
+                f"Content-Length: {10 * LIMIT}\r\n\r\n"
+            ).encode()
+        )
         answer = sock.recv(65536)  # answered without a single body byte sent
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 

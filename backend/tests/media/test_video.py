@@ -9,8 +9,8 @@ import av
 import numpy as np
 import pytest
 
-from vidmatte.media.video import MediaError, VideoReader, probe
 from tests.synth import frame_and_alpha, write_video
+from vidmatte.media.video import MediaError, VideoReader, probe
 
 
 def test_random_access_matches_sequential_decode(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_audio_only_is_refused(tmp_path: Path) -> None:
         frame.sample_rate = 16000
         for packet in [*stream.encode(frame), *stream.encode()]:
             container.mux(packet)
-    with pytest.raises(MediaError, match="no video stream .*audio"):
+    with pytest.raises(MediaError, match=r"no video stream .*audio"):
         probe(path)
 
 

@@ -13,8 +13,13 @@ import pytest
 import torch
 
 from vidmatte.media.video import VideoReader, probe
-from vidmatte.segment.models import (CheckpointMissing, ChecksumMismatch, build_predictor,
-                                     download, save_checkpoint)
+from vidmatte.segment.models import (
+    CheckpointMissing,
+    ChecksumMismatch,
+    build_predictor,
+    download,
+    save_checkpoint,
+)
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point
 
@@ -28,15 +33,20 @@ def test_saved_test_tiny_checkpoint_loads_back(tmp_path: Path, clip: Path) -> No
     path = tmp_path / "tiny.pt"
     save_checkpoint(original, path)
     loaded = build_predictor("test-tiny", tmp_path, checkpoint=path)
-    for (name, a), (_, b) in zip(original.state_dict().items(), loaded.state_dict().items()):
+    for (name, a), (_, b) in zip(
+        original.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), name
     info, pts = probe(clip)
     masks = []
     for predictor in (original, loaded):
         reader = VideoReader(clip, pts, 0)
         segmenter = Segmenter(predictor, "test-tiny")
-        masks.append(segmenter.preview("k", reader, info.height, info.width, 2,
-                                       {1: [Point(30, 30, "positive")]})[1])
+        masks.append(
+            segmenter.preview(
+                "k", reader, info.height, info.width, 2, {1: [Point(30, 30, "positive")]}
+            )[1]
+        )
     np.testing.assert_array_equal(masks[0], masks[1])
 
 
@@ -83,8 +93,13 @@ def test_download_verifies_checksum(tmp_path: Path, file_server: tuple[str, byte
     url, payload = file_server
     good = hashlib.sha256(payload).hexdigest()
     seen: list[tuple[int, int]] = []
-    path = download("tiny", tmp_path / "ckpt", url=url, sha256=good,
-                    progress=lambda done, total: seen.append((done, total)))
+    path = download(
+        "tiny",
+        tmp_path / "ckpt",
+        url=url,
+        sha256=good,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert path.read_bytes() == payload and path.name == "sam2.1_hiera_tiny.pt"
     assert seen[-1] == (len(payload), len(payload)) and len(seen) > 1
     assert (path.parent / "sam2.1_hiera_tiny.pt.sha256").read_text().strip() == good
@@ -93,7 +108,8 @@ def test_download_verifies_checksum(tmp_path: Path, file_server: tuple[str, byte
     with pytest.raises(ChecksumMismatch, match="checksum mismatch"):
         download("tiny", tmp_path / "ckpt", url=url, sha256="0" * 64)
     assert list((tmp_path / "ckpt").glob("sam2.1_hiera_tiny.pt*")) == [
-        tmp_path / "ckpt" / "sam2.1_hiera_tiny.pt.sha256"]  # nothing half-written kept
+        tmp_path / "ckpt" / "sam2.1_hiera_tiny.pt.sha256"
+    ]  # nothing half-written kept
 
 
 def test_damaged_checkpoint_is_caught_on_load(tmp_path: Path, file_server) -> None:

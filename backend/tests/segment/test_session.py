@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
+from tests.synth import write_video
 from vidmatte.media.video import VideoReader, probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point
-from tests.synth import write_video
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +28,10 @@ def video(tmp_path_factory) -> tuple[VideoReader, int, int]:
 def test_track_yields_every_frame_once_with_intermediates(segmenter, video) -> None:
     reader, h, w = video
     state = segmenter.new_state(reader, h, w)
-    prompts = {(1, 20): [Point(30, 32, "positive"), Point(90, 5, "negative")],
-               (2, 30): [Point(60, 20, "positive")]}
+    prompts = {
+        (1, 20): [Point(30, 32, "positive"), Point(90, 5, "negative")],
+        (2, 30): [Point(60, 20, "positive")],
+    }
     order, outputs = [], {}
     for frame, masks in segmenter.track(state, prompts, 5, 50):
         order.append(frame)
@@ -56,7 +56,7 @@ def test_memory_is_bounded(segmenter, video) -> None:
     state = segmenter.new_state(reader, h, w)
     predictor = segmenter.predictor
     window = max(predictor.num_maskmem, predictor.max_obj_ptrs_in_encoder) + 1
-    for frame, _ in segmenter.track(state, {(1, 0): [Point(30, 32, "positive")]}, 0, 59):
+    for _ in segmenter.track(state, {(1, 0): [Point(30, 32, "positive")]}, 0, 59):
         kept = state["output_dict_per_obj"][0]["non_cond_frame_outputs"]
         assert len(kept) <= window
         assert len(state["matting"]) <= 1  # only the prompted frame's extras stay
@@ -67,13 +67,12 @@ def test_memory_is_bounded(segmenter, video) -> None:
 def test_track_without_points_in_range(segmenter, video) -> None:
     reader, h, w = video
     state = segmenter.new_state(reader, h, w)
-    with pytest.raises(ValueError, match="no frame in 30..40 holds points"):
+    with pytest.raises(ValueError, match=r"no frame in 30\.\.40 holds points"):
         list(segmenter.track(state, {(1, 3): [Point(1, 1, "positive")]}, 30, 40))
 
 
 def test_preview_only_for_objects_with_points(segmenter, video) -> None:
     reader, h, w = video
-    masks = segmenter.preview("p", reader, h, w, 10,
-                              {1: [Point(30, 32, "positive")], 2: []})
+    masks = segmenter.preview("p", reader, h, w, 10, {1: [Point(30, 32, "positive")], 2: []})
     assert set(masks) == {1}
     assert masks[1].shape == (h, w) and 0 <= masks[1].min() <= masks[1].max() <= 1

@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings) -> Services:
     """Load the models and open the store. Raises CheckpointMissing when SAM2 weights are absent."""
     store = Store(settings.data_dir)
-    predictor = build_predictor(settings.sam2_model, settings.checkpoint_dir, settings.device,
-                                random_init=settings.random_init)
+    predictor = build_predictor(
+        settings.sam2_model,
+        settings.checkpoint_dir,
+        settings.device,
+        random_init=settings.random_init,
+    )
     segmenter = Segmenter(predictor, settings.sam2_model)
     try:
         head, card = load_head(settings.head_path)
@@ -43,8 +47,14 @@ def build_services(settings: Settings) -> Services:
         head, head_name = random_head(), "untrained (random weights)"
     matter = Matter(head, settings.device)
     runner = InProcessRunner(store, segmenter, matter)
-    return Services(settings=settings, store=store, segmenter=segmenter, matter=matter,
-                    head_name=head_name, runner=runner)
+    return Services(
+        settings=settings,
+        store=store,
+        segmenter=segmenter,
+        matter=matter,
+        head_name=head_name,
+        runner=runner,
+    )
 
 
 def create_app(settings: Settings | None = None, built: Services | None = None) -> FastAPI:
@@ -57,12 +67,20 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         yield
         svc.runner.stop()
 
-    app = FastAPI(title="vidmatte", version=__version__, lifespan=lifespan,
-                  description="Interactive video matting: SAM2 click prompts and a matting head.")
+    app = FastAPI(
+        title="vidmatte",
+        version=__version__,
+        lifespan=lifespan,
+        description="Interactive video matting: SAM2 click prompts and a matting head.",
+    )
     app.state.services = svc
     if settings.cors_origins:  # same-origin needs no CORS; others only when configured
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["*"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -80,10 +98,14 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     @app.get("/api/health", response_model=Health, tags=["health"])
     def health(request: Request) -> Health:
         s = services(request)
-        return Health(device=s.settings.device, sam2_model=s.segmenter.name,
-                      sam2_test_model=s.segmenter.name == "test-tiny",
-                      sam2_random_init=s.settings.random_init or s.segmenter.name == "test-tiny",
-                      matting_head=s.head_name, version=__version__)
+        return Health(
+            device=s.settings.device,
+            sam2_model=s.segmenter.name,
+            sam2_test_model=s.segmenter.name == "test-tiny",
+            sam2_random_init=s.settings.random_init or s.segmenter.name == "test-tiny",
+            matting_head=s.head_name,
+            version=__version__,
+        )
 
     for module in (projects, prompts, jobs):
         app.include_router(module.router)
@@ -105,8 +127,13 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
     if (dist / "index.html").exists():
         app.mount("/", StaticFiles(directory=dist, html=True), name="editor")
     else:
+
         @app.get("/", include_in_schema=False)
         def no_editor() -> JSONResponse:
-            return JSONResponse({"detail": f"the editor is not built ({dist} is missing): run "
-                                           "`npm --prefix frontend ci && npm --prefix frontend run build`"},
-                                status_code=503)
+            return JSONResponse(
+                {
+                    "detail": f"the editor is not built ({dist} is missing): run "
+                    "`npm --prefix frontend ci && npm --prefix frontend run build`"
+                },
+                status_code=503,
+            )

@@ -41,8 +41,13 @@ class Project(BaseModel):
 
     @classmethod
     def of(cls, p: store.Project) -> Project:
-        return cls(id=p.id, name=p.name, filename=p.filename, created_at=p.created_at,
-                   video=VideoInfo(**p.info.to_dict()))
+        return cls(
+            id=p.id,
+            name=p.name,
+            filename=p.filename,
+            created_at=p.created_at,
+            video=VideoInfo(**p.info.to_dict()),
+        )
 
 
 class ProjectUpdate(BaseModel):

@@ -35,9 +35,12 @@ class _Collector:
 
     def callbacks(self) -> dict:
         return {
-            "on_part_begin": self._part_begin, "on_header_field": self._header_field_cb,
-            "on_header_value": self._header_value, "on_headers_finished": self._headers_done,
-            "on_part_data": self._data, "on_part_end": self._part_end,
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field_cb,
+            "on_header_value": self._header_value,
+            "on_headers_finished": self._headers_done,
+            "on_part_data": self._data,
+            "on_part_end": self._part_end,
         }
 
     def _part_begin(self) -> None:
@@ -47,14 +50,19 @@ class _Collector:
         self._header_field = data[start:end].lower()
 
     def _header_value(self, data: bytes, start: int, end: int) -> None:
-        self._headers[self._header_field] = self._headers.get(self._header_field, b"") + data[start:end]
+        self._headers[self._header_field] = (
+            self._headers.get(self._header_field, b"") + data[start:end]
+        )
 
     def _headers_done(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if self._name == "file" and filename is not None and self.file is None:
-            handle = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="upload-", delete=False)
+            # Stays open across parser callbacks; closed in _part_end or discard.
+            handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                dir=self.tmp_dir, prefix="upload-", delete=False
+            )
             self._sink = handle
             name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name
             self.file = Upload(Path(handle.name), name or "video", 0, self.fields)

@@ -43,8 +43,14 @@ def load_alpha(store: Store, job_id: str, frame: int) -> np.ndarray:
     return np.asarray(Image.open(store.alpha_path(job_id, frame)), dtype=np.float32) / 255.0
 
 
-def run_job(job: Job, store: Store, segmenter: Segmenter, matter: Matter,
-            should_stop: Callable[[], bool], report: Callable[[Progress], None]) -> None:
+def run_job(
+    job: Job,
+    store: Store,
+    segmenter: Segmenter,
+    matter: Matter,
+    should_stop: Callable[[], bool],
+    report: Callable[[Progress], None],
+) -> None:
     project = store.project(job.project_id)
     info = project.info
     prompts = {k: v for k, v in store.points(project.id).items() if k[0] in job.object_ids}

@@ -85,16 +85,27 @@ class InProcessRunner:
                 self.store.update_job(job.id, fps=p.fps, eta_seconds=p.eta_seconds)
 
         try:
-            run_job(job, self.store, self.segmenter, self.matter,
-                    lambda: self._is_cancelled(job.id), report)
+            run_job(
+                job,
+                self.store,
+                self.segmenter,
+                self.matter,
+                lambda: self._is_cancelled(job.id),
+                report,
+            )
         except Cancelled:
             self.store.update_job(job.id, status="cancelled", fps=None, eta_seconds=None)
         except LookupError:
             pass  # the project was deleted while its job ran
         except Exception as exc:  # a crashed job must not take the worker down with it
             log.exception("job %s failed", job.id)
-            self.store.update_job(job.id, status="failed", error=f"{type(exc).__name__}: {exc}",
-                                  fps=None, eta_seconds=None)
+            self.store.update_job(
+                job.id,
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}",
+                fps=None,
+                eta_seconds=None,
+            )
         else:
             if not self._is_cancelled(job.id):
                 self.store.update_job(job.id, status="done", eta_seconds=0.0)

@@ -65,7 +65,9 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
     with _open(path) as container:
         fmt = container.format.name
         if fmt == "image2" or fmt.endswith("_pipe"):  # ffmpeg reads a lone picture as a video
-            raise MediaError(f"the file is a still image ({fmt.removesuffix('_pipe')}), not a video")
+            raise MediaError(
+                f"the file is a still image ({fmt.removesuffix('_pipe')}), not a video"
+            )
         if not container.streams.video:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
             raise MediaError(f"the file has no video stream (it holds {kinds})")
@@ -75,14 +77,14 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
         if width <= 0 or height <= 0:
             raise MediaError("the video stream has no frame size")
         if width * height > MAX_PIXELS:
-            raise MediaError(f"frames of {width}x{height} are larger than 8K, which is not supported")
+            raise MediaError(
+                f"frames of {width}x{height} are larger than 8K, which is not supported"
+            )
         has_audio = bool(container.streams.audio)
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
         try:
-            pts = sorted(
-                p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0
-            )
+            pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0)
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
@@ -90,7 +92,7 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
     pts_index = np.asarray(pts, dtype=np.int64)
     reader = VideoReader(path, pts_index, rotation=0)
     first = reader.decode_raw(0)
-    rotation = int(round(getattr(first, "rotation", 0) or 0))
+    rotation = round(getattr(first, "rotation", 0) or 0)
     last_ok = reader.decode_raw(len(pts_index) - 1) is not None
     if not last_ok:
         raise MediaError("the video is truncated: its last frames cannot be decoded")
@@ -99,8 +101,14 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
     if rotation % 180:
         width, height = height, width
     info = VideoInfo(
-        width=width, height=height, fps=fps, frame_count=len(pts_index),
-        duration=round(span, 6), rotation=rotation, codec=codec, has_audio=has_audio,
+        width=width,
+        height=height,
+        fps=fps,
+        frame_count=len(pts_index),
+        duration=round(span, 6),
+        rotation=rotation,
+        codec=codec,
+        has_audio=has_audio,
     )
     return info, pts_index
 
@@ -187,7 +195,9 @@ class VideoReader:
             self._container = _open(self.path)
             self._container.streams.video[0].thread_type = "AUTO"
         stream = self._container.streams.video[0]
-        self._container.seek(int(self.pts_index[index]), stream=stream, backward=True, any_frame=False)
+        self._container.seek(
+            int(self.pts_index[index]), stream=stream, backward=True, any_frame=False
+        )
         self._frames = self._container.decode(stream)
         self._next_index = None
 

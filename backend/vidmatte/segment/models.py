@@ -75,8 +75,9 @@ MODELS: dict[str, ModelSpec] = {
         "base_plus", "configs/sam2.1/sam2.1_hiera_b+.yaml", "sam2.1_hiera_base_plus.pt"
     ),
     "large": ModelSpec("large", "configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt"),
-    "test-tiny": ModelSpec("test-tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", None,
-                           overrides=_TEST_TINY),
+    "test-tiny": ModelSpec(
+        "test-tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", None, overrides=_TEST_TINY
+    ),
 }
 
 
@@ -113,8 +114,13 @@ def _digest_file(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def download(name: str, checkpoint_dir: Path, url: str | None = None, sha256: str | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Path:
+def download(
+    name: str,
+    checkpoint_dir: Path,
+    url: str | None = None,
+    sha256: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """Fetch a checkpoint into `checkpoint_dir`, verify its SHA-256, then move it into place.
 
     `progress(done_bytes, total_bytes)` is called as data arrives. A mismatch deletes the
@@ -156,8 +162,13 @@ def verify(path: Path) -> None:
         )
 
 
-def build_predictor(name: str, checkpoint_dir: Path, device: str = "cpu",
-                    random_init: bool = False, checkpoint: Path | None = None) -> MattingVideoPredictor:
+def build_predictor(
+    name: str,
+    checkpoint_dir: Path,
+    device: str = "cpu",
+    random_init: bool = False,
+    checkpoint: Path | None = None,
+) -> MattingVideoPredictor:
     """Build the SAM2 video predictor that keeps matting intermediates.
 
     Real sizes need their checkpoint unless `random_init` (same compute, random weights).
@@ -178,7 +189,9 @@ def build_predictor(name: str, checkpoint_dir: Path, device: str = "cpu",
     if ckpt is None:
         torch.manual_seed(0)  # a random model that is the same on every start
     predictor = build_sam2_video_predictor(
-        model.config, ckpt_path=str(ckpt) if ckpt else None, device=device,
+        model.config,
+        ckpt_path=str(ckpt) if ckpt else None,
+        device=device,
         hydra_overrides_extra=overrides,
     )
     return predictor

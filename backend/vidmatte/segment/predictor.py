@@ -50,9 +50,15 @@ class LazyFrames:
     way SAM2's own loader does. Only the last few frames are kept.
     """
 
-    def __init__(self, load: Callable[[int], np.ndarray], count: int, image_size: int,
-                 cache_size: int = 4):
-        self.load, self.count, self.image_size, self.cache_size = load, count, image_size, cache_size
+    def __init__(
+        self, load: Callable[[int], np.ndarray], count: int, image_size: int, cache_size: int = 4
+    ):
+        self.load, self.count, self.image_size, self.cache_size = (
+            load,
+            count,
+            image_size,
+            cache_size,
+        )
         self._cache: OrderedDict[int, torch.Tensor] = OrderedDict()
         self._mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
@@ -64,8 +70,13 @@ class LazyFrames:
         if index in self._cache:
             return self._cache[index]
         rgb = torch.from_numpy(np.ascontiguousarray(self.load(index))).permute(2, 0, 1)
-        image = F.interpolate(rgb[None].float() / 255.0, size=(self.image_size,) * 2,
-                              mode="bilinear", align_corners=False, antialias=True)[0]
+        image = F.interpolate(
+            rgb[None].float() / 255.0,
+            size=(self.image_size,) * 2,
+            mode="bilinear",
+            align_corners=False,
+            antialias=True,
+        )[0]
         image = (image - self._mean) / self._std
         self._cache[index] = image
         while len(self._cache) > self.cache_size:
@@ -86,12 +97,23 @@ class MattingVideoPredictor(SAM2VideoPredictor):
         """The same state as `init_state`, over frames that are decoded only when needed."""
         device = self.device
         state = {
-            "images": frames, "num_frames": len(frames), "offload_video_to_cpu": True,
-            "offload_state_to_cpu": False, "video_height": video_height,
-            "video_width": video_width, "device": device, "storage_device": device,
-            "point_inputs_per_obj": {}, "mask_inputs_per_obj": {}, "cached_features": {},
-            "constants": {}, "obj_id_to_idx": OrderedDict(), "obj_idx_to_id": OrderedDict(),
-            "obj_ids": [], "output_dict_per_obj": {}, "temp_output_dict_per_obj": {},
+            "images": frames,
+            "num_frames": len(frames),
+            "offload_video_to_cpu": True,
+            "offload_state_to_cpu": False,
+            "video_height": video_height,
+            "video_width": video_width,
+            "device": device,
+            "storage_device": device,
+            "point_inputs_per_obj": {},
+            "mask_inputs_per_obj": {},
+            "cached_features": {},
+            "constants": {},
+            "obj_id_to_idx": OrderedDict(),
+            "obj_idx_to_id": OrderedDict(),
+            "obj_ids": [],
+            "output_dict_per_obj": {},
+            "temp_output_dict_per_obj": {},
             "frames_tracked_per_obj": {},
             "matting": {},  # (frame, obj_idx) -> FrameMasks fields, filled by inference
         }
@@ -102,20 +124,25 @@ class MattingVideoPredictor(SAM2VideoPredictor):
         _, _, _, low_res_masks, high_res_masks, _, object_score_logits = sam_outputs
         feats = high_res_features or [None, None]
         self._local.extras = {
-            "mask_logits": high_res_masks, "low_res_logits": low_res_masks,
-            "object_score": object_score_logits, "feat_s0": feats[0], "feat_s1": feats[1],
+            "mask_logits": high_res_masks,
+            "low_res_logits": low_res_masks,
+            "object_score": object_score_logits,
+            "feat_s0": feats[0],
+            "feat_s1": feats[1],
         }
         return current_out, sam_outputs, high_res_features, pix_feat
 
     def _run_single_frame_inference(self, inference_state, output_dict, frame_idx, *args, **kwargs):
-        out = super()._run_single_frame_inference(inference_state, output_dict, frame_idx,
-                                                  *args, **kwargs)
+        out = super()._run_single_frame_inference(
+            inference_state, output_dict, frame_idx, *args, **kwargs
+        )
         out[0]["maskmem_features"] = self._memory_dtype(out[0]["maskmem_features"])
         extras = self._local.__dict__.pop("extras", None)
         if extras is not None and "matting" in inference_state:
             # Both callers pass the object's own slice of the output dict: find it by identity.
-            obj_idx = next(i for i, d in inference_state["output_dict_per_obj"].items()
-                           if d is output_dict)
+            obj_idx = next(
+                i for i, d in inference_state["output_dict_per_obj"].items() if d is output_dict
+            )
             inference_state["matting"][(frame_idx, obj_idx)] = extras
         return out
 

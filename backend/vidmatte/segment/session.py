@@ -61,9 +61,16 @@ class Segmenter:
         with self._lock:
             self._preview_states.pop(key, None)
 
-    def preview(self, key: str, reader: VideoReader, height: int, width: int, frame: int,
-                points: Mapping[int, Sequence[Point]]) -> dict[int, np.ndarray]:
-        """Mask probabilities (H, W float32 in [0,1]) on `frame` for each object with points there."""
+    def preview(
+        self,
+        key: str,
+        reader: VideoReader,
+        height: int,
+        width: int,
+        frame: int,
+        points: Mapping[int, Sequence[Point]],
+    ) -> dict[int, np.ndarray]:
+        """Mask probabilities (H, W float32 in [0,1]) on `frame`, per object with points there."""
         with self._lock, torch.inference_mode(), self._autocast():
             state = self._preview_state(key, reader, height, width)
             self.predictor.reset_state(state)
@@ -79,8 +86,13 @@ class Segmenter:
                 for i, obj_id in enumerate(obj_ids)
             }
 
-    def track(self, state: dict, prompts: Prompts, start: int, end: int,
-              ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
+    def track(
+        self,
+        state: dict,
+        prompts: Prompts,
+        start: int,
+        end: int,
+    ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
         """Track every prompted object over [start, end]: forward from the first prompted frame
         to `end`, then backward from it to `start`. Yields each frame once, in that order."""
         in_range = {k: v for k, v in prompts.items() if start <= k[1] <= end and v}
@@ -104,8 +116,13 @@ class Segmenter:
             next(passes)  # the anchor itself, already yielded by the forward pass
             yield from passes
 
-    def _propagate(self, state: dict, anchor: int, count: int, reverse: bool,
-                   ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
+    def _propagate(
+        self,
+        state: dict,
+        anchor: int,
+        count: int,
+        reverse: bool,
+    ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
         step = -1 if reverse else 1
         # SAM2 reads the memory of the last num_maskmem frames and object pointers of up to
         # max_obj_ptrs_in_encoder frames; older tracked frames can go.
@@ -140,10 +157,13 @@ def _frame_masks(frame: int, obj_id: int, extras: dict) -> FrameMasks:
         return None if t is None else t.detach().float().cpu().clone()
 
     return FrameMasks(
-        frame=frame, obj_id=obj_id, mask_logits=cpu(extras["mask_logits"]),
+        frame=frame,
+        obj_id=obj_id,
+        mask_logits=cpu(extras["mask_logits"]),
         low_res_logits=cpu(extras["low_res_logits"]),
         object_score=float(extras["object_score"].max()),
-        feat_s0=cpu(extras["feat_s0"]), feat_s1=cpu(extras["feat_s1"]),
+        feat_s0=cpu(extras["feat_s0"]),
+        feat_s1=cpu(extras["feat_s1"]),
     )
 
 

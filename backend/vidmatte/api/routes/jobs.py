@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
@@ -18,28 +18,38 @@ router = APIRouter(tags=["jobs"])
 EVENT_POLL_SECONDS = 0.25
 
 
-@router.post("/api/projects/{project_id}/jobs", status_code=201, response_model=Job,
-             responses=BODY_ERRORS)
+@router.post(
+    "/api/projects/{project_id}/jobs", status_code=201, response_model=Job, responses=BODY_ERRORS
+)
 def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
     project = s.store.project(project_id)
     count = project.info.frame_count
     if body.start > body.end:
         raise HTTPException(422, f"start frame {body.start} is after end frame {body.end}")
     if body.end >= count:
-        raise HTTPException(422, f"frame range {body.start}..{body.end} is outside the video "
-                                 f"(frames 0..{count - 1})")
+        raise HTTPException(
+            422,
+            f"frame range {body.start}..{body.end} is outside the video (frames 0..{count - 1})",
+        )
     known = {o["id"] for o in s.store.objects(project_id)}
     unknown = sorted(set(body.object_ids or []) - known)
     if unknown:
         raise HTTPException(404, f"object(s) {unknown} do not exist in project '{project_id}'")
-    prompted = {obj for (obj, frame), pts in s.store.points(project_id).items()
-                if pts and body.start <= frame <= body.end}
+    prompted = {
+        obj
+        for (obj, frame), pts in s.store.points(project_id).items()
+        if pts and body.start <= frame <= body.end
+    }
     object_ids = sorted(prompted) if body.object_ids is None else sorted(set(body.object_ids))
     if not object_ids or not prompted & set(object_ids):
-        raise HTTPException(422, f"no frame in {body.start}..{body.end} holds points of the "
-                                 "chosen objects: click on the object first")
-    job = s.store.add_job(project_id, body.start, body.end,
-                          [o for o in object_ids if o in prompted])
+        raise HTTPException(
+            422,
+            f"no frame in {body.start}..{body.end} holds points of the "
+            "chosen objects: click on the object first",
+        )
+    job = s.store.add_job(
+        project_id, body.start, body.end, [o for o in object_ids if o in prompted]
+    )
     s.runner.submit(job.id)
     return Job.of(job)
 
@@ -55,8 +65,9 @@ def get_job(job_id: str, s: Services = Depends(services)) -> Job:
     return Job.of(s.store.job(job_id))
 
 
-@router.get("/api/jobs/{job_id}/events", responses={
-    200: {"content": {"text/event-stream": {}}}, **ERRORS})
+@router.get(
+    "/api/jobs/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS}
+)
 async def job_events(job_id: str, request: Request, s: Services = Depends(services)):
     """`event: progress` with the job as JSON whenever it changes; ends at a final status."""
     job = await asyncio.to_thread(s.store.job, job_id)
@@ -74,8 +85,11 @@ async def job_events(job_id: str, request: Request, s: Services = Depends(servic
             await asyncio.sleep(EVENT_POLL_SECONDS)
             current = await asyncio.to_thread(s.store.job, job_id)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
@@ -83,20 +97,27 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     return Job.of(s.runner.cancel(job_id))
 
 
-@router.post("/api/jobs/{job_id}/resume", response_model=Job,
-             responses={409: {"model": Error}, **ERRORS})
+@router.post(
+    "/api/jobs/{job_id}/resume", response_model=Job, responses={409: {"model": Error}, **ERRORS}
+)
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     job = s.store.job(job_id)
     if job.status not in ("interrupted", "cancelled", "failed"):
-        raise HTTPException(409, f"job '{job_id}' is {job.status}; only interrupted, cancelled "
-                                 "or failed jobs can be resumed")
+        raise HTTPException(
+            409,
+            f"job '{job_id}' is {job.status}; only interrupted, cancelled "
+            "or failed jobs can be resumed",
+        )
     job = s.store.update_job(job_id, status="queued", error=None)
     s.runner.submit(job_id)
     return Job.of(job)
 
 
-@router.get("/api/jobs/{job_id}/alpha/{index}", response_class=FileResponse, responses={
-    200: {"content": {"image/png": {}}}, **ERRORS})
+@router.get(
+    "/api/jobs/{job_id}/alpha/{index}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+)
 def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileResponse:
     job = s.store.job(job_id)
     if not job.start <= index <= job.end:
@@ -107,11 +128,17 @@ def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileR
     return FileResponse(path, media_type="image/png")
 
 
-@router.get("/api/jobs/{job_id}/archive", response_class=StreamingResponse, responses={
-    200: {"content": {"application/zip": {}}}, 409: {"model": Error}, **ERRORS})
-def get_archive(job_id: str, formats: str = Query("alpha_png"),
-                background: str = Query("00ff00"),
-                s: Services = Depends(services)) -> StreamingResponse:
+@router.get(
+    "/api/jobs/{job_id}/archive",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}, 409: {"model": Error}, **ERRORS},
+)
+def get_archive(
+    job_id: str,
+    formats: str = Query("alpha_png"),
+    background: str = Query("00ff00"),
+    s: Services = Depends(services),
+) -> StreamingResponse:
     s.store.job(job_id)
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
@@ -121,7 +148,16 @@ def get_archive(job_id: str, formats: str = Query("alpha_png"),
     if not export.frames:
         raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
     name = archive_name(export.project.name, export.frames[0], export.frames[-1])
-    body = iter_archive(lambda: export_frames(s.store, export), chosen, export.project.info.fps,
-                        export.audio_from, colour, stem=name.removesuffix(".zip"))
-    return StreamingResponse(body, media_type="application/zip",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    body = iter_archive(
+        lambda: export_frames(s.store, export),
+        chosen,
+        export.project.info.fps,
+        export.audio_from,
+        colour,
+        stem=name.removesuffix(".zip"),
+    )
+    return StreamingResponse(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

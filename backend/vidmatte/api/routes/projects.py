@@ -21,11 +21,18 @@ BODY_ERRORS = {400: {"model": Error}, **ERRORS}
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"},
-                           "name": {"type": "string"}},
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string"},
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -45,8 +52,13 @@ def check_frame(project, index: int) -> None:
         raise HTTPException(404, f"frame {index} is outside the video (0..{count - 1})")
 
 
-@router.post("", status_code=201, response_model=Project, openapi_extra=UPLOAD_BODY,
-             responses={413: {"model": Error}, 415: {"model": Error}, **BODY_ERRORS})
+@router.post(
+    "",
+    status_code=201,
+    response_model=Project,
+    openapi_extra=UPLOAD_BODY,
+    responses={413: {"model": Error}, 415: {"model": Error}, **BODY_ERRORS},
+)
 async def create_project(request: Request, s: Services = Depends(services)) -> Project:
     upload = await receive_upload(request, s.store.tmp_dir, s.settings.max_upload_bytes)
     try:
@@ -57,8 +69,9 @@ async def create_project(request: Request, s: Services = Depends(services)) -> P
         finally:
             reader.close()
         name = (upload.fields.get("name") or "").strip()[:200] or upload.filename.rsplit(".", 1)[0]
-        project = s.store.add_project(name or "video", upload.filename, upload.path, info, pts,
-                                      thumbnail)
+        project = s.store.add_project(
+            name or "video", upload.filename, upload.path, info, pts, thumbnail
+        )
     except MediaError as exc:
         raise HTTPException(422, f"cannot use '{upload.filename}': {exc}") from exc
     finally:
@@ -77,7 +90,9 @@ def get_project(project_id: str, s: Services = Depends(services)) -> Project:
 
 
 @router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
-def rename_project(project_id: str, body: ProjectUpdate, s: Services = Depends(services)) -> Project:
+def rename_project(
+    project_id: str, body: ProjectUpdate, s: Services = Depends(services)
+) -> Project:
     return Project.of(s.store.rename_project(project_id, body.name.strip() or body.name))
 
 
@@ -90,19 +105,32 @@ def delete_project(project_id: str, s: Services = Depends(services)) -> Response
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/frames/{index}", response_class=Response, responses={
-    200: {"content": {"image/jpeg": {}}}, **ERRORS})
-def get_frame(project_id: str, index: int, max_side: int | None = Query(None, ge=16, le=8192),
-              s: Services = Depends(services)) -> Response:
+@router.get(
+    "/{project_id}/frames/{index}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
+)
+def get_frame(
+    project_id: str,
+    index: int,
+    max_side: int | None = Query(None, ge=16, le=8192),
+    s: Services = Depends(services),
+) -> Response:
     project = s.store.project(project_id)
     check_frame(project, index)
     image = s.reader(project).frame(index)
-    return Response(jpeg(image, max_side), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        jpeg(image, max_side),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
 
 
-@router.get("/{project_id}/thumbnail", response_class=Response, responses={
-    200: {"content": {"image/jpeg": {}}}, **ERRORS})
+@router.get(
+    "/{project_id}/thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
+)
 def get_thumbnail(project_id: str, s: Services = Depends(services)) -> Response:
     s.store.project(project_id)
     data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()

@@ -19,8 +19,9 @@ PREVIEW_OPACITY = 160
 
 
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
-def add_object(project_id: str, body: ObjectCreate | None = None,
-               s: Services = Depends(services)) -> Object:
+def add_object(
+    project_id: str, body: ObjectCreate | None = None, s: Services = Depends(services)
+) -> Object:
     body = body or ObjectCreate()
     return Object(**s.store.add_object(project_id, body.name, body.color))
 
@@ -31,8 +32,9 @@ def list_objects(project_id: str, s: Services = Depends(services)) -> list[Objec
 
 
 @router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
-def update_object(project_id: str, object_id: int, body: ObjectUpdate,
-                  s: Services = Depends(services)) -> Object:
+def update_object(
+    project_id: str, object_id: int, body: ObjectUpdate, s: Services = Depends(services)
+) -> Object:
     return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
 
 
@@ -42,27 +44,34 @@ def delete_object(project_id: str, object_id: int, s: Services = Depends(service
     return Response(status_code=204)
 
 
-@router.put("/objects/{object_id}/frames/{index}/points", response_model=FramePoints,
-            responses=BODY_ERRORS)
-def set_points(project_id: str, object_id: int, index: int, body: PointsUpdate,
-               s: Services = Depends(services)) -> FramePoints:
+@router.put(
+    "/objects/{object_id}/frames/{index}/points", response_model=FramePoints, responses=BODY_ERRORS
+)
+def set_points(
+    project_id: str, object_id: int, index: int, body: PointsUpdate, s: Services = Depends(services)
+) -> FramePoints:
     project = s.store.project(project_id)
     check_frame(project, index)
     width, height = project.info.width, project.info.height
     for p in body.points:
         if not (0 <= p.x < width and 0 <= p.y < height):
             raise HTTPException(
-                422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame")
-    s.store.set_points(project_id, object_id, index,
-                       [Point(p.x, p.y, p.label) for p in body.points])
+                422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame"
+            )
+    s.store.set_points(
+        project_id, object_id, index, [Point(p.x, p.y, p.label) for p in body.points]
+    )
     return FramePoints(object_id=object_id, frame=index, points=body.points)
 
 
 @router.get("/points", response_model=list[FramePoints], responses=ERRORS)
 def list_points(project_id: str, s: Services = Depends(services)) -> list[FramePoints]:
     return [
-        FramePoints(object_id=obj, frame=frame,
-                    points=[PointSchema(x=p.x, y=p.y, label=p.label) for p in points])
+        FramePoints(
+            object_id=obj,
+            frame=frame,
+            points=[PointSchema(x=p.x, y=p.y, label=p.label) for p in points],
+        )
         for (obj, frame), points in s.store.points(project_id).items()
     ]
 
@@ -73,21 +82,29 @@ def _png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def _coloured(masks: dict[int, np.ndarray], colours: dict[int, str], height: int,
-              width: int) -> Image.Image:
+def _coloured(
+    masks: dict[int, np.ndarray], colours: dict[int, str], height: int, width: int
+) -> Image.Image:
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     for obj_id, prob in masks.items():
         inside = prob > 0.5
-        rgba[inside, :3] = [int(colours[obj_id][i:i + 2], 16) for i in (1, 3, 5)]
+        rgba[inside, :3] = [int(colours[obj_id][i : i + 2], 16) for i in (1, 3, 5)]
         rgba[inside, 3] = PREVIEW_OPACITY
     return Image.fromarray(rgba, mode="RGBA")
 
 
-@router.post("/frames/{index}/preview", response_class=Response, responses={
-    200: {"content": {"image/png": {}}}, **ERRORS})
-def preview(project_id: str, index: int, object_id: int | None = None,
-            max_side: int | None = Query(None, ge=16, le=8192),
-            s: Services = Depends(services)) -> Response:
+@router.post(
+    "/frames/{index}/preview",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+)
+def preview(
+    project_id: str,
+    index: int,
+    object_id: int | None = None,
+    max_side: int | None = Query(None, ge=16, le=8192),
+    s: Services = Depends(services),
+) -> Response:
     """The current prompts' masks on one frame: a grey probability PNG for `object_id`,
     else every object in its colour over a transparent background."""
     project = s.store.project(project_id)
@@ -99,8 +116,9 @@ def preview(project_id: str, index: int, object_id: int | None = None,
     prompts = s.store.points(project_id)
     points = {obj: prompts.get((obj, index), []) for obj in wanted}
     info = project.info
-    masks = s.segmenter.preview(project_id, s.reader(project), info.height, info.width, index,
-                                points)
+    masks = s.segmenter.preview(
+        project_id, s.reader(project), info.height, info.width, index, points
+    )
     if object_id is not None:
         prob = masks.get(object_id, np.zeros((info.height, info.width), np.float32))
         image = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")
