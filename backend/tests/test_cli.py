@@ -96,3 +96,67 @@ def test_serve_without_checkpoint_names_the_download_command(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     assert "vidmatte weights download large" in result.stderr
+
+
+def test_dataset_train_eval_chain(tmp_path: Path) -> None:
+    """The training workflow as commands: build clips, review, train two steps, evaluate."""
+    from vidmatte.train.toy import toy_sources
+
+    src = toy_sources(tmp_path / "src")
+    data, run, report = tmp_path / "clips", tmp_path / "run", tmp_path / "eval"
+    built = vidmatte(
+        "dataset",
+        "build",
+        str(data),
+        "--images",
+        str(src["images"]),
+        "--backgrounds",
+        str(src["bg"]),
+        "--clips-per-foreground",
+        "1",
+        "--frames",
+        "3",
+        "--height",
+        "48",
+        "--width",
+        "64",
+    )
+    assert built.returncode == 0, built.stderr
+    clips = sorted((data / "clips").iterdir())
+    assert len(clips) == 2
+    (tmp_path / "decisions.txt").write_text(f"{clips[0].name} reject\n")
+    reviewed = vidmatte(
+        "dataset", "review", str(data), "--decisions", str(tmp_path / "decisions.txt")
+    )
+    assert reviewed.returncode == 0 and "1 of 2 clips accepted" in reviewed.stdout
+    trained = vidmatte(
+        "train",
+        str(data),
+        "--out",
+        str(run),
+        "--steps",
+        "2",
+        "--batch-size",
+        "1",
+        "--crop",
+        "32",
+        "--device",
+        "cpu",
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert (run / "matting_head.safetensors").exists() and (run / "loss.png").exists()
+    scored = vidmatte(
+        "eval",
+        str(data),
+        "--weights",
+        str(run / "matting_head.safetensors"),
+        "--out",
+        str(report),
+        "--methods",
+        "raw,head",
+    )
+    assert scored.returncode == 0, scored.stderr
+    csv = next(report.glob("*.csv")).read_text()
+    assert "raw" in csv and "head" in csv and "MAD" in csv
+    bad = vidmatte("dataset", "build", str(tmp_path / "x"), "--masks", "magic")
+    assert bad.returncode == 2 and "synthetic or sam2" in bad.stderr

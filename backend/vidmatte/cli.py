@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 weights_app = typer.Typer(help="SAM2 checkpoints.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+dataset_app = typer.Typer(help="Training and validation clips.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
 
 
 def _settings(**overrides) -> Settings:
@@ -234,6 +236,106 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
         )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)
+
+
+@dataset_app.command("build")
+def dataset_build(
+    out: Path = typer.Argument(..., help="Folder to write clips into."),
+    images: list[Path] = typer.Option([], help="Image+alpha set (alphamatting layout); repeat."),
+    videos: list[Path] = typer.Option([], help="Video set (VideoMatte240K fgr/ + pha/); repeat."),
+    backgrounds: list[Path] = typer.Option([], help="Background images/videos or folders."),
+    names: str = typer.Option(None, help="Comma-separated foreground names (e.g. a split)."),
+    clips_per_foreground: int = typer.Option(4, help="Clips made from each foreground."),
+    frames: int = typer.Option(8, help="Frames per clip."),
+    height: int = typer.Option(360),
+    width: int = typer.Option(640),
+    masks: str = typer.Option("synthetic", help="synthetic (degraded GT) or sam2 (real SAM2)."),
+    sam2: str = typer.Option("test-tiny", help="SAM2 size for --masks sam2."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
+    from vidmatte.train.dataset import build_dataset
+
+    if masks not in ("synthetic", "sam2"):
+        raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
+    chosen = [n.strip() for n in names.split(",")] if names else None
+    path = build_dataset(
+        out,
+        image_sets=images,
+        video_sets=videos,
+        backgrounds=backgrounds,
+        names=chosen,
+        clips_per_foreground=clips_per_foreground,
+        frames=frames,
+        height=height,
+        width=width,
+        masks=masks,
+        sam2_model=sam2,
+        sam2_checkpoint_dir=Settings().checkpoint_dir,
+        seed=seed,
+    )
+    typer.echo(f"dataset written to {path}")
+
+
+@dataset_app.command("review")
+def dataset_review(
+    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    decisions: Path = typer.Option(None, help="accept/reject list: lines '<clip> accept|reject'."),
+) -> None:
+    """Write a contact sheet per clip and apply an accept/reject list."""
+    from vidmatte.train.dataset import clip_folders, review
+
+    sheets = review(dataset, decisions)
+    kept = clip_folders(dataset)
+    typer.echo(
+        f"{len(kept)} of {len(sheets)} clips accepted; contact sheets in {dataset / 'review'}"
+    )
+
+
+@app.command()
+def train(
+    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    out: Path = typer.Option(
+        Path("runs/head"), help="Run folder (checkpoint, loss plot, weights)."
+    ),
+    steps: int = typer.Option(2000),
+    batch_size: int = typer.Option(4),
+    crop: int = typer.Option(256),
+    lr: float = typer.Option(2e-3),
+    every_nth: int = typer.Option(1, help="Use every Nth frame of each clip."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option(None, help="cuda or cpu [default: cuda when available]."),
+    time_limit: float = typer.Option(None, help="Wall-clock budget in minutes."),
+) -> None:
+    """Train the matting head (resumes from the run folder's checkpoint)."""
+    from vidmatte.config import default_device
+    from vidmatte.train.trainer import TrainConfig
+    from vidmatte.train.trainer import train as run
+
+    config = TrainConfig(
+        steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
+    )
+    weights = run(
+        dataset,
+        out,
+        config,
+        device=device or default_device(),
+        time_limit_s=time_limit * 60 if time_limit else None,
+    )
+    typer.echo(f"weights: {weights}")
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    weights: Path = typer.Option(None, help="Head weights [default: models/matting_head]."),
+    out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
+    methods: str = typer.Option("raw,guided,closed_form,head", help="Add 'rvm' for RVM (extra)."),
+) -> None:
+    """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""
+    from vidmatte.train.evaluate import evaluate as run
+
+    run(dataset, weights, out, methods=[m.strip() for m in methods.split(",") if m.strip()])
 
 
 if __name__ == "__main__":
