@@ -48,9 +48,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import typer
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "backend"))
+from common import ROOT, peak_rss_mb
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "bedroom.mp4"
 VARIANTS = ("head", "norefine", "raw")
@@ -58,13 +56,6 @@ ENCODERS = ("webm_alpha", "prores4444")
 GOAL = 0.10  # head time / SAM2 time for the default SAM2 size
 
 app = typer.Typer(add_completion=False)
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def scaled_size(width: int, height: int, target_height: int) -> tuple[int, int]:

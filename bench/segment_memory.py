@@ -17,18 +17,9 @@ import time
 from pathlib import Path
 
 import typer
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "backend"))
+from common import ROOT, peak_rss_mb
 
 app = typer.Typer(add_completion=False)
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def make_video(path: Path, frames: int, width: int, height: int) -> None:
