@@ -34,6 +34,18 @@ def _settings(**overrides) -> Settings:
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def _services(settings: Settings):
+    """Load the models; a missing SAM2 checkpoint ends the command with the fix in its message."""
+    from vidmatte.api.app import build_services
+    from vidmatte.segment.models import CheckpointMissing
+
+    try:
+        return build_services(settings)
+    except CheckpointMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -56,8 +68,7 @@ def serve(
     """Start the API and the editor."""
     import uvicorn
 
-    from vidmatte.api.app import build_services, create_app
-    from vidmatte.segment.models import CheckpointMissing
+    from vidmatte.api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(
@@ -68,11 +79,7 @@ def serve(
         device=device,
         random_init=random_init or None,
     )
-    try:
-        services = build_services(settings)
-    except CheckpointMissing as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    services = _services(settings)
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
 
 
@@ -149,11 +156,9 @@ def matte(
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
     import tempfile
 
-    from vidmatte.api.app import build_services
     from vidmatte.jobs.pipeline import run_job
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
-    from vidmatte.segment.models import CheckpointMissing
     from vidmatte.store import Point
 
     try:
@@ -176,11 +181,7 @@ def matte(
             device=device,
             random_init=random_init or None,
         )
-        try:
-            services = build_services(settings)
-        except CheckpointMissing as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        services = _services(settings)
         store = services.store
         staged = store.tmp_dir / "source"
         staged.symlink_to(video.resolve())  # the job reads the original in place
