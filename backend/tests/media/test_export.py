@@ -1,0 +1,453 @@
+"""Export formats and the streaming archive, on small synthetic frames with a known soft matte."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+from vidmatte.media.export import (
+    FORMATS,
+    ExportFrame,
+    archive_name,
+    iter_archive,
+    parse_color,
+    parse_formats,
+    write_archive,
+)
+
+FPS = 25.0
+COUNT = 10
+FIRST = 5  # exported frames 5..14 of the source: 0.2 s .. 0.6 s
+TONE_FROM = 0.4  # the source clip is silent before this time and a 440 Hz tone after
+VIDEO_FILES = {
+    "prores4444": "matte_prores4444.mov",
+    "webm_alpha": "matte_alpha.webm",
+    "composite_mp4": "matte_composite.mp4",
+    "alpha_mp4": "matte_alpha.mp4",
+}
+
+
+def make_frame(index: int, width: int, height: int) -> ExportFrame:
+    """A colour gradient and a soft vertical edge (16 levels/pixel) that moves 3 px a frame."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    rgb = np.dstack([xx * 255 // width, yy * 255 // height, np.full_like(xx, 25 * index % 256)])
+    alpha = np.clip((xx - 8 - 3 * (index - FIRST)) * 16, 0, 255)
+    return ExportFrame(index, rgb.astype(np.uint8), alpha.astype(np.uint8))
+
+
+def make_frames(width: int, height: int, count: int = COUNT) -> Iterator[ExportFrame]:
+    for index in range(FIRST, FIRST + count):
+        yield make_frame(index, width, height)
+
+
+def make_source(path: Path, seconds: float, audio: bool) -> Path:
+    """A tiny H.264 clip, with a mono AAC track when `audio` (silence, then a tone)."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=int(FPS))
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        if audio:
+            sound = container.add_stream("aac", rate=44100)
+            sound.layout = "mono"
+        for i in range(round(seconds * FPS)):
+            picture = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i, np.uint8), "rgb24")
+            picture.pts = i
+            container.mux(video.encode(picture))
+        container.mux(video.encode(None))
+        if audio:
+            t = np.arange(round(seconds * 44100)) / 44100
+            wave = np.where(t >= TONE_FROM, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0)
+            resampler = av.AudioResampler("fltp", "mono", 44100, frame_size=1024)
+            block = av.AudioFrame.from_ndarray(wave.astype(np.float32)[None], "fltp", "mono")
+            block.sample_rate, block.pts, block.time_base = 44100, 0, Fraction(1, 44100)
+            for piece in resampler.resample(block) + resampler.resample(None):
+                container.mux(sound.encode(piece))
+            container.mux(sound.encode(None))
+    return path
+
+
+def build_archive(**kwargs) -> zipfile.ZipFile:
+    out = io.BytesIO()
+    write_archive(out, **kwargs)
+    return zipfile.ZipFile(out)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sources")
+    return {
+        "audio": make_source(folder / "with_audio.mp4", 1.0, audio=True),
+        "silent": make_source(folder / "silent.mp4", 1.0, audio=False),
+    }
+
+
+@pytest.fixture(scope="module")
+def even(sources: dict[str, Path]) -> zipfile.ZipFile:
+    """Every format, 64x48, with the source's audio, default green background."""
+    return build_archive(
+        frames=make_frames(64, 48), formats=FORMATS, fps=FPS, audio_from=sources["audio"]
+    )
+
+
+@pytest.fixture(scope="module")
+def odd(sources: dict[str, Path]) -> zipfile.ZipFile:
+    """Every format, 65x49, from a source without audio, over a custom background."""
+    return build_archive(
+        frames=make_frames(65, 49),
+        formats=FORMATS,
+        fps=FPS,
+        audio_from=sources["silent"],
+        background=(200, 30, 90),
+    )
+
+
+@pytest.fixture(scope="module")
+def extracted(even: zipfile.ZipFile, odd: zipfile.ZipFile, tmp_path_factory) -> dict:
+    """The video files of both archives on disk, keyed by (archive, format)."""
+    folder = tmp_path_factory.mktemp("extracted")
+    files = {}
+    for label, archive in (("even", even), ("odd", odd)):
+        for fmt, name in VIDEO_FILES.items():
+            path = folder / f"{label}_{name}"
+            path.write_bytes(archive.read(name))
+            files[label, fmt] = path
+    return files
+
+
+def decode_video(path: Path, codec: str | None = None) -> list[av.VideoFrame]:
+    """All frames; `codec` picks a decoder other than FFmpeg's default for the stream."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if codec is None:
+            return list(container.decode(stream))
+        decoder = av.codec.CodecContext.create(codec, "r")
+        return [frame for packet in container.demux(stream) for frame in decoder.decode(packet)]
+
+
+def decode_audio(path: Path) -> tuple[str, np.ndarray, int]:
+    """(codec name, mono samples, sample rate) of the file's audio track."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        mono = av.AudioResampler("flt", "mono", rate)
+        samples = [
+            converted.to_ndarray()[0]
+            for frame in container.decode(stream)
+            for converted in mono.resample(frame)
+        ]
+        return stream.codec_context.name, np.concatenate(samples), rate
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int32) - b.astype(np.int32)).mean())
+
+
+# --- parsing and names ---
+
+
+def test_parse_formats() -> None:
+    assert parse_formats("alpha_png") == ["alpha_png"]
+    assert parse_formats(" prores4444, alpha_png,prores4444 ,") == ["prores4444", "alpha_png"]
+    assert parse_formats(",".join(FORMATS)) == list(FORMATS)
+
+
+@pytest.mark.parametrize("text", ["gif", "alpha_png,mp3", "", " , "])
+def test_parse_formats_rejects(text: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_formats(text)
+    message = str(error.value)
+    assert all(name in message for name in FORMATS)
+    for unknown in {"gif", "mp3"} & set(text.split(",")):
+        assert f"'{unknown}'" in message
+
+
+def test_parse_color() -> None:
+    assert parse_color("00ff00") == (0, 255, 0)
+    assert parse_color("#C81E5a") == (200, 30, 90)
+
+
+@pytest.mark.parametrize("text", ["", "#", "0f0", "00ff0", "00ff000", "gg0000", "#00 ff00"])
+def test_parse_color_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="00ff00"):
+        parse_color(text)
+
+
+def test_archive_name() -> None:
+    assert archive_name("My clip (v2)", 0, 120) == "My_clip_v2_frames_0-120.zip"
+    assert archive_name("Été/..", 3, 4) == "Ete_frames_3-4.zip"
+    assert archive_name("/../", 3, 4) == "vidmatte_frames_3-4.zip"
+
+
+def test_write_archive_rejects_bad_input() -> None:
+    out = io.BytesIO()
+    with pytest.raises(ValueError, match="'gif'"):
+        write_archive(out, make_frames(64, 48), ["alpha_png", "gif"], FPS)
+    with pytest.raises(ValueError, match="fps"):
+        write_archive(out, make_frames(64, 48), ["alpha_png"], 0.0)
+    assert out.getvalue() == b""  # nothing written before the checks
+    frames = [make_frame(0, 64, 48), make_frame(1, 32, 48)]
+    with pytest.raises(ValueError, match="frame 1"):
+        write_archive(io.BytesIO(), frames, ["alpha_png"], FPS)
+    frames = [make_frame(3, 64, 48), make_frame(2, 64, 48)]
+    with pytest.raises(ValueError, match="increase"):
+        write_archive(io.BytesIO(), frames, ["alpha_png"], FPS)
+
+
+# --- archive contents ---
+
+
+@pytest.mark.parametrize("label", ["even", "odd"])
+def test_entries(label: str, request: pytest.FixtureRequest) -> None:
+    archive: zipfile.ZipFile = request.getfixturevalue(label)
+    assert archive.testzip() is None
+    indices = [f"{i:06d}.png" for i in range(FIRST, FIRST + COUNT)]
+    names = archive.namelist()
+    # Streamed in one pass: each frame's PNGs as it comes, the videos once complete.
+    assert [n for n in names if n.startswith("alpha/")] == [f"alpha/{n}" for n in indices]
+    assert [n for n in names if n.startswith("rgba/")] == [f"rgba/{n}" for n in indices]
+    assert names[2 * COUNT :] == list(VIDEO_FILES.values())
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+
+
+@pytest.mark.parametrize("size", [(64, 48), (65, 49)])
+def test_png_sequences_equal_input(size: tuple[int, int], even, odd) -> None:
+    archive = even if size == (64, 48) else odd
+    for frame in make_frames(*size):
+        with Image.open(archive.open(f"alpha/{frame.index:06d}.png")) as matte:
+            assert matte.mode == "L" and matte.size == size
+            np.testing.assert_array_equal(np.asarray(matte), frame.alpha)
+        with Image.open(archive.open(f"rgba/{frame.index:06d}.png")) as rgba:
+            assert rgba.mode == "RGBA" and rgba.size == size
+            pixels = np.asarray(rgba)
+            np.testing.assert_array_equal(pixels[..., :3], frame.rgb)  # straight colour
+            np.testing.assert_array_equal(pixels[..., 3], frame.alpha)
+
+
+def test_only_chosen_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    archive = build_archive(frames=make_frames(64, 48, 3), formats=["alpha_mp4"], fps=FPS)
+    assert archive.namelist() == ["matte_alpha.mp4"]
+    assert list(tmp_path.iterdir()) == []  # the encoded files went with their directory
+    empty = build_archive(frames=iter(()), formats=FORMATS, fps=FPS)
+    assert empty.namelist() == []
+
+
+# --- videos decoded back ---
+
+
+@pytest.mark.parametrize("label,size", [("even", (64, 48)), ("odd", (65, 49))])
+def test_prores_keeps_alpha(extracted: dict, label: str, size: tuple[int, int]) -> None:
+    with av.open(str(extracted[label, "prores4444"])) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "prores"
+        assert stream.codec_context.profile == "4444"
+    decoded = decode_video(extracted[label, "prores4444"])
+    assert len(decoded) == COUNT
+    for picture, frame in zip(decoded, make_frames(*size), strict=True):
+        assert picture.format.name.startswith("yuva444p")
+        assert (picture.width, picture.height) == size
+        rgba = picture.to_ndarray(format="rgba")
+        # Observed: 0.15 levels mean on the matte, colour exact to 0.01 where opaque.
+        assert mean_abs_diff(rgba[..., 3], frame.alpha) < 1.0
+        opaque = frame.alpha == 255
+        assert mean_abs_diff(rgba[..., :3][opaque], frame.rgb[opaque]) < 1.0
+
+
+@pytest.mark.parametrize("label,size", [("even", (64, 48)), ("odd", (65, 49))])
+def test_webm_keeps_alpha(extracted: dict, label: str, size: tuple[int, int]) -> None:
+    # FFmpeg's native vp9 decoder drops the alpha plane; libvpx reads it from BlockAdditional.
+    decoded = decode_video(extracted[label, "webm_alpha"], codec="libvpx-vp9")
+    assert len(decoded) == COUNT
+    for picture, frame in zip(decoded, make_frames(*size), strict=True):
+        assert picture.format.name == "yuva420p"
+        assert (picture.width, picture.height) == size  # VP9 takes odd sizes as they are
+        rgba = picture.to_ndarray(format="rgba")
+        # Observed: 0.16 levels mean on the matte.
+        assert mean_abs_diff(rgba[..., 3], frame.alpha) < 2.0
+
+
+@pytest.mark.parametrize(
+    "label,size,background", [("even", (64, 48), (0, 255, 0)), ("odd", (65, 49), (200, 30, 90))]
+)
+def test_composite_mp4(extracted: dict, label: str, size: tuple[int, int], background) -> None:
+    decoded = decode_video(extracted[label, "composite_mp4"])
+    assert len(decoded) == COUNT
+    width, height = size
+    for picture, frame in zip(decoded, make_frames(*size), strict=True):
+        assert (picture.width, picture.height) == (width + width % 2, height + height % 2)
+        rgb = picture.to_ndarray(format="rgb24").astype(np.int32)
+        a = frame.alpha[..., None].astype(np.int32)
+        expected = (frame.rgb * a + np.array(background) * (255 - a)) / 255
+        # Observed: about 2 levels mean (H.264 4:2:0 on a colour gradient).
+        assert mean_abs_diff(rgb[:height, :width], expected) < 4.0
+        clear = frame.alpha == 0
+        assert np.abs(rgb[:height, :width][clear].mean(axis=0) - background).max() < 3
+        if width % 2:  # the padding repeats the last column
+            assert mean_abs_diff(rgb[:height, width], rgb[:height, width - 1]) < 4.0
+
+
+@pytest.mark.parametrize("label,size", [("even", (64, 48)), ("odd", (65, 49))])
+def test_alpha_mp4(extracted: dict, label: str, size: tuple[int, int]) -> None:
+    decoded = decode_video(extracted[label, "alpha_mp4"])
+    assert len(decoded) == COUNT
+    width, height = size
+    for picture, frame in zip(decoded, make_frames(*size), strict=True):
+        grey = picture.to_ndarray(format="gray")[:height, :width]
+        # Observed: 0.6 levels mean (limited-range Y, crf 12).
+        assert mean_abs_diff(grey, frame.alpha) < 2.0
+
+
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+def test_fps_kept(extracted: dict, fmt: str) -> None:
+    with av.open(str(extracted["even", fmt])) as container:
+        assert container.streams.video[0].average_rate == Fraction(25)
+
+
+def test_ntsc_fps_kept() -> None:
+    archive = build_archive(
+        frames=make_frames(64, 48, 5), formats=["prores4444", "webm_alpha"], fps=30000 / 1001
+    )
+    with av.open(archive.open("matte_prores4444.mov")) as container:
+        assert container.streams.video[0].average_rate == Fraction(30000, 1001)
+    with av.open(archive.open("matte_alpha.webm")) as container:  # millisecond timestamps
+        assert float(container.streams.video[0].average_rate) == pytest.approx(29.97, abs=0.01)
+
+
+# --- audio ---
+
+
+@pytest.mark.parametrize(
+    "fmt,codec", [(f, "opus" if f == "webm_alpha" else "aac") for f in VIDEO_FILES]
+)
+def test_audio_kept_and_cut_to_the_range(extracted: dict, fmt: str, codec: str) -> None:
+    name, samples, rate = decode_audio(extracted["even", fmt])
+    assert name == codec
+    # The frames span 0.2 s .. 0.6 s of the source; its tone starts at 0.4 s.
+    assert len(samples) / rate == pytest.approx(COUNT / FPS, abs=0.03)
+    middle = round((TONE_FROM - FIRST / FPS) * rate)
+    margin = round(0.03 * rate)  # codec pre-echo and windows blur the step a little
+    silent = np.sqrt(np.mean(samples[: middle - margin] ** 2))
+    tone = np.sqrt(np.mean(samples[middle + margin : -margin] ** 2))
+    assert silent < 0.02 and tone == pytest.approx(0.5 / np.sqrt(2), rel=0.15)
+
+
+def test_audio_that_starts_late_keeps_its_place(tmp_path: Path) -> None:
+    source = tmp_path / "late.mkv"
+    with av.open(str(source), "w") as container:  # no video needed: only the audio is read
+        sound = container.add_stream("pcm_s16le", rate=48000)
+        sound.layout = "mono"
+        block = av.AudioFrame.from_ndarray(np.full((1, 24000), 8000, np.int16), "s16", "mono")
+        block.sample_rate, block.pts, block.time_base = 48000, 24000, Fraction(1, 48000)
+        container.mux(sound.encode(block))  # 0.5 s .. 1.0 s
+        container.mux(sound.encode(None))
+    frames = (make_frame(i, 64, 48) for i in range(25))
+    archive = build_archive(frames=frames, formats=["webm_alpha"], fps=FPS, audio_from=source)
+    with av.open(archive.open("matte_alpha.webm")) as container:
+        decoded = list(container.decode(container.streams.audio[0]))
+    assert decoded[0].time == pytest.approx(0.5, abs=0.01)
+    assert sum(frame.samples for frame in decoded) == 24000
+
+
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+def test_no_audio_when_the_source_has_none(extracted: dict, fmt: str) -> None:
+    with av.open(str(extracted["odd", fmt])) as container:
+        assert not container.streams.audio
+    archive = build_archive(frames=make_frames(64, 48, 2), formats=[fmt], fps=FPS)
+    with av.open(archive.open(VIDEO_FILES[fmt])) as container:
+        assert not container.streams.audio
+
+
+# --- streaming ---
+
+
+def test_iter_archive_matches_write_archive(even: zipfile.ZipFile, sources) -> None:
+    chunks = list(
+        iter_archive(
+            lambda: make_frames(64, 48),
+            ["alpha_png", "rgba_png", "alpha_mp4"],
+            FPS,
+            audio_from=sources["audio"],
+            chunk_size=1024,
+        )
+    )
+    assert all(isinstance(chunk, bytes) for chunk in chunks) and len(chunks) > 3
+    streamed = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert streamed.testzip() is None
+    assert streamed.namelist() == [n for n in even.namelist() if n.endswith(("png", "_alpha.mp4"))]
+    for name in streamed.namelist():
+        if name.endswith(".png"):
+            assert streamed.read(name) == even.read(name)
+
+
+class CountingFrames:
+    """Noise frames (incompressible, so the archive is big) that count how many were made."""
+
+    def __init__(self, count: int | None, size: int = 128, fail_after: int | None = None):
+        self.count, self.size, self.fail_after = count, size, fail_after
+        self.made = 0
+        self.closed = threading.Event()
+
+    def __call__(self) -> Iterator[ExportFrame]:
+        rng = np.random.default_rng(0)
+        try:
+            while self.count is None or self.made < self.count:
+                if self.made == self.fail_after:
+                    raise RuntimeError("store went away")
+                rgb = rng.integers(0, 256, (self.size, self.size, 3), np.uint8)
+                yield ExportFrame(self.made, rgb, rng.integers(0, 256, rgb.shape[:2], np.uint8))
+                self.made += 1
+        finally:
+            self.closed.set()
+
+
+def test_iter_archive_memory_is_bounded() -> None:
+    b"".join(iter_archive(CountingFrames(2), ["rgba_png"], FPS))  # imports off the books
+    frames = CountingFrames(150)
+    chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=1 << 16, max_chunks=2)
+    tracemalloc.start()
+    try:
+        first = next(chunks)
+        time.sleep(0.3)
+        # A consumer that stops reading holds the writer back: a few frames, not all 150.
+        assert frames.made <= 5
+        total = len(first) + sum(len(chunk) for chunk in chunks)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert frames.made == 150
+    assert total > 150 * 128 * 128 * 4  # noise does not compress: about 10 MB
+    assert peak < 2 << 20  # observed about 0.6 MB: a frame or two and the queued chunks
+
+
+def test_iter_archive_raises_writer_errors() -> None:
+    chunks = iter_archive(CountingFrames(None, fail_after=20), ["rgba_png"], FPS, chunk_size=4096)
+    with pytest.raises(RuntimeError, match="store went away"):
+        for _ in chunks:
+            pass
+
+
+def test_iter_archive_stops_writer_when_consumer_leaves() -> None:
+    frames = CountingFrames(None)  # endless
+    chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=4096, max_chunks=2)
+    next(chunks)
+    chunks.close()
+    assert frames.closed.wait(5)
+    made = frames.made
+    time.sleep(0.2)
+    assert frames.made == made
+    assert not any(t.name == "vidmatte-archive" for t in threading.enumerate())
+
+
+def test_iter_archive_checks_arguments_eagerly() -> None:
+    with pytest.raises(ValueError, match="'gif'"):
+        iter_archive(lambda: iter(()), ["gif"], FPS)
