@@ -1,7 +1,7 @@
 """Alpha matte metrics as Robust Video Matting's evaluation defines them (evaluate_lr.py).
 
 All inputs are float arrays in [0,1] of equal shape (H,W). Scales follow RVM so numbers are
-comparable with its paper: MAD and MSE ×1e3, Grad and Conn ÷1e3, dtSSD ×1e2. Clip averages
+comparable with its paper: MAD and MSE x1e3, Grad and Conn ÷1e3, dtSSD x1e2. Clip averages
 also follow RVM: every frame counts, and the first frame's dtSSD is 0.
 """
 
@@ -25,7 +25,9 @@ def mse(pred: np.ndarray, true: np.ndarray) -> float:
 
 
 @lru_cache(maxsize=4)
-def gaussian_derivative_filters(sigma: float = 1.4, epsilon: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_derivative_filters(
+    sigma: float = 1.4, epsilon: float = 1e-2
+) -> tuple[np.ndarray, np.ndarray]:
     """x- and y-derivative-of-Gaussian kernels, unit L2 norm, truncated where the Gaussian
     falls below `epsilon` of its peak (RVM's / the alphamatting benchmark's construction)."""
     half = int(np.ceil(sigma * np.sqrt(-2 * np.log(np.sqrt(2 * np.pi) * sigma * epsilon))))
@@ -88,15 +90,22 @@ def conn(pred: np.ndarray, true: np.ndarray, step: float = 0.1) -> float:
     return float(np.abs(true_phi - pred_phi).sum() / 1e3)
 
 
-def dtssd(pred_t: np.ndarray, pred_tm1: np.ndarray, true_t: np.ndarray, true_tm1: np.ndarray) -> float:
-    """Temporal coherence: RMS of the difference between predicted and true frame-to-frame change."""
+def dtssd(
+    pred_t: np.ndarray, pred_tm1: np.ndarray, true_t: np.ndarray, true_tm1: np.ndarray
+) -> float:
+    """Temporal coherence: RMS difference between predicted and true frame-to-frame change."""
     d = (pred_t - pred_tm1) - (true_t - true_tm1)
     return float(np.sqrt((d.astype(np.float64) ** 2).sum() / true_t.size) * 1e2)
 
 
 def frame_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     """The per-frame metrics (all but dtSSD)."""
-    return {"MAD": mad(pred, true), "MSE": mse(pred, true), "Grad": grad(pred, true), "Conn": conn(pred, true)}
+    return {
+        "MAD": mad(pred, true),
+        "MSE": mse(pred, true),
+        "Grad": grad(pred, true),
+        "Conn": conn(pred, true),
+    }
 
 
 def clip_metrics(preds: Iterable[np.ndarray], trues: Iterable[np.ndarray]) -> dict[str, float]:

@@ -4,4 +4,12 @@ from .head import HeadConfig, MattingHead
 from .infer import Matter
 from .weights import default_head_path, load_head, random_head, save_head
 
-__all__ = ["HeadConfig", "MattingHead", "Matter", "default_head_path", "load_head", "random_head", "save_head"]
+__all__ = [
+    "HeadConfig",
+    "Matter",
+    "MattingHead",
+    "default_head_path",
+    "load_head",
+    "random_head",
+    "save_head",
+]

@@ -20,9 +20,17 @@ class PairAugment(nn.Module):
         self.geometric = K.AugmentationSequential(
             K.RandomHorizontalFlip(p=0.5),
             K.RandomPerspective(distortion_scale=0.25, p=perspective_p),
-            K.RandomElasticTransform(kernel_size=(31, 31), sigma=(8.0, 8.0), alpha=(1.0, 1.0), p=elastic_p),
+            K.RandomElasticTransform(
+                kernel_size=(31, 31), sigma=(8.0, 8.0), alpha=(1.0, 1.0), p=elastic_p
+            ),
         )
-        self.color = K.ColorJitter(0.25, 0.25, 0.25, 0.03, p=0.8)
+        # Full hue rotation, channel shuffles and grey: the head must not learn "this colour is
+        # the object" from a handful of training objects.
+        self.color = K.AugmentationSequential(
+            K.ColorJitter(0.25, 0.25, 0.4, 0.5, p=0.9),
+            K.RandomChannelShuffle(p=0.5),
+            K.RandomGrayscale(p=0.1),
+        )
         self.noise = K.RandomGaussianNoise(std=0.02, p=0.5)
 
     @torch.no_grad()

@@ -12,8 +12,8 @@ homographies interpolated over time, adds motion blur, and stores:
     <out>/clips/<name>/meta.json       source, background, mask kind, review status
     <out>/dataset.json                 build settings
 
-The composite is blended in premultiplied form, C = blur(F·α) + B·(1 − blur(α)), with GT alpha
-= blur(α), so blur and warping never make the GT disagree with the pixels.
+The composite is blended in premultiplied form, C = blur(F·alpha) + B·(1 - blur(alpha)), with
+GT alpha = blur(alpha), so blur and warping never make the GT disagree with the pixels.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ class ClipConfig:
     height: int = 360
     width: int = 640
     fg_scale: tuple[float, float] = (0.6, 1.0)  # foreground height / frame height
-    max_shift: float = 0.15  # object travel over the clip, × frame width
+    max_shift: float = 0.15  # object travel over the clip, x frame width
     max_rotation: float = 12.0  # degrees, over the clip
-    perspective: float = 0.06  # corner jitter, × object size
+    perspective: float = 0.06  # corner jitter, x object size
     camera_zoom: tuple[float, float] = (1.0, 1.4)
-    camera_pan: float = 0.08  # × background crop size over the clip
+    camera_pan: float = 0.08  # x background crop size over the clip
     motion_blur_p: float = 0.5
     defocus_p: float = 0.5  # blur the background like a shallow depth of field
 
@@ -76,7 +76,9 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
 
 
-def estimate_foreground(image: np.ndarray, alpha: np.ndarray, cache: Path | None = None) -> np.ndarray:
+def estimate_foreground(
+    image: np.ndarray, alpha: np.ndarray, cache: Path | None = None
+) -> np.ndarray:
     """Foreground colours (H,W,3) float32 for uint8 image and alpha; cached as .npy (it is slow)."""
     if cache is not None and cache.is_file():
         return np.load(cache)
@@ -89,7 +91,9 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, cache: Path | None
     return fg
 
 
-def image_alpha_set(root: Path, names: Sequence[str] | None = None, cache: Path | None = None) -> list[Foreground]:
+def image_alpha_set(
+    root: Path, names: Sequence[str] | None = None, cache: Path | None = None
+) -> list[Foreground]:
     """alphamatting layout: root/image/X.png + root/alpha/X.png; `names` picks stems."""
     out = []
     for image_path in _images_in(root / "image"):
@@ -102,7 +106,9 @@ def image_alpha_set(root: Path, names: Sequence[str] | None = None, cache: Path 
     return out
 
 
-def video_set(root: Path, frames: int, step: int = 1, names: Sequence[str] | None = None) -> list[Foreground]:
+def video_set(
+    root: Path, frames: int, step: int = 1, names: Sequence[str] | None = None
+) -> list[Foreground]:
     """VideoMatte240K layout: root/fgr/<clip>/* + root/pha/<clip>/*, first `frames` every `step`."""
     out = []
     for clip in sorted(p for p in (root / "fgr").iterdir() if p.is_dir()):
@@ -110,20 +116,26 @@ def video_set(root: Path, frames: int, step: int = 1, names: Sequence[str] | Non
             continue
         paths = _images_in(clip)[: frames * step : step]
         fgr = np.stack([read_rgb(p) for p in paths]).astype(np.float32) / 255
-        pha = np.stack([read_gray(root / "pha" / clip.name / p.name) for p in paths]).astype(np.float32) / 255
+        pha = (
+            np.stack([read_gray(root / "pha" / clip.name / p.name) for p in paths]).astype(
+                np.float32
+            )
+            / 255
+        )
         out.append(Foreground(clip.name, fgr, pha))
     return out
 
 
 def background_paths(paths: Sequence[Path]) -> list[Path]:
     """Images and videos (.mp4/.mov/.webm/.mkv): the files given, and those inside given folders."""
-    exts = IMAGE_EXTS + (".mp4", ".mov", ".webm", ".mkv")
+    exts = (*IMAGE_EXTS, ".mp4", ".mov", ".webm", ".mkv")
     files = [f for p in paths for f in (p.iterdir() if p.is_dir() else [p])]
     return sorted(f for f in files if f.suffix.lower() in exts)
 
 
 def read_background(path: Path, frames: int, rng: np.random.Generator) -> np.ndarray:
-    """(T,H,W,3) uint8: an image repeated, or `frames` consecutive video frames from a random start."""
+    """(T,H,W,3) uint8: an image repeated, or `frames` consecutive video frames from a random
+    start."""
     if path.suffix.lower() in IMAGE_EXTS:
         return read_rgb(path)[None].repeat(frames, 0)
     import av
@@ -156,7 +168,9 @@ def _quad(center: np.ndarray, size: np.ndarray, angle: float, jitter: np.ndarray
     return center + rot + jitter
 
 
-def object_homographies(fg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator) -> torch.Tensor:
+def object_homographies(
+    fg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator
+) -> torch.Tensor:
     """(T,3,3) maps from foreground pixels to frame pixels: translation, scale, rotation and
     perspective, each interpolated linearly between a random start and end pose."""
     h, w = fg_hw
@@ -182,7 +196,9 @@ def object_homographies(fg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.
     return torch.stack(mats)
 
 
-def camera_homographies(bg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator) -> torch.Tensor:
+def camera_homographies(
+    bg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.Generator
+) -> torch.Tensor:
     """(T,3,3) maps from background pixels to frame pixels: a crop of the frame's aspect that
     pans and zooms slowly (a moving camera)."""
     bh, bw = bg_hw
@@ -193,7 +209,9 @@ def camera_homographies(bg_hw: tuple[int, int], cfg: ClipConfig, rng: np.random.
     centers = crop / 2 + rng.uniform(0, 1, (2, 2)) * room
     pan = rng.uniform(-1, 1, 2) * cfg.camera_pan * crop[0]
     centers[1] = np.clip(centers[0] + pan, crop[1] / 2, np.array([bw, bh]) - crop[1] / 2)
-    dst = torch.tensor([[0, 0], [cfg.width, 0], [cfg.width, cfg.height], [0, cfg.height]], dtype=torch.float32)[None]
+    dst = torch.tensor(
+        [[0, 0], [cfg.width, 0], [cfg.width, cfg.height], [0, cfg.height]], dtype=torch.float32
+    )[None]
     mats = []
     for t in np.linspace(0, 1, cfg.frames):
         c = centers[0] + (centers[1] - centers[0]) * t
@@ -209,15 +227,17 @@ def _to_tensor(frames: np.ndarray) -> torch.Tensor:
     return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
 
 
-def _motion_blur(layers: torch.Tensor, homs: torch.Tensor, fg_hw: tuple[int, int], exposure: float) -> torch.Tensor:
-    """Blur each frame along the object's motion (centre displacement per frame × exposure)."""
+def _motion_blur(
+    layers: torch.Tensor, homs: torch.Tensor, fg_hw: tuple[int, int], exposure: float
+) -> torch.Tensor:
+    """Blur each frame along the object's motion (centre displacement per frame x exposure)."""
     h, w = fg_hw
     center = torch.tensor([w / 2, h / 2, 1.0])
     pts = homs @ center
     pts = pts[:, :2] / pts[:, 2:]
     velocity = torch.gradient(pts, dim=0)[0] if len(pts) > 1 else torch.zeros_like(pts)
     out = []
-    for frame, v in zip(layers, velocity):
+    for frame, v in zip(layers, velocity, strict=True):
         length = float(v.norm()) * exposure
         size = int(length) // 2 * 2 + 1
         if size < 3:
@@ -248,15 +268,18 @@ def composite_clip(
     layers = warp_perspective(premult[index], homs, size, mode="bilinear", padding_mode="zeros")
     if rng.random() < cfg.motion_blur_p:
         layers = _motion_blur(layers, homs, fg_hw, exposure=rng.uniform(0.3, 1.0))
-    alpha = (layers[:, 3:].clamp(0, 1) * 255).round() / 255
-    fg_premult = torch.minimum(layers[:, :3], alpha)  # F·α never exceeds α
+    # Un-premultiply, then blend with the alpha exactly as stored (uint8), so
+    # C = F·alpha + B·(1-alpha) holds for the saved files to within rounding.
+    raw = layers[:, 3:].clamp(0, 1)
+    colour = (layers[:, :3] / raw.clamp_min(1e-6)).clamp(0, 1)
+    alpha = (raw * 255).round() / 255
     bg = _to_tensor(background) / 255
     cams = camera_homographies(tuple(bg.shape[-2:]), cfg, rng)
     bg = warp_perspective(bg, cams, size, mode="bilinear", padding_mode="border")
     if rng.random() < cfg.defocus_p:
         sigma = float(rng.uniform(0.5, 2.5))
         bg = gaussian_blur2d(bg, (int(4 * sigma) * 2 + 1,) * 2, (sigma, sigma))
-    rgb = fg_premult + bg * (1 - alpha)
+    rgb = colour * alpha + bg * (1 - alpha)
     rgb8 = (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
     return rgb8, alpha[:, 0].numpy().astype(np.float32)
 
@@ -289,7 +312,10 @@ def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
 def read_clip(folder: Path, step: int = 1) -> Clip:
     """Load a clip, every `step`-th frame."""
     rgb = np.stack([read_rgb(p) for p in _images_in(folder / "rgb")[::step]])
-    pha = np.stack([read_gray(p) for p in _images_in(folder / "pha")[::step]]).astype(np.float32) / 255
+    pha = (
+        np.stack([read_gray(p) for p in _images_in(folder / "pha")[::step]]).astype(np.float32)
+        / 255
+    )
     logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
     return Clip(folder.name, rgb, pha, logits)
 
@@ -337,7 +363,11 @@ def build_dataset(
     bgs = background_paths([Path(b) for b in backgrounds])
     if not foregrounds or not bgs:
         raise ValueError("need at least one foreground and one background")
-    labeller = _sam2_labeller(sam2_model, sam2_checkpoint_dir) if masks == "sam2" else None
+    labeller = None
+    if masks == "sam2":
+        from .sam2_masks import Sam2Labeller  # imports SAM2 only when it is used
+
+        labeller = Sam2Labeller(sam2_model, sam2_checkpoint_dir)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     jobs = [(fg, k) for fg in foregrounds for k in range(clips_per_foreground)]
     with Progress() as progress:
@@ -345,24 +375,33 @@ def build_dataset(
         for fg, k in jobs:
             bg_path = bgs[int(rng.integers(len(bgs)))]
             rgb, pha = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
-            logits = labeller(rgb, pha, rng) if labeller else synthetic_logits(pha, rng, SyntheticMaskConfig())
+            logits = (
+                labeller(rgb, pha, rng)
+                if labeller
+                else synthetic_logits(pha, rng, SyntheticMaskConfig())
+            )
             name = f"{fg.name}_{k:03d}"
-            meta = {"foreground": fg.name, "background": bg_path.name, "masks": masks, "frames": frames}
+            meta = {
+                "foreground": fg.name,
+                "background": bg_path.name,
+                "masks": masks,
+                "frames": frames,
+            }
             write_clip(out / "clips" / name, Clip(name, rgb, pha, logits), meta)
             progress.advance(task)
-    settings = {k: v for k, v in locals().items() if k in _BUILD_ARGS}
-    (out / "dataset.json").write_text(json.dumps({**settings, "clip": asdict(cfg)}, indent=2, default=str) + "\n")
+    settings = {
+        "image_sets": image_sets,
+        "video_sets": video_sets,
+        "backgrounds": [p.name for p in bgs],
+        "foregrounds": [fg.name for fg in foregrounds],
+        "clips_per_foreground": clips_per_foreground,
+        "masks": masks,
+        "sam2_model": sam2_model if masks == "sam2" else None,
+        "seed": seed,
+        "clip": asdict(cfg),
+    }
+    (out / "dataset.json").write_text(json.dumps(settings, indent=2, default=str) + "\n")
     return out
-
-
-_BUILD_ARGS = ("image_sets", "video_sets", "backgrounds", "names", "clips_per_foreground", "masks", "sam2_model", "seed")
-
-
-def _sam2_labeller(model: str, checkpoint_dir: Path | None):
-    """Returns f(rgb (T,H,W,3), pha (T,H,W), rng) -> logits (T,256,256) using SAM2."""
-    from .sam2_masks import Sam2Labeller
-
-    return Sam2Labeller(model, checkpoint_dir)
 
 
 # ---------------------------------------------------------------- review
@@ -373,7 +412,9 @@ def contact_sheet(clip: Clip, columns: int = 4, thumb_width: int = 240) -> Image
     thumbs = []
     for t in range(len(clip)):
         rgb = clip.rgb[t].astype(np.float32)
-        mask = F.interpolate(torch.from_numpy(clip.logits[t])[None, None], size=rgb.shape[:2], mode="bilinear")
+        mask = F.interpolate(
+            torch.from_numpy(clip.logits[t])[None, None], size=rgb.shape[:2], mode="bilinear"
+        )
         mask = torch.sigmoid(mask)[0, 0].numpy()
         tint = rgb * 0.5
         tint[..., 0] += 127 * mask

@@ -22,7 +22,7 @@ LOWRES = 256  # SAM2's low-resolution mask logits are 256², squashed to a squar
 @dataclass(frozen=True)
 class SyntheticMaskConfig:
     threshold: tuple[float, float] = (0.25, 0.75)  # GT alpha level the mask is cut at
-    grow: tuple[float, float] = (-0.006, 0.006)  # erosion (<0) / dilation (>0), × long side
+    grow: tuple[float, float] = (-0.006, 0.006)  # erosion (<0) / dilation (>0), x long side
     thin_removal_p: float = 0.5  # chance a clip loses structures thinner than ~2 r px
     thin_radius: tuple[int, int] = (1, 3)
     blob_p: float = 0.3  # chance a clip has a stray blob or a hole near the boundary
@@ -44,7 +44,9 @@ def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     return op(mask, structure=_disk(abs(pixels)))
 
 
-def _blob(shape: tuple[int, int], center: tuple[float, float], radii: tuple[float, float]) -> np.ndarray:
+def _blob(
+    shape: tuple[int, int], center: tuple[float, float], radii: tuple[float, float]
+) -> np.ndarray:
     yy, xx = np.ogrid[: shape[0], : shape[1]]
     return ((yy - center[0]) / radii[0]) ** 2 + ((xx - center[1]) / radii[1]) ** 2 <= 1
 
@@ -52,10 +54,14 @@ def _blob(shape: tuple[int, int], center: tuple[float, float], radii: tuple[floa
 def _smooth_noise(rng: np.random.Generator, size: int = LOWRES, cells: int = 8) -> np.ndarray:
     """Low-frequency noise in [-1,1]: a coarse random grid, bicubically upsampled."""
     coarse = torch.from_numpy(rng.uniform(-1, 1, (1, 1, cells, cells)).astype(np.float32))
-    return F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)[0, 0].numpy()
+    return F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)[
+        0, 0
+    ].numpy()
 
 
-def to_lowres_logits(mask: np.ndarray, scale: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+def to_lowres_logits(
+    mask: np.ndarray, scale: float, shift: tuple[float, float] = (0.0, 0.0)
+) -> np.ndarray:
     """Binary mask (H,W) -> (256,256) logits, squashed like SAM2's input, with a sub-pixel shift."""
     m = torch.from_numpy(mask.astype(np.float32))[None, None]
     p = F.interpolate(m, size=(LOWRES, LOWRES), mode="area")[0, 0].numpy()
@@ -73,8 +79,12 @@ def synthetic_logits(
     _, height, width = alphas.shape
     long_side = max(height, width)
     threshold = rng.uniform(*cfg.threshold)
-    grow = int(round(rng.uniform(*cfg.grow) * long_side))
-    thin = int(rng.integers(cfg.thin_radius[0], cfg.thin_radius[1] + 1)) if rng.random() < cfg.thin_removal_p else 0
+    grow = round(rng.uniform(*cfg.grow) * long_side)
+    thin = (
+        int(rng.integers(cfg.thin_radius[0], cfg.thin_radius[1] + 1))
+        if rng.random() < cfg.thin_removal_p
+        else 0
+    )
     scale = rng.uniform(*cfg.logit_scale)
     blob = _blob_params(rng) if rng.random() < cfg.blob_p else None
     noise_a, noise_b = _smooth_noise(rng), _smooth_noise(rng)

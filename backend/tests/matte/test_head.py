@@ -1,0 +1,126 @@
+"""Matting head, weights and full-resolution inference contracts (docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
+from vidmatte.matte.head import count_parameters
+from vidmatte.matte.infer import fast_guided_filter, working_shape
+
+SMALL = HeadConfig(base_channels=8, working_size=128)
+
+
+def _inputs(h: int = 64, w: int = 96, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(2, 3, h, w, generator=gen), torch.randn(2, 1, h, w, generator=gen) * 4
+
+
+def test_forward_shape_and_range() -> None:
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        alpha = random_head(config=SMALL)(rgb, logits)
+    assert alpha.shape == (2, 1, 64, 96)
+    assert alpha.min() >= 0 and alpha.max() <= 1
+
+
+def test_untrained_head_is_the_soft_mask() -> None:
+    """The output layer starts at zero, so training starts from alpha = sigmoid(logits)."""
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        alpha = MattingHead(SMALL).eval()(rgb, logits)
+    torch.testing.assert_close(alpha, torch.sigmoid(logits))
+
+
+def test_default_size_is_small() -> None:
+    assert 0.3e6 < count_parameters(MattingHead()) < 2.5e6
+
+
+def test_prev_alpha_none_means_soft_mask() -> None:
+    head = random_head(config=SMALL)
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        none = head(rgb, logits, None)
+        same = head(rgb, logits, torch.sigmoid(logits))
+        other = head(rgb, logits, torch.zeros_like(logits))
+    torch.testing.assert_close(none, same)
+    assert not torch.allclose(none, other)
+
+
+def test_sam_features_flag() -> None:
+    cfg = HeadConfig(base_channels=8, use_sam_features=True, feat_s0_channels=4, feat_s1_channels=6)
+    head = random_head(config=cfg)
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        plain = head(rgb, logits)
+        fed = head(
+            rgb, logits, feat_s0=torch.randn(2, 4, 32, 32), feat_s1=torch.randn(2, 6, 16, 16)
+        )
+    assert fed.shape == plain.shape and not torch.allclose(fed, plain)
+
+
+def test_save_load_round_trip(tmp_path) -> None:
+    head = random_head(seed=3, config=SMALL)
+    path = tmp_path / "head.safetensors"
+    save_head(path, head, {"metrics": {"MAD": 1.0}})
+    loaded, card = load_head(path)
+    assert card["metrics"] == {"MAD": 1.0} and card["config"]["base_channels"] == 8
+    assert (tmp_path / "head.json").is_file()
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(rgb, logits), head(rgb, logits), rtol=0, atol=0)
+
+
+def test_load_missing_raises(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="vidmatte train"):
+        load_head(tmp_path / "nope.safetensors")
+
+
+def test_working_shape_keeps_aspect() -> None:
+    assert working_shape(1080, 1920, 512, 16) == (288, 512)
+    assert working_shape(100, 60, 512, 16) == (96, 64)
+
+
+def test_guided_filter_keeps_constants() -> None:
+    guide = torch.rand(1, 3, 32, 32)
+    src = torch.full((1, 1, 32, 32), 0.7)
+    out = fast_guided_filter(guide, guide, src)
+    torch.testing.assert_close(out, src, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("refine", [True, False])
+def test_matter_full_resolution(refine: bool) -> None:
+    matter = Matter(random_head(config=SMALL), "cpu", refine=refine)
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    logits = torch.randn(1, 1, 256, 256) * 4
+    alpha = matter(rgb, logits)
+    assert alpha.shape == (1080, 1920) and alpha.dtype == np.float32
+    assert alpha.min() >= 0 and alpha.max() <= 1
+    with_prev = matter(rgb, logits, np.zeros((1080, 1920), np.float32))
+    assert with_prev.shape == (1080, 1920) and not np.allclose(with_prev, alpha)
+
+
+def test_matter_keeps_certain_regions() -> None:
+    """Confident foreground / background logits stay 1 / 0 with an identity head."""
+    matter = Matter(MattingHead(SMALL), "cpu")
+    logits = torch.full((1, 1, 64, 64), -20.0)
+    logits[..., 16:48, 16:48] = 20.0
+    rgb = np.full((200, 300, 3), 128, np.uint8)
+    alpha = matter(rgb, logits)
+    assert alpha[100, 150] == pytest.approx(1.0, abs=1e-6)
+    assert alpha[5, 5] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_head_only_changes_the_band_around_the_mask_edge() -> None:
+    cfg = HeadConfig(base_channels=8, band_radius=4)
+    logits = torch.full((1, 1, 64, 64), -20.0)
+    logits[..., 16:48, 16:48] = 20.0
+    logits[..., 16:48, 16] = 0.0  # one uncertain edge column
+    with torch.no_grad():
+        alpha = random_head(config=cfg)(torch.rand(1, 3, 64, 64), logits)
+    soft = torch.sigmoid(logits)
+    assert torch.equal(alpha[..., :, 21:], soft[..., :, 21:])  # more than 4 px from the edge
+    assert not torch.equal(alpha[..., 16:48, 12:21], soft[..., 16:48, 12:21])
