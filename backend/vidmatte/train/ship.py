@@ -10,11 +10,12 @@ background photos plus the Apache-2.0 sample videos; validation: the 5 held-out 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
 from pathlib import Path
+
+import typer
 
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
@@ -96,24 +97,27 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
     return results
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("stage", choices=("build", "train", "eval", "all"))
-    parser.add_argument("--work", type=Path, default=Path("/tmp/vidmatte-ship"))
-    parser.add_argument("--no-ship", action="store_true", help="do not write models/")
-    args = parser.parse_args(argv)
-    weights = args.work / "run" / "matting_head.safetensors"
-    if args.stage in ("build", "all"):
-        build(args.work)
-    if args.stage in ("train", "all"):
-        weights = run_training(args.work)
-    if args.stage in ("eval", "all"):
-        results = run_eval(args.work, weights, None if args.no_ship else default_head_path())
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+@app.command()
+def main(
+    stage: str = typer.Argument("all", help="build, train, eval or all"),
+    work: Path = typer.Option(Path("/tmp/vidmatte-ship"), help="Working folder for every stage."),
+    ship: bool = typer.Option(True, "--ship/--no-ship", help="Write the weights to models/."),
+) -> None:
+    if stage not in ("build", "train", "eval", "all"):
+        raise typer.BadParameter(f"stage is build, train, eval or all, not '{stage}'")
+    weights = work / "run" / "matting_head.safetensors"
+    if stage in ("build", "all"):
+        build(work)
+    if stage in ("train", "all"):
+        weights = run_training(work)
+    if stage in ("eval", "all"):
+        results = run_eval(work, weights, default_head_path() if ship else None)
         print(json.dumps(results, indent=2))
-    print("command:", shlex.join(["python", "-m", "vidmatte.train.ship", *(argv or sys.argv[1:])]))
+    print("command:", shlex.join(["python", "-m", "vidmatte.train.ship", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":
-    main()
+    app()
