@@ -16,6 +16,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,

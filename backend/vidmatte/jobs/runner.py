@@ -16,7 +16,7 @@ from typing import Protocol
 from vidmatte.jobs.pipeline import Cancelled, Progress, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Job, Store
+from vidmatte.store import ACTIVE, Job, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class InProcessRunner:
 
     def cancel(self, job_id: str) -> Job:
         job = self.store.job(job_id)
-        if job.status in ("queued", "running"):
+        if job.status in ACTIVE:
             with self._lock:
                 self._cancelled.add(job_id)
             # The worker sees the flag before its next frame; the status changes right away so

@@ -20,6 +20,7 @@ and ProRes take odd sizes).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import queue
 import re
@@ -226,11 +227,9 @@ def _stream_from_thread(
             sink.put(None)
         except _Stopped:
             pass
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer, which re-raises
-            try:
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            with contextlib.suppress(_Stopped):  # unless nobody is left to tell
                 sink.put(error)
-            except _Stopped:
-                pass  # nobody is left to tell
 
     thread = threading.Thread(target=run, name="vidmatte-archive", daemon=True)
     thread.start()
@@ -442,7 +441,7 @@ def _pad_even(pixels: np.ndarray) -> np.ndarray:
 
 
 def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Straight colour over a flat background: rgb·a + bg·(1−a), rounded, in integers."""
+    """Straight colour over a flat background: rgb·a + bg·(1-a), rounded, in integers."""
     a = alpha.astype(np.uint32)[..., None]
     mixed = rgb.astype(np.uint32) * a + background * (255 - a) + 127
     return (mixed // 255).astype(np.uint8)

@@ -12,6 +12,7 @@ from vidmatte.api.schemas import Error, Project, ProjectUpdate
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import receive_upload
 from vidmatte.media.video import MediaError, VideoReader, probe
+from vidmatte.store import ACTIVE
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
@@ -98,7 +99,7 @@ def rename_project(
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)
 def delete_project(project_id: str, s: Services = Depends(services)) -> Response:
-    for job in s.store.jobs(project_id, status=("queued", "running")):
+    for job in s.store.jobs(project_id, status=ACTIVE):
         s.runner.cancel(job.id)
     s.store.delete_project(project_id)
     s.forget(project_id)
