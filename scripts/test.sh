@@ -10,6 +10,8 @@ fi
 if ! command -v chromium >/dev/null; then  # Debian's browser; never a downloaded one
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
+uv run ruff check backend bench
+uv run ruff format --check backend bench
 uv run pytest "$@"
 if [ -f frontend/package-lock.json ]; then
   npm --prefix frontend test
