@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from tests.server import LiveServer
@@ -47,3 +50,24 @@ def upload(api: httpx.Client, path: Path, name: str | None = None) -> dict:
 @pytest.fixture
 def project(api: httpx.Client, clip: Path) -> dict:
     return upload(api, clip, "disk")
+
+
+@pytest.fixture
+def file_server(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    """A local HTTP server standing in for Meta's download host."""
+    payload = np.random.default_rng(0).bytes(3 * 1024 * 1024 + 17)
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "sam2.1_hiera_tiny.pt").write_bytes(payload)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path / "www"), **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/sam2.1_hiera_tiny.pt", payload
+    httpd.shutdown()

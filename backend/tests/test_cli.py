@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -160,3 +161,28 @@ def test_dataset_train_eval_chain(tmp_path: Path) -> None:
     assert "raw" in csv and "head" in csv and "MAD" in csv
     bad = vidmatte("dataset", "build", str(tmp_path / "x"), "--masks", "magic")
     assert bad.returncode == 2 and "synthetic or sam2" in bad.stderr
+
+
+def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None:
+    url, payload = file_server
+    folder = tmp_path / "ckpt"
+    bad = vidmatte(
+        "weights", "download", "tiny", "--dir", str(folder), "--url", url, "--sha256", "0" * 64
+    )
+    assert bad.returncode == 1 and "checksum mismatch" in bad.stderr
+    assert not (folder / "sam2.1_hiera_tiny.pt").exists()
+    good = vidmatte(
+        "weights",
+        "download",
+        "tiny",
+        "--dir",
+        str(folder),
+        "--url",
+        url,
+        "--sha256",
+        hashlib.sha256(payload).hexdigest(),
+    )
+    assert good.returncode == 0, good.stderr
+    assert (folder / "sam2.1_hiera_tiny.pt").read_bytes() == payload
+    unknown = vidmatte("weights", "download", "huge", "--dir", str(folder))
+    assert unknown.returncode == 1 and "unknown SAM2 model 'huge'" in unknown.stderr
