@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from vidmatte.media.video import VideoInfo
 
@@ -407,6 +408,11 @@ class Store:
         with self._db() as db:
             rows = db.execute("SELECT frame FROM job_frames WHERE job_id = ?", (job_id,)).fetchall()
         return {r[0] for r in rows}
+
+    def load_alpha(self, job_id: str, frame: int) -> np.ndarray:
+        """A finished frame's 8-bit alpha, (H, W) uint8."""
+        with Image.open(self.alpha_path(job_id, frame)) as image:
+            return np.asarray(image.convert("L"))
 
     def save_alpha(self, job_id: str, frame: int, png: bytes) -> None:
         """File first, then the row: a frame counts as done only once its file is complete."""

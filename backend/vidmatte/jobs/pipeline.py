@@ -39,10 +39,6 @@ def encode_alpha(alpha: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def load_alpha(store: Store, job_id: str, frame: int) -> np.ndarray:
-    return np.asarray(Image.open(store.alpha_path(job_id, frame)), dtype=np.float32) / 255.0
-
-
 def run_job(
     job: Job,
     store: Store,
@@ -68,7 +64,8 @@ def run_job(
                 prev.clear()  # the backward pass starts: the previous alpha is not a neighbour
             last_frame = frame
             if frame in done:
-                prev = {obj: load_alpha(store, job.id, frame) for obj in masks}
+                stored = store.load_alpha(job.id, frame).astype(np.float32) / 255.0
+                prev = dict.fromkeys(masks, stored)  # read once, shared by every object
                 continue
             rgb = reader.frame(frame)
             alphas = {obj: matter(rgb, m.mask_logits, prev.get(obj)) for obj, m in masks.items()}

@@ -6,9 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from vidmatte.media.export import ExportFrame
 from vidmatte.media.video import VideoReader
 from vidmatte.store import Project, Store
@@ -39,7 +36,6 @@ def export_frames(store: Store, export: Export) -> Iterator[ExportFrame]:
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
         for index in export.frames:
-            alpha = np.asarray(Image.open(store.alpha_path(export.job_id, index)).convert("L"))
-            yield ExportFrame(index, reader.frame(index), alpha)
+            yield ExportFrame(index, reader.frame(index), store.load_alpha(export.job_id, index))
     finally:
         reader.close()

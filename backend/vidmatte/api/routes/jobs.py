@@ -139,12 +139,11 @@ def get_archive(
     background: str = Query("00ff00"),
     s: Services = Depends(services),
 ) -> StreamingResponse:
-    s.store.job(job_id)
+    export = plan_export(s.store, job_id)  # 404 for an unknown job
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    export = plan_export(s.store, job_id)
     if not export.frames:
         raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
     name = archive_name(export.project.name, export.frames[0], export.frames[-1])
