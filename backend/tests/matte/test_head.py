@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
-from vidmatte.matte.head import count_parameters
+from vidmatte.matte.head import colour_prior, count_parameters
 from vidmatte.matte.infer import fast_guided_filter, working_shape
 
 SMALL = HeadConfig(base_channels=8, working_size=128)
@@ -47,6 +47,37 @@ def test_prev_alpha_none_means_soft_mask() -> None:
         other = head(rgb, logits, torch.zeros_like(logits))
     torch.testing.assert_close(none, same)
     assert not torch.allclose(none, other)
+
+
+def _blend_scene(h: int = 96, w: int = 128) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A red foreground over a blue background with a 6 px linear alpha ramp at x = 60: (rgb,
+    alpha, the mask cut at alpha 0.5)."""
+    alpha = ((torch.arange(w) - 60) / 6).clamp(0, 1).expand(1, 1, h, w)
+    fg = torch.tensor([0.9, 0.1, 0.1]).view(1, 3, 1, 1)
+    bg = torch.tensor([0.1, 0.2, 0.8]).view(1, 3, 1, 1)
+    return alpha * fg + (1 - alpha) * bg, alpha, (alpha > 0.5).float()
+
+
+def test_colour_prior_recovers_colours_and_alpha() -> None:
+    """Over flat colours the prior is exact: F and B are the two colours and the implied alpha
+    is the true alpha, including 6 px of soft edge that the binary mask gets wrong."""
+    rgb, alpha, soft = _blend_scene()
+    prior = colour_prior(rgb, soft)
+    assert prior.shape == (1, 8, 96, 128)
+    torch.testing.assert_close(prior[:, 0:3, :, -1], rgb[:, :, :, -1], atol=1e-4, rtol=0)
+    torch.testing.assert_close(prior[:, 3:6, :, 0], rgb[:, :, :, 0], atol=1e-4, rtol=0)
+    torch.testing.assert_close(prior[:, 6:7], alpha, atol=2e-3, rtol=0)
+    contrast = torch.linalg.vector_norm(torch.tensor([0.8, -0.1, -0.7]))
+    torch.testing.assert_close(prior[0, 7], contrast.expand(96, 128), atol=1e-3, rtol=0)
+
+
+def test_colour_prior_is_float32_and_finite_under_autocast() -> None:
+    rgb, _, soft = _blend_scene()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        prior = colour_prior(rgb.bfloat16(), soft.bfloat16())
+    assert prior.dtype == torch.bfloat16 and torch.isfinite(prior.float()).all()
+    empty = colour_prior(rgb, torch.zeros_like(soft))  # no foreground known at all
+    assert torch.isfinite(empty).all() and empty[:, 0:3].abs().max() == 0
 
 
 def test_sam_features_flag() -> None:

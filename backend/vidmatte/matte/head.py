@@ -28,6 +28,9 @@ class HeadConfig:
     # uncertain edge; elsewhere alpha is the mask. Without the gate an unseen object's colours
     # made the head eat into confident interiors. 0 disables it.
     band_radius: int = 16
+    # Feed the head local foreground / background colour estimates and the alpha they imply
+    # (see `colour_prior`): compositing physics that holds for objects never seen in training.
+    colour_prior: bool = True
     use_sam_features: bool = False  # feed SAM2's feat_s0 / feat_s1 (needs a real checkpoint)
     feat_s0_channels: int = 32
     feat_s1_channels: int = 64
@@ -88,10 +91,13 @@ class MattingHead(nn.Module):
         self.config = config or HeadConfig()
         c = self.config.base_channels
         widths = [c * m for m in self.config.channel_mults]
-        # Inputs: rgb (3), soft mask (1), previous alpha (1). No full-resolution stem: the
-        # full-resolution work is only the final refinement, which keeps the head cheap.
+        # Inputs: rgb (3), soft mask (1), previous alpha (1) and, with the colour prior,
+        # its foreground and background colours (3+3), implied alpha and contrast (1+1).
+        # No full-resolution stem: the full-resolution work is only the final refinement,
+        # which keeps the head cheap.
+        n_in = 5 + (COLOUR_PRIOR_CHANNELS if self.config.colour_prior else 0)
         self.downs = nn.ModuleList()
-        cin = 5
+        cin = n_in
         for i, w in enumerate(widths):
             # Dilate the deepest level: cheap extra context for large blurry regions.
             self.downs.append(_Down(cin, w, dilation=2 if i == len(widths) - 1 else 1))
@@ -101,7 +107,7 @@ class MattingHead(nn.Module):
             self.ups.append(_Up(cin, skip_c, skip_c))
             cin = skip_c
         # The last layer sees the raw inputs again so fine edges come from full-res colour.
-        self.out = nn.Sequential(_conv_block(cin + 5, c), nn.Conv2d(c, 1, 3, padding=1))
+        self.out = nn.Sequential(_conv_block(cin + n_in, c), nn.Conv2d(c, 1, 3, padding=1))
         nn.init.zeros_(self.out[-1].weight)  # start as the identity: alpha = soft mask
         nn.init.zeros_(self.out[-1].bias)
         if self.config.use_sam_features:
@@ -121,6 +127,8 @@ class MattingHead(nn.Module):
         soft = torch.sigmoid(mask_logits.float()).to(rgb.dtype)
         prev = soft if prev_alpha is None else prev_alpha.to(rgb.dtype)
         x = torch.cat([rgb, soft, prev], dim=1)
+        if self.config.colour_prior:
+            x = torch.cat([x, colour_prior(rgb, soft)], dim=1)
         feats, h = [], x
         for level, down in enumerate(self.downs):
             h = down(h)
@@ -148,6 +156,63 @@ class MattingHead(nn.Module):
             feat.to(h.dtype), size=h.shape[-2:], mode="bilinear", align_corners=False
         )
         return h + proj(feat)
+
+
+COLOUR_PRIOR_CHANNELS = 8
+_FILL_SIZES = (7, 15, 31, 63, 127)  # box sizes, finest first, for filling in colours
+
+
+def _box_mean(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Mean over a k x k box (odd k), zeros outside the image: running sums, O(1) per pixel
+    whatever k (pooling with k = 127 costs more than the whole head)."""
+    r = k // 2
+    c = F.pad(x, (r + 1, r, r + 1, r)).cumsum(-1)
+    c = (c[..., k:] - c[..., :-k]).cumsum(-2)
+    return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
+
+
+def _fill_colours(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Each pixel's mean colour over the nearest `known` pixels: the finest box (of
+    `_FILL_SIZES`) holding enough of them, else the image's known mean."""
+    total = known.sum((-2, -1), keepdim=True).clamp_min(1.0)
+    out = ((rgb * known).sum((-2, -1), keepdim=True) / total).expand_as(rgb)
+    for k in reversed(_FILL_SIZES):  # coarse to fine: each finer estimate overwrites
+        sums = _box_mean(torch.cat([rgb * known, known], dim=1), k)
+        support = sums[:, -1:]
+        mean = sums[:, :-1] / support.clamp_min(1e-6)
+        out = torch.where(support > 0.05, mean, out)
+    return out
+
+
+@torch.no_grad()
+def colour_prior(
+    rgb: torch.Tensor, soft: torch.Tensor, inner: int = 4, outer: int = 8, eps: float = 1e-3
+) -> torch.Tensor:
+    """(B,8,h,w): foreground colour F, background colour B, the alpha that explains each pixel
+    as a blend of the two, (I-B)·(F-B)/|F-B|², and the contrast |F-B|.
+
+    F is filled in from the mask eroded by `inner` px, B from outside the mask dilated by
+    `outer` px: what a compositor's colour-sampling key does. It generalises to any object
+    because it is the compositing equation, not learned appearance; the head learns where to
+    trust it (high contrast, smooth colours) and where not (F close to B, textured regions).
+    """
+    # float32 whatever the caller's autocast: box sums of fp16 colours lose the small weights.
+    with torch.autocast(rgb.device.type, enabled=False):
+        prior = _colour_prior(rgb.float(), soft.float(), inner, outer, eps)
+    return prior.to(rgb.dtype)
+
+
+def _colour_prior(
+    rgb: torch.Tensor, soft: torch.Tensor, inner: int, outer: int, eps: float
+) -> torch.Tensor:
+    hard = (soft > 0.5).float()
+    fg = -F.max_pool2d(-hard, 2 * inner + 1, stride=1, padding=inner)
+    bg = 1 - F.max_pool2d(hard, 2 * outer + 1, stride=1, padding=outer)
+    fg_colour, bg_colour = _fill_colours(rgb, fg), _fill_colours(rgb, bg)
+    diff = fg_colour - bg_colour
+    contrast2 = (diff * diff).sum(1, keepdim=True)
+    implied = (((rgb - bg_colour) * diff).sum(1, keepdim=True) / (contrast2 + eps)).clamp(0, 1)
+    return torch.cat([fg_colour, bg_colour, implied, contrast2.sqrt()], dim=1)
 
 
 def boundary_band(

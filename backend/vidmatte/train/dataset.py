@@ -77,18 +77,22 @@ def _images_in(folder: Path) -> list[Path]:
 
 
 def estimate_foreground(
-    image: np.ndarray, alpha: np.ndarray, cache: Path | None = None
+    image_path: Path, alpha: np.ndarray, cache: Path | None = None
 ) -> np.ndarray:
-    """Foreground colours (H,W,3) float32 for uint8 image and alpha; cached as .npy (it is slow)."""
+    """Foreground colours (H,W,3) float32 for an image file and its uint8 alpha. Cached as an
+    8-bit PNG (the image's own precision) because estimating is slow; on a cache hit the image
+    is not even decoded."""
     if cache is not None and cache.is_file():
-        return np.load(cache)
+        return read_rgb(cache).astype(np.float32) / 255
     from pymatting import estimate_foreground_ml  # numba JIT: import only when needed
 
-    fg = estimate_foreground_ml(image / 255.0, alpha / 255.0).astype(np.float32).clip(0, 1)
+    image = read_rgb(image_path)
+    fg = estimate_foreground_ml(image / 255.0, alpha / 255.0).clip(0, 1)
+    fg8 = np.round(fg * 255).astype(np.uint8)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, fg)
-    return fg
+        Image.fromarray(fg8).save(cache)
+    return fg8.astype(np.float32) / 255
 
 
 def image_alpha_set(
@@ -99,9 +103,10 @@ def image_alpha_set(
     for image_path in _images_in(root / "image"):
         if names is not None and image_path.stem not in names:
             continue
-        image = read_rgb(image_path)
         alpha = read_gray(root / "alpha" / image_path.name)
-        fg = estimate_foreground(image, alpha, cache / f"{image_path.stem}.npy" if cache else None)
+        fg = estimate_foreground(
+            image_path, alpha, cache / f"{image_path.stem}.png" if cache else None
+        )
         out.append(Foreground(image_path.stem, fg[None], (alpha / 255.0).astype(np.float32)[None]))
     return out
 

@@ -233,7 +233,7 @@ def train(
         torch.set_rng_state(state["torch_rng"])
     clips = load_clips(dataset, config.every_nth)
     sampler = PairSampler(clips, config, rng)
-    augment = PairAugment()
+    augment = PairAugment().to(device)
     head.train()
     started = time.monotonic()
     columns = (
@@ -254,8 +254,9 @@ def train(
             for group in opt.param_groups:
                 group["lr"] = learning_rate(progress_frac, config.lr)
             batch = sampler.sample()
-            rgb, other = augment(batch["rgb"], batch["other"])
-            terms = train_step(head, {"rgb": rgb.to(device), "other": other.to(device)}, config)
+            # Augment where the model runs: on a GPU the warps are free, on the CPU the same.
+            rgb, other = augment(batch["rgb"].to(device), batch["other"].to(device))
+            terms = train_step(head, {"rgb": rgb, "other": other}, config)
             opt.zero_grad(set_to_none=True)
             terms["loss"].backward()
             opt.step()
