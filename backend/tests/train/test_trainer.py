@@ -34,5 +34,6 @@ def test_train_stops_on_time_and_resumes(tiny_dataset, tmp_path) -> None:
     assert weights.is_file() and (tmp_path / "loss.png").is_file()
     head, card = load_head(weights)
     assert card["training"]["steps_done"] == 1 and head.config == TINY_HEAD
+    assert card["training"]["device"].startswith("cpu (") and card["training"]["minutes"] >= 0
     train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1)  # picks up the checkpoint
     assert load_head(weights)[1]["training"]["steps_done"] == 2

@@ -206,8 +206,8 @@ def _colour_prior(
     rgb: torch.Tensor, soft: torch.Tensor, inner: int, outer: int, eps: float
 ) -> torch.Tensor:
     hard = (soft > 0.5).float()
-    fg = -F.max_pool2d(-hard, 2 * inner + 1, stride=1, padding=inner)
-    bg = 1 - F.max_pool2d(hard, 2 * outer + 1, stride=1, padding=outer)
+    fg = 1 - _square_max(1 - hard, inner)
+    bg = 1 - _square_max(hard, outer)
     fg_colour, bg_colour = _fill_colours(rgb, fg), _fill_colours(rgb, bg)
     diff = fg_colour - bg_colour
     contrast2 = (diff * diff).sum(1, keepdim=True)
@@ -215,16 +215,19 @@ def _colour_prior(
     return torch.cat([fg_colour, bg_colour, implied, contrast2.sqrt()], dim=1)
 
 
+def _square_max(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Max over a (2r+1)² square as two 1-D passes: O(r) per pixel instead of O(r²)."""
+    k = 2 * radius + 1
+    x = F.max_pool2d(x, (1, k), stride=1, padding=(0, radius))
+    return F.max_pool2d(x, (k, 1), stride=1, padding=(radius, 0))
+
+
 def boundary_band(
     alpha: torch.Tensor, radius: int, lo: float = 0.02, hi: float = 0.98
 ) -> torch.Tensor:
     """Pixels within `radius` (square neighbourhood) of a pixel with lo < alpha < hi (bool)."""
     unsure = ((alpha > lo) & (alpha < hi)).float()
-    k = 2 * radius + 1
-    # Separable max filter: O(k) per pixel instead of O(k²).
-    band = F.max_pool2d(unsure, (1, k), stride=1, padding=(0, radius))
-    band = F.max_pool2d(band, (k, 1), stride=1, padding=(radius, 0))
-    return band > 0
+    return _square_max(unsure, radius) > 0
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -71,7 +71,7 @@ def run_training(work: Path, device: str, minutes: float) -> Path:
     )
 
 
-def run_eval(work: Path, weights: Path, ship_to: Path | None, budget: str) -> dict:
+def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
     """Validate `weights`; with `ship_to`, copy them there with the table in the card."""
     methods = ("raw", "guided", "closed_form", "head", "head_noprev")
     results = evaluate(work / "val", weights, work / "eval", methods, threads=1)
@@ -82,8 +82,13 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None, budget: str) -> di
             "table": results,
             "markdown": markdown_table(results),
         }
-        card["reproduce"] = REPRODUCE
-        card["training"]["budget"] = budget
+        trained = card["training"]
+        card["reproduce"] = (
+            f"{REPRODUCE} --device {trained['device'].split()[0]} --minutes {trained['minutes']}"
+        )
+        card["training"]["schedule"] = (
+            "cosine learning rate over a wall-clock budget: the steps done depend on the machine"
+        )
         matter = Matter(head)
         card["inference"] = {
             "matter": "vidmatte.matte.infer.Matter",
@@ -118,11 +123,7 @@ def main(
     if stage in ("train", "all"):
         weights = run_training(work, device, minutes)
     if stage in ("eval", "all"):
-        budget = (
-            f"{minutes:g} min wall clock on {device}; the learning rate is scheduled by wall "
-            "clock, so the number of steps depends on the machine"
-        )
-        results = run_eval(work, weights, default_head_path() if ship else None, budget)
+        results = run_eval(work, weights, default_head_path() if ship else None)
         print(json.dumps(results, indent=2))
     print("command:", shlex.join(["python", "-m", "vidmatte.train.ship", *sys.argv[1:]]))
 

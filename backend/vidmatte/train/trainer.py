@@ -195,6 +195,12 @@ def plot_losses(history: list[dict], path: Path) -> None:
 # ---------------------------------------------------------------- entry point
 
 
+def _device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"{device} ({torch.get_num_threads()} threads)"
+
+
 def load_clips(dataset: Path, every_nth: int = 1) -> list[Clip]:
     return [read_clip(folder, every_nth) for folder in clip_folders(dataset)]
 
@@ -275,7 +281,13 @@ def train(
     card = {
         "inputs": ["rgb", "mask_logits", "prev_alpha"],
         "working_resolution": head_config.working_size,
-        "training": {"dataset": str(dataset), "steps_done": step, **asdict(config)},
+        "training": {
+            "dataset": str(dataset),
+            "steps_done": step,
+            "device": _device_name(device),
+            "minutes": round(elapsed / 60, 2),
+            **asdict(config),
+        },
         "training_data": json.loads((dataset / "dataset.json").read_text())
         if (dataset / "dataset.json").is_file()
         else {},

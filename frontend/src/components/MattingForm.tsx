@@ -18,6 +18,24 @@ function parseFrame(v: string): number {
   return v.trim() === "" ? NaN : Number(v);
 }
 
+function FrameField(props: { label: string; testId: string; value: string; last: number; onInput: (v: string) => void }) {
+  return (
+    <label class="field">
+      <span>{props.label}</span>
+      <input
+        class="input mono"
+        type="number"
+        min={0}
+        max={Math.max(0, props.last)}
+        step={1}
+        data-testid={props.testId}
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
 export function MattingForm(props: MattingFormProps) {
   const withPoints = () => props.objects.filter((o) => framesWithPoints(props.points, [o.id]).length > 0).map((o) => o.id);
   const initialObjects = withPoints();
@@ -65,32 +83,8 @@ export function MattingForm(props: MattingFormProps) {
       <fieldset>
         <legend>Frames</legend>
         <div class="row">
-          <label class="field">
-            <span>Start</span>
-            <input
-              class="input mono"
-              type="number"
-              min={0}
-              max={Math.max(0, props.frameCount - 1)}
-              step={1}
-              data-testid="matting-start"
-              value={start()}
-              onInput={(e) => setStart(e.currentTarget.value)}
-            />
-          </label>
-          <label class="field">
-            <span>End (inclusive)</span>
-            <input
-              class="input mono"
-              type="number"
-              min={0}
-              max={Math.max(0, props.frameCount - 1)}
-              step={1}
-              data-testid="matting-end"
-              value={end()}
-              onInput={(e) => setEnd(e.currentTarget.value)}
-            />
-          </label>
+          <FrameField label="Start" testId="matting-start" value={start()} last={props.frameCount - 1} onInput={setStart} />
+          <FrameField label="End (inclusive)" testId="matting-end" value={end()} last={props.frameCount - 1} onInput={setEnd} />
           <div class="field field-buttons">
             <button type="button" class="btn btn-small" data-testid="matting-prompted-range" onClick={usePrompted}>
               Prompted range
