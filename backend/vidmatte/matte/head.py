@@ -174,10 +174,11 @@ def _box_mean(x: torch.Tensor, k: int) -> torch.Tensor:
 def _fill_colours(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Each pixel's mean colour over the nearest `known` pixels: the finest box (of
     `_FILL_SIZES`) holding enough of them, else the image's known mean."""
-    total = known.sum((-2, -1), keepdim=True).clamp_min(1.0)
-    out = ((rgb * known).sum((-2, -1), keepdim=True) / total).expand_as(rgb)
+    weighted = torch.cat([rgb * known, known], dim=1)
+    total = weighted.sum((-2, -1), keepdim=True)
+    out = (total[:, :-1] / total[:, -1:].clamp_min(1.0)).expand_as(rgb)
     for k in reversed(_FILL_SIZES):  # coarse to fine: each finer estimate overwrites
-        sums = _box_mean(torch.cat([rgb * known, known], dim=1), k)
+        sums = _box_mean(weighted, k)
         support = sums[:, -1:]
         mean = sums[:, :-1] / support.clamp_min(1e-6)
         out = torch.where(support > 0.05, mean, out)
