@@ -161,6 +161,8 @@ def test_dataset_train_eval_chain(tmp_path: Path) -> None:
     assert "raw" in csv and "head" in csv and "MAD" in csv
     bad = vidmatte("dataset", "build", str(tmp_path / "x"), "--masks", "magic")
     assert bad.returncode == 2 and "synthetic or sam2" in bad.stderr
+    no_features = vidmatte("train", str(data), "--out", str(tmp_path / "r2"), "--sam-features")
+    assert no_features.returncode == 2 and "--masks sam2" in no_features.stderr
 
 
 def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None:

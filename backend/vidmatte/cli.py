@@ -307,19 +307,35 @@ def train(
     seed: int = typer.Option(0),
     device: str = typer.Option(None, help="cuda or cpu [default: cuda when available]."),
     time_limit: float = typer.Option(None, help="Wall-clock budget in minutes."),
+    sam_features: bool = typer.Option(
+        False, help="Also feed SAM2's feat_s0/feat_s1 (a dataset built with --masks sam2)."
+    ),
 ) -> None:
     """Train the matting head (resumes from the run folder's checkpoint)."""
     from vidmatte.config import default_device
+    from vidmatte.matte.head import HeadConfig
+    from vidmatte.train.dataset import feature_channels
     from vidmatte.train.trainer import TrainConfig
     from vidmatte.train.trainer import train as run
 
     config = TrainConfig(
         steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
     )
+    head_config = HeadConfig()
+    if sam_features:
+        channels = feature_channels(dataset)
+        if not channels:
+            raise typer.BadParameter(f"{dataset} has no SAM2 features: build it with --masks sam2")
+        head_config = HeadConfig(
+            use_sam_features=True,
+            feat_s0_channels=channels["feat_s0"],
+            feat_s1_channels=channels["feat_s1"],
+        )
     weights = run(
         dataset,
         out,
         config,
+        head_config,
         device=device or default_device(),
         time_limit_s=time_limit * 60 if time_limit else None,
     )

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
+from vidmatte.matte import HeadConfig, Matter, load_head
 from vidmatte.train.dataset import (
     ClipConfig,
     Foreground,
     clip_folders,
     composite_clip,
+    feature_channels,
     read_clip,
     review,
 )
 from vidmatte.train.masks import LOWRES, synthetic_logits
+from vidmatte.train.trainer import TrainConfig, train
 
 
 def test_build_layout_and_shapes(tiny_dataset) -> None:
@@ -72,12 +77,13 @@ def test_review_writes_sheets_and_honours_rejects(tiny_dataset, tmp_path) -> Non
     assert len(clip_folders(tiny_dataset)) == 3
 
 
-def test_sam2_masks_with_test_tiny(tiny_sources, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def sam2_dataset(tiny_sources, tmp_path_factory) -> Path:
     """The original recipe end to end with the shrunk random SAM2 (shapes only: random weights)."""
     from vidmatte.train.dataset import build_dataset
 
-    out = build_dataset(
-        tmp_path,
+    return build_dataset(
+        tmp_path_factory.mktemp("sam2ds"),
         image_sets=[tiny_sources["images"]],
         backgrounds=[tiny_sources["bg"]],
         names=["A01"],
@@ -88,6 +94,42 @@ def test_sam2_masks_with_test_tiny(tiny_sources, tmp_path) -> None:
         masks="sam2",
         sam2_model="test-tiny",
     )
-    clip = read_clip(clip_folders(out)[0])
+
+
+def test_sam2_masks_with_test_tiny(sam2_dataset) -> None:
+    folder = clip_folders(sam2_dataset)[0]
+    clip = read_clip(folder)
     assert clip.logits.shape == (2, LOWRES, LOWRES) and np.isfinite(clip.logits).all()
-    assert json.loads((clip_folders(out)[0] / "meta.json").read_text())["masks"] == "sam2"
+    assert json.loads((folder / "meta.json").read_text())["masks"] == "sam2"
+    # SAM2's features are cached per frame: feat_s1 at half feat_s0's resolution, finite.
+    s0, s1 = clip.features["feat_s0"], clip.features["feat_s1"]
+    assert s0.shape[0] == s1.shape[0] == 2 and s0.dtype == np.float16
+    assert s0.shape[2] == 2 * s1.shape[2] and np.isfinite(s0).all() and np.isfinite(s1).all()
+    assert feature_channels(sam2_dataset) == {"feat_s0": s0.shape[1], "feat_s1": s1.shape[1]}
+
+
+def test_head_trains_and_mattes_with_sam2_features(sam2_dataset, tiny_dataset, tmp_path) -> None:
+    channels = feature_channels(sam2_dataset)
+    config = HeadConfig(
+        base_channels=8,
+        working_size=96,
+        use_sam_features=True,
+        feat_s0_channels=channels["feat_s0"],
+        feat_s1_channels=channels["feat_s1"],
+    )
+    steps = TrainConfig(steps=2, batch_size=2, crop=32, lr=1e-3)
+    weights = train(sam2_dataset, tmp_path / "run", steps, config, threads=1)
+    head, card = load_head(weights)
+    assert head.config.use_sam_features and card["training"]["steps_done"] == 2
+    # Matter feeds the features; a head trained with them refuses to run without them.
+    clip = read_clip(clip_folders(sam2_dataset)[0])
+    feats = {k: torch.from_numpy(v[:1]).float() for k, v in clip.features.items()}
+    logits = torch.from_numpy(clip.logits[:1])[:, None]
+    matter = Matter(head)
+    alpha = matter(clip.rgb[0], logits, None, **feats)
+    assert alpha.shape == (64, 96) and alpha.min() >= 0 and alpha.max() <= 1
+    with pytest.raises(ValueError, match="feat_s0"):
+        matter(clip.rgb[0], logits)
+    # A synthetic-mask dataset has no features: a clear error, not a crash mid-training.
+    with pytest.raises(ValueError, match="--masks sam2"):
+        train(tiny_dataset, tmp_path / "run2", steps, config, threads=1)

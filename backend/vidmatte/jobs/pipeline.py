@@ -68,7 +68,10 @@ def run_job(
                 prev = dict.fromkeys(masks, stored)  # read once, shared by every object
                 continue
             rgb = reader.frame(frame)
-            alphas = {obj: matter(rgb, m.mask_logits, prev.get(obj)) for obj, m in masks.items()}
+            alphas = {
+                obj: matter(rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1)
+                for obj, m in masks.items()
+            }
             prev = alphas
             store.save_alpha(job.id, frame, encode_alpha(np.maximum.reduce(list(alphas.values()))))
             done.add(frame)

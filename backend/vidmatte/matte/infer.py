@@ -92,11 +92,17 @@ class Matter:
 
     @torch.inference_mode()
     def __call__(
-        self, rgb: np.ndarray, mask_logits: torch.Tensor, prev_alpha: np.ndarray | None = None
+        self,
+        rgb: np.ndarray,
+        mask_logits: torch.Tensor,
+        prev_alpha: np.ndarray | None = None,
+        feat_s0: torch.Tensor | None = None,
+        feat_s1: torch.Tensor | None = None,
     ) -> np.ndarray:
         """rgb uint8 (H,W,3), mask_logits (1,1,h,w) at any resolution (SAM2's square logits
         included: resizing to the frame's aspect undoes its squash), prev_alpha float (H,W) or
-        None. Returns float32 (H,W) alpha in [0,1]."""
+        None, SAM2's feat_s0 / feat_s1 (used only by a head trained with them). Returns float32
+        (H,W) alpha in [0,1]."""
         height, width = rgb.shape[:2]
         cfg = self.head.config
         size = working_shape(height, width, cfg.working_size, cfg.stride)
@@ -110,8 +116,13 @@ class Matter:
         if prev_alpha is not None:
             prev = torch.from_numpy(np.asarray(prev_alpha, dtype=np.float32)).to(self.device)
             prev = resize(prev[None, None], size)
+        feats = {}
+        if cfg.use_sam_features:
+            if feat_s0 is None or feat_s1 is None:
+                raise ValueError("this head was trained with SAM2's features: pass feat_s0/feat_s1")
+            feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
-            alpha_low = self.head(low, logits, prev).float()
+            alpha_low = self.head(low, logits, prev, **feats).float()
         alpha = resize(alpha_low, (height, width))
         if self.refine:
             sharp = fast_guided_filter(full, low, alpha_low, self.gf_radius, self.gf_eps)

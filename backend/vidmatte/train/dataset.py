@@ -9,6 +9,7 @@ homographies interpolated over time, adds motion blur, and stores:
     <out>/clips/<name>/rgb/00000.png   composite, uint8
     <out>/clips/<name>/pha/00000.png   ground-truth alpha, uint8 (exact: the composite used it)
     <out>/clips/<name>/logits.npy      guidance mask logits (T,256,256) float16, SAM2's layout
+    <out>/clips/<name>/features.npz    --masks sam2 only: SAM2's feat_s0 / feat_s1 per frame
     <out>/clips/<name>/meta.json       source, background, mask kind, review status
     <out>/dataset.json                 build settings
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -298,6 +299,8 @@ class Clip:
     rgb: np.ndarray  # (T,H,W,3) uint8
     pha: np.ndarray  # (T,H,W) float32 in [0,1]
     logits: np.ndarray  # (T,256,256) float32
+    # SAM2's high-resolution features in its square layout, (T,C,h,w) float16; --masks sam2 only
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rgb)
@@ -311,6 +314,8 @@ def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
         pha8 = (clip.pha[t] * 255).round().astype(np.uint8)
         Image.fromarray(pha8).save(folder / "pha" / f"{t:05d}.png", compress_level=1)
     np.save(folder / "logits.npy", clip.logits.astype(np.float16))
+    if clip.features:
+        np.savez(folder / "features.npz", **clip.features)
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
@@ -322,7 +327,20 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
         / 255
     )
     logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
-    return Clip(folder.name, rgb, pha, logits)
+    features = {}
+    if (folder / "features.npz").is_file():
+        with np.load(folder / "features.npz") as stored:
+            features = {key: stored[key][::step] for key in stored.files}
+    return Clip(folder.name, rgb, pha, logits, features)
+
+
+def feature_channels(dataset: Path) -> dict[str, int]:
+    """SAM2 feature channel counts of a --masks sam2 dataset ({} when it has none)."""
+    folders = clip_folders(dataset)
+    if not folders or not (folders[0] / "features.npz").is_file():
+        return {}
+    with np.load(folders[0] / "features.npz") as stored:
+        return {key: int(stored[key].shape[1]) for key in stored.files}
 
 
 def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
@@ -380,11 +398,11 @@ def build_dataset(
         for fg, k in jobs:
             bg_path = bgs[int(rng.integers(len(bgs)))]
             rgb, pha = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
-            logits = (
-                labeller(rgb, pha, rng)
-                if labeller
-                else synthetic_logits(pha, rng, SyntheticMaskConfig())
-            )
+            features: dict[str, np.ndarray] = {}
+            if labeller:
+                logits, features = labeller(rgb, pha, rng)
+            else:
+                logits = synthetic_logits(pha, rng, SyntheticMaskConfig())
             name = f"{fg.name}_{k:03d}"
             meta = {
                 "foreground": fg.name,
@@ -392,7 +410,7 @@ def build_dataset(
                 "masks": masks,
                 "frames": frames,
             }
-            write_clip(out / "clips" / name, Clip(name, rgb, pha, logits), meta)
+            write_clip(out / "clips" / name, Clip(name, rgb, pha, logits, features), meta)
             progress.advance(task)
     settings = {
         "image_sets": image_sets,

@@ -36,7 +36,8 @@ DEFAULT_METHODS = ("raw", "guided", "closed_form", "head")
 GUIDED_RADIUS = 8
 GUIDED_EPS = 1e-4  # r and eps: the best MAD of a small sweep on the validation clips
 
-# (rgb uint8 HxWx3, logits (1,1,h,w), previous alpha or None) -> alpha HxW float32
+# (rgb uint8 HxWx3, logits (1,1,h,w), previous alpha or None, SAM2 features as keywords when the
+# clip has them) -> alpha HxW float32
 AlphaFn = Callable[[np.ndarray, torch.Tensor, np.ndarray | None], np.ndarray]
 
 
@@ -45,12 +46,14 @@ def soft_mask(logits: torch.Tensor, height: int, width: int) -> np.ndarray:
     return torch.sigmoid(up)[0, 0].numpy()
 
 
-def raw_alpha(rgb: np.ndarray, logits: torch.Tensor, _prev: np.ndarray | None = None) -> np.ndarray:
+def raw_alpha(
+    rgb: np.ndarray, logits: torch.Tensor, _prev: np.ndarray | None = None, **_features
+) -> np.ndarray:
     return soft_mask(logits, *rgb.shape[:2])
 
 
 def guided_alpha(
-    rgb: np.ndarray, logits: torch.Tensor, _prev: np.ndarray | None = None
+    rgb: np.ndarray, logits: torch.Tensor, _prev: np.ndarray | None = None, **_features
 ) -> np.ndarray:
     guide = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
     src = torch.from_numpy(raw_alpha(rgb, logits))[None, None]
@@ -71,7 +74,11 @@ def trimap_from_mask(mask: np.ndarray, band_px: int = 8) -> np.ndarray:
 
 
 def closed_form_alpha(
-    rgb: np.ndarray, logits: torch.Tensor, _prev: np.ndarray | None = None, band_px: int = 8
+    rgb: np.ndarray,
+    logits: torch.Tensor,
+    _prev: np.ndarray | None = None,
+    band_px: int = 8,
+    **_features,
 ) -> np.ndarray:
     from pymatting import estimate_alpha_cf
 
@@ -91,7 +98,9 @@ def rvm_method() -> AlphaFn:
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     state = [np.zeros((1, 1, 1, 1), np.float32)] * 4
 
-    def run(rgb: np.ndarray, _logits: torch.Tensor, _prev: np.ndarray | None = None) -> np.ndarray:
+    def run(
+        rgb: np.ndarray, _logits: torch.Tensor, _prev: np.ndarray | None = None, **_features
+    ) -> np.ndarray:
         src = (rgb.transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
         ratio = np.array([min(1.0, 512 / max(rgb.shape[:2]))], np.float32)
         _fgr, pha, *rec = session.run(
@@ -118,7 +127,8 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     for t in range(len(clip)):
         logits = torch.from_numpy(clip.logits[t])[None, None]
         prev = out[-1] if (recurrent and out) else None
-        out.append(fn(clip.rgb[t], logits, prev))
+        features = {k: torch.from_numpy(v[t : t + 1]).float() for k, v in clip.features.items()}
+        out.append(fn(clip.rgb[t], logits, prev, **features))
     return out
 
 

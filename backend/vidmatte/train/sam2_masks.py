@@ -35,7 +35,9 @@ def random_clicks(alpha: np.ndarray, rng: np.random.Generator, count: int = 3) -
 
 
 class Sam2Labeller:
-    """Callable (rgb (T,H,W,3) uint8, pha (T,H,W), rng) -> logits (T,256,256) float32."""
+    """Callable (rgb (T,H,W,3) uint8, pha (T,H,W), rng) -> (logits (T,256,256) float32,
+    features {"feat_s0": (T,C0,h0,w0), "feat_s1": (T,C1,h1,w1)} float16): SAM2's high-resolution
+    features for each frame, cached so a head with `use_sam_features` can train on them."""
 
     def __init__(
         self,
@@ -47,15 +49,21 @@ class Sam2Labeller:
         predictor = build_predictor(model, checkpoint_dir or Path("checkpoints"), device=device)
         self.segmenter = Segmenter(predictor, model)
 
-    def __call__(self, rgb: np.ndarray, pha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def __call__(
+        self, rgb: np.ndarray, pha: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         frames, height, width = len(rgb), rgb.shape[1], rgb.shape[2]
         lazy = LazyFrames(lambda i: rgb[i], frames, self.segmenter.image_size)
         state = self.segmenter.predictor.init_lazy_state(lazy, height, width)
         prompts = {(1, 0): random_clicks(pha[0], rng, count=int(rng.integers(1, 4)))}
-        out = np.zeros((frames, LOWRES, LOWRES), np.float32)
+        logits = np.zeros((frames, LOWRES, LOWRES), np.float32)
+        features: dict[str, list[np.ndarray | None]] = {"feat_s0": [None] * frames}
+        features["feat_s1"] = [None] * frames
         for frame, masks in self.segmenter.track(state, prompts, 0, frames - 1):
-            logits = masks[1].mask_logits.float()
-            out[frame] = F.interpolate(
-                logits, size=(LOWRES, LOWRES), mode="bilinear", align_corners=False
+            out = masks[1]
+            logits[frame] = F.interpolate(
+                out.mask_logits.float(), size=(LOWRES, LOWRES), mode="bilinear", align_corners=False
             )[0, 0].numpy()
-        return out
+            for key in features:
+                features[key][frame] = getattr(out, key)[0].to(torch.float16).numpy()
+        return logits, {key: np.stack(maps) for key, maps in features.items()}

@@ -48,6 +48,8 @@ class TrainConfig:
 
 # ---------------------------------------------------------------- sampling
 
+SAM_FEATURES = ("feat_s0", "feat_s1")
+
 
 class PairSampler:
     """Draws (rgb, gt, logits, prev) crops of consecutive frame pairs from clips in memory."""
@@ -100,7 +102,20 @@ class PairSampler:
         if self.rng.random() < self.cfg.prev_alpha_p:
             prev = prev.clone()
             prev[1] = self._perturbed(gt[0])
-        return {"rgb": rgb, "other": torch.cat([gt, logits, prev], dim=1)}
+        # SAM2's features ride along as extra channels so every warp moves them with the frame.
+        feats = [
+            crop(
+                F.interpolate(
+                    torch.from_numpy(clip.features[key][idx]).float(),
+                    size=full_hw,
+                    mode="bilinear",
+                    align_corners=False,
+                )
+            )
+            for key in SAM_FEATURES
+            if key in clip.features
+        ]
+        return {"rgb": rgb, "other": torch.cat([gt, logits, prev, *feats], dim=1)}
 
     def _perturbed(self, alpha: torch.Tensor) -> torch.Tensor:
         """A previous frame's alpha as the head would have produced it: shifted, a bit blurred."""
@@ -134,8 +149,13 @@ def train_step(
 ) -> dict[str, torch.Tensor]:
     rgb, other = batch["rgb"], batch["other"]
     b, _, _, h, w = rgb.shape
-    gt, logits, prev = other[:, :, 0:1], other[:, :, 1:2], other[:, :, 2:3]
-    pred = head(rgb.flatten(0, 1), logits.flatten(0, 1), prev.flatten(0, 1)).reshape(b, 2, 1, h, w)
+    flat = other.flatten(0, 1)
+    feats = {}
+    if head.config.use_sam_features:
+        c0 = head.config.feat_s0_channels
+        feats = {"feat_s0": flat[:, 3 : 3 + c0], "feat_s1": flat[:, 3 + c0 :]}
+    pred = head(rgb.flatten(0, 1), flat[:, 1:2], flat[:, 2:3], **feats).reshape(b, 2, 1, h, w)
+    gt = other[:, :, 0:1]
     return matting_loss(pred, gt, cfg)
 
 
@@ -195,6 +215,18 @@ def plot_losses(history: list[dict], path: Path) -> None:
 # ---------------------------------------------------------------- entry point
 
 
+def _check_features(clips: list[Clip], config: HeadConfig) -> None:
+    """A head with `use_sam_features` needs every clip's SAM2 features, at its channel counts."""
+    want = {"feat_s0": config.feat_s0_channels, "feat_s1": config.feat_s1_channels}
+    for clip in clips:
+        have = {key: clip.features[key].shape[1] for key in SAM_FEATURES if key in clip.features}
+        if have != want:
+            raise ValueError(
+                f"clip {clip.name} has SAM2 features {have or 'none'}, the head wants {want}: "
+                "build the dataset with --masks sam2 and the same SAM2 model"
+            )
+
+
 def _device_name(device: str) -> str:
     if device.startswith("cuda") and torch.cuda.is_available():
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
@@ -238,6 +270,8 @@ def train(
         rng.bit_generator.state = state["np_rng"]
         torch.set_rng_state(state["torch_rng"])
     clips = load_clips(dataset, config.every_nth)
+    if head_config.use_sam_features:
+        _check_features(clips, head_config)
     sampler = PairSampler(clips, config, rng)
     augment = PairAugment().to(device)
     head.train()
