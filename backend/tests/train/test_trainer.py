@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import torch
 
@@ -37,3 +39,12 @@ def test_train_stops_on_time_and_resumes(tiny_dataset, tmp_path) -> None:
     assert card["training"]["device"].startswith("cpu (") and card["training"]["minutes"] >= 0
     train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1)  # picks up the checkpoint
     assert load_head(weights)[1]["training"]["steps_done"] == 2
+
+
+def test_train_with_sampling_workers(tiny_dataset, tmp_path) -> None:
+    """Worker processes feed the same loop: the run finishes its steps and writes its weights."""
+    config = TrainConfig(steps=3, batch_size=2, crop=32, lr=1e-3, workers=2)
+    weights = train(tiny_dataset, tmp_path, config, TINY_HEAD, threads=1)
+    card = load_head(weights)[1]
+    assert card["training"]["steps_done"] == 3 and card["training"]["workers"] == 2
+    assert len(json.loads((tmp_path / "history.json").read_text())) == 3

@@ -30,7 +30,7 @@ TRAIN_VIDEOS = ("cups", "blocks", "coffee", "bedroom", "juggle", "dog")  # Apach
 TRAIN_CONFIG = TrainConfig(steps=3000, batch_size=4, crop=192, lr=2e-3, seed=0)
 TIME_LIMIT_S = 30 * 60
 # On a GPU the same wall clock buys far more samples: bigger batches, more steps.
-GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, seed=0)
+GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, seed=0, workers=12)
 
 
 def build(work: Path, data: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +45,10 @@ class TrainConfig:
     temporal_weight: float = 1.0
     seed: int = 0
     checkpoint_every: int = 100
+    # Sampling processes. 0 samples in the training loop: reproducible, also across resumes.
+    # A GPU outruns one sampling core many times over; workers trade that exactness for speed
+    # (each worker and each resume draws its own stream, seeded from seed, step and worker).
+    workers: int = 0
 
 
 # ---------------------------------------------------------------- sampling
@@ -123,6 +128,38 @@ class PairSampler:
         shifted = torch.roll(alpha, shifts=(dy, dx), dims=(-2, -1))
         sigma = float(self.rng.uniform(0.3, 1.5))
         return gaussian_blur2d(shifted[None], (7, 7), (sigma, sigma))[0].clamp(0, 1)
+
+
+class _SampleStream(torch.utils.data.IterableDataset):
+    """Endless batches from a PairSampler per worker process, each with its own seed."""
+
+    def __init__(self, clips: list[Clip], cfg: TrainConfig, start_step: int) -> None:
+        self.clips, self.cfg, self.start_step = clips, cfg, start_step
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        torch.set_num_threads(1)  # the workers are the parallelism
+        worker = torch.utils.data.get_worker_info()
+        seed = [self.cfg.seed, self.start_step, worker.id if worker else 0]
+        sampler = PairSampler(self.clips, self.cfg, np.random.default_rng(seed))
+        while True:
+            yield sampler.sample()
+
+
+def _batches(
+    clips: list[Clip], cfg: TrainConfig, rng: np.random.Generator, step: int, pin: bool
+) -> Iterator[dict[str, torch.Tensor]]:
+    if cfg.workers == 0:
+        sampler = PairSampler(clips, cfg, rng)
+        return iter(sampler.sample, None)
+    loader = torch.utils.data.DataLoader(
+        _SampleStream(clips, cfg, step),
+        batch_size=None,
+        num_workers=cfg.workers,
+        pin_memory=pin,
+        prefetch_factor=4,
+        persistent_workers=True,
+    )
+    return iter(loader)
 
 
 # ---------------------------------------------------------------- loss
@@ -272,7 +309,7 @@ def train(
     clips = load_clips(dataset, config.every_nth)
     if head_config.use_sam_features:
         _check_features(clips, head_config)
-    sampler = PairSampler(clips, config, rng)
+    batches = _batches(clips, config, rng, step, pin=device.startswith("cuda"))
     augment = PairAugment().to(device)
     head.train()
     started = time.monotonic()
@@ -293,7 +330,7 @@ def train(
                 break
             for group in opt.param_groups:
                 group["lr"] = learning_rate(progress_frac, config.lr)
-            batch = sampler.sample()
+            batch = next(batches)
             # Augment where the model runs: on a GPU the warps are free, on the CPU the same.
             rgb, other = augment(batch["rgb"].to(device), batch["other"].to(device))
             terms = train_step(head, {"rgb": rgb, "other": other}, config)
