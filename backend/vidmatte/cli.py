@@ -56,14 +56,14 @@ def serve(
     sam2: str = typer.Option(
         None,
         help="SAM2 size: tiny, small, base_plus, large, or test-tiny "
-        "(shrunk, random weights) [default: small].",
+        "(shrunk, random weights); default small.",
     ),
     random_init: bool = typer.Option(
         False, "--random-init", help="Real SAM2 size, random weights."
     ),
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
-    device: str = typer.Option(None, help="cuda or cpu [default: cuda when available]."),
+    device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
 ) -> None:
     """Start the API and the editor."""
     import uvicorn
@@ -85,7 +85,7 @@ def serve(
 
 @weights_app.command("download")
 def weights_download(
-    names: list[str] = typer.Argument(None, help="tiny, small, base_plus, large [default: small]"),
+    names: list[str] = typer.Argument(None, help="tiny, small, base_plus, large (default: small)"),
     dir: Path = typer.Option(
         None, "--dir", help="Checkpoint folder [env VIDMATTE_CHECKPOINT_DIR]."
     ),
@@ -136,7 +136,7 @@ def matte(
         ..., "--point", help="x,y,frame[,neg] in video pixels; repeat."
     ),
     start: int = typer.Option(0, help="First frame."),
-    end: int = typer.Option(None, help="Last frame, inclusive [default: the last one]."),
+    end: int = typer.Option(None, help="Last frame, inclusive (default: the last one)."),
     out: Path = typer.Option(Path("matte_out"), help="Output folder."),
     formats: str = typer.Option(
         "alpha_png",
@@ -146,7 +146,7 @@ def matte(
         ),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
-    sam2: str = typer.Option(None, help="SAM2 size [default: small]."),
+    sam2: str = typer.Option(None, help="SAM2 size (default: small)."),
     random_init: bool = typer.Option(
         False, "--random-init", help="Real SAM2 size, random weights."
     ),
@@ -305,7 +305,7 @@ def train(
     lr: float = typer.Option(2e-3),
     every_nth: int = typer.Option(1, help="Use every Nth frame of each clip."),
     seed: int = typer.Option(0),
-    device: str = typer.Option(None, help="cuda or cpu [default: cuda when available]."),
+    device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
     time_limit: float = typer.Option(None, help="Wall-clock budget in minutes."),
     sam_features: bool = typer.Option(
         False, help="Also feed SAM2's feat_s0/feat_s1 (a dataset built with --masks sam2)."
@@ -345,7 +345,7 @@ def train(
 @app.command("eval")
 def evaluate(
     dataset: Path = typer.Argument(..., exists=True, file_okay=False),
-    weights: Path = typer.Option(None, help="Head weights [default: models/matting_head]."),
+    weights: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
     methods: str = typer.Option("raw,guided,closed_form,head", help="Add 'rvm' for RVM (extra)."),
 ) -> None:
