@@ -173,12 +173,11 @@ def _box_mean(x: torch.Tensor, k: int) -> torch.Tensor:
     return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
 
 
-def _fill_colours(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """Each pixel's mean colour over the nearest `known` pixels: the finest box (of
-    `_FILL_SIZES`) holding enough of them, else the image's known mean."""
-    weighted = torch.cat([rgb * known, known], dim=1)
+def _fill_colours(weighted: torch.Tensor) -> torch.Tensor:
+    """Each pixel's mean colour over the nearest known pixels, from `weighted` = [rgb * known,
+    known]: the finest box (of `_FILL_SIZES`) holding enough of them, else the image's mean."""
     total = weighted.sum((-2, -1), keepdim=True)
-    out = (total[:, :-1] / total[:, -1:].clamp_min(1.0)).expand_as(rgb)
+    out = (total[:, :-1] / total[:, -1:].clamp_min(1.0)).expand_as(weighted[:, :-1])
     for k in reversed(_FILL_SIZES):  # coarse to fine: each finer estimate overwrites
         sums = _box_mean(weighted, k)
         support = sums[:, -1:]
@@ -189,9 +188,8 @@ def _fill_colours(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
 
 def _fill_half_res(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """`_fill_colours` at half resolution, bilinearly upsampled."""
-    weight = F.avg_pool2d(known, 2, ceil_mode=True)
-    mean = F.avg_pool2d(rgb * known, 2, ceil_mode=True) / weight.clamp_min(1e-6)
-    filled = _fill_colours(mean, weight)
+    weighted = F.avg_pool2d(torch.cat([rgb * known, known], dim=1), 2, ceil_mode=True)
+    filled = _fill_colours(weighted)
     return F.interpolate(filled, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
 
 

@@ -53,6 +53,10 @@ class ClipConfig:
     defocus_p: float = 0.5  # blur the background like a shallow depth of field
 
 
+# SAM2's high-resolution features a --masks sam2 clip caches beside its logits.
+SAM_FEATURES = ("feat_s0", "feat_s1")
+
+
 @dataclass
 class Foreground:
     """One foreground: colours (T,h,w,3) and alpha (T,h,w), float32 in [0,1]; T=1 for images."""

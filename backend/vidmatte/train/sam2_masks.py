@@ -20,6 +20,7 @@ from vidmatte.segment.predictor import LazyFrames
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point
 
+from .dataset import SAM_FEATURES
 from .masks import LOWRES
 
 
@@ -57,8 +58,7 @@ class Sam2Labeller:
         state = self.segmenter.predictor.init_lazy_state(lazy, height, width)
         prompts = {(1, 0): random_clicks(pha[0], rng, count=int(rng.integers(1, 4)))}
         logits = np.zeros((frames, LOWRES, LOWRES), np.float32)
-        features: dict[str, list[np.ndarray | None]] = {"feat_s0": [None] * frames}
-        features["feat_s1"] = [None] * frames
+        features: dict[str, list] = {key: [None] * frames for key in SAM_FEATURES}
         for frame, masks in self.segmenter.track(state, prompts, 0, frames - 1):
             out = masks[1]
             logits[frame] = F.interpolate(

@@ -89,7 +89,7 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
         card["reproduce"] = (
             f"{REPRODUCE} --device {trained['device'].split()[0]} --minutes {trained['minutes']}"
         )
-        card["training"]["schedule"] = (
+        trained["schedule"] = (
             "cosine learning rate over a wall-clock budget: the steps done depend on the machine"
         )
         matter = Matter(head)

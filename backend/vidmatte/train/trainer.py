@@ -28,7 +28,7 @@ from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.weights import save_head
 
 from .augment import PairAugment
-from .dataset import Clip, clip_folders, read_clip
+from .dataset import SAM_FEATURES, Clip, clip_folders, read_clip
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,6 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------- sampling
-
-SAM_FEATURES = ("feat_s0", "feat_s1")
 
 
 class PairSampler:
@@ -101,24 +99,20 @@ class PairSampler:
 
         rgb = crop(torch.from_numpy(clip.rgb[idx]).permute(0, 3, 1, 2).float() / 255)
         gt = crop(torch.from_numpy(clip.pha[idx])[:, None])
-        logits = torch.from_numpy(clip.logits[idx])[:, None]
-        logits = crop(F.interpolate(logits, size=full_hw, mode="bilinear", align_corners=False))
+
+        def crop_square(x: np.ndarray) -> torch.Tensor:
+            """Crop a map in SAM2's square layout (logits, features): un-squash to the frame."""
+            x = torch.from_numpy(x).float()
+            return crop(F.interpolate(x, size=full_hw, mode="bilinear", align_corners=False))
+
+        logits = crop_square(clip.logits[idx][:, None])
         prev = torch.sigmoid(logits)  # "no previous alpha" means the soft mask, as in the head
         if self.rng.random() < self.cfg.prev_alpha_p:
             prev = prev.clone()
             prev[1] = self._perturbed(gt[0])
         # SAM2's features ride along as extra channels so every warp moves them with the frame.
         feats = [
-            crop(
-                F.interpolate(
-                    torch.from_numpy(clip.features[key][idx]).float(),
-                    size=full_hw,
-                    mode="bilinear",
-                    align_corners=False,
-                )
-            )
-            for key in SAM_FEATURES
-            if key in clip.features
+            crop_square(clip.features[key][idx]) for key in SAM_FEATURES if key in clip.features
         ]
         return {"rgb": rgb, "other": torch.cat([gt, logits, prev, *feats], dim=1)}
 
