@@ -19,8 +19,8 @@ one-off allocations):
 - SAM2: Segmenter.track's step, less the decoding inside it; includes SAM2's input preparation
   (the frame squashed to 1024², normalised), shown on its own as "prep" because it grows with
   the resolution while the network does not.
-- head: Matter(rgb, mask_logits, prev_alpha), i.e. the head at its working resolution plus the
-  full-resolution guided-filter refinement; for the baseline rows, what replaces it.
+- head: Matter(rgb, mask_logits, prev_alpha), i.e. the head at its working resolution plus its
+  edge refinement (the variant's); for the baseline rows, what replaces it.
 - encode: one column per export sink of media/export.py (the _VideoSink that write_archive uses),
   fed rgb + uint8 alpha, audio off. Encoders buffer frames (libvpx-vp9 looks ahead), so this is
   (all add() calls + finish()) / all frames, the warm-up frame included. Copying the finished
@@ -28,8 +28,9 @@ one-off allocations):
 
 Variants (one row each per resolution):
 - head: the real head (models/matting_head.safetensors, or --head; if that file is missing, the
-  same architecture with random weights: the same compute) with refinement on.
-- norefine: the same head, Matter(..., refine=False).
+  same architecture with random weights: the same compute) with its default edge refinement
+  (guided filter + matting-Laplacian solve at working resolution).
+- guided: the same head with edges="guided" (the fast refinement, no CPU solve).
 - raw: no head: alpha = sigmoid(SAM2's logits) resized to the frame, "doing nothing".
 
 Prints a table and the head's share of SAM2's time per resolution (goal: <= 10% for the default
@@ -51,7 +52,7 @@ import typer
 from common import ROOT, peak_rss_mb
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "bedroom.mp4"
-VARIANTS = ("head", "norefine", "raw")
+VARIANTS = ("head", "guided", "raw")
 ENCODERS = ("webm_alpha", "prores4444")
 GOAL = 0.10  # head time / SAM2 time for the default SAM2 size
 
@@ -169,14 +170,14 @@ def measure(
 
     head_name = "none"
     matter = None
-    if variant in ("head", "norefine"):
+    if variant in ("head", "guided"):
         path = head_path or default_head_path()
         if path.is_file():
             head, _ = load_head(path)
             head_name = path.name
         else:
             head, head_name = random_head(), "random weights (no trained file)"
-        matter = Matter(head, device, refine=variant == "head")
+        matter = Matter(head, device, "laplacian" if variant == "head" else "guided")
 
     def raw_alpha(logits: torch.Tensor) -> np.ndarray:
         with torch.inference_mode():

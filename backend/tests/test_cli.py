@@ -82,6 +82,21 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
         str(tmp_path / "b"),
     )
     assert no_points.returncode == 2 and "no --point lies on a frame in 5..11" in no_points.stderr
+    bad_edges = vidmatte(
+        "matte",
+        str(clip),
+        "--point",
+        "30,32,4",
+        "--sam2",
+        "test-tiny",
+        "--edges",
+        "sharp",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert bad_edges.returncode == 2
+    assert "edges must be one of laplacian, guided, none, not 'sharp'" in bad_edges.stderr
+    assert not (tmp_path / "c" / "alpha").exists()
     assert not (tmp_path / "a").exists() and not (tmp_path / "b" / "alpha").exists()
 
 

@@ -44,6 +44,8 @@ def _services(settings: Settings):
     except CheckpointMissing as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except ValueError as exc:  # a setting out of range, e.g. --edges
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()
@@ -64,6 +66,9 @@ def serve(
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
     device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
+    edges: str = typer.Option(
+        None, help="Edge refinement: laplacian (best), guided (fast) or none (default: laplacian)."
+    ),
 ) -> None:
     """Start the API and the editor."""
     import uvicorn
@@ -77,6 +82,7 @@ def serve(
         checkpoint_dir=checkpoint_dir,
         head_path=head,
         device=device,
+        edges=edges,
         random_init=random_init or None,
     )
     services = _services(settings)
@@ -152,6 +158,9 @@ def matte(
     ),
     head: Path = typer.Option(None, help="Matting head weights."),
     device: str = typer.Option(None, help="cuda or cpu."),
+    edges: str = typer.Option(
+        None, help="Edge refinement: laplacian (best), guided (fast) or none (default: laplacian)."
+    ),
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
     import tempfile
@@ -179,6 +188,7 @@ def matte(
             sam2_model=sam2,
             head_path=head,
             device=device,
+            edges=edges,
             random_init=random_init or None,
         )
         services = _services(settings)
@@ -347,7 +357,10 @@ def evaluate(
     dataset: Path = typer.Argument(..., exists=True, file_okay=False),
     weights: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
-    methods: str = typer.Option("raw,guided,closed_form,head", help="Add 'rvm' for RVM (extra)."),
+    methods: str = typer.Option(
+        "raw,guided,closed_form,head",
+        help="Also: head_guided, head_noprev, rvm (RVM needs the bench extra).",
+    ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""
     from vidmatte.train.evaluate import evaluate as run

@@ -8,7 +8,8 @@ import torch
 
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
 from vidmatte.matte.head import colour_prior, count_parameters
-from vidmatte.matte.infer import fast_guided_filter, working_shape
+from vidmatte.matte.infer import working_shape
+from vidmatte.matte.refine import fast_guided_filter
 
 SMALL = HeadConfig(base_channels=8, working_size=128)
 
@@ -121,9 +122,9 @@ def test_guided_filter_keeps_constants() -> None:
     torch.testing.assert_close(out, src, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("refine", [True, False])
-def test_matter_full_resolution(refine: bool) -> None:
-    matter = Matter(random_head(config=SMALL), "cpu", refine=refine)
+@pytest.mark.parametrize("edges", ["laplacian", "guided", "none"])
+def test_matter_full_resolution(edges: str) -> None:
+    matter = Matter(random_head(config=SMALL), "cpu", edges)
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     logits = torch.randn(1, 1, 256, 256) * 4

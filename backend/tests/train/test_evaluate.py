@@ -22,10 +22,12 @@ def test_trimap_band() -> None:
 def test_evaluate_writes_tables(tiny_dataset, tmp_path) -> None:
     weights = tmp_path / "head.safetensors"
     save_head(weights, random_head(config=HeadConfig(base_channels=8, working_size=96)), {})
-    methods = ("raw", "guided", "closed_form", "head", "head_noprev")
+    methods = ("raw", "guided", "closed_form", "head", "head_guided", "head_noprev")
     summary = evaluate(tiny_dataset, weights, tmp_path / "eval", methods)
     assert set(summary) == set(methods)
     assert all(set(v) == set(METRICS) for v in summary.values())
     rows = list(csv.DictReader((tmp_path / "eval" / "per_clip.csv").open()))
-    assert len(rows) == 5 * 3
-    assert markdown_table(summary).count("\n") == 6
+    assert len(rows) == 6 * 3
+    assert markdown_table(summary).count("\n") == 7
+    # the two edge refinements give different mattes of the same head
+    assert summary["head"]["MAD"] != summary["head_guided"]["MAD"]

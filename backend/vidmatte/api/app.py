@@ -45,7 +45,7 @@ def build_services(settings: Settings) -> Services:
     except FileNotFoundError:
         log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
         head, head_name = random_head(), "untrained (random weights)"
-    matter = Matter(head, settings.device)
+    matter = Matter(head, settings.device, settings.edges)
     runner = InProcessRunner(store, segmenter, matter)
     return Services(
         settings=settings,

@@ -2,10 +2,9 @@
 
 The head runs at a working resolution (long side `config.working_size`, aspect kept) because
 its cost grows with pixels and SAM2's mask is only 256² of information anyway. Upsampling its
-alpha would blur hair and fur, so edges are re-sharpened at full resolution with a fast guided
-filter (He & Sun, 2015): the linear coefficients are fitted at working resolution and only
-upsampled, so the full-resolution cost is a few multiply-adds per pixel. The filter output is
-used only in the boundary band; pure foreground and background keep the head's values.
+alpha would blur hair and fur, so edges are re-sharpened at full resolution (refine.py): always
+with a fast guided filter, whose coefficients are fitted at working resolution, and by default
+also by a matting-Laplacian solve on the pixels the head is unsure of.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ import contextlib
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from kornia.filters import box_blur
 
-from .head import MattingHead, boundary_band
+from .head import MattingHead
+from .refine import EDGES, Edges, guided_refine, laplacian_refine, resize
 
 
 def working_shape(height: int, width: int, working_size: int, stride: int) -> tuple[int, int]:
@@ -28,60 +26,28 @@ def working_shape(height: int, width: int, working_size: int, stride: int) -> tu
     return h, w
 
 
-def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize with antialiasing when shrinking (NCHW)."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
-
-
-def fast_guided_filter(
-    guide_full: torch.Tensor,
-    guide_low: torch.Tensor,
-    src_low: torch.Tensor,
-    radius: int = 2,
-    eps: float = 1e-4,
-) -> torch.Tensor:
-    """Colour-guided filter of `src_low` (B,1,h,w) with coefficients fitted at low resolution
-    against `guide_low` (B,3,h,w) and applied to `guide_full` (B,3,H,W). With equal sizes it is
-    the plain guided filter (He et al., 2010)."""
-    k = (2 * radius + 1, 2 * radius + 1)
-    mean_i = box_blur(guide_low, k)
-    mean_p = box_blur(src_low, k)
-    cov_ip = box_blur(guide_low * src_low, k) - mean_i * mean_p
-    # 3x3 covariance of the guide per pixel, as (B,h,w,3,3).
-    outer = guide_low.unsqueeze(1) * guide_low.unsqueeze(2)  # (B,3,3,h,w)
-    b, _, h, w = guide_low.shape
-    var_i = box_blur(outer.reshape(b, 9, h, w), k).reshape(b, 3, 3, h, w)
-    var_i = var_i - mean_i.unsqueeze(1) * mean_i.unsqueeze(2)
-    sigma = var_i.permute(0, 3, 4, 1, 2) + eps * torch.eye(3, device=src_low.device)
-    a = torch.linalg.solve(sigma, cov_ip.permute(0, 2, 3, 1).unsqueeze(-1)).squeeze(-1)
-    a = a.permute(0, 3, 1, 2)  # (B,3,h,w)
-    bias = mean_p - (a * mean_i).sum(1, keepdim=True)
-    coeffs = box_blur(torch.cat([a, bias], dim=1), k)
-    coeffs = resize(coeffs, tuple(guide_full.shape[-2:]))
-    return (coeffs[:, :3] * guide_full).sum(1, keepdim=True) + coeffs[:, 3:]
-
-
 class Matter:
     """Callable that turns a frame + SAM2 mask logits into a full-resolution alpha matte.
 
-    The guided filter's radius (in working-resolution pixels) and eps are the best of a small
-    sweep on the validation clips (the guided-filter baseline's were chosen the same way).
+    `edges` picks the edge refinement (refine.py): "laplacian" (best, the default), "guided"
+    (fast: no CPU solve) or "none". The guided filter's radius (in working-resolution pixels)
+    and eps are the best of a small sweep on the validation clips (the guided-filter baseline's
+    were chosen the same way).
     """
 
     def __init__(
         self,
         head: MattingHead,
         device: str | torch.device = "cpu",
-        refine: bool = True,
+        edges: Edges = "laplacian",
         gf_radius: int = 8,
         gf_eps: float = 1e-4,
     ) -> None:
         self.device = torch.device(device)
         self.head = head.to(self.device).eval()
-        self.refine = refine
+        if edges not in EDGES:
+            raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
+        self.edges = edges
         self.gf_radius = gf_radius
         self.gf_eps = gf_eps
 
@@ -123,10 +89,23 @@ class Matter:
             feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
             alpha_low = self.head(low, logits, prev, **feats).float()
-        alpha = resize(alpha_low, (height, width))
-        if self.refine:
-            sharp = fast_guided_filter(full, low, alpha_low, self.gf_radius, self.gf_eps)
-            band = boundary_band(alpha_low, self.gf_radius + 1, lo=0.01, hi=0.99)
-            band = F.interpolate(band.float(), size=(height, width), mode="nearest") > 0
-            alpha = torch.where(band, sharp.clamp(0.0, 1.0), alpha)
+        if self.edges == "none":
+            alpha = resize(alpha_low, (height, width))
+        else:
+            alpha = guided_refine(full, low, alpha_low, self.gf_radius, self.gf_eps)
+        if self.edges == "laplacian":
+            alpha = self._laplacian(alpha, low, alpha_low)
         return alpha[0, 0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
+
+    def _laplacian(
+        self, alpha: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor
+    ) -> torch.Tensor:
+        """Add the matting-Laplacian correction, solved at working resolution (so its cost does
+        not grow with the frame) and upsampled; the guided filter keeps full-res detail."""
+        same = alpha.shape[-2:] == low.shape[-2:]
+        at_low = alpha if same else guided_refine(low, low, alpha_low, self.gf_radius, self.gf_eps)
+        before = at_low[0, 0].float().cpu().numpy()
+        image = low[0].permute(1, 2, 0).float().cpu().numpy()
+        fixed = torch.from_numpy(laplacian_refine(image, before)).to(alpha.device)
+        correction = (fixed - at_low[0, 0])[None, None]
+        return alpha + resize(correction, tuple(alpha.shape[-2:]))

@@ -5,9 +5,11 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
   guided       guided filter of the soft mask with the frame as guide (He et al. 2010)
   closed_form  closed-form matting (Levin et al., pymatting) with a trimap: an unknown band of
                ±`band_px` around the mask's boundary, the rest fixed to the mask
-  head         the matting head through `Matter` (working resolution + edge refinement), fed its
-               previous output as prev_alpha, as the jobs pipeline does
-  head_noprev  the same without prev_alpha (every frame on its own)
+  head         the matting head through `Matter` (working resolution + its default edge
+               refinement, the matting Laplacian), fed its previous output as prev_alpha, as the
+               jobs pipeline does
+  head_guided  the same with the fast edge refinement (guided filter only)
+  head_noprev  the default refinement without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
 Writes `<out>/per_clip.csv` and `<out>/summary.csv`; returns {method: {metric: mean}}.
 """
@@ -27,7 +29,8 @@ from rich.table import Table
 from scipy import ndimage
 
 from vidmatte import metrics
-from vidmatte.matte.infer import Matter, fast_guided_filter
+from vidmatte.matte.infer import Matter
+from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import load_head
 
 from .dataset import Clip, clip_folders, read_clip
@@ -132,12 +135,20 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     return out
 
 
-def _method(name: str, weights: Path | None, refine: bool) -> tuple[Callable[[], AlphaFn], bool]:
+HEADS = {
+    "head": ("laplacian", True),
+    "head_guided": ("guided", True),
+    "head_noprev": ("laplacian", False),
+}
+
+
+def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], bool]:
     """(factory, recurrent) for a method name; factories are called once per clip."""
-    if name in ("head", "head_noprev"):
+    if name in HEADS:
+        edges, recurrent = HEADS[name]
         head, _ = load_head(weights)
-        matter = Matter(head, "cuda" if torch.cuda.is_available() else "cpu", refine=refine)
-        return (lambda: matter), name == "head"
+        matter = Matter(head, "cuda" if torch.cuda.is_available() else "cpu", edges)
+        return (lambda: matter), recurrent
     fixed = {"raw": raw_alpha, "guided": guided_alpha, "closed_form": closed_form_alpha}
     if name in fixed:
         return (lambda: fixed[name]), False
@@ -151,11 +162,9 @@ def evaluate(
     weights: Path | None,
     out: Path,
     methods: Sequence[str] = DEFAULT_METHODS,
-    refine: bool = True,
     threads: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Every metric for every method on every (non-rejected) clip of `dataset`; prints a table.
-    `refine` toggles the guided-filter edge refinement in `Matter`."""
+    """Every metric for every method on every (non-rejected) clip of `dataset`; prints a table."""
     if threads:
         torch.set_num_threads(threads)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,7 +173,7 @@ def evaluate(
     with Progress() as progress:
         task = progress.add_task("evaluating", total=len(folders) * len(methods))
         for name in methods:
-            factory, recurrent = _method(name, weights, refine)
+            factory, recurrent = _method(name, weights)
             for folder in folders:
                 clip = read_clip(folder)
                 preds = matte_clip(factory(), clip, recurrent)

@@ -1,0 +1,105 @@
+"""Edge refinements of the head's alpha, applied at full resolution.
+
+guided     fast guided filter (He & Sun, 2015): cheap, re-sharpens the upsampled alpha along
+           the frame's colour edges.
+laplacian  closed-form matting's energy (Levin et al., 2008) anchored on the head: where the
+           head is unsure, alpha is re-solved so that it is locally a linear function of the
+           colour (the matting Laplacian), pulled weakly towards the head's own values; where
+           the head is sure, its alpha is kept. It recovers hair and strings the head blurs,
+           at the cost of a sparse solve on the unsure pixels (on the CPU).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from kornia.filters import box_blur
+from scipy import ndimage
+
+from .head import boundary_band
+
+Edges = Literal["laplacian", "guided", "none"]
+EDGES: tuple[Edges, ...] = ("laplacian", "guided", "none")
+
+
+def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize with antialiasing when shrinking (NCHW)."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+
+
+def fast_guided_filter(
+    guide_full: torch.Tensor,
+    guide_low: torch.Tensor,
+    src_low: torch.Tensor,
+    radius: int = 2,
+    eps: float = 1e-4,
+) -> torch.Tensor:
+    """Colour-guided filter of `src_low` (B,1,h,w) with coefficients fitted at low resolution
+    against `guide_low` (B,3,h,w) and applied to `guide_full` (B,3,H,W). With equal sizes it is
+    the plain guided filter (He et al., 2010)."""
+    k = (2 * radius + 1, 2 * radius + 1)
+    mean_i = box_blur(guide_low, k)
+    mean_p = box_blur(src_low, k)
+    cov_ip = box_blur(guide_low * src_low, k) - mean_i * mean_p
+    # 3x3 covariance of the guide per pixel, as (B,h,w,3,3).
+    outer = guide_low.unsqueeze(1) * guide_low.unsqueeze(2)  # (B,3,3,h,w)
+    b, _, h, w = guide_low.shape
+    var_i = box_blur(outer.reshape(b, 9, h, w), k).reshape(b, 3, 3, h, w)
+    var_i = var_i - mean_i.unsqueeze(1) * mean_i.unsqueeze(2)
+    sigma = var_i.permute(0, 3, 4, 1, 2) + eps * torch.eye(3, device=src_low.device)
+    a = torch.linalg.solve(sigma, cov_ip.permute(0, 2, 3, 1).unsqueeze(-1)).squeeze(-1)
+    a = a.permute(0, 3, 1, 2)  # (B,3,h,w)
+    bias = mean_p - (a * mean_i).sum(1, keepdim=True)
+    coeffs = box_blur(torch.cat([a, bias], dim=1), k)
+    coeffs = resize(coeffs, tuple(guide_full.shape[-2:]))
+    return (coeffs[:, :3] * guide_full).sum(1, keepdim=True) + coeffs[:, 3:]
+
+
+def guided_refine(
+    full: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor, radius: int, eps: float
+) -> torch.Tensor:
+    """Full-resolution alpha (1,1,H,W) from the head's `alpha_low`: the guided filter within
+    `radius` + 1 of its unsure pixels, plain upsampling elsewhere (pure foreground and
+    background keep the head's values)."""
+    height, width = full.shape[-2:]
+    alpha = resize(alpha_low, (height, width))
+    sharp = fast_guided_filter(full, low, alpha_low, radius, eps)
+    band = boundary_band(alpha_low, radius + 1, lo=0.01, hi=0.99)
+    band = F.interpolate(band.float(), size=(height, width), mode="nearest") > 0
+    return torch.where(band, sharp.clamp(0.0, 1.0), alpha)
+
+
+def laplacian_refine(
+    image: np.ndarray,
+    alpha: np.ndarray,
+    prior: float = 1e-3,
+    grow: int = 4,
+    lo: float = 0.02,
+    hi: float = 0.98,
+) -> np.ndarray:
+    """Re-solve `alpha` (H,W) where it is unsure: pixels with lo < alpha < hi, grown by `grow`
+    px. Minimises a·L·a + prior·|a - alpha|² over those pixels with the rest fixed, L being
+    the matting Laplacian of `image` (H,W,3 float in [0,1]). `prior` and `grow` are the best
+    of a small sweep on the validation clips (MAD 13.8 -> 12.3 there): a weaker prior lets
+    the Laplacian leak along textured backgrounds, a stronger one keeps the head's blur."""
+    from pymatting import cf_laplacian, cg, ichol  # numba-compiled: imported when first used
+
+    unsure = ndimage.binary_dilation((alpha > lo) & (alpha < hi), iterations=grow)
+    if not unsure.any():
+        return alpha
+    u, k = unsure.ravel(), ~unsure.ravel()
+    a = alpha.ravel().astype(np.float64)
+    lap = cf_laplacian(image.astype(np.float64), is_known=k)
+    rows = lap[u]
+    system = (rows[:, u] + sp.identity(int(u.sum()), format="csr") * prior).tocsr()
+    rhs = prior * a[u] - rows[:, k] @ a[k]
+    out = a.copy()
+    out[u] = cg(system, rhs, x0=a[u], M=ichol(system))
+    return out.reshape(alpha.shape).clip(0.0, 1.0).astype(np.float32)
