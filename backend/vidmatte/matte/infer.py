@@ -15,7 +15,14 @@ import numpy as np
 import torch
 
 from .head import MattingHead
-from .refine import EDGES, Edges, guided_refine, laplacian_refine, resize
+from .refine import (
+    EDGES,
+    Edges,
+    guided_coefficients,
+    guided_refine,
+    laplacian_refine,
+    resize,
+)
 
 
 def working_shape(height: int, width: int, working_size: int, stride: int) -> tuple[int, int]:
@@ -92,18 +99,20 @@ class Matter:
         if self.edges == "none":
             alpha = resize(alpha_low, (height, width))
         else:
-            alpha = guided_refine(full, low, alpha_low, self.gf_radius, self.gf_eps)
-        if self.edges == "laplacian":
-            alpha = self._laplacian(alpha, low, alpha_low)
+            # Fitted once at working resolution; applied at full (and, for the Laplacian, at low).
+            coeffs = guided_coefficients(low, alpha_low, self.gf_radius, self.gf_eps)
+            alpha = guided_refine(full, coeffs, alpha_low, self.gf_radius)
+            if self.edges == "laplacian":
+                alpha = self._laplacian(alpha, low, alpha_low, coeffs)
         return alpha[0, 0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
 
     def _laplacian(
-        self, alpha: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor
+        self, alpha: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor, coeffs: torch.Tensor
     ) -> torch.Tensor:
         """Add the matting-Laplacian correction, solved at working resolution (so its cost does
         not grow with the frame) and upsampled; the guided filter keeps full-res detail."""
         same = alpha.shape[-2:] == low.shape[-2:]
-        at_low = alpha if same else guided_refine(low, low, alpha_low, self.gf_radius, self.gf_eps)
+        at_low = alpha if same else guided_refine(low, coeffs, alpha_low, self.gf_radius)
         before = at_low[0, 0].float().cpu().numpy()
         image = low[0].permute(1, 2, 0).float().cpu().numpy()
         fixed = torch.from_numpy(laplacian_refine(image, before)).to(alpha.device)

@@ -34,16 +34,11 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
 
 
-def fast_guided_filter(
-    guide_full: torch.Tensor,
-    guide_low: torch.Tensor,
-    src_low: torch.Tensor,
-    radius: int = 2,
-    eps: float = 1e-4,
+def guided_coefficients(
+    guide_low: torch.Tensor, src_low: torch.Tensor, radius: int, eps: float
 ) -> torch.Tensor:
-    """Colour-guided filter of `src_low` (B,1,h,w) with coefficients fitted at low resolution
-    against `guide_low` (B,3,h,w) and applied to `guide_full` (B,3,H,W). With equal sizes it is
-    the plain guided filter (He et al., 2010)."""
+    """The colour-guided filter's per-pixel linear model of `src_low` (B,1,h,w) in terms of
+    `guide_low` (B,3,h,w), box-averaged: (B,4,h,w), three colour weights and a bias."""
     k = (2 * radius + 1, 2 * radius + 1)
     mean_i = box_blur(guide_low, k)
     mean_p = box_blur(src_low, k)
@@ -57,23 +52,40 @@ def fast_guided_filter(
     a = torch.linalg.solve(sigma, cov_ip.permute(0, 2, 3, 1).unsqueeze(-1)).squeeze(-1)
     a = a.permute(0, 3, 1, 2)  # (B,3,h,w)
     bias = mean_p - (a * mean_i).sum(1, keepdim=True)
-    coeffs = box_blur(torch.cat([a, bias], dim=1), k)
-    coeffs = resize(coeffs, tuple(guide_full.shape[-2:]))
-    return (coeffs[:, :3] * guide_full).sum(1, keepdim=True) + coeffs[:, 3:]
+    return box_blur(torch.cat([a, bias], dim=1), k)
+
+
+def apply_guided(coeffs: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+    """The filter's output at `guide`'s (B,3,H,W) resolution: coefficients upsampled, applied."""
+    coeffs = resize(coeffs, tuple(guide.shape[-2:]))
+    return (coeffs[:, :3] * guide).sum(1, keepdim=True) + coeffs[:, 3:]
+
+
+def fast_guided_filter(
+    guide_full: torch.Tensor,
+    guide_low: torch.Tensor,
+    src_low: torch.Tensor,
+    radius: int = 2,
+    eps: float = 1e-4,
+) -> torch.Tensor:
+    """Colour-guided filter of `src_low` (B,1,h,w) with coefficients fitted at low resolution
+    against `guide_low` (B,3,h,w) and applied to `guide_full` (B,3,H,W). With equal sizes it is
+    the plain guided filter (He et al., 2010)."""
+    return apply_guided(guided_coefficients(guide_low, src_low, radius, eps), guide_full)
 
 
 def guided_refine(
-    full: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor, radius: int, eps: float
+    guide: torch.Tensor, coeffs: torch.Tensor, alpha_low: torch.Tensor, radius: int
 ) -> torch.Tensor:
-    """Full-resolution alpha (1,1,H,W) from the head's `alpha_low`: the guided filter within
-    `radius` + 1 of its unsure pixels, plain upsampling elsewhere (pure foreground and
-    background keep the head's values)."""
-    height, width = full.shape[-2:]
+    """Alpha (1,1,H,W) at `guide`'s resolution from the head's `alpha_low` and the guided
+    coefficients fitted to it (`guided_coefficients`): the filter within `radius` + 1 of its
+    unsure pixels, plain upsampling elsewhere (pure foreground and background keep the head's
+    values)."""
+    height, width = guide.shape[-2:]
     alpha = resize(alpha_low, (height, width))
-    sharp = fast_guided_filter(full, low, alpha_low, radius, eps)
     band = boundary_band(alpha_low, radius + 1, lo=0.01, hi=0.99)
     band = F.interpolate(band.float(), size=(height, width), mode="nearest") > 0
-    return torch.where(band, sharp.clamp(0.0, 1.0), alpha)
+    return torch.where(band, apply_guided(coeffs, guide).clamp(0.0, 1.0), alpha)
 
 
 def laplacian_refine(
