@@ -28,9 +28,9 @@ one-off allocations):
 
 Variants (one row each per resolution):
 - head: the real head (models/matting_head.safetensors, or --head; if that file is missing, the
-  same architecture with random weights: the same compute) with its default edge refinement
-  (guided filter + matting-Laplacian solve at working resolution).
-- guided: the same head with edges="guided" (the fast refinement, no CPU solve).
+  same architecture with random weights: the same compute) with its default edge refinement,
+  "best" (guided filter + shared matting and a Laplacian solve at working resolution).
+- fast: the same head with edges="fast" (the guided filter only, no CPU matting).
 - raw: no head: alpha = sigmoid(SAM2's logits) resized to the frame, "doing nothing".
 
 Prints a table and the head's share of SAM2's time per resolution (goal: <= 10% for the default
@@ -52,7 +52,7 @@ import typer
 from common import ROOT, peak_rss_mb
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "bedroom.mp4"
-VARIANTS = ("head", "guided", "raw")
+VARIANTS = ("head", "fast", "raw")
 ENCODERS = ("webm_alpha", "prores4444")
 GOAL = 0.10  # head time / SAM2 time for the default SAM2 size
 
@@ -170,14 +170,14 @@ def measure(
 
     head_name = "none"
     matter = None
-    if variant in ("head", "guided"):
+    if variant in ("head", "fast"):
         path = head_path or default_head_path()
         if path.is_file():
             head, _ = load_head(path)
             head_name = path.name
         else:
             head, head_name = random_head(), "random weights (no trained file)"
-        matter = Matter(head, device, "laplacian" if variant == "head" else "guided")
+        matter = Matter(head, device, "best" if variant == "head" else "fast")
 
     def raw_alpha(logits: torch.Tensor) -> np.ndarray:
         with torch.inference_mode():

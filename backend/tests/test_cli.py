@@ -95,7 +95,7 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
         str(tmp_path / "c"),
     )
     assert bad_edges.returncode == 2
-    assert "edges must be one of laplacian, guided, none, not 'sharp'" in bad_edges.stderr
+    assert "edges must be one of best, fast, none, not 'sharp'" in bad_edges.stderr
     assert not (tmp_path / "c" / "alpha").exists()
     assert not (tmp_path / "a").exists() and not (tmp_path / "b" / "alpha").exists()
 

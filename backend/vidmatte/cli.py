@@ -67,7 +67,7 @@ def serve(
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
     device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
     edges: str = typer.Option(
-        None, help="Edge refinement: laplacian (best), guided (fast) or none (default: laplacian)."
+        None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
     ),
 ) -> None:
     """Start the API and the editor."""
@@ -159,7 +159,7 @@ def matte(
     head: Path = typer.Option(None, help="Matting head weights."),
     device: str = typer.Option(None, help="cuda or cpu."),
     edges: str = typer.Option(
-        None, help="Edge refinement: laplacian (best), guided (fast) or none (default: laplacian)."
+        None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
     ),
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
@@ -359,7 +359,7 @@ def evaluate(
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
     methods: str = typer.Option(
         "raw,guided,closed_form,head",
-        help="Also: head_guided, head_noprev, rvm (RVM needs the bench extra).",
+        help="Also: head_fast, head_noprev, rvm (RVM needs the bench extra).",
     ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""

@@ -36,8 +36,8 @@ class Settings:
         default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 * GB)))
     )
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
-    # Edge refinement of the matte: laplacian (best; a CPU solve per frame), guided (fast) or none.
-    edges: str = field(default_factory=lambda: _env("EDGES", "laplacian"))
+    # Edge refinement of the matte: best (classical matting on the CPU per frame), fast or none.
+    edges: str = field(default_factory=lambda: _env("EDGES", "best"))
     frontend_dir: Path = field(
         default_factory=lambda: Path(_env("FRONTEND_DIR", str(REPO_ROOT / "frontend" / "dist")))
     )

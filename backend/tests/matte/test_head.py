@@ -122,7 +122,7 @@ def test_guided_filter_keeps_constants() -> None:
     torch.testing.assert_close(out, src, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("edges", ["laplacian", "guided", "none"])
+@pytest.mark.parametrize("edges", ["best", "fast", "none"])
 def test_matter_full_resolution(edges: str) -> None:
     matter = Matter(random_head(config=SMALL), "cpu", edges)
     rng = np.random.default_rng(0)

@@ -22,7 +22,7 @@ def test_trimap_band() -> None:
 def test_evaluate_writes_tables(tiny_dataset, tmp_path) -> None:
     weights = tmp_path / "head.safetensors"
     save_head(weights, random_head(config=HeadConfig(base_channels=8, working_size=96)), {})
-    methods = ("raw", "guided", "closed_form", "head", "head_guided", "head_noprev")
+    methods = ("raw", "guided", "closed_form", "head", "head_fast", "head_noprev")
     summary = evaluate(tiny_dataset, weights, tmp_path / "eval", methods)
     assert set(summary) == set(methods)
     assert all(set(v) == set(METRICS) for v in summary.values())
@@ -30,4 +30,4 @@ def test_evaluate_writes_tables(tiny_dataset, tmp_path) -> None:
     assert len(rows) == 6 * 3
     assert markdown_table(summary).count("\n") == 7
     # the two edge refinements give different mattes of the same head
-    assert summary["head"]["MAD"] != summary["head_guided"]["MAD"]
+    assert summary["head"]["MAD"] != summary["head_fast"]["MAD"]

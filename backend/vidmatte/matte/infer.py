@@ -4,7 +4,7 @@ The head runs at a working resolution (long side `config.working_size`, aspect k
 its cost grows with pixels and SAM2's mask is only 256² of information anyway. Upsampling its
 alpha would blur hair and fur, so edges are re-sharpened at full resolution (refine.py): always
 with a fast guided filter, whose coefficients are fitted at working resolution, and by default
-also by a matting-Laplacian solve on the pixels the head is unsure of.
+also, for the "best" edges, by classical matting of the pixels the head is unsure of.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .refine import (
     Edges,
     guided_coefficients,
     guided_refine,
-    laplacian_refine,
+    matting_refine,
     resize,
 )
 
@@ -36,17 +36,17 @@ def working_shape(height: int, width: int, working_size: int, stride: int) -> tu
 class Matter:
     """Callable that turns a frame + SAM2 mask logits into a full-resolution alpha matte.
 
-    `edges` picks the edge refinement (refine.py): "laplacian" (best, the default), "guided"
-    (fast: no CPU solve) or "none". The guided filter's radius (in working-resolution pixels)
-    and eps are the best of a small sweep on the validation clips (the guided-filter baseline's
-    were chosen the same way).
+    `edges` picks the edge refinement (refine.py): "best" (the default), "fast" (the guided
+    filter only: no CPU matting) or "none". The guided filter's radius (in working-resolution
+    pixels) and eps are the best of a small sweep on the validation clips (the guided-filter
+    baseline's were chosen the same way).
     """
 
     def __init__(
         self,
         head: MattingHead,
         device: str | torch.device = "cpu",
-        edges: Edges = "laplacian",
+        edges: Edges = "best",
         gf_radius: int = 8,
         gf_eps: float = 1e-4,
     ) -> None:
@@ -99,22 +99,23 @@ class Matter:
         if self.edges == "none":
             alpha = resize(alpha_low, (height, width))
         else:
-            # Fitted once at working resolution; applied at full (and, for the Laplacian, at low).
+            # Fitted once at working resolution; applied at full (and, for "best", at low).
             coeffs = guided_coefficients(low, alpha_low, self.gf_radius, self.gf_eps)
             alpha = guided_refine(full, coeffs, alpha_low, self.gf_radius)
-            if self.edges == "laplacian":
-                alpha = self._laplacian(alpha, low, alpha_low, coeffs)
+            if self.edges == "best":
+                alpha = self._matting(alpha, low, alpha_low, coeffs)
         return alpha[0, 0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
 
-    def _laplacian(
+    def _matting(
         self, alpha: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor, coeffs: torch.Tensor
     ) -> torch.Tensor:
-        """Add the matting-Laplacian correction, solved at working resolution (so its cost does
-        not grow with the frame) and upsampled; the guided filter keeps full-res detail."""
+        """Add the classical-matting correction (`matting_refine`), solved at working resolution
+        (so its cost does not grow with the frame) and upsampled; the guided filter keeps
+        full-res detail."""
         same = alpha.shape[-2:] == low.shape[-2:]
         at_low = alpha if same else guided_refine(low, coeffs, alpha_low, self.gf_radius)
         before = at_low[0, 0].float().cpu().numpy()
         image = low[0].permute(1, 2, 0).float().cpu().numpy()
-        fixed = torch.from_numpy(laplacian_refine(image, before)).to(alpha.device)
+        fixed = torch.from_numpy(matting_refine(image, before)).to(alpha.device)
         correction = (fixed - at_low[0, 0])[None, None]
         return alpha + resize(correction, tuple(alpha.shape[-2:]))

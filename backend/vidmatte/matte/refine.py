@@ -1,12 +1,16 @@
-"""Edge refinements of the head's alpha, applied at full resolution.
+"""Edge refinements of the head's alpha (`Edges`), applied at full resolution.
 
-guided     fast guided filter (He & Sun, 2015): cheap, re-sharpens the upsampled alpha along
-           the frame's colour edges.
-laplacian  closed-form matting's energy (Levin et al., 2008) anchored on the head: where the
-           head is unsure, alpha is re-solved so that it is locally a linear function of the
-           colour (the matting Laplacian), pulled weakly towards the head's own values; where
-           the head is sure, its alpha is kept. It recovers hair and strings the head blurs,
-           at the cost of a sparse solve on the unsure pixels (on the CPU).
+fast  the guided filter (He & Sun, 2015): cheap, re-sharpens the upsampled alpha along the
+      frame's colour edges.
+best  the guided filter, then two classical matting steps on the pixels the head is unsure of,
+      with its sure pixels as the trimap's known regions (CPU, numba, via pymatting):
+      1. shared matting (Gastal & Oliveira, 2010) samples foreground and background colours
+         along rays into the known regions, so each unsure pixel gets its own F/B pair, where
+         the head's colour prior has one local pair;
+      2. closed-form matting's energy (Levin et al., 2008) then makes alpha locally a linear
+         function of the colour (the matting Laplacian), pulled weakly towards step 1.
+      It recovers hair and strings the head blurs.
+none  the head's alpha, upsampled.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from scipy import ndimage
 
 from .head import boundary_band
 
-Edges = Literal["laplacian", "guided", "none"]
-EDGES: tuple[Edges, ...] = ("laplacian", "guided", "none")
+Edges = Literal["best", "fast", "none"]
+EDGES: tuple[Edges, ...] = ("best", "fast", "none")
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -88,22 +92,39 @@ def guided_refine(
     return torch.where(band, apply_guided(coeffs, guide).clamp(0.0, 1.0), alpha)
 
 
+def unsure_region(alpha: np.ndarray, grow: int, lo: float = 0.02, hi: float = 0.98) -> np.ndarray:
+    """Pixels with lo < alpha < hi, grown by `grow` px (bool, alpha's shape)."""
+    unsure = (alpha > lo) & (alpha < hi)
+    return ndimage.binary_dilation(unsure, iterations=grow) if grow else unsure
+
+
+def sampled_alpha(image: np.ndarray, alpha: np.ndarray, grow: int = 1) -> np.ndarray:
+    """Shared matting's alpha for `image` (H,W,3 float in [0,1]) on the trimap that `alpha`
+    implies: unknown where it is unsure (grown by `grow` px), else its side of 0.5. Returns
+    `alpha` itself when the trimap lacks an unknown, a foreground or a background region."""
+    from pymatting import estimate_alpha_sm  # numba-compiled: imported when first used
+
+    unknown = unsure_region(alpha, grow)
+    sure_fg = ~unknown & (alpha >= 0.5)
+    sure_bg = ~unknown & (alpha < 0.5)
+    if not (unknown.any() and sure_fg.any() and sure_bg.any()):
+        return alpha
+    trimap = np.where(unknown, 0.5, sure_fg.astype(np.float64))
+    # Its numba kernels take C-ordered float32 only (a permuted tensor's view is neither).
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    return estimate_alpha_sm(image, trimap.astype(np.float32)).clip(0, 1).astype(np.float32)
+
+
 def laplacian_refine(
-    image: np.ndarray,
-    alpha: np.ndarray,
-    prior: float = 1e-3,
-    grow: int = 4,
-    lo: float = 0.02,
-    hi: float = 0.98,
+    image: np.ndarray, alpha: np.ndarray, prior: float = 3e-3, grow: int = 4
 ) -> np.ndarray:
-    """Re-solve `alpha` (H,W) where it is unsure: pixels with lo < alpha < hi, grown by `grow`
-    px. Minimises a·L·a + prior·|a - alpha|² over those pixels with the rest fixed, L being
-    the matting Laplacian of `image` (H,W,3 float in [0,1]). `prior` and `grow` are the best
-    of a small sweep on the validation clips (MAD 13.8 -> 12.3 there): a weaker prior lets
-    the Laplacian leak along textured backgrounds, a stronger one keeps the head's blur."""
+    """Re-solve `alpha` (H,W) where it is unsure (see `unsure_region`). Minimises
+    a·L·a + prior·|a - alpha|² over those pixels with the rest fixed, L being the matting
+    Laplacian of `image` (H,W,3 float in [0,1]). A weaker prior lets the Laplacian leak along
+    textured backgrounds, a stronger one keeps the blur of its input."""
     from pymatting import cf_laplacian, cg, ichol  # numba-compiled: imported when first used
 
-    unsure = ndimage.binary_dilation((alpha > lo) & (alpha < hi), iterations=grow)
+    unsure = unsure_region(alpha, grow)
     if not unsure.any():
         return alpha
     u, k = unsure.ravel(), ~unsure.ravel()
@@ -115,3 +136,11 @@ def laplacian_refine(
     out = a.copy()
     out[u] = cg(system, rhs, x0=a[u], M=ichol(system))
     return out.reshape(alpha.shape).clip(0.0, 1.0).astype(np.float32)
+
+
+def matting_refine(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The "best" edges after the guided filter: shared matting on the head's unsure pixels
+    (grown 1 px), then the Laplacian solve (grown 4 px, prior 3e-3). Those settings are the
+    best of a sweep on the validation clips (grow 1-3 px, prior 1e-3 to 1e-2): MAD 11.12 on
+    every other frame, against 12.44 for the Laplacian alone and 13.79 for the guided filter."""
+    return laplacian_refine(image, sampled_alpha(image, alpha))

@@ -5,11 +5,10 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
   guided       guided filter of the soft mask with the frame as guide (He et al. 2010)
   closed_form  closed-form matting (Levin et al., pymatting) with a trimap: an unknown band of
                ±`band_px` around the mask's boundary, the rest fixed to the mask
-  head         the matting head through `Matter` (working resolution + its default edge
-               refinement, the matting Laplacian), fed its previous output as prev_alpha, as the
-               jobs pipeline does
-  head_guided  the same with the fast edge refinement (guided filter only)
-  head_noprev  the default refinement without prev_alpha (every frame on its own)
+  head         the matting head through `Matter` (working resolution + its default, "best", edge
+               refinement), fed its previous output as prev_alpha, as the jobs pipeline does
+  head_fast    the same with the "fast" edge refinement (guided filter only)
+  head_noprev  "best" edges without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
 Writes `<out>/per_clip.csv` and `<out>/summary.csv`; returns {method: {metric: mean}}.
 """
@@ -136,9 +135,9 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
 
 
 HEADS = {
-    "head": ("laplacian", True),
-    "head_guided": ("guided", True),
-    "head_noprev": ("laplacian", False),
+    "head": ("best", True),
+    "head_fast": ("fast", True),
+    "head_noprev": ("best", False),
 }
 
 

@@ -76,7 +76,7 @@ def run_training(work: Path, device: str, minutes: float) -> Path:
 
 def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
     """Validate `weights`; with `ship_to`, copy them there with the table in the card."""
-    methods = ("raw", "guided", "closed_form", "head", "head_guided", "head_noprev")
+    methods = ("raw", "guided", "closed_form", "head", "head_fast", "head_noprev")
     results = evaluate(work / "val", weights, work / "eval", methods, threads=1)
     if ship_to is not None:
         head, card = load_head(weights)
@@ -99,7 +99,7 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
             "guided_filter_eps": matter.gf_eps,
             "edges": matter.edges,
             "head": "prev_alpha = previous frame's output (as the jobs pipeline does)",
-            "head_guided": "the same with edges = guided (the fast refinement)",
+            "head_fast": "the same with edges = fast (guided filter only)",
             "head_noprev": "prev_alpha = None",
         }
         save_head(ship_to, head, card)

@@ -1,0 +1,82 @@
+"""Seconds per frame and MAD of each edge refinement (`Matter(edges=...)`), "fast" being the
+baseline in the same run, at 480p, 1080p and 4K.
+
+    uv run python bench/edges.py [--images GT04,GT13,GT27] [--heights 480,1080,2160]
+        [--device cpu|cuda] [--head models/matting_head.safetensors]
+
+Frames are alphamatting photos from ../shared/data (real hair and strings over the photo's own
+background) scaled to each height, with SAM2-like mask logits made from their true alpha
+(train/masks.py, seeded), so the unsure pixels the refinements work on are real ones. Each
+(image, height, mode) is timed over --repeats calls after one warm-up call (numba compiles
+pymatting's kernels on first use); MAD (x1e3) is against the true alpha at that height.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from common import ROOT
+
+DATA = ROOT.parent / "shared" / "data" / "alphamatting"
+
+app = typer.Typer(add_completion=False)
+
+
+def frame(name: str, height: int):
+    """(rgb uint8 HxWx3, true alpha HxW float, logits (1,1,256,256)) at `height`."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from vidmatte.train.masks import synthetic_logits
+
+    rgb = Image.open(DATA / "image" / f"{name}.png").convert("RGB")
+    alpha = Image.open(DATA / "alpha" / f"{name}.png").convert("L")
+    size = (round(rgb.width * height / rgb.height), height)
+    rgb = np.asarray(rgb.resize(size, Image.Resampling.BICUBIC))
+    truth = np.asarray(alpha.resize(size, Image.Resampling.BILINEAR), np.float32) / 255
+    logits = synthetic_logits(truth[None], np.random.default_rng(0))
+    return rgb, truth, torch.from_numpy(logits[:1])[None]
+
+
+@app.command()
+def main(
+    images: str = typer.Option("GT04,GT13,GT27", help="Alphamatting images (validation split)."),
+    heights: str = typer.Option("480,1080,2160"),
+    device: str = typer.Option("cpu"),
+    head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
+    repeats: int = typer.Option(2),
+) -> None:
+    import numpy as np
+
+    from vidmatte.matte.infer import Matter
+    from vidmatte.matte.refine import EDGES
+    from vidmatte.matte.weights import load_head
+
+    net, _ = load_head(head)
+    matters = {edges: Matter(net, device, edges) for edges in EDGES}
+    rows = []
+    for height in (int(h) for h in heights.split(",")):
+        for name in images.split(","):
+            rgb, truth, logits = frame(name, height)
+            for edges, matter in matters.items():
+                alpha = matter(rgb, logits)  # warm-up (and numba's first compile)
+                started = time.perf_counter()
+                for _ in range(repeats):
+                    alpha = matter(rgb, logits)
+                seconds = (time.perf_counter() - started) / repeats
+                mad = float(np.abs(alpha - truth).mean() * 1e3)
+                rows.append((height, name, edges, seconds, mad))
+    print(f"\nMatter on {device}, {repeats} timed calls each after 1 warm-up\n")
+    print("| height | image | edges | s/frame | vs fast | MAD |")
+    print("|---|---|---|---|---|---|")
+    fast = {(h, n): s for h, n, e, s, _ in rows if e == "fast"}
+    for height, name, edges, seconds, mad in rows:
+        ratio = seconds / fast[(height, name)]
+        print(f"| {height} | {name} | {edges} | {seconds:.3f} | {ratio:.2f}x | {mad:.2f} |")
+
+
+if __name__ == "__main__":
+    app()
