@@ -25,7 +25,7 @@ from vidmatte.matte.weights import default_head_path, load_head, save_head
 
 from . import splits
 from .dataset import build_dataset
-from .evaluate import evaluate, markdown_table
+from .evaluate import BEAT_ON, MAD_RATIO_GOAL, check, evaluate, markdown_table, per_clip_markdown
 from .trainer import TrainConfig, train
 
 TRAIN_VIDEOS = ("cups", "blocks", "coffee", "bedroom", "juggle", "dog")  # Apache-2.0 SAM2 media
@@ -75,15 +75,25 @@ def run_training(work: Path, device: str, minutes: float) -> Path:
 
 
 def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
-    """Validate `weights`; with `ship_to`, copy them there with the table in the card."""
+    """Validate `weights`; with `ship_to`, copy them there with the tables in the card."""
     methods = ("raw", "guided", "closed_form", "head", "head_fast", "head_noprev")
-    results = evaluate(work / "val", weights, work / "eval", methods, threads=1)
+    result = evaluate(work / "val", weights, work / "eval", methods, threads=1)
     if ship_to is not None:
         head, card = load_head(weights)
+        verdict = check(result.rows)
         card["validation"] = {
             "split": {"images": splits.VAL_IMAGES, "backgrounds": splits.VAL_BACKGROUNDS},
-            "table": results,
-            "markdown": markdown_table(results),
+            "table": result.summary,
+            "markdown": markdown_table(result.summary),
+            "per_clip": result.rows,
+            "per_clip_markdown": per_clip_markdown(result.rows),
+            "check": {
+                "goal": f"head beats closed_form on {', '.join(BEAT_ON)} on every clip; "
+                f"mean MAD <= {MAD_RATIO_GOAL} x raw",
+                "passed": verdict.passed,
+                "losses": verdict.losses,
+                "mad_ratio": verdict.mad_ratio,
+            },
         }
         trained = card["training"]
         card["reproduce"] = (
@@ -103,7 +113,7 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
             "head_noprev": "prev_alpha = None",
         }
         save_head(ship_to, head, card)
-    return results
+    return result.summary
 
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -117,10 +127,13 @@ def main(
     device: str = typer.Option("cpu", help="cpu (1 thread) or cuda (the shipped head)."),
     minutes: float = typer.Option(TIME_LIMIT_S / 60, help="Training wall-clock budget."),
     ship: bool = typer.Option(True, "--ship/--no-ship", help="Write the weights to models/."),
+    weights: Path = typer.Option(
+        None, help="Head to validate in `eval` (default: the one `train` wrote under --work)."
+    ),
 ) -> None:
     if stage not in ("build", "train", "eval", "all"):
         raise typer.BadParameter(f"stage is build, train, eval or all, not '{stage}'")
-    weights = work / "run" / "matting_head.safetensors"
+    weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
         build(work, data or splits.shared_data())
     if stage in ("train", "all"):
