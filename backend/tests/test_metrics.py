@@ -79,3 +79,35 @@ def test_clip_metrics_follows_rvm_averaging() -> None:
     assert set(out) == set(metrics.METRICS)
     assert out["dtSSD"] == pytest.approx(5.0)  # (0 for frame 0 + 10) / 2
     assert out["MAD"] == pytest.approx(50.0)
+
+
+def test_composite_error_by_hand() -> None:
+    """One soft pixel between sure foreground and background, radius 0: the band is that pixel.
+    True F red at alpha 0.5; new background blue -> true composite (0.5, 0, 0.5)."""
+    true_alpha = a([[1, 0.5, 0]])
+    true_fg = np.zeros((1, 3, 3), np.float32)
+    true_fg[..., 0] = 1
+    background = np.zeros((1, 3, 3), np.float32)
+    background[..., 2] = 1
+    assert metrics.composite_error(true_fg, true_alpha, true_fg, true_alpha, background, 0) == 0
+    # Raw colour of a frame shot over green: (0.5, 0.5, 0) composites to (0.25, 0.25, 0.5);
+    # |Δ| = (0.25, 0.25, 0) -> mean 1/6 -> 166.67.
+    raw = true_fg.copy()
+    raw[0, 1] = [0.5, 0.5, 0]
+    error = metrics.composite_error(raw, true_alpha, true_fg, true_alpha, background, 0)
+    assert error == pytest.approx(1e3 / 6)
+    # Radius 1 grows the band to all 3 pixels, whose other two composites agree: a third.
+    error = metrics.composite_error(raw, true_alpha, true_fg, true_alpha, background, 1)
+    assert error == pytest.approx(1e3 / 18)
+    # An alpha error shows too: opaque (alpha 1) red at the soft pixel gives (1, 0, 0) vs
+    # (0.5, 0, 0.5) -> mean 1/3.
+    opaque = a([[1, 1, 0]])
+    error = metrics.composite_error(true_fg, opaque, true_fg, true_alpha, background, 0)
+    assert error == pytest.approx(1e3 / 3)
+
+
+def test_composite_error_needs_a_soft_edge() -> None:
+    hard = a([[1, 0]])
+    colour = np.zeros((1, 2, 3), np.float32)
+    with pytest.raises(ValueError, match="soft alpha"):
+        metrics.composite_error(colour, hard, colour, hard, colour)
