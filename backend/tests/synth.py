@@ -57,3 +57,47 @@ def write_video(
         for packet in stream.encode():
             container.mux(packet)
     return alphas
+
+
+def remux(source: Path, target: Path, shift_frames: int = 0) -> None:
+    """Copy the video packets of `source` into `target` (container from its suffix) unchanged,
+    timestamps moved `shift_frames` frame durations earlier. In an MP4, frames moved before 0
+    become what `ffmpeg -ss ... -c copy` writes: an edit list whose leading packets are decoded
+    (the first one is the keyframe the rest need) but not shown."""
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        video = src.streams.video[0]
+        step = round(1 / (video.average_rate * video.time_base))
+        out = dst.add_stream_from_template(video)
+        for packet in src.demux(video):
+            if packet.dts is None:  # the demuxer's end-of-stream marker
+                continue
+            packet.pts -= shift_frames * step
+            packet.dts -= shift_frames * step
+            packet.stream = out
+            dst.mux(packet)
+
+
+def write_mjpeg_avi(
+    path: Path,
+    sizes: list[tuple[int, int]],
+    damaged: frozenset[int] = frozenset(),
+    fps: int = 12,
+) -> None:
+    """An MJPEG AVI whose header says `sizes[0]` (width, height) while frame i is encoded at
+    `sizes[i]`; the frames in `damaged` are replaced by bytes no decoder accepts."""
+    width, height = sizes[0]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+        for i, (w, h) in enumerate(sizes):
+            encoder = av.CodecContext.create("mjpeg", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = w, h, "yuvj420p"
+            encoder.time_base = Fraction(1, fps)
+            rgb, _ = frame_and_alpha(i, h, w)
+            picture = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuvj420p")
+            picture.pts = i
+            for encoded in encoder.encode(picture):
+                packet = av.Packet(b"\xff\xd8 not a picture " * 40) if i in damaged else encoded
+                packet.stream, packet.pts, packet.dts = stream, i, i
+                packet.time_base = Fraction(1, fps)
+                container.mux(packet)

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from tests.server import LiveServer
-from tests.synth import write_video
+from tests.synth import write_mjpeg_avi, write_video
 
 RNG_SEED = 6
 
@@ -102,6 +102,13 @@ def _ivf(width: int, height: int) -> bytes:
     header = b"DKIF" + struct.pack("<HH4sHHIIII", 0, 32, b"VP80", width, height, 25, 1, 1, 0)
     payload = bytes(range(256)) * 4
     return header + struct.pack("<IQ", len(payload), 0) + payload
+
+
+def _growing_mjpeg(tmp: Path) -> bytes:
+    """An AVI whose header and first frames are 320x240 and whose last frames are larger."""
+    path = tmp / "grows.avi"
+    write_mjpeg_avi(path, [(320, 240)] * 8 + [(640, 480)] * 4)
+    return path.read_bytes()
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -190,6 +197,7 @@ CORPUS: dict[str, tuple[str, Builder]] = {
     "huge dimensions in an ivf header": ("huge.ivf", lambda tmp, clip: _ivf(16000, 9000)),
     "y4m header without frames": ("header.y4m", lambda tmp, clip: _y4m(96, 64, 0)),
     "ivf with garbage frames": ("garbage.ivf", lambda tmp, clip: _ivf(96, 64)),
+    "frames that grow mid-stream": ("grows.avi", lambda tmp, clip: _growing_mjpeg(tmp)),
     "path in the file name": ("../../escape.mp4", lambda tmp, clip: b"not a video" * 10),
 }
 
@@ -250,6 +258,10 @@ def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_pa
     assert "no video stream (it holds audio)" in detail("audio-only m4a as .mp4")
     assert "larger than 8K" in detail("huge dimensions in a y4m header")
     assert detail("random bytes").startswith("cannot use 'noise.mp4'")
+    assert detail("frames that grow mid-stream") == (
+        "cannot use 'grows.avi': frame 11 is 640x480 but the video's frames are 320x240; "
+        "videos whose frame size changes are not supported"
+    )
 
 
 def test_the_clip_itself_is_accepted(api: httpx.Client, clip_bytes: bytes) -> None:

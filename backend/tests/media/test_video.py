@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.synth import frame_and_alpha, write_video
+from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
 from vidmatte.media.video import MediaError, VideoReader, probe
 
 
@@ -65,3 +65,85 @@ def test_random_bytes_are_refused(tmp_path: Path) -> None:
     path.write_bytes(np.random.default_rng(1).bytes(10_000))
     with pytest.raises(MediaError):
         probe(path)
+
+
+def decode_all(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def test_mpegts_is_frame_accurate(tmp_path: Path) -> None:
+    source, ts = tmp_path / "clip.mp4", tmp_path / "clip.ts"
+    write_video(source, frames=40)  # one keyframe: TS seeks land past it
+    remux(source, ts)
+    expected = decode_all(source)
+    info, pts = probe(ts)
+    assert info.frame_count == 40
+    reader = VideoReader(ts, pts, info.rotation, cache_size=4)
+    for index in [39, 0, 20, 19, 18, 5, 38, *range(40)]:
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
+
+
+def test_edit_list_frames_are_what_players_show(tmp_path: Path) -> None:
+    source, trimmed = tmp_path / "clip.mp4", tmp_path / "trimmed.mp4"
+    write_video(source, frames=24)
+    remux(source, trimmed, shift_frames=6)  # like `ffmpeg -ss 0.5 -c copy`: 6 frames cut off
+    expected = decode_all(source)[6:]
+    assert len(decode_all(trimmed)) == 18  # what a player shows
+    info, pts = probe(trimmed)
+    assert info.frame_count == 18
+    assert info.duration == pytest.approx(18 / 12)
+    reader = VideoReader(trimmed, pts, info.rotation, cache_size=4)
+    for index in [17, 0, 1, 9, 8, 3, *range(18)]:
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
+
+
+def test_frames_larger_than_the_header_are_refused_at_probe(tmp_path: Path) -> None:
+    path = tmp_path / "grows.avi"
+    write_mjpeg_avi(path, [(320, 240)] * 8 + [(640, 480)] * 4)
+    with pytest.raises(MediaError, match=r"frame 11 is 640x480 .*320x240"):
+        probe(path)
+
+
+def test_a_frame_of_another_size_fails_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "bulge.avi"  # first and last frames fit: probe cannot see the middle
+    write_mjpeg_avi(path, [(320, 240)] * 4 + [(640, 480)] * 2 + [(320, 240)] * 4)
+    info, pts = probe(path)
+    reader = VideoReader(path, pts, info.rotation)
+    assert reader.frame(3).shape == (240, 320, 3)
+    with pytest.raises(MediaError, match=r"^frame 4 is 640x480 .*320x240"):
+        reader.frame(4)
+    with pytest.raises(MediaError, match=r"^frame 5 is 640x480"):
+        reader.frame(5)
+    assert reader.frame(6).shape == (240, 320, 3)
+
+
+def test_frames_far_larger_than_the_header_are_never_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "huge.avi"
+    write_mjpeg_avi(path, [(64, 48), (64, 48), (960, 720), (64, 48)])
+    info, pts = probe(path)
+    reader = VideoReader(path, pts, info.rotation)
+    # The decoder refuses it before allocating it, so it has no size to report.
+    with pytest.raises(MediaError, match=r"^frame 2 cannot be decoded"):
+        reader.frame(2)
+    assert reader.frame(3).shape == (48, 64, 3)
+
+
+def test_a_damaged_frame_does_not_poison_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.avi"
+    write_mjpeg_avi(path, [(96, 64)] * 12, damaged=frozenset({5}))
+    info, pts = probe(path)
+    assert info.frame_count == 12
+    fresh = {i: VideoReader(path, pts, 0).frame(i) for i in (4, 6, 7)}
+    reader = VideoReader(path, pts, info.rotation)
+    for _ in range(2):  # the same answers however the frames are asked for
+        with pytest.raises(MediaError) as error:
+            reader.frame(5)
+        assert str(error.value) == "frame 5 cannot be decoded (the file is damaged there)"
+        for index in (6, 7, 4):
+            np.testing.assert_array_equal(reader.frame(index), fresh[index])
+    sequential = VideoReader(path, pts, info.rotation)
+    sequential.frame(4)
+    with pytest.raises(MediaError, match=r"^frame 5 cannot be decoded"):
+        sequential.frame(5)
+    np.testing.assert_array_equal(sequential.frame(6), fresh[6])

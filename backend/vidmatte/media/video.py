@@ -9,6 +9,7 @@ Frames come back at the original resolution, rotated as they are meant to be dis
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -84,18 +85,30 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
         try:
-            pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size > 0)
+            # Packets flagged discard lie before an edit list's start: decoded, never shown.
+            pts = sorted(
+                p.pts
+                for p in container.demux(stream)
+                if p.pts is not None and p.size > 0 and not p.is_discard
+            )
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
         raise MediaError("the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)
     reader = VideoReader(path, pts_index, rotation=0)
-    first = reader.decode_raw(0)
-    rotation = round(getattr(first, "rotation", 0) or 0)
-    last_ok = reader.decode_raw(len(pts_index) - 1) is not None
-    if not last_ok:
-        raise MediaError("the video is truncated: its last frames cannot be decoded")
+    try:
+        try:
+            first = reader.decode_raw(0)
+        except UndecodableFrame as exc:
+            raise MediaError("the video is damaged: its first frame cannot be decoded") from exc
+        rotation = round(getattr(first, "rotation", 0) or 0)
+        try:
+            reader.decode_raw(len(pts_index) - 1)
+        except UndecodableFrame as exc:
+            raise MediaError(f"the video is damaged or truncated: {exc}") from exc
+    finally:
+        reader.close()
     fps = _frame_rate(rate, pts_index, time_base)
     span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
     if rotation % 180:
@@ -121,13 +134,23 @@ def _frame_rate(rate: Fraction | None, pts: np.ndarray, time_base: Fraction) -> 
     return 25.0
 
 
+class UndecodableFrame(MediaError):
+    """A frame the decoder gives no picture for (a damaged or oversized frame, a truncation)."""
+
+
 class VideoReader:
     """Random access to decoded RGB frames, with a small cache so that sequential reads
     (forward or backward) decode each frame about once.
 
     A cache miss seeks to the keyframe before the wanted frame and decodes forward to it,
     keeping the last `cache_size` frames decoded on the way: a backward pass then hits the cache
-    for the next `cache_size - 1` frames.
+    for the next `cache_size - 1` frames. Where a container's seek lands past that keyframe
+    (MPEG-TS seeks by byte position), the reader seeks further back, down to the very start.
+
+    A frame the decoder cannot give back fails on its own, with "frame N cannot be decoded":
+    decoding goes on past it and the decoder is reset, so what a frame decodes to never depends
+    on which frames were asked for before. Every frame is checked against the frame size in the
+    header before it is converted to RGB; one far larger is not decoded at all.
     """
 
     def __init__(self, path: Path, pts_index: np.ndarray, rotation: int, cache_size: int = 16):
@@ -138,8 +161,11 @@ class VideoReader:
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = RLock()
         self._container: av.container.InputContainer | None = None
+        self._size = (0, 0)  # (width, height) of every frame, from the header
+        self._time_base = Fraction(1, 1)
+        self._frames: Iterator[av.VideoFrame] = iter(())
+        self._held: tuple[int, av.VideoFrame] | None = None  # decoded, not yet handed out
         self._next_index: int | None = None  # the index the open decoder yields next
-        self._frames = None
         self._pts_to_index = {int(p): i for i, p in enumerate(pts_index)}
 
     def __len__(self) -> int:
@@ -147,10 +173,15 @@ class VideoReader:
 
     def close(self) -> None:
         with self._lock:
-            if self._container is not None:
-                self._container.close()
-            self._container, self._frames, self._next_index = None, None, None
+            self._reset()
             self._cache.clear()
+
+    def time(self, index: int) -> Fraction:
+        """When frame `index` shows, in seconds on the source's clock (exact)."""
+        with self._lock:
+            if self._container is None:
+                self._open()
+            return int(self.pts_index[index]) * self._time_base
 
     def frame(self, index: int) -> np.ndarray:
         """RGB uint8 (H, W, 3) of frame `index`, as displayed."""
@@ -163,26 +194,37 @@ class VideoReader:
             if self._next_index is None or not (0 <= index - self._next_index < self.cache_size):
                 self._seek(index)
             while True:
-                got = self._decode_next()
-                if got is None:
-                    raise MediaError(f"frame {index} cannot be decoded (the file may be damaged)")
-                i, frame = got
+                i, frame = self._next_frame(index)
                 image = _rotate(frame.to_ndarray(format="rgb24"), self.rotation)
                 self._remember(i, image)
-                if i >= index:
-                    return self._cache.get(index, image)
+                if i == index:
+                    return image
 
-    def decode_raw(self, index: int) -> av.VideoFrame | None:
-        """The undecorated PyAV frame at `index`, or None if it cannot be decoded."""
+    def decode_raw(self, index: int) -> av.VideoFrame:
+        """The undecorated PyAV frame at `index`; MediaError as for `frame`."""
         with self._lock:
-            try:
-                self._seek(index)
-                while (got := self._decode_next()) is not None:
-                    if got[0] >= index:
-                        return got[1]
-            except (av.error.FFmpegError, MediaError):
-                return None
-            return None
+            self._seek(index)
+            while True:
+                i, frame = self._next_frame(index)
+                if i == index:
+                    return frame
+
+    def _next_frame(self, index: int) -> tuple[int, av.VideoFrame]:
+        """The next decoded frame on the way to `index`, checked."""
+        got = self._held or self._decode_next()
+        self._held = None
+        if got is None or got[0] > index:  # the decoder gave nothing for `index`
+            self._reset()
+            raise UndecodableFrame(f"frame {index} cannot be decoded (the file is damaged there)")
+        i, frame = got
+        if (frame.width, frame.height) != self._size:
+            self._reset()
+            raise MediaError(
+                f"frame {i} is {frame.width}x{frame.height} but the video's frames are "
+                f"{self._size[0]}x{self._size[1]}; videos whose frame size changes are not "
+                "supported"
+            )
+        return got
 
     def _remember(self, index: int, image: np.ndarray) -> None:
         self._cache[index] = image
@@ -190,26 +232,70 @@ class VideoReader:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _seek(self, index: int) -> None:
-        if self._container is None:
-            self._container = _open(self.path)
-            self._container.streams.video[0].thread_type = "AUTO"
+    def _open(self) -> None:
+        self._container = _open(self.path)
         stream = self._container.streams.video[0]
-        self._container.seek(
-            int(self.pts_index[index]), stream=stream, backward=True, any_frame=False
-        )
-        self._frames = self._container.decode(stream)
-        self._next_index = None
+        stream.thread_type = "AUTO"
+        # The decoder refuses larger frames before allocating them (2x: room for its padding).
+        width, height = stream.codec_context.width, stream.codec_context.height
+        # The decoder refuses a frame far larger than the header's before allocating it, so a
+        # small file cannot force huge decodes (the slack covers the decoder's row alignment).
+        stream.codec_context.options = {"max_pixels": str(4 * (width + 64) * (height + 64))}
+        self._size = (width, height)
+        self._time_base = stream.time_base or Fraction(1, 1)
+
+    def _reset(self) -> None:
+        """Drop the decoder; the next frame asked for opens a fresh one."""
+        if self._container is not None:
+            self._container.close()
+        self._container, self._frames, self._held, self._next_index = None, iter(()), None, None
+
+    def _seek(self, index: int) -> None:
+        """Position the decoder so that the next frame it yields is `index` or one before it."""
+        back = 0
+        while True:
+            start = max(0, index - back)
+            if start == 0 or self._container is None:
+                self._reset()
+                self._open()
+            assert self._container is not None
+            stream = self._container.streams.video[0]
+            if start > 0:
+                self._container.seek(
+                    int(self.pts_index[start]), stream=stream, backward=True, any_frame=False
+                )
+            self._frames = _decode(self._container, stream)
+            self._held = self._decode_next()
+            if start == 0 or (self._held is not None and self._held[0] <= index):
+                return
+            back = max(self.cache_size, 4 * back)  # the seek landed too late: go further back
 
     def _decode_next(self) -> tuple[int, av.VideoFrame] | None:
+        for frame in self._frames:
+            index = self._pts_to_index.get(frame.pts) if frame.pts is not None else None
+            if index is not None:  # else a frame the demuxer did not list (rare): skip it
+                self._next_index = index + 1
+                return index, frame
+        return None
+
+
+def _decode(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> Iterator[av.VideoFrame]:
+    """The stream's frames; a packet the decoder rejects is passed over (its frame is then
+    missing, which the reader reports by index) and a demuxing error ends the stream."""
+    packets = container.demux(stream)
+    while True:
         try:
-            frame = next(self._frames)
+            packet = next(packets)
         except StopIteration:
-            return None
-        except av.error.FFmpegError as exc:
-            raise MediaError(f"decoding failed: {exc}") from exc
-        index = self._pts_to_index.get(frame.pts) if frame.pts is not None else None
-        if index is None:  # a frame the demuxer did not list (rare): skip it
-            return self._decode_next()
-        self._next_index = index + 1
-        return index, frame
+            return
+        except av.error.FFmpegError:
+            packet = None  # unreadable from here on: flush what the decoder holds
+        try:
+            frames = stream.decode(packet)
+        except av.error.FFmpegError:
+            frames = []
+        yield from frames
+        if packet is None:
+            return
