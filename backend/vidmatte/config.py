@@ -7,43 +7,97 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import platformdirs
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
 GB = 1024**3
+
+
+def default_paths(package_dir: Path) -> dict[str, Path]:
+    """Where data, checkpoints, the head and the built editor live by default. In a source
+    checkout (the README's way), inside it; installed from a wheel, in the user's data and cache
+    folders, with the head shipped inside the package (pyproject.toml's force-include)."""
+    root = package_dir.parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "backend").is_dir():
+        return {
+            "data_dir": root / "data",
+            "checkpoint_dir": root / "checkpoints",
+            "head_path": root / "models" / "matting_head.safetensors",
+            "frontend_dir": root / "frontend" / "dist",
+        }
+    return {
+        "data_dir": platformdirs.user_data_path("vidmatte"),
+        "checkpoint_dir": platformdirs.user_cache_path("vidmatte") / "checkpoints",
+        "head_path": package_dir / "models" / "matting_head.safetensors",
+        "frontend_dir": package_dir / "frontend",
+    }
+
+
+DEFAULT_PATHS = default_paths(PACKAGE_DIR)
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"VIDMATTE_{name}", default)
 
 
+def _path(name: str, key: str) -> Path:
+    return Path(_env(name, str(DEFAULT_PATHS[key])))
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", str(REPO_ROOT / "data"))))
+    data_dir: Path = field(default_factory=lambda: _path("DATA_DIR", "data_dir"))
     # SAM2 size: tiny | small | base_plus | large | test-tiny (shrunk, random weights, for tests)
     sam2_model: str = field(default_factory=lambda: _env("SAM2", "small"))
     # Build the real architecture with random weights: same compute, for benchmarks.
     random_init: bool = field(default_factory=lambda: _env("RANDOM_INIT", "0") == "1")
-    checkpoint_dir: Path = field(
-        default_factory=lambda: Path(_env("CHECKPOINT_DIR", str(REPO_ROOT / "checkpoints")))
-    )
-    head_path: Path = field(
-        default_factory=lambda: Path(
-            _env("HEAD", str(REPO_ROOT / "models" / "matting_head.safetensors"))
-        )
-    )
+    checkpoint_dir: Path = field(default_factory=lambda: _path("CHECKPOINT_DIR", "checkpoint_dir"))
+    head_path: Path = field(default_factory=lambda: _path("HEAD", "head_path"))
+    # Run with an untrained head when head_path is missing: an explicit choice, never a fallback.
+    random_head: bool = field(default_factory=lambda: _env("RANDOM_HEAD", "0") == "1")
     max_upload_bytes: int = field(
         default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 * GB)))
     )
+    # Disk space that must stay free in the data dir after an upload (for results, the
+    # database): an upload that would cut into it is refused with 507.
+    min_free_bytes: int = field(default_factory=lambda: int(_env("MIN_FREE_BYTES", str(GB))))
+    # Largest JSON (non-upload) request body; a larger one is refused with 413 unread.
+    max_json_bytes: int = field(
+        default_factory=lambda: int(_env("MAX_JSON_BYTES", str(1024 * 1024)))
+    )
+    # Seconds a client may send nothing while sending headers or an upload before it is dropped.
+    idle_timeout: float = field(default_factory=lambda: float(_env("IDLE_TIMEOUT", "60")))
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
     # Edge refinement of the matte: best (classical matting on the CPU per frame), fast or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
-    frontend_dir: Path = field(
-        default_factory=lambda: Path(_env("FRONTEND_DIR", str(REPO_ROOT / "frontend" / "dist")))
-    )
+    frontend_dir: Path = field(default_factory=lambda: _path("FRONTEND_DIR", "frontend_dir"))
     # Origins allowed by CORS besides the app's own (comma separated); none by default.
     cors_origins: tuple[str, ...] = field(
         default_factory=lambda: tuple(o for o in _env("CORS_ORIGINS", "").split(",") if o)
+    )
+    # Access control (README "Running on a network"). The token: by default made once and kept
+    # in <data dir>/token (mode 0600). no_auth turns it off, on a loopback host only.
+    token: str | None = field(default_factory=lambda: _env("TOKEN", "") or None)
+    no_auth: bool = field(default_factory=lambda: _env("NO_AUTH", "0") == "1")
+    # The address `serve` binds; it is also accepted in the Host header.
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    # Names accepted in the Host header besides loopback ones and `host` (comma separated).
+    allowed_hosts: tuple[str, ...] = field(
+        default_factory=lambda: tuple(h for h in _env("ALLOWED_HOSTS", "").split(",") if h)
+    )
+    # Quotas: projects kept in one data dir, jobs waiting in one server's queue.
+    max_projects: int = field(default_factory=lambda: int(_env("MAX_PROJECTS", "500")))
+    max_queued_jobs: int = field(default_factory=lambda: int(_env("MAX_QUEUED_JOBS", "50")))
+    # Objects per project (also object ids per job) and points per object and frame: every
+    # object is tracked and matted on every frame, so they bound how long a job holds the worker.
+    max_objects: int = field(default_factory=lambda: int(_env("MAX_OBJECTS", "16")))
+    max_points_per_frame: int = field(
+        default_factory=lambda: int(_env("MAX_POINTS_PER_FRAME", "50"))
+    )
+    # Seconds between keep-alive comments on an event stream (proxies drop silent connections).
+    event_ping_seconds: float = field(
+        default_factory=lambda: float(_env("EVENT_PING_SECONDS", "15"))
     )
 
     @property
