@@ -11,6 +11,7 @@ import io
 import json
 import struct
 import tarfile
+import time
 import zipfile
 from collections.abc import Callable
 from fractions import Fraction
@@ -22,6 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import upload
 from tests.server import LiveServer
 from tests.synth import write_mjpeg_avi, write_video
 
@@ -269,3 +271,36 @@ def test_the_clip_itself_is_accepted(api: httpx.Client, clip_bytes: bytes) -> No
     response = api.post("/api/projects", files={"file": ("disk.mp4", clip_bytes, "video/mp4")})
     assert response.status_code == 201, response.text
     assert api.delete(f"/api/projects/{response.json()['id']}").status_code == 204
+
+
+@pytest.fixture
+def damaged(api: httpx.Client, tmp_path: Path) -> dict:
+    """A project whose frame 5 is damaged (first and last are intact, so the upload passes)."""
+    path = tmp_path / "damaged.avi"
+    write_mjpeg_avi(path, [(96, 64)] * 12, damaged=frozenset({5}))
+    return upload(api, path)
+
+
+def test_a_damaged_frame_is_named_and_spares_the_others(api: httpx.Client, damaged: dict) -> None:
+    frames = f"/api/projects/{damaged['id']}/frames"
+    for _ in range(2):  # the answers do not depend on what was asked before
+        response = api.get(f"{frames}/5")
+        assert response.status_code == 422
+        assert response.json()["detail"] == "frame 5 cannot be decoded (the file is damaged there)"
+        assert api.get(f"{frames}/6").status_code == 200
+        assert api.get(f"{frames}/4").status_code == 200
+
+
+def test_a_job_meeting_a_damaged_frame_fails_naming_it(api: httpx.Client, damaged: dict) -> None:
+    pid = damaged["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    points = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
+    assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/2/points", json=points).is_success
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()
+    deadline = time.monotonic() + 120
+    while (state := api.get(f"/api/jobs/{job['id']}").json())["status"] in {"queued", "running"}:
+        assert time.monotonic() < deadline, state
+        time.sleep(0.1)
+    assert state["status"] == "failed"
+    assert "frame 5 cannot be decoded (the file is damaged there)" in state["error"]
+    assert "Errno" not in state["error"] and "avcodec" not in state["error"]
