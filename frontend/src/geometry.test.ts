@@ -48,10 +48,30 @@ describe("canvas ↔ video mapping", () => {
     expect(canvasToVideo({ x: -1, y: 300 }, fit, video)).toBeNull();
   });
 
-  it("keeps the far edge inside the frame", () => {
-    const p = canvasToVideo({ x: 960, y: 620 }, fit, video)!;
-    expect(p.x).toBeLessThan(1920);
-    expect(p.y).toBeLessThan(1080);
+  it("maps the far edges to the frame's edges, which the server accepts", () => {
+    expect(canvasToVideo({ x: 960, y: 620 }, fit, video)).toEqual({ x: 1920, y: 1080 });
+    // A hair inside the edge rounds to the edge, never past it (the API takes x in [0, width]).
+    const p = canvasToVideo({ x: 960 - 1e-4, y: 620 - 1e-4 }, fit, video)!;
+    expect(roundCoord(p.x)).toBe(1920);
+    expect(roundCoord(p.y)).toBe(1080);
+  });
+
+  it("keeps every rounded click within [0, size] for odd sizes and scales", () => {
+    for (const v of [
+      { width: 97, height: 63 },
+      { width: 1919, height: 1081 },
+      { width: 3, height: 5000 },
+    ]) {
+      const f = fitRect({ width: 777, height: 555 }, v);
+      for (let i = 0; i <= 1000; i++) {
+        const at = canvasToVideo({ x: f.x + (f.width * i) / 1000, y: f.y + (f.height * i) / 1000 }, f, v)!;
+        expect(at).not.toBeNull();
+        expect(roundCoord(at.x)).toBeGreaterThanOrEqual(0);
+        expect(roundCoord(at.x)).toBeLessThanOrEqual(v.width);
+        expect(roundCoord(at.y)).toBeGreaterThanOrEqual(0);
+        expect(roundCoord(at.y)).toBeLessThanOrEqual(v.height);
+      }
+    }
   });
 
   it("round-trips video → canvas → video", () => {

@@ -50,9 +50,16 @@ export function canvasToVideo(p: Vec, fit: FitRect, video: Size): Vec | null {
   if (fit.scale <= 0) return null;
   const x = (p.x - fit.x) / fit.scale;
   const y = (p.y - fit.y) / fit.scale;
-  if (x < 0 || y < 0 || x > video.width || y > video.height) return null;
-  // The edge itself maps into the last pixel's far side; keep strictly inside the frame.
-  return { x: Math.min(x, video.width - 1e-3), y: Math.min(y, video.height - 1e-3) };
+  // Rounding in the scale can put a click on the drawn edge a hair outside the picture.
+  const slack = 1e-3;
+  if (x < -slack || y < -slack || x > video.width + slack || y > video.height + slack) return null;
+  // The API takes x in [0, width] and y in [0, height]: the edges are valid clicks, and a
+  // clamped value still rounds (roundCoord) to a value in range.
+  return { x: clamp(x, 0, video.width), y: clamp(y, 0, video.height) };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi);
 }
 
 /** Video pixels to canvas (container) coordinates. */

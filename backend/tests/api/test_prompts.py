@@ -52,14 +52,37 @@ def test_bad_points(api: httpx.Client, project: dict) -> None:
     pid = project["id"]
     obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
     url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
-    outside = api.put(url, json={"points": [{"x": 96, "y": 10, "label": "positive"}]})
+    outside = api.put(url, json={"points": [{"x": 96.1, "y": 10, "label": "positive"}]})
     assert outside.status_code == 422 and "outside the 96x64 frame" in outside.json()["detail"]
+    below = api.put(url, json={"points": [{"x": 5, "y": -0.1, "label": "positive"}]})
+    assert below.status_code == 422 and "outside the 96x64 frame" in below.json()["detail"]
     assert api.put(url, json={"points": [{"x": 1, "y": 1, "label": "maybe"}]}).status_code == 422
     late = api.put(f"/api/projects/{pid}/objects/{obj}/frames/12/points", json={"points": [POS]})
     assert late.status_code == 404 and "outside the video" in late.json()["detail"]
     unknown = api.put(f"/api/projects/{pid}/objects/999/frames/0/points", json={"points": [POS]})
     assert unknown.status_code == 404 and "object 999" in unknown.json()["detail"]
     assert api.get(f"/api/projects/{pid}/points").json() == []  # nothing was stored
+
+
+def test_clicks_on_the_frame_edges_are_accepted(api: httpx.Client, project: dict) -> None:
+    """The editor sends a click on the right or bottom edge as x = width, y = height."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    corners = [
+        {"x": 96, "y": 64, "label": "positive"},
+        {"x": 0, "y": 0, "label": "negative"},
+        {"x": 96, "y": 0, "label": "negative"},
+        {"x": 0, "y": 64, "label": "negative"},
+    ]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/2/points"
+    response = api.put(url, json={"points": corners})
+    assert response.status_code == 200, response.text
+    assert response.json()["points"] == [
+        {**c, "x": float(c["x"]), "y": float(c["y"])} for c in corners
+    ]
+    preview = api.post(f"/api/projects/{pid}/frames/2/preview", params={"object_id": obj})
+    assert preview.status_code == 200
+    assert Image.open(io.BytesIO(preview.content)).size == (96, 64)
 
 
 def test_preview_masks_have_frame_size(api: httpx.Client, project: dict) -> None:

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import unicodedata
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from vidmatte import store
 
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
+# SQLite stores 64-bit integers; a larger id must be a 4xx, not an OverflowError in the driver.
+MAX_ID = 2**63 - 1
+# Lists in one request: a job never names more objects than a project may hold.
+MAX_LIST_ITEMS = 1000
+MAX_POINTS_PER_FRAME = 200
+# Bidi embeddings, overrides and isolates can disguise a name ("evil\u202egpj.exe" shows as
+# "evilexe.jpg"); control characters and line breaks garble lists, logs and terminals.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(char: str) -> bool:
+    return char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def without_hidden(text: str) -> str:
+    """Drop control, line-break and bidi-override characters (for names we did not choose)."""
+    return "".join(c for c in text if not _hidden(c))
+
+
+def clean_name(value: str) -> str:
+    """A name as shown: trimmed, not blank, no control or bidi-override characters."""
+    name = value.strip()
+    if not name:
+        raise ValueError("the name is blank")
+    bad = next((c for c in name if _hidden(c)), None)
+    if bad is not None:
+        raise ValueError(f"the name contains a control character (U+{ord(bad):04X})")
+    return name
+
+
+ProjectName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_name)]
+ObjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(clean_name)]
+PROJECT_NAME = TypeAdapter(ProjectName)
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Health(BaseModel):
@@ -19,6 +54,8 @@ class Health(BaseModel):
     sam2_random_init: bool
     matting_head: str
     version: str
+    # The job worker; when it is not running, /api/health answers 503 instead.
+    worker: Literal["running"] = "running"
 
 
 class VideoInfo(BaseModel):
@@ -52,12 +89,12 @@ class Project(BaseModel):
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: ProjectName
 
 
 class ObjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: ObjectName | None = None
     color: str | None = Field(default=None, pattern=HEX_COLOR, examples=["#22c55e"])
 
 
@@ -81,7 +118,7 @@ class Point(BaseModel):
 
 class PointsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    points: list[Point] = Field(max_length=200)
+    points: list[Point] = Field(max_length=MAX_POINTS_PER_FRAME)
 
 
 class FramePoints(BaseModel):
@@ -94,7 +131,7 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: int = Field(ge=0)
     end: int = Field(ge=0)
-    object_ids: list[int] | None = None
+    object_ids: list[ObjectId] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
 
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
@@ -114,10 +151,23 @@ class Job(BaseModel):
     error: str | None
     created_at: str
     updated_at: str
+    # What the job runs with, fixed when it was made: a resume uses the same.
+    prompts: list[FramePoints]
+    edges: str
+    head: str
 
     @classmethod
     def of(cls, j: store.Job) -> Job:
-        return cls(**j.__dict__)
+        fields = {k: v for k, v in j.__dict__.items() if k in cls.model_fields}
+        fields["prompts"] = [
+            FramePoints(
+                object_id=obj,
+                frame=frame,
+                points=[Point(x=p.x, y=p.y, label=p.label) for p in points],
+            )
+            for (obj, frame), points in j.prompts.items()
+        ]
+        return cls(**fields)
 
 
 class Error(BaseModel):

@@ -1,15 +1,24 @@
 """Streaming multipart upload: the file part goes straight to a temporary file on disk while it
 arrives, and the size limit is enforced on the way, so a 2 GB upload never sits in memory and an
-oversize one is refused as soon as it crosses the limit."""
+oversize one is refused as soon as it crosses the limit. A full disk is a 507 and a client that
+stops sending is dropped; either way the temporary file goes."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
+import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+MB = 1024 * 1024
 
 
 @dataclass
@@ -83,13 +92,40 @@ class _Collector:
 
     def discard(self) -> None:
         if self._sink is not None:
-            self._sink.close()
+            with contextlib.suppress(OSError):  # flushing may hit the same full disk
+                self._sink.close()
         if self.file is not None:
             self.file.path.unlink(missing_ok=True)
 
 
-async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upload:
-    """Parse a multipart body with a `file` part (and optional text fields) as it streams in."""
+def is_disk_full(exc: BaseException) -> bool:
+    """The file system (ENOSPC, or a quota: EDQUOT) or SQLite ran out of space."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+def disk_full(tmp_dir: Path, need: int, reserve: int) -> HTTPException:
+    free = shutil.disk_usage(tmp_dir).free
+    return HTTPException(
+        507,
+        f"not enough disk space: {free / MB:.1f} MB free, the upload needs {need / MB:.1f} MB "
+        f"and {reserve / MB:.1f} MB must stay free",
+    )
+
+
+def check_free_space(tmp_dir: Path, need: int, reserve: int) -> None:
+    if shutil.disk_usage(tmp_dir).free < need + reserve:
+        raise disk_full(tmp_dir, need, reserve)
+
+
+async def receive_upload(
+    request: Request, tmp_dir: Path, max_bytes: int, min_free: int, idle_timeout: float
+) -> Upload:
+    """Parse a multipart body with a `file` part (and optional text fields) as it streams in.
+
+    Refused up front when the declared size would leave less than `min_free` bytes on the disk;
+    a body that sends nothing for `idle_timeout` seconds is dropped (408)."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise HTTPException(415, "send the video as multipart/form-data with a 'file' field")
@@ -98,26 +134,40 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
     # without a file part (or with huge part headers) cannot stream on without end.
     max_body = max_bytes + 64 * 1024
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_body:
+    size = int(declared) if declared and declared.isdigit() else 0
+    if size > max_body:
         raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
+    check_free_space(tmp_dir, size, min_free)
     collector = _Collector(tmp_dir)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
     received = 0
+    chunks = aiter(request.stream())
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                async with asyncio.timeout(idle_timeout):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise HTTPException(
+                    408, f"the upload stalled: nothing arrived for {idle_timeout:g} s"
+                ) from None
             received += len(chunk)
             file_size = collector.file.size if collector.file is not None else 0
             if received > max_body or file_size > max_bytes:
                 raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
-            parser.write(chunk)
+            await run_in_threadpool(parser.write, chunk)  # file writes stay off the event loop
         parser.finalize()
         if collector.file is not None and collector.file.size > max_bytes:
             raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
     except HTTPException:
         collector.discard()
         raise
-    except Exception as exc:  # a malformed body or a client that went away
+    except Exception as exc:  # a malformed body, a client that went away, a full disk
         collector.discard()
+        if is_disk_full(exc):
+            raise disk_full(tmp_dir, max(size, received), min_free) from exc
         raise HTTPException(400, f"malformed multipart upload: {exc}") from exc
     if collector.file is None:
         raise HTTPException(422, "the upload has no 'file' field with a video")

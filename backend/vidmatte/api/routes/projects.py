@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from PIL import Image
+from pydantic import ValidationError
 
-from vidmatte.api.schemas import Error, Project, ProjectUpdate
+from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, without_hidden
 from vidmatte.api.services import Services, services
-from vidmatte.api.upload import receive_upload
+from vidmatte.api.upload import Upload, disk_full, is_disk_full, receive_upload
 from vidmatte.media.video import MediaError, VideoReader, probe
 from vidmatte.store import ACTIVE
 
@@ -58,26 +61,59 @@ def check_frame(project, index: int) -> None:
     status_code=201,
     response_model=Project,
     openapi_extra=UPLOAD_BODY,
-    responses={413: {"model": Error}, 415: {"model": Error}, **BODY_ERRORS},
+    responses={
+        408: {"model": Error},
+        413: {"model": Error},
+        415: {"model": Error},
+        507: {"model": Error},
+        **BODY_ERRORS,
+    },
 )
 async def create_project(request: Request, s: Services = Depends(services)) -> Project:
-    upload = await receive_upload(request, s.store.tmp_dir, s.settings.max_upload_bytes)
+    settings = s.settings
+    upload = await receive_upload(
+        request,
+        s.store.tmp_dir,
+        settings.max_upload_bytes,
+        settings.min_free_bytes,
+        settings.idle_timeout,
+    )
+    # Probing reads the whole file (up to the upload limit): in a thread, so that other
+    # requests and event streams go on meanwhile.
+    return await run_in_threadpool(add_upload, s, upload)
+
+
+def add_upload(s: Services, upload: Upload) -> Project:
+    """Probe a received upload and make it a project; the temporary file goes either way."""
+    filename = without_hidden(upload.filename)[:255] or "video"
     try:
+        name = upload_name(upload.fields.get("name") or "", filename)
         info, pts = probe(upload.path)
         reader = VideoReader(upload.path, pts, info.rotation)
         try:
             thumbnail = jpeg(reader.frame(0), max_side=320, quality=85)
         finally:
             reader.close()
-        name = (upload.fields.get("name") or "").strip()[:200] or upload.filename.rsplit(".", 1)[0]
-        project = s.store.add_project(
-            name or "video", upload.filename, upload.path, info, pts, thumbnail
-        )
+        project = s.store.add_project(name, filename, upload.path, info, pts, thumbnail)
     except MediaError as exc:
-        raise HTTPException(422, f"cannot use '{upload.filename}': {exc}") from exc
+        raise HTTPException(422, f"cannot use '{filename}': {exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        if not is_disk_full(exc):
+            raise
+        raise disk_full(s.store.tmp_dir, upload.size, s.settings.min_free_bytes) from exc
     finally:
         upload.path.unlink(missing_ok=True)
     return Project.of(project)
+
+
+def upload_name(field: str, filename: str) -> str:
+    """The `name` field, checked like a rename; blank means the file's name without extension."""
+    if not field.strip():
+        return filename.rsplit(".", 1)[0][:200] or "video"
+    try:
+        return PROJECT_NAME.validate_python(field)
+    except ValidationError as exc:
+        raise HTTPException(422, f"invalid name: {exc.errors()[0]['msg']}") from exc
 
 
 @router.get("", response_model=list[Project])
@@ -94,7 +130,7 @@ def get_project(project_id: str, s: Services = Depends(services)) -> Project:
 def rename_project(
     project_id: str, body: ProjectUpdate, s: Services = Depends(services)
 ) -> Project:
-    return Project.of(s.store.rename_project(project_id, body.name.strip() or body.name))
+    return Project.of(s.store.rename_project(project_id, body.name))
 
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import io
+from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from PIL import Image
 
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
-from vidmatte.api.schemas import FramePoints, Object, ObjectCreate, ObjectUpdate, PointsUpdate
+from vidmatte.api.schemas import (
+    MAX_ID,
+    FramePoints,
+    Object,
+    ObjectCreate,
+    ObjectUpdate,
+    PointsUpdate,
+)
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
 from vidmatte.store import Point
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
+ObjectPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
@@ -33,13 +42,15 @@ def list_objects(project_id: str, s: Services = Depends(services)) -> list[Objec
 
 @router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
 def update_object(
-    project_id: str, object_id: int, body: ObjectUpdate, s: Services = Depends(services)
+    project_id: str, object_id: ObjectPath, body: ObjectUpdate, s: Services = Depends(services)
 ) -> Object:
     return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
 
 
 @router.delete("/objects/{object_id}", status_code=204, responses=ERRORS)
-def delete_object(project_id: str, object_id: int, s: Services = Depends(services)) -> Response:
+def delete_object(
+    project_id: str, object_id: ObjectPath, s: Services = Depends(services)
+) -> Response:
     s.store.delete_object(project_id, object_id)
     return Response(status_code=204)
 
@@ -48,13 +59,18 @@ def delete_object(project_id: str, object_id: int, s: Services = Depends(service
     "/objects/{object_id}/frames/{index}/points", response_model=FramePoints, responses=BODY_ERRORS
 )
 def set_points(
-    project_id: str, object_id: int, index: int, body: PointsUpdate, s: Services = Depends(services)
+    project_id: str,
+    object_id: ObjectPath,
+    index: int,
+    body: PointsUpdate,
+    s: Services = Depends(services),
 ) -> FramePoints:
     project = s.store.project(project_id)
     check_frame(project, index)
     width, height = project.info.width, project.info.height
     for p in body.points:
-        if not (0 <= p.x < width and 0 <= p.y < height):
+        # Continuous coordinates: the frame's far edges (x = width, y = height) are on it.
+        if not (0 <= p.x <= width and 0 <= p.y <= height):
             raise HTTPException(
                 422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame"
             )
@@ -101,7 +117,7 @@ def _coloured(
 def preview(
     project_id: str,
     index: int,
-    object_id: int | None = None,
+    object_id: int | None = Query(None, ge=1, le=MAX_ID),
     max_side: int | None = Query(None, ge=16, le=8192),
     s: Services = Depends(services),
 ) -> Response:

@@ -1,0 +1,152 @@
+"""Limits at the API edge: ids beyond SQLite's integer range, names with control characters,
+long lists, huge JSON bodies. Each is a JSON 4xx with a short message, never a 500, and the
+connection stays usable."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx
+import pytest
+
+from tests.server import LiveServer
+
+POS = {"x": 30, "y": 32, "label": "positive"}
+HUGE = [2**64, -(2**64), 2**63]
+MAX_JSON_BYTES = 1024 * 1024  # the default VIDMATTE_MAX_JSON_BYTES
+
+
+def assert_json_error(response: httpx.Response, statuses: tuple[int, ...]) -> str:
+    assert response.status_code in statuses, (response.status_code, response.text[:300])
+    assert response.headers["content-type"] == "application/json", response.text[:300]
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and len(detail) <= 1000, detail[:300]
+    return detail
+
+
+def test_ids_beyond_sqlite_integers_are_json_errors(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    for big in HUGE:
+        base = f"/api/projects/{pid}/objects/{big}"
+        for response in (
+            api.patch(base, json={"name": "x"}),
+            api.delete(base),
+            api.put(f"{base}/frames/0/points", json={"points": [POS]}),
+            api.put(f"/api/projects/{pid}/objects/{obj}/frames/{big}/points", json={"points": []}),
+            api.get(f"/api/projects/{pid}/frames/{big}"),
+            api.post(f"/api/projects/{pid}/frames/0/preview", params={"object_id": big}),
+            api.post(f"/api/projects/{pid}/frames/{big}/preview"),
+            api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": big}),
+            api.post(f"/api/projects/{pid}/jobs", json={"start": big, "end": 1}),
+            api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 1, "object_ids": [big]}),
+        ):
+            assert_json_error(response, (404, 422))
+    # The same keep-alive connection still answers, and nothing was stored.
+    assert api.get(f"/api/projects/{pid}/points").json() == []
+    assert [o["id"] for o in api.get(f"/api/projects/{pid}/objects").json()] == [obj]
+
+
+BAD_NAMES = [
+    "a\x00b",
+    "\x1b[31mred\x1b[0m",
+    "two\r\nlines",
+    "tab\there",
+    "evil\u202egpj.exe",
+    "iso\u2066late\u2069",
+    "del\x7f",
+    "   ",
+    "",
+]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_names_with_control_characters_are_refused(
+    api: httpx.Client, project: dict, name: str
+) -> None:
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()
+    detail = assert_json_error(api.patch(f"/api/projects/{pid}", json={"name": name}), (422,))
+    assert "name" in detail
+    assert_json_error(api.post(f"/api/projects/{pid}/objects", json={"name": name}), (422,))
+    assert_json_error(
+        api.patch(f"/api/projects/{pid}/objects/{obj['id']}", json={"name": name}), (422,)
+    )
+    if name.strip():  # a blank upload name means "use the file's name"
+        response = api.post(
+            "/api/projects",
+            files={"file": ("x.mp4", b"not read", "video/mp4")},
+            data={"name": name},
+        )
+        assert "name" in assert_json_error(response, (422,))
+    assert api.get(f"/api/projects/{pid}").json()["name"] == "disk"  # nothing changed
+    assert [o["name"] for o in api.get(f"/api/projects/{pid}/objects").json()] == [obj["name"]]
+
+
+def test_names_are_trimmed_and_unicode_kept(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    renamed = api.patch(f"/api/projects/{pid}", json={"name": "  Café 🎬 ‍👩‍👧 Ölweg  "})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Café 🎬 ‍👩‍👧 Ölweg"
+    obj = api.post(f"/api/projects/{pid}/objects", json={"name": " dog "})
+    assert obj.status_code == 201 and obj.json()["name"] == "dog"
+
+
+def test_control_characters_in_the_filename_are_dropped(api: httpx.Client, clip) -> None:
+    response = api.post(
+        "/api/projects", files={"file": ("dis\x1b[2Jk\u202e.mp4", clip.read_bytes(), "video/mp4")}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == "dis[2Jk.mp4" and response.json()["name"] == "dis[2Jk"
+
+
+def test_long_lists_are_refused_briefly(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    api.put(f"/api/projects/{pid}/objects/{obj}/frames/1/points", json={"points": [POS]})
+    many = list(range(10_000, 130_000))  # under the body limit, far over any list limit
+    detail = assert_json_error(
+        api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 2, "object_ids": many}),
+        (422,),
+    )
+    assert "object_ids" in detail
+    points = [POS] * 5000
+    url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
+    assert "points" in assert_json_error(api.put(url, json={"points": points}), (422,))
+    # Many invalid items give one short message, not one line per item.
+    bad = [{"x": "?", "y": "?", "label": "?"}] * 150
+    assert_json_error(api.put(url, json={"points": bad}), (422,))
+    assert [p["frame"] for p in api.get(f"/api/projects/{pid}/points").json()] == [1]
+
+
+def test_json_bodies_over_the_limit_get_413(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    body = json.dumps({"name": "x" * (MAX_JSON_BYTES + 10)}).encode()
+    chunked = api.patch(  # no Content-Length: counted as it streams
+        f"/api/projects/{pid}",
+        content=iter([body[i : i + 65536] for i in range(0, len(body), 65536)]),
+        headers={"content-type": "application/json"},
+    )
+    assert "too large" in assert_json_error(chunked, (413,))
+    assert api.get(f"/api/projects/{pid}").json()["name"] == "disk"
+
+
+def test_declared_huge_json_body_is_refused_before_it_is_read(
+    server: LiveServer, project: dict
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            f"PATCH /api/projects/{project['id']} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {server.token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 30000000\r\n\r\n"
+            '{"name": "'.encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"413", data[:500]
+    assert "too large" in json.loads(body)["detail"]
