@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vidmatte import __version__
+from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts
 from vidmatte.api.schemas import Health
 from vidmatte.api.services import Services, services
@@ -82,6 +83,11 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             allow_headers=["*"],
         )
 
+    # JSON bodies are capped before parsing; the upload streams against its own limit.
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_json_bytes, exempt={("POST", "/api/projects")}
+    )
+
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
@@ -113,13 +119,21 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     return app
 
 
+MAX_ERRORS_SHOWN = 3
+
+
 def validation_message(errors: Sequence[dict]) -> str:
-    """`index: Input should be a valid integer; start: ...` from pydantic's error list."""
+    """`index: Input should be a valid integer; start: ...` from pydantic's error list.
+
+    The first few errors only, each cut short: a body of 100 000 bad items gets a short answer.
+    """
     parts = []
-    for error in errors:
+    for error in errors[:MAX_ERRORS_SHOWN]:
         loc = [str(part) for part in error.get("loc", ())]
         field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
-        parts.append(f"{field}: {error.get('msg', 'invalid value')}")
+        parts.append(f"{field}: {error.get('msg', 'invalid value')}"[:200])
+    if len(errors) > MAX_ERRORS_SHOWN:
+        parts.append(f"and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "invalid request: " + ("; ".join(parts) or "validation failed")
 
 
