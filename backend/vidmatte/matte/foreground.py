@@ -1,0 +1,197 @@
+"""Foreground colour at semi-transparent pixels: multi-level foreground estimation.
+
+A matte pairs alpha with the colour F of the foreground alone. The frame's own colour is the
+composite I = alpha·F + (1 - alpha)·B, so at soft edges it still holds the old background B;
+recomposited over a new background that shows as a fringe. This estimates F (and B) after
+Germer, Uelwer, Conrad and Harmeling, "Fast Multi-Level Foreground Estimation" (ICPR 2020), the
+method of pymatting's `estimate_foreground_ml`: per pixel, minimise
+
+    (alpha·F + (1-alpha)·B - I)² + Σ_neighbours (eps + |Δalpha|)·(|ΔF|² + |ΔB|²)
+
+coarse to fine, each level starting from the one below. pymatting sweeps the pixels in order
+(Gauss-Seidel) on the CPU; here every pixel of a level is updated at once from its neighbours'
+previous values (Jacobi), a handful of tensor operations that run on any torch device.
+
+With a known background plate B (a clean plate), only F is unknown: where alpha is large the
+compositing equation fixes it, where alpha is small the smoothness term carries it in from the
+neighbours.
+
+Only the band of semi-transparent pixels (plus `margin`) needs F: the solve runs on the
+band's bounding box, and F is the frame's colour elsewhere (exact where alpha is 1, invisible
+where it is 0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+# An alpha within half an 8-bit step of 0 or 1 is treated as exactly 0 or 1.
+ALPHA_TOLERANCE = 0.5 / 255
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The solve's settings. pymatting's defaults but for the iteration counts: Jacobi needs
+    about twice Gauss-Seidel's to get as far (measured against pymatting in the tests)."""
+
+    regularization: float = 1e-5  # smoothness everywhere; higher gives smoother colours
+    gradient_weight: float = 1.0  # extra smoothness across alpha edges
+    small_iterations: int = 20  # on levels no bigger than small_size on either side
+    big_iterations: int = 4  # on the bigger levels
+    small_size: int = 32
+
+
+def estimate_foreground(
+    image: torch.Tensor,
+    alpha: torch.Tensor,
+    background: torch.Tensor | None = None,
+    *,
+    schedule: Schedule = Schedule(),
+    margin: int = 16,
+) -> torch.Tensor:
+    """Straight foreground colour F (N,3,H,W) of `image` (N,3,H,W) in [0,1] under `alpha`
+    (N,1,H,W), on their device and in the image's dtype (the solve itself runs in float32:
+    its 2x2 systems are near-singular where alpha is 0 or 1, beyond float16).
+
+    `background` (N,3,H,W), if given, is a known background plate. Each frame is solved on its
+    soft pixels' bounding box grown by `margin`; F is the image's colour elsewhere and where
+    alpha is 1.
+    """
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must be (N,3,H,W), got {tuple(image.shape)}")
+    if alpha.shape != (image.shape[0], 1, *image.shape[2:]):
+        raise ValueError(f"alpha must be (N,1,H,W) like the image, got {tuple(alpha.shape)}")
+    if background is not None and background.shape != image.shape:
+        raise ValueError(f"background must be shaped like the image, got {background.shape}")
+    out_dtype = image.dtype
+    image, alpha = image.float(), alpha.float().clamp(0, 1)
+    fg = image.clone()
+    for i in range(image.shape[0]):
+        soft = (alpha[i, 0] > ALPHA_TOLERANCE) & (alpha[i, 0] < 1 - ALPHA_TOLERANCE)
+        if not soft.any():
+            continue
+        # The soft pixels' bounding box grown by `margin` is the grown band's bounding box.
+        rows, cols = soft.any(1).nonzero()[:, 0], soft.any(0).nonzero()[:, 0]
+        top, left = max(0, int(rows[0]) - margin), max(0, int(cols[0]) - margin)
+        box = (
+            slice(i, i + 1),
+            slice(None),
+            slice(top, int(rows[-1]) + 1 + margin),
+            slice(left, int(cols[-1]) + 1 + margin),
+        )
+        plate = None if background is None else background[box].float()
+        fg[box] = multilevel_foreground(image[box], alpha[box], plate, schedule)
+    return torch.where(alpha >= 1 - ALPHA_TOLERANCE, image, fg).to(out_dtype)
+
+
+def multilevel_foreground(
+    image: torch.Tensor, alpha: torch.Tensor, background: torch.Tensor | None, schedule: Schedule
+) -> torch.Tensor:
+    """The multi-level solve on whole (float32) frames: F (N,3,H,W)."""
+    h0, w0 = image.shape[-2:]
+    levels = max(1, math.ceil(math.log2(max(h0, w0))))
+    # Level 0 is one pixel: the mean colours of the sure foreground (and background).
+    state = _mean_colour(image, alpha > 0.9)
+    if background is None:
+        state = torch.cat([state, _mean_colour(image, alpha < 0.1)], 1)
+    for level in range(levels + 1):
+        h, w = round(h0 ** (level / levels)), round(w0 ** (level / levels))
+        level_image, level_alpha = _nearest(image, h, w), _nearest(alpha, h, w)
+        state = _nearest(state, h, w)
+        small = h <= schedule.small_size and w <= schedule.small_size
+        iterations = schedule.small_iterations if small else schedule.big_iterations
+        weights = _neighbour_weights(level_alpha, schedule.regularization, schedule.gradient_weight)
+        if background is None:
+            step = _fb_step(level_image, level_alpha, weights)
+        else:
+            step = _f_step(level_image, level_alpha, _nearest(background, h, w), weights)
+        for _ in range(iterations):
+            state = step(state)
+    return state[:, :3]
+
+
+def _mean_colour(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(N,3,1,1) mean colour of the masked pixels of each frame (0 where none are)."""
+    mask = mask.float()
+    return (image * mask).sum((2, 3), keepdim=True) / (mask.sum((2, 3), keepdim=True) + 1e-5)
+
+
+def _nearest(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Nearest-neighbour resize with pymatting's integer index rule (src = dst·size_src//size)."""
+    hs, ws = x.shape[-2:]
+    if (hs, ws) == (h, w):
+        return x
+    rows = torch.arange(h, device=x.device) * hs // h
+    cols = torch.arange(w, device=x.device) * ws // w
+    return x.index_select(-2, rows).index_select(-1, cols)
+
+
+def _neighbour_weights(
+    alpha: torch.Tensor, regularization: float, gradient_weight: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Smoothness weights between neighbours: strong across alpha edges, where the compositing
+    equation tells F and B apart least. (horizontal (N,1,h,w-1), vertical (N,1,h-1,w), border
+    (N,1,h,w)): a pixel on the frame's border is its own neighbour there (pymatting clamps the
+    index), at weight `regularization`."""
+    horizontal = (alpha[..., :, 1:] - alpha[..., :, :-1]).abs_().mul_(gradient_weight)
+    vertical = (alpha[..., 1:, :] - alpha[..., :-1, :]).abs_().mul_(gradient_weight)
+    border = torch.zeros_like(alpha)
+    # A 1-pixel-wide frame is its own neighbour on both sides: the additions accumulate.
+    border[..., :, :1] += regularization
+    border[..., :, -1:] += regularization
+    border[..., :1, :] += regularization
+    border[..., -1:, :] += regularization
+    return horizontal.add_(regularization), vertical.add_(regularization), border
+
+
+def _neighbour_sum(x: torch.Tensor, weights: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Σ_neighbours weight·x(neighbour), by slices (no padded copy of x)."""
+    horizontal, vertical, border = weights
+    total = x * border
+    total[..., :, 1:].addcmul_(horizontal, x[..., :, :-1])
+    total[..., :, :-1].addcmul_(horizontal, x[..., :, 1:])
+    total[..., 1:, :].addcmul_(vertical, x[..., :-1, :])
+    total[..., :-1, :].addcmul_(vertical, x[..., 1:, :])
+    return total
+
+
+Step = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _fb_step(image: torch.Tensor, alpha: torch.Tensor, weights: tuple[torch.Tensor, ...]) -> Step:
+    """One Jacobi step on (F, B) stacked (N,6,h,w): each pixel's 2x2 least-squares system,
+    neighbours held at their previous values. The per-pixel inverse is fixed for the level."""
+    one_minus = 1 - alpha
+    total = _neighbour_sum(torch.ones_like(alpha), weights)
+    a00, a11, a01 = alpha * alpha + total, one_minus * one_minus + total, alpha * one_minus
+    det = a00 * a11 - a01 * a01
+    b00, b01, b11 = a11 / det, -a01 / det, a00 / det
+    # F = b00·(alpha·I + ΣF) + b01·((1-alpha)·I + ΣB), B alike: the image terms are constant.
+    const = torch.cat(
+        [(b00 * alpha + b01 * one_minus) * image, (b01 * alpha + b11 * one_minus) * image], 1
+    )
+
+    def step(state: torch.Tensor) -> torch.Tensor:
+        sums = _neighbour_sum(state, weights)
+        new = const.clone()
+        new[:, :3].addcmul_(b00, sums[:, :3]).addcmul_(b01, sums[:, 3:])
+        new[:, 3:].addcmul_(b01, sums[:, :3]).addcmul_(b11, sums[:, 3:])
+        return new.clamp_(0, 1)
+
+    return step
+
+
+def _f_step(
+    image: torch.Tensor,
+    alpha: torch.Tensor,
+    plate: torch.Tensor,
+    weights: tuple[torch.Tensor, ...],
+) -> Step:
+    """One Jacobi step on F alone (N,3,h,w), B being the known plate."""
+    inverse = 1 / (alpha * alpha + _neighbour_sum(torch.ones_like(alpha), weights))
+    const = inverse * alpha * (image - (1 - alpha) * plate)
+    return lambda state: torch.addcmul(const, inverse, _neighbour_sum(state, weights)).clamp_(0, 1)
