@@ -60,21 +60,53 @@ def write_video(
 
 
 def remux(source: Path, target: Path, shift_frames: int = 0) -> None:
-    """Copy the video packets of `source` into `target` (container from its suffix) unchanged,
-    timestamps moved `shift_frames` frame durations earlier. In an MP4, frames moved before 0
-    become what `ffmpeg -ss ... -c copy` writes: an edit list whose leading packets are decoded
-    (the first one is the keyframe the rest need) but not shown."""
+    """Copy the video and audio packets of `source` into `target` (container from its suffix)
+    unchanged, timestamps moved `shift_frames` video frames earlier. In an MP4, frames moved
+    before 0 become what `ffmpeg -ss ... -c copy` writes: an edit list whose leading packets are
+    decoded (the first one is the keyframe the rest need) but not shown."""
     with av.open(str(source)) as src, av.open(str(target), "w") as dst:
         video = src.streams.video[0]
-        step = round(1 / (video.average_rate * video.time_base))
-        out = dst.add_stream_from_template(video)
-        for packet in src.demux(video):
+        shift = shift_frames / video.average_rate  # seconds
+        streams = [video, *src.streams.audio[:1]]
+        out = {s.index: dst.add_stream_from_template(s) for s in streams}
+        for packet in src.demux(streams):
             if packet.dts is None:  # the demuxer's end-of-stream marker
                 continue
-            packet.pts -= shift_frames * step
-            packet.dts -= shift_frames * step
-            packet.stream = out
+            step = round(shift / packet.time_base)
+            packet.pts -= step
+            packet.dts -= step
+            packet.stream = out[packet.stream.index]
             dst.mux(packet)
+
+
+def write_flash_clip(
+    path: Path, times: list[Fraction], flash: int, audio_codec: str = "aac", rate: int = 48000
+) -> None:
+    """A 64x48 H.264 clip of grey frames shown at `times` (seconds; variable frame rate when the
+    steps differ) but for frame `flash`, which is white, and an audio track that is silent but
+    for a 1 kHz tone starting at `times[flash]`: picture and sound mark the same instant."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=Fraction(25))
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.time_base = video.codec_context.time_base = Fraction(1, 1000)
+        sound = container.add_stream(audio_codec, rate=rate)
+        sound.layout = "mono"
+        for i, t in enumerate(times):
+            level = 235 if i == flash else 60
+            picture = av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), "rgb24")
+            picture.pts, picture.time_base = round(t * 1000), Fraction(1, 1000)
+            container.mux(video.encode(picture))
+        container.mux(video.encode(None))
+        clock = np.arange(round((float(times[-1]) + 0.5) * rate)) / rate
+        beep = (clock >= float(times[flash])) & (clock < float(times[flash]) + 0.2)
+        wave = np.where(beep, 0.5 * np.sin(2 * np.pi * 1000 * clock), 0.0).astype(np.float32)
+        fmt = sound.codec_context.format.name
+        resampler = av.AudioResampler(fmt, "mono", rate, frame_size=sound.codec_context.frame_size)
+        block = av.AudioFrame.from_ndarray(wave[None], "fltp", "mono")
+        block.sample_rate, block.pts, block.time_base = rate, 0, Fraction(1, rate)
+        for piece in resampler.resample(block) + resampler.resample(None):
+            container.mux(sound.encode(piece))
+        container.mux(sound.encode(None))
 
 
 def write_mjpeg_avi(

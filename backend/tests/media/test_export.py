@@ -9,6 +9,7 @@ import time
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.synth import remux, write_flash_clip
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
@@ -26,8 +28,9 @@ from vidmatte.media.export import (
     parse_formats,
     write_archive,
 )
+from vidmatte.media.video import VideoReader, probe
 
-FPS = 25.0
+FPS = 25
 COUNT = 10
 FIRST = 5  # exported frames 5..14 of the source: 0.2 s .. 0.6 s
 TONE_FROM = 0.4  # the source clip is silent before this time and a 440 Hz tone after
@@ -44,7 +47,7 @@ def make_frame(index: int, width: int, height: int) -> ExportFrame:
     yy, xx = np.mgrid[0:height, 0:width]
     rgb = np.dstack([xx * 255 // width, yy * 255 // height, np.full_like(xx, 25 * index % 256)])
     alpha = np.clip((xx - 8 - 3 * (index - FIRST)) * 16, 0, 255)
-    return ExportFrame(index, rgb.astype(np.uint8), alpha.astype(np.uint8))
+    return ExportFrame(index, Fraction(index) / FPS, rgb.astype(np.uint8), alpha.astype(np.uint8))
 
 
 def make_frames(width: int, height: int, count: int = COUNT) -> Iterator[ExportFrame]:
@@ -315,9 +318,9 @@ def test_fps_kept(extracted: dict, fmt: str) -> None:
 
 
 def test_ntsc_fps_kept() -> None:
-    archive = build_archive(
-        frames=make_frames(64, 48, 5), formats=["prores4444", "webm_alpha"], fps=30000 / 1001
-    )
+    ntsc = Fraction(30000, 1001)
+    frames = [replace(f, time=f.index / ntsc) for f in make_frames(64, 48, 5)]
+    archive = build_archive(frames=frames, formats=["prores4444", "webm_alpha"], fps=float(ntsc))
     with av.open(archive.open("matte_prores4444.mov")) as container:
         assert container.streams.video[0].average_rate == Fraction(30000, 1001)
     with av.open(archive.open("matte_alpha.webm")) as container:  # millisecond timestamps
@@ -342,21 +345,76 @@ def test_audio_kept_and_cut_to_the_range(extracted: dict, fmt: str, codec: str) 
     assert silent < 0.02 and tone == pytest.approx(0.5 / np.sqrt(2), rel=0.15)
 
 
-def test_audio_that_starts_late_keeps_its_place(tmp_path: Path) -> None:
-    source = tmp_path / "late.mkv"
-    with av.open(str(source), "w") as container:  # no video needed: only the audio is read
-        sound = container.add_stream("pcm_s16le", rate=48000)
-        sound.layout = "mono"
-        block = av.AudioFrame.from_ndarray(np.full((1, 24000), 8000, np.int16), "s16", "mono")
-        block.sample_rate, block.pts, block.time_base = 48000, 24000, Fraction(1, 48000)
-        container.mux(sound.encode(block))  # 0.5 s .. 1.0 s
-        container.mux(sound.encode(None))
-    frames = (make_frame(i, 64, 48) for i in range(25))
-    archive = build_archive(frames=frames, formats=["webm_alpha"], fps=FPS, audio_from=source)
-    with av.open(archive.open("matte_alpha.webm")) as container:
-        decoded = list(container.decode(container.streams.audio[0]))
-    assert decoded[0].time == pytest.approx(0.5, abs=0.01)
-    assert sum(frame.samples for frame in decoded) == 24000
+def exported(source: Path, first: int, fmt: str) -> Path:
+    """Frames `first`.. of a real source (opaque matte) exported in `fmt`, with its audio."""
+    info, pts = probe(source)
+    reader = VideoReader(source, pts, info.rotation)
+    opaque = np.full((info.height, info.width), 255, np.uint8)
+    frames = (
+        ExportFrame(i, reader.time(i), reader.frame(i), opaque) for i in range(first, len(pts))
+    )
+    archive = build_archive(frames=frames, formats=[fmt], fps=info.fps, audio_from=source)
+    path = source.with_name(f"{source.stem}_{VIDEO_FILES[fmt]}")
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    return path
+
+
+def picture_and_sound(path: Path) -> tuple[list[float], float, float]:
+    """(every frame's time, the white frame's time, when the tone starts) in an exported file."""
+    with av.open(str(path)) as container:
+        frames = list(container.decode(container.streams.video[0]))
+        times = [float(f.time) for f in frames]
+        flash = next(float(f.time) for f in frames if f.to_ndarray(format="gray").mean() > 150)
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        mono = av.AudioResampler("flt", "mono", stream.codec_context.sample_rate)
+        for frame in container.decode(stream):
+            for part in mono.resample(frame):
+                loud = np.flatnonzero(np.abs(part.to_ndarray()[0]) > 0.1)
+                if loud.size:
+                    return times, flash, float(part.time) + loud[0] / part.sample_rate
+    raise AssertionError("no tone")
+
+
+def cfr(count: int) -> list[Fraction]:
+    return [Fraction(i, FPS) for i in range(count)]
+
+
+AV_FORMATS = ["prores4444", "webm_alpha", "composite_mp4"]
+
+
+@pytest.mark.parametrize("fmt", AV_FORMATS)
+def test_variable_frame_rate_is_kept_in_sync(tmp_path: Path, fmt: str) -> None:
+    steps = [1, 1, 3, 1, 2, 1, 1, 4, 1, 1, 2, 1, 3, 1, 1, 1, 2, 1, 1, 1]
+    times = [Fraction(sum(steps[:i]), FPS) for i in range(len(steps))]
+    source = tmp_path / "vfr.mp4"
+    write_flash_clip(source, times, flash=12)
+    shown, flash, tone = picture_and_sound(exported(source, 3, fmt))
+    # Each frame shows when it showed in the source, counted from the first exported one.
+    assert shown == pytest.approx([float(t - times[3]) for t in times[3:]], abs=0.001)
+    assert flash == pytest.approx(float(times[12] - times[3]), abs=0.001)
+    assert tone == pytest.approx(flash, abs=1 / FPS)
+
+
+@pytest.mark.parametrize("fmt", AV_FORMATS)
+def test_a_late_start_keeps_picture_and_sound_together(tmp_path: Path, fmt: str) -> None:
+    source, ts = tmp_path / "clip.mp4", tmp_path / "late.ts"
+    write_flash_clip(source, cfr(30), flash=15, audio_codec="mp2")
+    remux(source, ts, shift_frames=-35)  # both tracks start 1.4 s late, as camcorders' TS do
+    shown, flash, tone = picture_and_sound(exported(ts, 5, fmt))
+    assert len(shown) == 25 and shown[0] == pytest.approx(0, abs=0.001)
+    assert flash == pytest.approx(10 / FPS, abs=0.001)
+    assert tone == pytest.approx(flash, abs=1 / FPS)
+
+
+def test_a_trimmed_source_keeps_picture_and_sound_together(tmp_path: Path) -> None:
+    source, trimmed = tmp_path / "clip.mp4", tmp_path / "trimmed.mp4"
+    write_flash_clip(source, cfr(30), flash=15)
+    remux(source, trimmed, shift_frames=6)  # an edit list hides the first 6 frames
+    shown, flash, tone = picture_and_sound(exported(trimmed, 0, "composite_mp4"))
+    assert len(shown) == 24
+    assert flash == pytest.approx(9 / FPS, abs=0.001)
+    assert tone == pytest.approx(flash, abs=1 / FPS)
 
 
 @pytest.mark.parametrize("fmt", VIDEO_FILES)
@@ -405,7 +463,8 @@ class CountingFrames:
                 if self.made == self.fail_after:
                     raise RuntimeError("store went away")
                 rgb = rng.integers(0, 256, (self.size, self.size, 3), np.uint8)
-                yield ExportFrame(self.made, rgb, rng.integers(0, 256, rgb.shape[:2], np.uint8))
+                alpha = rng.integers(0, 256, rgb.shape[:2], np.uint8)
+                yield ExportFrame(self.made, Fraction(self.made, 25), rgb, alpha)
                 self.made += 1
         finally:
             self.closed.set()
@@ -452,3 +511,38 @@ def test_iter_archive_stops_writer_when_consumer_leaves() -> None:
 def test_iter_archive_checks_arguments_eagerly() -> None:
     with pytest.raises(ValueError, match="'gif'"):
         iter_archive(lambda: iter(()), ["gif"], FPS)
+
+
+def test_videos_are_staged_where_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    system_tmp, staging = tmp_path / "system", tmp_path / "staging"
+    system_tmp.mkdir(), staging.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    seen: list[set[str]] = []
+
+    def frames() -> Iterator[ExportFrame]:
+        for frame in make_frames(64, 48, 60):  # past the encoders' lookahead
+            seen.append(
+                {p.name for p in staging.rglob("*")} | {p.name for p in system_tmp.iterdir()}
+            )
+            yield frame
+
+    chunks = iter_archive(frames, ["alpha_mp4", "webm_alpha"], FPS, staging=staging)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert archive.namelist() == ["matte_alpha.mp4", "matte_alpha.webm"]
+    staged = seen[-1]  # while the frames pass, the files grow in a folder of `staging`
+    assert {"matte_alpha.mp4", "matte_alpha.webm"} < staged
+    assert any(name.startswith("vidmatte-export-") for name in staged)
+    assert list(system_tmp.iterdir()) == [] and list(staging.iterdir()) == []
+
+
+def test_leaving_a_video_download_stops_its_encoder(tmp_path: Path) -> None:
+    frames = CountingFrames(400, size=64)
+    chunks = iter_archive(frames, ["alpha_mp4"], FPS, staging=tmp_path)
+    # Nothing of the video can be sent before it is complete: the stream only keeps in touch.
+    assert next(chunks) == b""
+    chunks.close()  # what the server does when the client goes away
+    assert frames.closed.wait(5)
+    made = frames.made
+    time.sleep(0.3)
+    assert frames.made == made < 400
+    assert list(tmp_path.iterdir()) == []  # the half-encoded file is gone

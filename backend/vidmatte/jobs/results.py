@@ -31,11 +31,12 @@ def plan_export(store: Store, job_id: str) -> Export:
 
 
 def export_frames(store: Store, export: Export) -> Iterator[ExportFrame]:
-    """Source frame + stored alpha, one at a time."""
+    """Source frame + stored alpha, one at a time, with the time the frame shows at."""
     project = export.project
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
         for index in export.frames:
-            yield ExportFrame(index, reader.frame(index), store.load_alpha(export.job_id, index))
+            alpha = store.load_alpha(export.job_id, index)
+            yield ExportFrame(index, reader.time(index), reader.frame(index), alpha)
     finally:
         reader.close()

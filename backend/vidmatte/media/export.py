@@ -5,12 +5,15 @@ one at a time whatever the number of formats:
 
 - PNG sequences go straight into the zip (`alpha/000123.png`, `rgba/000123.png`, named by the
   frame's index in the source video). RGBA PNGs hold straight (un-premultiplied) colour.
-- Video formats are encoded with PyAV into files in a temporary directory while the frames pass,
-  then copied into the zip at the end and deleted with the directory.
+- Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
+  on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
+  deleted with the directory. A stop request (the client went away) is checked every frame.
 
-Timing: frame `index` is taken to show at `index / fps` in the source. Videos start at the first
-exported frame, keep the source fps (as an exact fraction, e.g. 30000/1001), and carry the source
-audio cut to the same time span.
+Timing: each frame carries the time it shows at in the source. Videos start at the first
+exported frame and keep every frame's time from there (so a variable frame rate stays variable
+and a gap stays a gap), on a clock that holds the source's nominal rate exactly (30000/1001
+included). The source's audio is cut to the same span: what plays with the first exported frame
+comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut).
 
 Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
 video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import queue
 import re
 import tempfile
@@ -45,6 +49,9 @@ FORMATS = ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4",
 # when decoding back, turn YUV into the same RGB we started from.
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
+# How long a streaming consumer waits for a chunk before it yields an empty one: video files are
+# zipped whole at the end, and the HTTP server only notices a client that left between chunks.
+_HEARTBEAT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class ExportFrame:
     """One frame of a job's result: the source colour and its matte, both at video size."""
 
     index: int
+    time: Fraction  # when it shows in the source, in seconds on the source's clock
     rgb: np.ndarray  # uint8 HxWx3
     alpha: np.ndarray  # uint8 HxW
 
@@ -142,12 +150,17 @@ def write_archive(
     audio_from: Path | None = None,
     background: tuple[int, int, int] = (0, 255, 0),
     stem: str = "matte",
+    staging: Path | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
 
     Entries: `alpha/NNNNNN.png`, `rgba/NNNNNN.png`, `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
     `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. `audio_from` is the source
-    video; its first audio track, if any, goes into every video file.
+    video; its first audio track, if any, goes into every video file. `fps` is the source's
+    nominal rate, `staging` the directory video files are encoded in (the system's temporary
+    directory if None), and `should_stop` is asked before every frame: True ends the export with
+    `ExportStopped`, its files removed.
     """
     chosen = parse_formats(",".join(formats))
     if not fps > 0:
@@ -156,7 +169,7 @@ def write_archive(
     rate = Fraction(fps).limit_denominator(1001)
     with (
         zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
-        tempfile.TemporaryDirectory(prefix="vidmatte-export-") as tmp,
+        tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
     ):
         audio = _AudioSource.open(audio_from) if audio_from is not None else None
         sinks: list[_Sink] = [_png_sink(archive, name) for name in chosen if name.endswith("_png")]
@@ -172,9 +185,8 @@ def write_archive(
             if name in _VIDEO_SPECS
         ]
         try:
-            _feed(frames, [*sinks, *videos], rate, audio)
+            _feed(frames, [*sinks, *videos], rate, audio, should_stop)
             for video in videos:
-                video.finish()
                 if video.path.exists():  # no frames, no file
                     archive.write(video.path, video.path.name)
                     video.path.unlink()  # free the disk now, not only when the directory goes
@@ -194,6 +206,7 @@ def iter_archive(
     chunk_size: int = 1 << 20,
     stem: str = "matte",
     max_chunks: int = 4,
+    staging: Path | None = None,
 ) -> Iterator[bytes]:
     """The archive as a stream of byte chunks, for a streaming HTTP response.
 
@@ -201,20 +214,25 @@ def iter_archive(
     chunk is asked for, and hands chunks of about `chunk_size` bytes over a queue of at most
     `max_chunks`, so memory stays bounded whatever the archive's size. A writer error is raised
     here, in the consumer; closing the generator early (client gone) stops the writer at its next
-    write. Bad `formats` or `fps` raise ValueError right away, before any response is started.
+    frame. While no chunk is ready (a video being encoded) an empty chunk comes every
+    `_HEARTBEAT_S`, so that the consumer can leave. Bad `formats` or `fps` raise ValueError right
+    away, before any response is started.
     """
     parse_formats(",".join(formats))
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
 
-    def write(sink: BinaryIO) -> None:
-        write_archive(sink, frames_factory(), formats, fps, audio_from, background, stem)
+    def write(sink: BinaryIO, should_stop: Callable[[], bool]) -> None:
+        frames = frames_factory()
+        write_archive(
+            sink, frames, formats, fps, audio_from, background, stem, staging, should_stop
+        )
 
     return _stream_from_thread(write, chunk_size, max_chunks)
 
 
 def _stream_from_thread(
-    write: Callable[[BinaryIO], None], chunk_size: int, max_chunks: int
+    write: Callable[[BinaryIO, Callable[[], bool]], None], chunk_size: int, max_chunks: int
 ) -> Iterator[bytes]:
     handoff: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=max_chunks)
     stop = threading.Event()
@@ -222,20 +240,24 @@ def _stream_from_thread(
 
     def run() -> None:
         try:
-            write(sink)  # type: ignore[arg-type]  # write-only is all zipfile needs
+            write(sink, stop.is_set)  # type: ignore[arg-type]  # write-only is all zipfile needs
             sink.flush_chunk()
             sink.put(None)
-        except _Stopped:
+        except ExportStopped:
             pass
         except BaseException as error:  # handed to the consumer, which re-raises it
-            with contextlib.suppress(_Stopped):  # unless nobody is left to tell
+            with contextlib.suppress(ExportStopped):  # unless nobody is left to tell
                 sink.put(error)
 
     thread = threading.Thread(target=run, name="vidmatte-archive", daemon=True)
     thread.start()
     try:
         while True:
-            item = handoff.get()
+            try:
+                item = handoff.get(timeout=_HEARTBEAT_S)
+            except queue.Empty:
+                yield b""
+                continue
             if item is None:
                 return
             if isinstance(item, BaseException):
@@ -246,8 +268,8 @@ def _stream_from_thread(
         thread.join()
 
 
-class _Stopped(Exception):
-    """Raised inside the writer thread once the consumer has gone away."""
+class ExportStopped(Exception):
+    """The export was asked to stop (its consumer has gone away)."""
 
 
 class _QueueWriter:
@@ -277,7 +299,7 @@ class _QueueWriter:
         # Poll so that a consumer that stopped reading cannot leave this thread blocked forever.
         while True:
             if self._stop.is_set():
-                raise _Stopped
+                raise ExportStopped
             try:
                 self._handoff.put(item, timeout=0.1)
                 return
@@ -286,7 +308,11 @@ class _QueueWriter:
 
 
 class _Sink(Protocol):
-    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None: ...
+    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
+        """`frame` shows `at` seconds after the first; `audio` is what plays up to then."""
+
+    def finish(self, audio: av.AudioFrame | None) -> None:
+        """No more frames; `audio` is what plays during the last one."""
 
 
 def _feed(
@@ -294,26 +320,32 @@ def _feed(
     sinks: Sequence[_Sink],
     rate: Fraction,
     audio: _AudioSource | None,
+    should_stop: Callable[[], bool],
 ) -> None:
-    """Give each frame to every sink, with the slice of audio that plays during it."""
+    """Give each frame to every sink, with the slice of audio that plays before it."""
     first: ExportFrame | None = None
-    previous = -1
+    previous: ExportFrame | None = None
     for frame in frames:
+        if should_stop():
+            raise ExportStopped
         if first is None:
             first = frame
             if audio is not None:
-                audio.start(first.index / rate)
-        _check_frame(frame, first)
-        if frame.index <= previous:
-            raise ValueError(f"frame indices must increase, got {frame.index} after {previous}")
-        previous = frame.index
-        pts = frame.index - first.index  # a gap in the indices stays a gap in time
-        chunk = audio.read_until((pts + 1) / rate) if audio is not None else None
+                audio.start(first.time)
+        _check_frame(frame, first, previous)
+        at = frame.time - first.time
+        chunk = audio.read_until(at) if audio is not None else None
         for sink in sinks:
-            sink.add(frame, pts, chunk)
+            sink.add(frame, at, chunk)
+        previous = frame
+    tail = None
+    if audio is not None and first is not None and previous is not None:
+        tail = audio.read_until(previous.time - first.time + 1 / rate)
+    for sink in sinks:
+        sink.finish(tail)
 
 
-def _check_frame(frame: ExportFrame, first: ExportFrame) -> None:
+def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame | None) -> None:
     height, width = first.alpha.shape
     if frame.rgb.dtype != np.uint8 or frame.alpha.dtype != np.uint8:
         raise ValueError(f"frame {frame.index}: rgb and alpha must be uint8")
@@ -321,6 +353,11 @@ def _check_frame(frame: ExportFrame, first: ExportFrame) -> None:
         raise ValueError(
             f"frame {frame.index}: rgb {frame.rgb.shape} and alpha {frame.alpha.shape} must be "
             f"({height}, {width}, 3) and ({height}, {width}) like the first frame"
+        )
+    if previous is not None and (frame.index <= previous.index or frame.time <= previous.time):
+        raise ValueError(
+            f"frame indices and times must increase, got frame {frame.index} at {frame.time} s "
+            f"after frame {previous.index} at {previous.time} s"
         )
 
 
@@ -330,7 +367,7 @@ class _PngSequence:
     folder: str
     mode: str  # "L" (matte) or "RGBA"
 
-    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None:
+    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         pixels = frame.alpha if self.mode == "L" else np.dstack([frame.rgb, frame.alpha])
         buffer = io.BytesIO()
         Image.fromarray(pixels, self.mode).save(buffer, "PNG", compress_level=_PNG_COMPRESS_LEVEL)
@@ -338,6 +375,9 @@ class _PngSequence:
         self.archive.writestr(
             f"{self.folder}/{frame.index:06d}.png", buffer.getvalue(), zipfile.ZIP_STORED
         )
+
+    def finish(self, audio: av.AudioFrame | None) -> None:
+        """Every frame is in the zip already."""
 
 
 def _png_sink(archive: zipfile.ZipFile, name: str) -> _PngSequence:
@@ -362,13 +402,16 @@ class _VideoSink:
         self.path = path
         self._spec = spec
         self._rate = rate
+        # A clock on which the nominal frame duration is a whole number of ticks, fine enough
+        # (90 kHz, MPEG's) to keep any source's timestamps to within 6 microseconds.
+        self._time_base = Fraction(1, math.lcm(rate.numerator, 90_000))
         self._background = np.asarray(background, dtype=np.uint32)
         self._audio_source = audio
         self._container: av.container.OutputContainer | None = None
         self._video: av.VideoStream | None = None
         self._audio: _AudioTrack | None = None
 
-    def add(self, frame: ExportFrame, pts: int, audio: av.AudioFrame | None) -> None:
+    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
             self._open(*frame.alpha.shape)
         assert self._container is not None and self._video is not None
@@ -381,17 +424,20 @@ class _VideoSink:
             dst_color_trc=_BT709,
             dst_color_primaries=_BT709,
         )
-        picture.pts = pts
-        picture.time_base = self._video.codec_context.time_base
-        self._container.mux(self._video.encode(picture))
+        picture.pts = round(at / self._time_base)
+        picture.time_base = self._time_base
+        picture.duration = round(1 / (self._rate * self._time_base))  # the last one's counts
         if self._audio is not None and audio is not None:
             self._audio.add(audio)
+        self._container.mux(self._video.encode(picture))
 
-    def finish(self) -> None:
+    def finish(self, audio: av.AudioFrame | None) -> None:
         """Flush the encoders and write the trailer (no-op when no frame came)."""
         if self._container is None or self._video is None:
             return
         if self._audio is not None:
+            if audio is not None:
+                self._audio.add(audio)
             self._audio.flush()
         self._container.mux(self._video.encode(None))
         self.close()
@@ -407,8 +453,7 @@ class _VideoSink:
         video = container.add_stream(spec.codec, rate=self._rate)
         video.width, video.height = _even(width, spec), _even(height, spec)
         video.pix_fmt = spec.pix_fmt
-        video.time_base = 1 / self._rate
-        video.codec_context.time_base = 1 / self._rate
+        video.time_base = video.codec_context.time_base = self._time_base
         video.options = dict(spec.options)
         video.codec_context.colorspace = _BT709
         video.codec_context.color_primaries = _BT709
@@ -451,9 +496,10 @@ class _AudioSource:
     """The source's first audio track, decoded from the export's start as float planar slices
     that line up with the video frames, shared by every video file."""
 
-    def __init__(self, container: av.container.InputContainer, stream: av.AudioStream) -> None:
+    def __init__(self, path: Path, container: av.container.InputContainer) -> None:
+        self._path = path
         self._container = container
-        self._stream = stream
+        self._stream = stream = container.streams.audio[0]
         self.rate: int = stream.codec_context.sample_rate
         self.layout = "mono" if stream.codec_context.channels == 1 else "stereo"
         self._to_float = av.AudioResampler("fltp", self.layout, self.rate)
@@ -474,13 +520,12 @@ class _AudioSource:
         if not container.streams.audio:
             container.close()
             return None
-        return cls(container, container.streams.audio[0])
+        return cls(path, container)
 
     def start(self, seconds: Fraction) -> None:
+        """Begin at `seconds` on the source's clock (the first exported frame's time)."""
         self._start = round(seconds * self.rate)
-        if seconds > 0 and self._stream.time_base is not None:
-            self._container.seek(int(seconds / self._stream.time_base), stream=self._stream)
-        self._decoded = self._decode()
+        self._decoded = self._decode(self._frames_from(seconds))
         self._pending_at = -1  # set from the first decoded frame's timestamp
 
     def read_until(self, seconds: Fraction) -> av.AudioFrame | None:
@@ -492,6 +537,9 @@ class _AudioSource:
             if block is None:
                 break
             self._pending = np.concatenate([self._pending, block], axis=1)
+            # What plays before `begin` is not wanted: hold only what is still to come.
+            drop = min(max(0, begin - self._pending_at), self._pending.shape[1])
+            self._pending, self._pending_at = self._pending[:, drop:], self._pending_at + drop
         self._sent = end - self._start
         if self._pending_at < 0:  # the track has nothing from the start on
             return None
@@ -511,8 +559,24 @@ class _AudioSource:
     def close(self) -> None:
         self._container.close()
 
-    def _decode(self) -> Iterator[np.ndarray]:
-        for frame in self._container.decode(self._stream):
+    def _frames_from(self, seconds: Fraction) -> Iterator[av.AudioFrame]:
+        """Decoded audio from `seconds` or earlier on: a seek, or the whole track where the
+        seek lands after `seconds` (MPEG-TS seeks by byte position)."""
+        if seconds > 0 and self._stream.time_base is not None:
+            self._container.seek(int(seconds / self._stream.time_base), stream=self._stream)
+            frames = self._container.decode(self._stream)
+            first = next(frames, None)
+            if first is not None and first.time is not None and first.time <= seconds:
+                yield first
+                yield from frames
+                return
+            self._container.close()  # reopened: a seek to the start lands late in TS too
+            self._container = av.open(str(self._path))
+            self._stream = self._container.streams.audio[0]
+        yield from self._container.decode(self._stream)
+
+    def _decode(self, frames: Iterator[av.AudioFrame]) -> Iterator[np.ndarray]:
+        for frame in frames:
             if self._pending_at < 0:
                 self._pending_at = round(frame.time * self.rate) if frame.time is not None else 0
             for converted in self._to_float.resample(frame):
