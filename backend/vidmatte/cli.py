@@ -244,6 +244,7 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
             export.audio_from,
             colour,
             stem=project.name,
+            staging=store.tmp_dir,
         )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)
