@@ -1,7 +1,8 @@
 """Persistent state: SQLite for metadata, the data directory for media.
 
 Layout of the data directory:
-    vidmatte.db                      projects, objects, points, jobs, finished job frames
+    vidmatte.lock                    held by the one process that serves this data dir
+    vidmatte.db                      projects, objects, points, jobs, finished job frames (WAL)
     projects/<pid>/source<.ext>      the uploaded video, untouched
     projects/<pid>/frames.npy        presentation timestamps, one per frame (see media.video)
     projects/<pid>/thumbnail.jpg
@@ -10,10 +11,16 @@ Layout of the data directory:
 
 Every file lands by rename from a temporary file, and a project's row is inserted only after its
 files are complete, so a crash never leaves a half-written project visible.
+
+A job's status changes only through `Store.transition`, a compare-and-set along `TRANSITIONS`;
+each run of a job has its own `attempt` number, and a run writes frames and progress only while
+the job is running under its number, so a late word from a cancelled run changes nothing.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import secrets
@@ -29,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoInfo
 
 SCHEMA = """
@@ -51,7 +59,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     status TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, object_ids TEXT NOT NULL,
     frames_total INTEGER NOT NULL, fps REAL, eta_seconds REAL, error TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0,
+    prompts TEXT NOT NULL DEFAULT '[]', edges TEXT NOT NULL DEFAULT '',
+    head TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS job_frames (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, frame INTEGER NOT NULL,
@@ -62,10 +73,40 @@ CREATE TABLE IF NOT EXISTS job_frames (
 PALETTE = ("#22c55e", "#3b82f6", "#f97316", "#e11d48", "#a855f7", "#eab308", "#14b8a6", "#ec4899")
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled", "interrupted")
+# Where a job may go, from where: the worker runs queued jobs and ends running ones (interrupted
+# at shutdown), a user cancels active jobs and resumes (queues again) ended ones.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "running": ("queued",),
+    "done": ("running",),
+    "failed": ("running",),
+    "interrupted": ("running",),
+    "cancelled": ACTIVE,
+    "queued": ("cancelled", "interrupted", "failed"),
+}
+# Columns added since the first release, for data dirs made by an older version.
+JOB_COLUMNS = {
+    "attempt": "INTEGER NOT NULL DEFAULT 0",
+    "version": "INTEGER NOT NULL DEFAULT 0",
+    "prompts": "TEXT NOT NULL DEFAULT '[]'",
+    "edges": "TEXT NOT NULL DEFAULT ''",
+    "head": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 class NotFound(LookupError):
     """An id that does not exist; the message names it."""
+
+
+class InvalidTransition(RuntimeError):
+    """A job status change that its current status does not allow; the message says why."""
+
+
+class LimitExceeded(ValueError):
+    """More of something than a limit in config.py allows; the message names the setting."""
+
+
+class DataDirInUse(RuntimeError):
+    """Another process serves this data dir."""
 
 
 def now() -> str:
@@ -97,6 +138,10 @@ class Point:
         return self.label == "positive"
 
 
+# Frame prompts: (object id, frame index) -> points in video pixels.
+Prompts = dict[tuple[int, int], list[Point]]
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -112,6 +157,34 @@ class Job:
     error: str | None
     created_at: str
     updated_at: str
+    attempt: int  # runs so far; a run acts on the job only while this is its number
+    version: int  # grows with every change, so listeners can drop stale news
+    prompts: Prompts  # what the job was made with: resume uses these, not today's
+    edges: str
+    head: str
+
+
+def _dump_prompts(prompts: Prompts) -> str:
+    return json.dumps(
+        [
+            {"object_id": obj, "frame": frame, "points": [p.__dict__ for p in points]}
+            for (obj, frame), points in sorted(prompts.items())
+        ]
+    )
+
+
+def _load_prompts(text: str) -> Prompts:
+    return {
+        (entry["object_id"], entry["frame"]): [Point(**p) for p in entry["points"]]
+        for entry in json.loads(text)
+    }
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The file system (ENOSPC, or a quota: EDQUOT) or SQLite ran out of space."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -128,21 +201,76 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class Store:
-    def __init__(self, data_dir: Path):
+    def __init__(
+        self,
+        data_dir: Path,
+        max_objects: int | None = None,
+        max_points_per_frame: int | None = None,
+    ):
         self.data_dir = Path(data_dir)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        # Uploads that were in flight when the process died are garbage now.
-        for leftover in self.tmp_dir.iterdir():
-            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
-        with closing(sqlite3.connect(self.data_dir / "vidmatte.db")) as db:
-            db.executescript(SCHEMA)  # executescript manages its own transaction
-        self._collect_garbage()
+        self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
+        self.busy_timeout = 30.0  # seconds a write waits for another writer
+        self.changes = JobChanges()
+        self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
+        try:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            # Uploads that were in flight when the process died are garbage now.
+            for leftover in self.tmp_dir.iterdir():
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink()
+            with closing(sqlite3.connect(self.data_dir / "vidmatte.db")) as db:
+                # WAL: readers never wait for the writer (the mode is stored in the file).
+                db.execute("PRAGMA journal_mode = WAL")
+                db.executescript(SCHEMA)  # executescript manages its own transaction
+            self._migrate()
+            self._collect_garbage()
+        except BaseException:
+            self.close()
+            raise
+
+    def _lock(self) -> int:
+        """Hold an exclusive lock on the data dir for this process's life; the lock file names
+        the holder so that a second server can say who it is."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.data_dir / "vidmatte.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise DataDirInUse(f"data dir {self.data_dir} is in use by PID {holder}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return fd
+
+    def close(self) -> None:
+        """Let another process use the data dir."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the only descriptor releases the flock
+            self._lock_fd = None
+
+    def _migrate(self) -> None:
+        """Give jobs of an older data dir the columns added since; their snapshot of prompts is
+        what the project holds now (they had none)."""
+        with self._write() as db:
+            have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            for column, kind in JOB_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+            if "prompts" not in have:
+                for row in db.execute('SELECT id, start, "end", object_ids FROM jobs').fetchall():
+                    prompts = self._prompts_of(db, json.loads(row[3]), row[1], row[2])
+                    db.execute(
+                        "UPDATE jobs SET prompts = ? WHERE id = ?", (_dump_prompts(prompts), row[0])
+                    )
 
     def _collect_garbage(self) -> None:
         """Remove what a crash can leave behind: folders of projects and jobs that have no row
         (killed between moving a project into place and inserting its row, or while deleting
         one) and half-written files of `write_atomic`. Rows always point at complete files."""
-        with self._db() as db:
+        with self._read() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
             jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
         for folder, known in (
@@ -171,22 +299,34 @@ class Store:
     def alpha_path(self, job_id: str, frame: int) -> Path:
         return self.job_dir(job_id) / "alpha" / f"{frame:06d}.png"
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per unit of work: safe across threads and processes.
-        db = sqlite3.connect(self.data_dir / "vidmatte.db", timeout=30, isolation_level=None)
+        db = sqlite3.connect(
+            self.data_dir / "vidmatte.db", timeout=self.busy_timeout, isolation_level=None
+        )
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        return db
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """Plain reads: in WAL mode they see the last commit and take no lock."""
+        with closing(self._connect()) as db:
             yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                # A COMMIT that failed (e.g. "database or disk is full") has rolled back already;
+                # a second ROLLBACK would replace that error with "no transaction is active".
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     # -- projects ----------------------------------------------------------------------------
     def add_project(
@@ -210,7 +350,7 @@ class Store:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, final)
         created = now()
-        with self._db() as db:
+        with self._write() as db:
             db.execute(
                 "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
                 (project_id, name, filename, source.name, created, json.dumps(info.to_dict())),
@@ -228,19 +368,19 @@ class Store:
         )
 
     def project(self, project_id: str) -> Project:
-        with self._db() as db:
+        with self._read() as db:
             row = db.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
         if row is None:
             raise NotFound(f"project '{project_id}' does not exist")
         return self._project(row)
 
     def projects(self) -> list[Project]:
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute("SELECT * FROM projects ORDER BY created_at DESC, id").fetchall()
         return [self._project(r) for r in rows]
 
     def rename_project(self, project_id: str, name: str) -> Project:
-        with self._db() as db:
+        with self._write() as db:
             if (
                 db.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id)).rowcount
                 == 0
@@ -250,7 +390,7 @@ class Store:
 
     def delete_project(self, project_id: str) -> None:
         job_ids = [j.id for j in self.jobs(project_id)]
-        with self._db() as db:
+        with self._write() as db:
             if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
                 raise NotFound(f"project '{project_id}' does not exist")
         # Rows go first: a crash here leaves unreachable files, never rows without files.
@@ -264,10 +404,15 @@ class Store:
     # -- objects and points ------------------------------------------------------------------
     def add_object(self, project_id: str, name: str | None, color: str | None) -> dict:
         self.project(project_id)
-        with self._db() as db:
+        with self._write() as db:
             count = db.execute(
                 "SELECT COUNT(*) FROM objects WHERE project_id = ?", (project_id,)
             ).fetchone()[0]
+            if self.max_objects is not None and count >= self.max_objects:
+                raise LimitExceeded(
+                    f"a project holds at most {self.max_objects} objects "
+                    "(setting VIDMATTE_MAX_OBJECTS): delete one first"
+                )
             cur = db.execute(
                 "INSERT INTO objects (project_id, name, color) VALUES (?, ?, ?)",
                 (project_id, name or f"Object {count + 1}", color or PALETTE[count % len(PALETTE)]),
@@ -277,7 +422,7 @@ class Store:
 
     def objects(self, project_id: str) -> list[dict]:
         self.project(project_id)
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT * FROM objects WHERE project_id = ? ORDER BY id", (project_id,)
             ).fetchall()
@@ -285,7 +430,7 @@ class Store:
 
     def object(self, project_id: str, object_id: int) -> dict:
         self.project(project_id)
-        with self._db() as db:
+        with self._read() as db:
             row = db.execute(
                 "SELECT * FROM objects WHERE id = ? AND project_id = ?", (object_id, project_id)
             ).fetchone()
@@ -297,7 +442,7 @@ class Store:
         self, project_id: str, object_id: int, name: str | None, color: str | None
     ) -> dict:
         current = self.object(project_id, object_id)
-        with self._db() as db:
+        with self._write() as db:
             db.execute(
                 "UPDATE objects SET name = ?, color = ? WHERE id = ?",
                 (name or current["name"], color or current["color"], object_id),
@@ -306,40 +451,58 @@ class Store:
 
     def delete_object(self, project_id: str, object_id: int) -> None:
         self.object(project_id, object_id)
-        with self._db() as db:
+        with self._write() as db:
             db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
 
     def set_points(self, project_id: str, object_id: int, frame: int, points: list[Point]) -> None:
+        limit = self.max_points_per_frame
+        if limit is not None and len(points) > limit:
+            raise LimitExceeded(
+                f"{len(points)} points: an object holds at most {limit} points per frame "
+                "(setting VIDMATTE_MAX_POINTS_PER_FRAME)"
+            )
         self.object(project_id, object_id)
-        with self._db() as db:
+        with self._write() as db:
             db.execute("DELETE FROM points WHERE object_id = ? AND frame = ?", (object_id, frame))
             db.executemany(
                 "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
                 [(object_id, frame, i, p.x, p.y, p.label) for i, p in enumerate(points)],
             )
 
-    def points(self, project_id: str) -> dict[tuple[int, int], list[Point]]:
+    def points(self, project_id: str) -> Prompts:
         """Every prompt of a project: (object id, frame) → points, sorted by object and frame."""
         self.project(project_id)
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT p.* FROM points p JOIN objects o ON o.id = p.object_id "
                 "WHERE o.project_id = ? ORDER BY p.object_id, p.frame, p.ord",
                 (project_id,),
             ).fetchall()
-        prompts: dict[tuple[int, int], list[Point]] = {}
-        for r in rows:
-            prompts.setdefault((r["object_id"], r["frame"]), []).append(
-                Point(r["x"], r["y"], r["label"])
-            )
-        return prompts
+        return _group_points(rows)
+
+    @staticmethod
+    def _prompts_of(db: sqlite3.Connection, object_ids: list[int], start: int, end: int) -> Prompts:
+        """The points of these objects on frames start..end."""
+        marks = ", ".join("?" * len(object_ids))
+        rows = db.execute(
+            f"SELECT * FROM points WHERE object_id IN ({marks}) AND frame BETWEEN ? AND ? "
+            "ORDER BY object_id, frame, ord",
+            (*object_ids, start, end),
+        ).fetchall()
+        return _group_points(rows)
 
     # -- jobs --------------------------------------------------------------------------------
-    def add_job(self, project_id: str, start: int, end: int, object_ids: list[int]) -> Job:
+    def add_job(
+        self, project_id: str, start: int, end: int, object_ids: list[int], edges: str, head: str
+    ) -> Job:
+        """A queued job with a snapshot of its objects' prompts and the settings it runs with."""
         job_id, stamp = new_id("j"), now()
-        with self._db() as db:
+        with self._write() as db:
+            prompts = self._prompts_of(db, object_ids, start, end)
             db.execute(
-                "INSERT INTO jobs VALUES (?, ?, 'queued', ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)",
+                'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
+                "frames_total, created_at, updated_at, prompts, edges, head) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     project_id,
@@ -349,14 +512,20 @@ class Store:
                     end - start + 1,
                     stamp,
                     stamp,
+                    _dump_prompts(prompts),
+                    edges,
+                    head,
                 ),
             )
         return self.job(job_id)
 
-    def _job(self, db: sqlite3.Connection, row: sqlite3.Row) -> Job:
-        done = db.execute(
-            "SELECT COUNT(*) FROM job_frames WHERE job_id = ?", (row["id"],)
-        ).fetchone()[0]
+    _JOB_SELECT = (
+        "SELECT j.*, (SELECT COUNT(*) FROM job_frames f WHERE f.job_id = j.id) AS frames_done "
+        "FROM jobs j"
+    )
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
         return Job(
             id=row["id"],
             project_id=row["project_id"],
@@ -364,48 +533,99 @@ class Store:
             start=row["start"],
             end=row["end"],
             object_ids=json.loads(row["object_ids"]),
-            frames_done=done,
+            frames_done=row["frames_done"],
             frames_total=row["frames_total"],
             fps=row["fps"],
             eta_seconds=row["eta_seconds"],
             error=row["error"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            attempt=row["attempt"],
+            version=row["version"],
+            prompts=_load_prompts(row["prompts"]),
+            edges=row["edges"],
+            head=row["head"],
         )
 
     def job(self, job_id: str) -> Job:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"job '{job_id}' does not exist")
-            return self._job(db, row)
+        with self._read() as db:
+            row = db.execute(f"{self._JOB_SELECT} WHERE j.id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"job '{job_id}' does not exist")
+        return self._job(row)
 
     def jobs(
         self, project_id: str | None = None, status: tuple[str, ...] | None = None
     ) -> list[Job]:
-        query, args = "SELECT * FROM jobs WHERE 1", []
+        query, args = f"{self._JOB_SELECT} WHERE 1", []
         if project_id is not None:
-            query, args = query + " AND project_id = ?", [project_id]
+            query, args = query + " AND j.project_id = ?", [project_id]
         if status:
-            query += f" AND status IN ({', '.join('?' * len(status))})"
+            query += f" AND j.status IN ({', '.join('?' * len(status))})"
             args += list(status)
-        with self._db() as db:
-            rows = db.execute(query + " ORDER BY created_at DESC, id", args).fetchall()
-            return [self._job(db, r) for r in rows]
+        with self._read() as db:
+            rows = db.execute(query + " ORDER BY j.created_at DESC, j.id", args).fetchall()
+        return [self._job(r) for r in rows]
 
-    def update_job(self, job_id: str, **fields: object) -> Job:
-        allowed = {"status", "fps", "eta_seconds", "error"}
-        assert set(fields) <= allowed, set(fields) - allowed
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        with self._db() as db:
-            db.execute(
-                f"UPDATE jobs SET {sets}, updated_at = ? WHERE id = ?",
-                (*fields.values(), now(), job_id),
+    def _changed(self, job_id: str) -> Job:
+        job = self.job(job_id)
+        self.changes.publish(job)
+        return job
+
+    def transition(
+        self, job_id: str, to: str, attempt: int | None = None, error: str | None = None
+    ) -> Job:
+        """Move a job to status `to` if its status allows it now (a compare-and-set): the one
+        way a job's status changes. With `attempt` (a run speaking), only while that run owns
+        the job: it is running under that number. Entering
+        `running` starts a new attempt; progress is cleared except a finished job's zero ETA.
+        Raises InvalidTransition (or NotFound) and changes nothing otherwise."""
+        if attempt is not None and "running" not in TRANSITIONS[to]:
+            raise ValueError(f"a run cannot make its job {to}")
+        sources = TRANSITIONS[to] if attempt is None else ("running",)
+        query = (
+            "UPDATE jobs SET status = ?, error = ?, fps = CASE WHEN ? = 'done' THEN fps END, "
+            "eta_seconds = CASE WHEN ? = 'done' THEN 0.0 END, "
+            "attempt = attempt + (? = 'running'), version = version + 1, updated_at = ? "
+            f"WHERE id = ? AND status IN ({', '.join('?' * len(sources))})"
+        )
+        args: list[object] = [to, error, to, to, to, now(), job_id, *sources]
+        if attempt is not None:
+            query, args = query + " AND attempt = ?", [*args, attempt]
+        with self._write() as db:
+            moved = db.execute(query, args).rowcount
+        if not moved:
+            job = self.job(job_id)
+            late = attempt is not None and job.attempt != attempt
+            raise InvalidTransition(
+                f"job '{job_id}' is {job.status}"
+                + (" (a later run)" if late else "")
+                + f"; it cannot become {to}"
             )
-        return self.job(job_id)
+        return self._changed(job_id)
+
+    def owns(self, job_id: str, attempt: int) -> bool:
+        """Whether run `attempt` may still act on the job: it is running, under that number."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND attempt = ?",
+                (job_id, attempt),
+            ).fetchone()
+        return row is not None
+
+    def progress(self, job_id: str, attempt: int, fps: float, eta_seconds: float) -> None:
+        """Speed and time left of a running job; ignored once the run no longer owns it."""
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE jobs SET fps = ?, eta_seconds = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ? AND status = 'running' AND attempt = ?",
+                (fps, eta_seconds, now(), job_id, attempt),
+            ).rowcount
+        if moved:
+            self._changed(job_id)
 
     def done_frames(self, job_id: str) -> set[int]:
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute("SELECT frame FROM job_frames WHERE job_id = ?", (job_id,)).fetchall()
         return {r[0] for r in rows}
 
@@ -414,9 +634,39 @@ class Store:
         with Image.open(self.alpha_path(job_id, frame)) as image:
             return np.asarray(image.convert("L"))
 
-    def save_alpha(self, job_id: str, frame: int, png: bytes) -> None:
-        """File first, then the row: a frame counts as done only once its file is complete."""
-        write_atomic(self.alpha_path(job_id, frame), png)
-        with self._db() as db:
-            db.execute("INSERT OR IGNORE INTO job_frames VALUES (?, ?)", (job_id, frame))
-            db.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (now(), job_id))
+    def save_alpha(self, job_id: str, attempt: int, frame: int, png: bytes) -> bool:
+        """Store a finished frame of run `attempt`, file first, then the row, both under the
+        write lock and only while the run owns the job: once a cancel (or a delete) has
+        committed, nothing more is written. False when the run no longer owns it. A frame that
+        cannot be stored completely (a full disk) leaves neither file nor row."""
+        path = self.alpha_path(job_id, frame)
+        written = False
+        try:
+            with self._write() as db:
+                owned = db.execute(
+                    "SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND attempt = ?",
+                    (job_id, attempt),
+                ).fetchone()
+                if owned is None:
+                    return False
+                write_atomic(path, png)
+                written = True
+                db.execute("INSERT INTO job_frames VALUES (?, ?)", (job_id, frame))
+                db.execute(
+                    "UPDATE jobs SET version = version + 1, updated_at = ? WHERE id = ?",
+                    (now(), job_id),
+                )
+        except BaseException:
+            if written:
+                path.unlink(missing_ok=True)
+            raise
+        return True
+
+
+def _group_points(rows: list[sqlite3.Row]) -> Prompts:
+    prompts: Prompts = {}
+    for r in rows:
+        prompts.setdefault((r["object_id"], r["frame"]), []).append(
+            Point(r["x"], r["y"], r["label"])
+        )
+    return prompts

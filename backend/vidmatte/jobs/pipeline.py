@@ -1,5 +1,6 @@
 """One matting job, frame by frame: SAM2 tracks, the head mattes, each alpha is stored at once.
 
+The job runs on the prompts it was made with (its snapshot), not the project's current ones.
 Only the current frame (and the previous alpha per object, for temporal stability) is held in
 memory. Frames already finished by an earlier, interrupted run are tracked again (SAM2 needs
 them for its memory) but neither matted nor written again, so every frame is written once.
@@ -21,8 +22,8 @@ from vidmatte.segment.session import Segmenter
 from vidmatte.store import Job, Store
 
 
-class Cancelled(Exception):
-    pass
+class Stopped(Exception):
+    """The run was told to stop (cancel, shutdown) or no longer owns its job."""
 
 
 @dataclass
@@ -49,7 +50,6 @@ def run_job(
 ) -> None:
     project = store.project(job.project_id)
     info = project.info
-    prompts = {k: v for k, v in store.points(project.id).items() if k[0] in job.object_ids}
     done = store.done_frames(job.id)
     reader = VideoReader(project.source, store.pts_index(project.id), info.rotation)
     state = segmenter.new_state(reader, info.height, info.width)
@@ -57,9 +57,9 @@ def run_job(
     last_frame: int | None = None
     started, matted = time.monotonic(), 0
     try:
-        for frame, masks in segmenter.track(state, prompts, job.start, job.end):
+        for frame, masks in segmenter.track(state, job.prompts, job.start, job.end):
             if should_stop():
-                raise Cancelled
+                raise Stopped
             if last_frame is not None and abs(frame - last_frame) != 1:
                 prev.clear()  # the backward pass starts: the previous alpha is not a neighbour
             last_frame = frame
@@ -68,12 +68,15 @@ def run_job(
                 prev = dict.fromkeys(masks, stored)  # read once, shared by every object
                 continue
             rgb = reader.frame(frame)
-            alphas = {
-                obj: matter(rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1)
-                for obj, m in masks.items()
-            }
+            alphas = {}
+            for obj, m in masks.items():
+                if should_stop():  # between objects too: a frame of many objects takes long
+                    raise Stopped
+                alphas[obj] = matter(rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1)
             prev = alphas
-            store.save_alpha(job.id, frame, encode_alpha(np.maximum.reduce(list(alphas.values()))))
+            png = encode_alpha(np.maximum.reduce(list(alphas.values())))
+            if not store.save_alpha(job.id, job.attempt, frame, png):
+                raise Stopped
             done.add(frame)
             matted += 1
             fps = matted / max(time.monotonic() - started, 1e-6)

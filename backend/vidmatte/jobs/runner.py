@@ -1,111 +1,130 @@
 """Job runners. The API talks to the `JobRunner` interface; `InProcessRunner` is the default,
 a single worker thread, so one job uses the GPU at a time and the rest wait in a queue.
 
-All job state lives in the store (SQLite): a restarted process finds what was running marked
-`interrupted`, with its finished frames intact, and a distributed runner could take the same
-interface with workers reading the same store.
+All job state lives in the store (SQLite) and changes only by `Store.transition`: a runner moves
+queued jobs to running and running ones to done, failed or interrupted, each run under its own
+attempt number; cancel and resume are the user's moves. A restarted process finds what was
+running marked `interrupted`, with its finished frames intact, and a distributed runner could
+take the same interface with workers reading the same store.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 import queue
 import threading
+from pathlib import Path
 from typing import Protocol
 
-from vidmatte.jobs.pipeline import Cancelled, Progress, run_job
+from vidmatte.api.security import public_error
+from vidmatte.jobs.pipeline import Progress, Stopped, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import ACTIVE, Job, Store
+from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
 
 log = logging.getLogger(__name__)
 
 
 class JobRunner(Protocol):
-    def start(self) -> None: ...
-    def submit(self, job_id: str) -> None: ...
-    def cancel(self, job_id: str) -> Job: ...
-    def stop(self) -> None: ...
+    def start(self) -> None:
+        """Mark jobs a dead process left running `interrupted`, queue the queued ones."""
+
+    def submit(self, job_id: str) -> None:
+        """Run a queued job when a worker is free."""
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel an active job (at once: its run writes nothing more); others are returned."""
+
+    def stop(self) -> None:
+        """Stop within seconds; a job still running becomes `interrupted`."""
+
+    def alive(self) -> bool:
+        """Whether queued jobs will run."""
+
+
+def describe(exc: BaseException, data_dir: Path) -> str:
+    """A job's error for the user: what went wrong, and what to do when there is something."""
+    if is_disk_full(exc):
+        return f"not enough disk space in {data_dir}: free some space, then resume the job"
+    return public_error(exc)  # no server paths in what users see
 
 
 class InProcessRunner:
     def __init__(self, store: Store, segmenter: Segmenter, matter: Matter):
         self.store, self.segmenter, self.matter = store, segmenter, matter
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._cancelled: set[str] = set()
-        self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._work, name="vidmatte-jobs", daemon=True)
 
     def start(self) -> None:
-        # Whatever was running when the last process died is interrupted, not lost.
         for job in self.store.jobs(status=("running",)):
-            self.store.update_job(job.id, status="interrupted", fps=None, eta_seconds=None)
+            self._end(job, "interrupted")
         for job in reversed(self.store.jobs(status=("queued",))):
             self._queue.put(job.id)
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()  # the running job stops before its next frame or object
         self._queue.put(None)
         self._thread.join(timeout=30)
 
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stopping.is_set()
+
     def submit(self, job_id: str) -> None:
-        with self._lock:
-            self._cancelled.discard(job_id)
         self._queue.put(job_id)
 
     def cancel(self, job_id: str) -> Job:
         job = self.store.job(job_id)
         if job.status in ACTIVE:
-            with self._lock:
-                self._cancelled.add(job_id)
-            # The worker sees the flag before its next frame; the status changes right away so
-            # the client is not left waiting.
-            job = self.store.update_job(job_id, status="cancelled", fps=None, eta_seconds=None)
+            try:
+                job = self.store.transition(job_id, "cancelled")
+            except InvalidTransition:
+                job = self.store.job(job_id)  # it ended meanwhile
         return job
-
-    def _is_cancelled(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._cancelled
 
     def _work(self) -> None:
         while (job_id := self._queue.get()) is not None:
             try:
-                job = self.store.job(job_id)
-            except LookupError:
-                continue  # deleted while queued
-            if job.status != "queued" or self._is_cancelled(job_id):
-                continue
-            self._run(job)
+                self._run(job_id)
+            except Exception:  # nothing a job does may end the worker
+                log.exception("job %s: unexpected error in the worker", job_id)
 
-    def _run(self, job: Job) -> None:
-        self.store.update_job(job.id, status="running", error=None)
+    def _run(self, job_id: str) -> None:
+        try:
+            job = self.store.transition(job_id, "running")
+        except (NotFound, InvalidTransition):
+            return  # deleted, cancelled, or a duplicate queue entry of a job already run
+
+        def should_stop() -> bool:
+            return self._stopping.is_set() or not self.store.owns(job.id, job.attempt)
 
         def report(p: Progress) -> None:
-            if not self._is_cancelled(job.id):
-                self.store.update_job(job.id, fps=p.fps, eta_seconds=p.eta_seconds)
+            self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
 
         try:
-            run_job(
-                job,
-                self.store,
-                self.segmenter,
-                self.matter,
-                lambda: self._is_cancelled(job.id),
-                report,
-            )
-        except Cancelled:
-            self.store.update_job(job.id, status="cancelled", fps=None, eta_seconds=None)
-        except LookupError:
-            pass  # the project was deleted while its job ran
-        except Exception as exc:  # a crashed job must not take the worker down with it
+            run_job(job, self.store, self.segmenter, self._matter(job), should_stop, report)
+        except Stopped:
+            # A cancel, resume or delete has already set the status; a shutdown has not.
+            if self._stopping.is_set():
+                self._end(job, "interrupted")
+        except Exception as exc:
             log.exception("job %s failed", job.id)
-            self.store.update_job(
-                job.id,
-                status="failed",
-                error=f"{type(exc).__name__}: {exc}",
-                fps=None,
-                eta_seconds=None,
-            )
+            self._end(job, "failed", describe(exc, self.store.data_dir))
         else:
-            if not self._is_cancelled(job.id):
-                self.store.update_job(job.id, status="done", eta_seconds=0.0)
+            self._end(job, "done")
+
+    def _end(self, job: Job, status: str, error: str | None = None) -> None:
+        # Cancelled, resumed or deleted meanwhile: that move stands.
+        with contextlib.suppress(NotFound, InvalidTransition):
+            self.store.transition(job.id, status, attempt=job.attempt, error=error)
+
+    def _matter(self, job: Job) -> Matter:
+        """The matter with the job's edge mode (it may predate a restart with other settings)."""
+        if not job.edges or job.edges == self.matter.edges:
+            return self.matter
+        matter = copy.copy(self.matter)  # shares the head
+        matter.edges = job.edges
+        return matter

@@ -7,6 +7,7 @@ segmented its first frame in image mode and got visibly worse, inconsistent resu
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,10 +23,17 @@ from vidmatte.store import Point
 Prompts = Mapping[tuple[int, int], Sequence[Point]]
 
 
+class Superseded(Exception):
+    """A preview replaced by a newer one of the same frame before it could run."""
+
+
 class Segmenter:
     """Serialises access to one SAM2 model shared by previews and jobs.
 
     The lock is taken per frame, so a preview waits for at most one tracked frame of a job.
+    A preview still waiting when a newer one of the same frame arrives is dropped: the editor
+    has moved on (it cancels the old request, which a server does not see), so it would only
+    delay the new one.
     """
 
     def __init__(self, predictor: MattingVideoPredictor, name: str):
@@ -34,6 +42,9 @@ class Segmenter:
         self.device = predictor.device
         self._lock = threading.Lock()
         self._preview_states: OrderedDict[str, dict] = OrderedDict()
+        self._tickets = itertools.count()
+        self._newest: dict[tuple[str, int], int] = {}  # (key, frame) -> newest preview's ticket
+        self._newest_lock = threading.Lock()
 
     @property
     def image_size(self) -> int:
@@ -70,21 +81,43 @@ class Segmenter:
         frame: int,
         points: Mapping[int, Sequence[Point]],
     ) -> dict[int, np.ndarray]:
-        """Mask probabilities (H, W float32 in [0,1]) on `frame`, per object with points there."""
-        with self._lock, torch.inference_mode(), self._autocast():
-            state = self._preview_state(key, reader, height, width)
-            self.predictor.reset_state(state)
-            state["matting"].clear()
-            obj_ids, video_res = [], None
-            for obj_id, obj_points in points.items():
-                if obj_points:
-                    _, obj_ids, video_res = self.predictor.add_new_points_or_box(
-                        state, frame_idx=frame, obj_id=obj_id, **_as_arrays(obj_points)
-                    )
-            return {
-                obj_id: torch.sigmoid(video_res[i, 0].float()).cpu().numpy()
-                for i, obj_id in enumerate(obj_ids)
-            }
+        """Mask probabilities (H, W float32 in [0,1]) on `frame`, per object with points there.
+        Raises Superseded when a newer preview of the frame came while this one waited."""
+        slot = (key, frame)
+        with self._newest_lock:
+            ticket = self._newest[slot] = next(self._tickets)
+        try:
+            with self._lock, torch.inference_mode(), self._autocast():
+                if self._newest.get(slot) != ticket:  # a newer one waits, or has run already
+                    raise Superseded(f"superseded by a newer preview of frame {frame}")
+                return self._preview(key, reader, height, width, frame, points)
+        finally:
+            with self._newest_lock:
+                if self._newest.get(slot) == ticket:
+                    del self._newest[slot]
+
+    def _preview(
+        self,
+        key: str,
+        reader: VideoReader,
+        height: int,
+        width: int,
+        frame: int,
+        points: Mapping[int, Sequence[Point]],
+    ) -> dict[int, np.ndarray]:
+        state = self._preview_state(key, reader, height, width)
+        self.predictor.reset_state(state)
+        state["matting"].clear()
+        obj_ids, video_res = [], None
+        for obj_id, obj_points in points.items():
+            if obj_points:
+                _, obj_ids, video_res = self.predictor.add_new_points_or_box(
+                    state, frame_idx=frame, obj_id=obj_id, **_as_arrays(obj_points)
+                )
+        return {
+            obj_id: torch.sigmoid(video_res[i, 0].float()).cpu().numpy()
+            for i, obj_id in enumerate(obj_ids)
+        }
 
     def track(
         self,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, StreamingResponse
+from sse_starlette import EventSourceResponse
 
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
 from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import export_frames, plan_export
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
-from vidmatte.store import TERMINAL
+from vidmatte.store import TERMINAL, InvalidTransition, NotFound
 
 router = APIRouter(tags=["jobs"])
-EVENT_POLL_SECONDS = 0.25
 
 
 @router.post(
@@ -30,6 +30,13 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
         raise HTTPException(
             422,
             f"frame range {body.start}..{body.end} is outside the video (frames 0..{count - 1})",
+        )
+    limit = s.settings.max_objects
+    if body.object_ids is not None and len(body.object_ids) > limit:
+        raise HTTPException(
+            422,
+            f"{len(body.object_ids)} object ids: a job takes at most {limit} object ids "
+            "(setting VIDMATTE_MAX_OBJECTS)",
         )
     known = {o["id"] for o in s.store.objects(project_id)}
     unknown = sorted(set(body.object_ids or []) - known)
@@ -48,7 +55,12 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             "chosen objects: click on the object first",
         )
     job = s.store.add_job(
-        project_id, body.start, body.end, [o for o in object_ids if o in prompted]
+        project_id,
+        body.start,
+        body.end,
+        [o for o in object_ids if o in prompted],
+        edges=s.settings.edges,
+        head=s.head_name,
     )
     s.runner.submit(job.id)
     return Job.of(job)
@@ -68,28 +80,31 @@ def get_job(job_id: str, s: Services = Depends(services)) -> Job:
 @router.get(
     "/api/jobs/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS}
 )
-async def job_events(job_id: str, request: Request, s: Services = Depends(services)):
-    """`event: progress` with the job as JSON whenever it changes; ends at a final status."""
-    job = await asyncio.to_thread(s.store.job, job_id)
+async def job_events(job_id: str, s: Services = Depends(services)):
+    """`event: progress` with the job as JSON whenever it changes; ends at a final status and
+    at shutdown. Changes are pushed by the store; comments keep idle connections open."""
+    await asyncio.to_thread(s.store.job, job_id)  # 404 before the stream starts
+    wait = s.settings.event_ping_seconds
 
     async def stream():
-        last = None
-        current = job
-        while True:
-            snapshot = Job.of(current).model_dump_json()
-            if snapshot != last:
-                last = snapshot
-                yield f"event: progress\ndata: {snapshot}\n\n"
-            if current.status in TERMINAL or await request.is_disconnected():
-                return
-            await asyncio.sleep(EVENT_POLL_SECONDS)
-            current = await asyncio.to_thread(s.store.job, job_id)
+        with s.store.changes.subscribe(job_id) as changes:
+            job, last = await asyncio.to_thread(s.store.job, job_id), None
+            while True:
+                snapshot = Job.of(job).model_dump_json()
+                if snapshot != last:
+                    last = snapshot
+                    yield {"event": "progress", "data": snapshot}
+                if job.status in TERMINAL:
+                    return
+                try:
+                    job = await asyncio.wait_for(changes.next(), wait)
+                except TimeoutError:  # heard nothing: read it, in case another process changed it
+                    try:
+                        job = await asyncio.to_thread(s.store.job, job_id)
+                    except NotFound:
+                        return  # deleted
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return EventSourceResponse(stream(), ping=wait, headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
@@ -102,13 +117,18 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 )
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     job = s.store.job(job_id)
-    if job.status not in ("interrupted", "cancelled", "failed"):
+    if job.head != s.head_name:
         raise HTTPException(
             409,
-            f"job '{job_id}' is {job.status}; only interrupted, cancelled "
-            "or failed jobs can be resumed",
+            f"job '{job_id}' was made with the matting head '{job.head}', this server runs "
+            f"'{s.head_name}': start a new job",
         )
-    job = s.store.update_job(job_id, status="queued", error=None)
+    try:
+        job = s.store.transition(job_id, "queued")
+    except InvalidTransition as exc:
+        raise HTTPException(
+            409, f"{exc}: only interrupted, cancelled or failed jobs can be resumed"
+        ) from exc
     s.runner.submit(job_id)
     return Job.of(job)
 

@@ -1,0 +1,143 @@
+"""The store on its own: the job state machine (compare-and-set in SQLite), the job's snapshot of
+its prompts and settings, the data-dir lock, plain reads, and pushed job changes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidmatte.media.video import VideoInfo
+from vidmatte.store import DataDirInUse, InvalidTransition, LimitExceeded, Point, Store
+
+INFO = VideoInfo(
+    width=96,
+    height=64,
+    fps=24.0,
+    frame_count=12,
+    duration=0.5,
+    rotation=0,
+    codec="h264",
+    has_audio=False,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def new_job(store: Store, tmp_path: Path) -> str:
+    staged = store.tmp_dir / "upload"
+    staged.write_bytes(b"video")
+    project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 3, [Point(10, 20, "positive")])
+    return store.add_job(project.id, 0, 5, [obj], edges="fast", head="head-v1").id
+
+
+def test_job_states_change_only_along_allowed_transitions(store: Store, tmp_path: Path) -> None:
+    jid = new_job(store, tmp_path)
+    with pytest.raises(InvalidTransition, match=r"job '.*' is queued; it cannot become done"):
+        store.transition(jid, "done", attempt=0)
+    run = store.transition(jid, "running")
+    assert run.status == "running" and run.attempt == 1
+    assert store.transition(jid, "cancelled").status == "cancelled"
+    assert store.transition(jid, "queued").status == "queued"  # resume
+    # The first run's late report must not overwrite the resume.
+    with pytest.raises(InvalidTransition):
+        store.transition(jid, "cancelled", attempt=1)
+    with pytest.raises(InvalidTransition):
+        store.transition(jid, "failed", attempt=1, error="late")
+    assert store.job(jid).status == "queued"
+    second = store.transition(jid, "running")
+    assert second.attempt == 2
+    with pytest.raises(InvalidTransition):  # the first run no longer owns the job
+        store.transition(jid, "done", attempt=1)
+    assert store.transition(jid, "done", attempt=2).status == "done"
+    with pytest.raises(InvalidTransition, match="is done"):
+        store.transition(jid, "queued")
+
+
+def test_a_run_writes_frames_only_while_it_owns_the_job(store: Store, tmp_path: Path) -> None:
+    jid = new_job(store, tmp_path)
+    attempt = store.transition(jid, "running").attempt
+    assert store.save_alpha(jid, attempt, 0, b"png0")
+    store.transition(jid, "cancelled")
+    assert not store.save_alpha(jid, attempt, 1, b"png1")
+    assert store.done_frames(jid) == {0}
+    assert sorted(p.name for p in store.alpha_path(jid, 0).parent.iterdir()) == ["000000.png"]
+
+
+def test_a_job_keeps_the_prompts_and_settings_it_was_made_with(
+    store: Store, tmp_path: Path
+) -> None:
+    jid = new_job(store, tmp_path)
+    job = store.job(jid)
+    obj = job.object_ids[0]
+    store.set_points(job.project_id, obj, 3, [Point(1, 1, "negative")])
+    store.set_points(job.project_id, obj, 4, [Point(2, 2, "positive")])
+    again = store.job(jid)
+    assert again.prompts == {(obj, 3): [Point(10, 20, "positive")]}
+    assert (again.edges, again.head) == ("fast", "head-v1")
+
+
+def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Path) -> None:
+    jid = new_job(store, tmp_path)
+    pid = store.job(jid).project_id
+    store.max_objects = 2
+    store.add_object(pid, None, None)
+    with pytest.raises(LimitExceeded, match="at most 2 objects"):
+        store.add_object(pid, None, None)
+    assert len(store.objects(pid)) == 2
+
+
+def test_a_second_store_on_the_data_dir_is_refused_and_touches_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    jid = new_job(store, tmp_path)
+    in_flight = store.tmp_dir / "in-flight"
+    in_flight.write_bytes(b"half")
+    store.transition(jid, "running")
+    with pytest.raises(DataDirInUse, match=f"is in use by PID {os.getpid()}"):
+        Store(store.data_dir)
+    assert in_flight.read_bytes() == b"half"
+    assert store.job(jid).status == "running"
+    store.close()
+    Store(store.data_dir).close()  # free again once the first is closed
+
+
+def test_reads_take_no_write_lock(store: Store, tmp_path: Path) -> None:
+    jid = new_job(store, tmp_path)
+    writer = sqlite3.connect(store.data_dir / "vidmatte.db", timeout=0, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        store.busy_timeout = 0.2  # a read that waited for the writer would fail at once
+        assert store.job(jid).status == "queued"
+        assert len(store.projects()) == 1
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_job_changes_are_pushed_to_listeners(store: Store, tmp_path: Path) -> None:
+    jid = new_job(store, tmp_path)
+
+    async def listen() -> list[str]:
+        seen = []
+        with store.changes.subscribe(jid) as changes:
+            threading.Thread(target=lambda: store.transition(jid, "running")).start()
+            seen.append((await asyncio.wait_for(changes.next(), 10)).status)
+            threading.Thread(target=lambda: store.transition(jid, "cancelled")).start()
+            seen.append((await asyncio.wait_for(changes.next(), 10)).status)
+        return seen
+
+    assert asyncio.run(listen()) == ["running", "cancelled"]

@@ -1,0 +1,70 @@
+"""Job changes pushed to the event streams that follow them, instead of each stream polling.
+
+The store publishes every new state of a job (from the worker thread or a request thread); each
+subscriber, an asyncio task, keeps only the newest one, so a slow stream skips states, never
+falls behind. Changes made by another process are not seen here: streams re-read the job when
+they have heard nothing for a while (routes/jobs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vidmatte.store import Job
+
+
+class Subscription:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._ready = asyncio.Event()
+        self._latest: Job | None = None
+
+    def _deliver(self, job: Job) -> None:  # on the subscriber's loop
+        # Publishers race (a cancel and the worker's last progress): keep the newest state.
+        if self._latest is None or job.version > self._latest.version:
+            self._latest = job
+            self._ready.set()
+
+    def put(self, job: Job) -> None:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody listens any more
+            self._loop.call_soon_threadsafe(self._deliver, job)
+
+    async def next(self) -> Job:
+        """The newest state not yet returned; waits for one."""
+        await self._ready.wait()
+        self._ready.clear()
+        assert self._latest is not None
+        return self._latest
+
+
+class JobChanges:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    def publish(self, job: Job) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers.get(job.id, ()))
+        for subscription in subscribers:
+            subscription.put(job)
+
+    @contextmanager
+    def subscribe(self, job_id: str) -> Iterator[Subscription]:
+        """Changes of one job, for the running asyncio task."""
+        subscription = Subscription(asyncio.get_running_loop())
+        with self._lock:
+            self._subscribers.setdefault(job_id, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            with self._lock:
+                subscribers = self._subscribers[job_id]
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._subscribers[job_id]
