@@ -11,6 +11,8 @@ const repo = resolve(import.meta.dirname, "..");
 process.env.VIDMATTE_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 10000));
 process.env.VIDMATTE_E2E_DATA ??= mkdtempSync(join(tmpdir(), "vidmatte-e2e-"));
 const port = Number(process.env.VIDMATTE_E2E_PORT);
+/** The access token the e2e server asks for (`vidmatte serve --token`). */
+export const token = (process.env.VIDMATTE_E2E_TOKEN ??= `e2e-${Math.random().toString(36).slice(2)}`);
 
 const localBin = join(repo, ".venv", "bin", "vidmatte");
 const serve = process.env.VIDMATTE_SERVE ?? (existsSync(localBin) ? localBin : "uv run vidmatte");
@@ -30,13 +32,21 @@ export default defineConfig({
     viewport: { width: 1440, height: 860 },
     acceptDownloads: true,
     trace: "retain-on-failure",
+    // Signed in, as after opening the URL `serve` prints: the session cookie it sets
+    // (one name per port). e2e/token.spec.ts starts without it.
+    storageState: {
+      cookies: [
+        { name: `vidmatte-token-${port}`, value: token, domain: "127.0.0.1", path: "/", expires: -1, httpOnly: true, secure: false, sameSite: "Strict" },
+      ],
+      origins: [],
+    },
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
   },
   webServer: {
-    command: `${serve} serve --port ${port} --sam2 test-tiny --data-dir ${process.env.VIDMATTE_E2E_DATA}`,
+    command: `${serve} serve --port ${port} --sam2 test-tiny --data-dir ${process.env.VIDMATTE_E2E_DATA} --token ${token}`,
     cwd: repo,
     url: `http://127.0.0.1:${port}/api/health`,
     timeout: 180_000,

@@ -3,7 +3,9 @@ import { defineConfig } from "vite";
 import solid from "vite-plugin-solid";
 
 // The backend (`vidmatte serve`) serves dist/ at `/` and the API under `/api`.
-// In development the Vite server proxies `/api` to it.
+// In development the Vite server proxies `/api` to it, keeping the browser's Host so that the
+// backend's Origin check sees one origin (run the backend with --no-auth, or open the backend's
+// printed URL once so the browser holds its cookie).
 const backend = process.env.VIDMATTE_BACKEND ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
@@ -11,12 +13,12 @@ export default defineConfig({
   server: {
     port: 5173,
     proxy: {
-      "/api": { target: backend, changeOrigin: true },
+      "/api": { target: backend, changeOrigin: false },
     },
   },
   preview: {
     proxy: {
-      "/api": { target: backend, changeOrigin: true },
+      "/api": { target: backend, changeOrigin: false },
     },
   },
   build: {

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import http.server
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,21 +55,52 @@ def project(api: httpx.Client, clip: Path) -> dict:
 
 
 @pytest.fixture
-def file_server(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
-    """A local HTTP server standing in for Meta's download host."""
+def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, bytes]]:
+    """A local HTTPS server standing in for Meta's download host. Its self-signed certificate
+    is trusted through SSL_CERT_FILE, for this test and the commands it runs."""
     payload = np.random.default_rng(0).bytes(3 * 1024 * 1024 + 17)
-    (tmp_path / "www").mkdir()
-    (tmp_path / "www" / "sam2.1_hiera_tiny.pt").write_bytes(payload)
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "sam2.1_hiera_tiny.pt").write_bytes(payload)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(tmp_path / "www"), **kwargs)
+            super().__init__(*args, directory=str(www), **kwargs)
 
         def log_message(self, *args) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/sam2.1_hiera_tiny.pt", payload
+    yield f"https://127.0.0.1:{httpd.server_port}/sam2.1_hiera_tiny.pt", payload
     httpd.shutdown()

@@ -19,20 +19,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Every test server asks for this token (VIDMATTE_TOKEN); client() sends it.
+TOKEN = "vidmatte-test-token"
+
+
 class LiveServer:
     """`vidmatte serve --sam2 test-tiny` on a free port over a given data directory."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, prefix: list[str] | None = None
+    ):
         self.data_dir = data_dir
+        self.prefix = prefix or []  # a command that runs the server, e.g. in a namespace
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "VIDMATTE_SAM2": "test-tiny", **(env or {})}
+        self.env = {
+            **os.environ,
+            "VIDMATTE_SAM2": "test-tiny",
+            "VIDMATTE_TOKEN": TOKEN,
+            **(env or {}),
+        }
+        self.token = self.env["VIDMATTE_TOKEN"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
         self.process: subprocess.Popen | None = None
         self.log = data_dir.parent / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [
+            *self.prefix,
             sys.executable,
             "-m",
             "vidmatte.cli",
@@ -73,4 +88,4 @@ class LiveServer:
                 self.kill()
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
+        return httpx.Client(base_url=self.url, timeout=60, headers=self.headers)

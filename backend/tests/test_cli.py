@@ -201,5 +201,20 @@ def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None
     )
     assert good.returncode == 0, good.stderr
     assert (folder / "sam2.1_hiera_tiny.pt").read_bytes() == payload
+    local = vidmatte(
+        "weights", "download", "tiny", "--dir", str(folder), "--url", "file:///etc/passwd"
+    )
+    assert local.returncode == 1 and "https only; for a local copy use --mirror" in local.stderr
+    mirrored = vidmatte(
+        "weights",
+        "download",
+        "tiny",
+        "--dir",
+        str(tmp_path / "m"),
+        "--mirror",
+        str(tmp_path / "www"),
+    )
+    assert mirrored.returncode == 0, mirrored.stderr
+    assert (tmp_path / "m" / "sam2.1_hiera_tiny.pt").read_bytes() == payload
     unknown = vidmatte("weights", "download", "huge", "--dir", str(folder))
     assert unknown.returncode == 1 and "unknown SAM2 model 'huge'" in unknown.stderr

@@ -50,7 +50,9 @@ def _services(settings: Settings):
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    host: str = typer.Option(
+        None, help="Address to listen on (default 127.0.0.1; 0.0.0.0: every interface)."
+    ),
     port: int = typer.Option(8000, help="Port to listen on."),
     data_dir: Path = typer.Option(
         None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."
@@ -69,6 +71,18 @@ def serve(
     edges: str = typer.Option(
         None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
     ),
+    token: str = typer.Option(
+        None,
+        help="Access token (default: the data dir's, made at first start) [env VIDMATTE_TOKEN].",
+    ),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="No token (loopback --host only) [env VIDMATTE_NO_AUTH=1]."
+    ),
+    allowed_hosts: str = typer.Option(
+        None,
+        help="Comma-separated names accepted in the Host header besides loopback ones and "
+        "--host, e.g. the name behind a reverse proxy [env VIDMATTE_ALLOWED_HOSTS].",
+    ),
 ) -> None:
     """Start the API and the editor."""
     import uvicorn
@@ -84,9 +98,65 @@ def serve(
         device=device,
         edges=edges,
         random_init=random_init or None,
+        host=host,
+        token=token,
+        no_auth=no_auth or None,
+        allowed_hosts=tuple(h.strip() for h in allowed_hosts.split(",") if h.strip())
+        if allowed_hosts
+        else None,
     )
+    _check_access(settings)
     services = _services(settings)
-    uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
+    app_ = create_app(settings, services)
+    _announce(settings, port)
+    uvicorn.run(app_, host=settings.host, port=port, log_level="info")
+
+
+def _check_access(settings: Settings) -> None:
+    """--no-auth is for a loopback address only: anyone who can reach the port would own it."""
+    from vidmatte.api.security import is_loopback
+
+    if settings.no_auth and not is_loopback(settings.host):
+        typer.echo(
+            f"error: --no-auth is allowed on a loopback --host only (127.0.0.1, ::1), not "
+            f"{settings.host}: everyone who can reach the port could read and delete every "
+            "project. Keep the token (README: Running on a network).",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+def _announce(settings: Settings, port: int) -> None:
+    """Print the editor's URL with the token, like Jupyter, and warn on an open address."""
+    from vidmatte.api.security import editor_url, is_loopback, resolve_token
+
+    token = resolve_token(settings)
+    typer.echo(
+        "\nvidmatte editor (open this URL; it carries the access token):\n"
+        f"    {editor_url(settings.host, port, token)}\n"
+    )
+    if not is_loopback(settings.host):
+        typer.echo(
+            f"warning: listening on {settings.host}: other machines can reach this server. "
+            f"From them open {editor_url('<this machine IP>', port, token)} (to use a name, "
+            "add it with --allowed-hosts). Use TLS through a reverse proxy on an untrusted "
+            "network (README: Running on a network).\n",
+            err=True,
+        )
+
+
+@app.command("token")
+def token_command(
+    data_dir: Path = typer.Option(
+        None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."
+    ),
+) -> None:
+    """Print the server's access token (VIDMATTE_TOKEN if set, else the data dir's)."""
+    from vidmatte.api.security import load_or_create_token
+
+    settings = _settings(data_dir=data_dir)
+    typer.echo(settings.token or load_or_create_token(settings.data_dir))
+
 
 
 @weights_app.command("download")
@@ -95,12 +165,20 @@ def weights_download(
     dir: Path = typer.Option(
         None, "--dir", help="Checkpoint folder [env VIDMATTE_CHECKPOINT_DIR]."
     ),
-    url: str = typer.Option(None, help="Download from this URL instead (a mirror)."),
+    url: str = typer.Option(None, help="Download from this https URL instead (a mirror)."),
+    mirror: Path = typer.Option(
+        None,
+        help="Copy from a local mirror instead (air-gapped machines): a folder holding the "
+        "official file names (sam2.1_hiera_small.pt, ...), or the file itself.",
+    ),
     sha256: str = typer.Option(None, help="Expected SHA-256 of the file."),
 ) -> None:
-    """Download official SAM2.1 checkpoints, with a progress bar and a SHA-256 check."""
+    """Download official SAM2.1 checkpoints (https only), with a progress bar and a SHA-256
+    check."""
     from vidmatte.segment.models import ChecksumMismatch, download
 
+    if url and mirror:
+        raise typer.BadParameter("give --url or --mirror, not both")
     folder = dir or Settings().checkpoint_dir
     for name in names or ["small"]:
         columns = (
@@ -117,7 +195,9 @@ def weights_download(
                 bar.update(task, completed=done, total=total or None)
 
             try:
-                path = download(name, folder, url=url, sha256=sha256, progress=advance)
+                path = download(
+                    name, folder, url=url, sha256=sha256, progress=advance, mirror=mirror
+                )
             except (ChecksumMismatch, ValueError, OSError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
@@ -244,7 +324,6 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
             export.audio_from,
             colour,
             stem=project.name,
-            staging=store.tmp_dir,
         )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)

@@ -1,6 +1,13 @@
 // Typed client for the vidmatte REST API (docs/API.md). All URLs are relative: the
 // backend serves this app at `/` and the API under `/api` (Vite proxies it in dev).
+import { createSignal } from "solid-js";
 import type { Point } from "./points";
+
+// The server asks for its access token (401): the editor shows the token prompt. The token
+// itself lives in an HttpOnly cookie the server sets when the page is opened with `?token=`,
+// so every request, <img> and event stream carries it without this code ever seeing it.
+const [tokenNeeded, setTokenNeeded] = createSignal(false);
+export { tokenNeeded };
 
 export interface Health {
   status: string;
@@ -137,8 +144,23 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
     if ((e as Error)?.name === "AbortError") throw e;
     throw new ApiError(0, detailFromBody(null, 0));
   }
+  if (res.status === 401) setTokenNeeded(true);
   if (!res.ok) throw await errorFromResponse(res);
   return res;
+}
+
+/** Whether `token` is this server's: a request that carries it gets past the 401. */
+export async function tokenIsRight(token: string): Promise<boolean> {
+  const res = await fetch("/api/projects", { headers: { Authorization: `Bearer ${token}` } });
+  if (res.status === 401) return false;
+  if (!res.ok) throw await errorFromResponse(res);
+  return true;
+}
+
+/** Reload the editor signed in: the server trades `?token=` for the session cookie and
+ * redirects to the page without it, so the token leaves the address bar at once. */
+export function signIn(token: string): void {
+  window.location.replace(`/?token=${encodeURIComponent(token)}${window.location.hash}`);
 }
 
 async function json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -231,6 +253,7 @@ export function uploadProject(file: File, onProgress: (loaded: number, total: nu
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     };
     xhr.onload = () => {
+      if (xhr.status === 401) setTokenNeeded(true);
       let body: unknown = null;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;

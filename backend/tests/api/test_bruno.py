@@ -5,6 +5,7 @@ Needs `npm ci --prefix rest` (installs the pinned @usebruno/cli into rest/node_m
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -13,14 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import LiveServer
+from tests.server import TOKEN, LiveServer
 
 REST = Path(__file__).resolve().parents[3] / "rest"
 BRU = REST / "node_modules" / ".bin" / "bru"
 TERMINAL_RUN_SECONDS = 180
 
 
-def bru_run(collection: Path, base_url: str, report: Path) -> subprocess.CompletedProcess:
+def bru_run(
+    collection: Path, base_url: str, report: Path, token: str = TOKEN
+) -> subprocess.CompletedProcess:
+    """`bru run`; the environment file reads the token from VIDMATTE_TOKEN, as the README says."""
     if not BRU.exists():
         pytest.fail(f"the Bruno CLI is not installed at {BRU}: run `npm ci --prefix rest` first")
     command = [
@@ -40,6 +44,7 @@ def bru_run(collection: Path, base_url: str, report: Path) -> subprocess.Complet
         text=True,
         check=False,
         timeout=TERMINAL_RUN_SECONDS,
+        env={**os.environ, "VIDMATTE_TOKEN": token},
     )
 
 

@@ -62,6 +62,7 @@ def test_sigkill_during_upload_leaves_no_project(live, clip: Path, tmp_path: Pat
     sock.sendall(
         (
             f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {server.token}\r\n"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             f"Content-Length: {len(payload) + 1000}\r\n\r\n"
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '

@@ -33,7 +33,7 @@ def app_schema() -> dict:
     from vidmatte.api.app import create_app
     from vidmatte.config import Settings
 
-    return create_app(Settings(), built=SimpleNamespace()).openapi()
+    return create_app(Settings(token="schema-only"), built=SimpleNamespace()).openapi()
 
 
 OPENAPI = app_schema()
@@ -78,7 +78,7 @@ def test_api_contract(case, real_ids: dict[str, str], server: LiveServer) -> Non
         for name in params:
             if name in real_ids:
                 params[name] = real_ids[name]
-    response = case.call(base_url=server.url, timeout=60)
+    response = case.call(base_url=server.url, timeout=60, headers=server.headers)
     case.validate_response(
         response,
         checks=[
@@ -96,7 +96,7 @@ def test_live_schema_is_the_fuzzed_one(server: LiveServer) -> None:
 
 def test_fixture_project_survived(real_ids: dict[str, str], server: LiveServer) -> None:
     """The fuzzing above ran against real data: the project is still there and still valid."""
-    with httpx.Client(base_url=server.url) as api:
+    with server.client() as api:
         project = api.get(f"/api/projects/{real_ids['project_id']}")
         assert project.status_code == 200
         assert project.json()["video"]["frame_count"] == 12

@@ -22,6 +22,7 @@ def raw_request(server: LiveServer, target: str, method: str = "GET") -> tuple[i
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(
             f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Authorization: Bearer {server.token}\r\n"
             "Content-Length: 0\r\n\r\n".encode()
         )
         data = b""
@@ -212,6 +213,7 @@ def stream_until_answered(
 def multipart_head(server: LiveServer, boundary: str) -> bytes:
     return (
         f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {server.token}\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         "Transfer-Encoding: chunked\r\n\r\n"
     ).encode()
@@ -269,6 +271,7 @@ def test_declared_oversize_refused_before_the_body(server: LiveServer) -> None:
         sock.sendall(
             (
                 f"POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {server.token}\r\n"
                 "Content-Type: multipart/form-data; boundary=x\r\n"
                 f"Content-Length: {10 * LIMIT}\r\n\r\n"
             ).encode()

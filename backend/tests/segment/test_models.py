@@ -88,6 +88,50 @@ def test_download_verifies_checksum(tmp_path: Path, file_server: tuple[str, byte
     ]  # nothing half-written kept
 
 
+def test_download_from_a_local_mirror(tmp_path: Path, file_server) -> None:
+    """Air-gapped machines: a folder with the official file names, or the file itself."""
+    _, payload = file_server
+    mirror = tmp_path / "www"
+    for source, folder in (
+        (mirror, tmp_path / "a"),
+        (mirror / "sam2.1_hiera_tiny.pt", tmp_path / "b"),
+    ):
+        path = download("tiny", folder, mirror=source, sha256=hashlib.sha256(payload).hexdigest())
+        assert path.read_bytes() == payload
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "sam2.1_hiera_tiny.pt",
+            "sam2.1_hiera_tiny.pt.sha256",
+        ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/sam2.1_hiera_tiny.pt",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x.pt",
+        "/etc/passwd",
+    ],
+)
+def test_download_is_https_only(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ValueError, match="https only; for a local copy use --mirror"):
+        download("tiny", tmp_path / "ckpt", url=url)
+    assert list((tmp_path / "ckpt").iterdir()) == []
+
+
+def test_a_failed_download_leaves_no_part_file(tmp_path: Path, file_server) -> None:
+    url, _ = file_server
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # Ctrl+C half-way
+
+    with pytest.raises(KeyboardInterrupt):
+        download("tiny", tmp_path, url=url, progress=interrupt)
+    with pytest.raises(FileNotFoundError):
+        download("tiny", tmp_path, mirror=tmp_path / "nowhere")
+    assert list(tmp_path.glob("sam2.1_hiera_tiny.pt*")) == []
+
+
 def test_damaged_checkpoint_is_caught_on_load(tmp_path: Path, file_server) -> None:
     url, payload = file_server
     path = download("tiny", tmp_path, url=url)

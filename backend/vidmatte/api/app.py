@@ -15,8 +15,10 @@ from fastapi.staticfiles import StaticFiles
 
 from vidmatte import __version__
 from vidmatte.api.limits import BodyLimit
+from vidmatte.api.docs import mount_docs
 from vidmatte.api.routes import jobs, projects, prompts
 from vidmatte.api.schemas import Health
+from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
 from vidmatte.jobs.runner import InProcessRunner
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         version=__version__,
         lifespan=lifespan,
         description="Interactive video matting: SAM2 click prompts and a matting head.",
+        docs_url=None,  # mount_docs serves it without a CDN
+        redoc_url=None,
     )
     app.state.services = svc
     if settings.cors_origins:  # same-origin needs no CORS; others only when configured
@@ -86,6 +90,14 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     # JSON bodies are capped before parsing; the upload streams against its own limit.
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_json_bytes, exempt={("POST", "/api/projects")}
+    )
+    # Added last, so it runs first: Host, Origin and token checks, headers on every answer.
+    app.add_middleware(
+        AccessGuard,
+        token=resolve_token(settings),
+        allowed_hosts=accepted_hosts(settings),
+        cors_origins=settings.cors_origins,
+        data_dir=settings.data_dir,
     )
 
     @app.exception_handler(NotFound)
@@ -115,6 +127,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
 
     for module in (projects, prompts, jobs):
         app.include_router(module.router)
+    mount_docs(app)
     _mount_frontend(app, settings.frontend_dir)
     return app
 

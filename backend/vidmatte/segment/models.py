@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import torch
 from sam2.build_sam import build_sam2_video_predictor
@@ -120,11 +123,14 @@ def download(
     url: str | None = None,
     sha256: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    mirror: Path | None = None,
 ) -> Path:
     """Fetch a checkpoint into `checkpoint_dir`, verify its SHA-256, then move it into place.
 
-    `progress(done_bytes, total_bytes)` is called as data arrives. A mismatch deletes the
-    download and raises ChecksumMismatch; nothing half-written is ever left at the final path.
+    From `url` (https only; default Meta's) or, on an air-gapped machine, from `mirror`: a
+    folder holding the official file names, or the file itself. `progress(done_bytes,
+    total_bytes)` is called as data arrives. A mismatch raises ChecksumMismatch; on any failure
+    the download is deleted, so nothing half-written is ever left beside the checkpoints.
     """
     model = spec(name)
     target = checkpoint_path(name, checkpoint_dir)
@@ -132,24 +138,51 @@ def download(
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url or model.url, timeout=60) as response, partial.open("wb") as f:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        for block in iter(lambda: response.read(1 << 20), b""):
-            f.write(block)
-            digest.update(block)
-            done += len(block)
-            if progress:
-                progress(done, total)
-    got = digest.hexdigest()
-    if expected and got != expected.lower():
-        partial.unlink()
-        raise ChecksumMismatch(
-            f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
-        )
+    try:
+        with (
+            _open_source(url or model.url, mirror, target.name) as (source, total),
+            partial.open("wb") as f,
+        ):
+            done = 0
+            for block in iter(lambda: source.read(1 << 20), b""):
+                f.write(block)
+                digest.update(block)
+                done += len(block)
+                if progress:
+                    progress(done, total)
+        got = digest.hexdigest()
+        if expected and got != expected.lower():
+            raise ChecksumMismatch(
+                f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
+            )
+    except BaseException:  # Ctrl+C and a dropped connection too
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, target)
     _digest_file(target).write_text(got + "\n")
     return target
+
+
+@contextmanager
+def _open_source(
+    url: str | None, mirror: Path | None, file_name: str
+) -> Iterator[tuple[BinaryIO, int]]:
+    """The bytes to download and their size (0 when unknown)."""
+    if mirror is not None:
+        path = mirror / file_name if mirror.is_dir() else mirror
+        with path.open("rb") as f:
+            yield f, path.stat().st_size
+        return
+    scheme = urlsplit(url or "").scheme
+    if scheme != "https":
+        raise ValueError(
+            f"refusing {scheme + ':' if scheme else 'a plain path as a'} URL: weights are "
+            "downloaded over https only; for a local copy use --mirror PATH"
+        )
+    with urllib.request.urlopen(url, timeout=60) as response:
+        if urlsplit(response.geturl()).scheme != "https":
+            raise ValueError(f"refusing the redirect from {url} to a URL that is not https")
+        yield response, int(response.headers.get("Content-Length") or 0)
 
 
 def verify(path: Path) -> None:

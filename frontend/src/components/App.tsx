@@ -6,6 +6,7 @@ import { ConfirmHost } from "./ConfirmHost";
 import { Editor } from "./Editor";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { Toasts } from "./Toasts";
+import { TokenPrompt } from "./TokenPrompt";
 
 /** `#/p/<pid>?f=<frame>` ⇄ {pid, frame} */
 export function parseHash(hash: string): { pid: string | null; frame: number } {
@@ -110,7 +111,7 @@ export function App() {
           )}
         </Show>
         <div class="grow" />
-        <Show when={health()}>
+        <Show when={health()?.device ? health() : null}>
           {(h) => (
             <span class="pill" data-testid="health" title={`matting head: ${h().matting_head} · version ${h().version}`}>
               <span class={`dot ${h().device === "cuda" ? "dot-gpu" : ""}`} />
@@ -156,6 +157,7 @@ export function App() {
       </div>
       <Toasts />
       <ConfirmHost />
+      <TokenPrompt />
     </div>
   );
 }
