@@ -88,6 +88,7 @@ def serve(
     import uvicorn
 
     from vidmatte.api.app import create_app
+    from vidmatte.api.http import header_timeout_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(
@@ -109,7 +110,14 @@ def serve(
     services = _services(settings)
     app_ = create_app(settings, services)
     _announce(settings, port)
-    uvicorn.run(app_, host=settings.host, port=port, log_level="info")
+    # Slow clients: headers and upload bodies get settings.idle_timeout (api/http.py).
+    uvicorn.run(
+        app_,
+        host=settings.host,
+        port=port,
+        log_level="info",
+        http=header_timeout_protocol(settings.idle_timeout),
+    )
 
 
 def _check_access(settings: Settings) -> None:
