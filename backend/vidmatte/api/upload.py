@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,8 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+from vidmatte.store import is_disk_full
 
 MB = 1024 * 1024
 
@@ -96,13 +96,6 @@ class _Collector:
                 self._sink.close()
         if self.file is not None:
             self.file.path.unlink(missing_ok=True)
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """The file system (ENOSPC, or a quota: EDQUOT) or SQLite ran out of space."""
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
 
 
 def disk_full(tmp_dir: Path, need: int, reserve: int) -> HTTPException:

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, without_hidden
 from vidmatte.api.services import Services, services
-from vidmatte.api.upload import Upload, disk_full, is_disk_full, receive_upload
+from vidmatte.api.upload import Upload, disk_full, receive_upload
 from vidmatte.media.video import MediaError, VideoReader, probe
-from vidmatte.store import ACTIVE
+from vidmatte.store import ACTIVE, is_disk_full
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
