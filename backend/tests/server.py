@@ -40,7 +40,8 @@ class LiveServer:
             **(env or {}),
         }
         self.token = self.env["VIDMATTE_TOKEN"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
+        # No token given: the server makes its own (tests read it from the data dir).
+        self.headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         self.process: subprocess.Popen | None = None
         self.log = data_dir.parent / f"server-{self.port}.log"
 

@@ -44,6 +44,12 @@ START = """window.ui = SwaggerUIBundle({
 """
 
 
+UNAUTHORISED = {
+    "description": "Missing or wrong access token",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def mount_docs(app: FastAPI) -> None:
     """Serve /docs from this server alone (create the app with docs_url=None)."""
     app.mount("/docs/assets", StaticFiles(directory=ASSETS), name="docs-assets")
@@ -75,6 +81,7 @@ def mount_docs(app: FastAPI) -> None:
                 if path.startswith("/api/") and path not in OPEN_API_PATHS:
                     for operation in operations.values():
                         operation["security"] = [{"token": []}]
+                        operation["responses"].setdefault("401", UNAUTHORISED)
             app.openapi_schema = schema
         return app.openapi_schema
 

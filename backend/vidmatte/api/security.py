@@ -18,11 +18,13 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from fastapi import HTTPException
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidmatte.config import Settings
+from vidmatte.store import Store
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -283,6 +285,28 @@ def _cookie(headers: Headers, name: str) -> str | None:
         if key == name and value:
             return value
     return None
+
+
+# -- quotas: what one data dir and one server take ----------------------------------------
+def require_room_for_a_project(store: Store, settings: Settings) -> None:
+    """507 before an upload's body is read, once the data dir holds its limit of projects."""
+    if len(store.projects()) >= settings.max_projects:
+        raise HTTPException(
+            507,
+            f"this data dir holds {settings.max_projects} projects, its limit (setting "
+            "VIDMATTE_MAX_PROJECTS): delete some first",
+        )
+
+
+def require_room_in_the_queue(store: Store, settings: Settings) -> None:
+    """429 when the server already has its limit of jobs waiting for the worker."""
+    if len(store.jobs(status=("queued",))) >= settings.max_queued_jobs:
+        raise HTTPException(
+            429,
+            f"{settings.max_queued_jobs} jobs are already waiting, this server's limit "
+            "(setting VIDMATTE_MAX_QUEUED_JOBS): let some finish or cancel some first",
+            headers={"Retry-After": "60"},
+        )
 
 
 # -- no paths in answers -----------------------------------------------------------------------

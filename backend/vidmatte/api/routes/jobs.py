@@ -10,6 +10,7 @@ from sse_starlette import EventSourceResponse
 
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
 from vidmatte.api.schemas import Error, Job, JobCreate
+from vidmatte.api.security import require_room_in_the_queue
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import export_frames, plan_export
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
@@ -19,7 +20,10 @@ router = APIRouter(tags=["jobs"])
 
 
 @router.post(
-    "/api/projects/{project_id}/jobs", status_code=201, response_model=Job, responses=BODY_ERRORS
+    "/api/projects/{project_id}/jobs",
+    status_code=201,
+    response_model=Job,
+    responses={429: {"model": Error}, **BODY_ERRORS},
 )
 def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
     project = s.store.project(project_id)
@@ -54,6 +58,7 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             f"no frame in {body.start}..{body.end} holds points of the "
             "chosen objects: click on the object first",
         )
+    require_room_in_the_queue(s.store, s.settings)
     job = s.store.add_job(
         project_id,
         body.start,
@@ -113,7 +118,9 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 
 
 @router.post(
-    "/api/jobs/{job_id}/resume", response_model=Job, responses={409: {"model": Error}, **ERRORS}
+    "/api/jobs/{job_id}/resume",
+    response_model=Job,
+    responses={409: {"model": Error}, 429: {"model": Error}, **ERRORS},
 )
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     job = s.store.job(job_id)
@@ -123,6 +130,7 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
             f"job '{job_id}' was made with the matting head '{job.head}', this server runs "
             f"'{s.head_name}': start a new job",
         )
+    require_room_in_the_queue(s.store, s.settings)
     try:
         job = s.store.transition(job_id, "queued")
     except InvalidTransition as exc:

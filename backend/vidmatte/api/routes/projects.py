@@ -12,6 +12,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, without_hidden
+from vidmatte.api.security import require_room_for_a_project
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
 from vidmatte.media.video import MediaError, VideoReader, probe
@@ -71,6 +72,9 @@ def check_frame(project, index: int) -> None:
 )
 async def create_project(request: Request, s: Services = Depends(services)) -> Project:
     settings = s.settings
+    # Blocking work (the database, probing the whole file) runs in threads: this route is
+    # async only to stream the body in, and the event loop serves every other request.
+    await run_in_threadpool(require_room_for_a_project, s.store, settings)
     upload = await receive_upload(
         request,
         s.store.tmp_dir,
@@ -78,8 +82,6 @@ async def create_project(request: Request, s: Services = Depends(services)) -> P
         settings.min_free_bytes,
         settings.idle_timeout,
     )
-    # Probing reads the whole file (up to the upload limit): in a thread, so that other
-    # requests and event streams go on meanwhile.
     return await run_in_threadpool(add_upload, s, upload)
 
 
