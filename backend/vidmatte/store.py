@@ -8,6 +8,7 @@ Layout of the data directory:
     projects/<pid>/thumbnail.jpg
     jobs/<jid>/alpha/<frame>.png     8-bit alpha per finished frame
     tmp/                             uploads in flight; emptied at start-up
+    reserve                          disk space set aside to record a job's failure on a full disk
 
 Every file lands by rename from a temporary file, and a project's row is inserted only after its
 files are complete, so a crash never leaves a half-written project visible.
@@ -19,6 +20,7 @@ the job is running under its number, so a late word from a cancelled run changes
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS job_frames (
 );
 """
 
+RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
 PALETTE = ("#22c55e", "#3b82f6", "#f97316", "#e11d48", "#a855f7", "#eab308", "#14b8a6", "#ec4899")
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled", "interrupted")
@@ -211,6 +214,8 @@ class Store:
         self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
         self.busy_timeout = 30.0  # seconds a write waits for another writer
         self.changes = JobChanges()
+        self._keeper: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
         self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
         try:
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -220,12 +225,16 @@ class Store:
                     shutil.rmtree(leftover, ignore_errors=True)
                 else:
                     leftover.unlink()
-            with closing(sqlite3.connect(self.data_dir / "vidmatte.db")) as db:
-                # WAL: readers never wait for the writer (the mode is stored in the file).
-                db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(SCHEMA)  # executescript manages its own transaction
+            # Held open for the store's life, never used: the WAL and its index stay in place, so
+            # reads go on when the disk is full (the last connection to close deletes them and
+            # the next one must create them again).
+            self._keeper = sqlite3.connect(self.data_dir / "vidmatte.db", check_same_thread=False)
+            # WAL: readers never wait for the writer (the mode is stored in the file).
+            self._keeper.execute("PRAGMA journal_mode = WAL")
+            self._keeper.executescript(SCHEMA)  # executescript manages its own transaction
             self._migrate()
             self._collect_garbage()
+            self.keep_reserve()
         except BaseException:
             self.close()
             raise
@@ -247,6 +256,9 @@ class Store:
 
     def close(self) -> None:
         """Let another process use the data dir."""
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the only descriptor releases the flock
             self._lock_fd = None
@@ -284,6 +296,21 @@ class Store:
                     shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
         for partial in (self.data_dir / "jobs").glob("*/alpha/.*"):
             partial.unlink(missing_ok=True)
+
+    # -- disk space --------------------------------------------------------------------------
+    @property
+    def reserve_path(self) -> Path:
+        return self.data_dir / "reserve"
+
+    def keep_reserve(self) -> None:
+        """Set a little disk space aside (if there is any), so that when the disk fills up
+        during a job, the job's failure can still be recorded: `release_reserve` frees it."""
+        with contextlib.suppress(OSError):
+            if not self.reserve_path.exists():
+                write_atomic(self.reserve_path, bytes(RESERVE_BYTES))
+
+    def release_reserve(self) -> None:
+        self.reserve_path.unlink(missing_ok=True)
 
     # -- paths -------------------------------------------------------------------------------
     @property

@@ -93,6 +93,7 @@ class InProcessRunner:
                 log.exception("job %s: unexpected error in the worker", job_id)
 
     def _run(self, job_id: str) -> None:
+        self.store.keep_reserve()
         try:
             job = self.store.transition(job_id, "running")
         except (NotFound, InvalidTransition):
@@ -112,6 +113,8 @@ class InProcessRunner:
                 self._end(job, "interrupted")
         except Exception as exc:
             log.exception("job %s failed", job.id)
+            if is_disk_full(exc):
+                self.store.release_reserve()  # room to record the failure
             self._end(job, "failed", describe(exc, self.store.data_dir))
         else:
             self._end(job, "done")

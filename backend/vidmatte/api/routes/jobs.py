@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from asyncio import FIRST_COMPLETED
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, StreamingResponse
 from sse_starlette import EventSourceResponse
@@ -17,6 +19,8 @@ from vidmatte.media.export import archive_name, iter_archive, parse_color, parse
 from vidmatte.store import TERMINAL, InvalidTransition, NotFound
 
 router = APIRouter(tags=["jobs"])
+# How long an event stream has to end by itself at shutdown before it is cut.
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 @router.post(
@@ -90,26 +94,44 @@ async def job_events(job_id: str, s: Services = Depends(services)):
     at shutdown. Changes are pushed by the store; comments keep idle connections open."""
     await asyncio.to_thread(s.store.job, job_id)  # 404 before the stream starts
     wait = s.settings.event_ping_seconds
+    shutdown = anyio.Event()  # set by sse-starlette when the server shuts down
 
     async def stream():
+        stop = asyncio.ensure_future(shutdown.wait())
         with s.store.changes.subscribe(job_id) as changes:
             job, last = await asyncio.to_thread(s.store.job, job_id), None
-            while True:
-                snapshot = Job.of(job).model_dump_json()
-                if snapshot != last:
-                    last = snapshot
-                    yield {"event": "progress", "data": snapshot}
-                if job.status in TERMINAL:
-                    return
-                try:
-                    job = await asyncio.wait_for(changes.next(), wait)
-                except TimeoutError:  # heard nothing: read it, in case another process changed it
+            try:
+                while True:
+                    snapshot = Job.of(job).model_dump_json()
+                    if snapshot != last:
+                        last = snapshot
+                        yield {"event": "progress", "data": snapshot}
+                    if job.status in TERMINAL:
+                        return
+                    change = asyncio.ensure_future(changes.next())
+                    await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
+                    if stop.done():
+                        change.cancel()
+                        return  # the stream ends cleanly, so that the shutdown goes on
+                    if change.done():
+                        job = change.result()
+                        continue
+                    change.cancel()
+                    # Heard nothing for a while: read it, in case another process changed it.
                     try:
                         job = await asyncio.to_thread(s.store.job, job_id)
                     except NotFound:
                         return  # deleted
+            finally:
+                stop.cancel()
 
-    return EventSourceResponse(stream(), ping=wait, headers={"Cache-Control": "no-cache"})
+    return EventSourceResponse(
+        stream(),
+        ping=wait,
+        headers={"Cache-Control": "no-cache"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 @router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
