@@ -12,9 +12,6 @@ from vidmatte import store
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
 # SQLite stores 64-bit integers; a larger id must be a 4xx, not an OverflowError in the driver.
 MAX_ID = 2**63 - 1
-# Lists in one request: a job never names more objects than a project may hold.
-MAX_LIST_ITEMS = 1000
-MAX_POINTS_PER_FRAME = 200
 # Bidi embeddings, overrides and isolates can disguise a name ("evil\u202egpj.exe" shows as
 # "evilexe.jpg"); control characters and line breaks garble lists, logs and terminals.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -118,7 +115,7 @@ class Point(BaseModel):
 
 class PointsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    points: list[Point] = Field(max_length=MAX_POINTS_PER_FRAME)
+    points: list[Point]  # at most settings.max_points_per_frame (the store checks)
 
 
 class FramePoints(BaseModel):
@@ -131,7 +128,7 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: int = Field(ge=0)
     end: int = Field(ge=0)
-    object_ids: list[ObjectId] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    object_ids: list[ObjectId] | None = None  # at most settings.max_objects (the route checks)
 
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
