@@ -1,0 +1,32 @@
+"""Default paths: inside a source checkout as the README describes, and sensible for an installed
+wheel (user data and cache folders, the head shipped inside the package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+from vidmatte.config import PACKAGE_DIR, Settings, default_paths
+
+
+def test_a_source_checkout_keeps_everything_in_the_checkout() -> None:
+    root = PACKAGE_DIR.parents[1]
+    assert default_paths(PACKAGE_DIR) == {
+        "data_dir": root / "data",
+        "checkpoint_dir": root / "checkpoints",
+        "head_path": root / "models" / "matting_head.safetensors",
+        "frontend_dir": root / "frontend" / "dist",
+    }
+    assert Settings().head_path.is_file()  # the shipped head, found by default
+
+
+def test_an_installed_package_uses_user_folders_and_its_own_head(tmp_path: Path) -> None:
+    package = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "vidmatte"
+    package.mkdir(parents=True)
+    paths = default_paths(package)
+    assert paths["data_dir"] == platformdirs.user_data_path("vidmatte")
+    assert paths["checkpoint_dir"] == platformdirs.user_cache_path("vidmatte") / "checkpoints"
+    assert paths["head_path"] == package / "models" / "matting_head.safetensors"
+    assert paths["frontend_dir"] == package / "frontend"
+    assert not paths["data_dir"].is_relative_to(tmp_path)  # not inside the venv
