@@ -35,15 +35,20 @@ def _settings(**overrides) -> Settings:
 
 
 def _services(settings: Settings):
-    """Load the models; a missing SAM2 checkpoint ends the command with the fix in its message."""
-    from vidmatte.api.app import build_services
+    """Load the models; missing weights end the command with the fix in its message, a data dir
+    that another server holds with its PID, before anything in it is touched."""
+    from vidmatte.api.app import HeadMissing, build_services
     from vidmatte.segment.models import CheckpointMissing
+    from vidmatte.store import DataDirInUse
 
     try:
         return build_services(settings)
-    except CheckpointMissing as exc:
+    except (CheckpointMissing, HeadMissing) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except DataDirInUse as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     except ValueError as exc:  # a setting out of range, e.g. --edges
         raise typer.BadParameter(str(exc)) from exc
 
@@ -67,6 +72,11 @@ def serve(
     ),
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
+    random_head: bool = typer.Option(
+        False,
+        "--random-head",
+        help="Use an untrained matting head if --head is missing [env VIDMATTE_RANDOM_HEAD=1].",
+    ),
     device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
     edges: str = typer.Option(
         None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
@@ -99,6 +109,7 @@ def serve(
         device=device,
         edges=edges,
         random_init=random_init or None,
+        random_head=random_head or None,
         host=host,
         token=token,
         no_auth=no_auth or None,
@@ -164,7 +175,6 @@ def token_command(
 
     settings = _settings(data_dir=data_dir)
     typer.echo(settings.token or load_or_create_token(settings.data_dir))
-
 
 
 @weights_app.command("download")
@@ -245,6 +255,9 @@ def matte(
         False, "--random-init", help="Real SAM2 size, random weights."
     ),
     head: Path = typer.Option(None, help="Matting head weights."),
+    random_head: bool = typer.Option(
+        False, "--random-head", help="Use an untrained matting head if --head is missing."
+    ),
     device: str = typer.Option(None, help="cuda or cpu."),
     edges: str = typer.Option(
         None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
@@ -278,6 +291,7 @@ def matte(
             device=device,
             edges=edges,
             random_init=random_init or None,
+            random_head=random_head or None,
         )
         services = _services(settings)
         store = services.store
@@ -292,7 +306,10 @@ def matte(
             store.set_points(project.id, obj, frame, points)
         if not any(start <= f <= end for f in by_frame):
             raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
-        job = store.add_job(project.id, start, end, [obj])
+        queued = store.add_job(
+            project.id, start, end, [obj], edges=settings.edges, head=services.head_name
+        )
+        job = store.transition(queued.id, "running")
         with Progress(
             TextColumn("[bold]matting"),
             BarColumn(),
@@ -332,6 +349,7 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
             export.audio_from,
             colour,
             stem=project.name,
+            staging=store.tmp_dir,
         )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)

@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vidmatte import __version__
-from vidmatte.api.limits import BodyLimit
 from vidmatte.api.docs import mount_docs
+from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts
-from vidmatte.api.schemas import Health
+from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
@@ -26,15 +26,26 @@ from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import load_head, random_head
 from vidmatte.media.video import MediaError
 from vidmatte.segment.models import build_predictor
-from vidmatte.segment.session import Segmenter
-from vidmatte.store import NotFound, Store
+from vidmatte.segment.session import Segmenter, Superseded
+from vidmatte.store import LimitExceeded, NotFound, Store
 
 log = logging.getLogger(__name__)
+UNTRAINED_HEAD = "untrained (random weights)"
+
+
+class HeadMissing(FileNotFoundError):
+    """No matting head weights where the settings point, and no opt-in to an untrained head."""
 
 
 def build_services(settings: Settings) -> Services:
-    """Load the models and open the store. Raises CheckpointMissing when SAM2 weights are absent."""
-    store = Store(settings.data_dir)
+    """Load the models and open the store. Raises HeadMissing or CheckpointMissing when weights
+    are absent, DataDirInUse when another process serves the data dir."""
+    if not settings.head_path.is_file() and not settings.random_head:
+        raise HeadMissing(
+            f"no matting head weights at {settings.head_path}: pass --head PATH (env "
+            "VIDMATTE_HEAD), or --random-head to run with an untrained head (poor mattes)"
+        )
+    store = Store(settings.data_dir, settings.max_objects, settings.max_points_per_frame)
     predictor = build_predictor(
         settings.sam2_model,
         settings.checkpoint_dir,
@@ -42,12 +53,12 @@ def build_services(settings: Settings) -> Services:
         random_init=settings.random_init,
     )
     segmenter = Segmenter(predictor, settings.sam2_model)
-    try:
+    if settings.head_path.is_file():
         head, card = load_head(settings.head_path)
         head_name = card.get("name", settings.head_path.stem)
-    except FileNotFoundError:
+    else:
         log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
-        head, head_name = random_head(), "untrained (random weights)"
+        head, head_name = random_head(), UNTRAINED_HEAD
     matter = Matter(head, settings.device, settings.edges)
     runner = InProcessRunner(store, segmenter, matter)
     return Services(
@@ -68,7 +79,8 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     async def lifespan(app: FastAPI):
         svc.runner.start()
         yield
-        svc.runner.stop()
+        svc.runner.stop()  # event streams have ended by now (sse-starlette), the job is stopped
+        svc.store.close()
 
     app = FastAPI(
         title="vidmatte",
@@ -86,7 +98,6 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             allow_methods=["*"],
             allow_headers=["*"],
         )
-
     # JSON bodies are capped before parsing; the upload streams against its own limit.
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_json_bytes, exempt={("POST", "/api/projects")}
@@ -110,12 +121,22 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
 
     @app.exception_handler(MediaError)
-    async def bad_media(_: Request, exc: MediaError) -> JSONResponse:
+    @app.exception_handler(LimitExceeded)
+    async def unprocessable(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/health", response_model=Health, tags=["health"])
-    def health(request: Request) -> Health:
+    @app.exception_handler(Superseded)
+    async def superseded(_: Request, exc: Superseded) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.get(
+        "/api/health", response_model=Health, tags=["health"], responses={503: {"model": Error}}
+    )
+    def health(request: Request) -> Health | JSONResponse:
         s = services(request)
+        if not s.runner.alive():
+            detail = "the job worker is not running: jobs stay queued; restart the server"
+            return JSONResponse({"detail": detail}, status_code=503)
         return Health(
             device=s.settings.device,
             sam2_model=s.segmenter.name,
