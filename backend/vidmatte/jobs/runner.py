@@ -15,7 +15,6 @@ import copy
 import logging
 import queue
 import threading
-from pathlib import Path
 from typing import Protocol
 
 from vidmatte.api.security import public_error
@@ -44,10 +43,11 @@ class JobRunner(Protocol):
         """Whether queued jobs will run."""
 
 
-def describe(exc: BaseException, data_dir: Path) -> str:
-    """A job's error for the user: what went wrong, and what to do when there is something."""
+def describe(exc: BaseException) -> str:
+    """A job's error for the user: what went wrong, and what to do when there is something.
+    Never a server path: anyone with the token reads it (issue 12)."""
     if is_disk_full(exc):
-        return f"not enough disk space in {data_dir}: free some space, then resume the job"
+        return "not enough disk space in the data dir: free some space, then resume the job"
     return public_error(exc)  # no server paths in what users see
 
 
@@ -115,7 +115,7 @@ class InProcessRunner:
             log.exception("job %s failed", job.id)
             if is_disk_full(exc):
                 self.store.release_reserve()  # room to record the failure
-            self._end(job, "failed", describe(exc, self.store.data_dir))
+            self._end(job, "failed", describe(exc))
         else:
             self._end(job, "done")
 
