@@ -68,7 +68,7 @@ def run_job(
                 prev = dict.fromkeys(masks, stored)  # read once, shared by every object
                 continue
             rgb = reader.frame(frame)
-            alphas = {}
+            alphas: dict[int, np.ndarray] = {}
             for obj, m in masks.items():
                 if should_stop():  # between objects too: a frame of many objects takes long
                     raise Stopped

@@ -87,6 +87,8 @@ class InProcessRunner:
 
     def _work(self) -> None:
         while (job_id := self._queue.get()) is not None:
+            if self._stopping.is_set():
+                return  # queued jobs stay queued for the next start
             try:
                 self._run(job_id)
             except Exception:  # nothing a job does may end the worker

@@ -146,7 +146,7 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 )
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     job = s.store.job(job_id)
-    if job.head != s.head_name:
+    if job.head and job.head != s.head_name:  # (jobs of an older version recorded none)
         raise HTTPException(
             409,
             f"job '{job_id}' was made with the matting head '{job.head}', this server runs "
