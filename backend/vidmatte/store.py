@@ -365,23 +365,28 @@ class Store:
         pts_index: np.ndarray,
         thumbnail_jpeg: bytes,
     ) -> Project:
-        """Move a fully received and probed upload into place, then make it visible."""
+        """Move a fully received and probed upload into place, then make it visible. One that
+        cannot be stored completely (a full disk) leaves neither files nor a row."""
         project_id = new_id("p")
         staging = self.tmp_dir / f"{project_id}.dir"
-        staging.mkdir()
-        source = staging / f"source{Path(filename).suffix.lower()[:10] or '.mp4'}"
-        os.replace(staged_video, source)
-        np.save(staging / "frames.npy", pts_index)
-        (staging / "thumbnail.jpg").write_bytes(thumbnail_jpeg)
         final = self.project_dir(project_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, final)
-        created = now()
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
-                (project_id, name, filename, source.name, created, json.dumps(info.to_dict())),
-            )
+        source = staging / f"source{Path(filename).suffix.lower()[:10] or '.mp4'}"
+        try:
+            staging.mkdir()
+            os.replace(staged_video, source)
+            np.save(staging / "frames.npy", pts_index)
+            (staging / "thumbnail.jpg").write_bytes(thumbnail_jpeg)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, final)
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+                    (project_id, name, filename, source.name, now(), json.dumps(info.to_dict())),
+                )
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
         return self.project(project_id)
 
     def _project(self, row: sqlite3.Row) -> Project:

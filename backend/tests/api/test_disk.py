@@ -19,17 +19,37 @@ MB = 1024 * 1024
 RESERVE = 2 * MB  # VIDMATTE_MIN_FREE_BYTES of the server below
 
 
-@pytest.fixture(scope="module")
-def small_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    mount = tmp_path_factory.mktemp("small-disk")
+PAGE = 4096  # tmpfs allocates whole pages
+
+
+def tmpfs(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    mount = tmp_path_factory.mktemp(name)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], check=True)
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 @pytest.fixture(scope="module")
+def small_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield from tmpfs(tmp_path_factory, "small-disk")
+
+
+@pytest.fixture(scope="module")
 def disk_server(small_disk: Path) -> Iterator[LiveServer]:
     live = LiveServer(small_disk, env={"VIDMATTE_MIN_FREE_BYTES": str(RESERVE)})
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def exact_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield from tmpfs(tmp_path_factory, "exact-disk")
+
+
+@pytest.fixture(scope="module")
+def no_reserve_server(exact_disk: Path) -> Iterator[LiveServer]:
+    live = LiveServer(exact_disk, env={"VIDMATTE_MIN_FREE_BYTES": "0"})
     live.start()
     yield live
     live.stop()
@@ -76,7 +96,9 @@ def test_full_disk_at_upload_is_507_and_loses_nothing(
         filler = fill_until_free(small_disk, RESERVE + 2 * MB)
         body = multipart("big.mp4", b"\1" * (6 * MB))
         response = api.post(
-            "/api/projects", content=body, headers={"content-type": "multipart/form-data; boundary=B"}
+            "/api/projects",
+            content=body,
+            headers={"content-type": "multipart/form-data; boundary=B"},
         )
         assert response.status_code == 507, response.text
         assert response.json()["detail"].startswith("not enough disk space")
@@ -98,3 +120,22 @@ def test_full_disk_at_upload_is_507_and_loses_nothing(
         filler.unlink()
         again = upload(api, clip, "again")
         assert api.get(f"/api/projects/{again['id']}/frames/11").status_code == 200
+
+
+def test_disk_full_after_the_upload_leaves_no_half_made_project(
+    no_reserve_server: LiveServer, exact_disk: Path, clip: Path
+) -> None:
+    """The video fits exactly; storing its frame index and thumbnail does not."""
+    with no_reserve_server.client() as api:
+        kept = upload(api, clip, "kept")
+        before = api.get("/api/projects").json()
+        data = clip.read_bytes()
+        filler = fill_until_free(exact_disk, -(-len(data) // PAGE) * PAGE)
+        response = api.post("/api/projects", files={"file": ("disk.mp4", data)})
+        assert response.status_code == 507, response.text
+        assert response.json()["detail"].startswith("not enough disk space")
+        assert_nothing_left(no_reserve_server, api, before)
+        projects = {p.name for p in (exact_disk / "projects").iterdir()}
+        assert projects == {kept["id"]}
+        filler.unlink()
+        upload(api, clip, "again")
