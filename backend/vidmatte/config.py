@@ -59,6 +59,10 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 * GB)))
     )
+    # Frame size limits of an upload (422 beyond): the matte's edge filter needs 16 pixels on the
+    # short side at its working resolution (640 px long side), which these two guarantee.
+    min_side: int = field(default_factory=lambda: int(_env("MIN_SIDE", "16")))
+    max_aspect: float = field(default_factory=lambda: float(_env("MAX_ASPECT", "40")))
     # Disk space that must stay free in the data dir after an upload (for results, the
     # database): an upload that would cut into it is refused with 507.
     min_free_bytes: int = field(default_factory=lambda: int(_env("MIN_FREE_BYTES", str(GB))))

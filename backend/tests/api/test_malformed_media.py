@@ -304,3 +304,32 @@ def test_a_job_meeting_a_damaged_frame_fails_naming_it(api: httpx.Client, damage
     assert state["status"] == "failed"
     assert "frame 5 cannot be decoded (the file is damaged there)" in state["error"]
     assert "Errno" not in state["error"] and "avcodec" not in state["error"]
+
+
+@pytest.mark.parametrize(
+    "size,message",
+    [
+        ((2, 2), "frames of 2x2 are too small: each side must be at least 16 pixels"),
+        ((15, 64), "frames of 15x64 are too small: each side must be at least 16 pixels"),
+        ((8000, 64), "frames of 8000x64 are too narrow: the long side may be at most 40 times"),
+        ((64, 8000), "frames of 64x8000 are too narrow: the long side may be at most 40 times"),
+    ],
+)
+def test_tiny_and_thin_videos_are_refused_naming_the_limits(
+    api: httpx.Client, tmp_path: Path, size: tuple[int, int], message: str
+) -> None:
+    path = tmp_path / "odd.mkv"
+    write_video(path, frames=2, width=size[0], height=size[1], codec="ffv1")
+    response = api.post("/api/projects", files={"file": (path.name, path.read_bytes())})
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("size", [(16, 16), (640, 16), (16, 640)])
+def test_videos_at_the_limits_are_accepted(
+    api: httpx.Client, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    path = tmp_path / "edge.mkv"
+    write_video(path, frames=2, width=size[0], height=size[1], codec="ffv1")
+    project = upload(api, path)
+    assert (project["video"]["width"], project["video"]["height"]) == size

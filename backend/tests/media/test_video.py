@@ -8,8 +8,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 
 from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
+from vidmatte.config import Settings
+from vidmatte.matte.infer import Matter
+from vidmatte.matte.weights import random_head
 from vidmatte.media.video import MediaError, VideoReader, probe
 
 
@@ -147,3 +151,17 @@ def test_a_damaged_frame_does_not_poison_the_reader(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match=r"^frame 5 cannot be decoded"):
         sequential.frame(5)
     np.testing.assert_array_equal(sequential.frame(6), fresh[6])
+
+
+@pytest.mark.parametrize("edges", ["best", "fast", "none"])
+def test_frames_at_the_size_limits_can_be_matted(edges: str) -> None:
+    """The limits are what matting needs: at working resolution the short side must hold the
+    guided filter's window (one side under 12 px, or 8000x64, fail in the "fast" mode)."""
+    settings = Settings()
+    short = settings.min_side
+    long = round(short * settings.max_aspect)
+    matter = Matter(random_head(), "cpu", edges)
+    for height, width in [(short, short), (short, long), (long, short), (short * 2, long * 2)]:
+        rgb = np.random.default_rng(0).integers(0, 256, (height, width, 3), np.uint8)
+        logits = torch.zeros(1, 1, 256, 256)
+        assert matter(rgb, logits).shape == (height, width)

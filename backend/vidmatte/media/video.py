@@ -18,6 +18,8 @@ from threading import RLock
 import av
 import numpy as np
 
+from vidmatte.config import Settings
+
 # A frame larger than this (8K UHD) is refused: the header is lying or the file is not for us.
 MAX_PIXELS = 7680 * 4320
 
@@ -57,11 +59,12 @@ def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
-def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
+def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.ndarray]:
     """Read a video's properties and its frame timestamps; raise MediaError for anything unusable.
 
     Returns the info and the sorted presentation timestamps (one per frame). The first and the
     last frame are decoded, so a file truncated in its middle or end is caught here, not mid-job.
+    `settings` holds the frame size limits (read from the environment when None).
     """
     with _open(path) as container:
         fmt = container.format.name
@@ -113,6 +116,7 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
     span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
     if rotation % 180:
         width, height = height, width
+    _check_shape(width, height, settings or Settings())
     info = VideoInfo(
         width=width,
         height=height,
@@ -124,6 +128,20 @@ def probe(path: Path) -> tuple[VideoInfo, np.ndarray]:
         has_audio=has_audio,
     )
     return info, pts_index
+
+
+def _check_shape(width: int, height: int, settings: Settings) -> None:
+    short, long = sorted((width, height))
+    if short < settings.min_side:
+        raise MediaError(
+            f"frames of {width}x{height} are too small: each side must be at least "
+            f"{settings.min_side} pixels"
+        )
+    if long > short * settings.max_aspect:
+        raise MediaError(
+            f"frames of {width}x{height} are too narrow: the long side may be at most "
+            f"{settings.max_aspect:g} times the short one"
+        )
 
 
 def _frame_rate(rate: Fraction | None, pts: np.ndarray, time_base: Fraction) -> float:
