@@ -72,15 +72,9 @@ class Settings:
     )
     # Seconds a client may send nothing while sending headers or an upload before it is dropped.
     idle_timeout: float = field(default_factory=lambda: float(_env("IDLE_TIMEOUT", "60")))
-    # Disk space that must stay free in the data dir after an upload (for results, the
-    # database): an upload that would cut into it is refused with 507.
-    min_free_bytes: int = field(default_factory=lambda: int(_env("MIN_FREE_BYTES", str(GB))))
-    # Largest JSON (non-upload) request body; a larger one is refused with 413 unread.
-    max_json_bytes: int = field(
-        default_factory=lambda: int(_env("MAX_JSON_BYTES", str(1024 * 1024)))
-    )
-    # Seconds a client may send nothing while sending headers or an upload before it is dropped.
-    idle_timeout: float = field(default_factory=lambda: float(_env("IDLE_TIMEOUT", "60")))
+    # Bytes per second an upload must average once idle_timeout has passed (a trickle holds a
+    # connection and a file open as surely as silence).
+    min_upload_rate: float = field(default_factory=lambda: float(_env("MIN_UPLOAD_RATE", "4096")))
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
     # Edge refinement of the matte: best (classical matting on the CPU per frame), fast or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))

@@ -1,6 +1,6 @@
 """Slow work and slow clients do not hold the server: a long probe runs beside other requests,
-and clients that stall in their headers or mid-upload are dropped (VIDMATTE_IDLE_TIMEOUT),
-their temporary files removed."""
+and clients that stall in their headers or mid-upload (VIDMATTE_IDLE_TIMEOUT) or trickle an
+upload (VIDMATTE_MIN_UPLOAD_RATE) are dropped, their temporary files removed."""
 
 from __future__ import annotations
 
@@ -127,6 +127,28 @@ def test_a_stalled_upload_is_dropped_and_its_file_removed(
     assert b"the upload stalled" in answer
     with slow_server.client() as api:
         assert "stall.mp4" not in [p["filename"] for p in api.get("/api/projects").json()]
+
+
+def test_a_trickling_upload_is_dropped_and_its_file_removed(
+    slow_server: LiveServer, clip: Path
+) -> None:
+    """A byte at a time never goes idle, but stays far under VIDMATTE_MIN_UPLOAD_RATE."""
+    body = part("trickle.mp4") + clip.read_bytes() + b"\r\n--B--\r\n"
+    with connect(slow_server) as sock:
+        sock.sendall(upload_head(slow_server, len(body)) + body[:1000])
+        deadline = time.monotonic() + DEADLINE
+        for byte in body[1000:]:
+            assert time.monotonic() < deadline, "the trickling upload was never dropped"
+            if select.select([sock], [], [], 0.1)[0]:
+                break  # the server answered
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+        answer = read_all(sock)
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 408 Request Timeout", answer[:300]
+    assert b"the upload is too slow" in answer
+    wait_for(lambda: not temp_files(slow_server), "the trickling upload's file is removed")
 
 
 @pytest.mark.parametrize(

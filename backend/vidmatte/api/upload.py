@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from vidmatte.config import Settings
 from vidmatte.store import is_disk_full
 
 MB = 1024 * 1024
@@ -112,13 +114,14 @@ def check_free_space(tmp_dir: Path, need: int, reserve: int) -> None:
         raise disk_full(tmp_dir, need, reserve)
 
 
-async def receive_upload(
-    request: Request, tmp_dir: Path, max_bytes: int, min_free: int, idle_timeout: float
-) -> Upload:
+async def receive_upload(request: Request, tmp_dir: Path, settings: Settings) -> Upload:
     """Parse a multipart body with a `file` part (and optional text fields) as it streams in.
 
-    Refused up front when the declared size would leave less than `min_free` bytes on the disk;
-    a body that sends nothing for `idle_timeout` seconds is dropped (408)."""
+    Refused up front when the declared size would leave less than `min_free_bytes` on the disk.
+    A body that sends nothing for `idle_timeout` seconds, or that trickles in slower than
+    `min_upload_rate` once that long has passed, is dropped (408): each holds a file open."""
+    max_bytes, min_free = settings.max_upload_bytes, settings.min_free_bytes
+    idle, min_rate = settings.idle_timeout, settings.min_upload_rate
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
         raise HTTPException(415, "send the video as multipart/form-data with a 'file' field")
@@ -133,20 +136,27 @@ async def receive_upload(
     check_free_space(tmp_dir, size, min_free)
     collector = _Collector(tmp_dir)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
-    received = 0
+    received, started = 0, time.monotonic()
     chunks = aiter(request.stream())
     try:
         while True:
             try:
-                async with asyncio.timeout(idle_timeout):
+                async with asyncio.timeout(idle):
                     chunk = await anext(chunks)
             except StopAsyncIteration:
                 break
             except TimeoutError:
                 raise HTTPException(
-                    408, f"the upload stalled: nothing arrived for {idle_timeout:g} s"
+                    408, f"the upload stalled: nothing arrived for {idle:g} s"
                 ) from None
             received += len(chunk)
+            elapsed = time.monotonic() - started
+            if elapsed > idle and received < min_rate * elapsed:
+                raise HTTPException(
+                    408,
+                    f"the upload is too slow: {received / elapsed:.0f} bytes/s, "
+                    f"the minimum is {min_rate:g}",
+                )
             file_size = collector.file.size if collector.file is not None else 0
             if received > max_body or file_size > max_bytes:
                 raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")

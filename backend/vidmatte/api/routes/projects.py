@@ -75,13 +75,7 @@ async def create_project(request: Request, s: Services = Depends(services)) -> P
     # Blocking work (the database, probing the whole file) runs in threads: this route is
     # async only to stream the body in, and the event loop serves every other request.
     await run_in_threadpool(require_room_for_a_project, s.store, settings)
-    upload = await receive_upload(
-        request,
-        s.store.tmp_dir,
-        settings.max_upload_bytes,
-        settings.min_free_bytes,
-        settings.idle_timeout,
-    )
+    upload = await receive_upload(request, s.store.tmp_dir, settings)
     return await run_in_threadpool(add_upload, s, upload)
 
 
