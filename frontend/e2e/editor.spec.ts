@@ -1,16 +1,31 @@
 // The whole editor against the real server: upload, prompts on two frames, preview, matting
 // with live progress, result views, archive download, and a reload that loses nothing.
 import { expect, test, type Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { zipEntryNames } from "./zip";
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
 const SHOTS = join(import.meta.dirname, "screenshots");
+/** The README's screenshots are tracked files: written only on request (`npm run screenshots`),
+ * so a test run leaves the working tree as it found it. */
+const WRITE_SHOTS = process.env.VIDMATTE_SCREENSHOTS === "1";
 const W = 320;
 const H = 180;
 /** Centre of the synthetic red disk on frame i (it moves 2 px right per frame). */
 const disk = (i: number) => ({ x: W * 0.3 + i * 2, y: H * 0.5 });
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (WRITE_SHOTS) await page.screenshot({ path: join(SHOTS, name) });
+}
+
+/** Modification times of the tracked screenshots. */
+const shotTimes = () => Object.fromEntries(readdirSync(SHOTS).map((name) => [name, statSync(join(SHOTS, name)).mtimeMs]));
+const shotsBefore = shotTimes();
+
+test.afterAll(() => {
+  if (!WRITE_SHOTS) expect(shotTimes(), "a plain e2e run must not rewrite the README screenshots").toEqual(shotsBefore);
+});
 
 /** Click at original-video pixel (x, y) on the frame canvas. */
 async function clickVideo(page: Page, x: number, y: number, opts: { button?: "left" | "right"; alt?: boolean } = {}) {
@@ -73,7 +88,7 @@ test("upload, prompt two frames, matte a range, view and download the result, re
     await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-label", "negative");
     await expectPreview(page);
     await expect(page.getByTestId("seek-marker")).toHaveCount(2);
-    await page.screenshot({ path: join(SHOTS, "editor.png") });
+    await screenshot(page, "editor.png");
   });
 
   await test.step("undo and clicking a point remove it", async () => {
@@ -105,7 +120,7 @@ test("upload, prompt two frames, matte a range, view and download the result, re
     await page.getByTestId("matting-run").click();
     await expect(page.getByTestId("job-progress")).toBeVisible();
     jobId = (await page.getByTestId("job-view").getAttribute("data-job-id"))!;
-    await page.screenshot({ path: join(SHOTS, "matting-progress.png") });
+    await screenshot(page, "matting-progress.png");
     await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
     await expect(page.getByTestId("job-progress")).toHaveAttribute("data-percent", "100");
     await expect(page.getByTestId("job-progress")).toContainText("24 / 24 frames");
@@ -129,7 +144,7 @@ test("upload, prompt two frames, matte a range, view and download the result, re
       await page.getByTestId(`overlay-mode-${mode}`).click();
       await expect(page.getByTestId("overlay-mode")).toHaveAttribute("data-mode", mode);
       await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-mode", mode);
-      if (mode === "checker" || mode === "side") await page.screenshot({ path: join(SHOTS, `result-${mode}.png`) });
+      if (mode === "checker" || mode === "side") await screenshot(page, `result-${mode}.png`);
     }
     await page.getByTestId("play").click();
     await expect(page.getByTestId("play")).toHaveAttribute("data-playing", "true");
