@@ -12,6 +12,7 @@ from PIL import Image
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
 from vidmatte.api.schemas import (
     MAX_ID,
+    Error,
     FramePoints,
     Object,
     ObjectCreate,
@@ -112,7 +113,8 @@ def _coloured(
 @router.post(
     "/frames/{index}/preview",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+    # 409: a newer preview of the same frame came while this one waited (Segmenter.preview).
+    responses={200: {"content": {"image/png": {}}}, 409: {"model": Error}, **ERRORS},
 )
 def preview(
     project_id: str,
