@@ -8,6 +8,7 @@ import pytest
 import torch
 from pymatting import estimate_foreground_ml
 
+from vidmatte.matte import foreground
 from vidmatte.matte.foreground import Schedule, estimate_foreground
 
 
@@ -95,6 +96,19 @@ def test_shape_range_dtype_and_untouched_pixels() -> None:
     assert torch.equal(out[1], image[1])
     # Frames are solved independently: the batch equals each frame alone.
     assert torch.equal(out[:1], estimate_foreground(image[:1], alphas[:1]))
+
+
+def test_cpu_row_blocks_change_nothing(monkeypatch) -> None:
+    """On the CPU each Jacobi step runs in blocks of rows (for the cache): 8-row blocks give
+    exactly what one block per level gives."""
+    fg, alpha, bg = _scene(64)
+    image, a = _t(_composite(fg, alpha, bg)), _t(alpha)
+    monkeypatch.setattr(foreground, "CPU_BLOCK_PIXELS", 1)  # the 8-row minimum
+    blocked = estimate_foreground(image, a)
+    blocked_plate = estimate_foreground(image, a, _t(bg))
+    monkeypatch.setattr(foreground, "CPU_BLOCK_PIXELS", 1 << 30)
+    assert torch.equal(blocked, estimate_foreground(image, a))
+    assert torch.equal(blocked_plate, estimate_foreground(image, a, _t(bg)))
 
 
 def test_half_precision_in_and_out() -> None:

