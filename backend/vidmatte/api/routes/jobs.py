@@ -98,9 +98,10 @@ async def job_events(job_id: str, s: Services = Depends(services)):
 
     async def stream():
         stop = asyncio.ensure_future(shutdown.wait())
-        with s.store.changes.subscribe(job_id) as changes:
-            job, last = await asyncio.to_thread(s.store.job, job_id), None
-            try:
+        change: asyncio.Future | None = None
+        try:
+            with s.store.changes.subscribe(job_id) as changes:
+                job, last = await asyncio.to_thread(s.store.job, job_id), None
                 while True:
                     snapshot = Job.of(job).model_dump_json()
                     if snapshot != last:
@@ -111,7 +112,6 @@ async def job_events(job_id: str, s: Services = Depends(services)):
                     change = asyncio.ensure_future(changes.next())
                     await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
                     if stop.done():
-                        change.cancel()
                         return  # the stream ends cleanly, so that the shutdown goes on
                     if change.done():
                         job = change.result()
@@ -122,8 +122,10 @@ async def job_events(job_id: str, s: Services = Depends(services)):
                         job = await asyncio.to_thread(s.store.job, job_id)
                     except NotFound:
                         return  # deleted
-            finally:
-                stop.cancel()
+        finally:
+            for task in (stop, change):
+                if task is not None:
+                    task.cancel()
 
     return EventSourceResponse(
         stream(),
