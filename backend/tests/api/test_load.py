@@ -51,7 +51,7 @@ def test_uploads_while_a_job_runs_and_frames_are_polled(
 
     def uploader(n: int) -> list[tuple[int, str, float]]:
         results = []
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with httpx.Client(base_url=server.url, timeout=60, headers=server.headers) as client:
             start_together.wait(30)
             for round_ in range(ROUNDS):
                 if round_ and (job_over.is_set() or time.monotonic() > deadline):
@@ -80,7 +80,7 @@ def test_uploads_while_a_job_runs_and_frames_are_polled(
             "progress": [],
             "ended_at": float("inf"),
         }
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with httpx.Client(base_url=server.url, timeout=60, headers=server.headers) as client:
             start_together.wait(30)
             index = 0
             while time.monotonic() < deadline:
