@@ -24,6 +24,11 @@ from vidmatte.config import Settings
 MAX_PIXELS = 7680 * 4320
 
 
+# Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
+# (up to 16) plus B-frame reordering (up to 16), doubled.
+_SEEK_PATIENCE = 64
+
+
 class MediaError(ValueError):
     """The file is not a video we can read; the message says why, for the user."""
 
@@ -181,7 +186,7 @@ class VideoReader:
         self._container: av.container.InputContainer | None = None
         self._size = (0, 0)  # (width, height) of every frame, from the header
         self._time_base = Fraction(1, 1)
-        self._frames: Iterator[av.VideoFrame] = iter(())
+        self._frames: Iterator[av.VideoFrame | None] = iter(())
         self._held: tuple[int, av.VideoFrame] | None = None  # decoded, not yet handed out
         self._next_index: int | None = None  # the index the open decoder yields next
         self._pts_to_index = {int(p): i for i, p in enumerate(pts_index)}
@@ -278,18 +283,31 @@ class VideoReader:
                 self._open()
             assert self._container is not None
             stream = self._container.streams.video[0]
-            if start > 0:
+            self._frames = _decode(self._container, stream)
+            if start == 0:
+                self._held = self._decode_next()
+                return
+            try:
                 self._container.seek(
                     int(self.pts_index[start]), stream=stream, backward=True, any_frame=False
                 )
-            self._frames = _decode(self._container, stream)
-            self._held = self._decode_next()
-            if start == 0 or (self._held is not None and self._held[0] <= index):
+            except av.error.FFmpegError:  # not seekable: decode from the start
+                back = index
+                continue
+            # A seek that lands past the keyframe gives no frame until the next keyframe: do
+            # not read on to it (possibly the end of the file), go further back.
+            self._held = self._decode_next(patience=_SEEK_PATIENCE)
+            if self._held is not None and self._held[0] <= index:
                 return
-            back = max(self.cache_size, 4 * back)  # the seek landed too late: go further back
+            back = max(self.cache_size, 4 * back)
 
-    def _decode_next(self) -> tuple[int, av.VideoFrame] | None:
+    def _decode_next(self, patience: int | None = None) -> tuple[int, av.VideoFrame] | None:
+        """The next listed frame; None at the end, or after `patience` packets gave none."""
         for frame in self._frames:
+            if frame is None:  # a packet went in, nothing came out yet
+                if patience is not None and (patience := patience - 1) < 0:
+                    return None
+                continue
             index = self._pts_to_index.get(frame.pts) if frame.pts is not None else None
             if index is not None:  # else a frame the demuxer did not list (rare): skip it
                 self._next_index = index + 1
@@ -299,9 +317,10 @@ class VideoReader:
 
 def _decode(
     container: av.container.InputContainer, stream: av.VideoStream
-) -> Iterator[av.VideoFrame]:
-    """The stream's frames; a packet the decoder rejects is passed over (its frame is then
-    missing, which the reader reports by index) and a demuxing error ends the stream."""
+) -> Iterator[av.VideoFrame | None]:
+    """The stream's frames, and None for each packet that gave none; a packet the decoder
+    rejects is passed over (its frame is then missing, which the reader reports by index) and a
+    demuxing error ends the stream."""
     packets = container.demux(stream)
     while True:
         try:
@@ -314,6 +333,6 @@ def _decode(
             frames = stream.decode(packet)
         except av.error.FFmpegError:
             frames = []
-        yield from frames
+        yield from frames or [None]
         if packet is None:
             return
