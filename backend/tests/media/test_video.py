@@ -92,8 +92,9 @@ def decode_all(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
-def test_mpegts_is_frame_accurate(tmp_path: Path) -> None:
-    source, ts = tmp_path / "clip.mp4", tmp_path / "clip.ts"
+@pytest.mark.parametrize("suffix", [".ts", ".m2ts"])  # HLS segments; camcorders' BDAV
+def test_mpegts_is_frame_accurate(tmp_path: Path, suffix: str) -> None:
+    source, ts = tmp_path / "clip.mp4", tmp_path / f"clip{suffix}"
     write_video(source, frames=40)  # one keyframe: TS seeks land past it
     remux(source, ts)
     expected = decode_all(source)
