@@ -99,6 +99,13 @@ JOB_COLUMNS = {
 class NotFound(LookupError):
     """An id that does not exist; the message names it."""
 
+    def __init__(self, message: str):
+        # Ids come from the request: a 20 kB id must not come back 20 kB long. The middle goes,
+        # so the message still says what was not found.
+        if len(message) > 300:
+            message = f"{message[:200]}…{message[-80:]}"
+        super().__init__(message)
+
 
 class InvalidTransition(RuntimeError):
     """A job status change that its current status does not allow; the message says why."""

@@ -152,3 +152,14 @@ def test_declared_huge_json_body_is_refused_before_it_is_read(
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.split(b" ", 2)[1] == b"413", data[:500]
     assert "too large" in json.loads(body)["detail"]
+
+
+def test_error_messages_stay_short_for_long_ids(api: httpx.Client, project: dict) -> None:
+    long_id = "p_" + "x" * 20_000
+    for response in (
+        api.get(f"/api/projects/{long_id}"),
+        api.get(f"/api/projects/{long_id}/objects"),
+        api.get(f"/api/jobs/{long_id}"),
+        api.post(f"/api/projects/{long_id}/jobs", json={"start": 0, "end": 1}),
+    ):
+        assert "does not exist" in assert_json_error(response, (404,))
