@@ -1,18 +1,28 @@
-"""The "best" edge refinement (shared matting, then the matting Laplacian) on scenes whose
-true alpha is known."""
+"""The edge refinements on scenes whose true alpha is known: the torch matting-Laplacian solve
+against pymatting's closed-form matting, the confidence gate, opaque and transparent objects."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
+from pymatting import cf_laplacian, estimate_alpha_cf
 from scipy import ndimage
 
 from vidmatte.matte import Matter, random_head
 from vidmatte.matte.head import HeadConfig
-from vidmatte.matte.refine import laplacian_refine, matting_refine, sampled_alpha
+from vidmatte.matte.laplacian import TiledLaplacian, solve
+from vidmatte.matte.refine import BestSettings, Gate, best_edges, sampled_alpha
 
 FG, BG = np.array([0.9, 0.6, 0.2]), np.array([0.1, 0.3, 0.7])
+
+
+def _t(x: np.ndarray) -> torch.Tensor:
+    """(H,W) -> (1,1,H,W), (H,W,3) -> (1,3,H,W), float32."""
+    x = torch.from_numpy(np.asarray(x, np.float32))
+    return x.permute(2, 0, 1)[None] if x.ndim == 3 else x[None, None]
 
 
 def _scene(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -27,53 +37,143 @@ def _scene(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
     return image, alpha
 
 
-def _blur(alpha: np.ndarray) -> np.ndarray:
-    return ndimage.uniform_filter(alpha, 7).clip(0, 1).astype(np.float32)
+def _textured_scene(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """A soft-rimmed disc of a noisy colour over a smooth random background: (image, trimap
+    with an unknown ring around the rim)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(yy - size / 2, xx - size / 2)
+    alpha = np.clip((size * 0.3 - r) / 3, 0, 1)
+    fg = 0.6 + 0.3 * rng.random((size, size, 3))
+    bg = ndimage.uniform_filter(rng.random((size, size, 3)), (5, 5, 1)) * 0.5
+    image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+    trimap = np.where(r < size * 0.3 - 6, 1.0, np.where(r > size * 0.3 + 3, 0.0, 0.5))
+    return image, trimap
 
 
-@pytest.mark.parametrize("refine", [laplacian_refine, sampled_alpha, matting_refine])
-def test_recovers_a_blurred_matte(refine) -> None:
+def _blur(alpha: np.ndarray, size: int = 7) -> np.ndarray:
+    return ndimage.uniform_filter(alpha, size).clip(0, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize(("radius", "eps"), [(1, 1e-7), (2, 1e-5)])
+def test_laplacian_product_is_pymattings_matrix(radius: int, eps: float) -> None:
+    """The matrix-free L·p equals pymatting's assembled Laplacian times p, border included."""
+    rng = np.random.default_rng(1)
+    image, p = rng.random((40, 70, 3)), rng.random((40, 70))
+    expected = (cf_laplacian(image, epsilon=eps, radius=radius) @ p.ravel()).reshape(p.shape)
+    lap = TiledLaplacian(_t(image), torch.ones(1, 1, 40, 70, dtype=torch.bool), radius, eps)
+    product = lap.scatter(lap @ _t(p), torch.zeros(1, 1, 40, 70))[0, 0].numpy()
+    assert np.abs(product - expected).max() < 1e-4 * np.abs(expected).max()
+
+
+@pytest.mark.parametrize("eps", [1e-7, 1e-5])
+def test_solve_matches_closed_form_matting(eps: float) -> None:
+    """Without a prior, the solve is closed-form matting: pymatting's alpha, same trimap."""
+    image, trimap = _textured_scene()
+    expected = estimate_alpha_cf(image, trimap, laplacian_kwargs={"epsilon": eps})
+    unknown = _t(trimap == 0.5) > 0
+    start = _t(np.where(trimap == 0.5, 0.5, trimap))
+    zero = torch.zeros_like(start)
+    alpha = solve(_t(image), start, unknown, zero, zero, radius=1, eps=eps, iterations=100)
+    alpha = alpha[0, 0].clamp(0, 1).numpy()  # pymatting clips too
+    assert np.abs(alpha - expected).mean() < 0.01
+    assert np.abs(alpha - expected)[trimap == 0.5].mean() < 0.01
+    np.testing.assert_array_equal(alpha[trimap != 0.5], trimap[trimap != 0.5])
+
+
+def test_best_edges_recover_a_blurred_matte() -> None:
     image, truth = _scene()
     blurred = _blur(truth)  # what a head that misses fine detail gives
-    fixed = refine(image, blurred)
+    fixed = best_edges(_t(image), _t(blurred))[0][0, 0].numpy()
     before, after = np.abs(blurred - truth).mean(), np.abs(fixed - truth).mean()
     assert after < before / 4, (before, after)
-    assert fixed.shape == truth.shape and fixed.dtype == np.float32
-    assert fixed.min() >= 0 and fixed.max() <= 1
+    assert fixed.dtype == np.float32 and fixed.min() >= 0 and fixed.max() <= 1
 
 
-def test_keeps_the_pixels_it_is_sure_of() -> None:
+def test_colour_samples_explain_a_two_colour_blend() -> None:
+    """Sure foreground and background are flat colours: every unsure pixel's samples are
+    exactly FG and BG, so its alpha is the true one, with full confidence."""
     image, truth = _scene()
-    blurred = _blur(truth)
-    fixed = laplacian_refine(image, blurred, grow=2)
-    unsure = ndimage.binary_dilation((blurred > 0.02) & (blurred < 0.98), iterations=2)
-    np.testing.assert_array_equal(fixed[~unsure], blurred[~unsure])
-    assert not np.array_equal(fixed[unsure], blurred[unsure])
+    blurred = _t(_blur(truth))
+    gate = Gate()
+    unknown = gate.unsure(blurred)
+    alpha, confidence = sampled_alpha(_t(image), blurred, unknown, gate)
+    error = (alpha - _t(truth)).abs()[unknown]
+    assert error.max() < 0.01
+    assert confidence[unknown].min() > 0.9
+    assert (alpha[~unknown] == 0).all() and (confidence[~unknown] == 0).all()
+
+
+def test_sure_pixels_are_never_changed() -> None:
+    """Where the head is sure (alpha <= lo or >= hi), every refinement returns its value
+    bit for bit: on a frame above the working size, against `none` (the head upsampled)."""
+    image, _ = _scene(64)
+    rgb = np.kron((image * 255).round().astype(np.uint8), np.ones((8, 8, 1), np.uint8))
+    rgb = np.clip(rgb + np.random.default_rng(0).integers(-20, 21, rgb.shape), 0, 255)
+    logits = torch.full((1, 1, 64, 64), -8.0)
+    logits[..., 16:48, 16:48] = 8.0
+    head = random_head(config=HeadConfig(base_channels=8, working_size=128))
+    plain = Matter(head, "cpu", "none")(rgb.astype(np.uint8), logits)
+    gate = Gate()
+    sure = (plain <= gate.lo) | (plain >= gate.hi)
+    assert sure.any() and (~sure).any()
+    for edges in ("best", "fast"):
+        alpha = Matter(head, "cpu", edges)(rgb.astype(np.uint8), logits)
+        np.testing.assert_array_equal(alpha[sure], plain[sure])
+        assert not np.array_equal(alpha[~sure], plain[~sure])
 
 
 def test_nothing_unsure_is_returned_as_is() -> None:
     image, _ = _scene(32)
-    binary = np.zeros((32, 32), np.float32)
-    binary[8:24, 8:24] = 1
-    assert laplacian_refine(image, binary) is binary
-    assert sampled_alpha(image, binary) is binary
+    binary = torch.zeros(1, 1, 32, 32)
+    binary[..., 8:24, 8:24] = 1
+    assert best_edges(_t(image), binary)[0] is binary
 
 
-def test_sampling_takes_any_memory_layout() -> None:
-    """A channels-first array viewed as HWC (what a resized tensor gives) works like a copy."""
-    image, truth = _scene()
-    planar = np.ascontiguousarray(image.transpose(2, 0, 1)).transpose(1, 2, 0)
-    assert not planar.flags.c_contiguous
-    blurred = _blur(truth)
-    np.testing.assert_array_equal(sampled_alpha(planar, blurred), sampled_alpha(image, blurred))
+def test_opaque_textured_foliage_keeps_no_holes() -> None:
+    """Thin, fully opaque leaves with the background's own colours (so colour says nothing),
+    the head not quite sure inside them (0.95) and blurred across their edges: no pixel inside
+    a leaf may fall below 0.5 or more than `max_drop` below the head. Without that guard the
+    solve does punch holes here."""
+    rng = np.random.default_rng(2)
+    size = 96
+    texture = rng.random((size, size, 3))
+    truth = np.zeros((size, size))
+    for x in range(8, size - 8, 12):  # vertical leaves 5 px wide, and one cross-bar
+        truth[8:-8, x : x + 5] = 1
+    truth[40:45, 8:-8] = 1
+    leaves = rng.permutation(texture.reshape(-1, 3)).reshape(texture.shape)
+    image = truth[..., None] * leaves + (1 - truth[..., None]) * texture
+    head = 0.95 * _blur(truth, 3)
+    inside = ndimage.binary_erosion(truth == 1)
+    settings = BestSettings()
+    out = best_edges(_t(image), _t(head), settings)[0][0, 0].numpy()
+    assert out[inside].min() >= 0.5
+    assert (out[inside] >= head[inside] - settings.max_drop - 1e-6).all()
+    unguarded = best_edges(_t(image), _t(head), replace(settings, max_drop=1.0))[0][0, 0].numpy()
+    assert unguarded[inside].min() < 0.5
 
 
-def test_sampling_needs_both_sides_of_the_trimap() -> None:
-    """All foreground but a soft patch: no background to sample from, so alpha is kept."""
-    image, _ = _scene(32)
-    alpha = np.ones((32, 32), np.float32)
-    alpha[10:20, 10:20] = 0.6
-    assert sampled_alpha(image, alpha) is alpha
+def test_clear_glass_keeps_its_transparency() -> None:
+    """A clear object at true alpha 0.4 (a disc of white over a textured background) beside
+    the opaque part of the same object; the head fills the disc at 0.8, as it does with a
+    clear bulb. The colour evidence (the opaque part's colour, the background around) pulls
+    the disc back: mean error within 0.1 of the true 0.4, from 0.4 before."""
+    rng = np.random.default_rng(3)
+    size = 96
+    yy, xx = np.mgrid[:size, :size]
+    background = 0.25 + 0.1 * ndimage.uniform_filter(rng.random((size, size, 3)), (3, 3, 1))
+    white = np.array([0.95, 0.95, 0.9])
+    disc = np.hypot(yy - 48, xx - 40) < 18
+    base = (yy >= 30) & (yy < 66) & (xx >= 58) & (xx < 80)  # the opaque socket
+    truth = np.where(base, 1.0, np.where(disc, 0.4, 0.0))
+    image = truth[..., None] * white + (1 - truth[..., None]) * background
+    head = np.where(base, 1.0, np.where(disc, 0.8, 0.0))
+    head = ndimage.uniform_filter(head, 3).astype(np.float32)
+    out = best_edges(_t(image), _t(head))[0][0, 0].numpy()
+    inside = ndimage.binary_erosion(disc & ~base, iterations=3)
+    assert np.abs(head[inside] - 0.4).mean() > 0.35
+    assert np.abs(out[inside] - 0.4).mean() < 0.1
 
 
 def test_matter_rejects_an_unknown_refinement() -> None:
@@ -82,7 +182,7 @@ def test_matter_rejects_an_unknown_refinement() -> None:
 
 
 def test_best_edges_only_move_the_band() -> None:
-    """Through Matter, on a large frame: the correction is solved at working resolution and
+    """Through Matter, on a large frame: the solve runs at working resolution and is guided-
     upsampled, so it stays near the edge and certain regions keep 0 and 1."""
     image, _ = _scene(64)
     rgb = np.kron((image * 255).round().astype(np.uint8), np.ones((8, 8, 1), np.uint8))

@@ -1,15 +1,16 @@
 """Run the head on one full-resolution frame.
 
 The head runs at a working resolution (long side `config.working_size`, aspect kept) because
-its cost grows with pixels and SAM2's mask is only 256² of information anyway. Upsampling its
-alpha would blur hair and fur, so edges are re-sharpened at full resolution (refine.py): always
-with a fast guided filter, whose coefficients are fitted at working resolution, and by default
-also, for the "best" edges, by classical matting of the pixels the head is unsure of.
+its cost grows with pixels and SAM2's mask is only 256² of information anyway. Its alpha is
+then refined (refine.py) where it is unsure, on the same device: by default ("best") with
+classical matting at working resolution, guided-upsampled to the frame; "fast" with the guided
+filter alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 import torch
@@ -17,10 +18,14 @@ import torch
 from .head import MattingHead
 from .refine import (
     EDGES,
+    BestSettings,
     Edges,
+    Gate,
+    apply_guided,
+    best_edges,
+    finish,
+    gated,
     guided_coefficients,
-    guided_refine,
-    matting_refine,
     resize,
 )
 
@@ -37,9 +42,9 @@ class Matter:
     """Callable that turns a frame + SAM2 mask logits into a full-resolution alpha matte.
 
     `edges` picks the edge refinement (refine.py): "best" (the default), "fast" (the guided
-    filter only: no CPU matting) or "none". The guided filter's radius (in working-resolution
-    pixels) and eps are the best of a small sweep on the validation clips (the guided-filter
-    baseline's were chosen the same way).
+    filter only) or "none". `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in
+    working-resolution pixels), `up_radius` / `up_eps` those of the guided upsampling of the
+    "best" alpha to frames above the working size, `best` the rest of its settings.
     """
 
     def __init__(
@@ -49,14 +54,22 @@ class Matter:
         edges: Edges = "best",
         gf_radius: int = 8,
         gf_eps: float = 1e-4,
+        up_radius: int = 2,
+        up_eps: float = 1e-4,
+        best: BestSettings = BestSettings(),
     ) -> None:
         self.device = torch.device(device)
         self.head = head.to(self.device).eval()
         if edges not in EDGES:
             raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
         self.edges = edges
-        self.gf_radius = gf_radius
-        self.gf_eps = gf_eps
+        self.gf_radius, self.gf_eps = gf_radius, gf_eps
+        self.up_radius, self.up_eps = up_radius, up_eps
+        self.best = best
+
+    @property
+    def gate(self) -> Gate:
+        return self.best.gate
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device.type == "cuda":
@@ -96,26 +109,60 @@ class Matter:
             feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
             alpha_low = self.head(low, logits, prev, **feats).float()
-        if self.edges == "none":
-            alpha = resize(alpha_low, (height, width))
-        else:
-            # Fitted once at working resolution; applied at full (and, for "best", at low).
-            coeffs = guided_coefficients(low, alpha_low, self.gf_radius, self.gf_eps)
-            alpha = guided_refine(full, coeffs, alpha_low, self.gf_radius)
-            if self.edges == "best":
-                alpha = self._matting(alpha, low, alpha_low, coeffs)
-        return alpha[0, 0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
+        alpha = self.refine(full, low, alpha_low)
+        return alpha[0, 0].cpu().numpy().astype(np.float32, copy=False)
 
-    def _matting(
-        self, alpha: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor, coeffs: torch.Tensor
+    def refine(
+        self, full: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor
     ) -> torch.Tensor:
-        """Add the classical-matting correction (`matting_refine`), solved at working resolution
-        (so its cost does not grow with the frame) and upsampled; the guided filter keeps
-        full-res detail."""
-        same = alpha.shape[-2:] == low.shape[-2:]
-        at_low = alpha if same else guided_refine(low, coeffs, alpha_low, self.gf_radius)
-        before = at_low[0, 0].float().cpu().numpy()
-        image = low[0].permute(1, 2, 0).float().cpu().numpy()
-        fixed = torch.from_numpy(matting_refine(image, before)).to(alpha.device)
-        correction = (fixed - at_low[0, 0])[None, None]
-        return alpha + resize(correction, tuple(alpha.shape[-2:]))
+        """The head's `alpha_low` (1,1,h,w) on `low` (the frame at working resolution) refined
+        by `self.edges` and brought to `full`'s (1,3,H,W) resolution."""
+        head = resize(alpha_low, tuple(full.shape[-2:]))
+        if self.edges == "none":
+            return head
+        if self.edges == "best":
+            refined, floor = best_edges(low, alpha_low, self.best)
+            if refined.shape == head.shape:
+                return refined
+            # Guided upsampling: the refined alpha's local linear model in the colour, fitted
+            # at working resolution, applied to the frame's own colours.
+            radius, eps, src = self.up_radius, self.up_eps, refined
+        else:
+            radius, eps, src = self.gf_radius, self.gf_eps, alpha_low
+        box = band_box(self.gate.unsure(alpha_low), 2 * radius + 2, tuple(full.shape[-2:]))
+        if box is None:
+            return head
+        (low_rows, low_cols), (rows, cols) = box
+        coeffs = guided_coefficients(
+            low[..., low_rows, low_cols], src[..., low_rows, low_cols], radius, eps
+        )
+        filtered = apply_guided(coeffs, full[..., rows, cols])
+        out = head.clone()
+        if self.edges == "best":
+            floor = resize(floor[..., low_rows, low_cols], filtered.shape[-2:])
+            out[..., rows, cols] = finish(filtered, head[..., rows, cols], floor, self.gate)
+        else:
+            out[..., rows, cols] = gated(filtered, head[..., rows, cols], self.gate)
+        return out
+
+
+Box = tuple[tuple[slice, slice], tuple[slice, slice]]
+
+
+def band_box(band: torch.Tensor, margin: int, size: tuple[int, int]) -> Box | None:
+    """The bounding box of `band` (bool (1,1,h,w)) grown by `margin`, as (rows, columns) at its
+    resolution and the same box at `size`, or None if `band` is empty. Box edges sit where both
+    grids have a pixel edge, so bilinear upsampling of the small box gives exactly the big box's
+    share of upsampling the whole: only the band's box pays for full-resolution filtering."""
+    if not bool(band.any()):
+        return None
+    out_low, out_full = [], []
+    (h, w), (height, width) = band.shape[-2:], size
+    for across, small, big in ((-1, h, height), (-2, w, width)):  # rows, then columns
+        hits = torch.nonzero(band.any(across).flatten())
+        step = small // math.gcd(small, big)  # low-res pixels per shared edge
+        start = max(0, int(hits.min()) - margin) // step * step
+        stop = min(small, -(-(int(hits.max()) + 1 + margin) // step) * step)
+        out_low.append(slice(start, stop))
+        out_full.append(slice(start * big // small, stop * big // small))
+    return (out_low[0], out_low[1]), (out_full[0], out_full[1])

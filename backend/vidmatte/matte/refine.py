@@ -1,30 +1,33 @@
-"""Edge refinements of the head's alpha (`Edges`), applied at full resolution.
+"""Edge refinements of the head's alpha (`Edges`), all in torch on the compute device.
 
-fast  the guided filter (He & Sun, 2015): cheap, re-sharpens the upsampled alpha along the
-      frame's colour edges.
-best  the guided filter, then two classical matting steps on the pixels the head is unsure of,
-      with its sure pixels as the trimap's known regions (CPU, numba, via pymatting):
-      1. shared matting (Gastal & Oliveira, 2010) samples foreground and background colours
-         along rays into the known regions, so each unsure pixel gets its own F/B pair, where
-         the head's colour prior has one local pair;
-      2. closed-form matting's energy (Levin et al., 2008) then makes alpha locally a linear
-         function of the colour (the matting Laplacian), pulled weakly towards step 1.
-      It recovers hair and strings the head blurs.
+Every refinement moves only the pixels the head is unsure of (lo < alpha < hi, `Gate`): where
+the head is sure, the output is the head's alpha, upsampled, bit for bit. On fur and strands a
+refinement that also moved sure pixels added error where the true alpha is exactly 0 or 1.
+
+fast  the guided filter (He & Sun, 2015) on the unsure pixels: re-sharpens the upsampled
+      alpha along the frame's colour edges.
+best  classical matting of the unsure pixels at working resolution, the sure ones as the
+      trimap's known regions, then guided upsampling to the frame:
+      1. colour sampling (`sampled_alpha`): per unsure pixel, candidate foreground and
+         background colours from the sure regions at several distances (a masked image
+         pyramid), the pair that best explains its colour as a blend, and the alpha that
+         blend implies (the step shared matting did on the CPU);
+      2. closed-form matting's energy (Levin et al., 2008; laplacian.py) makes alpha locally
+         a linear function of the colour, pulled towards step 1 where its colours are clear
+         and towards the head elsewhere (`best_edges`).
 none  the head's alpha, upsampled.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from kornia.filters import box_blur
-from scipy import ndimage
 
-from .head import boundary_band
+from .laplacian import solve
 
 Edges = Literal["best", "fast", "none"]
 EDGES: tuple[Edges, ...] = ("best", "fast", "none")
@@ -78,69 +81,129 @@ def fast_guided_filter(
     return apply_guided(guided_coefficients(guide_low, src_low, radius, eps), guide_full)
 
 
-def guided_refine(
-    guide: torch.Tensor, coeffs: torch.Tensor, alpha_low: torch.Tensor, radius: int
+@dataclass(frozen=True)
+class Gate:
+    """Which of the head's pixels a refinement may change: lo < alpha < hi."""
+
+    lo: float = 0.01
+    hi: float = 0.99
+
+    def unsure(self, alpha: torch.Tensor) -> torch.Tensor:
+        return (alpha > self.lo) & (alpha < self.hi)
+
+
+def gated(refined: torch.Tensor, head: torch.Tensor, gate: Gate) -> torch.Tensor:
+    """`refined` where the head is unsure, clamped to [0,1]; the head's alpha elsewhere."""
+    return torch.where(gate.unsure(head), refined.clamp(0.0, 1.0), head)
+
+
+# Masked pyramid levels the colour samples come from: 2 to 32 working-resolution pixels.
+_SAMPLE_LEVELS = 5
+
+
+def _masked_pyramid(image: torch.Tensor, known: torch.Tensor) -> list[torch.Tensor]:
+    """[rgb·known, known] averaged over 2^l squares, l = 1.._SAMPLE_LEVELS."""
+    level = torch.cat([image * known, known], 1)
+    out = []
+    for _ in range(_SAMPLE_LEVELS):
+        level = F.avg_pool2d(level, 2, ceil_mode=True)
+        out.append(level)
+    return out
+
+
+def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
+    """Candidate colours (levels, 3, n) at `grid` (1,1,n,2) points: each level's weighted mean
+    colour of the known pixels near the point; a level with too few falls back to the next
+    coarser one (the coarsest to the frame's mean known colour)."""
+    top = pyramid[-1]
+    total = top.sum((-2, -1))[0]
+    fallback = (total[:3] / total[3:].clamp_min(1e-6))[:, None].expand(3, grid.shape[2])
+    out = []
+    for level in reversed(pyramid):
+        sums = F.grid_sample(level, grid, mode="bilinear", align_corners=False)[0, :, 0]
+        colour = sums[:3] / sums[3:].clamp_min(1e-6)
+        fallback = torch.where(sums[3:] > 0.05, colour, fallback)
+        out.append(fallback)
+    return torch.stack(out[::-1])
+
+
+def sampled_alpha(
+    image: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, gate: Gate
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), and its
+    confidence in [0,1]: (alpha, confidence), both (1,1,h,w), zero off `unknown`.
+
+    Foreground colours come from the pixels the head is sure are foreground (>= gate.hi),
+    background colours from those sure of background (<= gate.lo), at five distances each;
+    of the 25 pairs, the one whose blend a·F + (1-a)·B is nearest the pixel's colour relative
+    to its contrast |F-B| (robust matting's distortion, Wang & Cohen 2007) gives the alpha.
+    Confidence is high for a close fit with a clear contrast, low where F and B look alike."""
+    sure_fg, sure_bg = (alpha >= gate.hi).float(), (alpha <= gate.lo).float()
+    if not (bool(sure_fg.any()) and bool(sure_bg.any())):  # nothing to sample one side from
+        return torch.zeros_like(alpha), torch.zeros_like(alpha)
+    height, width = image.shape[-2:]
+    ys, xs = torch.nonzero(unknown[0, 0], as_tuple=True)
+    grid = torch.stack(
+        [(xs.float() + 0.5) / width * 2 - 1, (ys.float() + 0.5) / height * 2 - 1], -1
+    )[None, None]
+    fg = _samples_at(_masked_pyramid(image, sure_fg), grid)  # (5,3,n)
+    bg = _samples_at(_masked_pyramid(image, sure_bg), grid)
+    colour = image[0, :, ys, xs]  # (3,n)
+    diff = fg[:, None] - bg[None]  # (5,5,3,n)
+    contrast = (diff * diff).sum(2)
+    a = (((colour - bg[None]) * diff).sum(2) / (contrast + 1e-4)).clamp(0, 1)
+    blend = a[:, :, None] * fg[:, None] + (1 - a[:, :, None]) * bg[None]
+    distortion = ((colour - blend) ** 2).sum(2) / (contrast + 1e-3)
+    best = distortion.flatten(0, 1).argmin(0)
+    pick = lambda x: x.flatten(0, 1).gather(0, best[None])[0]  # noqa: E731
+    a, distortion, contrast = pick(a), pick(distortion), pick(contrast)
+    confidence = torch.exp(-distortion / 0.1) * contrast / (contrast + 0.01)
+    out_a = torch.zeros_like(alpha)
+    out_c = torch.zeros_like(alpha)
+    out_a[0, 0, ys, xs] = a
+    out_c[0, 0, ys, xs] = confidence
+    return out_a, out_c
+
+
+@dataclass(frozen=True)
+class BestSettings:
+    """The "best" edges' settings; how each was chosen is in `tune`'s notes (README)."""
+
+    gate: Gate = Gate()
+    radius: int = 1  # Laplacian window radius
+    eps: float = 1e-5  # Laplacian regularisation (pymatting's epsilon)
+    iterations: int = 20  # conjugate-gradient steps, warm-started from the head
+    head_weight: float = 1e-3  # pull towards the head's alpha
+    sample_weight: float = 3e-2  # pull towards the colour samples' alpha, x confidence
+    max_drop: float = 0.2  # where the head is >= opaque, alpha falls at most this much
+    opaque: float = 0.5
+    trust_samples: float = 0.5  # colour-sample confidence above which the floor is lifted
+
+
+def best_edges(
+    image: torch.Tensor, alpha: torch.Tensor, settings: BestSettings = BestSettings()
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The "best" refinement of the head's `alpha` (1,1,h,w) on its own image (1,3,h,w), and
+    the floor it kept to (`finish`), for guided upsampling to keep to it too."""
+    unknown = settings.gate.unsure(alpha)
+    if not bool(unknown.any()):
+        return alpha, torch.zeros_like(alpha)
+    samples, confidence = sampled_alpha(image, alpha, unknown, settings.gate)
+    sample_w = settings.sample_weight * confidence
+    weight = settings.head_weight + sample_w
+    prior = (settings.head_weight * alpha + sample_w * samples) / weight
+    out = solve(
+        image, alpha, unknown, prior, weight, settings.radius, settings.eps, settings.iterations
+    )
+    # No holes: where the head says mostly opaque, alpha may not fall more than max_drop below
+    # it, unless the colour samples are sure it is see-through (clear glass).
+    doubt = (alpha >= settings.opaque) & (confidence < settings.trust_samples)
+    floor = torch.where(doubt, alpha - settings.max_drop, 0.0)
+    return finish(out, alpha, floor, settings.gate), floor
+
+
+def finish(
+    refined: torch.Tensor, head: torch.Tensor, floor: torch.Tensor, gate: Gate
 ) -> torch.Tensor:
-    """Alpha (1,1,H,W) at `guide`'s resolution from the head's `alpha_low` and the guided
-    coefficients fitted to it (`guided_coefficients`): the filter within `radius` + 1 of its
-    unsure pixels, plain upsampling elsewhere (pure foreground and background keep the head's
-    values)."""
-    height, width = guide.shape[-2:]
-    alpha = resize(alpha_low, (height, width))
-    band = boundary_band(alpha_low, radius + 1, lo=0.01, hi=0.99)
-    band = F.interpolate(band.float(), size=(height, width), mode="nearest") > 0
-    return torch.where(band, apply_guided(coeffs, guide).clamp(0.0, 1.0), alpha)
-
-
-def unsure_region(alpha: np.ndarray, grow: int, lo: float = 0.02, hi: float = 0.98) -> np.ndarray:
-    """Pixels with lo < alpha < hi, grown by `grow` px (bool, alpha's shape)."""
-    unsure = (alpha > lo) & (alpha < hi)
-    return ndimage.binary_dilation(unsure, iterations=grow) if grow else unsure
-
-
-def sampled_alpha(image: np.ndarray, alpha: np.ndarray, grow: int = 1) -> np.ndarray:
-    """Shared matting's alpha for `image` (H,W,3 float in [0,1]) on the trimap that `alpha`
-    implies: unknown where it is unsure (grown by `grow` px), else its side of 0.5. Returns
-    `alpha` itself when the trimap lacks an unknown, a foreground or a background region."""
-    from pymatting import estimate_alpha_sm  # numba-compiled: imported when first used
-
-    unknown = unsure_region(alpha, grow)
-    sure_fg = ~unknown & (alpha >= 0.5)
-    sure_bg = ~unknown & (alpha < 0.5)
-    if not (unknown.any() and sure_fg.any() and sure_bg.any()):
-        return alpha
-    trimap = np.where(unknown, 0.5, sure_fg.astype(np.float64))
-    # Its numba kernels take C-ordered float32 only (a permuted tensor's view is neither).
-    image = np.ascontiguousarray(image, dtype=np.float32)
-    return estimate_alpha_sm(image, trimap.astype(np.float32)).clip(0, 1).astype(np.float32)
-
-
-def laplacian_refine(
-    image: np.ndarray, alpha: np.ndarray, prior: float = 3e-3, grow: int = 4
-) -> np.ndarray:
-    """Re-solve `alpha` (H,W) where it is unsure (see `unsure_region`). Minimises
-    a·L·a + prior·|a - alpha|² over those pixels with the rest fixed, L being the matting
-    Laplacian of `image` (H,W,3 float in [0,1]). A weaker prior lets the Laplacian leak along
-    textured backgrounds, a stronger one keeps the blur of its input."""
-    from pymatting import cf_laplacian, cg, ichol  # numba-compiled: imported when first used
-
-    unsure = unsure_region(alpha, grow)
-    if not unsure.any():
-        return alpha
-    u, k = unsure.ravel(), ~unsure.ravel()
-    a = alpha.ravel().astype(np.float64)
-    lap = cf_laplacian(image.astype(np.float64), is_known=k)
-    rows = lap[u]
-    system = (rows[:, u] + sp.identity(int(u.sum()), format="csr") * prior).tocsr()
-    rhs = prior * a[u] - rows[:, k] @ a[k]
-    out = a.copy()
-    out[u] = cg(system, rhs, x0=a[u], M=ichol(system))
-    return out.reshape(alpha.shape).clip(0.0, 1.0).astype(np.float32)
-
-
-def matting_refine(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """The "best" edges after the guided filter: shared matting on the head's unsure pixels
-    (grown 1 px), then the Laplacian solve (grown 4 px, prior 3e-3). Those settings are the
-    best of a sweep on the validation clips (grow 1-3 px, prior 1e-3 to 1e-2): MAD 11.12 on
-    every other frame, against 12.44 for the Laplacian alone and 13.79 for the guided filter."""
-    return laplacian_refine(image, sampled_alpha(image, alpha))
+    """`refined` kept at or above `floor` and gated by the head's confidence (`gated`)."""
+    return gated(torch.maximum(refined, floor), head, gate)
