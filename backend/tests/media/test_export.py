@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import socket
 import tempfile
 import threading
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 import pytest
+import uvicorn
 from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from tests.synth import remux, write_flash_clip
 from vidmatte.media.export import (
@@ -429,8 +437,24 @@ def test_no_audio_when_the_source_has_none(extracted: dict, fmt: str) -> None:
 # --- streaming ---
 
 
+def collect(chunks: AsyncIterator[bytes]) -> list[bytes]:
+    async def read() -> list[bytes]:
+        return [chunk async for chunk in chunks]
+
+    return asyncio.run(read())
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_iter_archive_matches_write_archive(even: zipfile.ZipFile, sources) -> None:
-    chunks = list(
+    chunks = collect(
         iter_archive(
             lambda: make_frames(64, 48),
             ["alpha_png", "rgba_png", "alpha_mp4"],
@@ -471,19 +495,24 @@ class CountingFrames:
 
 
 def test_iter_archive_memory_is_bounded() -> None:
-    b"".join(iter_archive(CountingFrames(2), ["rgba_png"], FPS))  # imports off the books
+    collect(iter_archive(CountingFrames(2), ["rgba_png"], FPS))  # imports off the books
     frames = CountingFrames(150)
-    chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=1 << 16, max_chunks=2)
+
+    async def read_slowly() -> tuple[int, int]:
+        chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=1 << 16, max_chunks=2)
+        first = await anext(chunks)
+        await asyncio.sleep(0.3)
+        made_meanwhile = frames.made
+        return made_meanwhile, len(first) + sum([len(chunk) async for chunk in chunks])
+
     tracemalloc.start()
     try:
-        first = next(chunks)
-        time.sleep(0.3)
-        # A consumer that stops reading holds the writer back: a few frames, not all 150.
-        assert frames.made <= 5
-        total = len(first) + sum(len(chunk) for chunk in chunks)
+        made_meanwhile, total = asyncio.run(read_slowly())
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    # A consumer that stops reading holds the writer back: a few frames, not all 150.
+    assert made_meanwhile <= 5
     assert frames.made == 150
     assert total > 150 * 128 * 128 * 4  # noise does not compress: about 10 MB
     assert peak < 2 << 20  # observed about 0.6 MB: a frame or two and the queued chunks
@@ -492,20 +521,23 @@ def test_iter_archive_memory_is_bounded() -> None:
 def test_iter_archive_raises_writer_errors() -> None:
     chunks = iter_archive(CountingFrames(None, fail_after=20), ["rgba_png"], FPS, chunk_size=4096)
     with pytest.raises(RuntimeError, match="store went away"):
-        for _ in chunks:
-            pass
+        collect(chunks)
 
 
 def test_iter_archive_stops_writer_when_consumer_leaves() -> None:
     frames = CountingFrames(None)  # endless
-    chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=4096, max_chunks=2)
-    next(chunks)
-    chunks.close()
+
+    async def leave() -> None:
+        chunks = iter_archive(frames, ["rgba_png"], FPS, chunk_size=4096, max_chunks=2)
+        await anext(chunks)
+        await chunks.aclose()
+
+    asyncio.run(leave())
     assert frames.closed.wait(5)
     made = frames.made
     time.sleep(0.2)
     assert frames.made == made
-    assert not any(t.name == "vidmatte-archive" for t in threading.enumerate())
+    assert wait_until(lambda: not any(t.name == "vidmatte-archive" for t in threading.enumerate()))
 
 
 def test_iter_archive_checks_arguments_eagerly() -> None:
@@ -527,7 +559,7 @@ def test_videos_are_staged_where_asked(tmp_path: Path, monkeypatch: pytest.Monke
             yield frame
 
     chunks = iter_archive(frames, ["alpha_mp4", "webm_alpha"], FPS, staging=staging)
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(collect(chunks))))
     assert archive.namelist() == ["matte_alpha.mp4", "matte_alpha.webm"]
     staged = seen[-1]  # while the frames pass, the files grow in a folder of `staging`
     assert {"matte_alpha.mp4", "matte_alpha.webm"} < staged
@@ -536,13 +568,48 @@ def test_videos_are_staged_where_asked(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_leaving_a_video_download_stops_its_encoder(tmp_path: Path) -> None:
-    frames = CountingFrames(400, size=64)
-    chunks = iter_archive(frames, ["alpha_mp4"], FPS, staging=tmp_path)
-    # Nothing of the video can be sent before it is complete: the stream only keeps in touch.
-    assert next(chunks) == b""
-    chunks.close()  # what the server does when the client goes away
+    frames = CountingFrames(None, size=64)  # endless
+
+    async def give_up() -> None:
+        chunks = iter_archive(frames, ["alpha_mp4"], FPS, staging=tmp_path)
+        # Nothing of a video can be sent before it is complete; the server cancels the wait.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(chunks), 0.5)
+
+    asyncio.run(give_up())
     assert frames.closed.wait(5)
     made = frames.made
     time.sleep(0.3)
-    assert frames.made == made < 400
-    assert list(tmp_path.iterdir()) == []  # the half-encoded file is gone
+    assert frames.made == made
+    assert wait_until(lambda: list(tmp_path.iterdir()) == [])  # the half-encoded file is gone
+
+
+def test_a_dropped_http_download_stops_its_encoder(tmp_path: Path) -> None:
+    """As the app serves it: a StreamingResponse under uvicorn, a client that goes away."""
+    frames = CountingFrames(None, size=64)  # endless
+
+    async def archive(_: Request) -> StreamingResponse:
+        chunks = iter_archive(frames, ["alpha_mp4"], FPS, staging=tmp_path)
+        return StreamingResponse(chunks, media_type="application/zip")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=[Route("/archive", archive)]), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: server.started)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/archive"
+        with httpx.stream("GET", url) as response:
+            assert response.status_code == 200
+            assert wait_until(lambda: frames.made > 20)  # encoding
+        assert frames.closed.wait(5)
+        made = frames.made
+        time.sleep(0.3)
+        assert frames.made == made
+        assert wait_until(lambda: list(tmp_path.iterdir()) == [])
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -23,6 +23,7 @@ and ProRes take odd sizes).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import math
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -49,9 +50,8 @@ FORMATS = ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4",
 # when decoding back, turn YUV into the same RGB we started from.
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
-# How long a streaming consumer waits for a chunk before it yields an empty one: video files are
-# zipped whole at the end, and the HTTP server only notices a client that left between chunks.
-_HEARTBEAT_S = 0.5
+# How long a streaming consumer's thread waits for a chunk at a time.
+_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -207,16 +207,15 @@ def iter_archive(
     stem: str = "matte",
     max_chunks: int = 4,
     staging: Path | None = None,
-) -> Iterator[bytes]:
-    """The archive as a stream of byte chunks, for a streaming HTTP response.
+) -> AsyncIterator[bytes]:
+    """The archive as an async stream of byte chunks, for a streaming HTTP response.
 
     `write_archive` runs in a background thread (it calls `frames_factory` there) once the first
     chunk is asked for, and hands chunks of about `chunk_size` bytes over a queue of at most
     `max_chunks`, so memory stays bounded whatever the archive's size. A writer error is raised
-    here, in the consumer; closing the generator early (client gone) stops the writer at its next
-    frame. While no chunk is ready (a video being encoded) an empty chunk comes every
-    `_HEARTBEAT_S`, so that the consumer can leave. Bad `formats` or `fps` raise ValueError right
-    away, before any response is started.
+    here, in the consumer. A consumer that is closed or cancelled (the client went away) stops
+    the writer at its next frame, also while a video file is being encoded and no chunk comes.
+    Bad `formats` or `fps` raise ValueError right away, before any response is started.
     """
     parse_formats(",".join(formats))
     if not fps > 0:
@@ -231,9 +230,11 @@ def iter_archive(
     return _stream_from_thread(write, chunk_size, max_chunks)
 
 
-def _stream_from_thread(
+async def _stream_from_thread(
     write: Callable[[BinaryIO, Callable[[], bool]], None], chunk_size: int, max_chunks: int
-) -> Iterator[bytes]:
+) -> AsyncIterator[bytes]:
+    # Async, not a sync generator run in a thread pool: a cancelled request then reaches the
+    # `finally` below at once, where a sync generator would wait for the garbage collector.
     handoff: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=max_chunks)
     stop = threading.Event()
     sink = _QueueWriter(handoff, stop, chunk_size)
@@ -253,10 +254,9 @@ def _stream_from_thread(
     thread.start()
     try:
         while True:
-            try:
-                item = handoff.get(timeout=_HEARTBEAT_S)
+            try:  # in a thread; briefly, so that no thread waits long for a consumer gone
+                item = await asyncio.to_thread(handoff.get, True, _POLL_S)
             except queue.Empty:
-                yield b""
                 continue
             if item is None:
                 return
@@ -264,8 +264,7 @@ def _stream_from_thread(
                 raise item
             yield item
     finally:
-        stop.set()
-        thread.join()
+        stop.set()  # the writer ends at its next frame or write, on its own
 
 
 class ExportStopped(Exception):
