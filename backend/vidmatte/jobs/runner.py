@@ -11,14 +11,13 @@ take the same interface with workers reading the same store.
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import queue
 import threading
 from typing import Protocol
 
 from vidmatte.api.security import public_error
-from vidmatte.jobs.pipeline import Progress, Stopped, run_job
+from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
@@ -108,7 +107,8 @@ class InProcessRunner:
             self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
 
         try:
-            run_job(job, self.store, self.segmenter, self._matter(job), should_stop, report)
+            matter = matter_for(self.matter, job.edges)
+            run_job(job, self.store, self.segmenter, matter, should_stop, report)
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.
             if self._stopping.is_set():
@@ -125,11 +125,3 @@ class InProcessRunner:
         # Cancelled, resumed or deleted meanwhile: that move stands.
         with contextlib.suppress(NotFound, InvalidTransition):
             self.store.transition(job.id, status, attempt=job.attempt, error=error)
-
-    def _matter(self, job: Job) -> Matter:
-        """The matter with the job's edge mode (it may predate a restart with other settings)."""
-        if not job.edges or job.edges == self.matter.edges:
-            return self.matter
-        matter = copy.copy(self.matter)  # shares the head
-        matter.edges = job.edges
-        return matter
