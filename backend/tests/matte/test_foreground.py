@@ -9,7 +9,7 @@ import torch
 from pymatting import estimate_foreground_ml
 
 from vidmatte.matte import foreground
-from vidmatte.matte.foreground import Schedule, estimate_foreground
+from vidmatte.matte.foreground import Schedule, estimate_foreground, foreground_rgb8
 
 
 def _scene(size: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,6 +96,22 @@ def test_shape_range_dtype_and_untouched_pixels() -> None:
     assert torch.equal(out[1], image[1])
     # Frames are solved independently: the batch equals each frame alone.
     assert torch.equal(out[:1], estimate_foreground(image[:1], alphas[:1]))
+
+
+def test_frames_as_exports_hold_them() -> None:
+    """uint8 frame and matte in (what an export decodes and stores), uint8 colour out."""
+    fg, alpha, bg = _scene()
+    rgb8 = (_composite(fg, alpha, bg) * 255).round().astype(np.uint8)
+    alpha8 = (alpha * 255).round().astype(np.uint8)
+    out = foreground_rgb8(rgb8, alpha8)
+    assert out.shape == rgb8.shape and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[alpha8 == 255], rgb8[alpha8 == 255])
+    soft = (alpha8 > 25) & (alpha8 < 230)
+    error = np.abs(out / 255 - fg)[soft].mean()
+    # Measured as in float: 0.062 (raw 0.159), and 0.005 with the plate.
+    assert error < 0.075 and error < np.abs(rgb8 / 255 - fg)[soft].mean() / 2, error
+    plate = (bg * 255).round().astype(np.uint8)
+    assert np.abs(foreground_rgb8(rgb8, alpha8, plate) / 255 - fg)[soft].mean() < 0.01
 
 
 def test_cpu_row_blocks_change_nothing(monkeypatch) -> None:

@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 # Pixels per block of rows on the CPU: 6 float32 channels of it fit in a 2 MB L2 cache.
@@ -88,6 +89,25 @@ def estimate_foreground(
         plate = None if background is None else background[box].float()
         fg[box] = multilevel_foreground(image[box], alpha[box], plate, schedule)
     return torch.where(alpha >= 1 - ALPHA_TOLERANCE, image, fg).to(out_dtype)
+
+
+def foreground_rgb8(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    background: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
+    """`estimate_foreground` for one decoded frame as exports hold it: rgb (H,W,3) and alpha
+    (H,W) uint8 (background plate (H,W,3) uint8) in, straight foreground colour (H,W,3) uint8
+    out, computed on `device`."""
+
+    def tensor(x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
+        return (t.permute(2, 0, 1) if t.ndim == 3 else t[None])[None].float() / 255
+
+    plate = None if background is None else tensor(background)
+    fg = estimate_foreground(tensor(rgb), tensor(alpha), plate)
+    return (fg[0].permute(1, 2, 0) * 255).round_().to(torch.uint8).cpu().numpy()
 
 
 def multilevel_foreground(
