@@ -7,14 +7,20 @@ import asyncio
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from vidmatte.jobs.runner import InProcessRunner
+from vidmatte.matte.infer import Matter
+from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoInfo
-from vidmatte.store import DataDirInUse, InvalidTransition, LimitExceeded, Point, Store
+from vidmatte.segment.models import build_predictor
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import ACTIVE, DataDirInUse, InvalidTransition, LimitExceeded, Point, Store
 
 INFO = VideoInfo(
     width=96,
@@ -141,3 +147,26 @@ def test_job_changes_are_pushed_to_listeners(store: Store, tmp_path: Path) -> No
         return seen
 
     assert asyncio.run(listen()) == ["running", "cancelled"]
+
+
+def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(
+    store: Store, tmp_path: Path
+) -> None:
+    """What /api/health reports (503 once the worker is not running): a job that fails (its
+    video vanished) leaves the worker running, and a stopped worker says so."""
+    segmenter = Segmenter(build_predictor("test-tiny", tmp_path / "ck"), "test-tiny")
+    runner = InProcessRunner(store, segmenter, Matter(random_head()))
+    runner.start()
+    try:
+        jid = new_job(store, tmp_path)
+        store.project(store.job(jid).project_id).source.unlink()
+        runner.submit(jid)
+        deadline = time.monotonic() + 60
+        while store.job(jid).status in ACTIVE:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert store.job(jid).status == "failed"
+        assert runner.alive()
+    finally:
+        runner.stop()
+    assert not runner.alive()
