@@ -63,6 +63,9 @@ class Settings:
     # short side at its working resolution (640 px long side), which these two guarantee.
     min_side: int = field(default_factory=lambda: int(_env("MIN_SIDE", "16")))
     max_aspect: float = field(default_factory=lambda: float(_env("MAX_ASPECT", "40")))
+    # Pixels per frame of an upload (422 beyond): 8K UHD; a larger header is lying or the file
+    # is not for us.
+    max_pixels: int = field(default_factory=lambda: int(_env("MAX_PIXELS", str(7680 * 4320))))
     # Disk space that must stay free in the data dir after an upload (for results, the
     # database): an upload that would cut into it is refused with 507.
     min_free_bytes: int = field(default_factory=lambda: int(_env("MIN_FREE_BYTES", str(GB))))

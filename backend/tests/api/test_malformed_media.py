@@ -258,7 +258,10 @@ def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_pa
     assert detail("zero-length") == "the uploaded file is empty"
     assert "still image" in detail("png renamed .mp4")
     assert "no video stream (it holds audio)" in detail("audio-only m4a as .mp4")
-    assert "larger than 8K" in detail("huge dimensions in a y4m header")
+    assert detail("huge dimensions in a y4m header") == (
+        "cannot use 'huge.y4m': frames of 8000x8000 are larger than the limit of 33,177,600 "
+        "pixels (8K UHD is 7680x4320)"
+    )
     assert detail("random bytes").startswith("cannot use 'noise.mp4'")
     assert detail("frames that grow mid-stream") == (
         "cannot use 'grows.avi': frame 11 is 640x480 but the video's frames are 320x240; "

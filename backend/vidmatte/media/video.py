@@ -20,10 +20,6 @@ import numpy as np
 
 from vidmatte.config import Settings
 
-# A frame larger than this (8K UHD) is refused: the header is lying or the file is not for us.
-MAX_PIXELS = 7680 * 4320
-
-
 # Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
 # (up to 16) plus B-frame reordering (up to 16), doubled.
 _SEEK_PATIENCE = 64
@@ -71,6 +67,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     last frame are decoded, so a file truncated in its middle or end is caught here, not mid-job.
     `settings` holds the frame size limits (read from the environment when None).
     """
+    settings = settings or Settings()
     with _open(path) as container:
         fmt = container.format.name
         if fmt == "image2" or fmt.endswith("_pipe"):  # ffmpeg reads a lone picture as a video
@@ -85,9 +82,10 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
             raise MediaError("the video stream has no frame size")
-        if width * height > MAX_PIXELS:
+        if width * height > settings.max_pixels:
             raise MediaError(
-                f"frames of {width}x{height} are larger than 8K, which is not supported"
+                f"frames of {width}x{height} are larger than the limit of "
+                f"{settings.max_pixels:,} pixels (8K UHD is 7680x4320)"
             )
         has_audio = bool(container.streams.audio)
         time_base = stream.time_base or Fraction(1, 1)
@@ -121,7 +119,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
     if rotation % 180:
         width, height = height, width
-    _check_shape(width, height, settings or Settings())
+    _check_shape(width, height, settings)
     info = VideoInfo(
         width=width,
         height=height,
