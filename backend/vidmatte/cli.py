@@ -46,7 +46,7 @@ def _services(settings: Settings):
     except (CheckpointMissing, HeadMissing) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    except DataDirInUse as exc:
+    except (DataDirInUse, ConnectionError) as exc:  # ConnectionError: no Ray cluster
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     except ValueError as exc:  # a setting out of range, e.g. --edges
@@ -93,6 +93,22 @@ def serve(
         help="Comma-separated names accepted in the Host header besides loopback ones and "
         "--host, e.g. the name behind a reverse proxy [env VIDMATTE_ALLOWED_HOSTS].",
     ),
+    runner: str = typer.Option(
+        None,
+        help="Who runs jobs: inprocess (this process, the default) or ray (a Ray cluster; "
+        "docs/DEPLOY.md) [env VIDMATTE_RUNNER].",
+    ),
+    ray_address: str = typer.Option(
+        None,
+        help="With --runner ray: auto (a cluster started with `ray start`, the default), local "
+        "(start Ray here) or HOST:PORT of a head [env VIDMATTE_RAY_ADDRESS].",
+    ),
+    ray_cpu_workers: int = typer.Option(
+        None,
+        min=0,
+        help="With --runner ray: N CPU workers instead of one per GPU [env "
+        "VIDMATTE_RAY_CPU_WORKERS].",
+    ),
 ) -> None:
     """Start the API and the editor."""
     import uvicorn
@@ -116,6 +132,9 @@ def serve(
         allowed_hosts=tuple(h.strip() for h in allowed_hosts.split(",") if h.strip())
         if allowed_hosts
         else None,
+        runner=runner,
+        ray_address=ray_address,
+        ray_cpu_workers=ray_cpu_workers,
     )
     _check_access(settings)
     services = _services(settings)

@@ -109,6 +109,16 @@ class Settings:
     event_ping_seconds: float = field(
         default_factory=lambda: float(_env("EVENT_PING_SECONDS", "15"))
     )
+    # Who runs jobs: "inprocess" (one worker thread on `device`) or "ray" (a Ray cluster, the
+    # `ray` extra; docs/DEPLOY.md). Previews always run here, on `device`.
+    runner: str = field(default_factory=lambda: _env("RUNNER", "inprocess"))
+    # The Ray cluster: "auto" (one started with `ray start` on this machine), "local" (start
+    # Ray in this process) or a head's address (HOST:6379).
+    ray_address: str = field(default_factory=lambda: _env("RAY_ADDRESS", "auto"))
+    # CPU workers instead of one per GPU (CPU-only clusters, tests); 0: one per GPU.
+    ray_cpu_workers: int = field(default_factory=lambda: int(_env("RAY_CPU_WORKERS", "0")))
+    # Times a job continues on another worker after the one running it died, before it fails.
+    ray_max_retries: int = field(default_factory=lambda: int(_env("RAY_MAX_RETRIES", "3")))
 
     @property
     def db_path(self) -> Path:

@@ -21,7 +21,7 @@ from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
-from vidmatte.jobs.runner import InProcessRunner
+from vidmatte.jobs.runner import InProcessRunner, JobRunner
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import load_head, random_head
 from vidmatte.media.video import MediaError
@@ -60,7 +60,7 @@ def build_services(settings: Settings) -> Services:
         log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
         head, head_name = random_head(), UNTRAINED_HEAD
     matter = Matter(head, settings.device, settings.edges)
-    runner = InProcessRunner(store, segmenter, matter)
+    runner = build_runner(settings, store, segmenter, matter)
     return Services(
         settings=settings,
         store=store,
@@ -69,6 +69,24 @@ def build_services(settings: Settings) -> Services:
         head_name=head_name,
         runner=runner,
     )
+
+
+def build_runner(
+    settings: Settings, store: Store, segmenter: Segmenter, matter: Matter
+) -> JobRunner:
+    """The job runner the settings name; Ray only when asked for (an optional extra)."""
+    if settings.runner == "inprocess":
+        return InProcessRunner(store, segmenter, matter)
+    if settings.runner != "ray":
+        raise ValueError(f"runner must be inprocess or ray, not {settings.runner!r}")
+    try:
+        from vidmatte.jobs.ray_runner import RayRunner
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            "--runner ray needs Ray: install the extra (`uv sync --extra ray`, or "
+            "`pip install 'vidmatte[ray]'`)"
+        ) from exc
+    return RayRunner(store, settings, segmenter, matter)
 
 
 def create_app(settings: Settings | None = None, built: Services | None = None) -> FastAPI:

@@ -1,0 +1,254 @@
+"""The Ray runner (issue 16) on a real Ray cluster on this machine: `ray start --head` with two
+CPUs, a real `vidmatte serve --runner ray` with two CPU workers (test-tiny SAM2) joined to it.
+Jobs run two at a time, a killed worker's job finishes on the other worker writing every frame
+once, cancel stops the worker, and a killed server's job is `interrupted` and resumes.
+
+One cluster and one server for the module (each start loads the models in three processes);
+the tests run in order and the last one restarts the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.test_crash import db_rows, png_ok, wait_until
+from tests.conftest import upload
+from tests.server import LiveServer, free_port
+from tests.synth import write_video
+
+FRAMES = 48
+ACTIVE = ("queued", "running")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A Ray head with two CPUs and a small object store; its address."""
+    port = free_port()
+    temp = Path(tempfile.mkdtemp(prefix="vmray", dir="/tmp"))  # Ray's socket paths are short
+    head = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ray.scripts.scripts",
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            "--object-store-memory=200000000",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={temp}",
+        ],
+        stdout=(temp / "head.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # the head and every Ray process it starts: one group to end
+    )
+    try:
+        wait_until(
+            lambda: b"Ray runtime started" in (temp / "head.log").read_bytes(), 60, "Ray head"
+        )
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait(10)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+class Served:
+    """The module's server; a test may replace it by a new process on the same data dir."""
+
+    def __init__(self, data_dir: Path, address: str):
+        self.data_dir, self.address = data_dir, address
+        self.server = self.start()
+
+    def start(self) -> LiveServer:
+        env = {
+            "VIDMATTE_RUNNER": "ray",
+            "VIDMATTE_RAY_ADDRESS": self.address,
+            "VIDMATTE_RAY_CPU_WORKERS": "2",
+        }
+        self.server = LiveServer(self.data_dir, env=env).start()
+        return self.server
+
+
+@pytest.fixture(scope="module")
+def served(cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    served = Served(tmp_path_factory.mktemp("ray") / "data", cluster)
+    yield served
+    served.server.stop()
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "long.mp4"
+    write_video(path, frames=FRAMES)
+    return path
+
+
+def start_job(api: httpx.Client, clip: Path) -> str:
+    pid = upload(api, clip)["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    api.put(
+        f"/api/projects/{pid}/objects/{obj}/frames/20/points",
+        json={"points": [{"x": 60, "y": 32, "label": "positive"}]},
+    ).raise_for_status()
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1})
+    assert job.status_code == 201, job.text
+    return job.json()["id"]
+
+
+def events(server: LiveServer, jid: str, into: list[tuple[float, dict]]) -> None:
+    """The job's event stream, each state with the time it arrived, until a final status."""
+    with (
+        server.client() as api,
+        api.stream("GET", f"/api/jobs/{jid}/events", timeout=120) as stream,
+    ):
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                into.append((time.monotonic(), json.loads(line[5:])))
+                if into[-1][1]["status"] not in ACTIVE:
+                    return
+
+
+def workers() -> dict[int, str]:
+    """Worker processes of the cluster: pid -> title (`ray::MattingWorker.run` while a job runs)."""
+    ps = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True)
+    found = {}
+    for line in ps.stdout.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if args.startswith("ray::MattingWorker"):
+            found[int(pid)] = args.strip()
+    return found
+
+
+def running_worker() -> int | None:
+    busy = [pid for pid, title in workers().items() if title == "ray::MattingWorker.run"]
+    return busy[0] if len(busy) == 1 else None
+
+
+def frames_of(data_dir: Path, jid: str) -> list[int]:
+    rows = db_rows(data_dir, "SELECT frame FROM job_frames WHERE job_id = ? ORDER BY frame", jid)
+    return [r[0] for r in rows]
+
+
+def finished(api: httpx.Client, jid: str, timeout: float = 120) -> dict:
+    return wait_until(
+        lambda: (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ACTIVE and j,
+        timeout,
+        f"job {jid} to end",
+    )
+
+
+def assert_written_once(data_dir: Path, jid: str, before: dict[int, tuple]) -> None:
+    """Every frame has one row and one complete file; frames finished before were not redone."""
+    assert frames_of(data_dir, jid) == list(range(FRAMES))
+    alpha_dir = data_dir / "jobs" / jid / "alpha"
+    files = sorted(p.name for p in alpha_dir.iterdir())
+    assert files == [f"{i:06d}.png" for i in range(FRAMES)]  # no stray temporary files
+    assert all(png_ok(alpha_dir / name) for name in files)
+    for frame, (inode, mtime) in before.items():
+        stat = (alpha_dir / f"{frame:06d}.png").stat()
+        assert (stat.st_ino, stat.st_mtime_ns) == (inode, mtime), frame
+
+
+def stats(data_dir: Path, jid: str) -> dict[int, tuple]:
+    alpha_dir = data_dir / "jobs" / jid / "alpha"
+    return {
+        f: ((s := (alpha_dir / f"{f:06d}.png").stat()).st_ino, s.st_mtime_ns)
+        for f in frames_of(data_dir, jid)
+    }
+
+
+def test_two_jobs_run_at_once_on_two_workers(served: Served, long_clip: Path) -> None:
+    server = served.server
+    with server.client() as api:
+        health = api.get("/api/health")
+        assert health.status_code == 200 and health.json()["worker"] == "running"
+        jobs = [start_job(api, long_clip), start_job(api, long_clip)]
+        seen: dict[str, list[tuple[float, dict]]] = {jid: [] for jid in jobs}
+        streams = [threading.Thread(target=events, args=(server, j, seen[j])) for j in jobs]
+        for stream in streams:
+            stream.start()
+        for stream in streams:
+            stream.join(180)
+        ends = [finished(api, jid) for jid in jobs]
+    assert [e["status"] for e in ends] == ["done", "done"], ends
+    assert [e["frames_done"] for e in ends] == [FRAMES, FRAMES]
+    # Each job made progress while the other was running: their matting spans overlap.
+    spans = []
+    for jid in jobs:
+        progress = [t for t, job in seen[jid] if job["status"] == "running" and job["frames_done"]]
+        assert progress, seen[jid]
+        spans.append((progress[0], progress[-1]))
+    assert max(s[0] for s in spans) < min(s[1] for s in spans), spans
+    for jid in jobs:
+        assert frames_of(server.data_dir, jid) == list(range(FRAMES))
+
+
+def test_a_killed_worker_s_job_finishes_on_the_other(served: Served, long_clip: Path) -> None:
+    server = served.server
+    with server.client() as api:
+        jid = start_job(api, long_clip)
+        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
+        victim = wait_until(running_worker, 10, "the worker running the job")
+        others = set(workers()) - {victim}
+        assert len(others) == 1
+        os.kill(victim, signal.SIGKILL)
+        before = stats(server.data_dir, jid)
+        assert 4 <= len(before) < FRAMES, f"the kill came too late: {len(before)} done"
+        # The job goes on in the other worker, the one that was idle.
+        heir = wait_until(running_worker, 30, "the job to continue")
+        assert heir in others
+        end = finished(api, jid)
+        assert end["status"] == "done" and end["frames_done"] == FRAMES, end
+    assert_written_once(server.data_dir, jid, before)
+
+
+def test_cancel_stops_the_worker_within_two_frames(served: Served, long_clip: Path) -> None:
+    server = served.server
+    with server.client() as api:
+        wait_until(lambda: len(workers()) == 2 and running_worker() is None, 60, "idle workers")
+        jid = start_job(api, long_clip)
+        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 2, 60, "frames")
+        cancelled = api.post(f"/api/jobs/{jid}/cancel").json()
+        assert cancelled["status"] == "cancelled"
+        # The worker leaves the job (its title turns idle) well before the job could end.
+        wait_until(lambda: running_worker() is None, 10, "the worker to stop")
+        job = api.get(f"/api/jobs/{jid}").json()
+    assert job["status"] == "cancelled"
+    assert cancelled["frames_done"] <= job["frames_done"] <= cancelled["frames_done"] + 2
+    assert len(frames_of(server.data_dir, jid)) == job["frames_done"] < FRAMES
+
+
+def test_server_killed_with_the_cluster_up_then_resume(served: Served, long_clip: Path) -> None:
+    server = served.server
+    with server.client() as api:
+        jid = start_job(api, long_clip)
+        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
+    server.kill()
+    before = stats(server.data_dir, jid)
+    assert 4 <= len(before) < FRAMES, f"the kill came too late: {len(before)} done"
+
+    server = served.start()  # the cluster stayed up; the new server brings its own workers
+    with server.client() as api:
+        job = api.get(f"/api/jobs/{jid}").json()
+        assert job["status"] == "interrupted" and job["frames_done"] == len(before), job
+        resumed = api.post(f"/api/jobs/{jid}/resume")
+        assert resumed.status_code == 200 and resumed.json()["status"] == "queued"
+        end = finished(api, jid)
+        assert end["status"] == "done" and end["frames_done"] == FRAMES, end
+    assert_written_once(server.data_dir, jid, before)

@@ -1,0 +1,405 @@
+"""Jobs on a Ray cluster (issue 16): one server, many GPUs and machines.
+
+Each worker is a Ray actor that loads SAM2 and the matting head once: one per GPU of the cluster
+(`num_gpus=1`), or `ray_cpu_workers` on a CPU-only cluster. A job goes to a free worker, the rest
+wait `queued`. The server stays the only writer of the store (no shared disk, no shared
+database): it sends the worker the job (its prompt snapshot, range and settings), the video
+through Ray's object store in chunks, and which frames are already finished; the worker streams
+each finished frame's alpha back (a streaming generator) and the server stores it as it arrives,
+with the same ownership checks as the in-process runner, so progress, cancel and "every frame
+written once" hold. The weights travel the same way, so every worker runs the models the server
+names in its jobs.
+
+A worker that dies mid-job (its process or its machine) fails the stream; the job, still
+`running` under the same attempt, goes back to the front of the queue and continues on the next
+free worker from its first unfinished frame, at most `ray_max_retries` times. Ray restarts the
+dead actor meanwhile. Previews stay on the server's own device: only jobs go to the cluster.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import io
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from vidmatte.config import Settings
+from vidmatte.jobs.pipeline import Progress, Stopped, matte_frames, matter_for, store_frames
+from vidmatte.jobs.runner import describe
+from vidmatte.matte.head import HeadConfig, MattingHead
+from vidmatte.matte.infer import Matter
+from vidmatte.media.video import VideoReader
+from vidmatte.segment.models import build_predictor
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
+
+# Workers run vidmatte as installed on their machines (the image of docs/DEPLOY.md): Ray must
+# not rebuild a server started with `uv run` in a new environment on each of them. Read when
+# Ray is first imported.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+import ray
+from ray.exceptions import (
+    ActorDiedError,
+    ActorUnavailableError,
+    GetTimeoutError,
+    RayError,
+    RayTaskError,
+)
+
+log = logging.getLogger(__name__)
+CHUNK_BYTES = 64 * 1024 * 1024  # the video goes to a worker in object-store chunks this big
+
+
+class ClusterUnavailable(ConnectionError):
+    """No Ray cluster at the address, or one without workers to run jobs; says what to do."""
+
+
+@dataclass(frozen=True)
+class Models:
+    """What a worker builds its models from: the server's own weights, on the CPU."""
+
+    sam2_name: str
+    sam2_state: dict[str, torch.Tensor]
+    head_config: dict[str, Any]
+    head_state: dict[str, torch.Tensor]
+    edges: str
+
+    @classmethod
+    def of(cls, segmenter: Segmenter, matter: Matter) -> Models:
+        def cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+            return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+        head = matter.head
+        return cls(
+            segmenter.name, cpu(segmenter.predictor), head.config.to_dict(), cpu(head), matter.edges
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a job on a worker: everything it needs, nothing it must read elsewhere."""
+
+    job: Job
+    video: list[ray.ObjectRef]  # the source file, in chunks
+    suffix: str  # the source's extension (the container is probed by content, named for tools)
+    pts: np.ndarray  # the frame index (media.video)
+    rotation: int
+    size: tuple[int, int]  # height, width
+    done: frozenset[int]  # finished frames: tracked again for SAM2's memory, not matted
+    stored: dict[int, bytes]  # alpha PNGs of finished frames that an unfinished one follows
+
+
+def boundary(done: set[int], start: int, end: int) -> set[int]:
+    """Finished frames next to an unfinished one in the range, either way: the only finished
+    frames whose alpha a run needs (as the next frame's previous alpha, forward or backward)."""
+    return {f for f in done if any(start <= n <= end and n not in done for n in (f - 1, f + 1))}
+
+
+class MattingWorker:
+    """A Ray actor (see `RayRunner._spawn`): the models, loaded once; one job at a time, plus
+    `stop` calls on a second thread."""
+
+    def __init__(self, models: Models):
+        device = "cuda" if ray.get_gpu_ids() else "cpu"
+        if device == "cpu":  # the CPUs Ray gave this worker, not the whole machine's
+            cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+            torch.set_num_threads(max(1, int(cpus)))
+        predictor = build_predictor(models.sam2_name, Path(), device, random_init=True)
+        predictor.load_state_dict(models.sam2_state)
+        self.segmenter = Segmenter(predictor, models.sam2_name)
+        head = MattingHead(HeadConfig.from_dict(models.head_config))
+        head.load_state_dict(models.head_state)
+        self.matter = Matter(head.eval(), device, models.edges)
+        self._stopped: set[tuple[str, int]] = set()  # (job id, attempt) told to stop
+
+    def ready(self) -> int:
+        """The worker's process id, once its models are loaded."""
+        return os.getpid()
+
+    def stop(self, job_id: str, attempt: int) -> None:
+        self._stopped.add((job_id, attempt))
+
+    def run(self, task: Task) -> Iterator[tuple[int, bytes]]:
+        """(frame, alpha PNG) for each unfinished frame, as it is finished."""
+        job, key = task.job, (task.job.id, task.job.attempt)
+        with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
+            source = Path(tmp) / f"source{task.suffix}"
+            with source.open("wb") as f:
+                for chunk in task.video:
+                    f.write(ray.get(chunk))
+            reader = VideoReader(source, task.pts, task.rotation)
+            try:
+                yield from matte_frames(
+                    job,
+                    reader,
+                    task.size,
+                    self.segmenter,
+                    matter_for(self.matter, job.edges),
+                    set(task.done),
+                    lambda frame: np.asarray(
+                        Image.open(io.BytesIO(task.stored[frame])).convert("L")
+                    ),
+                    lambda: key in self._stopped,
+                )
+            except Stopped:
+                return
+            finally:
+                reader.close()
+                self._stopped.discard(key)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    job_id: str
+    attempt: int | None = None  # set when a run that lost its worker continues
+    retries: int = 0
+
+
+class RayRunner:
+    """The `JobRunner` on a Ray cluster; one thread per worker takes jobs from one queue."""
+
+    def __init__(self, store: Store, settings: Settings, segmenter: Segmenter, matter: Matter):
+        self.store, self.settings = store, settings
+        self.max_retries = settings.ray_max_retries
+        self._models = Models.of(segmenter, matter)
+        self._queue: collections.deque[_Queued] = collections.deque()
+        self._ready = threading.Condition()
+        self._stopping = threading.Event()
+        self._running: dict[str, tuple[Any, int]] = {}  # job id -> (worker, attempt)
+        self._slots: list[threading.Thread] = []
+        self._owns_ray = False  # Ray was set up here, so it is shut down here
+        self._connect()
+        self._workers = self._worker_count()
+
+    # -- JobRunner ---------------------------------------------------------------------------
+    def start(self) -> None:
+        for job in self.store.jobs(status=("running",)):
+            self._end(job, "interrupted")
+        for job in reversed(self.store.jobs(status=("queued",))):
+            self._queue.append(_Queued(job.id))
+        # Held for the runner's life: a worker that Ray restarts is built from it again.
+        self._models_ref = ray.put(self._models)
+        for _ in range(self._workers):
+            self._spawn(self._models_ref)
+
+    def submit(self, job_id: str) -> None:
+        with self._ready:
+            self._queue.append(_Queued(job_id))
+            self._ready.notify()
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.store.job(job_id)
+        if job.status in ACTIVE:
+            try:
+                job = self.store.transition(job_id, "cancelled")
+            except InvalidTransition:
+                job = self.store.job(job_id)  # it ended meanwhile
+        self._tell_stop(job_id)
+        return job
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for job_id in list(self._running):
+            self._tell_stop(job_id)
+        with self._ready:
+            self._ready.notify_all()
+        for slot in self._slots:
+            slot.join(timeout=30 / max(len(self._slots), 1))
+        # Runs waiting for another worker end here; queued jobs stay queued for the next start.
+        for item in self._queue:
+            if item.attempt is not None:
+                with contextlib.suppress(NotFound):
+                    self._end(self.store.job(item.job_id), "interrupted")
+        if self._owns_ray:
+            ray.shutdown()  # our workers end with us (they are not detached)
+
+    def alive(self) -> bool:
+        return not self._stopping.is_set() and any(s.is_alive() for s in self._slots)
+
+    # -- the cluster -------------------------------------------------------------------------
+    def _connect(self) -> None:
+        if ray.is_initialized():  # a caller (the bench) set Ray up itself
+            return
+        self._owns_ray = True
+        address = self.settings.ray_address
+        try:
+            if address == "local":
+                ray.init(include_dashboard=False, namespace="vidmatte")
+            else:
+                ray.init(address=address, namespace="vidmatte")
+        except (ConnectionError, RuntimeError) as exc:
+            raise ClusterUnavailable(
+                f"no Ray cluster at --ray-address {address}: start one with `ray start --head` "
+                f"(docs/DEPLOY.md), or use --ray-address local ({exc})"
+            ) from exc
+
+    def _worker_count(self) -> int:
+        if self.settings.ray_cpu_workers:
+            return self.settings.ray_cpu_workers
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        if not gpus:
+            raise ClusterUnavailable(
+                "the Ray cluster has no GPU: add GPU machines (`ray start --address=HEAD:6379` "
+                "on each), or run CPU workers with --ray-cpu-workers N"
+            )
+        return gpus
+
+    def _spawn(self, models: ray.ObjectRef) -> None:
+        gpu = not self.settings.ray_cpu_workers
+        actor_class = ray.remote(MattingWorker).options(
+            num_gpus=1 if gpu else 0,
+            num_cpus=0 if gpu else 1,
+            max_concurrency=2,  # `stop` while `run` streams
+            max_restarts=-1,  # Ray brings a dead worker back (its models reload)
+            max_task_retries=0,  # a lost run continues here, from its first unfinished frame
+        )
+        worker = actor_class.remote(models)
+        slot = threading.Thread(
+            target=self._serve, args=(worker,), name=f"vidmatte-ray-{len(self._slots)}", daemon=True
+        )
+        self._slots.append(slot)
+        slot.start()
+
+    # -- one thread per worker ---------------------------------------------------------------
+    def _serve(self, worker) -> None:
+        while not self._stopping.is_set():
+            try:  # loaded, or back after a restart; a shutdown does not wait for it
+                ray.get(worker.ready.remote(), timeout=1)
+            except ActorDiedError:
+                log.exception("a Ray worker is gone for good; jobs run on the others")
+                return
+            except (GetTimeoutError, ActorUnavailableError):  # still loading or restarting
+                continue
+            if (item := self._next()) is None:
+                return
+            try:
+                self._run(item, worker)
+            except Exception:  # nothing a job does may end the worker's thread
+                log.exception("job %s: unexpected error in the Ray runner", item.job_id)
+
+    def _next(self) -> _Queued | None:
+        with self._ready:
+            while not self._queue and not self._stopping.is_set():
+                self._ready.wait()
+            return None if self._stopping.is_set() else self._queue.popleft()
+
+    def _run(self, item: _Queued, worker) -> None:
+        job = self._claim(item)
+        if job is None:
+            return
+        try:
+            self._stream(job, worker)
+        except Stopped:
+            # A cancel, resume or delete has already set the status; a shutdown, or a worker
+            # told to stop by an earlier word, has not: the job can be resumed.
+            self._end(job, "interrupted")
+        except RayTaskError as exc:  # the job's own error, raised on the worker
+            self._fail(job, exc.cause if exc.cause is not None else exc)
+        except RayError as exc:  # the worker died or its machine is gone
+            if item.retries >= self.max_retries:
+                self._end(
+                    job,
+                    "failed",
+                    f"the worker running the job died {item.retries + 1} times "
+                    f"(setting VIDMATTE_RAY_MAX_RETRIES): resume the job to try again",
+                )
+                return
+            log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)
+            with self._ready:  # first in line: it was running
+                self._queue.appendleft(_Queued(job.id, job.attempt, item.retries + 1))
+                self._ready.notify()
+        except Exception as exc:
+            self._fail(job, exc)
+        else:
+            self._end(job, "done")
+
+    def _claim(self, item: _Queued) -> Job | None:
+        """The job to run: queued ones start a new attempt; a run that lost its worker goes on
+        under its own attempt if it still owns the job (a cancel may have come meanwhile)."""
+        try:
+            if item.attempt is None:
+                self.store.keep_reserve()
+                return self.store.transition(item.job_id, "running")
+            if self.store.owns(item.job_id, item.attempt):
+                return self.store.job(item.job_id)
+        except (NotFound, InvalidTransition):
+            pass  # deleted, cancelled, or a duplicate queue entry of a job already run
+        return None
+
+    def _stream(self, job: Job, worker) -> None:
+        """Send the job to the worker and store the frames it streams back."""
+        project = self.store.project(job.project_id)
+        done = self.store.done_frames(job.id)
+        task = Task(
+            job=job,
+            video=self._chunks(project.source),
+            suffix=project.source.suffix,
+            pts=self.store.pts_index(project.id),
+            rotation=project.info.rotation,
+            size=(project.info.height, project.info.width),
+            done=frozenset(done),
+            stored={
+                f: self.store.alpha_path(job.id, f).read_bytes()
+                for f in boundary(done, job.start, job.end)
+            },
+        )
+
+        def report(p: Progress) -> None:
+            self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
+
+        self._running[job.id] = (worker, job.attempt)
+        frames = worker.run.options(num_returns="streaming").remote(task)
+        try:
+            store_frames(job, self.store, self._received(frames), len(done), report)
+            if len(self.store.done_frames(job.id)) < job.frames_total:
+                raise Stopped  # the worker ended early: it was told to stop
+        except Stopped:
+            worker.stop.remote(job.id, job.attempt)
+            with contextlib.suppress(RayError):  # the worker is free once its run has ended
+                for ref in frames:
+                    ray.get(ref)
+            raise
+        finally:
+            self._running.pop(job.id, None)
+
+    def _received(self, frames) -> Iterator[tuple[int, bytes]]:
+        for ref in frames:
+            if self._stopping.is_set():
+                raise Stopped
+            yield ray.get(ref)
+
+    @staticmethod
+    def _chunks(source: Path) -> list[ray.ObjectRef]:
+        chunks = []
+        with source.open("rb") as f:
+            while data := f.read(CHUNK_BYTES):
+                chunks.append(ray.put(data))
+        return chunks
+
+    def _tell_stop(self, job_id: str) -> None:
+        running = self._running.get(job_id)
+        if running is not None:
+            worker, attempt = running
+            worker.stop.remote(job_id, attempt)
+
+    def _fail(self, job: Job, exc: BaseException) -> None:
+        log.error("job %s failed: %s", job.id, exc)
+        if is_disk_full(exc):
+            self.store.release_reserve()  # room to record the failure
+        self._end(job, "failed", describe(exc))
+
+    def _end(self, job: Job, status: str, error: str | None = None) -> None:
+        # Cancelled, resumed or deleted meanwhile: that move stands.
+        with contextlib.suppress(NotFound, InvalidTransition):
+            self.store.transition(job.id, status, attempt=job.attempt, error=error)
