@@ -40,6 +40,21 @@ def _window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return out / (k * k)
 
 
+PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's distinct entries
+
+
+def symmetric_inverse(entries: list[torch.Tensor]) -> torch.Tensor:
+    """Per-pixel inverses of symmetric 3x3 matrices given by their `PAIRS` entries, each
+    (B,1,H,W), by cofactors: (B,3,3,H,W). Elementwise arithmetic, far cheaper on the CPU than
+    a batched LU."""
+    s00, s01, s02, s11, s12, s22 = entries
+    c00, c01, c02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
+    c11, c12, c22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
+    det = s00 * c00 + s01 * c01 + s02 * c02
+    rows = [torch.cat(row, 1) for row in ((c00, c01, c02), (c01, c11, c12), (c02, c12, c22))]
+    return torch.stack(rows, 1) / det[:, None]
+
+
 def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-pixel dot product of two (B,3,H,W) colour maps: (B,1,H,W)."""
     return x[:, :1] * y[:, :1] + x[:, 1:2] * y[:, 1:2] + x[:, 2:3] * y[:, 2:3]
@@ -91,11 +106,13 @@ class TiledLaplacian:
         b = patch.shape[0]
         mu = _window_mean(patch, radius)
         size = mu.shape[-2:]
-        outer = (patch[:, :, None] * patch[:, None]).reshape(b, 9, *patch.shape[-2:])
-        cov = _window_mean(outer, radius).reshape(b, 3, 3, *size) - mu[:, :, None] * mu[:, None]
-        eye = torch.eye(3, dtype=cov.dtype, device=cov.device)
-        inv = torch.linalg.inv(cov.permute(0, 3, 4, 1, 2) + (eps / n) * eye)  # (b,h,w,3,3)
-        inv = inv.permute(0, 3, 4, 1, 2) * valid[:, None]  # (b,3,3,h,w), 0 off the image
+        products = torch.cat([patch[:, i : i + 1] * patch[:, j : j + 1] for i, j in PAIRS], 1)
+        second = _window_mean(products, radius)
+        cov = [
+            second[:, m : m + 1] - mu[:, i : i + 1] * mu[:, j : j + 1] + (eps / n if i == j else 0)
+            for m, (i, j) in enumerate(PAIRS)
+        ]
+        inv = symmetric_inverse(cov) * valid[:, None]  # (b,3,3,h,w), 0 off the image
         inv_mu = (inv * mu[:, None]).sum(2)
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from kornia.filters import box_blur
 
-from .laplacian import solve
+from .laplacian import PAIRS, solve, symmetric_inverse
 
 Edges = Literal["best", "fast", "none"]
 EDGES: tuple[Edges, ...] = ("best", "fast", "none")
@@ -50,30 +50,16 @@ def guided_coefficients(
     mean_i = box_blur(guide_low, k)
     mean_p = box_blur(src_low, k)
     cov_ip = box_blur(guide_low * src_low, k) - mean_i * mean_p
-    # The guide's 3x3 covariance per pixel (its 6 distinct entries) plus eps, solved against
-    # cov_ip by cofactors: per-pixel arithmetic, far cheaper than a batched LU on the CPU.
-    pairs = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
-    products = torch.cat([guide_low[:, i : i + 1] * guide_low[:, j : j + 1] for i, j in pairs], 1)
+    # The guide's 3x3 covariance per pixel (its 6 distinct entries) plus eps.
+    products = torch.cat([guide_low[:, i : i + 1] * guide_low[:, j : j + 1] for i, j in PAIRS], 1)
     var = box_blur(products, k)
-    s00, s01, s02, s11, s12, s22 = (
-        var[:, n : n + 1] - mean_i[:, i : i + 1] * mean_i[:, j : j + 1] + (eps if i == j else 0.0)
-        for n, (i, j) in enumerate(pairs)
+    inv = symmetric_inverse(
+        [
+            var[:, m : m + 1] - mean_i[:, i : i + 1] * mean_i[:, j : j + 1] + (eps if i == j else 0)
+            for m, (i, j) in enumerate(PAIRS)
+        ]
     )
-    c00, c01, c02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
-    c11, c12, c22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
-    det = s00 * c00 + s01 * c01 + s02 * c02
-    r0, r1, r2 = cov_ip[:, :1], cov_ip[:, 1:2], cov_ip[:, 2:]
-    a = (
-        torch.cat(
-            [
-                c00 * r0 + c01 * r1 + c02 * r2,
-                c01 * r0 + c11 * r1 + c12 * r2,
-                c02 * r0 + c12 * r1 + c22 * r2,
-            ],
-            1,
-        )
-        / det
-    )
+    a = (inv * cov_ip[:, None]).sum(2)  # (B,3,h,w)
     bias = mean_p - (a * mean_i).sum(1, keepdim=True)
     return box_blur(torch.cat([a, bias], dim=1), k)
 
