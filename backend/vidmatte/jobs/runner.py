@@ -19,6 +19,7 @@ from typing import Protocol
 from vidmatte.api.security import public_error
 from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
 from vidmatte.matte.infer import Matter
+from vidmatte.media.video import MediaError
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
 
@@ -47,6 +48,8 @@ def describe(exc: BaseException) -> str:
     Never a server path: anyone with the token reads it (issue 12)."""
     if is_disk_full(exc):
         return "not enough disk space in the data dir: free some space, then resume the job"
+    if isinstance(exc, MediaError):  # already says which frame and why, for the user
+        return str(exc)
     return public_error(exc)  # no server paths in what users see
 
 
