@@ -269,6 +269,11 @@ def matte(
         ),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
+    fg: str = typer.Option(
+        None,
+        help="Colour of the colour-carrying formats: estimated (foreground, old background "
+        "taken out of soft edges) or raw (the frame's own). Default: VIDMATTE_EXPORT_FG.",
+    ),
     sam2: str = typer.Option(None, help="SAM2 size (default: small)."),
     random_init: bool = typer.Option(
         False, "--random-init", help="Real SAM2 size, random weights."
@@ -286,12 +291,14 @@ def matte(
     import tempfile
 
     from vidmatte.jobs.pipeline import run_job
+    from vidmatte.jobs.results import foreground_for
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
 
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
+        colour_from = foreground_for(chosen, fg or _settings().export_fg)
         prompts = [_parse_point(p) for p in point]
         info, pts = probe(video)
     except (ValueError, MediaError) as exc:
@@ -345,11 +352,13 @@ def matte(
                 lambda: False,
                 lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
             )
-        _export(store, project, job.id, chosen, colour, out)
+        _export(store, project, job.id, chosen, colour, colour_from, settings.device, out)
     typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
 
 
-def _export(store, project, job_id: str, formats: list[str], colour, out: Path) -> None:
+def _export(
+    store, project, job_id: str, formats: list[str], colour, fg, device: str, out: Path
+) -> None:
     """Write the job's results into `out` (the same files the archive download holds)."""
     import zipfile
 
@@ -362,7 +371,7 @@ def _export(store, project, job_id: str, formats: list[str], colour, out: Path) 
     with bundle.open("wb") as f:
         write_archive(
             f,
-            export_frames(store, export),
+            export_frames(store, export, fg, device),
             formats,
             project.info.fps,
             export.audio_from,

@@ -81,6 +81,9 @@ class Settings:
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
     # Edge refinement of the matte: best (classical matting on the CPU per frame), fast or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
+    # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
+    # (jobs/results.py); a request's `fg` overrides it.
+    export_fg: str = field(default_factory=lambda: _env("EXPORT_FG", "estimated"))
     frontend_dir: Path = field(default_factory=lambda: _path("FRONTEND_DIR", "frontend_dir"))
     # Origins allowed by CORS besides the app's own (comma separated); none by default.
     cors_origins: tuple[str, ...] = field(

@@ -121,6 +121,13 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
     assert bad.status_code == 422 and "unknown export format 'gif'" in bad.json()["detail"]
     colour = api.get(f"/api/jobs/{job['id']}/archive", params={"background": "green"})
     assert colour.status_code == 422
+    fg = api.get(f"/api/jobs/{job['id']}/archive", params={"fg": "clean"})
+    assert fg.status_code == 422 and "fg" in str(fg.json()["detail"])
+    for choice in ("estimated", "raw"):
+        params = {"formats": "rgba_png", "fg": choice}
+        rgba = api.get(f"/api/jobs/{job['id']}/archive", params=params)
+        assert rgba.status_code == 200
+        assert len(zipfile.ZipFile(io.BytesIO(rgba.content)).namelist()) == 3
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from vidmatte.media.export import ExportFrame
+from vidmatte.matte.foreground import foreground_rgb8
+from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
 from vidmatte.store import Project, Store
+
+# The colour paired with the matte: "estimated" is the foreground F alone (the old background
+# taken out of soft edges, matte/foreground.py), "raw" the frame's own pixel colour.
+Foreground = Literal["estimated", "raw"]
+FOREGROUNDS: tuple[Foreground, ...] = ("estimated", "raw")
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,27 @@ def plan_export(store: Store, job_id: str) -> Export:
     return Export(project, job_id, frames, audio)
 
 
-def export_frames(store: Store, export: Export) -> Iterator[ExportFrame]:
-    """Source frame + stored alpha, one at a time, with the time the frame shows at."""
+def foreground_for(formats: list[str], fg: Foreground) -> Foreground:
+    """`fg` where one of `formats` carries colour; "raw" (nothing to estimate) otherwise."""
+    if fg not in FOREGROUNDS:
+        raise ValueError(f"unknown foreground '{fg}'; choose one of {', '.join(FOREGROUNDS)}")
+    return fg if COLOUR_FORMATS.intersection(formats) else "raw"
+
+
+def export_frames(
+    store: Store, export: Export, fg: Foreground = "raw", device: str = "cpu"
+) -> Iterator[ExportFrame]:
+    """Source frame + stored alpha, one at a time, with the time the frame shows at. With
+    `fg="estimated"` the colour is the foreground estimated on `device` from the frame and its
+    stored alpha (so jobs made before this existed get it too)."""
     project = export.project
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
         for index in export.frames:
             alpha = store.load_alpha(export.job_id, index)
-            yield ExportFrame(index, reader.time(index), reader.frame(index), alpha)
+            rgb = reader.frame(index)
+            if fg == "estimated":
+                rgb = foreground_rgb8(rgb, alpha, device=device)
+            yield ExportFrame(index, reader.time(index), rgb, alpha)
     finally:
         reader.close()

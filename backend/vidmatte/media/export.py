@@ -45,6 +45,8 @@ from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
 FORMATS = ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4")
+# The formats that pair the matte with colour (the others hold the matte alone).
+COLOUR_FORMATS = frozenset({"rgba_png", "prores4444", "webm_alpha", "composite_mp4"})
 
 # Frames are tagged and converted as BT.709 limited range (HD's standard) so players, and PyAV
 # when decoding back, turn YUV into the same RGB we started from.
@@ -60,7 +62,7 @@ class ExportFrame:
 
     index: int
     time: Fraction  # when it shows in the source, in seconds on the source's clock
-    rgb: np.ndarray  # uint8 HxWx3
+    rgb: np.ndarray  # uint8 HxWx3, straight colour: the foreground's or the frame's own
     alpha: np.ndarray  # uint8 HxW
 
 

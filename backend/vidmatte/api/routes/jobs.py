@@ -14,7 +14,7 @@ from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
 from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.security import require_room_in_the_queue
 from vidmatte.api.services import Services, services
-from vidmatte.jobs.results import export_frames, plan_export
+from vidmatte.jobs.results import Foreground, export_frames, foreground_for, plan_export
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition, NotFound
 
@@ -189,6 +189,12 @@ def get_archive(
     job_id: str,
     formats: str = Query("alpha_png"),
     background: str = Query("00ff00"),
+    fg: Foreground | None = Query(
+        None,
+        description="Colour of rgba_png, prores4444, webm_alpha and composite_mp4: the "
+        "estimated foreground (old background taken out of soft edges) or the frame's raw "
+        "colour. Default: the server's VIDMATTE_EXPORT_FG (estimated).",
+    ),
     s: Services = Depends(services),
 ) -> StreamingResponse:
     export = plan_export(s.store, job_id)  # 404 for an unknown job
@@ -199,13 +205,15 @@ def get_archive(
     if not export.frames:
         raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
     name = archive_name(export.project.name, export.frames[0], export.frames[-1])
+    colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
     body = iter_archive(
-        lambda: export_frames(s.store, export),
+        lambda: export_frames(s.store, export, colour_from, s.settings.device),
         chosen,
         export.project.info.fps,
         export.audio_from,
         colour,
         stem=name.removesuffix(".zip"),
+        staging=s.store.tmp_dir,
     )
     return StreamingResponse(
         body,
