@@ -265,7 +265,16 @@ def matte(
         "alpha_png",
         help="Comma-separated: "
         + ", ".join(
-            ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4")
+            (
+                "alpha_png",
+                "alpha_png16",
+                "rgba_png",
+                "exr",
+                "prores4444",
+                "webm_alpha",
+                "composite_mp4",
+                "alpha_mp4",
+            )
         ),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),

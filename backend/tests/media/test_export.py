@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+import OpenEXR
 import pytest
 import uvicorn
 from PIL import Image
@@ -222,12 +223,18 @@ def test_write_archive_rejects_bad_input() -> None:
 def test_entries(label: str, request: pytest.FixtureRequest) -> None:
     archive: zipfile.ZipFile = request.getfixturevalue(label)
     assert archive.testzip() is None
-    indices = [f"{i:06d}.png" for i in range(FIRST, FIRST + COUNT)]
+    indices = [f"{i:06d}" for i in range(FIRST, FIRST + COUNT)]
     names = archive.namelist()
-    # Streamed in one pass: each frame's PNGs as it comes, the videos once complete.
-    assert [n for n in names if n.startswith("alpha/")] == [f"alpha/{n}" for n in indices]
-    assert [n for n in names if n.startswith("rgba/")] == [f"rgba/{n}" for n in indices]
-    assert names[2 * COUNT :] == list(VIDEO_FILES.values())
+    # Streamed in one pass: each frame's images as it comes, the videos once complete.
+    for folder, suffix in (
+        ("alpha", ".png"),
+        ("alpha16", ".png"),
+        ("rgba", ".png"),
+        ("exr", ".exr"),
+    ):
+        want = [f"{folder}/{n}{suffix}" for n in indices]
+        assert [n for n in names if n.startswith(f"{folder}/")] == want
+    assert names[4 * COUNT :] == list(VIDEO_FILES.values())
     assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
 
 
@@ -243,6 +250,47 @@ def test_png_sequences_equal_input(size: tuple[int, int], even, odd) -> None:
             pixels = np.asarray(rgba)
             np.testing.assert_array_equal(pixels[..., :3], frame.rgb)  # straight colour
             np.testing.assert_array_equal(pixels[..., 3], frame.alpha)
+
+
+@pytest.mark.parametrize("size", [(64, 48), (65, 49)])
+def test_alpha_png16_is_16_bit(size: tuple[int, int], even, odd) -> None:
+    archive = even if size == (64, 48) else odd
+    for frame in make_frames(*size):
+        data = archive.read(f"alpha16/{frame.index:06d}.png")
+        assert data[24] == 16 and data[25] == 0  # IHDR: bit depth 16, greyscale
+        with Image.open(io.BytesIO(data)) as matte:
+            assert matte.mode == "I;16" and matte.size == size
+            pixels = np.asarray(matte)
+        assert pixels.dtype == np.uint16 and pixels.max() == 65535
+        np.testing.assert_array_equal(pixels, frame.alpha.astype(np.uint16) * 257)
+
+
+@pytest.mark.parametrize("size", [(64, 48), (65, 49)])
+def test_exr_is_half_float_linear_straight_colour(
+    size: tuple[int, int], even, odd, tmp_path: Path
+) -> None:
+    archive = even if size == (64, 48) else odd
+    for frame in make_frames(*size):
+        path = tmp_path / "frame.exr"
+        path.write_bytes(archive.read(f"exr/{frame.index:06d}.exr"))
+        with OpenEXR.File(str(path), separate_channels=True) as image:
+            channels = {name: c.pixels.copy() for name, c in image.channels().items()}
+            window = image.header()["dataWindow"]
+        assert sorted(channels) == ["A", "B", "G", "R"]
+        assert all(c.dtype == np.float16 for c in channels.values())
+        assert all(c.shape == (size[1], size[0]) for c in channels.values())
+        assert tuple(window[1] - window[0] + 1) == size
+        with Image.open(archive.open(f"alpha/{frame.index:06d}.png")) as png:
+            matte = np.asarray(png).astype(np.float32) / 255
+        assert np.abs(channels["A"].astype(np.float32) - matte).max() <= 1 / 255
+        # sRGB undone: mid grey 128 is 0.2158 in linear light; straight colour (not times A).
+        rgb = np.dstack([channels[c] for c in "RGB"]).astype(np.float32)
+        linear = np.where(
+            frame.rgb / 255 <= 0.04045,
+            frame.rgb / 255 / 12.92,
+            ((frame.rgb / 255 + 0.055) / 1.055) ** 2.4,
+        )
+        np.testing.assert_allclose(rgb, linear, atol=1e-3, rtol=1e-3)
 
 
 def test_only_chosen_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -466,7 +514,8 @@ def test_iter_archive_matches_write_archive(even: zipfile.ZipFile, sources) -> N
     assert all(isinstance(chunk, bytes) for chunk in chunks) and len(chunks) > 3
     streamed = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert streamed.testzip() is None
-    assert streamed.namelist() == [n for n in even.namelist() if n.endswith(("png", "_alpha.mp4"))]
+    chosen = [n for n in even.namelist() if n.startswith(("alpha/", "rgba/"))]
+    assert streamed.namelist() == [*chosen, "matte_alpha.mp4"]
     for name in streamed.namelist():
         if name.endswith(".png"):
             assert streamed.read(name) == even.read(name)

@@ -3,8 +3,10 @@
 One pass over the frames feeds every chosen format at once, so a job's frames are read (and held)
 one at a time whatever the number of formats:
 
-- PNG sequences go straight into the zip (`alpha/000123.png`, `rgba/000123.png`, named by the
-  frame's index in the source video). RGBA PNGs hold straight (un-premultiplied) colour.
+- Image sequences go straight into the zip (`alpha/000123.png`, `alpha16/000123.png`,
+  `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
+  PNGs and EXRs hold straight (un-premultiplied) colour. EXR is half float, R, G, B in linear
+  light (the sRGB transfer function undone, as compositors' "sRGB" input does) and A.
 - Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
   on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
   deleted with the directory. A stop request (the client went away) is checked every frame.
@@ -41,12 +43,22 @@ from typing import BinaryIO, Protocol
 
 import av
 import numpy as np
+import OpenEXR
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
-FORMATS = ("alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4")
+FORMATS = (
+    "alpha_png",
+    "alpha_png16",
+    "rgba_png",
+    "exr",
+    "prores4444",
+    "webm_alpha",
+    "composite_mp4",
+    "alpha_mp4",
+)
 # The formats that pair the matte with colour (the others hold the matte alone).
-COLOUR_FORMATS = frozenset({"rgba_png", "prores4444", "webm_alpha", "composite_mp4"})
+COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "composite_mp4"})
 
 # Frames are tagged and converted as BT.709 limited range (HD's standard) so players, and PyAV
 # when decoding back, turn YUV into the same RGB we started from.
@@ -157,7 +169,8 @@ def write_archive(
 ) -> None:
     """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
 
-    Entries: `alpha/NNNNNN.png`, `rgba/NNNNNN.png`, `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
+    Entries: `alpha/NNNNNN.png`, `alpha16/NNNNNN.png`, `rgba/NNNNNN.png`, `exr/NNNNNN.exr`,
+    `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
     `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. `audio_from` is the source
     video; its first audio track, if any, goes into every video file. `fps` is the source's
     nominal rate, `staging` the directory video files are encoded in (the system's temporary
@@ -174,7 +187,11 @@ def write_archive(
         tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
     ):
         audio = _AudioSource.open(audio_from) if audio_from is not None else None
-        sinks: list[_Sink] = [_png_sink(archive, name) for name in chosen if name.endswith("_png")]
+        sinks: list[_Sink] = [
+            _ImageSequence(archive, *_IMAGE_SPECS[name], Path(tmp))
+            for name in chosen
+            if name in _IMAGE_SPECS
+        ]
         videos = [
             _VideoSink(
                 Path(tmp) / f"{stem}{_VIDEO_SPECS[name].suffix}",
@@ -362,31 +379,73 @@ def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame |
         )
 
 
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=_PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
+
+
+def _alpha_png(frame: ExportFrame, staging: Path) -> bytes:
+    return _png(frame.alpha)
+
+
+def _alpha_png16(frame: ExportFrame, staging: Path) -> bytes:
+    """16-bit grey PNG: the matte scaled to 0..65535 (x257 maps 255 to 65535 exactly)."""
+    return _png(frame.alpha.astype(np.uint16) * 257)
+
+
+def _rgba_png(frame: ExportFrame, staging: Path) -> bytes:
+    return _png(np.dstack([frame.rgb, frame.alpha]))
+
+
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """8-bit sRGB-encoded colour to linear light in [0, 1] (IEC 61966-2-1), float32."""
+    c = rgb.astype(np.float32) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _exr(frame: ExportFrame, staging: Path) -> bytes:
+    """Half-float R, G, B (straight, linear light) and A, ZIP-compressed scanlines. OpenEXR
+    writes files only: through a file in the staging directory."""
+    channels = {
+        "RGB": srgb_to_linear(frame.rgb).astype(np.float16),
+        "A": (frame.alpha.astype(np.float32) / 255).astype(np.float16),
+    }
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    path = staging / f"{frame.index:06d}.exr"
+    try:
+        with OpenEXR.File(header, channels) as image:
+            image.write(str(path))
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+# Image sequences: format -> (folder in the zip, file suffix, encoder).
+_IMAGE_SPECS: dict[str, tuple[str, str, Callable[[ExportFrame, Path], bytes]]] = {
+    "alpha_png": ("alpha", ".png", _alpha_png),
+    "alpha_png16": ("alpha16", ".png", _alpha_png16),
+    "rgba_png": ("rgba", ".png", _rgba_png),
+    "exr": ("exr", ".exr", _exr),
+}
+
+
 @dataclass
-class _PngSequence:
+class _ImageSequence:
     archive: zipfile.ZipFile
     folder: str
-    mode: str  # "L" (matte) or "RGBA"
+    suffix: str
+    encode: Callable[[ExportFrame, Path], bytes]
+    staging: Path
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
-        pixels = frame.alpha if self.mode == "L" else np.dstack([frame.rgb, frame.alpha])
-        buffer = io.BytesIO()
-        Image.fromarray(pixels, self.mode).save(buffer, "PNG", compress_level=_PNG_COMPRESS_LEVEL)
-        # PNG data is deflated already; deflating it again only costs time.
-        self.archive.writestr(
-            f"{self.folder}/{frame.index:06d}.png", buffer.getvalue(), zipfile.ZIP_STORED
-        )
+        data = self.encode(frame, self.staging)
+        # PNG and ZIP-compressed EXR data is deflated already; deflating it again costs time.
+        name = f"{self.folder}/{frame.index:06d}{self.suffix}"
+        self.archive.writestr(name, data, zipfile.ZIP_STORED)
 
     def finish(self, audio: av.AudioFrame | None) -> None:
         """Every frame is in the zip already."""
-
-
-def _png_sink(archive: zipfile.ZipFile, name: str) -> _PngSequence:
-    return (
-        _PngSequence(archive, "alpha", "L")
-        if name == "alpha_png"
-        else _PngSequence(archive, "rgba", "RGBA")
-    )
 
 
 class _VideoSink:
