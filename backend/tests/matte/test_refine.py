@@ -14,7 +14,16 @@ from scipy import ndimage
 from vidmatte.matte import Matter, random_head
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.laplacian import TiledLaplacian, solve
-from vidmatte.matte.refine import BestSettings, Gate, best_edges, sampled_alpha
+from vidmatte.matte.refine import (
+    BestSettings,
+    Gate,
+    apply_guided,
+    best_edges,
+    gated,
+    guided_coefficients,
+    resize,
+    sampled_alpha,
+)
 
 FG, BG = np.array([0.9, 0.6, 0.2]), np.array([0.1, 0.3, 0.7])
 
@@ -194,3 +203,18 @@ def test_best_edges_only_move_the_band() -> None:
     assert best.shape == (512, 512) and best.min() >= 0 and best.max() <= 1
     assert best[256, 256] == pytest.approx(guided[256, 256], abs=1e-4)
     assert best[5, 5] == pytest.approx(guided[5, 5], abs=1e-4)
+
+
+@pytest.mark.parametrize(("height", "width"), [(1080, 1920), (562, 1000)])
+def test_filtering_only_the_bands_box_is_exact(height: int, width: int) -> None:
+    """The guided filter run on the band's bounding box only gives what the whole frame gives,
+    also where the frame and working sizes share no integer scale."""
+    matter = Matter(random_head(config=HeadConfig(base_channels=8)), "cpu", "fast")
+    generator = torch.Generator().manual_seed(0)
+    full = torch.rand(1, 3, height, width, generator=generator)
+    low = resize(full, (360, 640))
+    alpha = torch.zeros(1, 1, 360, 640)
+    alpha[..., 100:200, 300:420] = torch.rand(1, 1, 100, 120, generator=generator)
+    whole = apply_guided(guided_coefficients(low, alpha, matter.gf_radius, matter.gf_eps), full)
+    expected = gated(whole, resize(alpha, (height, width)), matter.gate)
+    torch.testing.assert_close(matter.refine(full, low, alpha), expected, atol=1e-5, rtol=0)
