@@ -16,12 +16,13 @@ from fastapi.staticfiles import StaticFiles
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
 from vidmatte.api.limits import BodyLimit
-from vidmatte.api.routes import jobs, projects, prompts
+from vidmatte.api.routes import jobs, projects, prompts, tracks
 from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
 from vidmatte.jobs.runner import InProcessRunner, JobRunner
+from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import load_head, random_head
 from vidmatte.media.video import MediaError
@@ -68,6 +69,7 @@ def build_services(settings: Settings) -> Services:
         matter=matter,
         head_name=head_name,
         runner=runner,
+        tracker=Tracker(store, segmenter),
     )
 
 
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     async def lifespan(app: FastAPI):
         svc.runner.start()
         yield
+        svc.tracker.stop()
         svc.runner.stop()  # event streams have ended by now (sse-starlette), the job is stopped
         svc.store.close()
 
@@ -164,7 +167,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             version=__version__,
         )
 
-    for module in (projects, prompts, jobs):
+    for module in (projects, prompts, jobs, tracks):
         app.include_router(module.router)
     mount_docs(app)
     _mount_frontend(app, settings.frontend_dir)

@@ -169,3 +169,41 @@ class Job(BaseModel):
 
 class Error(BaseModel):
     detail: str
+
+
+class TrackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class TrackFlag(BaseModel):
+    frame: int
+    object_id: int
+    reason: Literal["lost", "area jump", "moved"]
+
+
+class TrackRun(BaseModel):
+    """What the last run (re-)tracked: after a correction, only the changed part."""
+
+    start: int
+    end: int
+    object_ids: list[int]
+
+
+class Track(BaseModel):
+    project_id: str
+    status: Literal["running", "done", "cancelled", "failed", "interrupted"]
+    start: int
+    end: int
+    object_ids: list[int]
+    mask_width: int
+    mask_height: int
+    run: TrackRun
+    frames_done: int
+    frames_total: int
+    fps: float | None
+    eta_seconds: float | None
+    error: str | None
+    stale: bool  # the prompts in the range changed since the track was made
+    flags: list[TrackFlag]  # frames to check: an object lost, or its area or position jumps

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from vidmatte.config import Settings
 from vidmatte.jobs.runner import JobRunner
+from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter
@@ -27,6 +28,7 @@ class Services:
     matter: Matter
     head_name: str
     runner: JobRunner
+    tracker: Tracker
     _readers: OrderedDict[str, VideoReader] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,6 +45,7 @@ class Services:
             return self._readers[project.id]
 
     def forget(self, project_id: str) -> None:
+        self.tracker.forget(project_id)
         with self._lock:
             reader = self._readers.pop(project_id, None)
         if reader is not None:

@@ -1,0 +1,161 @@
+"""A project's track: SAM2 alone over a range, a small mask per frame and object (jobs/tracks.py).
+
+Start, follow (polling or Server-Sent Events), cancel, and read the masks as PNGs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import FIRST_COMPLETED
+
+import anyio
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from PIL import Image
+from sse_starlette import EventSourceResponse
+
+from vidmatte.api.routes.jobs import SHUTDOWN_GRACE_SECONDS
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
+from vidmatte.api.routes.prompts import _coloured, _png
+from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun
+from vidmatte.api.services import Services, services
+from vidmatte.jobs import tracks
+from vidmatte.store import NotFound
+
+router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
+
+
+def _schema(s: Services, track: tracks.Track) -> Track:
+    return Track(
+        project_id=track.project_id,
+        status=track.status,  # type: ignore[arg-type]
+        start=track.start,
+        end=track.end,
+        object_ids=sorted({e["object_id"] for e in track.prompts}),
+        mask_width=track.mask_width,
+        mask_height=track.mask_height,
+        run=TrackRun(**track.run.__dict__),
+        frames_done=track.frames_done,
+        frames_total=track.frames_total,
+        fps=track.fps,
+        eta_seconds=track.eta_seconds,
+        error=track.error,
+        stale=s.tracker.stale(track),
+        flags=[TrackFlag(**f.__dict__) for f in track.flags()],  # type: ignore[arg-type]
+    )
+
+
+@router.post("", status_code=202, response_model=Track, responses=BODY_ERRORS)
+def start_track(project_id: str, body: TrackCreate, s: Services = Depends(services)) -> Track:
+    """Track the current prompts over start..end. When a finished track of the same range
+    exists, only the objects whose points changed run again, from their first changed frame
+    on (`run` says what runs); a track still running is replaced."""
+    project = s.store.project(project_id)
+    count = project.info.frame_count
+    if body.start > body.end:
+        raise HTTPException(422, f"start frame {body.start} is after end frame {body.end}")
+    if body.end >= count:
+        raise HTTPException(
+            422,
+            f"frame range {body.start}..{body.end} is outside the video (frames 0..{count - 1})",
+        )
+    try:
+        track = s.tracker.start(project_id, body.start, body.end)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return _schema(s, track)
+
+
+@router.get("", response_model=Track, responses=ERRORS)
+def get_track(project_id: str, s: Services = Depends(services)) -> Track:
+    return _schema(s, s.tracker.get(project_id))
+
+
+@router.delete("", response_model=Track, responses=ERRORS)
+def cancel_track(project_id: str, s: Services = Depends(services)) -> Track:
+    """Cancel a running track; the masks made so far stay. A finished track is returned."""
+    return _schema(s, s.tracker.cancel(project_id))
+
+
+@router.get("/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
+async def track_events(project_id: str, s: Services = Depends(services)):
+    """`event: progress` with the track as JSON whenever it changes; ends when it stops
+    running and at shutdown (like a job's events)."""
+    await asyncio.to_thread(s.tracker.get, project_id)  # 404 before the stream starts
+    wait = s.settings.event_ping_seconds
+    shutdown = anyio.Event()
+
+    async def stream():
+        stop = asyncio.ensure_future(shutdown.wait())
+        change: asyncio.Future | None = None
+        try:
+            with s.tracker.changes.subscribe(project_id) as changes:
+                track, last = await asyncio.to_thread(s.tracker.get, project_id), None
+                while True:
+                    snapshot = (await asyncio.to_thread(_schema, s, track)).model_dump_json()
+                    if snapshot != last:
+                        last = snapshot
+                        yield {"event": "progress", "data": snapshot}
+                    if track.status in tracks.TERMINAL:
+                        return
+                    change = asyncio.ensure_future(changes.next())
+                    await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
+                    if stop.done():
+                        return
+                    if change.done():
+                        track = change.result()
+                        continue
+                    change.cancel()
+                    try:
+                        track = await asyncio.to_thread(s.tracker.get, project_id)
+                    except NotFound:
+                        return  # the project was deleted
+        finally:
+            for task in (stop, change):
+                if task is not None:
+                    task.cancel()
+
+    return EventSourceResponse(
+        stream(),
+        ping=wait,
+        headers={"Cache-Control": "no-cache"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )
+
+
+@router.get(
+    "/masks/{frame}",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+)
+def get_mask(
+    project_id: str,
+    frame: int,
+    object_id: int | None = Query(None, ge=1, le=MAX_ID),
+    s: Services = Depends(services),
+) -> Response:
+    """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
+    `object_id`, else every tracked object in its colour over a transparent background."""
+    project = s.store.project(project_id)
+    check_frame(project, frame)
+    track = s.tracker.get(project_id)
+    if not track.start <= frame <= track.end:
+        raise HTTPException(
+            404, f"frame {frame} is outside the track's range {track.start}..{track.end}"
+        )
+    tracked = sorted({e["object_id"] for e in track.prompts})
+    if object_id is not None and object_id not in tracked:
+        raise HTTPException(
+            404, f"object {object_id} is not in the track of project '{project_id}'"
+        )
+    wanted = [object_id] if object_id is not None else tracked
+    masks = {obj: s.tracker.mask(project_id, frame, obj) for obj in wanted}
+    if any(m is None for m in masks.values()):
+        raise HTTPException(404, f"frame {frame} is not tracked yet")
+    if object_id is not None:
+        return Response(_png(Image.fromarray(masks[object_id], mode="L")), media_type="image/png")
+    colours = {o["id"]: o["color"] for o in s.store.objects(project_id)}
+    probs = {obj: m.astype(np.float32) / 255 for obj, m in masks.items() if obj in colours}
+    image = _coloured(probs, colours, track.mask_height, track.mask_width)
+    return Response(_png(image), media_type="image/png")

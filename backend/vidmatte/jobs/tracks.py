@@ -1,0 +1,410 @@
+"""Track: SAM2 alone (no matting head) over a frame range, so the editor can show the tracked
+mask on every frame before a Matting job.
+
+A project has at most one track. Its masks are small (SAM2's low-resolution mask, resized to
+the video's aspect: at most MASK_SIDE pixels a side), one 8-bit PNG per frame and object under
+the project's folder, next to a JSON manifest (track.json) with the range, the prompts it was
+made with, progress and per-mask statistics; nothing goes into the database. Frames where an
+object is lost, or its area or centroid jumps from the frame before, are flagged for a look.
+
+Tracking goes through `Segmenter.track`, which holds the segmenter's lock for every SAM2 step,
+so a track never runs SAM2 at the same time as a job or a preview: they take turns per frame.
+
+After the prompts change, a new track over the same range re-runs only what changed: each
+object whose points changed, from its first changed frame on (forward to the end of the range,
+and backward to the range's start when that frame is at or before its first prompt, where the
+backward pass begins). Other objects keep their masks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from vidmatte.jobs.events import JobChanges
+from vidmatte.media.video import VideoReader
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import NotFound, Point, Prompts, Store, write_atomic
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("done", "cancelled", "failed", "interrupted")
+MASK_SIDE = 256  # SAM2's low-resolution mask side at its usual input size (1024 / 4)
+# A mask more than this many times larger or smaller than the frame before is flagged.
+AREA_JUMP = 2.0
+# A centroid that moves more than this fraction of the frame's diagonal in one frame is flagged.
+MOVE_JUMP = 0.15
+SAVE_EVERY_SECONDS = 1.0  # the manifest is rewritten at most this often while tracking
+
+
+@dataclass(frozen=True)
+class MaskStats:
+    area: float  # fraction of the mask's pixels that are in (probability > 0.5)
+    cx: float  # centroid, as fractions of the width and height (0.5 when empty)
+    cy: float
+
+
+@dataclass(frozen=True)
+class Flag:
+    frame: int
+    object_id: int
+    reason: str  # "lost" | "area jump" | "moved"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one tracking run covers: these objects over frames start..end."""
+
+    start: int
+    end: int
+    object_ids: list[int]
+
+
+@dataclass
+class Track:
+    project_id: str
+    status: str  # running | done | cancelled | failed | interrupted
+    start: int
+    end: int
+    mask_width: int
+    mask_height: int
+    prompts: list[dict]  # [{object_id, frame, points: [{x, y, label}]}] in the range
+    prompts_hash: str
+    run: Run  # the last run: what was (re-)tracked
+    frames_done: int = 0
+    frames_total: int = 0
+    fps: float | None = None
+    eta_seconds: float | None = None
+    error: str | None = None
+    # frame -> object id -> stats; JSON keys are strings, so kept as such
+    stats: dict[str, dict[str, MaskStats]] = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def id(self) -> str:  # what JobChanges keys its subscribers by
+        return self.project_id
+
+    def flags(self) -> list[Flag]:
+        return find_flags(
+            {int(f): {int(o): s for o, s in objs.items()} for f, objs in self.stats.items()}
+        )
+
+
+def prompts_in(prompts: Prompts, start: int, end: int) -> list[dict]:
+    """The prompts on frames start..end as sorted plain data (what a track records)."""
+    return [
+        {"object_id": obj, "frame": frame, "points": [p.__dict__ for p in points]}
+        for (obj, frame), points in sorted(prompts.items())
+        if start <= frame <= end and points
+    ]
+
+
+def prompts_hash(entries: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def mask_size(width: int, height: int, side: int = MASK_SIDE) -> tuple[int, int]:
+    """The stored mask's (width, height): the video's aspect, at most `side` a side."""
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def mask_stats(mask: np.ndarray) -> MaskStats:
+    """Area and centroid of an 8-bit mask (H, W)."""
+    inside = mask > 127
+    area = float(inside.mean())
+    if not inside.any():
+        return MaskStats(0.0, 0.5, 0.5)
+    ys, xs = np.nonzero(inside)
+    h, w = mask.shape
+    return MaskStats(area, float(xs.mean() + 0.5) / w, float(ys.mean() + 0.5) / h)
+
+
+def find_flags(stats: Mapping[int, Mapping[int, MaskStats]]) -> list[Flag]:
+    """Frames to check: an object lost (empty mask), or its area or centroid jumping from the
+    frame just before. Sorted by frame, then object."""
+    flags = []
+    for frame in sorted(stats):
+        for obj, now in sorted(stats[frame].items()):
+            if now.area == 0:
+                flags.append(Flag(frame, obj, "lost"))
+                continue
+            before = stats.get(frame - 1, {}).get(obj)
+            if before is None or before.area == 0:
+                continue
+            if max(now.area, before.area) / min(now.area, before.area) > AREA_JUMP:
+                flags.append(Flag(frame, obj, "area jump"))
+            elif np.hypot(now.cx - before.cx, now.cy - before.cy) > MOVE_JUMP * np.sqrt(2):
+                flags.append(Flag(frame, obj, "moved"))
+    return flags
+
+
+def plan_run(old: Track | None, start: int, end: int, entries: list[dict]) -> Run:
+    """What a new track of start..end on these prompts must run, given the last track: all of
+    it unless the last one is a finished track of the same range; then, per object whose
+    prompts changed, from its first changed frame on (module docstring)."""
+    objects = sorted({e["object_id"] for e in entries})
+    if old is None or old.status != "done" or (old.start, old.end) != (start, end):
+        return Run(start, end, objects)
+
+    def by_object(es: list[dict]) -> dict[int, dict[int, list]]:
+        out: dict[int, dict[int, list]] = {}
+        for e in es:
+            out.setdefault(e["object_id"], {})[e["frame"]] = e["points"]
+        return out
+
+    before, after = by_object(old.prompts), by_object(entries)
+    changed: dict[int, int] = {}  # object -> first changed frame
+    for obj in after:
+        frames = set(before.get(obj, {})) | set(after[obj])
+        diff = [f for f in frames if before.get(obj, {}).get(f) != after[obj].get(f)]
+        if diff:
+            changed[obj] = min(diff)
+    if not changed:
+        return Run(start, end, [])
+
+    def from_start(obj: int, first: int) -> bool:
+        # The backward pass begins at the object's first prompt; a change there, or one that
+        # leaves no points after it, re-runs the whole range.
+        prompted = set(before.get(obj, {})) | set(after[obj])
+        return first <= min(prompted) or not any(f >= first for f in after[obj])
+
+    lo = min(start if from_start(obj, first) else first for obj, first in changed.items())
+    return Run(lo, end, sorted(changed))
+
+
+def encode_png(mask: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(mask, mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class Stopped(Exception):
+    """The run was cancelled, replaced by a newer one, or the server is stopping."""
+
+
+class Tracker:
+    """Runs tracks, one per project at a time, each in its own thread; keeps the newest state of
+    each in memory and in its manifest, and publishes every change to event streams."""
+
+    def __init__(self, store: Store, segmenter: Segmenter):
+        self.store, self.segmenter = store, segmenter
+        self.changes = JobChanges()
+        self._lock = threading.Lock()
+        self._tracks: dict[str, Track] = {}
+        self._runs: dict[str, tuple[threading.Thread, threading.Event]] = {}
+
+    # -- paths ---------------------------------------------------------------------------
+    def track_dir(self, project_id: str) -> Path:
+        return self.store.project_dir(project_id) / "track"
+
+    def mask_path(self, project_id: str, frame: int, object_id: int) -> Path:
+        return self.track_dir(project_id) / "masks" / f"{frame:06d}-{object_id}.png"
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, project_id: str) -> Track:
+        """The project's track (NotFound when it has none)."""
+        self.store.project(project_id)
+        with self._lock:
+            track = self._tracks.get(project_id)
+        if track is not None:
+            return track
+        manifest = self.track_dir(project_id) / "track.json"
+        if not manifest.is_file():
+            raise NotFound(f"project '{project_id}' has no track: start one first")
+        track = _load(manifest)
+        if track.status == "running":  # a process that died while tracking
+            track.status = "interrupted"
+        with self._lock:
+            return self._tracks.setdefault(project_id, track)
+
+    def mask(self, project_id: str, frame: int, object_id: int) -> np.ndarray | None:
+        path = self.mask_path(project_id, frame, object_id)
+        if not path.is_file():
+            return None
+        return np.asarray(Image.open(path).convert("L"))
+
+    def stale(self, track: Track) -> bool:
+        """Whether the project's prompts in the track's range differ from the track's."""
+        entries = prompts_in(self.store.points(track.project_id), track.start, track.end)
+        return prompts_hash(entries) != track.prompts_hash
+
+    # -- running -------------------------------------------------------------------------
+    def start(self, project_id: str, start: int, end: int) -> Track:
+        """Track start..end on the current prompts (only what changed when a finished track
+        of the same range exists). Replaces a track still running. Raises ValueError when no
+        frame of the range holds points."""
+        project = self.store.project(project_id)
+        entries = prompts_in(self.store.points(project_id), start, end)
+        if not entries:
+            raise ValueError(f"no frame in {start}..{end} holds points: click on the object first")
+        self._halt(project_id)
+        try:
+            old = self.get(project_id)
+        except NotFound:
+            old = None
+        run = plan_run(old, start, end, entries)
+        width, height = mask_size(project.info.width, project.info.height)
+        objects = {e["object_id"] for e in entries}
+        if run == Run(start, end, sorted(objects)):
+            stats: dict[str, dict[str, MaskStats]] = {}
+            self._remove_masks(project_id, "*")
+        else:  # a re-run: the others keep their masks, objects without points lose theirs
+            assert old is not None
+            stats = {
+                f: {o: s for o, s in objs.items() if int(o) in objects}
+                for f, objs in old.stats.items()
+            }
+            for gone in {int(o) for objs in old.stats.values() for o in objs} - objects:
+                self._remove_masks(project_id, str(gone))
+        track = Track(
+            project_id=project_id,
+            status="running" if run.object_ids else "done",
+            start=start,
+            end=end,
+            mask_width=width,
+            mask_height=height,
+            prompts=entries,
+            prompts_hash=prompts_hash(entries),
+            run=run,
+            frames_total=run.end - run.start + 1 if run.object_ids else 0,
+            stats=stats,
+            version=(old.version + 1) if old else 1,
+        )
+        self._save(track)
+        self._publish(track)
+        if run.object_ids:
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=self._work, args=(track, stop), name=f"vidmatte-track-{project_id}"
+            )
+            with self._lock:
+                self._runs[project_id] = (thread, stop)
+            thread.start()
+        return track
+
+    def cancel(self, project_id: str) -> Track:
+        """Stop a running track (its masks so far stay); a finished one is returned as is."""
+        self.get(project_id)
+        self._halt(project_id)
+        return self.get(project_id)
+
+    def stop(self) -> None:
+        """At shutdown: every running track stops and is recorded as interrupted."""
+        with self._lock:
+            projects = list(self._runs)
+        for project_id in projects:
+            self._halt(project_id, "interrupted")
+
+    def forget(self, project_id: str) -> None:
+        """The project is being deleted: stop its track and drop its state."""
+        self._halt(project_id)
+        with self._lock:
+            self._tracks.pop(project_id, None)
+
+    def _halt(self, project_id: str, status: str = "cancelled") -> None:
+        with self._lock:
+            thread, stop = self._runs.pop(project_id, (None, None))
+        if thread is None or stop is None:
+            return
+        stop.set()
+        thread.join()
+        track = self._tracks.get(project_id)
+        if track is not None and track.status == "running":
+            self._update(track, status=status, fps=None, eta_seconds=None)
+
+    def _update(self, track: Track, save: bool = True, **changes) -> Track:
+        new = replace(track, **changes, version=track.version + 1)
+        if save:
+            self._save(new)
+        self._publish(new)
+        return new
+
+    def _publish(self, track: Track) -> None:
+        with self._lock:
+            self._tracks[track.project_id] = track
+        self.changes.publish(track)
+
+    def _save(self, track: Track) -> None:
+        path = self.track_dir(track.project_id) / "track.json"
+        write_atomic(path, json.dumps(asdict(track)).encode())
+
+    def _remove_masks(self, project_id: str, object_id: str) -> None:
+        for path in (self.track_dir(project_id) / "masks").glob(f"*-{object_id}.png"):
+            path.unlink(missing_ok=True)
+
+    def _work(self, track: Track, stop: threading.Event) -> None:
+        try:
+            track = self._track(track, stop.is_set)
+        except Stopped:
+            return  # _halt records the end
+        except Exception as exc:
+            log.exception("track of project %s failed", track.project_id)
+            if not stop.is_set():
+                self._update(self._tracks[track.project_id], status="failed", error=str(exc))
+            return
+        if not stop.is_set():
+            self._update(track, status="done", eta_seconds=0.0)
+        with self._lock:
+            if self._runs.get(track.project_id, (None, stop))[1] is stop:
+                del self._runs[track.project_id]
+
+    def _track(self, track: Track, should_stop: Callable[[], bool]) -> Track:
+        pid, run = track.project_id, track.run
+        project = self.store.project(pid)
+        info = project.info
+        prompts = {
+            (e["object_id"], e["frame"]): [Point(**p) for p in e["points"]]
+            for e in track.prompts
+            if e["object_id"] in run.object_ids
+        }
+        size = (track.mask_width, track.mask_height)
+        reader = VideoReader(project.source, self.store.pts_index(pid), info.rotation)
+        started, saved = time.monotonic(), 0.0
+        try:
+            state = self.segmenter.new_state(reader, info.height, info.width)
+            for frame, masks in self.segmenter.track(state, prompts, run.start, run.end):
+                if should_stop():
+                    raise Stopped
+                stats = dict(track.stats.get(str(frame), {}))
+                for obj, m in masks.items():
+                    prob = torch.sigmoid(m.low_res_logits[0, 0]).numpy()
+                    small = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")
+                    mask = np.asarray(small.resize(size, Image.Resampling.BILINEAR))
+                    write_atomic(self.mask_path(pid, frame, obj), encode_png(mask))
+                    stats[str(obj)] = mask_stats(mask)
+                done = track.frames_done + 1
+                fps = done / max(time.monotonic() - started, 1e-6)
+                now = time.monotonic()
+                track = self._update(
+                    track,
+                    save=now - saved >= SAVE_EVERY_SECONDS,
+                    frames_done=done,
+                    fps=round(fps, 3),
+                    eta_seconds=round((track.frames_total - done) / fps, 1),
+                    stats={**track.stats, str(frame): stats},
+                )
+                saved = now if now - saved >= SAVE_EVERY_SECONDS else saved
+        finally:
+            reader.close()
+        return track
+
+
+def _load(path: Path) -> Track:
+    data = json.loads(path.read_text())
+    data["run"] = Run(**data["run"])
+    data["stats"] = {
+        f: {o: MaskStats(**s) for o, s in objs.items()} for f, objs in data["stats"].items()
+    }
+    return Track(**data)
