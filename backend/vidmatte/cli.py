@@ -241,22 +241,29 @@ def weights_download(
         typer.echo(f"{name}: {path}")
 
 
-def _parse_point(text: str) -> tuple[int, float, float, str]:
-    parts = [p.strip() for p in text.split(",")]
+def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
+    """`[object:]x,y,frame[,neg]` -> (object name or None, frame, x, y, label)."""
+    name, _, coords = text.rpartition(":")
+    parts = [p.strip() for p in coords.split(",")]
     if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("neg", "pos")):
-        raise typer.BadParameter(f"'{text}': expected x,y,frame or x,y,frame,neg")
+        raise typer.BadParameter(
+            f"'{text}': expected x,y,frame or x,y,frame,neg (after object: for a named object)"
+        )
     try:
         x, y, frame = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError as exc:
         raise typer.BadParameter(f"'{text}': x and y are numbers, frame an integer") from exc
-    return frame, x, y, "negative" if parts[3:] == ["neg"] else "positive"
+    return name.strip() or None, frame, x, y, "negative" if parts[3:] == ["neg"] else "positive"
 
 
 @app.command()
 def matte(
     video: Path = typer.Argument(..., exists=True, dir_okay=False, help="The video to matte."),
     point: list[str] = typer.Option(
-        ..., "--point", help="x,y,frame[,neg] in video pixels; repeat."
+        ...,
+        "--point",
+        help="[object:]x,y,frame[,neg] in video pixels; repeat. Points with an object name "
+        "matte that object (one matte each, named after it); without, one unnamed object.",
     ),
     start: int = typer.Option(0, help="First frame."),
     end: int = typer.Option(None, help="Last frame, inclusive (default: the last one)."),
@@ -278,6 +285,9 @@ def matte(
         ),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
+    mattes: str = typer.Option(
+        "objects", help="Several objects: each one's own mattes, their union, or both."
+    ),
     fg: str = typer.Option(
         None,
         help="Colour of the colour-carrying formats: estimated (foreground, old background "
@@ -315,7 +325,9 @@ def matte(
     end = info.frame_count - 1 if end is None else end
     if not 0 <= start <= end < info.frame_count:
         raise typer.BadParameter(f"range {start}..{end} is not inside 0..{info.frame_count - 1}")
-    for frame, x, y, _ in prompts:
+    if mattes not in ("objects", "union", "both"):
+        raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
+    for _, frame, x, y, _ in prompts:
         if not (0 <= frame < info.frame_count and 0 <= x < info.width and 0 <= y < info.height):
             raise typer.BadParameter(f"point {x:g},{y:g} on frame {frame} is outside the video")
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
@@ -333,16 +345,23 @@ def matte(
         staged = store.tmp_dir / "source"
         staged.symlink_to(video.resolve())  # the job reads the original in place
         project = store.add_project(video.stem, video.name, staged, info, pts, b"")
-        obj = store.add_object(project.id, None, None)["id"]
-        by_frame: dict[int, list[Point]] = {}
-        for frame, x, y, label in prompts:
-            by_frame.setdefault(frame, []).append(Point(x, y, label))
-        for frame, points in by_frame.items():
+        objects: dict[str | None, int] = {}
+        by_frame: dict[tuple[int, int], list[Point]] = {}
+        for name, frame, x, y, label in prompts:
+            if name not in objects:
+                objects[name] = store.add_object(project.id, name, None)["id"]
+            by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
+        for (obj, frame), points in by_frame.items():
             store.set_points(project.id, obj, frame, points)
-        if not any(start <= f <= end for f in by_frame):
+        if not any(start <= f <= end for _, f in by_frame):
             raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
         queued = store.add_job(
-            project.id, start, end, [obj], edges=settings.edges, head=services.head_name
+            project.id,
+            start,
+            end,
+            list(objects.values()),
+            edges=settings.edges,
+            head=services.head_name,
         )
         job = store.transition(queued.id, "running")
         with Progress(
@@ -361,12 +380,20 @@ def matte(
                 lambda: False,
                 lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
             )
-        _export(store, project, job.id, chosen, colour, colour_from, settings.device, out)
+        _export(store, project, job.id, chosen, colour, colour_from, mattes, settings.device, out)
     typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
 
 
 def _export(
-    store, project, job_id: str, formats: list[str], colour, fg, device: str, out: Path
+    store,
+    project,
+    job_id: str,
+    formats: list[str],
+    colour,
+    fg,
+    mattes,
+    device: str,
+    out: Path,
 ) -> None:
     """Write the job's results into `out` (the same files the archive download holds)."""
     import zipfile
@@ -374,7 +401,7 @@ def _export(
     from vidmatte.jobs.results import export_frames, plan_export
     from vidmatte.media.export import write_archive
 
-    export = plan_export(store, job_id)
+    export = plan_export(store, job_id, mattes)
     out.mkdir(parents=True, exist_ok=True)
     bundle = store.tmp_dir / "export.zip"
     with bundle.open("wb") as f:
@@ -387,6 +414,7 @@ def _export(
             colour,
             stem=project.name,
             staging=store.tmp_dir,
+            layers=export.layer_names,
         )
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(out)

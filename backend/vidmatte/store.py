@@ -6,7 +6,7 @@ Layout of the data directory:
     projects/<pid>/source<.ext>      the uploaded video, untouched
     projects/<pid>/frames.npy        presentation timestamps, one per frame (see media.video)
     projects/<pid>/thumbnail.jpg
-    jobs/<jid>/alpha/<frame>.png     8-bit alpha per finished frame
+    jobs/<jid>/alpha/<frame>.png     a finished frame's mattes, one per object (jobs/mattes.py)
     tmp/                             uploads in flight; emptied at start-up
     reserve                          disk space set aside to record a job's failure on a full disk
 
@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoInfo
@@ -667,11 +666,6 @@ class Store:
         with self._read() as db:
             rows = db.execute("SELECT frame FROM job_frames WHERE job_id = ?", (job_id,)).fetchall()
         return {r[0] for r in rows}
-
-    def load_alpha(self, job_id: str, frame: int) -> np.ndarray:
-        """A finished frame's 8-bit alpha, (H, W) uint8."""
-        with Image.open(self.alpha_path(job_id, frame)) as image:
-            return np.asarray(image.convert("L"))
 
     def save_alpha(self, job_id: str, attempt: int, frame: int, png: bytes) -> bool:
         """Store a finished frame of run `attempt`, file first, then the row, both under the

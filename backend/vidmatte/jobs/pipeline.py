@@ -1,4 +1,5 @@
-"""One matting job, frame by frame: SAM2 tracks, the head mattes, each alpha is stored at once.
+"""One matting job, frame by frame: SAM2 tracks, the head mattes, each frame's mattes (one per
+object, jobs/mattes.py) are stored at once.
 
 The job runs on the prompts it was made with (its snapshot), not the project's current ones.
 Only the current frame (and the previous alpha per object, for temporal stability) is held in
@@ -9,14 +10,13 @@ them for its memory) but neither matted nor written again, so every frame is wri
 from __future__ import annotations
 
 import copy
-import io
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
+from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter
@@ -35,12 +35,6 @@ class Progress:
     eta_seconds: float | None
 
 
-def encode_alpha(alpha: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.round(alpha * 255).astype(np.uint8), mode="L").save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def matter_for(matter: Matter, edges: str) -> Matter:
     """The matter with a job's edge mode (the job may predate a restart with other settings)."""
     if not edges or edges == matter.edges:
@@ -57,14 +51,16 @@ def matte_frames(
     segmenter: Segmenter,
     matter: Matter,
     done: set[int],
-    stored: Callable[[int], np.ndarray],
+    stored: Callable[[int], bytes],
     should_stop: Callable[[], bool],
 ) -> Iterator[tuple[int, bytes]]:
     """Track the job's range on its prompts and matte every frame not in `done` (frames of
-    `size`, height and width): yields (frame, alpha PNG) as each is finished. It touches no
-    store, so it runs where the models are, in this process or on a cluster worker.
-    `stored(frame)` is a finished frame's 8-bit alpha; it is asked only for a finished frame
-    that an unfinished one follows."""
+    `size`, height and width): yields (frame, mattes PNG: every object's own, `encode_mattes`)
+    as each is finished. It touches no store, so it runs where the models are, in this process
+    or on a cluster worker. `stored(frame)` is a finished frame's stored PNG; it is asked only
+    for a finished frame that an unfinished one follows, whose mattes are the next frame's
+    previous alphas (each object its own; an older job's single union goes to all)."""
+    objects = matted_objects(job)
     state = segmenter.new_state(reader, *size)
     prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
     last_frame: int | None = None
@@ -79,16 +75,24 @@ def matte_frames(
             after_done = frame
             continue
         if after_done is not None:
-            alpha = stored(after_done).astype(np.float32) / 255.0
-            prev, after_done = dict.fromkeys(masks, alpha), None  # read once, shared by all
+            mattes = decode_mattes(stored(after_done), size[0])
+            if len(mattes) == len(objects):
+                prev = dict(zip(objects, mattes, strict=True))
+            else:  # an older job's union
+                prev = dict.fromkeys(objects, mattes.max(0))
+            after_done = None
         rgb = reader.frame(frame)
         alphas: dict[int, np.ndarray] = {}
-        for obj, m in masks.items():
+        for obj in objects:
             if should_stop():  # between objects too: a frame of many objects takes long
                 raise Stopped
+            m = masks.get(obj)
+            if m is None:  # not tracked on this frame: nothing of it shows
+                alphas[obj] = np.zeros(size, np.float32)
+                continue
             alphas[obj] = matter(rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1)
         prev = alphas
-        yield frame, encode_alpha(np.maximum.reduce(list(alphas.values())))
+        yield frame, encode_mattes([alphas[obj] for obj in objects])
 
 
 def store_frames(
@@ -131,7 +135,7 @@ def run_job(
             segmenter,
             matter,
             done,
-            lambda frame: store.load_alpha(job.id, frame),
+            lambda frame: store.alpha_path(job.id, frame).read_bytes(),
             should_stop,
         )
         store_frames(job, store, frames, len(done), report)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import io
 import logging
 import os
 import tempfile
@@ -32,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from vidmatte.config import Settings
 from vidmatte.jobs.pipeline import Progress, Stopped, matte_frames, matter_for, store_frames
@@ -131,7 +129,7 @@ class MattingWorker:
         self._stopped.add((job_id, attempt))
 
     def run(self, task: Task) -> Iterator[tuple[int, bytes]]:
-        """(frame, alpha PNG) for each unfinished frame, as it is finished."""
+        """(frame, mattes PNG) for each unfinished frame, as it is finished."""
         job, key = task.job, (task.job.id, task.job.attempt)
         with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
             source = Path(tmp) / f"source{task.suffix}"
@@ -147,9 +145,7 @@ class MattingWorker:
                     self.segmenter,
                     matter_for(self.matter, job.edges),
                     set(task.done),
-                    lambda frame: np.asarray(
-                        Image.open(io.BytesIO(task.stored[frame])).convert("L")
-                    ),
+                    task.stored.__getitem__,
                     lambda: key in self._stopped,
                 )
             except Stopped:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
+from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
 from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
@@ -16,6 +19,8 @@ from vidmatte.store import Project, Store
 # taken out of soft edges, matte/foreground.py), "raw" the frame's own pixel colour.
 Foreground = Literal["estimated", "raw"]
 FOREGROUNDS: tuple[Foreground, ...] = ("estimated", "raw")
+# Which mattes of a job with several objects: each object's own, their union, or both.
+Mattes = Literal["objects", "union", "both"]
 
 
 @dataclass(frozen=True)
@@ -24,17 +29,60 @@ class Export:
     job_id: str
     frames: list[int]  # finished frames, in order
     audio_from: Path | None
+    # (file-name-safe name, index in the stored stack or None for the union) per layer; one
+    # layer is exported without a name (the archive's flat layout).
+    layers: list[tuple[str, int | None]]
+
+    @property
+    def layer_names(self) -> list[str]:
+        """write_archive's `layers`: none for a single layer."""
+        return [name for name, _ in self.layers] if len(self.layers) > 1 else []
 
 
-def plan_export(store: Store, job_id: str) -> Export:
-    """Raise LookupError for an unknown job; `frames` is empty when nothing is finished yet."""
+def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export:
+    """Raise LookupError for an unknown job; `frames` is empty when nothing is finished yet.
+    A job of one object, or one made before objects were stored apart (its stored matte is the
+    union), has a single layer whatever `mattes` asks."""
     job = store.job(job_id)
     project = store.project(job.project_id)
     frames = sorted(store.done_frames(job_id))
     contiguous = bool(frames) and frames[-1] - frames[0] == len(frames) - 1
     # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
     audio = project.source if project.info.has_audio and contiguous else None
-    return Export(project, job_id, frames, audio)
+    objects = matted_objects(job)
+    stored = len(_mattes(store, job_id, frames[0], project.info.height)) if frames else 1
+    if stored != len(objects) or len(objects) == 1:
+        return Export(project, job_id, frames, audio, [("", 0 if stored == 1 else None)])
+    names = {o["id"]: o["name"] for o in store.objects(project.id)}
+    safe = layer_names([(obj, names.get(obj)) for obj in objects])
+    layers: list[tuple[str, int | None]] = []
+    if mattes != "union":
+        layers += [(safe[obj], i) for i, obj in enumerate(objects)]
+    if mattes != "objects":
+        layers.append((UNION, None))
+    if len(layers) == 1:
+        layers = [("", layers[0][1])]
+    return Export(project, job_id, frames, audio, layers)
+
+
+def _mattes(store: Store, job_id: str, frame: int, height: int) -> np.ndarray:
+    return decode_mattes(store.alpha_path(job_id, frame).read_bytes(), height)
+
+
+def frame_matte(store: Store, job_id: str, frame: int, object_id: int | None) -> np.ndarray:
+    """One finished frame's matte (H, W) float32 in [0, 1]: object `object_id`'s own, or the
+    union of the job's objects for None. LookupError for an object not in the job, or one
+    whose matte was not kept apart (a job made before objects were stored apart)."""
+    job = store.job(job_id)
+    mattes = _mattes(store, job_id, frame, store.project(job.project_id).info.height)
+    if object_id is None:
+        return mattes.max(0)
+    objects = matted_objects(job)
+    if object_id not in objects:
+        raise LookupError(f"object {object_id} is not matted by job '{job_id}'")
+    if len(mattes) != len(objects):
+        raise LookupError(f"job '{job_id}' stored only the union of its objects' mattes")
+    return mattes[objects.index(object_id)]
 
 
 def foreground_for(formats: list[str], fg: Foreground) -> Foreground:
@@ -46,18 +94,28 @@ def foreground_for(formats: list[str], fg: Foreground) -> Foreground:
 
 def export_frames(
     store: Store, export: Export, fg: Foreground = "raw", device: str = "cpu"
-) -> Iterator[ExportFrame]:
-    """Source frame + stored alpha, one at a time, with the time the frame shows at. With
-    `fg="estimated"` the colour is the foreground estimated on `device` from the frame and its
-    stored alpha (so jobs made before this existed get it too)."""
+) -> Iterator[ExportFrame] | Iterator[Mapping[str, ExportFrame]]:
+    """Source frame + stored 16-bit mattes, one frame at a time, with the time it shows at: an
+    ExportFrame for a single layer, else a mapping layer name -> ExportFrame (write_archive's
+    `layers`). With `fg="estimated"` each layer's colour is the foreground estimated on
+    `device` from the frame and that layer's matte (so jobs made before this existed get it
+    too)."""
     project = export.project
+    height = project.info.height
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
         for index in export.frames:
-            alpha = store.load_alpha(export.job_id, index)
-            rgb = reader.frame(index)
-            if fg == "estimated":
-                rgb = foreground_rgb8(rgb, alpha, device=device)
-            yield ExportFrame(index, reader.time(index), rgb, alpha)
+            mattes = _mattes(store, export.job_id, index, height)
+            rgb, time = reader.frame(index), reader.time(index)
+            frames = {}
+            for name, i in export.layers:
+                alpha = mattes[i] if i is not None else mattes.max(0)
+                alpha16 = np.round(alpha * 65535).astype(np.uint16)
+                frame = ExportFrame(index, time, rgb, alpha16)
+                if fg == "estimated":
+                    colour = foreground_rgb8(rgb, frame.alpha8, device=device)
+                    frame = ExportFrame(index, time, colour, alpha16)
+                frames[name] = frame
+            yield frames if len(frames) > 1 else frames[""]
     finally:
         reader.close()

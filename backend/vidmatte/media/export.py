@@ -17,6 +17,11 @@ and a gap stays a gap), on a clock that holds the source's nominal rate exactly 
 included). The source's audio is cut to the same span: what plays with the first exported frame
 comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut).
 
+Objects: an archive holds one matte layer, or several (`layers`: one per object of a job, and
+their union), each in its own folder (`alpha/<layer>/000123.png`) and video files
+(`{stem}_<layer>_prores4444.mov`); each layer has its own colour (the foreground under its
+matte).
+
 Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
 video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
 the last row/column to get the source size back). Every other format keeps the exact size (VP9
@@ -35,7 +40,7 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -75,7 +80,19 @@ class ExportFrame:
     index: int
     time: Fraction  # when it shows in the source, in seconds on the source's clock
     rgb: np.ndarray  # uint8 HxWx3, straight colour: the foreground's or the frame's own
-    alpha: np.ndarray  # uint8 HxW
+    alpha: np.ndarray  # HxW, uint8 (0..255) or uint16 (0..65535: 16-bit formats keep it all)
+
+    @property
+    def alpha8(self) -> np.ndarray:
+        """The matte in 8 bits, what 8-bit formats hold."""
+        if self.alpha.dtype == np.uint8:
+            return self.alpha
+        return ((self.alpha.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+    @property
+    def alpha16(self) -> np.ndarray:
+        """The matte in 16 bits (x257 maps 255 to 65535 exactly)."""
+        return self.alpha if self.alpha.dtype == np.uint16 else self.alpha.astype(np.uint16) * 257
 
 
 @dataclass(frozen=True)
@@ -158,7 +175,7 @@ def archive_name(project_name: str, start: int, end: int) -> str:
 
 def write_archive(
     out: BinaryIO,
-    frames: Iterable[ExportFrame],
+    frames: Iterable[ExportFrame] | Iterable[Mapping[str, ExportFrame]],
     formats: Sequence[str],
     fps: float,
     audio_from: Path | None = None,
@@ -166,45 +183,54 @@ def write_archive(
     stem: str = "matte",
     staging: Path | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    layers: Sequence[str] = (),
 ) -> None:
     """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
 
     Entries: `alpha/NNNNNN.png`, `alpha16/NNNNNN.png`, `rgba/NNNNNN.png`, `exr/NNNNNN.exr`,
     `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
-    `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. `audio_from` is the source
-    video; its first audio track, if any, goes into every video file. `fps` is the source's
-    nominal rate, `staging` the directory video files are encoded in (the system's temporary
-    directory if None), and `should_stop` is asked before every frame: True ends the export with
-    `ExportStopped`, its files removed.
+    `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. With `layers` (file-name
+    safe names), each frame is a mapping layer -> ExportFrame and every layer gets its own
+    entries: `alpha/<layer>/NNNNNN.png`, ..., `{stem}_<layer>_alpha.mp4`. `audio_from` is the
+    source video; its first audio track, if any, goes into every video file. `fps` is the
+    source's nominal rate, `staging` the directory video files are encoded in (the system's
+    temporary directory if None), and `should_stop` is asked before every frame: True ends the
+    export with `ExportStopped`, its files removed.
     """
     chosen = parse_formats(",".join(formats))
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
     # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting.
     rate = Fraction(fps).limit_denominator(1001)
+    layered: Iterable[Mapping[str, ExportFrame]] = (
+        frames if layers else ({"": frame} for frame in frames)  # type: ignore[misc]
+    )
     with (
         zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
         tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
     ):
         audio = _AudioSource.open(audio_from) if audio_from is not None else None
         sinks: list[_Sink] = [
-            _ImageSequence(archive, *_IMAGE_SPECS[name], Path(tmp))
+            _ImageSequence(layer, archive, *_IMAGE_SPECS[name], Path(tmp))
+            for layer in layers or [""]
             for name in chosen
             if name in _IMAGE_SPECS
         ]
         videos = [
             _VideoSink(
-                Path(tmp) / f"{stem}{_VIDEO_SPECS[name].suffix}",
+                layer,
+                Path(tmp) / f"{stem}{'_' + layer if layer else ''}{_VIDEO_SPECS[name].suffix}",
                 _VIDEO_SPECS[name],
                 rate,
                 background,
                 audio,
             )
+            for layer in layers or [""]
             for name in chosen
             if name in _VIDEO_SPECS
         ]
         try:
-            _feed(frames, [*sinks, *videos], rate, audio, should_stop)
+            _feed(layered, [*sinks, *videos], rate, audio, should_stop)
             for video in videos:
                 if video.path.exists():  # no frames, no file
                     archive.write(video.path, video.path.name)
@@ -217,7 +243,7 @@ def write_archive(
 
 
 def iter_archive(
-    frames_factory: Callable[[], Iterable[ExportFrame]],
+    frames_factory: Callable[[], Iterable[ExportFrame] | Iterable[Mapping[str, ExportFrame]]],
     formats: Sequence[str],
     fps: float,
     audio_from: Path | None = None,
@@ -226,6 +252,7 @@ def iter_archive(
     stem: str = "matte",
     max_chunks: int = 4,
     staging: Path | None = None,
+    layers: Sequence[str] = (),
 ) -> AsyncIterator[bytes]:
     """The archive as an async stream of byte chunks, for a streaming HTTP response.
 
@@ -243,7 +270,7 @@ def iter_archive(
     def write(sink: BinaryIO, should_stop: Callable[[], bool]) -> None:
         frames = frames_factory()
         write_archive(
-            sink, frames, formats, fps, audio_from, background, stem, staging, should_stop
+            sink, frames, formats, fps, audio_from, background, stem, staging, should_stop, layers
         )
 
     return _stream_from_thread(write, chunk_size, max_chunks)
@@ -326,6 +353,8 @@ class _QueueWriter:
 
 
 class _Sink(Protocol):
+    layer: str  # which layer of each frame it takes
+
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         """`frame` shows `at` seconds after the first; `audio` is what plays up to then."""
 
@@ -334,27 +363,32 @@ class _Sink(Protocol):
 
 
 def _feed(
-    frames: Iterable[ExportFrame],
+    frames: Iterable[Mapping[str, ExportFrame]],
     sinks: Sequence[_Sink],
     rate: Fraction,
     audio: _AudioSource | None,
     should_stop: Callable[[], bool],
 ) -> None:
-    """Give each frame to every sink, with the slice of audio that plays before it."""
+    """Give each frame's layers to their sinks, with the slice of audio that plays before it."""
     first: ExportFrame | None = None
     previous: ExportFrame | None = None
-    for frame in frames:
+    for layers in frames:
         if should_stop():
             raise ExportStopped
+        frame = next(iter(layers.values()))
         if first is None:
             first = frame
             if audio is not None:
                 audio.start(first.time)
         _check_frame(frame, first, previous)
+        for layer in layers.values():
+            if (layer.index, layer.time) != (frame.index, frame.time):
+                raise ValueError(f"frame {frame.index}: its layers must share index and time")
+            _check_frame(layer, first, None)
         at = frame.time - first.time
         chunk = audio.read_until(at) if audio is not None else None
         for sink in sinks:
-            sink.add(frame, at, chunk)
+            sink.add(layers[sink.layer], at, chunk)
         previous = frame
     tail = None
     if audio is not None and first is not None and previous is not None:
@@ -365,8 +399,8 @@ def _feed(
 
 def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame | None) -> None:
     height, width = first.alpha.shape
-    if frame.rgb.dtype != np.uint8 or frame.alpha.dtype != np.uint8:
-        raise ValueError(f"frame {frame.index}: rgb and alpha must be uint8")
+    if frame.rgb.dtype != np.uint8 or frame.alpha.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"frame {frame.index}: rgb must be uint8 and alpha uint8 or uint16")
     if frame.rgb.shape != (height, width, 3) or frame.alpha.shape != (height, width):
         raise ValueError(
             f"frame {frame.index}: rgb {frame.rgb.shape} and alpha {frame.alpha.shape} must be "
@@ -386,16 +420,16 @@ def _png(pixels: np.ndarray) -> bytes:
 
 
 def _alpha_png(frame: ExportFrame, staging: Path) -> bytes:
-    return _png(frame.alpha)
+    return _png(frame.alpha8)
 
 
 def _alpha_png16(frame: ExportFrame, staging: Path) -> bytes:
-    """16-bit grey PNG: the matte scaled to 0..65535 (x257 maps 255 to 65535 exactly)."""
-    return _png(frame.alpha.astype(np.uint16) * 257)
+    """16-bit grey PNG."""
+    return _png(frame.alpha16)
 
 
 def _rgba_png(frame: ExportFrame, staging: Path) -> bytes:
-    return _png(np.dstack([frame.rgb, frame.alpha]))
+    return _png(np.dstack([frame.rgb, frame.alpha8]))
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
@@ -409,7 +443,7 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
     writes files only: through a file in the staging directory."""
     channels = {
         "RGB": srgb_to_linear(frame.rgb).astype(np.float16),
-        "A": (frame.alpha.astype(np.float32) / 255).astype(np.float16),
+        "A": (frame.alpha16.astype(np.float32) / 65535).astype(np.float16),
     }
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     path = staging / f"{frame.index:06d}.exr"
@@ -432,6 +466,7 @@ _IMAGE_SPECS: dict[str, tuple[str, str, Callable[[ExportFrame, Path], bytes]]] =
 
 @dataclass
 class _ImageSequence:
+    layer: str
     archive: zipfile.ZipFile
     folder: str
     suffix: str
@@ -441,7 +476,8 @@ class _ImageSequence:
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         data = self.encode(frame, self.staging)
         # PNG and ZIP-compressed EXR data is deflated already; deflating it again costs time.
-        name = f"{self.folder}/{frame.index:06d}{self.suffix}"
+        folder = f"{self.folder}/{self.layer}" if self.layer else self.folder
+        name = f"{folder}/{frame.index:06d}{self.suffix}"
         self.archive.writestr(name, data, zipfile.ZIP_STORED)
 
     def finish(self, audio: av.AudioFrame | None) -> None:
@@ -453,12 +489,14 @@ class _VideoSink:
 
     def __init__(
         self,
+        layer: str,
         path: Path,
         spec: _VideoSpec,
         rate: Fraction,
         background: tuple[int, int, int],
         audio: _AudioSource | None,
     ) -> None:
+        self.layer = layer
         self.path = path
         self._spec = spec
         self._rate = rate
@@ -525,11 +563,11 @@ class _VideoSink:
 
     def _pixels(self, frame: ExportFrame) -> tuple[np.ndarray, str]:
         if self._spec.source == "rgba":
-            pixels, fmt = np.dstack([frame.rgb, frame.alpha]), "rgba"
+            pixels, fmt = np.dstack([frame.rgb, frame.alpha8]), "rgba"
         elif self._spec.source == "composite":
-            pixels, fmt = _composite(frame.rgb, frame.alpha, self._background), "rgb24"
+            pixels, fmt = _composite(frame.rgb, frame.alpha8, self._background), "rgb24"
         else:
-            pixels, fmt = frame.alpha, "gray"
+            pixels, fmt = frame.alpha8, "gray"
         if self._spec.even_size:
             pixels = _pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from asyncio import FIRST_COMPLETED
 
 import anyio
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from PIL import Image
 from sse_starlette import EventSourceResponse
 
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
 from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.security import require_room_in_the_queue
 from vidmatte.api.services import Services, services
-from vidmatte.jobs.results import Foreground, export_frames, foreground_for, plan_export
+from vidmatte.jobs.results import (
+    Foreground,
+    Mattes,
+    export_frames,
+    foreground_for,
+    frame_matte,
+    plan_export,
+)
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition, NotFound
 
@@ -167,17 +177,30 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
 
 @router.get(
     "/api/jobs/{job_id}/alpha/{index}",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **ERRORS},
 )
-def get_alpha(job_id: str, index: int, s: Services = Depends(services)) -> FileResponse:
+def get_alpha(
+    job_id: str,
+    index: int,
+    object_id: int | None = Query(
+        None, description="The object whose matte (8-bit grey PNG); default: the union of all."
+    ),
+    s: Services = Depends(services),
+) -> Response:
     job = s.store.job(job_id)
     if not job.start <= index <= job.end:
         raise HTTPException(404, f"frame {index} is outside the job's range {job.start}..{job.end}")
     path = s.store.alpha_path(job_id, index)
     if index not in s.store.done_frames(job_id) or not path.exists():
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
-    return FileResponse(path, media_type="image/png")
+    try:
+        alpha = frame_matte(s.store, job_id, index, object_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    png = io.BytesIO()
+    Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(png, "PNG")
+    return Response(png.getvalue(), media_type="image/png")
 
 
 @router.get(
@@ -191,13 +214,18 @@ def get_archive(
     background: str = Query("00ff00"),
     fg: Foreground | None = Query(
         None,
-        description="Colour of rgba_png, prores4444, webm_alpha and composite_mp4: the "
+        description="Colour of rgba_png, exr, prores4444, webm_alpha and composite_mp4: the "
         "estimated foreground (old background taken out of soft edges) or the frame's raw "
         "colour. Default: the server's VIDMATTE_EXPORT_FG (estimated).",
     ),
+    mattes: Mattes = Query(
+        "objects",
+        description="A job of several objects: each object's matte in its own folder and "
+        "video files (named after the object), their union, or both.",
+    ),
     s: Services = Depends(services),
 ) -> StreamingResponse:
-    export = plan_export(s.store, job_id)  # 404 for an unknown job
+    export = plan_export(s.store, job_id, mattes)  # 404 for an unknown job
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
     except ValueError as exc:
@@ -214,6 +242,7 @@ def get_archive(
         colour,
         stem=name.removesuffix(".zip"),
         staging=s.store.tmp_dir,
+        layers=export.layer_names,
     )
     return StreamingResponse(
         body,

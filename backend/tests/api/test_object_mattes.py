@@ -1,0 +1,119 @@
+"""One matte per object: a job of two objects keeps each object's own matte, equal to what a job
+of that object alone makes on the same frames; the union is their maximum. Over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.api.test_jobs import wait_for
+from tests.conftest import upload
+from tests.server import LiveServer
+
+FRAMES = range(3, 7)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A server with an untrained head: test-tiny SAM2's masks are empty under the shipped
+    head, an untrained one gives each object a different, non-empty matte."""
+    folder = tmp_path_factory.mktemp("objects")
+    env = {"VIDMATTE_HEAD": str(folder / "none.safetensors"), "VIDMATTE_RANDOM_HEAD": "1"}
+    live = LiveServer(folder / "data", env=env)
+    live.start()
+    with live.client() as client:
+        yield client
+    live.stop()
+
+
+@pytest.fixture
+def project(api: httpx.Client, clip: Path) -> dict:
+    return upload(api, clip)
+
+
+def add_object(api: httpx.Client, pid: str, name: str, point: tuple[int, int]) -> int:
+    obj = api.post(f"/api/projects/{pid}/objects", json={"name": name}).json()["id"]
+    points = [{"x": point[0], "y": point[1], "label": "positive"}]
+    response = api.put(
+        f"/api/projects/{pid}/objects/{obj}/frames/4/points", json={"points": points}
+    )
+    assert response.status_code == 200, response.text
+    return obj
+
+
+def run(api: httpx.Client, pid: str, objects: list[int]) -> str:
+    body = {"start": FRAMES[0], "end": FRAMES[-1], "object_ids": objects}
+    job = api.post(f"/api/projects/{pid}/jobs", json=body)
+    assert job.status_code == 201, job.text
+    wait_for(api, job.json()["id"], {"done"})
+    return job.json()["id"]
+
+
+def archive(api: httpx.Client, job_id: str, **params: str) -> zipfile.ZipFile:
+    response = api.get(f"/api/jobs/{job_id}/archive", params={"formats": "alpha_png16", **params})
+    assert response.status_code == 200, response.text
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def png16(zipped: zipfile.ZipFile, name: str) -> np.ndarray:
+    with Image.open(zipped.open(name)) as image:
+        return np.asarray(image).astype(np.int64)
+
+
+def test_each_object_keeps_its_own_matte(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    disk = add_object(api, pid, "Red disk", (30, 32))
+    corner = add_object(api, pid, "Ecke/oben", (88, 6))
+    both = run(api, pid, [disk, corner])
+    alone = {disk: run(api, pid, [disk]), corner: run(api, pid, [corner])}
+
+    layered = archive(api, both, mattes="both")
+    names = layered.namelist()
+    for folder in ("Red_disk", "Ecke_oben", "union"):
+        want = [f"alpha16/{folder}/{i:06d}.png" for i in FRAMES]
+        assert [n for n in names if n.startswith(f"alpha16/{folder}/")] == want
+    singles = {obj: archive(api, job) for obj, job in alone.items()}
+    for i in FRAMES:
+        own = {
+            disk: png16(layered, f"alpha16/Red_disk/{i:06d}.png"),
+            corner: png16(layered, f"alpha16/Ecke_oben/{i:06d}.png"),
+        }
+        for obj, matte in own.items():
+            single = png16(singles[obj], f"alpha16/{i:06d}.png")  # one object: flat layout
+            assert matte.shape == (64, 96)
+            # The same matte as the object's own job (within float noise of a batch of two).
+            print("DIFF", np.abs(matte - single).max())
+            assert np.abs(matte - single).max() <= 257, (obj, i)
+        union = png16(layered, f"alpha16/union/{i:06d}.png")
+        np.testing.assert_array_equal(union, np.maximum(own[disk], own[corner]))
+    assert own[disk].max() > 0 and own[corner].max() > 0
+    # Two different mattes, not one twice (an untrained head varies little with the object).
+    assert not np.array_equal(own[disk], own[corner])
+
+    # The union alone is the flat layout; each object's matte over the alpha route.
+    flat = archive(api, both, mattes="union")
+    assert flat.namelist() == [f"alpha16/{i:06d}.png" for i in FRAMES]
+    for obj, folder in ((disk, "Red_disk"), (corner, "Ecke_oben"), (None, "union")):
+        params = {} if obj is None else {"object_id": obj}
+        response = api.get(f"/api/jobs/{both}/alpha/4", params=params)
+        assert response.status_code == 200
+        got = np.asarray(Image.open(io.BytesIO(response.content))).astype(np.int64)
+        want = png16(layered, f"alpha16/{folder}/000004.png")
+        assert np.abs(got * 257 - want).max() <= 129  # 8 bits of the same matte
+    missing = api.get(f"/api/jobs/{both}/alpha/4", params={"object_id": 99999})
+    assert missing.status_code == 404 and "object 99999 is not matted" in missing.json()["detail"]
+    bad = api.get(f"/api/jobs/{both}/archive", params={"mattes": "each"})
+    assert bad.status_code == 422
+
+    videos = archive(api, both, formats="alpha_mp4", mattes="both").namelist()
+    assert sorted(videos) == sorted(
+        f"{project['name']}_frames_3-6_{name}_alpha.mp4"
+        for name in ("Red_disk", "Ecke_oben", "union")
+    )

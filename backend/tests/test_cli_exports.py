@@ -1,0 +1,60 @@
+"""`vidmatte matte` with several named objects and the issue-14 formats: real subprocess, real
+files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import OpenEXR
+from PIL import Image
+
+from tests.test_cli import vidmatte
+
+
+def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = vidmatte(
+        "matte",
+        str(clip),
+        "--point",
+        "disk:30,32,4",
+        "--point",
+        "corner:88,6,4",
+        "--start",
+        "3",
+        "--end",
+        "5",
+        "--out",
+        str(out),
+        "--formats",
+        "alpha_png16,exr",
+        "--mattes",
+        "both",
+        "--fg",
+        "raw",
+        "--sam2",
+        "test-tiny",
+        "--random-head",
+        "--head",
+        str(tmp_path / "none.safetensors"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote alpha_png16, exr for frames 3..5" in result.stdout
+    frames = [f"{i:06d}" for i in range(3, 6)]
+    for layer in ("disk", "corner", "union"):
+        assert sorted(p.stem for p in (out / "alpha16" / layer).iterdir()) == frames
+        assert sorted(p.stem for p in (out / "exr" / layer).iterdir()) == frames
+    own = {
+        layer: np.asarray(Image.open(out / "alpha16" / layer / "000004.png")).astype(np.int64)
+        for layer in ("disk", "corner", "union")
+    }
+    np.testing.assert_array_equal(own["union"], np.maximum(own["disk"], own["corner"]))
+    with OpenEXR.File(str(out / "exr" / "disk" / "000004.exr"), separate_channels=True) as exr:
+        alpha = exr.channels()["A"].pixels.astype(np.float64)
+    assert np.abs(alpha - own["disk"] / 65535).max() <= 1 / 255
+
+
+def test_matte_rejects_a_bad_mattes_choice(clip: Path, tmp_path: Path) -> None:
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--mattes", "each")
+    assert result.returncode != 0 and "--mattes is objects, union or both" in result.stderr

@@ -1,0 +1,62 @@
+"""A finished frame's mattes as one stored file: every object's own alpha, 16-bit.
+
+A job stores one PNG per frame (`store.alpha_path`): the objects' mattes stacked top to bottom
+in `matted_objects` order, as a 16-bit grey image of height objects x frame height (one file,
+so a frame is stored whole or not at all; 16 bits, so soft edges keep the head's precision).
+Jobs made before this stored one 8-bit matte, the union of their objects: such a file reads
+back as that single matte.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+
+import numpy as np
+from PIL import Image
+
+from vidmatte.store import Job
+
+UNION = "union"  # the name of the union matte (the maximum of every object's)
+
+
+def matted_objects(job: Job) -> list[int]:
+    """The job's objects that have prompts (those SAM2 tracks), in stored order."""
+    return sorted({obj for obj, _frame in job.prompts})
+
+
+def encode_mattes(alphas: list[np.ndarray]) -> bytes:
+    """Float alphas (H, W) in [0, 1], one per object, to the stored 16-bit PNG."""
+    stacked = np.concatenate(alphas, axis=0)
+    buf = io.BytesIO()
+    Image.fromarray(np.round(np.clip(stacked, 0, 1) * 65535).astype(np.uint16)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def decode_mattes(png: bytes, height: int) -> np.ndarray:
+    """The stored mattes (N, H, W) float32 in [0, 1]: N objects, or 1 for an older job's
+    8-bit union."""
+    with Image.open(io.BytesIO(png)) as image:
+        scale = 255 if image.mode == "L" else 65535
+        pixels = np.asarray(image).astype(np.float32) / scale
+    if pixels.shape[0] % height:
+        raise ValueError(f"stored matte of {pixels.shape[0]} rows is not a stack of {height}")
+    return pixels.reshape(-1, height, pixels.shape[1])
+
+
+def layer_names(objects: list[tuple[int, str | None]]) -> dict[int, str]:
+    """File-name-safe, distinct names for (object id, name) pairs: the name in ASCII letters,
+    digits, '.', '_' and '-', or `object-<id>` when nothing is left of it; `-<id>` is added
+    to a name used twice or to `union`."""
+    safe = {}
+    for obj, name in objects:
+        ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+        safe[obj] = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
+    counts: dict[str, int] = {}
+    for name in safe.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        obj: f"{name}-{obj}" if counts[name] > 1 or name == UNION else name
+        for obj, name in safe.items()
+    }
