@@ -1,0 +1,46 @@
+"""The stored form of a frame's mattes: every object's own, 16-bit; older jobs' 8-bit union."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vidmatte.jobs.mattes import decode_mattes, encode_mattes, layer_names
+
+
+def test_each_object_comes_back_at_16_bit_precision() -> None:
+    rng = np.random.default_rng(0)
+    alphas = [rng.random((5, 7), np.float32) for _ in range(3)]
+    png = encode_mattes(alphas)
+    assert png[24] == 16  # IHDR bit depth: 16
+    decoded = decode_mattes(png, 5)
+    assert decoded.shape == (3, 5, 7) and decoded.dtype == np.float32
+    assert np.abs(decoded - np.stack(alphas)).max() <= 0.5 / 65535 + 1e-7
+
+
+def test_an_older_jobs_8_bit_union_reads_as_one_matte() -> None:
+    union = np.array([[0, 128, 255]], np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(union).save(buf, "PNG")
+    decoded = decode_mattes(buf.getvalue(), 1)
+    assert decoded.shape == (1, 1, 3)
+    np.testing.assert_allclose(decoded[0], union / 255)
+    with pytest.raises(ValueError, match="not a stack of 2"):
+        decode_mattes(encode_mattes([np.zeros((3, 3))]), 2)
+
+
+def test_layer_names_are_safe_and_distinct() -> None:
+    names = layer_names(
+        [(1, "Hair"), (2, "Hair"), (3, "../Été x"), (4, None), (5, "union"), (6, "///")]
+    )
+    assert names == {
+        1: "Hair-1",
+        2: "Hair-2",
+        3: "Ete_x",
+        4: "object-4",
+        5: "union-5",
+        6: "object-6",
+    }
