@@ -92,6 +92,7 @@ JOB_COLUMNS = {
     "prompts": "TEXT NOT NULL DEFAULT '[]'",
     "edges": "TEXT NOT NULL DEFAULT ''",
     "head": "TEXT NOT NULL DEFAULT ''",
+    "used_track": "INTEGER NOT NULL DEFAULT 0",
 }
 
 
@@ -171,6 +172,7 @@ class Job:
     prompts: Prompts  # what the job was made with: resume uses these, not today's
     edges: str
     head: str
+    used_track: bool = False  # its last run read the project's track instead of running SAM2
 
 
 def _dump_prompts(prompts: Prompts) -> str:
@@ -583,6 +585,7 @@ class Store:
             prompts=_load_prompts(row["prompts"]),
             edges=row["edges"],
             head=row["head"],
+            used_track=bool(row["used_track"]),
         )
 
     def job(self, job_id: str) -> Job:
@@ -658,6 +661,17 @@ class Store:
                 "UPDATE jobs SET fps = ?, eta_seconds = ?, version = version + 1, updated_at = ? "
                 "WHERE id = ? AND status = 'running' AND attempt = ?",
                 (fps, eta_seconds, now(), job_id, attempt),
+            ).rowcount
+        if moved:
+            self._changed(job_id)
+
+    def record_used_track(self, job_id: str, attempt: int, used: bool) -> None:
+        """Whether run `attempt` takes its masks from the project's track (jobs/tracks.py)."""
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE jobs SET used_track = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ? AND attempt = ?",
+                (int(used), now(), job_id, attempt),
             ).rowcount
         if moved:
             self._changed(job_id)

@@ -117,6 +117,41 @@ def test_a_correction_re_tracks_only_what_changed(api: httpx.Client, project: di
     assert unchanged["frames_total"] == 0
 
 
+def run_job(api: httpx.Client, pid: str, start: int, end: int) -> dict:
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": start, "end": end})
+    assert job.status_code == 201, job.text
+    with api.stream("GET", f"/api/jobs/{job.json()['id']}/events") as response:
+        for _ in response.iter_lines():
+            pass
+    done = api.get(f"/api/jobs/{job.json()['id']}").json()
+    assert done["status"] == "done", done
+    return done
+
+
+def test_a_job_on_unchanged_prompts_reuses_the_track(api: httpx.Client, project: dict) -> None:
+    pid = project["id"]
+    obj = add_object(api, pid)
+    put_points(api, pid, obj, 4, [POS])
+    before = run_job(api, pid, 1, 9)
+    assert before["used_track"] is False  # no track yet: SAM2 runs
+    track(api, pid, 1, 9)
+    reused = run_job(api, pid, 1, 9)
+    assert reused["used_track"] is True and reused["frames_done"] == 9
+    # The head sees the track's logits instead of SAM2's: nearly the same mattes.
+    for frame in (1, 4, 9):
+        a, b = (
+            np.asarray(
+                Image.open(io.BytesIO(api.get(f"/api/jobs/{j['id']}/alpha/{frame}").content))
+            )
+            for j in (before, reused)
+        )
+        assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 2
+
+    assert run_job(api, pid, 1, 8)["used_track"] is False  # another range
+    put_points(api, pid, obj, 4, [{"x": 31, "y": 32, "label": "positive"}])
+    assert run_job(api, pid, 1, 9)["used_track"] is False  # other prompts: the track is stale
+
+
 def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None:
     path = tmp_path / "long.mp4"
     write_video(path, frames=120)

@@ -152,6 +152,9 @@ class Job(BaseModel):
     prompts: list[FramePoints]
     edges: str
     head: str
+    # Its last run read the masks of the project's track (same range and prompts) instead of
+    # running SAM2 again.
+    used_track: bool
 
     @classmethod
     def of(cls, j: store.Job) -> Job:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
+from vidmatte.jobs.tracks import Masks, reuse
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter
@@ -53,6 +54,7 @@ def matte_frames(
     done: set[int],
     stored: Callable[[int], bytes],
     should_stop: Callable[[], bool],
+    tracked: Iterable[Masks] | None = None,  # the masks of a track to use, else SAM2 runs
 ) -> Iterator[tuple[int, bytes]]:
     """Track the job's range on its prompts and matte every frame not in `done` (frames of
     `size`, height and width): yields (frame, mattes PNG: every object's own, `encode_mattes`)
@@ -61,11 +63,13 @@ def matte_frames(
     for a finished frame that an unfinished one follows, whose mattes are the next frame's
     previous alphas (each object its own; an older job's single union goes to all)."""
     objects = matted_objects(job)
-    state = segmenter.new_state(reader, *size)
     prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
     last_frame: int | None = None
     after_done: int | None = None  # a finished frame just passed: the next one's previous alpha
-    for frame, masks in segmenter.track(state, job.prompts, job.start, job.end):
+    if tracked is None:
+        state = segmenter.new_state(reader, *size)
+        tracked = segmenter.track(state, job.prompts, job.start, job.end)
+    for frame, masks in tracked:
         if should_stop():
             raise Stopped
         if last_frame is not None and abs(frame - last_frame) != 1:
@@ -128,6 +132,8 @@ def run_job(
     done = store.done_frames(job.id)
     reader = VideoReader(project.source, store.pts_index(project.id), info.rotation)
     try:
+        tracked = reuse(store, job, matter.head.config.use_sam_features)
+        store.record_used_track(job.id, job.attempt, tracked is not None)
         frames = matte_frames(
             job,
             reader,
@@ -137,6 +143,7 @@ def run_job(
             done,
             lambda frame: store.alpha_path(job.id, frame).read_bytes(),
             should_stop,
+            tracked,
         )
         store_frames(job, store, frames, len(done), report)
     finally:

@@ -1,11 +1,12 @@
 """Track: SAM2 alone (no matting head) over a frame range, so the editor can show the tracked
 mask on every frame before a Matting job.
 
-A project has at most one track. Its masks are small (SAM2's low-resolution mask, resized to
-the video's aspect: at most MASK_SIDE pixels a side), one 8-bit PNG per frame and object under
-the project's folder, next to a JSON manifest (track.json) with the range, the prompts it was
-made with, progress and per-mask statistics; nothing goes into the database. Frames where an
-object is lost, or its area or centroid jumps from the frame before, are flagged for a look.
+A project has at most one track. Its masks are small (SAM2's low-resolution logits, resized to
+the video's aspect: at most MASK_SIDE pixels a side, in 16 bits: LOGIT_STEP apart), one
+PNG per frame and object under the project's folder, next to a JSON manifest (track.json) with
+the range, the prompts it was made with, progress and per-mask statistics; nothing goes into the
+database. Frames where an object is lost, or its area or centroid jumps from the frame before,
+are flagged for a look.
 
 Tracking goes through `Segmenter.track`, which holds the segmenter's lock for every SAM2 step,
 so a track never runs SAM2 at the same time as a job or a preview: they take turns per frame.
@@ -14,6 +15,12 @@ After the prompts change, a new track over the same range re-runs only what chan
 object whose points changed, from its first changed frame on (forward to the end of the range,
 and backward to the range's start when that frame is at or before its first prompt, where the
 backward pass begins). Other objects keep their masks.
+
+A Matting job over the same range with the same prompts reuses the stored logits instead of
+running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
+upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
+sees nearly the same input. A head trained with SAM2's backbone
+features cannot take them from a track and runs SAM2.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,17 +41,24 @@ from PIL import Image
 
 from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoReader
+from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import NotFound, Point, Prompts, Store, write_atomic
+from vidmatte.store import Job, NotFound, Point, Prompts, Store, write_atomic
 
 log = logging.getLogger(__name__)
 
 TERMINAL = ("done", "cancelled", "failed", "interrupted")
+Masks = tuple[int, dict[int, FrameMasks]]  # a frame and its objects' masks, as SAM2 yields them
 MASK_SIDE = 256  # SAM2's low-resolution mask side at its usual input size (1024 / 4)
 # A mask more than this many times larger or smaller than the frame before is flagged.
 AREA_JUMP = 2.0
 # A centroid that moves more than this fraction of the frame's diagonal in one frame is flagged.
 MOVE_JUMP = 0.15
+# Stored logits: 16 bits, LOGIT_STEP apart, ZERO = 0 (probability 0.5): -32..32 covers every
+# logit whose sigmoid differs from 0 or 1 by more than 1e-13. 8 bits are not enough: at a step
+# of 0.25 the head saw a visibly other edge (where the logits cross 0).
+LOGIT_STEP = 1 / 1024
+ZERO = 32768
 SAVE_EVERY_SECONDS = 1.0  # the manifest is rewritten at most this often while tracking
 
 
@@ -120,8 +134,21 @@ def mask_size(width: int, height: int, side: int = MASK_SIDE) -> tuple[int, int]
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def quantize(logits: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(logits / LOGIT_STEP) + ZERO, 0, 65535).astype(np.uint16)
+
+
+def dequantize(stored: np.ndarray) -> np.ndarray:
+    return (stored.astype(np.float32) - ZERO) * LOGIT_STEP
+
+
+def probability(stored: np.ndarray) -> np.ndarray:
+    """A stored mask as an 8-bit probability (what the editor shows)."""
+    return np.round(255 / (1 + np.exp(-dequantize(stored)))).astype(np.uint8)
+
+
 def mask_stats(mask: np.ndarray) -> MaskStats:
-    """Area and centroid of an 8-bit mask (H, W)."""
+    """Area and centroid of an 8-bit probability mask (H, W)."""
     inside = mask > 127
     area = float(inside.mean())
     if not inside.any():
@@ -186,8 +213,68 @@ def plan_run(old: Track | None, start: int, end: int, entries: list[dict]) -> Ru
 
 def encode_png(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(mask, mode="L").save(buf, format="PNG")
+    Image.fromarray(mask).save(buf, format="PNG")  # uint16: a 16-bit grey PNG
     return buf.getvalue()
+
+
+def track_dir(store: Store, project_id: str) -> Path:
+    return store.project_dir(project_id) / "track"
+
+
+def mask_path(store: Store, project_id: str, frame: int, object_id: int) -> Path:
+    return track_dir(store, project_id) / "masks" / f"{frame:06d}-{object_id}.png"
+
+
+def _read_mask(path: Path) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    with Image.open(path) as image:
+        return np.asarray(image, dtype=np.uint16)
+
+
+class TrackChanged(RuntimeError):
+    """The track was re-run while a job read its masks."""
+
+
+def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
+    """The job's masks read from the project's track, frame by frame, when
+    the track is a finished one of the job's range made on the job's prompts (for the job's
+    objects) and the head needs no SAM2 `sam_features`; else None: SAM2 must run. Raises
+    TrackChanged, as it reads, when the track is re-run meanwhile."""
+    manifest = track_dir(store, job.project_id) / "track.json"
+    if sam_features or not manifest.is_file():
+        return None
+    track, seen = _load(manifest), manifest.stat().st_mtime_ns
+    objects = sorted({obj for obj, _frame in job.prompts})
+    made_on = [e for e in track.prompts if e["object_id"] in objects]
+    if (
+        track.status != "done"
+        or (track.start, track.end) != (job.start, job.end)
+        or made_on != prompts_in(job.prompts, job.start, job.end)
+    ):
+        return None
+    # SAM2's order (Segmenter.track): forward from the first prompted frame, then backward, so
+    # each frame's previous alpha is the same as with SAM2.
+    anchor = min(frame for _obj, frame in job.prompts)
+    frames = [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
+    paths = {(f, o): mask_path(store, job.project_id, f, o) for f in frames for o in objects}
+    if not all(path.is_file() for path in paths.values()):
+        return None
+
+    def read() -> Iterator[Masks]:
+        for frame in frames:
+            masks = {}
+            for obj in objects:
+                stored = _read_mask(paths[frame, obj])
+                if stored is None or manifest.stat().st_mtime_ns != seen:
+                    raise TrackChanged(
+                        "the track changed while the job read its masks: resume the job"
+                    )
+                logits = torch.from_numpy(dequantize(stored))[None, None]
+                masks[obj] = FrameMasks(frame, obj, logits, logits, 0.0, None, None)
+            yield frame, masks
+
+    return read()
 
 
 class Stopped(Exception):
@@ -205,12 +292,11 @@ class Tracker:
         self._tracks: dict[str, Track] = {}
         self._runs: dict[str, tuple[threading.Thread, threading.Event]] = {}
 
-    # -- paths ---------------------------------------------------------------------------
     def track_dir(self, project_id: str) -> Path:
-        return self.store.project_dir(project_id) / "track"
+        return track_dir(self.store, project_id)
 
     def mask_path(self, project_id: str, frame: int, object_id: int) -> Path:
-        return self.track_dir(project_id) / "masks" / f"{frame:06d}-{object_id}.png"
+        return mask_path(self.store, project_id, frame, object_id)
 
     # -- reading -------------------------------------------------------------------------
     def get(self, project_id: str) -> Track:
@@ -230,10 +316,9 @@ class Tracker:
             return self._tracks.setdefault(project_id, track)
 
     def mask(self, project_id: str, frame: int, object_id: int) -> np.ndarray | None:
-        path = self.mask_path(project_id, frame, object_id)
-        if not path.is_file():
-            return None
-        return np.asarray(Image.open(path).convert("L"))
+        """A tracked mask as an 8-bit probability, None when that frame is not tracked."""
+        stored = _read_mask(self.mask_path(project_id, frame, object_id))
+        return None if stored is None else probability(stored)
 
     def stale(self, track: Track) -> bool:
         """Whether the project's prompts in the track's range differ from the track's."""
@@ -379,11 +464,10 @@ class Tracker:
                     raise Stopped
                 stats = dict(track.stats.get(str(frame), {}))
                 for obj, m in masks.items():
-                    prob = torch.sigmoid(m.low_res_logits[0, 0]).numpy()
-                    small = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")
-                    mask = np.asarray(small.resize(size, Image.Resampling.BILINEAR))
-                    write_atomic(self.mask_path(pid, frame, obj), encode_png(mask))
-                    stats[str(obj)] = mask_stats(mask)
+                    logits = Image.fromarray(m.low_res_logits[0, 0].numpy(), mode="F")
+                    stored = quantize(np.asarray(logits.resize(size, Image.Resampling.BILINEAR)))
+                    write_atomic(self.mask_path(pid, frame, obj), encode_png(stored))
+                    stats[str(obj)] = mask_stats(probability(stored))
                 done = track.frames_done + 1
                 fps = done / max(time.monotonic() - started, 1e-6)
                 now = time.monotonic()
