@@ -22,14 +22,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
-from tests.api.test_crash import db_rows, png_ok, wait_until
+from tests.api.test_crash import db_rows, wait_until
 from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
 
 FRAMES = 48
 ACTIVE = ("queued", "running")
+# A loopback cluster of its own: no token (Ray turns token auth on by itself where
+# ~/.ray/auth_token exists; docs/DEPLOY.md sets it up for real clusters).
+NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +59,7 @@ def cluster() -> Iterator[str]:
         ],
         stdout=(temp / "head.log").open("wb"),
         stderr=subprocess.STDOUT,
+        env={**os.environ, **NO_AUTH},
         start_new_session=True,  # the head and every Ray process it starts: one group to end
     )
     try:
@@ -80,6 +85,7 @@ class Served:
             "VIDMATTE_RUNNER": "ray",
             "VIDMATTE_RAY_ADDRESS": self.address,
             "VIDMATTE_RAY_CPU_WORKERS": "2",
+            **NO_AUTH,
         }
         self.server = LiveServer(self.data_dir, env=env).start()
         return self.server
@@ -159,7 +165,10 @@ def assert_written_once(data_dir: Path, jid: str, before: dict[int, tuple]) -> N
     alpha_dir = data_dir / "jobs" / jid / "alpha"
     files = sorted(p.name for p in alpha_dir.iterdir())
     assert files == [f"{i:06d}.png" for i in range(FRAMES)]  # no stray temporary files
-    assert all(png_ok(alpha_dir / name) for name in files)
+    for name in files:  # complete images of the frame's width (mattes stack in height)
+        with Image.open(alpha_dir / name) as image:
+            image.load()
+            assert image.width == 96 and image.height % 64 == 0, (name, image)
     for frame, (inode, mtime) in before.items():
         stat = (alpha_dir / f"{frame:06d}.png").stat()
         assert (stat.st_ino, stat.st_mtime_ns) == (inode, mtime), frame
@@ -252,3 +261,21 @@ def test_server_killed_with_the_cluster_up_then_resume(served: Served, long_clip
         end = finished(api, jid)
         assert end["status"] == "done" and end["frames_done"] == FRAMES, end
     assert_written_once(server.data_dir, jid, before)
+
+
+def test_a_bad_runner_or_a_cluster_without_gpus_is_a_clear_error(
+    cluster: str, tmp_path: Path
+) -> None:
+    def serve(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "vidmatte.cli", "serve", "--data-dir", str(tmp_path)]
+        env = {**os.environ, "VIDMATTE_SAM2": "test-tiny", **NO_AUTH}
+        return subprocess.run(
+            [*command, *args], check=False, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    bogus = serve("--runner", "bogus")
+    assert bogus.returncode == 2 and "runner must be inprocess or ray" in bogus.stderr
+    no_gpu = serve("--runner", "ray", "--ray-address", cluster)
+    assert no_gpu.returncode == 1, no_gpu.stderr[-2000:]
+    assert "error: the Ray cluster has no GPU" in no_gpu.stderr
+    assert "--ray-cpu-workers N" in no_gpu.stderr

@@ -174,9 +174,10 @@ class RayRunner:
         self._stopping = threading.Event()
         self._running: dict[str, tuple[Any, int]] = {}  # job id -> (worker, attempt)
         self._slots: list[threading.Thread] = []
+        self._workers: list[Any] = []  # actor handles
         self._owns_ray = False  # Ray was set up here, so it is shut down here
         self._connect()
-        self._workers = self._worker_count()
+        self._count = self._worker_count()
 
     # -- JobRunner ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -186,7 +187,7 @@ class RayRunner:
             self._queue.append(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
         self._models_ref = ray.put(self._models)
-        for _ in range(self._workers):
+        for _ in range(self._count):
             self._spawn(self._models_ref)
 
     def submit(self, job_id: str) -> None:
@@ -217,11 +218,17 @@ class RayRunner:
             if item.attempt is not None:
                 with contextlib.suppress(NotFound):
                     self._end(self.store.job(item.job_id), "interrupted")
+        for worker in self._workers:  # their CPUs and GPUs are free for the next server
+            ray.kill(worker)
         if self._owns_ray:
-            ray.shutdown()  # our workers end with us (they are not detached)
+            ray.shutdown()
 
     def alive(self) -> bool:
         return not self._stopping.is_set() and any(s.is_alive() for s in self._slots)
+
+    def wait_ready(self) -> list[int]:
+        """Block until every worker has loaded its models; their process ids."""
+        return ray.get([worker.ready.remote() for worker in self._workers])
 
     # -- the cluster -------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -261,6 +268,7 @@ class RayRunner:
             max_task_retries=0,  # a lost run continues here, from its first unfinished frame
         )
         worker = actor_class.remote(models)
+        self._workers.append(worker)
         slot = threading.Thread(
             target=self._serve, args=(worker,), name=f"vidmatte-ray-{len(self._slots)}", daemon=True
         )

@@ -4,8 +4,8 @@ a single worker thread, so one job uses the GPU at a time and the rest wait in a
 All job state lives in the store (SQLite) and changes only by `Store.transition`: a runner moves
 queued jobs to running and running ones to done, failed or interrupted, each run under its own
 attempt number; cancel and resume are the user's moves. A restarted process finds what was
-running marked `interrupted`, with its finished frames intact, and a distributed runner could
-take the same interface with workers reading the same store.
+running marked `interrupted`, with its finished frames intact. `RayRunner` (ray_runner.py)
+takes the same interface on a Ray cluster, its workers streaming frames to this process's store.
 """
 
 from __future__ import annotations
