@@ -50,6 +50,12 @@ describe("archive query", () => {
   it("joins formats and normalises the background", () => {
     expect(archiveQuery(["alpha_png", "prores4444"], "#00FF00")).toBe("formats=alpha_png%2Cprores4444&background=00ff00");
     expect(archiveQuery([], "bad")).toBe("formats=alpha_png");
+    expect(archiveQuery(["exr"], "00ff00", { rawColour: true, mattes: "both" })).toBe(
+      "formats=exr&background=00ff00&fg=raw&mattes=both",
+    );
+    expect(archiveQuery(["rgba_png"], "00ff00", { rawColour: false, mattes: "objects" })).toBe(
+      "formats=rgba_png&background=00ff00",
+    );
     expect(normaliseHexColor(" 123abc ")).toBe("123abc");
     expect(normaliseHexColor("12345")).toBeNull();
   });

@@ -3,7 +3,9 @@ import { framesWithPoints, type PointMap } from "./points";
 
 export const OUTPUT_FORMATS = [
   { id: "alpha_png", label: "Alpha PNG sequence", hint: "8-bit grey matte per frame" },
+  { id: "alpha_png16", label: "Alpha PNG 16-bit", hint: "16-bit grey matte per frame, no banding" },
   { id: "rgba_png", label: "RGBA PNG sequence", hint: "cut-out with transparency" },
+  { id: "exr", label: "OpenEXR sequence", hint: "half float, linear RGB + A, for Nuke/Fusion" },
   { id: "prores4444", label: "ProRes 4444", hint: ".mov with alpha, for editors" },
   { id: "webm_alpha", label: "WebM (VP9 + alpha)", hint: "for the web" },
   { id: "composite_mp4", label: "Composite MP4", hint: "over the background colour" },
@@ -64,10 +66,27 @@ export function validateJobDraft(draft: JobDraft, frameCount: number, points: Po
 }
 
 /** Query string for GET /api/jobs/{jid}/archive. */
-export function archiveQuery(formats: readonly string[], background: string): string {
+export const MATTES_CHOICES = [
+  { id: "objects", label: "One per object" },
+  { id: "both", label: "Per object + union" },
+  { id: "union", label: "Union only" },
+] as const;
+
+export type MattesChoice = (typeof MATTES_CHOICES)[number]["id"];
+
+export interface ExportOptions {
+  /** The frame's own colour instead of the estimated foreground (the server's `fg=raw`). */
+  rawColour?: boolean;
+  /** Several objects: each one's mattes, their union, or both. */
+  mattes?: MattesChoice;
+}
+
+export function archiveQuery(formats: readonly string[], background: string, options: ExportOptions = {}): string {
   const params = new URLSearchParams();
   params.set("formats", (formats.length ? formats : ["alpha_png"]).join(","));
   const bg = normaliseHexColor(background);
   if (bg) params.set("background", bg);
+  if (options.rawColour) params.set("fg", "raw");
+  if (options.mattes && options.mattes !== "objects") params.set("mattes", options.mattes);
   return params.toString();
 }

@@ -61,7 +61,7 @@ export function MattingDialog(props: MattingDialogProps) {
                   setError(null);
                   try {
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds] });
-                    const c = { formats: [...d.formats], background: d.background };
+                    const c = { ...saved, formats: [...d.formats], background: d.background };
                     saveExport(c, created.id);
                     setChoice(c);
                     setJobId(created.id);
@@ -113,7 +113,7 @@ export function MattingDialog(props: MattingDialogProps) {
                     <a
                       class="btn btn-primary"
                       data-testid="download-link"
-                      href={urls.archive(j().id, archiveQuery(choice().formats, choice().background))}
+                      href={urls.archive(j().id, archiveQuery(choice().formats, choice().background, choice()))}
                       download=""
                     >
                       <Icon name="download" size={14} /> Download ({choice().formats.join(", ")})

@@ -3,7 +3,7 @@ import { urls, type Job, type MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import { saveExport, savedExport, type JobsStore } from "../jobs";
 import { isResumable, isTerminal } from "../sse";
-import { OUTPUT_FORMATS, archiveQuery } from "../validation";
+import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, type ExportOptions } from "../validation";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
 
@@ -24,8 +24,8 @@ function when(iso: string): string {
 function DownloadControl(props: { job: Job }) {
   const [choice, setChoice] = createSignal(savedExport(props.job.id));
   const [open, setOpen] = createSignal(false);
-  const update = (formats: string[]) => {
-    const c = { ...choice(), formats };
+  const update = (change: { formats?: string[] } & ExportOptions) => {
+    const c = { ...choice(), ...change };
     setChoice(c);
     saveExport(c, props.job.id);
   };
@@ -34,7 +34,7 @@ function DownloadControl(props: { job: Job }) {
       <a
         class="btn btn-small btn-primary"
         data-testid="result-download"
-        href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background))}
+        href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background, choice()))}
         download=""
         title={`ZIP with ${choice().formats.join(", ")}`}
       >
@@ -52,19 +52,40 @@ function DownloadControl(props: { job: Job }) {
                   type="checkbox"
                   checked={choice().formats.includes(f.id)}
                   onChange={(e) =>
-                    update(
-                      e.currentTarget.checked
+                    update({
+                      formats: e.currentTarget.checked
                         ? [...choice().formats, f.id]
                         : choice().formats.filter((x) => x !== f.id).length
                           ? choice().formats.filter((x) => x !== f.id)
                           : choice().formats,
-                    )
+                    })
                   }
                 />
                 {f.label}
               </label>
             )}
           </For>
+          <label class="check" title="Colour formats pair the matte with the frame's own colour instead of the estimated foreground (soft edges then keep some of the old background)">
+            <input
+              type="checkbox"
+              data-testid="raw-colour"
+              checked={choice().rawColour === true}
+              onChange={(e) => update({ rawColour: e.currentTarget.checked })}
+            />
+            Raw edge colour
+          </label>
+          <Show when={props.job.object_ids.length > 1}>
+            <label class="check" title="A job of several objects: each object's mattes, their union, or both">
+              Mattes
+              <select
+                data-testid="mattes-choice"
+                value={choice().mattes ?? "objects"}
+                onChange={(e) => update({ mattes: e.currentTarget.value as ExportOptions["mattes"] })}
+              >
+                <For each={MATTES_CHOICES}>{(m) => <option value={m.id}>{m.label}</option>}</For>
+              </select>
+            </label>
+          </Show>
         </div>
       </Show>
     </div>
