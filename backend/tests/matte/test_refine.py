@@ -114,8 +114,9 @@ def test_colour_samples_explain_a_two_colour_blend() -> None:
 
 
 def test_sure_pixels_are_never_changed() -> None:
-    """Where the head is sure (alpha <= lo or >= hi), every refinement returns its value
-    bit for bit: on a frame above the working size, against `none` (the head upsampled)."""
+    """Where the head is sure (alpha <= lo or >= hi, and no unsure pixel within the gate's
+    `grow`), every refinement returns its value bit for bit: on a frame above the working
+    size, against `none` (the head upsampled)."""
     image, _ = _scene(64)
     rgb = np.kron((image * 255).round().astype(np.uint8), np.ones((8, 8, 1), np.uint8))
     rgb = np.clip(rgb + np.random.default_rng(0).integers(-20, 21, rgb.shape), 0, 255)
@@ -124,7 +125,7 @@ def test_sure_pixels_are_never_changed() -> None:
     head = random_head(config=HeadConfig(base_channels=8, working_size=128))
     plain = Matter(head, "cpu", "none")(rgb.astype(np.uint8), logits)
     gate = Gate()
-    sure = (plain <= gate.lo) | (plain >= gate.hi)
+    sure = ~gate.unsure(torch.from_numpy(plain)[None, None], scale=512 / 128)[0, 0].numpy()
     assert sure.any() and (~sure).any()
     for edges in ("best", "fast"):
         alpha = Matter(head, "cpu", edges)(rgb.astype(np.uint8), logits)
@@ -216,5 +217,5 @@ def test_filtering_only_the_bands_box_is_exact(height: int, width: int) -> None:
     alpha = torch.zeros(1, 1, 360, 640)
     alpha[..., 100:200, 300:420] = torch.rand(1, 1, 100, 120, generator=generator)
     whole = apply_guided(guided_coefficients(low, alpha, matter.gf_radius, matter.gf_eps), full)
-    expected = gated(whole, resize(alpha, (height, width)), matter.gate)
+    expected = gated(whole, resize(alpha, (height, width)), matter.gate, height / 360)
     torch.testing.assert_close(matter.refine(full, low, alpha), expected, atol=1e-5, rtol=0)

@@ -138,10 +138,12 @@ class Matter:
             radius, eps, src = self.up_radius, self.up_eps, refined
         else:
             radius, eps, src = self.gf_radius, self.gf_eps, alpha_low
-        box = band_box(self.gate.unsure(alpha_low), 2 * radius + 2, tuple(full.shape[-2:]))
+        margin = 2 * radius + 2 + self.gate.grow
+        box = band_box(self.gate.unsure(alpha_low), margin, tuple(full.shape[-2:]))
         if box is None:
             return head
         (low_rows, low_cols), (rows, cols) = box
+        scale = full.shape[-2] / low.shape[-2]
         coeffs = guided_coefficients(
             low[..., low_rows, low_cols], src[..., low_rows, low_cols], radius, eps
         )
@@ -149,9 +151,9 @@ class Matter:
         out = head.clone()
         if self.edges == "best":
             floor = resize(floor[..., low_rows, low_cols], filtered.shape[-2:])
-            out[..., rows, cols] = finish(filtered, head[..., rows, cols], floor, self.gate)
+            out[..., rows, cols] = finish(filtered, head[..., rows, cols], floor, self.gate, scale)
         else:
-            out[..., rows, cols] = gated(filtered, head[..., rows, cols], self.gate)
+            out[..., rows, cols] = gated(filtered, head[..., rows, cols], self.gate, scale)
         return out
 
 
