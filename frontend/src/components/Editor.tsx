@@ -27,11 +27,13 @@ import {
 } from "../points";
 import { clampFrame } from "../timecode";
 import { showError, showInfo } from "../toasts";
+import { flagMarks, followTrack, hasMask, trackApi, trackMaskUrl, type Track } from "../track";
 import { FrameStage, type Marker } from "./FrameStage";
 import { MattingDialog } from "./MattingDialog";
 import { ObjectList } from "./ObjectList";
 import { ResultsPanel } from "./ResultsPanel";
 import { ShortcutsHelp } from "./ShortcutsHelp";
+import { TrackBar } from "./TrackBar";
 import { Transport } from "./Transport";
 import { Icon } from "./Icon";
 
@@ -68,6 +70,8 @@ export function Editor(props: EditorProps) {
   const [mattingOpen, setMattingOpen] = createSignal(false);
   const [helpOpen, setHelpOpen] = createSignal(false);
   const [maskVisible, setMaskVisible] = createSignal(true);
+  const [track, setTrack] = createSignal<Track | null>(null);
+  const [trackVersion, setTrackVersion] = createSignal(0); // a new run's masks load anew
 
   const undo = new UndoStack();
   const images = new ImageCache(90);
@@ -95,6 +99,7 @@ export function Editor(props: EditorProps) {
         setSelected(objs[0]?.id ?? null);
         setLoaded(true);
       });
+      await refreshTrack(true);
     } catch (e) {
       showError(errorText(e), "Could not load the project's objects and points");
     }
@@ -190,6 +195,47 @@ export function Editor(props: EditorProps) {
       });
   });
 
+  // ---------- track ----------
+  let stopFollowing: (() => void) | null = null;
+  onCleanup(() => stopFollowing?.());
+  const showTrack = (t: Track | null) => {
+    if (t && t.status !== "running" && track()?.status === "running") setTrackVersion((v) => v + 1);
+    setTrack(t);
+  };
+  const follow = () => {
+    stopFollowing?.();
+    stopFollowing = followTrack(pid, showTrack, (m) => showError(m, "Tracking"));
+  };
+  /** Read the track again (its `stale` changes with the points); follow it when it runs. */
+  const refreshTrack = async (followRunning = false) => {
+    try {
+      const t = await trackApi.get(pid);
+      if (disposed) return;
+      showTrack(t);
+      if (followRunning && t?.status === "running") follow();
+    } catch (e) {
+      showError(errorText(e), "Could not read the track");
+    }
+  };
+  const startTrack = async () => {
+    try {
+      setTrackVersion((v) => v + 1);
+      showTrack(await trackApi.start(pid, 0, frameCount() - 1));
+      follow();
+    } catch (e) {
+      showError(errorText(e), "Could not start tracking");
+    }
+  };
+  const cancelTrack = async () => {
+    try {
+      stopFollowing?.();
+      showTrack(await trackApi.cancel(pid));
+    } catch (e) {
+      showError(errorText(e), "Could not cancel tracking");
+    }
+  };
+  const trackOverlay = () => (hasMask(track(), frame()) ? trackMaskUrl(pid, frame(), trackVersion()) : null);
+
   // ---------- previews ----------
   const setBusy = (f: number, busy: boolean) =>
     setPreviewBusy((s) => {
@@ -267,6 +313,7 @@ export function Editor(props: EditorProps) {
     p.then(
       () => {
         if (saveChains.get(key) === p) saveChains.delete(key);
+        if (track()) void refreshTrack(); // is it stale now?
       },
       async (e) => {
         if (saveChains.get(key) === p) saveChains.delete(key);
@@ -610,6 +657,12 @@ export function Editor(props: EditorProps) {
             </Show>
           </div>
           <div class="tool-buttons">
+            <TrackBar
+              track={track()}
+              canTrack={loaded() && seekMarkers().length > 0}
+              onTrack={() => void startTrack()}
+              onCancel={() => void cancelTrack()}
+            />
             <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={undoSize() === 0} onClick={doUndo}>
               <Icon name="undo" size={13} /> Undo
             </button>
@@ -650,7 +703,7 @@ export function Editor(props: EditorProps) {
           alphaImage={alphaImage()}
           compose={{ tint: activeJob() ? colorOf(activeJob()!.object_ids[0]) : "#3ba4ff", background: "#00b140" }}
           markers={markers()}
-          previewUrl={maskVisible() ? (previews().get(frame()) ?? null) : null}
+          previewUrl={maskVisible() ? (previews().get(frame()) ?? trackOverlay()) : null}
           previewLoading={previewBusy().has(frame())}
           frameLoading={frameLoading()}
           editable={loaded() && !playing()}
@@ -666,6 +719,7 @@ export function Editor(props: EditorProps) {
           playing={playing()}
           markers={seekMarkers()}
           range={resultRange()}
+          flags={flagMarks(track(), (oid) => objects().find((o) => o.id === oid)?.name ?? `object ${oid}`)}
           onSeek={setFrame}
           onStep={(d) => setFrame(frame() + d)}
           onPlay={togglePlay}

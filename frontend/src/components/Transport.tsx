@@ -9,6 +9,8 @@ export interface TransportProps {
   playing: boolean;
   markers: { frame: number; color: string }[];
   range: { start: number; end: number } | null;
+  /** Frames to check (a lost object, a jump in a track), drawn under the bar. */
+  flags?: { frame: number; title: string }[];
   onSeek: (frame: number) => void;
   onStep: (delta: number) => void;
   onPlay: () => void;
@@ -70,6 +72,9 @@ export function Transport(props: TransportProps) {
                 title={`Frame ${m.frame} has points`}
               />
             )}
+          </For>
+          <For each={props.flags ?? []}>
+            {(f) => <div class="seek-flag" data-testid="seek-flag" data-frame={f.frame} style={{ left: `${pos(f.frame)}%` }} title={f.title} />}
           </For>
         </div>
         <input

@@ -1,0 +1,70 @@
+// Track in the editor against the real server: track the clip from one click, scrub to a frame
+// without points and see its tracked mask, then correct a frame and re-track only that part.
+import { expect, test, type Page } from "@playwright/test";
+import { join } from "node:path";
+
+const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
+const W = 320;
+const H = 180;
+const disk = (i: number) => ({ x: W * 0.3 + i * 2, y: H * 0.5 });
+
+async function clickVideo(page: Page, x: number, y: number) {
+  const canvas = page.getByTestId("frame-canvas");
+  await expect(canvas).toHaveAttribute("data-loaded", "true");
+  const box = (await canvas.boundingBox())!;
+  const scale = Number(await canvas.getAttribute("data-scale"));
+  await canvas.click({ position: { x: (box.width - W * scale) / 2 + x * scale, y: (box.height - H * scale) / 2 + y * scale } });
+}
+
+async function seek(page: Page, frame: number) {
+  await page.getByTestId("seek").fill(String(frame));
+  await expect(page.getByTestId("frame-number")).toHaveText(String(frame));
+}
+
+test("track the clip, see the mask on a frame without points, re-track a correction", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto("/");
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  const pid = await page.getByTestId("editor").getAttribute("data-project-id");
+
+  await test.step("one click on frame 0, then Track", async () => {
+    await expect(page.getByTestId("track-start")).toBeDisabled(); // nothing to track yet
+    await clickVideo(page, disk(0).x, disk(0).y);
+    await expect(page.getByTestId("track-start")).toBeEnabled();
+    const started = page.waitForResponse((r) => r.url().endsWith(`/api/projects/${pid}/track`) && r.request().method() === "POST");
+    await page.getByTestId("track-start").click();
+    const answer = await (await started).json();
+    expect(answer.run).toEqual({ start: 0, end: 35, object_ids: answer.object_ids });
+    await expect(page.getByTestId("track-status")).toHaveText("tracked 0–35", { timeout: 120_000 });
+  });
+
+  await test.step("scrub to frame 20 (no points): its tracked mask is shown", async () => {
+    await seek(page, 20);
+    const layer = page.getByTestId("preview-layer");
+    await expect(layer).toBeVisible();
+    await expect(layer).toHaveAttribute("src", new RegExp(`/api/projects/${pid}/track/masks/20\\?v=\\d+$`));
+    // The mask is small (at most 256 a side, the video's aspect) and stretched over the frame.
+    await expect.poll(() => layer.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(256);
+    const scale = Number(await page.getByTestId("frame-canvas").getAttribute("data-scale"));
+    expect((await layer.boundingBox())!.width).toBeCloseTo(W * scale, 0);
+    await seek(page, 27);
+    await expect(layer).toHaveAttribute("src", /\/track\/masks\/27\?/);
+  });
+
+  await test.step("a correction on frame 27 makes the track stale; Track re-runs only from there", async () => {
+    await clickVideo(page, disk(27).x, disk(27).y);
+    await expect(page.getByTestId("track-stale")).toBeVisible();
+    const started = page.waitForResponse((r) => r.url().endsWith(`/api/projects/${pid}/track`) && r.request().method() === "POST");
+    await page.getByTestId("track-start").click();
+    const answer = await (await started).json();
+    expect(answer.run.start).toBe(27);
+    expect(answer.run.end).toBe(35);
+    expect(answer.frames_total).toBe(9);
+    await expect(page.getByTestId("track-status")).toHaveText("tracked 0–35", { timeout: 120_000 });
+    await expect(page.getByTestId("track-stale")).toHaveCount(0);
+  });
+
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,74 @@
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { describe, expect, it, vi } from "vitest";
+import type { Track } from "../track";
+import { TrackBar } from "./TrackBar";
+
+const track: Track = {
+  project_id: "p_1",
+  status: "running",
+  start: 0,
+  end: 9,
+  object_ids: [1],
+  mask_width: 96,
+  mask_height: 64,
+  run: { start: 0, end: 9, object_ids: [1] },
+  frames_done: 5,
+  frames_total: 10,
+  fps: 4,
+  eta_seconds: 1.2,
+  error: null,
+  stale: false,
+  flags: [],
+};
+
+describe("TrackBar", () => {
+  it("starts a track only when there are points", () => {
+    const onTrack = vi.fn();
+    const { unmount } = render(() => <TrackBar track={null} canTrack={false} onTrack={onTrack} onCancel={() => {}} />);
+    expect((screen.getByTestId("track-start") as HTMLButtonElement).disabled).toBe(true);
+    unmount();
+    render(() => <TrackBar track={null} canTrack={true} onTrack={onTrack} onCancel={() => {}} />);
+    fireEvent.click(screen.getByTestId("track-start"));
+    expect(onTrack).toHaveBeenCalledOnce();
+  });
+
+  it("shows progress with a cancel button while running", () => {
+    const onCancel = vi.fn();
+    render(() => <TrackBar track={track} canTrack={true} onTrack={() => {}} onCancel={onCancel} />);
+    expect(screen.queryByTestId("track-start")).toBeNull();
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
+    expect(screen.getByTestId("track-status").textContent).toMatch(/^5 \/ 10 frames · 4\.0 fps/);
+    fireEvent.click(screen.getByTestId("track-cancel"));
+    expect(onCancel).toHaveBeenCalledOnce();
+  });
+
+  it("says when the track is stale", () => {
+    render(() => <TrackBar track={{ ...track, status: "done", stale: true }} canTrack={true} onTrack={() => {}} onCancel={() => {}} />);
+    expect(screen.getByTestId("track-stale").textContent).toBe("track is stale");
+    expect(screen.getByTestId("track-status").textContent).toBe("tracked 0–9");
+  });
+});
+
+describe("Transport with a track's flags", () => {
+  it("marks each flagged frame under the seek bar with its reasons", async () => {
+    const { Transport } = await import("./Transport");
+    render(() => (
+      <Transport
+        frame={0}
+        frameCount={11}
+        fps={25}
+        playing={false}
+        markers={[]}
+        range={null}
+        flags={[{ frame: 5, title: "Check frame 5: Dog: lost" }]}
+        onSeek={() => {}}
+        onStep={() => {}}
+        onPlay={() => {}}
+      />
+    ));
+    const flag = screen.getByTestId("seek-flag");
+    expect(flag.dataset.frame).toBe("5");
+    expect(flag.style.left).toBe("50%");
+    expect(flag.title).toBe("Check frame 5: Dog: lost");
+  });
+});

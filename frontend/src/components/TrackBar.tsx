@@ -1,0 +1,56 @@
+import { Show } from "solid-js";
+import { trackProgressText, type Track } from "../track";
+
+export interface TrackBarProps {
+  track: Track | null;
+  /** Whether any frame holds points (a track needs some). */
+  canTrack: boolean;
+  onTrack: () => void;
+  onCancel: () => void;
+}
+
+/** The Track action: SAM2 alone over the clip, its progress with cancel, and a stale note. */
+export function TrackBar(props: TrackBarProps) {
+  const running = () => props.track?.status === "running";
+  const percent = () => {
+    const t = props.track;
+    return t && t.frames_total > 0 ? Math.round((t.frames_done / t.frames_total) * 100) : 0;
+  };
+  return (
+    <div class="track-bar" data-testid="track-bar" data-status={props.track?.status ?? "none"}>
+      <Show
+        when={running()}
+        fallback={
+          <button
+            class="btn btn-small"
+            data-testid="track-start"
+            disabled={!props.canTrack}
+            title={props.canTrack ? "Track the points over the clip with SAM2, without matting" : "Click on the object first"}
+            onClick={() => props.onTrack()}
+          >
+            Track
+          </button>
+        }
+      >
+        <div class="bar track-progress" role="progressbar" aria-label="Tracking progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent()}>
+          <div class="bar-fill" style={{ width: `${percent()}%` }} />
+        </div>
+        <button class="btn btn-small" data-testid="track-cancel" onClick={() => props.onCancel()}>
+          Cancel
+        </button>
+      </Show>
+      <Show when={props.track}>
+        {(t) => (
+          <span class="muted track-status" data-testid="track-status">
+            {trackProgressText(t())}
+          </span>
+        )}
+      </Show>
+      <Show when={props.track?.stale && !running()}>
+        <span class="track-stale" data-testid="track-stale" title="The points changed since the track was made: Track again to update it">
+          track is stale
+        </span>
+      </Show>
+    </div>
+  );
+}

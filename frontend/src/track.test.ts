@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { flagMarks, hasMask, isTrack, trackMaskUrl, trackProgressText, type Track } from "./track";
+
+const done: Track = {
+  project_id: "p_1",
+  status: "done",
+  start: 0,
+  end: 11,
+  object_ids: [1, 2],
+  mask_width: 96,
+  mask_height: 64,
+  run: { start: 0, end: 11, object_ids: [1, 2] },
+  frames_done: 12,
+  frames_total: 12,
+  fps: 20.5,
+  eta_seconds: 0,
+  error: null,
+  stale: false,
+  flags: [
+    { frame: 7, object_id: 2, reason: "lost" },
+    { frame: 3, object_id: 1, reason: "moved" },
+    { frame: 7, object_id: 1, reason: "area jump" },
+  ],
+};
+
+describe("track", () => {
+  it("recognises a track and nothing else", () => {
+    expect(isTrack(done)).toBe(true);
+    expect(isTrack({ ...done, flags: undefined })).toBe(false);
+    expect(isTrack({ id: "j_1", status: "done" })).toBe(false);
+    expect(isTrack(null)).toBe(false);
+  });
+
+  it("marks each flagged frame once, in order, with every reason", () => {
+    const names = new Map([
+      [1, "Dancer"],
+      [2, "Dog"],
+    ]);
+    expect(flagMarks(done, (oid) => names.get(oid) ?? "?")).toEqual([
+      { frame: 3, title: "Check frame 3: Dancer: moved" },
+      { frame: 7, title: "Check frame 7: Dog: lost, Dancer: area jump" },
+    ]);
+    expect(flagMarks(null, String)).toEqual([]);
+  });
+
+  it("shows masks inside a finished track, and outside what a re-run re-tracks", () => {
+    expect(hasMask(done, 0) && hasMask(done, 11)).toBe(true);
+    expect(hasMask(done, 12)).toBe(false);
+    expect(hasMask(null, 3)).toBe(false);
+    const rerun: Track = { ...done, status: "running", run: { start: 8, end: 11, object_ids: [1] } };
+    expect([7, 8, 11].map((f) => hasMask(rerun, f))).toEqual([true, false, false]);
+    const first: Track = { ...done, status: "running", frames_done: 3 };
+    expect(hasMask(first, 5)).toBe(false);
+  });
+
+  it("describes progress and the end", () => {
+    const running: Track = { ...done, status: "running", frames_done: 4, fps: 8.25, eta_seconds: 1 };
+    expect(trackProgressText(running)).toMatch(/^4 \/ 12 frames · 8\.3 fps · .+ left$/);
+    expect(trackProgressText(done)).toBe("tracked 0–11");
+    expect(trackProgressText({ ...done, status: "cancelled", frames_done: 5 })).toBe("cancelled at 5 / 12 frames");
+    expect(trackProgressText({ ...done, status: "failed", error: "boom" })).toBe("failed: boom");
+  });
+
+  it("addresses a frame's overlay, new for each run", () => {
+    expect(trackMaskUrl("p 1", 4, 2)).toBe("/api/projects/p%201/track/masks/4?v=2");
+  });
+});

@@ -1,0 +1,132 @@
+// A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
+// shown over every frame while scrubbing; frames to check are marked on the seek bar.
+import { ApiError, detailFromBody } from "./api";
+import { formatEta } from "./timecode";
+
+export type TrackStatus = "running" | "done" | "cancelled" | "failed" | "interrupted";
+
+export interface TrackFlag {
+  frame: number;
+  object_id: number;
+  reason: "lost" | "area jump" | "moved";
+}
+
+export interface Track {
+  project_id: string;
+  status: TrackStatus;
+  start: number;
+  end: number;
+  object_ids: number[];
+  mask_width: number;
+  mask_height: number;
+  run: { start: number; end: number; object_ids: number[] };
+  frames_done: number;
+  frames_total: number;
+  fps: number | null;
+  eta_seconds: number | null;
+  error: string | null;
+  stale: boolean;
+  flags: TrackFlag[];
+}
+
+const base = (pid: string) => `/api/projects/${encodeURIComponent(pid)}/track`;
+
+export function isTrack(v: unknown): v is Track {
+  if (!v || typeof v !== "object") return false;
+  const t = v as Record<string, unknown>;
+  return (
+    typeof t.project_id === "string" &&
+    typeof t.status === "string" &&
+    typeof t.start === "number" &&
+    typeof t.end === "number" &&
+    typeof t.frames_done === "number" &&
+    typeof t.stale === "boolean" &&
+    Array.isArray(t.flags)
+  );
+}
+
+/** The overlay of every tracked object on `frame`; `version` makes a re-run's masks load anew. */
+export function trackMaskUrl(pid: string, frame: number, version: number): string {
+  return `${base(pid)}/masks/${frame}?v=${version}`;
+}
+
+/** Whether `frame` has a mask to show: inside the range and tracked already. */
+export function hasMask(track: Track | null, frame: number): boolean {
+  if (!track || frame < track.start || frame > track.end) return false;
+  if (track.status === "done") return true;
+  // A running or stopped re-run: the frames outside what it re-runs keep their masks; inside
+  // it, only a finished track is sure to have them all.
+  return track.run.object_ids.length === 0 || frame < track.run.start || frame > track.run.end;
+}
+
+/** Seek-bar marks: one per flagged frame, its reasons as the tooltip. */
+export function flagMarks(track: Track | null, nameOf: (oid: number) => string): { frame: number; title: string }[] {
+  if (!track) return [];
+  const byFrame = new Map<number, string[]>();
+  for (const f of track.flags) byFrame.set(f.frame, [...(byFrame.get(f.frame) ?? []), `${nameOf(f.object_id)}: ${f.reason}`]);
+  return [...byFrame.entries()].sort((a, b) => a[0] - b[0]).map(([frame, why]) => ({ frame, title: `Check frame ${frame}: ${why.join(", ")}` }));
+}
+
+/** "12 / 40 frames · 9.5 fps · 3 s left" while running; a short word otherwise. */
+export function trackProgressText(track: Track): string {
+  const frames = `${track.frames_done} / ${track.frames_total} frames`;
+  if (track.status === "running") {
+    const fps = track.fps ? `${track.fps >= 10 ? track.fps.toFixed(0) : track.fps.toFixed(1)} fps` : "–";
+    return `${frames} · ${fps} · ${formatEta(track.eta_seconds)} left`;
+  }
+  if (track.status === "done") return `tracked ${track.start}–${track.end}`;
+  if (track.status === "failed") return `failed: ${track.error ?? "unknown error"}`;
+  return `${track.status} at ${frames}`;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<Track | null> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body !== undefined ? { "Content-Type": "application/json" } : undefined,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, detailFromBody(null, 0));
+  }
+  const data: unknown = await res.json().catch(() => null);
+  if (method === "GET" && res.status === 404) return null; // no track yet
+  if (!res.ok) throw new ApiError(res.status, detailFromBody(data, res.status, res.statusText));
+  if (!isTrack(data)) throw new Error("The server's answer does not describe a track.");
+  return data;
+}
+
+export const trackApi = {
+  get: (pid: string) => call("GET", base(pid)),
+  start: (pid: string, start: number, end: number) => call("POST", base(pid), { start, end }) as Promise<Track>,
+  cancel: (pid: string) => call("DELETE", base(pid)) as Promise<Track>,
+};
+
+/** Follow a running track through its events until it stops; returns a stop function. */
+export function followTrack(pid: string, onTrack: (t: Track) => void, onError: (message: string) => void): () => void {
+  const source = new EventSource(`${base(pid)}/events`);
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    source.close();
+  };
+  source.addEventListener("progress", (ev) => {
+    let value: unknown;
+    try {
+      value = JSON.parse((ev as MessageEvent<string>).data);
+    } catch {
+      value = null;
+    }
+    if (!isTrack(value)) return onError("A track event does not describe a track.");
+    onTrack(value);
+    if (value.status !== "running") stop();
+  });
+  source.onerror = () => {
+    if (stopped) return;
+    stop();
+    // The stream broke: read the track once so the editor does not stay on "running".
+    trackApi.get(pid).then((t) => t && onTrack(t), (e: Error) => onError(e.message));
+  };
+  return stop;
+}
