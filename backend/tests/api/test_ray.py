@@ -1,10 +1,11 @@
 """The Ray runner (issue 16) on a real Ray cluster on this machine: `ray start --head` with two
 CPUs, a real `vidmatte serve --runner ray` with two CPU workers (test-tiny SAM2) joined to it.
-Jobs run two at a time, a killed worker's job finishes on the other worker writing every frame
-once, cancel stops the worker, and a killed server's job is `interrupted` and resumes.
+Jobs run two at a time (a third waits `queued`), a killed worker's job finishes on the other
+worker writing every frame once, cancel stops the worker, a killed server's job is
+`interrupted` and resumes, and bad settings are clear errors.
 
 One cluster and one server for the module (each start loads the models in three processes);
-the tests run in order and the last one restarts the server."""
+the tests run in order and the fourth restarts the server."""
 
 from __future__ import annotations
 
@@ -182,28 +183,35 @@ def stats(data_dir: Path, jid: str) -> dict[int, tuple]:
     }
 
 
-def test_two_jobs_run_at_once_on_two_workers(served: Served, long_clip: Path) -> None:
+def test_two_jobs_run_at_once_and_a_third_waits_queued(served: Served, long_clip: Path) -> None:
     server = served.server
     with server.client() as api:
         health = api.get("/api/health")
         assert health.status_code == 200 and health.json()["worker"] == "running"
-        jobs = [start_job(api, long_clip), start_job(api, long_clip)]
+        jobs = [start_job(api, long_clip) for _ in range(3)]
         seen: dict[str, list[tuple[float, dict]]] = {jid: [] for jid in jobs}
         streams = [threading.Thread(target=events, args=(server, j, seen[j])) for j in jobs]
         for stream in streams:
             stream.start()
         for stream in streams:
-            stream.join(180)
+            stream.join(240)
         ends = [finished(api, jid) for jid in jobs]
-    assert [e["status"] for e in ends] == ["done", "done"], ends
-    assert [e["frames_done"] for e in ends] == [FRAMES, FRAMES]
-    # Each job made progress while the other was running: their matting spans overlap.
+    assert [e["status"] for e in ends] == ["done"] * 3, ends
+    assert [e["frames_done"] for e in ends] == [FRAMES] * 3
+    assert [e["used_track"] for e in ends] == [False] * 3  # workers ran SAM2 themselves
+    first, second, third = jobs
+    # The first two made progress at the same time, one on each worker: their spans overlap.
     spans = []
-    for jid in jobs:
+    for jid in (first, second):
         progress = [t for t, job in seen[jid] if job["status"] == "running" and job["frames_done"]]
         assert progress, seen[jid]
         spans.append((progress[0], progress[-1]))
     assert max(s[0] for s in spans) < min(s[1] for s in spans), spans
+    # The third waited `queued` until a worker was free (server times of the changes).
+    assert seen[third][0][1]["status"] == "queued", seen[third][0]
+    freed = min(job["updated_at"] for jid in (first, second) for _, job in seen[jid][-1:])
+    started = min(job["updated_at"] for _, job in seen[third] if job["status"] == "running")
+    assert started >= freed, (started, freed)
     for jid in jobs:
         assert frames_of(server.data_dir, jid) == list(range(FRAMES))
 

@@ -362,6 +362,8 @@ class RayRunner:
         def report(p: Progress) -> None:
             self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
 
+        # Workers run SAM2 themselves: a project's stored track (jobs/tracks.py) stays here.
+        self.store.record_used_track(job.id, job.attempt, False)
         self._running[job.id] = (worker, job.attempt)
         frames = worker.run.options(num_returns="streaming").remote(task)
         try:
