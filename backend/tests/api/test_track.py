@@ -147,7 +147,11 @@ def test_a_job_on_unchanged_prompts_reuses_the_track(api: httpx.Client, project:
         )
         assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 2
 
-    assert run_job(api, pid, 1, 8)["used_track"] is False  # another range
+    assert run_job(api, pid, 2, 8)["used_track"] is True  # within the track's range
+    assert run_job(api, pid, 0, 9)["used_track"] is False  # beyond it
+    put_points(api, pid, obj, 1, [POS])
+    track(api, pid, 1, 9)
+    assert run_job(api, pid, 2, 8)["used_track"] is False  # the track saw a prompt it does not
     put_points(api, pid, obj, 4, [{"x": 31, "y": 32, "label": "positive"}])
     assert run_job(api, pid, 1, 9)["used_track"] is False  # other prompts: the track is stale
 

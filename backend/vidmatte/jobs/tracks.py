@@ -16,11 +16,11 @@ object whose points changed, from its first changed frame on (forward to the end
 and backward to the range's start when that frame is at or before its first prompt, where the
 backward pass begins). Other objects keep their masks.
 
-A Matting job over the same range with the same prompts reuses the stored logits instead of
+A Matting job within the track's range, on the same prompts, reuses the stored logits instead of
 running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
 upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
-sees nearly the same input. A head trained with SAM2's backbone
-features cannot take them from a track and runs SAM2.
+sees nearly the same input. A head trained with SAM2's backbone features cannot take them from
+a track and runs SAM2.
 """
 
 from __future__ import annotations
@@ -237,9 +237,10 @@ class TrackChanged(RuntimeError):
 
 
 def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
-    """The job's masks read from the project's track, frame by frame, when
-    the track is a finished one of the job's range made on the job's prompts (for the job's
-    objects) and the head needs no SAM2 `sam_features`; else None: SAM2 must run. Raises
+    """The job's masks read from the project's track, frame by frame, when the track is a
+    finished one over the job's range (or a wider one) made on the job's prompts (for the job's
+    objects: none outside its range) and the head needs no SAM2 `sam_features`; else None: SAM2
+    must run. Raises
     TrackChanged, as it reads, when the track is re-run meanwhile."""
     manifest = track_dir(store, job.project_id) / "track.json"
     if sam_features or not manifest.is_file():
@@ -247,9 +248,12 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     track, seen = _load(manifest), manifest.stat().st_mtime_ns
     objects = sorted({obj for obj, _frame in job.prompts})
     made_on = [e for e in track.prompts if e["object_id"] in objects]
+    # SAM2 runs forward from the first prompted frame and backward from it, each frame from the
+    # ones before it in that pass: over a wider range, on the same prompts (none outside the
+    # job's range), the job's frames come out the same.
     if (
         track.status != "done"
-        or (track.start, track.end) != (job.start, job.end)
+        or not track.start <= job.start <= job.end <= track.end
         or made_on != prompts_in(job.prompts, job.start, job.end)
     ):
         return None
