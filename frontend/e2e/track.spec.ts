@@ -1,5 +1,6 @@
 // Track in the editor against the real server: track the clip from one click, scrub to a frame
-// without points and see its tracked mask, then correct a frame and re-track only that part.
+// without points and see its tracked mask, correct a frame and re-track only that part, then
+// run Matting, which takes the track's masks instead of running SAM2 again.
 import { expect, test, type Page } from "@playwright/test";
 import { join } from "node:path";
 
@@ -21,7 +22,7 @@ async function seek(page: Page, frame: number) {
   await expect(page.getByTestId("frame-number")).toHaveText(String(frame));
 }
 
-test("track the clip, see the mask on a frame without points, re-track a correction", async ({ page }) => {
+test("track the clip, see the mask on a frame without points, re-track a correction, matte on the track", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto("/");
@@ -64,6 +65,18 @@ test("track the clip, see the mask on a frame without points, re-track a correct
     expect(answer.frames_total).toBe(9);
     await expect(page.getByTestId("track-status")).toHaveText("tracked 0–35", { timeout: 120_000 });
     await expect(page.getByTestId("track-stale")).toHaveCount(0);
+  });
+
+  await test.step("Matting on the prompted range reuses the track: no second SAM2 pass", async () => {
+    await page.getByTestId("matting-open").click();
+    await expect(page.getByTestId("matting-start")).toHaveValue("0");
+    await expect(page.getByTestId("matting-end")).toHaveValue("27");
+    await page.getByTestId("matting-run").click();
+    await expect(page.getByTestId("job-progress")).toBeVisible();
+    const jobId = (await page.getByTestId("job-view").getAttribute("data-job-id"))!;
+    await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
+    const job = await (await page.request.get(`/api/jobs/${jobId}`)).json();
+    expect(job.used_track).toBe(true);
   });
 
   expect(errors).toEqual([]);
