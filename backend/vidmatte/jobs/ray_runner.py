@@ -95,7 +95,7 @@ class Task:
     rotation: int
     size: tuple[int, int]  # height, width
     done: frozenset[int]  # finished frames: tracked again for SAM2's memory, not matted
-    stored: dict[int, bytes]  # alpha PNGs of finished frames that an unfinished one follows
+    stored: dict[int, bytes]  # stored PNGs of finished frames that an unfinished one follows
 
 
 def boundary(done: set[int], start: int, end: int) -> set[int]:
@@ -168,7 +168,7 @@ class RayRunner:
     def __init__(self, store: Store, settings: Settings, segmenter: Segmenter, matter: Matter):
         self.store, self.settings = store, settings
         self.max_retries = settings.ray_max_retries
-        self._models = Models.of(segmenter, matter)
+        self._segmenter, self._matter = segmenter, matter
         self._queue: collections.deque[_Queued] = collections.deque()
         self._ready = threading.Condition()
         self._stopping = threading.Event()
@@ -186,7 +186,7 @@ class RayRunner:
         for job in reversed(self.store.jobs(status=("queued",))):
             self._queue.append(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
-        self._models_ref = ray.put(self._models)
+        self._models_ref = ray.put(Models.of(self._segmenter, self._matter))
         for _ in range(self._count):
             self._spawn(self._models_ref)
 
