@@ -33,7 +33,14 @@ import numpy as np
 import torch
 
 from vidmatte.config import Settings
-from vidmatte.jobs.pipeline import Progress, Stopped, matte_frames, matter_for, store_frames
+from vidmatte.jobs.pipeline import (
+    Progress,
+    Stopped,
+    encoded,
+    matte_frames,
+    matter_for,
+    store_frames,
+)
 from vidmatte.jobs.runner import describe
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
@@ -138,15 +145,17 @@ class MattingWorker:
                     f.write(ray.get(chunk))
             reader = VideoReader(source, task.pts, task.rotation)
             try:
-                yield from matte_frames(
-                    job,
-                    reader,
-                    task.size,
-                    self.segmenter,
-                    matter_for(self.matter, job.edges),
-                    set(task.done),
-                    task.stored.__getitem__,
-                    lambda: key in self._stopped,
+                yield from encoded(
+                    matte_frames(
+                        job,
+                        reader,
+                        task.size,
+                        self.segmenter,
+                        matter_for(self.matter, job.edges),
+                        set(task.done),
+                        task.stored.__getitem__,
+                        lambda: key in self._stopped,
+                    )
                 )
             except Stopped:
                 return
