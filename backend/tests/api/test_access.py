@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import upload
 from tests.server import LiveServer
-from vidmatte.api.security import SECURITY_HEADERS, public_error
+from vidmatte.api.security import SECURITY_HEADERS
+from vidmatte.errors import public_error
 
 DUMMY = {"project_id": "p_x", "object_id": "1", "job_id": "j_x", "index": "0", "frame": "0"}
 

@@ -13,7 +13,6 @@ import hmac
 import ipaddress
 import json
 import os
-import re
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -24,6 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidmatte.config import Settings
+from vidmatte.errors import redact_paths
 from vidmatte.store import Store
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -309,33 +309,9 @@ def require_room_in_the_queue(store: Store, settings: Settings) -> None:
         )
 
 
-# -- no paths in answers -----------------------------------------------------------------------
-_STOP = r"\s'\"`<>()\[\]{},;"
-# An absolute POSIX path of two or more parts (not a URL's `//host` nor an /api/ route), a
-# Windows path, or a relative one of three or more parts; the file's own name is kept.
-_PATH = re.compile(
-    rf"(?<![\w:/.~-])(?!/api/)(?:/[^{_STOP}/:]+){{2,}}/?"
-    rf"|\b[A-Za-z]:\\(?:[^{_STOP}\\]+\\?)+"
-    rf"|(?<![\w/.-])[\w.-]+(?:/[\w.-]+){{2,}}"
-)
-
-
+# -- no paths in answers (the matching itself is errors.redact_paths) --------------------------
 def _roots(data_dir: Path | None) -> tuple[str, ...]:
     if data_dir is None:
         return ()
     forms = {str(data_dir), str(data_dir.resolve())}
     return tuple(sorted((f for f in forms if f not in ("", ".", "/")), key=len, reverse=True))
-
-
-def redact_paths(text: str, roots: tuple[str, ...] = ()) -> str:
-    """Server paths out of a message: the data dir by name, any other path down to its file
-    name (`.../source.mp4`), so an answer still says which file without saying where."""
-    for root in roots:
-        text = text.replace(root, "<data dir>")
-    return _PATH.sub(lambda m: ".../" + re.split(r"[\\/]", m.group(0).rstrip("/\\"))[-1], text)
-
-
-def public_error(exc: BaseException) -> str:
-    """A job's error as users see it: the kind and message, paths taken out, bounded."""
-    text = redact_paths(f"{type(exc).__name__}: {exc}")
-    return text if len(text) <= 500 else text[:499] + "…"

@@ -16,7 +16,7 @@ import queue
 import threading
 from typing import Protocol
 
-from vidmatte.api.security import public_error
+from vidmatte.errors import public_error
 from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import MediaError
