@@ -16,6 +16,7 @@ const done: Track = {
   eta_seconds: 0,
   error: null,
   stale: false,
+  tracked: [[0, 11]],
   flags: [
     { frame: 7, object_id: 2, reason: "lost" },
     { frame: 3, object_id: 1, reason: "moved" },
@@ -27,6 +28,7 @@ describe("track", () => {
   it("recognises a track and nothing else", () => {
     expect(isTrack(done)).toBe(true);
     expect(isTrack({ ...done, flags: undefined })).toBe(false);
+    expect(isTrack({ ...done, tracked: undefined })).toBe(false);
     expect(isTrack({ id: "j_1", status: "done" })).toBe(false);
     expect(isTrack(null)).toBe(false);
   });
@@ -43,14 +45,13 @@ describe("track", () => {
     expect(flagMarks(null, String)).toEqual([]);
   });
 
-  it("shows masks inside a finished track, and outside what a re-run re-tracks", () => {
+  it("shows a mask on the frames tracked so far", () => {
     expect(hasMask(done, 0) && hasMask(done, 11)).toBe(true);
     expect(hasMask(done, 12)).toBe(false);
     expect(hasMask(null, 3)).toBe(false);
-    const rerun: Track = { ...done, status: "running", run: { start: 8, end: 11, object_ids: [1] } };
-    expect([7, 8, 11].map((f) => hasMask(rerun, f))).toEqual([true, false, false]);
-    const first: Track = { ...done, status: "running", frames_done: 3 };
-    expect(hasMask(first, 5)).toBe(false);
+    // Forward from frame 5, then backward: 5..8 so far.
+    const running: Track = { ...done, status: "running", tracked: [[5, 8]] };
+    expect([4, 5, 8, 9].map((f) => hasMask(running, f))).toEqual([false, true, true, false]);
   });
 
   it("describes progress and the end", () => {

@@ -26,6 +26,8 @@ export interface Track {
   eta_seconds: number | null;
   error: string | null;
   stale: boolean;
+  /** Frames with masks, as [first, last] runs; they grow while the track runs. */
+  tracked: [number, number][];
   flags: TrackFlag[];
 }
 
@@ -41,6 +43,7 @@ export function isTrack(v: unknown): v is Track {
     typeof t.end === "number" &&
     typeof t.frames_done === "number" &&
     typeof t.stale === "boolean" &&
+    Array.isArray(t.tracked) &&
     Array.isArray(t.flags)
   );
 }
@@ -50,13 +53,9 @@ export function trackMaskUrl(pid: string, frame: number, version: number): strin
   return `${base(pid)}/masks/${frame}?v=${version}`;
 }
 
-/** Whether `frame` has a mask to show: inside the range and tracked already. */
+/** Whether `frame` has a mask to show: tracked already (a running track's grow frame by frame). */
 export function hasMask(track: Track | null, frame: number): boolean {
-  if (!track || frame < track.start || frame > track.end) return false;
-  if (track.status === "done") return true;
-  // A running or stopped re-run: the frames outside what it re-runs keep their masks; inside
-  // it, only a finished track is sure to have them all.
-  return track.run.object_ids.length === 0 || frame < track.run.start || frame > track.run.end;
+  return !!track && track.tracked.some(([first, last]) => first <= frame && frame <= last);
 }
 
 /** Seek-bar marks: one per flagged frame, its reasons as the tooltip. */

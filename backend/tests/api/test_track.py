@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.conftest import upload
 from tests.synth import disk_alpha, write_video
-from vidmatte.jobs.tracks import Flag, find_flags, mask_size, mask_stats
+from vidmatte.jobs.tracks import Flag, find_flags, intervals, mask_size, mask_stats
 
 POS = {"x": 30, "y": 32, "label": "positive"}
 
@@ -71,6 +71,7 @@ def test_track_keeps_a_mask_for_every_frame_of_the_range(api: httpx.Client, proj
     assert done["frames_done"] == done["frames_total"] == 9
     assert (done["mask_width"], done["mask_height"]) == (96, 64)  # small videos keep their size
     assert done["stale"] is False and done["object_ids"] == [obj]
+    assert done["tracked"] == [[2, 10]]
     for frame in range(2, 11):  # every frame, forward and backward from the prompted one
         image = mask(api, pid, frame, obj)
         assert image.mode == "L" and image.size == (96, 64)
@@ -169,6 +170,8 @@ def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None
     assert state["status"] == "cancelled" and state["frames_done"] < 120
     assert follow(api, pid)[-1] == api.get(f"/api/projects/{pid}/track").json()
     assert api.get(f"/api/projects/{pid}/track").json()["frames_done"] == state["frames_done"]
+    # Forward from the click on frame 0: the frames made so far, and only those, have masks.
+    assert state["tracked"] == ([[0, state["frames_done"] - 1]] if state["frames_done"] else [])
 
 
 def test_track_errors(api: httpx.Client, project: dict) -> None:
@@ -231,6 +234,11 @@ def test_flags_on_a_disk_that_leaves_the_frame() -> None:
         Flag(6, 1, "lost"),
         Flag(7, 1, "lost"),
     ]
+
+
+def test_intervals() -> None:
+    assert intervals([5, 3, 4, 9, 10, 12, 4]) == [(3, 5), (9, 10), (12, 12)]
+    assert intervals([]) == []
 
 
 @pytest.mark.parametrize(("size", "expected"), [((96, 64), (96, 64)), ((3840, 2160), (256, 144))])

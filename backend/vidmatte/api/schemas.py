@@ -209,4 +209,6 @@ class Track(BaseModel):
     eta_seconds: float | None
     error: str | None
     stale: bool  # the prompts in the range changed since the track was made
+    # Frames with masks, as [first, last] runs: they grow as the track runs.
+    tracked: list[tuple[int, int]]
     flags: list[TrackFlag]  # frames to check: an object lost, or its area or position jumps

@@ -31,7 +31,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -175,6 +175,17 @@ def find_flags(stats: Mapping[int, Mapping[int, MaskStats]]) -> list[Flag]:
             elif np.hypot(now.cx - before.cx, now.cy - before.cy) > MOVE_JUMP * np.sqrt(2):
                 flags.append(Flag(frame, obj, "moved"))
     return flags
+
+
+def intervals(frames: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted frames as runs of consecutive ones: [(first, last), ...]."""
+    runs: list[tuple[int, int]] = []
+    for frame in sorted(set(frames)):
+        if runs and runs[-1][1] == frame - 1:
+            runs[-1] = (runs[-1][0], frame)
+        else:
+            runs.append((frame, frame))
+    return runs
 
 
 def plan_run(old: Track | None, start: int, end: int, entries: list[dict]) -> Run:

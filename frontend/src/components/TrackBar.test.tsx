@@ -18,6 +18,7 @@ const track: Track = {
   eta_seconds: 1.2,
   error: null,
   stale: false,
+  tracked: [[0, 4]],
   flags: [],
 };
 

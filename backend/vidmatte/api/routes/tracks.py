@@ -41,6 +41,7 @@ def _schema(s: Services, track: tracks.Track) -> Track:
         eta_seconds=track.eta_seconds,
         error=track.error,
         stale=s.tracker.stale(track),
+        tracked=tracks.intervals(int(frame) for frame in track.stats),
         flags=[TrackFlag(**f.__dict__) for f in track.flags()],  # type: ignore[arg-type]
     )
 
