@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-from asyncio import FIRST_COMPLETED
 
-import anyio
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
-from sse_starlette import EventSourceResponse
 
+from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
 from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.security import require_room_in_the_queue
@@ -26,11 +24,9 @@ from vidmatte.jobs.results import (
     plan_export,
 )
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
-from vidmatte.store import TERMINAL, InvalidTransition, NotFound
+from vidmatte.store import TERMINAL, InvalidTransition
 
 router = APIRouter(tags=["jobs"])
-# How long an event stream has to end by itself at shutdown before it is cut.
-SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 @router.post(
@@ -101,48 +97,14 @@ def get_job(job_id: str, s: Services = Depends(services)) -> Job:
 )
 async def job_events(job_id: str, s: Services = Depends(services)):
     """`event: progress` with the job as JSON whenever it changes; ends at a final status and
-    at shutdown. Changes are pushed by the store; comments keep idle connections open."""
+    at shutdown (api/events.py)."""
     await asyncio.to_thread(s.store.job, job_id)  # 404 before the stream starts
-    wait = s.settings.event_ping_seconds
-    shutdown = anyio.Event()  # set by sse-starlette when the server shuts down
-
-    async def stream():
-        stop = asyncio.ensure_future(shutdown.wait())
-        change: asyncio.Future | None = None
-        try:
-            with s.store.changes.subscribe(job_id) as changes:
-                job, last = await asyncio.to_thread(s.store.job, job_id), None
-                while True:
-                    snapshot = Job.of(job).model_dump_json()
-                    if snapshot != last:
-                        last = snapshot
-                        yield {"event": "progress", "data": snapshot}
-                    if job.status in TERMINAL:
-                        return
-                    change = asyncio.ensure_future(changes.next())
-                    await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
-                    if stop.done():
-                        return  # the stream ends cleanly, so that the shutdown goes on
-                    if change.done():
-                        job = change.result()
-                        continue
-                    change.cancel()
-                    # Heard nothing for a while: read it, in case another process changed it.
-                    try:
-                        job = await asyncio.to_thread(s.store.job, job_id)
-                    except NotFound:
-                        return  # deleted
-        finally:
-            for task in (stop, change):
-                if task is not None:
-                    task.cancel()
-
-    return EventSourceResponse(
-        stream(),
-        ping=wait,
-        headers={"Cache-Control": "no-cache"},
-        shutdown_event=shutdown,
-        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    return follow(
+        lambda: s.store.changes.subscribe(job_id),
+        lambda: s.store.job(job_id),
+        lambda job: Job.of(job).model_dump_json(),
+        lambda job: job.status in TERMINAL,
+        s.settings.event_ping_seconds,
     )
 
 

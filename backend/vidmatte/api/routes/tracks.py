@@ -6,21 +6,17 @@ Start, follow (polling or Server-Sent Events), cancel, and read the masks as PNG
 from __future__ import annotations
 
 import asyncio
-from asyncio import FIRST_COMPLETED
 
-import anyio
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from PIL import Image
-from sse_starlette import EventSourceResponse
 
-from vidmatte.api.routes.jobs import SHUTDOWN_GRACE_SECONDS
+from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
 from vidmatte.api.routes.prompts import _coloured, _png
 from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun
 from vidmatte.api.services import Services, services
 from vidmatte.jobs import tracks
-from vidmatte.store import NotFound
 
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
 
@@ -81,47 +77,14 @@ def cancel_track(project_id: str, s: Services = Depends(services)) -> Track:
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
 async def track_events(project_id: str, s: Services = Depends(services)):
     """`event: progress` with the track as JSON whenever it changes; ends when it stops
-    running and at shutdown (like a job's events)."""
+    running and at shutdown (like a job's events: api/events.py)."""
     await asyncio.to_thread(s.tracker.get, project_id)  # 404 before the stream starts
-    wait = s.settings.event_ping_seconds
-    shutdown = anyio.Event()
-
-    async def stream():
-        stop = asyncio.ensure_future(shutdown.wait())
-        change: asyncio.Future | None = None
-        try:
-            with s.tracker.changes.subscribe(project_id) as changes:
-                track, last = await asyncio.to_thread(s.tracker.get, project_id), None
-                while True:
-                    snapshot = (await asyncio.to_thread(_schema, s, track)).model_dump_json()
-                    if snapshot != last:
-                        last = snapshot
-                        yield {"event": "progress", "data": snapshot}
-                    if track.status in tracks.TERMINAL:
-                        return
-                    change = asyncio.ensure_future(changes.next())
-                    await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
-                    if stop.done():
-                        return
-                    if change.done():
-                        track = change.result()
-                        continue
-                    change.cancel()
-                    try:
-                        track = await asyncio.to_thread(s.tracker.get, project_id)
-                    except NotFound:
-                        return  # the project was deleted
-        finally:
-            for task in (stop, change):
-                if task is not None:
-                    task.cancel()
-
-    return EventSourceResponse(
-        stream(),
-        ping=wait,
-        headers={"Cache-Control": "no-cache"},
-        shutdown_event=shutdown,
-        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    return follow(
+        lambda: s.tracker.changes.subscribe(project_id),
+        lambda: s.tracker.get(project_id),
+        lambda track: _schema(s, track).model_dump_json(),
+        lambda track: track.status in tracks.TERMINAL,
+        s.settings.event_ping_seconds,
     )
 
 

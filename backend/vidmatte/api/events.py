@@ -1,0 +1,77 @@
+"""Server-Sent Events that follow one thing (a job, a track) until it stops changing.
+
+`event: progress` carries its JSON whenever it changes. Changes are pushed (jobs/events.py);
+when none comes for a while the stream reads the thing itself, in case another process changed
+it, and sse-starlette's comments keep idle connections open. A stream ends when the thing
+reaches a final state, is deleted, or the server shuts down (so Ctrl+C never waits on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import FIRST_COMPLETED
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
+
+import anyio
+from sse_starlette import EventSourceResponse
+
+from vidmatte.jobs.events import Subscription
+from vidmatte.store import NotFound
+
+# How long an event stream has to end by itself at shutdown before it is cut.
+SHUTDOWN_GRACE_SECONDS = 2.0
+
+T = TypeVar("T")
+
+
+def follow(
+    subscribe: Callable[[], AbstractContextManager[Subscription]],
+    read: Callable[[], T],
+    to_json: Callable[[T], str],
+    finished: Callable[[T], bool],
+    wait: float,
+) -> EventSourceResponse:
+    """Stream `read()`'s value as it changes: `subscribe()` gives its pushed changes, `read` (run
+    in a thread) the current value or NotFound, `finished` whether it can change no more, `wait`
+    the seconds between pings and re-reads."""
+    shutdown = anyio.Event()  # set by sse-starlette when the server shuts down
+
+    async def stream():
+        stop = asyncio.ensure_future(shutdown.wait())
+        change: asyncio.Future | None = None
+        try:
+            with subscribe() as changes:
+                value, last = await asyncio.to_thread(read), None
+                while True:
+                    snapshot = await asyncio.to_thread(to_json, value)
+                    if snapshot != last:
+                        last = snapshot
+                        yield {"event": "progress", "data": snapshot}
+                    if finished(value):
+                        return
+                    change = asyncio.ensure_future(changes.next())
+                    await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
+                    if stop.done():
+                        return  # the stream ends cleanly, so that the shutdown goes on
+                    if change.done():
+                        value = change.result()
+                        continue
+                    change.cancel()
+                    try:
+                        value = await asyncio.to_thread(read)
+                    except NotFound:
+                        return  # deleted
+        finally:
+            for task in (stop, change):
+                if task is not None:
+                    task.cancel()
+
+    return EventSourceResponse(
+        stream(),
+        ping=wait,
+        headers={"Cache-Control": "no-cache"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )
