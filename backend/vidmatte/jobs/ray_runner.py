@@ -41,13 +41,13 @@ from vidmatte.jobs.pipeline import (
     matter_for,
     store_frames,
 )
-from vidmatte.jobs.runner import describe
+from vidmatte.jobs.runner import cancel_in_store, describe
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
+from vidmatte.store import InvalidTransition, Job, NotFound, Store, is_disk_full
 
 # Workers run vidmatte as installed on their machines (the image of docs/DEPLOY.md): Ray must
 # not rebuild a server started with `uv run` in a new environment on each of them. Read when
@@ -205,12 +205,7 @@ class RayRunner:
             self._ready.notify()
 
     def cancel(self, job_id: str) -> Job:
-        job = self.store.job(job_id)
-        if job.status in ACTIVE:
-            try:
-                job = self.store.transition(job_id, "cancelled")
-            except InvalidTransition:
-                job = self.store.job(job_id)  # it ended meanwhile
+        job = cancel_in_store(self.store, job_id)
         self._tell_stop(job_id)
         return job
 

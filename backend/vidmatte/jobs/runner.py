@@ -53,6 +53,18 @@ def describe(exc: BaseException) -> str:
     return public_error(exc)  # no server paths in what users see
 
 
+def cancel_in_store(store: Store, job_id: str) -> Job:
+    """Cancel an active job in the store (its run then writes nothing more); a job that has
+    ended, or ends meanwhile, is returned as it is."""
+    job = store.job(job_id)
+    if job.status in ACTIVE:
+        try:
+            job = store.transition(job_id, "cancelled")
+        except InvalidTransition:
+            job = store.job(job_id)  # it ended meanwhile
+    return job
+
+
 class InProcessRunner:
     def __init__(self, store: Store, segmenter: Segmenter, matter: Matter):
         self.store, self.segmenter, self.matter = store, segmenter, matter
@@ -79,13 +91,7 @@ class InProcessRunner:
         self._queue.put(job_id)
 
     def cancel(self, job_id: str) -> Job:
-        job = self.store.job(job_id)
-        if job.status in ACTIVE:
-            try:
-                job = self.store.transition(job_id, "cancelled")
-            except InvalidTransition:
-                job = self.store.job(job_id)  # it ended meanwhile
-        return job
+        return cancel_in_store(self.store, job_id)
 
     def _work(self) -> None:
         while (job_id := self._queue.get()) is not None:
