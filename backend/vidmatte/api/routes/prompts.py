@@ -93,15 +93,17 @@ def list_points(project_id: str, s: Services = Depends(services)) -> list[FrameP
     ]
 
 
-def _png(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue()
 
 
-def _coloured(
+def coloured_masks(
     masks: dict[int, np.ndarray], colours: dict[int, str], height: int, width: int
 ) -> Image.Image:
+    """Each object's mask (probability > 0.5) in its colour over transparency: the preview's
+    and the track's overlay."""
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     for obj_id, prob in masks.items():
         inside = prob > 0.5
@@ -141,7 +143,7 @@ def preview(
         prob = masks.get(object_id, np.zeros((info.height, info.width), np.float32))
         image = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")
     else:
-        image = _coloured(masks, objects, info.height, info.width)
+        image = coloured_masks(masks, objects, info.height, info.width)
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return Response(_png(image), media_type="image/png")
+    return Response(png_bytes(image), media_type="image/png")
