@@ -114,6 +114,23 @@ def test_serve_without_checkpoint_names_the_download_command(tmp_path: Path) -> 
     assert "vidmatte weights download large" in result.stderr
 
 
+def test_serve_refuses_an_unknown_export_colour_setting(tmp_path: Path) -> None:
+    """A bad VIDMATTE_EXPORT_FG stops the server at start, not every archive with a 500."""
+    env = {**os.environ, "COLUMNS": "200", "VIDMATTE_EXPORT_FG": "clean"}
+    serve = ["serve", "--sam2", "test-tiny", "--data-dir", str(tmp_path / "data")]
+    result = subprocess.run(
+        [sys.executable, "-m", "vidmatte.cli", *serve],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,  # a server that started anyway would run until then
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "VIDMATTE_EXPORT_FG must be one of estimated, raw, not 'clean'" in result.stderr
+    assert not (tmp_path / "data" / "vidmatte.db").exists()
+
+
 def test_dataset_train_eval_chain(tmp_path: Path) -> None:
     """The training workflow as commands: build clips, review, train two steps, evaluate."""
     from vidmatte.train.toy import toy_sources

@@ -21,6 +21,7 @@ from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
+from vidmatte.jobs.results import FOREGROUNDS
 from vidmatte.jobs.runner import InProcessRunner, JobRunner
 from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
@@ -41,6 +42,9 @@ class HeadMissing(FileNotFoundError):
 def build_services(settings: Settings) -> Services:
     """Load the models and open the store. Raises HeadMissing or CheckpointMissing when weights
     are absent, DataDirInUse when another process serves the data dir."""
+    if settings.export_fg not in FOREGROUNDS:  # else every archive would fail with a 500
+        choices = ", ".join(FOREGROUNDS)
+        raise ValueError(f"VIDMATTE_EXPORT_FG must be one of {choices}, not '{settings.export_fg}'")
     if not settings.head_path.is_file() and not settings.random_head:
         raise HeadMissing(
             f"no matting head weights at {settings.head_path}: pass --head PATH (env "
