@@ -174,6 +174,23 @@ def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None
     assert state["tracked"] == ([[0, state["frames_done"] - 1]] if state["frames_done"] else [])
 
 
+def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Path) -> None:
+    """The track stops before the project's folder goes: no mask is written after it."""
+    path = tmp_path / "long.mp4"
+    write_video(path, frames=120)
+    with server.client() as api:
+        pid = upload(api, path, "long")["id"]
+        obj = add_object(api, pid)
+        put_points(api, pid, obj, 0, [POS])
+        assert api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 119}).status_code
+        for _ in range(100):  # until it has written masks
+            if api.get(f"/api/projects/{pid}/track").json()["frames_done"] >= 2:
+                break
+        assert api.delete(f"/api/projects/{pid}").status_code == 204
+        assert api.get(f"/api/projects/{pid}/track").status_code == 404
+    assert not (server.data_dir / "projects" / pid).exists()
+
+
 def test_track_errors(api: httpx.Client, project: dict) -> None:
     pid = project["id"]
     none = api.get(f"/api/projects/{pid}/track")

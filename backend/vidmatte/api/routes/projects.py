@@ -134,8 +134,8 @@ def rename_project(
 def delete_project(project_id: str, s: Services = Depends(services)) -> Response:
     for job in s.store.jobs(project_id, status=ACTIVE):
         s.runner.cancel(job.id)
+    s.forget(project_id)  # first: a running track stops before its folder goes, not after
     s.store.delete_project(project_id)
-    s.forget(project_id)
     return Response(status_code=204)
 
 
