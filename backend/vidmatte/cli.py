@@ -79,7 +79,7 @@ def serve(
     ),
     device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
     edges: str = typer.Option(
-        None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
+        None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
     ),
     token: str = typer.Option(
         None,
@@ -303,7 +303,7 @@ def matte(
     ),
     device: str = typer.Option(None, help="cuda or cpu."),
     edges: str = typer.Option(
-        None, help="Edge refinement: best (CPU matting per frame), fast or none (default: best)."
+        None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
     ),
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""

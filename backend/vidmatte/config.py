@@ -79,7 +79,8 @@ class Settings:
     # connection and a file open as surely as silence).
     min_upload_rate: float = field(default_factory=lambda: float(_env("MIN_UPLOAD_RATE", "4096")))
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
-    # Edge refinement of the matte: best (classical matting on the CPU per frame), fast or none.
+    # Edge refinement of the matte: best (classical matting of the unsure pixels on the compute
+    # device, matte/refine.py), fast (the guided filter) or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
     # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
     # (jobs/results.py); a request's `fg` overrides it.
