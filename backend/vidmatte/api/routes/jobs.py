@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
 from vidmatte.api.events import follow
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
 from vidmatte.api.schemas import Error, Job, JobCreate
 from vidmatte.api.security import require_room_in_the_queue
 from vidmatte.api.services import Services, services
@@ -37,14 +37,7 @@ router = APIRouter(tags=["jobs"])
 )
 def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
     project = s.store.project(project_id)
-    count = project.info.frame_count
-    if body.start > body.end:
-        raise HTTPException(422, f"start frame {body.start} is after end frame {body.end}")
-    if body.end >= count:
-        raise HTTPException(
-            422,
-            f"frame range {body.start}..{body.end} is outside the video (frames 0..{count - 1})",
-        )
+    check_range(project, body.start, body.end)
     limit = s.settings.max_objects
     if body.object_ids is not None and len(body.object_ids) > limit:
         raise HTTPException(

@@ -58,6 +58,17 @@ def check_frame(project, index: int) -> None:
         raise HTTPException(404, f"frame {index} is outside the video (0..{count - 1})")
 
 
+def check_range(project, start: int, end: int) -> None:
+    """422 unless start..end is an ordered range of the video's frames (jobs and tracks)."""
+    count = project.info.frame_count
+    if start > end:
+        raise HTTPException(422, f"start frame {start} is after end frame {end}")
+    if end >= count:
+        raise HTTPException(
+            422, f"frame range {start}..{end} is outside the video (frames 0..{count - 1})"
+        )
+
+
 @router.post(
     "",
     status_code=201,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from PIL import Image
 
 from vidmatte.api.events import follow
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame, check_range
 from vidmatte.api.routes.prompts import coloured_masks, png_bytes
 from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun
 from vidmatte.api.services import Services, services
@@ -48,14 +48,7 @@ def start_track(project_id: str, body: TrackCreate, s: Services = Depends(servic
     exists, only the objects whose points changed run again, from their first changed frame
     on (`run` says what runs); a track still running is replaced."""
     project = s.store.project(project_id)
-    count = project.info.frame_count
-    if body.start > body.end:
-        raise HTTPException(422, f"start frame {body.start} is after end frame {body.end}")
-    if body.end >= count:
-        raise HTTPException(
-            422,
-            f"frame range {body.start}..{body.end} is outside the video (frames 0..{count - 1})",
-        )
+    check_range(project, body.start, body.end)
     try:
         track = s.tracker.start(project_id, body.start, body.end)
     except ValueError as exc:
