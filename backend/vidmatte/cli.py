@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from vidmatte.config import Settings
+from vidmatte.media.export import FORMATS
 
 app = typer.Typer(
     help="Interactive video matting with SAM2 and a matting head.",
@@ -270,19 +271,7 @@ def matte(
     out: Path = typer.Option(Path("matte_out"), help="Output folder."),
     formats: str = typer.Option(
         "alpha_png",
-        help="Comma-separated: "
-        + ", ".join(
-            (
-                "alpha_png",
-                "alpha_png16",
-                "rgba_png",
-                "exr",
-                "prores4444",
-                "webm_alpha",
-                "composite_mp4",
-                "alpha_mp4",
-            )
-        ),
+        help="Comma-separated: " + ", ".join(FORMATS),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
     mattes: str = typer.Option(
