@@ -423,6 +423,12 @@ def dataset_build(
     masks: str = typer.Option("synthetic", help="synthetic (degraded GT) or sam2 (real SAM2)."),
     sam2: str = typer.Option("test-tiny", help="SAM2 size for --masks sam2."),
     seed: int = typer.Option(0),
+    transparent: int = typer.Option(
+        0, min=0, help="Also this many procedural glass-like objects (exact alpha, 0.1-0.6)."
+    ),
+    object_blur: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Chance a clip's object is defocused, and shaken, as well."
+    ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
     from vidmatte.train.dataset import build_dataset
@@ -444,6 +450,8 @@ def dataset_build(
         sam2_model=sam2,
         sam2_checkpoint_dir=Settings().checkpoint_dir,
         seed=seed,
+        transparent=transparent,
+        object_blur_p=object_blur,
     )
     typer.echo(f"dataset written to {path}")
 

@@ -8,19 +8,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from vidmatte.matte import HeadConfig, Matter, load_head
 from vidmatte.train.dataset import (
     ClipConfig,
     Foreground,
+    blur_layers,
+    build_dataset,
     clip_folders,
     composite_clip,
+    disc_kernel,
     feature_channels,
+    path_kernel,
     read_clip,
     review,
 )
 from vidmatte.train.masks import LOWRES, synthetic_logits
 from vidmatte.train.trainer import TrainConfig, train
+from vidmatte.train.transparent import SHAPES, TransparentConfig, transparent_object
 
 
 def test_build_layout_and_shapes(tiny_dataset) -> None:
@@ -44,7 +50,8 @@ def test_composite_matches_alpha_exactly() -> None:
     fg = Foreground("x", np.broadcast_to(fg_colour, (1, 40, 50, 3)).astype(np.float32), alpha[None])
     background = np.broadcast_to(bg_colour, (4, 80, 100, 3)).copy()
     cfg = ClipConfig(frames=4, height=60, width=80, motion_blur_p=1.0, defocus_p=1.0)
-    rgb, pha = composite_clip(fg, background, cfg, rng)
+    rgb, pha, cover = composite_clip(fg, background, cfg, rng)
+    assert np.array_equal(cover, np.clip(cover, 0, 1)) and np.abs(cover - pha).max() < 0.01
     expected = pha[..., None] * fg_colour * 255 + (1 - pha[..., None]) * bg_colour
     assert np.abs(rgb - expected).max() <= 0.51
     assert np.allclose(pha * 255, np.round(pha * 255), atol=1e-3)  # stored exactly as uint8
@@ -80,8 +87,6 @@ def test_review_writes_sheets_and_honours_rejects(tiny_dataset, tmp_path) -> Non
 @pytest.fixture(scope="module")
 def sam2_dataset(tiny_sources, tmp_path_factory) -> Path:
     """The original recipe end to end with the shrunk random SAM2 (shapes only: random weights)."""
-    from vidmatte.train.dataset import build_dataset
-
     return build_dataset(
         tmp_path_factory.mktemp("sam2ds"),
         image_sets=[tiny_sources["images"]],
@@ -133,3 +138,109 @@ def test_head_trains_and_mattes_with_sam2_features(sam2_dataset, tiny_dataset, t
     # A synthetic-mask dataset has no features: a clear error, not a crash mid-training.
     with pytest.raises(ValueError, match="--masks sam2"):
         train(tiny_dataset, tmp_path / "run2", steps, config, threads=1)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_transparent_objects_alpha_in_range(shape: str) -> None:
+    """Inside its silhouette a glass object's alpha lies in the configured range (0.1-0.6);
+    edge pixels are coverage x that, so nothing exceeds 0.6; its cover is the silhouette."""
+    rng = np.random.default_rng(0)
+    fg = transparent_object("g", rng, TransparentConfig(size=128, cap_p=0), shape)
+    pha, cover = fg.pha[0], fg.cover[0]
+    assert fg.fgr.shape == (1, *pha.shape, 3) and fg.fgr.min() >= 0 and fg.fgr.max() <= 1
+    full = cover >= 0.999
+    assert full.sum() > 20
+    assert pha[full].min() >= 0.1 - 1e-5 and pha.max() <= 0.6 + 1e-5
+    assert (pha <= cover + 1e-6).all() and ((pha > 0) == (cover > 0)).all()
+    assert pha[full].std() > 0.01  # smoothly varying (rim, streak), not one flat level
+
+
+def test_rings_are_thin_and_caps_opaque() -> None:
+    rng = np.random.default_rng(0)
+    cfg = TransparentConfig(size=128, cap_p=1)
+    ring = transparent_object("g", rng, cfg, "ring")
+    inside = ring.cover[0] > 0.5
+    assert (ndimage.binary_fill_holes(inside) & ~inside).sum() > 1000  # a hole in the middle
+    assert 2 * ndimage.distance_transform_edt(inside).max() <= 0.05 * 128 + 2  # a few px thick
+    for shape in ("bottle", "bulb"):  # the cap / screw base is opaque, the glass is not
+        fg = transparent_object("g", rng, cfg, shape)
+        pha = fg.pha[0]
+        beside_cap = ndimage.binary_dilation(pha > 1 - 1e-6, iterations=2)
+        assert beside_cap.sum() > 20 and pha[~beside_cap].max() <= 0.6 + 1e-5
+
+
+def test_blurred_transparent_composite_matches_alpha_exactly() -> None:
+    """Glass alpha with known constant F and B, moved, motion-blurred, defocused and shaken:
+    every stored pixel equals F·alpha + B·(1-alpha) with the stored alpha within 1/255."""
+    rng = np.random.default_rng(3)
+    glass = transparent_object("g", rng, TransparentConfig(size=48, cap_p=0), "ellipse")
+    fg_colour, bg_colour = np.array([0.3, 0.8, 0.6]), np.array([200, 40, 90], np.uint8)
+    fg = Foreground("g", np.broadcast_to(fg_colour, glass.fgr.shape).copy(), glass.pha, glass.cover)
+    background = np.broadcast_to(bg_colour, (5, 80, 100, 3)).copy()
+    cfg = ClipConfig(frames=5, height=60, width=80, motion_blur_p=1, lens_blur_p=1, shake_p=1)
+    rgb, pha, cover = composite_clip(fg, background, cfg, rng)
+    expected = pha[..., None] * fg_colour * 255 + (1 - pha[..., None]) * bg_colour
+    assert np.abs(rgb - expected).max() <= 1.0
+    assert 0 < pha.max() <= 0.6 + 1 / 255 and cover.max() > pha.max()  # masks see the silhouette
+
+
+@pytest.mark.parametrize("kind", ["disc", "path"])
+def test_blur_keeps_alpha_in_range_and_conserves_mass(kind: str) -> None:
+    rng = np.random.default_rng(4)
+    layers = torch.zeros(3, 2, 64, 64)
+    layers[:, 0, 20:44, 24:40] = 1.0  # an opaque block (alpha)
+    layers[:, 1, 20:44, 24:40] = torch.rand(24, 16)  # and a ragged one
+    kernels = (
+        [disc_kernel(r) for r in (1.5, 3.0, 5.5)]
+        if kind == "disc"
+        else [path_kernel(length, rng) for length in (4.0, 10.0, 20.0)]
+    )
+    assert all(float(k.sum()) == pytest.approx(1.0, abs=1e-5) and k.min() >= 0 for k in kernels)
+    out = blur_layers(layers, kernels)
+    assert out.shape == layers.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    assert torch.allclose(out.sum((-2, -1)), layers.sum((-2, -1)), rtol=1e-5)
+    assert ((out > 0.01) & (out < 0.99)).sum() > ((layers > 0.01) & (layers < 0.99)).sum()
+
+
+def test_disc_kernel_is_round_and_path_kernel_is_a_path() -> None:
+    disc = disc_kernel(4.0)
+    assert disc.shape == (9, 9) and disc[4, 0] > 0 and disc[0, 0] == 0  # corners outside
+    path = path_kernel(20.0, np.random.default_rng(5))
+    assert (path > 0).float().mean() < 0.5  # a thin curve, not a blob
+    assert path.shape[0] >= 11
+
+
+def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) -> None:
+    """Opt-in: glass clips follow the others, their masks follow the silhouette, the settings
+    are recorded (and reach the card through dataset.json), and the other clips are unchanged."""
+    common = dict(
+        image_sets=[tiny_sources["images"]],
+        backgrounds=[tiny_sources["bg"]],
+        names=["A01"],
+        clips_per_foreground=1,
+        frames=3,
+        height=64,
+        width=96,
+        seed=7,
+    )
+    plain = build_dataset(tmp_path / "plain", **common)
+    extra = build_dataset(tmp_path / "extra", transparent=2, **common)
+    names = [f.name for f in clip_folders(extra)]
+    assert names == ["A01_000", "glass000_000", "glass001_000"]
+    a, b = read_clip(plain / "clips" / "A01_000"), read_clip(extra / "clips" / "A01_000")
+    assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.logits, b.logits)
+    for name in names[1:]:
+        clip = read_clip(extra / "clips" / name)
+        seen = clip.pha[clip.pha > 0.02]
+        assert (seen <= 0.6 + 1 / 255).mean() > 0.8  # glass (a cap, if drawn, is opaque)
+        soft = torch.sigmoid(
+            torch.nn.functional.interpolate(torch.from_numpy(clip.logits)[:, None], (64, 96))
+        )[:, 0].numpy()
+        assert soft[clip.pha > 0.1].mean() > 0.8  # the mask covers the glass, not its alpha
+    settings = json.loads((extra / "dataset.json").read_text())
+    assert settings["transparent"] == 2 and settings["clip"]["lens_blur_p"] == 0
+    blurred = build_dataset(tmp_path / "blur", object_blur_p=1.0, **common)
+    settings = json.loads((blurred / "dataset.json").read_text())
+    assert settings["clip"]["lens_blur_p"] == settings["clip"]["shake_p"] == 1.0
+    with pytest.raises(ValueError, match="object_blur_p"):
+        build_dataset(tmp_path / "bad", object_blur_p=1.5, **common)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from vidmatte.matte import HeadConfig, MattingHead, load_head
+from vidmatte.matte import HeadConfig, MattingHead, load_head, save_head
 from vidmatte.train.dataset import clip_folders, read_clip
 from vidmatte.train.trainer import PairSampler, TrainConfig, train, train_step
 
@@ -48,3 +48,21 @@ def test_train_with_sampling_workers(tiny_dataset, tmp_path) -> None:
     card = load_head(weights)[1]
     assert card["training"]["steps_done"] == 3 and card["training"]["workers"] == 2
     assert len(json.loads((tmp_path / "history.json").read_text())) == 3
+
+
+def test_fine_tune_starts_from_given_weights(tiny_dataset, tmp_path) -> None:
+    """`init` loads the weights (and their architecture) before the first step: with a zero
+    learning rate the convolutions come out exactly as they went in; the card names the start."""
+    start = MattingHead(TINY_HEAD)
+    with torch.no_grad():
+        for p in start.parameters():
+            p.normal_()
+    save_head(tmp_path / "start.safetensors", start, {})
+    config = TrainConfig(steps=1, batch_size=2, crop=32, lr=0.0)
+    weights = train(
+        tiny_dataset, tmp_path / "run", config, threads=1, init=tmp_path / "start.safetensors"
+    )
+    head, card = load_head(weights)
+    assert head.config == TINY_HEAD and card["training"]["init"].endswith("start.safetensors")
+    for (name, got), want in zip(head.named_parameters(), start.parameters(), strict=True):
+        assert torch.equal(got, want), name

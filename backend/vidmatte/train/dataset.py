@@ -14,7 +14,9 @@ homographies interpolated over time, adds motion blur, and stores:
     <out>/dataset.json                 build settings
 
 The composite is blended in premultiplied form, C = blur(F·alpha) + B·(1 - blur(alpha)), with
-GT alpha = blur(alpha), so blur and warping never make the GT disagree with the pixels.
+GT alpha = blur(alpha), so blur and warping never make the GT disagree with the pixels. Opt-in
+(`transparent`, `object_blur_p`): procedural glass-like objects (transparent.py) and objects out
+of focus (a disc kernel) or shaken along a curved path, blurred the same exact way.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from kornia.filters import gaussian_blur2d, motion_blur
+from kornia.filters import filter2d, gaussian_blur2d, motion_blur
 from kornia.geometry.transform import get_perspective_transform, warp_perspective
 from PIL import Image
 from rich.progress import Progress
@@ -51,6 +53,12 @@ class ClipConfig:
     camera_pan: float = 0.08  # x background crop size over the clip
     motion_blur_p: float = 0.5
     defocus_p: float = 0.5  # blur the background like a shallow depth of field
+    # The object itself out of focus: a disc kernel whose radius drifts over the clip (px).
+    lens_blur_p: float = 0.0
+    lens_radius: tuple[float, float] = (1.0, 6.0)
+    # Camera shake: each frame blurred along its own smooth random path of this length (px).
+    shake_p: float = 0.0
+    shake_length: tuple[float, float] = (4.0, 24.0)
 
 
 # SAM2's high-resolution features a --masks sam2 clip caches beside its logits.
@@ -59,11 +67,14 @@ SAM_FEATURES = ("feat_s0", "feat_s1")
 
 @dataclass
 class Foreground:
-    """One foreground: colours (T,h,w,3) and alpha (T,h,w), float32 in [0,1]; T=1 for images."""
+    """One foreground: colours (T,h,w,3) and alpha (T,h,w), float32 in [0,1]; T=1 for images.
+    `cover` (T,h,w) is what a segmenter outlines when that is not the alpha: a glass object's
+    silhouette (its guidance masks are made from it); None means the alpha."""
 
     name: str
     fgr: np.ndarray
     pha: np.ndarray
+    cover: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------- reading sources
@@ -258,29 +269,89 @@ def _motion_blur(
     return torch.stack(out)
 
 
+def disc_kernel(radius: float) -> torch.Tensor:
+    """A lens's out-of-focus blur: a disc of `radius` px, antialiased (8x supersampled), sum 1."""
+    half = math.ceil(radius)
+    n = (2 * half + 1) * 8
+    r = (torch.arange(n, dtype=torch.float32) + 0.5) / 8 - (half + 0.5)
+    inside = (r[:, None] ** 2 + r[None, :] ** 2 <= radius**2).float()
+    kernel = F.avg_pool2d(inside[None, None], 8)[0, 0]
+    return kernel / kernel.sum()
+
+
+def path_kernel(length: float, rng: np.random.Generator) -> torch.Tensor:
+    """Camera shake: a smooth random path of `length` px (turning as a random walk), centred on
+    its mean point and drawn with bilinear splats into a kernel that sums to 1."""
+    steps = max(8, int(length * 4))
+    turn = np.cumsum(rng.normal(0, 0.25, steps)) + rng.uniform(0, 2 * np.pi)
+    pts = np.cumsum(np.stack([np.cos(turn), np.sin(turn)], 1), 0) * length / steps
+    pts -= pts.mean(0)
+    half = math.ceil(np.abs(pts).max()) + 1
+    pts += half
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), np.float32)
+    base = np.floor(pts).astype(int)
+    frac = pts - base
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        weight = np.abs(1 - dx - frac[:, 0]) * np.abs(1 - dy - frac[:, 1])
+        np.add.at(kernel, (base[:, 1] + dy, base[:, 0] + dx), weight)
+    return torch.from_numpy(kernel / kernel.sum())
+
+
+def blur_layers(layers: torch.Tensor, kernels: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Each frame of premultiplied layers (T,C,H,W) through its own kernel (sum 1), zeros
+    outside: F·alpha and alpha blur together, so the composite stays exact and alpha's mass
+    is kept."""
+    return torch.cat(
+        [
+            filter2d(frame[None], kernel[None], border_type="constant")
+            for frame, kernel in zip(layers, kernels, strict=True)
+        ]
+    )
+
+
+def _object_blur(layers: torch.Tensor, cfg: ClipConfig, rng: np.random.Generator) -> torch.Tensor:
+    """Defocus and shake (each opt-in). Draws nothing when both are off, so clips built with the
+    default config stay identical for a given seed."""
+    frames = len(layers)
+    if cfg.lens_blur_p > 0 and rng.random() < cfg.lens_blur_p:
+        r0, r1 = rng.uniform(*cfg.lens_radius, 2)
+        layers = blur_layers(layers, [disc_kernel(r) for r in np.linspace(r0, r1, frames)])
+    if cfg.shake_p > 0 and rng.random() < cfg.shake_p:
+        length = rng.uniform(*cfg.shake_length)
+        kernels = [path_kernel(length * rng.uniform(0.5, 1.0), rng) for _ in range(frames)]
+        layers = blur_layers(layers, kernels)
+    return layers
+
+
 def composite_clip(
     fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Move `fg` over `background` (T,Hb,Wb,3 uint8). Returns rgb (T,H,W,3) uint8 and the exact
-    alpha (T,H,W) float32 (quantised to 1/255, the value the composite was blended with)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move `fg` over `background` (T,Hb,Wb,3 uint8). Returns rgb (T,H,W,3) uint8, the exact
+    alpha (T,H,W) float32 (quantised to 1/255, the value the composite was blended with) and
+    the cover (T,H,W) float32 the guidance masks are made from (the alpha unless `fg.cover`)."""
     size = (cfg.height, cfg.width)
     fgr, pha = _to_tensor(fg.fgr), _to_tensor(fg.pha)
+    cover = pha if fg.cover is None else _to_tensor(fg.cover)
     # Shrink the layers once with antialiasing so warping does not alias hair.
     target_h = int(np.mean(cfg.fg_scale) * cfg.height)
     if fgr.shape[-2] > target_h * 1.2:
         hw = (target_h, max(1, round(fgr.shape[-1] * target_h / fgr.shape[-2])))
-        fgr = F.interpolate(fgr, size=hw, mode="bilinear", antialias=True, align_corners=False)
-        pha = F.interpolate(pha, size=hw, mode="bilinear", antialias=True, align_corners=False)
+
+        def shrink(x: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(x, size=hw, mode="bilinear", antialias=True, align_corners=False)
+
+        fgr, pha, cover = shrink(fgr), shrink(pha), shrink(cover)
     fg_hw = tuple(fgr.shape[-2:])
     homs = object_homographies(fg_hw, cfg, rng)
-    premult = torch.cat([fgr * pha, pha], dim=1)
+    premult = torch.cat([fgr * pha, pha, cover], dim=1)
     index = torch.arange(cfg.frames) % premult.shape[0]
     layers = warp_perspective(premult[index], homs, size, mode="bilinear", padding_mode="zeros")
     if rng.random() < cfg.motion_blur_p:
         layers = _motion_blur(layers, homs, fg_hw, exposure=rng.uniform(0.3, 1.0))
+    layers = _object_blur(layers, cfg, rng)
     # Un-premultiply, then blend with the alpha exactly as stored (uint8), so
     # C = F·alpha + B·(1-alpha) holds for the saved files to within rounding.
-    raw = layers[:, 3:].clamp(0, 1)
+    raw = layers[:, 3:4].clamp(0, 1)
     colour = (layers[:, :3] / raw.clamp_min(1e-6)).clamp(0, 1)
     alpha = (raw * 255).round() / 255
     bg = _to_tensor(background) / 255
@@ -291,7 +362,8 @@ def composite_clip(
         bg = gaussian_blur2d(bg, (int(4 * sigma) * 2 + 1,) * 2, (sigma, sigma))
     rgb = colour * alpha + bg * (1 - alpha)
     rgb8 = (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-    return rgb8, alpha[:, 0].numpy().astype(np.float32)
+    cover_out = layers[:, 4].clamp(0, 1).numpy().astype(np.float32)
+    return rgb8, alpha[:, 0].numpy().astype(np.float32), cover_out
 
 
 # ---------------------------------------------------------------- dataset on disk
@@ -372,21 +444,38 @@ def build_dataset(
     sam2_checkpoint_dir: Path | None = None,
     seed: int = 0,
     foreground_cache: Path | None = None,
+    transparent: int = 0,
+    object_blur_p: float = 0.0,
 ) -> Path:
     """Build a clip dataset under `out` and return it.
 
     `names` selects foregrounds by image stem / clip name (e.g. the training split); `masks` is
     "synthetic" (degraded GT, see masks.py) or "sam2" (random positive clicks on frame 0, SAM2
     in video mode over the clip, its logits cached). `foreground_cache` keeps the slow
-    foreground estimates between builds (default: `<out>/foreground_cache`).
+    foreground estimates between builds (default: `<out>/foreground_cache`). Opt-in extras:
+    `transparent` procedural glass-like objects (transparent.py), each getting
+    `clips_per_foreground` clips after the others, and `object_blur_p`, the chance a clip's
+    object is out of focus and, separately, shaken. With both at 0 a seed builds the same clips
+    as before they existed.
     """
     if masks not in ("synthetic", "sam2"):
         raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
+    if transparent < 0 or not 0 <= object_blur_p <= 1:
+        raise ValueError("transparent must be >= 0 and object_blur_p within [0, 1]")
+    from .transparent import transparent_foregrounds  # it builds on Foreground, defined here
+
     rng = np.random.default_rng(seed)
-    cfg = ClipConfig(frames=frames, height=height, width=width)
+    cfg = ClipConfig(
+        frames=frames,
+        height=height,
+        width=width,
+        lens_blur_p=object_blur_p,
+        shake_p=object_blur_p,
+    )
     cache = foreground_cache or out / "foreground_cache"
     foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]
     foregrounds += [fg for root in video_sets for fg in video_set(Path(root), frames, names=names)]
+    foregrounds += transparent_foregrounds(transparent, seed)
     bgs = background_paths([Path(b) for b in backgrounds])
     if not foregrounds or not bgs:
         raise ValueError("need at least one foreground and one background")
@@ -401,12 +490,12 @@ def build_dataset(
         task = progress.add_task("building clips", total=len(jobs))
         for fg, k in jobs:
             bg_path = bgs[int(rng.integers(len(bgs)))]
-            rgb, pha = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
+            rgb, pha, cover = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
             features: dict[str, np.ndarray] = {}
             if labeller:
-                logits, features = labeller(rgb, pha, rng)
+                logits, features = labeller(rgb, cover, rng)
             else:
-                logits = synthetic_logits(pha, rng, SyntheticMaskConfig())
+                logits = synthetic_logits(cover, rng, SyntheticMaskConfig())
             name = f"{fg.name}_{k:03d}"
             meta = {
                 "foreground": fg.name,
@@ -422,6 +511,7 @@ def build_dataset(
         "backgrounds": [p.name for p in bgs],
         "foregrounds": [fg.name for fg in foregrounds],
         "clips_per_foreground": clips_per_foreground,
+        "transparent": transparent,
         "masks": masks,
         "sam2_model": sam2_model if masks == "sam2" else None,
         "seed": seed,

@@ -8,6 +8,16 @@ Stages (`build`, `train`, `eval`, `all`) can run separately; each reuses the pre
 output under --work. Training data: the 18 alphamatting training images over 8 of the shared
 background photos plus the Apache-2.0 sample videos; validation: the 5 held-out images over the
 3 held-out photos (see splits.py).
+
+A fine-tune of the shipped head with the opt-in data (glass-like objects, defocus and shake)
+and a hold-out to judge it by, never the validation clips:
+
+    python -m vidmatte.train.ship build --work W --transparent 8 --object-blur 0.3 --holdout
+    python -m vidmatte.train.ship train --work W --init models/matting_head.safetensors
+    vidmatte eval W/holdout --weights W/run/matting_head.safetensors --methods raw,head
+
+`--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout`, with
+new glass objects as `W/holdout_glass`.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -34,21 +45,52 @@ TIME_LIMIT_S = 30 * 60
 REPRODUCE = "python -m vidmatte.train.ship all --work /tmp/vidmatte-ship"
 # On a GPU the same wall clock buys far more samples: bigger batches, more steps.
 GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, seed=0, workers=12)
+# Fine-tuning starts from a trained head: a quarter of the peak learning rate, so the first
+# steps on new data do not undo what it learned.
+FINE_TUNE_LR_SCALE = 0.25
+HOLDOUT_GLASS = 6  # glass objects in the hold-out (new ones: another seed)
 
 
-def build(work: Path, data: Path) -> None:
+def build(
+    work: Path, data: Path, transparent: int = 0, object_blur: float = 0.0, holdout: bool = False
+) -> None:
     videos = [data / "videos" / f"{n}.mp4" for n in TRAIN_VIDEOS]
     cache = work / "foreground_cache"
+    train_bgs = splits.backgrounds(False, data) + videos
+    kept = set(splits.HOLDOUT_IMAGES) if holdout else set()
     build_dataset(
         work / "train",
         image_sets=[data / "alphamatting"],
-        backgrounds=splits.backgrounds(False, data) + videos,
-        names=splits.TRAIN_IMAGES,
+        backgrounds=train_bgs,
+        names=[n for n in splits.TRAIN_IMAGES if n not in kept],
         clips_per_foreground=10,
         frames=8,
         seed=1,
         foreground_cache=cache,
+        transparent=transparent,
+        object_blur_p=object_blur,
     )
+    if holdout:
+        build_dataset(
+            work / "holdout",
+            image_sets=[data / "alphamatting"],
+            backgrounds=train_bgs,
+            names=splits.HOLDOUT_IMAGES,
+            clips_per_foreground=2,
+            frames=8,
+            seed=2,
+            foreground_cache=cache,
+            object_blur_p=object_blur,
+        )
+        build_dataset(
+            work / "holdout_glass",
+            backgrounds=train_bgs,
+            clips_per_foreground=1,
+            frames=8,
+            seed=3,
+            transparent=HOLDOUT_GLASS,
+            object_blur_p=object_blur,
+        )
     build_dataset(
         work / "val",
         image_sets=[data / "alphamatting"],
@@ -61,16 +103,20 @@ def build(work: Path, data: Path) -> None:
     )
 
 
-def run_training(work: Path, device: str, minutes: float) -> Path:
+def run_training(work: Path, device: str, minutes: float, init: Path | None = None) -> Path:
     on_gpu = device.startswith("cuda")
+    config = GPU_TRAIN_CONFIG if on_gpu else TRAIN_CONFIG
+    if init is not None:
+        config = replace(config, lr=config.lr * FINE_TUNE_LR_SCALE)
     return train(
         work / "train",
         work / "run",
-        GPU_TRAIN_CONFIG if on_gpu else TRAIN_CONFIG,
-        HeadConfig(),
+        config,
+        None if init is not None else HeadConfig(),
         device=device,
         threads=None if on_gpu else 1,
         time_limit_s=minutes * 60,
+        init=init,
     )
 
 
@@ -130,14 +176,22 @@ def main(
     weights: Path = typer.Option(
         None, help="Head to validate in `eval` (default: the one `train` wrote under --work)."
     ),
+    transparent: int = typer.Option(0, min=0, help="`build`: glass-like objects to add."),
+    object_blur: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="`build`: chance a clip's object is defocused / shaken."
+    ),
+    holdout: bool = typer.Option(
+        False, help="`build`: keep splits.HOLDOUT_IMAGES out of training, as W/holdout."
+    ),
+    init: Path = typer.Option(None, help="`train`: fine-tune from these weights."),
 ) -> None:
     if stage not in ("build", "train", "eval", "all"):
         raise typer.BadParameter(f"stage is build, train, eval or all, not '{stage}'")
     weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
-        build(work, data or splits.shared_data())
+        build(work, data or splits.shared_data(), transparent, object_blur, holdout)
     if stage in ("train", "all"):
-        weights = run_training(work, device, minutes)
+        weights = run_training(work, device, minutes, init)
     if stage in ("eval", "all"):
         results = run_eval(work, weights, default_head_path() if ship else None)
         print(json.dumps(results, indent=2))

@@ -25,7 +25,7 @@ from kornia.filters import gaussian_blur2d, spatial_gradient
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vidmatte.matte.head import HeadConfig, MattingHead
-from vidmatte.matte.weights import save_head
+from vidmatte.matte.weights import load_head, save_head
 
 from .augment import PairAugment
 from .dataset import SAM_FEATURES, Clip, clip_folders, read_clip
@@ -277,19 +277,27 @@ def train(
     threads: int | None = None,
     resume: bool = True,
     time_limit_s: float | None = None,
+    init: Path | None = None,
 ) -> Path:
     """Train a head on `dataset` (built by build_dataset); writes `<out>/checkpoint.pt`,
     `<out>/loss.png`, `<out>/history.json` and `<out>/matting_head.safetensors` (+ .json card).
     Resumes from the checkpoint when there is one. The learning rate follows a cosine over
     progress = max(step / steps, elapsed / time_limit_s), so a wall-clock budget still ends
-    with a fully annealed model, however fast the machine. Returns the weights path."""
-    config, head_config = config or TrainConfig(), head_config or HeadConfig()
+    with a fully annealed model, however fast the machine. `init` fine-tunes from existing
+    weights (their architecture unless `head_config` is given; a checkpoint still wins).
+    Returns the weights path."""
+    start = load_head(init)[0] if init is not None else None
+    config = config or TrainConfig()
+    head_config = head_config or (start.config if start is not None else HeadConfig())
     if threads:
         torch.set_num_threads(threads)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    head = MattingHead(head_config).to(device)
+    head = MattingHead(head_config)
+    if start is not None:
+        head.load_state_dict(start.state_dict())
+    head = head.to(device)
     opt = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=1e-4)
     ckpt_path = out / "checkpoint.pt"
     step, history, elapsed_before = 0, [], 0.0
@@ -351,6 +359,7 @@ def train(
             "steps_done": step,
             "device": _device_name(device),
             "minutes": round(elapsed / 60, 2),
+            "init": str(init) if init is not None else None,
             **asdict(config),
         },
         "training_data": json.loads((dataset / "dataset.json").read_text())
