@@ -17,6 +17,7 @@ from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts, tracks
+from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
 from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             allow_origins=list(settings.cors_origins),
             allow_methods=["*"],
             allow_headers=["*"],
+            # what the editor reads of an archive's answer (routes/jobs.py)
+            expose_headers=["Content-Disposition", FRAMES_HEADER, MISSING_HEADER],
         )
     # JSON bodies are capped before parsing; the upload streams against its own limit.
     app.add_middleware(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -26,6 +27,7 @@ from vidmatte.config import Settings
 from vidmatte.errors import redact_paths
 from vidmatte.store import Store
 
+log = logging.getLogger(__name__)
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OPEN_API_PATHS = frozenset({"/api/health"})  # answers its status only without the token
@@ -116,7 +118,8 @@ class AccessGuard:
     """ASGI middleware in front of the whole app. In order: security headers on every answer,
     400 for a Host that is not ours (DNS rebinding), 403 for a state-changing request from a
     foreign Origin (before a byte of its body is read), the `?token=` exchange for a cookie,
-    401 for /api without the token, and no server paths in error answers."""
+    401 for /api without the token, no server paths in error answers, and a JSON 500 for an
+    unhandled error."""
 
     def __init__(
         self,
@@ -146,7 +149,24 @@ class AccessGuard:
                 send = _status_only(send)
             else:
                 refusal = _unauthorised(given)
-        await (refusal or self.app)(scope, receive, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await (refusal or self.app)(scope, receive, tracked)
+        except Exception as exc:
+            # Starlette's own answer to an unhandled error is plain text sent from outside
+            # every middleware, without the headers: answer here. The traceback goes to the
+            # log, not into the answer. (Raising on would make uvicorn drop the connection.)
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if not started:
+                kind = type(exc).__name__
+                detail = f"internal server error ({kind}): the server's log has the details"
+                await _error(500, detail)(scope, receive, tracked)
 
     def _refusal(self, scope: Scope, headers: Headers) -> ASGIApp | None:
         host = headers.get("host", "")

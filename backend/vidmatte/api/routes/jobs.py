@@ -23,6 +23,7 @@ from vidmatte.jobs.results import (
     frame_matte,
     plan_export,
 )
+from vidmatte.jobs.tracks import intervals
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition
 
@@ -199,8 +200,20 @@ def get_archive(
         staging=s.store.tmp_dir,
         layers=export.layer_names,
     )
-    return StreamingResponse(
-        body,
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    job = s.store.job(job_id)
+    missing = sorted(set(range(job.start, job.end + 1)) - set(export.frames))
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        # A cancelled, interrupted or running job's archive holds the frames finished so far.
+        FRAMES_HEADER: frame_runs(export.frames),
+        **({MISSING_HEADER: frame_runs(missing)} if missing else {}),
+    }
+    return StreamingResponse(body, media_type="application/zip", headers=headers)
+
+
+FRAMES_HEADER = "X-Vidmatte-Frames"  # the frames an archive holds, as runs: `0-5,8-9`
+MISSING_HEADER = "X-Vidmatte-Frames-Missing"  # the job's frames it lacks (not finished yet)
+
+
+def frame_runs(frames: list[int]) -> str:
+    return ",".join(f"{first}-{last}" for first, last in intervals(frames))

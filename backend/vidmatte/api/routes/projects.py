@@ -95,7 +95,9 @@ def add_upload(s: Services, upload: Upload) -> Project:
     """Probe a received upload and make it a project; the temporary file goes either way."""
     filename = without_hidden(upload.filename)[:255] or "video"
     try:
-        name = upload_name(upload.fields.get("name") or "", filename)
+        name = upload_name(
+            upload.fields.get("name") or "", filename, {p.name for p in s.store.projects()}
+        )
         info, pts = probe(upload.path)
         reader = VideoReader(upload.path, pts, info.rotation)
         try:
@@ -114,14 +116,25 @@ def add_upload(s: Services, upload: Upload) -> Project:
     return Project.of(project)
 
 
-def upload_name(field: str, filename: str) -> str:
-    """The `name` field, checked like a rename; blank means the file's name without extension."""
+def upload_name(field: str, filename: str, taken: set[str]) -> str:
+    """The `name` field, checked like a rename; blank means the file's name without extension,
+    made distinct from the `taken` names (the same file uploaded twice: `clip`, `clip (2)`)."""
     if not field.strip():
-        return filename.rsplit(".", 1)[0][:200] or "video"
+        return distinct(filename.rsplit(".", 1)[0] or "video", taken)
     try:
         return PROJECT_NAME.validate_python(field)
     except ValidationError as exc:
         raise HTTPException(422, f"invalid name: {exc.errors()[0]['msg']}") from exc
+
+
+def distinct(name: str, taken: set[str], limit: int = 200) -> str:
+    """`name`, else `name (2)`, `name (3)`, ... the first not `taken`, all within `limit`."""
+    candidate, n = name[:limit], 1
+    while candidate in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: limit - len(suffix)] + suffix
+    return candidate
 
 
 @router.get("", response_model=list[Project])

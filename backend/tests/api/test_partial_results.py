@@ -1,0 +1,94 @@
+"""A cancelled or interrupted job's finished frames are results too: each can be viewed (the
+alpha route) and the archive holds the frames that exist, saying which in its headers. Over
+real HTTP, the interrupted job by SIGKILLing the server."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.test_jobs import prompt, wait_for
+from tests.conftest import upload
+from tests.server import LiveServer
+from tests.synth import write_video
+from vidmatte.jobs.tracks import intervals
+
+FRAMES = 48
+
+
+def runs(frames: list[int]) -> str:
+    return ",".join(f"{a}-{b}" for a, b in intervals(frames))
+
+
+def started_job(api: httpx.Client, clip: Path, least_done: int = 2) -> tuple[str, str]:
+    """A job over the whole clip, once `least_done` frames are finished."""
+    pid = upload(api, clip)["id"]
+    prompt(api, pid, frame=0)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
+    deadline = time.monotonic() + 120
+    while api.get(f"/api/jobs/{job['id']}").json()["frames_done"] < least_done:
+        assert time.monotonic() < deadline, "the job never finished a frame"
+        time.sleep(0.02)
+    return pid, job["id"]
+
+
+def check_partial_results(api: httpx.Client, job_id: str) -> list[int]:
+    """Every finished frame is viewable, the others 404; the archive holds exactly the finished
+    ones and says so. Returns the finished frames."""
+    job = api.get(f"/api/jobs/{job_id}").json()
+    archive = api.get(f"/api/jobs/{job_id}/archive")
+    assert archive.status_code == 200, archive.text
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    done = sorted(int(n.removeprefix("alpha/").removesuffix(".png")) for n in names)
+    assert len(done) == job["frames_done"] and 0 < len(done) < FRAMES, job
+    missing = sorted(set(range(FRAMES)) - set(done))
+    assert archive.headers["X-Vidmatte-Frames"] == runs(done)
+    assert archive.headers["X-Vidmatte-Frames-Missing"] == runs(missing)
+    for frame in (done[0], done[-1]):
+        assert api.get(f"/api/jobs/{job_id}/alpha/{frame}").status_code == 200
+    gone = api.get(f"/api/jobs/{job_id}/alpha/{missing[0]}")
+    assert gone.status_code == 404 and "not matted yet" in gone.json()["detail"]
+    return done
+
+
+@pytest.fixture
+def long_clip(tmp_path: Path) -> Path:
+    path = tmp_path / "long.mp4"
+    write_video(path, frames=FRAMES)
+    return path
+
+
+def test_a_cancelled_jobs_frames_are_viewed_and_downloaded(
+    api: httpx.Client, long_clip: Path
+) -> None:
+    _, job_id = started_job(api, long_clip)
+    assert api.post(f"/api/jobs/{job_id}/cancel").json()["status"] == "cancelled"
+    time.sleep(0.5)  # a frame being stored when the cancel came is kept or dropped, not half
+    check_partial_results(api, job_id)
+    # A finished job's archive is complete and says so.
+    api.post(f"/api/jobs/{job_id}/resume").raise_for_status()
+    assert wait_for(api, job_id, {"done", "failed"})["status"] == "done"
+    whole = api.get(f"/api/jobs/{job_id}/archive")
+    assert whole.headers["X-Vidmatte-Frames"] == f"0-{FRAMES - 1}"
+    assert "X-Vidmatte-Frames-Missing" not in whole.headers
+
+
+def test_an_interrupted_jobs_frames_are_viewed_and_downloaded(
+    tmp_path: Path, long_clip: Path
+) -> None:
+    server = LiveServer(tmp_path / "data").start()
+    try:
+        with server.client() as api:
+            _, job_id = started_job(api, long_clip, least_done=3)
+        server.kill()
+        server = LiveServer(tmp_path / "data").start()
+        with server.client() as api:
+            assert api.get(f"/api/jobs/{job_id}").json()["status"] == "interrupted"
+            check_partial_results(api, job_id)
+    finally:
+        server.stop()
