@@ -9,6 +9,15 @@ import type { Point } from "./points";
 const [tokenNeeded, setTokenNeeded] = createSignal(false);
 export { tokenNeeded };
 
+// Whether the server answered the last request: false once a request could not reach it (or a
+// proxy in front said it is down), true again at its next answer. The editor shows it and
+// holds unsaved work until it comes back (editor/connection.ts probes it meanwhile).
+const [online, setOnline] = createSignal(true);
+export { online, setOnline };
+
+/** Statuses that mean "the server is not there", not "the server refused". */
+const UNREACHABLE = [0, 502, 503, 504];
+
 export interface Health {
   status: string;
   device: "cpu" | "cuda" | string;
@@ -142,8 +151,10 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
     });
   } catch (e) {
     if ((e as Error)?.name === "AbortError") throw e;
+    setOnline(false);
     throw new ApiError(0, detailFromBody(null, 0));
   }
+  setOnline(!UNREACHABLE.includes(res.status));
   if (res.status === 401) setTokenNeeded(true);
   if (!res.ok) throw await errorFromResponse(res);
   return res;
@@ -187,7 +198,8 @@ export const urls = {
   thumbnail: (pid: string) => `/api/projects/${enc(pid)}/thumbnail`,
   frame: (pid: string, index: number, maxSide?: number) =>
     withQuery(`/api/projects/${enc(pid)}/frames/${index}`, { max_side: maxSide || undefined }),
-  alpha: (jid: string, index: number) => `/api/jobs/${enc(jid)}/alpha/${index}`,
+  alpha: (jid: string, index: number, maxSide?: number) =>
+    withQuery(`/api/jobs/${enc(jid)}/alpha/${index}`, { max_side: maxSide || undefined }),
   events: (jid: string) => `/api/jobs/${enc(jid)}/events`,
   archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,
 };
@@ -235,8 +247,17 @@ export const api = {
   getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),
   cancelJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/cancel`),
   resumeJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/resume`),
-  alpha: (jid: string, index: number, signal?: AbortSignal) => blob("GET", urls.alpha(jid, index), signal),
+  alpha: (jid: string, index: number, maxSide?: number, signal?: AbortSignal) =>
+    blob("GET", urls.alpha(jid, index, maxSide), signal),
 };
+
+/** The user stopped an upload: not a failure, nothing to report in red. */
+export class UploadCancelled extends Error {
+  constructor() {
+    super("Upload cancelled.");
+    this.name = "UploadCancelled";
+  }
+}
 
 export interface Upload {
   promise: Promise<Project>;
@@ -264,13 +285,18 @@ export function uploadProject(file: File, onProgress: (loaded: number, total: nu
       else reject(new ApiError(xhr.status, detailFromBody(body, xhr.status, xhr.statusText)));
     };
     xhr.onerror = () => reject(new ApiError(0, detailFromBody(null, 0)));
-    xhr.onabort = () => reject(new ApiError(0, "Upload cancelled."));
+    xhr.onabort = () => reject(new UploadCancelled());
     const form = new FormData();
     form.append("file", file, file.name);
     if (name) form.append("name", name);
     xhr.send(form);
   });
   return { promise, abort: () => xhr.abort() };
+}
+
+/** Whether `e` says the server could not be reached (then retrying later makes sense). */
+export function isUnreachable(e: unknown): boolean {
+  return e instanceof ApiError && UNREACHABLE.includes(e.status);
 }
 
 /** Message of any thrown value, for toasts. */

@@ -31,12 +31,13 @@ describe("progress events", () => {
   });
 
   it("computes percent, frames, fps and ETA", () => {
-    expect(progressOf(job())).toEqual({ percent: 37, frames: "37 / 100 frames", fps: "12 fps", eta: "1 min 5 s" });
+    expect(progressOf(job())).toEqual({ percent: 37, frames: "37 / 100 frames", fps: "12 fps", eta: "1 min 5 s", note: null });
     expect(progressOf(job({ frames_done: 1, frames_total: 3, fps: 2.5, eta_seconds: 0.8 }))).toEqual({
       percent: 33.3,
       frames: "1 / 3 frames",
       fps: "2.5 fps",
       eta: "1 s",
+      note: null,
     });
   });
 
@@ -48,8 +49,23 @@ describe("progress events", () => {
       frames: "0 / 100 frames",
       fps: "–",
       eta: "–",
+      note: "starting…",
     });
     expect(progressOf(job({ status: "cancelled" })).eta).toBe("–");
+  });
+
+  it("says starting… from the moment a job exists until its first frame", () => {
+    expect(progressOf(job({ status: "queued", frames_done: 0 })).note).toBe("starting…");
+    expect(progressOf(job({ status: "running", frames_done: 0, fps: null, eta_seconds: null })).note).toBe("starting…");
+    expect(progressOf(job({ status: "running", frames_done: 1 })).note).toBeNull();
+    expect(progressOf(job({ status: "cancelled", frames_done: 0 })).note).toBeNull();
+  });
+
+  it("says connection lost instead of a live ETA while the server is away", () => {
+    expect(progressOf(job(), false).note).toBe("connection lost");
+    expect(progressOf(job({ status: "queued", frames_done: 0 }), false).note).toBe("connection lost");
+    // a finished job's numbers stay true
+    expect(progressOf(job({ status: "done", frames_done: 100 }), false)).toMatchObject({ note: null, eta: "done" });
   });
 
   it("never exceeds 100% and survives a zero total", () => {
@@ -115,5 +131,20 @@ describe("followJob", () => {
     await vi.waitFor(() => expect(seen).toHaveLength(1));
     expect(poll).toHaveBeenCalledWith("j1");
     expect(es.closed).toBe(true);
+  });
+
+  it("says progress stopped without the job's internal id when polling keeps failing", async () => {
+    vi.useFakeTimers();
+    try {
+      vi.stubGlobal("EventSource", undefined);
+      const errors: string[] = [];
+      const stop = followJob("j_4f9a2c", () => {}, () => Promise.reject(new Error("Cannot reach the server.")), (m) => errors.push(m));
+      await vi.advanceTimersByTimeAsync(30_000);
+      stop();
+      expect(errors).toEqual(["Matting progress stopped updating: Cannot reach the server."]);
+      expect(errors[0]).not.toContain("j_4f9a2c");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

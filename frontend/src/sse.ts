@@ -33,9 +33,15 @@ export interface Progress {
   fps: string;
   /** "1 min 5 s" or "–" */
   eta: string;
+  /** Said instead of the ETA: "connection lost" (the server is away), "starting…" (no frame yet). */
+  note: string | null;
 }
 
-export function progressOf(job: Job): Progress {
+/** Not finished, no frame yet: the job is loading its models (it takes seconds on a CPU). */
+export const isStarting = (job: Job): boolean => (job.status === "queued" || job.status === "running") && job.frames_done === 0;
+
+/** Progress as shown; `online` false: the server is away, its last numbers are not live. */
+export function progressOf(job: Job, online = true): Progress {
   const total = Math.max(0, job.frames_total);
   const done = Math.min(Math.max(0, job.frames_done), total || job.frames_done);
   let percent = total > 0 ? (done / total) * 100 : job.status === "done" ? 100 : 0;
@@ -47,6 +53,7 @@ export function progressOf(job: Job): Progress {
     frames: `${done} / ${total} frames`,
     fps: job.fps != null && job.fps > 0 ? `${job.fps >= 10 ? job.fps.toFixed(0) : job.fps.toFixed(1)} fps` : "–",
     eta: running ? formatEta(job.eta_seconds) : job.status === "done" ? "done" : "–",
+    note: !isTerminal(job.status) && !online ? "connection lost" : isStarting(job) ? "starting…" : null,
   };
 }
 
@@ -84,7 +91,7 @@ export function followJob(
       failures = 0;
     } catch (e) {
       failures++;
-      if (failures === 3) onError?.(`Lost contact with job ${jid}: ${(e as Error).message}`);
+      if (failures === 3) onError?.(`Matting progress stopped updating: ${(e as Error).message}`);
     }
     if (!stopped) timer = setTimeout(() => pollLoop(failures), Math.min(10000, 1000 * 2 ** Math.min(failures, 3)));
   };

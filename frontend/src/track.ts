@@ -1,6 +1,6 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
-import { ApiError, detailFromBody } from "./api";
+import { ApiError, detailFromBody, setOnline } from "./api";
 import { formatEta } from "./timecode";
 
 export type TrackStatus = "running" | "done" | "cancelled" | "failed" | "interrupted";
@@ -87,8 +87,10 @@ async function call(method: string, path: string, body?: unknown): Promise<Track
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch {
+    setOnline(false);
     throw new ApiError(0, detailFromBody(null, 0));
   }
+  setOnline(res.status < 502 || res.status > 504);
   const data: unknown = await res.json().catch(() => null);
   if (method === "GET" && res.status === 404) return null; // no track yet
   if (!res.ok) throw new ApiError(res.status, detailFromBody(data, res.status, res.statusText));

@@ -13,6 +13,8 @@ export interface Marker {
   point: Point;
   color: string;
   selected: boolean;
+  /** The server does not have it yet (it was down when the point was clicked). */
+  unsaved?: boolean;
 }
 
 export interface FrameStageProps {
@@ -146,8 +148,9 @@ export function FrameStage(props: FrameStageProps) {
             const ring = m.point.label === "positive" ? "#22c55e" : "#ef4444";
             return (
               <g
-                class={`point-marker ${m.selected ? "" : "dim"} ${isHover() ? "hover" : ""}`}
+                class={`point-marker ${m.selected ? "" : "dim"} ${isHover() ? "hover" : ""} ${m.unsaved ? "unsaved" : ""}`}
                 data-testid="point-marker"
+                data-unsaved={m.unsaved ? "true" : "false"}
                 data-label={m.point.label}
                 data-object-id={m.objectId}
                 data-x={m.point.x}

@@ -1,9 +1,9 @@
-import type { Job } from "../api";
-import { progressOf } from "../sse";
+import { online, type Job } from "../api";
+import { isTerminal, progressOf } from "../sse";
 
 /** Job progress: bar with percent, frames, fps and ETA. */
 export function JobProgressBar(props: { job: Job; testid: string; compact?: boolean }) {
-  const p = () => progressOf(props.job);
+  const p = () => progressOf(props.job, online());
   return (
     <div
       class={`job-progress status-${props.job.status} ${props.compact ? "compact" : ""}`}
@@ -26,16 +26,24 @@ export function JobProgressBar(props: { job: Job; testid: string; compact?: bool
         <span class="pct">{p().percent.toFixed(p().percent % 1 ? 1 : 0)}%</span>
         <span>{p().frames}</span>
         <span>{p().fps}</span>
-        <span>ETA {p().eta}</span>
+        <span data-testid={`${props.testid}-eta`}>{p().note ?? `ETA ${p().eta}`}</span>
       </div>
     </div>
   );
 }
 
-export function StatusBadge(props: { status: string; testid?: string }) {
+/** A job's status; while the server is away a live status is only the last known one. */
+export function StatusBadge(props: { status: Job["status"]; testid?: string }) {
+  const lost = () => !online() && !isTerminal(props.status);
   return (
-    <span class={`badge badge-${props.status}`} data-testid={props.testid} data-status={props.status}>
-      {props.status}
+    <span
+      class={`badge badge-${lost() ? "lost" : props.status}`}
+      data-testid={props.testid}
+      data-status={props.status}
+      data-connection={lost() ? "lost" : "ok"}
+      title={lost() ? `Last known: ${props.status}. The server does not answer.` : undefined}
+    >
+      {lost() ? "connection lost" : props.status}
     </span>
   );
 }

@@ -1,0 +1,37 @@
+import { render, screen } from "@solidjs/testing-library";
+import { describe, expect, it } from "vitest";
+import { Toolbar, type ToolbarProps } from "./Toolbar";
+
+const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
+  selected: null,
+  track: null,
+  canTrack: false,
+  canUndo: false,
+  canClear: false,
+  maskVisible: true,
+  offline: false,
+  unsaved: 0,
+  onTrack: () => {},
+  onCancelTrack: () => {},
+  onUndo: () => {},
+  onClear: () => {},
+  onToggleMask: () => {},
+  onPreview: () => {},
+  onMatting: () => {},
+  onHelp: () => {},
+  ...over,
+});
+
+describe("Toolbar", () => {
+  it("says nothing about the connection while the server answers and all is saved", () => {
+    render(() => <Toolbar {...props()} />);
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+  });
+
+  it("says the connection is lost and how many points wait to be saved", () => {
+    render(() => <Toolbar {...props({ offline: true, unsaved: 2 })} />);
+    const note = screen.getByTestId("connection-lost");
+    expect(note.textContent).toBe("Connection lost: reconnecting… 2 unsaved");
+    expect(note.getAttribute("data-offline")).toBe("true");
+  });
+});

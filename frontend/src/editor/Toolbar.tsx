@@ -1,0 +1,83 @@
+import { Show } from "solid-js";
+import type { MatteObject } from "../api";
+import { Icon } from "../components/Icon";
+import { TrackBar } from "../components/TrackBar";
+import type { Track } from "../track";
+
+export interface ToolbarProps {
+  selected: MatteObject | null;
+  track: Track | null;
+  canTrack: boolean;
+  canUndo: boolean;
+  canClear: boolean;
+  maskVisible: boolean;
+  /** The server does not answer: clicks are kept and saved when it is back. */
+  offline: boolean;
+  unsaved: number;
+  onTrack: () => void;
+  onCancelTrack: () => void;
+  onUndo: () => void;
+  onClear: () => void;
+  onToggleMask: () => void;
+  onPreview: () => void;
+  onMatting: () => void;
+  onHelp: () => void;
+}
+
+export function Toolbar(props: ToolbarProps) {
+  return (
+    <div class="toolbar">
+      <div class="tool-hint">
+        <Show when={props.offline || props.unsaved > 0}>
+          <span
+            class="connection-lost"
+            role="status"
+            data-testid="connection-lost"
+            data-offline={props.offline ? "true" : "false"}
+            title="The server does not answer. New points are kept here and saved when it is back."
+          >
+            {props.offline ? "Connection lost: reconnecting…" : "Saving…"}
+            {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
+          </span>{" "}
+        </Show>
+        <Show when={props.selected} fallback={<span class="muted">Click on the video to add a point to a new object</span>}>
+          {(o) => (
+            <span data-testid="active-object" title="Left click adds a positive point, right click or Alt+click a negative one; click a point to remove it">
+              <span class="swatch swatch-small" style={{ background: o().color }} /> <strong>{o().name}</strong>
+              <span class="muted">
+                {" "}· click <span class="pos">+</span> · right-click <span class="neg">−</span> · click a point to remove it · <kbd>?</kbd> shortcuts
+              </span>
+            </span>
+          )}
+        </Show>
+      </div>
+      <div class="tool-buttons">
+        <TrackBar track={props.track} canTrack={props.canTrack} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
+        <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={!props.canUndo} onClick={() => props.onUndo()}>
+          <Icon name="undo" size={13} /> Undo
+        </button>
+        <button class="btn btn-small" data-testid="clear-frame" title="Remove every point of this frame (Delete)" disabled={!props.canClear} onClick={() => props.onClear()}>
+          Clear frame
+        </button>
+        <button
+          class={`btn btn-small ${props.maskVisible ? "" : "btn-on"}`}
+          data-testid="preview-toggle"
+          aria-pressed={!props.maskVisible}
+          title="Show or hide the mask preview (V)"
+          onClick={() => props.onToggleMask()}
+        >
+          {props.maskVisible ? "Hide mask" : "Show mask"}
+        </button>
+        <button class="btn btn-small" data-testid="preview-refresh" title="Preview this frame (P)" onClick={() => props.onPreview()}>
+          Preview
+        </button>
+        <button class="btn btn-small btn-primary" data-testid="matting-open" title="Matting (M)" onClick={() => props.onMatting()}>
+          Matting…
+        </button>
+        <button class="icon-btn" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" data-testid="help-open" onClick={() => props.onHelp()}>
+          <Icon name="help" />
+        </button>
+      </div>
+    </div>
+  );
+}

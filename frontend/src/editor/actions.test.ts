@@ -1,0 +1,63 @@
+import { createRoot, createSignal } from "solid-js";
+import { describe, expect, it, vi } from "vitest";
+import { toasts } from "../toasts";
+import { createActions } from "./actions";
+import { createObjects, type ObjectApi } from "./objects";
+import { createPrompts } from "./prompts";
+import { PromptSaver } from "./saving";
+import type { Previews } from "./previews";
+
+function setup() {
+  return createRoot(() => {
+    const [frame, setFrame] = createSignal(0);
+    const server: ObjectApi = {
+      createObject: async (pid, b) => ({ id: 1, project_id: pid, name: b.name!, color: b.color! }),
+      updateObject: async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
+      deleteObject: async () => undefined,
+    };
+    const objects = createObjects("p", server);
+    const saver = new PromptSaver({ put: async () => undefined, online: () => true, onSaved: () => {}, onRefused: () => {} });
+    const prompts = createPrompts({ saver, repreview: () => {} });
+    const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
+    const playback = { toggle: vi.fn() };
+    const results = { cycle: vi.fn(() => false) };
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, report: () => {} });
+    return { actions, frame, prompts, playback, results, previews };
+  });
+}
+
+const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn() };
+
+describe("editor actions", () => {
+  it("a click on an empty project makes an object and puts the point on the current frame", async () => {
+    const s = setup();
+    await s.actions.point({ x: 5, y: 6 }, "positive", 4);
+    expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
+  });
+
+  it("undo goes to the frame it changed", async () => {
+    const s = setup();
+    await s.actions.point({ x: 5, y: 6 }, "positive", 4);
+    s.actions.run({ type: "last" }, targets);
+    expect(s.frame()).toBe(49);
+    s.actions.run({ type: "undo" }, targets);
+    expect(s.frame()).toBe(0);
+    expect(s.prompts.points().size).toBe(0);
+  });
+
+  it("keys reach their actions, and say when there is nothing to do", () => {
+    const s = setup();
+    s.actions.run({ type: "step", delta: 10 }, targets);
+    expect(s.frame()).toBe(10);
+    s.actions.run({ type: "play" }, targets);
+    expect(s.playback.toggle).toHaveBeenCalledOnce();
+    s.actions.run({ type: "matting" }, targets);
+    expect(targets.openMatting).toHaveBeenCalledOnce();
+    s.actions.run({ type: "cycle-overlay", delta: 1 }, targets);
+    expect(toasts().at(-1)?.text).toBe("No result to view yet.");
+    s.actions.run({ type: "prompted", direction: 1 }, targets);
+    expect(toasts().at(-1)?.text).toBe("No points after this frame.");
+    s.actions.run({ type: "preview" }, targets);
+    expect(s.previews.refresh).toHaveBeenCalledWith(10);
+  });
+});

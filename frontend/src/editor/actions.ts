@@ -1,0 +1,137 @@
+// What the user does with the prompts and the view, by click or by key: points, undo,
+// objects, stepping, playing, result views. Toasts say what could not be done.
+import type { Accessor } from "solid-js";
+import { confirmAction } from "../confirm";
+import type { Vec } from "../geometry";
+import type { Action } from "../keyboard";
+import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type Label } from "../points";
+import { showInfo } from "../toasts";
+import { bindKeys } from "./keys";
+import type { Objects } from "./objects";
+import type { Playback } from "./playback";
+import type { Previews } from "./previews";
+import type { Prompts } from "./prompts";
+import type { Results } from "./results";
+
+export interface ActionDeps {
+  frame: Accessor<number>;
+  setFrame: (frame: number) => void;
+  frameCount: () => number;
+  /** Objects and points are loaded: clicks may edit. */
+  loaded: Accessor<boolean>;
+  objects: Objects;
+  prompts: Prompts;
+  previews: Previews;
+  playback: Pick<Playback, "toggle">;
+  results: Pick<Results, "cycle">;
+  report: (error: unknown, title: string) => void;
+}
+
+export interface KeyTargets {
+  blocked: () => boolean;
+  blockedKey: (e: KeyboardEvent) => void;
+  openMatting: () => void;
+  openHelp: () => void;
+  toggleMask: () => void;
+}
+
+export function createActions(d: ActionDeps) {
+  const hasPoints = () => pointsOnFrame(d.prompts.points(), d.frame()).length > 0;
+  /** Previews drawn with the old objects are wrong now: the current frame's is made anew. */
+  const repreview = (also = false) => {
+    d.previews.dropExcept(new Set());
+    if (also || hasPoints()) void d.previews.refresh(d.frame());
+  };
+
+  const a = {
+    point: async (at: Vec, label: Label, radius: number) => {
+      if (!d.loaded()) return;
+      let oid: number;
+      try {
+        oid = await d.objects.target();
+      } catch (e) {
+        return d.report(e, "Could not add an object");
+      }
+      d.prompts.click(d.frame(), oid, at, label, radius);
+    },
+    undo: () => {
+      const f = d.prompts.undo();
+      if (f === null) showInfo("Nothing to undo.");
+      else if (f !== d.frame()) d.setFrame(f);
+    },
+    clearFrame: () => {
+      if (!d.prompts.clear(d.frame())) showInfo(`Frame ${d.frame()} has no points.`);
+    },
+    addObject: () => d.objects.add().catch((e) => d.report(e, "Could not add an object")),
+    updateObject: async (oid: number, change: { name?: string; color?: string }) => {
+      try {
+        await d.objects.update(oid, change);
+        if (change.color) repreview();
+      } catch (e) {
+        d.report(e, change.color ? "Could not change the colour" : "Rename failed");
+      }
+    },
+    deleteObject: async (oid: number) => {
+      const o = d.objects.list().find((x) => x.id === oid);
+      if (!o) return;
+      const frames = framesWithPoints(d.prompts.points(), [oid]);
+      const ok = await confirmAction({
+        title: `Delete "${o.name}"?`,
+        message: frames.length ? `Its points on ${frames.length} frame${frames.length === 1 ? "" : "s"} are deleted too.` : "It has no points yet.",
+        confirmLabel: "Delete",
+        danger: true,
+      });
+      if (!ok) return;
+      try {
+        await d.objects.remove(oid);
+        d.prompts.dropObject(oid);
+        repreview(frames.includes(d.frame()));
+      } catch (e) {
+        d.report(e, "Could not delete the object");
+      }
+    },
+    /** The keyboard's way to each action. */
+    run: (action: Action, t: Omit<KeyTargets, "blocked" | "blockedKey">) => {
+      switch (action.type) {
+        case "step":
+          return d.setFrame(d.frame() + action.delta);
+        case "first":
+          return d.setFrame(0);
+        case "last":
+          return d.setFrame(d.frameCount() - 1);
+        case "undo":
+          return a.undo();
+        case "play":
+          return d.playback.toggle();
+        case "clear-frame":
+          return a.clearFrame();
+        case "preview":
+          return void d.previews.refresh(d.frame());
+        case "new-object":
+          return void a.addObject();
+        case "select-object": {
+          const o = d.objects.list()[action.index];
+          return o && d.objects.select(o.id);
+        }
+        case "cycle-overlay":
+          return d.results.cycle(action.delta) || showInfo("No result to view yet.");
+        case "matting":
+          return t.openMatting();
+        case "help":
+          return t.openHelp();
+        case "prompted": {
+          const f = adjacentPromptedFrame(d.prompts.points(), d.frame(), action.direction);
+          if (f === null) showInfo(action.direction > 0 ? "No points after this frame." : "No points before this frame.");
+          else d.setFrame(f);
+          return;
+        }
+        case "toggle-mask":
+          return t.toggleMask();
+      }
+    },
+    bindKeys: (t: KeyTargets) => bindKeys({ blocked: t.blocked, blockedKey: t.blockedKey, run: (action) => a.run(action, t) }),
+  };
+  return a;
+}
+
+export type Actions = ReturnType<typeof createActions>;

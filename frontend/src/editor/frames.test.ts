@@ -1,0 +1,116 @@
+import { createRoot, createSignal } from "solid-js";
+import { describe, expect, it } from "vitest";
+import type { Job } from "../api";
+import { ImageCache } from "../images";
+import { createFrameImage, createMatteImage } from "./frames";
+
+const picture = (src: string) => ({ naturalWidth: 10, naturalHeight: 10, src }) as HTMLImageElement;
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+/** A fake server whose answers the test releases by hand. */
+function server() {
+  const requests: { what: string; maxSide: number; signal: AbortSignal; resolve: () => void }[] = [];
+  const fetch = (what: string, maxSide: number, signal: AbortSignal) =>
+    new Promise<Blob>((resolve, reject) => {
+      requests.push({ what, maxSide, signal, resolve: () => resolve(new Blob([what])) });
+      signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    });
+  return { requests, fetch };
+}
+
+const video = { width: 1920, height: 1080, frame_count: 50 };
+const cache = () => new ImageCache({ maxBytes: 1e9, decode: async (b) => picture(await b.text()), release: () => {} });
+
+describe("frame image", () => {
+  it("asks for the stage's size, aborts a superseded frame and shows only the newest", async () => {
+    const srv = server();
+    const reports: string[] = [];
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(0);
+      const [playing] = createSignal(true); // no prefetch: only the frames asked for
+      const img = createFrameImage({
+        video: () => video,
+        frame,
+        stageSize: () => ({ width: 600, height: 400 }),
+        playing,
+        images: cache(),
+        fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
+        report: (_e, t) => reports.push(t),
+      });
+      return { img, setFrame };
+    });
+    await settle();
+    expect(srv.requests.map((r) => [r.what, r.maxSide])).toEqual([["frame 0", 640]]);
+    s.setFrame(1);
+    s.setFrame(2);
+    await settle();
+    expect(srv.requests.map((r) => [r.what, r.signal.aborted])).toEqual([
+      ["frame 0", true],
+      ["frame 1", true],
+      ["frame 2", false],
+    ]);
+    expect(s.img.loading()).toBe(true);
+    srv.requests[2].resolve();
+    await settle();
+    expect(s.img.image()?.src).toBe("frame 2");
+    expect(s.img.loading()).toBe(false);
+    expect(reports).toEqual([]);
+  });
+
+  it("prefetches the next frame when not playing, and a step elsewhere aborts it", async () => {
+    const srv = server();
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(0);
+      const img = createFrameImage({
+        video: () => video,
+        frame,
+        stageSize: () => ({ width: 600, height: 400 }),
+        playing: () => false,
+        images: cache(),
+        fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
+        report: () => {},
+      });
+      return { img, setFrame };
+    });
+    await settle();
+    srv.requests[0].resolve();
+    await settle();
+    expect(srv.requests.map((r) => r.what)).toEqual(["frame 0", "frame 1"]);
+    s.setFrame(10);
+    await settle();
+    expect(srv.requests[1].signal.aborted).toBe(true);
+  });
+});
+
+describe("matte image", () => {
+  const job = { id: "j1", start: 5, end: 9, status: "done", frames_done: 5 } as Job;
+
+  it("says when the frame is outside the result and fetches the matte at the stage's size", async () => {
+    const srv = server();
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(2);
+      const m = createMatteImage({
+        job: () => job,
+        frame,
+        maxSide: () => 640,
+        images: cache(),
+        fetchMatte: (jid, i, ms, signal) => srv.fetch(`${jid} ${i}`, ms, signal),
+      });
+      return { m, setFrame };
+    });
+    await settle();
+    expect(s.m.note()).toBe("Outside the result: it covers frames 5–9");
+    expect(srv.requests).toHaveLength(0);
+    s.setFrame(6);
+    s.setFrame(7);
+    await settle();
+    expect(srv.requests.map((r) => [r.what, r.maxSide, r.signal.aborted])).toEqual([
+      ["j1 6", 640, true],
+      ["j1 7", 640, false],
+    ]);
+    srv.requests[1].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 7");
+    expect(s.m.note()).toBeNull();
+  });
+});

@@ -1,0 +1,153 @@
+// The picture under the points: the current frame at the size the stage shows it, and a
+// result's matte for it. Only the newest request counts: moving on aborts the superseded one.
+import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from "solid-js";
+import type { Job } from "../api";
+import { fitRect, requestMaxSide, type Size } from "../geometry";
+import { isAbort, type ImageCache } from "../images";
+import { LatestTracker } from "../latest";
+
+export interface FrameDeps {
+  video: Accessor<{ width: number; height: number; frame_count: number }>;
+  frame: Accessor<number>;
+  stageSize: Accessor<Size>;
+  playing: Accessor<boolean>;
+  images: ImageCache;
+  /** GET one frame, scaled so its long side is `maxSide` (0: full size). */
+  fetchFrame: (index: number, maxSide: number, signal: AbortSignal) => Promise<Blob>;
+  report: (error: unknown, title: string) => void;
+}
+
+export interface FrameImage {
+  image: Accessor<HTMLImageElement | null>;
+  loading: Accessor<boolean>;
+  /** The long side to ask the server for (0: full size, -1: stage not measured yet). */
+  maxSide: Accessor<number>;
+  /** Load a frame into the cache (playback waits on it). */
+  load: (index: number, signal?: AbortSignal) => Promise<HTMLImageElement>;
+}
+
+export function createFrameImage(deps: FrameDeps): FrameImage {
+  const [image, setImage] = createSignal<HTMLImageElement | null>(null);
+  const [loading, setLoading] = createSignal(false);
+  const tracker = new LatestTracker<"frame" | "next">();
+  onCleanup(() => tracker.cancel());
+
+  const maxSide = createMemo(() => {
+    const s = deps.stageSize();
+    if (s.width <= 0 || s.height <= 0) return -1;
+    const v = deps.video();
+    const f = fitRect(s, v);
+    return requestMaxSide(Math.max(f.width, f.height), Math.max(v.width, v.height), window.devicePixelRatio || 1);
+  });
+
+  const load = (i: number, signal?: AbortSignal) => {
+    const ms = Math.max(0, maxSide());
+    return deps.images.load(`f:${i}:${ms}`, (s) => deps.fetchFrame(i, ms, s), signal);
+  };
+
+  let lastError = "";
+  createEffect(
+    on([deps.frame, maxSide], ([i, ms]) => {
+      if (ms < 0) return;
+      const hit = deps.images.get(`f:${i}:${ms}`);
+      if (hit) {
+        tracker.cancel("frame");
+        tracker.cancel("next");
+        setImage(hit);
+        setLoading(false);
+        return;
+      }
+      const { token, signal } = tracker.begin("frame");
+      setLoading(true);
+      const loading = load(i, signal);
+      tracker.cancel("next"); // after joining it, when the next frame is this one
+      loading
+        .then((img) => {
+          if (!tracker.isLatest("frame", token)) return;
+          setImage(img);
+          lastError = "";
+          // The next frame is the likeliest request; a step elsewhere aborts it.
+          if (!deps.playing() && i + 1 < deps.video().frame_count) void load(i + 1, tracker.begin("next").signal).catch(() => undefined);
+        })
+        .catch((e) => {
+          if (isAbort(e) || !tracker.isLatest("frame", token)) return;
+          const msg = (e as Error)?.message ?? String(e);
+          if (msg !== lastError) deps.report(e, `Could not load frame ${i}`);
+          lastError = msg;
+        })
+        .finally(() => {
+          if (!tracker.isLatest("frame", token)) return;
+          setLoading(false);
+          tracker.end("frame", token);
+        });
+    }),
+  );
+  return { image, loading, maxSide, load };
+}
+
+export interface MatteDeps {
+  /** The result being viewed, when a view needs its matte. */
+  job: Accessor<Job | undefined>;
+  frame: Accessor<number>;
+  maxSide: Accessor<number>;
+  images: ImageCache;
+  fetchMatte: (jobId: string, index: number, maxSide: number, signal: AbortSignal) => Promise<Blob>;
+}
+
+export interface MatteImage {
+  image: Accessor<HTMLImageElement | null>;
+  /** Why there is no matte to show (outside the result, not matted). */
+  note: Accessor<string | null>;
+  load: (jobId: string, index: number, signal?: AbortSignal) => Promise<HTMLImageElement>;
+}
+
+export function createMatteImage(deps: MatteDeps): MatteImage {
+  const [image, setImage] = createSignal<HTMLImageElement | null>(null);
+  const [note, setNote] = createSignal<string | null>(null);
+  const tracker = new LatestTracker<"alpha">();
+  onCleanup(() => tracker.cancel());
+
+  const load = (jid: string, i: number, signal?: AbortSignal) => {
+    const ms = Math.max(0, deps.maxSide());
+    return deps.images.load(`a:${jid}:${i}:${ms}`, (s) => deps.fetchMatte(jid, i, ms, s), signal);
+  };
+
+  createEffect(() => {
+    const job = deps.job();
+    const i = deps.frame();
+    const ms = Math.max(0, deps.maxSide());
+    if (!job) {
+      tracker.cancel();
+      setImage(null);
+      setNote(null);
+      return;
+    }
+    if (i < job.start || i > job.end) {
+      tracker.cancel();
+      setImage(null);
+      setNote(`Outside the result: it covers frames ${job.start}–${job.end}`);
+      return;
+    }
+    const hit = deps.images.get(`a:${job.id}:${i}:${ms}`);
+    if (hit) {
+      tracker.cancel();
+      setImage(hit);
+      setNote(null);
+      return;
+    }
+    const { token, signal } = tracker.begin("alpha");
+    load(job.id, i, signal)
+      .then((img) => {
+        if (!tracker.isLatest("alpha", token)) return;
+        setImage(img);
+        setNote(null);
+      })
+      .catch((e) => {
+        if (isAbort(e) || !tracker.isLatest("alpha", token)) return;
+        setImage(null);
+        setNote(`No matte for frame ${i}: ${(e as Error)?.message ?? String(e)}`);
+      })
+      .finally(() => tracker.end("alpha", token));
+  });
+  return { image, note, load };
+}

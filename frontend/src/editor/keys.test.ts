@@ -1,0 +1,35 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Action } from "../keyboard";
+import { handleKey } from "./keys";
+
+const key = (k: string, init: KeyboardEventInit = {}, target?: EventTarget) => {
+  const e = new KeyboardEvent("keydown", { key: k, cancelable: true, ...init });
+  if (target) Object.defineProperty(e, "target", { value: target });
+  return e;
+};
+
+describe("editor keys", () => {
+  it("runs the action of a key and keeps the browser from acting on it", () => {
+    const run = vi.fn<(a: Action) => void>();
+    const e = key("ArrowRight", { shiftKey: true });
+    expect(handleKey(e, { run, blocked: () => false })).toBe(true);
+    expect(run).toHaveBeenCalledWith({ type: "step", delta: 10 });
+    expect(e.defaultPrevented).toBe(true);
+  });
+
+  it("does nothing while a dialog is open, but lets the dialog see the key", () => {
+    const run = vi.fn();
+    const blockedKey = vi.fn();
+    expect(handleKey(key("Escape"), { run, blocked: () => true, blockedKey })).toBe(false);
+    expect(run).not.toHaveBeenCalled();
+    expect(blockedKey).toHaveBeenCalledOnce();
+  });
+
+  it("leaves typing in a text field alone, and keys without an action", () => {
+    const run = vi.fn();
+    const input = document.createElement("input");
+    expect(handleKey(key("n", {}, input), { run, blocked: () => false })).toBe(false);
+    expect(handleKey(key("x"), { run, blocked: () => false })).toBe(false);
+    expect(run).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,48 @@
+import { createRoot } from "solid-js";
+import { describe, expect, it } from "vitest";
+import type { MatteObject } from "../api";
+import { createObjects, type ObjectApi } from "./objects";
+
+/** An object store that behaves like the server's, in memory. */
+function fakeServer() {
+  const made: MatteObject[] = [];
+  let id = 0;
+  const server: ObjectApi = {
+    createObject: async (pid, body) => {
+      const o = { id: ++id, project_id: pid, name: body.name!, color: body.color! };
+      made.push(o);
+      return o;
+    },
+    updateObject: async (_pid, oid, body) => ({ ...made.find((o) => o.id === oid)!, ...body }),
+    deleteObject: async () => undefined,
+  };
+  return { server, made };
+}
+
+describe("objects", () => {
+  it("the first click makes one object even when two arrive at once", async () => {
+    const { server, made } = fakeServer();
+    const objects = createRoot(() => createObjects("p", server));
+    const [a, b] = await Promise.all([objects.target(), objects.target()]);
+    expect(a).toBe(b);
+    expect(made).toHaveLength(1);
+    expect(objects.selected()).toBe(a);
+    expect(objects.selectedObject()?.name).toBe(made[0].name);
+  });
+
+  it("new objects get fresh names and colours; deleting the selected selects the next", async () => {
+    const { server } = fakeServer();
+    const objects = createRoot(() => createObjects("p", server));
+    const one = await objects.add();
+    const two = await objects.add();
+    expect(one.name).not.toBe(two.name);
+    expect(one.color).not.toBe(two.color);
+    await objects.update(two.id, { name: "Dog" });
+    expect(objects.nameOf(two.id)).toBe("Dog");
+    objects.select(one.id);
+    await objects.remove(one.id);
+    expect(objects.list().map((o) => o.id)).toEqual([two.id]);
+    expect(objects.selected()).toBe(two.id);
+    expect(objects.colorOf(99)).toBe("#ffffff");
+  });
+});

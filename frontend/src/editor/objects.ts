@@ -1,0 +1,79 @@
+// The objects of a project (each gets its own matte) and which one clicks go to.
+import { batch, createSignal, type Accessor } from "solid-js";
+import { api, type MatteObject } from "../api";
+import { nextColor, nextObjectName } from "../palette";
+
+export type ObjectApi = Pick<typeof api, "createObject" | "updateObject" | "deleteObject">;
+
+export interface Objects {
+  list: Accessor<MatteObject[]>;
+  selected: Accessor<number | null>;
+  select: (id: number | null) => void;
+  /** Replace the list (initial load) and select the first. */
+  reset: (list: MatteObject[]) => void;
+  selectedObject: () => MatteObject | null;
+  colorOf: (id: number) => string;
+  nameOf: (id: number) => string;
+  /** Create one with the next free name and colour, and select it. Throws the server's error. */
+  add: () => Promise<MatteObject>;
+  /** The object clicks go to: the selected one, else the first, else a new one (created once). */
+  target: () => Promise<number>;
+  update: (id: number, change: { name?: string; color?: string }) => Promise<void>;
+  remove: (id: number) => Promise<void>;
+}
+
+export function createObjects(pid: string, server: ObjectApi = api): Objects {
+  const [list, setList] = createSignal<MatteObject[]>([]);
+  const [selected, setSelected] = createSignal<number | null>(null);
+  let creating: Promise<MatteObject> | null = null;
+
+  const add = async () => {
+    const o = await server.createObject(pid, {
+      name: nextObjectName(list().map((x) => x.name)),
+      color: nextColor(list().map((x) => x.color)),
+    });
+    batch(() => {
+      setList((l) => [...l, o]);
+      setSelected(o.id);
+    });
+    return o;
+  };
+
+  return {
+    list,
+    selected,
+    select: setSelected,
+    reset: (l) =>
+      batch(() => {
+        setList(l);
+        setSelected(l[0]?.id ?? null);
+      }),
+    selectedObject: () => list().find((o) => o.id === selected()) ?? null,
+    colorOf: (id) => list().find((o) => o.id === id)?.color ?? "#ffffff",
+    nameOf: (id) => list().find((o) => o.id === id)?.name ?? `object ${id}`,
+    add,
+    target: async () => {
+      const id = selected();
+      if (id != null && list().some((o) => o.id === id)) return id;
+      const first = list()[0];
+      if (first) {
+        setSelected(first.id);
+        return first.id;
+      }
+      creating ??= add().finally(() => (creating = null));
+      return (await creating).id;
+    },
+    update: async (id, change) => {
+      const o = await server.updateObject(pid, id, change);
+      setList((l) => l.map((x) => (x.id === id ? o : x)));
+    },
+    remove: async (id) => {
+      await server.deleteObject(pid, id);
+      batch(() => {
+        const rest = list().filter((x) => x.id !== id);
+        setList(rest);
+        if (selected() === id) setSelected(rest[0]?.id ?? null);
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { createRoot, createSignal } from "solid-js";
+import { describe, expect, it } from "vitest";
+import { createPlayback, nextFrame } from "./playback";
+
+describe("playback", () => {
+  it("loops over the range", () => {
+    expect(nextFrame(3, { start: 0, end: 9 })).toBe(4);
+    expect(nextFrame(9, { start: 0, end: 9 })).toBe(0);
+    expect(nextFrame(30, { start: 10, end: 20 })).toBe(10);
+  });
+
+  it("steps only after the next frame is loaded, and stops at once on pause", async () => {
+    const shown: number[] = [];
+    const prepared: number[] = [];
+    let tick!: () => void;
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(8);
+      const pb = createPlayback({
+        frame,
+        setFrame: (f) => {
+          shown.push(f);
+          setFrame(f);
+        },
+        range: () => ({ start: 5, end: 9 }),
+        fps: () => 25,
+        prepare: async (i) => void prepared.push(i),
+        onError: () => {},
+        sleep: () => new Promise<void>((r) => (tick = r)),
+        now: () => 0,
+      });
+      return pb;
+    });
+    s.toggle();
+    expect(s.playing()).toBe(true);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(prepared).toEqual([9]);
+    expect(shown).toEqual([9]);
+    tick();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(shown).toEqual([9, 5]); // wrapped to the start of the range
+    s.toggle();
+    expect(s.playing()).toBe(false);
+    tick();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(shown).toEqual([9, 5]);
+  });
+
+  it("starts from the range's start when outside it, and a load error stops and reports", async () => {
+    const errors: unknown[] = [];
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(30);
+      const pb = createPlayback({
+        frame,
+        setFrame,
+        range: () => ({ start: 10, end: 20 }),
+        fps: () => 25,
+        prepare: () => Promise.reject(new Error("frame 11 cannot be decoded")),
+        onError: (e) => errors.push(e),
+        sleep: async () => {},
+      });
+      return { pb, frame };
+    });
+    s.pb.toggle();
+    expect(s.frame()).toBe(10);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.pb.playing()).toBe(false);
+    expect(String(errors[0])).toContain("cannot be decoded");
+  });
+});

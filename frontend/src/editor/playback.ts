@@ -1,0 +1,72 @@
+// Playing frames at the video's rate: each step waits until the next frame (and its matte,
+// when a result is shown) is loaded, so playback never shows a blank frame.
+import { createSignal, onCleanup, type Accessor } from "solid-js";
+
+export interface PlaybackDeps {
+  frame: Accessor<number>;
+  setFrame: (frame: number) => void;
+  /** The frames to loop over. */
+  range: () => { start: number; end: number };
+  fps: () => number;
+  /** Load what frame `index` shows; a rejection stops playback. */
+  prepare: (index: number) => Promise<unknown>;
+  onError: (error: unknown) => void;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface Playback {
+  playing: Accessor<boolean>;
+  toggle: () => void;
+  stop: () => void;
+}
+
+/** The frame after `frame` in a loop over `range`. */
+export function nextFrame(frame: number, range: { start: number; end: number }): number {
+  const next = frame + 1;
+  return next > range.end || next < range.start ? range.start : next;
+}
+
+export function createPlayback(deps: PlaybackDeps): Playback {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = deps.now ?? (() => performance.now());
+  const [playing, setPlaying] = createSignal(false);
+  let run = 0; // a loop stops when a newer one started (pause + play while it waited)
+
+  const loop = async (id: number) => {
+    while (playing() && run === id) {
+      const t0 = now();
+      const next = nextFrame(deps.frame(), deps.range());
+      try {
+        await deps.prepare(next);
+      } catch (e) {
+        if (run !== id) break;
+        deps.onError(e);
+        setPlaying(false);
+        break;
+      }
+      if (!playing() || run !== id) break;
+      deps.setFrame(next);
+      const wait = 1000 / deps.fps() - (now() - t0);
+      if (wait > 0) await sleep(wait);
+    }
+  };
+
+  const stop = () => {
+    setPlaying(false);
+    run++;
+  };
+  onCleanup(stop);
+
+  return {
+    playing,
+    stop,
+    toggle: () => {
+      if (playing()) return stop();
+      const r = deps.range();
+      if (deps.frame() < r.start || deps.frame() >= r.end) deps.setFrame(r.start);
+      setPlaying(true);
+      void loop(++run);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { createRoot, createSignal } from "solid-js";
+import { describe, expect, it } from "vitest";
+import { getPoints, type Point } from "../points";
+import { createPrompts } from "./prompts";
+import { PromptSaver } from "./saving";
+
+function setup() {
+  return createRoot(() => {
+    const [online] = createSignal(true);
+    const puts: { oid: number; frame: number; points: readonly Point[] }[] = [];
+    const repreviewed: number[][] = [];
+    const saver = new PromptSaver({
+      put: async (oid, frame, points) => void puts.push({ oid, frame, points }),
+      online,
+      onSaved: () => {},
+      onRefused: () => {},
+    });
+    const prompts = createPrompts({ saver, repreview: (f) => repreviewed.push([...f]) });
+    return { prompts, puts, repreviewed };
+  });
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("prompts", () => {
+  it("a click shows the point at once (rounded), saves it and re-previews its frame", async () => {
+    const s = setup();
+    s.prompts.click(4, 1, { x: 10.26, y: 20.04 }, "positive", 5);
+    expect(getPoints(s.prompts.points(), 1, 4)).toEqual([{ x: 10.3, y: 20, label: "positive" }]);
+    expect(s.repreviewed).toEqual([[4]]);
+    await settle();
+    expect(s.puts).toEqual([{ oid: 1, frame: 4, points: [{ x: 10.3, y: 20, label: "positive" }] }]);
+    expect(s.prompts.undoSize()).toBe(1);
+  });
+
+  it("undo restores and saves the points before the edit, and says where", async () => {
+    const s = setup();
+    s.prompts.click(4, 1, { x: 10, y: 20 }, "positive", 5);
+    s.prompts.click(4, 1, { x: 50, y: 20 }, "negative", 5);
+    expect(s.prompts.undo()).toBe(4);
+    expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(1);
+    await settle();
+    expect(s.puts.at(-1)?.points).toHaveLength(1);
+    expect(s.prompts.undo()).toBe(4);
+    expect(s.prompts.undo()).toBeNull(); // nothing left
+    expect(s.prompts.undoSize()).toBe(0);
+  });
+
+  it("clears a frame in one undoable edit and says when there is nothing to clear", async () => {
+    const s = setup();
+    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", 5);
+    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", 5);
+    expect(s.prompts.clear(2)).toBe(true);
+    expect(s.prompts.points().size).toBe(0);
+    expect(s.prompts.clear(2)).toBe(false);
+    s.prompts.undo();
+    expect(s.prompts.points().size).toBe(2);
+  });
+
+  it("dropping an object removes its points and its undo steps", () => {
+    const s = setup();
+    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", 5);
+    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", 5);
+    s.prompts.dropObject(1);
+    expect([...s.prompts.points().keys()]).toEqual(["2:2"]);
+    expect(s.prompts.undoSize()).toBe(1);
+  });
+});

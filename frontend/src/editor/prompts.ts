@@ -1,0 +1,80 @@
+// The clicked points of a project and their edits: a click, clearing a frame and undo show
+// the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
+import { batch, createSignal, type Accessor } from "solid-js";
+import { roundCoord, type Vec } from "../geometry";
+import { UndoStack, applyClick, clearFrame, removeObject, revert, type Edit, type Label, type PointMap } from "../points";
+import type { PromptSaver } from "./saving";
+
+export interface PromptDeps {
+  saver: PromptSaver;
+  /** Re-preview these frames; previews of any other frame are dropped. */
+  repreview: (frames: ReadonlySet<number>) => void;
+}
+
+export interface Prompts {
+  points: Accessor<PointMap>;
+  /** Replace every point with the server's (initial load, after a refused save). */
+  reset: (map: PointMap) => void;
+  undoSize: Accessor<number>;
+  /** A click on `frame` for `objectId` (adds a point, or removes the one under it). */
+  click: (frame: number, objectId: number, at: Vec, label: Label, radius: number) => void;
+  /** Clear `frame`; false when it holds no points. */
+  clear: (frame: number) => boolean;
+  /** Undo the last edit; returns its frame, or null when there is nothing to undo. */
+  undo: () => number | null;
+  /** Forget an object (deleted on the server). */
+  dropObject: (objectId: number) => void;
+}
+
+export function createPrompts(deps: PromptDeps): Prompts {
+  const [points, setPoints] = createSignal<PointMap>(new Map());
+  const stack = new UndoStack();
+  const [undoSize, setUndoSize] = createSignal(0);
+
+  /** Show the new points at once, save them (in order per object and frame), re-preview. */
+  const apply = (map: PointMap, edit: Edit, values: "after" | "before") =>
+    batch(() => {
+      setPoints(map);
+      const frames = new Set<number>();
+      for (const c of edit.changes) {
+        void deps.saver.save(c.objectId, c.frame, c[values]);
+        frames.add(c.frame);
+      }
+      deps.repreview(frames);
+    });
+
+  const commit = (map: PointMap, edit: Edit) => {
+    stack.push(edit);
+    setUndoSize(stack.size);
+    apply(map, edit, "after");
+  };
+
+  return {
+    points,
+    reset: (map) => setPoints(map),
+    undoSize,
+    click: (frame, objectId, at, label, radius) => {
+      const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, radius);
+      commit(r.map, r.edit);
+    },
+    clear: (frame) => {
+      const r = clearFrame(points(), frame);
+      if (!r) return false;
+      commit(r.map, r.edit);
+      return true;
+    },
+    undo: () => {
+      const edit = stack.pop();
+      setUndoSize(stack.size);
+      if (!edit) return null;
+      apply(revert(points(), edit), edit, "before");
+      return edit.changes[0]?.frame ?? null;
+    },
+    dropObject: (objectId) => {
+      setPoints(removeObject(points(), objectId));
+      stack.dropObject(objectId);
+      setUndoSize(stack.size);
+      deps.saver.dropObject(objectId);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { createRoot, createSignal } from "solid-js";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../api";
+import type { Point } from "../points";
+import { PromptSaver } from "./saving";
+
+const p = (x: number): Point => ({ x, y: 1, label: "positive" });
+
+/** A saver over a fake server that is up or down, recording what it stored. */
+function setup() {
+  return createRoot(() => {
+    const [online, setOnline] = createSignal(true);
+    const stored = new Map<string, readonly Point[]>();
+    const refused: number[] = [];
+    let up = true;
+    let refuse = false;
+    let saved = 0;
+    const saver = new PromptSaver({
+      put: async (oid, f, pts) => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (!up) {
+          setOnline(false);
+          throw new ApiError(0, "Cannot reach the server.");
+        }
+        if (refuse) throw new ApiError(404, "object 9 not found");
+        stored.set(`${oid}:${f}`, pts);
+      },
+      online,
+      onSaved: () => saved++,
+      onRefused: (_e, f) => refused.push(f),
+    });
+    return {
+      saver,
+      stored,
+      refused,
+      saved: () => saved,
+      serverDown: () => (up = false),
+      serverUp: () => {
+        up = true;
+        setOnline(true);
+      },
+      refuseNext: () => (refuse = true),
+      online,
+    };
+  });
+}
+
+describe("PromptSaver", () => {
+  it("saves the points of each object and frame, the last click winning", async () => {
+    const s = setup();
+    const a = s.saver.save(1, 5, [p(1)]);
+    const b = s.saver.save(1, 5, [p(1), p(2)]);
+    await Promise.all([a, b]);
+    expect(s.stored.get("1:5")).toEqual([p(1), p(2)]);
+    expect(s.saver.unsaved().size).toBe(0);
+    expect(s.saved()).toBeGreaterThanOrEqual(1);
+  });
+
+  it("holds a save the server could not receive, marks it unsaved and sends it when back", async () => {
+    const s = setup();
+    s.serverDown();
+    await s.saver.save(1, 5, [p(1)]);
+    expect(s.online()).toBe(false);
+    expect(s.saver.isUnsaved(1, 5)).toBe(true);
+    // clicked again while the server is away: held without trying, the newest points kept
+    await s.saver.save(1, 5, [p(1), p(3)]);
+    await s.saver.save(2, 7, [p(4)]);
+    expect([...s.saver.unsaved()].sort()).toEqual(["1:5", "2:7"]);
+    expect(s.stored.size).toBe(0);
+    s.serverUp();
+    await s.saver.retry();
+    expect(s.stored.get("1:5")).toEqual([p(1), p(3)]);
+    expect(s.stored.get("2:7")).toEqual([p(4)]);
+    expect(s.saver.unsaved().size).toBe(0);
+  });
+
+  it("reports a refused save instead of holding it", async () => {
+    const s = setup();
+    s.refuseNext();
+    await s.saver.save(9, 3, [p(1)]);
+    expect(s.refused).toEqual([3]);
+    expect(s.saver.unsaved().size).toBe(0);
+  });
+
+  it("forgets a deleted object's held saves", async () => {
+    const s = setup();
+    s.serverDown();
+    await s.saver.save(1, 5, [p(1)]);
+    s.saver.dropObject(1);
+    expect(s.saver.unsaved().size).toBe(0);
+    s.serverUp();
+    await s.saver.retry();
+    expect(s.stored.size).toBe(0);
+  });
+
+  it("lists the saves still running on a frame", async () => {
+    const s = setup();
+    const done = s.saver.save(1, 5, [p(1)]);
+    expect(s.saver.pendingOn(5)).toHaveLength(1);
+    expect(s.saver.pendingOn(6)).toHaveLength(0);
+    await done;
+    await Promise.resolve();
+    expect(s.saver.pendingOn(5)).toHaveLength(0);
+  });
+});

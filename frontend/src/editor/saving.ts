@@ -1,0 +1,106 @@
+// Saving prompts: one PUT chain per (object, frame), in click order. A save the server could
+// not receive (it is down) is held, marked unsaved on the canvas, and sent again when the
+// server is back; a save the server refused is reported and the server's points shown again.
+import { createSignal, type Accessor } from "solid-js";
+import { isUnreachable } from "../api";
+import { parseKey, pointKey, type Point } from "../points";
+
+export interface SaverDeps {
+  put: (objectId: number, frame: number, points: readonly Point[]) => Promise<unknown>;
+  /** Whether the server is known to answer now; while not, saves are held without trying. */
+  online: Accessor<boolean>;
+  /** A save landed (the track may be stale now). */
+  onSaved: () => void;
+  /** The server refused a save: report it and show its points again. */
+  onRefused: (error: unknown, frame: number) => void;
+}
+
+export class PromptSaver {
+  private readonly chains = new Map<string, Promise<void>>();
+  /** The points each key should end up with: the last ones asked for. */
+  private readonly wanted = new Map<string, readonly Point[]>();
+  private readonly heldKeys: Accessor<ReadonlySet<string>>;
+  private readonly setHeld: (s: ReadonlySet<string>) => void;
+
+  constructor(private readonly deps: SaverDeps) {
+    const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
+    this.heldKeys = held;
+    this.setHeld = setHeld;
+  }
+
+  /** Keys ("object:frame") whose points the server does not have yet because it was down. */
+  get unsaved(): Accessor<ReadonlySet<string>> {
+    return this.heldKeys;
+  }
+
+  isUnsaved(objectId: number, frame: number): boolean {
+    return this.heldKeys().has(pointKey(objectId, frame));
+  }
+
+  /** Save the points of (object, frame); resolves when they are stored, or held for later. */
+  save(objectId: number, frame: number, points: readonly Point[]): Promise<void> {
+    const key = pointKey(objectId, frame);
+    this.wanted.set(key, points);
+    if (!this.deps.online()) {
+      this.hold(key, true);
+      return Promise.resolve();
+    }
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const p = prev.then(() => this.send(key, objectId, frame, points));
+    this.chains.set(key, p);
+    void p.finally(() => {
+      if (this.chains.get(key) === p) this.chains.delete(key);
+    });
+    return p;
+  }
+
+  private async send(key: string, objectId: number, frame: number, points: readonly Point[]): Promise<void> {
+    if (this.wanted.get(key) !== points) return; // a newer save of this key follows
+    try {
+      await this.deps.put(objectId, frame, points);
+    } catch (e) {
+      if (isUnreachable(e)) return this.hold(key, true);
+      this.hold(key, false);
+      this.wanted.delete(key);
+      this.deps.onRefused(e, frame);
+      return;
+    }
+    if (this.wanted.get(key) === points) {
+      this.wanted.delete(key);
+      this.hold(key, false);
+    }
+    this.deps.onSaved();
+  }
+
+  private hold(key: string, on: boolean): void {
+    const cur = this.heldKeys();
+    if (cur.has(key) === on) return;
+    const next = new Set(cur);
+    if (on) next.add(key);
+    else next.delete(key);
+    this.setHeld(next);
+  }
+
+  /** Saves still running for `frame` (a preview of it waits for them). */
+  pendingOn(frame: number): Promise<void>[] {
+    return [...this.chains.entries()].filter(([k]) => parseKey(k).frame === frame).map(([, p]) => p);
+  }
+
+  /** Send every held save again (the server is back). */
+  retry(): Promise<void> {
+    const jobs = [...this.heldKeys()].map((key) => {
+      const { objectId, frame } = parseKey(key);
+      return this.save(objectId, frame, this.wanted.get(key) ?? []);
+    });
+    return Promise.all(jobs).then(() => undefined);
+  }
+
+  /** Forget an object's held saves (it was deleted). */
+  dropObject(objectId: number): void {
+    for (const key of [...this.wanted.keys()]) {
+      if (parseKey(key).objectId !== objectId) continue;
+      this.wanted.delete(key);
+      this.hold(key, false);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+// One project's editor state: the editor's parts (frames, prompts and their saving, previews,
+// objects, the track, results, playback, keys, the connection) created and wired together.
+import { createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
+import { api, errorText, isUnreachable, online, type Project } from "../api";
+import { pendingConfirm } from "../confirm";
+import type { Size } from "../geometry";
+import { ImageCache } from "../images";
+import { createJobsStore } from "../jobs";
+import { fromFramePoints, pointsOnFrame } from "../points";
+import { clampFrame } from "../timecode";
+import { showError } from "../toasts";
+import { createActions } from "./actions";
+import { watchConnection } from "./connection";
+import { createFrameImage, createMatteImage } from "./frames";
+import { createObjects } from "./objects";
+import { createPlayback } from "./playback";
+import { createPreviews } from "./previews";
+import { createPrompts } from "./prompts";
+import { createResults } from "./results";
+import { PromptSaver } from "./saving";
+import { createTrackState } from "./track";
+
+/** Decoded frames and mattes kept for scrubbing back and forth (4 bytes a pixel). */
+const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
+
+/** Errors as toasts; not while the server is away (the toolbar says so, and work waits). */
+export function report(e: unknown, title: string): void {
+  if (isUnreachable(e) || !online()) return;
+  showError(errorText(e), title);
+}
+
+export interface EditorInput {
+  project: Project;
+  initialFrame: number;
+  onFrame: (frame: number) => void;
+}
+
+export function createEditor(props: EditorInput) {
+  const pid = props.project.id;
+  const video = () => props.project.video;
+  const frameCount = () => video().frame_count;
+  const [frame, setFrameRaw] = createSignal(clampFrame(props.initialFrame, props.project.video.frame_count));
+  const setFrame = (f: number) => setFrameRaw(clampFrame(f, frameCount()));
+  createEffect(() => props.onFrame(frame()));
+  const [loaded, setLoaded] = createSignal(false);
+  const [stageSize, setStageSize] = createSignal<Size>({ width: 0, height: 0 });
+  const [mattingOpen, setMattingOpen] = createSignal(false);
+  const [helpOpen, setHelpOpen] = createSignal(false);
+  const [maskVisible, setMaskVisible] = createSignal(true);
+
+  const images = new ImageCache({ maxBytes: IMAGE_CACHE_BYTES });
+  onCleanup(() => images.drop());
+  const jobs = createJobsStore(pid);
+  const objects = createObjects(pid);
+  const track = createTrackState(pid, report);
+  const reloadPoints = () =>
+    api.listPoints(pid).then((pts) => prompts.reset(fromFramePoints(pts)), (e) => report(e, "Could not read the points"));
+  const saver = new PromptSaver({
+    put: (oid, f, pts) => api.putPoints(pid, oid, f, pts),
+    online,
+    onSaved: () => void (track.track() && track.refresh()), // is the track stale now?
+    onRefused: (e, f) => {
+      report(e, `Could not save the points of frame ${f}`);
+      void reloadPoints(); // show the server's truth again
+    },
+  });
+  const previews = createPreviews({
+    fetch: (f, signal) => api.preview(pid, f, { maxSide: Math.max(0, frames.maxSide()) }, signal),
+    pendingSaves: (f) => saver.pendingOn(f),
+    online,
+    report,
+  });
+  const prompts = createPrompts({
+    saver,
+    repreview: (changed) => {
+      previews.dropExcept(changed);
+      for (const f of changed) void previews.refresh(f);
+    },
+  });
+  const results = createResults({ pid, jobs: jobs.jobs, loading: jobs.loading, frame, setFrame });
+  const playback = createPlayback({
+    frame,
+    setFrame,
+    range: () => results.shown() ?? { start: 0, end: frameCount() - 1 },
+    fps: () => video().fps || 25,
+    prepare: (i) => {
+      const j = results.shown();
+      return Promise.all([frames.load(i), j && i >= j.start && i <= j.end ? mattes.load(j.id, i) : null]);
+    },
+    onError: (e) => report(e, "Playback stopped"),
+  });
+  const frames = createFrameImage({
+    video,
+    frame,
+    stageSize,
+    playing: playback.playing,
+    images,
+    fetchFrame: (i, ms, signal) => api.frame(pid, i, ms || undefined, signal),
+    report,
+  });
+  const mattes = createMatteImage({
+    job: results.shown,
+    frame,
+    maxSide: frames.maxSide,
+    images,
+    fetchMatte: (jid, i, ms, signal) => api.alpha(jid, i, ms || undefined, signal),
+  });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, report });
+
+  onMount(async () => {
+    try {
+      const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
+      objects.reset(objs);
+      prompts.reset(fromFramePoints(pts));
+      setLoaded(true);
+      await track.refresh(true);
+    } catch (e) {
+      report(e, "Could not load the project's objects and points");
+    }
+  });
+
+  // The server is back: send the points it missed, then read what changed while it was away.
+  watchConnection({
+    online,
+    probe: api.health,
+    onBack: () => {
+      void saver.retry().then(() => {
+        if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
+      });
+      void jobs.refresh();
+      void track.refresh(true);
+    },
+  });
+
+  // Visiting a prompted frame shows its preview.
+  createEffect(
+    on([frame, prompts.points, loaded], ([f, map, ok]) => {
+      if (!ok || playback.playing()) return;
+      const has = pointsOnFrame(map, f).length > 0;
+      if (has && !untrack(() => previews.has(f)) && !previews.pending(f)) void previews.refresh(f);
+    }),
+  );
+
+  actions.bindKeys({
+    blocked: () => mattingOpen() || helpOpen() || !!pendingConfirm(),
+    blockedKey: (e) => helpOpen() && (e.key === "Escape" || e.key === "?") && setHelpOpen(false),
+    openMatting: () => setMattingOpen(true),
+    openHelp: () => setHelpOpen(true),
+    toggleMask: () => setMaskVisible(!maskVisible()),
+  });
+
+  return {
+    pid,
+    video,
+    frameCount,
+    frame,
+    setFrame,
+    loaded,
+    setStageSize,
+    mattingOpen,
+    setMattingOpen,
+    helpOpen,
+    setHelpOpen,
+    maskVisible,
+    setMaskVisible,
+    jobs,
+    objects,
+    track,
+    saver,
+    previews,
+    prompts,
+    results,
+    playback,
+    frames,
+    mattes,
+    actions,
+  };
+}
+
+export type EditorState = ReturnType<typeof createEditor>;

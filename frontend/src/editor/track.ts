@@ -1,0 +1,73 @@
+// The project's track in the editor: read at start (followed while it runs), started and
+// cancelled from the toolbar, re-read after each save (is it stale now?).
+import { createSignal, onCleanup, type Accessor } from "solid-js";
+import { followTrack, hasMask, trackApi, trackMaskUrl, type Track } from "../track";
+
+export type TrackApi = typeof trackApi;
+
+export interface TrackState {
+  track: Accessor<Track | null>;
+  /** Read the track again; follow it when `followRunning` and it runs. */
+  refresh: (followRunning?: boolean) => Promise<void>;
+  start: (start: number, end: number) => Promise<void>;
+  cancel: () => Promise<void>;
+  /** The tracked mask's URL on `frame`, or null when it has none. */
+  overlay: (frame: number) => string | null;
+}
+
+export function createTrackState(
+  pid: string,
+  report: (error: unknown, title: string) => void,
+  server: TrackApi = trackApi,
+  follow: typeof followTrack = followTrack,
+): TrackState {
+  const [track, setTrack] = createSignal<Track | null>(null);
+  const [version, setVersion] = createSignal(0); // a new run's masks load anew
+  let stopFollowing: (() => void) | null = null;
+  let disposed = false;
+  onCleanup(() => {
+    disposed = true;
+    stopFollowing?.();
+  });
+
+  const show = (t: Track | null) => {
+    if (t && t.status !== "running" && track()?.status === "running") setVersion((v) => v + 1);
+    setTrack(t);
+  };
+  const followIt = () => {
+    stopFollowing?.();
+    stopFollowing = follow(pid, show, (m) => report(new Error(m), "Tracking"));
+  };
+
+  return {
+    track,
+    refresh: async (followRunning = false) => {
+      try {
+        const t = await server.get(pid);
+        if (disposed) return;
+        show(t);
+        if (followRunning && t?.status === "running") followIt();
+      } catch (e) {
+        report(e, "Could not read the track");
+      }
+    },
+    start: async (start, end) => {
+      try {
+        setVersion((v) => v + 1);
+        show(await server.start(pid, start, end));
+        followIt();
+      } catch (e) {
+        report(e, "Could not start tracking");
+      }
+    },
+    cancel: async () => {
+      try {
+        stopFollowing?.();
+        show(await server.cancel(pid));
+      } catch (e) {
+        report(e, "Could not cancel tracking");
+      }
+    },
+    overlay: (frame) => (hasMask(track(), frame) ? trackMaskUrl(pid, frame, version()) : null),
+  };
+}
