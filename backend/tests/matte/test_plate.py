@@ -1,0 +1,236 @@
+"""The background plate on synthetic clips whose background and alpha are known exactly: a
+textured world seen by a camera that pans, turns and zooms, and an opaque disc moving over it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vidmatte.matte.plate import BackgroundPlate, PlateSettings, pixel_grid, warp
+
+SIZE = (96, 160)  # (h, w) of the frames
+DISC = torch.tensor([0.9, 0.2, 0.3]).view(3, 1, 1)
+
+
+def texture(size: tuple[int, int], seed: int) -> torch.Tensor:
+    """(1,3,h,w): smooth noise at several scales, the finest a few pixels across."""
+    g = torch.Generator().manual_seed(seed)
+    out = torch.zeros(1, 3, *size)
+    for cell in (3, 6, 12, 32):
+        noise = torch.rand(1, 3, size[0] // cell + 2, size[1] // cell + 2, generator=g)
+        out += F.interpolate(noise, size=size, mode="bicubic", align_corners=False) / 4
+    return out.clamp(0, 1)
+
+
+def normaliser(size: tuple[int, int]) -> torch.Tensor:
+    """Pixel coordinates (centres at i + 0.5) -> grid_sample's normalised ones."""
+    h, w = size
+    return torch.tensor([[2 / w, 0, -1], [0, 2 / h, -1], [0, 0, 1.0]])
+
+
+def camera(dx: float, dy: float, degrees: float, zoom: float) -> torch.Tensor:
+    """Frame pixel -> world pixel (the world twice the frame's size, the frame at its centre
+    before the motion): a shift, a turn and a zoom about the frame's centre."""
+    h, w = SIZE
+    a = math.radians(degrees)
+    c, s = math.cos(a) / zoom, math.sin(a) / zoom
+    centre = torch.tensor([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+    turn = torch.tensor([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
+    to_world = torch.tensor([[1, 0, w + dx], [0, 1, h + dy], [0, 0, 1.0]])
+    return to_world @ turn @ centre
+
+
+def disc_alpha(cx: float, cy: float, radius: float) -> torch.Tensor:
+    """(1,h,w): an opaque disc with a one-pixel soft rim."""
+    h, w = SIZE
+    yy, xx = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+    return (radius - torch.hypot(xx - cx, yy - cy)).clamp(0, 1)[None]
+
+
+def view(world: torch.Tensor, cam: torch.Tensor) -> torch.Tensor:
+    """The frame (3,h,w) a camera sees of the world (1,3,2h,2w)."""
+    h, w = SIZE
+    homography = normaliser((2 * h, 2 * w)) @ cam @ torch.linalg.inv(normaliser(SIZE))
+    return warp(world, homography[None], pixel_grid(SIZE, world.device))[0, :3].unflatten(-1, SIZE)
+
+
+def composite(background: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    return alpha * DISC + (1 - alpha) * background
+
+
+def moving_clip(
+    frames: int, cameras: list[torch.Tensor], seed: int = 0
+) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+    """(rgb, alpha, true background) per frame: the disc crosses the frame left to right."""
+    h, w = SIZE
+    world = texture((2 * h, 2 * w), seed)
+    rgb, alphas, backgrounds = [], [], []
+    for t in range(frames):
+        background = view(world, cameras[t])
+        alpha = disc_alpha(w * (0.25 + 0.06 * t), h * 0.5, h * 0.2)
+        rgb.append(composite(background, alpha))
+        alphas.append(alpha)
+        backgrounds.append(background)
+    return rgb, alphas, backgrounds
+
+
+def mapping_error(estimate: torch.Tensor, truth_pixels: torch.Tensor) -> float:
+    """Largest distance (pixels) between where `estimate` (normalised) and `truth_pixels`
+    (pixel coordinates) send the frame's corners and centre."""
+    h, w = SIZE
+    n = normaliser(SIZE)
+    est = torch.linalg.inv(n) @ estimate @ n
+    points = torch.tensor([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1], [w / 2, h / 2, 1.0]]).T
+    a, b = est @ points, truth_pixels @ points
+    return float(((a[:2] / a[2:]) - (b[:2] / b[2:])).norm(dim=0).max())
+
+
+def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
+    cams = [camera(2.0 * t, -1.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
+    rgb, alphas, truth = moving_clip(10, cams)
+    plate = BackgroundPlate(SIZE)
+    for t in range(9):
+        plate.plate(rgb[t], alphas[t])
+        plate.add(rgb[t], alphas[t])
+    background, known = plate.plate(rgb[9], alphas[9])
+    behind = (alphas[9] > 0) & (known > 0)
+    # The disc moved 6% of the width a frame: frames 1-8 saw all of what it covers now.
+    assert behind.sum() >= 0.95 * (alphas[9] > 0).sum()
+    error = (background - truth[9]).abs().mean(0, keepdim=True)[behind]
+    assert float(error.mean()) < 2 / 255
+    assert float(error.max()) < 12 / 255
+    # Each stored frame's homography matches the true camera motion to a tenth of a pixel.
+    for slot, t in enumerate(range(1, 9)):
+        truth_map = torch.linalg.inv(cams[t]) @ cams[9]
+        assert mapping_error(plate.homography[(slot + 1) % 8], truth_map) < 0.1
+
+
+@pytest.mark.parametrize(
+    "motion", [(6.0, -4.0, 0.0, 1.0), (3.0, 2.0, 1.5, 1.0), (-2.0, 3.0, 0.0, 1.04)]
+)
+def test_registration_from_identity_handles_shifts_turns_and_zooms(motion):
+    """One stored frame, a jump of several pixels, a turn of 1.5 degrees or a 4% zoom, with no
+    earlier estimate to start from."""
+    cams = [camera(0, 0, 0, 1), camera(*motion)]
+    rgb, alphas, _ = moving_clip(2, cams, seed=1)
+    plate = BackgroundPlate(SIZE)
+    plate.add(rgb[0], alphas[0])
+    plate.plate(rgb[1], alphas[1])
+    truth_map = torch.linalg.inv(cams[0]) @ cams[1]
+    assert mapping_error(plate.homography[0], truth_map) < 0.1
+
+
+def test_known_is_zero_where_no_stored_frame_saw_the_background():
+    """A still camera and a disc that moves 2 px a frame: what it covered in every stored
+    frame was never seen; what at least two frames saw uncovered is known."""
+    h, w = SIZE
+    cam = camera(0, 0, 0, 1)
+    world = texture((2 * h, 2 * w), 2)
+    background = view(world, cam)
+    alphas = [disc_alpha(50 + 2 * t, 48, 20) for t in range(6)]
+    rgb = [composite(background, a) for a in alphas]
+    plate = BackgroundPlate(SIZE)
+    for t in range(5):
+        plate.add(rgb[t], alphas[t])
+    out, known = plate.plate(rgb[5], alphas[5])
+    never = torch.stack(alphas[:5]).amin(0) > 0
+    assert never.sum() > 500
+    assert known[never].sum() == 0
+    assert out[:, never[0]].abs().sum() == 0
+    # Uncovered in at least two stored frames, by more than the object margin.
+    grown = [F.max_pool2d((a > 0).float()[None], 9, 1, 4)[0] for a in alphas[:5]]
+    seen_twice = (torch.stack(grown) == 0).sum(0) >= 2
+    assert float(known[seen_twice].mean()) > 0.99
+
+
+def test_an_unrelated_stored_frame_is_not_used():
+    """A frame of other content (a cut) does not register: nothing is known from it."""
+    h, w = SIZE
+    other = view(texture((2 * h, 2 * w), 7), camera(0, 0, 0, 1))
+    current = view(texture((2 * h, 2 * w), 3), camera(0, 0, 0, 1))
+    alpha = disc_alpha(80, 48, 20)
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(min_views=1))
+    plate.add(other, torch.zeros(1, h, w))
+    _, known = plate.plate(composite(current, alpha), alpha)
+    assert known.sum() == 0
+
+
+def test_the_current_frames_background_vetoes_a_plate_that_disagrees():
+    """Something new in the current frame's sure background (a moving background object)
+    makes the plate unknown there and a few pixels around, not elsewhere."""
+    h, w = SIZE
+    background = view(texture((2 * h, 2 * w), 4), camera(0, 0, 0, 1))
+    alphas = [disc_alpha(40 + 8 * t, 48, 16) for t in range(5)]
+    plate = BackgroundPlate(SIZE)
+    for t in range(4):
+        plate.add(composite(background, alphas[t]), alphas[t])
+    changed = background.clone()
+    changed[:, 40:56, 120:130] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)  # new, in sure bg
+    _, known = plate.plate(composite(changed, alphas[4]), alphas[4])
+    radius = PlateSettings().check_radius
+    assert known[0, 40 - radius : 56 + radius, 120 - radius : 130 + radius].sum() == 0
+    assert float(known[0, :25].mean()) == 1.0  # rows the disc never reached
+
+
+def test_views_that_disagree_are_not_known():
+    """Where the stored frames saw different colours (flicker, a passing shadow), the median
+    is not trusted."""
+    h, w = SIZE
+    background = view(texture((2 * h, 2 * w), 5), camera(0, 0, 0, 1))
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(min_views=2))
+    none = torch.zeros(1, h, w)
+    for t in range(4):
+        frame = background.clone()
+        frame[:, 10:30, 10:30] = t / 3  # grey, then darker or brighter in each frame
+        plate.add(frame, none)
+    _, known = plate.plate(background)
+    assert known[0, 12:28, 12:28].sum() == 0
+    assert float(known[0, 40:, 40:].mean()) == 1.0
+
+
+def test_region_limits_the_work_to_the_pixels_asked_for():
+    cams = [camera(1.0 * t, 0, 0, 1) for t in range(6)]
+    rgb, alphas, _ = moving_clip(6, cams, seed=6)
+    region = F.max_pool2d(((alphas[5] > 0) & (alphas[5] < 1)).float()[None], 5, 1, 2)[0] > 0
+    results = []
+    for r in (None, region):
+        plate = BackgroundPlate(SIZE)
+        for t in range(5):
+            plate.add(rgb[t], alphas[t])
+        results.append(plate.plate(rgb[5], alphas[5], r))
+    (full_bg, full_known), (bg, known) = results
+    assert known.sum() > 0
+    assert torch.equal(known, full_known * region)
+    assert torch.allclose(bg[:, region[0]], full_bg[:, region[0]])
+    assert bg[:, ~region[0]].abs().sum() == 0
+
+
+def test_memory_is_bounded_by_the_ring():
+    h, w = SIZE
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=3))
+    held = plate.nbytes
+    frame = torch.rand(3, h, w)
+    for _ in range(7):
+        plate.add(frame, torch.zeros(1, h, w))
+    assert len(plate) == 3
+    assert plate.nbytes == held
+    # Three frames of colour and background at full size, two pyramid levels' worth more.
+    assert held < 3 * (4 * h * w) * 4 * 1.5
+    plate.clear()
+    assert len(plate) == 0
+    background, known = plate.plate(frame)
+    assert known.sum() == 0 and background.abs().sum() == 0
+
+
+def test_wrong_shapes_are_refused():
+    plate = BackgroundPlate(SIZE)
+    h, w = SIZE
+    with pytest.raises(ValueError, match=r"rgb must be \(3, 96, 160\)"):
+        plate.add(torch.rand(3, h, w + 1), torch.zeros(1, h, w))
+    with pytest.raises(ValueError, match=r"alpha must be \(1, 96, 160\)"):
+        plate.plate(torch.rand(3, h, w), torch.zeros(h, w))
+    with pytest.raises(ValueError, match=r"region must be \(1, 96, 160\)"):
+        plate.plate(torch.rand(3, h, w), None, torch.ones(h, w, dtype=torch.bool))

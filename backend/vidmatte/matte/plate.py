@@ -1,0 +1,354 @@
+"""A clean background plate for the current frame, from other frames where the object has moved
+away: the video's own answer to "what colour is behind this pixel?", which one frame alone
+can only guess from neighbouring background (refine.py's colour samples).
+
+Each stored frame (a ring of the last few, with their alpha) is registered to the current one
+by a homography (the camera's motion; the background is assumed far or flat), estimated by
+Gauss-Newton on the frames' brightness, coarse to fine, ignoring the object in both frames and
+down-weighting what the homography cannot explain (robust weights). Each frame's pixels that
+were background (alpha 0, a few pixels away from the object) are warped to the current frame,
+and their per-pixel median is the plate. `known` marks where it can be trusted: enough frames
+saw background there, they agree with each other, and the current frame's own sure background
+nearby agrees with the plate (a moving background or a failed registration shows there first).
+Everything runs in torch on the compute device, float32, in fixed memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+# Rec. 601 luma: registration runs on brightness only.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+@dataclass(frozen=True)
+class PlateSettings:
+    """frames       how many past frames the ring holds (memory: about 7 floats a pixel each).
+    iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
+                    the size of the next, the finest the working size halved `finest` times.
+    lo              alpha at or below which a pixel is background.
+    margin          pixels of the object grown by this much are never background (soft edges,
+                    shadows, an alpha that misses a strand).
+    huber           brightness difference (0-1) above which a pixel's registration weight falls.
+    damping         Levenberg-Marquardt damping of each step.
+    max_cost        a registration whose mean brightness difference on the shared background
+                    (truncated at 0.1) stays above this is not used for the plate.
+    min_overlap     ... nor one that shares less than this fraction of the current background.
+    min_views       frames that must have seen a pixel's background for it to be known.
+    agree           the views' mean distance from their median (largest channel) at most this.
+    agree_current   the current frame's sure background may differ from the plate by at most
+                    this; where it differs more, the plate is not known within `check_radius`.
+    """
+
+    frames: int = 8
+    iterations: tuple[int, ...] = (10, 6, 4)
+    finest: int = 1
+    lo: float = 0.001
+    margin: int = 3
+    huber: float = 0.02
+    damping: float = 1e-3
+    max_cost: float = 0.04
+    min_overlap: float = 0.1
+    min_views: int = 2
+    agree: float = 0.03
+    agree_current: float = 0.06
+    check_radius: int = 4
+
+
+def luma(rgb: torch.Tensor) -> torch.Tensor:
+    """(B,3,h,w) -> (B,1,h,w)."""
+    weights = torch.tensor(_LUMA, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    return (rgb * weights).sum(1, keepdim=True)
+
+
+def object_mask(alpha: torch.Tensor, lo: float, margin: int) -> torch.Tensor:
+    """1 where the object is (alpha > lo) grown by `margin` pixels, else 0 (float, like alpha)."""
+    obj = (alpha > lo).float()
+    return F.max_pool2d(obj, 2 * margin + 1, 1, margin) if margin > 0 else obj
+
+
+def level_sizes(size: tuple[int, int], levels: int) -> list[tuple[int, int]]:
+    """Pyramid sizes, coarsest first, the finest `size`."""
+    sizes = [size]
+    for _ in range(levels - 1):
+        sizes.append((max(1, -(-sizes[-1][0] // 2)), max(1, -(-sizes[-1][1] // 2))))
+    return sizes[::-1]
+
+
+def pyramid(image: torch.Tensor, sizes: list[tuple[int, int]]) -> list[torch.Tensor]:
+    """`image` (B,C,h,w) at each size (antialiased bilinear: pixel centres keep their place in
+    normalised coordinates, so one homography serves every level)."""
+    return [
+        image
+        if tuple(image.shape[-2:]) == s
+        else F.interpolate(image, size=s, mode="bilinear", align_corners=False, antialias=True)
+        for s in sizes
+    ]
+
+
+def pixel_grid(size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """Homogeneous normalised coordinates (grid_sample's, align_corners=False) of every pixel
+    centre, row by row: (h*w, 3)."""
+    h, w = size
+    ys = (torch.arange(h, device=device, dtype=torch.float32) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=device, dtype=torch.float32) * 2 + 1) / w - 1
+    y, x = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([x.flatten(), y.flatten(), torch.ones_like(x).flatten()], 1)
+
+
+def warp(image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """`image` (K,C,h,w) sampled bilinearly at homography (K,3,3) x points (N,3): (K,C+1,N),
+    the last channel 1 where all four pixels of the sample lie inside `image`, else 0."""
+    mapped = points @ homography.transpose(1, 2)  # (K,N,3)
+    z = mapped[..., 2:]
+    z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
+    xy = (mapped[..., :2] / z)[:, None]  # (K,1,N,2)
+    h, w = image.shape[-2:]
+    # The outermost pixel centres, give or take rounding (a thousandth of a pixel).
+    inside = (xy[..., 0].abs() <= 1 - 0.999 / w) & (xy[..., 1].abs() <= 1 - 0.999 / h)
+    # Border padding: no false edge where the sample leaves the image (`inside` says where).
+    sampled = F.grid_sample(image, xy, mode="bilinear", padding_mode="border", align_corners=False)
+    return torch.cat([sampled[:, :, 0], inside.float()], 1)
+
+
+def _gradient(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Central differences of (K,1,h,w) along x and y, in units per pixel."""
+    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    return (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]) / 2, (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]) / 2
+
+
+def _step_matrix(delta: torch.Tensor) -> torch.Tensor:
+    """(K,8) parameter update -> (K,3,3) homography I + delta."""
+    full = torch.cat([delta, torch.zeros_like(delta[:, :3])], 1).view(-1, 3, 3)
+    return full + torch.eye(3, device=delta.device, dtype=delta.dtype)
+
+
+def register(
+    stored: list[torch.Tensor],
+    current: list[torch.Tensor],
+    homography: torch.Tensor,
+    iterations: tuple[int, ...],
+    huber: float,
+    damping: float,
+) -> torch.Tensor:
+    """Homographies (K,3,3) from the current frame's normalised coordinates to each stored
+    frame's, refined from `homography` by forward-compositional Gauss-Newton (Lucas-Kanade) on
+    brightness pyramids, coarsest first: per level stored (K,2,h,w) and current (1,2,h,w),
+    brightness and background (1 where the pixel may be used), over the background both share,
+    with Huber weights against what a homography cannot explain."""
+    for level, steps in enumerate(iterations):
+        image, (template, weight) = stored[level], current[level][0]
+        size = tuple(template.shape[-2:])
+        points = pixel_grid(size, template.device)
+        x, y = points[:, 0], points[:, 1]
+        for _ in range(steps):
+            sampled = warp(image, homography, points)  # (K,3,N): brightness, background, inside
+            residual = sampled[:, 0] - template.flatten()
+            gx, gy = _gradient(sampled[:, :1].unflatten(-1, size))
+            # d/d(normalised coordinate) = d/d(pixel) * pixels per unit.
+            gx, gy = gx.flatten(1) * (size[1] / 2), gy.flatten(1) * (size[0] / 2)
+            jac = torch.stack([gx * x, gx * y, gx, gy * x, gy * y, gy], -1)  # (K,N,6)
+            # Central differences need both neighbours inside too.
+            inside = -F.max_pool2d(-sampled[:, 2:].unflatten(-1, size), 3, 1, 1)
+            valid = sampled[:, 1] * inside.flatten(1) * weight.flatten()  # (K,N)
+            # Huber weights whose scale follows the typical residual: while the frames are
+            # far apart every textured pixel differs a lot, and a fixed scale would silence
+            # the very pixels that carry the motion.
+            spread = (valid * residual.abs()).sum(1, keepdim=True) / valid.sum(1, keepdim=True)
+            scale = (2 * spread).clamp_min(huber)
+            w = valid * scale / residual.abs().clamp_min(scale)
+            weighted = jac * w[..., None]
+            hessian = weighted.transpose(1, 2) @ jac
+            gradient = (weighted * residual[..., None]).sum(1)
+            diag = torch.diagonal(hessian, dim1=1, dim2=2)
+            lm = hessian + torch.diag_embed(damping * diag + 1e-9)
+            delta, info = torch.linalg.solve_ex(lm, -gradient)
+            delta = torch.where((info == 0)[:, None] & delta.isfinite(), delta, 0.0)
+            homography = homography @ _step_matrix(delta)
+    return homography
+
+
+def registration_cost(
+    stored: torch.Tensor, current: torch.Tensor, homography: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per stored frame (K,2,h,w: brightness, background; current (1,2,h,w)): the mean
+    brightness difference (truncated at 0.1) over the background both share, and that share
+    of the current frame's background. (K,), (K,)."""
+    template, weight = current[0, 0].flatten(), current[0, 1].flatten()
+    sampled = warp(stored, homography, pixel_grid(tuple(current.shape[-2:]), current.device))
+    valid = sampled[:, 2] * (sampled[:, 1] > 0.999) * weight
+    shared = valid.sum(1)
+    diff = (sampled[:, 0] - template).abs().clamp_max(0.1)
+    cost = (diff * valid).sum(1) / shared.clamp_min(1)
+    overlap = shared / weight.sum().clamp_min(1)
+    return torch.where(cost.isfinite() & (shared > 0), cost, torch.inf), overlap
+
+
+class BackgroundPlate:
+    """A ring of past frames with their alpha, and the background plate they give the current
+    frame.
+
+    plate = BackgroundPlate((h, w), device)
+    for each frame:  background, known = plate.plate(rgb, alpha)   # alpha: the head's, say
+                     ...                                            # refine with them
+                     plate.add(rgb, final_alpha)
+
+    rgb (3,h,w) in [0,1] and alpha (1,h,w) at the matting working size. Between calls each
+    stored frame keeps its last homography, the next registration's start.
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        device: str | torch.device = "cpu",
+        settings: PlateSettings = PlateSettings(),
+    ) -> None:
+        if settings.frames < 1 or not settings.iterations:
+            raise ValueError("a plate needs at least one frame and one pyramid level")
+        self.size = (int(size[0]), int(size[1]))
+        self.device = torch.device(device)
+        self.settings = settings
+        levels = len(settings.iterations)
+        self.sizes = level_sizes(self.size, levels + settings.finest)[:levels]
+        k, (h, w) = settings.frames, self.size
+        new = lambda *shape: torch.zeros(shape, device=self.device)  # noqa: E731
+        self.rgb = new(k, 3, h, w)
+        self.background = new(k, 1, h, w)  # 1 where the frame saw background
+        self.levels = [new(k, 2, *s) for s in self.sizes]  # luma, background per level
+        self.homography = torch.eye(3, device=self.device).repeat(k, 1, 1)
+        self.filled = torch.zeros(k, dtype=torch.bool, device=self.device)
+        self.next = 0
+
+    def __len__(self) -> int:
+        return int(self.filled.sum())
+
+    @property
+    def nbytes(self) -> int:
+        """Device memory the ring holds (fixed at construction)."""
+        tensors = [self.rgb, self.background, self.homography, self.filled, *self.levels]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    def clear(self) -> None:
+        """Forget every frame (a cut, a new pass)."""
+        self.filled.zero_()
+        self.next = 0
+
+    def _check(self, name: str, x: torch.Tensor, channels: int) -> torch.Tensor:
+        if tuple(x.shape) != (channels, *self.size):
+            raise ValueError(
+                f"{name} must be ({channels}, {self.size[0]}, {self.size[1]}), not {tuple(x.shape)}"
+            )
+        return x.to(self.device, torch.float32)[None]
+
+    def _background(self, alpha: torch.Tensor) -> torch.Tensor:
+        return 1 - object_mask(alpha, self.settings.lo, self.settings.margin)
+
+    @torch.inference_mode()
+    def add(self, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
+        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full."""
+        rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
+        background = self._background(alpha)
+        i = self.next
+        self.rgb[i] = rgb[0]
+        self.background[i] = background[0]
+        brightness = pyramid(luma(rgb), self.sizes)
+        # A level's pixel is background only if every full-size pixel under it is.
+        seen = [(b > 0.999).float() for b in pyramid(background, self.sizes)]
+        for level, lum, bg in zip(self.levels, brightness, seen, strict=True):
+            level[i] = torch.cat([lum, bg], 1)[0]
+        self.homography[i] = torch.eye(3, device=self.device)  # the next frame is near this one
+        self.filled[i] = True
+        self.next = (i + 1) % self.settings.frames
+
+    @torch.inference_mode()
+    def plate(
+        self,
+        rgb: torch.Tensor,
+        alpha: torch.Tensor | None = None,
+        region: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The background behind the current frame rgb (3,h,w), from the stored frames, and
+        where it is known: ((3,h,w) in [0,1], (1,h,w) in {0,1}; 0 and 0 where no stored
+        frame saw it). `alpha` (1,h,w), the current frame's (e.g. the head's), keeps the object
+        out of the registration and lets its sure background check the plate. `region` (bool
+        (1,h,w)): the pixels the caller needs (its unsure band, say); only they are computed,
+        the rest is 0."""
+        s = self.settings
+        rgb = self._check("rgb", rgb, 3)
+        alpha = None if alpha is None else self._check("alpha", alpha, 1)
+        current_bg = torch.ones_like(rgb[:, :1]) if alpha is None else self._background(alpha)
+        if region is None:
+            region = torch.ones_like(rgb[0, :1], dtype=torch.bool)
+        elif tuple(region.shape) != (1, *self.size):
+            raise ValueError(
+                f"region must be (1, {self.size[0]}, {self.size[1]}), not {tuple(region.shape)}"
+            )
+        region = region.to(self.device, torch.bool)
+        if len(self) == 0 or not bool(region.any()):
+            return torch.zeros_like(rgb[0]), torch.zeros_like(rgb[0, :1])
+        ids = torch.nonzero(self.filled).flatten()
+        current = [
+            torch.cat([lum, (seen > 0.999).float()], 1)
+            for lum, seen in zip(
+                pyramid(luma(rgb), self.sizes), pyramid(current_bg, self.sizes), strict=True
+            )
+        ]
+        stored = [level[ids] for level in self.levels]
+        start = self.homography[ids]
+        found = register(stored, current, start, s.iterations, s.huber, s.damping)
+        # Keep whichever of the fit, its start (the last frame's) and identity explains the
+        # shared background best: a fit that diverged falls back.
+        identity = torch.eye(3, device=self.device).expand_as(start)
+        candidates = torch.stack([found, start, identity])
+        fits = [registration_cost(stored[-1], current[-1], h) for h in candidates]
+        costs, overlaps = (torch.stack(v) for v in zip(*fits, strict=True))
+        best = costs.argmin(0)
+        pick = torch.arange(len(ids), device=self.device)
+        homography = candidates[best, pick]
+        usable = (costs[best, pick] <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
+        self.homography[ids] = homography
+        return self._combine(rgb, alpha, region, ids, homography, usable)
+
+    def _combine(
+        self,
+        rgb: torch.Tensor,
+        alpha: torch.Tensor | None,
+        region: torch.Tensor,
+        ids: torch.Tensor,
+        homography: torch.Tensor,
+        usable: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Median of the usable frames' warped background pixels over `region` and where it
+        is known."""
+        s = self.settings
+        radius = s.check_radius if alpha is not None else 0
+        # The current frame's background check reaches `radius` pixels past the region.
+        reach = F.max_pool2d(region[None].float(), 2 * radius + 1, 1, radius)[0] > 0
+        index = torch.nonzero(reach.flatten()).flatten()
+        points = pixel_grid(self.size, self.device)[index]
+        stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
+        sampled = warp(stored, homography, points)  # (K,5,n): colour, background, inside
+        colours = sampled[:, :3]
+        seen = (sampled[:, 3:4] > 0.999) & (sampled[:, 4:] > 0) & usable[:, None, None]
+        views = seen.sum(0)  # (1,n)
+        median = colours.masked_fill(~seen, torch.nan).nanmedian(0).values.nan_to_num(0.0)
+        spread = ((colours - median).abs().amax(1, keepdim=True) * seen).sum(0)
+        known = (views >= s.min_views) & (spread <= s.agree * views)
+        if alpha is not None:
+            here = rgb[0].flatten(1)[:, index]
+            differs = (median - here).abs().amax(0, keepdim=True) > s.agree_current
+            sure_bg = alpha[0].flatten(1)[:, index] <= s.lo
+            wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
+            wrong[:, index] = (sure_bg & differs & (views > 0)).float()
+            wrong = F.max_pool2d(wrong.view(1, 1, *self.size), 2 * radius + 1, 1, radius)
+            known &= wrong.flatten(1)[:, index] == 0
+        background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
+        out_known = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
+        background[:, index] = median
+        out_known[:, index] = known.float()
+        background *= region.flatten(1)
+        out_known *= region.flatten(1)
+        return background.view(3, *self.size), out_known.view(1, *self.size)
