@@ -88,11 +88,19 @@ export function drawCheckerboard(ctx: Ctx, x: number, y: number, w: number, h: n
   ctx.restore();
 }
 
+/** One object's own matte and its colour, for the tint view of a job of several objects. */
+export interface MatteLayer {
+  alpha: CanvasImageSource;
+  color: string;
+}
+
 export interface ComposeOptions {
-  /** tint colour (#rrggbb) */
+  /** tint colour (#rrggbb) of the union matte */
   tint: string;
-  /** background for the green-screen view (#rrggbb) */
+  /** background for the green-screen view (#rrggbb): the job's composite colour */
   background: string;
+  /** each object's matte in its colour; when given, the tint view draws these instead of the union */
+  layers?: readonly MatteLayer[];
 }
 
 /**
@@ -139,10 +147,10 @@ export function composeInto(
   }
   if (mode === "tint") {
     ctx.drawImage(frame, x, y, w, h);
-    const mask = maskCanvas(alpha, w, h, hexToRgb(opts.tint));
+    const layers = opts.layers?.length ? opts.layers : [{ alpha, color: opts.tint }];
     ctx.save();
     ctx.globalAlpha = 0.55;
-    ctx.drawImage(mask, x, y, w, h);
+    for (const layer of layers) ctx.drawImage(maskCanvas(layer.alpha, w, h, hexToRgb(layer.color)), x, y, w, h);
     ctx.restore();
     return;
   }

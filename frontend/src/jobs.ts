@@ -3,7 +3,6 @@ import { createSignal, onCleanup } from "solid-js";
 import { api, errorText, type Job } from "./api";
 import { followJob, isTerminal } from "./sse";
 import { showError, showSuccess } from "./toasts";
-import { MATTES_CHOICES, type ExportOptions } from "./validation";
 
 export interface JobsStore {
   jobs: () => Job[];
@@ -103,40 +102,4 @@ export function createJobsStore(pid: string): JobsStore {
       }
     },
   };
-}
-
-const FORMATS_KEY = "vidmatte.formats";
-
-/** The output formats and background chosen for a job (or the last choice). */
-export interface ExportChoice extends ExportOptions {
-  formats: string[];
-  background: string;
-}
-
-export function savedExport(jid?: string): ExportChoice {
-  const fallback: ExportChoice = { formats: ["alpha_png"], background: "00ff00" };
-  try {
-    const raw = localStorage.getItem(jid ? `${FORMATS_KEY}.${jid}` : FORMATS_KEY) ?? localStorage.getItem(FORMATS_KEY);
-    if (!raw) return fallback;
-    const v = JSON.parse(raw) as { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown };
-    const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string") : [];
-    return {
-      formats: formats.length ? formats : fallback.formats,
-      background: typeof v.background === "string" ? v.background : fallback.background,
-      rawColour: v.rawColour === true,
-      mattes: MATTES_CHOICES.find((m) => m.id === v.mattes)?.id ?? "objects",
-    };
-  } catch {
-    return fallback;
-  }
-}
-
-export function saveExport(choice: ExportChoice, jid?: string): void {
-  try {
-    const raw = JSON.stringify(choice);
-    localStorage.setItem(FORMATS_KEY, raw);
-    if (jid) localStorage.setItem(`${FORMATS_KEY}.${jid}`, raw);
-  } catch {
-    /* storage unavailable: choices are just not remembered */
-  }
 }

@@ -70,8 +70,8 @@ describe("small helpers", () => {
     expect(nextColor([PALETTE[0].toUpperCase()])).toBe(PALETTE[1]);
   });
 
-  it("describes a project's length", () => {
+  it("describes a project's picture and length on two lines", () => {
     const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true };
-    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toBe("300 frames · 0:10 · 1920×1080 · 29.97 fps");
+    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
   });
 });

@@ -1,6 +1,8 @@
 import { Show, createSignal, onCleanup, onMount } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
-import { saveExport, savedExport, type JobsStore } from "../jobs";
+import { exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
+import { useFocusTrap } from "../focusTrap";
+import type { JobsStore } from "../jobs";
 import type { PointMap } from "../points";
 import { isResumable, isTerminal } from "../sse";
 import { archiveQuery } from "../validation";
@@ -18,12 +20,17 @@ export interface MattingDialogProps {
 }
 
 export function MattingDialog(props: MattingDialogProps) {
-  const saved = savedExport();
+  const saved = exportChoice(); // the last choice, where a new run starts from
   const [jobId, setJobId] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
-  const [choice, setChoice] = createSignal(saved);
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
+  const choice = () => exportChoice(jobId() ?? undefined);
+  let dialog!: HTMLDivElement;
+  useFocusTrap(
+    () => dialog,
+    () => dialog.querySelector<HTMLElement>("form input") ?? undefined,
+  );
 
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "Escape") {
@@ -36,7 +43,7 @@ export function MattingDialog(props: MattingDialogProps) {
 
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div class="modal" role="dialog" aria-modal="true" aria-label="Matting" data-testid="matting-dialog">
+      <div class="modal" role="dialog" aria-modal="true" aria-label="Matting" data-testid="matting-dialog" ref={dialog}>
         <div class="modal-head">
           <h2>Matting</h2>
           <span class="muted">{props.project.name}</span>
@@ -61,9 +68,7 @@ export function MattingDialog(props: MattingDialogProps) {
                   setError(null);
                   try {
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds] });
-                    const c = { ...saved, formats: [...d.formats], background: d.background };
-                    saveExport(c, created.id);
-                    setChoice(c);
+                    saveExportChoice({ ...saved, formats: [...d.formats], background: d.background }, created.id);
                     setJobId(created.id);
                   } catch (e) {
                     setError(errorText(e));
@@ -95,6 +100,11 @@ export function MattingDialog(props: MattingDialogProps) {
                     {j().error}
                   </div>
                 </Show>
+                <Show when={j().status === "done"}>
+                  <p class="muted small download-formats" data-testid="download-formats">
+                    The ZIP holds: {formatLabels(choice().formats).join(", ")}.
+                  </p>
+                </Show>
                 <div class="modal-actions">
                   <Show when={!isTerminal(j().status)}>
                     <button class="btn btn-danger" data-testid="job-cancel" onClick={() => void props.jobs.cancel(j().id)}>
@@ -116,7 +126,7 @@ export function MattingDialog(props: MattingDialogProps) {
                       href={urls.archive(j().id, archiveQuery(choice().formats, choice().background, choice()))}
                       download=""
                     >
-                      <Icon name="download" size={14} /> Download ({choice().formats.join(", ")})
+                      <Icon name="download" size={14} /> Download ZIP
                     </a>
                   </Show>
                   <button class="btn" onClick={() => setJobId(null)}>

@@ -55,6 +55,12 @@ export function MattingForm(props: MattingFormProps) {
     background: background(),
   });
   const reason = createMemo(() => validateJobDraft(draft(), props.frameCount, props.points));
+  /** Chosen objects without a point in the range: the server leaves them out of the job. */
+  const outOfRange = createMemo(() => {
+    const d = draft();
+    return d.objectIds.filter((oid) => !framesWithPoints(props.points, [oid]).some((f) => f >= d.start && f <= d.end));
+  });
+  const nameOf = (oid: number) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
 
   const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list.filter((x) => x !== v), v] : list.filter((x) => x !== v));
 
@@ -77,7 +83,7 @@ export function MattingForm(props: MattingFormProps) {
       data-testid="matting-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!reason() && !props.busy) props.onRun(draft());
+        if (!reason() && !props.busy) props.onRun({ ...draft(), objectIds: draft().objectIds.filter((oid) => !outOfRange().includes(oid)) });
       }}
     >
       <fieldset>
@@ -130,6 +136,11 @@ export function MattingForm(props: MattingFormProps) {
                   <span class="muted small">
                     {frames().length ? `${frames().length} prompted frame${frames().length === 1 ? "" : "s"}` : "no points"}
                   </span>
+                  <Show when={frames().length > 0 && outOfRange().includes(o.id)}>
+                    <span class="warn small" data-testid="matting-object-skipped">
+                      not in this job: no points in range
+                    </span>
+                  </Show>
                 </label>
               );
             }}
@@ -177,7 +188,15 @@ export function MattingForm(props: MattingFormProps) {
 
       <div class="form-footer">
         <div class="form-reason" data-testid="matting-validation" role={reason() ? "alert" : undefined}>
-          <Show when={reason()} fallback={<span class="ok">Ready: {count()} frames.</span>}>
+          <Show
+            when={reason()}
+            fallback={
+              <span class="ok">
+                Ready: {count()} frames
+                {outOfRange().length ? `; left out (no points in range): ${outOfRange().map(nameOf).join(", ")}` : ""}.
+              </span>
+            }
+          >
             <span class="warn">⚠ {reason()}</span>
           </Show>
         </div>

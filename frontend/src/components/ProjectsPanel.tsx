@@ -1,8 +1,8 @@
-import { For, Show, createSignal } from "solid-js";
-import { api, errorText, uploadProject, urls, type Project, type Upload } from "../api";
+import { For, Show, createSignal, onCleanup, onMount } from "solid-js";
+import { UploadCancelled, api, errorText, uploadProject, urls, type Project, type Upload } from "../api";
 import { confirmAction } from "../confirm";
 import { formatDuration } from "../timecode";
-import { showError, showSuccess } from "../toasts";
+import { showError, showInfo, showSuccess } from "../toasts";
 import { Spinner } from "./ProgressBar";
 import { Icon } from "./Icon";
 
@@ -17,11 +17,15 @@ export interface ProjectsPanelProps {
 
 const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
 
-export function projectMeta(p: Project): string {
+/** A project's video in two short lines: what it looks like, then how long it is. */
+export function projectMeta(p: Project): [string, string] {
   const v = p.video;
   const fps = v.fps ? `${Math.round(v.fps * 100) / 100} fps` : "";
-  return [`${v.frame_count} frames`, formatDuration(v.duration), `${v.width}×${v.height}`, fps].filter(Boolean).join(" · ");
+  return [[`${v.width}×${v.height}`, fps].filter(Boolean).join(" · "), `${v.frame_count} frames · ${formatDuration(v.duration)}`];
 }
+
+/** A drag that carries files (not text or a link dragged within the page). */
+const carriesFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
 
 export function ProjectsPanel(props: ProjectsPanelProps) {
   const [upload, setUpload] = createSignal<{ name: string; loaded: number; total: number; processing: boolean; handle: Upload } | null>(null);
@@ -47,14 +51,27 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
       showSuccess(`Added "${project.name}" (${project.video.frame_count} frames).`);
       props.onChanged(project.id);
     } catch (e) {
-      showError(errorText(e), `Upload of "${file.name}" failed`);
+      if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);
+      else showError(errorText(e), `Upload of "${file.name}" failed`);
     } finally {
       setUpload(null);
       if (input) input.value = "";
     }
   };
 
+  // A file dropped anywhere on the app is uploaded: the browser's own handling of a drop
+  // would open the file in this tab and leave the editor.
+  const onDragOver = (e: DragEvent) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+    setDragOver(true);
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!e.relatedTarget) setDragOver(false); // left the window
+  };
   const onDrop = (e: DragEvent) => {
+    if (!carriesFiles(e)) return;
     e.preventDefault();
     setDragOver(false);
     const files = [...(e.dataTransfer?.files ?? [])];
@@ -62,6 +79,16 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
     if (files.length > 1) showError("Drop one video at a time; uploading the first.");
     void start(files[0]);
   };
+  onMount(() => {
+    window.addEventListener("dragover", onDragOver);
+    window.addEventListener("dragleave", onDragLeave);
+    window.addEventListener("drop", onDrop);
+  });
+  onCleanup(() => {
+    window.removeEventListener("dragover", onDragOver);
+    window.removeEventListener("dragleave", onDragLeave);
+    window.removeEventListener("drop", onDrop);
+  });
 
   const rename = async (p: Project, name: string) => {
     setRenaming(null);
@@ -98,22 +125,10 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
   };
 
   return (
-    <aside
-      class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`}
-      data-testid="projects-panel"
-      onDragOver={(e) => {
-        e.preventDefault();
-        if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-        setDragOver(true);
-      }}
-      onDragLeave={(e) => {
-        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragOver(false);
-      }}
-      onDrop={onDrop}
-    >
+    <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel">
       <div class="panel-head">
         <h2>Projects</h2>
-        <label class="btn btn-primary btn-small" title="Add a video (or drop it here)">
+        <label class="btn btn-primary btn-small" title="Add a video (or drop it anywhere on the page)">
           <Icon name="upload" size={14} /> Add video
           <input
             ref={input}
@@ -211,7 +226,8 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
                   />
                 </Show>
                 <div class="project-meta muted" data-testid="project-meta">
-                  {projectMeta(p)}
+                  <span>{projectMeta(p)[0]}</span>
+                  <span>{projectMeta(p)[1]}</span>
                 </div>
               </div>
               <div class="item-actions">
@@ -244,7 +260,9 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
           )}
         </For>
       </div>
-      <div class="drop-overlay">Drop the video to add it</div>
+      <div class="drop-overlay" data-testid="drop-overlay">
+        Drop the video to add it
+      </div>
     </aside>
   );
 }

@@ -1,9 +1,11 @@
-import { For, Show, createSignal } from "solid-js";
+import { For, Show, createSignal, onCleanup } from "solid-js";
 import { urls, type Job, type MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
-import { saveExport, savedExport, type JobsStore } from "../jobs";
+import { exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
+import type { JobsStore } from "../jobs";
+import { viewable } from "../editor/results";
 import { isResumable, isTerminal } from "../sse";
-import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, type ExportOptions } from "../validation";
+import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
 
@@ -21,50 +23,85 @@ function when(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
 
-function DownloadControl(props: { job: Job }) {
-  const [choice, setChoice] = createSignal(savedExport(props.job.id));
+/** Download of one job: formats, composite colour, edge colour and (several objects) which
+ * mattes, kept per job: a job shows its own choice or the defaults, never the last one typed
+ * for another job. */
+function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
+  const choice = () => exportChoice(props.job.id);
   const [open, setOpen] = createSignal(false);
-  const update = (change: { formats?: string[] } & ExportOptions) => {
-    const c = { ...choice(), ...change };
-    setChoice(c);
-    saveExport(c, props.job.id);
+  let root!: HTMLDivElement;
+  const update = (change: Partial<ExportChoice>) => saveExportChoice({ ...choice(), ...change }, props.job.id);
+  const toggleFormat = (id: string, on: boolean) => {
+    const rest = choice().formats.filter((x) => x !== id);
+    update({ formats: on ? [...rest, id] : rest.length ? rest : choice().formats });
   };
+  const names = () => props.job.object_ids.map((oid) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`);
+  // The menu closes on a click elsewhere or Escape, like any menu.
+  const onDown = (e: Event) => {
+    if (open() && !root.contains(e.target as Node)) setOpen(false);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (open() && e.key === "Escape") {
+      e.stopImmediatePropagation();
+      setOpen(false);
+    }
+  };
+  document.addEventListener("pointerdown", onDown);
+  window.addEventListener("keydown", onKey, true);
+  onCleanup(() => {
+    document.removeEventListener("pointerdown", onDown);
+    window.removeEventListener("keydown", onKey, true);
+  });
   return (
-    <div class="download">
+    <div class="download" ref={root}>
       <a
         class="btn btn-small btn-primary"
         data-testid="result-download"
         href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background, choice()))}
         download=""
-        title={`ZIP with ${choice().formats.join(", ")}`}
+        title={`ZIP with ${formatLabels(choice().formats).join(", ")}`}
       >
         <Icon name="download" size={13} /> Download
       </a>
-      <button class="btn btn-small" aria-expanded={open()} title="Choose formats" onClick={() => setOpen(!open())}>
-        {choice().formats.length} fmt ▾
+      <button
+        class="btn btn-small"
+        data-testid="result-formats"
+        aria-expanded={open()}
+        aria-haspopup="true"
+        title={`Formats: ${formatLabels(choice().formats).join(", ")}`}
+        onClick={() => setOpen(!open())}
+      >
+        {choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`} ▾
       </button>
       <Show when={open()}>
-        <div class="format-menu">
+        <div class="format-menu" data-testid="format-menu" role="group" aria-label="Download settings">
           <For each={OUTPUT_FORMATS}>
             {(f) => (
-              <label class="check">
+              <label class="check" title={f.hint}>
                 <input
                   type="checkbox"
+                  data-testid="result-format"
+                  data-format={f.id}
                   checked={choice().formats.includes(f.id)}
-                  onChange={(e) =>
-                    update({
-                      formats: e.currentTarget.checked
-                        ? [...choice().formats, f.id]
-                        : choice().formats.filter((x) => x !== f.id).length
-                          ? choice().formats.filter((x) => x !== f.id)
-                          : choice().formats,
-                    })
-                  }
+                  onChange={(e) => toggleFormat(f.id, e.currentTarget.checked)}
                 />
                 {f.label}
               </label>
             )}
           </For>
+          <label class="check" title="The colour behind the object in the composite video and in the green-screen view">
+            <input
+              type="color"
+              class="color-input color-input-small"
+              data-testid="result-background"
+              value={`#${choice().background}`}
+              onInput={(e) => {
+                const bg = normaliseHexColor(e.currentTarget.value);
+                if (bg) update({ background: bg });
+              }}
+            />
+            Composite colour
+          </label>
           <label class="check" title="Colour formats pair the matte with the frame's own colour instead of the estimated foreground (soft edges then keep some of the old background)">
             <input
               type="checkbox"
@@ -75,16 +112,24 @@ function DownloadControl(props: { job: Job }) {
             Raw edge colour
           </label>
           <Show when={props.job.object_ids.length > 1}>
-            <label class="check" title="A job of several objects: each object's mattes, their union, or both">
-              Mattes
-              <select
-                data-testid="mattes-choice"
-                value={choice().mattes ?? "objects"}
-                onChange={(e) => update({ mattes: e.currentTarget.value as ExportOptions["mattes"] })}
-              >
-                <For each={MATTES_CHOICES}>{(m) => <option value={m.id}>{m.label}</option>}</For>
-              </select>
-            </label>
+            <fieldset class="mattes-choice" data-testid="mattes-choice">
+              <legend>Mattes of {names().join(", ")}</legend>
+              <For each={MATTES_CHOICES}>
+                {(m) => (
+                  <label class="check">
+                    <input
+                      type="radio"
+                      name={`mattes-${props.job.id}`}
+                      data-testid="mattes-option"
+                      value={m.id}
+                      checked={(choice().mattes ?? "objects") === m.id}
+                      onChange={() => update({ mattes: m.id })}
+                    />
+                    {m.label}
+                  </label>
+                )}
+              </For>
+            </fieldset>
           </Show>
         </div>
       </Show>
@@ -112,8 +157,8 @@ export function ResultsPanel(props: ResultsPanelProps) {
               class={`seg ${props.mode === m.id ? "on" : ""}`}
               data-testid={`overlay-mode-${m.id}`}
               data-mode={m.id}
-              disabled={m.id !== "off" && active()?.status !== "done"}
-              title={m.id === "off" ? "Edit prompts with the live preview" : active()?.status === "done" ? m.label : "Select a finished result first"}
+              disabled={m.id !== "off" && !viewable(active())}
+              title={m.id === "off" ? "Edit prompts with the live preview" : viewable(active()) ? m.label : "Select a result first"}
               onClick={() => props.onMode(m.id)}
             >
               {m.label}
@@ -149,7 +194,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
                 </div>
               </Show>
               <div class="result-actions">
-                <Show when={j.status === "done"}>
+                <Show when={viewable(j)}>
                   <button
                     class={`btn btn-small ${props.activeJobId === j.id ? "btn-on" : ""}`}
                     data-testid="result-view"
@@ -157,7 +202,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
                   >
                     {props.activeJobId === j.id ? "Viewing" : "View"}
                   </button>
-                  <DownloadControl job={j} />
+                  <DownloadControl job={j} objects={props.objects} />
                 </Show>
                 <Show when={!isTerminal(j.status)}>
                   <button class="btn btn-small btn-danger" data-testid="result-cancel" onClick={() => void props.jobs.cancel(j.id)}>

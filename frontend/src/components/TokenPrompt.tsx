@@ -1,5 +1,16 @@
-import { Show, createSignal } from "solid-js";
+import { Show, createSignal, type JSX } from "solid-js";
 import { errorText, signIn, tokenIsRight, tokenNeeded } from "../api";
+import { useFocusTrap } from "../focusTrap";
+
+function TokenForm(props: { children: JSX.Element; onSubmit: (e: SubmitEvent) => void }) {
+  let form!: HTMLFormElement;
+  useFocusTrap(() => form);
+  return (
+    <form class="modal modal-small" role="dialog" aria-modal="true" aria-label="Access token" data-testid="token-prompt" ref={form} onSubmit={props.onSubmit}>
+      {props.children}
+    </form>
+  );
+}
 
 /** Shown when the server answers 401: asks for the access token, checks it, then reloads the
  * editor signed in (the token goes into an HttpOnly cookie, never into page storage). */
@@ -27,7 +38,7 @@ export function TokenPrompt() {
   return (
     <Show when={tokenNeeded()}>
       <div class="modal-backdrop">
-        <form class="modal modal-small" role="dialog" aria-modal="true" aria-label="Access token" data-testid="token-prompt" onSubmit={submit}>
+        <TokenForm onSubmit={submit}>
           <h2>This server needs its access token</h2>
           <p class="muted">
             Open the URL that <code>vidmatte serve</code> printed when it started, or paste the token here:{" "}
@@ -42,7 +53,6 @@ export function TokenPrompt() {
               data-testid="token-input"
               value={token()}
               onInput={(e) => setToken(e.currentTarget.value)}
-              ref={(el) => queueMicrotask(() => el.focus())}
             />
           </label>
           <Show when={error()}>
@@ -55,7 +65,7 @@ export function TokenPrompt() {
               Open the editor
             </button>
           </div>
-        </form>
+        </TokenForm>
       </div>
     </Show>
   );

@@ -1,0 +1,165 @@
+// The editor's layout at the widths people use (1280×720, 1440×900, 1920×1080): nothing
+// overflows sideways and no label the user needs is clipped (measured with element geometry),
+// with screenshots in the test output folder (never the README's tracked ones) to look at.
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
+const SIZES = [
+  { width: 1280, height: 720 },
+  { width: 1440, height: 900 },
+  { width: 1920, height: 1080 },
+] as const;
+const NAME = "Drone shot of the harbour at dusk, take 3";
+
+interface Ids {
+  pid: string;
+  objects: number[];
+}
+
+async function ok<T>(res: Awaited<ReturnType<APIRequestContext["get"]>>): Promise<T> {
+  expect(res.ok(), `${res.url()}: ${res.status()} ${await res.text()}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+/** A project with two objects prompted on frame 0, a finished two-object job and a cancelled
+ * job with some frames done (its progress line shows in the side panel). */
+async function makeProject(request: APIRequestContext): Promise<Ids> {
+  const project = await ok<{ id: string }>(
+    await request.post("/api/projects", {
+      multipart: { file: { name: "disk.mp4", mimeType: "video/mp4", buffer: readFileSync(FIXTURE) }, name: NAME },
+    }),
+  );
+  const pid = project.id;
+  const objects: number[] = [];
+  for (const [name, color, x, y] of [
+    ["Disk", "#ff5a5f", 96, 90],
+    ["Corner", "#3ba4ff", 300, 20],
+  ] as const) {
+    const o = await ok<{ id: number }>(await request.post(`/api/projects/${pid}/objects`, { data: { name, color } }));
+    await ok(await request.put(`/api/projects/${pid}/objects/${o.id}/frames/0/points`, { data: { points: [{ x, y, label: "positive" }] } }));
+    objects.push(o.id);
+  }
+  const done = await ok<{ id: string }>(await request.post(`/api/projects/${pid}/jobs`, { data: { start: 0, end: 1, object_ids: objects } }));
+  await expect.poll(async () => (await ok<{ status: string }>(await request.get(`/api/jobs/${done.id}`))).status, { timeout: 240_000 }).toBe("done");
+  const long = await ok<{ id: string }>(await request.post(`/api/projects/${pid}/jobs`, { data: { start: 0, end: 35, object_ids: objects } }));
+  await expect.poll(async () => (await ok<{ frames_done: number }>(await request.get(`/api/jobs/${long.id}`))).frames_done, { timeout: 240_000 }).toBeGreaterThan(0);
+  await ok(await request.post(`/api/jobs/${long.id}/cancel`));
+  return { pid, objects };
+}
+
+/** Elements whose content is wider (or taller) than their box: text cut by overflow. */
+async function clipped(page: Page, selector: string, axis: "x" | "y" = "x"): Promise<string[]> {
+  return page.locator(selector).evaluateAll(
+    (els, ax) =>
+      els
+        .filter((el) => (ax === "x" ? el.scrollWidth > el.clientWidth + 1 : el.scrollHeight > el.clientHeight + 1))
+        .map((el) => `${el.className}: "${el.textContent?.trim().slice(0, 80)}" ${ax === "x" ? `${el.scrollWidth} > ${el.clientWidth}` : `${el.scrollHeight} > ${el.clientHeight}`}`),
+    axis,
+  );
+}
+
+let ids: Ids;
+test.beforeAll(async ({ request }) => {
+  test.setTimeout(480_000);
+  ids = await makeProject(request);
+});
+
+for (const size of SIZES) {
+  test(`layout at ${size.width}×${size.height}`, async ({ page }, info) => {
+    await page.setViewportSize(size);
+    await page.goto(`/#/p/${ids.pid}`);
+    await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+    await expect(page.getByTestId("result-item")).toHaveCount(2);
+    const shot = (name: string) => page.screenshot({ path: info.outputPath(`${size.width}x${size.height}-${name}.png`) });
+    await shot("editor");
+
+    await test.step("nothing overflows the window sideways", async () => {
+      const over = await page.evaluate(() => ({
+        doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        wide: [...document.querySelectorAll<HTMLElement>(".app *")]
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.getClientRects().length)
+          .map((el) => el.className || el.tagName),
+      }));
+      expect(over.doc).toBeLessThanOrEqual(0);
+      expect(over.wide).toEqual([]);
+    });
+
+    await test.step("project name, resolution and fps are shown whole", async () => {
+      const item = page.locator(`[data-testid=project-item][data-project-id="${ids.pid}"]`);
+      await expect(item.getByTestId("project-meta")).toContainText("320×180");
+      await expect(item.getByTestId("project-meta")).toContainText("12 fps");
+      expect(await clipped(page, "[data-testid=project-name]", "x")).toEqual([]);
+      expect(await clipped(page, "[data-testid=project-name]", "y")).toEqual([]);
+      expect(await clipped(page, "[data-testid=project-meta]")).toEqual([]);
+    });
+
+    await test.step("toolbar hint is not cut", async () => {
+      expect(await clipped(page, ".tool-hint")).toEqual([]);
+      expect(await clipped(page, ".toolbar")).toEqual([]);
+    });
+
+    await test.step("side panel: progress text on one line each, no clipping", async () => {
+      const progress = page.getByTestId("result-progress");
+      await expect(progress).toHaveCount(1);
+      const lines = await progress.locator(".progress-meta > *").evaluateAll((els) =>
+        els.map((el) => ({ text: el.textContent, lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)) })),
+      );
+      for (const l of lines) expect(l, `"${l.text}" wraps`).toMatchObject({ lines: 1 });
+      expect(await clipped(page, "[data-testid=side-panel]")).toEqual([]);
+    });
+
+    await test.step("tint view of the two-object result: each object's own matte", async () => {
+      const done = page.locator("[data-testid=result-item][data-status=done]");
+      const perObject = ids.objects.map((oid) =>
+        page.waitForResponse((r) => r.url().includes("/alpha/0?") && new URL(r.url()).searchParams.get("object_id") === String(oid) && r.ok()),
+      );
+      await done.getByTestId("result-view").click();
+      await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-mode", "tint");
+      await Promise.all(perObject);
+    });
+
+    await test.step("the download menu fits the window and has a background", async () => {
+      const done = page.locator("[data-testid=result-item][data-status=done]");
+      await done.getByTestId("result-formats").click();
+      const menu = page.getByTestId("format-menu");
+      await expect(menu).toBeVisible();
+      await menu.locator("label").last().scrollIntoViewIfNeeded();
+      const box = (await menu.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(size.width);
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.y + box.height, "the whole menu can be seen").toBeLessThanOrEqual(size.height);
+      expect(await menu.evaluate((el) => getComputedStyle(el).backgroundColor)).not.toBe("rgba(0, 0, 0, 0)");
+      expect(await clipped(page, "[data-testid=format-menu] label")).toEqual([]);
+      await shot("results");
+    });
+  });
+}
+
+test("the finished-job dialog: a Download button in words that stays inside the dialog", async ({ page }, info) => {
+  await page.setViewportSize(SIZES[0]);
+  await page.goto(`/#/p/${ids.pid}`);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await page.getByTestId("matting-open").click();
+  await page.getByTestId("matting-start").fill("0");
+  await page.getByTestId("matting-end").fill("0");
+  for (const f of ["alpha_png", "rgba_png", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4"]) {
+    await page.locator(`[data-testid=matting-format][data-format="${f}"]`).check();
+  }
+  await page.getByTestId("matting-run").click();
+  await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
+  const link = page.getByTestId("download-link");
+  await expect(link).toHaveText("Download ZIP");
+  await expect(page.getByTestId("download-formats")).toContainText("ProRes 4444");
+  await expect(page.getByTestId("download-formats")).not.toContainText("prores4444");
+  const dialog = (await page.getByTestId("matting-dialog").boundingBox())!;
+  for (const el of await page.locator("[data-testid=matting-dialog] .modal-actions > *").all()) {
+    const b = (await el.boundingBox())!;
+    expect(b.x).toBeGreaterThanOrEqual(dialog.x);
+    expect(b.x + b.width).toBeLessThanOrEqual(dialog.x + dialog.width);
+  }
+  expect(await clipped(page, "[data-testid=matting-dialog]")).toEqual([]);
+  await page.screenshot({ path: info.outputPath("finished-dialog.png") });
+});

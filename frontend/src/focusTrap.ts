@@ -1,0 +1,66 @@
+// Modal dialogs keep the keyboard inside: Tab and Shift+Tab cycle through the dialog's
+// controls, focus that lands outside (a click on the page behind) comes back, and closing
+// the dialog returns focus to where it was. Only the newest open dialog traps.
+import { onCleanup, onMount } from "solid-js";
+
+const FOCUSABLE = [
+  "a[href]",
+  "button:not([disabled])",
+  "input:not([disabled]):not([type=hidden])",
+  "select:not([disabled])",
+  "textarea:not([disabled])",
+  '[tabindex]:not([tabindex="-1"])',
+].join(",");
+
+/** The controls inside `root` that Tab reaches, in document order. */
+export function tabStops(root: HTMLElement): HTMLElement[] {
+  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)];
+}
+
+const open: HTMLElement[] = [];
+
+/**
+ * Trap focus in the element `root()` returns while the calling component is mounted; focus
+ * `initial()` first (the safe choice in a confirmation), else the first control.
+ */
+export function useFocusTrap(root: () => HTMLElement | undefined, initial?: () => HTMLElement | undefined): void {
+  onMount(() => {
+    const el = root();
+    if (!el) return;
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    open.push(el);
+    const top = () => open[open.length - 1] === el;
+    const first = () => initial?.() ?? tabStops(el)[0] ?? el;
+    if (!el.hasAttribute("tabindex")) el.tabIndex = -1;
+    first().focus();
+
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Tab" || !top()) return;
+      const stops = tabStops(el);
+      if (stops.length === 0) {
+        e.preventDefault();
+        return;
+      }
+      const active = document.activeElement;
+      const inside = active instanceof Node && el.contains(active);
+      if (e.shiftKey && (!inside || active === stops[0] || active === el)) {
+        e.preventDefault();
+        stops[stops.length - 1].focus();
+      } else if (!e.shiftKey && (!inside || active === stops[stops.length - 1])) {
+        e.preventDefault();
+        stops[0].focus();
+      }
+    };
+    const onFocusIn = (e: FocusEvent) => {
+      if (top() && e.target instanceof Node && !el.contains(e.target)) first().focus();
+    };
+    document.addEventListener("keydown", onKey, true);
+    document.addEventListener("focusin", onFocusIn);
+    onCleanup(() => {
+      document.removeEventListener("keydown", onKey, true);
+      document.removeEventListener("focusin", onFocusIn);
+      open.splice(open.indexOf(el), 1);
+      if (before?.isConnected) before.focus();
+    });
+  });
+}

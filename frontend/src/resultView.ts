@@ -1,0 +1,73 @@
+// How a finished job is drawn over the video: its objects' colours, each object's own matte
+// in the tint view (a job of several objects stores one per object), and the composite colour
+// chosen for its export in the green-screen view.
+import { createEffect, createSignal, onCleanup } from "solid-js";
+import { ApiError, detailFromBody, urls, type Job, type MatteObject } from "./api";
+import type { ComposeOptions, MatteLayer, OverlayMode } from "./compose";
+import { exportChoice } from "./exportChoice";
+import { ImageCache } from "./images";
+
+/** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=). */
+export function objectAlphaUrl(jid: string, index: number, objectId: number): string {
+  return `${urls.alpha(jid, index)}?object_id=${objectId}`;
+}
+
+async function fetchBlob(url: string): Promise<Blob> {
+  const res = await fetch(url);
+  if (!res.ok) throw new ApiError(res.status, detailFromBody(await res.json().catch(() => null), res.status, res.statusText));
+  return res.blob();
+}
+
+export interface ResultViewInput {
+  job: () => Job | undefined;
+  frame: () => number;
+  objects: () => MatteObject[];
+  mode: () => OverlayMode;
+}
+
+/**
+ * The compose options of the result view. The per-object mattes load only in the tint view
+ * of a finished job of several objects; while the next frame's load, the last frame's stay
+ * (no flicker to one colour during playback). Where an object's matte cannot be had (a job
+ * made before mattes were stored per object answers 404) the union shows in one colour.
+ */
+export function createResultCompose(input: ResultViewInput): () => ComposeOptions {
+  const images = new ImageCache({ maxBytes: 128 * 2 ** 20 });
+  const [layers, setLayers] = createSignal<{ jid: string; layers: MatteLayer[] } | null>(null);
+  let latest = 0;
+  onCleanup(() => images.drop());
+
+  const colorOf = (oid: number) => input.objects().find((o) => o.id === oid)?.color ?? "#ffffff";
+
+  createEffect(() => {
+    const job = input.job();
+    const i = input.frame();
+    const wanted =
+      input.mode() === "tint" && job && (job.status === "done" || job.frames_done > 0) && job.object_ids.length > 1 && i >= job.start && i <= job.end;
+    const token = ++latest;
+    if (!wanted || !job) {
+      if (layers()?.jid !== job?.id || !wanted) setLayers(null);
+      return;
+    }
+    const ids = [...job.object_ids];
+    const colors = ids.map(colorOf);
+    Promise.all(ids.map((oid) => images.load(`${job.id}:${i}:${oid}`, () => fetchBlob(objectAlphaUrl(job.id, i, oid)))))
+      .then((imgs) => {
+        if (token === latest) setLayers({ jid: job.id, layers: imgs.map((alpha, k) => ({ alpha, color: colors[k] })) });
+      })
+      .catch(() => {
+        // Not matted yet, or a job made before mattes were kept per object: the union shows.
+        if (token === latest) setLayers(null);
+      });
+  });
+
+  return () => {
+    const job = input.job();
+    const l = layers();
+    return {
+      tint: job ? colorOf(job.object_ids[0]) : "#3ba4ff",
+      background: `#${exportChoice(job?.id).background}`,
+      layers: l && l.jid === job?.id ? l.layers : undefined,
+    };
+  };
+}
