@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .filters import dilate, padded_box_mean
+
 
 @dataclass(frozen=True)
 class HeadConfig:
@@ -164,22 +166,13 @@ COLOUR_PRIOR_CHANNELS = 8
 _FILL_SIZES = (3, 7, 15, 31, 63)
 
 
-def _box_mean(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Mean over a k x k box (odd k), zeros outside the image: running sums, O(1) per pixel
-    whatever k (pooling with k = 127 costs more than the whole head)."""
-    r = k // 2
-    c = F.pad(x, (r + 1, r, r + 1, r)).cumsum(-1)
-    c = (c[..., k:] - c[..., :-k]).cumsum(-2)
-    return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
-
-
 def _fill_colours(weighted: torch.Tensor) -> torch.Tensor:
     """Each pixel's mean colour over the nearest known pixels, from `weighted` = [rgb * known,
     known]: the finest box (of `_FILL_SIZES`) holding enough of them, else the image's mean."""
     total = weighted.sum((-2, -1), keepdim=True)
     out = (total[:, :-1] / total[:, -1:].clamp_min(1.0)).expand_as(weighted[:, :-1])
     for k in reversed(_FILL_SIZES):  # coarse to fine: each finer estimate overwrites
-        sums = _box_mean(weighted, k)
+        sums = padded_box_mean(weighted, k // 2)
         support = sums[:, -1:]
         mean = sums[:, :-1] / support.clamp_min(1e-6)
         out = torch.where(support > 0.05, mean, out)
@@ -215,8 +208,8 @@ def _colour_prior(
     rgb: torch.Tensor, soft: torch.Tensor, inner: int, outer: int, eps: float
 ) -> torch.Tensor:
     hard = (soft > 0.5).float()
-    fg = 1 - _square_max(1 - hard, inner)
-    bg = 1 - _square_max(hard, outer)
+    fg = 1 - dilate(1 - hard, inner)
+    bg = 1 - dilate(hard, outer)
     fg_colour, bg_colour = _fill_half_res(rgb, fg), _fill_half_res(rgb, bg)
     diff = fg_colour - bg_colour
     contrast2 = (diff * diff).sum(1, keepdim=True)
@@ -224,19 +217,12 @@ def _colour_prior(
     return torch.cat([fg_colour, bg_colour, implied, contrast2.sqrt()], dim=1)
 
 
-def _square_max(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Max over a (2r+1)² square as two 1-D passes: O(r) per pixel instead of O(r²)."""
-    k = 2 * radius + 1
-    x = F.max_pool2d(x, (1, k), stride=1, padding=(0, radius))
-    return F.max_pool2d(x, (k, 1), stride=1, padding=(radius, 0))
-
-
 def boundary_band(
     alpha: torch.Tensor, radius: int, lo: float = 0.02, hi: float = 0.98
 ) -> torch.Tensor:
     """Pixels within `radius` (square neighbourhood) of a pixel with lo < alpha < hi (bool)."""
     unsure = ((alpha > lo) & (alpha < hi)).float()
-    return _square_max(unsure, radius) > 0
+    return dilate(unsure, radius) > 0
 
 
 def count_parameters(module: nn.Module) -> int:

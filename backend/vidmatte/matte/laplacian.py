@@ -22,22 +22,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .filters import window_mean
+
 TILE = 32  # tile side in pixels: smaller fits the band tighter, larger wastes less on halos
-
-
-def _window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r). Sums of
-    shifted slices, one axis at a time: on small tiles far faster than pooling or convolution
-    on the CPU."""
-    k = 2 * radius + 1
-    w, h = x.shape[-1] - k + 1, x.shape[-2] - k + 1
-    rows = x[..., :w]
-    for i in range(1, k):
-        rows = rows + x[..., i : i + w]
-    out = rows[..., :h, :]
-    for i in range(1, k):
-        out = out + rows[..., i : i + h, :]
-    return out / (k * k)
 
 
 PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's distinct entries
@@ -104,10 +91,10 @@ class TiledLaplacian:
         colour = image.double() - image.double().mean((-2, -1), keepdim=True)
         patch = self.gather(colour)  # (n,3,P,P)
         b = patch.shape[0]
-        mu = _window_mean(patch, radius)
+        mu = window_mean(patch, radius)
         size = mu.shape[-2:]
         products = torch.cat([patch[:, i : i + 1] * patch[:, j : j + 1] for i, j in PAIRS], 1)
-        second = _window_mean(products, radius)
+        second = window_mean(products, radius)
         cov = [
             second[:, m : m + 1] - mu[:, i : i + 1] * mu[:, j : j + 1] + (eps / n if i == j else 0)
             for m, (i, j) in enumerate(PAIRS)
@@ -135,7 +122,7 @@ class TiledLaplacian:
         """Per pixel of the tile interiors, the sum of a per-window value over the windows
         holding it (the adjoint of a window sum)."""
         k = 2 * self.radius + 1
-        return _window_mean(per_window, self.radius) * (k * k)
+        return window_mean(per_window, self.radius) * (k * k)
 
     def gather(self, frame: torch.Tensor) -> torch.Tensor:
         """(1,C,H,W) -> the tiles with their halos, (n,C,P,P); zero outside the frame."""
@@ -157,8 +144,8 @@ class TiledLaplacian:
     def _apply(self, patch: torch.Tensor) -> torch.Tensor:
         """L p on the tile interiors from p on the tiles with halos (n,1,P,P)."""
         r, g = self.radius, self.halo
-        mean_p = _window_mean(patch, r)
-        cov_ip = _window_mean(self._patch_colour * patch, r) - self._mu * mean_p
+        mean_p = window_mean(patch, r)
+        cov_ip = window_mean(self._patch_colour * patch, r) - self._mu * mean_p
         # Δ⁻¹ cov per window (0 off the image); 3x3 products written out: on the CPU far
         # faster than a broadcast product and a reduction.
         inv = self._inv_columns

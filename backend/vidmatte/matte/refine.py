@@ -25,8 +25,8 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from kornia.filters import box_blur
 
+from .filters import box_mean
 from .head import boundary_band
 from .laplacian import PAIRS, solve, symmetric_inverse
 
@@ -47,13 +47,12 @@ def guided_coefficients(
 ) -> torch.Tensor:
     """The colour-guided filter's per-pixel linear model of `src_low` (B,1,h,w) in terms of
     `guide_low` (B,3,h,w), box-averaged: (B,4,h,w), three colour weights and a bias."""
-    k = (2 * radius + 1, 2 * radius + 1)
-    mean_i = box_blur(guide_low, k)
-    mean_p = box_blur(src_low, k)
-    cov_ip = box_blur(guide_low * src_low, k) - mean_i * mean_p
+    mean_i = box_mean(guide_low, radius)
+    mean_p = box_mean(src_low, radius)
+    cov_ip = box_mean(guide_low * src_low, radius) - mean_i * mean_p
     # The guide's 3x3 covariance per pixel (its 6 distinct entries) plus eps.
     products = torch.cat([guide_low[:, i : i + 1] * guide_low[:, j : j + 1] for i, j in PAIRS], 1)
-    var = box_blur(products, k)
+    var = box_mean(products, radius)
     inv = symmetric_inverse(
         [
             var[:, m : m + 1] - mean_i[:, i : i + 1] * mean_i[:, j : j + 1] + (eps if i == j else 0)
@@ -62,7 +61,7 @@ def guided_coefficients(
     )
     a = (inv * cov_ip[:, None]).sum(2)  # (B,3,h,w)
     bias = mean_p - (a * mean_i).sum(1, keepdim=True)
-    return box_blur(torch.cat([a, bias], dim=1), k)
+    return box_mean(torch.cat([a, bias], dim=1), radius)
 
 
 def apply_guided(coeffs: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,36 @@
+"""The matting stage's box filters and dilation equal the library operations they replace."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from kornia.filters import box_blur
+
+from vidmatte.matte.filters import box_mean, dilate, padded_box_mean, window_mean
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 7, 16])
+def test_dilate_is_a_square_max(radius: int) -> None:
+    """Running-sum dilation equals max pooling over the (2r+1)² square, borders included."""
+    torch.manual_seed(radius)
+    mask = (torch.rand(2, 1, 37, 53) > 0.97).float()
+    mask[0, 0, 0, 0] = mask[1, 0, -1, -1] = 1.0  # corners: the padding must not leak
+    expected = F.max_pool2d(mask, 2 * radius + 1, stride=1, padding=radius)
+    assert torch.equal(dilate(mask, radius), expected)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 8])
+def test_box_mean_is_kornias_box_blur(radius: int) -> None:
+    x = torch.rand(1, 4, 40, 57)
+    expected = box_blur(x, (2 * radius + 1, 2 * radius + 1))  # reflect border, normalised
+    assert (box_mean(x, radius) - expected).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("radius", [1, 3, 31])
+def test_padded_box_mean_and_window_mean_are_average_pooling(radius: int) -> None:
+    x = torch.rand(2, 3, 70, 90)
+    k = 2 * radius + 1
+    zeros = F.avg_pool2d(x, k, stride=1, padding=radius, count_include_pad=True)
+    assert (padded_box_mean(x, radius) - zeros).abs().max() < 1e-5
+    assert (window_mean(x, radius) - F.avg_pool2d(x, k, stride=1)).abs().max() < 1e-5
