@@ -1,0 +1,142 @@
+"""A job of two objects stopped mid-way and resumed makes the same per-object mattes as one
+that ran through: on resume, each object's previous-frame matte fed back to the head is its
+own (read back from the stored frame), not the union of the objects'.
+
+The real pipeline stages (`matte_frames`, `encoded`, the stored 16-bit PNGs) and a real Matter
+run on a track's masks (a disk and a bar that overlap it, known shapes: test-tiny SAM2's masks
+hardly differ between objects). The head is a real MattingHead with chosen weights that leans
+on its previous alpha (alpha = 0.25 mask + 0.75 previous alpha), so feeding the union instead
+changes the mattes far beyond the tolerance."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from tests.synth import frame_and_alpha, write_video
+from vidmatte.jobs.mattes import decode_mattes
+from vidmatte.jobs.pipeline import Stopped, encoded, matte_frames
+from vidmatte.matte.head import HeadConfig, MattingHead
+from vidmatte.matte.infer import Matter
+from vidmatte.media.video import VideoReader, probe
+from vidmatte.segment.session import FrameMasks
+from vidmatte.store import Job, Point
+
+H, W, FRAMES, ANCHOR = 64, 96, 10, 2
+MEMORY = 0.75  # the weight of the previous alpha in the head below
+# Resumed vs uninterrupted: the only difference is the previous alpha read back from the 16-bit
+# PNG instead of kept in memory (1/65535 at most); the best edges' iterative solve, which stops
+# at a residual tolerance, makes that up to ~12/65535 (measured). 1e-3 is a quarter of an 8-bit
+# step; feeding the union changes them by over 0.3 here.
+TOLERANCE = 1e-3
+
+
+def memory_head() -> MattingHead:
+    """alpha = (1 - MEMORY) sigmoid(logits) + MEMORY prev_alpha: the head's last block reads the
+    mask (input channel 3) and the previous alpha (channel 4) straight from its raw inputs; every
+    other weight is zero, so nothing else reaches the output."""
+    config = HeadConfig(working_size=W, band_radius=0, colour_prior=False)
+    head = MattingHead(config)
+    with torch.no_grad():
+        for module in head.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                module.weight.zero_()
+                if module.bias is not None:
+                    module.bias.zero_()
+        first, last = head.out[0][0], head.out[-1]
+        skip = first.in_channels - 5  # the raw inputs come after the decoder's channels
+        first.weight[0, skip + 3, 1, 1] = 1.0  # soft mask -> channel 0 (BatchNorm ~identity)
+        first.weight[1, skip + 4, 1, 1] = 1.0  # previous alpha -> channel 1
+        # delta = MEMORY (prev - soft), added to soft by the head
+        last.weight[0, 0, 1, 1], last.weight[0, 1, 1, 1] = -MEMORY, MEMORY
+    return head.eval()
+
+
+def bar(frame: int) -> np.ndarray:
+    """Object 2: a soft-edged vertical bar moving left, over the disk's right half."""
+    xx = np.arange(W, dtype=np.float32)
+    centre = 50.0 - 2.0 * frame
+    row = np.clip((8.0 - np.abs(xx - centre)) / 3.0 + 0.5, 0.0, 1.0)
+    return np.broadcast_to(row, (H, W)).astype(np.float32)
+
+
+def track() -> list[tuple[int, dict[int, FrameMasks]]]:
+    """The masks in SAM2's order: forward from the prompted frame, then backward."""
+    order = [*range(ANCHOR, FRAMES), *range(ANCHOR - 1, -1, -1)]
+    out = []
+    for frame in order:
+        shapes = {1: frame_and_alpha(frame, H, W)[1], 2: bar(frame)}
+        masks = {}
+        for obj, shape in shapes.items():
+            logits = torch.from_numpy(10.0 * (shape - 0.5))[None, None]
+            masks[obj] = FrameMasks(frame, obj, logits, logits, 1.0, None, None)
+        out.append((frame, masks))
+    return out
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> VideoReader:
+    path = tmp_path_factory.mktemp("resume") / "disk.mp4"
+    write_video(path, frames=FRAMES, width=W, height=H)
+    info, pts = probe(path)
+    return VideoReader(path, pts, info.rotation)
+
+
+def job() -> Job:
+    point = [Point(30, 32, "positive")]
+    return Job(
+        id="j_resume", project_id="p_resume", status="running", start=0, end=FRAMES - 1,
+        object_ids=[1, 2], frames_done=0, frames_total=FRAMES, fps=None, eta_seconds=None,
+        error=None, created_at="", updated_at="", attempt=1, version=1,
+        prompts={(1, ANCHOR): point, (2, ANCHOR): point}, edges="best", head="memory",
+    )  # fmt: skip
+
+
+def run(
+    reader: VideoReader, matter: Matter, stored: dict[int, bytes], stop_after: int | None = None
+) -> None:
+    """One run of the job into `stored` (frame -> PNG), as the store keeps them; with
+    `stop_after`, told to stop (a cancel, a crash) once that many frames are stored."""
+    stop = threading.Event()
+    frames = matte_frames(
+        job(), reader, (H, W), None, matter, set(stored), stored.__getitem__, stop.is_set, track()
+    )  # type: ignore[arg-type]  # no segmenter: the track's masks are given
+    try:
+        for frame, png in encoded(frames):
+            stored[frame] = png
+            if stop_after is not None and len(stored) >= stop_after:
+                stop.set()
+    except Stopped:
+        assert stop_after is not None
+
+
+def test_a_resumed_job_feeds_each_object_its_own_previous_matte(reader: VideoReader) -> None:
+    matter = Matter(memory_head(), "cpu")  # the default ("best") edges
+    through: dict[int, bytes] = {}
+    run(reader, matter, through)
+    resumed: dict[int, bytes] = {}
+    run(reader, matter, resumed, stop_after=3)
+    first_run = set(resumed)
+    assert 3 <= len(first_run) < FRAMES, first_run
+    run(reader, matter, resumed)
+    assert sorted(resumed) == sorted(through) == list(range(FRAMES))
+
+    for frame in range(FRAMES):
+        want, got = decode_mattes(through[frame], H), decode_mattes(resumed[frame], H)
+        assert got.shape == (2, H, W)
+        assert np.abs(got - want).max() <= TOLERANCE, frame
+
+    # The test can tell: the first frame matted on resume, fed the union of the stored frame's
+    # mattes (what a pipeline keeping no per-object matte would do), differs by far.
+    after = max(first_run) + 1
+    stored = decode_mattes(resumed[after - 1], H)
+    rgb = reader.frame(after)
+    masks = dict(track())[after]
+    for i, obj in enumerate((1, 2)):
+        own = matter(rgb, masks[obj].mask_logits, stored[i])
+        union = matter(rgb, masks[obj].mask_logits, stored.max(0))
+        np.testing.assert_allclose(own, decode_mattes(through[after], H)[i], atol=TOLERANCE)
+        assert np.abs(union - own).max() > 0.1, obj
