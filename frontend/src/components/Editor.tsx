@@ -2,11 +2,11 @@
 // (src/editor/state.ts wires its parts; each part owns one concern).
 import { Show } from "solid-js";
 import { online, type Project } from "../api";
-import { pointsOnFrame } from "../points";
+import { pointsOnFrame, type Point } from "../points";
 import { flagMarks } from "../track";
 import { createEditor } from "../editor/state";
 import { Toolbar } from "../editor/Toolbar";
-import { frameSummary, markersOn, pointCounts, seekMarkers } from "../editor/view";
+import { frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount } from "../editor/view";
 import "../editor/editor.css";
 import { FrameStage } from "./FrameStage";
 import { MattingDialog } from "./MattingDialog";
@@ -28,6 +28,7 @@ export function Editor(props: EditorProps) {
   const seek = () => seekMarkers(prompts.points(), objects.colorOf);
   // the shown result's object colours, per-object mattes (tint) and composite colour (green screen)
   const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode });
+  const unsaved = (oid: number, f: number, p: Point) => saver.isUnsaved(oid, f, p);
   return (
     <>
       <main class="editor-main" data-testid="editor" data-project-id={e.pid}>
@@ -39,7 +40,7 @@ export function Editor(props: EditorProps) {
           canClear={pointsOnFrame(prompts.points(), frame()).length > 0}
           maskVisible={e.maskVisible()}
           offline={!online()}
-          unsaved={saver.unsaved().size}
+          unsaved={unsavedCount(prompts.points(), unsaved)}
           onTrack={() => void track.start(0, e.frameCount() - 1)}
           onCancelTrack={() => void track.cancel()}
           onUndo={actions.undo}
@@ -56,13 +57,13 @@ export function Editor(props: EditorProps) {
           frameImage={e.frames.image()}
           alphaImage={e.mattes.image()}
           compose={resultCompose()}
-          markers={markersOn(prompts.points(), frame(), objects.colorOf, objects.selected(), saver.unsaved())}
+          markers={markersOn(prompts.points(), frame(), objects.colorOf, objects.selected(), unsaved)}
           previewUrl={e.maskVisible() ? (previews.url(frame()) ?? track.overlay(frame())) : null}
           previewLoading={previews.busy(frame())}
           frameLoading={e.frames.loading()}
           editable={e.loaded() && !playback.playing()}
           badge={results.mode() !== "off" ? e.mattes.note() : null}
-          summary={frameSummary(prompts.points(), frame(), saver.unsaved())}
+          summary={frameSummary(prompts.points(), frame(), unsaved)}
           onPoint={(at, label, radius) => void actions.point(at, label, radius)}
           onResize={e.setStageSize}
         />

@@ -37,7 +37,7 @@ export function createPrompts(deps: PromptDeps): Prompts {
       setPoints(map);
       const frames = new Set<number>();
       for (const c of edit.changes) {
-        void deps.saver.save(c.objectId, c.frame, c[values]);
+        void deps.saver.save(c.objectId, c.frame, c[values], c[values === "after" ? "before" : "after"]);
         frames.add(c.frame);
       }
       deps.repreview(frames);

@@ -61,7 +61,7 @@ describe("PromptSaver", () => {
     s.serverDown();
     await s.saver.save(1, 5, [p(1)]);
     expect(s.online()).toBe(false);
-    expect(s.saver.isUnsaved(1, 5)).toBe(true);
+    expect(s.saver.isUnsaved(1, 5, p(1))).toBe(true);
     // clicked again while the server is away: held without trying, the newest points kept
     await s.saver.save(1, 5, [p(1), p(3)]);
     await s.saver.save(2, 7, [p(4)]);
@@ -72,6 +72,22 @@ describe("PromptSaver", () => {
     expect(s.stored.get("1:5")).toEqual([p(1), p(3)]);
     expect(s.stored.get("2:7")).toEqual([p(4)]);
     expect(s.saver.unsaved().size).toBe(0);
+  });
+
+  it("marks unsaved only the points the server lacks, not those it had before", async () => {
+    const s = setup();
+    await s.saver.save(1, 5, [p(1)], []);
+    s.serverDown();
+    await s.saver.save(1, 5, [p(1), p(2)], [p(1)]);
+    expect(s.saver.isUnsaved(1, 5, p(1))).toBe(false);
+    expect(s.saver.isUnsaved(1, 5, p(2))).toBe(true);
+    // points loaded from the server, then an offline click: the loaded ones are not unsaved
+    await s.saver.save(3, 0, [p(7), p(8)], [p(7)]);
+    expect(s.saver.isUnsaved(3, 0, p(7))).toBe(false);
+    expect(s.saver.isUnsaved(3, 0, p(8))).toBe(true);
+    s.serverUp();
+    await s.saver.retry();
+    expect(s.saver.isUnsaved(1, 5, p(2))).toBe(false);
   });
 
   it("reports a refused save instead of holding it", async () => {

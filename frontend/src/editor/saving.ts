@@ -19,6 +19,8 @@ export class PromptSaver {
   private readonly chains = new Map<string, Promise<void>>();
   /** The points each key should end up with: the last ones asked for. */
   private readonly wanted = new Map<string, readonly Point[]>();
+  /** The points the server is known to hold per key (the last stored, or what an edit began from). */
+  private readonly stored = new Map<string, readonly Point[]>();
   private readonly heldKeys: Accessor<ReadonlySet<string>>;
   private readonly setHeld: (s: ReadonlySet<string>) => void;
 
@@ -33,13 +35,20 @@ export class PromptSaver {
     return this.heldKeys;
   }
 
-  isUnsaved(objectId: number, frame: number): boolean {
-    return this.heldKeys().has(pointKey(objectId, frame));
+  /** Whether the server lacks this point: its list is held and did not have it before. */
+  isUnsaved(objectId: number, frame: number, point: Point): boolean {
+    const key = pointKey(objectId, frame);
+    if (!this.heldKeys().has(key)) return false;
+    return !(this.stored.get(key) ?? []).some((q) => q.x === point.x && q.y === point.y && q.label === point.label);
   }
 
-  /** Save the points of (object, frame); resolves when they are stored, or held for later. */
-  save(objectId: number, frame: number, points: readonly Point[]): Promise<void> {
+  /**
+   * Save the points of (object, frame); resolves when they are stored, or held for later.
+   * `before`: the list the edit began from (what the server holds, unless a save is under way).
+   */
+  save(objectId: number, frame: number, points: readonly Point[], before: readonly Point[] = []): Promise<void> {
     const key = pointKey(objectId, frame);
+    if (!this.stored.has(key) && !this.chains.has(key)) this.stored.set(key, before);
     this.wanted.set(key, points);
     if (!this.deps.online()) {
       this.hold(key, true);
@@ -62,9 +71,11 @@ export class PromptSaver {
       if (isUnreachable(e)) return this.hold(key, true);
       this.hold(key, false);
       this.wanted.delete(key);
+      this.stored.delete(key); // the server's points are read again
       this.deps.onRefused(e, frame);
       return;
     }
+    this.stored.set(key, points);
     if (this.wanted.get(key) === points) {
       this.wanted.delete(key);
       this.hold(key, false);
@@ -90,7 +101,7 @@ export class PromptSaver {
   retry(): Promise<void> {
     const jobs = [...this.heldKeys()].map((key) => {
       const { objectId, frame } = parseKey(key);
-      return this.save(objectId, frame, this.wanted.get(key) ?? []);
+      return this.save(objectId, frame, this.wanted.get(key) ?? [], this.stored.get(key));
     });
     return Promise.all(jobs).then(() => undefined);
   }
@@ -100,6 +111,7 @@ export class PromptSaver {
     for (const key of [...this.wanted.keys()]) {
       if (parseKey(key).objectId !== objectId) continue;
       this.wanted.delete(key);
+      this.stored.delete(key);
       this.hold(key, false);
     }
   }

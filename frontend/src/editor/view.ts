@@ -1,21 +1,34 @@
 // What the editor draws from its state: pure functions of the points, objects and frame.
 import type { Marker } from "../components/FrameStage";
-import { parseKey, pointKey, pointsOnFrame, type PointMap } from "../points";
+import { parseKey, pointsOnFrame, type Point, type PointMap } from "../points";
 
-/** The points on `frame`, coloured by object; `unsaved` keys are marked (the server was down). */
+/** Whether the server lacks a point (it was down when the point was clicked). */
+export type UnsavedTest = (objectId: number, frame: number, point: Point) => boolean;
+
+/** The points on `frame`, coloured by object, the unsaved ones marked. */
 export function markersOn(
   points: PointMap,
   frame: number,
   colorOf: (objectId: number) => string,
   selected: number | null,
-  unsaved: ReadonlySet<string>,
+  unsaved: UnsavedTest,
 ): Marker[] {
   return pointsOnFrame(points, frame).map((c) => ({
     ...c,
     color: colorOf(c.objectId),
     selected: c.objectId === selected,
-    unsaved: unsaved.has(pointKey(c.objectId, frame)),
+    unsaved: unsaved(c.objectId, frame, c.point),
   }));
+}
+
+/** How many points, over every frame, the server lacks. */
+export function unsavedCount(points: PointMap, unsaved: UnsavedTest): number {
+  let n = 0;
+  for (const [key, pts] of points) {
+    const k = parseKey(key);
+    n += pts.filter((p) => unsaved(k.objectId, k.frame, p)).length;
+  }
+  return n;
 }
 
 /** One seek-bar mark per frame with points: its object's colour, white when several. */
@@ -42,10 +55,10 @@ export function pointCounts(points: PointMap): Map<number, number> {
 }
 
 /** "2 positive, 1 negative on this frame" (with how many wait for the server). */
-export function frameSummary(points: PointMap, frame: number, unsaved: ReadonlySet<string>): string {
+export function frameSummary(points: PointMap, frame: number, unsaved: UnsavedTest): string {
   const on = pointsOnFrame(points, frame);
   if (!on.length) return "no points on this frame";
   const pos = on.filter((c) => c.point.label === "positive").length;
-  const waiting = on.filter((c) => unsaved.has(pointKey(c.objectId, frame))).length;
+  const waiting = on.filter((c) => unsaved(c.objectId, frame, c.point)).length;
   return `${pos} positive, ${on.length - pos} negative on this frame${waiting ? ` · ${waiting} not saved yet` : ""}`;
 }

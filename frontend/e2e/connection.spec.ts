@@ -1,0 +1,156 @@
+// The server dies mid-session and comes back: the editor says the connection is lost (toolbar,
+// the running job's badge), keeps a point clicked meanwhile marked unsaved, and saves it once
+// the server answers again. This spec runs its own `vidmatte serve` (own port and data dir) so
+// that killing it leaves the other specs' server alone; it restarts it on the same port and dir.
+import { expect, test, type Page } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
+const W = 320;
+const H = 180;
+const repo = resolve(import.meta.dirname, "..", "..");
+const port = 30000 + Math.floor(Math.random() * 10000);
+const origin = `http://127.0.0.1:${port}`;
+const token = `e2e-conn-${Math.random().toString(36).slice(2)}`;
+const dataDir = mkdtempSync(join(tmpdir(), "vidmatte-e2e-conn-"));
+const localBin = join(repo, ".venv", "bin", "vidmatte");
+const [bin, ...binArgs] = existsSync(localBin) ? [localBin] : ["uv", "run", "vidmatte"];
+
+test.use({
+  baseURL: origin,
+  storageState: {
+    cookies: [{ name: `vidmatte-token-${port}`, value: token, domain: "127.0.0.1", path: "/", expires: -1, httpOnly: true, secure: false, sameSite: "Strict" }],
+    origins: [],
+  },
+});
+
+let server: ChildProcess | null = null;
+
+/** Start `serve` on the spec's port and data dir and wait until it answers. */
+async function startServer(): Promise<void> {
+  const args = [...binArgs, "serve", "--port", String(port), "--sam2", "test-tiny", "--data-dir", dataDir, "--token", token];
+  // Its own process group: a kill reaches the Python process under `uv run` too.
+  server = spawn(bin, args, { cwd: repo, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  server.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`serve exited ${server.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${origin}/api/health`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`serve did not answer within 180 s: ${stderr}`);
+}
+
+/** Kill the server the way a crash does (SIGKILL, no clean shutdown) and wait until it is gone. */
+async function killServer(): Promise<void> {
+  const proc = server;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once("exit", r));
+  process.kill(-proc.pid!, "SIGKILL");
+  await gone;
+}
+
+test.beforeAll(async () => {
+  await startServer();
+});
+
+test.afterAll(async () => {
+  await killServer();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function clickVideo(page: Page, x: number, y: number) {
+  const canvas = page.getByTestId("frame-canvas");
+  await expect(canvas).toHaveAttribute("data-loaded", "true");
+  const box = (await canvas.boundingBox())!;
+  const scale = Number(await canvas.getAttribute("data-scale"));
+  await canvas.click({ position: { x: (box.width - W * scale) / 2 + x * scale, y: (box.height - H * scale) / 2 + y * scale } });
+}
+
+test("server killed and restarted: the lost connection is shown and the point clicked meanwhile is saved after", async ({ page, request }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  // Every toast ever shown (they fade after seconds), to check none names a job id.
+  await page.addInitScript(() => {
+    const seen: string[] = ((window as unknown as { toastsSeen: string[] }).toastsSeen = []);
+    new MutationObserver((records) => {
+      for (const r of records) r.addedNodes.forEach((n) => n instanceof HTMLElement && n.matches(".toast") && seen.push(n.textContent ?? ""));
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto("/");
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  const pid = (await page.getByTestId("editor").getAttribute("data-project-id"))!;
+  const auth = { Authorization: `Bearer ${token}` };
+  const savedPoints = async () => {
+    const res = await request.get(`/api/projects/${pid}/points`, { headers: auth });
+    expect(res.status()).toBe(200);
+    return ((await res.json()) as { frame: number; points: { x: number; y: number }[] }[]).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  };
+
+  await test.step("a point saved while the server is up", async () => {
+    const saved = page.waitForResponse((r) => r.url().includes(`/api/projects/${pid}/objects/`) && r.request().method() === "PUT" && r.ok());
+    await clickVideo(page, 96, 90);
+    await saved;
+    await expect(page.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
+    await expect(page.getByTestId("connection-lost")).toHaveCount(0);
+  });
+
+  let jobId = "";
+  await test.step("a matting job runs, then the server dies: toolbar and job say the connection is lost", async () => {
+    await page.getByTestId("matting-open").click();
+    await page.getByTestId("matting-start").fill("0");
+    await page.getByTestId("matting-end").fill("35");
+    await page.getByTestId("matting-run").click();
+    await expect(page.getByTestId("job-progress")).toBeVisible();
+    jobId = (await page.getByTestId("job-view").getAttribute("data-job-id"))!;
+    await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "running", { timeout: 60_000 });
+    await killServer();
+    await expect(page.getByTestId("connection-lost")).toBeVisible({ timeout: 30_000 }); // the heartbeat or the job's stream notices
+    const badge = page.getByTestId("job-status");
+    await expect(badge).toHaveText("connection lost");
+    await expect(badge).toHaveAttribute("data-connection", "lost");
+    await expect(page.getByTestId("job-progress")).not.toContainText("ETA");
+    await page.getByTestId("matting-close").click();
+  });
+
+  await test.step("a point clicked while it is down stays, marked unsaved", async () => {
+    await clickVideo(page, 250, 40);
+    const markers = page.getByTestId("point-marker");
+    await expect(markers).toHaveCount(2);
+    await expect(markers.nth(1)).toHaveAttribute("data-unsaved", "true");
+    await expect(markers.nth(0)).toHaveAttribute("data-unsaved", "false");
+    await expect(page.getByTestId("connection-lost")).toContainText("1 unsaved");
+    await expect(page.getByTestId("frame-summary")).toContainText("1 not saved yet");
+  });
+
+  await test.step("the server restarts on the same data dir and port: the point is saved", async () => {
+    await startServer();
+    await expect(page.getByTestId("connection-lost")).toHaveCount(0, { timeout: 30_000 });
+    await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
+    const saved = await savedPoints();
+    expect(saved.map((p) => p.frame)).toEqual([0, 0]);
+    expect(Math.hypot(saved[0].x - 96, saved[0].y - 90)).toBeLessThan(1.5);
+    expect(Math.hypot(saved[1].x - 250, saved[1].y - 40)).toBeLessThan(1.5);
+    // The job the crash stopped is listed as interrupted, no longer as running.
+    await expect(page.locator(`[data-testid=result-item][data-job-id="${jobId}"]`)).toHaveAttribute("data-status", "interrupted", { timeout: 30_000 });
+  });
+
+  await test.step("a reload shows both points, and no message ever named the job's internal id", async () => {
+    const toastTexts = await page.evaluate(() => (window as unknown as { toastsSeen: string[] }).toastsSeen);
+    for (const text of toastTexts) expect(text).not.toContain(jobId);
+    await page.reload();
+    await expect(page.getByTestId("point-marker")).toHaveCount(2);
+    await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
+  });
+
+  expect(errors).toEqual([]);
+});
