@@ -329,6 +329,26 @@ def composite_clip(
     """Move `fg` over `background` (T,Hb,Wb,3 uint8). Returns rgb (T,H,W,3) uint8, the exact
     alpha (T,H,W) float32 (quantised to 1/255, the value the composite was blended with) and
     the cover (T,H,W) float32 the guidance masks are made from (the alpha unless `fg.cover`)."""
+    layers = composite_layers(fg, background, cfg, rng)
+    return layers.rgb, layers.pha, layers.cover
+
+
+@dataclass
+class Layers:
+    """A composited clip and what it was made of: rgb = fgr·pha + bgr·(1 - pha) (to rounding)."""
+
+    rgb: np.ndarray  # (T,H,W,3) uint8
+    pha: np.ndarray  # (T,H,W) float32, quantised to 1/255
+    cover: np.ndarray  # (T,H,W) float32
+    fgr: np.ndarray  # (T,H,W,3) uint8 straight foreground colour (0 where pha is 0)
+    bgr: np.ndarray  # (T,H,W,3) uint8 background
+
+
+def composite_layers(
+    fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
+) -> Layers:
+    """`composite_clip` with the foreground colour F and background B kept: what a metric of
+    the export's colour needs (bench/export_colour.py); same draws from `rng`."""
     size = (cfg.height, cfg.width)
     fgr, pha = _to_tensor(fg.fgr), _to_tensor(fg.pha)
     cover = pha if fg.cover is None else _to_tensor(fg.cover)
@@ -361,9 +381,13 @@ def composite_clip(
         sigma = float(rng.uniform(0.5, 2.5))
         bg = gaussian_blur2d(bg, (int(4 * sigma) * 2 + 1,) * 2, (sigma, sigma))
     rgb = colour * alpha + bg * (1 - alpha)
-    rgb8 = (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+    def rgb8(x: torch.Tensor) -> np.ndarray:
+        return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
     cover_out = layers[:, 4].clamp(0, 1).numpy().astype(np.float32)
-    return rgb8, alpha[:, 0].numpy().astype(np.float32), cover_out
+    pha = alpha[:, 0].numpy().astype(np.float32)
+    return Layers(rgb8(rgb), pha, cover_out, rgb8(colour * (alpha > 0)), rgb8(bg))
 
 
 # ---------------------------------------------------------------- dataset on disk
@@ -377,16 +401,23 @@ class Clip:
     logits: np.ndarray  # (T,256,256) float32
     # SAM2's high-resolution features in its square layout, (T,C,h,w) float16; --masks sam2 only
     features: dict[str, np.ndarray] = field(default_factory=dict)
+    # The true foreground colour and background (T,H,W,3) uint8, stored since they were kept
+    # (for bench/export_colour.py); None in clips built before.
+    fgr: np.ndarray | None = None
+    bgr: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.rgb)
 
 
 def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
-    for sub in ("rgb", "pha"):
+    colours = {"rgb": clip.rgb, "fgr": clip.fgr, "bgr": clip.bgr}
+    colours = {sub: frames for sub, frames in colours.items() if frames is not None}
+    for sub in (*colours, "pha"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     for t in range(len(clip)):
-        Image.fromarray(clip.rgb[t]).save(folder / "rgb" / f"{t:05d}.png", compress_level=1)
+        for sub, frames in colours.items():
+            Image.fromarray(frames[t]).save(folder / sub / f"{t:05d}.png", compress_level=1)
         pha8 = (clip.pha[t] * 255).round().astype(np.uint8)
         Image.fromarray(pha8).save(folder / "pha" / f"{t:05d}.png", compress_level=1)
     np.save(folder / "logits.npy", clip.logits.astype(np.float16))
@@ -407,7 +438,13 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
     if (folder / "features.npz").is_file():
         with np.load(folder / "features.npz") as stored:
             features = {key: stored[key][::step] for key in stored.files}
-    return Clip(folder.name, rgb, pha, logits, features)
+    fgr, bgr = (
+        np.stack([read_rgb(p) for p in _images_in(folder / sub)[::step]])
+        if (folder / sub).is_dir()
+        else None
+        for sub in ("fgr", "bgr")
+    )
+    return Clip(folder.name, rgb, pha, logits, features, fgr, bgr)
 
 
 def feature_channels(dataset: Path) -> dict[str, int]:
@@ -490,12 +527,12 @@ def build_dataset(
         task = progress.add_task("building clips", total=len(jobs))
         for fg, k in jobs:
             bg_path = bgs[int(rng.integers(len(bgs)))]
-            rgb, pha, cover = composite_clip(fg, read_background(bg_path, frames, rng), cfg, rng)
+            made = composite_layers(fg, read_background(bg_path, frames, rng), cfg, rng)
             features: dict[str, np.ndarray] = {}
             if labeller:
-                logits, features = labeller(rgb, cover, rng)
+                logits, features = labeller(made.rgb, made.cover, rng)
             else:
-                logits = synthetic_logits(cover, rng, SyntheticMaskConfig())
+                logits = synthetic_logits(made.cover, rng, SyntheticMaskConfig())
             name = f"{fg.name}_{k:03d}"
             meta = {
                 "foreground": fg.name,
@@ -503,7 +540,8 @@ def build_dataset(
                 "masks": masks,
                 "frames": frames,
             }
-            write_clip(out / "clips" / name, Clip(name, rgb, pha, logits, features), meta)
+            clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
+            write_clip(out / "clips" / name, clip, meta)
             progress.advance(task)
     settings = {
         "image_sets": image_sets,
