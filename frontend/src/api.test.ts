@@ -1,9 +1,26 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, api, detailFromBody, isJob, urls } from "./api";
+import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, setOnline, urls } from "./api";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
 
 describe("error messages", () => {
+  it("never show the server's internal job or project ids", () => {
+    expect(errorText(new ApiError(404, "frame 3 of job 'j_4f9a2c0b1d3e' is not matted yet"))).toBe("frame 3 of the job is not matted yet");
+    expect(errorText(new ApiError(409, "job 'j_4f9a2c0b1d3e' is cancelled: only interrupted, cancelled or failed jobs can be resumed"))).toBe(
+      "the job is cancelled: only interrupted, cancelled or failed jobs can be resumed",
+    );
+    expect(errorText(new ApiError(404, "object(s) [3] do not exist in project 'p_00aa11bb22cc'"))).toBe("object(s) [3] do not exist in the project");
+  });
+
+  it("tell a server that is away from one that refused, and a cancelled upload from a failed one", () => {
+    expect(isUnreachable(new ApiError(0, "Cannot reach the server."))).toBe(true);
+    expect(isUnreachable(new ApiError(503, "down"))).toBe(true);
+    expect(isUnreachable(new ApiError(422, "bad range"))).toBe(false);
+    expect(isUnreachable(new Error("x"))).toBe(false);
+    expect(new UploadCancelled()).toBeInstanceOf(Error);
+    expect(errorText(new UploadCancelled())).toBe("Upload cancelled.");
+  });
+
   it("uses the server's detail", () => {
     expect(detailFromBody({ detail: "Project abc not found" }, 404)).toBe("Project abc not found");
   });
@@ -44,8 +61,25 @@ describe("client", () => {
     expect(JSON.parse(String(init.body))).toEqual({ points: [{ x: 1.5, y: 2, label: "negative" }] });
   });
 
+  it("knows the server is away when a request cannot reach it, and back at its next answer", async () => {
+    setOnline(true);
+    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    const err = await api.listProjects().catch((e) => e);
+    expect(isUnreachable(err)).toBe(true);
+    expect(online()).toBe(false);
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "no such project" }), { status: 404 })));
+    await api.getProject("p").catch(() => undefined);
+    expect(online()).toBe(true); // a refusal is an answer
+    vi.stubGlobal("fetch", vi.fn(async () => new Response("", { status: 502 })));
+    await api.listProjects().catch(() => undefined);
+    expect(online()).toBe(false); // a proxy says the server behind it is down
+    setOnline(true);
+  });
+
   it("builds relative URLs", () => {
     expect(urls.frame("p", 3, 640)).toBe("/api/projects/p/frames/3?max_side=640");
+    expect(urls.alpha("j", 3, 640)).toBe("/api/jobs/j/alpha/3?max_side=640");
+    expect(urls.alpha("j", 3)).toBe("/api/jobs/j/alpha/3");
     expect(urls.frame("p", 3)).toBe("/api/projects/p/frames/3");
     expect(urls.archive("j", "formats=alpha_png")).toBe("/api/jobs/j/archive?formats=alpha_png");
   });

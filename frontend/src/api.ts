@@ -299,9 +299,14 @@ export function isUnreachable(e: unknown): boolean {
   return e instanceof ApiError && UNREACHABLE.includes(e.status);
 }
 
+/** "job 'j_4f9a2c0b1d3e'" → "the job": the API names its ids, the editor's messages do not. */
+export function withoutIds(text: string): string {
+  return text.replace(/\b(job|project) '[jp]_[0-9a-f]+'/g, "the $1");
+}
+
 /** Message of any thrown value, for toasts. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.detail;
+  if (e instanceof ApiError) return withoutIds(e.detail);
   if (e instanceof Error) return e.message;
   return String(e);
 }
