@@ -135,6 +135,13 @@ for (const size of SIZES) {
       expect(await clipped(page, "[data-testid=format-menu] label")).toEqual([]);
       await shot("results");
     });
+
+    await test.step("green screen over the composite colour chosen in the menu", async () => {
+      await page.getByTestId("result-background").last().fill("#ff00ff");
+      await page.getByTestId("overlay-mode-green").click();
+      await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-mode", "green");
+      await shot("green");
+    });
   });
 }
 

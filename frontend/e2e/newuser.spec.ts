@@ -7,23 +7,30 @@ import { join } from "node:path";
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
 
-/** Drag the fixture over `selector` and drop it there, as the OS would. */
-async function dropVideo(page: Page, selector: string, name: string): Promise<void> {
-  const data = readFileSync(FIXTURE).toString("base64");
-  const transfer = await page.evaluateHandle(
-    ({ data, name }) => {
-      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+/** Drag over `selector` and drop there what `make` puts in a DataTransfer, as the OS would
+ * (dragenter, dragover, drop); says which of them the app took over (preventDefault: the
+ * browser then neither opens the file nor follows a link). */
+async function drag(page: Page, selector: string, item: { file?: { data: string; name: string }; link?: string }): Promise<boolean[]> {
+  return page.evaluate(
+    ({ selector, item }) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([bytes], name, { type: "video/mp4" }));
-      return dt;
+      if (item.file) {
+        const bytes = Uint8Array.from(atob(item.file.data), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], item.file.name, { type: "video/mp4" }));
+      }
+      if (item.link) dt.setData("text/uri-list", item.link);
+      const target = document.querySelector(selector)!;
+      return ["dragenter", "dragover", "drop"].map((type) => {
+        const ev = new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true, composed: true });
+        target.dispatchEvent(ev);
+        return ev.defaultPrevented;
+      });
     },
-    { data, name },
+    { selector, item },
   );
-  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
-  await page.dispatchEvent(selector, "dragover", { dataTransfer: transfer });
-  await expect(page.getByTestId("drop-overlay")).toBeVisible();
-  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
 }
+
+const fixture = (name: string) => ({ file: { data: readFileSync(FIXTURE).toString("base64"), name } });
 
 /** The focused element's own ring, or that of the control that wraps it (a hidden file input). */
 const focusRing = (page: Page) =>
@@ -42,19 +49,28 @@ const focusRing = (page: Page) =>
 const focusInside = (page: Page, testid: string) =>
   page.evaluate((id) => !!document.querySelector(`[data-testid="${id}"]`)?.contains(document.activeElement), testid);
 
-test("a video dropped on the welcome card or on the editor's frame is uploaded, and the tab stays", async ({ page }) => {
+test("a video dropped on the welcome card or on the editor's frame is uploaded, and no drop leaves the app", async ({ page }) => {
   await page.goto("/");
-  const url = page.url();
-  await dropVideo(page, "[data-testid=welcome]", "dropped-on-welcome.mp4");
+  const [, overWelcome, onWelcome] = await drag(page, "[data-testid=welcome]", fixture("dropped-on-welcome.mp4"));
+  expect([overWelcome, onWelcome]).toEqual([true, true]);
   const first = page.getByTestId("project-item").filter({ hasText: "dropped-on-welcome" });
   await expect(first).toHaveAttribute("aria-current", "true");
   await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
   await expect(page.getByTestId("drop-overlay")).toBeHidden();
 
-  await dropVideo(page, "[data-testid=frame-canvas]", "dropped-on-frame.mp4");
+  const [, overFrame, onFrame] = await drag(page, "[data-testid=frame-canvas]", fixture("dropped-on-frame.mp4"));
+  expect([overFrame, onFrame]).toEqual([true, true]);
   await expect(page.getByTestId("project-item").filter({ hasText: "dropped-on-frame" })).toHaveAttribute("aria-current", "true");
-  expect(new URL(page.url()).origin + new URL(page.url()).pathname).toBe(new URL(url).origin + new URL(url).pathname);
+  await expect(page.getByTestId("upload-progress")).toHaveCount(0);
+  const projects = await page.getByTestId("project-item").count();
+
+  // A link dragged in from another page is not followed either (and uploads nothing).
+  const [, overLink, onLink] = await drag(page, "[data-testid=frame-canvas]", { link: "https://example.org/" });
+  expect([overLink, onLink]).toEqual([true, true]);
   await expect(page.getByTestId("editor")).toBeVisible();
+  await page.waitForTimeout(500); // an upload would show its progress by now
+  await expect(page.getByTestId("upload-progress")).toHaveCount(0);
+  await expect(page.getByTestId("project-item")).toHaveCount(projects);
 });
 
 test("keyboard: a visible ring on the first Tab stop, focus kept in dialogs, Enter in a confirmation keeps the project", async ({ page }) => {

@@ -1,6 +1,7 @@
 import { For, Show, createSignal, onCleanup, onMount } from "solid-js";
 import { UploadCancelled, api, errorText, uploadProject, urls, type Project, type Upload } from "../api";
 import { confirmAction } from "../confirm";
+import { isTypingTarget } from "../keyboard";
 import { formatDuration } from "../timecode";
 import { showError, showInfo, showSuccess } from "../toasts";
 import { Spinner } from "./ProgressBar";
@@ -59,19 +60,21 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
     }
   };
 
-  // A file dropped anywhere on the app is uploaded: the browser's own handling of a drop
-  // would open the file in this tab and leave the editor.
+  // A file dropped anywhere on the app is uploaded; nothing dropped ever reaches the browser's
+  // own handling, which would open the file (or a dragged link) in this tab and leave the
+  // editor. Text dragged into a text field still lands there.
+  const intoTextField = (e: DragEvent) => !carriesFiles(e) && isTypingTarget(e.target);
   const onDragOver = (e: DragEvent) => {
-    if (!carriesFiles(e)) return;
+    if (intoTextField(e)) return;
     e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-    setDragOver(true);
+    if (e.dataTransfer) e.dataTransfer.dropEffect = carriesFiles(e) ? "copy" : "none";
+    if (carriesFiles(e)) setDragOver(true);
   };
   const onDragLeave = (e: DragEvent) => {
     if (!e.relatedTarget) setDragOver(false); // left the window
   };
   const onDrop = (e: DragEvent) => {
-    if (!carriesFiles(e)) return;
+    if (intoTextField(e)) return;
     e.preventDefault();
     setDragOver(false);
     const files = [...(e.dataTransfer?.files ?? [])];

@@ -36,7 +36,9 @@ function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     update({ formats: on ? [...rest, id] : rest.length ? rest : choice().formats });
   };
   const names = () => props.job.object_ids.map((oid) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`);
-  // The menu closes on a click elsewhere or Escape, like any menu.
+  // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
+  // press: the menu sits in the panel's flow, and closing it on the press would move what
+  // the click was aimed at).
   const onDown = (e: Event) => {
     if (open() && !root.contains(e.target as Node)) setOpen(false);
   };
@@ -46,10 +48,10 @@ function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
       setOpen(false);
     }
   };
-  document.addEventListener("pointerdown", onDown);
+  document.addEventListener("click", onDown);
   window.addEventListener("keydown", onKey, true);
   onCleanup(() => {
-    document.removeEventListener("pointerdown", onDown);
+    document.removeEventListener("click", onDown);
     window.removeEventListener("keydown", onKey, true);
   });
   return (

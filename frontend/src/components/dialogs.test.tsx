@@ -161,6 +161,11 @@ describe("results panel downloads", () => {
 
     fireEvent.keyDown(window, { key: "Escape" });
     expect(screen.queryByTestId("format-menu")).toBeNull();
+    fireEvent.click(formats);
+    fireEvent.click(screen.getAllByTestId("result-format")[0]); // inside: stays open
+    expect(screen.getByTestId("format-menu")).toBeTruthy();
+    fireEvent.click(document.body);
+    expect(screen.queryByTestId("format-menu")).toBeNull();
   });
 
   it("offers a stopped result with frames for viewing and download", () => {
