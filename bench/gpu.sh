@@ -13,6 +13,8 @@
 #   BENCH_SAM2         SAM2 sizes, one benchmark each (default "tiny small")
 #   BENCH_FRAMES       timed frames per job (default 40), after BENCH_WARMUP (default 5)
 #   BENCH_RESOLUTIONS  frame heights (default 480,1080,2160)
+#   BENCH_COMPILE      1 (default): last, SAM2 tiny at 1080p once more through torch.compile
+#                      (`serve --compile`; 10 warm-up frames absorb the compilation)
 #   BENCH_DATA         alphamatting folder with image/ and alpha/ (default ../shared/data/
 #                      alphamatting); on a machine without it, copy image/GT04.png and
 #                      alpha/GT04.png into a folder outside git and point this at it
@@ -53,4 +55,10 @@ for size in $sizes; do
     --warmup "$warmup" --resolutions "$resolutions" --data "$data" | tee ${table:+"$table"}
   echo "SAM2 $size done after $((SECONDS - started)) s"
 done
+if [[ "${BENCH_COMPILE:-1}" == 1 ]]; then
+  table=${out:+$out/pipeline_tiny_compiled_${device%%:*}.md}
+  "$PYTHON" bench/pipeline.py --device "$device" --sam2 tiny --compile --frames "$frames" \
+    --warmup 10 --resolutions 1080 --variants best,raw --data "$data" | tee ${table:+"$table"}
+  echo "SAM2 tiny compiled done after $((SECONDS - started)) s"
+fi
 echo "gpu.sh finished in $((SECONDS - started)) s"

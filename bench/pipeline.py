@@ -115,6 +115,7 @@ def measure_job(
     variant: str,
     head_path: Path | None,
     warmup: int,
+    compile_sam2: bool = False,
 ) -> dict:
     import dataclasses
 
@@ -215,7 +216,10 @@ def measure_job(
         queued = store.add_job(project.id, 0, count - 1, [obj], edges=variant, head=head_name)
         job = store.transition(queued.id, "running")  # as the runner starts it
         segmenter = Segmenter(
-            build_predictor(sam2, ROOT / "checkpoints", device=device, random_init=True), sam2
+            build_predictor(
+                sam2, ROOT / "checkpoints", device=device, random_init=True, compile=compile_sam2
+            ),
+            sam2,
         )
         run_job(job, store, SyntheticMasks(segmenter), timed_matte, lambda: False, lambda _: None)
     if len(stored_at) != count or count <= warmup:
@@ -290,6 +294,9 @@ def main(
     data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
     head: Path = typer.Option(None, help="head weights (default models/matting_head.safetensors)"),
     threads: int = typer.Option(None, help="torch threads in every process (default torch's)"),
+    compile_sam2: bool = typer.Option(
+        False, "--compile", help="SAM2 through torch.compile (`vidmatte serve --compile`)"
+    ),
     child: str = typer.Option(None, hidden=True),
     clip: Path = typer.Option(None, hidden=True),
     prompt: str = typer.Option(None, hidden=True),
@@ -302,7 +309,9 @@ def main(
         result = (
             measure_encoder(device)
             if child == "encoder"
-            else measure_job(clip, json.loads(prompt), sam2, device, child, head, warmup)
+            else measure_job(
+                clip, json.loads(prompt), sam2, device, child, head, warmup, compile_sam2
+            )
         )
         print(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}))
         return
@@ -318,6 +327,7 @@ def main(
     common += (["--head", str(head)] if head else []) + (
         ["--threads", str(threads)] if threads else []
     )
+    common += ["--compile"] if compile_sam2 else []
     started = time.perf_counter()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
@@ -336,7 +346,8 @@ def main(
 
     head_name = next((r["head_name"] for _, v, r in rows if v != "raw"), "none")
     print(
-        f"\nJobs with SAM2 '{sam2}' (random init) on {device}, {rows[0][2]['threads']} torch "
+        f"\nJobs with SAM2 '{sam2}'{' compiled' if compile_sam2 else ''} (random init) on "
+        f"{device}, {rows[0][2]['threads']} torch "
         f"threads, head {head_name}; alphamatting {image} panned, SAM2-like masks; "
         f"{frames} timed frames after {warmup} warm-up\n"
     )

@@ -71,6 +71,12 @@ def serve(
     random_init: bool = typer.Option(
         False, "--random-init", help="Real SAM2 size, random weights."
     ),
+    compile_sam2: bool = typer.Option(
+        False,
+        "--compile",
+        help="SAM2 through torch.compile (its vos_optimized path; for CUDA: the first frames "
+        "wait minutes for compilation) [env VIDMATTE_COMPILE=1].",
+    ),
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
     random_head: bool = typer.Option(
@@ -126,6 +132,7 @@ def serve(
         device=device,
         edges=edges,
         random_init=random_init or None,
+        compile_sam2=compile_sam2 or None,
         random_head=random_head or None,
         host=host,
         token=token,
@@ -286,6 +293,12 @@ def matte(
     random_init: bool = typer.Option(
         False, "--random-init", help="Real SAM2 size, random weights."
     ),
+    compile_sam2: bool = typer.Option(
+        False,
+        "--compile",
+        help="SAM2 through torch.compile (its vos_optimized path; for CUDA: the first frames "
+        "wait minutes for compilation) [env VIDMATTE_COMPILE=1].",
+    ),
     head: Path = typer.Option(None, help="Matting head weights."),
     random_head: bool = typer.Option(
         False, "--random-head", help="Use an untrained matting head if --head is missing."
@@ -327,6 +340,7 @@ def matte(
             device=device,
             edges=edges,
             random_init=random_init or None,
+            compile_sam2=compile_sam2 or None,
             random_head=random_head or None,
         )
         services = _services(settings)

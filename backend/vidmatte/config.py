@@ -52,6 +52,9 @@ class Settings:
     sam2_model: str = field(default_factory=lambda: _env("SAM2", "small"))
     # Build the real architecture with random weights: same compute, for benchmarks.
     random_init: bool = field(default_factory=lambda: _env("RANDOM_INIT", "0") == "1")
+    # SAM2's compiled path (torch.compile, SAM2's vos_optimized): for CUDA; the first frames
+    # wait for compilation (minutes), later ones run about twice as fast on a GPU.
+    compile_sam2: bool = field(default_factory=lambda: _env("COMPILE", "0") == "1")
     checkpoint_dir: Path = field(default_factory=lambda: _path("CHECKPOINT_DIR", "checkpoint_dir"))
     head_path: Path = field(default_factory=lambda: _path("HEAD", "head_path"))
     # Run with an untrained head when head_path is missing: an explicit choice, never a fallback.

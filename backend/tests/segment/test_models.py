@@ -17,6 +17,7 @@ from vidmatte.segment.models import (
     download,
     save_checkpoint,
 )
+from vidmatte.segment.predictor import CompiledMattingVideoPredictor
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point
 
@@ -45,6 +46,23 @@ def test_saved_test_tiny_checkpoint_loads_back(tmp_path: Path, clip: Path) -> No
             )[1]
         )
     np.testing.assert_array_equal(masks[0], masks[1])
+
+
+def test_compile_takes_sam2s_compiled_path(tmp_path: Path) -> None:
+    """--compile builds the predictor whose SAM2 parts run through torch.compile, with the same
+    weights; compiling happens at the first frame (minutes on the CPU, so the compiled run
+    itself is checked by bench/gpu.sh on a GPU, where it is meant to run)."""
+    plain = build_predictor("test-tiny", tmp_path)
+    compiled = build_predictor("test-tiny", tmp_path, compile=True)
+    assert isinstance(compiled, CompiledMattingVideoPredictor)
+    assert not isinstance(plain, CompiledMattingVideoPredictor)
+    for part in ("image_encoder", "memory_encoder", "memory_attention", "sam_mask_decoder"):
+        assert hasattr(getattr(compiled, part).forward, "_torchdynamo_orig_callable"), part
+        assert not hasattr(getattr(plain, part).forward, "_torchdynamo_orig_callable"), part
+    for (name, a), (_, b) in zip(
+        plain.state_dict().items(), compiled.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
 
 
 def test_wrong_checkpoint_is_refused(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ def build_services(settings: Settings) -> Services:
         settings.checkpoint_dir,
         settings.device,
         random_init=settings.random_init,
+        compile=settings.compile_sam2,
     )
     segmenter = Segmenter(predictor, settings.sam2_model)
     if settings.head_path.is_file():

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import torch
 from sam2.build_sam import build_sam2_video_predictor
 
-from vidmatte.segment.predictor import PREDICTOR_TARGET, MattingVideoPredictor
+from vidmatte.segment.predictor import COMPILED_TARGET, PREDICTOR_TARGET, MattingVideoPredictor
 
 BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything_2/092824"  # SAM2's download_ckpts.sh
 
@@ -201,11 +201,13 @@ def build_predictor(
     device: str = "cpu",
     random_init: bool = False,
     checkpoint: Path | None = None,
+    compile: bool = False,
 ) -> MattingVideoPredictor:
     """Build the SAM2 video predictor that keeps matting intermediates.
 
     Real sizes need their checkpoint unless `random_init` (same compute, random weights).
     `checkpoint` loads a specific file instead (used to load a saved test-tiny model).
+    `compile` takes SAM2's compiled path (`CompiledMattingVideoPredictor`).
     """
     model = spec(name)
     ckpt = checkpoint
@@ -218,7 +220,8 @@ def build_predictor(
                 f"or start with --random-init (random weights) or --sam2 test-tiny."
             )
         verify(ckpt)
-    overrides = [f"++model._target_={PREDICTOR_TARGET}", *model.overrides]
+    target = COMPILED_TARGET if compile else PREDICTOR_TARGET
+    overrides = [f"++model._target_={target}", *model.overrides]
     if ckpt is None:
         torch.manual_seed(0)  # a random model that is the same on every start
     predictor = build_sam2_video_predictor(
