@@ -114,3 +114,39 @@ describe("matte image", () => {
     expect(s.m.note()).toBeNull();
   });
 });
+
+describe("frame image and the connection", () => {
+  it("a frame that failed while the server was away loads once it is back", async () => {
+    let up = false;
+    const loads: number[] = [];
+    const s = createRoot(() => {
+      const [online, setOnline] = createSignal(true);
+      const img = createFrameImage({
+        video: () => video,
+        frame: () => 4,
+        stageSize: () => ({ width: 600, height: 400 }),
+        playing: () => true,
+        online,
+        images: cache(),
+        fetchFrame: async (i) => {
+          loads.push(i);
+          if (!up) {
+            setOnline(false);
+            throw new Error("Cannot reach the server.");
+          }
+          return new Blob([`frame ${i}`]);
+        },
+        report: () => {},
+      });
+      return { img, setOnline };
+    });
+    await settle();
+    expect(s.img.image()).toBeNull();
+    up = true;
+    s.setOnline(true);
+    await settle();
+    await settle();
+    expect(loads).toEqual([4, 4]);
+    expect(s.img.image()?.src).toBe("frame 4");
+  });
+});

@@ -11,6 +11,8 @@ export interface FrameDeps {
   frame: Accessor<number>;
   stageSize: Accessor<Size>;
   playing: Accessor<boolean>;
+  /** Whether the server answers: a frame that failed while it was away loads when it is back. */
+  online?: Accessor<boolean>;
   images: ImageCache;
   /** GET one frame, scaled so its long side is `maxSide` (0: full size). */
   fetchFrame: (index: number, maxSide: number, signal: AbortSignal) => Promise<Blob>;
@@ -47,7 +49,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
 
   let lastError = "";
   createEffect(
-    on([deps.frame, maxSide], ([i, ms]) => {
+    on([deps.frame, maxSide, deps.online ?? (() => true)], ([i, ms]) => {
       if (ms < 0) return;
       const hit = deps.images.get(`f:${i}:${ms}`);
       if (hit) {
@@ -57,6 +59,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
         setLoading(false);
         return;
       }
+      if (deps.online && !deps.online()) return; // asked again when the server is back
       const { token, signal } = tracker.begin("frame");
       setLoading(true);
       const loading = load(i, signal);
@@ -90,6 +93,7 @@ export interface MatteDeps {
   job: Accessor<Job | undefined>;
   frame: Accessor<number>;
   maxSide: Accessor<number>;
+  online?: Accessor<boolean>;
   images: ImageCache;
   fetchMatte: (jobId: string, index: number, maxSide: number, signal: AbortSignal) => Promise<Blob>;
 }
@@ -113,6 +117,7 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
   };
 
   createEffect(() => {
+    deps.online?.(); // back online: load again what failed meanwhile
     const job = deps.job();
     const i = deps.frame();
     const ms = Math.max(0, deps.maxSide());
@@ -135,6 +140,7 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
       setNote(null);
       return;
     }
+    if (deps.online && !deps.online()) return; // asked again when the server is back
     const { token, signal } = tracker.begin("alpha");
     load(job.id, i, signal)
       .then((img) => {

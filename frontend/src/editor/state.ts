@@ -94,6 +94,7 @@ export function createEditor(props: EditorInput) {
     frame,
     stageSize,
     playing: playback.playing,
+    online,
     images,
     fetchFrame: (i, ms, signal) => api.frame(pid, i, ms || undefined, signal),
     report,
@@ -102,12 +103,13 @@ export function createEditor(props: EditorInput) {
     job: results.shown,
     frame,
     maxSide: frames.maxSide,
+    online,
     images,
     fetchMatte: (jid, i, ms, signal) => api.alpha(jid, i, ms || undefined, signal),
   });
   const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, report });
 
-  onMount(async () => {
+  const load = async () => {
     try {
       const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
       objects.reset(objs);
@@ -117,13 +119,15 @@ export function createEditor(props: EditorInput) {
     } catch (e) {
       report(e, "Could not load the project's objects and points");
     }
-  });
+  };
+  onMount(load);
 
   // The server is back: send the points it missed, then read what changed while it was away.
   watchConnection({
     online,
     probe: api.health,
     onBack: () => {
+      if (!loaded()) return void load(); // opened while the server was away
       void saver.retry().then(() => {
         if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
       });
