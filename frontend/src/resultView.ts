@@ -7,13 +7,15 @@ import type { ComposeOptions, MatteLayer, OverlayMode } from "./compose";
 import { exportChoice } from "./exportChoice";
 import { ImageCache } from "./images";
 
-/** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=). */
-export function objectAlphaUrl(jid: string, index: number, objectId: number): string {
-  return `${urls.alpha(jid, index)}?object_id=${objectId}`;
+/** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=),
+ * scaled like the union matte (`maxSide`, 0: full size). */
+export function objectAlphaUrl(jid: string, index: number, objectId: number, maxSide = 0): string {
+  const url = urls.alpha(jid, index, maxSide);
+  return `${url}${url.includes("?") ? "&" : "?"}object_id=${objectId}`;
 }
 
-async function fetchBlob(url: string): Promise<Blob> {
-  const res = await fetch(url);
+async function fetchBlob(url: string, signal: AbortSignal): Promise<Blob> {
+  const res = await fetch(url, { signal });
   if (!res.ok) throw new ApiError(res.status, detailFromBody(await res.json().catch(() => null), res.status, res.statusText));
   return res.blob();
 }
@@ -23,6 +25,8 @@ export interface ResultViewInput {
   frame: () => number;
   objects: () => MatteObject[];
   mode: () => OverlayMode;
+  /** The long side the stage needs (the frames' own; 0 or less: full size). */
+  maxSide?: () => number;
 }
 
 /**
@@ -35,7 +39,11 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
   const images = new ImageCache({ maxBytes: 128 * 2 ** 20 });
   const [layers, setLayers] = createSignal<{ jid: string; layers: MatteLayer[] } | null>(null);
   let latest = 0;
-  onCleanup(() => images.drop());
+  let superseded = new AbortController();
+  onCleanup(() => {
+    superseded.abort();
+    images.drop();
+  });
 
   const colorOf = (oid: number) => input.objects().find((o) => o.id === oid)?.color ?? "#ffffff";
 
@@ -44,14 +52,18 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     const i = input.frame();
     const wanted =
       input.mode() === "tint" && job && (job.status === "done" || job.frames_done > 0) && job.object_ids.length > 1 && i >= job.start && i <= job.end;
+    const ms = Math.max(0, input.maxSide?.() ?? 0);
     const token = ++latest;
+    superseded.abort(); // the frame asked before this one is not wanted any more
+    superseded = new AbortController();
+    const signal = superseded.signal;
     if (!wanted || !job) {
       if (layers()?.jid !== job?.id || !wanted) setLayers(null);
       return;
     }
     const ids = [...job.object_ids];
     const colors = ids.map(colorOf);
-    Promise.all(ids.map((oid) => images.load(`${job.id}:${i}:${oid}`, () => fetchBlob(objectAlphaUrl(job.id, i, oid)))))
+    Promise.all(ids.map((oid) => images.load(`${job.id}:${i}:${oid}:${ms}`, (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms), s), signal)))
       .then((imgs) => {
         if (token === latest) setLayers({ jid: job.id, layers: imgs.map((alpha, k) => ({ alpha, color: colors[k] })) });
       })

@@ -27,7 +27,7 @@ export function Editor(props: EditorProps) {
   const { frame, prompts, objects, results, saver, previews, track, playback, actions } = e;
   const seek = () => seekMarkers(prompts.points(), objects.colorOf);
   // the shown result's object colours, per-object mattes (tint) and composite colour (green screen)
-  const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode });
+  const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: e.frames.maxSide });
   const unsaved = (oid: number, f: number, p: Point) => saver.isUnsaved(oid, f, p);
   return (
     <>

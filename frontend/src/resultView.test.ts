@@ -1,0 +1,9 @@
+import { describe, expect, it } from "vitest";
+import { objectAlphaUrl } from "./resultView";
+
+describe("objectAlphaUrl", () => {
+  it("asks for one object's matte at the stage's size, or full size", () => {
+    expect(objectAlphaUrl("j1", 3, 2, 640)).toBe("/api/jobs/j1/alpha/3?max_side=640&object_id=2");
+    expect(objectAlphaUrl("j1", 3, 2)).toBe("/api/jobs/j1/alpha/3?object_id=2");
+  });
+});
