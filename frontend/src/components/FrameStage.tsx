@@ -2,6 +2,7 @@ import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount }
 import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
 import { canvasToVideo, fitRect, videoToCanvas, type Size, type Vec } from "../geometry";
 import type { Label, Point } from "../points";
+import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
 
 /** Click radius for hitting an existing point, in screen pixels. */
@@ -142,37 +143,9 @@ export function FrameStage(props: FrameStageProps) {
       </Show>
       <svg class="markers" width={size().width} height={size().height} aria-hidden="true">
         <For each={props.markers}>
-          {(m) => {
-            const c = () => videoToCanvas(m.point, fit());
-            const isHover = () => hover()?.objectId === m.objectId && hover()?.index === m.index;
-            const ring = m.point.label === "positive" ? "#22c55e" : "#ef4444";
-            return (
-              <g
-                class={`point-marker ${m.selected ? "" : "dim"} ${isHover() ? "hover" : ""} ${m.unsaved ? "unsaved" : ""}`}
-                data-testid="point-marker"
-                data-unsaved={m.unsaved ? "true" : "false"}
-                data-label={m.point.label}
-                data-object-id={m.objectId}
-                data-x={m.point.x}
-                data-y={m.point.y}
-                transform={`translate(${c().x} ${c().y})`}
-              >
-                <circle r={isHover() ? 10 : 8} fill="none" stroke="rgba(0,0,0,0.55)" stroke-width="5" />
-                <circle r={isHover() ? 10 : 8} fill={m.color} stroke={ring} stroke-width="3" />
-                <Show
-                  when={!isHover()}
-                  fallback={<path d="M-4,-4 L4,4 M4,-4 L-4,4" stroke="#fff" stroke-width="2" stroke-linecap="round" />}
-                >
-                  <path
-                    d={m.point.label === "positive" ? "M-3.5,0 H3.5 M0,-3.5 V3.5" : "M-3.5,0 H3.5"}
-                    stroke="#fff"
-                    stroke-width="2"
-                    stroke-linecap="round"
-                  />
-                </Show>
-              </g>
-            );
-          }}
+          {(m) => (
+            <PointMarker marker={m} at={videoToCanvas(m.point, fit())} hover={hover()?.objectId === m.objectId && hover()?.index === m.index} />
+          )}
         </For>
       </svg>
       <Show when={props.summary}>
