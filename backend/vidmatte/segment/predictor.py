@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +46,13 @@ class FrameMasks:
 
 
 class LazyFrames:
-    """SAM2's `inference_state["images"]`, decoded on demand.
+    """SAM2's `inference_state["images"]`, decoded on demand, one frame ahead.
 
-    `load(index)` returns an RGB uint8 frame; each is squashed to image_size² and normalised the
-    way SAM2's own loader does. Only the last few frames are kept.
+    `load(index)` returns an RGB uint8 frame (it must be thread-safe: VideoReader is); each is
+    squashed to image_size² and normalised the way SAM2's own loader does. Only the last few
+    frames are kept. While SAM2 works on a frame, a background thread decodes and prepares the
+    next one in the direction of travel (forward or backward), so the device does not wait on
+    decoding; a frame that fails there fails again, with its own error, only if it is asked for.
     """
 
     def __init__(
@@ -63,13 +67,42 @@ class LazyFrames:
         self._cache: OrderedDict[int, torch.Tensor] = OrderedDict()
         self._mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+        self._ahead: tuple[int, Future[torch.Tensor]] | None = None
+        self._last: int | None = None
+        self._lock = threading.Lock()  # the cache and the look-ahead, between SAM2's threads
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        if index in self._cache:
-            return self._cache[index]
+        with self._lock:
+            image = self._cache.get(index)
+            ahead = self._ahead
+            step = 1 if self._last is None or index >= self._last else -1
+            self._last = index
+        if image is None:
+            if ahead is not None and ahead[0] == index:
+                image = ahead[1].result()
+            else:
+                image = self._prepare(index)
+            with self._lock:
+                self._cache[index] = image
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        self._look_ahead(index + step)
+        return image
+
+    def _look_ahead(self, index: int) -> None:
+        """Start preparing frame `index` in the background, unless it is out of range, cached
+        or already on its way."""
+        with self._lock:
+            if not 0 <= index < self.count or index in self._cache:
+                return
+            if self._ahead is not None and (self._ahead[0] == index or not self._ahead[1].done()):
+                return
+            self._ahead = (index, _AHEAD.submit(self._prepare, index))
+
+    def _prepare(self, index: int) -> torch.Tensor:
         rgb = torch.from_numpy(np.ascontiguousarray(self.load(index))).permute(2, 0, 1)
         image = F.interpolate(
             rgb[None].float() / 255.0,
@@ -78,11 +111,12 @@ class LazyFrames:
             align_corners=False,
             antialias=True,
         )[0]
-        image = (image - self._mean) / self._std
-        self._cache[index] = image
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return image
+        return (image - self._mean) / self._std
+
+
+# One thread prepares frames ahead for every video: a second would only compete for the CPU
+# with the device's own feeding.
+_AHEAD = ThreadPoolExecutor(1, thread_name_prefix="vidmatte-decode-ahead")
 
 
 class MattingVideoPredictor(SAM2VideoPredictor):
