@@ -89,7 +89,7 @@ def mapping_error(estimate: torch.Tensor, truth_pixels: torch.Tensor) -> float:
 
 
 def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
-    cams = [camera(2.0 * t, -1.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
+    cams = [camera(5.0 * t, -2.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
     rgb, alphas, truth = moving_clip(10, cams)
     plate = BackgroundPlate(SIZE)
     for t in range(9):
@@ -105,7 +105,21 @@ def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
     # Each stored frame's homography matches the true camera motion to a tenth of a pixel.
     for slot, t in enumerate(range(1, 9)):
         truth_map = torch.linalg.inv(cams[t]) @ cams[9]
-        assert mapping_error(plate.homography[(slot + 1) % 8], truth_map) < 0.1
+        assert mapping_error(plate.registered[(slot + 1) % 8], truth_map) < 0.1
+
+
+def test_frames_stored_without_a_plate_between_register_through_the_newest():
+    """Eight frames of a pan at 5 px a frame stored with no plate asked for in between: the
+    oldest is 45 px away, and starts from the newest one's fit, not from identity."""
+    cams = [camera(5.0 * t, -1.0 * t, 0.0, 1.0) for t in range(10)]
+    rgb, alphas, _ = moving_clip(10, cams, seed=3)
+    plate = BackgroundPlate(SIZE)
+    for t in range(1, 9):
+        plate.add(rgb[t], alphas[t])
+    plate.plate(rgb[9], alphas[9])
+    for slot, t in enumerate(range(1, 9)):
+        truth_map = torch.linalg.inv(cams[t]) @ cams[9]
+        assert mapping_error(plate.registered[slot], truth_map) < 0.1
 
 
 @pytest.mark.parametrize(
@@ -120,7 +134,7 @@ def test_registration_from_identity_handles_shifts_turns_and_zooms(motion):
     plate.add(rgb[0], alphas[0])
     plate.plate(rgb[1], alphas[1])
     truth_map = torch.linalg.inv(cams[0]) @ cams[1]
-    assert mapping_error(plate.homography[0], truth_map) < 0.1
+    assert mapping_error(plate.registered[0], truth_map) < 0.1
 
 
 def test_known_is_zero_where_no_stored_frame_saw_the_background():

@@ -28,14 +28,17 @@ _LUMA = (0.299, 0.587, 0.114)
 class PlateSettings:
     """frames       how many past frames the ring holds (memory: about 7 floats a pixel each).
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
-                    the size of the next, the finest the working size halved `finest` times.
+                    the size of the next, the finest the working size halved `finest` times;
+                    levels whose short side would be under `min_level` pixels are skipped.
     lo              alpha at or below which a pixel is background.
     margin          pixels of the object grown by this much are never background (soft edges,
                     shadows, an alpha that misses a strand).
     huber           brightness difference (0-1) above which a pixel's registration weight falls.
     damping         Levenberg-Marquardt damping of each step.
     max_cost        a registration whose mean brightness difference on the shared background
-                    (truncated at 0.1) stays above this is not used for the plate.
+                    (truncated at 0.1) stays above this is not used for the plate,
+    cost_ratio      nor one above this many times the best frame's plus 1/255 (a registration
+                    that slipped by a texture period still matches in places).
     min_overlap     ... nor one that shares less than this fraction of the current background.
     min_views       frames that must have seen a pixel's background for it to be known.
     agree           the views' mean distance from their median (largest channel) at most this.
@@ -44,13 +47,15 @@ class PlateSettings:
     """
 
     frames: int = 8
-    iterations: tuple[int, ...] = (10, 6, 4)
+    iterations: tuple[int, ...] = (10, 8, 6, 4)
     finest: int = 1
+    min_level: int = 12
     lo: float = 0.001
     margin: int = 3
     huber: float = 0.02
     damping: float = 1e-3
     max_cost: float = 0.04
+    cost_ratio: float = 2.0
     min_overlap: float = 0.1
     min_views: int = 2
     agree: float = 0.03
@@ -212,13 +217,19 @@ class BackgroundPlate:
         self.device = torch.device(device)
         self.settings = settings
         levels = len(settings.iterations)
-        self.sizes = level_sizes(self.size, levels + settings.finest)[:levels]
+        sizes = level_sizes(self.size, levels + settings.finest)[:levels]
+        keep = [i for i, s in enumerate(sizes) if min(s) >= settings.min_level] or [levels - 1]
+        self.sizes = [sizes[i] for i in keep]
+        self.iterations = tuple(settings.iterations[i] for i in keep)
         k, (h, w) = settings.frames, self.size
         new = lambda *shape: torch.zeros(shape, device=self.device)  # noqa: E731
         self.rgb = new(k, 3, h, w)
         self.background = new(k, 1, h, w)  # 1 where the frame saw background
         self.levels = [new(k, 2, *s) for s in self.sizes]  # luma, background per level
+        # Maps (normalised coordinates) from the newest stored frame to each stored frame,
+        # and from the last plate's frame to each (what that plate used).
         self.homography = torch.eye(3, device=self.device).repeat(k, 1, 1)
+        self.registered = self.homography.clone()
         self.filled = torch.zeros(k, dtype=torch.bool, device=self.device)
         self.next = 0
 
@@ -228,7 +239,8 @@ class BackgroundPlate:
     @property
     def nbytes(self) -> int:
         """Device memory the ring holds (fixed at construction)."""
-        tensors = [self.rgb, self.background, self.homography, self.filled, *self.levels]
+        tensors = [self.rgb, self.background, self.homography, self.registered, self.filled]
+        tensors += self.levels
         return sum(t.numel() * t.element_size() for t in tensors)
 
     def clear(self) -> None:
@@ -246,20 +258,42 @@ class BackgroundPlate:
     def _background(self, alpha: torch.Tensor) -> torch.Tensor:
         return 1 - object_mask(alpha, self.settings.lo, self.settings.margin)
 
+    def _levels(self, rgb: torch.Tensor, background: torch.Tensor) -> list[torch.Tensor]:
+        """Registration pyramid of a frame (1,3,h,w) with its background (1,1,h,w): per level
+        (1,2,h',w'), brightness and 1 where every full-size pixel under it is background."""
+        return [
+            torch.cat([lum, (seen > 0.999).float()], 1)
+            for lum, seen in zip(
+                pyramid(luma(rgb), self.sizes), pyramid(background, self.sizes), strict=True
+            )
+        ]
+
+    def _to_newest(self, current: list[torch.Tensor]) -> torch.Tensor:
+        """(1,3,3) map from `current`'s coordinates to the newest stored frame's, or identity
+        where the fit explains their shared background worse than identity does."""
+        s, newest = self.settings, (self.next - 1) % self.settings.frames
+        stored = [level[newest : newest + 1] for level in self.levels]
+        identity = torch.eye(3, device=self.device)[None]
+        found = register(stored, current, identity, self.iterations, s.huber, s.damping)
+        costs = [registration_cost(stored[-1], current[-1], h)[0] for h in (found, identity)]
+        return found if bool(costs[0] <= costs[1]) else identity
+
     @torch.inference_mode()
     def add(self, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
-        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full."""
+        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full. It is
+        registered to the frame stored before it, so every stored frame keeps its map from
+        the newest one: the next plate starts one frame's motion away from each."""
         rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
         background = self._background(alpha)
+        levels = self._levels(rgb, background)
+        if len(self):
+            self.homography[self.filled] = self.homography[self.filled] @ self._to_newest(levels)
         i = self.next
         self.rgb[i] = rgb[0]
         self.background[i] = background[0]
-        brightness = pyramid(luma(rgb), self.sizes)
-        # A level's pixel is background only if every full-size pixel under it is.
-        seen = [(b > 0.999).float() for b in pyramid(background, self.sizes)]
-        for level, lum, bg in zip(self.levels, brightness, seen, strict=True):
-            level[i] = torch.cat([lum, bg], 1)[0]
-        self.homography[i] = torch.eye(3, device=self.device)  # the next frame is near this one
+        for level, new in zip(self.levels, levels, strict=True):
+            level[i] = new[0]
+        self.homography[i] = torch.eye(3, device=self.device)
         self.filled[i] = True
         self.next = (i + 1) % self.settings.frames
 
@@ -290,17 +324,13 @@ class BackgroundPlate:
         if len(self) == 0 or not bool(region.any()):
             return torch.zeros_like(rgb[0]), torch.zeros_like(rgb[0, :1])
         ids = torch.nonzero(self.filled).flatten()
-        current = [
-            torch.cat([lum, (seen > 0.999).float()], 1)
-            for lum, seen in zip(
-                pyramid(luma(rgb), self.sizes), pyramid(current_bg, self.sizes), strict=True
-            )
-        ]
+        current = self._levels(rgb, current_bg)
         stored = [level[ids] for level in self.levels]
-        start = self.homography[ids]
-        found = register(stored, current, start, s.iterations, s.huber, s.damping)
-        # Keep whichever of the fit, its start (the last frame's) and identity explains the
-        # shared background best: a fit that diverged falls back.
+        # Start each frame from its map from the newest one, through the newest's fit.
+        start = self.homography[ids] @ self._to_newest(current)
+        found = register(stored, current, start, self.iterations, s.huber, s.damping)
+        # Keep whichever of the fit, its start and identity explains the shared background
+        # best: a fit that diverged falls back.
         identity = torch.eye(3, device=self.device).expand_as(start)
         candidates = torch.stack([found, start, identity])
         fits = [registration_cost(stored[-1], current[-1], h) for h in candidates]
@@ -308,8 +338,10 @@ class BackgroundPlate:
         best = costs.argmin(0)
         pick = torch.arange(len(ids), device=self.device)
         homography = candidates[best, pick]
-        usable = (costs[best, pick] <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
-        self.homography[ids] = homography
+        cost = costs[best, pick]
+        usable = (cost <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
+        usable &= cost <= s.cost_ratio * cost.min() + 1 / 255
+        self.registered[ids] = homography
         return self._combine(rgb, alpha, region, ids, homography, usable)
 
     def _combine(
