@@ -156,6 +156,9 @@ test("the finished-job dialog: a Download button in words that stays inside the 
     await page.locator(`[data-testid=matting-format][data-format="${f}"]`).check();
   }
   await page.getByTestId("matting-run").click();
+  await expect(page.getByTestId("job-view")).toBeVisible();
+  // the Run button is gone with the form: the keyboard stays in the dialog
+  expect(await page.evaluate(() => document.querySelector("[data-testid=matting-dialog]")!.contains(document.activeElement))).toBe(true);
   await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
   const link = page.getByTestId("download-link");
   await expect(link).toHaveText("Download ZIP");

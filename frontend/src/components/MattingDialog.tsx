@@ -70,6 +70,7 @@ export function MattingDialog(props: MattingDialogProps) {
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds] });
                     saveExportChoice({ ...saved, formats: [...d.formats], background: d.background }, created.id);
                     setJobId(created.id);
+                    dialog.focus(); // the form's Run button is gone: keep the keyboard in the dialog
                   } catch (e) {
                     setError(errorText(e));
                   } finally {
