@@ -30,6 +30,9 @@ class PlateSettings:
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
+                    These register each new frame (and the current one) to the newest stored.
+    refine          steps at the finest level for every stored frame, from its chain of such
+                    frame-to-frame maps (which drift a little with each link).
     lo              alpha at or below which a pixel is background.
     margin          pixels of the object grown by this much are never background (soft edges,
                     shadows, an alpha that misses a strand).
@@ -50,6 +53,7 @@ class PlateSettings:
     iterations: tuple[int, ...] = (10, 8, 6, 4)
     finest: int = 1
     min_level: int = 12
+    refine: int = 2
     lo: float = 0.001
     margin: int = 3
     huber: float = 0.02
@@ -69,10 +73,18 @@ def luma(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb * weights).sum(1, keepdim=True)
 
 
+def grow(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Square max filter of (B,C,h,w), separable (a row pass, then a column pass)."""
+    if radius <= 0:
+        return x
+    k = 2 * radius + 1
+    return F.max_pool2d(F.max_pool2d(x, (1, k), 1, (0, radius)), (k, 1), 1, (radius, 0))
+
+
 def object_mask(alpha: torch.Tensor, lo: float, margin: int) -> torch.Tensor:
     """1 where the object is (alpha > lo) grown by `margin` pixels, else 0 (float, like alpha)."""
     obj = (alpha > lo).float()
-    return F.max_pool2d(obj, 2 * margin + 1, 1, margin) if margin > 0 else obj
+    return grow(obj, margin)
 
 
 def level_sizes(size: tuple[int, int], levels: int) -> list[tuple[int, int]]:
@@ -107,7 +119,7 @@ def pixel_grid(size: tuple[int, int], device: torch.device) -> torch.Tensor:
 def warp(image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """`image` (K,C,h,w) sampled bilinearly at homography (K,3,3) x points (N,3): (K,C+1,N),
     the last channel 1 where all four pixels of the sample lie inside `image`, else 0."""
-    mapped = points @ homography.transpose(1, 2)  # (K,N,3)
+    mapped = torch.einsum("nj,kij->kni", points, homography)  # (K,N,3), one matrix product
     z = mapped[..., 2:]
     z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
     xy = (mapped[..., :2] / z)[:, None]  # (K,1,N,2)
@@ -145,6 +157,8 @@ def register(
     brightness and background (1 where the pixel may be used), over the background both share,
     with Huber weights against what a homography cannot explain."""
     for level, steps in enumerate(iterations):
+        if steps == 0:
+            continue
         image, (template, weight) = stored[level], current[level][0]
         size = tuple(template.shape[-2:])
         points = pixel_grid(size, template.device)
@@ -157,7 +171,7 @@ def register(
             gx, gy = gx.flatten(1) * (size[1] / 2), gy.flatten(1) * (size[0] / 2)
             jac = torch.stack([gx * x, gx * y, gx, gy * x, gy * y, gy], -1)  # (K,N,6)
             # Central differences need both neighbours inside too.
-            inside = -F.max_pool2d(-sampled[:, 2:].unflatten(-1, size), 3, 1, 1)
+            inside = -grow(-sampled[:, 2:].unflatten(-1, size), 1)
             valid = sampled[:, 1] * inside.flatten(1) * weight.flatten()  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
@@ -328,7 +342,8 @@ class BackgroundPlate:
         stored = [level[ids] for level in self.levels]
         # Start each frame from its map from the newest one, through the newest's fit.
         start = self.homography[ids] @ self._to_newest(current)
-        found = register(stored, current, start, self.iterations, s.huber, s.damping)
+        steps = (0,) * (len(self.iterations) - 1) + (s.refine,)
+        found = register(stored, current, start, steps, s.huber, s.damping)
         # Keep whichever of the fit, its start and identity explains the shared background
         # best: a fit that diverged falls back.
         identity = torch.eye(3, device=self.device).expand_as(start)
@@ -358,7 +373,7 @@ class BackgroundPlate:
         s = self.settings
         radius = s.check_radius if alpha is not None else 0
         # The current frame's background check reaches `radius` pixels past the region.
-        reach = F.max_pool2d(region[None].float(), 2 * radius + 1, 1, radius)[0] > 0
+        reach = grow(region[None].float(), radius)[0] > 0
         index = torch.nonzero(reach.flatten()).flatten()
         points = pixel_grid(self.size, self.device)[index]
         stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
@@ -375,7 +390,7 @@ class BackgroundPlate:
             sure_bg = alpha[0].flatten(1)[:, index] <= s.lo
             wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
             wrong[:, index] = (sure_bg & differs & (views > 0)).float()
-            wrong = F.max_pool2d(wrong.view(1, 1, *self.size), 2 * radius + 1, 1, radius)
+            wrong = grow(wrong.view(1, 1, *self.size), radius)
             known &= wrong.flatten(1)[:, index] == 0
         background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
         out_known = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
