@@ -1,15 +1,17 @@
 """Foreground colour estimation (`vidmatte.matte.foreground.estimate_foreground`): seconds per
-frame at 480p, 1080p and 4K against pymatting's `estimate_foreground_ml` (CPU, numba) as the
-baseline in the same run and against the matting stage itself (`Matter`, the shipped head with
-the default edges: the issue wants the colour to cost less), then what compositors see with
-and without it.
+frame at 480p, 1080p and 4K against pymatting's `estimate_foreground_ml` on the whole frame
+(CPU, numba, its defaults) as the baseline in the same run, against the torch (Jacobi) solve
+on the same box (what runs on a GPU; on the CPU until pymatting's sweeps replaced it there), and
+against the matting stage itself (`Matter`, the shipped head with the default edges: the issue
+wants the colour to cost less), then what compositors see with and without it.
 
     uv run python bench/foreground.py [--images GT04,GT13,GT27] [--heights 480,1080,2160]
         [--device cpu|cuda] [--repeats 2] [--threads N] [--quality GT04,GT08,GT13,GT24,GT27]
 
 Speed: alphamatting photos (real hair and strings) scaled to each height with their true alpha;
 each call timed --repeats times after a warm-up (numba compiles pymatting on first use). Wall
-seconds, and on the CPU also the process's CPU seconds (less disturbed by other load).
+seconds, and on the CPU also the process's CPU seconds (less disturbed by other load: the
+ratio to the matting stage is of CPU seconds there, of wall seconds on a GPU).
 pymatting's solver is single-threaded numba; `--threads 1` gives torch the same.
 
 Quality: for each image, a "true" foreground F from pymatting at high quality (50/20
@@ -101,6 +103,23 @@ def matting_stage(device: str):
     return run, matter.edges
 
 
+def jacobi_on_box(image, alpha, margin: int = 16):
+    """F from the torch (Jacobi) solve on the box estimate_foreground solves (the soft pixels'
+    bounding box grown by its margin), the frame's colour elsewhere and where alpha is 1: what
+    runs on a GPU, and ran on the CPU before."""
+    import torch
+
+    from vidmatte.matte.foreground import ALPHA_TOLERANCE, Schedule, multilevel_foreground
+
+    soft = (alpha[0, 0] > ALPHA_TOLERANCE) & (alpha[0, 0] < 1 - ALPHA_TOLERANCE)
+    rows, cols = soft.any(1).nonzero()[:, 0], soft.any(0).nonzero()[:, 0]
+    top, left = max(0, int(rows[0]) - margin), max(0, int(cols[0]) - margin)
+    box = (..., slice(top, int(rows[-1]) + 1 + margin), slice(left, int(cols[-1]) + 1 + margin))
+    fg = image.clone()
+    fg[box] = multilevel_foreground(image[box], alpha[box], None, Schedule())
+    return torch.where(alpha >= 1 - ALPHA_TOLERANCE, image, fg)
+
+
 def speed(images: list[str], heights: list[int], device: str, repeats: int) -> None:
     import torch
     from pymatting import estimate_foreground_ml
@@ -109,27 +128,35 @@ def speed(images: list[str], heights: list[int], device: str, repeats: int) -> N
 
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     stage, edges = matting_stage(device)
-    print(f"\nestimate_foreground on {device} vs pymatting on the CPU, and the matting stage")
-    print(f"(Matter, edges={edges}) on {device}: s/frame ({repeats} timed calls after 1 warm-up;")
-    print(f"torch threads: {torch.get_num_threads()}; CPU s: the process's CPU time per call)\n")
+    on_cpu = device == "cpu"
+    print(f"\nestimate_foreground on {device} vs pymatting on the CPU (whole frame), the torch")
+    print(f"(Jacobi) solve on {device}, and the matting stage (Matter, edges={edges}) on {device}:")
+    print(f"s/frame ({repeats} timed calls after 1 warm-up; torch threads:")
+    print(f"{torch.get_num_threads()}; CPU s: the process's CPU time per call)\n")
     print(
         "| height | image | soft px | vidmatte wall | vidmatte CPU | pymatting wall "
-        "| pymatting CPU | speed-up (wall) | matting stage wall | vidmatte / matting |"
+        "| pymatting CPU | torch Jacobi wall | torch Jacobi CPU | matting stage wall "
+        "| matting stage CPU | vidmatte / matting |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for height in heights:
         for name in images:
             rgb, alpha = load(name, height)
             image, matte = to_tensor(rgb, device), to_tensor(alpha, device)
             ours = timed(partial(estimate_foreground, image, matte), repeats, sync)
             theirs = timed(partial(estimate_foreground_ml, rgb, alpha), repeats, lambda: None)
+            jacobi = timed(partial(jacobi_on_box, image, matte), repeats, sync)
             matting = timed(stage(rgb, alpha), repeats, sync)
             soft = float(((alpha > ALPHA_TOLERANCE) & (alpha < 1 - ALPHA_TOLERANCE)).mean())
-            cpu = "-" if device != "cpu" else f"{ours[1]:.3f}"
+
+            def cpu(t: tuple[float, float]) -> str:
+                return f"{t[1]:.3f}" if on_cpu else "-"
+
+            share = ours[1] / matting[1] if on_cpu else ours[0] / matting[0]
             print(
-                f"| {height} | {name} | {soft:.0%} | {ours[0]:.3f} | {cpu} | {theirs[0]:.3f} "
-                f"| {theirs[1]:.3f} | {theirs[0] / ours[0]:.2f}x | {matting[0]:.3f} "
-                f"| {ours[0] / matting[0]:.0%} |",
+                f"| {height} | {name} | {soft:.0%} | {ours[0]:.3f} | {cpu(ours)} "
+                f"| {theirs[0]:.3f} | {theirs[1]:.3f} | {jacobi[0]:.3f} | {cpu(jacobi)} "
+                f"| {matting[0]:.3f} | {cpu(matting)} | {share:.0%} |",
                 flush=True,
             )
 
@@ -147,8 +174,11 @@ def quality(images: list[str], device: str) -> None:
         return fg[0].permute(1, 2, 0).cpu().numpy()
 
     print("\nComposite error (x1e3, edge band, true alpha) over a new background\n")
-    print("| image | raw colour | pymatting | vidmatte | vidmatte / raw | vidmatte + plate |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| image | raw colour | pymatting | torch Jacobi | vidmatte | vidmatte / raw "
+        "| vidmatte + plate |"
+    )
+    print("|---|---|---|---|---|---|---|")
     rows = []
     for k, name in enumerate(images):
         rgb, alpha = load(name)
@@ -158,25 +188,28 @@ def quality(images: list[str], device: str) -> None:
         a = alpha[..., None]
         frame = (a * true_fg + (1 - a) * shot_bg).astype(np.float32)
 
+        jacobi = jacobi_on_box(to_tensor(frame, device), to_tensor(alpha, device))
         candidates = (
             frame,
             estimate_foreground_ml(frame, alpha),
+            jacobi[0].permute(1, 2, 0).cpu().numpy(),
             ours(frame, alpha),
             ours(frame, alpha, shot_bg),
         )
         row = [composite_error(fg, alpha, true_fg, alpha, new_bg) for fg in candidates]
         rows.append(row)
-        raw, pym, vid, plate = row
-        print(
-            f"| {name} | {raw:.2f} | {pym:.2f} | {vid:.2f} | {vid / raw:.2f} | {plate:.2f} |",
-            flush=True,
-        )
-    raw, pym, vid, plate = np.mean(rows, axis=0)
-    print(f"| mean | {raw:.2f} | {pym:.2f} | {vid:.2f} | {vid / raw:.2f} | {plate:.2f} |")
+        print(f"| {name} | {_cells(row)} |", flush=True)
+    raw, pym, jac, vid, plate = np.mean(rows, axis=0)
+    print(f"| mean | {_cells([raw, pym, jac, vid, plate])} |")
     verdict = "meets" if vid <= raw / 2 else "MISSES"
     print(
         f"\nvidmatte keeps {vid / raw:.0%} of the raw colour's error: {verdict} the goal (<= 50%)"
     )
+
+
+def _cells(row) -> str:
+    raw, pym, jac, vid, plate = row
+    return f"{raw:.2f} | {pym:.2f} | {jac:.2f} | {vid:.2f} | {vid / raw:.2f} | {plate:.2f}"
 
 
 @app.command()

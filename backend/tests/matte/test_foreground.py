@@ -9,7 +9,13 @@ import torch
 from pymatting import estimate_foreground_ml
 
 from vidmatte.matte import foreground
-from vidmatte.matte.foreground import Schedule, estimate_foreground, foreground_rgb8
+from vidmatte.matte.foreground import (
+    ALPHA_TOLERANCE,
+    Schedule,
+    estimate_foreground,
+    foreground_rgb8,
+    multilevel_foreground,
+)
 
 
 def _scene(size: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,20 +72,26 @@ def test_a_known_background_plate_pins_the_colour_down() -> None:
 
 
 def test_agrees_with_pymatting() -> None:
-    """Same energy, same levels; Jacobi with the default schedule against pymatting's
-    Gauss-Seidel with its own defaults, on the soft pixels."""
+    """Same energy, same levels; the torch solve (Jacobi, what runs on a GPU) with the default
+    schedule against pymatting's Gauss-Seidel with its own defaults, on the soft pixels. On the
+    CPU estimate_foreground is pymatting's solve with the schedule's sweeps."""
     fg, alpha, bg = _scene(64)
     image = _composite(fg, alpha, bg)
     reference = estimate_foreground_ml(image, alpha)
     soft = (alpha > 0) & (alpha < 1)
-    # margin covering the frame: the same region as pymatting solves.
-    ours = _n(estimate_foreground(_t(image), _t(alpha), margin=64))
+    # The whole frame: the same region as pymatting solves.
+    ours = _n(multilevel_foreground(_t(image), _t(alpha), None, Schedule()))
     difference = np.abs(ours - reference)[soft].mean()
     assert difference < 0.006  # measured 0.0035 (colours in [0,1])
     # With pymatting's iteration counts, Jacobi lags behind Gauss-Seidel (measured 0.0145).
     lagging = Schedule(small_iterations=10, big_iterations=2)
-    ours = _n(estimate_foreground(_t(image), _t(alpha), schedule=lagging, margin=64))
+    ours = _n(multilevel_foreground(_t(image), _t(alpha), None, lagging))
     assert difference < np.abs(ours - reference)[soft].mean() < 0.02
+    # margin covering the frame: the same region as pymatting solves.
+    cpu = _n(estimate_foreground(_t(image), _t(alpha), margin=64))
+    sweeps = estimate_foreground_ml(image, alpha, n_small_iterations=10, n_big_iterations=3)
+    solved = (alpha > ALPHA_TOLERANCE) & (alpha < 1 - ALPHA_TOLERANCE)  # else F is the image
+    np.testing.assert_allclose(cpu[solved], sweeps[solved], atol=1e-6)
 
 
 def test_shape_range_dtype_and_untouched_pixels() -> None:
@@ -120,10 +132,10 @@ def test_cpu_row_blocks_change_nothing(monkeypatch) -> None:
     fg, alpha, bg = _scene(64)
     image, a = _t(_composite(fg, alpha, bg)), _t(alpha)
     monkeypatch.setattr(foreground, "CPU_BLOCK_PIXELS", 1)  # the 8-row minimum
-    blocked = estimate_foreground(image, a)
+    blocked = multilevel_foreground(image, a, None, Schedule())
     blocked_plate = estimate_foreground(image, a, _t(bg))
     monkeypatch.setattr(foreground, "CPU_BLOCK_PIXELS", 1 << 30)
-    assert torch.equal(blocked, estimate_foreground(image, a))
+    assert torch.equal(blocked, multilevel_foreground(image, a, None, Schedule()))
     assert torch.equal(blocked_plate, estimate_foreground(image, a, _t(bg)))
 
 
