@@ -41,7 +41,7 @@ export function Editor(props: EditorProps) {
           maskVisible={e.maskVisible()}
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved)}
-          onTrack={() => void track.start(0, e.frameCount() - 1)}
+          onTrack={() => void saver.idle().then(() => track.start(0, e.frameCount() - 1))}
           onCancelTrack={() => void track.cancel()}
           onUndo={actions.undo}
           onClear={actions.clearFrame}
@@ -105,7 +105,7 @@ export function Editor(props: EditorProps) {
           project={props.project}
           objects={objects.list()}
           points={prompts.points()}
-          jobs={e.jobs}
+          jobs={e.jobsAfterSaves}
           onClose={() => e.setMattingOpen(false)}
           onView={(jid) => {
             e.setMattingOpen(false);

@@ -109,6 +109,14 @@ describe("PromptSaver", () => {
     expect(s.stored.size).toBe(0);
   });
 
+  it("is idle once every save under way has landed", async () => {
+    const s = setup();
+    void s.saver.save(1, 5, [p(1)]);
+    void s.saver.save(2, 6, [p(2)]);
+    await s.saver.idle();
+    expect([...s.stored.keys()].sort()).toEqual(["1:5", "2:6"]);
+  });
+
   it("lists the saves still running on a frame", async () => {
     const s = setup();
     const done = s.saver.save(1, 5, [p(1)]);

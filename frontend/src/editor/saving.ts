@@ -97,6 +97,11 @@ export class PromptSaver {
     return [...this.chains.entries()].filter(([k]) => parseKey(k).frame === frame).map(([, p]) => p);
   }
 
+  /** Resolves when every save under way has landed (a track must see the points). */
+  idle(): Promise<void> {
+    return Promise.all(this.chains.values()).then(() => undefined);
+  }
+
   /** Send every held save again (the server is back). */
   retry(): Promise<void> {
     const jobs = [...this.heldKeys()].map((key) => {

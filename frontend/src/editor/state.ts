@@ -107,6 +107,8 @@ export function createEditor(props: EditorInput) {
     images,
     fetchMatte: (jid, i, ms, signal) => api.alpha(jid, i, ms || undefined, signal),
   });
+  /** A job takes the points the server holds: it starts once the saves under way landed. */
+  const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
   const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, report });
 
   const load = async () => {
@@ -168,6 +170,7 @@ export function createEditor(props: EditorInput) {
     maskVisible,
     setMaskVisible,
     jobs,
+    jobsAfterSaves,
     objects,
     track,
     saver,
