@@ -2,15 +2,21 @@
 away: the video's own answer to "what colour is behind this pixel?", which one frame alone
 can only guess from neighbouring background (refine.py's colour samples).
 
-Each stored frame (a ring of the last few, with their alpha) is registered to the current one
-by a homography (the camera's motion; the background is assumed far or flat), estimated by
-Gauss-Newton on the frames' brightness, coarse to fine, ignoring the object in both frames and
-down-weighting what the homography cannot explain (robust weights). Each frame's pixels that
-were background (alpha 0, a few pixels away from the object) are warped to the current frame,
-and their per-pixel median is the plate. `known` marks where it can be trusted: enough frames
-saw background there, they agree with each other, and the current frame's own sure background
-nearby agrees with the plate (a moving background or a failed registration shows there first).
-Everything runs in torch on the compute device, float32, in fixed memory.
+A ring holds the last few frames added, with their alpha. Each is registered to the current
+frame by an affine map (camera motion between nearby frames; the background is assumed far or
+flat): Gauss-Newton (Lucas-Kanade) on brightness, coarse to fine, ignoring the object in both
+frames, with Huber weights against what the map cannot explain. Perspective terms are left
+out: with the object hiding part of a small frame they were weakly held (0.5-2 px off at the
+corners in the tests, against 0.01-0.1 px for affine). Only the newest stored frame goes
+through the whole pyramid; each added frame is registered to the one before it, so every
+stored frame starts one frame's motion away and needs two steps at the finest level. Each
+frame's pixels that were background (alpha <= lo, `margin` pixels from the object) are warped
+to the current frame, and their per-pixel median is the plate. `known` marks where it can be
+trusted: enough frames saw background there, they agree with each other, and the current
+frame's own sure background nearby agrees with the plate (a moving background or a failed
+registration shows there first). Everything runs in torch on the compute device, float32, in
+memory fixed at construction. The settings' defaults come from the synthetic clips of
+backend/tests/matte/test_plate.py, not from validation clips.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ _LUMA = (0.299, 0.587, 0.114)
 
 @dataclass(frozen=True)
 class PlateSettings:
-    """frames       how many past frames the ring holds (memory: about 7 floats a pixel each).
+    """frames       how many frames the ring holds (memory: about 5 floats a pixel each).
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
@@ -36,7 +42,8 @@ class PlateSettings:
     lo              alpha at or below which a pixel is background.
     margin          pixels of the object grown by this much are never background (soft edges,
                     shadows, an alpha that misses a strand).
-    huber           brightness difference (0-1) above which a pixel's registration weight falls.
+    huber           the smallest Huber scale (brightness, 0-1): past twice the mean residual, or
+                    this, a pixel's registration weight falls.
     damping         Levenberg-Marquardt damping of each step.
     max_cost        a registration whose mean brightness difference on the shared background
                     (truncated at 0.1) stays above this is not used for the plate,
@@ -207,16 +214,17 @@ def registration_cost(
 
 
 class BackgroundPlate:
-    """A ring of past frames with their alpha, and the background plate they give the current
-    frame.
+    """A ring of frames with their alpha, and the background plate they give the current one.
 
     plate = BackgroundPlate((h, w), device)
-    for each frame:  background, known = plate.plate(rgb, alpha)   # alpha: the head's, say
+    for each frame:  background, known = plate.plate(rgb, head_alpha, region=unsure_band)
                      ...                                            # refine with them
                      plate.add(rgb, final_alpha)
+    plate.clear()                                                   # a cut, a new pass
 
-    rgb (3,h,w) in [0,1] and alpha (1,h,w) at the matting working size. Between calls each
-    stored frame keeps its last homography, the next registration's start.
+    rgb (3,h,w) in [0,1] and alpha (1,h,w) at the matting working size. `homography[i]` maps
+    the newest stored frame's normalised coordinates to slot i's; `registered[i]` the last
+    plate's frame to slot i's (what that plate used).
     """
 
     def __init__(
