@@ -159,14 +159,15 @@ class AccessGuard:
         try:
             await (refusal or self.app)(scope, receive, tracked)
         except Exception as exc:
+            if started:  # too late for another answer: uvicorn logs it and closes
+                raise
             # Starlette's own answer to an unhandled error is plain text sent from outside
             # every middleware, without the headers: answer here. The traceback goes to the
             # log, not into the answer. (Raising on would make uvicorn drop the connection.)
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            if not started:
-                kind = type(exc).__name__
-                detail = f"internal server error ({kind}): the server's log has the details"
-                await _error(500, detail)(scope, receive, tracked)
+            kind = type(exc).__name__
+            detail = f"internal server error ({kind}): the server's log has the details"
+            await _error(500, detail)(scope, receive, tracked)
 
     def _refusal(self, scope: Scope, headers: Headers) -> ASGIApp | None:
         host = headers.get("host", "")
