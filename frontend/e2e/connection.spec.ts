@@ -1,7 +1,8 @@
 // The server dies mid-session and comes back: the editor says the connection is lost (toolbar,
-// the running job's badge), keeps a point clicked meanwhile marked unsaved, and saves it once
-// the server answers again. This spec runs its own `vidmatte serve` (own port and data dir) so
-// that killing it leaves the other specs' server alone; it restarts it on the same port and dir.
+// top bar pill, the running job's badge), keeps a point clicked meanwhile marked unsaved, and
+// saves it once the server answers again. This spec runs its own `vidmatte serve` (own port and
+// data dir) so that killing it leaves the other specs' server alone; it restarts it on the same
+// port and dir.
 import { expect, test, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -102,6 +103,7 @@ test("server killed and restarted: the lost connection is shown and the point cl
     await saved;
     await expect(page.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
     await expect(page.getByTestId("connection-lost")).toHaveCount(0);
+    await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true");
   });
 
   let jobId = "";
@@ -115,6 +117,9 @@ test("server killed and restarted: the lost connection is shown and the point cl
     await expect(page.getByTestId("job-status")).toHaveAttribute("data-status", "running", { timeout: 60_000 });
     await killServer();
     await expect(page.getByTestId("connection-lost")).toBeVisible({ timeout: 30_000 }); // the heartbeat or the job's stream notices
+    const pill = page.getByTestId("health"); // the top bar says it too
+    await expect(pill).toHaveAttribute("data-online", "false");
+    await expect(pill).toHaveText("offline — reconnecting…");
     const badge = page.getByTestId("job-status");
     await expect(badge).toHaveText("connection lost");
     await expect(badge).toHaveAttribute("data-connection", "lost");
@@ -135,6 +140,8 @@ test("server killed and restarted: the lost connection is shown and the point cl
   await test.step("the server restarts on the same data dir and port: the point is saved", async () => {
     await startServer();
     await expect(page.getByTestId("connection-lost")).toHaveCount(0, { timeout: 30_000 });
+    await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true");
+    await expect(page.getByTestId("health")).toContainText("SAM2 test-tiny");
     await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
     const saved = await savedPoints();
     expect(saved.map((p) => p.frame)).toEqual([0, 0]);

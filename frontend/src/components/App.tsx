@@ -1,12 +1,15 @@
-import { Show, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { api, errorText, type Health, type Project } from "../api";
+import { Match, Show, Switch, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
+import { api, errorText, online, type Health, type Project } from "../api";
+import { watchConnection } from "../editor/connection";
 import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
 import { ConfirmHost } from "./ConfirmHost";
 import { Editor } from "./Editor";
+import { HealthPill } from "./HealthPill";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { Toasts } from "./Toasts";
 import { TokenPrompt } from "./TokenPrompt";
+import { MissingProject, Welcome } from "./Welcome";
 
 /** `#/p/<pid>?f=<frame>` ⇄ {pid, frame} */
 export function parseHash(hash: string): { pid: string | null; frame: number } {
@@ -18,28 +21,32 @@ export function formatHash(pid: string | null, frame: number): string {
   return pid ? `#/p/${encodeURIComponent(pid)}${frame > 0 ? `?f=${frame}` : ""}` : "#/";
 }
 
+/** What the main area shows for the URL's project `pid`, given the ids the server listed
+ * (`null` until a list arrived: an unknown id is only "missing" once the server said so). */
+export function mainView(pid: string | null, listed: readonly string[] | null): "welcome" | "editor" | "missing" {
+  if (!pid || !listed) return "welcome";
+  return listed.includes(pid) ? "editor" : "missing";
+}
+
 export function App() {
   const initial = parseHash(window.location.hash);
   const [projects, setProjects] = createSignal<Project[]>([]);
   const [loading, setLoading] = createSignal(true);
+  const [listed, setListed] = createSignal(false);
   const [selectedId, setSelectedId] = createSignal<string | null>(initial.pid);
   const [health, setHealth] = createSignal<Health | null>(null);
-  const [offline, setOffline] = createSignal(false);
   let initialFrame = initial.frame;
 
   const projectById = (id: string) => projects().find((p) => p.id === id);
-  const selected = createMemo(() => {
-    const id = selectedId();
-    return id && projectById(id) ? id : null;
-  });
+  const view = createMemo(() => mainView(selectedId(), listed() ? projects().map((p) => p.id) : null));
+  const selected = createMemo(() => (view() === "editor" ? selectedId() : null));
 
   const refresh = async (select?: string) => {
     try {
       const list = await api.listProjects();
       setProjects(list);
-      setOffline(false);
+      setListed(true);
       if (select) choose(select);
-      else if (selectedId() && !list.some((p) => p.id === selectedId())) choose(null);
     } catch (e) {
       showError(errorText(e), "Could not load the projects");
     } finally {
@@ -68,15 +75,17 @@ export function App() {
     }
   };
 
+  const loadHealth = () => api.health().then(setHealth);
+
+  // An open editor watches the server itself (and saves what waited for it); without one, App
+  // does, so the pill turns back and the list arrives once the server answers again.
+  createEffect(() => {
+    if (!selected()) watchConnection({ online, probe: loadHealth, onBack: () => void refresh() });
+  });
+
   onMount(() => {
     void refresh();
-    api
-      .health()
-      .then(setHealth)
-      .catch((e) => {
-        setOffline(true);
-        showError(errorText(e), "The server does not answer");
-      });
+    loadHealth().catch((e) => showError(errorText(e), "The server does not answer"));
     window.addEventListener("hashchange", onHashChange);
     document.addEventListener("visibilitychange", onVisible);
   });
@@ -111,18 +120,7 @@ export function App() {
           )}
         </Show>
         <div class="grow" />
-        <Show when={health()?.device ? health() : null}>
-          {(h) => (
-            <span class="pill" data-testid="health" title={`matting head: ${h().matting_head} · version ${h().version}`}>
-              <span class={`dot ${h().device === "cuda" ? "dot-gpu" : ""}`} />
-              {h().device.toUpperCase()} · SAM2 {h().sam2_model}
-              {h().sam2_test_model ? " (test model)" : ""}
-            </span>
-          )}
-        </Show>
-        <Show when={offline()}>
-          <span class="pill pill-error">server offline</span>
-        </Show>
+        <HealthPill health={health()?.device ? health() : null} />
       </header>
       <div class={`workspace ${selected() ? "" : "no-project"}`}>
         <ProjectsPanel
@@ -135,25 +133,14 @@ export function App() {
             if (pid === selectedId()) choose(null);
           }}
         />
-        <Show
-          when={selected()}
-          keyed
-          fallback={
-            <main class="editor-main welcome" data-testid="welcome">
-              <div class="welcome-card">
-                <h1>Cut anything out of a video</h1>
-                <ol>
-                  <li>Add a video on the left (button or drag &amp; drop).</li>
-                  <li>Click on the object: left click adds, right click removes areas. The mask appears at once.</li>
-                  <li>Fix mistakes on any frame, then press <strong>Matting</strong> and download the result.</li>
-                </ol>
-                <p class="muted">Press <kbd>?</kbd> in the editor for keyboard shortcuts.</p>
-              </div>
-            </main>
-          }
-        >
-          {(pid) => <Editor project={projectById(pid) ?? projects()[0]} initialFrame={initialFrame} onFrame={rememberFrame} />}
-        </Show>
+        <Switch fallback={<Welcome />}>
+          <Match when={selected()} keyed>
+            {(pid) => <Editor project={projectById(pid) ?? projects()[0]} initialFrame={initialFrame} onFrame={rememberFrame} />}
+          </Match>
+          <Match when={view() === "missing"}>
+            <MissingProject onBack={() => choose(null)} />
+          </Match>
+        </Switch>
       </div>
       <Toasts />
       <ConfirmHost />

@@ -1,0 +1,59 @@
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { setOnline, type Health } from "../api";
+import { mainView } from "./App";
+import { HealthPill } from "./HealthPill";
+import { MissingProject } from "./Welcome";
+
+const health: Health = { status: "ok", device: "cpu", sam2_model: "test-tiny", sam2_test_model: true, matting_head: "head-v1", version: "0.1.0" };
+
+describe("top bar health pill", () => {
+  afterEach(() => setOnline(true));
+
+  it("says the connection is lost while the server does not answer, and turns back when it does", () => {
+    render(() => <HealthPill health={health} />);
+    const pill = () => screen.getByTestId("health");
+    expect(pill().textContent).toBe("CPU · SAM2 test-tiny (test model)");
+    expect(pill().dataset.online).toBe("true");
+    expect(pill().classList.contains("pill-error")).toBe(false);
+
+    setOnline(false); // a request could not reach the server
+    expect(pill().textContent).toBe("offline — reconnecting…");
+    expect(pill().dataset.online).toBe("false");
+    expect(pill().classList.contains("pill-error")).toBe(true);
+    expect(pill().querySelector(".dot-offline")).not.toBeNull();
+
+    setOnline(true); // its next answer
+    expect(pill().textContent).toBe("CPU · SAM2 test-tiny (test model)");
+    expect(pill().dataset.online).toBe("true");
+  });
+
+  it("shows the lost connection even before the server ever answered, and nothing while merely unknown", () => {
+    render(() => <HealthPill health={null} />);
+    expect(screen.queryByTestId("health")).toBeNull(); // e.g. waiting for the token: not an outage
+    setOnline(false);
+    expect(screen.getByTestId("health").textContent).toBe("offline — reconnecting…");
+  });
+});
+
+describe("a URL naming a project the server does not have", () => {
+  it("is 'missing' once the list arrived, never before", () => {
+    expect(mainView("p_dead", ["p_1", "p_2"])).toBe("missing");
+    expect(mainView("p_dead", [])).toBe("missing");
+    expect(mainView("p_dead", null)).toBe("welcome"); // list not loaded yet (or the server is away)
+    expect(mainView("p_1", ["p_1", "p_2"])).toBe("editor");
+    expect(mainView(null, ["p_1"])).toBe("welcome");
+    expect(mainView(null, null)).toBe("welcome");
+  });
+
+  it("says so plainly and leads back to the start page", () => {
+    const onBack = vi.fn();
+    render(() => <MissingProject onBack={onBack} />);
+    const card = screen.getByTestId("project-missing");
+    expect(card.textContent).toContain("This project no longer exists");
+    expect(card.textContent).toContain("It was deleted, or the link is wrong.");
+    expect(screen.getByRole("alert")).toBe(card.querySelector(".welcome-card"));
+    fireEvent.click(screen.getByTestId("project-missing-back"));
+    expect(onBack).toHaveBeenCalledOnce();
+  });
+});
