@@ -254,6 +254,7 @@ class BackgroundPlate:
         self.registered = self.homography.clone()
         self.filled = torch.zeros(k, dtype=torch.bool, device=self.device)
         self.next = 0
+        self.last_frame: torch.Tensor | None = None  # the last plate's frame, until an add
 
     def __len__(self) -> int:
         return int(self.filled.sum())
@@ -269,6 +270,7 @@ class BackgroundPlate:
         """Forget every frame (a cut, a new pass)."""
         self.filled.zero_()
         self.next = 0
+        self.last_frame = None
 
     def _check(self, name: str, x: torch.Tensor, channels: int) -> torch.Tensor:
         if tuple(x.shape) != (channels, *self.size):
@@ -302,14 +304,21 @@ class BackgroundPlate:
 
     @torch.inference_mode()
     def add(self, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
-        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full. It is
-        registered to the frame stored before it, so every stored frame keeps its map from
-        the newest one: the next plate starts one frame's motion away from each."""
+        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full. Every
+        stored frame keeps its map from the newest one, so the next plate starts one frame's
+        motion away from each: the maps of the last plate if it was for this frame, else the
+        old maps chained through a registration of this frame to the one stored before it."""
         rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
         background = self._background(alpha)
         levels = self._levels(rgb, background)
         if len(self):
-            self.homography[self.filled] = self.homography[self.filled] @ self._to_newest(levels)
+            if self.last_frame is not None and torch.equal(rgb, self.last_frame):
+                # The last plate was for this frame: it registered every stored one to it.
+                self.homography[self.filled] = self.registered[self.filled]
+            else:
+                chain = self._to_newest(levels)
+                self.homography[self.filled] = self.homography[self.filled] @ chain
+        self.last_frame = None
         i = self.next
         self.rgb[i] = rgb[0]
         self.background[i] = background[0]
@@ -365,6 +374,7 @@ class BackgroundPlate:
         usable = (cost <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
         usable &= cost <= s.cost_ratio * cost.min() + 1 / 255
         self.registered[ids] = homography
+        self.last_frame = rgb
         return self._combine(rgb, alpha, region, ids, homography, usable)
 
     def _combine(
