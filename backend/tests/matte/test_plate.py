@@ -102,7 +102,7 @@ def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
     error = (background - truth[9]).abs().mean(0, keepdim=True)[behind]
     assert float(error.mean()) < 2 / 255
     assert float(error.max()) < 12 / 255
-    # Each stored frame's homography matches the true camera motion to a tenth of a pixel.
+    # The map to each stored frame matches the true camera motion to a tenth of a pixel.
     for slot, t in enumerate(range(1, 9)):
         truth_map = torch.linalg.inv(cams[t]) @ cams[9]
         assert mapping_error(plate.registered[(slot + 1) % 8], truth_map) < 0.1
@@ -110,7 +110,7 @@ def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
 
 def test_frames_stored_without_a_plate_between_register_through_the_newest():
     """Eight frames of a pan at 5 px a frame stored with no plate asked for in between: the
-    oldest is 45 px away, and starts from the newest one's fit, not from identity."""
+    oldest is 40 px away, and starts from the chain of frame-to-frame fits, not identity."""
     cams = [camera(5.0 * t, -1.0 * t, 0.0, 1.0) for t in range(10)]
     rgb, alphas, _ = moving_clip(10, cams, seed=3)
     plate = BackgroundPlate(SIZE)
