@@ -159,5 +159,16 @@ test("server killed and restarted: the lost connection is shown and the point cl
     await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
   });
 
+  await test.step("with no project open the top bar pill too notices the server going and coming back", async () => {
+    await page.goto("/");
+    await expect(page.getByTestId("welcome")).toBeVisible();
+    await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true");
+    await killServer();
+    await expect(page.getByTestId("health")).toHaveText("offline — reconnecting…", { timeout: 30_000 }); // App's heartbeat
+    await startServer();
+    await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
+    await expect(page.getByTestId("project-item")).toHaveCount(1);
+  });
+
   expect(errors).toEqual([]);
 });
