@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from pymatting import estimate_foreground_ml
+from scipy import ndimage
 
 from vidmatte.matte import foreground
 from vidmatte.matte.foreground import (
@@ -87,11 +88,29 @@ def test_agrees_with_pymatting() -> None:
     lagging = Schedule(small_iterations=10, big_iterations=2)
     ours = _n(multilevel_foreground(_t(image), _t(alpha), None, lagging))
     assert difference < np.abs(ours - reference)[soft].mean() < 0.02
-    # margin covering the frame: the same region as pymatting solves.
+    # margin covering the frame: the same region as pymatting solves, and a frame too small
+    # for the sweeps to be kept to the band: pymatting's result but for float rounding.
     cpu = _n(estimate_foreground(_t(image), _t(alpha), margin=64))
     sweeps = estimate_foreground_ml(image, alpha, n_small_iterations=10, n_big_iterations=3)
     solved = (alpha > ALPHA_TOLERANCE) & (alpha < 1 - ALPHA_TOLERANCE)  # else F is the image
-    np.testing.assert_allclose(cpu[solved], sweeps[solved], atol=1e-6)
+    np.testing.assert_allclose(cpu[solved], sweeps[solved], atol=1e-5)
+
+
+def test_cpu_sweeps_kept_to_the_band_change_no_soft_pixel() -> None:
+    """On big levels the CPU's sweeps visit only the soft band grown by BAND_RADIUS; the soft
+    pixels' F stays what sweeping every pixel gives."""
+    fg, alpha, bg = _scene(400)  # 160 000 pixels: the two finest levels are banded
+    assert alpha.size > foreground.BAND_MIN_PIXELS
+    image = _composite(fg, alpha, bg)
+    banded = _n(estimate_foreground(_t(image), _t(alpha), margin=400))
+    everywhere = estimate_foreground_ml(image, alpha, n_small_iterations=10, n_big_iterations=3)
+    solved = (alpha > ALPHA_TOLERANCE) & (alpha < 1 - ALPHA_TOLERANCE)
+    difference = np.abs(banded - everywhere)[solved]
+    assert difference.mean() < 1e-4 and difference.max() < 0.01, difference.max()
+    # The band: the soft pixels grown by the radius (a square), as a morphological dilation.
+    soft = np.random.default_rng(1).random((40, 50)) > 0.97
+    grown = foreground._band(soft, 3)
+    np.testing.assert_array_equal(grown, ndimage.binary_dilation(soft, np.ones((7, 7), bool)))
 
 
 def test_shape_range_dtype_and_untouched_pixels() -> None:

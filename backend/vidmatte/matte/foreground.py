@@ -8,16 +8,18 @@ method of pymatting's `estimate_foreground_ml`: per pixel, minimise
 
     (alpha·F + (1-alpha)·B - I)² + Σ_neighbours (eps + |Δalpha|)·(|ΔF|² + |ΔB|²)
 
-coarse to fine, each level starting from the one below. On the CPU it is pymatting's own
-solver, which sweeps the pixels in order (Gauss-Seidel, compiled by numba, the GIL released):
-sweeps in order are what a CPU does best, and each carries news further than a Jacobi step
-(3 sweeps per big level take 26-38% less CPU time at 4K than 4 torch Jacobi steps and leave
-1-12% less composite error, bench/foreground.py). On other devices every pixel of a level is
-updated at once from its neighbours' previous values (Jacobi), a handful of tensor operations.
+coarse to fine, each level starting from the one below. On the CPU the pixels are swept in
+order as pymatting does (Gauss-Seidel, compiled by numba, the GIL released): sweeps in order
+are what a CPU does best, and each carries news further than a Jacobi step. pymatting's solver
+itself sweeps every pixel of every level; here the big levels' sweeps keep to the soft band
+(`BAND_RADIUS`), which at 4K cuts the time to 51-97% of pymatting's (the softer the frame,
+the less it saves) and 29-43% of the torch Jacobi solve's, with 1-12% less composite error
+than the latter (bench/foreground.py). On other devices every pixel of a level is updated
+at once from its neighbours' previous values (Jacobi), a handful of tensor operations.
 
 With a known background plate B (a clean plate), only F is unknown: where alpha is large the
 compositing equation fixes it, where alpha is small the smoothness term carries it in from the
-neighbours. pymatting has no such solve: a plate always takes the torch path.
+neighbours. That solve runs in torch on every device.
 
 Only the band of semi-transparent pixels (plus `margin`) needs F: the solve runs on the
 band's bounding box, and F is the frame's colour elsewhere (exact where alpha is 1, invisible
@@ -32,9 +34,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import torch
-from pymatting import estimate_foreground_ml
 
 # Pixels per block of rows on the CPU: 6 float32 channels of it fit in a 2 MB L2 cache.
 CPU_BLOCK_PIXELS = 1 << 16
@@ -125,17 +127,143 @@ def foreground_rgb8(
 
 
 def _gauss_seidel(image: torch.Tensor, alpha: torch.Tensor, schedule: Schedule) -> torch.Tensor:
-    """pymatting's multi-level solve of one CPU frame (1,3,H,W) float32: F (1,3,H,W)."""
-    fg = estimate_foreground_ml(
+    """The multi-level solve of one CPU frame (1,3,H,W) float32 by Gauss-Seidel sweeps: F."""
+    fg = _sweep_levels(
         np.ascontiguousarray(image[0].permute(1, 2, 0).numpy()),
         np.ascontiguousarray(alpha[0, 0].numpy()),
-        regularization=schedule.regularization,
-        n_small_iterations=schedule.small_sweeps,
-        n_big_iterations=schedule.big_sweeps,
-        small_size=schedule.small_size,
-        gradient_weight=schedule.gradient_weight,
+        np.float32(schedule.regularization),
+        np.float32(schedule.gradient_weight),
+        schedule.small_sweeps,
+        schedule.big_sweeps,
+        schedule.small_size,
+        BAND_RADIUS,
+        BAND_MIN_PIXELS,
+        np.float32(ALPHA_TOLERANCE),
     )
     return torch.from_numpy(fg).permute(2, 0, 1)[None]
+
+
+# On levels of more pixels than this, the sweeps visit only the soft pixels and those within
+# BAND_RADIUS of them: elsewhere F is not shown (alpha 0) or is the frame's colour (alpha 1).
+# The rest keep the level below's values. Against sweeping every pixel, the soft pixels' F
+# moves by at most 0.009 (mean under 1e-6) at 4K and the composite error of the alphamatting
+# composites not at all (measured against pymatting on GT04, GT13, GT27).
+BAND_MIN_PIXELS = 1 << 16
+BAND_RADIUS = 8
+
+
+@numba.njit(cache=True, nogil=True)
+def _sweep_levels(
+    image, alpha, regularization, gradient_weight, small, big, small_size, radius, band, tol
+):  # pragma: no cover (compiled)
+    """pymatting's `estimate_foreground_ml` (the same levels, nearest resizing, update and
+    clamping: equal to it when no level is banded), with the big levels' sweeps kept to the
+    soft band. image (H,W,3), alpha (H,W) float32; returns F (H,W,3)."""
+    h0, w0, depth = image.shape
+    f_prev = np.zeros((1, 1, depth), np.float32)
+    b_prev = np.zeros((1, 1, depth), np.float32)
+    f_count, b_count = 0, 0
+    for y in range(h0):
+        for x in range(w0):
+            if alpha[y, x] > 0.9:
+                f_prev[0, 0] += image[y, x]
+                f_count += 1
+            if alpha[y, x] < 0.1:
+                b_prev[0, 0] += image[y, x]
+                b_count += 1
+    f_prev /= max(f_count, 1)
+    b_prev /= max(b_count, 1)
+    levels = max(1, int(np.ceil(np.log2(max(w0, h0)))))
+    for level in range(levels + 1):
+        w, h = round(w0 ** (level / levels)), round(h0 ** (level / levels))
+        level_image = _resized(image, h, w)
+        level_alpha = _resized(alpha.reshape(h0, w0, 1), h, w).reshape(h, w)
+        fg, bg = _resized(f_prev, h, w), _resized(b_prev, h, w)
+        sweeps = small if w <= small_size and h <= small_size else big
+        if h * w > band:
+            active = _band((level_alpha > tol) & (level_alpha < 1 - tol), radius)
+        else:
+            active = np.ones((h, w), np.bool_)
+        _sweeps(fg, bg, level_image, level_alpha, active, sweeps, regularization, gradient_weight)
+        f_prev, b_prev = fg, bg
+    return f_prev
+
+
+@numba.njit(cache=True, nogil=True)
+def _resized(src, h, w):  # pragma: no cover (compiled)
+    """pymatting's nearest resize (src = dst·size_src // size) of (h0,w0,C) to (h,w,C); `src`
+    itself at its own size (the sweeps do not write the image or alpha)."""
+    if src.shape[0] == h and src.shape[1] == w:
+        return src
+    out = np.empty((h, w, src.shape[2]), src.dtype)
+    columns = np.minimum(src.shape[1] - 1, np.arange(w) * src.shape[1] // w)
+    for y in range(h):
+        row = src[min(src.shape[0] - 1, y * src.shape[0] // h)]
+        for x in range(w):
+            out[y, x] = row[columns[x]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _band(soft, radius):  # pragma: no cover (compiled)
+    """`soft` grown by `radius` pixels (a square): running counts along rows, then columns."""
+    h, w = soft.shape
+    rows = np.zeros((h, w), np.int32)
+    for y in range(h):
+        count = 0
+        for x in range(min(radius, w)):  # the window ahead of x = 0
+            count += soft[y, x]
+        for x in range(w):
+            if x + radius < w:
+                count += soft[y, x + radius]
+            if x > radius:
+                count -= soft[y, x - radius - 1]
+            rows[y, x] = count
+    out = np.zeros((h, w), np.bool_)
+    counts = np.zeros(w, np.int32)
+    for y in range(min(radius, h)):
+        counts += rows[y] > 0
+    for y in range(h):
+        if y + radius < h:
+            counts += rows[y + radius] > 0
+        if y > radius:
+            counts -= rows[y - radius - 1] > 0
+        out[y] = counts > 0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _sweeps(
+    fg, bg, image, alpha, active, sweeps, regularization, gradient_weight
+):  # pragma: no cover (compiled)
+    """Gauss-Seidel sweeps in raster order over the active pixels: each pixel's 2x2 system for
+    (F, B) from its 4 neighbours' current values, as pymatting's, written out for 3 channels
+    (40% faster than a loop over them)."""
+    h, w, _ = image.shape
+    for _ in range(sweeps):
+        for y in range(h):
+            up, down = max(0, y - 1), min(h - 1, y + 1)
+            for x in range(w):
+                if not active[y, x]:
+                    continue
+                left, right = max(0, x - 1), min(w - 1, x + 1)
+                a0 = alpha[y, x]
+                a1 = 1 - a0
+                w_left = regularization + gradient_weight * abs(a0 - alpha[y, left])
+                w_right = regularization + gradient_weight * abs(a0 - alpha[y, right])
+                w_up = regularization + gradient_weight * abs(a0 - alpha[up, x])
+                w_down = regularization + gradient_weight * abs(a0 - alpha[down, x])
+                total = w_left + w_right + w_up + w_down
+                a00, a01, a11 = a0 * a0 + total, a0 * a1, a1 * a1 + total
+                inverse = 1 / (a00 * a11 - a01 * a01)
+                k00, k01, k11 = inverse * a11, -inverse * a01, inverse * a00
+                for c in range(3):
+                    f = w_left * fg[y, left, c] + w_right * fg[y, right, c]
+                    f += w_up * fg[up, x, c] + w_down * fg[down, x, c] + a0 * image[y, x, c]
+                    b = w_left * bg[y, left, c] + w_right * bg[y, right, c]
+                    b += w_up * bg[up, x, c] + w_down * bg[down, x, c] + a1 * image[y, x, c]
+                    fg[y, x, c] = max(0.0, min(1.0, k00 * f + k01 * b))
+                    bg[y, x, c] = max(0.0, min(1.0, k01 * f + k11 * b))
 
 
 def multilevel_foreground(
