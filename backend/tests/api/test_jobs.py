@@ -85,6 +85,11 @@ def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
         assert alpha.status_code == 200
         image = Image.open(io.BytesIO(alpha.content))
         assert image.mode == "L" and image.size == (96, 64)
+    # The editor asks for mattes at its stage's size (a 4K matte is 33 MB decoded).
+    small = api.get(f"/api/jobs/{job['id']}/alpha/4", params={"max_side": 48})
+    assert Image.open(io.BytesIO(small.content)).size == (48, 32)
+    too_small = api.get(f"/api/jobs/{job['id']}/alpha/4", params={"max_side": 8})
+    assert too_small.status_code == 422 and "max_side" in too_small.text
     assert api.get(f"/api/jobs/{job['id']}/alpha/0").status_code == 404
 
     response = api.get(

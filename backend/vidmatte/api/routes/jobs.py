@@ -142,6 +142,9 @@ def get_alpha(
     object_id: int | None = Query(
         None, description="The object whose matte (8-bit grey PNG); default: the union of all."
     ),
+    max_side: int | None = Query(
+        None, ge=16, le=8192, description="Shrink to at most this many pixels on the long side."
+    ),
     s: Services = Depends(services),
 ) -> Response:
     job = s.store.job(job_id)
@@ -154,8 +157,11 @@ def get_alpha(
         alpha = frame_matte(s.store, job_id, index, object_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
+    image = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
+    if max_side and max(image.size) > max_side:  # the editor asks at its stage's size
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     png = io.BytesIO()
-    Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(png, "PNG")
+    image.save(png, "PNG")
     return Response(png.getvalue(), media_type="image/png")
 
 
