@@ -1,0 +1,75 @@
+// One project in the list: what it shows, selecting it, editing its name in place and asking
+// before a delete (the server side of rename and delete is in the e2e specs).
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
+import { describe, expect, it } from "vitest";
+import type { Project } from "../api";
+import { pendingConfirm } from "../confirm";
+import { ProjectItem } from "./ProjectItem";
+
+const project: Project = {
+  id: "p1",
+  name: "Beach take",
+  filename: "beach.mp4",
+  created_at: "",
+  video: { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10, rotation: 0, codec: "h264", has_audio: false },
+};
+
+function setup() {
+  const log: string[] = [];
+  const [renaming, setRenaming] = createSignal(false);
+  render(() => (
+    <ProjectItem
+      project={project}
+      selected={false}
+      renaming={renaming()}
+      onRenaming={(on) => (log.push(`renaming ${on}`), setRenaming(on))}
+      onSelect={() => log.push("select")}
+      onChanged={() => log.push("changed")}
+      onDeleted={() => log.push("deleted")}
+    />
+  ));
+  return { log, item: screen.getByTestId("project-item") };
+}
+
+describe("ProjectItem", () => {
+  it("shows the name, the video's facts and thumbnail, and selects on click or Enter", () => {
+    const { log, item } = setup();
+    expect(item.dataset.projectId).toBe("p1");
+    expect(item.getAttribute("aria-current")).toBe("false");
+    expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
+    expect(screen.getByTestId("project-name").title).toBe("Beach take\nbeach.mp4");
+    expect([...screen.getByTestId("project-meta").children].map((s) => s.textContent)).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
+    expect(screen.getByTestId("project-thumbnail").getAttribute("src")).toBe("/api/projects/p1/thumbnail");
+    fireEvent.click(item);
+    fireEvent.keyDown(item, { key: "Enter" });
+    fireEvent.keyDown(screen.getByTestId("project-rename"), { key: "Enter" }); // a button inside: not the item
+    expect(log).toEqual(["select", "select"]);
+  });
+
+  it("edits the name in place; Escape or an unchanged name asks the server nothing", async () => {
+    const { log } = setup();
+    fireEvent.click(screen.getByTestId("project-rename"));
+    const input = screen.getByTestId("project-rename-input") as HTMLInputElement;
+    expect(input.value).toBe("Beach take");
+    await Promise.resolve();
+    expect(document.activeElement).toBe(input);
+    fireEvent.keyDown(input, { key: "Escape" });
+    expect(screen.queryByTestId("project-rename-input")).toBeNull();
+    fireEvent.click(screen.getByTestId("project-rename"));
+    fireEvent.keyDown(screen.getByTestId("project-rename-input"), { key: "Enter" });
+    expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
+    expect(log).toEqual(["renaming true", "renaming false", "renaming true", "renaming false"]); // never "select" nor "changed"
+  });
+
+  it("asks before deleting, and a cancel keeps the project", async () => {
+    const { log } = setup();
+    fireEvent.click(screen.getByTestId("project-delete"));
+    const ask = pendingConfirm()!;
+    expect(ask).toMatchObject({ title: "Delete project?", confirmLabel: "Delete", danger: true });
+    expect(ask.message).toContain('"Beach take" with its points, objects and every matting result will be deleted.');
+    ask.resolve(false);
+    await Promise.resolve();
+    expect(log).toEqual([]);
+  });
+});

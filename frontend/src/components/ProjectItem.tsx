@@ -1,0 +1,131 @@
+import { Show } from "solid-js";
+import { api, errorText, urls, type Project } from "../api";
+import { confirmAction } from "../confirm";
+import { formatDuration } from "../timecode";
+import { showError } from "../toasts";
+import { Icon } from "./Icon";
+
+export interface ProjectItemProps {
+  project: Project;
+  selected: boolean;
+  /** Its name is being edited (one project at a time: the panel keeps which). */
+  renaming: boolean;
+  onRenaming: (on: boolean) => void;
+  onSelect: () => void;
+  onChanged: () => void;
+  onDeleted: () => void;
+}
+
+/** A project's video in two short lines: what it looks like, then how long it is. */
+export function projectMeta(p: Project): [string, string] {
+  const v = p.video;
+  const fps = v.fps ? `${Math.round(v.fps * 100) / 100} fps` : "";
+  return [[`${v.width}×${v.height}`, fps].filter(Boolean).join(" · "), `${v.frame_count} frames · ${formatDuration(v.duration)}`];
+}
+
+/** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete. */
+export function ProjectItem(props: ProjectItemProps) {
+  const p = () => props.project;
+
+  const rename = async (name: string) => {
+    props.onRenaming(false);
+    const trimmed = name.trim();
+    if (!trimmed || trimmed === p().name) return;
+    try {
+      await api.renameProject(p().id, trimmed);
+      props.onChanged();
+    } catch (e) {
+      showError(errorText(e), "Rename failed");
+    }
+  };
+
+  const remove = async () => {
+    const ok = await confirmAction({
+      title: "Delete project?",
+      message: `"${p().name}" with its points, objects and every matting result will be deleted. This cannot be undone.`,
+      confirmLabel: "Delete",
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await api.deleteProject(p().id);
+      props.onDeleted();
+      props.onChanged();
+    } catch (e) {
+      showError(errorText(e), "Delete failed");
+    }
+  };
+
+  return (
+    <div
+      class={`project-item ${props.selected ? "selected" : ""}`}
+      data-testid="project-item"
+      data-project-id={p().id}
+      role="button"
+      tabIndex={0}
+      aria-current={props.selected}
+      onClick={() => props.onSelect()}
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && e.target === e.currentTarget) props.onSelect();
+      }}
+    >
+      <div class="thumb">
+        <img src={urls.thumbnail(p().id)} alt="" loading="lazy" data-testid="project-thumbnail" onError={(e) => e.currentTarget.classList.add("broken")} />
+      </div>
+      <div class="project-info">
+        <Show
+          when={props.renaming}
+          fallback={
+            <div class="project-name" data-testid="project-name" title={`${p().name}\n${p().filename}`}>
+              {p().name}
+            </div>
+          }
+        >
+          <input
+            class="input input-inline"
+            data-testid="project-rename-input"
+            value={p().name}
+            ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
+            onClick={(e) => e.stopPropagation()}
+            onKeyDown={(e) => {
+              e.stopPropagation();
+              if (e.key === "Enter") void rename(e.currentTarget.value);
+              if (e.key === "Escape") props.onRenaming(false);
+            }}
+            onBlur={(e) => void rename(e.currentTarget.value)}
+          />
+        </Show>
+        <div class="project-meta muted" data-testid="project-meta">
+          <span>{projectMeta(p())[0]}</span>
+          <span>{projectMeta(p())[1]}</span>
+        </div>
+      </div>
+      <div class="item-actions">
+        <button
+          class="icon-btn"
+          title="Rename"
+          aria-label={`Rename ${p().name}`}
+          data-testid="project-rename"
+          onClick={(e) => {
+            e.stopPropagation();
+            props.onRenaming(true);
+          }}
+        >
+          <Icon name="edit" size={14} />
+        </button>
+        <button
+          class="icon-btn danger"
+          title="Delete"
+          aria-label={`Delete ${p().name}`}
+          data-testid="project-delete"
+          onClick={(e) => {
+            e.stopPropagation();
+            void remove();
+          }}
+        >
+          <Icon name="trash" size={14} />
+        </button>
+      </div>
+    </div>
+  );
+}

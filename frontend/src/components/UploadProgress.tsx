@@ -1,0 +1,24 @@
+import { uploadPercent, type UploadState } from "./upload";
+
+/** The running upload: bytes sent, then "reading the video…" while the server opens it; Cancel. */
+export function UploadProgress(props: { upload: UploadState }) {
+  const pct = () => uploadPercent(props.upload);
+  return (
+    <div class="upload-box" data-testid="upload-progress" data-percent={pct()}>
+      <div class="upload-name" title={props.upload.name}>
+        {props.upload.processing ? "Processing " : "Uploading "}
+        <strong>{props.upload.name}</strong>
+      </div>
+      <div class="bar" role="progressbar" aria-valuenow={pct()} aria-valuemin={0} aria-valuemax={100}>
+        <div class={`bar-fill ${props.upload.processing ? "indeterminate" : ""}`} style={{ width: `${pct()}%` }} />
+      </div>
+      <div class="progress-meta">
+        <span>{props.upload.processing ? "reading the video…" : `${pct()}%`}</span>
+        <span>{(props.upload.loaded / 1e6).toFixed(1)} / {(props.upload.total / 1e6).toFixed(1)} MB</span>
+        <button class="link-btn" onClick={() => props.upload.handle.abort()}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}

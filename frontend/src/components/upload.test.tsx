@@ -1,0 +1,148 @@
+// Adding a video: what is refused, what one upload shows from first byte to added or
+// cancelled, and what a drop on the window does, over a fake transport.
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createRoot } from "solid-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { UploadCancelled, type Project, type Upload } from "../api";
+import { dismiss, toasts } from "../toasts";
+import { UploadProgress } from "./UploadProgress";
+import { createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
+
+const video = (name = "clip.mp4", size = 4_000_000) => new File([new Uint8Array(size)], name, { type: "video/mp4" });
+const texts = () => toasts().map((t) => `${t.kind}: ${t.title ? `${t.title}: ` : ""}${t.text}`);
+
+const project: Project = {
+  id: "p1",
+  name: "clip",
+  filename: "clip.mp4",
+  created_at: "",
+  video: { width: 320, height: 180, fps: 25, frame_count: 36, duration: 1.44, rotation: 0, codec: "h264", has_audio: false },
+};
+
+/** A transport whose one upload the test drives: progress, then the server's answer or a cancel. */
+function transport() {
+  const t = {
+    sent: [] as string[],
+    progress: (_loaded: number, _total: number) => {},
+    finish: (_p: Project) => {},
+    cancel: () => {},
+    send: (file: File, onProgress: (loaded: number, total: number) => void): Upload => {
+      t.sent.push(file.name);
+      t.progress = onProgress;
+      const promise = new Promise<Project>((resolve, reject) => {
+        t.finish = resolve;
+        t.cancel = () => reject(new UploadCancelled());
+      });
+      return { promise, abort: () => t.cancel() };
+    },
+  };
+  return t;
+}
+
+afterEach(() => toasts().forEach((t) => dismiss(t.id)));
+
+describe("upload", () => {
+  it("takes videos by type or by name", () => {
+    expect(looksLikeVideo(video())).toBe(true);
+    expect(looksLikeVideo(new File([], "take 2.MKV"))).toBe(true);
+    expect(looksLikeVideo(new File([], "notes.txt", { type: "text/plain" }))).toBe(false);
+    expect(uploadPercent({ loaded: 1, total: 3 })).toBe(33);
+    expect(uploadPercent({ loaded: 0, total: 0 })).toBe(0);
+    expect(uploadPercent(null)).toBe(0);
+  });
+
+  it("refuses what is not a video and a second upload while one runs", async () => {
+    const t = transport();
+    let settled = 0;
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => settled++, send: t.send }));
+    await up.start(new File(["x"], "notes.txt", { type: "text/plain" }));
+    expect(t.sent).toEqual([]);
+    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file.']);
+
+    const first = up.start(video());
+    await up.start(video("other.mp4"));
+    expect(t.sent).toEqual(["clip.mp4"]);
+    expect(texts()).toContain("error: Wait for the current upload to finish.");
+    t.finish(project);
+    await first;
+    expect(settled).toBe(1);
+  });
+
+  it("shows bytes sent, then processing, and hands over the added project", async () => {
+    const t = transport();
+    const added: string[] = [];
+    const up = createRoot(() => createUpload({ onAdded: (p) => added.push(p.id), onSettled: () => {}, send: t.send }));
+    render(() => <>{up.current() && <UploadProgress upload={up.current()!} />}</>);
+    const done = up.start(video());
+    const box = () => screen.getByTestId("upload-progress");
+    expect(box().dataset.percent).toBe("0");
+    expect(box().textContent).toContain("Uploading clip.mp4");
+    t.progress(1_000_000, 4_000_000);
+    expect(box().dataset.percent).toBe("25");
+    expect(box().textContent).toContain("25%");
+    expect(box().textContent).toContain("1.0 / 4.0 MB");
+    t.progress(4_000_000, 4_000_000);
+    expect(box().textContent).toContain("Processing clip.mp4");
+    expect(box().textContent).toContain("reading the video…");
+    t.finish(project);
+    await done;
+    expect(added).toEqual(["p1"]);
+    expect(up.current()).toBeNull();
+    expect(screen.queryByTestId("upload-progress")).toBeNull();
+    expect(texts()).toEqual(['success: Added "clip" (36 frames).']);
+  });
+
+  it("says a cancelled upload was cancelled, not failed", async () => {
+    const t = transport();
+    let settled = 0;
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => settled++, send: t.send }));
+    render(() => <>{up.current() && <UploadProgress upload={up.current()!} />}</>);
+    const done = up.start(video());
+    fireEvent.click(screen.getByText("Cancel"));
+    await done;
+    expect(texts()).toEqual(['info: Upload of "clip.mp4" cancelled.']);
+    expect(settled).toBe(1);
+    expect(up.current()).toBeNull();
+  });
+});
+
+describe("file drop", () => {
+  /** A drag event as the browser sends it, carrying `types` and `files`. */
+  function drag(type: string, types: string[], files: File[] = [], target: EventTarget = window): Event {
+    const e = new Event(type, { bubbles: true, cancelable: true });
+    Object.defineProperty(e, "dataTransfer", { value: { types, files, dropEffect: "" } });
+    target.dispatchEvent(e);
+    return e;
+  }
+
+  it("takes the first dropped file, says so when there were more, and never lets the browser open it", () => {
+    const got: string[] = [];
+    // listening starts on mount, which runs as the root is made
+    const { over, dispose } = createRoot((dispose) => ({ over: useFileDrop((f) => got.push(f.name)), dispose }));
+    expect(drag("dragover", ["Files"]).defaultPrevented).toBe(true);
+    expect(over()).toBe(true);
+    drag("dragleave", ["Files"]);
+    expect(over()).toBe(false); // left the window
+    drag("dragover", ["Files"]);
+    expect(drag("drop", ["Files"], [video("a.mp4"), video("b.mp4")]).defaultPrevented).toBe(true);
+    expect(over()).toBe(false);
+    expect(got).toEqual(["a.mp4"]);
+    expect(texts()).toEqual(["error: Drop one video at a time; uploading the first."]);
+    expect(drag("drop", ["text/uri-list"]).defaultPrevented).toBe(true); // a dragged link is not followed
+    expect(got).toEqual(["a.mp4"]);
+    dispose();
+    expect(drag("drop", ["Files"], [video("late.mp4")]).defaultPrevented).toBe(false); // listeners gone
+    expect(got).toEqual(["a.mp4"]);
+  });
+
+  it("lets text dragged into a text field land there", () => {
+    const field = document.createElement("input");
+    document.body.append(field);
+    const dispose = createRoot((dispose) => (useFileDrop(() => {}), dispose));
+    expect(drag("dragover", ["text/plain"], [], field).defaultPrevented).toBe(false);
+    expect(drag("drop", ["text/plain"], [], field).defaultPrevented).toBe(false);
+    expect(drag("drop", ["Files"], [], field).defaultPrevented).toBe(true); // files never do
+    dispose();
+    field.remove();
+  });
+});

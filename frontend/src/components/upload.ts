@@ -1,0 +1,104 @@
+// Adding a video: one upload at a time with its progress and cancel, and a file dropped
+// anywhere on the app taken as an upload (the projects panel shows both).
+import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
+import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
+import { isTypingTarget } from "../keyboard";
+import { showError, showInfo, showSuccess } from "../toasts";
+
+export interface UploadState {
+  name: string;
+  loaded: number;
+  total: number;
+  /** All bytes sent: the server is reading the video. */
+  processing: boolean;
+  handle: Upload;
+}
+
+export interface UploadDeps {
+  onAdded: (project: Project) => void;
+  /** After every upload that started, whatever its outcome. */
+  onSettled: () => void;
+  send?: typeof uploadProject;
+}
+
+const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
+
+/** A video by its type, or by its name when the browser does not know the type (e.g. .mkv). */
+export function looksLikeVideo(file: File): boolean {
+  return file.type.startsWith("video/") || VIDEO_EXT.test(file.name);
+}
+
+export function uploadPercent(u: { loaded: number; total: number } | null): number {
+  return u && u.total > 0 ? Math.round((u.loaded / u.total) * 100) : 0;
+}
+
+export function createUpload(deps: UploadDeps): { current: Accessor<UploadState | null>; start: (file: File) => Promise<void> } {
+  const send = deps.send ?? uploadProject;
+  const [current, setCurrent] = createSignal<UploadState | null>(null);
+
+  const start = async (file: File) => {
+    if (current()) {
+      showError("Wait for the current upload to finish.");
+      return;
+    }
+    if (!looksLikeVideo(file)) {
+      showError(`"${file.name}" does not look like a video file.`, "Upload refused");
+      return;
+    }
+    const handle = send(file, (loaded, total) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u)));
+    setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle });
+    try {
+      const project = await handle.promise;
+      showSuccess(`Added "${project.name}" (${project.video.frame_count} frames).`);
+      deps.onAdded(project);
+    } catch (e) {
+      if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);
+      else showError(errorText(e), `Upload of "${file.name}" failed`);
+    } finally {
+      setCurrent(null);
+      deps.onSettled();
+    }
+  };
+  return { current, start };
+}
+
+/** A drag that carries files (not text or a link dragged within the page). */
+const carriesFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+
+/** A file dropped anywhere on the app goes to `onFile`; nothing dropped ever reaches the
+ * browser's own handling, which would open the file (or a dragged link) in this tab and leave
+ * the editor. Text dragged into a text field still lands there. Returns whether files are
+ * being dragged over the window. */
+export function useFileDrop(onFile: (file: File) => void): Accessor<boolean> {
+  const [dragOver, setDragOver] = createSignal(false);
+  const intoTextField = (e: DragEvent) => !carriesFiles(e) && isTypingTarget(e.target);
+  const onDragOver = (e: DragEvent) => {
+    if (intoTextField(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = carriesFiles(e) ? "copy" : "none";
+    if (carriesFiles(e)) setDragOver(true);
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!e.relatedTarget) setDragOver(false); // left the window
+  };
+  const onDrop = (e: DragEvent) => {
+    if (intoTextField(e)) return;
+    e.preventDefault();
+    setDragOver(false);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    if (files.length > 1) showError("Drop one video at a time; uploading the first.");
+    onFile(files[0]);
+  };
+  onMount(() => {
+    window.addEventListener("dragover", onDragOver);
+    window.addEventListener("dragleave", onDragLeave);
+    window.addEventListener("drop", onDrop);
+  });
+  onCleanup(() => {
+    window.removeEventListener("dragover", onDragOver);
+    window.removeEventListener("dragleave", onDragLeave);
+    window.removeEventListener("drop", onDrop);
+  });
+  return dragOver;
+}
