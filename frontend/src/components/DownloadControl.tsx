@@ -1,0 +1,121 @@
+import { For, Show, createSignal, onCleanup } from "solid-js";
+import { urls, type Job, type MatteObject } from "../api";
+import { exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
+import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
+import { Icon } from "./Icon";
+
+/** Download of one job: formats, composite colour, edge colour and (several objects) which
+ * mattes, kept per job: a job shows its own choice or the defaults, never the last one typed
+ * for another job. */
+export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
+  const choice = () => exportChoice(props.job.id);
+  const [open, setOpen] = createSignal(false);
+  let root!: HTMLDivElement;
+  const update = (change: Partial<ExportChoice>) => saveExportChoice({ ...choice(), ...change }, props.job.id);
+  const toggleFormat = (id: string, on: boolean) => {
+    const rest = choice().formats.filter((x) => x !== id);
+    update({ formats: on ? [...rest, id] : rest.length ? rest : choice().formats });
+  };
+  const names = () => props.job.object_ids.map((oid) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`);
+  // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
+  // press: the menu sits in the panel's flow, and closing it on the press would move what
+  // the click was aimed at).
+  const onDown = (e: Event) => {
+    if (open() && !root.contains(e.target as Node)) setOpen(false);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (open() && e.key === "Escape") {
+      e.stopImmediatePropagation();
+      setOpen(false);
+    }
+  };
+  document.addEventListener("click", onDown);
+  window.addEventListener("keydown", onKey, true);
+  onCleanup(() => {
+    document.removeEventListener("click", onDown);
+    window.removeEventListener("keydown", onKey, true);
+  });
+  return (
+    <div class="download" ref={root}>
+      <a
+        class="btn btn-small btn-primary"
+        data-testid="result-download"
+        href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background, choice()))}
+        download=""
+        title={`ZIP with ${formatLabels(choice().formats).join(", ")}`}
+      >
+        <Icon name="download" size={13} /> Download
+      </a>
+      <button
+        class="btn btn-small"
+        data-testid="result-formats"
+        aria-expanded={open()}
+        aria-haspopup="true"
+        title={`Formats: ${formatLabels(choice().formats).join(", ")}`}
+        onClick={() => setOpen(!open())}
+      >
+        {choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`} ▾
+      </button>
+      <Show when={open()}>
+        <div class="format-menu" data-testid="format-menu" role="group" aria-label="Download settings">
+          <For each={OUTPUT_FORMATS}>
+            {(f) => (
+              <label class="check" title={f.hint}>
+                <input
+                  type="checkbox"
+                  data-testid="result-format"
+                  data-format={f.id}
+                  checked={choice().formats.includes(f.id)}
+                  onChange={(e) => toggleFormat(f.id, e.currentTarget.checked)}
+                />
+                {f.label}
+              </label>
+            )}
+          </For>
+          <label class="check" title="The colour behind the object in the composite video and in the green-screen view">
+            <input
+              type="color"
+              class="color-input color-input-small"
+              data-testid="result-background"
+              value={`#${choice().background}`}
+              onInput={(e) => {
+                const bg = normaliseHexColor(e.currentTarget.value);
+                if (bg) update({ background: bg });
+              }}
+            />
+            Composite colour
+          </label>
+          <label class="check" title="Colour formats pair the matte with the frame's own colour instead of the estimated foreground (soft edges then keep some of the old background)">
+            <input
+              type="checkbox"
+              data-testid="raw-colour"
+              checked={choice().rawColour === true}
+              onChange={(e) => update({ rawColour: e.currentTarget.checked })}
+            />
+            Raw edge colour
+          </label>
+          <Show when={props.job.object_ids.length > 1}>
+            <fieldset class="mattes-choice" data-testid="mattes-choice">
+              <legend>Mattes of {names().join(", ")}</legend>
+              <For each={MATTES_CHOICES}>
+                {(m) => (
+                  <label class="check">
+                    <input
+                      type="radio"
+                      name={`mattes-${props.job.id}`}
+                      data-testid="mattes-option"
+                      value={m.id}
+                      checked={(choice().mattes ?? "objects") === m.id}
+                      onChange={() => update({ mattes: m.id })}
+                    />
+                    {m.label}
+                  </label>
+                )}
+              </For>
+            </fieldset>
+          </Show>
+        </div>
+      </Show>
+    </div>
+  );
+}
