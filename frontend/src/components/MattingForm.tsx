@@ -1,7 +1,9 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
 import { framesWithPoints, promptedRange, type PointMap } from "../points";
-import { OUTPUT_FORMATS, normaliseHexColor, validateJobDraft, type JobDraft } from "../validation";
+import { normaliseHexColor, validateJobDraft, type JobDraft } from "../validation";
+import { FrameField } from "./FrameField";
+import { OutputFields } from "./OutputFields";
 
 export interface MattingFormProps {
   frameCount: number;
@@ -16,24 +18,6 @@ export interface MattingFormProps {
 
 function parseFrame(v: string): number {
   return v.trim() === "" ? NaN : Number(v);
-}
-
-function FrameField(props: { label: string; testId: string; value: string; last: number; onInput: (v: string) => void }) {
-  return (
-    <label class="field">
-      <span>{props.label}</span>
-      <input
-        class="input mono"
-        type="number"
-        min={0}
-        max={Math.max(0, props.last)}
-        step={1}
-        data-testid={props.testId}
-        value={props.value}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-      />
-    </label>
-  );
 }
 
 export function MattingForm(props: MattingFormProps) {
@@ -148,43 +132,12 @@ export function MattingForm(props: MattingFormProps) {
         </div>
       </fieldset>
 
-      <fieldset>
-        <legend>Output formats</legend>
-        <div class="checks checks-grid">
-          <For each={OUTPUT_FORMATS}>
-            {(f) => (
-              <label class="check">
-                <input
-                  type="checkbox"
-                  data-testid="matting-format"
-                  data-format={f.id}
-                  checked={formats().includes(f.id)}
-                  onChange={(e) => setFormats((l) => toggle(l, f.id as string, e.currentTarget.checked))}
-                />
-                <span>{f.label}</span>
-                <span class="muted small">{f.hint}</span>
-              </label>
-            )}
-          </For>
-        </div>
-        <label class="field field-inline">
-          <span>Composite background</span>
-          <input
-            type="color"
-            class="color-input"
-            aria-label="Background colour"
-            value={`#${normaliseHexColor(background()) ?? "00ff00"}`}
-            onInput={(e) => setBackground(e.currentTarget.value.slice(1))}
-          />
-          <input
-            class="input mono input-hex"
-            data-testid="matting-background"
-            value={background()}
-            maxLength={7}
-            onInput={(e) => setBackground(e.currentTarget.value.replace(/^#/, ""))}
-          />
-        </label>
-      </fieldset>
+      <OutputFields
+        formats={formats()}
+        background={background()}
+        onFormat={(id, on) => setFormats((l) => toggle(l, id, on))}
+        onBackground={setBackground}
+      />
 
       <div class="form-footer">
         <div class="form-reason" data-testid="matting-validation" role={reason() ? "alert" : undefined}>
