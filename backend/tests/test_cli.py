@@ -55,6 +55,18 @@ def test_matte_writes_every_frame(clip: Path, tmp_path: Path) -> None:
     assert len(list(out.glob("*_alpha.mp4"))) == 1
 
 
+def test_matte_with_the_background_plate(clip: Path, tmp_path: Path) -> None:
+    """--plate on (the CUDA default) runs the plate on the CPU too: every frame is matted."""
+    out = tmp_path / "plate"
+    result = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--end", "7", "--plate", "on",
+        "--sam2", "test-tiny", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    mattes = [np.asarray(Image.open(p)) for p in sorted((out / "alpha").iterdir())]
+    assert len(mattes) == 8 and all(m.shape == (64, 96) for m in mattes)
+
+
 def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
     outside = vidmatte(
         "matte",
@@ -96,6 +108,12 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
     )
     assert bad_edges.returncode == 2
     assert "edges must be one of best, fast, none, not 'sharp'" in bad_edges.stderr
+    bad_plate = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--plate", "maybe",
+        "--out", str(tmp_path / "c"),
+    )  # fmt: skip
+    assert bad_plate.returncode == 2
+    assert "plate must be one of auto, on, off, not 'maybe'" in bad_plate.stderr
     assert not (tmp_path / "c" / "alpha").exists()
     assert not (tmp_path / "a").exists() and not (tmp_path / "b" / "alpha").exists()
 

@@ -30,3 +30,10 @@ def test_an_installed_package_uses_user_folders_and_its_own_head(tmp_path: Path)
     assert paths["head_path"] == package / "models" / "matting_head.safetensors"
     assert paths["frontend_dir"] == package / "frontend"
     assert not paths["data_dir"].is_relative_to(tmp_path)  # not inside the venv
+
+
+def test_the_plate_is_on_with_cuda_unless_told() -> None:
+    assert Settings(device="cuda", plate="auto").use_plate
+    assert not Settings(device="cpu", plate="auto").use_plate
+    assert Settings(device="cpu", plate="on").use_plate
+    assert not Settings(device="cuda:1", plate="off").use_plate

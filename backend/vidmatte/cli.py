@@ -88,6 +88,11 @@ def serve(
     edges: str = typer.Option(
         None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
     ),
+    plate: str = typer.Option(
+        None,
+        help="best edges also use the background seen in earlier frames: auto (with CUDA, the "
+        "default), on or off [env VIDMATTE_PLATE].",
+    ),
     token: str = typer.Option(
         None,
         help="Access token (default: the data dir's, made at first start) [env VIDMATTE_TOKEN].",
@@ -131,6 +136,7 @@ def serve(
         head_path=head,
         device=device,
         edges=edges,
+        plate=plate,
         random_init=random_init or None,
         compile_sam2=compile_sam2 or None,
         random_head=random_head or None,
@@ -307,6 +313,11 @@ def matte(
     edges: str = typer.Option(
         None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
     ),
+    plate: str = typer.Option(
+        None,
+        help="best edges also use the background seen in earlier frames: auto (with CUDA, the "
+        "default), on or off [env VIDMATTE_PLATE].",
+    ),
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
     import tempfile
@@ -339,6 +350,7 @@ def matte(
             head_path=head,
             device=device,
             edges=edges,
+            plate=plate,
             random_init=random_init or None,
             compile_sam2=compile_sam2 or None,
             random_head=random_head or None,

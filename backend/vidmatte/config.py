@@ -85,6 +85,10 @@ class Settings:
     # Edge refinement of the matte: best (classical matting of the unsure pixels on the compute
     # device, matte/refine.py), fast (the guided filter) or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
+    # "best" edges also take the background seen behind the object in earlier frames
+    # (matte/plate.py): on, off, or auto (on with CUDA, where it costs milliseconds; on the CPU
+    # about 0.2 s a frame).
+    plate: str = field(default_factory=lambda: _env("PLATE", "auto"))
     # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
     # (jobs/results.py); a request's `fg` overrides it.
     export_fg: str = field(default_factory=lambda: _env("EXPORT_FG", "estimated"))
@@ -130,6 +134,16 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "vidmatte.db"
+
+    @property
+    def use_plate(self) -> bool:
+        """`plate` resolved against the device; ValueError for an unknown value."""
+        if self.plate not in PLATE_CHOICES:
+            raise ValueError(f"plate must be one of {', '.join(PLATE_CHOICES)}, not {self.plate!r}")
+        return self.plate == "on" or (self.plate == "auto" and self.device.startswith("cuda"))
+
+
+PLATE_CHOICES = ("auto", "on", "off")
 
 
 @lru_cache(maxsize=1)

@@ -66,7 +66,7 @@ def build_services(settings: Settings) -> Services:
     else:
         log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
         head, head_name = random_head(), UNTRAINED_HEAD
-    matter = Matter(head, settings.device, settings.edges)
+    matter = Matter(head, settings.device, settings.edges, plate=settings.use_plate)
     runner = build_runner(settings, store, segmenter, matter)
     return Services(
         settings=settings,

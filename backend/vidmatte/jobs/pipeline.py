@@ -72,6 +72,8 @@ def matte_frames(
     object its own; an older job's single union goes to all)."""
     objects = matted_objects(job)
     prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
+    # object id -> the background seen behind it in this pass's earlier frames (matte/plate.py)
+    plates = {obj: matter.new_plate(*size) for obj in objects}
     last_frame: int | None = None
     after_done: int | None = None  # a finished frame just passed: the next one's previous alpha
     if tracked is None:
@@ -82,6 +84,9 @@ def matte_frames(
             raise Stopped
         if last_frame is not None and abs(frame - last_frame) != 1:
             prev, after_done = {}, None  # the backward pass starts: not a neighbour
+            for plate in plates.values():
+                if plate is not None:
+                    plate.clear()
         last_frame = frame
         if frame in done:
             after_done = frame
@@ -102,7 +107,9 @@ def matte_frames(
             if m is None:  # not tracked on this frame: nothing of it shows
                 alphas[obj] = np.zeros(size, np.float32)
                 continue
-            alphas[obj] = matter(rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1)
+            alphas[obj] = matter(
+                rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates[obj]
+            )
         prev = alphas
         yield frame, [alphas[obj] for obj in objects]
 

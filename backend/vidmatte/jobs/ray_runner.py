@@ -79,6 +79,7 @@ class Models:
     head_config: dict[str, Any]
     head_state: dict[str, torch.Tensor]
     edges: str
+    plate: bool  # the server's resolved setting (VIDMATTE_PLATE=on for GPU workers of a CPU server)
 
     @classmethod
     def of(cls, segmenter: Segmenter, matter: Matter) -> Models:
@@ -87,7 +88,12 @@ class Models:
 
         head = matter.head
         return cls(
-            segmenter.name, cpu(segmenter.predictor), head.config.to_dict(), cpu(head), matter.edges
+            segmenter.name,
+            cpu(segmenter.predictor),
+            head.config.to_dict(),
+            cpu(head),
+            matter.edges,
+            matter.plate,
         )
 
 
@@ -125,7 +131,7 @@ class MattingWorker:
         self.segmenter = Segmenter(predictor, models.sam2_name)
         head = MattingHead(HeadConfig.from_dict(models.head_config))
         head.load_state_dict(models.head_state)
-        self.matter = Matter(head.eval(), device, models.edges)
+        self.matter = Matter(head.eval(), device, models.edges, plate=models.plate)
         self._stopped: set[tuple[str, int]] = set()  # (job id, attempt) told to stop
 
     def ready(self) -> int:

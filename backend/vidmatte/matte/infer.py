@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .head import MattingHead
+from .plate import BackgroundPlate
 from .refine import (
     EDGES,
     BestSettings,
@@ -42,7 +43,9 @@ class Matter:
     """Callable that turns a frame + SAM2 mask logits into a full-resolution alpha matte.
 
     `edges` picks the edge refinement (refine.py): "best" (the default), "fast" (the guided
-    filter only) or "none". `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in
+    filter only) or "none". `plate`: "best" also takes the background seen behind the object in
+    earlier frames (plate.py) as known; a job keeps one `new_plate()` per object and passes
+    it with every frame. `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in
     working-resolution pixels), `up_radius` / `up_eps` those of the guided upsampling of the
     "best" alpha to frames above the working size, `best` the rest of its settings (chosen
     as `BestSettings` says).
@@ -66,8 +69,10 @@ class Matter:
         up_radius: int = 2,
         up_eps: float = 1e-4,
         best: BestSettings = BestSettings(),
+        plate: bool = False,
     ) -> None:
         self.device = torch.device(device)
+        self.plate = plate
         self.head = head.to(self.device).eval()
         if edges not in EDGES:
             raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
@@ -79,6 +84,16 @@ class Matter:
     @property
     def gate(self) -> Gate:
         return self.best.gate
+
+    def new_plate(self, height: int, width: int) -> BackgroundPlate | None:
+        """An empty background plate for frames of this size, or None where none is used
+        (`plate` off, or edges other than "best")."""
+        if not (self.plate and self.edges == "best"):
+            return None
+        cfg = self.head.config
+        return BackgroundPlate(
+            working_shape(height, width, cfg.working_size, cfg.stride), self.device
+        )
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device.type == "cuda":
@@ -93,11 +108,13 @@ class Matter:
         prev_alpha: np.ndarray | None = None,
         feat_s0: torch.Tensor | None = None,
         feat_s1: torch.Tensor | None = None,
+        plate: BackgroundPlate | None = None,
     ) -> np.ndarray:
         """rgb uint8 (H,W,3), mask_logits (1,1,h,w) at any resolution (SAM2's square logits
         included: resizing to the frame's aspect undoes its squash), prev_alpha float (H,W) or
-        None, SAM2's feat_s0 / feat_s1 (used only by a head trained with them). Returns float32
-        (H,W) alpha in [0,1]."""
+        None, SAM2's feat_s0 / feat_s1 (used only by a head trained with them), `plate` this
+        object's `new_plate()` (the frame is added to it). Returns float32 (H,W) alpha in
+        [0,1]."""
         height, width = rgb.shape[:2]
         cfg = self.head.config
         size = working_shape(height, width, cfg.working_size, cfg.stride)
@@ -118,19 +135,30 @@ class Matter:
             feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
             alpha_low = self.head(low, logits, prev, **feats).float()
-        alpha = self.refine(full, low, alpha_low)
+        alpha = self.refine(full, low, alpha_low, plate)
         return alpha[0, 0].cpu().numpy().astype(np.float32, copy=False)
 
     def refine(
-        self, full: torch.Tensor, low: torch.Tensor, alpha_low: torch.Tensor
+        self,
+        full: torch.Tensor,
+        low: torch.Tensor,
+        alpha_low: torch.Tensor,
+        plate: BackgroundPlate | None = None,
     ) -> torch.Tensor:
         """The head's `alpha_low` (1,1,h,w) on `low` (the frame at working resolution) refined
-        by `self.edges` and brought to `full`'s (1,3,H,W) resolution."""
+        by `self.edges` and brought to `full`'s (1,3,H,W) resolution; with "best", `plate`
+        gives the background seen in earlier frames and gets this one."""
         head = resize(alpha_low, tuple(full.shape[-2:]))
         if self.edges == "none":
             return head
         if self.edges == "best":
-            refined, floor = best_edges(low, alpha_low, self.best)
+            background = None
+            if plate is not None:
+                seen, known = plate.plate(low[0], alpha_low[0], self.gate.unsure(alpha_low)[0])
+                background = seen[None], known[None]
+            refined, floor = best_edges(low, alpha_low, self.best, background)
+            if plate is not None:
+                plate.add(low[0], refined[0])
             if refined.shape == head.shape:
                 return refined
             # Guided upsampling: the refined alpha's local linear model in the colour, fitted

@@ -134,8 +134,16 @@ def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor) -> torch.Tensor
     return torch.stack(out[::-1])
 
 
+# A known background: the plate behind the frame (1,3,h,w) and where it is known (1,1,h,w).
+Background = tuple[torch.Tensor, torch.Tensor]
+
+
 def sampled_alpha(
-    image: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, gate: Gate
+    image: torch.Tensor,
+    alpha: torch.Tensor,
+    unknown: torch.Tensor,
+    gate: Gate,
+    background: Background | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), and its
     confidence in [0,1]: (alpha, confidence), both (1,1,h,w), zero off `unknown`.
@@ -144,7 +152,9 @@ def sampled_alpha(
     background colours from those sure of background (<= gate.lo), at five distances each;
     of the 25 pairs, the one whose blend a·F + (1-a)·B is nearest the pixel's colour relative
     to its contrast |F-B| (robust matting's distortion, Wang & Cohen 2007) gives the alpha.
-    Confidence is high for a close fit with a clear contrast, low where F and B look alike."""
+    Confidence is high for a close fit with a clear contrast, low where F and B look alike.
+    Where `background` (matte/plate.py: seen in other frames) is known, it is the only
+    background candidate: the search then only chooses F."""
     sure_fg, sure_bg = (alpha >= gate.hi).float(), (alpha <= gate.lo).float()
     if not (bool(sure_fg.any()) and bool(sure_bg.any())):  # nothing to sample one side from
         return torch.zeros_like(alpha), torch.zeros_like(alpha)
@@ -155,6 +165,10 @@ def sampled_alpha(
     )[None, None]
     fg = _samples_at(_masked_pyramid(image, sure_fg), grid)  # (5,3,n)
     bg = _samples_at(_masked_pyramid(image, sure_bg), grid)
+    if background is not None:
+        plate, known = background
+        seen = known[0, 0, ys, xs] > 0
+        bg = torch.where(seen, plate[0][:, ys, xs], bg)  # (3,n) against (5,3,n)
     colour = image[0, :, ys, xs]  # (3,n)
     diff = fg[:, None] - bg[None]  # (5,5,3,n)
     contrast = (diff * diff).sum(2)
@@ -221,14 +235,18 @@ class BestSettings:
 
 
 def best_edges(
-    image: torch.Tensor, alpha: torch.Tensor, settings: BestSettings = BestSettings()
+    image: torch.Tensor,
+    alpha: torch.Tensor,
+    settings: BestSettings = BestSettings(),
+    background: Background | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The "best" refinement of the head's `alpha` (1,1,h,w) on its own image (1,3,h,w), and
-    the floor it kept to (`finish`), for guided upsampling to keep to it too."""
+    the floor it kept to (`finish`), for guided upsampling to keep to it too. `background`:
+    a known background plate for the colour samples (`sampled_alpha`)."""
     unknown = settings.gate.unsure(alpha)
     if not bool(unknown.any()):
         return alpha, torch.zeros_like(alpha)
-    samples, confidence = sampled_alpha(image, alpha, unknown, settings.gate)
+    samples, confidence = sampled_alpha(image, alpha, unknown, settings.gate, background)
     sample_w = settings.sample_weight * confidence
     weight = settings.head_weight + sample_w
     prior = (settings.head_weight * alpha + sample_w * samples) / weight

@@ -7,6 +7,7 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
                ±`band_px` around the mask's boundary, the rest fixed to the mask
   head         the matting head through `Matter` (working resolution + its default, "best", edge
                refinement), fed its previous output as prev_alpha, as the jobs pipeline does
+  head_plate   "best" edges with the background plate from earlier frames (the CUDA default)
   head_fast    the same with the "fast" edge refinement (guided filter only)
   head_noprev  "best" edges without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
@@ -141,20 +142,36 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     return out
 
 
+# name -> (edges, fed its previous alpha, background plate from earlier frames)
 HEADS = {
-    "head": ("best", True),
-    "head_fast": ("fast", True),
-    "head_noprev": ("best", False),
+    "head": ("best", True, False),
+    "head_plate": ("best", True, True),  # the default on CUDA (VIDMATTE_PLATE=auto)
+    "head_fast": ("fast", True, False),
+    "head_noprev": ("best", False, False),
 }
+
+
+def with_plate(matter: Matter) -> AlphaFn:
+    """`matter` with one background plate over a clip's frames, as a job keeps per object:
+    build a fresh one per clip."""
+    plates = []
+
+    def run(rgb: np.ndarray, logits: torch.Tensor, prev: np.ndarray | None = None, **features):
+        if not plates:
+            plates.append(matter.new_plate(*rgb.shape[:2]))
+        return matter(rgb, logits, prev, plate=plates[0], **features)
+
+    return run
 
 
 def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], bool]:
     """(factory, recurrent) for a method name; factories are called once per clip."""
     if name in HEADS:
-        edges, recurrent = HEADS[name]
+        edges, recurrent, plate = HEADS[name]
         head, _ = load_head(weights)
-        matter = Matter(head, "cuda" if torch.cuda.is_available() else "cpu", edges)
-        return (lambda: matter), recurrent
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        matter = Matter(head, device, edges, plate=plate)
+        return ((lambda: with_plate(matter)) if plate else (lambda: matter)), recurrent
     fixed = {"raw": raw_alpha, "guided": guided_alpha, "closed_form": closed_form_alpha}
     if name in fixed:
         return (lambda: fixed[name]), False
@@ -261,8 +278,9 @@ def evaluate(
     console = Console()
     console.print(_rich_table("per clip (lower is better)", _per_clip_cells(rows)))
     console.print(_rich_table("validation means (lower is better)", _mean_cells(summary)))
-    if {"head", "closed_form", "raw"} <= set(methods):
-        console.print(check(rows).report())
+    for default in ("head", "head_plate"):  # without and with the plate (CPU / CUDA default)
+        if {default, "closed_form", "raw"} <= set(methods):
+            console.print(check(rows, default).report())
     return Evaluation(rows, summary)
 
 
