@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { projectMeta } from "./components/ProjectsPanel";
+import { projectMeta } from "./components/ProjectItem";
 import { PALETTE, nextColor, nextObjectName } from "./palette";
 import { fromFramePoints } from "./points";
 import { archiveQuery, normaliseHexColor, validateJobDraft, validateRange } from "./validation";

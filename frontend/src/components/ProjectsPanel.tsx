@@ -6,7 +6,6 @@ import { ProjectItem } from "./ProjectItem";
 import { UploadProgress } from "./UploadProgress";
 import { createUpload, useFileDrop } from "./upload";
 
-export { projectMeta } from "./ProjectItem";
 
 export interface ProjectsPanelProps {
   projects: Project[];
