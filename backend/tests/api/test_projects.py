@@ -32,9 +32,7 @@ def test_upload_probes_video(api: httpx.Client, clip: Path) -> None:
     assert project["id"] in [p["id"] for p in api.get("/api/projects").json()]
 
 
-def test_upload_without_name_uses_file_stem(
-    api: httpx.Client, clip: Path, tmp_path: Path
-) -> None:
+def test_upload_without_name_uses_file_stem(api: httpx.Client, clip: Path, tmp_path: Path) -> None:
     # A stem no other test uploads: the server is shared, and a name taken gets " (2)".
     renamed = tmp_path / "stem-only-here.mp4"
     renamed.write_bytes(clip.read_bytes())
