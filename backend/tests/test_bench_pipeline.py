@@ -1,0 +1,35 @@
+"""bench/pipeline.py (what bench/gpu.sh runs on a GPU) runs the real job code end to end and
+prints a sensible table: it broke once unnoticed when the job code started asking its matter
+for more than a call."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_job_benchmark_runs_and_reports_every_row(tmp_path: Path) -> None:
+    yy, xx = np.mgrid[:180, :320]
+    alpha = np.clip((60 - np.hypot(yy - 90, xx - 160)) / 6, 0, 1)
+    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    for folder, picture in (("image", photo), ("alpha", (alpha * 255).astype(np.uint8))):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(picture).save(tmp_path / folder / "GT04.png")
+    result = subprocess.run(
+        [sys.executable, "bench/pipeline.py", "--sam2", "test-tiny", "--resolutions", "120",
+         "--frames", "2", "--warmup", "1", "--variants", "best,raw", "--data", str(tmp_path),
+         "--threads", "1"],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(r"^\| 120p \| (\d+)x120 \| (best|raw) \| ([\d.]+) \|", result.stdout, re.M)
+    assert [variant for _, variant, _ in rows] == ["best", "raw"]
+    assert all(float(fps) > 0 for _, _, fps in rows)
+    assert "SAM2 tiny forward_image, one 1024² frame:" in result.stdout
