@@ -34,23 +34,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see bench/foreground.py
 app = typer.Typer(add_completion=False)
 
 
-def build_validation(out: Path, cache: Path | None) -> None:
-    """The validation half of `vidmatte ship build` (train/ship.py), into `out`."""
-    from vidmatte.train import splits
-    from vidmatte.train.dataset import build_dataset
-
-    build_dataset(
-        out,
-        image_sets=[DATA / "alphamatting"],
-        backgrounds=splits.backgrounds(True, DATA),
-        names=splits.VAL_IMAGES,
-        clips_per_foreground=2,
-        frames=10,
-        seed=12345,
-        foreground_cache=cache,
-    )
-
-
 def new_background(own: str, k: int, width: int, height: int):
     """The k-th background photo that is not `own` (the clip's), at the frame's size."""
     photos = sorted((DATA / "backgrounds").glob("*.jpg"))
@@ -78,9 +61,10 @@ def main(
     from vidmatte.metrics import composite_error
     from vidmatte.train.dataset import clip_folders, read_clip
     from vidmatte.train.evaluate import matte_clip
+    from vidmatte.train.ship import build_validation
 
     if build and not (dataset / "clips").is_dir():
-        build_validation(dataset, cache)
+        build_validation(dataset, DATA, cache)
     net, _ = load_head()
     matter = Matter(net, device, edges)
     print(

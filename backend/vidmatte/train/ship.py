@@ -91,8 +91,14 @@ def build(
             transparent=HOLDOUT_GLASS,
             object_blur_p=object_blur,
         )
+    build_validation(work / "val", data, cache)
+
+
+def build_validation(out: Path, data: Path, cache: Path | None = None) -> None:
+    """The validation clips: the held-out images over the held-out backgrounds (also what
+    bench/export_colour.py measures on)."""
     build_dataset(
-        work / "val",
+        out,
         image_sets=[data / "alphamatting"],
         backgrounds=splits.backgrounds(True, data),
         names=splits.VAL_IMAGES,
