@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .filters import dilate, square_max
+
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -80,18 +82,10 @@ def luma(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb * weights).sum(1, keepdim=True)
 
 
-def grow(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Square max filter of (B,C,h,w), separable (a row pass, then a column pass)."""
-    if radius <= 0:
-        return x
-    k = 2 * radius + 1
-    return F.max_pool2d(F.max_pool2d(x, (1, k), 1, (0, radius)), (k, 1), 1, (radius, 0))
-
-
 def object_mask(alpha: torch.Tensor, lo: float, margin: int) -> torch.Tensor:
     """1 where the object is (alpha > lo) grown by `margin` pixels, else 0 (float, like alpha)."""
     obj = (alpha > lo).float()
-    return grow(obj, margin)
+    return dilate(obj, margin)
 
 
 def level_sizes(size: tuple[int, int], levels: int) -> list[tuple[int, int]]:
@@ -178,7 +172,7 @@ def register(
             gx, gy = gx.flatten(1) * (size[1] / 2), gy.flatten(1) * (size[0] / 2)
             jac = torch.stack([gx * x, gx * y, gx, gy * x, gy * y, gy], -1)  # (K,N,6)
             # Central differences need both neighbours inside too.
-            inside = -grow(-sampled[:, 2:].unflatten(-1, size), 1)
+            inside = -square_max(-sampled[:, 2:].unflatten(-1, size), 1)
             valid = sampled[:, 1] * inside.flatten(1) * weight.flatten()  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
@@ -391,7 +385,7 @@ class BackgroundPlate:
         s = self.settings
         radius = s.check_radius if alpha is not None else 0
         # The current frame's background check reaches `radius` pixels past the region.
-        reach = grow(region[None].float(), radius)[0] > 0
+        reach = dilate(region[None].float(), radius)[0] > 0
         index = torch.nonzero(reach.flatten()).flatten()
         points = pixel_grid(self.size, self.device)[index]
         stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
@@ -408,7 +402,7 @@ class BackgroundPlate:
             sure_bg = alpha[0].flatten(1)[:, index] <= s.lo
             wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
             wrong[:, index] = (sure_bg & differs & (views > 0)).float()
-            wrong = grow(wrong.view(1, 1, *self.size), radius)
+            wrong = dilate(wrong.view(1, 1, *self.size), radius)
             known &= wrong.flatten(1)[:, index] == 0
         background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
         out_known = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
