@@ -3,15 +3,13 @@
 // saves it once the server answers again. This spec runs its own `vidmatte serve` (own port and
 // data dir) so that killing it leaves the other specs' server alone; it restarts it on the same
 // port and dir.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { clickVideo, FIXTURE } from "./video";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
-const W = 320;
-const H = 180;
 const repo = resolve(import.meta.dirname, "..", "..");
 const port = 30000 + Math.floor(Math.random() * 10000);
 const origin = `http://127.0.0.1:${port}`;
@@ -67,14 +65,6 @@ test.afterAll(async () => {
   await killServer();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function clickVideo(page: Page, x: number, y: number) {
-  const canvas = page.getByTestId("frame-canvas");
-  await expect(canvas).toHaveAttribute("data-loaded", "true");
-  const box = (await canvas.boundingBox())!;
-  const scale = Number(await canvas.getAttribute("data-scale"));
-  await canvas.click({ position: { x: (box.width - W * scale) / 2 + x * scale, y: (box.height - H * scale) / 2 + y * scale } });
-}
 
 test("server killed and restarted: the lost connection is shown and the point clicked meanwhile is saved after", async ({ page, request }) => {
   const errors: string[] = [];

@@ -3,17 +3,13 @@
 import { expect, test, type Page } from "@playwright/test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { clickVideo, disk, FIXTURE } from "./video";
 import { zipEntryNames } from "./zip";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
 const SHOTS = join(import.meta.dirname, "screenshots");
 /** The README's screenshots are tracked files: written only on request (`npm run screenshots`),
  * so a test run leaves the working tree as it found it. */
 const WRITE_SHOTS = process.env.VIDMATTE_SCREENSHOTS === "1";
-const W = 320;
-const H = 180;
-/** Centre of the synthetic red disk on frame i (it moves 2 px right per frame). */
-const disk = (i: number) => ({ x: W * 0.3 + i * 2, y: H * 0.5 });
 
 async function screenshot(page: Page, name: string): Promise<void> {
   if (WRITE_SHOTS) await page.screenshot({ path: join(SHOTS, name) });
@@ -26,21 +22,6 @@ const shotsBefore = shotTimes();
 test.afterAll(() => {
   if (!WRITE_SHOTS) expect(shotTimes(), "a plain e2e run must not rewrite the README screenshots").toEqual(shotsBefore);
 });
-
-/** Click at original-video pixel (x, y) on the frame canvas. */
-async function clickVideo(page: Page, x: number, y: number, opts: { button?: "left" | "right"; alt?: boolean } = {}) {
-  const canvas = page.getByTestId("frame-canvas");
-  await expect(canvas).toHaveAttribute("data-loaded", "true");
-  const box = (await canvas.boundingBox())!;
-  const scale = Number(await canvas.getAttribute("data-scale"));
-  const ox = (box.width - W * scale) / 2;
-  const oy = (box.height - H * scale) / 2;
-  await canvas.click({
-    position: { x: ox + x * scale, y: oy + y * scale },
-    button: opts.button ?? "left",
-    modifiers: opts.alt ? ["Alt"] : [],
-  });
-}
 
 async function expectPreview(page: Page) {
   await expect(page.getByTestId("preview-layer")).toBeVisible();

@@ -3,9 +3,8 @@
 // with screenshots in the test output folder (never the README's tracked ones) to look at.
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { FIXTURE } from "./video";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
 const SIZES = [
   { width: 1280, height: 720 },
   { width: 1440, height: 900 },

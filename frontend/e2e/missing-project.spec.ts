@@ -1,9 +1,8 @@
 // A link to a project the server does not have (deleted, or a wrong id) says so instead of a
 // welcome card that looks as if nothing was asked for; the project list stays usable.
 import { expect, test } from "@playwright/test";
-import { join } from "node:path";
+import { FIXTURE } from "./video";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4");
 
 test("a deleted project's URL and an unknown id say the project no longer exists; the list still opens projects", async ({ page }) => {
   const errors: string[] = [];

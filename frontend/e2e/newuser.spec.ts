@@ -3,9 +3,8 @@
 // and stays inside open dialogs, and Enter in a confirmation does not delete.
 import { expect, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { FIXTURE } from "./video";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
 
 /** Drag over `selector` and drop there what `make` puts in a DataTransfer, as the OS would
  * (dragenter, dragover, drop); says which of them the app took over (preventDefault: the

@@ -2,20 +2,8 @@
 // without points and see its tracked mask, correct a frame and re-track only that part, then
 // run Matting, which takes the track's masks instead of running SAM2 again.
 import { expect, test, type Page } from "@playwright/test";
-import { join } from "node:path";
+import { clickVideo, disk, FIXTURE, W } from "./video";
 
-const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
-const W = 320;
-const H = 180;
-const disk = (i: number) => ({ x: W * 0.3 + i * 2, y: H * 0.5 });
-
-async function clickVideo(page: Page, x: number, y: number) {
-  const canvas = page.getByTestId("frame-canvas");
-  await expect(canvas).toHaveAttribute("data-loaded", "true");
-  const box = (await canvas.boundingBox())!;
-  const scale = Number(await canvas.getAttribute("data-scale"));
-  await canvas.click({ position: { x: (box.width - W * scale) / 2 + x * scale, y: (box.height - H * scale) / 2 + y * scale } });
-}
 
 async function seek(page: Page, frame: number) {
   await page.getByTestId("seek").fill(String(frame));
