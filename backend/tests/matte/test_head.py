@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
-from vidmatte.matte.head import colour_prior, count_parameters
+from vidmatte.matte.head import boundary_band, colour_prior, count_parameters
 from vidmatte.matte.infer import working_shape
 from vidmatte.matte.refine import fast_guided_filter
 
@@ -153,6 +153,36 @@ def test_head_only_changes_the_band_around_the_mask_edge() -> None:
     logits[..., 16:48, 16] = 0.0  # one uncertain edge column
     with torch.no_grad():
         alpha = random_head(config=cfg)(torch.rand(1, 3, 64, 64), logits)
-    soft = torch.sigmoid(logits)
-    assert torch.equal(alpha[..., :, 21:], soft[..., :, 21:])  # more than 4 px from the edge
+    hard, soft = (logits > 0).float(), torch.sigmoid(logits)
+    assert torch.equal(alpha[..., :, 21:], hard[..., :, 21:])  # more than 4 px from the edge
     assert not torch.equal(alpha[..., 16:48, 12:21], soft[..., 16:48, 12:21])
+
+
+def test_alpha_is_exactly_0_or_1_where_the_mask_is_sure() -> None:
+    """SAM2's logits often sit at ±4..6, not ±20: sigmoid gives 0.98..0.998 inside and a faint
+    haze outside. Beyond the head's band the mask is sure, so alpha there is exactly the
+    mask's side, not its sigmoid (a matte a compositor can trust to be clean)."""
+    cfg = HeadConfig(base_channels=8, band_radius=4)
+    logits = torch.full((1, 1, 64, 64), -5.0)
+    logits[..., 16:48, 16:48] = 5.0
+    logits[..., 16:48, 16] = 0.0
+    with torch.no_grad():
+        alpha = random_head(config=cfg)(torch.rand(1, 3, 64, 64), logits)
+    far = ~boundary_band(torch.sigmoid(logits), 4)
+    assert far.float().mean() > 0.5
+    assert torch.equal(alpha[far], (logits[far] > 0).float())
+
+
+def test_matter_leaves_sure_regions_alone_with_unsaturated_logits() -> None:
+    """With logits at ±5 the refinement's gate (0.001 < alpha < 0.999) opened over the whole
+    frame and the "best" edges moved textured interiors and backgrounds (tens of grey levels).
+    Now only the band around the mask's edge may change."""
+    rng = np.random.default_rng(0)
+    rgb = (rng.random((128, 128, 3)) * 255).astype(np.uint8)
+    logits = torch.full((1, 1, 128, 128), -5.0)
+    logits[..., 32:96, 32:96] = 5.0
+    alpha = Matter(MattingHead(SMALL), "cpu", "best")(rgb, logits)
+    assert (alpha[44:84, 44:84] == 1.0).all()  # interior, > 16 px from the edge
+    outside = np.ones_like(alpha, bool)
+    outside[14:114, 14:114] = False
+    assert (alpha[outside] == 0.0).all()
