@@ -18,6 +18,9 @@ and a hold-out to judge it by, never the validation clips:
 
 `--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout`, with
 new glass objects as `W/holdout_glass`.
+
+`build` also writes `W/tune`, the training images as clips that inference settings are chosen
+on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/val`.
 """
 
 from __future__ import annotations
@@ -91,7 +94,24 @@ def build(
             transparent=HOLDOUT_GLASS,
             object_blur_p=object_blur,
         )
+    build_tuning(work / "tune", data, cache)
     build_validation(work / "val", data, cache)
+
+
+def build_tuning(out: Path, data: Path, cache: Path | None = None) -> None:
+    """The clips inference settings are chosen on (refine.BestSettings): the training images,
+    one moving clip each, over the training backgrounds, never the validation ones. The head
+    has seen these objects, so its unsure band here is narrower than on new content."""
+    build_dataset(
+        out,
+        image_sets=[data / "alphamatting"],
+        backgrounds=splits.backgrounds(False, data),
+        names=splits.TRAIN_IMAGES,
+        clips_per_foreground=1,
+        frames=8,
+        seed=777,
+        foreground_cache=cache,
+    )
 
 
 def build_validation(out: Path, data: Path, cache: Path | None = None) -> None:
