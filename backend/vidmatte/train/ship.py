@@ -102,29 +102,39 @@ def build_tuning(out: Path, data: Path, cache: Path | None = None) -> None:
     """The clips inference settings are chosen on (refine.BestSettings): the training images,
     one moving clip each, over the training backgrounds, never the validation ones. The head
     has seen these objects, so its unsure band here is narrower than on new content."""
-    build_dataset(
-        out,
-        image_sets=[data / "alphamatting"],
-        backgrounds=splits.backgrounds(False, data),
-        names=splits.TRAIN_IMAGES,
-        clips_per_foreground=1,
-        frames=8,
-        seed=777,
-        foreground_cache=cache,
+    _image_clips(
+        out, data, cache, splits.TRAIN_IMAGES, validation=False, clips=1, frames=8, seed=777
     )
 
 
 def build_validation(out: Path, data: Path, cache: Path | None = None) -> None:
     """The validation clips: the held-out images over the held-out backgrounds (also what
     bench/export_colour.py measures on)."""
+    _image_clips(
+        out, data, cache, splits.VAL_IMAGES, validation=True, clips=2, frames=10, seed=12345
+    )
+
+
+def _image_clips(
+    out: Path,
+    data: Path,
+    cache: Path | None,
+    names: tuple[str, ...],
+    validation: bool,
+    clips: int,
+    frames: int,
+    seed: int,
+) -> None:
+    """`clips` moving clips of each alphamatting image in `names` over the validation or the
+    training backgrounds."""
     build_dataset(
         out,
         image_sets=[data / "alphamatting"],
-        backgrounds=splits.backgrounds(True, data),
-        names=splits.VAL_IMAGES,
-        clips_per_foreground=2,
-        frames=10,
-        seed=12345,
+        backgrounds=splits.backgrounds(validation, data),
+        names=names,
+        clips_per_foreground=clips,
+        frames=frames,
+        seed=seed,
         foreground_cache=cache,
     )
 
