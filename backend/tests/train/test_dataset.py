@@ -17,7 +17,7 @@ from vidmatte.train.dataset import (
     blur_layers,
     build_dataset,
     clip_folders,
-    composite_clip,
+    composite_layers,
     disc_kernel,
     feature_channels,
     path_kernel,
@@ -50,7 +50,8 @@ def test_composite_matches_alpha_exactly() -> None:
     fg = Foreground("x", np.broadcast_to(fg_colour, (1, 40, 50, 3)).astype(np.float32), alpha[None])
     background = np.broadcast_to(bg_colour, (4, 80, 100, 3)).copy()
     cfg = ClipConfig(frames=4, height=60, width=80, motion_blur_p=1.0, defocus_p=1.0)
-    rgb, pha, cover = composite_clip(fg, background, cfg, rng)
+    made = composite_layers(fg, background, cfg, rng)
+    rgb, pha, cover = made.rgb, made.pha, made.cover
     assert np.array_equal(cover, np.clip(cover, 0, 1)) and np.abs(cover - pha).max() < 0.01
     expected = pha[..., None] * fg_colour * 255 + (1 - pha[..., None]) * bg_colour
     assert np.abs(rgb - expected).max() <= 0.51
@@ -178,7 +179,8 @@ def test_blurred_transparent_composite_matches_alpha_exactly() -> None:
     fg = Foreground("g", np.broadcast_to(fg_colour, glass.fgr.shape).copy(), glass.pha, glass.cover)
     background = np.broadcast_to(bg_colour, (5, 80, 100, 3)).copy()
     cfg = ClipConfig(frames=5, height=60, width=80, motion_blur_p=1, lens_blur_p=1, shake_p=1)
-    rgb, pha, cover = composite_clip(fg, background, cfg, rng)
+    made = composite_layers(fg, background, cfg, rng)
+    rgb, pha, cover = made.rgb, made.pha, made.cover
     expected = pha[..., None] * fg_colour * 255 + (1 - pha[..., None]) * bg_colour
     assert np.abs(rgb - expected).max() <= 1.0
     assert 0 < pha.max() <= 0.6 + 1 / 255 and cover.max() > pha.max()  # masks see the silhouette

@@ -323,16 +323,6 @@ def _object_blur(layers: torch.Tensor, cfg: ClipConfig, rng: np.random.Generator
     return layers
 
 
-def composite_clip(
-    fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Move `fg` over `background` (T,Hb,Wb,3 uint8). Returns rgb (T,H,W,3) uint8, the exact
-    alpha (T,H,W) float32 (quantised to 1/255, the value the composite was blended with) and
-    the cover (T,H,W) float32 the guidance masks are made from (the alpha unless `fg.cover`)."""
-    layers = composite_layers(fg, background, cfg, rng)
-    return layers.rgb, layers.pha, layers.cover
-
-
 @dataclass
 class Layers:
     """A composited clip and what it was made of: rgb = fgr·pha + bgr·(1 - pha) (to rounding)."""
@@ -347,8 +337,10 @@ class Layers:
 def composite_layers(
     fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
 ) -> Layers:
-    """`composite_clip` with the foreground colour F and background B kept: what a metric of
-    the export's colour needs (bench/export_colour.py); same draws from `rng`."""
+    """Move `fg` over `background` (T,Hb,Wb,3 uint8): the composite, the exact alpha
+    (quantised to 1/255, the value the composite was blended with), the cover the guidance
+    masks are made from (the alpha unless `fg.cover`), and the foreground colour F and
+    background B it was made of (what bench/export_colour.py's metric needs)."""
     size = (cfg.height, cfg.width)
     fgr, pha = _to_tensor(fg.fgr), _to_tensor(fg.pha)
     cover = pha if fg.cover is None else _to_tensor(fg.cover)
