@@ -30,6 +30,24 @@ dataset_app = typer.Typer(help="Training and validation clips.", no_args_is_help
 app.add_typer(dataset_app, name="dataset")
 
 
+# Model options that `serve` and `matte` share, word for word.
+RANDOM_INIT = typer.Option(False, "--random-init", help="Real SAM2 size, random weights.")
+COMPILE_SAM2 = typer.Option(
+    False,
+    "--compile",
+    help="SAM2 through torch.compile (its vos_optimized path; for CUDA: the first frames "
+    "wait minutes for compilation) [env VIDMATTE_COMPILE=1].",
+)
+EDGES = typer.Option(
+    None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
+)
+PLATE = typer.Option(
+    None,
+    help="best edges also use the background seen in earlier frames: auto (with CUDA, the "
+    "default), on or off [env VIDMATTE_PLATE].",
+)
+
+
 def _settings(**overrides) -> Settings:
     base = Settings()
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -68,15 +86,8 @@ def serve(
         help="SAM2 size: tiny, small, base_plus, large, or test-tiny "
         "(shrunk, random weights); default small.",
     ),
-    random_init: bool = typer.Option(
-        False, "--random-init", help="Real SAM2 size, random weights."
-    ),
-    compile_sam2: bool = typer.Option(
-        False,
-        "--compile",
-        help="SAM2 through torch.compile (its vos_optimized path; for CUDA: the first frames "
-        "wait minutes for compilation) [env VIDMATTE_COMPILE=1].",
-    ),
+    random_init: bool = RANDOM_INIT,
+    compile_sam2: bool = COMPILE_SAM2,
     checkpoint_dir: Path = typer.Option(None, help="Where SAM2 checkpoints are."),
     head: Path = typer.Option(None, help="Matting head weights (.safetensors)."),
     random_head: bool = typer.Option(
@@ -85,14 +96,8 @@ def serve(
         help="Use an untrained matting head if --head is missing [env VIDMATTE_RANDOM_HEAD=1].",
     ),
     device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
-    edges: str = typer.Option(
-        None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
-    ),
-    plate: str = typer.Option(
-        None,
-        help="best edges also use the background seen in earlier frames: auto (with CUDA, the "
-        "default), on or off [env VIDMATTE_PLATE].",
-    ),
+    edges: str = EDGES,
+    plate: str = PLATE,
     token: str = typer.Option(
         None,
         help="Access token (default: the data dir's, made at first start) [env VIDMATTE_TOKEN].",
@@ -296,28 +301,15 @@ def matte(
         "taken out of soft edges) or raw (the frame's own). Default: VIDMATTE_EXPORT_FG.",
     ),
     sam2: str = typer.Option(None, help="SAM2 size (default: small)."),
-    random_init: bool = typer.Option(
-        False, "--random-init", help="Real SAM2 size, random weights."
-    ),
-    compile_sam2: bool = typer.Option(
-        False,
-        "--compile",
-        help="SAM2 through torch.compile (its vos_optimized path; for CUDA: the first frames "
-        "wait minutes for compilation) [env VIDMATTE_COMPILE=1].",
-    ),
+    random_init: bool = RANDOM_INIT,
+    compile_sam2: bool = COMPILE_SAM2,
     head: Path = typer.Option(None, help="Matting head weights."),
     random_head: bool = typer.Option(
         False, "--random-head", help="Use an untrained matting head if --head is missing."
     ),
     device: str = typer.Option(None, help="cuda or cpu."),
-    edges: str = typer.Option(
-        None, help="Edge refinement: best (matting on the device), fast or none (default: best)."
-    ),
-    plate: str = typer.Option(
-        None,
-        help="best edges also use the background seen in earlier frames: auto (with CUDA, the "
-        "default), on or off [env VIDMATTE_PLATE].",
-    ),
+    edges: str = EDGES,
+    plate: str = PLATE,
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
     import tempfile
