@@ -151,10 +151,11 @@ class Matter:
         head = resize(alpha_low, tuple(full.shape[-2:]))
         if self.edges == "none":
             return head
+        unsure = self.gate.unsure(alpha_low)
         if self.edges == "best":
             background = None
             if plate is not None:
-                seen, known = plate.plate(low[0], alpha_low[0], self.gate.unsure(alpha_low)[0])
+                seen, known = plate.plate(low[0], alpha_low[0], unsure[0])
                 background = seen[None], known[None]
             refined, floor = best_edges(low, alpha_low, self.best, background)
             if plate is not None:
@@ -167,7 +168,7 @@ class Matter:
         else:
             radius, eps, src = self.gf_radius, self.gf_eps, alpha_low
         margin = 2 * radius + 2 + self.gate.grow
-        box = band_box(self.gate.unsure(alpha_low), margin, tuple(full.shape[-2:]))
+        box = band_box(unsure, margin, tuple(full.shape[-2:]))
         if box is None:
             return head
         (low_rows, low_cols), (rows, cols) = box
