@@ -1,0 +1,39 @@
+"""The ship script's `eval` stage: the card it writes carries every method the README reports,
+with the check of both defaults (without the plate, the CPU's; with it, CUDA's)."""
+
+from __future__ import annotations
+
+import json
+
+from vidmatte.matte import HeadConfig, random_head, save_head
+from vidmatte.matte.weights import card_path
+from vidmatte.train.ship import run_eval
+
+
+def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "val").symlink_to(tiny_dataset, target_is_directory=True)
+    weights = tmp_path / "trained.safetensors"
+    head = random_head(config=HeadConfig(base_channels=8, working_size=96))
+    save_head(weights, head, {"training": {"device": "cpu", "minutes": 0.1}})
+    shipped = tmp_path / "models" / "matting_head.safetensors"
+
+    summary = run_eval(work, weights, shipped)
+
+    card = json.loads(card_path(shipped).read_text())["validation"]
+    methods = ["raw", "guided", "closed_form", "head", "head_fast", "head_plate", "head_noprev"]
+    assert list(summary) == list(card["table"]) == methods
+    assert {r["method"] for r in card["per_clip"]} == set(methods)
+    for key, method in (("check", "head"), ("check_plate", "head_plate")):
+        check = card[key]
+        assert check["goal"].startswith(f"{method} beats closed_form")
+        assert check["mad_ratio"] == summary[method]["MAD"] / summary["raw"]["MAD"]
+        assert isinstance(check["passed"], bool) and isinstance(check["losses"], list)
+    assert card["check"]["mad_ratio"] != card["check_plate"]["mad_ratio"]
+    assert set(json.loads(card_path(shipped).read_text())["inference"]) >= {
+        "head",
+        "head_plate",
+        "head_fast",
+        "head_noprev",
+    }
