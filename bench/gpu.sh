@@ -19,6 +19,9 @@
 #                      alphamatting); on a machine without it, copy image/GT04.png and
 #                      alpha/GT04.png into a folder outside git and point this at it
 #   PYTHON             an interpreter that already has the project's packages: skips uv sync
+#   GPU_KIT            a folder from bench/gpu_kit.py, for a machine that reaches no package
+#                      registry but has CUDA PyTorch (PYTHON, default python3): its wheels are
+#                      installed beside that torch, and its GT04 is the default BENCH_DATA
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -31,7 +34,14 @@ data=${BENCH_DATA:-../shared/data/alphamatting}
 out=${OUT:-}
 export PYTHONUNBUFFERED=1
 
-if [[ -z "${PYTHON:-}" ]]; then
+if [[ -n "${GPU_KIT:-}" ]]; then
+  PYTHON=${PYTHON:-python3}
+  site=$(mktemp -d)
+  "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir \
+    --target "$site" "$GPU_KIT"/wheels/*.whl
+  export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+  data=${BENCH_DATA:-$GPU_KIT/alphamatting}
+elif [[ -z "${PYTHON:-}" ]]; then
   uv sync --frozen --no-dev  # no dev tools: only what the benchmark imports
   PYTHON=.venv/bin/python
 fi
@@ -43,6 +53,9 @@ import torch
 
 device = sys.argv[1]
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.get_num_threads()} threads")
+# Every package the benchmark imports, now rather than after the clips are encoded.
+sys.path.insert(0, "backend")
+import vidmatte.jobs.pipeline, vidmatte.segment.models, vidmatte.train.masks  # noqa: E401, F401
 if device.startswith("cuda"):
     if not torch.cuda.is_available():
         sys.exit("BENCH_DEVICE is cuda but torch sees no GPU (set BENCH_DEVICE=cpu to run anyway)")
