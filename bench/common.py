@@ -1,4 +1,5 @@
-"""What every benchmark needs: the package on the path and per-process peak memory."""
+"""What every benchmark needs: the package on the path, the shared data's folder and
+per-process peak memory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
+
+from vidmatte.train.splits import shared_data  # noqa: E402
+
+SHARED_DATA = shared_data()  # ../shared/data beside the checkout
 
 
 def peak_rss_mb() -> float:

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import typer
-from common import ROOT
+from common import SHARED_DATA
 from pipeline import ENCODER_GOAL, measure_encoder
 
-DATA = ROOT.parent / "shared" / "data" / "alphamatting"
+DATA = SHARED_DATA / "alphamatting"
 
 app = typer.Typer(add_completion=False)
 

@@ -27,7 +27,8 @@ import os
 from pathlib import Path
 
 import typer
-from foreground import DATA, background
+from common import SHARED_DATA
+from foreground import background
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see bench/foreground.py
 
@@ -36,7 +37,7 @@ app = typer.Typer(add_completion=False)
 
 def new_background(own: str, k: int, width: int, height: int):
     """The k-th background photo that is not `own` (the clip's), at the frame's size."""
-    photos = sorted((DATA / "backgrounds").glob("*.jpg"))
+    photos = sorted((SHARED_DATA / "backgrounds").glob("*.jpg"))
     others = [i for i, p in enumerate(photos) if p.name != own]
     return background(others[k % len(others)], width, height)
 
@@ -64,7 +65,7 @@ def main(
     from vidmatte.train.ship import build_validation
 
     if build and not (dataset / "clips").is_dir():
-        build_validation(dataset, DATA, cache)
+        build_validation(dataset, SHARED_DATA, cache)
     net, _ = load_head()
     matter = Matter(net, device, edges)
     print(

@@ -30,9 +30,8 @@ from collections.abc import Callable
 from functools import partial
 
 import typer
-from common import ROOT
+from common import SHARED_DATA
 
-DATA = ROOT.parent / "shared" / "data"
 # torch and numba (pymatting) each bring an OpenMP pool; with both loaded, idle threads that
 # spin-wait took 3-10x the CPU time on a busy 2-core machine. Set before either starts.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -45,8 +44,8 @@ def load(name: str, height: int | None = None):
     import numpy as np
     from PIL import Image
 
-    rgb = Image.open(DATA / "alphamatting" / "image" / f"{name}.png").convert("RGB")
-    alpha = Image.open(DATA / "alphamatting" / "alpha" / f"{name}.png").convert("L")
+    rgb = Image.open(SHARED_DATA / "alphamatting" / "image" / f"{name}.png").convert("RGB")
+    alpha = Image.open(SHARED_DATA / "alphamatting" / "alpha" / f"{name}.png").convert("L")
     if height is not None:
         size = (round(rgb.width * height / rgb.height), height)
         rgb = rgb.resize(size, Image.Resampling.BICUBIC)
@@ -58,7 +57,7 @@ def background(index: int, width: int, height: int):
     import numpy as np
     from PIL import Image
 
-    photos = sorted((DATA / "backgrounds").glob("*.jpg"))
+    photos = sorted((SHARED_DATA / "backgrounds").glob("*.jpg"))
     photo = Image.open(photos[index % len(photos)]).convert("RGB")
     return np.asarray(photo.resize((width, height), Image.Resampling.BICUBIC), np.float32) / 255
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import typer
-from common import ROOT
+from common import ROOT, SHARED_DATA
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
@@ -100,9 +100,7 @@ def pip(*args: str, env: dict[str, str] | None = None) -> None:
 def main(
     out: Path = typer.Option(ROOT / ".device", help="Kit folder (carried to the GPU machine)."),
     python: str = typer.Option("3.12", help="The GPU machine's Python version."),
-    data: Path = typer.Option(
-        ROOT.parent / "shared" / "data" / "alphamatting", help="alphamatting folder."
-    ),
+    data: Path = typer.Option(SHARED_DATA / "alphamatting", help="alphamatting folder."),
 ) -> None:
     wheels = out / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)

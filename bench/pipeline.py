@@ -43,9 +43,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import typer
-from common import ROOT, peak_rss_mb
+from common import ROOT, SHARED_DATA, peak_rss_mb
 
-DATA = ROOT.parent / "shared" / "data" / "alphamatting"
+DATA = SHARED_DATA / "alphamatting"
 VARIANTS = ("best", "fast", "raw")  # edges of Matter, and no matting at all
 DEFAULT_EDGES = "best"
 MASK_SIZE = (640, 360)  # the true alpha the SAM2-like logits are made from (any height)
