@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -171,10 +172,13 @@ def test_dataset_train_eval_chain(tmp_path: Path) -> None:
         "48",
         "--width",
         "64",
+        "--codec",
+        "1",
     )
     assert built.returncode == 0, built.stderr
     clips = sorted((data / "clips").iterdir())
     assert len(clips) == 2
+    assert json.loads((data / "dataset.json").read_text())["clip"]["codec_p"] == 1.0
     (tmp_path / "decisions.txt").write_text(f"{clips[0].name} reject\n")
     reviewed = vidmatte(
         "dataset", "review", str(data), "--decisions", str(tmp_path / "decisions.txt")

@@ -447,6 +447,9 @@ def dataset_build(
     object_blur: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Chance a clip's object is defocused, and shaken, as well."
     ),
+    codec: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Chance a clip goes through H.264 (CRF 18-32), as footage does."
+    ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
     from vidmatte.train.dataset import build_dataset
@@ -470,6 +473,7 @@ def dataset_build(
         seed=seed,
         transparent=transparent,
         object_blur_p=object_blur,
+        codec_p=codec,
     )
     typer.echo(f"dataset written to {path}")
 

@@ -18,8 +18,10 @@ from vidmatte.train.dataset import (
     build_dataset,
     clip_folders,
     composite_layers,
+    compressed_copy,
     disc_kernel,
     feature_channels,
+    h264_round_trip,
     path_kernel,
     read_clip,
     review,
@@ -246,3 +248,55 @@ def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) 
     assert settings["clip"]["lens_blur_p"] == settings["clip"]["shake_p"] == 1.0
     with pytest.raises(ValueError, match="object_blur_p"):
         build_dataset(tmp_path / "bad", object_blur_p=1.5, **common)
+
+
+def test_h264_round_trip_keeps_shape_and_adds_codec_error() -> None:
+    """Odd sizes come back as they went in; flat colour survives; detail gets the codec's
+    error, more at a higher CRF."""
+    flat = np.full((4, 37, 51, 3), (200, 40, 90), np.uint8)
+    out = h264_round_trip(flat, 23)
+    assert out.shape == flat.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - flat).max() <= 3
+    rng = np.random.default_rng(0)
+    detail = np.repeat(rng.integers(0, 256, (4, 19, 26, 3), dtype=np.uint8), 2, axis=1)[:, :37]
+    detail = np.repeat(detail, 2, axis=2)[:, :, :51]
+    errors = [np.abs(h264_round_trip(detail, crf).astype(int) - detail).mean() for crf in (18, 40)]
+    assert 0.5 < errors[0] < errors[1]
+
+
+def test_build_with_codec_compresses_rgb_only(tiny_sources, tmp_path) -> None:
+    """`codec_p`: the composite goes through H.264 (close to the clean one, not equal); the
+    alpha stays exact; off, a seed builds what it did before."""
+    common = dict(
+        image_sets=[tiny_sources["images"]],
+        backgrounds=[tiny_sources["bg"]],
+        names=["A01"],
+        clips_per_foreground=1,
+        frames=3,
+        height=64,
+        width=96,
+        seed=7,
+    )
+    plain = read_clip(build_dataset(tmp_path / "plain", **common) / "clips" / "A01_000")
+    again = read_clip(build_dataset(tmp_path / "off", codec_p=0.0, **common) / "clips" / "A01_000")
+    assert np.array_equal(plain.rgb, again.rgb)
+    coded_set = build_dataset(tmp_path / "codec", codec_p=1.0, **common)
+    coded = read_clip(coded_set / "clips" / "A01_000")
+    assert np.array_equal(plain.pha, coded.pha)
+    assert np.abs(coded.rgb.astype(int) - plain.rgb).mean() > 0.2
+    # The test background is noise, which H.264 smooths, but the picture stays the same one.
+    assert np.corrcoef(coded.rgb.ravel(), plain.rgb.ravel())[0, 1] > 0.5
+    assert json.loads((coded_set / "dataset.json").read_text())["clip"]["codec_p"] == 1.0
+    with pytest.raises(ValueError, match="codec_p"):
+        build_dataset(tmp_path / "bad", codec_p=2.0, **common)
+
+
+def test_compressed_copy_codes_every_clip_and_keeps_the_source(tiny_dataset, tmp_path) -> None:
+    before = {f.name: read_clip(f) for f in clip_folders(tiny_dataset)}
+    copy = compressed_copy(tiny_dataset, tmp_path / "h264", crf=30)
+    assert json.loads((copy / "dataset.json").read_text())["h264_crf"] == 30
+    for folder in clip_folders(copy):
+        clip, source = read_clip(folder), before[folder.name]
+        assert clip.rgb.shape == source.rgb.shape and not np.array_equal(clip.rgb, source.rgb)
+        assert np.array_equal(clip.pha, source.pha)
+        assert np.array_equal(read_clip(tiny_dataset / "clips" / folder.name).rgb, source.rgb)

@@ -21,12 +21,15 @@ of focus (a disc kernel) or shaken along a curved path, blurred the same exact w
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -59,6 +62,10 @@ class ClipConfig:
     # Camera shake: each frame blurred along its own smooth random path of this length (px).
     shake_p: float = 0.0
     shake_length: tuple[float, float] = (4.0, 24.0)
+    # The composite round-tripped through H.264 4:2:0 at a random CRF, as footage reaches the
+    # tool: blocking, ringing and half-resolution chroma that the head must not read as edges.
+    codec_p: float = 0.0
+    codec_crf: tuple[int, int] = (18, 32)
 
 
 # SAM2's high-resolution features a --masks sam2 clip caches beside its logits.
@@ -325,7 +332,8 @@ def _object_blur(layers: torch.Tensor, cfg: ClipConfig, rng: np.random.Generator
 
 @dataclass
 class Layers:
-    """A composited clip and what it was made of: rgb = fgr·pha + bgr·(1 - pha) (to rounding)."""
+    """A composited clip and what it was made of: rgb = fgr·pha + bgr·(1 - pha) (to rounding, or
+    to the codec's error where `ClipConfig.codec_p` compressed it)."""
 
     rgb: np.ndarray  # (T,H,W,3) uint8
     pha: np.ndarray  # (T,H,W) float32, quantised to 1/255
@@ -379,7 +387,30 @@ def composite_layers(
 
     cover_out = layers[:, 4].clamp(0, 1).numpy().astype(np.float32)
     pha = alpha[:, 0].numpy().astype(np.float32)
-    return Layers(rgb8(rgb), pha, cover_out, rgb8(colour * (alpha > 0)), rgb8(bg))
+    frames = rgb8(rgb)
+    if cfg.codec_p and rng.random() < cfg.codec_p:  # no draw when off: seeds build as before
+        frames = h264_round_trip(frames, int(rng.integers(cfg.codec_crf[0], cfg.codec_crf[1] + 1)))
+    return Layers(frames, pha, cover_out, rgb8(colour * (alpha > 0)), rgb8(bg))
+
+
+def h264_round_trip(frames: np.ndarray, crf: int) -> np.ndarray:
+    """(T,H,W,3) uint8 frames encoded with libx264 in yuv420p at `crf`, then decoded: what a
+    camera's or an editor's export does to them. Odd sizes are edge-padded for 4:2:0."""
+    height, width = frames.shape[1:3]
+    padded = np.pad(frames, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height = padded.shape[2], padded.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        for frame in padded:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+    buffer.seek(0)
+    with av.open(buffer) as inp:
+        decoded = [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
+    return np.stack(decoded)[:, :height, :width]
 
 
 # ---------------------------------------------------------------- dataset on disk
@@ -439,6 +470,20 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
     return Clip(folder.name, rgb, pha, logits, features, fgr, bgr)
 
 
+def compressed_copy(dataset: Path, out: Path, crf: int) -> Path:
+    """A copy of `dataset` whose clips went through H.264 at `crf` (`h264_round_trip`): the
+    same clips and true alphas, with the pixels as footage reaches the tool."""
+    shutil.copytree(dataset, out)
+    for folder in clip_folders(out, include_rejected=True):
+        paths = _images_in(folder / "rgb")
+        coded = h264_round_trip(np.stack([read_rgb(p) for p in paths]), crf)
+        for path, frame in zip(paths, coded, strict=True):
+            Image.fromarray(frame).save(path, compress_level=1)
+    settings = json.loads((out / "dataset.json").read_text())
+    (out / "dataset.json").write_text(json.dumps({**settings, "h264_crf": crf}, indent=2) + "\n")
+    return out
+
+
 def feature_channels(dataset: Path) -> dict[str, int]:
     """SAM2 feature channel counts of a --masks sam2 dataset ({} when it has none)."""
     folders = clip_folders(dataset)
@@ -475,6 +520,7 @@ def build_dataset(
     foreground_cache: Path | None = None,
     transparent: int = 0,
     object_blur_p: float = 0.0,
+    codec_p: float = 0.0,
 ) -> Path:
     """Build a clip dataset under `out` and return it.
 
@@ -484,13 +530,14 @@ def build_dataset(
     foreground estimates between builds (default: `<out>/foreground_cache`). Opt-in extras:
     `transparent` procedural glass-like objects (transparent.py), each getting
     `clips_per_foreground` clips after the others, and `object_blur_p`, the chance a clip's
-    object is out of focus and, separately, shaken. With both at 0 a seed builds the same clips
-    as before they existed.
+    object is out of focus and, separately, shaken, and `codec_p`, the chance a clip is
+    round-tripped through H.264 (`ClipConfig.codec_p`). With all at 0 a seed builds the same
+    clips as before they existed.
     """
     if masks not in ("synthetic", "sam2"):
         raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
-    if transparent < 0 or not 0 <= object_blur_p <= 1:
-        raise ValueError("transparent must be >= 0 and object_blur_p within [0, 1]")
+    if transparent < 0 or not (0 <= object_blur_p <= 1 and 0 <= codec_p <= 1):
+        raise ValueError("transparent must be >= 0, object_blur_p and codec_p within [0, 1]")
     from .transparent import transparent_foregrounds  # it builds on Foreground, defined here
 
     rng = np.random.default_rng(seed)
@@ -500,6 +547,7 @@ def build_dataset(
         width=width,
         lens_blur_p=object_blur_p,
         shake_p=object_blur_p,
+        codec_p=codec_p,
     )
     cache = foreground_cache or out / "foreground_cache"
     foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]

@@ -20,7 +20,8 @@ and a hold-out to judge it by, never the validation clips:
 new glass objects as `W/holdout_glass`.
 
 `build` also writes `W/tune`, the training images as clips that inference settings are chosen
-on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/val`.
+on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/val`, and
+`W/tune_h264`, the same clips through H.264 (`--codec` adds such clips to training).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import default_head_path, load_head, save_head
 
 from . import splits
-from .dataset import build_dataset
+from .dataset import build_dataset, compressed_copy
 from .evaluate import BEAT_ON, MAD_RATIO_GOAL, check, evaluate, markdown_table, per_clip_markdown
 from .trainer import TrainConfig, train
 
@@ -52,10 +53,18 @@ GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, se
 # steps on new data do not undo what it learned.
 FINE_TUNE_LR_SCALE = 0.25
 HOLDOUT_GLASS = 6  # glass objects in the hold-out (new ones: another seed)
+# `W/tune_h264`: the tuning clips through H.264 at libx264's default quality, the way most
+# footage arrives, so settings are also judged on codec noise and 4:2:0 chroma.
+TUNE_CRF = 23
 
 
 def build(
-    work: Path, data: Path, transparent: int = 0, object_blur: float = 0.0, holdout: bool = False
+    work: Path,
+    data: Path,
+    transparent: int = 0,
+    object_blur: float = 0.0,
+    holdout: bool = False,
+    codec: float = 0.0,
 ) -> None:
     videos = [data / "videos" / f"{n}.mp4" for n in TRAIN_VIDEOS]
     cache = work / "foreground_cache"
@@ -72,6 +81,7 @@ def build(
         foreground_cache=cache,
         transparent=transparent,
         object_blur_p=object_blur,
+        codec_p=codec,
     )
     if holdout:
         build_dataset(
@@ -95,6 +105,7 @@ def build(
             object_blur_p=object_blur,
         )
     build_tuning(work / "tune", data, cache)
+    compressed_copy(work / "tune", work / "tune_h264", TUNE_CRF)
     build_validation(work / "val", data, cache)
 
 
@@ -238,13 +249,16 @@ def main(
     holdout: bool = typer.Option(
         False, help="`build`: keep splits.HOLDOUT_IMAGES out of training, as W/holdout."
     ),
+    codec: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="`build`: chance a training clip goes through H.264."
+    ),
     init: Path = typer.Option(None, help="`train`: fine-tune from these weights."),
 ) -> None:
     if stage not in ("build", "train", "eval", "all"):
         raise typer.BadParameter(f"stage is build, train, eval or all, not '{stage}'")
     weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
-        build(work, data or splits.shared_data(), transparent, object_blur, holdout)
+        build(work, data or splits.shared_data(), transparent, object_blur, holdout, codec)
     if stage in ("train", "all"):
         weights = run_training(work, device, minutes, init)
     if stage in ("eval", "all"):
