@@ -7,7 +7,7 @@ import json
 
 from vidmatte.matte import HeadConfig, random_head, save_head
 from vidmatte.matte.weights import card_path
-from vidmatte.train.ship import run_eval
+from vidmatte.train.ship import reproduce, run_eval
 
 
 def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
@@ -37,3 +37,26 @@ def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path
         "head_fast",
         "head_noprev",
     }
+
+
+def test_reproduce_names_a_fine_tunes_data_options_and_start() -> None:
+    scratch = {"training": {"device": "cuda (NVIDIA H100)", "minutes": 5.82, "init": None}}
+    assert reproduce(scratch) == (
+        "python -m vidmatte.train.ship all --work /tmp/vidmatte-ship --device cuda --minutes 5.82"
+    )
+    tuned = {
+        "training": {"device": "cpu", "minutes": 75.0, "init": "/tmp/x/start.safetensors"},
+        "training_data": {
+            "foregrounds": ["GT01", "GT02"],  # the hold-out images left out
+            "transparent": 0,
+            "clip": {"lens_blur_p": 0.0, "codec_p": 0.5},
+        },
+    }
+    build, train, evaluate = reproduce(tuned).split(" && ")
+    ship = "python -m vidmatte.train.ship"
+    assert build == f"{ship} build --work /tmp/vidmatte-ship --codec 0.5 --holdout"
+    assert train == (
+        f"{ship} train --work /tmp/vidmatte-ship --init models/matting_head.safetensors"
+        " --device cpu --minutes 75.0"
+    )
+    assert evaluate == f"{ship} eval --work /tmp/vidmatte-ship"

@@ -52,17 +52,20 @@ def test_train_with_sampling_workers(tiny_dataset, tmp_path) -> None:
 
 def test_fine_tune_starts_from_given_weights(tiny_dataset, tmp_path) -> None:
     """`init` loads the weights (and their architecture) before the first step: with a zero
-    learning rate the convolutions come out exactly as they went in; the card names the start."""
+    learning rate the convolutions come out exactly as they went in; the card names the start
+    and keeps how it was made."""
     start = MattingHead(TINY_HEAD)
     with torch.no_grad():
         for p in start.parameters():
             p.normal_()
-    save_head(tmp_path / "start.safetensors", start, {})
+    made = {"training": {"device": "cuda (H100)", "minutes": 5.8}, "reproduce": "ship all"}
+    save_head(tmp_path / "start.safetensors", start, {**made, "validation": {"MAD": 1}})
     config = TrainConfig(steps=1, batch_size=2, crop=32, lr=0.0)
     weights = train(
         tiny_dataset, tmp_path / "run", config, threads=1, init=tmp_path / "start.safetensors"
     )
     head, card = load_head(weights)
     assert head.config == TINY_HEAD and card["training"]["init"].endswith("start.safetensors")
+    assert card["training"]["init_card"] == made  # how the start was made, not its scores
     for (name, got), want in zip(head.named_parameters(), start.parameters(), strict=True):
         assert torch.equal(got, want), name

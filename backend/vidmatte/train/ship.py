@@ -195,9 +195,7 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
             **{key: _check_card(result.rows, method) for key, method in CHECKS.items()},
         }
         trained = card["training"]
-        card["reproduce"] = (
-            f"{REPRODUCE} --device {trained['device'].split()[0]} --minutes {trained['minutes']}"
-        )
+        card["reproduce"] = reproduce(card)
         trained["schedule"] = (
             "cosine learning rate over a wall-clock budget: the steps done depend on the machine"
         )
@@ -215,6 +213,33 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
         }
         save_head(ship_to, head, card)
     return result.summary
+
+
+def reproduce(card: dict) -> str:
+    """The commands that make these weights again. A head trained from scratch: one `all`.
+    A fine-tune: `build` with the data options its card records, `train` from the head it
+    started from (whose own making is `training.init_card.reproduce`), `eval`."""
+    trained, data = card["training"], card.get("training_data", {})
+    run = f"--device {trained['device'].split()[0]} --minutes {trained['minutes']}"
+    if not trained.get("init"):
+        return f"{REPRODUCE} {run}"
+    clip = data.get("clip", {})
+    options = {
+        "--transparent": data.get("transparent", 0),
+        "--object-blur": clip.get("lens_blur_p", 0.0),
+        "--codec": clip.get("codec_p", 0.0),
+    }
+    flags = [f"{flag} {value}" for flag, value in options.items() if value]
+    if set(splits.HOLDOUT_IMAGES).isdisjoint(data.get("foregrounds", splits.HOLDOUT_IMAGES)):
+        flags.append("--holdout")
+    stage = REPRODUCE.replace(" all ", " {} ")
+    return " && ".join(
+        [
+            " ".join([stage.format("build"), *flags]),
+            f"{stage.format('train')} --init models/matting_head.safetensors {run}",
+            stage.format("eval"),
+        ]
+    )
 
 
 def _check_card(rows: list[dict], method: str) -> dict:

@@ -193,6 +193,10 @@ def train_step(
 # ---------------------------------------------------------------- checkpoints and plots
 
 
+# What a fine-tune's card keeps of the card of the weights it started from.
+INIT_CARD_KEYS = ("training", "training_data", "reproduce")
+
+
 def learning_rate(progress: float, peak: float, warmup: float = 0.03) -> float:
     """Linear warm-up, then cosine decay to zero at progress 1."""
     if progress < warmup:
@@ -286,7 +290,7 @@ def train(
     with a fully annealed model, however fast the machine. `init` fine-tunes from existing
     weights (their architecture unless `head_config` is given; a checkpoint still wins).
     Returns the weights path."""
-    start = load_head(init)[0] if init is not None else None
+    start, start_card = load_head(init) if init is not None else (None, {})
     config = config or TrainConfig()
     head_config = head_config or (start.config if start is not None else HeadConfig())
     if threads:
@@ -360,6 +364,8 @@ def train(
             "device": _device_name(device),
             "minutes": round(elapsed / 60, 2),
             "init": str(init) if init is not None else None,
+            # How the starting weights were made: the path above will not outlive the run.
+            "init_card": {k: start_card[k] for k in INIT_CARD_KEYS if k in start_card},
             **asdict(config),
         },
         "training_data": json.loads((dataset / "dataset.json").read_text())
