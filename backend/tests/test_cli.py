@@ -179,6 +179,12 @@ def test_dataset_train_eval_chain(tmp_path: Path) -> None:
     clips = sorted((data / "clips").iterdir())
     assert len(clips) == 2
     assert json.loads((data / "dataset.json").read_text())["clip"]["codec_p"] == 1.0
+    coded = vidmatte("dataset", "compress", str(data), str(tmp_path / "h264"), "--crf", "30")
+    assert coded.returncode == 0, coded.stderr
+    assert json.loads((tmp_path / "h264" / "dataset.json").read_text())["h264_crf"] == 30
+    assert len(list((tmp_path / "h264" / "clips").iterdir())) == 2
+    again = vidmatte("dataset", "compress", str(data), str(tmp_path / "h264"))
+    assert again.returncode == 2 and "exists" in again.stderr
     (tmp_path / "decisions.txt").write_text(f"{clips[0].name} reject\n")
     reviewed = vidmatte(
         "dataset", "review", str(data), "--decisions", str(tmp_path / "decisions.txt")
