@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -105,6 +106,7 @@ def build(
             object_blur_p=object_blur,
         )
     build_tuning(work / "tune", data, cache)
+    shutil.rmtree(work / "tune_h264", ignore_errors=True)  # a rebuild replaces it
     compressed_copy(work / "tune", work / "tune_h264", TUNE_CRF)
     build_validation(work / "val", data, cache)
 
