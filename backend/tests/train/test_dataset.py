@@ -214,12 +214,11 @@ def test_disc_kernel_is_round_and_path_kernel_is_a_path() -> None:
     assert path.shape[0] >= 11
 
 
-def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) -> None:
-    """Opt-in: glass clips follow the others, their masks follow the silhouette, the settings
-    are recorded (and reach the card through dataset.json), and the other clips are unchanged."""
-    common = dict(
-        image_sets=[tiny_sources["images"]],
-        backgrounds=[tiny_sources["bg"]],
+def _one_clip(sources: dict) -> dict:
+    """build_dataset's arguments for one small clip of A01 over the test background."""
+    return dict(
+        image_sets=[sources["images"]],
+        backgrounds=[sources["bg"]],
         names=["A01"],
         clips_per_foreground=1,
         frames=3,
@@ -227,6 +226,12 @@ def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) 
         width=96,
         seed=7,
     )
+
+
+def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) -> None:
+    """Opt-in: glass clips follow the others, their masks follow the silhouette, the settings
+    are recorded (and reach the card through dataset.json), and the other clips are unchanged."""
+    common = _one_clip(tiny_sources)
     plain = build_dataset(tmp_path / "plain", **common)
     extra = build_dataset(tmp_path / "extra", transparent=2, **common)
     names = [f.name for f in clip_folders(extra)]
@@ -267,16 +272,7 @@ def test_h264_round_trip_keeps_shape_and_adds_codec_error() -> None:
 def test_build_with_codec_compresses_rgb_only(tiny_sources, tmp_path) -> None:
     """`codec_p`: the composite goes through H.264 (close to the clean one, not equal); the
     alpha stays exact; off, a seed builds what it did before."""
-    common = dict(
-        image_sets=[tiny_sources["images"]],
-        backgrounds=[tiny_sources["bg"]],
-        names=["A01"],
-        clips_per_foreground=1,
-        frames=3,
-        height=64,
-        width=96,
-        seed=7,
-    )
+    common = _one_clip(tiny_sources)
     plain = read_clip(build_dataset(tmp_path / "plain", **common) / "clips" / "A01_000")
     again = read_clip(build_dataset(tmp_path / "off", codec_p=0.0, **common) / "clips" / "A01_000")
     assert np.array_equal(plain.rgb, again.rgb)
