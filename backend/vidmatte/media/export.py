@@ -569,7 +569,7 @@ class _VideoSink:
         else:
             pixels, fmt = frame.alpha8, "gray"
         if self._spec.even_size:
-            pixels = _pad_even(pixels)
+            pixels = pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt
 
 
@@ -577,8 +577,9 @@ def _even(size: int, spec: _VideoSpec) -> int:
     return size + size % 2 if spec.even_size else size
 
 
-def _pad_even(pixels: np.ndarray) -> np.ndarray:
-    """Repeat the last row/column where the size is odd (see the module docstring)."""
+def pad_even(pixels: np.ndarray) -> np.ndarray:
+    """Repeat the last row/column where the size is odd, as 4:2:0 video needs (see the module
+    docstring)."""
     pad = [(0, pixels.shape[0] % 2), (0, pixels.shape[1] % 2)] + [(0, 0)] * (pixels.ndim - 2)
     return np.pad(pixels, pad, mode="edge") if any(p[1] for p in pad) else pixels
 

@@ -38,6 +38,8 @@ from kornia.geometry.transform import get_perspective_transform, warp_perspectiv
 from PIL import Image
 from rich.progress import Progress
 
+from vidmatte.media.export import pad_even
+
 from .masks import SyntheticMaskConfig, synthetic_logits
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
@@ -395,17 +397,17 @@ def composite_layers(
 
 def h264_round_trip(frames: np.ndarray, crf: int) -> np.ndarray:
     """(T,H,W,3) uint8 frames encoded with libx264 in yuv420p at `crf`, then decoded: what a
-    camera's or an editor's export does to them. Odd sizes are edge-padded for 4:2:0."""
+    camera's or an editor's export does to them. Odd sizes are edge-padded for 4:2:0, as the
+    exports are."""
     height, width = frames.shape[1:3]
-    padded = np.pad(frames, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height = padded.shape[2], padded.shape[1]
+        stream.height, stream.width = height + height % 2, width + width % 2
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": "veryfast"}
-        for frame in padded:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        for frame in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(pad_even(frame), format="rgb24")))
         out.mux(stream.encode())
     buffer.seek(0)
     with av.open(buffer) as inp:
