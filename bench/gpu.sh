@@ -32,19 +32,8 @@ warmup=${BENCH_WARMUP:-5}
 resolutions=${BENCH_RESOLUTIONS:-480,1080,2160}
 data=${BENCH_DATA:-../shared/data/alphamatting}
 out=${OUT:-}
-export PYTHONUNBUFFERED=1
-
-if [[ -n "${GPU_KIT:-}" ]]; then
-  PYTHON=${PYTHON:-python3}
-  site=$(mktemp -d)
-  "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir \
-    --target "$site" "$GPU_KIT"/wheels/*.whl
-  export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
-  data=${BENCH_DATA:-$GPU_KIT/alphamatting}
-elif [[ -z "${PYTHON:-}" ]]; then
-  uv sync --frozen --no-dev  # no dev tools: only what the benchmark imports
-  PYTHON=.venv/bin/python
-fi
+source bench/kit_env.sh
+if [[ -n "${GPU_KIT:-}" ]]; then data=${BENCH_DATA:-$GPU_KIT/alphamatting}; fi
 echo "environment ready after $((SECONDS - started)) s"
 "$PYTHON" - "$device" <<'EOF'
 import sys
@@ -54,7 +43,6 @@ import torch
 device = sys.argv[1]
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.get_num_threads()} threads")
 # Every package the benchmark imports, now rather than after the clips are encoded.
-sys.path.insert(0, "backend")
 import vidmatte.jobs.pipeline, vidmatte.segment.models, vidmatte.train.masks  # noqa: E401, F401
 if device.startswith("cuda"):
     if not torch.cuda.is_available():

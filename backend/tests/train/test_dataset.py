@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from scipy import ndimage
 
 from vidmatte.matte import HeadConfig, Matter, load_head
@@ -296,3 +298,22 @@ def test_compressed_copy_codes_every_clip_and_keeps_the_source(tiny_dataset, tmp
         assert clip.rgb.shape == source.rgb.shape and not np.array_equal(clip.rgb, source.rgb)
         assert np.array_equal(clip.pha, source.pha)
         assert np.array_equal(read_clip(tiny_dataset / "clips" / folder.name).rgb, source.rgb)
+
+
+def test_a_jpeg_photo_pairs_with_its_png_alpha_by_name(tiny_sources, tmp_path) -> None:
+    """The GPU kit carries photos as JPEG (smaller) beside their exact PNG alphas: the builder
+    pairs them by stem and keeps the alpha exact; a photo without an alpha is a clear error."""
+    images = tmp_path / "images"
+    shutil.copytree(tiny_sources["images"] / "alpha", images / "alpha")
+    (images / "image").mkdir()
+    for png in (tiny_sources["images"] / "image").glob("*.png"):
+        Image.open(png).save(images / "image" / f"{png.stem}.jpg", quality=95)
+    common = {**_one_clip(tiny_sources), "image_sets": [images]}
+    jpeg = read_clip(build_dataset(tmp_path / "jpeg", **common) / "clips" / "A01_000")
+    png = read_clip(
+        build_dataset(tmp_path / "png", **_one_clip(tiny_sources)) / "clips" / "A01_000"
+    )
+    assert np.array_equal(jpeg.pha, png.pha)
+    (images / "alpha" / "A01.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"A01\.jpg has no alpha"):
+        build_dataset(tmp_path / "orphan", **common)

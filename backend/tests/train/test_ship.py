@@ -1,13 +1,16 @@
 """The ship script's `eval` stage: the card it writes carries every method the README reports,
-with the check of both defaults (without the plate, the CPU's; with it, CUDA's)."""
+with the check of both defaults (without the plate, the CPU's; with it, CUDA's). Its `judge`
+stage puts a new head beside the shipped one on the hold-out sets."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from vidmatte.matte import HeadConfig, random_head, save_head
 from vidmatte.matte.weights import card_path
-from vidmatte.train.ship import reproduce, run_eval
+from vidmatte.train.ship import reproduce, run_eval, run_judge
 
 
 def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
@@ -60,3 +63,34 @@ def test_reproduce_names_a_fine_tunes_data_options_and_start() -> None:
         " --device cpu --minutes 75.0"
     )
     assert evaluate == f"{ship} eval --work /tmp/vidmatte-ship"
+
+
+def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("holdout", "holdout_glass"):  # holdout_h264 absent: judged on what exists
+        (work / name).symlink_to(tiny_dataset, target_is_directory=True)
+    heads = {}
+    for seed in (0, 1):
+        heads[seed] = tmp_path / f"head{seed}.safetensors"
+        torch_head = random_head(config=HeadConfig(base_channels=8, working_size=96), seed=seed)
+        save_head(heads[seed], torch_head, {})
+
+    text = run_judge(work, heads[1], heads[0])
+
+    assert text == (work / "judge.md").read_text()
+    assert [line for line in text.splitlines() if line.startswith("###")] == [
+        "### holdout",
+        "### holdout_glass",
+    ]
+    table = text.split("### holdout_glass")[0]
+    mad = {
+        cells[0]: float(cells[1])
+        for line in table.splitlines()
+        if (cells := [c.strip() for c in line.strip("|").split("|")])[0]
+        in ("raw", "head (before)", "head (new)")
+    }
+    assert set(mad) == {"raw", "head (before)", "head (new)"}
+    assert mad["head (before)"] != mad["head (new)"]  # two different heads, each measured
+    with pytest.raises(FileNotFoundError, match="--holdout"):
+        run_judge(tmp_path / "empty", heads[1], heads[0])

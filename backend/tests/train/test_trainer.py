@@ -6,10 +6,18 @@ import json
 
 import numpy as np
 import torch
+from PIL import Image
 
 from vidmatte.matte import HeadConfig, MattingHead, load_head, save_head
 from vidmatte.train.dataset import clip_folders, read_clip
-from vidmatte.train.trainer import PairSampler, TrainConfig, train, train_step
+from vidmatte.train.trainer import (
+    LOSS_COLOURS,
+    PairSampler,
+    TrainConfig,
+    plot_losses,
+    train,
+    train_step,
+)
 
 TINY = TrainConfig(steps=2, batch_size=2, crop=32, lr=1e-3, checkpoint_every=1)
 TINY_HEAD = HeadConfig(base_channels=8, working_size=96)
@@ -69,3 +77,23 @@ def test_fine_tune_starts_from_given_weights(tiny_dataset, tmp_path) -> None:
     assert card["training"]["init_card"] == made  # how the start was made, not its scores
     for (name, got), want in zip(head.named_parameters(), start.parameters(), strict=True):
         assert torch.equal(got, want), name
+
+
+def test_loss_plot_draws_every_term_falling_on_a_log_scale(tmp_path) -> None:
+    history = [
+        {"step": s, "loss": 2.0 / s, "l1": 1.0 / s, "grad": 0.5, "temporal": 0.0}
+        for s in range(1, 201)
+    ]
+    plot_losses(history, tmp_path / "loss.png")
+    pixels = np.asarray(Image.open(tmp_path / "loss.png").convert("RGB")).astype(int)
+    assert pixels.shape == (400, 700, 3)
+
+    def drawn(key: str) -> tuple[np.ndarray, np.ndarray]:
+        return np.nonzero(np.abs(pixels - LOSS_COLOURS[key]).sum(-1) < 10)
+
+    for key in ("loss", "l1", "grad"):
+        assert len(drawn(key)[0]) > 300, key  # a curve, not only the legend
+    assert 0 < len(drawn("temporal")[0]) < 100  # all zeros: its legend only
+    rows, cols = drawn("loss")
+    early, late = rows[cols < 150], rows[(cols > 450) & (cols < 600)]  # left of the legend
+    assert early.mean() < late.mean() - 100  # the falling total is drawn falling

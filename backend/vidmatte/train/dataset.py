@@ -123,12 +123,16 @@ def estimate_foreground(
 def image_alpha_set(
     root: Path, names: Sequence[str] | None = None, cache: Path | None = None
 ) -> list[Foreground]:
-    """alphamatting layout: root/image/X.png + root/alpha/X.png; `names` picks stems."""
+    """alphamatting layout: root/image/X.png + root/alpha/X.png; `names` picks stems. The two
+    are paired by stem, so a photo kept as JPEG (smaller to carry) keeps its exact PNG alpha."""
+    alphas = {p.stem: p for p in _images_in(root / "alpha")}
     out = []
     for image_path in _images_in(root / "image"):
         if names is not None and image_path.stem not in names:
             continue
-        alpha = read_gray(root / "alpha" / image_path.name)
+        if image_path.stem not in alphas:
+            raise FileNotFoundError(f"{image_path.name} has no alpha in {root / 'alpha'}")
+        alpha = read_gray(alphas[image_path.stem])
         fg = estimate_foreground(
             image_path, alpha, cache / f"{image_path.stem}.png" if cache else None
         )

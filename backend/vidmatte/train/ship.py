@@ -14,10 +14,12 @@ and a hold-out to judge it by, never the validation clips:
 
     python -m vidmatte.train.ship build --work W --transparent 8 --object-blur 0.3 --holdout
     python -m vidmatte.train.ship train --work W --init models/matting_head.safetensors
-    vidmatte eval W/holdout --weights W/run/matting_head.safetensors --methods raw,head
+    python -m vidmatte.train.ship judge --work W
 
-`--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout`, with
-new glass objects as `W/holdout_glass`.
+`--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout` (and
+through H.264 as `W/holdout_h264`), with new glass objects as `W/holdout_glass`; `judge` puts the
+new head beside the shipped one on those (W/judge.md). bench/gpu_train.sh runs build, train and
+judge on a GPU in one go.
 
 `build` also writes `W/tune`, the training images as clips that inference settings are chosen
 on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/val`, and
@@ -66,6 +68,7 @@ def build(
     object_blur: float = 0.0,
     holdout: bool = False,
     codec: float = 0.0,
+    validation: bool = True,
 ) -> None:
     videos = [data / "videos" / f"{n}.mp4" for n in TRAIN_VIDEOS]
     cache = work / "foreground_cache"
@@ -105,10 +108,13 @@ def build(
             transparent=HOLDOUT_GLASS,
             object_blur_p=object_blur,
         )
+        shutil.rmtree(work / "holdout_h264", ignore_errors=True)
+        compressed_copy(work / "holdout", work / "holdout_h264", TUNE_CRF)
     build_tuning(work / "tune", data, cache)
     shutil.rmtree(work / "tune_h264", ignore_errors=True)  # a rebuild replaces it
     compressed_copy(work / "tune", work / "tune_h264", TUNE_CRF)
-    build_validation(work / "val", data, cache)
+    if validation:
+        build_validation(work / "val", data, cache)
 
 
 def build_tuning(out: Path, data: Path, cache: Path | None = None) -> None:
@@ -217,6 +223,32 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
     return result.summary
 
 
+# The sets `build --holdout` writes, on which a new head is judged against the shipped one:
+# training images it never saw (clean and as footage arrives) and glass objects.
+JUDGE_SETS = ("holdout", "holdout_h264", "holdout_glass")
+
+
+def run_judge(work: Path, weights: Path, against: Path) -> str:
+    """Markdown tables, one per hold-out set: the raw mask, the head in `against` and the head in
+    `weights`, each with the default edges. Also written to W/judge.md."""
+    sets = [name for name in JUDGE_SETS if (work / name).is_dir()]
+    if not sets:
+        raise FileNotFoundError(f"no hold-out sets in {work}: build with --holdout first")
+    parts = [f"`{weights}` (new) against `{against}` (before), default edges"]
+    for name in sets:
+        rows: dict[str, dict[str, float]] = {}
+        for label, head, methods in (
+            ("before", against, ["raw", "head"]),
+            ("new", weights, ["head"]),
+        ):
+            result = evaluate(work / name, head, work / "eval" / f"{name}-{label}", methods)
+            rows |= {m if m == "raw" else f"head ({label})": v for m, v in result.summary.items()}
+        parts.append(f"### {name}\n\n{markdown_table(rows)}")
+    text = "\n\n".join(parts) + "\n"
+    (work / "judge.md").write_text(text)
+    return text
+
+
 def reproduce(card: dict) -> str:
     """The commands that make these weights again. A head trained from scratch: one `all`.
     A fine-tune: `build` with the data options its card records, `train` from the head it
@@ -260,14 +292,18 @@ app = typer.Typer(add_completion=False, help=__doc__)
 
 @app.command()
 def main(
-    stage: str = typer.Argument("all", help="build, train, eval or all"),
+    stage: str = typer.Argument("all", help="build, train, eval, all, or judge"),
     work: Path = typer.Option(Path("/tmp/vidmatte-ship"), help="Working folder for every stage."),
     data: Path = typer.Option(None, help="Shared data folder (default: ../shared/data)."),
     device: str = typer.Option("cpu", help="cpu (1 thread) or cuda (the shipped head)."),
     minutes: float = typer.Option(TIME_LIMIT_S / 60, help="Training wall-clock budget."),
     ship: bool = typer.Option(True, "--ship/--no-ship", help="Write the weights to models/."),
     weights: Path = typer.Option(
-        None, help="Head to validate in `eval` (default: the one `train` wrote under --work)."
+        None,
+        help="Head to validate in `eval` or `judge` (default: the one `train` wrote under --work).",
+    ),
+    against: Path = typer.Option(
+        None, help="`judge`: the head to beat (default: the shipped one)."
     ),
     transparent: int = typer.Option(0, min=0, help="`build`: glass-like objects to add."),
     object_blur: float = typer.Option(
@@ -280,17 +316,26 @@ def main(
         0.0, min=0.0, max=1.0, help="`build`: chance a training clip goes through H.264."
     ),
     init: Path = typer.Option(None, help="`train`: fine-tune from these weights."),
+    validation: bool = typer.Option(
+        True,
+        "--validation/--no-validation",
+        help="`build`: also W/val (a GPU kit carries no validation images, so builds none).",
+    ),
 ) -> None:
-    if stage not in ("build", "train", "eval", "all"):
-        raise typer.BadParameter(f"stage is build, train, eval or all, not '{stage}'")
+    if stage not in ("build", "train", "eval", "all", "judge"):
+        raise typer.BadParameter(f"stage is build, train, eval, all or judge, not '{stage}'")
     weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
-        build(work, data or splits.shared_data(), transparent, object_blur, holdout, codec)
+        build(
+            work, data or splits.shared_data(), transparent, object_blur, holdout, codec, validation
+        )
     if stage in ("train", "all"):
         weights = run_training(work, device, minutes, init)
     if stage in ("eval", "all"):
         results = run_eval(work, weights, default_head_path() if ship else None)
         print(json.dumps(results, indent=2))
+    if stage == "judge":
+        print(run_judge(work, weights, against or default_head_path()))
     print("command:", shlex.join(["python", "-m", "vidmatte.train.ship", *sys.argv[1:]]))
 
 

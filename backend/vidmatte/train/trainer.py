@@ -224,27 +224,49 @@ def _save_checkpoint(
     tmp.replace(path)
 
 
-def plot_losses(history: list[dict], path: Path) -> None:
-    """Loss curve PNG (raw and smoothed total, plus each term)."""
-    import matplotlib
+LOSS_COLOURS = {"loss": (31, 119, 180), "l1": (255, 127, 14), "grad": (44, 160, 44)}
+LOSS_COLOURS["temporal"] = (214, 39, 40)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("loss", "l1", "grad", "temporal"):
-        values = np.array([h[key] for h in history])
+def plot_losses(history: list[dict], path: Path, size: tuple[int, int] = (700, 400)) -> None:
+    """Loss curve PNG: the total and each term, smoothed over a 50th of the run, on a log scale
+    (a term that is 0, such as the temporal one without pairs, has no curve). Drawn with Pillow,
+    a runtime dependency, so training needs none of the notebooks' tools."""
+    from PIL import Image, ImageDraw
+
+    steps = np.array([h["step"] for h in history], float)
+    curves = {}
+    for key in LOSS_COLOURS:
+        values = np.array([h[key] for h in history], float)
         k = max(1, len(values) // 50)
         smooth = np.convolve(values, np.ones(k) / k, mode="valid")
-        ax.plot(steps[k - 1 :], smooth, label=key)
-    ax.set_xlabel("step")
-    ax.set_yscale("log")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+        drawn = smooth > 0
+        curves[key] = (steps[k - 1 :][drawn], np.log10(smooth[drawn]))
+    logs = np.concatenate([c[1] for c in curves.values()] + [np.zeros(1)])
+    low, high = np.floor(logs.min()), max(np.ceil(logs.max()), np.floor(logs.min()) + 1)
+    first, last = steps[0], max(steps[-1], steps[0] + 1)
+    left, top, right, bottom = 60, 15, size[0] - 15, size[1] - 35
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+
+    def xy(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+        u = left + (x - first) / (last - first) * (right - left)
+        v = bottom - (y - low) / (high - low) * (bottom - top)
+        return list(zip(u.tolist(), v.tolist(), strict=True))
+
+    for decade in np.arange(low, high + 1):  # grid and labels at every power of ten
+        (_, v), *_ = xy(np.array([first]), np.array([decade]))
+        draw.line([(left, v), (right, v)], fill=(225, 225, 225))
+        draw.text((5, v - 6), f"1e{int(decade)}", fill="black")
+    draw.rectangle([left, top, right, bottom], outline="black")
+    draw.text((left, bottom + 8), f"step {int(first)}", fill="black")
+    draw.text((right - 70, bottom + 8), f"step {int(last)}", fill="black")
+    for row, (key, (x, y)) in enumerate(curves.items()):
+        colour = LOSS_COLOURS[key]
+        if len(x):
+            draw.line(xy(x, y) if len(x) > 1 else xy(x, y) * 2, fill=colour, width=2)
+        draw.text((right - 80, top + 8 + 14 * row), key, fill=colour)
+    image.save(path)
 
 
 # ---------------------------------------------------------------- entry point

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Retrain the matting head on a GPU in one device call (issue 13) and judge it against the
+# shipped head on training images it never saw, so a session lent a GPU spends its minutes
+# training rather than preparing. Builds the clips from the kit's data (`ship build --holdout`,
+# no validation clips: the kit carries none), trains from scratch on the GPU for TRAIN_MINUTES,
+# then `ship judge`: both heads on the hold-out images, clean and through H.264, and on new
+# glass objects. With $OUT set, the new weights, their card, the loss plot and judge.md go there.
+#
+#   uv run python bench/gpu_kit.py --train               # here: wheels + training split, 54 MiB
+#   GPU_KIT=.devtrain OUT=$OUT bash bench/gpu_train.sh   # there, carrying .devtrain
+#
+# Then, here: `python -m vidmatte.train.ship eval --weights NEW --no-ship` for the validation
+# rows (reported, never chosen on), and `ship eval --weights NEW` to ship a head that wins.
+# Settings (environment):
+#   TRAIN_MINUTES  training wall clock (default 4; the shipped head had 5.8 on an H100)
+#   TRAIN_DEVICE   cuda (default); cpu runs the same path here, e.g. to check the script
+#   TRAIN_BUILD    ship build's data options (default "--codec 0.5 --transparent 8
+#                  --object-blur 0.3": footage through H.264, glass, defocus and shake)
+#   TRAIN_INIT     weights to fine-tune from (default: none, a head from scratch)
+#   TRAIN_DATA     the shared-data folder (default $GPU_KIT/data, else ../shared/data)
+#   PYTHON, GPU_KIT  as for bench/gpu.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+device=${TRAIN_DEVICE:-cuda}
+minutes=${TRAIN_MINUTES:-4}
+options=${TRAIN_BUILD---codec 0.5 --transparent 8 --object-blur 0.3}
+data=${TRAIN_DATA:-${GPU_KIT:+$GPU_KIT/data}}
+data=${data:-../shared/data}
+out=${OUT:-}
+source bench/kit_env.sh
+work=$(mktemp -d)
+ship() { "$PYTHON" -m vidmatte.train.ship "$1" --work "$work" "${@:2}"; }
+echo "environment ready after $((SECONDS - started)) s"
+"$PYTHON" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda)"
+if [[ $device == cuda* ]]; then
+  "$PYTHON" -c "import torch; assert torch.cuda.is_available(), 'no GPU'; print(torch.cuda.get_device_name(0))"
+fi
+# shellcheck disable=SC2086  # the options are words
+ship build --data "$data" --holdout --no-validation $options
+echo "clips built after $((SECONDS - started)) s"
+ship train --device "$device" --minutes "$minutes" ${TRAIN_INIT:+--init "$TRAIN_INIT"}
+echo "trained after $((SECONDS - started)) s"
+ship judge
+if [[ -n $out ]]; then
+  cp "$work"/run/{matting_head.safetensors,matting_head.json,loss.png} "$work/judge.md" "$out/"
+fi
+echo "gpu_train.sh finished in $((SECONDS - started)) s"
