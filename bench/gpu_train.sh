@@ -2,17 +2,21 @@
 # Retrain the matting head on a GPU in one device call (issue 13) and judge it against the
 # shipped head on training images it never saw, so a session lent a GPU spends its minutes
 # training rather than preparing. Builds the clips from the kit's data (`ship build --holdout`,
-# no validation clips: the kit carries none), trains from scratch on the GPU for TRAIN_MINUTES,
-# then `ship judge`: both heads on the hold-out images, clean and through H.264, and on new
-# glass objects. With $OUT set, the new weights, their card, the loss plot and judge.md go there.
+# no validation clips: the kit carries none), trains from scratch on the GPU for what the budget
+# leaves, then `ship judge`: both heads on the hold-out images, clean and through H.264, and on
+# new glass objects. With $OUT set, the new weights, their card and the loss plot go there as
+# soon as training ends, then judge.md, and the whole log as it runs (a call cut short keeps
+# them).
 #
-#   uv run python bench/gpu_kit.py --train               # here: wheels + training split, 54 MiB
+#   uv run python bench/gpu_kit.py --train               # here: wheels + training split, 57 MiB
 #   GPU_KIT=.devtrain OUT=$OUT bash bench/gpu_train.sh   # there, carrying .devtrain
 #
 # Then, here: `python -m vidmatte.train.ship eval --weights NEW --no-ship` for the validation
 # rows (reported, never chosen on), and `ship eval --weights NEW` to ship a head that wins.
 # Settings (environment):
-#   TRAIN_MINUTES  training wall clock (default 4; the shipped head had 5.8 on an H100)
+#   TRAIN_BUDGET_S the whole script's wall clock (default 540, inside a device call's 600):
+#                  training gets what building left, less JUDGE_S (default 60) for the judging
+#   TRAIN_MINUTES  a fixed training wall clock instead (the shipped head had 5.8 on an H100)
 #   TRAIN_DEVICE   cuda (default); cpu runs the same path here, e.g. to check the script
 #   TRAIN_BUILD    ship build's data options (default "--codec 0.5 --transparent 8
 #                  --object-blur 0.3": footage through H.264, glass, defocus and shake)
@@ -23,11 +27,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 device=${TRAIN_DEVICE:-cuda}
-minutes=${TRAIN_MINUTES:-4}
 options=${TRAIN_BUILD---codec 0.5 --transparent 8 --object-blur 0.3}
 data=${TRAIN_DATA:-${GPU_KIT:+$GPU_KIT/data}}
 data=${data:-../shared/data}
 out=${OUT:-}
+if [[ -n $out ]]; then exec > >(tee "$out/gpu_train.log") 2>&1; fi
 source bench/kit_env.sh
 work=$(mktemp -d)
 ship() { "$PYTHON" -m vidmatte.train.ship "$1" --work "$work" "${@:2}"; }
@@ -39,10 +43,16 @@ fi
 # shellcheck disable=SC2086  # the options are words
 ship build --data "$data" --holdout --no-validation $options
 echo "clips built after $((SECONDS - started)) s"
+left=$((${TRAIN_BUDGET_S:-540} - (SECONDS - started) - ${JUDGE_S:-60}))
+minutes=${TRAIN_MINUTES:-$(awk "BEGIN { print $left / 60 }")}
+if awk "BEGIN { exit !($minutes < 1) }"; then
+  echo "only $minutes minutes left to train: raise TRAIN_BUDGET_S or set TRAIN_MINUTES" >&2
+  exit 1
+fi
+echo "training for $minutes minutes"
 ship train --device "$device" --minutes "$minutes" ${TRAIN_INIT:+--init "$TRAIN_INIT"}
 echo "trained after $((SECONDS - started)) s"
+if [[ -n $out ]]; then cp "$work"/run/{matting_head.safetensors,matting_head.json,loss.png} "$out/"; fi
 ship judge
-if [[ -n $out ]]; then
-  cp "$work"/run/{matting_head.safetensors,matting_head.json,loss.png} "$work/judge.md" "$out/"
-fi
+if [[ -n $out ]]; then cp "$work/judge.md" "$out/"; fi
 echo "gpu_train.sh finished in $((SECONDS - started)) s"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import typer
 
 from vidmatte.matte import HeadConfig, random_head, save_head
 from vidmatte.matte.weights import card_path
-from vidmatte.train.ship import reproduce, run_eval, run_judge
+from vidmatte.train.ship import app, reproduce, run_eval, run_judge
 
 
 def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
@@ -94,3 +95,9 @@ def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_p
     assert mad["head (before)"] != mad["head (new)"]  # two different heads, each measured
     with pytest.raises(FileNotFoundError, match="--holdout"):
         run_judge(tmp_path / "empty", heads[1], heads[0])
+
+
+def test_all_without_validation_clips_is_refused_before_any_work(tmp_path) -> None:
+    with pytest.raises(typer.BadParameter, match="drop --no-validation"):
+        app(["all", "--work", str(tmp_path / "w"), "--no-validation"], standalone_mode=False)
+    assert not (tmp_path / "w").exists()

@@ -324,6 +324,8 @@ def main(
 ) -> None:
     if stage not in ("build", "train", "eval", "all", "judge"):
         raise typer.BadParameter(f"stage is build, train, eval, all or judge, not '{stage}'")
+    if stage == "all" and not validation:
+        raise typer.BadParameter("`all` ends by validating on W/val: drop --no-validation")
     weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
         build(
