@@ -15,7 +15,8 @@
 # rows (reported, never chosen on), and `ship eval --weights NEW` to ship a head that wins.
 # Settings (environment):
 #   TRAIN_BUDGET_S the whole script's wall clock (default 540, inside a device call's 600):
-#                  training gets what building left, less JUDGE_S (default 60) for the judging
+#                  training's clock gets what building left, less RESERVE_S (default 120) for
+#                  loading the clips before that clock starts and for judging after it
 #   TRAIN_MINUTES  a fixed training wall clock instead (the shipped head had 5.8 on an H100)
 #   TRAIN_DEVICE   cuda (default); cpu runs the same path here, e.g. to check the script
 #   TRAIN_BUILD    ship build's data options (default "--codec 0.5 --transparent 8
@@ -43,7 +44,7 @@ fi
 # shellcheck disable=SC2086  # the options are words
 ship build --data "$data" --holdout --no-validation $options
 echo "clips built after $((SECONDS - started)) s"
-left=$((${TRAIN_BUDGET_S:-540} - (SECONDS - started) - ${JUDGE_S:-60}))
+left=$((${TRAIN_BUDGET_S:-540} - (SECONDS - started) - ${RESERVE_S:-120}))
 minutes=${TRAIN_MINUTES:-$(awk "BEGIN { print $left / 60 }")}
 if awk "BEGIN { exit !($minutes < 1) }"; then
   echo "only $minutes minutes left to train: raise TRAIN_BUDGET_S or set TRAIN_MINUTES" >&2
