@@ -93,6 +93,7 @@ TRAINING = {
 # The training clips are 640x360: photos larger than twice that (the camera zooms in at most
 # 1.4x) and videos larger than that carry nothing the clips keep.
 PHOTO_SIZE = (1280, 800)
+CALL_MIB = 64  # what one device call carries: the checkout and the kit together
 VIDEO_SIZE = (640, 360)
 PLATFORMS = [f"manylinux_2_{n}_x86_64" for n in (17, 24, 27, 28, 31, 34, 35, 39)]
 PLATFORMS += ["manylinux2014_x86_64", "manylinux1_x86_64"]
@@ -229,7 +230,22 @@ def main(
         sys.exit(f"expected {len(carry)} wheels, got {len(got)}: {[w.name for w in got]}")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
     what = "the training data" if train else "GT04"
-    print(f"{len(got)} wheels and {what} in {out}: {size:.1f} MiB (a device call carries 64 MiB)")
+    total = size + checkout_mib()
+    print(f"{len(got)} wheels and {what} in {out}: {size:.1f} MiB, {total:.1f} with the checkout")
+    if total > CALL_MIB:
+        sys.exit(f"over the {CALL_MIB} MiB a device call carries: the call would be refused")
+
+
+def checkout_mib() -> float:
+    """What the checkout adds to a device call: its tracked and untracked, not ignored files."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    files = [ROOT / name.decode() for name in listed if name]
+    return sum(f.stat().st_size for f in files if f.is_file()) / 2**20
 
 
 if __name__ == "__main__":
