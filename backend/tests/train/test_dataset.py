@@ -317,3 +317,12 @@ def test_a_jpeg_photo_pairs_with_its_png_alpha_by_name(tiny_sources, tmp_path) -
     (images / "alpha" / "A01.png").unlink()
     with pytest.raises(FileNotFoundError, match=r"A01\.jpg has no alpha"):
         build_dataset(tmp_path / "orphan", **common)
+
+
+def test_a_clip_that_cannot_be_written_stops_the_build(tiny_sources, tmp_path) -> None:
+    """Clips are written in threads while the next is composited: a failed write still
+    surfaces as the build's error, not a silently missing clip."""
+    (tmp_path / "ds" / "clips").mkdir(parents=True)
+    (tmp_path / "ds" / "clips" / "A01_000").write_text("in the way")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        build_dataset(tmp_path / "ds", **_one_clip(tiny_sources))

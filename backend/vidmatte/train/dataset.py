@@ -24,8 +24,11 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import shutil
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -455,6 +458,17 @@ def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
+# Threads that encode and decode a dataset's PNGs (Pillow releases the GIL for both): on a GPU
+# machine building and loading clips is time the device waits.
+IO_THREADS = min(8, os.cpu_count() or 1)
+
+
+def read_clips(folders: Sequence[Path], step: int = 1) -> list[Clip]:
+    """`read_clip` of each folder, in order, decoded in IO_THREADS threads."""
+    with ThreadPoolExecutor(IO_THREADS) as pool:
+        return list(pool.map(lambda folder: read_clip(folder, step), folders))
+
+
 def read_clip(folder: Path, step: int = 1) -> Clip:
     """Load a clip, every `step`-th frame."""
     rgb = np.stack([read_rgb(p) for p in _images_in(folder / "rgb")[::step]])
@@ -569,8 +583,15 @@ def build_dataset(
         labeller = Sam2Labeller(sam2_model, sam2_checkpoint_dir)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     jobs = [(fg, k) for fg in foregrounds for k in range(clips_per_foreground)]
-    with Progress() as progress:
+    writing: deque[Future] = deque()  # at most IO_THREADS clips' frames held while they encode
+    with Progress() as progress, ThreadPoolExecutor(IO_THREADS) as writers:
         task = progress.add_task("building clips", total=len(jobs))
+
+        def written(keep: int) -> None:
+            while len(writing) > keep:
+                writing.popleft().result()  # a failed write stops the build
+                progress.advance(task)
+
         for fg, k in jobs:
             bg_path = bgs[int(rng.integers(len(bgs)))]
             made = composite_layers(fg, read_background(bg_path, frames, rng), cfg, rng)
@@ -587,8 +608,9 @@ def build_dataset(
                 "frames": frames,
             }
             clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
-            write_clip(out / "clips" / name, clip, meta)
-            progress.advance(task)
+            writing.append(writers.submit(write_clip, out / "clips" / name, clip, meta))
+            written(keep=IO_THREADS)
+        written(keep=0)
     settings = {
         "image_sets": image_sets,
         "video_sets": video_sets,

@@ -28,7 +28,7 @@ from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.weights import load_head, save_head
 
 from .augment import PairAugment
-from .dataset import SAM_FEATURES, Clip, clip_folders, read_clip
+from .dataset import SAM_FEATURES, Clip, clip_folders, read_clips
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def _device_name(device: str) -> str:
 
 
 def load_clips(dataset: Path, every_nth: int = 1) -> list[Clip]:
-    return [read_clip(folder, every_nth) for folder in clip_folders(dataset)]
+    return read_clips(clip_folders(dataset), every_nth)
 
 
 def train(
