@@ -66,6 +66,26 @@ def test_reproduce_names_a_fine_tunes_data_options_and_start() -> None:
     assert evaluate == f"{ship} eval --work /tmp/vidmatte-ship"
 
 
+def test_reproduce_names_the_data_options_of_a_head_trained_from_scratch() -> None:
+    """bench/gpu_train.sh trains from scratch on the footage options with the hold-out images
+    left out: a bare `all` would make a different head."""
+    card = {
+        "training": {"device": "cuda (NVIDIA H200)", "minutes": 4.2, "init": None},
+        "training_data": {
+            "foregrounds": ["GT01", "GT02"],
+            "transparent": 8,
+            "clip": {"lens_blur_p": 0.3, "codec_p": 0.5},
+        },
+    }
+    ship = "python -m vidmatte.train.ship"
+    assert reproduce(card).split(" && ") == [
+        f"{ship} build --work /tmp/vidmatte-ship --transparent 8 --object-blur 0.3 --codec 0.5"
+        " --holdout",
+        f"{ship} train --work /tmp/vidmatte-ship --device cuda --minutes 4.2",
+        f"{ship} eval --work /tmp/vidmatte-ship",
+    ]
+
+
 def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_path) -> None:
     work = tmp_path / "work"
     work.mkdir()

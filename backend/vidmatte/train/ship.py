@@ -250,13 +250,12 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
 
 
 def reproduce(card: dict) -> str:
-    """The commands that make these weights again. A head trained from scratch: one `all`.
-    A fine-tune: `build` with the data options its card records, `train` from the head it
-    started from (whose own making is `training.init_card.reproduce`), `eval`."""
+    """The commands that make these weights again. The shipped recipe (no data options, every
+    training image): one `all`. Otherwise `build` with the data options the card records,
+    `train` (a fine-tune from the head it started from, whose own making is
+    `training.init_card.reproduce`), `eval`."""
     trained, data = card["training"], card.get("training_data", {})
     run = f"--device {trained['device'].split()[0]} --minutes {trained['minutes']}"
-    if not trained.get("init"):
-        return f"{REPRODUCE} {run}"
     clip = data.get("clip", {})
     options = {
         "--transparent": data.get("transparent", 0),
@@ -266,11 +265,14 @@ def reproduce(card: dict) -> str:
     flags = [f"{flag} {value}" for flag, value in options.items() if value]
     if set(splits.HOLDOUT_IMAGES).isdisjoint(data.get("foregrounds", splits.HOLDOUT_IMAGES)):
         flags.append("--holdout")
+    if not trained.get("init") and not flags:
+        return f"{REPRODUCE} {run}"
     stage = REPRODUCE.replace(" all ", " {} ")
+    init = " --init models/matting_head.safetensors" if trained.get("init") else ""
     return " && ".join(
         [
             " ".join([stage.format("build"), *flags]),
-            f"{stage.format('train')} --init models/matting_head.safetensors {run}",
+            f"{stage.format('train')}{init} {run}",
             stage.format("eval"),
         ]
     )
