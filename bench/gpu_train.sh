@@ -32,7 +32,7 @@ options=${TRAIN_BUILD---codec 0.5 --transparent 8 --object-blur 0.3}
 data=${TRAIN_DATA:-${GPU_KIT:+$GPU_KIT/data}}
 data=${data:-../shared/data}
 out=${OUT:-}
-if [[ -n $out ]]; then exec > >(tee "$out/gpu_train.log") 2>&1; fi
+if [[ -n $out ]]; then mkdir -p "$out" && exec > >(tee "$out/gpu_train.log") 2>&1; fi
 source bench/kit_env.sh
 work=$(mktemp -d)
 ship() { "$PYTHON" -m vidmatte.train.ship "$1" --work "$work" "${@:2}"; }
