@@ -93,8 +93,8 @@ TRAINING = {
 # The training clips are 640x360: photos larger than twice that (the camera zooms in at most
 # 1.4x) and videos larger than that carry nothing the clips keep.
 PHOTO_SIZE = (1280, 800)
-CALL_MIB = 64  # what one device call carries: the checkout and the kit together
 VIDEO_SIZE = (640, 360)
+CALL_MIB = 64  # what one device call carries: the checkout and the kit together
 PLATFORMS = [f"manylinux_2_{n}_x86_64" for n in (17, 24, 27, 28, 31, 34, 35, 39)]
 PLATFORMS += ["manylinux2014_x86_64", "manylinux1_x86_64"]
 
@@ -161,13 +161,13 @@ def pack_training_data(data: Path, out: Path) -> None:
     travel: the training photos as JPEG (quality 95, full-resolution colour) beside their exact
     PNG alphas, the training backgrounds within PHOTO_SIZE and the sample videos within
     VIDEO_SIZE. Nothing of the validation split goes."""
-    for kind in ("image", "alpha", "backgrounds", "videos"):
-        folder = out / "alphamatting" / kind if kind in ("image", "alpha") else out / kind
+    images, alphas = out / "alphamatting" / "image", out / "alphamatting" / "alpha"
+    for folder in (images, alphas, out / "backgrounds", out / "videos"):
         folder.mkdir(parents=True, exist_ok=True)
     for name in splits.TRAIN_IMAGES:
         photo = Image.open(data / "alphamatting" / "image" / f"{name}.png").convert("RGB")
-        photo.save(out / "alphamatting" / "image" / f"{name}.jpg", quality=95, subsampling=0)
-        shutil.copy(data / "alphamatting" / "alpha" / f"{name}.png", out / "alphamatting" / "alpha")
+        photo.save(images / f"{name}.jpg", quality=95, subsampling=0)
+        shutil.copy(data / "alphamatting" / "alpha" / f"{name}.png", alphas)
     for path in splits.backgrounds(False, data):
         photo = Image.open(path).convert("RGB")
         photo.resize(_fit(*photo.size, PHOTO_SIZE), Image.Resampling.LANCZOS).save(

@@ -224,8 +224,12 @@ def _save_checkpoint(
     tmp.replace(path)
 
 
-LOSS_COLOURS = {"loss": (31, 119, 180), "l1": (255, 127, 14), "grad": (44, 160, 44)}
-LOSS_COLOURS["temporal"] = (214, 39, 40)
+LOSS_COLOURS = {
+    "loss": (31, 119, 180),
+    "l1": (255, 127, 14),
+    "grad": (44, 160, 44),
+    "temporal": (214, 39, 40),
+}
 
 
 def plot_losses(history: list[dict], path: Path, size: tuple[int, int] = (700, 400)) -> None:
