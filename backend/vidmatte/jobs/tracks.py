@@ -304,6 +304,9 @@ class Tracker:
         self.store, self.segmenter = store, segmenter
         self.changes = JobChanges()
         self._lock = threading.Lock()
+        # Starting, cancelling and forgetting run one at a time: each halts the run before
+        # it, and two at once (a double-clicked Track) would both replace the same run.
+        self._control = threading.RLock()
         self._tracks: dict[str, Track] = {}
         self._runs: dict[str, tuple[threading.Thread, threading.Event]] = {}
 
@@ -345,6 +348,10 @@ class Tracker:
         """Track start..end on the current prompts (only what changed when a finished track
         of the same range exists). Replaces a track still running. Raises ValueError when no
         frame of the range holds points."""
+        with self._control:
+            return self._start(project_id, start, end)
+
+    def _start(self, project_id: str, start: int, end: int) -> Track:
         project = self.store.project(project_id)
         entries = prompts_in(self.store.points(project_id), start, end)
         if not entries:
@@ -397,7 +404,8 @@ class Tracker:
     def cancel(self, project_id: str) -> Track:
         """Stop a running track (its masks so far stay); a finished one is returned as is."""
         self.get(project_id)
-        self._halt(project_id)
+        with self._control:
+            self._halt(project_id)
         return self.get(project_id)
 
     def stop(self) -> None:
@@ -409,9 +417,10 @@ class Tracker:
 
     def forget(self, project_id: str) -> None:
         """The project is being deleted: stop its track and drop its state."""
-        self._halt(project_id)
-        with self._lock:
-            self._tracks.pop(project_id, None)
+        with self._control:
+            self._halt(project_id)
+            with self._lock:
+                self._tracks.pop(project_id, None)
 
     def _halt(self, project_id: str, status: str = "cancelled") -> None:
         with self._lock:
@@ -457,7 +466,7 @@ class Tracker:
         if not stop.is_set():
             self._update(track, status="done", eta_seconds=0.0)
         with self._lock:
-            if self._runs.get(track.project_id, (None, stop))[1] is stop:
+            if self._runs.get(track.project_id, (None, None))[1] is stop:
                 del self._runs[track.project_id]
 
     def _track(self, track: Track, should_stop: Callable[[], bool]) -> Track:

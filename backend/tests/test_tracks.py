@@ -1,0 +1,80 @@
+"""The Tracker under rapid and concurrent starts, as a double-clicked Track button sends them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.synth import write_video
+from vidmatte.jobs.tracks import Tracker
+from vidmatte.media.video import probe
+from vidmatte.segment.models import build_predictor
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import Point, Store
+
+FRAMES = 3
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    predictor = build_predictor("test-tiny", Path("checkpoints"), "cpu", random_init=True)
+    return Segmenter(predictor, "test-tiny")
+
+
+@pytest.fixture
+def tracked(tmp_path: Path, segmenter: Segmenter):
+    store = Store(tmp_path / "data")
+    staged = store.tmp_dir / "source.mp4"
+    write_video(staged, frames=FRAMES, width=96, height=64)
+    info, pts = probe(staged)
+    project = store.add_project("clip", "clip.mp4", staged, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(30, 32, "positive")])
+    yield Tracker(store, segmenter), project.id, obj
+    store.close()
+
+
+@pytest.fixture
+def thread_errors() -> list[BaseException]:
+    """Exceptions that escape any thread (a crashed track worker) during the test."""
+    errors: list[BaseException] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    yield errors
+    threading.excepthook = previous
+
+
+def _settle(tracker: Tracker, project_id: str) -> str:
+    deadline = time.monotonic() + 60
+    while tracker.get(project_id).status == "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return tracker.get(project_id).status
+
+
+def test_concurrent_starts_leave_one_worker_and_crash_none(tracked, thread_errors) -> None:
+    """Starts that arrive together (a double-clicked Track, two tabs) each replace the run
+    before them: none may crash a starter or a worker, nor leave a replaced run going."""
+    tracker, pid, obj = tracked
+    for _ in range(6):
+        barrier = threading.Barrier(4)
+
+        def start(barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            tracker.start(pid, 0, FRAMES - 1)
+
+        starters = [threading.Thread(target=start) for _ in range(4)]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+        workers = [t for t in threading.enumerate() if t.name == f"vidmatte-track-{pid}"]
+        assert len(workers) <= 1, "a replaced run must not keep running"
+        assert _settle(tracker, pid) == "done"
+        for worker in workers:
+            worker.join(timeout=60)
+        # a start on unchanged prompts re-tracks nothing, so count masks, not frames_done
+        assert all(tracker.mask(pid, f, obj) is not None for f in range(FRAMES))
+    assert thread_errors == []
