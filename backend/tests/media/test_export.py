@@ -383,6 +383,18 @@ def test_ntsc_fps_kept() -> None:
         assert float(container.streams.video[0].average_rate) == pytest.approx(29.97, abs=0.01)
 
 
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+def test_a_frame_an_hour_exports(fmt: str, tmp_path: Path) -> None:
+    """Time-lapse sources can run below a frame a second; their rate must not round to 0."""
+    hourly = Fraction(1, 3600)
+    frames = [replace(f, time=f.index / hourly) for f in make_frames(64, 48, 3)]
+    archive = build_archive(frames=frames, formats=[fmt], fps=float(hourly))
+    (name,) = archive.namelist()
+    decoded = decode_video(Path(archive.extract(name, tmp_path)))
+    assert len(decoded) == 3
+    assert [round(float(p.time)) for p in decoded] == [0, 3600, 7200]
+
+
 # --- audio ---
 
 

@@ -200,8 +200,9 @@ def write_archive(
     chosen = parse_formats(",".join(formats))
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting.
-    rate = Fraction(fps).limit_denominator(1001)
+    # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting;
+    # the bound grows for time-lapse rates below a frame a second (1/3600 must not round to 0).
+    rate = Fraction(fps).limit_denominator(max(1001, math.ceil(1001 / fps)))
     layered: Iterable[Mapping[str, ExportFrame]] = (
         frames if layers else ({"": frame} for frame in frames)  # type: ignore[misc]
     )
