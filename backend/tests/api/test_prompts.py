@@ -64,6 +64,17 @@ def test_bad_points(api: httpx.Client, project: dict) -> None:
     assert api.get(f"/api/projects/{pid}/points").json() == []  # nothing was stored
 
 
+def test_a_body_that_is_not_json_is_400(api: httpx.Client, project: dict) -> None:
+    """Unparseable is not the same as invalid: docs/API.md promises 400, with where it broke."""
+    pid = project["id"]
+    json_type = {"Content-Type": "application/json"}
+    for url in (f"/api/projects/{pid}/objects", f"/api/projects/{pid}/track"):
+        broken = api.post(url, content=b'{"name": ', headers=json_type)
+        assert broken.status_code == 400, broken.text
+        assert broken.json()["detail"] == "the body is not valid JSON (at character 9)"
+    assert api.get(f"/api/projects/{pid}/objects").json() == []  # nothing was made
+
+
 def test_clicks_on_the_frame_edges_are_accepted(api: httpx.Client, project: dict) -> None:
     """The editor sends a click on the right or bottom edge as x = width, y = height."""
     pid = project["id"]

@@ -146,8 +146,15 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # One readable string, like every other error (docs/API.md), not FastAPI's list.
-        return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
+        # One readable string, like every other error (docs/API.md), not FastAPI's list; a body
+        # that is not JSON at all is a 400 (unparseable), not a 422 (parsed but invalid).
+        errors = exc.errors()
+        broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if broken is not None:
+            at = broken.get("loc", ("body", "?"))[-1]
+            detail = f"the body is not valid JSON (at character {at})"
+            return JSONResponse({"detail": detail}, status_code=400)
+        return JSONResponse({"detail": validation_message(errors)}, status_code=422)
 
     @app.exception_handler(MediaError)
     @app.exception_handler(LimitExceeded)
