@@ -115,6 +115,10 @@ class LimitExceeded(ValueError):
     """More of something than a limit in config.py allows; the message names the setting."""
 
 
+class ProjectLimit(LimitExceeded):
+    """The data dir already holds its limit of projects."""
+
+
 class DataDirInUse(RuntimeError):
     """Another process serves this data dir."""
 
@@ -189,6 +193,16 @@ def _load_prompts(text: str) -> Prompts:
         (entry["object_id"], entry["frame"]): [Point(**p) for p in entry["points"]]
         for entry in json.loads(text)
     }
+
+
+def distinct(name: str, taken: set[str], limit: int = 200) -> str:
+    """`name`, else `name (2)`, `name (3)`, ... the first not `taken`, all within `limit`."""
+    candidate, n = name[:limit], 1
+    while candidate in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: limit - len(suffix)] + suffix
+    return candidate
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -372,9 +386,16 @@ class Store:
         info: VideoInfo,
         pts_index: np.ndarray,
         thumbnail_jpeg: bytes,
+        *,
+        distinct_name: bool = False,
+        max_projects: int | None = None,
     ) -> Project:
         """Move a fully received and probed upload into place, then make it visible. One that
-        cannot be stored completely (a full disk) leaves neither files nor a row."""
+        cannot be stored completely (a full disk) leaves neither files nor a row.
+
+        The limit (ProjectLimit) and `distinct_name` (`clip (2)` when `clip` is taken) are
+        checked in the same transaction as the insert, so uploads that arrive together are
+        counted and named one at a time."""
         project_id = new_id("p")
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
@@ -387,6 +408,10 @@ class Store:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging, final)
             with self._write() as db:
+                names = [row[0] for row in db.execute("SELECT name FROM projects")]
+                if max_projects is not None and len(names) >= max_projects:
+                    raise ProjectLimit(f"the data dir holds its limit of {max_projects} projects")
+                name = distinct(name, set(names)) if distinct_name else name
                 db.execute(
                     "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
                     (project_id, name, filename, source.name, now(), json.dumps(info.to_dict())),

@@ -310,13 +310,18 @@ def _cookie(headers: Headers, name: str) -> str | None:
 
 # -- quotas: what one data dir and one server take ----------------------------------------
 def require_room_for_a_project(store: Store, settings: Settings) -> None:
-    """507 before an upload's body is read, once the data dir holds its limit of projects."""
+    """507 before an upload's body is read, once the data dir holds its limit of projects.
+    (The store checks again as it adds one: uploads may arrive together.)"""
     if len(store.projects()) >= settings.max_projects:
-        raise HTTPException(
-            507,
-            f"this data dir holds {settings.max_projects} projects, its limit (setting "
-            "VIDMATTE_MAX_PROJECTS): delete some first",
-        )
+        raise no_room_for_a_project(settings)
+
+
+def no_room_for_a_project(settings: Settings) -> HTTPException:
+    return HTTPException(
+        507,
+        f"this data dir holds {settings.max_projects} projects, its limit (setting "
+        "VIDMATTE_MAX_PROJECTS): delete some first",
+    )
 
 
 def require_room_in_the_queue(store: Store, settings: Settings) -> None:

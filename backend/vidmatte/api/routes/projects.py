@@ -12,11 +12,11 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, without_hidden
-from vidmatte.api.security import require_room_for_a_project
+from vidmatte.api.security import no_room_for_a_project, require_room_for_a_project
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
 from vidmatte.media.video import MediaError, VideoReader, probe
-from vidmatte.store import ACTIVE, is_disk_full
+from vidmatte.store import ACTIVE, ProjectLimit, is_disk_full
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
@@ -95,16 +95,25 @@ def add_upload(s: Services, upload: Upload) -> Project:
     """Probe a received upload and make it a project; the temporary file goes either way."""
     filename = without_hidden(upload.filename)[:255] or "video"
     try:
-        name = upload_name(
-            upload.fields.get("name") or "", filename, {p.name for p in s.store.projects()}
-        )
+        name, blank = upload_name(upload.fields.get("name") or "", filename)
         info, pts = probe(upload.path)
         reader = VideoReader(upload.path, pts, info.rotation)
         try:
             thumbnail = jpeg(reader.frame(0), max_side=320, quality=85)
         finally:
             reader.close()
-        project = s.store.add_project(name, filename, upload.path, info, pts, thumbnail)
+        project = s.store.add_project(
+            name,
+            filename,
+            upload.path,
+            info,
+            pts,
+            thumbnail,
+            distinct_name=blank,
+            max_projects=s.settings.max_projects,
+        )
+    except ProjectLimit as exc:
+        raise no_room_for_a_project(s.settings) from exc
     except MediaError as exc:
         raise HTTPException(422, f"cannot use '{filename}': {exc}") from exc
     except (OSError, sqlite3.Error) as exc:
@@ -116,25 +125,16 @@ def add_upload(s: Services, upload: Upload) -> Project:
     return Project.of(project)
 
 
-def upload_name(field: str, filename: str, taken: set[str]) -> str:
-    """The `name` field, checked like a rename; blank means the file's name without extension,
-    made distinct from the `taken` names (the same file uploaded twice: `clip`, `clip (2)`)."""
+def upload_name(field: str, filename: str) -> tuple[str, bool]:
+    """The `name` field, checked like a rename, and whether it was blank: then it is the
+    file's name without extension, which the store makes distinct (the same file uploaded
+    twice: `clip`, `clip (2)`)."""
     if not field.strip():
-        return distinct(filename.rsplit(".", 1)[0] or "video", taken)
+        return filename.rsplit(".", 1)[0] or "video", True
     try:
-        return PROJECT_NAME.validate_python(field)
+        return PROJECT_NAME.validate_python(field), False
     except ValidationError as exc:
         raise HTTPException(422, f"invalid name: {exc.errors()[0]['msg']}") from exc
-
-
-def distinct(name: str, taken: set[str], limit: int = 200) -> str:
-    """`name`, else `name (2)`, `name (3)`, ... the first not `taken`, all within `limit`."""
-    candidate, n = name[:limit], 1
-    while candidate in taken:
-        n += 1
-        suffix = f" ({n})"
-        candidate = name[: limit - len(suffix)] + suffix
-    return candidate
 
 
 @router.get("", response_model=list[Project])
