@@ -20,6 +20,7 @@ the job is running under its number, so a late word from a cancelled run changes
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import fcntl
@@ -29,7 +30,8 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -238,6 +240,11 @@ class Store:
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        # Projects whose files a download still streams, and those deleted meanwhile (their
+        # job ids): the files go when the last lease ends (a restart collects them too).
+        self._leases: collections.Counter[str] = collections.Counter()
+        self._doomed: dict[str, list[str]] = {}
+        self._leases_lock = threading.Lock()
         self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
         try:
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -459,9 +466,39 @@ class Store:
             if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
                 raise NotFound(f"project '{project_id}' does not exist")
         # Rows go first: a crash here leaves unreachable files, never rows without files.
+        with self._leases_lock:
+            if self._leases[project_id]:
+                self._doomed[project_id] = job_ids
+                return
+        self._remove_files(project_id, job_ids)
+
+    def _remove_files(self, project_id: str, job_ids: list[str]) -> None:
         shutil.rmtree(self.project_dir(project_id), ignore_errors=True)
         for job_id in job_ids:
             shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    def lease(self, project_id: str) -> Callable[[], None]:
+        """Keep the project's files (source and results) on disk until the returned release is
+        called, even when the project is deleted meanwhile: a download that streams them ends
+        whole instead of failing halfway. Releasing twice is harmless."""
+        with self._leases_lock:
+            self._leases[project_id] += 1
+        held = [True]
+
+        def release() -> None:
+            with self._leases_lock:
+                if not held[0]:
+                    return
+                held[0] = False
+                self._leases[project_id] -= 1
+                if self._leases[project_id]:
+                    return
+                del self._leases[project_id]
+                job_ids = self._doomed.pop(project_id, None)
+            if job_ids is not None:
+                self._remove_files(project_id, job_ids)
+
+        return release
 
     def pts_index(self, project_id: str) -> np.ndarray:
         return np.load(self.project_dir(project_id) / "frames.npy")

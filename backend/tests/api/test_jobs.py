@@ -194,3 +194,28 @@ def test_cancel_stops_quickly_and_resume_finishes(
     assert [f.name for f in files] == [f"{i:06d}.png" for i in range(40)]
     again = api.post(f"/api/jobs/{job['id']}/resume")
     assert again.status_code == 409 and "is done" in again.json()["detail"]
+
+
+def test_deleting_a_project_while_its_archive_downloads(server, clip: Path) -> None:
+    """The delete answers at once and the project is gone from the API, but a download already
+    under way ends whole; its files go when it does."""
+    with server.client() as api:
+        pid = upload(api, clip, "doomed")["id"]
+        prompt(api, pid)
+        job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()
+        wait_for(api, job["id"], {"done"})
+        formats = "alpha_png,rgba_png,exr,prores4444,webm_alpha,composite_mp4"
+        url = f"/api/jobs/{job['id']}/archive"
+        with api.stream("GET", url, params={"formats": formats}) as download:
+            assert download.status_code == 200  # headers are in; the body is still coming
+            assert api.delete(f"/api/projects/{pid}").status_code == 204
+            assert api.get(f"/api/projects/{pid}").status_code == 404
+            body = download.read()
+        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+        assert len([n for n in names if n.startswith("exr/")]) == 12
+        assert len([n for n in names if n.endswith((".mov", ".webm", ".mp4"))]) == 3
+    deadline = time.monotonic() + 10
+    leftovers = [server.data_dir / "projects" / pid, server.data_dir / "jobs" / job["id"]]
+    while any(p.exists() for p in leftovers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(p.exists() for p in leftovers)

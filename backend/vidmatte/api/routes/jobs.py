@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import weakref
+from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -196,6 +198,9 @@ def get_archive(
         raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
     name = archive_name(export.project.name, export.frames[0], export.frames[-1])
     colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
+    # Taken now, not when the stream starts: the headers go out before the first chunk, and
+    # a delete may come in between.
+    release = s.store.lease(export.project.id)
     body = iter_archive(
         lambda: export_frames(s.store, export, colour_from, s.settings.device),
         chosen,
@@ -214,7 +219,25 @@ def get_archive(
         FRAMES_HEADER: frame_runs(export.frames),
         **({MISSING_HEADER: frame_runs(missing)} if missing else {}),
     }
-    return StreamingResponse(body, media_type="application/zip", headers=headers)
+    return StreamingResponse(
+        releasing(body, release), media_type="application/zip", headers=headers
+    )
+
+
+def releasing(body: AsyncIterator[bytes], release: Callable[[], None]) -> AsyncIterator[bytes]:
+    """`body`, then `release`: when it ends, fails or its client goes away, and also when it
+    is never started (a generator that never ran has no `finally` to run)."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in body:
+                yield chunk
+        finally:
+            release()
+
+    wrapped = stream()
+    weakref.finalize(wrapped, release)
+    return wrapped
 
 
 FRAMES_HEADER = "X-Vidmatte-Frames"  # the frames an archive holds, as runs: `0-5,8-9`
