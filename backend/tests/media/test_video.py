@@ -105,6 +105,25 @@ def test_mpegts_is_frame_accurate(tmp_path: Path, suffix: str) -> None:
         np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
 
 
+def test_joined_recordings_whose_timestamps_restart_are_refused_saying_so(
+    tmp_path: Path,
+) -> None:
+    """Two MPEG-TS recordings joined byte for byte (`cat a.ts b.ts`) play through, but their
+    timestamps start over halfway: frames cannot be found by time, so say that, not 'damaged'."""
+    parts = []
+    for name, frames in (("a", 5), ("b", 7)):
+        source, ts = tmp_path / f"{name}.mp4", tmp_path / f"{name}.ts"
+        write_video(source, frames=frames)
+        remux(source, ts)
+        parts.append(ts.read_bytes())
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(parts))
+    assert len(decode_all(joined)) == 12  # what a player shows
+    with pytest.raises(MediaError, match="timestamps start over") as refused:
+        probe(joined)
+    assert "re-encode" in str(refused.value)
+
+
 def test_edit_list_frames_are_what_players_show(tmp_path: Path) -> None:
     source, trimmed = tmp_path / "clip.mp4", tmp_path / "trimmed.mp4"
     write_video(source, frames=24)

@@ -91,12 +91,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
         try:
-            # Packets flagged discard lie before an edit list's start: decoded, never shown.
-            pts = sorted(
-                p.pts
-                for p in container.demux(stream)
-                if p.pts is not None and p.size > 0 and not p.is_discard
-            )
+            pts = sorted(_shown_pts(container, stream))
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
@@ -131,6 +126,25 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         has_audio=has_audio,
     )
     return info, pts_index
+
+
+def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[int]:
+    """The timestamps of the frames a player shows, in file order. Packets flagged discard lie
+    before an edit list's start: decoded, never shown. Frames are found by their timestamp, so
+    a timeline that starts over (recordings joined byte for byte, `cat a.ts b.ts`) is refused:
+    decode timestamps only ever grow within one timeline."""
+    last_dts = None
+    for packet in container.demux(stream):
+        if packet.dts is not None:
+            if last_dts is not None and packet.dts < last_dts:
+                raise MediaError(
+                    "the video's timestamps start over partway (recordings joined into one "
+                    "file?), so its frames cannot be found by time: re-encode it into one "
+                    "timeline first, e.g. `ffmpeg -i IN -c:v libx264 -crf 16 OUT.mp4`"
+                )
+            last_dts = packet.dts
+        if packet.pts is not None and packet.size > 0 and not packet.is_discard:
+            yield packet.pts
 
 
 def _check_shape(width: int, height: int, settings: Settings) -> None:
