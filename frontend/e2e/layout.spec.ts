@@ -172,3 +172,122 @@ test("the finished-job dialog: a Download button in words that stays inside the 
   expect(await clipped(page, "[data-testid=matting-dialog]")).toEqual([]);
   await page.screenshot({ path: info.outputPath("finished-dialog.png") });
 });
+
+/** A track that runs (always: the server's answers are replaced), as the toolbar shows it. */
+async function showRunningTrack(page: Page, pid: string) {
+  const running = {
+    project_id: pid,
+    status: "running",
+    start: 0,
+    end: 35,
+    object_ids: ids.objects,
+    mask_width: 256,
+    mask_height: 144,
+    run: { start: 0, end: 35, object_ids: ids.objects },
+    frames_done: 4,
+    frames_total: 36,
+    fps: 9.9,
+    eta_seconds: 3.2,
+    error: null,
+    stale: false,
+    tracked: [[0, 3]],
+    flags: [],
+  };
+  await page.route(`**/api/projects/${pid}/track`, (route) => route.fulfill({ json: running }));
+  await page.route(`**/api/projects/${pid}/track/events`, (route) =>
+    route.fulfill({ contentType: "text/event-stream", body: `event: progress\ndata: ${JSON.stringify(running)}\n\n` }),
+  );
+}
+
+/** Where each selected element is not in `box`, or a click on its middle would hit something else. */
+async function unreachable(page: Page, selector: string, box: string): Promise<string[]> {
+  return page.evaluate(
+    ([sel, boxSel]) => {
+      const outer = document.querySelector(boxSel)!.getBoundingClientRect();
+      return [...document.querySelectorAll<HTMLElement>(sel)].flatMap((el) => {
+        el.scrollIntoView({ block: "nearest", inline: "nearest" });
+        const r = el.getBoundingClientRect();
+        const name = el.dataset.testid ?? el.className;
+        if (r.width < 1 || r.left < outer.left - 1 || r.right > outer.right + 1 || r.top < outer.top - 1 || r.bottom > outer.bottom + 1)
+          return [`${name} at ${Math.round(r.left)}–${Math.round(r.right)} × ${Math.round(r.top)}–${Math.round(r.bottom)} is outside ${boxSel}`];
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return hit && el.contains(hit) ? [] : [`${name}: a click on it hits ${hit?.className || hit?.tagName}`];
+      });
+    },
+    [selector, box] as const,
+  );
+}
+
+test("during a track at 1280×720 every toolbar button stays in the editor column and can be clicked", async ({ page }, info) => {
+  await page.setViewportSize(SIZES[0]);
+  await showRunningTrack(page, ids.pid);
+  await page.goto(`/#/p/${ids.pid}`);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await expect(page.getByTestId("track-cancel")).toBeVisible();
+  await expect(page.getByTestId("track-status")).toHaveText(/^4 \/ 36 frames/);
+  await page.screenshot({ path: info.outputPath("toolbar-during-track.png") });
+  expect(await page.locator(".toolbar button").count()).toBe(7);
+  expect(await unreachable(page, ".toolbar button", "[data-testid=editor]")).toEqual([]);
+  expect(await clipped(page, ".toolbar")).toEqual([]);
+});
+
+test("at 360 px the panels stack under a usable video, and Matting fits the phone", async ({ page }, info) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await showRunningTrack(page, ids.pid);
+  await page.goto(`/#/p/${ids.pid}`);
+  const canvas = page.getByTestId("frame-canvas");
+  await expect(canvas).toHaveAttribute("data-loaded", "true");
+  await expect(page.getByTestId("track-cancel")).toBeVisible();
+  await page.screenshot({ path: info.outputPath("360-editor.png"), fullPage: true });
+
+  await test.step("nothing overflows the window sideways", async () => {
+    const over = await page.evaluate(() => ({
+      doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      wide: [...document.querySelectorAll<HTMLElement>(".app *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.getClientRects().length)
+        .map((el) => el.className || el.tagName),
+    }));
+    expect(over.doc).toBeLessThanOrEqual(0);
+    expect(over.wide).toEqual([]);
+  });
+
+  await test.step("the video comes first, full width; objects and results below it", async () => {
+    const stage = (await canvas.boundingBox())!;
+    expect(stage.width).toBeGreaterThanOrEqual(340);
+    expect(stage.height).toBeGreaterThanOrEqual(150);
+    expect(stage.y).toBeLessThan(740);
+    const main = (await page.getByTestId("editor").boundingBox())!;
+    const side = (await page.getByTestId("side-panel").boundingBox())!;
+    expect(side.y).toBeGreaterThanOrEqual(main.y + main.height - 1);
+    expect(side.width).toBeGreaterThanOrEqual(340);
+    expect(await unreachable(page, "[data-testid=frame-canvas], [data-testid=seek], .toolbar button, .transport button", "[data-testid=editor]")).toEqual([]);
+  });
+
+  await test.step("a point can be clicked on the frame, and the seek bar seeks", async () => {
+    const seek = page.getByTestId("seek");
+    expect((await seek.boundingBox())!.width).toBeGreaterThanOrEqual(250);
+    await seek.click({ position: { x: (await seek.boundingBox())!.width - 4, y: 14 } });
+    await expect(page.getByTestId("frame-number")).toHaveText("35");
+    await canvas.scrollIntoViewIfNeeded();
+    await canvas.click();
+    await expect(page.getByTestId("frame-summary")).toContainText("1 positive");
+  });
+
+  await test.step("the Matting dialog shows its content whole", async () => {
+    await page.getByTestId("matting-open").click();
+    const dialog = page.getByTestId("matting-dialog");
+    await expect(dialog).toBeVisible();
+    const box = (await dialog.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    expect(await clipped(page, "[data-testid=matting-dialog]")).toEqual([]);
+    const outside = await dialog.evaluate((d) => {
+      const r = d.getBoundingClientRect();
+      return [...d.querySelectorAll<HTMLElement>("*")]
+        .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > r.right + 1)
+        .map((el) => `${el.className || el.tagName}: "${el.textContent?.trim().slice(0, 40)}"`);
+    });
+    expect(outside).toEqual([]);
+    await page.screenshot({ path: info.outputPath("360-matting.png") });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionForKey, isTypingTarget } from "./keyboard";
+import { actionForKey, isControlKey, isTypingTarget } from "./keyboard";
 
 describe("shortcuts", () => {
   it("maps frame navigation", () => {
@@ -35,5 +35,37 @@ describe("shortcuts", () => {
     expect(isTypingTarget(range)).toBe(false);
     expect(isTypingTarget(document.createElement("textarea"))).toBe(true);
     expect(isTypingTarget(document.body)).toBe(false);
+  });
+
+  it("leaves Space and Enter to the focused control, and other keys to the shortcuts", () => {
+    const el = (html: string) => {
+      const box = document.createElement("div");
+      box.innerHTML = html;
+      return box.firstElementChild!;
+    };
+    const controls = [
+      el("<button>Track</button>"),
+      el('<input type="checkbox">'),
+      el('<input type="radio">'),
+      el('<a href="#/">Projects</a>'),
+      el("<select></select>"),
+      el("<summary>More</summary>"),
+      el('<div role="button" tabindex="0">Beach take</div>'),
+      el('<div role="checkbox" tabindex="0"></div>'),
+      el('<div role="menuitemcheckbox" tabindex="0"></div>'),
+      el('<div role="tab" tabindex="0"></div>'),
+      el("<button><span>Undo</span></button>").firstElementChild!, // the label inside a button
+    ];
+    for (const c of controls) {
+      expect(isControlKey(" ", c), c.outerHTML).toBe(true);
+      expect(isControlKey("Enter", c), c.outerHTML).toBe(true);
+      expect(isControlKey("k", c), c.outerHTML).toBe(false);
+      expect(isControlKey("ArrowRight", c), c.outerHTML).toBe(false);
+    }
+    // the seek slider does nothing with Space: there it still plays
+    expect(isControlKey(" ", el('<input type="range">'))).toBe(false);
+    expect(isControlKey(" ", document.body)).toBe(false);
+    expect(isControlKey(" ", el('<div tabindex="0"></div>'))).toBe(false);
+    expect(isControlKey(" ", null)).toBe(false);
   });
 });

@@ -82,6 +82,29 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   return false;
 }
 
+/** What Space and Enter press, tick, open or follow when it has the focus. */
+const CONTROLS = [
+  "button",
+  "a[href]",
+  "input",
+  "select",
+  "textarea",
+  "summary",
+  ...["button", "link", "checkbox", "radio", "switch", "tab", "option", "menuitem", "menuitemcheckbox", "menuitemradio"].map((r) => `[role=${r}]`),
+].join(", ");
+
+/**
+ * Whether the key is the focused control's own: Space or Enter on a button, link, checkbox…
+ * activates it, as everywhere else, instead of playing. The seek slider has no use for them,
+ * so there Space still plays.
+ */
+export function isControlKey(key: string, target: EventTarget | null): boolean {
+  if (key !== " " && key !== "Enter") return false;
+  if (!(target instanceof Element)) return false;
+  const control = target.closest(CONTROLS);
+  return !!control && !(control instanceof HTMLInputElement && control.type === "range");
+}
+
 export const SHORTCUTS: [string, string][] = [
   ["← / →", "previous / next frame"],
   ["Shift + ← / →", "10 frames back / forward"],

@@ -20,8 +20,9 @@ export function dismiss(id: number): void {
 export function notify(kind: Toast["kind"], text: string, title?: string, ms?: number): number {
   const id = nextId++;
   setToasts((list) => {
-    // Same message again: don't stack duplicates.
-    const rest = list.filter((t) => !(t.text === text && t.kind === kind));
+    // Same message again: don't stack duplicates. The title is part of the message: two
+    // failures with the same server text ("the project does not exist") are two messages.
+    const rest = list.filter((t) => !(t.text === text && t.kind === kind && t.title === title));
     return [...rest, { id, kind, text, title }].slice(-5);
   });
   const life = ms ?? (kind === "error" ? 9000 : 3500);

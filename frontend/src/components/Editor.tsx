@@ -41,7 +41,8 @@ export function Editor(props: EditorProps) {
           maskVisible={e.maskVisible()}
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved)}
-          onTrack={() => void saver.idle().then(() => track.start(0, e.frameCount() - 1))}
+          trackStarting={track.starting()}
+          onTrack={() => void track.start(0, e.frameCount() - 1)}
           onCancelTrack={() => void track.cancel()}
           onUndo={actions.undo}
           onClear={actions.clearFrame}

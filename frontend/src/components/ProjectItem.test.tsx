@@ -33,7 +33,7 @@ function setup() {
 }
 
 describe("ProjectItem", () => {
-  it("shows the name, the video's facts and thumbnail, and selects on click or Enter", () => {
+  it("shows the name, the video's facts and thumbnail, and selects on click, Enter or Space", () => {
     const { log, item } = setup();
     expect(item.dataset.projectId).toBe("p1");
     expect(item.getAttribute("aria-current")).toBe("false");
@@ -44,7 +44,9 @@ describe("ProjectItem", () => {
     fireEvent.click(item);
     fireEvent.keyDown(item, { key: "Enter" });
     fireEvent.keyDown(screen.getByTestId("project-rename"), { key: "Enter" }); // a button inside: not the item
-    expect(log).toEqual(["select", "select"]);
+    // Space presses a button: the item's, not the editor's play shortcut (nor a page scroll)
+    expect(fireEvent.keyDown(item, { key: " " })).toBe(false);
+    expect(log).toEqual(["select", "select", "select"]);
   });
 
   it("edits the name in place; Escape or an unchanged name asks the server nothing", async () => {

@@ -66,7 +66,11 @@ export function ProjectItem(props: ProjectItemProps) {
       aria-current={props.selected}
       onClick={() => props.onSelect()}
       onKeyDown={(e) => {
-        if (e.key === "Enter" && e.target === e.currentTarget) props.onSelect();
+        // Enter and Space press a button; Space would otherwise scroll the list.
+        if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
+          e.preventDefault();
+          props.onSelect();
+        }
       }}
     >
       <div class="thumb">

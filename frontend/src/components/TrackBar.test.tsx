@@ -25,17 +25,27 @@ const track: Track = {
 describe("TrackBar", () => {
   it("starts a track only when there are points", () => {
     const onTrack = vi.fn();
-    const { unmount } = render(() => <TrackBar track={null} canTrack={false} onTrack={onTrack} onCancel={() => {}} />);
+    const { unmount } = render(() => <TrackBar track={null} canTrack={false} starting={false} onTrack={onTrack} onCancel={() => {}} />);
     expect((screen.getByTestId("track-start") as HTMLButtonElement).disabled).toBe(true);
     unmount();
-    render(() => <TrackBar track={null} canTrack={true} onTrack={onTrack} onCancel={() => {}} />);
+    render(() => <TrackBar track={null} canTrack={true} starting={false} onTrack={onTrack} onCancel={() => {}} />);
     fireEvent.click(screen.getByTestId("track-start"));
     expect(onTrack).toHaveBeenCalledOnce();
   });
 
+  it("cannot be pressed again while a start is on its way", () => {
+    const onTrack = vi.fn();
+    render(() => <TrackBar track={null} canTrack={true} starting={true} onTrack={onTrack} onCancel={() => {}} />);
+    const button = screen.getByTestId("track-start") as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(button.getAttribute("aria-busy")).toBe("true");
+    fireEvent.click(button);
+    expect(onTrack).not.toHaveBeenCalled();
+  });
+
   it("shows progress with a cancel button while running", () => {
     const onCancel = vi.fn();
-    render(() => <TrackBar track={track} canTrack={true} onTrack={() => {}} onCancel={onCancel} />);
+    render(() => <TrackBar track={track} canTrack={true} starting={false} onTrack={() => {}} onCancel={onCancel} />);
     expect(screen.queryByTestId("track-start")).toBeNull();
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
     expect(screen.getByTestId("track-status").textContent).toMatch(/^5 \/ 10 frames · 4\.0 fps/);
@@ -44,7 +54,7 @@ describe("TrackBar", () => {
   });
 
   it("says when the track is stale", () => {
-    render(() => <TrackBar track={{ ...track, status: "done", stale: true }} canTrack={true} onTrack={() => {}} onCancel={() => {}} />);
+    render(() => <TrackBar track={{ ...track, status: "done", stale: true }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
     expect(screen.getByTestId("track-stale").textContent).toBe("track is stale");
     expect(screen.getByTestId("track-status").textContent).toBe("tracked 0–9");
   });

@@ -5,6 +5,8 @@ export interface TrackBarProps {
   track: Track | null;
   /** Whether any frame holds points (a track needs some). */
   canTrack: boolean;
+  /** A start is on its way: a second press would ask for a second run. */
+  starting: boolean;
   onTrack: () => void;
   onCancel: () => void;
 }
@@ -24,7 +26,8 @@ export function TrackBar(props: TrackBarProps) {
           <button
             class="btn btn-small"
             data-testid="track-start"
-            disabled={!props.canTrack}
+            disabled={!props.canTrack || props.starting}
+            aria-busy={props.starting}
             title={props.canTrack ? "Track the points over the clip with SAM2, without matting" : "Click on the object first"}
             onClick={() => props.onTrack()}
           >

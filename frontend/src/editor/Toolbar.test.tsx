@@ -6,6 +6,7 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   selected: null,
   track: null,
   canTrack: false,
+  trackStarting: false,
   canUndo: false,
   canClear: false,
   maskVisible: true,

@@ -8,6 +8,8 @@ export interface ToolbarProps {
   selected: MatteObject | null;
   track: Track | null;
   canTrack: boolean;
+  /** A track start is on its way. */
+  trackStarting: boolean;
   canUndo: boolean;
   canClear: boolean;
   maskVisible: boolean;
@@ -52,7 +54,7 @@ export function Toolbar(props: ToolbarProps) {
         </Show>
       </div>
       <div class="tool-buttons">
-        <TrackBar track={props.track} canTrack={props.canTrack} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
+        <TrackBar track={props.track} canTrack={props.canTrack} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
         <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={!props.canUndo} onClick={() => props.onUndo()}>
           <Icon name="undo" size={13} /> Undo
         </button>

@@ -32,4 +32,23 @@ describe("editor keys", () => {
     expect(handleKey(key("x"), { run, blocked: () => false })).toBe(false);
     expect(run).not.toHaveBeenCalled();
   });
+
+  it("Space on a focused button or checkbox is theirs (press, tick), not play; arrows still step", () => {
+    const run = vi.fn<(a: Action) => void>();
+    const b = { run, blocked: () => false };
+    const checkbox = document.createElement("input");
+    checkbox.type = "checkbox";
+    const button = document.createElement("button");
+    const item = document.createElement("div");
+    item.setAttribute("role", "button");
+    for (const target of [checkbox, button, item]) {
+      const space = key(" ", {}, target);
+      expect(handleKey(space, b)).toBe(false);
+      expect(space.defaultPrevented).toBe(false);
+    }
+    expect(run).not.toHaveBeenCalled();
+    expect(handleKey(key("ArrowRight", {}, button), b)).toBe(true);
+    expect(handleKey(key(" ", {}, document.body), b)).toBe(true);
+    expect(run.mock.calls).toEqual([[{ type: "step", delta: 1 }], [{ type: "play" }]]);
+  });
 });

@@ -1,7 +1,8 @@
 // The editor's shortcuts on the window: each key maps to an action (keyboard.ts); nothing
-// fires while a dialog is open or the user types in a field.
+// fires while a dialog is open or the user types in a field, and Space or Enter on a focused
+// control activates that control.
 import { onCleanup, onMount } from "solid-js";
-import { actionForKey, isTypingTarget, type Action } from "../keyboard";
+import { actionForKey, isControlKey, isTypingTarget, type Action } from "../keyboard";
 
 export interface KeyBinding {
   /** Run one action. */
@@ -18,7 +19,7 @@ export function handleKey(e: KeyboardEvent, b: KeyBinding): boolean {
     b.blockedKey?.(e);
     return false;
   }
-  if (isTypingTarget(e.target)) return false;
+  if (isTypingTarget(e.target) || isControlKey(e.key, e.target)) return false;
   const action = actionForKey(e);
   if (!action) return false;
   e.preventDefault();

@@ -45,4 +45,26 @@ describe("objects", () => {
     expect(objects.selected()).toBe(two.id);
     expect(objects.colorOf(99)).toBe("#ffffff");
   });
+
+  it("pressing N three times quickly makes three objects with distinct names and colours", async () => {
+    const { server, made } = fakeServer();
+    const objects = createRoot(() => createObjects("p", server));
+    const three = await Promise.all([objects.add(), objects.add(), objects.add()]);
+    expect(made.map((o) => o.name)).toEqual(["Object 1", "Object 2", "Object 3"]);
+    expect(new Set(made.map((o) => o.color)).size).toBe(3);
+    expect(objects.list()).toEqual(three);
+    expect(objects.selected()).toBe(three[2].id);
+  });
+
+  it("a create the server refuses does not hold up the next one", async () => {
+    const { server, made } = fakeServer();
+    const create = server.createObject;
+    let refuse = true;
+    server.createObject = (pid, body) => (refuse ? ((refuse = false), Promise.reject(new Error("disk full"))) : create(pid, body));
+    const objects = createRoot(() => createObjects("p", server));
+    const [first, second] = await Promise.allSettled([objects.add(), objects.add()]);
+    expect(first.status).toBe("rejected");
+    expect(second.status).toBe("fulfilled");
+    expect(made.map((o) => o.name)).toEqual(["Object 1"]);
+  });
 });

@@ -14,7 +14,8 @@ export interface Objects {
   selectedObject: () => MatteObject | null;
   colorOf: (id: number) => string;
   nameOf: (id: number) => string;
-  /** Create one with the next free name and colour, and select it. Throws the server's error. */
+  /** Create one with the next free name and colour (after the creates asked for before), and
+   * select it. Throws the server's error. */
   add: () => Promise<MatteObject>;
   /** The object clicks go to: the selected one, else the first, else a new one (created once). */
   target: () => Promise<number>;
@@ -26,8 +27,10 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   const [list, setList] = createSignal<MatteObject[]>([]);
   const [selected, setSelected] = createSignal<number | null>(null);
   let creating: Promise<MatteObject> | null = null;
+  // The last create asked for; settles (never rejects) when it is done.
+  let adding: Promise<unknown> = Promise.resolve();
 
-  const add = async () => {
+  const create = async () => {
     const o = await server.createObject(pid, {
       name: nextObjectName(list().map((x) => x.name)),
       color: nextColor(list().map((x) => x.color)),
@@ -37,6 +40,13 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
       setSelected(o.id);
     });
     return o;
+  };
+  // One create at a time: each takes its name and colour from the list the one before left,
+  // so pressing N three times quickly makes three distinct objects, never two "Object 2".
+  const add = () => {
+    const made = adding.then(create);
+    adding = made.catch(() => undefined);
+    return made;
   };
 
   return {

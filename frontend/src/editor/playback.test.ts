@@ -66,4 +66,37 @@ describe("playback", () => {
     expect(s.pb.playing()).toBe(false);
     expect(String(errors[0])).toContain("cannot be decoded");
   });
+
+  it("a seek while the next frame loads is kept: playback goes on from the frame sought", async () => {
+    const loads: Array<() => void> = [];
+    const prepared: number[] = [];
+    let tick!: () => void;
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(3);
+      const pb = createPlayback({
+        frame,
+        setFrame,
+        range: () => ({ start: 0, end: 9 }),
+        fps: () => 25,
+        prepare: (i) => new Promise<void>((r) => (prepared.push(i), loads.push(r))),
+        onError: () => {},
+        sleep: () => new Promise<void>((r) => (tick = r)),
+        now: () => 0,
+      });
+      return { pb, frame, setFrame };
+    });
+    s.pb.toggle();
+    expect(prepared).toEqual([4]);
+    s.setFrame(7); // the user clicks the seek bar while frame 4 loads
+    loads[0]();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.frame()).toBe(7);
+    tick();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(prepared).toEqual([4, 8]);
+    loads[1]();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.frame()).toBe(8);
+    s.pb.stop();
+  });
 });

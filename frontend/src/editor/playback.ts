@@ -36,7 +36,8 @@ export function createPlayback(deps: PlaybackDeps): Playback {
   const loop = async (id: number) => {
     while (playing() && run === id) {
       const t0 = now();
-      const next = nextFrame(deps.frame(), deps.range());
+      const from = deps.frame();
+      const next = nextFrame(from, deps.range());
       try {
         await deps.prepare(next);
       } catch (e) {
@@ -46,7 +47,9 @@ export function createPlayback(deps: PlaybackDeps): Playback {
         break;
       }
       if (!playing() || run !== id) break;
-      deps.setFrame(next);
+      // The user moved (seek bar, End…) while `next` loaded: their frame stands for this step
+      // and playback goes on from it, instead of jumping back.
+      if (deps.frame() === from) deps.setFrame(next);
       const wait = 1000 / deps.fps() - (now() - t0);
       if (wait > 0) await sleep(wait);
     }

@@ -92,4 +92,17 @@ describe("result views", () => {
     const none = setup(memoryStorage(), []);
     expect(none.results.cycle(1)).toBe(false);
   });
+
+  it("O and Shift+O visit every view in order, Prompts included, both ways round", () => {
+    const s = setup(memoryStorage(), [job("a")]);
+    const walk = (delta: number) =>
+      Array.from({ length: 7 }, () => {
+        s.results.cycle(delta);
+        return s.results.mode();
+      });
+    expect(walk(1)).toEqual(["matte", "tint", "checker", "green", "side", "off", "matte"]);
+    s.results.setMode("off");
+    expect(walk(-1)).toEqual(["side", "green", "checker", "tint", "matte", "off", "side"]);
+    expect(s.results.activeJobId()).toBe("a");
+  });
 });

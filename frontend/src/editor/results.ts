@@ -54,7 +54,7 @@ export interface Results {
   /** View a result (tint unless a view is chosen), or none (the Prompts view). */
   activate: (jobId: string | null) => void;
   setMode: (mode: OverlayMode) => void;
-  /** Next / previous view; from the Prompts view, the last viewed (or first finished) result. */
+  /** Next / previous view, Prompts included; leaving Prompts views the last viewed (or first finished) result. */
   cycle: (delta: number) => boolean;
 }
 
@@ -109,14 +109,19 @@ export function createResults(deps: ResultsDeps): Results {
       else if (viewable(activeJob())) show(activeJobId(), m);
     },
     cycle: (delta) => {
-      if (!viewable(activeJob())) {
-        const next = [byId(lastViewed), ...deps.jobs()].find(viewable);
-        if (!next) return false;
-        activate(next.id);
+      // Step through the views in their order whichever way round; the Prompts view is one of
+      // them (also where a result that is gone leaves us), so leaving it goes to the view next
+      // to it in that direction, not to a fixed one.
+      const current = viewable(activeJob()) ? activeJob() : undefined;
+      const i = current ? MODES.indexOf(mode()) : 0;
+      const m = MODES[(i + delta + MODES.length) % MODES.length];
+      if (m === "off") {
+        show(null, "off");
         return true;
       }
-      const i = MODES.indexOf(mode());
-      show(activeJobId(), MODES[(i + delta + MODES.length) % MODES.length]);
+      const j = current ?? [byId(lastViewed), ...deps.jobs()].find(viewable);
+      if (!j) return false;
+      show(j.id, m);
       return true;
     },
   };

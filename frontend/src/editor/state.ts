@@ -52,7 +52,8 @@ export function createEditor(props: EditorInput) {
   onCleanup(() => images.drop());
   const jobs = createJobsStore(pid);
   const objects = createObjects(pid);
-  const track = createTrackState(pid, report);
+  // A track takes the points the server holds: it starts once the saves under way landed.
+  const track = createTrackState(pid, report, { ready: () => saver.idle() });
   const reloadPoints = () =>
     api.listPoints(pid).then((pts) => prompts.reset(fromFramePoints(pts)), (e) => report(e, "Could not read the points"));
   const saver = new PromptSaver({

@@ -31,9 +31,12 @@ describe("track state", () => {
       cancel: async () => ({ ...base, status: "cancelled" }),
     };
     const state = createRoot(() =>
-      createTrackState("p", () => {}, server, (_pid, onTrack) => {
-        push = onTrack;
-        return () => {};
+      createTrackState("p", () => {}, {
+        server,
+        follow: (_pid, onTrack) => {
+          push = onTrack;
+          return () => {};
+        },
       }),
     );
     await state.start(0, 9);
@@ -54,10 +57,50 @@ describe("track state", () => {
       start: () => Promise.reject(new Error("no points to track")),
       cancel: async () => base,
     };
-    const state = createRoot(() => createTrackState("p", (e, title) => reports.push(`${title}: ${(e as Error).message}`), server));
+    const state = createRoot(() => createTrackState("p", (e, title) => reports.push(`${title}: ${(e as Error).message}`), { server }));
     await state.start(0, 9);
     expect(reports).toEqual(["Could not start tracking: no points to track"]);
     await state.refresh();
     expect(state.track()).toBeNull();
+  });
+
+  it("a double click starts one track: a second start waits for the first to be answered", async () => {
+    const asked: string[] = [];
+    let saved!: () => void;
+    let answer!: (t: Track) => void;
+    const server: TrackApi = {
+      get: async () => null,
+      start: (pid, start, end) => (asked.push(`${pid} ${start}-${end}`), new Promise<Track>((r) => (answer = r))),
+      cancel: async () => base,
+    };
+    const state = createRoot(() =>
+      createTrackState("p", () => {}, { server, follow: () => () => {}, ready: () => new Promise<void>((r) => (saved = r)) }),
+    );
+    const first = state.start(0, 9);
+    expect(state.starting()).toBe(true); // from the click on, while the points are still saving
+    const second = state.start(0, 9);
+    saved();
+    await new Promise((r) => setTimeout(r, 0));
+    void state.start(0, 9);
+    expect(asked).toEqual(["p 0-9"]);
+    answer(base);
+    await Promise.all([first, second]);
+    expect(state.starting()).toBe(false);
+    expect(state.track()?.status).toBe("running");
+  });
+
+  it("after a refused start, Track can be pressed again", async () => {
+    let calls = 0;
+    const server: TrackApi = {
+      get: async () => null,
+      start: () => (++calls === 1 ? Promise.reject(new Error("busy")) : Promise.resolve(base)),
+      cancel: async () => base,
+    };
+    const state = createRoot(() => createTrackState("p", () => {}, { server, follow: () => () => {} }));
+    await state.start(0, 9);
+    expect(state.starting()).toBe(false);
+    await state.start(0, 9);
+    expect(calls).toBe(2);
+    expect(state.track()?.status).toBe("running");
   });
 });

@@ -7,6 +7,8 @@ export type TrackApi = typeof trackApi;
 
 export interface TrackState {
   track: Accessor<Track | null>;
+  /** A start is on its way (saves, then the server's answer): Track can't be pressed again. */
+  starting: Accessor<boolean>;
   /** Read the track again; follow it when `followRunning` and it runs. */
   refresh: (followRunning?: boolean) => Promise<void>;
   start: (start: number, end: number) => Promise<void>;
@@ -15,13 +17,21 @@ export interface TrackState {
   overlay: (frame: number) => string | null;
 }
 
+export interface TrackDeps {
+  server?: TrackApi;
+  follow?: typeof followTrack;
+  /** Settles once the server holds the points a track must take (the saves under way). */
+  ready?: () => Promise<unknown>;
+}
+
 export function createTrackState(
   pid: string,
   report: (error: unknown, title: string) => void,
-  server: TrackApi = trackApi,
-  follow: typeof followTrack = followTrack,
+  { server = trackApi, follow = followTrack, ready = async () => {} }: TrackDeps = {},
 ): TrackState {
   const [track, setTrack] = createSignal<Track | null>(null);
+  const [starting, setStarting] = createSignal(false);
+  let startingNow: Promise<void> | null = null;
   const [version, setVersion] = createSignal(0); // a new run's masks load anew
   let stopFollowing: (() => void) | null = null;
   let disposed = false;
@@ -41,6 +51,7 @@ export function createTrackState(
 
   return {
     track,
+    starting,
     refresh: async (followRunning = false) => {
       try {
         const t = await server.get(pid);
@@ -51,14 +62,23 @@ export function createTrackState(
         report(e, "Could not read the track");
       }
     },
-    start: async (start, end) => {
-      try {
-        setVersion((v) => v + 1);
-        show(await server.start(pid, start, end));
-        followIt();
-      } catch (e) {
-        report(e, "Could not start tracking");
-      }
+    // One start at a time: a double click must not ask the server for two runs.
+    start: (start, end) => {
+      startingNow ??= (async () => {
+        setStarting(true);
+        try {
+          await ready();
+          setVersion((v) => v + 1);
+          show(await server.start(pid, start, end));
+          followIt();
+        } catch (e) {
+          report(e, "Could not start tracking");
+        } finally {
+          startingNow = null;
+          setStarting(false);
+        }
+      })();
+      return startingNow;
     },
     cancel: async () => {
       try {
