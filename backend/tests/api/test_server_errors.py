@@ -31,3 +31,40 @@ def test_an_unhandled_error_is_json_with_the_security_headers(
     assert "unhandled error in GET" in server.log.read_text()  # the traceback is logged
     # The server is unharmed: the frames around it still come.
     assert api.get(f"/api/jobs/{job['id']}/alpha/5").status_code == 200
+
+
+def test_a_wrong_method_is_405_and_an_unknown_api_path_404(
+    api: httpx.Client, project: dict
+) -> None:
+    """GET and HEAD as well as the other methods: the editor's static files must not answer
+    for /api paths (they said 404 'Not Found' to a GET of a POST-only route)."""
+    pid = project["id"]
+    for method, path, allowed in [
+        ("GET", f"/api/projects/{pid}/track/cancel", None),
+        ("GET", "/api/jobs/j_0/cancel", "POST"),
+        ("HEAD", f"/api/projects/{pid}", "DELETE, GET, PATCH"),
+        ("PUT", "/api/projects", "GET, POST"),
+    ]:
+        answer = api.request(method, path)
+        if allowed is None:
+            assert answer.status_code == 404, (method, path)
+            assert answer.json()["detail"] == f"no API endpoint at {path}"
+            continue
+        assert answer.status_code == 405, (method, path, answer.status_code)
+        assert answer.headers["allow"] == allowed
+        if method != "HEAD":
+            assert answer.json()["detail"] == f"{path} does not answer {method}; it takes {allowed}"
+
+
+def test_a_source_video_gone_from_the_data_dir_is_a_500(
+    api: httpx.Client, clip, server: LiveServer
+) -> None:
+    """A file the server itself kept and lost is its fault, not the request's: 500, not 422."""
+    from tests.conftest import upload
+
+    pid = upload(api, clip, "lost")["id"]
+    (source,) = (server.data_dir / "projects" / pid).glob("source.*")
+    source.unlink()
+    answer = api.get(f"/api/projects/{pid}/frames/1")
+    assert answer.status_code == 500, answer.text
+    assert "internal server error" in answer.json()["detail"]

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
@@ -184,12 +185,48 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
 
     for module in (projects, prompts, jobs, tracks):
         app.include_router(module.router)
+
+    # Before the editor's files, which are mounted at / and would answer any other /api path
+    # (a GET of a POST-only route included) with their own bare 404.
+    app.add_api_route(
+        "/api/{rest:path}", _no_endpoint, methods=list(ALL_METHODS), include_in_schema=False
+    )
     mount_docs(app)
     _mount_frontend(app, settings.frontend_dir)
     return app
 
 
 MAX_ERRORS_SHOWN = 3
+
+
+def _no_endpoint(request: Request) -> JSONResponse:
+    """404 for an /api path no route has, 405 (with Allow) for a method it does not take."""
+    path = request.url.path
+    allowed = sorted(allowed_methods(request))
+    if not allowed:
+        return JSONResponse({"detail": f"no API endpoint at {path}"}, status_code=404)
+    detail = f"{path} does not answer {request.method}; it takes {', '.join(allowed)}"
+    return JSONResponse({"detail": detail}, 405, headers={"Allow": ", ".join(allowed)})
+
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """The methods the API's routes answer at the request's path, found by asking each route
+    as the router does (the catch-all and mounted static files aside)."""
+    routes = [
+        route
+        for route in request.app.router.routes
+        if not isinstance(route, Mount) and getattr(route, "endpoint", None) is not _no_endpoint
+    ]
+    return {
+        method
+        for method in ALL_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    }
 
 
 def validation_message(errors: Sequence[dict]) -> str:

@@ -47,6 +47,8 @@ class VideoInfo:
 def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.FileNotFoundError:
+        raise  # not a bad video but a file the caller lost: its own error (a 500 in the API)
     except av.error.FFmpegError as exc:
         # strerror, not str(exc): that names the file, a server-side temporary path.
         reason = exc.strerror or exc.__class__.__name__
