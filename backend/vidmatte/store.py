@@ -117,6 +117,10 @@ class LimitExceeded(ValueError):
     """More of something than a limit in config.py allows; the message names the setting."""
 
 
+class PointsChanged(RuntimeError):
+    """A points save that began from points no longer stored; the message says so."""
+
+
 class ProjectLimit(LimitExceeded):
     """The data dir already holds its limit of projects."""
 
@@ -556,7 +560,16 @@ class Store:
         with self._write() as db:
             db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
 
-    def set_points(self, project_id: str, object_id: int, frame: int, points: list[Point]) -> None:
+    def set_points(
+        self,
+        project_id: str,
+        object_id: int,
+        frame: int,
+        points: list[Point],
+        expected: list[Point] | None = None,
+    ) -> None:
+        """Replace the object's points on the frame; with `expected`, only if they are still
+        those (PointsChanged otherwise: an editor in another tab saved in between)."""
         limit = self.max_points_per_frame
         if limit is not None and len(points) > limit:
             raise LimitExceeded(
@@ -565,6 +578,16 @@ class Store:
             )
         self.object(project_id, object_id)
         with self._write() as db:
+            if expected is not None:
+                stored = db.execute(
+                    "SELECT x, y, label FROM points WHERE object_id = ? AND frame = ? ORDER BY ord",
+                    (object_id, frame),
+                ).fetchall()
+                if [tuple(row) for row in stored] != [(p.x, p.y, p.label) for p in expected]:
+                    raise PointsChanged(
+                        f"the points of object {object_id} on frame {frame} changed since this "
+                        "editor read them (in another tab or window?): reload them and click again"
+                    )
             db.execute("DELETE FROM points WHERE object_id = ? AND frame = ?", (object_id, frame))
             db.executemany(
                 "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",

@@ -204,6 +204,8 @@ export const urls = {
   archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,
 };
 
+const wirePoint = (p: Point) => ({ x: p.x, y: p.y, label: p.label });
+
 // ---- endpoints ----
 export const api = {
   health: () => json<Health>("GET", "/api/health"),
@@ -225,9 +227,11 @@ export const api = {
     send("DELETE", `/api/projects/${enc(pid)}/objects/${oid}`).then(() => undefined),
 
   listPoints: (pid: string) => json<FramePoints[]>("GET", `/api/projects/${enc(pid)}/points`),
-  putPoints: (pid: string, oid: number, frame: number, points: readonly Point[]) =>
+  /** `expected`: the points the edit began from; the server refuses (409) if it holds others. */
+  putPoints: (pid: string, oid: number, frame: number, points: readonly Point[], expected?: readonly Point[]) =>
     json<FramePoints>("PUT", `/api/projects/${enc(pid)}/objects/${oid}/frames/${frame}/points`, {
-      points: points.map((p) => ({ x: p.x, y: p.y, label: p.label })),
+      points: points.map(wirePoint),
+      ...(expected ? { expected: expected.map(wirePoint) } : {}),
     }),
 
   preview: (pid: string, frame: number, opts: { objectId?: number; maxSide?: number } = {}, signal?: AbortSignal) =>

@@ -125,3 +125,26 @@ def test_preview_masks_have_frame_size(api: httpx.Client, project: dict) -> None
         api.post(f"/api/projects/{pid}/frames/5/preview", params={"object_id": 999}).status_code
         == 404
     )
+
+
+def test_a_save_over_points_changed_elsewhere_is_refused(api: httpx.Client, project: dict) -> None:
+    """Two tabs on one frame: each says which points its edit began from (`expected`), so the
+    second save cannot silently drop the first tab's click."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/2/points"
+    tab_a = api.put(url, json={"points": [POS], "expected": []})
+    assert tab_a.status_code == 200
+    tab_b = api.put(url, json={"points": [NEG], "expected": []})
+    assert tab_b.status_code == 409
+    assert tab_b.json()["detail"] == (
+        f"the points of object {obj} on frame 2 changed since this editor read them (in another "
+        "tab or window?): reload them and click again"
+    )
+    assert api.get(f"/api/projects/{pid}/points").json() == [
+        {"object_id": obj, "frame": 2, "points": [POS]}
+    ]
+    # Knowing the points it replaces, the save goes through; without `expected` it always does.
+    assert api.put(url, json={"points": [POS, NEG], "expected": [POS]}).status_code == 200
+    assert api.put(url, json={"points": [NEG]}).status_code == 200
+    assert api.get(f"/api/projects/{pid}/points").json()[0]["points"] == [NEG]

@@ -116,6 +116,11 @@ class Point(BaseModel):
 class PointsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     points: list[Point]  # at most settings.max_points_per_frame (the store checks)
+    expected: list[Point] | None = Field(
+        None,
+        description="The points this edit began from. When given and the frame's stored "
+        "points differ (another tab or window changed them), nothing is stored: 409.",
+    )
 
 
 class FramePoints(BaseModel):

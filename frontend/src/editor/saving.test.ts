@@ -16,13 +16,16 @@ function setup() {
     let refuse = false;
     let saved = 0;
     const saver = new PromptSaver({
-      put: async (oid, f, pts) => {
+      put: async (oid, f, pts, expected) => {
         await new Promise((r) => setTimeout(r, 1));
         if (!up) {
           setOnline(false);
           throw new ApiError(0, "Cannot reach the server.");
         }
         if (refuse) throw new ApiError(404, "object 9 not found");
+        // As the server does: a save that began from other points than it holds is refused.
+        if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(stored.get(`${oid}:${f}`) ?? []))
+          throw new ApiError(409, "the points changed since this editor read them");
         stored.set(`${oid}:${f}`, pts);
       },
       online,
@@ -46,6 +49,17 @@ function setup() {
 }
 
 describe("PromptSaver", () => {
+  it("says which points each save began from, so it cannot drop another tab's click", async () => {
+    const s = setup();
+    await s.saver.save(1, 5, [p(1)], []);
+    await s.saver.save(1, 5, [p(1), p(2)], [p(1)]);
+    expect(s.stored.get("1:5")).toEqual([p(1), p(2)]);
+    s.stored.set("1:6", [p(9)]); // another tab clicked on frame 6; this one still shows none
+    await s.saver.save(1, 6, [p(3)], []);
+    expect(s.stored.get("1:6")).toEqual([p(9)]);
+    expect(s.refused).toEqual([6]);
+  });
+
   it("saves the points of each object and frame, the last click winning", async () => {
     const s = setup();
     const a = s.saver.save(1, 5, [p(1)]);

@@ -6,7 +6,9 @@ import { isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
 
 export interface SaverDeps {
-  put: (objectId: number, frame: number, points: readonly Point[]) => Promise<unknown>;
+  /** `expected`: the points the server should hold now; it refuses (409) when another tab
+   * or window changed them, rather than have this save drop that edit. */
+  put: (objectId: number, frame: number, points: readonly Point[], expected: readonly Point[]) => Promise<unknown>;
   /** Whether the server is known to answer now; while not, saves are held without trying. */
   online: Accessor<boolean>;
   /** A save landed (the track may be stale now). */
@@ -66,7 +68,7 @@ export class PromptSaver {
   private async send(key: string, objectId: number, frame: number, points: readonly Point[]): Promise<void> {
     if (this.wanted.get(key) !== points) return; // a newer save of this key follows
     try {
-      await this.deps.put(objectId, frame, points);
+      await this.deps.put(objectId, frame, points, this.stored.get(key) ?? []);
     } catch (e) {
       if (isUnreachable(e)) return this.hold(key, true);
       this.hold(key, false);

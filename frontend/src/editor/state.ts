@@ -57,7 +57,7 @@ export function createEditor(props: EditorInput) {
   const reloadPoints = () =>
     api.listPoints(pid).then((pts) => prompts.reset(fromFramePoints(pts)), (e) => report(e, "Could not read the points"));
   const saver = new PromptSaver({
-    put: (oid, f, pts) => api.putPoints(pid, oid, f, pts),
+    put: (oid, f, pts, expected) => api.putPoints(pid, oid, f, pts, expected),
     online,
     onSaved: () => void (track.track() && track.refresh()), // is the track stale now?
     onRefused: (e, f) => {

@@ -21,7 +21,7 @@ from vidmatte.api.schemas import (
 )
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
-from vidmatte.store import Point
+from vidmatte.store import Point, PointsChanged
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
@@ -57,7 +57,9 @@ def delete_object(
 
 
 @router.put(
-    "/objects/{object_id}/frames/{index}/points", response_model=FramePoints, responses=BODY_ERRORS
+    "/objects/{object_id}/frames/{index}/points",
+    response_model=FramePoints,
+    responses={409: {"model": Error}, **BODY_ERRORS},
 )
 def set_points(
     project_id: str,
@@ -75,9 +77,17 @@ def set_points(
             raise HTTPException(
                 422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame"
             )
-    s.store.set_points(
-        project_id, object_id, index, [Point(p.x, p.y, p.label) for p in body.points]
-    )
+    expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
+    try:
+        s.store.set_points(
+            project_id,
+            object_id,
+            index,
+            [Point(**p.model_dump()) for p in body.points],
+            expected,
+        )
+    except PointsChanged as exc:
+        raise HTTPException(409, str(exc)) from exc
     return FramePoints(object_id=object_id, frame=index, points=body.points)
 
 
