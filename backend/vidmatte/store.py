@@ -95,6 +95,7 @@ JOB_COLUMNS = {
     "edges": "TEXT NOT NULL DEFAULT ''",
     "head": "TEXT NOT NULL DEFAULT ''",
     "used_track": "INTEGER NOT NULL DEFAULT 0",
+    "export": "TEXT NOT NULL DEFAULT ''",  # JSON: the downloads chosen with the job, or ''
 }
 
 
@@ -183,6 +184,7 @@ class Job:
     edges: str
     head: str
     used_track: bool = False  # its last run read the project's track instead of running SAM2
+    export: dict | None = None  # the downloads chosen with it (the API's ExportChoice)
 
 
 def _dump_prompts(prompts: Prompts) -> str:
@@ -618,16 +620,24 @@ class Store:
 
     # -- jobs --------------------------------------------------------------------------------
     def add_job(
-        self, project_id: str, start: int, end: int, object_ids: list[int], edges: str, head: str
+        self,
+        project_id: str,
+        start: int,
+        end: int,
+        object_ids: list[int],
+        edges: str,
+        head: str,
+        export: dict | None = None,
     ) -> Job:
-        """A queued job with a snapshot of its objects' prompts and the settings it runs with."""
+        """A queued job with a snapshot of its objects' prompts, the settings it runs with and
+        the downloads chosen with it."""
         job_id, stamp = new_id("j"), now()
         with self._write() as db:
             prompts = self._prompts_of(db, object_ids, start, end)
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
-                "frames_total, created_at, updated_at, prompts, edges, head) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "frames_total, created_at, updated_at, prompts, edges, head, export) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     project_id,
@@ -640,6 +650,7 @@ class Store:
                     _dump_prompts(prompts),
                     edges,
                     head,
+                    json.dumps(export) if export is not None else "",
                 ),
             )
         return self.job(job_id)
@@ -671,6 +682,7 @@ class Store:
             edges=row["edges"],
             head=row["head"],
             used_track=bool(row["used_track"]),
+            export=json.loads(row["export"]) if row["export"] else None,
         )
 
     def job(self, job_id: str) -> Job:

@@ -154,6 +154,12 @@ test("upload, prompt two frames, matte a range, view and download the result, re
     await expect(page.getByTestId("result-download")).toHaveAttribute("href", new RegExp(`/api/jobs/${jobId}/archive\\?formats=`));
   });
 
+  await test.step("another browser downloads the formats chosen with the job (the server keeps them)", async () => {
+    await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("vidmatte.formats")).forEach((k) => localStorage.removeItem(k)));
+    await page.reload();
+    await expect(page.getByTestId("result-download")).toHaveAttribute("href", new RegExp(`/api/jobs/${jobId}/archive\\?formats=alpha_png%2Crgba_png&`));
+  });
+
   expect(errors).toEqual([]);
 });
 

@@ -1,6 +1,7 @@
 // Typed client for the vidmatte REST API (docs/API.md). All URLs are relative: the
 // backend serves this app at `/` and the API under `/api` (Vite proxies it in dev).
 import { createSignal } from "solid-js";
+import type { JobExport } from "./exportChoice";
 import type { Point } from "./points";
 
 // The server asks for its access token (401): the editor shows the token prompt. The token
@@ -75,6 +76,8 @@ export interface Job {
   error: string | null;
   created_at: string;
   updated_at: string;
+  /** The downloads chosen with the job (null: none were). */
+  export?: JobExport | null;
 }
 
 export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "done", "failed", "cancelled", "interrupted"];
@@ -245,7 +248,7 @@ export const api = {
       signal,
     ).then((r) => r.blob()),
 
-  createJob: (pid: string, body: { start: number; end: number; object_ids: number[] | null }) =>
+  createJob: (pid: string, body: { start: number; end: number; object_ids: number[] | null; export?: JobExport }) =>
     json<Job>("POST", `/api/projects/${enc(pid)}/jobs`, body),
   listJobs: (pid: string) => json<Job[]>("GET", `/api/projects/${enc(pid)}/jobs`),
   getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),

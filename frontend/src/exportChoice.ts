@@ -16,33 +16,51 @@ export const DEFAULT_EXPORT: Readonly<ExportChoice> = { formats: ["alpha_png"], 
 
 const [version, setVersion] = createSignal(0);
 
+/** A choice as the API keeps it with a job (JobCreate.export, Job.export in docs/API.md). */
+export interface JobExport {
+  formats: string[];
+  background: string;
+  fg: "estimated" | "raw" | null;
+  mattes: "objects" | "union" | "both";
+}
+
+/** `choice` as the API takes it; the frame's raw colour is its `fg=raw`, else the server's default. */
+export function toJobExport(choice: ExportChoice): JobExport {
+  return { formats: [...choice.formats], background: choice.background, fg: choice.rawColour ? "raw" : null, mattes: choice.mattes ?? "objects" };
+}
+
+/** A stored or served choice, checked field by field (unknown formats dropped, defaults filled in). */
+function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown }): ExportChoice {
+  const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
+  const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string" && known.has(f)) : [];
+  return {
+    formats: formats.length ? formats : [...DEFAULT_EXPORT.formats],
+    background: normaliseHexColor(typeof v.background === "string" ? v.background : "") ?? DEFAULT_EXPORT.background,
+    rawColour: v.rawColour === true,
+    mattes: MATTES_CHOICES.find((m) => m.id === v.mattes)?.id ?? "objects",
+  };
+}
+
 function read(key: string): ExportChoice | null {
   try {
     const raw = localStorage.getItem(key);
-    if (!raw) return null;
-    const v = JSON.parse(raw) as { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown };
-    const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
-    const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string" && known.has(f)) : [];
-    return {
-      formats: formats.length ? formats : [...DEFAULT_EXPORT.formats],
-      background: normaliseHexColor(typeof v.background === "string" ? v.background : "") ?? DEFAULT_EXPORT.background,
-      rawColour: v.rawColour === true,
-      mattes: MATTES_CHOICES.find((m) => m.id === v.mattes)?.id ?? "objects",
-    };
+    return raw ? normalise(JSON.parse(raw)) : null;
   } catch {
     return null;
   }
 }
 
 /**
- * The export choice of job `jid`: what its Matting dialog or download menu chose, else the
- * defaults (never the last choice made for another job, which would be a silent surprise).
- * Without `jid`: the last choice made anywhere, the starting point of a new Matting dialog.
+ * The export choice of `job`: what a download menu in this browser last chose for it, else
+ * what was chosen with it when it was made (kept by the server, so another browser sees it
+ * too), else the defaults (never the last choice made for another job: a silent surprise).
+ * Without `job`: the last choice made anywhere, the starting point of a new Matting dialog.
  * Reactive: reading it in a component or effect follows later saves.
  */
-export function exportChoice(jid?: string): ExportChoice {
+export function exportChoice(job?: { id: string; export?: JobExport | null }): ExportChoice {
   version();
-  return read(jid ? `${KEY}.${jid}` : KEY) ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
+  const chosen = job ? (read(`${KEY}.${job.id}`) ?? (job.export ? normalise({ ...job.export, rawColour: job.export.fg === "raw" }) : null)) : read(KEY);
+  return chosen ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
 }
 
 /** Keep `choice` for job `jid` (if given) and as the last choice. */

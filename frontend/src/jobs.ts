@@ -8,7 +8,7 @@ export interface JobsStore {
   jobs: () => Job[];
   loading: () => boolean;
   refresh: () => Promise<void>;
-  create: (body: { start: number; end: number; object_ids: number[] | null }) => Promise<Job>;
+  create: (body: Parameters<typeof api.createJob>[1]) => Promise<Job>;
   cancel: (jid: string) => Promise<void>;
   resume: (jid: string) => Promise<void>;
   get: (jid: string) => Job | undefined;

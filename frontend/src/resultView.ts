@@ -78,7 +78,7 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     const l = layers();
     return {
       tint: job ? colorOf(job.object_ids[0]) : "#3ba4ff",
-      background: `#${exportChoice(job?.id).background}`,
+      background: `#${exportChoice(job).background}`,
       layers: l && l.jid === job?.id ? l.layers : undefined,
     };
   };

@@ -219,3 +219,30 @@ def test_deleting_a_project_while_its_archive_downloads(server, clip: Path) -> N
     while any(p.exists() for p in leftovers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(p.exists() for p in leftovers)
+
+
+def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) -> None:
+    """The formats, colour and mattes chosen in the Matting dialog live with the job, so any
+    browser that opens the project later downloads what was chosen."""
+    pid = project["id"]
+    prompt(api, pid)
+    chosen = {
+        "formats": ["exr", "prores4444"],
+        "background": "112233",
+        "fg": "raw",
+        "mattes": "both",
+    }
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": chosen})
+    assert job.status_code == 201, job.text
+    assert job.json()["export"] == chosen
+    assert api.get(f"/api/jobs/{job.json()['id']}").json()["export"] == chosen
+    plain = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5}).json()
+    assert plain["export"] is None
+    for bad, words in [
+        ({"formats": ["gif"]}, "unknown export format 'gif'"),
+        ({"formats": []}, "export.formats"),
+        ({"formats": ["exr"], "background": "green"}, "export.background"),
+        ({"formats": ["exr"], "mattes": "all"}, "export.mattes"),
+    ]:
+        refused = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": bad})
+        assert refused.status_code == 422 and words in refused.json()["detail"], refused.text

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from vidmatte import store
+from vidmatte.jobs.results import Foreground, Mattes
+from vidmatte.media.export import parse_formats
 
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
 # SQLite stores 64-bit integers; a larger id must be a 4xx, not an OverflowError in the driver.
@@ -129,11 +131,28 @@ class FramePoints(BaseModel):
     points: list[Point]
 
 
+def _formats(value: list[str]) -> list[str]:
+    return parse_formats(",".join(value))  # ValueError (a 422) for an unknown format
+
+
+class ExportChoice(BaseModel):
+    """What to download from a job, chosen with it: the archive's query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    formats: Annotated[list[str], Field(min_length=1, max_length=32), AfterValidator(_formats)]
+    background: str = Field("00ff00", pattern=r"^[0-9a-fA-F]{6}$")  # composite colour
+    fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
+    mattes: Mattes = "objects"
+
+
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     object_ids: list[ObjectId] | None = None  # at most settings.max_objects (the route checks)
+    export: ExportChoice | None = Field(
+        None, description="The downloads chosen with the job, kept with it for any browser."
+    )
 
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
@@ -160,6 +179,7 @@ class Job(BaseModel):
     # Its last run read the masks of the project's track (same range and prompts) instead of
     # running SAM2 again.
     used_track: bool
+    export: ExportChoice | None  # as chosen when it was made
 
     @classmethod
     def of(cls, j: store.Job) -> Job:

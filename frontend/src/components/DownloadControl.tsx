@@ -8,7 +8,7 @@ import { Icon } from "./Icon";
  * mattes, kept per job: a job shows its own choice or the defaults, never the last one typed
  * for another job. */
 export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
-  const choice = () => exportChoice(props.job.id);
+  const choice = () => exportChoice(props.job);
   const [open, setOpen] = createSignal(false);
   let root!: HTMLDivElement;
   const update = (change: Partial<ExportChoice>) => saveExportChoice({ ...choice(), ...change }, props.job.id);

@@ -1,6 +1,6 @@
 import { Show, createSignal, onCleanup, onMount } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
-import { exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
+import { exportChoice, formatLabels, saveExportChoice, toJobExport } from "../exportChoice";
 import { useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
 import type { PointMap } from "../points";
@@ -25,7 +25,7 @@ export function MattingDialog(props: MattingDialogProps) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
-  const choice = () => exportChoice(jobId() ?? undefined);
+  const choice = () => (jobId() ? exportChoice(job() ?? { id: jobId()! }) : exportChoice());
   let dialog!: HTMLDivElement;
   useFocusTrap(
     () => dialog,
@@ -67,8 +67,9 @@ export function MattingDialog(props: MattingDialogProps) {
                   setBusy(true);
                   setError(null);
                   try {
-                    const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds] });
-                    saveExportChoice({ ...saved, formats: [...d.formats], background: d.background }, created.id);
+                    const chosen = { ...saved, formats: [...d.formats], background: d.background };
+                    const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds], export: toJobExport(chosen) });
+                    saveExportChoice(chosen, created.id);
                     setJobId(created.id);
                     dialog.focus(); // the form's Run button is gone: keep the keyboard in the dialog
                   } catch (e) {

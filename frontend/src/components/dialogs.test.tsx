@@ -138,6 +138,15 @@ describe("MattingForm", () => {
 });
 
 describe("results panel downloads", () => {
+  it("offers a result made in another browser what was chosen with it (kept by the server)", () => {
+    const chosen = { formats: ["exr", "prores4444"], background: "112233", fg: "raw" as const, mattes: "both" as const };
+    render(() => <ResultsPanel jobs={jobsOf([job({ export: chosen })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    expect(screen.getByTestId("result-formats").textContent).toBe("2 formats ▾");
+    expect(screen.getByTestId("result-download").getAttribute("href")).toBe(
+      "/api/jobs/j1/archive?formats=exr%2Cprores4444&background=112233&fg=raw&mattes=both",
+    );
+  });
+
   it("names formats in words and keeps each result's own choice", () => {
     saveExportChoice({ formats: ["exr", "prores4444"], background: "123456" }, "other-job"); // typed last, for another job
     render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
@@ -156,8 +165,8 @@ describe("results panel downloads", () => {
     expect(screen.getByTestId("result-download").getAttribute("href")).toBe(
       "/api/jobs/j1/archive?formats=alpha_png%2Cprores4444&background=ff00ff&mattes=both",
     );
-    expect(exportChoice("j1")).toMatchObject({ formats: ["alpha_png", "prores4444"], background: "ff00ff", mattes: "both" });
-    expect(exportChoice("other-job").formats).toEqual(["exr", "prores4444"]);
+    expect(exportChoice({ id: "j1" })).toMatchObject({ formats: ["alpha_png", "prores4444"], background: "ff00ff", mattes: "both" });
+    expect(exportChoice({ id: "other-job" }).formats).toEqual(["exr", "prores4444"]);
 
     fireEvent.keyDown(window, { key: "Escape" });
     expect(screen.queryByTestId("format-menu")).toBeNull();

@@ -72,6 +72,7 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
         [o for o in object_ids if o in prompted],
         edges=s.settings.edges,
         head=s.head_name,
+        export=body.export.model_dump() if body.export else None,
     )
     s.runner.submit(job.id)
     return Job.of(job)
