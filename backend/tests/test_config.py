@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
+import pytest
+import torch
 
-from vidmatte.config import PACKAGE_DIR, Settings, default_paths
+from vidmatte.config import PACKAGE_DIR, Settings, check_device, default_paths
 
 
 def test_a_source_checkout_keeps_everything_in_the_checkout() -> None:
@@ -37,3 +39,25 @@ def test_the_plate_is_on_with_cuda_unless_told() -> None:
     assert not Settings(device="cpu", plate="auto").use_plate
     assert Settings(device="cpu", plate="on").use_plate
     assert not Settings(device="cuda:1", plate="off").use_plate
+
+
+@pytest.mark.parametrize("device", ["bogus", "gpu", "cuda:", "cuda:x", "CPU", "cpu:0", " cpu"])
+def test_a_device_torch_does_not_name_is_refused(device: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        check_device(device, "VIDMATTE_DEVICE")
+    message = f"VIDMATTE_DEVICE must be cpu, cuda or cuda:N (a GPU's index), not '{device}'"
+    assert str(refused.value) == message
+
+
+def test_the_cpu_is_always_there() -> None:
+    check_device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:3"])
+def test_cuda_without_a_gpu_names_the_fix(device: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        check_device(device)
+    assert str(refused.value) == (
+        f"--device {device}: no CUDA GPU is available (torch sees none); use --device cpu"
+    )

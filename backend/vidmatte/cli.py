@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import (
@@ -18,6 +19,9 @@ from rich.progress import (
 
 from vidmatte.config import Settings
 from vidmatte.media.export import FORMATS
+
+if TYPE_CHECKING:
+    from vidmatte.media.video import VideoInfo
 
 app = typer.Typer(
     help="Interactive video matting with SAM2 and a matting head.",
@@ -53,6 +57,20 @@ def _settings(**overrides) -> Settings:
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def _checked_device(flag: str | None) -> str:
+    """--device, else VIDMATTE_DEVICE, else the default; one torch cannot use (a typo, CUDA on
+    a machine without a GPU) ends the command with the fix, before any model loads."""
+    from vidmatte.config import check_device
+
+    device = flag or Settings().device
+    try:
+        check_device(device, "--device" if flag else "VIDMATTE_DEVICE")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return device
+
+
 def _services(settings: Settings):
     """Load the models; missing weights end the command with the fix in its message, a data dir
     that another server holds with its PID, before anything in it is touched."""
@@ -77,7 +95,7 @@ def serve(
     host: str = typer.Option(
         None, help="Address to listen on (default 127.0.0.1; 0.0.0.0: every interface)."
     ),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     data_dir: Path = typer.Option(
         None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."
     ),
@@ -95,7 +113,9 @@ def serve(
         "--random-head",
         help="Use an untrained matting head if --head is missing [env VIDMATTE_RANDOM_HEAD=1].",
     ),
-    device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
+    device: str = typer.Option(
+        None, help="cpu, cuda or cuda:N (default: cuda when available) [env VIDMATTE_DEVICE]."
+    ),
     edges: str = EDGES,
     plate: str = PLATE,
     token: str = typer.Option(
@@ -139,7 +159,7 @@ def serve(
         sam2_model=sam2,
         checkpoint_dir=checkpoint_dir,
         head_path=head,
-        device=device,
+        device=_checked_device(device),
         edges=edges,
         plate=plate,
         random_init=random_init or None,
@@ -284,9 +304,9 @@ def matte(
         help="[object:]x,y,frame[,neg] in video pixels; repeat. Points with an object name "
         "matte that object (one matte each, named after it); without, one unnamed object.",
     ),
-    start: int = typer.Option(0, help="First frame."),
-    end: int = typer.Option(None, help="Last frame, inclusive (default: the last one)."),
-    out: Path = typer.Option(Path("matte_out"), help="Output folder."),
+    start: int = typer.Option(0, min=0, help="First frame."),
+    end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
+    out: Path = typer.Option(Path("matte_out"), help="Output folder (made if missing)."),
     formats: str = typer.Option(
         "alpha_png",
         help="Comma-separated: " + ", ".join(FORMATS),
@@ -307,7 +327,7 @@ def matte(
     random_head: bool = typer.Option(
         False, "--random-head", help="Use an untrained matting head if --head is missing."
     ),
-    device: str = typer.Option(None, help="cuda or cpu."),
+    device: str = typer.Option(None, help="cpu, cuda or cuda:N [env VIDMATTE_DEVICE]."),
     edges: str = EDGES,
     plate: str = PLATE,
 ) -> None:
@@ -316,10 +336,12 @@ def matte(
 
     from vidmatte.jobs.pipeline import run_job
     from vidmatte.jobs.results import foreground_for
+    from vidmatte.jobs.runner import describe
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
 
+    _check_out(out)
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
         colour_from = foreground_for(chosen, fg or _settings().export_fg)
@@ -328,13 +350,12 @@ def matte(
     except (ValueError, MediaError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     end = info.frame_count - 1 if end is None else end
-    if not 0 <= start <= end < info.frame_count:
-        raise typer.BadParameter(f"range {start}..{end} is not inside 0..{info.frame_count - 1}")
+    _check_range(info, start, end)
     if mattes not in ("objects", "union", "both"):
         raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
     for _, frame, x, y, _ in prompts:
-        if not (0 <= frame < info.frame_count and 0 <= x < info.width and 0 <= y < info.height):
-            raise typer.BadParameter(f"point {x:g},{y:g} on frame {frame} is outside the video")
+        _check_point(info, frame, x, y)
+    device = _checked_device(device)
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
         settings = _settings(
             data_dir=Path(tmp),
@@ -379,16 +400,73 @@ def matte(
             TimeRemainingColumn(),
         ) as bar:
             task = bar.add_task("matte", total=job.frames_total, fps="-")
-            run_job(
-                job,
-                store,
-                services.segmenter,
-                services.matter,
-                lambda: False,
-                lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+            try:
+                run_job(
+                    job,
+                    store,
+                    services.segmenter,
+                    services.matter,
+                    lambda: False,
+                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+                )
+            except MediaError as exc:  # a damaged frame: keep what was matted before it
+                failure = describe(exc)  # the API job's error, word for word
+            else:
+                failure = None
+        done = sorted(store.done_frames(job.id))
+        if done:
+            _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
+    if failure is None:
+        typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+        return
+    kept = (
+        f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
+    )
+    typer.echo(f"error: {failure}; {kept}", err=True)
+    raise typer.Exit(1)
+
+
+def _spans(frames: list[int]) -> str:
+    """Sorted frame numbers as runs: [0, 1, 2, 8, 9] -> '0..2, 8..9'."""
+    runs: list[list[int]] = []
+    for frame in frames:
+        if runs and frame == runs[-1][1] + 1:
+            runs[-1][1] = frame
+        else:
+            runs.append([frame, frame])
+    return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in runs)
+
+
+def _check_out(out: Path) -> None:
+    """--out is a folder, or is made one: neither it nor a folder above it may be a file. Checked
+    before any work, so a long run never ends on it."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if path.is_dir():
+                return
+            problem = (
+                f"{out} is a file; give a folder (made if missing)"
+                if path == out
+                else f"{out} cannot be made: {path} is a file"
             )
-        _export(store, project, job.id, chosen, colour, colour_from, mattes, settings.device, out)
-    typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+            raise typer.BadParameter(problem, param_hint="'--out'")
+
+
+def _check_range(info: VideoInfo, start: int, end: int) -> None:
+    """--start..--end: an ordered range of the video's frames, in the API's words."""
+    try:
+        info.check_range(start, end)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _check_point(info: VideoInfo, frame: int, x: float, y: float) -> None:
+    """A --point on one of the video's frames and inside it, in the API's words."""
+    try:
+        info.check_frame(frame)
+        info.check_point(x, y)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _export(
@@ -520,7 +598,9 @@ def train(
     lr: float = typer.Option(2e-3),
     every_nth: int = typer.Option(1, help="Use every Nth frame of each clip."),
     seed: int = typer.Option(0),
-    device: str = typer.Option(None, help="cuda or cpu (default: cuda when available)."),
+    device: str = typer.Option(
+        None, help="cpu, cuda or cuda:N (default: cuda when available) [env VIDMATTE_DEVICE]."
+    ),
     time_limit: float = typer.Option(None, help="Wall-clock budget in minutes."),
     sam_features: bool = typer.Option(
         False, help="Also feed SAM2's feat_s0/feat_s1 (a dataset built with --masks sam2)."

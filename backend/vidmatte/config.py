@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -149,3 +150,26 @@ PLATE_CHOICES = ("auto", "on", "off")
 @lru_cache(maxsize=1)
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?")
+
+
+def check_device(device: str, option: str = "--device") -> None:
+    """ValueError unless `device` is cpu, cuda or cuda:N and, for CUDA, a GPU torch sees: the
+    message names `option` (the flag, or VIDMATTE_DEVICE) and the fix, before a model loads."""
+    if not DEVICE_PATTERN.fullmatch(device):
+        raise ValueError(f"{option} must be cpu, cuda or cuda:N (a GPU's index), not '{device}'")
+    if device == "cpu":
+        return
+    fix = "VIDMATTE_DEVICE=cpu" if option == "VIDMATTE_DEVICE" else f"{option} cpu"
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"{option} {device}: no CUDA GPU is available (torch sees none); use {fix}"
+        )
+    count = torch.cuda.device_count()
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        raise ValueError(
+            f"{option} {device}: torch sees {count} CUDA GPU(s), cuda:0..cuda:{count - 1}"
+        )

@@ -43,6 +43,33 @@ class VideoInfo:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    # What a request may ask of the video; the API and the CLI refuse in the same words.
+    def check_frame(self, index: int) -> None:
+        """OutsideVideo unless `index` is one of the video's frames."""
+        if not 0 <= index < self.frame_count:
+            raise OutsideVideo(f"frame {index} is outside the video (0..{self.frame_count - 1})")
+
+    def check_range(self, start: int, end: int) -> None:
+        """ValueError unless start..end is an ordered range of the video's frames."""
+        if start > end:
+            raise ValueError(f"start frame {start} is after end frame {end}")
+        if end >= self.frame_count:
+            raise ValueError(
+                f"frame range {start}..{end} is outside the video "
+                f"(frames 0..{self.frame_count - 1})"
+            )
+
+    def check_point(self, x: float, y: float) -> None:
+        """ValueError unless (x, y) is on the frame. Coordinates are continuous, so its far
+        edges (x = width, y = height) are on it."""
+        if not (0 <= x <= self.width and 0 <= y <= self.height):
+            size = f"{self.width}x{self.height}"
+            raise ValueError(f"point ({x:g}, {y:g}) is outside the {size} frame")
+
+
+class OutsideVideo(ValueError):
+    """A frame number the video does not have (the API's 404)."""
+
 
 def _open(path: Path) -> av.container.InputContainer:
     try:

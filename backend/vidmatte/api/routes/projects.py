@@ -15,7 +15,7 @@ from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, wi
 from vidmatte.api.security import no_room_for_a_project, require_room_for_a_project
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
-from vidmatte.media.video import MediaError, VideoReader, probe
+from vidmatte.media.video import MediaError, OutsideVideo, VideoReader, probe
 from vidmatte.store import ACTIVE, ProjectLimit, is_disk_full
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
@@ -53,20 +53,19 @@ def jpeg(image: np.ndarray, max_side: int | None = None, quality: int = 90) -> b
 
 
 def check_frame(project, index: int) -> None:
-    count = project.info.frame_count
-    if not 0 <= index < count:
-        raise HTTPException(404, f"frame {index} is outside the video (0..{count - 1})")
+    """404 unless `index` is one of the project's frames."""
+    try:
+        project.info.check_frame(index)
+    except OutsideVideo as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
 def check_range(project, start: int, end: int) -> None:
     """422 unless start..end is an ordered range of the video's frames (jobs and tracks)."""
-    count = project.info.frame_count
-    if start > end:
-        raise HTTPException(422, f"start frame {start} is after end frame {end}")
-    if end >= count:
-        raise HTTPException(
-            422, f"frame range {start}..{end} is outside the video (frames 0..{count - 1})"
-        )
+    try:
+        project.info.check_range(start, end)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 @router.post(

@@ -70,13 +70,11 @@ def set_points(
 ) -> FramePoints:
     project = s.store.project(project_id)
     check_frame(project, index)
-    width, height = project.info.width, project.info.height
     for p in body.points:
-        # Continuous coordinates: the frame's far edges (x = width, y = height) are on it.
-        if not (0 <= p.x <= width and 0 <= p.y <= height):
-            raise HTTPException(
-                422, f"point ({p.x:g}, {p.y:g}) is outside the {width}x{height} frame"
-            )
+        try:
+            project.info.check_point(p.x, p.y)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
     expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
     try:
         s.store.set_points(

@@ -1,0 +1,170 @@
+"""The `vidmatte` command refusing what it cannot do: before any work, in one clear line, no
+traceback, and in the API's words where the API checks the same thing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.synth import write_mjpeg_avi
+
+NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+
+
+def vidmatte(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+    """The command as a user runs it; `env` adds VIDMATTE_* variables. A server that starts
+    although it should not runs until `timeout`, and the test fails there."""
+    return subprocess.run(
+        [sys.executable, "-m", "vidmatte.cli", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **env},
+    )
+
+
+def refused(result: subprocess.CompletedProcess, code: int, message: str) -> bool:
+    return (
+        result.returncode == code
+        and message in result.stderr
+        and "Traceback" not in (result.stderr)
+    )
+
+
+def frames_in(out: Path) -> list[int]:
+    return sorted(int(p.stem) for p in (out / "alpha").glob("*.png"))
+
+
+def test_matte_refuses_a_file_as_out_before_any_work(clip: Path, tmp_path: Path) -> None:
+    target = tmp_path / "a.mp4"
+    target.write_bytes(b"keep me")
+    base = ("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--out")
+    result = vidmatte(*base, str(target))
+    assert refused(result, 2, f"Invalid value for '--out': {target} is a file; give a folder")
+    assert "matting" not in result.stderr  # refused before the run, not after it
+    below = vidmatte(*base, str(target / "x"))
+    assert refused(below, 2, f"{target / 'x'} cannot be made: {target} is a file")
+    assert target.read_bytes() == b"keep me"
+
+
+def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: Path) -> None:
+    """Frame 5 is damaged: tracking from frame 8 goes 8..11, then back to 5 and fails there.
+    Frames 8..10 were stored by then (the frames still being encoded are dropped, as in the
+    API's job), and are written; the error is the API job's, word for word."""
+    video, out = tmp_path / "damaged.avi", tmp_path / "out"
+    write_mjpeg_avi(video, [(96, 64)] * 12, damaged=frozenset({5}))
+    result = vidmatte(
+        "matte", str(video), "--point", "30,32,8", "--start", "5", "--sam2", "test-tiny",
+        "--out", str(out),
+    )  # fmt: skip
+    assert refused(
+        result,
+        1,
+        "error: frame 5 cannot be decoded (the file is damaged there); "
+        f"wrote the frames matted before it (8..10) to {out}",
+    )
+    assert frames_in(out) == [8, 9, 10]
+    assert all(np.asarray(Image.open(p)).shape == (64, 96) for p in (out / "alpha").iterdir())
+
+
+def test_matte_with_a_damaged_frame_before_any_finished_one_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    video, out = tmp_path / "damaged.avi", tmp_path / "out"
+    write_mjpeg_avi(video, [(96, 64)] * 12, damaged=frozenset({5}))
+    result = vidmatte(
+        "matte", str(video), "--point", "30,32,4", "--sam2", "test-tiny", "--out", str(out)
+    )
+    assert refused(result, 1, "error: frame 5 cannot be decoded (the file is damaged there); ")
+    assert "wrote nothing" in result.stderr and not out.exists()
+
+
+def test_an_unknown_device_is_refused_before_any_model_loads(clip: Path, tmp_path: Path) -> None:
+    matte = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--device", "bogus",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert refused(matte, 2, "error: --device must be cpu, cuda or cuda:N (a GPU's index), not")
+    assert not (tmp_path / "out").exists()
+    data = tmp_path / "data"
+    serve = vidmatte(
+        "serve", "--sam2", "test-tiny", "--data-dir", str(data), timeout=120,
+        VIDMATTE_DEVICE="bogus",
+    )  # fmt: skip
+    assert refused(
+        serve, 2, "error: VIDMATTE_DEVICE must be cpu, cuda or cuda:N (a GPU's index), not 'bogus'"
+    )
+    assert not data.exists()
+
+
+@NO_GPU
+def test_cuda_without_a_gpu_is_refused_with_the_fix(clip: Path, tmp_path: Path) -> None:
+    matte = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--device", "cuda",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert refused(
+        matte,
+        2,
+        "error: --device cuda: no CUDA GPU is available (torch sees none); use --device cpu",
+    )
+    data = tmp_path / "data"
+    serve = vidmatte(
+        "serve", "--sam2", "test-tiny", "--data-dir", str(data), "--device", "cuda:0",
+        timeout=120,
+    )  # fmt: skip
+    assert refused(serve, 2, "error: --device cuda:0: no CUDA GPU is available (torch sees none)")
+    from_env = vidmatte(
+        "serve", "--sam2", "test-tiny", "--data-dir", str(data), timeout=120,
+        VIDMATTE_DEVICE="cuda",
+    )  # fmt: skip
+    assert refused(from_env, 2, "(torch sees none); use VIDMATTE_DEVICE=cpu")
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_serve_refuses_a_port_out_of_range(port: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = vidmatte(
+        "serve", "--sam2", "test-tiny", "--data-dir", str(data), "--port", port, timeout=60
+    )
+    assert refused(result, 2, "Invalid value for '--port'")
+    assert not data.exists()
+
+
+def test_matte_takes_points_on_the_far_edges_as_the_api_does(clip: Path, tmp_path: Path) -> None:
+    """Continuous coordinates: x = width and y = height are on the 96x64 frame (docs/API.md)."""
+    out = tmp_path / "out"
+    base = ("matte", str(clip), "--sam2", "test-tiny", "--end", "5", "--out")
+    edges = vidmatte(*base, str(out), "--point", "96,64,4", "--point", "0,0,4,neg")
+    assert edges.returncode == 0, edges.stderr
+    assert frames_in(out) == list(range(6))
+    beyond = vidmatte(*base, str(tmp_path / "b"), "--point", "96.5,64,4")
+    assert refused(beyond, 2, "point (96.5, 64) is outside the 96x64 frame")
+    below = vidmatte(*base, str(tmp_path / "b"), "--point", "3,-0.5,4")
+    assert refused(below, 2, "point (3, -0.5) is outside the 96x64 frame")
+    late = vidmatte(*base, str(tmp_path / "b"), "--point", "3,3,12")
+    assert refused(late, 2, "frame 12 is outside the video (0..11)")
+    assert not (tmp_path / "b").exists()
+
+
+def test_matte_range_errors_are_the_apis(clip: Path, tmp_path: Path) -> None:
+    base = ("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny")
+    out = ("--out", str(tmp_path / "out"))
+    backwards = vidmatte(*base, "--start", "5", "--end", "2", *out)
+    assert refused(backwards, 2, "start frame 5 is after end frame 2")
+    past = vidmatte(*base, "--start", "20", *out)  # --end: the last frame, 11
+    assert refused(past, 2, "start frame 20 is after end frame 11")
+    beyond = vidmatte(*base, "--end", "12", *out)
+    assert refused(beyond, 2, "frame range 0..12 is outside the video (frames 0..11)")
+    negative = vidmatte(*base, "--start", "-1", *out)
+    assert refused(negative, 2, "Invalid value for '--start'")
+    assert not (tmp_path / "out").exists()
