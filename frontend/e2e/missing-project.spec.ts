@@ -49,3 +49,18 @@ test("a deleted project's URL and an unknown id say the project no longer exists
 
   expect(errors).toEqual([]);
 });
+
+test("an open editor whose project another tab deletes says so at the next request, instead of keeping a click it cannot save", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  const pid = (await page.getByTestId("editor").getAttribute("data-project-id"))!;
+  // Deleted through the API, as another tab or a script would: this page gets no event of it.
+  const gone = await page.request.delete(`/api/projects/${pid}`);
+  expect(gone.status()).toBe(204);
+  const canvas = page.getByTestId("frame-canvas");
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await expect(page.getByTestId("project-missing")).toContainText("This project no longer exists");
+  await expect(page.getByTestId("editor")).toHaveCount(0);
+});

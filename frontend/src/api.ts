@@ -9,6 +9,11 @@ import type { Point } from "./points";
 // so every request, <img> and event stream carries it without this code ever seeing it.
 const [tokenNeeded, setTokenNeeded] = createSignal(false);
 export { tokenNeeded };
+/** The id of a project the server last said does not exist (deleted in another tab, or by a
+ * script): whatever view shows it re-reads the project list. */
+const [projectGone, setProjectGone] = createSignal<string | null>(null, { equals: false });
+export { projectGone };
+const GONE = /^project '([^']+)' does not exist$/;
 
 // Whether the server answered the last request: false once a request could not reach it (or a
 // proxy in front said it is down), true again at its next answer. The editor shows it and
@@ -159,7 +164,12 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   }
   setOnline(!UNREACHABLE.includes(res.status));
   if (res.status === 401) setTokenNeeded(true);
-  if (!res.ok) throw await errorFromResponse(res);
+  if (!res.ok) {
+    const error = await errorFromResponse(res);
+    const gone = res.status === 404 ? GONE.exec(error.detail) : null;
+    if (gone) setProjectGone(gone[1]);
+    throw error;
+  }
   return res;
 }
 

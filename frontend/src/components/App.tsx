@@ -1,5 +1,5 @@
-import { Match, Show, Switch, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { api, errorText, online, type Health, type Project } from "../api";
+import { Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup, onMount } from "solid-js";
+import { api, errorText, online, projectGone, type Health, type Project } from "../api";
 import { watchConnection } from "../editor/connection";
 import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
@@ -93,6 +93,10 @@ export function App() {
     window.removeEventListener("hashchange", onHashChange);
     document.removeEventListener("visibilitychange", onVisible);
   });
+
+  // A request about the open project found it gone: the list, re-read, then lacks it, and
+  // the view says so instead of an editor whose every save fails.
+  createEffect(on(projectGone, (pid) => pid !== null && pid === selectedId() && void refresh(), { defer: true }));
 
   // Another tab (or the API) may have changed things: the server's list is the truth.
   const onVisible = () => {
