@@ -74,16 +74,7 @@ for (const size of SIZES) {
     const shot = (name: string) => page.screenshot({ path: info.outputPath(`${size.width}x${size.height}-${name}.png`) });
     await shot("editor");
 
-    await test.step("nothing overflows the window sideways", async () => {
-      const over = await page.evaluate(() => ({
-        doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        wide: [...document.querySelectorAll<HTMLElement>(".app *")]
-          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.getClientRects().length)
-          .map((el) => el.className || el.tagName),
-      }));
-      expect(over.doc).toBeLessThanOrEqual(0);
-      expect(over.wide).toEqual([]);
-    });
+    await test.step("nothing overflows the window sideways", () => expectNoSidewaysOverflow(page));
 
     await test.step("project name, resolution and fps are shown whole", async () => {
       const item = page.locator(`[data-testid=project-item][data-project-id="${ids.pid}"]`);
@@ -142,6 +133,18 @@ for (const size of SIZES) {
       await shot("green");
     });
   });
+}
+
+/** Neither the page nor any element of the app reaches past the window's right edge. */
+async function expectNoSidewaysOverflow(page: Page): Promise<void> {
+  const over = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    wide: [...document.querySelectorAll<HTMLElement>(".app *")]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.getClientRects().length)
+      .map((el) => el.className || el.tagName),
+  }));
+  expect(over.doc).toBeLessThanOrEqual(0);
+  expect(over.wide).toEqual([]);
 }
 
 test("the finished-job dialog: a Download button in words that stays inside the dialog", async ({ page }, info) => {
@@ -240,16 +243,7 @@ test("at 360 px the panels stack under a usable video, and Matting fits the phon
   await expect(page.getByTestId("track-cancel")).toBeVisible();
   await page.screenshot({ path: info.outputPath("360-editor.png"), fullPage: true });
 
-  await test.step("nothing overflows the window sideways", async () => {
-    const over = await page.evaluate(() => ({
-      doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      wide: [...document.querySelectorAll<HTMLElement>(".app *")]
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.getClientRects().length)
-        .map((el) => el.className || el.tagName),
-    }));
-    expect(over.doc).toBeLessThanOrEqual(0);
-    expect(over.wide).toEqual([]);
-  });
+  await test.step("nothing overflows the window sideways", () => expectNoSidewaysOverflow(page));
 
   await test.step("the video comes first, full width; objects and results below it", async () => {
     const stage = (await canvas.boundingBox())!;
