@@ -168,3 +168,42 @@ def test_matte_range_errors_are_the_apis(clip: Path, tmp_path: Path) -> None:
     negative = vidmatte(*base, "--start", "-1", *out)
     assert refused(negative, 2, "Invalid value for '--start'")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["dataset", "compress", "{empty}", "{tmp}/copy"],
+        ["dataset", "review", "{empty}"],
+        ["train", "{empty}", "--out", "{tmp}/run", "--steps", "1"],
+        ["eval", "{empty}", "--out", "{tmp}/eval"],
+    ],
+)
+def test_dataset_commands_refuse_a_folder_that_is_no_dataset(
+    command: list[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(empty=empty, tmp=tmp_path) for a in command]
+    result = vidmatte(*args)
+    assert refused(result, 2, "is not a dataset (no clips/ folder)"), result.stderr
+    assert "vidmatte dataset build" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # nothing half made
+
+
+def test_dataset_build_refuses_an_image_set_without_its_layout(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    (photos / "image").mkdir(parents=True)
+    result = vidmatte(
+        "dataset", "build", str(tmp_path / "ds"), "--images", str(photos),
+        "--backgrounds", str(photos),
+    )  # fmt: skip
+    assert refused(result, 2, "needs image/ and alpha/ folders"), result.stderr
+    assert not (tmp_path / "ds").exists()
+    (photos / "alpha").mkdir()
+    no_backgrounds = vidmatte(
+        "dataset", "build", str(tmp_path / "ds"), "--images", str(photos),
+        "--backgrounds", str(tmp_path / "nope"),
+    )  # fmt: skip
+    assert refused(no_backgrounds, 2, "does not exist"), no_backgrounds.stderr
+    assert not (tmp_path / "ds").exists()

@@ -505,12 +505,39 @@ def _export(
         archive.extractall(out)
 
 
+def _a_dataset(path: Path) -> Path:
+    """A folder `vidmatte dataset build` wrote (it holds clips/); checked before any work."""
+    if path.is_dir() and not (path / "clips").is_dir():
+        raise typer.BadParameter(
+            f"{path} is not a dataset (no clips/ folder): make one with `vidmatte dataset build`"
+        )
+    return path
+
+
+def _image_sets(paths: list[Path]) -> list[Path]:
+    """--images folders in the alphamatting layout, checked before any work."""
+    for path in paths:
+        if not ((path / "image").is_dir() and (path / "alpha").is_dir()):
+            raise typer.BadParameter(
+                f"{path} needs image/ and alpha/ folders (the alphamatting layout: a photo and "
+                "its alpha with the same name)"
+            )
+    return paths
+
+
+DATASET = typer.Argument(..., exists=True, file_okay=False, callback=_a_dataset)
+
+
 @dataset_app.command("build")
 def dataset_build(
     out: Path = typer.Argument(..., help="Folder to write clips into."),
-    images: list[Path] = typer.Option([], help="Image+alpha set (alphamatting layout); repeat."),
+    images: list[Path] = typer.Option(
+        [], callback=_image_sets, help="Image+alpha set (alphamatting layout); repeat."
+    ),
     videos: list[Path] = typer.Option([], help="Video set (VideoMatte240K fgr/ + pha/); repeat."),
-    backgrounds: list[Path] = typer.Option([], help="Background images/videos or folders."),
+    backgrounds: list[Path] = typer.Option(
+        [], exists=True, help="Background images/videos or folders."
+    ),
     names: str = typer.Option(None, help="Comma-separated foreground names (e.g. a split)."),
     clips_per_foreground: int = typer.Option(4, help="Clips made from each foreground."),
     frames: int = typer.Option(8, help="Frames per clip."),
@@ -558,7 +585,7 @@ def dataset_build(
 
 @dataset_app.command("compress")
 def dataset_compress(
-    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    dataset: Path = DATASET,
     out: Path = typer.Argument(..., help="Folder for the copy (must not exist)."),
     crf: int = typer.Option(23, min=0, max=51, help="libx264 CRF: 18 fine, 23 default, 30 poor."),
 ) -> None:
@@ -573,7 +600,7 @@ def dataset_compress(
 
 @dataset_app.command("review")
 def dataset_review(
-    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    dataset: Path = DATASET,
     decisions: Path = typer.Option(None, help="accept/reject list: lines '<clip> accept|reject'."),
 ) -> None:
     """Write a contact sheet per clip and apply an accept/reject list."""
@@ -588,7 +615,7 @@ def dataset_review(
 
 @app.command()
 def train(
-    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    dataset: Path = DATASET,
     out: Path = typer.Option(
         Path("runs/head"), help="Run folder (checkpoint, loss plot, weights)."
     ),
@@ -639,7 +666,7 @@ def train(
 
 @app.command("eval")
 def evaluate(
-    dataset: Path = typer.Argument(..., exists=True, file_okay=False),
+    dataset: Path = DATASET,
     weights: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
     methods: str = typer.Option(
