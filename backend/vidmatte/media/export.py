@@ -523,6 +523,8 @@ class _VideoSink:
             dst_color_trc=_BT709,
             dst_color_primaries=_BT709,
         )
+        if self._spec.source == "rgba":
+            _put_alpha(picture, frame)
         picture.pts = round(at / self._time_base)
         picture.time_base = self._time_base
         picture.duration = round(1 / (self._rate * self._time_base))  # the last one's counts
@@ -572,6 +574,24 @@ class _VideoSink:
         if self._spec.even_size:
             pixels = pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt
+
+
+def _put_alpha(picture: av.VideoFrame, frame: ExportFrame) -> None:
+    """Write the frame's matte into the YUVA picture's alpha plane ourselves, at the plane's
+    depth (10 bits for ProRes, from the 16-bit matte where there is one). swscale's RGBA to
+    10-bit YUVA turns runs of 8 alpha pixels wrong (255 to 128) at widths that are not a
+    multiple of 16, 1080 among them; alpha needs no conversion, only scaling."""
+    plane = picture.planes[3]
+    bits = picture.format.components[3].bits
+    if bits > 8:
+        levels = (1 << bits) - 1
+        alpha = (frame.alpha16.astype(np.uint32) * levels + 32767) // 65535
+        values = alpha.astype("<u2")  # the plane is little-endian (yuva444p10le)
+    else:
+        values = frame.alpha8
+    rows = np.zeros((plane.height, plane.line_size // values.itemsize), values.dtype)
+    rows[:, : plane.width] = values
+    plane.update(rows.tobytes())
 
 
 def _even(size: int, spec: _VideoSpec) -> int:
