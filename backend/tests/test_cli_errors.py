@@ -207,3 +207,32 @@ def test_dataset_build_refuses_an_image_set_without_its_layout(tmp_path: Path) -
     )  # fmt: skip
     assert refused(no_backgrounds, 2, "does not exist"), no_backgrounds.stderr
     assert not (tmp_path / "ds").exists()
+
+
+def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
+    tmp_path: Path, file_server
+) -> None:
+    """Was `error: <urlopen error [Errno 111] Connection refused>` with the progress bar drawn
+    after it."""
+    url, _ = file_server
+    folder = tmp_path / "ckpt"
+    for source, reason in [
+        ("https://127.0.0.1:9/sam2.1_hiera_tiny.pt", "Connection refused"),  # nothing listens
+        (url.rsplit("/", 1)[0] + "/missing.pt", "HTTP 404"),
+    ]:
+        arguments = ["--dir", str(folder), "--url", source]
+        result = subprocess.run(
+            [sys.executable, "-m", "vidmatte.cli", "weights", "download", "tiny", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # one stream: the order a terminal shows
+            text=True,
+            timeout=300,
+            env={**os.environ, "COLUMNS": "200"},
+            check=False,
+        )
+        last = result.stdout.strip().splitlines()[-1]
+        host = source.split("/")[2]
+        assert result.returncode == 1, result.stdout
+        assert last.startswith(f"error: could not download sam2.1_hiera_tiny.pt from {host}")
+        assert reason in last and "--mirror" in last and "<urlopen" not in result.stdout
+        assert list(folder.iterdir()) == []  # nothing half-written

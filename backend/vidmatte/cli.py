@@ -264,19 +264,19 @@ def weights_download(
             TransferSpeedColumn(),
             TimeRemainingColumn(),
         )
-        with Progress(*columns) as bar:
-            task = bar.add_task(name, total=None)
+        try:  # the error after the bar is closed, so it is the last line a user sees
+            with Progress(*columns) as bar:
+                task = bar.add_task(name, total=None)
 
-            def advance(done: int, total: int, task=task, bar=bar) -> None:
-                bar.update(task, completed=done, total=total or None)
+                def advance(done: int, total: int, task=task, bar=bar) -> None:
+                    bar.update(task, completed=done, total=total or None)
 
-            try:
                 path = download(
                     name, folder, url=url, sha256=sha256, progress=advance, mirror=mirror
                 )
-            except (ChecksumMismatch, ValueError, OSError) as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(1) from exc
+        except (ChecksumMismatch, ValueError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
         typer.echo(f"{name}: {path}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,6 +91,10 @@ class CheckpointMissing(FileNotFoundError):
 
 class ChecksumMismatch(ValueError):
     pass
+
+
+class DownloadFailed(OSError):
+    """The checkpoint's host could not be reached or refused the file."""
 
 
 def spec(name: str) -> ModelSpec:
@@ -179,10 +184,27 @@ def _open_source(
             f"refusing {scheme + ':' if scheme else 'a plain path as a'} URL: weights are "
             "downloaded over https only; for a local copy use --mirror PATH"
         )
-    with urllib.request.urlopen(url, timeout=60) as response:
+    try:
+        opened = urllib.request.urlopen(url, timeout=60)
+    except urllib.error.URLError as exc:  # HTTPError is one too
+        raise DownloadFailed(_why_not(url, file_name, exc)) from exc
+    with opened as response:
         if urlsplit(response.geturl()).scheme != "https":
             raise ValueError(f"refusing the redirect from {url} to a URL that is not https")
         yield response, int(response.headers.get("Content-Length") or 0)
+
+
+def _why_not(url: str, file_name: str, exc: urllib.error.URLError) -> str:
+    """One line naming the file, the host and the reason, with the fix for a machine that has
+    no internet (the raw URLError reads `<urlopen error [Errno -2] ...>`)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        reason = f"HTTP {exc.code} {exc.reason}"
+    else:
+        reason = exc.reason.strerror if isinstance(exc.reason, OSError) else exc.reason
+    return (
+        f"could not download {file_name} from {urlsplit(url).netloc}: {reason or exc}; without "
+        "internet access, copy the file from a machine that has it and use --mirror PATH"
+    )
 
 
 def verify(path: Path) -> None:
