@@ -634,12 +634,12 @@ def train(
     ),
 ) -> None:
     """Train the matting head (resumes from the run folder's checkpoint)."""
-    from vidmatte.config import default_device
     from vidmatte.matte.head import HeadConfig
     from vidmatte.train.dataset import feature_channels
     from vidmatte.train.trainer import TrainConfig
     from vidmatte.train.trainer import train as run
 
+    device = _checked_device(device)
     config = TrainConfig(
         steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
     )
@@ -658,7 +658,7 @@ def train(
         out,
         config,
         head_config,
-        device=device or default_device(),
+        device=device,
         time_limit_s=time_limit * 60 if time_limit else None,
     )
     typer.echo(f"weights: {weights}")
