@@ -433,6 +433,20 @@ def test_a_frame_an_hour_exports(fmt: str, tmp_path: Path) -> None:
     assert [round(float(p.time)) for p in decoded] == [0, 3600, 7200]
 
 
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+@pytest.mark.parametrize("fps", [29.983, 23.998125146472933, 12.631994473502418])
+def test_odd_average_rates_export(fmt: str, fps: float, tmp_path: Path) -> None:
+    """A phone's variable-rate video probes at an average such as 29.983 fps: its clock
+    (1/lcm(29983, 90000) s) overflowed every video encoder, and libvpx refused 23.998's."""
+    frames = [replace(f, time=Fraction(f.index, 30)) for f in make_frames(64, 48, 3)]
+    archive = build_archive(frames=frames, formats=[fmt], fps=fps)
+    (name,) = archive.namelist()
+    decoded = decode_video(Path(archive.extract(name, tmp_path)))
+    assert len(decoded) == 3
+    shown = [float(p.time - decoded[0].time) for p in decoded]
+    assert shown == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)  # WebM's clock is 1 ms
+
+
 # --- audio ---
 
 

@@ -501,9 +501,7 @@ class _VideoSink:
         self.path = path
         self._spec = spec
         self._rate = rate
-        # A clock on which the nominal frame duration is a whole number of ticks, fine enough
-        # (90 kHz, MPEG's) to keep any source's timestamps to within 6 microseconds.
-        self._time_base = Fraction(1, math.lcm(rate.numerator, 90_000))
+        self._time_base = _clock(rate)
         self._background = np.asarray(background, dtype=np.uint32)
         self._audio_source = audio
         self._container: av.container.OutputContainer | None = None
@@ -574,6 +572,17 @@ class _VideoSink:
         if self._spec.even_size:
             pixels = pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt
+
+
+def _clock(rate: Fraction) -> Fraction:
+    """A time base on which the nominal frame duration is a whole number of ticks, at least
+    as fine as 90 kHz (MPEG's) so any source's timestamps keep within 6 microseconds: the
+    smallest multiple of the rate's numerator from 90,000 up (90 kHz itself for 25, 30 or
+    30000/1001 fps), so under 180,000 ticks a second unless the numerator itself is more.
+    An average rate such as 29983/1000 (a phone's variable-rate video) made the lcm of the
+    two, used before, overflow the encoders' 32-bit clocks."""
+    ticks = rate.numerator * math.ceil(90_000 / rate.numerator)
+    return Fraction(1, ticks)
 
 
 def _put_alpha(picture: av.VideoFrame, frame: ExportFrame) -> None:
