@@ -447,6 +447,25 @@ def test_odd_average_rates_export(fmt: str, fps: float, tmp_path: Path) -> None:
     assert shown == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)  # WebM's clock is 1 ms
 
 
+@pytest.mark.parametrize("stem", ["n" * 200, "é" * 200])  # the longest project name
+def test_video_names_fit_a_file_system_whatever_the_names(stem: str, tmp_path: Path) -> None:
+    """A 200-character project and two 100-character objects (both at their limits) made
+    names of 330 bytes: `File name too long` cut every video export's stream."""
+    layers = ["o" * 100 + "-1", "p" * 100 + "-2"]
+    frames = [{layer: f for layer in layers} for f in make_frames(64, 48, 2)]
+    archive = build_archive(
+        frames=frames, formats=["alpha_mp4", "prores4444"], fps=FPS, stem=stem, layers=layers
+    )
+    names = archive.namelist()
+    assert len(names) == 4
+    assert max(len(n.encode()) for n in names) <= 255
+    for layer in layers:  # each layer's files are still told apart, by their ends
+        assert sum(n.endswith(f"_{layer}_alpha.mp4") for n in names) == 1
+        assert sum(n.endswith(f"_{layer}_prores4444.mov") for n in names) == 1
+    for name in names:
+        assert len(decode_video(Path(archive.extract(name, tmp_path)))) == 2
+
+
 # --- audio ---
 
 

@@ -69,6 +69,7 @@ COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "comp
 # when decoding back, turn YUV into the same RGB we started from.
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
+_NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
 # How long a streaming consumer's thread waits for a chunk at a time.
 _POLL_S = 0.25
 
@@ -220,7 +221,7 @@ def write_archive(
         videos = [
             _VideoSink(
                 layer,
-                Path(tmp) / f"{stem}{'_' + layer if layer else ''}{_VIDEO_SPECS[name].suffix}",
+                Path(tmp) / _video_file_name(stem, layer, _VIDEO_SPECS[name].suffix),
                 _VIDEO_SPECS[name],
                 rate,
                 background,
@@ -241,6 +242,15 @@ def write_archive(
                 video.close()
             if audio is not None:
                 audio.close()
+
+
+def _video_file_name(stem: str, layer: str, suffix: str) -> str:
+    """`{stem}_{layer}{suffix}`, the stem shortened (whole characters) so the name fits the
+    255 bytes a file name may take (a 200-character project name and a 100-character object
+    name were 330); the layer and suffix, which tell the files apart, are kept whole."""
+    tail = f"_{layer}{suffix}" if layer else suffix
+    room = _NAME_MAX - len(tail.encode())
+    return stem.encode()[:room].decode(errors="ignore") + tail
 
 
 def iter_archive(
