@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.synth import remux, write_mjpeg_avi, write_video
+from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
 from vidmatte.config import Settings
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
@@ -122,6 +122,39 @@ def test_joined_recordings_whose_timestamps_restart_are_refused_saying_so(
     with pytest.raises(MediaError, match="timestamps start over") as refused:
         probe(joined)
     assert "re-encode" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "codec,options",
+    [
+        ("libx264", {"bf": "3", "g": "12", "keyint_min": "12", "sc_threshold": "0"}),
+        ("mpeg2video", {"bf": "2", "g": "12"}),  # open GOPs: B-frames shown before the key
+    ],
+)
+def test_a_recording_cut_mid_gop_starts_at_its_first_keyframe(
+    tmp_path: Path, codec: str, options: dict[str, str]
+) -> None:
+    """A transport stream cut anywhere (a recording, a grabbed segment) starts with frames
+    that refer to ones cut off: no player shows them, and they were refused as 'damaged: its
+    first frame cannot be decoded'."""
+    whole, cut = tmp_path / "whole.ts", tmp_path / "cut.ts"
+    with av.open(str(whole), "w") as container:
+        stream = container.add_stream(codec, rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = options
+        for i in range(60):
+            rgb, _ = frame_and_alpha(i, 64, 96)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    data = whole.read_bytes()
+    cut.write_bytes(data[len(data) * 3 // 10 // 188 * 188 :])  # at a TS packet boundary
+    expected = decode_all(cut)
+    assert 24 <= len(expected) < 60
+    info, pts = probe(cut)
+    assert info.frame_count == len(expected)
+    reader = VideoReader(cut, pts, info.rotation, cache_size=4)
+    for index in [len(expected) - 1, 0, 13, *range(len(expected))]:
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
 
 
 def test_edit_list_frames_are_what_players_show(tmp_path: Path) -> None:

@@ -161,8 +161,13 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
     """The timestamps of the frames a player shows, in file order. Packets flagged discard lie
     before an edit list's start: decoded, never shown. Frames are found by their timestamp, so
     a timeline that starts over (recordings joined byte for byte, `cat a.ts b.ts`) is refused:
-    decode timestamps only ever grow within one timeline."""
+    decode timestamps only ever grow within one timeline. A stream cut anywhere (a recording,
+    a grabbed segment) may start with frames that refer to ones cut off: players start at the
+    first keyframe, and so do we (all of them when none is flagged, as some demuxers do),
+    leaving out the frames an open GOP shows before it (they refer to the cut-off ones too)."""
     last_dts = None
+    before_key: list[int] | None = []  # the shown timestamps before the first keyframe
+    key_pts = None
     for packet in container.demux(stream):
         if packet.dts is not None:
             if last_dts is not None and packet.dts < last_dts:
@@ -172,8 +177,14 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
                     "timeline first, e.g. `ffmpeg -i IN -c:v libx264 -crf 16 OUT.mp4`"
                 )
             last_dts = packet.dts
+        if before_key is not None and packet.is_keyframe:
+            before_key, key_pts = None, packet.pts
         if packet.pts is not None and packet.size > 0 and not packet.is_discard:
-            yield packet.pts
+            if before_key is not None:
+                before_key.append(packet.pts)
+            elif key_pts is None or packet.pts >= key_pts:
+                yield packet.pts
+    yield from before_key or ()
 
 
 def _check_shape(width: int, height: int, settings: Settings) -> None:
