@@ -466,6 +466,25 @@ def test_video_names_fit_a_file_system_whatever_the_names(stem: str, tmp_path: P
         assert len(decode_video(Path(archive.extract(name, tmp_path)))) == 2
 
 
+def test_exports_keep_an_anamorphic_sources_pixel_aspect(tmp_path: Path) -> None:
+    """72x48 pixels shown 32:27 wide (16:9): a compositor lines the matte up with the source
+    only if the export says so too. WebM cannot (PyAV cannot set Matroska's display size)."""
+    frames = [replace(f, pixel_aspect=32 / 27) for f in make_frames(72, 48, 2)]
+    archive = build_archive(
+        frames=frames, formats=["prores4444", "composite_mp4", "alpha_mp4", "exr"], fps=FPS
+    )
+    for fmt in ("prores4444", "composite_mp4", "alpha_mp4"):
+        with av.open(io.BytesIO(archive.read(VIDEO_FILES[fmt]))) as container:
+            assert container.streams.video[0].sample_aspect_ratio == Fraction(32, 27), fmt
+    path = tmp_path / "frame.exr"
+    path.write_bytes(archive.read(f"exr/{FIRST:06d}.exr"))
+    with OpenEXR.File(str(path)) as image:
+        assert image.header()["pixelAspectRatio"] == pytest.approx(32 / 27)
+    square = build_archive(frames=make_frames(72, 48, 1), formats=["alpha_mp4"], fps=FPS)
+    with av.open(io.BytesIO(square.read(VIDEO_FILES["alpha_mp4"]))) as container:
+        assert container.streams.video[0].sample_aspect_ratio in (None, Fraction(1))
+
+
 # --- audio ---
 
 

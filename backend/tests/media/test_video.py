@@ -157,6 +157,35 @@ def test_a_recording_cut_mid_gop_starts_at_its_first_keyframe(
         np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
 
 
+@pytest.mark.parametrize("rotation,expected", [(0, 32 / 27), (90, 27 / 32)])
+def test_an_anamorphic_video_says_how_wide_its_pixels_show(
+    tmp_path: Path, rotation: int, expected: float
+) -> None:
+    """DV and HDV store 4:3 or 16:9 pictures in narrower frames: 72x48 at 32:27 shows as
+    16:9. Turned upright (rotation 90), the pixels are that much taller instead."""
+    path = tmp_path / "dv.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 72, 48, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(32, 27)
+        stream.set_display_rotation(rotation)
+        for i in range(3):
+            rgb, _ = frame_and_alpha(i, 48, 72)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    info, _ = probe(path)
+    assert info.rotation == rotation
+    assert info.pixel_aspect == pytest.approx(expected, abs=1e-6)
+    square, _ = probe(_square(tmp_path))
+    assert square.pixel_aspect == 1.0
+
+
+def _square(folder: Path) -> Path:
+    path = folder / "square.mp4"
+    write_video(path, frames=2)
+    return path
+
+
 def test_edit_list_frames_are_what_players_show(tmp_path: Path) -> None:
     source, trimmed = tmp_path / "clip.mp4", tmp_path / "trimmed.mp4"
     write_video(source, frames=24)

@@ -66,6 +66,11 @@ class VideoInfo(BaseModel):
     rotation: int
     codec: str
     has_audio: bool
+    pixel_aspect: float = Field(
+        default=1.0,
+        description="How wide one pixel shows relative to its height (1: square; 32/27: "
+        "16:9 DV stored 720x480). Points, frames and mattes are in stored pixels.",
+    )
 
 
 class Project(BaseModel):

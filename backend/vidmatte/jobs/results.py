@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -111,10 +111,10 @@ def export_frames(
             for name, i in export.layers:
                 alpha = mattes[i] if i is not None else mattes.max(0)
                 alpha16 = np.round(alpha * 65535).astype(np.uint16)
-                frame = ExportFrame(index, time, rgb, alpha16)
+                frame = ExportFrame(index, time, rgb, alpha16, project.info.pixel_aspect)
                 if fg == "estimated":
                     colour = foreground_rgb8(rgb, frame.alpha8, device=device)
-                    frame = ExportFrame(index, time, colour, alpha16)
+                    frame = replace(frame, rgb=colour)
                 frames[name] = frame
             yield frames if len(frames) > 1 else frames[""]
     finally:

@@ -82,6 +82,7 @@ class ExportFrame:
     time: Fraction  # when it shows in the source, in seconds on the source's clock
     rgb: np.ndarray  # uint8 HxWx3, straight colour: the foreground's or the frame's own
     alpha: np.ndarray  # HxW, uint8 (0..255) or uint16 (0..65535: 16-bit formats keep it all)
+    pixel_aspect: float = 1.0  # the source's (VideoInfo.pixel_aspect): exports show it so too
 
     @property
     def alpha8(self) -> np.ndarray:
@@ -456,7 +457,11 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
         "RGB": srgb_to_linear(frame.rgb).astype(np.float16),
         "A": (frame.alpha16.astype(np.float32) / 65535).astype(np.float16),
     }
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    header = {
+        "compression": OpenEXR.ZIP_COMPRESSION,
+        "type": OpenEXR.scanlineimage,
+        "pixelAspectRatio": float(frame.pixel_aspect),
+    }
     path = staging / f"{frame.index:06d}.exr"
     try:
         with OpenEXR.File(header, channels) as image:
@@ -520,7 +525,7 @@ class _VideoSink:
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
-            self._open(*frame.alpha.shape)
+            self._open(*frame.alpha.shape, frame.pixel_aspect)
         assert self._container is not None and self._video is not None
         picture = av.VideoFrame.from_ndarray(*self._pixels(frame))
         picture = picture.reformat(
@@ -556,7 +561,7 @@ class _VideoSink:
             self._container.close()
             self._container = None
 
-    def _open(self, height: int, width: int) -> None:
+    def _open(self, height: int, width: int, pixel_aspect: float) -> None:
         spec = self._spec
         container = av.open(str(self.path), "w")
         video = container.add_stream(spec.codec, rate=self._rate)
@@ -568,6 +573,10 @@ class _VideoSink:
         video.codec_context.color_primaries = _BT709
         video.codec_context.color_trc = _BT709
         video.codec_context.color_range = ColorRange.MPEG
+        if pixel_aspect != 1:  # MP4 and MOV keep it; PyAV cannot reach Matroska's display size
+            video.codec_context.sample_aspect_ratio = Fraction(pixel_aspect).limit_denominator(
+                10_000
+            )
         if self._audio_source is not None:
             self._audio = _AudioTrack(container, spec.audio_codec, self._audio_source)
         self._container, self._video = container, video

@@ -39,6 +39,10 @@ class VideoInfo:
     rotation: int  # degrees counter-clockwise applied to decoded frames for display
     codec: str
     has_audio: bool
+    # How wide one pixel shows, as a multiple of its height (the sample aspect ratio, after
+    # rotation): 1 for square pixels; 32/27 for 16:9 DV stored 720x480. Frames, points and
+    # mattes stay in stored pixels; players and exports stretch them by this.
+    pixel_aspect: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +115,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
             raise MediaError("the video stream has no frame size")
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
         if width * height > settings.max_pixels:
             raise MediaError(
                 f"frames of {width}x{height} are larger than the limit of "
@@ -141,8 +146,9 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         reader.close()
     fps = _frame_rate(rate, pts_index, time_base)
     span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
+    pixel_aspect = float(sar) if sar and sar > 0 else 1.0  # 0/1 where a file says nothing
     if rotation % 180:
-        width, height = height, width
+        width, height, pixel_aspect = height, width, 1 / pixel_aspect
     _check_shape(width, height, settings)
     info = VideoInfo(
         width=width,
@@ -153,6 +159,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         rotation=rotation,
         codec=codec,
         has_audio=has_audio,
+        pixel_aspect=round(pixel_aspect, 6),
     )
     return info, pts_index
 
