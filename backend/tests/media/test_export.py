@@ -575,6 +575,73 @@ def test_a_trimmed_source_keeps_picture_and_sound_together(tmp_path: Path) -> No
     assert tone == pytest.approx(flash, abs=1 / FPS)
 
 
+def make_surround_source(path: Path, codec: str, layout: str, levels: list[float]) -> Path:
+    """A 1 s clip whose `codec` audio has `layout`'s channels, channel k a 440 Hz tone at
+    `levels[k]` (the LFE channel at 60 Hz: AAC low-passes it)."""
+    rate = 48000
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream(codec, rate=rate)
+        sound.layout = layout
+        for i in range(FPS):
+            picture = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 90, np.uint8), "rgb24")
+            picture.pts = i
+            container.mux(video.encode(picture))
+        container.mux(video.encode(None))
+        t = np.arange(rate) / rate
+        names = [channel.name for channel in av.AudioLayout(layout).channels]
+        waves = np.stack(
+            [
+                level * np.sin(2 * np.pi * (60 if name == "LFE" else 440) * t)
+                for name, level in zip(names, levels, strict=True)
+            ]
+        ).astype(np.float32)
+        fmt, size = sound.codec_context.format.name, sound.codec_context.frame_size or 1024
+        resampler = av.AudioResampler(fmt, layout, rate, frame_size=size)
+        block = av.AudioFrame.from_ndarray(waves, "fltp", layout)
+        block.sample_rate, block.pts, block.time_base = rate, 0, Fraction(1, rate)
+        for piece in resampler.resample(block) + resampler.resample(None):
+            container.mux(sound.encode(piece))
+        container.mux(sound.encode(None))
+    return path
+
+
+def channel_levels(path: Path) -> list[float]:
+    """Each channel's RMS level, in the order of the file's audio track."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        layout = stream.codec_context.layout
+        planar = av.AudioResampler("fltp", layout, stream.codec_context.sample_rate)
+        samples = np.concatenate(
+            [
+                part.to_ndarray()
+                for frame in container.decode(stream)
+                for part in planar.resample(frame)
+            ],
+            axis=1,
+        )
+    middle = samples[:, samples.shape[1] // 4 : -samples.shape[1] // 4]  # past codec edges
+    return np.sqrt(np.mean(middle**2, axis=1)).tolist()
+
+
+# Phones and consumer cameras record AAC 5.1; pro cameras PCM in MOV, often 5.1(side).
+SURROUND = {("aac", "5.1", ".mp4"), ("pcm_s16le", "5.1(side)", ".mov")}
+
+
+@pytest.mark.parametrize("codec,layout,suffix", sorted(SURROUND))
+@pytest.mark.parametrize("fmt", AV_FORMATS)
+def test_surround_sound_keeps_its_channels(
+    tmp_path: Path, fmt: str, codec: str, layout: str, suffix: str
+) -> None:
+    levels = [0.5, 0.4, 0.3, 0.35, 0.2, 0.1]
+    source = make_surround_source(tmp_path / f"surround{suffix}", codec, layout, levels)
+    # Six channels in the source's order (Opus plays side channels from the back), none
+    # folded into another.
+    rms = channel_levels(exported(source, 0, fmt))
+    assert rms == pytest.approx([level / np.sqrt(2) for level in levels], rel=0.15)
+
+
 @pytest.mark.parametrize("fmt", VIDEO_FILES)
 def test_no_audio_when_the_source_has_none(extracted: dict, fmt: str) -> None:
     with av.open(str(extracted["odd", fmt])) as container:

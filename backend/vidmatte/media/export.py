@@ -649,7 +649,7 @@ class _AudioSource:
         self._container = container
         self._stream = stream = container.streams.audio[0]
         self.rate: int = stream.codec_context.sample_rate
-        self.layout = "mono" if stream.codec_context.channels == 1 else "stereo"
+        self.layout = _source_layout(stream.codec_context.layout)
         self._to_float = av.AudioResampler("fltp", self.layout, self.rate)
         self._decoded: Iterator[np.ndarray] = iter(())
         self._pending = np.zeros((self.channels, 0), np.float32)
@@ -659,7 +659,7 @@ class _AudioSource:
 
     @property
     def channels(self) -> int:
-        return 1 if self.layout == "mono" else 2
+        return av.AudioLayout(self.layout).nb_channels
 
     @classmethod
     def open(cls, path: Path) -> _AudioSource | None:
@@ -733,6 +733,44 @@ class _AudioSource:
             yield converted.to_ndarray()
 
 
+# The usual layout of each channel count: Opus takes surround only in these (Vorbis) orders.
+_USUAL_LAYOUTS = {
+    1: "mono",
+    2: "stereo",
+    3: "3.0",
+    4: "quad",
+    5: "5.0",
+    6: "5.1",
+    7: "6.1",
+    8: "7.1",
+}
+
+
+def _source_layout(layout: av.AudioLayout) -> str:
+    """The source's channel layout by name; a track that names no order (PCM with a bare
+    channel count) gets the usual one for its count, one of more than 8 channels stereo."""
+    if layout.name in _USUAL_LAYOUTS.values() or not layout.name.endswith("channels"):
+        return layout.name
+    return _USUAL_LAYOUTS.get(layout.nb_channels, "stereo")
+
+
+def _encodable_layout(codec: str, rate: int, layout: str) -> str:
+    """`layout` when `codec` encodes it, else the usual layout of as many channels (Opus
+    plays 5.1(side)'s side channels from the back), else stereo: surround is never folded
+    down to two channels where the codec can carry it."""
+    nb_channels = av.AudioLayout(layout).nb_channels
+    for candidate in (layout, _USUAL_LAYOUTS.get(nb_channels, "stereo")):
+        context = av.CodecContext.create(codec, "w")
+        context.sample_rate, context.layout = rate, candidate
+        context.format = context.codec.audio_formats[0]
+        try:
+            context.open()
+            return candidate
+        except av.FFmpegError:
+            continue
+    return "stereo"
+
+
 class _AudioTrack:
     """An encoded audio stream in one video file, fed the shared source's slices."""
 
@@ -741,13 +779,14 @@ class _AudioTrack:
     ) -> None:
         rates = av.codec.Codec(codec, "w").audio_rates or [source.rate]
         rate = source.rate if source.rate in rates else 48000  # AAC and Opus both take 48 kHz
+        layout = _encodable_layout(codec, rate, source.layout)
         self._stream = container.add_stream(codec, rate=rate)
-        self._stream.layout = source.layout
+        self._stream.layout = layout
         fmt = self._stream.codec_context.format
         self._stream.codec_context.open()  # to learn the encoder's frame size
         self._container = container
         self._resampler = av.AudioResampler(
-            fmt.name, source.layout, rate, frame_size=self._stream.codec_context.frame_size or None
+            fmt.name, layout, rate, frame_size=self._stream.codec_context.frame_size or None
         )
 
     def add(self, chunk: av.AudioFrame) -> None:
