@@ -67,6 +67,13 @@ def test_rotation_is_applied(tmp_path: Path) -> None:
         assert np.abs(corners[corner] - colour).mean() < 12, corner
 
 
+def test_an_empty_file_is_called_empty(tmp_path: Path) -> None:
+    # As the upload says "the uploaded file is empty": not FFmpeg's "invalid data".
+    (tmp_path / "empty.mp4").touch()
+    with pytest.raises(MediaError, match=r"^the file is empty \(0 bytes\)$"):
+        probe(tmp_path / "empty.mp4")
+
+
 def test_audio_only_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "tone.m4a"
     with av.open(str(path), "w") as container:

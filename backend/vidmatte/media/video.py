@@ -76,6 +76,8 @@ class OutsideVideo(ValueError):
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    if path.stat().st_size == 0:  # FFmpeg's word for it is "invalid data"
+        raise MediaError("the file is empty (0 bytes)")
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FileNotFoundError:
