@@ -36,8 +36,8 @@ test("track the clip, see the mask on a frame without points, re-track a correct
     await expect(layer).toHaveAttribute("src", new RegExp(`/api/projects/${pid}/track/masks/20\\?v=\\d+$`));
     // The mask is small (at most 256 a side, the video's aspect) and stretched over the frame.
     await expect.poll(() => layer.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(256);
-    const scale = Number(await page.getByTestId("frame-canvas").getAttribute("data-scale"));
-    expect((await layer.boundingBox())!.width).toBeCloseTo(W * scale, 0);
+    const scaleX = Number(await page.getByTestId("frame-canvas").getAttribute("data-scale-x"));
+    expect((await layer.boundingBox())!.width).toBeCloseTo(W * scaleX, 0);
     await seek(page, 27);
     await expect(layer).toHaveAttribute("src", /\/track\/masks\/27\?/);
   });

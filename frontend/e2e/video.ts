@@ -13,11 +13,13 @@ export async function clickVideo(page: Page, x: number, y: number, opts: { butto
   const canvas = page.getByTestId("frame-canvas");
   await expect(canvas).toHaveAttribute("data-loaded", "true");
   const box = (await canvas.boundingBox())!;
-  const scale = Number(await canvas.getAttribute("data-scale"));
-  const ox = (box.width - W * scale) / 2;
-  const oy = (box.height - H * scale) / 2;
+  // Drawn pixels per stored pixel, across and down (they differ for non-square pixels).
+  const sx = Number(await canvas.getAttribute("data-scale-x"));
+  const sy = Number(await canvas.getAttribute("data-scale-y"));
+  const ox = (box.width - W * sx) / 2;
+  const oy = (box.height - H * sy) / 2;
   await canvas.click({
-    position: { x: ox + x * scale, y: oy + y * scale },
+    position: { x: ox + x * sx, y: oy + y * sy },
     button: opts.button ?? "left",
     modifiers: opts.alt ? ["Alt"] : [],
   });

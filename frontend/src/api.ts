@@ -42,6 +42,9 @@ export interface VideoInfo {
   rotation: number;
   codec: string;
   has_audio: boolean;
+  /** How wide one stored pixel shows relative to its height (1: square; 32/27: 16:9 DV stored
+   * 720x480). width, height, frames, points and mattes are all in stored pixels. */
+  pixel_aspect: number;
 }
 
 export interface Project {

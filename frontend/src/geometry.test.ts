@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { canvasToVideo, fitRect, requestMaxSide, roundCoord, videoToCanvas } from "./geometry";
+import { canvasToVideo, displaySize, fitRect, frameMaxSide, requestMaxSide, roundCoord, videoToCanvas, type Picture, type Size } from "./geometry";
 
 describe("fitRect", () => {
   it("letterboxes a wide video in a tall container (bars top and bottom)", () => {
     const f = fitRect({ width: 800, height: 800 }, { width: 1920, height: 1080 });
-    expect(f.scale).toBeCloseTo(800 / 1920);
+    expect(f.scaleX).toBeCloseTo(800 / 1920);
+    expect(f.scaleY).toBeCloseTo(800 / 1920);
     expect(f.width).toBeCloseTo(800);
     expect(f.height).toBeCloseTo(450);
     expect(f.x).toBeCloseTo(0);
@@ -20,13 +21,13 @@ describe("fitRect", () => {
   });
 
   it("scales up small videos and respects maxScale", () => {
-    expect(fitRect({ width: 640, height: 360 }, { width: 320, height: 180 }).scale).toBe(2);
-    expect(fitRect({ width: 640, height: 360 }, { width: 320, height: 180 }, 1).scale).toBe(1);
+    expect(fitRect({ width: 640, height: 360 }, { width: 320, height: 180 })).toMatchObject({ scaleX: 2, scaleY: 2 });
+    expect(fitRect({ width: 640, height: 360 }, { width: 320, height: 180 }, 1)).toMatchObject({ scaleX: 1, scaleY: 1 });
   });
 
   it("is empty for zero sizes", () => {
-    expect(fitRect({ width: 0, height: 100 }, { width: 10, height: 10 }).scale).toBe(0);
-    expect(fitRect({ width: 100, height: 100 }, { width: 0, height: 10 }).scale).toBe(0);
+    expect(fitRect({ width: 0, height: 100 }, { width: 10, height: 10 })).toMatchObject({ scaleX: 0, scaleY: 0 });
+    expect(fitRect({ width: 100, height: 100 }, { width: 0, height: 10 })).toMatchObject({ scaleX: 0, scaleY: 0 });
   });
 });
 
@@ -35,7 +36,8 @@ describe("canvas ↔ video mapping", () => {
   const fit = fitRect({ width: 960, height: 700 }, video); // scale 0.5, y offset 80
 
   it("maps canvas points to original video pixels regardless of scale", () => {
-    expect(fit.scale).toBeCloseTo(0.5);
+    expect(fit.scaleX).toBeCloseTo(0.5);
+    expect(fit.scaleY).toBeCloseTo(0.5);
     expect(fit.y).toBeCloseTo(80);
     expect(canvasToVideo({ x: 480, y: 350 }, fit, video)).toEqual({ x: 960, y: 540 });
     expect(canvasToVideo({ x: 0, y: 80 }, fit, video)).toEqual({ x: 0, y: 0 });
@@ -56,11 +58,14 @@ describe("canvas ↔ video mapping", () => {
     expect(roundCoord(p.y)).toBe(1080);
   });
 
-  it("keeps every rounded click within [0, size] for odd sizes and scales", () => {
+  it("keeps every rounded click within [0, size] for odd sizes, scales and pixel aspects", () => {
     for (const v of [
       { width: 97, height: 63 },
       { width: 1919, height: 1081 },
       { width: 3, height: 5000 },
+      { width: 720, height: 480, pixel_aspect: 32 / 27 },
+      { width: 1919, height: 1081, pixel_aspect: 4 / 3 },
+      { width: 97, height: 63, pixel_aspect: 10 / 11 },
     ]) {
       const f = fitRect({ width: 777, height: 555 }, v);
       for (let i = 0; i <= 1000; i++) {
@@ -106,5 +111,91 @@ describe("helpers", () => {
     expect(requestMaxSide(500, 1920, 2)).toBe(1280);
     expect(requestMaxSide(900, 960)).toBe(0);
     expect(requestMaxSide(2000, 1920)).toBe(0);
+  });
+});
+
+describe("non-square pixels (pixel_aspect)", () => {
+  // 16:9 DV: stored 720×480, each pixel shown 32/27 as wide as high (853.33×480 on screen).
+  const dv = { width: 720, height: 480, pixel_aspect: 32 / 27 };
+  const fit = fitRect({ width: 854, height: 480 }, dv);
+
+  it("fits the display shape, not the stored one", () => {
+    expect(displaySize(dv).width).toBeCloseTo(853.333, 3);
+    expect(fit.width).toBeCloseTo(853.333, 3);
+    expect(fit.height).toBeCloseTo(480);
+    expect(fit.x).toBeCloseTo(1 / 3);
+    expect(fit.y).toBeCloseTo(0);
+    expect(fit.scaleX).toBeCloseTo(32 / 27);
+    expect(fit.scaleY).toBeCloseTo(1);
+    // HDV: 1440×1080 stored, 4/3 pixels, fills a 1920×1080 stage exactly.
+    const hdv = fitRect({ width: 1920, height: 1080 }, { width: 1440, height: 1080, pixel_aspect: 4 / 3 });
+    expect(hdv).toMatchObject({ x: 0, y: 0, width: 1920, height: 1080, scaleY: 1 });
+    expect(hdv.scaleX).toBeCloseTo(4 / 3);
+  });
+
+  it("pillarboxes pixels narrower than square (4:3 DV, 8/9)", () => {
+    const f = fitRect({ width: 854, height: 480 }, { width: 720, height: 480, pixel_aspect: 8 / 9 });
+    expect(f.width).toBeCloseTo(640);
+    expect(f.x).toBeCloseTo(107);
+    expect(canvasToVideo({ x: 107 + 320, y: 240 }, f, { width: 720, height: 480 })).toEqual({ x: 360, y: 240 });
+  });
+
+  it("maps clicks to stored pixels", () => {
+    expect(canvasToVideo({ x: 427, y: 240 }, fit, dv)).toEqual({ x: 360, y: 240 });
+    // The picture spans canvas x 1/3 … 853 2/3: a quarter of it is a quarter of the stored width.
+    const q = canvasToVideo({ x: 1 / 3 + 853.333333 / 4, y: 120 }, fit, dv)!;
+    expect(q.x).toBeCloseTo(180, 4);
+    expect(q.y).toBeCloseTo(120, 6);
+    // The drawn right edge is the stored right edge, which the server accepts.
+    const edge = canvasToVideo({ x: 853.6667, y: 480 }, fit, dv)!;
+    expect(roundCoord(edge.x)).toBe(720);
+    expect(roundCoord(edge.y)).toBe(480);
+    expect(canvasToVideo({ x: 0, y: 240 }, fit, dv)).toBeNull(); // the 1/3 px bar
+  });
+
+  it("round-trips video → canvas → video and canvas → video → canvas", () => {
+    const cases: [Size, Picture][] = [
+      [{ width: 854, height: 480 }, dv],
+      [{ width: 1000, height: 1000 }, { width: 1440, height: 1080, pixel_aspect: 4 / 3 }],
+      [{ width: 777, height: 555 }, { width: 97, height: 63, pixel_aspect: 0.7 }],
+    ];
+    for (const [container, v] of cases) {
+      const f = fitRect(container, v);
+      for (const p of [
+        { x: 0, y: 0 },
+        { x: 12.3, y: 45.6 },
+        { x: v.width / 3, y: v.height - 1 },
+        { x: v.width, y: v.height },
+      ]) {
+        const back = canvasToVideo(videoToCanvas(p, f), f, v)!;
+        expect(back.x).toBeCloseTo(p.x, 6);
+        expect(back.y).toBeCloseTo(p.y, 6);
+        const c = videoToCanvas(back, f);
+        const there = videoToCanvas(p, f);
+        expect(c.x).toBeCloseTo(there.x, 6);
+        expect(c.y).toBeCloseTo(there.y, 6);
+      }
+    }
+  });
+
+  it("treats aspect 1, and a missing or broken one, as square pixels exactly as before", () => {
+    const container = { width: 960, height: 700 };
+    const plain = fitRect(container, { width: 1920, height: 1080 });
+    for (const pixel_aspect of [1, undefined, 0, -2, Number.NaN, Infinity]) {
+      const v = { width: 1920, height: 1080, pixel_aspect };
+      expect(fitRect(container, v)).toEqual(plain);
+      expect(canvasToVideo({ x: 123, y: 456 }, fitRect(container, v), v)).toEqual(canvasToVideo({ x: 123, y: 456 }, plain, v));
+    }
+    expect(plain.scaleX).toBe(plain.scaleY);
+  });
+
+  it("asks for frames sharp along the stretched axis, in stored pixels", () => {
+    // HDV in a 1280×720 stage: drawn 1280 px across from 1440 stored columns, so the frame must
+    // be 1280 stored pixels wide (a uniform fit of the stored shape would ask for 960).
+    expect(frameMaxSide({ width: 1280, height: 720 }, { width: 1440, height: 1080, pixel_aspect: 4 / 3 })).toBe(1280);
+    expect(frameMaxSide({ width: 854, height: 480 }, dv)).toBe(0); // needs more than 720: the original
+    // Square pixels: the drawn long side, as before.
+    expect(frameMaxSide({ width: 600, height: 400 }, { width: 1920, height: 1080 })).toBe(640);
+    expect(frameMaxSide({ width: 600, height: 400 }, { width: 1920, height: 1080 }, 2)).toBe(1280);
   });
 });

@@ -71,7 +71,7 @@ describe("small helpers", () => {
   });
 
   it("describes a project's picture and length on two lines", () => {
-    const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true };
+    const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true, pixel_aspect: 1 };
     expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
   });
 });

@@ -1,6 +1,6 @@
 import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
-import { canvasToVideo, fitRect, videoToCanvas, type Size, type Vec } from "../geometry";
+import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
 import type { Label, Point } from "../points";
 import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
@@ -19,7 +19,8 @@ export interface Marker {
 }
 
 export interface FrameStageProps {
-  video: Size;
+  /** Stored size (what points are in) and pixel aspect (what the picture is drawn at). */
+  video: Picture;
   frameIndex: number;
   mode: OverlayMode;
   frameImage: HTMLImageElement | null;
@@ -42,7 +43,11 @@ export function FrameStage(props: FrameStageProps) {
   const [size, setSize] = createSignal<Size>({ width: 0, height: 0 });
   const [hover, setHover] = createSignal<{ objectId: number; index: number } | null>(null);
 
-  const fit = createMemo(() => fitRect(size(), viewSize(props.mode, props.video.width, props.video.height)));
+  // Fitted at the display shape; the side-by-side view stretches both halves alike.
+  const fit = createMemo(() =>
+    fitRect(size(), { ...viewSize(props.mode, props.video.width, props.video.height), pixel_aspect: props.video.pixel_aspect }),
+  );
+  const fitted = () => fit().scaleX > 0 && fit().scaleY > 0;
 
   onMount(() => {
     const measure = () => {
@@ -76,7 +81,7 @@ export function FrameStage(props: FrameStageProps) {
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, s.width, s.height);
-    if (!img || f.scale <= 0) return;
+    if (!img || !fitted()) return;
     ctx.imageSmoothingQuality = "high";
     composeInto(ctx, mode, img, mode === "off" ? null : alpha, f, compose);
   });
@@ -86,7 +91,9 @@ export function FrameStage(props: FrameStageProps) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
-  const radiusVideo = () => (fit().scale > 0 ? HIT_RADIUS_PX / fit().scale : HIT_RADIUS_PX);
+  // In stored pixels. With a pixel aspect the screen circle is an ellipse there: the radius of
+  // its wider axis keeps every point the hover marks removable by a click.
+  const radiusVideo = () => (fitted() ? HIT_RADIUS_PX / Math.min(fit().scaleX, fit().scaleY) : HIT_RADIUS_PX);
 
   const nearestMarker = (pos: Vec) => {
     let best: { m: Marker; d: number } | null = null;
@@ -107,8 +114,8 @@ export function FrameStage(props: FrameStageProps) {
 
   const previewStyle = () => {
     const f = fit();
-    const w = f.scale * props.video.width;
-    const h = f.scale * props.video.height;
+    const w = f.scaleX * props.video.width;
+    const h = f.scaleY * props.video.height;
     return { left: `${f.x}px`, top: `${f.y}px`, width: `${w}px`, height: `${h}px` };
   };
 
@@ -121,7 +128,8 @@ export function FrameStage(props: FrameStageProps) {
         data-frame={props.frameIndex}
         data-mode={props.mode}
         data-loaded={props.frameImage ? "true" : "false"}
-        data-scale={fit().scale.toFixed(4)}
+        data-scale-x={fit().scaleX.toFixed(4)}
+        data-scale-y={fit().scaleY.toFixed(4)}
         onClick={(e) => {
           e.preventDefault();
           place(e, e.altKey ? "negative" : "positive");

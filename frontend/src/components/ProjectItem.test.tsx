@@ -12,7 +12,7 @@ const project: Project = {
   name: "Beach take",
   filename: "beach.mp4",
   created_at: "",
-  video: { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10, rotation: 0, codec: "h264", has_audio: false },
+  video: { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
 };
 
 function setup() {

@@ -57,6 +57,24 @@ describe("frame image", () => {
     expect(reports).toEqual([]);
   });
 
+  it("asks non-square-pixel video in stored pixels, sharp along its stretched width", async () => {
+    const srv = server();
+    createRoot(() =>
+      createFrameImage({
+        video: () => ({ width: 1440, height: 1080, frame_count: 5, pixel_aspect: 4 / 3 }), // HDV
+        frame: () => 0,
+        stageSize: () => ({ width: 1280, height: 720 }),
+        playing: () => true,
+        images: cache(),
+        fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
+        report: () => {},
+      }),
+    );
+    await settle();
+    // Drawn 1280 wide from 1440 stored columns: 1280 a long side, not the 960 its height needs.
+    expect(srv.requests.map((r) => r.maxSide)).toEqual([1280]);
+  });
+
   it("prefetches the next frame when not playing, and a step elsewhere aborts it", async () => {
     const srv = server();
     const s = createRoot(() => {

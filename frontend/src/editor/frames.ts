@@ -2,12 +2,13 @@
 // result's matte for it. Only the newest request counts: moving on aborts the superseded one.
 import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from "solid-js";
 import type { Job } from "../api";
-import { fitRect, requestMaxSide, type Size } from "../geometry";
+import { frameMaxSide, type Picture, type Size } from "../geometry";
 import { isAbort, type ImageCache } from "../images";
 import { LatestTracker } from "../latest";
 
 export interface FrameDeps {
-  video: Accessor<{ width: number; height: number; frame_count: number }>;
+  /** Stored size and pixel aspect (frames are asked for in stored pixels) and length. */
+  video: Accessor<Picture & { frame_count: number }>;
   frame: Accessor<number>;
   stageSize: Accessor<Size>;
   playing: Accessor<boolean>;
@@ -37,9 +38,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
   const maxSide = createMemo(() => {
     const s = deps.stageSize();
     if (s.width <= 0 || s.height <= 0) return -1;
-    const v = deps.video();
-    const f = fitRect(s, v);
-    return requestMaxSide(Math.max(f.width, f.height), Math.max(v.width, v.height), window.devicePixelRatio || 1);
+    return frameMaxSide(s, deps.video(), window.devicePixelRatio || 1);
   });
 
   const load = (i: number, signal?: AbortSignal) => {
