@@ -157,6 +157,34 @@ def test_a_job_on_unchanged_prompts_reuses_the_track(api: httpx.Client, project:
     assert run_job(api, pid, 1, 9)["used_track"] is False  # other prompts: the track is stale
 
 
+def test_a_job_reading_the_track_carries_on_when_it_is_re_tracked(
+    server, api: httpx.Client, tmp_path: Path
+) -> None:
+    """A job holds the track's masks it started with: Track pressed again, on the same points
+    or on a correction, changes the project's track, not the running job."""
+    path = tmp_path / "long.mp4"
+    write_video(path, frames=40)
+    pid = upload(api, path, "long")["id"]
+    obj = add_object(api, pid)
+    put_points(api, pid, obj, 0, [POS])
+    track(api, pid, 0, 39)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 39}).json()
+    for _ in range(600):  # until it has read a mask or two
+        if api.get(f"/api/jobs/{job['id']}").json()["frames_done"] >= 1:
+            break
+    same = api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 39})
+    assert same.status_code == 202 and same.json()["run"]["object_ids"] == []
+    put_points(api, pid, obj, 0, [{"x": 31, "y": 32, "label": "positive"}])
+    track(api, pid, 0, 39)  # a correction on the anchor frame: every mask made again
+    with api.stream("GET", f"/api/jobs/{job['id']}/events") as response:
+        for _ in response.iter_lines():
+            pass
+    done = api.get(f"/api/jobs/{job['id']}").json()
+    assert done["status"] == "done", done
+    assert done["used_track"] is True and done["frames_done"] == 40
+    assert not (server.data_dir / "jobs" / job["id"] / "track").exists()  # its copy is gone
+
+
 def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None:
     path = tmp_path / "long.mp4"
     write_video(path, frames=120)

@@ -19,7 +19,8 @@ backward pass begins). Other objects keep their masks.
 A Matting job within the track's range, on the same prompts, reuses the stored logits instead of
 running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
 upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
-sees nearly the same input. A head trained with SAM2's backbone features cannot take them from
+sees nearly the same input. The job holds hard links to the masks it will read, so pressing
+Track again while it runs changes the project's track, not the job. A head trained with SAM2's backbone features cannot take them from
 a track and runs SAM2.
 """
 
@@ -29,6 +30,8 @@ import hashlib
 import io
 import json
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -243,16 +246,12 @@ def _read_mask(path: Path) -> np.ndarray | None:
         return np.asarray(image, dtype=np.uint16)
 
 
-class TrackChanged(RuntimeError):
-    """The track was re-run while a job read its masks."""
-
-
 def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     """The job's masks read from the project's track, frame by frame, when the track is a
     finished one over the job's range (or a wider one) made on the job's prompts (for the job's
     objects: none outside its range) and the head needs no SAM2 `sam_features`; else None: SAM2
-    must run. Raises
-    TrackChanged, as it reads, when the track is re-run meanwhile."""
+    must run. The job reads its own copy of the masks, so a track re-run meanwhile (Track
+    pressed again, or a correction) changes the project's track, not the running job."""
     manifest = track_dir(store, job.project_id) / "track.json"
     if sam_features or not manifest.is_file():
         return None
@@ -272,24 +271,56 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     # each frame's previous alpha is the same as with SAM2.
     anchor = min(frame for _obj, frame in job.prompts)
     frames = [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
-    paths = {(f, o): mask_path(store, job.project_id, f, o) for f in frames for o in objects}
-    if not all(path.is_file() for path in paths.values()):
+    copy = store.job_dir(job.id) / "track"
+    paths = _hold_masks(store, job.project_id, [(f, o) for f in frames for o in objects], copy)
+    # A re-run saves its manifest before it writes a mask, and removes masks only before that:
+    # an unchanged manifest and every mask held means the copy is the finished track's.
+    if paths is None or manifest.stat().st_mtime_ns != seen:
+        shutil.rmtree(copy, ignore_errors=True)
         return None
 
     def read() -> Iterator[Masks]:
-        for frame in frames:
-            masks = {}
-            for obj in objects:
-                stored = _read_mask(paths[frame, obj])
-                if stored is None or manifest.stat().st_mtime_ns != seen:
-                    raise TrackChanged(
-                        "the track changed while the job read its masks: resume the job"
-                    )
-                logits = torch.from_numpy(dequantize(stored))[None, None]
-                masks[obj] = FrameMasks(frame, obj, logits, logits, 0.0, None, None)
-            yield frame, masks
+        try:
+            for frame in frames:
+                masks = {}
+                for obj in objects:
+                    stored = _read_mask(paths[frame, obj])
+                    assert stored is not None  # the job's own links: nothing else removes them
+                    logits = torch.from_numpy(dequantize(stored))[None, None]
+                    masks[obj] = FrameMasks(frame, obj, logits, logits, 0.0, None, None)
+                yield frame, masks
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
 
     return read()
+
+
+def _hold_masks(
+    store: Store, project_id: str, keys: list[tuple[int, int]], folder: Path
+) -> dict[tuple[int, int], Path] | None:
+    """The track's masks of these (frame, object) keys held in `folder`, None when one is
+    missing. Masks are replaced by renaming over them, never rewritten in place, so a hard link
+    keeps the mask it was made to whatever the track does next."""
+    shutil.rmtree(folder, ignore_errors=True)  # a copy left by a run that stopped
+    folder.mkdir(parents=True)
+    held = {}
+    for frame, obj in keys:
+        source = mask_path(store, project_id, frame, obj)
+        held[frame, obj] = folder / source.name
+        try:
+            _link_or_copy(source, held[frame, obj])
+        except FileNotFoundError:
+            return None
+    return held
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
 
 
 class Stopped(Exception):
