@@ -83,7 +83,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "running": ("queued",),
     "done": ("running",),
     "failed": ("running",),
-    "interrupted": ("running",),
+    "interrupted": ("running", "queued"),  # queued: made with a head the server lacks now
     "cancelled": ACTIVE,
     "queued": ("cancelled", "interrupted", "failed"),
 }

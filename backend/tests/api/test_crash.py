@@ -20,6 +20,8 @@ from tests.server import LiveServer
 from tests.synth import write_video
 
 FRAMES = 48
+CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
+SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
 
 
 def wait_until(condition, timeout: float, what: str):
@@ -41,8 +43,8 @@ def live(tmp_path: Path):
     """Start a server on the test's data dir; each call starts a fresh process on the same dir."""
     servers: list[LiveServer] = []
 
-    def start() -> LiveServer:
-        servers.append(LiveServer(tmp_path / "data").start())
+    def start(env: dict[str, str] | None = None) -> LiveServer:
+        servers.append(LiveServer(tmp_path / "data", env).start())
         return servers[-1]
 
     yield start
@@ -158,6 +160,7 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
     with server.client() as api:
         job = api.get(f"/api/jobs/{jid}").json()
         assert job["status"] == "interrupted" and job["frames_done"] == len(done)
+        assert job["error"] == CRASHED  # the user learns why, and what to do
         assert api.get(f"/api/projects/{pid}").json()["video"]["frame_count"] == FRAMES
         for frame in sorted(done)[:3]:
             alpha = api.get(f"/api/jobs/{jid}/alpha/{frame}")
@@ -198,3 +201,45 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         stat = (alpha_dir / f"{frame:06d}.png").stat()
         assert (stat.st_ino, stat.st_mtime_ns) == (inode, mtime), frame
         assert (alpha_dir / f"{frame:06d}.png").read_bytes() == data
+
+
+def test_jobs_made_with_another_head_wait_for_it_after_a_restart(live, tmp_path: Path) -> None:
+    """A queued job does not run under the matting head of the next server (its record names
+    the head it was made with): it is interrupted with the reason, as its resume would be."""
+    clip = tmp_path / "long.mp4"
+    write_video(clip, frames=FRAMES)
+    server = live()
+    with server.client() as api:
+        head = api.get("/api/health").json()["matting_head"]
+        pid = upload(api, clip, "long")["id"]
+        obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+        api.put(
+            f"/api/projects/{pid}/objects/{obj}/frames/0/points",
+            json={"points": [{"x": 60, "y": 32, "label": "positive"}]},
+        ).raise_for_status()
+        running, queued = (
+            api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
+            for _ in range(2)
+        )
+        wait_until(
+            lambda: api.get(f"/api/jobs/{running['id']}").json()["frames_done"] >= 2,
+            60,
+            "a started job",
+        )
+    server.stop()
+
+    untrained = {"VIDMATTE_HEAD": str(tmp_path / "none.safetensors"), "VIDMATTE_RANDOM_HEAD": "1"}
+    server = live(untrained)
+    with server.client() as api:
+        assert api.get("/api/health").json()["matting_head"] == "untrained (random weights)"
+        first = api.get(f"/api/jobs/{running['id']}").json()
+        assert first["status"] == "interrupted" and first["error"] == SHUT_DOWN
+        time.sleep(2)  # time enough for a job the runner took to start
+        second = api.get(f"/api/jobs/{queued['id']}").json()
+        other = "this server runs 'untrained (random weights)': start a new job"
+        assert second["status"] == "interrupted" and second["frames_done"] == 0, second
+        assert f"made with the matting head '{head}', {other}" in second["error"]
+        assert second["head"] == head
+        for job in (first, second):
+            refused = api.post(f"/api/jobs/{job['id']}/resume")
+            assert refused.status_code == 409 and other in refused.json()["detail"]

@@ -24,7 +24,7 @@ from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
 from vidmatte.jobs.results import FOREGROUNDS
-from vidmatte.jobs.runner import InProcessRunner, JobRunner
+from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_heads
 from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import load_head, random_head
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        hold_other_heads(svc.store, svc.head_name)
         svc.runner.start()
         yield
         svc.tracker.stop()

@@ -41,7 +41,7 @@ from vidmatte.jobs.pipeline import (
     matter_for,
     store_frames,
 )
-from vidmatte.jobs.runner import cancel_in_store, describe
+from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, cancel_in_store, describe
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
@@ -197,7 +197,7 @@ class RayRunner:
     # -- JobRunner ---------------------------------------------------------------------------
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
-            self._end(job, "interrupted")
+            self._end(job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
             self._queue.append(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
@@ -227,7 +227,7 @@ class RayRunner:
         for item in self._queue:
             if item.attempt is not None:
                 with contextlib.suppress(NotFound):
-                    self._end(self.store.job(item.job_id), "interrupted")
+                    self._end(self.store.job(item.job_id), "interrupted", SHUT_DOWN)
         for worker in self._workers:  # their CPUs and GPUs are free for the next server
             ray.kill(worker)
         if self._owns_ray:
@@ -317,7 +317,7 @@ class RayRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown, or a worker
             # told to stop by an earlier word, has not: the job can be resumed.
-            self._end(job, "interrupted")
+            self._end(job, "interrupted", SHUT_DOWN if self._stopping.is_set() else None)
         except RayTaskError as exc:  # the job's own error, raised on the worker
             self._fail(job, exc.cause if exc.cause is not None else exc)
         except RayError as exc:  # the worker died or its machine is gone

@@ -53,6 +53,30 @@ def describe(exc: BaseException) -> str:
     return public_error(exc)  # no server paths in what users see
 
 
+CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
+SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
+
+
+def other_head(job: Job, head: str) -> str | None:
+    """Why `job` may not run on a server whose matting head is `head` (its frames would mix two
+    heads' mattes under the first one's name), or None when it may."""
+    if not job.head or job.head == head:  # (jobs of an older version recorded none)
+        return None
+    return (
+        f"job '{job.id}' was made with the matting head '{job.head}', this server runs "
+        f"'{head}': start a new job"
+    )
+
+
+def hold_other_heads(store: Store, head: str) -> None:
+    """At start, before a runner takes the queue: queued jobs made with another matting head are
+    interrupted with the reason, as their resume would be refused, instead of run with this one."""
+    for job in store.jobs(status=("queued",)):
+        if (why := other_head(job, head)) is not None:
+            with contextlib.suppress(NotFound, InvalidTransition):
+                store.transition(job.id, "interrupted", error=why)
+
+
 def cancel_in_store(store: Store, job_id: str) -> Job:
     """Cancel an active job in the store (its run then writes nothing more); a job that has
     ended, or ends meanwhile, is returned as it is."""
@@ -74,7 +98,7 @@ class InProcessRunner:
 
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
-            self._end(job, "interrupted")
+            self._end(job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
             self._queue.put(job.id)
         self._thread.start()
@@ -121,7 +145,7 @@ class InProcessRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.
             if self._stopping.is_set():
-                self._end(job, "interrupted")
+                self._end(job, "interrupted", SHUT_DOWN)
         except Exception as exc:
             log.exception("job %s failed", job.id)
             if is_disk_full(exc):

@@ -20,8 +20,8 @@ A Matting job within the track's range, on the same prompts, reuses the stored l
 running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
 upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
 sees nearly the same input. The job holds hard links to the masks it will read, so pressing
-Track again while it runs changes the project's track, not the job. A head trained with SAM2's backbone features cannot take them from
-a track and runs SAM2.
+Track again while it runs changes the project's track, not the job. A head trained with SAM2's
+backbone features cannot take them from a track and runs SAM2.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from vidmatte.jobs.results import (
     frame_matte,
     plan_export,
 )
+from vidmatte.jobs.runner import other_head
 from vidmatte.jobs.tracks import intervals
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition
@@ -116,13 +117,8 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     responses={409: {"model": Error}, 429: {"model": Error}, **ERRORS},
 )
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
-    job = s.store.job(job_id)
-    if job.head and job.head != s.head_name:  # (jobs of an older version recorded none)
-        raise HTTPException(
-            409,
-            f"job '{job_id}' was made with the matting head '{job.head}', this server runs "
-            f"'{s.head_name}': start a new job",
-        )
+    if (why := other_head(s.store.job(job_id), s.head_name)) is not None:
+        raise HTTPException(409, why)
     require_room_in_the_queue(s.store, s.settings)
     try:
         job = s.store.transition(job_id, "queued")
