@@ -143,6 +143,9 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
         ({"start": 6, "end": 11}, 422, "no frame in 6..11 holds points"),
         ({"start": 0, "end": 5, "object_ids": [99999]}, 404, "do not exist"),
         ({"start": -1, "end": 5}, 422, ""),
+        # JSON's true is not frame 1, nor "0" frame 0: a client that sends them has a bug.
+        ({"start": True, "end": 5}, 422, "valid integer"),
+        ({"start": "0", "end": 5}, 422, "valid integer"),
     ],
 )
 def test_bad_job_requests_start_nothing(
@@ -153,6 +156,23 @@ def test_bad_job_requests_start_nothing(
     assert response.status_code == status, response.text
     assert words in str(response.json()["detail"])
     assert api.get(f"/api/projects/{project['id']}/jobs").json() == []
+
+
+def test_a_chosen_object_without_points_in_the_range_is_named(
+    api: httpx.Client, project: dict
+) -> None:
+    pid = project["id"]
+    inside, outside = prompt(api, pid, frame=4), prompt(api, pid, frame=10)
+    name = api.get(f"/api/projects/{pid}/objects").json()[1]["name"]
+    refused = api.post(
+        f"/api/projects/{pid}/jobs", json={"start": 0, "end": 6, "object_ids": [inside, outside]}
+    )
+    assert refused.status_code == 422, refused.text  # was 201, matting the first one only
+    assert refused.json()["detail"] == (
+        f"object {outside} ('{name}') has no points in frames 0..6: click on it there, or "
+        "leave it out of the job"
+    )
+    assert api.get(f"/api/projects/{pid}/jobs").json() == []
 
 
 def test_unknown_job(api: httpx.Client) -> None:

@@ -45,6 +45,13 @@ PROJECT_NAME = TypeAdapter(ProjectName)
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+class Body(BaseModel):
+    """A request body: unknown fields and lax types refused (JSON's true is no frame 1, "0"
+    no frame 0: a client that sends them has a bug to hear about)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     device: str
@@ -91,13 +98,11 @@ class Project(BaseModel):
         )
 
 
-class ProjectUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProjectUpdate(Body):
     name: ProjectName
 
 
-class ObjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ObjectCreate(Body):
     name: ObjectName | None = None
     color: str | None = Field(default=None, pattern=HEX_COLOR, examples=["#22c55e"])
 
@@ -113,15 +118,13 @@ class Object(BaseModel):
     color: str
 
 
-class Point(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Point(Body):
     x: float = Field(allow_inf_nan=False)
     y: float = Field(allow_inf_nan=False)
     label: Literal["positive", "negative"]
 
 
-class PointsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PointsUpdate(Body):
     points: list[Point]  # at most settings.max_points_per_frame (the store checks)
     expected: list[Point] | None = Field(
         None,
@@ -140,18 +143,16 @@ def _formats(value: list[str]) -> list[str]:
     return parse_formats(",".join(value))  # ValueError (a 422) for an unknown format
 
 
-class ExportChoice(BaseModel):
+class ExportChoice(Body):
     """What to download from a job, chosen with it: the archive's query parameters."""
 
-    model_config = ConfigDict(extra="forbid")
     formats: Annotated[list[str], Field(min_length=1, max_length=32), AfterValidator(_formats)]
     background: str = Field("00ff00", pattern=r"^[0-9a-fA-F]{6}$")  # composite colour
     fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
     mattes: Mattes = "objects"
 
 
-class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobCreate(Body):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     object_ids: list[ObjectId] | None = None  # at most settings.max_objects (the route checks)
@@ -204,8 +205,7 @@ class Error(BaseModel):
     detail: str
 
 
-class TrackCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TrackCreate(Body):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
 

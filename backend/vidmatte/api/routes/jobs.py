@@ -49,8 +49,8 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             f"{len(body.object_ids)} object ids: a job takes at most {limit} object ids "
             "(setting VIDMATTE_MAX_OBJECTS)",
         )
-    known = {o["id"] for o in s.store.objects(project_id)}
-    unknown = sorted(set(body.object_ids or []) - known)
+    known = {o["id"]: o["name"] for o in s.store.objects(project_id)}
+    unknown = sorted(set(body.object_ids or []) - set(known))
     if unknown:
         raise HTTPException(404, f"object(s) {unknown} do not exist in project '{project_id}'")
     prompted = {
@@ -65,12 +65,19 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             f"no frame in {body.start}..{body.end} holds points of the "
             "chosen objects: click on the object first",
         )
+    # A chosen object left out would go missing from the results without a word.
+    if silent := [o for o in object_ids if o not in prompted]:
+        raise HTTPException(
+            422,
+            f"object {silent[0]} ('{known[silent[0]]}') has no points in frames "
+            f"{body.start}..{body.end}: click on it there, or leave it out of the job",
+        )
     require_room_in_the_queue(s.store, s.settings)
     job = s.store.add_job(
         project_id,
         body.start,
         body.end,
-        [o for o in object_ids if o in prompted],
+        object_ids,
         edges=s.settings.edges,
         head=s.head_name,
         export=body.export.model_dump() if body.export else None,
