@@ -22,6 +22,9 @@ from tests.synth import write_video
 FRAMES = 48
 CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
 SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
+TRACK_CRASHED = (
+    "the server stopped while this track ran (a crash or a kill): press Track to run it again"
+)
 
 
 def wait_until(condition, timeout: float, what: str):
@@ -243,3 +246,34 @@ def test_jobs_made_with_another_head_wait_for_it_after_a_restart(live, tmp_path:
         for job in (first, second):
             refused = api.post(f"/api/jobs/{job['id']}/resume")
             assert refused.status_code == 409 and other in refused.json()["detail"]
+
+
+def test_a_track_killed_mid_run_serves_only_what_it_recorded(live, tmp_path: Path) -> None:
+    """Masks are written every frame, the record every second: after a kill, what the track
+    says it tracked and the masks it serves agree."""
+    clip = tmp_path / "long.mp4"
+    write_video(clip, frames=120)
+    server = live()
+    with server.client() as api:
+        pid = upload(api, clip, "long")["id"]
+        obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+        api.put(
+            f"/api/projects/{pid}/objects/{obj}/frames/0/points",
+            json={"points": [{"x": 60, "y": 32, "label": "positive"}]},
+        ).raise_for_status()
+        api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 119}).raise_for_status()
+        masks = server.data_dir / "projects" / pid / "track" / "masks"
+        wait_until(lambda: len(list(masks.glob("*.png"))) >= 30, 60, "masks on disk")
+    server.kill()
+
+    server = live()
+    with server.client() as api:
+        track = api.get(f"/api/projects/{pid}/track").json()
+        assert track["status"] == "interrupted" and track["error"] == TRACK_CRASHED
+        recorded = {f for first, last in track["tracked"] for f in range(first, last + 1)}
+        served = {
+            f
+            for f in range(120)
+            if api.get(f"/api/projects/{pid}/track/masks/{f}").status_code == 200
+        }
+        assert served == recorded and len(list(masks.glob("*.png"))) > len(recorded)

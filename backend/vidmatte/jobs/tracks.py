@@ -51,6 +51,8 @@ from vidmatte.store import Job, NotFound, Point, Prompts, Store, write_atomic
 log = logging.getLogger(__name__)
 
 TERMINAL = ("done", "cancelled", "failed", "interrupted")
+CRASHED = "the server stopped while this track ran (a crash or a kill): press Track to run it again"
+SHUT_DOWN = "the server was shut down while this track ran: press Track to run it again"
 Masks = tuple[int, dict[int, FrameMasks]]  # a frame and its objects' masks, as SAM2 yields them
 MASK_SIDE = 256  # SAM2's low-resolution mask side at its usual input size (1024 / 4)
 # A mask more than this many times larger or smaller than the frame before is flagged.
@@ -360,12 +362,15 @@ class Tracker:
             raise NotFound(f"project '{project_id}' has no track: start one first")
         track = _load(manifest)
         if track.status == "running":  # a process that died while tracking
-            track.status = "interrupted"
+            track.status, track.error = "interrupted", CRASHED
         with self._lock:
             return self._tracks.setdefault(project_id, track)
 
     def mask(self, project_id: str, frame: int, object_id: int) -> np.ndarray | None:
-        """A tracked mask as an 8-bit probability, None when that frame is not tracked."""
+        """A tracked mask as an 8-bit probability, None when that frame is not tracked: the
+        track's record says so (after a crash, masks written since its last save are not)."""
+        if str(object_id) not in self.get(project_id).stats.get(str(frame), {}):
+            return None
         stored = _read_mask(self.mask_path(project_id, frame, object_id))
         return None if stored is None else probability(stored)
 
@@ -462,7 +467,8 @@ class Tracker:
         thread.join()
         track = self._tracks.get(project_id)
         if track is not None and track.status == "running":
-            self._update(track, status=status, fps=None, eta_seconds=None)
+            error = SHUT_DOWN if status == "interrupted" else None
+            self._update(track, status=status, fps=None, eta_seconds=None, error=error)
 
     def _update(self, track: Track, save: bool = True, **changes) -> Track:
         new = replace(track, **changes, version=track.version + 1)
