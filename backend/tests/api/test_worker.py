@@ -162,6 +162,24 @@ def test_cancel_then_immediate_resume_runs_the_job_once(
     assert files == [f"{i:06d}.png" for i in range(40)]
 
 
+def test_a_resumed_job_waits_behind_the_jobs_queued_before_its_resume(
+    api: httpx.Client, long_clip: Path, project: dict
+) -> None:
+    _, first = start_long_job(api, long_clip)
+    prompt(api, project["id"])
+    later = [
+        api.post(f"/api/projects/{project['id']}/jobs", json={"start": 0, "end": 11}).json()["id"]
+        for _ in range(2)
+    ]
+    assert api.post(f"/api/jobs/{later[0]}/cancel").json()["status"] == "cancelled"
+    assert api.post(f"/api/jobs/{later[0]}/resume").json()["status"] == "queued"
+    api.post(f"/api/jobs/{first}/cancel")
+    # The next job to leave the queue is the one that waited there all along.
+    started = wait_job(api, later[1], lambda j: j["status"] != "queued")
+    assert api.get(f"/api/jobs/{later[0]}").json()["status"] == "queued", started
+    wait_job(api, later[0], lambda j: j["status"] == "done")
+
+
 def test_resume_of_a_running_or_queued_job_is_refused(api: httpx.Client, long_clip: Path) -> None:
     _, jid = start_long_job(api, long_clip)
     refused = api.post(f"/api/jobs/{jid}/resume")

@@ -207,6 +207,9 @@ class RayRunner:
 
     def submit(self, job_id: str) -> None:
         with self._ready:
+            # As in InProcessRunner: a resumed job waits behind those queued before its resume.
+            with contextlib.suppress(ValueError):
+                self._queue.remove(_Queued(job_id))
             self._queue.append(_Queued(job_id))
             self._ready.notify()
 

@@ -10,9 +10,9 @@ takes the same interface on a Ray cluster, its workers streaming frames to this 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
-import queue
 import threading
 from typing import Protocol
 
@@ -92,7 +92,8 @@ def cancel_in_store(store: Store, job_id: str) -> Job:
 class InProcessRunner:
     def __init__(self, store: Store, segmenter: Segmenter, matter: Matter):
         self.store, self.segmenter, self.matter = store, segmenter, matter
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: collections.deque[str] = collections.deque()
+        self._ready = threading.Condition()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._work, name="vidmatte-jobs", daemon=True)
 
@@ -100,31 +101,44 @@ class InProcessRunner:
         for job in self.store.jobs(status=("running",)):
             self._end(job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
-            self._queue.put(job.id)
+            self._queue.append(job.id)
         self._thread.start()
 
     def stop(self) -> None:
         self._stopping.set()  # the running job stops before its next frame or object
-        self._queue.put(None)
+        with self._ready:
+            self._ready.notify()
         self._thread.join(timeout=30)
 
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._stopping.is_set()
 
     def submit(self, job_id: str) -> None:
-        self._queue.put(job_id)
+        with self._ready:
+            # A job cancelled while queued, then resumed, waits behind the jobs queued before
+            # its resume: its old place in the line goes.
+            with contextlib.suppress(ValueError):
+                self._queue.remove(job_id)
+            self._queue.append(job_id)
+            self._ready.notify()
 
     def cancel(self, job_id: str) -> Job:
         return cancel_in_store(self.store, job_id)
 
     def _work(self) -> None:
-        while (job_id := self._queue.get()) is not None:
-            if self._stopping.is_set():
-                return  # queued jobs stay queued for the next start
+        while (job_id := self._next()) is not None:
             try:
                 self._run(job_id)
             except Exception:  # nothing a job does may end the worker
                 log.exception("job %s: unexpected error in the worker", job_id)
+
+    def _next(self) -> str | None:
+        """The next job to run; None once stopping (queued jobs stay queued for the next
+        start)."""
+        with self._ready:
+            while not self._queue and not self._stopping.is_set():
+                self._ready.wait()
+            return None if self._stopping.is_set() else self._queue.popleft()
 
     def _run(self, job_id: str) -> None:
         self.store.keep_reserve()
