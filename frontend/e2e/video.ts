@@ -8,18 +8,24 @@ export const H = 180;
 /** Centre of the synthetic red disk on frame i (it moves 2 px right per frame). */
 export const disk = (i: number) => ({ x: W * 0.3 + i * 2, y: H * 0.5 });
 
-/** Click at original-video pixel (x, y) on the frame canvas. */
-export async function clickVideo(page: Page, x: number, y: number, opts: { button?: "left" | "right"; alt?: boolean } = {}) {
+/** Where original-video pixel (x, y) is drawn on the frame canvas, in the canvas's own pixels. */
+export async function videoPosition(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
   const canvas = page.getByTestId("frame-canvas");
-  await expect(canvas).toHaveAttribute("data-loaded", "true");
   const box = (await canvas.boundingBox())!;
   // Drawn pixels per stored pixel, across and down (they differ for non-square pixels).
   const sx = Number(await canvas.getAttribute("data-scale-x"));
   const sy = Number(await canvas.getAttribute("data-scale-y"));
   const ox = (box.width - W * sx) / 2;
   const oy = (box.height - H * sy) / 2;
+  return { x: ox + x * sx, y: oy + y * sy };
+}
+
+/** Click at original-video pixel (x, y) on the frame canvas, once the shown frame is loaded. */
+export async function clickVideo(page: Page, x: number, y: number, opts: { button?: "left" | "right"; alt?: boolean } = {}) {
+  const canvas = page.getByTestId("frame-canvas");
+  await expect(canvas).toHaveAttribute("data-loaded", "true");
   await canvas.click({
-    position: { x: ox + x * sx, y: oy + y * sy },
+    position: await videoPosition(page, x, y),
     button: opts.button ?? "left",
     modifiers: opts.alt ? ["Alt"] : [],
   });

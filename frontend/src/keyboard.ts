@@ -124,3 +124,13 @@ export const SHORTCUTS: [string, string][] = [
   ["M", "open Matting"],
   ["?", "this help"],
 ];
+
+/** Enter and Space on a row that acts as a button (role="button") press it, as on a real
+ * button; Space would otherwise scroll the list or play the video. Keys on the controls inside
+ * the row (its rename and delete buttons) stay theirs. */
+export function pressRowOnKey(e: KeyboardEvent & { currentTarget: HTMLElement }, press: () => void): void {
+  if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
+    e.preventDefault();
+    press();
+  }
+}

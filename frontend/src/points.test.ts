@@ -13,22 +13,23 @@ import {
   revert,
   type PointMap,
 } from "./points";
+import { near } from "./test/near";
 
 const empty: PointMap = new Map();
 
 describe("point editing", () => {
   it("adds a point with its label to the object on the frame", () => {
-    const r = applyClick(empty, 5, 1, { x: 10, y: 20 }, "positive", 8);
+    const r = applyClick(empty, 5, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 8));
     expect(getPoints(r.map, 1, 5)).toEqual([{ x: 10, y: 20, label: "positive" }]);
     expect(r.edit.changes).toEqual([{ objectId: 1, frame: 5, before: [], after: [{ x: 10, y: 20, label: "positive" }] }]);
     expect(getPoints(empty, 1, 5)).toEqual([]); // immutable
   });
 
   it("clicking near an existing point removes the nearest one instead of adding", () => {
-    let m = applyClick(empty, 0, 1, { x: 100, y: 100 }, "positive", 8).map;
-    m = applyClick(m, 0, 1, { x: 110, y: 100 }, "negative", 8).map;
-    m = applyClick(m, 0, 1, { x: 300, y: 300 }, "positive", 8).map;
-    const r = applyClick(m, 0, 1, { x: 107, y: 101 }, "positive", 8);
+    let m = applyClick(empty, 0, 1, { x: 100, y: 100 }, "positive", near({ x: 100, y: 100 }, 8)).map;
+    m = applyClick(m, 0, 1, { x: 110, y: 100 }, "negative", near({ x: 110, y: 100 }, 8)).map;
+    m = applyClick(m, 0, 1, { x: 300, y: 300 }, "positive", near({ x: 300, y: 300 }, 8)).map;
+    const r = applyClick(m, 0, 1, { x: 107, y: 101 }, "positive", near({ x: 107, y: 101 }, 8));
     expect(r.edit.label).toBe("remove point");
     expect(getPoints(r.map, 1, 0)).toEqual([
       { x: 100, y: 100, label: "positive" },
@@ -37,31 +38,31 @@ describe("point editing", () => {
   });
 
   it("removes another object's point when it is the one clicked", () => {
-    const m = applyClick(empty, 0, 2, { x: 50, y: 50 }, "positive", 8).map;
-    const r = applyClick(m, 0, 1, { x: 52, y: 51 }, "positive", 8);
+    const m = applyClick(empty, 0, 2, { x: 50, y: 50 }, "positive", near({ x: 50, y: 50 }, 8)).map;
+    const r = applyClick(m, 0, 1, { x: 52, y: 51 }, "positive", near({ x: 52, y: 51 }, 8));
     expect(getPoints(r.map, 2, 0)).toEqual([]);
     expect(getPoints(r.map, 1, 0)).toEqual([]);
     expect(r.map.size).toBe(0); // empty lists are dropped
   });
 
   it("only hits points on the same frame and within the radius", () => {
-    const m = applyClick(empty, 3, 1, { x: 50, y: 50 }, "positive", 8).map;
-    expect(hitTest(m, 4, { x: 50, y: 50 }, 8)).toBeNull();
-    expect(hitTest(m, 3, { x: 60, y: 50 }, 8)).toBeNull();
-    expect(hitTest(m, 3, { x: 55, y: 50 }, 8)).toEqual({ objectId: 1, index: 0 });
+    const m = applyClick(empty, 3, 1, { x: 50, y: 50 }, "positive", near({ x: 50, y: 50 }, 8)).map;
+    expect(hitTest(m, 4, near({ x: 50, y: 50 }, 8))).toBeNull();
+    expect(hitTest(m, 3, near({ x: 60, y: 50 }, 8))).toBeNull();
+    expect(hitTest(m, 3, near({ x: 55, y: 50 }, 8))).toEqual({ objectId: 1, index: 0 });
   });
 
   it("prefers the selected object when two points are equally near", () => {
-    let m = applyClick(empty, 0, 1, { x: 40, y: 50 }, "positive", 1).map;
-    m = applyClick(m, 0, 2, { x: 60, y: 50 }, "positive", 1).map;
-    expect(hitTest(m, 0, { x: 50, y: 50 }, 20, 2)).toEqual({ objectId: 2, index: 0 });
-    expect(hitTest(m, 0, { x: 50, y: 50 }, 20, 1)).toEqual({ objectId: 1, index: 0 });
+    let m = applyClick(empty, 0, 1, { x: 40, y: 50 }, "positive", near({ x: 40, y: 50 }, 1)).map;
+    m = applyClick(m, 0, 2, { x: 60, y: 50 }, "positive", near({ x: 60, y: 50 }, 1)).map;
+    expect(hitTest(m, 0, near({ x: 50, y: 50 }, 20), 2)).toEqual({ objectId: 2, index: 0 });
+    expect(hitTest(m, 0, near({ x: 50, y: 50 }, 20), 1)).toEqual({ objectId: 1, index: 0 });
   });
 
   it("clears every object's points on a frame, and only that frame", () => {
-    let m = applyClick(empty, 0, 1, { x: 1, y: 1 }, "positive", 1).map;
-    m = applyClick(m, 0, 2, { x: 100, y: 1 }, "negative", 1).map;
-    m = applyClick(m, 7, 1, { x: 5, y: 5 }, "positive", 1).map;
+    let m = applyClick(empty, 0, 1, { x: 1, y: 1 }, "positive", near({ x: 1, y: 1 }, 1)).map;
+    m = applyClick(m, 0, 2, { x: 100, y: 1 }, "negative", near({ x: 100, y: 1 }, 1)).map;
+    m = applyClick(m, 7, 1, { x: 5, y: 5 }, "positive", near({ x: 5, y: 5 }, 1)).map;
     const r = clearFrame(m, 0)!;
     expect(r.edit.changes).toHaveLength(2);
     expect(framesWithPoints(r.map)).toEqual([7]);
@@ -74,14 +75,14 @@ describe("undo", () => {
     const undo = new UndoStack();
     let m: PointMap = empty;
     const steps = [
-      applyClick(m, 0, 1, { x: 10, y: 10 }, "positive", 5),
+      applyClick(m, 0, 1, { x: 10, y: 10 }, "positive", near({ x: 10, y: 10 }, 5)),
     ];
     m = steps[0].map;
     undo.push(steps[0].edit);
-    const add2 = applyClick(m, 0, 1, { x: 50, y: 50 }, "negative", 5);
+    const add2 = applyClick(m, 0, 1, { x: 50, y: 50 }, "negative", near({ x: 50, y: 50 }, 5));
     m = add2.map;
     undo.push(add2.edit);
-    const rm = applyClick(m, 0, 1, { x: 11, y: 10 }, "positive", 5);
+    const rm = applyClick(m, 0, 1, { x: 11, y: 10 }, "positive", near({ x: 11, y: 10 }, 5));
     m = rm.map;
     undo.push(rm.edit);
     const cl = clearFrame(m, 0)!;
@@ -102,7 +103,7 @@ describe("undo", () => {
 
   it("is bounded and forgets deleted objects", () => {
     const undo = new UndoStack(3);
-    for (let i = 0; i < 5; i++) undo.push(applyClick(empty, i, i % 2, { x: 0, y: 0 }, "positive", 1).edit);
+    for (let i = 0; i < 5; i++) undo.push(applyClick(empty, i, i % 2, { x: 0, y: 0 }, "positive", near({ x: 0, y: 0 }, 1)).edit);
     expect(undo.size).toBe(3);
     undo.dropObject(0); // frames 2 and 4 belong to object 0
     expect(undo.size).toBe(1);

@@ -59,21 +59,22 @@ export function pointsOnFrame(map: PointMap, frame: number): { objectId: number;
   return out;
 }
 
+/** How far a point is from a click, and how far still counts as on it. The stage measures on
+ * screen, as its hover does, so a click removes exactly the point the hover marks. */
+export interface Near {
+  distance: (p: Vec) => number;
+  radius: number;
+}
+
 /**
- * The point on `frame` nearest to `at` within `radius` (video pixels), of any object,
- * preferring `preferObject` when two are equally near. Null when none is that close.
+ * The point on `frame` nearest to the click within `near.radius`, of any object, preferring
+ * `preferObject` when two are equally near. Null when none is that close.
  */
-export function hitTest(
-  map: PointMap,
-  frame: number,
-  at: Vec,
-  radius: number,
-  preferObject?: number,
-): { objectId: number; index: number } | null {
+export function hitTest(map: PointMap, frame: number, near: Near, preferObject?: number): { objectId: number; index: number } | null {
   let best: { objectId: number; index: number; d: number } | null = null;
   for (const c of pointsOnFrame(map, frame)) {
-    const d = Math.hypot(c.point.x - at.x, c.point.y - at.y);
-    if (d > radius) continue;
+    const d = near.distance(c.point);
+    if (d > near.radius) continue;
     const better =
       !best || d < best.d - 1e-9 || (Math.abs(d - best.d) <= 1e-9 && c.objectId === preferObject);
     if (better) best = { objectId: c.objectId, index: c.index, d };
@@ -101,18 +102,11 @@ export interface EditResult {
 }
 
 /**
- * A click on the frame: removes the nearest existing point within `radius` (any object),
+ * A click on the frame at `at`: removes the nearest existing point `near` it (any object),
  * otherwise adds a point with `label` to `objectId`.
  */
-export function applyClick(
-  map: PointMap,
-  frame: number,
-  objectId: number,
-  at: Vec,
-  label: Label,
-  radius: number,
-): EditResult {
-  const hit = hitTest(map, frame, at, radius, objectId);
+export function applyClick(map: PointMap, frame: number, objectId: number, at: Vec, label: Label, near: Near): EditResult {
+  const hit = hitTest(map, frame, near, objectId);
   if (hit) {
     const before = getPoints(map, hit.objectId, frame);
     const after = before.filter((_, i) => i !== hit.index);

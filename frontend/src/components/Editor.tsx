@@ -55,7 +55,7 @@ export function Editor(props: EditorProps) {
           video={e.video()}
           frameIndex={frame()}
           mode={results.mode()}
-          frameImage={e.frames.image()}
+          picture={e.frames.picture()}
           alphaImage={e.mattes.image()}
           compose={resultCompose()}
           markers={markersOn(prompts.points(), frame(), objects.colorOf, objects.selected(), unsaved)}
@@ -65,7 +65,7 @@ export function Editor(props: EditorProps) {
           editable={e.loaded() && !playback.playing()}
           badge={results.mode() !== "off" ? e.mattes.note() : null}
           summary={frameSummary(prompts.points(), frame(), unsaved)}
-          onPoint={(at, label, radius) => void actions.point(at, label, radius)}
+          onPoint={(at, label, near) => void actions.point(at, label, near)}
           onResize={e.setStageSize}
         />
         <Transport

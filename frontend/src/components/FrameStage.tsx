@@ -1,7 +1,8 @@
 import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
 import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
-import type { Label, Point } from "../points";
+import type { Label, Near, Point } from "../points";
+import type { FramePicture } from "../editor/frames";
 import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
 
@@ -23,7 +24,8 @@ export interface FrameStageProps {
   video: Picture;
   frameIndex: number;
   mode: OverlayMode;
-  frameImage: HTMLImageElement | null;
+  /** The newest frame loaded: while `frameIndex`'s loads (or after it failed) another frame's. */
+  picture: FramePicture | null;
   alphaImage: HTMLImageElement | null;
   compose: ComposeOptions;
   markers: Marker[];
@@ -33,7 +35,8 @@ export interface FrameStageProps {
   editable: boolean;
   badge?: string | null;
   summary?: string;
-  onPoint: (at: Vec, label: Label, radius: number) => void;
+  /** A click at stored pixel `at`; `near` says which points it lands on (removes one). */
+  onPoint: (at: Vec, label: Label, near: Near) => void;
   onResize: (size: Size) => void;
 }
 
@@ -48,6 +51,12 @@ export function FrameStage(props: FrameStageProps) {
     fitRect(size(), { ...viewSize(props.mode, props.video.width, props.video.height), pixel_aspect: props.video.pixel_aspect }),
   );
   const fitted = () => fit().scaleX > 0 && fit().scaleY > 0;
+  // A click belongs to the frame whose picture it lands on: none while another frame's shows.
+  const loaded = () => props.picture?.index === props.frameIndex;
+  const editable = () => props.editable && loaded();
+  // Another frame's picture stands in only while this one loads (stepping does not flash
+  // blank); once loading stopped without it, the stage says so instead of showing the wrong one.
+  const drawn = () => (loaded() || props.frameLoading ? (props.picture?.image ?? null) : null);
 
   onMount(() => {
     const measure = () => {
@@ -70,7 +79,7 @@ export function FrameStage(props: FrameStageProps) {
   createEffect(() => {
     const s = size();
     const f = fit();
-    const img = props.frameImage;
+    const img = drawn();
     const alpha = props.alphaImage;
     const mode = props.mode;
     const compose = props.compose;
@@ -91,25 +100,35 @@ export function FrameStage(props: FrameStageProps) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
-  // In stored pixels. With a pixel aspect the screen circle is an ellipse there: the radius of
-  // its wider axis keeps every point the hover marks removable by a click.
-  const radiusVideo = () => (fitted() ? HIT_RADIUS_PX / Math.min(fit().scaleX, fit().scaleY) : HIT_RADIUS_PX);
+  /** Points within HIT_RADIUS_PX on screen of `pos`: what the hover marks and a click removes,
+   * measured where they are drawn (a pixel aspect stretches stored pixels one way only). */
+  const screenNear = (pos: Vec): Near => {
+    const f = fit();
+    return {
+      distance: (p) => {
+        const c = videoToCanvas(p, f);
+        return Math.hypot(c.x - pos.x, c.y - pos.y);
+      },
+      radius: HIT_RADIUS_PX,
+    };
+  };
 
   const nearestMarker = (pos: Vec) => {
+    const near = screenNear(pos);
     let best: { m: Marker; d: number } | null = null;
     for (const m of props.markers) {
-      const c = videoToCanvas(m.point, fit());
-      const d = Math.hypot(c.x - pos.x, c.y - pos.y);
-      if (d <= HIT_RADIUS_PX && (!best || d < best.d)) best = { m, d };
+      const d = near.distance(m.point);
+      if (d <= near.radius && (!best || d < best.d)) best = { m, d };
     }
     return best?.m ?? null;
   };
 
   const place = (e: MouseEvent, label: Label) => {
-    if (!props.editable) return;
-    const at = canvasToVideo(localPos(e), fit(), props.video);
+    if (!editable()) return;
+    const pos = localPos(e);
+    const at = canvasToVideo(pos, fit(), props.video);
     if (!at) return;
-    props.onPoint(at, label, radiusVideo());
+    props.onPoint(at, label, screenNear(pos));
   };
 
   const previewStyle = () => {
@@ -120,14 +139,14 @@ export function FrameStage(props: FrameStageProps) {
   };
 
   return (
-    <div class={`stage ${props.editable ? "editable" : ""} ${hover() ? "over-point" : ""}`} ref={stage} data-testid="stage">
+    <div class={`stage ${editable() ? "editable" : ""} ${hover() ? "over-point" : ""}`} ref={stage} data-testid="stage">
       <canvas
         ref={canvas}
         class="frame-canvas"
         data-testid="frame-canvas"
         data-frame={props.frameIndex}
         data-mode={props.mode}
-        data-loaded={props.frameImage ? "true" : "false"}
+        data-loaded={loaded() ? "true" : "false"}
         data-scale-x={fit().scaleX.toFixed(4)}
         data-scale-y={fit().scaleY.toFixed(4)}
         onClick={(e) => {
@@ -139,7 +158,7 @@ export function FrameStage(props: FrameStageProps) {
           place(e, "negative");
         }}
         onMouseMove={(e) => {
-          const m = props.editable ? nearestMarker(localPos(e)) : null;
+          const m = editable() ? nearestMarker(localPos(e)) : null;
           const h = m ? { objectId: m.objectId, index: m.index } : null;
           const cur = hover();
           if (h?.objectId !== cur?.objectId || h?.index !== cur?.index) setHover(h);
@@ -167,7 +186,7 @@ export function FrameStage(props: FrameStageProps) {
             <Spinner label="Computing preview" /> preview
           </span>
         </Show>
-        <Show when={props.frameLoading && props.frameImage}>
+        <Show when={props.frameLoading && drawn()}>
           <span class="pill">
             <Spinner label="Loading frame" />
           </span>
@@ -178,9 +197,11 @@ export function FrameStage(props: FrameStageProps) {
           {props.badge}
         </div>
       </Show>
-      <Show when={!props.frameImage}>
+      <Show when={!drawn()}>
         <div class="stage-empty">
-          <Spinner label="Loading frame" />
+          <Show when={props.frameLoading} fallback={<span data-testid="frame-not-loaded">Frame {props.frameIndex} could not be loaded</span>}>
+            <Spinner label="Loading frame" />
+          </Show>
         </div>
       </Show>
     </div>

@@ -1,6 +1,8 @@
 import { For, Show, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
+import { pressRowOnKey } from "../keyboard";
 import { Icon } from "./Icon";
+import { OBJECT_NAME_MAX, RenameInput } from "./RenameInput";
 
 export interface ObjectListProps {
   objects: MatteObject[];
@@ -15,11 +17,6 @@ export interface ObjectListProps {
 
 export function ObjectList(props: ObjectListProps) {
   const [editing, setEditing] = createSignal<number | null>(null);
-  const finish = (o: MatteObject, value: string) => {
-    setEditing(null);
-    const name = value.trim();
-    if (name && name !== o.name) props.onRename(o.id, name);
-  };
   return (
     <section class="section">
       <div class="section-head">
@@ -39,7 +36,11 @@ export function ObjectList(props: ObjectListProps) {
               data-testid="object-item"
               data-object-id={o.id}
               data-selected={props.selectedId === o.id ? "true" : "false"}
+              role="button"
+              tabIndex={0}
+              aria-pressed={props.selectedId === o.id}
               onClick={() => props.onSelect(o.id)}
+              onKeyDown={(e) => pressRowOnKey(e, () => props.onSelect(o.id))}
               onDblClick={() => setEditing(o.id)}
               title={`${o.name} — key ${i() + 1}; double-click to rename`}
             >
@@ -60,18 +61,12 @@ export function ObjectList(props: ObjectListProps) {
                   </span>
                 }
               >
-                <input
-                  class="input input-inline"
-                  data-testid="object-rename-input"
-                  value={o.name}
-                  ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
-                  onClick={(e) => e.stopPropagation()}
-                  onKeyDown={(e) => {
-                    e.stopPropagation();
-                    if (e.key === "Enter") finish(o, e.currentTarget.value);
-                    if (e.key === "Escape") setEditing(null);
-                  }}
-                  onBlur={(e) => finish(o, e.currentTarget.value)}
+                <RenameInput
+                  name={o.name}
+                  maxLength={OBJECT_NAME_MAX}
+                  testid="object-rename-input"
+                  onClose={() => setEditing(null)}
+                  onRename={(name) => props.onRename(o.id, name)}
                 />
               </Show>
               <span class="count muted" title="points on all frames">

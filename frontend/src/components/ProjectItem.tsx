@@ -1,9 +1,11 @@
 import { Show } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
+import { pressRowOnKey } from "../keyboard";
 import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
 import { Icon } from "./Icon";
+import { PROJECT_NAME_MAX, RenameInput } from "./RenameInput";
 
 export interface ProjectItemProps {
   project: Project;
@@ -28,11 +30,8 @@ export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
 
   const rename = async (name: string) => {
-    props.onRenaming(false);
-    const trimmed = name.trim();
-    if (!trimmed || trimmed === p().name) return;
     try {
-      await api.renameProject(p().id, trimmed);
+      await api.renameProject(p().id, name);
       props.onChanged();
     } catch (e) {
       showError(errorText(e), "Rename failed");
@@ -65,13 +64,7 @@ export function ProjectItem(props: ProjectItemProps) {
       tabIndex={0}
       aria-current={props.selected}
       onClick={() => props.onSelect()}
-      onKeyDown={(e) => {
-        // Enter and Space press a button; Space would otherwise scroll the list.
-        if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
-          e.preventDefault();
-          props.onSelect();
-        }
-      }}
+      onKeyDown={(e) => pressRowOnKey(e, props.onSelect)}
     >
       <div class="thumb">
         <img src={urls.thumbnail(p().id)} alt="" loading="lazy" data-testid="project-thumbnail" onError={(e) => e.currentTarget.classList.add("broken")} />
@@ -85,18 +78,12 @@ export function ProjectItem(props: ProjectItemProps) {
             </div>
           }
         >
-          <input
-            class="input input-inline"
-            data-testid="project-rename-input"
-            value={p().name}
-            ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
-            onClick={(e) => e.stopPropagation()}
-            onKeyDown={(e) => {
-              e.stopPropagation();
-              if (e.key === "Enter") void rename(e.currentTarget.value);
-              if (e.key === "Escape") props.onRenaming(false);
-            }}
-            onBlur={(e) => void rename(e.currentTarget.value)}
+          <RenameInput
+            name={p().name}
+            maxLength={PROJECT_NAME_MAX}
+            testid="project-rename-input"
+            onClose={() => props.onRenaming(false)}
+            onRename={(name) => void rename(name)}
           />
         </Show>
         <div class="project-meta muted" data-testid="project-meta">

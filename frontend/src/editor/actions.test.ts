@@ -6,6 +6,7 @@ import { createObjects, type ObjectApi } from "./objects";
 import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
 import type { Previews } from "./previews";
+import { near } from "../test/near";
 
 function setup() {
   return createRoot(() => {
@@ -31,13 +32,13 @@ const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn() }
 describe("editor actions", () => {
   it("a click on an empty project makes an object and puts the point on the current frame", async () => {
     const s = setup();
-    await s.actions.point({ x: 5, y: 6 }, "positive", 4);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
     expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
   });
 
   it("undo goes to the frame it changed", async () => {
     const s = setup();
-    await s.actions.point({ x: 5, y: 6 }, "positive", 4);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
     s.actions.run({ type: "last" }, targets);
     expect(s.frame()).toBe(49);
     s.actions.run({ type: "undo" }, targets);

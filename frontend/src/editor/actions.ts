@@ -4,7 +4,7 @@ import type { Accessor } from "solid-js";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
-import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type Label } from "../points";
+import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type Label, type Near } from "../points";
 import { showInfo } from "../toasts";
 import { bindKeys } from "./keys";
 import type { Objects } from "./objects";
@@ -44,7 +44,7 @@ export function createActions(d: ActionDeps) {
   };
 
   const a = {
-    point: async (at: Vec, label: Label, radius: number) => {
+    point: async (at: Vec, label: Label, near: Near) => {
       if (!d.loaded()) return;
       let oid: number;
       try {
@@ -52,7 +52,7 @@ export function createActions(d: ActionDeps) {
       } catch (e) {
         return d.report(e, "Could not add an object");
       }
-      d.prompts.click(d.frame(), oid, at, label, radius);
+      d.prompts.click(d.frame(), oid, at, label, near);
     },
     undo: () => {
       const f = d.prompts.undo();

@@ -2,7 +2,7 @@ import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { Job } from "../api";
 import { ImageCache } from "../images";
-import { createFrameImage, createMatteImage } from "./frames";
+import { createFrameImage, createMatteImage, type FrameDeps } from "./frames";
 
 const picture = (src: string) => ({ naturalWidth: 10, naturalHeight: 10, src }) as HTMLImageElement;
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -21,23 +21,33 @@ function server() {
 const video = { width: 1920, height: 1080, frame_count: 50 };
 const cache = () => new ImageCache({ maxBytes: 1e9, decode: async (b) => picture(await b.text()), release: () => {} });
 
+/** A frame image of `video` on a 600×400 stage, in its own root, with the frame and the
+ * connection as signals the test moves; `deps` replaces any of its defaults. */
+function frameImage(deps: Partial<FrameDeps> & Pick<FrameDeps, "fetchFrame">) {
+  return createRoot(() => {
+    const [frame, setFrame] = createSignal(0);
+    const [online, setOnline] = createSignal(true);
+    const img = createFrameImage({
+      video: () => video,
+      frame,
+      stageSize: () => ({ width: 600, height: 400 }),
+      playing: () => true, // no prefetch: only the frames asked for
+      online,
+      images: cache(),
+      report: () => {},
+      ...deps,
+    });
+    return { img, setFrame, setOnline };
+  });
+}
+
 describe("frame image", () => {
   it("asks for the stage's size, aborts a superseded frame and shows only the newest", async () => {
     const srv = server();
     const reports: string[] = [];
-    const s = createRoot(() => {
-      const [frame, setFrame] = createSignal(0);
-      const [playing] = createSignal(true); // no prefetch: only the frames asked for
-      const img = createFrameImage({
-        video: () => video,
-        frame,
-        stageSize: () => ({ width: 600, height: 400 }),
-        playing,
-        images: cache(),
-        fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
-        report: (_e, t) => reports.push(t),
-      });
-      return { img, setFrame };
+    const s = frameImage({
+      fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
+      report: (_e, t) => reports.push(t),
     });
     await settle();
     expect(srv.requests.map((r) => [r.what, r.maxSide])).toEqual([["frame 0", 640]]);
@@ -52,9 +62,26 @@ describe("frame image", () => {
     expect(s.img.loading()).toBe(true);
     srv.requests[2].resolve();
     await settle();
-    expect(s.img.image()?.src).toBe("frame 2");
+    expect(s.img.picture()).toMatchObject({ index: 2, image: { src: "frame 2" } });
     expect(s.img.loading()).toBe(false);
     expect(reports).toEqual([]);
+  });
+
+  it("a frame the server fails leaves the picture of the frame before, tagged as that frame", async () => {
+    const reports: string[] = [];
+    const s = frameImage({
+      fetchFrame: async (i) => {
+        if (i > 0) throw new Error("simulated decode failure");
+        return new Blob([`frame ${i}`]);
+      },
+      report: (_e, t) => reports.push(t),
+    });
+    await settle();
+    s.setFrame(7);
+    await settle();
+    expect(s.img.picture()).toMatchObject({ index: 0, image: { src: "frame 0" } });
+    expect(s.img.loading()).toBe(false);
+    expect(reports).toEqual(["Could not load frame 7"]);
   });
 
   it("asks non-square-pixel video in stored pixels, sharp along its stretched width", async () => {
@@ -77,19 +104,7 @@ describe("frame image", () => {
 
   it("prefetches the next frame when not playing, and a step elsewhere aborts it", async () => {
     const srv = server();
-    const s = createRoot(() => {
-      const [frame, setFrame] = createSignal(0);
-      const img = createFrameImage({
-        video: () => video,
-        frame,
-        stageSize: () => ({ width: 600, height: 400 }),
-        playing: () => false,
-        images: cache(),
-        fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal),
-        report: () => {},
-      });
-      return { img, setFrame };
-    });
+    const s = frameImage({ playing: () => false, fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal) });
     await settle();
     srv.requests[0].resolve();
     await settle();
@@ -137,34 +152,42 @@ describe("frame image and the connection", () => {
   it("a frame that failed while the server was away loads once it is back", async () => {
     let up = false;
     const loads: number[] = [];
-    const s = createRoot(() => {
-      const [online, setOnline] = createSignal(true);
-      const img = createFrameImage({
-        video: () => video,
-        frame: () => 4,
-        stageSize: () => ({ width: 600, height: 400 }),
-        playing: () => true,
-        online,
-        images: cache(),
-        fetchFrame: async (i) => {
-          loads.push(i);
-          if (!up) {
-            setOnline(false);
-            throw new Error("Cannot reach the server.");
-          }
-          return new Blob([`frame ${i}`]);
-        },
-        report: () => {},
-      });
-      return { img, setOnline };
+    const [online, setOnline] = createSignal(true);
+    const s = frameImage({
+      frame: () => 4,
+      online,
+      fetchFrame: async (i) => {
+        loads.push(i);
+        if (!up) {
+          setOnline(false);
+          throw new Error("Cannot reach the server.");
+        }
+        return new Blob([`frame ${i}`]);
+      },
     });
     await settle();
-    expect(s.img.image()).toBeNull();
+    expect(s.img.picture()).toBeNull();
     up = true;
-    s.setOnline(true);
+    setOnline(true);
     await settle();
     await settle();
     expect(loads).toEqual([4, 4]);
-    expect(s.img.image()?.src).toBe("frame 4");
+    expect(s.img.picture()).toMatchObject({ index: 4, image: { src: "frame 4" } });
+  });
+
+  it("a step while the server is away keeps the picture tagged as the frame it shows, and stops loading", async () => {
+    const loads: number[] = [];
+    const s = frameImage({ fetchFrame: async (i) => (loads.push(i), new Blob([`frame ${i}`])) });
+    await settle();
+    s.setOnline(false);
+    s.setFrame(39);
+    await settle();
+    expect(loads).toEqual([0]);
+    expect(s.img.picture()).toMatchObject({ index: 0, image: { src: "frame 0" } });
+    expect(s.img.loading()).toBe(false);
+    s.setOnline(true);
+    await settle();
+    await settle();
+    expect(s.img.picture()).toMatchObject({ index: 39, image: { src: "frame 39" } });
   });
 });

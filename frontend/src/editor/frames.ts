@@ -20,8 +20,15 @@ export interface FrameDeps {
   report: (error: unknown, title: string) => void;
 }
 
+/** A decoded frame and the index of the frame it is: the newest one loaded may be another
+ * frame than the one the editor is on (that one is still loading, or could not be loaded). */
+export interface FramePicture {
+  index: number;
+  image: HTMLImageElement;
+}
+
 export interface FrameImage {
-  image: Accessor<HTMLImageElement | null>;
+  picture: Accessor<FramePicture | null>;
   loading: Accessor<boolean>;
   /** The long side to ask the server for (0: full size, -1: stage not measured yet). */
   maxSide: Accessor<number>;
@@ -30,7 +37,7 @@ export interface FrameImage {
 }
 
 export function createFrameImage(deps: FrameDeps): FrameImage {
-  const [image, setImage] = createSignal<HTMLImageElement | null>(null);
+  const [picture, setPicture] = createSignal<FramePicture | null>(null);
   const [loading, setLoading] = createSignal(false);
   const tracker = new LatestTracker<"frame" | "next">();
   onCleanup(() => tracker.cancel());
@@ -54,11 +61,16 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
       if (hit) {
         tracker.cancel("frame");
         tracker.cancel("next");
-        setImage(hit);
+        setPicture({ index: i, image: hit });
         setLoading(false);
         return;
       }
-      if (deps.online && !deps.online()) return; // asked again when the server is back
+      if (deps.online && !deps.online()) {
+        // Asked again when the server is back; until then the stage says this frame is missing.
+        tracker.cancel("frame");
+        setLoading(false);
+        return;
+      }
       const { token, signal } = tracker.begin("frame");
       setLoading(true);
       const loading = load(i, signal);
@@ -66,7 +78,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
       loading
         .then((img) => {
           if (!tracker.isLatest("frame", token)) return;
-          setImage(img);
+          setPicture({ index: i, image: img });
           lastError = "";
           // The next frame is the likeliest request; a step elsewhere aborts it.
           if (!deps.playing() && i + 1 < deps.video().frame_count) void load(i + 1, tracker.begin("next").signal).catch(() => undefined);
@@ -84,7 +96,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
         });
     }),
   );
-  return { image, loading, maxSide, load };
+  return { picture, loading, maxSide, load };
 }
 
 export interface MatteDeps {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getPoints, type Point } from "../points";
 import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
+import { near } from "../test/near";
 
 function setup() {
   return createRoot(() => {
@@ -25,7 +26,7 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 describe("prompts", () => {
   it("a click shows the point at once (rounded), saves it and re-previews its frame", async () => {
     const s = setup();
-    s.prompts.click(4, 1, { x: 10.26, y: 20.04 }, "positive", 5);
+    s.prompts.click(4, 1, { x: 10.26, y: 20.04 }, "positive", near({ x: 10.26, y: 20.04 }, 5));
     expect(getPoints(s.prompts.points(), 1, 4)).toEqual([{ x: 10.3, y: 20, label: "positive" }]);
     expect(s.repreviewed).toEqual([[4]]);
     await settle();
@@ -35,8 +36,8 @@ describe("prompts", () => {
 
   it("undo restores and saves the points before the edit, and says where", async () => {
     const s = setup();
-    s.prompts.click(4, 1, { x: 10, y: 20 }, "positive", 5);
-    s.prompts.click(4, 1, { x: 50, y: 20 }, "negative", 5);
+    s.prompts.click(4, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));
+    s.prompts.click(4, 1, { x: 50, y: 20 }, "negative", near({ x: 50, y: 20 }, 5));
     expect(s.prompts.undo()).toBe(4);
     expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(1);
     await settle();
@@ -48,8 +49,8 @@ describe("prompts", () => {
 
   it("clears a frame in one undoable edit and says when there is nothing to clear", async () => {
     const s = setup();
-    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", 5);
-    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", 5);
+    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));
+    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", near({ x: 60, y: 20 }, 5));
     expect(s.prompts.clear(2)).toBe(true);
     expect(s.prompts.points().size).toBe(0);
     expect(s.prompts.clear(2)).toBe(false);
@@ -59,8 +60,8 @@ describe("prompts", () => {
 
   it("dropping an object removes its points and its undo steps", () => {
     const s = setup();
-    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", 5);
-    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", 5);
+    s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));
+    s.prompts.click(2, 2, { x: 60, y: 20 }, "positive", near({ x: 60, y: 20 }, 5));
     s.prompts.dropObject(1);
     expect([...s.prompts.points().keys()]).toEqual(["2:2"]);
     expect(s.prompts.undoSize()).toBe(1);

@@ -2,7 +2,7 @@
 // the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { roundCoord, type Vec } from "../geometry";
-import { UndoStack, applyClick, clearFrame, removeObject, revert, type Edit, type Label, type PointMap } from "../points";
+import { UndoStack, applyClick, clearFrame, removeObject, revert, type Edit, type Label, type Near, type PointMap } from "../points";
 import type { PromptSaver } from "./saving";
 
 export interface PromptDeps {
@@ -16,8 +16,8 @@ export interface Prompts {
   /** Replace every point with the server's (initial load, after a refused save). */
   reset: (map: PointMap) => void;
   undoSize: Accessor<number>;
-  /** A click on `frame` for `objectId` (adds a point, or removes the one under it). */
-  click: (frame: number, objectId: number, at: Vec, label: Label, radius: number) => void;
+  /** A click on `frame` for `objectId` (adds a point, or removes the one `near` it). */
+  click: (frame: number, objectId: number, at: Vec, label: Label, near: Near) => void;
   /** Clear `frame`; false when it holds no points. */
   clear: (frame: number) => boolean;
   /** Undo the last edit; returns its frame, or null when there is nothing to undo. */
@@ -53,8 +53,8 @@ export function createPrompts(deps: PromptDeps): Prompts {
     points,
     reset: (map) => setPoints(map),
     undoSize,
-    click: (frame, objectId, at, label, radius) => {
-      const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, radius);
+    click: (frame, objectId, at, label, near) => {
+      const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, near);
       commit(r.map, r.edit);
     },
     clear: (frame) => {

@@ -1,0 +1,57 @@
+// The stage's clicks on existing points, for non-square pixels: a click removes exactly the
+// point the hover marks (both measured on screen), never one the hover leaves unmarked.
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { applyClick, getPoints, type PointMap } from "../points";
+import { FrameStage, type Marker } from "./FrameStage";
+
+afterEach(() => vi.restoreAllMocks());
+
+/** A 400×200 stage (jsdom lays nothing out) showing 200×200 stored pixels twice as wide as tall:
+ * 2 screen pixels across and 1 down per stored pixel. One point at stored (100, 100), drawn at (200, 100). */
+function setup() {
+  vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 400, 200));
+  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+  const [points, setPoints] = createSignal<PointMap>(new Map([["1:0", [{ x: 100, y: 100, label: "positive" as const }]]]));
+  const markers = (): Marker[] =>
+    getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }));
+  render(() => (
+    <FrameStage
+      video={{ width: 200, height: 200, pixel_aspect: 2 }}
+      frameIndex={0}
+      mode="off"
+      picture={{ index: 0, image: {} as HTMLImageElement }}
+      alphaImage={null}
+      compose={{ tint: "#ff0000", background: "#00ff00" }}
+      markers={markers()}
+      previewUrl={null}
+      previewLoading={false}
+      frameLoading={false}
+      editable={true}
+      onPoint={(at, label, near) => setPoints(applyClick(points(), 0, 1, at, label, near).map)}
+      onResize={() => {}}
+    />
+  ));
+  const canvas = screen.getByTestId("frame-canvas");
+  const at = (clientX: number) => ({ clientX, clientY: 100 });
+  return { canvas, at, points: () => getPoints(points(), 1, 0).map((p) => p.x) };
+}
+
+describe("FrameStage hits on non-square pixels", () => {
+  it("12 screen pixels beside a point: no hover mark, and a click adds a point there", () => {
+    const s = setup();
+    fireEvent.mouseMove(s.canvas, s.at(212));
+    expect(screen.getByTestId("point-marker").classList.contains("hover")).toBe(false);
+    fireEvent.click(s.canvas, s.at(212));
+    expect(s.points()).toEqual([100, 106]);
+  });
+
+  it("8 screen pixels beside a point: the hover marks it, and a click removes it", () => {
+    const s = setup();
+    fireEvent.mouseMove(s.canvas, s.at(208));
+    expect(screen.getByTestId("point-marker").classList.contains("hover")).toBe(true);
+    fireEvent.click(s.canvas, s.at(208));
+    expect(s.points()).toEqual([]);
+  });
+});
