@@ -22,15 +22,20 @@ async function ok<T>(res: Awaited<ReturnType<APIRequestContext["get"]>>): Promis
   return (await res.json()) as T;
 }
 
+/** The fixture clip uploaded as a project called `name`; its id. */
+async function uploadFixture(request: APIRequestContext, name: string): Promise<string> {
+  const project = await ok<{ id: string }>(
+    await request.post("/api/projects", {
+      multipart: { file: { name: "disk.mp4", mimeType: "video/mp4", buffer: readFileSync(FIXTURE) }, name },
+    }),
+  );
+  return project.id;
+}
+
 /** A project with two objects prompted on frame 0, a finished two-object job and a cancelled
  * job with some frames done (its progress line shows in the side panel). */
 async function makeProject(request: APIRequestContext): Promise<Ids> {
-  const project = await ok<{ id: string }>(
-    await request.post("/api/projects", {
-      multipart: { file: { name: "disk.mp4", mimeType: "video/mp4", buffer: readFileSync(FIXTURE) }, name: NAME },
-    }),
-  );
-  const pid = project.id;
+  const pid = await uploadFixture(request, NAME);
   const objects: number[] = [];
   for (const [name, color, x, y] of [
     ["Disk", "#ff5a5f", 96, 90],
@@ -284,4 +289,25 @@ test("at 360 px the panels stack under a usable video, and Matting fits the phon
     expect(outside).toEqual([]);
     await page.screenshot({ path: info.outputPath("360-matting.png") });
   });
+});
+
+test("a 200-character project name gives way in the top bar: the bar keeps its height and the server pill stays whole", async ({ page, request }, info) => {
+  const pid = await uploadFixture(request, "a".repeat(200));
+  await page.goto(`/#/p/${pid}`);
+  await expect(page.getByTestId("health")).toBeVisible();
+  for (const width of [...SIZES.map((s) => s.width), 360]) {
+    await page.setViewportSize({ width, height: 720 });
+    const bar = (await page.locator(".topbar").boundingBox())!;
+    const pill = (await page.getByTestId("health").boundingBox())!;
+    expect(bar.height, `top bar at ${width} px`).toBeLessThanOrEqual(47);
+    expect(pill.y, `pill at ${width} px`).toBeGreaterThanOrEqual(bar.y);
+    expect(pill.y + pill.height, `pill at ${width} px`).toBeLessThanOrEqual(bar.y + bar.height);
+    await expectNoSidewaysOverflow(page);
+    const title = page.getByTestId("project-title").locator("strong");
+    expect(await title.evaluate((el) => getComputedStyle(el).textOverflow), "the name ends in an ellipsis").toBe("ellipsis");
+    expect(await clipped(page, "[data-testid=project-title] strong"), "the name is what gives way").not.toEqual([]);
+    if (width >= 1280) expect(await clipped(page, "[data-testid=health]"), "the pill is whole where there is room").toEqual([]);
+    await page.screenshot({ path: info.outputPath(`long-name-topbar-${width}.png`), clip: { x: 0, y: 0, width, height: 60 } });
+  }
+  expect((await request.delete(`/api/projects/${pid}`)).ok()).toBe(true);
 });

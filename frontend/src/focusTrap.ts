@@ -19,6 +19,11 @@ export function tabStops(root: HTMLElement): HTMLElement[] {
 
 const open: HTMLElement[] = [];
 
+/** Whether a modal dialog is open: what happens behind it (e.g. a dropped file) must wait. */
+export function dialogOpen(): boolean {
+  return open.length > 0;
+}
+
 /**
  * Trap focus in the element `root()` returns while the calling component is mounted; focus
  * `initial()` first (the safe choice in a confirmation), else the first control.

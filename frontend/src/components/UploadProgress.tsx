@@ -1,6 +1,8 @@
+import { Show } from "solid-js";
 import { uploadPercent, type UploadState } from "./upload";
 
-/** The running upload: bytes sent, then "reading the video…" while the server opens it; Cancel. */
+/** The running upload: bytes sent, then "reading the video…" while the server opens it;
+ * Cancel only while bytes are still going. */
 export function UploadProgress(props: { upload: UploadState }) {
   const pct = () => uploadPercent(props.upload);
   return (
@@ -15,10 +17,17 @@ export function UploadProgress(props: { upload: UploadState }) {
       <div class="progress-meta">
         <span>{props.upload.processing ? "reading the video…" : `${pct()}%`}</span>
         <span>{(props.upload.loaded / 1e6).toFixed(1)} / {(props.upload.total / 1e6).toFixed(1)} MB</span>
-        <button class="link-btn" onClick={() => props.upload.handle.abort()}>
-          Cancel
-        </button>
+        {/* Once every byte is sent the server is making the project: aborting then would only
+            stop the answer, not the project, so Cancel goes. */}
+        <Show when={!props.upload.processing}>
+          <button class="link-btn" onClick={() => props.upload.handle.abort()}>
+            Cancel
+          </button>
+        </Show>
       </div>
+      <Show when={props.upload.processing}>
+        <div class="small muted">The server is reading the video; it can no longer be cancelled.</div>
+      </Show>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot } from "solid-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { UploadCancelled, type Project, type Upload } from "../api";
+import { useFocusTrap } from "../focusTrap";
 import { dismiss, toasts } from "../toasts";
 import { UploadProgress } from "./UploadProgress";
 import { createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
@@ -104,6 +105,18 @@ describe("upload", () => {
     expect(settled).toBe(1);
     expect(up.current()).toBeNull();
   });
+
+  it("offers no Cancel once every byte is sent: the server is already making the project", async () => {
+    const t = transport();
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => {}, send: t.send }));
+    render(() => <>{up.current() && <UploadProgress upload={up.current()!} />}</>);
+    const done = up.start(video());
+    t.progress(4_000_000, 4_000_000);
+    expect(screen.queryByText("Cancel")).toBeNull();
+    expect(screen.getByTestId("upload-progress").textContent).toContain("it can no longer be cancelled");
+    t.finish(project);
+    await done;
+  });
 });
 
 describe("file drop", () => {
@@ -127,12 +140,42 @@ describe("file drop", () => {
     expect(drag("drop", ["Files"], [video("a.mp4"), video("b.mp4")]).defaultPrevented).toBe(true);
     expect(over()).toBe(false);
     expect(got).toEqual(["a.mp4"]);
-    expect(texts()).toEqual(["error: Drop one video at a time; uploading the first."]);
+    expect(texts()).toEqual(['error: Drop one video at a time; uploading "a.mp4".']);
     expect(drag("drop", ["text/uri-list"]).defaultPrevented).toBe(true); // a dragged link is not followed
     expect(got).toEqual(["a.mp4"]);
     dispose();
     expect(drag("drop", ["Files"], [video("late.mp4")]).defaultPrevented).toBe(false); // listeners gone
     expect(got).toEqual(["a.mp4"]);
+  });
+
+  it("takes the first video among the dropped files, and the first file when none is one (to be refused by name)", () => {
+    const got: string[] = [];
+    const dispose = createRoot((dispose) => (useFileDrop((f) => got.push(f.name)), dispose));
+    const notes = new File(["x"], "notes.txt", { type: "text/plain" });
+    drag("drop", ["Files"], [notes, video("clip.mp4")]);
+    expect(got).toEqual(["clip.mp4"]);
+    expect(texts()).toEqual([]); // one video: nothing to warn about
+    drag("drop", ["Files"], [notes, new File(["x"], "shot.png", { type: "image/png" })]);
+    expect(got).toEqual(["clip.mp4", "notes.txt"]);
+    dispose();
+  });
+
+  it("ignores a drop while a modal dialog is open, and offers no drop target", () => {
+    const got: string[] = [];
+    const dispose = createRoot((dispose) => (useFileDrop((f) => got.push(f.name)), dispose));
+    const dialog = document.createElement("div");
+    document.body.append(dialog);
+    const closeDialog = createRoot((close) => (useFocusTrap(() => dialog), close));
+    const over = drag("dragover", ["Files"]) as DragEvent;
+    expect(over.defaultPrevented).toBe(true);
+    expect(over.dataTransfer?.dropEffect).toBe("none");
+    expect(drag("drop", ["Files"], [video()]).defaultPrevented).toBe(true); // still never opened by the browser
+    expect(got).toEqual([]);
+    closeDialog();
+    dialog.remove();
+    drag("drop", ["Files"], [video()]);
+    expect(got).toEqual(["clip.mp4"]);
+    dispose();
   });
 
   it("lets text dragged into a text field land there", () => {

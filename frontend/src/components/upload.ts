@@ -2,6 +2,7 @@
 // anywhere on the app taken as an upload (the projects panel shows both).
 import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
 import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
+import { dialogOpen } from "../focusTrap";
 import { isTypingTarget } from "../keyboard";
 import { showError, showInfo, showSuccess } from "../toasts";
 
@@ -65,18 +66,28 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
 /** A drag that carries files (not text or a link dragged within the page). */
 const carriesFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
 
+/** The dropped file to upload: the first that looks like a video, else the first of all (so
+ * the upload refuses it by name); warns when several videos came at once. */
+function pickDropped(files: File[]): File | undefined {
+  const videos = files.filter(looksLikeVideo);
+  if (videos.length > 1) showError(`Drop one video at a time; uploading "${videos[0].name}".`);
+  return videos[0] ?? files[0];
+}
+
 /** A file dropped anywhere on the app goes to `onFile`; nothing dropped ever reaches the
  * browser's own handling, which would open the file (or a dragged link) in this tab and leave
- * the editor. Text dragged into a text field still lands there. Returns whether files are
- * being dragged over the window. */
+ * the editor. Text dragged into a text field still lands there. While a modal dialog is open
+ * a drop is ignored: an upload would land behind it and then close it. Returns whether files
+ * are being dragged over the window. */
 export function useFileDrop(onFile: (file: File) => void): Accessor<boolean> {
   const [dragOver, setDragOver] = createSignal(false);
   const intoTextField = (e: DragEvent) => !carriesFiles(e) && isTypingTarget(e.target);
+  const takesFiles = (e: DragEvent) => carriesFiles(e) && !dialogOpen();
   const onDragOver = (e: DragEvent) => {
     if (intoTextField(e)) return;
     e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = carriesFiles(e) ? "copy" : "none";
-    if (carriesFiles(e)) setDragOver(true);
+    if (e.dataTransfer) e.dataTransfer.dropEffect = takesFiles(e) ? "copy" : "none";
+    if (takesFiles(e)) setDragOver(true);
   };
   const onDragLeave = (e: DragEvent) => {
     if (!e.relatedTarget) setDragOver(false); // left the window
@@ -85,10 +96,9 @@ export function useFileDrop(onFile: (file: File) => void): Accessor<boolean> {
     if (intoTextField(e)) return;
     e.preventDefault();
     setDragOver(false);
-    const files = [...(e.dataTransfer?.files ?? [])];
-    if (files.length === 0) return;
-    if (files.length > 1) showError("Drop one video at a time; uploading the first.");
-    onFile(files[0]);
+    if (dialogOpen()) return;
+    const file = pickDropped([...(e.dataTransfer?.files ?? [])]);
+    if (file) onFile(file);
   };
   onMount(() => {
     window.addEventListener("dragover", onDragOver);
