@@ -2,8 +2,7 @@
 // overflows sideways and no label the user needs is clipped (measured with element geometry),
 // with screenshots in the test output folder (never the README's tracked ones) to look at.
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { FIXTURE } from "./video";
+import { ok, uploadFixture } from "./video";
 
 const SIZES = [
   { width: 1280, height: 720 },
@@ -15,21 +14,6 @@ const NAME = "Drone shot of the harbour at dusk, take 3";
 interface Ids {
   pid: string;
   objects: number[];
-}
-
-async function ok<T>(res: Awaited<ReturnType<APIRequestContext["get"]>>): Promise<T> {
-  expect(res.ok(), `${res.url()}: ${res.status()} ${await res.text()}`).toBe(true);
-  return (await res.json()) as T;
-}
-
-/** The fixture clip uploaded as a project called `name`; its id. */
-async function uploadFixture(request: APIRequestContext, name: string): Promise<string> {
-  const project = await ok<{ id: string }>(
-    await request.post("/api/projects", {
-      multipart: { file: { name: "disk.mp4", mimeType: "video/mp4", buffer: readFileSync(FIXTURE) }, name },
-    }),
-  );
-  return project.id;
 }
 
 /** A project with two objects prompted on frame 0, a finished two-object job and a cancelled

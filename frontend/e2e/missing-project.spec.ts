@@ -1,7 +1,7 @@
 // A link to a project the server does not have (deleted, or a wrong id) says so instead of a
 // welcome card that looks as if nothing was asked for; the project list stays usable.
 import { expect, test } from "@playwright/test";
-import { FIXTURE } from "./video";
+import { FIXTURE, uploadFixture } from "./video";
 
 
 test("a deleted project's URL and an unknown id say the project no longer exists; the list still opens projects", async ({ page }) => {
@@ -63,4 +63,14 @@ test("an open editor whose project another tab deletes says so at the next reque
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await expect(page.getByTestId("project-missing")).toContainText("This project no longer exists");
   await expect(page.getByTestId("editor")).toHaveCount(0);
+});
+
+test("a link to a project made after the page loaded (another tab, a script) opens it", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("welcome")).toBeVisible();
+  const pid = await uploadFixture(page.request, "made elsewhere");
+  await page.evaluate((id) => (window.location.hash = `#/p/${id}`), pid);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await expect(page.getByTestId("project-missing")).toHaveCount(0);
+  await expect(page.getByTestId("project-title")).toContainText("made elsewhere");
 });

@@ -1,5 +1,6 @@
-// The fixture clip every spec uploads, and clicks on it in original-video pixels.
-import { expect, type Page } from "@playwright/test";
+// The fixture clip every spec uploads (through the page or the API), and clicks on it in original-video pixels.
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const FIXTURE = join(import.meta.dirname, "fixtures", "disk.mp4"); // 320×180, 36 frames, 12 fps
@@ -29,4 +30,19 @@ export async function clickVideo(page: Page, x: number, y: number, opts: { butto
     button: opts.button ?? "left",
     modifiers: opts.alt ? ["Alt"] : [],
   });
+}
+
+export async function ok<T>(res: Awaited<ReturnType<APIRequestContext["get"]>>): Promise<T> {
+  expect(res.ok(), `${res.url()}: ${res.status()} ${await res.text()}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+/** The fixture clip uploaded as a project called `name`; its id. */
+export async function uploadFixture(request: APIRequestContext, name: string): Promise<string> {
+  const project = await ok<{ id: string }>(
+    await request.post("/api/projects", {
+      multipart: { file: { name: "disk.mp4", mimeType: "video/mp4", buffer: readFileSync(FIXTURE) }, name },
+    }),
+  );
+  return project.id;
 }

@@ -71,6 +71,12 @@ export function App() {
     const h = parseHash(window.location.hash);
     if (h.pid !== selectedId()) {
       initialFrame = h.frame;
+      // A project this list has not seen may be newer than it (made in another tab or by a
+      // script): it is "missing" only once the server's list lacks it too.
+      if (h.pid && !projectById(h.pid)) {
+        setListed(false);
+        void refresh();
+      }
       setSelectedId(h.pid);
     }
   };
