@@ -74,7 +74,35 @@ CREATE TABLE IF NOT EXISTS job_frames (
 """
 
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
-PALETTE = ("#22c55e", "#3b82f6", "#f97316", "#e11d48", "#a855f7", "#eab308", "#14b8a6", "#ec4899")
+# Object colours: distinct, readable on dark video and on the editor's dark UI.
+PALETTE = (
+    "#ff5a5f",
+    "#3ba4ff",
+    "#ffc234",
+    "#a66bff",
+    "#2fd4a7",
+    "#ff8a3d",
+    "#ff5ac8",
+    "#8bd450",
+    "#5ad7ff",
+    "#c9a27e",
+)
+
+
+def fresh_name(taken: set[str]) -> str:
+    """`Object N` for the first N from the count of objects on that no object is called."""
+    n = len(taken) + 1
+    while f"Object {n}" in taken:
+        n += 1
+    return f"Object {n}"
+
+
+def fresh_color(used: list[str]) -> str:
+    """The first palette colour no object has; once all are taken, round the palette again."""
+    lower = {c.lower() for c in used}
+    return next((c for c in PALETTE if c not in lower), PALETTE[len(used) % len(PALETTE)])
+
+
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled", "interrupted")
 # Where a job may go, from where: the worker runs queued jobs and ends running ones (interrupted
@@ -513,17 +541,23 @@ class Store:
     def add_object(self, project_id: str, name: str | None, color: str | None) -> dict:
         self.project(project_id)
         with self._write() as db:
-            count = db.execute(
-                "SELECT COUNT(*) FROM objects WHERE project_id = ?", (project_id,)
-            ).fetchone()[0]
-            if self.max_objects is not None and count >= self.max_objects:
+            others = db.execute(
+                "SELECT name, color FROM objects WHERE project_id = ?", (project_id,)
+            ).fetchall()
+            if self.max_objects is not None and len(others) >= self.max_objects:
                 raise LimitExceeded(
                     f"a project holds at most {self.max_objects} objects "
                     "(setting VIDMATTE_MAX_OBJECTS): delete one first"
                 )
+            # Chosen here, in the write, from the whole list: two tabs adding at once, or an
+            # add after a delete, still get a name and colour no other object has.
             cur = db.execute(
                 "INSERT INTO objects (project_id, name, color) VALUES (?, ?, ?)",
-                (project_id, name or f"Object {count + 1}", color or PALETTE[count % len(PALETTE)]),
+                (
+                    project_id,
+                    name or fresh_name({r["name"] for r in others}),
+                    color or fresh_color([r["color"] for r in others]),
+                ),
             )
             object_id = cur.lastrowid
         return self.object(project_id, object_id)

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { projectMeta } from "./components/ProjectItem";
-import { PALETTE, nextColor, nextObjectName } from "./palette";
 import { fromFramePoints } from "./points";
 import { archiveQuery, normaliseHexColor, validateJobDraft, validateRange } from "./validation";
 
@@ -63,13 +62,6 @@ describe("archive query", () => {
 
 
 describe("small helpers", () => {
-  it("names and colours new objects without clashes", () => {
-    expect(nextObjectName([])).toBe("Object 1");
-    expect(nextObjectName(["Object 2"])).toBe("Object 3");
-    expect(nextColor([])).toBe(PALETTE[0]);
-    expect(nextColor([PALETTE[0].toUpperCase()])).toBe(PALETTE[1]);
-  });
-
   it("describes a project's picture and length on two lines", () => {
     const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true, pixel_aspect: 1 };
     expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 import numpy as np
@@ -10,6 +11,27 @@ from PIL import Image
 
 POS = {"x": 30, "y": 32, "label": "positive"}
 NEG = {"x": 80, "y": 10, "label": "negative"}
+
+
+def test_default_object_names_and_colours_are_fresh_in_the_project(
+    api: httpx.Client, project: dict
+) -> None:
+    """The server picks them where the list is whole: two tabs each adding an object, or an
+    add after a delete, never make a second "Object 2" (editors sent names from their lists)."""
+    base = f"/api/projects/{project['id']}/objects"
+    one, two = (api.post(base, json={}).json() for _ in range(2))
+    assert api.delete(f"{base}/{one['id']}").status_code == 204
+    three = api.post(base, json={}).json()
+    named = api.post(base, json={"name": "Object 4"}).json()
+    four = api.post(base, json={}).json()
+    assert [o["name"] for o in (two, three, named, four)] == [
+        "Object 2",
+        "Object 3",
+        "Object 4",
+        "Object 5",
+    ]
+    colours = [o["color"] for o in (two, three, named, four)]
+    assert len(set(colours)) == 4 and all(re.fullmatch("#[0-9a-f]{6}", c) for c in colours)
 
 
 def test_objects_lifecycle(api: httpx.Client, project: dict) -> None:

@@ -12,7 +12,7 @@ function setup() {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
     const server: ObjectApi = {
-      createObject: async (pid, b) => ({ id: 1, project_id: pid, name: b.name!, color: b.color! }),
+      createObject: async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
       updateObject: async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
       deleteObject: async () => undefined,
     };

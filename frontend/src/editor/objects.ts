@@ -1,7 +1,6 @@
 // The objects of a project (each gets its own matte) and which one clicks go to.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { api, type MatteObject } from "../api";
-import { nextColor, nextObjectName } from "../palette";
 
 export type ObjectApi = Pick<typeof api, "createObject" | "updateObject" | "deleteObject">;
 
@@ -27,26 +26,15 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   const [list, setList] = createSignal<MatteObject[]>([]);
   const [selected, setSelected] = createSignal<number | null>(null);
   let creating: Promise<MatteObject> | null = null;
-  // The last create asked for; settles (never rejects) when it is done.
-  let adding: Promise<unknown> = Promise.resolve();
-
-  const create = async () => {
-    const o = await server.createObject(pid, {
-      name: nextObjectName(list().map((x) => x.name)),
-      color: nextColor(list().map((x) => x.color)),
-    });
+  // The server names and colours a new object from the project's whole list, which this tab's
+  // may lag (another tab added one): pressing N in two tabs never makes two "Object 2".
+  const add = async () => {
+    const o = await server.createObject(pid, {});
     batch(() => {
       setList((l) => [...l, o]);
       setSelected(o.id);
     });
     return o;
-  };
-  // One create at a time: each takes its name and colour from the list the one before left,
-  // so pressing N three times quickly makes three distinct objects, never two "Object 2".
-  const add = () => {
-    const made = adding.then(create);
-    adding = made.catch(() => undefined);
-    return made;
   };
 
   return {
