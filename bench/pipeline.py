@@ -227,7 +227,9 @@ def measure_job(
         project = store.add_project("bench", "clip.mp4", staged, info, pts, b"")
         obj = store.add_object(project.id, None, None)["id"]
         store.set_points(project.id, obj, 0, [Point(prompt["x"], prompt["y"], "positive")])
-        queued = store.add_job(project.id, 0, count - 1, [obj], edges=variant, head=head_name)
+        queued = store.add_job(
+            project.id, 0, count - 1, [obj], edges=variant, head=head_name, sam2="bench"
+        )
         job = store.transition(queued.id, "running")  # as the runner starts it
         segmenter = Segmenter(
             build_predictor(

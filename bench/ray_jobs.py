@@ -53,7 +53,15 @@ def run_jobs(workers: int, clip: Path, jobs: int, data_dir: Path, sam2: str, edg
         project = store.add_project(f"clip {i}", clip.name, staged, info, pts, b"")
         obj = store.add_object(project.id, None, None)["id"]
         store.set_points(project.id, obj, 0, [Point(info.width / 4, info.height / 2, "positive")])
-        job = store.add_job(project.id, 0, info.frame_count - 1, [obj], edges, services.head_name)
+        job = store.add_job(
+            project.id,
+            0,
+            info.frame_count - 1,
+            [obj],
+            edges,
+            services.head_name,
+            services.sam2_name,
+        )
         queued.append(job.id)
     runner.start()
     try:

@@ -61,7 +61,9 @@ def main(
         store.set_points(project.id, obj, 0, [Point(width * 0.3, height * 0.5, "positive")])
 
         def job_fps() -> tuple[float, bool]:
-            queued = store.add_job(project.id, 0, frames - 1, [obj], edges=edges, head="bench")
+            queued = store.add_job(
+                project.id, 0, frames - 1, [obj], edges=edges, head="bench", sam2="bench"
+            )
             job = store.transition(queued.id, "running")
             started = time.monotonic()
             run_job(job, store, segmenter, matter, lambda: False, lambda _: None)

@@ -47,7 +47,7 @@ def new_job(store: Store, tmp_path: Path) -> str:
     project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
     obj = store.add_object(project.id, None, None)["id"]
     store.set_points(project.id, obj, 3, [Point(10, 20, "positive")])
-    return store.add_job(project.id, 0, 5, [obj], edges="fast", head="head-v1").id
+    return store.add_job(project.id, 0, 5, [obj], edges="fast", head="head-v1", sam2="test-tiny").id
 
 
 def test_job_states_change_only_along_allowed_transitions(store: Store, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.synth import write_video
-from vidmatte.jobs.tracks import Tracker
+from vidmatte.jobs.tracks import Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
@@ -33,7 +33,7 @@ def tracked(tmp_path: Path, segmenter: Segmenter):
     project = store.add_project("clip", "clip.mp4", staged, info, pts, b"")
     obj = store.add_object(project.id, None, None)["id"]
     store.set_points(project.id, obj, 0, [Point(30, 32, "positive")])
-    yield Tracker(store, segmenter), project.id, obj
+    yield Tracker(store, segmenter, "test-tiny"), project.id, obj
     store.close()
 
 
@@ -78,3 +78,16 @@ def test_concurrent_starts_leave_one_worker_and_crash_none(tracked, thread_error
         # a start on unchanged prompts re-tracks nothing, so count masks, not frames_done
         assert all(tracker.mask(pid, f, obj) is not None for f in range(FRAMES))
     assert thread_errors == []
+
+
+def test_a_job_reuses_only_a_track_of_its_own_sam2(tracked) -> None:
+    """A track made before a restart with another SAM2 is not a job's masks: SAM2 runs."""
+    tracker, pid, obj = tracked
+    tracker.start(pid, 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    for sam2, reused in (("test-tiny", True), ("small", False)):
+        job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2=sam2)
+        masks = reuse(tracker.store, job, sam_features=False)
+        assert (masks is not None) is reused, sam2
+        if masks is not None:
+            assert [frame for frame, _ in masks] == list(range(FRAMES))

@@ -390,6 +390,7 @@ def matte(
             list(objects.values()),
             edges=settings.edges,
             head=services.head_name,
+            sam2=services.sam2_name,
         )
         job = store.transition(queued.id, "running")
         with Progress(

@@ -111,7 +111,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "running": ("queued",),
     "done": ("running",),
     "failed": ("running",),
-    "interrupted": ("running", "queued"),  # queued: made with a head the server lacks now
+    "interrupted": ("running", "queued"),  # queued: made with models the server lacks now
     "cancelled": ACTIVE,
     "queued": ("cancelled", "interrupted", "failed"),
 }
@@ -124,6 +124,7 @@ JOB_COLUMNS = {
     "head": "TEXT NOT NULL DEFAULT ''",
     "used_track": "INTEGER NOT NULL DEFAULT 0",
     "export": "TEXT NOT NULL DEFAULT ''",  # JSON: the downloads chosen with the job, or ''
+    "sam2": "TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -211,6 +212,7 @@ class Job:
     prompts: Prompts  # what the job was made with: resume uses these, not today's
     edges: str
     head: str
+    sam2: str = ""  # the SAM2 model it tracks with ('' for jobs of an older version)
     used_track: bool = False  # its last run read the project's track instead of running SAM2
     export: dict | None = None  # the downloads chosen with it (the API's ExportChoice)
 
@@ -661,6 +663,7 @@ class Store:
         object_ids: list[int],
         edges: str,
         head: str,
+        sam2: str,
         export: dict | None = None,
     ) -> Job:
         """A queued job with a snapshot of its objects' prompts, the settings it runs with and
@@ -670,8 +673,8 @@ class Store:
             prompts = self._prompts_of(db, object_ids, start, end)
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
-                "frames_total, created_at, updated_at, prompts, edges, head, export) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "frames_total, created_at, updated_at, prompts, edges, head, sam2, export) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     project_id,
@@ -684,6 +687,7 @@ class Store:
                     _dump_prompts(prompts),
                     edges,
                     head,
+                    sam2,
                     json.dumps(export) if export is not None else "",
                 ),
             )
@@ -715,6 +719,7 @@ class Store:
             prompts=_load_prompts(row["prompts"]),
             edges=row["edges"],
             head=row["head"],
+            sam2=row["sam2"],
             used_track=bool(row["used_track"]),
             export=json.loads(row["export"]) if row["export"] else None,
         )

@@ -214,9 +214,25 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         assert (alpha_dir / f"{frame:06d}.png").read_bytes() == data
 
 
-def test_jobs_made_with_another_head_wait_for_it_after_a_restart(live, tmp_path: Path) -> None:
-    """A queued job does not run under the matting head of the next server (its record names
-    the head it was made with): it is interrupted with the reason, as its resume would be."""
+# What the next server runs instead: its settings, and how a job's refusal names the two.
+SWITCHES = {
+    "head": (
+        {"VIDMATTE_HEAD": "none.safetensors", "VIDMATTE_RANDOM_HEAD": "1"},
+        "the matting head '{head}', this server runs 'untrained (random weights)'",
+    ),
+    "sam2": (
+        {"VIDMATTE_SAM2": "tiny", "VIDMATTE_RANDOM_INIT": "1"},
+        "SAM2 'test-tiny', this server runs SAM2 'tiny (random weights)'",
+    ),
+}
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_jobs_made_with_other_models_wait_for_them_after_a_restart(
+    live, tmp_path: Path, switch: str
+) -> None:
+    """A queued job does not run with the matting head or SAM2 of the next server (its record
+    names what it was made with): it is interrupted with the reason, as its resume would be."""
     clip = tmp_path / "long.mp4"
     write_video(clip, frames=FRAMES)
     server = live()
@@ -227,6 +243,7 @@ def test_jobs_made_with_another_head_wait_for_it_after_a_restart(live, tmp_path:
             api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
             for _ in range(2)
         )
+        assert running["sam2_model"] == "test-tiny" and running["head"] == head
         wait_until(
             lambda: api.get(f"/api/jobs/{running['id']}").json()["frames_done"] >= 2,
             60,
@@ -234,18 +251,16 @@ def test_jobs_made_with_another_head_wait_for_it_after_a_restart(live, tmp_path:
         )
     server.stop()
 
-    untrained = {"VIDMATTE_HEAD": str(tmp_path / "none.safetensors"), "VIDMATTE_RANDOM_HEAD": "1"}
-    server = live(untrained)
+    env, names = SWITCHES[switch]
+    server = live({k: str(tmp_path / v) if k == "VIDMATTE_HEAD" else v for k, v in env.items()})
+    other = f"made with {names.format(head=head)}: start a new job"
     with server.client() as api:
-        assert api.get("/api/health").json()["matting_head"] == "untrained (random weights)"
         first = api.get(f"/api/jobs/{running['id']}").json()
         assert first["status"] == "interrupted" and first["error"] == SHUT_DOWN
         time.sleep(2)  # time enough for a job the runner took to start
         second = api.get(f"/api/jobs/{queued['id']}").json()
-        other = "this server runs 'untrained (random weights)': start a new job"
         assert second["status"] == "interrupted" and second["frames_done"] == 0, second
-        assert f"made with the matting head '{head}', {other}" in second["error"]
-        assert second["head"] == head
+        assert second["error"] == f"job '{queued['id']}' was {other}"
         for job in (first, second):
             refused = api.post(f"/api/jobs/{job['id']}/resume")
             assert refused.status_code == 409 and other in refused.json()["detail"]

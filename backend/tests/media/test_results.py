@@ -58,7 +58,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory):
     project = store.add_project("known", "clip.mkv", clip, info, pts, b"")
     obj = store.add_object(project.id, None, None)["id"]
     store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
-    job = store.add_job(project.id, 0, FRAMES - 1, [obj], edges="none", head="")
+    job = store.add_job(project.id, 0, FRAMES - 1, [obj], edges="none", head="", sam2="")
     job = store.transition(job.id, "running")
     for i in range(FRAMES):
         buf = io.BytesIO()

@@ -24,7 +24,7 @@ from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
 from vidmatte.config import Settings
 from vidmatte.jobs.results import FOREGROUNDS
-from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_heads
+from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_models
 from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import load_head, random_head
@@ -69,14 +69,18 @@ def build_services(settings: Settings) -> Services:
         head, head_name = random_head(), UNTRAINED_HEAD
     matter = Matter(head, settings.device, settings.edges, plate=settings.use_plate)
     runner = build_runner(settings, store, segmenter, matter)
+    # Random weights of a real size make other masks than its checkpoint: another model.
+    random = settings.random_init and settings.sam2_model != "test-tiny"
+    sam2_name = f"{settings.sam2_model} (random weights)" if random else settings.sam2_model
     return Services(
         settings=settings,
         store=store,
         segmenter=segmenter,
         matter=matter,
         head_name=head_name,
+        sam2_name=sam2_name,
         runner=runner,
-        tracker=Tracker(store, segmenter),
+        tracker=Tracker(store, segmenter, sam2_name),
     )
 
 
@@ -104,7 +108,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        hold_other_heads(svc.store, svc.head_name)
+        hold_other_models(svc.store, svc.head_name, svc.sam2_name)
         svc.runner.start()
         yield
         svc.tracker.stop()

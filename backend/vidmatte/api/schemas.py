@@ -182,6 +182,7 @@ class Job(BaseModel):
     prompts: list[FramePoints]
     edges: str
     head: str
+    sam2_model: str  # '' for jobs of an older version
     # Its last run read the masks of the project's track (same range and prompts) instead of
     # running SAM2 again.
     used_track: bool
@@ -190,6 +191,7 @@ class Job(BaseModel):
     @classmethod
     def of(cls, j: store.Job) -> Job:
         fields = {k: v for k, v in j.__dict__.items() if k in cls.model_fields}
+        fields["sam2_model"] = j.sam2
         fields["prompts"] = [
             FramePoints(
                 object_id=obj,

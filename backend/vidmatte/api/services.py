@@ -27,6 +27,7 @@ class Services:
     segmenter: Segmenter
     matter: Matter
     head_name: str
+    sam2_name: str  # the SAM2 model as jobs and tracks record it
     runner: JobRunner
     tracker: Tracker
     _readers: OrderedDict[str, VideoReader] = field(default_factory=OrderedDict)

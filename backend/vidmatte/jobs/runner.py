@@ -57,22 +57,23 @@ CRASHED = "the server stopped while this job ran (a crash or a kill): resume it 
 SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
 
 
-def other_head(job: Job, head: str) -> str | None:
-    """Why `job` may not run on a server whose matting head is `head` (its frames would mix two
-    heads' mattes under the first one's name), or None when it may."""
-    if not job.head or job.head == head:  # (jobs of an older version recorded none)
+def other_models(job: Job, head: str, sam2: str) -> str | None:
+    """Why `job` may not run on a server with this matting head and SAM2 model (its frames
+    would mix two models' mattes under the first one's name), or None when it may."""
+    if job.head and job.head != head:  # (jobs of an older version recorded none)
+        made, runs = f"the matting head '{job.head}'", f"'{head}'"
+    elif job.sam2 and job.sam2 != sam2:
+        made, runs = f"SAM2 '{job.sam2}'", f"SAM2 '{sam2}'"
+    else:
         return None
-    return (
-        f"job '{job.id}' was made with the matting head '{job.head}', this server runs "
-        f"'{head}': start a new job"
-    )
+    return f"job '{job.id}' was made with {made}, this server runs {runs}: start a new job"
 
 
-def hold_other_heads(store: Store, head: str) -> None:
-    """At start, before a runner takes the queue: queued jobs made with another matting head are
-    interrupted with the reason, as their resume would be refused, instead of run with this one."""
+def hold_other_models(store: Store, head: str, sam2: str) -> None:
+    """At start, before a runner takes the queue: queued jobs made with another matting head or
+    SAM2 are interrupted with the reason, as their resume would be refused, instead of run."""
     for job in store.jobs(status=("queued",)):
-        if (why := other_head(job, head)) is not None:
+        if (why := other_models(job, head, sam2)) is not None:
             with contextlib.suppress(NotFound, InvalidTransition):
                 store.transition(job.id, "interrupted", error=why)
 

@@ -109,6 +109,7 @@ class Track:
     # frame -> object id -> stats; JSON keys are strings, so kept as such
     stats: dict[str, dict[str, MaskStats]] = field(default_factory=dict)
     version: int = 0
+    sam2: str = ""  # the SAM2 model that made it ('' for tracks of an older version)
 
     @property
     def id(self) -> str:  # what JobChanges keys its subscribers by
@@ -265,6 +266,7 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     # job's range), the job's frames come out the same.
     if (
         track.status != "done"
+        or track.sam2 != job.sam2  # a track from before a restart with another SAM2
         or not track.start <= job.start <= job.end <= track.end
         or made_on != prompts_in(job.prompts, job.start, job.end)
     ):
@@ -333,8 +335,9 @@ class Tracker:
     """Runs tracks, one per project at a time, each in its own thread; keeps the newest state of
     each in memory and in its manifest, and publishes every change to event streams."""
 
-    def __init__(self, store: Store, segmenter: Segmenter):
-        self.store, self.segmenter = store, segmenter
+    def __init__(self, store: Store, segmenter: Segmenter, sam2: str):
+        """`sam2` names the model as jobs record it (Services.sam2_name)."""
+        self.store, self.segmenter, self.sam2 = store, segmenter, sam2
         self.changes = JobChanges()
         self._lock = threading.Lock()
         # Starting, cancelling and forgetting run one at a time: each halts the run before
@@ -424,6 +427,7 @@ class Tracker:
             frames_total=run.end - run.start + 1 if run.object_ids else 0,
             stats=stats,
             version=(old.version + 1) if old else 1,
+            sam2=self.sam2,
         )
         self._save(track)
         self._publish(track)

@@ -25,7 +25,7 @@ from vidmatte.jobs.results import (
     frame_matte,
     plan_export,
 )
-from vidmatte.jobs.runner import other_head
+from vidmatte.jobs.runner import other_models
 from vidmatte.jobs.tracks import intervals
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition
@@ -80,6 +80,7 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
         object_ids,
         edges=s.settings.edges,
         head=s.head_name,
+        sam2=s.sam2_name,
         export=body.export.model_dump() if body.export else None,
     )
     s.runner.submit(job.id)
@@ -124,7 +125,7 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     responses={409: {"model": Error}, 429: {"model": Error}, **ERRORS},
 )
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
-    if (why := other_head(s.store.job(job_id), s.head_name)) is not None:
+    if (why := other_models(s.store.job(job_id), s.head_name, s.sam2_name)) is not None:
         raise HTTPException(409, why)
     require_room_in_the_queue(s.store, s.settings)
     try:
