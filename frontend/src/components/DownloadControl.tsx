@@ -16,6 +16,13 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     const rest = choice().formats.filter((x) => x !== id);
     update({ formats: on ? [...rest, id] : rest.length ? rest : choice().formats });
   };
+  // A running, cancelled or failed job's zip holds the frames made so far: the button says so
+  // (its row already shows how far the job got).
+  const partial = () => props.job.frames_done < props.job.frames_total;
+  const title = () => {
+    const formats = formatLabels(choice().formats).join(", ");
+    return partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`;
+  };
   const names = () => props.job.object_ids.map((oid) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`);
   // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
   // press: the menu sits in the panel's flow, and closing it on the press would move what
@@ -42,7 +49,7 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
         data-testid="result-download"
         href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background, choice()))}
         download=""
-        title={`ZIP with ${formatLabels(choice().formats).join(", ")}`}
+        title={title()}
       >
         <Icon name="download" size={13} /> Download
       </a>

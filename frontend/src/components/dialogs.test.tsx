@@ -182,7 +182,14 @@ describe("results panel downloads", () => {
       <ResultsPanel jobs={jobsOf([job({ status: "cancelled", frames_done: 3 }), job({ id: "j2", status: "failed", frames_done: 0 })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />
     ));
     expect(screen.getAllByTestId("result-view")).toHaveLength(1);
-    expect(screen.getAllByTestId("result-download")).toHaveLength(1);
+    const download = screen.getByTestId("result-download");
+    // It holds the frames made so far, and says so before the zip does.
+    expect(download.getAttribute("title")).toBe("ZIP of the 3 frames finished so far (of 10), with Alpha PNG sequence");
+  });
+
+  it("a finished result's download says nothing about frames", () => {
+    render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    expect(screen.getByTestId("result-download").getAttribute("title")).toBe("ZIP with Alpha PNG sequence");
   });
 
   it("labels formats as people know them", () => {
