@@ -49,6 +49,14 @@ export interface FitRect {
   scaleY: number;
 }
 
+/** The picture's size as people read it: stored pixels, and for non-square pixels the size it
+ * shows at (an editor needs both: points are in the first, the frame looks like the second). */
+export function sizeLabel(p: Picture): string {
+  const shown = displaySize(p);
+  const stored = `${p.width}×${p.height}`;
+  return shown.width === p.width ? stored : `${stored} (shown ${Math.round(shown.width)}×${p.height})`;
+}
+
 /** Fit `content` (stored pixels) into `container`; `maxScale` caps drawn per display pixel. */
 export function fitRect(container: Size, content: Picture, maxScale = Infinity): FitRect {
   const shown = displaySize(content);

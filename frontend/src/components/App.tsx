@@ -1,6 +1,7 @@
 import { Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup, onMount } from "solid-js";
 import { api, errorText, online, projectGone, type Health, type Project } from "../api";
 import { watchConnection } from "../editor/connection";
+import { sizeLabel } from "../geometry";
 import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
 import { ConfirmHost } from "./ConfirmHost";
@@ -123,7 +124,7 @@ export function App() {
             <div class="crumb" data-testid="project-title">
               <strong>{p().name}</strong>
               <span class="muted">
-                {p().video.width}×{p().video.height} · {Math.round(p().video.fps * 100) / 100} fps · {p().video.frame_count} frames ·{" "}
+                {sizeLabel(p().video)} · {Math.round(p().video.fps * 100) / 100} fps · {p().video.frame_count} frames ·{" "}
                 {formatDuration(p().video.duration)}
               </span>
             </div>

@@ -1,6 +1,7 @@
 import { Show } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
+import { sizeLabel } from "../geometry";
 import { pressRowOnKey } from "../keyboard";
 import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
@@ -22,7 +23,7 @@ export interface ProjectItemProps {
 export function projectMeta(p: Project): [string, string] {
   const v = p.video;
   const fps = v.fps ? `${Math.round(v.fps * 100) / 100} fps` : "";
-  return [[`${v.width}×${v.height}`, fps].filter(Boolean).join(" · "), `${v.frame_count} frames · ${formatDuration(v.duration)}`];
+  return [[sizeLabel(v), fps].filter(Boolean).join(" · "), `${v.frame_count} frames · ${formatDuration(v.duration)}`];
 }
 
 /** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete. */
