@@ -7,6 +7,7 @@ import re
 
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 
 POS = {"x": 30, "y": 32, "label": "positive"}
@@ -95,6 +96,24 @@ def test_a_body_that_is_not_json_is_400(api: httpx.Client, project: dict) -> Non
         assert broken.status_code == 400, broken.text
         assert broken.json()["detail"] == "the body is not valid JSON (at character 9)"
     assert api.get(f"/api/projects/{pid}/objects").json() == []  # nothing was made
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_sent_as_another_type_says_which_type_to_send(
+    api: httpx.Client, project: dict, content_type: str
+) -> None:
+    """A script that forgot its Content-Type header is told so (415), not that its valid JSON
+    "should be a valid dictionary"."""
+    pid = project["id"]
+    sent = api.post(
+        f"/api/projects/{pid}/track",
+        content=b'{"start": 0, "end": 3}',
+        headers={"Content-Type": content_type},
+    )
+    assert sent.status_code == 415, sent.text
+    assert sent.json()["detail"] == (
+        f"the body must be JSON, sent as Content-Type: application/json (got {content_type})"
+    )
 
 
 def test_clicks_on_the_frame_edges_are_accepted(api: httpx.Client, project: dict) -> None:

@@ -151,10 +151,16 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # One readable string, like every other error (docs/API.md), not FastAPI's list; a body
-        # that is not JSON at all is a 400 (unparseable), not a 422 (parsed but invalid).
+        # that is not JSON at all is a 400 (unparseable), not a 422 (parsed but invalid); one
+        # sent as another type (FastAPI then reads no JSON from it) is a 415 that says so.
         errors = exc.errors()
+        sent = request.headers.get("content-type", "")
+        if sent and "json" not in sent and any(e.get("loc") == ("body",) for e in errors):
+            want = "the body must be JSON, sent as Content-Type: application/json"
+            detail = f"{want} (got {sent[:100]})"
+            return JSONResponse({"detail": detail}, status_code=415)
         broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
         if broken is not None:
             at = broken.get("loc", ("body", "?"))[-1]

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
 # Routes that read a body also answer 400 when it cannot be parsed at all, 413 when it is over
 # VIDMATTE_MAX_JSON_BYTES (api/limits.py).
-BODY_ERRORS = {400: {"model": Error}, 413: {"model": Error}, **ERRORS}
+BODY_ERRORS = {400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, **ERRORS}
 
 UPLOAD_BODY = {
     "requestBody": {
