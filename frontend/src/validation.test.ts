@@ -31,6 +31,8 @@ describe("validateRange", () => {
     expect(validateRange(11, 49, 100, [1, 2], pts)).toMatch(/No frame from 11 to 49/);
     expect(validateRange(0, 20, 100, [], pts)).toMatch(/at least one object/);
     expect(validateRange(0, 20, 100, [3], pts)).toMatch(/no points yet/);
+    // Nothing clicked anywhere: there is no object to choose, so say what to do first.
+    expect(validateRange(0, 20, 100, [], fromFramePoints([]))).toBe("No object has points yet: click on the object in the frame first.");
   });
 });
 

@@ -35,7 +35,9 @@ export function validateRange(
   if (start < 0) return "Start must be frame 0 or later.";
   if (end > frameCount - 1) return `End must be inside the video: the last frame is ${frameCount - 1}.`;
   if (start > end) return `Start (${start}) must not be after end (${end}).`;
-  if (objectIds.length === 0) return "Choose at least one object.";
+  if (objectIds.length === 0) {
+    return framesWithPoints(points).length ? "Choose at least one object." : "No object has points yet: click on the object in the frame first.";
+  }
   const prompted = framesWithPoints(points, objectIds);
   if (prompted.length === 0) return "The chosen objects have no points yet: click on the object in some frame first.";
   if (!prompted.some((f) => f >= start && f <= end)) {
