@@ -18,7 +18,6 @@ dead actor meanwhile. Previews stay on the server's own device: only jobs go to 
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import os
@@ -41,7 +40,7 @@ from vidmatte.jobs.pipeline import (
     matter_for,
     store_frames,
 )
-from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, cancel_in_store, describe
+from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, WaitingLine, cancel_in_store, describe
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
@@ -184,9 +183,7 @@ class RayRunner:
         self.store, self.settings = store, settings
         self.max_retries = settings.ray_max_retries
         self._segmenter, self._matter = segmenter, matter
-        self._queue: collections.deque[_Queued] = collections.deque()
-        self._ready = threading.Condition()
-        self._stopping = threading.Event()
+        self._line: WaitingLine[_Queued] = WaitingLine()
         self._running: dict[str, tuple[Any, int]] = {}  # job id -> (worker, attempt)
         self._slots: list[threading.Thread] = []
         self._workers: list[Any] = []  # actor handles
@@ -199,19 +196,14 @@ class RayRunner:
         for job in self.store.jobs(status=("running",)):
             self._end(job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
-            self._queue.append(_Queued(job.id))
+            self._line.join(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
         self._models_ref = ray.put(Models.of(self._segmenter, self._matter))
         for _ in range(self._count):
             self._spawn(self._models_ref)
 
     def submit(self, job_id: str) -> None:
-        with self._ready:
-            # As in InProcessRunner: a resumed job waits behind those queued before its resume.
-            with contextlib.suppress(ValueError):
-                self._queue.remove(_Queued(job_id))
-            self._queue.append(_Queued(job_id))
-            self._ready.notify()
+        self._line.join(_Queued(job_id))
 
     def cancel(self, job_id: str) -> Job:
         job = cancel_in_store(self.store, job_id)
@@ -219,15 +211,13 @@ class RayRunner:
         return job
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._line.close()
         for job_id in list(self._running):
             self._tell_stop(job_id)
-        with self._ready:
-            self._ready.notify_all()
         for slot in self._slots:
             slot.join(timeout=30 / max(len(self._slots), 1))
         # Runs waiting for another worker end here; queued jobs stay queued for the next start.
-        for item in self._queue:
+        for item in self._line:
             if item.attempt is not None:
                 with contextlib.suppress(NotFound):
                     self._end(self.store.job(item.job_id), "interrupted", SHUT_DOWN)
@@ -237,7 +227,7 @@ class RayRunner:
             ray.shutdown()
 
     def alive(self) -> bool:
-        return not self._stopping.is_set() and any(s.is_alive() for s in self._slots)
+        return not self._line.closed.is_set() and any(s.is_alive() for s in self._slots)
 
     def wait_ready(self) -> list[int]:
         """Block until every worker has loaded its models; their process ids."""
@@ -290,7 +280,7 @@ class RayRunner:
 
     # -- one thread per worker ---------------------------------------------------------------
     def _serve(self, worker) -> None:
-        while not self._stopping.is_set():
+        while not self._line.closed.is_set():
             try:  # loaded, or back after a restart; a shutdown does not wait for it
                 ray.get(worker.ready.remote(), timeout=1)
             except ActorDiedError:
@@ -298,18 +288,12 @@ class RayRunner:
                 return
             except (GetTimeoutError, ActorUnavailableError):  # still loading or restarting
                 continue
-            if (item := self._next()) is None:
+            if (item := self._line.next()) is None:
                 return
             try:
                 self._run(item, worker)
             except Exception:  # nothing a job does may end the worker's thread
                 log.exception("job %s: unexpected error in the Ray runner", item.job_id)
-
-    def _next(self) -> _Queued | None:
-        with self._ready:
-            while not self._queue and not self._stopping.is_set():
-                self._ready.wait()
-            return None if self._stopping.is_set() else self._queue.popleft()
 
     def _run(self, item: _Queued, worker) -> None:
         job = self._claim(item)
@@ -320,7 +304,7 @@ class RayRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown, or a worker
             # told to stop by an earlier word, has not: the job can be resumed.
-            self._end(job, "interrupted", SHUT_DOWN if self._stopping.is_set() else None)
+            self._end(job, "interrupted", SHUT_DOWN if self._line.closed.is_set() else None)
         except RayTaskError as exc:  # the job's own error, raised on the worker
             self._fail(job, exc.cause if exc.cause is not None else exc)
         except RayError as exc:  # the worker died or its machine is gone
@@ -333,9 +317,7 @@ class RayRunner:
                 )
                 return
             log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)
-            with self._ready:  # first in line: it was running
-                self._queue.appendleft(_Queued(job.id, job.attempt, item.retries + 1))
-                self._ready.notify()
+            self._line.first(_Queued(job.id, job.attempt, item.retries + 1))
         except Exception as exc:
             self._fail(job, exc)
         else:
@@ -394,7 +376,7 @@ class RayRunner:
 
     def _received(self, frames) -> Iterator[tuple[int, bytes]]:
         for ref in frames:
-            if self._stopping.is_set():
+            if self._line.closed.is_set():
                 raise Stopped
             yield ray.get(ref)
 

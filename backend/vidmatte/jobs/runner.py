@@ -14,7 +14,8 @@ import collections
 import contextlib
 import logging
 import threading
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Generic, Protocol, TypeVar
 
 from vidmatte.errors import public_error
 from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
@@ -24,6 +25,7 @@ from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class JobRunner(Protocol):
@@ -90,56 +92,81 @@ def cancel_in_store(store: Store, job_id: str) -> Job:
     return job
 
 
+class WaitingLine(Generic[T]):
+    """Jobs waiting for a worker, first come first served; worker threads block in `next` until
+    one comes or the line closes. Both runners keep their queue in one."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque[T] = collections.deque()
+        self._ready = threading.Condition()
+        self.closed = threading.Event()  # the runner is stopping
+
+    def join(self, item: T) -> None:
+        """Put `item` at the back. A job cancelled while queued, then resumed, waits behind the
+        jobs queued before its resume: an equal entry's old place in the line goes."""
+        with self._ready:
+            with contextlib.suppress(ValueError):
+                self._items.remove(item)
+            self._items.append(item)
+            self._ready.notify()
+
+    def first(self, item: T) -> None:
+        """Put `item` at the front: it was running."""
+        with self._ready:
+            self._items.appendleft(item)
+            self._ready.notify()
+
+    def next(self) -> T | None:
+        """The next item, once there is one; None once closed (what waits stays queued in the
+        store for the next start)."""
+        with self._ready:
+            while not self._items and not self.closed.is_set():
+                self._ready.wait()
+            return None if self.closed.is_set() else self._items.popleft()
+
+    def close(self) -> None:
+        """Wake every waiting worker thread to end."""
+        self.closed.set()
+        with self._ready:
+            self._ready.notify_all()
+
+    def __iter__(self) -> Iterator[T]:
+        with self._ready:
+            return iter(list(self._items))
+
+
 class InProcessRunner:
     def __init__(self, store: Store, segmenter: Segmenter, matter: Matter):
         self.store, self.segmenter, self.matter = store, segmenter, matter
-        self._queue: collections.deque[str] = collections.deque()
-        self._ready = threading.Condition()
-        self._stopping = threading.Event()
+        self._line: WaitingLine[str] = WaitingLine()
         self._thread = threading.Thread(target=self._work, name="vidmatte-jobs", daemon=True)
 
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
             self._end(job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
-            self._queue.append(job.id)
+            self._line.join(job.id)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stopping.set()  # the running job stops before its next frame or object
-        with self._ready:
-            self._ready.notify()
+        self._line.close()  # the running job stops before its next frame or object
         self._thread.join(timeout=30)
 
     def alive(self) -> bool:
-        return self._thread.is_alive() and not self._stopping.is_set()
+        return self._thread.is_alive() and not self._line.closed.is_set()
 
     def submit(self, job_id: str) -> None:
-        with self._ready:
-            # A job cancelled while queued, then resumed, waits behind the jobs queued before
-            # its resume: its old place in the line goes.
-            with contextlib.suppress(ValueError):
-                self._queue.remove(job_id)
-            self._queue.append(job_id)
-            self._ready.notify()
+        self._line.join(job_id)
 
     def cancel(self, job_id: str) -> Job:
         return cancel_in_store(self.store, job_id)
 
     def _work(self) -> None:
-        while (job_id := self._next()) is not None:
+        while (job_id := self._line.next()) is not None:
             try:
                 self._run(job_id)
             except Exception:  # nothing a job does may end the worker
                 log.exception("job %s: unexpected error in the worker", job_id)
-
-    def _next(self) -> str | None:
-        """The next job to run; None once stopping (queued jobs stay queued for the next
-        start)."""
-        with self._ready:
-            while not self._queue and not self._stopping.is_set():
-                self._ready.wait()
-            return None if self._stopping.is_set() else self._queue.popleft()
 
     def _run(self, job_id: str) -> None:
         self.store.keep_reserve()
@@ -149,7 +176,7 @@ class InProcessRunner:
             return  # deleted, cancelled, or a duplicate queue entry of a job already run
 
         def should_stop() -> bool:
-            return self._stopping.is_set() or not self.store.owns(job.id, job.attempt)
+            return self._line.closed.is_set() or not self.store.owns(job.id, job.attempt)
 
         def report(p: Progress) -> None:
             self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
@@ -159,7 +186,7 @@ class InProcessRunner:
             run_job(job, self.store, self.segmenter, matter, should_stop, report)
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.
-            if self._stopping.is_set():
+            if self._line.closed.is_set():
                 self._end(job, "interrupted", SHUT_DOWN)
         except Exception as exc:
             log.exception("job %s failed", job.id)
