@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import httpx
 import numpy as np
 from PIL import Image
@@ -56,6 +58,28 @@ def test_frame_scaling_and_thumbnail(api: httpx.Client, project: dict) -> None:
     assert Image.open(io.BytesIO(small.content)).size == (48, 32)
     thumb = api.get(f"/api/projects/{project['id']}/thumbnail")
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (96, 64)
+
+
+def test_an_anamorphic_videos_thumbnail_shows_its_display_shape(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    """The list shows what a player shows: 96x64 stored at 32:27 pixels is 114x64 on screen
+    (the editor's frames stay in stored pixels: clicks are in them)."""
+    path = tmp_path / "dv.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(32, 27)
+        for i in range(2):
+            rgb, _ = frame_and_alpha(i, 64, 96)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    project = upload(api, path, "dv")
+    assert project["video"]["pixel_aspect"] == round(32 / 27, 6)
+    thumb = api.get(f"/api/projects/{project['id']}/thumbnail")
+    assert Image.open(io.BytesIO(thumb.content)).size == (114, 64)
+    frame = api.get(f"/api/projects/{project['id']}/frames/0")
+    assert Image.open(io.BytesIO(frame.content)).size == (96, 64)
 
 
 def test_rename_and_delete(api: httpx.Client, clip: Path, server) -> None:

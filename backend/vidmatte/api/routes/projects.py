@@ -43,8 +43,15 @@ UPLOAD_BODY = {
 }
 
 
-def jpeg(image: np.ndarray, max_side: int | None = None, quality: int = 90) -> bytes:
+def jpeg(
+    image: np.ndarray, max_side: int | None = None, quality: int = 90, pixel_aspect: float = 1.0
+) -> bytes:
+    """`image` as a JPEG, within `max_side`; a `pixel_aspect` other than 1 widens it to the
+    shape a player shows (thumbnails; frames for clicks stay in stored pixels)."""
     picture = Image.fromarray(image)
+    if pixel_aspect != 1:
+        width = max(1, round(picture.width * pixel_aspect))
+        picture = picture.resize((width, picture.height), Image.Resampling.BILINEAR)
     if max_side and max(picture.size) > max_side:
         picture.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     buf = io.BytesIO()
@@ -98,7 +105,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
         info, pts = probe(upload.path)
         reader = VideoReader(upload.path, pts, info.rotation)
         try:
-            thumbnail = jpeg(reader.frame(0), max_side=320, quality=85)
+            thumbnail = jpeg(reader.frame(0), 320, 85, info.pixel_aspect)
         finally:
             reader.close()
         project = s.store.add_project(
