@@ -151,6 +151,10 @@ class PointsChanged(RuntimeError):
     """A points save that began from points no longer stored; the message says so."""
 
 
+class QueueFull(RuntimeError):
+    """The server already has its limit of jobs waiting; the message names the setting."""
+
+
 class ProjectLimit(LimitExceeded):
     """The data dir already holds its limit of projects."""
 
@@ -269,9 +273,11 @@ class Store:
         data_dir: Path,
         max_objects: int | None = None,
         max_points_per_frame: int | None = None,
+        max_queued_jobs: int | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
+        self.max_queued_jobs = max_queued_jobs
         self.busy_timeout = 30.0  # seconds a write waits for another writer
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
@@ -420,6 +426,33 @@ class Store:
                     db.execute("ROLLBACK")
                 raise
 
+    @staticmethod
+    def _require(db: sqlite3.Connection, project_id: str, object_id: int | None = None) -> None:
+        """NotFound unless the project (and its object) exists: checked inside a write, where a
+        delete committed since the caller's own look cannot slip in (it would surface as a
+        foreign-key error, a 500)."""
+        if db.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
+            raise NotFound(f"project '{project_id}' does not exist")
+        if object_id is not None and (
+            db.execute(
+                "SELECT 1 FROM objects WHERE id = ? AND project_id = ?", (object_id, project_id)
+            ).fetchone()
+            is None
+        ):
+            raise NotFound(f"object {object_id} does not exist in project '{project_id}'")
+
+    def _require_room_in_the_queue(self, db: sqlite3.Connection) -> None:
+        """QueueFull when the limit of waiting jobs is reached; inside the write that queues
+        one, so requests at the same instant cannot all pass."""
+        limit = self.max_queued_jobs
+        if limit is None:
+            return
+        if db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0] >= limit:
+            raise QueueFull(
+                f"{limit} jobs are already waiting, this server's limit "
+                "(setting VIDMATTE_MAX_QUEUED_JOBS): let some finish or cancel some first"
+            )
+
     # -- projects ----------------------------------------------------------------------------
     def add_project(
         self,
@@ -541,8 +574,8 @@ class Store:
 
     # -- objects and points ------------------------------------------------------------------
     def add_object(self, project_id: str, name: str | None, color: str | None) -> dict:
-        self.project(project_id)
         with self._write() as db:
+            self._require(db, project_id)
             others = db.execute(
                 "SELECT name, color FROM objects WHERE project_id = ?", (project_id,)
             ).fetchall()
@@ -614,8 +647,8 @@ class Store:
                 f"{len(points)} points: an object holds at most {limit} points per frame "
                 "(setting VIDMATTE_MAX_POINTS_PER_FRAME)"
             )
-        self.object(project_id, object_id)
         with self._write() as db:
+            self._require(db, project_id, object_id)
             if expected is not None:
                 stored = db.execute(
                     "SELECT x, y, label FROM points WHERE object_id = ? AND frame = ? ORDER BY ord",
@@ -667,10 +700,19 @@ class Store:
         export: dict | None = None,
     ) -> Job:
         """A queued job with a snapshot of its objects' prompts, the settings it runs with and
-        the downloads chosen with it."""
+        the downloads chosen with it. QueueFull at the limit of waiting jobs; PointsChanged when
+        an object has no points in the range (any more: the caller looked before this write)."""
         job_id, stamp = new_id("j"), now()
         with self._write() as db:
+            self._require(db, project_id)
+            self._require_room_in_the_queue(db)
             prompts = self._prompts_of(db, object_ids, start, end)
+            prompted = {obj for obj, _ in prompts}
+            if gone := [obj for obj in object_ids if obj not in prompted]:
+                raise PointsChanged(
+                    f"object {gone[0]} has no points in frames {start}..{end} any more (they "
+                    "were removed meanwhile, in another tab or window?): click on it again"
+                )
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
                 "frames_total, created_at, updated_at, prompts, edges, head, sam2, export) "
@@ -770,6 +812,8 @@ class Store:
         if attempt is not None:
             query, args = query + " AND attempt = ?", [*args, attempt]
         with self._write() as db:
+            if to == "queued":  # a resume: it waits like a new job
+                self._require_room_in_the_queue(db)
             moved = db.execute(query, args).rowcount
         if not moved:
             job = self.job(job_id)

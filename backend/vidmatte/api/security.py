@@ -324,17 +324,6 @@ def no_room_for_a_project(settings: Settings) -> HTTPException:
     )
 
 
-def require_room_in_the_queue(store: Store, settings: Settings) -> None:
-    """429 when the server already has its limit of jobs waiting for the worker."""
-    if len(store.jobs(status=("queued",))) >= settings.max_queued_jobs:
-        raise HTTPException(
-            429,
-            f"{settings.max_queued_jobs} jobs are already waiting, this server's limit "
-            "(setting VIDMATTE_MAX_QUEUED_JOBS): let some finish or cancel some first",
-            headers={"Retry-After": "60"},
-        )
-
-
 # -- no paths in answers (the matching itself is errors.redact_paths) --------------------------
 def _roots(data_dir: Path | None) -> tuple[str, ...]:
     if data_dir is None:

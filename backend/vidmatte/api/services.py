@@ -17,7 +17,7 @@ from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Project, Store
+from vidmatte.store import ACTIVE, Project, Store
 
 
 @dataclass
@@ -45,13 +45,21 @@ class Services:
                 self._readers.popitem(last=False)[1].close()
             return self._readers[project.id]
 
-    def forget(self, project_id: str) -> None:
-        self.tracker.forget(project_id)
+    def delete_project(self, project_id: str) -> None:
+        """Cancel the project's jobs, stop its track, close its decoder, then delete it."""
+        for job in self.store.jobs(project_id, status=ACTIVE):
+            self.runner.cancel(job.id)
+        with self.tracker.removing(project_id):
+            self._close_reader(project_id)
+            self.segmenter.forget(project_id)
+            self.store.delete_project(project_id)
+        self._close_reader(project_id)  # one that a frame request opened meanwhile
+
+    def _close_reader(self, project_id: str) -> None:
         with self._lock:
             reader = self._readers.pop(project_id, None)
         if reader is not None:
             reader.close()
-        self.segmenter.forget(project_id)
 
 
 def services(request: Request) -> Services:

@@ -35,6 +35,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -455,12 +456,16 @@ class Tracker:
         for project_id in projects:
             self._halt(project_id, "interrupted")
 
-    def forget(self, project_id: str) -> None:
-        """The project is being deleted: stop its track and drop its state."""
+    @contextmanager
+    def removing(self, project_id: str) -> Iterator[None]:
+        """While the project is deleted: its track stops and its state goes, and a track
+        started meanwhile waits for the delete, then finds no project (a 404), instead of
+        writing into a folder that is going."""
         with self._control:
             self._halt(project_id)
             with self._lock:
                 self._tracks.pop(project_id, None)
+            yield
 
     def _halt(self, project_id: str, status: str = "cancelled") -> None:
         with self._lock:

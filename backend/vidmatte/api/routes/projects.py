@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -16,7 +18,7 @@ from vidmatte.api.security import no_room_for_a_project, require_room_for_a_proj
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
 from vidmatte.media.video import MediaError, OutsideVideo, VideoReader, probe
-from vidmatte.store import ACTIVE, ProjectLimit, is_disk_full
+from vidmatte.store import ProjectLimit, is_disk_full
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
@@ -162,11 +164,19 @@ def rename_project(
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)
 def delete_project(project_id: str, s: Services = Depends(services)) -> Response:
-    for job in s.store.jobs(project_id, status=ACTIVE):
-        s.runner.cancel(job.id)
-    s.forget(project_id)  # first: a running track stops before its folder goes, not after
-    s.store.delete_project(project_id)
+    s.delete_project(project_id)
     return Response(status_code=204)
+
+
+@contextmanager
+def deleted_is_404(s: Services, project_id: str) -> Iterator[None]:
+    """A project's file gone while it is read: a 404 when the project was deleted meanwhile
+    (the error stands otherwise: a damaged data dir is the server's fault)."""
+    try:
+        yield
+    except OSError:
+        s.store.project(project_id)
+        raise
 
 
 @router.get(
@@ -182,7 +192,8 @@ def get_frame(
 ) -> Response:
     project = s.store.project(project_id)
     check_frame(project, index)
-    image = s.reader(project).frame(index)
+    with deleted_is_404(s, project_id):
+        image = s.reader(project).frame(index)
     return Response(
         jpeg(image, max_side),
         media_type="image/jpeg",
@@ -197,5 +208,6 @@ def get_frame(
 )
 def get_thumbnail(project_id: str, s: Services = Depends(services)) -> Response:
     s.store.project(project_id)
-    data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()
+    with deleted_is_404(s, project_id):
+        data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()
     return Response(data, media_type="image/jpeg")

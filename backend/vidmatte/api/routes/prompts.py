@@ -21,7 +21,7 @@ from vidmatte.api.schemas import (
 )
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
-from vidmatte.store import Point, PointsChanged
+from vidmatte.store import Point
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
@@ -76,16 +76,9 @@ def set_points(
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
     expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
-    try:
-        s.store.set_points(
-            project_id,
-            object_id,
-            index,
-            [Point(**p.model_dump()) for p in body.points],
-            expected,
-        )
-    except PointsChanged as exc:
-        raise HTTPException(409, str(exc)) from exc
+    s.store.set_points(
+        project_id, object_id, index, [Point(**p.model_dump()) for p in body.points], expected
+    )
     return FramePoints(object_id=object_id, frame=index, points=body.points)
 
 

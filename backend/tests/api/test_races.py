@@ -1,0 +1,115 @@
+"""Requests that race each other over real HTTP: edits, jobs, tracks and frames against a delete,
+and many jobs against the queue's limit. Each loser gets a precise 4xx, never a 500, and nothing
+is left of a deleted project."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import upload
+from tests.server import LiveServer
+
+ROUNDS = 6
+POINT = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
+
+
+Request = tuple[str, str, dict | None]  # method, path, JSON body
+
+
+def together(server: LiveServer, requests: list[Request]) -> list[httpx.Response]:
+    """Send each request on its own connection, all released at the same instant."""
+    barrier = threading.Barrier(len(requests))
+
+    def send(request: Request) -> httpx.Response:
+        method, path, body = request
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as client:
+            client.get("/api/health")  # connected before the start
+            barrier.wait(30)
+            return client.request(method, path, json=body)
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+def prompted_project(api: httpx.Client, clip: Path, name: str) -> tuple[str, int]:
+    pid = upload(api, clip, name)["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    api.put(f"/api/projects/{pid}/objects/{obj}/frames/0/points", json=POINT).raise_for_status()
+    return pid, obj
+
+
+def test_edits_jobs_tracks_and_frames_racing_a_project_delete_get_404_never_500(
+    server: LiveServer, api: httpx.Client, clip: Path
+) -> None:
+    seen: Counter[tuple[str, int]] = Counter()
+    for round_ in range(ROUNDS):
+        pid, obj = prompted_project(api, clip, f"doomed {round_}")
+        base = f"/api/projects/{pid}"
+        requests: dict[str, Request] = {
+            "delete": ("DELETE", base, None),
+            "object": ("POST", f"{base}/objects", {}),
+            "points": ("PUT", f"{base}/objects/{obj}/frames/1/points", POINT),
+            "job": ("POST", f"{base}/jobs", {"start": 0, "end": 3}),
+            "job again": ("POST", f"{base}/jobs", {"start": 0, "end": 3}),
+            "track": ("POST", f"{base}/track", {"start": 0, "end": 11}),
+            "frame": ("GET", f"{base}/frames/{5 + round_}", None),
+            "thumbnail": ("GET", f"{base}/thumbnail", None),
+        }
+        answers = together(server, list(requests.values()))
+        for kind, answer in zip(requests, answers, strict=True):
+            seen[(kind, answer.status_code)] += 1
+            assert answer.status_code < 500, f"{kind}: {answer.status_code} {answer.text}"
+            if answer.status_code == 404:
+                assert answer.json()["detail"].startswith(f"project '{pid}' does not exist")
+        assert answers[0].status_code == 204
+        assert api.get(base).status_code == 404
+        assert not (server.data_dir / "projects" / pid).exists(), "a deleted project's folder"
+    assert "Traceback" not in server.log.read_text()[-200_000:], seen
+
+
+@pytest.mark.parametrize("removal", ["delete the object", "clear its points"])
+def test_a_job_racing_the_removal_of_its_points_is_refused_not_made_empty(
+    server: LiveServer, api: httpx.Client, clip: Path, removal: str
+) -> None:
+    for round_ in range(ROUNDS):
+        pid, obj = prompted_project(api, clip, f"points {removal} {round_}")
+        where = f"/api/projects/{pid}/objects/{obj}"
+        remove: Request = (
+            ("DELETE", where, None)
+            if removal == "delete the object"
+            else ("PUT", f"{where}/frames/0/points", {"points": []})
+        )
+        make: Request = ("POST", f"/api/projects/{pid}/jobs", {"start": 0, "end": 3})
+        answers = together(server, [remove, make, make, make])
+        assert answers[0].status_code in (200, 204)
+        for job in answers[1:]:
+            if job.status_code == 201:  # made before the removal: with the points it saw
+                assert job.json()["prompts"], job.text
+            else:
+                assert job.status_code in (404, 409, 422), job.text
+        api.delete(f"/api/projects/{pid}").raise_for_status()
+
+
+def test_many_jobs_at_once_stay_within_the_queue_limit(tmp_path: Path, clip: Path) -> None:
+    limit = 2
+    live = LiveServer(tmp_path / "data", env={"VIDMATTE_MAX_QUEUED_JOBS": str(limit)}).start()
+    try:
+        with live.client() as api:
+            pid, _ = prompted_project(api, clip, "queue")
+        make: Request = ("POST", f"/api/projects/{pid}/jobs", {"start": 0, "end": 11})
+        answers = together(live, [make] * 12)
+        made = [a for a in answers if a.status_code == 201]
+        refused = [a for a in answers if a.status_code == 429]
+        assert len(made) + len(refused) == 12, [a.text for a in answers]
+        # The limit counts waiting jobs: the one the worker has taken meanwhile is not.
+        assert limit <= len(made) <= limit + 1, [a.status_code for a in answers]
+        assert "VIDMATTE_MAX_QUEUED_JOBS" in refused[0].json()["detail"]
+        assert refused[0].headers["Retry-After"] == "60"
+    finally:
+        live.stop()
