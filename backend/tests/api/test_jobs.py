@@ -133,6 +133,53 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
         rgba = api.get(f"/api/jobs/{job['id']}/archive", params=params)
         assert rgba.status_code == 200
         assert len(zipfile.ZipFile(io.BytesIO(rgba.content)).namelist()) == 3
+    # What comes back of a wrong value is bounded: a 50 kB query is not echoed 50 kB long.
+    for param in ("formats", "background"):
+        long = api.get(f"/api/jobs/{job['id']}/archive", params={param: "a" * 50_000})
+        assert long.status_code == 422 and len(long.json()["detail"]) < 400, param
+    # Formats repeated in the query all count (the last one alone did).
+    both = api.get(
+        f"/api/jobs/{job['id']}/archive", params=[("formats", "alpha_png"), ("formats", "exr")]
+    )
+    names = zipfile.ZipFile(io.BytesIO(both.content)).namelist()
+    assert {n.split("/")[0] for n in names} == {"alpha", "exr"}, names
+    # A job's download colour is written as the archive's is: with or without '#'.
+    export = {"formats": ["composite_mp4"], "background": "#00ff00"}
+    made = api.post(
+        f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 4, "export": export}
+    )
+    assert made.status_code == 201, made.text
+
+
+def test_head_answers_as_get_does_without_the_body(
+    server, api: httpx.Client, project: dict
+) -> None:
+    """Download managers and proxies ask HEAD first."""
+    pid = project["id"]
+    prompt(api, pid)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 3, "end": 5}).json()
+    wait_for(api, job["id"], {"done"})
+    for path in (
+        "/api/projects",
+        f"/api/projects/{pid}",
+        f"/api/projects/{pid}/frames/4",
+        f"/api/projects/{pid}/thumbnail",
+        f"/api/jobs/{job['id']}",
+        f"/api/jobs/{job['id']}/alpha/4",
+        "/",
+    ):
+        got, head = api.get(path), api.head(path)
+        assert head.status_code == 200 and head.content == b"", path
+        for header in ("content-type", "content-length"):
+            assert head.headers[header] == got.headers[header], (path, header)
+    archive = api.head(f"/api/jobs/{job['id']}/archive", params={"formats": "prores4444,exr"})
+    assert archive.status_code == 200 and archive.content == b""
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.headers["content-disposition"].endswith('_frames_3-5.zip"')
+    missing = api.head("/api/jobs/j_000000000000")
+    assert missing.status_code == 404 and missing.content == b""
+    assert api.head(f"/api/projects/{pid}/objects").status_code == 200
+    assert "Traceback" not in server.log.read_text()[-100_000:]
 
 
 @pytest.mark.parametrize(

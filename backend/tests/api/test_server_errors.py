@@ -37,13 +37,15 @@ def test_a_wrong_method_is_405_and_an_unknown_api_path_404(
     api: httpx.Client, project: dict
 ) -> None:
     """GET and HEAD as well as the other methods: the editor's static files must not answer
-    for /api paths (they said 404 'Not Found' to a GET of a POST-only route)."""
+    for /api paths (they said 404 'Not Found' to a GET of a POST-only route). HEAD goes
+    wherever GET does."""
     pid = project["id"]
     for method, path, allowed in [
         ("GET", f"/api/projects/{pid}/track/cancel", None),
         ("GET", "/api/jobs/j_0/cancel", "POST"),
-        ("HEAD", f"/api/projects/{pid}", "DELETE, GET, PATCH"),
-        ("PUT", "/api/projects", "GET, POST"),
+        ("HEAD", "/api/jobs/j_0/cancel", "POST"),
+        ("POST", f"/api/projects/{pid}", "DELETE, GET, HEAD, PATCH"),
+        ("PUT", "/api/projects", "GET, HEAD, POST"),
     ]:
         answer = api.request(method, path)
         if allowed is None:

@@ -16,6 +16,7 @@ from starlette.routing import Match, Mount
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
+from vidmatte.api.http import HeadAsGet
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts, tracks
 from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
@@ -31,7 +32,7 @@ from vidmatte.matte.weights import load_head, random_head
 from vidmatte.media.video import MediaError
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter, Superseded
-from vidmatte.store import LimitExceeded, NotFound, Store
+from vidmatte.store import LimitExceeded, NotFound, PointsChanged, QueueFull, Store
 
 log = logging.getLogger(__name__)
 UNTRAINED_HEAD = "untrained (random weights)"
@@ -52,7 +53,12 @@ def build_services(settings: Settings) -> Services:
             f"no matting head weights at {settings.head_path}: pass --head PATH (env "
             "VIDMATTE_HEAD), or --random-head to run with an untrained head (poor mattes)"
         )
-    store = Store(settings.data_dir, settings.max_objects, settings.max_points_per_frame)
+    store = Store(
+        settings.data_dir,
+        settings.max_objects,
+        settings.max_points_per_frame,
+        settings.max_queued_jobs,
+    )
     predictor = build_predictor(
         settings.sam2_model,
         settings.checkpoint_dir,
@@ -137,7 +143,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_json_bytes, exempt={("POST", "/api/projects")}
     )
-    # Added last, so it runs first: Host, Origin and token checks, headers on every answer.
+    # Host, Origin and token checks, headers on every answer: before any route.
     app.add_middleware(
         AccessGuard,
         token=resolve_token(settings),
@@ -145,6 +151,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         cors_origins=settings.cors_origins,
         data_dir=settings.data_dir,
     )
+    app.add_middleware(HeadAsGet)  # added last, so it runs first: the rest sees a GET
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -174,8 +181,13 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(Superseded)
-    async def superseded(_: Request, exc: Superseded) -> JSONResponse:
+    @app.exception_handler(PointsChanged)
+    async def conflict(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(_: Request, exc: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
 
     @app.get(
         "/api/health", response_model=Health, tags=["health"], responses={503: {"model": Error}}
@@ -231,13 +243,14 @@ def allowed_methods(request: Request) -> set[str]:
         for route in request.app.router.routes
         if not isinstance(route, Mount) and getattr(route, "endpoint", None) is not _no_endpoint
     ]
-    return {
+    found = {
         method
         for method in ALL_METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
         )
     }
+    return found | {"HEAD"} if "GET" in found else found  # HeadAsGet answers it (api/http.py)
 
 
 def validation_message(errors: Sequence[dict]) -> str:

@@ -1,16 +1,53 @@
-"""uvicorn's HTTP protocol with a deadline for a request's headers.
+"""HTTP that the framework leaves out: a deadline for a request's headers, HEAD wherever GET.
 
 uvicorn times a connection out only while it idles between two requests (timeout_keep_alive),
 so a client that connects and sends nothing, or its headers a byte at a time, holds the
 connection (and its buffers) for good. A slow request body is the upload's own business
 (`receive_upload` drops it after the same idle time).
+
+FastAPI answers HEAD with 405 on its GET routes, though HTTP wants HEAD wherever GET is and
+download managers and proxies ask it first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+class _Answered(Exception):
+    """A HEAD's headers are out: what the GET would send next is not wanted."""
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered by its GET route, headers only. The body
+    ends with the headers, and the route's own body stops at its first chunk (an archive is not
+    built for a HEAD)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        answered = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal answered
+            if answered:
+                raise _Answered
+            await send(message)
+            if message["type"] == "http.response.start":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                answered = True
+
+        with contextlib.suppress(_Answered):
+            await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:

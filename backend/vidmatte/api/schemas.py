@@ -147,7 +147,11 @@ class ExportChoice(Body):
     """What to download from a job, chosen with it: the archive's query parameters."""
 
     formats: Annotated[list[str], Field(min_length=1, max_length=32), AfterValidator(_formats)]
-    background: str = Field("00ff00", pattern=r"^[0-9a-fA-F]{6}$")  # composite colour
+    # The composite's colour, written as the archive takes it (with or without '#'); kept
+    # without, as the editor's URLs want it.
+    background: Annotated[
+        str, Field(pattern=r"^#?[0-9a-fA-F]{6}$"), AfterValidator(lambda v: v.removeprefix("#"))
+    ] = "00ff00"
     fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
     mattes: Mattes = "objects"
 

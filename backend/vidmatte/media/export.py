@@ -148,6 +148,11 @@ _VIDEO_SPECS: dict[str, _VideoSpec] = {
 }
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """A user's value as an error repeats it: a 50 kB query does not come back 50 kB long."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def parse_formats(text: str) -> list[str]:
     """`"alpha_png, prores4444"` → `["alpha_png", "prores4444"]` (duplicates dropped)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
@@ -155,7 +160,9 @@ def parse_formats(text: str) -> list[str]:
         raise ValueError(f"no export format given; valid formats: {', '.join(FORMATS)}")
     for name in names:
         if name not in FORMATS:
-            raise ValueError(f"unknown export format '{name}'; valid formats: {', '.join(FORMATS)}")
+            raise ValueError(
+                f"unknown export format '{_shown(name)}'; valid formats: {', '.join(FORMATS)}"
+            )
     return list(dict.fromkeys(names))
 
 
@@ -163,7 +170,9 @@ def parse_color(text: str) -> tuple[int, int, int]:
     """`"00ff00"` or `"#00ff00"` → `(0, 255, 0)`."""
     match = re.fullmatch(r"#?([0-9a-fA-F]{6})", text.strip())
     if match is None:
-        raise ValueError(f"invalid colour '{text}'; expected six hex digits like 00ff00 or #00ff00")
+        raise ValueError(
+            f"invalid colour '{_shown(text)}'; expected six hex digits like 00ff00 or #00ff00"
+        )
     value = match.group(1)
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 

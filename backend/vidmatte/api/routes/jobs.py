@@ -15,7 +15,6 @@ from PIL import Image
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
 from vidmatte.api.schemas import Error, Job, JobCreate
-from vidmatte.api.security import require_room_in_the_queue
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
@@ -72,7 +71,6 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             f"object {silent[0]} ('{known[silent[0]]}') has no points in frames "
             f"{body.start}..{body.end}: click on it there, or leave it out of the job",
         )
-    require_room_in_the_queue(s.store, s.settings)
     job = s.store.add_job(
         project_id,
         body.start,
@@ -127,7 +125,6 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     if (why := other_models(s.store.job(job_id), s.head_name, s.sam2_name)) is not None:
         raise HTTPException(409, why)
-    require_room_in_the_queue(s.store, s.settings)
     try:
         job = s.store.transition(job_id, "queued")
     except InvalidTransition as exc:
@@ -179,7 +176,11 @@ def get_alpha(
 )
 def get_archive(
     job_id: str,
-    formats: str = Query("alpha_png"),
+    formats: list[str] = Query(
+        ["alpha_png"],
+        description="Comma-separated, or the parameter repeated: "
+        "alpha_png,rgba_png or formats=alpha_png&formats=rgba_png.",
+    ),
     background: str = Query("00ff00"),
     fg: Foreground | None = Query(
         None,
@@ -196,7 +197,7 @@ def get_archive(
 ) -> StreamingResponse:
     export = plan_export(s.store, job_id, mattes)  # 404 for an unknown job
     try:
-        chosen, colour = parse_formats(formats), parse_color(background)
+        chosen, colour = parse_formats(",".join(formats)), parse_color(background)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     if not export.frames:
