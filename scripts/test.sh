@@ -16,7 +16,7 @@ uv run ruff format --check backend bench
 uv run pytest "$@"
 if [ -f frontend/package-lock.json ]; then
   npm --prefix frontend test
-  # Playwright from Node drives Debian's /usr/bin/chromium against a live test-tiny server,
-  # and writes the README's screenshots.
+  # Playwright from Node drives Debian's /usr/bin/chromium against a live test-tiny server
+  # (the README's screenshots are rewritten only by `npm --prefix frontend run screenshots`).
   npm --prefix frontend run e2e
 fi

@@ -264,3 +264,13 @@ def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None
     assert (tmp_path / "m" / "sam2.1_hiera_tiny.pt").read_bytes() == payload
     unknown = vidmatte("weights", "download", "huge", "--dir", str(folder))
     assert unknown.returncode == 1 and "unknown SAM2 model 'huge'" in unknown.stderr
+
+
+def test_help_shows_bracketed_notes_as_written() -> None:
+    """Option help holds `[env VIDMATTE_…]` and `[object:]x,y,frame[,neg]`: text, not markup
+    for the help's renderer to swallow."""
+    serve = " ".join(vidmatte("serve", "--help").stdout.split())  # as one line, unwrapped
+    assert "Where projects and results live [env VIDMATTE_DATA_DIR]." in serve
+    assert "live ." not in serve
+    matte = " ".join(vidmatte("matte", "--help").stdout.split())
+    assert "[object:]x,y,frame[,neg] in video pixels" in matte

@@ -23,14 +23,18 @@ from vidmatte.media.export import FORMATS
 if TYPE_CHECKING:
     from vidmatte.media.video import VideoInfo
 
+# Help is plain text: Rich markup would swallow its `[env VIDMATTE_...]` and `[object:]` notes.
 app = typer.Typer(
     help="Interactive video matting with SAM2 and a matting head.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-weights_app = typer.Typer(help="SAM2 checkpoints.", no_args_is_help=True)
+weights_app = typer.Typer(help="SAM2 checkpoints.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(weights_app, name="weights")
-dataset_app = typer.Typer(help="Training and validation clips.", no_args_is_help=True)
+dataset_app = typer.Typer(
+    help="Training and validation clips.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(dataset_app, name="dataset")
 
 
@@ -672,7 +676,7 @@ def evaluate(
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
     methods: str = typer.Option(
         "raw,guided,closed_form,head",
-        help="Also: head_fast, head_noprev, rvm (RVM needs the bench extra).",
+        help="Also: head_plate, head_fast, head_noprev, rvm (RVM needs the bench extra).",
     ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""
