@@ -3,6 +3,7 @@ traceback, and in the API's words where the API checks the same thing."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -242,3 +243,151 @@ def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
         assert last.startswith(f"error: could not download sam2.1_hiera_tiny.pt from {host}")
         assert reason in last and "--mirror" in last and "<urlopen" not in result.stdout
         assert list(folder.iterdir()) == []  # nothing half-written
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from vidmatte.train.dataset import build_dataset
+    from vidmatte.train.toy import toy_sources
+
+    sources = toy_sources(tmp_path_factory.mktemp("toy"))
+    return build_dataset(
+        tmp_path_factory.mktemp("toyds") / "ds",
+        image_sets=[sources["images"]],
+        backgrounds=[sources["bg"]],
+        clips_per_foreground=1,
+        frames=3,
+        height=64,
+        width=96,
+    )
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--steps", "-5"), ("--steps", "0"), ("--batch-size", "0"), ("--crop", "0"),
+     ("--every-nth", "0"), ("--lr", "-1"), ("--time-limit", "0")],
+)  # fmt: skip
+def test_train_refuses_numbers_out_of_range_before_any_work(
+    toy_dataset: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    """`--steps -5` trained for ever; `--steps 0` ended in a ZeroDivisionError."""
+    result = vidmatte("train", str(toy_dataset), "--out", str(tmp_path / "run"), option, value)
+    assert refused(result, 2, f"Invalid value for '{option}'"), result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "option, value", [("--frames", "0"), ("--clips-per-foreground", "0"), ("--width", "-64")]
+)
+def test_dataset_build_refuses_numbers_out_of_range(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    from vidmatte.train.toy import toy_sources
+
+    sources = toy_sources(tmp_path / "toy")
+    result = vidmatte(
+        "dataset", "build", str(tmp_path / "ds"), "--images", str(sources["images"]),
+        "--backgrounds", str(sources["bg"]), option, value,
+    )  # fmt: skip
+    assert refused(result, 2, f"Invalid value for '{option}'"), result.stderr
+    assert not (tmp_path / "ds").exists()
+
+
+def test_output_folders_holding_files_are_refused_not_mixed(clip: Path, tmp_path: Path) -> None:
+    """A second `matte` into the same folder left the first run's frames beside its own; a
+    second `dataset build` kept clips the first one made (and eval then crashed on them)."""
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "000000.png").write_bytes(b"an earlier run's")
+    matte = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                     "--out", str(used))  # fmt: skip
+    assert refused(matte, 2, f"{used} already holds files"), matte.stderr
+    assert "matting" not in matte.stderr
+    from vidmatte.train.toy import toy_sources
+
+    sources = toy_sources(tmp_path / "toy")
+    build = vidmatte("dataset", "build", str(used), "--images", str(sources["images"]),
+                     "--backgrounds", str(sources["bg"]))  # fmt: skip
+    assert refused(build, 2, f"{used} already holds files"), build.stderr
+    assert sorted(p.name for p in used.iterdir()) == ["000000.png"]
+
+
+def test_matte_refuses_an_out_it_cannot_make_before_any_work(clip: Path) -> None:
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                      "--out", "/proc/vidmatte-out")  # fmt: skip
+    assert refused(result, 2, "/proc/vidmatte-out cannot be made"), result.stderr
+    assert "matting" not in result.stderr
+
+
+def test_matte_refuses_more_objects_than_a_project_holds_before_loading_models(
+    clip: Path, tmp_path: Path
+) -> None:
+    points = [arg for i in range(17) for arg in ("--point", f"o{i}:30,32,4")]
+    result = vidmatte("matte", str(clip), *points, "--sam2", "test-tiny",
+                      "--out", str(tmp_path / "out"))  # fmt: skip
+    assert refused(result, 2, "17 objects: a project holds at most 16"), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_damaged_weights_are_named_with_the_fix(clip: Path, tmp_path: Path) -> None:
+    """A junk checkpoint ended in torch's `KeyError: 174812789`; a head file that is no
+    safetensors in `SafetensorError: header too small`."""
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "sam2.1_hiera_tiny.pt").write_bytes(b"junk!")
+    base = ("matte", str(clip), "--point", "30,32,4", "--out", str(tmp_path / "out"))
+    sam2 = vidmatte(*base, "--sam2", "tiny", VIDMATTE_CHECKPOINT_DIR=str(folder))
+    assert refused(sam2, 2, "is damaged or is not the SAM2.1 tiny checkpoint"), sam2.stderr
+    assert "vidmatte weights download tiny" in sam2.stderr
+    head = vidmatte(*base, "--sam2", "test-tiny", "--head", str(clip))
+    assert refused(head, 2, f"{clip} is not a matting head's weights"), head.stderr
+
+
+def test_one_mirror_file_is_one_checkpoint(tmp_path: Path) -> None:
+    mirror = tmp_path / "sam2.1_hiera_tiny.pt"
+    mirror.write_bytes(b"weights")
+    result = vidmatte("weights", "download", "tiny", "small", "--dir", str(tmp_path / "ck"),
+                      "--mirror", str(mirror))  # fmt: skip
+    assert refused(result, 2, "a --mirror file is one checkpoint"), result.stderr
+    assert not (tmp_path / "ck").exists()
+
+
+@pytest.mark.parametrize(
+    "methods, weights, message",
+    [("raw,foo", None, "unknown method 'foo'"), ("", None, "no method given"),
+     ("raw,head", "missing.safetensors", "matting head weights not found")],
+)  # fmt: skip
+def test_eval_checks_its_methods_before_any_work(
+    toy_dataset: Path, tmp_path: Path, methods: str, weights: str | None, message: str
+) -> None:
+    """A bad method or head came to light after the earlier methods had run on every clip,
+    and their results were lost."""
+    extra = ["--weights", str(tmp_path / weights)] if weights else []
+    out = tmp_path / "eval"
+    result = vidmatte("eval", str(toy_dataset), "--out", str(out), "--methods", methods, *extra)
+    assert refused(result, 2, message), result.stderr
+    assert "evaluating" not in result.stdout + result.stderr
+    assert not out.exists()
+
+
+def test_review_names_decision_lines_it_cannot_apply(toy_dataset: Path, tmp_path: Path) -> None:
+    """`GT01_000 rejct` and unknown clips were dropped without a word."""
+    clip_name = sorted(p.name for p in (toy_dataset / "clips").iterdir())[0]
+    decisions = tmp_path / "decisions.txt"
+    decisions.write_text(f"{clip_name} rejct\nGT99_000 accept\n")
+    result = vidmatte("dataset", "review", str(toy_dataset), "--decisions", str(decisions))
+    assert refused(result, 2, f"line 1: '{clip_name} rejct'"), result.stderr
+    assert "line 2: no clip 'GT99_000'" in result.stderr
+    assert "review" not in json.loads((toy_dataset / "clips" / clip_name / "meta.json").read_text())
+
+
+def test_a_background_that_is_no_image_or_video_is_one_error_line(tmp_path: Path) -> None:
+    from vidmatte.train.toy import toy_sources
+
+    sources = toy_sources(tmp_path / "toy")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    result = vidmatte("dataset", "build", str(tmp_path / "ds"), "--images",
+                      str(sources["images"]), "--backgrounds", str(text))  # fmt: skip
+    assert refused(result, 1, "error: "), result.stderr
+    assert "notes.mp4" in result.stderr

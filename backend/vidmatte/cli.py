@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,12 +81,12 @@ def _services(settings: Settings):
     """Load the models; missing weights end the command with the fix in its message, a data dir
     that another server holds with its PID, before anything in it is touched."""
     from vidmatte.api.app import HeadMissing, build_services
-    from vidmatte.segment.models import CheckpointMissing
+    from vidmatte.segment.models import CheckpointDamaged, CheckpointMissing
     from vidmatte.store import DataDirInUse
 
     try:
         return build_services(settings)
-    except (CheckpointMissing, HeadMissing) as exc:
+    except (CheckpointMissing, CheckpointDamaged, HeadMissing) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except (DataDirInUse, ConnectionError) as exc:  # ConnectionError: no Ray cluster
@@ -259,6 +261,11 @@ def weights_download(
 
     if url and mirror:
         raise typer.BadParameter("give --url or --mirror, not both")
+    if mirror and mirror.is_file() and len(names or ["small"]) > 1:
+        raise typer.BadParameter(
+            "a --mirror file is one checkpoint: give one model name with it, or a mirror folder",
+            param_hint="'--mirror'",
+        )
     folder = dir or Settings().checkpoint_dir
     for name in names or ["small"]:
         columns = (
@@ -282,6 +289,28 @@ def weights_download(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
         typer.echo(f"{name}: {path}")
+
+
+def _check_out(out: Path) -> Path:
+    """--out is a new or empty folder, or is made one: neither it nor a folder above it may be
+    a file, and files already in it would mix with this run's. Checked before any work, so a
+    long run never ends on it."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if path.is_dir():
+                break
+            problem = (
+                f"{out} is a file; give a folder (made if missing)"
+                if path == out
+                else f"{out} cannot be made: {path} is a file"
+            )
+            raise typer.BadParameter(problem)
+    if out.is_dir() and any(out.iterdir()):
+        raise typer.BadParameter(
+            f"{out} already holds files (an earlier run's?): they would mix with this run's; "
+            "give a new folder or empty it"
+        )
+    return out
 
 
 def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
@@ -310,7 +339,11 @@ def matte(
     ),
     start: int = typer.Option(0, min=0, help="First frame."),
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
-    out: Path = typer.Option(Path("matte_out"), help="Output folder (made if missing)."),
+    out: Path = typer.Option(
+        Path("matte_out"),
+        help="Output folder: new or empty (made if missing).",
+        callback=_check_out,
+    ),
     formats: str = typer.Option(
         "alpha_png",
         help="Comma-separated: " + ", ".join(FORMATS),
@@ -336,8 +369,6 @@ def matte(
     plate: str = PLATE,
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
-    import tempfile
-
     from vidmatte.jobs.pipeline import run_job
     from vidmatte.jobs.results import foreground_for
     from vidmatte.jobs.runner import describe
@@ -345,7 +376,6 @@ def matte(
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
 
-    _check_out(out)
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
         colour_from = foreground_for(chosen, fg or _settings().export_fg)
@@ -359,7 +389,9 @@ def matte(
         raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
     for _, frame, x, y, _ in prompts:
         _check_point(info, frame, x, y)
+    _check_prompts(prompts, start, end, _settings())
     device = _checked_device(device)
+    made_out = _make_out(out)
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
         settings = _settings(
             data_dir=Path(tmp),
@@ -385,8 +417,6 @@ def matte(
             by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
         for (obj, frame), points in by_frame.items():
             store.set_points(project.id, obj, frame, points)
-        if not any(start <= f <= end for _, f in by_frame):
-            raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
         queued = store.add_job(
             project.id,
             start,
@@ -424,6 +454,8 @@ def matte(
     if failure is None:
         typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
         return
+    if not done and made_out:
+        out.rmdir()  # nothing in it: as if never made
     kept = (
         f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
     )
@@ -442,19 +474,47 @@ def _spans(frames: list[int]) -> str:
     return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in runs)
 
 
-def _check_out(out: Path) -> None:
-    """--out is a folder, or is made one: neither it nor a folder above it may be a file. Checked
-    before any work, so a long run never ends on it."""
-    for path in (out, *out.parents):
-        if path.exists():
-            if path.is_dir():
-                return
-            problem = (
-                f"{out} is a file; give a folder (made if missing)"
-                if path == out
-                else f"{out} cannot be made: {path} is a file"
-            )
-            raise typer.BadParameter(problem, param_hint="'--out'")
+def _make_out(out: Path) -> bool:
+    """Make --out now, and write a file in it: a folder that cannot be made or written to
+    (read-only, on /proc) ends the command before the work, not after it. Whether it was
+    made here."""
+    made = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"{out} cannot be made or written to: {exc.strerror or exc}", param_hint="'--out'"
+        ) from exc
+    return made
+
+
+def _check_prompts(
+    prompts: list[tuple[str | None, int, float, float, str]],
+    start: int,
+    end: int,
+    settings: Settings,
+) -> None:
+    """The --point list within the limits a project has (the API's) and on the range: checked
+    before the models load."""
+    objects = {name for name, *_ in prompts}
+    if len(objects) > settings.max_objects:
+        raise typer.BadParameter(
+            f"{len(objects)} objects: a project holds at most {settings.max_objects} "
+            "(setting VIDMATTE_MAX_OBJECTS)",
+            param_hint="'--point'",
+        )
+    per_frame = collections.Counter((name, frame) for name, frame, *_ in prompts)
+    (name, frame), most = per_frame.most_common(1)[0]
+    if most > settings.max_points_per_frame:
+        raise typer.BadParameter(
+            f"{most} points for {name or 'the object'} on frame {frame}: at most "
+            f"{settings.max_points_per_frame} (setting VIDMATTE_MAX_POINTS_PER_FRAME)",
+            param_hint="'--point'",
+        )
+    if not any(start <= frame <= end for _, frame, *_ in prompts):
+        raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
 
 
 def _check_range(info: VideoInfo, start: int, end: int) -> None:
@@ -530,24 +590,39 @@ def _image_sets(paths: list[Path]) -> list[Path]:
     return paths
 
 
+def _video_sets(paths: list[Path]) -> list[Path]:
+    """--videos folders in the VideoMatte240K layout, checked before any work."""
+    for path in paths:
+        if not ((path / "fgr").is_dir() and (path / "pha").is_dir()):
+            raise typer.BadParameter(
+                f"{path} needs fgr/ and pha/ folders (the VideoMatte240K layout: a folder of "
+                "frames per clip in each, with the same names)"
+            )
+    return paths
+
+
 DATASET = typer.Argument(..., exists=True, file_okay=False, callback=_a_dataset)
 
 
 @dataset_app.command("build")
 def dataset_build(
-    out: Path = typer.Argument(..., help="Folder to write clips into."),
+    out: Path = typer.Argument(
+        ..., help="Folder to write clips into: new or empty.", callback=_check_out
+    ),
     images: list[Path] = typer.Option(
         [], callback=_image_sets, help="Image+alpha set (alphamatting layout); repeat."
     ),
-    videos: list[Path] = typer.Option([], help="Video set (VideoMatte240K fgr/ + pha/); repeat."),
+    videos: list[Path] = typer.Option(
+        [], callback=_video_sets, help="Video set (VideoMatte240K fgr/ + pha/); repeat."
+    ),
     backgrounds: list[Path] = typer.Option(
         [], exists=True, help="Background images/videos or folders."
     ),
     names: str = typer.Option(None, help="Comma-separated foreground names (e.g. a split)."),
-    clips_per_foreground: int = typer.Option(4, help="Clips made from each foreground."),
-    frames: int = typer.Option(8, help="Frames per clip."),
-    height: int = typer.Option(360),
-    width: int = typer.Option(640),
+    clips_per_foreground: int = typer.Option(4, min=1, help="Clips made from each foreground."),
+    frames: int = typer.Option(8, min=1, help="Frames per clip."),
+    height: int = typer.Option(360, min=32),
+    width: int = typer.Option(640, min=32),
     masks: str = typer.Option("synthetic", help="synthetic (degraded GT) or sam2 (real SAM2)."),
     sam2: str = typer.Option("test-tiny", help="SAM2 size for --masks sam2."),
     seed: int = typer.Option(0),
@@ -606,12 +681,20 @@ def dataset_compress(
 @dataset_app.command("review")
 def dataset_review(
     dataset: Path = DATASET,
-    decisions: Path = typer.Option(None, help="accept/reject list: lines '<clip> accept|reject'."),
+    decisions: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="accept/reject list: lines '<clip> accept|reject'.",
+    ),
 ) -> None:
     """Write a contact sheet per clip and apply an accept/reject list."""
     from vidmatte.train.dataset import clip_folders, review
 
-    sheets = review(dataset, decisions)
+    try:
+        sheets = review(dataset, decisions)
+    except ValueError as exc:  # a decision line it cannot apply: nothing was applied
+        raise typer.BadParameter(str(exc), param_hint="'--decisions'") from exc
     kept = clip_folders(dataset)
     typer.echo(
         f"{len(kept)} of {len(sheets)} clips accepted; contact sheets in {dataset / 'review'}"
@@ -624,16 +707,16 @@ def train(
     out: Path = typer.Option(
         Path("runs/head"), help="Run folder (checkpoint, loss plot, weights)."
     ),
-    steps: int = typer.Option(2000),
-    batch_size: int = typer.Option(4),
-    crop: int = typer.Option(256),
-    lr: float = typer.Option(2e-3),
-    every_nth: int = typer.Option(1, help="Use every Nth frame of each clip."),
+    steps: int = typer.Option(2000, min=1),
+    batch_size: int = typer.Option(4, min=1),
+    crop: int = typer.Option(256, min=32, help="Training crop side in pixels."),
+    lr: float = typer.Option(2e-3, min=1e-9, help="Learning rate (above 0)."),
+    every_nth: int = typer.Option(1, min=1, help="Use every Nth frame of each clip."),
     seed: int = typer.Option(0),
     device: str = typer.Option(
         None, help="cpu, cuda or cuda:N (default: cuda when available) [env VIDMATTE_DEVICE]."
     ),
-    time_limit: float = typer.Option(None, help="Wall-clock budget in minutes."),
+    time_limit: float = typer.Option(None, min=0.01, help="Wall-clock budget in minutes."),
     sam_features: bool = typer.Option(
         False, help="Also feed SAM2's feat_s0/feat_s1 (a dataset built with --masks sam2)."
     ),
@@ -682,8 +765,23 @@ def evaluate(
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""
     from vidmatte.train.evaluate import evaluate as run
 
-    run(dataset, weights, out, methods=[m.strip() for m in methods.split(",") if m.strip()])
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    try:
+        run(dataset, weights, out, methods=chosen)
+    except (ValueError, FileNotFoundError) as exc:  # checked before any method runs
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def main() -> None:
+    """The `vidmatte` command. What a user's input can cause beyond the checks above (a file
+    that cannot be read, a folder in another layout, a value a library refuses) ends in one
+    `error:` line and exit status 1, not a traceback."""
+    try:
+        app()
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {type(exc).__name__}: {str(exc)[:500]}", err=True)
+        raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -11,6 +11,7 @@ import torch
 
 from vidmatte.media.video import VideoReader, probe
 from vidmatte.segment.models import (
+    CheckpointDamaged,
     CheckpointMissing,
     ChecksumMismatch,
     build_predictor,
@@ -68,7 +69,7 @@ def test_compile_takes_sam2s_compiled_path(tmp_path: Path) -> None:
 def test_wrong_checkpoint_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.pt"
     torch.save({"model": {"not": torch.zeros(1)}}, path)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(CheckpointDamaged, match=r"is not the SAM2\.1 test-tiny checkpoint"):
         build_predictor("test-tiny", tmp_path, checkpoint=path)
 
 

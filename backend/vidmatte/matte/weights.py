@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .head import HeadConfig, MattingHead
@@ -47,12 +47,18 @@ def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, An
             f"matting head weights not found at {path}; train them with `vidmatte train` "
             "or pass the path of an existing .safetensors file"
         )
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-    if _CONFIG_KEY not in meta:
-        raise ValueError(f"{path} has no '{_CONFIG_KEY}' metadata; it was not written by save_head")
-    head = MattingHead(HeadConfig.from_dict(json.loads(meta[_CONFIG_KEY])))
-    head.load_state_dict(load_file(str(path)))
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        if _CONFIG_KEY not in meta:
+            raise ValueError(f"no '{_CONFIG_KEY}' metadata: not written by save_head")
+        head = MattingHead(HeadConfig.from_dict(json.loads(meta[_CONFIG_KEY])))
+        head.load_state_dict(load_file(str(path)))
+    except (SafetensorError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{path} is not a matting head's weights (.safetensors written by `vidmatte "
+            f"train`): {str(exc)[:200]}"
+        ) from exc
     head.eval()
     cpath = card_path(path)
     card = json.loads(cpath.read_text()) if cpath.is_file() else {}

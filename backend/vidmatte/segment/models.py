@@ -93,6 +93,10 @@ class ChecksumMismatch(ValueError):
     pass
 
 
+class CheckpointDamaged(ValueError):
+    """A checkpoint file that does not load as the model it is named for."""
+
+
 class DownloadFailed(OSError):
     """The checkpoint's host could not be reached or refused the file."""
 
@@ -246,13 +250,26 @@ def build_predictor(
     overrides = [f"++model._target_={target}", *model.overrides]
     if ckpt is None:
         torch.manual_seed(0)  # a random model that is the same on every start
-    predictor = build_sam2_video_predictor(
-        model.config,
-        ckpt_path=str(ckpt) if ckpt else None,
-        device=device,
-        hydra_overrides_extra=overrides,
-    )
-    return predictor
+    try:
+        return build_sam2_video_predictor(
+            model.config,
+            ckpt_path=str(ckpt) if ckpt else None,
+            device=device,
+            hydra_overrides_extra=overrides,
+        )
+    except Exception as exc:
+        if ckpt is None:
+            raise
+        # torch's unpickler and load_state_dict say it in thousands of characters of keys
+        fix = (
+            f"; download it again with:\n    vidmatte weights download {name} --dir {ckpt.parent}"
+            if model.checkpoint is not None
+            else ""
+        )
+        raise CheckpointDamaged(
+            f"SAM2 checkpoint {ckpt} is damaged or is not the SAM2.1 {name} checkpoint "
+            f"({type(exc).__name__}){fix}"
+        ) from exc
 
 
 def save_checkpoint(predictor: torch.nn.Module, path: Path) -> None:

@@ -651,19 +651,34 @@ def contact_sheet(clip: Clip, columns: int = 4, thumb_width: int = 240) -> Image
     return sheet
 
 
+def read_decisions(path: Path, clips: set[str]) -> dict[str, str]:
+    """clip -> accept|reject from `<clip> accept|reject` lines (blank lines and # comments
+    aside). ValueError naming every line that is neither, or names no clip of the dataset:
+    a typo must not leave a clip the user rejected in training."""
+    verdicts, problems = {}, []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or parts[1] not in ("accept", "reject"):
+            problems.append(f"line {number}: '{line[:80]}' is not '<clip> accept|reject'")
+        elif parts[0] not in clips:
+            problems.append(f"line {number}: no clip '{parts[0][:80]}' in the dataset")
+        else:
+            verdicts[parts[0]] = parts[1]
+    if problems:
+        raise ValueError(f"{path}: nothing applied; " + "; ".join(problems))
+    return verdicts
+
+
 def review(dataset: Path, decisions: Path | None = None) -> list[Path]:
     """Write `<dataset>/review/<clip>.png` for every clip and apply `decisions`: a text file of
     `<clip> accept|reject` lines (the status lands in each clip's meta.json; rejected clips are
     skipped by training and evaluation). Returns the contact sheets written."""
-    verdicts: dict[str, str] = {}
-    if decisions is not None:
-        for line in decisions.read_text().splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[1] in ("accept", "reject"):
-                verdicts[parts[0]] = parts[1]
+    folders = clip_folders(dataset, include_rejected=True)
+    verdicts = read_decisions(decisions, {f.name for f in folders}) if decisions else {}
     sheets = []
     (dataset / "review").mkdir(exist_ok=True)
-    folders = clip_folders(dataset, include_rejected=True)
     with Progress() as progress:
         task = progress.add_task("reviewing clips", total=len(folders))
         for folder in folders:

@@ -19,6 +19,7 @@ on every clip, and its mean MAD is at most `MAD_RATIO_GOAL` of the raw mask's.
 from __future__ import annotations
 
 import csv
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,8 +177,11 @@ def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], boo
     if name in fixed:
         return (lambda: fixed[name]), False
     if name == "rvm":
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise ValueError("method 'rvm' needs the bench extra: uv sync --extra bench")
         return rvm_method, False
-    raise ValueError(f"unknown method {name!r}")
+    known = ", ".join([*fixed, *HEADS, "rvm"])
+    raise ValueError(f"unknown method {name!r}; known: {known}")
 
 
 @dataclass(frozen=True)
@@ -254,13 +258,19 @@ def evaluate(
     per-clip table, the means and, when the methods allow it, the check of the default."""
     if threads:
         torch.set_num_threads(threads)
-    out.mkdir(parents=True, exist_ok=True)
+    if not methods:
+        raise ValueError("no method given: e.g. raw,guided,closed_form,head")
     folders = clip_folders(dataset)
+    if not folders:
+        raise ValueError(f"{dataset} has no clips to evaluate (all rejected, or none built)")
+    # Every method resolved (weights loaded, RVM found) before the first runs: a bad one
+    # must not come to light after hours of the others.
+    resolved = {name: _method(name, weights) for name in methods}
+    out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     with Progress() as progress:
         task = progress.add_task("evaluating", total=len(folders) * len(methods))
-        for name in methods:
-            factory, recurrent = _method(name, weights)
+        for name, (factory, recurrent) in resolved.items():
             for folder in folders:
                 clip = read_clip(folder)
                 preds = matte_clip(factory(), clip, recurrent)
