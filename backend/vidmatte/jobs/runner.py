@@ -189,6 +189,8 @@ class InProcessRunner:
             if self._line.closed.is_set():
                 self._end(job, "interrupted", SHUT_DOWN)
         except Exception as exc:
+            if not self.store.owns(job.id, job.attempt):
+                return  # cancelled or deleted meanwhile (its files went with it): that stands
             log.exception("job %s failed", job.id)
             if is_disk_full(exc):
                 self.store.release_reserve()  # room to record the failure
