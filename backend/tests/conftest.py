@@ -104,3 +104,29 @@ def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     thread.start()
     yield f"https://127.0.0.1:{httpd.server_port}/sam2.1_hiera_tiny.pt", payload
     httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def tiny_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny synthetic image, video and background sets, so tests never need the shared data."""
+    from vidmatte.train.toy import toy_sources
+
+    return toy_sources(tmp_path_factory.mktemp("sources"))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tiny_sources: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dataset built from `tiny_sources`: three 3-frame 96x64 clips."""
+    from vidmatte.train.dataset import build_dataset
+
+    return build_dataset(
+        tmp_path_factory.mktemp("ds"),
+        image_sets=[tiny_sources["images"]],
+        video_sets=[tiny_sources["video"]],
+        backgrounds=[tiny_sources["bg"]],
+        clips_per_foreground=1,
+        frames=3,
+        height=64,
+        width=96,
+        seed=0,
+    )

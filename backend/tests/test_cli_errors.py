@@ -3,10 +3,11 @@ traceback, and in the API's words where the API checks the same thing."""
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.synth import write_mjpeg_avi
+from tests.synth import write_mjpeg_avi, write_video
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -74,6 +75,38 @@ def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: P
     )
     assert frames_in(out) == [8, 9, 10]
     assert all(np.asarray(Image.open(p)).shape == (64, 96) for p in (out / "alpha").iterdir())
+
+
+def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path) -> None:
+    """Ctrl-C threw away every frame matted so far (a damaged frame kept them). Now the run
+    stops after the frame in hand and writes what it finished, exit code 130."""
+    video, out, scratch = tmp_path / "long.mp4", tmp_path / "out", tmp_path / "scratch"
+    write_video(video, frames=200)
+    scratch.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "30,32,0",
+         "--sam2", "test-tiny", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+
+    def stored() -> int:
+        return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
+
+    deadline = time.monotonic() + 120
+    while stored() < 3 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stored() >= 3, "no frames were stored in time"
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    written = frames_in(out)
+    assert 3 <= len(written) < 200 and written == list(range(len(written)))
+    assert f"error: interrupted; wrote the frames matted before it (0..{written[-1]}) to {out}" in (
+        stderr
+    )
+    assert not list(scratch.iterdir())  # the run's scratch folder went with it
 
 
 def test_matte_with_a_damaged_frame_before_any_finished_one_writes_nothing(
@@ -214,6 +247,12 @@ def test_dataset_build_refuses_an_image_set_without_its_layout(tmp_path: Path) -
     )  # fmt: skip
     assert refused(no_backgrounds, 2, "does not exist"), no_backgrounds.stderr
     assert not (tmp_path / "ds").exists()
+    videos = vidmatte(
+        "dataset", "build", str(tmp_path / "ds"), "--videos", str(photos),
+        "--backgrounds", str(photos),
+    )  # fmt: skip
+    assert refused(videos, 2, "needs fgr/ and pha/ folders (the VideoMatte240K"), videos.stderr
+    assert not (tmp_path / "ds").exists()
 
 
 def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
@@ -245,33 +284,16 @@ def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
         assert list(folder.iterdir()) == []  # nothing half-written
 
 
-@pytest.fixture(scope="module")
-def toy_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from vidmatte.train.dataset import build_dataset
-    from vidmatte.train.toy import toy_sources
-
-    sources = toy_sources(tmp_path_factory.mktemp("toy"))
-    return build_dataset(
-        tmp_path_factory.mktemp("toyds") / "ds",
-        image_sets=[sources["images"]],
-        backgrounds=[sources["bg"]],
-        clips_per_foreground=1,
-        frames=3,
-        height=64,
-        width=96,
-    )
-
-
 @pytest.mark.parametrize(
     "option, value",
     [("--steps", "-5"), ("--steps", "0"), ("--batch-size", "0"), ("--crop", "0"),
      ("--every-nth", "0"), ("--lr", "-1"), ("--time-limit", "0")],
 )  # fmt: skip
 def test_train_refuses_numbers_out_of_range_before_any_work(
-    toy_dataset: Path, tmp_path: Path, option: str, value: str
+    tiny_dataset: Path, tmp_path: Path, option: str, value: str
 ) -> None:
     """`--steps -5` trained for ever; `--steps 0` ended in a ZeroDivisionError."""
-    result = vidmatte("train", str(toy_dataset), "--out", str(tmp_path / "run"), option, value)
+    result = vidmatte("train", str(tiny_dataset), "--out", str(tmp_path / "run"), option, value)
     assert refused(result, 2, f"Invalid value for '{option}'"), result.stderr
     assert not (tmp_path / "run").exists()
 
@@ -280,20 +302,19 @@ def test_train_refuses_numbers_out_of_range_before_any_work(
     "option, value", [("--frames", "0"), ("--clips-per-foreground", "0"), ("--width", "-64")]
 )
 def test_dataset_build_refuses_numbers_out_of_range(
-    tmp_path: Path, option: str, value: str
+    tiny_sources: dict[str, Path], tmp_path: Path, option: str, value: str
 ) -> None:
-    from vidmatte.train.toy import toy_sources
-
-    sources = toy_sources(tmp_path / "toy")
     result = vidmatte(
-        "dataset", "build", str(tmp_path / "ds"), "--images", str(sources["images"]),
-        "--backgrounds", str(sources["bg"]), option, value,
+        "dataset", "build", str(tmp_path / "ds"), "--images", str(tiny_sources["images"]),
+        "--backgrounds", str(tiny_sources["bg"]), option, value,
     )  # fmt: skip
     assert refused(result, 2, f"Invalid value for '{option}'"), result.stderr
     assert not (tmp_path / "ds").exists()
 
 
-def test_output_folders_holding_files_are_refused_not_mixed(clip: Path, tmp_path: Path) -> None:
+def test_output_folders_holding_files_are_refused_not_mixed(
+    clip: Path, tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
     """A second `matte` into the same folder left the first run's frames beside its own; a
     second `dataset build` kept clips the first one made (and eval then crashed on them)."""
     used = tmp_path / "used"
@@ -303,11 +324,8 @@ def test_output_folders_holding_files_are_refused_not_mixed(clip: Path, tmp_path
                      "--out", str(used))  # fmt: skip
     assert refused(matte, 2, f"{used} already holds files"), matte.stderr
     assert "matting" not in matte.stderr
-    from vidmatte.train.toy import toy_sources
-
-    sources = toy_sources(tmp_path / "toy")
-    build = vidmatte("dataset", "build", str(used), "--images", str(sources["images"]),
-                     "--backgrounds", str(sources["bg"]))  # fmt: skip
+    build = vidmatte("dataset", "build", str(used), "--images", str(tiny_sources["images"]),
+                     "--backgrounds", str(tiny_sources["bg"]))  # fmt: skip
     assert refused(build, 2, f"{used} already holds files"), build.stderr
     assert sorted(p.name for p in used.iterdir()) == ["000000.png"]
 
@@ -358,36 +376,37 @@ def test_one_mirror_file_is_one_checkpoint(tmp_path: Path) -> None:
      ("raw,head", "missing.safetensors", "matting head weights not found")],
 )  # fmt: skip
 def test_eval_checks_its_methods_before_any_work(
-    toy_dataset: Path, tmp_path: Path, methods: str, weights: str | None, message: str
+    tiny_dataset: Path, tmp_path: Path, methods: str, weights: str | None, message: str
 ) -> None:
     """A bad method or head came to light after the earlier methods had run on every clip,
     and their results were lost."""
     extra = ["--weights", str(tmp_path / weights)] if weights else []
     out = tmp_path / "eval"
-    result = vidmatte("eval", str(toy_dataset), "--out", str(out), "--methods", methods, *extra)
+    result = vidmatte("eval", str(tiny_dataset), "--out", str(out), "--methods", methods, *extra)
     assert refused(result, 2, message), result.stderr
     assert "evaluating" not in result.stdout + result.stderr
     assert not out.exists()
 
 
-def test_review_names_decision_lines_it_cannot_apply(toy_dataset: Path, tmp_path: Path) -> None:
+def test_review_names_decision_lines_it_cannot_apply(tiny_dataset: Path, tmp_path: Path) -> None:
     """`GT01_000 rejct` and unknown clips were dropped without a word."""
-    clip_name = sorted(p.name for p in (toy_dataset / "clips").iterdir())[0]
+    clip_name = sorted(p.name for p in (tiny_dataset / "clips").iterdir())[0]
+    meta = tiny_dataset / "clips" / clip_name / "meta.json"
+    before = meta.read_text()
     decisions = tmp_path / "decisions.txt"
     decisions.write_text(f"{clip_name} rejct\nGT99_000 accept\n")
-    result = vidmatte("dataset", "review", str(toy_dataset), "--decisions", str(decisions))
+    result = vidmatte("dataset", "review", str(tiny_dataset), "--decisions", str(decisions))
     assert refused(result, 2, f"line 1: '{clip_name} rejct'"), result.stderr
     assert "line 2: no clip 'GT99_000'" in result.stderr
-    assert "review" not in json.loads((toy_dataset / "clips" / clip_name / "meta.json").read_text())
+    assert meta.read_text() == before
 
 
-def test_a_background_that_is_no_image_or_video_is_one_error_line(tmp_path: Path) -> None:
-    from vidmatte.train.toy import toy_sources
-
-    sources = toy_sources(tmp_path / "toy")
+def test_a_background_that_is_no_image_or_video_is_one_error_line(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     result = vidmatte("dataset", "build", str(tmp_path / "ds"), "--images",
-                      str(sources["images"]), "--backgrounds", str(text))  # fmt: skip
+                      str(tiny_sources["images"]), "--backgrounds", str(text))  # fmt: skip
     assert refused(result, 1, "error: "), result.stderr
     assert "notes.mp4" in result.stderr

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import logging
+import signal
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,8 @@ from vidmatte.config import Settings
 from vidmatte.media.export import FORMATS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from vidmatte.media.video import VideoInfo
 
 # Help is plain text: Rich markup would swallow its `[env VIDMATTE_...]` and `[object:]` notes.
@@ -369,7 +374,7 @@ def matte(
     plate: str = PLATE,
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
-    from vidmatte.jobs.pipeline import run_job
+    from vidmatte.jobs.pipeline import Stopped, run_job
     from vidmatte.jobs.results import foreground_for
     from vidmatte.jobs.runner import describe
     from vidmatte.media.export import parse_color, parse_formats
@@ -436,16 +441,19 @@ def matte(
         ) as bar:
             task = bar.add_task("matte", total=job.frames_total, fps="-")
             try:
-                run_job(
-                    job,
-                    store,
-                    services.segmenter,
-                    services.matter,
-                    lambda: False,
-                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
-                )
+                with _stop_on_ctrl_c() as interrupted:
+                    run_job(
+                        job,
+                        store,
+                        services.segmenter,
+                        services.matter,
+                        interrupted.is_set,
+                        lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+                    )
             except MediaError as exc:  # a damaged frame: keep what was matted before it
                 failure = describe(exc)  # the API job's error, word for word
+            except Stopped:
+                failure = "interrupted"
             else:
                 failure = None
         done = sorted(store.done_frames(job.id))
@@ -460,7 +468,28 @@ def matte(
         f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
     )
     typer.echo(f"error: {failure}; {kept}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
+
+
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c() -> Iterator[threading.Event]:
+    """The first Ctrl-C asks the run to stop after the frame in hand, so the frames matted so
+    far are written; a second one quits at once (and keeps nothing)."""
+    interrupted = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        interrupted.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        typer.echo("stopping after this frame (Ctrl-C again quits, keeping nothing)", err=True)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _spans(frames: list[int]) -> str:
@@ -579,26 +608,26 @@ def _a_dataset(path: Path) -> Path:
     return path
 
 
-def _image_sets(paths: list[Path]) -> list[Path]:
-    """--images folders in the alphamatting layout, checked before any work."""
-    for path in paths:
-        if not ((path / "image").is_dir() and (path / "alpha").is_dir()):
-            raise typer.BadParameter(
-                f"{path} needs image/ and alpha/ folders (the alphamatting layout: a photo and "
-                "its alpha with the same name)"
-            )
-    return paths
+def _sets_with(first: str, second: str, layout: str) -> Callable[[list[Path]], list[Path]]:
+    """A callback that checks, before any work, that each folder holds the two sub-folders."""
+
+    def check(paths: list[Path]) -> list[Path]:
+        for path in paths:
+            if not ((path / first).is_dir() and (path / second).is_dir()):
+                raise typer.BadParameter(f"{path} needs {first}/ and {second}/ folders ({layout})")
+        return paths
+
+    return check
 
 
-def _video_sets(paths: list[Path]) -> list[Path]:
-    """--videos folders in the VideoMatte240K layout, checked before any work."""
-    for path in paths:
-        if not ((path / "fgr").is_dir() and (path / "pha").is_dir()):
-            raise typer.BadParameter(
-                f"{path} needs fgr/ and pha/ folders (the VideoMatte240K layout: a folder of "
-                "frames per clip in each, with the same names)"
-            )
-    return paths
+_image_sets = _sets_with(
+    "image", "alpha", "the alphamatting layout: a photo and its alpha with the same name"
+)
+_video_sets = _sets_with(
+    "fgr",
+    "pha",
+    "the VideoMatte240K layout: a folder of frames per clip in each, with the same names",
+)
 
 
 DATASET = typer.Argument(..., exists=True, file_okay=False, callback=_a_dataset)

@@ -24,15 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
-from vidmatte.jobs.tracks import Masks, reuse
+from vidmatte.jobs.tracks import Masks, Stopped, reuse
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import Job, Store
-
-
-class Stopped(Exception):
-    """The run was told to stop (cancel, shutdown) or no longer owns its job."""
 
 
 @dataclass

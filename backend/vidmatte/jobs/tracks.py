@@ -329,7 +329,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 class Stopped(Exception):
-    """The run was cancelled, replaced by a newer one, or the server is stopping."""
+    """A track or job run was told to stop (a cancel, a newer run, a shutdown, Ctrl-C) or no
+    longer owns its work."""
 
 
 class Tracker:
