@@ -530,8 +530,10 @@ class Store:
         return self.project(project_id)
 
     def delete_project(self, project_id: str) -> None:
-        job_ids = [j.id for j in self.jobs(project_id)]
         with self._write() as db:
+            # Read in the delete's own write: a job made just before it has its folder removed.
+            rows = db.execute("SELECT id FROM jobs WHERE project_id = ?", (project_id,))
+            job_ids = [row[0] for row in rows.fetchall()]
             if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
                 raise NotFound(f"project '{project_id}' does not exist")
         # Rows go first: a crash here leaves unreachable files, never rows without files.
