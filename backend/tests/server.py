@@ -90,3 +90,11 @@ class LiveServer:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, headers=self.headers)
+
+    def log_mark(self) -> int:
+        """Where the log ends now: `log_since` gives what was written after it (a shared
+        server's log also holds other tests' lines, some of them failures on purpose)."""
+        return self.log.stat().st_size
+
+    def log_since(self, mark: int) -> str:
+        return self.log.read_bytes()[mark:].decode(errors="replace")
