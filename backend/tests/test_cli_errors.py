@@ -231,28 +231,21 @@ def test_dataset_commands_refuse_a_folder_that_is_no_dataset(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # nothing half made
 
 
-def test_dataset_build_refuses_an_image_set_without_its_layout(tmp_path: Path) -> None:
-    photos = tmp_path / "photos"
+def test_dataset_build_refuses_sets_without_their_layout(tmp_path: Path) -> None:
+    photos, whole = tmp_path / "photos", tmp_path / "whole"
     (photos / "image").mkdir(parents=True)
-    result = vidmatte(
-        "dataset", "build", str(tmp_path / "ds"), "--images", str(photos),
-        "--backgrounds", str(photos),
-    )  # fmt: skip
-    assert refused(result, 2, "needs image/ and alpha/ folders"), result.stderr
-    assert not (tmp_path / "ds").exists()
-    (photos / "alpha").mkdir()
-    no_backgrounds = vidmatte(
-        "dataset", "build", str(tmp_path / "ds"), "--images", str(photos),
-        "--backgrounds", str(tmp_path / "nope"),
-    )  # fmt: skip
-    assert refused(no_backgrounds, 2, "does not exist"), no_backgrounds.stderr
-    assert not (tmp_path / "ds").exists()
-    videos = vidmatte(
-        "dataset", "build", str(tmp_path / "ds"), "--videos", str(photos),
-        "--backgrounds", str(photos),
-    )  # fmt: skip
-    assert refused(videos, 2, "needs fgr/ and pha/ folders (the VideoMatte240K"), videos.stderr
-    assert not (tmp_path / "ds").exists()
+    for sub in ("image", "alpha"):
+        (whole / sub).mkdir(parents=True)
+    cases = [
+        ("--images", photos, photos, "needs image/ and alpha/ folders (the alphamatting layout"),
+        ("--videos", photos, photos, "needs fgr/ and pha/ folders (the VideoMatte240K layout"),
+        ("--images", whole, tmp_path / "nope", "does not exist"),
+    ]
+    for option, folder, backgrounds, message in cases:
+        result = vidmatte("dataset", "build", str(tmp_path / "ds"), option, str(folder),
+                          "--backgrounds", str(backgrounds))  # fmt: skip
+        assert refused(result, 2, message), (option, result.stderr)
+        assert not (tmp_path / "ds").exists()
 
 
 def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
