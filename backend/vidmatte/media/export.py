@@ -650,8 +650,10 @@ def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np
 
 
 class _AudioSource:
-    """The source's first audio track, decoded from the export's start as float planar slices
-    that line up with the video frames, shared by every video file."""
+    """The source's first audio track, decoded from the export's start as float slices
+    (channels x samples) that line up with the video frames, shared by every video file.
+    Frames cross into numpy packed: PyAV 18 miscounts the planes of an 8-channel (7.1) planar
+    frame, and reading one crashed the process."""
 
     def __init__(self, path: Path, container: av.container.InputContainer) -> None:
         self._path = path
@@ -659,7 +661,7 @@ class _AudioSource:
         self._stream = stream = container.streams.audio[0]
         self.rate: int = stream.codec_context.sample_rate
         self.layout = _source_layout(stream.codec_context.layout)
-        self._to_float = av.AudioResampler("fltp", self.layout, self.rate)
+        self._to_float = av.AudioResampler("flt", self.layout, self.rate)
         self._decoded: Iterator[np.ndarray] = iter(())
         self._pending = np.zeros((self.channels, 0), np.float32)
         self._pending_at = 0  # absolute sample position of _pending[:, 0]
@@ -707,7 +709,8 @@ class _AudioSource:
         self._pending, self._pending_at = self._pending[:, used:], self._pending_at + used
         if samples.shape[1] == 0:
             return None
-        out = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples), "fltp", self.layout)
+        packed = np.ascontiguousarray(samples.T).reshape(1, -1)
+        out = av.AudioFrame.from_ndarray(packed, "flt", self.layout)
         out.sample_rate = self.rate
         out.pts = first - self._start
         out.time_base = Fraction(1, self.rate)
@@ -737,9 +740,12 @@ class _AudioSource:
             if self._pending_at < 0:
                 self._pending_at = round(frame.time * self.rate) if frame.time is not None else 0
             for converted in self._to_float.resample(frame):
-                yield converted.to_ndarray()
+                yield self._unpacked(converted)
         for converted in self._to_float.resample(None):
-            yield converted.to_ndarray()
+            yield self._unpacked(converted)
+
+    def _unpacked(self, frame: av.AudioFrame) -> np.ndarray:
+        return frame.to_ndarray().reshape(-1, self.channels).T
 
 
 # The usual layout of each channel count: Opus takes surround only in these (Vorbis) orders.
