@@ -4,7 +4,10 @@ is left of a deleted project."""
 
 from __future__ import annotations
 
+import io
 import threading
+import time
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.test_jobs import wait_for
 from tests.conftest import upload
 from tests.server import LiveServer
 
@@ -83,6 +87,32 @@ def test_edits_jobs_tracks_and_frames_racing_a_project_delete_get_404_never_500(
         if any(name in line for name in ours) and ("failed" in line or "error" in line)
     ]
     assert not trouble, "\n\n".join(trouble)
+
+
+def test_archives_racing_a_project_delete_are_whole_or_404_and_leave_no_files(
+    server: LiveServer, api: httpx.Client, clip: Path
+) -> None:
+    """An archive asked for as the project went answered 409 "no finished frames yet", and one
+    that lost the race after taking its hold on the files kept them on disk until a restart."""
+    for round_ in range(ROUNDS):
+        pid, _ = prompted_project(api, clip, f"archived {round_}")
+        job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 1}).json()["id"]
+        wait_for(api, job, {"done"})
+        archive: Request = ("GET", f"/api/jobs/{job}/archive", None)
+        answers = together(server, [("DELETE", f"/api/projects/{pid}", None), *[archive] * 6])
+        assert answers[0].status_code == 204
+        for answer in answers[1:]:
+            if answer.status_code == 200:  # begun before the delete: whole
+                names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
+                assert names == ["alpha/000000.png", "alpha/000001.png"]
+            else:
+                assert answer.status_code == 404, answer.text
+                assert "does not exist" in answer.json()["detail"], answer.text
+        folders = [server.data_dir / "projects" / pid, server.data_dir / "jobs" / job]
+        deadline = time.monotonic() + 10  # the last download lets go as its stream closes
+        while any(f.exists() for f in folders) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(f.exists() for f in folders), f"round {round_}: files kept"
 
 
 @pytest.mark.parametrize("removal", ["delete the object", "clear its points"])

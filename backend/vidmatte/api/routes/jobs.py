@@ -195,18 +195,25 @@ def get_archive(
     ),
     s: Services = Depends(services),
 ) -> StreamingResponse:
-    export = plan_export(s.store, job_id, mattes)  # 404 for an unknown job
+    job = s.store.job(job_id)  # 404 for an unknown job
     try:
         chosen, colour = parse_formats(",".join(formats)), parse_color(background)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    if not export.frames:
-        raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
-    name = archive_name(export.project.name, export.frames[0], export.frames[-1])
     colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
-    # Taken now, not when the stream starts: the headers go out before the first chunk, and
-    # a delete may come in between.
-    release = s.store.lease(export.project.id)
+    # Held from before the plan reads the job's files until the stream ends: a delete that
+    # comes meanwhile leaves the files to the last download (the headers go out before the
+    # first chunk).
+    release = s.store.lease(job.project_id)
+    try:
+        export = plan_export(s.store, job_id, mattes)
+        if not export.frames:
+            s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
+            raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
+    except BaseException:
+        release()
+        raise
+    name = archive_name(export.project.name, export.frames[0], export.frames[-1])
     body = iter_archive(
         lambda: export_frames(s.store, export, colour_from, s.settings.device),
         chosen,
@@ -217,7 +224,6 @@ def get_archive(
         staging=s.store.tmp_dir,
         layers=export.layer_names,
     )
-    job = s.store.job(job_id)
     missing = sorted(set(range(job.start, job.end + 1)) - set(export.frames))
     headers = {
         "Content-Disposition": f'attachment; filename="{name}"',
