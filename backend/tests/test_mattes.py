@@ -44,3 +44,10 @@ def test_layer_names_are_safe_and_distinct() -> None:
         5: "union-5",
         6: "object-6",
     }
+
+
+def test_layer_names_differ_in_more_than_case() -> None:
+    """`Cat` and `cat`, or `Union` beside `union`, overwrote each other once unzipped on macOS
+    or Windows, whose file systems ignore case."""
+    names = layer_names([(1, "Cat"), (2, "cat"), (3, "Union"), (4, "dog")])
+    assert names == {1: "Cat-1", 2: "cat-2", 3: "Union-3", 4: "dog"}

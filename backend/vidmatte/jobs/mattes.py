@@ -9,6 +9,7 @@ back as that single matte.
 
 from __future__ import annotations
 
+import collections
 import io
 import re
 import unicodedata
@@ -48,15 +49,14 @@ def decode_mattes(png: bytes, height: int) -> np.ndarray:
 def layer_names(objects: list[tuple[int, str | None]]) -> dict[int, str]:
     """File-name-safe, distinct names for (object id, name) pairs: the name in ASCII letters,
     digits, '.', '_' and '-', or `object-<id>` when nothing is left of it; `-<id>` is added
-    to a name used twice or to `union`."""
+    to a name used twice or to `union`, in any case: macOS and Windows ignore case in file
+    names, and `Cat/` would overwrite `cat/` there."""
     safe = {}
     for obj, name in objects:
         ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
         safe[obj] = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
-    counts: dict[str, int] = {}
-    for name in safe.values():
-        counts[name] = counts.get(name, 0) + 1
+    counts = collections.Counter(name.lower() for name in safe.values())
     return {
-        obj: f"{name}-{obj}" if counts[name] > 1 or name == UNION else name
+        obj: f"{name}-{obj}" if counts[name.lower()] > 1 or name.lower() == UNION else name
         for obj, name in safe.items()
     }
