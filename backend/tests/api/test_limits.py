@@ -10,6 +10,7 @@ import socket
 import httpx
 import pytest
 
+from tests.api.test_jobs import prompt, wait_for
 from tests.server import LiveServer
 
 POS = {"x": 30, "y": 32, "label": "positive"}
@@ -46,6 +47,19 @@ def test_ids_beyond_sqlite_integers_are_json_errors(api: httpx.Client, project: 
     # The same keep-alive connection still answers, and nothing was stored.
     assert api.get(f"/api/projects/{pid}/points").json() == []
     assert [o["id"] for o in api.get(f"/api/projects/{pid}/objects").json()] == [obj]
+
+
+def test_a_jobs_matte_of_an_object_id_beyond_sqlite_integers_is_a_422(
+    api: httpx.Client, project: dict
+) -> None:
+    """It was a 404 "not matted by job", unlike every other object id in the API."""
+    pid = project["id"]
+    prompt(api, pid)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 4}).json()["id"]
+    wait_for(api, job, {"done"})
+    for big in [*HUGE, 0]:
+        response = api.get(f"/api/jobs/{job}/alpha/4", params={"object_id": big})
+        assert "object_id" in assert_json_error(response, (422,))
 
 
 BAD_NAMES = [

@@ -14,7 +14,7 @@ from PIL import Image
 
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
-from vidmatte.api.schemas import Error, Job, JobCreate
+from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
@@ -144,7 +144,10 @@ def get_alpha(
     job_id: str,
     index: int,
     object_id: int | None = Query(
-        None, description="The object whose matte (8-bit grey PNG); default: the union of all."
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="The object whose matte (8-bit grey PNG); default: the union of all.",
     ),
     max_side: int | None = Query(
         None, ge=16, le=8192, description="Shrink to at most this many pixels on the long side."
