@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -149,6 +150,22 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
         f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 4, "export": export}
     )
     assert made.status_code == 201, made.text
+
+
+def test_an_archive_of_a_project_named_in_another_script_keeps_its_name(
+    api: httpx.Client, project: dict
+) -> None:
+    """A project named 日本語の動画 downloaded as `vidmatte_frames_4-4.zip`: the ASCII name
+    had nothing left of it. Browsers read RFC 6266's `filename*` where it is given."""
+    pid = project["id"]
+    api.patch(f"/api/projects/{pid}", json={"name": "日本語の動画"}).raise_for_status()
+    prompt(api, pid)
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 4}).json()
+    wait_for(api, job["id"], {"done"})
+    disposition = api.head(f"/api/jobs/{job['id']}/archive").headers["content-disposition"]
+    plain, extended = disposition.split("; filename*=UTF-8''")
+    assert plain == 'attachment; filename="vidmatte_frames_4-4.zip"'
+    assert urllib.parse.unquote(extended) == "日本語の動画_frames_4-4.zip"
 
 
 def test_head_answers_as_get_does_without_the_body(

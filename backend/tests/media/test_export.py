@@ -199,6 +199,10 @@ def test_archive_name() -> None:
     assert archive_name("My clip (v2)", 0, 120) == "My_clip_v2_frames_0-120.zip"
     assert archive_name("Été/..", 3, 4) == "Ete_frames_3-4.zip"
     assert archive_name("/../", 3, 4) == "vidmatte_frames_3-4.zip"
+    # For Content-Disposition's filename*: the name in its own script.
+    assert archive_name("日本語の動画 (v2)", 0, 1, script=True) == "日本語の動画_v2_frames_0-1.zip"
+    assert archive_name("Été/..", 3, 4, script=True) == "Été_frames_3-4.zip"
+    assert archive_name("/../", 3, 4, script=True) == "vidmatte_frames_3-4.zip"
 
 
 def test_write_archive_rejects_bad_input() -> None:

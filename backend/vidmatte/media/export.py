@@ -177,11 +177,16 @@ def parse_color(text: str) -> tuple[int, int, int]:
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
-def archive_name(project_name: str, start: int, end: int) -> str:
-    """A download name like `my_clip_frames_0-120.zip`, ASCII-safe for Content-Disposition."""
-    ascii_name = unicodedata.normalize("NFKD", project_name).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or "vidmatte"
-    return f"{stem}_frames_{start}-{end}.zip"
+def archive_name(project_name: str, start: int, end: int, script: bool = False) -> str:
+    """A download name like `my_clip_frames_0-120.zip`: in ASCII (Content-Disposition's
+    `filename`, the files inside), or with `script` in the name's own letters and digits,
+    whatever the script (`日本語_frames_0-9.zip`, for `filename*`)."""
+    if script:
+        stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", project_name))
+    else:
+        ascii_name = unicodedata.normalize("NFKD", project_name).encode("ascii", "ignore")
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name.decode())
+    return f"{stem.strip('._-') or 'vidmatte'}_frames_{start}-{end}.zip"
 
 
 def write_archive(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
 
@@ -216,7 +217,9 @@ def get_archive(
     except BaseException:
         release()
         raise
-    name = archive_name(export.project.name, export.frames[0], export.frames[-1])
+    first, last = export.frames[0], export.frames[-1]
+    name = archive_name(export.project.name, first, last)
+    in_script = archive_name(export.project.name, first, last, script=True)
     body = iter_archive(
         lambda: export_frames(s.store, export, colour_from, s.settings.device),
         chosen,
@@ -229,7 +232,7 @@ def get_archive(
     )
     missing = sorted(set(range(job.start, job.end + 1)) - set(export.frames))
     headers = {
-        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Disposition": _attachment(name, in_script),
         # A cancelled, interrupted or running job's archive holds the frames finished so far.
         FRAMES_HEADER: frame_runs(export.frames),
         **({MISSING_HEADER: frame_runs(missing)} if missing else {}),
@@ -237,6 +240,15 @@ def get_archive(
     return StreamingResponse(
         releasing(body, release), media_type="application/zip", headers=headers
     )
+
+
+def _attachment(name: str, in_script: str) -> str:
+    """Content-Disposition of a download: the ASCII `name` for every client, and the name in
+    its own script as RFC 6266's `filename*` where it differs (browsers prefer that one)."""
+    value = f'attachment; filename="{name}"'
+    if in_script != name:
+        value += f"; filename*=UTF-8''{urllib.parse.quote(in_script)}"
+    return value
 
 
 def releasing(body: AsyncIterator[bytes], release: Callable[[], None]) -> AsyncIterator[bytes]:
