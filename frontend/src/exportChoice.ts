@@ -24,9 +24,12 @@ export interface JobExport {
   mattes: "objects" | "union" | "both";
 }
 
-/** `choice` as the API takes it; the frame's raw colour is its `fg=raw`, else the server's default. */
+/** `choice` as the API takes it; the frame's raw colour is its `fg=raw`, else the server's default.
+ * A colour field left half-typed while no composite is chosen (the form lets it be) is sent as
+ * the default, which the server takes. */
 export function toJobExport(choice: ExportChoice): JobExport {
-  return { formats: [...choice.formats], background: choice.background, fg: choice.rawColour ? "raw" : null, mattes: choice.mattes ?? "objects" };
+  const background = normaliseHexColor(choice.background) ?? DEFAULT_EXPORT.background;
+  return { formats: [...choice.formats], background, fg: choice.rawColour ? "raw" : null, mattes: choice.mattes ?? "objects" };
 }
 
 /** A stored or served choice, checked field by field (unknown formats dropped, defaults filled in). */

@@ -145,7 +145,7 @@ export function MattingForm(props: MattingFormProps) {
             when={reason()}
             fallback={
               <span class="ok">
-                Ready: {count()} frames
+                Ready: {count()} frame{count() === 1 ? "" : "s"}
                 {outOfRange().length ? `; left out (no points in range): ${outOfRange().map(nameOf).join(", ")}` : ""}.
               </span>
             }

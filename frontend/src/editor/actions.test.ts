@@ -36,6 +36,14 @@ describe("editor actions", () => {
     expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
   });
 
+  it("a click goes to the frame it was made on, even when the frame moves while its object is made", async () => {
+    const s = setup();
+    const clicked = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 1 }, targets); // → pressed at once, on a slow link
+    await clicked;
+    expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
+  });
+
   it("undo goes to the frame it changed", async () => {
     const s = setup();
     await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));

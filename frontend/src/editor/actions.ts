@@ -46,13 +46,14 @@ export function createActions(d: ActionDeps) {
   const a = {
     point: async (at: Vec, label: Label, near: Near) => {
       if (!d.loaded()) return;
+      const frame = d.frame(); // the picture clicked: making its object may take a while
       let oid: number;
       try {
         oid = await d.objects.target();
       } catch (e) {
         return d.report(e, "Could not add an object");
       }
-      d.prompts.click(d.frame(), oid, at, label, near);
+      d.prompts.click(frame, oid, at, label, near);
     },
     undo: () => {
       const f = d.prompts.undo();

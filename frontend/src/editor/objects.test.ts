@@ -50,6 +50,32 @@ describe("objects", () => {
     expect(objects.colorOf(99)).toBe("#ffffff");
   });
 
+  it("lists objects in the server's order (by id) whatever order the creates answer in", async () => {
+    const { server } = fakeServer();
+    const slowFirst: ObjectApi = {
+      ...server,
+      createObject: async (pid, body) => {
+        const o = await server.createObject(pid, body);
+        if (o.id === 1) await new Promise((r) => setTimeout(r, 5));
+        return o;
+      },
+    };
+    const objects = createRoot(() => createObjects("p", slowFirst));
+    await Promise.all([objects.add(), objects.add()]);
+    expect(objects.list().map((o) => o.id)).toEqual([1, 2]);
+  });
+
+  it("a new list (read again from the server) keeps the selection while its object lives", async () => {
+    const { server, made } = fakeServer();
+    const objects = createRoot(() => createObjects("p", server));
+    await Promise.all([objects.add(), objects.add()]);
+    objects.select(2);
+    objects.reset([...made]);
+    expect(objects.selected()).toBe(2);
+    objects.reset([made[0]]); // deleted in another tab
+    expect(objects.selected()).toBe(1);
+  });
+
   it("leaves new objects' names and colours to the server, which sees every tab's objects", async () => {
     const { server, made, sent } = fakeServer();
     const objects = createRoot(() => createObjects("p", server));

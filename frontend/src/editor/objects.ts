@@ -8,7 +8,8 @@ export interface Objects {
   list: Accessor<MatteObject[]>;
   selected: Accessor<number | null>;
   select: (id: number | null) => void;
-  /** Replace the list (initial load) and select the first. */
+  /** Replace the list (read from the server); the selection stays while its object does,
+   * else the first is selected. */
   reset: (list: MatteObject[]) => void;
   selectedObject: () => MatteObject | null;
   colorOf: (id: number) => string;
@@ -31,7 +32,9 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   const add = async () => {
     const o = await server.createObject(pid, {});
     batch(() => {
-      setList((l) => [...l, o]);
+      // In the server's order, as a reload shows them: creates may answer out of order, and
+      // the number keys pick objects by place.
+      setList((l) => [...l, o].sort((a, b) => a.id - b.id));
       setSelected(o.id);
     });
     return o;
@@ -44,7 +47,7 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     reset: (l) =>
       batch(() => {
         setList(l);
-        setSelected(l[0]?.id ?? null);
+        if (!l.some((o) => o.id === selected())) setSelected(l[0]?.id ?? null);
       }),
     selectedObject: () => list().find((o) => o.id === selected()) ?? null,
     colorOf: (id) => list().find((o) => o.id === id)?.color ?? "#ffffff",

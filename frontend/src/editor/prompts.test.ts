@@ -47,6 +47,14 @@ describe("prompts", () => {
     expect(s.prompts.undoSize()).toBe(0);
   });
 
+  it("the server's points (a reload after a refused save) start a new undo history", async () => {
+    const s = setup();
+    s.prompts.click(4, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));
+    s.prompts.reset(new Map());
+    expect(s.prompts.undoSize()).toBe(0);
+    expect(s.prompts.undo()).toBeNull(); // the refused edit is not sent again
+  });
+
   it("clears a frame in one undoable edit and says when there is nothing to clear", async () => {
     const s = setup();
     s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));

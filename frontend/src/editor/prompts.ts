@@ -51,7 +51,14 @@ export function createPrompts(deps: PromptDeps): Prompts {
 
   return {
     points,
-    reset: (map) => setPoints(map),
+    // The server's points: earlier edits were made over others, and undoing one would only
+    // be refused again.
+    reset: (map) =>
+      batch(() => {
+        setPoints(map);
+        stack.clear();
+        setUndoSize(0);
+      }),
     undoSize,
     click: (frame, objectId, at, label, near) => {
       const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, near);

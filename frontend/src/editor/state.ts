@@ -54,15 +54,20 @@ export function createEditor(props: EditorInput) {
   const objects = createObjects(pid);
   // A track takes the points the server holds: it starts once the saves under way landed.
   const track = createTrackState(pid, report, { ready: () => saver.idle() });
-  const reloadPoints = () =>
-    api.listPoints(pid).then((pts) => prompts.reset(fromFramePoints(pts)), (e) => report(e, "Could not read the points"));
+  // The server's objects and points: on opening, and after a refused save (an object deleted
+  // in another tab goes from the list).
+  const readObjectsAndPoints = async () => {
+    const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
+    objects.reset(objs);
+    prompts.reset(fromFramePoints(pts));
+  };
   const saver = new PromptSaver({
     put: (oid, f, pts, expected) => api.putPoints(pid, oid, f, pts, expected),
     online,
     onSaved: () => void (track.track() && track.refresh()), // is the track stale now?
     onRefused: (e, f) => {
       report(e, `Could not save the points of frame ${f}`);
-      void reloadPoints(); // show the server's truth again
+      readObjectsAndPoints().catch((e) => report(e, "Could not read the objects and points"));
     },
   });
   const previews = createPreviews({
@@ -114,9 +119,7 @@ export function createEditor(props: EditorInput) {
 
   const load = async () => {
     try {
-      const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
-      objects.reset(objs);
-      prompts.reset(fromFramePoints(pts));
+      await readObjectsAndPoints();
       setLoaded(true);
       await track.refresh(true);
     } catch (e) {
