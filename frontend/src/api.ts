@@ -271,6 +271,16 @@ export const api = {
     blob("GET", urls.alpha(jid, index, maxSide), signal),
 };
 
+/** Ask whether project `pid` still exists, after a sign that it may not (its job or track
+ * ended cancelled unasked, a job of it vanished): if not, send() flags it gone and the view
+ * says so. Any other answer changes nothing, so it is not reported. */
+export function recheckProject(pid: string): Promise<void> {
+  return api.getProject(pid).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 /** The user stopped an upload: not a failure, nothing to report in red. */
 export class UploadCancelled extends Error {
   constructor() {

@@ -1,6 +1,6 @@
 // Matting jobs of one project: the list from the server, kept live through SSE.
 import { createSignal, onCleanup } from "solid-js";
-import { api, errorText, type Job } from "./api";
+import { api, ApiError, errorText, recheckProject, type Job } from "./api";
 import { followJob, isTerminal } from "./sse";
 import { showError, showSuccess } from "./toasts";
 
@@ -18,7 +18,24 @@ export function createJobsStore(pid: string): JobsStore {
   const [jobs, setJobs] = createSignal<Job[]>([]);
   const [loading, setLoading] = createSignal(true);
   const followers = new Map<string, () => void>();
+  /** Jobs this editor cancelled: their end says nothing about the project. */
+  const cancelledHere = new Set<string>();
   let disposed = false;
+
+  // The server ends a deleted project's jobs as cancelled, and forgets them (404): either may
+  // mean the project was deleted elsewhere, which the editor then shows instead of a Resume
+  // that cannot work.
+  const checkEnd = (job: Job) => {
+    if (job.status === "cancelled" && !cancelledHere.has(job.id)) void recheckProject(pid);
+  };
+  const jobCall = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) void recheckProject(pid);
+      throw e;
+    }
+  };
 
   const upsert = (job: Job) => {
     setJobs((list) => {
@@ -44,8 +61,9 @@ export function createJobsStore(pid: string): JobsStore {
       (j) => {
         upsert(j);
         if (isTerminal(j.status)) followers.delete(j.id);
+        checkEnd(j);
       },
-      api.getJob,
+      (jid) => jobCall(api.getJob(jid)),
       (msg) => showError(msg),
     );
     followers.set(job.id, stop);
@@ -84,15 +102,17 @@ export function createJobsStore(pid: string): JobsStore {
       return job;
     },
     cancel: async (jid) => {
+      cancelledHere.add(jid);
       try {
-        upsert(await api.cancelJob(jid));
+        upsert(await jobCall(api.cancelJob(jid)));
       } catch (e) {
         showError(errorText(e), "Could not cancel");
       }
     },
     resume: async (jid) => {
+      cancelledHere.delete(jid);
       try {
-        const job = await api.resumeJob(jid);
+        const job = await jobCall(api.resumeJob(jid));
         followers.get(jid)?.();
         followers.delete(jid);
         upsert(job);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Job } from "./api";
 import { followJob, isResumable, isTerminal, parseProgressData, progressOf } from "./sse";
+import { FakeEventSource } from "./test/eventSource";
 
 const job = (over: Partial<Job> = {}): Job => ({
   id: "j1",
@@ -82,25 +83,6 @@ describe("progress events", () => {
     expect(isResumable("done")).toBe(false);
   });
 });
-
-class FakeEventSource {
-  static last: FakeEventSource | null = null;
-  listeners = new Map<string, (ev: MessageEvent) => void>();
-  onerror: (() => void) | null = null;
-  closed = false;
-  constructor(public url: string) {
-    FakeEventSource.last = this;
-  }
-  addEventListener(type: string, fn: (ev: MessageEvent) => void) {
-    this.listeners.set(type, fn);
-  }
-  emit(data: string) {
-    this.listeners.get("progress")?.({ data } as MessageEvent);
-  }
-  close() {
-    this.closed = true;
-  }
-}
 
 describe("followJob", () => {
   afterEach(() => vi.unstubAllGlobals());

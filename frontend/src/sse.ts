@@ -57,16 +57,27 @@ export function progressOf(job: Job, online = true): Progress {
   };
 }
 
+/** What `followEvents` follows: a stream of `progress` events, and a read for when it breaks. */
+export interface EventFollow<T> {
+  url: string;
+  /** One event's data as a value; throws on anything else. */
+  parse: (data: string) => T;
+  /** Reads the value afresh (the stream is gone). */
+  poll: () => Promise<T>;
+  /** Whether `value` is the last one: following stops once it is delivered. */
+  isLast: (value: T) => boolean;
+  onValue: (value: T) => void;
+  onError?: (message: string) => void;
+  /** What stopped updating, said when polling keeps failing: "Matting progress". */
+  subject: string;
+}
+
 /**
- * Follow a job until it reaches a terminal status. Calls `onJob` with each update.
- * Falls back to polling GET /api/jobs/{jid} when the stream breaks. Returns a stop function.
+ * Follow a server's `progress` events until `isLast`. Falls back to polling when the stream
+ * breaks (a proxy timeout, a network blip, a server restart), so progress never freezes
+ * silently. Returns a stop function.
  */
-export function followJob(
-  jid: string,
-  onJob: (job: Job) => void,
-  poll: (jid: string) => Promise<Job>,
-  onError?: (message: string) => void,
-): () => void {
+export function followEvents<T>({ url, parse, poll, isLast, onValue, onError, subject }: EventFollow<T>): () => void {
   let stopped = false;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,20 +89,20 @@ export function followJob(
     if (timer) clearTimeout(timer);
   };
 
-  const handle = (job: Job) => {
+  const handle = (value: T) => {
     if (stopped) return;
-    onJob(job);
-    if (isTerminal(job.status)) stop();
+    onValue(value);
+    if (isLast(value)) stop();
   };
 
   const pollLoop = async (failures = 0) => {
     if (stopped) return;
     try {
-      handle(await poll(jid));
+      handle(await poll());
       failures = 0;
     } catch (e) {
       failures++;
-      if (failures === 3) onError?.(`Matting progress stopped updating: ${(e as Error).message}`);
+      if (failures === 3) onError?.(`${subject} stopped updating: ${(e as Error).message}`);
     }
     if (!stopped) timer = setTimeout(() => pollLoop(failures), Math.min(10000, 1000 * 2 ** Math.min(failures, 3)));
   };
@@ -100,21 +111,38 @@ export function followJob(
     void pollLoop();
     return stop;
   }
-  source = new EventSource(urls.events(jid));
+  source = new EventSource(url);
   source.addEventListener("progress", (ev) => {
     try {
-      handle(parseProgressData((ev as MessageEvent<string>).data));
+      handle(parse((ev as MessageEvent<string>).data));
     } catch (e) {
       onError?.((e as Error).message);
     }
   });
   source.onerror = () => {
-    // The stream ends after a terminal status (then we have stopped already), or broke:
-    // switch to polling so progress never freezes silently.
+    // The stream ends after the last value (then we have stopped already), or broke: poll.
     if (stopped) return;
     source?.close();
     source = null;
     void pollLoop();
   };
   return stop;
+}
+
+/** Follow a job until it reaches a terminal status, polling GET /api/jobs/{jid} when the stream breaks. */
+export function followJob(
+  jid: string,
+  onJob: (job: Job) => void,
+  poll: (jid: string) => Promise<Job>,
+  onError?: (message: string) => void,
+): () => void {
+  return followEvents({
+    url: urls.events(jid),
+    parse: parseProgressData,
+    poll: () => poll(jid),
+    isLast: (job) => isTerminal(job.status),
+    onValue: onJob,
+    onError,
+    subject: "Matting progress",
+  });
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { flagMarks, hasMask, isTrack, trackMaskUrl, trackProgressText, type Track } from "./track";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeEventSource } from "./test/eventSource";
+import { flagMarks, followTrack, hasMask, isTrack, trackMaskUrl, trackProgressText, type Track } from "./track";
 
 const done: Track = {
   project_id: "p_1",
@@ -64,5 +65,62 @@ describe("track", () => {
 
   it("addresses a frame's overlay, new for each run", () => {
     expect(trackMaskUrl("p 1", 4, 2)).toBe("/api/projects/p%201/track/masks/4?v=2");
+  });
+});
+
+describe("followTrack", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  const answers = (...tracks: (Track | null)[]) =>
+    vi.fn(async () => {
+      const t = tracks.length > 1 ? tracks.shift()! : tracks[0];
+      return t ? new Response(JSON.stringify(t), { status: 200 }) : new Response(JSON.stringify({ detail: "no track" }), { status: 404 });
+    });
+
+  it("keeps reading a track whose stream dropped until it stops running, then delivers its end", async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const running: Track = { ...done, status: "running", frames_done: 0, tracked: [] };
+    const fetchMock = answers(running, running, done);
+    vi.stubGlobal("fetch", fetchMock);
+    const seen: (Track | null)[] = [];
+    const errors: string[] = [];
+    followTrack("p_1", (t) => seen.push(t), (m) => errors.push(m));
+    const es = FakeEventSource.last!;
+    expect(es.url).toBe("/api/projects/p_1/track/events");
+    es.emit(JSON.stringify({ ...running, frames_done: 3 }));
+    es.onerror?.(); // a proxy timeout: the server still runs the track
+    expect(es.closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(seen.map((t) => t?.status)).toEqual(["running", "running", "running", "done"]);
+    expect(fetchMock).toHaveBeenCalledTimes(3); // no reads after the end
+    expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe("/api/projects/p_1/track");
+    expect(errors).toEqual([]);
+  });
+
+  it("stops reading when stopped, and ends when the track is gone", async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const running: Track = { ...done, status: "running" };
+    const fetchMock = answers(running);
+    vi.stubGlobal("fetch", fetchMock);
+    const stop = followTrack("p_1", () => {}, () => {});
+    FakeEventSource.last!.onerror?.();
+    await vi.advanceTimersByTimeAsync(2_500);
+    const reads = fetchMock.mock.calls.length;
+    expect(reads).toBeGreaterThan(0);
+    stop();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(fetchMock).toHaveBeenCalledTimes(reads);
+
+    const seen: (Track | null)[] = [];
+    vi.stubGlobal("fetch", answers(null));
+    followTrack("p_1", (t) => seen.push(t), () => {});
+    FakeEventSource.last!.onerror?.();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(seen).toEqual([null]); // said once: the track (and maybe its project) is gone
   });
 });

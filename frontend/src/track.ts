@@ -1,6 +1,7 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
 import { ApiError, detailFromBody, setOnline } from "./api";
+import { followEvents } from "./sse";
 import { formatEta } from "./timecode";
 
 export type TrackStatus = "running" | "done" | "cancelled" | "failed" | "interrupted";
@@ -104,30 +105,31 @@ export const trackApi = {
   cancel: (pid: string) => call("DELETE", base(pid)) as Promise<Track>,
 };
 
-/** Follow a running track through its events until it stops; returns a stop function. */
-export function followTrack(pid: string, onTrack: (t: Track) => void, onError: (message: string) => void): () => void {
-  const source = new EventSource(`${base(pid)}/events`);
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-    source.close();
-  };
-  source.addEventListener("progress", (ev) => {
-    let value: unknown;
-    try {
-      value = JSON.parse((ev as MessageEvent<string>).data);
-    } catch {
-      value = null;
-    }
-    if (!isTrack(value)) return onError("A track event does not describe a track.");
-    onTrack(value);
-    if (value.status !== "running") stop();
+/** One `progress` event's data as a track; throws on anything else. */
+function parseTrackData(data: string): Track {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    value = null;
+  }
+  if (!isTrack(value)) throw new Error("A track event does not describe a track.");
+  return value;
+}
+
+/**
+ * Follow a running track through its events until it stops; when the stream breaks, read it
+ * until it stops. `onTrack(null)`: the track is gone (its project deleted meanwhile).
+ * Returns a stop function.
+ */
+export function followTrack(pid: string, onTrack: (t: Track | null) => void, onError: (message: string) => void): () => void {
+  return followEvents<Track | null>({
+    url: `${base(pid)}/events`,
+    parse: parseTrackData,
+    poll: () => trackApi.get(pid),
+    isLast: (t) => t?.status !== "running",
+    onValue: onTrack,
+    onError,
+    subject: "Tracking progress",
   });
-  source.onerror = () => {
-    if (stopped) return;
-    stop();
-    // The stream broke: read the track once so the editor does not stay on "running".
-    trackApi.get(pid).then((t) => t && onTrack(t), (e: Error) => onError(e.message));
-  };
-  return stop;
 }

@@ -1,5 +1,6 @@
 import { createRoot } from "solid-js";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { projectGone } from "../api";
 import type { Track } from "../track";
 import { createTrackState, type TrackApi } from "./track";
 
@@ -102,5 +103,50 @@ describe("track state", () => {
     await state.start(0, 9);
     expect(calls).toBe(2);
     expect(state.track()?.status).toBe("running");
+  });
+
+  describe("a track that ends without this editor's cancel", () => {
+    afterEach(() => vi.unstubAllGlobals());
+
+    /** A started track, followed; `end` pushes what the follower delivers next. */
+    async function followed() {
+      const fetchMock = vi.fn(async () => new Response(JSON.stringify({ detail: "project 'p' does not exist" }), { status: 404 }));
+      vi.stubGlobal("fetch", fetchMock);
+      let push!: (t: Track | null) => void;
+      const server: TrackApi = { get: async () => null, start: async () => base, cancel: async () => ({ ...base, status: "cancelled" }) };
+      const state = createRoot(() =>
+        createTrackState("p", () => {}, {
+          server,
+          follow: (_pid, onTrack) => {
+            push = onTrack;
+            return () => {};
+          },
+        }),
+      );
+      await state.start(0, 9);
+      return { state, end: (t: Track | null) => push(t), projectAsked: () => fetchMock.mock.calls.length };
+    }
+
+    it("cancelled (the server ends a deleted project's track so) asks whether the project still exists", async () => {
+      const { state, end, projectAsked } = await followed();
+      end({ ...base, status: "cancelled", frames_done: 4 });
+      expect(state.track()?.status).toBe("cancelled");
+      await vi.waitFor(() => expect(projectGone()).toBe("p"));
+      expect(projectAsked()).toBe(1);
+    });
+
+    it("gone altogether asks too", async () => {
+      const { state, end, projectAsked } = await followed();
+      end(null);
+      expect(state.track()).toBeNull();
+      await vi.waitFor(() => expect(projectAsked()).toBe(1));
+    });
+
+    it("done asks nothing", async () => {
+      const { end, projectAsked } = await followed();
+      end({ ...base, status: "done", frames_done: 10, tracked: [[0, 9]] });
+      await new Promise((r) => setTimeout(r, 0));
+      expect(projectAsked()).toBe(0);
+    });
   });
 });

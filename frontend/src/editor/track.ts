@@ -1,6 +1,7 @@
 // The project's track in the editor: read at start (followed while it runs), started and
 // cancelled from the toolbar, re-read after each save (is it stale now?).
 import { createSignal, onCleanup, type Accessor } from "solid-js";
+import { recheckProject } from "../api";
 import { followTrack, hasMask, trackApi, trackMaskUrl, type Track } from "../track";
 
 export type TrackApi = typeof trackApi;
@@ -44,9 +45,16 @@ export function createTrackState(
     if (t && t.status !== "running" && track()?.status === "running") setVersion((v) => v + 1);
     setTrack(t);
   };
+  // The server ends a deleted project's track as cancelled (and then has none): a followed
+  // track that ends so may mean the project was deleted elsewhere, which the editor then shows.
+  // This editor's own cancel stops following first, so it never lands here.
+  const followed = (t: Track | null) => {
+    show(t);
+    if (t === null || t.status === "cancelled") void recheckProject(pid);
+  };
   const followIt = () => {
     stopFollowing?.();
-    stopFollowing = follow(pid, show, (m) => report(new Error(m), "Tracking"));
+    stopFollowing = follow(pid, followed, (m) => report(new Error(m), "Tracking"));
   };
 
   return {
