@@ -23,23 +23,25 @@ const base: Track = {
   flags: [],
 };
 
+/** A track state over a server that starts `base`; `push` delivers what its follower sees next. */
+function followedState() {
+  let push!: (t: Track | null) => void;
+  const server: TrackApi = { get: async () => null, start: async () => base, cancel: async () => ({ ...base, status: "cancelled" }) };
+  const state = createRoot(() =>
+    createTrackState("p", () => {}, {
+      server,
+      follow: (_pid, onTrack) => {
+        push = onTrack;
+        return () => {};
+      },
+    }),
+  );
+  return { state, push: (t: Track | null) => push(t) };
+}
+
 describe("track state", () => {
   it("follows a started track, shows masks of tracked frames, and a finished run's masks load anew", async () => {
-    let push!: (t: Track) => void;
-    const server: TrackApi = {
-      get: async () => null,
-      start: async () => base,
-      cancel: async () => ({ ...base, status: "cancelled" }),
-    };
-    const state = createRoot(() =>
-      createTrackState("p", () => {}, {
-        server,
-        follow: (_pid, onTrack) => {
-          push = onTrack;
-          return () => {};
-        },
-      }),
-    );
+    const { state, push } = followedState();
     await state.start(0, 9);
     expect(state.track()?.status).toBe("running");
     expect(state.overlay(3)).toBeNull();
@@ -112,19 +114,9 @@ describe("track state", () => {
     async function followed() {
       const fetchMock = vi.fn(async () => new Response(JSON.stringify({ detail: "project 'p' does not exist" }), { status: 404 }));
       vi.stubGlobal("fetch", fetchMock);
-      let push!: (t: Track | null) => void;
-      const server: TrackApi = { get: async () => null, start: async () => base, cancel: async () => ({ ...base, status: "cancelled" }) };
-      const state = createRoot(() =>
-        createTrackState("p", () => {}, {
-          server,
-          follow: (_pid, onTrack) => {
-            push = onTrack;
-            return () => {};
-          },
-        }),
-      );
+      const { state, push } = followedState();
       await state.start(0, 9);
-      return { state, end: (t: Track | null) => push(t), projectAsked: () => fetchMock.mock.calls.length };
+      return { state, end: push, projectAsked: () => fetchMock.mock.calls.length };
     }
 
     it("cancelled (the server ends a deleted project's track so) asks whether the project still exists", async () => {
