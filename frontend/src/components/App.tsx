@@ -59,7 +59,8 @@ export function App() {
     if (pid === selectedId()) return;
     initialFrame = 0;
     setSelectedId(pid);
-    history.replaceState(null, "", formatHash(pid, 0));
+    // An entry of its own: Back returns to the project before (the frame only replaces it).
+    history.pushState(null, "", formatHash(pid, 0));
   };
 
   let hashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -94,10 +95,12 @@ export function App() {
     void refresh();
     loadHealth().catch((e) => showError(errorText(e), "The server does not answer"));
     window.addEventListener("hashchange", onHashChange);
+    window.addEventListener("popstate", onHashChange); // Back and Forward over pushed entries
     document.addEventListener("visibilitychange", onVisible);
   });
   onCleanup(() => {
     window.removeEventListener("hashchange", onHashChange);
+    window.removeEventListener("popstate", onHashChange);
     document.removeEventListener("visibilitychange", onVisible);
   });
 
