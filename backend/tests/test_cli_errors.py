@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import torch
 from PIL import Image
 
 from tests.synth import write_mjpeg_avi, write_video
+from tests.waiting import wait_until
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -93,9 +93,7 @@ def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path) -> 
     def stored() -> int:
         return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
 
-    deadline = time.monotonic() + 120
-    while stored() < 3 and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: stored() >= 3 or run.poll() is not None, seconds=120, every=0.1)
     assert stored() >= 3, "no frames were stored in time"
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=120)

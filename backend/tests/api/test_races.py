@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ import pytest
 from tests.api.test_jobs import wait_for
 from tests.conftest import upload
 from tests.server import LiveServer
+from tests.waiting import wait_until
 
 ROUNDS = 6
 POINT = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
@@ -109,10 +109,9 @@ def test_archives_racing_a_project_delete_are_whole_or_404_and_leave_no_files(
                 assert answer.status_code == 404, answer.text
                 assert "does not exist" in answer.json()["detail"], answer.text
         folders = [server.data_dir / "projects" / pid, server.data_dir / "jobs" / job]
-        deadline = time.monotonic() + 10  # the last download lets go as its stream closes
-        while any(f.exists() for f in folders) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(f.exists() for f in folders), f"round {round_}: files kept"
+        # The last download lets go as its stream closes.
+        gone = wait_until(lambda paths=folders: not any(p.exists() for p in paths), seconds=10)
+        assert gone, f"round {round_}: files kept"
 
 
 @pytest.mark.parametrize("removal", ["delete the object", "clear its points"])

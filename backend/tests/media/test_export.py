@@ -10,7 +10,7 @@ import threading
 import time
 import tracemalloc
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +28,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from tests.synth import remux, write_flash_clip
+from tests.waiting import wait_until
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
@@ -665,15 +666,6 @@ def collect(chunks: AsyncIterator[bytes]) -> list[bytes]:
         return [chunk async for chunk in chunks]
 
     return asyncio.run(read())
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_iter_archive_matches_write_archive(even: zipfile.ZipFile, sources) -> None:
