@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.conftest import upload
@@ -139,3 +140,19 @@ def test_unknown_ids_and_frames(api: httpx.Client, project: dict) -> None:
     response = api.get(f"/api/projects/{project['id']}/frames/12")
     assert response.status_code == 404 and "outside the video (0..11)" in response.json()["detail"]
     assert api.get(f"/api/projects/{project['id']}/frames/-1").status_code == 404
+
+
+@pytest.mark.parametrize("written", ["1.0", "+1", "%201", "1_0"])
+def test_numbers_in_urls_are_decimal_digits(api: httpx.Client, project: dict, written: str) -> None:
+    """Python's int() reads "1.0", "+1", " 1" and "1_0" as numbers: a URL that says frame "1.0"
+    is a client's bug to hear about (and two spellings of one frame defeat the cache)."""
+    pid = project["id"]
+    for method, url in (
+        ("GET", f"/api/projects/{pid}/frames/{written}"),
+        ("POST", f"/api/projects/{pid}/frames/{written}/preview"),
+    ):
+        detail = api.request(method, url).json()["detail"]
+        assert detail.startswith("invalid request: index: ") and "decimal digits" in detail, url
+    shrunk = api.get(f"/api/projects/{pid}/frames/0", params={"max_side": "64.0"})
+    assert shrunk.status_code == 422 and "max_side: " in shrunk.json()["detail"]
+    assert api.get(f"/api/projects/{pid}/frames/00", params={"max_side": "64"}).status_code == 200

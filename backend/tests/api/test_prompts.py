@@ -98,6 +98,19 @@ def test_a_body_that_is_not_json_is_400(api: httpx.Client, project: dict) -> Non
     assert api.get(f"/api/projects/{pid}/objects").json() == []  # nothing was made
 
 
+def test_a_body_that_is_not_utf8_says_so(api: httpx.Client, project: dict) -> None:
+    """JSON is UTF-8 (RFC 8259): a Latin-1 name is told where its text broke, not FastAPI's
+    "There was an error parsing the body"."""
+    pid = project["id"]
+    latin1 = '{"name": "Café"}'.encode("latin-1")
+    sent = api.post(
+        f"/api/projects/{pid}/objects", content=latin1, headers={"Content-Type": "application/json"}
+    )
+    assert sent.status_code == 400, sent.text
+    assert sent.json()["detail"] == "the body is not valid UTF-8 (at byte 13): JSON must be UTF-8"
+    assert api.get(f"/api/projects/{pid}/objects").json() == []  # nothing was made
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
 def test_a_json_body_sent_as_another_type_says_which_type_to_send(
     api: httpx.Client, project: dict, content_type: str

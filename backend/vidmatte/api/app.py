@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from vidmatte import __version__
@@ -174,6 +176,16 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             detail = f"the body is not valid JSON (at character {at})"
             return JSONResponse({"detail": detail}, status_code=400)
         return JSONResponse({"detail": validation_message(errors)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers a JSON body it cannot decode with "There was an error parsing the
+        # body"; JSON is UTF-8 (RFC 8259), so say where the text broke.
+        cause = exc.__cause__
+        if isinstance(cause, UnicodeDecodeError):
+            detail = f"the body is not valid UTF-8 (at byte {cause.start}): JSON must be UTF-8"
+            return JSONResponse({"detail": detail}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(MediaError)
     @app.exception_handler(LimitExceeded)

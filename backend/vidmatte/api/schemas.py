@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from vidmatte import store
 from vidmatte.jobs.results import Foreground, Mattes
@@ -43,6 +44,18 @@ ProjectName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator
 ObjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(clean_name)]
 PROJECT_NAME = TypeAdapter(ProjectName)
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _decimal(value: object) -> object:
+    # int() also reads "1.0", "+1", " 1" and "1_0": a URL that names frame "1.0" has a bug its
+    # client should hear about (and two spellings of one frame defeat the browser's cache).
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+", value):
+        raise ValueError("must be a whole number in decimal digits")
+    return value
+
+
+# A number in a URL's path or query: decimal digits, as the API writes them.
+UrlInt = Annotated[int, BeforeValidator(_decimal)]
 
 
 class Body(BaseModel):

@@ -15,7 +15,7 @@ from PIL import Image
 
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
-from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate
+from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
@@ -143,14 +143,14 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
 )
 def get_alpha(
     job_id: str,
-    index: int,
-    object_id: int | None = Query(
+    index: UrlInt,
+    object_id: UrlInt | None = Query(
         None,
         ge=1,
         le=MAX_ID,
         description="The object whose matte (8-bit grey PNG); default: the union of all.",
     ),
-    max_side: int | None = Query(
+    max_side: UrlInt | None = Query(
         None, ge=16, le=8192, description="Shrink to at most this many pixels on the long side."
     ),
     s: Services = Depends(services),

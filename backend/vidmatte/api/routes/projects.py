@@ -13,7 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from PIL import Image
 from pydantic import ValidationError
 
-from vidmatte.api.schemas import PROJECT_NAME, Error, Project, ProjectUpdate, without_hidden
+from vidmatte.api.schemas import (
+    PROJECT_NAME,
+    Error,
+    Project,
+    ProjectUpdate,
+    UrlInt,
+    without_hidden,
+)
 from vidmatte.api.security import no_room_for_a_project, require_room_for_a_project
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
@@ -186,8 +193,8 @@ def deleted_is_404(s: Services, project_id: str) -> Iterator[None]:
 )
 def get_frame(
     project_id: str,
-    index: int,
-    max_side: int | None = Query(None, ge=16, le=8192),
+    index: UrlInt,
+    max_side: UrlInt | None = Query(None, ge=16, le=8192),
     s: Services = Depends(services),
 ) -> Response:
     project = s.store.project(project_id)

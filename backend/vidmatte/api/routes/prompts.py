@@ -18,6 +18,7 @@ from vidmatte.api.schemas import (
     ObjectCreate,
     ObjectUpdate,
     PointsUpdate,
+    UrlInt,
 )
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
@@ -25,7 +26,7 @@ from vidmatte.store import Point
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
-ObjectPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+ObjectPath = Annotated[UrlInt, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
@@ -64,7 +65,7 @@ def delete_object(
 def set_points(
     project_id: str,
     object_id: ObjectPath,
-    index: int,
+    index: UrlInt,
     body: PointsUpdate,
     s: Services = Depends(services),
 ) -> FramePoints:
@@ -121,9 +122,9 @@ def coloured_masks(
 )
 def preview(
     project_id: str,
-    index: int,
-    object_id: int | None = Query(None, ge=1, le=MAX_ID),
-    max_side: int | None = Query(None, ge=16, le=8192),
+    index: UrlInt,
+    object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
+    max_side: UrlInt | None = Query(None, ge=16, le=8192),
     s: Services = Depends(services),
 ) -> Response:
     """The current prompts' masks on one frame: a grey probability PNG for `object_id`,

@@ -14,7 +14,7 @@ from PIL import Image
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame, check_range
 from vidmatte.api.routes.prompts import coloured_masks, png_bytes
-from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun
+from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs import tracks
 
@@ -88,8 +88,8 @@ async def track_events(project_id: str, s: Services = Depends(services)):
 )
 def get_mask(
     project_id: str,
-    frame: int,
-    object_id: int | None = Query(None, ge=1, le=MAX_ID),
+    frame: UrlInt,
+    object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
     s: Services = Depends(services),
 ) -> Response:
     """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
