@@ -85,8 +85,9 @@ def test_solve_matches_closed_form_matting(eps: float) -> None:
     zero = torch.zeros_like(start)
     alpha = solve(_t(image), start, unknown, zero, zero, radius=1, eps=eps, iterations=100)
     alpha = alpha[0, 0].clamp(0, 1).numpy()  # pymatting clips too
-    assert np.abs(alpha - expected).mean() < 0.01
-    assert np.abs(alpha - expected)[trimap == 0.5].mean() < 0.01
+    # Converged, the two agree to about 1e-6 (README); the issue asked for 0.01.
+    assert np.abs(alpha - expected).mean() < 1e-5
+    assert np.abs(alpha - expected)[trimap == 0.5].mean() < 1e-5
     np.testing.assert_array_equal(alpha[trimap != 0.5], trimap[trimap != 0.5])
 
 
