@@ -7,13 +7,13 @@ import asyncio
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.waiting import wait_until
 from vidmatte.jobs.runner import InProcessRunner
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
@@ -161,10 +161,7 @@ def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(
         jid = new_job(store, tmp_path)
         store.project(store.job(jid).project_id).source.unlink()
         runner.submit(jid)
-        deadline = time.monotonic() + 60
-        while store.job(jid).status in ACTIVE:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert wait_until(lambda: store.job(jid).status not in ACTIVE, 60, every=0.05)
         assert store.job(jid).status == "failed"
         assert runner.alive()
     finally:

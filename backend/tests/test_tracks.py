@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.synth import write_video
+from tests.waiting import wait_until
 from vidmatte.jobs.tracks import Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
@@ -48,9 +48,7 @@ def thread_errors() -> list[BaseException]:
 
 
 def _settle(tracker: Tracker, project_id: str) -> str:
-    deadline = time.monotonic() + 60
-    while tracker.get(project_id).status == "running" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: tracker.get(project_id).status != "running", 60, every=0.01)
     return tracker.get(project_id).status
 
 

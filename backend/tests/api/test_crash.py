@@ -21,6 +21,7 @@ from PIL import Image
 from tests.conftest import upload
 from tests.server import LiveServer
 from tests.synth import write_video
+from tests.waiting import wait_for
 
 FRAMES = 48
 CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
@@ -28,15 +29,6 @@ SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the
 TRACK_CRASHED = (
     "the server stopped while this track ran (a crash or a kill): press Track to run it again"
 )
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def db_rows(data_dir: Path, query: str, *args) -> list[tuple]:
@@ -91,7 +83,7 @@ def test_sigkill_during_upload_leaves_no_project(live, clip: Path, tmp_path: Pat
     )
     sock.sendall(payload[: len(payload) // 2])
     tmp = server.data_dir / "tmp"
-    partial = wait_until(
+    partial = wait_for(
         lambda: [p for p in tmp.iterdir() if p.stat().st_size > 0],
         20,
         "the upload to reach the disk",
@@ -147,7 +139,7 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
         jid = job["id"]
         # Kill it in the middle: some frames done, most not.
-        wait_until(
+        wait_for(
             lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4,
             60,
             "a few finished frames",
@@ -184,7 +176,7 @@ def test_sigkill_during_a_job_then_resume(live, tmp_path: Path) -> None:
 
         resumed = api.post(f"/api/jobs/{jid}/resume")
         assert resumed.status_code == 200 and resumed.json()["status"] == "queued"
-        finished = wait_until(
+        finished = wait_for(
             lambda: (
                 (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ("queued", "running")
                 and j
@@ -244,7 +236,7 @@ def test_jobs_made_with_other_models_wait_for_them_after_a_restart(
             for _ in range(2)
         )
         assert running["sam2_model"] == "test-tiny" and running["head"] == head
-        wait_until(
+        wait_for(
             lambda: api.get(f"/api/jobs/{running['id']}").json()["frames_done"] >= 2,
             60,
             "a started job",
@@ -276,7 +268,7 @@ def test_a_track_killed_mid_run_serves_only_what_it_recorded(live, tmp_path: Pat
         pid = prompted(api, clip)
         api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 119}).raise_for_status()
         masks = server.data_dir / "projects" / pid / "track" / "masks"
-        wait_until(lambda: len(list(masks.glob("*.png"))) >= 30, 60, "masks on disk")
+        wait_for(lambda: len(list(masks.glob("*.png"))) >= 30, 60, "masks on disk")
     server.kill()
 
     # The kill may come just after a save: a mask past the record, as a kill between saves

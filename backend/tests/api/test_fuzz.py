@@ -9,7 +9,6 @@ job) so the fuzzing reaches past the 404s; a quarter keep their random ids.
 from __future__ import annotations
 
 import hashlib
-import time
 from types import SimpleNamespace
 
 import httpx
@@ -20,6 +19,7 @@ from schemathesis import checks
 
 from tests.conftest import upload
 from tests.server import LiveServer
+from tests.waiting import wait_until
 
 MAX_EXAMPLES = 12
 
@@ -52,10 +52,9 @@ def real_ids(server: LiveServer, clip) -> dict[str, str]:
             json={"points": [{"x": 30, "y": 32, "label": "positive"}]},
         ).raise_for_status()
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 2}).json()
-        deadline = time.monotonic() + 60
-        while api.get(f"/api/jobs/{job['id']}").json()["status"] != "done":
-            assert time.monotonic() < deadline, "the fuzzing fixture's job did not finish"
-            time.sleep(0.1)
+        assert wait_until(
+            lambda: api.get(f"/api/jobs/{job['id']}").json()["status"] == "done", 60, every=0.1
+        ), "the fuzzing fixture's job did not finish"
     return {"project_id": pid, "object_id": str(obj), "job_id": job["id"]}
 
 

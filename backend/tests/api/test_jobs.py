@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import waiting
 from tests.conftest import upload
 from tests.synth import write_video
 
@@ -30,13 +31,13 @@ def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
 
 
 def wait_for(api: httpx.Client, job_id: str, statuses: set[str], timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in statuses:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} never reached {statuses}: {job}")
+    return waiting.wait_for(
+        lambda: api.get(f"/api/jobs/{job_id}").json(),
+        timeout,
+        f"job {job_id} to reach {statuses}",
+        every=0.1,
+        until=lambda job: job["status"] in statuses,
+    )
 
 
 def read_events(api: httpx.Client, job_id: str) -> list[dict]:
@@ -260,10 +261,9 @@ def test_cancel_stops_quickly_and_resume_finishes(
     pid = upload(api, path)["id"]
     prompt(api, pid, frame=0)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 39}).json()
-    deadline = time.monotonic() + 60
-    while api.get(f"/api/jobs/{job['id']}").json()["frames_done"] < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    assert waiting.wait_until(
+        lambda: api.get(f"/api/jobs/{job['id']}").json()["frames_done"] >= 2, 60
+    )
     cancelled = api.post(f"/api/jobs/{job['id']}/cancel").json()
     assert cancelled["status"] == "cancelled"
     time.sleep(2)
@@ -299,11 +299,8 @@ def test_deleting_a_project_while_its_archive_downloads(server, clip: Path) -> N
         names = zipfile.ZipFile(io.BytesIO(body)).namelist()
         assert len([n for n in names if n.startswith("exr/")]) == 12
         assert len([n for n in names if n.endswith((".mov", ".webm", ".mp4"))]) == 3
-    deadline = time.monotonic() + 10
     leftovers = [server.data_dir / "projects" / pid, server.data_dir / "jobs" / job["id"]]
-    while any(p.exists() for p in leftovers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(p.exists() for p in leftovers)
+    assert waiting.wait_until(lambda: not any(p.exists() for p in leftovers), 10, every=0.05)
 
 
 def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) -> None:

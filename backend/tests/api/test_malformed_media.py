@@ -11,7 +11,6 @@ import io
 import json
 import struct
 import tarfile
-import time
 import zipfile
 from collections.abc import Callable
 from fractions import Fraction
@@ -26,6 +25,7 @@ from PIL import Image
 from tests.conftest import upload
 from tests.server import LiveServer
 from tests.synth import write_mjpeg_avi, write_video
+from tests.waiting import wait_for
 
 RNG_SEED = 6
 
@@ -300,10 +300,13 @@ def test_a_job_meeting_a_damaged_frame_fails_naming_it(api: httpx.Client, damage
     points = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
     assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/2/points", json=points).is_success
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()
-    deadline = time.monotonic() + 120
-    while (state := api.get(f"/api/jobs/{job['id']}").json())["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, state
-        time.sleep(0.1)
+    state = wait_for(
+        lambda: api.get(f"/api/jobs/{job['id']}").json(),
+        120,
+        "the job to end",
+        every=0.1,
+        until=lambda j: j["status"] not in {"queued", "running"},
+    )
     assert state["status"] == "failed"
     assert "frame 5 cannot be decoded (the file is damaged there)" in state["error"]
     assert "Errno" not in state["error"] and "avcodec" not in state["error"]

@@ -16,6 +16,7 @@ from tests.api.test_jobs import prompt, wait_for
 from tests.conftest import upload
 from tests.server import LiveServer
 from tests.synth import write_video
+from tests.waiting import wait_until
 from vidmatte.jobs.tracks import intervals
 
 FRAMES = 48
@@ -30,10 +31,9 @@ def started_job(api: httpx.Client, clip: Path, least_done: int = 2) -> tuple[str
     pid = upload(api, clip)["id"]
     prompt(api, pid, frame=0)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
-    deadline = time.monotonic() + 120
-    while api.get(f"/api/jobs/{job['id']}").json()["frames_done"] < least_done:
-        assert time.monotonic() < deadline, "the job never finished a frame"
-        time.sleep(0.02)
+    assert wait_until(
+        lambda: api.get(f"/api/jobs/{job['id']}").json()["frames_done"] >= least_done, 120
+    ), "the job never finished a frame"
     return pid, job["id"]
 
 

@@ -25,10 +25,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.api.test_crash import db_rows, wait_until
+from tests.api.test_crash import db_rows
 from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
+from tests.waiting import wait_for
 
 FRAMES = 48
 ACTIVE = ("queued", "running")
@@ -64,9 +65,7 @@ def cluster() -> Iterator[str]:
         start_new_session=True,  # the head and every Ray process it starts: one group to end
     )
     try:
-        wait_until(
-            lambda: b"Ray runtime started" in (temp / "head.log").read_bytes(), 60, "Ray head"
-        )
+        wait_for(lambda: b"Ray runtime started" in (temp / "head.log").read_bytes(), 60, "Ray head")
         yield f"127.0.0.1:{port}"
     finally:
         os.killpg(head.pid, signal.SIGKILL)
@@ -153,7 +152,7 @@ def frames_of(data_dir: Path, jid: str) -> list[int]:
 
 
 def finished(api: httpx.Client, jid: str, timeout: float = 120) -> dict:
-    return wait_until(
+    return wait_for(
         lambda: (j := api.get(f"/api/jobs/{jid}").json())["status"] not in ACTIVE and j,
         timeout,
         f"job {jid} to end",
@@ -220,15 +219,15 @@ def test_a_killed_worker_s_job_finishes_on_the_other(served: Served, long_clip: 
     server = served.server
     with server.client() as api:
         jid = start_job(api, long_clip)
-        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
-        victim = wait_until(running_worker, 10, "the worker running the job")
+        wait_for(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
+        victim = wait_for(running_worker, 10, "the worker running the job")
         others = set(workers()) - {victim}
         assert len(others) == 1
         os.kill(victim, signal.SIGKILL)
         before = stats(server.data_dir, jid)
         assert 4 <= len(before) < FRAMES, f"the kill came too late: {len(before)} done"
         # The job goes on in the other worker, the one that was idle.
-        heir = wait_until(running_worker, 30, "the job to continue")
+        heir = wait_for(running_worker, 30, "the job to continue")
         assert heir in others
         end = finished(api, jid)
         assert end["status"] == "done" and end["frames_done"] == FRAMES, end
@@ -238,13 +237,13 @@ def test_a_killed_worker_s_job_finishes_on_the_other(served: Served, long_clip: 
 def test_cancel_stops_the_worker_within_two_frames(served: Served, long_clip: Path) -> None:
     server = served.server
     with server.client() as api:
-        wait_until(lambda: len(workers()) == 2 and running_worker() is None, 60, "idle workers")
+        wait_for(lambda: len(workers()) == 2 and running_worker() is None, 60, "idle workers")
         jid = start_job(api, long_clip)
-        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 2, 60, "frames")
+        wait_for(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 2, 60, "frames")
         cancelled = api.post(f"/api/jobs/{jid}/cancel").json()
         assert cancelled["status"] == "cancelled"
         # The worker leaves the job (its title turns idle) well before the job could end.
-        wait_until(lambda: running_worker() is None, 10, "the worker to stop")
+        wait_for(lambda: running_worker() is None, 10, "the worker to stop")
         job = api.get(f"/api/jobs/{jid}").json()
     assert job["status"] == "cancelled"
     assert cancelled["frames_done"] <= job["frames_done"] <= cancelled["frames_done"] + 2
@@ -255,7 +254,7 @@ def test_server_killed_with_the_cluster_up_then_resume(served: Served, long_clip
     server = served.server
     with server.client() as api:
         jid = start_job(api, long_clip)
-        wait_until(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
+        wait_for(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 4, 60, "frames")
     server.kill()
     before = stats(server.data_dir, jid)
     assert 4 <= len(before) < FRAMES, f"the kill came too late: {len(before)} done"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import select
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.server import LiveServer
+from tests.waiting import wait_until
 
 IDLE = 1.5  # VIDMATTE_IDLE_TIMEOUT of the server below, seconds
 DEADLINE = 60.0  # how long a test waits for something that must happen
@@ -68,11 +69,8 @@ def part(name: str) -> bytes:
     ).encode()
 
 
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.05)
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    assert wait_until(condition, DEADLINE, 0.05), f"timed out waiting until {what}"
 
 
 def temp_files(server: LiveServer) -> list[Path]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
+from tests.waiting import wait_for, wait_until
 from vidmatte.config import Settings
 
 POS = {"x": 30, "y": 32, "label": "positive"}
@@ -37,14 +39,14 @@ def prompt(api: httpx.Client, pid: str, frame: int = 0, points: list | None = No
     return obj
 
 
-def wait_job(api: httpx.Client, jid: str, until, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"/api/jobs/{jid}").json()
-        if until(job):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {jid} timed out: {job}")
+def wait_job(
+    api: httpx.Client,
+    jid: str,
+    until: Callable[[dict], object],
+    timeout: float = 180,
+    every: float = 0.02,
+) -> dict:
+    return wait_for(lambda: api.get(f"/api/jobs/{jid}").json(), timeout, f"job {jid}", every, until)
 
 
 @pytest.fixture(scope="module")
@@ -149,11 +151,13 @@ def test_cancel_then_immediate_resume_runs_the_job_once(
     resumed = api.post(f"/api/jobs/{jid}/resume").json()
     assert resumed["status"] == "queued"
     seen = []
-    deadline = time.monotonic() + 180
-    while (job := api.get(f"/api/jobs/{jid}").json())["status"] in ACTIVE:
-        seen.append((job["status"], job["frames_done"]))
-        assert time.monotonic() < deadline, job
-        time.sleep(0.01)
+
+    def ended(job: dict) -> bool:  # noting each state seen while the job is queued or running
+        if job["status"] in ACTIVE:
+            seen.append((job["status"], job["frames_done"]))
+        return job["status"] not in ACTIVE
+
+    job = wait_job(api, jid, ended, every=0.01)
     # A queued job writes nothing: frames move only once it runs again.
     assert all(done == resumed["frames_done"] for status, done in seen if status == "queued"), seen
     # No late "cancelled" from the first run overwrote the resume.
@@ -312,10 +316,8 @@ def test_sigterm_ends_event_streams_and_interrupts_the_running_job(
 
         reader = threading.Thread(target=follow, daemon=True)
         reader.start()
-        deadline = time.monotonic() + 30
-        while not any(line.startswith(": ping") for line in lines):  # keep-alive comments
-            assert time.monotonic() < deadline, lines
-            time.sleep(0.05)
+        # Until a keep-alive comment comes:
+        assert wait_until(lambda: any(x.startswith(": ping") for x in lines), 30, 0.05), lines
         os.killpg(server.process.pid, signal.SIGTERM)
         # Raises if the shutdown hangs; uvicorn re-raises the signal once it has shut down.
         assert server.process.wait(timeout=20) == -signal.SIGTERM
