@@ -7,6 +7,7 @@ import json
 import time
 import urllib.parse
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -30,14 +31,21 @@ def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
     return obj
 
 
-def wait_for(api: httpx.Client, job_id: str, statuses: set[str], timeout: float = 120) -> dict:
-    return waiting.wait_for(
-        lambda: api.get(f"/api/jobs/{job_id}").json(),
-        timeout,
-        f"job {job_id} to reach {statuses}",
-        every=0.1,
-        until=lambda job: job["status"] in statuses,
-    )
+def wait_job(
+    api: httpx.Client,
+    job_id: str,
+    until: set[str] | Callable[[dict], object],
+    timeout: float = 180,
+    every: float = 0.05,
+) -> dict:
+    """The job once `until` holds: one of these statuses, or a test of the job's JSON."""
+    test = (lambda job: job["status"] in until) if isinstance(until, set) else until
+    what = f"job {job_id} to reach {until}" if isinstance(until, set) else f"job {job_id}"
+
+    def fetch() -> dict:
+        return api.get(f"/api/jobs/{job_id}").json()
+
+    return waiting.wait_for(fetch, timeout, what, every, test)
 
 
 def read_events(api: httpx.Client, job_id: str) -> list[dict]:
@@ -123,7 +131,7 @@ def test_job_end_to_end(api: httpx.Client, project: dict) -> None:
 def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
     prompt(api, project["id"])
     job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
-    wait_for(api, job["id"], {"done"})
+    wait_job(api, job["id"], {"done"})
     bad = api.get(f"/api/jobs/{job['id']}/archive", params={"formats": "gif"})
     assert bad.status_code == 422 and "unknown export format 'gif'" in bad.json()["detail"]
     colour = api.get(f"/api/jobs/{job['id']}/archive", params={"background": "green"})
@@ -162,7 +170,7 @@ def test_an_archive_of_a_project_named_in_another_script_keeps_its_name(
     api.patch(f"/api/projects/{pid}", json={"name": "日本語の動画"}).raise_for_status()
     prompt(api, pid)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 4}).json()
-    wait_for(api, job["id"], {"done"})
+    wait_job(api, job["id"], {"done"})
     disposition = api.head(f"/api/jobs/{job['id']}/archive").headers["content-disposition"]
     plain, extended = disposition.split("; filename*=UTF-8''")
     assert plain == 'attachment; filename="vidmatte_frames_4-4.zip"'
@@ -177,7 +185,7 @@ def test_head_answers_as_get_does_without_the_body(
     pid = project["id"]
     prompt(api, pid)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 3, "end": 5}).json()
-    wait_for(api, job["id"], {"done"})
+    wait_job(api, job["id"], {"done"})
     for path in (
         "/api/projects",
         f"/api/projects/{pid}",
@@ -273,7 +281,7 @@ def test_cancel_stops_quickly_and_resume_finishes(
     # Its finished frames are intact and downloadable.
     assert api.get(f"/api/jobs/{job['id']}/alpha/0").status_code == 200
     assert api.post(f"/api/jobs/{job['id']}/resume").json()["status"] == "queued"
-    finished = wait_for(api, job["id"], {"done", "failed"})
+    finished = wait_job(api, job["id"], {"done", "failed"})
     assert finished["status"] == "done" and finished["frames_done"] == 40
     files = sorted((server.data_dir / "jobs" / job["id"] / "alpha").iterdir())
     assert [f.name for f in files] == [f"{i:06d}.png" for i in range(40)]
@@ -288,7 +296,7 @@ def test_deleting_a_project_while_its_archive_downloads(server, clip: Path) -> N
         pid = upload(api, clip, "doomed")["id"]
         prompt(api, pid)
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()
-        wait_for(api, job["id"], {"done"})
+        wait_job(api, job["id"], {"done"})
         formats = "alpha_png,rgba_png,exr,prores4444,webm_alpha,composite_mp4"
         url = f"/api/jobs/{job['id']}/archive"
         with api.stream("GET", url, params={"formats": formats}) as download:

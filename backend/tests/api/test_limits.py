@@ -10,7 +10,7 @@ import socket
 import httpx
 import pytest
 
-from tests.api.test_jobs import prompt, wait_for
+from tests.api.test_jobs import prompt, wait_job
 from tests.server import LiveServer
 
 POS = {"x": 30, "y": 32, "label": "positive"}
@@ -56,7 +56,7 @@ def test_a_jobs_matte_of_an_object_id_beyond_sqlite_integers_is_a_422(
     pid = project["id"]
     prompt(api, pid)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 4}).json()["id"]
-    wait_for(api, job, {"done"})
+    wait_job(api, job, {"done"})
     for big in [*HUGE, 0]:
         response = api.get(f"/api/jobs/{job}/alpha/4", params={"object_id": big})
         assert "object_id" in assert_json_error(response, (422,))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.api.test_jobs import wait_for
+from tests.api.test_jobs import wait_job
 from tests.conftest import upload
 from tests.server import LiveServer
 
@@ -52,7 +52,7 @@ def run(api: httpx.Client, pid: str, objects: list[int]) -> str:
     body = {"start": FRAMES[0], "end": FRAMES[-1], "object_ids": objects}
     job = api.post(f"/api/projects/{pid}/jobs", json=body)
     assert job.status_code == 201, job.text
-    wait_for(api, job.json()["id"], {"done"})
+    wait_job(api, job.json()["id"], {"done"})
     return job.json()["id"]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_jobs import prompt, wait_for
+from tests.api.test_jobs import prompt, wait_job
 from tests.conftest import upload
 from tests.server import LiveServer
 from tests.synth import write_video
@@ -72,7 +72,7 @@ def test_a_cancelled_jobs_frames_are_viewed_and_downloaded(
     check_partial_results(api, job_id)
     # A finished job's archive is complete and says so.
     api.post(f"/api/jobs/{job_id}/resume").raise_for_status()
-    assert wait_for(api, job_id, {"done", "failed"})["status"] == "done"
+    assert wait_job(api, job_id, {"done", "failed"})["status"] == "done"
     whole = api.get(f"/api/jobs/{job_id}/archive")
     assert whole.headers["X-Vidmatte-Frames"] == f"0-{FRAMES - 1}"
     assert "X-Vidmatte-Frames-Missing" not in whole.headers

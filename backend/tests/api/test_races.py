@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_jobs import wait_for
+from tests.api.test_jobs import wait_job
 from tests.conftest import upload
 from tests.server import LiveServer
 from tests.waiting import wait_until
@@ -97,7 +97,7 @@ def test_archives_racing_a_project_delete_are_whole_or_404_and_leave_no_files(
     for round_ in range(ROUNDS):
         pid, _ = prompted_project(api, clip, f"archived {round_}")
         job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 1}).json()["id"]
-        wait_for(api, job, {"done"})
+        wait_job(api, job, {"done"})
         archive: Request = ("GET", f"/api/jobs/{job}/archive", None)
         answers = together(server, [("DELETE", f"/api/projects/{pid}", None), *[archive] * 6])
         assert answers[0].status_code == 204

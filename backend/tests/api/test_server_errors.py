@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.test_jobs import prompt, wait_for
+from tests.api.test_jobs import prompt, wait_job
 from tests.server import LiveServer
 from vidmatte.api.security import SECURITY_HEADERS
 
@@ -16,7 +16,7 @@ def test_an_unhandled_error_is_json_with_the_security_headers(
 ) -> None:
     prompt(api, project["id"])
     job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
-    wait_for(api, job["id"], {"done"})
+    wait_job(api, job["id"], {"done"})
     stored = server.data_dir / "jobs" / job["id"] / "alpha" / "000004.png"
     stored.write_bytes(b"not a PNG any more")
 

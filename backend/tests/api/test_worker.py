@@ -12,17 +12,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.api.test_jobs import wait_job
 from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
-from tests.waiting import wait_for, wait_until
+from tests.waiting import wait_until
 from vidmatte.config import Settings
 
 POS = {"x": 30, "y": 32, "label": "positive"}
@@ -37,16 +37,6 @@ def prompt(api: httpx.Client, pid: str, frame: int = 0, points: list | None = No
     )
     assert response.status_code == 200, response.text
     return obj
-
-
-def wait_job(
-    api: httpx.Client,
-    jid: str,
-    until: Callable[[dict], object],
-    timeout: float = 180,
-    every: float = 0.02,
-) -> dict:
-    return wait_for(lambda: api.get(f"/api/jobs/{jid}").json(), timeout, f"job {jid}", every, until)
 
 
 @pytest.fixture(scope="module")
