@@ -70,7 +70,7 @@ def main(
             return frames / (time.monotonic() - started), store.job(job.id).used_track
 
         sam2_job, reused_before = job_fps()
-        tracker = Tracker(store, segmenter)
+        tracker = Tracker(store, segmenter, "bench")  # the jobs' SAM2 name: they reuse it
         started = time.monotonic()
         tracker.start(project.id, 0, frames - 1)
         while tracker.get(project.id).status == "running":

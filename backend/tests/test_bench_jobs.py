@@ -1,6 +1,6 @@
-"""bench/pipeline.py (what bench/gpu.sh runs on a GPU) runs the real job code end to end and
-prints a sensible table: it broke once unnoticed when the job code started asking its matter
-for more than a call."""
+"""The benchmarks that run the real job code run and print a sensible table: bench/pipeline.py
+(what bench/gpu.sh runs on a GPU) broke once unnoticed when the job code started asking its
+matter for more than a call, bench/track.py when the Tracker began to take its SAM2's name."""
 
 from __future__ import annotations
 
@@ -33,3 +33,14 @@ def test_the_job_benchmark_runs_and_reports_every_row(tmp_path: Path) -> None:
     assert [variant for _, variant, _ in rows] == ["best", "raw"]
     assert all(float(fps) > 0 for _, _, fps in rows)
     assert "SAM2 tiny forward_image, one 1024² frame:" in result.stdout
+
+
+def test_the_track_benchmark_runs_and_the_second_job_reads_the_track() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/track.py", "--frames", "3", "--height", "64"],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]  # it asserts the job read the track
+    rows = re.findall(r"^\| (Track|Matting job)[^|]* \| ([\d.]+) \|$", result.stdout, re.M)
+    assert [name for name, _ in rows] == ["Track", "Matting job", "Matting job"]
+    assert all(float(fps) > 0 for _, fps in rows)
