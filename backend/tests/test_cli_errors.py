@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -77,9 +78,11 @@ def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: P
     assert all(np.asarray(Image.open(p)).shape == (64, 96) for p in (out / "alpha").iterdir())
 
 
-def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path) -> None:
-    """Ctrl-C threw away every frame matted so far (a damaged frame kept them). Now the run
-    stops after the frame in hand and writes what it finished, exit code 130."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path, stop: int) -> None:
+    """Ctrl-C threw away every frame matted so far (a damaged frame kept them), and a `kill`
+    (SIGTERM) still does that and leaves the work folder behind. Now either stops the run after
+    the frame in hand and writes what it finished, exit code 130."""
     video, out, scratch = tmp_path / "long.mp4", tmp_path / "out", tmp_path / "scratch"
     write_video(video, frames=200)
     scratch.mkdir()
@@ -95,7 +98,7 @@ def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path) -> 
 
     wait_until(lambda: stored() >= 3 or run.poll() is not None, seconds=120, every=0.1)
     assert stored() >= 3, "no frames were stored in time"
-    run.send_signal(signal.SIGINT)
+    run.send_signal(stop)
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
@@ -105,6 +108,75 @@ def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path) -> 
         stderr
     )
     assert not list(scratch.iterdir())  # the run's scratch folder went with it
+
+
+def test_ctrl_c_during_the_export_finishes_it(tmp_path: Path) -> None:
+    """Once every frame is matted, Ctrl-C during the export lost them all, silently (exit 130,
+    an empty --out). Now the export is finished: a second Ctrl-C would quit."""
+    video, out = tmp_path / "clip.mp4", tmp_path / "out"
+    write_video(video, frames=16, width=320, height=240)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "100,120,0",
+         "--sam2", "test-tiny", "--random-head", "--edges", "none", "--out", str(out),
+         "--formats", "alpha_png,exr,rgba_png,prores4444,webm_alpha"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def staging() -> list[Path]:
+        return list(out.glob(".vidmatte-export-*"))
+
+    wait_until(lambda: staging() or run.poll() is not None, seconds=240, every=0.02)
+    assert staging(), "the export never began"
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=240)
+    assert run.returncode == 0, stderr
+    assert "finishing the export of the frames matted (Ctrl-C again quits" in stderr
+    assert frames_in(out) == list(range(16)) and len(list((out / "exr").glob("*.exr"))) == 16
+    assert f"wrote alpha_png, exr, rgba_png, prores4444, webm_alpha for frames 0..15 to {out}" in (
+        stdout
+    )
+    assert not staging()
+
+
+@pytest.mark.parametrize("option", [("--sam2", "bogus"), ("--edges", "bogus"), ("--sam2", "small")])
+def test_models_that_do_not_load_leave_no_out_folder(
+    clip: Path, tmp_path: Path, option: tuple[str, str]
+) -> None:
+    """--out is made before the models load, to fail early on a folder that cannot be written;
+    a model that then does not load left it behind, empty."""
+    out = tmp_path / "out"
+    base = ("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--out", str(out))
+    result = vidmatte(*base, *option, VIDMATTE_CHECKPOINT_DIR=str(tmp_path))
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr, result.stderr
+    assert option[1] in result.stderr and not out.exists()
+
+
+def test_a_bad_export_colour_setting_is_named(clip: Path, tmp_path: Path) -> None:
+    """Without --fg, VIDMATTE_EXPORT_FG chooses; its bad value was blamed on nothing."""
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                      "--out", str(tmp_path / "out"), VIDMATTE_EXPORT_FG="bogus")  # fmt: skip
+    assert refused(result, 2, "Invalid value for VIDMATTE_EXPORT_FG: unknown foreground 'bogus'")
+
+
+def test_serve_on_a_taken_port_says_so_before_loading_models(tmp_path: Path) -> None:
+    """It loaded the models, printed an editor URL with a token for the port (which led to the
+    other program), then failed in uvicorn."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = vidmatte("serve", "--port", str(port), "--sam2", "test-tiny", "--random-head",
+                          "--data-dir", str(tmp_path / "data"), timeout=120)  # fmt: skip
+    assert refused(result, 1, f"error: cannot listen on 127.0.0.1:{port}: "), result.stderr
+    assert "choose another with --port" in result.stderr and "vidmatte editor" not in result.stdout
+
+
+def test_token_refuses_a_data_dir_that_is_not_there(tmp_path: Path) -> None:
+    """A typo in --data-dir made that folder and a token no server uses (then 401s)."""
+    typo = tmp_path / "dtaa"
+    result = vidmatte("token", "--data-dir", str(typo))
+    assert refused(result, 2, f"{typo} is not a folder: give the --data-dir the server runs with")
+    assert not typo.exists()
 
 
 def test_matte_with_a_damaged_frame_before_any_finished_one_writes_nothing(
@@ -200,7 +272,7 @@ def test_matte_range_errors_are_the_apis(clip: Path, tmp_path: Path) -> None:
     backwards = vidmatte(*base, "--start", "5", "--end", "2", *out)
     assert refused(backwards, 2, "start frame 5 is after end frame 2")
     past = vidmatte(*base, "--start", "20", *out)  # --end: the last frame, 11
-    assert refused(past, 2, "start frame 20 is after end frame 11")
+    assert refused(past, 2, "'--start': frame range 20.. is outside the video (frames 0..11)")
     beyond = vidmatte(*base, "--end", "12", *out)
     assert refused(beyond, 2, "frame range 0..12 is outside the video (frames 0..11)")
     negative = vidmatte(*base, "--start", "-1", *out)
@@ -392,6 +464,61 @@ def test_review_names_decision_lines_it_cannot_apply(tiny_dataset: Path, tmp_pat
     assert meta.read_text() == before
 
 
+def test_dataset_build_refuses_a_photo_and_alpha_of_other_sizes(tmp_path: Path) -> None:
+    """The build ran and wrote clips whose true alpha did not line up with the photo."""
+    images, bg = tmp_path / "set", tmp_path / "bg"
+    for folder in (images / "image", images / "alpha", bg):
+        folder.mkdir(parents=True)
+    Image.fromarray(np.full((16, 20, 3), 90, np.uint8)).save(images / "image" / "x.png")
+    Image.fromarray(np.full((8, 10), 255, np.uint8)).save(images / "alpha" / "x.png")
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(bg / "bg.png")
+    out = tmp_path / "ds"
+    result = vidmatte("dataset", "build", str(out), "--images", str(images), "--backgrounds",
+                      str(bg))  # fmt: skip
+    assert refused(result, 1, f"{images / 'image' / 'x.png'} is 20x16 but its alpha "), (
+        result.stderr
+    )
+    assert "is 10x8" in result.stderr and not out.exists()
+
+
+def test_a_failed_dataset_build_leaves_nothing_to_refuse_a_retry(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A build without backgrounds failed after estimating foregrounds into its folder (and
+    said only "need at least one foreground and one background"); the retry was then refused
+    for the files it had left."""
+    out, empty = tmp_path / "ds", tmp_path / "no_backgrounds"
+    empty.mkdir()
+    args = ("dataset", "build", str(out), "--images", str(tiny_sources["images"]), "--frames",
+            "2", "--clips-per-foreground", "1", "--height", "32", "--width", "48")  # fmt: skip
+    failed = vidmatte(*args, "--backgrounds", str(empty))
+    assert refused(failed, 1, f"no background images or videos ({empty}): give --backgrounds")
+    assert not out.exists()
+    retried = vidmatte(*args, "--backgrounds", str(tiny_sources["bg"]))
+    assert retried.returncode == 0, retried.stderr
+    assert list((out / "clips").iterdir())
+
+
+def test_a_clip_with_a_broken_meta_file_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
+    """`error: JSONDecodeError: Expecting value` named no file (and review blamed --decisions,
+    not given); a failed compress left its half copy, so the retry was refused."""
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    meta = sorted((copy / "clips").iterdir())[0] / "meta.json"
+    meta.write_text("junk")
+    for command in (("train", str(copy), "--out", str(tmp_path / "run"), "--steps", "1"),
+                    ("eval", str(copy), "--out", str(tmp_path / "eval")),
+                    ("dataset", "review", str(copy)),
+                    ("dataset", "compress", str(copy), str(tmp_path / "coded"))):  # fmt: skip
+        result = vidmatte(*command)
+        said = f"{meta} is not valid JSON"
+        assert refused(result, 2 if command[0] == "eval" else 1, said), (command, result.stderr)
+        assert "--decisions" not in result.stderr
+    assert not (tmp_path / "coded").exists()
+
+
 def test_a_background_that_is_no_image_or_video_is_one_error_line(
     tiny_sources: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -400,4 +527,4 @@ def test_a_background_that_is_no_image_or_video_is_one_error_line(
     result = vidmatte("dataset", "build", str(tmp_path / "ds"), "--images",
                       str(tiny_sources["images"]), "--backgrounds", str(text))  # fmt: skip
     assert refused(result, 1, "error: "), result.stderr
-    assert "notes.mp4" in result.stderr
+    assert "notes.mp4" in result.stderr and not (tmp_path / "ds").exists()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import errno
 import logging
+import shutil
 import signal
+import socket
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
@@ -187,6 +191,7 @@ def serve(
         ray_cpu_workers=ray_cpu_workers,
     )
     _check_access(settings)
+    _check_port(settings.host, port)
     services = _services(settings)
     app_ = create_app(settings, services)
     _announce(settings, port)
@@ -212,6 +217,23 @@ def _check_access(settings: Settings) -> None:
             err=True,
         )
         raise typer.Exit(2)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port another program holds ends the command now: not after the models load, nor
+    after printing an editor URL that leads to that program."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(
+                f"error: cannot listen on {host}:{port}: {exc.strerror or exc}; another "
+                "server may hold the port: choose another with --port",
+                err=True,
+            )
+            raise typer.Exit(1) from exc
 
 
 def _announce(settings: Settings, port: int) -> None:
@@ -242,6 +264,11 @@ def token_command(
     """Print the server's access token (VIDMATTE_TOKEN if set, else the data dir's)."""
     from vidmatte.api.security import load_or_create_token
 
+    if data_dir is not None and not data_dir.is_dir():  # a typo would get a token of its own
+        raise typer.BadParameter(
+            f"{data_dir} is not a folder: give the --data-dir the server runs with",
+            param_hint="'--data-dir'",
+        )
     settings = _settings(data_dir=data_dir)
     typer.echo(settings.token or load_or_create_token(settings.data_dir))
 
@@ -258,10 +285,13 @@ def weights_download(
         help="Copy from a local mirror instead (air-gapped machines): a folder holding the "
         "official file names (sam2.1_hiera_small.pt, ...), or the file itself.",
     ),
-    sha256: str = typer.Option(None, help="Expected SHA-256 of the file."),
+    sha256: str = typer.Option(
+        None, help="Expected SHA-256 of the file (Meta publishes none; without it none is checked)."
+    ),
 ) -> None:
-    """Download official SAM2.1 checkpoints (https only), with a progress bar and a SHA-256
-    check."""
+    """Download official SAM2.1 checkpoints (https only), with a progress bar. The file's
+    SHA-256 is recorded beside it and checked on every later load (a damaged copy is named);
+    with --sha256 the download itself is checked against it."""
     from vidmatte.segment.models import ChecksumMismatch, download
 
     if url and mirror:
@@ -383,11 +413,20 @@ def matte(
 
     try:
         chosen, colour = parse_formats(formats), parse_color(background)
-        colour_from = foreground_for(chosen, fg or _settings().export_fg)
         prompts = [_parse_point(p) for p in point]
         info, pts = probe(video)
     except (ValueError, MediaError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+    try:
+        colour_from = foreground_for(chosen, fg or _settings().export_fg)
+    except ValueError as exc:  # from the environment when --fg is not given
+        hint = "'--fg'" if fg else "VIDMATTE_EXPORT_FG"
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
+    if end is None and start >= info.frame_count:  # not "after end frame N": none was given
+        last = info.frame_count - 1
+        raise typer.BadParameter(
+            f"frame range {start}.. is outside the video (frames 0..{last})", param_hint="'--start'"
+        )
     end = info.frame_count - 1 if end is None else end
     _check_range(info, start, end)
     if mattes not in ("objects", "union", "both"):
@@ -396,8 +435,11 @@ def matte(
         _check_point(info, frame, x, y)
     _check_prompts(prompts, start, end, _settings())
     device = _checked_device(device)
-    made_out = _make_out(out)
-    with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
+    with (
+        _new_out(out),
+        _stop_on_signals() as interrupt,
+        tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp,
+    ):
         settings = _settings(
             data_dir=Path(tmp),
             sam2_model=sam2,
@@ -441,29 +483,34 @@ def matte(
         ) as bar:
             task = bar.add_task("matte", total=job.frames_total, fps="-")
             try:
-                with _stop_on_ctrl_c() as interrupted:
-                    run_job(
-                        job,
-                        store,
-                        services.segmenter,
-                        services.matter,
-                        interrupted.is_set,
-                        lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
-                    )
+                run_job(
+                    job,
+                    store,
+                    services.segmenter,
+                    services.matter,
+                    interrupt.event.is_set,
+                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+                )
             except MediaError as exc:  # a damaged frame: keep what was matted before it
                 failure = describe(exc)  # the API job's error, word for word
             except Stopped:
                 failure = "interrupted"
+            except (OSError, sqlite3.DatabaseError) as exc:  # the work folder's disk is full
+                if not _disk_full(exc):
+                    raise
+                failure = (
+                    f"no space left on the disk of the work folder {tmp}: set TMPDIR to a "
+                    "folder on a disk with room"
+                )
             else:
                 failure = None
         done = sorted(store.done_frames(job.id))
         if done:
+            interrupt.doing = "finishing the export of the frames matted"
             _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
     if failure is None:
         typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
         return
-    if not done and made_out:
-        out.rmdir()  # nothing in it: as if never made
     kept = (
         f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
     )
@@ -474,22 +521,54 @@ def matte(
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC, or SQLite's word for it."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in str(exc)
+
+
+class _Interrupt:
+    """What the first Ctrl-C (or SIGTERM, SIGHUP) did: `event` is set, `doing` said."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.doing = "stopping after this frame"
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
-def _stop_on_ctrl_c() -> Iterator[threading.Event]:
-    """The first Ctrl-C asks the run to stop after the frame in hand, so the frames matted so
-    far are written; a second one quits at once (and keeps nothing)."""
-    interrupted = threading.Event()
+def _stop_on_signals() -> Iterator[_Interrupt]:
+    """The first Ctrl-C, SIGTERM (a `kill`, a job scheduler) or SIGHUP (a closed terminal)
+    asks the run to stop after the frame in hand, so the frames matted so far are written; a
+    second one quits at once, keeping nothing (a KeyboardInterrupt: the work folder is still
+    removed)."""
+    interrupt = _Interrupt()
 
     def stop(signum: int, frame: object) -> None:
-        interrupted.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        typer.echo("stopping after this frame (Ctrl-C again quits, keeping nothing)", err=True)
+        interrupt.event.set()
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.default_int_handler)
+        typer.echo(f"{interrupt.doing} (Ctrl-C again quits, keeping nothing)", err=True)
 
-    previous = signal.signal(signal.SIGINT, stop)
+    previous = {each: signal.signal(each, stop) for each in STOP_SIGNALS}
     try:
-        yield interrupted
+        yield interrupt
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+@contextlib.contextmanager
+def _new_out(out: Path) -> Iterator[None]:
+    """--out made and tried for writing now, before the models load; removed again when the
+    command ends with nothing in it (a model that does not load, Ctrl-C, no frame matted)."""
+    made = _make_out(out)
+    try:
+        yield
+    finally:
+        if made and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
 
 
 def _spans(frames: list[int]) -> str:
@@ -504,7 +583,7 @@ def _spans(frames: list[int]) -> str:
 
 
 def _make_out(out: Path) -> bool:
-    """Make --out now, and write a file in it: a folder that cannot be made or written to
+    """Make --out, and write a file in it: a folder that cannot be made or written to
     (read-only, on /proc) ends the command before the work, not after it. Whether it was
     made here."""
     made = not out.exists()
@@ -581,22 +660,24 @@ def _export(
     from vidmatte.media.export import write_archive
 
     export = plan_export(store, job_id, mattes)
-    out.mkdir(parents=True, exist_ok=True)
-    bundle = store.tmp_dir / "export.zip"
-    with bundle.open("wb") as f:
-        write_archive(
-            f,
-            export_frames(store, export, fg, device),
-            formats,
-            project.info.fps,
-            export.audio_from,
-            colour,
-            stem=project.name,
-            staging=store.tmp_dir,
-            layers=export.layer_names,
-        )
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(out)
+    # Staged on the disk of `out`, not the work folder's: the frames matted before that disk
+    # filled up are still written.
+    with tempfile.TemporaryDirectory(prefix=".vidmatte-export-", dir=out) as staging:
+        bundle = Path(staging) / "export.zip"
+        with bundle.open("wb") as f:
+            write_archive(
+                f,
+                export_frames(store, export, fg, device),
+                formats,
+                project.info.fps,
+                export.audio_from,
+                colour,
+                stem=project.name,
+                staging=Path(staging),
+                layers=export.layer_names,
+            )
+        with zipfile.ZipFile(bundle) as archive:
+            archive.extractall(out)
 
 
 def _a_dataset(path: Path) -> Path:
@@ -671,25 +752,45 @@ def dataset_build(
     if masks not in ("synthetic", "sam2"):
         raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
     chosen = [n.strip() for n in names.split(",")] if names else None
-    path = build_dataset(
-        out,
-        image_sets=images,
-        video_sets=videos,
-        backgrounds=backgrounds,
-        names=chosen,
-        clips_per_foreground=clips_per_foreground,
-        frames=frames,
-        height=height,
-        width=width,
-        masks=masks,
-        sam2_model=sam2,
-        sam2_checkpoint_dir=Settings().checkpoint_dir,
-        seed=seed,
-        transparent=transparent,
-        object_blur_p=object_blur,
-        codec_p=codec,
-    )
+    with _removed_on_failure(out):
+        path = build_dataset(
+            out,
+            image_sets=images,
+            video_sets=videos,
+            backgrounds=backgrounds,
+            names=chosen,
+            clips_per_foreground=clips_per_foreground,
+            frames=frames,
+            height=height,
+            width=width,
+            masks=masks,
+            sam2_model=sam2,
+            sam2_checkpoint_dir=Settings().checkpoint_dir,
+            seed=seed,
+            transparent=transparent,
+            object_blur_p=object_blur,
+            codec_p=codec,
+        )
     typer.echo(f"dataset written to {path}")
+
+
+@contextlib.contextmanager
+def _removed_on_failure(out: Path) -> Iterator[None]:
+    """A dataset command that fails (or is stopped) leaves nothing in `out`, new or empty
+    before it, so running it again is not refused for the half-written files."""
+    existed = out.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        elif out.is_dir():  # it was empty (_check_out)
+            for child in out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        raise
 
 
 @dataset_app.command("compress")
@@ -704,7 +805,9 @@ def dataset_compress(
 
     if out.exists():
         raise typer.BadParameter(f"{out} exists; choose a new folder")
-    typer.echo(f"dataset written to {compressed_copy(dataset, out, crf)}")
+    with _removed_on_failure(out):
+        path = compressed_copy(dataset, out, crf)
+    typer.echo(f"dataset written to {path}")
 
 
 @dataset_app.command("review")
@@ -718,11 +821,11 @@ def dataset_review(
     ),
 ) -> None:
     """Write a contact sheet per clip and apply an accept/reject list."""
-    from vidmatte.train.dataset import clip_folders, review
+    from vidmatte.train.dataset import DecisionError, clip_folders, review
 
     try:
         sheets = review(dataset, decisions)
-    except ValueError as exc:  # a decision line it cannot apply: nothing was applied
+    except DecisionError as exc:  # a decision line it cannot apply: nothing was applied
         raise typer.BadParameter(str(exc), param_hint="'--decisions'") from exc
     kept = clip_folders(dataset)
     typer.echo(
@@ -808,8 +911,18 @@ def main() -> None:
     try:
         app()
     except (OSError, ValueError) as exc:
-        typer.echo(f"error: {type(exc).__name__}: {str(exc)[:500]}", err=True)
+        typer.echo(f"error: {_error_line(exc)}", err=True)
         raise SystemExit(1) from exc
+
+
+def _error_line(exc: OSError | ValueError) -> str:
+    """The error in words that name the path and the fix where they are known."""
+    path = getattr(exc, "filename", None)
+    if isinstance(exc, FileExistsError) and path and Path(path).is_file():
+        return f"{path} is a file: give a folder"
+    if _disk_full(exc):
+        return f"no space left on the disk of {path or tempfile.gettempdir()}"
+    return f"{type(exc).__name__}: {str(exc)[:500]}"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -47,6 +48,22 @@ def test_train_stops_on_time_and_resumes(tiny_dataset, tmp_path) -> None:
     assert card["training"]["device"].startswith("cpu (") and card["training"]["minutes"] >= 0
     train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1)  # picks up the checkpoint
     assert load_head(weights)[1]["training"]["steps_done"] == 2
+
+
+def test_a_checkpoint_it_cannot_go_on_from_is_named_with_the_fix(tiny_dataset, tmp_path) -> None:
+    """A run of other head options (--sam-features, channels) in the same --out failed deep in
+    load_state_dict with thousands of characters of keys; a damaged one with the unpickler's."""
+    train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1, time_limit_s=0)
+    checkpoint = tmp_path / "checkpoint.pt"
+    wider = HeadConfig(base_channels=12, working_size=96)
+    with pytest.raises(ValueError) as other:
+        train(tiny_dataset, tmp_path, TINY, wider, threads=1)
+    assert str(other.value).startswith(f"{checkpoint} trains another head (base_channels 8 there")
+    assert f"delete {checkpoint} to start afresh" in str(other.value)
+    for damaged in (b"", b"\x80\x04not a checkpoint"):
+        checkpoint.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"checkpoint\.pt is damaged \(\w+\): delete"):
+            train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1)
 
 
 def test_train_with_sampling_workers(tiny_dataset, tmp_path) -> None:

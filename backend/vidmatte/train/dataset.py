@@ -136,6 +136,12 @@ def image_alpha_set(
         if image_path.stem not in alphas:
             raise FileNotFoundError(f"{image_path.name} has no alpha in {root / 'alpha'}")
         alpha = read_gray(alphas[image_path.stem])
+        with Image.open(image_path) as photo:
+            if photo.size != alpha.shape[::-1]:
+                raise ValueError(
+                    f"{image_path} is {photo.width}x{photo.height} but its alpha "
+                    f"{alphas[image_path.stem]} is {alpha.shape[1]}x{alpha.shape[0]}"
+                )
         fg = estimate_foreground(
             image_path, alpha, cache / f"{image_path.stem}.png" if cache else None
         )
@@ -152,6 +158,8 @@ def video_set(
         if names is not None and clip.name not in names:
             continue
         paths = _images_in(clip)[: frames * step : step]
+        if not paths:
+            raise ValueError(f"{clip} holds no frames")
         fgr = np.stack([read_rgb(p) for p in paths]).astype(np.float32) / 255
         pha = (
             np.stack([read_gray(root / "pha" / clip.name / p.name) for p in paths]).astype(
@@ -493,13 +501,18 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
 def compressed_copy(dataset: Path, out: Path, crf: int) -> Path:
     """A copy of `dataset` whose clips went through H.264 at `crf` (`h264_round_trip`): the
     same clips and true alphas, with the pixels as footage reaches the tool."""
+    # Read from `dataset`, so that what is missing or broken is named there, not in the copy.
+    settings = json.loads((dataset / "dataset.json").read_text())
+    folders = [out / "clips" / f.name for f in clip_folders(dataset, include_rejected=True)]
     shutil.copytree(dataset, out)
-    for folder in clip_folders(out, include_rejected=True):
-        paths = _images_in(folder / "rgb")
-        coded = h264_round_trip(np.stack([read_rgb(p) for p in paths]), crf)
-        for path, frame in zip(paths, coded, strict=True):
-            Image.fromarray(frame).save(path, compress_level=1)
-    settings = json.loads((out / "dataset.json").read_text())
+    with Progress() as progress:
+        task = progress.add_task("coding clips", total=len(folders))
+        for folder in folders:
+            paths = _images_in(folder / "rgb")
+            coded = h264_round_trip(np.stack([read_rgb(p) for p in paths]), crf)
+            for path, frame in zip(paths, coded, strict=True):
+                Image.fromarray(frame).save(path, compress_level=1)
+            progress.advance(task)
     (out / "dataset.json").write_text(json.dumps({**settings, "h264_crf": crf}, indent=2) + "\n")
     return out
 
@@ -513,11 +526,20 @@ def feature_channels(dataset: Path) -> dict[str, int]:
         return {key: int(stored[key].shape[1]) for key in stored.files}
 
 
+def read_meta(folder: Path) -> dict:
+    """A clip's meta.json; ValueError naming the file when it is not JSON."""
+    path = folder / "meta.json"
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc})") from exc
+
+
 def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
     """The dataset's clips, without those marked rejected by `review`."""
     out = []
     for folder in sorted((dataset / "clips").iterdir()):
-        meta = json.loads((folder / "meta.json").read_text())
+        meta = read_meta(folder)
         if include_rejected or meta.get("review") != "reject":
             out.append(folder)
     return out
@@ -569,18 +591,23 @@ def build_dataset(
         shake_p=object_blur_p,
         codec_p=codec_p,
     )
-    cache = foreground_cache or out / "foreground_cache"
-    foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]
-    foregrounds += [fg for root in video_sets for fg in video_set(Path(root), frames, names=names)]
-    foregrounds += transparent_foregrounds(transparent, seed)
+    # What fails fast comes before the foreground estimates, which take minutes.
     bgs = background_paths([Path(b) for b in backgrounds])
-    if not foregrounds or not bgs:
-        raise ValueError("need at least one foreground and one background")
+    if not bgs:
+        shown = ", ".join(str(b) for b in backgrounds) or "none given"
+        raise ValueError(f"no background images or videos ({shown}): give --backgrounds")
     labeller = None
     if masks == "sam2":
         from .sam2_masks import Sam2Labeller  # imports SAM2 only when it is used
 
         labeller = Sam2Labeller(sam2_model, sam2_checkpoint_dir)
+    cache = foreground_cache or out / "foreground_cache"
+    foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]
+    foregrounds += [fg for root in video_sets for fg in video_set(Path(root), frames, names=names)]
+    foregrounds += transparent_foregrounds(transparent, seed)
+    if not foregrounds:
+        picked = f" named {', '.join(names)}" if names else ""
+        raise ValueError(f"no foregrounds{picked} in --images, --videos or --transparent")
     (out / "clips").mkdir(parents=True, exist_ok=True)
     jobs = [(fg, k) for fg in foregrounds for k in range(clips_per_foreground)]
     writing: deque[Future] = deque()  # at most IO_THREADS clips' frames held while they encode
@@ -651,12 +678,20 @@ def contact_sheet(clip: Clip, columns: int = 4, thumb_width: int = 240) -> Image
     return sheet
 
 
+class DecisionError(ValueError):
+    """A decisions file that cannot be applied (nothing of it is)."""
+
+
 def read_decisions(path: Path, clips: set[str]) -> dict[str, str]:
     """clip -> accept|reject from `<clip> accept|reject` lines (blank lines and # comments
-    aside). ValueError naming every line that is neither, or names no clip of the dataset:
+    aside). DecisionError naming every line that is neither, or names no clip of the dataset:
     a typo must not leave a clip the user rejected in training."""
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as exc:
+        raise DecisionError(f"{path} is not text ({exc.reason})") from exc
     verdicts, problems = {}, []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.split()
@@ -667,7 +702,7 @@ def read_decisions(path: Path, clips: set[str]) -> dict[str, str]:
         else:
             verdicts[parts[0]] = parts[1]
     if problems:
-        raise ValueError(f"{path}: nothing applied; " + "; ".join(problems))
+        raise DecisionError(f"{path}: nothing applied; " + "; ".join(problems))
     return verdicts
 
 
@@ -686,9 +721,7 @@ def review(dataset: Path, decisions: Path | None = None) -> list[Path]:
             contact_sheet(read_clip(folder)).save(sheet)
             sheets.append(sheet)
             if folder.name in verdicts:
-                meta_path = folder / "meta.json"
-                meta = json.loads(meta_path.read_text())
-                meta["review"] = verdicts[folder.name]
-                meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+                meta = {**read_meta(folder), "review": verdicts[folder.name]}
+                (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
             progress.advance(task)
     return sheets

@@ -204,6 +204,25 @@ def learning_rate(progress: float, peak: float, warmup: float = 0.03) -> float:
     return 0.5 * peak * (1 + np.cos(np.pi * min(1.0, (progress - warmup) / (1 - warmup))))
 
 
+def _resumable(path: Path, head_config: HeadConfig, device: str) -> dict:
+    """The state an earlier run left in `path`, when this run can go on from it; ValueError
+    naming the file and the fix when it cannot (damaged, or a head of other options)."""
+    fix = f"delete {path} to start afresh, or give --out another folder"
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        saved = HeadConfig.from_dict(state["head_config"]).to_dict()
+    except Exception as exc:  # torch's unpickler raises many kinds, EOFError for an empty file
+        raise ValueError(f"{path} is damaged ({type(exc).__name__}): {fix}") from exc
+    wanted = head_config.to_dict()
+    differ = [f"{k} {saved[k]!r} there, {v!r} here" for k, v in wanted.items() if saved[k] != v]
+    if differ:
+        raise ValueError(
+            f"{path} trains another head ({'; '.join(differ)}): give the options it was "
+            f"started with (e.g. --sam-features), or {fix}"
+        )
+    return state
+
+
 def _save_checkpoint(
     path: Path, head, opt, step: int, elapsed_s: float, rng: np.random.Generator, history: list
 ) -> None:
@@ -332,7 +351,7 @@ def train(
     ckpt_path = out / "checkpoint.pt"
     step, history, elapsed_before = 0, [], 0.0
     if resume and ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        state = _resumable(ckpt_path, head_config, device)
         head.load_state_dict(state["head"])
         opt.load_state_dict(state["opt"])
         step, history, elapsed_before = state["step"], state["history"], state["elapsed_s"]
