@@ -267,10 +267,10 @@ def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None
 
 
 def test_help_shows_bracketed_notes_as_written() -> None:
-    """Option help holds `[env VIDMATTE_…]` and `[object:]x,y,frame[,neg]`: text, not markup
+    """Option help holds `[env VIDMATTE_…]` and `[OBJECT:]X,Y,FRAME[,neg]`: text, not markup
     for the help's renderer to swallow."""
     serve = " ".join(vidmatte("serve", "--help").stdout.split())  # as one line, unwrapped
     assert "Where projects and results live [env VIDMATTE_DATA_DIR]." in serve
     assert "live ." not in serve
     matte = " ".join(vidmatte("matte", "--help").stdout.split())
-    assert "[object:]x,y,frame[,neg] in video pixels" in matte
+    assert "--point [OBJECT:]X,Y,FRAME[,neg] A click in video pixels" in matte

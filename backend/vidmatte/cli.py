@@ -365,11 +365,14 @@ def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
 
 @app.command()
 def matte(
-    video: Path = typer.Argument(..., exists=True, dir_okay=False, help="The video to matte."),
+    video: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, metavar="VIDEO", help="The video to matte."
+    ),
     point: list[str] = typer.Option(
         ...,
         "--point",
-        help="[object:]x,y,frame[,neg] in video pixels; repeat. Points with an object name "
+        metavar="[OBJECT:]X,Y,FRAME[,neg]",
+        help="A click in video pixels (',neg': a negative one); repeat. Points with an object name "
         "matte that object (one matte each, named after it); without, one unnamed object.",
     ),
     start: int = typer.Option(0, min=0, help="First frame."),
@@ -392,7 +395,11 @@ def matte(
         help="Colour of the colour-carrying formats: estimated (foreground, old background "
         "taken out of soft edges) or raw (the frame's own). Default: VIDMATTE_EXPORT_FG.",
     ),
-    sam2: str = typer.Option(None, help="SAM2 size (default: small)."),
+    sam2: str = typer.Option(
+        None,
+        help="SAM2 size: tiny, small, base_plus, large, or test-tiny (shrunk, random weights); "
+        "default small. Checkpoints are read from VIDMATTE_CHECKPOINT_DIR.",
+    ),
     random_init: bool = RANDOM_INIT,
     compile_sam2: bool = COMPILE_SAM2,
     head: Path = typer.Option(None, help="Matting head weights."),
@@ -888,7 +895,7 @@ def train(
 def evaluate(
     dataset: Path = DATASET,
     weights: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
-    out: Path = typer.Option(Path("runs/eval"), help="Where the CSV and table go."),
+    out: Path = typer.Option(Path("runs/eval"), help="Where the CSV goes (the table is printed)."),
     methods: str = typer.Option(
         "raw,guided,closed_form,head",
         help="Also: head_plate, head_fast, head_noprev, rvm (RVM needs the bench extra).",
