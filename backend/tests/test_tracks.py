@@ -89,3 +89,16 @@ def test_a_job_reuses_only_a_track_of_its_own_sam2(tracked) -> None:
         assert (masks is not None) is reused, sam2
         if masks is not None:
             assert [frame for frame, _ in masks] == list(range(FRAMES))
+
+
+def test_a_failed_track_says_why_without_server_paths(tracked) -> None:
+    """A track's error went to every user with the token as str(exc), server paths included
+    (a job's goes through describe(): issue 12)."""
+    tracker, pid, _ = tracked
+    source = tracker.store.project(pid).source
+    source.unlink()  # the video gone from under the project: the track cannot read a frame
+    tracker.start(pid, 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "failed"
+    error = tracker.get(pid).error
+    assert error and "No such file" in error and ".../source.mp4" in error, error
+    assert str(tracker.store.data_dir) not in error

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import errno
 import logging
 import shutil
 import signal
@@ -28,6 +27,7 @@ from rich.progress import (
 
 from vidmatte.config import Settings
 from vidmatte.media.export import FORMATS
+from vidmatte.store import is_disk_full
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -411,9 +411,9 @@ def matte(
     plate: str = PLATE,
 ) -> None:
     """Matte a video without the browser: click points in, alpha (and any export format) out."""
+    from vidmatte.errors import describe
     from vidmatte.jobs.pipeline import Stopped, run_job
     from vidmatte.jobs.results import foreground_for
-    from vidmatte.jobs.runner import describe
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
@@ -503,7 +503,7 @@ def matte(
             except Stopped:
                 failure = "interrupted"
             except (OSError, sqlite3.DatabaseError) as exc:  # the work folder's disk is full
-                if not _disk_full(exc):
+                if not is_disk_full(exc):
                     raise
                 failure = (
                     f"no space left on the disk of the work folder {tmp}: set TMPDIR to a "
@@ -526,11 +526,6 @@ def matte(
 
 
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
-
-
-def _disk_full(exc: BaseException) -> bool:
-    """ENOSPC, or SQLite's word for it."""
-    return getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in str(exc)
 
 
 class _Interrupt:
@@ -579,14 +574,10 @@ def _new_out(out: Path) -> Iterator[None]:
 
 
 def _spans(frames: list[int]) -> str:
-    """Sorted frame numbers as runs: [0, 1, 2, 8, 9] -> '0..2, 8..9'."""
-    runs: list[list[int]] = []
-    for frame in frames:
-        if runs and frame == runs[-1][1] + 1:
-            runs[-1][1] = frame
-        else:
-            runs.append([frame, frame])
-    return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in runs)
+    """Frame numbers as runs: [0, 1, 2, 8, 9] -> '0..2, 8..9'."""
+    from vidmatte.jobs.tracks import intervals
+
+    return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in intervals(frames))
 
 
 def _make_out(out: Path) -> bool:
@@ -927,7 +918,7 @@ def _error_line(exc: OSError | ValueError) -> str:
     path = getattr(exc, "filename", None)
     if isinstance(exc, FileExistsError) and path and Path(path).is_file():
         return f"{path} is a file: give a folder"
-    if _disk_full(exc):
+    if is_disk_full(exc):
         return f"no space left on the disk of {path or tempfile.gettempdir()}"
     return f"{type(exc).__name__}: {str(exc)[:500]}"
 

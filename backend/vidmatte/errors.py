@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from vidmatte.media.video import MediaError
+from vidmatte.store import is_disk_full
+
 _STOP = r"\s'\"`<>()\[\]{},;"
 # An absolute POSIX path of two or more parts (not a URL's `//host` nor an /api/ route), a
 # Windows path, or a relative one of three or more parts; the file's own name is kept.
@@ -30,3 +33,13 @@ def public_error(exc: BaseException) -> str:
     """A job's error as users see it: the kind and message, paths taken out, bounded."""
     text = redact_paths(f"{type(exc).__name__}: {exc}")
     return text if len(text) <= 500 else text[:499] + "…"
+
+
+def describe(exc: BaseException, retry: str = "resume the job") -> str:
+    """A job's or track's error for the user: what went wrong, and what to do (`retry`) when
+    there is something. Never a server path."""
+    if is_disk_full(exc):
+        return f"not enough disk space in the data dir: free some space, then {retry}"
+    if isinstance(exc, MediaError):  # already says which frame and why, for the user
+        return str(exc)
+    return public_error(exc)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from vidmatte.config import Settings
+from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import (
     Progress,
     Stopped,
@@ -40,7 +41,7 @@ from vidmatte.jobs.pipeline import (
     matter_for,
     store_frames,
 )
-from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, WaitingLine, cancel_in_store, describe
+from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, WaitingLine, cancel_in_store
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader

@@ -17,10 +17,9 @@ import threading
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
-from vidmatte.errors import public_error
+from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
 from vidmatte.matte.infer import Matter
-from vidmatte.media.video import MediaError
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
 
@@ -43,16 +42,6 @@ class JobRunner(Protocol):
 
     def alive(self) -> bool:
         """Whether queued jobs will run."""
-
-
-def describe(exc: BaseException) -> str:
-    """A job's error for the user: what went wrong, and what to do when there is something.
-    Never a server path: anyone with the token reads it (issue 12)."""
-    if is_disk_full(exc):
-        return "not enough disk space in the data dir: free some space, then resume the job"
-    if isinstance(exc, MediaError):  # already says which frame and why, for the user
-        return str(exc)
-    return public_error(exc)  # no server paths in what users see
 
 
 CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"

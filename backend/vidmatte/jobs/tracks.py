@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from vidmatte.errors import describe
 from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks
@@ -508,7 +509,8 @@ class Tracker:
         except Exception as exc:
             log.exception("track of project %s failed", track.project_id)
             if not stop.is_set():
-                self._update(self._tracks[track.project_id], status="failed", error=str(exc))
+                error = describe(exc, retry="track again")  # no server paths: as a job's
+                self._update(self._tracks[track.project_id], status="failed", error=error)
             return
         if not stop.is_set():
             self._update(track, status="done", eta_seconds=0.0)
