@@ -133,10 +133,6 @@ class Settings:
     ray_max_retries: int = field(default_factory=lambda: int(_env("RAY_MAX_RETRIES", "3")))
 
     @property
-    def db_path(self) -> Path:
-        return self.data_dir / "vidmatte.db"
-
-    @property
     def use_plate(self) -> bool:
         """`plate` resolved against the device; ValueError for an unknown value."""
         if self.plate not in PLATE_CHOICES:

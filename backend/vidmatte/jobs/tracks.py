@@ -45,6 +45,7 @@ from PIL import Image
 
 from vidmatte.errors import describe
 from vidmatte.jobs.events import JobChanges
+from vidmatte.jobs.mattes import matted_objects
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter
@@ -240,6 +241,11 @@ def track_dir(store: Store, project_id: str) -> Path:
     return store.project_dir(project_id) / "track"
 
 
+def manifest_path(store: Store, project_id: str) -> Path:
+    """The track's record: its range, state and the prompts it was made on."""
+    return track_dir(store, project_id) / "track.json"
+
+
 def mask_path(store: Store, project_id: str, frame: int, object_id: int) -> Path:
     return track_dir(store, project_id) / "masks" / f"{frame:06d}-{object_id}.png"
 
@@ -257,11 +263,11 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     objects: none outside its range) and the head needs no SAM2 `sam_features`; else None: SAM2
     must run. The job reads its own copy of the masks, so a track re-run meanwhile (Track
     pressed again, or a correction) changes the project's track, not the running job."""
-    manifest = track_dir(store, job.project_id) / "track.json"
+    manifest = manifest_path(store, job.project_id)
     if sam_features or not manifest.is_file():
         return None
     track, seen = _load(manifest), manifest.stat().st_mtime_ns
-    objects = sorted({obj for obj, _frame in job.prompts})
+    objects = matted_objects(job)
     made_on = [e for e in track.prompts if e["object_id"] in objects]
     # SAM2 runs forward from the first prompted frame and backward from it, each frame from the
     # ones before it in that pass: over a wider range, on the same prompts (none outside the
@@ -349,12 +355,6 @@ class Tracker:
         self._tracks: dict[str, Track] = {}
         self._runs: dict[str, tuple[threading.Thread, threading.Event]] = {}
 
-    def track_dir(self, project_id: str) -> Path:
-        return track_dir(self.store, project_id)
-
-    def mask_path(self, project_id: str, frame: int, object_id: int) -> Path:
-        return mask_path(self.store, project_id, frame, object_id)
-
     # -- reading -------------------------------------------------------------------------
     def get(self, project_id: str) -> Track:
         """The project's track (NotFound when it has none)."""
@@ -363,7 +363,7 @@ class Tracker:
             track = self._tracks.get(project_id)
         if track is not None:
             return track
-        manifest = self.track_dir(project_id) / "track.json"
+        manifest = manifest_path(self.store, project_id)
         if not manifest.is_file():
             raise NotFound(f"project '{project_id}' has no track: start one first")
         track = _load(manifest)
@@ -377,7 +377,7 @@ class Tracker:
         track's record says so (after a crash, masks written since its last save are not)."""
         if str(object_id) not in self.get(project_id).stats.get(str(frame), {}):
             return None
-        stored = _read_mask(self.mask_path(project_id, frame, object_id))
+        stored = _read_mask(mask_path(self.store, project_id, frame, object_id))
         return None if stored is None else probability(stored)
 
     def stale(self, track: Track) -> bool:
@@ -494,11 +494,11 @@ class Tracker:
         self.changes.publish(track)
 
     def _save(self, track: Track) -> None:
-        path = self.track_dir(track.project_id) / "track.json"
+        path = manifest_path(self.store, track.project_id)
         write_atomic(path, json.dumps(asdict(track)).encode())
 
     def _remove_masks(self, project_id: str, object_id: str) -> None:
-        for path in (self.track_dir(project_id) / "masks").glob(f"*-{object_id}.png"):
+        for path in (track_dir(self.store, project_id) / "masks").glob(f"*-{object_id}.png"):
             path.unlink(missing_ok=True)
 
     def _work(self, track: Track, stop: threading.Event) -> None:
@@ -539,7 +539,7 @@ class Tracker:
                 for obj, m in masks.items():
                     logits = Image.fromarray(m.low_res_logits[0, 0].numpy(), mode="F")
                     stored = quantize(np.asarray(logits.resize(size, Image.Resampling.BILINEAR)))
-                    write_atomic(self.mask_path(pid, frame, obj), encode_png(stored))
+                    write_atomic(mask_path(self.store, pid, frame, obj), encode_png(stored))
                     stats[str(obj)] = mask_stats(probability(stored))
                 done = track.frames_done + 1
                 fps = done / max(time.monotonic() - started, 1e-6)

@@ -14,14 +14,17 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from vidmatte.config import DEFAULT_PATHS
+
 from .head import HeadConfig, MattingHead
 
 _CONFIG_KEY = "head_config"
 
 
 def default_head_path() -> Path:
-    """The shipped weights: `<repo>/models/matting_head.safetensors`."""
-    return Path(__file__).resolve().parents[3] / "models" / "matting_head.safetensors"
+    """The shipped weights, where the server looks by default: `<repo>/models/` in a source
+    checkout, inside the package in a wheel (config.default_paths)."""
+    return DEFAULT_PATHS["head_path"]
 
 
 def card_path(weights_path: str | Path) -> Path:

@@ -200,10 +200,6 @@ def read_background(path: Path, frames: int, rng: np.random.Generator) -> np.nda
 # ---------------------------------------------------------------- motion and compositing
 
 
-def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    return a[None] + (b - a)[None] * t.reshape(-1, *([1] * a.ndim))
-
-
 def _quad(center: np.ndarray, size: np.ndarray, angle: float, jitter: np.ndarray) -> np.ndarray:
     """Corners (4,2) of a rotated rectangle (x,y order) with per-corner jitter."""
     half = size / 2
