@@ -7,7 +7,7 @@ baseline in the same run, at 480p, 1080p and 4K, against SAM2 tiny's image encod
 Frames are alphamatting photos from ../shared/data (real hair and strings over the photo's own
 background) scaled to each height, with SAM2-like mask logits made from their true alpha
 (train/masks.py, seeded), so the unsure pixels the refinements work on are real ones. Each
-(image, height, mode) is timed over --repeats calls after one warm-up call; MAD (x1e3) is
+(image, height, mode) is the median of --repeats calls after one warm-up call; MAD (x1e3) is
 against the true alpha at that height. The yardstick, timed in the same run with the same
 threads: SAM2 tiny's `forward_image` on one 1024² frame (random weights, same compute; see
 bench/pipeline.py). Issue 13's goal: the default edges at 1080p cost at most 25% of it.
@@ -15,6 +15,7 @@ bench/pipeline.py). Issue 13's goal: the default edges at 1080p cost at most 25%
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def main(
     heights: str = typer.Option("480,1080,2160"),
     device: str = typer.Option("cpu"),
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
-    repeats: int = typer.Option(2),
+    repeats: int = typer.Option(5, help="Timed calls; the median is reported."),
 ) -> None:
     import numpy as np
 
@@ -66,14 +67,16 @@ def main(
             rgb, truth, logits = frame(name, height)
             for edges, matter in matters.items():
                 alpha = matter(rgb, logits)  # warm-up
-                started = time.perf_counter()
+                times = []
                 for _ in range(repeats):
+                    started = time.perf_counter()
                     alpha = matter(rgb, logits)
-                seconds = (time.perf_counter() - started) / repeats
+                    times.append(time.perf_counter() - started)
+                seconds = statistics.median(times)  # a stray slow call (a busy VM) aside
                 mad = float(np.abs(alpha - truth).mean() * 1e3)
                 rows.append((height, name, edges, seconds, mad))
     encoder = measure_encoder(device)["seconds"]
-    print(f"\nMatter on {device}, {repeats} timed calls each after 1 warm-up; SAM2 tiny")
+    print(f"\nMatter on {device}, median of {repeats} calls each after 1 warm-up; SAM2 tiny")
     print(f"forward_image on one 1024² frame: {encoder:.3f} s (same run, same threads)\n")
     print("| height | image | edges | s/frame | vs none | vs encoder | MAD |")
     print("|---|---|---|---|---|---|---|")

@@ -8,9 +8,9 @@ head's alpha, as the archive computes it (`foreground_rgb8` on the 8-bit frame a
 DIR holds clips made by the dataset builder (`train/dataset.py`), which keeps each clip's true
 foreground colour F and background B next to its frames and exact alpha (clips built before it
 kept them have no `fgr/`, `bgr/` and are refused). `--build` makes DIR first when it has no
-clips: the validation half of `python -m vidmatte.train.ship build` (the five validation images of the
-alphamatting set, two 10-frame 640x360 clips each, seed 12345; ~2 minutes with its foreground
-cache, `--cache`).
+clips: the validation half of `python -m vidmatte.train.ship build` (the five validation images
+of the alphamatting set, two 10-frame 640x360 clips each, seed 12345; ~2 minutes with its
+foreground cache, `--cache`).
 
 Each frame's export colour and matte, and the truth (F, alpha), are composited over a new
 background photo (one the clip was not made over) and compared (`metrics.composite_error`: mean

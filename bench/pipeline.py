@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -260,7 +261,8 @@ def measure_job(
 
 
 def measure_encoder(device: str, repeats: int = 3) -> dict:
-    """SAM2 tiny's image encoder (`forward_image`) on one 1024² frame, as Segmenter runs it."""
+    """SAM2 tiny's image encoder (`forward_image`) on one 1024² frame, as Segmenter runs it:
+    the median of `repeats` calls after a warm-up."""
     import contextlib
 
     import torch
@@ -279,7 +281,7 @@ def measure_encoder(device: str, repeats: int = 3) -> dict:
             if cuda:
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - started)
-    return {"seconds": sum(times[1:]) / repeats, "threads": torch.get_num_threads()}
+    return {"seconds": statistics.median(times[1:]), "threads": torch.get_num_threads()}
 
 
 # --- the driver --------------------------------------------------------------------------------
