@@ -61,3 +61,16 @@ def test_cuda_without_a_gpu_names_the_fix(device: str) -> None:
     assert str(refused.value) == (
         f"--device {device}: no CUDA GPU is available (torch sees none); use --device cpu"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [("MAX_OBJECTS", "abc", "a whole number"), ("IDLE_TIMEOUT", "soon", "a number")],
+)
+def test_a_setting_that_is_no_number_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    """int() said only "invalid literal for int() with base 10: 'abc'": not which setting."""
+    monkeypatch.setenv(f"VIDMATTE_{name}", value)
+    with pytest.raises(ValueError, match=f"^VIDMATTE_{name} must be {says}, not '{value}'$"):
+        Settings()
