@@ -80,9 +80,10 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
         str(tmp_path / "a"),
     )
     assert outside.returncode == 2
-    assert "point (300, 32) is outside the 96x64 frame" in outside.stderr
+    assert "'--point': point (300, 32) is outside the 96x64 frame" in outside.stderr
     malformed = vidmatte("matte", str(clip), "--point", "30;32", "--sam2", "test-tiny")
-    assert malformed.returncode == 2 and "expected x,y,frame" in malformed.stderr
+    assert malformed.returncode == 2
+    assert "'--point': '30;32': expected x,y,frame" in malformed.stderr
     no_points = vidmatte(
         "matte",
         str(clip),

@@ -262,7 +262,7 @@ def test_matte_takes_points_on_the_far_edges_as_the_api_does(clip: Path, tmp_pat
     below = vidmatte(*base, str(tmp_path / "b"), "--point", "3,-0.5,4")
     assert refused(below, 2, "point (3, -0.5) is outside the 96x64 frame")
     late = vidmatte(*base, str(tmp_path / "b"), "--point", "3,3,12")
-    assert refused(late, 2, "frame 12 is outside the video (0..11)")
+    assert refused(late, 2, "'--point': frame 12 is outside the video (0..11)")
     assert not (tmp_path / "b").exists()
 
 
@@ -274,7 +274,7 @@ def test_matte_range_errors_are_the_apis(clip: Path, tmp_path: Path) -> None:
     past = vidmatte(*base, "--start", "20", *out)  # --end: the last frame, 11
     assert refused(past, 2, "'--start': frame range 20.. is outside the video (frames 0..11)")
     beyond = vidmatte(*base, "--end", "12", *out)
-    assert refused(beyond, 2, "frame range 0..12 is outside the video (frames 0..11)")
+    assert refused(beyond, 2, "'--start' / '--end': frame range 0..12 is outside the video")
     negative = vidmatte(*base, "--start", "-1", *out)
     assert refused(negative, 2, "Invalid value for '--start'")
     assert not (tmp_path / "out").exists()

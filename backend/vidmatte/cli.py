@@ -349,17 +349,18 @@ def _check_out(out: Path) -> Path:
 
 
 def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
-    """`[object:]x,y,frame[,neg]` -> (object name or None, frame, x, y, label)."""
+    """`[object:]x,y,frame[,neg]` -> (object name or None, frame, x, y, label); ValueError
+    for text that is not one."""
     name, _, coords = text.rpartition(":")
     parts = [p.strip() for p in coords.split(",")]
     if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("neg", "pos")):
-        raise typer.BadParameter(
+        raise ValueError(
             f"'{text}': expected x,y,frame or x,y,frame,neg (after object: for a named object)"
         )
     try:
         x, y, frame = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError as exc:
-        raise typer.BadParameter(f"'{text}': x and y are numbers, frame an integer") from exc
+        raise ValueError(f"'{text}': x and y are numbers, frame an integer") from exc
     return name.strip() or None, frame, x, y, "negative" if parts[3:] == ["neg"] else "positive"
 
 
@@ -418,17 +419,16 @@ def matte(
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
 
-    try:
-        chosen, colour = parse_formats(formats), parse_color(background)
+    with _blamed_on("'--formats'"):
+        chosen = parse_formats(formats)
+    with _blamed_on("'--background'"):
+        colour = parse_color(background)
+    with _blamed_on("'--point'"):
         prompts = [_parse_point(p) for p in point]
+    with _blamed_on("'VIDEO'"):  # a MediaError is a ValueError
         info, pts = probe(video)
-    except (ValueError, MediaError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    try:
+    with _blamed_on("'--fg'" if fg else "VIDMATTE_EXPORT_FG"):  # the environment's, without --fg
         colour_from = foreground_for(chosen, fg or _settings().export_fg)
-    except ValueError as exc:  # from the environment when --fg is not given
-        hint = "'--fg'" if fg else "VIDMATTE_EXPORT_FG"
-        raise typer.BadParameter(str(exc), param_hint=hint) from exc
     if end is None and start >= info.frame_count:  # not "after end frame N": none was given
         last = info.frame_count - 1
         raise typer.BadParameter(
@@ -620,24 +620,32 @@ def _check_prompts(
             param_hint="'--point'",
         )
     if not any(start <= frame <= end for _, frame, *_ in prompts):
-        raise typer.BadParameter(f"no --point lies on a frame in {start}..{end}")
+        raise typer.BadParameter(
+            f"no --point lies on a frame in {start}..{end}", param_hint="'--point'"
+        )
 
 
 def _check_range(info: VideoInfo, start: int, end: int) -> None:
     """--start..--end: an ordered range of the video's frames, in the API's words."""
-    try:
+    with _blamed_on("'--start' / '--end'"):
         info.check_range(start, end)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
 
 
 def _check_point(info: VideoInfo, frame: int, x: float, y: float) -> None:
     """A --point on one of the video's frames and inside it, in the API's words."""
-    try:
+    with _blamed_on("'--point'"):
         info.check_frame(frame)
         info.check_point(x, y)
+
+
+@contextlib.contextmanager
+def _blamed_on(hint: str) -> Iterator[None]:
+    """A ValueError inside is a bad value of this option (or setting), named in the message
+    (raised inside the command, typer's own says only "Invalid value:")."""
+    try:
+        yield
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
 
 
 def _export(

@@ -270,8 +270,8 @@ def test_a_second_server_on_the_same_data_dir_touches_nothing(
             wait_job(api, jid, lambda j: j["status"] == "running")
             in_flight = first.data_dir / "tmp" / "upload-in-flight"
             in_flight.write_bytes(b"half an upload")
-            second = subprocess.run(
-                serve_command(first.data_dir, first.port),
+            second = subprocess.run(  # on a port of its own: the same one is refused first
+                serve_command(first.data_dir, free_port()),
                 env={**os.environ, "VIDMATTE_SAM2": "test-tiny"},
                 capture_output=True,
                 check=False,
