@@ -152,7 +152,7 @@ def test_numbers_in_urls_are_decimal_digits(api: httpx.Client, project: dict, wr
         ("POST", f"/api/projects/{pid}/frames/{written}/preview"),
     ):
         detail = api.request(method, url).json()["detail"]
-        assert detail.startswith("invalid request: index: ") and "decimal digits" in detail, url
+        assert detail == "invalid request: index: must be a whole number in decimal digits", url
     shrunk = api.get(f"/api/projects/{pid}/frames/0", params={"max_side": "64.0"})
     assert shrunk.status_code == 422 and "max_side: " in shrunk.json()["detail"]
     assert api.get(f"/api/projects/{pid}/frames/00", params={"max_side": "64"}).status_code == 200

@@ -274,7 +274,9 @@ def validation_message(errors: Sequence[dict]) -> str:
     for error in errors[:MAX_ERRORS_SHOWN]:
         loc = [str(part) for part in error.get("loc", ())]
         field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
-        parts.append(f"{field}: {error.get('msg', 'invalid value')}"[:200])
+        # Our own validators' ValueErrors come back as "Value error, <message>": the message.
+        message = error.get("msg", "invalid value").removeprefix("Value error, ")
+        parts.append(f"{field}: {message}"[:200])
     if len(errors) > MAX_ERRORS_SHOWN:
         parts.append(f"and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "invalid request: " + ("; ".join(parts) or "validation failed")
