@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
-from vidmatte.matte.head import boundary_band, colour_prior, count_parameters
+from vidmatte.matte.head import boundary_band, colour_prior, count_parameters, for_inference
 from vidmatte.matte.infer import working_shape
 from vidmatte.matte.refine import fast_guided_filter
 
@@ -33,6 +33,31 @@ def test_untrained_head_is_the_soft_mask() -> None:
     with torch.no_grad():
         alpha = MattingHead(SMALL).eval()(rgb, logits)
     torch.testing.assert_close(alpha, torch.sigmoid(logits))
+
+
+def test_inference_copy_folds_batch_norms_and_gives_the_same_alpha() -> None:
+    """What Matter runs: no batch norm left, the eval-mode head's alpha to float rounding,
+    and the caller's head (its weights and its training mode) untouched."""
+    head = random_head(config=SMALL)
+    gen = torch.Generator().manual_seed(3)
+    for bn in (m for m in head.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        # Statistics of a trained head, so that folding them is not the identity.
+        bn.running_mean.copy_(torch.randn(bn.num_features, generator=gen) * 0.3)
+        bn.running_var.copy_(torch.rand(bn.num_features, generator=gen) + 0.5)
+        bn.weight.data.copy_(torch.rand(bn.num_features, generator=gen) + 0.5)
+        bn.bias.data.copy_(torch.randn(bn.num_features, generator=gen) * 0.2)
+    head.train()
+    before = {k: v.clone() for k, v in head.state_dict().items()}
+    net = for_inference(head)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert head.training and not net.training
+    assert all(torch.equal(v, head.state_dict()[k]) for k, v in before.items())
+    rgb, logits = _inputs()
+    with torch.no_grad():
+        expected = head.eval()(rgb, logits)
+        folded = net(rgb, logits)
+    assert (expected - 0.5).abs().lt(0.49).float().mean() > 0.02  # a band to compare on
+    torch.testing.assert_close(folded, expected, atol=1e-5, rtol=0)
 
 
 def test_default_size_is_small() -> None:

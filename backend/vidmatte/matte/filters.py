@@ -1,7 +1,8 @@
 """Box filters and dilation for the matting stage, cheap on the CPU and the same on a GPU.
 
-Small windows (radius up to ~8) are sums of shifted slices: exact in float32 and, on the CPU,
-several times faster than a convolution (kornia's box_blur) or pooling. Large windows and
+Small windows (radius up to ~8) are sums of shifted slices, doubled (`_window_sums`): exact
+in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
+pooling or running sums. Large windows and
 dilation use running sums (cumsum), O(1) per pixel whatever the radius.
 """
 
@@ -11,17 +12,28 @@ import torch
 import torch.nn.functional as F
 
 
+def _window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
+    """Sums of every k consecutive entries along `dim`, by doubling: sums of 1, 2, 4, ...
+    entries, then those of k's binary digits added up: O(log k) passes over x, not k - 1
+    (radius 3: 4 passes instead of 6, radius 8: 5 instead of 16)."""
+    n = x.shape[dim] - k + 1
+    out, start, span, block = None, 0, 1, x  # block: sums of `span` entries
+    while True:
+        if k & span:
+            piece = block.narrow(dim, start, n)
+            out = piece if out is None else out + piece
+            start += span
+        if 2 * span > k:
+            return out
+        m = block.shape[dim] - span
+        block = block.narrow(dim, 0, m) + block.narrow(dim, span, m)
+        span *= 2
+
+
 def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
-    w, h = x.shape[-1] - k + 1, x.shape[-2] - k + 1
-    rows = x[..., :w]
-    for i in range(1, k):
-        rows = rows + x[..., i : i + w]
-    out = rows[..., :h, :]
-    for i in range(1, k):
-        out = out + rows[..., i : i + h, :]
-    return out / (k * k)
+    return _window_sums(_window_sums(x, k, -1), k, -2) / (k * k)
 
 
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import torch
 
-from .head import MattingHead
+from .head import MattingHead, for_inference
 from .plate import BackgroundPlate
 from .refine import (
     EDGES,
@@ -73,7 +73,8 @@ class Matter:
     ) -> None:
         self.device = torch.device(device)
         self.plate = plate
-        self.head = head.to(self.device).eval()
+        self.head = head.to(self.device)  # the caller's module (Ray workers copy its weights)
+        self._net = for_inference(self.head)  # what runs
         if edges not in EDGES:
             raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
         self.edges = edges
@@ -134,7 +135,7 @@ class Matter:
                 raise ValueError("this head was trained with SAM2's features: pass feat_s0/feat_s1")
             feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
-            alpha_low = self.head(low, logits, prev, **feats).float()
+            alpha_low = self._net(low, logits, prev, **feats).float()
         alpha = self.refine(full, low, alpha_low, plate)
         return alpha[0, 0].cpu().numpy().astype(np.float32, copy=False)
 
