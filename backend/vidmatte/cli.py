@@ -859,7 +859,8 @@ def train(
         False, help="Also feed SAM2's feat_s0/feat_s1 (a dataset built with --masks sam2)."
     ),
 ) -> None:
-    """Train the matting head (resumes from the run folder's checkpoint)."""
+    """Train the matting head (resumes from the run folder's checkpoint; a finished run is
+    left as it is)."""
     from vidmatte.matte.head import HeadConfig
     from vidmatte.train.dataset import feature_channels
     from vidmatte.train.trainer import TrainConfig

@@ -50,6 +50,28 @@ def test_train_stops_on_time_and_resumes(tiny_dataset, tmp_path) -> None:
     assert load_head(weights)[1]["training"]["steps_done"] == 2
 
 
+def test_a_finished_run_is_left_as_it_is_and_fewer_steps_are_refused(tiny_dataset, tmp_path):
+    """Run again after it finished, with another --lr, `train` rewrote the weights unchanged and
+    recorded the new rate in the card as if it had trained with it; with --steps below the
+    checkpoint's it did the same, the card saying steps 1 beside steps_done 2."""
+    weights = train(tiny_dataset, tmp_path, TINY, TINY_HEAD, threads=1)
+    written, card = weights.read_bytes(), weights.with_suffix(".json").read_text()
+    again = TrainConfig(**{**TINY.__dict__, "lr": 5e-2})
+    assert train(tiny_dataset, tmp_path, again, TINY_HEAD, threads=1) == weights
+    assert weights.read_bytes() == written and weights.with_suffix(".json").read_text() == card
+    fewer = TrainConfig(**{**TINY.__dict__, "steps": 1})
+    with pytest.raises(ValueError) as refused:
+        train(tiny_dataset, tmp_path, fewer, TINY_HEAD, threads=1)
+    assert str(refused.value) == (
+        f"{tmp_path / 'checkpoint.pt'} has trained 2 steps, past --steps 1: give --steps 2 or "
+        "more to go on from it, or delete it to train afresh"
+    )
+    assert weights.read_bytes() == written
+    more = TrainConfig(**{**TINY.__dict__, "steps": 3})
+    train(tiny_dataset, tmp_path, more, TINY_HEAD, threads=1)
+    assert load_head(weights)[1]["training"]["steps_done"] == 3
+
+
 def test_a_checkpoint_it_cannot_go_on_from_is_named_with_the_fix(tiny_dataset, tmp_path) -> None:
     """A run of other head options (--sam-features, channels) in the same --out failed deep in
     load_state_dict with thousands of characters of keys; a damaged one with the unpickler's."""

@@ -204,6 +204,16 @@ def learning_rate(progress: float, peak: float, warmup: float = 0.03) -> float:
     return 0.5 * peak * (1 + np.cos(np.pi * min(1.0, (progress - warmup) / (1 - warmup))))
 
 
+def _progress(
+    step: int, elapsed_s: float, config: TrainConfig, time_limit_s: float | None
+) -> float:
+    """How far the run is, 0..1 and on: by steps, or by the wall-clock budget if further."""
+    done = step / config.steps
+    if time_limit_s is None:
+        return done
+    return max(done, elapsed_s / max(time_limit_s, 1e-9))
+
+
 def _resumable(path: Path, head_config: HeadConfig, device: str) -> dict:
     """The state an earlier run left in `path`, when this run can go on from it; ValueError
     naming the file and the fix when it cannot (damaged, or a head of other options)."""
@@ -357,6 +367,17 @@ def train(
         step, history, elapsed_before = state["step"], state["history"], state["elapsed_s"]
         rng.bit_generator.state = state["np_rng"]
         torch.set_rng_state(state["torch_rng"])
+        if step > config.steps:  # the run asked for cannot be had from this checkpoint
+            raise ValueError(
+                f"{ckpt_path} has trained {step} steps, past --steps {config.steps}: give "
+                f"--steps {step} or more to go on from it, or delete it to train afresh"
+            )
+        weights = out / "matting_head.safetensors"
+        if _progress(step, elapsed_before, config, time_limit_s) >= 1.0 and weights.is_file():
+            # Finished already: the weights and their card stay as that run wrote them (a
+            # new --lr recorded there would not have applied to a single step).
+            print(f"{ckpt_path}: already trained {step} steps, nothing left to train")
+            return weights
     clips = load_clips(dataset, config.every_nth)
     if head_config.use_sam_features:
         _check_features(clips, head_config)
@@ -374,9 +395,7 @@ def train(
         task = progress.add_task("train", total=config.steps, completed=step, loss=float("nan"))
         while True:
             elapsed = elapsed_before + time.monotonic() - started
-            progress_frac = step / config.steps
-            if time_limit_s is not None:
-                progress_frac = max(progress_frac, elapsed / max(time_limit_s, 1e-9))
+            progress_frac = _progress(step, elapsed, config, time_limit_s)
             if progress_frac >= 1.0 and step > 0:
                 break
             for group in opt.param_groups:
