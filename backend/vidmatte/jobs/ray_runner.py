@@ -32,22 +32,28 @@ import numpy as np
 import torch
 
 from vidmatte.config import Settings
-from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import (
-    Progress,
     Stopped,
     encoded,
     matte_frames,
     matter_for,
     store_frames,
 )
-from vidmatte.jobs.runner import CRASHED, SHUT_DOWN, WaitingLine, cancel_in_store
+from vidmatte.jobs.runner import (
+    CRASHED,
+    SHUT_DOWN,
+    WaitingLine,
+    cancel_in_store,
+    end_in_store,
+    fail_in_store,
+    progress_reporter,
+)
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import InvalidTransition, Job, NotFound, Store, is_disk_full
+from vidmatte.store import InvalidTransition, Job, NotFound, Store
 
 # Workers run vidmatte as installed on their machines (the image of docs/DEPLOY.md): Ray must
 # not rebuild a server started with `uv run` in a new environment on each of them. Read when
@@ -195,7 +201,7 @@ class RayRunner:
     # -- JobRunner ---------------------------------------------------------------------------
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
-            self._end(job, "interrupted", CRASHED)
+            end_in_store(self.store, job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
             self._line.join(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
@@ -221,7 +227,7 @@ class RayRunner:
         for item in self._line:
             if item.attempt is not None:
                 with contextlib.suppress(NotFound):
-                    self._end(self.store.job(item.job_id), "interrupted", SHUT_DOWN)
+                    end_in_store(self.store, self.store.job(item.job_id), "interrupted", SHUT_DOWN)
         for worker in self._workers:  # their CPUs and GPUs are free for the next server
             ray.kill(worker)
         if self._owns_ray:
@@ -305,12 +311,15 @@ class RayRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown, or a worker
             # told to stop by an earlier word, has not: the job can be resumed.
-            self._end(job, "interrupted", SHUT_DOWN if self._line.closed.is_set() else None)
+            end_in_store(
+                self.store, job, "interrupted", SHUT_DOWN if self._line.closed.is_set() else None
+            )
         except RayTaskError as exc:  # the job's own error, raised on the worker
-            self._fail(job, exc.cause if exc.cause is not None else exc)
+            fail_in_store(self.store, job, exc.cause if exc.cause is not None else exc)
         except RayError as exc:  # the worker died or its machine is gone
             if item.retries >= self.max_retries:
-                self._end(
+                end_in_store(
+                    self.store,
                     job,
                     "failed",
                     f"the worker running the job died {item.retries + 1} times "
@@ -320,9 +329,9 @@ class RayRunner:
             log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)
             self._line.first(_Queued(job.id, job.attempt, item.retries + 1))
         except Exception as exc:
-            self._fail(job, exc)
+            fail_in_store(self.store, job, exc)
         else:
-            self._end(job, "done")
+            end_in_store(self.store, job, "done")
 
     def _claim(self, item: _Queued) -> Job | None:
         """The job to run: queued ones start a new attempt; a run that lost its worker goes on
@@ -355,9 +364,7 @@ class RayRunner:
             },
         )
 
-        def report(p: Progress) -> None:
-            self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
-
+        report = progress_reporter(self.store, job)
         # Workers run SAM2 themselves: a project's stored track (jobs/tracks.py) stays here.
         self.store.record_used_track(job.id, job.attempt, False)
         self._running[job.id] = (worker, job.attempt)
@@ -394,14 +401,3 @@ class RayRunner:
         if running is not None:
             worker, attempt = running
             worker.stop.remote(job_id, attempt)
-
-    def _fail(self, job: Job, exc: BaseException) -> None:
-        log.error("job %s failed: %s", job.id, exc)
-        if is_disk_full(exc):
-            self.store.release_reserve()  # room to record the failure
-        self._end(job, "failed", describe(exc))
-
-    def _end(self, job: Job, status: str, error: str | None = None) -> None:
-        # Cancelled, resumed or deleted meanwhile: that move stands.
-        with contextlib.suppress(NotFound, InvalidTransition):
-            self.store.transition(job.id, status, attempt=job.attempt, error=error)

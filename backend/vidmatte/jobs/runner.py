@@ -14,7 +14,7 @@ import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
 from vidmatte.errors import describe
@@ -81,6 +81,30 @@ def cancel_in_store(store: Store, job_id: str) -> Job:
     return job
 
 
+def end_in_store(store: Store, job: Job, status: str, error: str | None = None) -> None:
+    """End this run of `job` (its attempt) as `status`; a cancel, resume or delete that came
+    meanwhile stands."""
+    with contextlib.suppress(NotFound, InvalidTransition):
+        store.transition(job.id, status, attempt=job.attempt, error=error)
+
+
+def fail_in_store(store: Store, job: Job, exc: BaseException) -> None:
+    """End this run of `job` as failed, with `exc` told as users may see it (`describe`)."""
+    log.error("job %s failed: %s", job.id, exc, exc_info=exc)
+    if is_disk_full(exc):
+        store.release_reserve()  # room to record the failure
+    end_in_store(store, job, "failed", describe(exc))
+
+
+def progress_reporter(store: Store, job: Job) -> Callable[[Progress], None]:
+    """What a run calls with its frames/s and time left: stored under its attempt."""
+
+    def report(p: Progress) -> None:
+        store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
+
+    return report
+
+
 class WaitingLine(Generic[T]):
     """Jobs waiting for a worker, first come first served; worker threads block in `next` until
     one comes or the line closes. Both runners keep their queue in one."""
@@ -132,7 +156,7 @@ class InProcessRunner:
 
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
-            self._end(job, "interrupted", CRASHED)
+            end_in_store(self.store, job, "interrupted", CRASHED)
         for job in reversed(self.store.jobs(status=("queued",))):
             self._line.join(job.id)
         self._thread.start()
@@ -167,27 +191,17 @@ class InProcessRunner:
         def should_stop() -> bool:
             return self._line.closed.is_set() or not self.store.owns(job.id, job.attempt)
 
-        def report(p: Progress) -> None:
-            self.store.progress(job.id, job.attempt, p.fps, p.eta_seconds)
-
+        report = progress_reporter(self.store, job)
         try:
             matter = matter_for(self.matter, job.edges)
             run_job(job, self.store, self.segmenter, matter, should_stop, report)
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.
             if self._line.closed.is_set():
-                self._end(job, "interrupted", SHUT_DOWN)
+                end_in_store(self.store, job, "interrupted", SHUT_DOWN)
         except Exception as exc:
             if not self.store.owns(job.id, job.attempt):
                 return  # cancelled or deleted meanwhile (its files went with it): that stands
-            log.exception("job %s failed", job.id)
-            if is_disk_full(exc):
-                self.store.release_reserve()  # room to record the failure
-            self._end(job, "failed", describe(exc))
+            fail_in_store(self.store, job, exc)
         else:
-            self._end(job, "done")
-
-    def _end(self, job: Job, status: str, error: str | None = None) -> None:
-        # Cancelled, resumed or deleted meanwhile: that move stands.
-        with contextlib.suppress(NotFound, InvalidTransition):
-            self.store.transition(job.id, status, attempt=job.attempt, error=error)
+            end_in_store(self.store, job, "done")
