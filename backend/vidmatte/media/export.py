@@ -15,7 +15,8 @@ Timing: each frame carries the time it shows at in the source. Videos start at t
 exported frame and keep every frame's time from there (so a variable frame rate stays variable
 and a gap stays a gap), on a clock that holds the source's nominal rate exactly (30000/1001
 included). The source's audio is cut to the same span: what plays with the first exported frame
-comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut).
+comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut;
+media/audio.py).
 
 Objects: an archive holds one matte layer, or several (`layers`: one per object of a job, and
 their union), each in its own folder (`alpha/<layer>/000123.png`) and video files
@@ -40,7 +41,7 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -51,6 +52,8 @@ import numpy as np
 import OpenEXR
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
+
+from .audio import AudioSource, AudioTrack
 
 FORMATS = (
     "alpha_png",
@@ -226,7 +229,7 @@ def write_archive(
         zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
         tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
     ):
-        audio = _AudioSource.open(audio_from) if audio_from is not None else None
+        audio = AudioSource.open(audio_from) if audio_from is not None else None
         sinks: list[_Sink] = [
             _ImageSequence(layer, archive, *_IMAGE_SPECS[name], Path(tmp))
             for layer in layers or [""]
@@ -392,7 +395,7 @@ def _feed(
     frames: Iterable[Mapping[str, ExportFrame]],
     sinks: Sequence[_Sink],
     rate: Fraction,
-    audio: _AudioSource | None,
+    audio: AudioSource | None,
     should_stop: Callable[[], bool],
 ) -> None:
     """Give each frame's layers to their sinks, with the slice of audio that plays before it."""
@@ -524,7 +527,7 @@ class _VideoSink:
         spec: _VideoSpec,
         rate: Fraction,
         background: tuple[int, int, int],
-        audio: _AudioSource | None,
+        audio: AudioSource | None,
     ) -> None:
         self.layer = layer
         self.path = path
@@ -535,7 +538,7 @@ class _VideoSink:
         self._audio_source = audio
         self._container: av.container.OutputContainer | None = None
         self._video: av.VideoStream | None = None
-        self._audio: _AudioTrack | None = None
+        self._audio: AudioTrack | None = None
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
@@ -592,7 +595,7 @@ class _VideoSink:
                 10_000
             )
         if self._audio_source is not None:
-            self._audio = _AudioTrack(container, spec.audio_codec, self._audio_source)
+            self._audio = AudioTrack(container, spec.audio_codec, self._audio_source)
         self._container, self._video = container, video
 
     def _pixels(self, frame: ExportFrame) -> tuple[np.ndarray, str]:
@@ -652,168 +655,3 @@ def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np
     a = alpha.astype(np.uint32)[..., None]
     mixed = rgb.astype(np.uint32) * a + background * (255 - a) + 127
     return (mixed // 255).astype(np.uint8)
-
-
-class _AudioSource:
-    """The source's first audio track, decoded from the export's start as float slices
-    (channels x samples) that line up with the video frames, shared by every video file.
-    Frames cross into numpy packed: PyAV 18 miscounts the planes of an 8-channel (7.1) planar
-    frame, and reading one crashed the process."""
-
-    def __init__(self, path: Path, container: av.container.InputContainer) -> None:
-        self._path = path
-        self._container = container
-        self._stream = stream = container.streams.audio[0]
-        self.rate: int = stream.codec_context.sample_rate
-        self.layout = _source_layout(stream.codec_context.layout)
-        self._to_float = av.AudioResampler("flt", self.layout, self.rate)
-        self._decoded: Iterator[np.ndarray] = iter(())
-        self._pending = np.zeros((self.channels, 0), np.float32)
-        self._pending_at = 0  # absolute sample position of _pending[:, 0]
-        self._start = 0  # absolute sample position of the first exported frame
-        self._sent = 0  # samples handed out since _start
-
-    @property
-    def channels(self) -> int:
-        return av.AudioLayout(self.layout).nb_channels
-
-    @classmethod
-    def open(cls, path: Path) -> _AudioSource | None:
-        """None when the file has no audio: the videos are then silent."""
-        container = av.open(str(path))
-        if not container.streams.audio:
-            container.close()
-            return None
-        return cls(path, container)
-
-    def start(self, seconds: Fraction) -> None:
-        """Begin at `seconds` on the source's clock (the first exported frame's time)."""
-        self._start = round(seconds * self.rate)
-        self._decoded = self._decode(self._frames_from(seconds))
-        self._pending_at = -1  # set from the first decoded frame's timestamp
-
-    def read_until(self, seconds: Fraction) -> av.AudioFrame | None:
-        """The samples from the previous call's end up to `seconds` after the start, or None
-        when the source has none there."""
-        begin, end = self._start + self._sent, self._start + round(seconds * self.rate)
-        while self._pending_at < 0 or self._pending_at + self._pending.shape[1] < end:
-            block = next(self._decoded, None)
-            if block is None:
-                break
-            self._pending = np.concatenate([self._pending, block], axis=1)
-            # What plays before `begin` is not wanted: hold only what is still to come.
-            drop = min(max(0, begin - self._pending_at), self._pending.shape[1])
-            self._pending, self._pending_at = self._pending[:, drop:], self._pending_at + drop
-        self._sent = end - self._start
-        if self._pending_at < 0:  # the track has nothing from the start on
-            return None
-        first = max(begin, self._pending_at)  # a track that starts late leaves a gap
-        stop = max(0, end - self._pending_at)
-        samples = self._pending[:, first - self._pending_at : stop]
-        used = min(self._pending.shape[1], stop)
-        self._pending, self._pending_at = self._pending[:, used:], self._pending_at + used
-        if samples.shape[1] == 0:
-            return None
-        packed = np.ascontiguousarray(samples.T).reshape(1, -1)
-        out = av.AudioFrame.from_ndarray(packed, "flt", self.layout)
-        out.sample_rate = self.rate
-        out.pts = first - self._start
-        out.time_base = Fraction(1, self.rate)
-        return out
-
-    def close(self) -> None:
-        self._container.close()
-
-    def _frames_from(self, seconds: Fraction) -> Iterator[av.AudioFrame]:
-        """Decoded audio from `seconds` or earlier on: a seek, or the whole track where the
-        seek lands after `seconds` (MPEG-TS seeks by byte position)."""
-        if seconds > 0 and self._stream.time_base is not None:
-            self._container.seek(int(seconds / self._stream.time_base), stream=self._stream)
-            frames = self._container.decode(self._stream)
-            first = next(frames, None)
-            if first is not None and first.time is not None and first.time <= seconds:
-                yield first
-                yield from frames
-                return
-            self._container.close()  # reopened: a seek to the start lands late in TS too
-            self._container = av.open(str(self._path))
-            self._stream = self._container.streams.audio[0]
-        yield from self._container.decode(self._stream)
-
-    def _decode(self, frames: Iterator[av.AudioFrame]) -> Iterator[np.ndarray]:
-        for frame in frames:
-            if self._pending_at < 0:
-                self._pending_at = round(frame.time * self.rate) if frame.time is not None else 0
-            for converted in self._to_float.resample(frame):
-                yield self._unpacked(converted)
-        for converted in self._to_float.resample(None):
-            yield self._unpacked(converted)
-
-    def _unpacked(self, frame: av.AudioFrame) -> np.ndarray:
-        return frame.to_ndarray().reshape(-1, self.channels).T
-
-
-# The usual layout of each channel count: Opus takes surround only in these (Vorbis) orders.
-_USUAL_LAYOUTS = {
-    1: "mono",
-    2: "stereo",
-    3: "3.0",
-    4: "quad",
-    5: "5.0",
-    6: "5.1",
-    7: "6.1",
-    8: "7.1",
-}
-
-
-def _source_layout(layout: av.AudioLayout) -> str:
-    """The source's channel layout by name; a track that names no order (PCM with a bare
-    channel count) gets the usual one for its count, one of more than 8 channels stereo."""
-    if layout.name in _USUAL_LAYOUTS.values() or not layout.name.endswith("channels"):
-        return layout.name
-    return _USUAL_LAYOUTS.get(layout.nb_channels, "stereo")
-
-
-def _encodable_layout(codec: str, rate: int, layout: str) -> str:
-    """`layout` when `codec` encodes it, else the usual layout of as many channels (Opus
-    plays 5.1(side)'s side channels from the back), else stereo: surround is never folded
-    down to two channels where the codec can carry it."""
-    nb_channels = av.AudioLayout(layout).nb_channels
-    for candidate in (layout, _USUAL_LAYOUTS.get(nb_channels, "stereo")):
-        context = av.CodecContext.create(codec, "w")
-        context.sample_rate, context.layout = rate, candidate
-        context.format = context.codec.audio_formats[0]
-        try:
-            context.open()
-            return candidate
-        except av.FFmpegError:
-            continue
-    return "stereo"
-
-
-class _AudioTrack:
-    """An encoded audio stream in one video file, fed the shared source's slices."""
-
-    def __init__(
-        self, container: av.container.OutputContainer, codec: str, source: _AudioSource
-    ) -> None:
-        rates = av.codec.Codec(codec, "w").audio_rates or [source.rate]
-        rate = source.rate if source.rate in rates else 48000  # AAC and Opus both take 48 kHz
-        layout = _encodable_layout(codec, rate, source.layout)
-        self._stream = container.add_stream(codec, rate=rate)
-        self._stream.layout = layout
-        fmt = self._stream.codec_context.format
-        self._stream.codec_context.open()  # to learn the encoder's frame size
-        self._container = container
-        self._resampler = av.AudioResampler(
-            fmt.name, layout, rate, frame_size=self._stream.codec_context.frame_size or None
-        )
-
-    def add(self, chunk: av.AudioFrame) -> None:
-        for frame in self._resampler.resample(chunk):
-            self._container.mux(self._stream.encode(frame))
-
-    def flush(self) -> None:
-        for frame in self._resampler.resample(None):
-            self._container.mux(self._stream.encode(frame))
-        self._container.mux(self._stream.encode(None))
