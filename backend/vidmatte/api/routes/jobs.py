@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +14,7 @@ from PIL import Image
 
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
+from vidmatte.api.routes.prompts import png_response
 from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
@@ -168,9 +168,7 @@ def get_alpha(
     image = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     if max_side and max(image.size) > max_side:  # the editor asks at its stage's size
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    png = io.BytesIO()
-    image.save(png, "PNG")
-    return Response(png.getvalue(), media_type="image/png")
+    return png_response(image)
 
 
 @router.get(

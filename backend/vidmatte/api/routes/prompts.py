@@ -95,10 +95,11 @@ def list_points(project_id: str, s: Services = Depends(services)) -> list[FrameP
     ]
 
 
-def png_bytes(image: Image.Image) -> bytes:
+def png_response(image: Image.Image) -> Response:
+    """`image` as a PNG answer (the previews, overlays and mattes the editor shows)."""
     buf = io.BytesIO()
     image.save(buf, format="PNG")
-    return buf.getvalue()
+    return Response(buf.getvalue(), media_type="image/png")
 
 
 def coloured_masks(
@@ -148,4 +149,4 @@ def preview(
         image = coloured_masks(masks, objects, info.height, info.width)
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-    return Response(png_bytes(image), media_type="image/png")
+    return png_response(image)

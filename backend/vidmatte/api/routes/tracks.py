@@ -13,7 +13,7 @@ from PIL import Image
 
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame, check_range
-from vidmatte.api.routes.prompts import coloured_masks, png_bytes
+from vidmatte.api.routes.prompts import coloured_masks, png_response
 from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs import tracks
@@ -111,10 +111,8 @@ def get_mask(
     if any(m is None for m in masks.values()):
         raise HTTPException(404, f"frame {frame} is not tracked yet")
     if object_id is not None:
-        return Response(
-            png_bytes(Image.fromarray(masks[object_id], mode="L")), media_type="image/png"
-        )
+        return png_response(Image.fromarray(masks[object_id], mode="L"))
     colours = {o["id"]: o["color"] for o in s.store.objects(project_id)}
     probs = {obj: m.astype(np.float32) / 255 for obj, m in masks.items() if obj in colours}
     image = coloured_masks(probs, colours, track.mask_height, track.mask_width)
-    return Response(png_bytes(image), media_type="image/png")
+    return png_response(image)
