@@ -165,7 +165,8 @@ test("the finished-job dialog: a Download button in words that stays inside the 
   await page.screenshot({ path: info.outputPath("finished-dialog.png") });
 });
 
-/** A track that runs (always: the server's answers are replaced), as the toolbar shows it. */
+/** A track that runs (always: the server's answers are replaced, and the project says it has
+ * one, or the editor would not ask), as the toolbar shows it. */
 async function showRunningTrack(page: Page, pid: string) {
   const running = {
     project_id: pid,
@@ -185,6 +186,7 @@ async function showRunningTrack(page: Page, pid: string) {
     tracked: [[0, 3]],
     flags: [],
   };
+  await page.route(`**/api/projects/${pid}`, async (route) => route.fulfill({ json: { ...(await (await route.fetch()).json()), has_track: true } }));
   await page.route(`**/api/projects/${pid}/track`, (route) => route.fulfill({ json: running }));
   await page.route(`**/api/projects/${pid}/track/events`, (route) =>
     route.fulfill({ contentType: "text/event-stream", body: `event: progress\ndata: ${JSON.stringify(running)}\n\n` }),

@@ -53,6 +53,8 @@ export interface Project {
   filename: string;
   created_at: string;
   video: VideoInfo;
+  /** Whether GET .../track has a track to answer (else a 404). */
+  has_track: boolean;
 }
 
 export interface MatteObject {

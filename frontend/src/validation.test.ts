@@ -66,9 +66,9 @@ describe("archive query", () => {
 describe("small helpers", () => {
   it("describes a project's picture and length on two lines", () => {
     const video = { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10.01, rotation: 0, codec: "h264", has_audio: true, pixel_aspect: 1 };
-    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video })).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
+    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video, has_track: false })).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
     // Anamorphic: the stored size (what points are in) and the size it shows at.
     const dv = { ...video, width: 720, height: 480, pixel_aspect: 32 / 27 };
-    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video: dv })[0]).toBe("720×480 (shown 853×480) · 29.97 fps");
+    expect(projectMeta({ id: "p", name: "n", filename: "f", created_at: "", video: dv, has_track: false })[0]).toBe("720×480 (shown 853×480) · 29.97 fps");
   });
 });

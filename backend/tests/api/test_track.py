@@ -219,6 +219,25 @@ def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Pat
     assert not (server.data_dir / "projects" / pid).exists()
 
 
+def test_a_project_says_whether_it_has_a_track(api: httpx.Client, project: dict) -> None:
+    """An editor opening a project never tracked need not ask for its track (a 404)."""
+    pid = project["id"]
+
+    def has_track() -> tuple[bool, bool]:  # as GET .../{pid} and the list say
+        listed = next(p for p in api.get("/api/projects").json() if p["id"] == pid)
+        return api.get(f"/api/projects/{pid}").json()["has_track"], listed["has_track"]
+
+    assert project["has_track"] is False and has_track() == (False, False)
+    put_points(api, pid, add_object(api, pid), 3, [POS])
+    assert has_track() == (False, False)  # points alone are no track
+    assert api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 11}).status_code == 202
+    assert has_track() == (True, True)  # from its start on, while it runs
+    follow(api, pid)
+    assert has_track() == (True, True)
+    renamed = api.patch(f"/api/projects/{pid}", json={"name": "tracked disk"})
+    assert renamed.json()["has_track"] is True
+
+
 def test_track_errors(api: httpx.Client, project: dict) -> None:
     pid = project["id"]
     none = api.get(f"/api/projects/{pid}/track")

@@ -99,15 +99,20 @@ class Project(BaseModel):
     filename: str
     created_at: str
     video: VideoInfo
+    has_track: bool = Field(
+        description="Whether the project has a track: GET .../track answers it, else a 404 "
+        "(a client opening the project need not ask for one it does not have).",
+    )
 
     @classmethod
-    def of(cls, p: store.Project) -> Project:
+    def of(cls, p: store.Project, has_track: bool) -> Project:
         return cls(
             id=p.id,
             name=p.name,
             filename=p.filename,
             created_at=p.created_at,
             video=VideoInfo(**p.info.to_dict()),
+            has_track=has_track,
         )
 
 

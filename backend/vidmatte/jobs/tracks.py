@@ -372,6 +372,11 @@ class Tracker:
         with self._lock:
             return self._tracks.setdefault(project_id, track)
 
+    def has(self, project_id: str) -> bool:
+        """Whether `get` finds a track: its manifest is written as it starts and goes only
+        with the project."""
+        return manifest_path(self.store, project_id).is_file()
+
     def mask(self, project_id: str, frame: int, object_id: int) -> np.ndarray | None:
         """A tracked mask as an 8-bit probability, None when that frame is not tracked: the
         track's record says so (after a crash, masks written since its last save are not)."""

@@ -13,6 +13,7 @@ const project: Project = {
   filename: "beach.mp4",
   created_at: "",
   video: { width: 1920, height: 1080, fps: 29.97, frame_count: 300, duration: 10, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
+  has_track: false,
 };
 
 function setup() {

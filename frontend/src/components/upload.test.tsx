@@ -18,6 +18,7 @@ const project: Project = {
   filename: "clip.mp4",
   created_at: "",
   video: { width: 320, height: 180, fps: 25, frame_count: 36, duration: 1.44, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
+  has_track: false,
 };
 
 /** A transport whose one upload the test drives: progress, then the server's answer or a cancel. */

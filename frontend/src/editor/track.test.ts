@@ -60,11 +60,68 @@ describe("track state", () => {
       start: () => Promise.reject(new Error("no points to track")),
       cancel: async () => base,
     };
-    const state = createRoot(() => createTrackState("p", (e, title) => reports.push(`${title}: ${(e as Error).message}`), { server }));
+    const state = createRoot(() =>
+      createTrackState("p", (e, title) => reports.push(`${title}: ${(e as Error).message}`), { server, recorded: async () => true }),
+    );
     await state.start(0, 9);
     expect(reports).toEqual(["Could not start tracking: no points to track"]);
     await state.refresh();
     expect(state.track()).toBeNull();
+  });
+
+  describe("reading the track", () => {
+    /** A track state over a server whose track is `stored`; what it was asked, in order. */
+    function reading(stored: Track | null, hasTrack: boolean) {
+      const asked: string[] = [];
+      const server: TrackApi = {
+        get: async () => (asked.push("track"), stored),
+        start: async () => (asked.push("start"), base),
+        cancel: async () => base,
+      };
+      const reports: string[] = [];
+      const state = createRoot(() =>
+        createTrackState("p", (_e, title) => reports.push(title), {
+          server,
+          follow: () => (asked.push("follow"), () => {}),
+          recorded: async () => (asked.push("project"), hasTrack),
+        }),
+      );
+      return { state, asked, reports };
+    }
+
+    it("of a project never tracked asks the project only: the track's GET would be a 404", async () => {
+      const { state, asked, reports } = reading(null, false);
+      await state.refresh(true);
+      expect(asked).toEqual(["project"]);
+      expect(state.track()).toBeNull();
+      expect(reports).toEqual([]);
+    });
+
+    it("of a project that has a track reads it, and follows it while it runs", async () => {
+      const { state, asked } = reading(base, true);
+      await state.refresh(true);
+      expect(asked).toEqual(["project", "track", "follow"]);
+      expect(state.track()?.status).toBe("running");
+    });
+
+    it("of a project deleted meanwhile says it is gone and reports nothing else", async () => {
+      vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "project 'q' does not exist" }), { status: 404 })));
+      const reports: string[] = [];
+      const state = createRoot(() => createTrackState("q", (_e, title) => reports.push(title)));
+      await state.refresh();
+      vi.unstubAllGlobals();
+      expect(projectGone()).toBe("q");
+      expect(state.track()).toBeNull();
+      expect(reports).toEqual([]); // the view says the project is gone: no "Could not read the track"
+    });
+
+    it("once a track is shown reads it again without asking the project", async () => {
+      const { state, asked } = reading({ ...base, status: "done" }, false);
+      await state.start(0, 9);
+      await state.refresh();
+      expect(asked).toEqual(["start", "follow", "track"]);
+      expect(state.track()?.status).toBe("done");
+    });
   });
 
   it("a double click starts one track: a second start waits for the first to be answered", async () => {

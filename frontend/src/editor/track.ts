@@ -1,7 +1,7 @@
-// The project's track in the editor: read at start (followed while it runs), started and
-// cancelled from the toolbar, re-read after each save (is it stale now?).
+// The project's track in the editor: read at start when the project has one (followed while it
+// runs), started and cancelled from the toolbar, re-read after each save (is it stale now?).
 import { createSignal, onCleanup, type Accessor } from "solid-js";
-import { recheckProject } from "../api";
+import { api, ApiError, recheckProject } from "../api";
 import { followTrack, hasMask, trackApi, trackMaskUrl, type Track } from "../track";
 
 export type TrackApi = typeof trackApi;
@@ -10,7 +10,7 @@ export interface TrackState {
   track: Accessor<Track | null>;
   /** A start is on its way (saves, then the server's answer): Track can't be pressed again. */
   starting: Accessor<boolean>;
-  /** Read the track again; follow it when `followRunning` and it runs. */
+  /** Read the track again (when the project has one); follow it when `followRunning` and it runs. */
   refresh: (followRunning?: boolean) => Promise<void>;
   start: (start: number, end: number) => Promise<void>;
   cancel: () => Promise<void>;
@@ -23,12 +23,32 @@ export interface TrackDeps {
   follow?: typeof followTrack;
   /** Settles once the server holds the points a track must take (the saves under way). */
   ready?: () => Promise<unknown>;
+  /** Whether the server holds a track of the project, as the project reads now (the project
+   * list may be older than a track started since). */
+  recorded?: () => Promise<boolean>;
+}
+
+/** Whether project `pid` has a track, as it reads now; a project deleted meanwhile has none
+ * (its 404 has already flagged it gone, which the view says). */
+function projectHasTrack(pid: string): Promise<boolean> {
+  return api.getProject(pid).then(
+    (p) => p.has_track,
+    (e: unknown) => {
+      if (e instanceof ApiError && e.status === 404) return false;
+      throw e;
+    },
+  );
 }
 
 export function createTrackState(
   pid: string,
   report: (error: unknown, title: string) => void,
-  { server = trackApi, follow = followTrack, ready = async () => {} }: TrackDeps = {},
+  {
+    server = trackApi,
+    follow = followTrack,
+    ready = async () => {},
+    recorded = () => projectHasTrack(pid),
+  }: TrackDeps = {},
 ): TrackState {
   const [track, setTrack] = createSignal<Track | null>(null);
   const [starting, setStarting] = createSignal(false);
@@ -62,6 +82,9 @@ export function createTrackState(
     starting,
     refresh: async (followRunning = false) => {
       try {
+        // A project never tracked has no track to read: asking would be a 404, which the
+        // browser logs as a failed request.
+        if (!track() && !(await recorded())) return;
         const t = await server.get(pid);
         if (disposed) return;
         show(t);

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from PIL import Image
 from pydantic import ValidationError
 
+from vidmatte import store
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     Error,
@@ -137,7 +138,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
         raise disk_full(s.store.tmp_dir, upload.size, s.settings.min_free_bytes) from exc
     finally:
         upload.path.unlink(missing_ok=True)
-    return Project.of(project)
+    return _project(s, project)
 
 
 def upload_name(field: str, filename: str) -> tuple[str, bool]:
@@ -152,21 +153,25 @@ def upload_name(field: str, filename: str) -> tuple[str, bool]:
         raise HTTPException(422, f"invalid name: {exc.errors()[0]['msg']}") from exc
 
 
+def _project(s: Services, project: store.Project) -> Project:
+    return Project.of(project, s.tracker.has(project.id))
+
+
 @router.get("", response_model=list[Project])
 def list_projects(s: Services = Depends(services)) -> list[Project]:
-    return [Project.of(p) for p in s.store.projects()]
+    return [_project(s, p) for p in s.store.projects()]
 
 
 @router.get("/{project_id}", response_model=Project, responses=ERRORS)
 def get_project(project_id: str, s: Services = Depends(services)) -> Project:
-    return Project.of(s.store.project(project_id))
+    return _project(s, s.store.project(project_id))
 
 
 @router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
 def rename_project(
     project_id: str, body: ProjectUpdate, s: Services = Depends(services)
 ) -> Project:
-    return Project.of(s.store.rename_project(project_id, body.name))
+    return _project(s, s.store.rename_project(project_id, body.name))
 
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)
