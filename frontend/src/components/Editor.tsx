@@ -81,7 +81,7 @@ export function Editor(props: EditorProps) {
           onPlay={playback.toggle}
         />
       </main>
-      <aside class="panel right-panel" data-testid="side-panel">
+      <aside class="panel right-panel" data-testid="side-panel" aria-label="Objects and results">
         <ObjectList
           objects={objects.list()}
           selectedId={objects.selected()}

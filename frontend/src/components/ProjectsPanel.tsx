@@ -28,7 +28,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
   const dragOver = useFileDrop((file) => void upload.start(file));
 
   return (
-    <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel">
+    <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel" aria-label="Projects">
       <div class="panel-head">
         <h2>Projects</h2>
         <label class="btn btn-primary btn-small" title="Add a video (or drop it anywhere on the page)">

@@ -35,4 +35,13 @@ describe("Toolbar", () => {
     expect(note.textContent).toBe("Connection lost: reconnecting… 2 unsaved");
     expect(note.getAttribute("data-offline")).toBe("true");
   });
+
+  it("names the mask toggle by what it does, not also as a pressed state (read 'Show mask, pressed' before)", () => {
+    for (const [maskVisible, name] of [[true, "Hide mask"], [false, "Show mask"]] as const) {
+      const { unmount } = render(() => <Toolbar {...props({ maskVisible })} />);
+      const toggle = screen.getByRole("button", { name });
+      expect(toggle.hasAttribute("aria-pressed")).toBe(false);
+      unmount();
+    }
+  });
 });

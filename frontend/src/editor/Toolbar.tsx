@@ -64,7 +64,6 @@ export function Toolbar(props: ToolbarProps) {
         <button
           class={`btn btn-small ${props.maskVisible ? "" : "btn-on"}`}
           data-testid="preview-toggle"
-          aria-pressed={!props.maskVisible}
           title="Show or hide the mask preview (V)"
           onClick={() => props.onToggleMask()}
         >

@@ -1,0 +1,29 @@
+// axe-core's checks on the start page and the editor: what a screen reader or a low-vision
+// user meets. Only the rules listed are held to zero violations (the ones fixed so far).
+import { expect, test, type Page } from "@playwright/test";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { uploadFixture } from "./video";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const RULES = ["color-contrast", "landmark-unique", "aria-allowed-role", "button-name", "label"];
+
+/** Each violated rule of `RULES` on the page as it is now, with the elements that break it. */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async (rules) => {
+    const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: "rule", values: rules }, resultTypes: ["violations"] });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  }, RULES);
+}
+
+test("the start page and the editor pass axe's contrast, landmark and naming rules", async ({ page, request }) => {
+  const pid = await uploadFixture(request, "accessible");
+  await page.goto("/");
+  await expect(page.getByTestId("projects-panel")).toBeVisible();
+  expect(await violations(page)).toEqual([]);
+  await page.goto(`/#/p/${pid}`);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  expect(await violations(page)).toEqual([]);
+});
