@@ -57,21 +57,33 @@ function read(key: string): ExportChoice | null {
  * The export choice of `job`: what a download menu in this browser last chose for it, else
  * what was chosen with it when it was made (kept by the server, so another browser sees it
  * too), else the defaults (never the last choice made for another job: a silent surprise).
- * Without `job`: the last choice made anywhere, the starting point of a new Matting dialog.
  * Reactive: reading it in a component or effect follows later saves.
  */
-export function exportChoice(job?: { id: string; export?: JobExport | null }): ExportChoice {
+export function exportChoice(job: { id: string; export?: JobExport | null }): ExportChoice {
   version();
-  const chosen = job ? (read(`${KEY}.${job.id}`) ?? (job.export ? normalise({ ...job.export, rawColour: job.export.fg === "raw" }) : null)) : read(KEY);
+  const chosen = read(`${KEY}.${job.id}`) ?? (job.export ? normalise({ ...job.export, rawColour: job.export.fg === "raw" }) : null);
   return chosen ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
 }
 
-/** Keep `choice` for job `jid` (if given) and as the last choice. */
-export function saveExportChoice(choice: ExportChoice, jid?: string): void {
+/** What a new Matting dialog shows of an export choice: all a new job takes from earlier ones. */
+export type DialogChoice = Pick<ExportChoice, "formats" | "background">;
+
+/** The formats and colour last chosen anywhere, where a new Matting dialog starts (reactive,
+ * like `exportChoice`). */
+export function lastChoice(): DialogChoice {
+  version();
+  const { formats, background } = read(KEY) ?? DEFAULT_EXPORT;
+  return { formats: [...formats], background };
+}
+
+/** Keep `choice` for job `jid`, and what a Matting dialog shows of it as the last choice:
+ * raw colour and mattes stay with the job, since a new job can't show them (they would
+ * reach it unseen). */
+export function saveExportChoice(choice: ExportChoice, jid: string): void {
+  const last: DialogChoice = { formats: choice.formats, background: choice.background };
   try {
-    const raw = JSON.stringify(choice);
-    localStorage.setItem(KEY, raw);
-    if (jid) localStorage.setItem(`${KEY}.${jid}`, raw);
+    localStorage.setItem(KEY, JSON.stringify(last));
+    localStorage.setItem(`${KEY}.${jid}`, JSON.stringify(choice));
   } catch {
     /* storage unavailable: choices are just not remembered */
   }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectGone, type Job } from "./api";
 import { createJobsStore } from "./jobs";
 import { FakeEventSource } from "./test/eventSource";
+import { toasts } from "./toasts";
 
 const job = (over: Partial<Job> = {}): Job => ({
   id: "j_1",
@@ -75,5 +76,38 @@ describe("jobs store", () => {
     const store = await followedStore();
     await store.resume("j_1");
     await vi.waitFor(() => expect(server.asked("/api/projects/p_1")).toBe(1));
+  });
+
+  it("one resume at a time per job: a second press while the first is on its way asks nothing and says nothing", async () => {
+    // The server takes the first POST and answers a second one with 409 (the job is queued by then).
+    let answerFirst!: () => void;
+    const first = new Promise<void>((r) => (answerFirst = r));
+    const posts: string[] = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === "/api/projects/p_1/jobs") return answer(200, [job({ status: "interrupted" })]);
+        if (init?.method !== "POST") return answer(404, { detail: "not here" });
+        posts.push(url);
+        if (posts.length > 1) return answer(409, { detail: "job 'j_1' is queued: it cannot become queued" });
+        await first;
+        return answer(200, job({ status: "queued", frames_done: 3 }));
+      }),
+    );
+    const store = createRoot((d) => ((dispose = d), createJobsStore("p_1")));
+    await vi.waitFor(() => expect(store.get("j_1")?.status).toBe("interrupted"));
+    const errorsBefore = toasts().filter((t) => t.kind === "error").length;
+
+    const one = store.resume("j_1");
+    expect(store.resuming("j_1")).toBe(true);
+    const two = store.resume("j_1");
+    answerFirst();
+    await Promise.all([one, two]);
+
+    expect(posts).toEqual(["/api/jobs/j_1/resume"]);
+    expect(store.get("j_1")?.status).toBe("queued");
+    expect(store.resuming("j_1")).toBe(false);
+    expect(toasts().filter((t) => t.kind === "error")).toHaveLength(errorsBefore);
   });
 });

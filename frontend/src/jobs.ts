@@ -10,7 +10,11 @@ export interface JobsStore {
   refresh: () => Promise<void>;
   create: (body: Parameters<typeof api.createJob>[1]) => Promise<Job>;
   cancel: (jid: string) => Promise<void>;
+  /** Resume `jid`; a second call while one is on its way waits for that one (a second POST
+   * would find the job queued and fail, though it resumed). */
   resume: (jid: string) => Promise<void>;
+  /** A resume of `jid` is on its way: its Resume buttons can't be pressed again. */
+  resuming: (jid: string) => boolean;
   get: (jid: string) => Job | undefined;
 }
 
@@ -20,6 +24,8 @@ export function createJobsStore(pid: string): JobsStore {
   const followers = new Map<string, () => void>();
   /** Jobs this editor cancelled: their end says nothing about the project. */
   const cancelledHere = new Set<string>();
+  /** Resumes on their way: at most one per job. */
+  const [resumes, setResumes] = createSignal<ReadonlyMap<string, Promise<void>>>(new Map());
   let disposed = false;
 
   // The server ends a deleted project's jobs as cancelled, and forgets them (404): either may
@@ -82,6 +88,19 @@ export function createJobsStore(pid: string): JobsStore {
     }
   };
 
+  const resumeNow = async (jid: string) => {
+    cancelledHere.delete(jid);
+    try {
+      const job = await jobCall(api.resumeJob(jid));
+      followers.get(jid)?.();
+      followers.delete(jid);
+      upsert(job);
+      follow(job);
+    } catch (e) {
+      showError(errorText(e), "Could not resume");
+    }
+  };
+
   onCleanup(() => {
     disposed = true;
     followers.forEach((stop) => stop());
@@ -109,17 +128,14 @@ export function createJobsStore(pid: string): JobsStore {
         showError(errorText(e), "Could not cancel");
       }
     },
-    resume: async (jid) => {
-      cancelledHere.delete(jid);
-      try {
-        const job = await jobCall(api.resumeJob(jid));
-        followers.get(jid)?.();
-        followers.delete(jid);
-        upsert(job);
-        follow(job);
-      } catch (e) {
-        showError(errorText(e), "Could not resume");
-      }
+    resume: (jid) => {
+      const inFlight = resumes().get(jid);
+      if (inFlight) return inFlight;
+      // `finally` runs as a promise callback, so after the set below: the entry never outlives the call.
+      const resumed = resumeNow(jid).finally(() => setResumes((m) => new Map([...m].filter(([id]) => id !== jid))));
+      setResumes((m) => new Map(m).set(jid, resumed));
+      return resumed;
     },
+    resuming: (jid) => resumes().has(jid),
   };
 }

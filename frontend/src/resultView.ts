@@ -4,7 +4,7 @@
 import { createEffect, createSignal, onCleanup } from "solid-js";
 import { ApiError, detailFromBody, urls, type Job, type MatteObject } from "./api";
 import type { ComposeOptions, MatteLayer, OverlayMode } from "./compose";
-import { exportChoice } from "./exportChoice";
+import { exportChoice, lastChoice } from "./exportChoice";
 import { ImageCache } from "./images";
 
 /** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=),
@@ -78,7 +78,7 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     const l = layers();
     return {
       tint: job ? colorOf(job.object_ids[0]) : "#3ba4ff",
-      background: `#${exportChoice(job).background}`,
+      background: `#${(job ? exportChoice(job) : lastChoice()).background}`,
       layers: l && l.jid === job?.id ? l.layers : undefined,
     };
   };

@@ -1,6 +1,6 @@
 import { Show, createSignal, onCleanup, onMount } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
-import { exportChoice, formatLabels, saveExportChoice, toJobExport } from "../exportChoice";
+import { exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
 import type { PointMap } from "../points";
@@ -20,12 +20,12 @@ export interface MattingDialogProps {
 }
 
 export function MattingDialog(props: MattingDialogProps) {
-  const saved = exportChoice(); // the last choice, where a new run starts from
+  const saved = lastChoice(); // where a new run starts from
   const [jobId, setJobId] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
-  const choice = () => (jobId() ? exportChoice(job() ?? { id: jobId()! }) : exportChoice());
+  const choice = () => exportChoice(job() ?? { id: jobId()! }); // read in the job view only: there is a job id
   let dialog!: HTMLDivElement;
   useFocusTrap(
     () => dialog,
@@ -67,7 +67,8 @@ export function MattingDialog(props: MattingDialogProps) {
                   setBusy(true);
                   setError(null);
                   try {
-                    const chosen = { ...saved, formats: [...d.formats], background: d.background };
+                    // Exactly what the form shows: what it doesn't (raw colour, mattes) is the default.
+                    const chosen: ExportChoice = { formats: [...d.formats], background: d.background };
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds], export: toJobExport(chosen) });
                     saveExportChoice(chosen, created.id);
                     setJobId(created.id);
@@ -114,7 +115,12 @@ export function MattingDialog(props: MattingDialogProps) {
                     </button>
                   </Show>
                   <Show when={isResumable(j().status)}>
-                    <button class="btn" data-testid="job-resume" onClick={() => void props.jobs.resume(j().id)}>
+                    <button
+                      class="btn"
+                      data-testid="job-resume"
+                      disabled={props.jobs.resuming(j().id)}
+                      onClick={() => void props.jobs.resume(j().id)}
+                    >
                       Resume
                     </button>
                   </Show>

@@ -95,7 +95,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
                   </button>
                 </Show>
                 <Show when={isResumable(j.status)}>
-                  <button class="btn btn-small" data-testid="result-resume" onClick={() => void props.jobs.resume(j.id)}>
+                  <button class="btn btn-small" data-testid="result-resume" disabled={props.jobs.resuming(j.id)} onClick={() => void props.jobs.resume(j.id)}>
                     Resume
                   </button>
                 </Show>

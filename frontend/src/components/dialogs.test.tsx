@@ -4,15 +4,17 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot, createSignal } from "solid-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Job, MatteObject } from "../api";
+import type { Job, MatteObject, Project } from "../api";
 import { composeInto } from "../compose";
 import { confirmAction, pendingConfirm } from "../confirm";
 import { exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
 import { useFocusTrap } from "../focusTrap";
-import type { JobsStore } from "../jobs";
+import { createJobsStore, type JobsStore } from "../jobs";
 import { fromFramePoints } from "../points";
 import { createResultCompose } from "../resultView";
+import { FakeEventSource } from "../test/eventSource";
 import { ConfirmHost } from "./ConfirmHost";
+import { MattingDialog } from "./MattingDialog";
 import { MattingForm } from "./MattingForm";
 import { ResultsPanel } from "./ResultsPanel";
 import { ShortcutsHelp } from "./ShortcutsHelp";
@@ -50,6 +52,7 @@ function jobsOf(list: Job[]): JobsStore {
     create: async () => list[0],
     cancel: async () => undefined,
     resume: async () => undefined,
+    resuming: () => false,
     get: (jid) => list.find((j) => j.id === jid),
   };
 }
@@ -194,6 +197,119 @@ describe("results panel downloads", () => {
 
   it("labels formats as people know them", () => {
     expect(formatLabels(["alpha_png", "rgba_png", "webm_alpha"])).toEqual(["Alpha PNG sequence", "RGBA PNG sequence", "WebM (VP9 + alpha)"]);
+  });
+});
+
+describe("a new Matting job's export", () => {
+  const project: Project = {
+    id: "p",
+    name: "Beach take",
+    filename: "beach.mp4",
+    created_at: "",
+    video: { width: 640, height: 360, fps: 25, frame_count: 100, duration: 4, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
+    has_track: false,
+  };
+  const points = fromFramePoints([{ object_id: 1, frame: 2, points: [{ x: 5, y: 5, label: "positive" }] }]);
+
+  /** Runs the Matting dialog as it opens and returns the export the new job was asked for. */
+  async function runDialog() {
+    const asked: Parameters<JobsStore["create"]>[0][] = [];
+    const jobs: JobsStore = { ...jobsOf([]), create: async (body) => (asked.push(body), job({ id: "j2", status: "queued", export: body.export })) };
+    const { unmount } = render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+    const shown = screen.getAllByTestId("matting-format").filter((b) => (b as HTMLInputElement).checked).map((b) => b.dataset.format);
+    fireEvent.click(screen.getByTestId("matting-run"));
+    await vi.waitFor(() => expect(asked).toHaveLength(1));
+    unmount();
+    return { shown, export: asked[0].export };
+  }
+
+  it("is what its dialog shows: an old result's raw colour and mattes stay with that result", async () => {
+    const { unmount } = render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    fireEvent.click(screen.getAllByTestId("result-format").find((b) => b.dataset.format === "prores4444")!);
+    fireEvent.click(screen.getByTestId("raw-colour"));
+    fireEvent.click(screen.getAllByTestId("mattes-option").find((b) => (b as HTMLInputElement).value === "both")!);
+    unmount();
+
+    // Formats and colour are on the dialog, so the last ones picked anywhere start it; raw
+    // colour and mattes are not, so the new job takes the defaults, not a choice it hides.
+    const run = await runDialog();
+    expect(run.shown).toEqual(["alpha_png", "prores4444"]);
+    expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects" });
+    expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both" }); // the old result keeps them
+    expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects" });
+  });
+
+  it("leaves out a raw colour an older editor kept as the last choice", async () => {
+    localStorage.setItem("vidmatte.formats", JSON.stringify({ formats: ["exr"], background: "123456", rawColour: true, mattes: "union" }));
+    const run = await runDialog();
+    expect(run.shown).toEqual(["exr"]);
+    expect(run.export).toEqual({ formats: ["exr"], background: "123456", fg: null, mattes: "objects" });
+  });
+});
+
+describe("Resume", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** A server whose job j1 stopped (interrupted) and whose resume answers only when `answer` is called. */
+  function stoppedJobServer() {
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    const resumes: string[] = [];
+    FakeEventSource.last = null; // the one a test before left
+    vi.stubGlobal("EventSource", FakeEventSource);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === "/api/projects/p/jobs" && init?.method === "POST") return new Response(JSON.stringify(job({ status: "queued", frames_done: 0 })));
+        if (url === "/api/projects/p/jobs") return new Response(JSON.stringify([]));
+        if (url === "/api/jobs/j1/resume") {
+          resumes.push(url);
+          await answered;
+          return new Response(JSON.stringify(job({ status: "queued", frames_done: 4 })));
+        }
+        return new Response(JSON.stringify({ detail: "not here" }), { status: 404 });
+      }),
+    );
+    return { resumes, answer };
+  }
+
+  const pressTwice = async (button: HTMLElement, server: { resumes: string[]; answer: () => void }) => {
+    fireEvent.click(button);
+    expect((button as HTMLButtonElement).disabled).toBe(true); // while the first is on its way
+    fireEvent.click(button);
+    server.answer();
+    await vi.waitFor(() => expect(button.isConnected).toBe(false)); // queued again: no Resume to press
+    expect(server.resumes).toHaveLength(1);
+  };
+
+  it("in the results can't be pressed again while it is on its way", async () => {
+    const server = stoppedJobServer();
+    await createRoot(async (dispose) => {
+      const jobs = createJobsStore("p");
+      await jobs.create({ start: 0, end: 9, object_ids: [1] });
+      FakeEventSource.last!.emit(JSON.stringify(job({ status: "interrupted", frames_done: 4 })));
+      const { unmount } = render(() => <ResultsPanel jobs={jobs} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+      await pressTwice(screen.getByTestId("result-resume"), server);
+      unmount();
+      dispose();
+    });
+  });
+
+  it("in the Matting dialog can't be pressed again while it is on its way", async () => {
+    const server = stoppedJobServer();
+    await createRoot(async (dispose) => {
+      const jobs = createJobsStore("p");
+      const points = fromFramePoints([{ object_id: 1, frame: 2, points: [{ x: 5, y: 5, label: "positive" }] }]);
+      const project = { id: "p", name: "Beach take", video: { frame_count: 100 } } as Project;
+      const { unmount } = render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+      fireEvent.click(screen.getByTestId("matting-run"));
+      await vi.waitFor(() => expect(FakeEventSource.last?.url).toContain("/api/jobs/j1/"));
+      FakeEventSource.last!.emit(JSON.stringify(job({ status: "interrupted", frames_done: 4 })));
+      await pressTwice(await screen.findByTestId("job-resume"), server);
+      unmount();
+      dispose();
+    });
   });
 });
 
