@@ -74,3 +74,19 @@ test("a link to a project made after the page loaded (another tab, a script) ope
   await expect(page.getByTestId("project-missing")).toHaveCount(0);
   await expect(page.getByTestId("project-title")).toContainText("made elsewhere");
 });
+
+test("a link whose id is cut off mid-character says the project does not exist, in a new tab and in an open editor", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const bad = "#/p/%E0%A4%A"; // not valid percent-encoding: decoding it throws
+
+  await page.goto(`/${bad}`);
+  await expect(page.getByTestId("project-missing")).toContainText("This project no longer exists");
+
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await page.evaluate((h) => (window.location.hash = h), bad); // typed into the address bar
+  await expect(page.getByTestId("project-missing")).toContainText("This project no longer exists");
+  await expect(page.getByTestId("editor")).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

@@ -27,6 +27,18 @@ describe("shortcuts", () => {
     expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
   });
 
+  it("letters mean the same with Caps Lock on; Shift still picks the other direction of O", () => {
+    for (const [key, type] of [["N", "new-object"], ["P", "preview"], ["V", "toggle-mask"], ["M", "matting"], ["K", "play"]]) {
+      expect(actionForKey({ key }), key).toEqual(expect.objectContaining({ type }));
+    }
+    expect(actionForKey({ key: "O" })).toEqual({ type: "cycle-overlay", delta: 1 }); // Caps Lock
+    expect(actionForKey({ key: "O", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 });
+    expect(actionForKey({ key: "o", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 }); // Caps Lock + Shift
+    // Shift with a letter that has no shifted meaning stays nothing, as before
+    expect(actionForKey({ key: "N", shiftKey: true })).toBeNull();
+    expect(actionForKey({ key: "n", shiftKey: true })).toBeNull();
+  });
+
   it("stays out of text fields but not sliders", () => {
     const text = document.createElement("input");
     const range = document.createElement("input");

@@ -31,7 +31,9 @@ export function actionForKey(e: KeyLike): Action | null {
     return null;
   }
   if (e.altKey) return null;
-  switch (e.key) {
+  // Letters by Shift, not by case: Caps Lock on does not change what a key does.
+  const letter = /^[a-z]$/i.test(e.key);
+  switch (letter ? (e.shiftKey ? e.key.toUpperCase() : e.key.toLowerCase()) : e.key) {
     case "ArrowLeft":
       return { type: "step", delta: e.shiftKey ? -10 : -1 };
     case "ArrowRight":
@@ -116,6 +118,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Click a point", "remove it"],
   ["Ctrl + Z", "undo"],
   ["Delete", "clear the points of this frame"],
+  ["Delete on a project or object", "delete it (asks first)"],
   ["P", "preview this frame"],
   ["V", "show / hide the mask preview"],
   ["N", "new object"],
@@ -125,12 +128,17 @@ export const SHORTCUTS: [string, string][] = [
   ["?", "this help"],
 ];
 
-/** Enter and Space on a row that acts as a button (role="button") press it, as on a real
- * button; Space would otherwise scroll the list or play the video. Keys on the controls inside
- * the row (its rename and delete buttons) stay theirs. */
-export function pressRowOnKey(e: KeyboardEvent & { currentTarget: HTMLElement }, press: () => void): void {
+/** Keys on a row that acts as a button (role="button"). Enter and Space press it, as on a real
+ * button; Space would otherwise scroll the list or play the video. Enter and Space on the
+ * controls inside the row (its rename and delete buttons) stay theirs. Delete, on the row or
+ * a control in it, means the row's own delete (which asks first), as in a file list: never the
+ * editor's "clear this frame", whose points the focused row is not. */
+export function rowKeyDown(e: KeyboardEvent & { currentTarget: HTMLElement }, row: { press: () => void; remove: () => void }): void {
   if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
     e.preventDefault();
-    press();
+    row.press();
+  } else if (e.key === "Delete" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    e.preventDefault();
+    row.remove();
   }
 }

@@ -27,6 +27,11 @@ export function formatTimecode(index: number, fps: number): string {
   return `${pad(h)}:${pad(m)}:${pad(s)}:${pad(ff)}`;
 }
 
+/** `1 frame`, `36 frames`. */
+export function frameCountLabel(n: number): string {
+  return `${n} frame${n === 1 ? "" : "s"}`;
+}
+
 /** Human duration: `4.2 s`, `1:05`, `1:02:03`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "–";

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setOnline, type Health } from "../api";
-import { mainView } from "./App";
+import { mainView, parseHash } from "./App";
 import { HealthPill } from "./HealthPill";
 import { MissingProject } from "./Welcome";
 
@@ -44,6 +44,13 @@ describe("a URL naming a project the server does not have", () => {
     expect(mainView("p_1", ["p_1", "p_2"])).toBe("editor");
     expect(mainView(null, ["p_1"])).toBe("welcome");
     expect(mainView(null, null)).toBe("welcome");
+  });
+
+  it("a link whose id is not valid percent-encoding names a project the server lacks, not a crash", () => {
+    expect(parseHash("#/p/p_1%20a?f=4")).toEqual({ pid: "p_1 a", frame: 4 });
+    const bad = parseHash("#/p/%E0%A4%A?f=3"); // cut off mid-character, as a mangled link is
+    expect(bad).toEqual({ pid: "%E0%A4%A", frame: 3 });
+    expect(mainView(bad.pid, ["p_1"])).toBe("missing");
   });
 
   it("says so plainly and leads back to the start page", () => {

@@ -1,12 +1,11 @@
 import { Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup, onMount } from "solid-js";
 import { api, errorText, online, projectGone, type Health, type Project } from "../api";
 import { watchConnection } from "../editor/connection";
-import { sizeLabel } from "../geometry";
-import { formatDuration } from "../timecode";
 import { showError } from "../toasts";
 import { ConfirmHost } from "./ConfirmHost";
 import { Editor } from "./Editor";
 import { HealthPill } from "./HealthPill";
+import { projectMeta } from "./ProjectItem";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { Toasts } from "./Toasts";
 import { TokenPrompt } from "./TokenPrompt";
@@ -15,7 +14,17 @@ import { MissingProject, Welcome } from "./Welcome";
 /** `#/p/<pid>?f=<frame>` ⇄ {pid, frame} */
 export function parseHash(hash: string): { pid: string | null; frame: number } {
   const m = /^#\/p\/([^?/]+)(?:\?f=(\d+))?/.exec(hash);
-  return m ? { pid: decodeURIComponent(m[1]), frame: m[2] ? Number(m[2]) : 0 } : { pid: null, frame: 0 };
+  return m ? { pid: decodeId(m[1]), frame: m[2] ? Number(m[2]) : 0 } : { pid: null, frame: 0 };
+}
+
+/** A mangled link (cut off mid-character) keeps its id as typed: no project has it, so the
+ * view says the project does not exist instead of the page failing to start. */
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 export function formatHash(pid: string | null, frame: number): string {
@@ -126,10 +135,7 @@ export function App() {
           {(p) => (
             <div class="crumb" data-testid="project-title">
               <strong>{p().name}</strong>
-              <span class="muted">
-                {sizeLabel(p().video)} · {Math.round(p().video.fps * 100) / 100} fps · {p().video.frame_count} frames ·{" "}
-                {formatDuration(p().video.duration)}
-              </span>
+              <span class="muted">{projectMeta(p()).join(" · ")}</span>
             </div>
           )}
         </Show>

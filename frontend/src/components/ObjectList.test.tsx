@@ -1,6 +1,7 @@
 // The object list by keyboard: every row (not only the first nine, which have number keys)
 // can be reached with Tab and selected with Enter or Space.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { MatteObject } from "../api";
 import { ObjectList } from "./ObjectList";
@@ -33,5 +34,56 @@ describe("ObjectList", () => {
     fireEvent.keyDown(screen.getAllByTestId("object-rename")[9], { key: "Enter" });
     fireEvent.keyDown(tenth, { key: "a" });
     expect(selected).toEqual([10, 11]);
+  });
+
+  it("Delete on a row, or on a control in it, deletes that row's object", () => {
+    const deleted: number[] = [];
+    render(() => (
+      <ObjectList objects={objects} selectedId={1} pointCounts={new Map()} onSelect={() => {}} onAdd={() => {}} onRename={() => {}} onColor={() => {}} onDelete={(oid) => deleted.push(oid)} />
+    ));
+    const rows = screen.getAllByTestId("object-item");
+    // prevented: the editor's Delete shortcut (clear this frame) leaves a handled key alone
+    expect(fireEvent.keyDown(rows[2], { key: "Delete" })).toBe(false);
+    expect(fireEvent.keyDown(screen.getAllByTestId("object-color")[4], { key: "Delete" })).toBe(false);
+    expect(deleted).toEqual([3, 5]);
+  });
+
+  it("keeps the keyboard focus: back on Rename after an edit, on a neighbour after a delete", async () => {
+    const [list, setList] = createSignal(objects.slice(0, 3));
+    render(() => (
+      <ObjectList
+        objects={list()}
+        selectedId={1}
+        pointCounts={new Map()}
+        onSelect={() => {}}
+        onAdd={() => {}}
+        onRename={(oid, name) => setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)))}
+        onColor={() => {}}
+        onDelete={(oid) => setList((l) => l.filter((o) => o.id !== oid))}
+      />
+    ));
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    const input = screen.getByTestId("object-rename-input") as HTMLInputElement;
+    expect(input.getAttribute("aria-label")).toBe("Rename Object 2");
+    await Promise.resolve();
+    input.value = "Dog";
+    fireEvent.keyDown(input, { key: "Enter" });
+    // the renamed object is a new value: its row stays, and so does the focus
+    expect(screen.getAllByTestId("object-name").map((n) => n.textContent)).toEqual(["Object 1", "Dog", "Object 3"]);
+    expect(document.activeElement).toBe(rename);
+
+    const rowOf = (name: string) => screen.getAllByTestId("object-item").find((r) => r.textContent?.includes(name))!;
+    const settle = () => new Promise((r) => setTimeout(r));
+    fireEvent.click(screen.getAllByTestId("object-delete")[1]); // Dog; the focus was on its row
+    await settle();
+    expect(document.activeElement).toBe(rowOf("Object 3")); // the row now in its place
+    fireEvent.keyDown(document.activeElement!, { key: "Delete" });
+    await settle();
+    expect(document.activeElement).toBe(rowOf("Object 1")); // the last went: the one before
+    fireEvent.keyDown(document.activeElement!, { key: "Delete" });
+    await settle();
+    expect(document.activeElement).toBe(screen.getByTestId("object-add")); // none left
   });
 });

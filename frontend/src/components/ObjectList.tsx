@@ -1,6 +1,7 @@
-import { For, Show, createSignal } from "solid-js";
+import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
-import { pressRowOnKey } from "../keyboard";
+import { rowKeyDown } from "../keyboard";
+import { useListFocus } from "../listFocus";
 import { Icon } from "./Icon";
 import { OBJECT_NAME_MAX, RenameInput } from "./RenameInput";
 
@@ -17,69 +18,83 @@ export interface ObjectListProps {
 
 export function ObjectList(props: ObjectListProps) {
   const [editing, setEditing] = createSignal<number | null>(null);
+  // Rows by id: a renamed object is a new value, and its row (with the focus in it) stays.
+  const byId = createMemo(() => new Map(props.objects.map((o) => [o.id, o])));
+  let list!: HTMLUListElement;
+  let add!: HTMLButtonElement;
+  useListFocus(
+    () => list,
+    "[data-testid=object-item]",
+    () => add,
+  );
   return (
     <section class="section">
       <div class="section-head">
         <h3>Objects</h3>
-        <button class="btn btn-small" data-testid="object-add" title="New object (N)" onClick={() => props.onAdd()}>
+        <button ref={add} class="btn btn-small" data-testid="object-add" title="New object (N)" onClick={() => props.onAdd()}>
           <Icon name="plus" size={13} /> Object
         </button>
       </div>
       <Show when={props.objects.length === 0}>
         <p class="muted small">Click on the video to start: an object is created for you.</p>
       </Show>
-      <ul class="object-list" data-testid="object-list">
-        <For each={props.objects}>
-          {(o, i) => (
+      <ul ref={list} class="object-list" data-testid="object-list">
+        <For each={props.objects.map((o) => o.id)}>
+          {(id, i) => {
+            const o = () => byId().get(id)!;
+            let rename!: HTMLButtonElement;
+            return (
             <li
-              class={`object-item ${props.selectedId === o.id ? "selected" : ""}`}
+              class={`object-item ${props.selectedId === id ? "selected" : ""}`}
               data-testid="object-item"
-              data-object-id={o.id}
-              data-selected={props.selectedId === o.id ? "true" : "false"}
+              data-object-id={id}
+              data-selected={props.selectedId === id ? "true" : "false"}
               role="button"
               tabIndex={0}
-              aria-pressed={props.selectedId === o.id}
-              onClick={() => props.onSelect(o.id)}
-              onKeyDown={(e) => pressRowOnKey(e, () => props.onSelect(o.id))}
-              onDblClick={() => setEditing(o.id)}
-              title={`${o.name} — key ${i() + 1}; double-click to rename`}
+              aria-pressed={props.selectedId === id}
+              onClick={() => props.onSelect(id)}
+              onKeyDown={(e) => rowKeyDown(e, { press: () => props.onSelect(id), remove: () => props.onDelete(id) })}
+              onDblClick={() => setEditing(id)}
+              title={`${o().name} — key ${i() + 1}; double-click to rename`}
             >
-              <label class="swatch" style={{ background: o.color }} title="Change colour" onClick={(e) => e.stopPropagation()}>
+              <label class="swatch" style={{ background: o().color }} title="Change colour" onClick={(e) => e.stopPropagation()}>
                 <input
                   type="color"
-                  value={o.color}
+                  value={o().color}
                   data-testid="object-color"
-                  aria-label={`Colour of ${o.name}`}
-                  onChange={(e) => props.onColor(o.id, e.currentTarget.value)}
+                  aria-label={`Colour of ${o().name}`}
+                  onChange={(e) => props.onColor(id, e.currentTarget.value)}
                 />
               </label>
               <Show
-                when={editing() === o.id}
+                when={editing() === id}
                 fallback={
                   <span class="object-name" data-testid="object-name">
-                    {o.name}
+                    {o().name}
                   </span>
                 }
               >
                 <RenameInput
-                  name={o.name}
+                  name={o().name}
                   maxLength={OBJECT_NAME_MAX}
                   testid="object-rename-input"
+                  returnFocus={() => rename}
                   onClose={() => setEditing(null)}
-                  onRename={(name) => props.onRename(o.id, name)}
+                  onRename={(name) => props.onRename(id, name)}
                 />
               </Show>
               <span class="count muted" title="points on all frames">
-                {props.pointCounts.get(o.id) ?? 0}
+                {props.pointCounts.get(id) ?? 0}
               </span>
               <button
+                ref={rename}
                 class="icon-btn"
                 title="Rename"
-                aria-label={`Rename ${o.name}`}
+                aria-label={`Rename ${o().name}`}
                 data-testid="object-rename"
                 onClick={(e) => {
                   e.stopPropagation();
-                  setEditing(o.id);
+                  setEditing(id);
                 }}
               >
                 <Icon name="edit" size={13} />
@@ -87,17 +102,18 @@ export function ObjectList(props: ObjectListProps) {
               <button
                 class="icon-btn danger"
                 title="Delete object"
-                aria-label={`Delete ${o.name}`}
+                aria-label={`Delete ${o().name}`}
                 data-testid="object-delete"
                 onClick={(e) => {
                   e.stopPropagation();
-                  props.onDelete(o.id);
+                  props.onDelete(id);
                 }}
               >
                 <Icon name="trash" size={13} />
               </button>
             </li>
-          )}
+            );
+          }}
         </For>
       </ul>
     </section>

@@ -5,7 +5,7 @@ import { createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { Project } from "../api";
 import { pendingConfirm } from "../confirm";
-import { ProjectItem } from "./ProjectItem";
+import { ProjectItem, projectMeta } from "./ProjectItem";
 
 const project: Project = {
   id: "p1",
@@ -48,6 +48,37 @@ describe("ProjectItem", () => {
     // Space presses a button: the item's, not the editor's play shortcut (nor a page scroll)
     expect(fireEvent.keyDown(item, { key: " " })).toBe(false);
     expect(log).toEqual(["select", "select", "select"]);
+  });
+
+  it("counts a single frame as one frame", () => {
+    const still = { ...project, video: { ...project.video, fps: 25, frame_count: 1, duration: 0.04 } };
+    expect(projectMeta(still)[1]).toBe("1 frame · 0.0 s");
+  });
+
+  it("gives the keyboard focus back to its Rename button when Enter or Escape ends the edit", async () => {
+    setup();
+    const button = screen.getByTestId("project-rename");
+    for (const key of ["Enter", "Escape"]) {
+      button.focus();
+      fireEvent.click(button);
+      const input = screen.getByTestId("project-rename-input");
+      expect(input.getAttribute("aria-label")).toBe("Rename Beach take");
+      await Promise.resolve();
+      expect(document.activeElement).toBe(input);
+      fireEvent.keyDown(input, { key });
+      expect(screen.queryByTestId("project-rename-input")).toBeNull();
+      expect(document.activeElement, key).toBe(button);
+    }
+  });
+
+  it("Delete on the row, or on a button in it, asks to delete this project (never the frame's points behind)", () => {
+    setup();
+    for (const target of [screen.getByTestId("project-item"), screen.getByTestId("project-rename")]) {
+      // prevented: the editor's Delete shortcut (clear this frame) leaves a handled key alone
+      expect(fireEvent.keyDown(target, { key: "Delete" })).toBe(false);
+      expect(pendingConfirm()).toMatchObject({ title: "Delete project?" });
+      pendingConfirm()!.resolve(false);
+    }
   });
 
   it("edits the name in place; Escape or an unchanged name asks the server nothing", async () => {

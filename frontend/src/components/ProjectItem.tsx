@@ -2,8 +2,8 @@ import { Show } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
 import { sizeLabel } from "../geometry";
-import { pressRowOnKey } from "../keyboard";
-import { formatDuration } from "../timecode";
+import { rowKeyDown } from "../keyboard";
+import { formatDuration, frameCountLabel } from "../timecode";
 import { showError } from "../toasts";
 import { Icon } from "./Icon";
 import { PROJECT_NAME_MAX, RenameInput } from "./RenameInput";
@@ -23,12 +23,13 @@ export interface ProjectItemProps {
 export function projectMeta(p: Project): [string, string] {
   const v = p.video;
   const fps = v.fps ? `${Math.round(v.fps * 100) / 100} fps` : "";
-  return [[sizeLabel(v), fps].filter(Boolean).join(" · "), `${v.frame_count} frames · ${formatDuration(v.duration)}`];
+  return [[sizeLabel(v), fps].filter(Boolean).join(" · "), `${frameCountLabel(v.frame_count)} · ${formatDuration(v.duration)}`];
 }
 
 /** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete. */
 export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
+  let renameButton!: HTMLButtonElement;
 
   const rename = async (name: string) => {
     try {
@@ -65,7 +66,7 @@ export function ProjectItem(props: ProjectItemProps) {
       tabIndex={0}
       aria-current={props.selected}
       onClick={() => props.onSelect()}
-      onKeyDown={(e) => pressRowOnKey(e, props.onSelect)}
+      onKeyDown={(e) => rowKeyDown(e, { press: props.onSelect, remove: () => void remove() })}
     >
       <div class="thumb">
         <img src={urls.thumbnail(p().id)} alt="" loading="lazy" data-testid="project-thumbnail" onError={(e) => e.currentTarget.classList.add("broken")} />
@@ -83,6 +84,7 @@ export function ProjectItem(props: ProjectItemProps) {
             name={p().name}
             maxLength={PROJECT_NAME_MAX}
             testid="project-rename-input"
+            returnFocus={() => renameButton}
             onClose={() => props.onRenaming(false)}
             onRename={(name) => void rename(name)}
           />
@@ -94,6 +96,7 @@ export function ProjectItem(props: ProjectItemProps) {
       </div>
       <div class="item-actions">
         <button
+          ref={renameButton}
           class="icon-btn"
           title="Rename"
           aria-label={`Rename ${p().name}`}

@@ -1,5 +1,6 @@
-import { For, Show, createSignal } from "solid-js";
+import { For, Show, createMemo, createSignal } from "solid-js";
 import type { Project } from "../api";
+import { useListFocus } from "../listFocus";
 import { Spinner } from "./ProgressBar";
 import { Icon } from "./Icon";
 import { ProjectItem } from "./ProjectItem";
@@ -26,6 +27,15 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
     },
   });
   const dragOver = useFileDrop((file) => void upload.start(file));
+  // Rows by id: every refresh brings new project values, and a row (with the focus in it)
+  // stays while its project does.
+  const byId = createMemo(() => new Map(props.projects.map((p) => [p.id, p])));
+  let list!: HTMLDivElement;
+  useListFocus(
+    () => list,
+    "[data-testid=project-item]",
+    () => input,
+  );
 
   return (
     <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel" aria-label="Projects">
@@ -49,7 +59,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
 
       <Show when={upload.current()}>{(u) => <UploadProgress upload={u()} />}</Show>
 
-      <div class="project-list" data-testid="project-list">
+      <div ref={list} class="project-list" data-testid="project-list">
         <Show when={props.loading && props.projects.length === 0}>
           <div class="empty">
             <Spinner /> Loading projects…
@@ -63,16 +73,16 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
             <span class="muted">or click to choose a file</span>
           </div>
         </Show>
-        <For each={props.projects}>
-          {(p) => (
+        <For each={props.projects.map((p) => p.id)}>
+          {(id) => (
             <ProjectItem
-              project={p}
-              selected={props.selectedId === p.id}
-              renaming={renaming() === p.id}
-              onRenaming={(on) => setRenaming(on ? p.id : null)}
-              onSelect={() => props.onSelect(p.id)}
+              project={byId().get(id)!}
+              selected={props.selectedId === id}
+              renaming={renaming() === id}
+              onRenaming={(on) => setRenaming(on ? id : null)}
+              onSelect={() => props.onSelect(id)}
               onChanged={() => props.onChanged()}
-              onDeleted={() => props.onDeleted(p.id)}
+              onDeleted={() => props.onDeleted(id)}
             />
           )}
         </For>

@@ -1,12 +1,15 @@
 // A name edited in place (projects, objects): Enter or leaving the field saves, Escape
 // cancels. Closing the field removes the input, and the browser then blurs it: only the first
-// of Enter, Escape and blur counts, so Escape never saves and Enter saves once.
+// of Enter, Escape and blur counts, so Escape never saves and Enter saves once. Enter and
+// Escape hand the keyboard focus back (the removed input would drop it to the page's top).
 
 export interface RenameInputProps {
   name: string;
   /** The server's longest name, so the field stops there instead of the save failing. */
   maxLength: number;
   testid: string;
+  /** Where the focus goes back to when Enter or Escape ends the edit. */
+  returnFocus: () => HTMLElement | undefined;
   /** Close the field (called once, whatever ended the edit). */
   onClose: () => void;
   /** A new name: trimmed, not blank, not the old one. */
@@ -19,9 +22,10 @@ export const OBJECT_NAME_MAX = 100;
 
 export function RenameInput(props: RenameInputProps) {
   let ended = false;
-  const end = (value: string | null) => {
+  const end = (value: string | null, byKey = false) => {
     if (ended) return;
     ended = true;
+    if (byKey) props.returnFocus()?.focus();
     props.onClose();
     const name = value?.trim();
     if (name && name !== props.name) props.onRename(name);
@@ -30,14 +34,18 @@ export function RenameInput(props: RenameInputProps) {
     <input
       class="input input-inline"
       data-testid={props.testid}
+      aria-label={`Rename ${props.name}`}
       value={props.name}
       maxLength={props.maxLength}
       ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
       onClick={(e) => e.stopPropagation()}
       onKeyDown={(e) => {
         e.stopPropagation(); // typing is not the editor's shortcuts
-        if (e.key === "Enter") end(e.currentTarget.value);
-        if (e.key === "Escape") end(null);
+        if (e.key !== "Enter" && e.key !== "Escape") return;
+        // The focus goes back to the Rename button before the key is done: unprevented,
+        // Enter would press that button and open the field again.
+        e.preventDefault();
+        end(e.key === "Enter" ? e.currentTarget.value : null, true);
       }}
       onBlur={(e) => end(e.currentTarget.value)}
     />

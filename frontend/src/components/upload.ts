@@ -4,6 +4,7 @@ import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
 import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
 import { dialogOpen } from "../focusTrap";
 import { isTypingTarget } from "../keyboard";
+import { frameCountLabel } from "../timecode";
 import { showError, showInfo, showSuccess } from "../toasts";
 
 export interface UploadState {
@@ -50,7 +51,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
     setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle });
     try {
       const project = await handle.promise;
-      showSuccess(`Added "${project.name}" (${project.video.frame_count} frames).`);
+      showSuccess(`Added "${project.name}" (${frameCountLabel(project.video.frame_count)}).`);
       deps.onAdded(project);
     } catch (e) {
       if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);

@@ -1,0 +1,37 @@
+// A list whose rows go away under the keyboard focus (a confirmed delete, a project deleted in
+// another tab): the browser drops the focus to <body>, and the next Tab would start again from
+// the top of the page. The row now in the gone one's place takes the focus instead.
+import { onCleanup, onMount } from "solid-js";
+
+/**
+ * While the calling component is mounted: when the row of `list()` that held the focus (or a
+ * control in it) is removed and the focus went nowhere else, focus the row now at its place,
+ * else the last row, else `empty()` (the list's add button).
+ */
+export function useListFocus(list: () => HTMLElement | undefined, rowSelector: string, empty: () => HTMLElement | undefined): void {
+  onMount(() => {
+    const el = list();
+    if (!el) return;
+    const rows = () => [...el.querySelectorAll<HTMLElement>(rowSelector)];
+    let held: { row: Element; index: number } | null = null;
+    const onFocusIn = (e: FocusEvent) => {
+      const row = e.target instanceof Element ? e.target.closest(rowSelector) : null;
+      held = row ? { row, index: rows().indexOf(row as HTMLElement) } : null;
+    };
+    const observer = new MutationObserver(() => {
+      if (!held || held.row.isConnected) return;
+      const { index } = held;
+      held = null;
+      const active = document.activeElement;
+      if (active && active !== document.body) return; // the user went on elsewhere
+      const left = rows();
+      (left[Math.min(index, left.length - 1)] ?? empty())?.focus();
+    });
+    el.addEventListener("focusin", onFocusIn);
+    observer.observe(el, { childList: true }); // the rows are its children
+    onCleanup(() => {
+      observer.disconnect();
+      el.removeEventListener("focusin", onFocusIn);
+    });
+  });
+}
