@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { clickVideo, FIXTURE } from "./video";
+import { clickVideo, disk, FIXTURE } from "./video";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 const port = 30000 + Math.floor(Math.random() * 10000);
@@ -158,6 +158,37 @@ test("server killed and restarted: the lost connection is shown and the point cl
     await startServer();
     await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
     await expect(page.getByTestId("project-item")).toHaveCount(1);
+  });
+
+  expect(errors).toEqual([]);
+});
+
+test("a tracked mask that cannot load while the server is down is hidden, and shows once it is back", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto("/");
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await clickVideo(page, disk(0).x, disk(0).y);
+  await page.getByTestId("track-start").click();
+  await expect(page.getByTestId("track-status")).toHaveText("tracked 0–35", { timeout: 120_000 });
+  const layer = page.getByTestId("preview-layer");
+  const loadedMask = () => layer.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
+  await page.getByTestId("seek").fill("20");
+  await expect.poll(loadedMask).toBe(256);
+
+  await test.step("the server dies, the next frame's mask fails: no broken image over the frame", async () => {
+    await killServer();
+    await page.keyboard.press("ArrowRight");
+    await expect(page.getByTestId("frame-number")).toHaveText("21");
+    await expect(layer).toHaveCount(0);
+  });
+
+  await test.step("the server is back: the frame's mask loads without leaving the frame", async () => {
+    await startServer();
+    await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
+    await expect(layer).toHaveAttribute("src", /\/track\/masks\/21\?/);
+    await expect.poll(loadedMask, { timeout: 30_000 }).toBe(256);
   });
 
   expect(errors).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionForKey, isControlKey, isTypingTarget } from "./keyboard";
+import { actionForKey, isControlKey, isTypingTarget, SHORTCUTS } from "./keyboard";
 
 describe("shortcuts", () => {
   it("maps frame navigation", () => {
@@ -24,6 +24,9 @@ describe("shortcuts", () => {
     expect(actionForKey({ key: "Delete" })).toEqual({ type: "clear-frame" });
     expect(actionForKey({ key: "ArrowLeft", altKey: true })).toBeNull();
     expect(actionForKey({ key: "]" })).toEqual({ type: "prompted", direction: 1 });
+    expect(actionForKey({ key: "{", shiftKey: true })).toEqual({ type: "flagged", direction: -1 });
+    expect(actionForKey({ key: "}", shiftKey: true })).toEqual({ type: "flagged", direction: 1 });
+    expect(SHORTCUTS).toContainEqual(["{ / }", "previous / next frame to check (track flags)"]);
     expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
   });
 

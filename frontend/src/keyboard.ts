@@ -13,6 +13,7 @@ export type Action =
   | { type: "cycle-overlay"; delta: number }
   | { type: "matting" }
   | { type: "prompted"; direction: -1 | 1 }
+  | { type: "flagged"; direction: -1 | 1 }
   | { type: "toggle-mask" }
   | { type: "help" };
 
@@ -63,6 +64,10 @@ export function actionForKey(e: KeyLike): Action | null {
       return { type: "prompted", direction: -1 };
     case "]":
       return { type: "prompted", direction: 1 };
+    case "{":
+      return { type: "flagged", direction: -1 };
+    case "}":
+      return { type: "flagged", direction: 1 };
     case "v":
       return { type: "toggle-mask" };
   }
@@ -112,6 +117,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Shift + ← / →", "10 frames back / forward"],
   ["Home / End", "first / last frame"],
   ["[ / ]", "previous / next frame with points"],
+  ["{ / }", "previous / next frame to check (track flags)"],
   ["Space", "play / pause"],
   ["Left click", "add positive point"],
   ["Right click / Alt + click", "add negative point"],

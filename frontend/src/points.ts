@@ -203,8 +203,11 @@ export class UndoStack {
 
 /** The nearest frame holding points strictly before (-1) or after (+1) `frame`, or null. */
 export function adjacentPromptedFrame(map: PointMap, frame: number, direction: -1 | 1): number | null {
-  const frames = framesWithPoints(map);
-  if (direction > 0) return frames.find((f) => f > frame) ?? null;
-  for (let i = frames.length - 1; i >= 0; i--) if (frames[i] < frame) return frames[i];
-  return null;
+  return adjacentFrame(framesWithPoints(map), frame, direction);
+}
+
+/** The nearest of `frames` (in any order) after (`direction` 1) or before (-1) `frame`, or null. */
+export function adjacentFrame(frames: readonly number[], frame: number, direction: -1 | 1): number | null {
+  const ahead = frames.filter((f) => (f - frame) * direction > 0);
+  return ahead.length ? (direction > 0 ? Math.min(...ahead) : Math.max(...ahead)) : null;
 }

@@ -40,8 +40,8 @@ describe("track", () => {
       [2, "Dog"],
     ]);
     expect(flagMarks(done, (oid) => names.get(oid) ?? "?")).toEqual([
-      { frame: 3, title: "Check frame 3: Dancer: moved" },
-      { frame: 7, title: "Check frame 7: Dog: lost, Dancer: area jump" },
+      { frame: 3, why: "Dancer: moved" },
+      { frame: 7, why: "Dog: lost, Dancer: area jump" },
     ]);
     expect(flagMarks(null, String)).toEqual([]);
   });
@@ -61,6 +61,10 @@ describe("track", () => {
     expect(trackProgressText(done)).toBe("tracked 0–11");
     expect(trackProgressText({ ...done, status: "cancelled", frames_done: 5 })).toBe("cancelled at 5 / 12 frames");
     expect(trackProgressText({ ...done, status: "failed", error: "boom" })).toBe("failed: boom");
+    // A run the server's stop cut short: its reason and what to do, as the server says them.
+    const why = "the server was shut down while this track ran: press Track to run it again";
+    expect(trackProgressText({ ...done, status: "interrupted", frames_done: 5, error: why })).toBe(`interrupted: ${why}`);
+    expect(trackProgressText({ ...done, status: "interrupted", frames_done: 5, error: null })).toBe("interrupted at 5 / 12 frames");
   });
 
   it("addresses a frame's overlay, new for each run", () => {

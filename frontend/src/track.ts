@@ -1,6 +1,7 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
 import { ApiError, detailFromBody, setOnline } from "./api";
+import { adjacentFrame } from "./points";
 import { followEvents } from "./sse";
 import { formatEta } from "./timecode";
 
@@ -59,15 +60,20 @@ export function hasMask(track: Track | null, frame: number): boolean {
   return !!track && track.tracked.some(([first, last]) => first <= frame && frame <= last);
 }
 
-/** Seek-bar marks: one per flagged frame, its reasons as the tooltip. */
-export function flagMarks(track: Track | null, nameOf: (oid: number) => string): { frame: number; title: string }[] {
+/** Seek-bar marks: one per flagged frame, with its reasons ("Dog: lost, Dancer: moved"). */
+export function flagMarks(track: Track | null, nameOf: (oid: number) => string): { frame: number; why: string }[] {
   if (!track) return [];
   const byFrame = new Map<number, string[]>();
   for (const f of track.flags) byFrame.set(f.frame, [...(byFrame.get(f.frame) ?? []), `${nameOf(f.object_id)}: ${f.reason}`]);
-  return [...byFrame.entries()].sort((a, b) => a[0] - b[0]).map(([frame, why]) => ({ frame, title: `Check frame ${frame}: ${why.join(", ")}` }));
+  return [...byFrame.entries()].sort((a, b) => a[0] - b[0]).map(([frame, why]) => ({ frame, why: why.join(", ") }));
 }
 
-/** "12 / 40 frames · 9.5 fps · 3 s left" while running; a short word otherwise. */
+/** The nearest flagged frame after (`direction` 1) or before (-1) `frame`, or null. */
+export function adjacentFlaggedFrame(track: Track | null, frame: number, direction: -1 | 1): number | null {
+  return adjacentFrame(track?.flags.map((f) => f.frame) ?? [], frame, direction);
+}
+
+/** "12 / 40 frames · 9.5 fps · 3 s left" while running; how it ended otherwise. */
 export function trackProgressText(track: Track): string {
   const frames = `${track.frames_done} / ${track.frames_total} frames`;
   if (track.status === "running") {
@@ -76,6 +82,8 @@ export function trackProgressText(track: Track): string {
   }
   if (track.status === "done") return `tracked ${track.start}–${track.end}`;
   if (track.status === "failed") return `failed: ${track.error ?? "unknown error"}`;
+  // A run the server's own stop cut short: the server says why and what to do.
+  if (track.status === "interrupted" && track.error) return `interrupted: ${track.error}`;
   return `${track.status} at ${frames}`;
 }
 

@@ -3,6 +3,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { setOnline } from "../api";
 import { applyClick, getPoints, type PointMap } from "../points";
 import { FrameStage, type Marker } from "./FrameStage";
 
@@ -53,5 +54,41 @@ describe("FrameStage hits on non-square pixels", () => {
     expect(screen.getByTestId("point-marker").classList.contains("hover")).toBe(true);
     fireEvent.click(s.canvas, s.at(208));
     expect(s.points()).toEqual([]);
+  });
+});
+
+describe("FrameStage's mask overlay", () => {
+  afterEach(() => setOnline(true));
+
+  it("is hidden while its load failed, and loads again once the server is back", () => {
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+    const url = "/api/projects/p/track/masks/30?v=0";
+    render(() => (
+      <FrameStage
+        video={{ width: 200, height: 200, pixel_aspect: 1 }}
+        frameIndex={30}
+        mode="off"
+        picture={null}
+        alphaImage={null}
+        compose={{ tint: "#ff0000", background: "#00ff00" }}
+        markers={[]}
+        previewUrl={url}
+        previewLoading={false}
+        frameLoading={true}
+        editable={true}
+        onPoint={() => {}}
+        onResize={() => {}}
+      />
+    ));
+    const first = screen.getByTestId("preview-layer");
+    // The server is away: the load fails, and no broken image stands over the frame.
+    setOnline(false);
+    fireEvent.error(first);
+    expect(screen.queryByTestId("preview-layer")).toBeNull();
+    // It is back: a new image asks for the same mask again.
+    setOnline(true);
+    const again = screen.getByTestId("preview-layer");
+    expect(again).not.toBe(first);
+    expect(again.getAttribute("src")).toBe(url);
   });
 });

@@ -1,4 +1,5 @@
-import { For, Show, createEffect, createMemo, createSignal, onCleanup, onMount } from "solid-js";
+import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount, type JSX } from "solid-js";
+import { online } from "../api";
 import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
 import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
 import type { Label, Near, Point } from "../points";
@@ -38,6 +39,27 @@ export interface FrameStageProps {
   /** A click at stored pixel `at`; `near` says which points it lands on (removes one). */
   onPoint: (at: Vec, label: Label, near: Near) => void;
   onResize: (size: Size) => void;
+}
+
+/** The mask drawn over the frame. One that failed to load is left out (a broken image would
+ * cover the frame) until the server is back, when a new image asks for it again: a browser
+ * does not retry an image whose address did not change. */
+function PreviewLayer(props: { url: string; style: JSX.CSSProperties }) {
+  const [failed, setFailed] = createSignal<string | null>(null);
+  createEffect(on(online, (up) => up && setFailed(null), { defer: true }));
+  return (
+    <Show when={failed() !== props.url}>
+      <img
+        class="preview-layer"
+        data-testid="preview-layer"
+        src={props.url}
+        alt=""
+        style={props.style}
+        draggable={false}
+        onError={() => setFailed(props.url)}
+      />
+    </Show>
+  );
 }
 
 export function FrameStage(props: FrameStageProps) {
@@ -165,9 +187,7 @@ export function FrameStage(props: FrameStageProps) {
         }}
         onMouseLeave={() => setHover(null)}
       />
-      <Show when={props.previewUrl && props.mode === "off"}>
-        <img class="preview-layer" data-testid="preview-layer" src={props.previewUrl!} alt="" style={previewStyle()} draggable={false} />
-      </Show>
+      <Show when={props.mode === "off" ? props.previewUrl : null}>{(url) => <PreviewLayer url={url()} style={previewStyle()} />}</Show>
       <svg class="markers" width={size().width} height={size().height} aria-hidden="true">
         <For each={props.markers}>
           {(m) => (

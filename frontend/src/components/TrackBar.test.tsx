@@ -1,4 +1,5 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
 import { describe, expect, it, vi } from "vitest";
 import type { Track } from "../track";
 import { TrackBar } from "./TrackBar";
@@ -58,11 +59,19 @@ describe("TrackBar", () => {
     expect(screen.getByTestId("track-stale").textContent).toBe("track is stale");
     expect(screen.getByTestId("track-status").textContent).toBe("tracked 0–9");
   });
+
+  it("says why a track was interrupted and what to do", () => {
+    const error = "the server stopped while this track ran (a crash or a kill): press Track to run it again";
+    render(() => <TrackBar track={{ ...track, status: "interrupted", error }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    expect(screen.getByTestId("track-status").textContent).toBe(`interrupted: ${error}`);
+    expect((screen.getByTestId("track-start") as HTMLButtonElement).disabled).toBe(false);
+  });
 });
 
 describe("Transport with a track's flags", () => {
-  it("marks each flagged frame under the seek bar with its reasons", async () => {
+  it("marks each flagged frame under the seek bar with its reasons; a click on one goes there", async () => {
     const { Transport } = await import("./Transport");
+    const onSeek = vi.fn();
     render(() => (
       <Transport
         frame={0}
@@ -71,8 +80,8 @@ describe("Transport with a track's flags", () => {
         playing={false}
         markers={[]}
         range={null}
-        flags={[{ frame: 5, title: "Check frame 5: Dog: lost" }]}
-        onSeek={() => {}}
+        flags={[{ frame: 5, why: "Dog: lost" }]}
+        onSeek={onSeek}
         onStep={() => {}}
         onPlay={() => {}}
       />
@@ -81,5 +90,30 @@ describe("Transport with a track's flags", () => {
     expect(flag.dataset.frame).toBe("5");
     expect(flag.style.left).toBe("50%");
     expect(flag.title).toBe("Check frame 5: Dog: lost");
+    fireEvent.click(flag);
+    expect(onSeek).toHaveBeenCalledWith(5);
+  });
+
+  it("says on the slider what to check on a flagged frame (flags are not focusable)", async () => {
+    const { Transport } = await import("./Transport");
+    const [frame, setFrame] = createSignal(0);
+    render(() => (
+      <Transport
+        frame={frame()}
+        frameCount={11}
+        fps={25}
+        playing={false}
+        markers={[]}
+        range={null}
+        flags={[{ frame: 5, why: "Dog: lost" }]}
+        onSeek={() => {}}
+        onStep={() => {}}
+        onPlay={() => {}}
+      />
+    ));
+    const slider = screen.getByTestId("seek");
+    expect(slider.getAttribute("aria-valuetext")).toBe("Frame 0");
+    setFrame(5);
+    expect(slider.getAttribute("aria-valuetext")).toBe("Frame 5 — check Dog: lost");
   });
 });

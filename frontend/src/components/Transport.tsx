@@ -9,8 +9,8 @@ export interface TransportProps {
   playing: boolean;
   markers: { frame: number; color: string }[];
   range: { start: number; end: number } | null;
-  /** Frames to check (a lost object, a jump in a track), drawn under the bar. */
-  flags?: { frame: number; title: string }[];
+  /** Frames to check (a lost object, a jump in a track) and why, drawn under the bar. */
+  flags?: { frame: number; why: string }[];
   onSeek: (frame: number) => void;
   onStep: (delta: number) => void;
   onPlay: () => void;
@@ -19,6 +19,11 @@ export interface TransportProps {
 export function Transport(props: TransportProps) {
   const last = () => Math.max(0, props.frameCount - 1);
   const pos = (f: number) => (last() > 0 ? (f / last()) * 100 : 0);
+  // The flags are not focusable: the slider says what to check on the frame it stands on.
+  const valueText = () => {
+    const flag = props.flags?.find((f) => f.frame === props.frame);
+    return flag ? `Frame ${props.frame} — check ${flag.why}` : `Frame ${props.frame}`;
+  };
   return (
     <div class="transport" data-testid="transport">
       <div class="transport-buttons">
@@ -73,21 +78,34 @@ export function Transport(props: TransportProps) {
               />
             )}
           </For>
-          <For each={props.flags ?? []}>
-            {(f) => <div class="seek-flag" data-testid="seek-flag" data-frame={f.frame} style={{ left: `${pos(f.frame)}%` }} title={f.title} />}
-          </For>
         </div>
         <input
           type="range"
           class="seek"
           data-testid="seek"
           aria-label="Frame"
+          aria-valuetext={valueText()}
           min={0}
           max={last()}
           step={1}
           value={props.frame}
           onInput={(e) => props.onSeek(Number(e.currentTarget.value))}
         />
+        {/* Over the slider, so that the pointer finds them: their reason shows on hover. */}
+        <div class="seek-track" aria-hidden="true">
+          <For each={props.flags ?? []}>
+            {(f) => (
+              <div
+                class="seek-flag"
+                data-testid="seek-flag"
+                data-frame={f.frame}
+                style={{ left: `${pos(f.frame)}%` }}
+                title={`Check frame ${f.frame}: ${f.why}`}
+                onClick={() => props.onSeek(f.frame)}
+              />
+            )}
+          </For>
+        </div>
       </div>
       <div class="frame-readout">
         <span class="muted">frame</span>

@@ -7,6 +7,7 @@ import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
 import type { Previews } from "./previews";
 import { near } from "../test/near";
+import type { Track } from "../track";
 
 function setup() {
   return createRoot(() => {
@@ -22,7 +23,13 @@ function setup() {
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };
     const results = { cycle: vi.fn(() => false) };
-    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, report: () => {} });
+    const flags: Track["flags"] = [
+      { frame: 12, object_id: 1, reason: "lost" },
+      { frame: 12, object_id: 2, reason: "moved" },
+      { frame: 30, object_id: 1, reason: "area jump" },
+    ];
+    const track = { track: () => ({ flags }) as Track };
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, report: () => {} });
     return { actions, frame, prompts, playback, results, previews };
   });
 }
@@ -68,5 +75,20 @@ describe("editor actions", () => {
     expect(toasts().at(-1)?.text).toBe("No points after this frame.");
     s.actions.run({ type: "preview" }, targets);
     expect(s.previews.refresh).toHaveBeenCalledWith(10);
+  });
+
+  it("{ and } go to the track's flagged frames, and say when there is none that way", () => {
+    const s = setup();
+    s.actions.run({ type: "flagged", direction: 1 }, targets);
+    expect(s.frame()).toBe(12);
+    s.actions.run({ type: "flagged", direction: 1 }, targets);
+    expect(s.frame()).toBe(30);
+    s.actions.run({ type: "flagged", direction: 1 }, targets);
+    expect(s.frame()).toBe(30);
+    expect(toasts().at(-1)?.text).toBe("No frame to check after this one.");
+    s.actions.run({ type: "flagged", direction: -1 }, targets);
+    expect(s.frame()).toBe(12);
+    s.actions.run({ type: "flagged", direction: -1 }, targets);
+    expect(toasts().at(-1)?.text).toBe("No frame to check before this one.");
   });
 });

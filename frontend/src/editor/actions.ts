@@ -6,12 +6,14 @@ import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
 import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type Label, type Near } from "../points";
 import { showInfo } from "../toasts";
+import { adjacentFlaggedFrame } from "../track";
 import { bindKeys } from "./keys";
 import type { Objects } from "./objects";
 import type { Playback } from "./playback";
 import type { Previews } from "./previews";
 import type { Prompts } from "./prompts";
 import type { Results } from "./results";
+import type { TrackState } from "./track";
 
 export interface ActionDeps {
   frame: Accessor<number>;
@@ -24,6 +26,7 @@ export interface ActionDeps {
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
+  track: Pick<TrackState, "track">;
   report: (error: unknown, title: string) => void;
 }
 
@@ -123,6 +126,12 @@ export function createActions(d: ActionDeps) {
         case "prompted": {
           const f = adjacentPromptedFrame(d.prompts.points(), d.frame(), action.direction);
           if (f === null) showInfo(action.direction > 0 ? "No points after this frame." : "No points before this frame.");
+          else d.setFrame(f);
+          return;
+        }
+        case "flagged": {
+          const f = adjacentFlaggedFrame(d.track.track(), d.frame(), action.direction);
+          if (f === null) showInfo(action.direction > 0 ? "No frame to check after this one." : "No frame to check before this one.");
           else d.setFrame(f);
           return;
         }

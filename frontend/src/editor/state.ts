@@ -115,7 +115,7 @@ export function createEditor(props: EditorInput) {
   });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
-  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, report });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, report });
 
   const load = async () => {
     try {
