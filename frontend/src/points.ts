@@ -35,6 +35,17 @@ export function fromFramePoints(list: readonly FramePointsLike[]): PointMap {
   return map;
 }
 
+/** Whether two maps hold the same points, in the same order, under the same keys. */
+export function samePoints(a: PointMap, b: PointMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, pa] of a) {
+    const pb = b.get(key);
+    if (!pb || pb.length !== pa.length) return false;
+    if (pa.some((p, i) => p.x !== pb[i].x || p.y !== pb[i].y || p.label !== pb[i].label)) return false;
+  }
+  return true;
+}
+
 export function getPoints(map: PointMap, objectId: number, frame: number): readonly Point[] {
   return map.get(pointKey(objectId, frame)) ?? [];
 }

@@ -27,6 +27,8 @@ export interface ActionDeps {
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
   track: Pick<TrackState, "track">;
+  /** Says why an action was not done, also while the server is away: unlike a point, an
+   * object's change is not held for its return. */
   report: (error: unknown, title: string) => void;
 }
 

@@ -1,7 +1,7 @@
 import { createRoot } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { MatteObject } from "../api";
-import { createObjects, type ObjectApi } from "./objects";
+import { createObjects, withObjectNames, type ObjectApi } from "./objects";
 
 /** An object store that behaves like the server's, in memory: it names and colours what it
  * is not told (backend/vidmatte/store.py), and keeps what each create was sent. */
@@ -74,6 +74,26 @@ describe("objects", () => {
     expect(objects.selected()).toBe(2);
     objects.reset([made[0]]); // deleted in another tab
     expect(objects.selected()).toBe(1);
+  });
+
+  it("a list read again unchanged is kept as it is, and says so", async () => {
+    const { server, made } = fakeServer();
+    const objects = createRoot(() => createObjects("p", server));
+    await objects.add();
+    const shown = objects.list();
+    expect(objects.reset(made.map((o) => ({ ...o })))).toBe(false);
+    expect(objects.list()).toBe(shown); // a rename open in the list stays open
+    expect(objects.reset([{ ...made[0], color: "#123456" }])).toBe(true); // changed in another tab
+    expect(objects.list()[0].color).toBe("#123456");
+  });
+
+  it("messages name objects as the list does, not by the ids the user never sees", () => {
+    const names = new Map([[5, "Object 1"], [12, "Hair"]]);
+    const name = (id: number) => names.get(id);
+    expect(withObjectNames("object 5 does not exist in the project", name)).toBe('"Object 1" does not exist in the project');
+    expect(withObjectNames("object 12 has no points in frames 0..9 any more", name)).toBe('"Hair" has no points in frames 0..9 any more');
+    expect(withObjectNames("object 7 does not exist in the project", name)).toBe("object 7 does not exist in the project");
+    expect(withObjectNames("the points of object 5 on frame 0", name)).toBe('the points of "Object 1" on frame 0');
   });
 
   it("leaves new objects' names and colours to the server, which sees every tab's objects", async () => {

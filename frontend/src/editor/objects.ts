@@ -9,8 +9,8 @@ export interface Objects {
   selected: Accessor<number | null>;
   select: (id: number | null) => void;
   /** Replace the list (read from the server); the selection stays while its object does,
-   * else the first is selected. */
-  reset: (list: MatteObject[]) => void;
+   * else the first is selected. False when it is the list shown, which then stays as it is. */
+  reset: (list: MatteObject[]) => boolean;
   selectedObject: () => MatteObject | null;
   colorOf: (id: number) => string;
   nameOf: (id: number) => string;
@@ -21,6 +21,19 @@ export interface Objects {
   target: () => Promise<number>;
   update: (id: number, change: { name?: string; color?: string }) => Promise<void>;
   remove: (id: number) => Promise<void>;
+}
+
+function sameObjects(a: readonly MatteObject[], b: readonly MatteObject[]): boolean {
+  return a.length === b.length && a.every((o, i) => o.id === b[i].id && o.name === b[i].name && o.color === b[i].color);
+}
+
+/** "object 5 does not exist" → '"Hair" does not exist': the server names objects by id, the
+ * editor by the names its list shows (`name`: undefined for an object it does not know). */
+export function withObjectNames(text: string, name: (id: number) => string | undefined): string {
+  return text.replace(/\bobject (\d+)\b/g, (whole, id: string) => {
+    const n = name(Number(id));
+    return n === undefined ? whole : `"${n}"`;
+  });
 }
 
 export function createObjects(pid: string, server: ObjectApi = api): Objects {
@@ -34,7 +47,8 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     batch(() => {
       // In the server's order, as a reload shows them: creates may answer out of order, and
       // the number keys pick objects by place.
-      setList((l) => [...l, o].sort((a, b) => a.id - b.id));
+      // A list read meanwhile may hold it already.
+      setList((l) => [...l.filter((x) => x.id !== o.id), o].sort((a, b) => a.id - b.id));
       setSelected(o.id);
     });
     return o;
@@ -44,11 +58,14 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     list,
     selected,
     select: setSelected,
-    reset: (l) =>
+    reset: (l) => {
+      if (sameObjects(list(), l)) return false;
       batch(() => {
         setList(l);
         if (!l.some((o) => o.id === selected())) setSelected(l[0]?.id ?? null);
-      }),
+      });
+      return true;
+    },
     selectedObject: () => list().find((o) => o.id === selected()) ?? null,
     colorOf: (id) => list().find((o) => o.id === id)?.color ?? "#ffffff",
     nameOf: (id) => list().find((o) => o.id === id)?.name ?? `object ${id}`,

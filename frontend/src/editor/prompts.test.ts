@@ -55,6 +55,17 @@ describe("prompts", () => {
     expect(s.prompts.undo()).toBeNull(); // the refused edit is not sent again
   });
 
+  it("the server's points read again unchanged (the tab shown again) keep the undo history", async () => {
+    const s = setup();
+    s.prompts.click(4, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));
+    const shown = s.prompts.points();
+    expect(s.prompts.reset(new Map([["1:4", [{ x: 10, y: 20, label: "positive" }]]]))).toBe(false);
+    expect(s.prompts.points()).toBe(shown);
+    expect(s.prompts.undoSize()).toBe(1);
+    expect(s.prompts.reset(new Map([["1:4", [{ x: 10, y: 20, label: "negative" }]]]))).toBe(true); // another tab's edit
+    expect(s.prompts.undoSize()).toBe(0);
+  });
+
   it("clears a frame in one undoable edit and says when there is nothing to clear", async () => {
     const s = setup();
     s.prompts.click(2, 1, { x: 10, y: 20 }, "positive", near({ x: 10, y: 20 }, 5));

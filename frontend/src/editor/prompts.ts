@@ -2,7 +2,7 @@
 // the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { roundCoord, type Vec } from "../geometry";
-import { UndoStack, applyClick, clearFrame, removeObject, revert, type Edit, type Label, type Near, type PointMap } from "../points";
+import { UndoStack, applyClick, clearFrame, removeObject, revert, samePoints, type Edit, type Label, type Near, type PointMap } from "../points";
 import type { PromptSaver } from "./saving";
 
 export interface PromptDeps {
@@ -13,8 +13,9 @@ export interface PromptDeps {
 
 export interface Prompts {
   points: Accessor<PointMap>;
-  /** Replace every point with the server's (initial load, after a refused save). */
-  reset: (map: PointMap) => void;
+  /** Replace every point with the server's (on opening, after a refused save, when the tab is
+   * shown again); false when they are the points shown, which then stay, undo history and all. */
+  reset: (map: PointMap) => boolean;
   undoSize: Accessor<number>;
   /** A click on `frame` for `objectId` (adds a point, or removes the one `near` it). */
   click: (frame: number, objectId: number, at: Vec, label: Label, near: Near) => void;
@@ -53,12 +54,15 @@ export function createPrompts(deps: PromptDeps): Prompts {
     points,
     // The server's points: earlier edits were made over others, and undoing one would only
     // be refused again.
-    reset: (map) =>
+    reset: (map) => {
+      if (samePoints(points(), map)) return false;
       batch(() => {
         setPoints(map);
         stack.clear();
         setUndoSize(0);
-      }),
+      });
+      return true;
+    },
     undoSize,
     click: (frame, objectId, at, label, near) => {
       const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, near);

@@ -11,7 +11,7 @@ function setup() {
   return createRoot(() => {
     const [online, setOnline] = createSignal(true);
     const stored = new Map<string, readonly Point[]>();
-    const refused: number[] = [];
+    const refused: string[] = [];
     let up = true;
     let refuse = false;
     let saved = 0;
@@ -30,7 +30,7 @@ function setup() {
       },
       online,
       onSaved: () => saved++,
-      onRefused: (_e, f) => refused.push(f),
+      onRefused: (_e, oid, f) => refused.push(`${oid}:${f}`),
     });
     return {
       saver,
@@ -57,7 +57,7 @@ describe("PromptSaver", () => {
     s.stored.set("1:6", [p(9)]); // another tab clicked on frame 6; this one still shows none
     await s.saver.save(1, 6, [p(3)], []);
     expect(s.stored.get("1:6")).toEqual([p(9)]);
-    expect(s.refused).toEqual([6]);
+    expect(s.refused).toEqual(["1:6"]);
   });
 
   it("saves the points of each object and frame, the last click winning", async () => {
@@ -108,7 +108,7 @@ describe("PromptSaver", () => {
     const s = setup();
     s.refuseNext();
     await s.saver.save(9, 3, [p(1)]);
-    expect(s.refused).toEqual([3]);
+    expect(s.refused).toEqual(["9:3"]); // the object and frame, for the message
     expect(s.saver.unsaved().size).toBe(0);
   });
 
@@ -129,6 +129,23 @@ describe("PromptSaver", () => {
     void s.saver.save(2, 6, [p(2)]);
     await s.saver.idle();
     expect([...s.stored.keys()].sort()).toEqual(["1:5", "2:6"]);
+  });
+
+  it("is settled only when no save is running or held (the server's points may then be shown)", async () => {
+    const s = setup();
+    expect(s.saver.settled()).toBe(true);
+    const done = s.saver.save(1, 5, [p(1)]);
+    expect(s.saver.settled()).toBe(false);
+    await done;
+    await Promise.resolve();
+    expect(s.saver.settled()).toBe(true);
+    s.serverDown();
+    await s.saver.save(1, 5, [p(2)], [p(1)]);
+    expect(s.saver.settled()).toBe(false); // held for the server's return
+    s.serverUp();
+    await s.saver.retry();
+    await Promise.resolve();
+    expect(s.saver.settled()).toBe(true);
   });
 
   it("lists the saves still running on a frame", async () => {

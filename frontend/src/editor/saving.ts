@@ -14,7 +14,7 @@ export interface SaverDeps {
   /** A save landed (the track may be stale now). */
   onSaved: () => void;
   /** The server refused a save: report it and show its points again. */
-  onRefused: (error: unknown, frame: number) => void;
+  onRefused: (error: unknown, objectId: number, frame: number) => void;
 }
 
 export class PromptSaver {
@@ -74,7 +74,7 @@ export class PromptSaver {
       this.hold(key, false);
       this.wanted.delete(key);
       this.stored.delete(key); // the server's points are read again
-      this.deps.onRefused(e, frame);
+      this.deps.onRefused(e, objectId, frame);
       return;
     }
     this.stored.set(key, points);
@@ -97,6 +97,12 @@ export class PromptSaver {
   /** Saves still running for `frame` (a preview of it waits for them). */
   pendingOn(frame: number): Promise<void>[] {
     return [...this.chains.entries()].filter(([k]) => parseKey(k).frame === frame).map(([, p]) => p);
+  }
+
+  /** No save is running or held: the server holds the points this tab shows (as far as
+   * this tab knows), and may show its own instead. */
+  settled(): boolean {
+    return this.chains.size === 0 && this.heldKeys().size === 0;
   }
 
   /** Resolves when every save under way has landed (a track must see the points). */

@@ -1,7 +1,7 @@
 // One project's editor state: the editor's parts (frames, prompts and their saving, previews,
 // objects, the track, results, playback, keys, the connection) created and wired together.
 import { createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
-import { api, errorText, isUnreachable, online, type Project } from "../api";
+import { api, ApiError, errorText, isUnreachable, online, type Project } from "../api";
 import { pendingConfirm } from "../confirm";
 import type { Size } from "../geometry";
 import { ImageCache } from "../images";
@@ -12,7 +12,7 @@ import { showError } from "../toasts";
 import { createActions } from "./actions";
 import { watchConnection } from "./connection";
 import { createFrameImage, createMatteImage } from "./frames";
-import { createObjects } from "./objects";
+import { createObjects, withObjectNames } from "./objects";
 import { createPlayback } from "./playback";
 import { createPreviews } from "./previews";
 import { createPrompts } from "./prompts";
@@ -22,12 +22,6 @@ import { createTrackState } from "./track";
 
 /** Decoded frames and mattes kept for scrubbing back and forth (4 bytes a pixel). */
 const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
-
-/** Errors as toasts; not while the server is away (the toolbar says so, and work waits). */
-export function report(e: unknown, title: string): void {
-  if (isUnreachable(e) || !online()) return;
-  showError(errorText(e), title);
-}
 
 export interface EditorInput {
   project: Project;
@@ -52,21 +46,43 @@ export function createEditor(props: EditorInput) {
   onCleanup(() => images.drop());
   const jobs = createJobsStore(pid);
   const objects = createObjects(pid);
+  /** An error as a toast, naming objects as the list does. */
+  const tell = (e: unknown, title: string) =>
+    showError(withObjectNames(errorText(e), (id) => objects.list().find((o) => o.id === id)?.name), title);
+  /** Errors of work that waits for the server: not told while it is away (the toolbar says
+   * so, and the work is done when it is back). */
+  const report = (e: unknown, title: string) => {
+    if (!isUnreachable(e) && online()) tell(e, title);
+  };
   // A track takes the points the server holds: it starts once the saves under way landed.
   const track = createTrackState(pid, report, { ready: () => saver.idle() });
-  // The server's objects and points: on opening, and after a refused save (an object deleted
-  // in another tab goes from the list).
-  const readObjectsAndPoints = async () => {
+  // The server's objects and points: on opening, after a refused save (an object deleted in
+  // another tab goes from the list), when the tab is shown again. A change drops the previews
+  // drawn with the old ones. `unlessEdited`: kept from a tab whose edits are not all saved
+  // (they would vanish from the stage), or that edits while the read is under way (the read
+  // may predate the edit).
+  const readObjectsAndPoints = async (unlessEdited = false) => {
+    const shown = { objects: objects.list(), points: prompts.points() };
+    const edited = () => !saver.settled() || objects.list() !== shown.objects || prompts.points() !== shown.points;
+    if (unlessEdited && edited()) return;
     const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
-    objects.reset(objs);
-    prompts.reset(fromFramePoints(pts));
+    if (unlessEdited && edited()) return;
+    const objectsChanged = objects.reset(objs);
+    const pointsChanged = prompts.reset(fromFramePoints(pts));
+    if (!objectsChanged && !pointsChanged) return;
+    previews.dropExcept(new Set());
+    if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
   };
   const saver = new PromptSaver({
     put: (oid, f, pts, expected) => api.putPoints(pid, oid, f, pts, expected),
     online,
     onSaved: () => void (track.track() && track.refresh()), // is the track stale now?
-    onRefused: (e, f) => {
-      report(e, `Could not save the points of frame ${f}`);
+    onRefused: (e, oid, f) => {
+      const name = objects.nameOf(oid);
+      // The server's message asks to reload, which the editor does itself.
+      const conflict = e instanceof ApiError && e.status === 409;
+      const text = `Another tab or window changed the points of "${name}" here: they are reloaded, click again.`;
+      tell(conflict ? new Error(text) : e, `Could not save the points of frame ${f}`);
       readObjectsAndPoints().catch((e) => report(e, "Could not read the objects and points"));
     },
   });
@@ -115,7 +131,7 @@ export function createEditor(props: EditorInput) {
   });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
-  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, report });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, report: tell });
 
   const load = async () => {
     try {
@@ -141,6 +157,17 @@ export function createEditor(props: EditorInput) {
       void track.refresh(true);
     },
   });
+
+  // Another tab or window may have changed the project while this one was hidden: shown
+  // again, it reads what the server holds.
+  const onVisible = () => {
+    if (document.visibilityState !== "visible" || !loaded() || !online()) return;
+    readObjectsAndPoints(true).catch((e) => report(e, "Could not read the objects and points"));
+    void jobs.refresh();
+    void track.refresh(true);
+  };
+  document.addEventListener("visibilitychange", onVisible);
+  onCleanup(() => document.removeEventListener("visibilitychange", onVisible));
 
   // Visiting a prompted frame shows its preview.
   createEffect(
