@@ -289,9 +289,9 @@ test("a 200-character project name gives way in the top bar: the bar keeps its h
     expect(pill.y, `pill at ${width} px`).toBeGreaterThanOrEqual(bar.y);
     expect(pill.y + pill.height, `pill at ${width} px`).toBeLessThanOrEqual(bar.y + bar.height);
     await expectNoSidewaysOverflow(page);
-    const title = page.getByTestId("project-title").locator("strong");
+    const title = page.getByTestId("project-title").locator("h1");
     expect(await title.evaluate((el) => getComputedStyle(el).textOverflow), "the name ends in an ellipsis").toBe("ellipsis");
-    expect(await clipped(page, "[data-testid=project-title] strong"), "the name is what gives way").not.toEqual([]);
+    expect(await clipped(page, "[data-testid=project-title] h1"), "the name is what gives way").not.toEqual([]);
     if (width >= 1280) expect(await clipped(page, "[data-testid=health]"), "the pill is whole where there is room").toEqual([]);
     await page.screenshot({ path: info.outputPath(`long-name-topbar-${width}.png`), clip: { x: 0, y: 0, width, height: 60 } });
   }

@@ -134,7 +134,7 @@ export function App() {
         <Show when={current()}>
           {(p) => (
             <div class="crumb" data-testid="project-title">
-              <strong>{p().name}</strong>
+              <h1>{p().name}</h1>
               <span class="muted">{projectMeta(p()).join(" · ")}</span>
             </div>
           )}
