@@ -1,5 +1,6 @@
 import { Show, createSignal, onCleanup, onMount } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
+import { withObjectNames } from "../editor/objects";
 import { exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
@@ -24,6 +25,8 @@ export function MattingDialog(props: MattingDialogProps) {
   const [jobId, setJobId] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
+  /** The server's text with objects named as the list names them (it says "object 2"). */
+  const named = (text: string) => withObjectNames(text, (id) => props.objects.find((o) => o.id === id)?.name);
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
   const choice = () => exportChoice(job() ?? { id: jobId()! }); // read in the job view only: there is a job id
   let dialog!: HTMLDivElement;
@@ -74,7 +77,7 @@ export function MattingDialog(props: MattingDialogProps) {
                     setJobId(created.id);
                     dialog.focus(); // the form's Run button is gone: keep the keyboard in the dialog
                   } catch (e) {
-                    setError(errorText(e));
+                    setError(named(errorText(e)));
                   } finally {
                     setBusy(false);
                   }
@@ -99,9 +102,11 @@ export function MattingDialog(props: MattingDialogProps) {
                 </div>
                 <JobProgressBar job={j()} testid="job-progress" />
                 <Show when={j().error}>
-                  <div class="error-box" role="alert">
-                    {j().error}
-                  </div>
+                  {(error) => (
+                    <div class="error-box" role="alert">
+                      {named(error())}
+                    </div>
+                  )}
                 </Show>
                 <Show when={j().status === "done"}>
                   <p class="muted small download-formats" data-testid="download-formats">

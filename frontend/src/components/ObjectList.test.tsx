@@ -36,6 +36,27 @@ describe("ObjectList", () => {
     expect(selected).toEqual([10, 11]);
   });
 
+  it("the colour picker shows the object's colour, not one the server has not taken", () => {
+    const asked: string[] = [];
+    render(() => (
+      <ObjectList
+        objects={objects.slice(0, 1)}
+        selectedId={1}
+        pointCounts={new Map()}
+        onSelect={() => {}}
+        onAdd={() => {}}
+        onRename={() => {}}
+        onColor={(_oid, color) => asked.push(color)} // refused: the object keeps its colour
+        onDelete={() => {}}
+      />
+    ));
+    const picker = screen.getByTestId("object-color") as HTMLInputElement;
+    picker.value = "#123456";
+    fireEvent.change(picker);
+    expect(asked).toEqual(["#123456"]);
+    expect(picker.value).toBe("#ff5a5f"); // the swatch's colour: picking again from it works
+  });
+
   it("Delete on a row, or on a control in it, deletes that row's object", () => {
     const deleted: number[] = [];
     render(() => (

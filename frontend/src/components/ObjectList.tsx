@@ -63,7 +63,13 @@ export function ObjectList(props: ObjectListProps) {
                   value={o().color}
                   data-testid="object-color"
                   aria-label={`Colour of ${o().name}`}
-                  onChange={(e) => props.onColor(id, e.currentTarget.value)}
+                  onChange={(e) => {
+                    const picker = e.currentTarget;
+                    props.onColor(id, picker.value);
+                    // The object's colour until the server takes the new one (it may refuse):
+                    // what the swatch shows, and where picking again starts.
+                    picker.value = o().color;
+                  }}
                 />
               </label>
               <Show

@@ -4,7 +4,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot, createSignal } from "solid-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Job, MatteObject, Project } from "../api";
+import { ApiError, type Job, type MatteObject, type Project } from "../api";
 import { composeInto } from "../compose";
 import { confirmAction, pendingConfirm } from "../confirm";
 import { exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
@@ -238,6 +238,15 @@ describe("a new Matting job's export", () => {
     expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects" });
     expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both" }); // the old result keeps them
     expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects" });
+  });
+
+  it("a refusal names objects as the list does, not by their ids", async () => {
+    const refused = new ApiError(422, "object 2 has no points in frames 0..99: click it on a frame first");
+    const jobs: JobsStore = { ...jobsOf([]), create: () => Promise.reject(refused) };
+    render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+    fireEvent.click(screen.getByTestId("matting-run"));
+    const shown = await screen.findByTestId("error-message");
+    expect(shown.textContent).toBe('Could not start matting: "Dog" has no points in frames 0..99: click it on a frame first');
   });
 
   it("leaves out a raw colour an older editor kept as the last choice", async () => {
