@@ -3,7 +3,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setOnline } from "../api";
+import { online, setOnline } from "../api";
 import { applyClick, getPoints, type PointMap } from "../points";
 import { FrameStage, type Marker } from "./FrameStage";
 
@@ -90,5 +90,38 @@ describe("FrameStage's mask overlay", () => {
     const again = screen.getByTestId("preview-layer");
     expect(again).not.toBe(first);
     expect(again.getAttribute("src")).toBe(url);
+  });
+
+  it("a failed load asks whether the server is there: a short outage no request noticed is noticed", async () => {
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+    const asked: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        asked.push(url);
+        throw new TypeError("Failed to fetch");
+      }),
+    );
+    render(() => (
+      <FrameStage
+        video={{ width: 200, height: 200, pixel_aspect: 1 }}
+        frameIndex={21}
+        mode="off"
+        picture={null}
+        alphaImage={null}
+        compose={{ tint: "#ff0000", background: "#00ff00" }}
+        markers={[]}
+        previewUrl="/api/projects/p/track/masks/21?v=0"
+        previewLoading={false}
+        frameLoading={true}
+        editable={true}
+        onPoint={() => {}}
+        onResize={() => {}}
+      />
+    ));
+    fireEvent.error(screen.getByTestId("preview-layer")); // the frame came from the cache: only the mask asked
+    await vi.waitFor(() => expect(online()).toBe(false)); // the connection watch now probes until it is back
+    expect(asked).toEqual(["/api/health"]);
+    vi.unstubAllGlobals();
   });
 });

@@ -1,5 +1,5 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount, type JSX } from "solid-js";
-import { online } from "../api";
+import { api, online } from "../api";
 import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
 import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
 import type { Label, Near, Point } from "../points";
@@ -56,7 +56,13 @@ function PreviewLayer(props: { url: string; style: JSX.CSSProperties }) {
         alt=""
         style={props.style}
         draggable={false}
-        onError={() => setFailed(props.url)}
+        onError={() => {
+          setFailed(props.url);
+          // Is the server there? An image's failure tells nothing, and the frame may have come
+          // from the cache: unanswered, this probe sets `online` false, and the connection watch
+          // then brings the layer back with the server.
+          api.health().catch(() => undefined);
+        }}
       />
     </Show>
   );
