@@ -39,7 +39,7 @@ test("upload, prompt two frames, matte a range, view and download the result, re
     await page.getByTestId("upload-input").setInputFiles(FIXTURE);
     const item = page.getByTestId("project-item").filter({ hasText: "36 frames" }).first();
     await expect(item).toBeVisible();
-    await expect(item).toHaveAttribute("aria-current", "true");
+    await expect(item.getByTestId("project-open")).toHaveAttribute("aria-current", "true");
     await expect(page.getByTestId("upload-progress")).toHaveCount(0);
     await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
     await expect(page.getByTestId("frame-number")).toHaveText("0");
@@ -145,7 +145,7 @@ test("upload, prompt two frames, matte a range, view and download the result, re
     await expect(page.getByTestId("frame-number")).toHaveText("20");
     await page.waitForTimeout(400); // the frame is kept in the URL after a short pause
     await page.reload();
-    await expect(page.getByTestId("project-item").filter({ hasText: "36 frames" }).first()).toHaveAttribute("aria-current", "true");
+    await expect(page.getByTestId("project-item").filter({ hasText: "36 frames" }).first().getByTestId("project-open")).toHaveAttribute("aria-current", "true");
     await expect(page.getByTestId("frame-number")).toHaveText("20");
     await expect(page.getByTestId("point-marker")).toHaveCount(2);
     await page.keyboard.press("Home");

@@ -1,5 +1,6 @@
-// The project and object lists by keyboard, in Chromium against the real server: Delete on a
-// row is that row's delete (asked first), never "clear this frame" behind it, and the focus
+// The project and object lists by keyboard, in Chromium against the real server: a row's name is
+// a button that Enter or Space presses, Delete on a row is that row's delete (asked first), never
+// "clear this frame" behind it, and the focus
 // stays where a keyboard user works: back on Rename after an edit, even once the server's
 // answer redraws the list, and on a neighbouring row after a delete.
 import { expect, test, type Page } from "@playwright/test";
@@ -21,8 +22,26 @@ test("Delete on a focused project or object row asks to delete that row, and the
   const pid = await openWithPoint(page, "kept by Cancel");
   const summary = page.getByTestId("frame-summary");
   const dialog = page.getByTestId("confirm-dialog");
-  const otherRow = page.getByTestId("project-item").filter({ hasText: "kept by Cancel" });
-  const objectRow = page.getByTestId("object-item");
+  const otherRow = page.getByTestId("project-item").filter({ hasText: "kept by Cancel" }).getByTestId("project-open");
+  const objectRow = page.getByTestId("object-select");
+
+  await test.step("an object's name: Space and Enter select it, not play nor scroll", async () => {
+    await page.getByTestId("object-add").click(); // "Object 2", selected
+    const first = page.getByTestId("object-select").first();
+    await expect(first).toHaveAttribute("aria-pressed", "false");
+    await first.focus();
+    await page.keyboard.press("Space");
+    await expect(first).toHaveAttribute("aria-pressed", "true");
+    await expect(page.getByTestId("play")).toHaveAttribute("aria-label", "Play");
+    await page.getByTestId("object-select").last().focus();
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId("object-select").last()).toHaveAttribute("aria-pressed", "true");
+    await page.getByTestId("object-select").last().press("Delete");
+    await page.keyboard.press("Tab"); // from Cancel to Delete
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId("object-item")).toHaveCount(1);
+    await expect(first).toBeFocused(); // the last went: the one before
+  });
 
   await test.step("a project row: Delete asks about that project; Cancel keeps it and the focus", async () => {
     await otherRow.focus();
@@ -54,16 +73,20 @@ test("Delete on a focused project or object row asks to delete that row, and the
 
   await test.step("confirmed on a project row, the project goes and the focus moves to the row now in its place", async () => {
     const rows = page.getByTestId("project-item");
+    // Other specs' projects share the server: the list holds at least this spec's two.
     const ids = await rows.evaluateAll((r) => r.map((e) => (e as HTMLElement).dataset.projectId));
-    expect(ids).toHaveLength(2);
-    await page.locator(`[data-testid=project-item][data-project-id="${ids[0]}"]`).focus();
+    expect(ids[0]).toBe(pid); // the newest first
+    const open = (id: string | undefined) => page.locator(`[data-testid=project-item][data-project-id="${id}"] [data-testid=project-open]`);
+    await open(pid).focus();
     await page.keyboard.press("Delete");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
-    await expect(rows).toHaveCount(1);
-    await expect(page.locator(`[data-testid=project-item][data-project-id="${ids[1]}"]`)).toBeFocused();
-    expect(ids[0]).toBe(pid); // the newest first: the open one went, and the editor with it
-    await expect(page.getByTestId("editor")).toHaveCount(0);
+    await expect(rows).toHaveCount(ids.length - 1);
+    await expect(open(ids[1])).toBeFocused(); // the row now in its place
+    await expect(page.getByTestId("editor")).toHaveCount(0); // the open one went, and the editor with it
+    await page.keyboard.press("Enter"); // on the focused name: opens that project
+    await expect(page.getByTestId("editor")).toHaveAttribute("data-project-id", ids[1]!);
+    await expect(open(ids[1])).toHaveAttribute("aria-current", "true");
   });
   expect(errors).toEqual([]);
 });

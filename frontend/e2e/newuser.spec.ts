@@ -53,13 +53,13 @@ test("a video dropped on the welcome card or on the editor's frame is uploaded, 
   const [, overWelcome, onWelcome] = await drag(page, "[data-testid=welcome]", fixture("dropped-on-welcome.mp4"));
   expect([overWelcome, onWelcome]).toEqual([true, true]);
   const first = page.getByTestId("project-item").filter({ hasText: "dropped-on-welcome" });
-  await expect(first).toHaveAttribute("aria-current", "true");
+  await expect(first.getByTestId("project-open")).toHaveAttribute("aria-current", "true");
   await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
   await expect(page.getByTestId("drop-overlay")).toBeHidden();
 
   const [, overFrame, onFrame] = await drag(page, "[data-testid=frame-canvas]", fixture("dropped-on-frame.mp4"));
   expect([overFrame, onFrame]).toEqual([true, true]);
-  await expect(page.getByTestId("project-item").filter({ hasText: "dropped-on-frame" })).toHaveAttribute("aria-current", "true");
+  await expect(page.getByTestId("project-item").filter({ hasText: "dropped-on-frame" }).getByTestId("project-open")).toHaveAttribute("aria-current", "true");
   await expect(page.getByTestId("upload-progress")).toHaveCount(0);
   const projects = await page.getByTestId("project-item").count();
 
@@ -118,7 +118,7 @@ test("keyboard: a visible ring on the first Tab stop, focus kept in dialogs, Ent
   });
 
   await test.step("a delete confirmation starts on Cancel: Enter keeps the project", async () => {
-    const item = page.locator("[data-testid=project-item][aria-current=true]");
+    const item = page.locator("[data-testid=project-item]:has([data-testid=project-open][aria-current=true])");
     const pid = await item.getAttribute("data-project-id");
     await item.hover();
     await item.getByTestId("project-delete").click();

@@ -30,7 +30,7 @@ test("rename in place: Escape keeps the old name, Enter and leaving the field ea
   await page.getByTestId("upload-input").setInputFiles(FIXTURE);
   await clickVideo(page, 96, 90); // makes "Object 1"
   await expect(page.getByTestId("object-name")).toHaveText("Object 1");
-  const projectName = page.locator("[data-testid=project-item][aria-current=true] [data-testid=project-name]");
+  const projectName = page.locator("[data-testid=project-open][aria-current=true] [data-testid=project-name]");
 
   for (const [kind, name, limit] of [
     ["object", page.getByTestId("object-name"), 100],

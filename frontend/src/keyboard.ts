@@ -134,17 +134,13 @@ export const SHORTCUTS: [string, string][] = [
   ["?", "this help"],
 ];
 
-/** Keys on a row that acts as a button (role="button"). Enter and Space press it, as on a real
- * button; Space would otherwise scroll the list or play the video. Enter and Space on the
- * controls inside the row (its rename and delete buttons) stay theirs. Delete, on the row or
- * a control in it, means the row's own delete (which asks first), as in a file list: never the
- * editor's "clear this frame", whose points the focused row is not. */
-export function rowKeyDown(e: KeyboardEvent & { currentTarget: HTMLElement }, row: { press: () => void; remove: () => void }): void {
-  if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
+/** Delete on a row of a list (a project, an object), on its main button or on any control in
+ * it, means the row's own delete (which asks first), as in a file list: never the editor's
+ * "clear this frame", whose points the focused row is not. Enter and Space stay the focused
+ * button's: the row's main button selects the row. */
+export function rowDeleteKey(e: KeyboardEvent, remove: () => void): void {
+  if (e.key === "Delete" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
     e.preventDefault();
-    row.press();
-  } else if (e.key === "Delete" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
-    e.preventDefault();
-    row.remove();
+    remove();
   }
 }

@@ -1,14 +1,15 @@
 // A list whose rows go away under the keyboard focus (a confirmed delete, a project deleted in
 // another tab): the browser drops the focus to <body>, and the next Tab would start again from
-// the top of the page. The row now in the gone one's place takes the focus instead.
+// the top of the page. The row now in the gone one's place takes the focus instead (on its main
+// button: the row itself is a plain container).
 import { onCleanup, onMount } from "solid-js";
 
 /**
  * While the calling component is mounted: when the row of `list()` that held the focus (or a
- * control in it) is removed and the focus went nowhere else, focus the row now at its place,
- * else the last row, else `empty()` (the list's add button).
+ * control in it) is removed and the focus went nowhere else, focus the `main` control of the row
+ * now at its place, else of the last row, else `empty()` (the list's add button).
  */
-export function useListFocus(list: () => HTMLElement | undefined, rowSelector: string, empty: () => HTMLElement | undefined): void {
+export function useListFocus(list: () => HTMLElement | undefined, rowSelector: string, main: string, empty: () => HTMLElement | undefined): void {
   onMount(() => {
     const el = list();
     if (!el) return;
@@ -25,7 +26,8 @@ export function useListFocus(list: () => HTMLElement | undefined, rowSelector: s
       const active = document.activeElement;
       if (active && active !== document.body) return; // the user went on elsewhere
       const left = rows();
-      (left[Math.min(index, left.length - 1)] ?? empty())?.focus();
+      const row = left[Math.min(index, left.length - 1)];
+      (row ? row.querySelector<HTMLElement>(main) : empty())?.focus();
     });
     el.addEventListener("focusin", onFocusIn);
     observer.observe(el, { childList: true }); // the rows are its children

@@ -1,5 +1,5 @@
 // The object list by keyboard: every row (not only the first nine, which have number keys)
-// can be reached with Tab and selected with Enter or Space.
+// can be reached with Tab and selected with Enter or Space, on its name's button.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { ObjectList } from "./ObjectList";
 const objects: MatteObject[] = Array.from({ length: 11 }, (_, i) => ({ id: i + 1, project_id: "p", name: `Object ${i + 1}`, color: "#ff5a5f" }));
 
 describe("ObjectList", () => {
-  it("a row is a focusable button: Enter or Space selects it, keys on its own buttons do not", () => {
+  it("a row's name is a button that selects it, as a click on the row does; its other controls do not", () => {
     const selected: number[] = [];
     render(() => (
       <ObjectList
@@ -24,15 +24,18 @@ describe("ObjectList", () => {
       />
     ));
     const rows = screen.getAllByTestId("object-item");
-    const tenth = rows[9];
-    expect(tenth.tabIndex).toBe(0);
-    expect(tenth.getAttribute("role")).toBe("button");
-    expect([rows[0], tenth].map((r) => r.getAttribute("aria-pressed"))).toEqual(["true", "false"]);
-    fireEvent.keyDown(tenth, { key: "Enter" });
-    // Space presses the row (not the editor's play shortcut, nor a scroll of the panel)
-    expect(fireEvent.keyDown(rows[10], { key: " " })).toBe(false);
-    fireEvent.keyDown(screen.getAllByTestId("object-rename")[9], { key: "Enter" });
-    fireEvent.keyDown(tenth, { key: "a" });
+    // a plain list item: the controls in it are not hidden inside another button
+    expect([rows[9].tagName, rows[9].getAttribute("role"), rows[9].getAttribute("tabindex")]).toEqual(["LI", null, null]);
+    const names = screen.getAllByTestId("object-select");
+    const tenth = names[9];
+    expect(tenth.tagName).toBe("BUTTON"); // a Tab stop, pressed by Enter or Space
+    expect(tenth.textContent).toBe("Object 10");
+    expect([names[0], tenth].map((r) => r.getAttribute("aria-pressed"))).toEqual(["true", "false"]);
+    fireEvent.click(tenth);
+    fireEvent.keyDown(tenth, { key: "Enter" }); // the button's own: no second select on the key
+    fireEvent.click(rows[10].querySelector(".count")!);
+    fireEvent.click(screen.getAllByTestId("object-rename")[9]);
+    fireEvent.click(screen.getAllByTestId("object-color")[9]);
     expect(selected).toEqual([10, 11]);
   });
 
@@ -57,7 +60,7 @@ describe("ObjectList", () => {
     expect(picker.value).toBe("#ff5a5f"); // the swatch's colour: picking again from it works
   });
 
-  it("Delete on a row, or on a control in it, deletes that row's object", () => {
+  it("Delete on a row, its name or another control in it, deletes that row's object", () => {
     const deleted: number[] = [];
     render(() => (
       <ObjectList objects={objects} selectedId={1} pointCounts={new Map()} onSelect={() => {}} onAdd={() => {}} onRename={() => {}} onColor={() => {}} onDelete={(oid) => deleted.push(oid)} />
@@ -66,7 +69,8 @@ describe("ObjectList", () => {
     // prevented: the editor's Delete shortcut (clear this frame) leaves a handled key alone
     expect(fireEvent.keyDown(rows[2], { key: "Delete" })).toBe(false);
     expect(fireEvent.keyDown(screen.getAllByTestId("object-color")[4], { key: "Delete" })).toBe(false);
-    expect(deleted).toEqual([3, 5]);
+    expect(fireEvent.keyDown(screen.getAllByTestId("object-select")[6], { key: "Delete" })).toBe(false);
+    expect(deleted).toEqual([3, 5, 7]);
   });
 
   it("keeps the keyboard focus: back on Rename after an edit, on a neighbour after a delete", async () => {
@@ -95,14 +99,14 @@ describe("ObjectList", () => {
     expect(screen.getAllByTestId("object-name").map((n) => n.textContent)).toEqual(["Object 1", "Dog", "Object 3"]);
     expect(document.activeElement).toBe(rename);
 
-    const rowOf = (name: string) => screen.getAllByTestId("object-item").find((r) => r.textContent?.includes(name))!;
+    const nameButton = (name: string) => screen.getAllByTestId("object-select").find((b) => b.textContent === name)!;
     const settle = () => new Promise((r) => setTimeout(r));
     fireEvent.click(screen.getAllByTestId("object-delete")[1]); // Dog; the focus was on its row
     await settle();
-    expect(document.activeElement).toBe(rowOf("Object 3")); // the row now in its place
+    expect(document.activeElement).toBe(nameButton("Object 3")); // the row now in its place
     fireEvent.keyDown(document.activeElement!, { key: "Delete" });
     await settle();
-    expect(document.activeElement).toBe(rowOf("Object 1")); // the last went: the one before
+    expect(document.activeElement).toBe(nameButton("Object 1")); // the last went: the one before
     fireEvent.keyDown(document.activeElement!, { key: "Delete" });
     await settle();
     expect(document.activeElement).toBe(screen.getByTestId("object-add")); // none left

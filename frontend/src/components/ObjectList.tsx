@@ -1,6 +1,6 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
-import { rowKeyDown } from "../keyboard";
+import { rowDeleteKey } from "../keyboard";
 import { useListFocus } from "../listFocus";
 import { Icon } from "./Icon";
 import { OBJECT_NAME_MAX, RenameInput } from "./RenameInput";
@@ -25,6 +25,7 @@ export function ObjectList(props: ObjectListProps) {
   useListFocus(
     () => list,
     "[data-testid=object-item]",
+    "[data-testid=object-select]",
     () => add,
   );
   return (
@@ -49,11 +50,8 @@ export function ObjectList(props: ObjectListProps) {
               data-testid="object-item"
               data-object-id={id}
               data-selected={props.selectedId === id ? "true" : "false"}
-              role="button"
-              tabIndex={0}
-              aria-pressed={props.selectedId === id}
               onClick={() => props.onSelect(id)}
-              onKeyDown={(e) => rowKeyDown(e, { press: () => props.onSelect(id), remove: () => props.onDelete(id) })}
+              onKeyDown={(e) => rowDeleteKey(e, () => props.onDelete(id))}
               onDblClick={() => setEditing(id)}
               title={`${o().name} — key ${i() + 1}; double-click to rename`}
             >
@@ -75,9 +73,12 @@ export function ObjectList(props: ObjectListProps) {
               <Show
                 when={editing() === id}
                 fallback={
-                  <span class="object-name" data-testid="object-name">
-                    {o().name}
-                  </span>
+                  // Its click is the row's (above): one handler for the name and the rest of the row.
+                  <button class="row-main object-select" data-testid="object-select" aria-pressed={props.selectedId === id}>
+                    <span class="object-name" data-testid="object-name">
+                      {o().name}
+                    </span>
+                  </button>
                 }
               >
                 <RenameInput

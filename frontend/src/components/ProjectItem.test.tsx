@@ -34,20 +34,25 @@ function setup() {
 }
 
 describe("ProjectItem", () => {
-  it("shows the name, the video's facts and thumbnail, and selects on click, Enter or Space", () => {
+  it("shows the name, the video's facts and thumbnail; its name is the button that selects it, as a click on the row does", () => {
     const { log, item } = setup();
     expect(item.dataset.projectId).toBe("p1");
-    expect(item.getAttribute("aria-current")).toBe("false");
+    // a plain container: the controls in it are not hidden inside another button
+    expect([item.getAttribute("role"), item.getAttribute("tabindex")]).toEqual([null, null]);
+    const open = screen.getByTestId("project-open");
+    expect(open.tagName).toBe("BUTTON");
+    expect(open.getAttribute("aria-current")).toBe("false");
+    expect(open.textContent).toBe("Beach take");
     expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
     expect(screen.getByTestId("project-name").title).toBe("Beach take\nbeach.mp4");
     expect([...screen.getByTestId("project-meta").children].map((s) => s.textContent)).toEqual(["1920×1080 · 29.97 fps", "300 frames · 0:10"]);
     expect(screen.getByTestId("project-thumbnail").getAttribute("src")).toBe("/api/projects/p1/thumbnail");
-    fireEvent.click(item);
-    fireEvent.keyDown(item, { key: "Enter" });
-    fireEvent.keyDown(screen.getByTestId("project-rename"), { key: "Enter" }); // a button inside: not the item
-    // Space presses a button: the item's, not the editor's play shortcut (nor a page scroll)
-    expect(fireEvent.keyDown(item, { key: " " })).toBe(false);
-    expect(log).toEqual(["select", "select", "select"]);
+    fireEvent.click(open); // Enter or Space on it, in a browser
+    fireEvent.click(screen.getByTestId("project-thumbnail"));
+    fireEvent.click(screen.getByTestId("project-meta"));
+    expect(log).toEqual(["select", "select", "select"]); // once a click
+    fireEvent.keyDown(open, { key: "Enter" }); // the button's own: no second select on the key
+    expect(log).toHaveLength(3);
   });
 
   it("counts a single frame as one frame", () => {
@@ -71,9 +76,9 @@ describe("ProjectItem", () => {
     }
   });
 
-  it("Delete on the row, or on a button in it, asks to delete this project (never the frame's points behind)", () => {
+  it("Delete on the row, its name or another button in it, asks to delete this project (never the frame's points behind)", () => {
     setup();
-    for (const target of [screen.getByTestId("project-item"), screen.getByTestId("project-rename")]) {
+    for (const target of [screen.getByTestId("project-item"), screen.getByTestId("project-open"), screen.getByTestId("project-rename")]) {
       // prevented: the editor's Delete shortcut (clear this frame) leaves a handled key alone
       expect(fireEvent.keyDown(target, { key: "Delete" })).toBe(false);
       expect(pendingConfirm()).toMatchObject({ title: "Delete project?" });

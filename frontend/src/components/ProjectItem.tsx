@@ -2,7 +2,7 @@ import { Show } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
 import { sizeLabel } from "../geometry";
-import { rowKeyDown } from "../keyboard";
+import { rowDeleteKey } from "../keyboard";
 import { formatDuration, frameCountLabel } from "../timecode";
 import { showError } from "../toasts";
 import { Icon } from "./Icon";
@@ -26,7 +26,8 @@ export function projectMeta(p: Project): [string, string] {
   return [[sizeLabel(v), fps].filter(Boolean).join(" · "), `${frameCountLabel(v.frame_count)} · ${formatDuration(v.duration)}`];
 }
 
-/** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete. */
+/** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete.
+ * The name is the button that opens the project; a click anywhere else on the row does too. */
 export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
   let renameButton!: HTMLButtonElement;
@@ -62,11 +63,8 @@ export function ProjectItem(props: ProjectItemProps) {
       class={`project-item ${props.selected ? "selected" : ""}`}
       data-testid="project-item"
       data-project-id={p().id}
-      role="button"
-      tabIndex={0}
-      aria-current={props.selected}
       onClick={() => props.onSelect()}
-      onKeyDown={(e) => rowKeyDown(e, { press: props.onSelect, remove: () => void remove() })}
+      onKeyDown={(e) => rowDeleteKey(e, () => void remove())}
     >
       <div class="thumb">
         <img src={urls.thumbnail(p().id)} alt="" loading="lazy" data-testid="project-thumbnail" onError={(e) => e.currentTarget.classList.add("broken")} />
@@ -75,9 +73,12 @@ export function ProjectItem(props: ProjectItemProps) {
         <Show
           when={props.renaming}
           fallback={
-            <div class="project-name" data-testid="project-name" title={`${p().name}\n${p().filename}`}>
-              {p().name}
-            </div>
+            // Its click is the row's (above): one handler for the name and the rest of the row.
+            <button class="row-main" data-testid="project-open" aria-current={props.selected}>
+              <span class="project-name" data-testid="project-name" title={`${p().name}\n${p().filename}`}>
+                {p().name}
+              </span>
+            </button>
           }
         >
           <RenameInput

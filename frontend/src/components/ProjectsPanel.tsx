@@ -34,6 +34,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
   useListFocus(
     () => list,
     "[data-testid=project-item]",
+    "[data-testid=project-open]",
     () => input,
   );
 
