@@ -60,13 +60,13 @@ describe("FrameStage hits on non-square pixels", () => {
 describe("FrameStage's mask overlay", () => {
   afterEach(() => setOnline(true));
 
-  it("is hidden while its load failed, and loads again once the server is back", () => {
+  /** The stage at `frame`, loading, with the mask overlay at `url`. */
+  function renderOverlay(frame: number, url: string) {
     vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
-    const url = "/api/projects/p/track/masks/30?v=0";
     render(() => (
       <FrameStage
         video={{ width: 200, height: 200, pixel_aspect: 1 }}
-        frameIndex={30}
+        frameIndex={frame}
         mode="off"
         picture={null}
         alphaImage={null}
@@ -80,6 +80,12 @@ describe("FrameStage's mask overlay", () => {
         onResize={() => {}}
       />
     ));
+  }
+
+  it("is hidden while its load failed, and loads again once the server is back", () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response("{}"))); // the failed load's health probe
+    const url = "/api/projects/p/track/masks/30?v=0";
+    renderOverlay(30, url);
     const first = screen.getByTestId("preview-layer");
     // The server is away: the load fails, and no broken image stands over the frame.
     setOnline(false);
@@ -90,10 +96,10 @@ describe("FrameStage's mask overlay", () => {
     const again = screen.getByTestId("preview-layer");
     expect(again).not.toBe(first);
     expect(again.getAttribute("src")).toBe(url);
+    vi.unstubAllGlobals();
   });
 
   it("a failed load asks whether the server is there: a short outage no request noticed is noticed", async () => {
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
     const asked: string[] = [];
     vi.stubGlobal(
       "fetch",
@@ -102,23 +108,7 @@ describe("FrameStage's mask overlay", () => {
         throw new TypeError("Failed to fetch");
       }),
     );
-    render(() => (
-      <FrameStage
-        video={{ width: 200, height: 200, pixel_aspect: 1 }}
-        frameIndex={21}
-        mode="off"
-        picture={null}
-        alphaImage={null}
-        compose={{ tint: "#ff0000", background: "#00ff00" }}
-        markers={[]}
-        previewUrl="/api/projects/p/track/masks/21?v=0"
-        previewLoading={false}
-        frameLoading={true}
-        editable={true}
-        onPoint={() => {}}
-        onResize={() => {}}
-      />
-    ));
+    renderOverlay(21, "/api/projects/p/track/masks/21?v=0");
     fireEvent.error(screen.getByTestId("preview-layer")); // the frame came from the cache: only the mask asked
     await vi.waitFor(() => expect(online()).toBe(false)); // the connection watch now probes until it is back
     expect(asked).toEqual(["/api/health"]);

@@ -69,12 +69,12 @@ describe("TrackBar", () => {
 });
 
 describe("Transport with a track's flags", () => {
-  it("marks each flagged frame under the seek bar with its reasons; a click on one goes there", async () => {
+  /** The transport of an 11-frame clip at `frame()` with one flag on frame 5. */
+  async function renderFlagged(frame: () => number, onSeek: (f: number) => void = () => {}) {
     const { Transport } = await import("./Transport");
-    const onSeek = vi.fn();
     render(() => (
       <Transport
-        frame={0}
+        frame={frame()}
         frameCount={11}
         fps={25}
         playing={false}
@@ -86,6 +86,11 @@ describe("Transport with a track's flags", () => {
         onPlay={() => {}}
       />
     ));
+  }
+
+  it("marks each flagged frame under the seek bar with its reasons; a click on one goes there", async () => {
+    const onSeek = vi.fn();
+    await renderFlagged(() => 0, onSeek);
     const flag = screen.getByTestId("seek-flag");
     expect(flag.dataset.frame).toBe("5");
     expect(flag.style.left).toBe("50%");
@@ -95,22 +100,8 @@ describe("Transport with a track's flags", () => {
   });
 
   it("says on the slider what to check on a flagged frame (flags are not focusable)", async () => {
-    const { Transport } = await import("./Transport");
     const [frame, setFrame] = createSignal(0);
-    render(() => (
-      <Transport
-        frame={frame()}
-        frameCount={11}
-        fps={25}
-        playing={false}
-        markers={[]}
-        range={null}
-        flags={[{ frame: 5, why: "Dog: lost" }]}
-        onSeek={() => {}}
-        onStep={() => {}}
-        onPlay={() => {}}
-      />
-    ));
+    await renderFlagged(frame);
     const slider = screen.getByTestId("seek");
     expect(slider.getAttribute("aria-valuetext")).toBe("Frame 0");
     setFrame(5);
