@@ -283,7 +283,10 @@ def test_a_second_server_on_the_same_data_dir_touches_nothing(
                 second.stderr
             )
             assert in_flight.read_bytes() == b"half an upload"
-            assert api.get(f"/api/jobs/{jid}").json()["status"] in ACTIVE
+            job = api.get(f"/api/jobs/{jid}").json()
+            # Still running, or ended undisturbed (the matting got fast enough to finish the
+            # clip while the second server started): never interrupted by its start-up.
+            assert job["status"] in ACTIVE | {"done"} and job["error"] is None, job
             api.post(f"/api/jobs/{jid}/cancel")
     finally:
         first.stop()
