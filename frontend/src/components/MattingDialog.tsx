@@ -26,7 +26,7 @@ export function MattingDialog(props: MattingDialogProps) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   /** The server's text with objects named as the list names them (it says "object 2"). */
-  const named = (text: string) => withObjectNames(text, (id) => props.objects.find((o) => o.id === id)?.name);
+  const named = (text: string) => withObjectNames(text, props.objects);
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
   const choice = () => exportChoice(job() ?? { id: jobId()! }); // read in the job view only: there is a job id
   let dialog!: HTMLDivElement;

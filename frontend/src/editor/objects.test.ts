@@ -88,8 +88,10 @@ describe("objects", () => {
   });
 
   it("messages name objects as the list does, not by the ids the user never sees", () => {
-    const names = new Map([[5, "Object 1"], [12, "Hair"]]);
-    const name = (id: number) => names.get(id);
+    const name = [
+      { id: 5, name: "Object 1" },
+      { id: 12, name: "Hair" },
+    ];
     expect(withObjectNames("object 5 does not exist in the project", name)).toBe('"Object 1" does not exist in the project');
     expect(withObjectNames("object 12 has no points in frames 0..9 any more", name)).toBe('"Hair" has no points in frames 0..9 any more');
     expect(withObjectNames("object 7 does not exist in the project", name)).toBe("object 7 does not exist in the project");

@@ -28,10 +28,10 @@ function sameObjects(a: readonly MatteObject[], b: readonly MatteObject[]): bool
 }
 
 /** "object 5 does not exist" → '"Hair" does not exist': the server names objects by id, the
- * editor by the names its list shows (`name`: undefined for an object it does not know). */
-export function withObjectNames(text: string, name: (id: number) => string | undefined): string {
+ * editor by the names its list shows (one not in `objects` keeps its id). */
+export function withObjectNames(text: string, objects: readonly Pick<MatteObject, "id" | "name">[]): string {
   return text.replace(/\bobject (\d+)\b/g, (whole, id: string) => {
-    const n = name(Number(id));
+    const n = objects.find((o) => o.id === Number(id))?.name;
     return n === undefined ? whole : `"${n}"`;
   });
 }

@@ -48,7 +48,7 @@ export function createEditor(props: EditorInput) {
   const objects = createObjects(pid);
   /** An error as a toast, naming objects as the list does. */
   const tell = (e: unknown, title: string) =>
-    showError(withObjectNames(errorText(e), (id) => objects.list().find((o) => o.id === id)?.name), title);
+    showError(withObjectNames(errorText(e), objects.list()), title);
   /** Errors of work that waits for the server: not told while it is away (the toolbar says
    * so, and the work is done when it is back). */
   const report = (e: unknown, title: string) => {
