@@ -358,7 +358,7 @@ def train(
         head.load_state_dict(start.state_dict())
     head = head.to(device)
     opt = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=1e-4)
-    ckpt_path = out / "checkpoint.pt"
+    ckpt_path, weights = out / "checkpoint.pt", out / "matting_head.safetensors"
     step, history, elapsed_before = 0, [], 0.0
     if resume and ckpt_path.is_file():
         state = _resumable(ckpt_path, head_config, device)
@@ -372,7 +372,6 @@ def train(
                 f"{ckpt_path} has trained {step} steps, past --steps {config.steps}: give "
                 f"--steps {step} or more to go on from it, or delete it to train afresh"
             )
-        weights = out / "matting_head.safetensors"
         if _progress(step, elapsed_before, config, time_limit_s) >= 1.0 and weights.is_file():
             # Finished already: the weights and their card stay as that run wrote them (a
             # new --lr recorded there would not have applied to a single step).
@@ -418,7 +417,6 @@ def train(
         plot_losses(history, out / "loss.png")
     (out / "history.json").write_text(json.dumps(history) + "\n")
     head.eval()
-    weights = out / "matting_head.safetensors"
     card = {
         "inputs": ["rgb", "mask_logits", "prev_alpha"],
         "working_resolution": head_config.working_size,
