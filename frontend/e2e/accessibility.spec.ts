@@ -30,3 +30,32 @@ test("the start page and the editor pass axe's contrast, landmark, heading, nami
   await expect(page.getByTestId("object-item")).toHaveCount(1);
   expect(await violations(page)).toEqual([]);
 });
+
+test("focus rings: a focused dialog draws none, the controls in it and a focused row do", async ({ page, request }) => {
+  const pid = await uploadFixture(request, "focus rings");
+  await page.goto(`/#/p/${pid}`);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  const outline = (testid: string) =>
+    page.getByTestId(testid).evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { focusVisible: el.matches(":focus-visible"), style: s.outlineStyle };
+    });
+  await page.keyboard.press("?"); // by keyboard: the focus it moves is shown
+  const help = page.getByTestId("shortcuts-help");
+  await expect(help).toBeVisible();
+  // The dialog itself takes the focus where it has no control to give it to (focusTrap.ts).
+  await help.evaluate((el) => (el as HTMLElement).focus());
+  expect(await outline("shortcuts-help")).toEqual({ focusVisible: true, style: "none" });
+  await page.keyboard.press("Tab");
+  const close = page.getByTestId("shortcuts-close");
+  await expect(close).toBeFocused();
+  expect(await outline("shortcuts-close")).toEqual({ focusVisible: true, style: "solid" });
+  await page.keyboard.press("Escape");
+  await expect(help).toHaveCount(0);
+
+  await clickVideo(page, disk(0).x, disk(0).y); // "Object 1" in the list
+  await page.getByTestId("object-select").focus();
+  await page.keyboard.press("Shift"); // a key, so the row's focus shows as by keyboard
+  expect(await outline("object-select")).toEqual({ focusVisible: true, style: "none" });
+  expect(await outline("object-item")).toEqual({ focusVisible: false, style: "solid" });
+});

@@ -1,6 +1,6 @@
 // The project and object lists by keyboard, in Chromium against the real server: a row's name is
 // a button that Enter or Space presses, Delete on a row is that row's delete (asked first), never
-// "clear this frame" behind it, and the focus
+// "clear this frame" behind it (nor is Delete on any other focused button), and the focus
 // stays where a keyboard user works: back on Rename after an edit, even once the server's
 // answer redraws the list, and on a neighbouring row after a delete.
 import { expect, test, type Page } from "@playwright/test";
@@ -89,6 +89,20 @@ test("Delete on a focused project or object row asks to delete that row, and the
     await expect(open(ids[1])).toHaveAttribute("aria-current", "true");
   });
   expect(errors).toEqual([]);
+});
+
+test("Delete on a focused toolbar or Results button keeps the frame's points; with the focus on the page it clears them", async ({ page }) => {
+  await openWithPoint(page, "unused");
+  const summary = page.getByTestId("frame-summary");
+  for (const button of [page.getByTestId("preview-refresh"), page.getByRole("button", { name: "Reload results" }), page.getByTestId("overlay-mode-off")]) {
+    await button.focus();
+    await page.keyboard.press("Delete");
+    await expect(button).toBeFocused();
+    await expect(summary, (await button.getAttribute("data-testid")) ?? "Reload results").toHaveText("1 positive, 0 negative on this frame");
+  }
+  await page.evaluate(() => (document.activeElement as HTMLElement).blur());
+  await page.keyboard.press("Delete");
+  await expect(summary).toHaveText("no points on this frame");
 });
 
 test("renaming by keyboard gives the focus back to the Rename button, also after the server answered", async ({ page }) => {

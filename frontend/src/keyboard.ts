@@ -89,7 +89,8 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   return false;
 }
 
-/** What Space and Enter press, tick, open or follow when it has the focus. */
+/** What Space and Enter press, tick, open or follow when it has the focus, and where Delete is
+ * not about the frame's points. */
 const CONTROLS = [
   "button",
   "a[href]",
@@ -103,13 +104,15 @@ const CONTROLS = [
 /**
  * Whether the key is the focused control's own: Space or Enter on a button, link, checkbox…
  * activates it, as everywhere else, instead of playing. The seek slider has no use for them,
- * so there Space still plays.
+ * so there Space still plays. Delete clears the frame's points only with the focus on the page:
+ * on a control (a Results button, the seek slider) the user is not pointing at the points.
  */
 export function isControlKey(key: string, target: EventTarget | null): boolean {
-  if (key !== " " && key !== "Enter") return false;
+  if (key !== " " && key !== "Enter" && key !== "Delete") return false;
   if (!(target instanceof Element)) return false;
   const control = target.closest(CONTROLS);
-  return !!control && !(control instanceof HTMLInputElement && control.type === "range");
+  if (!control) return false;
+  return key === "Delete" || !(control instanceof HTMLInputElement && control.type === "range");
 }
 
 export const SHORTCUTS: [string, string][] = [
@@ -123,7 +126,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Right click / Alt + click", "add negative point"],
   ["Click a point", "remove it"],
   ["Ctrl + Z", "undo"],
-  ["Delete", "clear the points of this frame"],
+  ["Delete", "clear the points of this frame (with no control focused)"],
   ["Delete on a project or object", "delete it (asks first)"],
   ["P", "preview this frame"],
   ["V", "show / hide the mask preview"],

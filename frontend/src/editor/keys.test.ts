@@ -51,4 +51,21 @@ describe("editor keys", () => {
     expect(handleKey(key(" ", {}, document.body), b)).toBe(true);
     expect(run.mock.calls).toEqual([[{ type: "step", delta: 1 }], [{ type: "play" }]]);
   });
+
+  it("Delete clears the frame's points only with the focus on the page, never on a focused control", () => {
+    const run = vi.fn<(a: Action) => void>();
+    const b = { run, blocked: () => false };
+    const slider = document.createElement("input");
+    slider.type = "range";
+    const radio = document.createElement("div");
+    radio.setAttribute("role", "radio");
+    for (const target of [document.createElement("button"), radio, slider]) {
+      const del = key("Delete", {}, target);
+      expect(handleKey(del, b), target.outerHTML).toBe(false);
+      expect(del.defaultPrevented).toBe(false);
+    }
+    expect(run).not.toHaveBeenCalled();
+    expect(handleKey(key("Delete", {}, document.body), b)).toBe(true);
+    expect(run.mock.calls).toEqual([[{ type: "clear-frame" }]]);
+  });
 });
