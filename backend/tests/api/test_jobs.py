@@ -154,11 +154,12 @@ def test_archive_bad_format(api: httpx.Client, project: dict) -> None:
     names = zipfile.ZipFile(io.BytesIO(both.content)).namelist()
     assert {n.split("/")[0] for n in names} == {"alpha", "exr"}, names
     # A job's download colour is written as the archive's is: with or without '#'.
-    export = {"formats": ["composite_mp4"], "background": "#00ff00"}
+    export = {"formats": ["composite_mp4"], "background": "#00FF00"}
     made = api.post(
         f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 4, "export": export}
     )
     assert made.status_code == 201, made.text
+    assert made.json()["export"]["background"] == "00ff00"  # kept in one spelling
 
 
 def test_an_archive_of_a_project_named_in_another_script_keeps_its_name(

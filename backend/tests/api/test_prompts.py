@@ -48,6 +48,9 @@ def test_objects_lifecycle(api: httpx.Client, project: dict) -> None:
     }
     assert api.patch(f"{base}/{first['id']}", json={"name": "cat"}).json()["name"] == "cat"
     assert api.post(base, json={"color": "red"}).status_code == 422
+    # Colours are kept as the docs write them, #rrggbb, whichever case they came in.
+    recoloured = api.patch(f"{base}/{first['id']}", json={"color": "#ABCDEF"})
+    assert recoloured.json()["color"] == "#abcdef"
     assert [o["id"] for o in api.get(base).json()] == [first["id"], second["id"]]
     assert api.delete(f"{base}/{second['id']}").status_code == 204
     assert [o["id"] for o in api.get(base).json()] == [first["id"]]

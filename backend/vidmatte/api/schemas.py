@@ -122,7 +122,12 @@ class ProjectUpdate(Body):
 
 class ObjectCreate(Body):
     name: ObjectName | None = None
-    color: str | None = Field(default=None, pattern=HEX_COLOR, examples=["#22c55e"])
+    # Kept as the docs write it (#rrggbb), whichever case it came in.
+    color: Annotated[
+        str | None,
+        Field(pattern=HEX_COLOR, examples=["#22c55e"]),
+        AfterValidator(lambda v: v and v.lower()),
+    ] = None
 
 
 class ObjectUpdate(ObjectCreate):
@@ -165,10 +170,12 @@ class ExportChoice(Body):
     """What to download from a job, chosen with it: the archive's query parameters."""
 
     formats: Annotated[list[str], Field(min_length=1, max_length=32), AfterValidator(_formats)]
-    # The composite's colour, written as the archive takes it (with or without '#'); kept
-    # without, as the editor's URLs want it.
+    # The composite's colour, written as the archive takes it (with or without '#', either
+    # case); kept without and in lower case, as the editor's URLs want it.
     background: Annotated[
-        str, Field(pattern=r"^#?[0-9a-fA-F]{6}$"), AfterValidator(lambda v: v.removeprefix("#"))
+        str,
+        Field(pattern=r"^#?[0-9a-fA-F]{6}$"),
+        AfterValidator(lambda v: v.removeprefix("#").lower()),
     ] = "00ff00"
     fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
     mattes: Mattes = "objects"
