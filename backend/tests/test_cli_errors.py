@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -240,6 +241,57 @@ def test_cuda_without_a_gpu_is_refused_with_the_fix(clip: Path, tmp_path: Path) 
     assert not data.exists()
 
 
+@pytest.mark.parametrize(
+    "args, env, blamed",
+    [(("matte", "--sam2", "test-tiny", "--edges", "sharp"), {}, "'--edges'"),
+     (("matte", "--sam2", "test-tiny"), {"VIDMATTE_EDGES": "sharp"}, "VIDMATTE_EDGES"),
+     (("matte", "--sam2", "bogus"), {}, "'--sam2'"),
+     (("serve", "--sam2", "test-tiny", "--plate", "maybe"), {}, "'--plate'"),
+     (("serve", "--sam2", "test-tiny"), {"VIDMATTE_PLATE": "maybe"}, "VIDMATTE_PLATE"),
+     (("serve", "--sam2", "test-tiny", "--runner", "bogus"), {}, "'--runner'"),
+     (("serve",), {"VIDMATTE_SAM2": "bogus"}, "VIDMATTE_SAM2")],
+)  # fmt: skip
+def test_a_bad_model_choice_is_blamed_on_its_option_or_variable(
+    clip: Path, tmp_path: Path, args: tuple[str, ...], env: dict[str, str], blamed: str
+) -> None:
+    """typer's bare "Invalid value: edges must be one of ..." named neither the option nor the
+    variable behind it; serve had opened its data dir before the plate and runner were read."""
+    out, data = tmp_path / "out", tmp_path / "data"
+    where = (
+        (str(clip), "--point", "30,32,4", "--out", str(out))
+        if args[0] == "matte"
+        else ("--data-dir", str(data))
+    )
+    result = vidmatte(*args[:1], *where, *args[1:], timeout=120, **env)
+    assert refused(result, 2, f"Invalid value for {blamed}: "), result.stderr
+    assert not out.exists() and not data.exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 32 KiB tmpfs (the tests run as root, see api/test_disk.py): room for the zip of a
+    12-frame alpha_png export, not for its files as well."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_an_out_disk_that_fills_up_leaves_no_cut_off_file(clip: Path, small_disk: Path) -> None:
+    """The export was unpacked into --out file by file: the file the disk filled up in stayed
+    there, 0 bytes, beside whole ones, looking like a result; the error named the disk of the
+    temporary folder, not that of --out."""
+    out = small_disk / "out"
+    result = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--out", str(out)
+    )
+    assert refused(result, 1, f"error: no space left on the disk of {out} (--out)"), result.stderr
+    assert "wrote nothing" in result.stderr
+    assert not out.exists()  # made by the command, so removed again with nothing in it
+    assert list(small_disk.iterdir()) == []
+
+
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_serve_refuses_a_port_out_of_range(port: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -435,14 +487,16 @@ def test_one_mirror_file_is_one_checkpoint(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "methods, weights, message",
-    [("raw,foo", None, "unknown method 'foo'"), ("", None, "no method given"),
-     ("raw,head", "missing.safetensors", "matting head weights not found")],
+    [("raw,foo", None, "Invalid value for '--methods': unknown method 'foo'"),
+     ("", None, "Invalid value for '--methods': no method given"),
+     ("raw,head", "missing.safetensors", "Invalid value for '--weights': matting head weights "
+      "not found")],
 )  # fmt: skip
 def test_eval_checks_its_methods_before_any_work(
     tiny_dataset: Path, tmp_path: Path, methods: str, weights: str | None, message: str
 ) -> None:
     """A bad method or head came to light after the earlier methods had run on every clip,
-    and their results were lost."""
+    and their results were lost; the message said "Invalid value:", naming no option."""
     extra = ["--weights", str(tmp_path / weights)] if weights else []
     out = tmp_path / "eval"
     result = vidmatte("eval", str(tiny_dataset), "--out", str(out), "--methods", methods, *extra)
@@ -514,6 +568,8 @@ def test_a_clip_with_a_broken_meta_file_is_named(tiny_dataset: Path, tmp_path: P
                     ("dataset", "compress", str(copy), str(tmp_path / "coded"))):  # fmt: skip
         result = vidmatte(*command)
         said = f"{meta} is not valid JSON"
+        if command[0] == "eval":  # a usage error there, blamed on the argument
+            said = f"Invalid value for 'DATASET': {said}"
         assert refused(result, 2 if command[0] == "eval" else 1, said), (command, result.stderr)
         assert "--decisions" not in result.stderr
     assert not (tmp_path / "coded").exists()

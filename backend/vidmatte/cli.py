@@ -86,6 +86,27 @@ def _checked_device(flag: str | None) -> str:
     return device
 
 
+def _check_choices(**given: str | None) -> None:
+    """The options named (their values, None where not given: then their VIDMATTE_ variable's)
+    checked before any model loads or the data dir opens, a bad one blamed on the option or
+    the variable (the models would say "edges must be ..." naming neither)."""
+    from vidmatte.config import check_plate, check_runner
+    from vidmatte.matte.refine import check_edges
+    from vidmatte.segment.models import spec
+
+    env = Settings()
+    checks: dict[str, tuple[Callable[[str], object], str]] = {
+        "sam2": (spec, env.sam2_model),
+        "edges": (check_edges, env.edges),
+        "plate": (check_plate, env.plate),
+        "runner": (check_runner, env.runner),
+    }
+    for option, flag in given.items():
+        check, default = checks[option]
+        with _blamed_on(f"'--{option}'" if flag is not None else f"VIDMATTE_{option.upper()}"):
+            check(default if flag is None else flag)
+
+
 def _services(settings: Settings):
     """Load the models; missing weights end the command with the fix in its message, a data dir
     that another server holds with its PID, before anything in it is touched."""
@@ -95,14 +116,14 @@ def _services(settings: Settings):
 
     try:
         return build_services(settings)
-    except (CheckpointMissing, CheckpointDamaged, HeadMissing) as exc:
+    # ValueError: a setting _check_choices does not cover, whose message names it (e.g.
+    # VIDMATTE_EXPORT_FG) or the file at fault (a --head that is no head's weights)
+    except (CheckpointMissing, CheckpointDamaged, HeadMissing, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except (DataDirInUse, ConnectionError) as exc:  # ConnectionError: no Ray cluster
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    except ValueError as exc:  # a setting out of range, e.g. --edges
-        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()
@@ -191,6 +212,7 @@ def serve(
         ray_cpu_workers=ray_cpu_workers,
     )
     _check_access(settings)
+    _check_choices(sam2=sam2, edges=edges, plate=plate, runner=runner)
     _check_port(settings.host, port)
     services = _services(settings)
     app_ = create_app(settings, services)
@@ -441,6 +463,7 @@ def matte(
     for _, frame, x, y, _ in prompts:
         _check_point(info, frame, x, y)
     _check_prompts(prompts, start, end, _settings())
+    _check_choices(sam2=sam2, edges=edges, plate=plate)
     device = _checked_device(device)
     with (
         _new_out(out),
@@ -514,7 +537,12 @@ def matte(
         done = sorted(store.done_frames(job.id))
         if done:
             interrupt.doing = "finishing the export of the frames matted"
-            _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
+            try:
+                _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
+            except OSError as exc:  # _export leaves nothing in `out` then
+                if not is_disk_full(exc):
+                    raise
+                failure, done = f"no space left on the disk of {out} (--out)", []
     if failure is None:
         typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
         return
@@ -682,8 +710,13 @@ def _export(
                 staging=Path(staging),
                 layers=export.layer_names,
             )
+        # Unpacked beside `out` and moved in whole: a disk that fills up midway leaves no
+        # cut-off file there that looks like a result.
+        files = Path(staging) / "files"
         with zipfile.ZipFile(bundle) as archive:
-            archive.extractall(out)
+            archive.extractall(files)
+        for entry in files.iterdir():
+            entry.rename(out / entry.name)
 
 
 def _a_dataset(path: Path) -> Path:
@@ -902,13 +935,15 @@ def evaluate(
     ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""
+    from vidmatte.train.evaluate import BadArgument
     from vidmatte.train.evaluate import evaluate as run
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     try:
         run(dataset, weights, out, methods=chosen)
-    except (ValueError, FileNotFoundError) as exc:  # checked before any method runs
-        raise typer.BadParameter(str(exc)) from exc
+    except BadArgument as exc:  # checked before any method runs
+        hint = "'DATASET'" if exc.argument == "dataset" else f"'--{exc.argument}'"
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
 
 
 def main() -> None:

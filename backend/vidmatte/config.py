@@ -150,12 +150,22 @@ class Settings:
     @property
     def use_plate(self) -> bool:
         """`plate` resolved against the device; ValueError for an unknown value."""
-        if self.plate not in PLATE_CHOICES:
-            raise ValueError(f"plate must be one of {', '.join(PLATE_CHOICES)}, not {self.plate!r}")
+        check_plate(self.plate)
         return self.plate == "on" or (self.plate == "auto" and self.device.startswith("cuda"))
 
 
 PLATE_CHOICES = ("auto", "on", "off")
+RUNNERS = ("inprocess", "ray")
+
+
+def check_plate(plate: str) -> None:
+    if plate not in PLATE_CHOICES:
+        raise ValueError(f"plate must be one of {', '.join(PLATE_CHOICES)}, not {plate!r}")
+
+
+def check_runner(runner: str) -> None:
+    if runner not in RUNNERS:
+        raise ValueError(f"runner must be {' or '.join(RUNNERS)}, not {runner!r}")
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
 from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
 from vidmatte.api.services import Services, services
-from vidmatte.config import Settings
+from vidmatte.config import Settings, check_runner
 from vidmatte.jobs.results import FOREGROUNDS
 from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_models
 from vidmatte.jobs.tracks import Tracker
@@ -98,8 +98,7 @@ def build_runner(
     """The job runner the settings name; Ray only when asked for (an optional extra)."""
     if settings.runner == "inprocess":
         return InProcessRunner(store, segmenter, matter)
-    if settings.runner != "ray":
-        raise ValueError(f"runner must be inprocess or ray, not {settings.runner!r}")
+    check_runner(settings.runner)
     try:
         from vidmatte.jobs.ray_runner import RayRunner
     except ModuleNotFoundError as exc:

@@ -18,12 +18,12 @@ import torch
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate
 from .refine import (
-    EDGES,
     BestSettings,
     Edges,
     Gate,
     apply_guided,
     best_edges,
+    check_edges,
     finish,
     gated,
     guided_coefficients,
@@ -75,8 +75,7 @@ class Matter:
         self.plate = plate
         self.head = head.to(self.device)  # the caller's module (Ray workers copy its weights)
         self._net = for_inference(self.head)  # what runs
-        if edges not in EDGES:
-            raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
+        check_edges(edges)
         self.edges = edges
         self.gf_radius, self.gf_eps = gf_radius, gf_eps
         self.up_radius, self.up_eps = up_radius, up_eps

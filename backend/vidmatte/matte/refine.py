@@ -34,6 +34,11 @@ Edges = Literal["best", "fast", "none"]
 EDGES: tuple[Edges, ...] = ("best", "fast", "none")
 
 
+def check_edges(edges: str) -> None:
+    if edges not in EDGES:
+        raise ValueError(f"edges must be one of {', '.join(EDGES)}, not {edges!r}")
+
+
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize with antialiasing when shrinking (NCHW)."""
     if tuple(x.shape[-2:]) == tuple(size):

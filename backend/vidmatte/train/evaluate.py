@@ -165,11 +165,23 @@ def with_plate(matter: Matter) -> AlphaFn:
     return run
 
 
+class BadArgument(ValueError):
+    """An argument of `evaluate` it cannot use, found before any method runs; `argument` names
+    it (dataset, weights or methods) for the command to blame its option."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
 def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], bool]:
     """(factory, recurrent) for a method name; factories are called once per clip."""
     if name in HEADS:
         edges, recurrent, plate = HEADS[name]
-        head, _ = load_head(weights)
+        try:
+            head, _ = load_head(weights)
+        except (FileNotFoundError, ValueError) as exc:
+            raise BadArgument("weights", str(exc)) from exc
         device = "cuda" if torch.cuda.is_available() else "cpu"
         matter = Matter(head, device, edges, plate=plate)
         return ((lambda: with_plate(matter)) if plate else (lambda: matter)), recurrent
@@ -178,10 +190,12 @@ def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], boo
         return (lambda: fixed[name]), False
     if name == "rvm":
         if importlib.util.find_spec("onnxruntime") is None:
-            raise ValueError("method 'rvm' needs the bench extra: uv sync --extra bench")
+            raise BadArgument(
+                "methods", "method 'rvm' needs the bench extra: uv sync --extra bench"
+            )
         return rvm_method, False
     known = ", ".join([*fixed, *HEADS, "rvm"])
-    raise ValueError(f"unknown method {name!r}; known: {known}")
+    raise BadArgument("methods", f"unknown method {name!r}; known: {known}")
 
 
 @dataclass(frozen=True)
@@ -259,10 +273,15 @@ def evaluate(
     if threads:
         torch.set_num_threads(threads)
     if not methods:
-        raise ValueError("no method given: e.g. raw,guided,closed_form,head")
-    folders = clip_folders(dataset)
+        raise BadArgument("methods", "no method given: e.g. raw,guided,closed_form,head")
+    try:
+        folders = clip_folders(dataset)
+    except ValueError as exc:  # a clip's meta.json that is not JSON
+        raise BadArgument("dataset", str(exc)) from exc
     if not folders:
-        raise ValueError(f"{dataset} has no clips to evaluate (all rejected, or none built)")
+        raise BadArgument(
+            "dataset", f"{dataset} has no clips to evaluate (all rejected, or none built)"
+        )
     # Every method resolved (weights loaded, RVM found) before the first runs: a bad one
     # must not come to light after hours of the others.
     resolved = {name: _method(name, weights) for name in methods}
