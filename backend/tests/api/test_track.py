@@ -118,6 +118,33 @@ def test_a_correction_re_tracks_only_what_changed(api: httpx.Client, project: di
     assert unchanged["frames_total"] == 0
 
 
+def test_a_deleted_object_leaves_the_track(server, api: httpx.Client, project: dict) -> None:
+    """Its masks are no longer served, nor listed or flagged; the other object's stay. The
+    next track drops its files."""
+    pid = project["id"]
+    keep, gone = add_object(api, pid), add_object(api, pid)
+    put_points(api, pid, keep, 2, [POS])
+    put_points(api, pid, gone, 2, [{"x": 70, "y": 20, "label": "positive"}])
+    _, done = track(api, pid, 0, 11)
+    assert done["object_ids"] == [keep, gone]
+    assert mask(api, pid, 2, gone).mode == "L"
+
+    assert api.delete(f"/api/projects/{pid}/objects/{gone}").status_code == 204
+    now = api.get(f"/api/projects/{pid}/track").json()
+    assert now["object_ids"] == [keep] and now["tracked"] == [[0, 11]]
+    assert now["flags"] == [f for f in done["flags"] if f["object_id"] == keep]
+    assert now["stale"] is True  # its points went with it
+    deleted = api.get(f"/api/projects/{pid}/track/masks/2", params={"object_id": gone})
+    assert deleted.status_code == 404 and f"object {gone} is not in the track" in deleted.text
+    assert mask(api, pid, 2, keep).mode == "L"
+
+    again = api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 11}).json()
+    assert again["run"]["object_ids"] == [] and again["object_ids"] == [keep]
+    assert again["stale"] is False
+    masks = server.data_dir / "projects" / pid / "track" / "masks"
+    assert {p.name.split("-")[1] for p in masks.iterdir()} == {f"{keep}.png"}
+
+
 def run_job(api: httpx.Client, pid: str, start: int, end: int) -> dict:
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": start, "end": end})
     assert job.status_code == 201, job.text

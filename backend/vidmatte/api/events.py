@@ -34,8 +34,8 @@ def follow(
     wait: float,
 ) -> EventSourceResponse:
     """Stream `read()`'s value as it changes: `subscribe()` gives its pushed changes, `read` (run
-    in a thread) the current value or NotFound, `finished` whether it can change no more, `wait`
-    the seconds between pings and re-reads."""
+    in a thread) the current value or NotFound, `to_json` (in a thread) its JSON or NotFound,
+    `finished` whether it can change no more, `wait` the seconds between pings and re-reads."""
     shutdown = anyio.Event()  # set by sse-starlette when the server shuts down
 
     async def stream():
@@ -59,10 +59,9 @@ def follow(
                         value = change.result()
                         continue
                     change.cancel()
-                    try:
-                        value = await asyncio.to_thread(read)
-                    except NotFound:
-                        return  # deleted
+                    value = await asyncio.to_thread(read)
+        except NotFound:
+            return  # deleted: found by a read, or by `to_json` (a track's reads its project)
         finally:
             for task in (stop, change):
                 if task is not None:

@@ -21,13 +21,22 @@ from vidmatte.jobs import tracks
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
 
 
+def _colours(s: Services, track: tracks.Track) -> dict[int, str]:
+    """The track's objects that still exist, and their colours. A deleted object's masks stay
+    on disk, unseen, until the next track drops them (its ids are never reused)."""
+    tracked = {e["object_id"] for e in track.prompts}
+    objects = s.store.objects(track.project_id)
+    return {o["id"]: o["color"] for o in objects if o["id"] in tracked}
+
+
 def _schema(s: Services, track: tracks.Track) -> Track:
+    live = _colours(s, track)  # what a deleted object left is not shown
     return Track(
         project_id=track.project_id,
         status=track.status,  # type: ignore[arg-type]
         start=track.start,
         end=track.end,
-        object_ids=sorted({e["object_id"] for e in track.prompts}),
+        object_ids=sorted(live),
         mask_width=track.mask_width,
         mask_height=track.mask_height,
         run=TrackRun(**track.run.__dict__),
@@ -37,8 +46,14 @@ def _schema(s: Services, track: tracks.Track) -> Track:
         eta_seconds=track.eta_seconds,
         error=track.error,
         stale=s.tracker.stale(track),
-        tracked=tracks.intervals(int(frame) for frame in track.stats),
-        flags=[TrackFlag(**f.__dict__) for f in track.flags()],  # type: ignore[arg-type]
+        tracked=tracks.intervals(
+            int(frame) for frame, objs in track.stats.items() if any(int(o) in live for o in objs)
+        ),
+        flags=[
+            TrackFlag(**f.__dict__)  # type: ignore[arg-type]
+            for f in track.flags()
+            if f.object_id in live
+        ],
     )
 
 
@@ -101,18 +116,17 @@ def get_mask(
         raise HTTPException(
             404, f"frame {frame} is outside the track's range {track.start}..{track.end}"
         )
-    tracked = sorted({e["object_id"] for e in track.prompts})
-    if object_id is not None and object_id not in tracked:
+    colours = _colours(s, track)
+    if object_id is not None and object_id not in colours:
         raise HTTPException(
             404, f"object {object_id} is not in the track of project '{project_id}'"
         )
-    wanted = [object_id] if object_id is not None else tracked
+    wanted = [object_id] if object_id is not None else sorted(colours)
     masks = {obj: s.tracker.mask(project_id, frame, obj) for obj in wanted}
     if any(m is None for m in masks.values()):
         raise HTTPException(404, f"frame {frame} is not tracked yet")
     if object_id is not None:
         return png_response(Image.fromarray(masks[object_id], mode="L"))
-    colours = {o["id"]: o["color"] for o in s.store.objects(project_id)}
-    probs = {obj: m.astype(np.float32) / 255 for obj, m in masks.items() if obj in colours}
+    probs = {obj: m.astype(np.float32) / 255 for obj, m in masks.items()}
     image = coloured_masks(probs, colours, track.mask_height, track.mask_width)
     return png_response(image)

@@ -1,0 +1,92 @@
+"""An event stream on its own, against the real store: it ends, without an error, when the thing
+it follows is deleted, whichever of its reads finds it gone. Over HTTP these are races (a
+project deleted mid-track) that a test cannot time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidmatte.api.events import follow
+from vidmatte.jobs.events import JobChanges
+from vidmatte.media.video import VideoInfo
+from vidmatte.store import Point, Store
+
+INFO = VideoInfo(96, 64, 24.0, 12, 0.5, 0, "h264", False)
+
+
+@dataclass(frozen=True)
+class Change:  # what JobChanges pushes: a state of the thing followed
+    id: str
+    version: int
+
+
+def points_project(tmp_path: Path) -> tuple[Store, str]:
+    store = Store(tmp_path / "data")
+    staged = store.tmp_dir / "upload"
+    staged.write_bytes(b"video")
+    pid = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg").id
+    obj = store.add_object(pid, None, None)["id"]
+    store.set_points(pid, obj, 3, [Point(10, 20, "positive")])
+    return store, pid
+
+
+def events(
+    store: Store, pid: str, changes: JobChanges, on_event: Callable[[], None] = lambda: None
+) -> list[dict]:
+    """The stream's events until it ends. Like a track's, each carries what it reads of the
+    project's points (a track's `stale`); `on_event` runs after each one."""
+
+    def current() -> Change:
+        store.project(pid)  # NotFound once deleted
+        return Change(pid, 0)
+
+    def to_json(change: Change) -> str:
+        return json.dumps({"version": change.version, "points": len(store.points(pid))})
+
+    async def read() -> list[dict]:
+        response = follow(
+            lambda: changes.subscribe(pid),
+            current,
+            to_json,
+            lambda _change: False,
+            wait=60,  # no re-read: only what is pushed and serialised
+        )
+        seen = []
+        async for event in response.body_iterator:
+            seen.append(json.loads(event["data"]))
+            await asyncio.to_thread(on_event)
+        return seen
+
+    return asyncio.run(asyncio.wait_for(read(), 10))
+
+
+def test_a_stream_ends_when_a_pushed_change_finds_its_project_deleted(tmp_path: Path) -> None:
+    """The last change (a track halted by the project's delete) is serialised after the
+    project has gone."""
+    store, pid = points_project(tmp_path)
+    changes = JobChanges()
+
+    def delete_then_push() -> None:
+        store.delete_project(pid)
+        changes.publish(Change(pid, 1))
+
+    try:
+        assert events(store, pid, changes, delete_then_push) == [{"version": 0, "points": 1}]
+    finally:
+        store.close()
+
+
+def test_a_stream_of_a_project_deleted_before_its_first_read_ends(tmp_path: Path) -> None:
+    """The route found the project; it was deleted before the stream read it."""
+    store, pid = points_project(tmp_path)
+    store.delete_project(pid)
+    try:
+        assert events(store, pid, JobChanges()) == []
+    finally:
+        store.close()
