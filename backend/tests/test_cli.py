@@ -264,7 +264,7 @@ def test_weights_download_checks_the_digest(tmp_path: Path, file_server) -> None
     assert mirrored.returncode == 0, mirrored.stderr
     assert (tmp_path / "m" / "sam2.1_hiera_tiny.pt").read_bytes() == payload
     unknown = vidmatte("weights", "download", "huge", "--dir", str(folder))
-    assert unknown.returncode == 1 and "unknown SAM2 model 'huge'" in unknown.stderr
+    assert unknown.returncode == 2 and "unknown SAM2 model 'huge'" in unknown.stderr
 
 
 def test_help_shows_bracketed_notes_as_written() -> None:

@@ -485,6 +485,23 @@ def test_one_mirror_file_is_one_checkpoint(tmp_path: Path) -> None:
     assert not (tmp_path / "ck").exists()
 
 
+def test_weights_download_checks_every_name_before_any_download(tmp_path: Path) -> None:
+    """`small huge` downloaded small, then drew a progress bar for huge and failed with exit 1,
+    offering test-tiny, which has nothing to download, among the choices."""
+    mirror, folder = tmp_path / "www", tmp_path / "ck"
+    mirror.mkdir()
+    (mirror / "sam2.1_hiera_small.pt").write_bytes(b"weights")
+    downloadable = "choose one of tiny, small, base_plus, large"
+    for names, problem in [
+        (["small", "huge"], f"unknown SAM2 model 'huge'; {downloadable}"),
+        (["test-tiny"], f"'test-tiny' has no checkpoint: its weights are random; {downloadable}"),
+    ]:
+        result = vidmatte("weights", "download", *names, "--dir", str(folder),
+                          "--mirror", str(mirror))  # fmt: skip
+        assert refused(result, 2, f"Invalid value for 'names': {problem}\n"), result.stderr
+        assert not folder.exists()
+
+
 @pytest.mark.parametrize(
     "methods, weights, message",
     [("raw,foo", None, "Invalid value for '--methods': unknown method 'foo'"),

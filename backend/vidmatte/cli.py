@@ -295,9 +295,25 @@ def token_command(
     typer.echo(settings.token or load_or_create_token(settings.data_dir))
 
 
+def _downloadable(names: list[str] | None) -> list[str]:
+    """The models to download (small if none is named), every name checked before the first
+    download starts: a typo found after a 180 MB download is found too late."""
+    from vidmatte.segment.models import check_downloadable
+
+    chosen = names or ["small"]
+    for name in chosen:
+        try:
+            check_downloadable(name)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+    return chosen
+
+
 @weights_app.command("download")
 def weights_download(
-    names: list[str] = typer.Argument(None, help="tiny, small, base_plus, large (default: small)"),
+    names: list[str] = typer.Argument(
+        None, help="tiny, small, base_plus, large (default: small)", callback=_downloadable
+    ),
     dir: Path = typer.Option(
         None, "--dir", help="Checkpoint folder [env VIDMATTE_CHECKPOINT_DIR]."
     ),
@@ -318,13 +334,13 @@ def weights_download(
 
     if url and mirror:
         raise typer.BadParameter("give --url or --mirror, not both")
-    if mirror and mirror.is_file() and len(names or ["small"]) > 1:
+    if mirror and mirror.is_file() and len(names) > 1:
         raise typer.BadParameter(
             "a --mirror file is one checkpoint: give one model name with it, or a mirror folder",
             param_hint="'--mirror'",
         )
     folder = dir or Settings().checkpoint_dir
-    for name in names or ["small"]:
+    for name in names:
         columns = (
             TextColumn(f"[bold]{name}"),
             BarColumn(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+import struct
 import tempfile
 import threading
 import time
@@ -450,6 +451,53 @@ def test_odd_average_rates_export(fmt: str, fps: float, tmp_path: Path) -> None:
     assert len(decoded) == 3
     shown = [float(p.time - decoded[0].time) for p in decoded]
     assert shown == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)  # WebM's clock is 1 ms
+
+
+def edit_list_seconds(data: bytes) -> float:
+    """How long an MP4/MOV file's one track plays by its edit list (what QuickTime and editors
+    go by; FFmpeg's demuxer takes the shorter of it and the decode times')."""
+    mvhd = data.index(b"mvhd") + 4
+    assert data[mvhd] == 0  # version 0: 32-bit times
+    (timescale,) = struct.unpack(">I", data[mvhd + 12 : mvhd + 16])
+    elst = data.index(b"elst") + 4
+    assert data[elst] == 0
+    (count,) = struct.unpack(">I", data[elst + 4 : elst + 8])
+    entries = [
+        struct.unpack(">I", data[elst + 8 + 12 * k : elst + 12 + 12 * k]) for k in range(count)
+    ]
+    return sum(duration for (duration,) in entries) / timescale
+
+
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+@pytest.mark.parametrize(
+    "ms",
+    [
+        [0, 50, 200, 300, 350, 500, 600, 650, 800, 900],  # the last gaps the widest
+        [0, 300, 450, 500, 600, 650, 700, 750, 800, 850],  # the first gaps the widest
+        [0, 100, 200, 300, 700, 800, 900, 1000, 1050, 1100],  # a gap in the middle
+    ],
+)
+def test_a_variable_rate_video_lasts_until_its_last_frame_ends(
+    fmt: str, ms: list[int], tmp_path: Path
+) -> None:
+    """Frames 50 to 400 ms apart at a nominal 10 fps: the video lasts from the first frame to
+    the end of the last one's nominal 100 ms, as the source range does. H.264's B-frames
+    stamped decode times that ended 50 ms short of that, and MP4 tracks took it as their
+    length."""
+    times = [Fraction(m, 1000) for m in ms]
+    frames = [replace(f, time=t) for f, t in zip(make_frames(64, 48, len(ms)), times, strict=True)]
+    archive = build_archive(frames=frames, formats=[fmt], fps=10)
+    path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
+    length = float(times[-1]) + 0.1
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.duration is not None:  # Matroska has none per track
+            assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)
+        assert container.duration / av.time_base == pytest.approx(length, abs=1e-3)
+    if fmt != "webm_alpha":
+        assert edit_list_seconds(path.read_bytes()) == pytest.approx(length, abs=1e-3)
+    shown = [float(p.time) for p in decode_video(path)]
+    assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
 
 
 @pytest.mark.parametrize("stem", ["n" * 200, "é" * 200])  # the longest project name

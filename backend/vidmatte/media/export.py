@@ -534,11 +534,16 @@ class _VideoSink:
         self._spec = spec
         self._rate = rate
         self._time_base = _clock(rate)
+        self._frame_ticks = round(1 / (rate * self._time_base))  # a frame's nominal duration
         self._background = np.asarray(background, dtype=np.uint32)
         self._audio_source = audio
         self._container: av.container.OutputContainer | None = None
         self._video: av.VideoStream | None = None
         self._audio: AudioTrack | None = None
+        # Video packets are muxed one behind, so the last can be set right (`_end_track`).
+        self._held: av.Packet | None = None
+        self._first_dts = 0
+        self._end = 0  # when the last frame stops showing, in ticks from the first
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
@@ -557,10 +562,10 @@ class _VideoSink:
             _put_alpha(picture, frame)
         picture.pts = round(at / self._time_base)
         picture.time_base = self._time_base
-        picture.duration = round(1 / (self._rate * self._time_base))  # the last one's counts
+        self._end = picture.pts + self._frame_ticks
         if self._audio is not None and audio is not None:
             self._audio.add(audio)
-        self._container.mux(self._video.encode(picture))
+        self._mux_video(self._video.encode(picture))
 
     def finish(self, audio: av.AudioFrame | None) -> None:
         """Flush the encoders and write the trailer (no-op when no frame came)."""
@@ -570,8 +575,35 @@ class _VideoSink:
             if audio is not None:
                 self._audio.add(audio)
             self._audio.flush()
-        self._container.mux(self._video.encode(None))
+        self._mux_video(self._video.encode(None))
+        if self._held is not None:
+            self._end_track(self._held)
+            self._container.mux(self._held)
         self.close()
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        assert self._container is not None
+        for packet in packets:
+            if self._held is None:
+                self._first_dts = packet.dts
+            else:
+                self._container.mux(self._held)
+            self._held = packet
+
+    def _end_track(self, last: av.Packet) -> None:
+        """End the decode times, which MP4 takes a track's length from, where the last frame
+        stops showing. An encoder that reorders frames (H.264's B-frames) stamps each packet
+        with an earlier frame's time, so where the frame rate varies they ended short (0.95 s
+        of a 1 s source). The last packet in decode order takes up the difference: by its
+        duration, which must not take it past the last frame's end (the edit list, what
+        players show, ends where the latest packet does), and else by decoding later (never
+        after it shows). Decode times that end late already stay so: players go by the edit
+        list then."""
+        stop = self._end + self._first_dts  # the first frame shows at 0
+        room = self._end - last.pts
+        shows_last = room == self._frame_ticks  # its duration sets the edit list's end
+        last.duration = room if shows_last else min(room, max(stop - last.dts, 1))
+        last.dts = max(last.dts, stop - last.duration)
 
     def close(self) -> None:
         if self._container is not None:

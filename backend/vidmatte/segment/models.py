@@ -107,6 +107,17 @@ def spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
+def check_downloadable(name: str) -> None:
+    """ValueError unless `name` is a model with an official checkpoint to download."""
+    choices = ", ".join(n for n, model in MODELS.items() if model.checkpoint is not None)
+    if name not in MODELS:
+        raise ValueError(f"unknown SAM2 model '{name}'; choose one of {choices}")
+    if MODELS[name].checkpoint is None:
+        raise ValueError(
+            f"'{name}' has no checkpoint: its weights are random; choose one of {choices}"
+        )
+
+
 def checkpoint_path(name: str, checkpoint_dir: Path) -> Path:
     model = spec(name)
     if model.checkpoint is None:
