@@ -61,7 +61,7 @@ def test_matte_refuses_a_file_as_out_before_any_work(clip: Path, tmp_path: Path)
 
 def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: Path) -> None:
     """Frame 5 is damaged: tracking from frame 8 goes 8..11, then back to 5 and fails there.
-    Frames 8..10 were stored by then (the frames still being encoded are dropped, as in the
+    Frames 6..11 were matted by then (those still being encoded are stored too, as in the
     API's job), and are written; the error is the API job's, word for word."""
     video, out = tmp_path / "damaged.avi", tmp_path / "out"
     write_mjpeg_avi(video, [(96, 64)] * 12, damaged=frozenset({5}))
@@ -73,9 +73,9 @@ def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: P
         result,
         1,
         "error: frame 5 cannot be decoded (the file is damaged there); "
-        f"wrote the frames matted before it (8..10) to {out}",
+        f"wrote the frames matted before it (6..11) to {out}",
     )
-    assert frames_in(out) == [8, 9, 10]
+    assert frames_in(out) == [6, 7, 8, 9, 10, 11]
     assert all(np.asarray(Image.open(p)).shape == (64, 96) for p in (out / "alpha").iterdir())
 
 
@@ -186,7 +186,7 @@ def test_matte_with_a_damaged_frame_before_any_finished_one_writes_nothing(
     video, out = tmp_path / "damaged.avi", tmp_path / "out"
     write_mjpeg_avi(video, [(96, 64)] * 12, damaged=frozenset({5}))
     result = vidmatte(
-        "matte", str(video), "--point", "30,32,4", "--sam2", "test-tiny", "--out", str(out)
+        "matte", str(video), "--point", "30,32,5", "--sam2", "test-tiny", "--out", str(out)
     )
     assert refused(result, 1, "error: frame 5 cannot be decoded (the file is damaged there); ")
     assert "wrote nothing" in result.stderr and not out.exists()

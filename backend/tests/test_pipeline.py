@@ -53,3 +53,20 @@ def test_a_stop_drops_the_frames_in_flight() -> None:
         for frame, _ in encoded(frames()):
             got.append(frame)
     assert got == [0]
+
+
+def test_an_error_hands_on_the_frames_in_flight_first() -> None:
+    """A damaged frame fails a resumed job again before it redoes the frames in flight, so
+    they are handed on (stored) before the error, in order."""
+
+    def frames():
+        for f in range(2 * ENCODERS + 1):
+            yield f, _mattes(f)
+        raise ValueError("frame 5 cannot be decoded")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="frame 5"):
+        for frame, png in encoded(frames()):
+            assert png == encode_mattes(_mattes(frame))
+            got.append(frame)
+    assert got == list(range(2 * ENCODERS + 1))

@@ -96,6 +96,27 @@ def test_a_job_keeps_the_prompts_and_settings_it_was_made_with(
     assert (again.edges, again.head) == ("fast", "head-v1")
 
 
+def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A data dir from before jobs kept their objects' names: each job gets the names its
+    objects have when the new version opens it, and keeps them from then on."""
+    store = Store(tmp_path / "data")
+    jid = new_job(store, tmp_path)
+    job = store.job(jid)
+    obj = job.object_ids[0]
+    assert job.object_names == {obj: "Object 1"}
+    store.update_object(job.project_id, obj, "renamed", None)
+    store.close()
+    db = sqlite3.connect(tmp_path / "data" / "vidmatte.db")
+    db.execute("ALTER TABLE jobs DROP COLUMN object_names")
+    db.close()
+    store = Store(tmp_path / "data")
+    store.update_object(job.project_id, obj, "later", None)
+    assert store.job(jid).object_names == {obj: "renamed"}
+    store.close()
+
+
 def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Path) -> None:
     jid = new_job(store, tmp_path)
     pid = store.job(jid).project_id

@@ -33,7 +33,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -125,6 +125,7 @@ JOB_COLUMNS = {
     "used_track": "INTEGER NOT NULL DEFAULT 0",
     "export": "TEXT NOT NULL DEFAULT ''",  # JSON: the downloads chosen with the job, or ''
     "sam2": "TEXT NOT NULL DEFAULT ''",
+    "object_names": "TEXT NOT NULL DEFAULT '{}'",  # JSON: object id -> its name at the time
 }
 
 
@@ -219,6 +220,9 @@ class Job:
     sam2: str = ""  # the SAM2 model it tracks with ('' for jobs of an older version)
     used_track: bool = False  # its last run read the project's track instead of running SAM2
     export: dict | None = None  # the downloads chosen with it (the API's ExportChoice)
+    # Its objects' names when it was made: its exports' folders keep them (a renamed or
+    # deleted object does not rename a finished job's results).
+    object_names: dict[int, str] = field(default_factory=dict)
 
 
 def _dump_prompts(prompts: Prompts) -> str:
@@ -335,8 +339,8 @@ class Store:
             self._lock_fd = None
 
     def _migrate(self) -> None:
-        """Give jobs of an older data dir the columns added since; their snapshot of prompts is
-        what the project holds now (they had none)."""
+        """Give jobs of an older data dir the columns added since; their snapshot of prompts
+        and object names is what the project holds now (they had none)."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -347,6 +351,12 @@ class Store:
                     prompts = self._prompts_of(db, json.loads(row[3]), row[1], row[2])
                     db.execute(
                         "UPDATE jobs SET prompts = ? WHERE id = ?", (_dump_prompts(prompts), row[0])
+                    )
+            if "object_names" not in have:
+                for row in db.execute("SELECT id, object_ids FROM jobs").fetchall():
+                    names = self._names_of(db, json.loads(row[1]))
+                    db.execute(
+                        "UPDATE jobs SET object_names = ? WHERE id = ?", (json.dumps(names), row[0])
                     )
 
     def _collect_garbage(self) -> None:
@@ -689,6 +699,12 @@ class Store:
         ).fetchall()
         return _group_points(rows)
 
+    @staticmethod
+    def _names_of(db: sqlite3.Connection, object_ids: list[int]) -> dict[int, str]:
+        marks = ", ".join("?" * len(object_ids))
+        rows = db.execute(f"SELECT id, name FROM objects WHERE id IN ({marks})", object_ids)
+        return {r[0]: r[1] for r in rows}
+
     # -- jobs --------------------------------------------------------------------------------
     def add_job(
         self,
@@ -701,9 +717,10 @@ class Store:
         sam2: str,
         export: dict | None = None,
     ) -> Job:
-        """A queued job with a snapshot of its objects' prompts, the settings it runs with and
-        the downloads chosen with it. QueueFull at the limit of waiting jobs; PointsChanged when
-        an object has no points in the range (any more: the caller looked before this write)."""
+        """A queued job with a snapshot of its objects' prompts and names, the settings it runs
+        with and the downloads chosen with it. QueueFull at the limit of waiting jobs;
+        PointsChanged when an object has no points in the range (any more: the caller looked
+        before this write)."""
         job_id, stamp = new_id("j"), now()
         with self._write() as db:
             self._require(db, project_id)
@@ -717,8 +734,8 @@ class Store:
                 )
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
-                "frames_total, created_at, updated_at, prompts, edges, head, sam2, export) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "frames_total, created_at, updated_at, prompts, edges, head, sam2, export, "
+                "object_names) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     project_id,
@@ -733,6 +750,7 @@ class Store:
                     head,
                     sam2,
                     json.dumps(export) if export is not None else "",
+                    json.dumps(self._names_of(db, object_ids)),
                 ),
             )
         return self.job(job_id)
@@ -766,6 +784,7 @@ class Store:
             sam2=row["sam2"],
             used_track=bool(row["used_track"]),
             export=json.loads(row["export"]) if row["export"] else None,
+            object_names={int(obj): name for obj, name in json.loads(row["object_names"]).items()},
         )
 
     def job(self, job_id: str) -> Job:

@@ -312,6 +312,37 @@ def test_a_job_meeting_a_damaged_frame_fails_naming_it(api: httpx.Client, damage
     assert "Errno" not in state["error"] and "avcodec" not in state["error"]
 
 
+def test_a_job_meeting_a_damaged_frame_keeps_every_frame_before_it(
+    api: httpx.Client, damaged: dict
+) -> None:
+    """The frames still being encoded when frame 5 failed were dropped, and a resume meets
+    frame 5 again, so they were lost for good: every frame before it is stored, resume or not."""
+    pid = damaged["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    points = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
+    assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/0/points", json=points).is_success
+    jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()["id"]
+
+    def ended() -> dict:
+        return wait_for(
+            lambda: api.get(f"/api/jobs/{jid}").json(),
+            120,
+            "the job to end",
+            every=0.1,
+            until=lambda j: j["status"] not in {"queued", "running"},
+        )
+
+    for _ in range(2):  # the run, then its resume
+        state = ended()
+        assert (state["status"], state["frames_done"]) == ("failed", 5), state
+        assert [api.get(f"/api/jobs/{jid}/alpha/{f}").status_code for f in range(6)] == [
+            200, 200, 200, 200, 200, 404,
+        ]  # fmt: skip
+        archive = api.get(f"/api/jobs/{jid}/archive")
+        assert archive.headers["x-vidmatte-frames"] == "0-4"
+        assert api.post(f"/api/jobs/{jid}/resume").is_success
+
+
 @pytest.mark.parametrize(
     "size,message",
     [

@@ -117,3 +117,24 @@ def test_each_object_keeps_its_own_matte(api: httpx.Client, project: dict) -> No
         f"{project['name']}_frames_3-6_{name}_alpha.mp4"
         for name in ("Red_disk", "Ecke_oben", "union")
     )
+
+
+def test_a_job_keeps_the_object_names_it_was_made_with(api: httpx.Client, project: dict) -> None:
+    """The archive named each object's folder after the object's name of the moment: renaming
+    or deleting an object later renamed the folders of the finished jobs, which keep their
+    prompts and mattes all the same."""
+    pid = project["id"]
+    first = add_object(api, pid, "first", (30, 32))
+    second = add_object(api, pid, "second", (88, 6))
+    job = run(api, pid, [first, second])
+    renamed = api.patch(f"/api/projects/{pid}/objects/{first}", json={"name": "renamed"})
+    assert renamed.status_code == 200, renamed.text
+    assert api.delete(f"/api/projects/{pid}/objects/{second}").status_code == 204
+
+    folders = {n.split("/")[1] for n in archive(api, job, mattes="both").namelist()}
+    assert folders == {"first", "second", "union"}
+    videos = archive(api, job, formats="alpha_mp4").namelist()
+    assert sorted(v.split("_frames_3-6_")[1] for v in videos) == [
+        "first_alpha.mp4",
+        "second_alpha.mp4",
+    ]

@@ -207,6 +207,22 @@ def test_archive_name() -> None:
     assert archive_name("/../", 3, 4, script=True) == "vidmatte_frames_3-4.zip"
 
 
+def test_image_sequences_do_not_read_the_sources_audio(tmp_path: Path) -> None:
+    """Only video files carry audio, yet every archive decoded the source's: damaged audio
+    (next to a damaged frame, whose kept frames a user exports) broke an archive of PNGs."""
+    source = make_source(tmp_path / "damaged.mp4", 1.0, audio=True)
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(container.streams.audio[0]) if p.size]
+    for pos, size in packets[len(packets) // 4 :][:3]:
+        data[pos : pos + size] = b"\xff" * size
+    source.write_bytes(data)
+    archive = build_archive(
+        frames=make_frames(64, 48), formats=["alpha_png"], fps=FPS, audio_from=source
+    )
+    assert archive.namelist() == [f"alpha/{i:06d}.png" for i in range(FIRST, FIRST + COUNT)]
+
+
 def test_write_archive_rejects_bad_input() -> None:
     out = io.BytesIO()
     with pytest.raises(ValueError, match="'gif'"):

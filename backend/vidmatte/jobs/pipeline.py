@@ -119,18 +119,29 @@ def encoded(
 ) -> Iterator[tuple[int, bytes]]:
     """(frame, stored PNG, `encode_mattes`) for each matted frame, in order. Each frame is
     encoded in a thread pool while the next ones are matted, at most 2 x `workers` frames in
-    flight; when matting stops (Stopped, an error) the frames still in flight are dropped,
-    unstored, so a resumed job redoes them."""
+    flight. When matting is stopped the frames still in flight are dropped, unstored, so the
+    stop is quick and a resumed job redoes them; when it fails (a damaged frame) they are
+    yielded before the error, which a resume would meet again before redoing them."""
     pending: deque[tuple[int, Future[bytes]]] = deque()
     with ThreadPoolExecutor(workers, thread_name_prefix="vidmatte-encode") as pool:
-        for frame, alphas in frames:
-            pending.append((frame, pool.submit(encode_mattes, alphas)))
-            if len(pending) >= 2 * workers:
-                done, png = pending.popleft()
-                yield done, png.result()
-        while pending:
-            done, png = pending.popleft()
-            yield done, png.result()
+        try:
+            for frame, alphas in frames:
+                pending.append((frame, pool.submit(encode_mattes, alphas)))
+                if len(pending) >= 2 * workers:
+                    done, png = pending.popleft()
+                    yield done, png.result()
+        except Stopped:
+            raise
+        except Exception:
+            yield from _finished(pending)
+            raise
+        yield from _finished(pending)
+
+
+def _finished(pending: deque[tuple[int, Future[bytes]]]) -> Iterator[tuple[int, bytes]]:
+    while pending:
+        done, png = pending.popleft()
+        yield done, png.result()
 
 
 def store_frames(

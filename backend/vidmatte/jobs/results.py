@@ -53,8 +53,7 @@ def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export
     stored = len(_mattes(store, job_id, frames[0], project.info.height)) if frames else 1
     if stored != len(objects) or len(objects) == 1:
         return Export(project, job_id, frames, audio, [("", 0 if stored == 1 else None)])
-    names = {o["id"]: o["name"] for o in store.objects(project.id)}
-    safe = layer_names([(obj, names.get(obj)) for obj in objects])
+    safe = layer_names([(obj, job.object_names.get(obj)) for obj in objects])
     layers: list[tuple[str, int | None]] = []
     if mattes != "union":
         layers += [(safe[obj], i) for i, obj in enumerate(objects)]

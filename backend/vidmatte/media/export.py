@@ -229,7 +229,13 @@ def write_archive(
         zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
         tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
     ):
-        audio = AudioSource.open(audio_from) if audio_from is not None else None
+        # Only video files carry audio: image sequences alone neither decode it nor meet its
+        # damage.
+        audio = (
+            AudioSource.open(audio_from)
+            if audio_from is not None and any(name in _VIDEO_SPECS for name in chosen)
+            else None
+        )
         sinks: list[_Sink] = [
             _ImageSequence(layer, archive, *_IMAGE_SPECS[name], Path(tmp))
             for layer in layers or [""]
