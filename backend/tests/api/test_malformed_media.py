@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import upload
+from tests.media.test_export import damage_audio, make_source
 from tests.server import LiveServer
 from tests.synth import write_mjpeg_avi, write_video
 from tests.waiting import wait_for
@@ -341,6 +342,34 @@ def test_a_job_meeting_a_damaged_frame_keeps_every_frame_before_it(
         archive = api.get(f"/api/jobs/{jid}/archive")
         assert archive.headers["x-vidmatte-frames"] == "0-4"
         assert api.post(f"/api/jobs/{jid}/resume").is_success
+
+
+def test_damaged_audio_spares_a_video_exports_download(api: httpx.Client, tmp_path: Path) -> None:
+    """The decoder's error on a damaged audio packet ended the export, and the streamed zip
+    was cut off partway: the download completes, the damaged stretch silent."""
+    source = make_source(tmp_path / "damaged_audio.mp4", 1.0, audio=True)
+    damage_audio(source, 0.5, 4)
+    pid = upload(api, source)["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    points = {"points": [{"x": 30, "y": 24, "label": "positive"}]}
+    assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/5/points", json=points).is_success
+    jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 5, "end": 24}).json()["id"]
+    state = wait_for(
+        lambda: api.get(f"/api/jobs/{jid}").json(),
+        120,
+        "the job to end",
+        every=0.1,
+        until=lambda j: j["status"] not in {"queued", "running"},
+    )
+    assert state["status"] == "done", state
+    response = api.get(f"/api/jobs/{jid}/archive", params={"formats": "alpha_mp4"})
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.testzip() is None
+    (name,) = archive.namelist()
+    with av.open(archive.open(name)) as video:
+        assert video.streams.audio
+        assert len(list(video.decode(video.streams.video[0]))) == 20
 
 
 @pytest.mark.parametrize(

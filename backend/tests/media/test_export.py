@@ -207,16 +207,39 @@ def test_archive_name() -> None:
     assert archive_name("/../", 3, 4, script=True) == "vidmatte_frames_3-4.zip"
 
 
+def damage_audio(source: Path, at: float, count: int) -> tuple[float, float]:
+    """Overwrite `count` audio packets of `source` from `at` seconds on with 0xFF bytes, which
+    the decoder refuses; the damaged stretch's (start, end) in seconds on the source's clock."""
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:
+        stream = container.streams.audio[0]
+        packets = [p for p in container.demux(stream) if p.size and p.pts * p.time_base >= at]
+    damaged = packets[:count]
+    for packet in damaged:
+        data[packet.pos : packet.pos + packet.size] = b"\xff" * packet.size
+    source.write_bytes(data)
+    last = damaged[-1]
+    return float(damaged[0].pts * stream.time_base), float(
+        (last.pts + last.duration) * stream.time_base
+    )
+
+
+def damage_audio_config(source: Path) -> None:
+    """Overwrite the audio track's decoder configuration (AAC's AudioSpecificConfig in the
+    MP4's esds box) with 0xFF bytes: the decoder cannot be opened at all."""
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:
+        config = bytes(container.streams.audio[0].codec_context.extradata)
+    at = data.find(config, data.find(b"esds"))
+    data[at : at + len(config)] = b"\xff" * len(config)
+    source.write_bytes(data)
+
+
 def test_image_sequences_do_not_read_the_sources_audio(tmp_path: Path) -> None:
     """Only video files carry audio, yet every archive decoded the source's: damaged audio
     (next to a damaged frame, whose kept frames a user exports) broke an archive of PNGs."""
     source = make_source(tmp_path / "damaged.mp4", 1.0, audio=True)
-    data = bytearray(source.read_bytes())
-    with av.open(str(source)) as container:
-        packets = [(p.pos, p.size) for p in container.demux(container.streams.audio[0]) if p.size]
-    for pos, size in packets[len(packets) // 4 :][:3]:
-        data[pos : pos + size] = b"\xff" * size
-    source.write_bytes(data)
+    damage_audio(source, 0.25, 3)
     archive = build_archive(
         frames=make_frames(64, 48), formats=["alpha_png"], fps=FPS, audio_from=source
     )
@@ -719,6 +742,58 @@ def test_no_audio_when_the_source_has_none(extracted: dict, fmt: str) -> None:
         assert not container.streams.audio
     archive = build_archive(frames=make_frames(64, 48, 2), formats=[fmt], fps=FPS)
     with av.open(archive.open(VIDEO_FILES[fmt])) as container:
+        assert not container.streams.audio
+
+
+@pytest.fixture(scope="module")
+def damaged_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, float]:
+    """A clip whose audio is damaged from about 0.51 s to 0.60 s, within its tone, and the
+    damaged stretch's start and end in seconds."""
+    source = make_source(tmp_path_factory.mktemp("damaged") / "damaged.mp4", 1.0, audio=True)
+    return source, *damage_audio(source, 0.5, 4)
+
+
+@pytest.mark.parametrize("fmt", list(VIDEO_FILES))
+def test_damaged_audio_is_silent_there_and_spares_the_rest(
+    damaged_source: tuple[Path, float, float], fmt: str, tmp_path: Path
+) -> None:
+    """The decoder's error on a damaged audio packet ended the export, cutting the streamed
+    zip off: the damaged stretch plays as silence, the rest of the sound as it was, in sync."""
+    source, start, end = damaged_source
+    count = 20  # frames 5..24: 0.2 s .. 1.0 s of the source, the damage in the tone's middle
+    archive = build_archive(
+        frames=make_frames(64, 48, count), formats=[fmt], fps=FPS, audio_from=source
+    )
+    assert archive.testzip() is None
+    path = tmp_path / VIDEO_FILES[fmt]
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    assert len(decode_video(path)) == count
+    _, samples, rate = decode_audio(path)
+    # Within one audio frame: AAC's 1024 samples at the source's 44.1 kHz (Opus' are 20 ms).
+    assert len(samples) / rate == pytest.approx(count / FPS, abs=1024 / 44100)
+    offset = FIRST / FPS  # the export's time 0 on the source's clock
+    margin = 0.03  # codec windows blur each step a little
+
+    def level(begin: float, stop: float) -> float:
+        part = samples[round((begin - offset) * rate) : round((stop - offset) * rate)]
+        return float(np.sqrt(np.mean(part**2)))
+
+    assert level(start + margin, end - margin) < 0.01
+    # The tone before and after the damage, where it was (a shift would put tone in the gap).
+    tone = 0.5 / np.sqrt(2)
+    assert level(TONE_FROM + margin, start - margin) == pytest.approx(tone, rel=0.15)
+    assert level(end + margin, 1.0 - margin) == pytest.approx(tone, rel=0.15)
+
+
+@pytest.mark.parametrize("fmt", ["composite_mp4", "webm_alpha"])
+def test_audio_that_cannot_be_decoded_leaves_the_video_silent(tmp_path: Path, fmt: str) -> None:
+    source = make_source(tmp_path / "unreadable.mp4", 1.0, audio=True)
+    damage_audio_config(source)
+    archive = build_archive(frames=make_frames(64, 48), formats=[fmt], fps=FPS, audio_from=source)
+    path = tmp_path / VIDEO_FILES[fmt]
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    assert len(decode_video(path)) == COUNT
+    with av.open(str(path)) as container:
         assert not container.streams.audio
 
 

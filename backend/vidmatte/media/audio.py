@@ -8,16 +8,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import numpy as np
+
+
+class _Damaged(NamedTuple):
+    """A packet the decoder refused: where it starts (`time`, as a frame's) and ends, in
+    seconds on the source's clock, None when unknown."""
+
+    time: Fraction | None
+    end: Fraction | None
+
+    @classmethod
+    def of(cls, packet: av.Packet) -> _Damaged:
+        if packet.pts is None:
+            return cls(None, None)
+        start = packet.pts * packet.time_base
+        return cls(start, start + packet.duration * packet.time_base if packet.duration else None)
 
 
 class AudioSource:
     """The source's first audio track, decoded from the export's start as float slices
     (channels x samples) that line up with the video frames, shared by every video file.
     Frames cross into numpy packed: PyAV 18 miscounts the planes of an 8-channel (7.1) planar
-    frame, and reading one crashed the process."""
+    frame, and reading one crashed the process. Damaged audio never costs the video: what the
+    decoder refuses is silence, as long as it would have played."""
 
     def __init__(self, path: Path, container: av.container.InputContainer) -> None:
         self._path = path
@@ -38,9 +55,15 @@ class AudioSource:
 
     @classmethod
     def open(cls, path: Path) -> AudioSource | None:
-        """None when the file has no audio: the videos are then silent."""
+        """None when the file has no audio, or none a decoder opens (its configuration is
+        damaged): the videos are then silent."""
         container = av.open(str(path))
         if not container.streams.audio:
+            container.close()
+            return None
+        try:
+            container.streams.audio[0].codec_context.open()
+        except av.FFmpegError:
             container.close()
             return None
         return cls(path, container)
@@ -88,7 +111,7 @@ class AudioSource:
         seek lands after `seconds` (MPEG-TS seeks by byte position)."""
         if seconds > 0 and self._stream.time_base is not None:
             self._container.seek(int(seconds / self._stream.time_base), stream=self._stream)
-            frames = self._container.decode(self._stream)
+            frames = self._frames()
             first = next(frames, None)
             if first is not None and first.time is not None and first.time <= seconds:
                 yield first
@@ -97,16 +120,52 @@ class AudioSource:
             self._container.close()  # reopened: a seek to the start lands late in TS too
             self._container = av.open(str(self._path))
             self._stream = self._container.streams.audio[0]
-        yield from self._container.decode(self._stream)
+        yield from self._frames()
 
-    def _decode(self, frames: Iterator[av.AudioFrame]) -> Iterator[np.ndarray]:
-        for frame in frames:
+    def _frames(self) -> Iterator[av.AudioFrame | _Damaged]:
+        """The track's frames from the container's position on, and the packets the decoder
+        refuses (damaged: their error ended the export, and the zip streamed so far was cut)."""
+        for packet in self._container.demux(self._stream):
+            try:
+                frames = self._stream.codec_context.decode(packet)
+            except av.FFmpegError:
+                yield _Damaged.of(packet)
+                continue
+            yield from frames
+
+    def _decode(self, items: Iterator[av.AudioFrame | _Damaged]) -> Iterator[np.ndarray]:
+        """Float blocks, each where the last one ends: damaged packets leave silence up to
+        where the next frame starts (so the rest stays in sync), or at the track's end up to
+        where they end."""
+        reached = 0  # absolute sample position where the blocks so far end
+        damaged, damaged_end = False, None
+        for item in items:
+            at = self._position(item.time)
             if self._pending_at < 0:
-                self._pending_at = round(frame.time * self.rate) if frame.time is not None else 0
-            for converted in self._to_float.resample(frame):
-                yield self._unpacked(converted)
+                self._pending_at = reached = at if at is not None else 0
+            if isinstance(item, _Damaged):
+                damaged, damaged_end = True, self._position(item.end)
+                continue
+            if damaged:
+                resume = at if at is not None else damaged_end
+                if resume is not None and resume > reached:
+                    yield np.zeros((self.channels, resume - reached), np.float32)
+                    reached = resume
+                damaged = False
+            for converted in self._to_float.resample(item):
+                block = self._unpacked(converted)
+                reached += block.shape[1]
+                yield block
         for converted in self._to_float.resample(None):
-            yield self._unpacked(converted)
+            block = self._unpacked(converted)
+            reached += block.shape[1]
+            yield block
+        if damaged and damaged_end is not None and damaged_end > reached:
+            yield np.zeros((self.channels, damaged_end - reached), np.float32)
+
+    def _position(self, seconds: float | Fraction | None) -> int | None:
+        """`seconds` on the source's clock as an absolute sample position."""
+        return None if seconds is None else round(seconds * self.rate)
 
     def _unpacked(self, frame: av.AudioFrame) -> np.ndarray:
         return frame.to_ndarray().reshape(-1, self.channels).T
