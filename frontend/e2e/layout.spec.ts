@@ -220,7 +220,7 @@ test("during a track at 1280×720 every toolbar button stays in the editor colum
   await expect(page.getByTestId("track-cancel")).toBeVisible();
   await expect(page.getByTestId("track-status")).toHaveText(/^4 \/ 36 frames/);
   await page.screenshot({ path: info.outputPath("toolbar-during-track.png") });
-  expect(await page.locator(".toolbar button").count()).toBe(7);
+  expect(await page.locator(".toolbar button").count()).toBe(8);
   expect(await unreachable(page, ".toolbar button", "[data-testid=editor]")).toEqual([]);
   expect(await clipped(page, ".toolbar")).toEqual([]);
 });

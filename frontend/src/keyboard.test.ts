@@ -14,8 +14,17 @@ describe("shortcuts", () => {
   it("maps undo with Ctrl or Cmd, not with Shift", () => {
     expect(actionForKey({ key: "z", ctrlKey: true })).toEqual({ type: "undo" });
     expect(actionForKey({ key: "Z", metaKey: true })).toEqual({ type: "undo" });
-    expect(actionForKey({ key: "z", ctrlKey: true, shiftKey: true })).toBeNull();
     expect(actionForKey({ key: "z" })).toBeNull();
+  });
+
+  it("maps redo to Ctrl or Cmd with Shift+Z, and to Ctrl or Cmd with Y", () => {
+    expect(actionForKey({ key: "Z", ctrlKey: true, shiftKey: true })).toEqual({ type: "redo" });
+    expect(actionForKey({ key: "z", metaKey: true, shiftKey: true })).toEqual({ type: "redo" }); // Caps Lock
+    expect(actionForKey({ key: "y", ctrlKey: true })).toEqual({ type: "redo" });
+    expect(actionForKey({ key: "Y", metaKey: true })).toEqual({ type: "redo" });
+    expect(actionForKey({ key: "Z", ctrlKey: true, shiftKey: true, altKey: true })).toBeNull();
+    expect(actionForKey({ key: "y" })).toBeNull();
+    expect(SHORTCUTS).toContainEqual(["Ctrl + Shift + Z / Ctrl + Y", "redo"]);
   });
 
   it("maps the rest", () => {

@@ -5,6 +5,7 @@ export type Action =
   | { type: "first" }
   | { type: "last" }
   | { type: "undo" }
+  | { type: "redo" }
   | { type: "play" }
   | { type: "clear-frame" }
   | { type: "preview" }
@@ -28,7 +29,10 @@ export interface KeyLike {
 export function actionForKey(e: KeyLike): Action | null {
   const mod = e.ctrlKey || e.metaKey;
   if (mod) {
-    if (e.key.toLowerCase() === "z" && !e.shiftKey && !e.altKey) return { type: "undo" };
+    if (e.altKey) return null;
+    const key = e.key.toLowerCase();
+    if (key === "z") return { type: e.shiftKey ? "redo" : "undo" };
+    if (key === "y" && !e.shiftKey) return { type: "redo" };
     return null;
   }
   if (e.altKey) return null;
@@ -126,6 +130,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Right click / Alt + click", "add negative point"],
   ["Click a point", "remove it"],
   ["Ctrl + Z", "undo"],
+  ["Ctrl + Shift + Z / Ctrl + Y", "redo"],
   ["Delete", "clear the points of this frame (with no control focused)"],
   ["Delete on a project or object", "delete it (asks first)"],
   ["P", "preview this frame"],

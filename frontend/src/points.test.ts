@@ -9,8 +9,10 @@ import {
   getPoints,
   hitTest,
   promptedRange,
+  reapply,
   removeObject,
   revert,
+  samePoints,
   type PointMap,
 } from "./points";
 import { near } from "./test/near";
@@ -88,28 +90,65 @@ describe("undo", () => {
     const cl = clearFrame(m, 0)!;
     m = cl.map;
     undo.push(cl.edit);
-    expect(undo.size).toBe(4);
+    expect(undo.undoSize).toBe(4);
 
-    m = revert(m, undo.pop()!); // un-clear
+    m = revert(m, undo.undo()!); // un-clear
     expect(getPoints(m, 1, 0)).toEqual([{ x: 50, y: 50, label: "negative" }]);
-    m = revert(m, undo.pop()!); // un-remove
+    m = revert(m, undo.undo()!); // un-remove
     expect(getPoints(m, 1, 0)).toHaveLength(2);
-    m = revert(m, undo.pop()!); // un-add negative
+    m = revert(m, undo.undo()!); // un-add negative
     expect(getPoints(m, 1, 0)).toEqual([{ x: 10, y: 10, label: "positive" }]);
-    m = revert(m, undo.pop()!);
+    m = revert(m, undo.undo()!);
     expect(m.size).toBe(0);
-    expect(undo.pop()).toBeUndefined();
+    expect(undo.undo()).toBeUndefined();
+  });
+
+  it("redoes the undone edits in order, until a new edit", () => {
+    const history = new UndoStack();
+    const add = applyClick(empty, 0, 1, { x: 10, y: 10 }, "positive", near({ x: 10, y: 10 }, 5));
+    const cl = clearFrame(add.map, 0)!;
+    history.push(add.edit);
+    history.push(cl.edit);
+    let m = revert(revert(cl.map, history.undo()!), history.undo()!);
+    expect(m.size).toBe(0);
+    expect([history.undoSize, history.redoSize]).toEqual([0, 2]);
+
+    m = reapply(m, history.redo()!); // the add first
+    expect(samePoints(m, add.map)).toBe(true);
+    m = reapply(m, history.redo()!); // then the clear
+    expect(m.size).toBe(0);
+    expect(history.redo()).toBeUndefined();
+    expect([history.undoSize, history.redoSize]).toEqual([2, 0]);
+
+    history.undo();
+    expect(history.redoSize).toBe(1);
+    history.push(applyClick(add.map, 0, 1, { x: 90, y: 90 }, "negative", near({ x: 90, y: 90 }, 5)).edit);
+    expect(history.redoSize).toBe(0); // a new edit: the undone clear is gone
+    expect(history.redo()).toBeUndefined();
   });
 
   it("is bounded and forgets deleted objects", () => {
     const undo = new UndoStack(3);
     for (let i = 0; i < 5; i++) undo.push(applyClick(empty, i, i % 2, { x: 0, y: 0 }, "positive", near({ x: 0, y: 0 }, 1)).edit);
-    expect(undo.size).toBe(3);
+    expect(undo.undoSize).toBe(3);
     undo.dropObject(0); // frames 2 and 4 belong to object 0
-    expect(undo.size).toBe(1);
+    expect(undo.undoSize).toBe(1);
     expect(undo.peek()!.changes[0].objectId).toBe(1);
     undo.push({ label: "nothing", changes: [] });
-    expect(undo.size).toBe(1);
+    expect(undo.undoSize).toBe(1);
+  });
+
+  it("forgets deleted objects and clears in both directions", () => {
+    const history = new UndoStack();
+    for (let i = 0; i < 4; i++) history.push(applyClick(empty, i, i % 2, { x: 0, y: 0 }, "positive", near({ x: 0, y: 0 }, 1)).edit);
+    history.undo();
+    history.undo(); // frames 3 (object 1) and 2 (object 0) wait to be redone
+    history.dropObject(0);
+    expect([history.undoSize, history.redoSize]).toEqual([1, 1]);
+    expect(history.redo()!.changes[0]).toEqual(expect.objectContaining({ objectId: 1, frame: 3 }));
+    history.undo();
+    history.clear();
+    expect([history.undoSize, history.redoSize]).toEqual([0, 0]);
   });
 });
 

@@ -1,5 +1,5 @@
 // Click prompts: pure editing functions over an immutable map
-// "objectId:frame" → points, plus the undo stack of edits.
+// "objectId:frame" → points, plus the undo and redo stacks of edits.
 import type { Vec } from "./geometry";
 
 export type Label = "positive" | "negative";
@@ -101,7 +101,7 @@ export interface Change {
   after: readonly Point[];
 }
 
-/** A user action; undo restores every `before`. */
+/** A user action; undo restores every `before`, redo every `after`. */
 export interface Edit {
   label: string;
   changes: Change[];
@@ -154,6 +154,13 @@ export function revert(map: PointMap, edit: Edit): PointMap {
   return next;
 }
 
+/** Apply `edit` again (redo). */
+export function reapply(map: PointMap, edit: Edit): PointMap {
+  let next = map;
+  for (const c of edit.changes) next = setPoints(next, c.objectId, c.frame, c.after);
+  return next;
+}
+
 /** Drop every point of an object (it was deleted). */
 export function removeObject(map: PointMap, objectId: number): PointMap {
   const next = new Map(map);
@@ -177,38 +184,61 @@ export function promptedRange(map: PointMap, objectIds?: readonly number[]): { s
   return frames.length ? { start: frames[0], end: frames[frames.length - 1] } : null;
 }
 
-/** Bounded undo stack of edits. */
+/** Bounded undo stack of edits, and the undone ones waiting to be redone until a new edit. */
 export class UndoStack {
-  private edits: Edit[] = [];
+  private done: Edit[] = [];
+  private undone: Edit[] = [];
   constructor(private readonly limit = 200) {}
 
+  /** A new edit: what was undone can no longer be redone over it. */
   push(edit: Edit): void {
     if (edit.changes.length === 0) return;
-    this.edits.push(edit);
-    if (this.edits.length > this.limit) this.edits.splice(0, this.edits.length - this.limit);
+    this.record(edit);
+    this.undone = [];
   }
 
-  pop(): Edit | undefined {
-    return this.edits.pop();
+  /** The edit to revert, kept for redo. */
+  undo(): Edit | undefined {
+    const edit = this.done.pop();
+    if (edit) this.undone.push(edit);
+    return edit;
+  }
+
+  /** The edit to apply again, kept for undo. */
+  redo(): Edit | undefined {
+    const edit = this.undone.pop();
+    if (edit) this.record(edit);
+    return edit;
   }
 
   peek(): Edit | undefined {
-    return this.edits[this.edits.length - 1];
+    return this.done[this.done.length - 1];
   }
 
-  get size(): number {
-    return this.edits.length;
+  get undoSize(): number {
+    return this.done.length;
+  }
+
+  get redoSize(): number {
+    return this.undone.length;
   }
 
   /** Forget changes to a deleted object; edits left empty disappear. */
   dropObject(objectId: number): void {
-    this.edits = this.edits
-      .map((e) => ({ ...e, changes: e.changes.filter((c) => c.objectId !== objectId) }))
-      .filter((e) => e.changes.length > 0);
+    const keep = (edits: Edit[]) =>
+      edits.map((e) => ({ ...e, changes: e.changes.filter((c) => c.objectId !== objectId) })).filter((e) => e.changes.length > 0);
+    this.done = keep(this.done);
+    this.undone = keep(this.undone);
   }
 
   clear(): void {
-    this.edits = [];
+    this.done = [];
+    this.undone = [];
+  }
+
+  private record(edit: Edit): void {
+    this.done.push(edit);
+    if (this.done.length > this.limit) this.done.splice(0, this.done.length - this.limit);
   }
 }
 

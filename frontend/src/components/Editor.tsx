@@ -37,6 +37,7 @@ export function Editor(props: EditorProps) {
           track={track.track()}
           canTrack={e.loaded() && seek().length > 0}
           canUndo={prompts.undoSize() > 0}
+          canRedo={prompts.redoSize() > 0}
           canClear={pointsOnFrame(prompts.points(), frame()).length > 0}
           maskVisible={e.maskVisible()}
           offline={!online()}
@@ -45,6 +46,7 @@ export function Editor(props: EditorProps) {
           onTrack={() => void track.start(0, e.frameCount() - 1)}
           onCancelTrack={() => void track.cancel()}
           onUndo={actions.undo}
+          onRedo={actions.redo}
           onClear={actions.clearFrame}
           onToggleMask={() => e.setMaskVisible(!e.maskVisible())}
           onPreview={() => void previews.refresh(frame())}

@@ -11,6 +11,7 @@ const PATHS = {
   trash: "M4 7h16 M9 7V4h6v3 M6 7l1 13h10l1-13 M10 11v6 M14 11v6",
   edit: "M4 20h4l10-10-4-4L4 16z M13 7l4 4",
   undo: "M9 14L4 9l5-5 M4 9h10a6 6 0 010 12h-3",
+  redo: "M15 14l5-5-5-5 M20 9H10a6 6 0 000 12h3",
   download: "M12 4v11 M7 10l5 5 5-5 M5 20h14",
   refresh: "M20 12a8 8 0 11-2.3-5.6 M20 4v5h-5",
   close: "M6 6l12 12 M18 6L6 18",

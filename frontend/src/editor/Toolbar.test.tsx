@@ -1,4 +1,4 @@
-import { render, screen } from "@solidjs/testing-library";
+import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { describe, expect, it } from "vitest";
 import { Toolbar, type ToolbarProps } from "./Toolbar";
 
@@ -8,6 +8,7 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   canTrack: false,
   trackStarting: false,
   canUndo: false,
+  canRedo: false,
   canClear: false,
   maskVisible: true,
   offline: false,
@@ -15,6 +16,7 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   onTrack: () => {},
   onCancelTrack: () => {},
   onUndo: () => {},
+  onRedo: () => {},
   onClear: () => {},
   onToggleMask: () => {},
   onPreview: () => {},
@@ -34,6 +36,19 @@ describe("Toolbar", () => {
     const note = screen.getByTestId("connection-lost");
     expect(note.textContent).toBe("Connection lost: reconnecting… 2 unsaved");
     expect(note.getAttribute("data-offline")).toBe("true");
+  });
+
+  it("has Redo beside Undo, disabled with nothing to redo", () => {
+    let redone = 0;
+    const { unmount } = render(() => <Toolbar {...props({ canRedo: true, onRedo: () => redone++ })} />);
+    const redo = screen.getByRole("button", { name: "Redo" });
+    expect(redo.title).toBe("Redo (Ctrl+Shift+Z)");
+    expect(redo.previousElementSibling?.getAttribute("data-testid")).toBe("undo");
+    fireEvent.click(redo);
+    expect(redone).toBe(1);
+    unmount();
+    render(() => <Toolbar {...props({ canRedo: false })} />);
+    expect((screen.getByRole("button", { name: "Redo" }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it("names the mask toggle by what it does, not also as a pressed state (read 'Show mask, pressed' before)", () => {

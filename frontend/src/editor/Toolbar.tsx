@@ -11,6 +11,7 @@ export interface ToolbarProps {
   /** A track start is on its way. */
   trackStarting: boolean;
   canUndo: boolean;
+  canRedo: boolean;
   canClear: boolean;
   maskVisible: boolean;
   /** The server does not answer: clicks are kept and saved when it is back. */
@@ -19,6 +20,7 @@ export interface ToolbarProps {
   onTrack: () => void;
   onCancelTrack: () => void;
   onUndo: () => void;
+  onRedo: () => void;
   onClear: () => void;
   onToggleMask: () => void;
   onPreview: () => void;
@@ -57,6 +59,9 @@ export function Toolbar(props: ToolbarProps) {
         <TrackBar track={props.track} canTrack={props.canTrack} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
         <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={!props.canUndo} onClick={() => props.onUndo()}>
           <Icon name="undo" size={13} /> Undo
+        </button>
+        <button class="btn btn-small" data-testid="redo" title="Redo (Ctrl+Shift+Z)" disabled={!props.canRedo} onClick={() => props.onRedo()}>
+          <Icon name="redo" size={13} /> Redo
         </button>
         <button class="btn btn-small" data-testid="clear-frame" title="Remove every point of this frame (Delete)" disabled={!props.canClear} onClick={() => props.onClear()}>
           Clear frame

@@ -61,6 +61,18 @@ describe("editor actions", () => {
     expect(s.prompts.points().size).toBe(0);
   });
 
+  it("redo goes to the frame it changed, and says when there is nothing to redo", async () => {
+    const s = setup();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "undo" }, targets);
+    s.actions.run({ type: "last" }, targets);
+    s.actions.run({ type: "redo" }, targets);
+    expect(s.frame()).toBe(0);
+    expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
+    s.actions.redo();
+    expect(toasts().at(-1)?.text).toBe("Nothing to redo.");
+  });
+
   it("keys reach their actions, and say when there is nothing to do", () => {
     const s = setup();
     s.actions.run({ type: "step", delta: 10 }, targets);

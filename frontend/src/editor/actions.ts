@@ -1,4 +1,4 @@
-// What the user does with the prompts and the view, by click or by key: points, undo,
+// What the user does with the prompts and the view, by click or by key: points, undo, redo,
 // objects, stepping, playing, result views. Toasts say what could not be done.
 import type { Accessor } from "solid-js";
 import { confirmAction } from "../confirm";
@@ -65,6 +65,11 @@ export function createActions(d: ActionDeps) {
       if (f === null) showInfo("Nothing to undo.");
       else if (f !== d.frame()) d.setFrame(f);
     },
+    redo: () => {
+      const f = d.prompts.redo();
+      if (f === null) showInfo("Nothing to redo.");
+      else if (f !== d.frame()) d.setFrame(f);
+    },
     clearFrame: () => {
       if (!d.prompts.clear(d.frame())) showInfo(`Frame ${d.frame()} has no points.`);
     },
@@ -107,6 +112,8 @@ export function createActions(d: ActionDeps) {
           return d.setFrame(d.frameCount() - 1);
         case "undo":
           return a.undo();
+        case "redo":
+          return a.redo();
         case "play":
           return d.playback.toggle();
         case "clear-frame":

@@ -1,8 +1,8 @@
-// The clicked points of a project and their edits: a click, clearing a frame and undo show
+// The clicked points of a project and their edits: a click, clearing a frame, undo and redo show
 // the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { roundCoord, type Vec } from "../geometry";
-import { UndoStack, applyClick, clearFrame, removeObject, revert, samePoints, type Edit, type Label, type Near, type PointMap } from "../points";
+import { UndoStack, applyClick, clearFrame, reapply, removeObject, revert, samePoints, type Edit, type Label, type Near, type PointMap } from "../points";
 import type { PromptSaver } from "./saving";
 
 export interface PromptDeps {
@@ -17,12 +17,15 @@ export interface Prompts {
    * shown again); false when they are the points shown, which then stay, undo history and all. */
   reset: (map: PointMap) => boolean;
   undoSize: Accessor<number>;
+  redoSize: Accessor<number>;
   /** A click on `frame` for `objectId` (adds a point, or removes the one `near` it). */
   click: (frame: number, objectId: number, at: Vec, label: Label, near: Near) => void;
   /** Clear `frame`; false when it holds no points. */
   clear: (frame: number) => boolean;
   /** Undo the last edit; returns its frame, or null when there is nothing to undo. */
   undo: () => number | null;
+  /** Redo the last undone edit; returns its frame, or null when there is nothing to redo. */
+  redo: () => number | null;
   /** Forget an object (deleted on the server). */
   dropObject: (objectId: number) => void;
 }
@@ -31,6 +34,12 @@ export function createPrompts(deps: PromptDeps): Prompts {
   const [points, setPoints] = createSignal<PointMap>(new Map());
   const stack = new UndoStack();
   const [undoSize, setUndoSize] = createSignal(0);
+  const [redoSize, setRedoSize] = createSignal(0);
+  const sizes = () =>
+    batch(() => {
+      setUndoSize(stack.undoSize);
+      setRedoSize(stack.redoSize);
+    });
 
   /** Show the new points at once, save them (in order per object and frame), re-preview. */
   const apply = (map: PointMap, edit: Edit, values: "after" | "before") =>
@@ -46,7 +55,7 @@ export function createPrompts(deps: PromptDeps): Prompts {
 
   const commit = (map: PointMap, edit: Edit) => {
     stack.push(edit);
-    setUndoSize(stack.size);
+    sizes();
     apply(map, edit, "after");
   };
 
@@ -59,11 +68,12 @@ export function createPrompts(deps: PromptDeps): Prompts {
       batch(() => {
         setPoints(map);
         stack.clear();
-        setUndoSize(0);
+        sizes();
       });
       return true;
     },
     undoSize,
+    redoSize,
     click: (frame, objectId, at, label, near) => {
       const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, near);
       commit(r.map, r.edit);
@@ -75,16 +85,23 @@ export function createPrompts(deps: PromptDeps): Prompts {
       return true;
     },
     undo: () => {
-      const edit = stack.pop();
-      setUndoSize(stack.size);
+      const edit = stack.undo();
+      sizes();
       if (!edit) return null;
       apply(revert(points(), edit), edit, "before");
+      return edit.changes[0]?.frame ?? null;
+    },
+    redo: () => {
+      const edit = stack.redo();
+      sizes();
+      if (!edit) return null;
+      apply(reapply(points(), edit), edit, "after");
       return edit.changes[0]?.frame ?? null;
     },
     dropObject: (objectId) => {
       setPoints(removeObject(points(), objectId));
       stack.dropObject(objectId);
-      setUndoSize(stack.size);
+      sizes();
       deps.saver.dropObject(objectId);
     },
   };
