@@ -129,6 +129,8 @@ export const SHORTCUTS: [string, string][] = [
   ["Left click", "add positive point"],
   ["Right click / Alt + click", "add negative point"],
   ["Click a point", "remove it"],
+  ["Tab to the frame, then ← → ↑ ↓", "move the crosshair 10 frame pixels (Shift: 1); Escape leaves"],
+  ["Enter / Shift + Enter on the frame", "add a positive / negative point at the crosshair (on a point: remove it)"],
   ["Ctrl + Z", "undo"],
   ["Ctrl + Shift + Z / Ctrl + Y", "redo"],
   ["Delete", "clear the points of this frame (with no control focused)"],

@@ -4,6 +4,7 @@ import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "..
 import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
 import type { Label, Near, Point } from "../points";
 import type { FramePicture } from "../editor/frames";
+import { crosshairKey, crosshairStart, moveCrosshair } from "../editor/crosshair";
 import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
 
@@ -73,6 +74,9 @@ export function FrameStage(props: FrameStageProps) {
   let canvas!: HTMLCanvasElement;
   const [size, setSize] = createSignal<Size>({ width: 0, height: 0 });
   const [hover, setHover] = createSignal<{ objectId: number; index: number } | null>(null);
+  // The keyboard's crosshair, in stored pixels: shown while the stage has the focus, kept after.
+  const [cross, setCross] = createSignal<Vec | null>(null);
+  const [focused, setFocused] = createSignal(false);
 
   // Fitted at the display shape; the side-by-side view stretches both halves alike.
   const fit = createMemo(() =>
@@ -159,6 +163,26 @@ export function FrameStage(props: FrameStageProps) {
     props.onPoint(at, label, screenNear(pos));
   };
 
+  /** The point under the crosshair, which Enter removes: marked as the hover marks one. */
+  const crossTarget = () => {
+    const at = focused() && editable() ? cross() : null;
+    return at ? nearestMarker(videoToCanvas(at, fit())) : null;
+  };
+
+  /** Arrows, Enter and Escape on the focused stage are the crosshair's: handled here, the
+   * window's shortcuts skip them (they would step frames); every other key stays a shortcut. */
+  const onKey = (e: KeyboardEvent) => {
+    const key = crosshairKey(e);
+    if (!key) return;
+    e.preventDefault();
+    const at = crosshairStart(cross(), props.video);
+    if (key.type === "leave") stage.blur();
+    else if (key.type === "move") setCross(moveCrosshair(at, key.dx, key.dy, props.video));
+    // Exactly a click at the crosshair, the same `near` and all: Enter on a point removes it.
+    // A held Enter would add and remove the same point over and over.
+    else if (!e.repeat && editable()) props.onPoint(at, key.label, screenNear(videoToCanvas(at, fit())));
+  };
+
   const previewStyle = () => {
     const f = fit();
     const w = f.scaleX * props.video.width;
@@ -167,7 +191,26 @@ export function FrameStage(props: FrameStageProps) {
   };
 
   return (
-    <div class={`stage ${editable() ? "editable" : ""} ${hover() ? "over-point" : ""}`} ref={stage} data-testid="stage">
+    <div
+      class={`stage ${editable() ? "editable" : ""} ${hover() ? "over-point" : ""}`}
+      ref={stage}
+      data-testid="stage"
+      tabIndex={0}
+      role="application"
+      aria-label="Frame: arrow keys move the crosshair (Shift: 1 pixel), Enter adds a point, Shift+Enter a negative one, Enter on a point removes it"
+      onFocus={() => {
+        setCross(crosshairStart(cross(), props.video));
+        setFocused(true);
+      }}
+      onBlur={() => setFocused(false)}
+      onKeyDown={onKey}
+      // A click on the frame leaves the focus where it went before the stage could take it (to
+      // the page): the arrows keep stepping frames after a click, the crosshair is the keyboard's.
+      onMouseDown={(e) => {
+        e.preventDefault();
+        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+      }}
+    >
       <canvas
         ref={canvas}
         class="frame-canvas"
@@ -197,9 +240,24 @@ export function FrameStage(props: FrameStageProps) {
       <svg class="markers" width={size().width} height={size().height} aria-hidden="true">
         <For each={props.markers}>
           {(m) => (
-            <PointMarker marker={m} at={videoToCanvas(m.point, fit())} hover={hover()?.objectId === m.objectId && hover()?.index === m.index} />
+            <PointMarker
+              marker={m}
+              at={videoToCanvas(m.point, fit())}
+              hover={[hover(), crossTarget()].some((h) => h?.objectId === m.objectId && h?.index === m.index)}
+            />
           )}
         </For>
+        <Show when={focused() ? cross() : null}>
+          {(at) => {
+            const c = () => videoToCanvas(at(), fit());
+            return (
+              <g class="crosshair" data-testid="crosshair" data-x={at().x} data-y={at().y} transform={`translate(${c().x} ${c().y})`}>
+                <path d="M-14,0 H-4 M4,0 H14 M0,-14 V-4 M0,4 V14" stroke="rgba(0,0,0,0.7)" stroke-width="4" />
+                <path d="M-14,0 H-4 M4,0 H14 M0,-14 V-4 M0,4 V14" stroke="#fff" stroke-width="2" />
+              </g>
+            );
+          }}
+        </Show>
       </svg>
       <Show when={props.summary}>
         <div class="stage-summary" data-testid="frame-summary">

@@ -1,0 +1,66 @@
+// Points by keyboard, in Chromium against the real server: Tab to the frame shows a crosshair at
+// its centre, arrows move it (10 frame pixels, Shift 1) without stepping frames, Enter adds a
+// positive point there and Shift+Enter a negative one, Enter on a point removes it; all saved and
+// undone like clicks. Escape leaves the frame, and the arrows step frames again.
+import { expect, test, type Page } from "@playwright/test";
+import { ok, uploadFixture } from "./video";
+
+interface FramePoints {
+  frame: number;
+  points: { x: number; y: number; label: string }[];
+}
+
+async function press(page: Page, key: string, times: number) {
+  for (let i = 0; i < times; i++) await page.keyboard.press(key);
+}
+
+test("arrows move the crosshair, Enter and Shift+Enter place points the server keeps, Ctrl+Z undoes", async ({ page, request }) => {
+  const pid = await uploadFixture(request, "keyboard points");
+  const saved = async () => (await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`))).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  await page.goto(`/#/p/${pid}`);
+  const canvas = page.getByTestId("frame-canvas");
+  await expect(canvas).toHaveAttribute("data-loaded", "true");
+  const stage = page.getByTestId("stage");
+  const crosshair = page.getByTestId("crosshair");
+  const markers = page.getByTestId("point-marker");
+  await expect(crosshair).toHaveCount(0);
+
+  await page.getByTestId("help-open").focus();
+  await page.keyboard.press("Tab");
+  await expect(stage).toBeFocused();
+  await expect(crosshair).toHaveAttribute("data-x", "160"); // the centre of 320×180
+  await expect(crosshair).toHaveAttribute("data-y", "90");
+
+  await press(page, "ArrowLeft", 6); // 100
+  await press(page, "Shift+ArrowLeft", 4); // 96
+  await expect(crosshair).toHaveAttribute("data-x", "96");
+  await expect(canvas).toHaveAttribute("data-frame", "0"); // the arrows did not step
+  await page.keyboard.press("Enter");
+  await expect(markers).toHaveCount(1);
+
+  await press(page, "ArrowRight", 10); // 196
+  await press(page, "ArrowUp", 3); // 60
+  await page.keyboard.press("Shift+Enter");
+  await expect(markers).toHaveCount(2);
+  const expected = [
+    { frame: 0, x: 96, y: 90, label: "positive" },
+    { frame: 0, x: 196, y: 60, label: "negative" },
+  ];
+  await expect.poll(saved).toEqual(expected);
+
+  await page.keyboard.press("Control+z");
+  await expect(markers).toHaveCount(1);
+  await expect.poll(saved).toEqual(expected.slice(0, 1));
+
+  await press(page, "ArrowLeft", 10);
+  await press(page, "ArrowDown", 3);
+  await page.keyboard.press("Enter"); // on the positive point: removes it, as a click does
+  await expect(markers).toHaveCount(0);
+  await expect.poll(saved).toEqual([]);
+
+  await page.keyboard.press("Escape");
+  await expect(stage).not.toBeFocused();
+  await expect(crosshair).toHaveCount(0);
+  await page.keyboard.press("ArrowRight");
+  await expect(canvas).toHaveAttribute("data-frame", "1");
+});

@@ -1,0 +1,44 @@
+// Points by keyboard: a crosshair on the frame (in stored frame pixels) that the arrows move
+// while the stage has the focus, and where Enter clicks. Other keys stay the editor's shortcuts.
+import type { Size, Vec } from "../geometry";
+import type { KeyLike } from "../keyboard";
+import type { Label } from "../points";
+
+/** Frame pixels one arrow press moves the crosshair: a coarse step, and a fine one with Shift. */
+export const STEP = 10;
+export const FINE_STEP = 1;
+
+export type CrosshairKey = { type: "move"; dx: number; dy: number } | { type: "place"; label: Label } | { type: "leave" };
+
+const ARROWS: Record<string, [number, number]> = {
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+};
+
+/** What a key does on the focused stage; null leaves it to the editor's shortcuts (Ctrl+Z…). */
+export function crosshairKey(e: KeyLike): CrosshairKey | null {
+  if (e.ctrlKey || e.metaKey || e.altKey) return null;
+  if (e.key === "Enter") return { type: "place", label: e.shiftKey ? "negative" : "positive" };
+  if (e.key === "Escape") return { type: "leave" };
+  const dir = ARROWS[e.key];
+  if (!dir) return null;
+  const step = e.shiftKey ? FINE_STEP : STEP;
+  return { type: "move", dx: dir[0] * step, dy: dir[1] * step };
+}
+
+/** The crosshair kept on the frame: x in [0, width], y in [0, height], as a click's point. */
+function onFrame(at: Vec, frame: Size): Vec {
+  return { x: Math.min(Math.max(at.x, 0), frame.width), y: Math.min(Math.max(at.y, 0), frame.height) };
+}
+
+export function moveCrosshair(at: Vec, dx: number, dy: number, frame: Size): Vec {
+  return onFrame({ x: at.x + dx, y: at.y + dy }, frame);
+}
+
+/** Where the crosshair shows when the stage takes the focus: where it was left (the last point
+ * placed), else the frame's centre. */
+export function crosshairStart(last: Vec | null, frame: Size): Vec {
+  return onFrame(last ?? { x: frame.width / 2, y: frame.height / 2 }, frame);
+}
