@@ -67,7 +67,7 @@ export function Editor(props: EditorProps) {
           editable={e.loaded() && !playback.playing()}
           badge={results.mode() !== "off" ? e.mattes.note() : null}
           summary={frameSummary(prompts.points(), frame(), unsaved)}
-          onPoint={(at, label, near) => void actions.point(at, label, near)}
+          onPoint={actions.point}
           onResize={e.setStageSize}
         />
         <Transport

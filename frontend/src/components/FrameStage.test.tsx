@@ -4,6 +4,7 @@ import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { online, setOnline } from "../api";
+import { frameSummary } from "../editor/view";
 import { applyClick, getPoints, type PointMap } from "../points";
 import { FrameStage, type Marker } from "./FrameStage";
 
@@ -30,7 +31,7 @@ function setup() {
       previewLoading={false}
       frameLoading={false}
       editable={true}
-      onPoint={(at, label, near) => setPoints(applyClick(points(), 0, 1, at, label, near).map)}
+      onPoint={(at, label, near) => void setPoints(applyClick(points(), 0, 1, at, label, near).map)}
       onResize={() => {}}
     />
   ));
@@ -113,5 +114,67 @@ describe("FrameStage's mask overlay", () => {
     await vi.waitFor(() => expect(online()).toBe(false)); // the connection watch now probes until it is back
     expect(asked).toEqual(["/api/health"]);
     vi.unstubAllGlobals();
+  });
+});
+
+describe("FrameStage's announcements", () => {
+  /** A focused 200×200 stage with no points: the crosshair starts at the centre (100, 100). */
+  function setup() {
+    vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 200, 200));
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+    const [points, setPoints] = createSignal<PointMap>(new Map());
+    render(() => (
+      <FrameStage
+        video={{ width: 200, height: 200, pixel_aspect: 1 }}
+        frameIndex={0}
+        mode="off"
+        picture={{ index: 0, image: {} as HTMLImageElement }}
+        alphaImage={null}
+        compose={{ tint: "#ff0000", background: "#00ff00" }}
+        markers={getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }))}
+        previewUrl={null}
+        previewLoading={false}
+        frameLoading={false}
+        editable={true}
+        summary={frameSummary(points(), 0, () => false)}
+        // As the editor's: the point lands once its object is there, a moment later.
+        onPoint={async (at, label, near) => {
+          await Promise.resolve();
+          setPoints(applyClick(points(), 0, 1, at, label, near).map);
+        }}
+        onResize={() => {}}
+      />
+    ));
+    const stage = screen.getByTestId("stage");
+    fireEvent.focus(stage);
+    const live = screen.getByRole("status");
+    return { stage, live, key: (key: string, shiftKey = false) => fireEvent.keyDown(stage, { key, shiftKey }) };
+  }
+
+  it("says where the crosshair moved, and what Enter and Shift+Enter did with the frame's count", async () => {
+    const s = setup();
+    expect(s.live.getAttribute("aria-live")).toBe("polite");
+    s.key("ArrowLeft");
+    expect(s.live.textContent).toBe("Crosshair 90, 100");
+    s.key("Enter");
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Positive point at 90, 100 — 1 positive, 0 negative on this frame"));
+    s.key("ArrowRight");
+    s.key("ArrowRight");
+    s.key("ArrowRight", true);
+    expect(s.live.textContent).toBe("Crosshair 111, 100");
+    s.key("Enter", true);
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Negative point at 111, 100 — 1 positive, 1 negative on this frame"));
+    s.key("ArrowLeft");
+    s.key("ArrowLeft");
+    s.key("Enter"); // 1 pixel beside the positive point: removes it
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Removed positive point at 90, 100 — 0 positive, 1 negative on this frame"));
+  });
+
+  it("a click is not announced: the clicker sees it", async () => {
+    const s = setup();
+    s.key("ArrowUp");
+    fireEvent.click(screen.getByTestId("frame-canvas"), { clientX: 50, clientY: 50 });
+    await vi.waitFor(() => expect(screen.getByTestId("frame-summary").textContent).toBe("1 positive, 0 negative on this frame"));
+    expect(s.live.textContent).toBe("Crosshair 100, 90");
   });
 });

@@ -4,7 +4,7 @@ import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "..
 import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
 import type { Label, Near, Point } from "../points";
 import type { FramePicture } from "../editor/frames";
-import { crosshairKey, crosshairStart, moveCrosshair } from "../editor/crosshair";
+import { crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
 import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
 
@@ -37,8 +37,9 @@ export interface FrameStageProps {
   editable: boolean;
   badge?: string | null;
   summary?: string;
-  /** A click at stored pixel `at`; `near` says which points it lands on (removes one). */
-  onPoint: (at: Vec, label: Label, near: Near) => void;
+  /** A click at stored pixel `at`; `near` says which points it lands on (removes one). Settles
+   * once the edit is shown (its object may have to be made first). */
+  onPoint: (at: Vec, label: Label, near: Near) => void | Promise<void>;
   onResize: (size: Size) => void;
 }
 
@@ -77,6 +78,8 @@ export function FrameStage(props: FrameStageProps) {
   // The keyboard's crosshair, in stored pixels: shown while the stage has the focus, kept after.
   const [cross, setCross] = createSignal<Vec | null>(null);
   const [focused, setFocused] = createSignal(false);
+  // What a screen reader is told of the keyboard's moves and points; clicks are seen, not told.
+  const [said, setSaid] = createSignal("");
 
   // Fitted at the display shape; the side-by-side view stretches both halves alike.
   const fit = createMemo(() =>
@@ -169,6 +172,18 @@ export function FrameStage(props: FrameStageProps) {
     return at ? nearestMarker(videoToCanvas(at, fit())) : null;
   };
 
+  /** Enter at the crosshair, then the result told: which point it added or removed, and the
+   * frame's count once the edit shows. */
+  const placeByKey = async (at: Vec, label: Label) => {
+    const hit = crossTarget();
+    const frame = props.frameIndex;
+    const count = props.markers.length;
+    await props.onPoint(at, label, screenNear(videoToCanvas(at, fit())));
+    // Not done (a toast says why), or told of another frame than the one now shown: say nothing.
+    if (props.frameIndex !== frame || props.markers.length === count) return;
+    setSaid(pointWords(hit?.point ?? { ...at, label }, hit !== null, props.summary));
+  };
+
   /** Arrows, Enter and Escape on the focused stage are the crosshair's: handled here, the
    * window's shortcuts skip them (they would step frames); every other key stays a shortcut. */
   const onKey = (e: KeyboardEvent) => {
@@ -177,10 +192,14 @@ export function FrameStage(props: FrameStageProps) {
     e.preventDefault();
     const at = crosshairStart(cross(), props.video);
     if (key.type === "leave") stage.blur();
-    else if (key.type === "move") setCross(moveCrosshair(at, key.dx, key.dy, props.video));
+    else if (key.type === "move") {
+      const next = moveCrosshair(at, key.dx, key.dy, props.video);
+      setCross(next);
+      setSaid(crosshairWords(next));
+    }
     // Exactly a click at the crosshair, the same `near` and all: Enter on a point removes it.
     // A held Enter would add and remove the same point over and over.
-    else if (!e.repeat && editable()) props.onPoint(at, key.label, screenNear(videoToCanvas(at, fit())));
+    else if (!e.repeat && editable()) void placeByKey(at, key.label);
   };
 
   const previewStyle = () => {
@@ -264,6 +283,9 @@ export function FrameStage(props: FrameStageProps) {
           {props.summary}
         </div>
       </Show>
+      <div class="visually-hidden" role="status" aria-live="polite" data-testid="stage-announcement">
+        {said()}
+      </div>
       <div class="stage-status">
         <Show when={props.previewLoading}>
           <span class="pill" data-testid="preview-spinner">

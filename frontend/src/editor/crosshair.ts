@@ -2,7 +2,7 @@
 // while the stage has the focus, and where Enter clicks. Other keys stay the editor's shortcuts.
 import type { Size, Vec } from "../geometry";
 import type { KeyLike } from "../keyboard";
-import type { Label } from "../points";
+import type { Label, Point } from "../points";
 
 /** Frame pixels one arrow press moves the crosshair: a coarse step, and a fine one with Shift. */
 export const STEP = 10;
@@ -41,4 +41,16 @@ export function moveCrosshair(at: Vec, dx: number, dy: number, frame: Size): Vec
  * placed), else the frame's centre. */
 export function crosshairStart(last: Vec | null, frame: Size): Vec {
   return onFrame(last ?? { x: frame.width / 2, y: frame.height / 2 }, frame);
+}
+
+/** What the stage's live region says after a move: short, as it is said at every press. */
+export function crosshairWords(at: Vec): string {
+  return `Crosshair ${Math.round(at.x)}, ${Math.round(at.y)}`;
+}
+
+/** What it says after Enter: the point added (or removed), then the frame's count. */
+export function pointWords(point: Point, removed: boolean, summary?: string): string {
+  const where = `${point.label} point at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+  const done = removed ? `Removed ${where}` : where[0].toUpperCase() + where.slice(1);
+  return summary ? `${done} — ${summary}` : done;
 }
