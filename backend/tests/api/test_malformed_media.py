@@ -22,13 +22,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.api.test_jobs import wait_job
 from tests.conftest import upload
 from tests.media.test_export import damage_audio, make_source
 from tests.server import LiveServer
 from tests.synth import write_mjpeg_avi, write_video
-from tests.waiting import wait_for
 
 RNG_SEED = 6
+ENDED = {"done", "failed", "cancelled", "interrupted"}  # a job's statuses once it stops
 
 
 def _clip_bytes(tmp: Path, **kwargs) -> bytes:
@@ -301,13 +302,7 @@ def test_a_job_meeting_a_damaged_frame_fails_naming_it(api: httpx.Client, damage
     points = {"points": [{"x": 30, "y": 32, "label": "positive"}]}
     assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/2/points", json=points).is_success
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()
-    state = wait_for(
-        lambda: api.get(f"/api/jobs/{job['id']}").json(),
-        120,
-        "the job to end",
-        every=0.1,
-        until=lambda j: j["status"] not in {"queued", "running"},
-    )
+    state = wait_job(api, job["id"], ENDED)
     assert state["status"] == "failed"
     assert "frame 5 cannot be decoded (the file is damaged there)" in state["error"]
     assert "Errno" not in state["error"] and "avcodec" not in state["error"]
@@ -324,17 +319,8 @@ def test_a_job_meeting_a_damaged_frame_keeps_every_frame_before_it(
     assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/0/points", json=points).is_success
     jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()["id"]
 
-    def ended() -> dict:
-        return wait_for(
-            lambda: api.get(f"/api/jobs/{jid}").json(),
-            120,
-            "the job to end",
-            every=0.1,
-            until=lambda j: j["status"] not in {"queued", "running"},
-        )
-
     for _ in range(2):  # the run, then its resume
-        state = ended()
+        state = wait_job(api, jid, ENDED)
         assert (state["status"], state["frames_done"]) == ("failed", 5), state
         assert [api.get(f"/api/jobs/{jid}/alpha/{f}").status_code for f in range(6)] == [
             200, 200, 200, 200, 200, 404,
@@ -354,13 +340,7 @@ def test_damaged_audio_spares_a_video_exports_download(api: httpx.Client, tmp_pa
     points = {"points": [{"x": 30, "y": 24, "label": "positive"}]}
     assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/5/points", json=points).is_success
     jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 5, "end": 24}).json()["id"]
-    state = wait_for(
-        lambda: api.get(f"/api/jobs/{jid}").json(),
-        120,
-        "the job to end",
-        every=0.1,
-        until=lambda j: j["status"] not in {"queued", "running"},
-    )
+    state = wait_job(api, jid, ENDED)
     assert state["status"] == "done", state
     response = api.get(f"/api/jobs/{jid}/archive", params={"formats": "alpha_mp4"})
     assert response.status_code == 200
