@@ -601,3 +601,17 @@ def test_a_background_that_is_no_image_or_video_is_one_error_line(
                       str(tiny_sources["images"]), "--backgrounds", str(text))  # fmt: skip
     assert refused(result, 1, "error: "), result.stderr
     assert "notes.mp4" in result.stderr and not (tmp_path / "ds").exists()
+
+
+def test_a_clip_folder_without_its_meta_file_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A stray folder in clips/ ended eval with `error: FileNotFoundError: [Errno 2] …`, a
+    Python exception's name, not the argument at fault."""
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    stray = copy / "clips" / "stray"
+    stray.mkdir()
+    result = vidmatte("eval", str(copy), "--out", str(tmp_path / "eval"))
+    said = f"Invalid value for 'DATASET': {stray} has no meta.json"
+    assert refused(result, 2, said), result.stderr

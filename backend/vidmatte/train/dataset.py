@@ -523,10 +523,12 @@ def feature_channels(dataset: Path) -> dict[str, int]:
 
 
 def read_meta(folder: Path) -> dict:
-    """A clip's meta.json; ValueError naming the file when it is not JSON."""
+    """A clip's meta.json; ValueError naming the file when it is missing or not JSON."""
     path = folder / "meta.json"
     try:
         return json.loads(path.read_text())
+    except (FileNotFoundError, NotADirectoryError) as exc:  # a stray entry in clips/
+        raise ValueError(f"{folder} has no meta.json: not a clip of this dataset") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc})") from exc
 
