@@ -108,15 +108,16 @@ const CONTROLS = [
 /**
  * Whether the key is the focused control's own: Space or Enter on a button, link, checkbox…
  * activates it, as everywhere else, instead of playing. The seek slider has no use for them,
- * so there Space still plays. Delete clears the frame's points only with the focus on the page:
- * on a control (a Results button, the seek slider) the user is not pointing at the points.
+ * so there Space still plays and Delete clears the frame. Delete clears the frame's points only
+ * with the focus on the page or the slider: on another control (a Results button) the user is
+ * not pointing at the points.
  */
 export function isControlKey(key: string, target: EventTarget | null): boolean {
   if (key !== " " && key !== "Enter" && key !== "Delete") return false;
   if (!(target instanceof Element)) return false;
   const control = target.closest(CONTROLS);
-  if (!control) return false;
-  return key === "Delete" || !(control instanceof HTMLInputElement && control.type === "range");
+  // The seek slider keeps the focus after scrubbing to a frame and has no use for these keys.
+  return !!control && !(control instanceof HTMLInputElement && control.type === "range");
 }
 
 export const SHORTCUTS: [string, string][] = [
