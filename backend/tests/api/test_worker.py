@@ -203,11 +203,16 @@ def test_resume_uses_the_prompts_the_job_was_made_with(api: httpx.Client, long_c
 
 
 # -- 16: superseded previews are dropped --------------------------------------------------------
-def test_a_superseded_preview_is_dropped_before_it_runs(
-    server: LiveServer, long_clip: Path
-) -> None:
+def test_a_superseded_preview_is_dropped_before_it_runs(server: LiveServer, tmp_path: Path) -> None:
+    # A job long enough to keep SAM2 busy while the previews queue for it, even on a fast
+    # machine (40 frames ended first on CI once: every preview then ran in turn).
+    longer = tmp_path / "longer.mp4"
+    write_video(longer, frames=160, width=320, height=240)
     with server.client() as api:
-        pid, jid = start_long_job(api, long_clip, objects=2)  # the job keeps SAM2 busy
+        pid = upload(api, longer)["id"]
+        for _ in range(2):
+            prompt(api, pid)
+        jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 159}).json()["id"]
         wait_job(api, jid, lambda j: j["status"] == "running")
 
     def preview(_: int) -> httpx.Response:
@@ -217,7 +222,8 @@ def test_a_superseded_preview_is_dropped_before_it_runs(
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(preview, range(8)))
     with server.client() as api:
-        api.post(f"/api/jobs/{jid}/cancel")
+        cancelled = api.post(f"/api/jobs/{jid}/cancel").json()
+    assert cancelled["status"] == "cancelled", "the job ended before the previews: no contention"
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {200, 409}, [r.text for r in responses]
     assert 200 in statuses  # the newest one ran
