@@ -47,6 +47,11 @@ export function createActions(d: ActionDeps) {
     d.previews.dropExcept(new Set());
     if (also || hasPoints()) void d.previews.refresh(d.frame());
   };
+  /** Go to the frame an undo or redo changed; `nothing` when there was none to make. */
+  const showEdited = (frame: number | null, nothing: string) => {
+    if (frame === null) showInfo(nothing);
+    else if (frame !== d.frame()) d.setFrame(frame);
+  };
 
   const a = {
     point: async (at: Vec, label: Label, near: Near) => {
@@ -60,16 +65,8 @@ export function createActions(d: ActionDeps) {
       }
       d.prompts.click(frame, oid, at, label, near);
     },
-    undo: () => {
-      const f = d.prompts.undo();
-      if (f === null) showInfo("Nothing to undo.");
-      else if (f !== d.frame()) d.setFrame(f);
-    },
-    redo: () => {
-      const f = d.prompts.redo();
-      if (f === null) showInfo("Nothing to redo.");
-      else if (f !== d.frame()) d.setFrame(f);
-    },
+    undo: () => showEdited(d.prompts.undo(), "Nothing to undo."),
+    redo: () => showEdited(d.prompts.redo(), "Nothing to redo."),
     clearFrame: () => {
       if (!d.prompts.clear(d.frame())) showInfo(`Frame ${d.frame()} has no points.`);
     },

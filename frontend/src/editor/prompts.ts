@@ -59,6 +59,14 @@ export function createPrompts(deps: PromptDeps): Prompts {
     apply(map, edit, "after");
   };
 
+  /** Show an undone (`before`) or redone (`after`) edit as any edit is shown; its frame. */
+  const replay = (edit: Edit | undefined, values: "after" | "before"): number | null => {
+    sizes();
+    if (!edit) return null;
+    apply(values === "before" ? revert(points(), edit) : reapply(points(), edit), edit, values);
+    return edit.changes[0]?.frame ?? null;
+  };
+
   return {
     points,
     // The server's points: earlier edits were made over others, and undoing one would only
@@ -84,20 +92,8 @@ export function createPrompts(deps: PromptDeps): Prompts {
       commit(r.map, r.edit);
       return true;
     },
-    undo: () => {
-      const edit = stack.undo();
-      sizes();
-      if (!edit) return null;
-      apply(revert(points(), edit), edit, "before");
-      return edit.changes[0]?.frame ?? null;
-    },
-    redo: () => {
-      const edit = stack.redo();
-      sizes();
-      if (!edit) return null;
-      apply(reapply(points(), edit), edit, "after");
-      return edit.changes[0]?.frame ?? null;
-    },
+    undo: () => replay(stack.undo(), "before"),
+    redo: () => replay(stack.redo(), "after"),
     dropObject: (objectId) => {
       setPoints(removeObject(points(), objectId));
       stack.dropObject(objectId);
