@@ -2,7 +2,7 @@
 // its centre, arrows move it (10 frame pixels, Shift 1) without stepping frames, Enter adds a
 // positive point there and Shift+Enter a negative one, Enter on a point removes it; all saved and
 // undone like clicks. Escape leaves the frame, and the arrows step frames again. A polite live
-// region says each move and each point placed or removed, with the frame's count.
+// region says each move and each point placed or removed, with its object and the frame's count.
 import { expect, test, type Page } from "@playwright/test";
 import { ok, uploadFixture } from "./video";
 
@@ -40,14 +40,14 @@ test("arrows move the crosshair, Enter and Shift+Enter place points the server k
   await expect(canvas).toHaveAttribute("data-frame", "0"); // the arrows did not step
   await page.keyboard.press("Enter");
   await expect(markers).toHaveCount(1);
-  await expect(said).toHaveText("Positive point at 96, 90 — 1 positive, 0 negative on this frame");
+  await expect(said).toHaveText("Positive point for Object 1 at 96, 90 — 1 positive, 0 negative on this frame");
 
   await press(page, "ArrowRight", 10); // 196
   await press(page, "ArrowUp", 3); // 60
   await expect(said).toHaveText("Crosshair 196, 60");
   await page.keyboard.press("Shift+Enter");
   await expect(markers).toHaveCount(2);
-  await expect(said).toHaveText("Negative point at 196, 60 — 1 positive, 1 negative on this frame");
+  await expect(said).toHaveText("Negative point for Object 1 at 196, 60 — 1 positive, 1 negative on this frame");
   const expected = [
     { frame: 0, x: 96, y: 90, label: "positive" },
     { frame: 0, x: 196, y: 60, label: "negative" },
@@ -62,7 +62,7 @@ test("arrows move the crosshair, Enter and Shift+Enter place points the server k
   await press(page, "ArrowDown", 3);
   await page.keyboard.press("Enter"); // on the positive point: removes it, as a click does
   await expect(markers).toHaveCount(0);
-  await expect(said).toHaveText("Removed positive point at 96, 90 — no points on this frame");
+  await expect(said).toHaveText("Removed positive point of Object 1 at 96, 90 — no points on this frame");
   await expect.poll(saved).toEqual([]);
 
   await page.keyboard.press("Escape");

@@ -67,6 +67,7 @@ export function Editor(props: EditorProps) {
           editable={e.loaded() && !playback.playing()}
           badge={results.mode() !== "off" ? e.mattes.note() : null}
           summary={frameSummary(prompts.points(), frame(), unsaved)}
+          nameOf={objects.nameOf}
           onPoint={actions.point}
           onResize={e.setStageSize}
         />

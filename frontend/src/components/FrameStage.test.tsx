@@ -31,6 +31,7 @@ function setup() {
       previewLoading={false}
       frameLoading={false}
       editable={true}
+      nameOf={(id) => `object ${id}`}
       onPoint={(at, label, near) => void setPoints(applyClick(points(), 0, 1, at, label, near).map)}
       onResize={() => {}}
     />
@@ -77,6 +78,7 @@ describe("FrameStage's mask overlay", () => {
         previewLoading={false}
         frameLoading={true}
         editable={true}
+        nameOf={(id) => `object ${id}`}
         onPoint={() => {}}
         onResize={() => {}}
       />
@@ -137,6 +139,7 @@ describe("FrameStage's announcements", () => {
         frameLoading={false}
         editable={true}
         summary={frameSummary(points(), 0, () => false)}
+        nameOf={(id) => `hair ${id}`}
         // As the editor's: the point lands once its object is there, a moment later.
         onPoint={async (at, label, near) => {
           await Promise.resolve();
@@ -157,17 +160,17 @@ describe("FrameStage's announcements", () => {
     s.key("ArrowLeft");
     expect(s.live.textContent).toBe("Crosshair 90, 100");
     s.key("Enter");
-    await vi.waitFor(() => expect(s.live.textContent).toBe("Positive point at 90, 100 — 1 positive, 0 negative on this frame"));
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Positive point for hair 1 at 90, 100 — 1 positive, 0 negative on this frame"));
     s.key("ArrowRight");
     s.key("ArrowRight");
     s.key("ArrowRight", true);
     expect(s.live.textContent).toBe("Crosshair 111, 100");
     s.key("Enter", true);
-    await vi.waitFor(() => expect(s.live.textContent).toBe("Negative point at 111, 100 — 1 positive, 1 negative on this frame"));
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Negative point for hair 1 at 111, 100 — 1 positive, 1 negative on this frame"));
     s.key("ArrowLeft");
     s.key("ArrowLeft");
     s.key("Enter"); // 1 pixel beside the positive point: removes it
-    await vi.waitFor(() => expect(s.live.textContent).toBe("Removed positive point at 90, 100 — 0 positive, 1 negative on this frame"));
+    await vi.waitFor(() => expect(s.live.textContent).toBe("Removed positive point of hair 1 at 90, 100 — 0 positive, 1 negative on this frame"));
   });
 
   it("a click is not announced: the clicker sees it", async () => {

@@ -37,6 +37,8 @@ export interface FrameStageProps {
   editable: boolean;
   badge?: string | null;
   summary?: string;
+  /** An object's name, as the announcements say it. */
+  nameOf: (objectId: number) => string;
   /** A click at stored pixel `at`; `near` says which points it lands on (removes one). Settles
    * once the edit is shown (its object may have to be made first). */
   onPoint: (at: Vec, label: Label, near: Near) => void | Promise<void>;
@@ -181,7 +183,10 @@ export function FrameStage(props: FrameStageProps) {
     await props.onPoint(at, label, screenNear(videoToCanvas(at, fit())));
     // Not done (a toast says why), or told of another frame than the one now shown: say nothing.
     if (props.frameIndex !== frame || props.markers.length === count) return;
-    setSaid(pointWords(hit?.point ?? { ...at, label }, hit !== null, props.summary));
+    // An added point is the selected object's (the edit selects the object it made).
+    const owner = hit?.objectId ?? props.markers.find((m) => m.selected)?.objectId;
+    if (owner === undefined) return;
+    setSaid(pointWords(hit?.point ?? { ...at, label }, hit !== null, props.nameOf(owner), props.summary));
   };
 
   /** Arrows, Enter and Escape on the focused stage are the crosshair's: handled here, the

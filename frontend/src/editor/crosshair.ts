@@ -48,9 +48,11 @@ export function crosshairWords(at: Vec): string {
   return `Crosshair ${Math.round(at.x)}, ${Math.round(at.y)}`;
 }
 
-/** What it says after Enter: the point added (or removed), then the frame's count. */
-export function pointWords(point: Point, removed: boolean, summary?: string): string {
-  const where = `${point.label} point at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+/** What it says after Enter: the point added to (or removed from) which object, then the frame's
+ * count: with several objects, the object is what a listener cannot see. */
+export function pointWords(point: Point, removed: boolean, object: string, summary?: string): string {
+  const at = `at ${Math.round(point.x)}, ${Math.round(point.y)}`;
+  const where = `${point.label} point ${removed ? "of" : "for"} ${object} ${at}`;
   const done = removed ? `Removed ${where}` : where[0].toUpperCase() + where.slice(1);
   return summary ? `${done} — ${summary}` : done;
 }
