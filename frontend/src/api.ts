@@ -88,6 +88,8 @@ export interface Job {
   updated_at: string;
   /** The downloads chosen with the job (null: none were). */
   export?: JobExport | null;
+  /** Its objects' names when it was made, by id: its archive's folders and files keep them. */
+  object_names?: Record<string, string>;
 }
 
 export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "done", "failed", "cancelled", "interrupted"];

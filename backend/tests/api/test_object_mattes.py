@@ -138,3 +138,20 @@ def test_a_job_keeps_the_object_names_it_was_made_with(api: httpx.Client, projec
         "first_alpha.mp4",
         "second_alpha.mp4",
     ]
+
+
+def test_the_job_says_the_object_names_its_results_carry(api: httpx.Client, project: dict) -> None:
+    """The API's job left its objects' names out, so the editor labelled a finished job's
+    downloads with the objects' names of today: "renamed" (or "object N" once deleted) for an
+    archive whose folders say "first" and "second"."""
+    pid = project["id"]
+    first = add_object(api, pid, "first", (30, 32))
+    second = add_object(api, pid, "second", (88, 6))
+    job = run(api, pid, [first, second])
+    assert api.patch(f"/api/projects/{pid}/objects/{first}", json={"name": "renamed"}).is_success
+    assert api.delete(f"/api/projects/{pid}/objects/{second}").status_code == 204
+
+    made_with = {str(first): "first", str(second): "second"}  # JSON keys are strings
+    assert api.get(f"/api/jobs/{job}").json()["object_names"] == made_with
+    listed = {j["id"]: j for j in api.get(f"/api/projects/{pid}/jobs").json()}
+    assert listed[job]["object_names"] == made_with

@@ -216,6 +216,11 @@ class Job(BaseModel):
     # running SAM2 again.
     used_track: bool
     export: ExportChoice | None  # as chosen when it was made
+    object_names: dict[int, str] = Field(
+        description="Each object's name when the job was made (JSON keys: the ids as strings):"
+        " its archive's folders and files keep these names after a rename or delete. An"
+        " older job lacks the objects deleted before the upgrade that recorded them."
+    )
 
     @classmethod
     def of(cls, j: store.Job) -> Job:

@@ -4,6 +4,12 @@ import { exportChoice, formatLabels, saveExportChoice, type ExportChoice } from 
 import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
 import { Icon } from "./Icon";
 
+/** An object of a job as its archive names it: as it was called when the job was made, whatever
+ * it is called now (or whether it still exists); data made before jobs kept names: as it is now. */
+export function jobObjectName(job: Job, oid: number, objects: MatteObject[]): string {
+  return job.object_names?.[oid] ?? objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
+}
+
 /** Download of one job: formats, composite colour, edge colour and (several objects) which
  * mattes, kept per job: a job shows its own choice or the defaults, never the last one typed
  * for another job. */
@@ -23,7 +29,7 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     const formats = formatLabels(choice().formats).join(", ");
     return partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`;
   };
-  const names = () => props.job.object_ids.map((oid) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`);
+  const names = () => props.job.object_ids.map((oid) => jobObjectName(props.job, oid, props.objects));
   // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
   // press: the menu sits in the panel's flow, and closing it on the press would move what
   // the click was aimed at).

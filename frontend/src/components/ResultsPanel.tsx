@@ -4,7 +4,7 @@ import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
 import { viewable } from "../editor/results";
 import { isResumable, isTerminal } from "../sse";
-import { DownloadControl } from "./DownloadControl";
+import { DownloadControl, jobObjectName } from "./DownloadControl";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
 
@@ -65,7 +65,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
                 </span>
                 <span class="swatches">
                   <For each={j.object_ids}>
-                    {(oid) => <span class="swatch swatch-small" title={objectById(oid)?.name ?? `object ${oid}`} style={{ background: objectById(oid)?.color ?? "#666" }} />}
+                    {(oid) => <span class="swatch swatch-small" title={jobObjectName(j, oid, props.objects)} style={{ background: objectById(oid)?.color ?? "#666" }} />}
                   </For>
                 </span>
                 <span class="muted small grow">{when(j.created_at)}</span>

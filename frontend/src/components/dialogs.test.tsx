@@ -180,6 +180,18 @@ describe("results panel downloads", () => {
     expect(screen.queryByTestId("format-menu")).toBeNull();
   });
 
+  it("names a result's objects (menu and swatches) as its archive does: as they were called when it was made", () => {
+    // Since it was made, "first" was renamed "Dancer" and "second" deleted; object 3 has no
+    // recorded name (deleted before an upgrade recorded them), and shows today's.
+    const today: MatteObject[] = [objects[0], { id: 3, project_id: "p", name: "Cat", color: "#00ff00" }];
+    const made = job({ object_ids: [1, 2, 3], object_names: { "1": "first", "2": "second" } });
+    render(() => <ResultsPanel jobs={jobsOf([made])} objects={today} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    expect(screen.getByTestId("format-menu").querySelector("legend")!.textContent).toBe("Mattes of first, second, Cat");
+    const swatches = [...screen.getByTestId("result-item").querySelectorAll(".swatch")];
+    expect(swatches.map((s) => s.getAttribute("title"))).toEqual(["first", "second", "Cat"]);
+  });
+
   it("offers a stopped result with frames for viewing and download", () => {
     render(() => (
       <ResultsPanel jobs={jobsOf([job({ status: "cancelled", frames_done: 3 }), job({ id: "j2", status: "failed", frames_done: 0 })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />
