@@ -292,6 +292,61 @@ def test_an_out_disk_that_fills_up_leaves_no_cut_off_file(clip: Path, small_disk
     assert list(small_disk.iterdir()) == []
 
 
+def test_a_damaged_frame_stays_the_error_when_the_out_disk_is_full_too(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """A job that failed on a damaged frame, whose frames then did not fit on the disk of
+    --out, ended on the disk-full error alone: the damaged frame went unsaid. It stays the
+    error; the disk is named on a line of its own."""
+    video, out = tmp_path / "damaged.avi", small_disk / "out"
+    write_mjpeg_avi(video, [(96, 64)] * 24, damaged=frozenset({5}))
+    result = vidmatte(
+        "matte", str(video), "--point", "30,32,20", "--start", "5", "--sam2", "test-tiny",
+        "--out", str(out),
+    )  # fmt: skip
+    assert refused(
+        result,
+        1,
+        "error: frame 5 cannot be decoded (the file is damaged there); wrote nothing\n"
+        f"also: could not write the frames matted (6..23) to --out: no space left on the disk "
+        f"of {out}\n",
+    ), result.stderr
+    assert list(small_disk.iterdir()) == []
+
+
+def test_ctrl_c_stays_the_error_when_the_out_disk_is_full_too(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """Ctrl-C, then an --out disk too small for the frames matted: the run ended with exit
+    code 1 and the disk-full error, as if it had not been interrupted. It ends as an
+    interruption (130), and names the disk on a line of its own."""
+    video, out, scratch = tmp_path / "long.mp4", small_disk / "out", tmp_path / "scratch"
+    write_video(video, frames=200)
+    scratch.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "30,32,0",
+         "--sam2", "test-tiny", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+
+    def stored() -> int:
+        return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
+
+    wait_until(lambda: stored() >= 16 or run.poll() is not None, seconds=120, every=0.1)
+    assert stored() >= 16, "too few frames were stored in time"
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "error: interrupted; wrote nothing\nalso: could not write the frames matted (0.." in (
+        stderr
+    )
+    assert f") to --out: no space left on the disk of {out}\n" in stderr
+    assert list(small_disk.iterdir()) == []
+    assert not list(scratch.iterdir())
+
+
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_serve_refuses_a_port_out_of_range(port: str, tmp_path: Path) -> None:
     data = tmp_path / "data"

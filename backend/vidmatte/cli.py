@@ -551,14 +551,21 @@ def matte(
             else:
                 failure = None
         done = sorted(store.done_frames(job.id))
+        also = None  # an export that failed after the job did: said, but not the cause
         if done:
             interrupt.doing = "finishing the export of the frames matted"
             try:
                 _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
             except OSError as exc:  # _export leaves nothing in `out` then
-                if not is_disk_full(exc):
+                full = is_disk_full(exc)
+                if failure is None and not full:
                     raise
-                failure, done = f"no space left on the disk of {out} (--out)", []
+                why = f"no space left on the disk of {out}" if full else _error_line(exc)
+                if failure is None:
+                    failure = f"{why} (--out)"
+                else:  # the job's failure (or Ctrl-C) keeps its message and exit code
+                    also = f"could not write the frames matted ({_spans(done)}) to --out: {why}"
+                done = []
     if failure is None:
         typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
         return
@@ -566,6 +573,8 @@ def matte(
         f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
     )
     typer.echo(f"error: {failure}; {kept}", err=True)
+    if also:
+        typer.echo(f"also: {also}", err=True)
     raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
 
 
