@@ -145,6 +145,62 @@ def test_a_deleted_object_leaves_the_track(server, api: httpx.Client, project: d
     assert {p.name.split("-")[1] for p in masks.iterdir()} == {f"{keep}.png"}
 
 
+def test_deleting_one_of_two_objects_keeps_the_other_in_the_overlay(
+    api: httpx.Client, project: dict
+) -> None:
+    """The all-objects mask still shows the object left, in its colour where its own mask is,
+    and nothing of the deleted one; the last run lists only the object left."""
+    pid = project["id"]
+    keep, gone = add_object(api, pid), add_object(api, pid)
+    put_points(api, pid, keep, 2, [POS])
+    put_points(api, pid, gone, 2, [{"x": 70, "y": 20, "label": "positive"}])
+    _, done = track(api, pid, 0, 11)
+    assert done["run"]["object_ids"] == [keep, gone]
+    kept, deleted = (np.asarray(mask(api, pid, 2, o)) > 127 for o in (keep, gone))
+    assert kept.any() and deleted.any()
+
+    assert api.delete(f"/api/projects/{pid}/objects/{gone}").status_code == 204
+    now = api.get(f"/api/projects/{pid}/track").json()
+    assert now["object_ids"] == [keep] and now["run"]["object_ids"] == [keep]
+    overlay = np.asarray(mask(api, pid, 2))
+    colour = next(o for o in api.get(f"/api/projects/{pid}/objects").json() if o["id"] == keep)
+    rgb = [int(colour["color"][i : i + 2], 16) for i in (1, 3, 5)]
+    assert ((overlay[..., 3] > 0) == kept).all()
+    assert (overlay[kept, :3] == rgb).all()
+
+
+def test_a_track_whose_objects_are_all_deleted_has_no_mask(
+    api: httpx.Client, project: dict
+) -> None:
+    """Its all-objects mask is a 404 naming the deleted objects, not an empty image, and the
+    track lists no object, no tracked frame, no flag, and no object in its last run."""
+    pid = project["id"]
+    a, b = add_object(api, pid), add_object(api, pid)
+    put_points(api, pid, a, 2, [POS])
+    put_points(api, pid, b, 2, [{"x": 70, "y": 20, "label": "positive"}])
+    _, done = track(api, pid, 0, 11)
+    for obj in (a, b):
+        assert api.delete(f"/api/projects/{pid}/objects/{obj}").status_code == 204
+
+    now = api.get(f"/api/projects/{pid}/track").json()
+    assert now["status"] == "done" and now["stale"] is True
+    assert (now["object_ids"], now["run"]["object_ids"]) == ([], [])
+    assert (now["tracked"], now["flags"]) == ([], [])
+    assert now["frames_done"] == done["frames_done"]  # frames it ran: objects do not count
+    assert api.get(f"/api/projects/{pid}").json()["has_track"] is True
+    combined = api.get(f"/api/projects/{pid}/track/masks/2")
+    assert combined.status_code == 404
+    assert combined.json()["detail"] == (
+        f"the track of project '{pid}' has no objects left: "
+        f"every object it tracked ({a}, {b}) was deleted since it was made"
+    )
+    one = api.get(f"/api/projects/{pid}/track/masks/2", params={"object_id": a})
+    assert one.status_code == 404
+    assert one.json()["detail"] == (
+        f"object {a} is not in the track of project '{pid}': it was deleted since"
+    )
+
+
 def run_job(api: httpx.Client, pid: str, start: int, end: int) -> dict:
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": start, "end": end})
     assert job.status_code == 201, job.text

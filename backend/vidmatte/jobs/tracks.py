@@ -34,7 +34,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -117,6 +117,27 @@ class Track:
     @property
     def id(self) -> str:  # what JobChanges keys its subscribers by
         return self.project_id
+
+    @property
+    def object_ids(self) -> list[int]:
+        """The objects it tracks: those with points in its range when it was made."""
+        return sorted({e["object_id"] for e in self.prompts})
+
+    def only(self, objects: Container[int]) -> Track:
+        """The track of these objects alone (the project's objects that still exist): the
+        others leave its prompts, its last run and its masks' stats, so its tracked frames and
+        flags. `prompts_hash` stays the one it was made with: a track that lost an object is
+        stale until tracked again, which drops that object's masks."""
+        stats = {
+            f: {o: s for o, s in objs.items() if int(o) in objects}
+            for f, objs in self.stats.items()
+        }
+        return replace(
+            self,
+            prompts=[e for e in self.prompts if e["object_id"] in objects],
+            run=replace(self.run, object_ids=[o for o in self.run.object_ids if o in objects]),
+            stats={f: objs for f, objs in stats.items() if objs},
+        )
 
     def flags(self) -> list[Flag]:
         return find_flags(

@@ -21,22 +21,22 @@ from vidmatte.jobs import tracks
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
 
 
-def _colours(s: Services, track: tracks.Track) -> dict[int, str]:
-    """The track's objects that still exist, and their colours. A deleted object's masks stay
-    on disk, unseen, until the next track drops them (its ids are never reused)."""
-    tracked = {e["object_id"] for e in track.prompts}
-    objects = s.store.objects(track.project_id)
-    return {o["id"]: o["color"] for o in objects if o["id"] in tracked}
+def _live(s: Services, track: tracks.Track) -> tuple[tracks.Track, dict[int, str]]:
+    """The track as every route shows it: its objects that still exist alone, and the colours of
+    the project's objects. A deleted object leaves the track at once; its masks stay on disk,
+    unseen, until the next track drops them (object ids are never reused)."""
+    colours = {o["id"]: o["color"] for o in s.store.objects(track.project_id)}
+    return track.only(colours), colours
 
 
-def _schema(s: Services, track: tracks.Track) -> Track:
-    live = _colours(s, track)  # what a deleted object left is not shown
+def _schema(s: Services, recorded: tracks.Track) -> Track:
+    track, _ = _live(s, recorded)
     return Track(
         project_id=track.project_id,
         status=track.status,  # type: ignore[arg-type]
         start=track.start,
         end=track.end,
-        object_ids=sorted(live),
+        object_ids=track.object_ids,
         mask_width=track.mask_width,
         mask_height=track.mask_height,
         run=TrackRun(**track.run.__dict__),
@@ -46,14 +46,8 @@ def _schema(s: Services, track: tracks.Track) -> Track:
         eta_seconds=track.eta_seconds,
         error=track.error,
         stale=s.tracker.stale(track),
-        tracked=tracks.intervals(
-            int(frame) for frame, objs in track.stats.items() if any(int(o) in live for o in objs)
-        ),
-        flags=[
-            TrackFlag(**f.__dict__)  # type: ignore[arg-type]
-            for f in track.flags()
-            if f.object_id in live
-        ],
+        tracked=tracks.intervals(int(frame) for frame in track.stats),
+        flags=[TrackFlag(**f.__dict__) for f in track.flags()],  # type: ignore[arg-type]
     )
 
 
@@ -108,20 +102,29 @@ def get_mask(
     s: Services = Depends(services),
 ) -> Response:
     """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
-    `object_id`, else every tracked object in its colour over a transparent background."""
+    `object_id`, else every tracked object in its colour over a transparent background (a 404
+    once every one of them was deleted: there is nothing to show)."""
     project = s.store.project(project_id)
     check_frame(project, frame)
-    track = s.tracker.get(project_id)
+    recorded = s.tracker.get(project_id)
+    track, colours = _live(s, recorded)
     if not track.start <= frame <= track.end:
         raise HTTPException(
             404, f"frame {frame} is outside the track's range {track.start}..{track.end}"
         )
-    colours = _colours(s, track)
-    if object_id is not None and object_id not in colours:
+    # What the track was made with and is no longer in it was deleted since.
+    if object_id is not None and object_id not in track.object_ids:
+        why = ": it was deleted since" if object_id in recorded.object_ids else ""
         raise HTTPException(
-            404, f"object {object_id} is not in the track of project '{project_id}'"
+            404, f"object {object_id} is not in the track of project '{project_id}'{why}"
         )
-    wanted = [object_id] if object_id is not None else sorted(colours)
+    if not track.object_ids:  # a track is made with points: its objects were all deleted
+        raise HTTPException(
+            404,
+            f"the track of project '{project_id}' has no objects left: every object it tracked "
+            f"({', '.join(map(str, recorded.object_ids))}) was deleted since it was made",
+        )
+    wanted = [object_id] if object_id is not None else track.object_ids
     masks = {obj: s.tracker.mask(project_id, frame, obj) for obj in wanted}
     if any(m is None for m in masks.values()):
         raise HTTPException(404, f"frame {frame} is not tracked yet")
