@@ -1,6 +1,7 @@
 // Track in the editor against the real server: track the clip from one click, scrub to a frame
 // without points and see its tracked mask, correct a frame and re-track only that part, then
-// run Matting, which takes the track's masks instead of running SAM2 again.
+// run Matting, which takes the track's masks instead of running SAM2 again. Deleting the tracked
+// object takes its mask off the frame.
 import { expect, test, type Page } from "@playwright/test";
 import { clickVideo, disk, FIXTURE, W } from "./video";
 
@@ -68,4 +69,25 @@ test("track the clip, see the mask on a frame without points, re-track a correct
   });
 
   expect(errors).toEqual([]);
+});
+
+test("deleting the tracked object takes its mask off the frame at once, without a failed request", async ({ page }) => {
+  const failed: string[] = [];
+  page.on("response", (r) => r.url().includes("/track/masks/") && !r.ok() && failed.push(`${r.status()} ${r.url()}`));
+  await page.goto("/");
+  await page.getByTestId("upload-input").setInputFiles(FIXTURE);
+  await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  await clickVideo(page, disk(0).x, disk(0).y);
+  await page.getByTestId("track-start").click();
+  await expect(page.getByTestId("track-status")).toHaveText("tracked 0–35", { timeout: 120_000 });
+  await seek(page, 20);
+  const layer = page.getByTestId("preview-layer");
+  await expect(layer).toBeVisible();
+
+  await page.getByTestId("object-delete").click();
+  await page.getByTestId("confirm-ok").click();
+  await expect(layer).toHaveCount(0);
+  await seek(page, 21);
+  await expect(layer).toHaveCount(0);
+  expect(failed).toEqual([]);
 });

@@ -28,7 +28,7 @@ function setup() {
       { frame: 12, object_id: 2, reason: "moved" },
       { frame: 30, object_id: 1, reason: "area jump" },
     ];
-    const track = { track: () => ({ flags }) as Track };
+    const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
     const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, report: () => {} });
     return { actions, frame, prompts, playback, results, previews };
   });

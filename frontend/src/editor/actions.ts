@@ -26,7 +26,7 @@ export interface ActionDeps {
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
-  track: Pick<TrackState, "track">;
+  track: Pick<TrackState, "track" | "refresh">;
   /** Says why an action was not done, also while the server is away: unlike a point, an
    * object's change is not held for its return. */
   report: (error: unknown, title: string) => void;
@@ -94,6 +94,9 @@ export function createActions(d: ActionDeps) {
         await d.objects.remove(oid);
         d.prompts.dropObject(oid);
         repreview(frames.includes(d.frame()));
+        // The object left the track with it: its masks go from the overlay (the server's
+        // combined mask no longer has them, or is gone with the last object).
+        if (d.track.track()) void d.track.refresh();
       } catch (e) {
         d.report(e, "Could not delete the object");
       }

@@ -53,6 +53,25 @@ describe("track state", () => {
     expect(state.overlay(9)).not.toBeNull();
   });
 
+  it("a track that lost an object (deleted) loads its masks anew; one with no object left shows none", async () => {
+    const done: Track = { ...base, status: "done", object_ids: [1, 2], run: { start: 0, end: 9, object_ids: [1, 2] }, tracked: [[0, 9]] };
+    let stored = done;
+    const server: TrackApi = { get: async () => stored, start: async () => done, cancel: async () => done };
+    const state = createRoot(() => createTrackState("p", () => {}, { server, recorded: async () => true }));
+    await state.refresh();
+    const both = state.overlay(3);
+    expect(both).not.toBeNull();
+    await state.refresh();
+    expect(state.overlay(3)).toBe(both); // nothing changed: the browser's copy serves
+    stored = { ...done, object_ids: [1], run: { ...done.run, object_ids: [1] } };
+    await state.refresh();
+    expect(state.overlay(3)).not.toBe(both);
+    expect(state.overlay(3)).not.toBeNull();
+    stored = { ...done, object_ids: [], run: { ...done.run, object_ids: [] }, tracked: [] };
+    await state.refresh();
+    expect(state.overlay(3)).toBeNull();
+  });
+
   it("reports what the server refused", async () => {
     const reports: string[] = [];
     const server: TrackApi = {

@@ -1,6 +1,6 @@
 // The project's track in the editor: read at start when the project has one (followed while it
 // runs), started and cancelled from the toolbar, re-read after each save (is it stale now?).
-import { createSignal, onCleanup, type Accessor } from "solid-js";
+import { batch, createSignal, onCleanup, type Accessor } from "solid-js";
 import { api, ApiError, recheckProject } from "../api";
 import { followTrack, hasMask, trackApi, trackMaskUrl, type Track } from "../track";
 
@@ -62,8 +62,14 @@ export function createTrackState(
   });
 
   const show = (t: Track | null) => {
-    if (t && t.status !== "running" && track()?.status === "running") setVersion((v) => v + 1);
-    setTrack(t);
+    const was = track();
+    // A finished run's masks, and a track that lost an object (deleted), load anew.
+    const ended = t?.status !== "running" && was?.status === "running";
+    // One change: the overlay never asks the new version of a frame the new track has no mask on.
+    batch(() => {
+      if (t && was && (ended || t.object_ids.join() !== was.object_ids.join())) setVersion((v) => v + 1);
+      setTrack(t);
+    });
   };
   // The server ends a deleted project's track as cancelled (and then has none): a followed
   // track that ends so may mean the project was deleted elsewhere, which the editor then shows.
