@@ -79,12 +79,12 @@ def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: P
     assert all(np.asarray(Image.open(p)).shape == (64, 96) for p in (out / "alpha").iterdir())
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path, stop: int) -> None:
-    """Ctrl-C threw away every frame matted so far (a damaged frame kept them), and a `kill`
-    (SIGTERM) still does that and leaves the work folder behind. Now either stops the run after
-    the frame in hand and writes what it finished, exit code 130."""
-    video, out, scratch = tmp_path / "long.mp4", tmp_path / "out", tmp_path / "scratch"
+def _interrupt_matte(
+    tmp_path: Path, out: Path, scratch: Path, stored: int, stop: int
+) -> tuple[subprocess.Popen, str]:
+    """`matte` of a 200-frame clip working in `scratch` (TMPDIR), sent `stop` once it has
+    stored `stored` frames; the ended run and its stderr."""
+    video = tmp_path / "long.mp4"
     write_video(video, frames=200)
     scratch.mkdir()
     run = subprocess.Popen(
@@ -94,13 +94,23 @@ def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path, sto
         env={**os.environ, "TMPDIR": str(scratch)},
     )  # fmt: skip
 
-    def stored() -> int:
+    def done() -> int:
         return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
 
-    wait_until(lambda: stored() >= 3 or run.poll() is not None, seconds=120, every=0.1)
-    assert stored() >= 3, "no frames were stored in time"
+    wait_until(lambda: done() >= stored or run.poll() is not None, seconds=120, every=0.1)
+    assert done() >= stored, "too few frames were stored in time"
     run.send_signal(stop)
     _, stderr = run.communicate(timeout=120)
+    return run, stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_during_matte_writes_the_frames_matted_so_far(tmp_path: Path, stop: int) -> None:
+    """Ctrl-C threw away every frame matted so far (a damaged frame kept them), and a `kill`
+    (SIGTERM) still does that and leaves the work folder behind. Now either stops the run after
+    the frame in hand and writes what it finished, exit code 130."""
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    run, stderr = _interrupt_matte(tmp_path, out, scratch, stored=3, stop=stop)
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
     written = frames_in(out)
@@ -320,23 +330,8 @@ def test_ctrl_c_stays_the_error_when_the_out_disk_is_full_too(
     """Ctrl-C, then an --out disk too small for the frames matted: the run ended with exit
     code 1 and the disk-full error, as if it had not been interrupted. It ends as an
     interruption (130), and names the disk on a line of its own."""
-    video, out, scratch = tmp_path / "long.mp4", small_disk / "out", tmp_path / "scratch"
-    write_video(video, frames=200)
-    scratch.mkdir()
-    run = subprocess.Popen(
-        [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "30,32,0",
-         "--sam2", "test-tiny", "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TMPDIR": str(scratch)},
-    )  # fmt: skip
-
-    def stored() -> int:
-        return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
-
-    wait_until(lambda: stored() >= 16 or run.poll() is not None, seconds=120, every=0.1)
-    assert stored() >= 16, "too few frames were stored in time"
-    run.send_signal(signal.SIGINT)
-    _, stderr = run.communicate(timeout=120)
+    out, scratch = small_disk / "out", tmp_path / "scratch"
+    run, stderr = _interrupt_matte(tmp_path, out, scratch, stored=16, stop=signal.SIGINT)
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "error: interrupted; wrote nothing\nalso: could not write the frames matted (0.." in (
