@@ -3,6 +3,7 @@ traceback, and in the API's words where the API checks the same thing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,8 +17,11 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.conftest import upload
+from tests.server import LiveServer, free_port
 from tests.synth import write_mjpeg_avi, write_video
 from tests.waiting import wait_until
+from vidmatte.store import Store
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -665,3 +669,94 @@ def test_a_clip_folder_without_its_meta_file_is_named(tiny_dataset: Path, tmp_pa
     result = vidmatte("eval", str(copy), "--out", str(tmp_path / "eval"))
     said = f"Invalid value for 'DATASET': {stray} has no meta.json"
     assert refused(result, 2, said), result.stderr
+
+
+# -- serve on a data dir it cannot use ----------------------------------------------------------
+def _made_with_a_project(data: Path, clip: Path) -> dict[Path, bytes]:
+    """A data dir a real server made, holding one uploaded project: every file and its bytes."""
+    server = LiveServer(data).start()
+    try:
+        with server.client() as api:
+            upload(api, clip, "kept")
+    finally:
+        server.stop()
+    return {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a database"])
+def test_serve_names_a_damaged_database_and_touches_nothing(
+    clip: Path, tmp_path: Path, damage: str
+) -> None:
+    """A damaged vidmatte.db (a crash mid-copy, a bad restore) ended serve in a traceback
+    ("sqlite3.DatabaseError: database disk image is malformed") naming neither the file nor
+    what to do."""
+    data = tmp_path / "data"
+    before = _made_with_a_project(data, clip)
+    db = data / "vidmatte.db"
+    db.write_bytes(before[db][: len(before[db]) // 2] if damage == "truncated" else b"<html>" * 99)
+    before[db] = db.read_bytes()
+    result = vidmatte("serve", "--port", str(free_port()), "--data-dir", str(data),
+                      timeout=120, VIDMATTE_SAM2="test-tiny")  # fmt: skip
+    assert refused(result, 1, f"error: the database {db} is damaged or is not vidmatte's"), (
+        result.stderr[-2000:]
+    )
+    assert "restore the data dir from a backup" in result.stderr
+    kept = {p: b for p, b in before.items() if p.name != "vidmatte.lock"}
+    assert {p: p.read_bytes() for p in kept} == kept
+
+
+@pytest.fixture
+def one_mb_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (the tests run as root): room for a data dir's database, not its reserve."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def _fill(disk: Path) -> None:
+    with (disk / "filler").open("ab", buffering=0) as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new data dir", "restart"])
+def test_serve_on_a_full_disk_names_the_data_dir_s_disk(one_mb_disk: Path, existing: bool) -> None:
+    """A new data dir on a full disk was blamed on the disk of /tmp; a server restarted after its
+    disk filled up ended in a traceback ("sqlite3.OperationalError: disk I/O error")."""
+    data = one_mb_disk / "data"
+    if existing:
+        Store(data).close()
+    db = data / "vidmatte.db"
+    kept = db.read_bytes() if existing else None
+    _fill(one_mb_disk)
+    result = vidmatte("serve", "--port", str(free_port()), "--data-dir", str(data),
+                      timeout=120, VIDMATTE_SAM2="test-tiny")  # fmt: skip
+    assert refused(result, 1, f"error: no space left on the disk of {data}: free some space"), (
+        result.stderr[-2000:]
+    )
+    assert (db.read_bytes() if existing else None) == kept
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on_naming_host(tmp_path: Path) -> None:
+    """An address not of this machine, or a name that does not resolve, was blamed on the
+    port ("another server may hold the port: choose another with --port")."""
+    for host in ("192.0.2.1", "no-such-host.invalid"):  # TEST-NET-1, never assigned; RFC 2606
+        result = vidmatte("serve", "--host", host, "--port", "8123", "--sam2", "test-tiny",
+                          "--data-dir", str(tmp_path / "data"), timeout=120)  # fmt: skip
+        assert refused(result, 1, f"error: cannot listen on {host}:8123: "), result.stderr
+        assert "give an address of this machine with --host" in result.stderr, result.stderr
+        assert "--port" not in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_serve_refuses_a_negative_limit_before_opening_the_data_dir(tmp_path: Path) -> None:
+    """VIDMATTE_MAX_UPLOAD_BYTES=-1 started a server that refused every upload ("upload too
+    large: the limit is -1 bytes")."""
+    data = tmp_path / "data"
+    result = vidmatte("serve", "--sam2", "test-tiny", "--data-dir", str(data), timeout=120,
+                      VIDMATTE_MAX_UPLOAD_BYTES="-1")  # fmt: skip
+    assert refused(result, 1, "VIDMATTE_MAX_UPLOAD_BYTES must be a whole number of at least 1, "
+                   "not '-1'"), result.stderr  # fmt: skip
+    assert not data.exists()

@@ -65,7 +65,10 @@ def test_cuda_without_a_gpu_names_the_fix(device: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value", "says"),
-    [("MAX_OBJECTS", "abc", "a whole number"), ("IDLE_TIMEOUT", "soon", "a number")],
+    [
+        ("MAX_OBJECTS", "abc", "a whole number of at least 1"),
+        ("IDLE_TIMEOUT", "soon", "a number of at least 0.1"),
+    ],
 )
 def test_a_setting_that_is_no_number_is_named(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
@@ -74,3 +77,35 @@ def test_a_setting_that_is_no_number_is_named(
     monkeypatch.setenv(f"VIDMATTE_{name}", value)
     with pytest.raises(ValueError, match=f"^VIDMATTE_{name} must be {says}, not '{value}'$"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("MAX_UPLOAD_BYTES", "-1", "a whole number of at least 1"),
+        ("MAX_QUEUED_JOBS", "-3", "a whole number of at least 0"),
+        ("MAX_OBJECTS", "0", "a whole number of at least 1"),
+        ("IDLE_TIMEOUT", "-5", "a number of at least 0.1"),
+        ("IDLE_TIMEOUT", "nan", "a number of at least 0.1"),
+        ("EVENT_PING_SECONDS", "0", "a number of at least 0.1"),
+        ("MAX_ASPECT", "0.5", "a number of at least 1"),
+    ],
+)
+def test_a_setting_out_of_its_range_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    """A negative limit was taken as it was: the server then refused every upload ("upload too
+    large: the limit is -1 bytes", "this data dir holds -1 projects")."""
+    monkeypatch.setenv(f"VIDMATTE_{name}", value)
+    with pytest.raises(ValueError, match=f"^VIDMATTE_{name} must be {says}, not '{value}'$"):
+        Settings()
+
+
+def test_the_limits_tests_use_are_in_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0 is a limit, not nonsense, where it means none allowed (a server that queues no job)."""
+    for name in ("MAX_QUEUED_JOBS", "MAX_PROJECTS", "MIN_FREE_BYTES", "MIN_UPLOAD_RATE"):
+        monkeypatch.setenv(f"VIDMATTE_{name}", "0")
+    monkeypatch.setenv("VIDMATTE_EVENT_PING_SECONDS", "0.5")
+    settings = Settings()
+    assert (settings.max_queued_jobs, settings.max_projects, settings.min_free_bytes) == (0, 0, 0)
+    assert (settings.min_upload_rate, settings.event_ping_seconds) == (0, 0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import errno
 import logging
 import shutil
 import signal
@@ -109,10 +110,11 @@ def _check_choices(**given: str | None) -> None:
 
 def _services(settings: Settings):
     """Load the models; missing weights end the command with the fix in its message, a data dir
-    that another server holds with its PID, before anything in it is touched."""
+    that another server holds with its PID, before anything in it is touched, and one on a full
+    disk or with a damaged database naming it."""
     from vidmatte.api.app import HeadMissing, build_services
     from vidmatte.segment.models import CheckpointDamaged, CheckpointMissing
-    from vidmatte.store import DataDirInUse
+    from vidmatte.store import DataDirInUse, DataDirUnusable
 
     try:
         return build_services(settings)
@@ -121,7 +123,7 @@ def _services(settings: Settings):
     except (CheckpointMissing, CheckpointDamaged, HeadMissing, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    except (DataDirInUse, ConnectionError) as exc:  # ConnectionError: no Ray cluster
+    except (DataDirInUse, DataDirUnusable, ConnectionError) as exc:  # ConnectionError: no Ray
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
 
@@ -242,18 +244,28 @@ def _check_access(settings: Settings) -> None:
 
 
 def _check_port(host: str, port: int) -> None:
-    """A port another program holds ends the command now: not after the models load, nor
-    after printing an editor URL that leads to that program."""
+    """A port another program holds, or an address that is not this machine's, ends the
+    command now: not after the models load, nor after printing an editor URL that leads to
+    that program."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind((host, port))
         except OSError as exc:
+            # A taken or privileged port is the port's fault; an address of another machine or
+            # a name that does not resolve is the host's.
+            if exc.errno == errno.EADDRINUSE:
+                fix = "another server may hold the port: choose another with --port"
+            elif exc.errno == errno.EACCES:
+                fix = "ports below 1024 need privileges: choose another with --port"
+            else:
+                fix = (
+                    "give an address of this machine with --host (127.0.0.1, or 0.0.0.0 for "
+                    "every interface)"
+                )
             typer.echo(
-                f"error: cannot listen on {host}:{port}: {exc.strerror or exc}; another "
-                "server may hold the port: choose another with --port",
-                err=True,
+                f"error: cannot listen on {host}:{port}: {exc.strerror or exc}; {fix}", err=True
             )
             raise typer.Exit(1) from exc
 

@@ -46,23 +46,27 @@ def _env(name: str, default: str) -> str:
 Number = TypeVar("Number", int, float)
 
 
-def _env_int(name: str, default: int) -> int:
-    return _number(name, default, int)
+def _env_int(name: str, default: int, minimum: int) -> int:
+    return _number(name, default, int, minimum)
 
 
-def _env_float(name: str, default: float) -> float:
-    return _number(name, default, float)
+def _env_float(name: str, default: float, minimum: float) -> float:
+    return _number(name, default, float, minimum)
 
 
-def _number(name: str, default: Number, kind: type[Number]) -> Number:
-    """A number from VIDMATTE_<name>; a bad one is named (int() alone says only "invalid literal
-    for int() with base 10: 'abc'", not which setting)."""
+def _number(name: str, default: Number, kind: type[Number], minimum: Number) -> Number:
+    """A number from VIDMATTE_<name>, at least `minimum`; a bad one is named (int() alone says
+    only "invalid literal for int() with base 10: 'abc'", not which setting, and a negative
+    limit would refuse every request with a nonsense message)."""
     raw = _env(name, str(default))
     try:
-        return kind(raw)
+        value = kind(raw)
     except ValueError:
+        value = None
+    if value is None or not value >= minimum:  # `not >=`: also NaN
         what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"VIDMATTE_{name} must be {what}, not {raw!r}") from None
+        raise ValueError(f"VIDMATTE_{name} must be {what} of at least {minimum}, not {raw!r}")
+    return value
 
 
 def _path(name: str, key: str) -> Path:
@@ -83,24 +87,24 @@ class Settings:
     head_path: Path = field(default_factory=lambda: _path("HEAD", "head_path"))
     # Run with an untrained head when head_path is missing: an explicit choice, never a fallback.
     random_head: bool = field(default_factory=lambda: _env("RANDOM_HEAD", "0") == "1")
-    max_upload_bytes: int = field(default_factory=lambda: _env_int("MAX_UPLOAD_BYTES", 2 * GB))
+    max_upload_bytes: int = field(default_factory=lambda: _env_int("MAX_UPLOAD_BYTES", 2 * GB, 1))
     # Frame size limits of an upload (422 beyond): the matte's edge filter needs 16 pixels on the
     # short side at its working resolution (640 px long side), which these two guarantee.
-    min_side: int = field(default_factory=lambda: _env_int("MIN_SIDE", 16))
-    max_aspect: float = field(default_factory=lambda: _env_float("MAX_ASPECT", 40))
+    min_side: int = field(default_factory=lambda: _env_int("MIN_SIDE", 16, 1))
+    max_aspect: float = field(default_factory=lambda: _env_float("MAX_ASPECT", 40, 1))
     # Pixels per frame of an upload (422 beyond): 8K UHD; a larger header is lying or the file
     # is not for us.
-    max_pixels: int = field(default_factory=lambda: _env_int("MAX_PIXELS", 7680 * 4320))
+    max_pixels: int = field(default_factory=lambda: _env_int("MAX_PIXELS", 7680 * 4320, 1))
     # Disk space that must stay free in the data dir after an upload (for results, the
     # database): an upload that would cut into it is refused with 507.
-    min_free_bytes: int = field(default_factory=lambda: _env_int("MIN_FREE_BYTES", GB))
+    min_free_bytes: int = field(default_factory=lambda: _env_int("MIN_FREE_BYTES", GB, 0))
     # Largest JSON (non-upload) request body; a larger one is refused with 413 unread.
-    max_json_bytes: int = field(default_factory=lambda: _env_int("MAX_JSON_BYTES", 1024 * 1024))
+    max_json_bytes: int = field(default_factory=lambda: _env_int("MAX_JSON_BYTES", 1024 * 1024, 1))
     # Seconds a client may send nothing while sending headers or an upload before it is dropped.
-    idle_timeout: float = field(default_factory=lambda: _env_float("IDLE_TIMEOUT", 60))
+    idle_timeout: float = field(default_factory=lambda: _env_float("IDLE_TIMEOUT", 60, 0.1))
     # Bytes per second an upload must average once idle_timeout has passed (a trickle holds a
     # connection and a file open as surely as silence).
-    min_upload_rate: float = field(default_factory=lambda: _env_float("MIN_UPLOAD_RATE", 4096))
+    min_upload_rate: float = field(default_factory=lambda: _env_float("MIN_UPLOAD_RATE", 4096, 0))
     device: str = field(default_factory=lambda: _env("DEVICE", default_device()))
     # Edge refinement of the matte: best (classical matting of the unsure pixels on the compute
     # device, matte/refine.py), fast (the guided filter) or none.
@@ -128,14 +132,18 @@ class Settings:
         default_factory=lambda: tuple(h for h in _env("ALLOWED_HOSTS", "").split(",") if h)
     )
     # Quotas: projects kept in one data dir, jobs waiting in one server's queue.
-    max_projects: int = field(default_factory=lambda: _env_int("MAX_PROJECTS", 500))
-    max_queued_jobs: int = field(default_factory=lambda: _env_int("MAX_QUEUED_JOBS", 50))
+    max_projects: int = field(default_factory=lambda: _env_int("MAX_PROJECTS", 500, 0))
+    max_queued_jobs: int = field(default_factory=lambda: _env_int("MAX_QUEUED_JOBS", 50, 0))
     # Objects per project (also object ids per job) and points per object and frame: every
     # object is tracked and matted on every frame, so they bound how long a job holds the worker.
-    max_objects: int = field(default_factory=lambda: _env_int("MAX_OBJECTS", 16))
-    max_points_per_frame: int = field(default_factory=lambda: _env_int("MAX_POINTS_PER_FRAME", 50))
+    max_objects: int = field(default_factory=lambda: _env_int("MAX_OBJECTS", 16, 1))
+    max_points_per_frame: int = field(
+        default_factory=lambda: _env_int("MAX_POINTS_PER_FRAME", 50, 1)
+    )
     # Seconds between keep-alive comments on an event stream (proxies drop silent connections).
-    event_ping_seconds: float = field(default_factory=lambda: _env_float("EVENT_PING_SECONDS", 15))
+    event_ping_seconds: float = field(
+        default_factory=lambda: _env_float("EVENT_PING_SECONDS", 15, 0.1)
+    )
     # Who runs jobs: "inprocess" (one worker thread on `device`) or "ray" (a Ray cluster, the
     # `ray` extra; docs/DEPLOY.md). Previews always run here, on `device`.
     runner: str = field(default_factory=lambda: _env("RUNNER", "inprocess"))
@@ -143,9 +151,9 @@ class Settings:
     # Ray in this process) or a head's address (HOST:6379).
     ray_address: str = field(default_factory=lambda: _env("RAY_ADDRESS", "auto"))
     # CPU workers instead of one per GPU (CPU-only clusters, tests); 0: one per GPU.
-    ray_cpu_workers: int = field(default_factory=lambda: _env_int("RAY_CPU_WORKERS", 0))
+    ray_cpu_workers: int = field(default_factory=lambda: _env_int("RAY_CPU_WORKERS", 0, 0))
     # Times a job continues on another worker after the one running it died, before it fails.
-    ray_max_retries: int = field(default_factory=lambda: _env_int("RAY_MAX_RETRIES", 3))
+    ray_max_retries: int = field(default_factory=lambda: _env_int("RAY_MAX_RETRIES", 3, 0))
 
     @property
     def use_plate(self) -> bool:

@@ -164,6 +164,11 @@ class DataDirInUse(RuntimeError):
     """Another process serves this data dir."""
 
 
+class DataDirUnusable(RuntimeError):
+    """The data dir cannot be opened: its disk is full or its database is damaged; the message
+    names it and the fix."""
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -291,8 +296,8 @@ class Store:
         self._leases: collections.Counter[str] = collections.Counter()
         self._doomed: dict[str, list[str]] = {}
         self._leases_lock = threading.Lock()
-        self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
         try:
+            self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
             # Uploads that were in flight when the process died are garbage now.
             for leftover in self.tmp_dir.iterdir():
@@ -310,9 +315,34 @@ class Store:
             self._migrate()
             self._collect_garbage()
             self.keep_reserve()
-        except BaseException:
+        except BaseException as exc:
             self.close()
+            if (why := self._unusable(exc)) is not None:
+                raise DataDirUnusable(why) from exc
             raise
+
+    def _unusable(self, exc: BaseException) -> str | None:
+        """Why the data dir cannot be opened, naming it and the fix, when that is a full disk
+        or a database SQLite cannot use; None for another error (which names its path)."""
+        db = self.data_dir / "vidmatte.db"
+        # SQLite reports a file it cannot grow on a full disk as "disk I/O error" as well.
+        full = is_disk_full(exc) or (
+            isinstance(exc, sqlite3.OperationalError)
+            and shutil.disk_usage(self.data_dir).free < RESERVE_BYTES
+        )
+        if full:
+            return (
+                f"no space left on the disk of {self.data_dir}: free some space there, then "
+                "start again"
+            )
+        if isinstance(exc, sqlite3.OperationalError):  # locked by another program, unreadable
+            return f"the database {db} cannot be opened: {exc}"
+        if isinstance(exc, sqlite3.DatabaseError):  # malformed, or not an SQLite file
+            return (
+                f"the database {db} is damaged or is not vidmatte's ({exc}); it was left as "
+                "it is: restore the data dir from a backup, or start with another --data-dir"
+            )
+        return None
 
     def _lock(self) -> int:
         """Hold an exclusive lock on the data dir for this process's life; the lock file names
