@@ -4,6 +4,7 @@ traceback, and in the API's words where the API checks the same thing."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -760,3 +761,88 @@ def test_serve_refuses_a_negative_limit_before_opening_the_data_dir(tmp_path: Pa
     assert refused(result, 1, "VIDMATTE_MAX_UPLOAD_BYTES must be a whole number of at least 1, "
                    "not '-1'"), result.stderr  # fmt: skip
     assert not data.exists()
+
+
+TRAIN_FAST = ("--batch-size", "1", "--crop", "32", "--device", "cpu")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_during_train_keeps_a_checkpoint_to_go_on_from(
+    tiny_dataset: Path, tmp_path: Path, stop: int
+) -> None:
+    """Ctrl-C lost every step since the last checkpoint (one each 100 steps: all of a short
+    run) without a word, and a `kill` (SIGTERM) the same. Now the run stops after the step in
+    hand, saves its checkpoint there and says how to go on, exit code 130."""
+    out = tmp_path / "run"
+    base = ("train", str(tiny_dataset), "--out", str(out), *TRAIN_FAST)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", *base, "--steps", "1000000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    checkpoint = out / "checkpoint.pt"
+    wait_until(lambda: checkpoint.is_file() or run.poll() is not None, seconds=240, every=0.05)
+    assert checkpoint.is_file(), "no checkpoint in time"
+    run.send_signal(stop)
+    _, stderr = run.communicate(timeout=120)
+    step = torch.load(checkpoint, weights_only=False)["step"]
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr and step >= 100
+    assert (
+        f"error: interrupted at step {step} of 1000000; {checkpoint} holds it: run the same "
+        "command again to go on" in stderr
+    )
+    assert not (out / "matting_head.safetensors").exists()  # the run did not finish
+    resumed = vidmatte(*base, "--steps", str(step + 1))
+    assert resumed.returncode == 0, resumed.stderr
+    card = json.loads((out / "matting_head.json").read_text())
+    assert card["training"]["steps_done"] == step + 1
+
+
+def test_a_learning_rate_that_diverges_is_refused_and_keeps_the_earlier_run(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """--lr 1e30 trained weights to NaN and infinity without a word (exit 0) and wrote them
+    over the earlier run's checkpoint and weights: eval then printed nan for every metric."""
+    out = tmp_path / "run"
+    base = ("train", str(tiny_dataset), "--out", str(out), *TRAIN_FAST)
+    first = vidmatte(*base, "--steps", "2")
+    assert first.returncode == 0, first.stderr
+    kept = [out / "checkpoint.pt", out / "matting_head.safetensors"]
+    before = [path.read_bytes() for path in kept]
+    result = vidmatte(*base, "--steps", "8", "--lr", "1e30")
+    assert refused(result, 2, "Invalid value for '--lr': training diverged at step "), result.stderr
+    assert "give a lower --lr than 1e+30" in result.stderr
+    assert f"{out / 'checkpoint.pt'} keeps step 2" in result.stderr
+    assert [path.read_bytes() for path in kept] == before
+
+
+def test_eval_refuses_a_head_whose_inputs_the_clips_lack_before_any_work(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """A head trained with --sam-features, evaluated on clips without SAM2's features (or of
+    another SAM2 size), failed after the other methods had run on every clip, their results
+    lost: 'this head was trained with SAM2's features: pass feat_s0/feat_s1', naming no file."""
+    import shutil
+
+    from vidmatte.matte import HeadConfig, MattingHead, save_head
+
+    weights = tmp_path / "sam_head.safetensors"
+    config = HeadConfig(use_sam_features=True, base_channels=8, working_size=96)
+    save_head(weights, MattingHead(config), {})
+    other = tmp_path / "ds"  # clips with the features of a SAM2 of other widths
+    shutil.copytree(tiny_dataset, other)
+    for folder in (other / "clips").iterdir():
+        frames = len(list((folder / "rgb").iterdir()))
+        np.savez(folder / "features.npz", feat_s0=np.zeros((frames, 16, 8, 8), np.float16),
+                 feat_s1=np.zeros((frames, 24, 4, 4), np.float16))  # fmt: skip
+    for dataset, has in [(tiny_dataset, "none"), (other, "{'feat_s0': 16, 'feat_s1': 24}")]:
+        out = tmp_path / "eval"
+        result = vidmatte("eval", str(dataset), "--weights", str(weights), "--out", str(out),
+                          "--methods", "raw,head")  # fmt: skip
+        said = (
+            f"Invalid value for '--weights': {weights} takes SAM2's features "
+            f"{{'feat_s0': 32, 'feat_s1': 64}}; the clips of {dataset} have {has}"
+        )
+        assert refused(result, 2, said), result.stderr
+        assert "--masks sam2" in result.stderr
+        assert "evaluating" not in result.stdout + result.stderr and not out.exists()

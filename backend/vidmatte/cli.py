@@ -930,10 +930,10 @@ def train(
     ),
 ) -> None:
     """Train the matting head (resumes from the run folder's checkpoint; a finished run is
-    left as it is)."""
+    left as it is). Ctrl-C stops it after the step in hand, with a checkpoint to go on from."""
     from vidmatte.matte.head import HeadConfig
     from vidmatte.train.dataset import feature_channels
-    from vidmatte.train.trainer import TrainConfig
+    from vidmatte.train.trainer import Diverged, Stopped, TrainConfig
     from vidmatte.train.trainer import train as run
 
     device = _checked_device(device)
@@ -950,14 +950,23 @@ def train(
             feat_s0_channels=channels["feat_s0"],
             feat_s1_channels=channels["feat_s1"],
         )
-    weights = run(
-        dataset,
-        out,
-        config,
-        head_config,
-        device=device,
-        time_limit_s=time_limit * 60 if time_limit else None,
-    )
+    with _stop_on_signals() as interrupt:
+        interrupt.doing = "stopping after this step, with a checkpoint"
+        try:
+            weights = run(
+                dataset,
+                out,
+                config,
+                head_config,
+                device=device,
+                time_limit_s=time_limit * 60 if time_limit else None,
+                stop=interrupt.event.is_set,
+            )
+        except Diverged as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--lr'") from exc
+        except Stopped as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(INTERRUPTED) from exc
     typer.echo(f"weights: {weights}")
 
 

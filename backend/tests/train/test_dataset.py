@@ -24,8 +24,10 @@ from vidmatte.train.dataset import (
     disc_kernel,
     feature_channels,
     h264_round_trip,
+    image_alpha_set,
     path_kernel,
     read_clip,
+    read_rgb,
     review,
 )
 from vidmatte.train.masks import LOWRES, synthetic_logits
@@ -326,3 +328,23 @@ def test_a_clip_that_cannot_be_written_stops_the_build(tiny_sources, tmp_path) -
     (tmp_path / "ds" / "clips" / "A01_000").write_text("in the way")
     with pytest.raises((FileExistsError, NotADirectoryError)):
         build_dataset(tmp_path / "ds", **_one_clip(tiny_sources))
+
+
+def test_a_16_bit_alpha_keeps_its_soft_values(tmp_path) -> None:
+    """A 16-bit PNG alpha (as Photoshop or Nuke write them) was clipped to 8 bits' range:
+    every value above 255 of 65535 read as opaque, so soft hair and glass trained as solid,
+    without a word. A 16-bit grayscale photo or background read almost white the same way."""
+    root = tmp_path / "set"
+    for sub in ("image", "alpha", "cache"):
+        (root / sub).mkdir(parents=True)
+    alpha16 = np.round(np.linspace(0, 1, 12) * 65535).astype(np.uint16)[None].repeat(8, 0)
+    Image.fromarray(alpha16).save(root / "alpha" / "x.png")
+    assert Image.open(root / "alpha" / "x.png").mode == "I;16"
+    photo = np.full((8, 12, 3), 120, np.uint8)
+    Image.fromarray(photo).save(root / "image" / "x.png")
+    Image.fromarray(photo).save(root / "cache" / "x.png")  # its foreground, estimated already
+    (foreground,) = image_alpha_set(root, cache=root / "cache")
+    np.testing.assert_allclose(foreground.pha[0], alpha16 / 65535, atol=0.5 / 255 + 1e-6)
+    Image.fromarray(alpha16).save(tmp_path / "gray16.png")
+    expected = np.round(alpha16 / 257).astype(np.uint8)[..., None].repeat(3, 2)
+    np.testing.assert_array_equal(read_rgb(tmp_path / "gray16.png"), expected)

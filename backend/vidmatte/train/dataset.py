@@ -92,12 +92,22 @@ class Foreground:
 # ---------------------------------------------------------------- reading sources
 
 
+def _open_8bit(path: Path) -> Image.Image:
+    """The image at `path`, a 16-bit grayscale one (an alpha as Photoshop or Nuke write it)
+    scaled to 8 bits: Pillow's convert() clips it instead, so all above 255 of 65535 is white."""
+    image = Image.open(path)
+    if image.mode.startswith("I"):  # "I;16", "I;16B", "I" (16-bit values)
+        scaled = (np.asarray(image, np.float64) / 257).round().clip(0, 255)
+        return Image.fromarray(scaled.astype(np.uint8))
+    return image
+
+
 def read_rgb(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
+    return np.asarray(_open_8bit(path).convert("RGB"))
 
 
 def read_gray(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("L"))
+    return np.asarray(_open_8bit(path).convert("L"))
 
 
 def _images_in(folder: Path) -> list[Path]:

@@ -33,11 +33,12 @@ from rich.table import Table
 from scipy import ndimage
 
 from vidmatte import metrics
+from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.refine import fast_guided_filter
-from vidmatte.matte.weights import load_head
+from vidmatte.matte.weights import default_head_path, load_head
 
-from .dataset import Clip, clip_folders, read_clip
+from .dataset import Clip, clip_folders, feature_channels, read_clip
 
 DEFAULT_METHODS = ("raw", "guided", "closed_form", "head")
 GUIDED_RADIUS = 8
@@ -174,7 +175,14 @@ class BadArgument(ValueError):
         self.argument = argument
 
 
-def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], bool]:
+def _takes(config: HeadConfig) -> dict[str, int]:
+    """The channels of SAM2's features a head takes ({} for a head that takes none)."""
+    if not config.use_sam_features:
+        return {}
+    return {"feat_s0": config.feat_s0_channels, "feat_s1": config.feat_s1_channels}
+
+
+def _method(name: str, weights: Path | None, dataset: Path) -> tuple[Callable[[], AlphaFn], bool]:
     """(factory, recurrent) for a method name; factories are called once per clip."""
     if name in HEADS:
         edges, recurrent, plate = HEADS[name]
@@ -182,6 +190,14 @@ def _method(name: str, weights: Path | None) -> tuple[Callable[[], AlphaFn], boo
             head, _ = load_head(weights)
         except (FileNotFoundError, ValueError) as exc:
             raise BadArgument("weights", str(exc)) from exc
+        # A head that takes SAM2's features needs clips that have them, of its widths.
+        if (takes := _takes(head.config)) and (has := feature_channels(dataset)) != takes:
+            raise BadArgument(
+                "weights",
+                f"{weights or default_head_path()} takes SAM2's features {takes}; the clips of "
+                f"{dataset} have {has or 'none'}: evaluate it on clips built with --masks sam2 "
+                "and the SAM2 model it was trained with",
+            )
         device = "cuda" if torch.cuda.is_available() else "cpu"
         matter = Matter(head, device, edges, plate=plate)
         return ((lambda: with_plate(matter)) if plate else (lambda: matter)), recurrent
@@ -284,7 +300,7 @@ def evaluate(
         )
     # Every method resolved (weights loaded, RVM found) before the first runs: a bad one
     # must not come to light after hours of the others.
-    resolved = {name: _method(name, weights) for name in methods}
+    resolved = {name: _method(name, weights, dataset) for name in methods}
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     with Progress() as progress:

@@ -13,8 +13,9 @@ same sample stream.
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -305,6 +306,29 @@ def plot_losses(history: list[dict], path: Path, size: tuple[int, int] = (700, 4
 # ---------------------------------------------------------------- entry point
 
 
+class Stopped(Exception):
+    """`train` was asked to stop (Ctrl-C): the checkpoint holds the steps done, to go on from."""
+
+    def __init__(self, checkpoint: Path, step: int, steps: int) -> None:
+        super().__init__(
+            f"interrupted at step {step} of {steps}; {checkpoint} holds it: run the same command "
+            "again to go on"
+            if step
+            else "interrupted before the first step; nothing was saved"
+        )
+
+
+class Diverged(ValueError):
+    """The loss or the weights stopped being finite numbers: the learning rate is too high."""
+
+
+def _finite(head: MattingHead, loss: float) -> bool:
+    """Whether the loss and every weight and statistic of the head are finite numbers (a
+    diverged head's BatchNorm statistics can overflow while its loss still looks fine)."""
+    state = head.state_dict().values()
+    return math.isfinite(loss) and bool(torch.stack([t.isfinite().all() for t in state]).all())
+
+
 def _check_features(clips: list[Clip], config: HeadConfig) -> None:
     """A head with `use_sam_features` needs every clip's SAM2 features, at its channel counts."""
     want = {"feat_s0": config.feat_s0_channels, "feat_s1": config.feat_s1_channels}
@@ -337,6 +361,7 @@ def train(
     resume: bool = True,
     time_limit_s: float | None = None,
     init: Path | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Path:
     """Train a head on `dataset` (built by build_dataset); writes `<out>/checkpoint.pt`,
     `<out>/loss.png`, `<out>/history.json` and `<out>/matting_head.safetensors` (+ .json card).
@@ -344,7 +369,9 @@ def train(
     progress = max(step / steps, elapsed / time_limit_s), so a wall-clock budget still ends
     with a fully annealed model, however fast the machine. `init` fine-tunes from existing
     weights (their architecture unless `head_config` is given; a checkpoint still wins).
-    Returns the weights path."""
+    When `stop()` comes true (Ctrl-C) the run saves its checkpoint after the step in hand and
+    raises Stopped; a loss or weights that stop being finite raise Diverged, saving nothing
+    (neither overwrites an earlier checkpoint or weights with worse). Returns the weights path."""
     start, start_card = load_head(init) if init is not None else (None, {})
     config = config or TrainConfig()
     head_config = head_config or (start.config if start is not None else HeadConfig())
@@ -381,6 +408,7 @@ def train(
     if head_config.use_sam_features:
         _check_features(clips, head_config)
     batches = _batches(clips, config, rng, step, pin=device.startswith("cuda"))
+    saved, stopped = step, False  # the step the checkpoint on disk holds
     augment = PairAugment().to(device)
     head.train()
     started = time.monotonic()
@@ -397,6 +425,9 @@ def train(
             progress_frac = _progress(step, elapsed, config, time_limit_s)
             if progress_frac >= 1.0 and step > 0:
                 break
+            if stop is not None and stop():
+                stopped = True
+                break
             for group in opt.param_groups:
                 group["lr"] = learning_rate(progress_frac, config.lr)
             batch = next(batches)
@@ -408,14 +439,25 @@ def train(
             opt.step()
             step += 1
             history.append({"step": step, **{k: float(v.detach()) for k, v in terms.items()}})
+            if not _finite(head, history[-1]["loss"]):
+                kept = f"{ckpt_path} keeps step {saved}" if saved else "nothing was saved"
+                raise Diverged(
+                    f"training diverged at step {step}: the loss or the weights are no longer "
+                    f"finite numbers; give a lower --lr than {config.lr:g} ({kept})"
+                )
             progress.update(task, completed=step, loss=history[-1]["loss"])
             if step % config.checkpoint_every == 0:
                 elapsed = elapsed_before + time.monotonic() - started
                 _save_checkpoint(ckpt_path, head, opt, step, elapsed, rng, history)
                 plot_losses(history, out / "loss.png")
-        _save_checkpoint(ckpt_path, head, opt, step, elapsed, rng, history)
-        plot_losses(history, out / "loss.png")
-    (out / "history.json").write_text(json.dumps(history) + "\n")
+                saved = step
+        if step > saved:
+            _save_checkpoint(ckpt_path, head, opt, step, elapsed, rng, history)
+            plot_losses(history, out / "loss.png")
+    if history:
+        (out / "history.json").write_text(json.dumps(history) + "\n")
+    if stopped:
+        raise Stopped(ckpt_path, step, config.steps)
     head.eval()
     card = {
         "inputs": ["rgb", "mask_logits", "prev_alpha"],
