@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
+import vidmatte as vidmatte_package
 from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_mjpeg_avi, write_video
@@ -27,7 +29,9 @@ from vidmatte.store import Store
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
 
-def vidmatte(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+def vidmatte(
+    *args: str, timeout: float = 300, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess:
     """The command as a user runs it; `env` adds VIDMATTE_* variables. A server that starts
     although it should not runs until `timeout`, and the test fails there."""
     return subprocess.run(
@@ -36,6 +40,7 @@ def vidmatte(*args: str, timeout: float = 300, **env: str) -> subprocess.Complet
         check=False,
         text=True,
         timeout=timeout,
+        cwd=cwd,
         env={**os.environ, "COLUMNS": "200", **env},
     )
 
@@ -846,3 +851,56 @@ def test_eval_refuses_a_head_whose_inputs_the_clips_lack_before_any_work(
         assert refused(result, 2, said), result.stderr
         assert "--masks sam2" in result.stderr
         assert "evaluating" not in result.stdout + result.stderr and not out.exists()
+
+
+def _package_copy(root: Path, checkout: bool) -> Path:
+    """A copy of the vidmatte package laid out as a source checkout (pyproject.toml beside
+    backend/) or as an installed one, so its default head path is a test's own, never the real
+    models/ folder. Returns the folder to put on PYTHONPATH."""
+    site = root / "backend" if checkout else root / "site"
+    shutil.copytree(
+        Path(vidmatte_package.__file__).parent,
+        site / "vidmatte",
+        ignore=shutil.ignore_patterns("__pycache__", "models", "frontend"),
+    )
+    if checkout:
+        (root / "pyproject.toml").write_text("")
+    return site
+
+
+@pytest.mark.parametrize("checkout", [True, False], ids=["checkout", "installed"])
+def test_a_missing_or_damaged_shipped_head_says_how_to_restore_it(
+    clip: Path, tmp_path: Path, checkout: bool
+) -> None:
+    """Without the shipped head the errors named --head, --random-head or `vidmatte train`, not
+    how to get the shipped weights back."""
+    site = _package_copy(tmp_path / "root", checkout)
+    head = (tmp_path / "root" / "models" if checkout else site / "vidmatte" / "models") / (
+        "matting_head.safetensors"
+    )
+    fix = (
+        f"git -C {tmp_path / 'root'} checkout -- models/matting_head.safetensors "
+        "models/matting_head.json"
+        if checkout
+        else "reinstall vidmatte"
+    )
+    # cwd: `python -m` puts it first on sys.path, and backend/ holds the real package
+    copy = {"cwd": tmp_path, "PYTHONPATH": str(site)}
+    base = ("matte", str(clip), "--point", "30,32,4", "--out", str(tmp_path / "out"))
+    missing = vidmatte(*base, "--sam2", "test-tiny", **copy)
+    assert refused(missing, 2, f"no matting head weights at {head}"), missing.stderr
+    assert fix in missing.stderr, missing.stderr
+    head.parent.mkdir(parents=True, exist_ok=True)
+    head.write_bytes(b"junk!")
+    damaged = vidmatte("serve", "--sam2", "test-tiny", "--port", str(free_port()),
+                       "--data-dir", str(tmp_path / "data"), **copy)  # fmt: skip
+    assert refused(damaged, 2, f"{head} is not a matting head's weights"), damaged.stderr
+    assert fix in damaged.stderr, damaged.stderr
+
+
+def test_a_missing_head_given_with_head_names_only_that_path(clip: Path, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.safetensors"
+    base = ("matte", str(clip), "--point", "30,32,4", "--out", str(tmp_path / "out"))
+    result = vidmatte(*base, "--sam2", "test-tiny", "--head", str(gone))
+    assert refused(result, 2, f"no matting head weights at {gone}"), result.stderr
+    assert "git" not in result.stderr and "reinstall" not in result.stderr, result.stderr

@@ -295,7 +295,8 @@ def token_command(
         None, help="Where projects and results live [env VIDMATTE_DATA_DIR]."
     ),
 ) -> None:
-    """Print the server's access token (VIDMATTE_TOKEN if set, else the data dir's)."""
+    """Print the data dir's access token (VIDMATTE_TOKEN if set); a server started with --token
+    uses that one instead."""
     from vidmatte.api.security import load_or_create_token
 
     if data_dir is not None and not data_dir.is_dir():  # a typo would get a token of its own

@@ -16,12 +16,18 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 GB = 1024**3
 
 
+def source_root(package_dir: Path) -> Path | None:
+    """The source checkout the package runs from (the README's way), None when installed."""
+    root = package_dir.parents[1]
+    return root if (root / "pyproject.toml").is_file() and (root / "backend").is_dir() else None
+
+
 def default_paths(package_dir: Path) -> dict[str, Path]:
     """Where data, checkpoints, the head and the built editor live by default. In a source
-    checkout (the README's way), inside it; installed from a wheel, in the user's data and cache
-    folders, with the head shipped inside the package (pyproject.toml's force-include)."""
-    root = package_dir.parents[1]
-    if (root / "pyproject.toml").is_file() and (root / "backend").is_dir():
+    checkout, inside it; installed from a wheel, in the user's data and cache folders, with the
+    head shipped inside the package (pyproject.toml's force-include)."""
+    root = source_root(package_dir)
+    if root is not None:
         return {
             "data_dir": root / "data",
             "checkpoint_dir": root / "checkpoints",

@@ -50,6 +50,17 @@ def test_every_api_operation_needs_the_token(server: LiveServer) -> None:
             assert "access token" in response.json()["detail"]
 
 
+def test_a_given_token_s_401_names_where_it_comes_from(server: LiveServer) -> None:
+    """The test server takes VIDMATTE_TOKEN (as with --token): its 401 sent users to
+    `vidmatte token`, which prints the data dir's token, one this server refuses."""
+    for headers in ({"Authorization": "Bearer wrong-token"}, {}):
+        refused = httpx.get(f"{server.url}/api/projects", headers=headers)
+        assert refused.status_code == 401
+        detail = refused.json()["detail"]
+        assert "--token or VIDMATTE_TOKEN" in detail, detail
+        assert "vidmatte token" not in detail, detail
+
+
 def test_header_and_cookie_both_work(server: LiveServer, project: dict) -> None:
     pid = project["id"]
     by_header = httpx.get(f"{server.url}/api/projects/{pid}", headers=server.headers)
@@ -234,6 +245,8 @@ def test_token_made_at_first_start(tmp_path: Path) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{live.url}/api/projects", headers=auth).status_code == 200
         assert httpx.get(f"{live.url}/api/projects").status_code == 401
+        wrong = httpx.get(f"{live.url}/api/projects", headers={"Authorization": "Bearer x"})
+        assert "`vidmatte token` on the server prints the right one" in wrong.json()["detail"]
         no_editor = httpx.get(f"{live.url}/", headers=auth)
         assert no_editor.status_code == 503 and "not built" in no_editor.json()["detail"]
         assert str(tmp_path) not in no_editor.text and "no-editor-here" in no_editor.text

@@ -30,7 +30,7 @@ from vidmatte.jobs.results import FOREGROUNDS
 from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_models
 from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
-from vidmatte.matte.weights import load_head, random_head
+from vidmatte.matte.weights import load_head, random_head, restore_hint
 from vidmatte.media.video import MediaError
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter, Superseded
@@ -54,6 +54,7 @@ def build_services(settings: Settings) -> Services:
         raise HeadMissing(
             f"no matting head weights at {settings.head_path}: pass --head PATH (env "
             "VIDMATTE_HEAD), or --random-head to run with an untrained head (poor mattes)"
+            f"{restore_hint(settings.head_path)}"
         )
     store = Store(
         settings.data_dir,
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
     app.add_middleware(
         AccessGuard,
         token=resolve_token(settings),
+        token_given=bool(settings.token) and not settings.no_auth,
         allowed_hosts=accepted_hosts(settings),
         cors_origins=settings.cors_origins,
         data_dir=settings.data_dir,

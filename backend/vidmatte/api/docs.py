@@ -74,7 +74,8 @@ def mount_docs(app: FastAPI) -> None:
                 "token": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The server's access token (`vidmatte token` prints it).",
+                    "description": "The server's access token: the one given with --token / "
+                    "VIDMATTE_TOKEN, else the data dir's (`vidmatte token` prints it).",
                 }
             }
             for path, operations in schema["paths"].items():

@@ -126,12 +126,15 @@ class AccessGuard:
         app: ASGIApp,
         *,
         token: str | None,
+        token_given: bool = False,
         allowed_hosts: tuple[str, ...] = (),
         cors_origins: tuple[str, ...] = (),
         data_dir: Path | None = None,
     ):
         self.app = app
         self.token = token.encode() if token else None
+        # --token / VIDMATTE_TOKEN: `vidmatte token` prints the data dir's, which this one is not
+        self.token_given = token_given
         self.hosts = LOOPBACK_NAMES | {_hostname(h) for h in allowed_hosts if h}
         self.cors_origins = frozenset(cors_origins)
         self.roots = _roots(data_dir)
@@ -148,7 +151,7 @@ class AccessGuard:
             if scope["path"] in OPEN_API_PATHS:
                 send = _status_only(send)
             else:
-                refusal = _unauthorised(given)
+                refusal = _unauthorised(given, self.token_given)
         started = False
 
         async def tracked(message: Message) -> None:
@@ -253,13 +256,24 @@ class AccessGuard:
         return guarded
 
 
-def _unauthorised(given: str | None) -> JSONResponse:
-    detail = (
-        "wrong access token: `vidmatte token` on the server prints the right one"
-        if given
-        else "this server needs its access token: open the URL that `vidmatte serve` printed, "
-        "or send `Authorization: Bearer <token>` (`vidmatte token` prints it)"
-    )
+def _unauthorised(given: str | None, token_given: bool) -> JSONResponse:
+    """The 401, saying where this server's token comes from: the one it was started with, or
+    the data dir's that `vidmatte token` prints."""
+    if token_given:
+        source = "the one this server was started with (--token or VIDMATTE_TOKEN)"
+        detail = (
+            f"wrong access token: send {source}"
+            if given
+            else "this server needs its access token: open the URL that `vidmatte serve` "
+            f"printed, or send `Authorization: Bearer <token>` with {source}"
+        )
+    else:
+        detail = (
+            "wrong access token: `vidmatte token` on the server prints the right one"
+            if given
+            else "this server needs its access token: open the URL that `vidmatte serve` "
+            "printed, or send `Authorization: Bearer <token>` (`vidmatte token` prints it)"
+        )
     return _error(401, detail, {"WWW-Authenticate": "Bearer"})
 
 

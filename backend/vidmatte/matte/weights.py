@@ -14,7 +14,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from vidmatte.config import DEFAULT_PATHS
+from vidmatte.config import DEFAULT_PATHS, PACKAGE_DIR, source_root
 
 from .head import HeadConfig, MattingHead
 
@@ -25,6 +25,20 @@ def default_head_path() -> Path:
     """The shipped weights, where the server looks by default: `<repo>/models/` in a source
     checkout, inside the package in a wheel (config.default_paths)."""
     return DEFAULT_PATHS["head_path"]
+
+
+def restore_hint(path: Path) -> str:
+    """How to get the shipped head back when `path` is where it ships ("" for another file):
+    a damaged or deleted default otherwise sent people to train a head of their own."""
+    if path != default_head_path():
+        return ""
+    root = source_root(PACKAGE_DIR)
+    if root is None:
+        return "; reinstall vidmatte to restore the shipped head"
+    return (
+        f"; restore the shipped head with `git -C {root} checkout -- "
+        "models/matting_head.safetensors models/matting_head.json`"
+    )
 
 
 def card_path(weights_path: str | Path) -> Path:
@@ -48,7 +62,7 @@ def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, An
     if not path.is_file():
         raise FileNotFoundError(
             f"matting head weights not found at {path}; train them with `vidmatte train` "
-            "or pass the path of an existing .safetensors file"
+            f"or pass the path of an existing .safetensors file{restore_hint(path)}"
         )
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -60,7 +74,7 @@ def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, An
     except (SafetensorError, ValueError, RuntimeError, KeyError, TypeError) as exc:
         raise ValueError(
             f"{path} is not a matting head's weights (.safetensors written by `vidmatte "
-            f"train`): {str(exc)[:200]}"
+            f"train`): {str(exc)[:200]}{restore_hint(path)}"
         ) from exc
     head.eval()
     cpath = card_path(path)
