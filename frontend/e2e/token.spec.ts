@@ -22,11 +22,13 @@ test("the bare URL asks for the token, refuses a wrong one and opens with the ri
   const prompt = page.getByTestId("token-prompt");
   await expect(prompt).toBeVisible();
   await expect(prompt).toContainText("vidmatte token");
+  await expect(prompt).toContainText("--token"); // a server given its token prints none of its own
   await expect(page.getByTestId("health")).toHaveCount(0);
 
   await page.getByTestId("token-input").fill("not-the-token");
   await page.getByTestId("token-submit").click();
   await expect(page.getByTestId("token-error")).toContainText("not this server's token");
+  await expect(page.getByTestId("token-error")).toContainText("--token");
   await expect(prompt).toBeVisible();
 
   await page.getByTestId("token-input").fill(token);

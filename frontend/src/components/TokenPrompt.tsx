@@ -27,7 +27,7 @@ export function TokenPrompt() {
     setError("");
     try {
       if (await tokenIsRight(value)) signIn(value);
-      else setError("That is not this server's token. `vidmatte token` on the server prints it.");
+      else setError("That is not this server's token. `vidmatte token` on the server prints it (or, if it was started with --token, the token given there).");
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -42,7 +42,7 @@ export function TokenPrompt() {
           <h2>This server needs its access token</h2>
           <p class="muted">
             Open the URL that <code>vidmatte serve</code> printed when it started, or paste the token here:{" "}
-            <code>vidmatte token</code> prints it on the server's machine.
+            <code>vidmatte token</code> prints it on the server's machine (for a server started with <code>--token</code>: the token given there).
           </p>
           <label class="field">
             <span>Access token</span>
