@@ -904,3 +904,49 @@ def test_a_missing_head_given_with_head_names_only_that_path(clip: Path, tmp_pat
     result = vidmatte(*base, "--sam2", "test-tiny", "--head", str(gone))
     assert refused(result, 2, f"no matting head weights at {gone}"), result.stderr
     assert "git" not in result.stderr and "reinstall" not in result.stderr, result.stderr
+
+
+def _unwrapped(stderr: str) -> str:
+    """typer's error panel as one line: its border gone, the lines it wrapped at spaces joined."""
+    return " ".join(stderr.replace("│", " ").split())
+
+
+def test_train_refuses_an_out_holding_weights_without_a_checkpoint(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """`vidmatte train DS --out models --steps 2` wrote a 2-step head over the shipped
+    models/matting_head.safetensors (and its card) without a word."""
+    import shutil
+
+    out = tmp_path / "models"
+    out.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "models"
+    for name in ("matting_head.safetensors", "matting_head.json"):
+        shutil.copy(shipped / name, out / name)
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    result = vidmatte("train", str(tiny_dataset), "--out", str(out), *TRAIN_FAST, "--steps", "2")
+    said = _unwrapped(result.stderr)
+    assert refused(result, 2, "Invalid value for '--out'"), result.stderr
+    assert f"{out / 'matting_head.safetensors'} and no checkpoint.pt" in said, said
+    assert "choose another --out" in said, said
+    assert {p: p.read_bytes() for p in out.iterdir()} == before  # nothing written, none replaced
+
+
+def test_a_clip_whose_layers_lack_a_frame_is_named(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A clip missing pha/00001.png: train died with an IndexError traceback, eval said
+    `error: ValueError: zip() argument 2 is shorter than argument 1` naming no clip, and a
+    frame missing in the middle paired every later frame with the next one's alpha."""
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    clip = sorted((copy / "clips").iterdir())[0]
+    (clip / "pha" / "00001.png").unlink()
+    train = ("train", str(copy), "--out", str(tmp_path / "run"), *TRAIN_FAST, "--steps", "1")
+    evaluate = ("eval", str(copy), "--out", str(tmp_path / "eval"), "--methods", "raw")
+    for command in (train, evaluate):
+        result = vidmatte(*command)
+        said = _unwrapped(result.stderr)
+        assert refused(result, 2, "Invalid value for 'DATASET'"), (command, result.stderr)
+        assert f"{clip}: pha/ lacks 00001.png" in said, (command, said)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()

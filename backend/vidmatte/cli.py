@@ -910,6 +910,18 @@ def dataset_review(
     )
 
 
+def _check_run_folder(out: Path) -> None:
+    """A --out whose weights no checkpoint there trained (the shipped models/, an exported
+    head) would have them overwritten by a run started afresh: refused before any work."""
+    weights = out / "matting_head.safetensors"
+    if weights.is_file() and not (out / "checkpoint.pt").is_file():
+        raise typer.BadParameter(
+            f"{out} holds weights {weights} and no checkpoint.pt to go on from: training "
+            "would overwrite them; choose another --out (or move the weights away)",
+            param_hint="'--out'",
+        )
+
+
 @app.command()
 def train(
     dataset: Path = DATASET,
@@ -933,10 +945,11 @@ def train(
     """Train the matting head (resumes from the run folder's checkpoint; a finished run is
     left as it is). Ctrl-C stops it after the step in hand, with a checkpoint to go on from."""
     from vidmatte.matte.head import HeadConfig
-    from vidmatte.train.dataset import feature_channels
+    from vidmatte.train.dataset import ClipError, feature_channels
     from vidmatte.train.trainer import Diverged, Stopped, TrainConfig
     from vidmatte.train.trainer import train as run
 
+    _check_run_folder(out)
     device = _checked_device(device)
     config = TrainConfig(
         steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
@@ -965,6 +978,8 @@ def train(
             )
         except Diverged as exc:
             raise typer.BadParameter(str(exc), param_hint="'--lr'") from exc
+        except ClipError as exc:  # found listing the clips, before the first step
+            raise typer.BadParameter(str(exc), param_hint="'DATASET'") from exc
         except Stopped as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(INTERRUPTED) from exc

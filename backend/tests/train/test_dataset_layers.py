@@ -4,8 +4,9 @@ frames, so the export's colour can be judged against the truth (bench/export_col
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from vidmatte.train.dataset import clip_folders, read_clip
+from vidmatte.train.dataset import ClipError, clip_folders, read_clip
 
 
 def test_clips_keep_their_foreground_and_background(tiny_dataset) -> None:
@@ -22,3 +23,30 @@ def test_clips_keep_their_foreground_and_background(tiny_dataset) -> None:
         # Every other frame keeps its own F and B.
         half = read_clip(folder, step=2)
         assert np.array_equal(half.fgr, clip.fgr[::2]) and np.array_equal(half.bgr, clip.bgr[::2])
+
+
+def test_a_clip_whose_layers_hold_other_frames_is_refused_naming_them(
+    tiny_dataset, tmp_path
+) -> None:
+    """A frame missing from one layer paired each later frame with the next one's alpha (or
+    ended in an IndexError); one layer holding a frame more, or logits of another length, the
+    same."""
+    import shutil
+
+    folder = tmp_path / "clip"
+    shutil.copytree(clip_folders(tiny_dataset)[0], folder)
+    (folder / "pha" / "00001.png").unlink()
+    shutil.copy(folder / "rgb" / "00002.png", folder / "fgr" / "00003.png")
+    with pytest.raises(ClipError) as refused:
+        read_clip(folder)
+    assert str(refused.value) == (
+        f"{folder}: pha/ lacks 00001.png; fgr/ has 00003.png that rgb/ lacks: each layer "
+        "needs the frames rgb/ holds: rebuild the dataset, or remove this clip's folder"
+    )
+    shutil.copy(folder / "pha" / "00000.png", folder / "pha" / "00001.png")
+    (folder / "fgr" / "00003.png").unlink()
+    assert len(read_clip(folder)) == 3  # whole again
+    np.save(folder / "logits.npy", np.zeros((2, 256, 256), np.float16))
+    with pytest.raises(ClipError) as refused:
+        read_clip(folder)
+    assert f"{folder}: logits.npy holds 2 frames, rgb/ 3" in str(refused.value)

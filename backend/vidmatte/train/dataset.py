@@ -483,24 +483,57 @@ def read_clips(folders: Sequence[Path], step: int = 1) -> list[Clip]:
         return list(pool.map(lambda folder: read_clip(folder, step), folders))
 
 
+class ClipError(ValueError):
+    """A clip folder whose layers do not hold the same frames; the message names it and them."""
+
+
+# A clip's per-frame image layers; rgb/ is the reference, fgr/ and bgr/ are absent in clips
+# built before they were kept.
+FRAME_LAYERS = ("rgb", "pha", "fgr", "bgr")
+
+
+def clip_frames(folder: Path) -> list[str]:
+    """The frame file names of a clip, the same in each of its layers and as many as its
+    logits: one frame missing from one layer would pair each later frame with the next one's
+    alpha. ClipError naming the folder and every frame missing or extra where they differ."""
+    names = [p.name for p in _images_in(folder / "rgb")]
+    problems = []
+    for layer in FRAME_LAYERS[1:]:
+        if layer != "pha" and not (folder / layer).is_dir():
+            continue
+        held = {p.name for p in _images_in(folder / layer)}
+        if missing := [n for n in names if n not in held]:
+            problems.append(f"{layer}/ lacks {', '.join(missing)}")
+        if extra := sorted(held.difference(names)):
+            problems.append(f"{layer}/ has {', '.join(extra)} that rgb/ lacks")
+    if problems:
+        raise ClipError(
+            f"{folder}: {'; '.join(problems)}: each layer needs the frames rgb/ holds: "
+            "rebuild the dataset, or remove this clip's folder"
+        )
+    logits = len(np.load(folder / "logits.npy", mmap_mode="r"))  # reads the header only
+    if logits != len(names):
+        raise ClipError(
+            f"{folder}: logits.npy holds {logits} frames, rgb/ {len(names)}: "
+            "rebuild the dataset, or remove this clip's folder"
+        )
+    return names
+
+
 def read_clip(folder: Path, step: int = 1) -> Clip:
     """Load a clip, every `step`-th frame."""
-    rgb = np.stack([read_rgb(p) for p in _images_in(folder / "rgb")[::step]])
-    pha = (
-        np.stack([read_gray(p) for p in _images_in(folder / "pha")[::step]]).astype(np.float32)
-        / 255
+    names = clip_frames(folder)[::step]
+    rgb = np.stack([read_rgb(folder / "rgb" / n) for n in names])
+    fgr, bgr = (
+        np.stack([read_rgb(folder / sub / n) for n in names]) if (folder / sub).is_dir() else None
+        for sub in ("fgr", "bgr")
     )
+    pha = np.stack([read_gray(folder / "pha" / n) for n in names]).astype(np.float32) / 255
     logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
     features = {}
     if (folder / "features.npz").is_file():
         with np.load(folder / "features.npz") as stored:
             features = {key: stored[key][::step] for key in stored.files}
-    fgr, bgr = (
-        np.stack([read_rgb(p) for p in _images_in(folder / sub)[::step]])
-        if (folder / sub).is_dir()
-        else None
-        for sub in ("fgr", "bgr")
-    )
     return Clip(folder.name, rgb, pha, logits, features, fgr, bgr)
 
 
@@ -544,11 +577,13 @@ def read_meta(folder: Path) -> dict:
 
 
 def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
-    """The dataset's clips, without those marked rejected by `review`."""
+    """The dataset's clips, without those marked rejected by `review`. Their frames are
+    checked here (`clip_frames`: file names only), so a broken clip is named before any work."""
     out = []
     for folder in sorted((dataset / "clips").iterdir()):
         meta = read_meta(folder)
         if include_rejected or meta.get("review") != "reject":
+            clip_frames(folder)
             out.append(folder)
     return out
 
