@@ -562,6 +562,31 @@ def test_weights_download_checks_every_name_before_any_download(tmp_path: Path) 
         assert not folder.exists()
 
 
+def test_a_malformed_or_shared_sha256_or_url_is_refused_before_any_download(
+    tmp_path: Path,
+) -> None:
+    """A digest with a typo (or an MD5) was found wrong only after the whole download, which
+    was then deleted; one --sha256 or --url for several models fits at most one of them."""
+    mirror, folder = tmp_path / "www", tmp_path / "ck"
+    mirror.mkdir()
+    for name in ("tiny", "small"):
+        (mirror / f"sam2.1_hiera_{name}.pt").write_bytes(b"weights")
+    source = ["--mirror", str(mirror)]
+    for args, problem in [
+        (["tiny", "--sha256", "abc123", *source], "is not a SHA-256 (64 hexadecimal digits)"),
+        (["tiny", "--sha256", "g" * 64, *source], "is not a SHA-256 (64 hexadecimal digits)"),
+        (["tiny", "small", "--sha256", "a" * 64, *source], "one --sha256 is one checkpoint's"),
+        (["tiny", "small", "--url", "https://example.org/x.pt"], "a --url is one checkpoint"),
+    ]:
+        result = vidmatte("weights", "download", *args, "--dir", str(folder))
+        assert refused(result, 2, problem), result.stderr
+        assert not folder.exists()
+    upper = "A" * 64  # a digest pasted in capitals is still a digest: it fails only on content
+    result = vidmatte("weights", "download", "tiny", "--dir", str(folder), *source,
+                      "--sha256", upper)  # fmt: skip
+    assert result.returncode == 1 and "checksum mismatch" in result.stderr
+
+
 @pytest.mark.parametrize(
     "methods, weights, message",
     [("raw,foo", None, "Invalid value for '--methods': unknown method 'foo'"),

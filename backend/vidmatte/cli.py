@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import errno
 import logging
+import re
 import shutil
 import signal
 import socket
@@ -322,6 +323,13 @@ def _downloadable(names: list[str] | None) -> list[str]:
     return chosen
 
 
+def _a_sha256(digest: str | None) -> str | None:
+    """Checked before the download: a typo found after 180 MB is found too late."""
+    if digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+        raise typer.BadParameter(f"{digest!r} is not a SHA-256 (64 hexadecimal digits)")
+    return digest
+
+
 @weights_app.command("download")
 def weights_download(
     names: list[str] = typer.Argument(
@@ -337,7 +345,9 @@ def weights_download(
         "official file names (sam2.1_hiera_small.pt, ...), or the file itself.",
     ),
     sha256: str = typer.Option(
-        None, help="Expected SHA-256 of the file (Meta publishes none; without it none is checked)."
+        None,
+        help="Expected SHA-256 of the file (Meta publishes none; without it none is checked).",
+        callback=_a_sha256,
     ),
 ) -> None:
     """Download official SAM2.1 checkpoints (https only), with a progress bar. The file's
@@ -351,6 +361,15 @@ def weights_download(
         raise typer.BadParameter(
             "a --mirror file is one checkpoint: give one model name with it, or a mirror folder",
             param_hint="'--mirror'",
+        )
+    if url and len(names) > 1:
+        raise typer.BadParameter(
+            "a --url is one checkpoint: give one model name with it", param_hint="'--url'"
+        )
+    if sha256 and len(names) > 1:
+        raise typer.BadParameter(
+            "one --sha256 is one checkpoint's: give one model name with it",
+            param_hint="'--sha256'",
         )
     folder = dir or Settings().checkpoint_dir
     for name in names:
