@@ -821,6 +821,8 @@ def test_ctrl_c_during_train_keeps_a_checkpoint_to_go_on_from(
         f"error: interrupted at step {step} of 1000000; {checkpoint} holds it: run the same "
         "command again to go on" in stderr
     )
+    # A second Ctrl-C would not keep "nothing": the checkpoint last saved stays.
+    assert "(Ctrl-C again quits now, keeping only the last checkpoint saved" in stderr
     assert not (out / "matting_head.safetensors").exists()  # the run did not finish
     resumed = vidmatte(*base, "--steps", str(step + 1))
     assert resumed.returncode == 0, resumed.stderr
@@ -975,3 +977,52 @@ def test_a_clip_whose_layers_lack_a_frame_is_named(tiny_dataset: Path, tmp_path:
         assert refused(result, 2, "Invalid value for 'DATASET'"), (command, result.stderr)
         assert f"{clip}: pha/ lacks 00001.png" in said, (command, said)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+def test_train_and_eval_refuse_an_out_they_cannot_make_before_any_work(
+    tiny_dataset: Path, tmp_path: Path, command: str
+) -> None:
+    """`--out` below a file, or where nothing can be made, ended in `error: NotADirectoryError`
+    or `FileNotFoundError` (exit 1), naming neither the option nor the fix."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    extra = (*TRAIN_FAST, "--steps", "1") if command == "train" else ("--methods", "raw")
+    for out in (blocker / "run", Path("/proc/vidmatte-out")):
+        result = vidmatte(command, str(tiny_dataset), "--out", str(out), *extra)
+        assert refused(result, 2, f"Invalid value for '--out': {out} cannot be made"), result.stderr
+        assert "training" not in result.stdout + result.stderr
+        assert "evaluating" not in result.stdout + result.stderr
+
+
+def test_dataset_commands_name_a_dataset_without_clips(tmp_path: Path) -> None:
+    """An empty clips/ folder: train said "training needs clips with at least 2 (sampled)
+    frames" (exit 1), review "0 of 0 clips accepted" (exit 0) and compress
+    `FileNotFoundError: ... dataset.json`, none naming the dataset."""
+    empty = tmp_path / "ds"
+    (empty / "clips").mkdir(parents=True)
+    for command in (("train", str(empty), "--out", str(tmp_path / "run"), *TRAIN_FAST),
+                    ("eval", str(empty), "--out", str(tmp_path / "eval")),
+                    ("dataset", "review", str(empty)),
+                    ("dataset", "compress", str(empty), str(tmp_path / "coded"))):  # fmt: skip
+        result = vidmatte(*command)
+        assert refused(result, 2, f"{empty} holds no clips"), (command, result.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # nothing half made
+    assert [p.name for p in empty.iterdir()] == ["clips"]
+
+
+def test_dataset_review_and_compress_name_a_clip_whose_layers_differ(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """They ended in `error: ClipError: ...` with exit 1, where train and eval blame DATASET."""
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    folder = sorted((copy / "clips").iterdir())[0]
+    (folder / "pha" / "00001.png").unlink()
+    for command in (("dataset", "review", str(copy)),
+                    ("dataset", "compress", str(copy), str(tmp_path / "coded"))):  # fmt: skip
+        result = vidmatte(*command)
+        said = f"Invalid value for 'DATASET': {folder}: pha/ lacks 00001.png"
+        assert refused(result, 2, said), (command, result.stderr)
+        assert "ClipError" not in result.stderr
+    assert not (tmp_path / "coded").exists()

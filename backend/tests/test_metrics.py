@@ -111,3 +111,11 @@ def test_composite_error_needs_a_soft_edge() -> None:
     colour = np.zeros((1, 2, 3), np.float32)
     with pytest.raises(ValueError, match="soft alpha"):
         metrics.composite_error(colour, hard, colour, hard, colour)
+
+
+def test_a_one_frame_clip_has_no_dtssd() -> None:
+    """A one-frame clip has no frame-to-frame change to score: its dtSSD was 0, a perfect
+    score that lowered the mean dtSSD of every method evaluated on it."""
+    out = metrics.clip_metrics([np.full((2, 2), 0.1, np.float32)], [np.zeros((2, 2), np.float32)])
+    assert np.isnan(out["dtSSD"])
+    assert out["MAD"] == pytest.approx(100.0)

@@ -614,11 +614,13 @@ INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 class _Interrupt:
-    """What the first Ctrl-C (or SIGTERM, SIGHUP) did: `event` is set, `doing` said."""
+    """What the first Ctrl-C (or SIGTERM, SIGHUP) did: `event` is set, `doing` said, and what
+    a second one keeps, `kept`."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.doing = "stopping after this frame"
+        self.kept = "keeping nothing"
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -628,15 +630,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def _stop_on_signals() -> Iterator[_Interrupt]:
     """The first Ctrl-C, SIGTERM (a `kill`, a job scheduler) or SIGHUP (a closed terminal)
     asks the run to stop after the frame in hand, so the frames matted so far are written; a
-    second one quits at once, keeping nothing (a KeyboardInterrupt: the work folder is still
-    removed)."""
+    second one quits at once (a KeyboardInterrupt: the work folder is still removed), keeping
+    what `kept` says."""
     interrupt = _Interrupt()
 
     def stop(signum: int, frame: object) -> None:
         interrupt.event.set()
         for each in STOP_SIGNALS:
             signal.signal(each, signal.default_int_handler)
-        typer.echo(f"{interrupt.doing} (Ctrl-C again quits, keeping nothing)", err=True)
+        typer.echo(f"{interrupt.doing} (Ctrl-C again quits now, {interrupt.kept})", err=True)
 
     previous = {each: signal.signal(each, stop) for each in STOP_SIGNALS}
     try:
@@ -777,12 +779,30 @@ def _export(
 
 
 def _a_dataset(path: Path) -> Path:
-    """A folder `vidmatte dataset build` wrote (it holds clips/); checked before any work."""
+    """A folder `vidmatte dataset build` wrote (it holds clips/, and a clip in it); checked
+    before any work."""
     if path.is_dir() and not (path / "clips").is_dir():
         raise typer.BadParameter(
             f"{path} is not a dataset (no clips/ folder): make one with `vidmatte dataset build`"
         )
+    if path.is_dir() and not any((path / "clips").iterdir()):
+        raise typer.BadParameter(
+            f"{path} holds no clips (its clips/ folder is empty): build some with "
+            "`vidmatte dataset build`"
+        )
     return path
+
+
+@contextlib.contextmanager
+def _clips_checked() -> Iterator[None]:
+    """A clip whose layers hold other frames (ClipError, which names it and them) is the
+    DATASET argument's fault, as `train` and `eval` say, not a crash."""
+    from vidmatte.train.dataset import ClipError
+
+    try:
+        yield
+    except ClipError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'DATASET'") from exc
 
 
 def _sets_with(first: str, second: str, layout: str) -> Callable[[list[Path]], list[Path]]:
@@ -901,7 +921,7 @@ def dataset_compress(
 
     if out.exists():
         raise typer.BadParameter(f"{out} exists; choose a new folder")
-    with _removed_on_failure(out):
+    with _removed_on_failure(out), _clips_checked():
         path = compressed_copy(dataset, out, crf)
     typer.echo(f"dataset written to {path}")
 
@@ -920,7 +940,8 @@ def dataset_review(
     from vidmatte.train.dataset import DecisionError, clip_folders, review
 
     try:
-        sheets = review(dataset, decisions)
+        with _clips_checked():
+            sheets = review(dataset, decisions)
     except DecisionError as exc:  # a decision line it cannot apply: nothing was applied
         raise typer.BadParameter(str(exc), param_hint="'--decisions'") from exc
     kept = clip_folders(dataset)
@@ -964,7 +985,7 @@ def train(
     """Train the matting head (resumes from the run folder's checkpoint; a finished run is
     left as it is). Ctrl-C stops it after the step in hand, with a checkpoint to go on from."""
     from vidmatte.matte.head import HeadConfig
-    from vidmatte.train.dataset import ClipError, feature_channels
+    from vidmatte.train.dataset import feature_channels
     from vidmatte.train.trainer import Diverged, Stopped, TrainConfig
     from vidmatte.train.trainer import train as run
 
@@ -975,7 +996,8 @@ def train(
     )
     head_config = HeadConfig()
     if sam_features:
-        channels = feature_channels(dataset)
+        with _clips_checked():
+            channels = feature_channels(dataset)
         if not channels:
             raise typer.BadParameter(f"{dataset} has no SAM2 features: build it with --masks sam2")
         head_config = HeadConfig(
@@ -983,8 +1005,10 @@ def train(
             feat_s0_channels=channels["feat_s0"],
             feat_s1_channels=channels["feat_s1"],
         )
-    with _stop_on_signals() as interrupt:
+    with _new_out(out), _stop_on_signals() as interrupt, _clips_checked():
         interrupt.doing = "stopping after this step, with a checkpoint"
+        # The checkpoint is replaced whole (trainer._save_checkpoint), so the last one stays.
+        interrupt.kept = "keeping only the last checkpoint saved: the steps since are lost"
         try:
             weights = run(
                 dataset,
@@ -997,8 +1021,6 @@ def train(
             )
         except Diverged as exc:
             raise typer.BadParameter(str(exc), param_hint="'--lr'") from exc
-        except ClipError as exc:  # found listing the clips, before the first step
-            raise typer.BadParameter(str(exc), param_hint="'DATASET'") from exc
         except Stopped as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(INTERRUPTED) from exc
@@ -1021,7 +1043,8 @@ def evaluate(
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     try:
-        run(dataset, weights, out, methods=chosen)
+        with _new_out(out):  # removed again if a method or the weights are refused
+            run(dataset, weights, out, methods=chosen)
     except BadArgument as exc:  # checked before any method runs
         hint = "'DATASET'" if exc.argument == "dataset" else f"'--{exc.argument}'"
         raise typer.BadParameter(str(exc), param_hint=hint) from exc

@@ -2,7 +2,8 @@
 
 All inputs are float arrays in [0,1] of equal shape (H,W). Scales follow RVM so numbers are
 comparable with its paper: MAD and MSE x1e3, Grad and Conn ÷1e3, dtSSD x1e2. Clip averages
-also follow RVM: every frame counts, and the first frame's dtSSD is 0.
+also follow RVM: every frame counts, and the first frame's dtSSD is 0; a clip of one frame has
+no frame pairs, so no dtSSD (NaN), and is left out of dtSSD means.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def frame_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
 
 
 def clip_metrics(preds: Iterable[np.ndarray], trues: Iterable[np.ndarray]) -> dict[str, float]:
-    """Mean of every metric over a clip's frames, RVM-style (first frame's dtSSD counts as 0)."""
+    """Mean of every metric over a clip's frames, RVM-style (first frame's dtSSD counts as 0;
+    a one-frame clip's dtSSD is NaN: with no frame pairs, its 0 would read as perfect)."""
     rows: list[dict[str, float]] = []
     prev: tuple[np.ndarray, np.ndarray] | None = None
     for pred, true in zip(preds, trues, strict=True):
@@ -119,7 +121,8 @@ def clip_metrics(preds: Iterable[np.ndarray], trues: Iterable[np.ndarray]) -> di
         prev = (pred, true)
     if not rows:
         raise ValueError("clip_metrics needs at least one frame")
-    return {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
+    means = {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
+    return {**means, "dtSSD": means["dtSSD"] if len(rows) > 1 else float("nan")}
 
 
 def composite_error(

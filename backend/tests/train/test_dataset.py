@@ -348,3 +348,27 @@ def test_a_16_bit_alpha_keeps_its_soft_values(tmp_path) -> None:
     Image.fromarray(alpha16).save(tmp_path / "gray16.png")
     expected = np.round(alpha16 / 257).astype(np.uint8)[..., None].repeat(3, 2)
     np.testing.assert_array_equal(read_rgb(tmp_path / "gray16.png"), expected)
+
+
+def test_an_alpha_with_an_alpha_channel_is_read_from_that_channel(tmp_path) -> None:
+    """An alpha kept as a cut-out (RGBA, or grey + alpha: the matte in its alpha channel, as
+    an rgba_png export writes it) was read as its brightness, so a dark foreground trained as
+    transparent. A grey matte whose alpha channel is all opaque is still read as grey."""
+    root = tmp_path / "set"
+    for sub in ("image", "alpha", "cache"):
+        (root / sub).mkdir(parents=True)
+    photo = np.full((8, 12, 3), 40, np.uint8)  # a dark foreground
+    Image.fromarray(photo).save(root / "image" / "x.png")
+    Image.fromarray(photo).save(root / "cache" / "x.png")  # its foreground, estimated already
+    matte = np.round(np.linspace(0, 255, 12)).astype(np.uint8)[None].repeat(8, 0)
+    grey = np.full_like(matte, 200)
+    for mode, bands, expected in [
+        ("RGBA", [photo[..., 0], photo[..., 1], photo[..., 2], matte], matte),
+        ("LA", [photo[..., 0], matte], matte),
+        ("LA", [grey, np.full_like(matte, 255)], grey),  # opaque: the grey is the matte
+    ]:
+        image = Image.merge(mode, [Image.fromarray(band) for band in bands])
+        image.save(root / "alpha" / "x.png")
+        assert Image.open(root / "alpha" / "x.png").mode == mode
+        (foreground,) = image_alpha_set(root, cache=root / "cache")
+        np.testing.assert_allclose(foreground.pha[0], expected / 255, atol=1e-6)

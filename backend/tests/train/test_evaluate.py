@@ -110,3 +110,16 @@ def test_per_clip_markdown_groups_by_clip_then_means() -> None:
     ]
     assert lines[-1] == "| mean | head | 11.00 | 6.00 | 5.50 | 3.75 | 5.50 |"
     assert summarize(ROWS)["raw"]["MAD"] == 25.0
+
+
+def test_a_clip_without_dtssd_is_left_out_of_its_mean_and_shown_as_n_a() -> None:
+    """A one-frame clip (dtSSD NaN: no frame pairs) counted as dtSSD 0 in the mean."""
+    rows = [dict(r, dtSSD=float("nan")) if r["clip"] == "b" else r for r in ROWS]
+    assert summarize(rows)["head"]["dtSSD"] == 6.0  # clip a's alone
+    assert summarize(rows)["head"]["MAD"] == 11.0
+    lines = per_clip_markdown(rows).splitlines()
+    assert "| b | head | 12.00 | 3.00 | 6.00 | 4.50 | n/a |" in lines
+    assert lines[-1] == "| mean | head | 11.00 | 6.00 | 5.50 | 3.75 | 6.00 |"
+    only_b = [r for r in rows if r["clip"] == "b"]
+    assert markdown_table(summarize(only_b)).splitlines()[-1].endswith(" | n/a |")
+    assert "dtSSD" not in " ".join(check(rows).losses)  # not a loss: there is nothing to score

@@ -106,8 +106,16 @@ def read_rgb(path: Path) -> np.ndarray:
     return np.asarray(_open_8bit(path).convert("RGB"))
 
 
-def read_gray(path: Path) -> np.ndarray:
-    return np.asarray(_open_8bit(path).convert("L"))
+def read_alpha(path: Path) -> np.ndarray:
+    """An alpha layer, uint8: a grey PNG's values (the layout's convention), or, for one kept
+    as a cut-out (RGBA, LA: an rgba_png export), its alpha channel, where that is not all
+    opaque; grey for brightness would make a dark foreground transparent."""
+    image = _open_8bit(path)
+    if "A" in image.getbands():
+        alpha = np.asarray(image.getchannel("A"))
+        if alpha.min() < 255:
+            return alpha
+    return np.asarray(image.convert("L"))
 
 
 def _images_in(folder: Path) -> list[Path]:
@@ -145,7 +153,7 @@ def image_alpha_set(
             continue
         if image_path.stem not in alphas:
             raise FileNotFoundError(f"{image_path.name} has no alpha in {root / 'alpha'}")
-        alpha = read_gray(alphas[image_path.stem])
+        alpha = read_alpha(alphas[image_path.stem])
         with Image.open(image_path) as photo:
             if photo.size != alpha.shape[::-1]:
                 raise ValueError(
@@ -172,7 +180,7 @@ def video_set(
             raise ValueError(f"{clip} holds no frames")
         fgr = np.stack([read_rgb(p) for p in paths]).astype(np.float32) / 255
         pha = (
-            np.stack([read_gray(root / "pha" / clip.name / p.name) for p in paths]).astype(
+            np.stack([read_alpha(root / "pha" / clip.name / p.name) for p in paths]).astype(
                 np.float32
             )
             / 255
@@ -528,7 +536,7 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
         np.stack([read_rgb(folder / sub / n) for n in names]) if (folder / sub).is_dir() else None
         for sub in ("fgr", "bgr")
     )
-    pha = np.stack([read_gray(folder / "pha" / n) for n in names]).astype(np.float32) / 255
+    pha = np.stack([read_alpha(folder / "pha" / n) for n in names]).astype(np.float32) / 255
     logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
     features = {}
     if (folder / "features.npz").is_file():

@@ -248,11 +248,17 @@ class Check:
         )
 
 
+def _mean(values: list[float]) -> float:
+    """The mean of the defined values (a one-frame clip has no dtSSD: NaN); NaN if none is."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def summarize(rows: Sequence[dict]) -> dict[str, dict[str, float]]:
     """{method: {metric: mean over its clips}}, methods in the order they first appear."""
     methods = dict.fromkeys(r["method"] for r in rows)
     return {
-        m: {k: float(np.mean([r[k] for r in rows if r["method"] == m])) for k in metrics.METRICS}
+        m: {k: _mean([r[k] for r in rows if r["method"] == m]) for k in metrics.METRICS}
         for m in methods
     }
 
@@ -336,15 +342,20 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def _cell(value: float) -> str:
+    """A metric in a table; n/a where it is undefined (dtSSD of one-frame clips)."""
+    return "n/a" if np.isnan(value) else f"{value:.2f}"
+
+
 def _mean_cells(summary: dict[str, dict[str, float]]) -> list[list[str]]:
-    return [[m, *(f"{v[k]:.2f}" for k in metrics.METRICS)] for m, v in summary.items()]
+    return [[m, *(_cell(v[k]) for k in metrics.METRICS)] for m, v in summary.items()]
 
 
 def _per_clip_cells(rows: Sequence[dict]) -> list[list[str]]:
     """Clip by clip, every method under its clip, then each method's mean."""
     clips = dict.fromkeys(r["clip"] for r in rows)
     ordered = sorted(rows, key=lambda r: list(clips).index(r["clip"]))
-    cells = [[r["clip"], r["method"], *(f"{r[k]:.2f}" for k in metrics.METRICS)] for r in ordered]
+    cells = [[r["clip"], r["method"], *(_cell(r[k]) for k in metrics.METRICS)] for r in ordered]
     return cells + [["mean", *row] for row in _mean_cells(summarize(rows))]
 
 
