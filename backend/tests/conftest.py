@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import http.server
 import ssl
 import subprocess
@@ -130,3 +131,20 @@ def tiny_dataset(tiny_sources: dict[str, Path], tmp_path_factory: pytest.TempPat
         width=96,
         seed=0,
     )
+
+
+@pytest.fixture
+def one_mb_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (the tests run as root): room for a data dir's database, not its reserve."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Write to `disk` until it is full."""
+    with (disk / "filler").open("ab", buffering=0) as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 4096)

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,11 +21,11 @@ import torch
 from PIL import Image
 
 import vidmatte as vidmatte_package
-from tests.conftest import upload
+from tests.conftest import fill, upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_mjpeg_avi, write_video
 from tests.waiting import wait_until
-from vidmatte.store import Store
+from vidmatte.store import SCHEMA_VERSION, Store
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
@@ -736,22 +737,6 @@ def test_serve_names_a_damaged_database_and_touches_nothing(
     assert {p: p.read_bytes() for p in kept} == kept
 
 
-@pytest.fixture
-def one_mb_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (the tests run as root): room for a data dir's database, not its reserve."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)
-
-
-def _fill(disk: Path) -> None:
-    with (disk / "filler").open("ab", buffering=0) as f, contextlib.suppress(OSError):
-        while True:
-            f.write(b"\0" * 4096)
-
-
 @pytest.mark.parametrize("existing", [False, True], ids=["new data dir", "restart"])
 def test_serve_on_a_full_disk_names_the_data_dir_s_disk(one_mb_disk: Path, existing: bool) -> None:
     """A new data dir on a full disk was blamed on the disk of /tmp; a server restarted after its
@@ -761,7 +746,7 @@ def test_serve_on_a_full_disk_names_the_data_dir_s_disk(one_mb_disk: Path, exist
         Store(data).close()
     db = data / "vidmatte.db"
     kept = db.read_bytes() if existing else None
-    _fill(one_mb_disk)
+    fill(one_mb_disk)
     result = vidmatte("serve", "--port", str(free_port()), "--data-dir", str(data),
                       timeout=120, VIDMATTE_SAM2="test-tiny")  # fmt: skip
     assert refused(result, 1, f"error: no space left on the disk of {data}: free some space"), (
@@ -784,12 +769,82 @@ def test_serve_refuses_an_address_it_cannot_listen_on_naming_host(tmp_path: Path
 
 def test_serve_refuses_a_negative_limit_before_opening_the_data_dir(tmp_path: Path) -> None:
     """VIDMATTE_MAX_UPLOAD_BYTES=-1 started a server that refused every upload ("upload too
-    large: the limit is -1 bytes")."""
+    large: the limit is -1 bytes"). The line is the setting's alone: it began "ValueError:"."""
     data = tmp_path / "data"
     result = vidmatte("serve", "--sam2", "test-tiny", "--data-dir", str(data), timeout=120,
                       VIDMATTE_MAX_UPLOAD_BYTES="-1")  # fmt: skip
-    assert refused(result, 1, "VIDMATTE_MAX_UPLOAD_BYTES must be a whole number of at least 1, "
-                   "not '-1'"), result.stderr  # fmt: skip
+    assert refused(result, 2, "error: VIDMATTE_MAX_UPLOAD_BYTES must be a whole number of at "
+                   "least 1, not '-1'\n"), result.stderr  # fmt: skip
+    assert not data.exists()
+
+
+def test_a_bad_setting_is_blamed_on_its_variable_alone(clip: Path, tmp_path: Path) -> None:
+    """`matte` read the settings while checking VIDMATTE_EXPORT_FG, and blamed another
+    variable's bad value on it."""
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                      "--out", str(tmp_path / "out"), VIDMATTE_MAX_PROJECTS="many")  # fmt: skip
+    assert (
+        result.stderr
+        == ("error: VIDMATTE_MAX_PROJECTS must be a whole number of at least 0, not 'many'\n")
+        and result.returncode == 2
+    )
+
+
+@pytest.mark.parametrize("below", [False, True], ids=["a file", "below a file"])
+def test_serve_refuses_a_data_dir_that_is_a_file_naming_it(tmp_path: Path, below: bool) -> None:
+    """A --data-dir below a file ended in "NotADirectoryError: [Errno 20] Not a directory",
+    naming neither the option nor the file."""
+    file = tmp_path / "notes.txt"
+    file.write_bytes(b"keep me")
+    data = file / "data" if below else file
+    result = vidmatte("serve", "--port", str(free_port()), "--data-dir", str(data),
+                      timeout=120, VIDMATTE_SAM2="test-tiny")  # fmt: skip
+    said = f"{data} cannot be made: {file}" if below else str(file)
+    assert result.stderr == f"error: --data-dir {said} is a file; give a folder\n", result.stderr[
+        -2000:
+    ]
+    assert result.returncode == 2 and file.read_bytes() == b"keep me"
+
+
+def test_serve_refuses_a_data_dir_of_a_newer_vidmatte_and_touches_nothing(
+    tmp_path: Path,
+) -> None:
+    """A database whose schema version is newer than this vidmatte's was opened and written to
+    as if it were its own."""
+    data = tmp_path / "data"
+    Store(data).close()
+    db = data / "vidmatte.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    result = vidmatte("serve", "--port", str(free_port()), "--data-dir", str(data),
+                      timeout=120, VIDMATTE_SAM2="test-tiny")  # fmt: skip
+    assert result.returncode == 2 and result.stderr.startswith(
+        f"error: the database {db} was written by a newer vidmatte "
+    ), result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "upgrade vidmatte" in result.stderr
+    kept = {p: b for p, b in before.items() if p.name != "vidmatte.lock"}
+    assert {p: p.read_bytes() for p in kept} == kept
+
+
+def test_ctrl_c_while_torch_loads_ends_in_one_line(tmp_path: Path) -> None:
+    """Ctrl-C while `serve` was still importing torch (seconds, before the command runs)
+    printed the import's traceback."""
+    data = tmp_path / "data"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", "serve", "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    maps = Path(f"/proc/{run.pid}/maps")
+    # torch's library is mapped as its import begins, seconds before the import ends
+
+    def loading() -> bool:
+        return run.poll() is None and "libtorch_cpu" in maps.read_text()
+
+    assert wait_until(loading, seconds=120, every=0.01), run.communicate()[1]
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert (run.returncode, stderr) == (130, "error: interrupted while starting\n")
     assert not data.exists()
 
 

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,16 @@ from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoInfo
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import ACTIVE, DataDirInUse, InvalidTransition, LimitExceeded, Point, Store
+from vidmatte.store import (
+    ACTIVE,
+    SCHEMA_VERSION,
+    BadDataDir,
+    DataDirInUse,
+    InvalidTransition,
+    LimitExceeded,
+    Point,
+    Store,
+)
 
 INFO = VideoInfo(
     width=96,
@@ -114,6 +124,51 @@ def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(
     store = Store(tmp_path / "data")
     store.update_object(job.project_id, obj, "later", None)
     assert store.job(jid).object_names == {obj: "renamed"}
+    store.close()
+
+
+def _user_version(db: Path, set_to: int | None = None) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        if set_to is not None:
+            conn.execute(f"PRAGMA user_version = {set_to}")
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_a_database_without_a_version_is_upgraded_and_keeps_its_jobs(tmp_path: Path) -> None:
+    """A data dir made before the schema was versioned (user_version 0) opens as before and
+    is marked with the current version; a new one is marked at once."""
+    store = Store(tmp_path / "data")
+    jid = new_job(store, tmp_path)
+    store.close()
+    db = tmp_path / "data" / "vidmatte.db"
+    assert _user_version(db) == SCHEMA_VERSION
+    _user_version(db, set_to=0)
+    store = Store(tmp_path / "data")
+    assert store.job(jid).status == "queued"
+    store.close()
+    assert _user_version(db) == SCHEMA_VERSION
+
+
+def test_a_database_of_a_newer_vidmatte_is_refused_and_touches_nothing(tmp_path: Path) -> None:
+    """Opened by older code, a newer version's database would get rows that version does not
+    expect: it is refused, naming the file, and nothing in the data dir changes."""
+    data = tmp_path / "data"
+    store = Store(data)
+    jid = new_job(store, tmp_path)
+    store.close()
+    db = data / "vidmatte.db"
+    _user_version(db, set_to=SCHEMA_VERSION + 1)
+    (data / "tmp" / "in-flight").write_bytes(b"half")
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    with pytest.raises(BadDataDir, match=f"the database {db} was written by a newer vidmatte"):
+        Store(data)
+    after = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    assert {p: b for p, b in after.items() if p.name != "vidmatte.lock"} == {
+        p: b for p, b in before.items() if p.name != "vidmatte.lock"
+    }
+    _user_version(db, set_to=SCHEMA_VERSION)  # the lock was let go: it opens once downgraded
+    store = Store(data)
+    assert store.job(jid).status == "queued"
     store.close()
 
 

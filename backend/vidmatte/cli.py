@@ -12,24 +12,33 @@ import shutil
 import signal
 import socket
 import sqlite3
+import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
-from vidmatte.config import Settings
-from vidmatte.media.export import FORMATS
-from vidmatte.store import is_disk_full
+# Importing torch (config.py) takes seconds, before main() runs: Ctrl-C then ends the command
+# as Ctrl-C later does, without a traceback of the import.
+try:
+    import typer
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from vidmatte.config import SettingError, Settings
+    from vidmatte.media.export import FORMATS
+    from vidmatte.store import is_disk_full
+except KeyboardInterrupt:
+    sys.stderr.write("error: interrupted while starting\n")
+    raise SystemExit(INTERRUPTED) from None
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -111,17 +120,18 @@ def _check_choices(**given: str | None) -> None:
 
 def _services(settings: Settings):
     """Load the models; missing weights end the command with the fix in its message, a data dir
-    that another server holds with its PID, before anything in it is touched, and one on a full
-    disk or with a damaged database naming it."""
+    that another server holds with its PID, before anything in it is touched, one on a full
+    disk or with a damaged database naming it, and one that cannot be a data dir (below a file,
+    a newer vidmatte's) naming it as bad input."""
     from vidmatte.api.app import HeadMissing, build_services
     from vidmatte.segment.models import CheckpointDamaged, CheckpointMissing
-    from vidmatte.store import DataDirInUse, DataDirUnusable
+    from vidmatte.store import BadDataDir, DataDirInUse, DataDirUnusable
 
     try:
         return build_services(settings)
     # ValueError: a setting _check_choices does not cover, whose message names it (e.g.
     # VIDMATTE_EXPORT_FG) or the file at fault (a --head that is no head's weights)
-    except (CheckpointMissing, CheckpointDamaged, HeadMissing, ValueError) as exc:
+    except (CheckpointMissing, CheckpointDamaged, HeadMissing, BadDataDir, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except (DataDirInUse, DataDirUnusable, ConnectionError) as exc:  # ConnectionError: no Ray
@@ -610,9 +620,6 @@ def matte(
     raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
 
 
-INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
-
-
 class _Interrupt:
     """What the first Ctrl-C (or SIGTERM, SIGHUP) did: `event` is set, `doing` said, and what
     a second one keeps, `kept`."""
@@ -731,6 +738,8 @@ def _blamed_on(hint: str) -> Iterator[None]:
     (raised inside the command, typer's own says only "Invalid value:")."""
     try:
         yield
+    except SettingError:  # another VIDMATTE_ variable's, which the message names: not `hint`'s
+        raise
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=hint) from exc
 
@@ -1056,6 +1065,9 @@ def main() -> None:
     `error:` line and exit status 1, not a traceback."""
     try:
         app()
+    except SettingError as exc:  # names the variable: its type would say nothing more
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {_error_line(exc)}", err=True)
         raise SystemExit(1) from exc

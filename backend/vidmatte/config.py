@@ -60,6 +60,10 @@ def _env_float(name: str, default: float, minimum: float) -> float:
     return _number(name, default, float, minimum)
 
 
+class SettingError(ValueError):
+    """A bad value of a VIDMATTE_ variable; the message names it and what it must be."""
+
+
 def _number(name: str, default: Number, kind: type[Number], minimum: Number) -> Number:
     """A number from VIDMATTE_<name>, at least `minimum`; a bad one is named (int() alone says
     only "invalid literal for int() with base 10: 'abc'", not which setting, and a negative
@@ -71,7 +75,7 @@ def _number(name: str, default: Number, kind: type[Number], minimum: Number) -> 
         value = None
     if value is None or not value >= minimum:  # `not >=`: also NaN
         what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"VIDMATTE_{name} must be {what} of at least {minimum}, not {raw!r}")
+        raise SettingError(f"VIDMATTE_{name} must be {what} of at least {minimum}, not {raw!r}")
     return value
 
 

@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS job_frames (
 );
 """
 
+# PRAGMA user_version of the databases this code makes or upgrades: one from a newer version may
+# rely on tables or columns this code would write without. 0: made before the version was kept.
+SCHEMA_VERSION = 1
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
 # Object colours: distinct, readable on dark video and on the editor's dark UI.
 PALETTE = (
@@ -167,6 +170,11 @@ class DataDirInUse(RuntimeError):
 class DataDirUnusable(RuntimeError):
     """The data dir cannot be opened: its disk is full or its database is damaged; the message
     names it and the fix."""
+
+
+class BadDataDir(DataDirUnusable):
+    """The data dir given cannot be one: a path below a file, or a database a newer vidmatte
+    wrote; the message names it and says to give another."""
 
 
 def now() -> str:
@@ -298,6 +306,11 @@ class Store:
         self._leases_lock = threading.Lock()
         try:
             self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
+            # Held open for the store's life, never used: the WAL and its index stay in place, so
+            # reads go on when the disk is full (the last connection to close deletes them and
+            # the next one must create them again).
+            self._keeper = sqlite3.connect(self.data_dir / "vidmatte.db", check_same_thread=False)
+            self._check_version(self._keeper)  # before anything in the data dir changes
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
             # Uploads that were in flight when the process died are garbage now.
             for leftover in self.tmp_dir.iterdir():
@@ -305,10 +318,6 @@ class Store:
                     shutil.rmtree(leftover, ignore_errors=True)
                 else:
                     leftover.unlink()
-            # Held open for the store's life, never used: the WAL and its index stay in place, so
-            # reads go on when the disk is full (the last connection to close deletes them and
-            # the next one must create them again).
-            self._keeper = sqlite3.connect(self.data_dir / "vidmatte.db", check_same_thread=False)
             # WAL: readers never wait for the writer (the mode is stored in the file).
             self._keeper.execute("PRAGMA journal_mode = WAL")
             self._keeper.executescript(SCHEMA)  # executescript manages its own transaction
@@ -344,10 +353,28 @@ class Store:
             )
         return None
 
+    def _check_version(self, db: sqlite3.Connection) -> None:
+        """Refuse a database that a newer vidmatte wrote: this code would change it in ways
+        that version does not expect."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise BadDataDir(
+                f"the database {self.data_dir / 'vidmatte.db'} was written by a newer vidmatte "
+                f"(schema version {version}; this one knows up to {SCHEMA_VERSION}); it was left "
+                "as it is: upgrade vidmatte, or start with another --data-dir"
+            )
+
     def _lock(self) -> int:
         """Hold an exclusive lock on the data dir for this process's life; the lock file names
         the holder so that a second server can say who it is."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:  # it, or a folder above, is a file
+            file = next((p for p in (self.data_dir, *self.data_dir.parents) if p.is_file()), None)
+            if file is None:  # not a plain file (a socket, a device): the error names it
+                raise
+            below = "" if file == self.data_dir else f" cannot be made: {file}"
+            raise BadDataDir(f"--data-dir {self.data_dir}{below} is a file; give a folder") from exc
         fd = os.open(self.data_dir / "vidmatte.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -370,7 +397,8 @@ class Store:
 
     def _migrate(self) -> None:
         """Give jobs of an older data dir the columns added since; their snapshot of prompts
-        and object names is what the project holds now (they had none)."""
+        and object names is what the project holds now (they had none). Then mark the
+        database with SCHEMA_VERSION."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -388,6 +416,7 @@ class Store:
                     db.execute(
                         "UPDATE jobs SET object_names = ? WHERE id = ?", (json.dumps(names), row[0])
                     )
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # in the same transaction
 
     def _collect_garbage(self) -> None:
         """Remove what a crash can leave behind: folders of projects and jobs that have no row

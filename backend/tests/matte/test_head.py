@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from tests.conftest import fill
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
 from vidmatte.matte.head import boundary_band, colour_prior, count_parameters, for_inference
 from vidmatte.matte.infer import working_shape
@@ -128,6 +131,21 @@ def test_save_load_round_trip(tmp_path) -> None:
     rgb, logits = _inputs()
     with torch.no_grad():
         torch.testing.assert_close(loaded(rgb, logits), head(rgb, logits), rtol=0, atol=0)
+
+
+def test_saving_over_weights_on_a_full_disk_keeps_the_old_ones(one_mb_disk: Path) -> None:
+    """save_head wrote in place: a full disk (or a crash) mid-write left a truncated file where
+    the last good weights were. Now the new file lands by rename, or nothing changes."""
+    path = one_mb_disk / "head.safetensors"
+    save_head(path, random_head(seed=1, config=SMALL), {"run": 1})
+    before = {p.name: p.read_bytes() for p in one_mb_disk.iterdir()}
+    assert sorted(before) == ["head.json", "head.safetensors"]  # no temporary file left
+    fill(one_mb_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_head(path, random_head(seed=2, config=SMALL), {"run": 2})
+    (one_mb_disk / "filler").unlink()
+    assert {p.name: p.read_bytes() for p in one_mb_disk.iterdir()} == before
+    assert load_head(path)[1]["run"] == 1
 
 
 def test_load_missing_raises(tmp_path) -> None:

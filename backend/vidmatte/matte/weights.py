@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from vidmatte.config import DEFAULT_PATHS, PACKAGE_DIR, source_root
+from vidmatte.store import write_atomic
 
 from .head import HeadConfig, MattingHead
 
@@ -46,14 +47,14 @@ def card_path(weights_path: str | Path) -> Path:
 
 
 def save_head(path: str | Path, head: MattingHead, card: dict[str, Any]) -> None:
-    """Write weights and card; the card always gets the config under "config"."""
+    """Write weights and card; the card always gets the config under "config". Each lands by
+    rename: a crash or a full disk mid-write leaves the old file whole, not a truncated one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     config = head.config.to_dict()
     state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
-    save_file(state, str(path), metadata={_CONFIG_KEY: json.dumps(config)})
+    write_atomic(path, save(state, metadata={_CONFIG_KEY: json.dumps(config)}))
     full_card = {**card, "config": config}
-    card_path(path).write_text(json.dumps(full_card, indent=2, default=str) + "\n")
+    write_atomic(card_path(path), (json.dumps(full_card, indent=2, default=str) + "\n").encode())
 
 
 def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, Any]]:
