@@ -78,3 +78,20 @@ test("a tab shown again reads the other tab's objects, points, jobs and track; r
     await expect(b.getByTestId("track-status")).toHaveText("tracked 0–3", { timeout: 120_000 });
   });
 });
+
+test("side by side, a window clicked into reads what the other one did (no tab is ever hidden)", async ({ context, page: a, request }) => {
+  const pid = await uploadFixture(request, "side by side");
+  const b = await context.newPage();
+  for (const p of [a, b]) {
+    await p.goto(`/#/p/${pid}`);
+    await expect(p.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
+  }
+  await clickVideo(a, 96, 90);
+  await expect(a.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
+  await expect(b.getByTestId("point-marker")).toHaveCount(0);
+  // Headless Chromium treats every page as focused and sends no focus event on its own: sent
+  // as the browser does when the user clicks into the other window.
+  await b.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await expect(b.getByTestId("object-name")).toHaveText(["Object 1"]);
+  await expect(b.getByTestId("point-marker")).toHaveCount(1);
+});

@@ -106,11 +106,13 @@ export function App() {
     window.addEventListener("hashchange", onHashChange);
     window.addEventListener("popstate", onHashChange); // Back and Forward over pushed entries
     document.addEventListener("visibilitychange", onVisible);
+    window.addEventListener("focus", onVisible); // side by side, no window is ever hidden
   });
   onCleanup(() => {
     window.removeEventListener("hashchange", onHashChange);
     window.removeEventListener("popstate", onHashChange);
     document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener("focus", onVisible);
   });
 
   // A request about the open project found it gone: the list, re-read, then lacks it, and

@@ -158,8 +158,9 @@ export function createEditor(props: EditorInput) {
     },
   });
 
-  // Another tab or window may have changed the project while this one was hidden: shown
-  // again, it reads what the server holds.
+  // Another tab or window may have changed the project while this one was hidden, or, side by
+  // side, while the user worked in the other one: shown again or clicked into, it reads what
+  // the server holds.
   const onVisible = () => {
     if (document.visibilityState !== "visible" || !loaded() || !online()) return;
     readObjectsAndPoints(true).catch((e) => report(e, "Could not read the objects and points"));
@@ -167,7 +168,11 @@ export function createEditor(props: EditorInput) {
     void track.refresh(true);
   };
   document.addEventListener("visibilitychange", onVisible);
-  onCleanup(() => document.removeEventListener("visibilitychange", onVisible));
+  window.addEventListener("focus", onVisible);
+  onCleanup(() => {
+    document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener("focus", onVisible);
+  });
 
   // Visiting a prompted frame shows its preview.
   createEffect(
