@@ -1081,3 +1081,86 @@ def test_dataset_review_and_compress_name_a_clip_whose_layers_differ(
         assert refused(result, 2, said), (command, result.stderr)
         assert "ClipError" not in result.stderr
     assert not (tmp_path / "coded").exists()
+
+
+@pytest.mark.parametrize("case", ["all_rejected", "too_short"])
+def test_train_names_a_dataset_without_a_clip_to_pair(
+    tiny_dataset: Path, tmp_path: Path, case: str
+) -> None:
+    """Every clip rejected by review, or under 2 frames as sampled: train read every clip, then
+    said `error: ValueError: training needs clips with at least 2 (sampled) frames` (exit 1),
+    naming neither the dataset nor what to do."""
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    extra: tuple[str, ...] = ()
+    if case == "all_rejected":
+        for folder in (copy / "clips").iterdir():
+            meta = folder / "meta.json"
+            meta.write_text(json.dumps({**json.loads(meta.read_text()), "review": "reject"}))
+        fix = "all 3 of its clips are rejected: accept some with `vidmatte dataset review"
+    else:
+        extra = ("--every-nth", "3")  # its clips hold 3 frames: one each sampled
+        fix = "its clips of at most 3 frames give 1 each at --every-nth 3: give a lower --every-nth"
+    out = tmp_path / "run"
+    result = vidmatte("train", str(copy), "--out", str(out), *TRAIN_FAST, "--steps", "1", *extra)
+    said = _unwrapped(result.stderr)
+    assert refused(result, 2, "Invalid value for 'DATASET'"), result.stderr
+    assert f"{copy} has no clip to train on" in said and fix in said, said
+    assert "training" not in result.stdout and not out.exists()
+
+
+def test_train_names_a_clip_whose_sam2_features_hold_other_frames(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """A features.npz one frame short ended `train --sam-features` in an IndexError traceback
+    at whichever step first drew its last frame."""
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    folders = sorted((copy / "clips").iterdir())
+    for folder in folders:
+        frames = 2 if folder == folders[-1] else 3
+        np.savez(folder / "features.npz", feat_s0=np.zeros((frames, 8, 8, 8), np.float16),
+                 feat_s1=np.zeros((frames, 16, 4, 4), np.float16))  # fmt: skip
+    out = tmp_path / "run"
+    result = vidmatte("train", str(copy), "--sam-features", "--out", str(out), *TRAIN_FAST)
+    said = _unwrapped(result.stderr)
+    assert refused(result, 2, "Invalid value for 'DATASET'"), result.stderr
+    assert f"{folders[-1]}: features.npz holds 2 frames of feat_s0, rgb/ 3" in said, said
+    assert not out.exists()
+
+
+def test_dataset_build_refuses_an_out_it_cannot_make_before_any_work(
+    tiny_sources: dict[str, Path],
+) -> None:
+    """An OUT where nothing can be made was found when the first clip or foreground estimate
+    was written, after the slow work before it: `error: FileNotFoundError: [Errno 2] ...`,
+    exit 1, naming neither the argument nor the fix."""
+    out = Path("/proc/vidmatte-dataset")
+    result = vidmatte("dataset", "build", str(out), "--videos", str(tiny_sources["video"]),
+                      "--backgrounds", str(tiny_sources["bg"]), "--frames", "2")  # fmt: skip
+    assert refused(result, 2, f"Invalid value for 'OUT': {out} cannot be made"), result.stderr
+    assert "building clips" not in result.stdout + result.stderr
+
+
+def test_dataset_build_names_every_photo_without_an_alpha_before_any_work(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A photo without an alpha was found when its turn came, after estimating the foregrounds
+    of those before it (minutes each for real photos, and their cache went with the failed
+    build): `error: FileNotFoundError: B.png has no alpha in ...`, exit 1, one photo named."""
+    images = tmp_path / "set"
+    shutil.copytree(tiny_sources["images"], images)
+    for name in ("B", "C"):
+        shutil.copy(images / "image" / "A01.png", images / "image" / f"{name}.png")
+    out = tmp_path / "ds"
+    result = vidmatte("dataset", "build", str(out), "--images", str(images), "--backgrounds",
+                      str(tiny_sources["bg"]), "--frames", "2")  # fmt: skip
+    said = _unwrapped(result.stderr)
+    assert refused(result, 2, "Invalid value for '--images'"), result.stderr
+    assert f"{images / 'alpha'} holds no alpha of the same name for B.png, C.png in" in said, said
+    assert not out.exists()
+    # Photos left out with --names need none.
+    picked = vidmatte("dataset", "build", str(out), "--images", str(images), "--backgrounds",
+                      str(tiny_sources["bg"]), "--frames", "2", "--names", "A01",
+                      "--height", "32", "--width", "48")  # fmt: skip
+    assert picked.returncode == 0, picked.stderr

@@ -674,10 +674,10 @@ def _spans(frames: list[int]) -> str:
     return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in intervals(frames))
 
 
-def _make_out(out: Path) -> bool:
-    """Make --out, and write a file in it: a folder that cannot be made or written to
-    (read-only, on /proc) ends the command before the work, not after it. Whether it was
-    made here."""
+def _make_out(out: Path, hint: str = "'--out'") -> bool:
+    """Make --out (or the argument `hint` names), and write a file in it: a folder that cannot
+    be made or written to (read-only, on /proc) ends the command before the work, not after
+    it. Whether it was made here."""
     made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -685,7 +685,7 @@ def _make_out(out: Path) -> bool:
             pass
     except OSError as exc:
         raise typer.BadParameter(
-            f"{out} cannot be made or written to: {exc.strerror or exc}", param_hint="'--out'"
+            f"{out} cannot be made or written to: {exc.strerror or exc}", param_hint=hint
         ) from exc
     return made
 
@@ -804,13 +804,13 @@ def _a_dataset(path: Path) -> Path:
 
 @contextlib.contextmanager
 def _clips_checked() -> Iterator[None]:
-    """A clip whose layers hold other frames (ClipError, which names it and them) is the
-    DATASET argument's fault, as `train` and `eval` say, not a crash."""
-    from vidmatte.train.dataset import ClipError
+    """A clip whose layers hold other frames (ClipError, which names it and them), or no clip
+    to train on, is the DATASET argument's fault, as `train` and `eval` say, not a crash."""
+    from vidmatte.train.dataset import DatasetError
 
     try:
         yield
-    except ClipError as exc:
+    except DatasetError as exc:
         raise typer.BadParameter(str(exc), param_hint="'DATASET'") from exc
 
 
@@ -872,12 +872,18 @@ def dataset_build(
     ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
-    from vidmatte.train.dataset import build_dataset
+    from vidmatte.train.dataset import build_dataset, image_pairs
 
     if masks not in ("synthetic", "sam2"):
         raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
     chosen = [n.strip() for n in names.split(",")] if names else None
+    for root in images:  # a photo without an alpha found now, not after minutes of estimates
+        try:
+            image_pairs(root, chosen)
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--images'") from exc
     with _removed_on_failure(out):
+        _make_out(out, "'OUT'")
         path = build_dataset(
             out,
             image_sets=images,

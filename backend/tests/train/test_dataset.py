@@ -317,7 +317,7 @@ def test_a_jpeg_photo_pairs_with_its_png_alpha_by_name(tiny_sources, tmp_path) -
     )
     assert np.array_equal(jpeg.pha, png.pha)
     (images / "alpha" / "A01.png").unlink()
-    with pytest.raises(FileNotFoundError, match=r"A01\.jpg has no alpha"):
+    with pytest.raises(FileNotFoundError, match=r"no alpha of the same name for A01\.jpg in"):
         build_dataset(tmp_path / "orphan", **common)
 
 

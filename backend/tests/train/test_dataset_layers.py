@@ -50,3 +50,28 @@ def test_a_clip_whose_layers_hold_other_frames_is_refused_naming_them(
     with pytest.raises(ClipError) as refused:
         read_clip(folder)
     assert f"{folder}: logits.npy holds 2 frames, rgb/ 3" in str(refused.value)
+
+
+def test_sam2_features_of_another_length_are_refused_naming_the_clip(
+    tiny_dataset, tmp_path
+) -> None:
+    """features.npz was never counted: fewer frames than rgb/ ended training in an IndexError
+    at a random step, more paired frames with another frame's features without a word."""
+    import shutil
+
+    folder = tmp_path / "clip"
+    shutil.copytree(clip_folders(tiny_dataset)[0], folder)
+    features = folder / "features.npz"
+    for frames in (2, 4):
+        np.savez(features, feat_s0=np.zeros((3, 8, 8, 8), np.float16),
+                 feat_s1=np.zeros((frames, 16, 4, 4), np.float16))  # fmt: skip
+        with pytest.raises(ClipError) as refused:
+            read_clip(folder)
+        assert f"{folder}: features.npz holds {frames} frames of feat_s1, rgb/ 3" in str(
+            refused.value
+        )
+    np.savez(features, feat_s0=np.zeros((3, 8, 8, 8)), feat_s1=np.zeros((3, 16, 4, 4)))
+    assert read_clip(folder, step=2).features["feat_s1"].shape == (2, 16, 4, 4)
+    features.write_bytes(b"not a zip")
+    with pytest.raises(ClipError, match=f"{features} cannot be read"):
+        read_clip(folder)

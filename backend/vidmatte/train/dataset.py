@@ -26,6 +26,7 @@ import json
 import math
 import os
 import shutil
+import zipfile
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,24 +142,33 @@ def estimate_foreground(
     return fg8.astype(np.float32) / 255
 
 
+def image_pairs(root: Path, names: Sequence[str] | None = None) -> list[tuple[Path, Path]]:
+    """(photo, alpha) paths of an alphamatting-layout set, paired by stem; `names` picks stems.
+    FileNotFoundError naming every photo without an alpha, found from file names before the
+    foreground estimates (minutes each) rather than at that photo's turn."""
+    alphas = {p.stem: p for p in _images_in(root / "alpha")}
+    photos = [p for p in _images_in(root / "image") if names is None or p.stem in names]
+    if unpaired := [p.name for p in photos if p.stem not in alphas]:
+        raise FileNotFoundError(
+            f"{root / 'alpha'} holds no alpha of the same name for {', '.join(unpaired)} in "
+            f"{root / 'image'}: add them, or leave those photos out with --names"
+        )
+    return [(p, alphas[p.stem]) for p in photos]
+
+
 def image_alpha_set(
     root: Path, names: Sequence[str] | None = None, cache: Path | None = None
 ) -> list[Foreground]:
     """alphamatting layout: root/image/X.png + root/alpha/X.png; `names` picks stems. The two
     are paired by stem, so a photo kept as JPEG (smaller to carry) keeps its exact PNG alpha."""
-    alphas = {p.stem: p for p in _images_in(root / "alpha")}
     out = []
-    for image_path in _images_in(root / "image"):
-        if names is not None and image_path.stem not in names:
-            continue
-        if image_path.stem not in alphas:
-            raise FileNotFoundError(f"{image_path.name} has no alpha in {root / 'alpha'}")
-        alpha = read_alpha(alphas[image_path.stem])
+    for image_path, alpha_path in image_pairs(root, names):
+        alpha = read_alpha(alpha_path)
         with Image.open(image_path) as photo:
             if photo.size != alpha.shape[::-1]:
                 raise ValueError(
                     f"{image_path} is {photo.width}x{photo.height} but its alpha "
-                    f"{alphas[image_path.stem]} is {alpha.shape[1]}x{alpha.shape[0]}"
+                    f"{alpha_path} is {alpha.shape[1]}x{alpha.shape[0]}"
                 )
         fg = estimate_foreground(
             image_path, alpha, cache / f"{image_path.stem}.png" if cache else None
@@ -491,7 +501,12 @@ def read_clips(folders: Sequence[Path], step: int = 1) -> list[Clip]:
         return list(pool.map(lambda folder: read_clip(folder, step), folders))
 
 
-class ClipError(ValueError):
+class DatasetError(ValueError):
+    """A dataset that cannot serve as asked (a broken clip, none to train on); the message
+    names it and the fix."""
+
+
+class ClipError(DatasetError):
     """A clip folder whose layers do not hold the same frames; the message names it and them."""
 
 
@@ -519,13 +534,41 @@ def clip_frames(folder: Path) -> list[str]:
             f"{folder}: {'; '.join(problems)}: each layer needs the frames rgb/ holds: "
             "rebuild the dataset, or remove this clip's folder"
         )
+    fix = "rebuild the dataset, or remove this clip's folder"
     logits = len(np.load(folder / "logits.npy", mmap_mode="r"))  # reads the header only
     if logits != len(names):
-        raise ClipError(
-            f"{folder}: logits.npy holds {logits} frames, rgb/ {len(names)}: "
-            "rebuild the dataset, or remove this clip's folder"
-        )
+        raise ClipError(f"{folder}: logits.npy holds {logits} frames, rgb/ {len(names)}: {fix}")
+    if (folder / "features.npz").is_file():
+        for key, shape in npz_shapes(folder / "features.npz").items():
+            if shape[:1] != (len(names),):
+                held = shape[0] if shape else 0
+                raise ClipError(
+                    f"{folder}: features.npz holds {held} frames of {key}, rgb/ {len(names)}: {fix}"
+                )
     return names
+
+
+def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """The shape of each array in an .npz, read from the headers of its members: the arrays
+    (SAM2's features: megabytes a frame) are not read. ClipError naming the file when it is no
+    .npz."""
+    shapes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stored:
+                    version = np.lib.format.read_magic(stored)
+                    header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shapes[member.removesuffix(".npy")] = header(stored)[0]
+    except (zipfile.BadZipFile, ValueError) as exc:  # ValueError: a member that is no .npy
+        raise ClipError(
+            f"{path} cannot be read ({exc}): rebuild the dataset, or remove this clip's folder"
+        ) from exc
+    return shapes
 
 
 def read_clip(folder: Path, step: int = 1) -> Clip:
@@ -569,8 +612,8 @@ def feature_channels(dataset: Path) -> dict[str, int]:
     folders = clip_folders(dataset)
     if not folders or not (folders[0] / "features.npz").is_file():
         return {}
-    with np.load(folders[0] / "features.npz") as stored:
-        return {key: int(stored[key].shape[1]) for key in stored.files}
+    shapes = npz_shapes(folders[0] / "features.npz")
+    return {key: int(shape[1]) for key, shape in shapes.items()}
 
 
 def read_meta(folder: Path) -> dict:
@@ -647,6 +690,8 @@ def build_dataset(
     if not bgs:
         shown = ", ".join(str(b) for b in backgrounds) or "none given"
         raise ValueError(f"no background images or videos ({shown}): give --backgrounds")
+    for root in image_sets:  # every photo paired before the first slow estimate
+        image_pairs(Path(root), names)
     labeller = None
     if masks == "sam2":
         from .sam2_masks import Sam2Labeller  # imports SAM2 only when it is used

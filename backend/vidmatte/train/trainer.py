@@ -29,7 +29,7 @@ from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.weights import load_head, save_head
 
 from .augment import PairAugment
-from .dataset import SAM_FEATURES, Clip, clip_folders, read_clips
+from .dataset import SAM_FEATURES, Clip, DatasetError, clip_folders, clip_frames, read_clips
 
 
 @dataclass(frozen=True)
@@ -347,8 +347,32 @@ def _device_name(device: str) -> str:
     return f"{device} ({torch.get_num_threads()} threads)"
 
 
-def load_clips(dataset: Path, every_nth: int = 1) -> list[Clip]:
-    return read_clips(clip_folders(dataset), every_nth)
+def training_folders(dataset: Path, every_nth: int = 1) -> list[Path]:
+    """The clips training samples pairs of frames from: those not rejected, with 2 frames or
+    more every `every_nth`. DatasetError naming the dataset and the fix where there are none,
+    found from file names, before any clip is read or anything written."""
+    folders = clip_folders(dataset)
+    if not folders:
+        total = len(clip_folders(dataset, include_rejected=True))
+        why = (
+            f"all {total} of its clips are rejected: accept some with `vidmatte dataset review "
+            "--decisions`, or build more"
+        )
+    else:
+        frames = {folder: len(clip_frames(folder)) for folder in folders}
+        folders = [f for f in folders if len(range(0, frames[f], every_nth)) >= 2]
+        longest = max(frames.values())
+        why = (
+            "its clips hold under 2 frames each: build them with --frames 2 or more"
+            if longest < 2
+            else f"its clips of at most {longest} frames give 1 each at --every-nth {every_nth}: "
+            "give a lower --every-nth"
+        )
+    if not folders:
+        raise DatasetError(
+            f"{dataset} has no clip to train on (training pairs consecutive frames): {why}"
+        )
+    return folders
 
 
 def train(
@@ -372,8 +396,9 @@ def train(
     When `stop()` comes true (Ctrl-C) the run saves its checkpoint after the step in hand and
     raises Stopped; a loss or weights that stop being finite raise Diverged, saving nothing
     (neither overwrites an earlier checkpoint or weights with worse). Returns the weights path."""
-    start, start_card = load_head(init) if init is not None else (None, {})
     config = config or TrainConfig()
+    folders = training_folders(dataset, config.every_nth)
+    start, start_card = load_head(init) if init is not None else (None, {})
     head_config = head_config or (start.config if start is not None else HeadConfig())
     if threads:
         torch.set_num_threads(threads)
@@ -404,7 +429,7 @@ def train(
             # new --lr recorded there would not have applied to a single step).
             print(f"{ckpt_path}: already trained {step} steps, nothing left to train")
             return weights
-    clips = load_clips(dataset, config.every_nth)
+    clips = read_clips(folders, config.every_nth)
     if head_config.use_sam_features:
         _check_features(clips, head_config)
     batches = _batches(clips, config, rng, step, pin=device.startswith("cuda"))
