@@ -1142,6 +1142,21 @@ def test_dataset_build_refuses_an_out_it_cannot_make_before_any_work(
     assert "building clips" not in result.stdout + result.stderr
 
 
+def test_dataset_build_blames_an_unknown_sam2_on_its_option(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """`--masks sam2 --sam2 huge` said `error: ValueError: unknown SAM2 model 'huge'`, exit 1,
+    not naming the option."""
+    out = tmp_path / "ds"
+    result = vidmatte("dataset", "build", str(out), "--videos", str(tiny_sources["video"]),
+                      "--backgrounds", str(tiny_sources["bg"]), "--masks", "sam2",
+                      "--sam2", "huge")  # fmt: skip
+    assert refused(result, 2, "Invalid value for '--sam2': unknown SAM2 model 'huge'"), (
+        result.stderr
+    )
+    assert not out.exists()
+
+
 def test_dataset_build_names_every_photo_without_an_alpha_before_any_work(
     tiny_sources: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -876,6 +876,8 @@ def dataset_build(
 
     if masks not in ("synthetic", "sam2"):
         raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
+    if masks == "sam2":
+        _check_choices(sam2=sam2)
     chosen = [n.strip() for n in names.split(",")] if names else None
     for root in images:  # a photo without an alpha found now, not after minutes of estimates
         try:
