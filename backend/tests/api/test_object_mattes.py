@@ -155,3 +155,23 @@ def test_the_job_says_the_object_names_its_results_carry(api: httpx.Client, proj
     assert api.get(f"/api/jobs/{job}").json()["object_names"] == made_with
     listed = {j["id"]: j for j in api.get(f"/api/projects/{pid}/jobs").json()}
     assert listed[job]["object_names"] == made_with
+
+
+def test_objects_whose_names_meet_once_suffixed_keep_their_own_files(
+    api: httpx.Client, project: dict
+) -> None:
+    """Two objects named `a` became `a-<id>`, which a third object may be named already: the
+    archive then held two `alpha16/a-<id>/` folders of the same entries (one overwrote the other
+    when unzipped) and one object's video was lost, both sinks encoding into one file."""
+    pid = project["id"]
+    first = add_object(api, pid, "a", (30, 32))
+    second = add_object(api, pid, "a", (88, 6))
+    third = add_object(api, pid, f"a-{second}", (60, 40))
+    job = run(api, pid, [first, second, third])
+
+    names = archive(api, job, formats="alpha_png16,alpha_mp4").namelist()
+    assert len(names) == len(set(names)), names
+    folders = {n.split("/")[1] for n in names if n.startswith("alpha16/")}
+    videos = [n for n in names if n.endswith("_alpha.mp4")]
+    assert len(folders) == 3 and len(videos) == 3, names
+    assert f"a-{second}" in folders  # the object of that name keeps it

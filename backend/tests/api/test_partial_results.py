@@ -92,3 +92,21 @@ def test_an_interrupted_jobs_frames_are_viewed_and_downloaded(
             check_partial_results(api, job_id)
     finally:
         server.stop()
+
+
+def test_an_archive_of_no_frames_says_what_to_do(api: httpx.Client, long_clip: Path) -> None:
+    """409 "has no finished frames yet" said the same to a job that will give some (wait) and
+    to a cancelled one that never will unless it is resumed."""
+    pid = upload(api, long_clip)["id"]
+    prompt(api, pid, frame=0)
+    ahead = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": FRAMES - 1}).json()
+    behind = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 1}).json()
+    waiting = api.get(f"/api/jobs/{behind['id']}/archive")
+    assert waiting.status_code == 409
+    assert "wait for its first frame" in waiting.json()["detail"], waiting.text
+    assert api.post(f"/api/jobs/{behind['id']}/cancel").json()["status"] == "cancelled"
+    stopped = api.get(f"/api/jobs/{behind['id']}/archive")
+    assert stopped.status_code == 409
+    detail = stopped.json()["detail"]
+    assert "cancelled" in detail and f"/api/jobs/{behind['id']}/resume" in detail, detail
+    api.post(f"/api/jobs/{ahead['id']}/cancel")

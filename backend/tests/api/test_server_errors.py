@@ -73,3 +73,29 @@ def test_a_source_video_gone_from_the_data_dir_is_a_500(
     answer = api.get(f"/api/projects/{pid}/frames/1")
     assert answer.status_code == 500, answer.text
     assert "internal server error" in answer.json()["detail"]
+
+
+def test_a_finished_frame_gone_from_the_data_dir_is_a_500_before_any_archive_byte(
+    api: httpx.Client, project: dict, server: LiveServer
+) -> None:
+    """A finished frame whose stored matte was lost: the alpha route said 404 "not matted yet"
+    (it is matted: resuming the job does not redo it), and the archive answered 200 and broke
+    off at that frame, a cut-off download. Both are the server's fault, said before a byte."""
+    prompt(api, project["id"])
+    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
+    wait_job(api, job["id"], {"done"})
+    alpha_dir = server.data_dir / "jobs" / job["id"] / "alpha"
+    (alpha_dir / "000004.png").unlink()
+
+    alpha = api.get(f"/api/jobs/{job['id']}/alpha/4")
+    assert alpha.status_code == 500, alpha.text
+    archive = api.get(f"/api/jobs/{job['id']}/archive")
+    assert archive.status_code == 500, archive.text
+    detail = archive.json()["detail"]
+    assert "frame 4" in detail and "data dir" in detail, detail
+    assert str(server.data_dir) not in detail
+    # The other frames are unharmed; the first one lost is said too (the plan reads it).
+    assert api.get(f"/api/jobs/{job['id']}/alpha/5").status_code == 200
+    (alpha_dir / "000003.png").unlink()
+    archive = api.get(f"/api/jobs/{job['id']}/archive")
+    assert archive.status_code == 500 and "frame 3" in archive.json()["detail"], archive.text

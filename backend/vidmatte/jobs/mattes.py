@@ -50,13 +50,26 @@ def layer_names(objects: list[tuple[int, str | None]]) -> dict[int, str]:
     """File-name-safe, distinct names for (object id, name) pairs: the name in ASCII letters,
     digits, '.', '_' and '-', or `object-<id>` when nothing is left of it; `-<id>` is added
     to a name used twice or to `union`, in any case: macOS and Windows ignore case in file
-    names, and `Cat/` would overwrite `cat/` there."""
+    names, and `Cat/` would overwrite `cat/` there. A suffixed name that another object has
+    already (`a`, `a` and `a-5`) takes a further `-2`, `-3`...: two layers of one name wrote
+    their files over each other."""
     safe = {}
     for obj, name in objects:
         ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
         safe[obj] = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
     counts = collections.Counter(name.lower() for name in safe.values())
-    return {
-        obj: f"{name}-{obj}" if counts[name.lower()] > 1 or name.lower() == UNION else name
-        for obj, name in safe.items()
-    }
+    clash = {obj for obj, name in safe.items() if counts[name.lower()] > 1 or name.lower() == UNION}
+    taken = {UNION} | {name.lower() for obj, name in safe.items() if obj not in clash}
+    names = {}
+    for obj, name in safe.items():
+        names[obj] = _free_name(f"{name}-{obj}", taken) if obj in clash else name
+    return names
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`... the first not in `taken` (in any case), which it joins."""
+    candidate, extra = name, 2
+    while candidate.lower() in taken:
+        candidate, extra = f"{name}-{extra}", extra + 1
+    taken.add(candidate.lower())
+    return candidate

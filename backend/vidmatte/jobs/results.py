@@ -40,12 +40,20 @@ class Export:
 
 
 def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export:
-    """Raise LookupError for an unknown job; `frames` is empty when nothing is finished yet.
+    """Raise LookupError for an unknown job, FileNotFoundError for a finished frame whose matte
+    is not on disk; `frames` is empty when nothing is finished yet.
     A job of one object, or one made before objects were stored apart (its stored matte is the
     union), has a single layer whatever `mattes` asks."""
     job = store.job(job_id)
     project = store.project(job.project_id)
     frames = sorted(store.done_frames(job_id))
+    # Checked before any is read: an archive that streams cannot say so once it has begun.
+    lost = next((f for f in frames if not store.alpha_path(job_id, f).exists()), None)
+    if lost is not None:
+        raise FileNotFoundError(
+            f"the matte of frame {lost} of job '{job_id}' is missing from the data dir "
+            "(damaged from outside): make a new job of these frames"
+        )
     contiguous = bool(frames) and frames[-1] - frames[0] == len(frames) - 1
     # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
     audio = project.source if project.info.has_audio and contiguous else None

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
+from vidmatte import store
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
 from vidmatte.api.routes.prompts import png_response
@@ -158,13 +159,15 @@ def get_alpha(
     job = s.store.job(job_id)
     if not job.start <= index <= job.end:
         raise HTTPException(404, f"frame {index} is outside the job's range {job.start}..{job.end}")
-    path = s.store.alpha_path(job_id, index)
-    if index not in s.store.done_frames(job_id) or not path.exists():
+    if index not in s.store.done_frames(job_id):
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
     try:
         alpha = frame_matte(s.store, job_id, index, object_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
+    except OSError:
+        s.store.job(job_id)  # a delete that came meanwhile took the file: its 404
+        raise  # a finished frame's file lost from the data dir is the server's fault: a 500
     image = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     if max_side and max(image.size) > max_side:  # the editor asks at its stage's size
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
@@ -208,10 +211,13 @@ def get_archive(
     # first chunk).
     release = s.store.lease(job.project_id)
     try:
-        export = plan_export(s.store, job_id, mattes)
+        try:
+            export = plan_export(s.store, job_id, mattes)
+        except FileNotFoundError as exc:  # said now: once streaming, it would cut the zip off
+            raise HTTPException(500, str(exc)) from exc
         if not export.frames:
-            s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
-            raise HTTPException(409, f"job '{job_id}' has no finished frames yet")
+            latest = s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
+            raise HTTPException(409, _no_frames(latest))
     except BaseException:
         release()
         raise
@@ -237,6 +243,19 @@ def get_archive(
     }
     return StreamingResponse(
         releasing(body, release), media_type="application/zip", headers=headers
+    )
+
+
+def _no_frames(job: store.Job) -> str:
+    """Why a job's archive is refused, and what to do: wait, or resume a job that stopped."""
+    if job.status in ("queued", "running"):
+        return (
+            f"job '{job.id}' has no finished frames yet: wait for its first frame "
+            f"(GET /api/jobs/{job.id}/events follows it)"
+        )
+    return (
+        f"job '{job.id}' is {job.status} and has no finished frames: resume it "
+        f"(POST /api/jobs/{job.id}/resume) to make some"
     )
 
 
