@@ -112,7 +112,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         if not container.streams.video:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
             raise MediaError(f"the file has no video stream (it holds {kinds})")
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         codec = stream.codec_context.name
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
@@ -139,7 +139,9 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             first = reader.decode_raw(0)
         except UndecodableFrame as exc:
             raise MediaError("the video is damaged: its first frame cannot be decoded") from exc
-        rotation = round(getattr(first, "rotation", 0) or 0)
+        # Frames turn by whole quarter turns only: a display matrix in between (170°) is
+        # taken as the nearest one, so the size said and the frames turned agree.
+        rotation = 90 * round((getattr(first, "rotation", 0) or 0) / 90)
         try:
             reader.decode_raw(len(pts_index) - 1)
         except UndecodableFrame as exc:
@@ -164,6 +166,14 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         pixel_aspect=round(pixel_aspect, 6),
     )
     return info, pts_index
+
+
+def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
+    """The stream players show (FFmpeg's best pick: the one with the most frames, ...), not
+    the first: a thumbnail or cover picture may be stored before it as a one-frame stream."""
+    stream = container.streams.best("video")
+    assert stream is not None  # probe has refused files without a video stream
+    return stream
 
 
 def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[int]:
@@ -318,7 +328,7 @@ class VideoReader:
 
     def _open(self) -> None:
         self._container = _open(self.path)
-        stream = self._container.streams.video[0]
+        stream = _video_stream(self._container)
         stream.thread_type = "AUTO"
         # The decoder refuses larger frames before allocating them (2x: room for its padding).
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -343,7 +353,7 @@ class VideoReader:
                 self._reset()
                 self._open()
             assert self._container is not None
-            stream = self._container.streams.video[0]
+            stream = _video_stream(self._container)
             self._frames = _decode(self._container, stream)
             if start == 0:
                 self._held = self._decode_next()

@@ -1,0 +1,76 @@
+"""`vidmatte matte` on unusual but real source files: real subprocess, real files."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from tests.synth import frame_and_alpha
+from tests.test_cli import vidmatte
+
+
+def _matte(video: Path, out: Path, formats: str, point: str = "48,32,0"):
+    return vidmatte(
+        "matte", str(video), "--point", point, "--out", str(out), "--formats", formats,
+        "--fg", "raw", "--sam2", "test-tiny", "--random-head", "--device", "cpu",
+    )  # fmt: skip
+
+
+def _encode_clip(container: av.container.OutputContainer, stream: av.VideoStream, n: int) -> None:
+    for i in range(n):
+        rgb, _ = frame_and_alpha(i, stream.height, stream.width)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+    container.mux(stream.encode(None))
+
+
+def test_matte_takes_the_video_not_a_still_stream_stored_before_it(tmp_path: Path) -> None:
+    """A file whose first video stream is a one-picture thumbnail (320x240 grey) and whose
+    second is the 6-frame clip: players show the clip, and the clip is what gets matted (the
+    thumbnail was, as a 1-frame video, and the run said it wrote frames 0..0)."""
+    path = tmp_path / "thumb_first.mkv"
+    with av.open(str(path), "w") as container:
+        thumb = container.add_stream("mjpeg", rate=1)
+        thumb.width, thumb.height, thumb.pix_fmt = 320, 240, "yuvj420p"
+        clip = container.add_stream("libx264", rate=12)
+        clip.width, clip.height, clip.pix_fmt = 96, 64, "yuv444p"
+        clip.options = {"crf": "0"}
+        grey = np.full((240, 320, 3), 128, np.uint8)
+        container.mux(thumb.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")))
+        container.mux(thumb.encode(None))
+        _encode_clip(container, clip, 6)
+    out = tmp_path / "out"
+    result = _matte(path, out, "rgba_png")
+    assert result.returncode == 0, result.stderr
+    assert "for frames 0..5" in result.stdout
+    written = sorted((out / "rgba").iterdir())
+    assert [p.stem for p in written] == [f"{i:06d}" for i in range(6)]
+    rgba = np.asarray(Image.open(written[3])).astype(int)
+    assert np.abs(rgba[..., :3] - frame_and_alpha(3, 64, 96)[0]).max() <= 3
+
+
+def test_matte_turns_a_rotation_off_the_quarter_turns_to_the_nearest(tmp_path: Path) -> None:
+    """A display matrix of 170° (not a quarter turn) shows the picture about upside down:
+    it is matted turned by 180°. The size was swapped as for 90° while the frames were not
+    turned, and the export failed after all the matting with 'stored matte of 64 rows is
+    not a stack of 96'."""
+    path = tmp_path / "tilted.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv444p"
+        stream.options = {"crf": "0"}
+        stream.set_display_rotation(170)
+        _encode_clip(container, stream, 4)
+    out = tmp_path / "out"
+    result = _matte(path, out, "rgba_png,prores4444")
+    assert result.returncode == 0, result.stderr
+    written = sorted((out / "rgba").iterdir())
+    assert len(written) == 4
+    rgba = np.asarray(Image.open(written[2])).astype(int)
+    upside_down = np.rot90(frame_and_alpha(2, 64, 96)[0], 2).astype(int)
+    assert np.abs(rgba[..., :3] - upside_down).max() <= 3
+    with av.open(str(out / "tilted_prores4444.mov")) as movie:
+        assert [(f.width, f.height) for f in movie.decode(video=0)] == [(96, 64)] * 4
