@@ -168,6 +168,16 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     return info, pts_index
 
 
+def _rgb8(frame: av.VideoFrame) -> np.ndarray:
+    """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB and is
+    rounded: swscale's direct conversion truncates it (colours up to 3 levels off, about one
+    level too dark on average)."""
+    if max(component.bits for component in frame.format.components) <= 8:
+        return frame.to_ndarray(format="rgb24")
+    wide = frame.to_ndarray(format="rgb48le").astype(np.uint32)
+    return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+
+
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
     """The stream players show (FFmpeg's best pick: the one with the most frames, ...), not
     the first: a thumbnail or cover picture may be stored before it as a one-frame stream."""
@@ -289,7 +299,7 @@ class VideoReader:
                 self._seek(index)
             while True:
                 i, frame = self._next_frame(index)
-                image = _rotate(frame.to_ndarray(format="rgb24"), self.rotation)
+                image = _rotate(_rgb8(frame), self.rotation)
                 self._remember(i, image)
                 if i == index:
                     return image
