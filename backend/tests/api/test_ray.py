@@ -9,6 +9,7 @@ the tests run in order and the fourth restarts the server."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -38,9 +39,9 @@ ACTIVE = ("queued", "running")
 NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A Ray head with two CPUs and a small object store; its address."""
+@contextlib.contextmanager
+def ray_head(cpus: int) -> Iterator[str]:
+    """A Ray head with `cpus` CPUs and a small object store; its address."""
     port = free_port()
     temp = Path(tempfile.mkdtemp(prefix="vmray", dir="/tmp"))  # Ray's socket paths are short
     head = subprocess.Popen(
@@ -53,7 +54,7 @@ def cluster() -> Iterator[str]:
             "--block",
             f"--port={port}",
             "--node-ip-address=127.0.0.1",
-            "--num-cpus=2",
+            f"--num-cpus={cpus}",
             "--object-store-memory=200000000",
             "--include-dashboard=false",
             "--disable-usage-stats",
@@ -71,6 +72,13 @@ def cluster() -> Iterator[str]:
         os.killpg(head.pid, signal.SIGKILL)
         head.wait(10)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The module's cluster: two CPUs, for two CPU workers."""
+    with ray_head(cpus=2) as address:
+        yield address
 
 
 class Served:
@@ -270,19 +278,52 @@ def test_server_killed_with_the_cluster_up_then_resume(served: Served, long_clip
     assert_written_once(server.data_dir, jid, before)
 
 
+def serve(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`vidmatte serve` that is expected to refuse to start."""
+    command = [sys.executable, "-m", "vidmatte.cli", "serve", "--data-dir", str(data_dir)]
+    env = {**os.environ, "VIDMATTE_SAM2": "test-tiny", **NO_AUTH}
+    return subprocess.run(
+        [*command, *args], check=False, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def test_a_bad_runner_or_a_cluster_without_gpus_is_a_clear_error(
     cluster: str, tmp_path: Path
 ) -> None:
-    def serve(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "vidmatte.cli", "serve", "--data-dir", str(tmp_path)]
-        env = {**os.environ, "VIDMATTE_SAM2": "test-tiny", **NO_AUTH}
-        return subprocess.run(
-            [*command, *args], check=False, env=env, capture_output=True, text=True, timeout=120
-        )
-
-    bogus = serve("--runner", "bogus")
+    bogus = serve(tmp_path, "--runner", "bogus")
     assert bogus.returncode == 2 and "runner must be inprocess or ray" in bogus.stderr
-    no_gpu = serve("--runner", "ray", "--ray-address", cluster)
+    no_gpu = serve(tmp_path, "--runner", "ray", "--ray-address", cluster)
     assert no_gpu.returncode == 1, no_gpu.stderr[-2000:]
     assert "error: the Ray cluster has no GPU" in no_gpu.stderr
     assert "--ray-cpu-workers N" in no_gpu.stderr
+
+
+def test_an_address_without_a_cluster_or_no_address_at_all_is_a_quick_error(
+    tmp_path: Path,
+) -> None:
+    # Nothing listens on a free port: ray.init alone would retry for about 14 minutes.
+    nobody = f"127.0.0.1:{free_port()}"
+    refused = serve(tmp_path, "--runner", "ray", "--ray-address", nobody, timeout=90)
+    assert refused.returncode == 1, refused.stderr[-2000:]
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: no Ray cluster answers at --ray-address {nobody} ("), line
+    assert "`ray start --head --port=" in line
+    garbage = serve(tmp_path, "--runner", "ray", "--ray-address", "head-without-port", timeout=90)
+    assert garbage.returncode == 2, garbage.stderr[-2000:]
+    assert garbage.stderr.strip().splitlines()[-1] == (
+        "error: --ray-address 'head-without-port' is not auto, local or HOST:PORT of a Ray head "
+        "(e.g. 10.0.0.5:6379)"
+    )
+
+
+def test_cpu_workers_the_cluster_has_no_cpus_for_are_a_clear_error(tmp_path: Path) -> None:
+    # Without the check the server started, said its worker was running, and every job
+    # waited `queued` for ever for workers Ray could not place.
+    with ray_head(cpus=0) as address:
+        options = ("--runner", "ray", "--ray-address", address, "--ray-cpu-workers", "2")
+        none = serve(tmp_path, *options, timeout=90)
+    assert none.returncode == 1, none.stderr[-2000:]
+    assert none.stderr.strip().splitlines()[-1] == (
+        "error: the Ray cluster has 0 CPUs, fewer than --ray-cpu-workers 2 needs (one per "
+        "worker): add CPUs (`ray start --num-cpus=N`, or machines) or lower --ray-cpu-workers"
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -74,6 +75,35 @@ CHUNK_BYTES = 64 * 1024 * 1024  # the video goes to a worker in object-store chu
 
 class ClusterUnavailable(ConnectionError):
     """No Ray cluster at the address, or one without workers to run jobs; says what to do."""
+
+
+def _check_reachable(address: str) -> None:
+    """ValueError for an address that is no address, ClusterUnavailable for one where nothing
+    listens: ray.init would retry such a one for about 14 minutes (20 tries of ~40 s each),
+    printing warnings, before it gave up. Ray's own resolution is private API: a Ray without
+    it skips this early check."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:
+        return
+    try:  # what ray.init connects to: auto resolved, a loopback host made the node's address
+        target = canonicalize_bootstrap_address(address)
+    except ValueError as exc:
+        raise ValueError(
+            f"--ray-address {address!r} is not auto, local or HOST:PORT of a Ray head "
+            "(e.g. 10.0.0.5:6379)"
+        ) from exc
+    if target is None:  # auto with no cluster on this machine: ray.init says so at once
+        return
+    host, _, port = target.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ClusterUnavailable(
+            f"no Ray cluster answers at --ray-address {address} ({target}: "
+            f"{exc.strerror or exc}): start its head with `ray start --head --port={port}`, "
+            "or give the address that `ray start --head` printed (docs/DEPLOY.md)"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -246,6 +276,8 @@ class RayRunner:
             return
         self._owns_ray = True
         address = self.settings.ray_address
+        if address != "local" and "://" not in address:  # not for Ray Client's ray://
+            _check_reachable(address)
         try:
             if address == "local":
                 ray.init(include_dashboard=False, namespace="vidmatte")
@@ -258,8 +290,17 @@ class RayRunner:
             ) from exc
 
     def _worker_count(self) -> int:
-        if self.settings.ray_cpu_workers:
-            return self.settings.ray_cpu_workers
+        if wanted := self.settings.ray_cpu_workers:
+            # A worker the cluster has no CPU for never starts, and jobs would wait for it
+            # `queued` for ever while /api/health says the worker is running.
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            if cpus < wanted:
+                raise ClusterUnavailable(
+                    f"the Ray cluster has {cpus} CPUs, fewer than --ray-cpu-workers {wanted} "
+                    "needs (one per worker): add CPUs (`ray start --num-cpus=N`, or machines) "
+                    "or lower --ray-cpu-workers"
+                )
+            return wanted
         gpus = int(ray.cluster_resources().get("GPU", 0))
         if not gpus:
             raise ClusterUnavailable(
