@@ -229,7 +229,7 @@ def test_an_unknown_device_is_refused_before_any_model_loads(clip: Path, tmp_pat
         serve, 2, "error: VIDMATTE_DEVICE must be cpu, cuda or cuda:N (a GPU's index), not 'bogus'"
     )
     assert not data.exists()
-    (tmp_path / "ds" / "clips").mkdir(parents=True)  # the device is checked before the data
+    (tmp_path / "ds" / "clips" / "c0").mkdir(parents=True)  # the device is checked before it
     train = vidmatte(
         "train", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--device", "gpu"
     )
