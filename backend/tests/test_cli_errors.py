@@ -831,6 +831,19 @@ def test_ctrl_c_while_torch_loads_ends_in_one_line(tmp_path: Path) -> None:
     """Ctrl-C while `serve` was still importing torch (seconds, before the command runs)
     printed the import's traceback."""
     data = tmp_path / "data"
+    # On a loaded machine this test may see torch mapped only once the import is over and the
+    # command (refusing the missing SAM2 checkpoint, exit 2) has begun: the Ctrl-C came too
+    # late to tell anything, and the test tries again. A traceback always fails it.
+    for _ in range(5):
+        code, stderr = _interrupt_serve_while_torch_loads(data)
+        assert "Traceback" not in stderr, stderr
+        if code != 2:  # 2: the checkpoint refused, so the Ctrl-C came after the import
+            break
+    assert (code, stderr) == (130, "error: interrupted while starting\n")
+    assert not data.exists()
+
+
+def _interrupt_serve_while_torch_loads(data: Path) -> tuple[int, str]:
     run = subprocess.Popen(
         [sys.executable, "-m", "vidmatte.cli", "serve", "--data-dir", str(data)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -844,8 +857,7 @@ def test_ctrl_c_while_torch_loads_ends_in_one_line(tmp_path: Path) -> None:
     assert wait_until(loading, seconds=120, every=0.01), run.communicate()[1]
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=60)
-    assert (run.returncode, stderr) == (130, "error: interrupted while starting\n")
-    assert not data.exists()
+    return run.returncode, stderr
 
 
 TRAIN_FAST = ("--batch-size", "1", "--crop", "32", "--device", "cpu")
