@@ -15,13 +15,19 @@ async function showAgain(page: Page): Promise<void> {
   await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
 }
 
-test("a tab shown again reads the other tab's objects, points, jobs and track; refused saves name the object", async ({ context, page: a, request }) => {
-  const pid = await uploadFixture(request, "two tabs");
-  const b = await context.newPage();
+/** The project open in `a` and in a second page of its browser, which is returned. */
+async function openInBoth(a: Page, pid: string): Promise<Page> {
+  const b = await a.context().newPage();
   for (const p of [a, b]) {
     await p.goto(`/#/p/${pid}`);
     await expect(p.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
   }
+  return b;
+}
+
+test("a tab shown again reads the other tab's objects, points, jobs and track; refused saves name the object", async ({ page: a, request }) => {
+  const pid = await uploadFixture(request, "two tabs");
+  const b = await openInBoth(a, pid);
   const objects = async () => ok<Obj[]>(await request.get(`/api/projects/${pid}/objects`));
 
   await test.step("A clicks (making Object 1); B, shown again, lists it with its point", async () => {
@@ -79,13 +85,9 @@ test("a tab shown again reads the other tab's objects, points, jobs and track; r
   });
 });
 
-test("side by side, a window clicked into reads what the other one did (no tab is ever hidden)", async ({ context, page: a, request }) => {
+test("side by side, a window clicked into reads what the other one did (no tab is ever hidden)", async ({ page: a, request }) => {
   const pid = await uploadFixture(request, "side by side");
-  const b = await context.newPage();
-  for (const p of [a, b]) {
-    await p.goto(`/#/p/${pid}`);
-    await expect(p.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
-  }
+  const b = await openInBoth(a, pid);
   await clickVideo(a, 96, 90);
   await expect(a.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
   await expect(b.getByTestId("point-marker")).toHaveCount(0);
