@@ -510,6 +510,9 @@ class ClipError(DatasetError):
     """A clip folder whose layers do not hold the same frames; the message names it and them."""
 
 
+_CLIP_FIX = "rebuild the dataset, or remove this clip's folder"  # what every ClipError ends with
+
+
 # A clip's per-frame image layers; rgb/ is the reference, fgr/ and bgr/ are absent in clips
 # built before they were kept.
 FRAME_LAYERS = ("rgb", "pha", "fgr", "bgr")
@@ -531,19 +534,20 @@ def clip_frames(folder: Path) -> list[str]:
             problems.append(f"{layer}/ has {', '.join(extra)} that rgb/ lacks")
     if problems:
         raise ClipError(
-            f"{folder}: {'; '.join(problems)}: each layer needs the frames rgb/ holds: "
-            "rebuild the dataset, or remove this clip's folder"
+            f"{folder}: {'; '.join(problems)}: each layer needs the frames rgb/ holds: {_CLIP_FIX}"
         )
-    fix = "rebuild the dataset, or remove this clip's folder"
     logits = len(np.load(folder / "logits.npy", mmap_mode="r"))  # reads the header only
     if logits != len(names):
-        raise ClipError(f"{folder}: logits.npy holds {logits} frames, rgb/ {len(names)}: {fix}")
+        raise ClipError(
+            f"{folder}: logits.npy holds {logits} frames, rgb/ {len(names)}: {_CLIP_FIX}"
+        )
     if (folder / "features.npz").is_file():
         for key, shape in npz_shapes(folder / "features.npz").items():
             if shape[:1] != (len(names),):
-                held = shape[0] if shape else 0
+                frames = shape[0] if shape else 0
                 raise ClipError(
-                    f"{folder}: features.npz holds {held} frames of {key}, rgb/ {len(names)}: {fix}"
+                    f"{folder}: features.npz holds {frames} frames of {key}, rgb/ {len(names)}: "
+                    f"{_CLIP_FIX}"
                 )
     return names
 
@@ -565,9 +569,7 @@ def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
                     )
                     shapes[member.removesuffix(".npy")] = header(stored)[0]
     except (zipfile.BadZipFile, ValueError) as exc:  # ValueError: a member that is no .npy
-        raise ClipError(
-            f"{path} cannot be read ({exc}): rebuild the dataset, or remove this clip's folder"
-        ) from exc
+        raise ClipError(f"{path} cannot be read ({exc}): {_CLIP_FIX}") from exc
     return shapes
 
 
