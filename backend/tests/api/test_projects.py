@@ -156,3 +156,17 @@ def test_numbers_in_urls_are_decimal_digits(api: httpx.Client, project: dict, wr
     shrunk = api.get(f"/api/projects/{pid}/frames/0", params={"max_side": "64.0"})
     assert shrunk.status_code == 422 and "max_side: " in shrunk.json()["detail"]
     assert api.get(f"/api/projects/{pid}/frames/00", params={"max_side": "64"}).status_code == 200
+
+
+def test_a_query_parameter_of_one_value_given_twice_is_refused(
+    api: httpx.Client, project: dict
+) -> None:
+    """FastAPI keeps the last of a repeated single-value parameter: `?max_side=64&max_side=9999`
+    answered at 9999 pixels, as if the first had not been sent. Say it; a list parameter
+    (the archive's `formats`) still takes repeats."""
+    url = f"/api/projects/{project['id']}/frames/0"
+    twice = api.get(url, params=[("max_side", "64"), ("max_side", "128")])
+    assert twice.status_code == 422, twice.headers
+    assert twice.json()["detail"] == "invalid request: max_side: given 2 times; it takes one value"
+    once = api.get(url, params=[("max_side", "64")])
+    assert once.status_code == 200 and max(Image.open(io.BytesIO(once.content)).size) == 64

@@ -99,3 +99,22 @@ def test_a_finished_frame_gone_from_the_data_dir_is_a_500_before_any_archive_byt
     (alpha_dir / "000003.png").unlink()
     archive = api.get(f"/api/jobs/{job['id']}/archive")
     assert archive.status_code == 500 and "frame 3" in archive.json()["detail"], archive.text
+
+
+def test_a_damaged_matte_file_is_a_500_before_any_archive_byte(
+    api: httpx.Client, project: dict, server: LiveServer
+) -> None:
+    """A matte file cut short (a disk that filled, a copy broken off) is there but unreadable:
+    the archive answered 200 and broke off at that frame, a zip no tool opens."""
+    prompt(api, project["id"])
+    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
+    wait_job(api, job["id"], {"done"})
+    damaged = server.data_dir / "jobs" / job["id"] / "alpha" / "000005.png"
+    damaged.write_bytes(damaged.read_bytes()[:60])
+
+    archive = api.get(f"/api/jobs/{job['id']}/archive")
+    assert archive.status_code == 500, archive.text
+    detail = archive.json()["detail"]
+    assert "frame 5" in detail and "damaged" in detail, detail
+    assert str(server.data_dir) not in detail
+    assert api.get(f"/api/jobs/{job['id']}/alpha/4").status_code == 200

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,7 +18,7 @@ from starlette.routing import Match, Mount
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
-from vidmatte.api.http import HeadAsGet
+from vidmatte.api.http import HeadAsGet, one_value_each
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts, tracks
 from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         description="Interactive video matting: SAM2 click prompts and a matting head.",
         docs_url=None,  # mount_docs serves it without a CDN
         redoc_url=None,
+        dependencies=[Depends(one_value_each)],
     )
     app.state.services = svc
     if settings.cors_origins:  # same-origin needs no CORS; others only when configured

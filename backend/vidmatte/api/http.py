@@ -1,4 +1,5 @@
-"""HTTP that the framework leaves out: a deadline for a request's headers, HEAD wherever GET.
+"""HTTP that the framework leaves out: a deadline for a request's headers, HEAD wherever GET,
+one value for a query parameter that takes one.
 
 uvicorn times a connection out only while it idles between two requests (timeout_keep_alive),
 so a client that connects and sends nothing, or its headers a byte at a time, holds the
@@ -7,13 +8,19 @@ connection (and its buffers) for good. A slow request body is the upload's own b
 
 FastAPI answers HEAD with 405 on its GET routes, though HTTP wants HEAD wherever GET is and
 download managers and proxies ask it first.
+
+FastAPI keeps the last of a single-value query parameter given twice: `?object_id=1&object_id=2`
+answered for object 2 as if the first had not been sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 
+from fastapi import HTTPException, Request
+from fastapi.dependencies.utils import is_scalar_field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -86,3 +93,16 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
             super().connection_lost(exc)
 
     return HeaderTimeoutProtocol
+
+
+def one_value_each(request: Request) -> None:
+    """An app-wide dependency: 422 for a single-value query parameter of the route given more
+    than once (list parameters, like the archive's `formats`, take repeats)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    counts = Counter(key for key, _ in request.query_params.multi_items())
+    for field in dependant.query_params:
+        if counts[field.alias] > 1 and is_scalar_field(field):
+            given = f"given {counts[field.alias]} times; it takes one value"
+            raise HTTPException(422, f"invalid request: {field.alias}: {given}")

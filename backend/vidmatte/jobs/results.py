@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,21 +40,25 @@ class Export:
         return [name for name, _ in self.layers] if len(self.layers) > 1 else []
 
 
+class MatteLost(Exception):
+    """A finished frame's stored matte is gone from the data dir, or damaged there."""
+
+
 def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export:
-    """Raise LookupError for an unknown job, FileNotFoundError for a finished frame whose matte
-    is not on disk; `frames` is empty when nothing is finished yet.
+    """Raise LookupError for an unknown job, MatteLost for a finished frame whose matte is not
+    on disk or cut short; `frames` is empty when nothing is finished yet.
     A job of one object, or one made before objects were stored apart (its stored matte is the
     union), has a single layer whatever `mattes` asks."""
     job = store.job(job_id)
     project = store.project(job.project_id)
     frames = sorted(store.done_frames(job_id))
     # Checked before any is read: an archive that streams cannot say so once it has begun.
-    lost = next((f for f in frames if not store.alpha_path(job_id, f).exists()), None)
-    if lost is not None:
-        raise FileNotFoundError(
-            f"the matte of frame {lost} of job '{job_id}' is missing from the data dir "
-            "(damaged from outside): make a new job of these frames"
-        )
+    for frame in frames:
+        if why := _unreadable(store.alpha_path(job_id, frame)):
+            raise MatteLost(
+                f"the matte of frame {frame} of job '{job_id}' is {why}: make a new job of "
+                "these frames"
+            )
     contiguous = bool(frames) and frames[-1] - frames[0] == len(frames) - 1
     # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
     audio = project.source if project.info.has_audio and contiguous else None
@@ -70,6 +75,26 @@ def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export
     if len(layers) == 1:
         layers = [("", layers[0][1])]
     return Export(project, job_id, frames, audio, layers)
+
+
+_PNG_START = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk every PNG ends with
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a stored matte cannot be read, from its first and last bytes only (decoding every
+    frame before the first is streamed would double an archive's work): None when it looks
+    whole. A file cut short (a full disk, a copy broken off) has no IEND at its end."""
+    try:
+        with path.open("rb") as f:
+            start = f.read(len(_PNG_START))
+            f.seek(max(f.seek(0, io.SEEK_END) - len(_PNG_END), 0))
+            end = f.read()
+    except FileNotFoundError:
+        return "missing from the data dir"
+    if start != _PNG_START or end != _PNG_END:
+        return "damaged in the data dir (cut short or overwritten)"
+    return None
 
 
 def _mattes(store: Store, job_id: str, frame: int, height: int) -> np.ndarray:

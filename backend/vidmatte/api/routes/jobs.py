@@ -20,6 +20,7 @@ from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
+    MatteLost,
     Mattes,
     export_frames,
     foreground_for,
@@ -213,7 +214,7 @@ def get_archive(
     try:
         try:
             export = plan_export(s.store, job_id, mattes)
-        except FileNotFoundError as exc:  # said now: once streaming, it would cut the zip off
+        except MatteLost as exc:  # said now: once streaming, it would cut the zip off
             raise HTTPException(500, str(exc)) from exc
         if not export.frames:
             latest = s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
