@@ -621,23 +621,6 @@ def test_review_names_decision_lines_it_cannot_apply(tiny_dataset: Path, tmp_pat
     assert meta.read_text() == before
 
 
-def test_dataset_build_refuses_a_photo_and_alpha_of_other_sizes(tmp_path: Path) -> None:
-    """The build ran and wrote clips whose true alpha did not line up with the photo."""
-    images, bg = tmp_path / "set", tmp_path / "bg"
-    for folder in (images / "image", images / "alpha", bg):
-        folder.mkdir(parents=True)
-    Image.fromarray(np.full((16, 20, 3), 90, np.uint8)).save(images / "image" / "x.png")
-    Image.fromarray(np.full((8, 10), 255, np.uint8)).save(images / "alpha" / "x.png")
-    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(bg / "bg.png")
-    out = tmp_path / "ds"
-    result = vidmatte("dataset", "build", str(out), "--images", str(images), "--backgrounds",
-                      str(bg))  # fmt: skip
-    assert refused(result, 1, f"{images / 'image' / 'x.png'} is 20x16 but its alpha "), (
-        result.stderr
-    )
-    assert "is 10x8" in result.stderr and not out.exists()
-
-
 def test_a_failed_dataset_build_leaves_nothing_to_refuse_a_retry(
     tiny_sources: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -1161,6 +1144,30 @@ def test_dataset_build_blames_an_unknown_sam2_on_its_option(
     assert refused(result, 2, "Invalid value for '--sam2': unknown SAM2 model 'huge'"), (
         result.stderr
     )
+    assert not out.exists()
+
+
+def test_dataset_build_names_every_photo_of_another_size_than_its_alpha_before_any_work(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A photo whose alpha is another size was found at its turn, after the foreground
+    estimates of the photos before it: `error: ValueError: ...`, exit 1, one photo named (and
+    before that check, the build wrote clips whose alpha did not line up with the photo)."""
+    images = tmp_path / "set"
+    shutil.copytree(tiny_sources["images"], images)
+    with Image.open(images / "image" / "A01.png") as photo:
+        width, height = photo.size
+        for name in ("B", "C"):
+            photo.save(images / "image" / f"{name}.png")
+            photo.convert("L").resize((width // 2, height)).save(images / "alpha" / f"{name}.png")
+    out = tmp_path / "ds"
+    result = vidmatte("dataset", "build", str(out), "--images", str(images), "--backgrounds",
+                      str(tiny_sources["bg"]), "--frames", "2")  # fmt: skip
+    said = _unwrapped(result.stderr)
+    assert refused(result, 2, "Invalid value for '--images'"), result.stderr
+    for name in ("B", "C"):
+        misfit = f"{name}.png is {width}x{height} but its alpha is {width // 2}x{height}"
+        assert misfit in said, said
     assert not out.exists()
 
 

@@ -872,17 +872,17 @@ def dataset_build(
     ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
-    from vidmatte.train.dataset import build_dataset, image_pairs
+    from vidmatte.train.dataset import DatasetError, build_dataset, image_pairs
 
     if masks not in ("synthetic", "sam2"):
         raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
     if masks == "sam2":
         _check_choices(sam2=sam2)
     chosen = [n.strip() for n in names.split(",")] if names else None
-    for root in images:  # a photo without an alpha found now, not after minutes of estimates
+    for root in images:  # a photo without a fitting alpha found now, not after minutes of work
         try:
             image_pairs(root, chosen)
-        except FileNotFoundError as exc:
+        except DatasetError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--images'") from exc
     with _removed_on_failure(out):
         _make_out(out, "'OUT'")

@@ -15,6 +15,7 @@ from scipy import ndimage
 from vidmatte.matte import HeadConfig, Matter, load_head
 from vidmatte.train.dataset import (
     ClipConfig,
+    DatasetError,
     Foreground,
     blur_layers,
     build_dataset,
@@ -317,7 +318,7 @@ def test_a_jpeg_photo_pairs_with_its_png_alpha_by_name(tiny_sources, tmp_path) -
     )
     assert np.array_equal(jpeg.pha, png.pha)
     (images / "alpha" / "A01.png").unlink()
-    with pytest.raises(FileNotFoundError, match=r"no alpha of the same name for A01\.jpg in"):
+    with pytest.raises(DatasetError, match=r"no alpha of the same name for A01\.jpg in"):
         build_dataset(tmp_path / "orphan", **common)
 
 

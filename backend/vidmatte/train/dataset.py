@@ -144,16 +144,35 @@ def estimate_foreground(
 
 def image_pairs(root: Path, names: Sequence[str] | None = None) -> list[tuple[Path, Path]]:
     """(photo, alpha) paths of an alphamatting-layout set, paired by stem; `names` picks stems.
-    FileNotFoundError naming every photo without an alpha, found from file names before the
-    foreground estimates (minutes each) rather than at that photo's turn."""
+    DatasetError naming every photo without an alpha, or with one of another size, found from
+    file names and image headers before the foreground estimates (minutes each) rather than at
+    that photo's turn."""
     alphas = {p.stem: p for p in _images_in(root / "alpha")}
     photos = [p for p in _images_in(root / "image") if names is None or p.stem in names]
     if unpaired := [p.name for p in photos if p.stem not in alphas]:
-        raise FileNotFoundError(
+        raise DatasetError(
             f"{root / 'alpha'} holds no alpha of the same name for {', '.join(unpaired)} in "
             f"{root / 'image'}: add them, or leave those photos out with --names"
         )
-    return [(p, alphas[p.stem]) for p in photos]
+    pairs = [(p, alphas[p.stem]) for p in photos]
+    if misfits := [m for photo, alpha in pairs if (m := _size_misfit(photo, alpha))]:
+        raise DatasetError(
+            f"in {root}: {'; '.join(misfits)}: each alpha needs its photo's size; fix them, or "
+            "leave those photos out with --names"
+        )
+    return pairs
+
+
+def _size_misfit(photo: Path, alpha: Path) -> str | None:
+    """'X.png is WxH but its alpha is wxh' when they differ (headers only), else None."""
+    with Image.open(photo) as image, Image.open(alpha) as matte:
+        if image.size == matte.size:
+            return None
+        return f"{photo.name} is {_wxh(image)} but its alpha is {_wxh(matte)}"
+
+
+def _wxh(image: Image.Image) -> str:
+    return f"{image.width}x{image.height}"
 
 
 def image_alpha_set(
@@ -164,12 +183,6 @@ def image_alpha_set(
     out = []
     for image_path, alpha_path in image_pairs(root, names):
         alpha = read_alpha(alpha_path)
-        with Image.open(image_path) as photo:
-            if photo.size != alpha.shape[::-1]:
-                raise ValueError(
-                    f"{image_path} is {photo.width}x{photo.height} but its alpha "
-                    f"{alpha_path} is {alpha.shape[1]}x{alpha.shape[0]}"
-                )
         fg = estimate_foreground(
             image_path, alpha, cache / f"{image_path.stem}.png" if cache else None
         )
