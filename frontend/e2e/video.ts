@@ -16,8 +16,9 @@ export async function videoPosition(page: Page, x: number, y: number): Promise<{
   // Drawn pixels per stored pixel, across and down (they differ for non-square pixels).
   const sx = Number(await canvas.getAttribute("data-scale-x"));
   const sy = Number(await canvas.getAttribute("data-scale-y"));
-  const ox = (box.width - W * sx) / 2;
-  const oy = (box.height - H * sy) / 2;
+  // Centred, then moved by the pan of a zoomed stage (0 when fitted).
+  const ox = (box.width - W * sx) / 2 + Number((await canvas.getAttribute("data-pan-x")) ?? 0);
+  const oy = (box.height - H * sy) / 2 + Number((await canvas.getAttribute("data-pan-y")) ?? 0);
   return { x: ox + x * sx, y: oy + y * sy };
 }
 

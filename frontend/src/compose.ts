@@ -1,12 +1,13 @@
 // Result views: composing a frame with a job's alpha matte on a canvas.
+import { fitRect, type FitRect, type Picture, type Size } from "./geometry";
 
 export const OVERLAY_MODES = [
-  { id: "off", label: "Prompts", key: "0" },
-  { id: "matte", label: "Alpha matte", key: "1" },
-  { id: "tint", label: "Colour tint", key: "2" },
-  { id: "checker", label: "Cut-out", key: "3" },
-  { id: "green", label: "Green screen", key: "4" },
-  { id: "side", label: "Side by side", key: "5" },
+  { id: "off", label: "Prompts" },
+  { id: "matte", label: "Alpha matte" },
+  { id: "tint", label: "Colour tint" },
+  { id: "checker", label: "Cut-out" },
+  { id: "green", label: "Green screen" },
+  { id: "side", label: "Side by side" },
 ] as const;
 
 export type OverlayMode = (typeof OVERLAY_MODES)[number]["id"];
@@ -14,6 +15,12 @@ export type OverlayMode = (typeof OVERLAY_MODES)[number]["id"];
 /** Size of the picture a mode draws for a `w`×`h` video (side by side is twice as wide). */
 export function viewSize(mode: OverlayMode, w: number, h: number): { width: number; height: number } {
   return mode === "side" ? { width: w * 2 + sideGap(w), height: h } : { width: w, height: h };
+}
+
+/** Where a mode's picture of `video` is fitted on a stage of `size`, at its display shape (the
+ * side-by-side view stretches both halves alike): what zoom and pan start from. */
+export function stageFit(size: Size, mode: OverlayMode, video: Picture): FitRect {
+  return fitRect(size, { ...viewSize(mode, video.width, video.height), pixel_aspect: video.pixel_aspect });
 }
 
 export function sideGap(w: number): number {
@@ -51,9 +58,16 @@ function makeCanvas(w: number, h: number): HTMLCanvasElement {
   return c;
 }
 
-/** A mask canvas (alpha = matte) of size w×h, coloured `rgb`. */
+/** w×h, but no larger than `src`'s own pixels: zoomed in, the drawn size can be 16 times the
+ * stage's, and a canvas that large holds no more detail than the image (only memory). */
+function workSize(src: CanvasImageSource, w: number, h: number): [number, number] {
+  const own = src instanceof HTMLImageElement ? [src.naturalWidth, src.naturalHeight] : "width" in src && typeof src.width === "number" ? [src.width, src.height as number] : [0, 0];
+  return own[0] > 0 && own[1] > 0 ? [Math.min(w, own[0]), Math.min(h, own[1])] : [w, h];
+}
+
+/** A mask canvas (alpha = matte) of size w×h (at most the matte's own size), coloured `rgb`. */
 export function maskCanvas(alpha: CanvasImageSource, w: number, h: number, rgb: [number, number, number]): HTMLCanvasElement {
-  const c = makeCanvas(w, h);
+  const c = makeCanvas(...workSize(alpha, w, h));
   const ctx = c.getContext("2d", { willReadFrequently: true });
   if (!ctx) return c;
   ctx.drawImage(alpha, 0, 0, c.width, c.height);
@@ -64,8 +78,8 @@ export function maskCanvas(alpha: CanvasImageSource, w: number, h: number, rgb: 
 }
 
 /** The frame cut out by the matte (transparent outside). */
-function cutout(frame: CanvasImageSource, mask: HTMLCanvasElement, w: number, h: number): HTMLCanvasElement {
-  const c = makeCanvas(w, h);
+function cutout(frame: CanvasImageSource, mask: HTMLCanvasElement): HTMLCanvasElement {
+  const c = makeCanvas(mask.width, mask.height);
   const ctx = c.getContext("2d");
   if (!ctx) return c;
   ctx.drawImage(frame, 0, 0, c.width, c.height);
@@ -82,8 +96,15 @@ export function drawCheckerboard(ctx: Ctx, x: number, y: number, w: number, h: n
   ctx.fillStyle = "#9aa1ad";
   ctx.fillRect(x, y, w, h);
   ctx.fillStyle = "#656b76";
-  for (let j = 0; j * cell < h; j++) {
-    for (let i = j % 2; i * cell < w; i += 2) ctx.fillRect(x + i * cell, y + j * cell, cell, cell);
+  // Only the cells on the canvas: zoomed in, the rectangle reaches far past it.
+  const t = typeof ctx.getTransform === "function" ? ctx.getTransform() : null;
+  const view = t && t.a > 0 && t.d > 0 ? { left: -t.e / t.a, top: -t.f / t.d, right: (ctx.canvas.width - t.e) / t.a, bottom: (ctx.canvas.height - t.f) / t.d } : null;
+  const right = Math.min(w, view ? view.right - x : w);
+  const bottom = Math.min(h, view ? view.bottom - y : h);
+  for (let j = Math.max(0, Math.floor(((view?.top ?? y) - y) / cell)); j * cell < bottom; j++) {
+    const first = Math.max(0, Math.floor(((view?.left ?? x) - x) / cell));
+    // The dark cells are those where i and j are both even or both odd, as always.
+    for (let i = first + ((first + j) % 2); i * cell < right; i += 2) ctx.fillRect(x + i * cell, y + j * cell, cell, cell);
   }
   ctx.restore();
 }
@@ -134,7 +155,7 @@ export function composeInto(
     const right = x + rect.width - w;
     drawCheckerboard(ctx, right, y, w, h);
     const mask = maskCanvas(alpha, w, h, [255, 255, 255]);
-    ctx.drawImage(cutout(frame, mask, w, h), right, y, w, h);
+    ctx.drawImage(cutout(frame, mask), right, y, w, h);
     return;
   }
   const w = rect.width;
@@ -160,7 +181,7 @@ export function composeInto(
     ctx.fillStyle = opts.background;
     ctx.fillRect(x, y, w, h);
   }
-  ctx.drawImage(cutout(frame, mask, w, h), x, y, w, h);
+  ctx.drawImage(cutout(frame, mask), x, y, w, h);
 }
 
 /** The gap between the two halves of the side-by-side view, in drawn pixels. */

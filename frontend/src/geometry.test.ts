@@ -1,5 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { canvasToVideo, displaySize, fitRect, frameMaxSide, requestMaxSide, roundCoord, videoToCanvas, type Picture, type Size } from "./geometry";
+import {
+  canvasToVideo,
+  clampPan,
+  displaySize,
+  FIT_VIEW,
+  fitRect,
+  frameMaxSide,
+  MAX_ZOOM,
+  panBy,
+  requestMaxSide,
+  roundCoord,
+  videoToCanvas,
+  viewRect,
+  wheelZoomFactor,
+  zoomAt,
+  type Picture,
+  type Size,
+} from "./geometry";
 
 describe("fitRect", () => {
   it("letterboxes a wide video in a tall container (bars top and bottom)", () => {
@@ -197,5 +214,92 @@ describe("non-square pixels (pixel_aspect)", () => {
     // Square pixels: the drawn long side, as before.
     expect(frameMaxSide({ width: 600, height: 400 }, { width: 1920, height: 1080 })).toBe(640);
     expect(frameMaxSide({ width: 600, height: 400 }, { width: 1920, height: 1080 }, 2)).toBe(1280);
+  });
+});
+
+describe("zoom and pan", () => {
+  const video = { width: 1920, height: 1080 };
+  // Filled across, letterboxed 75 px top and bottom.
+  const fit = fitRect({ width: 960, height: 690 }, video);
+
+  it("leaves the fit alone at 1×", () => {
+    expect(viewRect(fit, FIT_VIEW)).toEqual(fit);
+    expect(clampPan({ zoom: 1, x: 40, y: -30 }, fit)).toEqual(FIT_VIEW);
+  });
+
+  it("magnifies about the stage centre when not panned", () => {
+    const r = viewRect(fit, { zoom: 2, x: 0, y: 0 });
+    expect(r.width).toBeCloseTo(1920);
+    expect(r.height).toBeCloseTo(1080);
+    expect(r.scaleX).toBeCloseTo(1);
+    expect(r.x).toBeCloseTo(-480); // the centre stays at 480, 345
+    expect(r.y).toBeCloseTo(345 - 540);
+  });
+
+  it("keeps the stored pixel under the cursor after zoomAt, in and out", () => {
+    const anchor = { x: 700, y: 300 };
+    const before = canvasToVideo(anchor, viewRect(fit, FIT_VIEW), video)!;
+    const v1 = zoomAt(FIT_VIEW, fit, anchor, 2.5);
+    expect(v1.zoom).toBeCloseTo(2.5);
+    const after = canvasToVideo(anchor, viewRect(fit, v1), video)!;
+    expect(after.x).toBeCloseTo(before.x, 6);
+    expect(after.y).toBeCloseTo(before.y, 6);
+    const v2 = zoomAt(v1, fit, { x: 200, y: 500 }, 3);
+    const b2 = canvasToVideo({ x: 200, y: 500 }, viewRect(fit, v1), video)!;
+    const a2 = canvasToVideo({ x: 200, y: 500 }, viewRect(fit, v2), video)!;
+    expect(v2.zoom).toBeCloseTo(7.5);
+    expect(a2.x).toBeCloseTo(b2.x, 6);
+    expect(a2.y).toBeCloseTo(b2.y, 6);
+    const v3 = zoomAt(v2, fit, { x: 200, y: 500 }, 1 / 2);
+    const a3 = canvasToVideo({ x: 200, y: 500 }, viewRect(fit, v3), video)!;
+    expect(a3.x).toBeCloseTo(b2.x, 6);
+    expect(a3.y).toBeCloseTo(b2.y, 6);
+  });
+
+  it("limits the zoom to 1× – 16×", () => {
+    expect(zoomAt(FIT_VIEW, fit, { x: 100, y: 100 }, 1000).zoom).toBe(MAX_ZOOM);
+    expect(zoomAt({ zoom: 3, x: 100, y: 50 }, fit, { x: 100, y: 100 }, 0.01)).toEqual(FIT_VIEW);
+  });
+
+  it("round-trips canvasToVideo and videoToCanvas under zoom and pan", () => {
+    const r = viewRect(fit, clampPan({ zoom: 6, x: 1200, y: -700 }, fit));
+    for (const p of [
+      { x: 1, y: 1 },
+      { x: 1700.5, y: 120.25 },
+      { x: 1919, y: 1079 },
+    ]) {
+      const back = canvasToVideo(videoToCanvas(p, r), r, video)!;
+      expect(back.x).toBeCloseTo(p.x, 6);
+      expect(back.y).toBeCloseTo(p.y, 6);
+    }
+  });
+
+  it("clamps the pan so the zoomed picture keeps covering where the fitted one lies", () => {
+    // 2×: 1920×1080 drawn; the fit is 960×540 at (0, 75): at most 480 across, 270 down either way.
+    expect(clampPan({ zoom: 2, x: 5000, y: -5000 }, fit)).toEqual({ zoom: 2, x: 480, y: -270 });
+    const r = viewRect(fit, clampPan({ zoom: 2, x: 5000, y: -5000 }, fit));
+    expect(r.x).toBeCloseTo(0); // the left edge at the fit's (the stage's) left edge
+    expect(r.y + r.height).toBeCloseTo(75 + 540); // the bottom edge at the fit's bottom
+    const small = clampPan({ zoom: 1.2, x: -500, y: 40 }, fit);
+    expect(small.x).toBeCloseTo(-96); // 960 × 0.2 / 2
+    expect(small.y).toBe(40);
+    expect(panBy({ zoom: 2, x: 470, y: 0 }, fit, 30, 10)).toEqual({ zoom: 2, x: 480, y: 10 });
+    // zooming out pulls a panned picture back over the fit, and 1× centres it
+    expect(zoomAt({ zoom: 2, x: 480, y: 0 }, fit, { x: 0, y: 0 }, 1 / 1.5).x).toBeCloseTo(160);
+  });
+
+  it("asks for frames as sharp as the zoomed view needs, capped at the video's size", () => {
+    const stage = { width: 640, height: 360 };
+    expect(frameMaxSide(stage, video)).toBe(640);
+    expect(frameMaxSide(stage, video, 1, 2)).toBe(1280);
+    expect(frameMaxSide(stage, video, 1, 2.2)).toBe(1600); // bucketed
+    expect(frameMaxSide(stage, video, 1, 4)).toBe(0); // 2560 > 1920: the original
+  });
+
+  it("zooms by the wheel: in for a wheel turned up, out for down, pinches faster", () => {
+    expect(wheelZoomFactor(-100, 0, false)).toBeGreaterThan(1.2);
+    expect(wheelZoomFactor(100, 0, false)).toBeCloseTo(1 / wheelZoomFactor(-100, 0, false));
+    expect(wheelZoomFactor(-3, 1, false)).toBeCloseTo(wheelZoomFactor(-48, 0, false));
+    expect(wheelZoomFactor(-10, 0, true)).toBeCloseTo(Math.exp(0.1));
   });
 });

@@ -124,9 +124,89 @@ export function requestMaxSide(displayLongSide: number, videoLongSide: number, d
  * stored pixels uniformly, so the axis drawn densest per stored pixel decides: for a pixel
  * aspect above 1 that is x, and the request may exceed the drawn height's need.
  */
-export function frameMaxSide(stage: Size, video: Picture, dpr = 1): number {
+export function frameMaxSide(stage: Size, video: Picture, dpr = 1, zoom = 1): number {
   const f = fitRect(stage, video);
   const long = Math.max(video.width, video.height);
-  // For square pixels this is the drawn long side, as before.
-  return requestMaxSide(long * Math.max(f.scaleX, f.scaleY), long, dpr);
+  // For square pixels this is the drawn long side, as before; zoomed, the picture is drawn
+  // `zoom` times larger and asks for that much more (still capped at the video's own size).
+  return requestMaxSide(long * Math.max(f.scaleX, f.scaleY) * Math.max(1, zoom), long, dpr);
+}
+
+// Zoom and pan of the stage. A View magnifies the fitted picture: `zoom` times the fit (1 =
+// fitted), moved by (x, y) container pixels from where the zoomed picture would be centred.
+// Everything drawn and every click maps through `viewRect(fit, view)`, a FitRect like the fit
+// itself, so canvasToVideo and videoToCanvas need no change.
+
+export interface View {
+  /** magnification of the fit: 1 (fitted) to MAX_ZOOM */
+  zoom: number;
+  /** pan across, in container pixels, from the centred position */
+  x: number;
+  /** pan down, in container pixels, from the centred position */
+  y: number;
+}
+
+export const FIT_VIEW: View = { zoom: 1, x: 0, y: 0 };
+export const MAX_ZOOM = 16;
+/** One key press of zoom in or out: two presses double. */
+export const ZOOM_STEP = Math.SQRT2;
+
+/** The fitted picture magnified and moved by `view`. */
+export function viewRect(fit: FitRect, view: View): FitRect {
+  const z = view.zoom;
+  const width = fit.width * z;
+  const height = fit.height * z;
+  // fit is centred in its container: its centre is the container's.
+  return {
+    x: fit.x + (fit.width - width) / 2 + view.x,
+    y: fit.y + (fit.height - height) / 2 + view.y,
+    width,
+    height,
+    scaleX: fit.scaleX * z,
+    scaleY: fit.scaleY * z,
+  };
+}
+
+/** How far the zoomed picture may move each way along one axis: it always covers where the
+ * fitted picture lies (so some of it fills the view, no bar wider than the fit's shows, and
+ * at 1× it is centred). Zooming in about any point of the picture stays within this. */
+function panLimit(fitSize: number, zoom: number): number {
+  return (fitSize * (zoom - 1)) / 2;
+}
+
+/** `view` with its zoom in [1, MAX_ZOOM] and its pan within the limits; at 1×, the fit. */
+export function clampPan(view: View, fit: FitRect): View {
+  const zoom = clamp(Number.isFinite(view.zoom) ? view.zoom : 1, 1, MAX_ZOOM);
+  if (zoom === 1) return FIT_VIEW;
+  const lx = panLimit(fit.width, zoom);
+  const ly = panLimit(fit.height, zoom);
+  // `+ 0` turns a clamped -0 into 0 (views compare and print the same).
+  return { zoom, x: clamp(view.x, -lx, lx) + 0, y: clamp(view.y, -ly, ly) + 0 };
+}
+
+/** Zoom by `factor` about `anchor` (container pixels): what shows under the anchor stays under
+ * it. Zooming in about a point of the picture always can; zooming out, or about a bar, the
+ * pan limits may move the picture. */
+export function zoomAt(view: View, fit: FitRect, anchor: Vec, factor: number): View {
+  const zoom = clamp(view.zoom * factor, 1, MAX_ZOOM);
+  const r = viewRect(fit, view);
+  if (r.width <= 0 || r.height <= 0) return FIT_VIEW;
+  // The anchor's place in the picture, as a fraction of its size, kept at the new size.
+  const u = (anchor.x - r.x) / r.width;
+  const v = (anchor.y - r.y) / r.height;
+  const centred = viewRect(fit, { zoom, x: 0, y: 0 });
+  return clampPan({ zoom, x: anchor.x - u * centred.width - centred.x, y: anchor.y - v * centred.height - centred.y }, fit);
+}
+
+/** Move the picture by (dx, dy) container pixels, within the pan limits. */
+export function panBy(view: View, fit: FitRect, dx: number, dy: number): View {
+  return clampPan({ zoom: view.zoom, x: view.x + dx, y: view.y + dy }, fit);
+}
+
+/** The zoom factor of one wheel event: a mouse wheel's notch (100 px) zooms about 1.2×, a
+ * trackpad pinch (a wheel event with ctrlKey, small deltas) follows the fingers. */
+export function wheelZoomFactor(deltaY: number, deltaMode: number, pinch: boolean): number {
+  // deltaMode 1: lines, 2: pages (Firefox with some mice); 0: pixels.
+  const px = deltaY * (deltaMode === 1 ? 16 : deltaMode === 2 ? 400 : 1);
+  return Math.exp(-px * (pinch ? 0.01 : 0.002));
 }

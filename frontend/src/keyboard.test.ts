@@ -39,6 +39,16 @@ describe("shortcuts", () => {
     expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
   });
 
+  it("zooms with + or = (Shift or not), -, and 0 back to fit; Ctrl with them stays the browser's", () => {
+    expect(actionForKey({ key: "+", shiftKey: true })).toEqual({ type: "zoom", direction: 1 });
+    expect(actionForKey({ key: "=" })).toEqual({ type: "zoom", direction: 1 });
+    expect(actionForKey({ key: "-" })).toEqual({ type: "zoom", direction: -1 });
+    expect(actionForKey({ key: "0" })).toEqual({ type: "zoom-fit" });
+    expect(actionForKey({ key: "=", ctrlKey: true })).toBeNull();
+    expect(actionForKey({ key: "0", ctrlKey: true })).toBeNull();
+    expect(SHORTCUTS).toContainEqual(["0", "zoom back to fit"]);
+  });
+
   it("letters mean the same with Caps Lock on; Shift still picks the other direction of O", () => {
     for (const [key, type] of [["N", "new-object"], ["P", "preview"], ["V", "toggle-mask"], ["M", "matting"], ["K", "play"]]) {
       expect(actionForKey({ key }), key).toEqual(expect.objectContaining({ type }));

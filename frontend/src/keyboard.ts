@@ -16,6 +16,8 @@ export type Action =
   | { type: "prompted"; direction: -1 | 1 }
   | { type: "flagged"; direction: -1 | 1 }
   | { type: "toggle-mask" }
+  | { type: "zoom"; direction: -1 | 1 }
+  | { type: "zoom-fit" }
   | { type: "help" };
 
 export interface KeyLike {
@@ -74,6 +76,14 @@ export function actionForKey(e: KeyLike): Action | null {
       return { type: "flagged", direction: 1 };
     case "v":
       return { type: "toggle-mask" };
+    // "+" is Shift+"=" on many layouts: both zoom in, Shift or not.
+    case "+":
+    case "=":
+      return { type: "zoom", direction: 1 };
+    case "-":
+      return { type: "zoom", direction: -1 };
+    case "0":
+      return { type: "zoom-fit" };
   }
   if (/^[1-9]$/.test(e.key)) return { type: "select-object", index: Number(e.key) - 1 };
   return null;
@@ -130,6 +140,10 @@ export const SHORTCUTS: [string, string][] = [
   ["Left click", "add positive point"],
   ["Right click / Alt + click", "add negative point"],
   ["Click a point", "remove it"],
+  ["Wheel / pinch on the frame", "zoom in / out about the pointer"],
+  ["Middle drag / Shift + drag", "pan the zoomed frame"],
+  ["+ / -", "zoom in / out (about the centre)"],
+  ["0", "zoom back to fit"],
   ["Tab to the frame, then ← → ↑ ↓", "move the crosshair 10 frame pixels (Shift: 1); Escape leaves"],
   ["Enter / Shift + Enter on the frame", "add a positive / negative point at the crosshair (on a point: remove it)"],
   ["Ctrl + Z", "undo"],

@@ -70,6 +70,8 @@ export function Editor(props: EditorProps) {
           nameOf={objects.nameOf}
           onPoint={actions.point}
           onResize={e.setStageSize}
+          view={e.view()}
+          onView={e.setView}
         />
         <Transport
           frame={frame()}

@@ -1,9 +1,11 @@
 // The stage's clicks on existing points, for non-square pixels: a click removes exactly the
-// point the hover marks (both measured on screen), never one the hover leaves unmarked.
+// point the hover marks (both measured on screen), never one the hover leaves unmarked. Zoom
+// and pan: clicks land on the stored pixel drawn under them, drags pan without a point.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { online, setOnline } from "../api";
+import { FIT_VIEW, type Vec, type View } from "../geometry";
 import { frameSummary } from "../editor/view";
 import { applyClick, getPoints, type PointMap } from "../points";
 import { FrameStage, type Marker } from "./FrameStage";
@@ -179,5 +181,69 @@ describe("FrameStage's announcements", () => {
     fireEvent.click(screen.getByTestId("frame-canvas"), { clientX: 50, clientY: 50 });
     await vi.waitFor(() => expect(screen.getByTestId("frame-summary").textContent).toBe("1 positive, 0 negative on this frame"));
     expect(s.live.textContent).toBe("Crosshair 100, 90");
+  });
+});
+
+describe("FrameStage zoom and pan", () => {
+  /** The 400×200 stage of `setup` with no points, its view kept as the editor keeps it. */
+  function zoomable() {
+    vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 400, 200));
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+    const [view, setView] = createSignal<View>(FIT_VIEW);
+    const clicks: Vec[] = [];
+    render(() => (
+      <FrameStage
+        video={{ width: 200, height: 200, pixel_aspect: 2 }}
+        frameIndex={0}
+        mode="off"
+        picture={{ index: 0, image: {} as HTMLImageElement }}
+        alphaImage={null}
+        compose={{ tint: "#ff0000", background: "#00ff00" }}
+        markers={[]}
+        previewUrl={null}
+        previewLoading={false}
+        frameLoading={false}
+        editable={true}
+        nameOf={(id) => `object ${id}`}
+        onPoint={(at) => void clicks.push(at)}
+        onResize={() => {}}
+        view={view()}
+        onView={setView}
+      />
+    ));
+    return { canvas: screen.getByTestId("frame-canvas"), stage: screen.getByTestId("stage"), view, clicks };
+  }
+
+  it("the wheel zooms about the pointer: a click there is still the same stored pixel", () => {
+    const s = zoomable();
+    const wheel = new WheelEvent("wheel", { deltaY: -300, clientX: 300, clientY: 50, cancelable: true });
+    s.stage.dispatchEvent(wheel);
+    expect(wheel.defaultPrevented).toBe(true); // the page does not scroll
+    expect(s.view().zoom).toBeCloseTo(Math.exp(0.6));
+    expect(s.canvas.dataset.zoom).toBe(Math.exp(0.6).toFixed(4));
+    expect(screen.getByTestId("stage-zoom").textContent).toContain("182%");
+    fireEvent.click(s.canvas, { clientX: 300, clientY: 50 });
+    expect(s.clicks[0].x).toBeCloseTo(150); // 2 screen pixels across per stored pixel at the fit
+    expect(s.clicks[0].y).toBeCloseTo(50);
+    fireEvent.click(screen.getByTestId("zoom-fit"));
+    expect(s.view()).toEqual(FIT_VIEW);
+    expect(screen.queryByTestId("stage-zoom")).toBeNull();
+  });
+
+  it("Shift+drag pans and adds no point; a middle-button drag pans too", () => {
+    const s = zoomable();
+    s.stage.dispatchEvent(new WheelEvent("wheel", { deltaY: -500, clientX: 200, clientY: 100, cancelable: true }));
+    fireEvent.mouseDown(s.canvas, { button: 0, shiftKey: true, clientX: 200, clientY: 100 });
+    fireEvent.mouseMove(window, { clientX: 230, clientY: 90 });
+    fireEvent.mouseUp(window, { clientX: 230, clientY: 90 });
+    fireEvent.click(s.canvas, { shiftKey: true, clientX: 230, clientY: 90 });
+    expect(s.view()).toMatchObject({ x: 30, y: -10 });
+    expect(s.clicks).toEqual([]);
+    fireEvent.mouseDown(s.canvas, { button: 1, clientX: 200, clientY: 100 });
+    fireEvent.mouseMove(window, { clientX: 190, clientY: 100 });
+    fireEvent.mouseUp(window);
+    expect(s.view()).toMatchObject({ x: 20, y: -10 });
+    fireEvent.click(s.canvas, { clientX: 200, clientY: 100 }); // a plain click after: a point
+    expect(s.clicks).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount, type JSX } from "solid-js";
 import { api, online } from "../api";
-import { composeInto, viewSize, type ComposeOptions, type OverlayMode } from "../compose";
-import { canvasToVideo, fitRect, videoToCanvas, type Picture, type Size, type Vec } from "../geometry";
+import { composeInto, stageFit, type ComposeOptions, type OverlayMode } from "../compose";
+import { canvasToVideo, clampPan, FIT_VIEW, panBy, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
 import type { Label, Near, Point } from "../points";
 import type { FramePicture } from "../editor/frames";
 import { crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
@@ -43,6 +43,14 @@ export interface FrameStageProps {
    * once the edit is shown (its object may have to be made first). */
   onPoint: (at: Vec, label: Label, near: Near) => void | Promise<void>;
   onResize: (size: Size) => void;
+  /** Zoom and pan (absent: fitted); the stage asks for changes through `onView`. */
+  view?: View;
+  onView?: (view: View) => void;
+}
+
+/** A pan for a data attribute: a rounding error of no pan reads "0.0", never "-0.0". */
+function tenths(v: number): string {
+  return (Math.round(v * 10) / 10 + 0).toFixed(1);
 }
 
 /** The mask drawn over the frame. One that failed to load is left out (a broken image would
@@ -84,10 +92,17 @@ export function FrameStage(props: FrameStageProps) {
   const [said, setSaid] = createSignal("");
 
   // Fitted at the display shape; the side-by-side view stretches both halves alike.
-  const fit = createMemo(() =>
-    fitRect(size(), { ...viewSize(props.mode, props.video.width, props.video.height), pixel_aspect: props.video.pixel_aspect }),
-  );
+  const fitRectOfStage = createMemo(() => stageFit(size(), props.mode, props.video));
+  // The view as it can be on this stage now (the stage or the mode may have changed since it
+  // was set), and the picture's rectangle under it: what everything is drawn and mapped with.
+  const view = createMemo(() => clampPan(props.view ?? FIT_VIEW, fitRectOfStage()));
+  const fit = createMemo(() => viewRect(fitRectOfStage(), view()));
   const fitted = () => fit().scaleX > 0 && fit().scaleY > 0;
+  const zoomed = () => view().zoom > 1;
+  // A pan under way: where the pointer went down and the view then. `swallow`: the click that
+  // ends a Shift+drag (or a Shift+click) is the pan's, not a point.
+  const [panning, setPanning] = createSignal<{ from: Vec; view: View } | null>(null);
+  let swallow = false;
   // A click belongs to the frame whose picture it lands on: none while another frame's shows.
   const loaded = () => props.picture?.index === props.frameIndex;
   const editable = () => props.editable && loaded();
@@ -96,6 +111,17 @@ export function FrameStage(props: FrameStageProps) {
   const drawn = () => (loaded() || props.frameLoading ? (props.picture?.image ?? null) : null);
 
   onMount(() => {
+    // Not passive: the wheel zooms the frame instead of scrolling (and a pinch, instead of
+    // zooming the page). Solid's onWheel cannot say so.
+    const onWheel = (e: WheelEvent) => {
+      if (!fitted()) return;
+      e.preventDefault();
+      const r = stage.getBoundingClientRect();
+      const anchor = { x: e.clientX - r.left, y: e.clientY - r.top };
+      props.onView?.(zoomAt(view(), fitRectOfStage(), anchor, wheelZoomFactor(e.deltaY, e.deltaMode, e.ctrlKey)));
+    };
+    stage.addEventListener("wheel", onWheel, { passive: false });
+    onCleanup(() => stage.removeEventListener("wheel", onWheel));
     const measure = () => {
       const r = stage.getBoundingClientRect();
       const s = { width: Math.floor(r.width), height: Math.floor(r.height) };
@@ -131,6 +157,27 @@ export function FrameStage(props: FrameStageProps) {
     ctx.imageSmoothingQuality = "high";
     composeInto(ctx, mode, img, mode === "off" ? null : alpha, f, compose);
   });
+
+  /** Drag the picture with the pointer until the button is let go, anywhere on the page. */
+  let stopPan: (() => void) | null = null;
+  onCleanup(() => stopPan?.());
+  const startPan = (e: MouseEvent) => {
+    stopPan?.();
+    setPanning({ from: { x: e.clientX, y: e.clientY }, view: view() });
+    const move = (m: MouseEvent) => {
+      const p = panning();
+      if (p) props.onView?.(panBy(p.view, fitRectOfStage(), m.clientX - p.from.x, m.clientY - p.from.y));
+    };
+    const up = () => {
+      setPanning(null);
+      stopPan = null;
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+    };
+    stopPan = up;
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
 
   const localPos = (e: MouseEvent): Vec => {
     const r = canvas.getBoundingClientRect();
@@ -216,7 +263,7 @@ export function FrameStage(props: FrameStageProps) {
 
   return (
     <div
-      class={`stage ${editable() ? "editable" : ""} ${hover() ? "over-point" : ""}`}
+      class={`stage ${editable() ? "editable" : ""} ${hover() ? "over-point" : ""} ${panning() ? "panning" : ""}`}
       ref={stage}
       data-testid="stage"
       tabIndex={0}
@@ -233,6 +280,8 @@ export function FrameStage(props: FrameStageProps) {
       onMouseDown={(e) => {
         e.preventDefault();
         if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+        swallow = e.button === 0 && e.shiftKey;
+        if (e.button === 1 || swallow) startPan(e);
       }}
     >
       <canvas
@@ -244,8 +293,12 @@ export function FrameStage(props: FrameStageProps) {
         data-loaded={loaded() ? "true" : "false"}
         data-scale-x={fit().scaleX.toFixed(4)}
         data-scale-y={fit().scaleY.toFixed(4)}
+        data-zoom={view().zoom.toFixed(4)}
+        data-pan-x={tenths(view().x)}
+        data-pan-y={tenths(view().y)}
         onClick={(e) => {
           e.preventDefault();
+          if (swallow) return void (swallow = false);
           place(e, e.altKey ? "negative" : "positive");
         }}
         onContextMenu={(e) => {
@@ -303,6 +356,14 @@ export function FrameStage(props: FrameStageProps) {
           </span>
         </Show>
       </div>
+      <Show when={zoomed()}>
+        <div class="stage-zoom" data-testid="stage-zoom" onMouseDown={(e) => e.stopPropagation()}>
+          <span>{Math.round(view().zoom * 100)}%</span>
+          <button type="button" class="btn btn-small" data-testid="zoom-fit" title="Fit the frame to the stage (0)" onClick={() => props.onView?.(FIT_VIEW)}>
+            Fit
+          </button>
+        </div>
+      </Show>
       <Show when={props.badge}>
         <div class="stage-badge" data-testid="stage-badge">
           {props.badge}

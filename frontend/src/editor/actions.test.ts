@@ -34,7 +34,7 @@ function setup() {
   });
 }
 
-const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn() };
+const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn(), zoom: vi.fn(), zoomFit: vi.fn() };
 
 describe("editor actions", () => {
   it("a click on an empty project makes an object and puts the point on the current frame", async () => {
@@ -87,6 +87,11 @@ describe("editor actions", () => {
     expect(toasts().at(-1)?.text).toBe("No points after this frame.");
     s.actions.run({ type: "preview" }, targets);
     expect(s.previews.refresh).toHaveBeenCalledWith(10);
+    s.actions.run({ type: "zoom", direction: -1 }, targets);
+    expect(targets.zoom).toHaveBeenCalledWith(-1);
+    s.actions.run({ type: "zoom-fit" }, targets);
+    expect(targets.zoomFit).toHaveBeenCalledOnce();
+    expect(s.frame()).toBe(10); // zooming keeps the frame
   });
 
   it("{ and } go to the track's flagged frames, and say when there is none that way", () => {

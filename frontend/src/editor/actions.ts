@@ -38,6 +38,10 @@ export interface KeyTargets {
   openMatting: () => void;
   openHelp: () => void;
   toggleMask: () => void;
+  /** Zoom the stage one step in (1) or out (-1) about its centre. */
+  zoom: (direction: -1 | 1) => void;
+  /** Back to the fitted frame. */
+  zoomFit: () => void;
 }
 
 export function createActions(d: ActionDeps) {
@@ -146,6 +150,10 @@ export function createActions(d: ActionDeps) {
         }
         case "toggle-mask":
           return t.toggleMask();
+        case "zoom":
+          return t.zoom(action.direction);
+        case "zoom-fit":
+          return t.zoomFit();
       }
     },
     bindKeys: (t: KeyTargets) => bindKeys({ blocked: t.blocked, blockedKey: t.blockedKey, run: (action) => a.run(action, t) }),

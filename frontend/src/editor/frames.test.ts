@@ -42,6 +42,27 @@ function frameImage(deps: Partial<FrameDeps> & Pick<FrameDeps, "fetchFrame">) {
 }
 
 describe("frame image", () => {
+  it("asks for a sharper frame when zoomed, up to the video's own size, and keeps showing the frame meanwhile", async () => {
+    const srv = server();
+    const [zoom, setZoom] = createSignal(1);
+    const s = frameImage({ fetchFrame: (i, ms, signal) => srv.fetch(`frame ${i}`, ms, signal), zoom });
+    await settle();
+    srv.requests[0].resolve();
+    await settle();
+    expect(s.img.picture()?.index).toBe(0);
+    setZoom(2); // 600 drawn across ×2: the 1280 bucket
+    await settle();
+    expect(s.img.maxSide()).toBe(1280);
+    expect(s.img.picture()?.index).toBe(0); // the coarser picture stands in
+    setZoom(8); // past 1920: the original
+    await settle();
+    expect(srv.requests.map((r) => [r.what, r.maxSide])).toEqual([
+      ["frame 0", 640],
+      ["frame 0", 1280],
+      ["frame 0", 0],
+    ]);
+  });
+
   it("asks for the stage's size, aborts a superseded frame and shows only the newest", async () => {
     const srv = server();
     const reports: string[] = [];

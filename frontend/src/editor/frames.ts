@@ -11,6 +11,8 @@ export interface FrameDeps {
   video: Accessor<Picture & { frame_count: number }>;
   frame: Accessor<number>;
   stageSize: Accessor<Size>;
+  /** The stage's zoom (1: fitted): a zoomed view asks for sharper frames. */
+  zoom?: Accessor<number>;
   playing: Accessor<boolean>;
   /** Whether the server answers: a frame that failed while it was away loads when it is back. */
   online?: Accessor<boolean>;
@@ -45,7 +47,7 @@ export function createFrameImage(deps: FrameDeps): FrameImage {
   const maxSide = createMemo(() => {
     const s = deps.stageSize();
     if (s.width <= 0 || s.height <= 0) return -1;
-    return frameMaxSide(s, deps.video(), window.devicePixelRatio || 1);
+    return frameMaxSide(s, deps.video(), window.devicePixelRatio || 1, deps.zoom?.() ?? 1);
   });
 
   const load = (i: number, signal?: AbortSignal) => {

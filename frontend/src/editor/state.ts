@@ -3,7 +3,8 @@
 import { createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
 import { api, ApiError, errorText, isUnreachable, online, type Project } from "../api";
 import { pendingConfirm } from "../confirm";
-import type { Size } from "../geometry";
+import { stageFit } from "../compose";
+import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
 import { createJobsStore } from "../jobs";
 import { fromFramePoints, pointsOnFrame } from "../points";
@@ -41,6 +42,9 @@ export function createEditor(props: EditorInput) {
   const [mattingOpen, setMattingOpen] = createSignal(false);
   const [helpOpen, setHelpOpen] = createSignal(false);
   const [maskVisible, setMaskVisible] = createSignal(true);
+  // The stage's zoom and pan: kept while stepping frames (the user works at one spot through
+  // them), fitted again for another project (this state is made anew for each).
+  const [view, setView] = createSignal<View>(FIT_VIEW);
 
   const images = new ImageCache({ maxBytes: IMAGE_CACHE_BYTES });
   onCleanup(() => images.drop());
@@ -115,6 +119,7 @@ export function createEditor(props: EditorInput) {
     video,
     frame,
     stageSize,
+    zoom: () => view().zoom,
     playing: playback.playing,
     online,
     images,
@@ -189,6 +194,13 @@ export function createEditor(props: EditorInput) {
     openMatting: () => setMattingOpen(true),
     openHelp: () => setHelpOpen(true),
     toggleMask: () => setMaskVisible(!maskVisible()),
+    zoom: (direction) => {
+      const fit = stageFit(stageSize(), results.mode(), video());
+      // The stage's centre is the fitted picture's.
+      const centre = { x: fit.x + fit.width / 2, y: fit.y + fit.height / 2 };
+      setView(zoomAt(clampPan(view(), fit), fit, centre, direction > 0 ? ZOOM_STEP : 1 / ZOOM_STEP));
+    },
+    zoomFit: () => setView(FIT_VIEW),
   });
 
   return {
@@ -199,6 +211,8 @@ export function createEditor(props: EditorInput) {
     setFrame,
     loaded,
     setStageSize,
+    view,
+    setView,
     mattingOpen,
     setMattingOpen,
     helpOpen,
