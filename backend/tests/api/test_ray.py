@@ -31,6 +31,7 @@ from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
 from tests.waiting import wait_for
+from vidmatte.jobs.runner import SHUT_DOWN
 
 FRAMES = 48
 ACTIVE = ("queued", "running")
@@ -327,3 +328,28 @@ def test_cpu_workers_the_cluster_has_no_cpus_for_are_a_clear_error(tmp_path: Pat
         "error: the Ray cluster has 0 CPUs, fewer than --ray-cpu-workers 2 needs (one per "
         "worker): add CPUs (`ray start --num-cpus=N`, or machines) or lower --ray-cpu-workers"
     )
+
+
+def test_ctrl_c_after_the_cluster_is_lost_stops_the_server_and_its_job(
+    tmp_path: Path, long_clip: Path
+) -> None:
+    """The cluster's head killed while a job ran: the job went back to the front of the line,
+    the idle worker's thread took it and put its video in the object store, and Ray ended the
+    whole server at once (exit 1, no word), the job left `running`. Now it waits, and Ctrl-C
+    stops the server (a hang was feared: stop() talks to the cluster) and ends the job."""
+    with ray_head(cpus=2) as address:  # its own cluster: the module's one stays up
+        server = Served(tmp_path / "data", address).server
+        mark = server.log_mark()
+        with server.client() as api:
+            jid = start_job(api, long_clip)
+            wait_for(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 2, 60, "frames")
+    wait_for(lambda: "its worker died" in server.log_since(mark), 30, "the job's stream to fail")
+    time.sleep(2)  # the idle worker's thread has taken the job back (Ray ends us within 60 s)
+    assert server.process.poll() is None, server.log_since(mark)[-3000:]
+    os.killpg(server.process.pid, signal.SIGINT)
+    try:
+        assert server.process.wait(45) == 0, server.log_since(mark)[-3000:]
+    finally:
+        server.kill()
+    status = db_rows(server.data_dir, "SELECT status, error FROM jobs WHERE id = ?", jid)
+    assert status == [("interrupted", SHUT_DOWN)]

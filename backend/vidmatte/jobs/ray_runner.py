@@ -338,10 +338,24 @@ class RayRunner:
                 continue
             if (item := self._line.next()) is None:
                 return
+            if not self._answers(worker):  # lost while waiting: the job goes to the front
+                self._line.first(item)
+                continue
             try:
                 self._run(item, worker)
             except Exception:  # nothing a job does may end the worker's thread
                 log.exception("job %s: unexpected error in the Ray runner", item.job_id)
+
+    @staticmethod
+    def _answers(worker) -> bool:
+        """Whether the worker answers now, before a job's video goes to the object store: Ray
+        ends this whole process, without a word, on a `ray.put` once the cluster (its head on
+        this machine) is gone. A worker or cluster lost meanwhile is then caught by the loop."""
+        try:
+            ray.get(worker.ready.remote(), timeout=10)
+        except RayError:
+            return False
+        return True
 
     def _run(self, item: _Queued, worker) -> None:
         job = self._claim(item)
