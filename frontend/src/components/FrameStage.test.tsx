@@ -2,42 +2,51 @@
 // point the hover marks (both measured on screen), never one the hover leaves unmarked. Zoom
 // and pan: clicks land on the stored pixel drawn under them, drags pan without a point.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
-import { createSignal } from "solid-js";
+import { createSignal, mergeProps } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { online, setOnline } from "../api";
 import { FIT_VIEW, type Vec, type View } from "../geometry";
 import { frameSummary } from "../editor/view";
 import { applyClick, getPoints, type PointMap } from "../points";
-import { FrameStage, type Marker } from "./FrameStage";
+import { FrameStage, type FrameStageProps, type Marker } from "./FrameStage";
 
 afterEach(() => vi.restoreAllMocks());
+
+/** A FrameStage on a `width`×`height` stage (jsdom lays nothing out) showing 200×200 stored
+ * pixels; `props` over the defaults (a getter stays reactive). */
+function renderStage(width: number, height: number, props: Partial<FrameStageProps>) {
+  vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, width, height));
+  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
+  const defaults: FrameStageProps = {
+    video: { width: 200, height: 200, pixel_aspect: 1 },
+    frameIndex: 0,
+    mode: "off",
+    picture: { index: 0, image: {} as HTMLImageElement },
+    alphaImage: null,
+    compose: { tint: "#ff0000", background: "#00ff00" },
+    markers: [],
+    previewUrl: null,
+    previewLoading: false,
+    frameLoading: false,
+    editable: true,
+    nameOf: (id) => `object ${id}`,
+    onPoint: () => {},
+    onResize: () => {},
+  };
+  render(() => <FrameStage {...mergeProps(defaults, props)} />);
+}
 
 /** A 400×200 stage (jsdom lays nothing out) showing 200×200 stored pixels twice as wide as tall:
  * 2 screen pixels across and 1 down per stored pixel. One point at stored (100, 100), drawn at (200, 100). */
 function setup() {
-  vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 400, 200));
-  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
   const [points, setPoints] = createSignal<PointMap>(new Map([["1:0", [{ x: 100, y: 100, label: "positive" as const }]]]));
-  const markers = (): Marker[] =>
-    getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }));
-  render(() => (
-    <FrameStage
-      video={{ width: 200, height: 200, pixel_aspect: 2 }}
-      frameIndex={0}
-      mode="off"
-      picture={{ index: 0, image: {} as HTMLImageElement }}
-      alphaImage={null}
-      compose={{ tint: "#ff0000", background: "#00ff00" }}
-      markers={markers()}
-      previewUrl={null}
-      previewLoading={false}
-      frameLoading={false}
-      editable={true}
-      nameOf={(id) => `object ${id}`}
-      onPoint={(at, label, near) => void setPoints(applyClick(points(), 0, 1, at, label, near).map)}
-      onResize={() => {}}
-    />
-  ));
+  renderStage(400, 200, {
+    video: { width: 200, height: 200, pixel_aspect: 2 },
+    get markers(): Marker[] {
+      return getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }));
+    },
+    onPoint: (at, label, near) => void setPoints(applyClick(points(), 0, 1, at, label, near).map),
+  });
   const canvas = screen.getByTestId("frame-canvas");
   const at = (clientX: number) => ({ clientX, clientY: 100 });
   return { canvas, at, points: () => getPoints(points(), 1, 0).map((p) => p.x) };
@@ -66,25 +75,7 @@ describe("FrameStage's mask overlay", () => {
 
   /** The stage at `frame`, loading, with the mask overlay at `url`. */
   function renderOverlay(frame: number, url: string) {
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
-    render(() => (
-      <FrameStage
-        video={{ width: 200, height: 200, pixel_aspect: 1 }}
-        frameIndex={frame}
-        mode="off"
-        picture={null}
-        alphaImage={null}
-        compose={{ tint: "#ff0000", background: "#00ff00" }}
-        markers={[]}
-        previewUrl={url}
-        previewLoading={false}
-        frameLoading={true}
-        editable={true}
-        nameOf={(id) => `object ${id}`}
-        onPoint={() => {}}
-        onResize={() => {}}
-      />
-    ));
+    renderStage(200, 200, { frameIndex: frame, picture: null, previewUrl: url, frameLoading: true });
   }
 
   it("is hidden while its load failed, and loads again once the server is back", () => {
@@ -124,32 +115,21 @@ describe("FrameStage's mask overlay", () => {
 describe("FrameStage's announcements", () => {
   /** A focused 200×200 stage with no points: the crosshair starts at the centre (100, 100). */
   function setup() {
-    vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 200, 200));
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
     const [points, setPoints] = createSignal<PointMap>(new Map());
-    render(() => (
-      <FrameStage
-        video={{ width: 200, height: 200, pixel_aspect: 1 }}
-        frameIndex={0}
-        mode="off"
-        picture={{ index: 0, image: {} as HTMLImageElement }}
-        alphaImage={null}
-        compose={{ tint: "#ff0000", background: "#00ff00" }}
-        markers={getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }))}
-        previewUrl={null}
-        previewLoading={false}
-        frameLoading={false}
-        editable={true}
-        summary={frameSummary(points(), 0, () => false)}
-        nameOf={(id) => `hair ${id}`}
-        // As the editor's: the point lands once its object is there, a moment later.
-        onPoint={async (at, label, near) => {
-          await Promise.resolve();
-          setPoints(applyClick(points(), 0, 1, at, label, near).map);
-        }}
-        onResize={() => {}}
-      />
-    ));
+    renderStage(200, 200, {
+      get markers(): Marker[] {
+        return getPoints(points(), 1, 0).map((point, index) => ({ objectId: 1, index, point, color: "#f00", selected: true }));
+      },
+      get summary() {
+        return frameSummary(points(), 0, () => false);
+      },
+      nameOf: (id) => `hair ${id}`,
+      // As the editor's: the point lands once its object is there, a moment later.
+      onPoint: async (at, label, near) => {
+        await Promise.resolve();
+        setPoints(applyClick(points(), 0, 1, at, label, near).map);
+      },
+    });
     const stage = screen.getByTestId("stage");
     fireEvent.focus(stage);
     const live = screen.getByRole("status");
@@ -187,30 +167,16 @@ describe("FrameStage's announcements", () => {
 describe("FrameStage zoom and pan", () => {
   /** The 400×200 stage of `setup` with no points, its view kept as the editor keeps it. */
   function zoomable() {
-    vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockReturnValue(new DOMRect(0, 0, 400, 200));
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
     const [view, setView] = createSignal<View>(FIT_VIEW);
     const clicks: Vec[] = [];
-    render(() => (
-      <FrameStage
-        video={{ width: 200, height: 200, pixel_aspect: 2 }}
-        frameIndex={0}
-        mode="off"
-        picture={{ index: 0, image: {} as HTMLImageElement }}
-        alphaImage={null}
-        compose={{ tint: "#ff0000", background: "#00ff00" }}
-        markers={[]}
-        previewUrl={null}
-        previewLoading={false}
-        frameLoading={false}
-        editable={true}
-        nameOf={(id) => `object ${id}`}
-        onPoint={(at) => void clicks.push(at)}
-        onResize={() => {}}
-        view={view()}
-        onView={setView}
-      />
-    ));
+    renderStage(400, 200, {
+      video: { width: 200, height: 200, pixel_aspect: 2 },
+      onPoint: (at) => void clicks.push(at),
+      get view() {
+        return view();
+      },
+      onView: setView,
+    });
     return { canvas: screen.getByTestId("frame-canvas"), stage: screen.getByTestId("stage"), view, clicks };
   }
 
