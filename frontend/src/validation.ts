@@ -5,7 +5,7 @@ export const OUTPUT_FORMATS = [
   { id: "alpha_png", label: "Alpha PNG sequence", hint: "8-bit grey matte per frame" },
   { id: "alpha_png16", label: "Alpha PNG 16-bit", hint: "16-bit grey matte per frame, no banding" },
   { id: "rgba_png", label: "RGBA PNG sequence", hint: "cut-out with transparency" },
-  { id: "exr", label: "OpenEXR sequence", hint: "half float, linear RGB + A, for Nuke/Fusion" },
+  { id: "exr", label: "OpenEXR sequence", hint: "half float, linear premultiplied RGBA, for Nuke/Fusion" },
   { id: "prores4444", label: "ProRes 4444", hint: ".mov with alpha, for editors" },
   { id: "webm_alpha", label: "WebM (VP9 + alpha)", hint: "for the web" },
   { id: "composite_mp4", label: "Composite MP4", hint: "over the background colour" },

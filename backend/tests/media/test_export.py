@@ -311,7 +311,7 @@ def test_alpha_png16_is_16_bit(size: tuple[int, int], even, odd) -> None:
 
 
 @pytest.mark.parametrize("size", [(64, 48), (65, 49)])
-def test_exr_is_half_float_linear_straight_colour(
+def test_exr_is_half_float_linear_premultiplied_colour(
     size: tuple[int, int], even, odd, tmp_path: Path
 ) -> None:
     archive = even if size == (64, 48) else odd
@@ -328,14 +328,18 @@ def test_exr_is_half_float_linear_straight_colour(
         with Image.open(archive.open(f"alpha/{frame.index:06d}.png")) as png:
             matte = np.asarray(png).astype(np.float32) / 255
         assert np.abs(channels["A"].astype(np.float32) - matte).max() <= 1 / 255
-        # sRGB undone: mid grey 128 is 0.2158 in linear light; straight colour (not times A).
+        # sRGB undone (mid grey 128 is 0.2158 in linear light), then times A: OpenEXR's colour
+        # is premultiplied by convention, and Nuke, Fusion and After Effects read it so (a
+        # straight file composites with bright fringes wherever A is below 1).
         rgb = np.dstack([channels[c] for c in "RGB"]).astype(np.float32)
         linear = np.where(
             frame.rgb / 255 <= 0.04045,
             frame.rgb / 255 / 12.92,
             ((frame.rgb / 255 + 0.055) / 1.055) ** 2.4,
         )
-        np.testing.assert_allclose(rgb, linear, atol=1e-3, rtol=1e-3)
+        alpha = frame.alpha16.astype(np.float32)[..., None] / 65535
+        assert np.any((alpha > 0) & (alpha < 1))  # soft edges: where the two differ
+        np.testing.assert_allclose(rgb, linear * alpha, atol=1e-3, rtol=1e-3)
 
 
 def test_only_chosen_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

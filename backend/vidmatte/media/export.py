@@ -5,8 +5,9 @@ one at a time whatever the number of formats:
 
 - Image sequences go straight into the zip (`alpha/000123.png`, `alpha16/000123.png`,
   `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
-  PNGs and EXRs hold straight (un-premultiplied) colour. EXR is half float, R, G, B in linear
-  light (the sRGB transfer function undone, as compositors' "sRGB" input does) and A.
+  PNGs hold straight (un-premultiplied) colour, as PNG defines. EXR is half float, R, G, B in
+  linear light (the sRGB transfer function undone, as compositors' "sRGB" input does)
+  premultiplied by A, as OpenEXR defines and Nuke, Fusion and After Effects read it.
 - Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
   on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
   deleted with the directory. A stop request (the client went away) is checked every frame.
@@ -474,11 +475,13 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
 
 
 def _exr(frame: ExportFrame, staging: Path) -> bytes:
-    """Half-float R, G, B (straight, linear light) and A, ZIP-compressed scanlines. OpenEXR
-    writes files only: through a file in the staging directory."""
+    """Half-float R, G, B (linear light, premultiplied: OpenEXR's convention) and A,
+    ZIP-compressed scanlines. OpenEXR writes files only: through a file in the staging
+    directory."""
+    alpha = frame.alpha16.astype(np.float32) / 65535
     channels = {
-        "RGB": srgb_to_linear(frame.rgb).astype(np.float16),
-        "A": (frame.alpha16.astype(np.float32) / 65535).astype(np.float16),
+        "RGB": (srgb_to_linear(frame.rgb) * alpha[..., None]).astype(np.float16),
+        "A": alpha.astype(np.float16),
     }
     header = {
         "compression": OpenEXR.ZIP_COMPRESSION,
