@@ -8,6 +8,7 @@ import {
   frameMaxSide,
   MAX_ZOOM,
   panBy,
+  panToShow,
   requestMaxSide,
   roundCoord,
   videoToCanvas,
@@ -286,6 +287,19 @@ describe("zoom and pan", () => {
     expect(panBy({ zoom: 2, x: 470, y: 0 }, fit, 30, 10)).toEqual({ zoom: 2, x: 480, y: 10 });
     // zooming out pulls a panned picture back over the fit, and 1× centres it
     expect(zoomAt({ zoom: 2, x: 480, y: 0 }, fit, { x: 0, y: 0 }, 1 / 1.5).x).toBeCloseTo(160);
+  });
+
+  it("pans just enough to show a point moved off the zoomed view, and not at all for one in it", () => {
+    const stage = { width: 960, height: 690 };
+    const v = { zoom: 4, x: 0, y: 0 };
+    expect(panToShow(v, fit, { x: 500, y: 300 }, stage)).toEqual(v);
+    const right = panToShow(v, fit, { x: 1000, y: 300 }, stage);
+    expect(right).toEqual({ zoom: 4, x: 960 - 24 - 1000, y: 0 });
+    const shown = videoToCanvas(canvasToVideo({ x: 1000, y: 300 }, viewRect(fit, v), video)!, viewRect(fit, right));
+    expect(shown.x).toBeCloseTo(960 - 24);
+    expect(panToShow(v, fit, { x: 500, y: -10 }, stage)).toEqual({ zoom: 4, x: 0, y: 34 });
+    // never past the pan limits: at 1× nothing moves
+    expect(panToShow(FIT_VIEW, fit, { x: 2000, y: 300 }, stage)).toEqual(FIT_VIEW);
   });
 
   it("asks for frames as sharp as the zoomed view needs, capped at the video's size", () => {

@@ -203,6 +203,16 @@ export function panBy(view: View, fit: FitRect, dx: number, dy: number): View {
   return clampPan({ zoom: view.zoom, x: view.x + dx, y: view.y + dy }, fit);
 }
 
+/** The least pan that brings `at` (container pixels) `margin` pixels inside a stage of
+ * `size`: the keyboard's crosshair, moved off a zoomed view, takes the view along. */
+export function panToShow(view: View, fit: FitRect, at: Vec, size: Size, margin = 24): View {
+  const shift = (p: number, extent: number) => {
+    const m = Math.min(margin, extent / 2);
+    return p < m ? m - p : p > extent - m ? extent - m - p : 0;
+  };
+  return panBy(view, fit, shift(at.x, size.width), shift(at.y, size.height));
+}
+
 /** The zoom factor of one wheel event: a mouse wheel's notch (100 px) zooms about 1.2×, a
  * trackpad pinch (a wheel event with ctrlKey, small deltas) follows the fingers. */
 export function wheelZoomFactor(deltaY: number, deltaMode: number, pinch: boolean): number {

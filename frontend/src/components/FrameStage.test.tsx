@@ -196,6 +196,21 @@ describe("FrameStage zoom and pan", () => {
     expect(screen.queryByTestId("stage-zoom")).toBeNull();
   });
 
+  it("the view follows the keyboard's crosshair past its edge", () => {
+    const s = zoomable();
+    s.stage.dispatchEvent(new WheelEvent("wheel", { deltaY: -700, clientX: 200, clientY: 100, cancelable: true }));
+    const before = s.view();
+    fireEvent.focus(s.stage);
+    fireEvent.keyDown(s.stage, { key: "ArrowRight" }); // 10 stored pixels: still in view
+    expect(s.view()).toEqual(before);
+    for (let i = 0; i < 5; i++) fireEvent.keyDown(s.stage, { key: "ArrowRight" });
+    expect(s.view().x).toBeLessThan(before.x); // the picture moved left under the crosshair
+    const cross = screen.getByTestId("crosshair").getAttribute("transform")!;
+    const x = Number(/translate\(([-\d.]+)/.exec(cross)![1]);
+    expect(x).toBeGreaterThanOrEqual(0);
+    expect(x).toBeLessThanOrEqual(400);
+  });
+
   it("Shift+drag pans and adds no point; a middle-button drag pans too", () => {
     const s = zoomable();
     s.stage.dispatchEvent(new WheelEvent("wheel", { deltaY: -500, clientX: 200, clientY: 100, cancelable: true }));

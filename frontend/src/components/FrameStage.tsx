@@ -1,7 +1,7 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount, type JSX } from "solid-js";
 import { api, online } from "../api";
 import { composeInto, stageFit, type ComposeOptions, type OverlayMode } from "../compose";
-import { canvasToVideo, clampPan, FIT_VIEW, panBy, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
+import { canvasToVideo, clampPan, FIT_VIEW, panBy, panToShow, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
 import type { Label, Near, Point } from "../points";
 import type { FramePicture } from "../editor/frames";
 import { crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
@@ -248,6 +248,8 @@ export function FrameStage(props: FrameStageProps) {
       const next = moveCrosshair(at, key.dx, key.dy, props.video);
       setCross(next);
       setSaid(crosshairWords(next));
+      // Zoomed in, the view follows a crosshair moved past its edge.
+      if (zoomed()) props.onView?.(panToShow(view(), fitRectOfStage(), videoToCanvas(next, fit()), size()));
     }
     // Exactly a click at the crosshair, the same `near` and all: Enter on a point removes it.
     // A held Enter would add and remove the same point over and over.
