@@ -40,14 +40,18 @@ def write_video(
     frames: int = 12,
     width: int = 96,
     height: int = 64,
-    fps: int = 12,
+    fps: int | Fraction = 12,
     codec: str = "libx264",
+    timecode: str | None = None,
 ) -> list[np.ndarray]:
-    """Write the synthetic clip and return its ground-truth alphas."""
+    """Write the synthetic clip and return its ground-truth alphas. A `timecode` is the
+    video's start timecode (a MOV or MP4 keeps it in a tmcd track, as cameras write it)."""
     alphas = []
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if timecode is not None:
+            stream.metadata["timecode"] = timecode
         stream.options = {"crf": "10"} if codec == "libx264" else {}
         for i in range(frames):
             rgb, alpha = frame_and_alpha(i, height, width)

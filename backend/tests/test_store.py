@@ -4,11 +4,13 @@ its prompts and settings, the data-dir lock, plain reads, and pushed job changes
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +149,18 @@ def test_a_database_without_a_version_is_upgraded_and_keeps_its_jobs(tmp_path: P
     assert store.job(jid).status == "queued"
     store.close()
     assert _user_version(db) == SCHEMA_VERSION
+
+
+def test_a_project_stored_before_timecodes_were_read_loads_without_one(store: Store) -> None:
+    staged = store.tmp_dir / "upload"
+    staged.write_bytes(b"video")
+    info = replace(INFO, timecode="01:00:00:00")
+    project = store.add_project("p", "p.mp4", staged, info, np.arange(12), b"jpeg")
+    assert store.project(project.id).info.timecode == "01:00:00:00"
+    old = {k: v for k, v in info.to_dict().items() if k != "timecode"}  # as older versions wrote
+    with closing(sqlite3.connect(store.data_dir / "vidmatte.db")) as db, db:
+        db.execute("UPDATE projects SET info = ? WHERE id = ?", (json.dumps(old), project.id))
+    assert store.project(project.id).info == INFO
 
 
 def test_a_database_of_a_newer_vidmatte_is_refused_and_touches_nothing(tmp_path: Path) -> None:

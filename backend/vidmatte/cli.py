@@ -777,6 +777,7 @@ def _export(
                 stem=project.name,
                 staging=Path(staging),
                 layers=export.layer_names,
+                timecode=project.info.timecode,
             )
         # Unpacked beside `out` and moved in whole: a disk that fills up midway leaves no
         # cut-off file there that looks like a result.

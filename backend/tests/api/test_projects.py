@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import upload
-from tests.synth import frame_and_alpha
+from tests.synth import frame_and_alpha, write_video
 
 
 def test_health_names_models(api: httpx.Client) -> None:
@@ -31,6 +31,7 @@ def test_upload_probes_video(api: httpx.Client, clip: Path) -> None:
     assert (video["width"], video["height"], video["frame_count"]) == (96, 64, 12)
     assert video["fps"] == 12.0 and abs(video["duration"] - 1.0) < 1e-6
     assert video["codec"] == "h264" and video["has_audio"] is False and video["rotation"] == 0
+    assert video["timecode"] is None
     assert api.get(f"/api/projects/{project['id']}").json() == project
     assert project["id"] in [p["id"] for p in api.get("/api/projects").json()]
 
@@ -81,6 +82,14 @@ def test_an_anamorphic_videos_thumbnail_shows_its_display_shape(
     assert Image.open(io.BytesIO(thumb.content)).size == (114, 64)
     frame = api.get(f"/api/projects/{project['id']}/frames/0")
     assert Image.open(io.BytesIO(frame.content)).size == (96, 64)
+
+
+def test_an_uploads_start_timecode_is_in_its_project(api: httpx.Client, tmp_path: Path) -> None:
+    path = tmp_path / "camera.mov"
+    write_video(path, frames=2, fps=Fraction(30000, 1001), timecode="00:59:59;28")
+    project = upload(api, path, "camera")
+    assert project["video"]["timecode"] == "00:59:59;28"
+    assert api.get(f"/api/projects/{project['id']}").json()["video"]["timecode"] == "00:59:59;28"
 
 
 def test_rename_and_delete(api: httpx.Client, clip: Path, server) -> None:

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from tests.synth import remux, write_flash_clip
+from tests.synth import remux, write_flash_clip, write_video
 from tests.waiting import wait_until
 from vidmatte.media.export import (
     FORMATS,
@@ -972,3 +972,73 @@ def test_a_dropped_http_download_stops_its_encoder(tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+# --- timecode ---
+
+
+def file_timecodes(path: Path) -> list[str]:
+    """Every timecode tag a player or NLE finds in a video file: its streams' and its own."""
+    with av.open(str(path)) as container:
+        holders = [*container.streams, container]
+        return [v for h in holders for k, v in h.metadata.items() if k.lower() == "timecode"]
+
+
+def exr_timecode(data: bytes, tmp_path: Path) -> str | None:
+    path = tmp_path / "frame.exr"
+    path.write_bytes(data)
+    with OpenEXR.File(str(path)) as image:
+        tc = image.header().get("timeCode")
+    if tc is None:
+        return None
+    mark = ";" if tc.dropFrame else ":"
+    return f"{tc.hours:02d}:{tc.minutes:02d}:{tc.seconds:02d}{mark}{tc.frame:02d}"
+
+
+@pytest.mark.parametrize(
+    ("rate", "start", "exported"),
+    [
+        (Fraction(FPS), "01:00:00:00", ["01:00:00:03", "01:00:00:04", "01:00:00:05"]),
+        # 29.97 drop-frame: the labels ;00 and ;01 of minute 1 do not exist.
+        (Fraction(30000, 1001), "00:00:59;26", ["00:00:59;29", "00:01:00;02", "00:01:00;03"]),
+    ],
+)
+def test_exports_start_at_the_timecode_of_their_first_frame(
+    tmp_path: Path, rate: Fraction, start: str, exported: list[str]
+) -> None:
+    """A camera's MOV starting at `start`, exported from its frame 3 on: every video file
+    starts at that frame's timecode, as a tmcd track in MOV and MP4 (what Premiere, Resolve
+    and After Effects conform by), and each EXR has its own frame's."""
+    source = tmp_path / "camera.mov"
+    write_video(source, frames=6, width=64, height=48, fps=rate, timecode=start)
+    info, _ = probe(source)
+    assert info.timecode == start
+    frames = [replace(make_frame(i, 64, 48), time=Fraction(i) / rate) for i in (3, 4, 5)]
+    archive = build_archive(frames=frames, formats=FORMATS, fps=info.fps, timecode=info.timecode)
+    for fmt, name in VIDEO_FILES.items():
+        path = tmp_path / name
+        path.write_bytes(archive.read(name))
+        assert set(file_timecodes(path)) == {exported[0]}, fmt
+        assert probe(path)[0].timecode == exported[0], fmt
+        if fmt != "webm_alpha":  # Matroska has no timecode track, only the tag
+            with av.open(str(path)) as container:
+                assert [s.metadata["timecode"] for s in container.streams.data] == exported[:1]
+    for frame, tc in zip(frames, exported, strict=True):
+        assert exr_timecode(archive.read(f"exr/{frame.index:06d}.exr"), tmp_path) == tc
+
+
+def test_without_a_source_timecode_exports_carry_none(
+    extracted: dict, even: zipfile.ZipFile, tmp_path: Path
+) -> None:
+    for path in extracted.values():
+        assert file_timecodes(path) == [], path.name
+        with av.open(str(path)) as container:
+            assert not container.streams.data
+    assert exr_timecode(even.read(f"exr/{FIRST:06d}.exr"), tmp_path) is None
+
+
+def test_a_timecode_that_does_not_fit_the_rate_is_refused() -> None:
+    with pytest.raises(ValueError, match="timecode"):
+        build_archive(
+            frames=make_frames(64, 48, 2), formats=["alpha_png"], fps=FPS, timecode="01:00:00;00"
+        )

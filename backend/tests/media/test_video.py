@@ -290,3 +290,40 @@ def test_frames_at_the_size_limits_can_be_matted(edges: str) -> None:
         rgb = np.random.default_rng(0).integers(0, 256, (height, width, 3), np.uint8)
         logits = torch.zeros(1, 1, 256, 256)
         assert matter(rgb, logits).shape == (height, width)
+
+
+@pytest.mark.parametrize(
+    ("fps", "timecode"), [(25, "01:00:00:00"), (Fraction(30000, 1001), "00:59:59;28")]
+)
+def test_the_start_timecode_is_read(tmp_path: Path, fps: Fraction, timecode: str) -> None:
+    path = tmp_path / "camera.mov"
+    write_video(path, frames=3, fps=fps, timecode=timecode)
+    with av.open(str(path)) as container:  # the tmcd track is there, as an NLE finds it
+        assert container.streams.data[0].metadata["timecode"] == timecode
+    info, _ = probe(path)
+    assert info.timecode == timecode
+
+
+def test_a_video_without_a_timecode_has_none(tmp_path: Path) -> None:
+    assert probe(_square(tmp_path))[0].timecode is None
+
+
+@pytest.mark.parametrize("tag", ["01:00:00:25", "01:00:00", "soon"])
+def test_a_malformed_timecode_is_taken_as_none(tmp_path: Path, tag: str) -> None:
+    """Frame 25 of a 25 fps second does not exist; the others are not timecodes at all."""
+    path = tmp_path / "odd.mkv"  # Matroska keeps any tag as it is given
+    write_video(path, frames=2, fps=25, timecode=tag)
+    assert probe(path)[0].timecode is None
+
+
+def test_the_containers_timecode_is_read_when_the_streams_have_none(tmp_path: Path) -> None:
+    path = tmp_path / "global.mkv"
+    with av.open(str(path), "w") as container:
+        container.metadata["timecode"] = "10:00:00:00"
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(2):
+            rgb, _ = frame_and_alpha(i, 48, 64)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    assert probe(path)[0].timecode == "10:00:00:00"

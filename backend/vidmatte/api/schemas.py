@@ -91,6 +91,12 @@ class VideoInfo(BaseModel):
         description="How wide one pixel shows relative to its height (1: square; 32/27: "
         "16:9 DV stored 720x480). Points, frames and mattes are in stored pixels.",
     )
+    timecode: str | None = Field(
+        default=None,
+        description="The source's start timecode, HH:MM:SS:FF (HH:MM:SS;FF: drop-frame), "
+        "null when it has none. Exported video files start at the timecode of their first "
+        "frame.",
+    )
 
 
 class Project(BaseModel):

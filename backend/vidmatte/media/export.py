@@ -19,6 +19,10 @@ included). The source's audio is cut to the same span: what plays with the first
 comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut;
 media/audio.py).
 
+Timecode: a source with a start timecode gives each frame its own (start + its index, at the
+nominal rate, media/timecode.py); a video file starts at its first frame's, an EXR holds its
+frame's, so editors conform the matte to its source by timecode.
+
 Objects: an archive holds one matte layer, or several (`layers`: one per object of a job, and
 their union), each in its own folder (`alpha/<layer>/000123.png`) and video files
 (`{stem}_<layer>_prores4444.mov`); each layer has its own colour (the foreground under its
@@ -42,8 +46,8 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -54,6 +58,7 @@ import OpenEXR
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
+from . import timecode as tc
 from .audio import AudioSource, AudioTrack
 
 FORMATS = (
@@ -87,6 +92,7 @@ class ExportFrame:
     rgb: np.ndarray  # uint8 HxWx3, straight colour: the foreground's or the frame's own
     alpha: np.ndarray  # HxW, uint8 (0..255) or uint16 (0..65535: 16-bit formats keep it all)
     pixel_aspect: float = 1.0  # the source's (VideoInfo.pixel_aspect): exports show it so too
+    timecode: str | None = None  # its SMPTE timecode; write_archive sets it from the source's
 
     @property
     def alpha8(self) -> np.ndarray:
@@ -204,6 +210,7 @@ def write_archive(
     staging: Path | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     layers: Sequence[str] = (),
+    timecode: str | None = None,
 ) -> None:
     """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
 
@@ -215,17 +222,20 @@ def write_archive(
     source video; its first audio track, if any, goes into every video file. `fps` is the
     source's nominal rate, `staging` the directory video files are encoded in (the system's
     temporary directory if None), and `should_stop` is asked before every frame: True ends the
-    export with `ExportStopped`, its files removed.
+    export with `ExportStopped`, its files removed. `timecode` is the source's start timecode
+    (VideoInfo.timecode): each frame gets its own from it and its index, video files start at
+    their first frame's (so editors line them up with the source) and EXRs carry each frame's.
     """
     chosen = parse_formats(",".join(formats))
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    _check_timing(fps, timecode)
     # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting;
     # the bound grows for time-lapse rates below a frame a second (1/3600 must not round to 0).
     rate = Fraction(fps).limit_denominator(max(1001, math.ceil(1001 / fps)))
     layered: Iterable[Mapping[str, ExportFrame]] = (
         frames if layers else ({"": frame} for frame in frames)  # type: ignore[misc]
     )
+    if timecode is not None:
+        layered = _stamped(layered, timecode, fps)
     with (
         zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
         tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
@@ -269,6 +279,25 @@ def write_archive(
                 audio.close()
 
 
+def _check_timing(fps: float, timecode: str | None) -> None:
+    """ValueError for a rate or start timecode an export cannot use, before anything is made."""
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    if timecode is not None:
+        tc.parse(timecode, fps)  # a drop-frame one at 25 fps, say
+
+
+def _stamped(
+    frames: Iterable[Mapping[str, ExportFrame]], start: str, fps: float
+) -> Iterator[Mapping[str, ExportFrame]]:
+    """The frames, each layer with its timecode: `start` (the source's frame 0) + its index."""
+    for layers in frames:
+        yield {
+            name: replace(frame, timecode=tc.offset(start, frame.index, fps))
+            for name, frame in layers.items()
+        }
+
+
 def _video_file_name(stem: str, layer: str, suffix: str) -> str:
     """`{stem}_{layer}{suffix}`, the stem shortened (whole characters) so the name fits the
     255 bytes a file name may take (a 200-character project name and a 100-character object
@@ -289,6 +318,7 @@ def iter_archive(
     max_chunks: int = 4,
     staging: Path | None = None,
     layers: Sequence[str] = (),
+    timecode: str | None = None,
 ) -> AsyncIterator[bytes]:
     """The archive as an async stream of byte chunks, for a streaming HTTP response.
 
@@ -297,16 +327,26 @@ def iter_archive(
     `max_chunks`, so memory stays bounded whatever the archive's size. A writer error is raised
     here, in the consumer. A consumer that is closed or cancelled (the client went away) stops
     the writer at its next frame, also while a video file is being encoded and no chunk comes.
-    Bad `formats` or `fps` raise ValueError right away, before any response is started.
+    Bad `formats`, `fps` or `timecode` raise ValueError right away, before any response is
+    started.
     """
     parse_formats(",".join(formats))
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    _check_timing(fps, timecode)
 
     def write(sink: BinaryIO, should_stop: Callable[[], bool]) -> None:
         frames = frames_factory()
         write_archive(
-            sink, frames, formats, fps, audio_from, background, stem, staging, should_stop, layers
+            sink,
+            frames,
+            formats,
+            fps,
+            audio_from,
+            background,
+            stem,
+            staging,
+            should_stop,
+            layers,
+            timecode,
         )
 
     return _stream_from_thread(write, chunk_size, max_chunks)
@@ -488,6 +528,8 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
         "type": OpenEXR.scanlineimage,
         "pixelAspectRatio": float(frame.pixel_aspect),
     }
+    if frame.timecode is not None:
+        header["timeCode"] = _exr_timecode(frame.timecode)
     path = staging / f"{frame.index:06d}.exr"
     try:
         with OpenEXR.File(header, channels) as image:
@@ -495,6 +537,15 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
         return path.read_bytes()
     finally:
         path.unlink(missing_ok=True)
+
+
+def _exr_timecode(label: str) -> OpenEXR.TimeCode:
+    """A timecode as EXR's standard `timeCode` attribute (which Nuke and Resolve read)."""
+    hours, minutes, seconds, frames = (int(part) for part in re.split("[:;]", label))
+    code = OpenEXR.TimeCode()
+    code.hours, code.minutes, code.seconds, code.frame = hours, minutes, seconds, frames
+    code.dropFrame = ";" in label
+    return code
 
 
 # Image sequences: format -> (folder in the zip, file suffix, encoder).
@@ -556,7 +607,7 @@ class _VideoSink:
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
-            self._open(*frame.alpha.shape, frame.pixel_aspect)
+            self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode)
         assert self._container is not None and self._video is not None
         picture = av.VideoFrame.from_ndarray(*self._pixels(frame))
         picture = picture.reformat(
@@ -619,10 +670,14 @@ class _VideoSink:
             self._container.close()
             self._container = None
 
-    def _open(self, height: int, width: int, pixel_aspect: float) -> None:
+    def _open(self, height: int, width: int, pixel_aspect: float, timecode: str | None) -> None:
         spec = self._spec
         container = av.open(str(self.path), "w")
         video = container.add_stream(spec.codec, rate=self._rate)
+        if timecode is not None:
+            # The first frame's: the MOV and MP4 muxers write it as a tmcd track, which
+            # NLEs conform by; Matroska keeps it as a TIMECODE tag.
+            video.metadata["timecode"] = timecode
         video.width, video.height = _even(width, spec), _even(height, spec)
         video.pix_fmt = spec.pix_fmt
         video.time_base = video.codec_context.time_base = self._time_base

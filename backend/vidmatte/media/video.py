@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from vidmatte.config import Settings
+from vidmatte.media import timecode
 
 # Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
 # (up to 16) plus B-frame reordering (up to 16), doubled.
@@ -43,6 +44,9 @@ class VideoInfo:
     # rotation): 1 for square pixels; 32/27 for 16:9 DV stored 720x480. Frames, points and
     # mattes stay in stored pixels; players and exports stretch them by this.
     pixel_aspect: float = 1.0
+    # The first frame's SMPTE timecode ("01:00:00:00", "00:59:59;28" drop-frame), which editors
+    # conform media to; None when the file has none (stored projects from before it, too).
+    timecode: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,6 +130,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         has_audio = bool(container.streams.audio)
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
+        timecodes = _timecode_tags(container, stream)
         try:
             pts = sorted(_shown_pts(container, stream))
         except av.error.FFmpegError as exc:
@@ -164,8 +169,17 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         codec=codec,
         has_audio=has_audio,
         pixel_aspect=round(pixel_aspect, 6),
+        timecode=next((tc for tc in timecodes if timecode.valid(tc, fps)), None),
     )
     return info, pts_index
+
+
+def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStream) -> list[str]:
+    """The start timecodes a file states, most specific first: the video stream's own, a data
+    stream's (MOV's tmcd track, MXF), the container's. Matroska spells the tag TIMECODE."""
+    sources = [stream, *container.streams.data, container]
+    tags = [{key.lower(): value for key, value in s.metadata.items()} for s in sources]
+    return [found["timecode"] for found in tags if "timecode" in found]
 
 
 def _rgb8(frame: av.VideoFrame) -> np.ndarray:

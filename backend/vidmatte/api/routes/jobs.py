@@ -234,6 +234,7 @@ def get_archive(
         stem=name.removesuffix(".zip"),
         staging=s.store.tmp_dir,
         layers=export.layer_names,
+        timecode=export.project.info.timecode,
     )
     missing = sorted(set(range(job.start, job.end + 1)) - set(export.frames))
     headers = {
