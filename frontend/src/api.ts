@@ -45,6 +45,9 @@ export interface VideoInfo {
   /** How wide one stored pixel shows relative to its height (1: square; 32/27: 16:9 DV stored
    * 720x480). width, height, frames, points and mattes are all in stored pixels. */
   pixel_aspect: number;
+  /** The source's start timecode (`HH:MM:SS:FF`, `;FF` drop-frame); null or absent (an older
+   * server) when it has none. */
+  timecode?: string | null;
 }
 
 export interface Project {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampFrame, formatDuration, formatEta, formatTimecode, frameTime } from "./timecode";
+import { clampFrame, formatDuration, formatEta, formatTimecode, frameTime, sourceTimecode } from "./timecode";
 
 describe("timecode", () => {
   it("formats HH:MM:SS:FF at integer rates", () => {
@@ -47,5 +47,42 @@ describe("durations", () => {
     expect(clampFrame(15, 10)).toBe(9);
     expect(clampFrame(3.6, 10)).toBe(4);
     expect(clampFrame(3, 0)).toBe(0);
+  });
+});
+
+describe("source timecode", () => {
+  it("counts from the source's start label at the nominal rate", () => {
+    expect(sourceTimecode("01:00:00:00", 0, 25)).toBe("01:00:00:00");
+    expect(sourceTimecode("01:00:00:00", 25, 25)).toBe("01:00:01:00");
+    expect(sourceTimecode("00:59:59:23", 1, 23.976)).toBe("01:00:00:00");
+    expect(sourceTimecode("23:59:59:24", 1, 25)).toBe("00:00:00:00"); // a day wraps
+  });
+
+  it("skips the labels drop-frame skips, as the exports stamp them", () => {
+    expect(sourceTimecode("00:00:59;29", 1, 29.97)).toBe("00:01:00;02");
+    expect(sourceTimecode("00:09:59;29", 1, 29.97)).toBe("00:10:00;00"); // every tenth minute keeps them
+    expect(sourceTimecode("00:00:59;26", 3, 30000 / 1001)).toBe("00:00:59;29");
+    expect(sourceTimecode("00:00:59;26", 4, 30000 / 1001)).toBe("00:01:00;02");
+    expect(sourceTimecode("00:00:59;59", 1, 59.94)).toBe("00:01:00;04");
+    expect(sourceTimecode("00:00:00;00", 17982, 29.97)).toBe("00:10:00;00"); // 10 minutes of labels
+    expect(sourceTimecode("00:00:00;00", 1800, 29.97)).toBe("00:01:00;02");
+  });
+
+  it("gives every frame its own label, in order", () => {
+    const seen = new Set<string>();
+    let before = "";
+    for (let i = 0; i < 40000; i += 7) {
+      const label = sourceTimecode("00:00:00;00", i, 29.97)!;
+      expect(label > before).toBe(true);
+      seen.add(label);
+      before = label;
+    }
+    expect(seen.size).toBe(Math.ceil(40000 / 7));
+  });
+
+  it("is null for what is not a label at the rate", () => {
+    expect(sourceTimecode("1:00:00:00", 0, 25)).toBeNull();
+    expect(sourceTimecode("01:00:00:25", 0, 25)).toBeNull();
+    expect(sourceTimecode("01:00:00;00", 0, 25)).toBeNull(); // drop-frame is for 29.97 / 59.94
   });
 });

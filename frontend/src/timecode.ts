@@ -27,6 +27,33 @@ export function formatTimecode(index: number, fps: number): string {
   return `${pad(h)}:${pad(m)}:${pad(s)}:${pad(ff)}`;
 }
 
+/**
+ * The SMPTE label `frames` after `start` (the source's first frame's, `HH:MM:SS:FF`, or
+ * `HH:MM:SS;FF` for drop-frame), counted at the nominal rate round(fps) as the exports stamp
+ * it (backend media/timecode.py): drop-frame skips labels 0 and 1 (0..3 at 59.94) each minute
+ * but every tenth. null when `start` is not a label at `fps`.
+ */
+export function sourceTimecode(start: string, frames: number, fps: number): string | null {
+  const m = /^(\d\d):(\d\d):(\d\d)([:;])(\d\d)$/.exec(start);
+  const rate = Math.round(fps);
+  if (!m || rate < 1) return null;
+  const [hh, mm, ss, ff] = [1, 2, 3, 5].map((i) => Number(m[i]));
+  const drop = m[4] === ";" ? (rate % 30 === 0 ? rate / 15 : -1) : 0;
+  if (drop < 0 || hh > 23 || mm > 59 || ss > 59 || ff >= rate) return null;
+  const minutes = 60 * hh + mm;
+  const day = 86400 * rate - 1296 * drop; // 144 ten-minute blocks, 9 minutes of each drop
+  let n = (((3600 * hh + 60 * mm + ss) * rate + ff - drop * (minutes - Math.floor(minutes / 10)) + frames) % day + day) % day;
+  if (drop) {
+    // Put back the labels skipped before this frame, then count as non-drop.
+    const perTen = 600 * rate - 9 * drop;
+    const rest = n % perTen;
+    n += drop * (9 * Math.floor(n / perTen) + Math.floor(Math.max(rest - drop, 0) / (60 * rate - drop)));
+  }
+  const sep = drop ? ";" : ":";
+  const secs = Math.floor(n / rate);
+  return `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}${sep}${pad(n % rate)}`;
+}
+
 /** `1 frame`, `36 frames`. */
 export function frameCountLabel(n: number): string {
   return `${n} frame${n === 1 ? "" : "s"}`;

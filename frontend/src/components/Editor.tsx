@@ -77,6 +77,7 @@ export function Editor(props: EditorProps) {
           frame={frame()}
           frameCount={e.frameCount()}
           fps={e.video().fps || 25}
+          timecode={e.video().timecode}
           playing={playback.playing()}
           markers={seek()}
           range={results.shown() ?? null}

@@ -1,11 +1,14 @@
 import { For, Show } from "solid-js";
-import { formatTimecode } from "../timecode";
+import { formatTimecode, sourceTimecode } from "../timecode";
 import { Icon } from "./Icon";
 
 export interface TransportProps {
   frame: number;
   frameCount: number;
   fps: number;
+  /** The source's start timecode (VideoInfo.timecode): the readout then shows the frame's
+   * own, as the exports stamp it and the user's editing software shows the source. */
+  timecode?: string | null;
   playing: boolean;
   markers: { frame: number; color: string }[];
   range: { start: number; end: number } | null;
@@ -18,6 +21,7 @@ export interface TransportProps {
 
 export function Transport(props: TransportProps) {
   const last = () => Math.max(0, props.frameCount - 1);
+  const source = () => (props.timecode ? sourceTimecode(props.timecode, props.frame, props.fps) : null);
   const pos = (f: number) => (last() > 0 ? (f / last()) * 100 : 0);
   // The flags are not focusable: the slider says what to check on the frame it stands on.
   const valueText = () => {
@@ -113,8 +117,8 @@ export function Transport(props: TransportProps) {
           {props.frame}
         </span>
         <span class="muted mono">/ {last()}</span>
-        <span class="mono timecode" data-testid="timecode" title="hours:minutes:seconds:frames">
-          {formatTimecode(props.frame, props.fps)}
+        <span class="mono timecode" data-testid="timecode" title={source() ? "source timecode (hours:minutes:seconds:frames)" : "hours:minutes:seconds:frames"}>
+          {source() ?? formatTimecode(props.frame, props.fps)}
         </span>
       </div>
     </div>

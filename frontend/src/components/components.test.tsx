@@ -76,6 +76,26 @@ describe("Transport", () => {
     fireEvent.input(screen.getByTestId("seek"), { target: { value: "50" } });
     expect(onSeek).toHaveBeenCalledWith(50);
   });
+
+  it("shows the source's timecode when the video has one, as the exports stamp it", () => {
+    render(() => (
+      <Transport
+        frame={4}
+        frameCount={100}
+        fps={30000 / 1001}
+        timecode="00:00:59;26"
+        playing={false}
+        markers={[]}
+        range={null}
+        onSeek={() => {}}
+        onStep={() => {}}
+        onPlay={() => {}}
+      />
+    ));
+    const readout = screen.getByTestId("timecode");
+    expect(readout.textContent).toBe("00:01:00;02"); // ;00 and ;01 are skipped at that minute
+    expect(readout.title).toContain("source timecode");
+  });
 });
 
 describe("JobProgressBar", () => {
