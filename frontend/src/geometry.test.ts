@@ -225,7 +225,7 @@ describe("zoom and pan", () => {
 
   it("leaves the fit alone at 1×", () => {
     expect(viewRect(fit, FIT_VIEW)).toEqual(fit);
-    expect(clampPan({ zoom: 1, x: 40, y: -30 }, fit)).toEqual(FIT_VIEW);
+    expect(clampPan({ zoom: 1, x: 0.04, y: -0.03 })).toEqual(FIT_VIEW);
   });
 
   it("magnifies about the stage centre when not panned", () => {
@@ -263,7 +263,7 @@ describe("zoom and pan", () => {
   });
 
   it("round-trips canvasToVideo and videoToCanvas under zoom and pan", () => {
-    const r = viewRect(fit, clampPan({ zoom: 6, x: 1200, y: -700 }, fit));
+    const r = viewRect(fit, clampPan({ zoom: 6, x: 1.2, y: -0.7 }));
     for (const p of [
       { x: 1, y: 1 },
       { x: 1700.5, y: 120.25 },
@@ -276,17 +276,27 @@ describe("zoom and pan", () => {
   });
 
   it("clamps the pan so the zoomed picture keeps covering where the fitted one lies", () => {
-    // 2×: 1920×1080 drawn; the fit is 960×540 at (0, 75): at most 480 across, 270 down either way.
-    expect(clampPan({ zoom: 2, x: 5000, y: -5000 }, fit)).toEqual({ zoom: 2, x: 480, y: -270 });
-    const r = viewRect(fit, clampPan({ zoom: 2, x: 5000, y: -5000 }, fit));
+    // 2×: 1920×1080 drawn; the fit is 960×540 at (0, 75): at most half its size either way.
+    expect(clampPan({ zoom: 2, x: 5, y: -5 })).toEqual({ zoom: 2, x: 0.5, y: -0.5 });
+    const r = viewRect(fit, clampPan({ zoom: 2, x: 5, y: -5 }));
     expect(r.x).toBeCloseTo(0); // the left edge at the fit's (the stage's) left edge
     expect(r.y + r.height).toBeCloseTo(75 + 540); // the bottom edge at the fit's bottom
-    const small = clampPan({ zoom: 1.2, x: -500, y: 40 }, fit);
-    expect(small.x).toBeCloseTo(-96); // 960 × 0.2 / 2
-    expect(small.y).toBe(40);
-    expect(panBy({ zoom: 2, x: 470, y: 0 }, fit, 30, 10)).toEqual({ zoom: 2, x: 480, y: 10 });
+    const small = clampPan({ zoom: 1.2, x: -0.5, y: 0.04 });
+    expect(small.x).toBeCloseTo(-0.1); // 0.2 / 2
+    expect(small.y).toBe(0.04);
+    // by container pixels: 48 across is 0.05 of the fit's width (and clamped), 27 down 0.05
+    expect(panBy({ zoom: 2, x: 0.48, y: 0 }, fit, 48, 27)).toEqual({ zoom: 2, x: 0.5, y: 0.05 });
     // zooming out pulls a panned picture back over the fit, and 1× centres it
-    expect(zoomAt({ zoom: 2, x: 480, y: 0 }, fit, { x: 0, y: 0 }, 1 / 1.5).x).toBeCloseTo(160);
+    expect(zoomAt({ zoom: 2, x: 0.5, y: 0 }, fit, { x: 0, y: 0 }, 1 / 1.5).x).toBeCloseTo(1 / 6);
+  });
+
+  it("shows the same part of the picture on a stage resized while zoomed", () => {
+    const v = zoomAt(FIT_VIEW, fit, { x: 240, y: 345 }, 4); // about the left quarter
+    const narrow = fitRect({ width: 480, height: 690 }, video); // the window made narrower
+    const before = canvasToVideo({ x: 480, y: 345 }, viewRect(fit, v), video)!; // the centre's pixel
+    const after = canvasToVideo({ x: 240, y: 345 }, viewRect(narrow, v), video)!;
+    expect(after.x).toBeCloseTo(before.x, 6);
+    expect(after.y).toBeCloseTo(before.y, 6);
   });
 
   it("pans just enough to show a point moved off the zoomed view, and not at all for one in it", () => {
@@ -294,10 +304,10 @@ describe("zoom and pan", () => {
     const v = { zoom: 4, x: 0, y: 0 };
     expect(panToShow(v, fit, { x: 500, y: 300 }, stage)).toEqual(v);
     const right = panToShow(v, fit, { x: 1000, y: 300 }, stage);
-    expect(right).toEqual({ zoom: 4, x: 960 - 24 - 1000, y: 0 });
+    expect(right).toEqual({ zoom: 4, x: (960 - 24 - 1000) / 960, y: 0 });
     const shown = videoToCanvas(canvasToVideo({ x: 1000, y: 300 }, viewRect(fit, v), video)!, viewRect(fit, right));
     expect(shown.x).toBeCloseTo(960 - 24);
-    expect(panToShow(v, fit, { x: 500, y: -10 }, stage)).toEqual({ zoom: 4, x: 0, y: 34 });
+    expect(panToShow(v, fit, { x: 500, y: -10 }, stage)).toEqual({ zoom: 4, x: 0, y: 34 / 540 });
     // never past the pan limits: at 1× nothing moves
     expect(panToShow(FIT_VIEW, fit, { x: 2000, y: 300 }, stage)).toEqual(FIT_VIEW);
   });

@@ -133,16 +133,17 @@ export function frameMaxSide(stage: Size, video: Picture, dpr = 1, zoom = 1): nu
 }
 
 // Zoom and pan of the stage. A View magnifies the fitted picture: `zoom` times the fit (1 =
-// fitted), moved by (x, y) container pixels from where the zoomed picture would be centred.
+// fitted), moved by (x, y) fitted picture sizes from where the zoomed picture would be centred:
+// in those units a stage resized while zoomed still shows the same part of the picture.
 // Everything drawn and every click maps through `viewRect(fit, view)`, a FitRect like the fit
 // itself, so canvasToVideo and videoToCanvas need no change.
 
 export interface View {
   /** magnification of the fit: 1 (fitted) to MAX_ZOOM */
   zoom: number;
-  /** pan across, in container pixels, from the centred position */
+  /** pan across, in fitted picture widths, from the centred position */
   x: number;
-  /** pan down, in container pixels, from the centred position */
+  /** pan down, in fitted picture heights, from the centred position */
   y: number;
 }
 
@@ -158,8 +159,8 @@ export function viewRect(fit: FitRect, view: View): FitRect {
   const height = fit.height * z;
   // fit is centred in its container: its centre is the container's.
   return {
-    x: fit.x + (fit.width - width) / 2 + view.x,
-    y: fit.y + (fit.height - height) / 2 + view.y,
+    x: fit.x + (fit.width - width) / 2 + view.x * fit.width,
+    y: fit.y + (fit.height - height) / 2 + view.y * fit.height,
     width,
     height,
     scaleX: fit.scaleX * z,
@@ -167,21 +168,16 @@ export function viewRect(fit: FitRect, view: View): FitRect {
   };
 }
 
-/** How far the zoomed picture may move each way along one axis: it always covers where the
- * fitted picture lies (so some of it fills the view, no bar wider than the fit's shows, and
- * at 1× it is centred). Zooming in about any point of the picture stays within this. */
-function panLimit(fitSize: number, zoom: number): number {
-  return (fitSize * (zoom - 1)) / 2;
-}
-
 /** `view` with its zoom in [1, MAX_ZOOM] and its pan within the limits; at 1×, the fit. */
-export function clampPan(view: View, fit: FitRect): View {
+export function clampPan(view: View): View {
   const zoom = clamp(Number.isFinite(view.zoom) ? view.zoom : 1, 1, MAX_ZOOM);
   if (zoom === 1) return FIT_VIEW;
-  const lx = panLimit(fit.width, zoom);
-  const ly = panLimit(fit.height, zoom);
+  // How far the zoomed picture may move each way: it always covers where the fitted picture
+  // lies (some of it fills the view, no bar wider than the fit's shows, at 1× it is centred).
+  // Zooming in about any point of the picture stays within this.
+  const limit = (zoom - 1) / 2;
   // `+ 0` turns a clamped -0 into 0 (views compare and print the same).
-  return { zoom, x: clamp(view.x, -lx, lx) + 0, y: clamp(view.y, -ly, ly) + 0 };
+  return { zoom, x: clamp(view.x, -limit, limit) + 0, y: clamp(view.y, -limit, limit) + 0 };
 }
 
 /** Zoom by `factor` about `anchor` (container pixels): what shows under the anchor stays under
@@ -195,12 +191,14 @@ export function zoomAt(view: View, fit: FitRect, anchor: Vec, factor: number): V
   const u = (anchor.x - r.x) / r.width;
   const v = (anchor.y - r.y) / r.height;
   const centred = viewRect(fit, { zoom, x: 0, y: 0 });
-  return clampPan({ zoom, x: anchor.x - u * centred.width - centred.x, y: anchor.y - v * centred.height - centred.y }, fit);
+  const x = (anchor.x - u * centred.width - centred.x) / fit.width;
+  return clampPan({ zoom, x, y: (anchor.y - v * centred.height - centred.y) / fit.height });
 }
 
 /** Move the picture by (dx, dy) container pixels, within the pan limits. */
 export function panBy(view: View, fit: FitRect, dx: number, dy: number): View {
-  return clampPan({ zoom: view.zoom, x: view.x + dx, y: view.y + dy }, fit);
+  if (fit.width <= 0 || fit.height <= 0) return FIT_VIEW;
+  return clampPan({ zoom: view.zoom, x: view.x + dx / fit.width, y: view.y + dy / fit.height });
 }
 
 /** The least pan that brings `at` (container pixels) `margin` pixels inside a stage of

@@ -1042,3 +1042,21 @@ def test_a_timecode_that_does_not_fit_the_rate_is_refused() -> None:
         build_archive(
             frames=make_frames(64, 48, 2), formats=["alpha_png"], fps=FPS, timecode="01:00:00;00"
         )
+
+
+def test_exr_timecode_above_30_fps_holds_frame_pairs(tmp_path: Path) -> None:
+    """EXR's timeCode (SMPTE ST 12-1) counts frames to 29 only: at 50 and 59.94 fps it holds the
+    frame pair, fieldPhase set on a pair's second frame. Frame 30 of a second failed the export
+    (the library refuses frame 30), midway through an archive's stream."""
+    frames = [make_frame(i, 64, 48) for i in (30, 31, 49)]
+    archive = build_archive(frames=frames, formats=["exr"], fps=50, timecode="01:00:00:00")
+    found = []
+    for frame in frames:
+        (tmp_path / "frame.exr").write_bytes(archive.read(f"exr/{frame.index:06d}.exr"))
+        with OpenEXR.File(str(tmp_path / "frame.exr")) as image:
+            code = image.header()["timeCode"]
+        found.append((code.seconds, code.frame, code.fieldPhase))
+    assert found == [(0, 15, False), (0, 15, True), (0, 24, True)]
+    # Above 60 fps ST 12-1 has no form for it: the EXR goes without, the export still made.
+    fast = build_archive(frames=frames[-1:], formats=["exr"], fps=120, timecode="01:00:00:00")
+    assert exr_timecode(fast.read("exr/000049.exr"), tmp_path) is None

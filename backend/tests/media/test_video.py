@@ -327,3 +327,14 @@ def test_the_containers_timecode_is_read_when_the_streams_have_none(tmp_path: Pa
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(stream.encode(None))
     assert probe(path)[0].timecode == "10:00:00:00"
+
+
+def test_a_high_rate_timecode_is_read_in_its_usual_form(tmp_path: Path) -> None:
+    """Above 100 fps FFmpeg spells a tmcd track's frames in three digits ("01:00:00:005"): a
+    120 fps camera file had its timecode taken as none. It is kept in the two-digit form the
+    exports and the editor write."""
+    path = tmp_path / "fast.mov"
+    write_video(path, frames=2, fps=120, timecode="01:00:00:05")
+    with av.open(str(path)) as container:
+        assert container.streams.data[0].metadata["timecode"] == "01:00:00:005"
+    assert probe(path)[0].timecode == "01:00:00:05"

@@ -93,6 +93,7 @@ class ExportFrame:
     alpha: np.ndarray  # HxW, uint8 (0..255) or uint16 (0..65535: 16-bit formats keep it all)
     pixel_aspect: float = 1.0  # the source's (VideoInfo.pixel_aspect): exports show it so too
     timecode: str | None = None  # its SMPTE timecode; write_archive sets it from the source's
+    timecode_rate: int = 0  # the frames a second `timecode` counts (its nominal rate)
 
     @property
     def alpha8(self) -> np.ndarray:
@@ -293,7 +294,11 @@ def _stamped(
     """The frames, each layer with its timecode: `start` (the source's frame 0) + its index."""
     for layers in frames:
         yield {
-            name: replace(frame, timecode=tc.offset(start, frame.index, fps))
+            name: replace(
+                frame,
+                timecode=tc.offset(start, frame.index, fps),
+                timecode_rate=tc.nominal_rate(fps),
+            )
             for name, frame in layers.items()
         }
 
@@ -528,8 +533,8 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
         "type": OpenEXR.scanlineimage,
         "pixelAspectRatio": float(frame.pixel_aspect),
     }
-    if frame.timecode is not None:
-        header["timeCode"] = _exr_timecode(frame.timecode)
+    if frame.timecode is not None and frame.timecode_rate <= 60:  # above, ST 12-1 has no form
+        header["timeCode"] = _exr_timecode(frame.timecode, frame.timecode_rate)
     path = staging / f"{frame.index:06d}.exr"
     try:
         with OpenEXR.File(header, channels) as image:
@@ -539,11 +544,16 @@ def _exr(frame: ExportFrame, staging: Path) -> bytes:
         path.unlink(missing_ok=True)
 
 
-def _exr_timecode(label: str) -> OpenEXR.TimeCode:
-    """A timecode as EXR's standard `timeCode` attribute (which Nuke and Resolve read)."""
+def _exr_timecode(label: str, rate: int) -> OpenEXR.TimeCode:
+    """A timecode as EXR's standard `timeCode` attribute (which Nuke and Resolve read). Its
+    frame field counts to 29 (SMPTE ST 12-1): above 30 fps it holds the frame pair, the field
+    phase flag marking a pair's second frame."""
     hours, minutes, seconds, frames = (int(part) for part in re.split("[:;]", label))
+    pairs = rate > 30
     code = OpenEXR.TimeCode()
-    code.hours, code.minutes, code.seconds, code.frame = hours, minutes, seconds, frames
+    code.hours, code.minutes, code.seconds = hours, minutes, seconds
+    code.frame = frames // 2 if pairs else frames
+    code.fieldPhase = pairs and frames % 2 == 1
     code.dropFrame = ";" in label
     return code
 

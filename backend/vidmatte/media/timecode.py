@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 
-_FORM = re.compile(r"(\d\d):(\d\d):(\d\d)([:;])(\d\d)", re.ASCII)  # not other scripts' digits
+# ASCII digits only, not other scripts'. Above 100 fps FFmpeg writes three frame digits.
+_FORM = re.compile(r"(\d\d):(\d\d):(\d\d)([:;])(\d\d\d?)", re.ASCII)
 _DAY_SECONDS = 24 * 3600
 
 
-def _nominal(fps: float) -> int:
+def nominal_rate(fps: float) -> int:
+    """The frames a second timecode counts: 30 at 29.97, 24 at 23.976."""
     rate = round(fps)
     if rate < 1:
         raise ValueError(f"a timecode needs a frame rate of at least 1, got {fps:g}")
@@ -41,7 +43,7 @@ def parse(tc: str, fps: float) -> int:
     if match is None:
         raise ValueError(f"'{tc}' is not a timecode of the form HH:MM:SS:FF (or ;FF)")
     hours, minutes, seconds, frames = (int(match.group(i)) for i in (1, 2, 3, 5))
-    rate = _nominal(fps)
+    rate = nominal_rate(fps)
     drop = _dropped_per_minute(rate) if match.group(4) == ";" else 0
     if hours > 23 or minutes > 59 or seconds > 59 or frames >= rate:
         raise ValueError(f"'{tc}' is out of range at {rate} fps")
@@ -54,7 +56,7 @@ def parse(tc: str, fps: float) -> int:
 
 def format_frames(frames: int, fps: float, drop_frame: bool) -> str:
     """The label of frame `frames` counted from 00:00:00:00 (wrapping at 24 hours)."""
-    rate = _nominal(fps)
+    rate = nominal_rate(fps)
     drop = _dropped_per_minute(rate) if drop_frame else 0
     frames %= _day_frames(rate, drop)
     if drop:

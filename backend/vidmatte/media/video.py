@@ -169,7 +169,10 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         codec=codec,
         has_audio=has_audio,
         pixel_aspect=round(pixel_aspect, 6),
-        timecode=next((tc for tc in timecodes if timecode.valid(tc, fps)), None),
+        # In the exports' spelling (two frame digits below 100 fps, whatever the file's).
+        timecode=next(
+            (timecode.offset(t, 0, fps) for t in timecodes if timecode.valid(t, fps)), None
+        ),
     )
     return info, pts_index
 

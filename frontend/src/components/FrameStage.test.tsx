@@ -211,6 +211,18 @@ describe("FrameStage zoom and pan", () => {
     expect(x).toBeLessThanOrEqual(400);
   });
 
+  it("Enter on the Fit button fits the frame: the stage's crosshair keys are its own only", () => {
+    const s = zoomable();
+    s.stage.dispatchEvent(new WheelEvent("wheel", { deltaY: -500, clientX: 200, clientY: 100, cancelable: true }));
+    const fitButton = screen.getByTestId("zoom-fit");
+    fitButton.focus();
+    // The button's own keys: not a point at the crosshair, nor the browser's click withheld.
+    expect(fireEvent.keyDown(fitButton, { key: "Enter" })).toBe(true);
+    expect(fireEvent.keyDown(fitButton, { key: "ArrowLeft" })).toBe(true);
+    expect(s.clicks).toEqual([]);
+    expect(screen.queryByTestId("crosshair")).toBeNull();
+  });
+
   it("Shift+drag pans and adds no point; a middle-button drag pans too", () => {
     const s = zoomable();
     s.stage.dispatchEvent(new WheelEvent("wheel", { deltaY: -500, clientX: 200, clientY: 100, cancelable: true }));
@@ -218,12 +230,15 @@ describe("FrameStage zoom and pan", () => {
     fireEvent.mouseMove(window, { clientX: 230, clientY: 90 });
     fireEvent.mouseUp(window, { clientX: 230, clientY: 90 });
     fireEvent.click(s.canvas, { shiftKey: true, clientX: 230, clientY: 90 });
-    expect(s.view()).toMatchObject({ x: 30, y: -10 });
+    // The pan is in fitted picture sizes: the fit is the whole 400×200 stage.
+    expect(s.view().x).toBeCloseTo(30 / 400);
+    expect(s.view().y).toBeCloseTo(-10 / 200);
     expect(s.clicks).toEqual([]);
     fireEvent.mouseDown(s.canvas, { button: 1, clientX: 200, clientY: 100 });
     fireEvent.mouseMove(window, { clientX: 190, clientY: 100 });
     fireEvent.mouseUp(window);
-    expect(s.view()).toMatchObject({ x: 20, y: -10 });
+    expect(s.view().x).toBeCloseTo(20 / 400);
+    expect(s.view().y).toBeCloseTo(-10 / 200);
     fireEvent.click(s.canvas, { clientX: 200, clientY: 100 }); // a plain click after: a point
     expect(s.clicks).toHaveLength(1);
   });

@@ -93,9 +93,9 @@ export function FrameStage(props: FrameStageProps) {
 
   // Fitted at the display shape; the side-by-side view stretches both halves alike.
   const fitRectOfStage = createMemo(() => stageFit(size(), props.mode, props.video));
-  // The view as it can be on this stage now (the stage or the mode may have changed since it
-  // was set), and the picture's rectangle under it: what everything is drawn and mapped with.
-  const view = createMemo(() => clampPan(props.view ?? FIT_VIEW, fitRectOfStage()));
+  // The view as it can be (any View the editor holds), and the picture's rectangle under it on
+  // this stage now: what everything is drawn and mapped with.
+  const view = createMemo(() => clampPan(props.view ?? FIT_VIEW));
   const fit = createMemo(() => viewRect(fitRectOfStage(), view()));
   const fitted = () => fit().scaleX > 0 && fit().scaleY > 0;
   const zoomed = () => view().zoom > 1;
@@ -239,7 +239,8 @@ export function FrameStage(props: FrameStageProps) {
   /** Arrows, Enter and Escape on the focused stage are the crosshair's: handled here, the
    * window's shortcuts skip them (they would step frames); every other key stays a shortcut. */
   const onKey = (e: KeyboardEvent) => {
-    const key = crosshairKey(e);
+    // The Fit button's keys are its own: Enter there fits, not a point at the crosshair.
+    const key = e.target === stage ? crosshairKey(e) : null;
     if (!key) return;
     e.preventDefault();
     const at = crosshairStart(cross(), props.video);
@@ -296,8 +297,8 @@ export function FrameStage(props: FrameStageProps) {
         data-scale-x={fit().scaleX.toFixed(4)}
         data-scale-y={fit().scaleY.toFixed(4)}
         data-zoom={view().zoom.toFixed(4)}
-        data-pan-x={tenths(view().x)}
-        data-pan-y={tenths(view().y)}
+        data-pan-x={tenths(view().x * fitRectOfStage().width)}
+        data-pan-y={tenths(view().y * fitRectOfStage().height)}
         onClick={(e) => {
           e.preventDefault();
           if (swallow) return void (swallow = false);

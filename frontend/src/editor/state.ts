@@ -198,7 +198,7 @@ export function createEditor(props: EditorInput) {
       const fit = stageFit(stageSize(), results.mode(), video());
       // The stage's centre is the fitted picture's.
       const centre = { x: fit.x + fit.width / 2, y: fit.y + fit.height / 2 };
-      setView(zoomAt(clampPan(view(), fit), fit, centre, direction > 0 ? ZOOM_STEP : 1 / ZOOM_STEP));
+      setView(zoomAt(clampPan(view()), fit, centre, direction > 0 ? ZOOM_STEP : 1 / ZOOM_STEP));
     },
     zoomFit: () => setView(FIT_VIEW),
   });
