@@ -221,6 +221,11 @@ describe("FrameStage zoom and pan", () => {
     expect(fireEvent.keyDown(fitButton, { key: "ArrowLeft" })).toBe(true);
     expect(s.clicks).toEqual([]);
     expect(screen.queryByTestId("crosshair")).toBeNull();
+    // Enter's click (detail 0: not a mouse's) fits, and the focus, whose button is gone, is
+    // the stage's rather than the page's.
+    fireEvent.click(fitButton, { detail: 0 });
+    expect(s.view()).toEqual(FIT_VIEW);
+    expect(document.activeElement).toBe(s.stage);
   });
 
   it("Shift+drag pans and adds no point; a middle-button drag pans too", () => {

@@ -362,7 +362,12 @@ export function FrameStage(props: FrameStageProps) {
       <Show when={zoomed()}>
         <div class="stage-zoom" data-testid="stage-zoom" onMouseDown={(e) => e.stopPropagation()}>
           <span>{Math.round(view().zoom * 100)}%</span>
-          <button type="button" class="btn btn-small" data-testid="zoom-fit" title="Fit the frame to the stage (0)" onClick={() => props.onView?.(FIT_VIEW)}>
+          <button type="button" class="btn btn-small" data-testid="zoom-fit" title="Fit the frame to the stage (0)" onClick={(e) => {
+              props.onView?.(FIT_VIEW);
+              // The button goes with the zoom: from the keyboard, the focus stays on the stage.
+              if (e.detail === 0) stage.focus();
+            }}
+          >
             Fit
           </button>
         </div>
