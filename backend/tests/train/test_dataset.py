@@ -27,6 +27,7 @@ from vidmatte.train.dataset import (
     h264_round_trip,
     image_alpha_set,
     path_kernel,
+    ping_pong,
     read_clip,
     read_rgb,
     review,
@@ -373,3 +374,12 @@ def test_an_alpha_with_an_alpha_channel_is_read_from_that_channel(tmp_path) -> N
         assert Image.open(root / "alpha" / "x.png").mode == mode
         (foreground,) = image_alpha_set(root, cache=root / "cache")
         np.testing.assert_allclose(foreground.pha[0], expected / 255, atol=1e-6)
+
+
+def test_a_short_foreground_clip_plays_back_and_forth_not_in_a_loop() -> None:
+    """`--frames` longer than a foreground video: it looped, its last frame followed by its
+    first, a jump cut in the middle of a training clip."""
+    assert ping_pong(8, 3) == [0, 1, 2, 1, 0, 1, 2, 1]
+    assert ping_pong(4, 6) == [0, 1, 2, 3]
+    assert ping_pong(3, 1) == [0, 0, 0]
+    assert ping_pong(5, 2) == [0, 1, 0, 1, 0]

@@ -396,6 +396,14 @@ class Layers:
     bgr: np.ndarray  # (T,H,W,3) uint8 background
 
 
+def ping_pong(frames: int, source: int) -> list[int]:
+    """Indices of `frames` frames from a source of `source`: forwards, then back and forth
+    when it is shorter (a loop would jump from its last frame to its first, a cut no footage
+    has); a photo (source 1) repeats."""
+    period = max(2 * source - 2, 1)
+    return [min(t % period, period - t % period) for t in range(frames)]
+
+
 def composite_layers(
     fg: Foreground, background: np.ndarray, cfg: ClipConfig, rng: np.random.Generator
 ) -> Layers:
@@ -418,7 +426,7 @@ def composite_layers(
     fg_hw = tuple(fgr.shape[-2:])
     homs = object_homographies(fg_hw, cfg, rng)
     premult = torch.cat([fgr * pha, pha, cover], dim=1)
-    index = torch.arange(cfg.frames) % premult.shape[0]
+    index = torch.as_tensor(ping_pong(cfg.frames, premult.shape[0]))
     layers = warp_perspective(premult[index], homs, size, mode="bilinear", padding_mode="zeros")
     if rng.random() < cfg.motion_blur_p:
         layers = _motion_blur(layers, homs, fg_hw, exposure=rng.uniform(0.3, 1.0))
