@@ -13,10 +13,23 @@ if ! command -v chromium >/dev/null; then  # Debian's browser; never a downloade
 fi
 uv run ruff check backend bench
 uv run ruff format --check backend bench
-uv run pytest "$@"
+# The front end's tests run beside pytest, in a process group of their own (ended with the
+# script): both wait on servers and subprocesses much of the time, and one after the other
+# they overran CI's 45 minutes. Their output follows pytest's.
+front=""
+front_log=$(mktemp)
+trap '[ -n "$front" ] && kill -- "-$front" 2>/dev/null; rm -f "$front_log"' EXIT
 if [ -f frontend/package-lock.json ]; then
-  npm --prefix frontend test
   # Playwright from Node drives Debian's /usr/bin/chromium against a live test-tiny server
   # (the README's screenshots are rewritten only by `npm --prefix frontend run screenshots`).
-  npm --prefix frontend run e2e
+  setsid bash -c 'npm --prefix frontend test && npm --prefix frontend run e2e' >"$front_log" 2>&1 &
+  front=$!
 fi
+status=0
+uv run pytest "$@" || status=$?
+if [ -n "$front" ]; then
+  wait "$front" || status=$?
+  front=""
+  cat "$front_log"
+fi
+exit "$status"
