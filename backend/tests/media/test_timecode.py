@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidmatte.media.timecode import format_frames, offset, parse, valid
+from vidmatte.media.timecode import format_frames, normalised, offset, parse
 
 NTSC = 30000 / 1001
 NTSC60 = 60000 / 1001
@@ -74,10 +74,12 @@ def test_every_frame_count_round_trips(fps: float, drop: bool) -> None:
     ],
 )
 def test_invalid_timecodes_are_refused(tc: str, fps: float) -> None:
-    assert not valid(tc, fps)
+    assert normalised(tc, fps) is None
     with pytest.raises(ValueError):
         parse(tc, fps)
 
 
 def test_valid_timecodes_pass() -> None:
-    assert valid("01:00:00:00", 25) and valid("00:10:00;00", NTSC) and valid("00:00:00;00", NTSC)
+    assert normalised("01:00:00:00", 25) == "01:00:00:00"
+    assert normalised("00:10:00;00", NTSC) == "00:10:00;00"
+    assert normalised("00:00:00;00", NTSC) == "00:00:00;00"

@@ -291,14 +291,13 @@ def _check_timing(fps: float, timecode: str | None) -> None:
 def _stamped(
     frames: Iterable[Mapping[str, ExportFrame]], start: str, fps: float
 ) -> Iterator[Mapping[str, ExportFrame]]:
-    """The frames, each layer with its timecode: `start` (the source's frame 0) + its index."""
+    """The frames, each layer with its timecode: `start` (the source's frame 0) + its index
+    (one for all the layers of a frame, which share it)."""
+    rate = tc.nominal_rate(fps)
     for layers in frames:
+        label = tc.offset(start, next(iter(layers.values())).index, fps)
         yield {
-            name: replace(
-                frame,
-                timecode=tc.offset(start, frame.index, fps),
-                timecode_rate=tc.nominal_rate(fps),
-            )
+            name: replace(frame, timecode=label, timecode_rate=rate)
             for name, frame in layers.items()
         }
 

@@ -76,10 +76,10 @@ def offset(tc: str, frames: int, fps: float) -> str:
     return format_frames(parse(tc, fps) + frames, fps, drop_frame=";" in tc)
 
 
-def valid(tc: str, fps: float) -> bool:
-    """Whether `tc` is a timecode label at `fps` (see `parse`)."""
+def normalised(tc: str, fps: float) -> str | None:
+    """`tc` in the exports' spelling (two frame digits below 100 fps, whatever the file's), or
+    None when it is not a timecode label at `fps` (see `parse`)."""
     try:
-        parse(tc, fps)
+        return offset(tc, 0, fps)
     except ValueError:
-        return False
-    return True
+        return None

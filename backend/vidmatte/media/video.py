@@ -169,10 +169,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         codec=codec,
         has_audio=has_audio,
         pixel_aspect=round(pixel_aspect, 6),
-        # In the exports' spelling (two frame digits below 100 fps, whatever the file's).
-        timecode=next(
-            (timecode.offset(t, 0, fps) for t in timecodes if timecode.valid(t, fps)), None
-        ),
+        timecode=next(filter(None, (timecode.normalised(t, fps) for t in timecodes)), None),
     )
     return info, pts_index
 
