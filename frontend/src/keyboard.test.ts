@@ -37,6 +37,9 @@ describe("shortcuts", () => {
     expect(actionForKey({ key: "}", shiftKey: true })).toEqual({ type: "flagged", direction: 1 });
     expect(SHORTCUTS).toContainEqual(["{ / }", "previous / next frame to check (track flags)"]);
     expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
+    expect(actionForKey({ key: "g" })).toEqual({ type: "goto" });
+    expect(actionForKey({ key: "g", ctrlKey: true })).toBeNull(); // the browser's find next
+    expect(SHORTCUTS).toContainEqual(["G", "go to a frame number, timecode or +/- frames (Enter goes, Escape cancels)"]);
   });
 
   it("zooms with + or = (Shift or not), -, and 0 back to fit; Ctrl with them stays the browser's", () => {
@@ -50,7 +53,7 @@ describe("shortcuts", () => {
   });
 
   it("letters mean the same with Caps Lock on; Shift still picks the other direction of O", () => {
-    for (const [key, type] of [["N", "new-object"], ["P", "preview"], ["V", "toggle-mask"], ["M", "matting"], ["K", "play"]]) {
+    for (const [key, type] of [["N", "new-object"], ["P", "preview"], ["V", "toggle-mask"], ["M", "matting"], ["K", "play"], ["G", "goto"]]) {
       expect(actionForKey({ key }), key).toEqual(expect.objectContaining({ type }));
     }
     expect(actionForKey({ key: "O" })).toEqual({ type: "cycle-overlay", delta: 1 }); // Caps Lock

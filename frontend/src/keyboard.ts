@@ -18,6 +18,7 @@ export type Action =
   | { type: "toggle-mask" }
   | { type: "zoom"; direction: -1 | 1 }
   | { type: "zoom-fit" }
+  | { type: "goto" }
   | { type: "help" };
 
 export interface KeyLike {
@@ -76,6 +77,8 @@ export function actionForKey(e: KeyLike): Action | null {
       return { type: "flagged", direction: 1 };
     case "v":
       return { type: "toggle-mask" };
+    case "g":
+      return { type: "goto" };
     // "+" is Shift+"=" on many layouts: both zoom in, Shift or not.
     case "+":
     case "=":
@@ -134,6 +137,7 @@ export const SHORTCUTS: [string, string][] = [
   ["← / →", "previous / next frame"],
   ["Shift + ← / →", "10 frames back / forward"],
   ["Home / End", "first / last frame"],
+  ["G", "go to a frame number, timecode or +/- frames (Enter goes, Escape cancels)"],
   ["[ / ]", "previous / next frame with points"],
   ["{ / }", "previous / next frame to check (track flags)"],
   ["Space", "play / pause"],

@@ -27,6 +27,41 @@ export function formatTimecode(index: number, fps: number): string {
   return `${pad(h)}:${pad(m)}:${pad(s)}:${pad(ff)}`;
 }
 
+/** How SMPTE labels count at a rate: `rate` labels a second (the nominal round(fps)), `drop` of
+ * them skipped each minute but every tenth (2 at 29.97, 4 at 59.94; 0: non-drop). */
+interface Smpte {
+  rate: number;
+  drop: number;
+}
+
+/** null when drop-frame is asked at a rate that has none (only multiples of 30 drop). */
+function smpte(fps: number, dropFrame: boolean): Smpte | null {
+  const rate = Math.round(fps);
+  if (rate < 1 || (dropFrame && rate % 30 !== 0)) return null;
+  return { rate, drop: dropFrame ? rate / 15 : 0 };
+}
+
+/** Labels a day holds: 144 ten-minute blocks, 9 minutes of each drop. */
+const labelsPerDay = (c: Smpte) => 86400 * c.rate - 1296 * c.drop;
+
+/** Labels counted from 00:00:00:00 to `hh:mm:ss:ff` (whose fields are in range). */
+function labelIndex([hh, mm, ss, ff]: number[], c: Smpte): number {
+  const minutes = 60 * hh + mm;
+  return (3600 * hh + 60 * mm + ss) * c.rate + ff - c.drop * (minutes - Math.floor(minutes / 10));
+}
+
+/** The label `n` labels after 00:00:00:00, within a day. */
+function labelAt(n: number, c: Smpte): string {
+  if (c.drop) {
+    // Put back the labels skipped before this frame, then count as non-drop.
+    const perTen = 600 * c.rate - 9 * c.drop;
+    const rest = n % perTen;
+    n += c.drop * (9 * Math.floor(n / perTen) + Math.floor(Math.max(rest - c.drop, 0) / (60 * c.rate - c.drop)));
+  }
+  const secs = Math.floor(n / c.rate);
+  return `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}${c.drop ? ";" : ":"}${pad(n % c.rate)}`;
+}
+
 /**
  * The SMPTE label `frames` after `start` (the source's first frame's, `HH:MM:SS:FF`, or
  * `HH:MM:SS;FF` for drop-frame), counted at the nominal rate round(fps) as the exports stamp
@@ -35,23 +70,69 @@ export function formatTimecode(index: number, fps: number): string {
  */
 export function sourceTimecode(start: string, frames: number, fps: number): string | null {
   const m = /^(\d\d):(\d\d):(\d\d)([:;])(\d\d)$/.exec(start);
-  const rate = Math.round(fps);
-  if (!m || rate < 1) return null;
-  const [hh, mm, ss, ff] = [1, 2, 3, 5].map((i) => Number(m[i]));
-  const drop = m[4] === ";" ? (rate % 30 === 0 ? rate / 15 : -1) : 0;
-  if (drop < 0 || hh > 23 || mm > 59 || ss > 59 || ff >= rate) return null;
-  const minutes = 60 * hh + mm;
-  const day = 86400 * rate - 1296 * drop; // 144 ten-minute blocks, 9 minutes of each drop
-  let n = (((3600 * hh + 60 * mm + ss) * rate + ff - drop * (minutes - Math.floor(minutes / 10)) + frames) % day + day) % day;
-  if (drop) {
-    // Put back the labels skipped before this frame, then count as non-drop.
-    const perTen = 600 * rate - 9 * drop;
-    const rest = n % perTen;
-    n += drop * (9 * Math.floor(n / perTen) + Math.floor(Math.max(rest - drop, 0) / (60 * rate - drop)));
+  const c = m && smpte(fps, m[4] === ";");
+  if (!m || !c) return null;
+  const fields = [1, 2, 3, 5].map((i) => Number(m[i]));
+  if (fields[0] > 23 || fields[1] > 59 || fields[2] > 59 || fields[3] >= c.rate) return null;
+  const day = labelsPerDay(c);
+  return labelAt((((labelIndex(fields, c) + frames) % day) + day) % day, c);
+}
+
+/** Where the go-to field sends the playhead, or why it does not move. */
+export type GotoTarget = { frame: number } | { error: string };
+
+export interface GotoContext {
+  /** The frame shown now (a `+10` counts from it). */
+  frame: number;
+  frameCount: number;
+  fps: number;
+  /** The source's start timecode: typed timecodes are then the source's labels. */
+  timecode?: string | null;
+}
+
+/** `29.97`, `23.976`, `25`. */
+const fpsLabel = (fps: number) => String(Number(fps.toFixed(3)));
+
+/**
+ * The frame a go-to field's text names, the inverse of the readout (`sourceTimecode` when the
+ * video has a start timecode, else `formatTimecode`): a frame number (`120`), a relative offset
+ * (`+10`, `-10`) or a timecode whose fields fill from the right, as in Premiere (`1:00` is 1
+ * second 0 frames, `1:02:03` 1 minute 2 seconds 3 frames; `:` or `;` anywhere). A drop-frame
+ * source's timecodes are its drop-frame labels, whichever separator is typed.
+ */
+export function parseGoto(text: string, g: GotoContext): GotoTarget {
+  const t = text.trim();
+  const last = Math.max(0, g.frameCount - 1);
+  const inVideo = (frame: number): GotoTarget =>
+    frame < 0 ? { error: `frame ${frame} is before the first frame, 0` } : frame > last ? { error: `frame ${frame} is past the last frame, ${last}` } : { frame };
+  if (/^[+-]\d+$/.test(t)) return inVideo(g.frame + Number(t));
+  if (/^\d+$/.test(t)) return inVideo(Number(t));
+  if (!/^\d{1,2}([:;]\d{1,2}){1,3}$/.test(t)) return { error: "type a frame number, a timecode hh:mm:ss:ff or +/- frames" };
+  const typed = t.split(/[:;]/).map(Number);
+  const [hh, mm, ss, ff] = [...Array<number>(4 - typed.length).fill(0), ...typed];
+  // As the readout: the source's labels when its start timecode is one at this rate.
+  const c = g.timecode && sourceTimecode(g.timecode, 0, g.fps) ? smpte(g.fps, g.timecode.includes(";")) : null;
+  const frames = c ? c.rate : Math.max(1, Math.ceil(g.fps));
+  const label = `${pad(hh)}:${pad(mm)}:${pad(ss)}${c?.drop ? ";" : ":"}${pad(ff)}`;
+  const why =
+    hh > 23 ? "hours run 00–23" : mm > 59 ? "minutes run 00–59" : ss > 59 ? "seconds run 00–59" : ff >= frames ? `frames run 00–${pad(frames - 1)} at ${fpsLabel(g.fps)} fps` : null;
+  if (why) return { error: `${label} — ${why}` };
+  let frame: number;
+  if (c && g.timecode) {
+    const n = labelIndex([hh, mm, ss, ff], c);
+    if (labelAt(n, c) !== label) return { error: `${label} — drop-frame skips frames ;00–;${pad(c.drop - 1)} of each minute but every tenth` };
+    const day = labelsPerDay(c);
+    frame = (((n - labelIndex(g.timecode.split(/[:;]/).map(Number), c)) % day) + day) % day;
+  } else {
+    // The second's first frame, then `ff` on; a second of a fractional rate may lack its last.
+    frame = Math.ceil((3600 * hh + 60 * mm + ss) * g.fps - 1e-6) + ff;
+    if (formatTimecode(frame, g.fps) !== label) return { error: `${label} — that second has no frame ${pad(ff)} at ${fpsLabel(g.fps)} fps` };
   }
-  const sep = drop ? ";" : ":";
-  const secs = Math.floor(n / rate);
-  return `${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}${sep}${pad(n % rate)}`;
+  if (frame > last) {
+    const readout = (f: number) => (c && g.timecode ? sourceTimecode(g.timecode, f, g.fps) : formatTimecode(f, g.fps));
+    return { error: `${label} is outside the video, ${readout(0)}–${readout(last)}` };
+  }
+  return { frame };
 }
 
 /** `1 frame`, `36 frames`. */

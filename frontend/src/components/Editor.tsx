@@ -85,6 +85,7 @@ export function Editor(props: EditorProps) {
           onSeek={e.setFrame}
           onStep={(d) => e.setFrame(frame() + d)}
           onPlay={playback.toggle}
+          gotoAsked={e.gotoAsked()}
         />
       </main>
       <aside class="panel right-panel" data-testid="side-panel" aria-label="Objects and results">

@@ -1,5 +1,5 @@
-import { For, Show } from "solid-js";
-import { formatTimecode, sourceTimecode } from "../timecode";
+import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { formatTimecode, parseGoto, sourceTimecode } from "../timecode";
 import { Icon } from "./Icon";
 
 export interface TransportProps {
@@ -17,7 +17,13 @@ export interface TransportProps {
   onSeek: (frame: number) => void;
   onStep: (delta: number) => void;
   onPlay: () => void;
+  /** Changes each time a key asks for the go-to field (G). */
+  gotoAsked?: number;
 }
+
+const GOTO_HELP =
+  "Go to (G): a frame number (120), a timecode as the readout shows it (hh:mm:ss:ff; its fields fill from the right: " +
+  "1:00 is 1 second, 1:02:03 is 1 minute 2 seconds 3 frames) or frames from here (+10, -10). Enter goes, Escape cancels.";
 
 export function Transport(props: TransportProps) {
   const last = () => Math.max(0, props.frameCount - 1);
@@ -28,6 +34,28 @@ export function Transport(props: TransportProps) {
     const flag = props.flags?.find((f) => f.frame === props.frame);
     return flag ? `Frame ${props.frame} — check ${flag.why}` : `Frame ${props.frame}`;
   };
+  // The go-to field, over the frame number while open: its text (null: closed) and why it does not go.
+  const [draft, setDraft] = createSignal<string | null>(null);
+  const [invalid, setInvalid] = createSignal("");
+  let back: Element | null = null; // the focus before the field opened: it goes back there
+  const openGoto = () => {
+    if (draft() === null) back = document.activeElement;
+    setInvalid("");
+    setDraft(String(props.frame));
+  };
+  const closeGoto = (refocus: boolean) => {
+    if (draft() === null) return;
+    setDraft(null);
+    setInvalid("");
+    if (refocus && back instanceof HTMLElement && back.isConnected) back.focus();
+  };
+  const go = () => {
+    const to = parseGoto(draft() ?? "", { frame: props.frame, frameCount: props.frameCount, fps: props.fps, timecode: props.timecode });
+    if ("error" in to) return setInvalid(to.error);
+    props.onSeek(to.frame);
+    closeGoto(true);
+  };
+  createEffect(on(() => props.gotoAsked, openGoto, { defer: true }));
   return (
     <div class="transport" data-testid="transport">
       <div class="transport-buttons">
@@ -113,9 +141,46 @@ export function Transport(props: TransportProps) {
       </div>
       <div class="frame-readout">
         <span class="muted">frame</span>
-        <span class="mono strong" data-testid="frame-number">
+        <button
+          class="mono strong frame-goto"
+          data-testid="frame-number"
+          title={GOTO_HELP}
+          aria-label={`Frame ${props.frame}: go to a frame or timecode`}
+          hidden={draft() !== null}
+          onClick={openGoto}
+        >
           {props.frame}
-        </span>
+        </button>
+        <Show when={draft() !== null}>
+          <input
+            class="mono strong goto-input"
+            data-testid="goto-input"
+            aria-label="Go to frame, timecode or +/- frames"
+            title={GOTO_HELP}
+            aria-invalid={invalid() ? "true" : "false"}
+            aria-describedby={invalid() ? "goto-invalid" : undefined}
+            spellcheck={false}
+            autocomplete="off"
+            value={draft() ?? ""}
+            ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
+            onInput={(e) => {
+              setDraft(e.currentTarget.value);
+              setInvalid("");
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") go();
+              else if (e.key === "Escape") closeGoto(true);
+              else return;
+              e.preventDefault();
+            }}
+            onBlur={() => closeGoto(false)}
+          />
+          <Show when={invalid()}>
+            <span class="goto-invalid" id="goto-invalid" data-testid="goto-invalid" role="alert">
+              {invalid()}
+            </span>
+          </Show>
+        </Show>
         <span class="muted mono">/ {last()}</span>
         <span class="mono timecode" data-testid="timecode" title={source() ? "source timecode (hours:minutes:seconds:frames)" : "hours:minutes:seconds:frames"}>
           {source() ?? formatTimecode(props.frame, props.fps)}

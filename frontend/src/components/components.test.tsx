@@ -96,6 +96,34 @@ describe("Transport", () => {
     expect(readout.textContent).toBe("00:01:00;02"); // ;00 and ;01 are skipped at that minute
     expect(readout.title).toContain("source timecode");
   });
+
+  it("goes to what the go-to field reads on Enter, marks a bad value invalid, and Escape cancels", () => {
+    const onSeek = vi.fn();
+    render(() => (
+      <Transport frame={27} frameCount={100} fps={25} playing={false} markers={[]} range={null} onSeek={onSeek} onStep={() => {}} onPlay={() => {}} />
+    ));
+    const open = () => {
+      fireEvent.click(screen.getByTestId("frame-number"));
+      return screen.getByTestId("goto-input") as HTMLInputElement;
+    };
+    let field = open();
+    expect(field.value).toBe("27");
+    fireEvent.input(field, { target: { value: "3:04" } }); // 3 s 4 frames
+    fireEvent.keyDown(field, { key: "Enter" });
+    expect(onSeek).toHaveBeenCalledWith(79);
+    expect(screen.queryByTestId("goto-input")).toBeNull();
+
+    field = open();
+    fireEvent.input(field, { target: { value: "100" } });
+    fireEvent.keyDown(field, { key: "Enter" });
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    const why = document.getElementById(field.getAttribute("aria-describedby")!);
+    expect(why?.textContent).toBe("frame 100 is past the last frame, 99");
+    fireEvent.keyDown(field, { key: "Escape" });
+    expect(screen.queryByTestId("goto-input")).toBeNull();
+    expect(screen.getByTestId("frame-number").textContent).toBe("27");
+    expect(onSeek).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe("JobProgressBar", () => {

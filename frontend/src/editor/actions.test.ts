@@ -34,7 +34,7 @@ function setup() {
   });
 }
 
-const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn(), zoom: vi.fn(), zoomFit: vi.fn() };
+const targets = { openMatting: vi.fn(), openHelp: vi.fn(), toggleMask: vi.fn(), zoom: vi.fn(), zoomFit: vi.fn(), goto: vi.fn() };
 
 describe("editor actions", () => {
   it("a click on an empty project makes an object and puts the point on the current frame", async () => {
@@ -92,6 +92,8 @@ describe("editor actions", () => {
     s.actions.run({ type: "zoom-fit" }, targets);
     expect(targets.zoomFit).toHaveBeenCalledOnce();
     expect(s.frame()).toBe(10); // zooming keeps the frame
+    s.actions.run({ type: "goto" }, targets);
+    expect(targets.goto).toHaveBeenCalledOnce();
   });
 
   it("{ and } go to the track's flagged frames, and say when there is none that way", () => {

@@ -42,6 +42,8 @@ export interface KeyTargets {
   zoom: (direction: -1 | 1) => void;
   /** Back to the fitted frame. */
   zoomFit: () => void;
+  /** Focus the transport's go-to field. */
+  goto: () => void;
 }
 
 export function createActions(d: ActionDeps) {
@@ -154,6 +156,8 @@ export function createActions(d: ActionDeps) {
           return t.zoom(action.direction);
         case "zoom-fit":
           return t.zoomFit();
+        case "goto":
+          return t.goto();
       }
     },
     bindKeys: (t: KeyTargets) => bindKeys({ blocked: t.blocked, blockedKey: t.blockedKey, run: (action) => a.run(action, t) }),

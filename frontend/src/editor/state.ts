@@ -41,6 +41,8 @@ export function createEditor(props: EditorInput) {
   const [stageSize, setStageSize] = createSignal<Size>({ width: 0, height: 0 });
   const [mattingOpen, setMattingOpen] = createSignal(false);
   const [helpOpen, setHelpOpen] = createSignal(false);
+  // Asks the transport to open its go-to field (G): a count, so that each press asks anew.
+  const [gotoAsked, setGotoAsked] = createSignal(0);
   const [maskVisible, setMaskVisible] = createSignal(true);
   // The stage's zoom and pan: kept while stepping frames (the user works at one spot through
   // them), fitted again for another project (this state is made anew for each).
@@ -201,6 +203,7 @@ export function createEditor(props: EditorInput) {
       setView(zoomAt(clampPan(view()), fit, centre, direction > 0 ? ZOOM_STEP : 1 / ZOOM_STEP));
     },
     zoomFit: () => setView(FIT_VIEW),
+    goto: () => setGotoAsked((n) => n + 1),
   });
 
   return {
@@ -216,6 +219,7 @@ export function createEditor(props: EditorInput) {
     mattingOpen,
     setMattingOpen,
     helpOpen,
+    gotoAsked,
     setHelpOpen,
     maskVisible,
     setMaskVisible,
