@@ -74,3 +74,42 @@ def test_matte_turns_a_rotation_off_the_quarter_turns_to_the_nearest(tmp_path: P
     assert np.abs(rgba[..., :3] - upside_down).max() <= 3
     with av.open(str(out / "tilted_prores4444.mov")) as movie:
         assert [(f.width, f.height) for f in movie.decode(video=0)] == [(96, 64)] * 4
+
+
+def test_matte_takes_a_folder_image_sequence(tmp_path: Path) -> None:
+    """A folder of numbered PNGs (RGBA: the alpha is dropped) is matted as a video at --fps;
+    the exports carry the images' exact colours. Junk beside it is passed over."""
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    images = [frame_and_alpha(i, 64, 96)[0] for i in range(4)]
+    for i, image in enumerate(images):
+        rgba = np.dstack([image, np.full((64, 96), 7, np.uint8)])
+        Image.fromarray(rgba).save(plates / f"shot.{1001 + i}.png")
+    (plates / ".DS_Store").write_bytes(b"junk")
+    out = tmp_path / "out"
+    result = vidmatte(
+        "matte", str(plates), "--fps", "12", "--point", "48,32,0", "--out", str(out),
+        "--formats", "rgba_png", "--fg", "raw", "--sam2", "test-tiny", "--random-head",
+        "--device", "cpu",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "for frames 0..3" in result.stdout
+    written = sorted((out / "rgba").iterdir())
+    assert [p.stem for p in written] == [f"{i:06d}" for i in range(4)]
+    rgba = np.asarray(Image.open(written[2]))
+    assert np.array_equal(rgba[..., :3], images[2])
+
+
+def test_matte_names_what_is_wrong_with_a_sequence_and_fps(clip: Path, tmp_path: Path) -> None:
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    image = Image.fromarray(frame_and_alpha(0, 64, 96)[0])
+    for n in (1, 2, 5):
+        image.save(plates / f"shot_{n:02d}.png")
+    gap = _matte(plates, tmp_path / "a", "alpha_png")
+    assert gap.returncode == 2
+    assert "'VIDEO': shot_##.png has a gap: frames 3-4 missing (it has 1..5)" in gap.stderr
+    with_fps = vidmatte("matte", str(clip), "--fps", "30", "--point", "48,32,0")
+    assert with_fps.returncode == 2
+    assert "'--fps': only an image sequence (a folder or a zip of numbered" in with_fps.stderr
+    assert not (tmp_path / "a").exists()

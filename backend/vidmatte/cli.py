@@ -447,7 +447,11 @@ def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
 @app.command()
 def matte(
     video: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, metavar="VIDEO", help="The video to matte."
+        ...,
+        exists=True,
+        metavar="VIDEO",
+        help="The video to matte, or an image sequence: a folder or a zip of numbered images "
+        "(shot.1001.png ...; PNG, JPEG or TIFF).",
     ),
     point: list[str] = typer.Option(
         ...,
@@ -458,6 +462,9 @@ def matte(
     ),
     start: int = typer.Option(0, min=0, help="First frame."),
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
+    fps: float = typer.Option(  # media/sequence.py's MIN_FPS..MAX_FPS
+        None, min=1, max=240, help="Frame rate of an image sequence (default 24); not for videos."
+    ),
     out: Path = typer.Option(
         Path("matte_out"),
         help="Output folder: new or empty (made if missing).",
@@ -505,119 +512,159 @@ def matte(
         colour = parse_color(background)
     with _blamed_on("'--point'"):
         prompts = [_parse_point(p) for p in point]
-    with _blamed_on("'VIDEO'"):  # a MediaError is a ValueError
-        info, pts = probe(video)
-    with _blamed_on("'--fg'" if fg else "VIDMATTE_EXPORT_FG"):  # the environment's, without --fg
-        colour_from = foreground_for(chosen, fg or _settings().export_fg)
-    if end is None and start >= info.frame_count:  # not "after end frame N": none was given
-        last = info.frame_count - 1
-        raise typer.BadParameter(
-            f"frame range {start}.. is outside the video (frames 0..{last})", param_hint="'--start'"
+    with _as_video(video, fps) as (source, stem):
+        with _blamed_on("'VIDEO'"):  # a MediaError is a ValueError
+            info, pts = probe(source)
+        fg_hint = "'--fg'" if fg else "VIDMATTE_EXPORT_FG"  # the environment's, without --fg
+        with _blamed_on(fg_hint):
+            colour_from = foreground_for(chosen, fg or _settings().export_fg)
+        if end is None and start >= info.frame_count:  # not "after end frame N": none was given
+            last = info.frame_count - 1
+            raise typer.BadParameter(
+                f"frame range {start}.. is outside the video (frames 0..{last})",
+                param_hint="'--start'",
+            )
+        end = info.frame_count - 1 if end is None else end
+        _check_range(info, start, end)
+        if mattes not in ("objects", "union", "both"):
+            raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
+        for _, frame, x, y, _ in prompts:
+            _check_point(info, frame, x, y)
+        _check_prompts(prompts, start, end, _settings())
+        _check_choices(sam2=sam2, edges=edges, plate=plate)
+        device = _checked_device(device)
+        with (
+            _new_out(out),
+            _stop_on_signals() as interrupt,
+            tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp,
+        ):
+            settings = _settings(
+                data_dir=Path(tmp),
+                sam2_model=sam2,
+                head_path=head,
+                device=device,
+                edges=edges,
+                plate=plate,
+                random_init=random_init or None,
+                compile_sam2=compile_sam2 or None,
+                random_head=random_head or None,
+            )
+            services = _services(settings)
+            store = services.store
+            staged = store.tmp_dir / "source"
+            staged.symlink_to(source.resolve())  # the job reads the original in place
+            project = store.add_project(stem, video.name, staged, info, pts, b"")
+            objects: dict[str | None, int] = {}
+            by_frame: dict[tuple[int, int], list[Point]] = {}
+            for name, frame, x, y, label in prompts:
+                if name not in objects:
+                    objects[name] = store.add_object(project.id, name, None)["id"]
+                by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
+            for (obj, frame), points in by_frame.items():
+                store.set_points(project.id, obj, frame, points)
+            queued = store.add_job(
+                project.id,
+                start,
+                end,
+                list(objects.values()),
+                edges=settings.edges,
+                head=services.head_name,
+                sam2=services.sam2_name,
+            )
+            job = store.transition(queued.id, "running")
+            with Progress(
+                TextColumn("[bold]matting"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} frames"),
+                TextColumn("{task.fields[fps]} fps"),
+                TimeRemainingColumn(),
+            ) as bar:
+                task = bar.add_task("matte", total=job.frames_total, fps="-")
+                try:
+                    run_job(
+                        job,
+                        store,
+                        services.segmenter,
+                        services.matter,
+                        interrupt.event.is_set,
+                        lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
+                    )
+                except MediaError as exc:  # a damaged frame: keep what was matted before it
+                    failure = describe(exc)  # the API job's error, word for word
+                except Stopped:
+                    failure = "interrupted"
+                except (OSError, sqlite3.DatabaseError) as exc:  # the work folder's disk is full
+                    if not is_disk_full(exc):
+                        raise
+                    failure = (
+                        f"no space left on the disk of the work folder {tmp}: set TMPDIR to a "
+                        "folder on a disk with room"
+                    )
+                else:
+                    failure = None
+            done = sorted(store.done_frames(job.id))
+            also = None  # an export that failed after the job did: said, but not the cause
+            if done:
+                interrupt.doing = "finishing the export of the frames matted"
+                try:
+                    _export(
+                        store, project, job.id, chosen, colour, colour_from, mattes, device, out
+                    )
+                except OSError as exc:  # _export leaves nothing in `out` then
+                    full = is_disk_full(exc)
+                    if failure is None and not full:
+                        raise
+                    why = f"no space left on the disk of {out}" if full else _error_line(exc)
+                    if failure is None:
+                        failure = f"{why} (--out)"
+                    else:  # the job's failure (or Ctrl-C) keeps its message and exit code
+                        also = f"could not write the frames matted ({_spans(done)}) to --out: {why}"
+                    done = []
+        if failure is None:
+            typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+            return
+        kept = (
+            f"wrote the frames matted before it ({_spans(done)}) to {out}"
+            if done
+            else "wrote nothing"
         )
-    end = info.frame_count - 1 if end is None else end
-    _check_range(info, start, end)
-    if mattes not in ("objects", "union", "both"):
-        raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
-    for _, frame, x, y, _ in prompts:
-        _check_point(info, frame, x, y)
-    _check_prompts(prompts, start, end, _settings())
-    _check_choices(sam2=sam2, edges=edges, plate=plate)
-    device = _checked_device(device)
-    with (
-        _new_out(out),
-        _stop_on_signals() as interrupt,
-        tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp,
-    ):
-        settings = _settings(
-            data_dir=Path(tmp),
-            sam2_model=sam2,
-            head_path=head,
-            device=device,
-            edges=edges,
-            plate=plate,
-            random_init=random_init or None,
-            compile_sam2=compile_sam2 or None,
-            random_head=random_head or None,
-        )
-        services = _services(settings)
-        store = services.store
-        staged = store.tmp_dir / "source"
-        staged.symlink_to(video.resolve())  # the job reads the original in place
-        project = store.add_project(video.stem, video.name, staged, info, pts, b"")
-        objects: dict[str | None, int] = {}
-        by_frame: dict[tuple[int, int], list[Point]] = {}
-        for name, frame, x, y, label in prompts:
-            if name not in objects:
-                objects[name] = store.add_object(project.id, name, None)["id"]
-            by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
-        for (obj, frame), points in by_frame.items():
-            store.set_points(project.id, obj, frame, points)
-        queued = store.add_job(
-            project.id,
-            start,
-            end,
-            list(objects.values()),
-            edges=settings.edges,
-            head=services.head_name,
-            sam2=services.sam2_name,
-        )
-        job = store.transition(queued.id, "running")
-        with Progress(
-            TextColumn("[bold]matting"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"),
-            TextColumn("{task.fields[fps]} fps"),
-            TimeRemainingColumn(),
-        ) as bar:
-            task = bar.add_task("matte", total=job.frames_total, fps="-")
-            try:
-                run_job(
-                    job,
-                    store,
-                    services.segmenter,
-                    services.matter,
-                    interrupt.event.is_set,
-                    lambda p: bar.update(task, completed=p.done, fps=f"{p.fps:.2f}"),
-                )
-            except MediaError as exc:  # a damaged frame: keep what was matted before it
-                failure = describe(exc)  # the API job's error, word for word
-            except Stopped:
-                failure = "interrupted"
-            except (OSError, sqlite3.DatabaseError) as exc:  # the work folder's disk is full
-                if not is_disk_full(exc):
-                    raise
-                failure = (
-                    f"no space left on the disk of the work folder {tmp}: set TMPDIR to a "
-                    "folder on a disk with room"
-                )
-            else:
-                failure = None
-        done = sorted(store.done_frames(job.id))
-        also = None  # an export that failed after the job did: said, but not the cause
-        if done:
-            interrupt.doing = "finishing the export of the frames matted"
-            try:
-                _export(store, project, job.id, chosen, colour, colour_from, mattes, device, out)
-            except OSError as exc:  # _export leaves nothing in `out` then
-                full = is_disk_full(exc)
-                if failure is None and not full:
-                    raise
-                why = f"no space left on the disk of {out}" if full else _error_line(exc)
-                if failure is None:
-                    failure = f"{why} (--out)"
-                else:  # the job's failure (or Ctrl-C) keeps its message and exit code
-                    also = f"could not write the frames matted ({_spans(done)}) to --out: {why}"
-                done = []
-    if failure is None:
-        typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+        typer.echo(f"error: {failure}; {kept}", err=True)
+        if also:
+            typer.echo(f"also: {also}", err=True)
+        raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
+
+
+@contextlib.contextmanager
+def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
+    """VIDEO as a video file, and the name its exports take: an image sequence made into a
+    lossless video in a temporary folder (removed afterwards) at --fps. --fps with a video is
+    refused rather than ignored: the video keeps its own rate."""
+    from vidmatte.media.sequence import DEFAULT_FPS, is_sequence_source, sequence_to_video
+
+    if not is_sequence_source(video):
+        if fps is not None:
+            raise typer.BadParameter(
+                "only an image sequence (a folder or a zip of numbered images) takes one; "
+                "a video keeps its own frame rate",
+                param_hint="'--fps'",
+            )
+        yield video, video.stem
         return
-    kept = (
-        f"wrote the frames matted before it ({_spans(done)}) to {out}" if done else "wrote nothing"
-    )
-    typer.echo(f"error: {failure}; {kept}", err=True)
-    if also:
-        typer.echo(f"also: {also}", err=True)
-    raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
+    with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
+        converted = Path(tmp) / "sequence.mkv"
+        try:
+            with _blamed_on("'VIDEO'"):
+                sequence = sequence_to_video(video, converted, fps or DEFAULT_FPS, _settings())
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            typer.echo(
+                f"error: no space left for the image sequence's video in {tmp}: set TMPDIR "
+                "to a folder on a disk with room",
+                err=True,
+            )
+            raise typer.Exit(1) from exc
+        yield converted, sequence.name
 
 
 class _Interrupt:

@@ -544,7 +544,9 @@ class Store:
         project_id = new_id("p")
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
-        source = staging / f"source{Path(filename).suffix.lower()[:10] or '.mp4'}"
+        # A converted upload (an image sequence's .mkv) is named by what it now is.
+        suffix = staged_video.suffix or Path(filename).suffix.lower()[:10] or ".mp4"
+        source = staging / f"source{suffix}"
         try:
             staging.mkdir()
             os.replace(staged_video, source)

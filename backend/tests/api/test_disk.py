@@ -4,13 +4,16 @@ run as root, in CI too)."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.conftest import upload
 from tests.server import LiveServer
@@ -120,6 +123,29 @@ def test_full_disk_at_upload_is_507_and_loses_nothing(
         filler.unlink()
         again = upload(api, clip, "again")
         assert api.get(f"/api/projects/{again['id']}/frames/11").status_code == 200
+
+
+def test_an_image_sequence_without_room_for_its_video_is_507(
+    disk_server: LiveServer, small_disk: Path
+) -> None:
+    """A small zip of plain images whose video needs more than the disk has left: refused
+    before a frame is written, naming the video's size (10 frames of 512x512 RGB)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        plain = io.BytesIO()
+        Image.new("RGB", (512, 512), (90, 120, 30)).save(plain, format="PNG")
+        for n in range(10):
+            archive.writestr(f"flat.{n:04d}.png", plain.getvalue())
+    with disk_server.client() as api:
+        before = api.get("/api/projects").json()
+        filler = fill_until_free(small_disk, RESERVE + MB)
+        try:
+            response = api.post("/api/projects", files={"file": ("flat.zip", buf.getvalue())})
+        finally:
+            filler.unlink()
+        assert response.status_code == 507, response.text
+        assert "the upload needs 7.5 MB and 2.0 MB must stay free" in response.json()["detail"]
+        assert_nothing_left(disk_server, api, before)
 
 
 def test_disk_full_after_the_upload_leaves_no_half_made_project(

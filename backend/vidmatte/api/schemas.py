@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from vidmatte import store
 from vidmatte.jobs.results import Foreground, Mattes
 from vidmatte.media.export import parse_formats
+from vidmatte.media.sequence import MAX_FPS, MIN_FPS
 
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
 # SQLite stores 64-bit integers; a larger id must be a 4xx, not an OverflowError in the driver.
@@ -43,6 +44,7 @@ def clean_name(value: str) -> str:
 ProjectName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_name)]
 ObjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(clean_name)]
 PROJECT_NAME = TypeAdapter(ProjectName)
+SEQUENCE_FPS = TypeAdapter(Annotated[float, Field(ge=MIN_FPS, le=MAX_FPS, allow_inf_nan=False)])
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

@@ -42,12 +42,12 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
     <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel" aria-label="Projects">
       <div class="panel-head">
         <h2>Projects</h2>
-        <label class="btn btn-primary btn-small" title="Add a video (or drop it anywhere on the page)">
+        <label class="btn btn-primary btn-small" title="Add a video or a zip of numbered images (or drop it anywhere on the page)">
           <Icon name="upload" size={14} /> Add video
           <input
             ref={input}
             type="file"
-            accept="video/*,.mkv,.mov,.mp4,.webm,.avi"
+            accept="video/*,.mkv,.mov,.mp4,.webm,.avi,.zip"
             class="visually-hidden"
             data-testid="upload-input"
             onChange={(e) => {

@@ -47,6 +47,7 @@ describe("upload", () => {
   it("takes videos by type or by name", () => {
     expect(looksLikeVideo(video())).toBe(true);
     expect(looksLikeVideo(new File([], "take 2.MKV"))).toBe(true);
+    expect(looksLikeVideo(new File([], "shot.zip", { type: "application/zip" }))).toBe(true);
     expect(looksLikeVideo(new File([], "notes.txt", { type: "text/plain" }))).toBe(false);
     expect(uploadPercent({ loaded: 1, total: 3 })).toBe(33);
     expect(uploadPercent({ loaded: 0, total: 0 })).toBe(0);
@@ -59,7 +60,7 @@ describe("upload", () => {
     const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => settled++, send: t.send }));
     await up.start(new File(["x"], "notes.txt", { type: "text/plain" }));
     expect(t.sent).toEqual([]);
-    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file.']);
+    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file or a zip of images.']);
 
     const first = up.start(video());
     await up.start(video("other.mp4"));

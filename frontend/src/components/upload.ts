@@ -23,9 +23,11 @@ export interface UploadDeps {
   send?: typeof uploadProject;
 }
 
-const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
+// .zip: an image sequence (shot.1001.png ...), which the server makes a video.
+const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif|zip)$/i;
 
-/** A video by its type, or by its name when the browser does not know the type (e.g. .mkv). */
+/** A video by its type, or by its name when the browser does not know the type (e.g. .mkv);
+ * or a zip, which holds an image sequence. */
 export function looksLikeVideo(file: File): boolean {
   return file.type.startsWith("video/") || VIDEO_EXT.test(file.name);
 }
@@ -44,7 +46,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
       return;
     }
     if (!looksLikeVideo(file)) {
-      showError(`"${file.name}" does not look like a video file.`, "Upload refused");
+      showError(`"${file.name}" does not look like a video file or a zip of images.`, "Upload refused");
       return;
     }
     const handle = send(file, (loaded, total) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u)));

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from vidmatte import store
 from vidmatte.api.schemas import (
     PROJECT_NAME,
+    SEQUENCE_FPS,
     Error,
     Project,
     ProjectUpdate,
@@ -25,6 +26,12 @@ from vidmatte.api.schemas import (
 from vidmatte.api.security import no_room_for_a_project, require_room_for_a_project
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
+from vidmatte.media.sequence import (
+    DEFAULT_FPS,
+    NoRoomForVideo,
+    is_sequence_source,
+    sequence_to_video,
+)
 from vidmatte.media.video import MediaError, OutsideVideo, VideoReader, probe
 from vidmatte.store import ProjectLimit, is_disk_full
 
@@ -45,6 +52,11 @@ UPLOAD_BODY = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "name": {"type": "string"},
+                        "fps": {
+                            "type": "number",
+                            "description": "frame rate of an image sequence (a zip): 1..240, "
+                            "default 24",
+                        },
                     },
                 }
             }
@@ -108,12 +120,24 @@ async def create_project(request: Request, s: Services = Depends(services)) -> P
 
 
 def add_upload(s: Services, upload: Upload) -> Project:
-    """Probe a received upload and make it a project; the temporary file goes either way."""
+    """Probe a received upload and make it a project; the temporary files go either way. A
+    zip is an image sequence, made a lossless video first, named after the sequence."""
     filename = without_hidden(upload.filename)[:255] or "video"
+    video = upload.path.with_suffix(".mkv")  # a sequence's video, beside the upload
     try:
         name, blank = upload_name(upload.fields.get("name") or "", filename)
-        info, pts = probe(upload.path)
-        reader = VideoReader(upload.path, pts, info.rotation)
+        fps = upload_fps(upload.fields.get("fps"))
+        if is_sequence_source(upload.path):
+            sequence = sequence_to_video(upload.path, video, fps or DEFAULT_FPS, s.settings)
+            name = sequence.name if blank else name
+        elif fps is not None:
+            raise HTTPException(
+                422, "invalid fps: only an image sequence (a zip) takes one; a video has its own"
+            )
+        else:
+            video = upload.path
+        info, pts = probe(video)
+        reader = VideoReader(video, pts, info.rotation)
         try:
             thumbnail = jpeg(reader.frame(0), 320, 85, info.pixel_aspect)
         finally:
@@ -121,7 +145,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
         project = s.store.add_project(
             name,
             filename,
-            upload.path,
+            video,
             info,
             pts,
             thumbnail,
@@ -135,10 +159,22 @@ def add_upload(s: Services, upload: Upload) -> Project:
     except (OSError, sqlite3.Error) as exc:
         if not is_disk_full(exc):
             raise
-        raise disk_full(s.store.tmp_dir, upload.size, s.settings.min_free_bytes) from exc
+        need = exc.need if isinstance(exc, NoRoomForVideo) else upload.size
+        raise disk_full(s.store.tmp_dir, need, s.settings.min_free_bytes) from exc
     finally:
         upload.path.unlink(missing_ok=True)
+        video.unlink(missing_ok=True)
     return _project(s, project)
+
+
+def upload_fps(field: str | None) -> float | None:
+    """The `fps` field: None when absent or blank."""
+    if field is None or not field.strip():
+        return None
+    try:
+        return SEQUENCE_FPS.validate_python(field.strip())
+    except ValidationError as exc:
+        raise HTTPException(422, f"invalid fps: {exc.errors()[0]['msg']}") from exc
 
 
 def upload_name(field: str, filename: str) -> tuple[str, bool]:

@@ -1,0 +1,216 @@
+"""Image sequences (a zip of numbered PNG, JPEG or TIFF images) uploaded as a project's video,
+over real HTTP to the live server."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.api.test_malformed_media import data_files
+from tests.server import LiveServer
+from tests.synth import frame_and_alpha
+
+W, H = 48, 32
+
+
+def png(image: np.ndarray, codec: str = "png") -> bytes:
+    """8-bit RGB or RGBA via Pillow; 16-bit RGB (uint16) via FFmpeg's PNG (or TIFF) encoder:
+    Pillow reads 16-bit colour as 8-bit."""
+    if image.dtype == np.uint8:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="PNG")
+        return buf.getvalue()
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="image2pipe") as container:
+        stream = container.add_stream(codec)
+        stream.width, stream.height = image.shape[1], image.shape[0]
+        stream.pix_fmt = "rgb48be" if codec == "png" else "rgb48le"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb48le")))
+        container.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def frames(n: int, width: int = W, height: int = H) -> list[np.ndarray]:
+    return [frame_and_alpha(i, height, width)[0] for i in range(n)]
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def post(api: httpx.Client, data: bytes, filename: str = "plates.zip", **fields: str):
+    files = {"file": (filename, data, "application/zip")}
+    return api.post("/api/projects", files=files, data=fields)
+
+
+def stored_frames(server: LiveServer, project: dict, fmt: str) -> list[np.ndarray]:
+    """The frames of the video the server stored, decoded as `fmt`."""
+    source = next((server.data_dir / "projects" / project["id"]).glob("source.*"))
+    with av.open(str(source)) as container:
+        return [f.to_ndarray(format=fmt) for f in container.decode(video=0)]
+
+
+def test_a_png_sequence_becomes_the_video_pixel_for_pixel(
+    server: LiveServer, api: httpx.Client
+) -> None:
+    """RGBA images: the alpha is dropped, the colours kept exactly; junk beside the
+    sequence (macOS resource forks, Thumbs.db, a hidden file) is passed over."""
+    images = frames(5)
+    rgba = [np.dstack([im, np.full((H, W), 128, np.uint8)]) for im in images]
+    members = {f"shot/shot.{1001 + i}.png": png(im) for i, im in enumerate(rgba)}
+    members |= {"__MACOSX/shot/._shot.1001.png": b"\0" * 80, "shot/Thumbs.db": b"x", ".x": b""}
+    response = post(api, zipped(members), fps="12")
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert project["name"] == "shot"
+    assert project["filename"] == "plates.zip"
+    video = project["video"]
+    assert (video["width"], video["height"], video["frame_count"]) == (W, H, 5)
+    assert video["fps"] == 12
+    assert video["codec"] == "ffv1"
+    decoded = stored_frames(server, project, "rgb24")
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
+    # The editor's frames come from that video: frame 3 (a JPEG) is closest to image 1004.
+    answer = api.get(f"/api/projects/{project['id']}/frames/3")
+    shown = np.asarray(Image.open(io.BytesIO(answer.content))).astype(int)
+    assert np.argmin([np.abs(shown - im).mean() for im in images]) == 3
+    # Uploaded again, it is told apart; a name given is used instead.
+    assert post(api, zipped(members)).json()["name"] == "shot (2)"
+    assert post(api, zipped(members), name="plate A").json()["name"] == "plate A"
+
+
+@pytest.mark.parametrize("codec", ["png", "tiff"])
+def test_a_16_bit_sequence_keeps_16_bits(codec: str, server: LiveServer, api: httpx.Client) -> None:
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 65536, (H, W, 3), dtype=np.uint16) for _ in range(3)]
+    members = {f"{codec}_{i:04d}.{codec}": png(im, codec) for i, im in enumerate(images)}
+    response = post(api, zipped(members))
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert project["name"] == codec
+    assert project["video"]["fps"] == 24  # the default
+    decoded = stored_frames(server, project, "rgb48le")
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
+
+
+def test_a_jpeg_sequence(server: LiveServer, api: httpx.Client) -> None:
+    images = frames(4)
+    members = {f"take2.{i:03d}.JPG": jpeg(im) for i, im in enumerate(images, start=7)}
+    response = post(api, zipped(members), fps="23.976")
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert (project["name"], project["video"]["frame_count"]) == ("take2", 4)
+    assert project["video"]["fps"] == pytest.approx(23.976)
+    # What FFmpeg decodes each JPEG to, as any JPEG-coded video's frames: exactly.
+    expected = [decoded_rgb(data) for data in members.values()]
+    decoded = stored_frames(server, project, "rgb24")
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, expected, strict=True))
+
+
+def decoded_rgb(data: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(data)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="rgb24")
+
+
+def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
+    """Refused uploads: the zip's members, the form's fields, the exact answer."""
+    good = [png(im) for im in frames(6)]
+    big = png(frames(1, W * 2, H)[0])
+    return {
+        "gap": (
+            {f"s.{n}.png": good[0] for n in (1, 2, 4, 5, 9)},
+            {},
+            "cannot use 'plates.zip': s.#.png has a gap: frames 3, 6-8 missing (it has 1..9)",
+        ),
+        "two sequences": (
+            {"a.01.png": good[0], "a.02.png": good[1], "b/c_1.png": good[2]},
+            {},
+            "cannot use 'plates.zip': 2 image sequences found, one is needed: a.##.png "
+            "(2 images), b/c_#.png (1 image)",
+        ),
+        "size mismatch": (
+            {"s.1.png": good[0], "s.2.png": good[1], "s.3.png": big},
+            {},
+            f"cannot use 'plates.zip': s.3.png is {2 * W}x{H} but s.1.png is {W}x{H}: every "
+            "image of a sequence must be the same size",
+        ),
+        "not an image": (
+            {"s.1.png": good[0], "s.2.png": b"this is not a picture" * 20},
+            {},
+            "cannot use 'plates.zip': s.2.png is not a readable image",
+        ),
+        "no images": (
+            {"notes.txt": b"hello", "clip.mov": b"\0" * 100},
+            {},
+            "cannot use 'plates.zip': no PNG, JPEG or TIFF images found (the files are "
+            "clip.mov, notes.txt)",
+        ),
+        "unpacks past the upload limit": (
+            # 4 MB of zeros deflate to a few KB; the server's limit is 3 MB.
+            {"s.1.png": good[0], "s.2.png": b"\0" * (4 * 1024 * 1024)},
+            {},
+            "cannot use 'plates.zip': the images unpack to 4.0 MB, more than the upload limit "
+            "of 3.0 MB (VIDMATTE_MAX_UPLOAD_BYTES)",
+        ),
+        "fps too high": (
+            {"s.1.png": good[0]},
+            {"fps": "500"},
+            "invalid fps: Input should be less than or equal to 240",
+        ),
+        "fps not a number": (
+            {"s.1.png": good[0]},
+            {"fps": "fast"},
+            "invalid fps: Input should be a valid number, unable to parse string as a number",
+        ),
+        "member named outside": (  # passed over like a hidden file, never written
+            {"../../escape.1.png": good[0]},
+            {},
+            # The answer shortens paths (errors.py), this one too.
+            "cannot use 'plates.zip': no PNG, JPEG or TIFF images found (the files are "
+            ".../escape.1.png)",
+        ),
+    }
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_sequence_is_refused_naming_the_problem(
+    case: str, server: LiveServer, api: httpx.Client
+) -> None:
+    members, fields, detail = CASES[case]
+    before_projects = api.get("/api/projects").json()
+    before_files = data_files(server.data_dir)
+    response = post(api, zipped(members), **fields)
+    assert (response.status_code, response.json()["detail"]) == (422, detail)
+    assert api.get("/api/projects").json() == before_projects
+    assert data_files(server.data_dir) == before_files
+    assert not list((server.data_dir / "tmp").iterdir())
+    assert not (server.data_dir.parent / "escape.1.png").exists()
+
+
+def test_fps_is_refused_for_a_video(api: httpx.Client, clip: Path) -> None:
+    """A video keeps its own frame rate: an fps with it is a mistake, said, not ignored."""
+    response = post(api, clip.read_bytes(), "disk.mp4", fps="30")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "invalid fps: only an image sequence (a zip) takes one; a video has its own"
+    )

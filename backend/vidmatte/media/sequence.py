@@ -1,0 +1,218 @@
+"""Numbered image sequences (shot.1001.png ... shot.1100.png) made into a lossless video.
+
+Compositors keep plates as image sequences; the rest of vidmatte reads videos. A zip (or, for
+the CLI, a folder) holding one sequence becomes an FFV1 video in Matroska, every frame a
+keyframe, so it decodes to the images' exact pixels: 16 bits a sample when the first image has
+more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
+dropped. Zip members are read into memory one at a time, never extracted to their names, and
+at most their declared sizes (zipfile stops there), which are checked before anything is read.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+
+import av
+
+from vidmatte.config import Settings
+from vidmatte.media.video import MediaError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+IMAGE_CODECS = ("png", "mjpeg", "tiff")  # what those hold (FFmpeg reads JPEG as mjpeg)
+DEFAULT_FPS = 24.0
+MIN_FPS, MAX_FPS = 1.0, 240.0
+MB = 1024 * 1024
+_LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
+
+
+@dataclass(frozen=True)
+class Sequence:
+    name: str  # what a project is called: `shot` for shot.1001.png
+    pattern: str  # for messages: `shot.####.png`
+    members: list[str]  # in frame order
+
+
+class NoRoomForVideo(OSError):
+    """The video would cut into the disk's reserve: ENOSPC (a full disk to callers), with what
+    it needs."""
+
+    def __init__(self, need: int):
+        super().__init__(errno.ENOSPC, f"{need / MB:.1f} MB are needed for the video")
+        self.need = need
+
+
+def is_sequence_source(path: Path) -> bool:
+    """A folder or a zip (by its content, whatever its name says)."""
+    return path.is_dir() or zipfile.is_zipfile(path)
+
+
+def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -> Sequence:
+    """Write the one numbered image sequence in `source` (a zip or a folder) to `out` as a
+    lossless video at `fps`. MediaError says what is wrong (and names the images);
+    NoRoomForVideo when the video might not fit on `out`'s disk. `out` may be left partly
+    written: the caller removes it. `fps` is checked by the caller (MIN_FPS..MAX_FPS)."""
+    with _members(source) as (sizes, read):
+        sequence = find_sequence(sizes)
+        unpacked = sum(sizes[m] for m in sequence.members)
+        # A zip's sizes are what it declares (a few KB may declare GBs); a folder's are files.
+        if not source.is_dir() and unpacked > settings.max_upload_bytes:
+            raise MediaError(
+                f"the images unpack to {unpacked / MB:.1f} MB, more than the upload limit of "
+                f"{settings.max_upload_bytes / MB:.1f} MB (VIDMATTE_MAX_UPLOAD_BYTES)"
+            )
+        first = _decode(sequence.members[0], read(sequence.members[0]), settings)
+        deep = max(c.bits for c in first.format.components) > 8
+        pix_fmt = "rgb48le" if deep else "bgr0"
+        # FFV1 rarely beats the raw pixels by much on plates: room for them, and the reserve
+        # every upload leaves free, before a frame is written.
+        need = len(sequence.members) * first.width * first.height * (6 if deep else 3)
+        if shutil.disk_usage(out.parent).free < need + settings.min_free_bytes:
+            raise NoRoomForVideo(need)
+        rate = Fraction(fps).limit_denominator(1001)
+        with av.open(str(out), "w", format="matroska") as container:
+            stream = container.add_stream("ffv1", rate=rate)
+            stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
+            stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away
+            for index, member in enumerate(sequence.members):
+                image = first if index == 0 else _decode(member, read(member), settings)
+                if (image.width, image.height) != (first.width, first.height):
+                    raise MediaError(
+                        f"{member} is {image.width}x{image.height} but "
+                        f"{sequence.members[0]} is {first.width}x{first.height}: every image "
+                        "of a sequence must be the same size"
+                    )
+                frame = image.reformat(format=pix_fmt)
+                frame.pts, frame.time_base = index, 1 / rate
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+    return sequence
+
+
+def find_sequence(sizes: dict[str, int]) -> Sequence:
+    """The one numbered image sequence among the files `sizes` names (slash-separated paths):
+    images grouped by folder and by their name around its last run of digits, the frame
+    number."""
+    groups: dict[tuple[str, str, str], dict[int, str]] = {}
+    for member in sizes:
+        path = PurePosixPath(member)
+        if path.suffix.lower() not in IMAGE_SUFFIXES or _junk(path):
+            continue
+        found = _LAST_DIGITS.search(path.name)
+        head, digits, tail = (
+            (path.name[: found.start()], found.group(), path.name[found.end() :])
+            if found
+            else (path.name, "", "")
+        )
+        number = int(digits) if digits else 0
+        frames = groups.setdefault((str(path.parent), head, tail), {})
+        if number in frames:
+            raise MediaError(f"{frames[number]} and {member} are both frame {number}")
+        frames[number] = member
+    if not groups:
+        others = ", ".join(sorted(sizes)[:3]) + (", ..." if len(sizes) > 3 else "")
+        raise MediaError(
+            "no PNG, JPEG or TIFF images found"
+            + (f" (the files are {others})" if others else " (there are no files)")
+        )
+    described = {key: _pattern(key, frames) for key, frames in groups.items()}
+    if len(groups) > 1:
+        listed = ", ".join(
+            f"{described[k]} ({len(f)} image{'s' if len(f) > 1 else ''})"
+            for k, f in sorted(groups.items())
+        )
+        raise MediaError(f"{len(groups)} image sequences found, one is needed: {listed}")
+    [(key, frames)] = groups.items()
+    numbers = sorted(frames)
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+    if missing:
+        raise MediaError(
+            f"{described[key]} has a gap: frame{'s' if len(missing) > 1 else ''} "
+            f"{_spans(missing)} missing (it has {numbers[0]}..{numbers[-1]})"
+        )
+    folder, head, _ = key
+    name = head.rstrip("._- ") or PurePosixPath(folder).name or "sequence"
+    return Sequence(name, described[key], [frames[n] for n in numbers])
+
+
+def _junk(path: PurePosixPath) -> bool:
+    """What operating systems put into zips beside the files: `__MACOSX/._shot.1001.png`
+    (resource forks, with an image's name), `.DS_Store` (Thumbs.db is no image anyway); and
+    a name with `..` in its path, which only a crafted zip has."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in path.parts)
+
+
+def _pattern(key: tuple[str, str, str], frames: dict[int, str]) -> str:
+    """`shot/shot.####.png`, the padding that of the first frame's name."""
+    folder, head, tail = key
+    digits = len(PurePosixPath(frames[min(frames)]).name) - len(head) - len(tail)
+    name = f"{head}{'#' * digits}{tail}"
+    return name if folder == "." else f"{folder}/{name}"
+
+
+def _spans(numbers: list[int], most: int = 5) -> str:
+    """`1004, 1010-1012`; after `most` spans, how many more frames."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:most])
+    rest = sum(b - a + 1 for a, b in spans[most:])
+    return text + (f" and {rest} more" if rest else "")
+
+
+def _decode(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
+    """The image in `data` as a frame; MediaError naming `member` when it is none, or one
+    larger than the frame limit (checked from its header, before decoding)."""
+    try:
+        with av.open(io.BytesIO(data), metadata_errors="ignore") as container:
+            streams = container.streams.video
+            if not streams or streams[0].codec_context.name not in IMAGE_CODECS:
+                raise MediaError(f"{member} is not a readable image")
+            stream = streams[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if width * height > settings.max_pixels:
+                raise MediaError(
+                    f"{member} is {width}x{height}, larger than the limit of "
+                    f"{settings.max_pixels:,} pixels"
+                )
+            for frame in container.decode(stream):
+                return frame
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{member} is not a readable image") from exc
+    raise MediaError(f"{member} is not a readable image")
+
+
+@contextmanager
+def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], bytes]]]:
+    """A folder's files (not its subfolders) or a zip's members: their declared sizes by
+    name, and a reader of one."""
+    if source.is_dir():
+        files = {p.name: p.stat().st_size for p in source.iterdir() if p.is_file()}
+        yield files, lambda name: (source / name).read_bytes()
+        return
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise MediaError(f"not a readable zip ({exc})") from exc
+    with archive:
+        infos = {i.filename: i for i in archive.infolist() if not i.is_dir()}
+
+        def read(name: str) -> bytes:
+            try:
+                return archive.read(infos[name])
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
+                # a damaged member, an unsupported compression or an encrypted one
+                raise MediaError(f"{name} cannot be read from the zip ({exc})") from exc
+
+        yield {name: info.file_size for name, info in infos.items()}, read
