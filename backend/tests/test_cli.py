@@ -96,7 +96,8 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "b"),
     )
-    assert no_points.returncode == 2 and "no --point lies on a frame in 5..11" in no_points.stderr
+    assert no_points.returncode == 2
+    assert "no --point or --box lies on a frame in 5..11" in no_points.stderr
     bad_edges = vidmatte(
         "matte",
         str(clip),
@@ -119,6 +120,47 @@ def test_matte_rejects_bad_input(clip: Path, tmp_path: Path) -> None:
     assert "plate must be one of auto, on, off, not 'maybe'" in bad_plate.stderr
     assert not (tmp_path / "c" / "alpha").exists()
     assert not (tmp_path / "a").exists() and not (tmp_path / "b" / "alpha").exists()
+
+
+def test_matte_with_boxes_alone_and_with_clicks(clip: Path, tmp_path: Path) -> None:
+    """A box picks an object without a click; named objects take a box each, clicks correct."""
+    out = tmp_path / "out"
+    result = vidmatte(
+        "matte", str(clip), "--box", "disk:55,50,18,14,4", "--point", "disk:90,5,4,neg",
+        "--box", "corner:0,0,20,20,6", "--start", "3", "--end", "7", "--out", str(out),
+        "--sam2", "test-tiny",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "wrote alpha_png for frames 3..7" in result.stdout
+    for name in ("disk", "corner"):
+        mattes = sorted((out / "alpha" / name).iterdir())
+        assert [m.name for m in mattes] == [f"{i:06d}.png" for i in range(3, 8)]
+    alone = vidmatte(
+        "matte", str(clip), "--box", "10,10,40,40,2", "--end", "3", "--out", str(tmp_path / "a"),
+        "--sam2", "test-tiny",
+    )  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert len(list((tmp_path / "a" / "alpha").iterdir())) == 4
+
+
+def test_matte_refuses_bad_boxes_before_any_work(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    base = ("matte", str(clip), "--sam2", "test-tiny", "--out", str(out))
+    refusals = {
+        "30,32,4": "'--box': '30,32,4': expected x0,y0,x1,y1,frame",
+        "10,10,10.5,40,4": "'--box': the box from (10, 10) to (10.5, 40) is degenerate",
+        "10,10,100,40,4": "'--box': point (100, 40) is outside the 96x64 frame",
+        "10,10,40,40,12": "'--box': frame 12 is outside the video (0..11)",
+    }
+    for box, message in refusals.items():
+        result = vidmatte(*base, "--box", box)
+        assert result.returncode == 2 and message in " ".join(result.stderr.split()), box
+    twice = vidmatte(*base, "--box", "a:1,1,9,9,4", "--box", "a:2,2,8,8,4")
+    assert twice.returncode == 2
+    assert "2 boxes for a on frame 4: one box per object and frame" in twice.stderr
+    neither = vidmatte(*base)
+    assert neither.returncode == 2 and "give a --point or a --box" in neither.stderr
+    assert not out.exists()
 
 
 def test_serve_without_checkpoint_names_the_download_command(tmp_path: Path) -> None:

@@ -444,6 +444,23 @@ def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
     return name.strip() or None, frame, x, y, "negative" if parts[3:] == ["neg"] else "positive"
 
 
+def _parse_box(text: str) -> list[tuple[str | None, int, float, float, str]]:
+    """`[object:]x0,y0,x1,y1,frame` -> its two corners as --point's tuples, labelled "box";
+    ValueError for text that is not one, or a box under 1 px a side."""
+    from vidmatte.store import BOX, Point, split_box
+
+    name, _, coords = text.rpartition(":")
+    parts = [p.strip() for p in coords.split(",")]
+    if len(parts) != 5:
+        raise ValueError(f"'{text}': expected x0,y0,x1,y1,frame (after object: for a named object)")
+    try:
+        x0, y0, x1, y1, frame = *(float(p) for p in parts[:4]), int(parts[4])
+    except ValueError as exc:
+        raise ValueError(f"'{text}': x0, y0, x1 and y1 are numbers, frame an integer") from exc
+    split_box([Point(x0, y0, BOX), Point(x1, y1, BOX)])
+    return [(name.strip() or None, frame, x, y, BOX) for x, y in ((x0, y0), (x1, y1))]
+
+
 @app.command()
 def matte(
     video: Path = typer.Argument(
@@ -454,11 +471,18 @@ def matte(
         "(shot.1001.png ...; PNG, JPEG or TIFF).",
     ),
     point: list[str] = typer.Option(
-        ...,
+        None,
         "--point",
         metavar="[OBJECT:]X,Y,FRAME[,neg]",
         help="A click in video pixels (',neg': a negative one); repeat. Points with an object name "
         "matte that object (one matte each, named after it); without, one unnamed object.",
+    ),
+    box: list[str] = typer.Option(
+        None,
+        "--box",
+        metavar="[OBJECT:]X0,Y0,X1,Y1,FRAME",
+        help="A box around the object in video pixels, by two opposite corners: at most one per "
+        "object and frame, with or without --point clicks; repeat for other frames or objects.",
     ),
     start: int = typer.Option(0, min=0, help="First frame."),
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
@@ -498,7 +522,8 @@ def matte(
     edges: str = EDGES,
     plate: str = PLATE,
 ) -> None:
-    """Matte a video without the browser: click points in, alpha (and any export format) out."""
+    """Matte a video without the browser: click points and boxes in, alpha (and any export
+    format) out."""
     from vidmatte.errors import describe
     from vidmatte.jobs.pipeline import Stopped, run_job
     from vidmatte.jobs.results import foreground_for
@@ -510,8 +535,12 @@ def matte(
         chosen = parse_formats(formats)
     with _blamed_on("'--background'"):
         colour = parse_color(background)
+    if not point and not box:
+        raise typer.BadParameter("give a --point or a --box", param_hint="'--point' / '--box'")
     with _blamed_on("'--point'"):
-        prompts = [_parse_point(p) for p in point]
+        prompts = [_parse_point(p) for p in point or []]
+    with _blamed_on("'--box'"):
+        boxes = [_parse_box(b) for b in box or []]
     with _as_video(video, fps) as (source, stem):
         with _blamed_on("'VIDEO'"):  # a MediaError is a ValueError
             info, pts = probe(source)
@@ -530,6 +559,8 @@ def matte(
             raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
         for _, frame, x, y, _ in prompts:
             _check_point(info, frame, x, y)
+        _check_boxes(info, boxes)
+        prompts += [corner for corners in boxes for corner in corners]
         _check_prompts(prompts, start, end, _settings())
         _check_choices(sam2=sam2, edges=edges, plate=plate)
         device = _checked_device(device)
@@ -762,7 +793,26 @@ def _check_prompts(
         )
     if not any(start <= frame <= end for _, frame, *_ in prompts):
         raise typer.BadParameter(
-            f"no --point lies on a frame in {start}..{end}", param_hint="'--point'"
+            f"no --point or --box lies on a frame in {start}..{end}",
+            param_hint="'--point' / '--box'",
+        )
+
+
+def _check_boxes(
+    info: VideoInfo, boxes: list[list[tuple[str | None, int, float, float, str]]]
+) -> None:
+    """Each --box on one of the video's frames and inside it, one per object and frame (the
+    API's rule)."""
+    for corners in boxes:
+        for _, frame, x, y, _ in corners:
+            _check_point(info, frame, x, y, "'--box'")
+    per_frame = collections.Counter((name, frame) for (name, frame, *_), _ in boxes)
+    if per_frame and (most := per_frame.most_common(1)[0])[1] > 1:
+        (name, frame), count = most
+        raise typer.BadParameter(
+            f"{count} boxes for {name or 'the object'} on frame {frame}: one box per object "
+            "and frame",
+            param_hint="'--box'",
         )
 
 
@@ -772,9 +822,10 @@ def _check_range(info: VideoInfo, start: int, end: int) -> None:
         info.check_range(start, end)
 
 
-def _check_point(info: VideoInfo, frame: int, x: float, y: float) -> None:
-    """A --point on one of the video's frames and inside it, in the API's words."""
-    with _blamed_on("'--point'"):
+def _check_point(info: VideoInfo, frame: int, x: float, y: float, hint: str = "'--point'") -> None:
+    """A --point (or --box corner) on one of the video's frames and inside it, in the API's
+    words."""
+    with _blamed_on(hint):
         info.check_frame(frame)
         info.check_point(x, y)
 

@@ -31,7 +31,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,7 +199,7 @@ class Project:
 class Point:
     x: float
     y: float
-    label: str  # "positive" | "negative"
+    label: str  # "positive" | "negative" | "box" (a corner of the object's box on the frame)
 
     @property
     def positive(self) -> bool:
@@ -208,6 +208,31 @@ class Point:
 
 # Frame prompts: (object id, frame index) -> points in video pixels.
 Prompts = dict[tuple[int, int], list[Point]]
+# A box is two opposite corners stored among the clicks: prompts, their hashes, job snapshots
+# and the editors' `expected` compare it as they compare clicks.
+BOX = "box"
+
+
+def split_box(points: Sequence[Point]) -> tuple[list[Point], list[float] | None]:
+    """A frame's clicks, and its box as SAM2 takes it ([x0, y0, x1, y1], min corner first) or
+    None. ValueError unless the box is two corners at least 1 px apart each way."""
+    corners = [p for p in points if p.label == BOX]
+    clicks = [p for p in points if p.label != BOX]
+    if not corners:
+        return clicks, None
+    if len(corners) != 2:
+        raise ValueError(
+            f"a box is 2 opposite corners labelled 'box' (one box per object and frame): "
+            f"got {len(corners)}"
+        )
+    (ax, ay), (bx, by) = ((p.x, p.y) for p in corners)
+    box = [min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        raise ValueError(
+            f"the box from ({ax:g}, {ay:g}) to ({bx:g}, {by:g}) is degenerate: "
+            "it must be at least 1 px wide and 1 px high"
+        )
+    return clicks, box
 
 
 @dataclass(frozen=True)

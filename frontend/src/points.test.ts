@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   UndoStack,
   adjacentPromptedFrame,
+  applyBox,
   applyClick,
+  boxesOnFrame,
+  boxFrom,
   clearFrame,
   framesWithPoints,
   fromFramePoints,
@@ -10,6 +13,7 @@ import {
   hitTest,
   promptedRange,
   reapply,
+  removeBox,
   removeObject,
   revert,
   samePoints,
@@ -69,6 +73,55 @@ describe("point editing", () => {
     expect(r.edit.changes).toHaveLength(2);
     expect(framesWithPoints(r.map)).toEqual([7]);
     expect(clearFrame(r.map, 0)).toBeNull();
+  });
+});
+
+describe("boxes", () => {
+  const click = (m: PointMap, at: { x: number; y: number }) => applyClick(m, 2, 1, at, "positive", near(at, 8)).map;
+
+  it("a box is two corners labelled box before the object's clicks, drawn min corner first", () => {
+    const m = click(empty, { x: 40, y: 40 });
+    const r = applyBox(m, 2, 1, { x: 60, y: 10 }, { x: 20, y: 50 })!;
+    expect(getPoints(r.map, 1, 2)).toEqual([
+      { x: 60, y: 10, label: "box" },
+      { x: 20, y: 50, label: "box" },
+      { x: 40, y: 40, label: "positive" },
+    ]);
+    expect(r.edit.label).toBe("add box");
+    expect(boxesOnFrame(r.map, 2)).toEqual([{ objectId: 1, box: { x0: 20, y0: 10, x1: 60, y1: 50 } }]);
+    expect(boxesOnFrame(r.map, 3)).toEqual([]);
+  });
+
+  it("a new box replaces the old one, and undo brings the old one back", () => {
+    const first = applyBox(empty, 2, 1, { x: 0, y: 0 }, { x: 10, y: 10 })!.map;
+    const r = applyBox(first, 2, 1, { x: 5, y: 5 }, { x: 30, y: 30 })!;
+    expect(r.edit.label).toBe("replace box");
+    expect(getPoints(r.map, 1, 2).filter((p) => p.label === "box")).toHaveLength(2);
+    expect(boxesOnFrame(r.map, 2)[0].box).toEqual({ x0: 5, y0: 5, x1: 30, y1: 30 });
+    expect(samePoints(revert(r.map, r.edit), first)).toBe(true);
+  });
+
+  it("a box under 1 px a side is no box", () => {
+    expect(boxFrom({ x: 5, y: 5 }, { x: 5.5, y: 40 })).toBeNull();
+    expect(applyBox(empty, 2, 1, { x: 5, y: 5 }, { x: 40, y: 5.9 })).toBeNull();
+    expect(boxFrom({ x: 5, y: 5 }, { x: 6, y: 6 })).toEqual({ x0: 5, y0: 5, x1: 6, y1: 6 });
+  });
+
+  it("a click on a corner adds a point instead of taking one corner away", () => {
+    const m = applyBox(empty, 2, 1, { x: 10, y: 10 }, { x: 50, y: 50 })!.map;
+    expect(hitTest(m, 2, near({ x: 10, y: 10 }, 8))).toBeNull();
+    const r = applyClick(m, 2, 1, { x: 11, y: 10 }, "negative", near({ x: 11, y: 10 }, 8));
+    expect(r.edit.label).toBe("add negative point");
+    expect(boxesOnFrame(r.map, 2)).toHaveLength(1);
+  });
+
+  it("removing the box keeps the clicks; none to remove is null", () => {
+    const m = applyBox(click(empty, { x: 40, y: 40 }), 2, 1, { x: 10, y: 10 }, { x: 50, y: 50 })!.map;
+    const r = removeBox(m, 2, 1)!;
+    expect(getPoints(r.map, 1, 2)).toEqual([{ x: 40, y: 40, label: "positive" }]);
+    expect(r.edit.label).toBe("remove box");
+    expect(removeBox(r.map, 2, 1)).toBeNull();
+    expect(samePoints(reapply(revert(r.map, r.edit), r.edit), r.map)).toBe(true);
   });
 });
 

@@ -1,8 +1,12 @@
-// Click prompts: pure editing functions over an immutable map
-// "objectId:frame" → points, plus the undo and redo stacks of edits.
+// Click and box prompts: pure editing functions over an immutable map
+// "objectId:frame" → points, plus the undo and redo stacks of edits. An object's box on a frame
+// is two of its points, opposite corners labelled "box" (as the API stores it), so saving,
+// undo and redo treat it as they treat clicks.
 import type { Vec } from "./geometry";
 
-export type Label = "positive" | "negative";
+export type Label = "positive" | "negative" | "box";
+/** What a click adds: a box is drawn, not clicked. */
+export type ClickLabel = Exclude<Label, "box">;
 
 export interface Point {
   x: number;
@@ -59,13 +63,50 @@ export function setPoints(map: PointMap, objectId: number, frame: number, points
   return next;
 }
 
-/** Everything on one frame, for drawing and hit testing. */
+/** Everything on one frame, box corners included. */
 export function pointsOnFrame(map: PointMap, frame: number): { objectId: number; index: number; point: Point }[] {
   const out: { objectId: number; index: number; point: Point }[] = [];
   for (const [key, pts] of map) {
     const k = parseKey(key);
     if (k.frame !== frame) continue;
     pts.forEach((point, index) => out.push({ objectId: k.objectId, index, point }));
+  }
+  return out;
+}
+
+/** The clicks on one frame, for drawing and hit testing (a box's corners are drawn as its box,
+ * and a click near one must not take it away alone). */
+export function clicksOnFrame(map: PointMap, frame: number): { objectId: number; index: number; point: Point }[] {
+  return pointsOnFrame(map, frame).filter((c) => c.point.label !== "box");
+}
+
+/** A box as drawn and sent: its left, top, right and bottom in stored pixels. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** The box two corners span, or null when it is under 1 px a side (the API refuses it). */
+export function boxFrom(a: Vec, b: Vec): Box | null {
+  const box = { x0: Math.min(a.x, b.x), y0: Math.min(a.y, b.y), x1: Math.max(a.x, b.x), y1: Math.max(a.y, b.y) };
+  return box.x1 - box.x0 >= 1 && box.y1 - box.y0 >= 1 ? box : null;
+}
+
+/** The box among an object's points on a frame, or null. */
+export function boxOf(points: readonly Point[]): Box | null {
+  const corners = points.filter((p) => p.label === "box");
+  return corners.length === 2 ? boxFrom(corners[0], corners[1]) : null;
+}
+
+/** Every object's box on one frame. */
+export function boxesOnFrame(map: PointMap, frame: number): { objectId: number; box: Box }[] {
+  const out: { objectId: number; box: Box }[] = [];
+  for (const [key, pts] of map) {
+    const k = parseKey(key);
+    const box = k.frame === frame ? boxOf(pts) : null;
+    if (box) out.push({ objectId: k.objectId, box });
   }
   return out;
 }
@@ -83,7 +124,7 @@ export interface Near {
  */
 export function hitTest(map: PointMap, frame: number, near: Near, preferObject?: number): { objectId: number; index: number } | null {
   let best: { objectId: number; index: number; d: number } | null = null;
-  for (const c of pointsOnFrame(map, frame)) {
+  for (const c of clicksOnFrame(map, frame)) {
     const d = near.distance(c.point);
     if (d > near.radius) continue;
     const better =
@@ -116,7 +157,7 @@ export interface EditResult {
  * A click on the frame at `at`: removes the nearest existing point `near` it (any object),
  * otherwise adds a point with `label` to `objectId`.
  */
-export function applyClick(map: PointMap, frame: number, objectId: number, at: Vec, label: Label, near: Near): EditResult {
+export function applyClick(map: PointMap, frame: number, objectId: number, at: Vec, label: ClickLabel, near: Near): EditResult {
   const hit = hitTest(map, frame, near, objectId);
   if (hit) {
     const before = getPoints(map, hit.objectId, frame);
@@ -132,6 +173,28 @@ export function applyClick(map: PointMap, frame: number, objectId: number, at: V
     map: setPoints(map, objectId, frame, after),
     edit: { label: `add ${label} point`, changes: [{ objectId, frame, before, after }] },
   };
+}
+
+/** The object's box on `frame` from corner `a` to `b`, in place of its old one; its clicks stay.
+ * Null for a box under 1 px a side. */
+export function applyBox(map: PointMap, frame: number, objectId: number, a: Vec, b: Vec): EditResult | null {
+  if (!boxFrom(a, b)) return null;
+  const before = getPoints(map, objectId, frame);
+  const corners: Point[] = [
+    { x: a.x, y: a.y, label: "box" },
+    { x: b.x, y: b.y, label: "box" },
+  ];
+  const after = [...corners, ...before.filter((p) => p.label !== "box")];
+  const edit = { label: boxOf(before) ? "replace box" : "add box", changes: [{ objectId, frame, before, after }] };
+  return { map: setPoints(map, objectId, frame, after), edit };
+}
+
+/** Take the object's box off `frame`, its clicks stay. Null when it has none there. */
+export function removeBox(map: PointMap, frame: number, objectId: number): EditResult | null {
+  const before = getPoints(map, objectId, frame);
+  if (!before.some((p) => p.label === "box")) return null;
+  const after = before.filter((p) => p.label !== "box");
+  return { map: setPoints(map, objectId, frame, after), edit: { label: "remove box", changes: [{ objectId, frame, before, after }] } };
 }
 
 /** Remove every point on `frame` (all objects, or only `objectId`). Null when nothing to clear. */

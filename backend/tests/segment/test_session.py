@@ -76,3 +76,29 @@ def test_preview_only_for_objects_with_points(segmenter, video) -> None:
     masks = segmenter.preview("p", reader, h, w, 10, {1: [Point(30, 32, "positive")], 2: []})
     assert set(masks) == {1}
     assert masks[1].shape == (h, w) and 0 <= masks[1].min() <= masks[1].max() <= 1
+
+
+def test_a_box_reaches_sam2_as_its_box_labels_before_the_clicks(segmenter, video) -> None:
+    """SAM2 was trained with a box as corners labelled 2 and 3 ahead of the clicks: stored in
+    either corner order, it goes in min corner first."""
+    reader, h, w = video
+    corners = [Point(50, 48, "box"), Point(10, 16, "box")]
+    masks = segmenter.preview("box", reader, h, w, 7, {1: [Point(30, 32, "negative"), *corners]})
+    assert masks[1].shape == (h, w)
+    inputs = segmenter._preview_states["box"]["point_inputs_per_obj"][0][7]
+    assert inputs["point_labels"].tolist() == [[2, 3, 0]]
+    scale = torch.tensor([segmenter.image_size / w, segmenter.image_size / h])
+    coords = inputs["point_coords"][0].cpu() / scale
+    assert torch.allclose(coords, torch.tensor([[10.0, 16], [50, 48], [30, 32]]), atol=1e-3)
+
+
+def test_a_box_alone_previews_and_tracks(segmenter, video) -> None:
+    reader, h, w = video
+    box = [Point(10, 16, "box"), Point(50, 48, "box")]
+    masks = segmenter.preview("alone", reader, h, w, 7, {1: box})
+    inputs = segmenter._preview_states["alone"]["point_inputs_per_obj"][0][7]
+    assert inputs["point_labels"].tolist() == [[2, 3]]
+    assert masks[1].shape == (h, w) and 0 <= masks[1].min() <= masks[1].max() <= 1
+    state = segmenter.new_state(reader, h, w)
+    frames = [frame for frame, masks in segmenter.track(state, {(1, 7): box}, 5, 9)]
+    assert frames == [7, 8, 9, 6, 5]

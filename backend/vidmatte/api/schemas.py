@@ -152,7 +152,8 @@ class Object(BaseModel):
 class Point(Body):
     x: float = Field(allow_inf_nan=False)
     y: float = Field(allow_inf_nan=False)
-    label: Literal["positive", "negative"]
+    # "box": one of the two opposite corners of the object's box on the frame (at most one).
+    label: Literal["positive", "negative", "box"]
 
 
 class PointsUpdate(Body):

@@ -1,4 +1,5 @@
-"""Prompts in, masks out: previews on one frame and tracking over a frame range, in video mode.
+"""Prompts (clicks and boxes) in, masks out: previews on one frame and tracking over a frame
+range, in video mode.
 
 Every frame, the prompted ones included, goes through SAM2's video predictor (the prototype
 segmented its first frame in image mode and got visibly worse, inconsistent results).
@@ -17,7 +18,7 @@ import torch
 
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks, LazyFrames, MattingVideoPredictor
-from vidmatte.store import Point
+from vidmatte.store import Point, split_box
 
 # Frame prompts: (object id, frame index) -> points in video pixels.
 Prompts = Mapping[tuple[int, int], Sequence[Point]]
@@ -200,8 +201,14 @@ def _frame_masks(frame: int, obj_id: int, extras: dict) -> FrameMasks:
     )
 
 
-def _as_arrays(points: Sequence[Point]) -> dict[str, np.ndarray]:
+def _as_arrays(points: Sequence[Point]) -> dict[str, np.ndarray | list[float] | None]:
+    """A frame's prompts as add_new_points_or_box takes them. SAM2 puts a box before the clicks
+    (labels 2 and 3, as it was trained) and wants no clicks as None: an empty array is 1-D."""
+    clicks, box = split_box(points)
+    if not clicks:
+        return {"points": None, "labels": None, "box": box}
     return {
-        "points": np.array([[p.x, p.y] for p in points], dtype=np.float32),
-        "labels": np.array([1 if p.positive else 0 for p in points], dtype=np.int32),
+        "points": np.array([[p.x, p.y] for p in clicks], dtype=np.float32),
+        "labels": np.array([1 if p.positive else 0 for p in clicks], dtype=np.int32),
+        "box": box,
     }

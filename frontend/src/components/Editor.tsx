@@ -6,7 +6,7 @@ import { pointsOnFrame, type Point } from "../points";
 import { flagMarks } from "../track";
 import { createEditor } from "../editor/state";
 import { Toolbar } from "../editor/Toolbar";
-import { frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount } from "../editor/view";
+import { boxesOn, frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount } from "../editor/view";
 import "../editor/editor.css";
 import { FrameStage } from "./FrameStage";
 import { MattingDialog } from "./MattingDialog";
@@ -69,6 +69,9 @@ export function Editor(props: EditorProps) {
           summary={frameSummary(prompts.points(), frame(), unsaved)}
           nameOf={objects.nameOf}
           onPoint={actions.point}
+          boxes={boxesOn(prompts.points(), frame(), objects.colorOf, objects.selected())}
+          onBox={actions.box}
+          onRemoveBox={actions.removeBox}
           onResize={e.setStageSize}
           view={e.view()}
           onView={e.setView}

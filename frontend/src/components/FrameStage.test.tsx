@@ -8,7 +8,7 @@ import { online, setOnline } from "../api";
 import { FIT_VIEW, type Vec, type View } from "../geometry";
 import { frameSummary } from "../editor/view";
 import { applyClick, getPoints, type PointMap } from "../points";
-import { FrameStage, type FrameStageProps, type Marker } from "./FrameStage";
+import { FrameStage, type BoxMarker, type FrameStageProps, type Marker } from "./FrameStage";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -246,5 +246,93 @@ describe("FrameStage zoom and pan", () => {
     expect(s.view().y).toBeCloseTo(-10 / 200);
     fireEvent.click(s.canvas, { clientX: 200, clientY: 100 }); // a plain click after: a point
     expect(s.clicks).toHaveLength(1);
+  });
+});
+
+describe("boxes on the stage", () => {
+  /** 200×200 stored pixels on a 200×200 stage: screen and stored pixels are one. Boxes made are
+   * the selected object 1's, and shown. */
+  function boxable() {
+    const [boxes, setBoxes] = createSignal<BoxMarker[]>([]);
+    const made: [Vec, Vec][] = [];
+    const removed: number[] = [];
+    const clicks: Vec[] = [];
+    renderStage(200, 200, {
+      get boxes() {
+        return boxes();
+      },
+      onBox: (a, b) => {
+        made.push([a, b]);
+        const box = { x0: Math.min(a.x, b.x), y0: Math.min(a.y, b.y), x1: Math.max(a.x, b.x), y1: Math.max(a.y, b.y) };
+        setBoxes([{ objectId: 1, box, color: "#ff0000", selected: true }]);
+      },
+      onRemoveBox: (oid) => removed.push(oid),
+      onPoint: (at) => void clicks.push(at),
+    });
+    return { canvas: screen.getByTestId("frame-canvas"), stage: screen.getByTestId("stage"), made, removed, clicks };
+  }
+
+  it("a left drag draws a box (its band shown meanwhile) and adds no point; a press that stays is a click", () => {
+    const s = boxable();
+    fireEvent.mouseDown(s.canvas, { button: 0, clientX: 120, clientY: 90 });
+    fireEvent.mouseMove(window, { clientX: 60, clientY: 70 });
+    expect(screen.getByTestId("box-drag")).toBeTruthy();
+    fireEvent.mouseMove(window, { clientX: 20, clientY: 30 });
+    fireEvent.mouseUp(window, { clientX: 20, clientY: 30 });
+    fireEvent.click(s.canvas, { clientX: 20, clientY: 30 });
+    expect(s.made).toEqual([[{ x: 120, y: 90 }, { x: 20, y: 30 }]]);
+    expect(s.clicks).toEqual([]);
+    expect(screen.queryByTestId("box-drag")).toBeNull();
+    expect(screen.getByTestId("box-marker").dataset.box).toBe("20,30,120,90");
+    // A shaky click (under DRAG_PX) is still a point.
+    fireEvent.mouseDown(s.canvas, { button: 0, clientX: 50, clientY: 50 });
+    fireEvent.mouseMove(window, { clientX: 53, clientY: 51 });
+    fireEvent.mouseUp(window, { clientX: 53, clientY: 51 });
+    fireEvent.click(s.canvas, { clientX: 53, clientY: 51 });
+    expect(s.clicks).toEqual([{ x: 53, y: 51 }]);
+    expect(s.made).toHaveLength(1);
+  });
+
+  it("a drag past the frame's edge ends on it", () => {
+    const s = boxable();
+    fireEvent.mouseDown(s.canvas, { button: 0, clientX: 150, clientY: 150 });
+    fireEvent.mouseMove(window, { clientX: 260, clientY: -40 });
+    fireEvent.mouseUp(window, { clientX: 260, clientY: -40 });
+    expect(s.made).toEqual([[{ x: 150, y: 150 }, { x: 200, y: 0 }]]);
+  });
+
+  it("the box's × removes it, without a drag or a point", () => {
+    const s = boxable();
+    fireEvent.mouseDown(s.canvas, { button: 0, clientX: 10, clientY: 10 });
+    fireEvent.mouseMove(window, { clientX: 90, clientY: 90 });
+    fireEvent.mouseUp(window);
+    const remove = screen.getByTestId("box-remove");
+    expect(remove.getAttribute("aria-label")).toBe("Remove the box of object 1");
+    fireEvent.mouseDown(remove, { button: 0 });
+    fireEvent.click(remove);
+    expect(s.removed).toEqual([1]);
+    expect(s.clicks).toEqual([]);
+    expect(s.made).toHaveLength(1);
+  });
+
+  it("B at the crosshair sets one corner, B again the opposite one; each is told", async () => {
+    const s = boxable();
+    const live = screen.getByTestId("stage-announcement");
+    fireEvent.focus(s.stage);
+    fireEvent.keyDown(s.stage, { key: "b" }); // at the centre
+    expect(live.textContent).toBe("Box corner at 100, 100: move to the opposite corner and press B again");
+    expect(screen.getByTestId("box-corner")).toBeTruthy();
+    for (let i = 0; i < 3; i++) fireEvent.keyDown(s.stage, { key: "ArrowRight" });
+    fireEvent.keyDown(s.stage, { key: "ArrowUp" });
+    fireEvent.keyDown(s.stage, { key: "B" });
+    await Promise.resolve();
+    expect(s.made).toEqual([[{ x: 100, y: 100 }, { x: 130, y: 90 }]]);
+    expect(live.textContent).toBe("Box for object 1 from 100, 90 to 130, 100");
+    expect(screen.queryByTestId("box-corner")).toBeNull();
+    // Both corners at one place: no box, and why.
+    fireEvent.keyDown(s.stage, { key: "b" });
+    fireEvent.keyDown(s.stage, { key: "b" });
+    expect(live.textContent).toBe("No box: its corners must be at least 1 pixel apart each way");
+    expect(s.made).toHaveLength(1);
   });
 });

@@ -2,14 +2,16 @@ import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMou
 import { api, online } from "../api";
 import { composeInto, stageFit, type ComposeOptions, type OverlayMode } from "../compose";
 import { canvasToVideo, clampPan, FIT_VIEW, panBy, panToShow, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
-import type { Label, Near, Point } from "../points";
+import { boxFrom, type Box, type ClickLabel, type Near, type Point } from "../points";
 import type { FramePicture } from "../editor/frames";
-import { crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
+import { boxCornerWords, boxWords, crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
 import { PointMarker } from "../editor/PointMarker";
 import { Spinner } from "./ProgressBar";
 
 /** Click radius for hitting an existing point, in screen pixels. */
 export const HIT_RADIUS_PX = 10;
+/** How far the pointer goes, in screen pixels, before a press is a box's drag, not a click. */
+export const DRAG_PX = 5;
 
 export interface Marker {
   objectId: number;
@@ -19,6 +21,14 @@ export interface Marker {
   selected: boolean;
   /** The server does not have it yet (it was down when the point was clicked). */
   unsaved?: boolean;
+}
+
+/** An object's box on the frame. */
+export interface BoxMarker {
+  objectId: number;
+  box: Box;
+  color: string;
+  selected: boolean;
 }
 
 export interface FrameStageProps {
@@ -41,7 +51,13 @@ export interface FrameStageProps {
   nameOf: (objectId: number) => string;
   /** A click at stored pixel `at`; `near` says which points it lands on (removes one). Settles
    * once the edit is shown (its object may have to be made first). */
-  onPoint: (at: Vec, label: Label, near: Near) => void | Promise<void>;
+  onPoint: (at: Vec, label: ClickLabel, near: Near) => void | Promise<void>;
+  /** The boxes on the frame, at most one per object. */
+  boxes?: BoxMarker[];
+  /** A box dragged (or set by B, B) from corner `a` to `b`, in stored pixels, at least 1 px a
+   * side: the selected object's new box on this frame. Settles once the edit is shown. */
+  onBox?: (a: Vec, b: Vec) => void | Promise<void>;
+  onRemoveBox?: (objectId: number) => void;
   onResize: (size: Size) => void;
   /** Zoom and pan (absent: fitted); the stage asks for changes through `onView`. */
   view?: View;
@@ -80,6 +96,11 @@ function PreviewLayer(props: { url: string; style: JSX.CSSProperties }) {
   );
 }
 
+/** An SVG rectangle's attributes spanning two opposite corners. */
+function rectOf(a: Vec, b: Vec) {
+  return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(b.x - a.x), height: Math.abs(b.y - a.y) };
+}
+
 export function FrameStage(props: FrameStageProps) {
   let stage!: HTMLDivElement;
   let canvas!: HTMLCanvasElement;
@@ -103,6 +124,10 @@ export function FrameStage(props: FrameStageProps) {
   // ends a Shift+drag (or a Shift+click) is the pan's, not a point.
   const [panning, setPanning] = createSignal<{ from: Vec; view: View } | null>(null);
   let swallow = false;
+  // A box being dragged, in canvas pixels (from the press past DRAG_PX on), and the first
+  // corner B set by keyboard, in stored pixels.
+  const [dragged, setDragged] = createSignal<{ from: Vec; to: Vec } | null>(null);
+  const [corner, setCorner] = createSignal<Vec | null>(null);
   // A click belongs to the frame whose picture it lands on: none while another frame's shows.
   const loaded = () => props.picture?.index === props.frameIndex;
   const editable = () => props.editable && loaded();
@@ -184,6 +209,46 @@ export function FrameStage(props: FrameStageProps) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
+  /** A canvas position as stored pixels, kept on the frame: a drag may end past its edge. */
+  const onFrame = (pos: Vec): Vec => {
+    const f = fit();
+    const x = (pos.x - f.x) / f.scaleX;
+    const y = (pos.y - f.y) / f.scaleY;
+    return { x: Math.min(Math.max(x, 0), props.video.width), y: Math.min(Math.max(y, 0), props.video.height) };
+  };
+
+  /** A left press that moves past DRAG_PX draws a box until the button is let go; one that
+   * stays is left to the click (a point). */
+  let stopDrag: (() => void) | null = null;
+  onCleanup(() => stopDrag?.());
+  const startBox = (e: MouseEvent) => {
+    stopDrag?.();
+    const from = localPos(e);
+    const move = (m: MouseEvent) => {
+      const to = localPos(m);
+      if (dragged() || Math.hypot(to.x - from.x, to.y - from.y) >= DRAG_PX) setDragged({ from, to });
+    };
+    const up = () => {
+      stopDrag = null;
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      const d = dragged();
+      setDragged(null);
+      if (!d) return;
+      swallow = true; // the click that ends the drag is the box's
+      const a = onFrame(d.from);
+      const b = onFrame(d.to);
+      if (editable() && boxFrom(a, b)) void props.onBox?.(a, b);
+    };
+    stopDrag = () => {
+      setDragged(null);
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
+
   /** Points within HIT_RADIUS_PX on screen of `pos`: what the hover marks and a click removes,
    * measured where they are drawn (a pixel aspect stretches stored pixels one way only). */
   const screenNear = (pos: Vec): Near => {
@@ -207,7 +272,7 @@ export function FrameStage(props: FrameStageProps) {
     return best?.m ?? null;
   };
 
-  const place = (e: MouseEvent, label: Label) => {
+  const place = (e: MouseEvent, label: ClickLabel) => {
     if (!editable()) return;
     const pos = localPos(e);
     const at = canvasToVideo(pos, fit(), props.video);
@@ -223,7 +288,7 @@ export function FrameStage(props: FrameStageProps) {
 
   /** Enter at the crosshair, then the result told: which point it added or removed, and the
    * frame's count once the edit shows. */
-  const placeByKey = async (at: Vec, label: Label) => {
+  const placeByKey = async (at: Vec, label: ClickLabel) => {
     const hit = crossTarget();
     const frame = props.frameIndex;
     const count = props.markers.length;
@@ -234,6 +299,25 @@ export function FrameStage(props: FrameStageProps) {
     const owner = hit?.objectId ?? props.markers.find((m) => m.selected)?.objectId;
     if (owner === undefined) return;
     setSaid(pointWords(hit?.point ?? { ...at, label }, hit !== null, props.nameOf(owner), props.summary));
+  };
+
+  /** B at the crosshair: the first press sets a corner, the second the opposite one and makes
+   * the box; each told. */
+  const boxByKey = async (at: Vec) => {
+    const first = corner();
+    if (!first) {
+      setCorner(at);
+      return setSaid(boxCornerWords(at));
+    }
+    setCorner(null);
+    const box = boxFrom(first, at);
+    if (!box) return setSaid(boxWords(null, ""));
+    const frame = props.frameIndex;
+    await props.onBox?.(first, at);
+    // The box is the selected object's (the edit selects the object it made).
+    const owner = props.boxes?.find((b) => b.selected)?.objectId;
+    if (props.frameIndex !== frame || owner === undefined) return;
+    setSaid(boxWords(box, props.nameOf(owner), props.summary));
   };
 
   /** Arrows, Enter and Escape on the focused stage are the crosshair's: handled here, the
@@ -254,7 +338,9 @@ export function FrameStage(props: FrameStageProps) {
     }
     // Exactly a click at the crosshair, the same `near` and all: Enter on a point removes it.
     // A held Enter would add and remove the same point over and over.
-    else if (!e.repeat && editable()) void placeByKey(at, key.label);
+    else if (e.repeat || !editable()) return;
+    else if (key.type === "box") void boxByKey(at);
+    else void placeByKey(at, key.label);
   };
 
   const previewStyle = () => {
@@ -271,12 +357,15 @@ export function FrameStage(props: FrameStageProps) {
       data-testid="stage"
       tabIndex={0}
       role="application"
-      aria-label="Frame: arrow keys move the crosshair (Shift: 1 pixel), Enter adds a point, Shift+Enter a negative one, Enter on a point removes it"
+      aria-label="Frame: arrow keys move the crosshair (Shift: 1 pixel), Enter adds a point, Shift+Enter a negative one, Enter on a point removes it, B at two opposite corners draws a box"
       onFocus={() => {
         setCross(crosshairStart(cross(), props.video));
         setFocused(true);
       }}
-      onBlur={() => setFocused(false)}
+      onBlur={() => {
+        setFocused(false);
+        setCorner(null);
+      }}
       onKeyDown={onKey}
       // A click on the frame leaves the focus where it went before the stage could take it (to
       // the page): the arrows keep stepping frames after a click, the crosshair is the keyboard's.
@@ -285,6 +374,8 @@ export function FrameStage(props: FrameStageProps) {
         if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
         swallow = e.button === 0 && e.shiftKey;
         if (e.button === 1 || swallow) startPan(e);
+        // Alt+click stays a negative point, however the hand shakes.
+        else if (e.button === 0 && !e.altKey && editable()) startBox(e);
       }}
     >
       <canvas
@@ -318,6 +409,31 @@ export function FrameStage(props: FrameStageProps) {
       />
       <Show when={props.mode === "off" ? props.previewUrl : null}>{(url) => <PreviewLayer url={url()} style={previewStyle()} />}</Show>
       <svg class="markers" width={size().width} height={size().height} aria-hidden="true">
+        <For each={props.boxes ?? []}>
+          {(b) => {
+            const r = () => rectOf(videoToCanvas({ x: b.box.x0, y: b.box.y0 }, fit()), videoToCanvas({ x: b.box.x1, y: b.box.y1 }, fit()));
+            return (
+              <g
+                class={`box-marker ${b.selected ? "" : "dim"}`}
+                data-testid="box-marker"
+                data-object-id={b.objectId}
+                data-box={[b.box.x0, b.box.y0, b.box.x1, b.box.y1].join(",")}
+              >
+                <rect {...r()} fill="none" stroke="rgba(0,0,0,0.55)" stroke-width="4" />
+                <rect {...r()} fill="none" stroke={b.color} stroke-width="2" />
+              </g>
+            );
+          }}
+        </For>
+        <Show when={dragged()}>
+          {(d) => <rect class="box-drag" data-testid="box-drag" {...rectOf(d().from, d().to)} fill="none" stroke="#fff" stroke-width="1.5" stroke-dasharray="5 3" />}
+        </Show>
+        <Show when={focused() ? corner() : null}>
+          {(at) => {
+            const c = () => videoToCanvas(at(), fit());
+            return <path data-testid="box-corner" d={`M${c().x - 8},${c().y} H${c().x + 8} M${c().x},${c().y - 8} V${c().y + 8}`} stroke="#facc15" stroke-width="2" />;
+          }}
+        </Show>
         <For each={props.markers}>
           {(m) => (
             <PointMarker
@@ -339,6 +455,27 @@ export function FrameStage(props: FrameStageProps) {
           }}
         </Show>
       </svg>
+      <For each={editable() ? (props.boxes ?? []) : []}>
+        {(b) => {
+          const at = () => videoToCanvas({ x: b.box.x1, y: b.box.y0 }, fit());
+          return (
+            <button
+              type="button"
+              class="box-remove"
+              data-testid="box-remove"
+              data-object-id={b.objectId}
+              title="Remove this box (Ctrl+Z brings it back)"
+              aria-label={`Remove the box of ${props.nameOf(b.objectId)}`}
+              style={{ left: `${at().x}px`, top: `${at().y}px`, "border-color": b.color }}
+              // Not a press on the frame: no drag, no pan, the focus stays.
+              onMouseDown={(e) => e.stopPropagation()}
+              onClick={() => props.onRemoveBox?.(b.objectId)}
+            >
+              ×
+            </button>
+          );
+        }}
+      </For>
       <Show when={props.summary}>
         <div class="stage-summary" data-testid="frame-summary">
           {props.summary}

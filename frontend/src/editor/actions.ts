@@ -4,7 +4,7 @@ import type { Accessor } from "solid-js";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
-import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type Label, type Near } from "../points";
+import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type ClickLabel, type Near } from "../points";
 import { showInfo } from "../toasts";
 import { adjacentFlaggedFrame } from "../track";
 import { bindKeys } from "./keys";
@@ -60,16 +60,26 @@ export function createActions(d: ActionDeps) {
   };
 
   const a = {
-    point: async (at: Vec, label: Label, near: Near) => {
-      if (!d.loaded()) return;
+    point: async (at: Vec, label: ClickLabel, near: Near) => {
+      const target = await a.target();
+      if (target) d.prompts.click(target.frame, target.oid, at, label, near);
+    },
+    box: async (from: Vec, to: Vec) => {
+      const target = await a.target();
+      if (target) d.prompts.box(target.frame, target.oid, from, to);
+    },
+    removeBox: (oid: number) => d.prompts.removeBox(d.frame(), oid),
+    /** The frame and object a click or box is for: the selected object, made when there is
+     * none; null when it could not be (said) or nothing is loaded yet. */
+    target: async (): Promise<{ frame: number; oid: number } | null> => {
+      if (!d.loaded()) return null;
       const frame = d.frame(); // the picture clicked: making its object may take a while
-      let oid: number;
       try {
-        oid = await d.objects.target();
+        return { frame, oid: await d.objects.target() };
       } catch (e) {
-        return d.report(e, "Could not add an object");
+        d.report(e, "Could not add an object");
+        return null;
       }
-      d.prompts.click(frame, oid, at, label, near);
     },
     undo: () => showEdited(d.prompts.undo(), "Nothing to undo."),
     redo: () => showEdited(d.prompts.redo(), "Nothing to redo."),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SHORTCUTS } from "../keyboard";
-import { crosshairKey, crosshairStart, moveCrosshair, FINE_STEP, STEP } from "./crosshair";
+import { boxCornerWords, boxWords, crosshairKey, crosshairStart, moveCrosshair, FINE_STEP, STEP } from "./crosshair";
 
 const frame = { width: 320, height: 180 };
 
@@ -18,6 +18,18 @@ describe("keyboard crosshair", () => {
     expect(crosshairKey({ key: "Enter" })).toEqual({ type: "place", label: "positive" });
     expect(crosshairKey({ key: "Enter", shiftKey: true })).toEqual({ type: "place", label: "negative" });
     expect(crosshairKey({ key: "Escape" })).toEqual({ type: "leave" });
+  });
+
+  it("B sets a box's corners (Caps Lock or not), and says where it stands", () => {
+    expect(crosshairKey({ key: "b" })).toEqual({ type: "box" });
+    expect(crosshairKey({ key: "B" })).toEqual({ type: "box" });
+    expect(crosshairKey({ key: "B", shiftKey: true })).toBeNull();
+    expect(crosshairKey({ key: "b", ctrlKey: true })).toBeNull();
+    expect(boxCornerWords({ x: 10.4, y: 20.6 })).toBe("Box corner at 10, 21: move to the opposite corner and press B again");
+    expect(boxWords({ x0: 10, y0: 20, x1: 60, y1: 80 }, "Object 1", "0 positive, 0 negative, 1 box on this frame")).toBe(
+      "Box for Object 1 from 10, 20 to 60, 80 — 0 positive, 0 negative, 1 box on this frame",
+    );
+    expect(boxWords(null, "Object 1")).toBe("No box: its corners must be at least 1 pixel apart each way");
   });
 
   it("leaves every other key, and modified arrows and Enter, to the editor's shortcuts", () => {
@@ -45,5 +57,7 @@ describe("keyboard crosshair", () => {
     const keys = SHORTCUTS.map(([k]) => k);
     expect(keys).toContain("Tab to the frame, then ← → ↑ ↓");
     expect(keys).toContain("Enter / Shift + Enter on the frame");
+    expect(keys).toContain("B on the frame, B again");
+    expect(keys).toContain("Drag on the frame");
   });
 });

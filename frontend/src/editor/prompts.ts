@@ -1,8 +1,8 @@
-// The clicked points of a project and their edits: a click, clearing a frame, undo and redo show
+// The clicked points and boxes of a project and their edits: a click, a box, clearing a frame, undo and redo show
 // the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { roundCoord, type Vec } from "../geometry";
-import { UndoStack, applyClick, clearFrame, reapply, removeObject, revert, samePoints, type Edit, type Label, type Near, type PointMap } from "../points";
+import { UndoStack, applyBox, applyClick, clearFrame, reapply, removeBox, removeObject, revert, samePoints, type ClickLabel, type Edit, type EditResult, type Near, type PointMap } from "../points";
 import type { PromptSaver } from "./saving";
 
 export interface PromptDeps {
@@ -19,7 +19,11 @@ export interface Prompts {
   undoSize: Accessor<number>;
   redoSize: Accessor<number>;
   /** A click on `frame` for `objectId` (adds a point, or removes the one `near` it). */
-  click: (frame: number, objectId: number, at: Vec, label: Label, near: Near) => void;
+  click: (frame: number, objectId: number, at: Vec, label: ClickLabel, near: Near) => void;
+  /** The object's box on `frame` from corner `a` to `b`, in place of its old one. */
+  box: (frame: number, objectId: number, a: Vec, b: Vec) => void;
+  /** Take the object's box off `frame`. */
+  removeBox: (frame: number, objectId: number) => void;
   /** Clear `frame`; false when it holds no points. */
   clear: (frame: number) => boolean;
   /** Undo the last edit; returns its frame, or null when there is nothing to undo. */
@@ -58,6 +62,8 @@ export function createPrompts(deps: PromptDeps): Prompts {
     sizes();
     apply(map, edit, "after");
   };
+  const rounded = (at: Vec): Vec => ({ x: roundCoord(at.x), y: roundCoord(at.y) });
+  const commitIf = (r: EditResult | null) => r && commit(r.map, r.edit);
 
   /** Show an undone (`before`) or redone (`after`) edit as any edit is shown; its frame. */
   const replay = (edit: Edit | undefined, values: "after" | "before"): number | null => {
@@ -83,9 +89,11 @@ export function createPrompts(deps: PromptDeps): Prompts {
     undoSize,
     redoSize,
     click: (frame, objectId, at, label, near) => {
-      const r = applyClick(points(), frame, objectId, { x: roundCoord(at.x), y: roundCoord(at.y) }, label, near);
+      const r = applyClick(points(), frame, objectId, rounded(at), label, near);
       commit(r.map, r.edit);
     },
+    box: (frame, objectId, a, b) => commitIf(applyBox(points(), frame, objectId, rounded(a), rounded(b))),
+    removeBox: (frame, objectId) => commitIf(removeBox(points(), frame, objectId)),
     clear: (frame) => {
       const r = clearFrame(points(), frame);
       if (!r) return false;

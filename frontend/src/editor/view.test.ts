@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fromFramePoints } from "../points";
-import { frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount, type UnsavedTest } from "./view";
+import { boxesOn, frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount, type UnsavedTest } from "./view";
 
 const points = fromFramePoints([
   { object_id: 1, frame: 0, points: [{ x: 1, y: 1, label: "positive" }, { x: 2, y: 2, label: "negative" }] },
@@ -39,5 +39,21 @@ describe("editor view data", () => {
     expect(frameSummary(points, 3, none)).toBe("no points on this frame");
     expect(unsavedCount(points, oneUnsaved)).toBe(1);
     expect(unsavedCount(points, none)).toBe(0);
+  });
+
+  it("draws a box as its rectangle, not as two points, and counts it once", () => {
+    const boxed = fromFramePoints([
+      {
+        object_id: 1,
+        frame: 4,
+        points: [{ x: 50, y: 5, label: "box" }, { x: 10, y: 30, label: "box" }, { x: 20, y: 20, label: "negative" }],
+      },
+    ]);
+    expect(markersOn(boxed, 4, colorOf, 1, none).map((m) => m.point.label)).toEqual(["negative"]);
+    expect(boxesOn(boxed, 4, colorOf, 1)).toEqual([
+      { objectId: 1, box: { x0: 10, y0: 5, x1: 50, y1: 30 }, color: "#ff0000", selected: true },
+    ]);
+    expect([...pointCounts(boxed)]).toEqual([[1, 2]]);
+    expect(frameSummary(boxed, 4, none)).toBe("0 positive, 1 negative, 1 box on this frame");
   });
 });

@@ -1,4 +1,4 @@
-"""Objects, their click prompts, and the live mask preview of a frame."""
+"""Objects, their click and box prompts, and the live mask preview of a frame."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from vidmatte.api.schemas import (
 )
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
-from vidmatte.store import Point
+from vidmatte.store import Point, split_box
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
@@ -71,15 +71,15 @@ def set_points(
 ) -> FramePoints:
     project = s.store.project(project_id)
     check_frame(project, index)
-    for p in body.points:
-        try:
+    points = [Point(**p.model_dump()) for p in body.points]
+    try:
+        for p in points:
             project.info.check_point(p.x, p.y)
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        split_box(points)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
     expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
-    s.store.set_points(
-        project_id, object_id, index, [Point(**p.model_dump()) for p in body.points], expected
-    )
+    s.store.set_points(project_id, object_id, index, points, expected)
     return FramePoints(object_id=object_id, frame=index, points=body.points)
 
 
