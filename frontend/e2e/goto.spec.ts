@@ -66,6 +66,7 @@ test("go to a frame number, a source timecode or an offset; a bad value stays pu
     await field.fill("+10");
     await field.press("Enter");
     await expect(number).toHaveText("12");
+    await expect.poll(() => urlFrame(page)).toBe(12); // the address follows the frame shown
   });
 
   await test.step("a bad value does not move: the field is marked invalid and says why; Escape restores", async () => {
