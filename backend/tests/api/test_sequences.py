@@ -16,6 +16,7 @@ from PIL import Image
 from tests.api.test_malformed_media import data_files
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
+from vidmatte.media.video import probe
 
 W, H = 48, 32
 
@@ -214,3 +215,15 @@ def test_fps_is_refused_for_a_video(api: httpx.Client, clip: Path) -> None:
     assert response.json()["detail"] == (
         "invalid fps: only an image sequence (a zip) takes one; a video has its own"
     )
+
+
+def test_a_video_that_ends_like_a_zip_is_still_a_video(api: httpx.Client, clip: Path) -> None:
+    """Compressed video is close to random bytes, so a zip's end-of-archive signature can turn
+    up in a video's last 64 KB, where zipfile.is_zipfile looks for it: such a video must not
+    be taken for a zip of images. A zip starts with its first member's header (or, empty, its
+    end record)."""
+    data = clip.read_bytes() + b"PK\x05\x06" + bytes(18)  # players ignore bytes after the video
+    assert zipfile.is_zipfile(io.BytesIO(data))
+    response = post(api, data, "disk.mp4")
+    assert response.status_code == 201, response.text
+    assert response.json()["video"]["frame_count"] == probe(clip)[0].frame_count

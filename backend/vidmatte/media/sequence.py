@@ -51,8 +51,14 @@ class NoRoomForVideo(OSError):
 
 
 def is_sequence_source(path: Path) -> bool:
-    """A folder or a zip (by its content, whatever its name says)."""
-    return path.is_dir() or zipfile.is_zipfile(path)
+    """A folder or a zip (by its content, whatever its name says). A zip starts with its first
+    member's header, or, empty, with its end record: zipfile.is_zipfile alone looks only for
+    that record near the end, where a video's near-random bytes may happen to hold it."""
+    if path.is_dir():
+        return True
+    with path.open("rb") as file:
+        head = file.read(4)
+    return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
 
 
 def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -> Sequence:
