@@ -1,26 +1,14 @@
 // Box prompts in Chromium against the real server: a left drag draws the object's box (saved as
 // two corners labelled "box") and the mask preview follows; a click inside stays a point; the
 // box's × removes it and Ctrl+Z brings it back, as for a point.
-import { expect, test, type Page } from "@playwright/test";
-import { clickVideo, disk, ok, uploadFixture, videoPosition } from "./video";
-
-interface FramePoints {
-  frame: number;
-  points: { x: number; y: number; label: string }[];
-}
-
-/** Stored pixel (x, y) as a page position on the canvas now. */
-async function pageAt(page: Page, x: number, y: number) {
-  const box = (await page.getByTestId("frame-canvas").boundingBox())!;
-  const p = await videoPosition(page, x, y);
-  return { x: box.x + p.x, y: box.y + p.y };
-}
+import { expect, test } from "@playwright/test";
+import { clickVideo, disk, pageAt, savedPoints, uploadFixture } from "./video";
 
 test("drag a box around the disk: saved, previewed, corrected by a click, removed and undone", async ({ page, request }) => {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   const pid = await uploadFixture(request, "box");
-  const saved = async () => (await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`))).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  const saved = () => savedPoints(request, pid);
   await page.goto(`/#/p/${pid}`);
   const canvas = page.getByTestId("frame-canvas");
   await expect(canvas).toHaveAttribute("data-loaded", "true");

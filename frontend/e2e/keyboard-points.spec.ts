@@ -4,12 +4,7 @@
 // undone like clicks. Escape leaves the frame, and the arrows step frames again. A polite live
 // region says each move and each point placed or removed, with its object and the frame's count.
 import { expect, test, type Page } from "@playwright/test";
-import { ok, uploadFixture } from "./video";
-
-interface FramePoints {
-  frame: number;
-  points: { x: number; y: number; label: string }[];
-}
+import { savedPoints, uploadFixture } from "./video";
 
 async function press(page: Page, key: string, times: number) {
   for (let i = 0; i < times; i++) await page.keyboard.press(key);
@@ -17,7 +12,7 @@ async function press(page: Page, key: string, times: number) {
 
 test("arrows move the crosshair, Enter and Shift+Enter place points the server keeps, Ctrl+Z undoes", async ({ page, request }) => {
   const pid = await uploadFixture(request, "keyboard points");
-  const saved = async () => (await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`))).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  const saved = () => savedPoints(request, pid);
   await page.goto(`/#/p/${pid}`);
   const canvas = page.getByTestId("frame-canvas");
   await expect(canvas).toHaveAttribute("data-loaded", "true");

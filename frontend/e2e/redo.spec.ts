@@ -1,16 +1,11 @@
 // Redo brings back the last undone click, saved on the server like any edit; a new click after
 // an undo leaves nothing to redo, as in any editor.
 import { expect, test } from "@playwright/test";
-import { clickVideo, disk, ok, uploadFixture } from "./video";
-
-interface FramePoints {
-  frame: number;
-  points: { x: number; y: number; label: string }[];
-}
+import { clickVideo, disk, savedPoints, uploadFixture } from "./video";
 
 test("undo then redo saves both points again; a new click after an undo disables Redo", async ({ page, request }) => {
   const pid = await uploadFixture(request, "redo");
-  const saved = async () => (await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`))).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  const saved = () => savedPoints(request, pid);
   await page.goto(`/#/p/${pid}`);
   const markers = page.getByTestId("point-marker");
   const redo = page.getByTestId("redo");

@@ -22,6 +22,25 @@ export async function videoPosition(page: Page, x: number, y: number): Promise<{
   return { x: ox + x * sx, y: oy + y * sy };
 }
 
+/** Stored pixel (x, y) as a page position (for the mouse) where the canvas draws it now. */
+export async function pageAt(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  const box = (await page.getByTestId("frame-canvas").boundingBox())!;
+  const p = await videoPosition(page, x, y);
+  return { x: box.x + p.x, y: box.y + p.y };
+}
+
+/** A frame's stored points of one object, as GET /points lists them. */
+export interface FramePoints {
+  frame: number;
+  points: { x: number; y: number; label: string }[];
+}
+
+/** Every stored point of a project, each with its frame. */
+export async function savedPoints(request: APIRequestContext, pid: string) {
+  const frames = await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`));
+  return frames.flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+}
+
 /** Click at original-video pixel (x, y) on the frame canvas, once the shown frame is loaded. */
 export async function clickVideo(page: Page, x: number, y: number, opts: { button?: "left" | "right"; alt?: boolean } = {}) {
   const canvas = page.getByTestId("frame-canvas");

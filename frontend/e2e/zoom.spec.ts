@@ -3,24 +3,12 @@
 // zoom is a negative point where it is drawn, Shift+drag and a middle-button drag pan without
 // adding points, the view stays while stepping frames, and 0, the keys and the badge's Fit go
 // back to the fitted frame.
-import { expect, test, type Page } from "@playwright/test";
-import { ok, uploadFixture, videoPosition } from "./video";
-
-interface FramePoints {
-  frame: number;
-  points: { x: number; y: number; label: string }[];
-}
-
-/** The mouse at stored pixel (x, y) as the canvas draws it now; its page position. */
-async function pageAt(page: Page, x: number, y: number) {
-  const box = (await page.getByTestId("frame-canvas").boundingBox())!;
-  const p = await videoPosition(page, x, y);
-  return { x: box.x + p.x, y: box.y + p.y };
-}
+import { expect, test } from "@playwright/test";
+import { pageAt, savedPoints, uploadFixture } from "./video";
 
 test("wheel zoom about the pointer, clicks on the right pixel, Shift/middle drag pans, 0 fits again", async ({ page, request }) => {
   const pid = await uploadFixture(request, "zoom");
-  const saved = async () => (await ok<FramePoints[]>(await request.get(`/api/projects/${pid}/points`))).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+  const saved = () => savedPoints(request, pid);
   await page.goto(`/#/p/${pid}`);
   const canvas = page.getByTestId("frame-canvas");
   await expect(canvas).toHaveAttribute("data-loaded", "true");
