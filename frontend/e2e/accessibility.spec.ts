@@ -31,6 +31,25 @@ test("the start page and the editor pass axe's contrast, landmark, heading, nami
   expect(await violations(page)).toEqual([]);
 });
 
+test("the frame-rate dialog of a zip of images passes them too, keeps Tab inside, and Escape sends nothing", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("projects-panel")).toBeVisible();
+  // The dialog comes before any byte is sent: the zip's contents do not matter yet.
+  await page.getByTestId("upload-input").setInputFiles({ name: "plates.zip", mimeType: "application/zip", buffer: Buffer.from("PK") });
+  const dialog = page.getByRole("dialog", { name: "Frame rate of the image sequence" });
+  await expect(dialog.getByRole("radio", { checked: true })).toBeFocused();
+  expect(await violations(page)).toEqual([]);
+  await dialog.getByRole("textbox", { name: "Other rate (fps)" }).fill("0");
+  await page.keyboard.press("Enter");
+  await expect(dialog.getByRole("alert")).toBeVisible();
+  expect(await violations(page)).toEqual([]); // the refused field and its reason too
+  for (let i = 0; i < 6; i++) await page.keyboard.press("Tab");
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId("upload-progress")).toHaveCount(0);
+});
+
 test("focus rings: a focused dialog draws none, the controls in it and a focused row do", async ({ page, request }) => {
   const pid = await uploadFixture(request, "focus rings");
   await page.goto(`/#/p/${pid}`);

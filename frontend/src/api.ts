@@ -301,8 +301,23 @@ export interface Upload {
   abort: () => void;
 }
 
+export interface UploadFields {
+  name?: string;
+  /** An image sequence's (a zip's) frame rate; a video has its own, and is refused one. */
+  fps?: number;
+}
+
+/** The form POST /api/projects takes; `fps` only for a zip (a video is refused one). */
+export function uploadForm(file: File, fields: UploadFields = {}): FormData {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (fields.name) form.append("name", fields.name);
+  if (fields.fps !== undefined) form.append("fps", String(fields.fps));
+  return form;
+}
+
 /** POST /api/projects with upload progress (fetch cannot report upload progress). */
-export function uploadProject(file: File, onProgress: (loaded: number, total: number) => void, name?: string): Upload {
+export function uploadProject(file: File, onProgress: (loaded: number, total: number) => void, fields: UploadFields = {}): Upload {
   const xhr = new XMLHttpRequest();
   const promise = new Promise<Project>((resolve, reject) => {
     xhr.open("POST", "/api/projects");
@@ -323,10 +338,7 @@ export function uploadProject(file: File, onProgress: (loaded: number, total: nu
     };
     xhr.onerror = () => reject(new ApiError(0, detailFromBody(null, 0)));
     xhr.onabort = () => reject(new UploadCancelled());
-    const form = new FormData();
-    form.append("file", file, file.name);
-    if (name) form.append("name", name);
-    xhr.send(form);
+    xhr.send(uploadForm(file, fields));
   });
   return { promise, abort: () => xhr.abort() };
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -16,6 +17,7 @@ from PIL import Image
 from tests.api.test_malformed_media import data_files
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
+from vidmatte.media.sequence import frame_rate
 from vidmatte.media.video import probe
 
 W, H = 48, 32
@@ -118,7 +120,7 @@ def test_a_jpeg_sequence(server: LiveServer, api: httpx.Client) -> None:
     assert response.status_code == 201, response.text
     project = response.json()
     assert (project["name"], project["video"]["frame_count"]) == ("take2", 4)
-    assert project["video"]["fps"] == pytest.approx(23.976)
+    assert project["video"]["fps"] == pytest.approx(24000 / 1001, abs=1e-9)  # NTSC, exactly
     # What FFmpeg decodes each JPEG to, as any JPEG-coded video's frames: exactly.
     expected = [decoded_rgb(data) for data in members.values()]
     decoded = stored_frames(server, project, "rgb24")
@@ -227,3 +229,27 @@ def test_a_video_that_ends_like_a_zip_is_still_a_video(api: httpx.Client, clip: 
     response = post(api, data, "disk.mp4")
     assert response.status_code == 201, response.text
     assert response.json()["video"]["frame_count"] == probe(clip)[0].frame_count
+
+
+@pytest.mark.parametrize(
+    ("typed", "rate"),
+    [
+        (23.976, Fraction(24000, 1001)),
+        (23.98, Fraction(24000, 1001)),
+        (24000 / 1001, Fraction(24000, 1001)),
+        (29.97, Fraction(30000, 1001)),
+        (47.952, Fraction(48000, 1001)),
+        (59.94, Fraction(60000, 1001)),
+        (119.88, Fraction(120000, 1001)),
+        (24, Fraction(24)),
+        (25, Fraction(25)),
+        (30, Fraction(30)),
+        (12.5, Fraction(25, 2)),
+        (1, Fraction(1)),
+        (240, Fraction(240)),
+    ],
+)
+def test_a_typed_rate_is_the_rate_it_names(typed: float, rate: Fraction) -> None:
+    """23.976 is how everyone writes 24000/1001 (film on NTSC video): taken literally it would
+    be 2997/125, and the sequence's timing and its exports' rate would be off by 1 in 24,000."""
+    assert frame_rate(typed) == rate

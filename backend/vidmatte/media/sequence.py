@@ -83,7 +83,7 @@ def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -
         need = len(sequence.members) * first.width * first.height * (6 if deep else 3)
         if shutil.disk_usage(out.parent).free < need + settings.min_free_bytes:
             raise NoRoomForVideo(need)
-        rate = Fraction(fps).limit_denominator(1001)
+        rate = frame_rate(fps)
         with av.open(str(out), "w", format="matroska") as container:
             stream = container.add_stream("ffv1", rate=rate)
             stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
@@ -101,6 +101,16 @@ def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -
                 container.mux(stream.encode(frame))
             container.mux(stream.encode(None))
     return sequence
+
+
+def frame_rate(fps: float) -> Fraction:
+    """The rate a typed `fps` names: within 0.005 of an NTSC rate n·1000/1001 (23.976, 23.98,
+    29.97, 59.94...) that rate exactly, which no short decimal is; otherwise the nearest
+    fraction with a denominator up to 1001 (12.5 is 25/2)."""
+    whole = round(fps * 1.001)
+    if abs(fps - whole * 1000 / 1001) < 0.005 and abs(fps - whole) > 0.01:
+        return Fraction(whole * 1000, 1001)
+    return Fraction(fps).limit_denominator(1001)
 
 
 def find_sequence(sizes: dict[str, int]) -> Sequence:

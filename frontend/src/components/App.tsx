@@ -3,6 +3,7 @@ import { api, errorText, online, projectGone, type Health, type Project } from "
 import { watchConnection } from "../editor/connection";
 import { showError } from "../toasts";
 import { ConfirmHost } from "./ConfirmHost";
+import { SequenceFpsHost } from "./SequenceFpsHost";
 import { Editor } from "./Editor";
 import { HealthPill } from "./HealthPill";
 import { projectMeta } from "./ProjectItem";
@@ -166,6 +167,7 @@ export function App() {
       </div>
       <Toasts />
       <ConfirmHost />
+      <SequenceFpsHost />
       <TokenPrompt />
     </div>
   );

@@ -3,9 +3,11 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot } from "solid-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { UploadCancelled, type Project, type Upload } from "../api";
+import { UploadCancelled, type Project, type Upload, type UploadFields } from "../api";
 import { useFocusTrap } from "../focusTrap";
+import { pendingFps } from "../sequenceFps";
 import { dismiss, toasts } from "../toasts";
+import { SequenceFpsHost } from "./SequenceFpsHost";
 import { UploadProgress } from "./UploadProgress";
 import { createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
 
@@ -25,11 +27,13 @@ const project: Project = {
 function transport() {
   const t = {
     sent: [] as string[],
+    fields: [] as UploadFields[],
     progress: (_loaded: number, _total: number) => {},
     finish: (_p: Project) => {},
     cancel: () => {},
-    send: (file: File, onProgress: (loaded: number, total: number) => void): Upload => {
+    send: (file: File, onProgress: (loaded: number, total: number) => void, fields: UploadFields = {}): Upload => {
       t.sent.push(file.name);
+      t.fields.push(fields);
       t.progress = onProgress;
       const promise = new Promise<Project>((resolve, reject) => {
         t.finish = resolve;
@@ -41,13 +45,18 @@ function transport() {
   return t;
 }
 
-afterEach(() => toasts().forEach((t) => dismiss(t.id)));
+afterEach(() => {
+  toasts().forEach((t) => dismiss(t.id));
+  pendingFps()?.resolve(null); // a dialog a test left open
+  localStorage.clear();
+});
 
 describe("upload", () => {
   it("takes videos by type or by name", () => {
     expect(looksLikeVideo(video())).toBe(true);
     expect(looksLikeVideo(new File([], "take 2.MKV"))).toBe(true);
     expect(looksLikeVideo(new File([], "shot.zip", { type: "application/zip" }))).toBe(true);
+    expect(looksLikeVideo(new File([], "plates", { type: "application/x-zip-compressed" }))).toBe(true);
     expect(looksLikeVideo(new File([], "notes.txt", { type: "text/plain" }))).toBe(false);
     expect(uploadPercent({ loaded: 1, total: 3 })).toBe(33);
     expect(uploadPercent({ loaded: 0, total: 0 })).toBe(0);
@@ -118,6 +127,95 @@ describe("upload", () => {
     expect(screen.getByTestId("upload-progress").textContent).toContain("it can no longer be cancelled");
     t.finish(project);
     await done;
+  });
+});
+
+describe("image sequence upload", () => {
+  const zip = (name = "shot.zip") => new File([new Uint8Array(100)], name, { type: "application/zip" });
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+  function setup() {
+    const t = transport();
+    let settled = 0;
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => settled++, send: t.send }));
+    render(() => <SequenceFpsHost />);
+    return { t, up, settled: () => settled };
+  }
+  const dialog = () => screen.queryByRole("dialog", { name: "Frame rate of the image sequence" });
+
+  it("asks a zip's frame rate first (24, then the last chosen) and sends it; a video is sent without one", async () => {
+    const { t, up } = setup();
+    const done = up.start(zip());
+    expect(t.sent).toEqual([]); // nothing before the rate
+    expect(dialog()?.textContent).toContain('"shot.zip" holds numbered images');
+    expect(screen.getByRole("radio", { name: "24" })).toHaveProperty("checked", true);
+    expect(document.activeElement).toBe(screen.getByRole("radio", { name: "24" }));
+    fireEvent.click(screen.getByRole("radio", { name: "25" }));
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    await flush();
+    expect(dialog()).toBeNull();
+    expect(t.sent).toEqual(["shot.zip"]);
+    expect(t.fields).toEqual([{ fps: 25 }]);
+    t.finish(project);
+    await done;
+
+    const next = up.start(zip("other.zip"));
+    expect(screen.getByRole("radio", { name: "25" })).toHaveProperty("checked", true); // remembered
+    fireEvent.click(screen.getByRole("radio", { name: "23.976" }));
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    await flush();
+    expect(t.fields[1]).toEqual({ fps: 23.976 });
+    t.finish(project);
+    await next;
+
+    const plain = up.start(video());
+    expect(dialog()).toBeNull();
+    expect(t.fields[2]).toEqual({});
+    t.finish(project);
+    await plain;
+  });
+
+  it("takes another rate typed in, refusing one outside 1..240 with the reason", async () => {
+    const { t, up } = setup();
+    const done = up.start(zip());
+    const field = screen.getByRole("textbox", { name: "Other rate (fps)" });
+    fireEvent.input(field, { target: { value: "300" } });
+    expect(screen.getByRole("radio", { name: "Other" })).toHaveProperty("checked", true);
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    await flush();
+    expect(screen.getByRole("alert").textContent).toBe("Enter a frame rate from 1 to 240 fps, e.g. 25 or 23.976.");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(field.getAttribute("aria-describedby")).toBe("fps-error");
+    expect(document.activeElement).toBe(field);
+    expect(t.sent).toEqual([]);
+    fireEvent.input(field, { target: { value: "12.5" } });
+    expect(screen.queryByRole("alert")).toBeNull();
+    fireEvent.submit(field.closest("form")!); // Enter in the field
+    await flush();
+    expect(t.fields).toEqual([{ fps: 12.5 }]);
+    t.finish(project);
+    await done;
+    up.start(zip()); // a rate not among the presets comes back as Other's
+    expect(screen.getByRole("radio", { name: "Other" })).toHaveProperty("checked", true);
+    expect((screen.getByRole("textbox", { name: "Other rate (fps)" }) as HTMLInputElement).value).toBe("12.5");
+  });
+
+  it("uploads nothing when cancelled (button or Escape), remembers nothing, and frees the picker", async () => {
+    const { t, up, settled } = setup();
+    const first = up.start(zip());
+    fireEvent.click(screen.getByRole("radio", { name: "50" }));
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    await first;
+    expect(dialog()).toBeNull();
+    const second = up.start(zip());
+    expect(screen.getByRole("radio", { name: "24" })).toHaveProperty("checked", true);
+    await up.start(video()); // the dialog's upload comes first
+    expect(texts()).toEqual(["error: Wait for the current upload to finish."]);
+    fireEvent.keyDown(window, { key: "Escape" });
+    await second;
+    expect(dialog()).toBeNull();
+    expect(t.sent).toEqual([]);
+    expect(texts()).toEqual(["error: Wait for the current upload to finish."]); // a cancel is no failure
+    expect(settled()).toBe(2);
   });
 });
 

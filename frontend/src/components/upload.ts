@@ -4,6 +4,7 @@ import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
 import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
 import { dialogOpen } from "../focusTrap";
 import { isTypingTarget } from "../keyboard";
+import { askSequenceFps, isImageSequence } from "../sequenceFps";
 import { frameCountLabel } from "../timecode";
 import { showError, showInfo, showSuccess } from "../toasts";
 
@@ -18,18 +19,19 @@ export interface UploadState {
 
 export interface UploadDeps {
   onAdded: (project: Project) => void;
-  /** After every upload that started, whatever its outcome. */
+  /** After every upload that started, whatever its outcome, and a zip whose rate was not given. */
   onSettled: () => void;
   send?: typeof uploadProject;
+  /** A zip's frame rate, null when the user cancels (the dialog by default). */
+  askFps?: (file: File) => Promise<number | null>;
 }
 
-// .zip: an image sequence (shot.1001.png ...), which the server makes a video.
-const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif|zip)$/i;
+const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
 
 /** A video by its type, or by its name when the browser does not know the type (e.g. .mkv);
- * or a zip, which holds an image sequence. */
+ * or a zip, which holds an image sequence (shot.1001.png ...) the server makes a video. */
 export function looksLikeVideo(file: File): boolean {
-  return file.type.startsWith("video/") || VIDEO_EXT.test(file.name);
+  return file.type.startsWith("video/") || VIDEO_EXT.test(file.name) || isImageSequence(file);
 }
 
 export function uploadPercent(u: { loaded: number; total: number } | null): number {
@@ -38,10 +40,12 @@ export function uploadPercent(u: { loaded: number; total: number } | null): numb
 
 export function createUpload(deps: UploadDeps): { current: Accessor<UploadState | null>; start: (file: File) => Promise<void> } {
   const send = deps.send ?? uploadProject;
+  const askFps = deps.askFps ?? ((file: File) => askSequenceFps(file.name));
   const [current, setCurrent] = createSignal<UploadState | null>(null);
+  let asking = false; // a zip's frame rate is being asked: that upload comes first
 
   const start = async (file: File) => {
-    if (current()) {
+    if (current() || asking) {
       showError("Wait for the current upload to finish.");
       return;
     }
@@ -49,7 +53,15 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
       showError(`"${file.name}" does not look like a video file or a zip of images.`, "Upload refused");
       return;
     }
-    const handle = send(file, (loaded, total) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u)));
+    let fps: number | undefined;
+    if (isImageSequence(file)) {
+      asking = true;
+      const chosen = await askFps(file).finally(() => (asking = false));
+      if (chosen === null) return deps.onSettled(); // cancelled: nothing sent
+      fps = chosen;
+    }
+    const onProgress = (loaded: number, total: number) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u));
+    const handle = send(file, onProgress, fps === undefined ? {} : { fps });
     setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle });
     try {
       const project = await handle.promise;
