@@ -313,6 +313,8 @@ describe("boxes on the stage", () => {
     expect(s.removed).toEqual([1]);
     expect(s.clicks).toEqual([]);
     expect(s.made).toHaveLength(1);
+    // A screen reader hears it, as it hears a box drawn.
+    expect(screen.getByTestId("stage-announcement").textContent).toBe("Box of object 1 removed (Ctrl+Z brings it back)");
   });
 
   it("B at the crosshair sets one corner, B again the opposite one; each is told", async () => {

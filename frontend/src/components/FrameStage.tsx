@@ -469,7 +469,10 @@ export function FrameStage(props: FrameStageProps) {
               style={{ left: `${at().x}px`, top: `${at().y}px`, "border-color": b.color }}
               // Not a press on the frame: no drag, no pan, the focus stays.
               onMouseDown={(e) => e.stopPropagation()}
-              onClick={() => props.onRemoveBox?.(b.objectId)}
+              onClick={() => {
+                props.onRemoveBox?.(b.objectId);
+                setSaid(`Box of ${props.nameOf(b.objectId)} removed (Ctrl+Z brings it back)`);
+              }}
             >
               ×
             </button>
