@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  canvasToPicture,
   canvasToVideo,
   clampPan,
   displaySize,
@@ -60,6 +61,12 @@ describe("canvas ↔ video mapping", () => {
     expect(canvasToVideo({ x: 480, y: 350 }, fit, video)).toEqual({ x: 960, y: 540 });
     expect(canvasToVideo({ x: 0, y: 80 }, fit, video)).toEqual({ x: 0, y: 0 });
     expect(canvasToVideo({ x: 10, y: 90 }, fit, video)).toEqual({ x: 20, y: 20 });
+  });
+
+  it("holds a position past the picture on its edge, for a box dragged out of it", () => {
+    expect(canvasToPicture({ x: 480, y: 40 }, fit, video)).toEqual({ x: 960, y: 0 });
+    expect(canvasToPicture({ x: 1000, y: 700 }, fit, video)).toEqual({ x: 1920, y: 1080 });
+    expect(canvasToPicture({ x: 10, y: 90 }, fit, video)).toEqual({ x: 20, y: 20 });
   });
 
   it("returns null on the letterbox bars", () => {

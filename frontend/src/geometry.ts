@@ -88,8 +88,15 @@ export function canvasToVideo(p: Vec, fit: FitRect, video: Size): Vec | null {
   // Rounding in the scale can put a click on the drawn edge a hair outside the picture.
   const slack = 1e-3;
   if (x < -slack || y < -slack || x > video.width + slack || y > video.height + slack) return null;
-  // The API takes x in [0, width] and y in [0, height]: the edges are valid clicks, and a
-  // clamped value still rounds (roundCoord) to a value in range.
+  return canvasToPicture(p, fit, video);
+}
+
+/** Canvas coordinates to stored video pixels held on the picture: a box dragged past its edge
+ * ends on the edge. The API takes x in [0, width] and y in [0, height]: the edges are valid,
+ * and a clamped value still rounds (roundCoord) to a value in range. */
+export function canvasToPicture(p: Vec, fit: FitRect, video: Size): Vec {
+  const x = (p.x - fit.x) / fit.scaleX;
+  const y = (p.y - fit.y) / fit.scaleY;
   return { x: clamp(x, 0, video.width), y: clamp(y, 0, video.height) };
 }
 

@@ -1,7 +1,7 @@
 import { For, Show, createEffect, createMemo, createSignal, on, onCleanup, onMount, type JSX } from "solid-js";
 import { api, online } from "../api";
 import { composeInto, stageFit, type ComposeOptions, type OverlayMode } from "../compose";
-import { canvasToVideo, clampPan, FIT_VIEW, panBy, panToShow, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
+import { canvasToPicture, canvasToVideo, clampPan, FIT_VIEW, panBy, panToShow, videoToCanvas, viewRect, wheelZoomFactor, zoomAt, type Picture, type Size, type Vec, type View } from "../geometry";
 import { boxFrom, type Box, type ClickLabel, type Near, type Point } from "../points";
 import type { FramePicture } from "../editor/frames";
 import { boxCornerWords, boxWords, crosshairKey, crosshairStart, crosshairWords, moveCrosshair, pointWords } from "../editor/crosshair";
@@ -209,14 +209,6 @@ export function FrameStage(props: FrameStageProps) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
-  /** A canvas position as stored pixels, kept on the frame: a drag may end past its edge. */
-  const onFrame = (pos: Vec): Vec => {
-    const f = fit();
-    const x = (pos.x - f.x) / f.scaleX;
-    const y = (pos.y - f.y) / f.scaleY;
-    return { x: Math.min(Math.max(x, 0), props.video.width), y: Math.min(Math.max(y, 0), props.video.height) };
-  };
-
   /** A left press that moves past DRAG_PX draws a box until the button is let go; one that
    * stays is left to the click (a point). */
   let stopDrag: (() => void) | null = null;
@@ -236,8 +228,8 @@ export function FrameStage(props: FrameStageProps) {
       setDragged(null);
       if (!d) return;
       swallow = true; // the click that ends the drag is the box's
-      const a = onFrame(d.from);
-      const b = onFrame(d.to);
+      const a = canvasToPicture(d.from, fit(), props.video);
+      const b = canvasToPicture(d.to, fit(), props.video);
       if (editable() && boxFrom(a, b)) void props.onBox?.(a, b);
     };
     stopDrag = () => {
