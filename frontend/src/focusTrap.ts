@@ -69,3 +69,17 @@ export function useFocusTrap(root: () => HTMLElement | undefined, initial?: () =
     });
   });
 }
+
+/** Escape runs what `cancel()` returns (an open dialog's cancel; null: none is open) before any
+ * other handler sees the key, while the calling component is mounted. */
+export function useEscapeCancels(cancel: () => (() => void) | null): void {
+  const onKey = (e: KeyboardEvent) => {
+    const run = e.key === "Escape" ? cancel() : null;
+    if (!run) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    run();
+  };
+  onMount(() => window.addEventListener("keydown", onKey, true));
+  onCleanup(() => window.removeEventListener("keydown", onKey, true));
+}

@@ -1,6 +1,6 @@
-import { Show, onCleanup, onMount } from "solid-js";
+import { Show } from "solid-js";
 import { pendingConfirm, type ConfirmRequest } from "../confirm";
-import { useFocusTrap } from "../focusTrap";
+import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 
 /** The confirmation itself: focus starts on Cancel, so Enter never confirms a deletion. */
 function ConfirmDialog(props: { request: ConfirmRequest }) {
@@ -29,17 +29,10 @@ function ConfirmDialog(props: { request: ConfirmRequest }) {
 }
 
 export function ConfirmHost() {
-  const onKey = (e: KeyboardEvent) => {
+  useEscapeCancels(() => {
     const p = pendingConfirm();
-    if (!p) return;
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-      p.resolve(false);
-    }
-  };
-  onMount(() => window.addEventListener("keydown", onKey, true));
-  onCleanup(() => window.removeEventListener("keydown", onKey, true));
+    return p && (() => p.resolve(false));
+  });
   return (
     <Show when={pendingConfirm()} keyed>
       {(p) => <ConfirmDialog request={p} />}

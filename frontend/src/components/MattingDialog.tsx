@@ -1,8 +1,8 @@
-import { Show, createSignal, onCleanup, onMount } from "solid-js";
+import { Show, createSignal } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
 import { withObjectNames } from "../editor/objects";
 import { exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
-import { useFocusTrap } from "../focusTrap";
+import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
 import type { PointMap } from "../points";
 import { isResumable, isTerminal } from "../sse";
@@ -35,14 +35,7 @@ export function MattingDialog(props: MattingDialogProps) {
     () => dialog.querySelector<HTMLElement>("form input") ?? undefined,
   );
 
-  const onKey = (e: KeyboardEvent) => {
-    if (e.key === "Escape") {
-      e.stopImmediatePropagation();
-      props.onClose();
-    }
-  };
-  onMount(() => window.addEventListener("keydown", onKey, true));
-  onCleanup(() => window.removeEventListener("keydown", onKey, true));
+  useEscapeCancels(() => props.onClose);
 
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>

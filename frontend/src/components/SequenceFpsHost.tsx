@@ -1,5 +1,5 @@
-import { For, Show, createSignal, onCleanup, onMount } from "solid-js";
-import { useFocusTrap } from "../focusTrap";
+import { For, Show, createSignal } from "solid-js";
+import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 import { FPS_PRESETS, fpsLabel, parseFps, pendingFps, type FpsRequest } from "../sequenceFps";
 
 const CUSTOM = "custom";
@@ -87,16 +87,10 @@ function SequenceFpsDialog(props: { request: FpsRequest }) {
 }
 
 export function SequenceFpsHost() {
-  const onKey = (e: KeyboardEvent) => {
+  useEscapeCancels(() => {
     const p = pendingFps();
-    if (p && e.key === "Escape") {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-      p.resolve(null);
-    }
-  };
-  onMount(() => window.addEventListener("keydown", onKey, true));
-  onCleanup(() => window.removeEventListener("keydown", onKey, true));
+    return p && (() => p.resolve(null));
+  });
   return (
     <Show when={pendingFps()} keyed>
       {(p) => <SequenceFpsDialog request={p} />}
