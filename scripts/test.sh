@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-uv sync --frozen --extra ray  # the Ray runner and its tests (issue 16): an optional extra
+uv sync --frozen --compile-bytecode --extra ray  # the Ray runner and its tests (issue 16): an optional extra
 if [ -f rest/package-lock.json ]; then
   npm --prefix rest ci --no-audit --no-fund
 fi
