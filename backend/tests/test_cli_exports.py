@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 from PIL import Image
+from typer.testing import CliRunner
 
 from tests.test_cli import vidmatte
+from vidmatte.cli import app
+from vidmatte.matte.adjust import adjust_matte
 
 
 def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
@@ -33,6 +36,8 @@ def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
         "both",
         "--fg",
         "raw",
+        "--shift-edge",
+        "1",
         "--sam2",
         "test-tiny",
         "--random-head",
@@ -49,7 +54,12 @@ def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
         layer: np.asarray(Image.open(out / "alpha16" / layer / "000004.png")).astype(np.int64)
         for layer in ("disk", "corner", "union")
     }
+    # Grown by a whole pixel each (a union grown is the union of the grown ones): an opening
+    # (choke, then grow, by 1) leaves a grown matte as it is, and changed this one by ~1000.
     np.testing.assert_array_equal(own["union"], np.maximum(own["disk"], own["corner"]))
+    disk = own["disk"].astype(np.float32) / 65535
+    opened = adjust_matte(adjust_matte(disk, -1), 1)
+    np.testing.assert_array_equal(np.round(opened * 65535), own["disk"])
     with OpenEXR.File(str(out / "exr" / "disk" / "000004.exr"), separate_channels=True) as exr:
         alpha = exr.channels()["A"].pixels.astype(np.float64)
     assert np.abs(alpha - own["disk"] / 65535).max() <= 1 / 255
@@ -58,3 +68,15 @@ def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
 def test_matte_rejects_a_bad_mattes_choice(clip: Path, tmp_path: Path) -> None:
     result = vidmatte("matte", str(clip), "--point", "30,32,4", "--mattes", "each")
     assert result.returncode != 0 and "--mattes is objects, union or both" in result.stderr
+
+
+def test_matte_refuses_edge_adjustments_out_of_range_before_any_work(clip: Path) -> None:
+    """In-process (typer refuses them before the command runs), NaN too."""
+    for args, name in [
+        (["--shift-edge", "40"], "'--shift-edge'"),
+        (["--shift-edge", "-32.5"], "'--shift-edge'"),
+        (["--feather", "-1"], "'--feather'"),
+        (["--feather", "nan"], "'--feather'"),
+    ]:
+        result = CliRunner().invoke(app, ["matte", str(clip), "--point", "30,32,4", *args])
+        assert result.exit_code == 2 and name in result.output, (args, result.output)

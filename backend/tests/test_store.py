@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.waiting import wait_until
+from vidmatte.api import schemas
 from vidmatte.jobs.runner import InProcessRunner
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
@@ -106,6 +107,20 @@ def test_a_job_keeps_the_prompts_and_settings_it_was_made_with(
     again = store.job(jid)
     assert again.prompts == {(obj, 3): [Point(10, 20, "positive")]}
     assert (again.edges, again.head) == ("fast", "head-v1")
+
+
+def test_a_job_stored_before_edge_adjustments_reads_them_as_0(store: Store) -> None:
+    """The export JSON of a job made by an older version lacks shift_edge and feather."""
+    staged = store.tmp_dir / "upload"
+    staged.write_bytes(b"video")
+    project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 3, [Point(10, 20, "positive")])
+    older = {"formats": ["exr"], "background": "00ff00", "fg": None, "mattes": "objects"}
+    job = store.add_job(project.id, 0, 5, [obj], edges="", head="", sam2="", export=older)
+    export = schemas.Job.of(store.job(job.id)).export
+    assert export is not None and (export.shift_edge, export.feather) == (0, 0)
+    assert export.model_dump() == {**older, "shift_edge": 0, "feather": 0}
 
 
 def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(

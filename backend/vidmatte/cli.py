@@ -507,6 +507,21 @@ def matte(
         help="Colour of the colour-carrying formats: estimated (foreground, old background "
         "taken out of soft edges) or raw (the frame's own). Default: VIDMATTE_EXPORT_FG.",
     ),
+    shift_edge: float = typer.Option(  # matte/adjust.py's MAX_SHIFT_EDGE, MAX_FEATHER
+        0.0,
+        min=-32,
+        max=32,
+        metavar="PX",
+        help="Grow (positive) or choke (negative) the exported mattes by this many pixels.",
+    ),
+    feather: float = typer.Option(
+        0.0,
+        min=0,
+        max=32,
+        metavar="PX",
+        help="Soften the exported mattes' edges: a hard edge ramps up over about this many "
+        "pixels (after --shift-edge).",
+    ),
     sam2: str = typer.Option(
         None,
         help="SAM2 size: tiny, small, base_plus, large, or test-tiny (shrunk, random weights); "
@@ -527,6 +542,7 @@ def matte(
     from vidmatte.errors import describe
     from vidmatte.jobs.pipeline import Stopped, run_job
     from vidmatte.jobs.results import foreground_for
+    from vidmatte.matte.adjust import EdgeAdjust
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
     from vidmatte.store import Point
@@ -535,6 +551,7 @@ def matte(
         chosen = parse_formats(formats)
     with _blamed_on("'--background'"):
         colour = parse_color(background)
+    edge = EdgeAdjust(shift_edge, feather)  # in range: typer refused any other (NaN too)
     if not point and not box:
         raise typer.BadParameter("give a --point or a --box", param_hint="'--point' / '--box'")
     with _blamed_on("'--point'"):
@@ -639,7 +656,16 @@ def matte(
                 interrupt.doing = "finishing the export of the frames matted"
                 try:
                     _export(
-                        store, project, job.id, chosen, colour, colour_from, mattes, device, out
+                        store,
+                        project,
+                        job.id,
+                        chosen,
+                        colour,
+                        colour_from,
+                        mattes,
+                        edge,
+                        device,
+                        out,
                     )
                 except OSError as exc:  # _export leaves nothing in `out` then
                     full = is_disk_full(exc)
@@ -850,6 +876,7 @@ def _export(
     colour,
     fg,
     mattes,
+    edge,
     device: str,
     out: Path,
 ) -> None:
@@ -867,7 +894,7 @@ def _export(
         with bundle.open("wb") as f:
             write_archive(
                 f,
-                export_frames(store, export, fg, device),
+                export_frames(store, export, fg, device, edge),
                 formats,
                 project.info.fps,
                 export.audio_from,

@@ -19,6 +19,8 @@ from PIL import Image
 from tests import waiting
 from tests.conftest import upload
 from tests.synth import write_video
+from vidmatte.jobs.mattes import encode_mattes
+from vidmatte.matte.adjust import adjust_matte
 
 
 def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
@@ -322,6 +324,8 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
         "background": "112233",
         "fg": "raw",
         "mattes": "both",
+        "shift_edge": -1.5,
+        "feather": 2,
     }
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": chosen})
     assert job.status_code == 201, job.text
@@ -329,11 +333,77 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
     assert api.get(f"/api/jobs/{job.json()['id']}").json()["export"] == chosen
     plain = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5}).json()
     assert plain["export"] is None
+    unadjusted = {"start": 4, "end": 5, "export": {"formats": ["exr"]}}
+    export = api.post(f"/api/projects/{pid}/jobs", json=unadjusted).json()["export"]
+    assert (export["shift_edge"], export["feather"]) == (0, 0)
     for bad, words in [
         ({"formats": ["gif"]}, "unknown export format 'gif'"),
         ({"formats": []}, "export.formats"),
         ({"formats": ["exr"], "background": "green"}, "export.background"),
         ({"formats": ["exr"], "mattes": "all"}, "export.mattes"),
+        ({"formats": ["exr"], "shift_edge": 32.5}, "export.shift_edge"),
+        ({"formats": ["exr"], "shift_edge": "2"}, "export.shift_edge"),
+        ({"formats": ["exr"], "feather": -1}, "export.feather"),
     ]:
         refused = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": bad})
         assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+
+
+def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
+    api: httpx.Client, server, project: dict
+) -> None:
+    """shift_edge and feather on the archive and the alpha preview: the matte grown, choked and
+    softened at the stored size; the stored matte as it was when both are 0."""
+    prompt(api, project["id"])
+    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 4, "end": 4}).json()
+    job_id = wait_job(api, job["id"], {"done"})["id"]
+    # A known hard-edged disk stands in for the job's matte (test-tiny's have no edge to move).
+    yy, xx = np.mgrid[:64, :96]
+    disk = ((yy - 32) ** 2 + (xx - 40) ** 2 <= 15**2).astype(np.float32)
+    stored = server.data_dir / "jobs" / job_id / "alpha" / "000004.png"
+    stored.write_bytes(encode_mattes([disk]))
+
+    def matte(**params: str) -> np.ndarray:
+        response = api.get(f"/api/jobs/{job_id}/archive", params={"formats": "alpha_png", **params})
+        assert response.status_code == 200, response.text
+        with Image.open(
+            zipfile.ZipFile(io.BytesIO(response.content)).open("alpha/000004.png")
+        ) as im:
+            return np.asarray(im).astype(np.int64)
+
+    plain, zero = matte(), matte(shift_edge="0", feather="0")
+    np.testing.assert_array_equal(plain, disk * 255)
+    np.testing.assert_array_equal(zero, plain)
+    grown, choked = matte(shift_edge="3"), matte(shift_edge="-2.5")
+    assert (grown == 255).sum() > (plain == 255).sum() and np.all(grown >= plain)
+    np.testing.assert_array_equal(grown, adjust_matte(disk, 3) * 255)
+    assert (choked == 255).sum() < (plain == 255).sum() and np.all(choked <= plain)
+    soft = matte(feather="4")
+    assert ((soft > 0) & (soft < 255)).sum() > 100  # none were soft
+    assert soft.sum() == pytest.approx(plain.sum(), rel=0.01)  # a blur moves, it adds nothing
+
+    def preview(**params: str) -> np.ndarray:
+        response = api.get(f"/api/jobs/{job_id}/alpha/4", params=params)
+        assert response.status_code == 200, response.text
+        with Image.open(io.BytesIO(response.content)) as image:
+            return np.asarray(image).astype(np.int64)
+
+    # The preview is the archive's adjusted matte, adjusted at full size before any shrink.
+    adjusted = preview(shift_edge="2", feather="1.5")
+    np.testing.assert_array_equal(adjusted, matte(shift_edge="2", feather="1.5"))
+    np.testing.assert_array_equal(preview(), plain)
+    shrunk = Image.fromarray(adjusted.astype(np.uint8))
+    shrunk.thumbnail((48, 48), Image.Resampling.BILINEAR)
+    small = preview(shift_edge="2", feather="1.5", max_side="48")
+    np.testing.assert_array_equal(small, np.asarray(shrunk))
+
+    for params, name in [
+        ({"shift_edge": "40"}, "shift_edge"),
+        ({"shift_edge": "-32.5"}, "shift_edge"),
+        ({"shift_edge": "nan"}, "shift_edge"),
+        ({"feather": "-1"}, "feather"),
+        ({"feather": "inf"}, "feather"),
+    ]:
+        for url in (f"/api/jobs/{job_id}/archive", f"/api/jobs/{job_id}/alpha/4"):
+            refused = api.get(url, params=params)
+            assert refused.status_code == 422 and name in refused.json()["detail"], refused.text

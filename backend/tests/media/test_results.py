@@ -16,6 +16,8 @@ from PIL import Image
 
 from tests.synth import disk_alpha
 from vidmatte.jobs.results import export_frames, foreground_for, plan_export
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte
+from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import write_archive
 from vidmatte.media.video import probe
 from vidmatte.store import Point, Store
@@ -68,10 +70,13 @@ def finished(tmp_path_factory: pytest.TempPathFactory):
     store.close()
 
 
-def rgba_export(store: Store, job_id: str, fg: str) -> list[np.ndarray]:
+def rgba_export(
+    store: Store, job_id: str, fg: str, edge: EdgeAdjust = EdgeAdjust()
+) -> list[np.ndarray]:
     export = plan_export(store, job_id)
     out = io.BytesIO()
-    write_archive(out, export_frames(store, export, fg), ["rgba_png"], export.project.info.fps)
+    frames = export_frames(store, export, fg, edge=edge)
+    write_archive(out, frames, ["rgba_png"], export.project.info.fps)
     archive = zipfile.ZipFile(out)
     return [np.asarray(Image.open(archive.open(f"rgba/{i:06d}.png"))) for i in range(FRAMES)]
 
@@ -101,3 +106,21 @@ def test_colour_is_estimated_only_for_formats_that_carry_it() -> None:
     assert foreground_for(["prores4444"], "raw") == "raw"
     with pytest.raises(ValueError, match="unknown foreground 'clean'"):
         foreground_for(["rgba_png"], "clean")
+
+
+def test_an_adjusted_matte_is_exported_with_the_foreground_estimated_from_it(finished) -> None:
+    """Shift and feather apply to the exported matte, and the estimated colour is estimated
+    from that matte, not the stored one (its soft band has moved)."""
+    store, job_id = finished
+    edge = EdgeAdjust(shift_edge=-2.5, feather=3)
+    adjusted = rgba_export(store, job_id, "estimated", edge)
+    plain = rgba_export(store, job_id, "estimated")
+    export = plan_export(store, job_id)
+    for i, frame in enumerate(export_frames(store, export, "raw")):
+        stored = np.asarray(Image.open(store.alpha_path(job_id, i))).astype(np.float32) / 255
+        want = np.round(adjust_matte(stored, -2.5, 3) * 255)
+        assert np.array_equal(adjusted[i][..., 3], want)
+        assert adjusted[i][..., 3].sum() < plain[i][..., 3].sum()  # choked
+        colour = foreground_rgb8(frame.rgb, want.astype(np.uint8))
+        assert np.array_equal(adjusted[i][..., :3], colour)
+        assert not np.array_equal(adjusted[i][..., :3], plain[i][..., :3])

@@ -10,12 +10,20 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from vidmatte import store
 from vidmatte.jobs.results import Foreground, Mattes
+from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
 from vidmatte.media.export import parse_formats
 from vidmatte.media.sequence import MAX_FPS, MIN_FPS
 
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
 # SQLite stores 64-bit integers; a larger id must be a 4xx, not an OverflowError in the driver.
 MAX_ID = 2**63 - 1
+# The matte's edge adjustments (matte/adjust.py), applied when it is served or exported: the
+# stored mattes stay as matted.
+SHIFT_EDGE = (
+    "Pixels to grow (positive) or choke (negative) the matte by, fractions too; shift first, "
+    "then feather."
+)
+FEATHER = "Pixels to soften the matte's edge over: a hard edge ramps up over about this width."
 # Bidi embeddings, overrides and isolates can disguise a name ("evil\u202egpj.exe" shows as
 # "evilexe.jpg"); control characters and line breaks garble lists, logs and terminals.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -188,6 +196,11 @@ class ExportChoice(Body):
     ] = "00ff00"
     fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
     mattes: Mattes = "objects"
+    # 0 for jobs stored before these existed (their export JSON lacks them).
+    shift_edge: float = Field(
+        0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE
+    )
+    feather: float = Field(0.0, ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER)
 
 
 class JobCreate(Body):

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte
 from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
@@ -125,13 +126,18 @@ def foreground_for(formats: list[str], fg: Foreground) -> Foreground:
 
 
 def export_frames(
-    store: Store, export: Export, fg: Foreground = "raw", device: str = "cpu"
+    store: Store,
+    export: Export,
+    fg: Foreground = "raw",
+    device: str = "cpu",
+    edge: EdgeAdjust = EdgeAdjust(),
 ) -> Iterator[ExportFrame] | Iterator[Mapping[str, ExportFrame]]:
     """Source frame + stored 16-bit mattes, one frame at a time, with the time it shows at: an
     ExportFrame for a single layer, else a mapping layer name -> ExportFrame (write_archive's
-    `layers`). With `fg="estimated"` each layer's colour is the foreground estimated on
-    `device` from the frame and that layer's matte (so jobs made before this existed get it
-    too)."""
+    `layers`). Each layer's matte (an object's, or the union of the stored ones) is first
+    adjusted by `edge` on `device`. With `fg="estimated"` each layer's colour is the
+    foreground estimated on `device` from the frame and that layer's adjusted matte (so jobs
+    made before this existed get it too)."""
     project = export.project
     height = project.info.height
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
@@ -142,6 +148,7 @@ def export_frames(
             frames = {}
             for name, i in export.layers:
                 alpha = mattes[i] if i is not None else mattes.max(0)
+                alpha = adjust_matte(alpha, edge.shift_edge, edge.feather, device)
                 alpha16 = np.round(alpha * 65535).astype(np.uint16)
                 frame = ExportFrame(index, time, rgb, alpha16, project.info.pixel_aspect)
                 if fg == "estimated":

@@ -1,6 +1,6 @@
 """Box filters and dilation for the matting stage, cheap on the CPU and the same on a GPU.
 
-Small windows (radius up to ~8) are sums of shifted slices, doubled (`_window_sums`): exact
+Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
 pooling or running sums. Large windows and
 dilation use running sums (cumsum), O(1) per pixel whatever the radius.
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 
-def _window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
+def window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
     """Sums of every k consecutive entries along `dim`, by doubling: sums of 1, 2, 4, ...
     entries, then those of k's binary digits added up: O(log k) passes over x, not k - 1
     (radius 3: 4 passes instead of 6, radius 8: 5 instead of 16)."""
@@ -33,7 +33,7 @@ def _window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
 def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
-    return _window_sums(_window_sums(x, k, -1), k, -2) / (k * k)
+    return window_sums(window_sums(x, k, -1), k, -2) / (k * k)
 
 
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:

@@ -16,7 +16,7 @@ from vidmatte import store
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
 from vidmatte.api.routes.prompts import png_response
-from vidmatte.api.schemas import MAX_ID, Error, Job, JobCreate, UrlInt
+from vidmatte.api.schemas import FEATHER, MAX_ID, SHIFT_EDGE, Error, Job, JobCreate, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
@@ -29,6 +29,7 @@ from vidmatte.jobs.results import (
 )
 from vidmatte.jobs.runner import other_models
 from vidmatte.jobs.tracks import intervals
+from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
 from vidmatte.store import TERMINAL, InvalidTransition
 
@@ -155,6 +156,8 @@ def get_alpha(
     max_side: UrlInt | None = Query(
         None, ge=16, le=8192, description="Shrink to at most this many pixels on the long side."
     ),
+    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
+    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
     s: Services = Depends(services),
 ) -> Response:
     job = s.store.job(job_id)
@@ -169,6 +172,8 @@ def get_alpha(
     except OSError:
         s.store.job(job_id)  # a delete that came meanwhile took the file: its 404
         raise  # a finished frame's file lost from the data dir is the server's fault: a 500
+    # At full size, as the archive does: shrunk first, the edge would move by more pixels.
+    alpha = adjust_matte(alpha, shift_edge, feather, s.settings.device)
     image = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     if max_side and max(image.size) > max_side:  # the editor asks at its stage's size
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
@@ -199,6 +204,8 @@ def get_archive(
         description="A job of several objects: each object's matte in its own folder and "
         "video files (named after the object), their union, or both.",
     ),
+    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
+    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
     s: Services = Depends(services),
 ) -> StreamingResponse:
     job = s.store.job(job_id)  # 404 for an unknown job
@@ -226,7 +233,9 @@ def get_archive(
     name = archive_name(export.project.name, first, last)
     in_script = archive_name(export.project.name, first, last, script=True)
     body = iter_archive(
-        lambda: export_frames(s.store, export, colour_from, s.settings.device),
+        lambda: export_frames(
+            s.store, export, colour_from, s.settings.device, EdgeAdjust(shift_edge, feather)
+        ),
         chosen,
         export.project.info.fps,
         export.audio_from,
