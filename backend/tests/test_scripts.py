@@ -55,7 +55,9 @@ def setup(tree: Path) -> list[str]:
     env = {**os.environ, "PATH": f"{tree.parent / 'bin'}:{os.environ['PATH']}", "CALLS": str(calls)}
     subprocess.run(["bash", "scripts/setup.sh"], cwd=tree, env=env, check=True)
     lines = calls.read_text().splitlines() if calls.exists() else []
-    assert "uv sync --frozen" in lines  # the Python env is always synced (fast when current)
+    # The Python env is always synced (fast when current), its packages compiled to bytecode:
+    # with PYTHONDONTWRITEBYTECODE set, nothing else writes the .pyc every process would use.
+    assert "uv sync --frozen --compile-bytecode" in lines
     return [line.split()[3] for line in lines if line.startswith("npm ")]
 
 
