@@ -115,6 +115,30 @@ for (const size of SIZES) {
       await shot("results");
     });
 
+    await test.step("a shifted edge is what the download has and what the view shows", async () => {
+      const done = page.locator("[data-testid=result-item][data-status=done]");
+      const shifted = (oid: number | null) =>
+        page.waitForResponse((r) => {
+          const q = new URL(r.url()).searchParams;
+          return r.url().includes("/alpha/0?") && q.get("shift_edge") === "4" && q.get("object_id") === (oid === null ? null : String(oid)) && r.ok();
+        });
+      // the tint view's mattes: the union and each object's own
+      const mattes = [shifted(null), ...ids.objects.map(shifted)];
+      await done.getByLabel("Shift edge (px)").fill("4");
+      await done.getByLabel("Shift edge (px)").press("Tab"); // taken when the field is left
+      const href = (await done.getByTestId("result-download").getAttribute("href"))!;
+      expect(new URL(href, page.url()).searchParams.get("shift_edge")).toBe("4");
+      const zip = await page.request.get(href);
+      expect(zip.ok(), await zip.text().catch(() => "")).toBe(true);
+      const shown = await Promise.all(mattes);
+      // what is shown is grown by 4 px, not the stored matte
+      const grown = new URL(shown[1].url());
+      const stored = new URL(grown);
+      stored.searchParams.delete("shift_edge");
+      const [a, b] = await Promise.all([grown, stored].map(async (u) => (await page.request.get(u.toString())).body()));
+      expect(a.equals(b)).toBe(false);
+    });
+
     await test.step("green screen over the composite colour chosen in the menu", async () => {
       await page.getByTestId("result-background").last().fill("#ff00ff");
       await page.getByTestId("overlay-mode-green").click();

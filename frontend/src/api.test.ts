@@ -80,6 +80,9 @@ describe("client", () => {
     expect(urls.frame("p", 3, 640)).toBe("/api/projects/p/frames/3?max_side=640");
     expect(urls.alpha("j", 3, 640)).toBe("/api/jobs/j/alpha/3?max_side=640");
     expect(urls.alpha("j", 3)).toBe("/api/jobs/j/alpha/3");
+    expect(urls.alpha("j", 3, 640, { shiftEdge: 0, feather: 0 })).toBe("/api/jobs/j/alpha/3?max_side=640");
+    expect(urls.alpha("j", 3, 640, { shiftEdge: -2.5, feather: 1.5 })).toBe("/api/jobs/j/alpha/3?max_side=640&shift_edge=-2.5&feather=1.5");
+    expect(urls.alpha("j", 3, 0, { shiftEdge: 0, feather: 4 })).toBe("/api/jobs/j/alpha/3?feather=4");
     expect(urls.frame("p", 3)).toBe("/api/projects/p/frames/3");
     expect(urls.archive("j", "formats=alpha_png")).toBe("/api/jobs/j/archive?formats=alpha_png");
   });

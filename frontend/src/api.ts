@@ -1,7 +1,7 @@
 // Typed client for the vidmatte REST API (docs/API.md). All URLs are relative: the
 // backend serves this app at `/` and the API under `/api` (Vite proxies it in dev).
 import { createSignal } from "solid-js";
-import type { JobExport } from "./exportChoice";
+import type { EdgeAdjust, JobExport } from "./exportChoice";
 import type { Point } from "./points";
 
 // The server asks for its access token (401): the editor shows the token prompt. The token
@@ -221,8 +221,13 @@ export const urls = {
   thumbnail: (pid: string) => `/api/projects/${enc(pid)}/thumbnail`,
   frame: (pid: string, index: number, maxSide?: number) =>
     withQuery(`/api/projects/${enc(pid)}/frames/${index}`, { max_side: maxSide || undefined }),
-  alpha: (jid: string, index: number, maxSide?: number) =>
-    withQuery(`/api/jobs/${enc(jid)}/alpha/${index}`, { max_side: maxSide || undefined }),
+  /** A job's matte of frame `index`, with `edge` (the job's export choice) applied by the server. */
+  alpha: (jid: string, index: number, maxSide?: number, edge?: EdgeAdjust) =>
+    withQuery(`/api/jobs/${enc(jid)}/alpha/${index}`, {
+      max_side: maxSide || undefined,
+      shift_edge: edge?.shiftEdge || undefined,
+      feather: edge?.feather || undefined,
+    }),
   events: (jid: string) => `/api/jobs/${enc(jid)}/events`,
   archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,
 };
@@ -274,8 +279,8 @@ export const api = {
   getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),
   cancelJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/cancel`),
   resumeJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/resume`),
-  alpha: (jid: string, index: number, maxSide?: number, signal?: AbortSignal) =>
-    blob("GET", urls.alpha(jid, index, maxSide), signal),
+  alpha: (jid: string, index: number, maxSide?: number, edge?: EdgeAdjust, signal?: AbortSignal) =>
+    blob("GET", urls.alpha(jid, index, maxSide, edge), signal),
 };
 
 /** Ask whether project `pid` still exists, after a sign that it may not (its job or track

@@ -1,11 +1,51 @@
-import { describe, expect, it } from "vitest";
-import { toJobExport } from "./exportChoice";
+import { beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_EXPORT, exportChoice, saveExportChoice, toJobExport, type ExportChoice, type JobExport } from "./exportChoice";
+
+beforeEach(() => localStorage.clear());
+
+const choice = (over: Partial<ExportChoice> = {}): ExportChoice => ({ ...DEFAULT_EXPORT, ...over });
 
 describe("toJobExport", () => {
   it("sends a colour the server takes: the typed one tidied, or the default when it is none", () => {
     // "Ready" was shown and the server then refused the job (422) over an unused colour field.
-    expect(toJobExport({ formats: ["alpha_png"], background: "xyz" }).background).toBe("00ff00");
-    expect(toJobExport({ formats: ["alpha_png"], background: "" }).background).toBe("00ff00");
-    expect(toJobExport({ formats: ["composite_mp4"], background: "  #FF00ff " }).background).toBe("ff00ff");
+    expect(toJobExport(choice({ background: "xyz" })).background).toBe("00ff00");
+    expect(toJobExport(choice({ background: "" })).background).toBe("00ff00");
+    expect(toJobExport(choice({ formats: ["composite_mp4"], background: "  #FF00ff " })).background).toBe("ff00ff");
+  });
+
+  it("sends the edge adjustment, and a job's export reads back as the choice it was made from", () => {
+    const chosen = choice({ formats: ["exr"], background: "123456", rawColour: true, mattes: "both", shiftEdge: -2.5, feather: 1.5 });
+    const sent = toJobExport(chosen);
+    expect(sent).toEqual({ formats: ["exr"], background: "123456", fg: "raw", mattes: "both", shift_edge: -2.5, feather: 1.5 });
+    expect(exportChoice({ id: "j1", export: sent })).toEqual(chosen);
+  });
+});
+
+describe("edge adjustment of a job's export choice", () => {
+  it("is none by default and for a job the server kept before there was one", () => {
+    expect(exportChoice({ id: "new" })).toMatchObject({ shiftEdge: 0, feather: 0 });
+    const old = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" }; // as such a server sends it
+    expect(exportChoice({ id: "old", export: old as unknown as JobExport })).toMatchObject({ shiftEdge: 0, feather: 0 });
+  });
+
+  it("keeps what the download menu chose, per job", () => {
+    saveExportChoice(choice({ shiftEdge: 3, feather: 0.5 }), "j1");
+    expect(exportChoice({ id: "j1" })).toMatchObject({ shiftEdge: 3, feather: 0.5 });
+    expect(exportChoice({ id: "j2" })).toMatchObject({ shiftEdge: 0, feather: 0 });
+  });
+
+  it("clamps stored or served values into the API's bounds and reads anything else as none", () => {
+    const stored = (v: object) => {
+      localStorage.setItem("vidmatte.formats.j1", JSON.stringify({ formats: ["alpha_png"], background: "00ff00", ...v }));
+      const { shiftEdge, feather } = exportChoice({ id: "j1" });
+      return [shiftEdge, feather];
+    };
+    expect(stored({ shiftEdge: 50, feather: 99 })).toEqual([32, 32]);
+    expect(stored({ shiftEdge: -50, feather: -1 })).toEqual([-32, 0]);
+    expect(stored({ shiftEdge: "3", feather: null })).toEqual([0, 0]);
+    expect(stored({})).toEqual([0, 0]);
+    localStorage.clear();
+    const served = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" as const, shift_edge: -40, feather: Number.NaN };
+    expect(exportChoice({ id: "j1", export: served })).toMatchObject({ shiftEdge: -32, feather: 0 });
   });
 });

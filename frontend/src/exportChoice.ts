@@ -1,7 +1,8 @@
-// What the user chose to export, per job (formats, composite colour, edge colour, mattes),
-// kept in localStorage and reactive: the download menu, the finished-job dialog and the
-// green-screen view all read the same choice, so a change in one shows in the others.
-import { createSignal } from "solid-js";
+// What the user chose to export, per job (formats, composite colour, edge colour, mattes,
+// edge adjustment), kept in localStorage and reactive: the download menu, the finished-job
+// dialog, the green-screen view and the mattes shown all read the same choice, so a change in
+// one shows in the others.
+import { createMemo, createSignal, type Accessor } from "solid-js";
 import { MATTES_CHOICES, OUTPUT_FORMATS, normaliseHexColor, type ExportOptions } from "./validation";
 
 const KEY = "vidmatte.formats";
@@ -10,9 +11,25 @@ export interface ExportChoice extends ExportOptions {
   formats: string[];
   /** composite colour, six hex digits without '#' */
   background: string;
+  shiftEdge: number;
+  feather: number;
 }
 
-export const DEFAULT_EXPORT: Readonly<ExportChoice> = { formats: ["alpha_png"], background: "00ff00", rawColour: false, mattes: "objects" };
+/** How a job's mattes are shown and exported: shifted, then feathered (0, 0: as stored). */
+export type EdgeAdjust = Pick<ExportChoice, "shiftEdge" | "feather">;
+export const NO_EDGE: Readonly<EdgeAdjust> = { shiftEdge: 0, feather: 0 };
+
+/** The bounds the API takes (`shift_edge`, `feather`, in pixels of the stored video). */
+export const SHIFT_EDGE_RANGE = { min: -32, max: 32 } as const;
+export const FEATHER_RANGE = { min: 0, max: 32 } as const;
+
+export const DEFAULT_EXPORT: Readonly<ExportChoice> = {
+  formats: ["alpha_png"],
+  background: "00ff00",
+  rawColour: false,
+  mattes: "objects",
+  ...NO_EDGE,
+};
 
 const [version, setVersion] = createSignal(0);
 
@@ -22,6 +39,8 @@ export interface JobExport {
   background: string;
   fg: "estimated" | "raw" | null;
   mattes: "objects" | "union" | "both";
+  shift_edge: number;
+  feather: number;
 }
 
 /** `choice` as the API takes it; the frame's raw colour is its `fg=raw`, else the server's default.
@@ -29,11 +48,24 @@ export interface JobExport {
  * the default, which the server takes. */
 export function toJobExport(choice: ExportChoice): JobExport {
   const background = normaliseHexColor(choice.background) ?? DEFAULT_EXPORT.background;
-  return { formats: [...choice.formats], background, fg: choice.rawColour ? "raw" : null, mattes: choice.mattes ?? "objects" };
+  return {
+    formats: [...choice.formats],
+    background,
+    fg: choice.rawColour ? "raw" : null,
+    mattes: choice.mattes ?? "objects",
+    shift_edge: choice.shiftEdge,
+    feather: choice.feather,
+  };
+}
+
+/** `v` within `range` when it is a number, else 0 (none): a stored or served value can't ask
+ * the server for what it refuses. */
+export function clampEdge(v: unknown, range: { min: number; max: number }): number {
+  return typeof v === "number" && Number.isFinite(v) ? Math.min(range.max, Math.max(range.min, v)) : 0;
 }
 
 /** A stored or served choice, checked field by field (unknown formats dropped, defaults filled in). */
-function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown }): ExportChoice {
+function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown; shiftEdge?: unknown; feather?: unknown }): ExportChoice {
   const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
   const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string" && known.has(f)) : [];
   return {
@@ -41,6 +73,8 @@ function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unk
     background: normaliseHexColor(typeof v.background === "string" ? v.background : "") ?? DEFAULT_EXPORT.background,
     rawColour: v.rawColour === true,
     mattes: MATTES_CHOICES.find((m) => m.id === v.mattes)?.id ?? "objects",
+    shiftEdge: clampEdge(v.shiftEdge, SHIFT_EDGE_RANGE),
+    feather: clampEdge(v.feather, FEATHER_RANGE),
   };
 }
 
@@ -61,8 +95,25 @@ function read(key: string): ExportChoice | null {
  */
 export function exportChoice(job: { id: string; export?: JobExport | null }): ExportChoice {
   version();
-  const chosen = read(`${KEY}.${job.id}`) ?? (job.export ? normalise({ ...job.export, rawColour: job.export.fg === "raw" }) : null);
+  const served = job.export;
+  // A job kept before there were edge adjustments has none: normalise reads them as 0.
+  const chosen = read(`${KEY}.${job.id}`) ?? (served ? normalise({ ...served, rawColour: served.fg === "raw", shiftEdge: served.shift_edge }) : null);
   return chosen ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
+}
+
+/** The edge adjustment of `job`'s export choice (none without a job), as a memo that changes
+ * only with it: the mattes shown are asked for again when it changes, not at any other save. */
+export function createEdge(job: Accessor<{ id: string; export?: JobExport | null } | undefined>): Accessor<EdgeAdjust> {
+  return createMemo(
+    () => {
+      const j = job();
+      if (!j) return NO_EDGE;
+      const { shiftEdge, feather } = exportChoice(j);
+      return { shiftEdge, feather };
+    },
+    NO_EDGE,
+    { equals: (a, b) => a.shiftEdge === b.shiftEdge && a.feather === b.feather },
+  );
 }
 
 /** What a new Matting dialog shows of an export choice: all a new job takes from earlier ones. */
@@ -77,8 +128,8 @@ export function lastChoice(): DialogChoice {
 }
 
 /** Keep `choice` for job `jid`, and what a Matting dialog shows of it as the last choice:
- * raw colour and mattes stay with the job, since a new job can't show them (they would
- * reach it unseen). */
+ * raw colour, mattes and the edge adjustment stay with the job, since a new job can't show
+ * them (they would reach it unseen). */
 export function saveExportChoice(choice: ExportChoice, jid: string): void {
   const last: DialogChoice = { formats: choice.formats, background: choice.background };
   try {

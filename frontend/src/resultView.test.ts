@@ -6,4 +6,9 @@ describe("objectAlphaUrl", () => {
     expect(objectAlphaUrl("j1", 3, 2, 640)).toBe("/api/jobs/j1/alpha/3?max_side=640&object_id=2");
     expect(objectAlphaUrl("j1", 3, 2)).toBe("/api/jobs/j1/alpha/3?object_id=2");
   });
+
+  it("asks for the matte with the edge adjustment chosen for the job's export", () => {
+    expect(objectAlphaUrl("j1", 3, 2, 640, { shiftEdge: 2, feather: 0.5 })).toBe("/api/jobs/j1/alpha/3?max_side=640&shift_edge=2&feather=0.5&object_id=2");
+    expect(objectAlphaUrl("j1", 3, 2, 0, { shiftEdge: 0, feather: 0 })).toBe("/api/jobs/j1/alpha/3?object_id=2");
+  });
 });

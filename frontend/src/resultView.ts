@@ -4,13 +4,13 @@
 import { createEffect, createSignal, onCleanup } from "solid-js";
 import { ApiError, detailFromBody, urls, type Job, type MatteObject } from "./api";
 import type { ComposeOptions, MatteLayer, OverlayMode } from "./compose";
-import { exportChoice, lastChoice } from "./exportChoice";
+import { createEdge, exportChoice, lastChoice, NO_EDGE, type EdgeAdjust } from "./exportChoice";
 import { ImageCache } from "./images";
 
 /** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=),
- * scaled like the union matte (`maxSide`, 0: full size). */
-export function objectAlphaUrl(jid: string, index: number, objectId: number, maxSide = 0): string {
-  const url = urls.alpha(jid, index, maxSide);
+ * scaled like the union matte (`maxSide`, 0: full size) and with the same edge adjustment. */
+export function objectAlphaUrl(jid: string, index: number, objectId: number, maxSide = 0, edge: EdgeAdjust = NO_EDGE): string {
+  const url = urls.alpha(jid, index, maxSide, edge);
   return `${url}${url.includes("?") ? "&" : "?"}object_id=${objectId}`;
 }
 
@@ -45,6 +45,7 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     images.drop();
   });
 
+  const edge = createEdge(input.job);
   const colorOf = (oid: number) => input.objects().find((o) => o.id === oid)?.color ?? "#ffffff";
 
   createEffect(() => {
@@ -63,7 +64,9 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     }
     const ids = [...job.object_ids];
     const colors = ids.map(colorOf);
-    Promise.all(ids.map((oid) => images.load(`${job.id}:${i}:${oid}:${ms}`, (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms), s), signal)))
+    const e = edge(); // shown as the download has it
+    const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}`;
+    Promise.all(ids.map((oid) => images.load(key(oid), (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms, e), s), signal)))
       .then((imgs) => {
         if (token === latest) setLayers({ jid: job.id, layers: imgs.map((alpha, k) => ({ alpha, color: colors[k] })) });
       })

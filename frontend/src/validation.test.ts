@@ -57,6 +57,12 @@ describe("archive query", () => {
     expect(archiveQuery(["rgba_png"], "00ff00", { rawColour: false, mattes: "objects" })).toBe(
       "formats=rgba_png&background=00ff00",
     );
+    // the edge adjustment only when there is one: a URL without it is the stored matte
+    expect(archiveQuery(["exr"], "00ff00", { shiftEdge: 0, feather: 0 })).toBe("formats=exr&background=00ff00");
+    expect(archiveQuery(["exr"], "00ff00", { mattes: "union", shiftEdge: 2, feather: 1.5 })).toBe(
+      "formats=exr&background=00ff00&mattes=union&shift_edge=2&feather=1.5",
+    );
+    expect(archiveQuery(["exr"], "00ff00", { shiftEdge: -0.5 })).toBe("formats=exr&background=00ff00&shift_edge=-0.5");
     expect(normaliseHexColor(" 123abc ")).toBe("123abc");
     expect(normaliseHexColor("12345")).toBeNull();
   });

@@ -81,6 +81,10 @@ export interface ExportOptions {
   rawColour?: boolean;
   /** Several objects: each one's mattes, their union, or both. */
   mattes?: MattesChoice;
+  /** Pixels the matte's edge moves out (grows) or, negative, in (chokes); the API's `shift_edge`. */
+  shiftEdge?: number;
+  /** Pixels of softening of the matte's edge, after the shift; the API's `feather`. */
+  feather?: number;
 }
 
 export function archiveQuery(formats: readonly string[], background: string, options: ExportOptions = {}): string {
@@ -90,5 +94,8 @@ export function archiveQuery(formats: readonly string[], background: string, opt
   if (bg) params.set("background", bg);
   if (options.rawColour) params.set("fg", "raw");
   if (options.mattes && options.mattes !== "objects") params.set("mattes", options.mattes);
+  // Left out at 0, the stored matte: a URL without an adjustment stays as it always was.
+  if (options.shiftEdge) params.set("shift_edge", String(options.shiftEdge));
+  if (options.feather) params.set("feather", String(options.feather));
   return params.toString();
 }

@@ -1,6 +1,6 @@
 import { For, Show, createSignal, onCleanup } from "solid-js";
 import { urls, type Job, type MatteObject } from "../api";
-import { exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
+import { FEATHER_RANGE, SHIFT_EDGE_RANGE, clampEdge, exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
 import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
 import { Icon } from "./Icon";
 
@@ -10,9 +10,35 @@ export function jobObjectName(job: Job, oid: number, objects: MatteObject[]): st
   return job.object_names?.[oid] ?? objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
 }
 
-/** Download of one job: formats, composite colour, edge colour and (several objects) which
- * mattes, kept per job: a job shows its own choice or the defaults, never the last one typed
- * for another job. */
+/** One number of the edge adjustment, taken when committed (Enter, the arrows, leaving the
+ * field) rather than at each key, so a half-typed "-" asks the server for nothing; kept within
+ * the API's bounds and shown as kept. */
+function EdgeField(props: { label: string; testid: string; range: { min: number; max: number }; value: number; hint: string; onCommit: (px: number) => void }) {
+  return (
+    <label class="edge-field">
+      {props.label}
+      <input
+        type="number"
+        class="input mono edge-input"
+        data-testid={props.testid}
+        min={props.range.min}
+        max={props.range.max}
+        step={0.5}
+        value={props.value}
+        aria-describedby={props.hint}
+        onChange={(e) => {
+          const px = clampEdge(e.currentTarget.valueAsNumber, props.range);
+          e.currentTarget.value = String(px); // the value kept may equal the last: no re-render shows it
+          props.onCommit(px);
+        }}
+      />
+    </label>
+  );
+}
+
+/** Download of one job: formats, composite colour, edge colour, (several objects) which
+ * mattes and the edge adjustment (which the result's view shows too), kept per job: a job
+ * shows its own choice or the defaults, never the last one typed for another job. */
 export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   const choice = () => exportChoice(props.job);
   const [open, setOpen] = createSignal(false);
@@ -25,9 +51,15 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   // A running, cancelled or failed job's zip holds the frames made so far: the button says so
   // (its row already shows how far the job got).
   const partial = () => props.job.frames_done < props.job.frames_total;
+  // The adjustment is out of sight once the menu closes: the button still says the zip has it.
+  const edge = () => {
+    const { shiftEdge, feather } = choice();
+    const said = [shiftEdge ? `edge shifted ${shiftEdge > 0 ? "+" : ""}${shiftEdge} px` : "", feather ? `feathered ${feather} px` : ""].filter(Boolean);
+    return said.length ? `; ${said.join(", ")}` : "";
+  };
   const title = () => {
     const formats = formatLabels(choice().formats).join(", ");
-    return partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`;
+    return (partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`) + edge();
   };
   const names = () => props.job.object_ids.map((oid) => jobObjectName(props.job, oid, props.objects));
   // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
@@ -127,6 +159,30 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
               </For>
             </fieldset>
           </Show>
+          <fieldset class="edge-choice" data-testid="edge-choice">
+            <legend>Edge</legend>
+            <div class="edge-fields">
+              <EdgeField
+                label="Shift edge (px)"
+                testid="shift-edge"
+                range={SHIFT_EDGE_RANGE}
+                value={choice().shiftEdge}
+                hint={`edge-hint-${props.job.id}`}
+                onCommit={(shiftEdge) => update({ shiftEdge })}
+              />
+              <EdgeField
+                label="Feather (px)"
+                testid="feather"
+                range={FEATHER_RANGE}
+                value={choice().feather}
+                hint={`edge-hint-${props.job.id}`}
+                onCommit={(feather) => update({ feather })}
+              />
+            </div>
+            <p class="edge-hint muted" id={`edge-hint-${props.job.id}`}>
+              Positive shift grows the matte, negative chokes it; feather softens it. The view shows it as downloaded.
+            </p>
+          </fieldset>
         </div>
       </Show>
     </div>

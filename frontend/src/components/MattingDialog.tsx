@@ -1,7 +1,7 @@
 import { Show, createSignal } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
 import { withObjectNames } from "../editor/objects";
-import { exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
+import { DEFAULT_EXPORT, exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
 import type { PointMap } from "../points";
@@ -63,8 +63,8 @@ export function MattingDialog(props: MattingDialogProps) {
                   setBusy(true);
                   setError(null);
                   try {
-                    // Exactly what the form shows: what it doesn't (raw colour, mattes) is the default.
-                    const chosen: ExportChoice = { formats: [...d.formats], background: d.background };
+                    // Exactly what the form shows: what it doesn't (raw colour, mattes, edge) is the default.
+                    const chosen: ExportChoice = { ...DEFAULT_EXPORT, formats: [...d.formats], background: d.background };
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds], export: toJobExport(chosen) });
                     saveExportChoice(chosen, created.id);
                     setJobId(created.id);

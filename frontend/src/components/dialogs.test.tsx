@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type Job, type MatteObject, type Project } from "../api";
 import { composeInto } from "../compose";
 import { confirmAction, pendingConfirm } from "../confirm";
-import { exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
+import { DEFAULT_EXPORT, exportChoice, formatLabels, saveExportChoice } from "../exportChoice";
 import { useFocusTrap } from "../focusTrap";
 import { createJobsStore, type JobsStore } from "../jobs";
 import { fromFramePoints } from "../points";
@@ -142,16 +142,16 @@ describe("MattingForm", () => {
 
 describe("results panel downloads", () => {
   it("offers a result made in another browser what was chosen with it (kept by the server)", () => {
-    const chosen = { formats: ["exr", "prores4444"], background: "112233", fg: "raw" as const, mattes: "both" as const };
+    const chosen = { formats: ["exr", "prores4444"], background: "112233", fg: "raw" as const, mattes: "both" as const, shift_edge: 2, feather: 0 };
     render(() => <ResultsPanel jobs={jobsOf([job({ export: chosen })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     expect(screen.getByTestId("result-formats").textContent).toBe("2 formats ▾");
     expect(screen.getByTestId("result-download").getAttribute("href")).toBe(
-      "/api/jobs/j1/archive?formats=exr%2Cprores4444&background=112233&fg=raw&mattes=both",
+      "/api/jobs/j1/archive?formats=exr%2Cprores4444&background=112233&fg=raw&mattes=both&shift_edge=2",
     );
   });
 
   it("names formats in words and keeps each result's own choice", () => {
-    saveExportChoice({ formats: ["exr", "prores4444"], background: "123456" }, "other-job"); // typed last, for another job
+    saveExportChoice({ ...DEFAULT_EXPORT, formats: ["exr", "prores4444"], background: "123456" }, "other-job"); // typed last, for another job
     render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     const formats = screen.getByTestId("result-formats");
     expect(formats.textContent).toBe("Alpha PNG ▾"); // this job's defaults, not the other job's
@@ -178,6 +178,29 @@ describe("results panel downloads", () => {
     expect(screen.getByTestId("format-menu")).toBeTruthy();
     fireEvent.click(document.body);
     expect(screen.queryByTestId("format-menu")).toBeNull();
+  });
+
+  it("shifts and feathers the edge of what is downloaded, kept with the job's choice", () => {
+    render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const shift = screen.getByLabelText("Shift edge (px)") as HTMLInputElement;
+    const feather = screen.getByLabelText("Feather (px)") as HTMLInputElement;
+    expect([shift.value, shift.min, shift.max, shift.step]).toEqual(["0", "-32", "32", "0.5"]);
+    expect([feather.value, feather.min, feather.max, feather.step]).toEqual(["0", "0", "32", "0.5"]);
+    fireEvent.change(shift, { target: { value: "-2.5" } });
+    fireEvent.change(feather, { target: { value: "1.5" } });
+    expect(screen.getByTestId("result-download").getAttribute("href")).toBe(
+      "/api/jobs/j1/archive?formats=alpha_png&background=00ff00&shift_edge=-2.5&feather=1.5",
+    );
+    expect(exportChoice({ id: "j1" })).toMatchObject({ shiftEdge: -2.5, feather: 1.5 });
+    expect(screen.getByTestId("result-download").getAttribute("title")).toBe("ZIP with Alpha PNG sequence; edge shifted -2.5 px, feathered 1.5 px");
+    // past the bounds the server takes: the nearest it takes, shown as such
+    fireEvent.change(shift, { target: { value: "40" } });
+    expect(shift.value).toBe("32");
+    fireEvent.change(shift, { target: { value: "40" } }); // again: still shown as what is kept
+    expect(shift.value).toBe("32");
+    fireEvent.change(feather, { target: { value: "" } });
+    expect([exportChoice({ id: "j1" }).shiftEdge, exportChoice({ id: "j1" }).feather, feather.value]).toEqual([32, 0, "0"]);
   });
 
   it("names a result's objects (menu and swatches) as its archive does: as they were called when it was made", () => {
@@ -241,15 +264,16 @@ describe("a new Matting job's export", () => {
     fireEvent.click(screen.getAllByTestId("result-format").find((b) => b.dataset.format === "prores4444")!);
     fireEvent.click(screen.getByTestId("raw-colour"));
     fireEvent.click(screen.getAllByTestId("mattes-option").find((b) => (b as HTMLInputElement).value === "both")!);
+    fireEvent.change(screen.getByLabelText("Shift edge (px)"), { target: { value: "3" } });
     unmount();
 
     // Formats and colour are on the dialog, so the last ones picked anywhere start it; raw
-    // colour and mattes are not, so the new job takes the defaults, not a choice it hides.
+    // colour, mattes and the edge are not, so the new job takes the defaults, not a choice it hides.
     const run = await runDialog();
     expect(run.shown).toEqual(["alpha_png", "prores4444"]);
-    expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects" });
-    expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both" }); // the old result keeps them
-    expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects" });
+    expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects", shift_edge: 0, feather: 0 });
+    expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both", shiftEdge: 3 }); // the old result keeps them
+    expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects", shiftEdge: 0 });
   });
 
   it("a refusal names objects as the list does, not by their ids", async () => {
@@ -265,7 +289,7 @@ describe("a new Matting job's export", () => {
     localStorage.setItem("vidmatte.formats", JSON.stringify({ formats: ["exr"], background: "123456", rawColour: true, mattes: "union" }));
     const run = await runDialog();
     expect(run.shown).toEqual(["exr"]);
-    expect(run.export).toEqual({ formats: ["exr"], background: "123456", fg: null, mattes: "objects" });
+    expect(run.export).toEqual({ formats: ["exr"], background: "123456", fg: null, mattes: "objects", shift_edge: 0, feather: 0 });
   });
 });
 
@@ -336,12 +360,12 @@ describe("Resume", () => {
 
 describe("green-screen view", () => {
   it("uses the composite colour chosen for the job's export", () => {
-    saveExportChoice({ formats: ["composite_mp4"], background: "ff00ff" }, "j1");
+    saveExportChoice({ ...DEFAULT_EXPORT, formats: ["composite_mp4"], background: "ff00ff" }, "j1");
     createRoot((dispose) => {
       const [frame] = createSignal(0);
       const compose = createResultCompose({ job: () => job({ object_ids: [2] }), frame, objects: () => objects, mode: () => "green" });
       expect(compose()).toMatchObject({ background: "#ff00ff", tint: "#3ba4ff" });
-      saveExportChoice({ formats: ["composite_mp4"], background: "0000ff" }, "j1"); // changed in the download menu
+      saveExportChoice({ ...DEFAULT_EXPORT, formats: ["composite_mp4"], background: "0000ff" }, "j1"); // changed in the download menu
       expect(compose().background).toBe("#0000ff");
       dispose();
     });

@@ -148,7 +148,7 @@ describe("matte image", () => {
         frame,
         maxSide: () => 640,
         images: cache(),
-        fetchMatte: (jid, i, ms, signal) => srv.fetch(`${jid} ${i}`, ms, signal),
+        fetchMatte: (jid, i, ms, _edge, signal) => srv.fetch(`${jid} ${i}`, ms, signal),
       });
       return { m, setFrame };
     });
@@ -166,6 +166,35 @@ describe("matte image", () => {
     await settle();
     expect(s.m.image()?.src).toBe("j1 7");
     expect(s.m.note()).toBeNull();
+  });
+
+  it("shows the matte with the edge adjustment chosen for the job's export, asked again when it changes", async () => {
+    const srv = server();
+    const s = createRoot(() => {
+      const [edge, setEdge] = createSignal({ shiftEdge: 0, feather: 0 });
+      const m = createMatteImage({
+        job: () => job,
+        frame: () => 6,
+        maxSide: () => 640,
+        edge,
+        images: cache(),
+        fetchMatte: (jid, i, ms, e, signal) => srv.fetch(`${jid} ${i} shift ${e.shiftEdge} feather ${e.feather}`, ms, signal),
+      });
+      return { m, setEdge };
+    });
+    await settle();
+    srv.requests[0].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6 shift 0 feather 0");
+    s.setEdge({ shiftEdge: -2, feather: 1.5 });
+    await settle();
+    srv.requests[1].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6 shift -2 feather 1.5");
+    s.setEdge({ shiftEdge: 0, feather: 0 }); // back: the one already loaded, not asked again
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6 shift 0 feather 0");
+    expect(srv.requests).toHaveLength(2);
   });
 });
 

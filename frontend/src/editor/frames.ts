@@ -2,6 +2,7 @@
 // result's matte for it. Only the newest request counts: moving on aborts the superseded one.
 import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from "solid-js";
 import type { Job } from "../api";
+import { NO_EDGE, type EdgeAdjust } from "../exportChoice";
 import { frameMaxSide, type Picture, type Size } from "../geometry";
 import { isAbort, type ImageCache } from "../images";
 import { LatestTracker } from "../latest";
@@ -108,7 +109,9 @@ export interface MatteDeps {
   maxSide: Accessor<number>;
   online?: Accessor<boolean>;
   images: ImageCache;
-  fetchMatte: (jobId: string, index: number, maxSide: number, signal: AbortSignal) => Promise<Blob>;
+  /** The edge adjustment the result's export has (none when not given): shown as downloaded. */
+  edge?: Accessor<EdgeAdjust>;
+  fetchMatte: (jobId: string, index: number, maxSide: number, edge: EdgeAdjust, signal: AbortSignal) => Promise<Blob>;
 }
 
 export interface MatteImage {
@@ -124,9 +127,12 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
   const tracker = new LatestTracker<"alpha">();
   onCleanup(() => tracker.cancel());
 
+  const edge = () => deps.edge?.() ?? NO_EDGE;
+  const key = (jid: string, i: number, ms: number, e: EdgeAdjust) => `a:${jid}:${i}:${ms}:${e.shiftEdge}:${e.feather}`;
   const load = (jid: string, i: number, signal?: AbortSignal) => {
     const ms = Math.max(0, deps.maxSide());
-    return deps.images.load(`a:${jid}:${i}:${ms}`, (s) => deps.fetchMatte(jid, i, ms, s), signal);
+    const e = edge();
+    return deps.images.load(key(jid, i, ms, e), (s) => deps.fetchMatte(jid, i, ms, e, s), signal);
   };
 
   createEffect(() => {
@@ -146,7 +152,7 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
       setNote(`Outside the result: it covers frames ${job.start}–${job.end}`);
       return;
     }
-    const hit = deps.images.get(`a:${job.id}:${i}:${ms}`);
+    const hit = deps.images.get(key(job.id, i, ms, edge()));
     if (hit) {
       tracker.cancel();
       setImage(hit);

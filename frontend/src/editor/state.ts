@@ -3,6 +3,7 @@
 import { createEffect, createSignal, on, onCleanup, onMount, untrack } from "solid-js";
 import { api, ApiError, errorText, isUnreachable, online, type Project } from "../api";
 import { pendingConfirm } from "../confirm";
+import { createEdge } from "../exportChoice";
 import { stageFit } from "../compose";
 import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
@@ -134,7 +135,8 @@ export function createEditor(props: EditorInput) {
     maxSide: frames.maxSide,
     online,
     images,
-    fetchMatte: (jid, i, ms, signal) => api.alpha(jid, i, ms || undefined, signal),
+    edge: createEdge(results.shown),
+    fetchMatte: (jid, i, ms, edge, signal) => api.alpha(jid, i, ms || undefined, edge, signal),
   });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
