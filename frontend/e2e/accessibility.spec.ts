@@ -29,6 +29,16 @@ test("the start page and the editor pass axe's contrast, landmark, heading, nami
   await clickVideo(page, disk(0).x, disk(0).y); // an object in the list, a point on the frame
   await expect(page.getByTestId("object-item")).toHaveCount(1);
   expect(await violations(page)).toEqual([]);
+  // In (I) and Out (O): the readout and its clear button, announced
+  await page.keyboard.press("i");
+  await page.keyboard.press("End");
+  await page.keyboard.press("o");
+  await expect(page.getByTestId("inout-announcement")).toHaveText("Out set at frame 35");
+  await expect(page.getByTestId("inout-readout")).toContainText("In 0 – Out 35 (36 frames)");
+  expect(await violations(page)).toEqual([]);
+  await page.getByRole("button", { name: "Clear In/Out" }).click();
+  await expect(page.getByTestId("inout-readout")).toHaveCount(0);
+  await expect(page.getByTestId("inout-announcement")).toHaveText("In and Out cleared");
 });
 
 test("the frame-rate dialog of a zip of images passes them too, keeps Tab inside, and Escape sends nothing", async ({ page }) => {

@@ -57,6 +57,8 @@ test.beforeAll(async ({ request }) => {
 for (const size of SIZES) {
   test(`layout at ${size.width}×${size.height}`, async ({ page }, info) => {
     await page.setViewportSize(size);
+    // An In/Out range kept from an earlier visit: its readout takes room in the transport row.
+    await page.addInitScript((pid) => localStorage.setItem(`vidmatte.inout.${pid}`, JSON.stringify({ in: 12, out: 30 })), ids.pid);
     await page.goto(`/#/p/${ids.pid}`);
     await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
     await expect(page.getByTestId("result-item")).toHaveCount(2);
@@ -72,6 +74,14 @@ for (const size of SIZES) {
       expect(await clipped(page, "[data-testid=project-name]", "x")).toEqual([]);
       expect(await clipped(page, "[data-testid=project-name]", "y")).toEqual([]);
       expect(await clipped(page, "[data-testid=project-meta]")).toEqual([]);
+    });
+
+    await test.step("the In/Out readout and the frame number are shown whole", async () => {
+      await expect(page.getByTestId("inout-readout")).toContainText("In 12 – Out 30 (19 frames)");
+      await expect(page.getByTestId("seek-inout")).toBeVisible();
+      expect(await clipped(page, ".frame-readout, .frame-readout > *, [data-testid=inout-readout]")).toEqual([]);
+      // it gives way to the seek bar (a row of its own when the row is short), never squeezes it
+      expect((await page.getByTestId("seek").boundingBox())!.width).toBeGreaterThanOrEqual(180);
     });
 
     await test.step("toolbar hint is not cut", async () => {

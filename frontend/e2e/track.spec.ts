@@ -68,6 +68,26 @@ test("track the clip, see the mask on a frame without points, re-track a correct
     expect(job.used_track).toBe(true);
   });
 
+  await test.step("In at 20 (I), Out at 30 (O): Track runs over In..Out and Matting starts from it", async () => {
+    await page.keyboard.press("Escape"); // the finished job's dialog
+    await expect(page.getByTestId("matting-dialog")).toHaveCount(0);
+    await seek(page, 20);
+    await page.keyboard.press("i");
+    await page.keyboard.press("Shift+ArrowRight");
+    await expect(page.getByTestId("frame-number")).toHaveText("30");
+    await page.keyboard.press("o");
+    await expect(page.getByTestId("inout-readout")).toContainText("In 20 – Out 30 (11 frames)");
+    await expect(page.getByTestId("seek-inout")).toHaveAttribute("data-start", "20");
+    await expect(page.getByTestId("track-start")).toHaveAttribute("title", /frames 20–30/);
+    await page.getByTestId("track-start").click();
+    await expect(page.getByTestId("track-status")).toHaveText("tracked 20–30", { timeout: 120_000 });
+    const t = await (await page.request.get(`/api/projects/${pid}/track`)).json();
+    expect([t.start, t.end, t.status]).toEqual([20, 30, "done"]);
+    await page.getByTestId("matting-open").click();
+    await expect(page.getByTestId("matting-start")).toHaveValue("20");
+    await expect(page.getByTestId("matting-end")).toHaveValue("30");
+  });
+
   expect(errors).toEqual([]);
 });
 

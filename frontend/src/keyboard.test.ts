@@ -52,16 +52,33 @@ describe("shortcuts", () => {
     expect(SHORTCUTS).toContainEqual(["0", "zoom back to fit"]);
   });
 
-  it("letters mean the same with Caps Lock on; Shift still picks the other direction of O", () => {
+  it("letters mean the same with Caps Lock on; Shift still picks the other direction of C", () => {
     for (const [key, type] of [["N", "new-object"], ["P", "preview"], ["V", "toggle-mask"], ["M", "matting"], ["K", "play"], ["G", "goto"]]) {
       expect(actionForKey({ key }), key).toEqual(expect.objectContaining({ type }));
     }
-    expect(actionForKey({ key: "O" })).toEqual({ type: "cycle-overlay", delta: 1 }); // Caps Lock
-    expect(actionForKey({ key: "O", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 });
-    expect(actionForKey({ key: "o", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 }); // Caps Lock + Shift
+    expect(actionForKey({ key: "C" })).toEqual({ type: "cycle-overlay", delta: 1 }); // Caps Lock
+    expect(actionForKey({ key: "C", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 });
+    expect(actionForKey({ key: "c", shiftKey: true })).toEqual({ type: "cycle-overlay", delta: -1 }); // Caps Lock + Shift
+    expect(SHORTCUTS).toContainEqual(["C / Shift + C", "next / previous result view"]);
     // Shift with a letter that has no shifted meaning stays nothing, as before
     expect(actionForKey({ key: "N", shiftKey: true })).toBeNull();
     expect(actionForKey({ key: "n", shiftKey: true })).toBeNull();
+  });
+
+  it("I / O set In / Out, Shift goes there, Alt+X clears both (Option+X on a Mac types ≈)", () => {
+    expect(actionForKey({ key: "i" })).toEqual({ type: "set-mark", mark: "in" });
+    expect(actionForKey({ key: "o" })).toEqual({ type: "set-mark", mark: "out" });
+    expect(actionForKey({ key: "O" })).toEqual({ type: "set-mark", mark: "out" }); // Caps Lock
+    expect(actionForKey({ key: "I", shiftKey: true })).toEqual({ type: "go-mark", mark: "in" });
+    expect(actionForKey({ key: "O", shiftKey: true })).toEqual({ type: "go-mark", mark: "out" });
+    expect(actionForKey({ key: "x", altKey: true })).toEqual({ type: "clear-in-out" });
+    expect(actionForKey({ key: "≈", code: "KeyX", altKey: true })).toEqual({ type: "clear-in-out" });
+    expect(actionForKey({ key: "≈", altKey: true })).toEqual({ type: "clear-in-out" });
+    expect(actionForKey({ key: "x" })).toBeNull();
+    expect(actionForKey({ key: "x", altKey: true, ctrlKey: true })).toBeNull();
+    expect(actionForKey({ key: "i", altKey: true })).toBeNull();
+    expect(SHORTCUTS).toContainEqual(["Alt + X", "clear In and Out"]);
+    expect(SHORTCUTS.map(([k]) => k)).not.toContain("O / Shift + O");
   });
 
   it("stays out of text fields but not sliders", () => {

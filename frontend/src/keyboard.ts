@@ -19,10 +19,15 @@ export type Action =
   | { type: "zoom"; direction: -1 | 1 }
   | { type: "zoom-fit" }
   | { type: "goto" }
+  | { type: "set-mark"; mark: "in" | "out" }
+  | { type: "go-mark"; mark: "in" | "out" }
+  | { type: "clear-in-out" }
   | { type: "help" };
 
 export interface KeyLike {
   key: string;
+  /** The physical key: Option+X on a Mac types "≈", not "x". */
+  code?: string;
   shiftKey?: boolean;
   ctrlKey?: boolean;
   metaKey?: boolean;
@@ -38,6 +43,8 @@ export function actionForKey(e: KeyLike): Action | null {
     if (key === "y" && !e.shiftKey) return { type: "redo" };
     return null;
   }
+  // Alt+X clears In and Out, as in Premiere; by the physical key too, for macOS's Option.
+  if (e.altKey && !e.shiftKey && (e.code === "KeyX" || e.key.toLowerCase() === "x" || e.key === "≈")) return { type: "clear-in-out" };
   if (e.altKey) return null;
   // Letters by Shift, not by case: Caps Lock on does not change what a key does.
   const letter = /^[a-z]$/i.test(e.key);
@@ -59,9 +66,17 @@ export function actionForKey(e: KeyLike): Action | null {
       return { type: "preview" };
     case "n":
       return { type: "new-object" };
+    case "i":
+      return { type: "set-mark", mark: "in" };
     case "o":
-      return { type: "cycle-overlay", delta: 1 };
+      return { type: "set-mark", mark: "out" };
+    case "I":
+      return { type: "go-mark", mark: "in" };
     case "O":
+      return { type: "go-mark", mark: "out" };
+    case "c":
+      return { type: "cycle-overlay", delta: 1 };
+    case "C":
       return { type: "cycle-overlay", delta: -1 };
     case "m":
       return { type: "matting" };
@@ -138,6 +153,9 @@ export const SHORTCUTS: [string, string][] = [
   ["Shift + ← / →", "10 frames back / forward"],
   ["Home / End", "first / last frame"],
   ["G", "go to a frame number, timecode or +/- frames (Enter goes, Escape cancels)"],
+  ["I / O", "set In / Out at this frame (Track, Matting and playback keep to In..Out)"],
+  ["Shift + I / Shift + O", "go to In / Out"],
+  ["Alt + X", "clear In and Out"],
   ["[ / ]", "previous / next frame with points"],
   ["{ / }", "previous / next frame to check (track flags)"],
   ["Space", "play / pause"],
@@ -160,7 +178,7 @@ export const SHORTCUTS: [string, string][] = [
   ["V", "show / hide the mask preview"],
   ["N", "new object"],
   ["1 – 9", "select object"],
-  ["O / Shift + O", "next / previous result view"],
+  ["C / Shift + C", "next / previous result view"],
   ["M", "open Matting"],
   ["?", "this help"],
 ];

@@ -4,6 +4,7 @@ import { Show } from "solid-js";
 import { online, type Project } from "../api";
 import { pointsOnFrame, type Point } from "../points";
 import { flagMarks } from "../track";
+import { inoutText, trackRange, workRange } from "../editor/inout";
 import { createEditor } from "../editor/state";
 import { Toolbar } from "../editor/Toolbar";
 import { boxesOn, frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount } from "../editor/view";
@@ -43,7 +44,11 @@ export function Editor(props: EditorProps) {
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved)}
           trackStarting={track.starting()}
-          onTrack={() => void track.start(0, e.frameCount() - 1)}
+          trackRange={workRange(e.inout.range(), e.frameCount())}
+          onTrack={() => {
+            const r = trackRange(e.inout.range(), e.frameCount());
+            void track.start(r.start, r.end);
+          }}
           onCancelTrack={() => void track.cancel()}
           onUndo={actions.undo}
           onRedo={actions.redo}
@@ -84,6 +89,10 @@ export function Editor(props: EditorProps) {
           playing={playback.playing()}
           markers={seek()}
           range={results.shown() ?? null}
+          inout={e.inout.range()}
+          inoutText={inoutText(e.inout.range())}
+          inoutSaid={e.inout.said()}
+          onClearInOut={e.inout.clear}
           flags={flagMarks(track.track(), objects.nameOf)}
           onSeek={e.setFrame}
           onStep={(d) => e.setFrame(frame() + d)}
@@ -116,6 +125,7 @@ export function Editor(props: EditorProps) {
           project={props.project}
           objects={objects.list()}
           points={prompts.points()}
+          inout={e.inout.range()}
           jobs={e.jobsAfterSaves}
           onClose={() => e.setMattingOpen(false)}
           onView={(jid) => {

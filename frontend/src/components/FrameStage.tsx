@@ -84,8 +84,10 @@ function PreviewLayer(props: { url: string; style: JSX.CSSProperties }) {
         alt=""
         style={props.style}
         draggable={false}
-        onError={() => {
-          setFailed(props.url);
+        onError={(e) => {
+          // The image's own address: the layer may be gone by now (another track's run took
+          // the frame's mask away while it loaded), and its url with it.
+          setFailed(e.currentTarget.getAttribute("src"));
           // Is the server there? An image's failure tells nothing, and the frame may have come
           // from the cache: unanswered, this probe sets `online` false, and the connection watch
           // then brings the layer back with the server.

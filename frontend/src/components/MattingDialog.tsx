@@ -4,6 +4,7 @@ import { withObjectNames } from "../editor/objects";
 import { DEFAULT_EXPORT, exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
+import type { InOut } from "../editor/inout";
 import type { PointMap } from "../points";
 import { isResumable, isTerminal } from "../sse";
 import { archiveQuery } from "../validation";
@@ -15,6 +16,8 @@ export interface MattingDialogProps {
   project: Project;
   objects: MatteObject[];
   points: PointMap;
+  /** In..Out: the range the form starts from when set. */
+  inout?: InOut;
   jobs: JobsStore;
   onClose: () => void;
   onView: (jid: string) => void;
@@ -55,6 +58,7 @@ export function MattingDialog(props: MattingDialogProps) {
                 frameCount={props.project.video.frame_count}
                 objects={props.objects}
                 points={props.points}
+                inout={props.inout}
                 initialFormats={saved.formats}
                 initialBackground={saved.background}
                 busy={busy()}

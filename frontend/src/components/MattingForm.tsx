@@ -1,5 +1,6 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
+import { mattingRange, NO_INOUT, type InOut } from "../editor/inout";
 import { framesWithPoints, promptedRange, type PointMap } from "../points";
 import { normaliseHexColor, validateJobDraft, type JobDraft } from "../validation";
 import { FrameField } from "./FrameField";
@@ -9,6 +10,8 @@ export interface MattingFormProps {
   frameCount: number;
   objects: MatteObject[];
   points: PointMap;
+  /** In..Out: when any is set, the range starts there instead of at the prompted range. */
+  inout?: InOut;
   initialFormats: string[];
   initialBackground: string;
   busy?: boolean;
@@ -23,7 +26,7 @@ function parseFrame(v: string): number {
 export function MattingForm(props: MattingFormProps) {
   const withPoints = () => props.objects.filter((o) => framesWithPoints(props.points, [o.id]).length > 0).map((o) => o.id);
   const initialObjects = withPoints();
-  const initialRange = promptedRange(props.points, initialObjects) ?? { start: 0, end: Math.max(0, props.frameCount - 1) };
+  const initialRange = mattingRange(props.inout ?? NO_INOUT, props.frameCount, promptedRange(props.points, initialObjects));
 
   const [start, setStart] = createSignal(String(initialRange.start));
   const [end, setEnd] = createSignal(String(initialRange.end));

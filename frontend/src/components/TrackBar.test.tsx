@@ -34,6 +34,14 @@ describe("TrackBar", () => {
     expect(onTrack).toHaveBeenCalledOnce();
   });
 
+  it("says on its button which frames it tracks: In..Out, or the whole clip", () => {
+    const { unmount } = render(() => <TrackBar track={null} canTrack={true} range={{ start: 20, end: 30 }} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    expect(screen.getByTestId("track-start").title).toBe("Track the points over frames 20–30 (In/Out) with SAM2, without matting");
+    unmount();
+    render(() => <TrackBar track={null} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    expect(screen.getByTestId("track-start").title).toBe("Track the points over the whole clip with SAM2, without matting");
+  });
+
   it("cannot be pressed again while a start is on its way", () => {
     const onTrack = vi.fn();
     render(() => <TrackBar track={null} canTrack={true} starting={true} onTrack={onTrack} onCancel={() => {}} />);

@@ -1,14 +1,23 @@
 import { Show } from "solid-js";
+import type { FrameRange } from "../editor/inout";
 import { trackProgressText, type Track } from "../track";
 
 export interface TrackBarProps {
   track: Track | null;
   /** Whether any frame holds points (a track needs some). */
   canTrack: boolean;
+  /** In..Out, which the track keeps to; null or absent: the whole clip. */
+  range?: FrameRange | null;
   /** A start is on its way: a second press would ask for a second run. */
   starting: boolean;
   onTrack: () => void;
   onCancel: () => void;
+}
+
+/** What Track will run over, said on its button. */
+export function trackTitle(range: FrameRange | null): string {
+  const over = range ? `frames ${range.start}–${range.end} (In/Out)` : "the whole clip";
+  return `Track the points over ${over} with SAM2, without matting`;
 }
 
 /** The Track action: SAM2 alone over the clip, its progress with cancel, and a stale note. */
@@ -28,7 +37,7 @@ export function TrackBar(props: TrackBarProps) {
             data-testid="track-start"
             disabled={!props.canTrack || props.starting}
             aria-busy={props.starting}
-            title={props.canTrack ? "Track the points over the clip with SAM2, without matting" : "Click on the object first"}
+            title={props.canTrack ? trackTitle(props.range ?? null) : "Click on the object first"}
             onClick={() => props.onTrack()}
           >
             Track

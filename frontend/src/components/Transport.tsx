@@ -1,4 +1,5 @@
 import { createEffect, createSignal, For, on, Show } from "solid-js";
+import type { InOut } from "../editor/inout";
 import { formatTimecode, parseGoto, sourceTimecode } from "../timecode";
 import { Icon } from "./Icon";
 
@@ -12,6 +13,13 @@ export interface TransportProps {
   playing: boolean;
   markers: { frame: number; color: string }[];
   range: { start: number; end: number } | null;
+  /** The In/Out work range (I, O), drawn on the bar and read out by the frame number. */
+  inout?: InOut;
+  /** The readout's text ("In 12 – Out 80 (69 frames)"); null when neither is set. */
+  inoutText?: string | null;
+  /** What the live region says after In or Out changed. */
+  inoutSaid?: string;
+  onClearInOut?: () => void;
   /** Frames to check (a lost object, a jump in a track) and why, drawn under the bar. */
   flags?: { frame: number; why: string }[];
   onSeek: (frame: number) => void;
@@ -56,6 +64,12 @@ export function Transport(props: TransportProps) {
     closeGoto(true);
   };
   createEffect(on(() => props.gotoAsked, openGoto, { defer: true }));
+  /** In..Out on the bar: a lone In runs to the end, a lone Out from the start. */
+  const band = () => {
+    const r = props.inout;
+    if (!r || (r.in === null && r.out === null)) return null;
+    return { start: r.in ?? 0, end: r.out ?? last(), in: r.in, out: r.out };
+  };
   return (
     <div class="transport" data-testid="transport">
       <div class="transport-buttons">
@@ -90,6 +104,18 @@ export function Transport(props: TransportProps) {
       </div>
       <div class="seek-wrap">
         <div class="seek-track" aria-hidden="true">
+          <Show when={band()}>
+            {(b) => (
+              <div
+                class="seek-inout"
+                classList={{ "has-in": b().in !== null, "has-out": b().out !== null }}
+                data-testid="seek-inout"
+                data-start={b().start}
+                data-end={b().end}
+                style={{ left: `${pos(b().start)}%`, width: `${Math.max(0.4, pos(b().end) - pos(b().start))}%` }}
+              />
+            )}
+          </Show>
           <Show when={props.range}>
             {(r) => (
               <div
@@ -185,7 +211,20 @@ export function Transport(props: TransportProps) {
         <span class="mono timecode" data-testid="timecode" title={source() ? "source timecode (hours:minutes:seconds:frames)" : "hours:minutes:seconds:frames"}>
           {source() ?? formatTimecode(props.frame, props.fps)}
         </span>
+        <span class="visually-hidden" role="status" aria-live="polite" data-testid="inout-announcement">
+          {props.inoutSaid ?? ""}
+        </span>
       </div>
+      <Show when={props.inoutText}>
+        {(text) => (
+          <span class="inout-readout" data-testid="inout-readout" title="In/Out: Track, Matting and playback keep to these frames (I / O set, Shift+I / Shift+O go, Alt+X clears)">
+            <span class="mono">{text()}</span>
+            <button class="icon-btn inout-clear" data-testid="inout-clear" aria-label="Clear In/Out" title="Clear In/Out (Alt+X)" onClick={() => props.onClearInOut?.()}>
+              ×
+            </button>
+          </span>
+        )}
+      </Show>
     </div>
   );
 }

@@ -29,6 +29,20 @@ describe("MattingForm", () => {
     expect((screen.getByTestId("matting-run") as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it("starts from In..Out when any is set (a lone Out from frame 0)", () => {
+    const { unmount } = render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} inout={{ in: 20, out: 40 }} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={() => {}} onCancel={() => {}} />
+    ));
+    expect((screen.getByTestId("matting-start") as HTMLInputElement).value).toBe("20");
+    expect((screen.getByTestId("matting-end") as HTMLInputElement).value).toBe("40");
+    unmount();
+    render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} inout={{ in: null, out: 40 }} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={() => {}} onCancel={() => {}} />
+    ));
+    expect((screen.getByTestId("matting-start") as HTMLInputElement).value).toBe("0");
+    expect((screen.getByTestId("matting-end") as HTMLInputElement).value).toBe("40");
+  });
+
   it("shows why it cannot run and blocks the run button", async () => {
     const onRun = vi.fn();
     render(() => (
@@ -52,6 +66,34 @@ describe("MattingForm", () => {
 });
 
 describe("Transport", () => {
+  it("draws In..Out on the bar, reads it out by the frame number, and clears it with ×", () => {
+    const onClear = vi.fn();
+    render(() => (
+      <Transport
+        frame={27}
+        frameCount={101}
+        fps={25}
+        playing={false}
+        markers={[]}
+        range={null}
+        inout={{ in: 20, out: null }}
+        inoutText="In 20"
+        inoutSaid="In set at frame 20"
+        onClearInOut={onClear}
+        onSeek={() => {}}
+        onStep={() => {}}
+        onPlay={() => {}}
+      />
+    ));
+    const band = screen.getByTestId("seek-inout");
+    expect([band.dataset.start, band.dataset.end, band.style.left, band.style.width]).toEqual(["20", "100", "20%", "80%"]);
+    expect(band.classList.contains("has-in") && !band.classList.contains("has-out")).toBe(true);
+    expect(screen.getByTestId("inout-readout").textContent).toContain("In 20");
+    expect(screen.getByTestId("inout-announcement").textContent).toBe("In set at frame 20");
+    fireEvent.click(screen.getByRole("button", { name: "Clear In/Out" }));
+    expect(onClear).toHaveBeenCalledOnce();
+  });
+
   it("shows frame number, timecode and markers, and steps", () => {
     const onStep = vi.fn();
     const onSeek = vi.fn();

@@ -6,6 +6,7 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   selected: null,
   track: null,
   canTrack: false,
+  trackRange: null,
   trackStarting: false,
   canUndo: false,
   canRedo: false,

@@ -3,11 +3,14 @@ import type { MatteObject } from "../api";
 import { Icon } from "../components/Icon";
 import { TrackBar } from "../components/TrackBar";
 import type { Track } from "../track";
+import type { FrameRange } from "./inout";
 
 export interface ToolbarProps {
   selected: MatteObject | null;
   track: Track | null;
   canTrack: boolean;
+  /** In..Out, which Track keeps to; null: the whole clip. */
+  trackRange: FrameRange | null;
   /** A track start is on its way. */
   trackStarting: boolean;
   canUndo: boolean;
@@ -56,7 +59,7 @@ export function Toolbar(props: ToolbarProps) {
         </Show>
       </div>
       <div class="tool-buttons">
-        <TrackBar track={props.track} canTrack={props.canTrack} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
+        <TrackBar track={props.track} canTrack={props.canTrack} range={props.trackRange} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
         <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={!props.canUndo} onClick={() => props.onUndo()}>
           <Icon name="undo" size={13} /> Undo
         </button>

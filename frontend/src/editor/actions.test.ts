@@ -2,6 +2,7 @@ import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it, vi } from "vitest";
 import { toasts } from "../toasts";
 import { createActions } from "./actions";
+import { createInOut } from "./inout";
 import { createObjects, type ObjectApi } from "./objects";
 import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
@@ -29,8 +30,9 @@ function setup() {
       { frame: 30, object_id: 1, reason: "area jump" },
     ];
     const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
-    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, report: () => {} });
-    return { actions, frame, prompts, playback, results, previews };
+    const inout = createInOut("p", () => 50, null);
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, inout, report: () => {} });
+    return { actions, frame, prompts, playback, results, previews, inout };
   });
 }
 
@@ -109,5 +111,22 @@ describe("editor actions", () => {
     expect(s.frame()).toBe(12);
     s.actions.run({ type: "flagged", direction: -1 }, targets);
     expect(toasts().at(-1)?.text).toBe("No frame to check before this one.");
+  });
+
+  it("I and O set In and Out at the frame, Shift+I / Shift+O go there, Alt+X clears them", () => {
+    const s = setup();
+    s.actions.run({ type: "go-mark", mark: "in" }, targets);
+    expect(toasts().at(-1)?.text).toBe("No In set (I sets it).");
+    s.actions.run({ type: "step", delta: 12 }, targets);
+    s.actions.run({ type: "set-mark", mark: "in" }, targets);
+    s.actions.run({ type: "step", delta: 10 }, targets);
+    s.actions.run({ type: "set-mark", mark: "out" }, targets);
+    expect(s.inout.range()).toEqual({ in: 12, out: 22 });
+    s.actions.run({ type: "go-mark", mark: "in" }, targets);
+    expect(s.frame()).toBe(12);
+    s.actions.run({ type: "go-mark", mark: "out" }, targets);
+    expect(s.frame()).toBe(22);
+    s.actions.run({ type: "clear-in-out" }, targets);
+    expect(s.inout.range()).toEqual({ in: null, out: null });
   });
 });

@@ -8,6 +8,7 @@ import { adjacentPromptedFrame, framesWithPoints, pointsOnFrame, type ClickLabel
 import { showInfo } from "../toasts";
 import { adjacentFlaggedFrame } from "../track";
 import { bindKeys } from "./keys";
+import type { InOutState } from "./inout";
 import type { Objects } from "./objects";
 import type { Playback } from "./playback";
 import type { Previews } from "./previews";
@@ -27,6 +28,8 @@ export interface ActionDeps {
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
   track: Pick<TrackState, "track" | "refresh">;
+  /** The In/Out work range (I, O, Alt+X). */
+  inout: Pick<InOutState, "range" | "setIn" | "setOut" | "clear">;
   /** Says why an action was not done, also while the server is away: unlike a point, an
    * object's change is not held for its return. */
   report: (error: unknown, title: string) => void;
@@ -168,6 +171,16 @@ export function createActions(d: ActionDeps) {
           return t.zoomFit();
         case "goto":
           return t.goto();
+        case "set-mark":
+          return action.mark === "in" ? d.inout.setIn(d.frame()) : d.inout.setOut(d.frame());
+        case "go-mark": {
+          const f = d.inout.range()[action.mark];
+          if (f === null) showInfo(action.mark === "in" ? "No In set (I sets it)." : "No Out set (O sets it).");
+          else d.setFrame(f);
+          return;
+        }
+        case "clear-in-out":
+          return d.inout.clear();
       }
     },
     bindKeys: (t: KeyTargets) => bindKeys({ blocked: t.blocked, blockedKey: t.blockedKey, run: (action) => a.run(action, t) }),

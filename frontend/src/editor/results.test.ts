@@ -78,7 +78,7 @@ describe("result views", () => {
     expect(s.results.shown()).toBeUndefined();
   });
 
-  it("O cycles the views and from Prompts returns to the last viewed result", () => {
+  it("C cycles the views and from Prompts returns to the last viewed result", () => {
     const s = setup(memoryStorage(), [job("a"), job("b")]);
     expect(s.results.cycle(1)).toBe(true); // first finished one
     expect(s.results.activeJobId()).toBe("a");
@@ -93,7 +93,7 @@ describe("result views", () => {
     expect(none.results.cycle(1)).toBe(false);
   });
 
-  it("O and Shift+O visit every view in order, Prompts included, both ways round", () => {
+  it("C and Shift+C visit every view in order, Prompts included, both ways round", () => {
     const s = setup(memoryStorage(), [job("a")]);
     const walk = (delta: number) =>
       Array.from({ length: 7 }, () => {

@@ -13,6 +13,7 @@ import { clampFrame } from "../timecode";
 import { showError } from "../toasts";
 import { createActions } from "./actions";
 import { watchConnection } from "./connection";
+import { createInOut, playRange } from "./inout";
 import { createFrameImage, createMatteImage } from "./frames";
 import { createObjects, withObjectNames } from "./objects";
 import { createPlayback } from "./playback";
@@ -106,11 +107,12 @@ export function createEditor(props: EditorInput) {
       for (const f of changed) void previews.refresh(f);
     },
   });
+  const inout = createInOut(pid, frameCount);
   const results = createResults({ pid, jobs: jobs.jobs, loading: jobs.loading, frame, setFrame });
   const playback = createPlayback({
     frame,
     setFrame,
-    range: () => results.shown() ?? { start: 0, end: frameCount() - 1 },
+    range: () => playRange(inout.range(), frameCount(), results.shown()),
     fps: () => video().fps || 25,
     prepare: (i) => {
       const j = results.shown();
@@ -140,7 +142,7 @@ export function createEditor(props: EditorInput) {
   });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
-  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, report: tell });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, inout, report: tell });
 
   const load = async () => {
     try {
@@ -229,6 +231,7 @@ export function createEditor(props: EditorInput) {
     jobsAfterSaves,
     objects,
     track,
+    inout,
     saver,
     previews,
     prompts,

@@ -53,6 +53,19 @@ describe("track state", () => {
     expect(state.overlay(9)).not.toBeNull();
   });
 
+  it("a track over another range (In/Out) loads its masks anew, not the old track's from the browser's copy", async () => {
+    const done: Track = { ...base, status: "done", tracked: [[0, 9]] };
+    let stored = done;
+    const server: TrackApi = { get: async () => stored, start: async () => done, cancel: async () => done };
+    const state = createRoot(() => createTrackState("p", () => {}, { server, recorded: async () => true }));
+    await state.refresh();
+    const old = state.overlay(5);
+    stored = { ...done, start: 4, end: 8, run: { start: 4, end: 8, object_ids: [1] }, tracked: [[4, 8]] };
+    await state.refresh();
+    expect(state.overlay(5)).not.toBeNull();
+    expect(state.overlay(5)).not.toBe(old);
+  });
+
   it("a track that lost an object (deleted) loads its masks anew; one with no object left shows none", async () => {
     const done: Track = { ...base, status: "done", object_ids: [1, 2], run: { start: 0, end: 9, object_ids: [1, 2] }, tracked: [[0, 9]] };
     let stored = done;

@@ -63,11 +63,13 @@ export function createTrackState(
 
   const show = (t: Track | null) => {
     const was = track();
-    // A finished run's masks, and a track that lost an object (deleted), load anew.
+    // A finished run's masks, a track that lost an object (deleted) and one over another
+    // range (In/Out) load anew.
     const ended = t?.status !== "running" && was?.status === "running";
+    const moved = !!t && !!was && (t.start !== was.start || t.end !== was.end);
     // One change: the overlay never asks the new version of a frame the new track has no mask on.
     batch(() => {
-      if (t && was && (ended || t.object_ids.join() !== was.object_ids.join())) setVersion((v) => v + 1);
+      if (t && was && (ended || moved || t.object_ids.join() !== was.object_ids.join())) setVersion((v) => v + 1);
       setTrack(t);
     });
   };
