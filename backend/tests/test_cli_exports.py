@@ -80,3 +80,10 @@ def test_matte_refuses_edge_adjustments_out_of_range_before_any_work(clip: Path)
     ]:
         result = CliRunner().invoke(app, ["matte", str(clip), "--point", "30,32,4", *args])
         assert result.exit_code == 2 and name in result.output, (args, result.output)
+    # --reduce-chatter is a flag of its own: given with a bad value, that one is what is refused.
+    result = CliRunner().invoke(
+        app, ["matte", str(clip), "--point", "30,32,4", "--reduce-chatter", "--feather", "-1"]
+    )
+    assert result.exit_code == 2 and "'--feather'" in result.output, result.output
+    result = CliRunner().invoke(app, ["matte", "--help"])
+    assert "--reduce-chatter" in result.output and "median" in result.output, result.output

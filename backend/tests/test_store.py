@@ -109,8 +109,9 @@ def test_a_job_keeps_the_prompts_and_settings_it_was_made_with(
     assert (again.edges, again.head) == ("fast", "head-v1")
 
 
-def test_a_job_stored_before_edge_adjustments_reads_them_as_0(store: Store) -> None:
-    """The export JSON of a job made by an older version lacks shift_edge and feather."""
+def test_a_job_stored_before_edge_adjustments_reads_them_as_off(store: Store) -> None:
+    """The export JSON of a job made by an older version lacks shift_edge, feather and
+    reduce_chatter."""
     staged = store.tmp_dir / "upload"
     staged.write_bytes(b"video")
     project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
@@ -120,7 +121,8 @@ def test_a_job_stored_before_edge_adjustments_reads_them_as_0(store: Store) -> N
     job = store.add_job(project.id, 0, 5, [obj], edges="", head="", sam2="", export=older)
     export = schemas.Job.of(store.job(job.id)).export
     assert export is not None and (export.shift_edge, export.feather) == (0, 0)
-    assert export.model_dump() == {**older, "shift_edge": 0, "feather": 0}
+    assert export.reduce_chatter is False
+    assert export.model_dump() == {**older, "shift_edge": 0, "feather": 0, "reduce_chatter": False}
 
 
 def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(

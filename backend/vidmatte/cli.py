@@ -522,6 +522,12 @@ def matte(
         help="Soften the exported mattes' edges: a hard edge ramps up over about this many "
         "pixels (after --shift-edge).",
     ),
+    reduce_chatter: bool = typer.Option(
+        False,
+        "--reduce-chatter",
+        help="Take out the exported mattes' flicker between frames: each pixel the median of "
+        "its values on the frame and the frames before and after it (before --shift-edge).",
+    ),
     sam2: str = typer.Option(
         None,
         help="SAM2 size: tiny, small, base_plus, large, or test-tiny (shrunk, random weights); "
@@ -551,7 +557,8 @@ def matte(
         chosen = parse_formats(formats)
     with _blamed_on("'--background'"):
         colour = parse_color(background)
-    edge = EdgeAdjust(shift_edge, feather)  # in range: typer refused any other (NaN too)
+    # In range: typer refused any other (NaN too).
+    edge = EdgeAdjust(shift_edge, feather, reduce_chatter)
     if not point and not box:
         raise typer.BadParameter("give a --point or a --box", param_hint="'--point' / '--box'")
     with _blamed_on("'--point'"):

@@ -125,7 +125,7 @@ for (const size of SIZES) {
       await shot("results");
     });
 
-    await test.step("a shifted edge is what the download has and what the view shows", async () => {
+    await test.step("a shifted edge and reduced chatter are what the download has and what the view shows", async () => {
       const done = page.locator("[data-testid=result-item][data-status=done]");
       const shifted = (oid: number | null) =>
         page.waitForResponse((r) => {
@@ -147,6 +147,17 @@ for (const size of SIZES) {
       stored.searchParams.delete("shift_edge");
       const [a, b] = await Promise.all([grown, stored].map(async (u) => (await page.request.get(u.toString())).body()));
       expect(a.equals(b)).toBe(false);
+      // chatter reduced too: the view's mattes and the download ask for it, with the shift
+      const calm = page.waitForResponse((r) => {
+        const q = new URL(r.url()).searchParams;
+        return r.url().includes("/alpha/0?") && q.get("reduce_chatter") === "true" && q.get("shift_edge") === "4" && r.ok();
+      });
+      await done.getByLabel("Reduce chatter (median of 3 frames)").check();
+      await calm;
+      const calmHref = (await done.getByTestId("result-download").getAttribute("href"))!;
+      expect(new URL(calmHref, page.url()).searchParams.get("reduce_chatter")).toBe("true");
+      const calmZip = await page.request.get(calmHref);
+      expect(calmZip.ok(), await calmZip.text().catch(() => "")).toBe(true);
     });
 
     await test.step("green screen over the composite colour chosen in the menu", async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, setOnline, urls } from "./api";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
+import { NO_EDGE } from "./exportChoice";
 
 describe("error messages", () => {
   it("never show the server's internal job or project ids", () => {
@@ -80,9 +81,11 @@ describe("client", () => {
     expect(urls.frame("p", 3, 640)).toBe("/api/projects/p/frames/3?max_side=640");
     expect(urls.alpha("j", 3, 640)).toBe("/api/jobs/j/alpha/3?max_side=640");
     expect(urls.alpha("j", 3)).toBe("/api/jobs/j/alpha/3");
-    expect(urls.alpha("j", 3, 640, { shiftEdge: 0, feather: 0 })).toBe("/api/jobs/j/alpha/3?max_side=640");
-    expect(urls.alpha("j", 3, 640, { shiftEdge: -2.5, feather: 1.5 })).toBe("/api/jobs/j/alpha/3?max_side=640&shift_edge=-2.5&feather=1.5");
-    expect(urls.alpha("j", 3, 0, { shiftEdge: 0, feather: 4 })).toBe("/api/jobs/j/alpha/3?feather=4");
+    expect(urls.alpha("j", 3, 640, NO_EDGE)).toBe("/api/jobs/j/alpha/3?max_side=640");
+    expect(urls.alpha("j", 3, 640, { ...NO_EDGE, shiftEdge: -2.5, feather: 1.5 })).toBe("/api/jobs/j/alpha/3?max_side=640&shift_edge=-2.5&feather=1.5");
+    expect(urls.alpha("j", 3, 0, { ...NO_EDGE, feather: 4 })).toBe("/api/jobs/j/alpha/3?feather=4");
+    expect(urls.alpha("j", 3, 0, { ...NO_EDGE, reduceChatter: true })).toBe("/api/jobs/j/alpha/3?reduce_chatter=true");
+    expect(urls.alpha("j", 3, 640, { shiftEdge: 2, feather: 0, reduceChatter: true })).toBe("/api/jobs/j/alpha/3?max_side=640&shift_edge=2&reduce_chatter=true");
     expect(urls.frame("p", 3)).toBe("/api/projects/p/frames/3");
     expect(urls.archive("j", "formats=alpha_png")).toBe("/api/jobs/j/archive?formats=alpha_png");
   });

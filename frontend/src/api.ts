@@ -227,6 +227,7 @@ export const urls = {
       max_side: maxSide || undefined,
       shift_edge: edge?.shiftEdge || undefined,
       feather: edge?.feather || undefined,
+      reduce_chatter: edge?.reduceChatter ? "true" : undefined,
     }),
   events: (jid: string) => `/api/jobs/${enc(jid)}/events`,
   archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,

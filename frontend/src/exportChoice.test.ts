@@ -14,24 +14,24 @@ describe("toJobExport", () => {
   });
 
   it("sends the edge adjustment, and a job's export reads back as the choice it was made from", () => {
-    const chosen = choice({ formats: ["exr"], background: "123456", rawColour: true, mattes: "both", shiftEdge: -2.5, feather: 1.5 });
+    const chosen = choice({ formats: ["exr"], background: "123456", rawColour: true, mattes: "both", shiftEdge: -2.5, feather: 1.5, reduceChatter: true });
     const sent = toJobExport(chosen);
-    expect(sent).toEqual({ formats: ["exr"], background: "123456", fg: "raw", mattes: "both", shift_edge: -2.5, feather: 1.5 });
+    expect(sent).toEqual({ formats: ["exr"], background: "123456", fg: "raw", mattes: "both", shift_edge: -2.5, feather: 1.5, reduce_chatter: true });
     expect(exportChoice({ id: "j1", export: sent })).toEqual(chosen);
   });
 });
 
 describe("edge adjustment of a job's export choice", () => {
   it("is none by default and for a job the server kept before there was one", () => {
-    expect(exportChoice({ id: "new" })).toMatchObject({ shiftEdge: 0, feather: 0 });
+    expect(exportChoice({ id: "new" })).toMatchObject({ shiftEdge: 0, feather: 0, reduceChatter: false });
     const old = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" }; // as such a server sends it
-    expect(exportChoice({ id: "old", export: old as unknown as JobExport })).toMatchObject({ shiftEdge: 0, feather: 0 });
+    expect(exportChoice({ id: "old", export: old as unknown as JobExport })).toMatchObject({ shiftEdge: 0, feather: 0, reduceChatter: false });
   });
 
   it("keeps what the download menu chose, per job", () => {
-    saveExportChoice(choice({ shiftEdge: 3, feather: 0.5 }), "j1");
-    expect(exportChoice({ id: "j1" })).toMatchObject({ shiftEdge: 3, feather: 0.5 });
-    expect(exportChoice({ id: "j2" })).toMatchObject({ shiftEdge: 0, feather: 0 });
+    saveExportChoice(choice({ shiftEdge: 3, feather: 0.5, reduceChatter: true }), "j1");
+    expect(exportChoice({ id: "j1" })).toMatchObject({ shiftEdge: 3, feather: 0.5, reduceChatter: true });
+    expect(exportChoice({ id: "j2" })).toMatchObject({ shiftEdge: 0, feather: 0, reduceChatter: false });
   });
 
   it("clamps stored or served values into the API's bounds and reads anything else as none", () => {
@@ -45,7 +45,17 @@ describe("edge adjustment of a job's export choice", () => {
     expect(stored({ shiftEdge: "3", feather: null })).toEqual([0, 0]);
     expect(stored({})).toEqual([0, 0]);
     localStorage.clear();
-    const served = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" as const, shift_edge: -40, feather: Number.NaN };
+    const served = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" as const, shift_edge: -40, feather: Number.NaN, reduce_chatter: false };
     expect(exportChoice({ id: "j1", export: served })).toMatchObject({ shiftEdge: -32, feather: 0 });
+  });
+
+  it("reduces chatter only when it is true, stored or served", () => {
+    for (const reduceChatter of ["true", 1, null]) {
+      localStorage.setItem("vidmatte.formats.j1", JSON.stringify({ formats: ["alpha_png"], background: "00ff00", reduceChatter }));
+      expect(exportChoice({ id: "j1" }).reduceChatter).toBe(false);
+    }
+    localStorage.clear();
+    const served = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" as const, shift_edge: 0, feather: 0, reduce_chatter: true };
+    expect(exportChoice({ id: "j1", export: served }).reduceChatter).toBe(true);
   });
 });

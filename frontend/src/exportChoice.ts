@@ -13,11 +13,13 @@ export interface ExportChoice extends ExportOptions {
   background: string;
   shiftEdge: number;
   feather: number;
+  reduceChatter: boolean;
 }
 
-/** How a job's mattes are shown and exported: shifted, then feathered (0, 0: as stored). */
-export type EdgeAdjust = Pick<ExportChoice, "shiftEdge" | "feather">;
-export const NO_EDGE: Readonly<EdgeAdjust> = { shiftEdge: 0, feather: 0 };
+/** How a job's mattes are shown and exported: chatter reduced, shifted, then feathered (off,
+ * 0, 0: as stored). */
+export type EdgeAdjust = Pick<ExportChoice, "shiftEdge" | "feather" | "reduceChatter">;
+export const NO_EDGE: Readonly<EdgeAdjust> = { shiftEdge: 0, feather: 0, reduceChatter: false };
 
 /** The bounds the API takes (`shift_edge`, `feather`, in pixels of the stored video). */
 export const SHIFT_EDGE_RANGE = { min: -32, max: 32 } as const;
@@ -41,6 +43,7 @@ export interface JobExport {
   mattes: "objects" | "union" | "both";
   shift_edge: number;
   feather: number;
+  reduce_chatter: boolean;
 }
 
 /** `choice` as the API takes it; the frame's raw colour is its `fg=raw`, else the server's default.
@@ -55,6 +58,7 @@ export function toJobExport(choice: ExportChoice): JobExport {
     mattes: choice.mattes ?? "objects",
     shift_edge: choice.shiftEdge,
     feather: choice.feather,
+    reduce_chatter: choice.reduceChatter,
   };
 }
 
@@ -65,7 +69,7 @@ export function clampEdge(v: unknown, range: { min: number; max: number }): numb
 }
 
 /** A stored or served choice, checked field by field (unknown formats dropped, defaults filled in). */
-function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown; shiftEdge?: unknown; feather?: unknown }): ExportChoice {
+function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown; shiftEdge?: unknown; feather?: unknown; reduceChatter?: unknown }): ExportChoice {
   const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
   const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string" && known.has(f)) : [];
   return {
@@ -75,6 +79,7 @@ function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unk
     mattes: MATTES_CHOICES.find((m) => m.id === v.mattes)?.id ?? "objects",
     shiftEdge: clampEdge(v.shiftEdge, SHIFT_EDGE_RANGE),
     feather: clampEdge(v.feather, FEATHER_RANGE),
+    reduceChatter: v.reduceChatter === true,
   };
 }
 
@@ -96,8 +101,10 @@ function read(key: string): ExportChoice | null {
 export function exportChoice(job: { id: string; export?: JobExport | null }): ExportChoice {
   version();
   const served = job.export;
-  // A job kept before there were edge adjustments has none: normalise reads them as 0.
-  const chosen = read(`${KEY}.${job.id}`) ?? (served ? normalise({ ...served, rawColour: served.fg === "raw", shiftEdge: served.shift_edge }) : null);
+  // A job kept before there were edge adjustments has none: normalise reads them as 0 (off).
+  const chosen =
+    read(`${KEY}.${job.id}`) ??
+    (served ? normalise({ ...served, rawColour: served.fg === "raw", shiftEdge: served.shift_edge, reduceChatter: served.reduce_chatter }) : null);
   return chosen ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
 }
 
@@ -108,11 +115,11 @@ export function createEdge(job: Accessor<{ id: string; export?: JobExport | null
     () => {
       const j = job();
       if (!j) return NO_EDGE;
-      const { shiftEdge, feather } = exportChoice(j);
-      return { shiftEdge, feather };
+      const { shiftEdge, feather, reduceChatter } = exportChoice(j);
+      return { shiftEdge, feather, reduceChatter };
     },
     NO_EDGE,
-    { equals: (a, b) => a.shiftEdge === b.shiftEdge && a.feather === b.feather },
+    { equals: (a, b) => a.shiftEdge === b.shiftEdge && a.feather === b.feather && a.reduceChatter === b.reduceChatter },
   );
 }
 

@@ -65,7 +65,7 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     const ids = [...job.object_ids];
     const colors = ids.map(colorOf);
     const e = edge(); // shown as the download has it
-    const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}`;
+    const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
     Promise.all(ids.map((oid) => images.load(key(oid), (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms, e), s), signal)))
       .then((imgs) => {
         if (token === latest) setLayers({ jid: job.id, layers: imgs.map((alpha, k) => ({ alpha, color: colors[k] })) });

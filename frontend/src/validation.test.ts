@@ -63,6 +63,8 @@ describe("archive query", () => {
       "formats=exr&background=00ff00&mattes=union&shift_edge=2&feather=1.5",
     );
     expect(archiveQuery(["exr"], "00ff00", { shiftEdge: -0.5 })).toBe("formats=exr&background=00ff00&shift_edge=-0.5");
+    expect(archiveQuery(["exr"], "00ff00", { reduceChatter: false })).toBe("formats=exr&background=00ff00");
+    expect(archiveQuery(["exr"], "00ff00", { shiftEdge: 1, reduceChatter: true })).toBe("formats=exr&background=00ff00&shift_edge=1&reduce_chatter=true");
     expect(normaliseHexColor(" 123abc ")).toBe("123abc");
     expect(normaliseHexColor("12345")).toBeNull();
   });

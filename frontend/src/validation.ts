@@ -85,6 +85,8 @@ export interface ExportOptions {
   shiftEdge?: number;
   /** Pixels of softening of the matte's edge, after the shift; the API's `feather`. */
   feather?: number;
+  /** Each pixel the median of its matte on the frame and its neighbours; the API's `reduce_chatter`. */
+  reduceChatter?: boolean;
 }
 
 export function archiveQuery(formats: readonly string[], background: string, options: ExportOptions = {}): string {
@@ -97,5 +99,6 @@ export function archiveQuery(formats: readonly string[], background: string, opt
   // Left out at 0, the stored matte: a URL without an adjustment stays as it always was.
   if (options.shiftEdge) params.set("shift_edge", String(options.shiftEdge));
   if (options.feather) params.set("feather", String(options.feather));
+  if (options.reduceChatter) params.set("reduce_chatter", "true");
   return params.toString();
 }

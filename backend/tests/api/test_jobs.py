@@ -20,7 +20,7 @@ from tests import waiting
 from tests.conftest import upload
 from tests.synth import write_video
 from vidmatte.jobs.mattes import encode_mattes
-from vidmatte.matte.adjust import adjust_matte
+from vidmatte.matte.adjust import adjust_matte, median3
 
 
 def prompt(api: httpx.Client, pid: str, frame: int = 4) -> int:
@@ -326,6 +326,7 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
         "mattes": "both",
         "shift_edge": -1.5,
         "feather": 2,
+        "reduce_chatter": True,
     }
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": chosen})
     assert job.status_code == 201, job.text
@@ -335,7 +336,7 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
     assert plain["export"] is None
     unadjusted = {"start": 4, "end": 5, "export": {"formats": ["exr"]}}
     export = api.post(f"/api/projects/{pid}/jobs", json=unadjusted).json()["export"]
-    assert (export["shift_edge"], export["feather"]) == (0, 0)
+    assert (export["shift_edge"], export["feather"], export["reduce_chatter"]) == (0, 0, False)
     for bad, words in [
         ({"formats": ["gif"]}, "unknown export format 'gif'"),
         ({"formats": []}, "export.formats"),
@@ -344,6 +345,7 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
         ({"formats": ["exr"], "shift_edge": 32.5}, "export.shift_edge"),
         ({"formats": ["exr"], "shift_edge": "2"}, "export.shift_edge"),
         ({"formats": ["exr"], "feather": -1}, "export.feather"),
+        ({"formats": ["exr"], "reduce_chatter": "true"}, "export.reduce_chatter"),
     ]:
         refused = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5, "export": bad})
         assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
@@ -353,21 +355,26 @@ def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     api: httpx.Client, server, project: dict
 ) -> None:
     """shift_edge and feather on the archive and the alpha preview: the matte grown, choked and
-    softened at the stored size; the stored matte as it was when both are 0."""
+    softened at the stored size; the stored matte as it was when both are 0. reduce_chatter:
+    the median of the frame's and its neighbours' mattes, before the shift; the job's first
+    and last frames keep their own."""
     prompt(api, project["id"])
-    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 4, "end": 4}).json()
+    job = api.post(f"/api/projects/{project['id']}/jobs", json={"start": 3, "end": 5}).json()
     job_id = wait_job(api, job["id"], {"done"})["id"]
-    # A known hard-edged disk stands in for the job's matte (test-tiny's have no edge to move).
+    # A known hard-edged disk stands in for the job's matte (test-tiny's have no edge to move),
+    # between two frames where it stands further right: on frame 4 it flickers.
     yy, xx = np.mgrid[:64, :96]
     disk = ((yy - 32) ** 2 + (xx - 40) ** 2 <= 15**2).astype(np.float32)
-    stored = server.data_dir / "jobs" / job_id / "alpha" / "000004.png"
-    stored.write_bytes(encode_mattes([disk]))
+    around = [((yy - 32) ** 2 + (xx - c) ** 2 <= 15**2).astype(np.float32) for c in (46, 48)]
+    for frame, alpha in zip((3, 4, 5), (around[0], disk, around[1]), strict=True):
+        stored = server.data_dir / "jobs" / job_id / "alpha" / f"{frame:06d}.png"
+        stored.write_bytes(encode_mattes([alpha]))
 
-    def matte(**params: str) -> np.ndarray:
+    def matte(frame: int = 4, **params: str) -> np.ndarray:
         response = api.get(f"/api/jobs/{job_id}/archive", params={"formats": "alpha_png", **params})
         assert response.status_code == 200, response.text
         with Image.open(
-            zipfile.ZipFile(io.BytesIO(response.content)).open("alpha/000004.png")
+            zipfile.ZipFile(io.BytesIO(response.content)).open(f"alpha/{frame:06d}.png")
         ) as im:
             return np.asarray(im).astype(np.int64)
 
@@ -382,8 +389,8 @@ def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     assert ((soft > 0) & (soft < 255)).sum() > 100  # none were soft
     assert soft.sum() == pytest.approx(plain.sum(), rel=0.01)  # a blur moves, it adds nothing
 
-    def preview(**params: str) -> np.ndarray:
-        response = api.get(f"/api/jobs/{job_id}/alpha/4", params=params)
+    def preview(frame: int = 4, **params: str) -> np.ndarray:
+        response = api.get(f"/api/jobs/{job_id}/alpha/{frame}", params=params)
         assert response.status_code == 200, response.text
         with Image.open(io.BytesIO(response.content)) as image:
             return np.asarray(image).astype(np.int64)
@@ -397,12 +404,23 @@ def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     small = preview(shift_edge="2", feather="1.5", max_side="48")
     np.testing.assert_array_equal(small, np.asarray(shrunk))
 
+    steady = median3(around[0], disk, around[1])  # the disk's left edge on frame 4 is gone
+    assert (steady != disk).sum() > 50
+    calm = {"reduce_chatter": "true", "shift_edge": "2"}
+    np.testing.assert_array_equal(matte(**calm), adjust_matte(steady, 2) * 255)
+    np.testing.assert_array_equal(preview(**calm), matte(**calm))
+    np.testing.assert_array_equal(matte(reduce_chatter="false"), plain)
+    for end, own in [(3, around[0]), (5, around[1])]:  # the job's first and last frames
+        np.testing.assert_array_equal(matte(end, **calm), adjust_matte(own, 2) * 255)
+        np.testing.assert_array_equal(preview(end, **calm), matte(end, **calm))
+
     for params, name in [
         ({"shift_edge": "40"}, "shift_edge"),
         ({"shift_edge": "-32.5"}, "shift_edge"),
         ({"shift_edge": "nan"}, "shift_edge"),
         ({"feather": "-1"}, "feather"),
         ({"feather": "inf"}, "feather"),
+        ({"reduce_chatter": "maybe"}, "reduce_chatter"),
     ]:
         for url in (f"/api/jobs/{job_id}/archive", f"/api/jobs/{job_id}/alpha/4"):
             refused = api.get(url, params=params)

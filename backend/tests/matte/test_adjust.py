@@ -1,12 +1,13 @@
 """Edge adjustments of a matte: grow/choke by whole and fractional pixels, feather by a stated
-width, and nothing else (opaque and clear frames, values, sizes, both 0)."""
+width, and nothing else (opaque and clear frames, values, sizes, both 0); chatter reduced by
+a median of three frames."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vidmatte.matte.adjust import EdgeAdjust, adjust_matte
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3
 
 
 def square(height: int = 41, width: int = 57) -> np.ndarray:
@@ -104,3 +105,37 @@ def test_out_of_range_is_refused_naming_the_parameter(
         adjust_matte(square(), shift, feather)
     with pytest.raises(ValueError, match=named):
         EdgeAdjust(shift, feather)
+
+
+def test_a_one_frame_flicker_up_or_down_is_taken_out() -> None:
+    steady = square()
+    spike, hole = steady.copy(), steady.copy()
+    spike[2:6, 3:9] = 0.7  # a speck that shows on one frame only
+    hole[18:22, 25:30] = 0.2  # a hole punched in one frame only
+    np.testing.assert_array_equal(median3(steady, spike, steady), steady)
+    np.testing.assert_array_equal(median3(steady, hole, steady), steady)
+    # Each pixel on its own: the one frame that differs loses, up or down.
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.random((9, 11), np.float32) for _ in range(3))
+    np.testing.assert_array_equal(median3(a, b, c), np.median(np.stack([a, b, c]), axis=0))
+
+
+def test_a_moving_edge_keeps_the_frame_own_matte_bit_for_bit() -> None:
+    """A soft edge moving right (or left, or a fade): each pixel's values run monotonically
+    over the three frames, so the median is the middle frame's own value: nothing ghosts."""
+    x = np.arange(64, dtype=np.float32)
+    edges = [np.tile(np.clip((x - 20 - 3 * t) / 7, 0, 1), (5, 1)) for t in range(3)]
+    for frames in (edges, edges[::-1], [np.full((4, 4), v, np.float32) for v in (0.1, 0.4, 0.9)]):
+        out = median3(*frames)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, frames[1])
+        assert not np.array_equal(frames[1], frames[0])
+
+
+def test_without_a_neighbour_the_frame_keeps_its_own_matte() -> None:
+    """The first and last frames of a job, or one whose neighbour is not matted (yet)."""
+    own, other = square(), np.zeros_like(square())
+    assert median3(None, own, other) is own
+    assert median3(other, own, None) is own
+    assert median3(None, own, None) is own
+    assert EdgeAdjust().reduce_chatter is False and EdgeAdjust(1, 2, True).reduce_chatter

@@ -15,8 +15,10 @@ import pytest
 from PIL import Image
 
 from tests.synth import disk_alpha
+from vidmatte.jobs import results
+from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.results import export_frames, foreground_for, plan_export
-from vidmatte.matte.adjust import EdgeAdjust, adjust_matte
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3
 from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import write_archive
 from vidmatte.media.video import probe
@@ -124,3 +126,43 @@ def test_an_adjusted_matte_is_exported_with_the_foreground_estimated_from_it(fin
         colour = foreground_rgb8(frame.rgb, want.astype(np.uint8))
         assert np.array_equal(adjusted[i][..., :3], colour)
         assert not np.array_equal(adjusted[i][..., :3], plain[i][..., :3])
+
+
+def test_chatter_is_reduced_from_the_finished_neighbours_before_the_shift(
+    finished, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The middle frame's matte is the median of the three frames' (then grown); the ends of
+    the job, and a frame whose neighbour is not matted, keep their own. Each stored frame is
+    decoded once, not once per frame that needs it."""
+    store, done_id = finished
+    decoded: list[int] = []
+    counted = results.decode_mattes
+
+    def counting(png: bytes, height: int) -> np.ndarray:
+        decoded.append(len(png))
+        return counted(png, height)
+
+    monkeypatch.setattr(results, "decode_mattes", counting)
+    project_id, obj = store.job(done_id).project_id, matted_objects(store.job(done_id))[0]
+    rng = np.random.default_rng(3)
+    flicker = [rng.random((HEIGHT, WIDTH)).astype(np.float32) for _ in range(FRAMES)]
+    edge = EdgeAdjust(shift_edge=1, reduce_chatter=True)
+    for matted, neighbours in [(range(FRAMES), {1: (0, 2)}), ([0, 1], {})]:
+        job = store.add_job(project_id, 0, FRAMES - 1, [obj], edges="none", head="", sam2="")
+        job = store.transition(job.id, "running")
+        for i in matted:
+            assert store.save_alpha(job.id, job.attempt, i, encode_mattes([flicker[i]]))
+        export = plan_export(store, job.id)
+        stored = {
+            i: decode_mattes(store.alpha_path(job.id, i).read_bytes(), HEIGHT)[0] for i in matted
+        }
+        decoded.clear()
+        frames = list(export_frames(store, export, "raw", edge=edge))
+        assert [frame.index for frame in frames] == list(matted) and len(decoded) == len(matted)
+        for frame in frames:
+            i = frame.index
+            before, after = (stored[n] for n in neighbours[i]) if i in neighbours else (None,) * 2
+            want = adjust_matte(median3(before, stored[i], after), 1)
+            np.testing.assert_array_equal(frame.alpha16, np.round(want * 65535))
+        middle = np.round(adjust_matte(stored[1], 1) * 65535)
+        assert np.array_equal(frames[1].alpha16, middle) == (1 not in neighbours)

@@ -24,6 +24,10 @@ SHIFT_EDGE = (
     "then feather."
 )
 FEATHER = "Pixels to soften the matte's edge over: a hard edge ramps up over about this width."
+REDUCE_CHATTER = (
+    "Take out the matte's flicker between frames: each pixel the median of its values on the "
+    "frame and the frames before and after it (where finished), before shift and feather."
+)
 # Bidi embeddings, overrides and isolates can disguise a name ("evil\u202egpj.exe" shows as
 # "evilexe.jpg"); control characters and line breaks garble lists, logs and terminals.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -201,6 +205,7 @@ class ExportChoice(Body):
         0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE
     )
     feather: float = Field(0.0, ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER)
+    reduce_chatter: bool = Field(False, description=REDUCE_CHATTER)
 
 
 class JobCreate(Body):

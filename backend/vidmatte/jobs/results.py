@@ -11,11 +11,11 @@ from typing import Literal
 import numpy as np
 
 from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
-from vidmatte.matte.adjust import EdgeAdjust, adjust_matte
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3
 from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
-from vidmatte.store import Project, Store
+from vidmatte.store import Job, Project, Store
 
 # The colour paired with the matte: "estimated" is the foreground F alone (the old background
 # taken out of soft edges, matte/foreground.py), "raw" the frame's own pixel colour.
@@ -102,19 +102,35 @@ def _mattes(store: Store, job_id: str, frame: int, height: int) -> np.ndarray:
     return decode_mattes(store.alpha_path(job_id, frame).read_bytes(), height)
 
 
-def frame_matte(store: Store, job_id: str, frame: int, object_id: int | None) -> np.ndarray:
+def frame_matte(
+    store: Store, job_id: str, frame: int, object_id: int | None, reduce_chatter: bool = False
+) -> np.ndarray:
     """One finished frame's matte (H, W) float32 in [0, 1]: object `object_id`'s own, or the
     union of the job's objects for None. LookupError for an object not in the job, or one
-    whose matte was not kept apart (a job made before objects were stored apart)."""
+    whose matte was not kept apart (a job made before objects were stored apart). With
+    `reduce_chatter`, `median3` of it and the same matte of the frames before and after it,
+    where those are finished."""
     job = store.job(job_id)
-    mattes = _mattes(store, job_id, frame, store.project(job.project_id).info.height)
+    height = store.project(job.project_id).info.height
+    alpha = _object_matte(job, _mattes(store, job_id, frame, height), object_id)
+    if not reduce_chatter:
+        return alpha
+    done = store.done_frames(job_id)
+    previous, following = (
+        _object_matte(job, _mattes(store, job_id, f, height), object_id) if f in done else None
+        for f in (frame - 1, frame + 1)
+    )
+    return median3(previous, alpha, following)
+
+
+def _object_matte(job: Job, mattes: np.ndarray, object_id: int | None) -> np.ndarray:
     if object_id is None:
         return mattes.max(0)
     objects = matted_objects(job)
     if object_id not in objects:
-        raise LookupError(f"object {object_id} is not matted by job '{job_id}'")
+        raise LookupError(f"object {object_id} is not matted by job '{job.id}'")
     if len(mattes) != len(objects):
-        raise LookupError(f"job '{job_id}' stored only the union of its objects' mattes")
+        raise LookupError(f"job '{job.id}' stored only the union of its objects' mattes")
     return mattes[objects.index(object_id)]
 
 
@@ -135,19 +151,20 @@ def export_frames(
     """Source frame + stored 16-bit mattes, one frame at a time, with the time it shows at: an
     ExportFrame for a single layer, else a mapping layer name -> ExportFrame (write_archive's
     `layers`). Each layer's matte (an object's, or the union of the stored ones) is first
-    adjusted by `edge` on `device`. With `fg="estimated"` each layer's colour is the
-    foreground estimated on `device` from the frame and that layer's adjusted matte (so jobs
-    made before this existed get it too)."""
+    adjusted by `edge` on `device`: with `reduce_chatter`, first the median of that layer's
+    mattes on the frame and on its finished neighbours (`median3`). With `fg="estimated"`
+    each layer's colour is the foreground estimated on `device` from the frame and that
+    layer's adjusted matte (so jobs made before this existed get it too)."""
     project = export.project
-    height = project.info.height
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
-        for index in export.frames:
-            mattes = _mattes(store, export.job_id, index, height)
+        stacks = _with_neighbours(store, export, edge.reduce_chatter)
+        for index, (before, mattes, after) in zip(export.frames, stacks, strict=True):
             rgb, time = reader.frame(index), reader.time(index)
             frames = {}
             for name, i in export.layers:
-                alpha = mattes[i] if i is not None else mattes.max(0)
+                previous, following = (None if m is None else _layer(m, i) for m in (before, after))
+                alpha = median3(previous, _layer(mattes, i), following)
                 alpha = adjust_matte(alpha, edge.shift_edge, edge.feather, device)
                 alpha16 = np.round(alpha * 65535).astype(np.uint16)
                 frame = ExportFrame(index, time, rgb, alpha16, project.info.pixel_aspect)
@@ -158,3 +175,31 @@ def export_frames(
             yield frames if len(frames) > 1 else frames[""]
     finally:
         reader.close()
+
+
+def _with_neighbours(
+    store: Store, export: Export, neighbours: bool
+) -> Iterator[tuple[np.ndarray | None, np.ndarray, np.ndarray | None]]:
+    """Each exported frame's stored mattes, in order, with (for `neighbours`) those of the
+    frames before and after it where those are finished (None otherwise): a sliding window,
+    each frame decoded once and at most three held."""
+    height = export.project.info.height
+    done = set(export.frames) if neighbours else set()
+    window: dict[int, np.ndarray] = {}
+
+    def read(frame: int) -> np.ndarray:
+        if frame not in window:
+            window[frame] = _mattes(store, export.job_id, frame, height)
+        return window[frame]
+
+    for index in export.frames:
+        for old in [frame for frame in window if frame < index - 1]:
+            del window[old]
+        before = read(index - 1) if index - 1 in done else None
+        after = read(index + 1) if index + 1 in done else None
+        yield before, read(index), after
+
+
+def _layer(mattes: np.ndarray, i: int | None) -> np.ndarray:
+    """Layer `i` of a stored stack, the union for None."""
+    return mattes[i] if i is not None else mattes.max(0)

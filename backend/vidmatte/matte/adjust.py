@@ -1,5 +1,6 @@
 """Edge adjustments of a finished matte, applied when it is served or exported (the stored
-mattes stay as matted): grow or choke it (`shift_edge`), then soften its edge (`feather`).
+mattes stay as matted): take out its flicker between frames (`reduce_chatter`, a median of
+three frames), grow or choke it (`shift_edge`), then soften its edge (`feather`).
 
 Cheap at 4K on the CPU or a GPU: a shift of r px is r passes of 3x3 maxima (O(pixels · r)),
 a feather three box passes along each axis whatever its width (window sums by doubling,
@@ -25,10 +26,13 @@ _RISE_PER_SIGMA = 2.5631
 
 @dataclass(frozen=True)
 class EdgeAdjust:
-    """The two adjustments, checked: ValueError naming the one out of range (or NaN)."""
+    """The adjustments, checked: ValueError naming the one out of range (or NaN).
+    `reduce_chatter` (`median3` over each frame and its neighbours) comes first: it needs the
+    neighbours' mattes, so the caller applies it; `adjust_matte` the other two."""
 
     shift_edge: float = 0.0
     feather: float = 0.0
+    reduce_chatter: bool = False
 
     def __post_init__(self) -> None:
         if not -MAX_SHIFT_EDGE <= self.shift_edge <= MAX_SHIFT_EDGE:
@@ -37,6 +41,20 @@ class EdgeAdjust:
             )
         if not 0 <= self.feather <= MAX_FEATHER:
             raise ValueError(f"feather {self.feather} is outside 0..{MAX_FEATHER:g}")
+
+
+def median3(
+    previous: np.ndarray | None, current: np.ndarray, following: np.ndarray | None
+) -> np.ndarray:
+    """Each pixel's median of its mattes on the frames before, at and after this one (After
+    Effects' Reduce Chatter): a one-frame flicker up or down is gone, while a moving edge,
+    whose values run monotonically across the three, keeps this frame's own value (nothing
+    ghosts). `current` itself without a neighbour (the ends of a job's range, a neighbour not
+    matted yet). Bit exact: the median is one of the three values, never a mean."""
+    if previous is None or following is None:
+        return current
+    low, high = np.minimum(previous, current), np.maximum(previous, current)
+    return np.maximum(low, np.minimum(high, following))
 
 
 def adjust_matte(

@@ -53,8 +53,12 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   const partial = () => props.job.frames_done < props.job.frames_total;
   // The adjustment is out of sight once the menu closes: the button still says the zip has it.
   const edge = () => {
-    const { shiftEdge, feather } = choice();
-    const said = [shiftEdge ? `edge shifted ${shiftEdge > 0 ? "+" : ""}${shiftEdge} px` : "", feather ? `feathered ${feather} px` : ""].filter(Boolean);
+    const { shiftEdge, feather, reduceChatter } = choice();
+    const said = [
+      reduceChatter ? "chatter reduced" : "",
+      shiftEdge ? `edge shifted ${shiftEdge > 0 ? "+" : ""}${shiftEdge} px` : "",
+      feather ? `feathered ${feather} px` : "",
+    ].filter(Boolean);
     return said.length ? `; ${said.join(", ")}` : "";
   };
   const title = () => {
@@ -179,8 +183,18 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
                 onCommit={(feather) => update({ feather })}
               />
             </div>
+            <label class="check" title="Each pixel of a frame's matte becomes the median of its values on that frame and the frames before and after it: a one-frame flicker goes, a moving edge stays">
+              <input
+                type="checkbox"
+                data-testid="reduce-chatter"
+                checked={choice().reduceChatter}
+                aria-describedby={`edge-hint-${props.job.id}`}
+                onChange={(e) => update({ reduceChatter: e.currentTarget.checked })}
+              />
+              Reduce chatter (median of 3 frames)
+            </label>
             <p class="edge-hint muted" id={`edge-hint-${props.job.id}`}>
-              Positive shift grows the matte, negative chokes it; feather softens it. The view shows it as downloaded.
+              Chatter is reduced first; positive shift grows the matte, negative chokes it; feather softens it. The view shows it as downloaded.
             </p>
           </fieldset>
         </div>

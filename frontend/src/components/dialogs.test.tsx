@@ -142,11 +142,11 @@ describe("MattingForm", () => {
 
 describe("results panel downloads", () => {
   it("offers a result made in another browser what was chosen with it (kept by the server)", () => {
-    const chosen = { formats: ["exr", "prores4444"], background: "112233", fg: "raw" as const, mattes: "both" as const, shift_edge: 2, feather: 0 };
+    const chosen = { formats: ["exr", "prores4444"], background: "112233", fg: "raw" as const, mattes: "both" as const, shift_edge: 2, feather: 0, reduce_chatter: true };
     render(() => <ResultsPanel jobs={jobsOf([job({ export: chosen })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     expect(screen.getByTestId("result-formats").textContent).toBe("2 formats ▾");
     expect(screen.getByTestId("result-download").getAttribute("href")).toBe(
-      "/api/jobs/j1/archive?formats=exr%2Cprores4444&background=112233&fg=raw&mattes=both&shift_edge=2",
+      "/api/jobs/j1/archive?formats=exr%2Cprores4444&background=112233&fg=raw&mattes=both&shift_edge=2&reduce_chatter=true",
     );
   });
 
@@ -201,6 +201,24 @@ describe("results panel downloads", () => {
     expect(shift.value).toBe("32");
     fireEvent.change(feather, { target: { value: "" } });
     expect([exportChoice({ id: "j1" }).shiftEdge, exportChoice({ id: "j1" }).feather, feather.value]).toEqual([32, 0, "0"]);
+  });
+
+  it("reduces chatter in what is downloaded when checked, kept with the job's choice", () => {
+    render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const calm = screen.getByLabelText("Reduce chatter (median of 3 frames)") as HTMLInputElement;
+    expect(calm.checked).toBe(false);
+    expect(screen.getByTestId("edge-choice").contains(calm)).toBe(true);
+    const download = screen.getByTestId("result-download");
+    expect(download.getAttribute("href")).toBe("/api/jobs/j1/archive?formats=alpha_png&background=00ff00");
+    fireEvent.click(calm);
+    expect(download.getAttribute("href")).toBe("/api/jobs/j1/archive?formats=alpha_png&background=00ff00&reduce_chatter=true");
+    expect(exportChoice({ id: "j1" })).toMatchObject({ reduceChatter: true, shiftEdge: 0 });
+    fireEvent.change(screen.getByLabelText("Feather (px)"), { target: { value: "2" } });
+    expect(download.getAttribute("title")).toBe("ZIP with Alpha PNG sequence; chatter reduced, feathered 2 px");
+    fireEvent.click(calm);
+    expect([calm.checked, exportChoice({ id: "j1" }).reduceChatter]).toEqual([false, false]);
+    expect(download.getAttribute("href")).toBe("/api/jobs/j1/archive?formats=alpha_png&background=00ff00&feather=2");
   });
 
   it("names a result's objects (menu and swatches) as its archive does: as they were called when it was made", () => {
@@ -265,15 +283,16 @@ describe("a new Matting job's export", () => {
     fireEvent.click(screen.getByTestId("raw-colour"));
     fireEvent.click(screen.getAllByTestId("mattes-option").find((b) => (b as HTMLInputElement).value === "both")!);
     fireEvent.change(screen.getByLabelText("Shift edge (px)"), { target: { value: "3" } });
+    fireEvent.click(screen.getByTestId("reduce-chatter"));
     unmount();
 
     // Formats and colour are on the dialog, so the last ones picked anywhere start it; raw
     // colour, mattes and the edge are not, so the new job takes the defaults, not a choice it hides.
     const run = await runDialog();
     expect(run.shown).toEqual(["alpha_png", "prores4444"]);
-    expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects", shift_edge: 0, feather: 0 });
-    expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both", shiftEdge: 3 }); // the old result keeps them
-    expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects", shiftEdge: 0 });
+    expect(run.export).toEqual({ formats: ["alpha_png", "prores4444"], background: "00ff00", fg: null, mattes: "objects", shift_edge: 0, feather: 0, reduce_chatter: false });
+    expect(exportChoice({ id: "j1" })).toMatchObject({ rawColour: true, mattes: "both", shiftEdge: 3, reduceChatter: true }); // the old result keeps them
+    expect(exportChoice({ id: "j2" })).toMatchObject({ rawColour: false, mattes: "objects", shiftEdge: 0, reduceChatter: false });
   });
 
   it("a refusal names objects as the list does, not by their ids", async () => {
@@ -289,7 +308,7 @@ describe("a new Matting job's export", () => {
     localStorage.setItem("vidmatte.formats", JSON.stringify({ formats: ["exr"], background: "123456", rawColour: true, mattes: "union" }));
     const run = await runDialog();
     expect(run.shown).toEqual(["exr"]);
-    expect(run.export).toEqual({ formats: ["exr"], background: "123456", fg: null, mattes: "objects", shift_edge: 0, feather: 0 });
+    expect(run.export).toEqual({ formats: ["exr"], background: "123456", fg: null, mattes: "objects", shift_edge: 0, feather: 0, reduce_chatter: false });
   });
 });
 

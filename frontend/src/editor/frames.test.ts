@@ -1,6 +1,7 @@
 import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { Job } from "../api";
+import { NO_EDGE, type EdgeAdjust } from "../exportChoice";
 import { ImageCache } from "../images";
 import { createFrameImage, createMatteImage, type FrameDeps } from "./frames";
 
@@ -171,14 +172,14 @@ describe("matte image", () => {
   it("shows the matte with the edge adjustment chosen for the job's export, asked again when it changes", async () => {
     const srv = server();
     const s = createRoot(() => {
-      const [edge, setEdge] = createSignal({ shiftEdge: 0, feather: 0 });
+      const [edge, setEdge] = createSignal<EdgeAdjust>(NO_EDGE);
       const m = createMatteImage({
         job: () => job,
         frame: () => 6,
         maxSide: () => 640,
         edge,
         images: cache(),
-        fetchMatte: (jid, i, ms, e, signal) => srv.fetch(`${jid} ${i} shift ${e.shiftEdge} feather ${e.feather}`, ms, signal),
+        fetchMatte: (jid, i, ms, e, signal) => srv.fetch(`${jid} ${i} shift ${e.shiftEdge} feather ${e.feather}${e.reduceChatter ? " calm" : ""}`, ms, signal),
       });
       return { m, setEdge };
     });
@@ -186,15 +187,20 @@ describe("matte image", () => {
     srv.requests[0].resolve();
     await settle();
     expect(s.m.image()?.src).toBe("j1 6 shift 0 feather 0");
-    s.setEdge({ shiftEdge: -2, feather: 1.5 });
+    s.setEdge({ shiftEdge: -2, feather: 1.5, reduceChatter: false });
     await settle();
     srv.requests[1].resolve();
     await settle();
     expect(s.m.image()?.src).toBe("j1 6 shift -2 feather 1.5");
-    s.setEdge({ shiftEdge: 0, feather: 0 }); // back: the one already loaded, not asked again
+    s.setEdge({ shiftEdge: -2, feather: 1.5, reduceChatter: true }); // chatter reduced: another matte
+    await settle();
+    srv.requests[2].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6 shift -2 feather 1.5 calm");
+    s.setEdge(NO_EDGE); // back: the one already loaded, not asked again
     await settle();
     expect(s.m.image()?.src).toBe("j1 6 shift 0 feather 0");
-    expect(srv.requests).toHaveLength(2);
+    expect(srv.requests).toHaveLength(3);
   });
 });
 

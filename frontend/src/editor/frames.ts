@@ -128,7 +128,7 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
   onCleanup(() => tracker.cancel());
 
   const edge = () => deps.edge?.() ?? NO_EDGE;
-  const key = (jid: string, i: number, ms: number, e: EdgeAdjust) => `a:${jid}:${i}:${ms}:${e.shiftEdge}:${e.feather}`;
+  const key = (jid: string, i: number, ms: number, e: EdgeAdjust) => `a:${jid}:${i}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
   const load = (jid: string, i: number, signal?: AbortSignal) => {
     const ms = Math.max(0, deps.maxSide());
     const e = edge();

@@ -16,7 +16,16 @@ from vidmatte import store
 from vidmatte.api.events import follow
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
 from vidmatte.api.routes.prompts import png_response
-from vidmatte.api.schemas import FEATHER, MAX_ID, SHIFT_EDGE, Error, Job, JobCreate, UrlInt
+from vidmatte.api.schemas import (
+    FEATHER,
+    MAX_ID,
+    REDUCE_CHATTER,
+    SHIFT_EDGE,
+    Error,
+    Job,
+    JobCreate,
+    UrlInt,
+)
 from vidmatte.api.services import Services, services
 from vidmatte.jobs.results import (
     Foreground,
@@ -158,6 +167,7 @@ def get_alpha(
     ),
     shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
     feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
+    reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
     s: Services = Depends(services),
 ) -> Response:
     job = s.store.job(job_id)
@@ -166,7 +176,7 @@ def get_alpha(
     if index not in s.store.done_frames(job_id):
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
     try:
-        alpha = frame_matte(s.store, job_id, index, object_id)
+        alpha = frame_matte(s.store, job_id, index, object_id, reduce_chatter)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except OSError:
@@ -206,6 +216,7 @@ def get_archive(
     ),
     shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
     feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
+    reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
     s: Services = Depends(services),
 ) -> StreamingResponse:
     job = s.store.job(job_id)  # 404 for an unknown job
@@ -234,7 +245,11 @@ def get_archive(
     in_script = archive_name(export.project.name, first, last, script=True)
     body = iter_archive(
         lambda: export_frames(
-            s.store, export, colour_from, s.settings.device, EdgeAdjust(shift_edge, feather)
+            s.store,
+            export,
+            colour_from,
+            s.settings.device,
+            EdgeAdjust(shift_edge, feather, reduce_chatter),
         ),
         chosen,
         export.project.info.fps,
