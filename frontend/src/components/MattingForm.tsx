@@ -1,6 +1,6 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
-import { mattingRange, NO_INOUT, type InOut } from "../editor/inout";
+import { mattingRange, NO_INOUT, workRange, type InOut } from "../editor/inout";
 import { framesWithPoints, promptedRange, type PointMap } from "../points";
 import { normaliseHexColor, validateJobDraft, type JobDraft } from "../validation";
 import { FrameField } from "./FrameField";
@@ -79,6 +79,22 @@ export function MattingForm(props: MattingFormProps) {
           <FrameField label="Start" testId="matting-start" value={start()} last={props.frameCount - 1} onInput={setStart} />
           <FrameField label="End (inclusive)" testId="matting-end" value={end()} last={props.frameCount - 1} onInput={setEnd} />
           <div class="field field-buttons">
+            <Show when={workRange(props.inout ?? NO_INOUT, props.frameCount)}>
+              {(r) => (
+                <button
+                  type="button"
+                  class="btn btn-small"
+                  data-testid="matting-inout-range"
+                  title={`Frames ${r().start}–${r().end}, the In/Out range (I / O in the editor)`}
+                  onClick={() => {
+                    setStart(String(r().start));
+                    setEnd(String(r().end));
+                  }}
+                >
+                  In/Out
+                </button>
+              )}
+            </Show>
             <button type="button" class="btn btn-small" data-testid="matting-prompted-range" onClick={usePrompted}>
               Prompted range
             </button>

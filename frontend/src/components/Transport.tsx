@@ -1,5 +1,5 @@
 import { createEffect, createSignal, For, on, Show } from "solid-js";
-import type { InOut } from "../editor/inout";
+import { NO_INOUT, workRange, type InOut } from "../editor/inout";
 import { formatTimecode, parseGoto, sourceTimecode } from "../timecode";
 import { Icon } from "./Icon";
 
@@ -64,11 +64,11 @@ export function Transport(props: TransportProps) {
     closeGoto(true);
   };
   createEffect(on(() => props.gotoAsked, openGoto, { defer: true }));
-  /** In..Out on the bar: a lone In runs to the end, a lone Out from the start. */
+  /** In..Out on the bar, with which ends are set (a lone In runs to the end, a lone Out from the start). */
   const band = () => {
-    const r = props.inout;
-    if (!r || (r.in === null && r.out === null)) return null;
-    return { start: r.in ?? 0, end: r.out ?? last(), in: r.in, out: r.out };
+    const r = props.inout ?? NO_INOUT;
+    const span = workRange(r, last() + 1);
+    return span && { ...span, in: r.in, out: r.out };
   };
   return (
     <div class="transport" data-testid="transport">

@@ -43,6 +43,23 @@ describe("MattingForm", () => {
     expect((screen.getByTestId("matting-end") as HTMLInputElement).value).toBe("40");
   });
 
+  it("offers In/Out beside the prompted range and the whole video, only when one is set", () => {
+    const { unmount } = render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={() => {}} onCancel={() => {}} />
+    ));
+    expect(screen.queryByTestId("matting-inout-range")).toBeNull();
+    unmount();
+    render(() => (
+      <MattingForm frameCount={100} objects={objects} points={points} inout={{ in: 20, out: null }} initialFormats={["alpha_png"]} initialBackground="00ff00" onRun={() => {}} onCancel={() => {}} />
+    ));
+    fireEvent.click(screen.getByTestId("matting-whole-video"));
+    expect((screen.getByTestId("matting-start") as HTMLInputElement).value).toBe("0");
+    const button = screen.getByRole("button", { name: "In/Out" });
+    fireEvent.click(button);
+    expect((screen.getByTestId("matting-start") as HTMLInputElement).value).toBe("20");
+    expect((screen.getByTestId("matting-end") as HTMLInputElement).value).toBe("99"); // a lone In: to the end
+  });
+
   it("shows why it cannot run and blocks the run button", async () => {
     const onRun = vi.fn();
     render(() => (
