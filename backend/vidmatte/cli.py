@@ -525,8 +525,9 @@ def matte(
     reduce_chatter: bool = typer.Option(
         False,
         "--reduce-chatter",
-        help="Take out the exported mattes' flicker between frames: each pixel the median of "
-        "its values on the frame and the frames before and after it (before --shift-edge).",
+        help="Take out the exported mattes' flicker between frames where the picture is "
+        "still: each still pixel the median of its values on the frame and the frames before "
+        "and after it (before --shift-edge).",
     ),
     sam2: str = typer.Option(
         None,

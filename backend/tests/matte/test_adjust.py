@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
 
 
 def square(height: int = 41, width: int = 57) -> np.ndarray:
@@ -107,26 +107,64 @@ def test_out_of_range_is_refused_naming_the_parameter(
         EdgeAdjust(shift, feather)
 
 
-def test_a_one_frame_flicker_up_or_down_is_taken_out() -> None:
+STILL = np.ones(
+    (41, 57), bool
+)  # a still picture as large as square(): any pixel may lose its flicker
+
+
+def test_a_one_frame_flicker_up_or_down_is_taken_out_where_the_picture_is_still() -> None:
     steady = square()
     spike, hole = steady.copy(), steady.copy()
     spike[2:6, 3:9] = 0.7  # a speck that shows on one frame only
     hole[18:22, 25:30] = 0.2  # a hole punched in one frame only
-    np.testing.assert_array_equal(median3(steady, spike, steady), steady)
-    np.testing.assert_array_equal(median3(steady, hole, steady), steady)
+    np.testing.assert_array_equal(median3(steady, spike, steady, STILL), steady)
+    np.testing.assert_array_equal(median3(steady, hole, steady, STILL), steady)
     # Each pixel on its own: the one frame that differs loses, up or down.
     rng = np.random.default_rng(2)
     a, b, c = (rng.random((9, 11), np.float32) for _ in range(3))
-    np.testing.assert_array_equal(median3(a, b, c), np.median(np.stack([a, b, c]), axis=0))
+    everywhere = np.ones((9, 11), bool)
+    np.testing.assert_array_equal(median3(a, b, c, everywhere), np.median([a, b, c], axis=0))
+    np.testing.assert_array_equal(median3(a, b, c, ~everywhere), b)
+
+
+def test_a_strand_moving_past_is_kept_because_the_picture_moves_with_it() -> None:
+    """A dark 2 px strand crossing a light background 6 px a frame: at each pixel it covers,
+    its matte runs 0, 1, 0 over the three frames, which a median alone erases. Its picture
+    changes there as much, so those pixels are not still and keep their matte."""
+    x = np.arange(48)
+    mattes = [
+        np.tile(((x >= 10 + 6 * t) & (x < 12 + 6 * t)).astype(np.float32), (32, 1))
+        for t in range(3)
+    ]
+    pictures = [np.where(m[..., None] > 0, 30, 220).astype(np.uint8).repeat(3, -1) for m in mattes]
+    still = still_pixels(*pictures)
+    np.testing.assert_array_equal(median3(*mattes, still), mattes[1])
+    assert not median3(*mattes, np.ones((32, 48), bool)).any()  # ungated: the strand is gone
+    # The background away from the strand is still: a flicker there would go.
+    crossed = [10, 11, 16, 17, 22, 23]  # under the strand on one of the three frames
+    assert not still[:, crossed].any() and np.delete(still, crossed, axis=1).all()
+
+
+def test_still_pixels_allow_a_codec_s_noise_but_not_more() -> None:
+    rng = np.random.default_rng(5)
+    here = rng.integers(20, 230, (6, 7, 3), dtype=np.uint8)
+    noisy = (here.astype(np.int16) + rng.integers(-7, 8, here.shape)).astype(np.uint8)
+    assert still_pixels(noisy, here, noisy).all()
+    changed = here.copy()
+    changed[2, 3, 1] += 8  # one channel of one pixel, by 8 levels
+    moved = still_pixels(here, here, changed)
+    assert not moved[2, 3] and moved.sum() == moved.size - 1
 
 
 def test_a_moving_edge_keeps_the_frame_own_matte_bit_for_bit() -> None:
     """A soft edge moving right (or left, or a fade): each pixel's values run monotonically
-    over the three frames, so the median is the middle frame's own value: nothing ghosts."""
+    over the three frames, so the median is the middle frame's own value: nothing ghosts,
+    even where the picture happens to stay still."""
     x = np.arange(64, dtype=np.float32)
     edges = [np.tile(np.clip((x - 20 - 3 * t) / 7, 0, 1), (5, 1)) for t in range(3)]
-    for frames in (edges, edges[::-1], [np.full((4, 4), v, np.float32) for v in (0.1, 0.4, 0.9)]):
-        out = median3(*frames)
+    fades = [np.full((4, 4), v, np.float32) for v in (0.1, 0.4, 0.9)]
+    for frames in (edges, edges[::-1], fades):
+        out = median3(*frames, np.ones(frames[1].shape, bool))
         assert out.dtype == np.float32
         np.testing.assert_array_equal(out, frames[1])
         assert not np.array_equal(frames[1], frames[0])
@@ -135,7 +173,8 @@ def test_a_moving_edge_keeps_the_frame_own_matte_bit_for_bit() -> None:
 def test_without_a_neighbour_the_frame_keeps_its_own_matte() -> None:
     """The first and last frames of a job, or one whose neighbour is not matted (yet)."""
     own, other = square(), np.zeros_like(square())
-    assert median3(None, own, other) is own
-    assert median3(other, own, None) is own
-    assert median3(None, own, None) is own
+    assert median3(None, own, other, STILL) is own
+    assert median3(other, own, None, STILL) is own
+    assert median3(None, own, None, STILL) is own
+    assert median3(other, own, other, None) is own  # no picture to tell still pixels by
     assert EdgeAdjust().reduce_chatter is False and EdgeAdjust(1, 2, True).reduce_chatter

@@ -25,8 +25,9 @@ SHIFT_EDGE = (
 )
 FEATHER = "Pixels to soften the matte's edge over: a hard edge ramps up over about this width."
 REDUCE_CHATTER = (
-    "Take out the matte's flicker between frames: each pixel the median of its values on the "
-    "frame and the frames before and after it (where finished), before shift and feather."
+    "Take out the matte's flicker between frames where the picture is still: each still "
+    "pixel the median of its values on the frame and the frames before and after it (where "
+    "finished), before shift and feather."
 )
 # Bidi embeddings, overrides and isolates can disguise a name ("evil\u202egpj.exe" shows as
 # "evilexe.jpg"); control characters and line breaks garble lists, logs and terminals.

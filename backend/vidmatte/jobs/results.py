@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 
 from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
-from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3
+from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
 from vidmatte.matte.foreground import foreground_rgb8
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
@@ -103,24 +103,29 @@ def _mattes(store: Store, job_id: str, frame: int, height: int) -> np.ndarray:
 
 
 def frame_matte(
-    store: Store, job_id: str, frame: int, object_id: int | None, reduce_chatter: bool = False
+    store: Store,
+    job_id: str,
+    frame: int,
+    object_id: int | None,
+    pictures: Callable[[int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """One finished frame's matte (H, W) float32 in [0, 1]: object `object_id`'s own, or the
     union of the job's objects for None. LookupError for an object not in the job, or one
-    whose matte was not kept apart (a job made before objects were stored apart). With
-    `reduce_chatter`, `median3` of it and the same matte of the frames before and after it,
-    where those are finished."""
+    whose matte was not kept apart (a job made before objects were stored apart). Given the
+    video's `pictures` (frame index -> RGB), chatter reduced: `median3` of it and the same
+    matte of the frames before and after it, where those are finished."""
     job = store.job(job_id)
     height = store.project(job.project_id).info.height
     alpha = _object_matte(job, _mattes(store, job_id, frame, height), object_id)
-    if not reduce_chatter:
-        return alpha
     done = store.done_frames(job_id)
+    if pictures is None or not {frame - 1, frame + 1} <= done:
+        return alpha
     previous, following = (
-        _object_matte(job, _mattes(store, job_id, f, height), object_id) if f in done else None
+        _object_matte(job, _mattes(store, job_id, f, height), object_id)
         for f in (frame - 1, frame + 1)
     )
-    return median3(previous, alpha, following)
+    still = still_pixels(*(pictures(f) for f in (frame - 1, frame, frame + 1)))
+    return median3(previous, alpha, following, still)
 
 
 def _object_matte(job: Job, mattes: np.ndarray, object_id: int | None) -> np.ndarray:
@@ -152,19 +157,23 @@ def export_frames(
     ExportFrame for a single layer, else a mapping layer name -> ExportFrame (write_archive's
     `layers`). Each layer's matte (an object's, or the union of the stored ones) is first
     adjusted by `edge` on `device`: with `reduce_chatter`, first the median of that layer's
-    mattes on the frame and on its finished neighbours (`median3`). With `fg="estimated"`
-    each layer's colour is the foreground estimated on `device` from the frame and that
-    layer's adjusted matte (so jobs made before this existed get it too)."""
+    mattes on the frame and on its finished neighbours where the picture is still
+    (`median3`). With `fg="estimated"` each layer's colour is the foreground estimated on
+    `device` from the frame and that layer's adjusted matte (so jobs made before this existed
+    get it too)."""
     project = export.project
     reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
     try:
         stacks = _with_neighbours(store, export, edge.reduce_chatter)
         for index, (before, mattes, after) in zip(export.frames, stacks, strict=True):
             rgb, time = reader.frame(index), reader.time(index)
+            still = None  # the picture's still pixels, where both neighbours are matted
+            if before is not None and after is not None:  # (the reader's cache holds them)
+                still = still_pixels(reader.frame(index - 1), rgb, reader.frame(index + 1))
             frames = {}
             for name, i in export.layers:
                 previous, following = (None if m is None else _layer(m, i) for m in (before, after))
-                alpha = median3(previous, _layer(mattes, i), following)
+                alpha = median3(previous, _layer(mattes, i), following, still)
                 alpha = adjust_matte(alpha, edge.shift_edge, edge.feather, device)
                 alpha16 = np.round(alpha * 65535).astype(np.uint16)
                 frame = ExportFrame(index, time, rgb, alpha16, project.info.pixel_aspect)

@@ -183,7 +183,7 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
                 onCommit={(feather) => update({ feather })}
               />
             </div>
-            <label class="check" title="Each pixel of a frame's matte becomes the median of its values on that frame and the frames before and after it: a one-frame flicker goes, a moving edge stays">
+            <label class="check" title="Where the picture is still, each pixel of a frame's matte becomes the median of its values on that frame and the frames before and after it: a one-frame flicker goes; where the picture moves, the matte is left as it is">
               <input
                 type="checkbox"
                 data-testid="reduce-chatter"

@@ -175,8 +175,10 @@ def get_alpha(
         raise HTTPException(404, f"frame {index} is outside the job's range {job.start}..{job.end}")
     if index not in s.store.done_frames(job_id):
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
+    # The picture tells still pixels, where chatter is taken out, from moving ones.
+    pictures = s.reader(s.store.project(job.project_id)).frame if reduce_chatter else None
     try:
-        alpha = frame_matte(s.store, job_id, index, object_id, reduce_chatter)
+        alpha = frame_matte(s.store, job_id, index, object_id, pictures)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except OSError:
