@@ -34,6 +34,7 @@ try:
     )
 
     from vidmatte.config import SettingError, Settings
+    from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
     from vidmatte.media.export import FORMATS
     from vidmatte.store import is_disk_full
 except KeyboardInterrupt:
@@ -507,17 +508,17 @@ def matte(
         help="Colour of the colour-carrying formats: estimated (foreground, old background "
         "taken out of soft edges) or raw (the frame's own). Default: VIDMATTE_EXPORT_FG.",
     ),
-    shift_edge: float = typer.Option(  # matte/adjust.py's MAX_SHIFT_EDGE, MAX_FEATHER
+    shift_edge: float = typer.Option(
         0.0,
-        min=-32,
-        max=32,
+        min=-MAX_SHIFT_EDGE,
+        max=MAX_SHIFT_EDGE,
         metavar="PX",
         help="Grow (positive) or choke (negative) the exported mattes by this many pixels.",
     ),
     feather: float = typer.Option(
         0.0,
         min=0,
-        max=32,
+        max=MAX_FEATHER,
         metavar="PX",
         help="Soften the exported mattes' edges: a hard edge ramps up over about this many "
         "pixels (after --shift-edge).",

@@ -117,8 +117,7 @@ def frame_matte(
     job = store.job(job_id)
     height = store.project(job.project_id).info.height
     alpha = _object_matte(job, _mattes(store, job_id, frame, height), object_id)
-    done = store.done_frames(job_id)
-    if pictures is None or not {frame - 1, frame + 1} <= done:
+    if pictures is None or not {frame - 1, frame + 1} <= store.done_frames(job_id):
         return alpha
     previous, following = (
         _object_matte(job, _mattes(store, job_id, f, height), object_id)
@@ -130,13 +129,13 @@ def frame_matte(
 
 def _object_matte(job: Job, mattes: np.ndarray, object_id: int | None) -> np.ndarray:
     if object_id is None:
-        return mattes.max(0)
+        return _layer(mattes, None)
     objects = matted_objects(job)
     if object_id not in objects:
         raise LookupError(f"object {object_id} is not matted by job '{job.id}'")
     if len(mattes) != len(objects):
         raise LookupError(f"job '{job.id}' stored only the union of its objects' mattes")
-    return mattes[objects.index(object_id)]
+    return _layer(mattes, objects.index(object_id))
 
 
 def foreground_for(formats: list[str], fg: Foreground) -> Foreground:

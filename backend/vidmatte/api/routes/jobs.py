@@ -148,6 +148,15 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
     return Job.of(job)
 
 
+def edge_adjust(
+    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
+    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
+    reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
+) -> EdgeAdjust:
+    """The matte's edge adjustments as the alpha preview and the archive both take them."""
+    return EdgeAdjust(shift_edge, feather, reduce_chatter)
+
+
 @router.get(
     "/api/jobs/{job_id}/alpha/{index}",
     response_class=Response,
@@ -165,9 +174,7 @@ def get_alpha(
     max_side: UrlInt | None = Query(
         None, ge=16, le=8192, description="Shrink to at most this many pixels on the long side."
     ),
-    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
-    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
-    reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
+    edge: EdgeAdjust = Depends(edge_adjust),
     s: Services = Depends(services),
 ) -> Response:
     job = s.store.job(job_id)
@@ -176,7 +183,7 @@ def get_alpha(
     if index not in s.store.done_frames(job_id):
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
     # The picture tells still pixels, where chatter is taken out, from moving ones.
-    pictures = s.reader(s.store.project(job.project_id)).frame if reduce_chatter else None
+    pictures = s.reader(s.store.project(job.project_id)).frame if edge.reduce_chatter else None
     try:
         alpha = frame_matte(s.store, job_id, index, object_id, pictures)
     except LookupError as exc:
@@ -185,7 +192,7 @@ def get_alpha(
         s.store.job(job_id)  # a delete that came meanwhile took the file: its 404
         raise  # a finished frame's file lost from the data dir is the server's fault: a 500
     # At full size, as the archive does: shrunk first, the edge would move by more pixels.
-    alpha = adjust_matte(alpha, shift_edge, feather, s.settings.device)
+    alpha = adjust_matte(alpha, edge.shift_edge, edge.feather, s.settings.device)
     image = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     if max_side and max(image.size) > max_side:  # the editor asks at its stage's size
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
@@ -216,9 +223,7 @@ def get_archive(
         description="A job of several objects: each object's matte in its own folder and "
         "video files (named after the object), their union, or both.",
     ),
-    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
-    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
-    reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
+    edge: EdgeAdjust = Depends(edge_adjust),
     s: Services = Depends(services),
 ) -> StreamingResponse:
     job = s.store.job(job_id)  # 404 for an unknown job
@@ -246,13 +251,7 @@ def get_archive(
     name = archive_name(export.project.name, first, last)
     in_script = archive_name(export.project.name, first, last, script=True)
     body = iter_archive(
-        lambda: export_frames(
-            s.store,
-            export,
-            colour_from,
-            s.settings.device,
-            EdgeAdjust(shift_edge, feather, reduce_chatter),
-        ),
+        lambda: export_frames(s.store, export, colour_from, s.settings.device, edge),
         chosen,
         export.project.info.fps,
         export.audio_from,
