@@ -3,6 +3,7 @@
 import { createSignal } from "solid-js";
 import type { EdgeAdjust, JobExport } from "./exportChoice";
 import type { Point } from "./points";
+import { edgeParams } from "./validation";
 
 // The server asks for its access token (401): the editor shows the token prompt. The token
 // itself lives in an HttpOnly cookie the server sets when the page is opened with `?token=`,
@@ -223,12 +224,7 @@ export const urls = {
     withQuery(`/api/projects/${enc(pid)}/frames/${index}`, { max_side: maxSide || undefined }),
   /** A job's matte of frame `index`, with `edge` (the job's export choice) applied by the server. */
   alpha: (jid: string, index: number, maxSide?: number, edge?: EdgeAdjust) =>
-    withQuery(`/api/jobs/${enc(jid)}/alpha/${index}`, {
-      max_side: maxSide || undefined,
-      shift_edge: edge?.shiftEdge || undefined,
-      feather: edge?.feather || undefined,
-      reduce_chatter: edge?.reduceChatter ? "true" : undefined,
-    }),
+    withQuery(`/api/jobs/${enc(jid)}/alpha/${index}`, { max_side: maxSide || undefined, ...edgeParams(edge) }),
   events: (jid: string) => `/api/jobs/${enc(jid)}/events`,
   archive: (jid: string, query: string) => `/api/jobs/${enc(jid)}/archive${query ? `?${query}` : ""}`,
 };

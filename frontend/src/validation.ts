@@ -89,6 +89,17 @@ export interface ExportOptions {
   reduceChatter?: boolean;
 }
 
+/** The edge adjustment as query parameters (`shift_edge`, `feather`, `reduce_chatter`), the
+ * archive's and the alpha preview's alike; each left out when off (0, false), so a URL without
+ * an adjustment stays as it always was. */
+export function edgeParams(edge: Pick<ExportOptions, "shiftEdge" | "feather" | "reduceChatter"> = {}): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (edge.shiftEdge) params.shift_edge = String(edge.shiftEdge);
+  if (edge.feather) params.feather = String(edge.feather);
+  if (edge.reduceChatter) params.reduce_chatter = "true";
+  return params;
+}
+
 export function archiveQuery(formats: readonly string[], background: string, options: ExportOptions = {}): string {
   const params = new URLSearchParams();
   params.set("formats", (formats.length ? formats : ["alpha_png"]).join(","));
@@ -96,9 +107,6 @@ export function archiveQuery(formats: readonly string[], background: string, opt
   if (bg) params.set("background", bg);
   if (options.rawColour) params.set("fg", "raw");
   if (options.mattes && options.mattes !== "objects") params.set("mattes", options.mattes);
-  // Left out at 0, the stored matte: a URL without an adjustment stays as it always was.
-  if (options.shiftEdge) params.set("shift_edge", String(options.shiftEdge));
-  if (options.feather) params.set("feather", String(options.feather));
-  if (options.reduceChatter) params.set("reduce_chatter", "true");
+  for (const [name, value] of Object.entries(edgeParams(options))) params.set(name, value);
   return params.toString();
 }
