@@ -469,7 +469,7 @@ def matte(
         exists=True,
         metavar="VIDEO",
         help="The video to matte, or an image sequence: a folder or a zip of numbered images "
-        "(shot.1001.png ...; PNG, JPEG or TIFF).",
+        "(shot.1001.png ...; PNG, JPEG, TIFF, DPX or EXR).",
     ),
     point: list[str] = typer.Option(
         None,

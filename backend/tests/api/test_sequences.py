@@ -1,9 +1,11 @@
-"""Image sequences (a zip of numbered PNG, JPEG or TIFF images) uploaded as a project's video,
-over real HTTP to the live server."""
+"""Image sequences (a zip of numbered PNG, JPEG, TIFF, DPX or EXR images) uploaded as a
+project's video, over real HTTP to the live server."""
 
 from __future__ import annotations
 
 import io
+import struct
+import tempfile
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+import OpenEXR
 import pytest
 from PIL import Image
 
@@ -44,6 +47,44 @@ def jpeg(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="JPEG", quality=95)
     return buf.getvalue()
+
+
+def exr(channels: dict[str, np.ndarray], **header: object) -> bytes:
+    """An OpenEXR image (ZIP scanlines) of `channels` ({"RGB": HxWx3, ...}): the library
+    writes files only."""
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, **header}
+    with tempfile.TemporaryDirectory() as folder, OpenEXR.File(header, channels) as image:
+        image.write(f"{folder}/image.exr")
+        with open(f"{folder}/image.exr", "rb") as file:
+            return file.read()
+
+
+def exr_timecode(hours: int, minutes: int, seconds: int, frame: int) -> OpenEXR.TimeCode:
+    code = OpenEXR.TimeCode()
+    code.hours, code.minutes, code.seconds, code.frame = hours, minutes, seconds, frame
+    return code
+
+
+def dpx10(image: np.ndarray, timecode: int | None = None) -> bytes:
+    """A 10-bit DPX of a 16-bit RGB image by FFmpeg's encoder, whose header ends before the
+    television header; with `timecode` (BCD, hours first) the image data is moved to byte
+    2048, as cameras and scanners write it, and the timecode put at 1920."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="image2pipe") as container:
+        stream = container.add_stream("dpx")
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "gbrp10le"
+        frame = av.VideoFrame.from_ndarray(image, format="rgb48le").reformat(format="gbrp10le")
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    data = bytearray(buf.getvalue())
+    if timecode is None:
+        return bytes(data)
+    endian = {b"SDPX": ">", b"XPDS": "<"}[bytes(data[:4])]
+    (offset,) = struct.unpack_from(endian + "I", data, 4)
+    data[offset:offset] = bytes(2048 - offset)
+    for at, value in ((4, 2048), (16, len(data)), (808, 2048), (1920, timecode)):
+        struct.pack_into(endian + "I", data, at, value)  # image, file size, element, timecode
+    return bytes(data)
 
 
 def frames(n: int, width: int = W, height: int = H) -> list[np.ndarray]:
@@ -127,6 +168,74 @@ def test_a_jpeg_sequence(server: LiveServer, api: httpx.Client) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(decoded, expected, strict=True))
 
 
+def srgb16(linear: float) -> int:
+    """The sRGB encoding of one linear value, in 16 bits (IEC 61966-2-1)."""
+    encoded = 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+    return round(encoded * 65535)
+
+
+def test_an_exr_sequence_is_shown_as_srgb_and_keeps_its_timecode(
+    server: LiveServer, api: httpx.Client
+) -> None:
+    """Scene-linear half floats become 16-bit sRGB, as a compositor's viewer shows them (0.18
+    grey at 46%, not 18%), clipped to 0..1; an alpha channel is dropped; a data window smaller
+    than the display window (Nuke's bounding box) sits where it belongs, black around it; Y
+    alone is grey; the first image's timeCode is the video's."""
+    rng = np.random.default_rng(5)
+    linear = [rng.random((H, W, 3), np.float32) for _ in range(4)]
+    linear[0][0, :4] = [[0.0, 0.0, 0.0], [0.18, 0.18, 0.18], [1.0, 1.0, 1.0], [7.5, -2.0, np.nan]]
+    box = (slice(5, 20), slice(10, 30))  # rows 5..19, columns 10..29 of the display window
+    members = {
+        "comp_v003.0101.exr": exr(
+            {"RGB": linear[0].astype(np.float16)}, timeCode=exr_timecode(1, 0, 2, 3)
+        ),
+        "comp_v003.0102.exr": exr({"RGBA": np.dstack([linear[1], np.full((H, W), 0.5, "f")])}),
+        "comp_v003.0103.exr": exr(
+            {"RGB": np.ascontiguousarray(linear[2][box])},  # the library takes it as C order
+            displayWindow=((0, 0), (W - 1, H - 1)),
+            dataWindow=((10, 5), (29, 19)),
+        ),
+        "comp_v003.0104.exr": exr({"Y": np.ascontiguousarray(linear[3][..., 0])}),
+    }
+    response = post(api, zipped(members), fps="24")
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert project["name"] == "comp_v003"
+    assert (project["video"]["width"], project["video"]["height"]) == (W, H)
+    assert project["video"]["timecode"] == "01:00:02:03"
+    stored = [f.astype(np.int64) for f in stored_frames(server, project, "rgb48le")]
+    assert stored[0][0, :4].tolist() == [
+        [0, 0, 0],
+        [srgb16(float(np.float16(0.18)))] * 3,  # 30239: 46% of white
+        [65535] * 3,
+        [65535, 0, 0],  # above white clipped, below black and NaN black
+    ]
+    half = linear[0][1:].astype(np.float16).astype(np.float64)  # below row 0: all in 0..1
+    assert np.abs(stored[0][1:] - np.vectorize(srgb16)(half)).max() <= 1
+    assert np.abs(stored[1] - np.vectorize(srgb16)(linear[1])).max() <= 1
+    assert np.abs(stored[2][box] - np.vectorize(srgb16)(linear[2][box])).max() <= 1
+    outside = np.ones((H, W), bool)
+    outside[box] = False
+    assert not stored[2][outside].any()
+    grey = np.vectorize(srgb16)(linear[3][..., 0])
+    assert all(np.abs(stored[3][..., c] - grey).max() <= 1 for c in range(3))
+
+
+def test_a_dpx_sequence_keeps_its_10_bits_and_its_timecode(
+    server: LiveServer, api: httpx.Client
+) -> None:
+    rng = np.random.default_rng(6)
+    images = [rng.integers(0, 1024, (H, W, 3), dtype=np.uint16) << 6 for _ in range(3)]
+    members = {f"scan.{86400 + i}.dpx": dpx10(im) for i, im in enumerate(images)}
+    members["scan.86400.dpx"] = dpx10(images[0], timecode=0x10000223)  # 10:00:02:23
+    response = post(api, zipped(members), fps="23.976")
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert project["video"]["timecode"] == "10:00:02:23"
+    decoded = stored_frames(server, project, "rgb48le")
+    assert all(np.array_equal(a >> 6, b >> 6) for a, b in zip(decoded, images, strict=True))
+
+
 def decoded_rgb(data: bytes) -> np.ndarray:
     with av.open(io.BytesIO(data)) as container:
         return next(container.decode(video=0)).to_ndarray(format="rgb24")
@@ -162,8 +271,18 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
         "no images": (
             {"notes.txt": b"hello", "clip.mov": b"\0" * 100},
             {},
-            "cannot use 'plates.zip': no PNG, JPEG or TIFF images found (the files are "
-            "clip.mov, notes.txt)",
+            "cannot use 'plates.zip': no PNG, JPEG, TIFF, DPX or EXR images found (the files "
+            "are clip.mov, notes.txt)",
+        ),
+        "not an EXR": (
+            {"s.1.exr": exr({"RGB": np.zeros((H, W, 3), "f")}), "s.2.exr": b"\x76\x2f\x31\x01"},
+            {},
+            "cannot use 'plates.zip': s.2.exr is not a readable image",
+        ),
+        "an EXR of depth only": (
+            {"s.1.exr": exr({"Z": np.zeros((H, W), "f"), "N.x": np.zeros((H, W), "f")})},
+            {},
+            "cannot use 'plates.zip': s.1.exr has no R, G, B or Y channels to show (it has N.x, Z)",
         ),
         "unpacks past the upload limit": (
             # 4 MB of zeros deflate to a few KB; the server's limit is 3 MB.
@@ -186,8 +305,8 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {"../../escape.1.png": good[0]},
             {},
             # The answer shortens paths (errors.py), this one too.
-            "cannot use 'plates.zip': no PNG, JPEG or TIFF images found (the files are "
-            ".../escape.1.png)",
+            "cannot use 'plates.zip': no PNG, JPEG, TIFF, DPX or EXR images found (the files "
+            "are .../escape.1.png)",
         ),
     }
 

@@ -2,16 +2,17 @@
 
 Compositors keep plates as image sequences; the rest of vidmatte reads videos. A zip (or, for
 the CLI, a folder) holding one sequence becomes an FFV1 video in Matroska, every frame a
-keyframe, so it decodes to the images' exact pixels: 16 bits a sample when the first image has
-more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
-dropped. Zip members are read into memory one at a time, never extracted to their names, and
-at most their declared sizes (zipfile stops there), which are checked before anything is read.
+keyframe, so it decodes to the images' exact pixels (an EXR's as media/images.py encodes them):
+16 bits a sample when the first image has more than 8 (VideoReader rounds those to 8 for the
+models), 8 otherwise; an alpha channel is dropped. The first image's timecode (EXR, DPX), if
+any, is the video's. Zip members are read into memory one at a time, never extracted to their
+names, and at most their declared sizes (zipfile stops there), which are checked before
+anything is read.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import re
 import shutil
 import zipfile
@@ -24,10 +25,9 @@ from pathlib import Path, PurePosixPath
 import av
 
 from vidmatte.config import Settings
+from vidmatte.media.images import IMAGE_KINDS, IMAGE_SUFFIXES, decode_image, start_timecode
 from vidmatte.media.video import MediaError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-IMAGE_CODECS = ("png", "mjpeg", "tiff")  # what those hold (FFmpeg reads JPEG as mjpeg)
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
 MB = 1024 * 1024
@@ -75,7 +75,9 @@ def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -
                 f"the images unpack to {unpacked / MB:.1f} MB, more than the upload limit of "
                 f"{settings.max_upload_bytes / MB:.1f} MB (VIDMATTE_MAX_UPLOAD_BYTES)"
             )
-        first = _decode(sequence.members[0], read(sequence.members[0]), settings)
+        first_data = read(sequence.members[0])
+        first = decode_image(sequence.members[0], first_data, settings)
+        timecode = start_timecode(sequence.members[0], first_data, fps)
         deep = max(c.bits for c in first.format.components) > 8
         pix_fmt = "rgb48le" if deep else "bgr0"
         # FFV1 rarely beats the raw pixels by much on plates: room for them, and the reserve
@@ -88,8 +90,10 @@ def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -
             stream = container.add_stream("ffv1", rate=rate)
             stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
             stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away
+            if timecode is not None:  # the video's, read back as any video's start timecode
+                stream.metadata["timecode"] = timecode
             for index, member in enumerate(sequence.members):
-                image = first if index == 0 else _decode(member, read(member), settings)
+                image = first if index == 0 else decode_image(member, read(member), settings)
                 if (image.width, image.height) != (first.width, first.height):
                     raise MediaError(
                         f"{member} is {image.width}x{image.height} but "
@@ -136,7 +140,7 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
     if not groups:
         others = ", ".join(sorted(sizes)[:3]) + (", ..." if len(sizes) > 3 else "")
         raise MediaError(
-            "no PNG, JPEG or TIFF images found"
+            f"no {IMAGE_KINDS} images found"
             + (f" (the files are {others})" if others else " (there are no files)")
         )
     described = {key: _pattern(key, frames) for key, frames in groups.items()}
@@ -185,28 +189,6 @@ def _spans(numbers: list[int], most: int = 5) -> str:
     text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:most])
     rest = sum(b - a + 1 for a, b in spans[most:])
     return text + (f" and {rest} more" if rest else "")
-
-
-def _decode(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
-    """The image in `data` as a frame; MediaError naming `member` when it is none, or one
-    larger than the frame limit (checked from its header, before decoding)."""
-    try:
-        with av.open(io.BytesIO(data), metadata_errors="ignore") as container:
-            streams = container.streams.video
-            if not streams or streams[0].codec_context.name not in IMAGE_CODECS:
-                raise MediaError(f"{member} is not a readable image")
-            stream = streams[0]
-            width, height = stream.codec_context.width, stream.codec_context.height
-            if width * height > settings.max_pixels:
-                raise MediaError(
-                    f"{member} is {width}x{height}, larger than the limit of "
-                    f"{settings.max_pixels:,} pixels"
-                )
-            for frame in container.decode(stream):
-                return frame
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{member} is not a readable image") from exc
-    raise MediaError(f"{member} is not a readable image")
 
 
 @contextmanager
