@@ -488,7 +488,11 @@ def matte(
     start: int = typer.Option(0, min=0, help="First frame."),
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
     fps: float = typer.Option(  # media/sequence.py's MIN_FPS..MAX_FPS
-        None, min=1, max=240, help="Frame rate of an image sequence (default 24); not for videos."
+        None,
+        min=1,
+        max=240,
+        help="Frame rate of an image sequence (default: the rate its images state, as EXR and "
+        "DPX do, else 24); not for videos.",
     ),
     out: Path = typer.Option(
         Path("matte_out"),
@@ -705,7 +709,7 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
     """VIDEO as a video file, and the name its exports take: an image sequence made into a
     lossless video in a temporary folder (removed afterwards) at --fps. --fps with a video is
     refused rather than ignored: the video keeps its own rate."""
-    from vidmatte.media.sequence import DEFAULT_FPS, is_sequence_source, sequence_to_video
+    from vidmatte.media.sequence import is_sequence_source, sequence_to_video
 
     if not is_sequence_source(video):
         if fps is not None:
@@ -720,7 +724,7 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
         converted = Path(tmp) / "sequence.mkv"
         try:
             with _blamed_on("'VIDEO'"):
-                sequence = sequence_to_video(video, converted, fps or DEFAULT_FPS, _settings())
+                sequence = sequence_to_video(video, converted, fps, _settings())
         except OSError as exc:
             if not is_disk_full(exc):
                 raise

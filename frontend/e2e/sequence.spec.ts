@@ -67,12 +67,12 @@ test("a zip of images is asked its frame rate, made a project at it, and shown f
   await page.evaluate(() => localStorage.removeItem("vidmatte.sequenceFps"));
   const dialog = page.getByRole("dialog", { name: "Frame rate of the image sequence" });
 
-  await test.step("dropped: the dialog asks first (24 by default), 25 is chosen and sent", async () => {
+  await test.step("dropped: the dialog asks first (the images' own rate by default), 25 is chosen and sent", async () => {
     const before = await projectIds(request);
     await dropFile(page, zip, "plates.zip", "application/zip");
     await expect(dialog).toContainText('"plates.zip" holds numbered images');
-    await expect(dialog.getByRole("radio", { name: "24", exact: true })).toBeChecked();
-    await expect(dialog.getByRole("radio", { name: "24", exact: true })).toBeFocused();
+    await expect(dialog.getByRole("radio", { name: /As the images state/ })).toBeChecked();
+    await expect(dialog.getByRole("radio", { name: /As the images state/ })).toBeFocused();
     expect(sent()).toBe(0);
     await dialog.getByRole("radio", { name: "25", exact: true }).check();
     await dialog.getByRole("button", { name: "Upload" }).click();

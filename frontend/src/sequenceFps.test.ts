@@ -1,7 +1,7 @@
 // The frame rate of an image sequence: what may be typed, what is sent for it, what is remembered.
 import { afterEach, describe, expect, it } from "vitest";
 import { uploadForm } from "./api";
-import { FPS_PRESETS, askSequenceFps, isImageSequence, lastSequenceFps, parseFps, pendingFps } from "./sequenceFps";
+import { FPS_PRESETS, STATED, askSequenceFps, isImageSequence, lastSequenceFps, parseFps, pendingFps } from "./sequenceFps";
 
 afterEach(() => localStorage.clear());
 
@@ -42,10 +42,10 @@ describe("sequence frame rate", () => {
     expect(isImageSequence(new File([], "zip.mov"))).toBe(false);
   });
 
-  it("remembers the rate chosen, not a cancel; 24 before any", async () => {
-    expect(lastSequenceFps()).toBe(24);
+  it("remembers the rate chosen, not a cancel; the images' own before any", async () => {
+    expect(lastSequenceFps()).toBe(STATED);
     const chosen = askSequenceFps("a.zip");
-    expect(pendingFps()?.initial).toBe(24);
+    expect(pendingFps()?.initial).toBe(STATED);
     pendingFps()!.resolve(25);
     expect(await chosen).toBe(25);
     expect(pendingFps()).toBeNull();
@@ -54,7 +54,11 @@ describe("sequence frame rate", () => {
     pendingFps()!.resolve(null);
     expect(await cancelled).toBeNull();
     expect(lastSequenceFps()).toBe(25);
+    const stated = askSequenceFps("c.zip");
+    pendingFps()!.resolve(STATED);
+    expect(await stated).toBe(STATED);
+    expect(lastSequenceFps()).toBe(STATED);
     localStorage.setItem("vidmatte.sequenceFps", "9000"); // out of range: not used
-    expect(lastSequenceFps()).toBe(24);
+    expect(lastSequenceFps()).toBe(STATED);
   });
 });

@@ -1,12 +1,17 @@
 // The frame rate an image sequence (a zip) is made a video at: the editor asks for it before
-// the upload (a sequence holds no rate of its own), remembers the last one in localStorage,
-// and sends it as the upload's `fps` field. Rendered once by <SequenceFpsHost/>.
+// the upload, remembers the last one in localStorage, and sends it as the upload's `fps`
+// field; or sends none, so that the server takes the rate the images state (EXR and DPX
+// carry one; PNG, JPEG and TIFF do not: 24). Rendered once by <SequenceFpsHost/>.
 import { createSignal } from "solid-js";
 
 const KEY = "vidmatte.sequenceFps";
 export const MIN_FPS = 1;
 export const MAX_FPS = 240; // the server's range (media/sequence.py)
-export const DEFAULT_FPS = 24;
+export const DEFAULT_FPS = 24; // the server's, for images that state no rate
+
+/** A rate to send, or STATED: none sent, the images' own (else DEFAULT_FPS). */
+export const STATED = "stated";
+export type SequenceFps = number | typeof STATED;
 
 /** Sent as written: the server takes 23.976, 29.97 and 59.94 as the NTSC rates n·1000/1001. */
 export const FPS_PRESETS: { label: string; fps: number }[] = ["23.976", "24", "25", "29.97", "30", "48", "50", "59.94", "60"].map((label) => ({
@@ -29,17 +34,17 @@ export function fpsLabel(fps: number): string {
   return FPS_PRESETS.find((p) => p.fps === fps)?.label ?? String(fps);
 }
 
-/** The rate last chosen in this browser, else the default. */
-export function lastSequenceFps(): number {
+/** The choice last made in this browser, else the images' own rate. */
+export function lastSequenceFps(): SequenceFps {
   try {
     const n = Number(localStorage.getItem(KEY));
-    return n >= MIN_FPS && n <= MAX_FPS ? n : DEFAULT_FPS;
+    return n >= MIN_FPS && n <= MAX_FPS ? n : STATED;
   } catch {
-    return DEFAULT_FPS;
+    return STATED;
   }
 }
 
-function saveSequenceFps(fps: number): void {
+function saveSequenceFps(fps: SequenceFps): void {
   try {
     localStorage.setItem(KEY, String(fps));
   } catch {
@@ -54,17 +59,17 @@ export function isImageSequence(file: File): boolean {
 
 export interface FpsRequest {
   fileName: string;
-  initial: number;
-  /** The chosen rate, or null: cancelled. */
-  resolve: (fps: number | null) => void;
+  initial: SequenceFps;
+  /** The choice, or null: cancelled. */
+  resolve: (fps: SequenceFps | null) => void;
 }
 
 const [pending, setPending] = createSignal<FpsRequest | null>(null);
 export { pending as pendingFps };
 
-/** Ask for the frame rate of the sequence in `fileName`; null when cancelled. A rate chosen
+/** Ask for the frame rate of the sequence in `fileName`; null when cancelled. A choice made
  * is remembered as the next one's default. */
-export function askSequenceFps(fileName: string): Promise<number | null> {
+export function askSequenceFps(fileName: string): Promise<SequenceFps | null> {
   pending()?.resolve(null);
   return new Promise((resolve) => {
     setPending({

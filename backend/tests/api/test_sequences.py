@@ -65,10 +65,11 @@ def exr_timecode(hours: int, minutes: int, seconds: int, frame: int) -> OpenEXR.
     return code
 
 
-def dpx10(image: np.ndarray, timecode: int | None = None) -> bytes:
+def dpx10(image: np.ndarray, timecode: int | None = None, rate: float = 0.0) -> bytes:
     """A 10-bit DPX of a 16-bit RGB image by FFmpeg's encoder, whose header ends before the
-    television header; with `timecode` (BCD, hours first) the image data is moved to byte
-    2048, as cameras and scanners write it, and the timecode put at 1920."""
+    film and television headers; with `timecode` (BCD, hours first) the image data is moved
+    to byte 2048, as cameras and scanners write it, the timecode put at 1920 and the frame
+    rate into the film header."""
     buf = io.BytesIO()
     with av.open(buf, "w", format="image2pipe") as container:
         stream = container.add_stream("dpx")
@@ -84,6 +85,7 @@ def dpx10(image: np.ndarray, timecode: int | None = None) -> bytes:
     data[offset:offset] = bytes(2048 - offset)
     for at, value in ((4, 2048), (16, len(data)), (808, 2048), (1920, timecode)):
         struct.pack_into(endian + "I", data, at, value)  # image, file size, element, timecode
+    struct.pack_into(endian + "f", data, 1724, rate)
     return bytes(data)
 
 
@@ -221,16 +223,39 @@ def test_an_exr_sequence_is_shown_as_srgb_and_keeps_its_timecode(
     assert all(np.abs(stored[3][..., c] - grey).max() <= 1 for c in range(3))
 
 
-def test_a_dpx_sequence_keeps_its_10_bits_and_its_timecode(
+@pytest.mark.parametrize(
+    ("fps", "rate", "timecode"), [(None, 25, "00:59:59:24"), ("50", 50, "00:59:59:48")]
+)
+def test_an_exr_sequence_s_stated_rate_is_the_default(
+    fps: str | None, rate: int, timecode: str, api: httpx.Client
+) -> None:
+    """framesPerSecond is the video's rate unless the upload names one; the timecode is read
+    at that rate (above 30 fps the EXR's frame field counts frame pairs: 24 is frame 48)."""
+    image = exr(
+        {"RGB": np.zeros((H, W, 3), np.float16)},
+        framesPerSecond=(25, 1),
+        timeCode=exr_timecode(0, 59, 59, 24),
+    )
+    fields = {} if fps is None else {"fps": fps}
+    response = post(api, zipped({"bg.0001.exr": image, "bg.0002.exr": image}), **fields)
+    assert response.status_code == 201, response.text
+    assert (response.json()["video"]["fps"], response.json()["video"]["timecode"]) == (
+        rate,
+        timecode,
+    )
+
+
+def test_a_dpx_sequence_keeps_its_10_bits_its_rate_and_its_timecode(
     server: LiveServer, api: httpx.Client
 ) -> None:
     rng = np.random.default_rng(6)
     images = [rng.integers(0, 1024, (H, W, 3), dtype=np.uint16) << 6 for _ in range(3)]
     members = {f"scan.{86400 + i}.dpx": dpx10(im) for i, im in enumerate(images)}
-    members["scan.86400.dpx"] = dpx10(images[0], timecode=0x10000223)  # 10:00:02:23
-    response = post(api, zipped(members), fps="23.976")
+    members["scan.86400.dpx"] = dpx10(images[0], timecode=0x10000223, rate=23.976)
+    response = post(api, zipped(members))  # no fps: the one the scan states
     assert response.status_code == 201, response.text
     project = response.json()
+    assert project["video"]["fps"] == pytest.approx(24000 / 1001, abs=1e-9)
     assert project["video"]["timecode"] == "10:00:02:23"
     decoded = stored_frames(server, project, "rgb48le")
     assert all(np.array_equal(a >> 6, b >> 6) for a, b in zip(decoded, images, strict=True))

@@ -11,7 +11,7 @@ import OpenEXR
 import pytest
 
 from vidmatte.media.export import srgb_to_linear
-from vidmatte.media.images import linear_to_srgb16, start_timecode
+from vidmatte.media.images import linear_to_srgb16, start_timecode, stated_rate
 
 
 def test_srgb_encoding_undoes_what_the_exr_export_does() -> None:
@@ -50,14 +50,27 @@ def test_dpx_timecode(timecode: int, fps: float, endian: str, label: str | None)
     assert start_timecode("scan.0001.dpx", dpx_header(timecode, endian=endian), fps) == label
 
 
+@pytest.mark.parametrize(
+    ("film", "television", "rate"),
+    [(25.0, 30.0, 25.0), (float("nan"), 29.97, 29.97), (0.0, float("nan"), None)],
+)
+def test_dpx_frame_rate(film: float, television: float, rate: float | None) -> None:
+    """The film header's rate, else the television header's; unset is NaN (all ones) or 0."""
+    header = bytearray(dpx_header(0xFFFFFFFF, endian="<"))
+    struct.pack_into("<f", header, 1724, film)
+    struct.pack_into("<f", header, 1940, television)
+    assert stated_rate("scan.0001.dpx", bytes(header)) == pytest.approx(rate)
+    assert stated_rate("scan.0001.dpx", dpx_header(0, image_offset=1664)) is None  # no headers
+
+
 def test_a_dpx_header_without_the_television_header_states_no_timecode() -> None:
     # FFmpeg's encoder ends its header at 1664; what follows is pixels, not a timecode.
     assert start_timecode("a.1.dpx", dpx_header(0, image_offset=1664) + bytes(4096), 24) is None
     assert start_timecode("a.1.dpx", b"SDPX" + bytes(100), 24) is None  # cut short
 
 
-def exr_with(timecode: OpenEXR.TimeCode | None) -> bytes:
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+def exr_with(timecode: OpenEXR.TimeCode | None, **more: object) -> bytes:
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, **more}
     if timecode is not None:
         header["timeCode"] = timecode
     channels = {"RGB": np.zeros((4, 6, 3), np.float16)}
@@ -84,5 +97,13 @@ def test_exr_timecode(frame: int, phase: bool, drop: bool, fps: float, label: st
     assert start_timecode("comp.1001.exr", exr_with(None), fps) is None
 
 
-def test_other_images_state_no_timecode() -> None:
-    assert start_timecode("a.1.png", b"\x89PNG\r\n\x1a\n" + bytes(3000), 24) is None
+def test_exr_frame_rate() -> None:
+    image = exr_with(None, framesPerSecond=(24000, 1001))
+    assert stated_rate("comp.1001.exr", image) == pytest.approx(24000 / 1001)
+    assert stated_rate("comp.1001.exr", exr_with(None)) is None
+
+
+def test_other_images_state_no_timecode_and_no_rate() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(3000)
+    assert start_timecode("a.1.png", png, 24) is None
+    assert stated_rate("a.1.png", png) is None

@@ -4,14 +4,15 @@ PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code v
 log scan stays log). OpenEXR, which FFmpeg reads only in part, goes through the OpenEXR
 library: its scene-linear R, G, B (or Y) are clipped to 0..1 and given the sRGB transfer
 function, as a compositor's viewer shows them, in 16 bits, so an EXR export of the matte
-(which undoes that function) gives the plate's linear values back. Compositors keep timecode in
-each image: EXR's `timeCode` attribute and DPX's television header are read for the
-sequence's first frame.
+(which undoes that function) gives the plate's linear values back. Compositors keep the frame
+rate and timecode in each image: EXR's `framesPerSecond` and `timeCode` attributes, DPX's film
+and television headers, read for the sequence's first frame.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 from pathlib import PurePosixPath
 
@@ -28,6 +29,7 @@ IMAGE_CODECS = ("png", "mjpeg", "tiff", "dpx")  # what FFmpeg reads those as (JP
 IMAGE_KINDS = "PNG, JPEG, TIFF, DPX or EXR"  # for messages
 _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
 _DPX_TIMECODE_AT = 1920  # the television header's first field (SMPTE 268M)
+_DPX_RATES_AT = (1724, 1940)  # frame rate: the film header's, the television header's
 
 
 def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
@@ -56,6 +58,26 @@ def start_timecode(member: str, data: bytes, fps: float) -> str | None:
         return _exr_timecode(member, data, fps)
     if data[:4] in _DPX_MAGIC:
         return _dpx_timecode(data, fps)
+    return None
+
+
+def stated_rate(member: str, data: bytes) -> float | None:
+    """The frame rate an EXR or a DPX states for its sequence (EXR's `framesPerSecond`, else
+    DPX's film header's, else its television header's); None for other images, or where none
+    is stated (DPX leaves an unset field all ones, a NaN)."""
+    if _is_exr(member):
+        with _open_exr(member, data, header_only=True) as image:
+            rate = image.header().get("framesPerSecond")
+        return float(rate[0]) / float(rate[1]) if rate is not None and rate[1] else None
+    if data[:4] not in _DPX_MAGIC:
+        return None
+    endian = _DPX_MAGIC[data[:4]]
+    (image_offset,) = struct.unpack_from(endian + "I", data, 4) if len(data) >= 8 else (0,)
+    for at in _DPX_RATES_AT:
+        if image_offset >= at + 4 and len(data) >= at + 4:
+            (rate,) = struct.unpack_from(endian + "f", data, at)
+            if math.isfinite(rate) and rate > 0:
+                return rate
     return None
 
 

@@ -4,10 +4,10 @@ Compositors keep plates as image sequences; the rest of vidmatte reads videos. A
 the CLI, a folder) holding one sequence becomes an FFV1 video in Matroska, every frame a
 keyframe, so it decodes to the images' exact pixels (an EXR's as media/images.py encodes them):
 16 bits a sample when the first image has more than 8 (VideoReader rounds those to 8 for the
-models), 8 otherwise; an alpha channel is dropped. The first image's timecode (EXR, DPX), if
-any, is the video's. Zip members are read into memory one at a time, never extracted to their
-names, and at most their declared sizes (zipfile stops there), which are checked before
-anything is read.
+models), 8 otherwise; an alpha channel is dropped. The first image's frame rate and timecode
+(EXR, DPX), where it states them, are the video's unless a rate is given. Zip members are
+read into memory one at a time, never extracted to their names, and at most their declared
+sizes (zipfile stops there), which are checked before anything is read.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from pathlib import Path, PurePosixPath
 import av
 
 from vidmatte.config import Settings
-from vidmatte.media.images import IMAGE_KINDS, IMAGE_SUFFIXES, decode_image, start_timecode
+from vidmatte.media.images import (
+    IMAGE_KINDS,
+    IMAGE_SUFFIXES,
+    decode_image,
+    start_timecode,
+    stated_rate,
+)
 from vidmatte.media.video import MediaError
 
 DEFAULT_FPS = 24.0
@@ -61,11 +67,12 @@ def is_sequence_source(path: Path) -> bool:
     return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
 
 
-def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -> Sequence:
+def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Settings) -> Sequence:
     """Write the one numbered image sequence in `source` (a zip or a folder) to `out` as a
-    lossless video at `fps`. MediaError says what is wrong (and names the images);
+    lossless video at `fps`; None: the rate its first image states (EXR, DPX) where that is in
+    MIN_FPS..MAX_FPS, else DEFAULT_FPS. MediaError says what is wrong (and names the images);
     NoRoomForVideo when the video might not fit on `out`'s disk. `out` may be left partly
-    written: the caller removes it. `fps` is checked by the caller (MIN_FPS..MAX_FPS)."""
+    written: the caller removes it. A given `fps` is checked by the caller."""
     with _members(source) as (sizes, read):
         sequence = find_sequence(sizes)
         unpacked = sum(sizes[m] for m in sequence.members)
@@ -77,6 +84,9 @@ def sequence_to_video(source: Path, out: Path, fps: float, settings: Settings) -
             )
         first_data = read(sequence.members[0])
         first = decode_image(sequence.members[0], first_data, settings)
+        if fps is None:
+            stated = stated_rate(sequence.members[0], first_data)
+            fps = stated if stated is not None and MIN_FPS <= stated <= MAX_FPS else DEFAULT_FPS
         timecode = start_timecode(sequence.members[0], first_data, fps)
         deep = max(c.bits for c in first.format.components) > 8
         pix_fmt = "rgb48le" if deep else "bgr0"

@@ -1,15 +1,21 @@
 import { For, Show, createSignal } from "solid-js";
 import { useEscapeCancels, useFocusTrap } from "../focusTrap";
-import { FPS_PRESETS, fpsLabel, parseFps, pendingFps, type FpsRequest } from "../sequenceFps";
+import { DEFAULT_FPS, FPS_PRESETS, STATED, fpsLabel, parseFps, pendingFps, type FpsRequest } from "../sequenceFps";
 
 const CUSTOM = "custom";
 
-/** The frame rate of a zip of images, asked before it is uploaded: the common rates, or any
- * other typed in (checked before anything is sent). */
+/** The dialog's choice for a remembered one: STATED, a preset's label, or CUSTOM. */
+function choiceOf(initial: FpsRequest["initial"]): string {
+  if (initial === STATED) return STATED;
+  return FPS_PRESETS.some((p) => p.fps === initial) ? fpsLabel(initial) : CUSTOM;
+}
+
+/** The frame rate of a zip of images, asked before it is uploaded: the images' own (EXR,
+ * DPX), the common rates, or any other typed in (checked before anything is sent). */
 function SequenceFpsDialog(props: { request: FpsRequest }) {
-  const preset = FPS_PRESETS.some((p) => p.fps === props.request.initial);
-  const [choice, setChoice] = createSignal(preset ? fpsLabel(props.request.initial) : CUSTOM);
-  const [custom, setCustom] = createSignal(preset ? "" : String(props.request.initial));
+  const initial = props.request.initial;
+  const [choice, setChoice] = createSignal(choiceOf(initial));
+  const [custom, setCustom] = createSignal(choiceOf(initial) === CUSTOM ? String(initial) : "");
   const [error, setError] = createSignal<string | null>(null);
   let dialog!: HTMLDivElement;
   let customInput!: HTMLInputElement;
@@ -20,6 +26,7 @@ function SequenceFpsDialog(props: { request: FpsRequest }) {
 
   const submit = (e: SubmitEvent) => {
     e.preventDefault();
+    if (choice() === STATED) return props.request.resolve(STATED);
     const picked = FPS_PRESETS.find((p) => p.label === choice());
     if (picked) return props.request.resolve(picked.fps);
     const parsed = parseFps(custom());
@@ -37,6 +44,10 @@ function SequenceFpsDialog(props: { request: FpsRequest }) {
         <form onSubmit={submit}>
           <fieldset>
             <legend>Frames per second</legend>
+            <label class="check">
+              <input type="radio" name="fps" value={STATED} checked={choice() === STATED} onChange={() => (setChoice(STATED), setError(null))} />
+              As the images state (EXR, DPX; {DEFAULT_FPS} for others)
+            </label>
             <div class="checks checks-grid">
               <For each={FPS_PRESETS}>
                 {(p) => (

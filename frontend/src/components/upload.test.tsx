@@ -142,18 +142,28 @@ describe("image sequence upload", () => {
   }
   const dialog = () => screen.queryByRole("dialog", { name: "Frame rate of the image sequence" });
 
-  it("asks a zip's frame rate first (24, then the last chosen) and sends it; a video is sent without one", async () => {
+  it("asks a zip's frame rate first (the images' own, then the last chosen) and sends it; a video is sent without one", async () => {
     const { t, up } = setup();
-    const done = up.start(zip());
+    const stated = () => screen.getByRole("radio", { name: "As the images state (EXR, DPX; 24 for others)" });
+    const first = up.start(zip("scan.zip"));
     expect(t.sent).toEqual([]); // nothing before the rate
+    expect(stated()).toHaveProperty("checked", true);
+    expect(document.activeElement).toBe(stated());
+    fireEvent.click(screen.getByRole("button", { name: "Upload" }));
+    await flush();
+    expect(t.fields).toEqual([{}]); // no fps: the server takes the images' own
+    t.finish(project);
+    await first;
+
+    t.fields.length = 0;
+    const done = up.start(zip());
     expect(dialog()?.textContent).toContain('"shot.zip" holds numbered images');
-    expect(screen.getByRole("radio", { name: "24" })).toHaveProperty("checked", true);
-    expect(document.activeElement).toBe(screen.getByRole("radio", { name: "24" }));
+    expect(stated()).toHaveProperty("checked", true); // remembered
     fireEvent.click(screen.getByRole("radio", { name: "25" }));
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));
     await flush();
     expect(dialog()).toBeNull();
-    expect(t.sent).toEqual(["shot.zip"]);
+    expect(t.sent).toEqual(["scan.zip", "shot.zip"]);
     expect(t.fields).toEqual([{ fps: 25 }]);
     t.finish(project);
     await done;
@@ -207,7 +217,7 @@ describe("image sequence upload", () => {
     await first;
     expect(dialog()).toBeNull();
     const second = up.start(zip());
-    expect(screen.getByRole("radio", { name: "24" })).toHaveProperty("checked", true);
+    expect(screen.getByRole("radio", { name: /As the images state/ })).toHaveProperty("checked", true);
     await up.start(video()); // the dialog's upload comes first
     expect(texts()).toEqual(["error: Wait for the current upload to finish."]);
     fireEvent.keyDown(window, { key: "Escape" });

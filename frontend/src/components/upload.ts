@@ -4,7 +4,7 @@ import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
 import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
 import { dialogOpen } from "../focusTrap";
 import { isTypingTarget } from "../keyboard";
-import { askSequenceFps, isImageSequence } from "../sequenceFps";
+import { STATED, askSequenceFps, isImageSequence, type SequenceFps } from "../sequenceFps";
 import { frameCountLabel } from "../timecode";
 import { showError, showInfo, showSuccess } from "../toasts";
 
@@ -22,8 +22,8 @@ export interface UploadDeps {
   /** After every upload that started, whatever its outcome, and a zip whose rate was not given. */
   onSettled: () => void;
   send?: typeof uploadProject;
-  /** A zip's frame rate, null when the user cancels (the dialog by default). */
-  askFps?: (file: File) => Promise<number | null>;
+  /** A zip's frame rate (STATED: the images' own), null when the user cancels (the dialog by default). */
+  askFps?: (file: File) => Promise<SequenceFps | null>;
 }
 
 const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
@@ -58,7 +58,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
       asking = true;
       const chosen = await askFps(file).finally(() => (asking = false));
       if (chosen === null) return deps.onSettled(); // cancelled: nothing sent
-      fps = chosen;
+      if (chosen !== STATED) fps = chosen;
     }
     const onProgress = (loaded: number, total: number) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u));
     const handle = send(file, onProgress, fps === undefined ? {} : { fps });

@@ -27,7 +27,6 @@ from vidmatte.api.security import no_room_for_a_project, require_room_for_a_proj
 from vidmatte.api.services import Services, services
 from vidmatte.api.upload import Upload, disk_full, receive_upload
 from vidmatte.media.sequence import (
-    DEFAULT_FPS,
     NoRoomForVideo,
     is_sequence_source,
     sequence_to_video,
@@ -54,8 +53,8 @@ UPLOAD_BODY = {
                         "name": {"type": "string"},
                         "fps": {
                             "type": "number",
-                            "description": "frame rate of an image sequence (a zip): 1..240, "
-                            "default 24",
+                            "description": "frame rate of an image sequence (a zip): 1..240; "
+                            "default: the rate its images state (EXR, DPX), else 24",
                         },
                     },
                 }
@@ -128,7 +127,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
         name, blank = upload_name(upload.fields.get("name") or "", filename)
         fps = upload_fps(upload.fields.get("fps"))
         if is_sequence_source(upload.path):
-            sequence = sequence_to_video(upload.path, video, fps or DEFAULT_FPS, s.settings)
+            sequence = sequence_to_video(upload.path, video, fps, s.settings)
             name = sequence.name if blank else name
         elif fps is not None:
             raise HTTPException(
