@@ -304,6 +304,11 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {},
             "cannot use 'plates.zip': s.2.exr is not a readable image",
         ),
+        "a cut-off EXR": (  # its header reads, its pixels do not
+            {"s.1.exr": exr({"RGB": np.random.default_rng(0).random((H, W, 3), "f")})[:9000]},
+            {},
+            "cannot use 'plates.zip': s.1.exr is not a readable image",
+        ),
         "an EXR of depth only": (
             {"s.1.exr": exr({"Z": np.zeros((H, W), "f"), "N.x": np.zeros((H, W), "f")})},
             {},

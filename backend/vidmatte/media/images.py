@@ -15,6 +15,7 @@ import io
 import math
 import struct
 from pathlib import PurePosixPath
+from typing import Any
 
 import av
 import numpy as np
@@ -66,8 +67,7 @@ def stated_rate(member: str, data: bytes) -> float | None:
     DPX's film header's, else its television header's); None for other images, or where none
     is stated (DPX leaves an unset field all ones, a NaN)."""
     if _is_exr(member):
-        with _open_exr(member, data, header_only=True) as image:
-            rate = image.header().get("framesPerSecond")
+        rate = _read_exr(member, data, pixels=False)[0].get("framesPerSecond")
         return float(rate[0]) / float(rate[1]) if rate is not None and rate[1] else None
     if data[:4] not in _DPX_MAGIC:
         return None
@@ -100,26 +100,30 @@ def _check_size(member: str, width: int, height: int, settings: Settings) -> Non
         )
 
 
-def _open_exr(member: str, data: bytes, header_only: bool = False) -> OpenEXR.File:
+def _read_exr(
+    member: str, data: bytes, pixels: bool = True
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header of an EXR's first part and, with `pixels`, its channels by name. A damaged
+    file fails anywhere from opening to reading its last chunk: MediaError, naming it."""
     try:
-        return OpenEXR.File(io.BytesIO(data), header_only=header_only)
-    except (RuntimeError, ValueError, TypeError) as exc:
+        with OpenEXR.File(io.BytesIO(data), header_only=not pixels) as image:
+            header = dict(image.header())  # a view of the file, empty once it is closed
+            channels = {n: c.pixels for n, c in image.channels().items()} if pixels else {}
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as exc:
         raise MediaError(f"{member} is not a readable image") from exc
+    return header, channels
 
 
 def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     """The display window of the EXR's first part as 16-bit sRGB; pixels of it outside the
     data window (Nuke writes only the bounding box of what is not black) are black."""
-    with _open_exr(member, data, header_only=True) as image:
-        header = image.header()
-        (dx0, dy0), (dx1, dy1) = (map(int, corner) for corner in header["displayWindow"])
-        (x0, y0), (x1, y1) = (map(int, corner) for corner in header["dataWindow"])
+    header, _ = _read_exr(member, data, pixels=False)
+    (dx0, dy0), (dx1, dy1) = (map(int, corner) for corner in header["displayWindow"])
+    (x0, y0), (x1, y1) = (map(int, corner) for corner in header["dataWindow"])
     width, height = dx1 - dx0 + 1, dy1 - dy0 + 1
     _check_size(member, width, height, settings)
     _check_size(member, x1 - x0 + 1, y1 - y0 + 1, settings)  # a crafted huge box
-    with _open_exr(member, data) as image:
-        channels = {name: channel.pixels for name, channel in image.channels().items()}
-    rgb = _exr_rgb(member, channels)
+    rgb = _exr_rgb(member, _read_exr(member, data)[1])
     canvas = np.zeros((height, width, 3), np.uint16)
     # The data window within the display window, both clipped to it.
     top, left = max(y0, dy0), max(x0, dx0)
@@ -143,8 +147,7 @@ def _exr_rgb(member: str, channels: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _exr_timecode(member: str, data: bytes, fps: float) -> str | None:
-    with _open_exr(member, data, header_only=True) as image:
-        code = image.header().get("timeCode")
+    code = _read_exr(member, data, pixels=False)[0].get("timeCode")
     if code is None:
         return None
     # Above 30 fps ST 12-1 counts frame pairs, the field phase marking a pair's second frame.
