@@ -10,8 +10,9 @@ import numpy as np
 import OpenEXR
 import pytest
 
+from vidmatte.config import Settings
 from vidmatte.media.export import srgb_to_linear
-from vidmatte.media.images import linear_to_srgb16, start_timecode, stated_rate
+from vidmatte.media.images import decode_image, linear_to_srgb16, start_timecode, stated_rate
 
 
 def test_srgb_encoding_undoes_what_the_exr_export_does() -> None:
@@ -21,6 +22,19 @@ def test_srgb_encoding_undoes_what_the_exr_export_does() -> None:
     encoded = linear_to_srgb16(srgb_to_linear(levels)).astype(np.int64)
     assert np.array_equal(np.round(encoded / 257), levels)
     assert linear_to_srgb16(np.array([-1.0, np.nan, np.inf, 3.0])).tolist() == [0, 0, 65535, 65535]
+
+
+def test_a_tall_exr_is_encoded_whole_band_by_band() -> None:
+    """Encoded in bands of rows (memory): a data window of 600 rows starting at row 3 of a
+    display window of 610 lands where it belongs, every row encoded."""
+    linear = np.random.default_rng(2).random((600, 5, 3), np.float32)
+    header = {"displayWindow": ((0, 0), (6, 609)), "dataWindow": ((1, 3), (5, 602))}
+    frame = decode_image("tall.0001.exr", exr_with(None, channels=linear, **header), Settings())
+    decoded = frame.to_ndarray(format="rgb48le")
+    assert decoded.shape == (610, 7, 3)
+    assert np.array_equal(decoded[3:603, 1:6], linear_to_srgb16(linear))
+    decoded[3:603, 1:6] = 0
+    assert not decoded.any()
 
 
 def dpx_header(timecode: int, image_offset: int = 2048, endian: str = ">") -> bytes:
@@ -69,11 +83,13 @@ def test_a_dpx_header_without_the_television_header_states_no_timecode() -> None
     assert start_timecode("a.1.dpx", b"SDPX" + bytes(100), 24) is None  # cut short
 
 
-def exr_with(timecode: OpenEXR.TimeCode | None, **more: object) -> bytes:
+def exr_with(
+    timecode: OpenEXR.TimeCode | None, channels: np.ndarray | None = None, **more: object
+) -> bytes:
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, **more}
     if timecode is not None:
         header["timeCode"] = timecode
-    channels = {"RGB": np.zeros((4, 6, 3), np.float16)}
+    channels = {"RGB": np.zeros((4, 6, 3), np.float16) if channels is None else channels}
     with tempfile.TemporaryDirectory() as folder, OpenEXR.File(header, channels) as image:
         image.write(f"{folder}/a.exr")
         with open(f"{folder}/a.exr", "rb") as file:

@@ -31,6 +31,7 @@ IMAGE_KINDS = "PNG, JPEG, TIFF, DPX or EXR"  # for messages
 _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
 _DPX_TIMECODE_AT = 1920  # the television header's first field (SMPTE 268M)
 _DPX_RATES_AT = (1724, 1940)  # frame rate: the film header's, the television header's
+_ROWS_AT_ONCE = 256
 
 
 def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
@@ -128,9 +129,11 @@ def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     # The data window within the display window, both clipped to it.
     top, left = max(y0, dy0), max(x0, dx0)
     bottom, right = min(y1, dy1) + 1, min(x1, dx1) + 1
-    if top < bottom and left < right:
-        canvas[top - dy0 : bottom - dy0, left - dx0 : right - dx0] = linear_to_srgb16(
-            rgb[top - y0 : bottom - y0, left - x0 : right - x0]
+    # In bands of rows: the encoding's float temporaries of a whole 8K frame would take GBs.
+    for row in range(top, bottom, _ROWS_AT_ONCE):
+        end = min(row + _ROWS_AT_ONCE, bottom)
+        canvas[row - dy0 : end - dy0, left - dx0 : right - dx0] = linear_to_srgb16(
+            rgb[row - y0 : end - y0, left - x0 : right - x0]
         )
     return av.VideoFrame.from_ndarray(canvas, format="rgb48le")
 
