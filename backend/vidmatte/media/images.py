@@ -1,4 +1,4 @@
-"""One still image of a numbered sequence as a frame, and the start timecode it states.
+"""One still image of a numbered sequence as a frame, and the frame rate and timecode it states.
 
 PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code values kept: a
 log scan stays log). OpenEXR, which FFmpeg reads only in part, goes through the OpenEXR
@@ -162,7 +162,8 @@ def _dpx_timecode(data: bytes, fps: float) -> str | None:
     """DPX's timecode: four BCD bytes, hours first (in the file's byte order); all ones when
     unset. The drop-frame flag is bit 6 of the frames byte; above 30 fps the frames count
     pairs and a field bit says which one (bit 7 of the hours byte at 50, of the seconds' at
-    60), as FFmpeg reads them. A header too short to hold the field states none."""
+    60, where FFmpeg's SMPTE timecode reading looks). A header too short to hold the field
+    states none."""
     endian = _DPX_MAGIC[data[:4]]
     if len(data) < _DPX_TIMECODE_AT + 4:
         return None
