@@ -233,7 +233,7 @@ def test_an_exr_sequence_s_stated_rate_is_the_default(
     at that rate (above 30 fps the EXR's frame field counts frame pairs: 24 is frame 48)."""
     image = exr(
         {"RGB": np.zeros((H, W, 3), np.float16)},
-        framesPerSecond=(25, 1),
+        framesPerSecond=Fraction(25, 1),  # a rational, as compositors write it (a tuple: v2i)
         timeCode=exr_timecode(0, 59, 59, 24),
     )
     fields = {} if fps is None else {"fps": fps}
@@ -313,6 +313,12 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {"s.1.exr": exr({"Z": np.zeros((H, W), "f"), "N.x": np.zeros((H, W), "f")})},
             {},
             "cannot use 'plates.zip': s.1.exr has no R, G, B or Y channels to show (it has N.x, Z)",
+        ),
+        "one pixel wide": (  # FFV1 cannot encode it: refused before a frame is written
+            {"s.1.png": png(frames(1, 1, H)[0]), "s.2.png": png(frames(1, 1, H)[0])},
+            {},
+            f"cannot use 'plates.zip': s.1.png: frames of 1x{H} are too small: each side must be "
+            "at least 16 pixels",
         ),
         "unpacks past the upload limit": (
             # 4 MB of zeros deflate to a few KB; the server's limit is 3 MB.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import tempfile
+from fractions import Fraction
 
 import numpy as np
 import OpenEXR
@@ -13,6 +14,7 @@ import pytest
 from vidmatte.config import Settings
 from vidmatte.media.export import srgb_to_linear
 from vidmatte.media.images import decode_image, linear_to_srgb16, start_timecode, stated_rate
+from vidmatte.media.video import MediaError
 
 
 def test_srgb_encoding_undoes_what_the_exr_export_does() -> None:
@@ -35,6 +37,21 @@ def test_a_tall_exr_is_encoded_whole_band_by_band() -> None:
     assert np.array_equal(decoded[3:603, 1:6], linear_to_srgb16(linear))
     decoded[3:603, 1:6] = 0
     assert not decoded.any()
+
+
+@pytest.mark.parametrize(
+    "data_window",
+    [((-10, 0), (-3, 31)), ((50, 0), (60, 31)), ((0, -10), (47, -3)), ((-9, 40), (-2, 50))],
+)
+def test_a_data_window_beside_the_display_window_is_black(data_window: tuple) -> None:
+    """Nothing of the data window within the display window: all black (a slice of columns
+    ending left of the display window counted from its right end, a 500)."""
+    (x0, y0), (x1, y1) = data_window
+    linear = np.ones((y1 - y0 + 1, x1 - x0 + 1, 3), np.float32)
+    header = {"displayWindow": ((0, 0), (47, 31)), "dataWindow": data_window}
+    frame = decode_image("a.1.exr", exr_with(None, channels=linear, **header), Settings())
+    decoded = frame.to_ndarray(format="rgb48le")
+    assert decoded.shape == (32, 48, 3) and not decoded.any()
 
 
 def dpx_header(timecode: int, image_offset: int = 2048, endian: str = ">") -> bytes:
@@ -114,12 +131,156 @@ def test_exr_timecode(frame: int, phase: bool, drop: bool, fps: float, label: st
 
 
 def test_exr_frame_rate() -> None:
-    image = exr_with(None, framesPerSecond=(24000, 1001))
+    """The standard's rational (Nuke's, Resolve's), and the pair of whole numbers the binding
+    writes for a tuple."""
+    image = exr_with(None, framesPerSecond=Fraction(24000, 1001))
     assert stated_rate("comp.1001.exr", image) == pytest.approx(24000 / 1001)
+    assert stated_rate("comp.1001.exr", exr_with(None, framesPerSecond=(25, 1))) == 25
     assert stated_rate("comp.1001.exr", exr_with(None)) is None
+
+
+@pytest.mark.parametrize("numerator", [0, 24])
+def test_an_exr_rate_over_zero_is_refused_naming_it(numerator: int) -> None:
+    """The binding cannot read a header holding a rational n/0 (it makes each a Fraction)."""
+    rate = b"framesPerSecond\0rational\0" + struct.pack("<iiI", 8, numerator, 0)
+    image = raw_exr(24, 16, {"R": (np.zeros((16, 24), "f"), 1)}, rate)
+    for read in (
+        lambda: decode_image("a.1.exr", image, Settings()),
+        lambda: stated_rate("a.1.exr", image),
+        lambda: start_timecode("a.1.exr", image, 24),
+    ):
+        with pytest.raises(MediaError) as refused:
+            read()
+        assert str(refused.value) == (
+            "a.1.exr is not a readable image: a rational attribute (its framesPerSecond?) has "
+            "a denominator of 0"
+        )
 
 
 def test_other_images_state_no_timecode_and_no_rate() -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(3000)
     assert start_timecode("a.1.png", png, 24) is None
     assert stated_rate("a.1.png", png) is None
+
+
+def exr_of(channels: dict[str, np.ndarray], **header: object) -> bytes:
+    """An EXR of any channels (each its own pixel type), by the library."""
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, **header}
+    with tempfile.TemporaryDirectory() as folder, OpenEXR.File(header, channels) as image:
+        image.write(f"{folder}/a.exr")
+        with open(f"{folder}/a.exr", "rb") as file:
+            return file.read()
+
+
+def test_exr_attributes_of_another_type_state_nothing() -> None:
+    """A file may give the standard names other types (a float rate, a text timecode): they
+    state no rate and no timecode, rather than failing the upload."""
+    image = exr_of({"RGB": np.zeros((4, 6, 3), np.float16)}, framesPerSecond=25.0, timeCode="1")
+    assert stated_rate("comp.1001.exr", image) is None
+    assert start_timecode("comp.1001.exr", image, 24) is None
+
+
+def test_an_exr_of_mixed_pixel_types_is_read() -> None:
+    """Channels of different pixel types (float colour, half alpha, as renderers write) are
+    one image; the library's binding reads them only apart."""
+    linear = np.random.default_rng(3).random((16, 24, 3), np.float32)
+    r, b = (np.ascontiguousarray(linear[..., i]) for i in (0, 2))  # the binding writes no views
+    for channels in (
+        {"RGB": linear, "A": np.ones((16, 24), np.float16)},
+        {"R": r, "G": linear[..., 1].astype(np.float16), "B": b},
+    ):
+        decoded = decode_image("a.1.exr", exr_of(channels), Settings()).to_ndarray(format="rgb48le")
+        want = linear.copy()
+        if "G" in channels:
+            want[..., 1] = linear[..., 1].astype(np.float16)
+        np.testing.assert_array_equal(decoded, linear_to_srgb16(want))
+
+
+def raw_exr(
+    width: int,
+    height: int,
+    channels: dict[str, tuple[np.ndarray, int]],
+    attributes: bytes = b"",
+) -> bytes:
+    """An uncompressed scanline EXR written byte by byte, `channels` name -> (float32 samples,
+    their sampling along both axes), with more `attributes` as stored: the library's binding
+    cannot write subsampled channels, nor a rational over 0."""
+
+    def attribute(name: str, kind: str, value: bytes) -> bytes:
+        return f"{name}\0{kind}\0".encode() + struct.pack("<i", len(value)) + value
+
+    names = sorted(channels)  # the file's order
+    chlist = b"".join(
+        name.encode() + b"\0" + struct.pack("<iB3xii", 2, 0, channels[name][1], channels[name][1])
+        for name in names
+    )
+    box = struct.pack("<4i", 0, 0, width - 1, height - 1)
+    header = b"\x76\x2f\x31\x01" + struct.pack("<I", 2)
+    header += attribute("channels", "chlist", chlist + b"\0")
+    header += attribute("compression", "compression", b"\0")
+    header += attribute("dataWindow", "box2i", box) + attribute("displayWindow", "box2i", box)
+    header += attribute("lineOrder", "lineOrder", b"\0")
+    header += attribute("pixelAspectRatio", "float", struct.pack("<f", 1))
+    header += attribute("screenWindowCenter", "v2f", struct.pack("<2f", 0, 0))
+    header += attribute("screenWindowWidth", "float", struct.pack("<f", 1)) + attributes + b"\0"
+    chunks = []
+    for y in range(height):
+        rows = [
+            samples[y // step].astype("<f4").tobytes()
+            for samples, step in (channels[name] for name in names)
+            if y % step == 0
+        ]
+        chunks.append(struct.pack("<ii", y, sum(map(len, rows))) + b"".join(rows))
+    at = len(header) + 8 * height
+    offsets = []
+    for chunk in chunks:
+        offsets.append(at)
+        at += len(chunk)
+    return header + struct.pack(f"<{height}Q", *offsets) + b"".join(chunks)
+
+
+def test_a_luminance_chroma_exr_is_shown_in_colour() -> None:
+    """Y with RY and BY (OpenEXR's luminance/chroma images, the chroma at half resolution
+    both ways) is colour, not the grey of Y alone: R = (RY + 1) Y, B = (BY + 1) Y and G from
+    Y's Rec. 709 weights, as the library's RGBA interface reads them; chroma repeated over
+    the pixels it covers."""
+    rng = np.random.default_rng(4)
+    rgb = np.repeat(np.repeat(rng.random((8, 12, 3), np.float32) + 0.05, 2, 0), 2, 1)
+    y = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    chroma = {"RY": rgb[..., 0] / y - 1, "BY": rgb[..., 2] / y - 1}
+    for step in (1, 2):
+        channels = {name: (c[::step, ::step], step) for name, c in chroma.items()}
+        image = raw_exr(24, 16, {"Y": (y, 1), **channels})
+        decoded = decode_image("yc.1.exr", image, Settings()).to_ndarray(format="rgb48le")
+        np.testing.assert_allclose(decoded, linear_to_srgb16(rgb), atol=3)
+
+
+def test_an_exr_whose_channels_decode_past_the_limit_is_refused_from_its_header() -> None:
+    """Zeros compress to nothing: a 1 MB EXR of 60 float channels at 2048x2048 decoded to
+    1.5 GB. The channels may take what four float ones at the pixel limit take (an RGBA
+    float image), checked before any is read."""
+    settings = Settings(max_pixels=512 * 512)
+    rgba = exr_of({"RGBA": np.zeros((512, 512, 4), np.float32)})
+    assert decode_image("a.1.exr", rgba, settings).width == 512
+    heavy = {"RGB": np.zeros((512, 512, 3), "f"), "Z": np.zeros((512, 512), "f")}
+    with pytest.raises(MediaError) as refused:  # 18 bytes a pixel, 20 counted as float
+        decode_image("a.1.exr", exr_of({**heavy, "A": np.zeros((512, 512), "e")}), settings)
+    assert str(refused.value) == (
+        "a.1.exr holds 5 channels, up to 5.0 MB decoded: more than the 4.0 MB four float "
+        "channels take at the limit of 262,144 pixels (VIDMATTE_MAX_PIXELS)"
+    )
+
+
+def test_a_deep_exr_is_refused_naming_it() -> None:
+    """A deep image (any number of samples a pixel, at their depths) has no one colour a
+    pixel until it is flattened; the binding reads it as arrays of arrays."""
+    samples = np.empty((16, 24), object)
+    samples[:] = [[np.full(x % 3, 0.25, np.float32) for x in range(24)] for _ in range(16)]
+    deep = {"type": OpenEXR.deepscanline, "compression": OpenEXR.ZIPS_COMPRESSION}
+    image = exr_of({"R": samples, "G": samples, "B": samples}, **deep)
+    with pytest.raises(MediaError) as refused:
+        decode_image("deep.1.exr", image, Settings())
+    assert str(refused.value) == (
+        "deep.1.exr is a deep image (samples at several depths a pixel): flatten it first "
+        "(Nuke's DeepToImage)"
+    )

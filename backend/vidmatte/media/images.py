@@ -4,9 +4,10 @@ PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code v
 log scan stays log). OpenEXR, which FFmpeg reads only in part, goes through the OpenEXR
 library: its scene-linear R, G, B (or Y) are clipped to 0..1 and given the sRGB transfer
 function, as a compositor's viewer shows them, in 16 bits, so an EXR export of the matte
-(which undoes that function) gives the plate's linear values back. Compositors keep the frame
-rate and timecode in each image: EXR's `framesPerSecond` and `timeCode` attributes, DPX's film
-and television headers, read for the sequence's first frame.
+(which undoes that function) gives the plate's linear values back; a luminance/chroma EXR (Y,
+RY, BY) is made RGB as the library's RGBA interface makes it; a deep one is refused.
+Compositors keep the frame rate and timecode in each image: EXR's `framesPerSecond` and
+`timeCode` attributes, DPX's film and television headers, read for the sequence's first frame.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+from fractions import Fraction
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -32,6 +34,13 @@ _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
 _DPX_TIMECODE_AT = 1920  # the television header's first field (SMPTE 268M)
 _DPX_RATES_AT = (1724, 1940)  # frame rate: the film header's, the television header's
 _ROWS_AT_ONCE = 256
+MB = 1024 * 1024
+# What an EXR's channels may take decoded, a pixel: an RGBA float image's. Zeros compress to
+# nearly nothing, so a file of a few MB could otherwise decode to GBs of extra channels.
+_DECODED_BYTES_PER_PIXEL = 16
+# Rec. 709's luminance weights of R, G, B: what OpenEXR's RgbaYca uses for a file without
+# chromaticities (those of other primaries are left aside: plates are Rec. 709 or unmarked).
+_LUMA_WEIGHTS = (0.2126, 0.7152, 0.0722)
 
 
 def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
@@ -68,8 +77,7 @@ def stated_rate(member: str, data: bytes) -> float | None:
     DPX's film header's, else its television header's); None for other images, or where none
     is stated (DPX leaves an unset field all ones, a NaN)."""
     if _is_exr(member):
-        rate = _read_exr(member, data, pixels=False)[0].get("framesPerSecond")
-        return float(rate[0]) / float(rate[1]) if rate is not None and rate[1] else None
+        return _exr_rate(_read_exr(member, data, pixels=False)[0].get("framesPerSecond"))
     if data[:4] not in _DPX_MAGIC:
         return None
     endian = _DPX_MAGIC[data[:4]]
@@ -79,6 +87,16 @@ def stated_rate(member: str, data: bytes) -> float | None:
             (rate,) = struct.unpack_from(endian + "f", data, at)
             if math.isfinite(rate) and rate > 0:
                 return rate
+    return None
+
+
+def _exr_rate(rate: object) -> float | None:
+    """framesPerSecond as the binding reads it: the standard's rational is a Fraction; a pair
+    (n, d) is what the binding itself writes for a tuple (a v2i). Another type states none."""
+    if isinstance(rate, Fraction):
+        return float(rate)
+    if isinstance(rate, np.ndarray) and rate.shape == (2,) and rate[1]:
+        return float(rate[0]) / float(rate[1])
     return None
 
 
@@ -103,13 +121,22 @@ def _check_size(member: str, width: int, height: int, settings: Settings) -> Non
 
 def _read_exr(
     member: str, data: bytes, pixels: bool = True
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The header of an EXR's first part and, with `pixels`, its channels by name. A damaged
-    file fails anywhere from opening to reading its last chunk: MediaError, naming it."""
+) -> tuple[dict[str, Any], dict[str, OpenEXR.Channel]]:
+    """The header of an EXR's first part and, with `pixels`, its channels by name, each its
+    own array (together the binding refuses channels of different pixel types, a float RGB
+    with a half A as renderers write). A damaged file fails anywhere from opening to reading
+    its last chunk: MediaError, naming it."""
     try:
-        with OpenEXR.File(io.BytesIO(data), header_only=not pixels) as image:
+        with OpenEXR.File(
+            io.BytesIO(data), separate_channels=True, header_only=not pixels
+        ) as image:
             header = dict(image.header())  # a view of the file, empty once it is closed
-            channels = {n: c.pixels for n, c in image.channels().items()} if pixels else {}
+            channels = dict(image.channels()) if pixels else {}
+    except ZeroDivisionError as exc:  # the binding makes each rational attribute a Fraction
+        raise MediaError(
+            f"{member} is not a readable image: a rational attribute (its framesPerSecond?) "
+            "has a denominator of 0"
+        ) from exc
     except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as exc:
         raise MediaError(f"{member} is not a readable image") from exc
     return header, channels
@@ -119,16 +146,25 @@ def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     """The display window of the EXR's first part as 16-bit sRGB; pixels of it outside the
     data window (Nuke writes only the bounding box of what is not black) are black."""
     header, _ = _read_exr(member, data, pixels=False)
+    if header.get("type") in (OpenEXR.deepscanline, OpenEXR.deeptile):  # before any is read
+        raise MediaError(
+            f"{member} is a deep image (samples at several depths a pixel): flatten it first "
+            "(Nuke's DeepToImage)"
+        )
     (dx0, dy0), (dx1, dy1) = (map(int, corner) for corner in header["displayWindow"])
     (x0, y0), (x1, y1) = (map(int, corner) for corner in header["dataWindow"])
     width, height = dx1 - dx0 + 1, dy1 - dy0 + 1
     _check_size(member, width, height, settings)
     _check_size(member, x1 - x0 + 1, y1 - y0 + 1, settings)  # a crafted huge box
-    rgb = _exr_rgb(member, _read_exr(member, data)[1])
+    _check_channels(member, header, (x1 - x0 + 1) * (y1 - y0 + 1), settings)
+    rgb = _exr_rgb(member, _read_exr(member, data)[1], (y1 - y0 + 1, x1 - x0 + 1))
     canvas = np.zeros((height, width, 3), np.uint16)
     # The data window within the display window, both clipped to it.
     top, left = max(y0, dy0), max(x0, dx0)
     bottom, right = min(y1, dy1) + 1, min(x1, dx1) + 1
+    # None of it inside (Nuke's box of an empty frame may lie beside the picture): all black;
+    # an empty range of columns would otherwise slice from the canvas's far end.
+    right = max(right, left)
     # In bands of rows: the encoding's float temporaries of a whole 8K frame would take GBs.
     for row in range(top, bottom, _ROWS_AT_ONCE):
         end = min(row + _ROWS_AT_ONCE, bottom)
@@ -138,20 +174,68 @@ def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(canvas, format="rgb48le")
 
 
-def _exr_rgb(member: str, channels: dict[str, np.ndarray]) -> np.ndarray:
-    """R, G, B (grey from Y alone) of an EXR's unnamed layer; any alpha is dropped."""
-    for name in ("RGB", "RGBA"):
-        if name in channels:
-            return channels[name][..., :3]
+def _check_channels(member: str, header: dict[str, Any], pixels: int, settings: Settings) -> None:
+    """MediaError unless the channels of an EXR's data window of `pixels` take at most
+    _DECODED_BYTES_PER_PIXEL a pixel at the pixel limit, from the header, before decoding.
+    The binding's header does not say a channel's type: each is counted as float (4 bytes)."""
+    channels = header.get("channels") or []
+    need = sum(pixels // max(c.xSampling * c.ySampling, 1) * 4 for c in channels)
+    limit = settings.max_pixels * _DECODED_BYTES_PER_PIXEL
+    if need > limit:
+        raise MediaError(
+            f"{member} holds {len(channels)} channels, up to {need / MB:.1f} MB decoded: more "
+            f"than the {limit / MB:.1f} MB four float channels take at the limit of "
+            f"{settings.max_pixels:,} pixels (VIDMATTE_MAX_PIXELS)"
+        )
+
+
+def _exr_rgb(
+    member: str, channels: dict[str, OpenEXR.Channel], shape: tuple[int, int]
+) -> np.ndarray:
+    """R, G, B of an EXR's unnamed layer, (height, width) `shape`: its own, else made from Y
+    with RY and BY, else grey from Y alone; any alpha is dropped."""
+
+    def plane(name: str) -> np.ndarray:  # only those used: another may be sampled oddly
+        return _full_size(member, name, channels[name], shape)
+
+    if {"R", "G", "B"} <= channels.keys():
+        return np.stack([plane("R"), plane("G"), plane("B")], axis=-1)
+    if {"Y", "RY", "BY"} <= channels.keys():
+        return _yc_to_rgb(plane("Y"), plane("RY"), plane("BY"))
     if "Y" in channels:
-        return np.repeat(channels["Y"][..., None], 3, axis=2)
+        return np.repeat(plane("Y")[..., None], 3, axis=2)
     names = ", ".join(sorted(channels)[:6]) + (", ..." if len(channels) > 6 else "")
     raise MediaError(f"{member} has no R, G, B or Y channels to show (it has {names})")
 
 
+def _full_size(
+    member: str, name: str, channel: OpenEXR.Channel, shape: tuple[int, int]
+) -> np.ndarray:
+    """A channel's samples over the whole data window: a subsampled one's (luminance/chroma
+    files keep RY and BY at half resolution) repeated over the pixels each covers."""
+    pixels, dy, dx = channel.pixels, channel.ySampling, channel.xSampling
+    if (dy, dx) != (1, 1):
+        pixels = np.repeat(np.repeat(pixels, dy, axis=0), dx, axis=1)[: shape[0], : shape[1]]
+    if pixels.shape != shape:
+        raise MediaError(
+            f"{member}'s channel {name} holds {pixels.shape[1]}x{pixels.shape[0]} samples, "
+            f"not its data window's {shape[1]}x{shape[0]}"
+        )
+    return pixels
+
+
+def _yc_to_rgb(y: np.ndarray, ry: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Luminance and chroma to RGB as OpenEXR's RgbaYca::YCAtoRGBA: R = (RY + 1) Y,
+    B = (BY + 1) Y, G what remains of Y by the luminance weights."""
+    wr, wg, wb = _LUMA_WEIGHTS
+    y = y.astype(np.float32)
+    r, b = (ry.astype(np.float32) + 1) * y, (by.astype(np.float32) + 1) * y
+    return np.stack([r, (y - r * wr - b * wb) / wg, b], axis=-1)
+
+
 def _exr_timecode(member: str, data: bytes, fps: float) -> str | None:
     code = _read_exr(member, data, pixels=False)[0].get("timeCode")
-    if code is None:
+    if not isinstance(code, OpenEXR.TimeCode):  # none, or the name given another type
         return None
     # Above 30 fps ST 12-1 counts frame pairs, the field phase marking a pair's second frame.
     frames = code.frame * 2 + int(code.fieldPhase) if nominal_rate(fps) > 30 else code.frame

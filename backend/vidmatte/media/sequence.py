@@ -32,7 +32,7 @@ from vidmatte.media.images import (
     start_timecode,
     stated_rate,
 )
-from vidmatte.media.video import MediaError
+from vidmatte.media.video import MediaError, check_shape
 
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -84,6 +84,10 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
             )
         first_data = read(sequence.members[0])
         first = decode_image(sequence.members[0], first_data, settings)
+        try:  # as any video's frames are checked; FFV1 cannot even encode a 1-pixel width
+            check_shape(first.width, first.height, settings)
+        except MediaError as exc:
+            raise MediaError(f"{sequence.members[0]}: {exc}") from exc
         if fps is None:
             stated = stated_rate(sequence.members[0], first_data)
             fps = stated if stated is not None and MIN_FPS <= stated <= MAX_FPS else DEFAULT_FPS

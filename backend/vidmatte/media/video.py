@@ -158,7 +158,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     pixel_aspect = float(sar) if sar and sar > 0 else 1.0  # 0/1 where a file says nothing
     if rotation % 180:
         width, height, pixel_aspect = height, width, 1 / pixel_aspect
-    _check_shape(width, height, settings)
+    check_shape(width, height, settings)
     info = VideoInfo(
         width=width,
         height=height,
@@ -230,7 +230,8 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
     yield from before_key or ()
 
 
-def _check_shape(width: int, height: int, settings: Settings) -> None:
+def check_shape(width: int, height: int, settings: Settings) -> None:
+    """MediaError for frames too small or too narrow to matte (a sequence's first image too)."""
     short, long = sorted((width, height))
     if short < settings.min_side:
         raise MediaError(
