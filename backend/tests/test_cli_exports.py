@@ -66,8 +66,12 @@ def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
 
 
 def test_matte_rejects_a_bad_mattes_choice(clip: Path, tmp_path: Path) -> None:
+    """Named as every other bad choice is ("Invalid value for '--edges': ..."), not by typer's
+    bare "Invalid value: ..."."""
     result = vidmatte("matte", str(clip), "--point", "30,32,4", "--mattes", "each")
-    assert result.returncode != 0 and "--mattes is objects, union or both" in result.stderr
+    assert result.returncode == 2, result.stderr
+    expected = "Invalid value for '--mattes': mattes must be one of objects, union, both, not"
+    assert f"{expected} 'each'" in result.stderr, result.stderr
 
 
 def test_matte_refuses_edge_adjustments_out_of_range_before_any_work(clip: Path) -> None:

@@ -586,7 +586,10 @@ def matte(
         end = info.frame_count - 1 if end is None else end
         _check_range(info, start, end)
         if mattes not in ("objects", "union", "both"):
-            raise typer.BadParameter(f"--mattes is objects, union or both, not '{mattes}'")
+            raise typer.BadParameter(
+                f"mattes must be one of objects, union, both, not '{mattes}'",
+                param_hint="'--mattes'",
+            )
         for _, frame, x, y, _ in prompts:
             _check_point(info, frame, x, y)
         _check_boxes(info, boxes)
@@ -721,7 +724,7 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
         yield video, video.stem
         return
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
-        converted = Path(tmp) / "sequence.mkv"
+        converted = Path(tmp) / "sequence.nut"
         try:
             with _blamed_on("'VIDEO'"):
                 sequence = sequence_to_video(video, converted, fps, _settings())

@@ -569,7 +569,7 @@ class Store:
         project_id = new_id("p")
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
-        # A converted upload (an image sequence's .mkv) is named by what it now is.
+        # A converted upload (an image sequence's .nut) is named by what it now is.
         suffix = staged_video.suffix or Path(filename).suffix.lower()[:10] or ".mp4"
         source = staging / f"source{suffix}"
         try:

@@ -20,8 +20,9 @@ from PIL import Image
 from tests.api.test_malformed_media import data_files
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
-from vidmatte.media.sequence import frame_rate
-from vidmatte.media.video import probe
+from vidmatte.config import Settings
+from vidmatte.media.sequence import frame_rate, sequence_to_video
+from vidmatte.media.video import VideoReader, probe
 
 W, H = 48, 32
 
@@ -408,3 +409,25 @@ def test_a_typed_rate_is_the_rate_it_names(typed: float, rate: Fraction) -> None
     """23.976 is how everyone writes 24000/1001 (film on NTSC video): taken literally it would
     be 2997/125, and the sequence's timing and its exports' rate would be off by 1 in 24,000."""
     assert frame_rate(typed) == rate
+
+
+@pytest.mark.parametrize("fps", [24.0, 23.976, 119.88, 7.3])
+def test_a_sequence_s_frames_keep_their_exact_times(fps: float, tmp_path: Path) -> None:
+    """Frame k shows at exactly k / rate: exports take each frame's time from the video, so a
+    clock rounded to milliseconds (Matroska's) made a 24 fps sequence's ProRes and MP4 files
+    variable-rate, frames 42, 41 and 42 ms apart. The rate is exact too, odd ones included."""
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for i, image in enumerate(frames(5)):
+        (plates / f"shot.{1001 + i}.png").write_bytes(png(image))
+    video = tmp_path / "sequence.video"
+    sequence_to_video(plates, video, fps, Settings())
+    info, pts = probe(video)
+    reader = VideoReader(video, pts, info.rotation)
+    try:
+        times = [reader.time(i) for i in range(len(reader))]
+    finally:
+        reader.close()
+    rate = frame_rate(fps)
+    assert times == [i / rate for i in range(5)]
+    assert info.fps == pytest.approx(float(rate), abs=1e-9)

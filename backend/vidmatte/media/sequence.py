@@ -1,13 +1,14 @@
 """Numbered image sequences (shot.1001.png ... shot.1100.png) made into a lossless video.
 
 Compositors keep plates as image sequences; the rest of vidmatte reads videos. A zip (or, for
-the CLI, a folder) holding one sequence becomes an FFV1 video in Matroska, every frame a
-keyframe, so it decodes to the images' exact pixels (an EXR's as media/images.py encodes them):
-16 bits a sample when the first image has more than 8 (VideoReader rounds those to 8 for the
-models), 8 otherwise; an alpha channel is dropped. The first image's frame rate and timecode
-(EXR, DPX), where it states them, are the video's unless a rate is given. Zip members are
-read into memory one at a time, never extracted to their names, and at most their declared
-sizes (zipfile stops there), which are checked before anything is read.
+the CLI, a folder) holding one sequence becomes an FFV1 video in NUT (whose clock holds
+frame k's time, k / rate, exactly), every frame a keyframe, so it decodes to
+the images' exact pixels (an EXR's as media/images.py encodes them): 16 bits a sample when
+the first image has more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise;
+an alpha channel is dropped. The first image's frame rate and timecode (EXR, DPX), where it
+states them, are the video's unless a rate is given. Zip members are read into memory one at
+a time, never extracted to their names, and at most their declared sizes (zipfile stops
+there), which are checked before anything is read.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
         if shutil.disk_usage(out.parent).free < need + settings.min_free_bytes:
             raise NoRoomForVideo(need)
         rate = frame_rate(fps)
-        with av.open(str(out), "w", format="matroska") as container:
+        # NUT, not Matroska: its clock holds each frame's time exactly (2002 ticks of 1/48000 s
+        # at 23.976), where Matroska's counts milliseconds, which made frames 42, 41, 42 ms
+        # apart at 24 fps and every video export of the sequence variable-rate.
+        with av.open(str(out), "w", format="nut") as container:
             stream = container.add_stream("ffv1", rate=rate)
             stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
             stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away

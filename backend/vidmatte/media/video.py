@@ -130,6 +130,10 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         has_audio = bool(container.streams.audio)
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
+        if fmt == "nut":  # image sequences' videos (media/sequence.py)
+            # NUT states no rate, and FFmpeg's average is a guess among standard rates (119.88
+            # read as 120, 7.3 as 22/3); the rate its clock and timestamps give is exact.
+            rate = stream.guessed_rate or rate
         timecodes = _timecode_tags(container, stream)
         try:
             pts = sorted(_shown_pts(container, stream))

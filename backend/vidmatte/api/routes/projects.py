@@ -122,7 +122,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
     """Probe a received upload and make it a project; the temporary files go either way. A
     zip is an image sequence, made a lossless video first, named after the sequence."""
     filename = without_hidden(upload.filename)[:255] or "video"
-    video = upload.path.with_suffix(".mkv")  # a sequence's video, beside the upload
+    video = upload.path.with_suffix(".nut")  # a sequence's video, beside the upload
     try:
         name, blank = upload_name(upload.fields.get("name") or "", filename)
         fps = upload_fps(upload.fields.get("fps"))
