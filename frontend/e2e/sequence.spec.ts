@@ -86,8 +86,10 @@ test("a zip of images is asked its frame rate, made a project at it, and shown f
   await test.step("the transport steps through its frames", async () => {
     await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
     await expect(page.getByTestId("seek")).toHaveAttribute("max", String(FRAMES - 1));
+    await expect(page.getByTestId("image-number")).toHaveText("#1001"); // plate.1001.png
     await page.getByTestId("seek-last").click();
     await expect(page.getByTestId("frame-number")).toHaveText(String(FRAMES - 1));
+    await expect(page.getByTestId("image-number")).toHaveText(`#${1001 + FRAMES - 1}`);
     await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
   });
 

@@ -49,6 +49,9 @@ export interface VideoInfo {
   /** The source's start timecode (`HH:MM:SS:FF`, `;FF` drop-frame); null or absent (an older
    * server) when it has none. */
   timecode?: string | null;
+  /** An image sequence's first image's number (1001 for shot.1001.png), which its per-frame
+   * exports are numbered from; 0 for a video, absent from an older server. */
+  first_number?: number;
 }
 
 export interface Project {

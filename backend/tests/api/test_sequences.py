@@ -132,6 +132,7 @@ def test_a_png_sequence_becomes_the_video_pixel_for_pixel(
     assert (video["width"], video["height"], video["frame_count"]) == (W, H, 5)
     assert video["fps"] == 12
     assert video["codec"] == "ffv1"
+    assert video["first_number"] == 1001  # exports are numbered as the images were
     decoded = stored_frames(server, project, "rgb24")
     assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
     # The editor's frames come from that video: frame 3 (a JPEG) is closest to image 1004.

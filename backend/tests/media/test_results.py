@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -172,3 +173,31 @@ def test_chatter_is_reduced_from_the_finished_neighbours_before_the_shift(
             np.testing.assert_array_equal(frame.alpha16, np.round(want * 65535))
         middle = np.round(adjust_matte(stored[1], 1) * 65535)
         assert np.array_equal(frames[1].alpha16, middle) == (1 not in neighbours)
+
+
+def test_a_sequence_s_frames_are_named_by_its_own_numbers(tmp_path: Path) -> None:
+    """A project made from shot.1001.png ... keeps 1001 (stored with it) and its per-frame
+    files are named 001001..., as the plates are, so a compositor's matte lines up with them
+    frame for frame; the API's indices stay 0..."""
+    store = Store(tmp_path / "data")
+    clip = tmp_path / "clip.mkv"
+    write_clip(clip)
+    info, pts = probe(clip)
+    added = store.add_project("shot", "shot.zip", clip, replace(info, first_number=1001), pts, b"")
+    project = store.project(added.id)
+    assert project.info.first_number == 1001
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 1, [Point(40, 32, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 1, 2, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    for i in (1, 2):
+        buf = io.BytesIO()
+        Image.fromarray(np.round(scene(i)[1] * 255).astype(np.uint8)).save(buf, "PNG")
+        assert store.save_alpha(job.id, job.attempt, i, buf.getvalue())
+    out = io.BytesIO()
+    frames = export_frames(store, plan_export(store, job.id))
+    write_archive(out, frames, ["alpha_png", "exr"], 10, stem="shot")
+    store.close()
+    names = sorted(zipfile.ZipFile(out).namelist())
+    assert names == ["alpha/001002.png", "alpha/001003.png", "exr/001002.exr", "exr/001003.exr"]

@@ -112,6 +112,12 @@ class VideoInfo(BaseModel):
         "null when it has none. Exported video files start at the timecode of their first "
         "frame.",
     )
+    first_number: int = Field(
+        default=0,
+        description="The number of frame 0 in the source's own count: an image sequence's "
+        "first image's (1001 for shot.1001.png), 0 for a video. Per-frame export files are "
+        "named first_number + index (alpha/001001.png); the API's frame indices start at 0.",
+    )
 
 
 class Project(BaseModel):

@@ -175,7 +175,14 @@ def export_frames(
                 alpha = median3(previous, _layer(mattes, i), following, still)
                 alpha = adjust_matte(alpha, edge.shift_edge, edge.feather, device)
                 alpha16 = np.round(alpha * 65535).astype(np.uint16)
-                frame = ExportFrame(index, time, rgb, alpha16, project.info.pixel_aspect)
+                frame = ExportFrame(
+                    index,
+                    time,
+                    rgb,
+                    alpha16,
+                    project.info.pixel_aspect,
+                    first_number=project.info.first_number,
+                )
                 if fg == "estimated":
                     colour = foreground_rgb8(rgb, frame.alpha8, device=device)
                     frame = replace(frame, rgb=colour)

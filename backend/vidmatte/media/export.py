@@ -94,6 +94,13 @@ class ExportFrame:
     pixel_aspect: float = 1.0  # the source's (VideoInfo.pixel_aspect): exports show it so too
     timecode: str | None = None  # its SMPTE timecode; write_archive sets it from the source's
     timecode_rate: int = 0  # the frames a second `timecode` counts (its nominal rate)
+    first_number: int = 0  # the source's number for its frame 0 (VideoInfo.first_number)
+
+    @property
+    def number(self) -> int:
+        """The frame's number in the source's own count, which per-frame files are named by:
+        its index in a video, an image sequence's own number (shot.1001.png is 1001)."""
+        return self.first_number + self.index
 
     @property
     def alpha8(self) -> np.ndarray:
@@ -215,7 +222,8 @@ def write_archive(
 ) -> None:
     """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
 
-    Entries: `alpha/NNNNNN.png`, `alpha16/NNNNNN.png`, `rgba/NNNNNN.png`, `exr/NNNNNN.exr`,
+    Entries (NNNNNN: ExportFrame.number, the source's own frame number): `alpha/NNNNNN.png`,
+    `alpha16/NNNNNN.png`, `rgba/NNNNNN.png`, `exr/NNNNNN.exr`,
     `{stem}_prores4444.mov`, `{stem}_alpha.webm`,
     `{stem}_composite.mp4` (over `background`), `{stem}_alpha.mp4`. With `layers` (file-name
     safe names), each frame is a mapping layer -> ExportFrame and every layer gets its own
@@ -579,7 +587,7 @@ class _ImageSequence:
         data = self.encode(frame, self.staging)
         # PNG and ZIP-compressed EXR data is deflated already; deflating it again costs time.
         folder = f"{self.folder}/{self.layer}" if self.layer else self.folder
-        name = f"{folder}/{frame.index:06d}{self.suffix}"
+        name = f"{folder}/{frame.number:06d}{self.suffix}"
         self.archive.writestr(name, data, zipfile.ZIP_STORED)
 
     def finish(self, audio: av.AudioFrame | None) -> None:

@@ -33,7 +33,7 @@ from vidmatte.media.images import (
     start_timecode,
     stated_rate,
 )
-from vidmatte.media.video import MediaError, check_shape
+from vidmatte.media.video import FIRST_NUMBER_TAG, MediaError, check_shape
 
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -46,6 +46,7 @@ class Sequence:
     name: str  # what a project is called: `shot` for shot.1001.png
     pattern: str  # for messages: `shot.####.png`
     members: list[str]  # in frame order
+    first_number: int = 0  # the first image's number (1001 for shot.1001.png)
 
 
 class NoRoomForVideo(OSError):
@@ -110,6 +111,8 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
             stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away
             if timecode is not None:  # the video's, read back as any video's start timecode
                 stream.metadata["timecode"] = timecode
+            # Exports are numbered as the images were: probe reads it into VideoInfo.
+            stream.metadata[FIRST_NUMBER_TAG] = str(sequence.first_number)
             for index, member in enumerate(sequence.members):
                 image = first if index == 0 else decode_image(member, read(member), settings)
                 if (image.width, image.height) != (first.width, first.height):
@@ -178,7 +181,7 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
         )
     folder, head, _ = key
     name = head.rstrip("._- ") or PurePosixPath(folder).name or "sequence"
-    return Sequence(name, described[key], [frames[n] for n in numbers])
+    return Sequence(name, described[key], [frames[n] for n in numbers], numbers[0])
 
 
 def _junk(path: PurePosixPath) -> bool:

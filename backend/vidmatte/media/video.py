@@ -25,6 +25,9 @@ from vidmatte.media import timecode
 # (up to 16) plus B-frame reordering (up to 16), doubled.
 _SEEK_PATIENCE = 64
 
+# The stream tag an image sequence's video keeps its first image's number in.
+FIRST_NUMBER_TAG = "vidmatte_first_number"
+
 
 class MediaError(ValueError):
     """The file is not a video we can read; the message says why, for the user."""
@@ -47,6 +50,9 @@ class VideoInfo:
     # The first frame's SMPTE timecode ("01:00:00:00", "00:59:59;28" drop-frame), which editors
     # conform media to; None when the file has none (stored projects from before it, too).
     timecode: str | None = None
+    # The first frame's number in the source's own count: an image sequence's first image's
+    # (1001 for shot.1001.png), 0 for a video. Per-frame exports are numbered from it.
+    first_number: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -135,6 +141,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             # read as 120, 7.3 as 22/3); the rate its clock and timestamps give is exact.
             rate = stream.guessed_rate or rate
         timecodes = _timecode_tags(container, stream)
+        first_number = _first_number(stream)
         try:
             pts = sorted(_shown_pts(container, stream))
         except av.error.FFmpegError as exc:
@@ -174,8 +181,15 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         has_audio=has_audio,
         pixel_aspect=round(pixel_aspect, 6),
         timecode=next(filter(None, (timecode.normalised(t, fps) for t in timecodes)), None),
+        first_number=first_number,
     )
     return info, pts_index
+
+
+def _first_number(stream: av.VideoStream) -> int:
+    """FIRST_NUMBER_TAG of an image sequence's video (media/sequence.py); 0 without one."""
+    text = stream.metadata.get(FIRST_NUMBER_TAG, "")
+    return int(text) if text.isdigit() and len(text) <= 9 else 0
 
 
 def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStream) -> list[str]:

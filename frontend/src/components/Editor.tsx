@@ -86,6 +86,7 @@ export function Editor(props: EditorProps) {
           frameCount={e.frameCount()}
           fps={e.video().fps || 25}
           timecode={e.video().timecode}
+          firstNumber={e.video().first_number}
           playing={playback.playing()}
           markers={seek()}
           range={results.shown() ?? null}

@@ -10,6 +10,9 @@ export interface TransportProps {
   /** The source's start timecode (VideoInfo.timecode): the readout then shows the frame's
    * own, as the exports stamp it and the user's editing software shows the source. */
   timecode?: string | null;
+  /** An image sequence's first image's number (VideoInfo.first_number): the readout then shows
+   * each frame's own, which its per-frame exports are named by. 0 or absent: a video's. */
+  firstNumber?: number;
   playing: boolean;
   markers: { frame: number; color: string }[];
   range: { start: number; end: number } | null;
@@ -208,6 +211,17 @@ export function Transport(props: TransportProps) {
           </Show>
         </Show>
         <span class="muted mono">/ {last()}</span>
+        <Show when={props.firstNumber}>
+          {(first) => (
+            <span
+              class="mono muted"
+              data-testid="image-number"
+              title={`The image's own number in the sequence; its exports are named ${String(first() + props.frame).padStart(6, "0")}`}
+            >
+              #{first() + props.frame}
+            </span>
+          )}
+        </Show>
         <span class="mono timecode" data-testid="timecode" title={source() ? "source timecode (hours:minutes:seconds:frames)" : "hours:minutes:seconds:frames"}>
           {source() ?? formatTimecode(props.frame, props.fps)}
         </span>

@@ -1,5 +1,6 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createSignal } from "solid-js";
 import type { Job, MatteObject } from "../api";
 import { fromFramePoints } from "../points";
 import { showError, dismiss, toasts } from "../toasts";
@@ -154,6 +155,20 @@ describe("Transport", () => {
     const readout = screen.getByTestId("timecode");
     expect(readout.textContent).toBe("00:01:00;02"); // ;00 and ;01 are skipped at that minute
     expect(readout.title).toContain("source timecode");
+  });
+
+  it("shows an image sequence's own frame number (shot.1021.png), as its exports are named; a video's none", () => {
+    const props = { frameCount: 100, fps: 24, playing: false, markers: [], range: null, onSeek: () => {}, onStep: () => {}, onPlay: () => {} };
+    const [frame, setFrame] = createSignal(20);
+    const { unmount } = render(() => <Transport {...props} frame={frame()} firstNumber={1001} />);
+    const number = screen.getByTestId("image-number");
+    expect(number.textContent).toBe("#1021");
+    expect(number.title).toContain("001021");
+    setFrame(0);
+    expect(number.textContent).toBe("#1001");
+    unmount();
+    render(() => <Transport {...props} frame={20} firstNumber={0} />);
+    expect(screen.queryByTestId("image-number")).toBeNull();
   });
 
   it("goes to what the go-to field reads on Enter, marks a bad value invalid, and Escape cancels", () => {
