@@ -96,6 +96,6 @@ test("go to a frame number, a source timecode or an offset; a bad value stays pu
 
   await test.step("the shortcuts help lists G", async () => {
     await page.keyboard.press("?");
-    await expect(page.getByTestId("shortcuts-help")).toContainText("go to a frame number, timecode or +/- frames");
+    await expect(page.getByTestId("shortcuts-help")).toContainText("go to a frame number, timecode, +/- frames or an image's own #number");
   });
 });

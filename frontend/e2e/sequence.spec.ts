@@ -90,6 +90,10 @@ test("a zip of images is asked its frame rate, made a project at it, and shown f
     await page.getByTestId("seek-last").click();
     await expect(page.getByTestId("frame-number")).toHaveText(String(FRAMES - 1));
     await expect(page.getByTestId("image-number")).toHaveText(`#${1001 + FRAMES - 1}`);
+    await page.getByTestId("frame-number").click(); // go to an image by its own number
+    await page.getByTestId("goto-input").fill("#1003");
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId("frame-number")).toHaveText("2");
     await expect(page.getByTestId("frame-canvas")).toHaveAttribute("data-loaded", "true");
   });
 

@@ -39,7 +39,7 @@ describe("shortcuts", () => {
     expect(actionForKey({ key: "v" })).toEqual({ type: "toggle-mask" });
     expect(actionForKey({ key: "g" })).toEqual({ type: "goto" });
     expect(actionForKey({ key: "g", ctrlKey: true })).toBeNull(); // the browser's find next
-    expect(SHORTCUTS).toContainEqual(["G", "go to a frame number, timecode or +/- frames (Enter goes, Escape cancels)"]);
+    expect(SHORTCUTS).toContainEqual(["G", "go to a frame number, timecode, +/- frames or an image's own #number (Enter goes, Escape cancels)"]);
   });
 
   it("zooms with + or = (Shift or not), -, and 0 back to fit; Ctrl with them stays the browser's", () => {

@@ -152,7 +152,7 @@ export const SHORTCUTS: [string, string][] = [
   ["← / →", "previous / next frame"],
   ["Shift + ← / →", "10 frames back / forward"],
   ["Home / End", "first / last frame"],
-  ["G", "go to a frame number, timecode or +/- frames (Enter goes, Escape cancels)"],
+  ["G", "go to a frame number, timecode, +/- frames or an image's own #number (Enter goes, Escape cancels)"],
   ["I / O", "set In / Out at this frame (Track, Matting and playback keep to In..Out)"],
   ["Shift + I / Shift + O", "go to In / Out"],
   ["Alt + X", "clear In and Out"],

@@ -97,6 +97,15 @@ describe("go to", () => {
     expect(parseGoto("-10", at(100, 300, 30))).toEqual({ frame: 90 });
   });
 
+  it("takes an image sequence's own numbers after #, as the readout shows them", () => {
+    const plates = { frame: 0, frameCount: 50, fps: 24, firstNumber: 1001 };
+    expect(parseGoto("#1021", plates)).toEqual({ frame: 20 });
+    expect(parseGoto(" #1001 ", plates)).toEqual({ frame: 0 });
+    expect(parseGoto("#1000", plates)).toEqual({ error: "#1000 is before the first image, #1001" });
+    expect(parseGoto("#1051", plates)).toEqual({ error: "#1051 is past the last image, #1050" });
+    expect(parseGoto("#12", at(0, 300, 30))).toEqual({ error: "only an image sequence's frames have numbers of their own (#); type 12 for frame 12" });
+  });
+
   it("refuses frames outside the video and text it cannot read, saying why", () => {
     expect(parseGoto("900", at(0, 300, 30))).toEqual({ error: "frame 900 is past the last frame, 299" });
     expect(parseGoto("-10", at(4, 300, 30))).toEqual({ error: "frame -6 is before the first frame, 0" });

@@ -88,6 +88,8 @@ export interface GotoContext {
   fps: number;
   /** The source's start timecode: typed timecodes are then the source's labels. */
   timecode?: string | null;
+  /** An image sequence's first image's number: `#1021` is then that image's frame. */
+  firstNumber?: number;
 }
 
 /** `29.97`, `23.976`, `25`. */
@@ -106,6 +108,7 @@ export function parseGoto(text: string, g: GotoContext): GotoTarget {
   const inVideo = (frame: number): GotoTarget =>
     frame < 0 ? { error: `frame ${frame} is before the first frame, 0` } : frame > last ? { error: `frame ${frame} is past the last frame, ${last}` } : { frame };
   if (/^[+-]\d+$/.test(t)) return inVideo(g.frame + Number(t));
+  if (/^#\d+$/.test(t)) return imageNumber(Number(t.slice(1)), last, g.firstNumber ?? 0);
   if (/^\d+$/.test(t)) return inVideo(Number(t));
   if (!/^\d{1,2}([:;]\d{1,2}){1,3}$/.test(t)) return { error: "type a frame number, a timecode hh:mm:ss:ff or +/- frames" };
   const typed = t.split(/[:;]/).map(Number);
@@ -133,6 +136,14 @@ export function parseGoto(text: string, g: GotoContext): GotoTarget {
     return { error: `${label} is outside the video, ${readout(0)}–${readout(last)}` };
   }
   return { frame };
+}
+
+/** The frame of image `n` of a sequence numbered from `first`, or why there is none. */
+function imageNumber(n: number, last: number, first: number): GotoTarget {
+  if (!first) return { error: `only an image sequence's frames have numbers of their own (#); type ${n} for frame ${n}` };
+  if (n < first) return { error: `#${n} is before the first image, #${first}` };
+  if (n > first + last) return { error: `#${n} is past the last image, #${first + last}` };
+  return { frame: n - first };
 }
 
 /** `1 frame`, `36 frames`. */

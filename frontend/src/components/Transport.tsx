@@ -34,7 +34,8 @@ export interface TransportProps {
 
 const GOTO_HELP =
   "Go to (G): a frame number (120), a timecode as the readout shows it (hh:mm:ss:ff; its fields fill from the right: " +
-  "1:00 is 1 second, 1:02:03 is 1 minute 2 seconds 3 frames) or frames from here (+10, -10). Enter goes, Escape cancels.";
+  "1:00 is 1 second, 1:02:03 is 1 minute 2 seconds 3 frames), frames from here (+10, -10) or, in an image sequence, " +
+  "an image's own number (#1021). Enter goes, Escape cancels.";
 
 export function Transport(props: TransportProps) {
   const last = () => Math.max(0, props.frameCount - 1);
@@ -61,7 +62,7 @@ export function Transport(props: TransportProps) {
     if (refocus && back instanceof HTMLElement && back.isConnected) back.focus();
   };
   const go = () => {
-    const to = parseGoto(draft() ?? "", { frame: props.frame, frameCount: props.frameCount, fps: props.fps, timecode: props.timecode });
+    const to = parseGoto(draft() ?? "", { frame: props.frame, frameCount: props.frameCount, fps: props.fps, timecode: props.timecode, firstNumber: props.firstNumber });
     if ("error" in to) return setInvalid(to.error);
     props.onSeek(to.frame);
     closeGoto(true);
