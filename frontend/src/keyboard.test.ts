@@ -29,6 +29,8 @@ describe("shortcuts", () => {
 
   it("maps the rest", () => {
     expect(actionForKey({ key: " " })).toEqual({ type: "play" });
+    expect(actionForKey({ key: "k" })).toEqual({ type: "play" }); // as in editing suites' J/K/L
+    expect(SHORTCUTS).toContainEqual(["Space or K", "play / pause"]); // the help names both
     expect(actionForKey({ key: "3" })).toEqual({ type: "select-object", index: 2 });
     expect(actionForKey({ key: "Delete" })).toEqual({ type: "clear-frame" });
     expect(actionForKey({ key: "ArrowLeft", altKey: true })).toBeNull();

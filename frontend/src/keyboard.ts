@@ -158,7 +158,7 @@ export const SHORTCUTS: [string, string][] = [
   ["Alt + X", "clear In and Out"],
   ["[ / ]", "previous / next frame with points"],
   ["{ / }", "previous / next frame to check (track flags)"],
-  ["Space", "play / pause"],
+  ["Space or K", "play / pause"],
   ["Left click", "add positive point"],
   ["Right click / Alt + click", "add negative point"],
   ["Click a point", "remove it"],
