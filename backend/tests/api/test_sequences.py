@@ -17,6 +17,7 @@ import OpenEXR
 import pytest
 from PIL import Image
 
+from tests import waiting
 from tests.api.test_malformed_media import data_files
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
@@ -432,3 +433,29 @@ def test_a_sequence_s_frames_keep_their_exact_times(fps: float, tmp_path: Path) 
     rate = frame_rate(fps)
     assert times == [i / rate for i in range(5)]
     assert info.fps == pytest.approx(float(rate), abs=1e-9)
+
+
+def test_a_sequence_s_matte_is_numbered_as_its_plates(api: httpx.Client) -> None:
+    """Matted over frames 1..2 of shot.1001.png...: the download is *_frames_1002-1003.zip
+    holding alpha/001002.png and alpha/001003.png, the plates' own numbers, for a compositor
+    to line them up; the API's frame indices stay 0-based."""
+    members = {f"shot.{1001 + i}.png": png(im) for i, im in enumerate(frames(4, 64, 48))}
+    pid = post(api, zipped(members), name="numbered").json()["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    points = {"points": [{"x": 30, "y": 24, "label": "positive"}]}
+    assert api.put(f"/api/projects/{pid}/objects/{obj}/frames/1/points", json=points).is_success
+    job = api.post(f"/api/projects/{pid}/jobs", json={"start": 1, "end": 2}).json()
+    waiting.wait_for(
+        lambda: api.get(f"/api/jobs/{job['id']}").json(),
+        120,
+        "the job",
+        0.05,
+        lambda j: j["status"] == "done",
+    )
+    archive = api.get(f"/api/jobs/{job['id']}/archive", params={"formats": "alpha_png"})
+    assert archive.status_code == 200, archive.text
+    assert archive.headers["content-disposition"] == (
+        'attachment; filename="numbered_frames_1002-1003.zip"'
+    )
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert sorted(names) == ["alpha/001002.png", "alpha/001003.png"]

@@ -247,7 +247,10 @@ def get_archive(
     except BaseException:
         release()
         raise
-    first, last = export.frames[0], export.frames[-1]
+    # Named by the source's own frame numbers, as the files inside are (an image sequence's).
+    first, last = (
+        export.project.info.first_number + i for i in (export.frames[0], export.frames[-1])
+    )
     name = archive_name(export.project.name, first, last)
     in_script = archive_name(export.project.name, first, last, script=True)
     body = iter_archive(
