@@ -1,14 +1,14 @@
 """Numbered image sequences (shot.1001.png ... shot.1100.png) made into a lossless video.
 
 Compositors keep plates as image sequences; the rest of vidmatte reads videos. A zip (or, for
-the CLI, a folder) holding one sequence becomes an FFV1 video in NUT (whose clock holds
-frame k's time, k / rate, exactly), every frame a keyframe, so it decodes to
-the images' exact pixels (an EXR's as media/images.py encodes them): 16 bits a sample when
-the first image has more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise;
-an alpha channel is dropped. The first image's frame rate and timecode (EXR, DPX), where it
-states them, are the video's unless a rate is given. Zip members are read into memory one at
-a time, never extracted to their names, and at most their declared sizes (zipfile stops
-there), which are checked before anything is read.
+the CLI, a folder) holding one sequence becomes an FFV1 video in NUT (whose clock holds frame
+k's time, k / rate, exactly), every frame a keyframe, so it decodes to the images' exact
+pixels (an EXR's as media/images.py encodes them): 16 bits a sample when the first image has
+more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
+dropped. The first image's frame rate and timecode (EXR, DPX), where it states them, are the
+video's unless a rate is given, and its number (1001) is kept for the exports' names. Zip
+members are read into memory one at a time, never extracted to their names, and at most
+their declared sizes (zipfile stops there), which are checked before anything is read.
 """
 
 from __future__ import annotations
