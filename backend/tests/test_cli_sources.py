@@ -78,7 +78,7 @@ def test_matte_turns_a_rotation_off_the_quarter_turns_to_the_nearest(tmp_path: P
 
 def test_matte_takes_a_folder_image_sequence(tmp_path: Path) -> None:
     """A folder of numbered PNGs (RGBA: the alpha is dropped) is matted as a video at --fps;
-    the exports carry the images' exact colours. Junk beside it is passed over."""
+    the exports carry the images' exact colours and numbers. Junk beside it is passed over."""
     plates = tmp_path / "plates"
     plates.mkdir()
     images = [frame_and_alpha(i, 64, 96)[0] for i in range(4)]
@@ -95,7 +95,8 @@ def test_matte_takes_a_folder_image_sequence(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "for frames 0..3" in result.stdout
     written = sorted((out / "rgba").iterdir())
-    assert [p.stem for p in written] == [f"{i:06d}" for i in range(4)]
+    assert [p.stem for p in written] == [f"{1001 + i:06d}" for i in range(4)]  # the plates'
+
     rgba = np.asarray(Image.open(written[2]))
     assert np.array_equal(rgba[..., :3], images[2])
 
