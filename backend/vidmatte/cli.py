@@ -468,8 +468,8 @@ def matte(
         ...,
         exists=True,
         metavar="VIDEO",
-        help="The video to matte, or an image sequence: a folder or a zip of numbered images "
-        "(shot.1001.png ...; PNG, JPEG, TIFF, DPX or EXR).",
+        help="The video to matte, or an image sequence: a folder, a zip or a tar of numbered "
+        "images (shot.1001.png ...; PNG, JPEG, TIFF, DPX or EXR).",
     ),
     point: list[str] = typer.Option(
         None,

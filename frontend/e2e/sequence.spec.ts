@@ -26,6 +26,16 @@ with zipfile.ZipFile(${JSON.stringify(path)}, "w") as z:
   return path;
 }
 
+/** The plates as a folder, `plates/` beside the zip (the zip unpacked). */
+function platesFolder(zip: string): string {
+  const folder = join(zip, "..", "plates");
+  const script = `import zipfile; zipfile.ZipFile(${JSON.stringify(zip)}).extractall(${JSON.stringify(folder)})`;
+  const python = join(repo, ".venv", "bin", "python");
+  const [cmd, args] = existsSync(python) ? [python, ["-c", script]] : ["uv", ["run", "python", "-c", script]];
+  execFileSync(cmd, args, { stdio: "inherit" });
+  return folder;
+}
+
 /** Drop `path` on the page as the OS would (dragenter, dragover, drop on the welcome card). */
 async function dropFile(page: Page, path: string, name: string, type: string): Promise<void> {
   await page.evaluate(
@@ -128,11 +138,25 @@ test("a zip of images is asked its frame rate, made a project at it, and shown f
     expect(typed.video.fps).toBe(30000 / 1001);
   });
 
+  await test.step("a folder picked is packed as one tar and made a project, numbered as its images", async () => {
+    const before = await projectIds(request);
+    await page.getByTestId("folder-input").setInputFiles(platesFolder(zip));
+    await dialog.getByRole("radio", { name: /As the images state/ }).check();
+    await dialog.getByRole("button", { name: "Upload" }).click();
+    const pid = await addedProject(page, request, before);
+    const project = await ok<{ name: string; filename: string; video: { fps: number; frame_count: number; first_number: number } }>(
+      await request.get(`/api/projects/${pid}`),
+    );
+    expect(project).toMatchObject({ filename: "plates.tar", video: { fps: 24, frame_count: FRAMES, first_number: 1001 } });
+    expect(project.name).toMatch(/^plate( \(\d+\))?$/); // the sequence's name ("plate (2)" after the zip's)
+    expect(sent()).toBe(3);
+  });
+
   await test.step("a video is sent without fps: taken (the server refuses a video an fps)", async () => {
     const before = await projectIds(request);
     await page.getByTestId("upload-input").setInputFiles(FIXTURE);
     await addedProject(page, request, before);
     await expect(dialog).toHaveCount(0);
-    expect(sent()).toBe(3);
+    expect(sent()).toBe(4);
   });
 });

@@ -52,9 +52,10 @@ function saveSequenceFps(fps: SequenceFps): void {
   }
 }
 
-/** A zip, by its name or its type: it holds an image sequence. */
+/** A zip or a tar (a folder packed by folders.ts), by its name or its type: it holds an
+ * image sequence. */
 export function isImageSequence(file: File): boolean {
-  return /\.zip$/i.test(file.name) || /^application\/(x-)?zip(-compressed)?$/.test(file.type);
+  return /\.(zip|tar)$/i.test(file.name) || /^application\/(x-)?(zip(-compressed)?|tar)$/.test(file.type);
 }
 
 export interface FpsRequest {

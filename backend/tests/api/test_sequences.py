@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import tarfile
 import tempfile
 import zipfile
 from fractions import Fraction
@@ -103,6 +104,17 @@ def zipped(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+def tarred(members: dict[str, bytes]) -> bytes:
+    """An uncompressed tar, as the editor packs a dropped folder."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def post(api: httpx.Client, data: bytes, filename: str = "plates.zip", **fields: str):
     files = {"file": (filename, data, "application/zip")}
     return api.post("/api/projects", files=files, data=fields)
@@ -143,6 +155,31 @@ def test_a_png_sequence_becomes_the_video_pixel_for_pixel(
     # Uploaded again, it is told apart; a name given is used instead.
     assert post(api, zipped(members)).json()["name"] == "shot (2)"
     assert post(api, zipped(members), name="plate A").json()["name"] == "plate A"
+
+
+def test_a_tar_of_a_folder_is_a_sequence_too(server: LiveServer, api: httpx.Client) -> None:
+    """A folder dropped on the editor comes packed as a tar (no CRC to compute, nothing
+    compressed): the same sequence, the same exact pixels; a link in it is no image."""
+    images = frames(3)
+    members = {f"plates/grade.{1001 + i}.png": png(im) for i, im in enumerate(images)}
+    data = tarred(members)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="a") as archive:
+        link = tarfile.TarInfo("plates/grade.1004.png")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    response = post(api, data, "plates.tar", fps="25")
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert (project["name"], project["video"]["frame_count"]) == ("grade", 3)
+    assert project["video"]["first_number"] == 1001
+    decoded = stored_frames(server, project, "rgb24")
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
+    cut = tarred(members)[: 512 + len(members["plates/grade.1001.png"]) + 700]
+    response = post(api, cut, "plates.tar")
+    assert (response.status_code, response.json()["detail"]) == (
+        422,
+        "cannot use 'plates.tar': the tar is cut off (it does not end as a tar ends)",
+    )  # not a project of the one image before the cut
 
 
 @pytest.mark.parametrize("codec", ["png", "tiff"])

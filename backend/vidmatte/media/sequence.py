@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import re
 import shutil
+import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ from vidmatte.media.video import FIRST_NUMBER_TAG, MediaError, check_shape
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
 MB = 1024 * 1024
+_TAR_MAGIC_AT, _TAR_MAGIC = 257, b"ustar"  # POSIX and GNU tar headers alike
+_TAR_END = 1024  # two blocks of zeros
 _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -59,14 +62,17 @@ class NoRoomForVideo(OSError):
 
 
 def is_sequence_source(path: Path) -> bool:
-    """A folder or a zip (by its content, whatever its name says). A zip starts with its first
-    member's header, or, empty, with its end record: zipfile.is_zipfile alone looks only for
-    that record near the end, where a video's near-random bytes may happen to hold it."""
+    """A folder, a zip or a tar (by its content, whatever its name says). A zip starts with
+    its first member's header, or, empty, with its end record: zipfile.is_zipfile alone looks
+    only for that record near the end, where a video's near-random bytes may happen to hold
+    it. A tar (the editor packs a dropped folder as one) has `ustar` at byte 257."""
     if path.is_dir():
         return True
     with path.open("rb") as file:
-        head = file.read(4)
-    return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
+        head = file.read(_TAR_MAGIC_AT + len(_TAR_MAGIC))
+    if head[_TAR_MAGIC_AT:] == _TAR_MAGIC:
+        return True
+    return head[:4] in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
 
 
 def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Settings) -> Sequence:
@@ -214,11 +220,15 @@ def _spans(numbers: list[int], most: int = 5) -> str:
 
 @contextmanager
 def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], bytes]]]:
-    """A folder's files (not its subfolders) or a zip's members: their declared sizes by
-    name, and a reader of one."""
+    """A folder's files (not its subfolders) or a zip's or tar's members: their declared sizes
+    by name, and a reader of one."""
     if source.is_dir():
         files = {p.name: p.stat().st_size for p in source.iterdir() if p.is_file()}
         yield files, lambda name: (source / name).read_bytes()
+        return
+    if not zipfile.is_zipfile(source):
+        with _tar_members(source) as members:
+            yield members
         return
     try:
         archive = zipfile.ZipFile(source)
@@ -235,3 +245,36 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
                 raise MediaError(f"{name} cannot be read from the zip ({exc})") from exc
 
         yield {name: info.file_size for name, info in infos.items()}, read
+
+
+@contextmanager
+def _tar_members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], bytes]]]:
+    """An uncompressed tar's regular files (links and devices are no images): their sizes,
+    which are what they hold (a tar stores, never packs), and a reader of one."""
+    try:
+        archive = tarfile.open(source, "r:")  # noqa: SIM115 (closed by the `with` below)
+    except (tarfile.TarError, EOFError) as exc:
+        raise MediaError(f"not a readable tar ({exc})") from exc
+    with archive:
+        try:
+            infos = {i.name: i for i in archive.getmembers() if i.isfile()}
+        except (tarfile.TarError, EOFError) as exc:
+            raise MediaError(f"not a readable tar ({exc})") from exc
+        # tarfile takes a header cut short for the archive's end: a whole tar ends in two
+        # blocks of zeros, a cut one in the middle of a header or of its last member.
+        with source.open("rb") as file:
+            file.seek(archive.offset)
+            if file.read(_TAR_END) != bytes(_TAR_END):
+                raise MediaError("the tar is cut off (it does not end as a tar ends)")
+
+        def read(name: str) -> bytes:
+            try:
+                member = archive.extractfile(infos[name])
+                data = b"" if member is None else member.read()
+            except (tarfile.TarError, EOFError) as exc:
+                raise MediaError(f"{name} is cut off in the tar") from exc
+            if len(data) != infos[name].size:  # the tar ends inside it
+                raise MediaError(f"{name} is cut off in the tar")
+            return data
+
+        yield {name: info.size for name, info in infos.items()}, read

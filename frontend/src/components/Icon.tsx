@@ -19,6 +19,7 @@ const PATHS = {
   upload: "M12 20V9 M7 14l5-5 5 5 M5 4h14",
   help: "M12 21a9 9 0 100-18 9 9 0 000 18z M9.5 9.5a2.5 2.5 0 115 .3c0 1.5-2.5 1.8-2.5 3.4 M12 16.8v.2",
   film: "M4 5h16v14H4z M8 5v14 M16 5v14 M4 9h4 M4 15h4 M16 9h4 M16 15h4",
+  folder: "M3 6h6l2 2h10v11H3z",
 } as const;
 
 export type IconName = keyof typeof PATHS;

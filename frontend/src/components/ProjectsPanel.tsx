@@ -5,6 +5,8 @@ import { Spinner } from "./ProgressBar";
 import { Icon } from "./Icon";
 import { ProjectItem } from "./ProjectItem";
 import { UploadProgress } from "./UploadProgress";
+import { pickedFolder } from "../folders";
+import { showError } from "../toasts";
 import { createUpload, useFileDrop } from "./upload";
 
 
@@ -20,12 +22,26 @@ export interface ProjectsPanelProps {
 export function ProjectsPanel(props: ProjectsPanelProps) {
   const [renaming, setRenaming] = createSignal<string | null>(null);
   let input!: HTMLInputElement;
+  let folderInput!: HTMLInputElement;
   const upload = createUpload({
     onAdded: (project) => props.onChanged(project.id),
     onSettled: () => {
       if (input) input.value = "";
+      if (folderInput) folderInput.value = "";
     },
   });
+  /** A folder picked: its images packed as one tar, uploaded as a zip of them would be. */
+  const startFolder = (files: File[]) => {
+    folderInput.value = ""; // the same folder may be picked again
+    let packed: File | null;
+    try {
+      packed = pickedFolder(files);
+    } catch (e) {
+      return showError(e instanceof Error ? e.message : String(e), "Folder refused");
+    }
+    if (packed) void upload.start(packed);
+    else showError("The folder holds no files of its own (images in subfolders are not read).", "Folder refused");
+  };
   const dragOver = useFileDrop((file) => void upload.start(file));
   // Rows by id: every refresh brings new project values, and a row (with the focus in it)
   // stays while its project does.
@@ -42,12 +58,23 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
     <aside class={`panel projects-panel ${dragOver() ? "drag-over" : ""}`} data-testid="projects-panel" aria-label="Projects">
       <div class="panel-head">
         <h2>Projects</h2>
+        <span class="head-actions">
+        <label class="btn btn-small" title="Add a folder of numbered images (EXR, DPX, PNG, JPEG, TIFF) as one image sequence (or drop the folder anywhere on the page)">
+          <Icon name="folder" size={14} /> Folder
+          <input
+            ref={(el) => ((folderInput = el), (el.webkitdirectory = true))}
+            type="file"
+            class="visually-hidden"
+            data-testid="folder-input"
+            onChange={(e) => startFolder([...(e.currentTarget.files ?? [])])}
+          />
+        </label>
         <label class="btn btn-primary btn-small" title="Add a video or a zip of numbered images (or drop it anywhere on the page)">
           <Icon name="upload" size={14} /> Add video
           <input
             ref={input}
             type="file"
-            accept="video/*,.mkv,.mov,.mp4,.webm,.avi,.zip"
+            accept="video/*,.mkv,.mov,.mp4,.webm,.avi,.zip,.tar"
             class="visually-hidden"
             data-testid="upload-input"
             onChange={(e) => {
@@ -56,6 +83,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
             }}
           />
         </label>
+        </span>
       </div>
 
       <Show when={upload.current()}>{(u) => <UploadProgress upload={u()} />}</Show>

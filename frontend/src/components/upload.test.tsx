@@ -2,7 +2,7 @@
 // cancelled, and what a drop on the window does, over a fake transport.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot } from "solid-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { UploadCancelled, type Project, type Upload, type UploadFields } from "../api";
 import { useFocusTrap } from "../focusTrap";
 import { pendingFps } from "../sequenceFps";
@@ -69,7 +69,7 @@ describe("upload", () => {
     const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => settled++, send: t.send }));
     await up.start(new File(["x"], "notes.txt", { type: "text/plain" }));
     expect(t.sent).toEqual([]);
-    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file or a zip of images.']);
+    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file, or a zip or folder of images.']);
 
     const first = up.start(video());
     await up.start(video("other.mp4"));
@@ -285,6 +285,21 @@ describe("file drop", () => {
     dialog.remove();
     drag("drop", ["Files"], [video()]);
     expect(got).toEqual(["clip.mp4"]);
+    dispose();
+  });
+
+  it("packs a dropped folder as one tar of its images and takes that", async () => {
+    const got: File[] = [];
+    const dispose = createRoot((dispose) => (useFileDrop((f) => got.push(f)), dispose));
+    const entry = (name: string) => ({ isFile: true, isDirectory: false, name, file: (ok: (f: File) => void) => ok(new File(["x"], name)) });
+    const batches = [[entry("p.0001.exr"), entry("p.0002.exr")], []];
+    const folder = { isFile: false, isDirectory: true, name: "plates", createReader: () => ({ readEntries: (ok: (e: unknown[]) => void) => ok(batches.shift()!) }) };
+    const e = new Event("drop", { bubbles: true, cancelable: true });
+    const items = [{ webkitGetAsEntry: () => folder }];
+    Object.defineProperty(e, "dataTransfer", { value: { types: ["Files"], files: [new File([], "plates")], items, dropEffect: "" } });
+    window.dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(true);
+    await vi.waitFor(() => expect(got.map((f) => [f.name, f.size])).toEqual([["plates.tar", 4 * 512 + 1024]]));
     dispose();
   });
 

@@ -3,6 +3,7 @@
 import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
 import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
 import { dialogOpen } from "../focusTrap";
+import { droppedFolder } from "../folders";
 import { isTypingTarget } from "../keyboard";
 import { STATED, askSequenceFps, isImageSequence, type SequenceFps } from "../sequenceFps";
 import { frameCountLabel } from "../timecode";
@@ -29,7 +30,7 @@ export interface UploadDeps {
 const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
 
 /** A video by its type, or by its name when the browser does not know the type (e.g. .mkv);
- * or a zip, which holds an image sequence (shot.1001.png ...) the server makes a video. */
+ * or a zip or tar, which holds an image sequence (shot.1001.png ...) the server makes a video. */
 export function looksLikeVideo(file: File): boolean {
   return file.type.startsWith("video/") || VIDEO_EXT.test(file.name) || isImageSequence(file);
 }
@@ -50,7 +51,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
       return;
     }
     if (!looksLikeVideo(file)) {
-      showError(`"${file.name}" does not look like a video file or a zip of images.`, "Upload refused");
+      showError(`"${file.name}" does not look like a video file, or a zip or folder of images.`, "Upload refused");
       return;
     }
     let fps: number | undefined;
@@ -89,7 +90,7 @@ function pickDropped(files: File[]): File | undefined {
   return videos[0] ?? files[0];
 }
 
-/** A file dropped anywhere on the app goes to `onFile`; nothing dropped ever reaches the
+/** A file dropped anywhere on the app goes to `onFile` (a folder packed as one tar first); nothing dropped ever reaches the
  * browser's own handling, which would open the file (or a dragged link) in this tab and leave
  * the editor. Text dragged into a text field still lands there. While a modal dialog is open
  * a drop is ignored: an upload would land behind it and then close it. Returns whether files
@@ -112,6 +113,11 @@ export function useFileDrop(onFile: (file: File) => void): Accessor<boolean> {
     e.preventDefault();
     setDragOver(false);
     if (dialogOpen()) return;
+    const folder = droppedFolder(e.dataTransfer?.items);
+    if (folder) {
+      folder.then(onFile, (err: unknown) => showError(err instanceof Error ? err.message : String(err), "Folder refused"));
+      return;
+    }
     const file = pickDropped([...(e.dataTransfer?.files ?? [])]);
     if (file) onFile(file);
   };
