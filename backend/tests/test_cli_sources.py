@@ -96,7 +96,6 @@ def test_matte_takes_a_folder_image_sequence(tmp_path: Path) -> None:
     assert "for frames 0..3" in result.stdout
     written = sorted((out / "rgba").iterdir())
     assert [p.stem for p in written] == [f"{1001 + i:06d}" for i in range(4)]  # the plates'
-
     rgba = np.asarray(Image.open(written[2]))
     assert np.array_equal(rgba[..., :3], images[2])
 
