@@ -5,7 +5,7 @@ export function Welcome() {
       <div class="welcome-card">
         <h1>Cut anything out of a video</h1>
         <ol>
-          <li>Add a video, or a zip of numbered images, on the left (button or drag &amp; drop).</li>
+          <li>Add a video, or a folder or zip of numbered images (EXR, DPX, PNG…), on the left (button or drag &amp; drop).</li>
           <li>Click on the object: left click adds, right click removes areas. The mask appears at once.</li>
           <li>Fix mistakes on any frame, then press <strong>Matting</strong> and download the result.</li>
         </ol>
