@@ -40,4 +40,12 @@ describe("folders", () => {
     expect(droppedFolder([{ webkitGetAsEntry: () => file("clip.mp4") }] as unknown as DataTransferItem[])).toBeNull(); // at once
     expect(droppedFolder(undefined)).toBeNull();
   });
+
+  it("refuses a dropped folder with no files of its own, as a picked one (not an empty tar)", async () => {
+    const proxy = { isFile: false, isDirectory: true, name: "proxy" };
+    const batches = [[proxy], []];
+    const folder = { isFile: false, isDirectory: true, name: "b", createReader: () => ({ readEntries: (ok: (e: unknown[]) => void) => ok(batches.shift()!) }) };
+    const items = [{ webkitGetAsEntry: () => folder }] as unknown as DataTransferItem[];
+    await expect(droppedFolder(items)).rejects.toThrow("The folder holds no files of its own (images in subfolders are not read).");
+  });
 });

@@ -2,6 +2,9 @@
 // sends: its files, not its subfolders' (as `vidmatte matte FOLDER` reads a folder).
 import { packFolder } from "./tar";
 
+/** Why a folder is refused when it holds no files of its own. */
+export const NO_FILES = "The folder holds no files of its own (images in subfolders are not read).";
+
 /** The folder a picker chose, from its files' paths (`plates/shot.1001.exr`), packed; null
  * when it holds no file of its own. */
 export function pickedFolder(files: File[]): File | null {
@@ -20,6 +23,8 @@ export function droppedFolder(items: DataTransferItemList | DataTransferItem[] |
 
 async function packEntry(folder: FileSystemDirectoryEntry): Promise<File> {
   const files = await Promise.all((await allEntries(folder)).filter((e): e is FileSystemFileEntry => e.isFile).map(fileOf));
+  // Said here, as for a picked folder: an empty tar reached the server as no video at all.
+  if (!files.length) throw new Error(NO_FILES);
   return packFolder(folder.name, byName(files));
 }
 

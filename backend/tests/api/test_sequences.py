@@ -23,8 +23,8 @@ from tests.api.test_malformed_media import data_files
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
 from vidmatte.config import Settings
-from vidmatte.media.sequence import frame_rate, sequence_to_video
-from vidmatte.media.video import VideoReader, probe
+from vidmatte.media.sequence import find_sequence, frame_rate, sequence_to_video
+from vidmatte.media.video import MediaError, VideoReader, probe
 
 W, H = 48, 32
 
@@ -180,6 +180,98 @@ def test_a_tar_of_a_folder_is_a_sequence_too(server: LiveServer, api: httpx.Clie
         422,
         "cannot use 'plates.tar': the tar is cut off (it does not end as a tar ends)",
     )  # not a project of the one image before the cut
+
+
+def test_a_tar_is_read_as_a_tar_whatever_it_holds(server: LiveServer, api: httpx.Client) -> None:
+    """A folder with a zip beside its plates: the tar then ends near a zip's end record, where
+    zipfile.is_zipfile looks, and was read as that zip (its notes, no images). Names a tar made
+    where file names are Latin-1 hold bytes that are no UTF-8: they are read as Latin-1, where
+    they were kept as surrogates no answer could encode (a 500)."""
+    images = frames(2)
+    members = {f"plates/notated.{1001 + i}.png": png(im) for i, im in enumerate(images)}
+    beside = {"plates/zz_notes.zip": zipped({"notes.txt": b"grade notes"})}
+    response = post(api, tarred(members | beside), "plates.tar")
+    assert response.status_code == 201, response.text
+    assert (response.json()["name"], response.json()["video"]["frame_count"]) == ("notated", 2)
+    latin = io.BytesIO()
+    ustar = tarfile.USTAR_FORMAT
+    with tarfile.open(fileobj=latin, mode="w", format=ustar, encoding="latin-1") as archive:
+        for i, image in enumerate(images):
+            data = png(image)
+            info = tarfile.TarInfo(f"pl\xe4tes/sh\xf6t.{1001 + i}.png")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    response = post(api, latin.getvalue(), "plates.tar")
+    assert response.status_code == 201, response.text
+    assert (response.json()["name"], response.json()["video"]["frame_count"]) == ("sh\xf6t", 2)
+    assert api.get("/api/projects").status_code == 200
+
+
+def test_a_ten_digit_frame_number_names_the_exports(api: httpx.Client) -> None:
+    """Numbers of up to 15 digits are kept (JavaScript's numbers hold them exactly); a longer
+    one is refused by name rather than the exports being numbered from 0."""
+    members = {f"shot.{1234567890 + i}.png": png(im) for i, im in enumerate(frames(2))}
+    response = post(api, tarred(members), "plates.tar")
+    assert response.status_code == 201, response.text
+    assert response.json()["video"]["first_number"] == 1234567890
+    longest = {f"shot.{10**14 + i}.png": png(im) for i, im in enumerate(frames(1))}
+    assert post(api, zipped(longest)).json()["video"]["first_number"] == 10**14
+    with pytest.raises(MediaError, match=r"^shot\.1000000000000000\.png: its frame number has"):
+        find_sequence({f"shot.{10**15}.png": 1})
+    with pytest.raises(MediaError, match="its frame number has more than 15 digits"):
+        find_sequence({f"shot.{'9' * 5000}.png": 1})  # past what int() parses: a ValueError
+    assert find_sequence({f"shot.{0:020d}.png": 1}).first_number == 0  # only zeros before
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("to", ["itself", "the header before"])
+def test_a_tar_member_of_negative_size_is_refused(to: str, tmp_path: Path) -> None:
+    """A size field in base 256 may be negative: tarfile (before Python 3.11.14) then reads
+    the next header from before this one, the same header again or an earlier one, forever:
+    a few hundred bytes held the upload's thread and filled its memory."""
+    images = [png(im) for im in frames(3)]
+    data = bytearray(tarred({f"s.{1001 + i}.png": image for i, image in enumerate(images)}))
+    before = 512 + -(-len(images[0]) // 512) * 512  # s.1002.png's header
+    at = before + 512 + -(-len(images[1]) // 512) * 512  # s.1003.png's
+    assert data[at : at + 10] == b"s.1003.png"
+    back = at + 512 - (at if to == "itself" else before)
+    data[at + 124 : at + 136] = b"\xff" + (-back % 256**11).to_bytes(11, "big")
+    data[at + 148 : at + 156] = b" " * 8
+    data[at + 148 : at + 156] = b"%06o\0 " % sum(data[at : at + 512])
+    (tmp_path / "plates.tar").write_bytes(bytes(data))
+    with pytest.raises(MediaError) as refused:
+        sequence_to_video(tmp_path / "plates.tar", tmp_path / "video.nut", 24, Settings())
+    assert str(refused.value) == "not a readable tar (s.1003.png goes back to an earlier header)"
+
+
+def test_a_held_frame_hard_linked_in_a_tar_is_a_frame(tmp_path: Path) -> None:
+    """`tar cf` stores a file linked under a second name (a held frame, shot.1004.png the same
+    file as shot.1003.png) once, the second name as a hard link to the first: that is the
+    image again, not a gap. A link to nothing before it is still no image."""
+    images = frames(3)
+    data = tarred({f"s.{1001 + i}.png": png(image) for i, image in enumerate(images)})
+    buf = io.BytesIO(data)
+    with tarfile.open(fileobj=buf, mode="a") as archive:
+        for name, target in (("s.1004.png", "s.1003.png"), ("s.1005.png", "s.0999.png")):
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = tarfile.LNKTYPE, target
+            archive.addfile(link)
+    (tmp_path / "plates.tar").write_bytes(buf.getvalue())
+    sequence = sequence_to_video(tmp_path / "plates.tar", tmp_path / "video.nut", 24, Settings())
+    assert sequence.members == ["s.1001.png", "s.1002.png", "s.1003.png", "s.1004.png"]
+    with av.open(str(tmp_path / "video.nut")) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, [*images, images[2]], strict=True))
+
+
+def test_a_gap_of_any_width_is_told_at_once() -> None:
+    """Two images a trillion frames apart: the missing ones are counted from the spans between
+    the numbers, never listed one by one (which took the server's memory and never answered)."""
+    with pytest.raises(MediaError) as refused:
+        find_sequence({"s.0.png": 1, "s.5.png": 1, f"s.{10**12}.png": 1})
+    assert str(refused.value) == (
+        "s.#.png has a gap: frames 1-4, 6-999999999999 missing (it has 0..1000000000000)"
+    )
 
 
 @pytest.mark.parametrize("codec", ["png", "tiff"])

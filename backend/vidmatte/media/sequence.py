@@ -14,6 +14,7 @@ their declared sizes (zipfile stops there), which are checked before anything is
 from __future__ import annotations
 
 import errno
+import itertools
 import re
 import shutil
 import tarfile
@@ -34,7 +35,7 @@ from vidmatte.media.images import (
     start_timecode,
     stated_rate,
 )
-from vidmatte.media.video import FIRST_NUMBER_TAG, MediaError, check_shape
+from vidmatte.media.video import FIRST_NUMBER_TAG, MAX_NUMBER_DIGITS, MediaError, check_shape
 
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -66,13 +67,18 @@ def is_sequence_source(path: Path) -> bool:
     its first member's header, or, empty, with its end record: zipfile.is_zipfile alone looks
     only for that record near the end, where a video's near-random bytes may happen to hold
     it. A tar (the editor packs a dropped folder as one) has `ustar` at byte 257."""
-    if path.is_dir():
+    if path.is_dir() or _is_tar(path):
         return True
     with path.open("rb") as file:
-        head = file.read(_TAR_MAGIC_AT + len(_TAR_MAGIC))
-    if head[_TAR_MAGIC_AT:] == _TAR_MAGIC:
-        return True
-    return head[:4] in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
+        head = file.read(4)
+    return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
+
+
+def _is_tar(path: Path) -> bool:
+    """A tar's first header has `ustar` at byte 257."""
+    with path.open("rb") as file:
+        file.seek(_TAR_MAGIC_AT)
+        return file.read(len(_TAR_MAGIC)) == _TAR_MAGIC
 
 
 def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Settings) -> Sequence:
@@ -159,6 +165,8 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
             if found
             else (path.name, "", "")
         )
+        if len(digits.lstrip("0")) > MAX_NUMBER_DIGITS:  # past JavaScript's exact integers
+            raise MediaError(f"{member}: its frame number has more than {MAX_NUMBER_DIGITS} digits")
         number = int(digits) if digits else 0
         frames = groups.setdefault((str(path.parent), head, tail), {})
         if number in frames:
@@ -179,10 +187,13 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
         raise MediaError(f"{len(groups)} image sequences found, one is needed: {listed}")
     [(key, frames)] = groups.items()
     numbers = sorted(frames)
-    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+    # The spans between the numbers, not every missing number: two images a trillion apart
+    # would list a trillion.
+    missing = [(a + 1, b - 1) for a, b in itertools.pairwise(numbers) if b - a > 1]
     if missing:
+        several = len(missing) > 1 or missing[0][0] < missing[0][1]
         raise MediaError(
-            f"{described[key]} has a gap: frame{'s' if len(missing) > 1 else ''} "
+            f"{described[key]} has a gap: frame{'s' if several else ''} "
             f"{_spans(missing)} missing (it has {numbers[0]}..{numbers[-1]})"
         )
     folder, head, _ = key
@@ -205,14 +216,8 @@ def _pattern(key: tuple[str, str, str], frames: dict[int, str]) -> str:
     return name if folder == "." else f"{folder}/{name}"
 
 
-def _spans(numbers: list[int], most: int = 5) -> str:
-    """`1004, 1010-1012`; after `most` spans, how many more frames."""
-    spans: list[list[int]] = []
-    for n in numbers:
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
+def _spans(spans: list[tuple[int, int]], most: int = 5) -> str:
+    """`1004, 1010-1012` of spans (first, last); after `most` spans, how many more frames."""
     text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:most])
     rest = sum(b - a + 1 for a, b in spans[most:])
     return text + (f" and {rest} more" if rest else "")
@@ -226,7 +231,9 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
         files = {p.name: p.stat().st_size for p in source.iterdir() if p.is_file()}
         yield files, lambda name: (source / name).read_bytes()
         return
-    if not zipfile.is_zipfile(source):
+    # A tar by its header, before zipfile looks near the end: a tar whose last member is a zip
+    # (notes beside the plates) ends near that zip's end record, and would be read as it.
+    if _is_tar(source) or not zipfile.is_zipfile(source):
         with _tar_members(source) as members:
             yield members
         return
@@ -247,17 +254,55 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
         yield {name: info.file_size for name, info in infos.items()}, read
 
 
+def _tar_headers(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """The tar's members, each header after the one before: a negative size (base 256 allows
+    it) sends tarfile before Python 3.11.14 back to the same header, or an earlier one,
+    forever."""
+    last: tarfile.TarInfo | None = None
+    while (info := archive.next()) is not None:
+        if last is not None and info.offset <= last.offset:  # `last`'s size led back
+            raise MediaError(
+                f"not a readable tar ({_legible(last.name)} goes back to an earlier header)"
+            )
+        last = info
+        yield info
+
+
+def _legible(name: str) -> str:
+    """A tar member's name as text: UTF-8 as tarfile decoded it; bytes that are no UTF-8 (a
+    tar made where names are Latin-1 or Windows-1252) as Latin-1, which reads every byte. Kept
+    as surrogates, they went into the project's name and messages, which no answer can encode
+    as UTF-8."""
+    raw = name.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 @contextmanager
 def _tar_members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], bytes]]]:
-    """An uncompressed tar's regular files (links and devices are no images): their sizes,
-    which are what they hold (a tar stores, never packs), and a reader of one."""
+    """An uncompressed tar's regular files, and hard links to those before them (symbolic
+    links and devices are no images): their sizes, which are what they hold (a tar stores,
+    never packs), and a reader of one."""
     try:
-        archive = tarfile.open(source, "r:")  # noqa: SIM115 (closed by the `with` below)
+        # surrogateescape (what tarfile does on POSIX, said here for every platform): a name
+        # that is no UTF-8 keeps its bytes, for _legible.
+        archive = tarfile.open(  # noqa: SIM115 (closed by the `with` below)
+            source, "r:", encoding="utf-8", errors="surrogateescape"
+        )
     except (tarfile.TarError, EOFError) as exc:
         raise MediaError(f"not a readable tar ({exc})") from exc
     with archive:
+        infos: dict[str, tarfile.TarInfo] = {}
         try:
-            infos = {i.name: i for i in archive.getmembers() if i.isfile()}
+            for info in _tar_headers(archive):
+                if info.isfile():
+                    infos[_legible(info.name)] = info
+                elif info.islnk() and _legible(info.linkname) in infos:
+                    # `tar cf` stores a file of two names (a held frame) once, the second
+                    # name a hard link to the first: the same image, read from there.
+                    infos[_legible(info.name)] = infos[_legible(info.linkname)]
         except (tarfile.TarError, EOFError) as exc:
             raise MediaError(f"not a readable tar ({exc})") from exc
         # tarfile takes a header cut short for the archive's end: a whole tar ends in two

@@ -27,6 +27,9 @@ _SEEK_PATIENCE = 64
 
 # The stream tag an image sequence's video keeps its first image's number in.
 FIRST_NUMBER_TAG = "vidmatte_first_number"
+# An image's number longer than this is refused (media/sequence.py): the editor's numbers
+# (JavaScript's) hold integers exactly up to 2**53, 16 digits.
+MAX_NUMBER_DIGITS = 15
 
 
 class MediaError(ValueError):
@@ -189,7 +192,10 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
 def _first_number(stream: av.VideoStream) -> int:
     """FIRST_NUMBER_TAG of an image sequence's video (media/sequence.py); 0 without one."""
     text = stream.metadata.get(FIRST_NUMBER_TAG, "")
-    return int(text) if text.isdigit() and len(text) <= 9 else 0
+    digits = text.lstrip("0")
+    if not text.isascii() or not text.isdigit() or len(digits) > MAX_NUMBER_DIGITS:
+        return 0
+    return int(digits or "0")
 
 
 def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStream) -> list[str]:

@@ -5,7 +5,7 @@ import { Spinner } from "./ProgressBar";
 import { Icon } from "./Icon";
 import { ProjectItem } from "./ProjectItem";
 import { UploadProgress } from "./UploadProgress";
-import { pickedFolder } from "../folders";
+import { NO_FILES, pickedFolder } from "../folders";
 import { showError } from "../toasts";
 import { createUpload, useFileDrop } from "./upload";
 
@@ -40,7 +40,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
       return showError(e instanceof Error ? e.message : String(e), "Folder refused");
     }
     if (packed) void upload.start(packed);
-    else showError("The folder holds no files of its own (images in subfolders are not read).", "Folder refused");
+    else showError(NO_FILES, "Folder refused");
   };
   const dragOver = useFileDrop((file) => void upload.start(file));
   // Rows by id: every refresh brings new project values, and a row (with the focus in it)
