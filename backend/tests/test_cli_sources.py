@@ -111,5 +111,5 @@ def test_matte_names_what_is_wrong_with_a_sequence_and_fps(clip: Path, tmp_path:
     assert "'VIDEO': shot_##.png has a gap: frames 3-4 missing (it has 1..5)" in gap.stderr
     with_fps = vidmatte("matte", str(clip), "--fps", "30", "--point", "48,32,0")
     assert with_fps.returncode == 2
-    assert "'--fps': only an image sequence (a folder or a zip of numbered" in with_fps.stderr
+    assert "'--fps': only an image sequence (a folder, a zip or a tar of" in with_fps.stderr
     assert not (tmp_path / "a").exists()

@@ -717,7 +717,7 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
     if not is_sequence_source(video):
         if fps is not None:
             raise typer.BadParameter(
-                "only an image sequence (a folder or a zip of numbered images) takes one; "
+                "only an image sequence (a folder, a zip or a tar of numbered images) takes one; "
                 "a video keeps its own frame rate",
                 param_hint="'--fps'",
             )
