@@ -78,15 +78,10 @@ def stated_rate(member: str, data: bytes) -> float | None:
     is stated (DPX leaves an unset field all ones, a NaN)."""
     if _is_exr(member):
         return _exr_rate(_read_exr(member, data, pixels=False)[0].get("framesPerSecond"))
-    if data[:4] not in _DPX_MAGIC:
-        return None
-    endian = _DPX_MAGIC[data[:4]]
-    (image_offset,) = struct.unpack_from(endian + "I", data, 4) if len(data) >= 8 else (0,)
     for at in _DPX_RATES_AT:
-        if image_offset >= at + 4 and len(data) >= at + 4:
-            (rate,) = struct.unpack_from(endian + "f", data, at)
-            if math.isfinite(rate) and rate > 0:
-                return rate
+        rate = _dpx_field(data, at, "f")
+        if rate is not None and math.isfinite(rate) and rate > 0:
+            return rate
     return None
 
 
@@ -248,14 +243,10 @@ def _dpx_timecode(data: bytes, fps: float) -> str | None:
     pairs and a field bit says which one (bit 7 of the hours byte at 50, of the seconds' at
     60, where FFmpeg's SMPTE timecode reading looks). A header too short to hold the field
     states none."""
-    endian = _DPX_MAGIC[data[:4]]
-    if len(data) < _DPX_TIMECODE_AT + 4:
+    value = _dpx_field(data, _DPX_TIMECODE_AT, "I")
+    if value is None or value == 0xFFFFFFFF:
         return None
-    (image_offset,) = struct.unpack_from(endian + "I", data, 4)
-    (value,) = struct.unpack_from(endian + "I", data, _DPX_TIMECODE_AT)
-    if image_offset < _DPX_TIMECODE_AT + 4 or value == 0xFFFFFFFF:
-        return None
-    hh, mm, ss, ff = value.to_bytes(4, "big")
+    hh, mm, ss, ff = int(value).to_bytes(4, "big")
     try:
         hours, minutes, seconds = _bcd(hh & 0x3F), _bcd(mm & 0x7F), _bcd(ss & 0x7F)
         frames = _bcd(ff & 0x3F)
@@ -266,6 +257,18 @@ def _dpx_timecode(data: bytes, fps: float) -> str | None:
         field = hh if rate == 50 else ss
         frames = frames * 2 + (field >> 7)
     return _label(hours, minutes, seconds, frames, bool(ff & 0x40))
+
+
+def _dpx_field(data: bytes, at: int, kind: str) -> float | None:
+    """The DPX header's field at byte `at` (struct `kind`: "I" or "f"), in the file's byte
+    order; None for no DPX, or a header that ends (where the image starts) before it."""
+    endian = _DPX_MAGIC.get(data[:4])
+    if endian is None or len(data) < max(8, at + 4):
+        return None
+    (image_offset,) = struct.unpack_from(endian + "I", data, 4)
+    if image_offset < at + 4:
+        return None
+    return struct.unpack_from(endian + kind, data, at)[0]
 
 
 def _bcd(byte: int) -> int:

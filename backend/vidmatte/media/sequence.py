@@ -31,6 +31,7 @@ from vidmatte.config import Settings
 from vidmatte.media.images import (
     IMAGE_KINDS,
     IMAGE_SUFFIXES,
+    MB,
     decode_image,
     start_timecode,
     stated_rate,
@@ -39,7 +40,6 @@ from vidmatte.media.video import FIRST_NUMBER_TAG, MAX_NUMBER_DIGITS, MediaError
 
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
-MB = 1024 * 1024
 _TAR_MAGIC_AT, _TAR_MAGIC = 257, b"ustar"  # POSIX and GNU tar headers alike
 _TAR_END = 1024  # two blocks of zeros
 _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
