@@ -279,6 +279,12 @@ def _load_prompts(text: str) -> Prompts:
     }
 
 
+def source_suffix(filename: str) -> str:
+    """The extension an uploaded video is kept under: its own, else .mp4. FFmpeg picks its
+    reader by it as well as by the bytes, so the upload is probed under it too."""
+    return Path(filename).suffix.lower()[:10] or ".mp4"
+
+
 def distinct(name: str, taken: set[str], limit: int = 200) -> str:
     """`name`, else `name (2)`, `name (3)`, ... the first not `taken`, all within `limit`."""
     candidate, n = name[:limit], 1
@@ -570,7 +576,7 @@ class Store:
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
         # A converted upload (an image sequence's .nut) is named by what it now is.
-        suffix = staged_video.suffix or Path(filename).suffix.lower()[:10] or ".mp4"
+        suffix = staged_video.suffix or source_suffix(filename)
         source = staging / f"source{suffix}"
         try:
             staging.mkdir()

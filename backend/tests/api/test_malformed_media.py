@@ -142,6 +142,27 @@ def _corrupt_moov(clip: bytes) -> bytes:
     return bytes(data)
 
 
+def _raw_h264(tmp: Path) -> bytes:
+    """A camera's raw H.264 stream: frames, but no timestamps to find them by."""
+    path = tmp / "camera.h264"
+    write_video(path, frames=4)
+    return path.read_bytes()
+
+
+def _shared_timestamps(tmp: Path) -> bytes:
+    """2000 fps on Matroska's millisecond clock: frames 1 and 2 share one timestamp."""
+    path = tmp / "slowmo.mkv"
+    write_video(path, frames=6, fps=2000, codec="ffv1")
+    return path.read_bytes()
+
+
+def _animated_webp() -> bytes:
+    images = [Image.new("RGB", (64, 48), (40 * i, 90, 200)) for i in range(3)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "WEBP", save_all=True, append_images=images[1:], duration=100)
+    return buffer.getvalue()
+
+
 # name → (filename, builder(tmp, clip) → bytes)
 Builder = Callable[[Path, bytes], bytes]
 CORPUS: dict[str, tuple[str, Builder]] = {
@@ -202,6 +223,9 @@ CORPUS: dict[str, tuple[str, Builder]] = {
     "y4m header without frames": ("header.y4m", lambda tmp, clip: _y4m(96, 64, 0)),
     "ivf with garbage frames": ("garbage.ivf", lambda tmp, clip: _ivf(96, 64)),
     "frames that grow mid-stream": ("grows.avi", lambda tmp, clip: _growing_mjpeg(tmp)),
+    "raw h264 without timestamps": ("camera.h264", lambda tmp, clip: _raw_h264(tmp)),
+    "frames sharing a timestamp": ("slowmo.mkv", lambda tmp, clip: _shared_timestamps(tmp)),
+    "animated webp": ("sticker.webp", lambda tmp, clip: _animated_webp()),
     "path in the file name": ("../../escape.mp4", lambda tmp, clip: b"not a video" * 10),
 }
 
@@ -265,6 +289,13 @@ def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_pa
         "pixels (8K UHD is 7680x4320)"
     )
     assert detail("random bytes").startswith("cannot use 'noise.mp4'")
+    assert detail("raw h264 without timestamps").startswith(
+        "cannot use 'camera.h264': the file is raw H.264 video, whose frames have no timestamps"
+    )
+    assert detail("frames sharing a timestamp").startswith(
+        "cannot use 'slowmo.mkv': frames 1 and 2 of the video share one timestamp"
+    )
+    assert detail("animated webp").startswith("cannot use 'sticker.webp': the file is an animated")
     assert detail("frames that grow mid-stream") == (
         "cannot use 'grows.avi': frame 11 is 640x480 but the video's frames are 320x240; "
         "videos whose frame size changes are not supported"
@@ -379,3 +410,23 @@ def test_videos_at_the_limits_are_accepted(
     write_video(path, frames=2, width=size[0], height=size[1], codec="ffv1")
     project = upload(api, path)
     assert (project["video"]["width"], project["video"]["height"]) == size
+
+
+def test_a_video_is_read_as_its_name_says_at_upload_too(api: httpx.Client, tmp_path: Path) -> None:
+    """FFmpeg picks its reader by the file's extension as well as its bytes. The upload was
+    probed without one and stored with the user's: a raw MJPEG stream named .jpg was taken
+    as a 30-frame video, then read as one picture, every frame after the first 'damaged'."""
+    path = tmp_path / "camera.jpg"
+    with av.open(str(path), "w", format="mjpeg") as container:
+        stream = container.add_stream("mjpeg", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuvj420p"
+        for i in range(6):
+            rgb = np.full((64, 96, 3), 40 * i, np.uint8)
+            picture = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuvj420p")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    response = api.post("/api/projects", files={"file": (path.name, path.read_bytes())})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        "cannot use 'camera.jpg': the file is a still image (image2), not a video"
+    )

@@ -496,6 +496,38 @@ def test_odd_average_rates_export(fmt: str, fps: float, tmp_path: Path) -> None:
     assert shown == pytest.approx([0, 1 / 30, 2 / 30], abs=1e-3)  # WebM's clock is 1 ms
 
 
+@pytest.mark.parametrize("fmt", ["prores4444", "composite_mp4"])
+def test_a_constant_rate_source_on_a_millisecond_clock_exports_at_a_constant_rate(
+    fmt: str, tmp_path: Path
+) -> None:
+    """Matroska, WebM and FLV keep times in whole milliseconds, so a 29.97 fps recording's
+    frames (OBS records MKV) lie 33 or 34 ms apart there. Exports kept those times: a MOV or
+    MP4 whose frames last 33 or 34 ms, a variable rate that editors flag and conform. Frames
+    within the clock's rounding of the nominal rate's times show at those."""
+    ntsc = Fraction(30000, 1001)
+    times = [Fraction(round(1000 * i / ntsc), 1000) for i in range(10)]
+    frames = [replace(f, time=t) for f, t in zip(make_frames(64, 48), times, strict=True)]
+    archive = build_archive(frames=frames, formats=[fmt], fps=float(ntsc))
+    path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.average_rate == ntsc
+        shown = [frame.pts * frame.time_base for frame in container.decode(stream)]
+    assert [t - shown[0] for t in shown] == [i / ntsc for i in range(10)]
+
+
+@pytest.mark.parametrize("fmt", ["prores4444", "composite_mp4"])
+def test_frames_under_a_millisecond_apart_keep_their_order(fmt: str, tmp_path: Path) -> None:
+    """A frame moved onto the nominal rate's time (above) must not reach the next one's."""
+    ms = [Fraction(0), Fraction(992, 10), Fraction(100), Fraction(200)]
+    times = [Fraction(m, 1000) for m in ms]
+    frames = [replace(f, time=t) for f, t in zip(make_frames(64, 48, 4), times, strict=True)]
+    archive = build_archive(frames=frames, formats=[fmt], fps=10)
+    path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
+    shown = [float(frame.time) for frame in decode_video(path)]
+    assert shown == pytest.approx([0, 0.1, 0.1008, 0.2], abs=1e-4)
+
+
 def edit_list_seconds(data: bytes) -> float:
     """How long an MP4/MOV file's one track plays by its edit list (what QuickTime and editors
     go by; FFmpeg's demuxer takes the shorter of it and the decode times')."""

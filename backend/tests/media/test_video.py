@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
 from vidmatte.config import Settings
@@ -114,6 +115,57 @@ def test_random_bytes_are_refused(tmp_path: Path) -> None:
         probe(path)
 
 
+def test_an_animated_webp_is_refused_saying_what_it_is(tmp_path: Path) -> None:
+    """FFmpeg reads no animated WebP (a sticker, a GIF saved as WebP): it was refused as 'a
+    still image', which the user can see it is not."""
+    path = tmp_path / "sticker.webp"
+    images = [Image.fromarray(frame_and_alpha(i, 64, 96)[0]) for i in range(3)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, lossless=True)
+    with pytest.raises(MediaError) as refused:
+        probe(path)
+    assert str(refused.value) == (
+        "the file is an animated WebP, which FFmpeg cannot decode: save its frames as numbered "
+        "PNG images (libwebp's anim_dump does) and upload those as an image sequence"
+    )
+    images[0].save(path, lossless=True)  # one picture: a still image, as before
+    with pytest.raises(MediaError, match=r"^the file is a still image \(webp\), not a video$"):
+        probe(path)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "kind"), [(".h264", "libx264", "H.264"), (".hevc", "libx265", "HEVC")]
+)
+def test_a_raw_stream_without_timestamps_is_refused_saying_how_to_fix_it(
+    tmp_path: Path, suffix: str, codec: str, kind: str
+) -> None:
+    """A camera's or recorder's raw stream (a Raspberry Pi's .h264, a DVR's .265) has no
+    timestamps, which frames are found by: it was refused as 'the video has no frames'."""
+    path = tmp_path / f"camera{suffix}"
+    write_video(path, frames=4, codec=codec)
+    with av.open(str(path)) as container:
+        assert len(list(container.decode(video=0))) == 4  # the frames are there
+    with pytest.raises(MediaError) as refused:
+        probe(path)
+    assert str(refused.value) == (
+        f"the file is raw {kind} video, whose frames have no timestamps: put it in a "
+        "container first, e.g. `ffmpeg -framerate 30 -i IN -c:v libx264 -crf 16 OUT.mp4` "
+        "(with its frame rate for 30)"
+    )
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".m2v", "mpeg2video"), (".m4v", "mpeg4")])
+def test_a_raw_stream_keeps_its_own_frame_rate(tmp_path: Path, suffix: str, codec: str) -> None:
+    """A raw MPEG-2 or MPEG-4 stream (DVD authoring's .m2v) times its frames by its own
+    header; FFmpeg's average rate for it is its raw readers' default, 25 fps, so a 29.97 fps
+    stream said 25 fps (the editor played it slow, timecodes and exports counted at 25)."""
+    ntsc = Fraction(30000, 1001)
+    path = tmp_path / f"stream{suffix}"
+    write_video(path, frames=6, fps=ntsc, codec=codec)
+    info, _ = probe(path)
+    assert info.fps == pytest.approx(float(ntsc))
+    assert info.duration == pytest.approx(6 / ntsc, abs=1e-6)
+
+
 def decode_all(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
@@ -149,6 +201,23 @@ def test_joined_recordings_whose_timestamps_restart_are_refused_saying_so(
     with pytest.raises(MediaError, match="timestamps start over") as refused:
         probe(joined)
     assert "re-encode" in str(refused.value)
+
+
+def test_frames_sharing_a_timestamp_are_refused_saying_so(tmp_path: Path) -> None:
+    """Matroska and WebM count time in milliseconds: a high-speed camera's 2000 fps lands two
+    frames on one timestamp. Frames are found by time, so such a file was refused with 'its
+    first frame cannot be decoded', the frame being intact: say what is wrong and the fix."""
+    path = tmp_path / "slowmo.mkv"
+    write_video(path, frames=6, fps=2000, codec="ffv1")
+    with av.open(str(path)) as container:  # the clock is the container's, not the rate's
+        assert container.streams.video[0].time_base == Fraction(1, 1000)
+    with pytest.raises(MediaError) as refused:
+        probe(path)
+    assert str(refused.value) == (
+        "frames 1 and 2 of the video share one timestamp (0.001 s; its container's clock is "
+        "coarser than its frame rate?), so they cannot be told apart: re-encode it with a "
+        "finer clock first, e.g. `ffmpeg -i IN -c:v libx264 -crf 16 OUT.mp4`"
+    )
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,8 @@ COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "comp
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
+# How far a frame's time from the first may be off on a millisecond clock (each rounded).
+_MS_CLOCK_ROUNDING = Fraction(1, 1000)
 # How long a streaming consumer's thread waits for a chunk at a time.
 _POLL_S = 0.25
 
@@ -460,6 +462,7 @@ def _feed(
     """Give each frame's layers to their sinks, with the slice of audio that plays before it."""
     first: ExportFrame | None = None
     previous: ExportFrame | None = None
+    shown: tuple[Fraction, Fraction] | None = None  # the previous frame's (raw, shown) time
     for layers in frames:
         if should_stop():
             raise ExportStopped
@@ -473,16 +476,33 @@ def _feed(
             if (layer.index, layer.time) != (frame.index, frame.time):
                 raise ValueError(f"frame {frame.index}: its layers must share index and time")
             _check_frame(layer, first, None)
-        at = frame.time - first.time
+        raw = frame.time - first.time
+        at = _shown_at(raw, rate, shown)
         chunk = audio.read_until(at) if audio is not None else None
         for sink in sinks:
             sink.add(layers[sink.layer], at, chunk)
-        previous = frame
+        previous, shown = frame, (raw, at)
     tail = None
-    if audio is not None and first is not None and previous is not None:
-        tail = audio.read_until(previous.time - first.time + 1 / rate)
+    if audio is not None and shown is not None:
+        tail = audio.read_until(shown[1] + 1 / rate)
     for sink in sinks:
         sink.finish(tail)
+
+
+def _shown_at(
+    raw: Fraction, rate: Fraction, previous: tuple[Fraction, Fraction] | None
+) -> Fraction:
+    """When a frame `raw` seconds after the first shows in the export; `previous` is the
+    frame before's (raw, shown). Matroska, WebM and FLV count whole milliseconds, so a 29.97
+    fps source's frames lie 33 or 34 ms apart there: kept as they were, a constant-rate source
+    came out at a variable rate. A frame within that rounding of the nominal rate's frame time
+    shows at it; one further off (a variable rate's) keeps its gap to the frame before, so
+    times only ever increase and stay within the rounding of the source's."""
+    nearest = round(raw * rate) / rate
+    rounding = min(_MS_CLOCK_ROUNDING, 1 / (4 * rate))  # well under half a frame at any rate
+    if abs(raw - nearest) <= rounding and (previous is None or nearest > previous[1]):
+        return nearest
+    return raw if previous is None else previous[1] + raw - previous[0]
 
 
 def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame | None) -> None:

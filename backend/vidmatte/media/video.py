@@ -32,6 +32,10 @@ FIRST_NUMBER_TAG = "vidmatte_first_number"
 MAX_NUMBER_DIGITS = 15
 
 
+# The animation flag in a WebP file's extended header (its VP8X chunk's first byte).
+_WEBP_ANIMATION = 0x02
+
+
 class MediaError(ValueError):
     """The file is not a video we can read; the message says why, for the user."""
 
@@ -118,6 +122,12 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     settings = settings or Settings()
     with _open(path) as container:
         fmt = container.format.name
+        if fmt == "webp_pipe" and _animated_webp(path):
+            raise MediaError(
+                "the file is an animated WebP, which FFmpeg cannot decode: save its frames as "
+                "numbered PNG images (libwebp's anim_dump does) and upload those as an image "
+                "sequence"
+            )
         if fmt == "image2" or fmt.endswith("_pipe"):  # ffmpeg reads a lone picture as a video
             raise MediaError(
                 f"the file is a still image ({fmt.removesuffix('_pipe')}), not a video"
@@ -139,9 +149,11 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         has_audio = bool(container.streams.audio)
         time_base = stream.time_base or Fraction(1, 1)
         rate = stream.average_rate or stream.guessed_rate
-        if fmt == "nut":  # image sequences' videos (media/sequence.py)
-            # NUT states no rate, and FFmpeg's average is a guess among standard rates (119.88
-            # read as 120, 7.3 as 22/3); the rate its clock and timestamps give is exact.
+        if fmt == "nut" or container.format.flags & av.format.Flags.no_timestamps.value:
+            # NUT (image sequences' videos, media/sequence.py) states no rate, and FFmpeg's
+            # average is a guess among standard rates (119.88 read as 120, 7.3 as 22/3); a raw
+            # stream's (.m2v) is its reader's default, 25. The rate its clock and timestamps
+            # give is exact.
             rate = stream.guessed_rate or rate
         timecodes = _timecode_tags(container, stream)
         first_number = _first_number(stream)
@@ -152,6 +164,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
     if not pts:
         raise MediaError("the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)
+    _check_distinct(pts_index, time_base)
     reader = VideoReader(path, pts_index, rotation=0)
     try:
         try:
@@ -187,6 +200,14 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         first_number=first_number,
     )
     return info, pts_index
+
+
+def _animated_webp(path: Path) -> bool:
+    """Whether a WebP file says it is an animation: the extended header (VP8X chunk) sets its
+    animation flag (RIFF container specification, "Extended File Format")."""
+    with path.open("rb") as file:
+        head = file.read(21)
+    return len(head) == 21 and head[12:16] == b"VP8X" and bool(head[20] & _WEBP_ANIMATION)
 
 
 def _first_number(stream: av.VideoStream) -> int:
@@ -231,10 +252,12 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
     decode timestamps only ever grow within one timeline. A stream cut anywhere (a recording,
     a grabbed segment) may start with frames that refer to ones cut off: players start at the
     first keyframe, and so do we (all of them when none is flagged, as some demuxers do),
-    leaving out the frames an open GOP shows before it (they refer to the cut-off ones too)."""
+    leaving out the frames an open GOP shows before it (they refer to the cut-off ones too).
+    A raw stream whose packets carry no timestamps at all (a camera's .h264) is refused."""
     last_dts = None
     before_key: list[int] | None = []  # the shown timestamps before the first keyframe
     key_pts = None
+    timed = untimed = False
     for packet in container.demux(stream):
         if packet.dts is not None:
             if last_dts is not None and packet.dts < last_dts:
@@ -246,12 +269,35 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
             last_dts = packet.dts
         if before_key is not None and packet.is_keyframe:
             before_key, key_pts = None, packet.pts
+        if packet.size > 0 and packet.pts is None:
+            untimed = True
         if packet.pts is not None and packet.size > 0 and not packet.is_discard:
+            timed = True
             if before_key is not None:
                 before_key.append(packet.pts)
             elif key_pts is None or packet.pts >= key_pts:
                 yield packet.pts
+    if untimed and not timed:  # a raw stream (.h264): nothing to find its frames by
+        raise MediaError(
+            f"the file is {container.format.long_name}, whose frames have no timestamps: put "
+            "it in a container first, e.g. `ffmpeg -framerate 30 -i IN -c:v libx264 -crf 16 "
+            "OUT.mp4` (with its frame rate for 30)"
+        )
     yield from before_key or ()
+
+
+def _check_distinct(pts: np.ndarray, time_base: Fraction) -> None:
+    """MediaError where two frames share a timestamp: frames are found by time, so the second
+    could never be read (Matroska's millisecond clock does that to a 2000 fps recording)."""
+    same = np.flatnonzero(np.diff(pts) == 0)
+    if len(same):
+        first = int(same[0])
+        raise MediaError(
+            f"frames {first} and {first + 1} of the video share one timestamp "
+            f"({float(pts[first] * time_base):g} s; its container's clock is coarser than its "
+            "frame rate?), so they cannot be told apart: re-encode it with a finer clock "
+            "first, e.g. `ffmpeg -i IN -c:v libx264 -crf 16 OUT.mp4`"
+        )
 
 
 def check_shape(width: int, height: int, settings: Settings) -> None:

@@ -134,7 +134,10 @@ def add_upload(s: Services, upload: Upload) -> Project:
                 422, "invalid fps: only an image sequence (a zip) takes one; a video has its own"
             )
         else:
-            video = upload.path
+            # Probed under the name it is read by later: FFmpeg picks its reader by the
+            # extension too (a raw MJPEG stream named .jpg is one picture).
+            video = upload.path.with_name(upload.path.name + store.source_suffix(filename))
+            upload.path.rename(video)
         info, pts = probe(video)
         reader = VideoReader(video, pts, info.rotation)
         try:
