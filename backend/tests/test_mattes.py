@@ -51,3 +51,20 @@ def test_layer_names_differ_in_more_than_case() -> None:
     or Windows, whose file systems ignore case."""
     names = layer_names([(1, "Cat"), (2, "cat"), (3, "Union"), (4, "dog")])
     assert names == {1: "Cat-1", 2: "cat-2", 3: "Union-3", 4: "dog"}
+
+
+def test_layer_names_are_never_a_windows_device() -> None:
+    """An object called `CON`, `nul`, `Aux.txt` or `LPT9.mov` gave the folder `alpha/CON/`,
+    which Windows cannot make (its device names, with any extension, in any case): the archive
+    failed to unzip there, as did `vidmatte matte`'s output."""
+    names = layer_names(
+        [(1, "CON"), (2, "nul"), (3, "Aux.txt"), (4, "LPT9.mov"), (5, "com1"), (6, "CONSOLE")]
+    )
+    assert names == {
+        1: "CON-1",
+        2: "nul-2",
+        3: "Aux-3.txt",
+        4: "LPT9-4.mov",
+        5: "com1-5",
+        6: "CONSOLE",
+    }

@@ -352,6 +352,19 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
         assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("name", ["shift_edge", "feather"])
+@pytest.mark.parametrize("path", ["archive", "alpha/0"])
+def test_an_edge_adjustment_that_is_not_a_number_is_called_so(
+    api: httpx.Client, path: str, name: str, value: str
+) -> None:
+    """`shift_edge=nan` was refused as "less than or equal to 32", which it is not: the user
+    is told what is wrong with it."""
+    response = api.get(f"/api/jobs/j_000000000000/{path}", params={name: value})
+    assert response.status_code == 422
+    assert response.json()["detail"] == f"invalid request: {name}: Input should be a finite number"
+
+
 def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     api: httpx.Client, server, project: dict, clip: Path
 ) -> None:

@@ -207,6 +207,17 @@ def test_archive_name() -> None:
     assert archive_name("/../", 3, 4, script=True) == "vidmatte_frames_3-4.zip"
 
 
+@pytest.mark.parametrize("name", ["日本語の動画" * 33 + "12", "é" * 200, "x" * 200])
+def test_an_archive_name_fits_a_file_system_in_any_script(name: str) -> None:
+    """A 200-character Japanese project name made a 623-byte filename*: the browser (or wget
+    --content-disposition) could not save the download under it, as a file name holds 255
+    bytes. Shortened by whole characters, the frames kept."""
+    for script in (False, True):
+        saved = archive_name(name, 1001, 1234567, script=script)
+        assert len(saved.encode()) <= 255 and saved.endswith("_frames_1001-1234567.zip")
+    assert archive_name(name, 0, 1, script=True).startswith(name[:40])
+
+
 def damage_audio(source: Path, at: float, count: int) -> tuple[float, float]:
     """Overwrite `count` audio packets of `source` from `at` seconds on with 0xFF bytes, which
     the decoder refuses; the damaged stretch's (start, end) in seconds on the source's clock."""
@@ -611,6 +622,41 @@ def test_exports_keep_an_anamorphic_sources_pixel_aspect(tmp_path: Path) -> None
     square = build_archive(frames=make_frames(72, 48, 1), formats=["alpha_mp4"], fps=FPS)
     with av.open(io.BytesIO(square.read(VIDEO_FILES["alpha_mp4"]))) as container:
         assert container.streams.video[0].sample_aspect_ratio in (None, Fraction(1))
+
+
+@pytest.mark.parametrize(
+    "tags,matrix",
+    [((9, 18), 9), ((6, 6), 1), ((2, 2), 1)],  # BT.2020 HLG (an iPhone's), NTSC, unstated
+)
+def test_videos_are_tagged_with_the_sources_colours(tags, matrix: int) -> None:
+    """The colour comes from the source in its own primaries and transfer: an iPhone's HLG
+    video exported tagged BT.709 showed flat and washed out beside its source in every
+    colour-managed player and editor. A source that states none is taken as BT.709, the
+    matrix is BT.2020's for BT.2020 colour (as players expect) and BT.709's otherwise, and
+    the colours come back as they went in. The matte alone (alpha_mp4) stays BT.709: its
+    levels are coverage, which an HLG curve would bend."""
+    primaries, transfer = tags
+    blocks = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    rgb = np.repeat(np.repeat(blocks, 16, 0), 16, 1)  # flat blocks: 4:2:0 keeps their centres
+    alpha = np.full(rgb.shape[:2], 65535, np.uint16)
+    frames = [
+        ExportFrame(i, Fraction(i, FPS), rgb, alpha, primaries=primaries, transfer=transfer)
+        for i in range(2)
+    ]
+    archive = build_archive(frames=iter(frames), formats=list(VIDEO_FILES), fps=FPS)
+    colour = (1 if primaries == 2 else primaries, 1 if transfer == 2 else transfer, matrix)
+    for fmt, name in VIDEO_FILES.items():
+        with av.open(io.BytesIO(archive.read(name))) as container:
+            context = container.streams.video[0].codec_context
+            stated = (context.color_primaries, context.color_trc, context.colorspace)
+            assert stated == ((1, 1, 1) if fmt == "alpha_mp4" else colour), fmt
+            picture = next(container.decode(video=0))
+            if fmt != "alpha_mp4":
+                got = picture.to_ndarray(format="rgb24").reshape(4, 16, 6, 16, 3)
+                centres = got[:, 4:12, :, 4:12].mean(axis=(1, 3))  # the codecs' loss averaged
+                # Observed: ProRes exact, H.264 and VP9 within 3.5 levels; a YUV matrix taken
+                # wrong (BT.2020's as BT.709's) is 10 to 22 off, a range 18.
+                assert np.abs(centres - blocks).max() <= (1 if fmt == "prores4444" else 5), fmt
 
 
 # --- audio ---

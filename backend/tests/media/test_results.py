@@ -201,3 +201,29 @@ def test_a_sequence_s_frames_are_named_by_its_own_numbers(tmp_path: Path) -> Non
     store.close()
     names = sorted(zipfile.ZipFile(out).namelist())
     assert names == ["alpha/001002.png", "alpha/001003.png", "exr/001002.exr", "exr/001003.exr"]
+
+
+def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(tmp_path: Path) -> None:
+    """An HLG BT.2020 source (an iPhone's) keeps its tags through the store to the exported
+    videos' (stored with the project's video info, as probe read them)."""
+    store = Store(tmp_path / "data")
+    clip = tmp_path / "clip.mkv"
+    write_clip(clip)
+    info, pts = probe(clip)
+    hlg = replace(info, primaries=9, transfer=18)
+    project = store.project(store.add_project("hlg", "hlg.mov", clip, hlg, pts, b"").id)
+    assert (project.info.primaries, project.info.transfer) == (9, 18)
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    buf = io.BytesIO()
+    Image.fromarray(np.round(scene(0)[1] * 255).astype(np.uint8)).save(buf, "PNG")
+    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    out = io.BytesIO()
+    write_archive(out, export_frames(store, plan_export(store, job.id)), ["composite_mp4"], 10)
+    store.close()
+    with av.open(zipfile.ZipFile(out).open("matte_composite.mp4")) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.color_primaries, context.color_trc, context.colorspace) == (9, 18, 9)

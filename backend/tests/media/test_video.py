@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
 from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
@@ -86,6 +87,56 @@ def test_a_high_bit_depth_video_keeps_its_colours(tmp_path: Path, pix_fmt: str) 
     centres = (got - rgb)[4::16, 4::16]  # away from the blocks' edges, where 4:2:0 blends
     assert np.abs(centres).max() <= 1
     assert abs((got - rgb).mean()) < 0.1
+
+
+@pytest.mark.parametrize(
+    "size,matrix", [((1280, 720), "ITU709"), ((1920, 1080), "ITU709"), ((720, 576), "ITU601")]
+)
+def test_a_video_that_does_not_tag_its_colours_reads_as_players_show_it(
+    tmp_path: Path, size: tuple[int, int], matrix: str
+) -> None:
+    """A video whose YUV matrix is not tagged (screen recorders, some phones and editors) is
+    BT.709 when it is HD and BT.601 when SD, as players, Resolve and Nuke take it. Read with
+    swscale's own guess, BT.601 at any size, an HD one's colours were up to 22 levels off
+    (greens darker, reds pinker) and every export, tagged BT.709, showed them so."""
+    width, height = size
+    blocks = np.random.default_rng(0).integers(0, 256, (height // 8, width // 8, 3), np.uint8)
+    rgb = np.repeat(np.repeat(blocks, 8, 0), 8, 1)  # flat blocks: chroma subsampling is exact
+    path = tmp_path / "untagged.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(12))  # lossless: only the reader errs
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        picture = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            format="yuv420p",
+            src_color_range=ColorRange.JPEG,
+            dst_colorspace=getattr(Colorspace, matrix),
+            dst_color_range=ColorRange.MPEG,
+        )
+        picture.colorspace = 2  # AVCOL_SPC_UNSPECIFIED: the stream states no matrix
+        for packet in [*stream.encode(picture), *stream.encode()]:
+            container.mux(packet)
+    info, pts_index = probe(path)
+    got = VideoReader(path, pts_index, info.rotation).frame(0).astype(int)
+    # 8-bit limited-range YUV there and back: observed within 3 levels (35 read as BT.601)
+    assert np.abs(got - rgb)[4::8, 4::8].max() <= 3
+
+
+@pytest.mark.parametrize("tags", [(9, 18), (6, 6), None])  # BT.2020 HLG (an iPhone's), NTSC
+def test_probe_says_the_colour_primaries_and_transfer_a_video_states(
+    tmp_path: Path, tags: tuple[int, int] | None
+) -> None:
+    """Exports are tagged with them (media/export.py); 2 (unspecified) where none is stated."""
+    path = tmp_path / "tagged.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(12))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p10le"
+        if tags is not None:
+            stream.codec_context.color_primaries, stream.codec_context.color_trc = tags
+        picture = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+        for packet in [*stream.encode(picture.reformat(format="yuv420p10le")), *stream.encode()]:
+            container.mux(packet)
+    info, _ = probe(path)
+    assert (info.primaries, info.transfer) == (tags or (2, 2))
 
 
 def test_an_empty_file_is_called_empty(tmp_path: Path) -> None:

@@ -20,6 +20,11 @@ from PIL import Image
 from vidmatte.store import Job
 
 UNION = "union"  # the name of the union matte (the maximum of every object's)
+# Names Windows keeps for devices, with any extension and in any case: no file or folder there
+# may be called `CON` or `aux.txt`.
+_DEVICES = frozenset(
+    ["con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))]
+)
 
 
 def matted_objects(job: Job) -> list[int]:
@@ -52,11 +57,14 @@ def layer_names(objects: list[tuple[int, str | None]]) -> dict[int, str]:
     to a name used twice or to `union`, in any case: macOS and Windows ignore case in file
     names, and `Cat/` would overwrite `cat/` there. A suffixed name that another object has
     already (`a`, `a` and `a-5`) takes a further `-2`, `-3`...: two layers of one name wrote
-    their files over each other."""
+    their files over each other. A Windows device name (`CON`, `aux.txt`) takes `-<id>` before
+    its extension (`CON-1`, `aux-2.txt`): Windows can make no folder of that name."""
     safe = {}
     for obj, name in objects:
         ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-        safe[obj] = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
+        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
+        base, dot, extension = cleaned.partition(".")
+        safe[obj] = f"{base}-{obj}{dot}{extension}" if base.lower() in _DEVICES else cleaned
     counts = collections.Counter(name.lower() for name in safe.values())
     clash = {obj for obj, name in safe.items() if counts[name.lower()] > 1 or name.lower() == UNION}
     taken = {UNION} | {name.lower() for obj, name in safe.items() if obj not in clash}

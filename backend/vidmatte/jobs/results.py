@@ -182,6 +182,8 @@ def export_frames(
                     alpha16,
                     project.info.pixel_aspect,
                     first_number=project.info.first_number,
+                    primaries=project.info.primaries,
+                    transfer=project.info.transfer,
                 )
                 if fg == "estimated":
                     colour = foreground_rgb8(rgb, frame.alpha8, device=device)

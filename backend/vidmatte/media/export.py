@@ -28,6 +28,10 @@ their union), each in its own folder (`alpha/<layer>/000123.png`) and video file
 (`{stem}_<layer>_prores4444.mov`); each layer has its own colour (the foreground under its
 matte).
 
+Colour: video files are tagged with the source's primaries and transfer (ExportFrame's, BT.709
+where it states none) and the YUV matrix that goes with them (`_colour`); the matte alone
+(`alpha_mp4`) is tagged BT.709.
+
 Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
 video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
 the last row/column to get the source size back). Every other format keeps the exact size (VP9
@@ -55,7 +59,7 @@ from typing import BinaryIO, Protocol
 import av
 import numpy as np
 import OpenEXR
-from av.video.reformatter import ColorRange, Colorspace
+from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from PIL import Image
 
 from . import timecode as tc
@@ -74,9 +78,14 @@ FORMATS = (
 # The formats that pair the matte with colour (the others hold the matte alone).
 COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "composite_mp4"})
 
-# Frames are tagged and converted as BT.709 limited range (HD's standard) so players, and PyAV
-# when decoding back, turn YUV into the same RGB we started from.
+# Frames are tagged with the source's colour primaries and transfer (its colour is kept in
+# them), BT.709's where it states none, and converted to limited-range YUV with the matrix they
+# go with (BT.2020's for BT.2020 colour, else BT.709's), tagged too, so players, and PyAV when
+# decoding back, turn YUV into the same RGB we started from.
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the value 1
+_UNSTATED = 2  # AVCOL_PRI_UNSPECIFIED / AVCOL_TRC_UNSPECIFIED
+_PRIMARIES = frozenset(int(p) for p in ColorPrimaries) - {_UNSTATED}
+_TRANSFERS = frozenset(int(t) for t in ColorTrc) - {_UNSTATED}
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
 # How far a frame's time from the first may be off on a millisecond clock (each rounded).
@@ -97,6 +106,9 @@ class ExportFrame:
     timecode: str | None = None  # its SMPTE timecode; write_archive sets it from the source's
     timecode_rate: int = 0  # the frames a second `timecode` counts (its nominal rate)
     first_number: int = 0  # the source's number for its frame 0 (VideoInfo.first_number)
+    # The colour primaries and transfer `rgb` is in (H.273 codes, VideoInfo's): 2, unstated.
+    primaries: int = _UNSTATED
+    transfer: int = _UNSTATED
 
     @property
     def number(self) -> int:
@@ -200,13 +212,18 @@ def parse_color(text: str) -> tuple[int, int, int]:
 def archive_name(project_name: str, start: int, end: int, script: bool = False) -> str:
     """A download name like `my_clip_frames_0-120.zip`: in ASCII (Content-Disposition's
     `filename`, the files inside), or with `script` in the name's own letters and digits,
-    whatever the script (`日本語_frames_0-9.zip`, for `filename*`)."""
+    whatever the script (`日本語_frames_0-9.zip`, for `filename*`). The name is shortened (whole
+    characters) so the whole fits the 255 bytes a file name may take: 200 Japanese characters
+    are 600."""
     if script:
         stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", project_name))
     else:
         ascii_name = unicodedata.normalize("NFKD", project_name).encode("ascii", "ignore")
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name.decode())
-    return f"{stem.strip('._-') or 'vidmatte'}_frames_{start}-{end}.zip"
+    tail = f"_frames_{start}-{end}.zip"
+    room = _NAME_MAX - len(tail.encode())
+    stem = stem.strip("._-").encode()[:room].decode(errors="ignore").rstrip("._-")
+    return f"{stem or 'vidmatte'}{tail}"
 
 
 def write_archive(
@@ -641,19 +658,27 @@ class _VideoSink:
         self._held: av.Packet | None = None
         self._first_dts = 0
         self._end = 0  # when the last frame stops showing, in ticks from the first
+        self._colour = (_BT709, _BT709, _BT709)  # primaries, transfer, matrix (`_colour`)
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
-            self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode)
+            # A matte's levels are coverage, not light: tagged BT.709 whatever the source's
+            # colour, so a colour-managed editor takes them as they are (HLG's curve would bend
+            # them).
+            colour = (_BT709,) * 3 if self._spec.source == "matte" else _colour(frame)
+            self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode, colour)
         assert self._container is not None and self._video is not None
+        primaries, transfer, matrix = self._colour
         picture = av.VideoFrame.from_ndarray(*self._pixels(frame))
+        # Tagged before the conversion, which keeps the tags: asked for other ones than the
+        # picture's, swscale converts the colour to them (HLG's Y came out hundreds of levels
+        # off), where the colour is in them already.
+        picture.color_primaries, picture.color_trc = primaries, transfer
         picture = picture.reformat(
             format=self._spec.pix_fmt,
             src_color_range=ColorRange.JPEG,  # our RGB and grey mattes use 0..255
-            dst_colorspace=Colorspace.ITU709,
+            dst_colorspace=matrix,
             dst_color_range=ColorRange.MPEG,
-            dst_color_trc=_BT709,
-            dst_color_primaries=_BT709,
         )
         if self._spec.source == "rgba":
             _put_alpha(picture, frame)
@@ -707,7 +732,14 @@ class _VideoSink:
             self._container.close()
             self._container = None
 
-    def _open(self, height: int, width: int, pixel_aspect: float, timecode: str | None) -> None:
+    def _open(
+        self,
+        height: int,
+        width: int,
+        pixel_aspect: float,
+        timecode: str | None,
+        colour: tuple[int, int, int],
+    ) -> None:
         spec = self._spec
         container = av.open(str(self.path), "w")
         video = container.add_stream(spec.codec, rate=self._rate)
@@ -719,9 +751,11 @@ class _VideoSink:
         video.pix_fmt = spec.pix_fmt
         video.time_base = video.codec_context.time_base = self._time_base
         video.options = dict(spec.options)
-        video.codec_context.colorspace = _BT709
-        video.codec_context.color_primaries = _BT709
-        video.codec_context.color_trc = _BT709
+        self._colour = colour
+        primaries, transfer, matrix = colour
+        video.codec_context.color_primaries = primaries
+        video.codec_context.color_trc = transfer
+        video.codec_context.colorspace = matrix
         video.codec_context.color_range = ColorRange.MPEG
         if pixel_aspect != 1:  # MP4 and MOV keep it; PyAV cannot reach Matroska's display size
             video.codec_context.sample_aspect_ratio = Fraction(pixel_aspect).limit_denominator(
@@ -741,6 +775,17 @@ class _VideoSink:
         if self._spec.even_size:
             pixels = pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt
+
+
+def _colour(frame: ExportFrame) -> tuple[int, int, int]:
+    """The (primaries, transfer, matrix) a video of `frame` is tagged with: its source's
+    primaries and transfer, BT.709's where it states none (or one no encoder knows), and the
+    YUV matrix that goes with them: BT.2020's (non-constant luminance) for BT.2020 colour, as
+    players expect, else BT.709's."""
+    primaries = frame.primaries if frame.primaries in _PRIMARIES else _BT709
+    transfer = frame.transfer if frame.transfer in _TRANSFERS else _BT709
+    matrix = Colorspace.BT2020 if primaries == ColorPrimaries.BT2020 else Colorspace.ITU709
+    return primaries, transfer, int(matrix)
 
 
 def _clock(rate: Fraction) -> Fraction:

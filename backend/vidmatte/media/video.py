@@ -17,6 +17,7 @@ from threading import RLock
 
 import av
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from vidmatte.config import Settings
 from vidmatte.media import timecode
@@ -30,6 +31,7 @@ FIRST_NUMBER_TAG = "vidmatte_first_number"
 # An image's number longer than this is refused (media/sequence.py): the editor's numbers
 # (JavaScript's) hold integers exactly up to 2**53, 16 digits.
 MAX_NUMBER_DIGITS = 15
+_UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED: a frame whose stream tags no YUV matrix
 
 
 # The animation flag in a WebP file's extended header (its VP8X chunk's first byte).
@@ -60,6 +62,12 @@ class VideoInfo:
     # The first frame's number in the source's own count: an image sequence's first image's
     # (1001 for shot.1001.png), 0 for a video. Per-frame exports are numbered from it.
     first_number: int = 0
+    # The colour primaries and transfer characteristic the file states (ITU-T H.273 codes: 1
+    # BT.709, 6 SMPTE 170M, 9 BT.2020; transfer 16 PQ, 18 HLG), which frames keep (only the
+    # YUV matrix is undone when reading) and exports are tagged with; 2 where it states none
+    # (and for projects stored before).
+    primaries: int = 2
+    transfer: int = 2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -198,6 +206,8 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         pixel_aspect=round(pixel_aspect, 6),
         timecode=next(filter(None, (timecode.normalised(t, fps) for t in timecodes)), None),
         first_number=first_number,
+        primaries=int(first.color_primaries),
+        transfer=int(first.color_trc),
     )
     return info, pts_index
 
@@ -231,10 +241,22 @@ def _rgb8(frame: av.VideoFrame) -> np.ndarray:
     """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB and is
     rounded: swscale's direct conversion truncates it (colours up to 3 levels off, about one
     level too dark on average)."""
+    matrix = _matrix(frame)
     if max(component.bits for component in frame.format.components) <= 8:
-        return frame.to_ndarray(format="rgb24")
-    wide = frame.to_ndarray(format="rgb48le").astype(np.uint32)
+        return frame.to_ndarray(format="rgb24", src_colorspace=matrix)
+    wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix).astype(np.uint32)
     return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _matrix(frame: av.VideoFrame) -> int | None:
+    """The YUV matrix to read `frame` with: its own where the stream tags one (None), else
+    BT.709 for HD and BT.601 for SD, as players, Resolve and Nuke guess (mpv's rule: 1280
+    wide or over 576 high is HD). swscale's own guess is BT.601 at any size: an untagged HD
+    screen recording's colours came out up to 22 levels off, and so in every export."""
+    if frame.colorspace != _UNSPECIFIED:
+        return None
+    hd = frame.width >= 1280 or frame.height > 576
+    return Colorspace.ITU709 if hd else Colorspace.ITU601
 
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:

@@ -149,8 +149,10 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
 
 
 def edge_adjust(
-    shift_edge: float = Query(0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, description=SHIFT_EDGE),
-    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, description=FEATHER),
+    shift_edge: float = Query(
+        0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE
+    ),
+    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER),
     reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
 ) -> EdgeAdjust:
     """The matte's edge adjustments as the alpha preview and the archive both take them."""
