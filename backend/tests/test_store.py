@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
@@ -18,7 +19,7 @@ import pytest
 
 from tests.waiting import wait_until
 from vidmatte.api import schemas
-from vidmatte.jobs.runner import InProcessRunner
+from vidmatte.jobs.runner import InProcessRunner, waiting
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoInfo
@@ -213,6 +214,30 @@ def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Pa
     assert len(store.objects(pid)) == 2
 
 
+def test_a_killed_jobs_links_to_the_track_go_when_the_data_dir_opens(
+    store: Store, tmp_path: Path
+) -> None:
+    """A job reading the project's track holds hard links to its masks (jobs/tracks.py) until
+    its run ends; a kill leaves them, and a resume that runs SAM2 instead never removes them:
+    they would keep every mask of the old track on disk. No run is alive when the data dir
+    opens, so they go then; the job's frames stay."""
+    jid = new_job(store, tmp_path)
+    attempt = store.transition(jid, "running").attempt
+    assert store.save_alpha(jid, attempt, 0, b"png0")
+    links = store.job_dir(jid) / "track"
+    links.mkdir()
+    (links / "000000-1.png").write_bytes(b"mask")
+    store.close()
+
+    reopened = Store(tmp_path / "data")
+    try:
+        assert not links.exists()
+        assert reopened.done_frames(jid) == {0}
+        assert reopened.alpha_path(jid, 0).read_bytes() == b"png0"
+    finally:
+        reopened.close()
+
+
 def test_a_second_store_on_the_data_dir_is_refused_and_touches_nothing(
     store: Store, tmp_path: Path
 ) -> None:
@@ -254,6 +279,25 @@ def test_job_changes_are_pushed_to_listeners(store: Store, tmp_path: Path) -> No
         return seen
 
     assert asyncio.run(listen()) == ["running", "cancelled"]
+
+
+def test_a_restart_queues_a_resumed_job_behind_those_waiting_before_its_resume(
+    store: Store, tmp_path: Path
+) -> None:
+    """As the running server's queue has it (jobs/runner.py WaitingLine): the oldest job,
+    cancelled and resumed after another was queued, waits behind that one and ahead of one
+    made after its resume, whatever its cancelled run says late."""
+    first, second = new_job(store, tmp_path), new_job(store, tmp_path)
+    attempt = store.transition(first, "running").attempt
+    store.transition(first, "cancelled")
+    time.sleep(0.01)  # the stamps are in milliseconds
+    store.transition(first, "queued")
+    time.sleep(0.01)
+    third = new_job(store, tmp_path)
+    time.sleep(0.01)
+    store.record_used_track(first, attempt, True)  # the cancelled run, late
+    assert [job.id for job in waiting(store)] == [second, first, third]
+    assert not store.job(first).used_track
 
 
 def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(

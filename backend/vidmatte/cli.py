@@ -201,7 +201,7 @@ def serve(
     import uvicorn
 
     from vidmatte.api.app import create_app
-    from vidmatte.api.http import header_timeout_protocol
+    from vidmatte.api.http import SHUTDOWN_SECONDS, header_timeout_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(
@@ -238,6 +238,7 @@ def serve(
         port=port,
         log_level="info",
         http=header_timeout_protocol(settings.idle_timeout),
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
 
 

@@ -7,6 +7,7 @@ Layout of the data directory:
     projects/<pid>/frames.npy        presentation timestamps, one per frame (see media.video)
     projects/<pid>/thumbnail.jpg
     jobs/<jid>/alpha/<frame>.png     a finished frame's mattes, one per object (jobs/mattes.py)
+    jobs/<jid>/track/                a running job's hard links to the track's masks it reads
     tmp/                             uploads in flight; emptied at start-up
     reserve                          disk space set aside to record a job's failure on a full disk
 
@@ -452,7 +453,9 @@ class Store:
     def _collect_garbage(self) -> None:
         """Remove what a crash can leave behind: folders of projects and jobs that have no row
         (killed between moving a project into place and inserting its row, or while deleting
-        one) and half-written files of `write_atomic`. Rows always point at complete files."""
+        one), half-written files of `write_atomic` and the links of a job run to the track's
+        masks (no run is alive now: left, they would keep an old track's masks on disk). Rows
+        always point at complete files."""
         with self._read() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
             jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
@@ -467,6 +470,8 @@ class Store:
                     shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
         for partial in (self.data_dir / "jobs").glob("*/alpha/.*"):
             partial.unlink(missing_ok=True)
+        for job_id in jobs:
+            shutil.rmtree(self.track_links_dir(job_id), ignore_errors=True)
 
     # -- disk space --------------------------------------------------------------------------
     @property
@@ -493,6 +498,10 @@ class Store:
 
     def job_dir(self, job_id: str) -> Path:
         return self.data_dir / "jobs" / job_id
+
+    def track_links_dir(self, job_id: str) -> Path:
+        """Where a job run holds the track's masks it reads (jobs/tracks.py `reuse`)."""
+        return self.job_dir(job_id) / "track"
 
     def alpha_path(self, job_id: str, frame: int) -> Path:
         return self.job_dir(job_id) / "alpha" / f"{frame:06d}.png"
@@ -959,11 +968,13 @@ class Store:
             self._changed(job_id)
 
     def record_used_track(self, job_id: str, attempt: int, used: bool) -> None:
-        """Whether run `attempt` takes its masks from the project's track (jobs/tracks.py)."""
+        """Whether run `attempt` takes its masks from the project's track (jobs/tracks.py);
+        ignored once the run no longer owns the job (a queued job's `updated_at` is when it
+        was queued: runner.waiting)."""
         with self._write() as db:
             moved = db.execute(
                 "UPDATE jobs SET used_track = ?, version = version + 1, updated_at = ? "
-                "WHERE id = ? AND attempt = ?",
+                "WHERE id = ? AND status = 'running' AND attempt = ?",
                 (int(used), now(), job_id, attempt),
             ).rowcount
         if moved:

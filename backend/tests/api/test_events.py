@@ -1,6 +1,7 @@
 """An event stream on its own, against the real store: it ends, without an error, when the thing
-it follows is deleted, whichever of its reads finds it gone. Over HTTP these are races (a
-project deleted mid-track) that a test cannot time."""
+it follows is deleted, whichever of its reads finds it gone, and it never goes back to a state
+older than one it has sent. Over HTTP these are races (a project deleted mid-track, a change
+pushed while a stream starts) that a test cannot time."""
 
 from __future__ import annotations
 
@@ -90,3 +91,31 @@ def test_a_stream_of_a_project_deleted_before_its_first_read_ends(tmp_path: Path
         assert events(store, pid, JobChanges()) == []
     finally:
         store.close()
+
+
+def test_a_change_older_than_the_streams_own_read_is_not_sent(tmp_path: Path) -> None:
+    """A publisher reads a job's state (version 1) and the stream, subscribed just before, reads
+    a newer one (2, a frame finished meanwhile) before version 1 reaches it: the stream goes on
+    from 2. Sending 1 after 2 would take a job's frames_done and progress backwards."""
+    changes = JobChanges()
+
+    def current() -> Change:
+        changes.publish(Change("j", 1))  # delivered to the stream after this read returns
+        return Change("j", 2)
+
+    async def read() -> list[int]:
+        response = follow(
+            lambda: changes.subscribe("j"),
+            current,
+            lambda change: json.dumps({"version": change.version}),
+            lambda change: change.version >= 3,
+            wait=60,
+        )
+        seen = []
+        async for event in response.body_iterator:
+            seen.append(json.loads(event["data"])["version"])
+            if len(seen) == 1:  # the job's next change, a while later
+                asyncio.get_running_loop().call_later(0.2, changes.publish, Change("j", 3))
+        return seen
+
+    assert asyncio.run(asyncio.wait_for(read(), 10)) == [2, 3]

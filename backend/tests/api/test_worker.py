@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tests.server import LiveServer, free_port
 from tests.synth import write_video
 from tests.waiting import wait_until
 from vidmatte.config import Settings
+from vidmatte.jobs.runner import SHUT_DOWN
 
 POS = {"x": 30, "y": 32, "label": "positive"}
 ACTIVE = {"queued", "running"}
@@ -336,6 +338,34 @@ def test_sigterm_ends_event_streams_and_interrupts_the_running_job(
     assert job_status(server.data_dir, jid) == "interrupted"
     events = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
     assert events and events[0]["id"] == jid
+
+
+def test_sigterm_cuts_a_stalled_download_and_interrupts_the_running_job(tmp_path: Path) -> None:
+    """A download whose client stopped reading (a paused browser download) holds its request
+    open: the shutdown must not wait for it for ever, the job matting on meanwhile."""
+    clip = tmp_path / "longer.mp4"  # long enough to be matting still after the cut
+    write_video(clip, frames=400, width=320, height=240)
+    server = LiveServer(tmp_path / "data").start()
+    try:
+        with server.client() as api:
+            pid = upload(api, clip)["id"]
+            prompt(api, pid)
+            jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 399}).json()["id"]
+            wait_job(api, jid, lambda j: j["frames_done"] >= 16)
+        with socket.create_connection(("127.0.0.1", server.port)) as stalled:
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stalled.sendall(
+                f"GET /api/jobs/{jid}/archive?formats=rgba_png,alpha_png16,exr HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\nAuthorization: Bearer {server.token}\r\n\r\n".encode()
+            )
+            assert stalled.recv(12) == b"HTTP/1.1 200"  # streaming; then never read again
+            os.killpg(server.process.pid, signal.SIGTERM)
+            assert server.process.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        server.kill()
+    with sqlite3.connect(server.data_dir / "vidmatte.db") as db:
+        status, error = db.execute("SELECT status, error FROM jobs WHERE id = ?", (jid,)).fetchone()
+    assert (status, error) == ("interrupted", SHUT_DOWN)
 
 
 # -- 22: a missing head is an error naming the fix ---------------------------------------------

@@ -44,6 +44,7 @@ def follow(
         try:
             with subscribe() as changes:
                 value, last = await asyncio.to_thread(read), None
+                changes.saw(value)
                 while True:
                     snapshot = await asyncio.to_thread(to_json, value)
                     if snapshot != last:
@@ -60,6 +61,7 @@ def follow(
                         continue
                     change.cancel()
                     value = await asyncio.to_thread(read)
+                    changes.saw(value)
         except NotFound:
             return  # deleted: found by a read, or by `to_json` (a track's reads its project)
         finally:

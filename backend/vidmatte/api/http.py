@@ -4,7 +4,8 @@ one value for a query parameter that takes one.
 uvicorn times a connection out only while it idles between two requests (timeout_keep_alive),
 so a client that connects and sends nothing, or its headers a byte at a time, holds the
 connection (and its buffers) for good. A slow request body is the upload's own business
-(`receive_upload` drops it after the same idle time).
+(`receive_upload` drops it after the same idle time). At shutdown it waits for every request
+still answering, a download whose client stopped reading too: they get SHUTDOWN_SECONDS.
 
 FastAPI answers HEAD with 405 on its GET routes, though HTTP wants HEAD wherever GET is and
 download managers and proxies ask it first.
@@ -23,6 +24,11 @@ from fastapi import HTTPException, Request
 from fastapi.dependencies.utils import is_scalar_field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# Requests still answering at shutdown (a download under way, or one whose client stopped
+# reading) get this long to end, then are cut: uvicorn would wait for them for ever, and the
+# running job, stopped only after them, would go on matting.
+SHUTDOWN_SECONDS = 5
 
 
 class _Answered(Exception):

@@ -35,6 +35,14 @@ class Subscription:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody listens any more
             self._loop.call_soon_threadsafe(self._deliver, job)
 
+    def saw(self, job: Job) -> None:
+        """The subscriber read `job` itself: changes pushed before its read are old news, even
+        when they arrive after it (a publisher reads the state it pushes before the
+        subscriber's read may read a newer one)."""
+        if self._latest is None or job.version >= self._latest.version:
+            self._latest = job
+            self._ready.clear()
+
     async def next(self) -> Job:
         """The newest state not yet returned; waits for one."""
         await self._ready.wait()

@@ -48,6 +48,7 @@ from vidmatte.jobs.runner import (
     end_in_store,
     fail_in_store,
     progress_reporter,
+    waiting,
 )
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
@@ -232,7 +233,7 @@ class RayRunner:
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
             end_in_store(self.store, job, "interrupted", CRASHED)
-        for job in reversed(self.store.jobs(status=("queued",))):
+        for job in waiting(self.store):
             self._line.join(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
         self._models_ref = ray.put(Models.of(self._segmenter, self._matter))

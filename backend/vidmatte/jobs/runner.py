@@ -69,6 +69,13 @@ def hold_other_models(store: Store, head: str, sam2: str) -> None:
                 store.transition(job.id, "interrupted", error=why)
 
 
+def waiting(store: Store) -> list[Job]:
+    """The queued jobs in the order they joined the queue, for a runner's start: a resumed job
+    by its resume (its `updated_at`, which nothing else moves while it waits), not by when it
+    was made, so a restart keeps it behind the jobs that were waiting before it."""
+    return sorted(store.jobs(status=("queued",)), key=lambda job: job.updated_at)
+
+
 def cancel_in_store(store: Store, job_id: str) -> Job:
     """Cancel an active job in the store (its run then writes nothing more); a job that has
     ended, or ends meanwhile, is returned as it is."""
@@ -157,7 +164,7 @@ class InProcessRunner:
     def start(self) -> None:
         for job in self.store.jobs(status=("running",)):
             end_in_store(self.store, job, "interrupted", CRASHED)
-        for job in reversed(self.store.jobs(status=("queued",))):
+        for job in waiting(self.store):
             self._line.join(job.id)
         self._thread.start()
 

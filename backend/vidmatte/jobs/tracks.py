@@ -304,7 +304,7 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     # each frame's previous alpha is the same as with SAM2.
     anchor = min(frame for _obj, frame in job.prompts)
     frames = [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
-    copy = store.job_dir(job.id) / "track"
+    copy = store.track_links_dir(job.id)
     paths = _hold_masks(store, job.project_id, [(f, o) for f in frames for o in objects], copy)
     # A re-run saves its manifest before it writes a mask, and removes masks only before that:
     # an unchanged manifest and every mask held means the copy is the finished track's.
