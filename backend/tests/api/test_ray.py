@@ -345,8 +345,12 @@ def test_ctrl_c_after_the_cluster_is_lost_stops_the_server_and_its_job(tmp_path:
         with server.client() as api:
             jid = start_job(api, clip, frames)
             wait_for(lambda: api.get(f"/api/jobs/{jid}").json()["frames_done"] >= 2, 60, "frames")
+
+    def worker_died() -> bool:
+        return "its worker died" in server.log_since(mark)
+
     try:
-        wait_for(lambda: "its worker died" in server.log_since(mark), 30, "the job's stream to fail")
+        wait_for(worker_died, 30, "the job's stream to fail")
         time.sleep(2)  # the idle worker's thread has taken the job back (Ray ends us within 60 s)
         assert server.process.poll() is None, server.log_since(mark)[-3000:]
         os.killpg(server.process.pid, signal.SIGINT)
