@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, setOnline, urls } from "./api";
+import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, setOnline, tokenIsRight, urls } from "./api";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
 import { NO_EDGE } from "./exportChoice";
@@ -74,6 +74,19 @@ describe("client", () => {
     vi.stubGlobal("fetch", vi.fn(async () => new Response("", { status: 502 })));
     await api.listProjects().catch(() => undefined);
     expect(online()).toBe(false); // a proxy says the server behind it is down
+    setOnline(true);
+  });
+
+  it("checks a typed token with the server, and says plainly when it cannot be reached", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "wrong token" }), { status: 401 })));
+    expect(await tokenIsRight("nope")).toBe(false);
+    vi.stubGlobal("fetch", vi.fn(async () => new Response("[]", { status: 200 })));
+    expect(await tokenIsRight("right")).toBe(true);
+    expect(await tokenIsRight("right\u200b")).toBe(false); // pasted with a zero-width space
+    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    const err = await tokenIsRight("right").catch((e: unknown) => e);
+    expect(errorText(err)).toBe("Cannot reach the server. Is `vidmatte serve` running?");
+    expect(online()).toBe(false);
     setOnline(true);
   });
 

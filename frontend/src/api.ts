@@ -162,7 +162,9 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError(res.status, detailFromBody(body, res.status, res.statusText));
 }
 
-async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+/** One API request: its error answer thrown as an ApiError, and what it tells of the server on
+ * the way (online or not, the token asked for, the project gone). */
+export async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -189,7 +191,18 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
 
 /** Whether `token` is this server's: a request that carries it gets past the 401. */
 export async function tokenIsRight(token: string): Promise<boolean> {
-  const res = await fetch("/api/projects", { headers: { Authorization: `Bearer ${token}` } });
+  // A header carries no character past U+00FF (fetch throws): pasted with a zero-width space or
+  // a typographic dash, it is not the token the server made.
+  if (/[^\u0000-\u00ff]/.test(token)) return false;
+  let res: Response;
+  try {
+    res = await fetch("/api/projects", { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    // Said as any request says it ("Failed to fetch" tells the user nothing).
+    setOnline(false);
+    throw new ApiError(0, detailFromBody(null, 0));
+  }
+  setOnline(!UNREACHABLE.includes(res.status));
   if (res.status === 401) return false;
   if (!res.ok) throw await errorFromResponse(res);
   return true;

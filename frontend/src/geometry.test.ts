@@ -137,6 +137,14 @@ describe("helpers", () => {
     expect(requestMaxSide(900, 960)).toBe(0);
     expect(requestMaxSide(2000, 1920)).toBe(0);
   });
+
+  it("never asks for more than the API's max_side (8192): a zoomed panorama wider than that gets its largest", () => {
+    // 12288×2048 (a panorama within the pixel limit) zoomed in: its long side drawn at 12800.
+    expect(requestMaxSide(12800, 12288)).toBe(0); // all of it: the original, no max_side
+    expect(requestMaxSide(9000, 12288)).toBe(8192);
+    expect(requestMaxSide(4000, 12288)).toBe(4000);
+    expect(frameMaxSide({ width: 1600, height: 900 }, { width: 12288, height: 2048 }, 2, 3)).toBe(8192); // drawn 9600 across
+  });
 });
 
 describe("non-square pixels (pixel_aspect)", () => {

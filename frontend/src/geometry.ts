@@ -114,16 +114,20 @@ export function roundCoord(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
+/** The largest `max_side` the API takes (frames, previews and mattes alike). */
+export const MAX_SIDE = 8192;
+
 /**
  * Choose the `max_side` to request a frame at: enough for the displayed size times the
  * device pixel ratio, bucketed so nearby sizes share the browser cache, never above the
- * video's own size (0 = the original size).
+ * video's own size (0 = the original size) nor above what the API takes (a panorama wider
+ * than MAX_SIDE, zoomed in, gets MAX_SIDE: the server refuses more).
  */
 export function requestMaxSide(displayLongSide: number, videoLongSide: number, dpr = 1): number {
   const want = Math.ceil(displayLongSide * Math.max(1, dpr));
   const buckets = [320, 480, 640, 960, 1280, 1600, 1920, 2560, 3840];
   const bucket = buckets.find((b) => b >= want) ?? want;
-  return bucket >= videoLongSide ? 0 : bucket;
+  return bucket >= videoLongSide ? 0 : Math.min(bucket, MAX_SIDE);
 }
 
 /**

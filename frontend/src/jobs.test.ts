@@ -78,6 +78,36 @@ describe("jobs store", () => {
     await vi.waitFor(() => expect(server.asked("/api/projects/p_1")).toBe(1));
   });
 
+  it("a list read answered late puts back no older state of a job, nor drops one made meanwhile", async () => {
+    // The first list answers at once; the re-read (the window is clicked into) waits.
+    const lists: ((r: Response) => void)[] = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === "/api/projects/p_1/jobs" && init?.method === "POST") return answer(201, job({ id: "j_2", status: "queued", frames_done: 0 }));
+        if (url === "/api/projects/p_1/jobs") return lists.length ? new Promise<Response>((r) => lists.push(r)) : (lists.push(() => {}), answer(200, [job()]));
+        return answer(404, { detail: "not here" });
+      }),
+    );
+    const store = await followedStore();
+    const followed = FakeEventSource.last!;
+
+    const read = store.refresh();
+    await vi.waitFor(() => expect(lists).toHaveLength(2));
+    // Meanwhile the job ends, as its events say, and a new one is made.
+    followed.emit(JSON.stringify(job({ status: "done", frames_done: 10 })));
+    await store.create({ start: 0, end: 9, object_ids: null });
+    lists[1](answer(200, [job({ frames_done: 7 })])); // read while j_1 still ran, before j_2
+    await read;
+
+    expect(store.jobs().map((j) => [j.id, j.status])).toEqual([
+      ["j_2", "queued"],
+      ["j_1", "done"],
+    ]);
+    expect(FakeEventSource.last!.url).toBe("/api/jobs/j_2/events"); // j_1 is not followed again
+  });
+
   it("one resume at a time per job: a second press while the first is on its way asks nothing and says nothing", async () => {
     // The server takes the first POST and answers a second one with 409 (the job is queued by then).
     let answerFirst!: () => void;

@@ -43,7 +43,16 @@ export function createJobsStore(pid: string): JobsStore {
     }
   };
 
+  // A list read answers whenever it does, while events, creates and cancels go on: its answer
+  // may be older than what is shown (a job it read running has ended since, a job made since
+  // is not in it). Each read and each job shown takes a number; a read keeps what was shown
+  // of a job after it was asked, and a read answered after a later one is dropped.
+  let asked = 0;
+  let listFrom = 0;
+  const shownAt = new Map<string, number>();
+
   const upsert = (job: Job) => {
+    shownAt.set(job.id, ++asked);
     setJobs((list) => {
       const i = list.findIndex((j) => j.id === job.id);
       if (i < 0) return [job, ...list];
@@ -76,11 +85,17 @@ export function createJobsStore(pid: string): JobsStore {
   };
 
   const refresh = async () => {
+    const mine = ++asked;
     try {
       const list = await api.listJobs(pid);
-      if (disposed) return;
-      setJobs(list);
-      list.forEach(follow);
+      if (disposed || mine < listFrom) return;
+      listFrom = mine;
+      const newer = (id: string) => (shownAt.get(id) ?? 0) > mine;
+      const shown = jobs();
+      const made = shown.filter((j) => newer(j.id) && !list.some((l) => l.id === j.id));
+      const merged = [...made, ...list.map((j) => (newer(j.id) ? (shown.find((s) => s.id === j.id) ?? j) : j))];
+      setJobs(merged);
+      merged.forEach(follow);
     } catch (e) {
       showError(errorText(e), "Could not load the results");
     } finally {

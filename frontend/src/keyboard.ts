@@ -107,6 +107,15 @@ export function actionForKey(e: KeyLike): Action | null {
   return null;
 }
 
+/** What a held key repeats: moving through frames, undoing and redoing, zooming. Anything else
+ * runs once per press: held, N would make an object every few milliseconds and Space would
+ * play and pause in turn. */
+const REPEATING: ReadonlySet<Action["type"]> = new Set(["step", "undo", "redo", "zoom", "prompted", "flagged"]);
+
+export function repeats(action: Action): boolean {
+  return REPEATING.has(action.type);
+}
+
 /** Whether a key event comes from a text field (then shortcuts stay out of the way). */
 export function isTypingTarget(target: EventTarget | null): boolean {
   if (!target || !(target instanceof HTMLElement)) return false;

@@ -40,6 +40,7 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
   const [layers, setLayers] = createSignal<{ jid: string; layers: MatteLayer[] } | null>(null);
   let latest = 0;
   let superseded = new AbortController();
+  let asking: string | null = null; // what the mattes on their way are for
   onCleanup(() => {
     superseded.abort();
     images.drop();
@@ -54,17 +55,23 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
     const wanted =
       input.mode() === "tint" && job && (job.status === "done" || job.frames_done > 0) && job.object_ids.length > 1 && i >= job.start && i <= job.end;
     const ms = Math.max(0, input.maxSide?.() ?? 0);
+    const ids = wanted && job ? [...job.object_ids] : [];
+    const colors = ids.map(colorOf);
+    const e = edge(); // shown as the download has it
+    const want = wanted && job ? JSON.stringify([job.id, i, ms, e, ids, colors]) : null;
+    // A running job comes anew with each frame it makes: the mattes already on their way are
+    // the ones wanted, and asking again would cut them off (at every event, so they might
+    // never come). Ones that failed (not matted yet) are asked again then.
+    if (want !== null && want === asking) return;
     const token = ++latest;
     superseded.abort(); // the frame asked before this one is not wanted any more
     superseded = new AbortController();
     const signal = superseded.signal;
+    asking = want;
     if (!wanted || !job) {
       if (layers()?.jid !== job?.id || !wanted) setLayers(null);
       return;
     }
-    const ids = [...job.object_ids];
-    const colors = ids.map(colorOf);
-    const e = edge(); // shown as the download has it
     const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
     Promise.all(ids.map((oid) => images.load(key(oid), (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms, e), s), signal)))
       .then((imgs) => {
@@ -73,6 +80,9 @@ export function createResultCompose(input: ResultViewInput): () => ComposeOption
       .catch(() => {
         // Not matted yet, or a job made before mattes were kept per object: the union shows.
         if (token === latest) setLayers(null);
+      })
+      .finally(() => {
+        if (token === latest) asking = null;
       });
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { projectGone, tokenNeeded } from "./api";
 import { FakeEventSource } from "./test/eventSource";
-import { flagMarks, followTrack, hasMask, isTrack, trackMaskUrl, trackProgressText, type Track } from "./track";
+import { flagMarks, followTrack, hasMask, isTrack, trackApi, trackMaskUrl, trackProgressText, type Track } from "./track";
 
 const done: Track = {
   project_id: "p_1",
@@ -69,6 +70,26 @@ describe("track", () => {
 
   it("addresses a frame's overlay, new for each run", () => {
     expect(trackMaskUrl("p 1", 4, 2)).toBe("/api/projects/p%201/track/masks/4?v=2");
+  });
+});
+
+describe("track requests", () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const answer = (status: number, body: unknown) => vi.fn(async () => new Response(JSON.stringify(body), { status }));
+
+  it("a Track pressed on a project deleted elsewhere shows it gone, as any other request does", async () => {
+    vi.stubGlobal("fetch", answer(404, { detail: "project 'p_gone' does not exist" }));
+    const err = (await trackApi.start("p_gone", 0, 9).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe("project 'p_gone' does not exist");
+    expect(projectGone()).toBe("p_gone");
+    expect(await trackApi.get("p_gone")).toBeNull(); // a read still finds no track
+  });
+
+  it("a Track the server refuses for want of the token asks for it, as any other request does", async () => {
+    vi.stubGlobal("fetch", answer(401, { detail: "this server needs its access token" }));
+    const err = (await trackApi.cancel("p_1").catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe("this server needs its access token");
+    expect(tokenNeeded()).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
-import { ApiError, detailFromBody, setOnline } from "./api";
+import { ApiError, send } from "./api";
 import { adjacentFrame } from "./points";
 import { followEvents } from "./sse";
 import { formatEta } from "./timecode";
@@ -87,22 +87,17 @@ export function trackProgressText(track: Track): string {
   return `${track.status} at ${frames}`;
 }
 
+/** A track request. Through the client all requests share (api.ts send), so a refusal here
+ * shows as any other's does: the token asked for, a project deleted elsewhere shown gone. */
 async function call(method: string, path: string, body?: unknown): Promise<Track | null> {
   let res: Response;
   try {
-    res = await fetch(path, {
-      method,
-      headers: body !== undefined ? { "Content-Type": "application/json" } : undefined,
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-  } catch {
-    setOnline(false);
-    throw new ApiError(0, detailFromBody(null, 0));
+    res = await send(method, path, body);
+  } catch (e) {
+    if (method === "GET" && e instanceof ApiError && e.status === 404) return null; // no track yet
+    throw e;
   }
-  setOnline(res.status < 502 || res.status > 504);
   const data: unknown = await res.json().catch(() => null);
-  if (method === "GET" && res.status === 404) return null; // no track yet
-  if (!res.ok) throw new ApiError(res.status, detailFromBody(data, res.status, res.statusText));
   if (!isTrack(data)) throw new Error("The server's answer does not describe a track.");
   return data;
 }

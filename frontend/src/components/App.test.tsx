@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setOnline, type Health } from "../api";
-import { mainView, parseHash } from "./App";
+import { setOnline, type Health, type Project } from "../api";
+import { App, mainView, parseHash } from "./App";
 import { HealthPill } from "./HealthPill";
 import { MissingProject } from "./Welcome";
 
@@ -62,5 +62,37 @@ describe("a URL naming a project the server does not have", () => {
     expect(screen.getByRole("alert")).toBe(card.querySelector(".welcome-card"));
     fireEvent.click(screen.getByTestId("project-missing-back"));
     expect(onBack).toHaveBeenCalledOnce();
+  });
+});
+
+describe("the project list", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  const project = (id: string): Project => ({
+    id,
+    name: id,
+    filename: `${id}.mp4`,
+    created_at: "2026-12-01T00:00:00Z",
+    video: { width: 320, height: 180, fps: 25, frame_count: 10, duration: 0.4, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
+    has_track: false,
+  });
+
+  it("is never put back by a read answered after a later one (a project added or deleted since)", async () => {
+    const lists: ((r: Response) => void)[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn((url: string) =>
+        url === "/api/projects" ? new Promise<Response>((r) => lists.push(r)) : Promise.resolve(new Response(JSON.stringify(health), { status: 200 })),
+      ),
+    );
+    render(() => <App />);
+    await vi.waitFor(() => expect(lists).toHaveLength(1));
+    window.dispatchEvent(new Event("focus")); // the window clicked into: the list read again
+    await vi.waitFor(() => expect(lists).toHaveLength(2));
+    lists[1](new Response(JSON.stringify([project("p_new"), project("p_1")]), { status: 200 }));
+    await vi.waitFor(() => expect(screen.getAllByTestId("project-item")).toHaveLength(2));
+    lists[0](new Response(JSON.stringify([project("p_1")]), { status: 200 })); // asked first, answered last
+    await new Promise((r) => setTimeout(r, 10));
+    expect(screen.getAllByTestId("project-item").map((e) => e.dataset.projectId)).toEqual(["p_new", "p_1"]);
   });
 });

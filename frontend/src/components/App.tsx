@@ -47,16 +47,26 @@ export function App() {
   const [selectedId, setSelectedId] = createSignal<string | null>(initial.pid);
   const [health, setHealth] = createSignal<Health | null>(null);
   let initialFrame = initial.frame;
+  // A link to the open project names a frame: the editor goes there.
+  const [frameAsked, setFrameAsked] = createSignal<{ frame: number } | null>(null);
 
   const projectById = (id: string) => projects().find((p) => p.id === id);
   const view = createMemo(() => mainView(selectedId(), listed() ? projects().map((p) => p.id) : null));
   const selected = createMemo(() => (view() === "editor" ? selectedId() : null));
 
+  // Reads of the list answer in any order: one asked before the list shown was (a project
+  // added, renamed or deleted since) would put the old list back.
+  let listAsked = 0;
+  let listShown = 0;
   const refresh = async (select?: string) => {
+    const mine = ++listAsked;
     try {
       const list = await api.listProjects();
-      setProjects(list);
-      setListed(true);
+      if (mine > listShown) {
+        listShown = mine;
+        setProjects(list);
+        setListed(true);
+      }
       if (select) choose(select);
     } catch (e) {
       showError(errorText(e), "Could not load the projects");
@@ -90,7 +100,7 @@ export function App() {
         void refresh();
       }
       setSelectedId(h.pid);
-    }
+    } else if (h.pid) setFrameAsked({ frame: h.frame });
   };
 
   const loadHealth = () => api.health().then(setHealth);
@@ -158,7 +168,7 @@ export function App() {
         />
         <Switch fallback={<Welcome />}>
           <Match when={selected()} keyed>
-            {(pid) => <Editor project={projectById(pid) ?? projects()[0]} initialFrame={initialFrame} onFrame={rememberFrame} />}
+            {(pid) => <Editor project={projectById(pid) ?? projects()[0]} initialFrame={initialFrame} frameAsked={frameAsked()} onFrame={rememberFrame} />}
           </Match>
           <Match when={view() === "missing"}>
             <MissingProject onBack={() => choose(null)} />

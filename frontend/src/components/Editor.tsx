@@ -21,6 +21,8 @@ export interface EditorProps {
   project: Project;
   initialFrame: number;
   onFrame: (frame: number) => void;
+  /** The frame a link to this project, followed while it is open, names. */
+  frameAsked?: { frame: number } | null;
 }
 
 export function Editor(props: EditorProps) {

@@ -1,4 +1,4 @@
-import { For, Show } from "solid-js";
+import { For, Show, createMemo } from "solid-js";
 import type { MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
@@ -25,6 +25,7 @@ function when(iso: string): string {
 export function ResultsPanel(props: ResultsPanelProps) {
   const active = () => (props.activeJobId ? props.jobs.get(props.activeJobId) : undefined);
   const objectById = (id: number) => props.objects.find((o) => o.id === id);
+  const byId = createMemo(() => new Map(props.jobs.jobs().map((j) => [j.id, j])));
   return (
     <section class="section results">
       <div class="section-head">
@@ -55,53 +56,59 @@ export function ResultsPanel(props: ResultsPanelProps) {
         <p class="muted small">No results yet. Add points, then press Matting.</p>
       </Show>
       <ul class="result-list" data-testid="result-list">
-        <For each={props.jobs.jobs()}>
-          {(j) => (
-            <li class={`result-item ${props.activeJobId === j.id ? "selected" : ""}`} data-testid="result-item" data-job-id={j.id} data-status={j.status}>
-              <div class="result-line">
-                <StatusBadge status={j.status} testid="result-status" />
-                <span class="mono">
-                  {j.start}–{j.end}
-                </span>
-                <span class="swatches">
-                  <For each={j.object_ids}>
-                    {(oid) => <span class="swatch swatch-small" title={jobObjectName(j, oid, props.objects)} style={{ background: objectById(oid)?.color ?? "#666" }} />}
-                  </For>
-                </span>
-                <span class="muted small grow">{when(j.created_at)}</span>
-              </div>
-              <Show when={!isTerminal(j.status) || (j.status !== "done" && j.frames_done > 0)}>
-                <JobProgressBar job={j} testid="result-progress" compact />
-              </Show>
-              <Show when={j.error}>
-                <div class="small error-text" title={j.error ?? ""}>
-                  {j.error}
+        {/* Rows by job id: each progress event (and each re-read of the list) brings a job as a
+            new object, which would make its row anew, closing its download menu and taking the
+            focus from whatever the user was in. */}
+        <For each={props.jobs.jobs().map((j) => j.id)}>
+          {(id) => {
+            const j = () => byId().get(id)!;
+            return (
+              <li class={`result-item ${props.activeJobId === id ? "selected" : ""}`} data-testid="result-item" data-job-id={id} data-status={j().status}>
+                <div class="result-line">
+                  <StatusBadge status={j().status} testid="result-status" />
+                  <span class="mono">
+                    {j().start}–{j().end}
+                  </span>
+                  <span class="swatches">
+                    <For each={j().object_ids}>
+                      {(oid) => <span class="swatch swatch-small" title={jobObjectName(j(), oid, props.objects)} style={{ background: objectById(oid)?.color ?? "#666" }} />}
+                    </For>
+                  </span>
+                  <span class="muted small grow">{when(j().created_at)}</span>
                 </div>
-              </Show>
-              <div class="result-actions">
-                <Show when={viewable(j)}>
-                  <button
-                    class={`btn btn-small ${props.activeJobId === j.id ? "btn-on" : ""}`}
-                    data-testid="result-view"
-                    onClick={() => props.onActivate(props.activeJobId === j.id ? null : j.id)}
-                  >
-                    {props.activeJobId === j.id ? "Viewing" : "View"}
-                  </button>
-                  <DownloadControl job={j} objects={props.objects} />
+                <Show when={!isTerminal(j().status) || (j().status !== "done" && j().frames_done > 0)}>
+                  <JobProgressBar job={j()} testid="result-progress" compact />
                 </Show>
-                <Show when={!isTerminal(j.status)}>
-                  <button class="btn btn-small btn-danger" data-testid="result-cancel" onClick={() => void props.jobs.cancel(j.id)}>
-                    Cancel
-                  </button>
+                <Show when={j().error}>
+                  <div class="small error-text" title={j().error ?? ""}>
+                    {j().error}
+                  </div>
                 </Show>
-                <Show when={isResumable(j.status)}>
-                  <button class="btn btn-small" data-testid="result-resume" disabled={props.jobs.resuming(j.id)} onClick={() => void props.jobs.resume(j.id)}>
-                    Resume
-                  </button>
-                </Show>
-              </div>
-            </li>
-          )}
+                <div class="result-actions">
+                  <Show when={viewable(j())}>
+                    <button
+                      class={`btn btn-small ${props.activeJobId === id ? "btn-on" : ""}`}
+                      data-testid="result-view"
+                      onClick={() => props.onActivate(props.activeJobId === id ? null : id)}
+                    >
+                      {props.activeJobId === id ? "Viewing" : "View"}
+                    </button>
+                    <DownloadControl job={j()} objects={props.objects} />
+                  </Show>
+                  <Show when={!isTerminal(j().status)}>
+                    <button class="btn btn-small btn-danger" data-testid="result-cancel" onClick={() => void props.jobs.cancel(id)}>
+                      Cancel
+                    </button>
+                  </Show>
+                  <Show when={isResumable(j().status)}>
+                    <button class="btn btn-small" data-testid="result-resume" disabled={props.jobs.resuming(id)} onClick={() => void props.jobs.resume(id)}>
+                      Resume
+                    </button>
+                  </Show>
+                </div>
+              </li>
+            );
+          }}
         </For>
       </ul>
     </section>

@@ -243,6 +243,26 @@ describe("results panel downloads", () => {
     expect(download.getAttribute("title")).toBe("ZIP of the 3 frames finished so far (of 10), with Alpha PNG sequence");
   });
 
+  it("keeps a running result's download menu open, and the focus in it, as its progress comes in", () => {
+    // Every progress event (and every re-read of the list) brings the job as a new object.
+    const [list, setList] = createSignal([job({ status: "running", frames_done: 3 })]);
+    const live: JobsStore = { ...jobsOf([]), jobs: list, get: (jid) => list().find((j) => j.id === jid) };
+    render(() => <ResultsPanel jobs={live} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const shift = screen.getByLabelText("Shift edge (px)") as HTMLInputElement;
+    shift.focus();
+    setList([job({ status: "running", frames_done: 4 })]);
+    expect(screen.queryByTestId("format-menu")).not.toBeNull();
+    expect(document.activeElement).toBe(shift);
+    expect(screen.getByTestId("result-download").getAttribute("title")).toBe("ZIP of the 4 frames finished so far (of 10), with Alpha PNG sequence");
+    setList([job({ status: "done", frames_done: 10 })]);
+    expect(screen.queryByTestId("format-menu")).not.toBeNull();
+    expect(screen.getByTestId("result-item").dataset.status).toBe("done");
+    expect(screen.queryByTestId("result-progress")).toBeNull();
+    setList([]); // gone from a list read again (its project deleted elsewhere): its row goes
+    expect(screen.queryByTestId("result-item")).toBeNull();
+  });
+
   it("a finished result's download says nothing about frames", () => {
     render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     expect(screen.getByTestId("result-download").getAttribute("title")).toBe("ZIP with Alpha PNG sequence");

@@ -169,6 +169,37 @@ describe("matte image", () => {
     expect(s.m.note()).toBeNull();
   });
 
+  it("a running result's progress does not cut off the matte on its way, and a frame not matted yet is asked again", async () => {
+    const srv = server();
+    let notYet = true;
+    const s = createRoot(() => {
+      // Each progress event brings the job as a new object.
+      const [running, setRunning] = createSignal<Job>({ ...job, status: "running", frames_done: 1 });
+      const m = createMatteImage({
+        job: running,
+        frame: () => 6,
+        maxSide: () => 640,
+        images: cache(),
+        fetchMatte: (jid, i, ms, _edge, signal) =>
+          notYet ? Promise.reject(new Error(`frame ${i} of the job is not matted yet`)) : srv.fetch(`${jid} ${i}`, ms, signal),
+      });
+      return { m, progress: (done: number) => setRunning({ ...job, status: "running", frames_done: done }) };
+    });
+    await settle();
+    expect(s.m.note()).toBe("No matte for frame 6: frame 6 of the job is not matted yet");
+    notYet = false;
+    s.progress(2); // frame 6 is matted now
+    await settle();
+    s.progress(3);
+    s.progress(4);
+    await settle();
+    expect(srv.requests.map((r) => [r.what, r.signal.aborted])).toEqual([["j1 6", false]]);
+    srv.requests[0].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6");
+    expect(s.m.note()).toBeNull();
+  });
+
   it("shows the matte with the edge adjustment chosen for the job's export, asked again when it changes", async () => {
     const srv = server();
     const s = createRoot(() => {

@@ -128,6 +128,7 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
   onCleanup(() => tracker.cancel());
 
   const edge = () => deps.edge?.() ?? NO_EDGE;
+  let asking = ""; // the key of the last matte asked for
   const key = (jid: string, i: number, ms: number, e: EdgeAdjust) => `a:${jid}:${i}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
   const load = (jid: string, i: number, signal?: AbortSignal) => {
     const ms = Math.max(0, deps.maxSide());
@@ -152,7 +153,8 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
       setNote(`Outside the result: it covers frames ${job.start}–${job.end}`);
       return;
     }
-    const hit = deps.images.get(key(job.id, i, ms, edge()));
+    const wanted = key(job.id, i, ms, edge());
+    const hit = deps.images.get(wanted);
     if (hit) {
       tracker.cancel();
       setImage(hit);
@@ -160,6 +162,11 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
       return;
     }
     if (deps.online && !deps.online()) return; // asked again when the server is back
+    // A running job comes anew with each frame it makes: the matte already on its way is the
+    // one wanted, and asking again would cut it off (at every event, so it might never come).
+    // One that failed (not matted yet) is asked again then.
+    if (asking === wanted && tracker.pending("alpha")) return;
+    asking = wanted;
     const { token, signal } = tracker.begin("alpha");
     load(job.id, i, signal)
       .then((img) => {

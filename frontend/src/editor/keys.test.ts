@@ -33,6 +33,22 @@ describe("editor keys", () => {
     expect(run).not.toHaveBeenCalled();
   });
 
+  it("a held key repeats stepping, undo and zoom, but makes one object and plays or pauses once", () => {
+    const run = vi.fn<(a: Action) => void>();
+    const b = { run, blocked: () => false };
+    for (const k of ["n", " ", "m", "c", "i", "Delete"]) {
+      const held = key(k, { repeat: true });
+      expect(handleKey(held, b)).toBe(false);
+      expect(held.defaultPrevented).toBe(true); // nor does the page scroll (Space) meanwhile
+    }
+    expect(run).not.toHaveBeenCalled();
+    expect(handleKey(key("ArrowRight", { repeat: true }), b)).toBe(true);
+    expect(handleKey(key("z", { repeat: true, ctrlKey: true }), b)).toBe(true);
+    expect(handleKey(key("+", { repeat: true }), b)).toBe(true);
+    expect(handleKey(key("n"), b)).toBe(true);
+    expect(run.mock.calls.map(([a]) => a.type)).toEqual(["step", "undo", "zoom", "new-object"]);
+  });
+
   it("Space on a focused button or checkbox is theirs (press, tick), not play; arrows still step", () => {
     const run = vi.fn<(a: Action) => void>();
     const b = { run, blocked: () => false };

@@ -1,8 +1,8 @@
 // The editor's shortcuts on the window: each key maps to an action (keyboard.ts); nothing
 // fires while a dialog is open or the user types in a field, and Space or Enter on a focused
-// control activates that control.
+// control activates that control. A held key repeats only what it makes sense to repeat.
 import { onCleanup, onMount } from "solid-js";
-import { actionForKey, isControlKey, isTypingTarget, type Action } from "../keyboard";
+import { actionForKey, isControlKey, isTypingTarget, repeats, type Action } from "../keyboard";
 
 export interface KeyBinding {
   /** Run one action. */
@@ -23,6 +23,7 @@ export function handleKey(e: KeyboardEvent, b: KeyBinding): boolean {
   const action = actionForKey(e);
   if (!action) return false;
   e.preventDefault();
+  if (e.repeat && !repeats(action)) return false;
   b.run(action);
   return true;
 }

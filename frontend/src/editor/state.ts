@@ -4,6 +4,7 @@ import { createEffect, createSignal, on, onCleanup, onMount, untrack } from "sol
 import { api, ApiError, errorText, isUnreachable, online, type Project } from "../api";
 import { pendingConfirm } from "../confirm";
 import { createEdge } from "../exportChoice";
+import { dialogOpen } from "../focusTrap";
 import { stageFit } from "../compose";
 import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
@@ -30,6 +31,9 @@ export interface EditorInput {
   project: Project;
   initialFrame: number;
   onFrame: (frame: number) => void;
+  /** A link to this project followed while it is open (the address's `?f=` changed): the
+   * frame it names, each time anew. */
+  frameAsked?: { frame: number } | null;
 }
 
 export function createEditor(props: EditorInput) {
@@ -39,6 +43,7 @@ export function createEditor(props: EditorInput) {
   const [frame, setFrameRaw] = createSignal(clampFrame(props.initialFrame, props.project.video.frame_count));
   const setFrame = (f: number) => setFrameRaw(clampFrame(f, frameCount()));
   createEffect(() => props.onFrame(frame()));
+  createEffect(on(() => props.frameAsked, (asked) => asked && setFrame(asked.frame), { defer: true }));
   const [loaded, setLoaded] = createSignal(false);
   const [stageSize, setStageSize] = createSignal<Size>({ width: 0, height: 0 });
   const [mattingOpen, setMattingOpen] = createSignal(false);
@@ -195,7 +200,9 @@ export function createEditor(props: EditorInput) {
   );
 
   actions.bindKeys({
-    blocked: () => mattingOpen() || helpOpen() || !!pendingConfirm(),
+    // Any modal dialog: also one the editor did not open (a sequence's frame rate, the token),
+    // whose radios and buttons the arrows, Space and letters are for.
+    blocked: () => mattingOpen() || helpOpen() || !!pendingConfirm() || dialogOpen(),
     blockedKey: (e) => helpOpen() && (e.key === "Escape" || e.key === "?") && setHelpOpen(false),
     openMatting: () => setMattingOpen(true),
     openHelp: () => setHelpOpen(true),

@@ -53,6 +53,41 @@ describe("track state", () => {
     expect(state.overlay(9)).not.toBeNull();
   });
 
+  it("a read answered late never puts back an older track than one shown since", async () => {
+    // A save re-reads the track (is it stale now?) while it runs; the run ends, as its events
+    // say, before that read's answer (made while it still ran) arrives.
+    let push!: (t: Track | null) => void;
+    const answers: ((t: Track | null) => void)[] = [];
+    const server: TrackApi = {
+      get: () => new Promise<Track | null>((resolve) => answers.push(resolve)),
+      start: async () => base,
+      cancel: async () => base,
+    };
+    const state = createRoot(() =>
+      createTrackState("p", () => {}, {
+        server,
+        recorded: async () => true,
+        follow: (_pid, onTrack) => ((push = onTrack), () => {}),
+      }),
+    );
+    await state.start(0, 9);
+    const read = state.refresh();
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+    push({ ...base, status: "done", frames_done: 10, tracked: [[0, 9]] });
+    answers[0]({ ...base, frames_done: 6, tracked: [[0, 5]] });
+    await read;
+    expect(state.track()?.status).toBe("done");
+    // Two reads answered out of order: the later one asked stands.
+    const first = state.refresh();
+    const second = state.refresh();
+    await vi.waitFor(() => expect(answers).toHaveLength(3));
+    answers[2]({ ...base, status: "done", stale: true, tracked: [[0, 9]] });
+    await second;
+    answers[1]({ ...base, status: "done", stale: false, tracked: [[0, 9]] });
+    await first;
+    expect(state.track()?.stale).toBe(true);
+  });
+
   it("a track over another range (In/Out) loads its masks anew, not the old track's from the browser's copy", async () => {
     const done: Track = { ...base, status: "done", tracked: [[0, 9]] };
     let stored = done;

@@ -61,7 +61,14 @@ export function createTrackState(
     stopFollowing?.();
   });
 
-  const show = (t: Track | null) => {
+  // Reads answer in any order, and the events go on meanwhile: a read's answer may be older
+  // than what is shown (a running track that has ended since, which nothing would follow
+  // again). Each read and each thing shown takes a number; a read shows its answer only when
+  // nothing asked after it was shown first.
+  let asked = 0;
+  let shownFrom = 0;
+  const show = (t: Track | null, from = ++asked) => {
+    shownFrom = from;
     const was = track();
     // A finished run's masks, a track that lost an object (deleted) and one over another
     // range (In/Out) load anew.
@@ -89,13 +96,14 @@ export function createTrackState(
     track,
     starting,
     refresh: async (followRunning = false) => {
+      const mine = ++asked;
       try {
         // A project never tracked has no track to read: asking would be a 404, which the
         // browser logs as a failed request.
         if (!track() && !(await recorded())) return;
         const t = await server.get(pid);
-        if (disposed) return;
-        show(t);
+        if (disposed || mine < shownFrom) return;
+        show(t, mine);
         if (followRunning && t?.status === "running") followIt();
       } catch (e) {
         report(e, "Could not read the track");

@@ -1,0 +1,58 @@
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createRoot, createSignal, mergeProps } from "solid-js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Project } from "../api";
+import { SequenceFpsHost } from "../components/SequenceFpsHost";
+import { askSequenceFps } from "../sequenceFps";
+import { FakeEventSource } from "../test/eventSource";
+import { createEditor, type EditorInput } from "./state";
+
+const project: Project = {
+  id: "p_1",
+  name: "clip",
+  filename: "clip.mp4",
+  created_at: "2026-12-01T00:00:00Z",
+  video: { width: 320, height: 180, fps: 25, frame_count: 100, duration: 4, rotation: 0, codec: "h264", has_audio: false, pixel_aspect: 1 },
+  has_track: false,
+};
+
+/** The editor of `project` over a server that has nothing for it yet. */
+function editorOf(input: Partial<EditorInput> = {}) {
+  vi.stubGlobal("EventSource", FakeEventSource);
+  vi.stubGlobal("fetch", vi.fn(async () => new Response("[]", { status: 200 })));
+  return createRoot((dispose) => ({ editor: createEditor(mergeProps({ project, initialFrame: 10, onFrame: () => {} }, input)), dispose }));
+}
+
+describe("the editor", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("goes to the frame a link to the open project names", async () => {
+    const [asked, setAsked] = createSignal<{ frame: number } | null>(null);
+    const { editor, dispose } = editorOf({
+      get frameAsked() {
+        return asked();
+      },
+    });
+    expect(editor.frame()).toBe(10);
+    setAsked({ frame: 50 });
+    expect(editor.frame()).toBe(50);
+    setAsked({ frame: 500 }); // past the end: the last frame
+    expect(editor.frame()).toBe(99);
+    dispose();
+  });
+
+  it("leaves the keys to a dialog open over it: the arrows move between the frame rates offered, not the frame", async () => {
+    const { editor, dispose } = editorOf();
+    render(() => <SequenceFpsHost />);
+    const asked = askSequenceFps("plates.zip");
+    const rate = (await screen.findAllByRole("radio"))[2];
+    rate.focus();
+    expect(fireEvent.keyDown(rate, { key: "ArrowRight" })).toBe(true); // not prevented: the radios' own
+    fireEvent.keyDown(rate, { key: "n" });
+    expect(editor.frame()).toBe(10);
+    expect(editor.objects.list()).toEqual([]);
+    fireEvent.click(screen.getByTestId("fps-cancel"));
+    expect(await asked).toBeNull();
+    dispose();
+  });
+});
