@@ -32,6 +32,7 @@ from vidmatte.store import (
     DataDirInUse,
     InvalidTransition,
     LimitExceeded,
+    NotFound,
     Point,
     Store,
 )
@@ -318,3 +319,42 @@ def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(
     finally:
         runner.stop()
     assert not runner.alive()
+
+
+def test_a_job_made_as_its_object_is_deleted_is_a_404_naming_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """The route looks for the object and its points, then the store writes the job: an object
+    deleted in between was called a removal of its points (409, "click on it again": on an
+    object that is gone), where docs/API.md promises a delete's 404."""
+    job = store.job(new_job(store, tmp_path))
+    obj = job.object_ids[0]
+    store.delete_object(job.project_id, obj)
+    with pytest.raises(
+        NotFound, match=rf"^object {obj} does not exist in project '{job.project_id}'$"
+    ):
+        store.add_job(job.project_id, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny")
+    assert [j.id for j in store.jobs(job.project_id)] == [job.id]
+
+
+def test_a_rename_and_a_recolour_from_two_tabs_both_stay(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PATCH wrote the fields it was not sent back as it had read them: a recolour from another
+    tab landing between a rename's read and write was undone by it (a lost update)."""
+    job = store.job(new_job(store, tmp_path))
+    pid, obj = job.project_id, job.object_ids[0]
+    read = store.object
+
+    def recoloured_meanwhile(project_id: str, object_id: int) -> dict:
+        seen = read(project_id, object_id)
+        monkeypatch.setattr(store, "object", read)
+        store.update_object(project_id, object_id, None, "#123456")  # the other tab
+        return seen
+
+    monkeypatch.setattr(store, "object", recoloured_meanwhile)
+    store.update_object(pid, obj, "dog", None)
+    assert {k: v for k, v in store.object(pid, obj).items() if k in ("name", "color")} == {
+        "name": "dog",
+        "color": "#123456",
+    }

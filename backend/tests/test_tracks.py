@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.synth import write_video
 from tests.waiting import wait_until
-from vidmatte.jobs.tracks import Tracker, reuse
+from vidmatte.jobs.tracks import Run, Stopped, Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
@@ -102,3 +103,41 @@ def test_a_failed_track_says_why_without_server_paths(tracked) -> None:
     error = tracker.get(pid).error
     assert error and "No such file" in error and ".../source.mp4" in error, error
     assert str(tracker.store.data_dir) not in error
+
+
+def test_a_track_of_another_sam2_is_stale_and_tracked_again_whole(tracked) -> None:
+    """After a restart with another SAM2, Track on unchanged prompts ran nothing and recorded the
+    old masks as the new model's: a job then reused them as its own SAM2's."""
+    tracker, pid, obj = tracked
+    tracker.start(pid, 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    restarted = Tracker(tracker.store, tracker.segmenter, "small")
+    assert restarted.stale(restarted.get(pid))
+    assert restarted.start(pid, 0, FRAMES - 1).run == Run(0, FRAMES - 1, [obj])
+    assert _settle(restarted, pid) == "done"
+    assert restarted.get(pid).frames_done == FRAMES
+    assert not restarted.stale(restarted.get(pid))
+
+
+def test_a_replaced_track_is_not_announced_as_cancelled(tracked, monkeypatch) -> None:
+    """Track pressed again while a track runs replaces it: its followers (another tab's event
+    stream) heard "cancelled", ended and showed a cancelled track while the new one ran."""
+    tracker, pid, _ = tracked
+
+    def until_stopped(track, should_stop):  # a run that lasts until it is told to stop
+        while not should_stop():
+            time.sleep(0.01)
+        raise Stopped
+
+    monkeypatch.setattr(tracker, "_track", until_stopped)
+    heard: list[str] = []
+    publish = tracker.changes.publish
+    monkeypatch.setattr(tracker.changes, "publish", lambda t: (heard.append(t.status), publish(t)))
+    try:
+        tracker.start(pid, 0, FRAMES - 1)
+        tracker.start(pid, 0, FRAMES - 1)
+        assert heard == ["running", "running"]
+        assert tracker.get(pid).status == "running"
+    finally:
+        assert tracker.cancel(pid).status == "cancelled"  # a cancel is announced
+    assert heard[-1] == "cancelled"

@@ -731,11 +731,14 @@ class Store:
     def update_object(
         self, project_id: str, object_id: int, name: str | None, color: str | None
     ) -> dict:
-        current = self.object(project_id, object_id)
+        # The fields left out keep their stored values, read in the same write: a rename and a
+        # recolour from two tabs at once both stay (neither writes back what it read before).
         with self._write() as db:
+            self._require(db, project_id, object_id)
             db.execute(
-                "UPDATE objects SET name = ?, color = ? WHERE id = ?",
-                (name or current["name"], color or current["color"], object_id),
+                "UPDATE objects SET name = COALESCE(?, name), color = COALESCE(?, color) "
+                "WHERE id = ?",
+                (name, color, object_id),
             )
         return self.object(project_id, object_id)
 
@@ -825,6 +828,8 @@ class Store:
         job_id, stamp = new_id("j"), now()
         with self._write() as db:
             self._require(db, project_id)
+            for obj in object_ids:  # one deleted since the caller looked: its 404, not a 409
+                self._require(db, project_id, obj)
             self._require_room_in_the_queue(db)
             prompts = self._prompts_of(db, object_ids, start, end)
             prompted = {obj for obj, _ in prompts}

@@ -106,6 +106,26 @@ def test_names_are_trimmed_and_unicode_kept(api: httpx.Client, project: dict) ->
     assert obj.status_code == 201 and obj.json()["name"] == "dog"
 
 
+def test_a_name_s_length_is_counted_after_trimming(api: httpx.Client, project: dict) -> None:
+    """The 100-character limit counted the spaces trimmed off: a full-length name pasted with a
+    space around it was refused as too long, though what would be kept fits."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={"name": " " + "x" * 100 + " "})
+    assert obj.status_code == 201, obj.text
+    assert obj.json()["name"] == "x" * 100
+    renamed = api.patch(f"/api/projects/{pid}", json={"name": "y" * 200 + "\t"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "y" * 200
+    long = api.post(f"/api/projects/{pid}/objects", json={"name": "x" * 101})
+    assert long.status_code == 422
+    assert (
+        long.json()["detail"] == "invalid request: name: String should have at most 100 characters"
+    )
+    blank = api.post(f"/api/projects/{pid}/objects", json={"name": "  "})
+    assert blank.json()["detail"] == "invalid request: name: the name is blank"
+    assert [o["name"] for o in api.get(f"/api/projects/{pid}/objects").json()] == ["x" * 100]
+
+
 def test_control_characters_in_the_filename_are_dropped(api: httpx.Client, clip) -> None:
     response = api.post(
         "/api/projects", files={"file": ("dis\x1b[2Jk\u202e.mp4", clip.read_bytes(), "video/mp4")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import httpx
 import numpy as np
@@ -112,6 +113,30 @@ def test_a_body_that_is_not_utf8_says_so(api: httpx.Client, project: dict) -> No
     assert sent.status_code == 400, sent.text
     assert sent.json()["detail"] == "the body is not valid UTF-8 (at byte 13): JSON must be UTF-8"
     assert api.get(f"/api/projects/{pid}/objects").json() == []  # nothing was made
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            b'{"start": 0, "end": ' + b"9" * (sys.get_int_max_str_digits() + 1) + b"}",
+            f"holds a number of over {sys.get_int_max_str_digits()} digits",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply (JSON arrays and objects)"),
+    ],
+    ids=["long number", "deep nesting"],
+)
+def test_a_body_python_cannot_parse_says_why(
+    api: httpx.Client, project: dict, body: bytes, detail: str
+) -> None:
+    """JSON that Python's parser gives up on (its limit on a number's digits, its recursion
+    limit) got FastAPI's "There was an error parsing the body", naming nothing."""
+    pid = project["id"]
+    for url in (f"/api/projects/{pid}/jobs", f"/api/projects/{pid}/track"):
+        sent = api.post(url, content=body, headers={"Content-Type": "application/json"})
+        assert sent.status_code == 400, sent.text
+        assert sent.json()["detail"] == f"the body {detail}: it cannot be read as JSON"
+    assert api.get(f"/api/projects/{pid}/jobs").json() == []
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -110,6 +111,16 @@ def build_runner(
     return RayRunner(store, settings, segmenter, matter)
 
 
+def unreadable_json(cause: BaseException | None) -> str | None:
+    """Why Python's JSON parser gave up on a body that may well be valid JSON: a number longer
+    than Python reads into an int, or nesting past its recursion limit; None for other causes."""
+    if isinstance(cause, RecursionError):
+        return "is nested too deeply (JSON arrays and objects)"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return f"holds a number of over {sys.get_int_max_str_digits()} digits"
+    return None
+
+
 def create_app(settings: Settings | None = None, built: Services | None = None) -> FastAPI:
     settings = settings or Settings()
     svc = built or build_services(settings)
@@ -186,6 +197,9 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         cause = exc.__cause__
         if isinstance(cause, UnicodeDecodeError):
             detail = f"the body is not valid UTF-8 (at byte {cause.start}): JSON must be UTF-8"
+            return JSONResponse({"detail": detail}, status_code=400)
+        if (why := unreadable_json(cause)) is not None:
+            detail = f"the body {why}: it cannot be read as JSON"
             return JSONResponse({"detail": detail}, status_code=400)
         return await http_exception_handler(request, exc)
 

@@ -6,7 +6,15 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from vidmatte import store
 from vidmatte.jobs.results import Foreground, Mattes
@@ -54,8 +62,14 @@ def clean_name(value: str) -> str:
     return name
 
 
-ProjectName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_name)]
-ObjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(clean_name)]
+# Trimmed before the length is counted: the spaces around a pasted name are not kept, so they
+# must not make it too long. An empty one is blank (clean_name).
+ProjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(clean_name)
+]
+ObjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(clean_name)
+]
 PROJECT_NAME = TypeAdapter(ProjectName)
 SEQUENCE_FPS = TypeAdapter(Annotated[float, Field(ge=MIN_FPS, le=MAX_FPS, allow_inf_nan=False)])
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]

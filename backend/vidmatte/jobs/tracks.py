@@ -11,10 +11,10 @@ are flagged for a look.
 Tracking goes through `Segmenter.track`, which holds the segmenter's lock for every SAM2 step,
 so a track never runs SAM2 at the same time as a job or a preview: they take turns per frame.
 
-After the prompts change, a new track over the same range re-runs only what changed: each
-object whose points changed, from its first changed frame on (forward to the end of the range,
-and backward to the range's start when that frame is at or before its first prompt, where the
-backward pass begins). Other objects keep their masks.
+After the prompts change, a new track over the same range, with the same SAM2, re-runs only
+what changed: each object whose points changed, from its first changed frame on (forward to the
+end of the range, and backward to the range's start when that frame is at or before its first
+prompt, where the backward pass begins). Other objects keep their masks.
 
 A Matting job within the track's range, on the same prompts, reuses the stored logits instead of
 running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
@@ -218,12 +218,18 @@ def intervals(frames: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def plan_run(old: Track | None, start: int, end: int, entries: list[dict]) -> Run:
-    """What a new track of start..end on these prompts must run, given the last track: all of
-    it unless the last one is a finished track of the same range; then, per object whose
-    prompts changed, from its first changed frame on (module docstring)."""
+def plan_run(old: Track | None, start: int, end: int, entries: list[dict], sam2: str) -> Run:
+    """What a new track of start..end on these prompts must run with the SAM2 `sam2`, given the
+    last track: all of it unless the last one is a finished track of the same range made by
+    that SAM2; then, per object whose prompts changed, from its first changed frame on (module
+    docstring). Another SAM2's masks are no part of this one's track."""
     objects = sorted({e["object_id"] for e in entries})
-    if old is None or old.status != "done" or (old.start, old.end) != (start, end):
+    if (
+        old is None
+        or old.status != "done"
+        or (old.start, old.end) != (start, end)
+        or old.sam2 != sam2
+    ):
         return Run(start, end, objects)
 
     def by_object(es: list[dict]) -> dict[int, dict[int, list]]:
@@ -407,9 +413,10 @@ class Tracker:
         return None if stored is None else probability(stored)
 
     def stale(self, track: Track) -> bool:
-        """Whether the project's prompts in the track's range differ from the track's."""
+        """Whether the project's prompts in the track's range differ from the track's, or
+        another SAM2 made it (a server since restarted with another model: no job reuses it)."""
         entries = prompts_in(self.store.points(track.project_id), track.start, track.end)
-        return prompts_hash(entries) != track.prompts_hash
+        return prompts_hash(entries) != track.prompts_hash or track.sam2 != self.sam2
 
     # -- running -------------------------------------------------------------------------
     def start(self, project_id: str, start: int, end: int) -> Track:
@@ -424,12 +431,13 @@ class Tracker:
         entries = prompts_in(self.store.points(project_id), start, end)
         if not entries:
             raise ValueError(f"no frame in {start}..{end} holds points: click on the object first")
-        self._halt(project_id)
+        # Replaced, not cancelled: followers (another tab) hear the new run next, and go on.
+        self._halt(project_id, announce=False)
         try:
             old = self.get(project_id)
         except NotFound:
             old = None
-        run = plan_run(old, start, end, entries)
+        run = plan_run(old, start, end, entries, self.sam2)
         width, height = mask_size(project.info.width, project.info.height)
         objects = {e["object_id"] for e in entries}
         if run == Run(start, end, sorted(objects)):
@@ -495,7 +503,9 @@ class Tracker:
                 self._tracks.pop(project_id, None)
             yield
 
-    def _halt(self, project_id: str, status: str = "cancelled") -> None:
+    def _halt(self, project_id: str, status: str = "cancelled", announce: bool = True) -> None:
+        """Stop the project's run and record it as `status`; told to its event streams unless
+        not `announce` (a new run replaces it at once: they follow that one)."""
         with self._lock:
             thread, stop = self._runs.pop(project_id, (None, None))
         if thread is None or stop is None:
@@ -505,19 +515,21 @@ class Tracker:
         track = self._tracks.get(project_id)
         if track is not None and track.status == "running":
             error = SHUT_DOWN if status == "interrupted" else None
-            self._update(track, status=status, fps=None, eta_seconds=None, error=error)
+            changes = {"status": status, "fps": None, "eta_seconds": None, "error": error}
+            self._update(track, announce=announce, **changes)
 
-    def _update(self, track: Track, save: bool = True, **changes) -> Track:
+    def _update(self, track: Track, save: bool = True, announce: bool = True, **changes) -> Track:
         new = replace(track, **changes, version=track.version + 1)
         if save:
             self._save(new)
-        self._publish(new)
+        self._publish(new, announce)
         return new
 
-    def _publish(self, track: Track) -> None:
+    def _publish(self, track: Track, announce: bool = True) -> None:
         with self._lock:
             self._tracks[track.project_id] = track
-        self.changes.publish(track)
+        if announce:
+            self.changes.publish(track)
 
     def _save(self, track: Track) -> None:
         path = manifest_path(self.store, track.project_id)

@@ -59,7 +59,7 @@ export function TrackBar(props: TrackBarProps) {
         )}
       </Show>
       <Show when={props.track?.stale && !running()}>
-        <span class="track-stale" data-testid="track-stale" title="The points changed since the track was made: Track again to update it">
+        <span class="track-stale" data-testid="track-stale" title="The points, or the server's SAM2 model, changed since the track was made: Track again to update it">
           track is stale
         </span>
       </Show>
