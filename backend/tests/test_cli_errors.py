@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import typer
 from PIL import Image
 
 import vidmatte as vidmatte_package
@@ -25,6 +26,7 @@ from tests.conftest import fill, upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_mjpeg_avi, write_video
 from tests.waiting import wait_until
+from vidmatte import cli
 from vidmatte.store import SCHEMA_VERSION, Store
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -521,6 +523,29 @@ def test_matte_refuses_more_objects_than_a_project_holds_before_loading_models(
                       "--out", str(tmp_path / "out"))  # fmt: skip
     assert refused(result, 2, "17 objects: a project holds at most 16"), result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "points, message",
+    [([("dog", 4, 30, 32, "positive"), ("cat", 3, 90, 5, "negative")],
+      "cat has only negative points on frames 0..6: give it a positive --point or a --box there"),
+     ([("dog", 4, 30, 32, "positive"), ("cat", 9, 30, 32, "positive")],
+      "cat has no --point or --box on frames 0..6: give it a positive --point or a --box there"),
+     ([(None, 2, 90, 5, "negative"), (None, 8, 30, 32, "positive")],
+      "the object has only negative points on frames 0..6: give it a positive --point or a "
+      "--box there")],
+)  # fmt: skip
+def test_matte_refuses_an_object_without_a_positive_point_in_the_range(
+    points: list, message: str
+) -> None:
+    """Negative points alone matted the object as nothing; an object with no point in the
+    range failed in the store with a message about another tab. Both named, before any work."""
+    with pytest.raises(typer.BadParameter) as refused:
+        cli._check_prompts(points, 0, 6, cli._settings())
+    assert refused.value.message == message
+    name = points[1][0]  # the object refused
+    box = [(name, 3, 10, 10, "box"), (name, 3, 40, 30, "box")]
+    cli._check_prompts([*points, *box], 0, 6, cli._settings())  # a box is enough
 
 
 def test_damaged_weights_are_named_with_the_fix(clip: Path, tmp_path: Path) -> None:

@@ -839,6 +839,18 @@ def _check_prompts(
             f"no --point or --box lies on a frame in {start}..{end}",
             param_hint="'--point' / '--box'",
         )
+    # Every object is matted: one with no positive click and no box in the range would be
+    # matted as nothing (negative clicks only say where it is not), or fail in the store.
+    in_range = [(name, label) for name, frame, _, _, label in prompts if start <= frame <= end]
+    for name in dict.fromkeys(name for name, *_ in prompts):
+        labels = {label for n, label in in_range if n == name}
+        if not labels - {"negative"}:
+            what = "only negative points" if labels else "no --point or --box"
+            raise typer.BadParameter(
+                f"{name or 'the object'} has {what} on frames {start}..{end}: give it a "
+                "positive --point or a --box there",
+                param_hint="'--point' / '--box'",
+            )
 
 
 def _check_boxes(

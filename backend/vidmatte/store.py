@@ -32,7 +32,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -209,6 +209,17 @@ class Point:
 
 # Frame prompts: (object id, frame index) -> points in video pixels.
 Prompts = dict[tuple[int, int], list[Point]]
+
+
+def unanchored(prompts: Prompts, object_ids: Iterable[int]) -> int | None:
+    """The first of these objects with no positive click and no box among `prompts`, or None.
+    Negative clicks only say where an object is not: from them alone SAM2 finds nothing."""
+    anchored = {
+        obj for (obj, _), points in prompts.items() if any(p.label != "negative" for p in points)
+    }
+    return next((obj for obj in sorted(object_ids) if obj not in anchored), None)
+
+
 # A box is two opposite corners stored among the clicks: prompts, their hashes, job snapshots
 # and the editors' `expected` compare it as they compare clicks.
 BOX = "box"

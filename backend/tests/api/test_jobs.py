@@ -443,3 +443,49 @@ def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
         for url in (f"/api/jobs/{job_id}/archive", f"/api/jobs/{job_id}/alpha/4"):
             refused = api.get(url, params=params)
             assert refused.status_code == 422 and name in refused.json()["detail"], refused.text
+
+
+POS, NEG = {"x": 30, "y": 32, "label": "positive"}, {"x": 90, "y": 5, "label": "negative"}
+
+
+def test_an_object_with_only_negative_clicks_in_the_range_is_named(
+    api: httpx.Client, project: dict
+) -> None:
+    """An object whose clicks in the range were all negative was matted as nothing: SAM2 has no
+    positive click or box to find it from. Refused, named, whether chosen or picked by default
+    (the other object alone would be matted, and the one clicked on missing without a word)."""
+    pid = project["id"]
+    good = prompt(api, pid, frame=4)
+    blind = api.post(f"/api/projects/{pid}/objects", json={"name": "shadow"}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{blind}/frames"
+    assert api.put(f"{url}/2/points", json={"points": [NEG]}).status_code == 200
+    assert api.put(f"{url}/9/points", json={"points": [POS]}).status_code == 200  # outside 0..6
+    expected = (
+        f"object {blind} ('shadow') has only negative clicks in frames 0..6: add a positive "
+        "click or a box on it there, or leave it out of the job"
+    )
+    for chosen in ({"object_ids": [good, blind]}, {}):
+        refused = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 6, **chosen})
+        assert refused.status_code == 422, refused.text  # was 201
+        assert refused.json()["detail"] == expected
+    assert api.get(f"/api/projects/{pid}/jobs").json() == []
+    # A box is as good as a positive click: it says where the object is.
+    box = [{"x": 10, "y": 10, "label": "box"}, {"x": 40, "y": 30, "label": "box"}, NEG]
+    assert api.put(f"{url}/2/points", json={"points": box}).status_code == 200
+    made = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 6})
+    assert made.status_code == 201, made.text
+    assert made.json()["object_ids"] == [good, blind]
+    api.post(f"/api/jobs/{made.json()['id']}/cancel")
+
+
+def test_one_object_id_sent_many_times_is_one_object(api: httpx.Client, project: dict) -> None:
+    """17 copies of one id were refused as "17 object ids", over VIDMATTE_MAX_OBJECTS (16),
+    before the copies were merged into the one object they name."""
+    pid = project["id"]
+    obj = prompt(api, pid, frame=4)
+    made = api.post(
+        f"/api/projects/{pid}/jobs", json={"start": 0, "end": 6, "object_ids": [obj] * 17}
+    )
+    assert made.status_code == 201, made.text  # was 422
+    assert made.json()["object_ids"] == [obj]
+    api.post(f"/api/jobs/{made.json()['id']}/cancel")

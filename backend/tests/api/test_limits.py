@@ -106,6 +106,51 @@ def test_names_are_trimmed_and_unicode_kept(api: httpx.Client, project: dict) ->
     assert obj.status_code == 201 and obj.json()["name"] == "dog"
 
 
+@pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u2060", "\ufeff", "\u200e", "\u200f"])
+def test_invisible_characters_in_names_are_refused(
+    api: httpx.Client, project: dict, char: str
+) -> None:
+    """Zero-width characters and direction marks were kept: "cat" and "c\u200bat" look the
+    same in every list. Refused, naming the character."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={"name": "cat"}).json()
+    expected = (
+        f"invalid request: name: the name contains an invisible character "
+        f"(U+{ord(char):04X}): it would look like a name without it"
+    )
+    for response in (
+        api.post(f"/api/projects/{pid}/objects", json={"name": f"c{char}at"}),
+        api.patch(f"/api/projects/{pid}/objects/{obj['id']}", json={"name": f"c{char}at"}),
+        api.patch(f"/api/projects/{pid}", json={"name": f"disk{char}"}),
+    ):
+        assert assert_json_error(response, (422,)) == expected
+    assert api.get(f"/api/projects/{pid}").json()["name"] == "disk"
+    assert [o["name"] for o in api.get(f"/api/projects/{pid}/objects").json()] == ["cat"]
+
+
+def test_joiners_that_change_what_shows_are_kept(api: httpx.Client, project: dict) -> None:
+    """The zero-width joiner builds emoji (a family) and the non-joiner shapes Persian words:
+    both change what shows there, so names keep them."""
+    pid = project["id"]
+    for name in (
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ):
+        made = api.post(f"/api/projects/{pid}/objects", json={"name": name})
+        assert made.status_code == 201, made.text
+        assert made.json()["name"] == name
+
+
+def test_invisible_characters_are_dropped_from_an_upload_s_name(api: httpx.Client, clip) -> None:
+    response = api.post(
+        "/api/projects",
+        files={"file": ("in\u200bvis\ufeffible.mp4", clip.read_bytes(), "video/mp4")},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == "invisible.mp4"
+    assert response.json()["name"] == "invisible"
+
+
 def test_a_name_s_length_is_counted_after_trimming(api: httpx.Client, project: dict) -> None:
     """The 100-character limit counted the spaces trimmed off: a full-length name pasted with a
     space around it was refused as too long, though what would be kept fits."""

@@ -91,6 +91,27 @@ def test_bad_points(api: httpx.Client, project: dict) -> None:
     assert api.get(f"/api/projects/{pid}/points").json() == []  # nothing was stored
 
 
+def test_a_bad_body_for_a_missing_object_is_a_404(api: httpx.Client, project: dict) -> None:
+    """Bad points (or a bad rename) for an object that does not exist were a 422 about the
+    body; the missing object comes first: 404, whatever the body holds."""
+    pid = project["id"]
+    missing = f"/api/projects/{pid}/objects/999"
+    bad_points = {"points": [{"x": 1, "y": 1, "label": "maybe"}]}
+    for response in (
+        api.put(f"{missing}/frames/0/points", json=bad_points),
+        api.put(f"{missing}/frames/0/points", json={"pointz": []}),
+        api.patch(missing, json={"color": "green"}),
+    ):
+        assert response.status_code == 404, response.text  # was 422
+        assert response.json()["detail"] == f"object 999 does not exist in project '{pid}'"
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
+    assert api.put(url, json=bad_points).status_code == 422  # an existing one: the body's fault
+    assert api.put(f"/api/projects/nope/objects/{obj}/frames/0/points", json=bad_points).json() == {
+        "detail": "project 'nope' does not exist"
+    }
+
+
 def test_a_body_that_is_not_json_is_400(api: httpx.Client, project: dict) -> None:
     """Unparseable is not the same as invalid: docs/API.md promises 400, with where it broke."""
     pid = project["id"]

@@ -35,7 +35,8 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="module")
 def many_frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """6000 tiny frames after one keyframe: small to send, seconds to probe."""
+    """30000 tiny frames after one keyframe: small to send, seconds to probe (6000 took 0.4 s,
+    less than a health request on a busy CI machine)."""
     path = tmp_path_factory.mktemp("many") / "many.mp4"
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=Fraction(25))
@@ -43,7 +44,7 @@ def many_frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stream.pix_fmt = "yuv420p"
         stream.options = {"preset": "ultrafast", "x264-params": "keyint=infinite:scenecut=0"}
         image = np.zeros((64, 64, 3), np.uint8)
-        for i in range(6000):
+        for i in range(30000):
             image[:, :, 0] = i % 256
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())

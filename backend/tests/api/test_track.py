@@ -391,3 +391,21 @@ def test_intervals() -> None:
 @pytest.mark.parametrize(("size", "expected"), [((96, 64), (96, 64)), ((3840, 2160), (256, 144))])
 def test_mask_size_keeps_the_aspect(size: tuple[int, int], expected: tuple[int, int]) -> None:
     assert mask_size(*size) == expected
+
+
+def test_an_object_with_only_negative_clicks_is_not_tracked(
+    api: httpx.Client, project: dict
+) -> None:
+    """A track took an object whose clicks in the range were all negative, and tracked nothing
+    for it: refused, naming it, before anything runs."""
+    pid = project["id"]
+    put_points(api, pid, add_object(api, pid), 4, [POS])
+    blind = api.post(f"/api/projects/{pid}/objects", json={"name": "shadow"}).json()["id"]
+    put_points(api, pid, blind, 3, [{"x": 90, "y": 5, "label": "negative"}])
+    refused = api.post(f"/api/projects/{pid}/track", json={"start": 0, "end": 11})
+    assert refused.status_code == 422, refused.text  # was 202
+    assert refused.json()["detail"] == (
+        f"object {blind} ('shadow') has only negative clicks in frames 0..11: add a positive "
+        "click or a box on it there, or remove its clicks"
+    )
+    assert api.get(f"/api/projects/{pid}/track").status_code == 404  # none was started

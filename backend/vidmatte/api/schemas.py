@@ -42,23 +42,53 @@ REDUCE_CHATTER = (
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Invisible characters make two names that look the same differ ("cat", "c\u200bat"): zero-width
+# space, word joiner, BOM (zero-width no-break space) and the direction marks. Zero-width
+# non-joiner (U+200C) is refused too, unless it follows a character of the Arabic or Indic
+# blocks, where it changes the letters' shapes (Persian writes it inside words). Zero-width
+# joiner (U+200D) stays allowed everywhere: emoji sequences (a family, a rainbow flag) and Indic
+# conjuncts are made with it, and a rule for its neighbours would refuse some of them.
+_INVISIBLE = frozenset("\u200b\u200e\u200f\u2060\ufeff")
+_ZWNJ = "\u200c"
+
+
+def _joining(char: str) -> bool:
+    """A character of the Arabic (U+0600..U+08FF) or Indic (U+0900..U+0DFF) blocks."""
+    return "\u0600" <= char <= "\u0dff"
+
+
 def _hidden(char: str) -> bool:
     return char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp")
 
 
+def _invisible(name: str) -> str | None:
+    """The first invisible character of a name that makes it look like another, or None."""
+    for i, char in enumerate(name):
+        if char in _INVISIBLE or (char == _ZWNJ and not (i and _joining(name[i - 1]))):
+            return char
+    return None
+
+
 def without_hidden(text: str) -> str:
-    """Drop control, line-break and bidi-override characters (for names we did not choose)."""
-    return "".join(c for c in text if not _hidden(c))
+    """Drop control, line-break, bidi-override and invisible characters (for names we did not
+    choose)."""
+    return "".join(c for c in text if not _hidden(c) and c not in _INVISIBLE)
 
 
 def clean_name(value: str) -> str:
-    """A name as shown: trimmed, not blank, no control or bidi-override characters."""
+    """A name as shown: trimmed, not blank, no control, bidi-override or invisible
+    characters."""
     name = value.strip()
     if not name:
         raise ValueError("the name is blank")
     bad = next((c for c in name if _hidden(c)), None)
     if bad is not None:
         raise ValueError(f"the name contains a control character (U+{ord(bad):04X})")
+    if (bad := _invisible(name)) is not None:
+        raise ValueError(
+            f"the name contains an invisible character (U+{ord(bad):04X}): it would look like "
+            "a name without it"
+        )
     return name
 
 

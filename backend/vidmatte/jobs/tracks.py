@@ -49,7 +49,7 @@ from vidmatte.jobs.mattes import matted_objects
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Job, NotFound, Point, Prompts, Store, write_atomic
+from vidmatte.store import Job, NotFound, Point, Prompts, Store, unanchored, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -428,9 +428,21 @@ class Tracker:
 
     def _start(self, project_id: str, start: int, end: int) -> Track:
         project = self.store.project(project_id)
-        entries = prompts_in(self.store.points(project_id), start, end)
+        prompts = self.store.points(project_id)
+        entries = prompts_in(prompts, start, end)
         if not entries:
             raise ValueError(f"no frame in {start}..{end} holds points: click on the object first")
+        # A track has no choice of objects: one with negative clicks alone would be tracked
+        # as nothing, so the user hears which to fix.
+        in_range = {
+            (obj, frame): pts for (obj, frame), pts in prompts.items() if start <= frame <= end
+        }
+        if (blind := unanchored(in_range, {e["object_id"] for e in entries})) is not None:
+            name = self.store.object(project_id, blind)["name"]
+            raise ValueError(
+                f"object {blind} ('{name}') has only negative clicks in frames {start}..{end}: "
+                "add a positive click or a box on it there, or remove its clicks"
+            )
         # Replaced, not cancelled: followers (another tab) hear the new run next, and go on.
         self._halt(project_id, announce=False)
         try:

@@ -40,7 +40,7 @@ from vidmatte.jobs.runner import other_models
 from vidmatte.jobs.tracks import intervals
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
-from vidmatte.store import TERMINAL, InvalidTransition
+from vidmatte.store import TERMINAL, InvalidTransition, unanchored
 
 router = APIRouter(tags=["jobs"])
 
@@ -55,22 +55,25 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
     project = s.store.project(project_id)
     check_range(project, body.start, body.end)
     limit = s.settings.max_objects
-    if body.object_ids is not None and len(body.object_ids) > limit:
+    # An id sent twice is one object: the limit counts objects, not the list's entries.
+    chosen = None if body.object_ids is None else sorted(set(body.object_ids))
+    if chosen is not None and len(chosen) > limit:
         raise HTTPException(
             422,
-            f"{len(body.object_ids)} object ids: a job takes at most {limit} object ids "
+            f"{len(chosen)} object ids: a job takes at most {limit} object ids "
             "(setting VIDMATTE_MAX_OBJECTS)",
         )
     known = {o["id"]: o["name"] for o in s.store.objects(project_id)}
-    unknown = sorted(set(body.object_ids or []) - set(known))
+    unknown = sorted(set(chosen or []) - set(known))
     if unknown:
         raise HTTPException(404, f"object(s) {unknown} do not exist in project '{project_id}'")
-    prompted = {
-        obj
-        for (obj, frame), pts in s.store.points(project_id).items()
-        if pts and body.start <= frame <= body.end
+    in_range = {
+        key: pts
+        for key, pts in s.store.points(project_id).items()
+        if pts and body.start <= key[1] <= body.end
     }
-    object_ids = sorted(prompted) if body.object_ids is None else sorted(set(body.object_ids))
+    prompted = {obj for obj, _ in in_range}
+    object_ids = sorted(prompted) if chosen is None else chosen
     if not object_ids or not prompted & set(object_ids):
         raise HTTPException(
             422,
@@ -83,6 +86,15 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
             422,
             f"object {silent[0]} ('{known[silent[0]]}') has no points in frames "
             f"{body.start}..{body.end}: click on it there, or leave it out of the job",
+        )
+    # Refused even when the job's objects were not chosen: left out silently, the object the
+    # user clicked on would be missing from the results; matted, its matte would be empty.
+    if (blind := unanchored(in_range, object_ids)) is not None:
+        raise HTTPException(
+            422,
+            f"object {blind} ('{known[blind]}') has only negative clicks in frames "
+            f"{body.start}..{body.end}: add a positive click or a box on it there, or leave it "
+            "out of the job",
         )
     job = s.store.add_job(
         project_id,

@@ -29,6 +29,17 @@ PREVIEW_OPACITY = 160
 ObjectPath = Annotated[UrlInt, Path(ge=1, le=MAX_ID)]
 
 
+def existing_object(project_id: str, object_id: ObjectPath, s: Services = Depends(services)) -> int:
+    """The path's object id, once the object is known to exist. FastAPI runs dependencies
+    before it validates the body: an unknown object is a 404 whatever the body holds, not a
+    422 that has the client fix a body it cannot store anyway."""
+    s.store.object(project_id, object_id)
+    return object_id
+
+
+KnownObject = Annotated[int, Depends(existing_object)]
+
+
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
 def add_object(
     project_id: str, body: ObjectCreate | None = None, s: Services = Depends(services)
@@ -44,7 +55,7 @@ def list_objects(project_id: str, s: Services = Depends(services)) -> list[Objec
 
 @router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
 def update_object(
-    project_id: str, object_id: ObjectPath, body: ObjectUpdate, s: Services = Depends(services)
+    project_id: str, object_id: KnownObject, body: ObjectUpdate, s: Services = Depends(services)
 ) -> Object:
     return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
 
@@ -64,7 +75,7 @@ def delete_object(
 )
 def set_points(
     project_id: str,
-    object_id: ObjectPath,
+    object_id: KnownObject,
     index: UrlInt,
     body: PointsUpdate,
     s: Services = Depends(services),
