@@ -37,6 +37,7 @@ export function Editor(props: EditorProps) {
       <main class="editor-main" data-testid="editor" data-project-id={e.pid}>
         <Toolbar
           selected={objects.selectedObject()}
+          objects={objects.list()}
           track={track.track()}
           canTrack={e.loaded() && seek().length > 0}
           canUndo={prompts.undoSize() > 0}

@@ -1,6 +1,6 @@
 import { Show, createSignal } from "solid-js";
 import { errorText, urls, type MatteObject, type Project } from "../api";
-import { withObjectNames } from "../editor/objects";
+import { storedErrorText, withObjectNames } from "../editor/objects";
 import { DEFAULT_EXPORT, exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useEscapeCancels, useFocusTrap } from "../focusTrap";
 import type { JobsStore } from "../jobs";
@@ -45,7 +45,9 @@ export function MattingDialog(props: MattingDialogProps) {
       <div class="modal" role="dialog" aria-modal="true" aria-label="Matting" data-testid="matting-dialog" ref={dialog}>
         <div class="modal-head">
           <h2>Matting</h2>
-          <span class="muted">{props.project.name}</span>
+          <span class="muted modal-name" title={props.project.name}>
+            {props.project.name}
+          </span>
           <button class="icon-btn" aria-label="Close" onClick={() => props.onClose()}>
             <Icon name="close" />
           </button>
@@ -101,7 +103,7 @@ export function MattingDialog(props: MattingDialogProps) {
                 <Show when={j().error}>
                   {(error) => (
                     <div class="error-box" role="alert">
-                      {named(error())}
+                      {storedErrorText(error(), props.objects)}
                     </div>
                   )}
                 </Show>

@@ -2,6 +2,7 @@ import { For, Show, createMemo } from "solid-js";
 import type { MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
+import { storedErrorText } from "../editor/objects";
 import { viewable } from "../editor/results";
 import { isResumable, isTerminal } from "../sse";
 import { DownloadControl, jobObjectName } from "./DownloadControl";
@@ -80,9 +81,11 @@ export function ResultsPanel(props: ResultsPanelProps) {
                   <JobProgressBar job={j()} testid="result-progress" compact />
                 </Show>
                 <Show when={j().error}>
-                  <div class="small error-text" title={j().error ?? ""}>
-                    {j().error}
-                  </div>
+                  {(error) => (
+                    <div class="small error-text" title={storedErrorText(error(), props.objects)}>
+                      {storedErrorText(error(), props.objects)}
+                    </div>
+                  )}
                 </Show>
                 <div class="result-actions">
                   <Show when={viewable(j())}>

@@ -26,25 +26,25 @@ const track: Track = {
 describe("TrackBar", () => {
   it("starts a track only when there are points", () => {
     const onTrack = vi.fn();
-    const { unmount } = render(() => <TrackBar track={null} canTrack={false} starting={false} onTrack={onTrack} onCancel={() => {}} />);
+    const { unmount } = render(() => <TrackBar objects={[]} track={null} canTrack={false} starting={false} onTrack={onTrack} onCancel={() => {}} />);
     expect((screen.getByTestId("track-start") as HTMLButtonElement).disabled).toBe(true);
     unmount();
-    render(() => <TrackBar track={null} canTrack={true} starting={false} onTrack={onTrack} onCancel={() => {}} />);
+    render(() => <TrackBar objects={[]} track={null} canTrack={true} starting={false} onTrack={onTrack} onCancel={() => {}} />);
     fireEvent.click(screen.getByTestId("track-start"));
     expect(onTrack).toHaveBeenCalledOnce();
   });
 
   it("says on its button which frames it tracks: In..Out, or the whole clip", () => {
-    const { unmount } = render(() => <TrackBar track={null} canTrack={true} range={{ start: 20, end: 30 }} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    const { unmount } = render(() => <TrackBar objects={[]} track={null} canTrack={true} range={{ start: 20, end: 30 }} starting={false} onTrack={() => {}} onCancel={() => {}} />);
     expect(screen.getByTestId("track-start").title).toBe("Track the points over frames 20–30 (In/Out) with SAM2, without matting");
     unmount();
-    render(() => <TrackBar track={null} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    render(() => <TrackBar objects={[]} track={null} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
     expect(screen.getByTestId("track-start").title).toBe("Track the points over the whole clip with SAM2, without matting");
   });
 
   it("cannot be pressed again while a start is on its way", () => {
     const onTrack = vi.fn();
-    render(() => <TrackBar track={null} canTrack={true} starting={true} onTrack={onTrack} onCancel={() => {}} />);
+    render(() => <TrackBar objects={[]} track={null} canTrack={true} starting={true} onTrack={onTrack} onCancel={() => {}} />);
     const button = screen.getByTestId("track-start") as HTMLButtonElement;
     expect(button.disabled).toBe(true);
     expect(button.getAttribute("aria-busy")).toBe("true");
@@ -54,7 +54,7 @@ describe("TrackBar", () => {
 
   it("shows progress with a cancel button while running", () => {
     const onCancel = vi.fn();
-    render(() => <TrackBar track={track} canTrack={true} starting={false} onTrack={() => {}} onCancel={onCancel} />);
+    render(() => <TrackBar objects={[]} track={track} canTrack={true} starting={false} onTrack={() => {}} onCancel={onCancel} />);
     expect(screen.queryByTestId("track-start")).toBeNull();
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
     expect(screen.getByTestId("track-status").textContent).toMatch(/^5 \/ 10 frames · 4\.0 fps/);
@@ -63,14 +63,21 @@ describe("TrackBar", () => {
   });
 
   it("says when the track is stale", () => {
-    render(() => <TrackBar track={{ ...track, status: "done", stale: true }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    render(() => <TrackBar objects={[]} track={{ ...track, status: "done", stale: true }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
     expect(screen.getByTestId("track-stale").textContent).toBe("track is stale");
     expect(screen.getByTestId("track-status").textContent).toBe("tracked 0–9");
   });
 
+  it("names objects in a track's error as the object list does, with no project id", () => {
+    const error = "object 2 is not in the track of project 'p_4f9a2c0b1d3e' (deleted meanwhile)";
+    const objects = [{ id: 2, project_id: "p_4f9a2c0b1d3e", name: "Dog", color: "#3ba4ff" }];
+    render(() => <TrackBar objects={objects} track={{ ...track, status: "failed", error }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    expect(screen.getByTestId("track-status").textContent).toBe('failed: "Dog" is not in the track of the project (deleted meanwhile)');
+  });
+
   it("says why a track was interrupted and what to do", () => {
     const error = "the server stopped while this track ran (a crash or a kill): press Track to run it again";
-    render(() => <TrackBar track={{ ...track, status: "interrupted", error }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
+    render(() => <TrackBar objects={[]} track={{ ...track, status: "interrupted", error }} canTrack={true} starting={false} onTrack={() => {}} onCancel={() => {}} />);
     expect(screen.getByTestId("track-status").textContent).toBe(`interrupted: ${error}`);
     expect((screen.getByTestId("track-start") as HTMLButtonElement).disabled).toBe(false);
   });

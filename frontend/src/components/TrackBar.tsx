@@ -1,9 +1,13 @@
 import { Show } from "solid-js";
+import type { MatteObject } from "../api";
 import type { FrameRange } from "../editor/inout";
+import { storedErrorText } from "../editor/objects";
 import { trackProgressText, type Track } from "../track";
 
 export interface TrackBarProps {
   track: Track | null;
+  /** The project's objects: a track's error names them as the list does. */
+  objects: readonly Pick<MatteObject, "id" | "name">[];
   /** Whether any frame holds points (a track needs some). */
   canTrack: boolean;
   /** In..Out, which the track keeps to; null or absent: the whole clip. */
@@ -23,6 +27,7 @@ export function trackTitle(range: FrameRange | null): string {
 /** The Track action: SAM2 alone over the clip, its progress with cancel, and a stale note. */
 export function TrackBar(props: TrackBarProps) {
   const running = () => props.track?.status === "running";
+  const named = (t: Track): Track => (t.error ? { ...t, error: storedErrorText(t.error, props.objects) } : t);
   const percent = () => {
     const t = props.track;
     return t && t.frames_total > 0 ? Math.round((t.frames_done / t.frames_total) * 100) : 0;
@@ -54,7 +59,7 @@ export function TrackBar(props: TrackBarProps) {
       <Show when={props.track}>
         {(t) => (
           <span class="muted track-status" data-testid="track-status">
-            {trackProgressText(t())}
+            {trackProgressText(named(t()))}
           </span>
         )}
       </Show>

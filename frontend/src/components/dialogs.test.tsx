@@ -2,6 +2,8 @@
 // confirmation starts on its safe button, downloads speak in format names people know, and
 // each result keeps its own export choice.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRoot, createSignal } from "solid-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type Job, type MatteObject, type Project } from "../api";
@@ -243,6 +245,15 @@ describe("results panel downloads", () => {
     expect(download.getAttribute("title")).toBe("ZIP of the 3 frames finished so far (of 10), with Alpha PNG sequence");
   });
 
+  it("says a result's error as the editor does: objects by their names, no job ids", () => {
+    const error = "object 2 has no points in frames 0..9 any more (job 'j_4f9a2c0b1d3e' stopped at frame 4)";
+    render(() => <ResultsPanel jobs={jobsOf([job({ status: "failed", frames_done: 4, error })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    const shown = screen.getByTestId("result-item").querySelector(".error-text")!;
+    const said = '"Dog" has no points in frames 0..9 any more (the job stopped at frame 4)';
+    expect(shown.textContent).toBe(said);
+    expect(shown.getAttribute("title")).toBe(said);
+  });
+
   it("keeps a running result's download menu open, and the focus in it, as its progress comes in", () => {
     // Every progress event (and every re-read of the list) brings the job as a new object.
     const [list, setList] = createSignal([job({ status: "running", frames_done: 3 })]);
@@ -322,6 +333,18 @@ describe("a new Matting job's export", () => {
     fireEvent.click(screen.getByTestId("matting-run"));
     const shown = await screen.findByTestId("error-message");
     expect(shown.textContent).toBe('Could not start matting: "Dog" has no points in frames 0..99: click it on a frame first');
+  });
+
+  it("keeps its Close button in view however long the project's name: the name gives way, whole in its tooltip", () => {
+    const name = "x".repeat(400); // no space to wrap at
+    render(() => <MattingDialog project={{ ...project, name }} objects={objects} points={points} jobs={jobsOf([])} onClose={() => {}} onView={() => {}} />);
+    const shown = screen.getByTestId("matting-dialog").querySelector(".modal-head .modal-name")!;
+    expect(shown.textContent).toBe(name);
+    expect(shown.getAttribute("title")).toBe(name);
+    // jsdom lays nothing out: the rule is what makes the name shrink (min-width: 0) and end in "…".
+    const styles = readFileSync(join(__dirname, "../styles.css"), "utf8");
+    const rule = /\.modal-head \.modal-name \{([^}]*)\}/.exec(styles)?.[1] ?? "";
+    for (const decl of ["min-width: 0", "overflow: hidden", "white-space: nowrap", "text-overflow: ellipsis"]) expect(rule).toContain(decl);
   });
 
   it("leaves out a raw colour an older editor kept as the last choice", async () => {

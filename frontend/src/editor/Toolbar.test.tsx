@@ -4,6 +4,7 @@ import { Toolbar, type ToolbarProps } from "./Toolbar";
 
 const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   selected: null,
+  objects: [],
   track: null,
   canTrack: false,
   trackRange: null,

@@ -7,6 +7,8 @@ import type { FrameRange } from "./inout";
 
 export interface ToolbarProps {
   selected: MatteObject | null;
+  /** The project's objects (a track's error names them). */
+  objects: MatteObject[];
   track: Track | null;
   canTrack: boolean;
   /** In..Out, which Track keeps to; null: the whole clip. */
@@ -59,7 +61,7 @@ export function Toolbar(props: ToolbarProps) {
         </Show>
       </div>
       <div class="tool-buttons">
-        <TrackBar track={props.track} canTrack={props.canTrack} range={props.trackRange} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
+        <TrackBar objects={props.objects} track={props.track} canTrack={props.canTrack} range={props.trackRange} starting={props.trackStarting} onTrack={() => props.onTrack()} onCancel={() => props.onCancelTrack()} />
         <button class="btn btn-small" data-testid="undo" title="Undo (Ctrl+Z)" disabled={!props.canUndo} onClick={() => props.onUndo()}>
           <Icon name="undo" size={13} /> Undo
         </button>

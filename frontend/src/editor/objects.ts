@@ -1,6 +1,6 @@
 // The objects of a project (each gets its own matte) and which one clicks go to.
 import { batch, createSignal, type Accessor } from "solid-js";
-import { api, type MatteObject } from "../api";
+import { api, withoutIds, type MatteObject } from "../api";
 
 export type ObjectApi = Pick<typeof api, "createObject" | "updateObject" | "deleteObject">;
 
@@ -34,6 +34,12 @@ export function withObjectNames(text: string, objects: readonly Pick<MatteObject
     const n = objects.find((o) => o.id === Number(id))?.name;
     return n === undefined ? whole : `"${n}"`;
   });
+}
+
+/** A job's or track's stored error as the editor says any error (errorText, withObjectNames):
+ * no job or project ids, objects by their names. */
+export function storedErrorText(text: string, objects: readonly Pick<MatteObject, "id" | "name">[]): string {
+  return withObjectNames(withoutIds(text), objects);
 }
 
 export function createObjects(pid: string, server: ObjectApi = api): Objects {

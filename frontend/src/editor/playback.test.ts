@@ -1,6 +1,7 @@
 import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
-import { createPlayback, nextFrame } from "./playback";
+import { ApiError } from "../api";
+import { createPlayback, nextFrame, prepareStep } from "./playback";
 
 describe("playback", () => {
   it("loops over the range", () => {
@@ -98,5 +99,38 @@ describe("playback", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(s.frame()).toBe(8);
     s.pb.stop();
+  });
+
+  it("plays on through a result's frames not matted yet (a running or stopped job): each shows without its matte", async () => {
+    const notMatted = (i: number) => new ApiError(404, `frame ${i} of job 'j_4f9a2c0b1d3e' is not matted yet`);
+    const errors: unknown[] = [];
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(3);
+      const pb = createPlayback({
+        frame,
+        setFrame,
+        range: () => ({ start: 3, end: 9 }),
+        fps: () => 25,
+        // The job matted frames 3 and 4 only.
+        prepare: (i) => prepareStep(Promise.resolve(`frame ${i}`), i <= 4 ? Promise.resolve(`matte ${i}`) : Promise.reject(notMatted(i))),
+        onError: (e) => errors.push(e),
+        sleep: () => new Promise<void>((r) => setTimeout(r, 0)),
+        now: () => 0,
+      });
+      return { pb, frame };
+    });
+    s.pb.toggle();
+    for (let k = 0; k < 50 && s.frame() < 9; k++) await new Promise((r) => setTimeout(r, 0));
+    expect(errors).toEqual([]);
+    expect(s.frame()).toBe(9);
+    expect(s.pb.playing()).toBe(true);
+    s.pb.stop();
+  });
+
+  it("still stops for a frame that cannot be loaded, or a matte the server failed to make", async () => {
+    await expect(prepareStep(Promise.reject(new ApiError(404, "frame 7 is not in the video")), null)).rejects.toThrow("frame 7 is not in the video");
+    await expect(prepareStep(Promise.resolve("frame"), Promise.reject(new ApiError(500, "Internal Server Error")))).rejects.toThrow("Internal Server Error");
+    await expect(prepareStep(Promise.resolve("frame"), Promise.reject(new ApiError(0, "The server cannot be reached")))).rejects.toThrow("cannot be reached");
+    await expect(prepareStep(Promise.resolve("frame"), null)).resolves.toBeUndefined();
   });
 });

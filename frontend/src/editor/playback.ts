@@ -1,6 +1,7 @@
 // Playing frames at the video's rate: each step waits until the next frame (and its matte,
 // when a result is shown) is loaded, so playback never shows a blank frame.
 import { createSignal, onCleanup, type Accessor } from "solid-js";
+import { ApiError } from "../api";
 
 export interface PlaybackDeps {
   frame: Accessor<number>;
@@ -25,6 +26,18 @@ export interface Playback {
 export function nextFrame(frame: number, range: { start: number; end: number }): number {
   const next = frame + 1;
   return next > range.end || next < range.start ? range.start : next;
+}
+
+/** What one step waits on: the frame, and the shown result's matte of it (null: the result
+ * does not cover it). A matte the job has not made (404: a running job not there yet, or one
+ * cancelled, interrupted or failed partway) does not stop playback, as a partial render plays
+ * in an editing suite: the frame plays without it and the stage's note says why. A frame that
+ * cannot be had, or a matte the server failed to make, still stops it. */
+export async function prepareStep(frame: Promise<unknown>, matte: Promise<unknown> | null): Promise<void> {
+  const notMatted = (e: unknown) => {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  };
+  await Promise.all([frame, matte?.catch(notMatted)]);
 }
 
 export function createPlayback(deps: PlaybackDeps): Playback {

@@ -17,7 +17,7 @@ import { watchConnection } from "./connection";
 import { createInOut, playRange } from "./inout";
 import { createFrameImage, createMatteImage } from "./frames";
 import { createObjects, withObjectNames } from "./objects";
-import { createPlayback } from "./playback";
+import { createPlayback, prepareStep } from "./playback";
 import { createPreviews } from "./previews";
 import { createPrompts } from "./prompts";
 import { createResults } from "./results";
@@ -121,7 +121,7 @@ export function createEditor(props: EditorInput) {
     fps: () => video().fps || 25,
     prepare: (i) => {
       const j = results.shown();
-      return Promise.all([frames.load(i), j && i >= j.start && i <= j.end ? mattes.load(j.id, i) : null]);
+      return prepareStep(frames.load(i), j && i >= j.start && i <= j.end ? mattes.load(j.id, i) : null);
     },
     onError: (e) => report(e, "Playback stopped"),
   });
