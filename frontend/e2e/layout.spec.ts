@@ -298,6 +298,9 @@ test("at 360 px the panels stack under a usable video, and Matting fits the phon
     expect((await seek.boundingBox())!.width).toBeGreaterThanOrEqual(250);
     await seek.click({ position: { x: (await seek.boundingBox())!.width - 4, y: 14 } });
     await expect(page.getByTestId("frame-number")).toHaveText("35");
+    // A click lands on the picture shown: frame 35's must be loaded (a busy machine clicked
+    // while it loaded, and the click was rightly ignored).
+    await expect(canvas).toHaveAttribute("data-loaded", "true");
     await canvas.scrollIntoViewIfNeeded();
     await canvas.click();
     await expect(page.getByTestId("frame-summary")).toContainText("1 positive");
