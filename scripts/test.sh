@@ -22,7 +22,9 @@ trap '[ -n "$front" ] && kill -- "-$front" 2>/dev/null; rm -f "$front_log"' EXIT
 if [ -f frontend/package-lock.json ]; then
   # Playwright from Node drives Debian's /usr/bin/chromium against a live test-tiny server
   # (the README's screenshots are rewritten only by `npm --prefix frontend run screenshots`).
-  setsid bash -c 'npm --prefix frontend test && npm --prefix frontend run e2e' >"$front_log" 2>&1 &
+  # The editor setup.sh built is the one tested: `npm run e2e` would build it again, emptying
+  # frontend/dist while pytest asks the server for `/` (a 503 there failed CI).
+  setsid bash -c 'npm --prefix frontend test && cd frontend && npx playwright test' >"$front_log" 2>&1 &
   front=$!
 fi
 status=0
