@@ -211,11 +211,14 @@ class Point:
 Prompts = dict[tuple[int, int], list[Point]]
 
 
-def unanchored(prompts: Prompts, object_ids: Iterable[int]) -> int | None:
-    """The first of these objects with no positive click and no box among `prompts`, or None.
-    Negative clicks only say where an object is not: from them alone SAM2 finds nothing."""
+def unanchored(prompts: Prompts, object_ids: Iterable[int], start: int, end: int) -> int | None:
+    """The first of these objects with no positive click and no box on frames start..end of
+    `prompts`, or None. Negative clicks only say where an object is not: from them alone SAM2
+    finds nothing."""
     anchored = {
-        obj for (obj, _), points in prompts.items() if any(p.label != "negative" for p in points)
+        obj
+        for (obj, frame), points in prompts.items()
+        if start <= frame <= end and any(p.label != "negative" for p in points)
     }
     return next((obj for obj in sorted(object_ids) if obj not in anchored), None)
 

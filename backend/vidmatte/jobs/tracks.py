@@ -434,10 +434,8 @@ class Tracker:
             raise ValueError(f"no frame in {start}..{end} holds points: click on the object first")
         # A track has no choice of objects: one with negative clicks alone would be tracked
         # as nothing, so the user hears which to fix.
-        in_range = {
-            (obj, frame): pts for (obj, frame), pts in prompts.items() if start <= frame <= end
-        }
-        if (blind := unanchored(in_range, {e["object_id"] for e in entries})) is not None:
+        objects = {e["object_id"] for e in entries}
+        if (blind := unanchored(prompts, objects, start, end)) is not None:
             name = self.store.object(project_id, blind)["name"]
             raise ValueError(
                 f"object {blind} ('{name}') has only negative clicks in frames {start}..{end}: "

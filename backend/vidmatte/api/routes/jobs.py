@@ -67,12 +67,10 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
     unknown = sorted(set(chosen or []) - set(known))
     if unknown:
         raise HTTPException(404, f"object(s) {unknown} do not exist in project '{project_id}'")
-    in_range = {
-        key: pts
-        for key, pts in s.store.points(project_id).items()
-        if pts and body.start <= key[1] <= body.end
+    prompts = s.store.points(project_id)
+    prompted = {
+        obj for (obj, frame), pts in prompts.items() if pts and body.start <= frame <= body.end
     }
-    prompted = {obj for obj, _ in in_range}
     object_ids = sorted(prompted) if chosen is None else chosen
     if not object_ids or not prompted & set(object_ids):
         raise HTTPException(
@@ -89,7 +87,7 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
         )
     # Refused even when the job's objects were not chosen: left out silently, the object the
     # user clicked on would be missing from the results; matted, its matte would be empty.
-    if (blind := unanchored(in_range, object_ids)) is not None:
+    if (blind := unanchored(prompts, object_ids, body.start, body.end)) is not None:
         raise HTTPException(
             422,
             f"object {blind} ('{known[blind]}') has only negative clicks in frames "
