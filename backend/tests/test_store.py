@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from vidmatte.store import (
     LimitExceeded,
     NotFound,
     Point,
+    PointsChanged,
     Store,
 )
 
@@ -358,3 +359,67 @@ def test_a_rename_and_a_recolour_from_two_tabs_both_stay(
         "name": "dog",
         "color": "#123456",
     }
+
+
+def test_a_job_made_as_its_objects_last_positive_click_goes_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """The route refuses an object with negative clicks only, then the store writes the job: a
+    positive click removed in between (another tab) let a job through that mattes nothing."""
+    job = store.job(new_job(store, tmp_path))
+    pid, obj = job.project_id, job.object_ids[0]
+    store.set_points(pid, obj, 3, [Point(1, 1, "negative")])  # the other tab, meanwhile
+    with pytest.raises(PointsChanged) as refused:
+        store.add_job(pid, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny")
+    assert str(refused.value) == (
+        f"object {obj} has only negative clicks in frames 0..5 now (its positive clicks and box "
+        "there were removed meanwhile, in another tab or window?): add a positive click or a "
+        "box on it there"
+    )
+    assert [j.id for j in store.jobs(pid)] == [job.id]
+
+
+def test_a_repeated_click_is_stored_once_and_takes_one_place(tmp_path: Path) -> None:
+    """The limit counts the clicks stored, not the entries sent."""
+    limited = Store(tmp_path / "limited", max_points_per_frame=2)
+    try:
+        staged = limited.tmp_dir / "upload"
+        staged.write_bytes(b"video")
+        project = limited.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
+        obj = limited.add_object(project.id, None, None)["id"]
+        a, b = Point(10, 20, "positive"), Point(5, 5, "negative")
+        limited.set_points(project.id, obj, 0, [a, b, a])
+        assert limited.points(project.id) == {(obj, 0): [a, b]}
+        # Corners are left to split_box: two at one spot are a degenerate box, not one corner.
+        corner = Point(1, 1, "box")
+        limited.set_points(project.id, obj, 1, [corner, corner])
+        assert limited.points(project.id)[(obj, 1)] == [corner, corner]
+        # A repeat an older version stored: an edit that began from either list goes through.
+        with closing(sqlite3.connect(tmp_path / "limited" / "vidmatte.db")) as db, db:
+            db.execute("INSERT INTO points VALUES (?, 2, 0, 10, 20, 'positive')", (obj,))
+            db.execute("INSERT INTO points VALUES (?, 2, 1, 10, 20, 'positive')", (obj,))
+        limited.set_points(project.id, obj, 2, [b], expected=[a])
+        assert limited.points(project.id)[(obj, 2)] == [b]
+    finally:
+        limited.close()
+
+
+def test_an_object_delete_that_loses_a_race_with_its_projects_is_a_404(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete looked for the object, then deleted it by id in a later write: a delete of
+    the project (or of the object, from another tab) landing in between was answered 204."""
+    job = store.job(new_job(store, tmp_path))
+    pid, obj = job.project_id, job.object_ids[0]
+    write = store._write
+
+    @contextmanager
+    def project_deleted_meanwhile() -> Iterator[sqlite3.Connection]:
+        monkeypatch.setattr(store, "_write", write)
+        store.delete_project(pid)  # the other tab
+        with write() as db:
+            yield db
+
+    monkeypatch.setattr(store, "_write", project_deleted_meanwhile)
+    with pytest.raises(NotFound, match=rf"^project '{pid}' does not exist$"):
+        store.delete_object(pid, obj)

@@ -250,6 +250,36 @@ def split_box(points: Sequence[Point]) -> tuple[list[Point], list[float] | None]
     return clicks, box
 
 
+def without_repeats(points: Sequence[Point]) -> list[Point]:
+    """The points with each click once, in order: the same click sent twice (a retried
+    request, a script's repeat) is one prompt, stored once and counted once against the
+    frame's limit. Box corners are left as they are: two at one spot are a degenerate box
+    (split_box), not one corner."""
+    seen: set[Point] = set()
+    kept = []
+    for p in points:
+        if p.label != BOX and p in seen:
+            continue
+        seen.add(p)
+        kept.append(p)
+    return kept
+
+
+def check_clicks(points: Sequence[Point]) -> None:
+    """ValueError when a positive and a negative click are at one spot: the object both is and
+    is not there, and the editor would draw one marker over the other."""
+    first: dict[tuple[float, float], tuple[int, Point]] = {}
+    for i, p in enumerate(points):
+        if p.label == BOX:
+            continue
+        j, q = first.setdefault((p.x, p.y), (i, p))
+        if q.label != p.label:
+            raise ValueError(
+                f"points {j} and {i} are both at ({p.x:g}, {p.y:g}), one positive and one "
+                "negative: keep one of them"
+            )
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -757,8 +787,10 @@ class Store:
         return self.object(project_id, object_id)
 
     def delete_object(self, project_id: str, object_id: int) -> None:
-        self.object(project_id, object_id)
+        # Looked for in the delete's own write: one that loses a race with another delete (of
+        # the object from another tab, or of its project) is a NotFound, not a silent success.
         with self._write() as db:
+            self._require(db, project_id, object_id)
             db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
 
     def set_points(
@@ -768,9 +800,11 @@ class Store:
         frame: int,
         points: list[Point],
         expected: list[Point] | None = None,
-    ) -> None:
-        """Replace the object's points on the frame; with `expected`, only if they are still
-        those (PointsChanged otherwise: an editor in another tab saved in between)."""
+    ) -> list[Point]:
+        """Replace the object's points on the frame, each click once (`without_repeats`), and
+        return them as stored; with `expected`, only if they are still those (PointsChanged
+        otherwise: an editor in another tab saved in between)."""
+        points = without_repeats(points)
         limit = self.max_points_per_frame
         if limit is not None and len(points) > limit:
             raise LimitExceeded(
@@ -784,7 +818,9 @@ class Store:
                     "SELECT x, y, label FROM points WHERE object_id = ? AND frame = ? ORDER BY ord",
                     (object_id, frame),
                 ).fetchall()
-                if [tuple(row) for row in stored] != [(p.x, p.y, p.label) for p in expected]:
+                # Compared without repeats on either side: an editor keeps the list it sent,
+                # repeats and all, and a data dir may hold repeats stored by an older version.
+                if without_repeats([Point(*row) for row in stored]) != without_repeats(expected):
                     raise PointsChanged(
                         f"the points of object {object_id} on frame {frame} changed since this "
                         "editor read them (in another tab or window?): reload them and click again"
@@ -794,6 +830,7 @@ class Store:
                 "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
                 [(object_id, frame, i, p.x, p.y, p.label) for i, p in enumerate(points)],
             )
+        return points
 
     def points(self, project_id: str) -> Prompts:
         """Every prompt of a project: (object id, frame) → points, sorted by object and frame."""
@@ -837,8 +874,8 @@ class Store:
     ) -> Job:
         """A queued job with a snapshot of its objects' prompts and names, the settings it runs
         with and the downloads chosen with it. QueueFull at the limit of waiting jobs;
-        PointsChanged when an object has no points in the range (any more: the caller looked
-        before this write)."""
+        PointsChanged when an object has no points in the range, or negative clicks alone (any
+        more: the caller looked before this write)."""
         job_id, stamp = new_id("j"), now()
         with self._write() as db:
             self._require(db, project_id)
@@ -851,6 +888,14 @@ class Store:
                 raise PointsChanged(
                     f"object {gone[0]} has no points in frames {start}..{end} any more (they "
                     "were removed meanwhile, in another tab or window?): click on it again"
+                )
+            # The route refused negative clicks alone too; a positive click removed since
+            # would have the job matte the object as nothing.
+            if (blind := unanchored(prompts, object_ids, start, end)) is not None:
+                raise PointsChanged(
+                    f"object {blind} has only negative clicks in frames {start}..{end} now (its "
+                    "positive clicks and box there were removed meanwhile, in another tab or "
+                    "window?): add a positive click or a box on it there"
                 )
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '

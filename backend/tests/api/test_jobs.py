@@ -365,6 +365,20 @@ def test_an_edge_adjustment_that_is_not_a_number_is_called_so(
     assert response.json()["detail"] == f"invalid request: {name}: Input should be a finite number"
 
 
+@pytest.mark.parametrize("name", ["shift_edge", "feather", "reduce_chatter"])
+@pytest.mark.parametrize("path", ["archive", "alpha/0"])
+def test_an_edge_adjustment_given_twice_is_refused(api: httpx.Client, path: str, name: str) -> None:
+    """The edge adjustments are read by a dependency, whose query parameters the check for
+    repeats did not see: `feather=1&feather=30` was served feathered 30 as if the first had
+    not been sent."""
+    twice = [(name, "1"), (name, "0")]
+    response = api.get(f"/api/jobs/j_000000000000/{path}", params=twice)
+    assert response.status_code == 422, response.text  # was a 404: the repeat went unseen
+    assert response.json()["detail"] == (
+        f"invalid request: {name}: given 2 times; it takes one value"
+    )
+
+
 def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     api: httpx.Client, server, project: dict, clip: Path
 ) -> None:

@@ -189,7 +189,8 @@ def test_long_lists_are_refused_briefly(api: httpx.Client, project: dict) -> Non
         (422,),
     )
     assert "at most" in detail and "VIDMATTE_MAX_OBJECTS" in detail
-    points = [POS] * 5000
+    # Distinct clicks: a click repeated is stored once and takes one place.
+    points = [{"x": i % 96, "y": i // 96, "label": "positive"} for i in range(5000)]
     url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
     assert "VIDMATTE_MAX_POINTS_PER_FRAME" in assert_json_error(
         api.put(url, json={"points": points}), (422,)

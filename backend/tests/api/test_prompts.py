@@ -112,6 +112,66 @@ def test_a_bad_body_for_a_missing_object_is_a_404(api: httpx.Client, project: di
     }
 
 
+def test_an_unknown_project_is_a_404_whatever_the_request_holds(api: httpx.Client) -> None:
+    """A bad body (or a bad id or query after the project's) sent to a project that does not
+    exist was a 422 about the body: the client fixed a body it could not store anyway. The
+    missing project comes first on every route that names one."""
+    bad = {"pointz": [], "start": "x"}
+    for method, path in (
+        ("PATCH", ""),
+        ("GET", "/frames/x"),
+        ("POST", "/objects"),
+        ("PATCH", "/objects/1"),
+        ("DELETE", "/objects/x"),
+        ("PUT", "/objects/x/frames/0/points"),
+        ("POST", "/frames/x/preview?object_id=x"),
+        ("POST", "/jobs"),
+        ("POST", "/track"),
+        ("GET", "/track/masks/x"),
+    ):
+        response = api.request(method, f"/api/projects/nope{path}", json=bad)
+        assert response.status_code == 404, (method, path, response.text)  # was 422
+        assert response.json() == {"detail": "project 'nope' does not exist"}
+
+
+def test_a_click_sent_twice_is_stored_once(api: httpx.Client, project: dict) -> None:
+    """The same click twice in one save (a retried request, a script's repeat) was stored
+    twice: a point the user cannot tell from the first, sent to SAM2 twice and counted twice
+    against the frame's limit. It is one click; the answer holds what is stored."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/2/points"
+    twice = api.put(url, json={"points": [POS, NEG, POS]})
+    assert twice.status_code == 200, twice.text
+    assert twice.json()["points"] == [POS, NEG]
+    assert api.get(f"/api/projects/{pid}/points").json() == [
+        {"object_id": obj, "frame": 2, "points": [POS, NEG]}
+    ]
+    # An editor that kept the repeat in its own list began from the points stored.
+    again = api.put(url, json={"points": [POS], "expected": [POS, NEG, POS]})
+    assert again.status_code == 200, again.text
+
+
+def test_a_positive_and_a_negative_click_on_one_spot_are_refused(
+    api: httpx.Client, project: dict
+) -> None:
+    """A spot both in and out of the object: SAM2 gets two contradicting prompts and the
+    editor draws one marker over the other. Nothing is stored."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/2/points"
+    clash = api.put(url, json={"points": [POS, NEG, {**POS, "label": "negative"}]})
+    assert clash.status_code == 422, clash.text
+    assert clash.json()["detail"] == (
+        "points 0 and 2 are both at (30, 32), one positive and one negative: keep one of them"
+    )
+    assert api.get(f"/api/projects/{pid}/points").json() == []
+    # A box corner on a click is no clash: they are prompts of another kind.
+    corner = {**POS, "label": "box"}
+    box = [corner, {"x": 60, "y": 50, "label": "box"}, POS]
+    assert api.put(url, json={"points": box}).status_code == 200
+
+
 def test_a_body_that_is_not_json_is_400(api: httpx.Client, project: dict) -> None:
     """Unparseable is not the same as invalid: docs/API.md promises 400, with where it broke."""
     pid = project["id"]

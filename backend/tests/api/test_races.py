@@ -114,24 +114,29 @@ def test_archives_racing_a_project_delete_are_whole_or_404_and_leave_no_files(
         assert gone, f"round {round_}: files kept"
 
 
-@pytest.mark.parametrize("removal", ["delete the object", "clear its points"])
+NEGATIVE_ONLY = {"points": [{"x": 80, "y": 10, "label": "negative"}]}
+REMOVALS = {
+    "delete the object": lambda where: ("DELETE", where, None),
+    "clear its points": lambda where: ("PUT", f"{where}/frames/0/points", {"points": []}),
+    # A job of negative clicks alone mattes nothing (routes/jobs.py refuses one).
+    "leave a negative click": lambda where: ("PUT", f"{where}/frames/0/points", NEGATIVE_ONLY),
+}
+
+
+@pytest.mark.parametrize("removal", list(REMOVALS))
 def test_a_job_racing_the_removal_of_its_points_is_refused_not_made_empty(
     server: LiveServer, api: httpx.Client, clip: Path, removal: str
 ) -> None:
     for round_ in range(ROUNDS):
         pid, obj = prompted_project(api, clip, f"points {removal} {round_}")
-        where = f"/api/projects/{pid}/objects/{obj}"
-        remove: Request = (
-            ("DELETE", where, None)
-            if removal == "delete the object"
-            else ("PUT", f"{where}/frames/0/points", {"points": []})
-        )
+        remove: Request = REMOVALS[removal](f"/api/projects/{pid}/objects/{obj}")
         make: Request = ("POST", f"/api/projects/{pid}/jobs", {"start": 0, "end": 3})
         answers = together(server, [remove, make, make, make])
         assert answers[0].status_code in (200, 204)
         for job in answers[1:]:
             if job.status_code == 201:  # made before the removal: with the points it saw
-                assert job.json()["prompts"], job.text
+                prompts = job.json()["prompts"]
+                assert [p["label"] for f in prompts for p in f["points"]] == ["positive"], job.text
             else:
                 assert job.status_code in (404, 409, 422), job.text
         api.delete(f"/api/projects/{pid}").raise_for_status()

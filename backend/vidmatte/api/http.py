@@ -19,11 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import is_scalar_field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+if TYPE_CHECKING:
+    from fastapi._compat import ModelField
 
 # Requests still answering at shutdown (a download under way, or one whose client stopped
 # reading) get this long to end, then are cut: uvicorn would wait for them for ever, and the
@@ -101,6 +107,14 @@ def header_timeout_protocol(seconds: float) -> type[HttpToolsProtocol]:
     return HeaderTimeoutProtocol
 
 
+def _query_params(dependant: Dependant) -> Iterator[ModelField]:
+    """The query parameters a route reads, its dependencies' included (the edge adjustments
+    of the alpha preview and the archive are read by one)."""
+    yield from dependant.query_params
+    for sub in dependant.dependencies:
+        yield from _query_params(sub)
+
+
 def one_value_each(request: Request) -> None:
     """An app-wide dependency: 422 for a single-value query parameter of the route given more
     than once (list parameters, like the archive's `formats`, take repeats)."""
@@ -108,7 +122,7 @@ def one_value_each(request: Request) -> None:
     if dependant is None:
         return
     counts = Counter(key for key, _ in request.query_params.multi_items())
-    for field in dependant.query_params:
+    for field in _query_params(dependant):
         if counts[field.alias] > 1 and is_scalar_field(field):
             given = f"given {counts[field.alias]} times; it takes one value"
             raise HTTPException(422, f"invalid request: {field.alias}: {given}")

@@ -14,7 +14,7 @@ from PIL import Image
 
 from vidmatte import store
 from vidmatte.api.events import follow
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_range
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, KnownProject, check_range
 from vidmatte.api.routes.prompts import png_response
 from vidmatte.api.schemas import (
     FEATHER,
@@ -51,7 +51,7 @@ router = APIRouter(tags=["jobs"])
     response_model=Job,
     responses={429: {"model": Error}, **BODY_ERRORS},
 )
-def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)) -> Job:
+def create_job(project_id: KnownProject, body: JobCreate, s: Services = Depends(services)) -> Job:
     project = s.store.project(project_id)
     check_range(project, body.start, body.end)
     limit = s.settings.max_objects
@@ -109,8 +109,7 @@ def create_job(project_id: str, body: JobCreate, s: Services = Depends(services)
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
-def list_jobs(project_id: str, s: Services = Depends(services)) -> list[Job]:
-    s.store.project(project_id)
+def list_jobs(project_id: KnownProject, s: Services = Depends(services)) -> list[Job]:
     return [Job.of(j) for j in s.store.jobs(project_id)]
 
 

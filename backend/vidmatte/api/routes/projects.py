@@ -6,6 +6,7 @@ import io
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -78,6 +79,19 @@ def jpeg(
     buf = io.BytesIO()
     picture.save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def existing_project(project_id: str, s: Services = Depends(services)) -> str:
+    """The path's project id, once the project is known to exist. FastAPI runs dependencies
+    before it validates the body, the other path parameters and the query: an unknown project
+    is a 404 whatever the request holds, not a 422 that has the client fix a body (or a frame
+    number) for a project that is not there."""
+    s.store.project(project_id)
+    return project_id
+
+
+# Every route under /api/projects/{project_id} takes its id as this.
+KnownProject = Annotated[str, Depends(existing_project)]
 
 
 def check_frame(project, index: int) -> None:
@@ -201,19 +215,19 @@ def list_projects(s: Services = Depends(services)) -> list[Project]:
 
 
 @router.get("/{project_id}", response_model=Project, responses=ERRORS)
-def get_project(project_id: str, s: Services = Depends(services)) -> Project:
+def get_project(project_id: KnownProject, s: Services = Depends(services)) -> Project:
     return _project(s, s.store.project(project_id))
 
 
 @router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
 def rename_project(
-    project_id: str, body: ProjectUpdate, s: Services = Depends(services)
+    project_id: KnownProject, body: ProjectUpdate, s: Services = Depends(services)
 ) -> Project:
     return _project(s, s.store.rename_project(project_id, body.name))
 
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)
-def delete_project(project_id: str, s: Services = Depends(services)) -> Response:
+def delete_project(project_id: KnownProject, s: Services = Depends(services)) -> Response:
     s.delete_project(project_id)
     return Response(status_code=204)
 
@@ -235,7 +249,7 @@ def deleted_is_404(s: Services, project_id: str) -> Iterator[None]:
     responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
 )
 def get_frame(
-    project_id: str,
+    project_id: KnownProject,
     index: UrlInt,
     max_side: UrlInt | None = Query(None, ge=16, le=8192),
     s: Services = Depends(services),
@@ -256,8 +270,7 @@ def get_frame(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
 )
-def get_thumbnail(project_id: str, s: Services = Depends(services)) -> Response:
-    s.store.project(project_id)
+def get_thumbnail(project_id: KnownProject, s: Services = Depends(services)) -> Response:
     with deleted_is_404(s, project_id):
         data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()
     return Response(data, media_type="image/jpeg")

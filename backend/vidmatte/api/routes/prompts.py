@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from PIL import Image
 
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame
+from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, KnownProject, check_frame
 from vidmatte.api.schemas import (
     MAX_ID,
     Error,
@@ -22,14 +22,16 @@ from vidmatte.api.schemas import (
 )
 from vidmatte.api.schemas import Point as PointSchema
 from vidmatte.api.services import Services, services
-from vidmatte.store import Point, split_box
+from vidmatte.store import Point, check_clicks, split_box
 
 router = APIRouter(prefix="/api/projects/{project_id}", tags=["prompts"])
 PREVIEW_OPACITY = 160
 ObjectPath = Annotated[UrlInt, Path(ge=1, le=MAX_ID)]
 
 
-def existing_object(project_id: str, object_id: ObjectPath, s: Services = Depends(services)) -> int:
+def existing_object(
+    project_id: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
+) -> int:
     """The path's object id, once the object is known to exist. FastAPI runs dependencies
     before it validates the body: an unknown object is a 404 whatever the body holds, not a
     422 that has the client fix a body it cannot store anyway."""
@@ -42,27 +44,30 @@ KnownObject = Annotated[int, Depends(existing_object)]
 
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
 def add_object(
-    project_id: str, body: ObjectCreate | None = None, s: Services = Depends(services)
+    project_id: KnownProject, body: ObjectCreate | None = None, s: Services = Depends(services)
 ) -> Object:
     body = body or ObjectCreate()
     return Object(**s.store.add_object(project_id, body.name, body.color))
 
 
 @router.get("/objects", response_model=list[Object], responses=ERRORS)
-def list_objects(project_id: str, s: Services = Depends(services)) -> list[Object]:
+def list_objects(project_id: KnownProject, s: Services = Depends(services)) -> list[Object]:
     return [Object(**o) for o in s.store.objects(project_id)]
 
 
 @router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
 def update_object(
-    project_id: str, object_id: KnownObject, body: ObjectUpdate, s: Services = Depends(services)
+    project_id: KnownProject,
+    object_id: KnownObject,
+    body: ObjectUpdate,
+    s: Services = Depends(services),
 ) -> Object:
     return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
 
 
 @router.delete("/objects/{object_id}", status_code=204, responses=ERRORS)
 def delete_object(
-    project_id: str, object_id: ObjectPath, s: Services = Depends(services)
+    project_id: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
 ) -> Response:
     s.store.delete_object(project_id, object_id)
     return Response(status_code=204)
@@ -74,28 +79,37 @@ def delete_object(
     responses={409: {"model": Error}, **BODY_ERRORS},
 )
 def set_points(
-    project_id: str,
+    project_id: KnownProject,
     object_id: KnownObject,
     index: UrlInt,
     body: PointsUpdate,
     s: Services = Depends(services),
 ) -> FramePoints:
+    """Replace the object's points on the frame (an empty list clears it); the answer holds
+    them as stored. The same click sent twice is stored once (it takes one place under
+    VIDMATTE_MAX_POINTS_PER_FRAME); a positive and a negative click at one spot are a 422
+    naming both, and nothing is stored."""
     project = s.store.project(project_id)
     check_frame(project, index)
     points = [Point(**p.model_dump()) for p in body.points]
     try:
         for p in points:
             project.info.check_point(p.x, p.y)
+        check_clicks(points)
         split_box(points)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
-    s.store.set_points(project_id, object_id, index, points, expected)
-    return FramePoints(object_id=object_id, frame=index, points=body.points)
+    stored = s.store.set_points(project_id, object_id, index, points, expected)
+    return FramePoints(
+        object_id=object_id,
+        frame=index,
+        points=[PointSchema(x=p.x, y=p.y, label=p.label) for p in stored],
+    )
 
 
 @router.get("/points", response_model=list[FramePoints], responses=ERRORS)
-def list_points(project_id: str, s: Services = Depends(services)) -> list[FramePoints]:
+def list_points(project_id: KnownProject, s: Services = Depends(services)) -> list[FramePoints]:
     return [
         FramePoints(
             object_id=obj,
@@ -133,7 +147,7 @@ def coloured_masks(
     responses={200: {"content": {"image/png": {}}}, 409: {"model": Error}, **ERRORS},
 )
 def preview(
-    project_id: str,
+    project_id: KnownProject,
     index: UrlInt,
     object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
     max_side: UrlInt | None = Query(None, ge=16, le=8192),

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from PIL import Image
 
 from vidmatte.api.events import follow
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, check_frame, check_range
+from vidmatte.api.routes.projects import (
+    BODY_ERRORS,
+    ERRORS,
+    KnownProject,
+    check_frame,
+    check_range,
+)
 from vidmatte.api.routes.prompts import coloured_masks, png_response
 from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
@@ -52,7 +58,9 @@ def _schema(s: Services, recorded: tracks.Track) -> Track:
 
 
 @router.post("", status_code=202, response_model=Track, responses=BODY_ERRORS)
-def start_track(project_id: str, body: TrackCreate, s: Services = Depends(services)) -> Track:
+def start_track(
+    project_id: KnownProject, body: TrackCreate, s: Services = Depends(services)
+) -> Track:
     """Track the current prompts over start..end. When a finished track of the same range
     exists, only the objects whose points changed run again, from their first changed frame
     on (`run` says what runs); a track still running is replaced."""
@@ -66,18 +74,18 @@ def start_track(project_id: str, body: TrackCreate, s: Services = Depends(servic
 
 
 @router.get("", response_model=Track, responses=ERRORS)
-def get_track(project_id: str, s: Services = Depends(services)) -> Track:
+def get_track(project_id: KnownProject, s: Services = Depends(services)) -> Track:
     return _schema(s, s.tracker.get(project_id))
 
 
 @router.delete("", response_model=Track, responses=ERRORS)
-def cancel_track(project_id: str, s: Services = Depends(services)) -> Track:
+def cancel_track(project_id: KnownProject, s: Services = Depends(services)) -> Track:
     """Cancel a running track; the masks made so far stay. A finished track is returned."""
     return _schema(s, s.tracker.cancel(project_id))
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
-async def track_events(project_id: str, s: Services = Depends(services)):
+async def track_events(project_id: KnownProject, s: Services = Depends(services)):
     """`event: progress` with the track as JSON whenever it changes; ends when it stops
     running and at shutdown (like a job's events: api/events.py)."""
     await asyncio.to_thread(s.tracker.get, project_id)  # 404 before the stream starts
@@ -96,7 +104,7 @@ async def track_events(project_id: str, s: Services = Depends(services)):
     responses={200: {"content": {"image/png": {}}}, **ERRORS},
 )
 def get_mask(
-    project_id: str,
+    project_id: KnownProject,
     frame: UrlInt,
     object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
     s: Services = Depends(services),
