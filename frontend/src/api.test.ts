@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, setOnline, tokenIsRight, urls } from "./api";
+import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, send, setOnline, tokenIsRight, urls } from "./api";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
 import { NO_EDGE } from "./exportChoice";
@@ -87,6 +87,17 @@ describe("client", () => {
     const err = await tokenIsRight("right").catch((e: unknown) => e);
     expect(errorText(err)).toBe("Cannot reach the server. Is `vidmatte serve` running?");
     expect(online()).toBe(false);
+    setOnline(true);
+  });
+
+  it("sends a token to check as any request goes, its header with the others", async () => {
+    const calls: RequestInit[] = [];
+    vi.stubGlobal("fetch", vi.fn(async (_url: string, init: RequestInit) => (calls.push(init), new Response("", { status: 503 }))));
+    const err = await tokenIsRight("right").catch((e: unknown) => e);
+    expect(errorText(err)).toBe("The server is not answering (503). Is `vidmatte serve` running?");
+    expect(online()).toBe(false);
+    await send("PUT", "/api/x", { a: 1 }, undefined, { Authorization: "Bearer t" }).catch(() => undefined);
+    expect(calls.map((c) => c.headers)).toEqual([{ Authorization: "Bearer right" }, { Authorization: "Bearer t", "Content-Type": "application/json" }]);
     setOnline(true);
   });
 

@@ -2,7 +2,7 @@
 // backend serves this app at `/` and the API under `/api` (Vite proxies it in dev).
 import { createSignal } from "solid-js";
 import type { EdgeAdjust, JobExport } from "./exportChoice";
-import type { Point } from "./points";
+import { setMaxPointsPerFrame, type Point } from "./points";
 import { edgeParams } from "./validation";
 
 // The server asks for its access token (401): the editor shows the token prompt. The token
@@ -32,6 +32,9 @@ export interface Health {
   sam2_test_model: boolean;
   matting_head: string;
   version: string;
+  /** VIDMATTE_MAX_POINTS_PER_FRAME: the most points one object may hold on a frame (absent, as
+   * every field but `status`, when asked without the token). */
+  max_points_per_frame?: number;
 }
 
 export interface VideoInfo {
@@ -163,14 +166,15 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
 }
 
 /** One API request: its error answer thrown as an ApiError, and what it tells of the server on
- * the way (online or not, the token asked for, the project gone). */
-export async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+ * the way (online or not, the token asked for, the project gone). `headers` go with it. */
+export async function send(method: string, path: string, body?: unknown, signal?: AbortSignal, headers?: Record<string, string>): Promise<Response> {
   let res: Response;
+  const all = { ...headers, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) };
   try {
     res = await fetch(path, {
       method,
       signal,
-      headers: body !== undefined ? { "Content-Type": "application/json" } : undefined,
+      headers: Object.keys(all).length ? all : undefined,
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch (e) {
@@ -194,18 +198,13 @@ export async function tokenIsRight(token: string): Promise<boolean> {
   // A header carries no character past U+00FF (fetch throws): pasted with a zero-width space or
   // a typographic dash, it is not the token the server made.
   if (/[^\u0000-\u00ff]/.test(token)) return false;
-  let res: Response;
   try {
-    res = await fetch("/api/projects", { headers: { Authorization: `Bearer ${token}` } });
-  } catch {
-    // Said as any request says it ("Failed to fetch" tells the user nothing).
-    setOnline(false);
-    throw new ApiError(0, detailFromBody(null, 0));
+    await send("GET", "/api/projects", undefined, undefined, { Authorization: `Bearer ${token}` });
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return false;
+    throw e;
   }
-  setOnline(!UNREACHABLE.includes(res.status));
-  if (res.status === 401) return false;
-  if (!res.ok) throw await errorFromResponse(res);
-  return true;
 }
 
 /** Reload the editor signed in: the server trades `?token=` for the session cookie and
@@ -249,7 +248,13 @@ const wirePoint = (p: Point) => ({ x: p.x, y: p.y, label: p.label });
 
 // ---- endpoints ----
 export const api = {
-  health: () => json<Health>("GET", "/api/health"),
+  /** The server's state; the editor takes its point limit from it (each probe, as a restart may
+   * change the setting). */
+  health: () =>
+    json<Health>("GET", "/api/health").then((h) => {
+      if (h.max_points_per_frame !== undefined) setMaxPointsPerFrame(h.max_points_per_frame);
+      return h;
+    }),
 
   listProjects: () => json<Project[]>("GET", "/api/projects"),
   getProject: (pid: string) => json<Project>("GET", `/api/projects/${enc(pid)}`),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LatestTracker } from "./latest";
+import { LatestTracker, OneRequest } from "./latest";
 
 describe("LatestTracker", () => {
   it("lets only the latest request per key win and aborts the older one", () => {
@@ -40,5 +40,27 @@ describe("LatestTracker", () => {
     };
     await Promise.all([request("slow-old", 30), request("fast-new", 5)]);
     expect(applied).toEqual(["fast-new"]);
+  });
+});
+
+describe("OneRequest", () => {
+  it("lets the request on its way be when asked again, aborts it for another, and asks again once answered", () => {
+    const r = new OneRequest();
+    const a = r.ask("frame 6")!;
+    expect(r.ask("frame 6")).toBeNull(); // progress came: the same matte is still on its way
+    expect(a.signal.aborted).toBe(false);
+    const b = r.ask("frame 7")!;
+    expect(a.signal.aborted).toBe(true);
+    expect(a.current()).toBe(false);
+    expect(b.current()).toBe(true);
+    a.end(); // a superseded answer ends nothing
+    expect(r.ask("frame 7")).toBeNull();
+    b.end(); // failed (not matted yet): asked again at the next progress
+    const c = r.ask("frame 7")!;
+    expect(c.current()).toBe(true);
+    r.cancel();
+    expect(c.signal.aborted).toBe(true);
+    expect(c.current()).toBe(false);
+    expect(r.ask("frame 7")).not.toBeNull();
   });
 });

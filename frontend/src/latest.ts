@@ -40,3 +40,41 @@ export class LatestTracker<K = string | number> {
     }
   }
 }
+
+/** A request `OneRequest.ask` started. */
+export interface Asked {
+  signal: AbortSignal;
+  /** Whether it is still the request wanted (its answer may be shown). */
+  current: () => boolean;
+  /** Mark it answered: asked for again, it is sent again. */
+  end: () => void;
+}
+
+/**
+ * One request at a time, named by what it is for. Asking for something else aborts the one on
+ * its way; asking again for the one on its way lets it be: a running job comes anew with each
+ * frame it makes, and asking again at each progress event would cut its matte off each time,
+ * so it might never come. Once it ended (answered, or failed: not matted yet), it is sent again.
+ */
+export class OneRequest {
+  private readonly tracker = new LatestTracker<"request">();
+  private wanted: string | null = null;
+
+  /** Start the request for `what`; null when that one is already on its way. */
+  ask(what: string): Asked | null {
+    if (what === this.wanted && this.tracker.pending("request")) return null;
+    this.wanted = what;
+    const { token, signal } = this.tracker.begin("request");
+    return {
+      signal,
+      current: () => this.tracker.isLatest("request", token),
+      end: () => this.tracker.end("request", token),
+    };
+  }
+
+  /** Abort the request on its way, if any: its answer is not wanted any more. */
+  cancel(): void {
+    this.wanted = null;
+    this.tracker.cancel();
+  }
+}

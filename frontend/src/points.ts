@@ -210,6 +210,21 @@ export function clearFrame(map: PointMap, frame: number, objectId?: number): Edi
   return changes.length ? { map: next, edit: { label: "clear frame", changes } } : null;
 }
 
+/** The most points (box corners included) an object may hold on a frame: the server's own
+ * limit (VIDMATTE_MAX_POINTS_PER_FRAME), which refuses more. Its default until /api/health
+ * has told the server's setting (`setMaxPointsPerFrame`). */
+let pointLimit = 50;
+export const maxPointsPerFrame = (): number => pointLimit;
+export function setMaxPointsPerFrame(limit: number): void {
+  pointLimit = limit;
+}
+
+/** The change of `edit` that leaves an object's frame with more than `limit` points, and more
+ * than it had (a removal, or a box in place of another, is never refused); null when none does. */
+export function overLimit(edit: Edit, limit = maxPointsPerFrame()): Change | null {
+  return edit.changes.find((c) => c.after.length > limit && c.after.length > c.before.length) ?? null;
+}
+
 /** Apply the inverse of `edit`. */
 export function revert(map: PointMap, edit: Edit): PointMap {
   let next = map;

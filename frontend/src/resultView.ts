@@ -1,11 +1,13 @@
 // How a finished job is drawn over the video: its objects' colours, each object's own matte
 // in the tint view (a job of several objects stores one per object), and the composite colour
 // chosen for its export in the green-screen view.
-import { createEffect, createSignal, onCleanup } from "solid-js";
+import { createEffect, createSignal, onCleanup, untrack } from "solid-js";
 import { ApiError, detailFromBody, urls, type Job, type MatteObject } from "./api";
-import type { ComposeOptions, MatteLayer, OverlayMode } from "./compose";
+import type { ComposeOptions, OverlayMode } from "./compose";
 import { createEdge, exportChoice, lastChoice, NO_EDGE, type EdgeAdjust } from "./exportChoice";
 import { ImageCache } from "./images";
+import { OneRequest } from "./latest";
+import { NotMatted } from "./notMatted";
 
 /** URL of one object's own matte of a job's frame (GET /api/jobs/{id}/alpha/{i}?object_id=),
  * scaled like the union matte (`maxSide`, 0: full size) and with the same edge adjustment. */
@@ -27,72 +29,112 @@ export interface ResultViewInput {
   mode: () => OverlayMode;
   /** The long side the stage needs (the frames' own; 0 or less: full size). */
   maxSide?: () => number;
+  /** Where the mattes are kept (default: a cache of its own); emptied when the view goes. */
+  images?: ImageCache;
+}
+
+export interface ResultCompose {
+  /** The compose options for drawing frame `index` (the one whose picture the stage draws):
+   * its objects' own mattes only when they are of that frame. */
+  options: (index: number | undefined) => ComposeOptions;
+  /** Load frame `index`'s own mattes, when the view shows them (playback waits on them, so a
+   * step never shows one colour first). Never rejects: the union stands in for them. */
+  load: (index: number) => Promise<void>;
+}
+
+/** One frame's own mattes of each of a job's objects. */
+interface FrameLayers {
+  jid: string;
+  index: number;
+  ids: number[];
+  alphas: HTMLImageElement[];
 }
 
 /**
  * The compose options of the result view. The per-object mattes load only in the tint view
- * of a finished job of several objects; while the next frame's load, the last frame's stay
- * (no flicker to one colour during playback). Where an object's matte cannot be had (a job
+ * of a job of several objects, and each frame's are drawn over that frame only (while the next
+ * frame's picture loads, the frame before keeps its own). Where an object's matte cannot be had (a job
  * made before mattes were stored per object answers 404) the union shows in one colour.
  */
-export function createResultCompose(input: ResultViewInput): () => ComposeOptions {
-  const images = new ImageCache({ maxBytes: 128 * 2 ** 20 });
-  const [layers, setLayers] = createSignal<{ jid: string; layers: MatteLayer[] } | null>(null);
-  let latest = 0;
-  let superseded = new AbortController();
-  let asking: string | null = null; // what the mattes on their way are for
+export function createResultCompose(input: ResultViewInput): ResultCompose {
+  const images = input.images ?? new ImageCache({ maxBytes: 128 * 2 ** 20 });
+  // The newest frame's mattes and those of the frame before.
+  const [shown, setShown] = createSignal<FrameLayers[]>([]);
+  const request = new OneRequest();
+  const notMatted = new NotMatted();
   onCleanup(() => {
-    superseded.abort();
+    request.cancel();
     images.drop();
   });
 
   const edge = createEdge(input.job);
   const colorOf = (oid: number) => input.objects().find((o) => o.id === oid)?.color ?? "#ffffff";
+  const show = (l: FrameLayers) => setShown((list) => [l, ...list.filter((x) => x.jid !== l.jid || x.index !== l.index)].slice(0, 2));
 
-  createEffect(() => {
+  /** What the view wants of frame `i` now; null when it shows no object's own matte there. */
+  const wantAt = (i: number) => {
     const job = input.job();
-    const i = input.frame();
     const wanted =
       input.mode() === "tint" && job && (job.status === "done" || job.frames_done > 0) && job.object_ids.length > 1 && i >= job.start && i <= job.end;
+    if (!wanted || !job) return null;
     const ms = Math.max(0, input.maxSide?.() ?? 0);
-    const ids = wanted && job ? [...job.object_ids] : [];
-    const colors = ids.map(colorOf);
+    const ids = [...job.object_ids];
     const e = edge(); // shown as the download has it
-    const want = wanted && job ? JSON.stringify([job.id, i, ms, e, ids, colors]) : null;
-    // A running job comes anew with each frame it makes: the mattes already on their way are
-    // the ones wanted, and asking again would cut them off (at every event, so they might
-    // never come). Ones that failed (not matted yet) are asked again then.
-    if (want !== null && want === asking) return;
-    const token = ++latest;
-    superseded.abort(); // the frame asked before this one is not wanted any more
-    superseded = new AbortController();
-    const signal = superseded.signal;
-    asking = want;
-    if (!wanted || !job) {
-      if (layers()?.jid !== job?.id || !wanted) setLayers(null);
+    const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
+    const what = JSON.stringify([job.id, i, ms, e, ids]);
+    const layers = (alphas: HTMLImageElement[]): FrameLayers => ({ jid: job.id, index: i, ids, alphas });
+    return {
+      job,
+      what,
+      cached: () => {
+        const alphas = ids.map((oid) => images.get(key(oid)));
+        return alphas.every((a) => a !== undefined) ? layers(alphas as HTMLImageElement[]) : null;
+      },
+      get: (signal?: AbortSignal) =>
+        notMatted.watch(what, job, Promise.all(ids.map((oid) => images.load(key(oid), (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms, e), s), signal)))).then(layers),
+    };
+  };
+
+  createEffect(() => {
+    const want = wantAt(input.frame());
+    if (!want) {
+      request.cancel();
+      setShown([]);
       return;
     }
-    const key = (oid: number) => `${job.id}:${i}:${oid}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
-    Promise.all(ids.map((oid) => images.load(key(oid), (s) => fetchBlob(objectAlphaUrl(job.id, i, oid, ms, e), s), signal)))
-      .then((imgs) => {
-        if (token === latest) setLayers({ jid: job.id, layers: imgs.map((alpha, k) => ({ alpha, color: colors[k] })) });
+    const hit = want.cached();
+    // Not matted yet (playback asked already), or a job made before mattes were kept per
+    // object: the union shows.
+    if (hit || notMatted.answer(want.what, want.job) !== undefined) {
+      request.cancel();
+      if (hit) show(hit);
+      return;
+    }
+    const asked = request.ask(want.what);
+    if (!asked) return; // on its way (a running job's progress came meanwhile)
+    want
+      .get(asked.signal)
+      .then((l) => {
+        if (asked.current()) show(l);
       })
-      .catch(() => {
-        // Not matted yet, or a job made before mattes were kept per object: the union shows.
-        if (token === latest) setLayers(null);
-      })
-      .finally(() => {
-        if (token === latest) asking = null;
-      });
+      .catch(() => undefined) // the union shows
+      .finally(asked.end);
   });
 
-  return () => {
-    const job = input.job();
-    const l = layers();
-    return {
-      tint: job ? colorOf(job.object_ids[0]) : "#3ba4ff",
-      background: `#${(job ? exportChoice(job) : lastChoice()).background}`,
-      layers: l && l.jid === job?.id ? l.layers : undefined,
-    };
+  return {
+    options: (index) => {
+      const job = input.job();
+      const l = job ? shown().find((x) => x.jid === job.id && x.index === index) : undefined;
+      return {
+        tint: job ? colorOf(job.object_ids[0]) : "#3ba4ff",
+        background: `#${(job ? exportChoice(job) : lastChoice()).background}`,
+        layers: l?.alphas.map((alpha, k) => ({ alpha, color: colorOf(l.ids[k]) })),
+      };
+    },
+    load: (index) => {
+      const want = untrack(() => wantAt(index));
+      const done = () => undefined;
+      return want ? want.get().then(done, done) : Promise.resolve();
+    },
   };
 }

@@ -21,6 +21,7 @@ def test_health_names_models(api: httpx.Client) -> None:
     assert body["status"] == "ok"
     assert body["device"] == "cpu"
     assert body["sam2_model"] == "test-tiny" and body["sam2_test_model"] is True
+    assert body["max_points_per_frame"] == 50  # the editor refuses more points before sending them
     assert body["matting_head"]
 
 

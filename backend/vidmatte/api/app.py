@@ -232,6 +232,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             sam2_random_init=s.settings.random_init or s.segmenter.name == "test-tiny",
             matting_head=s.head_name,
             version=__version__,
+            max_points_per_frame=s.settings.max_points_per_frame,
         )
 
     for module in (projects, prompts, jobs, tracks):

@@ -132,6 +132,10 @@ class Health(BaseModel):
     sam2_random_init: bool
     matting_head: str
     version: str
+    max_points_per_frame: int = Field(
+        description="The most points (box corners included) one object may hold on a frame "
+        "(VIDMATTE_MAX_POINTS_PER_FRAME): the editor refuses more before sending them."
+    )
     # The job worker; when it is not running, /api/health answers 503 instead.
     worker: Literal["running"] = "running"
 

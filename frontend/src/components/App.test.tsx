@@ -5,7 +5,7 @@ import { App, mainView, parseHash } from "./App";
 import { HealthPill } from "./HealthPill";
 import { MissingProject } from "./Welcome";
 
-const health: Health = { status: "ok", device: "cpu", sam2_model: "test-tiny", sam2_test_model: true, matting_head: "head-v1", version: "0.1.0" };
+const health: Health = { status: "ok", device: "cpu", sam2_model: "test-tiny", sam2_test_model: true, matting_head: "head-v1", version: "0.1.0", max_points_per_frame: 50 };
 
 describe("top bar health pill", () => {
   afterEach(() => setOnline(true));

@@ -15,7 +15,6 @@ import { ObjectList } from "./ObjectList";
 import { ResultsPanel } from "./ResultsPanel";
 import { ShortcutsHelp } from "./ShortcutsHelp";
 import { Transport } from "./Transport";
-import { createResultCompose } from "../resultView";
 
 export interface EditorProps {
   project: Project;
@@ -29,8 +28,6 @@ export function Editor(props: EditorProps) {
   const e = createEditor(props);
   const { frame, prompts, objects, results, saver, previews, track, playback, actions } = e;
   const seek = () => seekMarkers(prompts.points(), objects.colorOf);
-  // the shown result's object colours, per-object mattes (tint) and composite colour (green screen)
-  const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: e.frames.maxSide });
   const unsaved = (oid: number, f: number, p: Point) => saver.isUnsaved(oid, f, p);
   return (
     <>
@@ -66,8 +63,8 @@ export function Editor(props: EditorProps) {
           frameIndex={frame()}
           mode={results.mode()}
           picture={e.frames.picture()}
-          alphaImage={e.mattes.image()}
-          compose={resultCompose()}
+          alphaImage={e.mattes.imageFor(e.frames.picture()?.index)}
+          compose={e.resultCompose.options(e.frames.picture()?.index)}
           markers={markersOn(prompts.points(), frame(), objects.colorOf, objects.selected(), unsaved)}
           previewUrl={e.maskVisible() ? (previews.url(frame()) ?? track.overlay(frame())) : null}
           previewLoading={previews.busy(frame())}

@@ -38,6 +38,7 @@ export interface FrameStageProps {
   mode: OverlayMode;
   /** The newest frame loaded: while `frameIndex`'s loads (or after it failed) another frame's. */
   picture: FramePicture | null;
+  /** The shown result's matte of `picture`'s frame (null: none loaded for it). */
   alphaImage: HTMLImageElement | null;
   compose: ComposeOptions;
   markers: Marker[];

@@ -426,9 +426,9 @@ describe("green-screen view", () => {
     createRoot((dispose) => {
       const [frame] = createSignal(0);
       const compose = createResultCompose({ job: () => job({ object_ids: [2] }), frame, objects: () => objects, mode: () => "green" });
-      expect(compose()).toMatchObject({ background: "#ff00ff", tint: "#3ba4ff" });
+      expect(compose.options(0)).toMatchObject({ background: "#ff00ff", tint: "#3ba4ff" });
       saveExportChoice({ ...DEFAULT_EXPORT, formats: ["composite_mp4"], background: "0000ff" }, "j1"); // changed in the download menu
-      expect(compose().background).toBe("#0000ff");
+      expect(compose.options(0).background).toBe("#0000ff");
       dispose();
     });
   });

@@ -1,5 +1,6 @@
 import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it, vi } from "vitest";
+import { pendingConfirm } from "../confirm";
 import { toasts } from "../toasts";
 import { createActions } from "./actions";
 import { createInOut } from "./inout";
@@ -10,17 +11,17 @@ import type { Previews } from "./previews";
 import { near } from "../test/near";
 import type { Track } from "../track";
 
-function setup() {
+function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined) {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
     const server: ObjectApi = {
       createObject: async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
       updateObject: async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
-      deleteObject: async () => undefined,
+      deleteObject,
     };
     const objects = createObjects("p", server);
     const saver = new PromptSaver({ put: async () => undefined, online: () => true, onSaved: () => {}, onRefused: () => {} });
-    const prompts = createPrompts({ saver, repreview: () => {} });
+    const prompts = createPrompts({ saver, repreview: () => {}, refuse: () => {} });
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };
     const results = { cycle: vi.fn(() => false) };
@@ -32,7 +33,7 @@ function setup() {
     const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
     const inout = createInOut("p", () => 50, null);
     const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, inout, report: () => {} });
-    return { actions, frame, prompts, playback, results, previews, inout };
+    return { actions, frame, prompts, playback, results, previews, inout, objects };
   });
 }
 
@@ -128,5 +129,23 @@ describe("editor actions", () => {
     expect(s.frame()).toBe(22);
     s.actions.run({ type: "clear-in-out" }, targets);
     expect(s.inout.range()).toEqual({ in: null, out: null });
+  });
+
+  it("deletes an object once when Delete is confirmed again while its deletion is on its way", async () => {
+    const deletes: number[] = [];
+    const answers: (() => void)[] = [];
+    const s = setup((_pid, oid) => (deletes.push(oid), new Promise<undefined>((r) => answers.push(() => r(undefined)))));
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    const first = s.actions.deleteObject(1);
+    pendingConfirm()!.resolve(true);
+    await Promise.resolve();
+    const second = s.actions.deleteObject(1); // a slow server: the object is still listed
+    pendingConfirm()?.resolve(true);
+    await Promise.resolve();
+    for (const answer of answers) answer();
+    await Promise.all([first, second]);
+    expect(deletes).toEqual([1]);
+    expect(s.objects.list()).toEqual([]);
+    expect(s.prompts.points().size).toBe(0);
   });
 });

@@ -62,6 +62,10 @@ export function createActions(d: ActionDeps) {
     else if (frame !== d.frame()) d.setFrame(frame);
   };
 
+  // Objects whose deletion is on its way: the list shows them until the server answers, and a
+  // second Delete meanwhile would only be refused (the object is gone by then).
+  const deleting = new Set<number>();
+
   const a = {
     point: async (at: Vec, label: ClickLabel, near: Near) => {
       const target = await a.target();
@@ -100,7 +104,7 @@ export function createActions(d: ActionDeps) {
     },
     deleteObject: async (oid: number) => {
       const o = d.objects.list().find((x) => x.id === oid);
-      if (!o) return;
+      if (!o || deleting.has(oid)) return;
       const frames = framesWithPoints(d.prompts.points(), [oid]);
       const ok = await confirmAction({
         title: `Delete "${o.name}"?`,
@@ -108,7 +112,8 @@ export function createActions(d: ActionDeps) {
         confirmLabel: "Delete",
         danger: true,
       });
-      if (!ok) return;
+      if (!ok || deleting.has(oid)) return;
+      deleting.add(oid);
       try {
         await d.objects.remove(oid);
         d.prompts.dropObject(oid);
@@ -118,6 +123,8 @@ export function createActions(d: ActionDeps) {
         if (d.track.track()) void d.track.refresh();
       } catch (e) {
         d.report(e, "Could not delete the object");
+      } finally {
+        deleting.delete(oid);
       }
     },
     /** The keyboard's way to each action. */

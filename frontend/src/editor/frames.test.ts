@@ -1,6 +1,6 @@
 import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
-import type { Job } from "../api";
+import { ApiError, type Job } from "../api";
 import { NO_EDGE, type EdgeAdjust } from "../exportChoice";
 import { ImageCache } from "../images";
 import { createFrameImage, createMatteImage, type FrameDeps } from "./frames";
@@ -232,6 +232,74 @@ describe("matte image", () => {
     await settle();
     expect(s.m.image()?.src).toBe("j1 6 shift 0 feather 0");
     expect(srv.requests).toHaveLength(3);
+  });
+});
+
+describe("matte image of an unfinished result", () => {
+  const running = (frames_done: number) => ({ id: "j1", start: 5, end: 9, status: "running", frames_done }) as Job;
+
+  it("asks a frame not matted yet once: playback's request stands for the stage's, until the job moves on", async () => {
+    const asked: number[] = [];
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(5);
+      const [job, setJob] = createSignal(running(1));
+      const m = createMatteImage({
+        job,
+        frame,
+        maxSide: () => 640,
+        images: cache(),
+        fetchMatte: async (_jid, i) => {
+          asked.push(i);
+          if (i >= 5 + job().frames_done) throw new ApiError(404, `frame ${i} of job 'j_4f9a2c0b1d3e' is not matted yet`);
+          return new Blob([`j1 ${i}`]);
+        },
+      });
+      return { m, setFrame, setJob };
+    });
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 5");
+    // Playback loads the next step's matte before it steps (and plays on without it).
+    const step = await s.m.load("j1", 6).catch((e: unknown) => e);
+    expect(step).toBeInstanceOf(ApiError);
+    s.setFrame(6);
+    await settle();
+    expect(asked).toEqual([5, 6]);
+    expect(s.m.image()).toBeNull();
+    expect(s.m.note()).toBe("No matte for frame 6: frame 6 of the job is not matted yet");
+    s.setJob(running(2)); // frame 6 is matted now: asked again
+    await settle();
+    expect(asked).toEqual([5, 6, 6]);
+    expect(s.m.image()?.src).toBe("j1 6");
+    expect(s.m.note()).toBeNull();
+  });
+
+  it("shows a matte only over the frame it is of", async () => {
+    const srv = server();
+    const s = createRoot(() => {
+      const [frame, setFrame] = createSignal(5);
+      const m = createMatteImage({
+        job: () => running(3),
+        frame,
+        maxSide: () => 640,
+        images: cache(),
+        fetchMatte: (jid, i, ms, _edge, signal) => srv.fetch(`${jid} ${i}`, ms, signal),
+      });
+      return { m, setFrame };
+    });
+    await settle();
+    srv.requests[0].resolve();
+    await settle();
+    expect(s.m.imageFor(5)?.src).toBe("j1 5");
+    s.setFrame(6); // its matte is on its way
+    await settle();
+    expect(s.m.image()).toBeNull(); // not frame 5's over frame 6
+    expect(s.m.imageFor(6)).toBeNull();
+    expect(s.m.imageFor(5)?.src).toBe("j1 5"); // frame 5's picture stands in while 6's loads: with its own
+    srv.requests[1].resolve();
+    await settle();
+    expect(s.m.image()?.src).toBe("j1 6");
+    expect(s.m.imageFor(6)?.src).toBe("j1 6");
+    expect(s.m.imageFor(4)).toBeNull();
   });
 });
 

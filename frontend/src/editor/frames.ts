@@ -1,11 +1,12 @@
 // The picture under the points: the current frame at the size the stage shows it, and a
 // result's matte for it. Only the newest request counts: moving on aborts the superseded one.
-import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from "solid-js";
-import type { Job } from "../api";
+import { batch, createEffect, createMemo, createSignal, on, onCleanup, untrack, type Accessor } from "solid-js";
+import { errorText, type Job } from "../api";
 import { NO_EDGE, type EdgeAdjust } from "../exportChoice";
 import { frameMaxSide, type Picture, type Size } from "../geometry";
 import { isAbort, type ImageCache } from "../images";
-import { LatestTracker } from "../latest";
+import { LatestTracker, OneRequest } from "../latest";
+import { NotMatted } from "../notMatted";
 
 export interface FrameDeps {
   /** Stored size and pixel aspect (frames are asked for in stored pixels) and length. */
@@ -115,25 +116,53 @@ export interface MatteDeps {
 }
 
 export interface MatteImage {
+  /** The matte of the frame the editor is on, once loaded. */
   image: Accessor<HTMLImageElement | null>;
+  /** The matte of frame `index` (the one whose picture the stage draws: another frame's stands
+   * in while this one loads), when it is loaded: a matte is never drawn over another frame. */
+  imageFor: (index: number | undefined) => HTMLImageElement | null;
   /** Why there is no matte to show (outside the result, not matted). */
   note: Accessor<string | null>;
   load: (jobId: string, index: number, signal?: AbortSignal) => Promise<HTMLImageElement>;
 }
 
+/** A loaded matte and the frame of the job it is of. */
+interface MattePicture {
+  jobId: string;
+  index: number;
+  image: HTMLImageElement;
+}
+
 export function createMatteImage(deps: MatteDeps): MatteImage {
-  const [image, setImage] = createSignal<HTMLImageElement | null>(null);
+  // The newest matte loaded and the one before it: while the next frame's picture loads, the
+  // stage still draws the frame before, and with its own matte.
+  const [shown, setShown] = createSignal<MattePicture[]>([]);
   const [note, setNote] = createSignal<string | null>(null);
-  const tracker = new LatestTracker<"alpha">();
-  onCleanup(() => tracker.cancel());
+  const request = new OneRequest();
+  onCleanup(() => request.cancel());
+  const notMatted = new NotMatted();
 
   const edge = () => deps.edge?.() ?? NO_EDGE;
-  let asking = ""; // the key of the last matte asked for
   const key = (jid: string, i: number, ms: number, e: EdgeAdjust) => `a:${jid}:${i}:${ms}:${e.shiftEdge}:${e.feather}:${e.reduceChatter}`;
   const load = (jid: string, i: number, signal?: AbortSignal) => {
     const ms = Math.max(0, deps.maxSide());
     const e = edge();
-    return deps.images.load(key(jid, i, ms, e), (s) => deps.fetchMatte(jid, i, ms, e, s), signal);
+    const job = untrack(deps.job);
+    const k = key(jid, i, ms, e);
+    return notMatted.watch(k, job?.id === jid ? job : undefined, deps.images.load(k, (s) => deps.fetchMatte(jid, i, ms, e, s), signal));
+  };
+  const show = (m: MattePicture) => setShown((list) => [m, ...list.filter((x) => x.jobId !== m.jobId || x.index !== m.index)].slice(0, 2));
+  /** Frame `i` has no matte to show: not even one loaded before with another size or edge. */
+  const showNone = (i: number, why: string) =>
+    batch(() => {
+      setShown((list) => list.filter((x) => x.index !== i));
+      setNote(why);
+    });
+  // Said as any error is: the server's message names the job by its id, the editor does not.
+  const noMatteNote = (i: number, e: unknown) => `No matte for frame ${i}: ${errorText(e)}`;
+  const imageFor = (index: number | undefined) => {
+    const jid = deps.job()?.id;
+    return shown().find((m) => m.jobId === jid && m.index === index)?.image ?? null;
   };
 
   createEffect(() => {
@@ -142,44 +171,50 @@ export function createMatteImage(deps: MatteDeps): MatteImage {
     const i = deps.frame();
     const ms = Math.max(0, deps.maxSide());
     if (!job) {
-      tracker.cancel();
-      setImage(null);
-      setNote(null);
+      request.cancel();
+      batch(() => {
+        setShown([]);
+        setNote(null);
+      });
       return;
     }
     if (i < job.start || i > job.end) {
-      tracker.cancel();
-      setImage(null);
+      request.cancel();
       setNote(`Outside the result: it covers frames ${job.start}–${job.end}`);
       return;
     }
     const wanted = key(job.id, i, ms, edge());
     const hit = deps.images.get(wanted);
     if (hit) {
-      tracker.cancel();
-      setImage(hit);
-      setNote(null);
+      request.cancel();
+      batch(() => {
+        show({ jobId: job.id, index: i, image: hit });
+        setNote(null);
+      });
+      return;
+    }
+    const missing = notMatted.answer(wanted, job);
+    if (missing !== undefined) {
+      request.cancel();
+      showNone(i, noMatteNote(i, missing));
       return;
     }
     if (deps.online && !deps.online()) return; // asked again when the server is back
-    // A running job comes anew with each frame it makes: the matte already on its way is the
-    // one wanted, and asking again would cut it off (at every event, so it might never come).
-    // One that failed (not matted yet) is asked again then.
-    if (asking === wanted && tracker.pending("alpha")) return;
-    asking = wanted;
-    const { token, signal } = tracker.begin("alpha");
-    load(job.id, i, signal)
+    const asked = request.ask(wanted);
+    if (!asked) return;
+    load(job.id, i, asked.signal)
       .then((img) => {
-        if (!tracker.isLatest("alpha", token)) return;
-        setImage(img);
-        setNote(null);
+        if (!asked.current()) return;
+        batch(() => {
+          show({ jobId: job.id, index: i, image: img });
+          setNote(null);
+        });
       })
       .catch((e) => {
-        if (isAbort(e) || !tracker.isLatest("alpha", token)) return;
-        setImage(null);
-        setNote(`No matte for frame ${i}: ${(e as Error)?.message ?? String(e)}`);
+        if (isAbort(e) || !asked.current()) return;
+        showNone(i, noMatteNote(i, e));
       })
-      .finally(() => tracker.end("alpha", token));
+      .finally(asked.end);
   });
-  return { image, note, load };
+  return { image: () => imageFor(deps.frame()), imageFor, note, load };
 }

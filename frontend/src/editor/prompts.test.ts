@@ -1,6 +1,6 @@
 import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
-import { getPoints, type Point } from "../points";
+import { getPoints, setMaxPointsPerFrame, type Point } from "../points";
 import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
 import { near } from "../test/near";
@@ -16,8 +16,9 @@ function setup() {
       onSaved: () => {},
       onRefused: () => {},
     });
-    const prompts = createPrompts({ saver, repreview: (f) => repreviewed.push([...f]) });
-    return { prompts, puts, repreviewed };
+    const refused: string[] = [];
+    const prompts = createPrompts({ saver, repreview: (f) => repreviewed.push([...f]), refuse: (e, title) => refused.push(`${title}: ${(e as Error).message}`) });
+    return { prompts, puts, repreviewed, refused };
   });
 }
 
@@ -131,5 +132,51 @@ describe("prompts", () => {
     expect([s.prompts.undoSize(), s.prompts.redoSize()]).toEqual([1, 1]);
     expect(s.prompts.redo()).toBe(3);
     expect([...s.prompts.points().keys()]).toEqual(["2:2", "2:3"]);
+  });
+
+  it("refuses the point or box past the server's 50 on an object's frame before sending it, and keeps undo and redo as they were", async () => {
+    const s = setup();
+    const at = (k: number) => ({ x: 10 + 20 * (k % 10), y: 10 + 20 * Math.floor(k / 10) });
+    for (let k = 0; k < 50; k++) s.prompts.click(4, 1, at(k), "positive", near(at(k), 5));
+    s.prompts.undo(); // 49 points, one edit to redo
+    s.prompts.click(4, 1, at(60), "negative", near(at(60), 5)); // the 50th: allowed
+    s.prompts.undo();
+    s.prompts.box(4, 1, { x: 300, y: 300 }, { x: 400, y: 400 }); // 49 clicks and a box's 2 corners: too many
+    s.prompts.redo();
+    await settle();
+    const puts = s.puts.length;
+    const sizes = [s.prompts.undoSize(), s.prompts.redoSize()];
+    s.prompts.click(4, 1, at(70), "positive", near(at(70), 5)); // the 51st
+    await settle();
+    expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(50);
+    expect(s.puts).toHaveLength(puts); // nothing sent for the server to refuse
+    expect([s.prompts.undoSize(), s.prompts.redoSize()]).toEqual(sizes);
+    expect(s.refused).toEqual([
+      "Could not draw the box: object 1 would have 51 points on frame 4, and an object holds at most 50 points on a frame: remove some first.",
+      "Could not add the point: object 1 would have 51 points on frame 4, and an object holds at most 50 points on a frame: remove some first.",
+    ]);
+    // Other objects and frames are counted apart, and a click on a point still takes it away.
+    s.prompts.click(4, 2, at(70), "positive", near(at(70), 5));
+    s.prompts.click(5, 1, at(70), "positive", near(at(70), 5));
+    s.prompts.click(4, 1, at(0), "positive", near(at(0), 5));
+    expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(49);
+    expect(s.prompts.undo()).toBe(4);
+    expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(50);
+    expect(s.refused).toHaveLength(2);
+  });
+
+  it("refuses past the limit the server said in /api/health, not the default's", () => {
+    const s = setup();
+    setMaxPointsPerFrame(2);
+    try {
+      const at = (k: number) => ({ x: 10 + 20 * k, y: 10 });
+      for (let k = 0; k < 3; k++) s.prompts.click(4, 1, at(k), "positive", near(at(k), 5));
+      expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(2);
+      expect(s.refused).toEqual([
+        "Could not add the point: object 1 would have 3 points on frame 4, and an object holds at most 2 points on a frame: remove some first.",
+      ]);
+    } finally {
+      setMaxPointsPerFrame(50);
+    }
   });
 });

@@ -2,13 +2,15 @@
 // the new points at once, save them (editor/saving.ts) and re-preview the frames they touch.
 import { batch, createSignal, type Accessor } from "solid-js";
 import { roundCoord, type Vec } from "../geometry";
-import { UndoStack, applyBox, applyClick, clearFrame, reapply, removeBox, removeObject, revert, samePoints, type ClickLabel, type Edit, type EditResult, type Near, type PointMap } from "../points";
+import { UndoStack, applyBox, applyClick, clearFrame, overLimit, reapply, removeBox, removeObject, revert, samePoints, type ClickLabel, type Edit, type EditResult, type Near, type PointMap, maxPointsPerFrame } from "../points";
 import type { PromptSaver } from "./saving";
 
 export interface PromptDeps {
   saver: PromptSaver;
   /** Re-preview these frames; previews of any other frame are dropped. */
   repreview: (frames: ReadonlySet<number>) => void;
+  /** Says why an edit was not made (the server would refuse it). */
+  refuse: (error: Error, title: string) => void;
 }
 
 export interface Prompts {
@@ -62,6 +64,16 @@ export function createPrompts(deps: PromptDeps): Prompts {
     sizes();
     apply(map, edit, "after");
   };
+  /** Commit an edit, unless it leaves more points on an object's frame than the server takes:
+   * that one is refused here, before it is sent (it never enters the undo history, and a redo
+   * waiting stays). */
+  const commitUnlessOver = (r: EditResult | null, title: string) => {
+    if (!r) return;
+    const over = overLimit(r.edit);
+    if (!over) return commit(r.map, r.edit);
+    const text = `object ${over.objectId} would have ${over.after.length} points on frame ${over.frame}, and an object holds at most ${maxPointsPerFrame()} points on a frame: remove some first.`;
+    deps.refuse(new Error(text), title);
+  };
   const rounded = (at: Vec): Vec => ({ x: roundCoord(at.x), y: roundCoord(at.y) });
   const commitIf = (r: EditResult | null) => r && commit(r.map, r.edit);
 
@@ -88,11 +100,8 @@ export function createPrompts(deps: PromptDeps): Prompts {
     },
     undoSize,
     redoSize,
-    click: (frame, objectId, at, label, near) => {
-      const r = applyClick(points(), frame, objectId, rounded(at), label, near);
-      commit(r.map, r.edit);
-    },
-    box: (frame, objectId, a, b) => commitIf(applyBox(points(), frame, objectId, rounded(a), rounded(b))),
+    click: (frame, objectId, at, label, near) => commitUnlessOver(applyClick(points(), frame, objectId, rounded(at), label, near), "Could not add the point"),
+    box: (frame, objectId, a, b) => commitUnlessOver(applyBox(points(), frame, objectId, rounded(a), rounded(b)), "Could not draw the box"),
     removeBox: (frame, objectId) => commitIf(removeBox(points(), frame, objectId)),
     clear: (frame) => {
       const r = clearFrame(points(), frame);

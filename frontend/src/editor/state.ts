@@ -10,6 +10,7 @@ import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../
 import { ImageCache } from "../images";
 import { createJobsStore } from "../jobs";
 import { fromFramePoints, pointsOnFrame } from "../points";
+import { createResultCompose } from "../resultView";
 import { clampFrame } from "../timecode";
 import { showError } from "../toasts";
 import { createActions } from "./actions";
@@ -107,6 +108,7 @@ export function createEditor(props: EditorInput) {
   });
   const prompts = createPrompts({
     saver,
+    refuse: tell,
     repreview: (changed) => {
       previews.dropExcept(changed);
       for (const f of changed) void previews.refresh(f);
@@ -119,9 +121,10 @@ export function createEditor(props: EditorInput) {
     setFrame,
     range: () => playRange(inout.range(), frameCount(), results.shown()),
     fps: () => video().fps || 25,
+    // The frame, the result's matte of it and, in the tint view of several objects, each one's.
     prepare: (i) => {
       const j = results.shown();
-      return prepareStep(frames.load(i), j && i >= j.start && i <= j.end ? mattes.load(j.id, i) : null);
+      return Promise.all([prepareStep(frames.load(i), j && i >= j.start && i <= j.end ? mattes.load(j.id, i) : null), resultCompose.load(i)]);
     },
     onError: (e) => report(e, "Playback stopped"),
   });
@@ -145,6 +148,8 @@ export function createEditor(props: EditorInput) {
     edge: createEdge(results.shown),
     fetchMatte: (jid, i, ms, edge, signal) => api.alpha(jid, i, ms || undefined, edge, signal),
   });
+  // The shown result's object colours, per-object mattes (tint) and composite colour (green screen).
+  const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: frames.maxSide });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
   const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, inout, report: tell });
@@ -246,6 +251,7 @@ export function createEditor(props: EditorInput) {
     playback,
     frames,
     mattes,
+    resultCompose,
     actions,
   };
 }
