@@ -5,7 +5,11 @@ The job runs on the prompts it was made with (its snapshot), not the project's c
 Only the current frame (and the previous alpha per object, for temporal stability) is held in
 memory, plus the few frames whose PNGs are being encoded. Frames already finished by an earlier,
 interrupted run are tracked again (SAM2 needs them for its memory) but neither matted nor
-written again, so every frame is written once.
+written again, so every frame is written once; the few just before the first unfinished one
+are read back for the background plate, so the rest is matted as in a run that went through.
+Only a pass (forward, then backward from the first prompted frame) with unfinished frames is
+tracked: a job whose frames are all finished (the server stopped before it was marked done)
+tracks nothing.
 
 The stages overlap: while the device tracks and mattes frame N+1, frame N's PNG is encoded in
 a small thread pool (zlib releases the GIL), so a GPU never waits on PNG compression, which
@@ -27,7 +31,7 @@ from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, reuse
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
-from vidmatte.segment.session import Segmenter
+from vidmatte.segment.session import Segmenter, first_prompted
 from vidmatte.store import Job, Store
 
 
@@ -48,6 +52,12 @@ def matter_for(matter: Matter, edges: str) -> Matter:
     return job_matter
 
 
+def finished(job: Job, done: set[int]) -> bool:
+    """Whether every frame of the job's range is stored: a run has nothing to do (the server
+    stopped after the last frame was stored, before the job was marked done)."""
+    return all(frame in done for frame in range(job.start, job.end + 1))
+
+
 def matte_frames(
     job: Job,
     reader: VideoReader,
@@ -63,37 +73,55 @@ def matte_frames(
     `size`, height and width): yields (frame, every object's own matte, in the job's object
     order) as each is finished (`encoded` turns them into the stored PNGs). It touches no
     store, so it runs where the models are, in this process or on a cluster worker.
-    `stored(frame)` is a finished frame's stored PNG; it is asked only for a finished frame
-    that an unfinished one follows, whose mattes are the next frame's previous alphas (each
-    object its own; an older job's single union goes to all)."""
+    `stored(frame)` is a finished frame's stored PNG; it is asked only for finished frames
+    that an unfinished one follows: the last, whose mattes are the next frame's previous
+    alphas (each object its own; an older job's single union goes to all), and, with the
+    background plate on, the `matter.plate_frames` last, which the objects' plates get, as
+    they did in the earlier run (`Matter.add_to_plate`)."""
+    if finished(job, done):
+        return
     objects = matted_objects(job)
     prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
     # object id -> the background seen behind it in this pass's earlier frames (matte/plate.py)
     plates = {obj: matter.new_plate(*size) for obj in objects}
     last_frame: int | None = None
     after_done: int | None = None  # a finished frame just passed: the next one's previous alpha
+    # The finished frames just passed, as many as a plate holds, with the objects tracked on
+    # each: the next unfinished frame's plates get them (a resumed job's would start empty).
+    passed: deque[tuple[int, list[int]]] = deque(maxlen=matter.plate_frames)
     if tracked is None:
         state = segmenter.new_state(reader, *size)
-        tracked = segmenter.track(state, job.prompts, job.start, job.end)
+        anchor = first_prompted(job.prompts, job.start, job.end)
+        # A finished forward pass is not tracked again: the backward pass needs nothing of it,
+        # unless it is the anchor alone, whose matte is then the next frame's previous alpha.
+        forward = anchor == job.end or any(f not in done for f in range(anchor, job.end + 1))
+        tracked = segmenter.track(state, job.prompts, job.start, job.end, forward)
     for frame, masks in tracked:
         if should_stop():
             raise Stopped
         if last_frame is not None and abs(frame - last_frame) != 1:
             prev, after_done = {}, None  # the backward pass starts: not a neighbour
+            passed.clear()
             for plate in plates.values():
                 if plate is not None:
                     plate.clear()
         last_frame = frame
         if frame in done:
             after_done = frame
+            passed.append((frame, [obj for obj in objects if masks.get(obj) is not None]))
             continue
         if after_done is not None:
-            mattes = decode_mattes(stored(after_done), size[0])
-            if len(mattes) == len(objects):
-                prev = dict(zip(objects, mattes, strict=True))
-            else:  # an older job's union
-                prev = dict.fromkeys(objects, mattes.max(0))
+            prev = _stored_mattes(stored(after_done), size[0], objects)
             after_done = None
+        for passed_frame, seen in passed:  # the plates take them as a run through did
+            if should_stop():
+                raise Stopped
+            passed_rgb = reader.frame(passed_frame)
+            passed_mattes = _stored_mattes(stored(passed_frame), size[0], objects)
+            for obj in seen:
+                if (plate := plates[obj]) is not None:
+                    matter.add_to_plate(plate, passed_rgb, passed_mattes[obj])
+        passed.clear()
         rgb = reader.frame(frame)
         alphas: dict[int, np.ndarray] = {}
         for obj in objects:
@@ -108,6 +136,14 @@ def matte_frames(
             )
         prev = alphas
         yield frame, [alphas[obj] for obj in objects]
+
+
+def _stored_mattes(png: bytes, height: int, objects: list[int]) -> dict[int, np.ndarray]:
+    """A finished frame's stored mattes by object (an older job's union goes to all)."""
+    mattes = decode_mattes(png, height)
+    if len(mattes) == len(objects):
+        return dict(zip(objects, mattes, strict=True))
+    return dict.fromkeys(objects, mattes.max(0))
 
 
 # Encoder threads: two keep up with a GPU at 1080p; more only compete with the device's feeder.
@@ -172,9 +208,11 @@ def run_job(
     report: Callable[[Progress], None],
 ) -> None:
     """Run a job in this process: matte its unfinished frames, store each at once."""
+    done = store.done_frames(job.id)
+    if finished(job, done):
+        return  # no SAM2 over the range for nothing
     project = store.project(job.project_id)
     info = project.info
-    done = store.done_frames(job.id)
     reader = VideoReader(project.source, store.pts_index(project.id), info.rotation)
     try:
         tracked = reuse(store, job, matter.head.config.use_sam_features)

@@ -36,6 +36,7 @@ from vidmatte.config import Settings
 from vidmatte.jobs.pipeline import (
     Stopped,
     encoded,
+    finished,
     matte_frames,
     matter_for,
     store_frames,
@@ -145,13 +146,18 @@ class Task:
     rotation: int
     size: tuple[int, int]  # height, width
     done: frozenset[int]  # finished frames: tracked again for SAM2's memory, not matted
-    stored: dict[int, bytes]  # stored PNGs of finished frames that an unfinished one follows
+    stored: dict[int, bytes]  # stored PNGs of the finished frames a run reads (`boundary`)
 
 
-def boundary(done: set[int], start: int, end: int) -> set[int]:
-    """Finished frames next to an unfinished one in the range, either way: the only finished
-    frames whose alpha a run needs (as the next frame's previous alpha, forward or backward)."""
-    return {f for f in done if any(start <= n <= end and n not in done for n in (f - 1, f + 1))}
+def boundary(done: set[int], start: int, end: int, reach: int = 1) -> set[int]:
+    """Finished frames at most `reach` frames from an unfinished one in the range, either way:
+    the only finished frames whose alpha a run needs (the one next to it as its previous
+    alpha, forward or backward; with the background plate, as many as a plate holds)."""
+    return {
+        f
+        for f in done
+        if any(start <= n <= end and n not in done for n in range(f - reach, f + reach + 1))
+    }
 
 
 class MattingWorker:
@@ -404,8 +410,11 @@ class RayRunner:
 
     def _stream(self, job: Job, worker) -> None:
         """Send the job to the worker and store the frames it streams back."""
-        project = self.store.project(job.project_id)
         done = self.store.done_frames(job.id)
+        if finished(job, done):
+            return  # nothing to send a worker
+        matter = matter_for(self._matter, job.edges)  # as the worker's: whether it has plates
+        project = self.store.project(job.project_id)
         task = Task(
             job=job,
             video=self._chunks(project.source),
@@ -416,7 +425,7 @@ class RayRunner:
             done=frozenset(done),
             stored={
                 f: self.store.alpha_path(job.id, f).read_bytes()
-                for f in boundary(done, job.start, job.end)
+                for f in boundary(done, job.start, job.end, max(1, matter.plate_frames))
             },
         )
 
@@ -436,7 +445,10 @@ class RayRunner:
                     ray.get(ref)
             raise
         finally:
-            self._running.pop(job.id, None)
+            # Not a later run's (a cancel and a resume while this one drained): its worker
+            # must stay known, for a cancel or a shutdown to tell it to stop.
+            if self._running.get(job.id, (None, None))[1] == job.attempt:
+                del self._running[job.id]
 
     def _received(self, frames) -> Iterator[tuple[int, bytes]]:
         for ref in frames:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .head import MattingHead, for_inference
-from .plate import BackgroundPlate
+from .plate import BackgroundPlate, PlateSettings
 from .refine import (
     BestSettings,
     Edges,
@@ -85,15 +85,28 @@ class Matter:
     def gate(self) -> Gate:
         return self.best.gate
 
+    @property
+    def plate_frames(self) -> int:
+        """How many earlier frames an object's plate holds: 0 where none is used (`plate`
+        off, or edges other than "best")."""
+        return PlateSettings().frames if self.plate and self.edges == "best" else 0
+
     def new_plate(self, height: int, width: int) -> BackgroundPlate | None:
-        """An empty background plate for frames of this size, or None where none is used
-        (`plate` off, or edges other than "best")."""
-        if not (self.plate and self.edges == "best"):
+        """An empty background plate for frames of this size, or None where none is used."""
+        if not self.plate_frames:
             return None
         cfg = self.head.config
         return BackgroundPlate(
             working_shape(height, width, cfg.working_size, cfg.stride), self.device
         )
+
+    def _frame(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """rgb uint8 (H,W,3) as (1,3,H,W) in [0,1] on the device, and at the working size."""
+        cfg = self.head.config
+        size = working_shape(*rgb.shape[:2], cfg.working_size, cfg.stride)
+        full = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+        full = full.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+        return full, resize(full, size)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device.type == "cuda":
@@ -115,12 +128,9 @@ class Matter:
         None, SAM2's feat_s0 / feat_s1 (used only by a head trained with them), `plate` this
         object's `new_plate()` (the frame is added to it). Returns float32 (H,W) alpha in
         [0,1]."""
-        height, width = rgb.shape[:2]
         cfg = self.head.config
-        size = working_shape(height, width, cfg.working_size, cfg.stride)
-        full = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
-        full = full.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-        low = resize(full, size)
+        full, low = self._frame(rgb)
+        size = tuple(low.shape[-2:])
         logits = resize(
             mask_logits.to(self.device, torch.float32).reshape(1, 1, *mask_logits.shape[-2:]), size
         )
@@ -137,6 +147,21 @@ class Matter:
             alpha_low = self._net(low, logits, prev, **feats).float()
         alpha = self.refine(full, low, alpha_low, plate)
         return alpha[0, 0].cpu().numpy().astype(np.float32, copy=False)
+
+    @torch.inference_mode()
+    def add_to_plate(self, plate: BackgroundPlate, rgb: np.ndarray, alpha: np.ndarray) -> None:
+        """Add a frame matted before, rgb uint8 (H,W,3) with its stored alpha float (H,W), to
+        `plate` as matting it did: a resumed job rebuilds its plates from the frames finished
+        before it stopped. The plate is asked for this frame first, as `refine` does, for its
+        registration of the stored frames to this one (the answer goes unused): added
+        without it, the frame's maps would come from a fresh registration instead, and a
+        panning background's later alphas were 7x further from the uninterrupted run's
+        (tests/test_resume_mattes.py)."""
+        _full, low = self._frame(rgb)
+        alpha_t = torch.from_numpy(np.asarray(alpha, dtype=np.float32)).to(self.device)
+        alpha_low = resize(alpha_t[None, None], tuple(low.shape[-2:]))
+        plate.plate(low[0], alpha_low[0], self.gate.unsure(alpha_low)[0])
+        plate.add(low[0], alpha_low[0])
 
     def refine(
         self,

@@ -24,6 +24,16 @@ from vidmatte.store import Point, split_box
 Prompts = Mapping[tuple[int, int], Sequence[Point]]
 
 
+def first_prompted(prompts: Prompts, start: int, end: int) -> int:
+    """The first frame in [start, end] with points: tracking starts there (`Segmenter.track`)."""
+    frames = [
+        frame for (_obj, frame), points in prompts.items() if start <= frame <= end and points
+    ]
+    if not frames:
+        raise ValueError(f"no frame in {start}..{end} holds points")
+    return min(frames)
+
+
 class Superseded(Exception):
     """A preview replaced by a newer one of the same frame before it could run."""
 
@@ -126,13 +136,14 @@ class Segmenter:
         prompts: Prompts,
         start: int,
         end: int,
+        forward: bool = True,
     ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
         """Track every prompted object over [start, end]: forward from the first prompted frame
-        to `end`, then backward from it to `start`. Yields each frame once, in that order."""
+        (`anchor`) to `end`, then backward from it to `start`. Yields each frame once, in that
+        order. `forward=False` leaves out the forward pass: the backward one comes out the
+        same without it (it drops the forward frames from SAM2's memory before it starts)."""
         in_range = {k: v for k, v in prompts.items() if start <= k[1] <= end and v}
-        if not in_range:
-            raise ValueError(f"no frame in {start}..{end} holds points")
-        anchor = min(frame for _, frame in in_range)
+        anchor = first_prompted(prompts, start, end)
         with self._lock, torch.inference_mode(), self._autocast():
             self.predictor.reset_state(state)
             state["matting"].clear()
@@ -140,7 +151,8 @@ class Segmenter:
                 self.predictor.add_new_points_or_box(
                     state, frame_idx=frame, obj_id=obj_id, **_as_arrays(points)
                 )
-        yield from self._propagate(state, anchor, end - anchor, reverse=False)
+        if forward:
+            yield from self._propagate(state, anchor, end - anchor, reverse=False)
         if anchor > start:
             with self._lock:
                 # The backward pass must not take forward-tracked frames for its memory.

@@ -1,0 +1,218 @@
+"""Resuming a job after a server restart, in process: the store, the in-process runner and a
+real clip. SAM2 is a stand-in that records what it is asked where it must not be asked at all,
+else test-tiny SAM2 recording the frames it tracks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.synth import write_video
+from tests.waiting import wait_until
+from vidmatte.jobs import ray_runner
+from vidmatte.jobs.mattes import decode_mattes, encode_mattes
+from vidmatte.jobs.pipeline import Stopped, encoded, matte_frames
+from vidmatte.jobs.ray_runner import RayRunner
+from vidmatte.jobs.runner import CRASHED, InProcessRunner, WaitingLine
+from vidmatte.matte.infer import Matter
+from vidmatte.matte.weights import random_head
+from vidmatte.media.video import VideoReader, probe
+from vidmatte.segment.models import build_predictor
+from vidmatte.segment.predictor import FrameMasks, MattingVideoPredictor
+from vidmatte.segment.session import Segmenter
+from vidmatte.store import ACTIVE, Job, Point, Store
+
+H, W, FRAMES = 64, 96, 6
+
+
+class NoSam2:
+    """A segmenter that records each call and refuses it."""
+
+    name = "test-tiny"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def new_state(self, *args: object) -> dict:
+        self.calls.append("new_state")
+        raise AssertionError("SAM2 was asked for a state")
+
+    def track(self, *args: object) -> Iterator:
+        self.calls.append("track")
+        raise AssertionError("SAM2 was asked to track")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def stored_job(store: Store, tmp_path: Path, stored: int = FRAMES) -> str:
+    """A job of the clip's frames 0..FRAMES-1 running under attempt 1, its first `stored`
+    frames in the store: by default every frame (then the server died before marking it
+    done)."""
+    staged = store.tmp_dir / "upload.mp4"
+    write_video(staged, frames=FRAMES, width=W, height=H)
+    info, pts = probe(staged)
+    project = store.add_project("p", "p.mp4", staged, info, pts, b"jpeg")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 2, [Point(30, 32, "positive")])
+    job = store.add_job(project.id, 0, FRAMES - 1, [obj], "fast", "head", "test-tiny")
+    attempt = store.transition(job.id, "running").attempt
+    for frame in range(stored):
+        alpha = np.full((H, W), frame / 10, np.float32)
+        assert store.save_alpha(job.id, attempt, frame, encode_mattes([alpha]))
+    return job.id
+
+
+def test_a_resumed_job_whose_frames_are_all_stored_ends_done_without_sam2(
+    store: Store, tmp_path: Path
+) -> None:
+    """The server died after the last frame was stored, before the job was marked done: the
+    restart marks it interrupted; its resume ends it done at once, its frames as stored,
+    without running SAM2 over the range again."""
+    jid = stored_job(store, tmp_path)
+    before = {f: store.alpha_path(jid, f).read_bytes() for f in range(FRAMES)}
+    segmenter = NoSam2()
+    runner = InProcessRunner(store, segmenter, Matter(random_head(), edges="fast"))  # type: ignore[arg-type]
+    runner.start()  # the restart
+    try:
+        job = store.job(jid)
+        assert (job.status, job.error, job.frames_done) == ("interrupted", CRASHED, FRAMES)
+        store.transition(jid, "queued")
+        runner.submit(jid)
+        assert wait_until(lambda: store.job(jid).status not in ACTIVE, 60)
+    finally:
+        runner.stop()
+    job = store.job(jid)
+    assert (job.status, job.error, job.frames_done, job.attempt) == ("done", None, FRAMES, 2)
+    assert segmenter.calls == []
+    assert {f: store.alpha_path(jid, f).read_bytes() for f in range(FRAMES)} == before
+
+
+def test_matting_a_job_whose_frames_are_all_stored_tracks_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    """Where the models run (a Ray worker calls this with the finished frames): nothing to
+    matte, so SAM2 is not asked and no frame is read back."""
+    jid = stored_job(store, tmp_path)
+    job, project = store.job(jid), store.project(store.job(jid).project_id)
+    reader = VideoReader(project.source, store.pts_index(project.id), 0)
+    segmenter, asked = NoSam2(), []
+    try:
+        frames = matte_frames(
+            job,
+            reader,
+            (H, W),
+            segmenter,  # type: ignore[arg-type]
+            Matter(random_head(), edges="best", plate=True),
+            set(range(FRAMES)),
+            asked.append,  # type: ignore[arg-type]
+            lambda: False,
+        )
+        assert list(frames) == []
+    finally:
+        reader.close()
+    assert segmenter.calls == [] and asked == []
+
+
+class Recorded(Segmenter):
+    """test-tiny SAM2 that records the frames it tracks."""
+
+    def __init__(self, predictor: MattingVideoPredictor) -> None:
+        super().__init__(predictor, "test-tiny")
+        self.frames: list[int] = []
+
+    def track(self, *args, **kwargs) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
+        for frame, masks in super().track(*args, **kwargs):
+            self.frames.append(frame)
+            yield frame, masks
+
+
+def test_a_job_resumed_in_its_backward_pass_does_not_track_the_forward_one_again(
+    tmp_path: Path,
+) -> None:
+    """SAM2 tracks forward from the first prompted frame, then backward from it without the
+    forward frames in its memory: a job stopped in its backward pass tracks only that pass on
+    resume, and its mattes are those of a run that went through."""
+    path = tmp_path / "clip.mp4"
+    write_video(path, frames=12, width=W, height=H)
+    info, pts = probe(path)
+    reader = VideoReader(path, pts, info.rotation)
+    segmenter = Recorded(build_predictor("test-tiny", tmp_path / "ck"))
+    matter = Matter(random_head(), edges="fast")
+    point = [Point(30, 32, "positive")]
+    job = Job(
+        id="j", project_id="p", status="running", start=0, end=11, object_ids=[1, 2],
+        frames_done=0, frames_total=12, fps=None, eta_seconds=None, error=None, created_at="",
+        updated_at="", attempt=1, version=1, prompts={(1, 6): point, (2, 8): point}, edges="fast",
+        head="random",
+    )  # fmt: skip
+
+    def run(stored: dict[int, bytes]) -> list[int]:
+        segmenter.frames.clear()
+        done = set(stored)
+        frames = matte_frames(
+            job, reader, (H, W), segmenter, matter, done, stored.__getitem__, lambda: False
+        )
+        for frame, png in encoded(frames):
+            stored[frame] = png
+        return list(segmenter.frames)
+
+    try:
+        through: dict[int, bytes] = {}
+        assert run(through) == [*range(6, 12), *range(5, -1, -1)]
+        finished = [*range(6, 12), 5]  # the forward pass and the first backward frame
+        resumed = {f: through[f] for f in finished}
+        assert run(resumed) == [5, 4, 3, 2, 1, 0]
+    finally:
+        reader.close()
+    assert sorted(resumed) == list(range(12))
+    for frame in range(5):
+        got, want = decode_mattes(resumed[frame], H), decode_mattes(through[frame], H)
+        assert np.abs(got - want).max() <= 1e-3, frame
+
+
+def test_a_cancelled_ray_run_ending_late_leaves_the_next_run_s_worker_known(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Ray, a job cancelled and resumed at once can start on a second worker while the
+    first one's stream still drains: the first run's end must not forget the second's worker,
+    which a cancel or a shutdown then tells to stop. The cluster is faked: the worker is a
+    stream of (frame, PNG) the test writes."""
+    jid = stored_job(store, tmp_path, stored=0)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_stream` uses
+    runner.store, runner._matter = store, Matter(random_head(), edges="fast")
+    runner._line, runner._running = WaitingLine(), {}
+    monkeypatch.setattr(RayRunner, "_chunks", staticmethod(lambda source: []))
+    monkeypatch.setattr(ray_runner.ray, "get", lambda ref: ref)  # the stream holds no refs
+    png, told = encode_mattes([np.zeros((H, W), np.float32)]), []
+    second = SimpleNamespace(stop=SimpleNamespace(remote=lambda *run: told.append(run)))
+
+    def stream(task: ray_runner.Task) -> Iterator[tuple[int, bytes]]:
+        yield 0, png
+        store.transition(jid, "cancelled")
+        store.transition(jid, "queued")
+        later = store.transition(jid, "running")  # on another worker
+        runner._running[jid] = (second, later.attempt)
+        yield 1, png  # the first run's frame that the cancel refuses
+        yield 2, png
+
+    worker = SimpleNamespace(
+        run=SimpleNamespace(options=lambda **_: SimpleNamespace(remote=stream)),
+        stop=SimpleNamespace(remote=lambda *run: told.append(run)),
+    )
+    with pytest.raises(Stopped):
+        runner._stream(store.job(jid), worker)
+    assert told == [(jid, 1)]
+    assert store.done_frames(jid) == {0}
+    assert runner._running == {jid: (second, 2)}
+    runner.cancel(jid)  # the second run's
+    assert store.job(jid).status == "cancelled"
+    assert told == [(jid, 1), (jid, 2)]  # the second worker is told to stop at once
