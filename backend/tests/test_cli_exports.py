@@ -10,6 +10,7 @@ import OpenEXR
 from PIL import Image
 from typer.testing import CliRunner
 
+from tests.media.test_video import ALPHA_NOTE, write_with_alpha
 from tests.test_cli import vidmatte
 from vidmatte.cli import app
 from vidmatte.matte.adjust import adjust_matte
@@ -91,3 +92,11 @@ def test_matte_refuses_edge_adjustments_out_of_range_before_any_work(clip: Path)
     assert result.exit_code == 2 and "'--feather'" in result.output, result.output
     result = CliRunner().invoke(app, ["matte", "--help"])
     assert "--reduce-chatter" in result.output and "median" in result.output, result.output
+
+
+def test_matte_notes_a_sources_alpha_that_it_ignores(tmp_path: Path) -> None:
+    """As the upload does; frame 99 of 3 stops it right after the probe, so nothing is matted."""
+    path = write_with_alpha(tmp_path / "render.webm", "libvpx-vp9", "yuva420p", {})
+    result = CliRunner().invoke(app, ["matte", str(path), "--point", "30,32,4", "--start", "99"])
+    assert result.exit_code == 2, result.output
+    assert f"note: {ALPHA_NOTE}\n" in result.output

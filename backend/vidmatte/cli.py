@@ -575,6 +575,8 @@ def matte(
     with _as_video(video, fps) as (source, stem):
         with _blamed_on("'VIDEO'"):  # a MediaError is a ValueError
             info, pts = probe(source)
+        for note in info.notes:  # a file cut short, an alpha channel ignored
+            typer.echo(f"note: {note}", err=True)
         fg_hint = "'--fg'" if fg else "VIDMATTE_EXPORT_FG"  # the environment's, without --fg
         with _blamed_on(fg_hint):
             colour_from = foreground_for(chosen, fg or _settings().export_fg)

@@ -58,11 +58,22 @@ def _cut_faststart(tmp: Path) -> bytes:
     return data[: len(data) * 6 // 10]
 
 
-def _audio(tmp: Path, fmt: str, codec: str, suffix: str) -> bytes:
+def _audio(tmp: Path, fmt: str, codec: str, suffix: str, cover: bool = False) -> bytes:
+    """Half a second of a tone; with a `cover` picture (a song's album art), which MP3 and MP4
+    keep as an attached picture and Matroska as an attachment."""
     path = tmp / f"tone{suffix}"
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=48000)
         stream.layout = "mono"
+        if cover and fmt == "matroska":
+            container.add_attachment("cover.jpg", "image/jpeg", _image("JPEG"))
+        elif cover:
+            picture = container.add_stream("mjpeg")
+            picture.width, picture.height, picture.pix_fmt = 96, 64, "yuvj420p"
+            picture.disposition = av.stream.Disposition.attached_pic
+            packet = av.Packet(_image("JPEG"))
+            packet.stream, packet.pts, packet.dts = picture, 0, 0
+            container.mux(packet)
         t = np.arange(48000 // 2) / 48000
         samples = (np.sin(2 * np.pi * 440 * t) * 0.3).astype(np.float32)
         fmt_name = stream.codec_context.codec.audio_formats[0].name
@@ -202,6 +213,18 @@ CORPUS: dict[str, tuple[str, Builder]] = {
         "tone.mp4",
         lambda tmp, clip: _audio(tmp, "mp3", "libmp3lame", ".mp3"),
     ),
+    "mp3 with a cover picture": (
+        "song.mp3",
+        lambda tmp, clip: _audio(tmp, "mp3", "libmp3lame", ".mp3", cover=True),
+    ),
+    "m4a with a cover picture": (
+        "song.m4a",
+        lambda tmp, clip: _audio(tmp, "mp4", "aac", ".m4a", cover=True),
+    ),
+    "mka with a cover attachment": (
+        "song.mka",
+        lambda tmp, clip: _audio(tmp, "matroska", "aac", ".mka", cover=True),
+    ),
     "subtitles only": (
         "captions.mp4",
         lambda tmp, clip: (
@@ -215,7 +238,6 @@ CORPUS: dict[str, tuple[str, Builder]] = {
     "truncated to its first 40 bytes": ("cut.mp4", lambda tmp, clip: clip[:40]),
     "truncated to half": ("half.mp4", lambda tmp, clip: clip[: len(clip) // 2]),
     "truncated before its last 100 bytes": ("short.mp4", lambda tmp, clip: clip[:-100]),
-    "faststart truncated in its media data": ("stream.mp4", lambda tmp, clip: _cut_faststart(tmp)),
     "sample table zeroed": ("broken.mp4", lambda tmp, clip: _corrupt_moov(clip)),
     "no frames": ("nothing.mp4", lambda tmp, clip: _zero_frame_mp4(tmp)),
     "huge dimensions in a y4m header": ("huge.y4m", lambda tmp, clip: _y4m(8000, 8000, 1)),
@@ -284,6 +306,16 @@ def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_pa
     assert detail("zero-length") == "the uploaded file is empty"
     assert "still image" in detail("png renamed .mp4")
     assert "no video stream (it holds audio)" in detail("audio-only m4a as .mp4")
+    # A song's album art is not its video (it was taken for a raw stream without timestamps).
+    for case in (
+        "mp3 with a cover picture",
+        "m4a with a cover picture",
+        "mka with a cover attachment",
+    ):
+        assert detail(case) == (
+            f"cannot use '{CORPUS[case][0]}': the file has no video stream (it holds audio, a "
+            "cover picture)"
+        ), case
     assert detail("huge dimensions in a y4m header") == (
         "cannot use 'huge.y4m': frames of 8000x8000 are larger than the limit of 33,177,600 "
         "pixels (8K UHD is 7680x4320)"
@@ -296,9 +328,42 @@ def test_messages_say_what_is_wrong(api: httpx.Client, clip_bytes: bytes, tmp_pa
         "cannot use 'slowmo.mkv': frames 1 and 2 of the video share one timestamp"
     )
     assert detail("animated webp").startswith("cannot use 'sticker.webp': the file is an animated")
+    # An MP4 whose index, written last, is cut off: said so, not "not a readable video file
+    # (Invalid data found when processing input)" or "the video has no frames".
+    for case in (
+        "truncated to its first 40 bytes",
+        "truncated to half",
+        "truncated before its last 100 bytes",
+    ):
+        assert detail(case).startswith(
+            f"cannot use '{CORPUS[case][0]}': the file is cut short (truncated) before the end "
+            "of its index (the 'moov' box, which MP4 and MOV recordings write last)"
+        ), case
     assert detail("frames that grow mid-stream") == (
         "cannot use 'grows.avi': frame 11 is 640x480 but the video's frames are 320x240; "
         "videos whose frame size changes are not supported"
+    )
+
+
+def test_a_file_cut_short_is_read_up_to_where_it_stops(api: httpx.Client, tmp_path: Path) -> None:
+    """An MP4 whose index is complete but whose media data stops at 60% (a download broken
+    off) was refused as damaged, where a Matroska file cut short is read up to its end: the
+    frames it holds are the project, and the upload says it is cut short."""
+    path = tmp_path / "stream.mp4"
+    path.write_bytes(_cut_faststart(tmp_path))
+    project = upload(api, path)
+    count = project["video"]["frame_count"]
+    assert 0 < count < 12
+    assert project["video"]["notes"] == [
+        f"the file is cut short (truncated): only its first {count} frames are there, and "
+        "those are used"
+    ]
+    frames = f"/api/projects/{project['id']}/frames"
+    assert api.get(f"{frames}/{count - 1}").status_code == 200
+    assert api.get(f"{frames}/{count}").status_code == 404
+    assert (
+        api.get(f"/api/projects/{project['id']}").json()["video"]["notes"]
+        == (project["video"]["notes"])
     )
 
 

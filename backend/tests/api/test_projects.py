@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import upload
+from tests.media.test_video import ALPHA_NOTE, write_with_alpha
 from tests.synth import frame_and_alpha, write_video
 
 
@@ -83,6 +84,17 @@ def test_an_anamorphic_videos_thumbnail_shows_its_display_shape(
     assert Image.open(io.BytesIO(thumb.content)).size == (114, 64)
     frame = api.get(f"/api/projects/{project['id']}/frames/0")
     assert Image.open(io.BytesIO(frame.content)).size == (96, 64)
+
+
+def test_an_upload_with_alpha_says_it_is_ignored(api: httpx.Client, tmp_path: Path) -> None:
+    """ProRes 4444 with alpha (a keyed render): its alpha was dropped without a word."""
+    path = write_with_alpha(
+        tmp_path / "render.mov", "prores_ks", "yuva444p10le", {"profile": "4444"}
+    )
+    project = upload(api, path, "render")
+    assert project["video"]["notes"] == [ALPHA_NOTE]
+    listed = {p["id"]: p for p in api.get("/api/projects").json()}
+    assert listed[project["id"]]["video"]["notes"] == [ALPHA_NOTE]
 
 
 def test_an_uploads_start_timecode_is_in_its_project(api: httpx.Client, tmp_path: Path) -> None:

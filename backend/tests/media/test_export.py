@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from tests.synth import remux, write_flash_clip, write_video
 from tests.waiting import wait_until
+from vidmatte.media import matroska
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
@@ -39,6 +40,7 @@ from vidmatte.media.export import (
     parse_formats,
     write_archive,
 )
+from vidmatte.media.matroska import set_display_size
 from vidmatte.media.video import VideoReader, probe
 
 FPS = 25
@@ -607,7 +609,7 @@ def test_video_names_fit_a_file_system_whatever_the_names(stem: str, tmp_path: P
 
 def test_exports_keep_an_anamorphic_sources_pixel_aspect(tmp_path: Path) -> None:
     """72x48 pixels shown 32:27 wide (16:9): a compositor lines the matte up with the source
-    only if the export says so too. WebM cannot (PyAV cannot set Matroska's display size)."""
+    only if the export says so too (WebM: test_webm_keeps_an_anamorphic_sources_pixel_aspect)."""
     frames = [replace(f, pixel_aspect=32 / 27) for f in make_frames(72, 48, 2)]
     archive = build_archive(
         frames=frames, formats=["prores4444", "composite_mp4", "alpha_mp4", "exr"], fps=FPS
@@ -1138,3 +1140,38 @@ def test_exr_timecode_above_30_fps_holds_frame_pairs(tmp_path: Path) -> None:
     # Above 60 fps ST 12-1 has no form for it: the EXR goes without, the export still made.
     fast = build_archive(frames=frames[-1:], formats=["exr"], fps=120, timecode="01:00:00:00")
     assert exr_timecode(fast.read("exr/000049.exr"), tmp_path) is None
+
+
+@pytest.mark.parametrize("aspect", [Fraction(64, 45), Fraction(16, 15)])
+def test_webm_keeps_an_anamorphic_sources_pixel_aspect(tmp_path: Path, aspect: Fraction) -> None:
+    """PAL's 720x576 at 16:9 (64:45) and 4:3 (16:15): the WebM, with its sound, says its
+    display size as MOV and MP4 do (it showed square pixels), and reads back whole."""
+    size = (720, 576)
+    frames = [replace(f, pixel_aspect=float(aspect)) for f in make_frames(*size, 3)]
+    source = make_source(tmp_path / "source.mp4", 1.0, audio=True)
+    archive = build_archive(frames=frames, formats=["webm_alpha"], fps=FPS, audio_from=source)
+    path = tmp_path / "matte.webm"
+    path.write_bytes(archive.read(VIDEO_FILES["webm_alpha"]))
+    info, _ = probe(path)
+    assert info.pixel_aspect == round(float(aspect), 6)
+    assert (info.width, info.height, info.frame_count, info.has_audio) == (*size, 3, True)
+    assert len(decode_video(path, "libvpx-vp9")) == 3
+    # The SeekHead still points at the elements it names (Info and Tracks moved).
+    head = path.read_bytes()
+    base = matroska._segment(head)[0]
+    (seek_head,) = [e for e in matroska._elements(head, base) if e.id == matroska._SEEK_HEAD]
+    for seek in matroska._elements(seek_head.data):
+        named, position = (child.data for child in matroska._elements(seek.data))
+        at = base + int.from_bytes(position, "big")
+        assert head[at : at + len(named)] == named
+
+
+def test_a_display_size_is_only_set_in_a_header_laid_out_as_ffmpegs(tmp_path: Path) -> None:
+    """Not Matroska, or Matroska without room reserved before its Tracks: left as it is."""
+    mp4 = make_source(tmp_path / "clip.mp4", 0.2, audio=False)
+    before = mp4.read_bytes()
+    assert not set_display_size(mp4, 80, 48)
+    assert mp4.read_bytes() == before
+    cut = tmp_path / "cut.webm"
+    cut.write_bytes(b"\x1a\x45\xdf\xa3\x84webm")
+    assert not set_display_size(cut, 80, 48)

@@ -458,3 +458,147 @@ def test_a_high_rate_timecode_is_read_in_its_usual_form(tmp_path: Path) -> None:
     with av.open(str(path)) as container:
         assert container.streams.data[0].metadata["timecode"] == "01:00:00:005"
     assert probe(path)[0].timecode == "01:00:00:05"
+
+
+ALPHA_NOTE = (
+    "the video's alpha channel is ignored: its colour is used as stored and the matte is made anew"
+)
+
+
+def write_with_alpha(path: Path, codec: str, pix_fmt: str, options: dict[str, str]) -> Path:
+    """Three 64x48 frames of colour over a half-transparent left half, encoded with alpha."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, pix_fmt
+        stream.options = options
+        for i in range(3):
+            rgba = np.full((48, 64, 4), (200, 40 * i, 30, 255), np.uint8)
+            rgba[:, :32, 3] = 128
+            picture = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name,codec,pix_fmt,options",
+    [
+        ("prores.mov", "prores_ks", "yuva444p10le", {"profile": "4444"}),
+        ("vp9.webm", "libvpx-vp9", "yuva420p", {}),
+        ("png.mov", "png", "rgba", {}),
+        ("animation.mov", "qtrle", "argb", {}),
+    ],
+)
+def test_a_videos_own_alpha_is_said_to_be_ignored(
+    tmp_path: Path, name: str, codec: str, pix_fmt: str, options: dict[str, str]
+) -> None:
+    """A video with an alpha channel (a keyed render, an earlier export) was read as its
+    colour alone without a word: the probe now says so."""
+    info, pts = probe(write_with_alpha(tmp_path / name, codec, pix_fmt, options))
+    assert info.notes == [ALPHA_NOTE]
+    assert info.frame_count == 3
+    assert VideoReader(tmp_path / name, pts, info.rotation).frame(2).shape == (48, 64, 3)
+
+
+def test_only_an_alpha_channel_that_is_not_opaque_is_noted(tmp_path: Path) -> None:
+    """No note for ProRes 4444 without its alpha (yuv444p10le), an ordinary clip or an opaque
+    GIF (FFmpeg decodes every GIF with an alpha channel: it was noted); one for a GIF whose
+    frames are half clear."""
+    opaque = [Image.new("RGB", (64, 48), (40 * i, 90, 200)) for i in range(3)]
+    opaque[0].save(tmp_path / "opaque.gif", save_all=True, append_images=opaque[1:])
+    assert probe(tmp_path / "opaque.gif")[0].notes == []
+    see_through = []
+    for i in range(3):  # the left half clear
+        image = Image.new("RGBA", (64, 48), (40 * i, 90, 200, 255))
+        image.paste((0, 0, 0, 0), (0, 0, 32, 48))
+        see_through.append(image)
+    see_through[0].save(tmp_path / "clear.gif", save_all=True, append_images=see_through[1:])
+    assert probe(tmp_path / "clear.gif")[0].notes == [ALPHA_NOTE]
+    prores = write_with_alpha(
+        tmp_path / "prores.mov", "prores_ks", "yuv444p10le", {"profile": "4444"}
+    )
+    assert probe(prores)[0].notes == []
+    assert probe(_square(tmp_path))[0].notes == []
+
+
+def _fragmented(path: Path, frames: int) -> list[np.ndarray]:
+    """A fragmented MP4 (a fragment each 12 frames, as a camera or OBS records it, so an
+    interrupted recording keeps what it wrote) of frames that differ; its frames, decoded."""
+    options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"g": "12", "crf": "20"}
+        noise = np.random.default_rng(7)
+        for i in range(frames):
+            rgb = noise.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+            picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            picture.pts = i
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.8])
+def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, kept: float) -> None:
+    """An interrupted recording (fragmented MP4 cut mid-fragment) was refused ("frame 23
+    cannot be decoded"), where a Matroska cut short is read up to its end: its last frame,
+    cut off, is left out, the others all read, and the note says how many there are."""
+    whole = tmp_path / "whole.mp4"
+    expected = _fragmented(whole, 48)
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * kept)])
+    info, pts = probe(cut)
+    count = info.frame_count
+    assert 12 < count < 48
+    assert info.notes == [
+        f"the file is cut short (truncated): only its first {count} frames are there, and "
+        "those are used"
+    ]
+    reader = VideoReader(cut, pts, info.rotation, cache_size=4)
+    for index in [count - 1, 0, count // 2, *range(count)]:
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
+    whole_info, _ = probe(whole)
+    assert (whole_info.frame_count, whole_info.notes) == (48, [])
+
+
+def test_an_mp4_cut_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> None:
+    """Its index (written first) lists 12 frames, the file stops where frame 7's data would
+    start: no frame is partly there, and the 7 that are were taken as the whole video."""
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(12):
+            rgb, _ = frame_and_alpha(i, 64, 96)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    with av.open(str(whole)) as container:
+        starts = [p.pos for p in container.demux(video=0) if p.size]
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: starts[7]])
+    info, pts = probe(cut)
+    assert info.frame_count == 7
+    assert info.notes == [
+        "the file is cut short (truncated): only its first 7 frames are there, and those are used"
+    ]
+    assert VideoReader(cut, pts, info.rotation).frame(6).shape == (64, 96, 3)
+    assert probe(whole)[0].notes == []
+
+
+@pytest.mark.parametrize("name", ["clip.mkv", "clip.webm"])
+def test_a_matroska_file_cut_short_says_so(tmp_path: Path, name: str) -> None:
+    """Read up to its end as before, now with the note: its Segment says it runs on."""
+    whole = tmp_path / name
+    write_video(whole, frames=48, codec="libx264" if name.endswith("mkv") else "libvpx-vp9")
+    cut = tmp_path / f"cut-{name}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    info, _ = probe(cut)
+    assert 0 < info.frame_count < 48
+    assert info.notes == [
+        f"the file is cut short (truncated): only its first {info.frame_count} frames are "
+        "there, and those are used"
+    ]
+    assert probe(whole)[0].notes == []

@@ -166,6 +166,12 @@ class VideoInfo(BaseModel):
         "first image's (1001 for shot.1001.png), 0 for a video. Per-frame export files are "
         "named first_number + index (alpha/001001.png); the API's frame indices start at 0.",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What to know about how the file is read, in words for the user: that "
+        "it is cut short (truncated: only the frames it holds are used), that its alpha "
+        "channel is ignored (the tool makes its own matte). Empty for most videos.",
+    )
 
 
 class Project(BaseModel):

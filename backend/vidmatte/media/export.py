@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import math
 import queue
 import re
@@ -64,6 +65,9 @@ from PIL import Image
 
 from . import timecode as tc
 from .audio import AudioSource, AudioTrack
+from .matroska import set_display_size
+
+log = logging.getLogger(__name__)
 
 FORMATS = (
     "alpha_png",
@@ -659,6 +663,8 @@ class _VideoSink:
         self._first_dts = 0
         self._end = 0  # when the last frame stops showing, in ticks from the first
         self._colour = (_BT709, _BT709, _BT709)  # primaries, transfer, matrix (`_colour`)
+        # (width, height) a WebM shows at, where its pixels are not square (`_open`).
+        self._display_size: tuple[int, int] | None = None
 
     def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
         if self._container is None:
@@ -702,6 +708,8 @@ class _VideoSink:
             self._end_track(self._held)
             self._container.mux(self._held)
         self.close()
+        if self._display_size is not None and not set_display_size(self.path, *self._display_size):
+            log.warning("%s: could not set its display size; it shows square pixels", self.path)
 
     def _mux_video(self, packets: list[av.Packet]) -> None:
         assert self._container is not None
@@ -757,10 +765,15 @@ class _VideoSink:
         video.codec_context.color_trc = transfer
         video.codec_context.colorspace = matrix
         video.codec_context.color_range = ColorRange.MPEG
-        if pixel_aspect != 1:  # MP4 and MOV keep it; PyAV cannot reach Matroska's display size
+        if pixel_aspect != 1:
+            # MP4 and MOV keep it; Matroska's muxer reads the stream's, which PyAV cannot set,
+            # so a WebM gets its display size once written (as FFmpeg sets it: the height
+            # kept, the width stretched).
             video.codec_context.sample_aspect_ratio = Fraction(pixel_aspect).limit_denominator(
                 10_000
             )
+            if container.format.name == "webm":
+                self._display_size = (round(width * pixel_aspect), height)
         if self._audio_source is not None:
             self._audio = AudioTrack(container, spec.audio_codec, self._audio_source)
         self._container, self._video = container, video

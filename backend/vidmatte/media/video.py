@@ -9,8 +9,8 @@ Frames come back at the original resolution, rotated as they are meant to be dis
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from threading import RLock
@@ -20,7 +20,7 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from vidmatte.config import Settings
-from vidmatte.media import timecode
+from vidmatte.media import matroska, timecode
 
 # Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
 # (up to 16) plus B-frame reordering (up to 16), doubled.
@@ -33,6 +33,13 @@ FIRST_NUMBER_TAG = "vidmatte_first_number"
 MAX_NUMBER_DIGITS = 15
 _UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED: a frame whose stream tags no YUV matrix
 
+
+_INDEX_CUT_OFF = (
+    "the file is cut short (truncated) before the end of its index (the 'moov' box, which MP4 "
+    "and MOV recordings write last), so none of its frames can be found: a recording that was "
+    "interrupted? Recovery tools such as untrunc rebuild the index from a complete file of the "
+    "same camera"
+)
 
 # The animation flag in a WebP file's extended header (its VP8X chunk's first byte).
 _WEBP_ANIMATION = 0x02
@@ -68,6 +75,9 @@ class VideoInfo:
     # (and for projects stored before).
     primaries: int = 2
     transfer: int = 2
+    # What the user should know about how the file is read, in words for them: it was cut
+    # short, its alpha channel is ignored. Empty for most files (and stored projects before).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,11 +118,41 @@ def _open(path: Path) -> av.container.InputContainer:
     except av.error.FileNotFoundError:
         raise  # not a bad video but a file the caller lost: its own error (a 500 in the API)
     except av.error.FFmpegError as exc:
+        if _mp4_cut(path) == "index":
+            raise MediaError(_INDEX_CUT_OFF) from exc
         # strerror, not str(exc): that names the file, a server-side temporary path.
         reason = exc.strerror or exc.__class__.__name__
         raise MediaError(f"not a readable video file ({reason})") from exc
     except UnicodeDecodeError as exc:
         raise MediaError(f"not a readable video file ({exc.__class__.__name__})") from exc
+
+
+def _mp4_cut(path: Path) -> str:
+    """Where an MP4 or MOV (ISO base media: boxes, the first 'ftyp') is cut short: "index"
+    where it ends before its 'moov' box, the index of its samples that recordings write last,
+    is whole; "data" where a box after a whole 'moov' runs past the file's end (the media
+    data of a download broken off, a fragmented recording's last fragment), or where it ends
+    after whole boxes but none is a 'moov' (nor a 'meta', as a HEIF image has instead); ""
+    where no box is cut, or it is no such file."""
+    size = path.stat().st_size
+    at, indexed, described = 0, False, False
+    with path.open("rb") as file:
+        while at < size:
+            file.seek(at)
+            header = file.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1:  # a 64-bit size follows
+                length = int.from_bytes(header[8:16], "big") if len(header) == 16 else size
+            if len(header) >= 8 and ((at == 0 and kind != b"ftyp") or 0 < length < 8):
+                return ""
+            if length == 0:  # to the end of the file: a recording's media data, unfinished
+                return "" if indexed else "index"
+            if len(header) < 8 or at + length > size:
+                return "data" if indexed and kind != b"moov" else "index"
+            indexed = indexed or kind == b"moov"
+            described = described or kind == b"meta"
+            at += length
+    return "index" if at and not (indexed or described) else ""
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -140,9 +180,11 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             raise MediaError(
                 f"the file is a still image ({fmt.removesuffix('_pipe')}), not a video"
             )
-        if not container.streams.video:
-            kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
-            raise MediaError(f"the file has no video stream (it holds {kinds})")
+        if not _moving(container):
+            covers = ["a cover picture"] if container.streams.video else []
+            kinds = sorted({s.type for s in container.streams if s.type != "video"})
+            held = ", ".join([*kinds, *covers]) or "nothing"
+            raise MediaError(f"the file has no video stream (it holds {held})")
         stream = _video_stream(container)
         codec = stream.codec_context.name
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -165,12 +207,22 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             rate = stream.guessed_rate or rate
         timecodes = _timecode_tags(container, stream)
         first_number = _first_number(stream)
+        # VP8 and VP9 keep alpha beside the picture, which FFmpeg's own decoders pass over:
+        # Matroska's track says it is there.
+        alpha_track = stream.metadata.get("alpha_mode") == "1"
         try:
-            pts = sorted(_shown_pts(container, stream))
+            shown, cut = _shown_pts(container, stream, path.stat().st_size)
+            pts = sorted(shown)
+            # Readers end quietly where the data does when no packet is cut in two (Matroska's
+            # always), but the file's structure says it runs on.
+            if fmt == "matroska,webm":
+                cut = cut or matroska.cut_short(path)
+            elif fmt.startswith("mov,"):
+                cut = cut or _mp4_cut(path) == "data"
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
-        raise MediaError("the video has no frames")
+        raise MediaError(_INDEX_CUT_OFF if _mp4_cut(path) == "index" else "the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)
     _check_distinct(pts_index, time_base)
     reader = VideoReader(path, pts_index, rotation=0)
@@ -183,8 +235,13 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         # taken as the nearest one, so the size said and the frames turned agree.
         rotation = 90 * round((getattr(first, "rotation", 0) or 0) / 90)
         try:
-            reader.decode_raw(len(pts_index) - 1)
+            last = reader.decode_raw(len(pts_index) - 1)
         except UndecodableFrame as exc:
+            if cut:
+                raise MediaError(
+                    f"the file is cut short (truncated) after {len(pts_index)} frames, and "
+                    "the last of them cannot be decoded"
+                ) from exc
             raise MediaError(f"the video is damaged or truncated: {exc}") from exc
     finally:
         reader.close()
@@ -208,8 +265,36 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         first_number=first_number,
         primaries=int(first.color_primaries),
         transfer=int(first.color_trc),
+        notes=_notes(len(pts_index), cut, alpha_track or _see_through(first, last)),
     )
     return info, pts_index
+
+
+def _see_through(*frames: av.VideoFrame) -> bool:
+    """Whether any of the frames has an alpha channel that is not opaque everywhere (ProRes
+    4444's, PNG's or QuickTime Animation's in a MOV, a GIF's transparency). An opaque one is
+    nothing lost: FFmpeg decodes every GIF with one, a render may carry one."""
+    return any(
+        any(component.is_alpha for component in frame.format.components)
+        and frame.to_ndarray(format="rgba")[..., 3].min() < 255
+        for frame in frames
+    )
+
+
+def _notes(frame_count: int, cut: bool, alpha: bool) -> list[str]:
+    """What the user should know about how the file is read (VideoInfo.notes)."""
+    notes = []
+    if cut:
+        notes.append(
+            f"the file is cut short (truncated): only its first {frame_count} frames are "
+            "there, and those are used"
+        )
+    if alpha:
+        notes.append(
+            "the video's alpha channel is ignored: its colour is used as stored and the "
+            "matte is made anew"
+        )
+    return notes
 
 
 def _animated_webp(path: Path) -> bool:
@@ -261,25 +346,51 @@ def _matrix(frame: av.VideoFrame) -> int | None:
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
     """The stream players show (FFmpeg's best pick: the one with the most frames, ...), not
-    the first: a thumbnail or cover picture may be stored before it as a one-frame stream."""
+    the first: a thumbnail or cover picture may be stored before it as a one-frame stream, and
+    never an attached picture (a cover), even one FFmpeg would pick."""
     stream = container.streams.best("video")
-    assert stream is not None  # probe has refused files without a video stream
+    if stream is None or _is_cover(stream):
+        stream = _moving(container)[0]  # probe has refused files without one
     return stream
 
 
-def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[int]:
-    """The timestamps of the frames a player shows, in file order. Packets flagged discard lie
-    before an edit list's start: decoded, never shown. Frames are found by their timestamp, so
-    a timeline that starts over (recordings joined byte for byte, `cat a.ts b.ts`) is refused:
-    decode timestamps only ever grow within one timeline. A stream cut anywhere (a recording,
-    a grabbed segment) may start with frames that refer to ones cut off: players start at the
-    first keyframe, and so do we (all of them when none is flagged, as some demuxers do),
-    leaving out the frames an open GOP shows before it (they refer to the cut-off ones too).
-    A raw stream whose packets carry no timestamps at all (a camera's .h264) is refused."""
+def _is_cover(stream: av.VideoStream) -> bool:
+    """Whether the stream is a picture attached to the file (a song's cover in an MP3, M4A
+    or Matroska file), which FFmpeg lists as a one-frame video."""
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _moving(container: av.container.InputContainer) -> list[av.VideoStream]:
+    """The video streams that are videos, not attached pictures."""
+    return [s for s in container.streams.video if not _is_cover(s)]
+
+
+@dataclass(frozen=True)
+class _Packet:
+    dts: int | None
+    pts: int | None
+    keyframe: bool
+    discard: bool
+
+
+def _shown_pts(
+    container: av.container.InputContainer, stream: av.VideoStream, file_size: int
+) -> tuple[list[int], bool]:
+    """The timestamps of the frames a player shows, in file order, and whether the file is cut
+    short. Packets flagged discard lie before an edit list's start: decoded, never shown.
+    Frames are found by their timestamp, so a timeline that starts over (recordings joined byte
+    for byte, `cat a.ts b.ts`) is refused: decode timestamps only ever grow within one
+    timeline. A stream cut anywhere (a recording, a grabbed segment) may start with frames that
+    refer to ones cut off: players start at the first keyframe, and so do we (all of them when
+    none is flagged, as some demuxers do), leaving out the frames an open GOP shows before it
+    (they refer to the cut-off ones too). A file cut short (a recording stopped mid-write, a
+    download broken off) ends in a packet FFmpeg flags corrupt, read only up to the file's end:
+    its frame cannot be whole, so it is left out and the file reported cut (Matroska's reader
+    leaves such a packet out itself; `probe` finds files cut between two packets). A raw
+    stream whose packets carry no timestamps at all (a camera's .h264) is refused."""
+    packets: list[_Packet] = []
     last_dts = None
-    before_key: list[int] | None = []  # the shown timestamps before the first keyframe
-    key_pts = None
-    timed = untimed = False
+    cut = False
     for packet in container.demux(stream):
         if packet.dts is not None:
             if last_dts is not None and packet.dts < last_dts:
@@ -289,23 +400,36 @@ def _shown_pts(container: av.container.InputContainer, stream: av.VideoStream) -
                     "timeline first, e.g. `ffmpeg -i IN -c:v libx264 -crf 16 OUT.mp4`"
                 )
             last_dts = packet.dts
-        if before_key is not None and packet.is_keyframe:
-            before_key, key_pts = None, packet.pts
-        if packet.size > 0 and packet.pts is None:
-            untimed = True
-        if packet.pts is not None and packet.size > 0 and not packet.is_discard:
-            timed = True
-            if before_key is not None:
-                before_key.append(packet.pts)
-            elif key_pts is None or packet.pts >= key_pts:
-                yield packet.pts
-    if untimed and not timed:  # a raw stream (.h264): nothing to find its frames by
+        if packet.size > 0:
+            at = packet.pos if packet.pos is not None and packet.pos >= 0 else None
+            cut = packet.is_corrupt and at is not None and at + packet.size >= file_size
+            packets.append(_Packet(packet.dts, packet.pts, packet.is_keyframe, packet.is_discard))
+    if cut:
+        packets.pop()
+    timed = any(p.pts is not None and not p.discard for p in packets)
+    if not timed and any(p.pts is None for p in packets):  # a raw stream (.h264)
         raise MediaError(
             f"the file is {container.format.long_name}, whose frames have no timestamps: put "
             "it in a container first, e.g. `ffmpeg -framerate 30 -i IN -c:v libx264 -crf 16 "
             "OUT.mp4` (with its frame rate for 30)"
         )
-    yield from before_key or ()
+    return _after_first_key(packets), cut
+
+
+def _after_first_key(packets: list[_Packet]) -> list[int]:
+    """The shown timestamps from the first keyframe on (`_shown_pts`)."""
+    shown: list[int] = []
+    before_key: list[int] | None = []  # the shown timestamps before the first keyframe
+    key_pts = None
+    for packet in packets:
+        if before_key is not None and packet.keyframe:
+            before_key, key_pts = None, packet.pts
+        if packet.pts is not None and not packet.discard:
+            if before_key is not None:
+                before_key.append(packet.pts)
+            elif key_pts is None or packet.pts >= key_pts:
+                shown.append(packet.pts)
+    return shown + (before_key or [])
 
 
 def _check_distinct(pts: np.ndarray, time_base: Fraction) -> None:
@@ -471,7 +595,7 @@ class VideoReader:
                 self._open()
             assert self._container is not None
             stream = _video_stream(self._container)
-            self._frames = _decode(self._container, stream)
+            self._frames = _decode(self._container, stream, self._pts_to_index)
             if start == 0:
                 self._held = self._decode_next()
                 return
@@ -504,11 +628,13 @@ class VideoReader:
 
 
 def _decode(
-    container: av.container.InputContainer, stream: av.VideoStream
+    container: av.container.InputContainer, stream: av.VideoStream, listed: Mapping[int, int]
 ) -> Iterator[av.VideoFrame | None]:
     """The stream's frames, and None for each packet that gave none; a packet the decoder
     rejects is passed over (its frame is then missing, which the reader reports by index) and a
-    demuxing error ends the stream."""
+    demuxing error ends the stream. A corrupt packet whose frame is not `listed` (the cut-off
+    end of a file cut short, `_shown_pts`) is not decoded: with frame threads, its error cost
+    the frames decoded just before it too."""
     packets = container.demux(stream)
     while True:
         try:
@@ -517,6 +643,8 @@ def _decode(
             return
         except av.error.FFmpegError:
             packet = None  # unreadable from here on: flush what the decoder holds
+        if packet is not None and packet.is_corrupt and packet.pts not in listed:
+            continue
         try:
             frames = stream.decode(packet)
         except av.error.FFmpegError:
