@@ -163,8 +163,8 @@ def measure_job(
         def new_state(self, *args):
             return self.segmenter.new_state(*args)
 
-        def track(self, state, prompts, start, end):
-            steps = self.segmenter.track(state, prompts, start, end)
+        def track(self, state, prompts, start, end, forward=True):
+            steps = self.segmenter.track(state, prompts, start, end, forward)
             while True:
                 t0 = now()
                 try:
@@ -229,7 +229,14 @@ def measure_job(
         obj = store.add_object(project.id, None, None)["id"]
         store.set_points(project.id, obj, 0, [Point(prompt["x"], prompt["y"], "positive")])
         queued = store.add_job(
-            project.id, 0, count - 1, [obj], edges=variant, head=head_name, sam2="bench"
+            project.id,
+            0,
+            count - 1,
+            [obj],
+            edges=variant,
+            head=head_name,
+            sam2="bench",
+            plate=matte.plate,
         )
         job = store.transition(queued.id, "running")  # as the runner starts it
         segmenter = Segmenter(

@@ -61,6 +61,7 @@ def run_jobs(workers: int, clip: Path, jobs: int, data_dir: Path, sam2: str, edg
             edges,
             services.head_name,
             services.sam2_name,
+            plate=services.matter.plate,  # the runner mattes with the job's setting
         )
         queued.append(job.id)
     runner.start()

@@ -548,6 +548,35 @@ def test_matte_refuses_an_object_without_a_positive_point_in_the_range(
     cli._check_prompts([*points, *box], 0, 6, cli._settings())  # a box is enough
 
 
+@pytest.mark.parametrize(
+    "points, message",
+    [([(None, 3, 30, 32, "positive"), (None, 3, 30.0, 32, "negative")],
+      "--point 30,32,3 and --point 30,32,3,neg are both at (30, 32) on frame 3, one positive and "
+      "one negative: keep one of them"),
+     ([("dog", 4, 30, 32, "positive"), ("cat", 4, 9.5, 5, "negative"),
+       ("cat", 4, 9.5, 5, "positive")],
+      "--point cat:9.5,5,4 and --point cat:9.5,5,4,neg are both at (9.5, 5) on frame 4, one "
+      "positive and one negative: keep one of them")],
+)  # fmt: skip
+def test_matte_refuses_a_positive_and_a_negative_point_at_one_spot(
+    points: list, message: str
+) -> None:
+    """The API refuses them (a 422, store.check_clicks): the object would both be and not be
+    there. Refused before any work, with exit 2 (typer's BadParameter), naming both points."""
+    with pytest.raises(typer.BadParameter) as refused:
+        cli._check_prompts(points, 0, 6, cli._settings())
+    assert refused.value.message == message
+    assert refused.value.param_hint == "'--point'"
+    # The same spot on another frame, for another object, or twice alike is no contradiction.
+    pos, neg = (None, 3, 30, 32, "positive"), (None, 3, 30, 32, "negative")
+    for fine in (
+        [pos, (None, 4, 30, 32, "negative")],
+        [("a", *pos[1:]), ("b", *neg[1:]), ("b", 3, 1, 1, "positive")],
+        [pos, pos],
+    ):
+        cli._check_prompts(fine, 0, 6, cli._settings())
+
+
 def test_damaged_weights_are_named_with_the_fix(clip: Path, tmp_path: Path) -> None:
     """A junk checkpoint ended in torch's `KeyError: 174812789`; a head file that is no
     safetensors in `SafetensorError: header too small`."""

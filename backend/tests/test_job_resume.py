@@ -14,10 +14,18 @@ import pytest
 from tests.synth import write_video
 from tests.waiting import wait_until
 from vidmatte.jobs import ray_runner
+from vidmatte.jobs import runner as runner_module
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
 from vidmatte.jobs.pipeline import Stopped, encoded, matte_frames
 from vidmatte.jobs.ray_runner import RayRunner
-from vidmatte.jobs.runner import CRASHED, InProcessRunner, WaitingLine
+from vidmatte.jobs.runner import (
+    CRASHED,
+    SHUT_DOWN,
+    InProcessRunner,
+    WaitingLine,
+    hold_other_models,
+    other_models,
+)
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoReader, probe
@@ -53,7 +61,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def stored_job(store: Store, tmp_path: Path, stored: int = FRAMES) -> str:
+def stored_job(
+    store: Store, tmp_path: Path, stored: int = FRAMES, edges: str = "fast", plate: bool = False
+) -> str:
     """A job of the clip's frames 0..FRAMES-1 running under attempt 1, its first `stored`
     frames in the store: by default every frame (then the server died before marking it
     done)."""
@@ -63,7 +73,7 @@ def stored_job(store: Store, tmp_path: Path, stored: int = FRAMES) -> str:
     project = store.add_project("p", "p.mp4", staged, info, pts, b"jpeg")
     obj = store.add_object(project.id, None, None)["id"]
     store.set_points(project.id, obj, 2, [Point(30, 32, "positive")])
-    job = store.add_job(project.id, 0, FRAMES - 1, [obj], "fast", "head", "test-tiny")
+    job = store.add_job(project.id, 0, FRAMES - 1, [obj], edges, "head", "test-tiny", plate=plate)
     attempt = store.transition(job.id, "running").attempt
     for frame in range(stored):
         alpha = np.full((H, W), frame / 10, np.float32)
@@ -71,20 +81,63 @@ def stored_job(store: Store, tmp_path: Path, stored: int = FRAMES) -> str:
     return job.id
 
 
+@pytest.mark.parametrize("runner_kind", ["inprocess", "ray"])
+def test_a_restart_ends_done_a_job_whose_frames_were_all_stored(
+    store: Store, tmp_path: Path, runner_kind: str
+) -> None:
+    """The server died after the last frame was stored, before the job was marked done: its
+    result is whole, so the restart marks it done (not interrupted, with "resume it to matte
+    the rest" though nothing is left), its frames as stored; one that died earlier is
+    interrupted. The Ray runner's start does the same (jobs/runner.py `recover`)."""
+    whole, cut = stored_job(store, tmp_path), stored_job(store, tmp_path, stored=2)
+    before = {f: store.alpha_path(whole, f).read_bytes() for f in range(FRAMES)}
+    if runner_kind == "ray":
+        runner_module.recover(store)  # what RayRunner.start does first (no cluster here)
+    else:
+        runner = InProcessRunner(store, NoSam2(), Matter(random_head(), edges="fast"))  # type: ignore[arg-type]
+        runner.start()  # the restart
+        runner.stop()
+    job = store.job(whole)
+    assert (job.status, job.error, job.frames_done, job.eta_seconds) == ("done", None, FRAMES, 0)
+    assert {f: store.alpha_path(whole, f).read_bytes() for f in range(FRAMES)} == before
+    job = store.job(cut)
+    assert (job.status, job.error, job.frames_done) == ("interrupted", CRASHED, 2)
+
+
+def test_a_job_a_crash_left_running_with_other_models_says_why_it_cannot_resume(
+    store: Store, tmp_path: Path
+) -> None:
+    """Restarted with another matting head after a crash, the server refuses to resume a job
+    made with the first (409): its error says that at once, not "resume it to matte the rest".
+    One whose frames were all stored is whole: done, as with the same models."""
+    cut, whole = stored_job(store, tmp_path, stored=2), stored_job(store, tmp_path)
+    hold_other_models(store, "another head", "test-tiny")
+    runner_module.recover(store)  # what the runner's start does next
+    job = store.job(cut)
+    assert (job.status, job.frames_done) == ("interrupted", 2)
+    assert job.error == other_models(job, "another head", "test-tiny")
+    assert job.error == (
+        f"job '{cut}' was made with the matting head 'head', this server runs 'another head': "
+        "start a new job"
+    )
+    assert store.job(whole).status == "done"
+
+
 def test_a_resumed_job_whose_frames_are_all_stored_ends_done_without_sam2(
     store: Store, tmp_path: Path
 ) -> None:
-    """The server died after the last frame was stored, before the job was marked done: the
-    restart marks it interrupted; its resume ends it done at once, its frames as stored,
-    without running SAM2 over the range again."""
+    """A job interrupted by a shutdown just after its last frame was stored (or by a version
+    that left such jobs interrupted at start): its resume ends it done at once, its frames as
+    stored, without running SAM2 over the range again."""
     jid = stored_job(store, tmp_path)
+    store.transition(jid, "interrupted", attempt=1, error=SHUT_DOWN)
     before = {f: store.alpha_path(jid, f).read_bytes() for f in range(FRAMES)}
     segmenter = NoSam2()
     runner = InProcessRunner(store, segmenter, Matter(random_head(), edges="fast"))  # type: ignore[arg-type]
     runner.start()  # the restart
     try:
         job = store.job(jid)
-        assert (job.status, job.error, job.frames_done) == ("interrupted", CRASHED, FRAMES)
+        assert (job.status, job.error, job.frames_done) == ("interrupted", SHUT_DOWN, FRAMES)
         store.transition(jid, "queued")
         runner.submit(jid)
         assert wait_until(lambda: store.job(jid).status not in ACTIVE, 60)
@@ -216,3 +269,92 @@ def test_a_cancelled_ray_run_ending_late_leaves_the_next_run_s_worker_known(
     runner.cancel(jid)  # the second run's
     assert store.job(jid).status == "cancelled"
     assert told == [(jid, 1), (jid, 2)]  # the second worker is told to stop at once
+
+
+@pytest.mark.parametrize("plate", [True, False])
+def test_a_resumed_job_keeps_its_background_plate_setting_in_process(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plate: bool
+) -> None:
+    """A job made with the plate on (off), resumed by a server restarted with it off (on):
+    its frames after the resume are matted as those before it, with the job's own setting."""
+    jid = stored_job(store, tmp_path, stored=3, edges="best", plate=plate)
+    used: list[tuple[str, bool]] = []
+
+    def run_job(job: Job, store: Store, segmenter: Segmenter, matter: Matter, *_: object) -> None:
+        used.append((matter.edges, matter.plate))
+
+    monkeypatch.setattr(runner_module, "run_job", run_job)
+    server = Matter(random_head(), edges="best", plate=not plate)
+    runner = InProcessRunner(store, NoSam2(), server)  # type: ignore[arg-type]
+    runner.start()  # the restart: the job is interrupted
+    try:
+        assert store.job(jid).plate is plate
+        store.transition(jid, "queued")
+        runner.submit(jid)
+        assert wait_until(lambda: store.job(jid).status not in ACTIVE, 60)
+    finally:
+        runner.stop()
+    assert used == [("best", plate)]
+    assert server.plate is not plate  # the server's own stays as it is for its next jobs
+
+
+@pytest.mark.parametrize("plate", [True, False])
+def test_a_resumed_job_keeps_its_background_plate_setting_on_ray(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plate: bool
+) -> None:
+    """On Ray, both ends take the job's plate setting, not the server's: the server sends the
+    stored frames a plate of the job's needs, the worker mattes with it. The cluster is faked."""
+    jid = stored_job(store, tmp_path, stored=3, edges="best", plate=plate)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_stream` uses
+    runner.store, runner._matter = store, Matter(random_head(), edges="best", plate=not plate)
+    runner._line, runner._running = WaitingLine(), {}
+    monkeypatch.setattr(RayRunner, "_chunks", staticmethod(lambda source: []))
+    monkeypatch.setattr(ray_runner.ray, "get", lambda ref: ref)
+    tasks: list[ray_runner.Task] = []
+    worker = SimpleNamespace(
+        run=SimpleNamespace(
+            options=lambda **_: SimpleNamespace(remote=lambda task: tasks.append(task) or [])
+        ),
+        stop=SimpleNamespace(remote=lambda *run: None),
+    )
+    with pytest.raises(Stopped):  # the fake worker mattes nothing
+        runner._stream(store.job(jid), worker)
+    # With the plate, the frames a plate holds before the first unfinished one; else the last.
+    assert sorted(tasks[0].stored) == ([0, 1, 2] if plate else [2])
+
+    used: list[tuple[str, bool]] = []
+
+    def matte_frames(
+        job: Job, reader: object, size: object, seg: object, matter: Matter, *_: object
+    ):
+        used.append((matter.edges, matter.plate))
+        return iter([])
+
+    monkeypatch.setattr(ray_runner, "VideoReader", lambda *_: SimpleNamespace(close=lambda: None))
+    monkeypatch.setattr(ray_runner, "matte_frames", matte_frames)
+    remote = ray_runner.MattingWorker.__new__(ray_runner.MattingWorker)
+    remote.matter, remote.segmenter, remote._stopped = runner._matter, NoSam2(), set()
+    assert list(remote.run(tasks[0])) == []
+    assert used == [("best", plate)]
+
+
+def test_a_ray_run_whose_project_is_deleted_is_no_failure(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The project deleted while its job runs on Ray: the run's files vanish under it and it
+    errs, as the in-process runner's does; that is the delete's doing, not a job failure to
+    log with a traceback (nor a full disk's reserve to free)."""
+    jid = stored_job(store, tmp_path, stored=2)
+    project_id = store.job(jid).project_id
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_run` uses
+    runner.store, runner._line = store, WaitingLine()
+
+    def stream(job: Job, worker: object) -> None:
+        store.delete_project(project_id)
+        store.alpha_path(jid, 0).read_bytes()  # a file the delete took
+
+    monkeypatch.setattr(runner, "_stream", stream)
+    with caplog.at_level("ERROR"):
+        runner._run(ray_runner._Queued(jid, attempt=1), worker=None)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert store.jobs() == []

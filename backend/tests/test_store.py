@@ -149,6 +149,27 @@ def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(
     store.close()
 
 
+@pytest.mark.parametrize("plate", [True, False])
+def test_jobs_of_an_older_data_dir_get_the_plate_setting_of_the_server_that_upgrades_it(
+    tmp_path: Path, plate: bool
+) -> None:
+    """A data dir from before jobs kept their background plate setting: each job gets the
+    setting of the server that opens it (the one it most likely ran with), and keeps it
+    through later restarts with another setting; the API says which."""
+    store = Store(tmp_path / "data")
+    jid = new_job(store, tmp_path)
+    store.close()
+    db = sqlite3.connect(tmp_path / "data" / "vidmatte.db")
+    db.execute("ALTER TABLE jobs DROP COLUMN plate")
+    db.close()
+    store = Store(tmp_path / "data", plate=plate)
+    assert store.job(jid).plate is plate
+    store.close()
+    store = Store(tmp_path / "data", plate=not plate)
+    assert schemas.Job.of(store.job(jid)).plate is plate
+    store.close()
+
+
 def _user_version(db: Path, set_to: int | None = None) -> int:
     with closing(sqlite3.connect(db)) as conn:
         if set_to is not None:

@@ -637,6 +637,7 @@ def matte(
                 edges=settings.edges,
                 head=services.head_name,
                 sam2=services.sam2_name,
+                plate=services.matter.plate,
             )
             job = store.transition(queued.id, "running")
             with Progress(
@@ -836,6 +837,7 @@ def _check_prompts(
             f"{settings.max_points_per_frame} (setting VIDMATTE_MAX_POINTS_PER_FRAME)",
             param_hint="'--point'",
         )
+    _check_spots(prompts)
     if not any(start <= frame <= end for _, frame, *_ in prompts):
         raise typer.BadParameter(
             f"no --point or --box lies on a frame in {start}..{end}",
@@ -852,6 +854,22 @@ def _check_prompts(
                 f"{name or 'the object'} has {what} on frames {start}..{end}: give it a "
                 "positive --point or a --box there",
                 param_hint="'--point' / '--box'",
+            )
+
+
+def _check_spots(prompts: list[tuple[str | None, int, float, float, str]]) -> None:
+    """No positive and negative --point of one object at one spot of a frame (the API's rule,
+    store.check_clicks): the object would both be and not be there."""
+    labels: dict[tuple[str | None, int, float, float], str] = {}
+    for name, frame, x, y, label in prompts:
+        if label == "box":  # a corner, not a click
+            continue
+        if labels.setdefault((name, frame, x, y), label) != label:
+            spot = (f"{name}:" if name is not None else "") + f"{x:g},{y:g},{frame}"
+            raise typer.BadParameter(
+                f"--point {spot} and --point {spot},neg are both at ({x:g}, {y:g}) on frame "
+                f"{frame}, one positive and one negative: keep one of them",
+                param_hint="'--point'",
             )
 
 

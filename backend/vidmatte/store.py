@@ -130,6 +130,7 @@ JOB_COLUMNS = {
     "export": "TEXT NOT NULL DEFAULT ''",  # JSON: the downloads chosen with the job, or ''
     "sam2": "TEXT NOT NULL DEFAULT ''",
     "object_names": "TEXT NOT NULL DEFAULT '{}'",  # JSON: object id -> its name at the time
+    "plate": "INTEGER NOT NULL DEFAULT 0",  # the background plate setting (resolved) it runs with
 }
 
 
@@ -301,6 +302,7 @@ class Job:
     edges: str
     head: str
     sam2: str = ""  # the SAM2 model it tracks with ('' for jobs of an older version)
+    plate: bool = False  # whether its "best" edges take the background plate (Matter.plate)
     used_track: bool = False  # its last run read the project's track instead of running SAM2
     export: dict | None = None  # the downloads chosen with it (the API's ExportChoice)
     # Its objects' names when it was made: its exports' folders keep them (a renamed or
@@ -367,10 +369,15 @@ class Store:
         max_objects: int | None = None,
         max_points_per_frame: int | None = None,
         max_queued_jobs: int | None = None,
+        plate: bool = False,
     ):
+        """`plate`: the background plate setting of the server opening the data dir, which its
+        jobs made before the setting was saved with them most likely ran with (a server is
+        restarted with the settings it had far more often than with others)."""
         self.data_dir = Path(data_dir)
         self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
         self.max_queued_jobs = max_queued_jobs
+        self._older_plate = plate
         self.busy_timeout = 30.0  # seconds a write waits for another writer
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
@@ -473,8 +480,8 @@ class Store:
 
     def _migrate(self) -> None:
         """Give jobs of an older data dir the columns added since; their snapshot of prompts
-        and object names is what the project holds now (they had none). Then mark the
-        database with SCHEMA_VERSION."""
+        and object names is what the project holds now (they had none), their plate setting
+        the opening server's. Then mark the database with SCHEMA_VERSION."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -492,6 +499,8 @@ class Store:
                     db.execute(
                         "UPDATE jobs SET object_names = ? WHERE id = ?", (json.dumps(names), row[0])
                     )
+            if "plate" not in have:  # left to the server's setting, a resume could mix two
+                db.execute("UPDATE jobs SET plate = ?", (int(self._older_plate),))
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # in the same transaction
 
     def _collect_garbage(self) -> None:
@@ -871,6 +880,7 @@ class Store:
         head: str,
         sam2: str,
         export: dict | None = None,
+        plate: bool = False,
     ) -> Job:
         """A queued job with a snapshot of its objects' prompts and names, the settings it runs
         with and the downloads chosen with it. QueueFull at the limit of waiting jobs;
@@ -900,7 +910,8 @@ class Store:
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
                 "frames_total, created_at, updated_at, prompts, edges, head, sam2, export, "
-                "object_names) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "object_names, plate) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     project_id,
@@ -916,6 +927,7 @@ class Store:
                     sam2,
                     json.dumps(export) if export is not None else "",
                     json.dumps(self._names_of(db, object_ids)),
+                    int(plate),
                 ),
             )
         return self.job(job_id)
@@ -947,6 +959,7 @@ class Store:
             edges=row["edges"],
             head=row["head"],
             sam2=row["sam2"],
+            plate=bool(row["plate"]),
             used_track=bool(row["used_track"]),
             export=json.loads(row["export"]) if row["export"] else None,
             object_names={int(obj): name for obj, name in json.loads(row["object_names"]).items()},

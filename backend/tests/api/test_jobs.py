@@ -19,6 +19,7 @@ from PIL import Image
 from tests import waiting
 from tests.conftest import upload
 from tests.synth import write_video
+from vidmatte.config import Settings
 from vidmatte.jobs.mattes import encode_mattes
 from vidmatte.matte.adjust import adjust_matte, median3, still_pixels
 from vidmatte.media.video import VideoReader, probe
@@ -333,6 +334,8 @@ def test_a_job_keeps_the_export_chosen_for_it(api: httpx.Client, project: dict) 
     assert job.status_code == 201, job.text
     assert job.json()["export"] == chosen
     assert api.get(f"/api/jobs/{job.json()['id']}").json()["export"] == chosen
+    # So does the server's background plate setting (resolved): a resume mattes with it.
+    assert job.json()["plate"] is Settings().use_plate
     plain = api.post(f"/api/projects/{pid}/jobs", json={"start": 4, "end": 5}).json()
     assert plain["export"] is None
     unadjusted = {"start": 4, "end": 5, "export": {"formats": ["exr"]}}

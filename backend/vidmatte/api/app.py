@@ -57,11 +57,13 @@ def build_services(settings: Settings) -> Services:
             "VIDMATTE_HEAD), or --random-head to run with an untrained head (poor mattes)"
             f"{restore_hint(settings.head_path)}"
         )
+    plate = settings.use_plate  # a bad value refused before the data dir is touched
     store = Store(
         settings.data_dir,
         settings.max_objects,
         settings.max_points_per_frame,
         settings.max_queued_jobs,
+        plate=plate,
     )
     predictor = build_predictor(
         settings.sam2_model,
@@ -77,7 +79,7 @@ def build_services(settings: Settings) -> Services:
     else:
         log.warning("no matting head weights at %s: using an untrained head", settings.head_path)
         head, head_name = random_head(), UNTRAINED_HEAD
-    matter = Matter(head, settings.device, settings.edges, plate=settings.use_plate)
+    matter = Matter(head, settings.device, settings.edges, plate=plate)
     runner = build_runner(settings, store, segmenter, matter)
     # Random weights of a real size make other masks than its checkpoint: another model.
     random = settings.random_init and settings.sam2_model != "test-tiny"

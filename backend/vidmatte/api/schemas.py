@@ -300,6 +300,10 @@ class Job(BaseModel):
     edges: str
     head: str
     sam2_model: str  # '' for jobs of an older version
+    plate: bool = Field(
+        description="Whether its best edges take the background seen behind each object in"
+        " earlier frames (the server's VIDMATTE_PLATE when it was made, resolved)"
+    )
     # Its last run read the masks of the project's track (same range and prompts) instead of
     # running SAM2 again.
     used_track: bool

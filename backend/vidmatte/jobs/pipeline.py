@@ -43,12 +43,14 @@ class Progress:
     eta_seconds: float | None
 
 
-def matter_for(matter: Matter, edges: str) -> Matter:
-    """The matter with a job's edge mode (the job may predate a restart with other settings)."""
-    if not edges or edges == matter.edges:
+def matter_for(matter: Matter, job: Job) -> Matter:
+    """The matter with a job's edge mode and background plate setting (the job may predate a
+    restart with other settings: its frames before and after a resume must be matted alike)."""
+    edges = job.edges or matter.edges  # '': a job of a version that kept no edge mode
+    if edges == matter.edges and job.plate == matter.plate:
         return matter
     job_matter = copy.copy(matter)  # shares the head
-    job_matter.edges = edges
+    job_matter.edges, job_matter.plate = edges, job.plate
     return job_matter
 
 

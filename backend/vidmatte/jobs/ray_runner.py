@@ -42,13 +42,13 @@ from vidmatte.jobs.pipeline import (
     store_frames,
 )
 from vidmatte.jobs.runner import (
-    CRASHED,
     SHUT_DOWN,
     WaitingLine,
     cancel_in_store,
     end_in_store,
     fail_in_store,
     progress_reporter,
+    recover,
     waiting,
 )
 from vidmatte.matte.head import HeadConfig, MattingHead
@@ -200,7 +200,7 @@ class MattingWorker:
                         reader,
                         task.size,
                         self.segmenter,
-                        matter_for(self.matter, job.edges),
+                        matter_for(self.matter, job),
                         set(task.done),
                         task.stored.__getitem__,
                         lambda: key in self._stopped,
@@ -237,8 +237,7 @@ class RayRunner:
 
     # -- JobRunner ---------------------------------------------------------------------------
     def start(self) -> None:
-        for job in self.store.jobs(status=("running",)):
-            end_in_store(self.store, job, "interrupted", CRASHED)
+        recover(self.store)
         for job in waiting(self.store):
             self._line.join(_Queued(job.id))
         # Held for the runner's life: a worker that Ray restarts is built from it again.
@@ -377,7 +376,8 @@ class RayRunner:
                 self.store, job, "interrupted", SHUT_DOWN if self._line.closed.is_set() else None
             )
         except RayTaskError as exc:  # the job's own error, raised on the worker
-            fail_in_store(self.store, job, exc.cause if exc.cause is not None else exc)
+            if self.store.owns(job.id, job.attempt):  # else cancelled or deleted: that stands
+                fail_in_store(self.store, job, exc.cause if exc.cause is not None else exc)
         except RayError as exc:  # the worker died or its machine is gone
             if item.retries >= self.max_retries:
                 end_in_store(
@@ -391,7 +391,8 @@ class RayRunner:
             log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)
             self._line.first(_Queued(job.id, job.attempt, item.retries + 1))
         except Exception as exc:
-            fail_in_store(self.store, job, exc)
+            if self.store.owns(job.id, job.attempt):  # else cancelled or deleted: that stands
+                fail_in_store(self.store, job, exc)
         else:
             end_in_store(self.store, job, "done")
 
@@ -413,7 +414,7 @@ class RayRunner:
         done = self.store.done_frames(job.id)
         if finished(job, done):
             return  # nothing to send a worker
-        matter = matter_for(self._matter, job.edges)  # as the worker's: whether it has plates
+        matter = matter_for(self._matter, job)  # as the worker's: whether it has plates
         project = self.store.project(job.project_id)
         task = Task(
             job=job,

@@ -4,8 +4,9 @@ a single worker thread, so one job uses the GPU at a time and the rest wait in a
 All job state lives in the store (SQLite) and changes only by `Store.transition`: a runner moves
 queued jobs to running and running ones to done, failed or interrupted, each run under its own
 attempt number; cancel and resume are the user's moves. A restarted process finds what was
-running marked `interrupted`, with its finished frames intact. `RayRunner` (ray_runner.py)
-takes the same interface on a Ray cluster, its workers streaming frames to this process's store.
+running marked `interrupted`, with its finished frames intact (or `done` when they are all
+there). `RayRunner` (ray_runner.py) takes the same interface on a Ray cluster, its workers
+streaming frames to this process's store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
 from vidmatte.errors import describe
-from vidmatte.jobs.pipeline import Progress, Stopped, matter_for, run_job
+from vidmatte.jobs.pipeline import Progress, Stopped, finished, matter_for, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 class JobRunner(Protocol):
     def start(self) -> None:
-        """Mark jobs a dead process left running `interrupted`, queue the queued ones."""
+        """End the jobs a dead process left running (`recover`), queue the queued ones."""
 
     def submit(self, job_id: str) -> None:
         """Run a queued job when a worker is free."""
@@ -48,6 +49,17 @@ CRASHED = "the server stopped while this job ran (a crash or a kill): resume it 
 SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
 
 
+def recover(store: Store) -> None:
+    """At start, before a runner takes the queue: the jobs a dead process left running end
+    `interrupted`, with the reason, except those whose frames were all stored before it died,
+    which end `done`: their result is whole, and a resume would have nothing to do."""
+    for job in store.jobs(status=("running",)):
+        if finished(job, store.done_frames(job.id)):
+            end_in_store(store, job, "done")
+        else:
+            end_in_store(store, job, "interrupted", CRASHED)
+
+
 def other_models(job: Job, head: str, sam2: str) -> str | None:
     """Why `job` may not run on a server with this matting head and SAM2 model (its frames
     would mix two models' mattes under the first one's name), or None when it may."""
@@ -62,8 +74,12 @@ def other_models(job: Job, head: str, sam2: str) -> str | None:
 
 def hold_other_models(store: Store, head: str, sam2: str) -> None:
     """At start, before a runner takes the queue: queued jobs made with another matting head or
-    SAM2 are interrupted with the reason, as their resume would be refused, instead of run."""
-    for job in store.jobs(status=("queued",)):
+    SAM2 are interrupted with the reason, as their resume would be refused, instead of run; so
+    are those a dead process left running, unless their frames are all stored (`recover` ends
+    them done), instead of told to resume."""
+    for job in store.jobs(status=ACTIVE):
+        if job.status == "running" and finished(job, store.done_frames(job.id)):
+            continue
         if (why := other_models(job, head, sam2)) is not None:
             with contextlib.suppress(NotFound, InvalidTransition):
                 store.transition(job.id, "interrupted", error=why)
@@ -162,8 +178,7 @@ class InProcessRunner:
         self._thread = threading.Thread(target=self._work, name="vidmatte-jobs", daemon=True)
 
     def start(self) -> None:
-        for job in self.store.jobs(status=("running",)):
-            end_in_store(self.store, job, "interrupted", CRASHED)
+        recover(self.store)
         for job in waiting(self.store):
             self._line.join(job.id)
         self._thread.start()
@@ -200,7 +215,7 @@ class InProcessRunner:
 
         report = progress_reporter(self.store, job)
         try:
-            matter = matter_for(self.matter, job.edges)
+            matter = matter_for(self.matter, job)
             run_job(job, self.store, self.segmenter, matter, should_stop, report)
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.

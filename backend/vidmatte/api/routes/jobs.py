@@ -103,6 +103,7 @@ def create_job(project_id: KnownProject, body: JobCreate, s: Services = Depends(
         head=s.head_name,
         sam2=s.sam2_name,
         export=body.export.model_dump() if body.export else None,
+        plate=s.matter.plate,
     )
     s.runner.submit(job.id)
     return Job.of(job)
