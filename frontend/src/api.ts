@@ -55,6 +55,9 @@ export interface VideoInfo {
   /** An image sequence's first image's number (1001 for shot.1001.png), which its per-frame
    * exports are numbered from; 0 for a video, absent from an older server. */
   first_number?: number;
+  /** What to know about how the file is read, in words for the user (cut short, alpha channel
+   * ignored); empty for most videos, absent from an older server. */
+  notes?: string[];
 }
 
 export interface Project {

@@ -19,4 +19,14 @@ describe("NotMatted", () => {
     expect(await m.watch("a:6", job("running", 2), Promise.resolve("matte"))).toBe("matte");
     expect(m.answer("a:6", job("running", 1))).toBeUndefined(); // matted now
   });
+
+  it("keeps, for the job, that it stored only the union of its objects' mattes", async () => {
+    const m = new NotMatted();
+    const union = new ApiError(404, "job 'j1' stored only the union of its objects' mattes");
+    await m.watch("a:2", job("running", 1), Promise.reject(new ApiError(404, "frame 2 of job 'j1' is not matted yet"))).catch(() => undefined);
+    expect(m.onlyUnion(job("running", 1))).toBe(false);
+    await m.watch("a:0", job("done", 10), Promise.reject(union)).catch(() => undefined);
+    expect(m.onlyUnion(job("done", 10))).toBe(true);
+    expect(m.onlyUnion({ ...job("done", 10), id: "j2" })).toBe(false);
+  });
 });

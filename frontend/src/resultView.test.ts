@@ -126,4 +126,31 @@ describe("the tint view of a running result", () => {
     expect(shownOver(compose, 3)?.[0][0]).toBe("frame 3");
     dispose();
   });
+
+  it("asks an old job that kept only the union for its objects' mattes on one frame, then shows the union", async () => {
+    const asked: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        asked.push(url);
+        return new Response(JSON.stringify({ detail: "job 'j1' stored only the union of its objects' mattes" }), { status: 404 });
+      }),
+    );
+    const [frame, setFrame] = createSignal(1);
+    const { compose, dispose } = createRoot((dispose) => ({
+      compose: createResultCompose({ job: () => jobAt("done", 10), frame, objects: () => objects, mode: () => "tint", images: cache() }),
+      dispose,
+    }));
+    await settle();
+    expect(asked).toHaveLength(2); // frame 1, each object
+    setFrame(2);
+    await settle();
+    await compose.load(3); // playback's next step
+    setFrame(3);
+    await settle();
+    expect(asked).toHaveLength(2);
+    expect(shownOver(compose, 3)).toBeUndefined(); // the union, in one colour
+    expect(compose.options(3).tint).toBe("#ff5a5f");
+    dispose();
+  });
 });

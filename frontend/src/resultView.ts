@@ -75,7 +75,13 @@ export function createResultCompose(input: ResultViewInput): ResultCompose {
   const wantAt = (i: number) => {
     const job = input.job();
     const wanted =
-      input.mode() === "tint" && job && (job.status === "done" || job.frames_done > 0) && job.object_ids.length > 1 && i >= job.start && i <= job.end;
+      input.mode() === "tint" &&
+      job &&
+      (job.status === "done" || job.frames_done > 0) &&
+      job.object_ids.length > 1 &&
+      !notMatted.onlyUnion(job) &&
+      i >= job.start &&
+      i <= job.end;
     if (!wanted || !job) return null;
     const ms = Math.max(0, input.maxSide?.() ?? 0);
     const ids = [...job.object_ids];

@@ -6,7 +6,7 @@ import { ConfirmHost } from "./ConfirmHost";
 import { SequenceFpsHost } from "./SequenceFpsHost";
 import { Editor } from "./Editor";
 import { HealthPill } from "./HealthPill";
-import { projectMeta } from "./ProjectItem";
+import { projectMeta, VideoNotes } from "./ProjectItem";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { Toasts } from "./Toasts";
 import { TokenPrompt } from "./TokenPrompt";
@@ -149,6 +149,7 @@ export function App() {
             <div class="crumb" data-testid="project-title">
               <h1>{p().name}</h1>
               <span class="muted">{projectMeta(p()).join(" · ")}</span>
+              <VideoNotes project={p()} testid="project-title-notes" />
             </div>
           )}
         </Show>

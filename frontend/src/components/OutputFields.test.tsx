@@ -16,6 +16,7 @@ describe("OutputFields", () => {
     render(() => <MattingForm frameCount={10} objects={objects} points={points} initialFormats={["alpha_png"]} initialBackground="#00FF00" onRun={onRun} onCancel={() => {}} />);
     const picker = screen.getByLabelText("Background colour") as HTMLInputElement;
     const typed = screen.getByTestId("matting-background") as HTMLInputElement;
+    expect(screen.getByRole("textbox", { name: "Background colour, six hex digits" })).toBe(typed); // named for a screen reader too
     expect(typed.value).toBe("00ff00");
     expect(format("alpha_png").checked).toBe(true);
 

@@ -43,6 +43,8 @@ export function OutputFields(props: OutputFieldsProps) {
         <input
           class="input mono input-hex"
           data-testid="matting-background"
+          // The label around both names the picker only (a label names its first control).
+          aria-label="Background colour, six hex digits"
           value={props.background}
           maxLength={7}
           onInput={(e) => props.onBackground(e.currentTarget.value.replace(/^#/, ""))}

@@ -5,7 +5,7 @@ import { createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { Project } from "../api";
 import { pendingConfirm } from "../confirm";
-import { ProjectItem, projectMeta } from "./ProjectItem";
+import { ProjectItem, projectMeta, videoNotes } from "./ProjectItem";
 
 const project: Project = {
   id: "p1",
@@ -16,12 +16,12 @@ const project: Project = {
   has_track: false,
 };
 
-function setup() {
+function setup(shown: Project = project) {
   const log: string[] = [];
   const [renaming, setRenaming] = createSignal(false);
   render(() => (
     <ProjectItem
-      project={project}
+      project={shown}
       selected={false}
       renaming={renaming()}
       onRenaming={(on) => (log.push(`renaming ${on}`), setRenaming(on))}
@@ -53,6 +53,17 @@ describe("ProjectItem", () => {
     expect(log).toEqual(["select", "select", "select"]); // once a click
     fireEvent.keyDown(open, { key: "Enter" }); // the button's own: no second select on the key
     expect(log).toHaveLength(3);
+  });
+
+  it("shows the server's notes on how the video is read in words under its facts, and none for most videos", () => {
+    const truncated = { ...project, video: { ...project.video, notes: ["the file is cut short (truncated): only its first 300 frames are there, and those are used"] } };
+    setup(truncated);
+    const notes = screen.getByTestId("project-notes");
+    expect(notes.textContent).toBe("Note: The file is cut short (truncated): only its first 300 frames are there, and those are used.");
+    expect(notes.title).toBe("The file is cut short (truncated): only its first 300 frames are there, and those are used.");
+    expect(screen.getByTestId("project-meta").contains(notes)).toBe(true);
+    expect(videoNotes(project)).toBe(""); // an older server: no notes field
+    expect(videoNotes({ ...project, video: { ...project.video, notes: [] } })).toBe("");
   });
 
   it("counts a single frame as one frame", () => {
@@ -99,6 +110,16 @@ describe("ProjectItem", () => {
     fireEvent.keyDown(screen.getByTestId("project-rename-input"), { key: "Enter" });
     expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
     expect(log).toEqual(["renaming true", "renaming false", "renaming true", "renaming false"]); // never "select" nor "changed"
+  });
+
+  it("leaves Enter and Escape that end an input method's composition to it: the name is still being typed", async () => {
+    const { log } = setup();
+    fireEvent.click(screen.getByTestId("project-rename"));
+    const input = screen.getByTestId("project-rename-input") as HTMLInputElement;
+    fireEvent.keyDown(input, { key: "Enter", isComposing: true }); // a Japanese word chosen
+    fireEvent.keyDown(input, { key: "Escape", isComposing: true }); // a composition dropped
+    expect(screen.getByTestId("project-rename-input")).toBe(input);
+    expect(log).toEqual(["renaming true"]);
   });
 
   it("asks before deleting, and a cancel keeps the project", async () => {

@@ -26,6 +26,27 @@ export function projectMeta(p: Project): [string, string] {
   return [[sizeLabel(v), fps].filter(Boolean).join(" · "), `${frameCountLabel(v.frame_count)} · ${formatDuration(v.duration)}`];
 }
 
+/** The server's notes on how the project's video is read (a file cut short, an alpha channel
+ * ignored) as sentences; "" when there are none (most videos, an older server). */
+export function videoNotes(p: Project): string {
+  const sentence = (n: string) => `${n.charAt(0).toUpperCase()}${n.slice(1)}${/[.!?]$/.test(n) ? "" : "."}`;
+  return (p.video.notes ?? []).map(sentence).join(" ");
+}
+
+/** The video's notes in words (nothing when it has none), cut to the space there is: whole
+ * in the title on hover and to a screen reader. */
+export function VideoNotes(props: { project: Project; testid: string }) {
+  return (
+    <Show when={videoNotes(props.project)}>
+      {(notes) => (
+        <span class="video-notes" data-testid={props.testid} title={notes()}>
+          {`Note: ${notes()}`}
+        </span>
+      )}
+    </Show>
+  );
+}
+
 /** One project in the list: thumbnail, name (renamed in place), video facts, rename and delete.
  * The name is the button that opens the project; a click anywhere else on the row does too. */
 export function ProjectItem(props: ProjectItemProps) {
@@ -93,6 +114,8 @@ export function ProjectItem(props: ProjectItemProps) {
         <div class="project-meta muted" data-testid="project-meta">
           <span>{projectMeta(p())[0]}</span>
           <span>{projectMeta(p())[1]}</span>
+          {/* Kept with the project: the upload's message goes. */}
+          <VideoNotes project={p()} testid="project-notes" />
         </div>
       </div>
       <div class="item-actions">

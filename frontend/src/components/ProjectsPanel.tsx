@@ -7,7 +7,7 @@ import { ProjectItem } from "./ProjectItem";
 import { UploadProgress } from "./UploadProgress";
 import { NO_FILES, pickedFolder } from "../folders";
 import { showError } from "../toasts";
-import { createUpload, useFileDrop } from "./upload";
+import { UPLOAD_ACCEPT, createUpload, useFileDrop } from "./upload";
 
 
 export interface ProjectsPanelProps {
@@ -74,7 +74,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
           <input
             ref={input}
             type="file"
-            accept="video/*,.mkv,.mov,.mp4,.webm,.avi,.zip,.tar"
+            accept={UPLOAD_ACCEPT}
             class="visually-hidden"
             data-testid="upload-input"
             onChange={(e) => {

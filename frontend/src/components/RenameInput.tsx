@@ -41,7 +41,9 @@ export function RenameInput(props: RenameInputProps) {
       onClick={(e) => e.stopPropagation()}
       onKeyDown={(e) => {
         e.stopPropagation(); // typing is not the editor's shortcuts
-        if (e.key !== "Enter" && e.key !== "Escape") return;
+        // Enter or Escape that ends an input method's composition (Japanese, Chinese) is the
+        // composition's, not the edit's: the name is not typed yet.
+        if (e.isComposing || (e.key !== "Enter" && e.key !== "Escape")) return;
         // The focus goes back to the Rename button before the key is done: unprevented,
         // Enter would press that button and open the field again.
         e.preventDefault();

@@ -9,7 +9,7 @@ import { pendingFps } from "../sequenceFps";
 import { dismiss, toasts } from "../toasts";
 import { SequenceFpsHost } from "./SequenceFpsHost";
 import { UploadProgress } from "./UploadProgress";
-import { createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
+import { UPLOAD_ACCEPT, createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
 
 const video = (name = "clip.mp4", size = 4_000_000) => new File([new Uint8Array(size)], name, { type: "video/mp4" });
 const texts = () => toasts().map((t) => `${t.kind}: ${t.title ? `${t.title}: ` : ""}${t.text}`);
@@ -102,6 +102,42 @@ describe("upload", () => {
     expect(up.current()).toBeNull();
     expect(screen.queryByTestId("upload-progress")).toBeNull();
     expect(texts()).toEqual(['success: Added "clip" (36 frames).']);
+  });
+
+  it("takes the broadcast and camera files the server reads, and its file chooser offers every file an upload takes", () => {
+    expect(looksLikeVideo(new File([], "A001C003.MXF", { type: "application/mxf" }))).toBe(true);
+    expect(looksLikeVideo(new File([], "00001.m2ts"))).toBe(true);
+    const offered = UPLOAD_ACCEPT.split(",");
+    for (const name of ["loop.gif", "A001C003.mxf", "take.mkv", "00001.m2ts", "shot.zip", "plates.tar"]) {
+      expect(offered, name).toContain(name.slice(name.lastIndexOf(".")));
+      expect(looksLikeVideo(new File([], name)), name).toBe(true);
+    }
+    expect(offered).toContain("video/*");
+  });
+
+  it("says once, as a message that is no error, what the server noted about how the video is read", async () => {
+    const t = transport();
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => {}, send: t.send }));
+    const done = up.start(video());
+    const notes = ["the file is cut short (truncated): only its first 36 frames are there, and those are used", "the video's alpha channel is ignored: its colour is used as stored and the matte is made anew"];
+    t.finish({ ...project, video: { ...project.video, notes } });
+    await done;
+    expect(texts()).toEqual([
+      'success: Added "clip" (36 frames).',
+      'info: About "clip": The file is cut short (truncated): only its first 36 frames are there, and those are used. The video\'s alpha channel is ignored: its colour is used as stored and the matte is made anew.',
+    ]);
+  });
+
+  it("has the browser ask before the page is left while an upload is on its way, and only then", async () => {
+    const t = transport();
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => {}, send: t.send }));
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+    expect(leave()).toBe(false);
+    const done = up.start(video());
+    expect(leave()).toBe(true);
+    t.finish(project);
+    await done;
+    expect(leave()).toBe(false);
   });
 
   it("says a cancelled upload was cancelled, not failed", async () => {

@@ -5,9 +5,11 @@ import { UploadCancelled, errorText, uploadProject, type Project, type Upload } 
 import { dialogOpen } from "../focusTrap";
 import { droppedFolder } from "../folders";
 import { isTypingTarget } from "../keyboard";
+import { useLeaveGuard } from "../leaveGuard";
 import { STATED, askSequenceFps, isImageSequence, type SequenceFps } from "../sequenceFps";
 import { frameCountLabel } from "../timecode";
-import { showError, showInfo, showSuccess } from "../toasts";
+import { notify, showError, showInfo, showSuccess } from "../toasts";
+import { videoNotes } from "./ProjectItem";
 
 export interface UploadState {
   name: string;
@@ -27,7 +29,17 @@ export interface UploadDeps {
   askFps?: (file: File) => Promise<SequenceFps | null>;
 }
 
-const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi|mpg|mpeg|wmv|flv|ts|mts|gif)$/i;
+/** How long the notes on an added video stay (longer than a plain message: they are read). */
+const NOTES_MS = 15000;
+
+/** Videos by name, for a browser that does not know their type (.mkv) or gives another one (a
+ * GIF is image/gif, an MXF application/mxf): the server reads whatever FFmpeg does. */
+const VIDEO_EXTENSIONS = ["mp4", "mov", "m4v", "mkv", "webm", "avi", "mpg", "mpeg", "wmv", "flv", "ts", "mts", "m2ts", "mxf", "gif", "3gp", "ogv", "dv", "y4m"];
+const VIDEO_EXT = new RegExp(`\\.(${VIDEO_EXTENSIONS.join("|")})$`, "i");
+
+/** What the Add video file chooser offers: every file an upload takes (a chooser that went by
+ * the type alone would hide GIFs and MXFs). */
+export const UPLOAD_ACCEPT = ["video/*", ...VIDEO_EXTENSIONS.map((e) => `.${e}`), ".zip", ".tar"].join(",");
 
 /** A video by its type, or by its name when the browser does not know the type (e.g. .mkv);
  * or a zip or tar, which holds an image sequence (shot.1001.png ...) the server makes a video. */
@@ -44,6 +56,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
   const askFps = deps.askFps ?? ((file: File) => askSequenceFps(file.name));
   const [current, setCurrent] = createSignal<UploadState | null>(null);
   let asking = false; // a zip's frame rate is being asked: that upload comes first
+  useLeaveGuard(() => current() !== null); // leaving the page stops the upload
 
   const start = async (file: File) => {
     if (current() || asking) {
@@ -67,6 +80,10 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
     try {
       const project = await handle.promise;
       showSuccess(`Added "${project.name}" (${frameCountLabel(project.video.frame_count)}).`);
+      // How the file is read (cut short, alpha ignored): said once here, with time to read
+      // it; the project's row and title keep it.
+      const notes = videoNotes(project);
+      if (notes) notify("info", notes, `About "${project.name}"`, NOTES_MS);
       deps.onAdded(project);
     } catch (e) {
       if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);

@@ -6,12 +6,13 @@ import { createActions } from "./actions";
 import { createInOut } from "./inout";
 import { createObjects, type ObjectApi } from "./objects";
 import { createPrompts } from "./prompts";
-import { PromptSaver } from "./saving";
+import { PromptSaver, type SaverDeps } from "./saving";
+import { ApiError, errorText } from "../api";
 import type { Previews } from "./previews";
 import { near } from "../test/near";
 import type { Track } from "../track";
 
-function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined) {
+function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined, put: SaverDeps["put"] = async () => undefined) {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
     const server: ObjectApi = {
@@ -20,7 +21,8 @@ function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined) 
       deleteObject,
     };
     const objects = createObjects("p", server);
-    const saver = new PromptSaver({ put: async () => undefined, online: () => true, onSaved: () => {}, onRefused: () => {} });
+    const refused: string[] = [];
+    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`) });
     const prompts = createPrompts({ saver, repreview: () => {}, refuse: () => {} });
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };
@@ -32,8 +34,8 @@ function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined) 
     ];
     const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
     const inout = createInOut("p", () => 50, null);
-    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, previews, playback, results, track, inout, report: () => {} });
-    return { actions, frame, prompts, playback, results, previews, inout, objects };
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, saver, previews, playback, results, track, inout, report: () => {} });
+    return { actions, frame, prompts, playback, results, previews, inout, objects, refused };
   });
 }
 
@@ -147,5 +149,81 @@ describe("editor actions", () => {
     expect(deletes).toEqual([1]);
     expect(s.objects.list()).toEqual([]);
     expect(s.prompts.points().size).toBe(0);
+  });
+
+  /** A server that takes the DELETE at once but whose answer is on its way until `answer()`;
+   * a save of the object after it is refused as the server does (404). */
+  function slowDelete(fail = false) {
+    const puts: string[] = [];
+    let removed = false;
+    let answer = () => {};
+    const s = setup(
+      () =>
+        new Promise<undefined>((resolve, reject) => {
+          removed = !fail;
+          answer = () => (fail ? reject(new ApiError(500, "disk full")) : resolve(undefined));
+        }),
+      async (oid, f, pts) => {
+        if (removed) throw new ApiError(404, `object ${oid} not found`);
+        puts.push(`${oid}:${f}=${pts.length}`);
+      },
+    );
+    return { s, puts, answer: () => answer() };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  it("an undo while its object's DELETE is on its way is not sent, and no error shows once the delete lands", async () => {
+    const { s, puts, answer } = slowDelete();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    const deleted = s.actions.deleteObject(1);
+    pendingConfirm()!.resolve(true);
+    await settle();
+    s.actions.undo();
+    await settle();
+    answer();
+    await deleted;
+    await settle();
+    expect(puts).toEqual(["1:0=1"]);
+    expect(s.refused).toEqual([]);
+    expect(s.objects.list()).toEqual([]);
+    expect(s.prompts.points().size).toBe(0);
+  });
+
+  it("a click on an object whose DELETE is on its way is refused with a message, not saved", async () => {
+    const { s, puts, answer } = slowDelete();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    const deleted = s.actions.deleteObject(1);
+    pendingConfirm()!.resolve(true);
+    await settle();
+    await s.actions.point({ x: 50, y: 60 }, "positive", near({ x: 50, y: 60 }, 4));
+    expect(toasts().at(-1)?.text).toBe('"Object 1" is being deleted.');
+    expect(s.prompts.points().get("1:0")?.length).toBe(1);
+    await s.actions.updateObject(1, { name: "Dancer" }); // nor renamed
+    expect(s.objects.list()[0].name).toBe("Object 1");
+    answer();
+    await deleted;
+    await settle();
+    expect(puts).toEqual(["1:0=1"]);
+    expect(s.refused).toEqual([]);
+  });
+
+  it("an undo held while a DELETE was on its way is saved when the delete is refused", async () => {
+    const { s, puts, answer } = slowDelete(true);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    const deleted = s.actions.deleteObject(1);
+    pendingConfirm()!.resolve(true);
+    await settle();
+    s.actions.undo();
+    await settle();
+    expect(puts).toEqual(["1:0=1"]);
+    answer();
+    await deleted;
+    await settle();
+    expect(puts).toEqual(["1:0=1", "1:0=0"]);
+    expect(s.objects.list().map((o) => o.id)).toEqual([1]);
+    expect(s.refused).toEqual([]);
   });
 });

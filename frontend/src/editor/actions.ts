@@ -14,6 +14,7 @@ import type { Playback } from "./playback";
 import type { Previews } from "./previews";
 import type { Prompts } from "./prompts";
 import type { Results } from "./results";
+import type { PromptSaver } from "./saving";
 import type { TrackState } from "./track";
 
 export interface ActionDeps {
@@ -24,6 +25,8 @@ export interface ActionDeps {
   loaded: Accessor<boolean>;
   objects: Objects;
   prompts: Prompts;
+  /** Holds an object's saves while its DELETE is on its way. */
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -65,17 +68,26 @@ export function createActions(d: ActionDeps) {
   // Objects whose deletion is on its way: the list shows them until the server answers, and a
   // second Delete meanwhile would only be refused (the object is gone by then).
   const deleting = new Set<number>();
+  /** Whether `oid` may take a point, a box, a name or a colour: not while its DELETE is on its
+   * way (the change would be refused once it lands, with a confusing error), which is said. */
+  const editable = (oid: number) => {
+    if (!deleting.has(oid)) return true;
+    showInfo(`"${d.objects.nameOf(oid)}" is being deleted.`);
+    return false;
+  };
 
   const a = {
     point: async (at: Vec, label: ClickLabel, near: Near) => {
       const target = await a.target();
-      if (target) d.prompts.click(target.frame, target.oid, at, label, near);
+      if (target && editable(target.oid)) d.prompts.click(target.frame, target.oid, at, label, near);
     },
     box: async (from: Vec, to: Vec) => {
       const target = await a.target();
-      if (target) d.prompts.box(target.frame, target.oid, from, to);
+      if (target && editable(target.oid)) d.prompts.box(target.frame, target.oid, from, to);
     },
-    removeBox: (oid: number) => d.prompts.removeBox(d.frame(), oid),
+    removeBox: (oid: number) => {
+      if (editable(oid)) d.prompts.removeBox(d.frame(), oid);
+    },
     /** The frame and object a click or box is for: the selected object, made when there is
      * none; null when it could not be (said) or nothing is loaded yet. */
     target: async (): Promise<{ frame: number; oid: number } | null> => {
@@ -95,6 +107,7 @@ export function createActions(d: ActionDeps) {
     },
     addObject: () => d.objects.add().catch((e) => d.report(e, "Could not add an object")),
     updateObject: async (oid: number, change: { name?: string; color?: string }) => {
+      if (!editable(oid)) return;
       try {
         await d.objects.update(oid, change);
         if (change.color) repreview();
@@ -114,8 +127,12 @@ export function createActions(d: ActionDeps) {
       });
       if (!ok || deleting.has(oid)) return;
       deleting.add(oid);
+      // An undo, a redo or a cleared frame meanwhile changes it too: those saves wait.
+      d.saver.holdObject(oid);
+      let gone = false;
       try {
         await d.objects.remove(oid);
+        gone = true;
         d.prompts.dropObject(oid);
         repreview(frames.includes(d.frame()));
         // The object left the track with it: its masks go from the overlay (the server's
@@ -125,6 +142,7 @@ export function createActions(d: ActionDeps) {
         d.report(e, "Could not delete the object");
       } finally {
         deleting.delete(oid);
+        void d.saver.releaseObject(oid, gone);
       }
     },
     /** The keyboard's way to each action. */

@@ -157,4 +157,16 @@ describe("PromptSaver", () => {
     await Promise.resolve();
     expect(s.saver.pendingOn(5)).toHaveLength(0);
   });
+
+  it("a save sent just before its object's DELETE and refused after it is not reported when the object goes", async () => {
+    const s = setup();
+    s.refuseNext(); // the server took the DELETE first: "object 9 not found"
+    const sent = s.saver.save(9, 5, [p(1)], []);
+    s.saver.holdObject(9);
+    await sent;
+    expect(s.saver.settled()).toBe(false); // waits for the DELETE's answer
+    await s.saver.releaseObject(9, true);
+    expect(s.refused).toEqual([]);
+    expect(s.saver.settled()).toBe(true);
+  });
 });

@@ -23,6 +23,10 @@ export class PromptSaver {
   private readonly wanted = new Map<string, readonly Point[]>();
   /** The points the server is known to hold per key (the last stored, or what an edit began from). */
   private readonly stored = new Map<string, readonly Point[]>();
+  /** Objects whose DELETE is on its way: their saves wait for its answer, in `waiting`. Sent
+   * now, one would be refused (404) once the object is gone, with a confusing error and a reload. */
+  private readonly deleting = new Set<number>();
+  private readonly waiting = new Set<string>();
   private readonly heldKeys: Accessor<ReadonlySet<string>>;
   private readonly setHeld: (s: ReadonlySet<string>) => void;
 
@@ -67,10 +71,13 @@ export class PromptSaver {
 
   private async send(key: string, objectId: number, frame: number, points: readonly Point[]): Promise<void> {
     if (this.wanted.get(key) !== points) return; // a newer save of this key follows
+    if (this.deleting.has(objectId)) return void this.waiting.add(key);
     try {
       await this.deps.put(objectId, frame, points, this.stored.get(key) ?? []);
     } catch (e) {
       if (isUnreachable(e)) return this.hold(key, true);
+      // Sent just before the DELETE and answered after it: what the DELETE's answer says decides.
+      if (this.deleting.has(objectId)) return void this.waiting.add(key);
       this.hold(key, false);
       this.wanted.delete(key);
       this.stored.delete(key); // the server's points are read again
@@ -102,7 +109,13 @@ export class PromptSaver {
   /** No save is running or held: the server holds the points this tab shows (as far as
    * this tab knows), and may show its own instead. */
   settled(): boolean {
-    return this.chains.size === 0 && this.heldKeys().size === 0;
+    return this.chains.size === 0 && this.heldKeys().size === 0 && this.waiting.size === 0;
+  }
+
+  /** Points are held in this tab only: the server was away, or their object's delete is on
+   * its way (a save on the wire is not: the server has it). */
+  holding(): boolean {
+    return this.heldKeys().size > 0 || this.waiting.size > 0;
   }
 
   /** Resolves when every save under way has landed (a track must see the points). */
@@ -119,13 +132,36 @@ export class PromptSaver {
     return Promise.all(jobs).then(() => undefined);
   }
 
-  /** Forget an object's held saves (it was deleted). */
+  /** Forget an object's held and waiting saves (it was deleted). */
   dropObject(objectId: number): void {
-    for (const key of [...this.wanted.keys()]) {
+    for (const key of [...this.wanted.keys(), ...this.waiting]) {
       if (parseKey(key).objectId !== objectId) continue;
       this.wanted.delete(key);
       this.stored.delete(key);
+      this.waiting.delete(key);
       this.hold(key, false);
     }
+  }
+
+  /** The object's DELETE is on its way: its saves (an undo, a redo, a cleared frame) wait for
+   * the answer instead of racing it. */
+  holdObject(objectId: number): void {
+    this.deleting.add(objectId);
+  }
+
+  /** The object's DELETE was answered: `gone`, its waiting saves are forgotten; else (refused,
+   * or the server away) they are sent now. */
+  releaseObject(objectId: number, gone: boolean): Promise<void> {
+    this.deleting.delete(objectId);
+    if (gone) {
+      this.dropObject(objectId);
+      return Promise.resolve();
+    }
+    const keys = [...this.waiting].filter((k) => parseKey(k).objectId === objectId);
+    const sends = keys.map((key) => {
+      this.waiting.delete(key);
+      return this.save(objectId, parseKey(key).frame, this.wanted.get(key) ?? [], this.stored.get(key));
+    });
+    return Promise.all(sends).then(() => undefined);
   }
 }

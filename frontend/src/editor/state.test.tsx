@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot, createSignal, mergeProps } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Project } from "../api";
+import { setOnline, type Project } from "../api";
 import { SequenceFpsHost } from "../components/SequenceFpsHost";
 import { askSequenceFps } from "../sequenceFps";
 import { FakeEventSource } from "../test/eventSource";
@@ -54,5 +54,19 @@ describe("the editor", () => {
     fireEvent.click(screen.getByTestId("fps-cancel"));
     expect(await asked).toBeNull();
     dispose();
+  });
+
+  it("has the browser ask before the page is left while points wait for the server, and only then", async () => {
+    const { editor, dispose } = editorOf();
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+    expect(leave()).toBe(false);
+    setOnline(false); // the server went away
+    await editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []);
+    expect(leave()).toBe(true);
+    setOnline(true);
+    await editor.saver.retry();
+    expect(leave()).toBe(false);
+    dispose();
+    setOnline(true);
   });
 });

@@ -8,6 +8,7 @@ import { dialogOpen } from "../focusTrap";
 import { stageFit } from "../compose";
 import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
+import { useLeaveGuard } from "../leaveGuard";
 import { createJobsStore } from "../jobs";
 import { fromFramePoints, pointsOnFrame } from "../points";
 import { createResultCompose } from "../resultView";
@@ -100,6 +101,9 @@ export function createEditor(props: EditorInput) {
       readObjectsAndPoints().catch((e) => report(e, "Could not read the objects and points"));
     },
   });
+  // Points held while the server is away (or while their object's delete is on its way) go
+  // with the page: the browser asks before it is left.
+  useLeaveGuard(() => saver.holding());
   const previews = createPreviews({
     fetch: (f, signal) => api.preview(pid, f, { maxSide: Math.max(0, frames.maxSide()) }, signal),
     pendingSaves: (f) => saver.pendingOn(f),
@@ -152,7 +156,7 @@ export function createEditor(props: EditorInput) {
   const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: frames.maxSide });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
-  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, previews, playback, results, track, inout, report: tell });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, saver, previews, playback, results, track, inout, report: tell });
 
   const load = async () => {
     try {
