@@ -137,3 +137,17 @@ def write_mjpeg_avi(
                 packet.stream, packet.pts, packet.dts = stream, i, i
                 packet.time_base = Fraction(1, fps)
                 container.mux(packet)
+
+
+# Linear BT.709 RGB to linear BT.2020 RGB (ITU-R BT.2087), rows the output.
+BT709_TO_BT2020 = np.array(
+    [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]]
+)
+
+
+def pq_signal(nits: np.ndarray) -> np.ndarray:
+    """SMPTE ST 2084's inverse EOTF: cd/m² to PQ's 0..1."""
+    m1, m2 = 2610 / 16384, 2523 / 4096 * 128
+    c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+    y = (np.asarray(nits, np.float64) / 10000) ** m1
+    return ((c1 + c2 * y) / (1 + c3 * y)) ** m2

@@ -588,3 +588,116 @@ def test_a_sequence_s_matte_is_numbered_as_its_plates(api: httpx.Client) -> None
     )
     names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
     assert sorted(names) == ["alpha/001002.png", "alpha/001003.png"]
+
+
+def tiff_rgba(image: np.ndarray) -> bytes:
+    """An 8-bit RGBA TIFF by FFmpeg's encoder."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="image2pipe") as container:
+        stream = container.add_stream("tiff")
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "rgba"
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgba")))
+        container.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def with_alpha(image: np.ndarray, level: int) -> np.ndarray:
+    """The RGB image with an alpha channel, opaque but for one pixel at `level`."""
+    alpha = np.full(image.shape[:2], 255, np.uint8)
+    alpha[3, 4] = level
+    return np.dstack([image, alpha])
+
+
+def palette_png(image: np.ndarray, level: int) -> bytes:
+    """The image in 256 colours (a palette PNG), one pixel of an entry `level` opaque in
+    its transparency chunk (tRNS)."""
+    indexed = Image.fromarray(image).quantize(255)  # entries 0..254
+    pixels = np.asarray(indexed).copy()
+    pixels[3, 4] = 255
+    picture = Image.fromarray(pixels, "P")
+    palette = [*indexed.getpalette(), *[0] * 768][: 255 * 3]
+    picture.putpalette([*palette, 0, 0, 0])
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG", transparency=bytes([255] * 255 + [level]))
+    return buf.getvalue()
+
+
+def linear_rgba(image: np.ndarray, level: int) -> dict[str, np.ndarray]:
+    """An EXR's channels of the image (as linear floats) and an A like `with_alpha`'s."""
+    rgba = with_alpha(image, level).astype(np.float32) / 255
+    return {"RGB": np.ascontiguousarray(rgba[..., :3]), "A": np.ascontiguousarray(rgba[..., 3])}
+
+
+SEE_THROUGH_NOTE = (
+    "the images' alpha channel is ignored: their colour is used as stored (an EXR's "
+    "premultiplied) and the matte is made anew"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "levels", "noted"),
+    [
+        ("png", (128, 255, 255), True),  # the first image
+        ("palette", (255, 255, 0), True),  # a palette's transparency (tRNS)
+        ("palette", (255, 255, 255), False),
+        ("tiff", (255, 255, 0), True),  # the last
+        ("exr", (255, 255, 0), True),
+        ("exr", (0, 255, 255), True),
+        ("png", (255, 255, 255), False),  # an opaque alpha is nothing lost
+        ("exr", (255, 255, 255), False),
+        ("png", (255, 0, 255), False),  # only the first and the last image are looked at
+    ],
+)
+def test_a_sequence_whose_alpha_is_dropped_says_so(
+    kind: str, levels: tuple[int, ...], noted: bool, tmp_path: Path
+) -> None:
+    """Images with an alpha channel that is not opaque (in the first or the last image) get
+    a note, as a video with one does; their colour is kept as it was."""
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    images = frames(len(levels))
+    for i, (image, level) in enumerate(zip(images, levels, strict=True)):
+        if kind == "exr":
+            data = exr(linear_rgba(image, level))
+        elif kind == "palette":
+            data = palette_png(image, level)
+        else:
+            data = (png if kind == "png" else tiff_rgba)(with_alpha(image, level))
+        suffix = {"tiff": "tif", "palette": "png"}.get(kind, kind)
+        (plates / f"shot.{1001 + i}.{suffix}").write_bytes(data)
+    video = tmp_path / "sequence.video"
+    sequence_to_video(plates, video, 24, Settings())
+    info, _ = probe(video)
+    assert info.notes == ([SEE_THROUGH_NOTE] if noted else [])
+    with av.open(str(video)) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    if kind in ("png", "tiff"):  # an EXR's goes through sRGB, a palette's is quantized
+        assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
+
+
+@pytest.mark.parametrize(("orientation", "corner"), [(6, (0, -1)), (8, (-1, 0)), (3, (-1, -1))])
+def test_a_jpeg_sequence_is_turned_as_its_exif_orientation_says(
+    orientation: int, corner: tuple[int, int], tmp_path: Path
+) -> None:
+    """A phone's or a camera's JPEG is stored as the sensor saw it and its EXIF orientation
+    says how to turn it (6: a quarter turn clockwise): the sequence's video was sideways. The
+    stored top-left corner (red) goes where the turn takes it, the size with it."""
+    stored = np.full((H, W, 3), 128, np.uint8)
+    stored[:8, :8] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for i in range(2):
+        buf = io.BytesIO()
+        Image.fromarray(stored).save(buf, format="JPEG", quality=95, exif=exif.tobytes())
+        (plates / f"photo_{i + 1:04d}.jpg").write_bytes(buf.getvalue())
+    video = tmp_path / "sequence.video"
+    sequence_to_video(plates, video, 24, Settings())
+    info, _ = probe(video)
+    assert (info.width, info.height) == ((H, W) if orientation in (6, 8) else (W, H))
+    with av.open(str(video)) as container:
+        shown = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    row, column = corner  # 0: the first row (column), -1: the last
+    red = shown[4 if row == 0 else -5, 4 if column == 0 else -5]
+    assert np.abs(red - (255, 0, 0)).max() <= 8

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from tests.synth import remux, write_flash_clip, write_video
+from tests.synth import BT709_TO_BT2020, pq_signal, remux, write_flash_clip, write_video
 from tests.waiting import wait_until
 from vidmatte.media import matroska
 from vidmatte.media.export import (
@@ -355,6 +355,39 @@ def test_exr_is_half_float_linear_premultiplied_colour(
         np.testing.assert_allclose(rgb, linear * alpha, atol=1e-3, rtol=1e-3)
 
 
+def srgb_signal(light: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1's encoding of linear 0..1."""
+    return np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+
+
+@pytest.mark.parametrize("transfer", [16, 18, 14])  # PQ, HLG, BT.2020's SDR curve
+def test_exr_undoes_the_sources_own_transfer_and_primaries(transfer: int, tmp_path: Path) -> None:
+    """An HDR source's colour taken as sRGB gave its reference white (PQ 203 cd/m²) as 0.29
+    in the EXR, and BT.2020 colour as BT.709's, washed out: its own curve is undone (PQ's or
+    HLG's, reference white 1.0) and BT.2020 made BT.709 (the primaries of an EXR that states
+    none)."""
+    white = np.ones(3)
+    red = BT709_TO_BT2020 @ np.array([1.0, 0.0, 0.0])
+    if transfer == 16:
+        signal = pq_signal(203 * np.array([white, red]))
+    elif transfer == 18:  # HLG: reference white 75%; its red left aside (its OOTF mixes)
+        signal = np.array([white * 0.75, white * 0.75])
+    else:
+        signal = srgb_signal(np.array([white, red]))
+    rgb = np.repeat(np.round(signal * 255).astype(np.uint8)[None], 4, axis=0)
+    alpha = np.full((4, 2), 255, np.uint8)
+    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=9, transfer=transfer)
+    archive = build_archive(frames=iter([frame]), formats=["exr"], fps=FPS)
+    path = tmp_path / "frame.exr"
+    path.write_bytes(archive.read("exr/000000.exr"))
+    with OpenEXR.File(str(path), separate_channels=True) as image:
+        got = np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float32)
+    # 8-bit code values: PQ's steps are about 3% of the light there.
+    np.testing.assert_allclose(got[0, 0], white, rtol=0.04)
+    if transfer != 18:
+        np.testing.assert_allclose(got[0, 1], [1, 0, 0], atol=0.04)
+
+
 def test_only_chosen_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     archive = build_archive(frames=make_frames(64, 48, 3), formats=["alpha_mp4"], fps=FPS)
@@ -465,6 +498,33 @@ def test_alpha_mp4(extracted: dict, label: str, size: tuple[int, int]) -> None:
         grey = picture.to_ndarray(format="gray")[:height, :width]
         # Observed: 0.6 levels mean (limited-range Y, crf 12).
         assert mean_abs_diff(grey, frame.alpha) < 2.0
+
+
+@pytest.mark.parametrize("size", [(64, 48), (1920, 16)])
+def test_alpha_mp4_is_exactly_opaque_and_clear_when_decoded(size: tuple[int, int]) -> None:
+    """Limited range: opaque is Y 235 and clear 16, the chroma exactly neutral, so a standard
+    decode (PyAV's, to grey or to RGB) gives 255 and 0 back. swscale's grey to YUV made V 127
+    beside 128 where the matte is 255: decoded, opaque came back 254 as grey, 253 in red, and
+    a key pulled from it never quite covered."""
+    width, height = size
+    third = width // 3
+    alpha = np.zeros((height, width), np.uint8)
+    alpha[:, third:] = 128
+    alpha[:, 2 * third :] = 255
+    frames = [
+        ExportFrame(i, Fraction(i, FPS), np.zeros((height, width, 3), np.uint8), alpha)
+        for i in range(3)
+    ]
+    archive = build_archive(frames=iter(frames), formats=["alpha_mp4"], fps=FPS)
+    with av.open(io.BytesIO(archive.read(VIDEO_FILES["alpha_mp4"]))) as container:
+        assert container.streams.video[0].codec_context.color_range == 1  # MPEG: limited
+        for picture in container.decode(video=0):
+            for fmt in ("gray", "rgb24"):
+                got = picture.to_ndarray(format=fmt).reshape(height, width, -1).astype(int)
+                # Away from the edges between the levels, which the codec's loss may soften.
+                assert (got[:, : third - 8] == 0).all(), fmt
+                assert np.abs(got[:, third + 8 : 2 * third - 8] - 128).max() <= 1, fmt
+                assert (got[:, 2 * third + 8 :] == 255).all(), fmt
 
 
 @pytest.mark.parametrize("fmt", VIDEO_FILES)

@@ -12,7 +12,14 @@ import torch
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
-from tests.synth import frame_and_alpha, remux, write_mjpeg_avi, write_video
+from tests.synth import (
+    BT709_TO_BT2020,
+    frame_and_alpha,
+    pq_signal,
+    remux,
+    write_mjpeg_avi,
+    write_video,
+)
 from vidmatte.config import Settings
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
@@ -137,6 +144,71 @@ def test_probe_says_the_colour_primaries_and_transfer_a_video_states(
             container.mux(packet)
     info, _ = probe(path)
     assert (info.primaries, info.transfer) == (tags or (2, 2))
+
+
+def write_hdr(path: Path, signal: np.ndarray, transfer: int) -> None:
+    """A 10-bit ProRes of one picture (RGB 0..1 in `transfer`, BT.2020 primaries), tagged
+    so, three frames long."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("prores_ks", rate=12)
+        stream.height, stream.width = signal.shape[:2]
+        stream.pix_fmt = "yuv422p10le"
+        context = stream.codec_context
+        context.color_primaries, context.color_trc, context.colorspace = 9, transfer, 9
+        rgb = av.VideoFrame.from_ndarray(np.round(signal * 65535).astype(np.uint16), "rgb48le")
+        rgb.color_primaries, rgb.color_trc = 9, transfer  # so swscale converts no colour
+        picture = rgb.reformat(
+            format="yuv422p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=1
+        )
+        for i in range(3):
+            picture.pts = i
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+
+
+def patches(colours: list[np.ndarray]) -> np.ndarray:
+    """16x16 patches of the colours side by side, 16 rows."""
+    return np.concatenate([np.broadcast_to(c, (16, 16, 3)) for c in colours], axis=1)
+
+
+@pytest.mark.parametrize("transfer", [16, 18])  # PQ, HLG
+def test_an_hdr_video_is_tone_mapped_for_the_editor_and_the_models(
+    tmp_path: Path, transfer: int
+) -> None:
+    """PQ or HLG read as stored showed HDR reference white (203 cd/m²) as 58% grey (PQ) and
+    BT.2020 colours washed out. Tone mapped: black stays black, reference white is near
+    white, the peak (1000 cd/m²) white, a BT.709 red red; a note says so. Without tone
+    mapping (what exports read) the frame is the signal as stored."""
+    white, red = np.ones(3), BT709_TO_BT2020 @ np.array([1.0, 0.0, 0.0])
+    if transfer == 16:  # reference white 203 cd/m², the peak 1000
+        signal = pq_signal(203 * np.array([np.zeros(3), white, red, white * 1000 / 203]))
+    else:  # HLG: reference white is 75% (ITU-R BT.2408), the peak 100%
+        signal = np.array([np.zeros(3), white * 0.75, np.zeros(3), white])
+    path = tmp_path / "hdr.mov"
+    write_hdr(path, patches(list(signal)), transfer)
+    info, pts = probe(path)
+    kind = "PQ" if transfer == 16 else "HLG"
+    assert info.notes == [
+        f"the video is HDR ({kind}, BT.2020): it is shown and matted tone mapped to SDR "
+        "(BT.709, sRGB); exports keep its own colour and its tags"
+    ]
+    stored = VideoReader(path, pts, 0, tone_map=False).frame(0)[8, 8::16].astype(int)
+    assert np.abs(stored - np.round(signal * 255)).max() <= 2  # as it is stored
+    shown = VideoReader(path, pts, 0).frame(1)[8, 8::16].astype(int)  # as the editor reads it
+    assert shown[0].tolist() == [0, 0, 0]
+    assert (shown[1] >= 235).all() and (shown[1] < 250).all()  # near white, not 58% grey
+    assert shown[3].tolist() == [255, 255, 255]
+    if transfer == 16:
+        assert shown[2][0] >= 235 and shown[2][1:].max() <= 3  # red, not pink
+
+
+def test_an_sdr_video_is_not_tone_mapped(tmp_path: Path) -> None:
+    path = tmp_path / "sdr.mp4"
+    write_video(path, frames=3)
+    info, pts = probe(path)
+    assert info.notes == []
+    plain, mapped = VideoReader(path, pts, 0, tone_map=False), VideoReader(path, pts, 0)
+    assert np.array_equal(plain.frame(1), mapped.frame(1))
 
 
 def test_an_empty_file_is_called_empty(tmp_path: Path) -> None:

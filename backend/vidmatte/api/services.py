@@ -34,7 +34,8 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reader(self, project: Project) -> VideoReader:
-        """A decoder per recently used project, so scrubbing reuses its cache and position."""
+        """A decoder per recently used project, so scrubbing reuses its cache and position;
+        HDR frames tone mapped, as the editor shows them and SAM2 takes them."""
         with self._lock:
             if project.id not in self._readers:
                 self._readers[project.id] = VideoReader(

@@ -161,7 +161,11 @@ def export_frames(
     `device` from the frame and that layer's adjusted matte (so jobs made before this existed
     get it too)."""
     project = export.project
-    reader = VideoReader(project.source, store.pts_index(project.id), project.info.rotation)
+    # The source's own colour, HDR included: exports keep it and its tags (not the SDR the
+    # editor shows and the models take).
+    reader = VideoReader(
+        project.source, store.pts_index(project.id), project.info.rotation, tone_map=False
+    )
     try:
         stacks = _with_neighbours(store, export, edge.reduce_chatter)
         for index, (before, mattes, after) in zip(export.frames, stacks, strict=True):

@@ -6,7 +6,8 @@ one at a time whatever the number of formats:
 - Image sequences go straight into the zip (`alpha/000123.png`, `alpha16/000123.png`,
   `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
   PNGs hold straight (un-premultiplied) colour, as PNG defines. EXR is half float, R, G, B in
-  linear light (the sRGB transfer function undone, as compositors' "sRGB" input does)
+  linear light (the sRGB transfer function undone, as compositors' "sRGB" input does; an HDR
+  source's PQ or HLG undone, reference white 1.0; BT.2020 primaries made BT.709's)
   premultiplied by A, as OpenEXR defines and Nuke, Fusion and After Effects read it.
 - Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
   on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
@@ -30,7 +31,8 @@ matte).
 
 Colour: video files are tagged with the source's primaries and transfer (ExportFrame's, BT.709
 where it states none) and the YUV matrix that goes with them (`_colour`); the matte alone
-(`alpha_mp4`) is tagged BT.709.
+(`alpha_mp4`) is tagged BT.709, limited range, its Y and neutral chroma made here
+(`_limited_grey`) so that opaque decodes to 255 exactly.
 
 Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
 video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
@@ -63,6 +65,7 @@ import OpenEXR
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from PIL import Image
 
+from . import hdr
 from . import timecode as tc
 from .audio import AudioSource, AudioTrack
 from .matroska import set_display_size
@@ -567,13 +570,23 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
+def _linear(frame: ExportFrame) -> np.ndarray:
+    """The frame's colour as linear light in BT.709 primaries (an EXR's without
+    chromaticities), undoing its source's own transfer: PQ's or HLG's (media/hdr.py,
+    reference white 1.0, highlights above it), else the sRGB function; BT.2020 primaries
+    converted (a colour outside BT.709's has a channel below 0)."""
+    if hdr.is_hdr(frame.transfer):
+        return hdr.linear_light(frame.rgb, frame.transfer, frame.primaries)
+    return hdr.in_bt709(srgb_to_linear(frame.rgb), frame.primaries)
+
+
 def _exr(frame: ExportFrame, staging: Path) -> bytes:
-    """Half-float R, G, B (linear light, premultiplied: OpenEXR's convention) and A,
+    """Half-float R, G, B (linear light, `_linear`, premultiplied: OpenEXR's convention) and A,
     ZIP-compressed scanlines. OpenEXR writes files only: through a file in the staging
     directory."""
     alpha = frame.alpha16.astype(np.float32) / 65535
     channels = {
-        "RGB": (srgb_to_linear(frame.rgb) * alpha[..., None]).astype(np.float16),
+        "RGB": (_linear(frame) * alpha[..., None]).astype(np.float16),
         "A": alpha.astype(np.float16),
     }
     header = {
@@ -675,17 +688,21 @@ class _VideoSink:
             self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode, colour)
         assert self._container is not None and self._video is not None
         primaries, transfer, matrix = self._colour
-        picture = av.VideoFrame.from_ndarray(*self._pixels(frame))
-        # Tagged before the conversion, which keeps the tags: asked for other ones than the
-        # picture's, swscale converts the colour to them (HLG's Y came out hundreds of levels
-        # off), where the colour is in them already.
-        picture.color_primaries, picture.color_trc = primaries, transfer
-        picture = picture.reformat(
-            format=self._spec.pix_fmt,
-            src_color_range=ColorRange.JPEG,  # our RGB and grey mattes use 0..255
-            dst_colorspace=matrix,
-            dst_color_range=ColorRange.MPEG,
-        )
+        pixels, fmt = self._pixels(frame)
+        if fmt == "gray":
+            picture = _limited_grey(pixels)
+        else:
+            picture = av.VideoFrame.from_ndarray(pixels, fmt)
+            # Tagged before the conversion, which keeps the tags: asked for other ones than
+            # the picture's, swscale converts the colour to them (HLG's Y came out hundreds of
+            # levels off), where the colour is in them already.
+            picture.color_primaries, picture.color_trc = primaries, transfer
+            picture = picture.reformat(
+                format=self._spec.pix_fmt,
+                src_color_range=ColorRange.JPEG,  # our RGB uses 0..255
+                dst_colorspace=matrix,
+                dst_color_range=ColorRange.MPEG,
+            )
         if self._spec.source == "rgba":
             _put_alpha(picture, frame)
         picture.pts = round(at / self._time_base)
@@ -828,6 +845,22 @@ def _put_alpha(picture: av.VideoFrame, frame: ExportFrame) -> None:
     rows = np.zeros((plane.height, plane.line_size // values.itemsize), values.dtype)
     rows[:, : plane.width] = values
     plane.update(rows.tobytes())
+
+
+def _limited_grey(matte: np.ndarray) -> av.VideoFrame:
+    """A matte (uint8, even size) as limited-range yuv420p, made here: Y 16..235 rounded,
+    the chroma exactly neutral (128). swscale's grey to YUV set V to 127 beside 128 where the
+    matte is 255, so opaque decoded back as 254 (253 in red)."""
+    height, width = matte.shape
+    picture = av.VideoFrame(width, height, "yuv420p")
+    luma = ((matte.astype(np.uint32) * 219 + 127) // 255 + 16).astype(np.uint8)
+    for index, plane in enumerate(picture.planes):
+        rows = np.full((plane.height, plane.line_size), 128, np.uint8)  # U and V: neutral
+        if index == 0:
+            rows[:, :width] = luma
+        plane.update(rows.tobytes())
+    picture.color_range = ColorRange.MPEG
+    return picture
 
 
 def _even(size: int, spec: _VideoSpec) -> int:

@@ -1,11 +1,12 @@
 """One still image of a numbered sequence as a frame, and the frame rate and timecode it states.
 
 PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code values kept: a
-log scan stays log). OpenEXR, which FFmpeg reads only in part, goes through the OpenEXR
-library: its scene-linear R, G, B (or Y) are clipped to 0..1 and given the sRGB transfer
-function, as a compositor's viewer shows them, in 16 bits, so an EXR export of the matte
-(which undoes that function) gives the plate's linear values back; a luminance/chroma EXR (Y,
-RY, BY) is made RGB as the library's RGBA interface makes it; a deep one is refused.
+log scan stays log), turned as an EXIF orientation says. OpenEXR, which FFmpeg reads only in
+part, goes through the OpenEXR library: its scene-linear R, G, B (or Y) are clipped to 0..1
+and given the sRGB transfer function, as a compositor's viewer shows them, in 16 bits, so an
+EXR export of the matte (which undoes that function) gives the plate's linear values back; its
+A is kept beside; a luminance/chroma EXR (Y, RY, BY) is made RGB as the library's RGBA
+interface makes it; a deep one is refused.
 Compositors keep the frame rate and timecode in each image: EXR's `framesPerSecond` and
 `timeCode` attributes, DPX's film and television headers, read for the sequence's first frame.
 """
@@ -56,10 +57,26 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
             stream = streams[0]
             _check_size(member, stream.codec_context.width, stream.codec_context.height, settings)
             for frame in container.decode(stream):
-                return frame
+                return _upright(frame)
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaError(f"{member} is not a readable image") from exc
     raise MediaError(f"{member} is not a readable image")
+
+
+def _upright(frame: av.VideoFrame) -> av.VideoFrame:
+    """The image turned as it is meant to be shown: a camera's or a phone's JPEG is stored as
+    the sensor saw it, its EXIF orientation saying how to turn it (FFmpeg reads that as the
+    frame's rotation, degrees counter-clockwise, as a video's display matrix). Turned in RGB
+    (and its alpha), at the image's depth; mirrored orientations (rare) are turned only."""
+    turns = round((frame.rotation or 0) / 90) % 4
+    if not turns:
+        return frame
+    components = frame.format.components
+    deep = max(component.bits for component in components) > 8
+    alpha = frame.format.name == "pal8" or any(component.is_alpha for component in components)
+    fmt = ("rgba64le" if alpha else "rgb48le") if deep else ("rgba" if alpha else "rgb24")
+    turned = np.rot90(frame.to_ndarray(format=fmt), k=turns)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(turned), format=fmt)
 
 
 def start_timecode(member: str, data: bytes, fps: float) -> str | None:
@@ -103,6 +120,12 @@ def linear_to_srgb16(linear: np.ndarray) -> np.ndarray:
     return np.round(encoded * 65535).astype(np.uint16)
 
 
+def _to16(values: np.ndarray) -> np.ndarray:
+    """0..1 to uint16: below 0 and NaN are 0, above 1 is 1."""
+    clipped = np.clip(np.nan_to_num(values.astype(np.float32), nan=0.0), 0.0, 1.0)
+    return np.round(clipped * 65535).astype(np.uint16)
+
+
 def _is_exr(member: str) -> bool:
     return PurePosixPath(member).suffix.lower() == ".exr"
 
@@ -138,8 +161,9 @@ def _read_exr(
 
 
 def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
-    """The display window of the EXR's first part as 16-bit sRGB; pixels of it outside the
-    data window (Nuke writes only the bounding box of what is not black) are black."""
+    """The display window of the EXR's first part as 16-bit sRGB, with its A where it has one;
+    pixels of it outside the data window (Nuke writes only the bounding box of what is not
+    black) are black (and A 0)."""
     header, _ = _read_exr(member, data, pixels=False)
     if header.get("type") in (OpenEXR.deepscanline, OpenEXR.deeptile):  # before any is read
         raise MediaError(
@@ -152,8 +176,13 @@ def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     _check_size(member, width, height, settings)
     _check_size(member, x1 - x0 + 1, y1 - y0 + 1, settings)  # a crafted huge box
     _check_channels(member, header, (x1 - x0 + 1) * (y1 - y0 + 1), settings)
-    rgb = _exr_rgb(member, _read_exr(member, data)[1], (y1 - y0 + 1, x1 - x0 + 1))
-    canvas = np.zeros((height, width, 3), np.uint16)
+    channels = _read_exr(member, data)[1]
+    shape = (y1 - y0 + 1, x1 - x0 + 1)
+    rgb = _exr_rgb(member, channels, shape)
+    # A (coverage, not light: no transfer function) is kept beside, so a sequence can say it
+    # is dropped (media/sequence.py); outside the data window it is 0, as every channel is.
+    alpha = _full_size(member, "A", channels["A"], shape) if "A" in channels else None
+    canvas = np.zeros((height, width, 3 if alpha is None else 4), np.uint16)
     # The data window within the display window, both clipped to it.
     top, left = max(y0, dy0), max(x0, dx0)
     bottom, right = min(y1, dy1) + 1, min(x1, dx1) + 1
@@ -163,10 +192,12 @@ def _decode_exr(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     # In bands of rows: the encoding's float temporaries of a whole 8K frame would take GBs.
     for row in range(top, bottom, _ROWS_AT_ONCE):
         end = min(row + _ROWS_AT_ONCE, bottom)
-        canvas[row - dy0 : end - dy0, left - dx0 : right - dx0] = linear_to_srgb16(
-            rgb[row - y0 : end - y0, left - x0 : right - x0]
-        )
-    return av.VideoFrame.from_ndarray(canvas, format="rgb48le")
+        into = (slice(row - dy0, end - dy0), slice(left - dx0, right - dx0))
+        taken = (slice(row - y0, end - y0), slice(left - x0, right - x0))
+        canvas[(*into, slice(0, 3))] = linear_to_srgb16(rgb[taken])
+        if alpha is not None:
+            canvas[(*into, 3)] = _to16(alpha[taken])
+    return av.VideoFrame.from_ndarray(canvas, format="rgb48le" if alpha is None else "rgba64le")
 
 
 def _check_channels(member: str, header: dict[str, Any], pixels: int, settings: Settings) -> None:
@@ -188,7 +219,7 @@ def _exr_rgb(
     member: str, channels: dict[str, OpenEXR.Channel], shape: tuple[int, int]
 ) -> np.ndarray:
     """R, G, B of an EXR's unnamed layer, (height, width) `shape`: its own, else made from Y
-    with RY and BY, else grey from Y alone; any alpha is dropped."""
+    with RY and BY, else grey from Y alone."""
 
     def plane(name: str) -> np.ndarray:  # only those used: another may be sampled oddly
         return _full_size(member, name, channels[name], shape)

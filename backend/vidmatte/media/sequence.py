@@ -5,10 +5,12 @@ the CLI, a folder) holding one sequence becomes an FFV1 video in NUT (whose cloc
 k's time, k / rate, exactly), every frame a keyframe, so it decodes to the images' exact
 pixels (an EXR's as media/images.py encodes them): 16 bits a sample when the first image has
 more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
-dropped. The first image's frame rate and timecode (EXR, DPX), where it states them, are the
-video's unless a rate is given, and its number (1001) is kept for the exports' names. Zip
-members are read into memory one at a time, never extracted to their names, and at most
-their declared sizes (zipfile stops there), which are checked before anything is read.
+dropped, and where it is not opaque in the first or the last image the video's SEE_THROUGH_TAG
+says so, for probe's note. The first image's frame rate and timecode (EXR, DPX), where it
+states them, are the video's unless a rate is given, and its number (1001) is kept for the
+exports' names. Zip members are read into memory one at a time, never extracted to their
+names, and at most their declared sizes (zipfile stops there), which are checked before
+anything is read.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ from vidmatte.media.images import (
     start_timecode,
     stated_rate,
 )
-from vidmatte.media.video import FIRST_NUMBER_TAG, MAX_NUMBER_DIGITS, MediaError, check_shape
+from vidmatte.media.video import (
+    FIRST_NUMBER_TAG,
+    MAX_NUMBER_DIGITS,
+    SEE_THROUGH_TAG,
+    MediaError,
+    check_shape,
+    see_through,
+)
 
 DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -106,6 +115,12 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
             stated = stated_rate(sequence.members[0], first_data)
             fps = stated if stated is not None and MIN_FPS <= stated <= MAX_FPS else DEFAULT_FPS
         timecode = start_timecode(sequence.members[0], first_data, fps)
+        # The last image too, as a video's last frame is looked at: read before the video's
+        # header is written, which holds the tag.
+        decoded = {sequence.members[0]: first}
+        last_name = sequence.members[-1]
+        if last_name not in decoded:
+            decoded[last_name] = decode_image(last_name, read(last_name), settings)
         deep = max(c.bits for c in first.format.components) > 8
         pix_fmt = "rgb48le" if deep else "bgr0"
         # FFV1 rarely beats the raw pixels by much on plates: room for them, and the reserve
@@ -125,8 +140,14 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
                 stream.metadata["timecode"] = timecode
             # Exports are numbered as the images were: probe reads it into VideoInfo.
             stream.metadata[FIRST_NUMBER_TAG] = str(sequence.first_number)
+            if see_through(*decoded.values()):
+                stream.metadata[SEE_THROUGH_TAG] = "1"
             for index, member in enumerate(sequence.members):
-                image = first if index == 0 else decode_image(member, read(member), settings)
+                image = (
+                    decoded.pop(member)
+                    if member in decoded
+                    else decode_image(member, read(member), settings)
+                )
                 if (image.width, image.height) != (first.width, first.height):
                     raise MediaError(
                         f"{member} is {image.width}x{image.height} but "

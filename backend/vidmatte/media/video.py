@@ -20,7 +20,7 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from vidmatte.config import Settings
-from vidmatte.media import matroska, timecode
+from vidmatte.media import hdr, matroska, timecode
 
 # Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
 # (up to 16) plus B-frame reordering (up to 16), doubled.
@@ -28,6 +28,9 @@ _SEEK_PATIENCE = 64
 
 # The stream tag an image sequence's video keeps its first image's number in.
 FIRST_NUMBER_TAG = "vidmatte_first_number"
+# The stream tag that says a sequence's images had an alpha channel that is not opaque (in the
+# first or last image): the video holds their colour only, so probe's note comes from it.
+SEE_THROUGH_TAG = "vidmatte_see_through"
 # An image's number longer than this is refused (media/sequence.py): the editor's numbers
 # (JavaScript's) hold integers exactly up to 2**53, 16 digits.
 MAX_NUMBER_DIGITS = 15
@@ -210,6 +213,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         # VP8 and VP9 keep alpha beside the picture, which FFmpeg's own decoders pass over:
         # Matroska's track says it is there.
         alpha_track = stream.metadata.get("alpha_mode") == "1"
+        images_alpha = stream.metadata.get(SEE_THROUGH_TAG) == "1"
         try:
             shown, cut = _shown_pts(container, stream, path.stat().st_size)
             pts = sorted(shown)
@@ -265,24 +269,35 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         first_number=first_number,
         primaries=int(first.color_primaries),
         transfer=int(first.color_trc),
-        notes=_notes(len(pts_index), cut, alpha_track or _see_through(first, last)),
+        notes=_notes(
+            len(pts_index),
+            cut,
+            alpha_track or see_through(first, last),
+            images_alpha=images_alpha,
+        )
+        + _hdr_notes(int(first.color_trc), int(first.color_primaries)),
     )
     return info, pts_index
 
 
-def _see_through(*frames: av.VideoFrame) -> bool:
+def see_through(*frames: av.VideoFrame) -> bool:
     """Whether any of the frames has an alpha channel that is not opaque everywhere (ProRes
-    4444's, PNG's or QuickTime Animation's in a MOV, a GIF's transparency). An opaque one is
-    nothing lost: FFmpeg decodes every GIF with one, a render may carry one."""
+    4444's, PNG's or QuickTime Animation's in a MOV, a GIF's transparency; an image's of a
+    sequence). An opaque one is nothing lost: FFmpeg decodes every GIF with one, a render may
+    carry one. A palette's (pal8: a PNG's tRNS chunk) is in its entries, not a component."""
     return any(
-        any(component.is_alpha for component in frame.format.components)
+        (
+            frame.format.name == "pal8"
+            or any(component.is_alpha for component in frame.format.components)
+        )
         and frame.to_ndarray(format="rgba")[..., 3].min() < 255
         for frame in frames
     )
 
 
-def _notes(frame_count: int, cut: bool, alpha: bool) -> list[str]:
-    """What the user should know about how the file is read (VideoInfo.notes)."""
+def _notes(frame_count: int, cut: bool, alpha: bool, images_alpha: bool = False) -> list[str]:
+    """What the user should know about how the file is read (VideoInfo.notes); `images_alpha`:
+    an image sequence's images had an alpha channel (SEE_THROUGH_TAG)."""
     notes = []
     if cut:
         notes.append(
@@ -294,7 +309,25 @@ def _notes(frame_count: int, cut: bool, alpha: bool) -> list[str]:
             "the video's alpha channel is ignored: its colour is used as stored and the "
             "matte is made anew"
         )
+    if images_alpha:
+        notes.append(
+            "the images' alpha channel is ignored: their colour is used as stored (an EXR's "
+            "premultiplied) and the matte is made anew"
+        )
     return notes
+
+
+def _hdr_notes(transfer: int, primaries: int) -> list[str]:
+    """The note for an HDR video (media/hdr.py), which the reader tone maps for the editor
+    and the models (VideoReader's `tone_map`)."""
+    if not hdr.is_hdr(transfer):
+        return []
+    kind = "PQ" if transfer == hdr.PQ else "HLG"
+    gamut = ", BT.2020" if primaries == hdr.BT2020 else ""
+    return [
+        f"the video is HDR ({kind}{gamut}): it is shown and matted tone mapped to SDR "
+        "(BT.709, sRGB); exports keep its own colour and its tags"
+    ]
 
 
 def _animated_webp(path: Path) -> bool:
@@ -322,11 +355,15 @@ def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStrea
     return [found["timecode"] for found in tags if "timecode" in found]
 
 
-def _rgb8(frame: av.VideoFrame) -> np.ndarray:
+def _rgb8(frame: av.VideoFrame, tone_map: bool = False) -> np.ndarray:
     """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB and is
     rounded: swscale's direct conversion truncates it (colours up to 3 levels off, about one
-    level too dark on average)."""
+    level too dark on average). With `tone_map`, an HDR frame (PQ or HLG) is made SDR
+    (media/hdr.py); without, its signal is kept as it is."""
     matrix = _matrix(frame)
+    if tone_map and hdr.is_hdr(int(frame.color_trc)):
+        wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
+        return hdr.to_sdr(wide, int(frame.color_trc), int(frame.color_primaries))
     if max(component.bits for component in frame.format.components) <= 8:
         return frame.to_ndarray(format="rgb24", src_colorspace=matrix)
     wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix).astype(np.uint32)
@@ -488,8 +525,18 @@ class VideoReader:
     header before it is converted to RGB; one far larger is not decoded at all.
     """
 
-    def __init__(self, path: Path, pts_index: np.ndarray, rotation: int, cache_size: int = 16):
+    def __init__(
+        self,
+        path: Path,
+        pts_index: np.ndarray,
+        rotation: int,
+        cache_size: int = 16,
+        tone_map: bool = True,
+    ):
         self.path = Path(path)
+        # HDR frames made SDR (media/hdr.py), as the editor shows them and the models (SAM2,
+        # the head) take them; off, the source's own colour, which exports keep (results.py).
+        self.tone_map = tone_map
         self.pts_index = pts_index
         self.rotation = rotation
         self.cache_size = cache_size
@@ -519,7 +566,8 @@ class VideoReader:
             return int(self.pts_index[index]) * self._time_base
 
     def frame(self, index: int) -> np.ndarray:
-        """RGB uint8 (H, W, 3) of frame `index`, as displayed."""
+        """RGB uint8 (H, W, 3) of frame `index`, as displayed (tone mapped with
+        `tone_map`)."""
         if not 0 <= index < len(self):
             raise IndexError(f"frame {index} is outside the video (0..{len(self) - 1})")
         with self._lock:
@@ -530,7 +578,7 @@ class VideoReader:
                 self._seek(index)
             while True:
                 i, frame = self._next_frame(index)
-                image = _rotate(_rgb8(frame), self.rotation)
+                image = _rotate(_rgb8(frame, self.tone_map), self.rotation)
                 self._remember(i, image)
                 if i == index:
                     return image

@@ -1,0 +1,117 @@
+"""HDR video (PQ or HLG, ITU-R BT.2100) to the linear light and the SDR colour the rest of
+vidmatte works in.
+
+A PQ or HLG signal read as it is stored looks dark and flat in the editor (HDR reference
+white, 203 cd/m², is 58% of PQ's range; the matting head learned on SDR pictures), and its
+BT.2020 primaries look washed out taken as BT.709's. `linear_light` undoes the source's own
+transfer (PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display) on the scale
+ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.709's
+(ITU-R BT.2087); `to_sdr` then tone maps that to 8-bit sRGB for display and matting: light up
+to 3/4 of reference white is kept as it is, above that an extended Reinhard shoulder, on each
+pixel's brightest channel (hue kept), brings the display's peak (1000 cd/m², PQ's usual
+mastering) to white; brighter is clipped. All per frame in numpy, through lookup tables.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+PQ, HLG = 16, 18  # ITU-T H.273 transfer characteristics (AVCOL_TRC_SMPTE2084, ARIB_STD_B67)
+HDR_TRANSFERS = frozenset({PQ, HLG})
+BT2020 = 9  # ITU-T H.273 colour primaries
+REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
+PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
+_KNEE = 0.75  # of reference white: below it the tone curve keeps light as it is
+_ROWS_AT_ONCE = 256  # float temporaries of a whole 8K frame would take GBs
+# PQ (SMPTE ST 2084) constants.
+_M1, _M2 = 2610 / 16384, 2523 / 4096 * 128
+_C1, _C2, _C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+# HLG (ITU-R BT.2100) constants, and its system gamma at a 1000 cd/m² display.
+_A = 0.17883277
+_B = 1 - 4 * _A
+_C = 0.5 - _A * np.log(4 * _A)
+_HLG_GAMMA = 1.2
+_BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593], np.float32)
+# Linear BT.2020 RGB to linear BT.709 RGB (ITU-R BT.2087, both D65), rows the output.
+_BT2020_TO_BT709 = np.array(
+    [
+        [1.660491, -0.587641, -0.072850],
+        [-0.124551, 1.132900, -0.008349],
+        [-0.018151, -0.100579, 1.118730],
+    ],
+    np.float32,
+)
+
+
+def is_hdr(transfer: int) -> bool:
+    return transfer in HDR_TRANSFERS
+
+
+def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+    """Integer RGB (uint8 or uint16, HxWx3) of an HDR `transfer` to linear light in BT.709
+    primaries (from BT.2020's where `primaries` says so), float32, reference white 1.0:
+    PQ's highlights go up to 49 (10,000 cd/m²), HLG's to PEAK / REFERENCE_WHITE. Colours
+    outside BT.709 have a channel below 0."""
+    levels = np.iinfo(signal.dtype).max + 1
+    light = _signal_to_light(transfer, levels)[signal]
+    if transfer == HLG:  # the OOTF: the display's gamma, on the scene's luminance
+        luma = np.maximum(light @ _BT2020_LUMA, 0.0)
+        light *= (PEAK / REFERENCE_WHITE * luma ** (_HLG_GAMMA - 1))[..., None]
+    return in_bt709(light, primaries)
+
+
+def in_bt709(light: np.ndarray, primaries: int) -> np.ndarray:
+    """Linear RGB (float32, HxWx3) in `primaries` as BT.709's: BT.2020's converted, any
+    other's (BT.709's, unstated, SMPTE 170M's close to them) kept."""
+    return light @ _BT2020_TO_BT709.T if primaries == BT2020 else light
+
+
+def to_sdr(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+    """HDR RGB (uint16, HxWx3) as 8-bit sRGB (uint8, BT.709 primaries), tone mapped (the
+    module docstring), band by band."""
+    out = np.empty(signal.shape, np.uint8)
+    for row in range(0, signal.shape[0], _ROWS_AT_ONCE):
+        band = slice(row, row + _ROWS_AT_ONCE)
+        light = np.maximum(linear_light(signal[band], transfer, primaries), 0.0)
+        brightest = light.max(axis=-1, keepdims=True)
+        scale = np.divide(
+            _tone(brightest), brightest, out=np.ones_like(brightest), where=brightest > 0
+        )
+        encoded = np.minimum(light * scale, 1.0) * 65535 + 0.5
+        out[band] = _srgb8()[encoded.astype(np.uint16)]
+    return out
+
+
+def _tone(light: np.ndarray) -> np.ndarray:
+    """Relative light (reference white 1.0) to SDR's 0..1: kept below _KNEE; above it an
+    extended Reinhard curve, of slope 1 at the knee, that reaches 1 at PEAK."""
+    span = 1 - _KNEE
+    over = np.maximum(light - _KNEE, 0.0) / span
+    white = (PEAK / REFERENCE_WHITE - _KNEE) / span
+    shoulder = _KNEE + span * over * (1 + over / white**2) / (1 + over)
+    return np.where(light <= _KNEE, light, np.minimum(shoulder, 1.0))
+
+
+@cache
+def _signal_to_light(transfer: int, levels: int) -> np.ndarray:
+    """Each of `levels` code values (full range) to light: PQ's display light relative to
+    reference white; HLG's scene light, 0..1 (its OOTF needs all three channels)."""
+    e = np.arange(levels, dtype=np.float64) / (levels - 1)
+    if transfer == PQ:
+        p = e ** (1 / _M2)
+        light = (np.maximum(p - _C1, 0) / (_C2 - _C3 * p)) ** (1 / _M1) * 10000 / REFERENCE_WHITE
+    elif transfer == HLG:
+        light = np.where(e <= 0.5, e**2 / 3, (np.exp((e - _C) / _A) + _B) / 12)
+    else:
+        raise ValueError(f"transfer {transfer} is not PQ or HLG")
+    return light.astype(np.float32)
+
+
+@cache
+def _srgb8() -> np.ndarray:
+    """Linear light in 65,536 steps (0..1) to 8-bit sRGB (IEC 61966-2-1)."""
+    c = np.arange(65536, dtype=np.float64) / 65535
+    encoded = np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
+    return np.round(encoded * 255).astype(np.uint8)
