@@ -19,7 +19,7 @@ import pytest
 
 from tests.waiting import wait_until
 from vidmatte.api import schemas
-from vidmatte.jobs.runner import InProcessRunner, waiting
+from vidmatte.jobs.runner import SHUT_DOWN, InProcessRunner, hold_other_models, waiting
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoInfo
@@ -167,6 +167,29 @@ def test_jobs_of_an_older_data_dir_get_the_plate_setting_of_the_server_that_upgr
     store.close()
     store = Store(tmp_path / "data", plate=not plate)
     assert schemas.Job.of(store.job(jid)).plate is plate
+    store.close()
+
+
+def test_jobs_of_an_older_data_dir_get_the_edge_mode_of_the_server_that_upgrades_it(
+    tmp_path: Path,
+) -> None:
+    """Jobs of the first release kept no edge mode (''): each ran with the edge mode of the
+    server of the day, so a restart with another mode changed a job's mattes midway. Each now
+    gets the mode of the server that opens it, and keeps it through later restarts; a store
+    opened without a mode (a tool that runs no job) leaves it for the next server."""
+    store = Store(tmp_path / "data")
+    jid = new_job(store, tmp_path)
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "data" / "vidmatte.db")) as db, db:
+        db.execute("UPDATE jobs SET edges = ''")
+    store = Store(tmp_path / "data")
+    assert store.job(jid).edges == ""
+    store.close()
+    store = Store(tmp_path / "data", edges="none")
+    assert store.job(jid).edges == "none"
+    store.close()
+    store = Store(tmp_path / "data", edges="best")
+    assert schemas.Job.of(store.job(jid)).edges == "none"
     store.close()
 
 
@@ -321,6 +344,83 @@ def test_a_restart_queues_a_resumed_job_behind_those_waiting_before_its_resume(
     store.record_used_track(first, attempt, True)  # the cancelled run, late
     assert [job.id for job in waiting(store)] == [second, first, third]
     assert not store.job(first).used_track
+
+
+def test_a_restart_queues_jobs_made_in_the_same_millisecond_in_the_order_they_came(
+    store: Store, tmp_path: Path
+) -> None:
+    """The stamps are in milliseconds: jobs queued within one (a script's burst, a resume
+    at the instant of a new job) came back from a restart in any order, the newest often
+    first."""
+    made = [new_job(store, tmp_path) for _ in range(4)]
+    jobs = made[1:]
+    resumed = made[0]
+    store.transition(resumed, "cancelled")
+    store.transition(resumed, "queued")
+    jobs.append(resumed)  # behind those queued before its resume
+    with closing(sqlite3.connect(tmp_path / "data" / "vidmatte.db")) as db, db:
+        db.execute("UPDATE jobs SET created_at = '2026-01-01', updated_at = '2026-01-01'")
+    assert [job.id for job in waiting(store)] == jobs
+    assert [job.id for job in store.jobs()] == made[::-1]  # newest first
+
+
+def test_projects_made_in_the_same_millisecond_are_listed_newest_first(store: Store) -> None:
+    """The stamps are in milliseconds: within one, projects were listed by their random ids."""
+    made = []
+    for name in "abcd":
+        staged = store.tmp_dir / "upload"
+        staged.write_bytes(b"video")
+        made.append(store.add_project(name, "p.mp4", staged, INFO, np.arange(12), b"jpeg").id)
+    with closing(sqlite3.connect(store.data_dir / "vidmatte.db")) as db, db:
+        db.execute("UPDATE projects SET created_at = '2026-01-01'")
+    assert [p.id for p in store.projects()] == made[::-1]
+
+
+def test_jobs_of_an_older_data_dir_keep_their_queue_order(tmp_path: Path) -> None:
+    """A data dir from before jobs kept their place in the queue: they wait in the order
+    they were queued, ahead of the jobs queued after the upgrade."""
+    store = Store(tmp_path / "data")
+    first, second = new_job(store, tmp_path), new_job(store, tmp_path)
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "data" / "vidmatte.db")) as db, db:
+        db.execute("ALTER TABLE jobs DROP COLUMN queue_seq")
+        db.execute("UPDATE jobs SET updated_at = '2026-01-02' WHERE id = ?", (first,))
+        db.execute("UPDATE jobs SET updated_at = '2026-01-01' WHERE id = ?", (second,))
+    store = Store(tmp_path / "data")
+    try:
+        third = new_job(store, tmp_path)
+        assert [job.id for job in waiting(store)] == [second, first, third]
+    finally:
+        store.close()
+
+
+def test_a_restart_with_other_models_tells_interrupted_jobs_their_resume_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    """A job interrupted by a shutdown said "resume it to matte the rest" after a restart with
+    another matting head, whose resume is refused (409). It now gives the refusal's reason;
+    back on its own models, it says to resume again, as does a job held from the queue."""
+    stopped, held = new_job(store, tmp_path), new_job(store, tmp_path)
+    attempt = store.transition(stopped, "running").attempt
+    store.transition(stopped, "interrupted", attempt=attempt, error=SHUT_DOWN)
+    hold_other_models(store, "head-v1", "test-tiny")  # its own models: nothing changes
+    assert store.job(stopped).error == SHUT_DOWN and store.job(held).status == "queued"
+    version = store.job(stopped).version
+    hold_other_models(store, "head-v2", "test-tiny")
+    other = "was made with the matting head 'head-v1', this server runs 'head-v2': start a new job"
+    assert store.job(stopped).error == (
+        f"the server was shut down while this job ran; job '{stopped}' {other}"
+    )
+    assert store.job(stopped).version == version + 1  # its event streams hear of it
+    assert store.job(held).error == f"job '{held}' {other}"
+    hold_other_models(store, "head-v2", "test-tiny")  # restarted again: said once
+    assert store.job(stopped).version == version + 1
+    hold_other_models(store, "head-v1", "test-tiny")
+    assert store.job(stopped).error == SHUT_DOWN
+    assert store.job(held).error == (
+        f"job '{held}' was held by a server that ran other models than its own: resume it "
+        "to matte the rest"
+    )
 
 
 def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(

@@ -131,7 +131,12 @@ JOB_COLUMNS = {
     "sam2": "TEXT NOT NULL DEFAULT ''",
     "object_names": "TEXT NOT NULL DEFAULT '{}'",  # JSON: object id -> its name at the time
     "plate": "INTEGER NOT NULL DEFAULT 0",  # the background plate setting (resolved) it runs with
+    # Its place in the queue, by when it was last queued (made or resumed): larger is later.
+    # Timestamps cannot order it, being in milliseconds: two jobs queued in one would swap.
+    "queue_seq": "INTEGER NOT NULL DEFAULT 0",
 }
+# The next place at the back of the queue, in an INSERT or UPDATE of `jobs`.
+NEXT_IN_QUEUE = "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)"
 
 
 class NotFound(LookupError):
@@ -308,6 +313,7 @@ class Job:
     # Its objects' names when it was made: its exports' folders keep them (a renamed or
     # deleted object does not rename a finished job's results).
     object_names: dict[int, str] = field(default_factory=dict)
+    queue_seq: int = 0  # its place in the queue when last queued: larger is later
 
 
 def _dump_prompts(prompts: Prompts) -> str:
@@ -370,14 +376,16 @@ class Store:
         max_points_per_frame: int | None = None,
         max_queued_jobs: int | None = None,
         plate: bool = False,
+        edges: str | None = None,
     ):
-        """`plate`: the background plate setting of the server opening the data dir, which its
-        jobs made before the setting was saved with them most likely ran with (a server is
-        restarted with the settings it had far more often than with others)."""
+        """`plate` and `edges`: the background plate setting and edge mode of the server opening
+        the data dir, which its jobs made before the setting was saved with them most likely ran
+        with (a server is restarted with the settings it had far more often than with others).
+        Without `edges` (a tool that runs no job), jobs without an edge mode are left so."""
         self.data_dir = Path(data_dir)
         self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
         self.max_queued_jobs = max_queued_jobs
-        self._older_plate = plate
+        self._older_plate, self._older_edges = plate, edges
         self.busy_timeout = 30.0  # seconds a write waits for another writer
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
@@ -481,7 +489,8 @@ class Store:
     def _migrate(self) -> None:
         """Give jobs of an older data dir the columns added since; their snapshot of prompts
         and object names is what the project holds now (they had none), their plate setting
-        the opening server's. Then mark the database with SCHEMA_VERSION."""
+        and edge mode the opening server's, their place in the queue their order of queueing.
+        Then mark the database with SCHEMA_VERSION."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -501,6 +510,15 @@ class Store:
                     )
             if "plate" not in have:  # left to the server's setting, a resume could mix two
                 db.execute("UPDATE jobs SET plate = ?", (int(self._older_plate),))
+            # Not only when the column is added: jobs of the first release had the column, empty.
+            if self._older_edges is not None:
+                db.execute("UPDATE jobs SET edges = ? WHERE edges = ''", (self._older_edges,))
+            if "queue_seq" not in have:  # a queued job's updated_at is when it was queued
+                rows = db.execute("SELECT id FROM jobs ORDER BY updated_at, rowid").fetchall()
+                db.executemany(
+                    "UPDATE jobs SET queue_seq = ? WHERE id = ?",
+                    [(seq, row[0]) for seq, row in enumerate(rows, 1)],
+                )
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # in the same transaction
 
     def _collect_garbage(self) -> None:
@@ -681,7 +699,10 @@ class Store:
 
     def projects(self) -> list[Project]:
         with self._read() as db:
-            rows = db.execute("SELECT * FROM projects ORDER BY created_at DESC, id").fetchall()
+            # Projects made in the same millisecond: the later insert (larger rowid) first.
+            rows = db.execute(
+                "SELECT * FROM projects ORDER BY created_at DESC, rowid DESC"
+            ).fetchall()
         return [self._project(r) for r in rows]
 
     def rename_project(self, project_id: str, name: str) -> Project:
@@ -700,6 +721,8 @@ class Store:
             job_ids = [row[0] for row in rows.fetchall()]
             if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
                 raise NotFound(f"project '{project_id}' does not exist")
+        for job_id in job_ids:  # their event streams end now, not at their next re-read
+            self.changes.gone(job_id)
         # Rows go first: a crash here leaves unreachable files, never rows without files.
         with self._leases_lock:
             if self._leases[project_id]:
@@ -910,8 +933,8 @@ class Store:
             db.execute(
                 'INSERT INTO jobs (id, project_id, status, start, "end", object_ids, '
                 "frames_total, created_at, updated_at, prompts, edges, head, sam2, export, "
-                "object_names, plate) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "object_names, plate, queue_seq) "
+                f"VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {NEXT_IN_QUEUE})",
                 (
                     job_id,
                     project_id,
@@ -961,6 +984,7 @@ class Store:
             sam2=row["sam2"],
             plate=bool(row["plate"]),
             used_track=bool(row["used_track"]),
+            queue_seq=row["queue_seq"],
             export=json.loads(row["export"]) if row["export"] else None,
             object_names={int(obj): name for obj, name in json.loads(row["object_names"]).items()},
         )
@@ -982,7 +1006,8 @@ class Store:
             query += f" AND j.status IN ({', '.join('?' * len(status))})"
             args += list(status)
         with self._read() as db:
-            rows = db.execute(query + " ORDER BY j.created_at DESC, j.id", args).fetchall()
+            # Jobs made in the same millisecond: the later insert (larger rowid) first.
+            rows = db.execute(query + " ORDER BY j.created_at DESC, j.rowid DESC", args).fetchall()
         return [self._job(r) for r in rows]
 
     def _changed(self, job_id: str) -> Job:
@@ -1004,10 +1029,11 @@ class Store:
         query = (
             "UPDATE jobs SET status = ?, error = ?, fps = CASE WHEN ? = 'done' THEN fps END, "
             "eta_seconds = CASE WHEN ? = 'done' THEN 0.0 END, "
-            "attempt = attempt + (? = 'running'), version = version + 1, updated_at = ? "
+            "attempt = attempt + (? = 'running'), version = version + 1, updated_at = ?, "
+            f"queue_seq = CASE WHEN ? = 'queued' THEN {NEXT_IN_QUEUE} ELSE queue_seq END "
             f"WHERE id = ? AND status IN ({', '.join('?' * len(sources))})"
         )
-        args: list[object] = [to, error, to, to, to, now(), job_id, *sources]
+        args: list[object] = [to, error, to, to, to, now(), to, job_id, *sources]
         if attempt is not None:
             query, args = query + " AND attempt = ?", [*args, attempt]
         with self._write() as db:
@@ -1022,6 +1048,19 @@ class Store:
                 + (" (a later run)" if late else "")
                 + f"; it cannot become {to}"
             )
+        return self._changed(job_id)
+
+    def reword(self, job_id: str, status: str, error: str | None) -> Job:
+        """Set the error of a job that is still `status` (what it says to do may change with the
+        server's models); InvalidTransition (or NotFound) and nothing changed otherwise."""
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE jobs SET error = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ? AND status = ?",
+                (error, now(), job_id, status),
+            ).rowcount
+        if not moved:
+            raise InvalidTransition(f"job '{job_id}' is {self.job(job_id).status}, not {status}")
         return self._changed(job_id)
 
     def owns(self, job_id: str, attempt: int) -> bool:
@@ -1047,7 +1086,7 @@ class Store:
     def record_used_track(self, job_id: str, attempt: int, used: bool) -> None:
         """Whether run `attempt` takes its masks from the project's track (jobs/tracks.py);
         ignored once the run no longer owns the job (a queued job's `updated_at` is when it
-        was queued: runner.waiting)."""
+        was queued: `_migrate` orders an older data dir's queue by it)."""
         with self._write() as db:
             moved = db.execute(
                 "UPDATE jobs SET used_track = ?, version = version + 1, updated_at = ? "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 from vidmatte.api.events import follow
 from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoInfo
-from vidmatte.store import Point, Store
+from vidmatte.store import TERMINAL, Point, Store
 
 INFO = VideoInfo(96, 64, 24.0, 12, 0.5, 0, "h264", False)
 
@@ -119,3 +120,51 @@ def test_a_change_older_than_the_streams_own_read_is_not_sent(tmp_path: Path) ->
         return seen
 
     assert asyncio.run(asyncio.wait_for(read(), 10)) == [2, 3]
+
+
+def test_a_job_stream_ends_as_soon_as_its_project_is_deleted(tmp_path: Path) -> None:
+    """A delete changes no job's state, so it pushed nothing: a stream following a job that
+    the delete did not cancel first (one made as the project was deleted) went on until its
+    next re-read, VIDMATTE_EVENT_PING_SECONDS later."""
+    store, pid = points_project(tmp_path)
+    obj = store.objects(pid)[0]["id"]
+    jid = store.add_job(pid, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny").id
+
+    async def read() -> tuple[list[str], float]:
+        response = follow(
+            lambda: store.changes.subscribe(jid),
+            lambda: store.job(jid),
+            lambda job: json.dumps({"status": job.status}),
+            lambda job: job.status in TERMINAL,
+            wait=60,
+        )
+        seen, deleted = [], 0.0
+        async for event in response.body_iterator:
+            seen.append(json.loads(event["data"])["status"])
+            await asyncio.to_thread(store.delete_project, pid)
+            deleted = time.monotonic()
+        return seen, time.monotonic() - deleted
+
+    try:
+        seen, after = asyncio.run(asyncio.wait_for(read(), 10))
+    finally:
+        store.close()
+    assert seen == ["queued"]
+    assert after < 2, f"the stream ended {after:.1f} s after the delete"
+
+
+def test_a_delete_told_while_a_stream_reads_still_ends_it() -> None:
+    """The stream's own read found the job, then the delete's word came: the read is older
+    than the delete, so the word stands (taken as old news, the stream would wait for its next
+    re-read)."""
+    changes = JobChanges()
+
+    async def next_after_read() -> Change | None:
+        with changes.subscribe("j") as subscription:
+            read = Change("j", 1)  # the stream's read, before the delete
+            changes.gone("j")
+            await asyncio.sleep(0.05)  # the word reaches the stream's loop
+            subscription.saw(read)
+            return await subscription.next()
+
+    assert asyncio.run(asyncio.wait_for(next_after_read(), 2)) is None

@@ -31,6 +31,7 @@ from vidmatte.jobs.results import FOREGROUNDS
 from vidmatte.jobs.runner import InProcessRunner, JobRunner, hold_other_models
 from vidmatte.jobs.tracks import Tracker
 from vidmatte.matte.infer import Matter
+from vidmatte.matte.refine import check_edges
 from vidmatte.matte.weights import load_head, random_head, restore_hint
 from vidmatte.media.video import MediaError
 from vidmatte.segment.models import build_predictor
@@ -57,13 +58,15 @@ def build_services(settings: Settings) -> Services:
             "VIDMATTE_HEAD), or --random-head to run with an untrained head (poor mattes)"
             f"{restore_hint(settings.head_path)}"
         )
-    plate = settings.use_plate  # a bad value refused before the data dir is touched
+    plate = settings.use_plate  # bad values refused before the data dir is touched
+    check_edges(settings.edges)
     store = Store(
         settings.data_dir,
         settings.max_objects,
         settings.max_points_per_frame,
         settings.max_queued_jobs,
         plate=plate,
+        edges=settings.edges,
     )
     predictor = build_predictor(
         settings.sam2_model,

@@ -1,9 +1,10 @@
 """Server-Sent Events that follow one thing (a job, a track) until it stops changing.
 
 `event: progress` carries its JSON whenever it changes. Changes are pushed (jobs/events.py);
-when none comes for a while the stream reads the thing itself, in case another process changed
-it, and sse-starlette's comments keep idle connections open. A stream ends when the thing
-reaches a final state, is deleted, or the server shuts down (so Ctrl+C never waits on it).
+when none comes for a while (another process may have changed it), or its delete is pushed,
+the stream reads the thing itself, and sse-starlette's comments keep idle connections open. A
+stream ends when the thing reaches a final state, is deleted, or the server shuts down (so
+Ctrl+C never waits on it).
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ def follow(
                     await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
                     if stop.done():
                         return  # the stream ends cleanly, so that the shutdown goes on
-                    if change.done():
-                        value = change.result()
+                    if change.done() and (pushed := change.result()) is not None:
+                        value = pushed
                         continue
-                    change.cancel()
+                    change.cancel()  # a ping's re-read, or a delete's (`gone`)
                     value = await asyncio.to_thread(read)
                     changes.saw(value)
         except NotFound:

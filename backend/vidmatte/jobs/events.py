@@ -2,8 +2,9 @@
 
 The store publishes every new state of a job (from the worker thread or a request thread); each
 subscriber, an asyncio task, keeps only the newest one, so a slow stream skips states, never
-falls behind. Changes made by another process are not seen here: streams re-read the job when
-they have heard nothing for a while (routes/jobs.py).
+falls behind. A delete carries no new state: it tells subscribers to read the job again
+(`gone`), which ends their streams at once. Changes made by another process are not seen here:
+streams re-read the job when they have heard nothing for a while (routes/jobs.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Subscription:
         self._loop = loop
         self._ready = asyncio.Event()
         self._latest: Job | None = None
+        self._reread = False  # the thing was deleted: `next` says to read it (NotFound)
 
     def _deliver(self, job: Job) -> None:  # on the subscriber's loop
         # Publishers race (a cancel and the worker's last progress): keep the newest state.
@@ -31,9 +33,17 @@ class Subscription:
             self._latest = job
             self._ready.set()
 
+    def _deliver_reread(self) -> None:  # on the subscriber's loop
+        self._reread = True
+        self._ready.set()
+
     def put(self, job: Job) -> None:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody listens any more
             self._loop.call_soon_threadsafe(self._deliver, job)
+
+    def reread(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._deliver_reread)
 
     def saw(self, job: Job) -> None:
         """The subscriber read `job` itself: changes pushed before its read are old news, even
@@ -41,12 +51,17 @@ class Subscription:
         subscriber's read may read a newer one)."""
         if self._latest is None or job.version >= self._latest.version:
             self._latest = job
-            self._ready.clear()
+            if not self._reread:  # a delete after the read: the read did not find it gone
+                self._ready.clear()
 
-    async def next(self) -> Job:
-        """The newest state not yet returned; waits for one."""
+    async def next(self) -> Job | None:
+        """The newest state not yet returned, or None when the subscriber must read the thing
+        itself (it was deleted); waits for one."""
         await self._ready.wait()
         self._ready.clear()
+        if self._reread:
+            self._reread = False
+            return None
         assert self._latest is not None
         return self._latest
 
@@ -61,6 +76,14 @@ class JobChanges:
             subscribers = list(self._subscribers.get(job.id, ()))
         for subscription in subscribers:
             subscription.put(job)
+
+    def gone(self, job_id: str) -> None:
+        """The job was deleted: its streams read it, find it gone and end, instead of waiting
+        for their next re-read."""
+        with self._lock:
+            subscribers = list(self._subscribers.get(job_id, ()))
+        for subscription in subscribers:
+            subscription.reread()
 
     @contextmanager
     def subscribe(self, job_id: str) -> Iterator[Subscription]:

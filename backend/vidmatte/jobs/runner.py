@@ -45,8 +45,12 @@ class JobRunner(Protocol):
         """Whether queued jobs will run."""
 
 
-CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
-SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
+# An interrupted job's error: how it stopped, then what to do (`interrupted_error`).
+STOPPED_BY_CRASH = "the server stopped while this job ran (a crash or a kill)"
+STOPPED_BY_SHUTDOWN = "the server was shut down while this job ran"
+RESUME = "resume it to matte the rest"
+CRASHED = f"{STOPPED_BY_CRASH}: {RESUME}"
+SHUT_DOWN = f"{STOPPED_BY_SHUTDOWN}: {RESUME}"
 
 
 def recover(store: Store) -> None:
@@ -72,24 +76,43 @@ def other_models(job: Job, head: str, sam2: str) -> str | None:
     return f"job '{job.id}' was made with {made}, this server runs {runs}: start a new job"
 
 
+def interrupted_error(job: Job, why: str | None) -> str | None:
+    """The error an interrupted job should show on a server where `other_models` gives `why`:
+    how it stopped, then that a resume finishes it, or `why` when a resume is refused. A job
+    held at an earlier start (`hold_other_models`) whose models this server runs is told to
+    resume."""
+    error = job.error or ""
+    stopped = next((s for s in (STOPPED_BY_CRASH, STOPPED_BY_SHUTDOWN) if error.startswith(s)), "")
+    if stopped:
+        return f"{stopped}: {RESUME}" if why is None else f"{stopped}; {why}"
+    if why is None and error.startswith(f"job '{job.id}' was made with "):
+        return f"job '{job.id}' was held by a server that ran other models than its own: {RESUME}"
+    return why or job.error
+
+
 def hold_other_models(store: Store, head: str, sam2: str) -> None:
     """At start, before a runner takes the queue: queued jobs made with another matting head or
     SAM2 are interrupted with the reason, as their resume would be refused, instead of run; so
     are those a dead process left running, unless their frames are all stored (`recover` ends
-    them done), instead of told to resume."""
-    for job in store.jobs(status=ACTIVE):
+    them done), instead of told to resume. Interrupted jobs are told what a resume does here:
+    refused with the reason, or (their models back) finish the job."""
+    for job in store.jobs(status=(*ACTIVE, "interrupted")):
         if job.status == "running" and finished(job, store.done_frames(job.id)):
             continue
-        if (why := other_models(job, head, sam2)) is not None:
-            with contextlib.suppress(NotFound, InvalidTransition):
+        why = other_models(job, head, sam2)
+        with contextlib.suppress(NotFound, InvalidTransition):
+            if job.status == "interrupted":
+                if (error := interrupted_error(job, why)) != job.error:
+                    store.reword(job.id, "interrupted", error)
+            elif why is not None:
                 store.transition(job.id, "interrupted", error=why)
 
 
 def waiting(store: Store) -> list[Job]:
     """The queued jobs in the order they joined the queue, for a runner's start: a resumed job
-    by its resume (its `updated_at`, which nothing else moves while it waits), not by when it
-    was made, so a restart keeps it behind the jobs that were waiting before it."""
-    return sorted(store.jobs(status=("queued",)), key=lambda job: job.updated_at)
+    by its resume, not by when it was made, so a restart keeps it behind the jobs that were
+    waiting before it; jobs queued in the same millisecond in the order they came."""
+    return sorted(store.jobs(status=("queued",)), key=lambda job: job.queue_seq)
 
 
 def cancel_in_store(store: Store, job_id: str) -> Job:
