@@ -2,6 +2,7 @@
 // controls, focus that lands outside (a click on the page behind) comes back, and closing
 // the dialog returns focus to where it was. Only the newest open dialog traps.
 import { onCleanup, onMount } from "solid-js";
+import { isComposing } from "./keyboard";
 
 const FOCUSABLE = [
   "a[href]",
@@ -71,10 +72,11 @@ export function useFocusTrap(root: () => HTMLElement | undefined, initial?: () =
 }
 
 /** Escape runs what `cancel()` returns (an open dialog's cancel; null: none is open) before any
- * other handler sees the key, while the calling component is mounted. */
+ * other handler sees the key, while the calling component is mounted. An Escape that drops an
+ * input method's composition in the dialog's field is the composition's: the dialog stays. */
 export function useEscapeCancels(cancel: () => (() => void) | null): void {
   const onKey = (e: KeyboardEvent) => {
-    const run = e.key === "Escape" ? cancel() : null;
+    const run = e.key === "Escape" && !isComposing(e) ? cancel() : null;
     if (!run) return;
     e.preventDefault();
     e.stopImmediatePropagation();

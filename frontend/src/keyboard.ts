@@ -116,6 +116,13 @@ export function repeats(action: Action): boolean {
   return REPEATING.has(action.type);
 }
 
+/** Whether an input method (Japanese, Chinese, Korean) is composing text: Enter and Escape
+ * then pick or drop the composition and are not the page's (a browser reports some of those
+ * presses only by the key code 229). */
+export function isComposing(e: KeyboardEvent): boolean {
+  return e.isComposing || e.keyCode === 229;
+}
+
 /** Whether a key event comes from a text field (then shortcuts stay out of the way). */
 export function isTypingTarget(target: EventTarget | null): boolean {
   if (!target || !(target instanceof HTMLElement)) return false;

@@ -2,6 +2,8 @@ import { For, Show, createSignal, onCleanup } from "solid-js";
 import { urls, type Job, type MatteObject } from "../api";
 import { FEATHER_RANGE, SHIFT_EDGE_RANGE, clampEdge, exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
 import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
+import { dialogOpen } from "../focusTrap";
+import { isComposing } from "../keyboard";
 import { Icon } from "./Icon";
 
 /** An object of a job as its archive names it: as it was called when the job was made, whatever
@@ -66,16 +68,23 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     return (partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`) + edge();
   };
   const names = () => props.job.object_ids.map((oid) => jobObjectName(props.job, oid, props.objects));
-  // The menu closes on a click elsewhere or Escape, like any menu (on the click, not the
-  // press: the menu sits in the panel's flow, and closing it on the press would move what
-  // the click was aimed at).
+  // The settings are a disclosure (a button that shows and hides a group of fields, not a
+  // menu of commands): they close on a click elsewhere or Escape (on the click, not the
+  // press: they sit in the panel's flow, and closing them on the press would move what the
+  // click was aimed at).
+  const panelId = `download-settings-${props.job.id}`;
+  let toggle!: HTMLButtonElement;
   const onDown = (e: Event) => {
     if (open() && !root.contains(e.target as Node)) setOpen(false);
   };
   const onKey = (e: KeyboardEvent) => {
-    if (open() && e.key === "Escape") {
+    // A modal dialog opened over the panel (M, a confirmation) takes Escape: it closes first.
+    if (open() && e.key === "Escape" && !isComposing(e) && !dialogOpen()) {
       e.stopImmediatePropagation();
+      // A field inside goes with the panel: the focus goes back to the button, not the page's top.
+      const inside = root.contains(document.activeElement);
       setOpen(false);
+      if (inside) toggle.focus();
     }
   };
   document.addEventListener("click", onDown);
@@ -96,17 +105,19 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
         <Icon name="download" size={13} /> Download
       </a>
       <button
+        ref={toggle}
         class="btn btn-small"
         data-testid="result-formats"
         aria-expanded={open()}
-        aria-haspopup="true"
+        aria-controls={open() ? panelId : undefined}
         title={`Formats: ${formatLabels(choice().formats).join(", ")}`}
         onClick={() => setOpen(!open())}
       >
-        {choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`} ▾
+        {choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`}{" "}
+        <span aria-hidden="true">▾</span>
       </button>
       <Show when={open()}>
-        <div class="format-menu" data-testid="format-menu" role="group" aria-label="Download settings">
+        <div class="format-menu" id={panelId} data-testid="format-menu" role="group" aria-label="Download settings">
           <For each={OUTPUT_FORMATS}>
             {(f) => (
               <label class="check" title={f.hint}>

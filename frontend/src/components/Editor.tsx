@@ -127,6 +127,7 @@ export function Editor(props: EditorProps) {
           objects={objects.list()}
           points={prompts.points()}
           inout={e.inout.range()}
+          deleting={actions.deleting()}
           jobs={e.jobsAfterSaves}
           onClose={() => e.setMattingOpen(false)}
           onView={(jid) => {

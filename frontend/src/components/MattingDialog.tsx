@@ -18,6 +18,8 @@ export interface MattingDialogProps {
   points: PointMap;
   /** In..Out: the range the form starts from when set. */
   inout?: InOut;
+  /** Objects whose DELETE is on its way: left out of a new job. */
+  deleting?: ReadonlySet<number>;
   jobs: JobsStore;
   onClose: () => void;
   onView: (jid: string) => void;
@@ -33,10 +35,9 @@ export function MattingDialog(props: MattingDialogProps) {
   const job = () => (jobId() ? props.jobs.get(jobId()!) : undefined);
   const choice = () => exportChoice(job() ?? { id: jobId()! }); // read in the job view only: there is a job id
   let dialog!: HTMLDivElement;
-  useFocusTrap(
-    () => dialog,
-    () => dialog.querySelector<HTMLElement>("form input") ?? undefined,
-  );
+  /** The form's first field (Start): where the dialog starts, and where a new run does. */
+  const firstField = () => dialog.querySelector<HTMLElement>("form input") ?? undefined;
+  useFocusTrap(() => dialog, firstField);
 
   useEscapeCancels(() => props.onClose);
 
@@ -61,6 +62,7 @@ export function MattingDialog(props: MattingDialogProps) {
                 objects={props.objects}
                 points={props.points}
                 inout={props.inout}
+                deleting={props.deleting}
                 initialFormats={saved.formats}
                 initialBackground={saved.background}
                 busy={busy()}
@@ -141,7 +143,15 @@ export function MattingDialog(props: MattingDialogProps) {
                       <Icon name="download" size={14} /> Download ZIP
                     </a>
                   </Show>
-                  <button class="btn" onClick={() => setJobId(null)}>
+                  <button
+                    class="btn"
+                    data-testid="job-new-run"
+                    onClick={() => {
+                      setJobId(null);
+                      // The button is gone with the job's view: the keyboard goes on in the new form.
+                      firstField()?.focus();
+                    }}
+                  >
                     New run
                   </button>
                   <button class="btn" data-testid="matting-close" onClick={() => props.onClose()}>

@@ -14,6 +14,8 @@ export interface MattingFormProps {
   inout?: InOut;
   initialFormats: string[];
   initialBackground: string;
+  /** Objects whose DELETE is on its way: never in a job (the server would refuse it naming them). */
+  deleting?: ReadonlySet<number>;
   busy?: boolean;
   onRun: (draft: JobDraft) => void;
   onCancel: () => void;
@@ -34,20 +36,27 @@ export function MattingForm(props: MattingFormProps) {
   const [formats, setFormats] = createSignal<string[]>(props.initialFormats.length ? props.initialFormats : ["alpha_png"]);
   const [background, setBackground] = createSignal(normaliseHexColor(props.initialBackground) ?? "00ff00");
 
+  const nameOf = (oid: number) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
+  const deleted = (oid: number) => props.deleting?.has(oid) ?? false;
+  /** Chosen objects being deleted: left out of the job, and said so. */
+  const beingDeleted = createMemo(() => objectIds().filter(deleted));
   const draft = (): JobDraft => ({
     start: parseFrame(start()),
     end: parseFrame(end()),
-    objectIds: objectIds(),
+    objectIds: objectIds().filter((oid) => !deleted(oid)),
     formats: formats(),
     background: background(),
   });
-  const reason = createMemo(() => validateJobDraft(draft(), props.frameCount, props.points));
+  const reason = createMemo(() => {
+    const gone = beingDeleted();
+    if (gone.length && !draft().objectIds.length) return `${gone.map((oid) => `"${nameOf(oid)}"`).join(", ")} ${gone.length === 1 ? "is" : "are"} being deleted: choose another object.`;
+    return validateJobDraft(draft(), props.frameCount, props.points);
+  });
   /** Chosen objects without a point in the range: the server leaves them out of the job. */
   const outOfRange = createMemo(() => {
     const d = draft();
     return d.objectIds.filter((oid) => !framesWithPoints(props.points, [oid]).some((f) => f >= d.start && f <= d.end));
   });
-  const nameOf = (oid: number) => props.objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
 
   const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list.filter((x) => x !== v), v] : list.filter((x) => x !== v));
 
@@ -139,6 +148,11 @@ export function MattingForm(props: MattingFormProps) {
                   <span class="muted small">
                     {frames().length ? `${frames().length} prompted frame${frames().length === 1 ? "" : "s"}` : "no points"}
                   </span>
+                  <Show when={deleted(o.id) && objectIds().includes(o.id)}>
+                    <span class="warn small" data-testid="matting-object-skipped">
+                      not in this job: being deleted
+                    </span>
+                  </Show>
                   <Show when={frames().length > 0 && outOfRange().includes(o.id)}>
                     <span class="warn small" data-testid="matting-object-skipped">
                       not in this job: no points in range
@@ -165,7 +179,8 @@ export function MattingForm(props: MattingFormProps) {
             fallback={
               <span class="ok">
                 Ready: {count()} frame{count() === 1 ? "" : "s"}
-                {outOfRange().length ? `; left out (no points in range): ${outOfRange().map(nameOf).join(", ")}` : ""}.
+                {outOfRange().length ? `; left out (no points in range): ${outOfRange().map(nameOf).join(", ")}` : ""}
+                {beingDeleted().length ? `; left out (being deleted): ${beingDeleted().map(nameOf).join(", ")}` : ""}.
               </span>
             }
           >

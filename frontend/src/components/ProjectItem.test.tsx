@@ -118,6 +118,7 @@ describe("ProjectItem", () => {
     const input = screen.getByTestId("project-rename-input") as HTMLInputElement;
     fireEvent.keyDown(input, { key: "Enter", isComposing: true }); // a Japanese word chosen
     fireEvent.keyDown(input, { key: "Escape", isComposing: true }); // a composition dropped
+    fireEvent.keyDown(input, { key: "Enter", keyCode: 229 }); // Safari ends one saying only 229
     expect(screen.getByTestId("project-rename-input")).toBe(input);
     expect(log).toEqual(["renaming true"]);
   });

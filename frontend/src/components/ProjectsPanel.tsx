@@ -7,7 +7,7 @@ import { ProjectItem } from "./ProjectItem";
 import { UploadProgress } from "./UploadProgress";
 import { NO_FILES, pickedFolder } from "../folders";
 import { showError } from "../toasts";
-import { UPLOAD_ACCEPT, createUpload, useFileDrop } from "./upload";
+import { UPLOAD_ACCEPT, createUpload, takeChosen, useFileDrop } from "./upload";
 
 
 export interface ProjectsPanelProps {
@@ -22,17 +22,9 @@ export interface ProjectsPanelProps {
 export function ProjectsPanel(props: ProjectsPanelProps) {
   const [renaming, setRenaming] = createSignal<string | null>(null);
   let input!: HTMLInputElement;
-  let folderInput!: HTMLInputElement;
-  const upload = createUpload({
-    onAdded: (project) => props.onChanged(project.id),
-    onSettled: () => {
-      if (input) input.value = "";
-      if (folderInput) folderInput.value = "";
-    },
-  });
+  const upload = createUpload({ onAdded: (project) => props.onChanged(project.id) });
   /** A folder picked: its images packed as one tar, uploaded as a zip of them would be. */
   const startFolder = (files: File[]) => {
-    folderInput.value = ""; // the same folder may be picked again
     let packed: File | null;
     try {
       packed = pickedFolder(files);
@@ -62,11 +54,11 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
         <label class="btn btn-small" title="Add a folder of numbered images (EXR, DPX, PNG, JPEG, TIFF) as one image sequence (or drop the folder anywhere on the page)">
           <Icon name="folder" size={14} /> Folder
           <input
-            ref={(el) => ((folderInput = el), (el.webkitdirectory = true))}
+            ref={(el) => (el.webkitdirectory = true)}
             type="file"
             class="visually-hidden"
             data-testid="folder-input"
-            onChange={(e) => startFolder([...(e.currentTarget.files ?? [])])}
+            onChange={(e) => startFolder(takeChosen(e.currentTarget))}
           />
         </label>
         <label class="btn btn-primary btn-small" title="Add a video or a zip of numbered images (or drop it anywhere on the page)">
@@ -78,7 +70,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
             class="visually-hidden"
             data-testid="upload-input"
             onChange={(e) => {
-              const f = e.currentTarget.files?.[0];
+              const f = takeChosen(e.currentTarget)[0];
               if (f) void upload.start(f);
             }}
           />

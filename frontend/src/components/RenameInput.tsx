@@ -3,6 +3,8 @@
 // of Enter, Escape and blur counts, so Escape never saves and Enter saves once. Enter and
 // Escape hand the keyboard focus back (the removed input would drop it to the page's top).
 
+import { isComposing } from "../keyboard";
+
 export interface RenameInputProps {
   name: string;
   /** The server's longest name, so the field stops there instead of the save failing. */
@@ -43,7 +45,7 @@ export function RenameInput(props: RenameInputProps) {
         e.stopPropagation(); // typing is not the editor's shortcuts
         // Enter or Escape that ends an input method's composition (Japanese, Chinese) is the
         // composition's, not the edit's: the name is not typed yet.
-        if (e.isComposing || (e.key !== "Enter" && e.key !== "Escape")) return;
+        if (isComposing(e) || (e.key !== "Enter" && e.key !== "Escape")) return;
         // The focus goes back to the Rename button before the key is done: unprevented,
         // Enter would press that button and open the field again.
         e.preventDefault();

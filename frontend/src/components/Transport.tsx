@@ -1,6 +1,7 @@
 import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { NO_INOUT, workRange, type InOut } from "../editor/inout";
 import { formatTimecode, parseGoto, sourceTimecode } from "../timecode";
+import { isComposing } from "../keyboard";
 import { Icon } from "./Icon";
 
 export interface TransportProps {
@@ -50,6 +51,7 @@ export function Transport(props: TransportProps) {
   const [draft, setDraft] = createSignal<string | null>(null);
   const [invalid, setInvalid] = createSignal("");
   let back: Element | null = null; // the focus before the field opened: it goes back there
+  let seek!: HTMLInputElement;
   const openGoto = () => {
     if (draft() === null) back = document.activeElement;
     setInvalid("");
@@ -142,6 +144,7 @@ export function Transport(props: TransportProps) {
           </For>
         </div>
         <input
+          ref={seek}
           type="range"
           class="seek"
           data-testid="seek"
@@ -198,6 +201,7 @@ export function Transport(props: TransportProps) {
               setInvalid("");
             }}
             onKeyDown={(e) => {
+              if (isComposing(e)) return; // Enter or Escape that ends an input method's composition
               if (e.key === "Enter") go();
               else if (e.key === "Escape") closeGoto(true);
               else return;
@@ -234,7 +238,18 @@ export function Transport(props: TransportProps) {
         {(text) => (
           <span class="inout-readout" data-testid="inout-readout" title="In/Out: Track, Matting and playback keep to these frames (I / O set, Shift+I / Shift+O go, Alt+X clears)">
             <span class="mono">{text()}</span>
-            <button class="icon-btn inout-clear" data-testid="inout-clear" aria-label="Clear In/Out" title="Clear In/Out (Alt+X)" onClick={() => props.onClearInOut?.()}>
+            <button
+              class="icon-btn inout-clear"
+              data-testid="inout-clear"
+              aria-label="Clear In/Out"
+              title="Clear In/Out (Alt+X)"
+              onClick={(e) => {
+                const focused = document.activeElement === e.currentTarget;
+                props.onClearInOut?.();
+                // The button goes with the readout: the keyboard goes on from the bar it cleared.
+                if (focused) seek.focus();
+              }}
+            >
               ×
             </button>
           </span>

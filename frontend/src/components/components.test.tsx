@@ -1,4 +1,6 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSignal } from "solid-js";
 import type { Job, MatteObject } from "../api";
@@ -112,6 +114,18 @@ describe("Transport", () => {
     expect(onClear).toHaveBeenCalledOnce();
   });
 
+  it("keeps the keyboard on the bar when its × clears In/Out and goes with the readout", () => {
+    const [text, setText] = createSignal<string | undefined>("In 20");
+    render(() => (
+      <Transport frame={27} frameCount={101} fps={25} playing={false} markers={[]} range={null} inout={{ in: 20, out: null }} inoutText={text()} onClearInOut={() => setText(undefined)} onSeek={() => {}} onStep={() => {}} onPlay={() => {}} />
+    ));
+    const clear = screen.getByRole("button", { name: "Clear In/Out" });
+    clear.focus();
+    fireEvent.click(clear); // Enter or Space on it
+    expect(screen.queryByTestId("inout-readout")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("seek"));
+  });
+
   it("shows frame number, timecode and markers, and steps", () => {
     const onStep = vi.fn();
     const onSeek = vi.fn();
@@ -198,6 +212,22 @@ describe("Transport", () => {
     expect(screen.getByTestId("frame-number").textContent).toBe("27");
     expect(onSeek).toHaveBeenCalledTimes(1);
   });
+
+  it("leaves Enter and Escape that end an input method's composition in the go-to field to it", () => {
+    const onSeek = vi.fn();
+    render(() => (
+      <Transport frame={27} frameCount={100} fps={25} playing={false} markers={[]} range={null} onSeek={onSeek} onStep={() => {}} onPlay={() => {}} />
+    ));
+    fireEvent.click(screen.getByTestId("frame-number"));
+    const field = screen.getByTestId("goto-input") as HTMLInputElement;
+    fireEvent.input(field, { target: { value: "40" } });
+    fireEvent.keyDown(field, { key: "Enter", isComposing: true }); // a full-width "４０" chosen
+    fireEvent.keyDown(field, { key: "Escape", keyCode: 229 }); // a composition dropped (Safari says only 229)
+    expect(screen.getByTestId("goto-input")).toBe(field);
+    expect(onSeek).not.toHaveBeenCalled();
+    fireEvent.keyDown(field, { key: "Enter" });
+    expect(onSeek).toHaveBeenCalledWith(40);
+  });
 });
 
 describe("JobProgressBar", () => {
@@ -235,5 +265,21 @@ describe("Toasts", () => {
     const el = await screen.findByTestId("error-message");
     expect(el.textContent).toContain("Project abc not found");
     expect(el.getAttribute("role")).toBe("alert");
+  });
+});
+
+describe("reduced motion", () => {
+  it("stops every slide, pop and fade when the system asks for less motion; the spinner only slows", () => {
+    const css = readFileSync(join(__dirname, "../styles.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, ""); // comments out
+    const at = css.indexOf("@media (prefers-reduced-motion: reduce)");
+    expect(at).toBeGreaterThan(-1);
+    const reduced = css.slice(at);
+    const rules = (text: string) => [...text.matchAll(/([^{}]+)\{([^{}]*)\}/g)].map((m) => ({ selectors: m[1].split(",").map((s) => s.trim()), body: m[2] }));
+    const moving = rules(css.slice(0, at)).filter((r) => /\b(animation|transition):/.test(r.body) && !r.selectors.some((s) => s.startsWith("@") || /^(from|to)$/.test(s)));
+    const stilled = rules(reduced).filter((r) => /(animation|transition): none/.test(r.body)).flatMap((r) => r.selectors);
+    const moved = moving.flatMap((r) => r.selectors).filter((s) => s !== ".spinner");
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.filter((s) => !stilled.includes(s))).toEqual([]);
+    expect(rules(reduced).find((r) => r.selectors.includes(".spinner"))?.body).toContain("animation-duration: 2.4s");
   });
 });

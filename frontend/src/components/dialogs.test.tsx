@@ -120,6 +120,15 @@ describe("confirmation", () => {
     fireEvent.click(document.activeElement!);
     await expect(answer).resolves.toBe(false);
   });
+  it("is not cancelled by an Escape that belongs to an input method's composition", async () => {
+    render(() => <ConfirmHost />);
+    const answer = confirmAction({ title: "Delete project?", message: "gone for good", confirmLabel: "Delete", danger: true });
+    await screen.findByTestId("confirm-dialog");
+    fireEvent.keyDown(document.activeElement!, { key: "Escape", isComposing: true });
+    expect(screen.queryByTestId("confirm-dialog")).not.toBeNull();
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    await expect(answer).resolves.toBe(false);
+  });
 });
 
 describe("MattingForm", () => {
@@ -180,6 +189,41 @@ describe("results panel downloads", () => {
     expect(screen.getByTestId("format-menu")).toBeTruthy();
     fireEvent.click(document.body);
     expect(screen.queryByTestId("format-menu")).toBeNull();
+  });
+
+  it("shows its settings as a disclosure, not a menu, and Escape inside them hands the focus back to its button", () => {
+    render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    const button = screen.getByTestId("result-formats");
+    expect(button.hasAttribute("aria-haspopup")).toBe(false); // no menu of commands opens
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    fireEvent.click(button);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    const panel = screen.getByTestId("format-menu");
+    expect(button.getAttribute("aria-controls")).toBe(panel.id);
+    expect(panel.id).not.toBe("");
+    const field = screen.getAllByTestId("result-format")[1];
+    field.focus();
+    fireEvent.keyDown(field, { key: "Escape", isComposing: true }); // an input method's: stays open
+    expect(screen.queryByTestId("format-menu")).not.toBeNull();
+    fireEvent.keyDown(field, { key: "Escape" });
+    expect(screen.queryByTestId("format-menu")).toBeNull();
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    expect(document.activeElement).toBe(button);
+  });
+
+  it("leaves Escape to a dialog opened over its open settings", async () => {
+    render(() => (
+      <>
+        <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />
+        <ConfirmHost />
+      </>
+    ));
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const answer = confirmAction({ title: "Delete project?", message: "gone for good", confirmLabel: "Delete", danger: true });
+    await screen.findByTestId("confirm-dialog");
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    await expect(answer).resolves.toBe(false); // the dialog closed, not the settings behind it
+    expect(screen.queryByTestId("format-menu")).not.toBeNull();
   });
 
   it("shifts and feathers the edge of what is downloaded, kept with the job's choice", () => {
@@ -345,6 +389,38 @@ describe("a new Matting job's export", () => {
     const styles = readFileSync(join(__dirname, "../styles.css"), "utf8");
     const rule = /\.modal-head \.modal-name \{([^}]*)\}/.exec(styles)?.[1] ?? "";
     for (const decl of ["min-width: 0", "overflow: hidden", "white-space: nowrap", "text-overflow: ellipsis"]) expect(rule).toContain(decl);
+  });
+
+  it("keeps the keyboard in the dialog on New run: the new form's first field takes the focus", async () => {
+    const jobs: JobsStore = { ...jobsOf([job({ id: "j2", status: "queued" })]), create: async () => job({ id: "j2", status: "queued" }) };
+    render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+    fireEvent.click(screen.getByTestId("matting-run"));
+    fireEvent.click(await screen.findByRole("button", { name: "New run" }));
+    expect(screen.queryByTestId("job-view")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("matting-start"));
+  });
+
+  it("leaves out of the job an object whose DELETE is on its way, and says so", async () => {
+    const both = fromFramePoints([
+      { object_id: 1, frame: 2, points: [{ x: 5, y: 5, label: "positive" }] },
+      { object_id: 2, frame: 3, points: [{ x: 5, y: 5, label: "positive" }] },
+    ]);
+    const asked: Parameters<JobsStore["create"]>[0][] = [];
+    const jobs: JobsStore = { ...jobsOf([]), create: async (body) => (asked.push(body), job({ id: "j2", status: "queued" })) };
+    render(() => <MattingDialog project={project} objects={objects} points={both} deleting={new Set([2])} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+    const skipped = screen.getAllByTestId("matting-object-skipped");
+    expect(skipped.map((s) => [s.closest("label")!.textContent!.includes("Dog"), s.textContent])).toEqual([[true, "not in this job: being deleted"]]);
+    expect(screen.getByTestId("matting-validation").textContent).toBe("Ready: 2 frames; left out (being deleted): Dog.");
+    fireEvent.click(screen.getByTestId("matting-run"));
+    await vi.waitFor(() => expect(asked).toHaveLength(1));
+    expect(asked[0].object_ids).toEqual([1]);
+    expect([asked[0].start, asked[0].end]).toEqual([2, 3]);
+  });
+
+  it("cannot run while every chosen object is being deleted", () => {
+    render(() => <MattingDialog project={project} objects={objects} points={points} deleting={new Set([1])} jobs={jobsOf([])} onClose={() => {}} onView={() => {}} />);
+    expect(screen.getByTestId("matting-validation").textContent).toBe('⚠ "Dancer" is being deleted: choose another object.');
+    expect(screen.getByTestId("matting-run")).toHaveProperty("disabled", true);
   });
 
   it("leaves out a raw colour an older editor kept as the last choice", async () => {

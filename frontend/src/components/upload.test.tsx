@@ -8,6 +8,7 @@ import { useFocusTrap } from "../focusTrap";
 import { pendingFps } from "../sequenceFps";
 import { dismiss, toasts } from "../toasts";
 import { SequenceFpsHost } from "./SequenceFpsHost";
+import { ProjectsPanel } from "./ProjectsPanel";
 import { UploadProgress } from "./UploadProgress";
 import { UPLOAD_ACCEPT, createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
 
@@ -245,6 +246,19 @@ describe("image sequence upload", () => {
     expect((screen.getByRole("textbox", { name: "Other rate (fps)" }) as HTMLInputElement).value).toBe("12.5");
   });
 
+  it("stays open when Escape only drops an input method's composition in the typed rate", async () => {
+    const { t, up } = setup();
+    const done = up.start(zip());
+    const typed = screen.getByRole("textbox", { name: "Other rate (fps)" });
+    fireEvent.keyDown(typed, { key: "Escape", isComposing: true });
+    fireEvent.keyDown(typed, { key: "Escape", keyCode: 229 });
+    expect(dialog()).not.toBeNull();
+    fireEvent.keyDown(typed, { key: "Escape" }); // a plain Escape still cancels
+    await done;
+    expect(dialog()).toBeNull();
+    expect(t.sent).toEqual([]);
+  });
+
   it("uploads nothing when cancelled (button or Escape), remembers nothing, and frees the picker", async () => {
     const { t, up, settled } = setup();
     const first = up.start(zip());
@@ -348,5 +362,33 @@ describe("file drop", () => {
     expect(drag("drop", ["Files"], [], field).defaultPrevented).toBe(true); // files never do
     dispose();
     field.remove();
+  });
+});
+
+describe("file chooser", () => {
+  /** `input` as the browser leaves it once `files` are chosen: the files, and a value naming the first. */
+  function choose(input: HTMLInputElement, files: File[]): () => string {
+    let value = files.length ? `C:\\fakepath\\${files[0].name}` : "";
+    Object.defineProperty(input, "files", { configurable: true, get: () => (value ? files : []) });
+    Object.defineProperty(input, "value", { configurable: true, get: () => value, set: (v: string) => (value = v) });
+    fireEvent.change(input);
+    return () => value;
+  }
+  const panel = () =>
+    render(() => <ProjectsPanel projects={[]} loading={false} selectedId={null} onSelect={() => {}} onChanged={() => {}} onDeleted={() => {}} />);
+
+  it("lets a refused file be chosen again: the chooser is emptied as soon as it is read", () => {
+    panel();
+    const value = choose(screen.getByTestId("upload-input") as HTMLInputElement, [new File(["x"], "notes.txt", { type: "text/plain" })]);
+    expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file, or a zip or folder of images.']);
+    expect(value()).toBe(""); // the same file chosen again fires a change
+  });
+
+  it("empties the folder chooser too, whether or not the folder is taken", () => {
+    panel();
+    const value = choose(screen.getByTestId("folder-input") as HTMLInputElement, [new File(["x"], "readme.txt")]);
+    expect(texts()).toHaveLength(1);
+    expect(texts()[0]).toMatch(/^error: Folder refused: /);
+    expect(value()).toBe("");
   });
 });

@@ -23,7 +23,7 @@ export interface UploadState {
 export interface UploadDeps {
   onAdded: (project: Project) => void;
   /** After every upload that started, whatever its outcome, and a zip whose rate was not given. */
-  onSettled: () => void;
+  onSettled?: () => void;
   send?: typeof uploadProject;
   /** A zip's frame rate (STATED: the images' own), null when the user cancels (the dialog by default). */
   askFps?: (file: File) => Promise<SequenceFps | null>;
@@ -45,6 +45,15 @@ export const UPLOAD_ACCEPT = ["video/*", ...VIDEO_EXTENSIONS.map((e) => `.${e}`)
  * or a zip or tar, which holds an image sequence (shot.1001.png ...) the server makes a video. */
 export function looksLikeVideo(file: File): boolean {
   return file.type.startsWith("video/") || VIDEO_EXT.test(file.name) || isImageSequence(file);
+}
+
+/** The files chosen in a file input, which is emptied at once: a browser fires no change for
+ * the file it already holds, so a refused file (or one whose upload failed) could not be
+ * chosen again while the input kept it. */
+export function takeChosen(input: HTMLInputElement): File[] {
+  const files = [...(input.files ?? [])];
+  input.value = "";
+  return files;
 }
 
 export function uploadPercent(u: { loaded: number; total: number } | null): number {
@@ -71,7 +80,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
     if (isImageSequence(file)) {
       asking = true;
       const chosen = await askFps(file).finally(() => (asking = false));
-      if (chosen === null) return deps.onSettled(); // cancelled: nothing sent
+      if (chosen === null) return deps.onSettled?.(); // cancelled: nothing sent
       if (chosen !== STATED) fps = chosen;
     }
     const onProgress = (loaded: number, total: number) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u));
@@ -90,7 +99,7 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
       else showError(errorText(e), `Upload of "${file.name}" failed`);
     } finally {
       setCurrent(null);
-      deps.onSettled();
+      deps.onSettled?.();
     }
   };
   return { current, start };

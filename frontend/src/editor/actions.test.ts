@@ -209,6 +209,21 @@ describe("editor actions", () => {
     expect(s.refused).toEqual([]);
   });
 
+  it("tells which objects' DELETE is on its way, until the server answers either way", async () => {
+    for (const fail of [false, true]) {
+      const { s, answer } = slowDelete(fail);
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      expect([...s.actions.deleting()]).toEqual([]);
+      const deleted = s.actions.deleteObject(1);
+      pendingConfirm()!.resolve(true);
+      await settle();
+      expect([...s.actions.deleting()]).toEqual([1]);
+      answer();
+      await deleted;
+      expect([...s.actions.deleting()]).toEqual([]);
+    }
+  });
+
   it("an undo held while a DELETE was on its way is saved when the delete is refused", async () => {
     const { s, puts, answer } = slowDelete(true);
     await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));

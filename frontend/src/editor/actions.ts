@@ -1,6 +1,6 @@
 // What the user does with the prompts and the view, by click or by key: points, undo, redo,
 // objects, stepping, playing, result views. Toasts say what could not be done.
-import type { Accessor } from "solid-js";
+import { createSignal, type Accessor } from "solid-js";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
@@ -66,17 +66,22 @@ export function createActions(d: ActionDeps) {
   };
 
   // Objects whose deletion is on its way: the list shows them until the server answers, and a
-  // second Delete meanwhile would only be refused (the object is gone by then).
-  const deleting = new Set<number>();
+  // second Delete meanwhile would only be refused (the object is gone by then). A signal: the
+  // Matting dialog leaves them out of a job (the server would refuse it naming the object).
+  const [deleting, setDeleting] = createSignal<ReadonlySet<number>>(new Set());
+  const setDeletingOf = (oid: number, on: boolean) =>
+    setDeleting((ids) => new Set(on ? [...ids, oid] : [...ids].filter((x) => x !== oid)));
   /** Whether `oid` may take a point, a box, a name or a colour: not while its DELETE is on its
    * way (the change would be refused once it lands, with a confusing error), which is said. */
   const editable = (oid: number) => {
-    if (!deleting.has(oid)) return true;
+    if (!deleting().has(oid)) return true;
     showInfo(`"${d.objects.nameOf(oid)}" is being deleted.`);
     return false;
   };
 
   const a = {
+    /** The objects whose DELETE is on its way. */
+    deleting,
     point: async (at: Vec, label: ClickLabel, near: Near) => {
       const target = await a.target();
       if (target && editable(target.oid)) d.prompts.click(target.frame, target.oid, at, label, near);
@@ -117,7 +122,7 @@ export function createActions(d: ActionDeps) {
     },
     deleteObject: async (oid: number) => {
       const o = d.objects.list().find((x) => x.id === oid);
-      if (!o || deleting.has(oid)) return;
+      if (!o || deleting().has(oid)) return;
       const frames = framesWithPoints(d.prompts.points(), [oid]);
       const ok = await confirmAction({
         title: `Delete "${o.name}"?`,
@@ -125,8 +130,8 @@ export function createActions(d: ActionDeps) {
         confirmLabel: "Delete",
         danger: true,
       });
-      if (!ok || deleting.has(oid)) return;
-      deleting.add(oid);
+      if (!ok || deleting().has(oid)) return;
+      setDeletingOf(oid, true);
       // An undo, a redo or a cleared frame meanwhile changes it too: those saves wait.
       d.saver.holdObject(oid);
       let gone = false;
@@ -141,7 +146,7 @@ export function createActions(d: ActionDeps) {
       } catch (e) {
         d.report(e, "Could not delete the object");
       } finally {
-        deleting.delete(oid);
+        setDeletingOf(oid, false);
         void d.saver.releaseObject(oid, gone);
       }
     },
