@@ -288,6 +288,31 @@ def test_a_16_bit_sequence_keeps_16_bits(codec: str, server: LiveServer, api: ht
     assert all(np.array_equal(a, b) for a, b in zip(decoded, images, strict=True))
 
 
+@pytest.mark.parametrize("deep", [(1,), (1, 2), (1, 2, 3), (0,)])  # which images are 16-bit
+def test_16_bit_images_beside_8_bit_ones_keep_16_bits(
+    deep: tuple[int, ...], tmp_path: Path
+) -> None:
+    """The depth was the first image's: a sequence whose first image is 8-bit (a slate, a
+    frame saved again elsewhere) stored its 16-bit images in 8 bits. Any deep image makes
+    the video 16-bit; an 8-bit image is kept exactly there too (x257: swscale's widening
+    made 0 9 and 255 65283)."""
+    rng = np.random.default_rng(5)
+    images = [
+        rng.integers(0, 65536, (H, W, 3), dtype=np.uint16) if i in deep else frames(1)[0]
+        for i in range(4)
+    ]
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for i, image in enumerate(images):
+        (plates / f"shot.{1001 + i}.png").write_bytes(png(image))
+    video = tmp_path / "video.nut"
+    sequence_to_video(plates, video, 24, Settings())
+    with av.open(str(video)) as container:
+        decoded = [f.to_ndarray(format="rgb48le") for f in container.decode(video=0)]
+    wanted = [im if im.dtype == np.uint16 else im.astype(np.uint16) * 257 for im in images]
+    assert all(np.array_equal(a, b) for a, b in zip(decoded, wanted, strict=True))
+
+
 def test_a_jpeg_sequence(server: LiveServer, api: httpx.Client) -> None:
     images = frames(4)
     members = {f"take2.{i:03d}.JPG": jpeg(im) for i, im in enumerate(images, start=7)}

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from tests.synth import BT709_TO_BT2020, pq_signal, remux, write_flash_clip, write_video
 from tests.waiting import wait_until
-from vidmatte.media import matroska
+from vidmatte.media import hdr, matroska
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
@@ -388,6 +388,46 @@ def test_exr_undoes_the_sources_own_transfer_and_primaries(transfer: int, tmp_pa
         np.testing.assert_allclose(got[0, 1], [1, 0, 0], atol=0.04)
 
 
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """A PNG's chunks, (type, data), in order."""
+    chunks, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.append((data[at + 4 : at + 8], data[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+@pytest.mark.parametrize("tags", [(9, 16), (9, 18), (6, 6), (1, 1), (2, 2)])
+def test_rgba_pngs_are_tagged_with_the_sources_colours(tags: tuple[int, int]) -> None:
+    """An HDR source's RGBA PNGs held its PQ or HLG code values untagged, so every viewer
+    showed them as sRGB, dark and flat: they carry the videos' tags in a cICP chunk (PNG's
+    third edition; browsers and macOS read it), before the pixels, RGB full range. BT.709's
+    or unstated colour is what a PNG is taken as anyway: no chunk."""
+    primaries, transfer = tags
+    rgb = np.full((16, 16, 3), 150, np.uint8)
+    frame = ExportFrame(
+        0,
+        Fraction(0),
+        rgb,
+        np.full((16, 16), 255, np.uint8),
+        primaries=primaries,
+        transfer=transfer,
+    )
+    data = build_archive(frames=iter([frame]), formats=["rgba_png"], fps=FPS).read(
+        "rgba/000000.png"
+    )
+    kinds = [kind for kind, _ in png_chunks(data)]
+    cicp = [body for kind, body in png_chunks(data) if kind == b"cICP"]
+    if tags in ((1, 1), (2, 2)):
+        assert cicp == []
+    else:
+        assert cicp == [bytes([primaries, transfer, 0, 1])]
+        assert kinds.index(b"cICP") < kinds.index(b"IDAT")
+    with Image.open(io.BytesIO(data)) as image:  # still a valid PNG, pixels as they were
+        assert np.array_equal(np.asarray(image)[..., :3], rgb)
+
+
 def test_only_chosen_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     archive = build_archive(frames=make_frames(64, 48, 3), formats=["alpha_mp4"], fps=FPS)
@@ -719,6 +759,46 @@ def test_videos_are_tagged_with_the_sources_colours(tags, matrix: int) -> None:
                 # Observed: ProRes exact, H.264 and VP9 within 3.5 levels; a YUV matrix taken
                 # wrong (BT.2020's as BT.709's) is 10 to 22 off, a range 18.
                 assert np.abs(centres - blocks).max() <= (1 if fmt == "prores4444" else 5), fmt
+
+
+@pytest.mark.parametrize(
+    "primaries,transfer",
+    [(9, 16), (9, 18), (1, 16), (9, 14)],  # BT.2020 PQ, HLG; BT.709 PQ; SDR
+)
+def test_the_composite_background_is_in_the_sources_own_colour(
+    primaries: int, transfer: int
+) -> None:
+    """The background (sRGB) was put into the frame's code values as they are: over a PQ
+    source 00ff00 became a 10,000 cd/m² green, white 50 times HDR's reference white. It is
+    the same colour in the source's signal: white at reference white (PQ 203 cd/m², HLG 75%),
+    green BT.709's green in BT.2020 primaries where those are the source's."""
+    rgb = np.zeros((32, 64, 3), np.uint8)
+    alpha = np.zeros((32, 64), np.uint8)  # all background
+    frames = [ExportFrame(0, Fraction(0), rgb, alpha, primaries=primaries, transfer=transfer)]
+    green = BT709_TO_BT2020 @ [0.0, 1.0, 0.0] if primaries == 9 else np.array([0.0, 1.0, 0.0])
+    got = {}
+    for name, hex_colour in (("white", (255, 255, 255)), ("green", (0, 255, 0))):
+        archive = build_archive(
+            frames=iter(frames), formats=["composite_mp4"], fps=FPS, background=hex_colour
+        )
+        with av.open(io.BytesIO(archive.read(VIDEO_FILES["composite_mp4"]))) as container:
+            picture = next(container.decode(video=0)).to_ndarray(format="rgb24")
+        got[name] = picture[8:24, 8:56].reshape(-1, 3).mean(axis=0)
+    if transfer == 16:
+        white, green = pq_signal(203 * np.ones(3)), pq_signal(203 * green)
+    elif transfer == 18:  # reference white 75% (ITU-R BT.2408); green goes through the OOTF
+        white, green = np.full(3, 0.75), None
+    else:  # SDR: sRGB's curve kept, the primaries converted
+        white = np.ones(3)
+        green = np.where(green <= 0.0031308, green * 12.92, 1.055 * green ** (1 / 2.4) - 0.055)
+    # 8-bit limited-range YUV there and back: within 3 levels.
+    assert np.abs(got["white"] - white * 255).max() <= 3
+    if green is not None:
+        assert np.abs(got["green"] - green * 255).max() <= 3
+    else:  # read back as the EXR export reads HLG: BT.709's green at reference white
+        code = np.round(got["green"]).astype(np.uint8)[None, None]
+        light = hdr.linear_light(code, transfer, primaries)[0, 0]
+        np.testing.assert_allclose(light, [0, 1, 0], atol=0.06)
 
 
 # --- audio ---

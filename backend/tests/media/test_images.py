@@ -3,6 +3,7 @@ and DPX headers state (the API tests upload whole sequences)."""
 
 from __future__ import annotations
 
+import io
 import struct
 import tempfile
 from fractions import Fraction
@@ -10,6 +11,7 @@ from fractions import Fraction
 import numpy as np
 import OpenEXR
 import pytest
+from PIL import Image
 
 from vidmatte.config import Settings
 from vidmatte.media.export import srgb_to_linear
@@ -284,3 +286,44 @@ def test_a_deep_exr_is_refused_naming_it() -> None:
         "deep.1.exr is a deep image (samples at several depths a pixel): flatten it first "
         "(Nuke's DeepToImage)"
     )
+
+
+# The stored picture of an upright one, by EXIF orientation: what a camera writes (PIL's ops).
+_STORED_AS = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,  # shown turned 90° clockwise, so stored turned back
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".tif"])
+@pytest.mark.parametrize("orientation", sorted(_STORED_AS))
+def test_every_exif_orientation_shows_as_viewers_show_it(orientation: int, suffix: str) -> None:
+    """FFmpeg reads EXIF's orientation as a rotation, which drops a mirrored one's flip (2,
+    4, 5 and 7 came out mirrored), and reads none from a TIFF. 16x16 blocks of 6 colours, 2
+    rows of 3: each must come back where it is in the upright picture."""
+    colours = np.array(
+        [[[250, 0, 0], [0, 250, 0], [0, 0, 250]], [[250, 250, 0], [0, 250, 250], [250, 0, 250]]],
+        np.uint8,
+    )
+    upright = np.repeat(np.repeat(colours, 16, 0), 16, 1)  # 32x48
+    stored = Image.fromarray(upright)
+    if _STORED_AS[orientation] is not None:
+        stored = stored.transpose(_STORED_AS[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    if suffix == ".jpg":
+        stored.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    else:
+        stored.save(buffer, "TIFF", exif=exif)
+    frame = decode_image(f"shot.0001{suffix}", buffer.getvalue(), Settings())
+    got = frame.to_ndarray(format="rgb24").astype(int)
+    assert got.shape == upright.shape
+    centres = got.reshape(2, 16, 3, 16, 3)[:, 4:12, :, 4:12].mean(axis=(1, 3))
+    assert np.abs(centres - colours).max() <= 8

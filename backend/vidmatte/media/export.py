@@ -5,7 +5,8 @@ one at a time whatever the number of formats:
 
 - Image sequences go straight into the zip (`alpha/000123.png`, `alpha16/000123.png`,
   `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
-  PNGs hold straight (un-premultiplied) colour, as PNG defines. EXR is half float, R, G, B in
+  PNGs hold straight (un-premultiplied) colour, as PNG defines, tagged as the videos are
+  where that is not BT.709 (`_tagged`). EXR is half float, R, G, B in
   linear light (the sRGB transfer function undone, as compositors' "sRGB" input does; an HDR
   source's PQ or HLG undone, reference white 1.0; BT.2020 primaries made BT.709's)
   premultiplied by A, as OpenEXR defines and Nuke, Fusion and After Effects read it.
@@ -32,7 +33,9 @@ matte).
 Colour: video files are tagged with the source's primaries and transfer (ExportFrame's, BT.709
 where it states none) and the YUV matrix that goes with them (`_colour`); the matte alone
 (`alpha_mp4`) is tagged BT.709, limited range, its Y and neutral chroma made here
-(`_limited_grey`) so that opaque decodes to 255 exactly.
+(`_limited_grey`) so that opaque decodes to 255 exactly. A composite's background (sRGB) is
+put into the source's own colour (`_background_signal`): an HDR source's PQ or HLG, white at
+reference white.
 
 Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
 video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
@@ -49,10 +52,12 @@ import logging
 import math
 import queue
 import re
+import struct
 import tempfile
 import threading
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -93,6 +98,7 @@ _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the valu
 _UNSTATED = 2  # AVCOL_PRI_UNSPECIFIED / AVCOL_TRC_UNSPECIFIED
 _PRIMARIES = frozenset(int(p) for p in ColorPrimaries) - {_UNSTATED}
 _TRANSFERS = frozenset(int(t) for t in ColorTrc) - {_UNSTATED}
+_PNG_IHDR_END = 8 + 12 + 13  # the signature, then IHDR (always first, 13 bytes of data)
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
 # How far a frame's time from the first may be off on a millisecond clock (each rounded).
@@ -561,13 +567,32 @@ def _alpha_png16(frame: ExportFrame, staging: Path) -> bytes:
 
 
 def _rgba_png(frame: ExportFrame, staging: Path) -> bytes:
-    return _png(np.dstack([frame.rgb, frame.alpha8]))
+    return _tagged(_png(np.dstack([frame.rgb, frame.alpha8])), frame)
+
+
+def _tagged(png: bytes, frame: ExportFrame) -> bytes:
+    """The PNG with the colour its videos are tagged with (`_colour`) in a cICP chunk (PNG's
+    third edition: H.273's codes, RGB, full range) right after IHDR, where it is not BT.709's,
+    what a PNG is taken as anyway: an HDR source's PQ or HLG code values showed as sRGB, dark
+    and flat."""
+    primaries, transfer, _ = _colour(frame)
+    if (primaries, transfer) == (_BT709, _BT709):
+        return png
+    body = b"cICP" + bytes([primaries, transfer, 0, 1])
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:_PNG_IHDR_END] + chunk + png[_PNG_IHDR_END:]
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     """8-bit sRGB-encoded colour to linear light in [0, 1] (IEC 61966-2-1), float32."""
     c = rgb.astype(np.float32) / 255
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(light: np.ndarray) -> np.ndarray:
+    """`srgb_to_linear`'s inverse, without the 8 bits: linear 0..1 to sRGB's 0..1."""
+    light = np.clip(light, 0.0, 1.0)
+    return np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
 
 
 def _linear(frame: ExportFrame) -> np.ndarray:
@@ -666,6 +691,8 @@ class _VideoSink:
         self._rate = rate
         self._time_base = _clock(rate)
         self._frame_ticks = round(1 / (rate * self._time_base))  # a frame's nominal duration
+        self._srgb_background = background
+        # The background in the source's own signal, once its first frame says which (`add`).
         self._background = np.asarray(background, dtype=np.uint32)
         self._audio_source = audio
         self._container: av.container.OutputContainer | None = None
@@ -685,6 +712,7 @@ class _VideoSink:
             # colour, so a colour-managed editor takes them as they are (HLG's curve would bend
             # them).
             colour = (_BT709,) * 3 if self._spec.source == "matte" else _colour(frame)
+            self._background = _background_signal(self._srgb_background, frame)
             self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode, colour)
         assert self._container is not None and self._video is not None
         primaries, transfer, matrix = self._colour
@@ -816,6 +844,22 @@ def _colour(frame: ExportFrame) -> tuple[int, int, int]:
     transfer = frame.transfer if frame.transfer in _TRANSFERS else _BT709
     matrix = Colorspace.BT2020 if primaries == ColorPrimaries.BT2020 else Colorspace.ITU709
     return primaries, transfer, int(matrix)
+
+
+def _background_signal(colour: tuple[int, int, int], frame: ExportFrame) -> np.ndarray:
+    """A composite's background (sRGB, BT.709 primaries) as `frame`'s code values (uint32):
+    in an HDR source's PQ or HLG at the light it is in SDR, white at HDR's reference white
+    (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020 primaries where the
+    source's are (taken as they are, a BT.709 colour came out more saturated); an SDR
+    source's curve is taken as sRGB's, as its frames' colour is everywhere here."""
+    if not hdr.is_hdr(frame.transfer) and frame.primaries != hdr.BT2020:
+        return np.asarray(colour, dtype=np.uint32)
+    light = srgb_to_linear(np.asarray(colour, np.uint8)).astype(np.float64)
+    if hdr.is_hdr(frame.transfer):
+        code = hdr.signal(light, frame.transfer, frame.primaries)
+    else:
+        code = linear_to_srgb(hdr.from_bt709(light, frame.primaries))
+    return np.round(np.clip(code, 0.0, 1.0) * 255).astype(np.uint32)
 
 
 def _clock(rate: Fraction) -> Fraction:

@@ -10,6 +10,7 @@ ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.70
 to 3/4 of reference white is kept as it is, above that an extended Reinhard shoulder, on each
 pixel's brightest channel (hue kept), brings the display's peak (1000 cd/m², PQ's usual
 mastering) to white; brighter is clipped. All per frame in numpy, through lookup tables.
+`signal` goes the other way, for colours made here (a composite's background).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _BT2020_TO_BT709 = np.array(
     ],
     np.float32,
 )
+_BT709_TO_BT2020 = np.linalg.inv(_BT2020_TO_BT709.astype(np.float64))
 
 
 def is_hdr(transfer: int) -> bool:
@@ -66,6 +68,36 @@ def in_bt709(light: np.ndarray, primaries: int) -> np.ndarray:
     """Linear RGB (float32, HxWx3) in `primaries` as BT.709's: BT.2020's converted, any
     other's (BT.709's, unstated, SMPTE 170M's close to them) kept."""
     return light @ _BT2020_TO_BT709.T if primaries == BT2020 else light
+
+
+def from_bt709(light: np.ndarray, primaries: int) -> np.ndarray:
+    """`in_bt709`'s inverse: linear BT.709 RGB (float, ...x3) in `primaries`."""
+    return light @ _BT709_TO_BT2020.T if primaries == BT2020 else light
+
+
+def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+    """`linear_light`'s inverse, for colours made here (a composite's background): linear
+    BT.709 RGB (float, ...x3, reference white 1.0, none below 0) as the HDR `transfer`'s
+    signal in `primaries`, 0..1 (float64). HLG's OOTF is undone on BT.2020 luminance, as
+    `linear_light` applies it."""
+    light = np.maximum(from_bt709(np.asarray(light, np.float64), primaries), 0.0)
+    if transfer == PQ:
+        y = (light * REFERENCE_WHITE / 10000) ** _M1
+        return ((_C1 + _C2 * y) / (1 + _C3 * y)) ** _M2
+    if transfer != HLG:
+        raise ValueError(f"transfer {transfer} is not PQ or HLG")
+    display = light * REFERENCE_WHITE / PEAK  # the display's light, 0..1 of its peak
+    luma = display @ _BT2020_LUMA.astype(np.float64)
+    scene_luma = luma ** (1 / _HLG_GAMMA)
+    scene = np.divide(
+        display,
+        (scene_luma ** (_HLG_GAMMA - 1))[..., None],
+        out=np.zeros_like(display),
+        where=(scene_luma > 0)[..., None],
+    )
+    scene = np.minimum(scene, 1.0)
+    log_part = _A * np.log(np.maximum(12 * scene - _B, 1e-12)) + _C
+    return np.where(scene <= 1 / 12, np.sqrt(3 * scene), log_part)
 
 
 def to_sdr(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:

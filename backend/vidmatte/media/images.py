@@ -1,12 +1,12 @@
 """One still image of a numbered sequence as a frame, and the frame rate and timecode it states.
 
 PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code values kept: a
-log scan stays log), turned as an EXIF orientation says. OpenEXR, which FFmpeg reads only in
-part, goes through the OpenEXR library: its scene-linear R, G, B (or Y) are clipped to 0..1
-and given the sRGB transfer function, as a compositor's viewer shows them, in 16 bits, so an
-EXR export of the matte (which undoes that function) gives the plate's linear values back; its
-A is kept beside; a luminance/chroma EXR (Y, RY, BY) is made RGB as the library's RGBA
-interface makes it; a deep one is refused.
+log scan stays log), turned and mirrored as an EXIF orientation (read by PIL) says. OpenEXR,
+which FFmpeg reads only in part, goes through the OpenEXR library: its scene-linear R, G, B
+(or Y) are clipped to 0..1 and given the sRGB transfer function, as a compositor's viewer
+shows them, in 16 bits, so an EXR export of the matte (which undoes that function) gives the
+plate's linear values back; its A is kept beside; a luminance/chroma EXR (Y, RY, BY) is made
+RGB as the library's RGBA interface makes it; a deep one is refused.
 Compositors keep the frame rate and timecode in each image: EXR's `framesPerSecond` and
 `timeCode` attributes, DPX's film and television headers, read for the sequence's first frame.
 """
@@ -23,6 +23,7 @@ from typing import Any
 import av
 import numpy as np
 import OpenEXR
+from PIL import Image
 
 from vidmatte.config import Settings
 from vidmatte.media.timecode import nominal_rate
@@ -35,6 +36,19 @@ _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
 _DPX_TIMECODE_AT = 1920  # the television header's first field (SMPTE 268M)
 _DPX_RATES_AT = (1724, 1940)  # frame rate: the film header's, the television header's
 _ROWS_AT_ONCE = 256
+_EXIF_ORIENTATION = 0x0112
+# EXIF orientation -> how the stored picture is shown: (quarter turns counter-clockwise,
+# after swapping its rows and columns, its transpose, where True).
+_SHOWN_AS = {
+    1: (0, False),
+    2: (3, True),  # mirrored left to right
+    3: (2, False),
+    4: (1, True),  # mirrored top to bottom
+    5: (0, True),
+    6: (3, False),  # turned 90° clockwise
+    7: (2, True),
+    8: (1, False),
+}
 MB = 1024 * 1024
 # What an EXR's channels may take decoded, a pixel: an RGBA float image's. Zeros compress to
 # nearly nothing, so a file of a few MB could otherwise decode to GBs of extra channels.
@@ -57,25 +71,39 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
             stream = streams[0]
             _check_size(member, stream.codec_context.width, stream.codec_context.height, settings)
             for frame in container.decode(stream):
-                return _upright(frame)
+                return _upright(frame, _orientation(data))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaError(f"{member} is not a readable image") from exc
     raise MediaError(f"{member} is not a readable image")
 
 
-def _upright(frame: av.VideoFrame) -> av.VideoFrame:
+def _orientation(data: bytes) -> int:
+    """The EXIF orientation (1..8) a JPEG, TIFF or PNG states, read by PIL (from the header
+    alone); 1 (as stored) where none is stated or the image is none PIL reads (DPX)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, struct.error, Image.DecompressionBombError):
+        return 1  # no image PIL reads, or damaged EXIF: FFmpeg decoded its pixels
+    return orientation if orientation in _SHOWN_AS else 1
+
+
+def _upright(frame: av.VideoFrame, orientation: int) -> av.VideoFrame:
     """The image turned as it is meant to be shown: a camera's or a phone's JPEG is stored as
-    the sensor saw it, its EXIF orientation saying how to turn it (FFmpeg reads that as the
-    frame's rotation, degrees counter-clockwise, as a video's display matrix). Turned in RGB
-    (and its alpha), at the image's depth; mirrored orientations (rare) are turned only."""
-    turns = round((frame.rotation or 0) / 90) % 4
-    if not turns:
+    the sensor saw it, its EXIF `orientation` saying how to turn it, and mirror it (FFmpeg
+    reads it as a rotation, which drops the mirroring). Turned in RGB (and its alpha), at the
+    image's depth."""
+    turns, transposed = _SHOWN_AS[orientation]
+    if not turns and not transposed:
         return frame
     components = frame.format.components
     deep = max(component.bits for component in components) > 8
     alpha = frame.format.name == "pal8" or any(component.is_alpha for component in components)
     fmt = ("rgba64le" if alpha else "rgb48le") if deep else ("rgba" if alpha else "rgb24")
-    turned = np.rot90(frame.to_ndarray(format=fmt), k=turns)
+    pixels = frame.to_ndarray(format=fmt)
+    if transposed:
+        pixels = pixels.transpose(1, 0, 2)
+    turned = np.rot90(pixels, k=turns)
     return av.VideoFrame.from_ndarray(np.ascontiguousarray(turned), format=fmt)
 
 

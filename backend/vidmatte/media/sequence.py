@@ -3,8 +3,8 @@
 Compositors keep plates as image sequences; the rest of vidmatte reads videos. A zip (or, for
 the CLI, a folder) holding one sequence becomes an FFV1 video in NUT (whose clock holds frame
 k's time, k / rate, exactly), every frame a keyframe, so it decodes to the images' exact
-pixels (an EXR's as media/images.py encodes them): 16 bits a sample when the first image has
-more than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
+pixels (an EXR's as media/images.py encodes them): 16 bits a sample when any image has more
+than 8 (VideoReader rounds those to 8 for the models), 8 otherwise; an alpha channel is
 dropped, and where it is not opaque in the first or the last image the video's SEE_THROUGH_TAG
 says so, for probe's note. The first image's frame rate and timecode (EXR, DPX), where it
 states them, are the video's unless a rate is given, and its number (1001) is kept for the
@@ -28,6 +28,7 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath
 
 import av
+import numpy as np
 
 from vidmatte.config import Settings
 from vidmatte.media.images import (
@@ -121,44 +122,90 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
         last_name = sequence.members[-1]
         if last_name not in decoded:
             decoded[last_name] = decode_image(last_name, read(last_name), settings)
-        deep = max(c.bits for c in first.format.components) > 8
-        pix_fmt = "rgb48le" if deep else "bgr0"
-        # FFV1 rarely beats the raw pixels by much on plates: room for them, and the reserve
-        # every upload leaves free, before a frame is written.
-        need = len(sequence.members) * first.width * first.height * (6 if deep else 3)
-        if shutil.disk_usage(out.parent).free < need + settings.min_free_bytes:
-            raise NoRoomForVideo(need)
         rate = frame_rate(fps)
-        # NUT, not Matroska: its clock holds each frame's time exactly (2002 ticks of 1/48000 s
-        # at 23.976), where Matroska's counts milliseconds, which made frames 42, 41, 42 ms
-        # apart at 24 fps and every video export of the sequence variable-rate.
-        with av.open(str(out), "w", format="nut") as container:
-            stream = container.add_stream("ffv1", rate=rate)
-            stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
-            stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away
-            if timecode is not None:  # the video's, read back as any video's start timecode
-                stream.metadata["timecode"] = timecode
-            # Exports are numbered as the images were: probe reads it into VideoInfo.
-            stream.metadata[FIRST_NUMBER_TAG] = str(sequence.first_number)
-            if see_through(*decoded.values()):
-                stream.metadata[SEE_THROUGH_TAG] = "1"
-            for index, member in enumerate(sequence.members):
-                image = (
-                    decoded.pop(member)
-                    if member in decoded
-                    else decode_image(member, read(member), settings)
-                )
-                if (image.width, image.height) != (first.width, first.height):
-                    raise MediaError(
-                        f"{member} is {image.width}x{image.height} but "
-                        f"{sequence.members[0]} is {first.width}x{first.height}: every image "
-                        "of a sequence must be the same size"
-                    )
-                frame = image.reformat(format=pix_fmt)
-                frame.pts, frame.time_base = index, 1 / rate
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode(None))
+        see = see_through(*decoded.values())
+        deep = any(_deep(image) for image in decoded.values())
+        try:
+            _write_video(out, sequence, read, decoded, rate, timecode, see, deep, settings)
+        except _DeepImage:
+            # An image between the first and the last has more than 8 bits (their headers,
+            # from a zip, are read only with the image): written again, in 16 bits.
+            decoded.clear()  # the last image, not reached: read again in its turn
+            again = {sequence.members[0]: first}
+            _write_video(out, sequence, read, again, rate, timecode, see, True, settings)
     return sequence
+
+
+class _DeepImage(Exception):
+    """An image of more than 8 bits came in an 8-bit video."""
+
+
+def _deep(image: av.VideoFrame) -> bool:
+    return max(c.bits for c in image.format.components) > 8
+
+
+def _write_video(
+    out: Path,
+    sequence: Sequence,
+    read: Callable[[str], bytes],
+    decoded: dict[str, av.VideoFrame],
+    rate: Fraction,
+    timecode: str | None,
+    see: bool,
+    deep: bool,
+    settings: Settings,
+) -> None:
+    """The images as the lossless video (the module docstring), those in `decoded` (the first
+    among them) taken from there (and dropped once written), 16 bits a sample where `deep`;
+    _DeepImage where an image has more than 8 bits and not `deep`; NoRoomForVideo where it
+    might not fit."""
+    first = decoded[sequence.members[0]]
+    pix_fmt = "rgb48le" if deep else "bgr0"
+    # FFV1 rarely beats the raw pixels by much on plates: room for them, and the reserve
+    # every upload leaves free, before a frame is written.
+    need = len(sequence.members) * first.width * first.height * (6 if deep else 3)
+    if shutil.disk_usage(out.parent).free < need + settings.min_free_bytes:
+        raise NoRoomForVideo(need)
+    # NUT, not Matroska: its clock holds each frame's time exactly (2002 ticks of 1/48000 s
+    # at 23.976), where Matroska's counts milliseconds, which made frames 42, 41, 42 ms
+    # apart at 24 fps and every video export of the sequence variable-rate.
+    with av.open(str(out), "w", format="nut") as container:
+        stream = container.add_stream("ffv1", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = first.width, first.height, pix_fmt
+        stream.codec_context.gop_size = 1  # all keyframes: any frame is one seek away
+        if timecode is not None:  # the video's, read back as any video's start timecode
+            stream.metadata["timecode"] = timecode
+        # Exports are numbered as the images were: probe reads it into VideoInfo.
+        stream.metadata[FIRST_NUMBER_TAG] = str(sequence.first_number)
+        if see:
+            stream.metadata[SEE_THROUGH_TAG] = "1"
+        for index, member in enumerate(sequence.members):
+            image = (
+                decoded.pop(member)
+                if member in decoded
+                else decode_image(member, read(member), settings)
+            )
+            if (image.width, image.height) != (first.width, first.height):
+                raise MediaError(
+                    f"{member} is {image.width}x{image.height} but "
+                    f"{sequence.members[0]} is {first.width}x{first.height}: every image "
+                    "of a sequence must be the same size"
+                )
+            if not deep and _deep(image):
+                raise _DeepImage
+            frame = _in_format(image, pix_fmt)
+            frame.pts, frame.time_base = index, 1 / rate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def _in_format(image: av.VideoFrame, pix_fmt: str) -> av.VideoFrame:
+    """The image in the video's `pix_fmt`; an 8-bit one in 16 bits x257 (255 is 65535):
+    swscale's own widening was up to 255 levels off (0 became 9, 255 65283)."""
+    if pix_fmt == "rgb48le" and not _deep(image):
+        wide = image.to_ndarray(format="rgb24").astype(np.uint16) * 257
+        return av.VideoFrame.from_ndarray(wide, format="rgb48le")
+    return image.reformat(format=pix_fmt)
 
 
 def frame_rate(fps: float) -> Fraction:
