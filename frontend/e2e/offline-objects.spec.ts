@@ -21,7 +21,7 @@ test("with the server unreachable, N, a colour change and a delete each say they
   const [before] = await ok<Obj[]>(await request.get(`/api/projects/${pid}/objects`));
   const toasts = page.locator(".toast");
   const dismissAll = async () => {
-    for (const b of await page.locator(".toast button[aria-label=Dismiss]").all()) await b.click();
+    for (const b of await page.locator(".toast button[aria-label^=Dismiss]").all()) await b.click();
     await expect(toasts).toHaveCount(0);
   };
 

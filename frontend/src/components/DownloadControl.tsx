@@ -67,6 +67,9 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     const formats = formatLabels(choice().formats).join(", ");
     return (partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`) + edge();
   };
+  // What the settings button shows; its name says what it opens as well (the shown text alone
+  // reads as a format, not as a button).
+  const shown = () => (choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`);
   const names = () => props.job.object_ids.map((oid) => jobObjectName(props.job, oid, props.objects));
   // The settings are a disclosure (a button that shows and hides a group of fields, not a
   // menu of commands): they close on a click elsewhere or Escape (on the click, not the
@@ -111,9 +114,10 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
         aria-expanded={open()}
         aria-controls={open() ? panelId : undefined}
         title={`Formats: ${formatLabels(choice().formats).join(", ")}`}
+        aria-label={`Download settings: ${shown()}`}
         onClick={() => setOpen(!open())}
       >
-        {choice().formats.length === 1 ? formatLabels(choice().formats)[0].replace(/ sequence$/, "") : `${choice().formats.length} formats`}{" "}
+        {shown()}{" "}
         <span aria-hidden="true">▾</span>
       </button>
       <Show when={open()}>

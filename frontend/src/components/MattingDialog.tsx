@@ -3,6 +3,7 @@ import { errorText, urls, type MatteObject, type Project } from "../api";
 import { storedErrorText, withObjectNames } from "../editor/objects";
 import { DEFAULT_EXPORT, exportChoice, formatLabels, lastChoice, saveExportChoice, toJobExport, type ExportChoice } from "../exportChoice";
 import { useEscapeCancels, useFocusTrap } from "../focusTrap";
+import { useFocusKept } from "../listFocus";
 import type { JobsStore } from "../jobs";
 import type { InOut } from "../editor/inout";
 import type { PointMap } from "../points";
@@ -38,6 +39,13 @@ export function MattingDialog(props: MattingDialogProps) {
   /** The form's first field (Start): where the dialog starts, and where a new run does. */
   const firstField = () => dialog.querySelector<HTMLElement>("form input") ?? undefined;
   useFocusTrap(() => dialog, firstField);
+  let close!: HTMLButtonElement;
+  /** Where the keyboard goes when the control it was on goes with the job's state (Run once the
+   * job starts, Cancel once it ends): the result's View when there is one, else the job view's
+   * Close ("Run in background" while it runs: safe on Enter), else the dialog's ×. */
+  const jobControl = () =>
+    dialog.querySelector<HTMLElement>("[data-testid=job-view-result]") ?? dialog.querySelector<HTMLElement>("[data-testid=matting-close]") ?? close;
+  useFocusKept(() => dialog, jobControl);
 
   useEscapeCancels(() => props.onClose);
 
@@ -49,7 +57,7 @@ export function MattingDialog(props: MattingDialogProps) {
           <span class="muted modal-name" title={props.project.name}>
             {props.project.name}
           </span>
-          <button class="icon-btn" aria-label="Close" onClick={() => props.onClose()}>
+          <button ref={close} class="icon-btn" aria-label="Close" onClick={() => props.onClose()}>
             <Icon name="close" />
           </button>
         </div>
@@ -76,7 +84,7 @@ export function MattingDialog(props: MattingDialogProps) {
                     const created = await props.jobs.create({ start: d.start, end: d.end, object_ids: [...d.objectIds], export: toJobExport(chosen) });
                     saveExportChoice(chosen, created.id);
                     setJobId(created.id);
-                    dialog.focus(); // the form's Run button is gone: keep the keyboard in the dialog
+                    jobControl().focus(); // the form's Run button is gone: keep the keyboard in the dialog
                   } catch (e) {
                     setError(named(errorText(e)));
                   } finally {

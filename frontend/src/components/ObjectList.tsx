@@ -43,6 +43,7 @@ export function ObjectList(props: ObjectListProps) {
         <For each={props.objects.map((o) => o.id)}>
           {(id, i) => {
             const o = () => byId().get(id)!;
+            const count = () => props.pointCounts.get(id) ?? 0;
             let rename!: HTMLButtonElement;
             return (
             <li
@@ -91,7 +92,9 @@ export function ObjectList(props: ObjectListProps) {
                 />
               </Show>
               <span class="count muted" title="points on all frames">
-                {props.pointCounts.get(id) ?? 0}
+                {count()}
+                {/* The number alone reads as a bare number: its meaning is only in the tooltip. */}
+                <span class="visually-hidden">{count() === 1 ? " point" : " points"}</span>
               </span>
               <button
                 ref={rename}

@@ -87,12 +87,14 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
           </div>
         </Show>
         <Show when={!props.loading && props.projects.length === 0 && !upload.current()}>
-          <div class="empty drop-hint" onClick={() => input.click()}>
-            <div class="drop-icon"><Icon name="film" size={28} /></div>
-            Drop a video here
+          {/* A button: the keyboard reaches it (Enter or Space chooses a file), and it is read
+              out as one. */}
+          <button type="button" class="empty drop-hint" data-testid="empty-drop" onClick={() => input.click()}>
+            <span class="drop-icon"><Icon name="film" size={28} /></span>
+            Drop a video here{" "}
             <br />
             <span class="muted">or click to choose a file</span>
-          </div>
+          </button>
         </Show>
         <For each={props.projects.map((p) => p.id)}>
           {(id) => (

@@ -4,6 +4,8 @@ import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
 import { storedErrorText } from "../editor/objects";
 import { viewable } from "../editor/results";
+import { tabStops } from "../focusTrap";
+import { useFocusKept } from "../listFocus";
 import { isResumable, isTerminal } from "../sse";
 import { DownloadControl, jobObjectName } from "./DownloadControl";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
@@ -63,8 +65,12 @@ export function ResultsPanel(props: ResultsPanelProps) {
         <For each={props.jobs.jobs().map((j) => j.id)}>
           {(id) => {
             const j = () => byId().get(id)!;
+            // Cancel and Resume go when the job's status changes: the keyboard stays on the
+            // row (its View, else what the row now offers) rather than dropping to the page's top.
+            let row!: HTMLLIElement;
+            useFocusKept(() => row, () => tabStops(row)[0]);
             return (
-              <li class={`result-item ${props.activeJobId === id ? "selected" : ""}`} data-testid="result-item" data-job-id={id} data-status={j().status}>
+              <li ref={row} class={`result-item ${props.activeJobId === id ? "selected" : ""}`} data-testid="result-item" data-job-id={id} data-status={j().status}>
                 <div class="result-line">
                   <StatusBadge status={j().status} testid="result-status" />
                   <span class="mono">

@@ -16,7 +16,8 @@ export function Toasts() {
               {t.title && <div class="toast-title">{t.title}</div>}
               <div class="toast-text">{t.text}</div>
             </div>
-            <button class="icon-btn" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+            {/* Named after its message: with several shown, "Dismiss" alone doesn't say which goes. */}
+            <button class="icon-btn" aria-label={`Dismiss: ${t.title || t.text}`} onClick={() => dismiss(t.id)}>
               <Icon name="close" size={14} />
             </button>
           </div>

@@ -1,0 +1,178 @@
+// What a screen reader or keyboard user meets where a sighted mouse user sees enough: controls
+// named for what they do, counts that say what they count, and the keyboard kept on a nearby
+// control when the one it was on goes away.
+import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Job, MatteObject, Project } from "../api";
+import type { JobsStore } from "../jobs";
+import { fromFramePoints } from "../points";
+import { dismiss, notify, toasts } from "../toasts";
+import { MattingDialog } from "./MattingDialog";
+import { ObjectList } from "./ObjectList";
+import { ProjectsPanel } from "./ProjectsPanel";
+import { ResultsPanel } from "./ResultsPanel";
+import { Toasts } from "./Toasts";
+
+const objects: MatteObject[] = [
+  { id: 1, project_id: "p", name: "Dancer", color: "#ff5a5f" },
+  { id: 2, project_id: "p", name: "Dog", color: "#3ba4ff" },
+];
+
+function job(over: Partial<Job> = {}): Job {
+  return {
+    id: "j1",
+    project_id: "p",
+    status: "done",
+    start: 0,
+    end: 9,
+    object_ids: [1],
+    frames_done: 10,
+    frames_total: 10,
+    fps: 2,
+    eta_seconds: null,
+    error: null,
+    created_at: "2026-11-30T08:00:00Z",
+    updated_at: "2026-11-30T08:00:00Z",
+    ...over,
+  };
+}
+
+/** Jobs whose list the test changes, as progress events change the live one. */
+function liveJobs(first: Job[]) {
+  const [list, setList] = createSignal(first);
+  const store: JobsStore = {
+    jobs: list,
+    loading: () => false,
+    refresh: async () => undefined,
+    create: async () => list()[0],
+    cancel: async () => undefined,
+    resume: async () => undefined,
+    resuming: () => false,
+    get: (jid) => list().find((j) => j.id === jid),
+  };
+  return { store, set: (j: Job) => setList([j]) };
+}
+
+beforeEach(() => localStorage.clear());
+
+describe("accessible names", () => {
+  it("the download settings button says it opens the settings, not just a format", () => {
+    render(() => <ResultsPanel jobs={liveJobs([job()]).store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    expect(screen.getByTestId("result-formats").getAttribute("aria-label")).toBe("Download settings: Alpha PNG");
+    expect(screen.getByRole("button", { name: "Download settings: Alpha PNG" })).toBe(screen.getByTestId("result-formats"));
+  });
+
+  describe("toasts", () => {
+    afterEach(() => toasts().forEach((t) => dismiss(t.id)));
+    it("each close button is named after its own message", () => {
+      render(() => <Toasts />);
+      notify("error", "the disk is full", "Upload failed", 0);
+      notify("info", "Saved", undefined, 0);
+      const names = screen.getAllByRole("button").map((b) => b.getAttribute("aria-label"));
+      expect(names).toEqual(["Dismiss: Upload failed", "Dismiss: Saved"]);
+    });
+  });
+
+  it("each object's point count says it counts points", () => {
+    const counts = new Map([
+      [1, 12],
+      [2, 1],
+    ]);
+    render(() => <ObjectList objects={objects} selectedId={1} pointCounts={counts} onSelect={() => {}} onAdd={() => {}} onRename={() => {}} onColor={() => {}} onDelete={() => {}} />);
+    const shown = [...document.querySelectorAll(".count")].map((c) => c.textContent);
+    expect(shown).toEqual(["12 points", "1 point"]); // the words visually hidden: the row shows the number
+    const hidden = document.querySelector(".count .visually-hidden");
+    expect(hidden?.textContent).toBe(" points");
+  });
+
+  it("the empty project list's drop area is a button the keyboard reaches", () => {
+    render(() => <ProjectsPanel projects={[]} loading={false} selectedId={null} onSelect={() => {}} onChanged={() => {}} onDeleted={() => {}} />);
+    const area = screen.getByRole("button", { name: /Drop a video here or click to choose a file/ });
+    expect(area.tagName).toBe("BUTTON");
+    expect(area.getAttribute("type")).toBe("button");
+    let chosen = 0;
+    screen.getByTestId("upload-input").addEventListener("click", (e) => (e.preventDefault(), chosen++));
+    fireEvent.click(area); // Enter or Space on a button
+    expect(chosen).toBe(1);
+  });
+});
+
+describe("focus kept when its control goes", () => {
+  it("a result's Cancel hands the keyboard to its row's View once the job stops", async () => {
+    const jobs = liveJobs([job({ status: "running", frames_done: 3 })]);
+    render(() => <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    const cancel = screen.getByTestId("result-cancel");
+    cancel.focus();
+    jobs.set(job({ status: "cancelled", frames_done: 3 }));
+    expect(cancel.isConnected).toBe(false);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("result-view")));
+  });
+
+  it("a result's Resume hands the keyboard to its row's Cancel once the job is queued again", async () => {
+    const jobs = liveJobs([job({ status: "interrupted", frames_done: 0 })]);
+    render(() => <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    const resume = screen.getByTestId("result-resume");
+    resume.focus();
+    jobs.set(job({ status: "queued", frames_done: 0 }));
+    expect(resume.isConnected).toBe(false);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("result-cancel")));
+  });
+
+  it("leaves the focus alone when it had already gone elsewhere", async () => {
+    const jobs = liveJobs([job({ status: "running", frames_done: 3 })]);
+    render(() => (
+      <>
+        <button data-testid="elsewhere">x</button>
+        <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />
+      </>
+    ));
+    screen.getByTestId("result-cancel").focus();
+    screen.getByTestId("elsewhere").focus();
+    jobs.set(job({ status: "cancelled", frames_done: 3 }));
+    await Promise.resolve(); // the observer's turn
+    expect(document.activeElement).toBe(screen.getByTestId("elsewhere"));
+  });
+
+  it("does not pull the focus back after a press on the page's background", async () => {
+    const jobs = liveJobs([job({ status: "running", frames_done: 3 })]);
+    render(() => <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    const cancel = screen.getByTestId("result-cancel");
+    cancel.focus();
+    fireEvent.pointerDown(document.body);
+    cancel.blur(); // the press takes the focus to <body>
+    jobs.set(job({ status: "cancelled", frames_done: 3 }));
+    await Promise.resolve(); // the observer's turn
+    expect(document.activeElement).toBe(document.body);
+  });
+
+  describe("Matting dialog", () => {
+    const project = { id: "p", name: "Beach take", video: { frame_count: 100 } } as Project;
+    const points = fromFramePoints([{ object_id: 1, frame: 2, points: [{ x: 5, y: 5, label: "positive" }] }]);
+
+    it("a successful Run puts the keyboard on a control of the job's view, not on the dialog box", async () => {
+      const jobs = liveJobs([job({ status: "queued", frames_done: 0 })]);
+      render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs.store} onClose={() => {}} onView={() => {}} />);
+      fireEvent.click(screen.getByTestId("matting-run"));
+      await screen.findByTestId("job-view");
+      expect(document.activeElement).toBe(screen.getByTestId("matting-close")); // "Run in background": safe on Enter
+    });
+
+    it("its Cancel hands the keyboard to View result when the job ends done, else to Close", async () => {
+      const jobs = liveJobs([job({ status: "running", frames_done: 3 })]);
+      const { unmount } = render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs.store} onClose={() => {}} onView={() => {}} />);
+      fireEvent.click(screen.getByTestId("matting-run"));
+      (await screen.findByTestId("job-cancel")).focus();
+      jobs.set(job({ status: "done" }));
+      await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("job-view-result")));
+      unmount();
+
+      const again = liveJobs([job({ status: "running", frames_done: 3 })]);
+      render(() => <MattingDialog project={project} objects={objects} points={points} jobs={again.store} onClose={() => {}} onView={() => {}} />);
+      fireEvent.click(screen.getByTestId("matting-run"));
+      (await screen.findByTestId("job-cancel")).focus();
+      again.set(job({ status: "cancelled", frames_done: 3 }));
+      await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("matting-close")));
+    });
+  });
+});
