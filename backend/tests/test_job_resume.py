@@ -4,6 +4,8 @@ else test-tiny SAM2 recording the frames it tracks."""
 
 from __future__ import annotations
 
+import errno
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +15,7 @@ import pytest
 
 from tests.synth import write_video
 from tests.waiting import wait_until
+from vidmatte.errors import describe
 from vidmatte.jobs import ray_runner
 from vidmatte.jobs import runner as runner_module
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
@@ -23,6 +26,7 @@ from vidmatte.jobs.runner import (
     SHUT_DOWN,
     InProcessRunner,
     WaitingLine,
+    end_in_store,
     hold_other_models,
     other_models,
 )
@@ -358,3 +362,115 @@ def test_a_ray_run_whose_project_is_deleted_is_no_failure(
         runner._run(ray_runner._Queued(jid, attempt=1), worker=None)
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
     assert store.jobs() == []
+
+
+def test_a_ray_run_its_worker_ends_early_is_interrupted_with_a_reason(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Ray, a worker that ends a run before its last frame, neither cancelled nor shut down
+    (told to stop by an earlier word): the job is interrupted and its error says why and that a
+    resume finishes it, as docs/API.md promises of every interrupted job. The cluster is faked."""
+    jid = stored_job(store, tmp_path, stored=2)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_run` and `_stream` use
+    runner.store, runner._matter = store, Matter(random_head(), edges="fast")
+    runner._line, runner._running = WaitingLine(), {}
+    monkeypatch.setattr(RayRunner, "_chunks", staticmethod(lambda source: []))
+    monkeypatch.setattr(ray_runner.ray, "get", lambda ref: ref)
+    png = encode_mattes([np.zeros((H, W), np.float32)])
+    worker = SimpleNamespace(  # mattes one frame of the four left, then stops
+        run=SimpleNamespace(options=lambda **_: SimpleNamespace(remote=lambda task: [(2, png)])),
+        stop=SimpleNamespace(remote=lambda *run: None),
+    )
+    runner._run(ray_runner._Queued(jid, attempt=1), worker)
+    job = store.job(jid)
+    assert (job.status, job.frames_done) == ("interrupted", 3)
+    assert job.error == (
+        "the worker running this job ended it before its last frame: resume it to matte the rest"
+    )
+
+
+def test_a_job_that_outlasts_the_shutdown_s_wait_is_interrupted_by_the_shutdown(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that does not stop within the shutdown's wait (a frame that takes longer): the job
+    is interrupted by the shutdown, not left running for the next start to call a crash; the
+    run's late end changes nothing."""
+    jid = stored_job(store, tmp_path, stored=2)
+    store.transition(jid, "interrupted")
+    store.transition(jid, "queued")
+    release = threading.Event()
+
+    def run_job(*_: object) -> None:  # deaf to its should_stop until released
+        release.wait(60)
+
+    monkeypatch.setattr(runner_module, "run_job", run_job)
+    runner = InProcessRunner(store, NoSam2(), Matter(random_head(), edges="fast"))  # type: ignore[arg-type]
+    runner.stop_timeout = 0.2
+    runner.start()
+    try:
+        assert wait_until(lambda: store.job(jid).status == "running", 30)
+        runner.stop()
+        job = store.job(jid)
+        assert (job.status, job.error) == ("interrupted", SHUT_DOWN)
+        runner_module.recover(store)  # the next start
+        assert (store.job(jid).status, store.job(jid).error) == ("interrupted", SHUT_DOWN)
+    finally:
+        release.set()
+    runner._thread.join(30)
+    assert (store.job(jid).status, store.job(jid).error) == ("interrupted", SHUT_DOWN)
+
+
+def test_a_ray_run_that_outlasts_the_shutdown_s_wait_is_interrupted_by_the_shutdown(
+    store: Store, tmp_path: Path
+) -> None:
+    """On Ray, a run whose thread did not end within the shutdown's wait (its worker's stream
+    still draining): the job is interrupted by the shutdown, not left running for the next
+    start to call a crash. The cluster is faked: a worker that ignores its stop word."""
+    jid = stored_job(store, tmp_path, stored=2)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `stop` uses
+    runner.store, runner._line, runner._slots, runner._workers = store, WaitingLine(), [], []
+    runner._owns_ray = False
+    deaf = SimpleNamespace(stop=SimpleNamespace(remote=lambda *run: None))
+    runner._running = {jid: (deaf, 1)}
+    runner.stop()
+    job = store.job(jid)
+    assert (job.status, job.error) == ("interrupted", SHUT_DOWN)
+
+
+def test_a_failed_job_told_to_resume_says_why_it_cannot_on_a_server_with_other_models(
+    store: Store, tmp_path: Path
+) -> None:
+    """A job that failed for a full disk says "free some space, then resume the job"; a server
+    restarted with another matting head refuses that resume (409), so its error says that
+    instead, after what went wrong, and tells to resume again once the job's models are back.
+    So does a Ray job whose worker died too often; a failure no resume mends stays as it is."""
+    full, died, broken = (stored_job(store, tmp_path, stored=2) for _ in range(3))
+    end_in_store(store, store.job(full), "failed", describe(OSError(errno.ENOSPC, "No space")))
+    end_in_store(store, store.job(died), "failed", None)
+    store.reword(
+        died,
+        "failed",
+        "the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES): "
+        "resume the job to try again",
+    )
+    end_in_store(store, store.job(broken), "failed", "ValueError: bad weights")
+    before = {jid: store.job(jid).error for jid in (full, died, broken)}
+    assert (
+        before[full]
+        == "not enough disk space in the data dir: free some space, then resume the job"
+    )
+
+    hold_other_models(store, "another head", "test-tiny")  # the restart with another head
+    refused = (
+        "was made with the matting head 'head', this server runs 'another head': start a new job"
+    )
+    assert store.job(full).error == f"not enough disk space in the data dir; job '{full}' {refused}"
+    assert store.job(died).error == (
+        f"the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES); job '{died}' "
+        f"{refused}"
+    )
+    assert store.job(broken).error == before[broken]
+    assert {store.job(jid).status for jid in (full, died, broken)} == {"failed"}
+
+    hold_other_models(store, "head", "test-tiny")  # the job's models are back
+    assert {jid: store.job(jid).error for jid in (full, died, broken)} == before

@@ -35,11 +35,14 @@ def public_error(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:499] + "…"
 
 
+DISK_FULL = "not enough disk space in the data dir"
+
+
 def describe(exc: BaseException, retry: str = "resume the job") -> str:
     """A job's or track's error for the user: what went wrong, and what to do (`retry`) when
     there is something. Never a server path."""
     if is_disk_full(exc):
-        return f"not enough disk space in the data dir: free some space, then {retry}"
+        return f"{DISK_FULL}: free some space, then {retry}"
     if isinstance(exc, MediaError):  # already says which frame and why, for the user
         return str(exc)
     return public_error(exc)

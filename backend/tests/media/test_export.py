@@ -969,6 +969,22 @@ def test_no_audio_when_the_source_has_none(extracted: dict, fmt: str) -> None:
         assert not container.streams.audio
 
 
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+def test_no_audio_track_when_the_range_starts_after_the_sound_ends(
+    tmp_path: Path, fmt: str
+) -> None:
+    """The source's sound ends (0.1 s) before the first exported frame (0.2 s): no file gets an
+    audio track. A WebM got an empty Opus one, which players show as a track that never
+    plays; MP4 and MOV leave it out."""
+    source = make_source(tmp_path / "short_sound.mp4", 0.1, audio=True)
+    archive = build_archive(frames=make_frames(64, 48), formats=[fmt], fps=FPS, audio_from=source)
+    path = tmp_path / VIDEO_FILES[fmt]
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    assert len(decode_video(path)) == COUNT
+    with av.open(str(path)) as container:
+        assert [s.type for s in container.streams] == ["video"]
+
+
 @pytest.fixture(scope="module")
 def damaged_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, float]:
     """A clip whose audio is damaged from about 0.51 s to 0.60 s, within its tone, and the

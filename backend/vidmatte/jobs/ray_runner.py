@@ -42,9 +42,13 @@ from vidmatte.jobs.pipeline import (
     store_frames,
 )
 from vidmatte.jobs.runner import (
+    RESUMABLE_FAILURES,
     SHUT_DOWN,
+    WORKER_DIED,
+    WORKER_STOPPED,
     WaitingLine,
     cancel_in_store,
+    end_at_shutdown,
     end_in_store,
     fail_in_store,
     progress_reporter,
@@ -259,6 +263,8 @@ class RayRunner:
             self._tell_stop(job_id)
         for slot in self._slots:
             slot.join(timeout=30 / max(len(self._slots), 1))
+        for job_id, (_, attempt) in list(self._running.items()):  # runs that did not stop in time
+            end_at_shutdown(self.store, job_id, attempt)
         # Runs waiting for another worker end here; queued jobs stay queued for the next start.
         for item in self._line:
             if item.attempt is not None:
@@ -372,9 +378,8 @@ class RayRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown, or a worker
             # told to stop by an earlier word, has not: the job can be resumed.
-            end_in_store(
-                self.store, job, "interrupted", SHUT_DOWN if self._line.closed.is_set() else None
-            )
+            why = SHUT_DOWN if self._line.closed.is_set() else WORKER_STOPPED
+            end_in_store(self.store, job, "interrupted", why)
         except RayTaskError as exc:  # the job's own error, raised on the worker
             if self.store.owns(job.id, job.attempt):  # else cancelled or deleted: that stands
                 fail_in_store(self.store, job, exc.cause if exc.cause is not None else exc)
@@ -384,8 +389,8 @@ class RayRunner:
                     self.store,
                     job,
                     "failed",
-                    f"the worker running the job died {item.retries + 1} times "
-                    f"(setting VIDMATTE_RAY_MAX_RETRIES): resume the job to try again",
+                    f"{WORKER_DIED} {item.retries + 1} times (setting "
+                    f"VIDMATTE_RAY_MAX_RETRIES): {RESUMABLE_FAILURES[WORKER_DIED]}",
                 )
                 return
             log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
-from vidmatte.errors import describe
+from vidmatte.errors import DISK_FULL, describe
 from vidmatte.jobs.pipeline import Progress, Stopped, finished, matter_for, run_job
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
@@ -48,9 +48,20 @@ class JobRunner(Protocol):
 # An interrupted job's error: how it stopped, then what to do (`interrupted_error`).
 STOPPED_BY_CRASH = "the server stopped while this job ran (a crash or a kill)"
 STOPPED_BY_SHUTDOWN = "the server was shut down while this job ran"
+# A Ray worker ended the run before its last frame, neither cancelled nor shut down (a stop
+# word of earlier still held for it, say): nothing is wrong with the job.
+STOPPED_BY_WORKER = "the worker running this job ended it before its last frame"
 RESUME = "resume it to matte the rest"
 CRASHED = f"{STOPPED_BY_CRASH}: {RESUME}"
 SHUT_DOWN = f"{STOPPED_BY_SHUTDOWN}: {RESUME}"
+WORKER_STOPPED = f"{STOPPED_BY_WORKER}: {RESUME}"
+# Failures that a resume may mend, by how their error begins, with what it tells to do
+# (`failed_error`).
+WORKER_DIED = "the worker running the job died"  # on Ray, more times than the retries allow
+RESUMABLE_FAILURES = {
+    DISK_FULL: "free some space, then resume the job",
+    WORKER_DIED: "resume the job to try again",
+}
 
 
 def recover(store: Store) -> None:
@@ -82,7 +93,8 @@ def interrupted_error(job: Job, why: str | None) -> str | None:
     held at an earlier start (`hold_other_models`) whose models this server runs is told to
     resume."""
     error = job.error or ""
-    stopped = next((s for s in (STOPPED_BY_CRASH, STOPPED_BY_SHUTDOWN) if error.startswith(s)), "")
+    stops = (STOPPED_BY_CRASH, STOPPED_BY_SHUTDOWN, STOPPED_BY_WORKER)
+    stopped = next((s for s in stops if error.startswith(s)), "")
     if stopped:
         return f"{stopped}: {RESUME}" if why is None else f"{stopped}; {why}"
     if why is None and error.startswith(f"job '{job.id}' was made with "):
@@ -90,20 +102,42 @@ def interrupted_error(job: Job, why: str | None) -> str | None:
     return why or job.error
 
 
+def failed_error(job: Job, why: str | None) -> str | None:
+    """The error a failed job should show on a server where `other_models` gives `why`: a
+    failure a resume may mend (`RESUMABLE_FAILURES`) says what went wrong, then what to do, or
+    `why` when a resume is refused; it tells to resume again once the job's models are back.
+    Any other failure's error stays as it is: it promises no resume."""
+    error = job.error or ""
+    held = f"; job '{job.id}' was made with "
+    for begins, advice in RESUMABLE_FAILURES.items():
+        if not error.startswith(begins):
+            continue
+        if error.endswith(f": {advice}"):
+            what = error.removesuffix(f": {advice}")
+        elif held in error:
+            what = error.split(held)[0]
+        else:
+            break
+        return f"{what}: {advice}" if why is None else f"{what}; {why}"
+    return job.error
+
+
 def hold_other_models(store: Store, head: str, sam2: str) -> None:
     """At start, before a runner takes the queue: queued jobs made with another matting head or
     SAM2 are interrupted with the reason, as their resume would be refused, instead of run; so
     are those a dead process left running, unless their frames are all stored (`recover` ends
-    them done), instead of told to resume. Interrupted jobs are told what a resume does here:
-    refused with the reason, or (their models back) finish the job."""
-    for job in store.jobs(status=(*ACTIVE, "interrupted")):
+    them done), instead of told to resume. Interrupted jobs, and failed ones told to resume,
+    are told what a resume does here: refused with the reason, or (their models back) finish
+    the job."""
+    for job in store.jobs(status=(*ACTIVE, "interrupted", "failed")):
         if job.status == "running" and finished(job, store.done_frames(job.id)):
             continue
         why = other_models(job, head, sam2)
         with contextlib.suppress(NotFound, InvalidTransition):
-            if job.status == "interrupted":
-                if (error := interrupted_error(job, why)) != job.error:
-                    store.reword(job.id, "interrupted", error)
+            if job.status in ("interrupted", "failed"):
+                reworded = interrupted_error if job.status == "interrupted" else failed_error
+                if (error := reworded(job, why)) != job.error:
+                    store.reword(job.id, job.status, error)
             elif why is not None:
                 store.transition(job.id, "interrupted", error=why)
 
@@ -194,11 +228,23 @@ class WaitingLine(Generic[T]):
             return iter(list(self._items))
 
 
+def end_at_shutdown(store: Store, job_id: str, attempt: int) -> None:
+    """End a run that a shutdown waited for in vain (a frame that takes longer than the wait):
+    the process ends under it, so it is interrupted by the shutdown, not left running for the
+    next start to take for a crash. What the run does after this is refused (it owns no job)."""
+    log.warning("job %s did not stop in time: interrupted by the shutdown", job_id)
+    with contextlib.suppress(NotFound, InvalidTransition):
+        store.transition(job_id, "interrupted", attempt=attempt, error=SHUT_DOWN)
+
+
 class InProcessRunner:
+    stop_timeout = 30.0  # seconds `stop` waits for the running job to stop
+
     def __init__(self, store: Store, segmenter: Segmenter, matter: Matter):
         self.store, self.segmenter, self.matter = store, segmenter, matter
         self._line: WaitingLine[str] = WaitingLine()
         self._thread = threading.Thread(target=self._work, name="vidmatte-jobs", daemon=True)
+        self._current: Job | None = None  # the job the worker runs
 
     def start(self) -> None:
         recover(self.store)
@@ -208,7 +254,9 @@ class InProcessRunner:
 
     def stop(self) -> None:
         self._line.close()  # the running job stops before its next frame or object
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=self.stop_timeout)
+        if self._thread.is_alive() and (job := self._current) is not None:
+            end_at_shutdown(self.store, job.id, job.attempt)
 
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._line.closed.is_set()
@@ -237,6 +285,7 @@ class InProcessRunner:
             return self._line.closed.is_set() or not self.store.owns(job.id, job.attempt)
 
         report = progress_reporter(self.store, job)
+        self._current = job
         try:
             matter = matter_for(self.matter, job)
             run_job(job, self.store, self.segmenter, matter, should_stop, report)
@@ -250,3 +299,5 @@ class InProcessRunner:
             fail_in_store(self.store, job, exc)
         else:
             end_in_store(self.store, job, "done")
+        finally:
+            self._current = None

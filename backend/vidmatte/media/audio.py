@@ -79,13 +79,8 @@ class AudioSource:
         when the source has none there."""
         begin, end = self._start + self._sent, self._start + round(seconds * self.rate)
         while self._pending_at < 0 or self._pending_at + self._pending.shape[1] < end:
-            block = next(self._decoded, None)
-            if block is None:
+            if not self._pull(begin):
                 break
-            self._pending = np.concatenate([self._pending, block], axis=1)
-            # What plays before `begin` is not wanted: hold only what is still to come.
-            drop = min(max(0, begin - self._pending_at), self._pending.shape[1])
-            self._pending, self._pending_at = self._pending[:, drop:], self._pending_at + drop
         self._sent = end - self._start
         if self._pending_at < 0:  # the track has nothing from the start on
             return None
@@ -103,8 +98,28 @@ class AudioSource:
         out.time_base = Fraction(1, self.rate)
         return out
 
+    def plays(self) -> bool:
+        """Whether the track has anything from the previous `read_until` call's end (or the
+        start) on: a file whose range begins after the sound ends gets no audio track (MP4 and
+        MOV leave out an empty one; WebM kept it, a track that never plays)."""
+        while self._pending.shape[1] == 0:
+            if not self._pull(self._start + self._sent):
+                return False
+        return True
+
     def close(self) -> None:
         self._container.close()
+
+    def _pull(self, begin: int) -> bool:
+        """Decode the next block into what is pending; False at the track's end."""
+        block = next(self._decoded, None)
+        if block is None:
+            return False
+        self._pending = np.concatenate([self._pending, block], axis=1)
+        # What plays before `begin` is not wanted: hold only what is still to come.
+        drop = min(max(0, begin - self._pending_at), self._pending.shape[1])
+        self._pending, self._pending_at = self._pending[:, drop:], self._pending_at + drop
+        return True
 
     def _frames_from(self, seconds: Fraction) -> Iterator[av.AudioFrame]:
         """Decoded audio from `seconds` or earlier on: a seek, or the whole track where the

@@ -819,7 +819,7 @@ class _VideoSink:
             )
             if container.format.name == "webm":
                 self._display_size = (round(width * pixel_aspect), height)
-        if self._audio_source is not None:
+        if self._audio_source is not None and self._audio_source.plays():
             self._audio = AudioTrack(container, spec.audio_codec, self._audio_source)
         self._container, self._video = container, video
 
