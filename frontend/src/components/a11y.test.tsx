@@ -4,9 +4,10 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Job, MatteObject, Project } from "../api";
+import type { Job, Project } from "../api";
 import type { JobsStore } from "../jobs";
 import { fromFramePoints } from "../points";
+import { job as jobOf, objects } from "../test/jobs";
 import { dismiss, notify, toasts } from "../toasts";
 import { MattingDialog } from "./MattingDialog";
 import { ObjectList } from "./ObjectList";
@@ -14,29 +15,8 @@ import { ProjectsPanel } from "./ProjectsPanel";
 import { ResultsPanel } from "./ResultsPanel";
 import { Toasts } from "./Toasts";
 
-const objects: MatteObject[] = [
-  { id: 1, project_id: "p", name: "Dancer", color: "#ff5a5f" },
-  { id: 2, project_id: "p", name: "Dog", color: "#3ba4ff" },
-];
-
-function job(over: Partial<Job> = {}): Job {
-  return {
-    id: "j1",
-    project_id: "p",
-    status: "done",
-    start: 0,
-    end: 9,
-    object_ids: [1],
-    frames_done: 10,
-    frames_total: 10,
-    fps: 2,
-    eta_seconds: null,
-    error: null,
-    created_at: "2026-11-30T08:00:00Z",
-    updated_at: "2026-11-30T08:00:00Z",
-    ...over,
-  };
-}
+/** Job "j1" of Dancer alone (`over` changes any of it). */
+const job = (over: Partial<Job> = {}): Job => jobOf({ object_ids: [1], ...over });
 
 /** Jobs whose list the test changes, as progress events change the live one. */
 function liveJobs(first: Job[]) {

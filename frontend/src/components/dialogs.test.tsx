@@ -15,35 +15,12 @@ import { createJobsStore, type JobsStore } from "../jobs";
 import { fromFramePoints } from "../points";
 import { createResultCompose } from "../resultView";
 import { FakeEventSource } from "../test/eventSource";
+import { job, objects } from "../test/jobs";
 import { ConfirmHost } from "./ConfirmHost";
 import { MattingDialog } from "./MattingDialog";
 import { MattingForm } from "./MattingForm";
 import { ResultsPanel } from "./ResultsPanel";
 import { ShortcutsHelp } from "./ShortcutsHelp";
-
-const objects: MatteObject[] = [
-  { id: 1, project_id: "p", name: "Dancer", color: "#ff5a5f" },
-  { id: 2, project_id: "p", name: "Dog", color: "#3ba4ff" },
-];
-
-function job(over: Partial<Job> = {}): Job {
-  return {
-    id: "j1",
-    project_id: "p",
-    status: "done",
-    start: 0,
-    end: 9,
-    object_ids: [1, 2],
-    frames_done: 10,
-    frames_total: 10,
-    fps: 2,
-    eta_seconds: null,
-    error: null,
-    created_at: "2026-11-30T08:00:00Z",
-    updated_at: "2026-11-30T08:00:00Z",
-    ...over,
-  };
-}
 
 /** The panel's view of a project's jobs: a fixed list (the live list is jobs.ts, over SSE). */
 function jobsOf(list: Job[]): JobsStore {
