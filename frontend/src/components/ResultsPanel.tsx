@@ -76,7 +76,8 @@ export function ResultsPanel(props: ResultsPanelProps) {
                   <span class="mono">
                     {j().start}–{j().end}
                   </span>
-                  <span class="swatches">
+                  {/* The colours name their objects only on hover: a screen reader hears them here. */}
+                  <span class="swatches" role="img" aria-label={`Objects: ${j().object_ids.map((oid) => jobObjectName(j(), oid, props.objects)).join(", ")}`}>
                     <For each={j().object_ids}>
                       {(oid) => <span class="swatch swatch-small" title={jobObjectName(j(), oid, props.objects)} style={{ background: objectById(oid)?.color ?? "#666" }} />}
                     </For>

@@ -66,6 +66,11 @@ describe("accessible names", () => {
     expect(hidden?.textContent).toBe(" points");
   });
 
+  it("a result's colour swatches name the objects it covers", () => {
+    render(() => <ResultsPanel jobs={liveJobs([jobOf()]).store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    expect(screen.getByRole("img", { name: "Objects: Dancer, Dog" }).querySelectorAll(".swatch")).toHaveLength(2);
+  });
+
   it("the empty project list's drop area is a button the keyboard reaches", () => {
     render(() => <ProjectsPanel projects={[]} loading={false} selectedId={null} onSelect={() => {}} onChanged={() => {}} onDeleted={() => {}} />);
     const area = screen.getByRole("button", { name: /Drop a video here or click to choose a file/ });
