@@ -168,17 +168,23 @@ describe("editor actions", () => {
         puts.push(`${oid}:${f}=${pts.length}`);
       },
     );
-    return { s, puts, answer: () => answer() };
+    /** Click object 1 on frame 0, then confirm its Delete: the DELETE is on its way until
+     * `answer`. `deleted` is the delete's promise (wrapped: an async function would wait on it). */
+    const clickThenDelete = async () => {
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      await settle();
+      const deleted = s.actions.deleteObject(1);
+      pendingConfirm()!.resolve(true);
+      await settle();
+      return { deleted };
+    };
+    return { s, puts, answer: () => answer(), clickThenDelete };
   }
   const settle = () => new Promise((r) => setTimeout(r, 0));
 
   it("an undo while its object's DELETE is on its way is not sent, and no error shows once the delete lands", async () => {
-    const { s, puts, answer } = slowDelete();
-    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
-    await settle();
-    const deleted = s.actions.deleteObject(1);
-    pendingConfirm()!.resolve(true);
-    await settle();
+    const { s, puts, answer, clickThenDelete } = slowDelete();
+    const { deleted } = await clickThenDelete();
     s.actions.undo();
     await settle();
     answer();
@@ -191,12 +197,8 @@ describe("editor actions", () => {
   });
 
   it("a click on an object whose DELETE is on its way is refused with a message, not saved", async () => {
-    const { s, puts, answer } = slowDelete();
-    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
-    await settle();
-    const deleted = s.actions.deleteObject(1);
-    pendingConfirm()!.resolve(true);
-    await settle();
+    const { s, puts, answer, clickThenDelete } = slowDelete();
+    const { deleted } = await clickThenDelete();
     await s.actions.point({ x: 50, y: 60 }, "positive", near({ x: 50, y: 60 }, 4));
     expect(toasts().at(-1)?.text).toBe('"Object 1" is being deleted.');
     expect(s.prompts.points().get("1:0")?.length).toBe(1);
@@ -225,12 +227,8 @@ describe("editor actions", () => {
   });
 
   it("an undo held while a DELETE was on its way is saved when the delete is refused", async () => {
-    const { s, puts, answer } = slowDelete(true);
-    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
-    await settle();
-    const deleted = s.actions.deleteObject(1);
-    pendingConfirm()!.resolve(true);
-    await settle();
+    const { s, puts, answer, clickThenDelete } = slowDelete(true);
+    const { deleted } = await clickThenDelete();
     s.actions.undo();
     await settle();
     expect(puts).toEqual(["1:0=1"]);
