@@ -22,14 +22,12 @@ from vidmatte.jobs.mattes import decode_mattes, encode_mattes
 from vidmatte.jobs.pipeline import Stopped, encoded, matte_frames
 from vidmatte.jobs.ray_runner import RayRunner
 from vidmatte.jobs.runner import (
-    CRASHED,
-    SHUT_DOWN,
     InProcessRunner,
     WaitingLine,
     end_in_store,
     hold_other_models,
-    other_models,
 )
+from vidmatte.jobs.stops import other_models, shown_error
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoReader, probe
@@ -39,6 +37,15 @@ from vidmatte.segment.session import Segmenter
 from vidmatte.store import ACTIVE, Job, Point, Store
 
 H, W, FRAMES = 64, 96, 6
+CRASHED = "the server stopped while this job ran (a crash or a kill): resume it to matte the rest"
+SHUT_DOWN = "the server was shut down while this job ran: resume it to matte the rest"
+
+
+def shown(store: Store, job_id: str, head: str = "head") -> tuple[str, str | None]:
+    """The job's status and its error as a server with this matting head (and the jobs' SAM2)
+    serves it."""
+    job = store.job(job_id)
+    return job.status, shown_error(job, head, "test-tiny")
 
 
 class NoSam2:
@@ -104,27 +111,46 @@ def test_a_restart_ends_done_a_job_whose_frames_were_all_stored(
     job = store.job(whole)
     assert (job.status, job.error, job.frames_done, job.eta_seconds) == ("done", None, FRAMES, 0)
     assert {f: store.alpha_path(whole, f).read_bytes() for f in range(FRAMES)} == before
-    job = store.job(cut)
-    assert (job.status, job.error, job.frames_done) == ("interrupted", CRASHED, 2)
+    assert (store.job(cut).frames_done, store.job(cut).stop) == (2, "crash")
+    assert shown(store, cut) == ("interrupted", CRASHED)
 
 
 def test_a_job_a_crash_left_running_with_other_models_says_why_it_cannot_resume(
     store: Store, tmp_path: Path
 ) -> None:
     """Restarted with another matting head after a crash, the server refuses to resume a job
-    made with the first (409): its error says that at once, not "resume it to matte the rest".
-    One whose frames were all stored is whole: done, as with the same models."""
+    made with the first (409): its error says that at once, after how it stopped, not "resume
+    it to matte the rest". One whose frames were all stored is whole: done, as with the same
+    models."""
     cut, whole = stored_job(store, tmp_path, stored=2), stored_job(store, tmp_path)
     hold_other_models(store, "another head", "test-tiny")
     runner_module.recover(store)  # what the runner's start does next
     job = store.job(cut)
     assert (job.status, job.frames_done) == ("interrupted", 2)
-    assert job.error == other_models(job, "another head", "test-tiny")
-    assert job.error == (
+    why = other_models(job, "another head", "test-tiny")
+    assert why == (
         f"job '{cut}' was made with the matting head 'head', this server runs 'another head': "
         "start a new job"
     )
+    assert shown(store, cut, "another head") == (
+        "interrupted",
+        f"the server stopped while this job ran (a crash or a kill); {why}",
+    )
     assert store.job(whole).status == "done"
+
+
+def test_a_crashed_job_back_on_its_own_models_says_it_crashed_not_that_it_was_held(
+    store: Store, tmp_path: Path
+) -> None:
+    """A crash, then a restart with another matting head, then one with the job's own: the job
+    was running when the server died, so it says so and that a resume finishes it. It said
+    "was held by a server that ran other models than its own" (it was never held: it ran), as
+    the first restart had written the refusal over how it stopped."""
+    cut = stored_job(store, tmp_path, stored=2)
+    for head in ("another head", "head"):  # two restarts
+        hold_other_models(store, head, "test-tiny")
+        runner_module.recover(store)
+    assert shown(store, cut) == ("interrupted", CRASHED)
 
 
 def test_a_resumed_job_whose_frames_are_all_stored_ends_done_without_sam2(
@@ -134,14 +160,14 @@ def test_a_resumed_job_whose_frames_are_all_stored_ends_done_without_sam2(
     that left such jobs interrupted at start): its resume ends it done at once, its frames as
     stored, without running SAM2 over the range again."""
     jid = stored_job(store, tmp_path)
-    store.transition(jid, "interrupted", attempt=1, error=SHUT_DOWN)
+    end_in_store(store, store.job(jid), "interrupted", stop="shutdown")
     before = {f: store.alpha_path(jid, f).read_bytes() for f in range(FRAMES)}
     segmenter = NoSam2()
     runner = InProcessRunner(store, segmenter, Matter(random_head(), edges="fast"))  # type: ignore[arg-type]
     runner.start()  # the restart
     try:
-        job = store.job(jid)
-        assert (job.status, job.error, job.frames_done) == ("interrupted", SHUT_DOWN, FRAMES)
+        assert shown(store, jid) == ("interrupted", SHUT_DOWN)
+        assert store.job(jid).frames_done == FRAMES
         store.transition(jid, "queued")
         runner.submit(jid)
         assert wait_until(lambda: store.job(jid).status not in ACTIVE, 60)
@@ -382,10 +408,10 @@ def test_a_ray_run_its_worker_ends_early_is_interrupted_with_a_reason(
         stop=SimpleNamespace(remote=lambda *run: None),
     )
     runner._run(ray_runner._Queued(jid, attempt=1), worker)
-    job = store.job(jid)
-    assert (job.status, job.frames_done) == ("interrupted", 3)
-    assert job.error == (
-        "the worker running this job ended it before its last frame: resume it to matte the rest"
+    assert store.job(jid).frames_done == 3
+    assert shown(store, jid) == (
+        "interrupted",
+        "the worker running this job ended it before its last frame: resume it to matte the rest",
     )
 
 
@@ -410,14 +436,13 @@ def test_a_job_that_outlasts_the_shutdown_s_wait_is_interrupted_by_the_shutdown(
     try:
         assert wait_until(lambda: store.job(jid).status == "running", 30)
         runner.stop()
-        job = store.job(jid)
-        assert (job.status, job.error) == ("interrupted", SHUT_DOWN)
+        assert shown(store, jid) == ("interrupted", SHUT_DOWN)
         runner_module.recover(store)  # the next start
-        assert (store.job(jid).status, store.job(jid).error) == ("interrupted", SHUT_DOWN)
+        assert shown(store, jid) == ("interrupted", SHUT_DOWN)
     finally:
         release.set()
     runner._thread.join(30)
-    assert (store.job(jid).status, store.job(jid).error) == ("interrupted", SHUT_DOWN)
+    assert shown(store, jid) == ("interrupted", SHUT_DOWN)
 
 
 def test_a_ray_run_that_outlasts_the_shutdown_s_wait_is_interrupted_by_the_shutdown(
@@ -433,8 +458,7 @@ def test_a_ray_run_that_outlasts_the_shutdown_s_wait_is_interrupted_by_the_shutd
     deaf = SimpleNamespace(stop=SimpleNamespace(remote=lambda *run: None))
     runner._running = {jid: (deaf, 1)}
     runner.stop()
-    job = store.job(jid)
-    assert (job.status, job.error) == ("interrupted", SHUT_DOWN)
+    assert shown(store, jid) == ("interrupted", SHUT_DOWN)
 
 
 def test_a_failed_job_told_to_resume_says_why_it_cannot_on_a_server_with_other_models(
@@ -445,32 +469,56 @@ def test_a_failed_job_told_to_resume_says_why_it_cannot_on_a_server_with_other_m
     instead, after what went wrong, and tells to resume again once the job's models are back.
     So does a Ray job whose worker died too often; a failure no resume mends stays as it is."""
     full, died, broken = (stored_job(store, tmp_path, stored=2) for _ in range(3))
-    end_in_store(store, store.job(full), "failed", describe(OSError(errno.ENOSPC, "No space")))
-    end_in_store(store, store.job(died), "failed", None)
-    store.reword(
-        died,
-        "failed",
-        "the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES): "
-        "resume the job to try again",
-    )
-    end_in_store(store, store.job(broken), "failed", "ValueError: bad weights")
-    before = {jid: store.job(jid).error for jid in (full, died, broken)}
-    assert (
-        before[full]
-        == "not enough disk space in the data dir: free some space, then resume the job"
-    )
+    runner_module.fail_in_store(store, store.job(full), OSError(errno.ENOSPC, "No space"))
+    lost = "the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES)"
+    end_in_store(store, store.job(died), "failed", stop="worker_died", error=lost)
+    end_in_store(store, store.job(broken), "failed", error="ValueError: bad weights")
+    before = {jid: shown(store, jid) for jid in (full, died, broken)}
+    assert before == {
+        full: (
+            "failed",
+            "not enough disk space in the data dir: free some space, then resume the job",
+        ),
+        died: ("failed", f"{lost}: resume the job to try again"),
+        broken: ("failed", "ValueError: bad weights"),
+    }
+    assert before[full][1] == describe(OSError(errno.ENOSPC, "No space"))  # as a track's says
 
     hold_other_models(store, "another head", "test-tiny")  # the restart with another head
     refused = (
         "was made with the matting head 'head', this server runs 'another head': start a new job"
     )
-    assert store.job(full).error == f"not enough disk space in the data dir; job '{full}' {refused}"
-    assert store.job(died).error == (
-        f"the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES); job '{died}' "
-        f"{refused}"
+    assert shown(store, full, "another head") == (
+        "failed",
+        f"not enough disk space in the data dir; job '{full}' {refused}",
     )
-    assert store.job(broken).error == before[broken]
-    assert {store.job(jid).status for jid in (full, died, broken)} == {"failed"}
+    assert shown(store, died, "another head") == ("failed", f"{lost}; job '{died}' {refused}")
+    assert shown(store, broken, "another head") == before[broken]
 
     hold_other_models(store, "head", "test-tiny")  # the job's models are back
-    assert {jid: store.job(jid).error for jid in (full, died, broken)} == before
+    assert {jid: shown(store, jid) for jid in (full, died, broken)} == before
+
+
+def test_a_ray_job_whose_worker_died_too_often_fails_told_to_resume(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Ray, a job whose worker died more often than VIDMATTE_RAY_MAX_RETRIES allows fails
+    saying how often and that a resume tries again; on a server with another matting head, why
+    that resume is refused instead. The cluster is faked: a worker lost on every run."""
+    jid = stored_job(store, tmp_path, stored=2)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_run` uses
+    runner.store, runner._line, runner._running, runner.max_retries = store, WaitingLine(), {}, 2
+
+    def lost(*_: object) -> None:
+        raise ray_runner.RayError("the actor died unexpectedly")
+
+    monkeypatch.setattr(runner, "_stream", lost)
+    runner._run(ray_runner._Queued(jid, attempt=1, retries=2), worker=None)
+    died = "the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES)"
+    assert store.job(jid).stop == "worker_died"
+    assert shown(store, jid) == ("failed", f"{died}: resume the job to try again")
+    assert shown(store, jid, "another head") == (
+        "failed",
+        f"{died}; job '{jid}' was made with the matting head 'head', this server runs "
+        "'another head': start a new job",
+    )

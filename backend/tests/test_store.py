@@ -19,7 +19,8 @@ import pytest
 
 from tests.waiting import wait_until
 from vidmatte.api import schemas
-from vidmatte.jobs.runner import SHUT_DOWN, InProcessRunner, hold_other_models, waiting
+from vidmatte.jobs.runner import InProcessRunner, end_in_store, hold_other_models, waiting
+from vidmatte.jobs.stops import shown_error
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import VideoInfo
@@ -122,7 +123,7 @@ def test_a_job_stored_before_edge_adjustments_reads_them_as_off(store: Store) ->
     store.set_points(project.id, obj, 3, [Point(10, 20, "positive")])
     older = {"formats": ["exr"], "background": "00ff00", "fg": None, "mattes": "objects"}
     job = store.add_job(project.id, 0, 5, [obj], edges="", head="", sam2="", export=older)
-    export = schemas.Job.of(store.job(job.id)).export
+    export = schemas.Job.of(store.job(job.id), "head-v1", "test-tiny").export
     assert export is not None and (export.shift_edge, export.feather) == (0, 0)
     assert export.reduce_chatter is False
     assert export.model_dump() == {**older, "shift_edge": 0, "feather": 0, "reduce_chatter": False}
@@ -166,7 +167,7 @@ def test_jobs_of_an_older_data_dir_get_the_plate_setting_of_the_server_that_upgr
     assert store.job(jid).plate is plate
     store.close()
     store = Store(tmp_path / "data", plate=not plate)
-    assert schemas.Job.of(store.job(jid)).plate is plate
+    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny").plate is plate
     store.close()
 
 
@@ -189,7 +190,7 @@ def test_jobs_of_an_older_data_dir_get_the_edge_mode_of_the_server_that_upgrades
     assert store.job(jid).edges == "none"
     store.close()
     store = Store(tmp_path / "data", edges="best")
-    assert schemas.Job.of(store.job(jid)).edges == "none"
+    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny").edges == "none"
     store.close()
 
 
@@ -399,28 +400,35 @@ def test_a_restart_with_other_models_tells_interrupted_jobs_their_resume_is_refu
 ) -> None:
     """A job interrupted by a shutdown said "resume it to matte the rest" after a restart with
     another matting head, whose resume is refused (409). It now gives the refusal's reason;
-    back on its own models, it says to resume again, as does a job held from the queue."""
+    back on its own models, it says to resume again, as does a job held from the queue. What
+    is stored does not change with the server's models: only the held job's status does."""
     stopped, held = new_job(store, tmp_path), new_job(store, tmp_path)
-    attempt = store.transition(stopped, "running").attempt
-    store.transition(stopped, "interrupted", attempt=attempt, error=SHUT_DOWN)
+    end_in_store(store, store.transition(stopped, "running"), "interrupted", stop="shutdown")
+    shut_down = "the server was shut down while this job ran"
+
+    def served(job_id: str, head: str) -> str | None:
+        return schemas.Job.of(store.job(job_id), head, "test-tiny").error
+
     hold_other_models(store, "head-v1", "test-tiny")  # its own models: nothing changes
-    assert store.job(stopped).error == SHUT_DOWN and store.job(held).status == "queued"
-    version = store.job(stopped).version
+    assert served(stopped, "head-v1") == f"{shut_down}: resume it to matte the rest"
+    assert store.job(held).status == "queued"
+    stored = store.job(stopped)
     hold_other_models(store, "head-v2", "test-tiny")
     other = "was made with the matting head 'head-v1', this server runs 'head-v2': start a new job"
-    assert store.job(stopped).error == (
-        f"the server was shut down while this job ran; job '{stopped}' {other}"
+    assert served(stopped, "head-v2") == f"{shut_down}; job '{stopped}' {other}"
+    assert (store.job(held).status, served(held, "head-v2")) == (
+        "interrupted",
+        f"job '{held}' {other}",
     )
-    assert store.job(stopped).version == version + 1  # its event streams hear of it
-    assert store.job(held).error == f"job '{held}' {other}"
-    hold_other_models(store, "head-v2", "test-tiny")  # restarted again: said once
-    assert store.job(stopped).version == version + 1
+    hold_other_models(store, "head-v2", "test-tiny")  # restarted again: said alike
+    assert served(held, "head-v2") == f"job '{held}' {other}"
     hold_other_models(store, "head-v1", "test-tiny")
-    assert store.job(stopped).error == SHUT_DOWN
-    assert store.job(held).error == (
+    assert served(stopped, "head-v1") == f"{shut_down}: resume it to matte the rest"
+    assert served(held, "head-v1") == (
         f"job '{held}' was held by a server that ran other models than its own: resume it "
         "to matte the rest"
     )
+    assert store.job(stopped) == stored
 
 
 def test_the_worker_says_whether_it_runs_and_survives_a_failing_job(
@@ -544,3 +552,58 @@ def test_an_object_delete_that_loses_a_race_with_its_projects_is_a_404(
     monkeypatch.setattr(store, "_write", project_deleted_meanwhile)
     with pytest.raises(NotFound, match=rf"^project '{pid}' does not exist$"):
         store.delete_object(pid, obj)
+
+
+def test_stopped_jobs_of_an_older_data_dir_tell_what_they_told_and_follow_the_models(
+    tmp_path: Path,
+) -> None:
+    """A data dir from before jobs kept how they stopped, its errors stored whole by servers
+    with one matting head or another: each job tells what it told on a server with the models
+    that wrote it, and what to do on one with the other; an error that promised no resume
+    stays as it is, on any server."""
+    store = Store(tmp_path / "data")
+    ids = [new_job(store, tmp_path) for _ in range(8)]
+    store.close()
+    other = "was made with the matting head 'head-v1', this server runs 'head-v2': start a new job"
+    resume = "resume it to matte the rest"
+    crash = "the server stopped while this job ran (a crash or a kill)"
+    shutdown = "the server was shut down while this job ran"
+    held = "was held by a server that ran other models than its own"
+    died = "the worker running the job died 3 times (setting VIDMATTE_RAY_MAX_RETRIES)"
+    full = "not enough disk space in the data dir"
+    # (status, error, the head of the server that wrote it, the stop cause it has now)
+    older = [
+        ("interrupted", f"{crash}: {resume}", "head-v1", "crash"),
+        ("interrupted", f"{shutdown}; job '{ids[1]}' {other}", "head-v2", "shutdown"),
+        ("interrupted", f"job '{ids[2]}' {other}", "head-v2", "held_other_models"),
+        ("interrupted", f"job '{ids[3]}' {held}: {resume}", "head-v1", "held_other_models"),
+        ("failed", f"{full}: free some space, then resume the job", "head-v1", "disk_full"),
+        ("failed", f"{died}; job '{ids[5]}' {other}", "head-v2", "worker_died"),
+        ("failed", "frame 3 cannot be decoded (the file is damaged there)", "head-v1", None),
+        ("cancelled", None, "head-v1", None),
+    ]
+    with closing(sqlite3.connect(tmp_path / "data" / "vidmatte.db")) as db, db:
+        for jid, (status, error, _, _) in zip(ids, older, strict=True):
+            db.execute("UPDATE jobs SET status = ?, error = ? WHERE id = ?", (status, error, jid))
+        db.execute("ALTER TABLE jobs DROP COLUMN stop")
+        db.execute("PRAGMA user_version = 1")
+    store = Store(tmp_path / "data")
+    try:
+        jobs = [store.job(jid) for jid in ids]
+        assert [job.stop for job in jobs] == [stop for *_, stop in older]
+        as_before = [
+            (shown_error(job, head, "test-tiny"), error)
+            for job, (_, error, head, _) in zip(jobs, older, strict=True)
+        ]
+        assert [shown for shown, _ in as_before] == [error for _, error in as_before]
+        assert [shown_error(job, "head-v1", "test-tiny") for job in jobs[1:3]] == [
+            f"{shutdown}: {resume}",
+            f"job '{ids[2]}' {held}: {resume}",
+        ]
+        assert [shown_error(job, "head-v2", "test-tiny") for job in (jobs[0], jobs[6])] == [
+            f"{crash}; job '{ids[0]}' {other}",
+            older[6][1],
+        ]
+        assert [job.status for job in jobs] == [status for status, *_ in older]
+    finally:
+        store.close()

@@ -37,6 +37,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -76,7 +77,9 @@ CREATE TABLE IF NOT EXISTS job_frames (
 
 # PRAGMA user_version of the databases this code makes or upgrades: one from a newer version may
 # rely on tables or columns this code would write without. 0: made before the version was kept.
-SCHEMA_VERSION = 1
+# 2: a stopped job's error says what went wrong, its `stop` column how it stopped (an older
+# version would show its error without what to do).
+SCHEMA_VERSION = 2
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
 # Object colours: distinct, readable on dark video and on the editor's dark UI.
 PALETTE = (
@@ -134,6 +137,29 @@ JOB_COLUMNS = {
     # Its place in the queue, by when it was last queued (made or resumed): larger is later.
     # Timestamps cannot order it, being in milliseconds: two jobs queued in one would swap.
     "queue_seq": "INTEGER NOT NULL DEFAULT 0",
+    "stop": "TEXT",  # a StopCause, or NULL
+}
+# How a job stopped, when a resume may finish it or mend what went wrong (jobs/stops.py says
+# what to do): the server crashed or was shut down under it, its Ray worker ended its run
+# early, a server with other models held it from the queue; or it failed for a full disk, or
+# for a Ray worker that died too often. NULL for any other end: its error is final.
+StopCause = Literal[
+    "crash", "shutdown", "worker_stopped", "held_other_models", "disk_full", "worker_died"
+]
+# Errors as versions before the `stop` column stored them, whole (`_older_stop`): how an
+# interrupted job's began, by how it stopped, and how a failure a resume may mend began, with
+# the advice it ended with. Copies, not the texts of today: they must match what was stored.
+_OLDER_INTERRUPTIONS: dict[str, StopCause] = {
+    "the server stopped while this job ran (a crash or a kill)": "crash",
+    "the server was shut down while this job ran": "shutdown",
+    "the worker running this job ended it before its last frame": "worker_stopped",
+}
+_OLDER_FAILURES: dict[str, tuple[StopCause, str]] = {
+    "not enough disk space in the data dir": (
+        "disk_full",
+        ": free some space, then resume the job",
+    ),
+    "the worker running the job died": ("worker_died", ": resume the job to try again"),
 }
 # The next place at the back of the queue, in an INSERT or UPDATE of `jobs`.
 NEXT_IN_QUEUE = "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)"
@@ -314,6 +340,10 @@ class Job:
     # deleted object does not rename a finished job's results).
     object_names: dict[int, str] = field(default_factory=dict)
     queue_seq: int = 0  # its place in the queue when last queued: larger is later
+    # How it stopped, when what to do depends on it and on the server's models: then `error`
+    # says only what went wrong (None for a job held from the queue: the stop says it all), and
+    # jobs/stops.py `shown_error` adds what to do. None: `error` (if any) is the whole message.
+    stop: StopCause | None = None
 
 
 def _dump_prompts(prompts: Prompts) -> str:
@@ -489,8 +519,9 @@ class Store:
     def _migrate(self) -> None:
         """Give jobs of an older data dir the columns added since; their snapshot of prompts
         and object names is what the project holds now (they had none), their plate setting
-        and edge mode the opening server's, their place in the queue their order of queueing.
-        Then mark the database with SCHEMA_VERSION."""
+        and edge mode the opening server's, their place in the queue their order of queueing,
+        their stop cause what their error told (`_older_stop`). Then mark the database with
+        SCHEMA_VERSION."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -518,6 +549,15 @@ class Store:
                 db.executemany(
                     "UPDATE jobs SET queue_seq = ? WHERE id = ?",
                     [(seq, row[0]) for seq, row in enumerate(rows, 1)],
+                )
+            if "stop" not in have:
+                rows = db.execute(
+                    "SELECT id, status, error FROM jobs WHERE status IN ('interrupted', 'failed') "
+                    "AND error IS NOT NULL"
+                ).fetchall()
+                db.executemany(
+                    "UPDATE jobs SET stop = ?, error = ? WHERE id = ?",
+                    [(*_older_stop(row[0], row[1], row[2]), row[0]) for row in rows],
                 )
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # in the same transaction
 
@@ -985,6 +1025,7 @@ class Store:
             plate=bool(row["plate"]),
             used_track=bool(row["used_track"]),
             queue_seq=row["queue_seq"],
+            stop=row["stop"],
             export=json.loads(row["export"]) if row["export"] else None,
             object_names={int(obj): name for obj, name in json.loads(row["object_names"]).items()},
         )
@@ -1016,24 +1057,30 @@ class Store:
         return job
 
     def transition(
-        self, job_id: str, to: str, attempt: int | None = None, error: str | None = None
+        self,
+        job_id: str,
+        to: str,
+        attempt: int | None = None,
+        error: str | None = None,
+        stop: StopCause | None = None,
     ) -> Job:
         """Move a job to status `to` if its status allows it now (a compare-and-set): the one
-        way a job's status changes. With `attempt` (a run speaking), only while that run owns
-        the job: it is running under that number. Entering
-        `running` starts a new attempt; progress is cleared except a finished job's zero ETA.
-        Raises InvalidTransition (or NotFound) and changes nothing otherwise."""
+        way a job's status changes, setting its `error` and `stop` (Job) anew. With `attempt` (a
+        run speaking), only while that run owns the job: it is running under that number.
+        Entering `running` starts a new attempt; progress is cleared except a finished job's
+        zero ETA. Raises InvalidTransition (or NotFound) and changes nothing otherwise."""
         if attempt is not None and "running" not in TRANSITIONS[to]:
             raise ValueError(f"a run cannot make its job {to}")
         sources = TRANSITIONS[to] if attempt is None else ("running",)
         query = (
-            "UPDATE jobs SET status = ?, error = ?, fps = CASE WHEN ? = 'done' THEN fps END, "
+            "UPDATE jobs SET status = ?, error = ?, stop = ?, "
+            "fps = CASE WHEN ? = 'done' THEN fps END, "
             "eta_seconds = CASE WHEN ? = 'done' THEN 0.0 END, "
             "attempt = attempt + (? = 'running'), version = version + 1, updated_at = ?, "
             f"queue_seq = CASE WHEN ? = 'queued' THEN {NEXT_IN_QUEUE} ELSE queue_seq END "
             f"WHERE id = ? AND status IN ({', '.join('?' * len(sources))})"
         )
-        args: list[object] = [to, error, to, to, to, now(), to, job_id, *sources]
+        args: list[object] = [to, error, stop, to, to, to, now(), to, job_id, *sources]
         if attempt is not None:
             query, args = query + " AND attempt = ?", [*args, attempt]
         with self._write() as db:
@@ -1048,19 +1095,6 @@ class Store:
                 + (" (a later run)" if late else "")
                 + f"; it cannot become {to}"
             )
-        return self._changed(job_id)
-
-    def reword(self, job_id: str, status: str, error: str | None) -> Job:
-        """Set the error of a job that is still `status` (what it says to do may change with the
-        server's models); InvalidTransition (or NotFound) and nothing changed otherwise."""
-        with self._write() as db:
-            moved = db.execute(
-                "UPDATE jobs SET error = ?, version = version + 1, updated_at = ? "
-                "WHERE id = ? AND status = ?",
-                (error, now(), job_id, status),
-            ).rowcount
-        if not moved:
-            raise InvalidTransition(f"job '{job_id}' is {self.job(job_id).status}, not {status}")
         return self._changed(job_id)
 
     def owns(self, job_id: str, attempt: int) -> bool:
@@ -1128,6 +1162,29 @@ class Store:
                 path.unlink(missing_ok=True)
             raise
         return True
+
+
+def _older_stop(job_id: str, status: str, error: str) -> tuple[StopCause | None, str | None]:
+    """How a job stopped and what went wrong, from its error as an older version stored it:
+    whole, with what to do, or with why a server with other models would refuse its resume
+    after it (`; job '<id>' was made with ...`); a held job's error, which its stop says all
+    of, None. The cause None and the error as it is for any other error: it was final."""
+    refused = f"; job '{job_id}' was made with "
+    if status == "interrupted":
+        if error.startswith((f"job '{job_id}' was made with ", f"job '{job_id}' was held by ")):
+            return "held_other_models", None
+        for begins, cause in _OLDER_INTERRUPTIONS.items():
+            if error.startswith(f"{begins}: ") or error.startswith(f"{begins}; "):
+                return cause, begins
+    else:
+        for begins, (cause, advice) in _OLDER_FAILURES.items():
+            if not error.startswith(begins):
+                continue
+            if error.endswith(advice):
+                return cause, error.removesuffix(advice)
+            if refused in error:
+                return cause, error.split(refused)[0]
+    return None, error
 
 
 def _group_points(rows: list[sqlite3.Row]) -> Prompts:

@@ -31,7 +31,7 @@ from tests.conftest import upload
 from tests.server import LiveServer, free_port
 from tests.synth import write_video
 from tests.waiting import wait_for
-from vidmatte.jobs.runner import SHUT_DOWN
+from vidmatte.jobs.stops import STOPPED_BY_SHUTDOWN
 
 FRAMES = 48
 ACTIVE = ("queued", "running")
@@ -357,5 +357,5 @@ def test_ctrl_c_after_the_cluster_is_lost_stops_the_server_and_its_job(tmp_path:
         assert server.process.wait(45) == 0, server.log_since(mark)[-3000:]
     finally:
         server.kill()
-    status = db_rows(server.data_dir, "SELECT status, error FROM jobs WHERE id = ?", jid)
-    assert status == [("interrupted", SHUT_DOWN)]
+    status = db_rows(server.data_dir, "SELECT status, error, stop FROM jobs WHERE id = ?", jid)
+    assert status == [("interrupted", STOPPED_BY_SHUTDOWN, "shutdown")]

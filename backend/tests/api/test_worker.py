@@ -25,7 +25,7 @@ from tests.server import LiveServer, free_port
 from tests.synth import write_video
 from tests.waiting import wait_until
 from vidmatte.config import Settings
-from vidmatte.jobs.runner import SHUT_DOWN
+from vidmatte.jobs.stops import STOPPED_BY_SHUTDOWN
 
 POS = {"x": 30, "y": 32, "label": "positive"}
 ACTIVE = {"queued", "running"}
@@ -364,8 +364,8 @@ def test_sigterm_cuts_a_stalled_download_and_interrupts_the_running_job(tmp_path
     finally:
         server.kill()
     with sqlite3.connect(server.data_dir / "vidmatte.db") as db:
-        status, error = db.execute("SELECT status, error FROM jobs WHERE id = ?", (jid,)).fetchone()
-    assert (status, error) == ("interrupted", SHUT_DOWN)
+        row = db.execute("SELECT status, error, stop FROM jobs WHERE id = ?", (jid,)).fetchone()
+    assert row == ("interrupted", STOPPED_BY_SHUTDOWN, "shutdown")
 
 
 # -- 22: a missing head is an error naming the fix ---------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import (
 
 from vidmatte import store
 from vidmatte.jobs.results import Foreground, Mattes
+from vidmatte.jobs.stops import shown_error
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
 from vidmatte.media.export import parse_formats
 from vidmatte.media.sequence import MAX_FPS, MIN_FPS
@@ -292,6 +293,7 @@ class Job(BaseModel):
     frames_total: int
     fps: float | None
     eta_seconds: float | None
+    # What went wrong and what to do about it on this server (jobs/stops.py `shown_error`).
     error: str | None
     created_at: str
     updated_at: str
@@ -315,8 +317,10 @@ class Job(BaseModel):
     )
 
     @classmethod
-    def of(cls, j: store.Job) -> Job:
+    def of(cls, j: store.Job, head: str, sam2: str) -> Job:
+        """The job as a server with this matting head and SAM2 serves it."""
         fields = {k: v for k, v in j.__dict__.items() if k in cls.model_fields}
+        fields["error"] = shown_error(j, head, sam2)
         fields["sam2_model"] = j.sam2
         fields["prompts"] = [
             FramePoints(

@@ -42,10 +42,6 @@ from vidmatte.jobs.pipeline import (
     store_frames,
 )
 from vidmatte.jobs.runner import (
-    RESUMABLE_FAILURES,
-    SHUT_DOWN,
-    WORKER_DIED,
-    WORKER_STOPPED,
     WaitingLine,
     cancel_in_store,
     end_at_shutdown,
@@ -55,12 +51,13 @@ from vidmatte.jobs.runner import (
     recover,
     waiting,
 )
+from vidmatte.jobs.stops import WORKER_DIED
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import InvalidTransition, Job, NotFound, Store
+from vidmatte.store import InvalidTransition, Job, NotFound, StopCause, Store
 
 # Workers run vidmatte as installed on their machines (the image of docs/DEPLOY.md): Ray must
 # not rebuild a server started with `uv run` in a new environment on each of them. Read when
@@ -269,7 +266,8 @@ class RayRunner:
         for item in self._line:
             if item.attempt is not None:
                 with contextlib.suppress(NotFound):
-                    end_in_store(self.store, self.store.job(item.job_id), "interrupted", SHUT_DOWN)
+                    job = self.store.job(item.job_id)
+                    end_in_store(self.store, job, "interrupted", stop="shutdown")
         for worker in self._workers:  # their CPUs and GPUs are free for the next server
             ray.kill(worker)
         if self._owns_ray:
@@ -378,8 +376,8 @@ class RayRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown, or a worker
             # told to stop by an earlier word, has not: the job can be resumed.
-            why = SHUT_DOWN if self._line.closed.is_set() else WORKER_STOPPED
-            end_in_store(self.store, job, "interrupted", why)
+            stop: StopCause = "shutdown" if self._line.closed.is_set() else "worker_stopped"
+            end_in_store(self.store, job, "interrupted", stop=stop)
         except RayTaskError as exc:  # the job's own error, raised on the worker
             if self.store.owns(job.id, job.attempt):  # else cancelled or deleted: that stands
                 fail_in_store(self.store, job, exc.cause if exc.cause is not None else exc)
@@ -389,8 +387,9 @@ class RayRunner:
                     self.store,
                     job,
                     "failed",
-                    f"{WORKER_DIED} {item.retries + 1} times (setting "
-                    f"VIDMATTE_RAY_MAX_RETRIES): {RESUMABLE_FAILURES[WORKER_DIED]}",
+                    stop="worker_died",
+                    error=f"{WORKER_DIED} {item.retries + 1} times (setting "
+                    "VIDMATTE_RAY_MAX_RETRIES)",
                 )
                 return
             log.warning("job %s: its worker died (%s); it continues on another", job.id, exc)

@@ -18,11 +18,20 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
-from vidmatte.errors import DISK_FULL, describe
+from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import Progress, Stopped, finished, matter_for, run_job
+from vidmatte.jobs.stops import WHAT, other_models
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import ACTIVE, InvalidTransition, Job, NotFound, Store, is_disk_full
+from vidmatte.store import (
+    ACTIVE,
+    InvalidTransition,
+    Job,
+    NotFound,
+    StopCause,
+    Store,
+    is_disk_full,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,101 +54,27 @@ class JobRunner(Protocol):
         """Whether queued jobs will run."""
 
 
-# An interrupted job's error: how it stopped, then what to do (`interrupted_error`).
-STOPPED_BY_CRASH = "the server stopped while this job ran (a crash or a kill)"
-STOPPED_BY_SHUTDOWN = "the server was shut down while this job ran"
-# A Ray worker ended the run before its last frame, neither cancelled nor shut down (a stop
-# word of earlier still held for it, say): nothing is wrong with the job.
-STOPPED_BY_WORKER = "the worker running this job ended it before its last frame"
-RESUME = "resume it to matte the rest"
-CRASHED = f"{STOPPED_BY_CRASH}: {RESUME}"
-SHUT_DOWN = f"{STOPPED_BY_SHUTDOWN}: {RESUME}"
-WORKER_STOPPED = f"{STOPPED_BY_WORKER}: {RESUME}"
-# Failures that a resume may mend, by how their error begins, with what it tells to do
-# (`failed_error`).
-WORKER_DIED = "the worker running the job died"  # on Ray, more times than the retries allow
-RESUMABLE_FAILURES = {
-    DISK_FULL: "free some space, then resume the job",
-    WORKER_DIED: "resume the job to try again",
-}
-
-
 def recover(store: Store) -> None:
     """At start, before a runner takes the queue: the jobs a dead process left running end
-    `interrupted`, with the reason, except those whose frames were all stored before it died,
-    which end `done`: their result is whole, and a resume would have nothing to do."""
+    `interrupted` by a crash, except those whose frames were all stored before it died, which
+    end `done`: their result is whole, and a resume would have nothing to do. (What their error
+    tells to do depends on the models this server runs: jobs/stops.py.)"""
     for job in store.jobs(status=("running",)):
         if finished(job, store.done_frames(job.id)):
             end_in_store(store, job, "done")
         else:
-            end_in_store(store, job, "interrupted", CRASHED)
-
-
-def other_models(job: Job, head: str, sam2: str) -> str | None:
-    """Why `job` may not run on a server with this matting head and SAM2 model (its frames
-    would mix two models' mattes under the first one's name), or None when it may."""
-    if job.head and job.head != head:  # (jobs of an older version recorded none)
-        made, runs = f"the matting head '{job.head}'", f"'{head}'"
-    elif job.sam2 and job.sam2 != sam2:
-        made, runs = f"SAM2 '{job.sam2}'", f"SAM2 '{sam2}'"
-    else:
-        return None
-    return f"job '{job.id}' was made with {made}, this server runs {runs}: start a new job"
-
-
-def interrupted_error(job: Job, why: str | None) -> str | None:
-    """The error an interrupted job should show on a server where `other_models` gives `why`:
-    how it stopped, then that a resume finishes it, or `why` when a resume is refused. A job
-    held at an earlier start (`hold_other_models`) whose models this server runs is told to
-    resume."""
-    error = job.error or ""
-    stops = (STOPPED_BY_CRASH, STOPPED_BY_SHUTDOWN, STOPPED_BY_WORKER)
-    stopped = next((s for s in stops if error.startswith(s)), "")
-    if stopped:
-        return f"{stopped}: {RESUME}" if why is None else f"{stopped}; {why}"
-    if why is None and error.startswith(f"job '{job.id}' was made with "):
-        return f"job '{job.id}' was held by a server that ran other models than its own: {RESUME}"
-    return why or job.error
-
-
-def failed_error(job: Job, why: str | None) -> str | None:
-    """The error a failed job should show on a server where `other_models` gives `why`: a
-    failure a resume may mend (`RESUMABLE_FAILURES`) says what went wrong, then what to do, or
-    `why` when a resume is refused; it tells to resume again once the job's models are back.
-    Any other failure's error stays as it is: it promises no resume."""
-    error = job.error or ""
-    held = f"; job '{job.id}' was made with "
-    for begins, advice in RESUMABLE_FAILURES.items():
-        if not error.startswith(begins):
-            continue
-        if error.endswith(f": {advice}"):
-            what = error.removesuffix(f": {advice}")
-        elif held in error:
-            what = error.split(held)[0]
-        else:
-            break
-        return f"{what}: {advice}" if why is None else f"{what}; {why}"
-    return job.error
+            end_in_store(store, job, "interrupted", stop="crash")
 
 
 def hold_other_models(store: Store, head: str, sam2: str) -> None:
     """At start, before a runner takes the queue: queued jobs made with another matting head or
-    SAM2 are interrupted with the reason, as their resume would be refused, instead of run; so
-    are those a dead process left running, unless their frames are all stored (`recover` ends
-    them done), instead of told to resume. Interrupted jobs, and failed ones told to resume,
-    are told what a resume does here: refused with the reason, or (their models back) finish
-    the job."""
-    for job in store.jobs(status=(*ACTIVE, "interrupted", "failed")):
-        if job.status == "running" and finished(job, store.done_frames(job.id)):
-            continue
-        why = other_models(job, head, sam2)
-        with contextlib.suppress(NotFound, InvalidTransition):
-            if job.status in ("interrupted", "failed"):
-                reworded = interrupted_error if job.status == "interrupted" else failed_error
-                if (error := reworded(job, why)) != job.error:
-                    store.reword(job.id, job.status, error)
-            elif why is not None:
-                store.transition(job.id, "interrupted", error=why)
+    SAM2 are interrupted, held, instead of run: their frames would mix two models' mattes (a
+    resume is refused likewise). Their error, as every stopped job's, names the reason on this
+    server and tells to resume on one with their models (jobs/stops.py)."""
+    for job in store.jobs(status=("queued",)):
+        if other_models(job, head, sam2) is not None:
+            with contextlib.suppress(NotFound, InvalidTransition):
+                store.transition(job.id, "interrupted", stop="held_other_models")
 
 
 def waiting(store: Store) -> list[Job]:
@@ -161,19 +96,31 @@ def cancel_in_store(store: Store, job_id: str) -> Job:
     return job
 
 
-def end_in_store(store: Store, job: Job, status: str, error: str | None = None) -> None:
-    """End this run of `job` (its attempt) as `status`; a cancel, resume or delete that came
-    meanwhile stands."""
+def end_in_store(
+    store: Store,
+    job: Job,
+    status: str,
+    stop: StopCause | None = None,
+    error: str | None = None,
+) -> None:
+    """End this run of `job` (its attempt) as `status`, stopped by `stop` (what went wrong: the
+    stop's own words, unless `error` says it); a cancel, resume or delete that came meanwhile
+    stands."""
+    if error is None and stop is not None:
+        error = WHAT[stop]
     with contextlib.suppress(NotFound, InvalidTransition):
-        store.transition(job.id, status, attempt=job.attempt, error=error)
+        store.transition(job.id, status, attempt=job.attempt, error=error, stop=stop)
 
 
 def fail_in_store(store: Store, job: Job, exc: BaseException) -> None:
-    """End this run of `job` as failed, with `exc` told as users may see it (`describe`)."""
+    """End this run of `job` as failed, with `exc` told as users may see it (`describe`); a
+    full disk is a stop a resume may mend once there is room."""
     log.error("job %s failed: %s", job.id, exc, exc_info=exc)
     if is_disk_full(exc):
         store.release_reserve()  # room to record the failure
-    end_in_store(store, job, "failed", describe(exc))
+        end_in_store(store, job, "failed", stop="disk_full")
+    else:
+        end_in_store(store, job, "failed", error=describe(exc))
 
 
 def progress_reporter(store: Store, job: Job) -> Callable[[Progress], None]:
@@ -234,7 +181,9 @@ def end_at_shutdown(store: Store, job_id: str, attempt: int) -> None:
     next start to take for a crash. What the run does after this is refused (it owns no job)."""
     log.warning("job %s did not stop in time: interrupted by the shutdown", job_id)
     with contextlib.suppress(NotFound, InvalidTransition):
-        store.transition(job_id, "interrupted", attempt=attempt, error=SHUT_DOWN)
+        store.transition(
+            job_id, "interrupted", attempt=attempt, error=WHAT["shutdown"], stop="shutdown"
+        )
 
 
 class InProcessRunner:
@@ -292,7 +241,7 @@ class InProcessRunner:
         except Stopped:
             # A cancel, resume or delete has already set the status; a shutdown has not.
             if self._line.closed.is_set():
-                end_in_store(self.store, job, "interrupted", SHUT_DOWN)
+                end_in_store(self.store, job, "interrupted", stop="shutdown")
         except Exception as exc:
             if not self.store.owns(job.id, job.attempt):
                 return  # cancelled or deleted meanwhile (its files went with it): that stands

@@ -36,7 +36,7 @@ from vidmatte.jobs.results import (
     frame_matte,
     plan_export,
 )
-from vidmatte.jobs.runner import other_models
+from vidmatte.jobs.stops import other_models
 from vidmatte.jobs.tracks import intervals
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
@@ -106,17 +106,22 @@ def create_job(project_id: KnownProject, body: JobCreate, s: Services = Depends(
         plate=s.matter.plate,
     )
     s.runner.submit(job.id)
-    return Job.of(job)
+    return served(job, s)
+
+
+def served(job: store.Job, s: Services) -> Job:
+    """The job as this server serves it: its error tells what to do with the models it runs."""
+    return Job.of(job, s.head_name, s.sam2_name)
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
 def list_jobs(project_id: KnownProject, s: Services = Depends(services)) -> list[Job]:
-    return [Job.of(j) for j in s.store.jobs(project_id)]
+    return [served(j, s) for j in s.store.jobs(project_id)]
 
 
 @router.get("/api/jobs/{job_id}", response_model=Job, responses=ERRORS)
 def get_job(job_id: str, s: Services = Depends(services)) -> Job:
-    return Job.of(s.store.job(job_id))
+    return served(s.store.job(job_id), s)
 
 
 @router.get(
@@ -129,7 +134,7 @@ async def job_events(job_id: str, s: Services = Depends(services)):
     return follow(
         lambda: s.store.changes.subscribe(job_id),
         lambda: s.store.job(job_id),
-        lambda job: Job.of(job).model_dump_json(),
+        lambda job: served(job, s).model_dump_json(),
         lambda job: job.status in TERMINAL,
         s.settings.event_ping_seconds,
     )
@@ -137,7 +142,7 @@ async def job_events(job_id: str, s: Services = Depends(services)):
 
 @router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
 def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
-    return Job.of(s.runner.cancel(job_id))
+    return served(s.runner.cancel(job_id), s)
 
 
 @router.post(
@@ -155,7 +160,7 @@ def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
             409, f"{exc}: only interrupted, cancelled or failed jobs can be resumed"
         ) from exc
     s.runner.submit(job_id)
-    return Job.of(job)
+    return served(job, s)
 
 
 def edge_adjust(
