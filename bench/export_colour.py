@@ -1,6 +1,6 @@
 """What compositors see in an export: the colour-carrying formats' colour, raw (the frame's own)
 or the estimated foreground (the default, `fg=estimated`), with the true alpha and with the
-head's alpha, as the archive computes it (`foreground_rgb8` on the 8-bit frame and matte).
+head's alpha, as the archive computes it (`foreground_rgb` on the 8-bit frame and matte).
 
     uv run python bench/export_colour.py --dataset DIR [--build] [--step 1] [--device cpu]
         [--edges best|fast|none]
@@ -58,7 +58,7 @@ def main(
     import numpy as np
 
     from vidmatte.matte import Matter, load_head
-    from vidmatte.matte.foreground import foreground_rgb8
+    from vidmatte.matte.foreground import foreground_rgb
     from vidmatte.metrics import composite_error
     from vidmatte.train.dataset import clip_folders, read_clip
     from vidmatte.train.evaluate import matte_clip
@@ -98,7 +98,7 @@ def main(
             for matte in (true_alpha, head_alphas[t]):
                 matte8 = np.round(matte * 255).astype(np.uint8)
                 stored = matte8.astype(np.float32) / 255
-                for colour in (clip.rgb[t], foreground_rgb8(clip.rgb[t], matte8, device=device)):
+                for colour in (clip.rgb[t], foreground_rgb(clip.rgb[t], matte8, device=device)):
                     fg = colour.astype(np.float32) / 255
                     row.append(composite_error(fg, stored, true_fg, true_alpha, new_bg))
             per_frame.append(row)

@@ -14,7 +14,7 @@ from vidmatte.matte.foreground import (
     ALPHA_TOLERANCE,
     Schedule,
     estimate_foreground,
-    foreground_rgb8,
+    foreground_rgb,
     multilevel_foreground,
 )
 
@@ -134,7 +134,7 @@ def test_frames_as_exports_hold_them() -> None:
     fg, alpha, bg = _scene()
     rgb8 = (_composite(fg, alpha, bg) * 255).round().astype(np.uint8)
     alpha8 = (alpha * 255).round().astype(np.uint8)
-    out = foreground_rgb8(rgb8, alpha8)
+    out = foreground_rgb(rgb8, alpha8)
     assert out.shape == rgb8.shape and out.dtype == np.uint8
     np.testing.assert_array_equal(out[alpha8 == 255], rgb8[alpha8 == 255])
     soft = (alpha8 > 25) & (alpha8 < 230)
@@ -142,7 +142,7 @@ def test_frames_as_exports_hold_them() -> None:
     # Measured as in float: 0.062 (raw 0.159), and 0.005 with the plate.
     assert error < 0.075 and error < np.abs(rgb8 / 255 - fg)[soft].mean() / 2, error
     plate = (bg * 255).round().astype(np.uint8)
-    assert np.abs(foreground_rgb8(rgb8, alpha8, plate) / 255 - fg)[soft].mean() < 0.01
+    assert np.abs(foreground_rgb(rgb8, alpha8, plate) / 255 - fg)[soft].mean() < 0.01
 
 
 def test_cpu_row_blocks_change_nothing(monkeypatch) -> None:

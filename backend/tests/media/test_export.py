@@ -272,6 +272,15 @@ def test_write_archive_rejects_bad_input() -> None:
     frames = [make_frame(3, 64, 48), make_frame(2, 64, 48)]
     with pytest.raises(ValueError, match="increase"):
         write_archive(io.BytesIO(), frames, ["alpha_png"], FPS)
+    second = make_frame(1, 64, 48)
+    frames = [make_frame(0, 64, 48), replace(second, rgb=second.rgb.astype(np.uint16) * 257)]
+    with pytest.raises(
+        ValueError, match=r"^frame 1: rgb is uint16 but the first frame's is uint8$"
+    ):
+        write_archive(io.BytesIO(), frames, ["rgba_png"], FPS)
+    wrong = replace(make_frame(0, 64, 48), rgb=np.zeros((48, 64, 3), np.float32))
+    with pytest.raises(ValueError, match=r"^frame 0: rgb and alpha must be uint8 or uint16$"):
+        write_archive(io.BytesIO(), [wrong], ["rgba_png"], FPS)
 
 
 # --- archive contents ---
@@ -1331,3 +1340,30 @@ def test_a_display_size_is_only_set_in_a_header_laid_out_as_ffmpegs(tmp_path: Pa
     cut = tmp_path / "cut.webm"
     cut.write_bytes(b"\x1a\x45\xdf\xa3\x84webm")
     assert not set_display_size(cut, 80, 48)
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+@pytest.mark.parametrize("background,nits", [((0, 0, 0), 0.0), ((255, 255, 255), 203.0)])
+def test_a_composite_over_hdr_mixes_soft_edges_in_linear_light(
+    depth: int, background: tuple[int, int, int], nits: float
+) -> None:
+    """Half of a 1000 cd/m² PQ white over black was mixed in PQ's code values: 0.376, 25
+    cd/m², where the light is half of 1000 (an edge too dark, a dark halo round highlights).
+    It is mixed in linear light and encoded back: PQ of the mean of the two lights, over
+    white (HDR's reference white, 203 cd/m²) too."""
+    dtype, top = (np.uint8, 255) if depth == 8 else (np.uint16, 65535)
+    white = np.round(pq_signal(1000.0) * top)
+    rgb = np.full((32, 64, 3), white, dtype)
+    alpha = np.full((32, 64), 32768, np.uint16)  # 0.500008
+    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=9, transfer=16)
+    archive = build_archive(
+        frames=iter([frame]), formats=["composite_mp4"], fps=FPS, background=background
+    )
+    with av.open(io.BytesIO(archive.read(VIDEO_FILES["composite_mp4"]))) as container:
+        picture = next(container.decode(video=0)).to_ndarray(format="rgb48le")
+    got = picture[8:24, 8:56].reshape(-1, 3).mean(axis=0) / 65535
+    a = 32768 / 65535
+    expected = pq_signal(a * 1000 + (1 - a) * nits)
+    # Lossy YUV there and back: within 3 8-bit levels; the code values' mix is 0.31 (over
+    # black) and 0.03 (over white) off.
+    np.testing.assert_allclose(got, expected, atol=3 / 255)

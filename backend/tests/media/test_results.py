@@ -12,6 +12,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import OpenEXR
 import pytest
 from PIL import Image
 
@@ -20,7 +21,7 @@ from vidmatte.jobs import results
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.results import export_frames, foreground_for, plan_export
 from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
-from vidmatte.matte.foreground import foreground_rgb8
+from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.media.export import write_archive
 from vidmatte.media.video import VideoReader, probe
 from vidmatte.store import Point, Store
@@ -124,7 +125,7 @@ def test_an_adjusted_matte_is_exported_with_the_foreground_estimated_from_it(fin
         want = np.round(adjust_matte(stored, -2.5, 3) * 255)
         assert np.array_equal(adjusted[i][..., 3], want)
         assert adjusted[i][..., 3].sum() < plain[i][..., 3].sum()  # choked
-        colour = foreground_rgb8(frame.rgb, want.astype(np.uint8))
+        colour = foreground_rgb(frame.rgb, want.astype(np.uint8))
         assert np.array_equal(adjusted[i][..., :3], colour)
         assert not np.array_equal(adjusted[i][..., :3], plain[i][..., :3])
 
@@ -227,3 +228,90 @@ def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(tmp_path: P
     with av.open(zipfile.ZipFile(out).open("matte_composite.mp4")) as container:
         context = container.streams.video[0].codec_context
         assert (context.color_primaries, context.color_trc, context.colorspace) == (9, 18, 9)
+
+
+def write_deep_pq_ramp(path: Path, width: int = 1024, height: int = 32) -> np.ndarray:
+    """A 10-bit PQ BT.2020 clip (FFV1, RGB, lossless) of a grey ramp across 512 code values,
+    one frame; its 10-bit signal (H, W) back."""
+    ramp = np.round(np.linspace(205, 716, width)).astype(np.uint16)
+    codes = np.broadcast_to(ramp, (height, width))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = width, height, "gbrp10le"
+        context = stream.codec_context
+        context.color_primaries, context.color_trc, context.colorspace = 9, 16, 0
+        wide = np.repeat((codes.astype(np.uint32) * 65535 // 1023)[..., None], 3, -1)
+        picture = av.VideoFrame.from_ndarray(wide.astype(np.uint16), format="rgb48le")
+        container.mux(stream.encode(picture.reformat(format="gbrp10le")))
+        container.mux(stream.encode(None))
+    return codes
+
+
+@pytest.mark.parametrize("fg", ["raw", "estimated"])
+def test_a_deep_hdr_source_s_exports_keep_its_precision(tmp_path: Path, fg: str) -> None:
+    """A 10-bit PQ source's smooth gradient came out of every export in 8 bits (256 levels
+    over PQ's whole 0..10,000 cd/m², visible bands). The RGBA PNG is 16-bit, the composite
+    10-bit video (HEVC Main 10), both still tagged PQ BT.2020; each keeps the ramp's 512
+    levels."""
+    store = Store(tmp_path / "data")
+    clip = tmp_path / "pq.mkv"
+    codes = write_deep_pq_ramp(clip)
+    info, pts = probe(clip)
+    assert (info.primaries, info.transfer) == (9, 16)
+    project = store.add_project("pq", "pq.mkv", clip, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(40, 8, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    buf = io.BytesIO()
+    Image.fromarray(np.full(codes.shape, 255, np.uint8)).save(buf, "PNG")  # opaque
+    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    out = io.BytesIO()
+    export = plan_export(store, job.id)
+    formats = ["rgba_png", "composite_mp4", "prores4444", "webm_alpha", "exr"]
+    write_archive(out, export_frames(store, export, fg), formats, 10)
+    store.close()
+    archive = zipfile.ZipFile(out)
+    with archive.open("rgba/000000.png") as file:
+        png = file.read()
+    assert png[24:26] == bytes([16, 6])  # IHDR: 16 bits, RGBA
+    assert b"cICP" + bytes([9, 16, 0, 1]) in png[:64]
+    with av.open(io.BytesIO(png)) as container:  # FFmpeg's PNG decoder reads 16-bit RGBA
+        rgba = next(container.decode(video=0)).to_ndarray(format="rgba64le")
+    assert len(np.unique(rgba[..., 0])) == 512
+    assert np.array_equal(np.round(rgba[..., 0] / 65535 * 1023), codes)  # each code as it is
+    assert (rgba[..., 3] == 65535).all()
+    with av.open(archive.open("matte_composite.mp4")) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.name, context.pix_fmt) == ("hevc", "yuv420p10le")
+        assert (context.color_primaries, context.color_trc, context.colorspace) == (9, 16, 9)
+        picture = next(container.decode(video=0)).to_ndarray(format="rgb48le")
+    grey = picture[8, :, 1].astype(int) * 1023 / 65535
+    assert len(np.unique(np.round(grey))) > 256
+    assert np.abs(grey - codes[8]).max() <= 4  # lossy 4:2:0 at crf 18: a few levels
+    with av.open(archive.open("matte_prores4444.mov")) as container:  # 10 bits, from 16
+        picture = next(container.decode(video=0)).to_ndarray(format="rgba64le")
+    grey = picture[8, :, 1].astype(int) * 1023 / 65535
+    assert len(np.unique(np.round(grey))) > 256 and (picture[..., 3] >> 6 == 1023).all()
+    assert np.abs(grey - codes[8]).max() <= 2
+    with av.open(archive.open("matte_alpha.webm")) as container:  # VP9 with alpha: 8 bits
+        picture = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert np.abs(picture[8, :, 1] - codes[8] / 1023 * 255).max() <= 3
+    path = tmp_path / "frame.exr"
+    path.write_bytes(archive.read("exr/000000.exr"))
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        light = exr.channels()["G"].pixels[8].astype(np.float64)
+    assert len(np.unique(light)) > 256  # light in half floats, from every 10-bit code
+
+
+def test_an_8_bit_source_s_exports_stay_8_bit(finished) -> None:
+    store, job_id = finished
+    out = io.BytesIO()
+    export = plan_export(store, job_id)
+    write_archive(out, export_frames(store, export), ["rgba_png", "composite_mp4"], 10)
+    archive = zipfile.ZipFile(out)
+    assert Image.open(archive.open("rgba/000000.png")).mode == "RGBA"
+    with av.open(archive.open("matte_composite.mp4")) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.name, context.pix_fmt) == ("h264", "yuv420p")

@@ -202,6 +202,60 @@ def test_an_hdr_video_is_tone_mapped_for_the_editor_and_the_models(
         assert shown[2][0] >= 235 and shown[2][1:].max() <= 3  # red, not pink
 
 
+# x265's master-display: BT.2020 primaries, D65, 0.005 to 4000 cd/m².
+MASTERING_4000 = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(40000000,50)"
+
+
+def write_pq_hevc(path: Path, signal: np.ndarray, x265_params: str) -> None:
+    """A 10-bit HEVC of one picture (RGB 0..1 in PQ, BT.2020), with `x265_params` (its HDR10
+    metadata), three frames long."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx265", rate=12)
+        stream.height, stream.width = signal.shape[:2]
+        stream.pix_fmt = "yuv420p10le"
+        context = stream.codec_context
+        context.color_primaries, context.color_trc, context.colorspace = 9, 16, 9
+        stream.options = {"crf": "4", "x265-params": f"log-level=error:{x265_params}"}
+        rgb = av.VideoFrame.from_ndarray(np.round(signal * 65535).astype(np.uint16), "rgb48le")
+        rgb.color_primaries, rgb.color_trc = 9, 16
+        picture = rgb.reformat(
+            format="yuv420p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=1
+        )
+        for i in range(3):
+            picture.pts = i
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize(
+    "metadata,peak",
+    [
+        ("max-cll=4000,400", 4000),  # the content's own brightest pixel (CTA-861.3)
+        ("master-display=" + MASTERING_4000, 4000),  # the mastering display's (ST 2086)
+        ("", 1000),  # none stated: PQ's usual mastering
+    ],
+)
+def test_pq_is_tone_mapped_to_the_peak_its_metadata_states(
+    tmp_path: Path, metadata: str, peak: float
+) -> None:
+    """Tone mapping took every PQ video's brightest light for 1000 cd/m²: a video mastered to
+    4000 (its MaxCLL or mastering display says so) clipped everything from 1000 to 4000 to
+    one flat white. Its stated peak is white now, and light below it is not (the curve's
+    shoulder is steep up there: 1000 cd/m² shows at 253); a video that states none still
+    has 1000 for white."""
+    grey = np.ones(3)
+    signal = pq_signal(np.array([grey * 1000, grey * peak]))
+    path = tmp_path / "pq.mp4"
+    write_pq_hevc(path, patches(list(signal)), metadata)
+    _, pts = probe(path)
+    shown = VideoReader(path, pts, 0).frame(1)[8, 8::16].astype(int)
+    assert (shown[1] >= 254).all()  # the stated peak is white
+    if peak > 1000:
+        assert (shown[0] <= 253).all()  # 1000 cd/m² is below white, not clipped to it
+    else:
+        assert (shown[0] >= 254).all()
+
+
 def test_an_sdr_video_is_not_tone_mapped(tmp_path: Path) -> None:
     path = tmp_path / "sdr.mp4"
     write_video(path, frames=3)

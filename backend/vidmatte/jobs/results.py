@@ -12,7 +12,7 @@ import numpy as np
 
 from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
 from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
-from vidmatte.matte.foreground import foreground_rgb8
+from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
 from vidmatte.store import Job, Project, Store
@@ -162,9 +162,16 @@ def export_frames(
     get it too)."""
     project = export.project
     # The source's own colour, HDR included: exports keep it and its tags (not the SDR the
-    # editor shows and the models take).
+    # editor shows and the models take), and its precision (`deep`: a 10-bit source's frames
+    # as 16-bit RGB, 50 MB a 4K frame: the cache holds a few, as an export reads forward and
+    # looks back one frame at most).
     reader = VideoReader(
-        project.source, store.pts_index(project.id), project.info.rotation, tone_map=False
+        project.source,
+        store.pts_index(project.id),
+        project.info.rotation,
+        cache_size=4,
+        tone_map=False,
+        deep=True,
     )
     try:
         stacks = _with_neighbours(store, export, edge.reduce_chatter)
@@ -190,7 +197,8 @@ def export_frames(
                     transfer=project.info.transfer,
                 )
                 if fg == "estimated":
-                    colour = foreground_rgb8(rgb, frame.alpha8, device=device)
+                    matte = frame.alpha8 if rgb.dtype == np.uint8 else frame.alpha16
+                    colour = foreground_rgb(rgb, matte, device=device)
                     frame = replace(frame, rgb=colour)
                 frames[name] = frame
             yield frames if len(frames) > 1 else frames[""]

@@ -54,10 +54,12 @@ STILL_LEVELS = 8
 
 
 def still_pixels(previous: np.ndarray, current: np.ndarray, following: np.ndarray) -> np.ndarray:
-    """(H, W) True where the three RGB uint8 frames agree to within STILL_LEVELS."""
-    here = current.astype(np.int16)
-    return (np.abs(previous.astype(np.int16) - here).max(-1) < STILL_LEVELS) & (
-        np.abs(following.astype(np.int16) - here).max(-1) < STILL_LEVELS
+    """(H, W) True where the three RGB frames agree to within STILL_LEVELS: 8-bit levels of
+    uint8 frames, the same share of the range of uint16 ones (a deep source's, exports')."""
+    limit = STILL_LEVELS * (257 if current.dtype == np.uint16 else 1)
+    here = current.astype(np.int32)
+    return (np.abs(previous.astype(np.int32) - here).max(-1) < limit) & (
+        np.abs(following.astype(np.int32) - here).max(-1) < limit
     )
 
 

@@ -107,7 +107,7 @@ def estimate_foreground(
     return torch.where(alpha >= 1 - ALPHA_TOLERANCE, image, fg).to(out_dtype)
 
 
-def foreground_rgb8(
+def foreground_rgb(
     rgb: np.ndarray,
     alpha: np.ndarray,
     background: np.ndarray | None = None,
@@ -115,15 +115,20 @@ def foreground_rgb8(
 ) -> np.ndarray:
     """`estimate_foreground` for one decoded frame as exports hold it: rgb (H,W,3) and alpha
     (H,W) uint8 (background plate (H,W,3) uint8) in, straight foreground colour (H,W,3) uint8
-    out, computed on `device`."""
+    out, computed on `device`. Each may be uint16 instead (a source of more than 8 bits a
+    sample, a 16-bit matte): the colour comes out in rgb's type."""
 
     def tensor(x: np.ndarray) -> torch.Tensor:
+        top = np.iinfo(x.dtype).max
+        if x.dtype != np.uint8:  # torch has no uint16 arithmetic on every version
+            x = x.astype(np.float32)
         t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
-        return (t.permute(2, 0, 1) if t.ndim == 3 else t[None])[None].float() / 255
+        return (t.permute(2, 0, 1) if t.ndim == 3 else t[None])[None].float() / top
 
     plate = None if background is None else tensor(background)
     fg = estimate_foreground(tensor(rgb), tensor(alpha), plate)
-    return (fg[0].permute(1, 2, 0) * 255).round_().to(torch.uint8).cpu().numpy()
+    top = np.iinfo(rgb.dtype).max
+    return (fg[0].permute(1, 2, 0) * top).round_().clamp_(0, top).cpu().numpy().astype(rgb.dtype)
 
 
 def _gauss_seidel(image: torch.Tensor, alpha: torch.Tensor, schedule: Schedule) -> torch.Tensor:

@@ -35,12 +35,17 @@ where it states none) and the YUV matrix that goes with them (`_colour`); the ma
 (`alpha_mp4`) is tagged BT.709, limited range, its Y and neutral chroma made here
 (`_limited_grey`) so that opaque decodes to 255 exactly. A composite's background (sRGB) is
 put into the source's own colour (`_background_signal`): an HDR source's PQ or HLG, white at
-reference white.
+reference white; over HDR soft edges are mixed in linear light (`_composite_hdr`).
 
-Sizes: H.264 `yuv420p` needs even dimensions, so `composite_mp4` and `alpha_mp4` of an odd-sized
-video are padded by one row/column repeating the last one (nothing of the picture is lost; crop
-the last row/column to get the source size back). Every other format keeps the exact size (VP9
-and ProRes take odd sizes).
+Depth: colour of more than 8 bits (ExportFrame.deep, 16-bit RGB from a 10-bit source) is kept
+where a format can hold it: 16-bit RGBA PNGs (`_png16`), ProRes's 10 bits, a 10-bit HEVC
+composite (`_DEEP_COMPOSITE`), EXR's half floats; VP9 with alpha has 8 bits only. 8-bit
+colour is exported as it always was.
+
+Sizes: 4:2:0 video (H.264 `yuv420p`, HEVC's) needs even dimensions, so `composite_mp4` and
+`alpha_mp4` of an odd-sized video are padded by one row/column repeating the last one (nothing
+of the picture is lost; crop the last row/column to get the source size back). Every other
+format keeps the exact size (VP9 and ProRes take odd sizes).
 """
 
 from __future__ import annotations
@@ -113,7 +118,9 @@ class ExportFrame:
 
     index: int
     time: Fraction  # when it shows in the source, in seconds on the source's clock
-    rgb: np.ndarray  # uint8 HxWx3, straight colour: the foreground's or the frame's own
+    # HxWx3 straight colour, the foreground's or the frame's own: uint8, or uint16 (0..65535)
+    # from a source of more than 8 bits a sample, which exports then keep (`deep`).
+    rgb: np.ndarray
     alpha: np.ndarray  # HxW, uint8 (0..255) or uint16 (0..65535: 16-bit formats keep it all)
     pixel_aspect: float = 1.0  # the source's (VideoInfo.pixel_aspect): exports show it so too
     timecode: str | None = None  # its SMPTE timecode; write_archive sets it from the source's
@@ -128,6 +135,11 @@ class ExportFrame:
         """The frame's number in the source's own count, which per-frame files are named by:
         its index in a video, an image sequence's own number (shot.1001.png is 1001)."""
         return self.first_number + self.index
+
+    @property
+    def deep(self) -> bool:
+        """Whether the colour has more than 8 bits: 16-bit PNGs and 10-bit videos hold it."""
+        return self.rgb.dtype == np.uint16
 
     @property
     def alpha8(self) -> np.ndarray:
@@ -151,6 +163,7 @@ class _VideoSpec:
     audio_codec: str
     options: dict[str, str] = field(default_factory=dict)
     even_size: bool = False
+    tag: str | None = None  # the codec tag the container stores, where not its muxer's own
 
 
 _VIDEO_SPECS: dict[str, _VideoSpec] = {
@@ -191,6 +204,21 @@ _VIDEO_SPECS: dict[str, _VideoSpec] = {
         even_size=True,
     ),
 }
+
+
+# The composite of colour of more than 8 bits (ExportFrame.deep): 10-bit HEVC (Main 10), what
+# HDR video is delivered in and players decode in hardware (H.264's High 10 mostly not), tagged
+# hvc1 as QuickTime and Safari want it.
+_DEEP_COMPOSITE = _VideoSpec(
+    suffix="_composite.mp4",
+    codec="libx265",
+    pix_fmt="yuv420p10le",
+    source="composite",
+    audio_codec="aac",
+    options={"crf": "18", "preset": "medium", "x265-params": "log-level=error"},
+    even_size=True,
+    tag="hvc1",
+)
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -537,8 +565,14 @@ def _shown_at(
 
 def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame | None) -> None:
     height, width = first.alpha.shape
-    if frame.rgb.dtype != np.uint8 or frame.alpha.dtype not in (np.uint8, np.uint16):
-        raise ValueError(f"frame {frame.index}: rgb must be uint8 and alpha uint8 or uint16")
+    depths = (np.uint8, np.uint16)
+    if frame.rgb.dtype not in depths or frame.alpha.dtype not in depths:
+        raise ValueError(f"frame {frame.index}: rgb and alpha must be uint8 or uint16")
+    if frame.rgb.dtype != first.rgb.dtype:
+        raise ValueError(
+            f"frame {frame.index}: rgb is {frame.rgb.dtype} but the first frame's is "
+            f"{first.rgb.dtype}"
+        )
     if frame.rgb.shape != (height, width, 3) or frame.alpha.shape != (height, width):
         raise ValueError(
             f"frame {frame.index}: rgb {frame.rgb.shape} and alpha {frame.alpha.shape} must be "
@@ -567,7 +601,26 @@ def _alpha_png16(frame: ExportFrame, staging: Path) -> bytes:
 
 
 def _rgba_png(frame: ExportFrame, staging: Path) -> bytes:
+    """8-bit RGBA, or 16-bit (colour and matte) where the colour is `deep`."""
+    if frame.deep:
+        return _tagged(_png16(np.dstack([frame.rgb, frame.alpha16])), frame)
     return _tagged(_png(np.dstack([frame.rgb, frame.alpha8])), frame)
+
+
+def _png16(rgba: np.ndarray) -> bytes:
+    """A 16-bit RGBA PNG (uint16 HxWx4), which Pillow cannot write: FFmpeg's encoder writes it."""
+    height, width = rgba.shape[:2]
+    encoder = av.CodecContext.create("png", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "rgba64be"
+    encoder.options = {"compression_level": str(_PNG_COMPRESS_LEVEL)}
+    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgba), format="rgba64le")
+    packets = encoder.encode(picture.reformat(format="rgba64be")) + encoder.encode(None)
+    return b"".join(bytes(packet) for packet in packets)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
 
 def _tagged(png: bytes, frame: ExportFrame) -> bytes:
@@ -578,14 +631,14 @@ def _tagged(png: bytes, frame: ExportFrame) -> bytes:
     primaries, transfer, _ = _colour(frame)
     if (primaries, transfer) == (_BT709, _BT709):
         return png
-    body = b"cICP" + bytes([primaries, transfer, 0, 1])
-    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    chunk = _png_chunk(b"cICP", bytes([primaries, transfer, 0, 1]))
     return png[:_PNG_IHDR_END] + chunk + png[_PNG_IHDR_END:]
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
-    """8-bit sRGB-encoded colour to linear light in [0, 1] (IEC 61966-2-1), float32."""
-    c = rgb.astype(np.float32) / 255
+    """sRGB-encoded colour, uint8 or uint16, to linear light in [0, 1] (IEC 61966-2-1),
+    float32."""
+    c = rgb.astype(np.float32) / np.iinfo(rgb.dtype).max
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
@@ -701,6 +754,7 @@ class _VideoSink:
         # Video packets are muxed one behind, so the last can be set right (`_end_track`).
         self._held: av.Packet | None = None
         self._first_dts = 0
+        self._muxed = False  # whether a video packet has gone into the file
         self._end = 0  # when the last frame stops showing, in ticks from the first
         self._colour = (_BT709, _BT709, _BT709)  # primaries, transfer, matrix (`_colour`)
         # (width, height) a WebM shows at, where its pixels are not square (`_open`).
@@ -713,6 +767,8 @@ class _VideoSink:
             # them).
             colour = (_BT709,) * 3 if self._spec.source == "matte" else _colour(frame)
             self._background = _background_signal(self._srgb_background, frame)
+            if self._spec.source == "composite" and frame.deep:
+                self._spec = _DEEP_COMPOSITE
             self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode, colour)
         assert self._container is not None and self._video is not None
         primaries, transfer, matrix = self._colour
@@ -727,7 +783,7 @@ class _VideoSink:
             picture.color_primaries, picture.color_trc = primaries, transfer
             picture = picture.reformat(
                 format=self._spec.pix_fmt,
-                src_color_range=ColorRange.JPEG,  # our RGB uses 0..255
+                src_color_range=ColorRange.JPEG,  # our RGB uses 0..255 (0..65535)
                 dst_colorspace=matrix,
                 dst_color_range=ColorRange.MPEG,
             )
@@ -750,6 +806,10 @@ class _VideoSink:
             self._audio.flush()
         self._mux_video(self._video.encode(None))
         if self._held is not None:
+            if not self._muxed:
+                # A lone frame decodes when it shows: libx265 leaves its decode time unset
+                # (any number, 2^62 below or far above it; the muxer refused the file).
+                self._held.dts = self._first_dts = self._held.pts
             self._end_track(self._held)
             self._container.mux(self._held)
         self.close()
@@ -763,6 +823,7 @@ class _VideoSink:
                 self._first_dts = packet.dts
             else:
                 self._container.mux(self._held)
+                self._muxed = True
             self._held = packet
 
     def _end_track(self, last: av.Packet) -> None:
@@ -802,6 +863,8 @@ class _VideoSink:
             video.metadata["timecode"] = timecode
         video.width, video.height = _even(width, spec), _even(height, spec)
         video.pix_fmt = spec.pix_fmt
+        if spec.tag is not None:
+            video.codec_tag = spec.tag
         video.time_base = video.codec_context.time_base = self._time_base
         video.options = dict(spec.options)
         self._colour = colour
@@ -824,10 +887,15 @@ class _VideoSink:
         self._container, self._video = container, video
 
     def _pixels(self, frame: ExportFrame) -> tuple[np.ndarray, str]:
-        if self._spec.source == "rgba":
+        # Colour of more than 8 bits goes in as 16-bit RGB: ProRes keeps 10 bits of it, the
+        # composite's HEVC 10 (`_DEEP_COMPOSITE`), VP9 with alpha has 8 only.
+        if self._spec.source == "rgba" and frame.deep:
+            pixels, fmt = np.dstack([frame.rgb, frame.alpha16]), "rgba64le"
+        elif self._spec.source == "rgba":
             pixels, fmt = np.dstack([frame.rgb, frame.alpha8]), "rgba"
         elif self._spec.source == "composite":
-            pixels, fmt = _composite(frame.rgb, frame.alpha8, self._background), "rgb24"
+            pixels = _composite_frame(frame, self._background, self._srgb_background)
+            fmt = "rgb48le" if frame.deep else "rgb24"
         else:
             pixels, fmt = frame.alpha8, "gray"
         if self._spec.even_size:
@@ -847,19 +915,21 @@ def _colour(frame: ExportFrame) -> tuple[int, int, int]:
 
 
 def _background_signal(colour: tuple[int, int, int], frame: ExportFrame) -> np.ndarray:
-    """A composite's background (sRGB, BT.709 primaries) as `frame`'s code values (uint32):
+    """A composite's background (sRGB, BT.709 primaries) as `frame`'s code values (uint32,
+    0..255, or 0..65535 for `deep` colour):
     in an HDR source's PQ or HLG at the light it is in SDR, white at HDR's reference white
     (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020 primaries where the
     source's are (taken as they are, a BT.709 colour came out more saturated); an SDR
     source's curve is taken as sRGB's, as its frames' colour is everywhere here."""
+    top = np.iinfo(frame.rgb.dtype).max
     if not hdr.is_hdr(frame.transfer) and frame.primaries != hdr.BT2020:
-        return np.asarray(colour, dtype=np.uint32)
+        return np.asarray(colour, dtype=np.uint32) * (top // 255)  # x257: 255 to 65535
     light = srgb_to_linear(np.asarray(colour, np.uint8)).astype(np.float64)
     if hdr.is_hdr(frame.transfer):
         code = hdr.signal(light, frame.transfer, frame.primaries)
     else:
         code = linear_to_srgb(hdr.from_bt709(light, frame.primaries))
-    return np.round(np.clip(code, 0.0, 1.0) * 255).astype(np.uint32)
+    return np.round(np.clip(code, 0.0, 1.0) * top).astype(np.uint32)
 
 
 def _clock(rate: Fraction) -> Fraction:
@@ -918,8 +988,45 @@ def pad_even(pixels: np.ndarray) -> np.ndarray:
     return np.pad(pixels, pad, mode="edge") if any(p[1] for p in pad) else pixels
 
 
+def _composite_frame(
+    frame: ExportFrame, background: np.ndarray, srgb_background: tuple[int, int, int]
+) -> np.ndarray:
+    """The frame's colour over the background (`background` its code values, `_background_
+    signal` of `srgb_background`), in the colour's type: over an HDR source mixed in linear
+    light (`_composite_hdr`), else in the signal, as SDR compositing does."""
+    if hdr.is_hdr(frame.transfer):
+        return _composite_hdr(frame, background, srgb_background)
+    if frame.deep:
+        return _composite(frame.rgb, frame.alpha16, background)
+    return _composite(frame.rgb, frame.alpha8, background)
+
+
 def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Straight colour over a flat background: rgb·a + bg·(1-a), rounded, in integers."""
-    a = alpha.astype(np.uint32)[..., None]
-    mixed = rgb.astype(np.uint32) * a + background * (255 - a) + 127
-    return (mixed // 255).astype(np.uint8)
+    """Straight colour over a flat background: rgb·a + bg·(1-a), rounded, in integers: uint8
+    colour and matte, or uint16 both."""
+    top = np.iinfo(rgb.dtype).max
+    wide = np.uint32 if top == 255 else np.uint64  # 65535² overflows 32 bits
+    a = alpha.astype(wide)[..., None]
+    mixed = rgb.astype(wide) * a + background.astype(wide) * (top - a) + top // 2
+    return (mixed // top).astype(rgb.dtype)
+
+
+def _composite_hdr(
+    frame: ExportFrame, background: np.ndarray, srgb_background: tuple[int, int, int]
+) -> np.ndarray:
+    """An HDR frame over the background, mixed where the matte is soft in linear light
+    (media/hdr.py) and encoded back into its PQ or HLG: PQ's and HLG's code values are far
+    from proportional to light, and mixed as they are half of 1000 cd/m² white over black
+    came out at 25 cd/m², not 500 (edges too dark, dark halos). Opaque pixels keep their code
+    values, clear ones the background's."""
+    top = np.iinfo(frame.rgb.dtype).max
+    alpha = frame.alpha16
+    out = np.where((alpha == 65535)[..., None], frame.rgb, background.astype(frame.rgb.dtype))
+    soft = (alpha > 0) & (alpha < 65535)
+    if soft.any():  # the edges only: float64 light of a whole 4K frame would take 600 MB
+        a = (alpha[soft].astype(np.float32) / 65535)[:, None]
+        fg = hdr.linear_light(frame.rgb[soft], frame.transfer, frame.primaries)
+        bg = srgb_to_linear(np.asarray(srgb_background, np.uint8))
+        code = hdr.signal(fg * a + bg * (1 - a), frame.transfer, frame.primaries)
+        out[soft] = np.round(np.clip(code, 0.0, 1.0) * top).astype(frame.rgb.dtype)
+    return out

@@ -8,8 +8,9 @@ transfer (PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display) o
 ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.709's
 (ITU-R BT.2087); `to_sdr` then tone maps that to 8-bit sRGB for display and matting: light up
 to 3/4 of reference white is kept as it is, above that an extended Reinhard shoulder, on each
-pixel's brightest channel (hue kept), brings the display's peak (1000 cd/m², PQ's usual
-mastering) to white; brighter is clipped. All per frame in numpy, through lookup tables.
+pixel's brightest channel (hue kept), brings the display's peak to white (a PQ video's own,
+where its metadata states one, `display_peak`; else 1000 cd/m², PQ's usual mastering and
+HLG's nominal display); brighter is clipped. All per frame in numpy, through lookup tables.
 `signal` goes the other way, for colours made here (a composite's background).
 """
 
@@ -24,6 +25,7 @@ HDR_TRANSFERS = frozenset({PQ, HLG})
 BT2020 = 9  # ITU-T H.273 colour primaries
 REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
 PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
+PQ_MAX = 10000.0  # cd/m²: the brightest light PQ can hold
 _KNEE = 0.75  # of reference white: below it the tone curve keeps light as it is
 _ROWS_AT_ONCE = 256  # float temporaries of a whole 8K frame would take GBs
 # PQ (SMPTE ST 2084) constants.
@@ -100,28 +102,40 @@ def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     return np.where(scene <= 1 / 12, np.sqrt(3 * scene), log_part)
 
 
-def to_sdr(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+def display_peak(transfer: int, max_cll: float = 0.0, mastering_max: float = 0.0) -> float:
+    """The light (cd/m²) tone mapping takes to white: for PQ its content's brightest pixel
+    (MaxCLL, CTA-861.3), else its mastering display's peak (SMPTE ST 2086), each where stated
+    (0: not), kept between reference white and PQ's 10,000; else PEAK (HLG's is its nominal
+    display's whatever the mastering)."""
+    stated = max_cll or mastering_max
+    if transfer != PQ or not stated > 0:
+        return PEAK
+    return min(max(stated, REFERENCE_WHITE), PQ_MAX)
+
+
+def to_sdr(signal: np.ndarray, transfer: int, primaries: int, peak: float = PEAK) -> np.ndarray:
     """HDR RGB (uint16, HxWx3) as 8-bit sRGB (uint8, BT.709 primaries), tone mapped (the
-    module docstring), band by band."""
+    module docstring) to bring `peak` (cd/m², `display_peak`) to white, band by band."""
     out = np.empty(signal.shape, np.uint8)
     for row in range(0, signal.shape[0], _ROWS_AT_ONCE):
         band = slice(row, row + _ROWS_AT_ONCE)
         light = np.maximum(linear_light(signal[band], transfer, primaries), 0.0)
         brightest = light.max(axis=-1, keepdims=True)
         scale = np.divide(
-            _tone(brightest), brightest, out=np.ones_like(brightest), where=brightest > 0
+            _tone(brightest, peak), brightest, out=np.ones_like(brightest), where=brightest > 0
         )
         encoded = np.minimum(light * scale, 1.0) * 65535 + 0.5
         out[band] = _srgb8()[encoded.astype(np.uint16)]
     return out
 
 
-def _tone(light: np.ndarray) -> np.ndarray:
+def _tone(light: np.ndarray, peak: float) -> np.ndarray:
     """Relative light (reference white 1.0) to SDR's 0..1: kept below _KNEE; above it an
-    extended Reinhard curve, of slope 1 at the knee, that reaches 1 at PEAK."""
+    extended Reinhard curve, of slope 1 at the knee, that reaches 1 at `peak` (cd/m², at
+    least reference white)."""
     span = 1 - _KNEE
     over = np.maximum(light - _KNEE, 0.0) / span
-    white = (PEAK / REFERENCE_WHITE - _KNEE) / span
+    white = (peak / REFERENCE_WHITE - _KNEE) / span
     shoulder = _KNEE + span * over * (1 + over / white**2) / (1 + over)
     return np.where(light <= _KNEE, light, np.minimum(shoulder, 1.0))
 

@@ -8,6 +8,7 @@ Frames come back at the original resolution, rotated as they are meant to be dis
 
 from __future__ import annotations
 
+import struct
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from threading import RLock
 
 import av
 import numpy as np
+from av.sidedata.sidedata import Type as SideData
 from av.video.reformatter import Colorspace
 
 from vidmatte.config import Settings
@@ -355,19 +357,44 @@ def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStrea
     return [found["timecode"] for found in tags if "timecode" in found]
 
 
-def _rgb8(frame: av.VideoFrame, tone_map: bool = False) -> np.ndarray:
+def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np.ndarray:
     """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB and is
     rounded: swscale's direct conversion truncates it (colours up to 3 levels off, about one
-    level too dark on average). With `tone_map`, an HDR frame (PQ or HLG) is made SDR
-    (media/hdr.py); without, its signal is kept as it is."""
+    level too dark on average), or with `deep` (and no `tone_map`) is kept as that 16-bit
+    RGB (uint16). With `tone_map`, an HDR frame (PQ or HLG) is made SDR (media/hdr.py);
+    without, its signal is kept as it is."""
     matrix = _matrix(frame)
     if tone_map and hdr.is_hdr(int(frame.color_trc)):
         wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
-        return hdr.to_sdr(wide, int(frame.color_trc), int(frame.color_primaries))
+        transfer = int(frame.color_trc)
+        peak = hdr.display_peak(transfer, *_stated_light(frame))
+        return hdr.to_sdr(wide, transfer, int(frame.color_primaries), peak)
     if max(component.bits for component in frame.format.components) <= 8:
         return frame.to_ndarray(format="rgb24", src_colorspace=matrix)
+    if deep and not tone_map:
+        return frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
     wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix).astype(np.uint32)
     return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _stated_light(frame: av.VideoFrame) -> tuple[float, float]:
+    """(MaxCLL, the mastering display's peak), cd/m², as the frame's HDR10 metadata states
+    them (FFmpeg gives every frame its stream's: the SEI, MP4's clli/mdcv boxes, Matroska's
+    colour elements); 0 for one not stated."""
+    stated = {data.type: bytes(data) for data in frame.side_data}
+    max_cll = mastering_max = 0.0
+    level = stated.get(SideData.CONTENT_LIGHT_LEVEL, b"")
+    if len(level) >= 4:  # AVContentLightMetadata: unsigned MaxCLL, MaxFALL
+        max_cll = float(struct.unpack_from("=I", level)[0])
+    display = stated.get(SideData.MASTERING_DISPLAY_METADATA, b"")
+    # AVMasteringDisplayMetadata: 10 rationals (primaries, white point, min and max
+    # luminance), then has_primaries and has_luminance, all ints.
+    if len(display) >= 22 * 4:
+        fields = struct.unpack_from("=22i", display)
+        num, den, has_luminance = fields[18], fields[19], fields[21]
+        if has_luminance and den > 0:
+            mastering_max = num / den
+    return max_cll, mastering_max
 
 
 def _matrix(frame: av.VideoFrame) -> int | None:
@@ -532,11 +559,15 @@ class VideoReader:
         rotation: int,
         cache_size: int = 16,
         tone_map: bool = True,
+        deep: bool = False,
     ):
         self.path = Path(path)
         # HDR frames made SDR (media/hdr.py), as the editor shows them and the models (SAM2,
         # the head) take them; off, the source's own colour, which exports keep (results.py).
         self.tone_map = tone_map
+        # Without tone mapping, frames of more than 8 bits a sample as 16-bit RGB: exports keep
+        # a 10-bit PQ or HLG signal's precision (8 bits of it show bands).
+        self.deep = deep
         self.pts_index = pts_index
         self.rotation = rotation
         self.cache_size = cache_size
@@ -567,7 +598,7 @@ class VideoReader:
 
     def frame(self, index: int) -> np.ndarray:
         """RGB uint8 (H, W, 3) of frame `index`, as displayed (tone mapped with
-        `tone_map`)."""
+        `tone_map`); uint16 for a frame of more than 8 bits a sample with `deep`."""
         if not 0 <= index < len(self):
             raise IndexError(f"frame {index} is outside the video (0..{len(self) - 1})")
         with self._lock:
@@ -578,7 +609,7 @@ class VideoReader:
                 self._seek(index)
             while True:
                 i, frame = self._next_frame(index)
-                image = _rotate(_rgb8(frame, self.tone_map), self.rotation)
+                image = _rotate(_rgb(frame, self.tone_map, self.deep), self.rotation)
                 self._remember(i, image)
                 if i == index:
                     return image
