@@ -577,6 +577,20 @@ def test_matte_refuses_a_positive_and_a_negative_point_at_one_spot(
         cli._check_prompts(fine, 0, 6, cli._settings())
 
 
+def test_matte_counts_a_point_given_twice_once_against_the_limit() -> None:
+    """The store keeps the same click once, and counts it once against
+    VIDMATTE_MAX_POINTS_PER_FRAME (as the API does); the CLI counted each --point, and refused
+    a repeated one the store would have kept."""
+    pos, neg = (None, 3, 30, 32, "positive"), (None, 3, 5, 5, "negative")
+    settings = cli._settings(max_points_per_frame=2)
+    cli._check_prompts([pos, pos, neg], 0, 6, settings)
+    with pytest.raises(typer.BadParameter) as refused:
+        cli._check_prompts([pos, pos, neg, (None, 3, 6, 6, "negative")], 0, 6, settings)
+    assert refused.value.message == (
+        "3 points for the object on frame 3: at most 2 (setting VIDMATTE_MAX_POINTS_PER_FRAME)"
+    )
+
+
 def test_damaged_weights_are_named_with_the_fix(clip: Path, tmp_path: Path) -> None:
     """A junk checkpoint ended in torch's `KeyError: 174812789`; a head file that is no
     safetensors in `SafetensorError: header too small`."""

@@ -36,7 +36,7 @@ try:
     from vidmatte.config import SettingError, Settings
     from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
     from vidmatte.media.export import FORMATS
-    from vidmatte.store import is_disk_full
+    from vidmatte.store import Point, clashing_clicks, is_disk_full, unanchored, without_repeats
 except KeyboardInterrupt:
     sys.stderr.write("error: interrupted while starting\n")
     raise SystemExit(INTERRUPTED) from None
@@ -449,7 +449,7 @@ def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
 def _parse_box(text: str) -> list[tuple[str | None, int, float, float, str]]:
     """`[object:]x0,y0,x1,y1,frame` -> its two corners as --point's tuples, labelled "box";
     ValueError for text that is not one, or a box under 1 px a side."""
-    from vidmatte.store import BOX, Point, split_box
+    from vidmatte.store import BOX, split_box
 
     name, _, coords = text.rpartition(":")
     parts = [p.strip() for p in coords.split(",")]
@@ -558,7 +558,6 @@ def matte(
     from vidmatte.matte.adjust import EdgeAdjust
     from vidmatte.media.export import parse_color, parse_formats
     from vidmatte.media.video import MediaError, probe
-    from vidmatte.store import Point
 
     with _blamed_on("'--formats'"):
         chosen = parse_formats(formats)
@@ -821,23 +820,25 @@ def _check_prompts(
     settings: Settings,
 ) -> None:
     """The --point list within the limits a project has (the API's) and on the range: checked
-    before the models load."""
-    objects = {name for name, *_ in prompts}
+    before the models load, by the store's own rules."""
+    objects = list(dict.fromkeys(name for name, *_ in prompts))
     if len(objects) > settings.max_objects:
         raise typer.BadParameter(
             f"{len(objects)} objects: a project holds at most {settings.max_objects} "
             "(setting VIDMATTE_MAX_OBJECTS)",
             param_hint="'--point'",
         )
-    per_frame = collections.Counter((name, frame) for name, frame, *_ in prompts)
-    (name, frame), most = per_frame.most_common(1)[0]
+    frames = _frame_points(prompts)
+    # Counted as the store counts them: the same click given twice is stored once.
+    stored = {key: len(without_repeats(points)) for key, points in frames.items()}
+    (name, frame), most = max(stored.items(), key=lambda item: item[1])
     if most > settings.max_points_per_frame:
         raise typer.BadParameter(
             f"{most} points for {name or 'the object'} on frame {frame}: at most "
             f"{settings.max_points_per_frame} (setting VIDMATTE_MAX_POINTS_PER_FRAME)",
             param_hint="'--point'",
         )
-    _check_spots(prompts)
+    _check_spots(frames)
     if not any(start <= frame <= end for _, frame, *_ in prompts):
         raise typer.BadParameter(
             f"no --point or --box lies on a frame in {start}..{end}",
@@ -845,26 +846,36 @@ def _check_prompts(
         )
     # Every object is matted: one with no positive click and no box in the range would be
     # matted as nothing (negative clicks only say where it is not), or fail in the store.
-    in_range = [(name, label) for name, frame, _, _, label in prompts if start <= frame <= end]
-    for name in dict.fromkeys(name for name, *_ in prompts):
-        labels = {label for n, label in in_range if n == name}
-        if not labels - {"negative"}:
-            what = "only negative points" if labels else "no --point or --box"
-            raise typer.BadParameter(
-                f"{name or 'the object'} has {what} on frames {start}..{end}: give it a "
-                "positive --point or a --box there",
-                param_hint="'--point' / '--box'",
-            )
+    ids = {name: i for i, name in enumerate(objects)}
+    by_id = {(ids[name], frame): points for (name, frame), points in frames.items()}
+    if (blind := unanchored(by_id, ids.values(), start, end)) is not None:
+        name = objects[blind]
+        negative = any(n == name and start <= frame <= end for n, frame in frames)
+        what = "only negative points" if negative else "no --point or --box"
+        raise typer.BadParameter(
+            f"{name or 'the object'} has {what} on frames {start}..{end}: give it a "
+            "positive --point or a --box there",
+            param_hint="'--point' / '--box'",
+        )
 
 
-def _check_spots(prompts: list[tuple[str | None, int, float, float, str]]) -> None:
-    """No positive and negative --point of one object at one spot of a frame (the API's rule,
-    store.check_clicks): the object would both be and not be there."""
-    labels: dict[tuple[str | None, int, float, float], str] = {}
+def _frame_points(
+    prompts: list[tuple[str | None, int, float, float, str]],
+) -> dict[tuple[str | None, int], list[Point]]:
+    """The --point and --box prompts as the store holds them: each object's points on each
+    frame, in the order given."""
+    frames: dict[tuple[str | None, int], list[Point]] = {}
     for name, frame, x, y, label in prompts:
-        if label == "box":  # a corner, not a click
-            continue
-        if labels.setdefault((name, frame, x, y), label) != label:
+        frames.setdefault((name, frame), []).append(Point(x, y, label))
+    return frames
+
+
+def _check_spots(frames: dict[tuple[str | None, int], list[Point]]) -> None:
+    """No positive and negative --point of one object at one spot of a frame (the API's rule,
+    store.clashing_clicks)."""
+    for (name, frame), points in frames.items():
+        if (pair := clashing_clicks(points)) is not None:
+            x, y = points[pair[1]].x, points[pair[1]].y
             spot = (f"{name}:" if name is not None else "") + f"{x:g},{y:g},{frame}"
             raise typer.BadParameter(
                 f"--point {spot} and --point {spot},neg are both at ({x:g}, {y:g}) on frame "

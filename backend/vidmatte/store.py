@@ -297,19 +297,29 @@ def without_repeats(points: Sequence[Point]) -> list[Point]:
     return kept
 
 
-def check_clicks(points: Sequence[Point]) -> None:
-    """ValueError when a positive and a negative click are at one spot: the object both is and
-    is not there, and the editor would draw one marker over the other."""
-    first: dict[tuple[float, float], tuple[int, Point]] = {}
+def clashing_clicks(points: Sequence[Point]) -> tuple[int, int] | None:
+    """The places in `points` of the first positive and negative click at one spot, or None.
+    The object would both be and not be there, and the editor would draw one marker over the
+    other: the API (check_clicks) and the CLI refuse such a pair, each naming it in its own
+    words. Box corners are not clicks."""
+    first: dict[tuple[float, float], tuple[int, str]] = {}
     for i, p in enumerate(points):
         if p.label == BOX:
             continue
-        j, q = first.setdefault((p.x, p.y), (i, p))
-        if q.label != p.label:
-            raise ValueError(
-                f"points {j} and {i} are both at ({p.x:g}, {p.y:g}), one positive and one "
-                "negative: keep one of them"
-            )
+        j, label = first.setdefault((p.x, p.y), (i, p.label))
+        if label != p.label:
+            return j, i
+    return None
+
+
+def check_clicks(points: Sequence[Point]) -> None:
+    """ValueError naming the `clashing_clicks` of a frame by their places in the list."""
+    if (pair := clashing_clicks(points)) is not None:
+        j, i = pair
+        raise ValueError(
+            f"points {j} and {i} are both at ({points[i].x:g}, {points[i].y:g}), one positive "
+            "and one negative: keep one of them"
+        )
 
 
 @dataclass(frozen=True)
@@ -650,7 +660,8 @@ class Store:
     def _require(db: sqlite3.Connection, project_id: str, object_id: int | None = None) -> None:
         """NotFound unless the project (and its object) exists: checked inside a write, where a
         delete committed since the caller's own look cannot slip in (it would surface as a
-        foreign-key error, a 500)."""
+        foreign-key error, a 500); in a read, on its connection (no second one, and no project
+        row built for a look)."""
         if db.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
             raise NotFound(f"project '{project_id}' does not exist")
         if object_id is not None and (
@@ -827,16 +838,16 @@ class Store:
         return self.object(project_id, object_id)
 
     def objects(self, project_id: str) -> list[dict]:
-        self.project(project_id)
         with self._read() as db:
+            self._require(db, project_id)
             rows = db.execute(
                 "SELECT * FROM objects WHERE project_id = ? ORDER BY id", (project_id,)
             ).fetchall()
         return [dict(r) for r in rows]
 
     def object(self, project_id: str, object_id: int) -> dict:
-        self.project(project_id)
         with self._read() as db:
+            self._require(db, project_id)
             row = db.execute(
                 "SELECT * FROM objects WHERE id = ? AND project_id = ?", (object_id, project_id)
             ).fetchone()
@@ -906,8 +917,8 @@ class Store:
 
     def points(self, project_id: str) -> Prompts:
         """Every prompt of a project: (object id, frame) → points, sorted by object and frame."""
-        self.project(project_id)
         with self._read() as db:
+            self._require(db, project_id)
             rows = db.execute(
                 "SELECT p.* FROM points p JOIN objects o ON o.id = p.object_id "
                 "WHERE o.project_id = ? ORDER BY p.object_id, p.frame, p.ord",

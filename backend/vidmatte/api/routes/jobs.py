@@ -51,8 +51,8 @@ router = APIRouter(tags=["jobs"])
     response_model=Job,
     responses={429: {"model": Error}, **BODY_ERRORS},
 )
-def create_job(project_id: KnownProject, body: JobCreate, s: Services = Depends(services)) -> Job:
-    project = s.store.project(project_id)
+def create_job(project: KnownProject, body: JobCreate, s: Services = Depends(services)) -> Job:
+    project_id = project.id
     check_range(project, body.start, body.end)
     limit = s.settings.max_objects
     # An id sent twice is one object: the limit counts objects, not the list's entries.
@@ -115,8 +115,8 @@ def served(job: store.Job, s: Services) -> Job:
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
-def list_jobs(project_id: KnownProject, s: Services = Depends(services)) -> list[Job]:
-    return [served(j, s) for j in s.store.jobs(project_id)]
+def list_jobs(project: KnownProject, s: Services = Depends(services)) -> list[Job]:
+    return [served(j, s) for j in s.store.jobs(project.id)]
 
 
 @router.get("/api/jobs/{job_id}", response_model=Job, responses=ERRORS)
@@ -199,9 +199,9 @@ def get_alpha(
         raise HTTPException(404, f"frame {index} is outside the job's range {job.start}..{job.end}")
     if index not in s.store.done_frames(job_id):
         raise HTTPException(404, f"frame {index} of job '{job_id}' is not matted yet")
-    # The picture tells still pixels, where chatter is taken out, from moving ones.
-    pictures = s.reader(s.store.project(job.project_id)).frame if edge.reduce_chatter else None
     try:
+        # The picture tells still pixels, where chatter is taken out, from moving ones.
+        pictures = s.reader(s.store.project(job.project_id)).frame if edge.reduce_chatter else None
         alpha = frame_matte(s.store, job_id, index, object_id, pictures)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc

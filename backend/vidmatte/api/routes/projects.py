@@ -81,20 +81,21 @@ def jpeg(
     return buf.getvalue()
 
 
-def existing_project(project_id: str, s: Services = Depends(services)) -> str:
-    """The path's project id, once the project is known to exist. FastAPI runs dependencies
-    before it validates the body, the other path parameters and the query: an unknown project
-    is a 404 whatever the request holds, not a 422 that has the client fix a body (or a frame
+def existing_project(project_id: str, s: Services = Depends(services)) -> store.Project:
+    """The path's project, read once for the whole request. FastAPI runs dependencies before
+    it validates the body, the other path parameters and the query: an unknown project is a
+    404 whatever the request holds, not a 422 that has the client fix a body (or a frame
     number) for a project that is not there."""
-    s.store.project(project_id)
-    return project_id
+    return s.store.project(project_id)
 
 
-# Every route under /api/projects/{project_id} takes its id as this.
-KnownProject = Annotated[str, Depends(existing_project)]
+# Every route under /api/projects/{project_id} takes its project as this (its `project_id`
+# path parameter comes from `existing_project`). Cached per request: a route and its other
+# dependencies (an object's) share the one read.
+KnownProject = Annotated[store.Project, Depends(existing_project)]
 
 
-def check_frame(project, index: int) -> None:
+def check_frame(project: store.Project, index: int) -> None:
     """404 unless `index` is one of the project's frames."""
     try:
         project.info.check_frame(index)
@@ -102,7 +103,7 @@ def check_frame(project, index: int) -> None:
         raise HTTPException(404, str(exc)) from exc
 
 
-def check_range(project, start: int, end: int) -> None:
+def check_range(project: store.Project, start: int, end: int) -> None:
     """422 unless start..end is an ordered range of the video's frames (jobs and tracks)."""
     try:
         project.info.check_range(start, end)
@@ -215,20 +216,20 @@ def list_projects(s: Services = Depends(services)) -> list[Project]:
 
 
 @router.get("/{project_id}", response_model=Project, responses=ERRORS)
-def get_project(project_id: KnownProject, s: Services = Depends(services)) -> Project:
-    return _project(s, s.store.project(project_id))
+def get_project(project: KnownProject, s: Services = Depends(services)) -> Project:
+    return _project(s, project)
 
 
 @router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
 def rename_project(
-    project_id: KnownProject, body: ProjectUpdate, s: Services = Depends(services)
+    project: KnownProject, body: ProjectUpdate, s: Services = Depends(services)
 ) -> Project:
-    return _project(s, s.store.rename_project(project_id, body.name))
+    return _project(s, s.store.rename_project(project.id, body.name))
 
 
 @router.delete("/{project_id}", status_code=204, responses=ERRORS)
-def delete_project(project_id: KnownProject, s: Services = Depends(services)) -> Response:
-    s.delete_project(project_id)
+def delete_project(project: KnownProject, s: Services = Depends(services)) -> Response:
+    s.delete_project(project.id)
     return Response(status_code=204)
 
 
@@ -249,14 +250,13 @@ def deleted_is_404(s: Services, project_id: str) -> Iterator[None]:
     responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
 )
 def get_frame(
-    project_id: KnownProject,
+    project: KnownProject,
     index: UrlInt,
     max_side: UrlInt | None = Query(None, ge=16, le=8192),
     s: Services = Depends(services),
 ) -> Response:
-    project = s.store.project(project_id)
     check_frame(project, index)
-    with deleted_is_404(s, project_id):
+    with deleted_is_404(s, project.id):
         image = s.reader(project).frame(index)
     return Response(
         jpeg(image, max_side),
@@ -270,7 +270,7 @@ def get_frame(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, **ERRORS},
 )
-def get_thumbnail(project_id: KnownProject, s: Services = Depends(services)) -> Response:
-    with deleted_is_404(s, project_id):
-        data = (s.store.project_dir(project_id) / "thumbnail.jpg").read_bytes()
+def get_thumbnail(project: KnownProject, s: Services = Depends(services)) -> Response:
+    with deleted_is_404(s, project.id):
+        data = (s.store.project_dir(project.id) / "thumbnail.jpg").read_bytes()
     return Response(data, media_type="image/jpeg")

@@ -9,7 +9,13 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from PIL import Image
 
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, KnownProject, check_frame
+from vidmatte.api.routes.projects import (
+    BODY_ERRORS,
+    ERRORS,
+    KnownProject,
+    check_frame,
+    deleted_is_404,
+)
 from vidmatte.api.schemas import (
     MAX_ID,
     Error,
@@ -30,12 +36,12 @@ ObjectPath = Annotated[UrlInt, Path(ge=1, le=MAX_ID)]
 
 
 def existing_object(
-    project_id: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
+    project: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
 ) -> int:
     """The path's object id, once the object is known to exist. FastAPI runs dependencies
     before it validates the body: an unknown object is a 404 whatever the body holds, not a
     422 that has the client fix a body it cannot store anyway."""
-    s.store.object(project_id, object_id)
+    s.store.object(project.id, object_id)
     return object_id
 
 
@@ -44,32 +50,32 @@ KnownObject = Annotated[int, Depends(existing_object)]
 
 @router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
 def add_object(
-    project_id: KnownProject, body: ObjectCreate | None = None, s: Services = Depends(services)
+    project: KnownProject, body: ObjectCreate | None = None, s: Services = Depends(services)
 ) -> Object:
     body = body or ObjectCreate()
-    return Object(**s.store.add_object(project_id, body.name, body.color))
+    return Object(**s.store.add_object(project.id, body.name, body.color))
 
 
 @router.get("/objects", response_model=list[Object], responses=ERRORS)
-def list_objects(project_id: KnownProject, s: Services = Depends(services)) -> list[Object]:
-    return [Object(**o) for o in s.store.objects(project_id)]
+def list_objects(project: KnownProject, s: Services = Depends(services)) -> list[Object]:
+    return [Object(**o) for o in s.store.objects(project.id)]
 
 
 @router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
 def update_object(
-    project_id: KnownProject,
+    project: KnownProject,
     object_id: KnownObject,
     body: ObjectUpdate,
     s: Services = Depends(services),
 ) -> Object:
-    return Object(**s.store.update_object(project_id, object_id, body.name, body.color))
+    return Object(**s.store.update_object(project.id, object_id, body.name, body.color))
 
 
 @router.delete("/objects/{object_id}", status_code=204, responses=ERRORS)
 def delete_object(
-    project_id: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
+    project: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
 ) -> Response:
-    s.store.delete_object(project_id, object_id)
+    s.store.delete_object(project.id, object_id)
     return Response(status_code=204)
 
 
@@ -79,7 +85,7 @@ def delete_object(
     responses={409: {"model": Error}, **BODY_ERRORS},
 )
 def set_points(
-    project_id: KnownProject,
+    project: KnownProject,
     object_id: KnownObject,
     index: UrlInt,
     body: PointsUpdate,
@@ -89,7 +95,6 @@ def set_points(
     them as stored. The same click sent twice is stored once (it takes one place under
     VIDMATTE_MAX_POINTS_PER_FRAME); a positive and a negative click at one spot are a 422
     naming both, and nothing is stored."""
-    project = s.store.project(project_id)
     check_frame(project, index)
     points = [Point(**p.model_dump()) for p in body.points]
     try:
@@ -100,7 +105,7 @@ def set_points(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     expected = None if body.expected is None else [Point(**p.model_dump()) for p in body.expected]
-    stored = s.store.set_points(project_id, object_id, index, points, expected)
+    stored = s.store.set_points(project.id, object_id, index, points, expected)
     return FramePoints(
         object_id=object_id,
         frame=index,
@@ -109,14 +114,14 @@ def set_points(
 
 
 @router.get("/points", response_model=list[FramePoints], responses=ERRORS)
-def list_points(project_id: KnownProject, s: Services = Depends(services)) -> list[FramePoints]:
+def list_points(project: KnownProject, s: Services = Depends(services)) -> list[FramePoints]:
     return [
         FramePoints(
             object_id=obj,
             frame=frame,
             points=[PointSchema(x=p.x, y=p.y, label=p.label) for p in points],
         )
-        for (obj, frame), points in s.store.points(project_id).items()
+        for (obj, frame), points in s.store.points(project.id).items()
     ]
 
 
@@ -147,7 +152,7 @@ def coloured_masks(
     responses={200: {"content": {"image/png": {}}}, 409: {"model": Error}, **ERRORS},
 )
 def preview(
-    project_id: KnownProject,
+    project: KnownProject,
     index: UrlInt,
     object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
     max_side: UrlInt | None = Query(None, ge=16, le=8192),
@@ -155,18 +160,18 @@ def preview(
 ) -> Response:
     """The current prompts' masks on one frame: a grey probability PNG for `object_id`,
     else every object in its colour over a transparent background."""
-    project = s.store.project(project_id)
     check_frame(project, index)
-    objects = {o["id"]: o["color"] for o in s.store.objects(project_id)}
+    objects = {o["id"]: o["color"] for o in s.store.objects(project.id)}
     if object_id is not None and object_id not in objects:
-        raise HTTPException(404, f"object {object_id} does not exist in project '{project_id}'")
+        raise HTTPException(404, f"object {object_id} does not exist in project '{project.id}'")
     wanted = [object_id] if object_id is not None else list(objects)
-    prompts = s.store.points(project_id)
+    prompts = s.store.points(project.id)
     points = {obj: prompts.get((obj, index), []) for obj in wanted}
     info = project.info
-    masks = s.segmenter.preview(
-        project_id, s.reader(project), info.height, info.width, index, points
-    )
+    # The project was read before: a delete that came since took its video (a 404).
+    with deleted_is_404(s, project.id):
+        reader = s.reader(project)
+        masks = s.segmenter.preview(project.id, reader, info.height, info.width, index, points)
     if object_id is not None:
         prob = masks.get(object_id, np.zeros((info.height, info.width), np.float32))
         image = Image.fromarray(np.round(prob * 255).astype(np.uint8), mode="L")

@@ -58,36 +58,34 @@ def _schema(s: Services, recorded: tracks.Track) -> Track:
 
 
 @router.post("", status_code=202, response_model=Track, responses=BODY_ERRORS)
-def start_track(
-    project_id: KnownProject, body: TrackCreate, s: Services = Depends(services)
-) -> Track:
+def start_track(project: KnownProject, body: TrackCreate, s: Services = Depends(services)) -> Track:
     """Track the current prompts over start..end. When a finished track of the same range
     exists, only the objects whose points changed run again, from their first changed frame
     on (`run` says what runs); a track still running is replaced."""
-    project = s.store.project(project_id)
     check_range(project, body.start, body.end)
     try:
-        track = s.tracker.start(project_id, body.start, body.end)
+        track = s.tracker.start(project.id, body.start, body.end)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     return _schema(s, track)
 
 
 @router.get("", response_model=Track, responses=ERRORS)
-def get_track(project_id: KnownProject, s: Services = Depends(services)) -> Track:
-    return _schema(s, s.tracker.get(project_id))
+def get_track(project: KnownProject, s: Services = Depends(services)) -> Track:
+    return _schema(s, s.tracker.get(project.id))
 
 
 @router.delete("", response_model=Track, responses=ERRORS)
-def cancel_track(project_id: KnownProject, s: Services = Depends(services)) -> Track:
+def cancel_track(project: KnownProject, s: Services = Depends(services)) -> Track:
     """Cancel a running track; the masks made so far stay. A finished track is returned."""
-    return _schema(s, s.tracker.cancel(project_id))
+    return _schema(s, s.tracker.cancel(project.id))
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
-async def track_events(project_id: KnownProject, s: Services = Depends(services)):
+async def track_events(project: KnownProject, s: Services = Depends(services)):
     """`event: progress` with the track as JSON whenever it changes; ends when it stops
     running and at shutdown (like a job's events: api/events.py)."""
+    project_id = project.id
     await asyncio.to_thread(s.tracker.get, project_id)  # 404 before the stream starts
     return follow(
         lambda: s.tracker.changes.subscribe(project_id),
@@ -104,7 +102,7 @@ async def track_events(project_id: KnownProject, s: Services = Depends(services)
     responses={200: {"content": {"image/png": {}}}, **ERRORS},
 )
 def get_mask(
-    project_id: KnownProject,
+    project: KnownProject,
     frame: UrlInt,
     object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
     s: Services = Depends(services),
@@ -112,8 +110,8 @@ def get_mask(
     """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
     `object_id`, else every tracked object in its colour over a transparent background (a 404
     once every one of them was deleted: there is nothing to show)."""
-    project = s.store.project(project_id)
     check_frame(project, frame)
+    project_id = project.id
     recorded = s.tracker.get(project_id)
     track, colours = _live(s, recorded)
     if not track.start <= frame <= track.end:
