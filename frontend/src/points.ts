@@ -211,17 +211,20 @@ export function clearFrame(map: PointMap, frame: number, objectId?: number): Edi
 }
 
 /** The most points (box corners included) an object may hold on a frame: the server's own
- * limit (VIDMATTE_MAX_POINTS_PER_FRAME), which refuses more. Its default until /api/health
- * has told the server's setting (`setMaxPointsPerFrame`). */
-let pointLimit = 50;
-export const maxPointsPerFrame = (): number => pointLimit;
-export function setMaxPointsPerFrame(limit: number): void {
+ * limit (VIDMATTE_MAX_POINTS_PER_FRAME), which refuses more. Null until /api/health has told
+ * the server's setting (`setMaxPointsPerFrame`): a default in its place refused points a
+ * server set higher would take, and let through ones one set lower refuses. */
+let pointLimit: number | null = null;
+export const maxPointsPerFrame = (): number | null => pointLimit;
+export function setMaxPointsPerFrame(limit: number | null): void {
   pointLimit = limit;
 }
 
 /** The change of `edit` that leaves an object's frame with more than `limit` points, and more
- * than it had (a removal, or a box in place of another, is never refused); null when none does. */
+ * than it had (a removal, or a box in place of another, is never refused); null when none does,
+ * or the limit is not known yet (the server refuses a save past it, and its points come back). */
 export function overLimit(edit: Edit, limit = maxPointsPerFrame()): Change | null {
+  if (limit === null) return null;
   return edit.changes.find((c) => c.after.length > limit && c.after.length > c.before.length) ?? null;
 }
 

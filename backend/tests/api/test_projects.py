@@ -45,6 +45,29 @@ def test_upload_without_name_uses_file_stem(api: httpx.Client, clip: Path, tmp_p
     assert upload(api, renamed)["name"] == "stem-only-here"
 
 
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [("   .mp4", "video"), ("  only-here spaced  .mp4", "only-here spaced")],
+)
+def test_an_uploads_name_from_its_file_is_trimmed(
+    api: httpx.Client, clip: Path, filename: str, name: str
+) -> None:
+    """A project named after its file was named "   " (blank, which a rename refuses) or kept
+    the spaces around the file's name, which a rename trims."""
+    response = api.post("/api/projects", files={"file": (filename, clip.read_bytes())})
+    assert response.status_code == 201, response.text
+    assert (response.json()["name"], response.json()["filename"]) == (name, filename)
+
+
+def test_a_long_file_name_keeps_its_extension(api: httpx.Client, clip: Path) -> None:
+    """A file name past 255 characters was cut at 255, its extension with it (FFmpeg picks
+    its reader by it): the name is shortened before the extension instead."""
+    filename = "long-name-" + "x" * 300 + ".mp4"
+    response = api.post("/api/projects", files={"file": (filename, clip.read_bytes())})
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == filename[:251] + ".mp4"
+
+
 def test_frames_are_decoded_exactly(api: httpx.Client, project: dict) -> None:
     for index in (0, 7, 3, 11):  # forward, backward and to the end
         response = api.get(f"/api/projects/{project['id']}/frames/{index}")

@@ -68,8 +68,9 @@ def make_frames(width: int, height: int, count: int = COUNT) -> Iterator[ExportF
         yield make_frame(index, width, height)
 
 
-def make_source(path: Path, seconds: float, audio: bool) -> Path:
-    """A tiny H.264 clip, with a mono AAC track when `audio` (silence, then a tone)."""
+def make_source(path: Path, seconds: float, audio: bool, sound_from: float = 0.0) -> Path:
+    """A tiny H.264 clip, with a mono AAC track when `audio` (silence, then a tone) that starts
+    `sound_from` seconds in (none before: its first packet is there)."""
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=int(FPS))
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
@@ -82,11 +83,12 @@ def make_source(path: Path, seconds: float, audio: bool) -> Path:
             container.mux(video.encode(picture))
         container.mux(video.encode(None))
         if audio:
-            t = np.arange(round(seconds * 44100)) / 44100
+            start = round(sound_from * 44100)
+            t = np.arange(start, round(seconds * 44100)) / 44100
             wave = np.where(t >= TONE_FROM, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0)
             resampler = av.AudioResampler("fltp", "mono", 44100, frame_size=1024)
             block = av.AudioFrame.from_ndarray(wave.astype(np.float32)[None], "fltp", "mono")
-            block.sample_rate, block.pts, block.time_base = 44100, 0, Fraction(1, 44100)
+            block.sample_rate, block.pts, block.time_base = 44100, start, Fraction(1, 44100)
             for piece in resampler.resample(block) + resampler.resample(None):
                 container.mux(sound.encode(piece))
             container.mux(sound.encode(None))
@@ -992,6 +994,32 @@ def test_no_audio_track_when_the_range_starts_after_the_sound_ends(
     assert len(decode_video(path)) == COUNT
     with av.open(str(path)) as container:
         assert [s.type for s in container.streams] == ["video"]
+
+
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+def test_no_audio_track_when_the_sound_starts_after_the_range_ends(
+    tmp_path: Path, fmt: str
+) -> None:
+    """The source's sound starts (0.8 s) after the last exported frame (0.6 s): no file gets
+    an audio track. A WebM got an empty Opus one, a track that never plays; MP4 and MOV leave
+    it out. The same export from 0.8 s on has the sound."""
+    source = make_source(tmp_path / "late_sound.mp4", 1.0, audio=True, sound_from=0.8)
+    with av.open(str(source)) as container:
+        assert container.streams.audio[0].start_time * container.streams.audio[0].time_base > 0.7
+    archive = build_archive(frames=make_frames(64, 48), formats=[fmt], fps=FPS, audio_from=source)
+    path = tmp_path / VIDEO_FILES[fmt]
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    assert len(decode_video(path)) == COUNT
+    with av.open(str(path)) as container:
+        assert [s.type for s in container.streams] == ["video"]
+    late = (
+        replace(frame, index=frame.index + 15, time=frame.time + Fraction(15, FPS))
+        for frame in make_frames(64, 48, 5)
+    )
+    archive = build_archive(frames=late, formats=[fmt], fps=FPS, audio_from=source)
+    path.write_bytes(archive.read(VIDEO_FILES[fmt]))
+    with av.open(str(path)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio"]
 
 
 @pytest.fixture(scope="module")

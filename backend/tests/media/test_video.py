@@ -728,3 +728,170 @@ def test_a_matroska_file_cut_short_says_so(tmp_path: Path, name: str) -> None:
         "there, and those are used"
     ]
     assert probe(whole)[0].notes == []
+
+
+def _live_webm(path: Path, unknown_clusters: bool) -> None:
+    """A WebM as a live recorder writes it (MediaRecorder, FFmpeg's `live`): its Segment's
+    size unknown, and with `unknown_clusters` each Cluster's too (as browsers write them)."""
+    with av.open(str(path), "w", format="webm", options={"live": "1"}) as container:
+        stream = container.add_stream("libvpx-vp9", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(48):
+            rgb, _ = frame_and_alpha(i, 64, 96)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    data = bytearray(path.read_bytes())
+    segment = data.find(bytes.fromhex("18538067"))
+    assert data[segment + 4 : segment + 12] == bytes.fromhex("01ffffffffffffff")
+    clusters = 0
+    at = data.find(bytes.fromhex("1f43b675"))
+    while unknown_clusters and at >= 0:
+        width = 9 - data[at + 4].bit_length()
+        data[at + 4 : at + 4 + width] = ((1 << 8 * width - width + 1) - 1).to_bytes(width, "big")
+        clusters += 1
+        at = data.find(bytes.fromhex("1f43b675"), at + 4)
+    assert clusters > 1 or not unknown_clusters
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("unknown_clusters", [False, True])
+def test_a_live_webm_cut_short_says_so(tmp_path: Path, unknown_clusters: bool) -> None:
+    """A live recording (its Segment's size unknown: MediaRecorder's, a stream's) that was
+    cut off was read without the note, where one that states its size has it: the element it
+    stops in says it runs on. The same recording whole has no note."""
+    whole = tmp_path / "live.webm"
+    _live_webm(whole, unknown_clusters)
+    assert probe(whole)[0].notes == []
+    cut = tmp_path / "cut.webm"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    info, _ = probe(cut)
+    assert 0 < info.frame_count < 48
+    assert info.notes == [
+        f"the file is cut short (truncated): only its first {info.frame_count} frames are "
+        "there, and those are used"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frames", "delay", "fps"),
+    [(1, 0, 10.0), (3, 0, 10.0), (3, 2, 50.0), (3, 10, 10.0), (1, 50, 2.0)],
+)
+def test_a_gif_plays_at_the_rate_browsers_give_it(
+    tmp_path: Path, frames: int, delay: int, fps: float
+) -> None:
+    """A GIF's frames show for their delay (centiseconds), one of 0 for 10 as browsers (and
+    FFmpeg's reader) show it. A one-frame GIF of delay 0 was 100 fps (FFmpeg's clock's rate,
+    the frame 10 ms long), three frames of delay 0 were 16.7 fps."""
+    path = tmp_path / "anim.gif"
+    images = [Image.new("RGB", (32, 24), (80 * i, 0, 0)) for i in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=10 * delay, loop=0)
+    info, _ = probe(path)
+    assert (info.frame_count, info.fps) == (frames, fps)
+    assert info.duration == pytest.approx(frames / fps)
+
+
+@pytest.mark.parametrize(("matrix", "rotation"), [(90, 90), (180, 180), (270, 270), (-90, 270)])
+def test_a_rotation_is_told_as_0_to_270_degrees(tmp_path: Path, matrix: int, rotation: int) -> None:
+    """One turn had two values: a phone upside down was -180 (a display matrix of 180°), one
+    held the other way up -90 (270°), where a 90° one is 90: a client comparing with 180 or
+    270 missed them. Each is one of 0, 90, 180, 270 now (counter-clockwise)."""
+    path = tmp_path / "turned.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.set_display_rotation(matrix)
+        rgb, _ = frame_and_alpha(0, 64, 96)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    info, pts = probe(path)
+    assert info.rotation == rotation
+    turned = np.rot90(rgb, rotation // 90).astype(int)
+    assert np.abs(VideoReader(path, pts, info.rotation).frame(0) - turned).mean() < 4
+
+
+def _noisy_gif(path: Path, frames: int) -> list[np.ndarray]:
+    """A GIF of `frames` frames of noise (each about 5 kB: a cut lands inside one), 10 fps."""
+    noise = np.random.default_rng(3)
+    pictures = [noise.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(frames)]
+    images = [Image.fromarray(p).quantize(256, dither=Image.Dither.NONE) for p in pictures]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, loop=0)
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.52, 0.55, 0.77])
+def test_a_gif_cut_short_keeps_its_whole_frames_and_says_so(tmp_path: Path, kept: float) -> None:
+    """A GIF download broken off: its last frame, cut in two, was read as a whole one (half of
+    it garbage), or refused the upload ("frame 11 cannot be decoded"), without a word that the
+    file is cut short. Its whole frames are read, the note says how many."""
+    whole = tmp_path / "whole.gif"
+    expected = _noisy_gif(whole, 20)
+    cut = tmp_path / "cut.gif"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * kept)])
+    info, pts = probe(cut)
+    count = info.frame_count
+    assert 0 < count < 20
+    assert info.notes == [
+        f"the file is cut short (truncated): only its first {count} frames are there, and "
+        "those are used"
+    ]
+    reader = VideoReader(cut, pts, info.rotation)
+    for index in range(count):
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
+    assert probe(whole)[0].notes == []
+
+
+def test_a_gif_that_stops_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> None:
+    """No trailer (the byte every GIF ends with): the frames there are whole, and used."""
+    whole = tmp_path / "whole.gif"
+    _noisy_gif(whole, 6)
+    with av.open(str(whole)) as container:
+        starts = [p.pos for p in container.demux(video=0) if p.size]
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(whole.read_bytes()[: starts[4]])
+    info, _ = probe(cut)
+    assert info.frame_count == 4
+    assert info.notes == [
+        "the file is cut short (truncated): only its first 4 frames are there, and those are used"
+    ]
+
+
+def _noisy_clip(path: Path, codec: str, frames: int = 24) -> list[np.ndarray]:
+    """`frames` frames of noise (large: a cut lands inside one) at 12 fps, and their decode."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        noise = np.random.default_rng(5)
+        for _ in range(frames):
+            rgb = noise.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("name", ["clip.ts", "clip.flv"])
+@pytest.mark.parametrize("kept", [0.6, 0.77])
+def test_a_stream_recording_cut_short_keeps_its_whole_frames(
+    tmp_path: Path, name: str, kept: float
+) -> None:
+    """An MPEG-TS or FLV recording stopped mid-write (OBS writes both): its last frame, cut in
+    two, was read as a whole one (garbage where its data stops) and nothing said the file is
+    cut short. Its whole frames are read, the note says how many."""
+    whole = tmp_path / name
+    expected = _noisy_clip(whole, "libx264" if name.endswith("flv") else "mpeg2video")
+    cut = tmp_path / f"cut-{name}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * kept)])
+    info, pts = probe(cut)
+    count = info.frame_count
+    assert 0 < count < 24
+    assert info.notes == [
+        f"the file is cut short (truncated): only its first {count} frames are there, and "
+        "those are used"
+    ]
+    reader = VideoReader(cut, pts, info.rotation)
+    for index in range(count):
+        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
+    assert probe(whole)[0].notes == []

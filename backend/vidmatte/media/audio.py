@@ -241,12 +241,17 @@ class AudioTrack:
         self._resampler = av.AudioResampler(
             fmt.name, layout, rate, frame_size=self._stream.codec_context.frame_size or None
         )
+        self.empty = True  # no packet muxed yet: the source had no sound in the file's span
 
     def add(self, chunk: av.AudioFrame) -> None:
         for frame in self._resampler.resample(chunk):
-            self._container.mux(self._stream.encode(frame))
+            self._mux(self._stream.encode(frame))
 
     def flush(self) -> None:
         for frame in self._resampler.resample(None):
-            self._container.mux(self._stream.encode(frame))
-        self._container.mux(self._stream.encode(None))
+            self._mux(self._stream.encode(frame))
+        self._mux(self._stream.encode(None))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        self.empty = self.empty and not packets
+        self._container.mux(packets)

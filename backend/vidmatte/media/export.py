@@ -78,7 +78,7 @@ from PIL import Image
 from . import hdr
 from . import timecode as tc
 from .audio import AudioSource, AudioTrack
-from .matroska import set_display_size
+from .matroska import drop_audio_tracks, set_display_size
 
 log = logging.getLogger(__name__)
 
@@ -813,6 +813,11 @@ class _VideoSink:
             self._end_track(self._held)
             self._container.mux(self._held)
         self.close()
+        # Where no sound fell within the frames (it starts after the last one): MP4 and MOV
+        # leave the empty track out, Matroska keeps it, a track that never plays.
+        empty_audio = self._audio is not None and self._audio.empty
+        if empty_audio and self._spec.suffix.endswith(".webm") and not drop_audio_tracks(self.path):
+            log.warning("%s: could not drop its empty audio track", self.path)
         if self._display_size is not None and not set_display_size(self.path, *self._display_size):
             log.warning("%s: could not set its display size; it shows square pixels", self.path)
 

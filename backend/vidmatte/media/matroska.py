@@ -9,22 +9,32 @@ Tracks element on moves (clusters and cues keep their positions) and only the Se
 positions of the elements between the Void and the Tracks' end change (Matroska specification,
 RFC 9559).
 
+A WebM export's audio track, where no sound falls within its frames: FFmpeg's MP4 and MOV
+muxers leave a track without packets out, its Matroska muxer writes it all the same. So the
+finished file's audio TrackEntry, and the Tag that gives its duration, become Void elements
+of the same length: nothing else moves.
+
 Whether a file is cut short: FFmpeg's reader ends quietly where the data does, but the Segment
-states its size.
+states its size, or, in a live recording that leaves it unknown, the element the file stops in
+states its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 _EBML, _SEGMENT = 0x1A45DFA3, 0x18538067
 _SEEK_HEAD, _SEEK, _SEEK_POSITION = 0x114D9B74, 0x4DBB, 0x53AC
 _VOID, _CRC32, _CLUSTER = 0xEC, 0xBF, 0x1F43B675
 _TRACKS, _TRACK_ENTRY, _TRACK_TYPE, _VIDEO = 0x1654AE6B, 0xAE, 0x83, 0xE0
+_TRACK_UID, _TAGS, _TAG, _TARGETS, _TAG_TRACK_UID = 0x73C5, 0x1254C367, 0x7373, 0x63C0, 0x63C5
 _DISPLAY_WIDTH, _DISPLAY_HEIGHT, _DISPLAY_UNIT = 0x54B0, 0x54BA, 0x54B2
-_VIDEO_TRACK = 1  # TrackType
+_VIDEO_TRACK, _AUDIO_TRACK = 1, 2  # TrackType
 _UNKNOWN_SIZE = -1
+_MAX_ID_WIDTH = 4  # bytes an element ID takes at most
+_MAX_HEADER = _MAX_ID_WIDTH + 8  # an ID and the widest size
 # FFmpeg writes a few hundred bytes before the first Cluster: this is plenty.
 _HEAD_BYTES = 64 * 1024
 
@@ -191,17 +201,108 @@ def set_display_size(path: Path, width: int, height: int) -> bool:
     return True
 
 
+def drop_audio_tracks(path: Path) -> bool:
+    """Turn the audio tracks of the Matroska/WebM file at `path` (which must have no blocks:
+    nothing refers to them then but their Tags) into Void elements, in place. False (the file
+    untouched) where its header is not laid out as FFmpeg lays it out, or has none."""
+    with path.open("r+b") as file:
+        head = file.read(_HEAD_BYTES)
+        try:
+            base = _segment(head)[0]
+            region = _elements(head, base)
+            voided = _audio_entries(region)
+        except ValueError:
+            return False
+        if not voided:
+            return False
+        for element in voided:
+            file.seek(element.start)
+            file.write(_void(element.length))
+    return True
+
+
+def _audio_entries(region: list[_Element]) -> list[_Element]:
+    """The audio TrackEntries of the Segment's first elements and the Tags that target them;
+    none where a parent holds a checksum, which voiding a child would break."""
+    tracks = [e for e in region if e.id == _TRACKS]
+    entries = [entry for t in tracks for entry in _children(t) if entry.id == _TRACK_ENTRY]
+    audio: list[_Element] = []
+    uids: set[bytes | None] = set()
+    for entry in entries:
+        fields = {child.id: child.data for child in _children(entry)}
+        if fields.get(_TRACK_TYPE) == _AUDIO_TRACK.to_bytes(1, "big"):
+            audio.append(entry)
+            uids.add(fields.get(_TRACK_UID))
+    tags = [tag for t in region if t.id == _TAGS for tag in _children(t) if tag.id == _TAG]
+    for tag in tags:
+        targets = [c for c in _children(tag) if c.id == _TARGETS]
+        targeted = {c.data for t in targets for c in _children(t) if c.id == _TAG_TRACK_UID}
+        if targeted and targeted <= uids:
+            audio.append(tag)
+    parents = [*tracks, *(t for t in region if t.id == _TAGS)]
+    if any(c.id == _CRC32 for parent in parents for c in _children(parent)):
+        return []
+    return audio
+
+
+def _children(element: _Element) -> list[_Element]:
+    """`element`'s children, each with its `start` in the same buffer as `element`'s."""
+    at = element.start + len(element.id_bytes) + element.size_width
+    return [replace(c, start=c.start + at) for c in _elements(element.data)]
+
+
+def _void(length: int) -> bytes:
+    """A Void element `length` bytes long in all (at least 2)."""
+    for width in range(1, 9):
+        size = length - 1 - width
+        if size < (1 << 7 * width) - 1:
+            return _VOID.to_bytes(1, "big") + _size(size, width) + bytes(size)
+    raise ValueError(f"no Void element is {length} bytes long")
+
+
 def cut_short(path: Path) -> bool:
     """Whether the Matroska/WebM file at `path` ends before its Segment says it does (a
-    download broken off). A recording stopped mid-write may not say: its writer leaves the
-    size unknown until it finishes."""
+    download broken off), or, where a live recorder left the Segment's size unknown
+    (MediaRecorder, a stream's), inside one of its elements (a recording stopped mid-write).
+    One cut exactly between two elements cannot be told from a whole one."""
+    end = path.stat().st_size
     with path.open("rb") as file:
         head = file.read(_HEAD_BYTES)
-    try:
-        base, size = _segment(head)
-    except ValueError:
-        return False
-    return size != _UNKNOWN_SIZE and base + size > path.stat().st_size
+        try:
+            base, size = _segment(head)
+        except ValueError:
+            return False
+        if size != _UNKNOWN_SIZE:
+            return base + size > end
+        return _runs_on(file, base, end)
+
+
+def _runs_on(file: BinaryIO, at: int, end: int) -> bool:
+    """Whether the elements from `at` on run past `end`, the file's: each element of known
+    size is stepped over, one of unknown size (a live recorder's Cluster) stepped into, its
+    children following. False where the bytes stop being EBML (what follows cannot be told)."""
+    while at < end:
+        file.seek(at)
+        head = file.read(_MAX_HEADER)
+        if head[0] == 0:
+            return False
+        id_width = 9 - head[0].bit_length()
+        if id_width > _MAX_ID_WIDTH:
+            return False
+        if len(head) <= id_width:
+            return True  # cut in its ID
+        if head[id_width] == 0:
+            return False
+        size_width = 9 - head[id_width].bit_length()
+        if len(head) < id_width + size_width:
+            return True  # cut in its size
+        size = _vint(head, id_width)[0]
+        at += id_width + size_width
+        if size != _UNKNOWN_SIZE:
+            if at + size > end:
+                return True
+            at += size
+    return False
 
 
 def _segment(head: bytes) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from av.sidedata.sidedata import Type as SideData
 from av.video.reformatter import Colorspace
 
 from vidmatte.config import Settings
-from vidmatte.media import hdr, matroska, timecode
+from vidmatte.media import cut_short, hdr, matroska, timecode
 
 # Packets a decoder may take before its first frame after a seek to a keyframe: frame threads
 # (up to 16) plus B-frame reordering (up to 16), doubled.
@@ -61,7 +61,7 @@ class VideoInfo:
     fps: float
     frame_count: int
     duration: float
-    rotation: int  # degrees counter-clockwise applied to decoded frames for display
+    rotation: int  # degrees counter-clockwise applied to decoded frames for display: 0..270
     codec: str
     has_audio: bool
     # How wide one pixel shows, as a multiple of its height (the sample aspect ratio, after
@@ -123,41 +123,13 @@ def _open(path: Path) -> av.container.InputContainer:
     except av.error.FileNotFoundError:
         raise  # not a bad video but a file the caller lost: its own error (a 500 in the API)
     except av.error.FFmpegError as exc:
-        if _mp4_cut(path) == "index":
+        if cut_short.mp4_cut(path) == "index":
             raise MediaError(_INDEX_CUT_OFF) from exc
         # strerror, not str(exc): that names the file, a server-side temporary path.
         reason = exc.strerror or exc.__class__.__name__
         raise MediaError(f"not a readable video file ({reason})") from exc
     except UnicodeDecodeError as exc:
         raise MediaError(f"not a readable video file ({exc.__class__.__name__})") from exc
-
-
-def _mp4_cut(path: Path) -> str:
-    """Where an MP4 or MOV (ISO base media: boxes, the first 'ftyp') is cut short: "index"
-    where it ends before its 'moov' box, the index of its samples that recordings write last,
-    is whole; "data" where a box after a whole 'moov' runs past the file's end (the media
-    data of a download broken off, a fragmented recording's last fragment), or where it ends
-    after whole boxes but none is a 'moov' (nor a 'meta', as a HEIF image has instead); ""
-    where no box is cut, or it is no such file."""
-    size = path.stat().st_size
-    at, indexed, described = 0, False, False
-    with path.open("rb") as file:
-        while at < size:
-            file.seek(at)
-            header = file.read(16)
-            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            if length == 1:  # a 64-bit size follows
-                length = int.from_bytes(header[8:16], "big") if len(header) == 16 else size
-            if len(header) >= 8 and ((at == 0 and kind != b"ftyp") or 0 < length < 8):
-                return ""
-            if length == 0:  # to the end of the file: a recording's media data, unfinished
-                return "" if indexed else "index"
-            if len(header) < 8 or at + length > size:
-                return "data" if indexed and kind != b"moov" else "index"
-            indexed = indexed or kind == b"moov"
-            described = described or kind == b"meta"
-            at += length
-    return "index" if at and not (indexed or described) else ""
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -210,6 +182,8 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             # stream's (.m2v) is its reader's default, 25. The rate its clock and timestamps
             # give is exact.
             rate = stream.guessed_rate or rate
+        elif fmt == "gif":
+            rate = _gif_rate(path) or rate
         timecodes = _timecode_tags(container, stream)
         first_number = _first_number(stream)
         # VP8 and VP9 keep alpha beside the picture, which FFmpeg's own decoders pass over:
@@ -217,18 +191,22 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         alpha_track = stream.metadata.get("alpha_mode") == "1"
         images_alpha = stream.metadata.get(SEE_THROUGH_TAG) == "1"
         try:
-            shown, cut = _shown_pts(container, stream, path.stat().st_size)
+            gif_cut = cut_short.gif_cut(path) if fmt == "gif" else ""
+            last_cut = gif_cut == "frame" or (fmt == "mpegts" and cut_short.ts_cut(path))
+            shown, cut = _shown_pts(container, stream, path.stat().st_size, last_cut)
             pts = sorted(shown)
             # Readers end quietly where the data does when no packet is cut in two (Matroska's
             # always), but the file's structure says it runs on.
             if fmt == "matroska,webm":
                 cut = cut or matroska.cut_short(path)
             elif fmt.startswith("mov,"):
-                cut = cut or _mp4_cut(path) == "data"
+                cut = cut or cut_short.mp4_cut(path) == "data"
+            cut = cut or gif_cut != ""
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
-        raise MediaError(_INDEX_CUT_OFF if _mp4_cut(path) == "index" else "the video has no frames")
+        index_cut_off = cut_short.mp4_cut(path) == "index"
+        raise MediaError(_INDEX_CUT_OFF if index_cut_off else "the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)
     _check_distinct(pts_index, time_base)
     reader = VideoReader(path, pts_index, rotation=0)
@@ -238,8 +216,9 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         except UndecodableFrame as exc:
             raise MediaError("the video is damaged: its first frame cannot be decoded") from exc
         # Frames turn by whole quarter turns only: a display matrix in between (170°) is
-        # taken as the nearest one, so the size said and the frames turned agree.
-        rotation = 90 * round((getattr(first, "rotation", 0) or 0) / 90)
+        # taken as the nearest one, so the size said and the frames turned agree; told as
+        # 0..270 (FFmpeg's -180 and -90 are 180 and 270), one value a turn.
+        rotation = 90 * round((getattr(first, "rotation", 0) or 0) / 90) % 360
         try:
             last = reader.decode_raw(len(pts_index) - 1)
         except UndecodableFrame as exc:
@@ -437,8 +416,16 @@ class _Packet:
     discard: bool
 
 
+# The most bytes a container puts before a packet's data that FFmpeg's packet position counts
+# (FLV's tag header and the video header after it: 16).
+_PACKET_HEADER = 16
+
+
 def _shown_pts(
-    container: av.container.InputContainer, stream: av.VideoStream, file_size: int
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    file_size: int,
+    last_cut: bool = False,
 ) -> tuple[list[int], bool]:
     """The timestamps of the frames a player shows, in file order, and whether the file is cut
     short. Packets flagged discard lie before an edit list's start: decoded, never shown.
@@ -450,8 +437,11 @@ def _shown_pts(
     (they refer to the cut-off ones too). A file cut short (a recording stopped mid-write, a
     download broken off) ends in a packet FFmpeg flags corrupt, read only up to the file's end:
     its frame cannot be whole, so it is left out and the file reported cut (Matroska's reader
-    leaves such a packet out itself; `probe` finds files cut between two packets). A raw
-    stream whose packets carry no timestamps at all (a camera's .h264) is refused."""
+    leaves such a packet out itself; `probe` finds files cut between two packets). Read up to
+    the end, the packet's data ends where the file does, give or take the header the container
+    puts before it (FLV's). GIF's and MPEG-TS's readers do not flag it: `last_cut` says the
+    file stops inside its last packet. A raw stream whose packets carry no timestamps at all
+    (a camera's .h264) is refused."""
     packets: list[_Packet] = []
     last_dts = None
     cut = False
@@ -466,8 +456,13 @@ def _shown_pts(
             last_dts = packet.dts
         if packet.size > 0:
             at = packet.pos if packet.pos is not None and packet.pos >= 0 else None
-            cut = packet.is_corrupt and at is not None and at + packet.size >= file_size
+            cut = (
+                packet.is_corrupt
+                and at is not None
+                and at + _PACKET_HEADER + packet.size >= file_size
+            )
             packets.append(_Packet(packet.dts, packet.pts, packet.is_keyframe, packet.is_discard))
+    cut = cut or (last_cut and bool(packets))
     if cut:
         packets.pop()
     timed = any(p.pts is not None and not p.discard for p in packets)
@@ -523,6 +518,20 @@ def check_shape(width: int, height: int, settings: Settings) -> None:
             f"frames of {width}x{height} are too narrow: the long side may be at most "
             f"{settings.max_aspect:g} times the short one"
         )
+
+
+def _gif_rate(path: Path) -> Fraction | None:
+    """A GIF's frame rate as browsers play it: its frames over the time they show for, each
+    its delay, one of 0 for 10 centiseconds (FFmpeg's reader sets their durations so too).
+    FFmpeg's own rate for a GIF is its clock's (100 fps for one frame of delay 0), or an
+    average that leaves the last frame out (16.7 fps for delays of 0). None without delays.
+    A delay of 1, which browsers also show for 10, is kept: the frames' timestamps, which
+    they are found and exported by, are 10 ms apart."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        durations = [p.duration or 0 for p in container.demux(stream) if p.size]
+    total = sum(durations) * (stream.time_base or 0)
+    return Fraction(len(durations)) / total if total else None
 
 
 def _frame_rate(rate: Fraction | None, pts: np.ndarray, time_base: Fraction) -> float:

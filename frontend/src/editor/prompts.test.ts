@@ -1,5 +1,5 @@
 import { createRoot, createSignal } from "solid-js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { getPoints, setMaxPointsPerFrame, type Point } from "../points";
 import { createPrompts } from "./prompts";
 import { PromptSaver } from "./saving";
@@ -136,6 +136,8 @@ describe("prompts", () => {
 
   it("refuses the point or box past the server's 50 on an object's frame before sending it, and keeps undo and redo as they were", async () => {
     const s = setup();
+    setMaxPointsPerFrame(50); // what /api/health said
+    onTestFinished(() => setMaxPointsPerFrame(null));
     const at = (k: number) => ({ x: 10 + 20 * (k % 10), y: 10 + 20 * Math.floor(k / 10) });
     for (let k = 0; k < 50; k++) s.prompts.click(4, 1, at(k), "positive", near(at(k), 5));
     s.prompts.undo(); // 49 points, one edit to redo
@@ -176,7 +178,18 @@ describe("prompts", () => {
         "Could not add the point: object 1 would have 3 points on frame 4, and an object holds at most 2 points on a frame: remove some first.",
       ]);
     } finally {
-      setMaxPointsPerFrame(50);
+      setMaxPointsPerFrame(null);
     }
+  });
+
+  it("refuses nothing before /api/health has said the server's limit: the server, whose limit may be higher, decides", async () => {
+    const s = setup();
+    const at = (k: number) => ({ x: 10 + 20 * (k % 10), y: 10 + 20 * Math.floor(k / 10) });
+    for (let k = 0; k < 51; k++) s.prompts.click(4, 1, at(k), "positive", near(at(k), 5));
+    s.prompts.box(4, 1, { x: 300, y: 300 }, { x: 400, y: 400 });
+    await settle();
+    expect(getPoints(s.prompts.points(), 1, 4)).toHaveLength(53);
+    expect(s.puts.at(-1)?.points).toHaveLength(53);
+    expect(s.refused).toEqual([]);
   });
 });

@@ -69,9 +69,10 @@ export function createPrompts(deps: PromptDeps): Prompts {
    * waiting stays). */
   const commitUnlessOver = (r: EditResult | null, title: string) => {
     if (!r) return;
-    const over = overLimit(r.edit);
+    const limit = maxPointsPerFrame();
+    const over = overLimit(r.edit, limit);
     if (!over) return commit(r.map, r.edit);
-    const text = `object ${over.objectId} would have ${over.after.length} points on frame ${over.frame}, and an object holds at most ${maxPointsPerFrame()} points on a frame: remove some first.`;
+    const text = `object ${over.objectId} would have ${over.after.length} points on frame ${over.frame}, and an object holds at most ${limit} points on a frame: remove some first.`;
     deps.refuse(new Error(text), title);
   };
   const rounded = (at: Vec): Vec => ({ x: roundCoord(at.x), y: roundCoord(at.y) });

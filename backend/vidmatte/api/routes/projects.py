@@ -37,6 +37,7 @@ from vidmatte.store import ProjectLimit, is_disk_full
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
+_FILENAME_MAX = 255  # characters of an upload's file name kept
 # Routes that read a body also answer 400 when it cannot be parsed at all, 413 when it is over
 # VIDMATTE_MAX_JSON_BYTES (api/limits.py).
 BODY_ERRORS = {400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, **ERRORS}
@@ -136,7 +137,7 @@ async def create_project(request: Request, s: Services = Depends(services)) -> P
 def add_upload(s: Services, upload: Upload) -> Project:
     """Probe a received upload and make it a project; the temporary files go either way. A
     zip is an image sequence, made a lossless video first, named after the sequence."""
-    filename = without_hidden(upload.filename)[:255] or "video"
+    filename = _kept_filename(upload.filename)
     video = upload.path.with_suffix(".nut")  # a sequence's video, beside the upload
     try:
         name, blank = upload_name(upload.fields.get("name") or "", filename)
@@ -184,6 +185,17 @@ def add_upload(s: Services, upload: Upload) -> Project:
     return _project(s, project)
 
 
+def _kept_filename(raw: str) -> str:
+    """The upload's file name as kept: without hidden characters, at most 255 long, shortened
+    before its extension (FFmpeg picks its reader by it, the project says what was sent)."""
+    name = without_hidden(raw) or "video"
+    if len(name) <= _FILENAME_MAX:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = dot + extension if stem and len(extension) < 10 else ""
+    return name[: _FILENAME_MAX - len(suffix)] + suffix
+
+
 def upload_fps(field: str | None) -> float | None:
     """The `fps` field: None when absent or blank."""
     if field is None or not field.strip():
@@ -199,7 +211,8 @@ def upload_name(field: str, filename: str) -> tuple[str, bool]:
     file's name without extension, which the store makes distinct (the same file uploaded
     twice: `clip`, `clip (2)`)."""
     if not field.strip():
-        return filename.rsplit(".", 1)[0] or "video", True
+        # Trimmed as a rename is: "   .mp4" is not named "   ".
+        return filename.rsplit(".", 1)[0].strip() or "video", True
     try:
         return PROJECT_NAME.validate_python(field), False
     except ValidationError as exc:
