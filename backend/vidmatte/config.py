@@ -144,6 +144,9 @@ class Settings:
     # Quotas: projects kept in one data dir, jobs waiting in one server's queue.
     max_projects: int = field(default_factory=lambda: _env_int("MAX_PROJECTS", 500, 0))
     max_queued_jobs: int = field(default_factory=lambda: _env_int("MAX_QUEUED_JOBS", 50, 0))
+    # Hours the answer to a POST with an Idempotency-Key is kept: a retry with the key within
+    # them gets that answer again instead of a second project or job (docs/API.md).
+    idempotency_hours: float = field(default_factory=lambda: _env_float("IDEMPOTENCY_HOURS", 24, 0))
     # Objects per project (also object ids per job) and points per object and frame: every
     # object is tracked and matted on every frame, so they bound how long a job holds the worker.
     max_objects: int = field(default_factory=lambda: _env_int("MAX_OBJECTS", 16, 1))

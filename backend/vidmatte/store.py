@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -73,12 +73,19 @@ CREATE TABLE IF NOT EXISTS job_frames (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, frame INTEGER NOT NULL,
     PRIMARY KEY (job_id, frame)
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY, route TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
 """
 
 # PRAGMA user_version of the databases this code makes or upgrades: one from a newer version may
 # rely on tables or columns this code would write without. 0: made before the version was kept.
 # 2: a stopped job's error says what went wrong, its `stop` column how it stopped (an older
-# version would show its error without what to do).
+# version would show its error without what to do). The idempotency_keys table needs no new
+# version: an older version neither reads nor writes it, so all it loses is the replay of a
+# request retried across a downgrade, and a newer one makes it with CREATE TABLE IF NOT EXISTS.
 SCHEMA_VERSION = 2
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
 # Object colours: distinct, readable on dark video and on the editor's dark UI.
@@ -196,6 +203,10 @@ class ProjectLimit(LimitExceeded):
     """The data dir already holds its limit of projects."""
 
 
+class KeyInUse(RuntimeError):
+    """An Idempotency-Key whose first request is still being answered."""
+
+
 class DataDirInUse(RuntimeError):
     """Another process serves this data dir."""
 
@@ -212,6 +223,22 @@ class BadDataDir(DataDirUnusable):
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def ago(seconds: float) -> str:
+    """The time `seconds` before now, as `now` writes it (the two compare as strings)."""
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The answer kept for an Idempotency-Key: the request's route and fingerprint, and the
+    response's status and JSON body."""
+
+    route: str
+    fingerprint: str
+    status: int
+    body: str
 
 
 def new_id(prefix: str) -> str:
@@ -417,14 +444,23 @@ class Store:
         max_queued_jobs: int | None = None,
         plate: bool = False,
         edges: str | None = None,
+        idempotency_seconds: float = 24 * 3600,
     ):
         """`plate` and `edges`: the background plate setting and edge mode of the server opening
         the data dir, which its jobs made before the setting was saved with them most likely ran
         with (a server is restarted with the settings it had far more often than with others).
-        Without `edges` (a tool that runs no job), jobs without an edge mode are left so."""
+        Without `edges` (a tool that runs no job), jobs without an edge mode are left so.
+        `idempotency_seconds`: how long the answer to a request with an Idempotency-Key is kept
+        for its retries (api/idempotency.py)."""
         self.data_dir = Path(data_dir)
         self.max_objects, self.max_points_per_frame = max_objects, max_points_per_frame
         self.max_queued_jobs = max_queued_jobs
+        self.idempotency_seconds = idempotency_seconds
+        # Keys whose request is being answered, with its route. In memory, not in the database:
+        # taking and letting go of a key writes nothing (a full disk cannot leave a key taken
+        # for good), and a crash forgets them with the requests (one process serves a data dir).
+        self._keys_in_flight: dict[str, str] = {}
+        self._keys_lock = threading.Lock()
         self._older_plate, self._older_edges = plate, edges
         self.busy_timeout = 30.0  # seconds a write waits for another writer
         self.changes = JobChanges()
@@ -576,7 +612,9 @@ class Store:
         (killed between moving a project into place and inserting its row, or while deleting
         one), half-written files of `write_atomic` and the links of a job run to the track's
         masks (no run is alive now: left, they would keep an old track's masks on disk). Rows
-        always point at complete files."""
+        always point at complete files. Expired idempotency keys go too."""
+        with self._write() as db:
+            self._forget_expired_keys(db)
         with self._read() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
             jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
@@ -683,6 +721,53 @@ class Store:
                 f"{limit} jobs are already waiting, this server's limit "
                 "(setting VIDMATTE_MAX_QUEUED_JOBS): let some finish or cancel some first"
             )
+
+    # -- idempotency keys --------------------------------------------------------------------
+    def claim_key(self, key: str, route: str) -> Answered | None:
+        """The kept answer of `key`'s first request, or None once `key` is taken for this one:
+        `answer_key` keeps its answer, `release_key` lets a retry run it again. KeyInUse while
+        another request with the key is being answered."""
+        with self._keys_lock:  # two requests with one key cannot both take it
+            if (running := self._keys_in_flight.get(key)) is not None:
+                raise KeyInUse(
+                    f"a request with Idempotency-Key '{key}' ({running}) is still being "
+                    "answered: retry once it has finished"
+                )
+            with self._read() as db:
+                row = db.execute(
+                    "SELECT route, fingerprint, status, body FROM idempotency_keys "
+                    "WHERE key = ? AND created_at >= ?",
+                    (key, ago(self.idempotency_seconds)),
+                ).fetchone()
+            if row is not None:
+                return Answered(row["route"], row["fingerprint"], row["status"], row["body"])
+            self._keys_in_flight[key] = route
+            return None
+
+    def answer_key(self, key: str, fingerprint: str, status: int, body: str) -> None:
+        """Keep the answer to the request that took `key`, for its retries; the key is free
+        then (its retries read the answer). Expired keys go in the same write: the table holds
+        about one retention window's keys without waiting for a restart."""
+        try:
+            with self._write() as db:
+                self._forget_expired_keys(db)
+                db.execute(
+                    "INSERT OR REPLACE INTO idempotency_keys "
+                    "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, self._keys_in_flight[key], fingerprint, status, body, now()),
+                )
+        finally:
+            self.release_key(key)
+
+    def release_key(self, key: str) -> None:
+        """Let go of `key` taken by a request that failed: a retry runs it again."""
+        with self._keys_lock:
+            self._keys_in_flight.pop(key, None)
+
+    def _forget_expired_keys(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < ?", (ago(self.idempotency_seconds),)
+        )
 
     # -- projects ----------------------------------------------------------------------------
     def add_project(

@@ -52,6 +52,39 @@ describe("client", () => {
     expect(err.message).toBe("End 500 is past the last frame 99");
   });
 
+  it("sends a job's POST again with the same Idempotency-Key when its answer is lost, and a new key for the next job", async () => {
+    vi.useFakeTimers();
+    const made = { id: "j_1", status: "queued" };
+    const answers = [
+      () => Promise.reject(new TypeError("Failed to fetch")),
+      async () => new Response("", { status: 504 }),
+      async () => new Response(JSON.stringify(made), { status: 201 }),
+      async () => new Response(JSON.stringify({ id: "j_2" }), { status: 201 }),
+    ];
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => answers.shift()!());
+    vi.stubGlobal("fetch", fetchMock);
+    try {
+      const job = api.createJob("p", { start: 0, end: 5, object_ids: null });
+      await vi.advanceTimersByTimeAsync(1000 + 3000);
+      expect(await job).toEqual(made);
+      await api.createJob("p", { start: 0, end: 5, object_ids: null });
+    } finally {
+      vi.useRealTimers();
+    }
+    const keys = fetchMock.mock.calls.map(([, init]) => (init.headers as Record<string, string>)["Idempotency-Key"]);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(keys.slice(0, 3)).toEqual([keys[0], keys[0], keys[0]]);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(online()).toBe(true);
+  });
+
+  it("does not send a job's POST again once the server refused it", async () => {
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ detail: "no frame holds points" }), { status: 422 }));
+    vi.stubGlobal("fetch", fetchMock);
+    const err = await api.createJob("p", { start: 0, end: 5, object_ids: null }).catch((e) => e);
+    expect([err.status, fetchMock.mock.calls.length]).toEqual([422, 1]);
+  });
+
   it("sends points as JSON with PUT", async () => {
     const fetchMock = vi.fn(async () => new Response(JSON.stringify({ object_id: 2, frame: 7, points: [] }), { status: 200 }));
     vi.stubGlobal("fetch", fetchMock);

@@ -221,6 +221,37 @@ async function json<T>(method: string, path: string, body?: unknown, signal?: Ab
   return (await res.json()) as T;
 }
 
+/** A fresh Idempotency-Key: one per user action, the same for each retry of it. randomUUID
+ * exists only in secure contexts (https, localhost): a server reached over plain http on a
+ * network gets random hex from getRandomValues, which every context has. */
+export function requestKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Waits before each retry of a POST whose answer was lost. */
+export const RETRY_DELAYS_MS = [1000, 3000];
+
+/** Whether a POST sent with an Idempotency-Key is worth sending again with it: its answer was
+ * lost (no connection, a proxy's 502/503/504), or its first try is still being answered. */
+function worthRetrying(e: unknown): boolean {
+  return isUnreachable(e) || (e instanceof ApiError && e.status === 409 && e.detail.startsWith("a request with Idempotency-Key"));
+}
+
+/** POST `path`, which makes something, with an Idempotency-Key; tried again with the same key
+ * while the answer is lost: the server makes it once and gives its first answer again. */
+async function made<T>(path: string, body: unknown): Promise<T> {
+  const headers = { "Idempotency-Key": requestKey() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await (await send("POST", path, body, undefined, headers)).json();
+    } catch (e) {
+      if (attempt >= RETRY_DELAYS_MS.length || !worthRetrying(e)) throw e;
+      await new Promise((wake) => setTimeout(wake, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
 async function blob(method: string, path: string, signal?: AbortSignal): Promise<Blob> {
   const res = await send(method, path, undefined, signal);
   return await res.blob();
@@ -294,8 +325,9 @@ export const api = {
       signal,
     ).then((r) => r.blob()),
 
+  /** Retried with its Idempotency-Key when the answer is lost: never two jobs for one click. */
   createJob: (pid: string, body: { start: number; end: number; object_ids: number[] | null; export?: JobExport }) =>
-    json<Job>("POST", `/api/projects/${enc(pid)}/jobs`, body),
+    made<Job>(`/api/projects/${enc(pid)}/jobs`, body),
   listJobs: (pid: string) => json<Job[]>("GET", `/api/projects/${enc(pid)}/jobs`),
   getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),
   cancelJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/cancel`),

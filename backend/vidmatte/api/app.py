@@ -20,6 +20,7 @@ from starlette.routing import Match, Mount
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
 from vidmatte.api.http import HeadAsGet, one_value_each
+from vidmatte.api.idempotency import REPLAYED_HEADER
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, projects, prompts, tracks
 from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
@@ -67,6 +68,7 @@ def build_services(settings: Settings) -> Services:
         settings.max_queued_jobs,
         plate=plate,
         edges=settings.edges,
+        idempotency_seconds=settings.idempotency_hours * 3600,
     )
     predictor = build_predictor(
         settings.sam2_model,
@@ -155,8 +157,9 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             allow_origins=list(settings.cors_origins),
             allow_methods=["*"],
             allow_headers=["*"],
-            # what the editor reads of an archive's answer (routes/jobs.py)
-            expose_headers=["Content-Disposition", FRAMES_HEADER, MISSING_HEADER],
+            # what the editor reads of an archive's answer (routes/jobs.py), and the mark of a
+            # replayed answer (api/idempotency.py)
+            expose_headers=["Content-Disposition", FRAMES_HEADER, MISSING_HEADER, REPLAYED_HEADER],
         )
     # JSON bodies are capped before parsing; the upload streams against its own limit.
     app.add_middleware(

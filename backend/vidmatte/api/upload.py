@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import shutil
 import tempfile
 import time
@@ -29,13 +30,16 @@ class Upload:
     filename: str
     size: int
     fields: dict[str, str]
+    # The file's SHA-256 as it streamed in, when asked for (an Idempotency-Key's fingerprint).
+    digest: hashlib._Hash | None = None
 
 
 class _Collector:
     """Callbacks for python-multipart: routes each part to a file or a small text field."""
 
-    def __init__(self, tmp_dir: Path):
+    def __init__(self, tmp_dir: Path, digest: bool = False):
         self.tmp_dir = tmp_dir
+        self.digest = digest
         self.fields: dict[str, str] = {}
         self.file: Upload | None = None
         self._header_field = b""
@@ -77,11 +81,15 @@ class _Collector:
             self._sink = handle
             name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name
             self.file = Upload(Path(handle.name), name or "video", 0, self.fields)
+            if self.digest:
+                self.file.digest = hashlib.sha256()
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
             self._sink.write(data[start:end])
             self.file.size += end - start
+            if self.file.digest is not None:
+                self.file.digest.update(data[start:end])
         elif len(self._text) < 10_000:  # text fields are names: small
             self._text += data[start:end]
 
@@ -114,8 +122,11 @@ def check_free_space(tmp_dir: Path, need: int, reserve: int) -> None:
         raise disk_full(tmp_dir, need, reserve)
 
 
-async def receive_upload(request: Request, tmp_dir: Path, settings: Settings) -> Upload:
-    """Parse a multipart body with a `file` part (and optional text fields) as it streams in.
+async def receive_upload(
+    request: Request, tmp_dir: Path, settings: Settings, digest: bool = False
+) -> Upload:
+    """Parse a multipart body with a `file` part (and optional text fields) as it streams in;
+    with `digest`, the file's SHA-256 is taken on the way.
 
     Refused up front when the declared size would leave less than `min_free_bytes` on the disk.
     A body that sends nothing for `idle_timeout` seconds, or that trickles in slower than
@@ -134,7 +145,7 @@ async def receive_upload(request: Request, tmp_dir: Path, settings: Settings) ->
     if size > max_body:
         raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
     check_free_space(tmp_dir, size, min_free)
-    collector = _Collector(tmp_dir)
+    collector = _Collector(tmp_dir, digest)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
     received, started = 0, time.monotonic()
     chunks = aiter(request.stream())

@@ -8,12 +8,13 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
 from vidmatte import store
 from vidmatte.api.events import follow
+from vidmatte.api.idempotency import IdempotencyKey, once
 from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, KnownProject, check_range
 from vidmatte.api.routes.prompts import png_response
 from vidmatte.api.schemas import (
@@ -49,9 +50,19 @@ router = APIRouter(tags=["jobs"])
     "/api/projects/{project_id}/jobs",
     status_code=201,
     response_model=Job,
-    responses={429: {"model": Error}, **BODY_ERRORS},
+    responses={409: {"model": Error}, 429: {"model": Error}, **BODY_ERRORS},
 )
-def create_job(project: KnownProject, body: JobCreate, s: Services = Depends(services)) -> Job:
+def create_job(
+    project: KnownProject,
+    body: JobCreate,
+    request: Request,
+    key: IdempotencyKey,
+    s: Services = Depends(services),
+) -> Job | Response:
+    return once(s.store, key, request, body, 201, lambda: _create_job(project, body, s))
+
+
+def _create_job(project: store.Project, body: JobCreate, s: Services) -> Job:
     project_id = project.id
     check_range(project, body.start, body.end)
     limit = s.settings.max_objects
@@ -148,9 +159,15 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 @router.post(
     "/api/jobs/{job_id}/resume",
     response_model=Job,
-    responses={409: {"model": Error}, 429: {"model": Error}, **ERRORS},
+    responses={400: {"model": Error}, 409: {"model": Error}, 429: {"model": Error}, **ERRORS},
 )
-def resume_job(job_id: str, s: Services = Depends(services)) -> Job:
+def resume_job(
+    job_id: str, request: Request, key: IdempotencyKey, s: Services = Depends(services)
+) -> Job | Response:
+    return once(s.store, key, request, None, 200, lambda: _resume_job(job_id, s))
+
+
+def _resume_job(job_id: str, s: Services) -> Job:
     if (why := other_models(s.store.job(job_id), s.head_name, s.sam2_name)) is not None:
         raise HTTPException(409, why)
     try:

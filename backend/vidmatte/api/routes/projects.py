@@ -15,6 +15,14 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte import store
+from vidmatte.api.idempotency import (
+    IdempotencyKey,
+    claim,
+    fingerprint,
+    keep,
+    replay,
+    route_of,
+)
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     SEQUENCE_FPS,
@@ -119,19 +127,61 @@ def check_range(project: store.Project, start: int, end: int) -> None:
     openapi_extra=UPLOAD_BODY,
     responses={
         408: {"model": Error},
+        409: {"model": Error},
         413: {"model": Error},
         415: {"model": Error},
         507: {"model": Error},
         **BODY_ERRORS,
     },
 )
-async def create_project(request: Request, s: Services = Depends(services)) -> Project:
+async def create_project(
+    request: Request, key: IdempotencyKey, s: Services = Depends(services)
+) -> Project | Response:
     settings = s.settings
     # Blocking work (the database, probing the whole file) runs in threads: this route is
     # async only to stream the body in, and the event loop serves every other request.
+    if key is not None:
+        return await create_project_once(request, key, s)
     await run_in_threadpool(require_room_for_a_project, s.store, settings)
     upload = await receive_upload(request, s.store.tmp_dir, settings)
     return await run_in_threadpool(add_upload, s, upload)
+
+
+async def create_project_once(request: Request, key: str, s: Services) -> Project | Response:
+    """An upload with an Idempotency-Key. Its retry is received in full as well: the file's
+    SHA-256 tells whether it is the first request again (its answer, and the file goes) or
+    another one (a 422)."""
+    route = route_of(request)
+    answered = await run_in_threadpool(claim, s.store, key, route)
+    try:
+        if answered is None:  # a retry of an upload that made its project needs no room
+            await run_in_threadpool(require_room_for_a_project, s.store, s.settings)
+        upload = await receive_upload(request, s.store.tmp_dir, s.settings, digest=True)
+        print_ = upload_fingerprint(upload)
+        if answered is not None:
+            upload.path.unlink(missing_ok=True)
+            return replay(answered, key, route, print_)
+        project = await run_in_threadpool(add_upload, s, upload)
+    except BaseException:
+        if answered is None:  # a failed upload lets its key go: a retry runs again
+            s.store.release_key(key)
+        raise
+    await run_in_threadpool(keep, s.store, key, print_, 201, project)
+    return project
+
+
+def upload_fingerprint(upload: Upload) -> str:
+    """What makes two uploads the same request: the file (its name as sent, size and SHA-256)
+    and the form's fields, whatever multipart boundary each was sent with."""
+    assert upload.digest is not None  # received with digest=True
+    return fingerprint(
+        {
+            "filename": upload.filename,
+            "size": upload.size,
+            "sha256": upload.digest.hexdigest(),
+            "fields": upload.fields,
+        }
+    )
 
 
 def add_upload(s: Services, upload: Upload) -> Project:

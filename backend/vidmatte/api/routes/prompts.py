@@ -6,9 +6,10 @@ import io
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from PIL import Image
 
+from vidmatte.api.idempotency import IdempotencyKey, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
     ERRORS,
@@ -48,12 +49,28 @@ def existing_object(
 KnownObject = Annotated[int, Depends(existing_object)]
 
 
-@router.post("/objects", status_code=201, response_model=Object, responses=BODY_ERRORS)
+@router.post(
+    "/objects",
+    status_code=201,
+    response_model=Object,
+    responses={409: {"model": Error}, **BODY_ERRORS},
+)
 def add_object(
-    project: KnownProject, body: ObjectCreate | None = None, s: Services = Depends(services)
-) -> Object:
+    project: KnownProject,
+    request: Request,
+    key: IdempotencyKey,
+    body: ObjectCreate | None = None,
+    s: Services = Depends(services),
+) -> Object | Response:
     body = body or ObjectCreate()
-    return Object(**s.store.add_object(project.id, body.name, body.color))
+    return once(
+        s.store,
+        key,
+        request,
+        body,
+        201,
+        lambda: Object(**s.store.add_object(project.id, body.name, body.color)),
+    )
 
 
 @router.get("/objects", response_model=list[Object], responses=ERRORS)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from PIL import Image
 
+from vidmatte import store
 from vidmatte.api.events import follow
+from vidmatte.api.idempotency import IdempotencyKey, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
     ERRORS,
@@ -20,7 +22,7 @@ from vidmatte.api.routes.projects import (
     check_range,
 )
 from vidmatte.api.routes.prompts import coloured_masks, png_response
-from vidmatte.api.schemas import MAX_ID, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
+from vidmatte.api.schemas import MAX_ID, Error, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
 from vidmatte.jobs import tracks
 
@@ -57,11 +59,23 @@ def _schema(s: Services, recorded: tracks.Track) -> Track:
     )
 
 
-@router.post("", status_code=202, response_model=Track, responses=BODY_ERRORS)
-def start_track(project: KnownProject, body: TrackCreate, s: Services = Depends(services)) -> Track:
+@router.post(
+    "", status_code=202, response_model=Track, responses={409: {"model": Error}, **BODY_ERRORS}
+)
+def start_track(
+    project: KnownProject,
+    body: TrackCreate,
+    request: Request,
+    key: IdempotencyKey,
+    s: Services = Depends(services),
+) -> Track | Response:
     """Track the current prompts over start..end. When a finished track of the same range
     exists, only the objects whose points changed run again, from their first changed frame
     on (`run` says what runs); a track still running is replaced."""
+    return once(s.store, key, request, body, 202, lambda: _start_track(project, body, s))
+
+
+def _start_track(project: store.Project, body: TrackCreate, s: Services) -> Track:
     check_range(project, body.start, body.end)
     try:
         track = s.tracker.start(project.id, body.start, body.end)

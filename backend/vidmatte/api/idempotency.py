@@ -1,0 +1,148 @@
+"""The Idempotency-Key request header on the POSTs that make something (a project, an object, a
+job, a track run, a resume): a client that lost the answer retries with the same key and gets
+the first answer again instead of a second project or job (the IETF httpapi draft "The
+Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
+
+The key is taken before the route does its work (in memory: Store.claim_key) and its answer is
+kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs it again. A
+request is the same when it has the same route and the same fingerprint: its validated body, or
+an upload's file (name, size, SHA-256) and fields, which a retry sends with another multipart
+boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, HTTPException, Request, Response
+from pydantic import BaseModel
+
+from vidmatte.store import Answered, KeyInUse, Store, is_disk_full
+
+log = logging.getLogger(__name__)
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on an answer given again (Stripe's name)
+MAX_KEY = 255
+# Visible ASCII: a key is an opaque token (a UUID, say), kept and logged as it came.
+_KEY = re.compile(r"[\x21-\x7e]+")
+
+
+def idempotency_key(
+    request: Request,
+    key: str | None = Header(
+        None,
+        alias=KEY_HEADER,
+        description=f"Up to {MAX_KEY} visible ASCII characters, unique per request (a UUID): "
+        "a retry with the same key and the same request gets the first answer again.",
+    ),
+) -> str | None:
+    """The request's key, None without one; 400 for one the server cannot keep."""
+    if key is None:
+        return None
+    if len(request.headers.getlist(KEY_HEADER)) > 1:
+        raise HTTPException(400, f"{KEY_HEADER}: give one key, not several")
+    # The draft sends it as a structured-field string, quoted; Stripe's clients send it bare.
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not key:
+        raise HTTPException(400, f"{KEY_HEADER} is empty: send a key such as a UUID, or no header")
+    if len(key) > MAX_KEY:
+        raise HTTPException(
+            400, f"{KEY_HEADER} is {len(key)} characters long: at most {MAX_KEY} are kept"
+        )
+    if not _KEY.fullmatch(key):
+        raise HTTPException(
+            400,
+            f"{KEY_HEADER} holds a space or a character outside visible ASCII: use letters, "
+            "digits and punctuation (a UUID)",
+        )
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def route_of(request: Request) -> str:
+    """What a key is tied to besides the body: the method and the path as sent."""
+    return f"{request.method} {request.url.path}"
+
+
+def fingerprint(what: object) -> str:
+    """A digest of a request's parts as JSON (sorted keys: the order sent does not matter)."""
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def body_fingerprint(body: BaseModel | None) -> str:
+    return fingerprint(None if body is None else body.model_dump(mode="json"))
+
+
+def claim(store: Store, key: str, route: str) -> Answered | None:
+    """`key` taken for this request (None), or its first request's answer; 409 while that
+    request is still being answered."""
+    try:
+        return store.claim_key(key, route)
+    except KeyInUse as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+def replay(answered: Answered, key: str, route: str, print_: str) -> Response:
+    """The first answer again, when this request is the one it answered; else a 422."""
+    if answered.route != route:
+        raise HTTPException(
+            422,
+            f"{KEY_HEADER} '{key}' was used for {answered.route}: a key belongs to one "
+            "request; send a new key for this one",
+        )
+    if answered.fingerprint != print_:
+        raise HTTPException(
+            422,
+            f"{KEY_HEADER} '{key}' was used for another request to {route} (its body "
+            "differs): a key belongs to one request; send a new key for this one",
+        )
+    return Response(
+        answered.body,
+        status_code=answered.status,
+        media_type="application/json",
+        headers={REPLAYED_HEADER: "true"},
+    )
+
+
+def keep(store: Store, key: str, print_: str, status: int, answer: BaseModel) -> None:
+    """Keep the answer of the request that took `key`. On a full disk the answer goes out
+    unkept: what it made is made, and a 507 would have the client make it again."""
+    try:
+        store.answer_key(key, print_, status, answer.model_dump_json())
+    except (OSError, sqlite3.Error) as exc:
+        if not is_disk_full(exc):
+            raise
+        log.warning("disk full: the answer to Idempotency-Key '%s' is not kept", key)
+
+
+def once(
+    store: Store,
+    key: str | None,
+    request: Request,
+    body: BaseModel | None,
+    status: int,
+    run: Callable[[], Answer],
+) -> Answer | Response:
+    """`run()` for a request whose body is known before it runs; with a key, once per key
+    (answered again from the store for its retries)."""
+    if key is None:
+        return run()
+    route, print_ = route_of(request), body_fingerprint(body)
+    if (answered := claim(store, key, route)) is not None:
+        return replay(answered, key, route, print_)
+    try:
+        answer = run()
+    except BaseException:
+        store.release_key(key)
+        raise
+    keep(store, key, print_, status, answer)
+    return answer
