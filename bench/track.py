@@ -72,7 +72,7 @@ def main(
         sam2_job, reused_before = job_fps()
         tracker = Tracker(store, segmenter, "bench")  # the jobs' SAM2 name: they reuse it
         started = time.monotonic()
-        tracker.start(project.id, 0, frames - 1)
+        tracker.start(project, 0, frames - 1)
         while tracker.get(project.id).status == "running":
             time.sleep(0.01)
         track_fps = frames / (time.monotonic() - started)

@@ -37,6 +37,8 @@ from vidmatte.store import (
     Point,
     PointsChanged,
     Store,
+    split_box,
+    wrong_corners,
 )
 
 INFO = VideoInfo(
@@ -607,3 +609,24 @@ def test_stopped_jobs_of_an_older_data_dir_tell_what_they_told_and_follow_the_mo
         assert [job.status for job in jobs] == [status for status, *_ in older]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "labels, wrong",
+    [
+        ([], None),
+        (["positive", "negative"], None),
+        (["box", "positive", "box"], None),
+        (["box"], 1),
+        (["box", "box", "box"], 3),
+        (["box", "box", "box", "box"], 4),  # two --box of one object on one frame (the CLI)
+    ],
+)
+def test_one_box_per_object_and_frame_is_one_rule(labels: list[str], wrong: int | None) -> None:
+    """The API (split_box) and the CLI (--box) each counted a frame's box corners their own
+    way: both now take the count from `wrong_corners`, and word it their own way."""
+    points = [Point(i, 2 * i, label) for i, label in enumerate(labels)]
+    assert wrong_corners(points) == wrong
+    if wrong is not None:
+        with pytest.raises(ValueError, match=f"one box per object and frame\\): got {wrong}$"):
+            split_box(points)

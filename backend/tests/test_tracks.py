@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.synth import write_video
 from tests.waiting import wait_until
+from vidmatte.errors import DISK_FULL
+from vidmatte.jobs import tracks
 from vidmatte.jobs.tracks import Run, Stopped, Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
@@ -62,7 +66,7 @@ def test_concurrent_starts_leave_one_worker_and_crash_none(tracked, thread_error
 
         def start(barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
-            tracker.start(pid, 0, FRAMES - 1)
+            tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
 
         starters = [threading.Thread(target=start) for _ in range(4)]
         for t in starters:
@@ -82,7 +86,7 @@ def test_concurrent_starts_leave_one_worker_and_crash_none(tracked, thread_error
 def test_a_job_reuses_only_a_track_of_its_own_sam2(tracked) -> None:
     """A track made before a restart with another SAM2 is not a job's masks: SAM2 runs."""
     tracker, pid, obj = tracked
-    tracker.start(pid, 0, FRAMES - 1)
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
     assert _settle(tracker, pid) == "done"
     for sam2, reused in (("test-tiny", True), ("small", False)):
         job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2=sam2)
@@ -98,7 +102,7 @@ def test_a_failed_track_says_why_without_server_paths(tracked) -> None:
     tracker, pid, _ = tracked
     source = tracker.store.project(pid).source
     source.unlink()  # the video gone from under the project: the track cannot read a frame
-    tracker.start(pid, 0, FRAMES - 1)
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
     assert _settle(tracker, pid) == "failed"
     error = tracker.get(pid).error
     assert error and "No such file" in error and ".../source.mp4" in error, error
@@ -109,11 +113,12 @@ def test_a_track_of_another_sam2_is_stale_and_tracked_again_whole(tracked) -> No
     """After a restart with another SAM2, Track on unchanged prompts ran nothing and recorded the
     old masks as the new model's: a job then reused them as its own SAM2's."""
     tracker, pid, obj = tracked
-    tracker.start(pid, 0, FRAMES - 1)
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
     assert _settle(tracker, pid) == "done"
     restarted = Tracker(tracker.store, tracker.segmenter, "small")
     assert restarted.stale(restarted.get(pid))
-    assert restarted.start(pid, 0, FRAMES - 1).run == Run(0, FRAMES - 1, [obj])
+    project = restarted.store.project(pid)
+    assert restarted.start(project, 0, FRAMES - 1).run == Run(0, FRAMES - 1, [obj])
     assert _settle(restarted, pid) == "done"
     assert restarted.get(pid).frames_done == FRAMES
     assert not restarted.stale(restarted.get(pid))
@@ -124,7 +129,7 @@ def test_a_replaced_track_is_not_announced_as_cancelled(tracked, monkeypatch) ->
     stream) heard "cancelled", ended and showed a cancelled track while the new one ran."""
     tracker, pid, _ = tracked
 
-    def until_stopped(track, should_stop):  # a run that lasts until it is told to stop
+    def until_stopped(track, project, should_stop):  # a run that lasts until it is told to stop
         while not should_stop():
             time.sleep(0.01)
         raise Stopped
@@ -134,10 +139,89 @@ def test_a_replaced_track_is_not_announced_as_cancelled(tracked, monkeypatch) ->
     publish = tracker.changes.publish
     monkeypatch.setattr(tracker.changes, "publish", lambda t: (heard.append(t.status), publish(t)))
     try:
-        tracker.start(pid, 0, FRAMES - 1)
-        tracker.start(pid, 0, FRAMES - 1)
+        tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+        tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
         assert heard == ["running", "running"]
         assert tracker.get(pid).status == "running"
     finally:
         assert tracker.cancel(pid).status == "cancelled"  # a cancel is announced
     assert heard[-1] == "cancelled"
+
+
+def full_disk_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> None:
+    """Every file the tracker writes after its first `writes` fails as on a full disk."""
+    write = tracks.write_atomic
+    done = [0]
+
+    def on_a_filling_disk(path: Path, data: bytes) -> None:
+        done[0] += 1
+        if done[0] > writes:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(path, data)
+
+    monkeypatch.setattr(tracks, "write_atomic", on_a_filling_disk)
+
+
+def test_a_track_on_a_disk_that_fills_up_fails_and_says_so(
+    tracked, thread_errors, monkeypatch
+) -> None:
+    """The disk full at a mask, then at the record of the failure: the worker died with the
+    second error and the track said "running" for ever (its events never ended)."""
+    tracker, pid, _ = tracked
+    full_disk_after(monkeypatch, 1)  # the start's record alone
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert wait_until(lambda: tracker.get(pid).status != "running", 10, every=0.01)
+    failed = tracker.get(pid)
+    assert failed.status == "failed"
+    assert failed.error == f"{DISK_FULL}: free some space, then track again"
+    assert thread_errors == []
+
+
+def test_a_track_started_on_a_full_disk_keeps_the_last_one(tracked, monkeypatch) -> None:
+    """A start on a full disk removed the finished track's masks, then failed to record the new
+    one: the project's track still said done, with masks gone."""
+    tracker, pid, obj = tracked
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    tracker.store.set_points(pid, obj, 0, [Point(31, 32, "positive")])  # every mask made anew
+    full_disk_after(monkeypatch, 0)
+    with pytest.raises(OSError, match="No space left"):
+        tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert tracker.get(pid).status == "done"
+    assert all(tracker.mask(pid, f, obj) is not None for f in range(FRAMES))
+
+
+def test_a_track_re_run_as_a_job_reads_its_record_is_not_reused(tracked, monkeypatch) -> None:
+    """The record's time was taken after it was read: a re-run saved in between passed for the
+    finished track the job read, and the job took the re-run's masks as that track's."""
+    tracker, pid, obj = tracked
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2="test-tiny")
+    load = tracks._load
+
+    def then_re_run(path: Path) -> tracks.Track:
+        read = load(path)
+        time.sleep(0.05)  # past the file system's clock tick
+        tracker._save(replace(read, status="running", version=read.version + 1))
+        return read
+
+    monkeypatch.setattr(tracks, "_load", then_re_run)
+    assert reuse(tracker.store, job, sam_features=False) is None
+
+
+def test_a_job_of_a_project_deleted_as_it_reads_the_track_runs_no_track(tracked, monkeypatch):
+    """The record was looked for, then read: a delete in between was a missing file's error."""
+    tracker, pid, obj = tracked
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2="test-tiny")
+    load = tracks._load
+
+    def deleted_first(path: Path) -> tracks.Track:
+        with tracker.removing(pid):
+            tracker.store.delete_project(pid)
+        return load(path)
+
+    monkeypatch.setattr(tracks, "_load", deleted_first)
+    assert reuse(tracker.store, job, sam_features=False) is None

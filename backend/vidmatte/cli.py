@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import errno
@@ -36,7 +35,14 @@ try:
     from vidmatte.config import SettingError, Settings
     from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
     from vidmatte.media.export import FORMATS
-    from vidmatte.store import Point, clashing_clicks, is_disk_full, unanchored, without_repeats
+    from vidmatte.store import (
+        Point,
+        clashing_clicks,
+        is_disk_full,
+        unanchored,
+        without_repeats,
+        wrong_corners,
+    )
 except KeyboardInterrupt:
     sys.stderr.write("error: interrupted while starting\n")
     raise SystemExit(INTERRUPTED) from None
@@ -888,18 +894,18 @@ def _check_boxes(
     info: VideoInfo, boxes: list[list[tuple[str | None, int, float, float, str]]]
 ) -> None:
     """Each --box on one of the video's frames and inside it, one per object and frame (the
-    API's rule)."""
+    API's rule, store.wrong_corners)."""
     for corners in boxes:
         for _, frame, x, y, _ in corners:
             _check_point(info, frame, x, y, "'--box'")
-    per_frame = collections.Counter((name, frame) for (name, frame, *_), _ in boxes)
-    if per_frame and (most := per_frame.most_common(1)[0])[1] > 1:
-        (name, frame), count = most
-        raise typer.BadParameter(
-            f"{count} boxes for {name or 'the object'} on frame {frame}: one box per object "
-            "and frame",
-            param_hint="'--box'",
-        )
+    frames = _frame_points([corner for corners in boxes for corner in corners])
+    for (name, frame), points in frames.items():
+        if (corners := wrong_corners(points)) is not None:  # a --box gives 2 corners
+            raise typer.BadParameter(
+                f"{corners // 2} boxes for {name or 'the object'} on frame {frame}: one box per "
+                "object and frame",
+                param_hint="'--box'",
+            )
 
 
 def _check_range(info: VideoInfo, start: int, end: int) -> None:

@@ -287,18 +287,26 @@ def unanchored(prompts: Prompts, object_ids: Iterable[int], start: int, end: int
 BOX = "box"
 
 
+def wrong_corners(points: Sequence[Point]) -> int | None:
+    """How many box corners a frame's points hold when they are not one box (2 opposite
+    corners; one box per object and frame), else None. The API (split_box) and the CLI refuse
+    such a frame, each naming it in its own words."""
+    count = sum(p.label == BOX for p in points)
+    return None if count in (0, 2) else count
+
+
 def split_box(points: Sequence[Point]) -> tuple[list[Point], list[float] | None]:
     """A frame's clicks, and its box as SAM2 takes it ([x0, y0, x1, y1], min corner first) or
     None. ValueError unless the box is two corners at least 1 px apart each way."""
+    if (count := wrong_corners(points)) is not None:
+        raise ValueError(
+            f"a box is 2 opposite corners labelled 'box' (one box per object and frame): "
+            f"got {count}"
+        )
     corners = [p for p in points if p.label == BOX]
     clicks = [p for p in points if p.label != BOX]
     if not corners:
         return clicks, None
-    if len(corners) != 2:
-        raise ValueError(
-            f"a box is 2 opposite corners labelled 'box' (one box per object and frame): "
-            f"got {len(corners)}"
-        )
     (ax, ay), (bx, by) = ((p.x, p.y) for p in corners)
     box = [min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]
     if box[2] - box[0] < 1 or box[3] - box[1] < 1:

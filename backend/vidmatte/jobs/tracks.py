@@ -49,7 +49,16 @@ from vidmatte.jobs.mattes import matted_objects
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Job, NotFound, Point, Prompts, Store, unanchored, write_atomic
+from vidmatte.store import (
+    Job,
+    NotFound,
+    Point,
+    Project,
+    Prompts,
+    Store,
+    unanchored,
+    write_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -278,9 +287,13 @@ def mask_path(store: Store, project_id: str, frame: int, object_id: int) -> Path
 
 
 def _read_mask(path: Path) -> np.ndarray | None:
-    if not path.is_file():
+    """The stored mask, None when there is none. Opened without a look first: the project
+    deleted between a look and the opening would be a missing file's error."""
+    try:
+        image = Image.open(path)
+    except FileNotFoundError:
         return None
-    with Image.open(path) as image:
+    with image:
         return np.asarray(image, dtype=np.uint16)
 
 
@@ -290,10 +303,14 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     objects: none outside its range) and the head needs no SAM2 `sam_features`; else None: SAM2
     must run. The job reads its own copy of the masks, so a track re-run meanwhile (Track
     pressed again, or a correction) changes the project's track, not the running job."""
-    manifest = manifest_path(store, job.project_id)
-    if sam_features or not manifest.is_file():
+    if sam_features:
         return None
-    track, seen = _load(manifest), manifest.stat().st_mtime_ns
+    manifest = manifest_path(store, job.project_id)
+    try:  # its time before its content: a re-run saved after the read shows as a change
+        seen = manifest.stat().st_mtime_ns
+        track = _load(manifest)
+    except FileNotFoundError:  # no track, or the project deleted meanwhile (no look first)
+        return None
     objects = matted_objects(job)
     made_on = [e for e in track.prompts if e["object_id"] in objects]
     # SAM2 runs forward from the first prompted frame and backward from it, each frame from the
@@ -312,9 +329,9 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     frames = [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
     copy = store.track_links_dir(job.id)
     paths = _hold_masks(store, job.project_id, [(f, o) for f in frames for o in objects], copy)
-    # A re-run saves its manifest before it writes a mask, and removes masks only before that:
-    # an unchanged manifest and every mask held means the copy is the finished track's.
-    if paths is None or manifest.stat().st_mtime_ns != seen:
+    # A re-run saves its manifest before it removes or writes a mask: an unchanged manifest and
+    # every mask held means the copy is the finished track's.
+    if paths is None or _mtime(manifest) != seen:
         shutil.rmtree(copy, ignore_errors=True)
         return None
 
@@ -332,6 +349,14 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
             shutil.rmtree(copy, ignore_errors=True)
 
     return read()
+
+
+def _mtime(path: Path) -> int | None:
+    """The file's modification time, None once it is gone."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def _hold_masks(
@@ -384,16 +409,18 @@ class Tracker:
 
     # -- reading -------------------------------------------------------------------------
     def get(self, project_id: str) -> Track:
-        """The project's track (NotFound when it has none)."""
-        self.store.project(project_id)
+        """The project's track (NotFound when it has none, or when the project is gone). The
+        caller has read the project (a route's KnownProject): it is not read again unless it
+        has no track, to tell a project deleted meanwhile from one never tracked."""
         with self._lock:
             track = self._tracks.get(project_id)
         if track is not None:
             return track
-        manifest = manifest_path(self.store, project_id)
-        if not manifest.is_file():
-            raise NotFound(f"project '{project_id}' has no track: start one first")
-        track = _load(manifest)
+        try:  # no look first: a delete between a look and the read would be a missing file
+            track = _load(manifest_path(self.store, project_id))
+        except FileNotFoundError:
+            self.store.project(project_id)  # deleted meanwhile: its 404
+            raise NotFound(f"project '{project_id}' has no track: start one first") from None
         if track.status == "running":  # a process that died while tracking
             track.status, track.error = "interrupted", CRASHED
         with self._lock:
@@ -419,15 +446,17 @@ class Tracker:
         return prompts_hash(entries) != track.prompts_hash or track.sam2 != self.sam2
 
     # -- running -------------------------------------------------------------------------
-    def start(self, project_id: str, start: int, end: int) -> Track:
-        """Track start..end on the current prompts (only what changed when a finished track
-        of the same range exists). Replaces a track still running. Raises ValueError when no
-        frame of the range holds points."""
+    def start(self, project: Project, start: int, end: int) -> Track:
+        """Track start..end of the project (as the caller read it) on the current prompts (only
+        what changed when a finished track of the same range exists). Replaces a track still
+        running. Raises ValueError when no frame of the range holds points."""
         with self._control:
-            return self._start(project_id, start, end)
+            return self._start(project, start, end)
 
-    def _start(self, project_id: str, start: int, end: int) -> Track:
-        project = self.store.project(project_id)
+    def _start(self, project: Project, start: int, end: int) -> Track:
+        project_id = project.id
+        # Read under the control lock, which a delete holds (`removing`): NotFound when the
+        # project went after the caller read it, else it stays until the track has started.
         prompts = self.store.points(project_id)
         entries = prompts_in(prompts, start, end)
         if not entries:
@@ -450,17 +479,14 @@ class Tracker:
         run = plan_run(old, start, end, entries, self.sam2)
         width, height = mask_size(project.info.width, project.info.height)
         objects = {e["object_id"] for e in entries}
-        if run == Run(start, end, sorted(objects)):
-            stats: dict[str, dict[str, MaskStats]] = {}
-            self._remove_masks(project_id, "*")
-        else:  # a re-run: the others keep their masks, objects without points lose theirs
+        whole = run == Run(start, end, sorted(objects))
+        stats: dict[str, dict[str, MaskStats]] = {}
+        if not whole:  # a re-run: the others keep their masks, objects without points lose theirs
             assert old is not None
             stats = {
                 f: {o: s for o, s in objs.items() if int(o) in objects}
                 for f, objs in old.stats.items()
             }
-            for gone in {int(o) for objs in old.stats.values() for o in objs} - objects:
-                self._remove_masks(project_id, str(gone))
         track = Track(
             project_id=project_id,
             status="running" if run.object_ids else "done",
@@ -476,12 +502,21 @@ class Tracker:
             version=(old.version + 1) if old else 1,
             sam2=self.sam2,
         )
+        # Saved before any mask goes: a start that cannot record its track (a full disk)
+        # leaves the last one whole. Masks the new record does not list are never served.
         self._save(track)
+        if whole:
+            self._remove_masks(project_id, "*")
+        elif old is not None:
+            for gone in {int(o) for objs in old.stats.values() for o in objs} - objects:
+                self._remove_masks(project_id, str(gone))
         self._publish(track)
         if run.object_ids:
             stop = threading.Event()
             thread = threading.Thread(
-                target=self._work, args=(track, stop), name=f"vidmatte-track-{project_id}"
+                target=self._work,
+                args=(track, project, stop),
+                name=f"vidmatte-track-{project_id}",
             )
             with self._lock:
                 self._runs[project_id] = (thread, stop)
@@ -526,13 +561,25 @@ class Tracker:
         if track is not None and track.status == "running":
             error = SHUT_DOWN if status == "interrupted" else None
             changes = {"status": status, "fps": None, "eta_seconds": None, "error": error}
+            self._end(track, announce, **changes)
+
+    def _end(self, track: Track, announce: bool = True, **changes) -> None:
+        """Record how a run ended. Its end is shown even when it cannot be saved (a full disk):
+        the run has stopped either way (a cancel, a shutdown, a delete go on), and a record
+        left "running" reads as interrupted after a restart."""
+        try:
             self._update(track, announce=announce, **changes)
+        except OSError:
+            log.exception("the end of the track of project %s was not saved", track.project_id)
 
     def _update(self, track: Track, save: bool = True, announce: bool = True, **changes) -> Track:
+        """The track changed, shown before it is saved: when saving fails (a full disk), what
+        the editor sees is still the newest state (a cancel, a failure), not a run that goes
+        on for ever. A record left behind reads as interrupted after a restart."""
         new = replace(track, **changes, version=track.version + 1)
+        self._publish(new, announce)
         if save:
             self._save(new)
-        self._publish(new, announce)
         return new
 
     def _publish(self, track: Track, announce: bool = True) -> None:
@@ -549,27 +596,25 @@ class Tracker:
         for path in (track_dir(self.store, project_id) / "masks").glob(f"*-{object_id}.png"):
             path.unlink(missing_ok=True)
 
-    def _work(self, track: Track, stop: threading.Event) -> None:
+    def _work(self, track: Track, project: Project, stop: threading.Event) -> None:
         try:
-            track = self._track(track, stop.is_set)
+            track = self._track(track, project, stop.is_set)
+            if not stop.is_set():
+                self._update(track, status="done", eta_seconds=0.0)
         except Stopped:
             return  # _halt records the end
         except Exception as exc:
             log.exception("track of project %s failed", track.project_id)
             if not stop.is_set():
                 error = describe(exc, retry="track again")  # no server paths: as a job's
-                self._update(self._tracks[track.project_id], status="failed", error=error)
+                self._end(self._tracks[track.project_id], status="failed", error=error)
             return
-        if not stop.is_set():
-            self._update(track, status="done", eta_seconds=0.0)
         with self._lock:
             if self._runs.get(track.project_id, (None, None))[1] is stop:
                 del self._runs[track.project_id]
 
-    def _track(self, track: Track, should_stop: Callable[[], bool]) -> Track:
-        pid, run = track.project_id, track.run
-        project = self.store.project(pid)
-        info = project.info
+    def _track(self, track: Track, project: Project, should_stop: Callable[[], bool]) -> Track:
+        pid, run, info = track.project_id, track.run, project.info
         prompts = {
             (e["object_id"], e["frame"]): [Point(**p) for p in e["points"]]
             for e in track.prompts

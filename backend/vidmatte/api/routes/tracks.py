@@ -6,6 +6,8 @@ Start, follow (polling or Server-Sent Events), cancel, and read the masks as PNG
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -24,9 +26,24 @@ from vidmatte.api.routes.projects import (
 from vidmatte.api.routes.prompts import coloured_masks, png_response
 from vidmatte.api.schemas import MAX_ID, Error, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
+from vidmatte.errors import DISK_FULL
 from vidmatte.jobs import tracks
+from vidmatte.store import is_disk_full
 
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
+DISK_FULL_ERROR = {507: {"model": Error}}
+
+
+@contextmanager
+def disk_full_is_507() -> Iterator[None]:
+    """A track's record that cannot be saved for want of space: a 507 that says what to do
+    (the last track is kept whole: Tracker.start), not a server fault's 500."""
+    try:
+        yield
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise HTTPException(507, f"{DISK_FULL}: free some space, then track again") from exc
 
 
 def _live(s: Services, track: tracks.Track) -> tuple[tracks.Track, dict[int, str]]:
@@ -60,7 +77,10 @@ def _schema(s: Services, recorded: tracks.Track) -> Track:
 
 
 @router.post(
-    "", status_code=202, response_model=Track, responses={409: {"model": Error}, **BODY_ERRORS}
+    "",
+    status_code=202,
+    response_model=Track,
+    responses={409: {"model": Error}, **BODY_ERRORS, **DISK_FULL_ERROR},
 )
 def start_track(
     project: KnownProject,
@@ -78,7 +98,8 @@ def start_track(
 def _start_track(project: store.Project, body: TrackCreate, s: Services) -> Track:
     check_range(project, body.start, body.end)
     try:
-        track = s.tracker.start(project.id, body.start, body.end)
+        with disk_full_is_507():
+            track = s.tracker.start(project, body.start, body.end)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     return _schema(s, track)
@@ -122,8 +143,8 @@ def get_mask(
     s: Services = Depends(services),
 ) -> Response:
     """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
-    `object_id`, else every tracked object in its colour over a transparent background (a 404
-    once every one of them was deleted: there is nothing to show)."""
+    `object_id`, else every object tracked on it in its colour over a transparent background
+    (a 404 once every one of them was deleted: there is nothing to show)."""
     check_frame(project, frame)
     project_id = project.id
     recorded = s.tracker.get(project_id)
@@ -145,8 +166,11 @@ def get_mask(
             f"({', '.join(map(str, recorded.object_ids))}) was deleted since it was made",
         )
     wanted = [object_id] if object_id is not None else track.object_ids
-    masks = {obj: s.tracker.mask(project_id, frame, obj) for obj in wanted}
-    if any(m is None for m in masks.values()):
+    # The overlay shows the objects tracked on the frame so far: an object added to a finished
+    # track runs alone, and the frame is in `tracked` by the others' masks meanwhile.
+    masks = {obj: m for obj in wanted if (m := s.tracker.mask(project_id, frame, obj)) is not None}
+    if not masks:
+        s.store.project(project_id)  # its masks gone with a delete meanwhile: the delete's 404
         raise HTTPException(404, f"frame {frame} is not tracked yet")
     if object_id is not None:
         return png_response(Image.fromarray(masks[object_id], mode="L"))
