@@ -151,3 +151,21 @@ def pq_signal(nits: np.ndarray) -> np.ndarray:
     c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
     y = (np.asarray(nits, np.float64) / 10000) ** m1
     return ((c1 + c2 * y) / (1 + c3 * y)) ** m2
+
+
+def hlg_signal(scene: np.ndarray) -> np.ndarray:
+    """ITU-R BT.2100's HLG OETF: scene light 0..1 to HLG's 0..1."""
+    a = 0.17883277
+    b, c = 1 - 4 * a, 0.5 - a * np.log(4 * a)
+    scene = np.asarray(scene, np.float64)
+    return np.where(
+        scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-12)) + c
+    )
+
+
+def pq_nits(signal: np.ndarray) -> np.ndarray:
+    """SMPTE ST 2084's EOTF, `pq_signal`'s inverse: PQ's 0..1 to cd/m²."""
+    m1, m2 = 2610 / 16384, 2523 / 4096 * 128
+    c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+    p = np.asarray(signal, np.float64) ** (1 / m2)
+    return 10000 * (np.maximum(p - c1, 0) / (c2 - c3 * p)) ** (1 / m1)

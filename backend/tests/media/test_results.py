@@ -16,10 +16,10 @@ import OpenEXR
 import pytest
 from PIL import Image
 
-from tests.synth import disk_alpha
+from tests.synth import disk_alpha, pq_nits, pq_signal
 from vidmatte.jobs import results
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
-from vidmatte.jobs.results import export_frames, foreground_for, plan_export
+from vidmatte.jobs.results import FOREGROUNDS, export_frames, foreground_for, plan_export
 from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
 from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.media.export import write_archive
@@ -303,6 +303,50 @@ def test_a_deep_hdr_source_s_exports_keep_its_precision(tmp_path: Path, fg: str)
     with OpenEXR.File(str(path), separate_channels=True) as exr:
         light = exr.channels()["G"].pixels[8].astype(np.float64)
     assert len(np.unique(light)) > 256  # light in half floats, from every 10-bit code
+
+
+def test_an_hdr_source_s_estimated_colour_is_the_foreground_in_light(tmp_path: Path) -> None:
+    """A 10-bit PQ clip composited in light (F up to 400 cd/m² over a checkerboard up to
+    128): the RGBA PNG's estimated colour at the soft edge is F in light, as for an SDR
+    source (test_rgba_colour_is_the_foreground_at_soft_edges). Estimated on the PQ code
+    values (before) it was hardly nearer F than the frame's own colour."""
+    fg, alpha, bg = scene(0)
+    nits = 400 * (alpha[..., None] * fg + (1 - alpha[..., None]) * bg * 0.4)
+    clip = tmp_path / "pq.mkv"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "gbrp10le"
+        context = stream.codec_context
+        context.color_primaries, context.color_trc, context.colorspace = 9, 16, 0
+        codes = np.round(pq_signal(nits) * 1023).astype(np.uint32) * 65535 // 1023
+        picture = av.VideoFrame.from_ndarray(codes.astype(np.uint16), format="rgb48le")
+        container.mux(stream.encode(picture.reformat(format="gbrp10le")))
+        container.mux(stream.encode(None))
+    store = Store(tmp_path / "data")
+    info, pts = probe(clip)
+    project = store.add_project("pq", "pq.mkv", clip, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    buf = io.BytesIO()
+    Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(buf, "PNG")
+    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    soft = (alpha > 0.1) & (alpha < 0.9)
+    errors = {}
+    for colour in FOREGROUNDS:
+        out = io.BytesIO()
+        write_archive(
+            out, export_frames(store, plan_export(store, job.id), colour), ["rgba_png"], 10
+        )
+        with av.open(zipfile.ZipFile(out).open("rgba/000000.png")) as container:
+            rgba = next(container.decode(video=0)).to_ndarray(format="rgba64le")
+        light = pq_nits(rgba[..., :3] / 65535)
+        errors[colour] = np.abs(light - 400 * fg)[soft].mean()
+    store.close()
+    # Measured: 13.4 cd/m² (the frame's own colour 76.6; on the code values it was 68.0).
+    assert errors["estimated"] < 20 and errors["raw"] > 3 * errors["estimated"], errors
 
 
 def test_an_8_bit_source_s_exports_stay_8_bit(finished) -> None:

@@ -198,7 +198,7 @@ def export_frames(
                 )
                 if fg == "estimated":
                     matte = frame.alpha8 if rgb.dtype == np.uint8 else frame.alpha16
-                    colour = foreground_rgb(rgb, matte, device=device)
+                    colour = foreground_rgb(rgb, matte, device=device, transfer=frame.transfer)
                     frame = replace(frame, rgb=colour)
                 frames[name] = frame
             yield frames if len(frames) > 1 else frames[""]

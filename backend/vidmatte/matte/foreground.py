@@ -38,6 +38,8 @@ import numba
 import numpy as np
 import torch
 
+from vidmatte.media import hdr
+
 # Pixels per block of rows on the CPU: 6 float32 channels of it fit in a 2 MB L2 cache.
 CPU_BLOCK_PIXELS = 1 << 16
 # An alpha within half an 8-bit step of 0 or 1 is treated as exactly 0 or 1.
@@ -112,23 +114,55 @@ def foreground_rgb(
     alpha: np.ndarray,
     background: np.ndarray | None = None,
     device: str | torch.device = "cpu",
+    transfer: int = 2,
 ) -> np.ndarray:
     """`estimate_foreground` for one decoded frame as exports hold it: rgb (H,W,3) and alpha
     (H,W) uint8 (background plate (H,W,3) uint8) in, straight foreground colour (H,W,3) uint8
     out, computed on `device`. Each may be uint16 instead (a source of more than 8 bits a
-    sample, a 16-bit matte): the colour comes out in rgb's type."""
+    sample, a 16-bit matte): the colour comes out in rgb's type.
+
+    rgb (and the plate) of an HDR `transfer` (ITU-T H.273: PQ, HLG; 2, unstated, and any
+    other is SDR) are solved in linear light (`hdr.light_fraction`): I = alpha·F +
+    (1-alpha)·B holds in light, and PQ's and HLG's code values are far from proportional to
+    it (solved on them, F at a synthetic soft edge came out further off than the frame's own
+    colour). Only the pixels whose colour the solve changed are encoded back; the rest keep
+    their code values."""
+    if hdr.is_hdr(transfer):
+        light = hdr.light_fraction(rgb, transfer)
+        plate = None if background is None else hdr.light_fraction(background, transfer)
+        fg = _as_image(_estimate(light, alpha, plate, device))
+        changed = (fg != light).any(-1)
+        out = rgb.copy()
+        out[changed] = hdr.fraction_signal(fg[changed], transfer, rgb.dtype)
+        return out
+    top = np.iinfo(rgb.dtype).max
+    fg = _estimate(rgb, alpha, background, device)
+    return _as_image(fg.mul_(top).round_().clamp_(0, top)).astype(rgb.dtype)
+
+
+def _estimate(
+    rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray | None, device: str | torch.device
+) -> torch.Tensor:
+    """`estimate_foreground` of integer (or float32, 0..1) arrays: F (1,3,H,W) float32."""
 
     def tensor(x: np.ndarray) -> torch.Tensor:
-        top = np.iinfo(x.dtype).max
-        if x.dtype != np.uint8:  # torch has no uint16 arithmetic on every version
-            x = x.astype(np.float32)
+        if x.dtype == np.float32:  # light, 0..1 already: no copy (100 MB at 4K)
+            top = None
+        else:
+            top = np.iinfo(x.dtype).max
+            if x.dtype != np.uint8:  # torch has no uint16 arithmetic on every version
+                x = x.astype(np.float32)
         t = torch.from_numpy(np.ascontiguousarray(x)).to(device)
-        return (t.permute(2, 0, 1) if t.ndim == 3 else t[None])[None].float() / top
+        t = (t.permute(2, 0, 1) if t.ndim == 3 else t[None])[None].float()
+        return t if top is None else t / top
 
     plate = None if background is None else tensor(background)
-    fg = estimate_foreground(tensor(rgb), tensor(alpha), plate)
-    top = np.iinfo(rgb.dtype).max
-    return (fg[0].permute(1, 2, 0) * top).round_().clamp_(0, top).cpu().numpy().astype(rgb.dtype)
+    return estimate_foreground(tensor(rgb), tensor(alpha), plate)
+
+
+def _as_image(fg: torch.Tensor) -> np.ndarray:
+    """(1,3,H,W) to a (H,W,3) numpy array on the CPU."""
+    return fg[0].permute(1, 2, 0).cpu().numpy()
 
 
 def _gauss_seidel(image: torch.Tensor, alpha: torch.Tensor, schedule: Schedule) -> torch.Tensor:

@@ -1030,8 +1030,10 @@ def _composite_hdr(
     soft = (alpha > 0) & (alpha < 65535)
     if soft.any():  # the edges only: float64 light of a whole 4K frame would take 600 MB
         a = (alpha[soft].astype(np.float32) / 65535)[:, None]
-        fg = hdr.linear_light(frame.rgb[soft], frame.transfer, frame.primaries)
-        bg = srgb_to_linear(np.asarray(srgb_background, np.uint8))
-        code = hdr.signal(fg * a + bg * (1 - a), frame.transfer, frame.primaries)
+        # Mixed in the source's own primaries (`hdr.OWN`): a linear mix is the same in any,
+        # and converting each soft pixel to BT.709's and back took two thirds of the time.
+        fg = hdr.linear_light(frame.rgb[soft], frame.transfer, hdr.OWN)
+        bg = hdr.from_bt709(srgb_to_linear(np.asarray(srgb_background, np.uint8)), frame.primaries)
+        code = hdr.signal(fg * a + bg * (1 - a), frame.transfer, hdr.OWN)
         out[soft] = np.round(np.clip(code, 0.0, 1.0) * top).astype(frame.rgb.dtype)
     return out

@@ -23,6 +23,9 @@ import numpy as np
 PQ, HLG = 16, 18  # ITU-T H.273 transfer characteristics (AVCOL_TRC_SMPTE2084, ARIB_STD_B67)
 HDR_TRANSFERS = frozenset({PQ, HLG})
 BT2020 = 9  # ITU-T H.273 colour primaries
+# As `primaries` of linear_light, signal: "unstated", so light stays in the signal's own
+# primaries, none converted (for linear mixes, the same in any primaries).
+OWN = 2
 REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
 PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
 PQ_MAX = 10000.0  # cd/m²: the brightest light PQ can hold
@@ -84,8 +87,7 @@ def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     `linear_light` applies it."""
     light = np.maximum(from_bt709(np.asarray(light, np.float64), primaries), 0.0)
     if transfer == PQ:
-        y = (light * REFERENCE_WHITE / 10000) ** _M1
-        return ((_C1 + _C2 * y) / (1 + _C3 * y)) ** _M2
+        return _pq_signal(light * REFERENCE_WHITE / PQ_MAX)
     if transfer != HLG:
         raise ValueError(f"transfer {transfer} is not PQ or HLG")
     display = light * REFERENCE_WHITE / PEAK  # the display's light, 0..1 of its peak
@@ -97,7 +99,42 @@ def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
         out=np.zeros_like(display),
         where=(scene_luma > 0)[..., None],
     )
-    scene = np.minimum(scene, 1.0)
+    return _hlg_signal(np.minimum(scene, 1.0))
+
+
+def light_fraction(signal: np.ndarray, transfer: int) -> np.ndarray:
+    """Integer RGB (uint8 or uint16, ...x3) of an HDR `transfer` as the light each channel
+    stands for, as a fraction of the most the transfer holds (float32, 0..1): PQ's display
+    light of 10,000 cd/m², HLG's scene light before its OOTF (the camera's light, which a
+    soft edge mixes: the OOTF's gamma is not linear), in the signal's own primaries (no
+    channel below 0, unlike `linear_light`'s BT.709). For sums of light such as a soft
+    edge's; `fraction_signal` is its inverse."""
+    return _fractions(transfer, np.iinfo(signal.dtype).max + 1)[signal]
+
+
+def fraction_signal(fraction: np.ndarray, transfer: int, dtype: type[np.integer]) -> np.ndarray:
+    """`light_fraction`'s inverse: light fractions (float, ...x3, clipped to 0..1) as the
+    HDR `transfer`'s code values in `dtype` (uint8 or uint16), rounded, band by band."""
+    if transfer not in HDR_TRANSFERS:
+        raise ValueError(f"transfer {transfer} is not PQ or HLG")
+    encode = _pq_signal if transfer == PQ else _hlg_signal
+    flat = np.asarray(fraction).reshape(-1)
+    out = np.empty(flat.shape, dtype)
+    step = _ROWS_AT_ONCE * 4096
+    for start in range(0, flat.size, step):
+        part = np.clip(flat[start : start + step].astype(np.float64), 0.0, 1.0)
+        out[start : start + step] = np.round(encode(part) * np.iinfo(dtype).max)
+    return out.reshape(np.shape(fraction))
+
+
+def _pq_signal(light: np.ndarray) -> np.ndarray:
+    """PQ's inverse EOTF: display light as a fraction of 10,000 cd/m² to its signal, 0..1."""
+    y = light**_M1
+    return ((_C1 + _C2 * y) / (1 + _C3 * y)) ** _M2
+
+
+def _hlg_signal(scene: np.ndarray) -> np.ndarray:
+    """HLG's OETF: scene light, 0..1, to its signal, 0..1."""
     log_part = _A * np.log(np.maximum(12 * scene - _B, 1e-12)) + _C
     return np.where(scene <= 1 / 12, np.sqrt(3 * scene), log_part)
 
@@ -153,6 +190,13 @@ def _signal_to_light(transfer: int, levels: int) -> np.ndarray:
     else:
         raise ValueError(f"transfer {transfer} is not PQ or HLG")
     return light.astype(np.float32)
+
+
+@cache
+def _fractions(transfer: int, levels: int) -> np.ndarray:
+    """Each of `levels` code values to `light_fraction`'s light, 0..1."""
+    light = _signal_to_light(transfer, levels)
+    return light / light[-1]
 
 
 @cache
