@@ -18,7 +18,7 @@ from vidmatte.jobs.tracks import Run, Stopped, Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Point, Store
+from vidmatte.store import Job, Point, Store
 
 FRAMES = 3
 
@@ -191,13 +191,19 @@ def test_a_track_started_on_a_full_disk_keeps_the_last_one(tracked, monkeypatch)
     assert all(tracker.mask(pid, f, obj) is not None for f in range(FRAMES))
 
 
+def _job_after_a_track(tracker: Tracker, pid: str, obj: int) -> Job:
+    """A job over the whole clip, queued once the project's track has finished."""
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert _settle(tracker, pid) == "done"
+    store = tracker.store
+    return store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2="test-tiny")
+
+
 def test_a_track_re_run_as_a_job_reads_its_record_is_not_reused(tracked, monkeypatch) -> None:
     """The record's time was taken after it was read: a re-run saved in between passed for the
     finished track the job read, and the job took the re-run's masks as that track's."""
     tracker, pid, obj = tracked
-    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
-    assert _settle(tracker, pid) == "done"
-    job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2="test-tiny")
+    job = _job_after_a_track(tracker, pid, obj)
     load = tracks._load
 
     def then_re_run(path: Path) -> tracks.Track:
@@ -213,9 +219,7 @@ def test_a_track_re_run_as_a_job_reads_its_record_is_not_reused(tracked, monkeyp
 def test_a_job_of_a_project_deleted_as_it_reads_the_track_runs_no_track(tracked, monkeypatch):
     """The record was looked for, then read: a delete in between was a missing file's error."""
     tracker, pid, obj = tracked
-    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
-    assert _settle(tracker, pid) == "done"
-    job = tracker.store.add_job(pid, 0, FRAMES - 1, [obj], edges="none", head="h", sam2="test-tiny")
+    job = _job_after_a_track(tracker, pid, obj)
     load = tracks._load
 
     def deleted_first(path: Path) -> tracks.Track:

@@ -230,21 +230,43 @@ def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(tmp_path: P
         assert (context.color_primaries, context.color_trc, context.colorspace) == (9, 18, 9)
 
 
-def write_deep_pq_ramp(path: Path, width: int = 1024, height: int = 32) -> np.ndarray:
-    """A 10-bit PQ BT.2020 clip (FFV1, RGB, lossless) of a grey ramp across 512 code values,
-    one frame; its 10-bit signal (H, W) back."""
-    ramp = np.round(np.linspace(205, 716, width)).astype(np.uint16)
-    codes = np.broadcast_to(ramp, (height, width))
+def write_pq_clip(path: Path, codes: np.ndarray) -> None:
+    """A one-frame 10-bit PQ BT.2020 clip (FFV1, RGB, lossless) of `codes`, its 10-bit signal
+    (H, W, 3)."""
+    height, width = codes.shape[:2]
     with av.open(str(path), "w") as container:
         stream = container.add_stream("ffv1", rate=Fraction(10))
         stream.width, stream.height, stream.pix_fmt = width, height, "gbrp10le"
         context = stream.codec_context
         context.color_primaries, context.color_trc, context.colorspace = 9, 16, 0
-        wide = np.repeat((codes.astype(np.uint32) * 65535 // 1023)[..., None], 3, -1)
-        picture = av.VideoFrame.from_ndarray(wide.astype(np.uint16), format="rgb48le")
+        wide = (codes.astype(np.uint32) * 65535 // 1023).astype(np.uint16)
+        picture = av.VideoFrame.from_ndarray(wide, format="rgb48le")
         container.mux(stream.encode(picture.reformat(format="gbrp10le")))
         container.mux(stream.encode(None))
+
+
+def write_deep_pq_ramp(path: Path, width: int = 1024, height: int = 32) -> np.ndarray:
+    """A 10-bit PQ BT.2020 clip of a grey ramp across 512 code values, one frame; its 10-bit
+    signal (H, W) back."""
+    ramp = np.round(np.linspace(205, 716, width)).astype(np.uint16)
+    codes = np.broadcast_to(ramp, (height, width))
+    write_pq_clip(path, np.repeat(codes[..., None], 3, -1))
     return codes
+
+
+def one_frame_job(store: Store, clip: Path, alpha8: np.ndarray) -> str:
+    """A job over the clip's first frame, its matte `alpha8` (uint8) stored: ready to export."""
+    info, pts = probe(clip)
+    project = store.add_project("pq", clip.name, clip, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(4, 4, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    buf = io.BytesIO()
+    Image.fromarray(alpha8).save(buf, "PNG")
+    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    return job.id
 
 
 @pytest.mark.parametrize("fg", ["raw", "estimated"])
@@ -256,19 +278,11 @@ def test_a_deep_hdr_source_s_exports_keep_its_precision(tmp_path: Path, fg: str)
     store = Store(tmp_path / "data")
     clip = tmp_path / "pq.mkv"
     codes = write_deep_pq_ramp(clip)
-    info, pts = probe(clip)
+    info, _ = probe(clip)
     assert (info.primaries, info.transfer) == (9, 16)
-    project = store.add_project("pq", "pq.mkv", clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(40, 8, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
-    )
-    buf = io.BytesIO()
-    Image.fromarray(np.full(codes.shape, 255, np.uint8)).save(buf, "PNG")  # opaque
-    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    job_id = one_frame_job(store, clip, np.full(codes.shape, 255, np.uint8))  # opaque
     out = io.BytesIO()
-    export = plan_export(store, job.id)
+    export = plan_export(store, job_id)
     formats = ["rgba_png", "composite_mp4", "prores4444", "webm_alpha", "exr"]
     write_archive(out, export_frames(store, export, fg), formats, 10)
     store.close()
@@ -313,32 +327,15 @@ def test_an_hdr_source_s_estimated_colour_is_the_foreground_in_light(tmp_path: P
     fg, alpha, bg = scene(0)
     nits = 400 * (alpha[..., None] * fg + (1 - alpha[..., None]) * bg * 0.4)
     clip = tmp_path / "pq.mkv"
-    with av.open(str(clip), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "gbrp10le"
-        context = stream.codec_context
-        context.color_primaries, context.color_trc, context.colorspace = 9, 16, 0
-        codes = np.round(pq_signal(nits) * 1023).astype(np.uint32) * 65535 // 1023
-        picture = av.VideoFrame.from_ndarray(codes.astype(np.uint16), format="rgb48le")
-        container.mux(stream.encode(picture.reformat(format="gbrp10le")))
-        container.mux(stream.encode(None))
+    write_pq_clip(clip, np.round(pq_signal(nits) * 1023).astype(np.uint16))
     store = Store(tmp_path / "data")
-    info, pts = probe(clip)
-    project = store.add_project("pq", "pq.mkv", clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
-    )
-    buf = io.BytesIO()
-    Image.fromarray(np.round(alpha * 255).astype(np.uint8)).save(buf, "PNG")
-    assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
+    job_id = one_frame_job(store, clip, np.round(alpha * 255).astype(np.uint8))
     soft = (alpha > 0.1) & (alpha < 0.9)
     errors = {}
     for colour in FOREGROUNDS:
         out = io.BytesIO()
         write_archive(
-            out, export_frames(store, plan_export(store, job.id), colour), ["rgba_png"], 10
+            out, export_frames(store, plan_export(store, job_id), colour), ["rgba_png"], 10
         )
         with av.open(zipfile.ZipFile(out).open("rgba/000000.png")) as container:
             rgba = next(container.decode(video=0)).to_ndarray(format="rgba64le")

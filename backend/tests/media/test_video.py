@@ -146,20 +146,24 @@ def test_probe_says_the_colour_primaries_and_transfer_a_video_states(
     assert (info.primaries, info.transfer) == (tags or (2, 2))
 
 
-def write_hdr(path: Path, signal: np.ndarray, transfer: int) -> None:
+def write_hdr(
+    path: Path, signal: np.ndarray, transfer: int, x265_params: str | None = None
+) -> None:
     """A 10-bit ProRes of one picture (RGB 0..1 in `transfer`, BT.2020 primaries), tagged
-    so, three frames long."""
+    so, three frames long; with `x265_params` (HDR10 metadata, say), a 10-bit HEVC instead."""
+    hevc = x265_params is not None
+    pix_fmt = "yuv420p10le" if hevc else "yuv422p10le"
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("prores_ks", rate=12)
+        stream = container.add_stream("libx265" if hevc else "prores_ks", rate=12)
         stream.height, stream.width = signal.shape[:2]
-        stream.pix_fmt = "yuv422p10le"
+        stream.pix_fmt = pix_fmt
         context = stream.codec_context
         context.color_primaries, context.color_trc, context.colorspace = 9, transfer, 9
+        if hevc:
+            stream.options = {"crf": "4", "x265-params": f"log-level=error:{x265_params}"}
         rgb = av.VideoFrame.from_ndarray(np.round(signal * 65535).astype(np.uint16), "rgb48le")
         rgb.color_primaries, rgb.color_trc = 9, transfer  # so swscale converts no colour
-        picture = rgb.reformat(
-            format="yuv422p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=1
-        )
+        picture = rgb.reformat(format=pix_fmt, dst_colorspace=Colorspace.BT2020, dst_color_range=1)
         for i in range(3):
             picture.pts = i
             container.mux(stream.encode(picture))
@@ -206,27 +210,6 @@ def test_an_hdr_video_is_tone_mapped_for_the_editor_and_the_models(
 MASTERING_4000 = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(40000000,50)"
 
 
-def write_pq_hevc(path: Path, signal: np.ndarray, x265_params: str) -> None:
-    """A 10-bit HEVC of one picture (RGB 0..1 in PQ, BT.2020), with `x265_params` (its HDR10
-    metadata), three frames long."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx265", rate=12)
-        stream.height, stream.width = signal.shape[:2]
-        stream.pix_fmt = "yuv420p10le"
-        context = stream.codec_context
-        context.color_primaries, context.color_trc, context.colorspace = 9, 16, 9
-        stream.options = {"crf": "4", "x265-params": f"log-level=error:{x265_params}"}
-        rgb = av.VideoFrame.from_ndarray(np.round(signal * 65535).astype(np.uint16), "rgb48le")
-        rgb.color_primaries, rgb.color_trc = 9, 16
-        picture = rgb.reformat(
-            format="yuv420p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=1
-        )
-        for i in range(3):
-            picture.pts = i
-            container.mux(stream.encode(picture))
-        container.mux(stream.encode(None))
-
-
 @pytest.mark.parametrize(
     "metadata,peak",
     [
@@ -246,7 +229,7 @@ def test_pq_is_tone_mapped_to_the_peak_its_metadata_states(
     grey = np.ones(3)
     signal = pq_signal(np.array([grey * 1000, grey * peak]))
     path = tmp_path / "pq.mp4"
-    write_pq_hevc(path, patches(list(signal)), metadata)
+    write_hdr(path, patches(list(signal)), 16, metadata)
     _, pts = probe(path)
     shown = VideoReader(path, pts, 0).frame(1)[8, 8::16].astype(int)
     assert (shown[1] >= 254).all()  # the stated peak is white
@@ -666,19 +649,15 @@ def _fragmented(path: Path, frames: int) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
-@pytest.mark.parametrize("kept", [0.5, 0.8])
-def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, kept: float) -> None:
-    """An interrupted recording (fragmented MP4 cut mid-fragment) was refused ("frame 23
-    cannot be decoded"), where a Matroska cut short is read up to its end: its last frame,
-    cut off, is left out, the others all read, and the note says how many there are."""
-    whole = tmp_path / "whole.mp4"
-    expected = _fragmented(whole, 48)
-    cut = tmp_path / "cut.mp4"
+def _cut_keeps_whole_frames(whole: Path, expected: list[np.ndarray], kept: float) -> int:
+    """Cut `whole` (whose frames decode as `expected`) to `kept` of its bytes: the note says
+    it is cut short and how many frames it keeps, each of which reads as it did whole (the
+    last, cut in two, left out); the whole file has no note. The frames kept."""
+    cut = whole.with_name(f"cut-{whole.name}")
     data = whole.read_bytes()
     cut.write_bytes(data[: int(len(data) * kept)])
     info, pts = probe(cut)
     count = info.frame_count
-    assert 12 < count < 48
     assert info.notes == [
         f"the file is cut short (truncated): only its first {count} frames are there, and "
         "those are used"
@@ -686,8 +665,28 @@ def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, ke
     reader = VideoReader(cut, pts, info.rotation, cache_size=4)
     for index in [count - 1, 0, count // 2, *range(count)]:
         np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
-    whole_info, _ = probe(whole)
-    assert (whole_info.frame_count, whole_info.notes) == (48, [])
+    assert probe(whole)[0].notes == []
+    return count
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.8])
+def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, kept: float) -> None:
+    """An interrupted recording (fragmented MP4 cut mid-fragment) was refused ("frame 23
+    cannot be decoded"), where a Matroska cut short is read up to its end: its last frame,
+    cut off, is left out, the others all read, and the note says how many there are."""
+    whole = tmp_path / "whole.mp4"
+    expected = _fragmented(whole, 48)
+    assert 12 < _cut_keeps_whole_frames(whole, expected, kept) < 48
+    assert probe(whole)[0].frame_count == 48
+
+
+def _cut_before_frame(whole: Path, frame: int) -> Path:
+    """A copy of `whole` that stops where frame `frame`'s data starts: cut between frames."""
+    with av.open(str(whole)) as container:
+        starts = [p.pos for p in container.demux(video=0) if p.size]
+    cut = whole.with_name(f"cut-{whole.name}")
+    cut.write_bytes(whole.read_bytes()[: starts[frame]])
+    return cut
 
 
 def test_an_mp4_cut_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> None:
@@ -701,10 +700,7 @@ def test_an_mp4_cut_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> N
             rgb, _ = frame_and_alpha(i, 64, 96)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(stream.encode(None))
-    with av.open(str(whole)) as container:
-        starts = [p.pos for p in container.demux(video=0) if p.size]
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(whole.read_bytes()[: starts[7]])
+    cut = _cut_before_frame(whole, 7)
     info, pts = probe(cut)
     assert info.frame_count == 7
     assert info.notes == [
@@ -826,31 +822,14 @@ def test_a_gif_cut_short_keeps_its_whole_frames_and_says_so(tmp_path: Path, kept
     file is cut short. Its whole frames are read, the note says how many."""
     whole = tmp_path / "whole.gif"
     expected = _noisy_gif(whole, 20)
-    cut = tmp_path / "cut.gif"
-    data = whole.read_bytes()
-    cut.write_bytes(data[: int(len(data) * kept)])
-    info, pts = probe(cut)
-    count = info.frame_count
-    assert 0 < count < 20
-    assert info.notes == [
-        f"the file is cut short (truncated): only its first {count} frames are there, and "
-        "those are used"
-    ]
-    reader = VideoReader(cut, pts, info.rotation)
-    for index in range(count):
-        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
-    assert probe(whole)[0].notes == []
+    assert 0 < _cut_keeps_whole_frames(whole, expected, kept) < 20
 
 
 def test_a_gif_that_stops_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> None:
     """No trailer (the byte every GIF ends with): the frames there are whole, and used."""
     whole = tmp_path / "whole.gif"
     _noisy_gif(whole, 6)
-    with av.open(str(whole)) as container:
-        starts = [p.pos for p in container.demux(video=0) if p.size]
-    cut = tmp_path / "cut.gif"
-    cut.write_bytes(whole.read_bytes()[: starts[4]])
-    info, _ = probe(cut)
+    info, _ = probe(_cut_before_frame(whole, 4))
     assert info.frame_count == 4
     assert info.notes == [
         "the file is cut short (truncated): only its first 4 frames are there, and those are used"
@@ -881,17 +860,4 @@ def test_a_stream_recording_cut_short_keeps_its_whole_frames(
     cut short. Its whole frames are read, the note says how many."""
     whole = tmp_path / name
     expected = _noisy_clip(whole, "libx264" if name.endswith("flv") else "mpeg2video")
-    cut = tmp_path / f"cut-{name}"
-    data = whole.read_bytes()
-    cut.write_bytes(data[: int(len(data) * kept)])
-    info, pts = probe(cut)
-    count = info.frame_count
-    assert 0 < count < 24
-    assert info.notes == [
-        f"the file is cut short (truncated): only its first {count} frames are there, and "
-        "those are used"
-    ]
-    reader = VideoReader(cut, pts, info.rotation)
-    for index in range(count):
-        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
-    assert probe(whole)[0].notes == []
+    assert 0 < _cut_keeps_whole_frames(whole, expected, kept) < 24
