@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, send, setOnline, tokenIsRight, urls } from "./api";
+import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, send, setOnline, tokenIsRight, UploadGaveUp, uploadProject, urls, type UploadRetry } from "./api";
+import { fakeXhr, type Try } from "./test/xhr";
+import { trackApi } from "./track";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
 import { NO_EDGE } from "./exportChoice";
@@ -151,6 +153,119 @@ describe("client", () => {
     expect(isJob({ id: "j", status: "done", start: 0, end: 1, frames_done: 2, frames_total: 2 })).toBe(true);
     expect(isJob({ id: "j", status: "done" })).toBe(false);
     expect(isJob(null)).toBe(false);
+  });
+});
+
+describe("upload", () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const file = () => new File([new Uint8Array(1000)], "clip.mp4", { type: "video/mp4" });
+  const project = { id: "p_1", name: "clip" };
+  const STILL = { detail: "a request with Idempotency-Key 'k' to POST /api/projects is still being answered; retry after it is" };
+
+  /** Runs an upload to its end over fake timers; its project or error, what it heard, and the keys sent. */
+  async function run(tries: Try[]) {
+    const sent = fakeXhr(tries);
+    const progress: number[] = [];
+    const retries: UploadRetry[] = [];
+    vi.useFakeTimers();
+    try {
+      const up = uploadProject(file(), (loaded) => progress.push(loaded), {}, undefined, (r) => retries.push(r));
+      const result = up.promise.catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(60_000);
+      return { result: await result, progress, retries, keys: sent.map((h) => h["Idempotency-Key"]) };
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it("sends the file again with the same Idempotency-Key when the answer is lost after every byte went, and gets the project", async () => {
+    const r = await run([
+      { sent: 1, answer: "error" },
+      { sent: 1, answer: { status: 201, body: project } },
+    ]);
+    expect(r.result).toEqual(project);
+    expect(r.keys[0]).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(r.keys).toEqual([r.keys[0], r.keys[0]]);
+    expect(r.progress).toEqual([1000, 0, 1000]); // the second try starts from the first byte
+    expect(r.retries).toEqual([{ attempt: 2, tries: 4, reason: "Cannot reach the server. Is `vidmatte serve` running?", delayMs: 2000 }]);
+  });
+
+  it("retries a proxy's 504, a timeout, a drop part way, and a first try still being answered, and gives a new key to the next file", async () => {
+    const r = await run([
+      { sent: 1, answer: { status: 504, body: null } },
+      { sent: 1, answer: { status: 409, body: STILL } },
+      { sent: 0.4, answer: "timeout" },
+      { sent: 1, answer: { status: 201, body: project } },
+    ]);
+    expect(r.result).toEqual(project);
+    expect(new Set(r.keys).size).toBe(1);
+    expect(r.retries.map((x) => [x.attempt, x.reason])).toEqual([
+      [2, "The server is not answering (504). Is `vidmatte serve` running?"],
+      [3, "The server is still answering an earlier try of this upload."],
+      [4, "Cannot reach the server. Is `vidmatte serve` running?"],
+    ]);
+    const next = await run([{ sent: 1, answer: { status: 201, body: project } }]);
+    expect(next.keys[0]).not.toBe(r.keys[0]);
+  });
+
+  it("gives up after its bounded retries, saying why and how often it tried", async () => {
+    const r = await run(Array.from({ length: 5 }, () => ({ sent: 1, answer: "error" as const })));
+    expect(r.keys).toHaveLength(4);
+    expect(r.result).toBeInstanceOf(UploadGaveUp);
+    expect(errorText(r.result)).toBe("Cannot reach the server. Is `vidmatte serve` running? Gave up after 4 tries; Retry upload sends the file again.");
+  });
+
+  it("does not send again what the server refused, and keeps a key it is given", async () => {
+    const sent = fakeXhr([{ sent: 1, answer: { status: 422, body: { detail: "not a video" } } }]);
+    const err = await uploadProject(file(), () => {}, {}, "key-1").promise.catch((e: unknown) => e);
+    expect([errorText(err), sent.map((h) => h["Idempotency-Key"])]).toEqual(["not a video", ["key-1"]]);
+  });
+
+  it("stops waiting to retry when cancelled", async () => {
+    const sent = fakeXhr([{ sent: 0.4, answer: "error" }]);
+    vi.useFakeTimers();
+    try {
+      const up = uploadProject(file(), () => {}, {}, "k", () => up.abort());
+      const err = up.promise.catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(await err).toBeInstanceOf(UploadCancelled);
+      expect(sent).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("objects and track runs", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("are POSTed again with the same Idempotency-Key when the answer is lost", async () => {
+    const track = { project_id: "p", status: "running", start: 0, end: 5, frames_done: 0, stale: false, tracked: [], flags: [] };
+    const answers = [
+      () => Promise.reject(new TypeError("Failed to fetch")),
+      async () => new Response(JSON.stringify({ id: 1, project_id: "p", name: "Object 1", color: "#f00" }), { status: 201 }),
+      async () => new Response("", { status: 502 }),
+      async () => new Response(JSON.stringify(track), { status: 202 }),
+    ];
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => answers.shift()!());
+    vi.stubGlobal("fetch", fetchMock);
+    vi.useFakeTimers();
+    try {
+      const obj = api.createObject("p", {});
+      await vi.advanceTimersByTimeAsync(1000);
+      expect((await obj).id).toBe(1);
+      const run = trackApi.start("p", 0, 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect((await run).status).toBe("running");
+    } finally {
+      vi.useRealTimers();
+    }
+    const keys = fetchMock.mock.calls.map(([, init]) => (init.headers as Record<string, string>)["Idempotency-Key"]);
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(["/api/projects/p/objects", "/api/projects/p/objects", "/api/projects/p/track", "/api/projects/p/track"]);
+    expect(keys[0]).toBeTruthy();
+    expect([keys[1], keys[3]]).toEqual([keys[0], keys[2]]);
+    expect(keys[2]).not.toBe(keys[0]);
+    setOnline(true);
   });
 });
 

@@ -240,7 +240,7 @@ function worthRetrying(e: unknown): boolean {
 
 /** POST `path`, which makes something, with an Idempotency-Key; tried again with the same key
  * while the answer is lost: the server makes it once and gives its first answer again. */
-async function made<T>(path: string, body: unknown): Promise<T> {
+export async function made<T>(path: string, body: unknown): Promise<T> {
   const headers = { "Idempotency-Key": requestKey() };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -299,8 +299,8 @@ export const api = {
     blob("GET", urls.frame(pid, index, maxSide), signal),
 
   listObjects: (pid: string) => json<MatteObject[]>("GET", `/api/projects/${enc(pid)}/objects`),
-  createObject: (pid: string, body: { name?: string; color?: string }) =>
-    json<MatteObject>("POST", `/api/projects/${enc(pid)}/objects`, body),
+  /** Retried with its Idempotency-Key when the answer is lost: never two objects for one click. */
+  createObject: (pid: string, body: { name?: string; color?: string }) => made<MatteObject>(`/api/projects/${enc(pid)}/objects`, body),
   updateObject: (pid: string, oid: number, body: { name?: string; color?: string }) =>
     json<MatteObject>("PATCH", `/api/projects/${enc(pid)}/objects/${oid}`, body),
   deleteObject: (pid: string, oid: number) =>
@@ -374,11 +374,42 @@ export function uploadForm(file: File, fields: UploadFields = {}): FormData {
   return form;
 }
 
-/** POST /api/projects with upload progress (fetch cannot report upload progress). */
-export function uploadProject(file: File, onProgress: (loaded: number, total: number) => void, fields: UploadFields = {}): Upload {
+/** Waits before each retry of an upload that failed on the way (a dropped connection, a
+ * proxy's 502/503/504, its first try still being answered): longer than a job's, as a network
+ * or proxy that failed a long upload takes longer to come back. Each retry sends the file again. */
+export const UPLOAD_RETRY_DELAYS_MS = [2000, 5000, 15000];
+
+/** An upload about to be sent again: why, when, and which try it will be. */
+export interface UploadRetry {
+  /** The try about to be made (2 for the first retry), of `tries` in all. */
+  attempt: number;
+  tries: number;
+  /** What went wrong with the last try, for the user. */
+  reason: string;
+  delayMs: number;
+}
+
+/** Why a try of an upload failed, for the user: the server's 409 names the key, which means
+ * nothing to them. */
+function failedTry(e: ApiError): string {
+  return e.status === 409 ? "The server is still answering an earlier try of this upload." : e.detail;
+}
+
+/** An upload whose every try failed for want of a connection (or was still being answered):
+ * worth sending again later, with its key. */
+export class UploadGaveUp extends ApiError {
+  constructor(last: ApiError, tries: number) {
+    super(last.status, `${failedTry(last)} Gave up after ${tries} tries; Retry upload sends the file again.`);
+    this.name = "UploadGaveUp";
+  }
+}
+
+/** One POST /api/projects with upload progress (fetch cannot report upload progress). */
+function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (loaded: number, total: number) => void): Upload {
   const xhr = new XMLHttpRequest();
   const promise = new Promise<Project>((resolve, reject) => {
     xhr.open("POST", "/api/projects");
+    xhr.setRequestHeader("Idempotency-Key", key);
     xhr.responseType = "text";
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
@@ -395,10 +426,57 @@ export function uploadProject(file: File, onProgress: (loaded: number, total: nu
       else reject(new ApiError(xhr.status, detailFromBody(body, xhr.status, xhr.statusText)));
     };
     xhr.onerror = () => reject(new ApiError(0, detailFromBody(null, 0)));
+    xhr.ontimeout = () => reject(new ApiError(0, detailFromBody(null, 0)));
     xhr.onabort = () => reject(new UploadCancelled());
     xhr.send(uploadForm(file, fields));
   });
   return { promise, abort: () => xhr.abort() };
+}
+
+/** POST /api/projects with upload progress and an Idempotency-Key (`key`: one per file the
+ * user chose, the same for a "Retry upload" of it). A try whose connection dropped (before or
+ * after every byte was sent) or whose first try is still being answered is sent again with the
+ * same key, UPLOAD_RETRY_DELAYS_MS apart: the server makes one project and answers each retry
+ * with it. `onRetry` hears of each retry before its wait. */
+export function uploadProject(
+  file: File,
+  onProgress: (loaded: number, total: number) => void,
+  fields: UploadFields = {},
+  key: string = requestKey(),
+  onRetry?: (retry: UploadRetry) => void,
+): Upload {
+  let current: Upload | null = null;
+  let cancel: (() => void) | null = null; // ends the wait before a retry
+  let cancelled = false;
+  const tries = UPLOAD_RETRY_DELAYS_MS.length + 1;
+  const run = async (): Promise<Project> => {
+    for (let attempt = 0; ; attempt++) {
+      if (cancelled) throw new UploadCancelled();
+      current = sendUpload(file, fields, key, onProgress);
+      try {
+        return await current.promise;
+      } catch (e) {
+        if (!worthRetrying(e)) throw e;
+        if (attempt >= UPLOAD_RETRY_DELAYS_MS.length) throw new UploadGaveUp(e as ApiError, tries);
+        const delayMs = UPLOAD_RETRY_DELAYS_MS[attempt];
+        onRetry?.({ attempt: attempt + 2, tries, reason: failedTry(e as ApiError), delayMs });
+        await new Promise<void>((wake, stop) => {
+          const timer = setTimeout(wake, delayMs);
+          cancel = () => (clearTimeout(timer), stop(new UploadCancelled()));
+        });
+        cancel = null;
+        onProgress(0, file.size); // the file goes again from its first byte
+      }
+    }
+  };
+  return {
+    promise: run(),
+    abort: () => {
+      cancelled = true;
+      if (cancel) cancel();
+      else current?.abort();
+    },
+  };
 }
 
 /** Whether `e` says the server could not be reached (then retrying later makes sense). */

@@ -1,6 +1,6 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
-import { ApiError, send } from "./api";
+import { ApiError, made, send } from "./api";
 import { adjacentFrame } from "./points";
 import { followEvents } from "./sse";
 import { formatEta } from "./timecode";
@@ -97,14 +97,19 @@ async function call(method: string, path: string, body?: unknown): Promise<Track
     if (method === "GET" && e instanceof ApiError && e.status === 404) return null; // no track yet
     throw e;
   }
-  const data: unknown = await res.json().catch(() => null);
+  return asTrack(await res.json().catch(() => null));
+}
+
+/** A track the server answered, checked. */
+function asTrack(data: unknown): Track {
   if (!isTrack(data)) throw new Error("The server's answer does not describe a track.");
   return data;
 }
 
 export const trackApi = {
   get: (pid: string) => call("GET", base(pid)),
-  start: (pid: string, start: number, end: number) => call("POST", base(pid), { start, end }) as Promise<Track>,
+  /** Retried with its Idempotency-Key when the answer is lost: never two runs for one click. */
+  start: (pid: string, start: number, end: number) => made<unknown>(base(pid), { start, end }).then(asTrack),
   cancel: (pid: string) => call("DELETE", base(pid)) as Promise<Track>,
 };
 

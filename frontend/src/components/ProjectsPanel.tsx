@@ -4,7 +4,7 @@ import { useListFocus } from "../listFocus";
 import { Spinner } from "./ProgressBar";
 import { Icon } from "./Icon";
 import { ProjectItem } from "./ProjectItem";
-import { UploadProgress } from "./UploadProgress";
+import { UploadFailed, UploadProgress } from "./UploadProgress";
 import { NO_FILES, pickedFolder } from "../folders";
 import { showError } from "../toasts";
 import { UPLOAD_ACCEPT, createUpload, takeChosen, useFileDrop } from "./upload";
@@ -79,6 +79,9 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
       </div>
 
       <Show when={upload.current()}>{(u) => <UploadProgress upload={u()} />}</Show>
+      <Show when={!upload.current() && upload.failed()}>
+        {(f) => <UploadFailed failed={f()} onRetry={() => void upload.retry()} onDismiss={upload.dismissFailed} />}
+      </Show>
 
       <div ref={list} class="project-list" data-testid="project-list">
         <Show when={props.loading && props.projects.length === 0}>
@@ -86,7 +89,7 @@ export function ProjectsPanel(props: ProjectsPanelProps) {
             <Spinner /> Loading projects…
           </div>
         </Show>
-        <Show when={!props.loading && props.projects.length === 0 && !upload.current()}>
+        <Show when={!props.loading && props.projects.length === 0 && !upload.current() && !upload.failed()}>
           {/* A button: the keyboard reaches it (Enter or Space chooses a file), and it is read
               out as one. */}
           <button type="button" class="empty drop-hint" data-testid="empty-drop" onClick={() => input.click()}>

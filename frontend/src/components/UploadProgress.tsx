@@ -1,5 +1,5 @@
 import { Show } from "solid-js";
-import { uploadPercent, type UploadState } from "./upload";
+import { retryText, uploadPercent, type FailedUpload, type UploadState } from "./upload";
 
 /** The running upload: bytes sent, then "reading the video…" while the server opens it;
  * Cancel only while bytes are still going. */
@@ -28,6 +28,30 @@ export function UploadProgress(props: { upload: UploadState }) {
       <Show when={props.upload.processing}>
         <div class="small muted">The server is reading the video; it can no longer be cancelled.</div>
       </Show>
+      {/* Live, so that a screen reader hears the upload is being sent again and why. */}
+      <div class="small muted" role="status" aria-live="polite" data-testid="upload-retry">
+        {retryText(props.upload.retry)}
+      </div>
+    </div>
+  );
+}
+
+/** An upload that failed for want of a connection: sent again, the same file, at a click. */
+export function UploadFailed(props: { failed: FailedUpload; onRetry: () => void; onDismiss: () => void }) {
+  return (
+    <div class="upload-box" data-testid="upload-failed">
+      <div class="upload-name" title={props.failed.file.name}>
+        Upload of <strong>{props.failed.file.name}</strong> failed
+      </div>
+      <div class="small muted">{props.failed.message}</div>
+      <div class="progress-meta">
+        <button class="btn btn-small" onClick={() => props.onRetry()}>
+          Retry upload
+        </button>
+        <button class="link-btn" onClick={() => props.onDismiss()}>
+          Dismiss
+        </button>
+      </div>
     </div>
   );
 }

@@ -3,13 +3,14 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { UploadCancelled, type Project, type Upload, type UploadFields } from "../api";
+import { ApiError, UploadCancelled, UploadGaveUp, type Project, type Upload, type UploadFields, type UploadRetry } from "../api";
 import { useFocusTrap } from "../focusTrap";
 import { pendingFps } from "../sequenceFps";
+import { fakeXhr } from "../test/xhr";
 import { dismiss, toasts } from "../toasts";
 import { SequenceFpsHost } from "./SequenceFpsHost";
 import { ProjectsPanel } from "./ProjectsPanel";
-import { UploadProgress } from "./UploadProgress";
+import { UploadFailed, UploadProgress } from "./UploadProgress";
 import { UPLOAD_ACCEPT, createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
 
 const video = (name = "clip.mp4", size = 4_000_000) => new File([new Uint8Array(size)], name, { type: "video/mp4" });
@@ -30,14 +31,20 @@ function transport() {
     sent: [] as string[],
     fields: [] as UploadFields[],
     progress: (_loaded: number, _total: number) => {},
+    keys: [] as (string | undefined)[],
+    retry: (_r: UploadRetry) => {},
     finish: (_p: Project) => {},
+    fail: (_e: unknown) => {},
     cancel: () => {},
-    send: (file: File, onProgress: (loaded: number, total: number) => void, fields: UploadFields = {}): Upload => {
+    send: (file: File, onProgress: (loaded: number, total: number) => void, fields: UploadFields = {}, key?: string, onRetry?: (r: UploadRetry) => void): Upload => {
       t.sent.push(file.name);
       t.fields.push(fields);
+      t.keys.push(key);
       t.progress = onProgress;
+      t.retry = (r) => onRetry?.(r);
       const promise = new Promise<Project>((resolve, reject) => {
         t.finish = resolve;
+        t.fail = reject;
         t.cancel = () => reject(new UploadCancelled());
       });
       return { promise, abort: () => t.cancel() };
@@ -164,6 +171,74 @@ describe("upload", () => {
     expect(screen.getByTestId("upload-progress").textContent).toContain("it can no longer be cancelled");
     t.finish(project);
     await done;
+  });
+});
+
+describe("an upload whose connection fails", () => {
+  const lost = "Cannot reach the server. Is `vidmatte serve` running?";
+
+  it("says, where a screen reader hears it, that the file is being sent again and why", async () => {
+    const t = transport();
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => {}, send: t.send }));
+    render(() => <>{up.current() && <UploadProgress upload={up.current()!} />}</>);
+    const done = up.start(video());
+    const live = () => screen.getByTestId("upload-retry");
+    expect([live().getAttribute("aria-live"), live().getAttribute("role"), live().textContent]).toEqual(["polite", "status", ""]);
+    t.progress(4_000_000, 4_000_000);
+    t.retry({ attempt: 2, tries: 4, reason: lost, delayMs: 2000 });
+    expect(live().textContent).toBe(`${lost} Sending again in 2 s (try 2 of 4).`);
+    expect(screen.getByText("Cancel")).toBeTruthy(); // not the project yet: the retry may be stopped
+    t.progress(0, 4_000_000);
+    expect(live().textContent).toBe("Sending again (try 2 of 4).");
+    t.finish(project);
+    await done;
+    expect(texts()).toEqual(['success: Added "clip" (36 frames).']);
+  });
+
+  it("offers a failed upload again, sending the same file with the same key without its being chosen again", async () => {
+    const t = transport();
+    const added: string[] = [];
+    const up = createRoot(() => createUpload({ onAdded: (p) => added.push(p.id), onSettled: () => {}, send: t.send }));
+    render(() => (
+      <>
+        {up.current() && <UploadProgress upload={up.current()!} />}
+        {!up.current() && up.failed() && <UploadFailed failed={up.failed()!} onRetry={() => void up.retry()} onDismiss={up.dismissFailed} />}
+      </>
+    ));
+    const first = up.start(video());
+    const gaveUp = `${lost} Gave up after 4 tries; Retry upload sends the file again.`;
+    t.fail(new UploadGaveUp(new ApiError(0, lost), 4));
+    await first;
+    expect(texts()).toEqual([`error: Upload of "clip.mp4" failed: ${gaveUp}`]);
+    expect(screen.getByTestId("upload-failed").textContent).toContain(gaveUp);
+    fireEvent.click(screen.getByRole("button", { name: "Retry upload" }));
+    expect(screen.queryByTestId("upload-failed")).toBeNull();
+    expect(screen.getByTestId("upload-progress").textContent).toContain("Uploading clip.mp4");
+    t.finish(project);
+    await vi.waitFor(() => expect(added).toEqual(["p1"]));
+    expect(t.sent).toEqual(["clip.mp4", "clip.mp4"]);
+    expect(t.keys[0]).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(t.keys[1]).toBe(t.keys[0]);
+    // A file chosen anew is another upload, with its own key.
+    const next = up.start(video("other.mp4"));
+    t.finish(project);
+    await next;
+    expect(t.keys[2]).not.toBe(t.keys[0]);
+  });
+
+  it("offers nothing again that the server refused, and lets an offer be dismissed", async () => {
+    const t = transport();
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onSettled: () => {}, send: t.send }));
+    const refused = up.start(video());
+    t.fail(new ApiError(422, "not a video"));
+    await refused;
+    expect(up.failed()).toBeNull();
+    const lostOne = up.start(video());
+    t.fail(new UploadGaveUp(new ApiError(409, "a request with Idempotency-Key 'k' (POST /api/projects) is still being answered"), 4));
+    await lostOne;
+    expect(up.failed()?.message).toBe("The server is still answering an earlier try of this upload. Gave up after 4 tries; Retry upload sends the file again.");
+    up.dismissFailed();
+    expect(up.failed()).toBeNull();
   });
 });
 
@@ -382,6 +457,34 @@ describe("file chooser", () => {
     const value = choose(screen.getByTestId("upload-input") as HTMLInputElement, [new File(["x"], "notes.txt", { type: "text/plain" })]);
     expect(texts()).toEqual(['error: Upload refused: "notes.txt" does not look like a video file, or a zip or folder of images.']);
     expect(value()).toBe(""); // the same file chosen again fires a change
+  });
+
+  it("sends a chosen file again by itself when its connection drops, then offers it again, one key throughout", async () => {
+    const changed: string[] = [];
+    const keys = fakeXhr([
+      ...Array.from({ length: 4 }, () => ({ sent: 0.4, answer: "error" as const })),
+      { sent: 1, answer: { status: 201, body: project } },
+    ]);
+    vi.useFakeTimers();
+    try {
+      render(() => <ProjectsPanel projects={[]} loading={false} selectedId={null} onSelect={() => {}} onChanged={(id) => changed.push(id ?? "")} onDeleted={() => {}} />);
+      choose(screen.getByTestId("upload-input") as HTMLInputElement, [video()]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(screen.getByTestId("upload-retry").textContent).toBe("Cannot reach the server. Is `vidmatte serve` running? Sending again in 2 s (try 2 of 4).");
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(keys).toHaveLength(4);
+      expect(screen.queryByTestId("upload-progress")).toBeNull();
+      expect(screen.getByTestId("upload-failed").textContent).toContain("Gave up after 4 tries");
+      fireEvent.click(screen.getByRole("button", { name: "Retry upload" }));
+      await vi.advanceTimersByTimeAsync(1000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(changed).toEqual(["p1"]);
+    expect(screen.queryByTestId("upload-failed")).toBeNull();
+    expect(new Set(keys.map((h) => h["Idempotency-Key"])).size).toBe(1);
+    expect(keys).toHaveLength(5);
+    vi.unstubAllGlobals();
   });
 
   it("empties the folder chooser too, whether or not the folder is taken", () => {

@@ -1,7 +1,7 @@
 // Adding a video: one upload at a time with its progress and cancel, and a file dropped
 // anywhere on the app taken as an upload (the projects panel shows both).
 import { createSignal, onCleanup, onMount, type Accessor } from "solid-js";
-import { UploadCancelled, errorText, uploadProject, type Project, type Upload } from "../api";
+import { UploadCancelled, UploadGaveUp, errorText, requestKey, uploadProject, type Project, type Upload, type UploadFields, type UploadRetry } from "../api";
 import { dialogOpen } from "../focusTrap";
 import { droppedFolder } from "../folders";
 import { isTypingTarget } from "../keyboard";
@@ -18,6 +18,18 @@ export interface UploadState {
   /** All bytes sent: the server is reading the video. */
   processing: boolean;
   handle: Upload;
+  /** A try failed on the way and the file is being sent again (null: the first try runs);
+   * `waiting` until the resend begins. */
+  retry: (UploadRetry & { waiting: boolean }) | null;
+}
+
+/** An upload that failed for want of a connection even after its retries: "Retry upload" sends
+ * the same file with the same Idempotency-Key, without the user choosing it again. */
+export interface FailedUpload {
+  file: File;
+  fields: UploadFields;
+  key: string;
+  message: string;
 }
 
 export interface UploadDeps {
@@ -60,32 +72,41 @@ export function uploadPercent(u: { loaded: number; total: number } | null): numb
   return u && u.total > 0 ? Math.round((u.loaded / u.total) * 100) : 0;
 }
 
-export function createUpload(deps: UploadDeps): { current: Accessor<UploadState | null>; start: (file: File) => Promise<void> } {
+/** What an upload that is being sent again says (announced: the box's status is live). */
+export function retryText(r: UploadState["retry"]): string {
+  if (!r) return "";
+  const which = `try ${r.attempt} of ${r.tries}`;
+  return r.waiting ? `${r.reason} Sending again in ${Math.round(r.delayMs / 1000)} s (${which}).` : `Sending again (${which}).`;
+}
+
+export function createUpload(deps: UploadDeps): {
+  current: Accessor<UploadState | null>;
+  start: (file: File) => Promise<void>;
+  failed: Accessor<FailedUpload | null>;
+  retry: () => Promise<void>;
+  dismissFailed: () => void;
+} {
   const send = deps.send ?? uploadProject;
   const askFps = deps.askFps ?? ((file: File) => askSequenceFps(file.name));
   const [current, setCurrent] = createSignal<UploadState | null>(null);
+  const [failed, setFailed] = createSignal<FailedUpload | null>(null);
   let asking = false; // a zip's frame rate is being asked: that upload comes first
   useLeaveGuard(() => current() !== null); // leaving the page stops the upload
 
-  const start = async (file: File) => {
-    if (current() || asking) {
-      showError("Wait for the current upload to finish.");
-      return;
-    }
-    if (!looksLikeVideo(file)) {
-      showError(`"${file.name}" does not look like a video file, or a zip or folder of images.`, "Upload refused");
-      return;
-    }
-    let fps: number | undefined;
-    if (isImageSequence(file)) {
-      asking = true;
-      const chosen = await askFps(file).finally(() => (asking = false));
-      if (chosen === null) return deps.onSettled?.(); // cancelled: nothing sent
-      if (chosen !== STATED) fps = chosen;
-    }
-    const onProgress = (loaded: number, total: number) => setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total } : u));
-    const handle = send(file, onProgress, fps === undefined ? {} : { fps });
-    setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle });
+  const busy = () => {
+    if (!current() && !asking) return false;
+    showError("Wait for the current upload to finish.");
+    return true;
+  };
+
+  /** Send `file` under `key`: one key per file chosen, kept by its retries. */
+  const upload = async (file: File, fields: UploadFields, key: string) => {
+    setFailed(null);
+    const onProgress = (loaded: number, total: number) =>
+      setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total, retry: u.retry && { ...u.retry, waiting: false } } : u));
+    const onRetry = (retry: UploadRetry) => setCurrent((u) => (u ? { ...u, processing: false, retry: { ...retry, waiting: true } } : u));
+    const handle = send(file, onProgress, fields, key, onRetry);
+    setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle, retry: null });
     try {
       const project = await handle.promise;
       showSuccess(`Added "${project.name}" (${frameCountLabel(project.video.frame_count)}).`);
@@ -97,12 +118,38 @@ export function createUpload(deps: UploadDeps): { current: Accessor<UploadState 
     } catch (e) {
       if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);
       else showError(errorText(e), `Upload of "${file.name}" failed`);
+      // Lost for want of a connection: offered again as it was, not to be chosen again.
+      if (e instanceof UploadGaveUp) setFailed({ file, fields, key, message: errorText(e) });
     } finally {
       setCurrent(null);
       deps.onSettled?.();
     }
   };
-  return { current, start };
+
+  const start = async (file: File) => {
+    if (busy()) return;
+    if (!looksLikeVideo(file)) {
+      showError(`"${file.name}" does not look like a video file, or a zip or folder of images.`, "Upload refused");
+      return;
+    }
+    let fps: number | undefined;
+    if (isImageSequence(file)) {
+      asking = true;
+      const chosen = await askFps(file).finally(() => (asking = false));
+      if (chosen === null) return deps.onSettled?.(); // cancelled: nothing sent
+      if (chosen !== STATED) fps = chosen;
+    }
+    await upload(file, fps === undefined ? {} : { fps }, requestKey());
+  };
+
+  /** The failed upload again, its file, fields and key as they were: if its answer was what
+   * got lost, the server answers with the project it made instead of making another. */
+  const retry = async () => {
+    const f = failed();
+    if (!f || busy()) return;
+    await upload(f.file, f.fields, f.key);
+  };
+  return { current, start, failed, retry, dismissFailed: () => setFailed(null) };
 }
 
 /** A drag that carries files (not text or a link dragged within the page). */
