@@ -9,7 +9,8 @@ Layout of the data directory:
     jobs/<jid>/alpha/<frame>.png     a finished frame's mattes, one per object (jobs/mattes.py)
     jobs/<jid>/track/                a running job's hard links to the track's masks it reads
     tmp/                             uploads in flight; emptied at start-up
-    reserve                          disk space set aside to record a job's failure on a full disk
+    reserve                          disk space set aside to record a job's failure, or to
+                                     delete something, on a full disk
 
 Every file lands by rename from a temporary file, and a project's row is inserted only after its
 files are complete, so a crash never leaves a half-written project visible.
@@ -37,7 +38,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -88,6 +89,7 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created
 # request retried across a downgrade, and a newer one makes it with CREATE TABLE IF NOT EXISTS.
 SCHEMA_VERSION = 2
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
+T = TypeVar("T")
 # Object colours: distinct, readable on dark video and on the editor's dark UI.
 PALETTE = (
     "#ff5a5f",
@@ -647,13 +649,26 @@ class Store:
 
     def keep_reserve(self) -> None:
         """Set a little disk space aside (if there is any), so that when the disk fills up
-        during a job, the job's failure can still be recorded: `release_reserve` frees it."""
+        during a job, the job's failure can still be recorded, and a delete can make room
+        (`_on_the_reserve`): `release_reserve` frees it."""
         with contextlib.suppress(OSError):
             if not self.reserve_path.exists():
                 write_atomic(self.reserve_path, bytes(RESERVE_BYTES))
 
     def release_reserve(self) -> None:
         self.reserve_path.unlink(missing_ok=True)
+
+    def _on_the_reserve(self, delete: Callable[[], T]) -> T:
+        """`delete()`, run again on the reserve's space when the disk is too full for SQLite to
+        write it (its write-ahead log must grow even to delete): deleting is how a user makes
+        room, it must not fail for want of it. The caller sets the reserve aside again."""
+        try:
+            return delete()
+        except sqlite3.Error as exc:
+            if not is_disk_full(exc):
+                raise
+        self.release_reserve()
+        return delete()
 
     # -- paths -------------------------------------------------------------------------------
     @property
@@ -859,12 +874,7 @@ class Store:
         return self.project(project_id)
 
     def delete_project(self, project_id: str) -> None:
-        with self._write() as db:
-            # Read in the delete's own write: a job made just before it has its folder removed.
-            rows = db.execute("SELECT id FROM jobs WHERE project_id = ?", (project_id,))
-            job_ids = [row[0] for row in rows.fetchall()]
-            if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
-                raise NotFound(f"project '{project_id}' does not exist")
+        job_ids = self._on_the_reserve(lambda: self._delete_project_rows(project_id))
         for job_id in job_ids:  # their event streams end now, not at their next re-read
             self.changes.gone(job_id)
         # Rows go first: a crash here leaves unreachable files, never rows without files.
@@ -873,6 +883,17 @@ class Store:
                 self._doomed[project_id] = job_ids
                 return
         self._remove_files(project_id, job_ids)
+        self.keep_reserve()  # used by the delete, set aside again in the room it made
+
+    def _delete_project_rows(self, project_id: str) -> list[str]:
+        """Delete the project's rows (its objects, points and jobs go with it); its job ids."""
+        with self._write() as db:
+            # Read in the delete's own write: a job made just before it has its folder removed.
+            rows = db.execute("SELECT id FROM jobs WHERE project_id = ?", (project_id,))
+            job_ids = [row[0] for row in rows.fetchall()]
+            if db.execute("DELETE FROM projects WHERE id = ?", (project_id,)).rowcount == 0:
+                raise NotFound(f"project '{project_id}' does not exist")
+        return job_ids
 
     def _remove_files(self, project_id: str, job_ids: list[str]) -> None:
         shutil.rmtree(self.project_dir(project_id), ignore_errors=True)
@@ -965,9 +986,13 @@ class Store:
     def delete_object(self, project_id: str, object_id: int) -> None:
         # Looked for in the delete's own write: one that loses a race with another delete (of
         # the object from another tab, or of its project) is a NotFound, not a silent success.
-        with self._write() as db:
-            self._require(db, project_id, object_id)
-            db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
+        def delete() -> None:
+            with self._write() as db:
+                self._require(db, project_id, object_id)
+                db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
+
+        self._on_the_reserve(delete)
+        self.keep_reserve()
 
     def set_points(
         self,
@@ -1200,6 +1225,13 @@ class Store:
                 + f"; it cannot become {to}"
             )
         return self._changed(job_id)
+
+    def cancel(self, job_id: str) -> Job:
+        """`transition` to cancelled, on the reserve when the disk is full: a cancel stops a
+        job's writes, and deleting a project cancels its jobs first (`_on_the_reserve`)."""
+        job = self._on_the_reserve(lambda: self.transition(job_id, "cancelled"))
+        self.keep_reserve()
+        return job
 
     def owns(self, job_id: str, attempt: int) -> bool:
         """Whether run `attempt` may still act on the job: it is running, under that number."""

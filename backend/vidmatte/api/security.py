@@ -24,8 +24,8 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidmatte.config import Settings
-from vidmatte.errors import redact_paths
-from vidmatte.store import Store
+from vidmatte.errors import describe, redact_paths
+from vidmatte.store import Store, is_disk_full
 
 log = logging.getLogger(__name__)
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -119,7 +119,7 @@ class AccessGuard:
     400 for a Host that is not ours (DNS rebinding), 403 for a state-changing request from a
     foreign Origin (before a byte of its body is read), the `?token=` exchange for a cookie,
     401 for /api without the token, no server paths in error answers, and a JSON 500 for an
-    unhandled error."""
+    unhandled error (a 507 for a full disk)."""
 
     def __init__(
         self,
@@ -165,12 +165,9 @@ class AccessGuard:
             if started:  # too late for another answer: uvicorn logs it and closes
                 raise
             # Starlette's own answer to an unhandled error is plain text sent from outside
-            # every middleware, without the headers: answer here. The traceback goes to the
-            # log, not into the answer. (Raising on would make uvicorn drop the connection.)
-            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            kind = type(exc).__name__
-            detail = f"internal server error ({kind}): the server's log has the details"
-            await _error(500, detail)(scope, receive, tracked)
+            # every middleware, without the headers: answer here. (Raising on would make
+            # uvicorn drop the connection.)
+            await _unhandled(exc, scope)(scope, receive, tracked)
 
     def _refusal(self, scope: Scope, headers: Headers) -> ASGIApp | None:
         host = headers.get("host", "")
@@ -301,6 +298,20 @@ def _status_only(send: Send) -> Send:
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _unhandled(exc: Exception, scope: Scope) -> JSONResponse:
+    """The answer to an error no route answered, called while it is handled. A full disk (the
+    file system's or SQLite's) is a 507 that says what to do: what the request began to write
+    was undone (the store's transactions, `write_atomic`'s files), so sending it again once
+    there is room is safe. Anything else is a 500, its traceback in the log, not the answer."""
+    where = f"{scope['method']} {scope['path']}"
+    if is_disk_full(exc):
+        log.warning("disk full in %s: %s", where, exc)
+        return _error(507, describe(exc, "try again"))
+    log.exception("unhandled error in %s", where)
+    detail = f"internal server error ({type(exc).__name__}): the server's log has the details"
+    return _error(500, detail)
 
 
 def _bearer(headers: Headers) -> str | None:

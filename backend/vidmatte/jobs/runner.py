@@ -90,7 +90,7 @@ def cancel_in_store(store: Store, job_id: str) -> Job:
     job = store.job(job_id)
     if job.status in ACTIVE:
         try:
-            job = store.transition(job_id, "cancelled")
+            job = store.cancel(job_id)
         except InvalidTransition:
             job = store.job(job_id)  # it ended meanwhile
     return job

@@ -94,6 +94,9 @@ FORMATS = (
 )
 # The formats that pair the matte with colour (the others hold the matte alone).
 COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "composite_mp4"})
+# The formats written through files in the staging directory: videos (encoded there whole
+# before they go into the zip) and EXR (OpenEXR writes files only).
+STAGED_FORMATS = frozenset({"exr", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4"})
 
 # Frames are tagged with the source's colour primaries and transfer (its colour is kept in
 # them), BT.709's where it states none, and converted to limited-range YUV with the matrix they

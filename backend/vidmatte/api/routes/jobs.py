@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,13 @@ from PIL import Image
 from vidmatte import store
 from vidmatte.api.events import follow
 from vidmatte.api.idempotency import IdempotencyKey, once
-from vidmatte.api.routes.projects import BODY_ERRORS, ERRORS, KnownProject, check_range
+from vidmatte.api.routes.projects import (
+    BODY_ERRORS,
+    DISK_FULL_ERROR,
+    ERRORS,
+    KnownProject,
+    check_range,
+)
 from vidmatte.api.routes.prompts import png_response
 from vidmatte.api.schemas import (
     FEATHER,
@@ -28,6 +35,7 @@ from vidmatte.api.schemas import (
     UrlInt,
 )
 from vidmatte.api.services import Services, services
+from vidmatte.errors import DISK_FULL
 from vidmatte.jobs.results import (
     Foreground,
     MatteLost,
@@ -40,17 +48,26 @@ from vidmatte.jobs.results import (
 from vidmatte.jobs.stops import other_models
 from vidmatte.jobs.tracks import intervals
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
-from vidmatte.media.export import archive_name, iter_archive, parse_color, parse_formats
+from vidmatte.media.export import (
+    STAGED_FORMATS,
+    archive_name,
+    iter_archive,
+    parse_color,
+    parse_formats,
+)
 from vidmatte.store import TERMINAL, InvalidTransition, unanchored
 
 router = APIRouter(tags=["jobs"])
+# Free space below which an archive with staged files is refused: less than a short clip's
+# video takes to encode.
+STAGING_ROOM = store.RESERVE_BYTES
 
 
 @router.post(
     "/api/projects/{project_id}/jobs",
     status_code=201,
     response_model=Job,
-    responses={409: {"model": Error}, 429: {"model": Error}, **BODY_ERRORS},
+    responses={409: {"model": Error}, 429: {"model": Error}, **BODY_ERRORS, **DISK_FULL_ERROR},
 )
 def create_job(
     project: KnownProject,
@@ -151,7 +168,9 @@ async def job_events(job_id: str, s: Services = Depends(services)):
     )
 
 
-@router.post("/api/jobs/{job_id}/cancel", response_model=Job, responses=ERRORS)
+@router.post(
+    "/api/jobs/{job_id}/cancel", response_model=Job, responses={**ERRORS, **DISK_FULL_ERROR}
+)
 def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     return served(s.runner.cancel(job_id), s)
 
@@ -159,7 +178,13 @@ def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
 @router.post(
     "/api/jobs/{job_id}/resume",
     response_model=Job,
-    responses={400: {"model": Error}, 409: {"model": Error}, 429: {"model": Error}, **ERRORS},
+    responses={
+        400: {"model": Error},
+        409: {"model": Error},
+        429: {"model": Error},
+        **ERRORS,
+        **DISK_FULL_ERROR,
+    },
 )
 def resume_job(
     job_id: str, request: Request, key: IdempotencyKey, s: Services = Depends(services)
@@ -236,7 +261,12 @@ def get_alpha(
 @router.get(
     "/api/jobs/{job_id}/archive",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}, 409: {"model": Error}, **ERRORS},
+    responses={
+        200: {"content": {"application/zip": {}}},
+        409: {"model": Error},
+        **ERRORS,
+        **DISK_FULL_ERROR,
+    },
 )
 def get_archive(
     job_id: str,
@@ -266,6 +296,7 @@ def get_archive(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
+    check_room_to_stage(s.store, chosen)
     # Held from before the plan reads the job's files until the stream ends: a delete that
     # comes meanwhile leaves the files to the last download (the headers go out before the
     # first chunk).
@@ -308,6 +339,16 @@ def get_archive(
     return StreamingResponse(
         releasing(body, release), media_type="application/zip", headers=headers
     )
+
+
+def check_room_to_stage(s: store.Store, formats: list[str]) -> None:
+    """507 before the download starts when its staged files (STAGED_FORMATS) cannot be written:
+    once started, a write failing for want of space can only cut the zip off, which a browser
+    tells as a failed download, not why. A disk with more room may still run out midway."""
+    if STAGED_FORMATS.isdisjoint(formats):
+        return
+    if shutil.disk_usage(s.tmp_dir).free < STAGING_ROOM:
+        raise HTTPException(507, f"{DISK_FULL}: free some space, then download again")
 
 
 def _no_frames(job: store.Job) -> str:

@@ -49,6 +49,8 @@ _FILENAME_MAX = 255  # characters of an upload's file name kept
 # Routes that read a body also answer 400 when it cannot be parsed at all, 413 when it is over
 # VIDMATTE_MAX_JSON_BYTES (api/limits.py).
 BODY_ERRORS = {400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, **ERRORS}
+# Routes that write answer 507 when the data dir's disk is full (api/security.py `_unhandled`).
+DISK_FULL_ERROR = {507: {"model": Error}}
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -130,7 +132,7 @@ def check_range(project: store.Project, start: int, end: int) -> None:
         409: {"model": Error},
         413: {"model": Error},
         415: {"model": Error},
-        507: {"model": Error},
+        **DISK_FULL_ERROR,
         **BODY_ERRORS,
     },
 )
@@ -283,14 +285,14 @@ def get_project(project: KnownProject, s: Services = Depends(services)) -> Proje
     return _project(s, project)
 
 
-@router.patch("/{project_id}", response_model=Project, responses=BODY_ERRORS)
+@router.patch("/{project_id}", response_model=Project, responses={**BODY_ERRORS, **DISK_FULL_ERROR})
 def rename_project(
     project: KnownProject, body: ProjectUpdate, s: Services = Depends(services)
 ) -> Project:
     return _project(s, s.store.rename_project(project.id, body.name))
 
 
-@router.delete("/{project_id}", status_code=204, responses=ERRORS)
+@router.delete("/{project_id}", status_code=204, responses={**ERRORS, **DISK_FULL_ERROR})
 def delete_project(project: KnownProject, s: Services = Depends(services)) -> Response:
     s.delete_project(project.id)
     return Response(status_code=204)

@@ -12,6 +12,7 @@ from PIL import Image
 from vidmatte.api.idempotency import IdempotencyKey, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
+    DISK_FULL_ERROR,
     ERRORS,
     KnownProject,
     check_frame,
@@ -53,7 +54,7 @@ KnownObject = Annotated[int, Depends(existing_object)]
     "/objects",
     status_code=201,
     response_model=Object,
-    responses={409: {"model": Error}, **BODY_ERRORS},
+    responses={409: {"model": Error}, **BODY_ERRORS, **DISK_FULL_ERROR},
 )
 def add_object(
     project: KnownProject,
@@ -78,7 +79,9 @@ def list_objects(project: KnownProject, s: Services = Depends(services)) -> list
     return [Object(**o) for o in s.store.objects(project.id)]
 
 
-@router.patch("/objects/{object_id}", response_model=Object, responses=BODY_ERRORS)
+@router.patch(
+    "/objects/{object_id}", response_model=Object, responses={**BODY_ERRORS, **DISK_FULL_ERROR}
+)
 def update_object(
     project: KnownProject,
     object_id: KnownObject,
@@ -88,7 +91,7 @@ def update_object(
     return Object(**s.store.update_object(project.id, object_id, body.name, body.color))
 
 
-@router.delete("/objects/{object_id}", status_code=204, responses=ERRORS)
+@router.delete("/objects/{object_id}", status_code=204, responses={**ERRORS, **DISK_FULL_ERROR})
 def delete_object(
     project: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
 ) -> Response:
@@ -99,7 +102,7 @@ def delete_object(
 @router.put(
     "/objects/{object_id}/frames/{index}/points",
     response_model=FramePoints,
-    responses={409: {"model": Error}, **BODY_ERRORS},
+    responses={409: {"model": Error}, **BODY_ERRORS, **DISK_FULL_ERROR},
 )
 def set_points(
     project: KnownProject,

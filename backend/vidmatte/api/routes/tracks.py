@@ -18,6 +18,7 @@ from vidmatte.api.events import follow
 from vidmatte.api.idempotency import IdempotencyKey, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
+    DISK_FULL_ERROR,
     ERRORS,
     KnownProject,
     check_frame,
@@ -26,24 +27,24 @@ from vidmatte.api.routes.projects import (
 from vidmatte.api.routes.prompts import coloured_masks, png_response
 from vidmatte.api.schemas import MAX_ID, Error, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
 from vidmatte.api.services import Services, services
-from vidmatte.errors import DISK_FULL
+from vidmatte.errors import describe
 from vidmatte.jobs import tracks
 from vidmatte.store import is_disk_full
 
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
-DISK_FULL_ERROR = {507: {"model": Error}}
 
 
 @contextmanager
 def disk_full_is_507() -> Iterator[None]:
-    """A track's record that cannot be saved for want of space: a 507 that says what to do
-    (the last track is kept whole: Tracker.start), not a server fault's 500."""
+    """A track's record that cannot be saved for want of space (the last track is kept whole:
+    Tracker.start): the app-wide 507 (api/security.py `_unhandled`), its next step "track
+    again"."""
     try:
         yield
     except OSError as exc:
         if not is_disk_full(exc):
             raise
-        raise HTTPException(507, f"{DISK_FULL}: free some space, then track again") from exc
+        raise HTTPException(507, describe(exc, "track again")) from exc
 
 
 def _live(s: Services, track: tracks.Track) -> tuple[tracks.Track, dict[int, str]]:
