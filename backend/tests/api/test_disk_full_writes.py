@@ -19,16 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import fill
-from vidmatte.api.app import create_app
-from vidmatte.api.services import Services
+from tests.in_process import add_clip, client_of, tiny_segmenter
 from vidmatte.config import Settings
 from vidmatte.errors import DISK_FULL
 from vidmatte.jobs.mattes import encode_mattes
 from vidmatte.jobs.runner import InProcessRunner
-from vidmatte.jobs.tracks import Tracker
-from vidmatte.media.video import probe
-from vidmatte.segment.models import build_predictor
-from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point, Store, is_disk_full
 
 TOKEN = "disk-full-token"
@@ -75,10 +70,7 @@ def full(tmp_path: Path, clip: Path) -> Iterator[Full]:
     store = Store(settings.data_dir)
     try:
         assert store.reserve_path.exists()
-        staged = store.tmp_dir / "upload.mp4"
-        shutil.copy(clip, staged)
-        info, pts = probe(staged)
-        pid = store.add_project("disk", "disk.mp4", staged, info, pts, b"jpeg").id
+        pid, info = add_clip(store, clip)
         obj = store.add_object(pid, "kept", "#112233")["id"]
         store.set_points(pid, obj, 3, [Point(9, 9, "positive")])
         done = store.add_job(pid, 2, 4, [obj], "fast", "head", "test-tiny")
@@ -90,24 +82,10 @@ def full(tmp_path: Path, clip: Path) -> Iterator[Full]:
         cancelled = store.add_job(pid, 2, 4, [obj], "fast", "head", "test-tiny")
         store.transition(cancelled.id, "cancelled")
         queued = store.add_job(pid, 2, 4, [obj], "fast", "head", "test-tiny")
-        segmenter = Segmenter(build_predictor("test-tiny", tmp_path / "ck"), "test-tiny")
+        segmenter = tiny_segmenter(tmp_path / "ck")
         matter = SimpleNamespace(plate=False)
-        built = Services(
-            settings=settings,
-            store=store,
-            segmenter=segmenter,
-            matter=matter,  # type: ignore[arg-type]
-            head_name="head",
-            sam2_name="test-tiny",
-            runner=InProcessRunner(store, segmenter, matter),  # type: ignore[arg-type]
-            tracker=Tracker(store, segmenter, "test-tiny"),
-        )
-        client = TestClient(
-            create_app(settings, built),
-            base_url="http://127.0.0.1",
-            raise_server_exceptions=False,  # a 500 is an answer the tests check
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        )
+        runner = InProcessRunner(store, segmenter, matter)  # type: ignore[arg-type]
+        client = client_of(settings, store, segmenter, matter, runner)  # type: ignore[arg-type]
         fill_all(disk, store)
         yield Full(client, store, disk, pid, obj, done.id, cancelled.id, queued.id)
         client.close()

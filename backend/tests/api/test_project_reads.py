@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import io
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,17 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.in_process import add_clip, client_of, tiny_segmenter
 from tests.waiting import wait_until
-from vidmatte.api.app import create_app
-from vidmatte.api.services import Services
 from vidmatte.config import Settings
 from vidmatte.errors import DISK_FULL
 from vidmatte.jobs import tracks
 from vidmatte.jobs.mattes import encode_mattes
 from vidmatte.jobs.tracks import Stopped, Tracker
-from vidmatte.media.video import probe
-from vidmatte.segment.models import build_predictor
-from vidmatte.segment.session import Segmenter
 from vidmatte.store import Point, Project, Store
 
 TOKEN = "reads-test-token"
@@ -58,27 +53,8 @@ def served(tmp_path: Path, clip: Path) -> Iterator[tuple[TestClient, WatchedStor
     requests do not need), on a `WatchedStore` holding the clip."""
     settings = Settings(data_dir=tmp_path / "data", token=TOKEN)
     store = WatchedStore(settings.data_dir)
-    staged = store.tmp_dir / "upload.mp4"
-    shutil.copy(clip, staged)
-    info, pts = probe(staged)
-    pid = store.add_project("disk", "disk.mp4", staged, info, pts, b"jpeg").id
-    segmenter = Segmenter(build_predictor("test-tiny", tmp_path / "ck"), "test-tiny")
-    built = Services(
-        settings=settings,
-        store=store,
-        segmenter=segmenter,
-        matter=None,  # type: ignore[arg-type]
-        head_name="head",
-        sam2_name="test-tiny",
-        runner=None,  # type: ignore[arg-type]
-        tracker=Tracker(store, segmenter, "test-tiny"),
-    )
-    client = TestClient(
-        create_app(settings, built),
-        base_url="http://127.0.0.1",
-        raise_server_exceptions=False,  # a 500 is an answer the tests check
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
+    pid, _ = add_clip(store, clip)
+    client = client_of(settings, store, tiny_segmenter(tmp_path / "ck"))
     yield client, store, pid
     client.close()
     store.close()
