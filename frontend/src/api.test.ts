@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, send, setOnline, tokenIsRight, UploadGaveUp, uploadProject, urls, type UploadRetry } from "./api";
 import { fakeXhr, type Try } from "./test/xhr";
 import { trackApi } from "./track";
+import { storedErrorText } from "./editor/objects";
 import { formatHash, parseHash } from "./components/App";
 import { greyToAlpha, hexToRgb, viewSize } from "./compose";
 import { NO_EDGE } from "./exportChoice";
@@ -22,6 +23,18 @@ describe("error messages", () => {
     expect(isUnreachable(new Error("x"))).toBe(false);
     expect(new UploadCancelled()).toBeInstanceOf(Error);
     expect(errorText(new UploadCancelled())).toBe("Upload cancelled.");
+  });
+
+  it("says how to make room when the server's disk is full (deletes still work), for any write and a stored job error", () => {
+    const hint = "Deleting old projects or jobs (which works while the disk is full) makes room.";
+    expect(errorText(new ApiError(507, "not enough disk space in the data dir: free some space, then track again"))).toBe(
+      `not enough disk space in the data dir: free some space, then track again ${hint}`,
+    );
+    expect(errorText(new ApiError(507, "Request failed: 507 Insufficient Storage"))).toBe(`Request failed: 507 Insufficient Storage ${hint}`);
+    expect(storedErrorText("not enough disk space in the data dir: free some space, then resume the job", [])).toBe(
+      `not enough disk space in the data dir: free some space, then resume the job ${hint}`,
+    );
+    expect(errorText(new ApiError(409, "the job is running"))).toBe("the job is running");
   });
 
   it("uses the server's detail", () => {
@@ -206,6 +219,28 @@ describe("upload", () => {
     ]);
     const next = await run([{ sent: 1, answer: { status: 201, body: project } }]);
     expect(next.keys[0]).not.toBe(r.keys[0]);
+  });
+
+  it("counts an upload that cannot reach the server as unreachable for the connection indicator, and its next answer as back", async () => {
+    setOnline(true);
+    const r = await run(Array.from({ length: 4 }, () => ({ sent: 0.3, answer: "error" as const })));
+    expect(r.result).toBeInstanceOf(UploadGaveUp);
+    expect(online()).toBe(false);
+    const back = await run([{ sent: 1, answer: { status: 201, body: project } }]);
+    expect(back.result).toEqual(project);
+    expect(online()).toBe(true);
+  });
+
+  it("does not send the file again into a full disk: one try, the server's message and how to make room", async () => {
+    const r = await run([
+      { sent: 1, answer: { status: 507, body: { detail: "not enough disk space in the data dir: free some space, then upload again" } } },
+      { sent: 1, answer: { status: 201, body: project } },
+    ]);
+    expect(r.keys).toHaveLength(1);
+    expect(r.result).not.toBeInstanceOf(UploadGaveUp);
+    expect(errorText(r.result)).toBe(
+      "not enough disk space in the data dir: free some space, then upload again Deleting old projects or jobs (which works while the disk is full) makes room.",
+    );
   });
 
   it("gives up after its bounded retries, saying why and how often it tried", async () => {

@@ -415,6 +415,8 @@ function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     };
     xhr.onload = () => {
+      // As `send` does for fetch: the connection indicator hears of uploads too.
+      setOnline(!UNREACHABLE.includes(xhr.status));
       if (xhr.status === 401) setTokenNeeded(true);
       let body: unknown = null;
       try {
@@ -425,8 +427,12 @@ function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (
       if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body as Project);
       else reject(new ApiError(xhr.status, detailFromBody(body, xhr.status, xhr.statusText)));
     };
-    xhr.onerror = () => reject(new ApiError(0, detailFromBody(null, 0)));
-    xhr.ontimeout = () => reject(new ApiError(0, detailFromBody(null, 0)));
+    const unreachable = () => {
+      setOnline(false);
+      reject(new ApiError(0, detailFromBody(null, 0)));
+    };
+    xhr.onerror = unreachable;
+    xhr.ontimeout = unreachable;
     xhr.onabort = () => reject(new UploadCancelled());
     xhr.send(uploadForm(file, fields));
   });
@@ -489,9 +495,29 @@ export function withoutIds(text: string): string {
   return text.replace(/\b(job|project) '[jp]_[0-9a-f]+'/g, "the $1");
 }
 
+/** The server's disk is full (507): it refuses every write until room is made, which a
+ * retry alone does not. */
+export function isDiskFull(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 507;
+}
+
+/** What the user can do about a full disk that the server's message does not say: deletes run
+ * on the server's reserve, so they work while everything else is refused. */
+export const DISK_FULL_HINT = "Deleting old projects or jobs (which works while the disk is full) makes room.";
+
+/** Whether a server's or a stored job's message says its disk is full. */
+function saysDiskFull(text: string): boolean {
+  return text.startsWith("not enough disk space");
+}
+
+/** A server's or a stored job's message, with the way out added when it says the disk is full. */
+export function withDiskFullHint(text: string, diskFull = saysDiskFull(text)): string {
+  return diskFull ? `${text} ${DISK_FULL_HINT}` : text;
+}
+
 /** Message of any thrown value, for toasts. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return withoutIds(e.detail);
+  if (e instanceof ApiError) return withDiskFullHint(withoutIds(e.detail), isDiskFull(e) || saysDiskFull(e.detail));
   if (e instanceof Error) return e.message;
   return String(e);
 }

@@ -43,6 +43,8 @@ export function Editor(props: EditorProps) {
           maskVisible={e.maskVisible()}
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved)}
+          diskFull={saver.diskFull()}
+          onRetrySaves={() => void saver.retry()}
           trackStarting={track.starting()}
           trackRange={workRange(e.inout.range(), e.frameCount())}
           onTrack={() => {

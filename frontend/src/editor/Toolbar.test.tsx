@@ -15,6 +15,8 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   maskVisible: true,
   offline: false,
   unsaved: 0,
+  diskFull: false,
+  onRetrySaves: () => {},
   onTrack: () => {},
   onCancelTrack: () => {},
   onUndo: () => {},
@@ -38,6 +40,15 @@ describe("Toolbar", () => {
     const note = screen.getByTestId("connection-lost");
     expect(note.textContent).toBe("Connection lost: reconnecting… 2 unsaved");
     expect(note.getAttribute("data-offline")).toBe("true");
+  });
+
+  it("says the server's disk is full, not 'Saving…', while points wait for room, and offers Retry", () => {
+    let retried = 0;
+    render(() => <Toolbar {...props({ unsaved: 3, diskFull: true, onRetrySaves: () => retried++ })} />);
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+    expect(screen.getByTestId("disk-full").textContent).toBe("Server disk full: 3 unsaved Retry");
+    fireEvent.click(screen.getByTestId("retry-saves"));
+    expect(retried).toBe(1);
   });
 
   it("has Redo beside Undo, disabled with nothing to redo", () => {

@@ -22,6 +22,10 @@ export interface ToolbarProps {
   /** The server does not answer: clicks are kept and saved when it is back. */
   offline: boolean;
   unsaved: number;
+  /** The server's disk was full at the last save: the unsaved points wait for a Retry (or the
+   * next click) once room is made. */
+  diskFull: boolean;
+  onRetrySaves: () => void;
   onTrack: () => void;
   onCancelTrack: () => void;
   onUndo: () => void;
@@ -37,7 +41,7 @@ export function Toolbar(props: ToolbarProps) {
   return (
     <div class="toolbar">
       <div class="tool-hint">
-        <Show when={props.offline || props.unsaved > 0}>
+        <Show when={props.offline || (props.unsaved > 0 && !props.diskFull)}>
           <span
             class="connection-lost"
             role="status"
@@ -47,6 +51,14 @@ export function Toolbar(props: ToolbarProps) {
           >
             {props.offline ? "Connection lost: reconnecting…" : "Saving…"}
             {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
+          </span>{" "}
+        </Show>
+        <Show when={!props.offline && props.diskFull && props.unsaved > 0}>
+          <span class="connection-lost" role="status" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
+            Server disk full: {props.unsaved} unsaved{" "}
+            <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+              Retry
+            </button>
           </span>{" "}
         </Show>
         <Show when={props.selected} fallback={<span class="muted">Click on the video to add a point to a new object</span>}>

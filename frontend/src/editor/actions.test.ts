@@ -22,7 +22,7 @@ function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined, 
     };
     const objects = createObjects("p", server);
     const refused: string[] = [];
-    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`) });
+    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`), onDiskFull: () => {} });
     const prompts = createPrompts({ saver, repreview: () => {}, refuse: () => {} });
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };

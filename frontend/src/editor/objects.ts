@@ -1,6 +1,6 @@
 // The objects of a project (each gets its own matte) and which one clicks go to.
 import { batch, createSignal, type Accessor } from "solid-js";
-import { api, withoutIds, type MatteObject } from "../api";
+import { api, withDiskFullHint, withoutIds, type MatteObject } from "../api";
 
 export type ObjectApi = Pick<typeof api, "createObject" | "updateObject" | "deleteObject">;
 
@@ -37,9 +37,9 @@ export function withObjectNames(text: string, objects: readonly Pick<MatteObject
 }
 
 /** A job's or track's stored error as the editor says any error (errorText, withObjectNames):
- * no job or project ids, objects by their names. */
+ * no job or project ids, objects by their names, a full disk with what to do about it. */
 export function storedErrorText(text: string, objects: readonly Pick<MatteObject, "id" | "name">[]): string {
-  return withObjectNames(withoutIds(text), objects);
+  return withObjectNames(withDiskFullHint(withoutIds(text)), objects);
 }
 
 export function createObjects(pid: string, server: ObjectApi = api): Objects {

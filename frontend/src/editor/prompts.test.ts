@@ -15,6 +15,7 @@ function setup() {
       online,
       onSaved: () => {},
       onRefused: () => {},
+      onDiskFull: () => {},
     });
     const refused: string[] = [];
     const prompts = createPrompts({ saver, repreview: (f) => repreviewed.push([...f]), refuse: (e, title) => refused.push(`${title}: ${(e as Error).message}`) });

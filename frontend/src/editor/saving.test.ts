@@ -14,10 +14,15 @@ function setup() {
     const refused: string[] = [];
     let up = true;
     let refuse = false;
+    let full = false;
+    const puts: string[] = [];
+    const diskFull: string[] = [];
     let saved = 0;
     const saver = new PromptSaver({
       put: async (oid, f, pts, expected) => {
         await new Promise((r) => setTimeout(r, 1));
+        puts.push(`${oid}:${f}`);
+        if (full) throw new ApiError(507, "not enough disk space in the data dir: free some space, then try again");
         if (!up) {
           setOnline(false);
           throw new ApiError(0, "Cannot reach the server.");
@@ -31,6 +36,7 @@ function setup() {
       online,
       onSaved: () => saved++,
       onRefused: (_e, oid, f) => refused.push(`${oid}:${f}`),
+      onDiskFull: (e) => diskFull.push((e as Error).message),
     });
     return {
       saver,
@@ -43,6 +49,9 @@ function setup() {
         setOnline(true);
       },
       refuseNext: () => (refuse = true),
+      setDiskFull: (on: boolean) => (full = on),
+      puts,
+      diskFull,
       online,
     };
   });
@@ -102,6 +111,49 @@ describe("PromptSaver", () => {
     s.serverUp();
     await s.saver.retry();
     expect(s.saver.isUnsaved(1, 5, p(2))).toBe(false);
+  });
+
+  it("holds points refused for a full disk (not dropped for the server's), tells once, and sends them at the next save once room is made", async () => {
+    const s = setup();
+    await s.saver.save(1, 5, [p(1)], []);
+    s.setDiskFull(true);
+    await s.saver.save(1, 5, [p(1), p(2)], [p(1)]);
+    await s.saver.save(2, 5, [p(3)], []);
+    expect(s.refused).toEqual([]);
+    expect(s.diskFull).toEqual(["not enough disk space in the data dir: free some space, then try again"]);
+    expect([...s.saver.unsaved()]).toEqual(["1:5", "2:5"]);
+    expect(s.saver.diskFull()).toBe(true);
+    expect(s.saver.isUnsaved(1, 5, p(2))).toBe(true);
+    expect(s.saver.isUnsaved(1, 5, p(1))).toBe(false);
+    // Nothing is sent again on its own: the disk stays full until the user makes room.
+    const sent = s.puts.length;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(s.puts.length).toBe(sent);
+    // Room made (a project deleted): the next click saves, and the held points go with it.
+    s.setDiskFull(false);
+    await s.saver.save(3, 6, [p(4)], []);
+    await s.saver.idle();
+    expect(s.stored.get("1:5")).toEqual([p(1), p(2)]);
+    expect(s.stored.get("2:5")).toEqual([p(3)]);
+    expect(s.stored.get("3:6")).toEqual([p(4)]);
+    expect([...s.saver.unsaved()]).toEqual([]);
+    expect(s.saver.diskFull()).toBe(false);
+    expect(s.saver.settled()).toBe(true);
+  });
+
+  it("Retry into a still full disk sends each held save once and tells again, without a loop", async () => {
+    const s = setup();
+    s.setDiskFull(true);
+    await s.saver.save(1, 5, [p(1)], []);
+    await s.saver.retry();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(s.puts).toEqual(["1:5", "1:5"]);
+    expect(s.diskFull).toHaveLength(2);
+    expect(s.saver.holding()).toBe(true);
+    s.setDiskFull(false);
+    await s.saver.retry();
+    expect(s.stored.get("1:5")).toEqual([p(1)]);
+    expect(s.saver.holding()).toBe(false);
   });
 
   it("reports a refused save instead of holding it", async () => {

@@ -1,8 +1,10 @@
 // Saving prompts: one PUT chain per (object, frame), in click order. A save the server could
 // not receive (it is down) is held, marked unsaved on the canvas, and sent again when the
-// server is back; a save the server refused is reported and the server's points shown again.
+// server is back; a save refused for a full disk (507) is held too, told once, and sent again
+// at the user's next save or Retry (not in a loop: the disk stays full until room is made); a
+// save the server refused otherwise is reported and the server's points shown again.
 import { createSignal, type Accessor } from "solid-js";
-import { isUnreachable } from "../api";
+import { isDiskFull, isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
 
 export interface SaverDeps {
@@ -15,6 +17,8 @@ export interface SaverDeps {
   onSaved: () => void;
   /** The server refused a save: report it and show its points again. */
   onRefused: (error: unknown, objectId: number, frame: number) => void;
+  /** A save was refused for a full disk (its points are held): tell the user what to do. */
+  onDiskFull: (error: unknown) => void;
 }
 
 export class PromptSaver {
@@ -29,11 +33,17 @@ export class PromptSaver {
   private readonly waiting = new Set<string>();
   private readonly heldKeys: Accessor<ReadonlySet<string>>;
   private readonly setHeld: (s: ReadonlySet<string>) => void;
+  /** The server's disk was full at the last save: the held saves wait for a retry. */
+  readonly diskFull: Accessor<boolean>;
+  private readonly setDiskFull: (full: boolean) => void;
 
   constructor(private readonly deps: SaverDeps) {
     const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
     this.heldKeys = held;
     this.setHeld = setHeld;
+    const [diskFull, setDiskFull] = createSignal(false);
+    this.diskFull = diskFull;
+    this.setDiskFull = setDiskFull;
   }
 
   /** Keys ("object:frame") whose points the server does not have yet because it was down. */
@@ -76,6 +86,13 @@ export class PromptSaver {
       await this.deps.put(objectId, frame, points, this.stored.get(key) ?? []);
     } catch (e) {
       if (isUnreachable(e)) return this.hold(key, true);
+      if (isDiskFull(e)) {
+        this.hold(key, true);
+        // Told once, not at each held save sent again into the same full disk.
+        if (!this.diskFull()) this.deps.onDiskFull(e);
+        this.setDiskFull(true);
+        return;
+      }
       // Sent just before the DELETE and answered after it: what the DELETE's answer says decides.
       if (this.deleting.has(objectId)) return void this.waiting.add(key);
       this.hold(key, false);
@@ -89,6 +106,8 @@ export class PromptSaver {
       this.wanted.delete(key);
       this.hold(key, false);
     }
+    // Room was made: the saves held for the full disk go now.
+    if (this.diskFull()) void this.retry();
     this.deps.onSaved();
   }
 
@@ -123,8 +142,9 @@ export class PromptSaver {
     return Promise.all(this.chains.values()).then(() => undefined);
   }
 
-  /** Send every held save again (the server is back). */
+  /** Send every held save again (the server is back, or room was made on its disk). */
   retry(): Promise<void> {
+    this.setDiskFull(false);
     const jobs = [...this.heldKeys()].map((key) => {
       const { objectId, frame } = parseKey(key);
       return this.save(objectId, frame, this.wanted.get(key) ?? [], this.stored.get(key));

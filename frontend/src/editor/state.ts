@@ -100,6 +100,7 @@ export function createEditor(props: EditorInput) {
       tell(conflict ? new Error(text) : e, `Could not save the points of frame ${f}`);
       readObjectsAndPoints().catch((e) => report(e, "Could not read the objects and points"));
     },
+    onDiskFull: (e) => tell(e, "Points not saved: they are kept here and sent again at Retry or your next click"),
   });
   // Points held while the server is away (or while their object's delete is on its way) go
   // with the page: the browser asks before it is left.
