@@ -84,24 +84,17 @@ describe("accessible names", () => {
 });
 
 describe("focus kept when its control goes", () => {
-  it("a result's Cancel hands the keyboard to its row's View once the job stops", async () => {
-    const jobs = liveJobs([job({ status: "running", frames_done: 3 })]);
+  it.each([
+    { control: "Cancel", from: { status: "running", frames_done: 3 }, to: { status: "cancelled", frames_done: 3 }, next: "View" },
+    { control: "Resume", from: { status: "interrupted", frames_done: 0 }, to: { status: "queued", frames_done: 0 }, next: "Cancel" },
+  ] as const)("a result's $control hands the keyboard to its row's $next once the job is $to.status", async ({ control, from, to, next }) => {
+    const jobs = liveJobs([job(from)]);
     render(() => <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
-    const cancel = screen.getByTestId("result-cancel");
-    cancel.focus();
-    jobs.set(job({ status: "cancelled", frames_done: 3 }));
-    expect(cancel.isConnected).toBe(false);
-    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("result-view")));
-  });
-
-  it("a result's Resume hands the keyboard to its row's Cancel once the job is queued again", async () => {
-    const jobs = liveJobs([job({ status: "interrupted", frames_done: 0 })]);
-    render(() => <ResultsPanel jobs={jobs.store} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
-    const resume = screen.getByTestId("result-resume");
-    resume.focus();
-    jobs.set(job({ status: "queued", frames_done: 0 }));
-    expect(resume.isConnected).toBe(false);
-    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("result-cancel")));
+    const pressed = screen.getByTestId(`result-${control.toLowerCase()}`);
+    pressed.focus();
+    jobs.set(job(to));
+    expect(pressed.isConnected).toBe(false);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId(`result-${next.toLowerCase()}`)));
   });
 
   it("leaves the focus alone when it had already gone elsewhere", async () => {
