@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import torch
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 GB = 1024**3
+MAX_IDEMPOTENCY_HOURS = 10 * 365 * 24  # VIDMATTE_IDEMPOTENCY_HOURS: 10 years
 
 
 def source_root(package_dir: Path) -> Path | None:
@@ -56,26 +58,31 @@ def _env_int(name: str, default: int, minimum: int) -> int:
     return _number(name, default, int, minimum)
 
 
-def _env_float(name: str, default: float, minimum: float) -> float:
-    return _number(name, default, float, minimum)
+def _env_float(name: str, default: float, minimum: float, maximum: float = math.inf) -> float:
+    return _number(name, default, float, minimum, maximum)
 
 
 class SettingError(ValueError):
     """A bad value of a VIDMATTE_ variable; the message names it and what it must be."""
 
 
-def _number(name: str, default: Number, kind: type[Number], minimum: Number) -> Number:
-    """A number from VIDMATTE_<name>, at least `minimum`; a bad one is named (int() alone says
-    only "invalid literal for int() with base 10: 'abc'", not which setting, and a negative
-    limit would refuse every request with a nonsense message)."""
+def _number(
+    name: str, default: Number, kind: type[Number], minimum: Number, maximum: float = math.inf
+) -> Number:
+    """A number from VIDMATTE_<name>, at least `minimum` (and at most `maximum`); a bad one is
+    named (int() alone says only "invalid literal for int() with base 10: 'abc'", not which
+    setting, and a negative limit would refuse every request with a nonsense message)."""
     raw = _env(name, str(default))
     try:
         value = kind(raw)
     except ValueError:
         value = None
-    if value is None or not value >= minimum:  # `not >=`: also NaN
+    if value is None or not minimum <= value <= maximum:  # `not <=`: also NaN
         what = "a whole number" if kind is int else "a number"
-        raise SettingError(f"VIDMATTE_{name} must be {what} of at least {minimum}, not {raw!r}")
+        bounds = (
+            f"from {minimum} to {maximum:g}" if maximum < math.inf else f"of at least {minimum}"
+        )
+        raise SettingError(f"VIDMATTE_{name} must be {what} {bounds}, not {raw!r}")
     return value
 
 
@@ -146,7 +153,11 @@ class Settings:
     max_queued_jobs: int = field(default_factory=lambda: _env_int("MAX_QUEUED_JOBS", 50, 0))
     # Hours the answer to a POST with an Idempotency-Key is kept: a retry with the key within
     # them gets that answer again instead of a second project or job (docs/API.md).
-    idempotency_hours: float = field(default_factory=lambda: _env_float("IDEMPOTENCY_HOURS", 24, 0))
+    # At most 10 years: keys are dated by the clock, and a retention reaching back before year 1
+    # ("inf", 1e9) kept the server from starting, with an OverflowError's traceback.
+    idempotency_hours: float = field(
+        default_factory=lambda: _env_float("IDEMPOTENCY_HOURS", 24, 0, MAX_IDEMPOTENCY_HOURS)
+    )
     # Objects per project (also object ids per job) and points per object and frame: every
     # object is tracked and matted on every frame, so they bound how long a job holds the worker.
     max_objects: int = field(default_factory=lambda: _env_int("MAX_OBJECTS", 16, 1))

@@ -3,11 +3,12 @@ job, a track run, a resume): a client that lost the answer retries with the same
 the first answer again instead of a second project or job (the IETF httpapi draft "The
 Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
 
-The key is taken before the route does its work (in memory: Store.claim_key) and its answer is
-kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs it again. A
-request is the same when it has the same route and the same fingerprint: its validated body, or
-an upload's file (name, size, SHA-256) and fields, which a retry sends with another multipart
-boundary."""
+The key is taken before the route does its work (`Claim.take`; in memory: Store.claim_key) and
+its answer is kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs
+it again. A JSON POST goes through `once`, an upload through `Claim` itself (its fingerprint is
+known only once its body is in), with the same steps. A request is the same when it has the
+same route and the same fingerprint: its validated body, or an upload's file (name, size,
+SHA-256) and fields, which a retry sends with another multipart boundary."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request, Response
@@ -82,37 +84,6 @@ def body_fingerprint(body: BaseModel | None) -> str:
     return fingerprint(None if body is None else body.model_dump(mode="json"))
 
 
-def claim(store: Store, key: str, route: str) -> Answered | None:
-    """`key` taken for this request (None), or its first request's answer; 409 while that
-    request is still being answered."""
-    try:
-        return store.claim_key(key, route)
-    except KeyInUse as exc:
-        raise HTTPException(409, str(exc)) from exc
-
-
-def replay(answered: Answered, key: str, route: str, print_: str) -> Response:
-    """The first answer again, when this request is the one it answered; else a 422."""
-    if answered.route != route:
-        raise HTTPException(
-            422,
-            f"{KEY_HEADER} '{key}' was used for {answered.route}: a key belongs to one "
-            "request; send a new key for this one",
-        )
-    if answered.fingerprint != print_:
-        raise HTTPException(
-            422,
-            f"{KEY_HEADER} '{key}' was used for another request to {route} (its body "
-            "differs): a key belongs to one request; send a new key for this one",
-        )
-    return Response(
-        answered.body,
-        status_code=answered.status,
-        media_type="application/json",
-        headers={REPLAYED_HEADER: "true"},
-    )
-
-
 def keep(store: Store, key: str, print_: str, status: int, answer: BaseModel) -> None:
     """Keep the answer of the request that took `key`. On a full disk the answer goes out
     unkept: what it made is made, and a 507 would have the client make it again."""
@@ -122,6 +93,70 @@ def keep(store: Store, key: str, print_: str, status: int, answer: BaseModel) ->
         if not is_disk_full(exc):
             raise
         log.warning("disk full: the answer to Idempotency-Key '%s' is not kept", key)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request's Idempotency-Key as the request found it: taken for it (`first`: it runs,
+    and its success is kept), or holding its first request's answer (a retry: given again).
+    Every keyed route goes through it, a JSON POST (`once`) and an upload, whose fingerprint is
+    known only once its body is in; as a context, a request that took the key and failed (an
+    error, a dropped client) lets it go, so a retry runs again."""
+
+    store: Store
+    key: str
+    route: str
+    answered: Answered | None
+
+    @classmethod
+    def take(cls, store: Store, key: str, route: str) -> Claim:
+        """The key taken for this request, or its first answer; 409 while the request that
+        took it is still being answered. Blocking (the database): a thread's work."""
+        try:
+            return cls(store, key, route, store.claim_key(key, route))
+        except KeyInUse as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @property
+    def first(self) -> bool:
+        return self.answered is None
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and self.first:
+            self.store.release_key(self.key)
+
+    def replay(self, print_: str) -> Response | None:
+        """None for the request that took the key; for a retry the first answer again, when
+        `print_` is the first request's fingerprint (else a 422)."""
+        answered = self.answered
+        if answered is None:
+            return None
+        if answered.route != self.route:
+            raise HTTPException(
+                422,
+                f"{KEY_HEADER} '{self.key}' was used for {answered.route}: a key belongs to "
+                "one request; send a new key for this one",
+            )
+        if answered.fingerprint != print_:
+            raise HTTPException(
+                422,
+                f"{KEY_HEADER} '{self.key}' was used for another request to {self.route} (its "
+                "body differs): a key belongs to one request; send a new key for this one",
+            )
+        return Response(
+            answered.body,
+            status_code=answered.status,
+            media_type="application/json",
+            headers={REPLAYED_HEADER: "true"},
+        )
+
+    def keep(self, print_: str, status: int, answer: Answer) -> Answer:
+        """`answer`, kept for the retries of the request that took the key. Blocking."""
+        keep(self.store, self.key, print_, status, answer)
+        return answer
 
 
 def once(
@@ -136,13 +171,8 @@ def once(
     (answered again from the store for its retries)."""
     if key is None:
         return run()
-    route, print_ = route_of(request), body_fingerprint(body)
-    if (answered := claim(store, key, route)) is not None:
-        return replay(answered, key, route, print_)
-    try:
-        answer = run()
-    except BaseException:
-        store.release_key(key)
-        raise
-    keep(store, key, print_, status, answer)
-    return answer
+    print_ = body_fingerprint(body)
+    with Claim.take(store, key, route_of(request)) as claim:
+        if (again := claim.replay(print_)) is not None:
+            return again
+        return claim.keep(print_, status, run())

@@ -15,10 +15,11 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -300,15 +301,31 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+# The request's state (scope["state"], shared by every middleware) under this name holds what a
+# route's 507 for a full disk tells the user to do once there is room (`retry_on_disk_full`).
+_RETRY = "disk_full_retry"
+
+
+def retry_on_disk_full(step: str) -> Callable[[Request], Awaitable[None]]:
+    """A route's dependency: its 507 for a full disk says to `step` ("track again") once there
+    is room, not "try again". The 507 itself is the app-wide one (`_unhandled`)."""
+
+    async def tag(request: Request) -> None:  # no blocking work: no thread
+        setattr(request.state, _RETRY, step)
+
+    return tag
+
+
 def _unhandled(exc: Exception, scope: Scope) -> JSONResponse:
     """The answer to an error no route answered, called while it is handled. A full disk (the
-    file system's or SQLite's) is a 507 that says what to do: what the request began to write
-    was undone (the store's transactions, `write_atomic`'s files), so sending it again once
-    there is room is safe. Anything else is a 500, its traceback in the log, not the answer."""
+    file system's or SQLite's) is a 507 that says what to do (the route's next step, else "try
+    again"): what the request began to write was undone (the store's transactions,
+    `write_atomic`'s files), so sending it again once there is room is safe. Anything else is
+    a 500, its traceback in the log, not the answer."""
     where = f"{scope['method']} {scope['path']}"
     if is_disk_full(exc):
         log.warning("disk full in %s: %s", where, exc)
-        return _error(507, describe(exc, "try again"))
+        return _error(507, describe(exc, scope.get("state", {}).get(_RETRY, "try again")))
     log.exception("unhandled error in %s", where)
     detail = f"internal server error ({type(exc).__name__}): the server's log has the details"
     return _error(500, detail)

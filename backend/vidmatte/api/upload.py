@@ -37,9 +37,10 @@ class Upload:
 class _Collector:
     """Callbacks for python-multipart: routes each part to a file or a small text field."""
 
-    def __init__(self, tmp_dir: Path, digest: bool = False):
+    def __init__(self, tmp_dir: Path, digest: bool = False, to_disk: bool = True):
         self.tmp_dir = tmp_dir
         self.digest = digest
+        self.to_disk = to_disk
         self.fields: dict[str, str] = {}
         self.file: Upload | None = None
         self._header_field = b""
@@ -86,7 +87,8 @@ class _Collector:
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
-            self._sink.write(data[start:end])
+            if self.to_disk:
+                self._sink.write(data[start:end])
             self.file.size += end - start
             if self.file.digest is not None:
                 self.file.digest.update(data[start:end])
@@ -123,10 +125,12 @@ def check_free_space(tmp_dir: Path, need: int, reserve: int) -> None:
 
 
 async def receive_upload(
-    request: Request, tmp_dir: Path, settings: Settings, digest: bool = False
+    request: Request, tmp_dir: Path, settings: Settings, digest: bool = False, to_disk: bool = True
 ) -> Upload:
     """Parse a multipart body with a `file` part (and optional text fields) as it streams in;
-    with `digest`, the file's SHA-256 is taken on the way.
+    with `digest`, the file's SHA-256 is taken on the way. Without `to_disk` (the retry of an
+    upload, received only to be compared with its first try) the file is hashed, not written:
+    its temporary file stays empty, and it needs no room.
 
     Refused up front when the declared size would leave less than `min_free_bytes` on the disk.
     A body that sends nothing for `idle_timeout` seconds, or that trickles in slower than
@@ -144,8 +148,9 @@ async def receive_upload(
     size = int(declared) if declared and declared.isdigit() else 0
     if size > max_body:
         raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
-    check_free_space(tmp_dir, size, min_free)
-    collector = _Collector(tmp_dir, digest)
+    if to_disk:
+        check_free_space(tmp_dir, size, min_free)
+    collector = _Collector(tmp_dir, digest, to_disk)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
     received, started = 0, time.monotonic()
     chunks = aiter(request.stream())

@@ -15,14 +15,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte import store
-from vidmatte.api.idempotency import (
-    IdempotencyKey,
-    claim,
-    fingerprint,
-    keep,
-    replay,
-    route_of,
-)
+from vidmatte.api.idempotency import Claim, IdempotencyKey, fingerprint, route_of
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     SEQUENCE_FPS,
@@ -153,23 +146,21 @@ async def create_project_once(request: Request, key: str, s: Services) -> Projec
     """An upload with an Idempotency-Key. Its retry is received in full as well: the file's
     SHA-256 tells whether it is the first request again (its answer, and the file goes) or
     another one (a 422)."""
-    route = route_of(request)
-    answered = await run_in_threadpool(claim, s.store, key, route)
-    try:
-        if answered is None:  # a retry of an upload that made its project needs no room
+    claim = await run_in_threadpool(Claim.take, s.store, key, route_of(request))
+    with claim:
+        if claim.first:  # a retry of an upload that made its project needs no room
             await run_in_threadpool(require_room_for_a_project, s.store, s.settings)
-        upload = await receive_upload(request, s.store.tmp_dir, s.settings, digest=True)
+        # A retry's file is hashed to be compared, not written: it needs no room either.
+        upload = await receive_upload(
+            request, s.store.tmp_dir, s.settings, digest=True, to_disk=claim.first
+        )
         print_ = upload_fingerprint(upload)
-        if answered is not None:
+        if not claim.first:  # its file is empty: hashed only
             upload.path.unlink(missing_ok=True)
-            return replay(answered, key, route, print_)
+        if (again := claim.replay(print_)) is not None:
+            return again
         project = await run_in_threadpool(add_upload, s, upload)
-    except BaseException:
-        if answered is None:  # a failed upload lets its key go: a retry runs again
-            s.store.release_key(key)
-        raise
-    await run_in_threadpool(keep, s.store, key, print_, 201, project)
-    return project
+        return await run_in_threadpool(claim.keep, print_, 201, project)
 
 
 def upload_fingerprint(upload: Upload) -> str:

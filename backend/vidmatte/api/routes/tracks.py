@@ -6,8 +6,6 @@ Start, follow (polling or Server-Sent Events), cancel, and read the masks as PNG
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -26,25 +24,11 @@ from vidmatte.api.routes.projects import (
 )
 from vidmatte.api.routes.prompts import coloured_masks, png_response
 from vidmatte.api.schemas import MAX_ID, Error, Track, TrackCreate, TrackFlag, TrackRun, UrlInt
+from vidmatte.api.security import retry_on_disk_full
 from vidmatte.api.services import Services, services
-from vidmatte.errors import describe
 from vidmatte.jobs import tracks
-from vidmatte.store import is_disk_full
 
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
-
-
-@contextmanager
-def disk_full_is_507() -> Iterator[None]:
-    """A track's record that cannot be saved for want of space (the last track is kept whole:
-    Tracker.start): the app-wide 507 (api/security.py `_unhandled`), its next step "track
-    again"."""
-    try:
-        yield
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        raise HTTPException(507, describe(exc, "track again")) from exc
 
 
 def _live(s: Services, track: tracks.Track) -> tuple[tracks.Track, dict[int, str]]:
@@ -82,6 +66,9 @@ def _schema(s: Services, recorded: tracks.Track) -> Track:
     status_code=202,
     response_model=Track,
     responses={409: {"model": Error}, **BODY_ERRORS, **DISK_FULL_ERROR},
+    # A track's record that cannot be saved for want of space (the last track is kept whole:
+    # Tracker.start) is the app-wide 507, its next step "track again".
+    dependencies=[Depends(retry_on_disk_full("track again"))],
 )
 def start_track(
     project: KnownProject,
@@ -99,8 +86,7 @@ def start_track(
 def _start_track(project: store.Project, body: TrackCreate, s: Services) -> Track:
     check_range(project, body.start, body.end)
     try:
-        with disk_full_is_507():
-            track = s.tracker.start(project, body.start, body.end)
+        track = s.tracker.start(project, body.start, body.end)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     return _schema(s, track)
