@@ -269,6 +269,27 @@ describe("upload", () => {
       vi.useRealTimers();
     }
   });
+
+  it("says a cancel may have left a project only when a try before it reached the server whole", async () => {
+    /** The error of an upload cancelled at its first retry's wait after `first`. */
+    async function cancelledAfter(first: Try) {
+      fakeXhr([first]);
+      vi.useFakeTimers();
+      try {
+        const up = uploadProject(file(), () => {}, {}, "k", () => up.abort());
+        const err = up.promise.catch((e: unknown) => e);
+        await vi.advanceTimersByTimeAsync(60_000);
+        return (await err) as UploadCancelled;
+      } finally {
+        vi.useRealTimers();
+      }
+    }
+    // Every byte went and the answer was lost, or the server still answers it: it may be made.
+    expect((await cancelledAfter({ sent: 1, answer: "error" })).mayBeMade).toBe(true);
+    expect((await cancelledAfter({ sent: 0.5, answer: { status: 409, body: STILL } })).mayBeMade).toBe(true);
+    // Cut off part way: the server never had the whole file.
+    expect((await cancelledAfter({ sent: 0.4, answer: "error" })).mayBeMade).toBe(false);
+  });
 });
 
 describe("objects and track runs", () => {

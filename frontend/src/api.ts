@@ -238,18 +238,58 @@ function worthRetrying(e: unknown): boolean {
   return isUnreachable(e) || (e instanceof ApiError && e.status === 409 && e.detail.startsWith("a request with Idempotency-Key"));
 }
 
-/** POST `path`, which makes something, with an Idempotency-Key; tried again with the same key
- * while the answer is lost: the server makes it once and gives its first answer again. */
-export async function made<T>(path: string, body: unknown): Promise<T> {
-  const headers = { "Idempotency-Key": requestKey() };
+/** What `retrying` tells before each wait: the error of the try that failed, the try about to
+ * be made (2 for the first retry) and how long it waits first. */
+interface RetryNote {
+  error: ApiError;
+  attempt: number;
+  delayMs: number;
+}
+
+/** Waits `ms`, or rejects with `signal`'s reason as soon as it is aborted. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((wake, stop) => {
+    if (signal?.aborted) return stop(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      stop(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      wake();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `once(attempt)` (0 for the first try), tried again `delaysMs` apart while its error is worth
+ * retrying (worthRetrying); the last error is thrown once the tries run out or one is not worth
+ * retrying. An abort of `signal` throws its reason before the next try and ends a wait at once
+ * (a try in flight is the try's to stop). `onRetry` hears of each retry before its wait. */
+async function retrying<T>(
+  once: (attempt: number) => Promise<T>,
+  delaysMs: readonly number[],
+  signal?: AbortSignal,
+  onRetry?: (note: RetryNote) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw signal.reason;
     try {
-      return await (await send("POST", path, body, undefined, headers)).json();
+      return await once(attempt);
     } catch (e) {
-      if (attempt >= RETRY_DELAYS_MS.length || !worthRetrying(e)) throw e;
-      await new Promise((wake) => setTimeout(wake, RETRY_DELAYS_MS[attempt]));
+      if (attempt >= delaysMs.length || !worthRetrying(e)) throw e;
+      const delayMs = delaysMs[attempt];
+      onRetry?.({ error: e as ApiError, attempt: attempt + 2, delayMs });
+      await pause(delayMs, signal);
     }
   }
+}
+
+/** POST `path`, which makes something, with an Idempotency-Key; tried again with the same key
+ * while the answer is lost: the server makes it once and gives its first answer again. */
+export function made<T>(path: string, body: unknown): Promise<T> {
+  const headers = { "Idempotency-Key": requestKey() };
+  return retrying(async () => (await send("POST", path, body, undefined, headers)).json() as Promise<T>, RETRY_DELAYS_MS);
 }
 
 async function blob(method: string, path: string, signal?: AbortSignal): Promise<Blob> {
@@ -346,9 +386,12 @@ export function recheckProject(pid: string): Promise<void> {
   );
 }
 
-/** The user stopped an upload: not a failure, nothing to report in red. */
+/** The user stopped an upload: not a failure, nothing to report in red. `mayBeMade`: a try
+ * before the cancel reached the server whole (its answer was lost, or it was still being
+ * answered), so the server may have made the project all the same; nothing the editor holds
+ * can ask it which (a retry would have to send the whole file again). */
 export class UploadCancelled extends Error {
-  constructor() {
+  constructor(readonly mayBeMade = false) {
     super("Upload cancelled.");
     this.name = "UploadCancelled";
   }
@@ -404,10 +447,11 @@ export class UploadGaveUp extends ApiError {
   }
 }
 
-/** One POST /api/projects with upload progress (fetch cannot report upload progress). */
-function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (loaded: number, total: number) => void): Upload {
-  const xhr = new XMLHttpRequest();
-  const promise = new Promise<Project>((resolve, reject) => {
+/** One POST /api/projects with upload progress (fetch cannot report upload progress); an abort
+ * of `signal` stops it (UploadCancelled). */
+function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (loaded: number, total: number) => void, signal: AbortSignal): Promise<Project> {
+  return new Promise<Project>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/projects");
     xhr.setRequestHeader("Idempotency-Key", key);
     xhr.responseType = "text";
@@ -434,16 +478,19 @@ function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (
     xhr.onerror = unreachable;
     xhr.ontimeout = unreachable;
     xhr.onabort = () => reject(new UploadCancelled());
+    const onAbort = () => xhr.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    xhr.onloadend = () => signal.removeEventListener("abort", onAbort);
     xhr.send(uploadForm(file, fields));
   });
-  return { promise, abort: () => xhr.abort() };
 }
 
 /** POST /api/projects with upload progress and an Idempotency-Key (`key`: one per file the
  * user chose, the same for a "Retry upload" of it). A try whose connection dropped (before or
  * after every byte was sent) or whose first try is still being answered is sent again with the
  * same key, UPLOAD_RETRY_DELAYS_MS apart: the server makes one project and answers each retry
- * with it. `onRetry` hears of each retry before its wait. */
+ * with it. `onRetry` hears of each retry before its wait. A cancel after a try that reached the
+ * server whole ends in UploadCancelled with `mayBeMade`. */
 export function uploadProject(
   file: File,
   onProgress: (loaded: number, total: number) => void,
@@ -451,38 +498,32 @@ export function uploadProject(
   key: string = requestKey(),
   onRetry?: (retry: UploadRetry) => void,
 ): Upload {
-  let current: Upload | null = null;
-  let cancel: (() => void) | null = null; // ends the wait before a retry
-  let cancelled = false;
+  const stop = new AbortController();
   const tries = UPLOAD_RETRY_DELAYS_MS.length + 1;
-  const run = async (): Promise<Project> => {
-    for (let attempt = 0; ; attempt++) {
-      if (cancelled) throw new UploadCancelled();
-      current = sendUpload(file, fields, key, onProgress);
-      try {
-        return await current.promise;
-      } catch (e) {
-        if (!worthRetrying(e)) throw e;
-        if (attempt >= UPLOAD_RETRY_DELAYS_MS.length) throw new UploadGaveUp(e as ApiError, tries);
-        const delayMs = UPLOAD_RETRY_DELAYS_MS[attempt];
-        onRetry?.({ attempt: attempt + 2, tries, reason: failedTry(e as ApiError), delayMs });
-        await new Promise<void>((wake, stop) => {
-          const timer = setTimeout(wake, delayMs);
-          cancel = () => (clearTimeout(timer), stop(new UploadCancelled()));
-        });
-        cancel = null;
-        onProgress(0, file.size); // the file goes again from its first byte
-      }
+  let reached = false; // a failed try may have made the project on the server
+  const once = async (attempt: number) => {
+    if (attempt > 0) onProgress(0, file.size); // the file goes again from its first byte
+    let whole = false;
+    const progress = (loaded: number, total: number) => {
+      whole = loaded >= total;
+      onProgress(loaded, total);
+    };
+    try {
+      return await sendUpload(file, fields, key, progress, stop.signal);
+    } catch (e) {
+      // Every byte went (the answer was what got lost), or the server is still answering it.
+      if (worthRetrying(e) && (whole || (e as ApiError).status === 409)) reached = true;
+      throw e;
     }
   };
-  return {
-    promise: run(),
-    abort: () => {
-      cancelled = true;
-      if (cancel) cancel();
-      else current?.abort();
-    },
-  };
+  const promise = retrying(once, UPLOAD_RETRY_DELAYS_MS, stop.signal, ({ error, attempt, delayMs }) =>
+    onRetry?.({ attempt, tries, reason: failedTry(error), delayMs }),
+  ).catch((e: unknown) => {
+    if (e instanceof UploadCancelled) throw new UploadCancelled(reached);
+    // Still worth retrying: the tries ran out.
+    throw worthRetrying(e) ? new UploadGaveUp(e as ApiError, tries) : e;
+  });
+  return { promise, abort: () => stop.abort(new UploadCancelled()) };
 }
 
 /** Whether `e` says the server could not be reached (then retrying later makes sense). */

@@ -5,6 +5,7 @@ import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from 
 import { dialogOpen } from "../focusTrap";
 import { isComposing } from "../keyboard";
 import { Icon } from "./Icon";
+import { onDownloadClick } from "../download";
 
 /** An object of a job as its archive names it: as it was called when the job was made, whatever
  * it is called now (or whether it still exists); data made before jobs kept names: as it is now. */
@@ -103,6 +104,7 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
         data-testid="result-download"
         href={urls.archive(props.job.id, archiveQuery(choice().formats, choice().background, choice()))}
         download=""
+        onClick={onDownloadClick}
         title={title()}
       >
         <Icon name="download" size={13} /> Download

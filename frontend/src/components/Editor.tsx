@@ -42,7 +42,7 @@ export function Editor(props: EditorProps) {
           canClear={pointsOnFrame(prompts.points(), frame()).length > 0}
           maskVisible={e.maskVisible()}
           offline={!online()}
-          unsaved={unsavedCount(prompts.points(), unsaved)}
+          unsaved={unsavedCount(prompts.points(), unsaved) + saver.heldEdits()}
           diskFull={saver.diskFull()}
           onRetrySaves={() => void saver.retry()}
           trackStarting={track.starting()}

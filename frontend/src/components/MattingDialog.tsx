@@ -12,6 +12,7 @@ import { archiveQuery } from "../validation";
 import { MattingForm } from "./MattingForm";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
+import { onDownloadClick } from "../download";
 
 export interface MattingDialogProps {
   project: Project;
@@ -147,6 +148,7 @@ export function MattingDialog(props: MattingDialogProps) {
                       data-testid="download-link"
                       href={urls.archive(j().id, archiveQuery(choice().formats, choice().background, choice()))}
                       download=""
+                      onClick={onDownloadClick}
                     >
                       <Icon name="download" size={14} /> Download ZIP
                     </a>

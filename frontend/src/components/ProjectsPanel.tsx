@@ -22,7 +22,7 @@ export interface ProjectsPanelProps {
 export function ProjectsPanel(props: ProjectsPanelProps) {
   const [renaming, setRenaming] = createSignal<string | null>(null);
   let input!: HTMLInputElement;
-  const upload = createUpload({ onAdded: (project) => props.onChanged(project.id) });
+  const upload = createUpload({ onAdded: (project) => props.onChanged(project.id), onMaybeAdded: () => props.onChanged() });
   /** A folder picked: its images packed as one tar, uploaded as a zip of them would be. */
   const startFolder = (files: File[]) => {
     let packed: File | null;

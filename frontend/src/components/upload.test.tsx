@@ -11,7 +11,7 @@ import { dismiss, toasts } from "../toasts";
 import { SequenceFpsHost } from "./SequenceFpsHost";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { UploadFailed, UploadProgress } from "./UploadProgress";
-import { UPLOAD_ACCEPT, createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
+import { MAY_BE_MADE, UPLOAD_ACCEPT, createUpload, looksLikeVideo, uploadPercent, useFileDrop } from "./upload";
 
 const video = (name = "clip.mp4", size = 4_000_000) => new File([new Uint8Array(size)], name, { type: "video/mp4" });
 const texts = () => toasts().map((t) => `${t.kind}: ${t.title ? `${t.title}: ` : ""}${t.text}`);
@@ -193,6 +193,23 @@ describe("an upload whose connection fails", () => {
     t.finish(project);
     await done;
     expect(texts()).toEqual(['success: Added "clip" (36 frames).']);
+  });
+
+  it("a cancel after a try that reached the server whole says the project may be there, and reads the list again", async () => {
+    const t = transport();
+    let reread = 0;
+    const up = createRoot(() => createUpload({ onAdded: () => {}, onMaybeAdded: () => reread++, send: t.send }));
+    const late = up.start(video());
+    t.fail(new UploadCancelled(true));
+    await late;
+    expect(texts()).toEqual([`info: Upload of "clip.mp4" cancelled.${MAY_BE_MADE}`]);
+    expect(reread).toBe(1);
+    toasts().forEach((x) => dismiss(x.id));
+    const early = up.start(video());
+    t.fail(new UploadCancelled(false)); // no try got through whole: nothing was made
+    await early;
+    expect(texts()).toEqual(['info: Upload of "clip.mp4" cancelled.']);
+    expect(reread).toBe(1);
   });
 
   it("offers a failed upload again, sending the same file with the same key without its being chosen again", async () => {

@@ -34,12 +34,19 @@ export interface FailedUpload {
 
 export interface UploadDeps {
   onAdded: (project: Project) => void;
+  /** A cancelled upload may have made its project all the same (a try reached the server
+   * whole before its answer was lost): the projects list is read again to show it. */
+  onMaybeAdded?: () => void;
   /** After every upload that started, whatever its outcome, and a zip whose rate was not given. */
   onSettled?: () => void;
   send?: typeof uploadProject;
   /** A zip's frame rate (STATED: the images' own), null when the user cancels (the dialog by default). */
   askFps?: (file: File) => Promise<SequenceFps | null>;
 }
+
+/** Said of a cancel after a try that reached the server whole: the cancel stopped the
+ * resend, not the project the server may have made from that try (whose answer was lost). */
+export const MAY_BE_MADE = " An earlier try reached the server before its answer was lost, so the project may have been made all the same: if it shows in the list, delete it there.";
 
 /** How long the notes on an added video stay (longer than a plain message: they are read). */
 const NOTES_MS = 15000;
@@ -116,8 +123,10 @@ export function createUpload(deps: UploadDeps): {
       if (notes) notify("info", notes, `About "${project.name}"`, NOTES_MS);
       deps.onAdded(project);
     } catch (e) {
-      if (e instanceof UploadCancelled) showInfo(`Upload of "${file.name}" cancelled.`);
-      else showError(errorText(e), `Upload of "${file.name}" failed`);
+      if (e instanceof UploadCancelled) {
+        showInfo(`Upload of "${file.name}" cancelled.${e.mayBeMade ? MAY_BE_MADE : ""}`);
+        if (e.mayBeMade) deps.onMaybeAdded?.();
+      } else showError(errorText(e), `Upload of "${file.name}" failed`);
       // Lost for want of a connection: offered again as it was, not to be chosen again.
       if (e instanceof UploadGaveUp) setFailed({ file, fields, key, message: errorText(e) });
     } finally {

@@ -12,17 +12,22 @@ import type { Previews } from "./previews";
 import { near } from "../test/near";
 import type { Track } from "../track";
 
-function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined, put: SaverDeps["put"] = async () => undefined) {
+function setup(
+  deleteObject: ObjectApi["deleteObject"] = async () => undefined,
+  put: SaverDeps["put"] = async () => undefined,
+  createObject: ObjectApi["createObject"] = async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
+) {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
     const server: ObjectApi = {
-      createObject: async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
+      createObject,
       updateObject: async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
       deleteObject,
     };
     const objects = createObjects("p", server);
     const refused: string[] = [];
-    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`), onDiskFull: () => {} });
+    const told: string[] = [];
+    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`), onDiskFull: (e) => told.push(errorText(e)) });
     const prompts = createPrompts({ saver, repreview: () => {}, refuse: () => {} });
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };
@@ -34,8 +39,9 @@ function setup(deleteObject: ObjectApi["deleteObject"] = async () => undefined, 
     ];
     const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
     const inout = createInOut("p", () => 50, null);
-    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, saver, previews, playback, results, track, inout, report: () => {} });
-    return { actions, frame, prompts, playback, results, previews, inout, objects, refused };
+    const reported: string[] = [];
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, saver, previews, playback, results, track, inout, report: (e, title) => reported.push(`${title}: ${errorText(e)}`) });
+    return { actions, frame, prompts, playback, results, previews, inout, objects, refused, saver, told, reported };
   });
 }
 
@@ -54,6 +60,61 @@ describe("editor actions", () => {
     s.actions.run({ type: "step", delta: 1 }, targets); // → pressed at once, on a slow link
     await clicked;
     expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
+  });
+
+  it("a first click whose object the full disk refused is held with the points, and made with its point, in click order, at Retry once room is made", async () => {
+    const full = "not enough disk space in the data dir: free some space, then try again";
+    let room = false;
+    let creates = 0;
+    const puts: string[] = [];
+    const s = setup(
+      undefined,
+      async (oid, f, pts) => void puts.push(`${oid}:${f}=${pts.map((q) => q.x).join(",")}`),
+      async (pid) => {
+        creates++;
+        if (!room) throw new ApiError(507, full);
+        return { id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" };
+      },
+    );
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    await s.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4)); // a second, into the same full disk
+    // Held, as refused points are: counted unsaved, told once with the way out, not dropped.
+    expect([s.saver.diskFull(), s.saver.heldEdits(), s.saver.holding(), s.saver.settled()]).toEqual([true, 2, true, false]);
+    expect(s.told).toEqual([`${full} Deleting old projects or jobs (which works while the disk is full) makes room.`]);
+    expect(s.reported).toEqual([]);
+    expect(s.prompts.points().size).toBe(0);
+    // Retry into a disk still full: held again, told again (as held points are), nothing lost.
+    await s.saver.retry();
+    expect([s.saver.heldEdits(), s.told.length, creates]).toEqual([2, 2, 3]);
+    room = true;
+    await s.saver.retry();
+    await s.saver.idle();
+    // One object for both, each point on the frame it was clicked on.
+    expect([creates, s.objects.list().map((o) => o.id)]).toEqual([4, [1]]);
+    expect([...s.prompts.points().keys()]).toEqual(["1:0", "1:3"]);
+    expect(puts).toEqual(["1:0=5", "1:3=7"]);
+    expect([s.saver.diskFull(), s.saver.heldEdits(), s.saver.settled()]).toEqual([false, 0, true]);
+  });
+
+  it("a click after a held first click goes behind it: the next click sends the held one first, once room is made", async () => {
+    let room = false;
+    const puts: string[] = [];
+    const s = setup(
+      undefined,
+      async (oid, f, pts) => void puts.push(`${oid}:${f}=${pts.map((q) => q.x).join(",")}`),
+      async (pid) => {
+        if (!room) throw new ApiError(507, "not enough disk space in the data dir: free some space, then try again");
+        return { id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" };
+      },
+    );
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    room = true;
+    await s.actions.point({ x: 50, y: 6 }, "positive", near({ x: 50, y: 6 }, 4));
+    await vi.waitFor(() => expect(s.saver.settled()).toBe(true));
+    expect(s.prompts.points().get("1:0")?.map((q) => q.x)).toEqual([5, 50]);
+    expect(puts.at(-1)).toBe("1:0=5,50");
+    expect(s.reported).toEqual([]);
   });
 
   it("undo goes to the frame it changed", async () => {

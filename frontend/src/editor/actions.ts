@@ -1,6 +1,7 @@
 // What the user does with the prompts and the view, by click or by key: points, undo, redo,
 // objects, stepping, playing, result views. Toasts say what could not be done.
 import { createSignal, type Accessor } from "solid-js";
+import { isDiskFull, isUnreachable } from "../api";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
@@ -25,8 +26,9 @@ export interface ActionDeps {
   loaded: Accessor<boolean>;
   objects: Objects;
   prompts: Prompts;
-  /** Holds an object's saves while its DELETE is on its way. */
-  saver: Pick<PromptSaver, "holdObject" | "releaseObject">;
+  /** Holds an object's saves while its DELETE is on its way, and a first click whose object
+   * the full disk refused. */
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -79,31 +81,47 @@ export function createActions(d: ActionDeps) {
     return false;
   };
 
+  /** `edit` on the frame shown now, for the object clicks go to (made when there is none). A
+   * first click whose object the full disk refused is held, as refused points are, and made at
+   * the next retry; a click while one is held goes behind it, so that they land in click order. */
+  const onTarget = async (edit: (frame: number, oid: number) => void) => {
+    if (!d.loaded()) return;
+    const frame = d.frame(); // the picture clicked: making its object may take a while
+    const apply = (oid: number) => {
+      if (editable(oid)) edit(frame, oid);
+    };
+    // Run again by the saver: still no room (or no server) holds it once more.
+    const held = async () => {
+      let oid: number;
+      try {
+        oid = await d.objects.target();
+      } catch (e) {
+        if (isDiskFull(e) || isUnreachable(e)) throw e;
+        return d.report(e, "Could not add an object");
+      }
+      apply(oid);
+    };
+    if (d.saver.heldEdits() > 0) {
+      d.saver.holdEdit(held);
+      return d.saver.runHeldEdits();
+    }
+    let oid: number;
+    try {
+      oid = await d.objects.target();
+    } catch (e) {
+      if (isDiskFull(e)) return d.saver.holdEdit(held, e);
+      return d.report(e, "Could not add an object");
+    }
+    apply(oid);
+  };
+
   const a = {
     /** The objects whose DELETE is on its way. */
     deleting,
-    point: async (at: Vec, label: ClickLabel, near: Near) => {
-      const target = await a.target();
-      if (target && editable(target.oid)) d.prompts.click(target.frame, target.oid, at, label, near);
-    },
-    box: async (from: Vec, to: Vec) => {
-      const target = await a.target();
-      if (target && editable(target.oid)) d.prompts.box(target.frame, target.oid, from, to);
-    },
+    point: (at: Vec, label: ClickLabel, near: Near) => onTarget((frame, oid) => d.prompts.click(frame, oid, at, label, near)),
+    box: (from: Vec, to: Vec) => onTarget((frame, oid) => d.prompts.box(frame, oid, from, to)),
     removeBox: (oid: number) => {
       if (editable(oid)) d.prompts.removeBox(d.frame(), oid);
-    },
-    /** The frame and object a click or box is for: the selected object, made when there is
-     * none; null when it could not be (said) or nothing is loaded yet. */
-    target: async (): Promise<{ frame: number; oid: number } | null> => {
-      if (!d.loaded()) return null;
-      const frame = d.frame(); // the picture clicked: making its object may take a while
-      try {
-        return { frame, oid: await d.objects.target() };
-      } catch (e) {
-        d.report(e, "Could not add an object");
-        return null;
-      }
     },
     undo: () => showEdited(d.prompts.undo(), "Nothing to undo."),
     redo: () => showEdited(d.prompts.redo(), "Nothing to redo."),

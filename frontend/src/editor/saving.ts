@@ -2,7 +2,9 @@
 // not receive (it is down) is held, marked unsaved on the canvas, and sent again when the
 // server is back; a save refused for a full disk (507) is held too, told once, and sent again
 // at the user's next save or Retry (not in a loop: the disk stays full until room is made); a
-// save the server refused otherwise is reported and the server's points shown again.
+// save the server refused otherwise is reported and the server's points shown again. A first
+// click whose object the full disk refused has no points to hold yet: it is held as an edit,
+// counted with them, and made (object, then point) at the same retry.
 import { createSignal, type Accessor } from "solid-js";
 import { isDiskFull, isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
@@ -21,6 +23,11 @@ export interface SaverDeps {
   onDiskFull: (error: unknown) => void;
 }
 
+/** An edit the full disk refused before it had points to hold (a first click, whose object the
+ * server could not make): run again at the next retry. It throws the server's error when it is
+ * to be held again (a full disk, no server) and reports any other failure itself. */
+export type HeldEdit = () => Promise<void>;
+
 export class PromptSaver {
   private readonly chains = new Map<string, Promise<void>>();
   /** The points each key should end up with: the last ones asked for. */
@@ -36,6 +43,10 @@ export class PromptSaver {
   /** The server's disk was full at the last save: the held saves wait for a retry. */
   readonly diskFull: Accessor<boolean>;
   private readonly setDiskFull: (full: boolean) => void;
+  /** Edits held for room, in click order (each kept until it ran), and whether they run now. */
+  private readonly edits: Accessor<readonly HeldEdit[]>;
+  private readonly setEdits: (edits: readonly HeldEdit[]) => void;
+  private editsRunning = false;
 
   constructor(private readonly deps: SaverDeps) {
     const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
@@ -44,6 +55,26 @@ export class PromptSaver {
     const [diskFull, setDiskFull] = createSignal(false);
     this.diskFull = diskFull;
     this.setDiskFull = setDiskFull;
+    const [edits, setEdits] = createSignal<readonly HeldEdit[]>([]);
+    this.edits = edits;
+    this.setEdits = setEdits;
+  }
+
+  /** How many edits wait for room: each one a click the stage cannot show yet (it has no object). */
+  heldEdits(): number {
+    return this.edits().length;
+  }
+
+  /** Hold `edit` behind those held already; `refusal`: the full disk's error, told once. */
+  holdEdit(edit: HeldEdit, refusal?: unknown): void {
+    this.setEdits([...this.edits(), edit]);
+    if (refusal !== undefined) this.refusedForRoom(refusal);
+  }
+
+  private refusedForRoom(e: unknown): void {
+    // Told once, not at each held save sent again into the same full disk.
+    if (!this.diskFull()) this.deps.onDiskFull(e);
+    this.setDiskFull(true);
   }
 
   /** Keys ("object:frame") whose points the server does not have yet because it was down. */
@@ -88,9 +119,7 @@ export class PromptSaver {
       if (isUnreachable(e)) return this.hold(key, true);
       if (isDiskFull(e)) {
         this.hold(key, true);
-        // Told once, not at each held save sent again into the same full disk.
-        if (!this.diskFull()) this.deps.onDiskFull(e);
-        this.setDiskFull(true);
+        this.refusedForRoom(e);
         return;
       }
       // Sent just before the DELETE and answered after it: what the DELETE's answer says decides.
@@ -128,13 +157,13 @@ export class PromptSaver {
   /** No save is running or held: the server holds the points this tab shows (as far as
    * this tab knows), and may show its own instead. */
   settled(): boolean {
-    return this.chains.size === 0 && this.heldKeys().size === 0 && this.waiting.size === 0;
+    return this.chains.size === 0 && this.heldKeys().size === 0 && this.waiting.size === 0 && this.edits().length === 0;
   }
 
   /** Points are held in this tab only: the server was away, or their object's delete is on
    * its way (a save on the wire is not: the server has it). */
   holding(): boolean {
-    return this.heldKeys().size > 0 || this.waiting.size > 0;
+    return this.heldKeys().size > 0 || this.waiting.size > 0 || this.edits().length > 0;
   }
 
   /** Resolves when every save under way has landed (a track must see the points). */
@@ -142,14 +171,36 @@ export class PromptSaver {
     return Promise.all(this.chains.values()).then(() => undefined);
   }
 
-  /** Send every held save again (the server is back, or room was made on its disk). */
+  /** Send every held save again and run the held edits (the server is back, or room was made
+   * on its disk). */
   retry(): Promise<void> {
     this.setDiskFull(false);
     const jobs = [...this.heldKeys()].map((key) => {
       const { objectId, frame } = parseKey(key);
       return this.save(objectId, frame, this.wanted.get(key) ?? [], this.stored.get(key));
     });
-    return Promise.all(jobs).then(() => undefined);
+    return Promise.all([this.runHeldEdits(), ...jobs]).then(() => undefined);
+  }
+
+  /** Run the held edits one after the other, in click order, each dropped once it ran; the
+   * first held again keeps itself and those after it. Those held meanwhile run in the same turn. */
+  async runHeldEdits(): Promise<void> {
+    if (this.editsRunning) return;
+    this.editsRunning = true;
+    try {
+      while (this.edits().length) {
+        const edit = this.edits()[0];
+        try {
+          await edit();
+        } catch (e) {
+          if (isDiskFull(e)) this.refusedForRoom(e);
+          return;
+        }
+        this.setEdits(this.edits().filter((x) => x !== edit));
+      }
+    } finally {
+      this.editsRunning = false;
+    }
   }
 
   /** Forget an object's held and waiting saves (it was deleted). */
