@@ -654,8 +654,8 @@ def linear_to_srgb(light: np.ndarray) -> np.ndarray:
 def _linear(frame: ExportFrame) -> np.ndarray:
     """The frame's colour as linear light in BT.709 primaries (an EXR's without
     chromaticities), undoing its source's own transfer: PQ's or HLG's (media/hdr.py,
-    reference white 1.0, highlights above it), else the sRGB function; BT.2020 primaries
-    converted (a colour outside BT.709's has a channel below 0)."""
+    reference white 1.0, highlights above it), else the sRGB function; BT.2020's and P3-D65's
+    primaries converted (a colour outside BT.709's has a channel below 0)."""
     if hdr.is_hdr(frame.transfer):
         return hdr.linear_light(frame.rgb, frame.transfer, frame.primaries)
     return hdr.in_bt709(srgb_to_linear(frame.rgb), frame.primaries)
@@ -926,11 +926,11 @@ def _background_signal(colour: tuple[int, int, int], frame: ExportFrame) -> np.n
     """A composite's background (sRGB, BT.709 primaries) as `frame`'s code values (uint32,
     0..255, or 0..65535 for `deep` colour):
     in an HDR source's PQ or HLG at the light it is in SDR, white at HDR's reference white
-    (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020 primaries where the
-    source's are (taken as they are, a BT.709 colour came out more saturated); an SDR
+    (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020's or P3-D65's primaries
+    where the source's are (taken as they are, a BT.709 colour came out more saturated); an SDR
     source's curve is taken as sRGB's, as its frames' colour is everywhere here."""
     top = np.iinfo(frame.rgb.dtype).max
-    if not hdr.is_hdr(frame.transfer) and frame.primaries != hdr.BT2020:
+    if not hdr.is_hdr(frame.transfer) and not hdr.converts(frame.primaries):
         return np.asarray(colour, dtype=np.uint32) * (top // 255)  # x257: 255 to 65535
     light = srgb_to_linear(np.asarray(colour, np.uint8)).astype(np.float64)
     if hdr.is_hdr(frame.transfer):
@@ -1022,21 +1022,24 @@ def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np
 def _composite_hdr(
     frame: ExportFrame, background: np.ndarray, srgb_background: tuple[int, int, int]
 ) -> np.ndarray:
-    """An HDR frame over the background, mixed where the matte is soft in linear light
-    (media/hdr.py) and encoded back into its PQ or HLG: PQ's and HLG's code values are far
-    from proportional to light, and mixed as they are half of 1000 cd/m² white over black
-    came out at 25 cd/m², not 500 (edges too dark, dark halos). Opaque pixels keep their code
-    values, clear ones the background's."""
-    top = np.iinfo(frame.rgb.dtype).max
+    """An HDR frame over the background, mixed where the matte is soft in the light the
+    foreground is estimated in (`hdr.light_fraction`: PQ's display light, HLG's scene light)
+    and encoded back into its PQ or HLG: PQ's and HLG's code values are far from proportional
+    to light, and mixed as they are half of 1000 cd/m² white over black came out at 25 cd/m²,
+    not 500 (edges too dark, dark halos). HLG's is the scene's light, before its OOTF, as a
+    camera sums it: the OOTF's gamma comes after any sum, and F (matte/foreground.py) is
+    solved so that alpha·F + (1-alpha)·B is the frame in that light. Opaque pixels keep their
+    code values, clear ones the background's."""
     alpha = frame.alpha16
     out = np.where((alpha == 65535)[..., None], frame.rgb, background.astype(frame.rgb.dtype))
     soft = (alpha > 0) & (alpha < 65535)
     if soft.any():  # the edges only: float64 light of a whole 4K frame would take 600 MB
         a = (alpha[soft].astype(np.float32) / 65535)[:, None]
-        # Mixed in the source's own primaries (`hdr.OWN`): a linear mix is the same in any,
-        # and converting each soft pixel to BT.709's and back took two thirds of the time.
-        fg = hdr.linear_light(frame.rgb[soft], frame.transfer, hdr.OWN)
-        bg = hdr.from_bt709(srgb_to_linear(np.asarray(srgb_background, np.uint8)), frame.primaries)
-        code = hdr.signal(fg * a + bg * (1 - a), frame.transfer, hdr.OWN)
-        out[soft] = np.round(np.clip(code, 0.0, 1.0) * top).astype(frame.rgb.dtype)
+        # Mixed in the source's own primaries, as the foreground: a linear mix is the same in
+        # any, and converting each soft pixel to BT.709's and back took two thirds of the time.
+        fg = hdr.light_fraction(frame.rgb[soft], frame.transfer)
+        light = srgb_to_linear(np.asarray(srgb_background, np.uint8))
+        bg = hdr.scene_fraction(light, frame.transfer, frame.primaries)
+        mixed = fg * a + bg * (1 - a)
+        out[soft] = hdr.fraction_signal(mixed, frame.transfer, frame.rgb.dtype)
     return out

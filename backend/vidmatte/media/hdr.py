@@ -6,12 +6,16 @@ white, 203 cd/m², is 58% of PQ's range; the matting head learned on SDR picture
 BT.2020 primaries look washed out taken as BT.709's. `linear_light` undoes the source's own
 transfer (PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display) on the scale
 ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.709's
-(ITU-R BT.2087); `to_sdr` then tone maps that to 8-bit sRGB for display and matting: light up
-to 3/4 of reference white is kept as it is, above that an extended Reinhard shoulder, on each
-pixel's brightest channel (hue kept), brings the display's peak to white (a PQ video's own,
-where its metadata states one, `display_peak`; else 1000 cd/m², PQ's usual mastering and
-HLG's nominal display); brighter is clipped. All per frame in numpy, through lookup tables.
+(ITU-R BT.2087), P3-D65's too; `to_sdr` then tone maps that to 8-bit sRGB for display and
+matting: light up to 3/4 of reference white is kept as it is, above that an extended
+Reinhard shoulder, on each pixel's brightest channel (hue kept), brings the display's peak
+to white (a PQ video's own, where its metadata states one, `display_peak`; else 1000 cd/m²,
+PQ's usual mastering and HLG's nominal display); brighter is clipped. All per frame in
+numpy, through lookup tables.
 `signal` goes the other way, for colours made here (a composite's background).
+Sums of light (a soft edge: the foreground's estimate, a composite) are made in
+`light_fraction`'s light instead: HLG's scene light, before the OOTF, whose gamma on the
+display's luminance is not linear (PQ's display light is the scene's up to scale).
 """
 
 from __future__ import annotations
@@ -22,10 +26,7 @@ import numpy as np
 
 PQ, HLG = 16, 18  # ITU-T H.273 transfer characteristics (AVCOL_TRC_SMPTE2084, ARIB_STD_B67)
 HDR_TRANSFERS = frozenset({PQ, HLG})
-BT2020 = 9  # ITU-T H.273 colour primaries
-# As `primaries` of linear_light, signal: "unstated", so light stays in the signal's own
-# primaries, none converted (for linear mixes, the same in any primaries).
-OWN = 2
+BT2020, P3_D65 = 9, 12  # ITU-T H.273 colour primaries (P3-D65: SMPTE EG 432-1)
 REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
 PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
 PQ_MAX = 10000.0  # cd/m²: the brightest light PQ can hold
@@ -40,16 +41,27 @@ _B = 1 - 4 * _A
 _C = 0.5 - _A * np.log(4 * _A)
 _HLG_GAMMA = 1.2
 _BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593], np.float32)
-# Linear BT.2020 RGB to linear BT.709 RGB (ITU-R BT.2087, both D65), rows the output.
-_BT2020_TO_BT709 = np.array(
-    [
-        [1.660491, -0.587641, -0.072850],
-        [-0.124551, 1.132900, -0.008349],
-        [-0.018151, -0.100579, 1.118730],
-    ],
-    np.float32,
-)
-_BT709_TO_BT2020 = np.linalg.inv(_BT2020_TO_BT709.astype(np.float64))
+# Linear RGB in these primaries to linear BT.709 RGB (all D65), rows the output: BT.2020's
+# (ITU-R BT.2087), P3-D65's (from the two sets' chromaticities, as BT.2087 derives its own).
+_TO_BT709 = {
+    BT2020: np.array(
+        [
+            [1.660491, -0.587641, -0.072850],
+            [-0.124551, 1.132900, -0.008349],
+            [-0.018151, -0.100579, 1.118730],
+        ],
+        np.float32,
+    ),
+    P3_D65: np.array(
+        [
+            [1.224940, -0.224940, 0.0],
+            [-0.042057, 1.042057, 0.0],
+            [-0.019638, -0.078636, 1.098274],
+        ],
+        np.float32,
+    ),
+}
+_FROM_BT709 = {p: np.linalg.inv(m.astype(np.float64)) for p, m in _TO_BT709.items()}
 
 
 def is_hdr(transfer: int) -> bool:
@@ -58,9 +70,9 @@ def is_hdr(transfer: int) -> bool:
 
 def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     """Integer RGB (uint8 or uint16, HxWx3) of an HDR `transfer` to linear light in BT.709
-    primaries (from BT.2020's where `primaries` says so), float32, reference white 1.0:
-    PQ's highlights go up to 49 (10,000 cd/m²), HLG's to PEAK / REFERENCE_WHITE. Colours
-    outside BT.709 have a channel below 0."""
+    primaries (from BT.2020's or P3-D65's where `primaries` says so, `in_bt709`), float32,
+    reference white 1.0: PQ's highlights go up to 49 (10,000 cd/m²), HLG's to PEAK /
+    REFERENCE_WHITE. Colours outside BT.709 have a channel below 0."""
     levels = np.iinfo(signal.dtype).max + 1
     light = _signal_to_light(transfer, levels)[signal]
     if transfer == HLG:  # the OOTF: the display's gamma, on the scene's luminance
@@ -69,25 +81,41 @@ def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarra
     return in_bt709(light, primaries)
 
 
+def converts(primaries: int) -> bool:
+    """Whether light in `primaries` differs from BT.709's: BT.2020's and P3-D65's do; any
+    other's (BT.709's, unstated, SMPTE 170M's close to them) is taken as BT.709's."""
+    return primaries in _TO_BT709
+
+
 def in_bt709(light: np.ndarray, primaries: int) -> np.ndarray:
-    """Linear RGB (float32, HxWx3) in `primaries` as BT.709's: BT.2020's converted, any
-    other's (BT.709's, unstated, SMPTE 170M's close to them) kept."""
-    return light @ _BT2020_TO_BT709.T if primaries == BT2020 else light
+    """Linear RGB (float32, HxWx3) in `primaries` as BT.709's (`converts`): P3-D65's red was
+    taken as BT.709's, less saturated than it is."""
+    matrix = _TO_BT709.get(primaries)
+    return light if matrix is None else light @ matrix.T
 
 
 def from_bt709(light: np.ndarray, primaries: int) -> np.ndarray:
     """`in_bt709`'s inverse: linear BT.709 RGB (float, ...x3) in `primaries`."""
-    return light @ _BT709_TO_BT2020.T if primaries == BT2020 else light
+    matrix = _FROM_BT709.get(primaries)
+    return light if matrix is None else light @ matrix.T
 
 
 def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     """`linear_light`'s inverse, for colours made here (a composite's background): linear
     BT.709 RGB (float, ...x3, reference white 1.0, none below 0) as the HDR `transfer`'s
-    signal in `primaries`, 0..1 (float64). HLG's OOTF is undone on BT.2020 luminance, as
-    `linear_light` applies it."""
+    signal in `primaries`, 0..1 (float64)."""
+    fraction = scene_fraction(light, transfer, primaries)
+    return _pq_signal(fraction) if transfer == PQ else _hlg_signal(fraction)
+
+
+def scene_fraction(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+    """Linear BT.709 RGB as `linear_light` gives it (float, ...x3, reference white 1.0, none
+    below 0) as `light_fraction`'s light in `primaries` (float64, 0..1, brighter clipped):
+    PQ's scaled, HLG's with its OOTF undone on BT.2020 luminance, as `linear_light` applies
+    it, back to the scene's light."""
     light = np.maximum(from_bt709(np.asarray(light, np.float64), primaries), 0.0)
     if transfer == PQ:
-        return _pq_signal(light * REFERENCE_WHITE / PQ_MAX)
+        return np.minimum(light * REFERENCE_WHITE / PQ_MAX, 1.0)
     if transfer != HLG:
         raise ValueError(f"transfer {transfer} is not PQ or HLG")
     display = light * REFERENCE_WHITE / PEAK  # the display's light, 0..1 of its peak
@@ -99,7 +127,7 @@ def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
         out=np.zeros_like(display),
         where=(scene_luma > 0)[..., None],
     )
-    return _hlg_signal(np.minimum(scene, 1.0))
+    return np.minimum(scene, 1.0)
 
 
 def light_fraction(signal: np.ndarray, transfer: int) -> np.ndarray:
