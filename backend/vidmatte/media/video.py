@@ -46,6 +46,11 @@ _INDEX_CUT_OFF = (
     "same camera"
 )
 
+# A GIF frame's delay (centiseconds, its reader's clock) up to which browsers show it for
+# _GIF_SHOWN_DELAY instead (`_gif_delays`).
+_GIF_FAST_DELAY = 1
+_GIF_SHOWN_DELAY = 10
+
 # The animation flag in a WebP file's extended header (its VP8X chunk's first byte).
 _WEBP_ANIMATION = 0x02
 
@@ -182,8 +187,6 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             # stream's (.m2v) is its reader's default, 25. The rate its clock and timestamps
             # give is exact.
             rate = stream.guessed_rate or rate
-        elif fmt == "gif":
-            rate = _gif_rate(path) or rate
         timecodes = _timecode_tags(container, stream)
         first_number = _first_number(stream)
         # VP8 and VP9 keep alpha beside the picture, which FFmpeg's own decoders pass over:
@@ -191,17 +194,31 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         alpha_track = stream.metadata.get("alpha_mode") == "1"
         images_alpha = stream.metadata.get(SEE_THROUGH_TAG) == "1"
         try:
-            gif_cut = cut_short.gif_cut(path) if fmt == "gif" else ""
-            last_cut = gif_cut == "frame" or (fmt == "mpegts" and cut_short.ts_cut(path))
-            shown, cut = _shown_pts(container, stream, path.stat().st_size, last_cut)
+            # Where the file's structure says it stops: "frame" inside the video's last packet
+            # (which these readers hand over unflagged), "between" after a whole one.
+            stops = ""
+            if fmt == "gif":
+                stops = cut_short.gif_cut(path)
+            elif fmt == "nut":
+                stops = cut_short.nut_cut(path, stream.index)
+            last_cut = stops == "frame" or (fmt == "mpegts" and cut_short.ts_cut(path, stream.id))
+            shown, cut, durations = _shown_pts(
+                container, stream, path.stat().st_size, last_cut, stops != ""
+            )
             pts = sorted(shown)
+            if fmt == "gif":
+                rate = _gif_rate(durations, time_base) or rate
             # Readers end quietly where the data does when no packet is cut in two (Matroska's
             # always), but the file's structure says it runs on.
             if fmt == "matroska,webm":
                 cut = cut or matroska.cut_short(path)
             elif fmt.startswith("mov,"):
                 cut = cut or cut_short.mp4_cut(path) == "data"
-            cut = cut or gif_cut != ""
+            elif fmt == "avi":
+                cut = cut or cut_short.avi_cut(path)
+            elif fmt == "flv":
+                cut = cut or cut_short.flv_cut(path)
+            cut = cut or stops != ""
         except av.error.FFmpegError as exc:
             raise MediaError(f"the video is damaged or truncated ({exc.strerror or exc})") from exc
     if not pts:
@@ -209,6 +226,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
         raise MediaError(_INDEX_CUT_OFF if index_cut_off else "the video has no frames")
     pts_index = np.asarray(pts, dtype=np.int64)
     _check_distinct(pts_index, time_base)
+    times = gif_times(pts_index) if fmt == "gif" else pts_index
     reader = VideoReader(path, pts_index, rotation=0)
     try:
         try:
@@ -230,8 +248,8 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             raise MediaError(f"the video is damaged or truncated: {exc}") from exc
     finally:
         reader.close()
-    fps = _frame_rate(rate, pts_index, time_base)
-    span = float((pts_index[-1] - pts_index[0]) * time_base) + 1.0 / fps
+    fps = _frame_rate(rate, times, time_base)
+    span = float((times[-1] - times[0]) * time_base) + 1.0 / fps
     pixel_aspect = float(sar) if sar and sar > 0 else 1.0  # 0/1 where a file says nothing
     if rotation % 180:
         width, height, pixel_aspect = height, width, 1 / pixel_aspect
@@ -414,6 +432,7 @@ class _Packet:
     pts: int | None
     keyframe: bool
     discard: bool
+    duration: int  # 0 where the container states none
 
 
 # The most bytes a container puts before a packet's data that FFmpeg's packet position counts
@@ -426,9 +445,12 @@ def _shown_pts(
     stream: av.VideoStream,
     file_size: int,
     last_cut: bool = False,
-) -> tuple[list[int], bool]:
-    """The timestamps of the frames a player shows, in file order, and whether the file is cut
-    short. Packets flagged discard lie before an edit list's start: decoded, never shown.
+    known_cut: bool = False,
+) -> tuple[list[int], bool, list[int]]:
+    """The timestamps of the frames a player shows, in file order, whether the file is cut
+    short, and the durations of the packets read (in file order, the cut one left out: a GIF's
+    are its delays, which its rate comes from). Packets flagged discard lie before an edit
+    list's start: decoded, never shown.
     Frames are found by their timestamp, so a timeline that starts over (recordings joined byte
     for byte, `cat a.ts b.ts`) is refused: decode timestamps only ever grow within one
     timeline. A stream cut anywhere (a recording, a grabbed segment) may start with frames that
@@ -439,13 +461,25 @@ def _shown_pts(
     its frame cannot be whole, so it is left out and the file reported cut (Matroska's reader
     leaves such a packet out itself; `probe` finds files cut between two packets). Read up to
     the end, the packet's data ends where the file does, give or take the header the container
-    puts before it (FLV's). GIF's and MPEG-TS's readers do not flag it: `last_cut` says the
-    file stops inside its last packet. A raw stream whose packets carry no timestamps at all
-    (a camera's .h264) is refused."""
+    puts before it (FLV's). GIF's, NUT's and MPEG-TS's readers do not flag it: `last_cut` says
+    the file stops inside its last packet. Where `known_cut` (the file's structure says it is
+    cut short), a reading error ends the packets read whole (NUT's reader fails where a file
+    stops in a frame's header, or before its data), and the part never came out. A raw stream
+    whose packets carry no timestamps at all (a camera's .h264) is refused."""
     packets: list[_Packet] = []
     last_dts = None
-    cut = False
-    for packet in container.demux(stream):
+    cut = errored = False
+    demuxed = container.demux(stream)
+    while True:
+        try:
+            packet = next(demuxed)
+        except StopIteration:
+            break
+        except av.error.FFmpegError:
+            if not known_cut:
+                raise
+            errored = True
+            break
         if packet.dts is not None:
             if last_dts is not None and packet.dts < last_dts:
                 raise MediaError(
@@ -461,8 +495,16 @@ def _shown_pts(
                 and at is not None
                 and at + _PACKET_HEADER + packet.size >= file_size
             )
-            packets.append(_Packet(packet.dts, packet.pts, packet.is_keyframe, packet.is_discard))
-    cut = cut or (last_cut and bool(packets))
+            packets.append(
+                _Packet(
+                    packet.dts,
+                    packet.pts,
+                    packet.is_keyframe,
+                    packet.is_discard,
+                    packet.duration or 0,
+                )
+            )
+    cut = cut or (last_cut and bool(packets) and not errored)
     if cut:
         packets.pop()
     timed = any(p.pts is not None and not p.discard for p in packets)
@@ -472,7 +514,7 @@ def _shown_pts(
             "it in a container first, e.g. `ffmpeg -framerate 30 -i IN -c:v libx264 -crf 16 "
             "OUT.mp4` (with its frame rate for 30)"
         )
-    return _after_first_key(packets), cut
+    return _after_first_key(packets), cut, [p.duration for p in packets]
 
 
 def _after_first_key(packets: list[_Packet]) -> list[int]:
@@ -520,18 +562,30 @@ def check_shape(width: int, height: int, settings: Settings) -> None:
         )
 
 
-def _gif_rate(path: Path) -> Fraction | None:
+def _gif_rate(durations: list[int], time_base: Fraction) -> Fraction | None:
     """A GIF's frame rate as browsers play it: its frames over the time they show for, each
-    its delay, one of 0 for 10 centiseconds (FFmpeg's reader sets their durations so too).
-    FFmpeg's own rate for a GIF is its clock's (100 fps for one frame of delay 0), or an
-    average that leaves the last frame out (16.7 fps for delays of 0). None without delays.
-    A delay of 1, which browsers also show for 10, is kept: the frames' timestamps, which
-    they are found and exported by, are 10 ms apart."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        durations = [p.duration or 0 for p in container.demux(stream) if p.size]
-    total = sum(durations) * (stream.time_base or 0)
+    its delay as `_gif_delays` has it (packet `durations`, on the reader's clock of 1/100 s).
+    FFmpeg's own rate for a GIF is its clock's (100 fps for one frame of delay 0 or 1), or an
+    average that leaves the last frame out (16.7 fps for delays of 0). None without frames."""
+    total = int(_gif_delays(np.asarray(durations, dtype=np.int64)).sum()) * time_base
     return Fraction(len(durations)) / total if total else None
+
+
+def _gif_delays(delays: np.ndarray) -> np.ndarray:
+    """GIF frames' delays (centiseconds) as browsers show them: Chrome, Firefox and Safari
+    show one of _GIF_FAST_DELAY or less (0 or 1, which old encoders wrote for "as fast as
+    possible") for _GIF_SHOWN_DELAY, others as they are. FFmpeg's reader makes a 0 a 10
+    itself, not a 1."""
+    return np.where(delays <= _GIF_FAST_DELAY, _GIF_SHOWN_DELAY, delays)
+
+
+def gif_times(pts: np.ndarray) -> np.ndarray:
+    """When a GIF's frames show as browsers play them, on its reader's clock, from the
+    timestamps its reader gives (`pts`, sorted): each frame's delay is the gap to the next
+    one's timestamp, and is shown as `_gif_delays` has it. A GIF of delay 1 is read 10 ms a
+    frame; browsers, this and so exports show it 100 ms a frame."""
+    shown = _gif_delays(np.diff(pts))
+    return np.concatenate([pts[:1], pts[0] + np.cumsum(shown)]).astype(np.int64)
 
 
 def _frame_rate(rate: Fraction | None, pts: np.ndarray, time_base: Fraction) -> float:
@@ -585,6 +639,9 @@ class VideoReader:
         self._container: av.container.InputContainer | None = None
         self._size = (0, 0)  # (width, height) of every frame, from the header
         self._time_base = Fraction(1, 1)
+        # When each frame shows, on the source's clock: its timestamp, or for a GIF the time
+        # browsers show it at (`gif_times`); known once the file is open.
+        self._times: np.ndarray | None = None
         self._frames: Iterator[av.VideoFrame | None] = iter(())
         self._held: tuple[int, av.VideoFrame] | None = None  # decoded, not yet handed out
         self._next_index: int | None = None  # the index the open decoder yields next
@@ -599,11 +656,13 @@ class VideoReader:
             self._cache.clear()
 
     def time(self, index: int) -> Fraction:
-        """When frame `index` shows, in seconds on the source's clock (exact)."""
+        """When frame `index` shows, in seconds on the source's clock (exact; a GIF's as
+        browsers show it, `gif_times`)."""
         with self._lock:
             if self._container is None:
                 self._open()
-            return int(self.pts_index[index]) * self._time_base
+            assert self._times is not None
+            return int(self._times[index]) * self._time_base
 
     def frame(self, index: int) -> np.ndarray:
         """RGB uint8 (H, W, 3) of frame `index`, as displayed (tone mapped with
@@ -666,6 +725,9 @@ class VideoReader:
         stream.codec_context.options = {"max_pixels": str(4 * (width + 64) * (height + 64))}
         self._size = (width, height)
         self._time_base = stream.time_base or Fraction(1, 1)
+        if self._times is None:
+            gif = self._container.format.name == "gif"
+            self._times = gif_times(self.pts_index) if gif else self.pts_index
 
     def _reset(self) -> None:
         """Drop the decoder; the next frame asked for opens a fresh one."""
