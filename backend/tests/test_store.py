@@ -152,24 +152,72 @@ def test_jobs_of_an_older_data_dir_get_their_objects_names_of_the_upgrade(
     store.close()
 
 
+def _older_data_dir(data: Path, drop: list[str], made_at: str | None = None) -> None:
+    """Make `data` as a version before these job columns left it; its jobs made at `made_at`."""
+    with closing(sqlite3.connect(data / "vidmatte.db")) as db, db:
+        for column in drop:
+            db.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
+        if made_at is not None:
+            db.execute("UPDATE jobs SET created_at = ?", (made_at,))
+
+
 @pytest.mark.parametrize("plate", [True, False])
 def test_jobs_of_an_older_data_dir_get_the_plate_setting_of_the_server_that_upgrades_it(
     tmp_path: Path, plate: bool
 ) -> None:
-    """A data dir from before jobs kept their background plate setting: each job gets the
-    setting of the server that opens it (the one it most likely ran with), and keeps it
-    through later restarts with another setting; the API says which."""
+    """A data dir from the versions that had the background plate setting but kept it with no
+    job: each job gets the setting of the server that opens it (the one it most likely ran
+    with), and keeps it through later restarts with another setting; the API says which."""
     store = Store(tmp_path / "data")
     jid = new_job(store, tmp_path)
     store.close()
-    db = sqlite3.connect(tmp_path / "data" / "vidmatte.db")
-    db.execute("ALTER TABLE jobs DROP COLUMN plate")
-    db.close()
+    _older_data_dir(tmp_path / "data", ["plate"], "2026-12-01T10:00:00.000+00:00")
     store = Store(tmp_path / "data", plate=plate)
     assert store.job(jid).plate is plate
     store.close()
     store = Store(tmp_path / "data", plate=not plate)
     assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny").plate is plate
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("drop", "made_at"),
+    [
+        (["plate"], "2026-11-29T10:00:00.000+00:00"),  # made before plates existed
+        (["used_track", "plate"], None),  # last opened by a version before plates
+    ],
+)
+def test_jobs_made_before_the_background_plate_existed_keep_it_off(
+    tmp_path: Path, drop: list[str], made_at: str | None
+) -> None:
+    """A job made by a version without the background plate was matted without one: a server
+    with the plate on upgraded it to "on", so its resume matted the rest with a plate and the
+    start without. It stays off, under any server."""
+    store = Store(tmp_path / "data")
+    jid = new_job(store, tmp_path)
+    store.close()
+    _older_data_dir(tmp_path / "data", drop, made_at)
+    store = Store(tmp_path / "data", plate=True)
+    assert store.job(jid).plate is False
+    store.close()
+
+
+def test_a_job_from_before_plates_that_an_upgrade_gave_one_gets_it_off_again(
+    tmp_path: Path,
+) -> None:
+    """A data dir already upgraded by a version that gave every older job the server's plate
+    setting: a job made before plates existed gets it off at the next start (its first run had
+    none); one made since keeps its own."""
+    store = Store(tmp_path / "data")
+    old, new = new_job(store, tmp_path), new_job(store, tmp_path)
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "data" / "vidmatte.db")) as db, db:
+        db.execute("UPDATE jobs SET plate = 1")
+        db.execute(
+            "UPDATE jobs SET created_at = '2026-11-28T08:00:00.000+00:00' WHERE id = ?", (old,)
+        )
+    store = Store(tmp_path / "data", plate=True)
+    assert (store.job(old).plate, store.job(new).plate) == (False, True)
     store.close()
 
 
@@ -263,24 +311,31 @@ def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Pa
     assert len(store.objects(pid)) == 2
 
 
-def test_a_killed_jobs_links_to_the_track_go_when_the_data_dir_opens(
+def test_a_killed_jobs_links_to_the_track_stay_when_the_data_dir_opens(
     store: Store, tmp_path: Path
 ) -> None:
     """A job reading the project's track holds hard links to its masks (jobs/tracks.py) until
-    its run ends; a kill leaves them, and a resume that runs SAM2 instead never removes them:
-    they would keep every mask of the old track on disk. No run is alive when the data dir
-    opens, so they go then; the job's frames stay."""
-    jid = new_job(store, tmp_path)
+    its last frame is stored: a kill leaves them, and they stay, as its resume reads them (its
+    first frames were matted from them); a copy a kill left half made goes, and so does a done
+    job's. The job's frames stay."""
+    jid, done = new_job(store, tmp_path), new_job(store, tmp_path)
     attempt = store.transition(jid, "running").attempt
     assert store.save_alpha(jid, attempt, 0, b"png0")
-    links = store.job_dir(jid) / "track"
-    links.mkdir()
-    (links / "000000-1.png").write_bytes(b"mask")
+    store.transition(done, "running")
+    store.transition(done, "done", attempt=1)
+    for job_id in (jid, done):
+        for partial in (False, True):
+            links = store.track_links_dir(job_id, partial)
+            links.mkdir(parents=True)
+            (links / "000000-1.png").write_bytes(b"mask")
     store.close()
 
     reopened = Store(tmp_path / "data")
     try:
-        assert not links.exists()
+        assert (reopened.track_links_dir(jid) / "000000-1.png").read_bytes() == b"mask"
+        assert not reopened.track_links_dir(jid, partial=True).exists()
+        assert not reopened.track_links_dir(done).exists()
+        assert not reopened.track_links_dir(done, partial=True).exists()
         assert reopened.done_frames(jid) == {0}
         assert reopened.alpha_path(jid, 0).read_bytes() == b"png0"
     finally:

@@ -170,6 +170,9 @@ _OLDER_FAILURES: dict[str, tuple[StopCause, str]] = {
     ),
     "the worker running the job died": ("worker_died", ": resume the job to try again"),
 }
+# When the first version with the background plate was made (VIDMATTE_PLATE; no job kept its
+# setting until the `plate` column came): a job made before it was matted without a plate.
+PLATES_SINCE = "2026-11-30T09:32:53"
 # The next place at the back of the queue, in an INSERT or UPDATE of `jobs`.
 NEXT_IN_QUEUE = "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)"
 
@@ -458,7 +461,8 @@ class Store:
     ):
         """`plate` and `edges`: the background plate setting and edge mode of the server opening
         the data dir, which its jobs made before the setting was saved with them most likely ran
-        with (a server is restarted with the settings it had far more often than with others).
+        with (a server is restarted with the settings it had far more often than with others);
+        jobs made before plates existed had none.
         Without `edges` (a tool that runs no job), jobs without an edge mode are left so.
         `idempotency_seconds`: how long the answer to a request with an Idempotency-Key is kept
         for its retries (api/idempotency.py)."""
@@ -575,9 +579,9 @@ class Store:
     def _migrate(self) -> None:
         """Give jobs of an older data dir the columns added since; their snapshot of prompts
         and object names is what the project holds now (they had none), their plate setting
-        and edge mode the opening server's, their place in the queue their order of queueing,
-        their stop cause what their error told (`_older_stop`). Then mark the database with
-        SCHEMA_VERSION."""
+        off when they predate plates, else the opening server's, as is their edge mode, their
+        place in the queue their order of queueing, their stop cause what their error told
+        (`_older_stop`). Then mark the database with SCHEMA_VERSION."""
         with self._write() as db:
             have = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, kind in JOB_COLUMNS.items():
@@ -596,7 +600,13 @@ class Store:
                         "UPDATE jobs SET object_names = ? WHERE id = ?", (json.dumps(names), row[0])
                     )
             if "plate" not in have:  # left to the server's setting, a resume could mix two
-                db.execute("UPDATE jobs SET plate = ?", (int(self._older_plate),))
+                # A data dir that no version with plates opened (`used_track` came before
+                # them) holds jobs matted without one; else the server's is the likeliest.
+                plate = "used_track" in have and self._older_plate
+                db.execute("UPDATE jobs SET plate = ?", (int(plate),))
+            # Every time: an earlier upgrade gave the server's setting to jobs made before
+            # plates existed too, whose first frames were matted without one.
+            db.execute("UPDATE jobs SET plate = 0 WHERE created_at < ?", (PLATES_SINCE,))
             # Not only when the column is added: jobs of the first release had the column, empty.
             if self._older_edges is not None:
                 db.execute("UPDATE jobs SET edges = ? WHERE edges = ''", (self._older_edges,))
@@ -620,14 +630,16 @@ class Store:
     def _collect_garbage(self) -> None:
         """Remove what a crash can leave behind: folders of projects and jobs that have no row
         (killed between moving a project into place and inserting its row, or while deleting
-        one), half-written files of `write_atomic` and the links of a job run to the track's
-        masks (no run is alive now: left, they would keep an old track's masks on disk). Rows
-        always point at complete files. Expired idempotency keys go too."""
+        one), half-written files of `write_atomic`, copies of the track's masks a job run was
+        making, and those of finished jobs (a job that may be resumed keeps its own, which its
+        first frames were matted from). Rows always point at complete files. Expired
+        idempotency keys go too."""
         with self._write() as db:
             self._forget_expired_keys(db)
         with self._read() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
-            jobs = {r[0] for r in db.execute("SELECT id FROM jobs")}
+            statuses = dict(db.execute("SELECT id, status FROM jobs").fetchall())
+        jobs = set(statuses)
         for folder, known in (
             (self.data_dir / "projects", projects),
             (self.data_dir / "jobs", jobs),
@@ -639,8 +651,10 @@ class Store:
                     shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
         for partial in (self.data_dir / "jobs").glob("*/alpha/.*"):
             partial.unlink(missing_ok=True)
-        for job_id in jobs:
-            shutil.rmtree(self.track_links_dir(job_id), ignore_errors=True)
+        for job_id, status in statuses.items():
+            shutil.rmtree(self.track_links_dir(job_id, partial=True), ignore_errors=True)
+            if status == "done":
+                shutil.rmtree(self.track_links_dir(job_id), ignore_errors=True)
 
     # -- disk space --------------------------------------------------------------------------
     @property
@@ -681,9 +695,10 @@ class Store:
     def job_dir(self, job_id: str) -> Path:
         return self.data_dir / "jobs" / job_id
 
-    def track_links_dir(self, job_id: str) -> Path:
-        """Where a job run holds the track's masks it reads (jobs/tracks.py `reuse`)."""
-        return self.job_dir(job_id) / "track"
+    def track_links_dir(self, job_id: str, partial: bool = False) -> Path:
+        """Where a job holds the track's masks it reads, from its first run to its last frame
+        (jobs/tracks.py `reuse`); `partial`: where that copy is made, then moved there whole."""
+        return self.job_dir(job_id) / (".track" if partial else "track")
 
     def alpha_path(self, job_id: str, frame: int) -> Path:
         return self.job_dir(job_id) / "alpha" / f"{frame:06d}.png"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
-from vidmatte.jobs.tracks import Masks, Stopped, reuse
+from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter, first_prompted
@@ -209,15 +209,17 @@ def run_job(
     should_stop: Callable[[], bool],
     report: Callable[[Progress], None],
 ) -> None:
-    """Run a job in this process: matte its unfinished frames, store each at once."""
+    """Run a job in this process: matte its unfinished frames, store each at once, with masks
+    from where its first frames' came (`job_masks`; MasksGone when it cannot)."""
     done = store.done_frames(job.id)
     if finished(job, done):
+        forget_masks(store, job.id)
         return  # no SAM2 over the range for nothing
     project = store.project(job.project_id)
     info = project.info
     reader = VideoReader(project.source, store.pts_index(project.id), info.rotation)
     try:
-        tracked = reuse(store, job, matter.head.config.use_sam_features)
+        tracked = job_masks(store, job, done, matter.head.config.use_sam_features)
         store.record_used_track(job.id, job.attempt, tracked is not None)
         frames = matte_frames(  # encoded below while the next frames are matted
             job,
@@ -233,3 +235,4 @@ def run_job(
         store_frames(job, store, encoded(frames), len(done), report)
     finally:
         reader.close()
+    forget_masks(store, job.id)  # every frame is stored: no run reads them again

@@ -52,6 +52,7 @@ from vidmatte.jobs.runner import (
     waiting,
 )
 from vidmatte.jobs.stops import WORKER_DIED
+from vidmatte.jobs.tracks import MasksGone
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
@@ -418,6 +419,12 @@ class RayRunner:
         done = self.store.done_frames(job.id)
         if finished(job, done):
             return  # nothing to send a worker
+        if done and job.used_track:  # matted in process: the rest must be matted alike
+            raise MasksGone(
+                f"the first frames of job '{job.id}' were matted from the project's track, "
+                "which Ray workers do not read (they run SAM2): resume it on a server that "
+                "runs jobs in process (--runner inprocess)"
+            )
         matter = matter_for(self._matter, job)  # as the worker's: whether it has plates
         project = self.store.project(job.project_id)
         task = Task(

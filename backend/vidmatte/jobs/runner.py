@@ -21,6 +21,7 @@ from typing import Generic, Protocol, TypeVar
 from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import Progress, Stopped, finished, matter_for, run_job
 from vidmatte.jobs.stops import WHAT, other_models
+from vidmatte.jobs.tracks import MasksGone, forget_masks
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import (
@@ -62,6 +63,7 @@ def recover(store: Store) -> None:
     for job in store.jobs(status=("running",)):
         if finished(job, store.done_frames(job.id)):
             end_in_store(store, job, "done")
+            forget_masks(store, job.id)
         else:
             end_in_store(store, job, "interrupted", stop="crash")
 
@@ -114,7 +116,11 @@ def end_in_store(
 
 def fail_in_store(store: Store, job: Job, exc: BaseException) -> None:
     """End this run of `job` as failed, with `exc` told as users may see it (`describe`); a
-    full disk is a stop a resume may mend once there is room."""
+    full disk is a stop a resume may mend once there is room; MasksGone says it all itself."""
+    if isinstance(exc, MasksGone):
+        log.error("job %s failed: %s", job.id, exc)
+        end_in_store(store, job, "failed", error=str(exc))
+        return
     log.error("job %s failed: %s", job.id, exc, exc_info=exc)
     if is_disk_full(exc):
         store.release_reserve()  # room to record the failure

@@ -19,9 +19,11 @@ prompt, where the backward pass begins). Other objects keep their masks.
 A Matting job within the track's range, on the same prompts, reuses the stored logits instead of
 running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resolution ones
 upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
-sees nearly the same input. The job holds hard links to the masks it will read, so pressing
-Track again while it runs changes the project's track, not the job. A head trained with SAM2's
-backbone features cannot take them from a track and runs SAM2.
+sees nearly the same input. The job holds hard links to the masks it will read, until its last
+frame is stored, so pressing Track again while it runs, or before it is resumed, changes the
+project's track, not the job. A resumed job reads its masks from where its first frames were
+matted from (`job_masks`). A head trained with SAM2's backbone features cannot take them from a
+track and runs SAM2.
 """
 
 from __future__ import annotations
@@ -297,21 +299,66 @@ def _read_mask(path: Path) -> np.ndarray | None:
         return np.asarray(image, dtype=np.uint16)
 
 
+class MasksGone(Exception):
+    """A job's first frames were matted from a track whose masks it no longer holds: its other
+    frames cannot be matted alike. The message is the job's error, as users see it."""
+
+
+def job_masks(
+    store: Store, job: Job, done: Container[int], sam_features: bool
+) -> Iterator[Masks] | None:
+    """The masks a run of the job reads, None for SAM2's. A job with stored frames (`done`)
+    takes them from where those were matted from (the last run's `used_track`; every run after
+    the first stored frame follows it): SAM2, whatever track the project has now, or the track,
+    as the job holds it, else MasksGone. One with none takes the track's when it can (`reuse`)."""
+    stored = any(frame in done for frame in range(job.start, job.end + 1))
+    if stored and not job.used_track:
+        return None
+    masks = reuse(store, job, sam_features)
+    if stored and masks is None:
+        raise MasksGone(
+            f"the first frames of job '{job.id}' were matted from the project's track, which "
+            "has changed since (tracked again, or its points edited) and whose masks the job "
+            "does not hold (it began before jobs kept them): its other frames cannot be "
+            "matted alike; start a new job for them"
+        )
+    return masks
+
+
+def forget_masks(store: Store, job_id: str) -> None:
+    """Let go of the track's masks the job holds: its last frame is stored."""
+    shutil.rmtree(store.track_links_dir(job_id), ignore_errors=True)
+
+
+def _frame_order(job: Job) -> list[int]:
+    """SAM2's order (Segmenter.track): forward from the first prompted frame, then backward, so
+    each frame's previous alpha is the same as with SAM2."""
+    anchor = min(frame for _obj, frame in job.prompts)
+    return [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
+
+
 def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     """The job's masks read from the project's track, frame by frame, when the track is a
     finished one over the job's range (or a wider one) made on the job's prompts (for the job's
     objects: none outside its range) and the head needs no SAM2 `sam_features`; else None: SAM2
-    must run. The job reads its own copy of the masks, so a track re-run meanwhile (Track
-    pressed again, or a correction) changes the project's track, not the running job."""
+    must run. The job reads its own copy of the masks, kept until its last frame is stored
+    (`forget_masks`), so a track re-run meanwhile (Track pressed again, or a correction)
+    changes the project's track, not the job, nor its resume: a copy held by an earlier run is
+    read before the project's track is looked at."""
     if sam_features:
         return None
+    objects, frames = matted_objects(job), _frame_order(job)
+    keys = [(f, o) for f in frames for o in objects]
+    copy = store.track_links_dir(job.id)
+    held = {key: copy / mask_path(store, job.project_id, *key).name for key in keys}
+    if all(path.is_file() for path in held.values()):
+        return _read_held(held, frames, objects)
     manifest = manifest_path(store, job.project_id)
     try:  # its time before its content: a re-run saved after the read shows as a change
         seen = manifest.stat().st_mtime_ns
         track = _load(manifest)
     except FileNotFoundError:  # no track, or the project deleted meanwhile (no look first)
         return None
-    objects = matted_objects(job)
     made_on = [e for e in track.prompts if e["object_id"] in objects]
     # SAM2 runs forward from the first prompted frame and backward from it, each frame from the
     # ones before it in that pass: over a wider range, on the same prompts (none outside the
@@ -323,32 +370,26 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
         or made_on != prompts_in(job.prompts, job.start, job.end)
     ):
         return None
-    # SAM2's order (Segmenter.track): forward from the first prompted frame, then backward, so
-    # each frame's previous alpha is the same as with SAM2.
-    anchor = min(frame for _obj, frame in job.prompts)
-    frames = [*range(anchor, job.end + 1), *range(anchor - 1, job.start - 1, -1)]
-    copy = store.track_links_dir(job.id)
-    paths = _hold_masks(store, job.project_id, [(f, o) for f in frames for o in objects], copy)
+    paths = _hold_masks(store, job, keys)
     # A re-run saves its manifest before it removes or writes a mask: an unchanged manifest and
     # every mask held means the copy is the finished track's.
     if paths is None or _mtime(manifest) != seen:
-        shutil.rmtree(copy, ignore_errors=True)
+        forget_masks(store, job.id)
         return None
+    return _read_held(paths, frames, objects)
 
-    def read() -> Iterator[Masks]:
-        try:
-            for frame in frames:
-                masks = {}
-                for obj in objects:
-                    stored = _read_mask(paths[frame, obj])
-                    assert stored is not None  # the job's own links: nothing else removes them
-                    logits = torch.from_numpy(dequantize(stored))[None, None]
-                    masks[obj] = FrameMasks(frame, obj, logits, logits, 0.0, None, None)
-                yield frame, masks
-        finally:
-            shutil.rmtree(copy, ignore_errors=True)
 
-    return read()
+def _read_held(
+    paths: Mapping[tuple[int, int], Path], frames: list[int], objects: list[int]
+) -> Iterator[Masks]:
+    for frame in frames:
+        masks = {}
+        for obj in objects:
+            stored = _read_mask(paths[frame, obj])
+            assert stored is not None  # the job's own links: nothing else removes them
+            logits = torch.from_numpy(dequantize(stored))[None, None]
+            masks[obj] = FrameMasks(frame, obj, logits, logits, 0.0, None, None)
+        yield frame, masks
 
 
 def _mtime(path: Path) -> int | None:
@@ -360,22 +401,26 @@ def _mtime(path: Path) -> int | None:
 
 
 def _hold_masks(
-    store: Store, project_id: str, keys: list[tuple[int, int]], folder: Path
+    store: Store, job: Job, keys: list[tuple[int, int]]
 ) -> dict[tuple[int, int], Path] | None:
-    """The track's masks of these (frame, object) keys held in `folder`, None when one is
+    """The track's masks of these (frame, object) keys held for the job, None when one is
     missing. Masks are replaced by renaming over them, never rewritten in place, so a hard link
-    keeps the mask it was made to whatever the track does next."""
-    shutil.rmtree(folder, ignore_errors=True)  # a copy left by a run that stopped
-    folder.mkdir(parents=True)
-    held = {}
+    keeps the mask it was made to whatever the track does next. Made beside it and moved in
+    whole: a copy that is there is complete (a crash leaves the partial one, which the next
+    start removes: Store._collect_garbage)."""
+    folder, partial = store.track_links_dir(job.id), store.track_links_dir(job.id, partial=True)
+    shutil.rmtree(folder, ignore_errors=True)  # an incomplete copy (of an earlier version)
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
     for frame, obj in keys:
-        source = mask_path(store, project_id, frame, obj)
-        held[frame, obj] = folder / source.name
+        source = mask_path(store, job.project_id, frame, obj)
         try:
-            _link_or_copy(source, held[frame, obj])
+            _link_or_copy(source, partial / source.name)
         except FileNotFoundError:
+            shutil.rmtree(partial, ignore_errors=True)
             return None
-    return held
+    partial.rename(folder)
+    return {(f, o): folder / mask_path(store, job.project_id, f, o).name for f, o in keys}
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -406,14 +451,19 @@ class Tracker:
         self._control = threading.RLock()
         self._tracks: dict[str, Track] = {}
         self._runs: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        # Deletes begun so far, and the projects being deleted: a track read from disk while
+        # one runs is not kept (`get`), else it outlived its project.
+        self._deletes = 0
+        self._removing: set[str] = set()
 
     # -- reading -------------------------------------------------------------------------
     def get(self, project_id: str) -> Track:
-        """The project's track (NotFound when it has none, or when the project is gone). The
-        caller has read the project (a route's KnownProject): it is not read again unless it
-        has no track, to tell a project deleted meanwhile from one never tracked."""
+        """The project's track (NotFound when it has none, or when the project is gone). A
+        track kept in memory is the live project's (a delete forgets it); one read from disk
+        is checked against the database: a delete removes the rows first, and the files stay
+        while a download holds them (Store.lease)."""
         with self._lock:
-            track = self._tracks.get(project_id)
+            track, deletes = self._tracks.get(project_id), self._deletes
         if track is not None:
             return track
         try:  # no look first: a delete between a look and the read would be a missing file
@@ -421,9 +471,12 @@ class Tracker:
         except FileNotFoundError:
             self.store.project(project_id)  # deleted meanwhile: its 404
             raise NotFound(f"project '{project_id}' has no track: start one first") from None
+        self.store.project(project_id)
         if track.status == "running":  # a process that died while tracking
             track.status, track.error = "interrupted", CRASHED
         with self._lock:
+            if deletes != self._deletes or project_id in self._removing:
+                return track  # read as a delete began: the answer of a read just before it
             return self._tracks.setdefault(project_id, track)
 
     def has(self, project_id: str) -> bool:
@@ -546,7 +599,13 @@ class Tracker:
             self._halt(project_id)
             with self._lock:
                 self._tracks.pop(project_id, None)
-            yield
+                self._deletes += 1
+                self._removing.add(project_id)
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._removing.discard(project_id)
 
     def _halt(self, project_id: str, status: str = "cancelled", announce: bool = True) -> None:
         """Stop the project's run and record it as `status`; told to its event streams unless
