@@ -169,3 +169,24 @@ def pq_nits(signal: np.ndarray) -> np.ndarray:
     c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
     p = np.asarray(signal, np.float64) ** (1 / m2)
     return 10000 * (np.maximum(p - c1, 0) / (c2 - c3 * p)) ** (1 / m1)
+
+
+def write_noisy_clip(
+    path: Path,
+    codec: str,
+    frames: int = 24,
+    fmt: str | None = None,
+    options: dict[str, str] | None = None,
+) -> list[np.ndarray]:
+    """`frames` frames of noise (large: a cut lands inside one) at 12 fps, in `fmt` (else by
+    the name's extension) with the muxer's `options`, and their decode."""
+    with av.open(str(path), "w", format=fmt, options=options or {}) as container:
+        stream = container.add_stream(codec, rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        noise = np.random.default_rng(5)
+        for _ in range(frames):
+            rgb = noise.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]

@@ -1,4 +1,5 @@
-"""The Tracker under rapid and concurrent starts, as a double-clicked Track button sends them."""
+"""The Tracker under rapid and concurrent starts, as a double-clicked Track button sends them,
+and under project deletes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from vidmatte.jobs.tracks import Run, Stopped, Tracker, reuse
 from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import Job, Point, Store
+from vidmatte.store import Job, NotFound, Point, Store
 
 FRAMES = 3
 
@@ -229,3 +230,55 @@ def test_a_job_of_a_project_deleted_as_it_reads_the_track_runs_no_track(tracked,
 
     monkeypatch.setattr(tracks, "_load", deleted_first)
     assert reuse(tracker.store, job, sam_features=False) is None
+
+
+@pytest.fixture
+def finished(tracked) -> tuple[Tracker, str]:
+    """A tracker and a project whose whole clip it has tracked."""
+    tracker, pid, _obj = tracked
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert wait_until(lambda: tracker.get(pid).status == "done", 60, every=0.01)
+    return tracker, pid
+
+
+def delete(tracker: Tracker, project_id: str) -> None:
+    """What the API's delete does with the tracker (Services.delete_project)."""
+    with tracker.removing(project_id):
+        tracker.store.delete_project(project_id)
+
+
+def test_a_track_read_as_its_project_is_deleted_is_not_kept(finished, monkeypatch) -> None:
+    """A request read the track's record (a restarted server knows none yet) as the project
+    was deleted: the tracker kept it, and served the deleted project's track from then on."""
+    tracker, pid = finished
+    restarted = Tracker(tracker.store, tracker.segmenter, "test-tiny")
+    load = tracks._load
+
+    def deleted_meanwhile(path: Path) -> tracks.Track:
+        read = load(path)
+        delete(restarted, pid)
+        return read
+
+    monkeypatch.setattr(tracks, "_load", deleted_meanwhile)
+    with pytest.raises(NotFound, match=f"project '{pid}' does not exist"):
+        restarted.get(pid)
+    monkeypatch.setattr(tracks, "_load", load)
+    with pytest.raises(NotFound, match=f"project '{pid}' does not exist"):
+        restarted.get(pid)
+    assert not restarted.has(pid)
+
+
+def test_the_track_of_a_project_deleted_during_a_download_is_gone(finished) -> None:
+    """A download holds the project's files past its delete (Store.lease): the track's record
+    was still on disk, so the tracker read it back and served the deleted project's track."""
+    tracker, pid = finished
+    release = tracker.store.lease(pid)
+    try:
+        delete(tracker, pid)
+        with pytest.raises(NotFound, match=f"project '{pid}' does not exist"):
+            tracker.get(pid)
+        with pytest.raises(NotFound, match=f"project '{pid}' does not exist"):
+            tracker.cancel(pid)
+    finally:
+        release()
+    assert not tracks.track_dir(tracker.store, pid).exists()

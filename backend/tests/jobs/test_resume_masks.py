@@ -101,6 +101,20 @@ def resumed(store: Store, job_id: str) -> Job:
     return store.transition(job_id, "running")
 
 
+def resume_in_runner(store: Store, segmenter: Segmenter, job_id: str) -> Job:
+    """The stopped job resumed as the server resumes it (queued, then run by a runner), once
+    its run has ended."""
+    runner = InProcessRunner(store, segmenter, MATTER)
+    runner.start()
+    try:
+        store.transition(job_id, "queued")
+        runner.submit(job_id)
+        assert wait_until(lambda: store.job(job_id).status not in ACTIVE, 60)
+    finally:
+        runner.stop()
+    return store.job(job_id)
+
+
 def mattes(store: Store, job_id: str) -> dict[int, np.ndarray]:
     return {f: decode_mattes(store.alpha_path(job_id, f).read_bytes(), H) for f in range(FRAMES)}
 
@@ -155,20 +169,13 @@ def test_a_job_begun_on_the_track_resumes_on_it_after_a_crash_and_a_restart(
     through = run(store, segmenter, new_job(store, pid, obj))
     job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)  # the crash: "running"
     store.close()
-    store = Store(tmp_path / "data")  # the restart
-    runner = InProcessRunner(store, segmenter, MATTER)
-    runner.start()
-    try:
-        assert store.job(job.id).status == "interrupted"
-        store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
-        track(Tracker(store, segmenter, "test-tiny"), pid)
-        segmenter.frames = 0
-        store.transition(job.id, "queued")
-        runner.submit(job.id)
-        assert wait_until(lambda: store.job(job.id).status not in ACTIVE, 60)
-    finally:
-        runner.stop()
-    done = store.job(job.id)
+    store = Store(tmp_path / "data")  # the restart, and its start-up pass over running jobs
+    recover(store)
+    assert store.job(job.id).status == "interrupted"
+    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
+    track(Tracker(store, segmenter, "test-tiny"), pid)
+    segmenter.frames = 0
+    done = resume_in_runner(store, segmenter, job.id)
     assert (done.status, done.used_track, done.frames_done, segmenter.frames) == (
         "done",
         True,
@@ -193,15 +200,7 @@ def test_a_job_begun_on_a_track_it_no_longer_holds_says_why_it_cannot_resume(
     store.transition(job.id, "cancelled")
     store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
     track(tracker, pid)
-    runner = InProcessRunner(store, segmenter, MATTER)
-    runner.start()
-    try:
-        store.transition(job.id, "queued")
-        runner.submit(job.id)
-        assert wait_until(lambda: store.job(job.id).status not in ACTIVE, 60)
-    finally:
-        runner.stop()
-    failed = store.job(job.id)
+    failed = resume_in_runner(store, segmenter, job.id)
     assert (failed.status, failed.error) == (
         "failed",
         f"the first frames of job '{job.id}' were matted from the project's track, which has "

@@ -9,45 +9,21 @@ import av
 import numpy as np
 import pytest
 
+from tests.cuts import cut_keeps_whole_frames
+from tests.synth import write_noisy_clip
 from vidmatte.media import cut_short
-from vidmatte.media.video import VideoReader, probe
+from vidmatte.media.video import probe
 
 FRAMES = 12
 
 
 def _noisy(path: Path, codec: str, fmt: str | None = None, options: dict | None = None):
-    """`FRAMES` frames of noise at 12 fps (large: a cut lands inside one), their decode, and
-    where each frame's data starts and ends in the file."""
-    with av.open(str(path), "w", format=fmt, options=options or {}) as container:
-        stream = container.add_stream(codec, rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        noise = np.random.default_rng(7)
-        for _ in range(FRAMES):
-            rgb = noise.integers(0, 256, (64, 96, 3), dtype=np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode(None))
-    with av.open(str(path)) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    """`FRAMES` frames of noise (tests/synth.py), their decode, and where each frame's data
+    starts and ends in the file."""
+    frames = write_noisy_clip(path, codec, FRAMES, fmt, options)
     with av.open(str(path)) as container:
         spans = [(p.pos, p.pos + p.size) for p in container.demux(video=0) if p.size]
     return frames, spans
-
-
-def _cut_keeps(whole: Path, expected: list[np.ndarray], at: int) -> int:
-    """Cut `whole` to its first `at` bytes: the note says it is cut short and how many frames
-    it keeps, each of which reads as it did whole. The frames kept."""
-    cut = whole.with_name(f"cut-{whole.name}")
-    cut.write_bytes(whole.read_bytes()[:at])
-    info, pts = probe(cut)
-    count = info.frame_count
-    assert info.notes == [
-        f"the file is cut short (truncated): only its first {count} frames are there, and "
-        "those are used"
-    ]
-    reader = VideoReader(cut, pts, info.rotation, cache_size=4)
-    for index in [count - 1, 0, *range(count)]:
-        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
-    return count
 
 
 @pytest.mark.parametrize("codec", ["mpeg4", "ffv1"])
@@ -63,7 +39,7 @@ def test_a_nut_cut_inside_a_frame_keeps_its_whole_frames(
     expected, spans = _noisy(whole, codec, "nut")
     start, end = spans[6]
     at = start + 1 if part == 1 else end - 1 if part == -1 else (start + end) // 2
-    assert _cut_keeps(whole, expected, at) == 6
+    assert cut_keeps_whole_frames(whole, expected, at) == 6
     assert probe(whole)[0].notes == []
 
 
@@ -79,7 +55,7 @@ def test_a_nut_cut_between_two_frames_says_it_is_cut_short(
     whole = tmp_path / "clip.nut"
     expected, spans = _noisy(whole, codec, "nut")
     at = {"after_frame": spans[5][1], "in_header": spans[5][1] + 1, "before_data": spans[6][0]}
-    assert _cut_keeps(whole, expected, at[where]) == 6
+    assert cut_keeps_whole_frames(whole, expected, at[where]) == 6
 
 
 def test_a_whole_nut_is_not_cut_short_and_one_cut_in_its_index_is(tmp_path: Path) -> None:
@@ -87,7 +63,7 @@ def test_a_whole_nut_is_not_cut_short_and_one_cut_in_its_index_is(tmp_path: Path
     whole = tmp_path / "clip.nut"
     expected, spans = _noisy(whole, "ffv1", "nut")
     assert cut_short.nut_cut(whole) == ""
-    assert _cut_keeps(whole, expected, spans[-1][1] + 10) == FRAMES
+    assert cut_keeps_whole_frames(whole, expected, spans[-1][1] + 10) == FRAMES
 
 
 @pytest.mark.parametrize(
@@ -106,8 +82,8 @@ def test_a_file_cut_at_a_frame_s_boundary_says_it_is_cut_short(
     is short of them (these were told before: the cases stay)."""
     whole = tmp_path / name
     expected, spans = _noisy(whole, codec, options=options)
-    assert _cut_keeps(whole, expected, spans[6][0]) == 6
-    assert _cut_keeps(whole, expected, spans[7][0]) == 7
+    assert cut_keeps_whole_frames(whole, expected, spans[6][0]) == 6
+    assert cut_keeps_whole_frames(whole, expected, spans[7][0]) == 7
     assert probe(whole)[0].notes == []
 
 
@@ -123,7 +99,7 @@ def test_an_avi_cut_between_two_frames_says_it_is_cut_short(
     expected, spans = _noisy(whole, codec)
     start, end = spans[6]
     at = {"before_data": start, "in_header": start - 4, "after_frame": end}[where]
-    assert _cut_keeps(whole, expected, at) == (7 if where == "after_frame" else 6)
+    assert cut_keeps_whole_frames(whole, expected, at) == (7 if where == "after_frame" else 6)
     assert probe(whole)[0].notes == []
 
 
@@ -141,7 +117,7 @@ def test_a_ts_cut_between_two_packets_inside_a_frame_with_a_stated_length_says_s
     first = spans[6][0] - spans[6][0] % 188  # the TS packet frame 6's PES packet starts in
     last = spans[7][0] - spans[7][0] % 188  # and frame 7's
     at = first + 188 * packets if packets > 0 else last + 188 * packets
-    assert _cut_keeps(whole, expected, at) == 6
+    assert cut_keeps_whole_frames(whole, expected, at) == 6
     assert probe(whole)[0].notes == []
 
 
@@ -153,7 +129,7 @@ def test_an_flv_cut_between_two_frames_says_it_is_cut_short(tmp_path: Path, into
     whole = tmp_path / "clip.flv"
     expected, spans = _noisy(whole, "libx264")
     tag = spans[6][0]  # FLV's packet position: its tag's, 11 + 5 bytes before its data
-    assert _cut_keeps(whole, expected, tag + into) == 6
+    assert cut_keeps_whole_frames(whole, expected, tag + into) == 6
     assert probe(whole)[0].notes == []
 
 
@@ -182,4 +158,4 @@ def test_a_nut_cut_inside_a_sound_frame_keeps_every_whole_picture(tmp_path: Path
     at = pos + size // 2
     before = sum(1 for p in packets if p[2] == "video" and p[0] + p[1] <= at)
     assert 0 < before < FRAMES
-    assert _cut_keeps(whole, expected, at) == before
+    assert cut_keeps_whole_frames(whole, expected, at) == before

@@ -12,12 +12,14 @@ import torch
 from av.video.reformatter import ColorRange, Colorspace
 from PIL import Image
 
+from tests.cuts import cut_keeps_whole_frames
 from tests.synth import (
     BT709_TO_BT2020,
     frame_and_alpha,
     pq_signal,
     remux,
     write_mjpeg_avi,
+    write_noisy_clip,
     write_video,
 )
 from vidmatte.config import Settings
@@ -649,26 +651,6 @@ def _fragmented(path: Path, frames: int) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
-def _cut_keeps_whole_frames(whole: Path, expected: list[np.ndarray], kept: float) -> int:
-    """Cut `whole` (whose frames decode as `expected`) to `kept` of its bytes: the note says
-    it is cut short and how many frames it keeps, each of which reads as it did whole (the
-    last, cut in two, left out); the whole file has no note. The frames kept."""
-    cut = whole.with_name(f"cut-{whole.name}")
-    data = whole.read_bytes()
-    cut.write_bytes(data[: int(len(data) * kept)])
-    info, pts = probe(cut)
-    count = info.frame_count
-    assert info.notes == [
-        f"the file is cut short (truncated): only its first {count} frames are there, and "
-        "those are used"
-    ]
-    reader = VideoReader(cut, pts, info.rotation, cache_size=4)
-    for index in [count - 1, 0, count // 2, *range(count)]:
-        np.testing.assert_array_equal(reader.frame(index), expected[index], f"frame {index}")
-    assert probe(whole)[0].notes == []
-    return count
-
-
 @pytest.mark.parametrize("kept", [0.5, 0.8])
 def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, kept: float) -> None:
     """An interrupted recording (fragmented MP4 cut mid-fragment) was refused ("frame 23
@@ -676,7 +658,7 @@ def test_a_fragmented_mp4_cut_short_keeps_the_frames_it_holds(tmp_path: Path, ke
     cut off, is left out, the others all read, and the note says how many there are."""
     whole = tmp_path / "whole.mp4"
     expected = _fragmented(whole, 48)
-    assert 12 < _cut_keeps_whole_frames(whole, expected, kept) < 48
+    assert 12 < cut_keeps_whole_frames(whole, expected, int(whole.stat().st_size * kept)) < 48
     assert probe(whole)[0].frame_count == 48
 
 
@@ -822,7 +804,7 @@ def test_a_gif_cut_short_keeps_its_whole_frames_and_says_so(tmp_path: Path, kept
     file is cut short. Its whole frames are read, the note says how many."""
     whole = tmp_path / "whole.gif"
     expected = _noisy_gif(whole, 20)
-    assert 0 < _cut_keeps_whole_frames(whole, expected, kept) < 20
+    assert 0 < cut_keeps_whole_frames(whole, expected, int(whole.stat().st_size * kept)) < 20
 
 
 def test_a_gif_that_stops_between_two_frames_says_it_is_cut_short(tmp_path: Path) -> None:
@@ -836,20 +818,6 @@ def test_a_gif_that_stops_between_two_frames_says_it_is_cut_short(tmp_path: Path
     ]
 
 
-def _noisy_clip(path: Path, codec: str, frames: int = 24) -> list[np.ndarray]:
-    """`frames` frames of noise (large: a cut lands inside one) at 12 fps, and their decode."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        noise = np.random.default_rng(5)
-        for _ in range(frames):
-            rgb = noise.integers(0, 256, (64, 96, 3), dtype=np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode(None))
-    with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-
-
 @pytest.mark.parametrize("name", ["clip.ts", "clip.flv"])
 @pytest.mark.parametrize("kept", [0.6, 0.77])
 def test_a_stream_recording_cut_short_keeps_its_whole_frames(
@@ -859,5 +827,5 @@ def test_a_stream_recording_cut_short_keeps_its_whole_frames(
     two, was read as a whole one (garbage where its data stops) and nothing said the file is
     cut short. Its whole frames are read, the note says how many."""
     whole = tmp_path / name
-    expected = _noisy_clip(whole, "libx264" if name.endswith("flv") else "mpeg2video")
-    assert 0 < _cut_keeps_whole_frames(whole, expected, kept) < 24
+    expected = write_noisy_clip(whole, "libx264" if name.endswith("flv") else "mpeg2video")
+    assert 0 < cut_keeps_whole_frames(whole, expected, int(whole.stat().st_size * kept)) < 24
