@@ -325,6 +325,19 @@ describe("objects and track runs", () => {
   });
 });
 
+describe("an object made for a held click", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("goes with the click's Idempotency-Key, the same at each later try of the click", async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response(JSON.stringify({ id: 1, project_id: "p", name: "Object 1", color: "#f00" }), { status: 201 }));
+    vi.stubGlobal("fetch", fetchMock);
+    await api.createObject("p", {}, "click-7");
+    await api.createObject("p", {}, "click-7");
+    const keys = fetchMock.mock.calls.map(([, init]) => (init.headers as Record<string, string>)["Idempotency-Key"]);
+    expect(keys).toEqual(["click-7", "click-7"]);
+  });
+});
+
 describe("location hash", () => {
   it("round-trips project and frame", () => {
     expect(parseHash(formatHash("abc", 42))).toEqual({ pid: "abc", frame: 42 });

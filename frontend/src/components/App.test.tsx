@@ -1,6 +1,9 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createRoot } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setOnline, type Health, type Project } from "../api";
+import { pendingConfirm } from "../confirm";
+import { useProjectLeaveGuard } from "../leaveGuard";
 import { App, mainView, parseHash } from "./App";
 import { HealthPill } from "./HealthPill";
 import { MissingProject } from "./Welcome";
@@ -94,5 +97,53 @@ describe("the project list", () => {
     lists[0](new Response(JSON.stringify([project("p_1")]), { status: 200 })); // asked first, answered last
     await new Promise((r) => setTimeout(r, 10));
     expect(screen.getAllByTestId("project-item").map((e) => e.dataset.projectId)).toEqual(["p_new", "p_1"]);
+  });
+
+  it("asks before the open project is left while its clicks wait for the server, and stays when told to (a click, Back)", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => new Response(JSON.stringify(url === "/api/projects" ? [project("p_1"), project("p_2")] : url === "/api/health" ? health : []), { status: 200 })),
+    );
+    history.replaceState(null, "", "#/");
+    let held = true;
+    // What the open editor registers: its clicks held for the server.
+    const guard = createRoot((dispose) => (useProjectLeaveGuard(() => held), dispose));
+    render(() => <App />);
+    await vi.waitFor(() => expect(screen.getAllByTestId("project-open")).toHaveLength(2));
+    fireEvent.click(screen.getAllByTestId("project-open")[0]);
+    await vi.waitFor(() => expect(pendingConfirm()?.title).toBe("Leave with unsaved clicks?"));
+    pendingConfirm()!.resolve(false);
+    await new Promise((r) => setTimeout(r, 0));
+    expect([window.location.hash, screen.queryByTestId("editor")]).toEqual(["#/", null]);
+    // Back or a typed link to another project: asked too, and the address put back.
+    window.location.hash = "#/p/p_2";
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    await vi.waitFor(() => expect(pendingConfirm()).not.toBeNull());
+    pendingConfirm()!.resolve(false);
+    await vi.waitFor(() => expect(window.location.hash).toBe("#/"));
+    expect(screen.queryByTestId("project-title")).toBeNull();
+    // Back fires popstate and hashchange: one question, and leaving opens the project linked.
+    const asked: string[] = [];
+    window.location.hash = "#/p/p_2";
+    window.dispatchEvent(new PopStateEvent("popstate"));
+    await vi.waitFor(() => expect(pendingConfirm()).not.toBeNull());
+    asked.push(pendingConfirm()!.title);
+    await new Promise((r) => setTimeout(r, 10)); // the hashchange that follows
+    pendingConfirm()!.resolve(true);
+    await vi.waitFor(() => expect(screen.queryByTestId("project-title")?.textContent).toContain("p_2"));
+    await new Promise((r) => setTimeout(r, 10));
+    expect([asked.length, pendingConfirm(), window.location.hash]).toEqual([1, null, "#/p/p_2"]);
+    fireEvent.click(screen.getAllByTestId("project-open")[0]);
+    await vi.waitFor(() => expect(pendingConfirm()).not.toBeNull());
+    pendingConfirm()!.resolve(true);
+    await vi.waitFor(() => expect(window.location.hash).toBe("#/p/p_1"));
+    // Nothing held: the project opens without a question.
+    held = false;
+    fireEvent.click(screen.getAllByTestId("project-open")[1]);
+    await vi.waitFor(() => expect(window.location.hash).toBe("#/p/p_2"));
+    expect(pendingConfirm()).toBeNull();
+    expect(screen.getByTestId("project-title").textContent).toContain("p_2");
+    guard();
+    history.replaceState(null, "", "#/");
   });
 });

@@ -1,6 +1,7 @@
 import { Match, Show, Switch, createEffect, createMemo, createSignal, on, onCleanup, onMount } from "solid-js";
 import { api, errorText, online, projectGone, type Health, type Project } from "../api";
 import { watchConnection } from "../editor/connection";
+import { mayLeaveProject } from "../leaveGuard";
 import { showError } from "../toasts";
 import { ConfirmHost } from "./ConfirmHost";
 import { SequenceFpsHost } from "./SequenceFpsHost";
@@ -67,7 +68,7 @@ export function App() {
         setProjects(list);
         setListed(true);
       }
-      if (select) choose(select);
+      if (select) void choose(select);
     } catch (e) {
       showError(errorText(e), "Could not load the projects");
     } finally {
@@ -75,8 +76,12 @@ export function App() {
     }
   };
 
-  const choose = (pid: string | null) => {
+  /** Open `pid` (null: the start page). The open project's editor may hold clicks the server
+   * lacks, which go with it: the user is asked first, unless `force` (its project is gone). */
+  const choose = async (pid: string | null, force = false) => {
     if (pid === selectedId()) return;
+    if (!force && !(await mayLeaveProject())) return;
+    if (pid === selectedId()) return; // chosen meanwhile
     initialFrame = 0;
     setSelectedId(pid);
     // An entry of its own: Back returns to the project before (the frame only replaces it).
@@ -84,14 +89,24 @@ export function App() {
   };
 
   let hashTimer: ReturnType<typeof setTimeout> | undefined;
+  let shownFrame = 0; // the open project's frame, for its address
   const rememberFrame = (frame: number) => {
+    shownFrame = frame;
     clearTimeout(hashTimer);
     hashTimer = setTimeout(() => history.replaceState(null, "", formatHash(selectedId(), frame)), 250);
   };
 
-  const onHashChange = () => {
+  const onHashChange = async () => {
     const h = parseHash(window.location.hash);
     if (h.pid !== selectedId()) {
+      // Back, Forward or a typed link away from a project whose clicks wait: asked as a click
+      // on another project is; staying puts its address back (Back then asks again).
+      const open = selectedId();
+      if (!(await mayLeaveProject())) {
+        if (parseHash(window.location.hash).pid !== open) history.pushState(null, "", formatHash(open, shownFrame));
+        return;
+      }
+      if (selectedId() !== open) return; // another project was opened meanwhile
       initialFrame = h.frame;
       // A project this list has not seen may be newer than it (made in another tab or by a
       // script): it is "missing" only once the server's list lacks it too.
@@ -164,7 +179,8 @@ export function App() {
           onSelect={choose}
           onChanged={(s) => void refresh(s)}
           onDeleted={(pid) => {
-            if (pid === selectedId()) choose(null);
+            // Its held clicks have nowhere to go: not asked.
+            if (pid === selectedId()) void choose(null, true);
           }}
         />
         <Switch fallback={<Welcome />}>
@@ -172,7 +188,7 @@ export function App() {
             {(pid) => <Editor project={projectById(pid) ?? projects()[0]} initialFrame={initialFrame} frameAsked={frameAsked()} onFrame={rememberFrame} />}
           </Match>
           <Match when={view() === "missing"}>
-            <MissingProject onBack={() => choose(null)} />
+            <MissingProject onBack={() => void choose(null)} />
           </Match>
         </Switch>
       </div>

@@ -7,7 +7,7 @@ import { createInOut } from "./inout";
 import { createObjects, type ObjectApi } from "./objects";
 import { createPrompts } from "./prompts";
 import { PromptSaver, type SaverDeps } from "./saving";
-import { ApiError, errorText } from "../api";
+import { ApiError, errorText, type MatteObject } from "../api";
 import type { Previews } from "./previews";
 import { near } from "../test/near";
 import type { Track } from "../track";
@@ -16,6 +16,7 @@ function setup(
   deleteObject: ObjectApi["deleteObject"] = async () => undefined,
   put: SaverDeps["put"] = async () => undefined,
   createObject: ObjectApi["createObject"] = async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
+  online: () => boolean = () => true,
 ) {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
@@ -27,7 +28,7 @@ function setup(
     const objects = createObjects("p", server);
     const refused: string[] = [];
     const told: string[] = [];
-    const saver = new PromptSaver({ put, online: () => true, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`), onDiskFull: (e) => told.push(errorText(e)) });
+    const saver = new PromptSaver({ put, online, onSaved: () => {}, onRefused: (e, oid, f) => refused.push(`${oid}:${f} ${errorText(e)}`), onDiskFull: (e) => told.push(errorText(e)) });
     const prompts = createPrompts({ saver, repreview: () => {}, refuse: () => {} });
     const previews = { refresh: vi.fn(async () => {}), dropExcept: vi.fn() } as unknown as Previews;
     const playback = { toggle: vi.fn() };
@@ -115,6 +116,92 @@ describe("editor actions", () => {
     expect(s.prompts.points().get("1:0")?.map((q) => q.x)).toEqual([5, 50]);
     expect(puts.at(-1)).toBe("1:0=5,50");
     expect(s.reported).toEqual([]);
+  });
+
+  /** A server that makes objects by Idempotency-Key (a retry of a key gets the object it made)
+   * and can be down (`down`), or lose the answer of the object it made (`loseAnswer`). */
+  function restartingServer() {
+    const [up, setUp] = createSignal(true);
+    const byKey = new Map<string, MatteObject>();
+    const keys: (string | undefined)[] = [];
+    const puts: string[] = [];
+    let loseAnswer = false;
+    const s = setup(
+      undefined,
+      async (oid, f, pts) => {
+        if (!up()) throw new ApiError(0, "Cannot reach the server.");
+        puts.push(`${oid}:${f}=${pts.map((q) => q.x).join(",")}`);
+      },
+      async (pid, _body, key) => {
+        keys.push(key);
+        if (!up() && !loseAnswer) throw new ApiError(0, "Cannot reach the server.");
+        const o = (key && byKey.get(key)) || { id: byKey.size + 1, project_id: pid, name: `Object ${byKey.size + 1}`, color: "#ff5a5f" };
+        if (key) byKey.set(key, o);
+        if (loseAnswer) {
+          loseAnswer = false;
+          setUp(false); // made, then the server went down before its answer left
+          throw new ApiError(0, "Cannot reach the server.");
+        }
+        return o;
+      },
+      up,
+    );
+    return { s, setUp, keys, puts, made: () => byKey.size, loseNextAnswer: () => (loseAnswer = true) };
+  }
+
+  it("a first click while the server is unreachable is held with its object and made once it is back, in click order, its object once (the same Idempotency-Key)", async () => {
+    const { s, setUp, keys, puts, made, loseNextAnswer } = restartingServer();
+    loseNextAnswer(); // the object is made, its answer lost as the server restarts
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    await s.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4));
+    // Held, not reported: counted unsaved, nothing tried again while the server is away.
+    expect(s.reported).toEqual([]);
+    expect([s.saver.heldEdits(), s.saver.holding(), s.saver.diskFull(), keys.length]).toEqual([2, true, false, 1]);
+    expect(s.prompts.points().size).toBe(0);
+    setUp(true);
+    await s.saver.retry(); // what the connection watch does when the server is back
+    await s.saver.idle();
+    expect(keys).toEqual([keys[0], keys[0]]);
+    expect([made(), s.objects.list().map((o) => o.id)]).toEqual([1, [1]]);
+    expect([...s.prompts.points().keys()]).toEqual(["1:0", "1:3"]);
+    expect(puts).toEqual(["1:0=5", "1:3=7"]);
+    expect([s.saver.heldEdits(), s.saver.settled(), s.reported]).toEqual([0, true, []]);
+  });
+
+  it("a held first click whose server is still away at a retry stays held, its key kept", async () => {
+    const { s, setUp, keys, made } = restartingServer();
+    setUp(false);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await s.saver.retry(); // Retry while still away: not tried, not dropped
+    expect([s.saver.heldEdits(), keys.length, s.reported]).toEqual([1, 1, []]);
+    setUp(true);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([made(), keys[1], [...s.prompts.points().keys()]]).toEqual([1, keys[0], ["1:0"]]);
+  });
+
+  it("deleting an object whose clicks are held for a full disk drops them: Retry sends none of them, none counted", async () => {
+    let full = false;
+    const puts: string[] = [];
+    const s = setup(undefined, async (oid, f, pts) => {
+      if (full) throw new ApiError(507, "not enough disk space in the data dir: free some space, then try again");
+      puts.push(`${oid}:${f}=${pts.length}`);
+    });
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await s.saver.idle();
+    full = true;
+    await s.actions.point({ x: 50, y: 6 }, "positive", near({ x: 50, y: 6 }, 4));
+    await s.saver.idle();
+    expect([s.saver.holding(), s.saver.diskFull()]).toEqual([true, true]);
+    const deleted = s.actions.deleteObject(1); // deletes work on a full disk
+    pendingConfirm()!.resolve(true);
+    await deleted;
+    expect([s.saver.holding(), s.saver.unsaved().size, s.prompts.points().size]).toEqual([false, 0, 0]);
+    full = false;
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([puts, s.refused, s.saver.settled()]).toEqual([["1:0=1"], [], true]);
   });
 
   it("undo goes to the frame it changed", async () => {

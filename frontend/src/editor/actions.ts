@@ -1,7 +1,7 @@
 // What the user does with the prompts and the view, by click or by key: points, undo, redo,
 // objects, stepping, playing, result views. Toasts say what could not be done.
 import { createSignal, type Accessor } from "solid-js";
-import { isDiskFull, isUnreachable } from "../api";
+import { isDiskFull, isUnreachable, requestKey } from "../api";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
@@ -27,7 +27,7 @@ export interface ActionDeps {
   objects: Objects;
   prompts: Prompts;
   /** Holds an object's saves while its DELETE is on its way, and a first click whose object
-   * the full disk refused. */
+   * the full disk refused or the server did not answer. */
   saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
@@ -35,8 +35,8 @@ export interface ActionDeps {
   track: Pick<TrackState, "track" | "refresh">;
   /** The In/Out work range (I, O, Alt+X). */
   inout: Pick<InOutState, "range" | "setIn" | "setOut" | "clear">;
-  /** Says why an action was not done, also while the server is away: unlike a point, an
-   * object's change is not held for its return. */
+  /** Says why an action was not done, also while the server is away: unlike a point (and a
+   * first click's object), an object's change is not held for its return. */
   report: (error: unknown, title: string) => void;
 }
 
@@ -82,11 +82,15 @@ export function createActions(d: ActionDeps) {
   };
 
   /** `edit` on the frame shown now, for the object clicks go to (made when there is none). A
-   * first click whose object the full disk refused is held, as refused points are, and made at
-   * the next retry; a click while one is held goes behind it, so that they land in click order. */
+   * first click whose object the full disk refused, or the server did not answer, is held, as
+   * refused points are, and made at the next retry (the server back, Retry); a click while one
+   * is held goes behind it, so that they land in click order. */
   const onTarget = async (edit: (frame: number, oid: number) => void) => {
     if (!d.loaded()) return;
     const frame = d.frame(); // the picture clicked: making its object may take a while
+    // The click's Idempotency-Key, the same at each try: a creation whose answer was lost (the
+    // server went down) gets that object at the retry, not a second one.
+    const key = requestKey();
     const apply = (oid: number) => {
       if (editable(oid)) edit(frame, oid);
     };
@@ -94,7 +98,7 @@ export function createActions(d: ActionDeps) {
     const held = async () => {
       let oid: number;
       try {
-        oid = await d.objects.target();
+        oid = await d.objects.target(key);
       } catch (e) {
         if (isDiskFull(e) || isUnreachable(e)) throw e;
         return d.report(e, "Could not add an object");
@@ -107,9 +111,9 @@ export function createActions(d: ActionDeps) {
     }
     let oid: number;
     try {
-      oid = await d.objects.target();
+      oid = await d.objects.target(key);
     } catch (e) {
-      if (isDiskFull(e)) return d.saver.holdEdit(held, e);
+      if (isDiskFull(e) || isUnreachable(e)) return d.saver.holdEdit(held, e);
       return d.report(e, "Could not add an object");
     }
     apply(oid);

@@ -15,10 +15,11 @@ export interface Objects {
   colorOf: (id: number) => string;
   nameOf: (id: number) => string;
   /** Create one with the next free name and colour (after the creates asked for before), and
-   * select it. Throws the server's error. */
-  add: () => Promise<MatteObject>;
-  /** The object clicks go to: the selected one, else the first, else a new one (created once). */
-  target: () => Promise<number>;
+   * select it. Throws the server's error. `key`: its Idempotency-Key (api.made). */
+  add: (key?: string) => Promise<MatteObject>;
+  /** The object clicks go to: the selected one, else the first, else a new one (created once,
+   * with `key`, the click's Idempotency-Key: a retry of the click gets the object it made). */
+  target: (key?: string) => Promise<number>;
   update: (id: number, change: { name?: string; color?: string }) => Promise<void>;
   remove: (id: number) => Promise<void>;
 }
@@ -48,8 +49,8 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   let creating: Promise<MatteObject> | null = null;
   // The server names and colours a new object from the project's whole list, which this tab's
   // may lag (another tab added one): pressing N in two tabs never makes two "Object 2".
-  const add = async () => {
-    const o = await server.createObject(pid, {});
+  const add = async (key?: string) => {
+    const o = await server.createObject(pid, {}, key);
     batch(() => {
       // In the server's order, as a reload shows them: creates may answer out of order, and
       // the number keys pick objects by place.
@@ -76,7 +77,7 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     colorOf: (id) => list().find((o) => o.id === id)?.color ?? "#ffffff",
     nameOf: (id) => list().find((o) => o.id === id)?.name ?? `object ${id}`,
     add,
-    target: async () => {
+    target: async (key) => {
       const id = selected();
       if (id != null && list().some((o) => o.id === id)) return id;
       const first = list()[0];
@@ -84,7 +85,7 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
         setSelected(first.id);
         return first.id;
       }
-      creating ??= add().finally(() => (creating = null));
+      creating ??= add(key).finally(() => (creating = null));
       return (await creating).id;
     },
     update: async (id, change) => {

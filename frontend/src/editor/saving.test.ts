@@ -1,5 +1,5 @@
 import { createRoot, createSignal } from "solid-js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api";
 import type { Point } from "../points";
 import { PromptSaver } from "./saving";
@@ -154,6 +154,38 @@ describe("PromptSaver", () => {
     await s.saver.retry();
     expect(s.stored.get("1:5")).toEqual([p(1)]);
     expect(s.saver.holding()).toBe(false);
+  });
+
+  it("a first click held for an unreachable server that is back already runs at once, not told as a full disk", async () => {
+    const s = setup();
+    const ran: string[] = [];
+    // Its tries outlasted the outage: the return's retry ran before it was held.
+    s.saver.holdEdit(async () => void ran.push("click"), new ApiError(0, "Cannot reach the server."));
+    await vi.waitFor(() => expect(ran).toEqual(["click"]));
+    expect([s.diskFull, s.saver.diskFull(), s.saver.heldEdits()]).toEqual([[], false, 0]);
+  });
+
+  it("runs no held edit while the server is away: they wait for its return", async () => {
+    const s = setup();
+    const ran: string[] = [];
+    s.serverDown();
+    await s.saver.save(1, 5, [p(1)]); // the server is found away
+    s.saver.holdEdit(async () => void ran.push("click"), new ApiError(0, "Cannot reach the server."));
+    await s.saver.retry();
+    expect([ran, s.saver.heldEdits()]).toEqual([[], 1]);
+    s.serverUp();
+    await s.saver.retry();
+    expect([ran, s.saver.heldEdits(), s.stored.get("1:5")]).toEqual([["click"], 0, [p(1)]]);
+  });
+
+  it("Retry pressed twice quickly once room is made sends each held save once", async () => {
+    const s = setup();
+    s.setDiskFull(true);
+    await s.saver.save(1, 5, [p(1)], []);
+    s.setDiskFull(false);
+    await Promise.all([s.saver.retry(), s.saver.retry()]);
+    await s.saver.idle();
+    expect([s.puts, s.stored.get("1:5"), s.saver.settled()]).toEqual([["1:5", "1:5"], [p(1)], true]);
   });
 
   it("reports a refused save instead of holding it", async () => {

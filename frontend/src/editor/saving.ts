@@ -3,8 +3,8 @@
 // server is back; a save refused for a full disk (507) is held too, told once, and sent again
 // at the user's next save or Retry (not in a loop: the disk stays full until room is made); a
 // save the server refused otherwise is reported and the server's points shown again. A first
-// click whose object the full disk refused has no points to hold yet: it is held as an edit,
-// counted with them, and made (object, then point) at the same retry.
+// click whose object the full disk refused, or the server did not answer, has no points to hold
+// yet: it is held as an edit, counted with them, and made (object, then point) at the same retry.
 import { createSignal, type Accessor } from "solid-js";
 import { isDiskFull, isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
@@ -23,9 +23,10 @@ export interface SaverDeps {
   onDiskFull: (error: unknown) => void;
 }
 
-/** An edit the full disk refused before it had points to hold (a first click, whose object the
- * server could not make): run again at the next retry. It throws the server's error when it is
- * to be held again (a full disk, no server) and reports any other failure itself. */
+/** An edit refused before it had points to hold (a first click, whose object the full disk or
+ * the server's absence kept from being made): run again at the next retry. It throws the
+ * server's error when it is to be held again (a full disk, no server) and reports any other
+ * failure itself. */
 export type HeldEdit = () => Promise<void>;
 
 export class PromptSaver {
@@ -65,10 +66,14 @@ export class PromptSaver {
     return this.edits().length;
   }
 
-  /** Hold `edit` behind those held already; `refusal`: the full disk's error, told once. */
+  /** Hold `edit` behind those held already; `refusal`: why it could not be made, the full
+   * disk's told once. */
   holdEdit(edit: HeldEdit, refusal?: unknown): void {
     this.setEdits([...this.edits(), edit]);
-    if (refusal !== undefined) this.refusedForRoom(refusal);
+    if (isDiskFull(refusal)) this.refusedForRoom(refusal);
+    // Back before this edit was held (its tries outlasted the outage): the return's retry is
+    // over, so it runs now. Not a loop: its next failure to reach the server marks it away.
+    else if (isUnreachable(refusal) && this.deps.online()) void this.runHeldEdits();
   }
 
   private refusedForRoom(e: unknown): void {
@@ -183,9 +188,10 @@ export class PromptSaver {
   }
 
   /** Run the held edits one after the other, in click order, each dropped once it ran; the
-   * first held again keeps itself and those after it. Those held meanwhile run in the same turn. */
+   * first held again keeps itself and those after it. Those held meanwhile run in the same turn.
+   * Not while the server is away: they wait for its return, as held saves do. */
   async runHeldEdits(): Promise<void> {
-    if (this.editsRunning) return;
+    if (this.editsRunning || !this.deps.online()) return;
     this.editsRunning = true;
     try {
       while (this.edits().length) {

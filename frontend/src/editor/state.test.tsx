@@ -2,6 +2,8 @@ import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createRoot, createSignal, mergeProps } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setOnline, type Project } from "../api";
+import { pendingConfirm } from "../confirm";
+import { mayLeaveProject } from "../leaveGuard";
 import { SequenceFpsHost } from "../components/SequenceFpsHost";
 import { askSequenceFps } from "../sequenceFps";
 import { FakeEventSource } from "../test/eventSource";
@@ -67,6 +69,20 @@ describe("the editor", () => {
     await editor.saver.retry();
     expect(leave()).toBe(false);
     dispose();
+    setOnline(true);
+  });
+
+  it("has the app ask before its project is left for another while points wait for the server, and only then", async () => {
+    const { editor, dispose } = editorOf();
+    expect(await mayLeaveProject()).toBe(true);
+    setOnline(false);
+    await editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []);
+    const asked = mayLeaveProject();
+    expect(pendingConfirm()?.message).toBe("Some clicks are not saved yet (the server is away, or its disk is full): they are kept only while this project stays open.");
+    pendingConfirm()!.resolve(false);
+    expect(await asked).toBe(false);
+    dispose(); // the project closed: its guard goes with it
+    expect(await mayLeaveProject()).toBe(true);
     setOnline(true);
   });
 });

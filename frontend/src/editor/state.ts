@@ -8,7 +8,7 @@ import { dialogOpen } from "../focusTrap";
 import { stageFit } from "../compose";
 import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
-import { useLeaveGuard } from "../leaveGuard";
+import { useProjectLeaveGuard } from "../leaveGuard";
 import { createJobsStore } from "../jobs";
 import { fromFramePoints, pointsOnFrame } from "../points";
 import { createResultCompose } from "../resultView";
@@ -103,8 +103,9 @@ export function createEditor(props: EditorInput) {
     onDiskFull: (e) => tell(e, "Points not saved: they are kept here and sent again at Retry or your next click"),
   });
   // Points held while the server is away (or while their object's delete is on its way) go
-  // with the page: the browser asks before it is left.
-  useLeaveGuard(() => saver.holding());
+  // with the page, and with this editor: the browser asks before the page is left, the app
+  // before another project is opened.
+  useProjectLeaveGuard(() => saver.holding());
   const previews = createPreviews({
     fetch: (f, signal) => api.preview(pid, f, { maxSide: Math.max(0, frames.maxSide()) }, signal),
     pendingSaves: (f) => saver.pendingOn(f),
