@@ -67,7 +67,7 @@ def test_cuda_without_a_gpu_names_the_fix(device: str) -> None:
     ("name", "value", "says"),
     [
         ("MAX_OBJECTS", "abc", "a whole number of at least 1"),
-        ("IDLE_TIMEOUT", "soon", "a number of at least 0.1"),
+        ("IDLE_TIMEOUT", "soon", "a finite number of at least 0.1"),
     ],
 )
 def test_a_setting_that_is_no_number_is_named(
@@ -85,10 +85,10 @@ def test_a_setting_that_is_no_number_is_named(
         ("MAX_UPLOAD_BYTES", "-1", "a whole number of at least 1"),
         ("MAX_QUEUED_JOBS", "-3", "a whole number of at least 0"),
         ("MAX_OBJECTS", "0", "a whole number of at least 1"),
-        ("IDLE_TIMEOUT", "-5", "a number of at least 0.1"),
-        ("IDLE_TIMEOUT", "nan", "a number of at least 0.1"),
-        ("EVENT_PING_SECONDS", "0", "a number of at least 0.1"),
-        ("MAX_ASPECT", "0.5", "a number of at least 1"),
+        ("IDLE_TIMEOUT", "-5", "a finite number of at least 0.1"),
+        ("IDLE_TIMEOUT", "nan", "a finite number of at least 0.1"),
+        ("EVENT_PING_SECONDS", "0", "a finite number of at least 0.1"),
+        ("MAX_ASPECT", "0.5", "a finite number of at least 1"),
     ],
 )
 def test_a_setting_out_of_its_range_is_named(

@@ -71,14 +71,18 @@ def _number(
 ) -> Number:
     """A number from VIDMATTE_<name>, at least `minimum` (and at most `maximum`); a bad one is
     named (int() alone says only "invalid literal for int() with base 10: 'abc'", not which
-    setting, and a negative limit would refuse every request with a nonsense message)."""
+    setting, and a negative limit would refuse every request with a nonsense message). A
+    float is finite: float() takes "inf" and "1e999", which turned a limit off without a word
+    (an idle timeout, a ping) or into nonsense (every slow upload a 408 below "inf" bytes/s)."""
     raw = _env(name, str(default))
     try:
         value = kind(raw)
     except ValueError:
         value = None
-    if value is None or not minimum <= value <= maximum:  # `not <=`: also NaN
+    if value is None or not minimum <= value <= maximum or not math.isfinite(value):  # also NaN
         what = "a whole number" if kind is int else "a number"
+        if kind is float and maximum == math.inf:
+            what = "a finite number"  # a bounded range says so already
         bounds = (
             f"from {minimum} to {maximum:g}" if maximum < math.inf else f"of at least {minimum}"
         )

@@ -33,6 +33,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -474,6 +475,10 @@ class Store:
         # taking and letting go of a key writes nothing (a full disk cannot leave a key taken
         # for good), and a crash forgets them with the requests (one process serves a data dir).
         self._keys_in_flight: dict[str, str] = {}
+        # Answers given that the database could not keep (a full disk, a lock held past the
+        # busy timeout), with when they expire (time.monotonic): what their request made is
+        # made, so this process answers their retries from here.
+        self._answers_unkept: dict[str, tuple[Answered, float]] = {}
         self._keys_lock = threading.Lock()
         self._older_plate, self._older_edges = plate, edges
         self.busy_timeout = 30.0  # seconds a write waits for another writer
@@ -771,6 +776,10 @@ class Store:
                     f"a request with Idempotency-Key '{key}' ({running}) is still being "
                     "answered: retry once it has finished"
                 )
+            unkept, until = self._answers_unkept.get(key, (None, 0.0))
+            if unkept is not None and until >= time.monotonic():
+                return unkept
+            self._answers_unkept.pop(key, None)
             with self._read() as db:
                 row = db.execute(
                     "SELECT route, fingerprint, status, body FROM idempotency_keys "
@@ -785,17 +794,25 @@ class Store:
     def answer_key(self, key: str, fingerprint: str, status: int, body: str) -> None:
         """Keep the answer to the request that took `key`, for its retries; the key is free
         then (its retries read the answer). Expired keys go in the same write: the table holds
-        about one retention window's keys without waiting for a restart."""
+        about one retention window's keys without waiting for a restart. An answer the
+        database cannot keep (the error is raised) is kept in memory instead, for this
+        process's retries: its key is never free while its request's work stands."""
+        answered = Answered(self._keys_in_flight[key], fingerprint, status, body)
         try:
             with self._write() as db:
                 self._forget_expired_keys(db)
                 db.execute(
                     "INSERT OR REPLACE INTO idempotency_keys "
                     "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (key, self._keys_in_flight[key], fingerprint, status, body, now()),
+                    (key, answered.route, fingerprint, status, body, now()),
                 )
-        finally:
-            self.release_key(key)
+        except BaseException:
+            with self._keys_lock:  # one step: a retry finds the key taken, or this answer
+                until = time.monotonic() + self.idempotency_seconds
+                self._answers_unkept[key] = (answered, until)
+                self._keys_in_flight.pop(key, None)
+            raise
+        self.release_key(key)
 
     def release_key(self, key: str) -> None:
         """Let go of `key` taken by a request that failed: a retry runs it again."""

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.api.test_jobs import prompt
-from vidmatte.api.idempotency import keep
+from vidmatte.api.idempotency import Claim
 from vidmatte.api.schemas import Object
 from vidmatte.store import Answered, KeyInUse, Store
 
@@ -232,15 +232,19 @@ def test_keys_expire_and_unanswered_ones_go_with_the_process(tmp_path: Path) -> 
     store.close()
 
 
-def test_a_full_disk_answers_unkept_and_frees_the_key(tmp_path: Path) -> None:
-    """The job or project is made: its answer goes out (a 507 would have it made twice)."""
+def test_a_full_disk_answers_unkept_and_holds_the_answer(tmp_path: Path) -> None:
+    """The job or project is made: its answer goes out (a 507 would have it made twice), and
+    its retry gets it again (the key let go, the retry made a second one)."""
     store = Store(tmp_path / "data")
-    assert store.claim_key("k", "POST /x") is None
+    claim = Claim.take(store, "k", "POST /x")
+    assert claim.first
 
     def full(*_: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
     store._write = full  # type: ignore[method-assign]
-    keep(store, "k", "print", 201, Object(id=1, project_id="p", name="a", color="#ffffff"))
-    assert store.claim_key("k", "POST /x") is None  # not kept, not stuck
+    made = Object(id=1, project_id="p", name="a", color="#ffffff")
+    assert claim.keep("print", 201, made) == made
+    retry = Claim.take(store, "k", "POST /x")
+    assert retry.answered == Answered("POST /x", "print", 201, made.model_dump_json())
     store.close()

@@ -5,10 +5,13 @@ Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
 
 The key is taken before the route does its work (`Claim.take`; in memory: Store.claim_key) and
 its answer is kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs
-it again. A JSON POST goes through `once`, an upload through `Claim` itself (its fingerprint is
-known only once its body is in), with the same steps. A request is the same when it has the
-same route and the same fingerprint: its validated body, or an upload's file (name, size,
-SHA-256) and fields, which a retry sends with another multipart boundary."""
+it again. An answer the store cannot keep (a full disk, a database locked past its busy
+timeout) is still the answer, held in memory for the retries this process answers
+(Store.answer_key): what the request made is made, and a 500 or a freed key would have the
+client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
+fingerprint is known only once its body is in), with the same steps. A request is the same
+when it has the same route and the same fingerprint: its validated body, or an upload's file
+(name, size, SHA-256) and fields, which a retry sends with another multipart boundary."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from vidmatte.store import Answered, KeyInUse, Store, is_disk_full
+from vidmatte.store import Answered, KeyInUse, Store
 
 log = logging.getLogger(__name__)
 KEY_HEADER = "Idempotency-Key"
@@ -84,15 +87,20 @@ def body_fingerprint(body: BaseModel | None) -> str:
     return fingerprint(None if body is None else body.model_dump(mode="json"))
 
 
-def keep(store: Store, key: str, print_: str, status: int, answer: BaseModel) -> None:
-    """Keep the answer of the request that took `key`. On a full disk the answer goes out
-    unkept: what it made is made, and a 507 would have the client make it again."""
+def keep(store: Store, key: str, answered: Answered) -> None:
+    """Keep the answer of the request that took `key`. Where the store cannot (a full disk, a
+    database locked past its busy timeout) the answer goes out all the same, held in memory
+    for this process's retries (Store.answer_key): what it made is made, and an error would
+    have the client make it again."""
     try:
-        store.answer_key(key, print_, status, answer.model_dump_json())
+        store.answer_key(key, answered.fingerprint, answered.status, answered.body)
     except (OSError, sqlite3.Error) as exc:
-        if not is_disk_full(exc):
-            raise
-        log.warning("disk full: the answer to Idempotency-Key '%s' is not kept", key)
+        log.warning(
+            "the answer to Idempotency-Key '%s' is held in memory only, the store could not "
+            "keep it: %s",
+            key,
+            exc,
+        )
 
 
 @dataclass(frozen=True)
@@ -128,18 +136,23 @@ class Claim:
         if kind is not None and self.first:
             self.store.release_key(self.key)
 
+    def check_route(self) -> None:
+        """422 for a retry whose key was used for another route: told before its body is
+        read (an upload's whole file)."""
+        if self.answered is not None and self.answered.route != self.route:
+            raise HTTPException(
+                422,
+                f"{KEY_HEADER} '{self.key}' was used for {self.answered.route}: a key belongs "
+                "to one request; send a new key for this one",
+            )
+
     def replay(self, print_: str) -> Response | None:
         """None for the request that took the key; for a retry the first answer again, when
         `print_` is the first request's fingerprint (else a 422)."""
         answered = self.answered
         if answered is None:
             return None
-        if answered.route != self.route:
-            raise HTTPException(
-                422,
-                f"{KEY_HEADER} '{self.key}' was used for {answered.route}: a key belongs to "
-                "one request; send a new key for this one",
-            )
+        self.check_route()
         if answered.fingerprint != print_:
             raise HTTPException(
                 422,
@@ -155,7 +168,7 @@ class Claim:
 
     def keep(self, print_: str, status: int, answer: Answer) -> Answer:
         """`answer`, kept for the retries of the request that took the key. Blocking."""
-        keep(self.store, self.key, print_, status, answer)
+        keep(self.store, self.key, Answered(self.route, print_, status, answer.model_dump_json()))
         return answer
 
 

@@ -94,9 +94,24 @@ FORMATS = (
 )
 # The formats that pair the matte with colour (the others hold the matte alone).
 COLOUR_FORMATS = frozenset({"rgba_png", "exr", "prores4444", "webm_alpha", "composite_mp4"})
-# The formats written through files in the staging directory: videos (encoded there whole
-# before they go into the zip) and EXR (OpenEXR writes files only).
-STAGED_FORMATS = frozenset({"exr", "prores4444", "webm_alpha", "composite_mp4", "alpha_mp4"})
+# The formats written through files in the staging directory are videos (encoded there
+# whole before they go into the zip) and EXR (OpenEXR writes files only). The room they take
+# there (`staging_bytes`): bytes a pixel of a frame takes in a staged video file of busy
+# footage (camera grain, a detailed matte): ProRes 4444's target rate (Apple's 330 Mb/s at
+# 1080p30) plus its alpha, VP9 and H.264 at their crf, the matte alone mostly flat. Measured:
+# a clean picture takes far less (ProRes ~0.14), pure noise more (ProRes ~7).
+_VIDEO_BYTES_PER_PIXEL = {
+    "prores4444": 0.75,
+    "webm_alpha": 0.25,
+    "composite_mp4": 0.25,
+    "alpha_mp4": 0.125,
+}
+# An EXR is staged one frame at a time: half-float RGBA, 8 bytes a pixel before compression,
+# which noise does not shrink.
+_EXR_BYTES_PER_PIXEL = 8
+# The estimate doubled: an encoder's rate swings with the picture, and a full disk midway
+# cuts the download off.
+_STAGING_SAFETY = 2
 
 # Frames are tagged with the source's colour primaries and transfer (its colour is kept in
 # them), BT.709's where it states none, and converted to limited-range YUV with the matrix they
@@ -227,6 +242,18 @@ _DEEP_COMPOSITE = _VideoSpec(
 def _shown(text: str, limit: int = 40) -> str:
     """A user's value as an error repeats it: a 50 kB query does not come back 50 kB long."""
     return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def staging_bytes(formats: Iterable[str], frames: int, width: int, height: int, layers: int) -> int:
+    """The staging room (bytes) an archive of `frames` frames of `width`x`height` in `layers`
+    layers needs at its fullest, estimated: every video file is encoded whole before any goes
+    into the zip (each layer its own), and one EXR frame is on disk at a time."""
+    chosen, pixels = set(formats), width * height
+    videos = sum(_VIDEO_BYTES_PER_PIXEL.get(name, 0) for name in chosen)
+    need = videos * pixels * frames * layers
+    if "exr" in chosen:
+        need += _EXR_BYTES_PER_PIXEL * pixels
+    return math.ceil(need * _STAGING_SAFETY)
 
 
 def parse_formats(text: str) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -49,17 +51,17 @@ from vidmatte.jobs.stops import other_models
 from vidmatte.jobs.tracks import intervals
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import (
-    STAGED_FORMATS,
     archive_name,
     iter_archive,
     parse_color,
     parse_formats,
+    staging_bytes,
 )
 from vidmatte.store import TERMINAL, InvalidTransition, unanchored
 
 router = APIRouter(tags=["jobs"])
-# Free space below which an archive with staged files is refused: less than a short clip's
-# video takes to encode.
+# Free space an archive with staged files must leave besides its estimate (the store's
+# reserve: a delete, the way out of a full disk, needs it).
 STAGING_ROOM = store.RESERVE_BYTES
 
 
@@ -296,11 +298,10 @@ def get_archive(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
-    check_room_to_stage(s.store, chosen)
     # Held from before the plan reads the job's files until the stream ends: a delete that
     # comes meanwhile leaves the files to the last download (the headers go out before the
     # first chunk).
-    release = s.store.lease(job.project_id)
+    release_files = s.store.lease(job.project_id)
     try:
         try:
             export = plan_export(s.store, job_id, mattes)
@@ -309,9 +310,19 @@ def get_archive(
         if not export.frames:
             latest = s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
             raise HTTPException(409, _no_frames(latest))
+        info = export.project.info
+        need = staging_bytes(
+            chosen, len(export.frames), info.width, info.height, len(export.layers)
+        )
+        release_room = reserve_room_to_stage(s.store.tmp_dir, need)
     except BaseException:
-        release()
+        release_files()
         raise
+
+    def release() -> None:
+        release_room()
+        release_files()
+
     # Named by the source's own frame numbers, as the files inside are (an image sequence's).
     first, last = (
         export.project.info.first_number + i for i in (export.frames[0], export.frames[-1])
@@ -341,14 +352,38 @@ def get_archive(
     )
 
 
-def check_room_to_stage(s: store.Store, formats: list[str]) -> None:
-    """507 before the download starts when its staged files (STAGED_FORMATS) cannot be written:
+# The staging room promised to the archive downloads under way, per staging directory: two
+# downloads started together each found the disk's room free, and both could run out.
+_promised: dict[Path, int] = {}
+_promised_lock = threading.Lock()
+
+
+def reserve_room_to_stage(tmp_dir: Path, need: int) -> Callable[[], None]:
+    """507 before the download starts when its staged files (`need` bytes, estimated by
+    `staging_bytes`) would not fit beside those of the downloads under way and STAGING_ROOM:
     once started, a write failing for want of space can only cut the zip off, which a browser
-    tells as a failed download, not why. A disk with more room may still run out midway."""
-    if STAGED_FORMATS.isdisjoint(formats):
-        return
-    if shutil.disk_usage(s.tmp_dir).free < STAGING_ROOM:
-        raise HTTPException(507, f"{DISK_FULL}: free some space, then download again")
+    tells as a failed download, not why. The room stays promised until the returned release
+    is called (releasing twice is harmless). A file being written counts in the disk's use and
+    in its download's promise: downloads together are refused early, never late."""
+    if need == 0:
+        return lambda: None
+    with _promised_lock:
+        promised = _promised.get(tmp_dir, 0)
+        if shutil.disk_usage(tmp_dir).free < promised + need + STAGING_ROOM:
+            raise HTTPException(507, f"{DISK_FULL}: free some space, then download again")
+        _promised[tmp_dir] = promised + need
+    held = [True]
+
+    def release() -> None:
+        with _promised_lock:
+            if not held[0]:
+                return
+            held[0] = False
+            left = _promised.pop(tmp_dir) - need
+            if left:
+                _promised[tmp_dir] = left
+
+    return release
 
 
 def _no_frames(job: store.Job) -> str:

@@ -145,8 +145,9 @@ async def create_project(
 async def create_project_once(request: Request, key: str, s: Services) -> Project | Response:
     """An upload with an Idempotency-Key. Its retry is received in full as well: the file's
     SHA-256 tells whether it is the first request again (its answer, and the file goes) or
-    another one (a 422)."""
+    another one (a 422). A key of another route is refused before the body is read."""
     claim = await run_in_threadpool(Claim.take, s.store, key, route_of(request))
+    claim.check_route()
     with claim:
         if claim.first:  # a retry of an upload that made its project needs no room
             await run_in_threadpool(require_room_for_a_project, s.store, s.settings)

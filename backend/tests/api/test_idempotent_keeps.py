@@ -1,0 +1,133 @@
+"""An Idempotency-Key whose answer the store cannot keep (a database locked past its busy
+timeout, a full disk), and an upload whose key belongs to another route: what was made is
+answered and made once, and a refusal comes before the body is read (api/idempotency.py,
+routes/projects.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.in_process import client_of, tiny_segmenter
+from vidmatte.config import Settings
+from vidmatte.store import Store
+
+TOKEN = "idempotent-keeps-token"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
+    settings = Settings(data_dir=tmp_path / "data", token=TOKEN)
+    store = Store(settings.data_dir)
+    client = client_of(settings, store, tiny_segmenter(tmp_path / "ck"))
+    yield client, store
+    client.close()
+    store.close()
+
+
+def locked(_: sqlite3.Connection) -> None:
+    raise sqlite3.OperationalError("database is locked")
+
+
+def upload(client: TestClient, clip: Path, key: str) -> httpx.Response:
+    return client.post(
+        "/api/projects",
+        files={"file": ("disk.mp4", clip.read_bytes(), "video/mp4")},
+        headers={"Idempotency-Key": key},
+    )
+
+
+def test_an_object_whose_answer_cannot_be_kept_is_answered_and_made_once(
+    served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was a 500 for an object that was made, and the key was let go: the client's retry
+    made a second object."""
+    client, store = served
+    pid = upload(client, clip, "upload-1").json()["id"]
+    # The write that keeps an answer fails as a database locked past its busy timeout does.
+    monkeypatch.setattr(store, "_forget_expired_keys", locked)
+    url, headers = f"/api/projects/{pid}/objects", {"Idempotency-Key": "object-1"}
+    first = client.post(url, json={"name": "a"}, headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post(url, json={"name": "a"}, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [o["name"] for o in client.get(url).json()] == ["a"]
+    # Still one request's key: another body with it is refused.
+    other = client.post(url, json={"name": "b"}, headers=headers)
+    assert other.status_code == 422, other.text
+    assert "(its body differs)" in other.json()["detail"]
+
+
+def test_an_upload_whose_answer_cannot_be_kept_is_answered_and_made_once(
+    served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, store = served
+    monkeypatch.setattr(store, "_forget_expired_keys", locked)
+    first = upload(client, clip, "upload-1")
+    assert first.status_code == 201, first.text
+    again = upload(client, clip, "upload-1")
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert [p["id"] for p in client.get("/api/projects").json()] == [first.json()["id"]]
+
+
+def test_an_answer_kept_once_the_database_is_back_is_still_the_first(
+    served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry after the lock has gone reads the answer held for it, and its key stays the
+    first request's."""
+    client, store = served
+    pid = upload(client, clip, "upload-1").json()["id"]
+    url, headers = f"/api/projects/{pid}/objects", {"Idempotency-Key": "object-1"}
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "_forget_expired_keys", locked)
+        first = client.post(url, json={"name": "a"}, headers=headers)
+    again = client.post(url, json={"name": "a"}, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert len(client.get(url).json()) == 1
+
+
+def test_a_key_of_another_route_refuses_an_upload_before_its_body_is_read(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """It was refused only once the whole file had come in (a 2 GB upload sent for nothing);
+    the route is known from the key before the body, as a key still being answered is."""
+    client, _ = served
+    pid = upload(client, clip, "upload-1").json()["id"]
+    made = client.post(
+        f"/api/projects/{pid}/objects", json={}, headers={"Idempotency-Key": "object-1"}
+    )
+    assert made.status_code == 201, made.text
+    pulled: list[bytes] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in (b"--b\r\n", b"never wanted\r\n", b"--b--\r\n"):
+            pulled.append(chunk)
+            yield chunk
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return await http.post(
+                "/api/projects",
+                content=body(),
+                headers={
+                    "Authorization": f"Bearer {TOKEN}",
+                    "Content-Type": "multipart/form-data; boundary=b",
+                    "Idempotency-Key": "object-1",
+                },
+            )
+
+    refused = asyncio.run(send())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == (
+        f"Idempotency-Key 'object-1' was used for POST /api/projects/{pid}/objects: a key "
+        "belongs to one request; send a new key for this one"
+    )
+    assert pulled == []
