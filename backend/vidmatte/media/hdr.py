@@ -6,12 +6,12 @@ white, 203 cd/m², is 58% of PQ's range; the matting head learned on SDR picture
 BT.2020 primaries look washed out taken as BT.709's. `linear_light` undoes the source's own
 transfer (PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display) on the scale
 ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.709's
-(ITU-R BT.2087), P3-D65's too; `to_sdr` then tone maps that to 8-bit sRGB for display and
-matting: light up to 3/4 of reference white is kept as it is, above that an extended
-Reinhard shoulder, on each pixel's brightest channel (hue kept), brings the display's peak
-to white (a PQ video's own, where its metadata states one, `display_peak`; else 1000 cd/m²,
-PQ's usual mastering and HLG's nominal display); brighter is clipped. All per frame in
-numpy, through lookup tables.
+(ITU-R BT.2087), P3-D65's, DCI-P3's and other wide sets' too (`converts`); `to_sdr` then
+tone maps that to 8-bit sRGB for display and matting: light up to 3/4 of reference white is
+kept as it is, above that an extended Reinhard shoulder, on each pixel's brightest channel
+(hue kept), brings the display's peak to white (a PQ video's own, where its metadata states
+one, `display_peak`; else 1000 cd/m², PQ's usual mastering and HLG's nominal display);
+brighter is clipped. All per frame in numpy, through lookup tables.
 `signal` goes the other way, for colours made here (a composite's background).
 Sums of light (a soft edge: the foreground's estimate, a composite) are made in
 `light_fraction`'s light instead: HLG's scene light, before the OOTF, whose gamma on the
@@ -26,7 +26,8 @@ import numpy as np
 
 PQ, HLG = 16, 18  # ITU-T H.273 transfer characteristics (AVCOL_TRC_SMPTE2084, ARIB_STD_B67)
 HDR_TRANSFERS = frozenset({PQ, HLG})
-BT2020, P3_D65 = 9, 12  # ITU-T H.273 colour primaries (P3-D65: SMPTE EG 432-1)
+# ITU-T H.273 colour primaries (P3-D65: SMPTE EG 432-1; DCI-P3: SMPTE RP 431-2, DCI white)
+BT2020, DCI_P3, P3_D65 = 9, 11, 12
 REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
 PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
 PQ_MAX = 10000.0  # cd/m²: the brightest light PQ can hold
@@ -41,8 +42,58 @@ _B = 1 - 4 * _A
 _C = 0.5 - _A * np.log(4 * _A)
 _HLG_GAMMA = 1.2
 _BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593], np.float32)
-# Linear RGB in these primaries to linear BT.709 RGB (all D65), rows the output: BT.2020's
-# (ITU-R BT.2087), P3-D65's (from the two sets' chromaticities, as BT.2087 derives its own).
+# CIE xy chromaticities (ITU-T H.273's table of colour primaries): red, green, blue; white.
+_D65 = (0.3127, 0.3290)
+_BT709_XY = ((0.640, 0.330), (0.300, 0.600), (0.150, 0.060))
+# Primaries whose colour differs enough from BT.709's to convert, by their H.273 code, with
+# their white point: DCI-P3's is DCI's (SMPTE RP 431-2), BT.470M's (NTSC 1953) and film's
+# Illuminant C, adapted to BT.709's D65 (`_to_bt709`): their matrices move a channel by 16%
+# (DCI-P3) to 49% (BT.470M), as P3-D65's does by 22%. Those left out are taken as BT.709's:
+# 5 (BT.470BG, PAL: only green differs, 0.29 for 0.30), 6 and 7 (SMPTE 170M and 240M,
+# NTSC's SMPTE C) and 22 (EBU 3213) are D65 too and move a channel by 4 to 6%, and 5 and 6
+# are what phones and SD encoders tag BT.709-coloured footage with (one "BT.601" setting for
+# matrix and primaries alike), whose colour a conversion would shift; 10 (SMPTE ST 428 XYZ,
+# a DCP's) is decoded as FFmpeg's xyz12 pixel format, which swscale already makes BT.709
+# RGB. Unstated (2) and codes H.273 reserves are taken as BT.709's, as ever.
+_CONVERTED: dict[int, tuple[tuple[tuple[float, float], ...], tuple[float, float]]] = {
+    4: (((0.67, 0.33), (0.21, 0.71), (0.14, 0.08)), (0.310, 0.316)),  # BT.470M
+    8: (((0.681, 0.319), (0.243, 0.692), (0.145, 0.049)), (0.310, 0.316)),  # film, C
+    DCI_P3: (((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), (0.314, 0.351)),
+}
+# The Bradford cone response matrix (Lam, 1985), rows the cone responses of CIE XYZ.
+_BRADFORD = np.array(
+    [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]]
+)
+
+
+def _xyz(xy: tuple[float, float]) -> np.ndarray:
+    """CIE XYZ of chromaticity `xy` at luminance Y 1."""
+    x, y = xy
+    return np.array([x / y, 1.0, (1 - x - y) / y])
+
+
+def _rgb_to_xyz(
+    primaries: tuple[tuple[float, float], ...], white: tuple[float, float]
+) -> np.ndarray:
+    """Linear RGB in `primaries` to CIE XYZ, RGB 1, 1, 1 being `white` at Y 1 (SMPTE RP 177's
+    normalised primary matrix)."""
+    columns = np.stack([_xyz(xy) for xy in primaries], axis=1)
+    return columns * np.linalg.solve(columns, _xyz(white))
+
+
+def _to_bt709(primaries: tuple[tuple[float, float], ...], white: tuple[float, float]) -> np.ndarray:
+    """Linear RGB in `primaries` to linear BT.709 RGB, rows the output: to XYZ, its white
+    adapted to D65 with Bradford's von Kries transform in cone space (so the source's white,
+    RGB 1, 1, 1, comes out BT.709's white, not tinted), then to BT.709 RGB."""
+    cones = _BRADFORD @ _xyz(white), _BRADFORD @ _xyz(_D65)
+    adapt = np.linalg.inv(_BRADFORD) @ np.diag(cones[1] / cones[0]) @ _BRADFORD
+    to_xyz = adapt @ _rgb_to_xyz(primaries, white)
+    return np.linalg.solve(_rgb_to_xyz(_BT709_XY, _D65), to_xyz).astype(np.float32)
+
+
+# Linear RGB in these primaries to linear BT.709 RGB, rows the output: BT.2020's (ITU-R
+# BT.2087), P3-D65's (from the two sets' chromaticities, as BT.2087 derives its own; both D65:
+# `_to_bt709` gives the same to 6 decimals), and `_CONVERTED`'s, white adapted.
 _TO_BT709 = {
     BT2020: np.array(
         [
@@ -60,8 +111,10 @@ _TO_BT709 = {
         ],
         np.float32,
     ),
-}
+} | {code: _to_bt709(*chromaticities) for code, chromaticities in _CONVERTED.items()}
 _FROM_BT709 = {p: np.linalg.inv(m.astype(np.float64)) for p, m in _TO_BT709.items()}
+# What `gamut` calls the primaries `converts`.
+_GAMUTS = {BT2020: "BT.2020", P3_D65: "P3-D65", DCI_P3: "DCI-P3", 4: "BT.470M", 8: "generic film"}
 
 
 def is_hdr(transfer: int) -> bool:
@@ -70,8 +123,8 @@ def is_hdr(transfer: int) -> bool:
 
 def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     """Integer RGB (uint8 or uint16, HxWx3) of an HDR `transfer` to linear light in BT.709
-    primaries (from BT.2020's or P3-D65's where `primaries` says so, `in_bt709`), float32,
-    reference white 1.0: PQ's highlights go up to 49 (10,000 cd/m²), HLG's to PEAK /
+    primaries (from BT.2020's, P3-D65's and others' where `primaries` says so, `in_bt709`),
+    float32, reference white 1.0: PQ's highlights go up to 49 (10,000 cd/m²), HLG's to PEAK /
     REFERENCE_WHITE. Colours outside BT.709 have a channel below 0."""
     levels = np.iinfo(signal.dtype).max + 1
     light = _signal_to_light(transfer, levels)[signal]
@@ -82,9 +135,15 @@ def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarra
 
 
 def converts(primaries: int) -> bool:
-    """Whether light in `primaries` differs from BT.709's: BT.2020's and P3-D65's do; any
-    other's (BT.709's, unstated, SMPTE 170M's close to them) is taken as BT.709's."""
+    """Whether light in `primaries` differs from BT.709's: BT.2020's, P3-D65's, DCI-P3's,
+    BT.470M's and film's do; any other's (BT.709's, unstated, SMPTE 170M's close to them:
+    `_CONVERTED`) is taken as BT.709's."""
     return primaries in _TO_BT709
+
+
+def gamut(primaries: int) -> str:
+    """The name of `primaries` that `converts` ("P3-D65"), for the user; "" for others."""
+    return _GAMUTS.get(primaries, "")
 
 
 def in_bt709(light: np.ndarray, primaries: int) -> np.ndarray:

@@ -37,6 +37,23 @@ SEE_THROUGH_TAG = "vidmatte_see_through"
 # (JavaScript's) hold integers exactly up to 2**53, 16 digits.
 MAX_NUMBER_DIGITS = 15
 _UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED: a frame whose stream tags no YUV matrix
+_RESERVED = 3  # AVCOL_SPC_RESERVED: H.273 reserves it, and decoders take it as unspecified
+# AVCOL_SPC_RGB: the planes are G, B, R. On a YUV frame (H.264 allows it on 4:4:4 only, which
+# FFmpeg decodes as RGB) a mis-tag that players read as no matrix (mpv guesses); swscale took
+# it as BT.601, an HD clip's colours up to 35 levels off.
+_RGB = 0
+# The YUV matrices swscale turns into RGB (AVCOL_SPC_*: BT.709, unspecified, FCC, BT.470BG,
+# SMPTE 170M and 240M, BT.2020 non-constant luminance); it refuses a YUV frame tagged with
+# another ("Operation not supported"), so such a video is refused at probe.
+_CONVERTIBLE_MATRICES = frozenset({1, 2, 4, 5, 6, 7, 9})
+_MATRIX_NAMES = {
+    8: "YCgCo",
+    10: "BT.2020 constant luminance",
+    11: "SMPTE ST 2085",
+    12: "chromaticity-derived non-constant luminance",
+    13: "chromaticity-derived constant luminance",
+    14: "ICtCp",
+}
 
 
 _INDEX_CUT_OFF = (
@@ -233,6 +250,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             first = reader.decode_raw(0)
         except UndecodableFrame as exc:
             raise MediaError("the video is damaged: its first frame cannot be decoded") from exc
+        _matrix(first)  # MediaError for a YUV matrix no frame could be read with
         # Frames turn by whole quarter turns only: a display matrix in between (170°) is
         # taken as the nearest one, so the size said and the frames turned agree; told as
         # 0..270 (FFmpeg's -180 and -90 are 180 and 270), one value a turn.
@@ -318,14 +336,19 @@ def _notes(frame_count: int, cut: bool, alpha: bool, images_alpha: bool = False)
 
 def _hdr_notes(transfer: int, primaries: int) -> list[str]:
     """The note for an HDR video (media/hdr.py), which the reader tone maps for the editor
-    and the models (VideoReader's `tone_map`)."""
+    and the models (VideoReader's `tone_map`), naming the gamut it converts (`hdr.gamut`):
+    a P3 one's note said only "HDR (PQ)", as if its colour were taken as BT.709's. BT.2020,
+    HDR's own (ITU-R BT.2100's), is named alone, as before."""
     if not hdr.is_hdr(transfer):
         return []
     kind = "PQ" if transfer == hdr.PQ else "HLG"
-    gamut = ", BT.2020" if primaries == hdr.BT2020 else ""
+    gamut = hdr.gamut(primaries)
+    converted = ""
+    if gamut and primaries != hdr.BT2020:
+        converted = f", its {gamut} colour converted to BT.709's"
     return [
-        f"the video is HDR ({kind}{gamut}): it is shown and matted tone mapped to SDR "
-        "(BT.709, sRGB); exports keep its own colour and its tags"
+        f"the video is HDR ({kind}{', ' + gamut if gamut else ''}): it is shown and matted "
+        f"tone mapped to SDR (BT.709, sRGB){converted}; exports keep its own colour and its tags"
     ]
 
 
@@ -395,14 +418,38 @@ def _stated_light(frame: av.VideoFrame) -> tuple[float, float]:
 
 
 def _matrix(frame: av.VideoFrame) -> int | None:
-    """The YUV matrix to read `frame` with: its own where the stream tags one (None), else
-    BT.709 for HD and BT.601 for SD, as players, Resolve and Nuke guess (mpv's rule: 1280
-    wide or over 576 high is HD). swscale's own guess is BT.601 at any size: an untagged HD
-    screen recording's colours came out up to 22 levels off, and so in every export."""
-    if frame.colorspace != _UNSPECIFIED:
+    """The YUV matrix to read `frame` with: its own where the stream tags one (None; a
+    MediaError for one swscale cannot apply, `_CONVERTIBLE_MATRICES`), else (none, a
+    reserved code, RGB's on YUV) a guess from the colour it does tag, as players make it:
+    - an HDR transfer (PQ, HLG) or BT.2020 primaries: BT.2020's non-constant luminance
+      matrix, the one ITU-R BT.2100, HDR10 and HLG phones encode with (HDR players guess so:
+      Kodi's libplacebo renderer, for one). The size's guess read such a clip's saturated
+      colours up to 22 levels off.
+    - else BT.709 for HD and BT.601 for SD, as players, Resolve and Nuke guess (mpv's rule:
+      1280 wide or over 576 high is HD). swscale's own guess is BT.601 at any size: an
+      untagged HD screen recording's colours came out up to 22 levels off, and so in every
+      export."""
+    tagged = int(frame.colorspace)
+    untagged = tagged in (_UNSPECIFIED, _RESERVED) or (tagged == _RGB and _is_yuv(frame.format))
+    if not untagged:
+        if tagged not in _CONVERTIBLE_MATRICES and _is_yuv(frame.format):
+            name = _MATRIX_NAMES.get(tagged, "a reserved one")
+            raise MediaError(
+                f"the video's YUV matrix is {name} (ITU-T H.273 matrix coefficients "
+                f"{tagged}), which FFmpeg cannot turn into RGB: convert it to a BT.709 matrix "
+                "first (FFmpeg's zscale filter knows most)"
+            )
         return None
+    if hdr.is_hdr(int(frame.color_trc)) or int(frame.color_primaries) == hdr.BT2020:
+        return Colorspace.BT2020
     hd = frame.width >= 1280 or frame.height > 576
     return Colorspace.ITU709 if hd else Colorspace.ITU601
+
+
+def _is_yuv(fmt: av.VideoFormat) -> bool:
+    """Whether frames of `fmt` are YUV, which a matrix turns into RGB (not RGB, grey, a
+    palette's or XYZ's)."""
+    return not fmt.is_rgb and len(fmt.components) >= 3 and not fmt.name.startswith("xyz")
 
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
