@@ -1,5 +1,6 @@
 """The Tracker under rapid and concurrent starts, as a double-clicked Track button sends them,
-and under project deletes."""
+and under project deletes (a delete racing a read, a download, a stop at shutdown, a job
+copying the masks)."""
 
 from __future__ import annotations
 
@@ -282,3 +283,56 @@ def test_the_track_of_a_project_deleted_during_a_download_is_gone(finished) -> N
     finally:
         release()
     assert not tracks.track_dir(tracker.store, pid).exists()
+
+
+def test_a_stop_at_shutdown_does_not_write_into_a_deleted_project(tracked, monkeypatch) -> None:
+    """Shutdown stopped the runs without the control lock a delete holds: a delete that came
+    as the stop recorded a run as interrupted removed the project's folder, then the record
+    was saved, writing track.json (and the folders above it) back."""
+    tracker, pid, _ = tracked
+
+    def until_stopped(track, project, should_stop):  # a run that lasts until it is told to stop
+        while not should_stop():
+            time.sleep(0.01)
+        raise Stopped
+
+    monkeypatch.setattr(tracker, "_track", until_stopped)
+    publish, deleter = tracker.changes.publish, threading.Thread(target=delete, args=(tracker, pid))
+
+    def delete_as_it_is_told(track: tracks.Track) -> None:
+        publish(track)
+        if track.status == "interrupted":  # shown, not saved yet: the delete comes now
+            deleter.start()
+            deleter.join(1)  # with the lock held by the stop, the delete waits for it
+
+    monkeypatch.setattr(tracker.changes, "publish", delete_as_it_is_told)
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    tracker.stop()
+    deleter.join(10)
+    assert not deleter.is_alive(), "the delete must not wait for ever"
+    assert not tracker.store.project_dir(pid).exists()
+
+
+@pytest.mark.parametrize("when", ["first", "last"])
+def test_a_job_deleted_while_it_copies_the_masks_leaves_no_folder(
+    tracked, monkeypatch, when: str
+) -> None:
+    """The job's project deleted while the job copied the track's masks: the copy (or the
+    empty folder it was made in) came back as jobs/<id>/ after the delete removed it. Deleted
+    before the first mask, the mask is missing; after the last, the copy is whole."""
+    tracker, pid, obj = tracked
+    job = _job_after_a_track(tracker, pid, obj)
+    link, linked = tracks._link_or_copy, []
+
+    def deleted_meanwhile(source: Path, target: Path) -> None:
+        if when == "first" and not linked:
+            delete(tracker, pid)
+        linked.append(source)
+        link(source, target)
+        if when == "last" and len(linked) == FRAMES:
+            delete(tracker, pid)
+
+    monkeypatch.setattr(tracks, "_link_or_copy", deleted_meanwhile)
+    with pytest.raises(Stopped, match=f"job '{job.id}' was deleted"):
+        reuse(tracker.store, job, sam_features=False)
+    assert not tracker.store.job_dir(job.id).exists()

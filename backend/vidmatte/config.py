@@ -16,6 +16,10 @@ import torch
 PACKAGE_DIR = Path(__file__).resolve().parent
 GB = 1024**3
 MAX_IDEMPOTENCY_HOURS = 10 * 365 * 24  # VIDMATTE_IDEMPOTENCY_HOURS: 10 years
+# The short side the matting head runs at, where the frame has as many (matte/infer.py
+# working_shape): the "fast" edges' guided filter pads by its radius (8 px) by reflection,
+# which needs more pixels than that. The least VIDMATTE_MIN_SIDE.
+MIN_WORKING_SIDE = 16
 
 
 def source_root(package_dir: Path) -> Path | None:
@@ -110,8 +114,11 @@ class Settings:
     random_head: bool = field(default_factory=lambda: _env("RANDOM_HEAD", "0") == "1")
     max_upload_bytes: int = field(default_factory=lambda: _env_int("MAX_UPLOAD_BYTES", 2 * GB, 1))
     # Frame size limits of an upload (422 beyond): the matte's edge filter needs 16 pixels on the
-    # short side at its working resolution (640 px long side), which these two guarantee.
-    min_side: int = field(default_factory=lambda: _env_int("MIN_SIDE", 16, 1))
+    # short side at its working resolution, which min_side guarantees (at least 16: a smaller
+    # one let in frames every job failed on); the working size keeps them however narrow the
+    # frame (matte/infer.py working_shape), so max_aspect may be raised: frames narrower than
+    # 40:1 are matted at more than 640 px on the long side.
+    min_side: int = field(default_factory=lambda: _env_int("MIN_SIDE", 16, MIN_WORKING_SIDE))
     max_aspect: float = field(default_factory=lambda: _env_float("MAX_ASPECT", 40, 1))
     # Pixels per frame of an upload (422 beyond): 8K UHD; a larger header is lying or the file
     # is not for us.

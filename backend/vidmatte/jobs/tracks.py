@@ -28,6 +28,7 @@ track and runs SAM2.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -407,20 +408,50 @@ def _hold_masks(
     missing. Masks are replaced by renaming over them, never rewritten in place, so a hard link
     keeps the mask it was made to whatever the track does next. Made beside it and moved in
     whole: a copy that is there is complete (a crash leaves the partial one, which the next
-    start removes: Store._collect_garbage)."""
+    start removes: Store._collect_garbage). Stopped when the job is deleted meanwhile."""
     folder, partial = store.track_links_dir(job.id), store.track_links_dir(job.id, partial=True)
     shutil.rmtree(folder, ignore_errors=True)  # an incomplete copy (of an earlier version)
     shutil.rmtree(partial, ignore_errors=True)
+    try:
+        whole = _link_masks(store, job.project_id, keys, partial)
+        if whole:
+            partial.rename(folder)
+    except FileNotFoundError:  # the partial copy's folder removed by a delete
+        whole = False
+    # A delete removes the job's rows, then its folder: one that came during the copy made
+    # the copy (or the folders above it) outlive the job. Looked at after the copy: a delete
+    # after the look removes the copy with the folder.
+    try:
+        store.job(job.id)
+    except NotFound:
+        _drop_copy(store, job.id)
+        raise Stopped(f"job '{job.id}' was deleted") from None
+    if not whole:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+    return {(f, o): folder / mask_path(store, job.project_id, f, o).name for f, o in keys}
+
+
+def _link_masks(store: Store, project_id: str, keys: list[tuple[int, int]], partial: Path) -> bool:
+    """Link (or copy) the track's masks of these keys into `partial`; False when one is
+    missing."""
     partial.mkdir(parents=True)
     for frame, obj in keys:
-        source = mask_path(store, job.project_id, frame, obj)
+        source = mask_path(store, project_id, frame, obj)
         try:
             _link_or_copy(source, partial / source.name)
         except FileNotFoundError:
-            shutil.rmtree(partial, ignore_errors=True)
-            return None
-    partial.rename(folder)
-    return {(f, o): folder / mask_path(store, job.project_id, f, o).name for f, o in keys}
+            return False
+    return True
+
+
+def _drop_copy(store: Store, job_id: str) -> None:
+    """Remove a deleted job's copy of the track's masks, and its folder once empty: a
+    download that streams the job's files keeps them (Store.lease), and removes it after."""
+    shutil.rmtree(store.track_links_dir(job_id), ignore_errors=True)
+    shutil.rmtree(store.track_links_dir(job_id, partial=True), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        store.job_dir(job_id).rmdir()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -588,7 +619,10 @@ class Tracker:
         with self._lock:
             projects = list(self._runs)
         for project_id in projects:
-            self._halt(project_id, "interrupted")
+            # Under the control lock a delete holds (`removing`): a run's end recorded as its
+            # project went wrote track.json back into the folder the delete had removed.
+            with self._control:
+                self._halt(project_id, "interrupted")
 
     @contextmanager
     def removing(self, project_id: str) -> Iterator[None]:

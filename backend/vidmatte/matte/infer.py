@@ -15,6 +15,8 @@ import math
 import numpy as np
 import torch
 
+from vidmatte.config import MIN_WORKING_SIDE
+
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate, PlateSettings
 from .refine import (
@@ -32,8 +34,13 @@ from .refine import (
 
 
 def working_shape(height: int, width: int, working_size: int, stride: int) -> tuple[int, int]:
-    """(h, w) with the long side at most `working_size`, aspect kept, multiples of `stride`."""
-    scale = min(1.0, working_size / max(height, width))
+    """(h, w) with the long side at most `working_size`, aspect kept, multiples of `stride`;
+    a frame narrower than `working_size` / MIN_WORKING_SIDE keeps MIN_WORKING_SIDE on its short
+    side instead (its long side then beyond `working_size`), and is never enlarged. Frames up
+    to 40:1 (VIDMATTE_MAX_ASPECT's default) have it at 640; narrower ones (a higher
+    VIDMATTE_MAX_ASPECT) were shrunk to 8 px, and every job on them failed."""
+    short, long = sorted((height, width))
+    scale = min(1.0, max(working_size / long, MIN_WORKING_SIDE / short))
     h = max(stride, round(height * scale / stride) * stride)
     w = max(stride, round(width * scale / stride) * stride)
     return h, w

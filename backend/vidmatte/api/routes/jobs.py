@@ -426,7 +426,19 @@ def releasing(body: AsyncIterator[bytes], release: Callable[[], None]) -> AsyncI
 
 FRAMES_HEADER = "X-Vidmatte-Frames"  # the frames an archive holds, as runs: `0-5,8-9`
 MISSING_HEADER = "X-Vidmatte-Frames-Missing"  # the job's frames it lacks (not finished yet)
+# The longest list of runs a header carries: nginx buffers all of a response's headers in
+# 4 or 8 KiB by default (proxy_buffer_size) and refuses the response beyond; every other
+# frame of 20,000 listed made a header of 110 KB.
+RUNS_HEADER_CHARS = 1000
 
 
 def frame_runs(frames: list[int]) -> str:
-    return ",".join(f"{first}-{last}" for first, last in intervals(frames))
+    """The frames as runs (`0-5,8-9`), or, when those would be longer than RUNS_HEADER_CHARS,
+    how many there are and the first and last runs (docs/API.md)."""
+    runs = [f"{first}-{last}" for first, last in intervals(frames)]
+    listed = ",".join(runs)
+    if len(listed) <= RUNS_HEADER_CHARS:
+        return listed
+    return (
+        f"{len(frames)} frames in {len(runs)} runs, from {runs[0]} to {runs[-1]} (too many to list)"
+    )
