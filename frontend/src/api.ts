@@ -232,10 +232,16 @@ export function requestKey(): string {
 /** Waits before each retry of a POST whose answer was lost. */
 export const RETRY_DELAYS_MS = [1000, 3000];
 
+/** Whether the server refused a POST because an earlier one with its Idempotency-Key is still
+ * being answered (409): what it makes is on its way, and a later try with the key gets it. */
+export function isStillAnswered(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 409 && e.detail.startsWith("a request with Idempotency-Key");
+}
+
 /** Whether a POST sent with an Idempotency-Key is worth sending again with it: its answer was
  * lost (no connection, a proxy's 502/503/504), or its first try is still being answered. */
 function worthRetrying(e: unknown): boolean {
-  return isUnreachable(e) || (e instanceof ApiError && e.status === 409 && e.detail.startsWith("a request with Idempotency-Key"));
+  return isUnreachable(e) || isStillAnswered(e);
 }
 
 /** What `retrying` tells before each wait: the error of the try that failed, the try about to

@@ -1,5 +1,6 @@
 // Leaving the page (closing the tab, reloading it, a link out) while work would go with it:
-// an upload on its way, points the server does not have yet. The browser asks first. Points
+// an upload on its way, points the server does not have yet (a first click too, from the moment
+// of the click: its object may still be being made). The browser asks first. Points
 // held by the open project's editor go too when another project is opened (the editor, which
 // would send them, closes): the app asks first then as well.
 import { onCleanup } from "solid-js";
@@ -37,7 +38,7 @@ export async function mayLeaveProject(): Promise<boolean> {
   if (![...projectGuards].some((losing) => losing())) return true;
   asking = confirmAction({
     title: "Leave with unsaved clicks?",
-    message: "Some clicks are not saved yet (the server is away, or its disk is full): they are kept only while this project stays open.",
+    message: "Some clicks are not saved yet (the server is away or still making their object, or its disk is full): they are kept only while this project stays open.",
     confirmLabel: "Leave",
     danger: true,
   }).finally(() => (asking = null));

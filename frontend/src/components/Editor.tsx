@@ -37,8 +37,8 @@ export function Editor(props: EditorProps) {
           objects={objects.list()}
           track={track.track()}
           canTrack={e.loaded() && seek().length > 0}
-          canUndo={prompts.undoSize() > 0}
-          canRedo={prompts.redoSize() > 0}
+          canUndo={actions.canUndo()}
+          canRedo={actions.canRedo()}
           canClear={pointsOnFrame(prompts.points(), frame()).length > 0}
           maskVisible={e.maskVisible()}
           offline={!online()}

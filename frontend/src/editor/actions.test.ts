@@ -6,7 +6,7 @@ import { createActions } from "./actions";
 import { createInOut } from "./inout";
 import { createObjects, type ObjectApi } from "./objects";
 import { createPrompts } from "./prompts";
-import { PromptSaver, type SaverDeps } from "./saving";
+import { BUSY_RETRY_MS, PromptSaver, type SaverDeps } from "./saving";
 import { ApiError, errorText, type MatteObject } from "../api";
 import type { Previews } from "./previews";
 import { near } from "../test/near";
@@ -169,16 +169,133 @@ describe("editor actions", () => {
     expect([s.saver.heldEdits(), s.saver.settled(), s.reported]).toEqual([0, true, []]);
   });
 
-  it("a held first click whose server is still away at a retry stays held, its key kept", async () => {
+  it("a first click while the server is known away is held without trying, and made once it is back", async () => {
     const { s, setUp, keys, made } = restartingServer();
     setUp(false);
     await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
     await s.saver.retry(); // Retry while still away: not tried, not dropped
-    expect([s.saver.heldEdits(), keys.length, s.reported]).toEqual([1, 1, []]);
+    expect([s.saver.heldEdits(), keys.length, s.reported]).toEqual([1, 0, []]);
     setUp(true);
     await s.saver.retry();
     await s.saver.idle();
-    expect([made(), keys[1], [...s.prompts.points().keys()]]).toEqual([1, keys[0], ["1:0"]]);
+    expect([made(), keys.length, [...s.prompts.points().keys()]]).toEqual([1, 1, ["1:0"]]);
+  });
+
+  it("a first click is counted unsaved, and guarded against leaving, from the moment of the click: while its object is being made too", async () => {
+    let answer: (o: MatteObject) => void = () => {};
+    const s = setup(undefined, undefined, () => new Promise<MatteObject>((r) => (answer = r)));
+    const clicked = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle(); // made() is trying: the object is not answered yet
+    expect([s.saver.heldEdits(), s.saver.holding(), s.saver.settled(), s.prompts.points().size]).toEqual([1, true, false, 0]);
+    answer({ id: 1, project_id: "p", name: "Object 1", color: "#ff5a5f" });
+    await clicked;
+    await s.saver.idle();
+    expect([s.saver.heldEdits(), s.saver.holding(), s.saver.settled(), [...s.prompts.points().keys()]]).toEqual([0, false, true, ["1:0"]]);
+  });
+
+  it("a first click whose object is still being made by the server (409 for its key) is held and asked again with the same key later, not dropped", async () => {
+    vi.useFakeTimers();
+    try {
+      const keys: (string | undefined)[] = [];
+      const s = setup(undefined, undefined, async (pid, _body, key) => {
+        keys.push(key);
+        if (keys.length === 1) throw new ApiError(409, `a request with Idempotency-Key '${key}' (POST /api/projects/p/objects) is still being answered: retry once it has finished`);
+        return { id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" };
+      });
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      expect([s.reported, s.saver.heldEdits(), s.saver.holding(), s.prompts.points().size]).toEqual([[], 1, true, 0]);
+      await vi.advanceTimersByTimeAsync(BUSY_RETRY_MS);
+      expect([keys.length, keys[1], [...s.prompts.points().keys()], s.saver.heldEdits(), s.reported]).toEqual([2, keys[0], ["1:0"], 0, []]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("undo takes back the last held first click, and its object is not made when no click needs it", async () => {
+    const { s, setUp, keys, made } = restartingServer();
+    setUp(false);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    expect(s.actions.canUndo()).toBe(true);
+    s.actions.undo();
+    expect([s.saver.heldEdits(), s.saver.holding(), s.actions.canUndo(), s.actions.canRedo()]).toEqual([0, false, false, true]);
+    setUp(true);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([keys.length, made(), s.objects.list(), s.prompts.points().size]).toEqual([0, 0, [], 0]);
+  });
+
+  it("undo and redo of held clicks go last first, and a redone one is made in its turn, its object once", async () => {
+    const { s, setUp, made, puts } = restartingServer();
+    setUp(false);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    await s.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4));
+    s.actions.undo(); // takes back the click on frame 3
+    expect(s.saver.heldEdits()).toBe(1);
+    setUp(true);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([made(), [...s.prompts.points().keys()], puts]).toEqual([1, ["1:0"], ["1:0=5"]]);
+    s.actions.redo(); // the click on frame 3 again
+    await vi.waitFor(() => expect([...s.prompts.points().keys()]).toEqual(["1:0", "1:3"]));
+    await s.saver.idle();
+    expect([made(), puts, s.saver.settled()]).toEqual([1, ["1:0=5", "1:3=7"], true]);
+    s.actions.undo(); // now drawn: an ordinary undo
+    expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
+  });
+
+  it("undo while a first click's object is being made takes the click back: the object comes, the point does not", async () => {
+    let answer: (o: MatteObject) => void = () => {};
+    const s = setup(undefined, undefined, () => new Promise<MatteObject>((r) => (answer = r)));
+    const clicked = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    s.actions.undo();
+    expect([s.saver.heldEdits(), s.saver.holding()]).toEqual([0, false]);
+    answer({ id: 1, project_id: "p", name: "Object 1", color: "#ff5a5f" });
+    await clicked;
+    expect([s.objects.list().map((o) => o.id), s.prompts.points().size, s.saver.settled()]).toEqual([[1], 0, true]);
+  });
+
+  it("a first click undone while its object was asked for, then refused for a full disk, is not told as kept: nothing is", async () => {
+    let refuse: (e: unknown) => void = () => {};
+    const s = setup(undefined, undefined, () => new Promise<MatteObject>((_r, reject) => (refuse = reject)));
+    const clicked = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    s.actions.undo();
+    refuse(new ApiError(507, "not enough disk space in the data dir: free some space, then try again"));
+    await clicked;
+    expect([s.told, s.reported, s.saver.diskFull(), s.saver.heldEdits(), s.saver.settled()]).toEqual([[], [], false, 0, true]);
+  });
+
+  it("held clicks undone while the first one's object is being made: the object comes without them, and redo brings them back in click order", async () => {
+    let answer: (o: MatteObject) => void = () => {};
+    const puts: string[] = [];
+    const s = setup(undefined, async (oid, f, pts) => void puts.push(`${oid}:${f}=${pts.map((q) => q.x).join(",")}`), () => new Promise<MatteObject>((r) => (answer = r)));
+    const a = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    const b = s.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4));
+    await settle();
+    expect(s.saver.heldEdits()).toBe(2);
+    s.actions.undo();
+    s.actions.undo();
+    expect([s.saver.heldEdits(), s.actions.canUndo(), s.actions.canRedo()]).toEqual([0, false, true]);
+    s.actions.undo();
+    expect(toasts().at(-1)?.text).toBe("Nothing to undo.");
+    answer({ id: 1, project_id: "p", name: "Object 1", color: "#ff5a5f" });
+    await Promise.all([a, b]);
+    expect([s.objects.list().length, s.prompts.points().size]).toEqual([1, 0]);
+    s.actions.redo();
+    s.actions.redo();
+    await vi.waitFor(() => expect([...s.prompts.points().keys()]).toEqual(["1:0", "1:3"]));
+    await s.saver.idle();
+    expect([puts, s.actions.canRedo(), s.saver.settled()]).toEqual([["1:0=5", "1:3=7"], false, true]);
+    s.actions.redo();
+    expect(toasts().at(-1)?.text).toBe("Nothing to redo.");
+    s.actions.undo();
+    s.actions.undo();
+    expect(s.prompts.points().size).toBe(0);
+    s.actions.redo();
+    expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
   });
 
   it("deleting an object whose clicks are held for a full disk drops them: Retry sends none of them, none counted", async () => {

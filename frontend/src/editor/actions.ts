@@ -1,7 +1,7 @@
 // What the user does with the prompts and the view, by click or by key: points, undo, redo,
 // objects, stepping, playing, result views. Toasts say what could not be done.
 import { createSignal, type Accessor } from "solid-js";
-import { isDiskFull, isUnreachable, requestKey } from "../api";
+import { isDiskFull, isStillAnswered, isUnreachable, requestKey } from "../api";
 import { confirmAction } from "../confirm";
 import type { Vec } from "../geometry";
 import type { Action } from "../keyboard";
@@ -15,7 +15,7 @@ import type { Playback } from "./playback";
 import type { Previews } from "./previews";
 import type { Prompts } from "./prompts";
 import type { Results } from "./results";
-import type { PromptSaver } from "./saving";
+import type { HeldEdit, PromptSaver } from "./saving";
 import type { TrackState } from "./track";
 
 export interface ActionDeps {
@@ -26,9 +26,9 @@ export interface ActionDeps {
   loaded: Accessor<boolean>;
   objects: Objects;
   prompts: Prompts;
-  /** Holds an object's saves while its DELETE is on its way, and a first click whose object
-   * the full disk refused or the server did not answer. */
-  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits">;
+  /** Holds an object's saves while its DELETE is on its way, and a first click until its object
+   * is made. */
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -81,42 +81,48 @@ export function createActions(d: ActionDeps) {
     return false;
   };
 
-  /** `edit` on the frame shown now, for the object clicks go to (made when there is none). A
-   * first click whose object the full disk refused, or the server did not answer, is held, as
-   * refused points are, and made at the next retry (the server back, Retry); a click while one
-   * is held goes behind it, so that they land in click order. */
+  // Clicks taken back by undo while they were held (not drawn yet), and "drawn" for each undo
+  // of a drawn edit, in undo order: redo goes back through them last first. A new edit ends
+  // them, as it ends the redo of drawn edits.
+  const [undone, setUndone] = createSignal<readonly (HeldEdit | "drawn")[]>([]);
+  // The Idempotency-Key of the object asked for and not answered yet (the server away, its disk
+  // full, still making it): each click held for it asks with this key, at every try, so that a
+  // creation whose answer was lost gets that object, not a second one, also when the click that
+  // first asked was undone since.
+  let objectKey: string | null = null;
+
+  /** `edit` on the frame shown now, for the object clicks go to. A first click (no object yet)
+   * is held from the moment of the click, counted unsaved and guarded against leaving while its
+   * object is made; one the full disk refused, the server did not answer, or was still making,
+   * stays held, as refused points are, and is made at the next retry (the server back, Retry);
+   * a click while one is held goes behind it, so that they land in click order. */
   const onTarget = async (edit: (frame: number, oid: number) => void) => {
     if (!d.loaded()) return;
+    setUndone([]);
     const frame = d.frame(); // the picture clicked: making its object may take a while
-    // The click's Idempotency-Key, the same at each try: a creation whose answer was lost (the
-    // server went down) gets that object at the retry, not a second one.
-    const key = requestKey();
-    const apply = (oid: number) => {
+    if (d.saver.heldEdits() === 0 && d.objects.list().length > 0) {
+      const oid = await d.objects.target();
       if (editable(oid)) edit(frame, oid);
-    };
-    // Run again by the saver: still no room (or no server) holds it once more.
-    const held = async () => {
+      return;
+    }
+    const held: HeldEdit = async () => {
       let oid: number;
       try {
-        oid = await d.objects.target(key);
+        oid = await d.objects.target((objectKey ??= requestKey()));
       } catch (e) {
-        if (isDiskFull(e) || isUnreachable(e)) throw e;
+        const holdable = isDiskFull(e) || isUnreachable(e) || isStillAnswered(e);
+        if (!holdable) objectKey = null;
+        // Undone while its object was asked for: nothing is kept, nor to be told about.
+        if (!d.saver.holdsEdit(held)) return;
+        if (holdable) throw e;
         return d.report(e, "Could not add an object");
       }
-      apply(oid);
+      objectKey = null;
+      // Undone while its object was being made: the object comes (it was asked for), the point not.
+      if (d.saver.holdsEdit(held) && editable(oid)) edit(frame, oid);
     };
-    if (d.saver.heldEdits() > 0) {
-      d.saver.holdEdit(held);
-      return d.saver.runHeldEdits();
-    }
-    let oid: number;
-    try {
-      oid = await d.objects.target(key);
-    } catch (e) {
-      if (isDiskFull(e) || isUnreachable(e)) return d.saver.holdEdit(held, e);
-      return d.report(e, "Could not add an object");
-    }
-    apply(oid);
+    d.saver.holdEdit(held);
+    return d.saver.runHeldEdits();
   };
 
   const a = {
@@ -125,12 +131,44 @@ export function createActions(d: ActionDeps) {
     point: (at: Vec, label: ClickLabel, near: Near) => onTarget((frame, oid) => d.prompts.click(frame, oid, at, label, near)),
     box: (from: Vec, to: Vec) => onTarget((frame, oid) => d.prompts.box(frame, oid, from, to)),
     removeBox: (oid: number) => {
-      if (editable(oid)) d.prompts.removeBox(d.frame(), oid);
+      if (!editable(oid)) return;
+      setUndone([]);
+      d.prompts.removeBox(d.frame(), oid);
     },
-    undo: () => showEdited(d.prompts.undo(), "Nothing to undo."),
-    redo: () => showEdited(d.prompts.redo(), "Nothing to redo."),
+    /** A held click (not drawn yet) is the newest edit: while one is held, later clicks are
+     * held behind it, and there are no points (no object) for another edit to change. */
+    canUndo: () => d.saver.heldEdits() > 0 || d.prompts.undoSize() > 0,
+    canRedo: () => d.prompts.redoSize() > 0 || undone().some((x) => x !== "drawn"),
+    /** Undo the last edit: a held click is taken back (never made, nor its object when no
+     * other click needs it), else the last drawn edit is undone. */
+    undo: () => {
+      const held = d.saver.takeBackEdit();
+      if (held) {
+        setUndone([...undone(), held]);
+        return showInfo("Undid a click not saved yet.");
+      }
+      const frame = d.prompts.undo();
+      if (frame !== null) setUndone([...undone(), "drawn"]);
+      showEdited(frame, "Nothing to undo.");
+    },
+    /** Redo the last undone edit: a click taken back is held again and made in its turn. */
+    redo: () => {
+      for (let last = undone().at(-1); last !== undefined; last = undone().at(-1)) {
+        setUndone(undone().slice(0, -1));
+        if (last !== "drawn") {
+          d.saver.holdEdit(last);
+          void d.saver.runHeldEdits();
+          return showInfo("Redid a click not saved yet.");
+        }
+        // Its drawn edit may be gone from the redo history (its object was deleted, the points
+        // read again): the next one is redone then.
+        if (d.prompts.redoSize() > 0) break;
+      }
+      showEdited(d.prompts.redo(), "Nothing to redo.");
+    },
     clearFrame: () => {
-      if (!d.prompts.clear(d.frame())) showInfo(`Frame ${d.frame()} has no points.`);
+      if (!d.prompts.clear(d.frame())) return showInfo(`Frame ${d.frame()} has no points.`);
+      setUndone([]);
     },
     addObject: () => d.objects.add().catch((e) => d.report(e, "Could not add an object")),
     updateObject: async (oid: number, change: { name?: string; color?: string }) => {

@@ -3,10 +3,12 @@
 // server is back; a save refused for a full disk (507) is held too, told once, and sent again
 // at the user's next save or Retry (not in a loop: the disk stays full until room is made); a
 // save the server refused otherwise is reported and the server's points shown again. A first
-// click whose object the full disk refused, or the server did not answer, has no points to hold
-// yet: it is held as an edit, counted with them, and made (object, then point) at the same retry.
+// click, whose object is to be made, has no points to hold yet: it is held as an edit from the
+// moment of the click (counted with them while its object is being made too), run at once, and,
+// when the full disk refused its object or the server did not answer, made (object, then point)
+// at the same retry; when the server was still making it (409 for its key), a while later.
 import { createSignal, type Accessor } from "solid-js";
-import { isDiskFull, isUnreachable } from "../api";
+import { isDiskFull, isStillAnswered, isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
 
 export interface SaverDeps {
@@ -23,11 +25,14 @@ export interface SaverDeps {
   onDiskFull: (error: unknown) => void;
 }
 
-/** An edit refused before it had points to hold (a first click, whose object the full disk or
- * the server's absence kept from being made): run again at the next retry. It throws the
- * server's error when it is to be held again (a full disk, no server) and reports any other
- * failure itself. */
+/** An edit with no points to hold yet (a first click, whose object is to be made): run until it
+ * ran. It throws the server's error when it is to be held again (a full disk, no server, the
+ * object still being made) and reports any other failure itself. */
 export type HeldEdit = () => Promise<void>;
+
+/** How long a held edit whose object the server was still making waits before it asks again:
+ * made() has tried for a few seconds already, and the server answers the key once it is done. */
+export const BUSY_RETRY_MS = 5000;
 
 export class PromptSaver {
   private readonly chains = new Map<string, Promise<void>>();
@@ -44,10 +49,15 @@ export class PromptSaver {
   /** The server's disk was full at the last save: the held saves wait for a retry. */
   readonly diskFull: Accessor<boolean>;
   private readonly setDiskFull: (full: boolean) => void;
-  /** Edits held for room, in click order (each kept until it ran), and whether they run now. */
+  /** Edits held, in click order (each kept until it ran, the one running too). */
   private readonly edits: Accessor<readonly HeldEdit[]>;
   private readonly setEdits: (edits: readonly HeldEdit[]) => void;
-  private editsRunning = false;
+  /** The run of the held edits under way, if any. */
+  private editsRun: Promise<void> | null = null;
+  /** A retry was asked for while the edits ran (the server came back meanwhile): an edit that
+   * the run leaves held is tried once more. */
+  private runAgain = false;
+  private busyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly deps: SaverDeps) {
     const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
@@ -61,19 +71,28 @@ export class PromptSaver {
     this.setEdits = setEdits;
   }
 
-  /** How many edits wait for room: each one a click the stage cannot show yet (it has no object). */
+  /** How many edits are held (running or waiting): each one a click the stage cannot show yet
+   * (its object is not made yet). */
   heldEdits(): number {
     return this.edits().length;
   }
 
-  /** Hold `edit` behind those held already; `refusal`: why it could not be made, the full
-   * disk's told once. */
-  holdEdit(edit: HeldEdit, refusal?: unknown): void {
+  /** Hold `edit` behind those held already (runHeldEdits runs it). */
+  holdEdit(edit: HeldEdit): void {
     this.setEdits([...this.edits(), edit]);
-    if (isDiskFull(refusal)) this.refusedForRoom(refusal);
-    // Back before this edit was held (its tries outlasted the outage): the return's retry is
-    // over, so it runs now. Not a loop: its next failure to reach the server marks it away.
-    else if (isUnreachable(refusal) && this.deps.online()) void this.runHeldEdits();
+  }
+
+  /** Whether `edit` is still held: not taken back (a running one checks before it draws). */
+  holdsEdit(edit: HeldEdit): boolean {
+    return this.edits().includes(edit);
+  }
+
+  /** Take back the last held edit (an undo); it is returned, for a redo to hold it again. */
+  takeBackEdit(): HeldEdit | undefined {
+    const all = this.edits();
+    const last = all.at(-1);
+    if (last) this.setEdits(all.slice(0, -1));
+    return last;
   }
 
   private refusedForRoom(e: unknown): void {
@@ -180,6 +199,7 @@ export class PromptSaver {
    * on its disk). */
   retry(): Promise<void> {
     this.setDiskFull(false);
+    this.runAgain = true;
     const jobs = [...this.heldKeys()].map((key) => {
       const { objectId, frame } = parseKey(key);
       return this.save(objectId, frame, this.wanted.get(key) ?? [], this.stored.get(key));
@@ -188,25 +208,41 @@ export class PromptSaver {
   }
 
   /** Run the held edits one after the other, in click order, each dropped once it ran; the
-   * first held again keeps itself and those after it. Those held meanwhile run in the same turn.
-   * Not while the server is away: they wait for its return, as held saves do. */
-  async runHeldEdits(): Promise<void> {
-    if (this.editsRunning || !this.deps.online()) return;
-    this.editsRunning = true;
-    try {
-      while (this.edits().length) {
-        const edit = this.edits()[0];
-        try {
-          await edit();
-        } catch (e) {
-          if (isDiskFull(e)) this.refusedForRoom(e);
-          return;
-        }
-        this.setEdits(this.edits().filter((x) => x !== edit));
+   * first held again keeps itself and those after it. Those held meanwhile run in the same turn
+   * (asked while one runs, it resolves with that run). Not while the server is away: they wait
+   * for its return, as held saves do. */
+  runHeldEdits(): Promise<void> {
+    if (this.editsRun) return this.editsRun;
+    if (!this.deps.online()) return Promise.resolve();
+    clearTimeout(this.busyTimer);
+    this.editsRun = this.runEdits().finally(() => (this.editsRun = null));
+    return this.editsRun;
+  }
+
+  private async runEdits(): Promise<void> {
+    this.runAgain = false;
+    while (this.edits().length) {
+      const edit = this.edits()[0];
+      try {
+        await edit();
+      } catch (e) {
+        if (isDiskFull(e)) this.refusedForRoom(e);
+        // The server was still making its object: asked again a while later (the user need
+        // not press anything: the server answers the key once it is done).
+        else if (isStillAnswered(e)) this.busyTimer = setTimeout(() => void this.runHeldEdits(), BUSY_RETRY_MS);
+        // Back while it ran (its tries outlasted the outage): the return's retry found it
+        // running, so it runs once more now. Not a loop: its next failure to reach the server
+        // marks it away.
+        else if (isUnreachable(e) && this.runAgain && this.deps.online()) return this.runEdits();
+        return;
       }
-    } finally {
-      this.editsRunning = false;
+      this.setEdits(this.edits().filter((x) => x !== edit));
     }
+  }
+
+  /** The editor closes: no held edit runs later on its own. */
+  dispose(): void {
+    clearTimeout(this.busyTimer);
   }
 
   /** Forget an object's held and waiting saves (it was deleted). */

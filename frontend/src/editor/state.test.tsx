@@ -7,6 +7,7 @@ import { mayLeaveProject } from "../leaveGuard";
 import { SequenceFpsHost } from "../components/SequenceFpsHost";
 import { askSequenceFps } from "../sequenceFps";
 import { FakeEventSource } from "../test/eventSource";
+import { near } from "../test/near";
 import { createEditor, type EditorInput } from "./state";
 
 const project: Project = {
@@ -78,11 +79,39 @@ describe("the editor", () => {
     setOnline(false);
     await editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []);
     const asked = mayLeaveProject();
-    expect(pendingConfirm()?.message).toBe("Some clicks are not saved yet (the server is away, or its disk is full): they are kept only while this project stays open.");
+    expect(pendingConfirm()?.message).toBe("Some clicks are not saved yet (the server is away or still making their object, or its disk is full): they are kept only while this project stays open.");
     pendingConfirm()!.resolve(false);
     expect(await asked).toBe(false);
     dispose(); // the project closed: its guard goes with it
     expect(await mayLeaveProject()).toBe(true);
     setOnline(true);
+  });
+
+  it("asks before leaving from the moment of a first click, while its object is still being made", async () => {
+    let answer = () => {};
+    const { editor, dispose } = editorOf();
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (path: string, init?: RequestInit) => {
+        if (init?.method === "POST" && path.endsWith("/objects")) {
+          await new Promise<void>((r) => (answer = r)); // the server makes it slowly
+          return new Response(JSON.stringify({ id: 1, project_id: "p_1", name: "Object 1", color: "#ff5a5f" }), { status: 201 });
+        }
+        return new Response(init?.method === "PUT" ? "{}" : "[]", { status: 200 });
+      }),
+    );
+    await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true }));
+    const clicked = editor.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    expect(leave()).toBe(true);
+    const asked = mayLeaveProject();
+    expect(pendingConfirm()?.title).toBe("Leave with unsaved clicks?");
+    pendingConfirm()!.resolve(false);
+    expect(await asked).toBe(false);
+    answer();
+    await clicked;
+    await editor.saver.idle();
+    expect([leave(), [...editor.prompts.points().keys()]]).toEqual([false, ["1:10"]]);
+    dispose();
   });
 });

@@ -106,6 +106,7 @@ export function createEditor(props: EditorInput) {
   // with the page, and with this editor: the browser asks before the page is left, the app
   // before another project is opened.
   useProjectLeaveGuard(() => saver.holding());
+  onCleanup(() => saver.dispose());
   const previews = createPreviews({
     fetch: (f, signal) => api.preview(pid, f, { maxSide: Math.max(0, frames.maxSide()) }, signal),
     pendingSaves: (f) => saver.pendingOn(f),
