@@ -333,6 +333,19 @@ class Job(BaseModel):
         return cls(**fields)
 
 
+class JobFrames(BaseModel):
+    """A job's frames by whether they are matted, as [first, last] runs: all of them, where the
+    archive's headers sum up a long list."""
+
+    job_id: str
+    start: int
+    end: int
+    done: list[tuple[int, int]] = Field(description="The finished frames, as runs.")
+    missing: list[tuple[int, int]] = Field(
+        description="The job's other frames (not finished yet), as runs; empty when complete."
+    )
+
+
 class Error(BaseModel):
     detail: str
 

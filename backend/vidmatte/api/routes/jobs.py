@@ -34,6 +34,7 @@ from vidmatte.api.schemas import (
     Error,
     Job,
     JobCreate,
+    JobFrames,
     UrlInt,
 )
 from vidmatte.api.services import Services, services
@@ -152,6 +153,24 @@ def list_jobs(project: KnownProject, s: Services = Depends(services)) -> list[Jo
 @router.get("/api/jobs/{job_id}", response_model=Job, responses=ERRORS)
 def get_job(job_id: str, s: Services = Depends(services)) -> Job:
     return served(s.store.job(job_id), s)
+
+
+@router.get("/api/jobs/{job_id}/frames", response_model=JobFrames, responses=ERRORS)
+def get_job_frames(job_id: str, s: Services = Depends(services)) -> JobFrames:
+    """The finished and missing frames as runs, however many (the archive's headers sum up a
+    long list and point here)."""
+    done = s.store.done_frames(job_id)
+    # Read after the frames: a delete that came between is this job's 404, not a job whose
+    # every frame is missing.
+    job = s.store.job(job_id)
+    missing = set(range(job.start, job.end + 1)) - done
+    return JobFrames(
+        job_id=job.id,
+        start=job.start,
+        end=job.end,
+        done=intervals(done),
+        missing=intervals(missing),
+    )
 
 
 @router.get(
@@ -344,8 +363,8 @@ def get_archive(
     headers = {
         "Content-Disposition": _attachment(name, in_script),
         # A cancelled, interrupted or running job's archive holds the frames finished so far.
-        FRAMES_HEADER: frame_runs(export.frames),
-        **({MISSING_HEADER: frame_runs(missing)} if missing else {}),
+        FRAMES_HEADER: frame_runs(export.frames, job_id),
+        **({MISSING_HEADER: frame_runs(missing, job_id)} if missing else {}),
     }
     return StreamingResponse(
         releasing(body, release), media_type="application/zip", headers=headers
@@ -432,13 +451,15 @@ MISSING_HEADER = "X-Vidmatte-Frames-Missing"  # the job's frames it lacks (not f
 RUNS_HEADER_CHARS = 1000
 
 
-def frame_runs(frames: list[int]) -> str:
-    """The frames as runs (`0-5,8-9`), or, when those would be longer than RUNS_HEADER_CHARS,
-    how many there are and the first and last runs (docs/API.md)."""
+def frame_runs(frames: list[int], job_id: str) -> str:
+    """Job `job_id`'s frames as runs (`0-5,8-9`), or, when those would be longer than
+    RUNS_HEADER_CHARS, how many there are, the first and last runs, and where all are listed
+    (docs/API.md)."""
     runs = [f"{first}-{last}" for first, last in intervals(frames)]
     listed = ",".join(runs)
     if len(listed) <= RUNS_HEADER_CHARS:
         return listed
     return (
-        f"{len(frames)} frames in {len(runs)} runs, from {runs[0]} to {runs[-1]} (too many to list)"
+        f"{len(frames)} frames in {len(runs)} runs, from {runs[0]} to {runs[-1]} "
+        f"(too many to list: GET /api/jobs/{job_id}/frames lists them)"
     )
