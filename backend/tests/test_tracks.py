@@ -44,6 +44,13 @@ def tracked(tmp_path: Path, segmenter: Segmenter):
     store.close()
 
 
+def until_stopped(track, project, should_stop) -> None:
+    """A tracking run (Tracker._track) that lasts until it is told to stop."""
+    while not should_stop():
+        time.sleep(0.01)
+    raise Stopped
+
+
 @pytest.fixture
 def thread_errors() -> list[BaseException]:
     """Exceptions that escape any thread (a crashed track worker) during the test."""
@@ -130,11 +137,6 @@ def test_a_replaced_track_is_not_announced_as_cancelled(tracked, monkeypatch) ->
     """Track pressed again while a track runs replaces it: its followers (another tab's event
     stream) heard "cancelled", ended and showed a cancelled track while the new one ran."""
     tracker, pid, _ = tracked
-
-    def until_stopped(track, project, should_stop):  # a run that lasts until it is told to stop
-        while not should_stop():
-            time.sleep(0.01)
-        raise Stopped
 
     monkeypatch.setattr(tracker, "_track", until_stopped)
     heard: list[str] = []
@@ -290,11 +292,6 @@ def test_a_stop_at_shutdown_does_not_write_into_a_deleted_project(tracked, monke
     as the stop recorded a run as interrupted removed the project's folder, then the record
     was saved, writing track.json (and the folders above it) back."""
     tracker, pid, _ = tracked
-
-    def until_stopped(track, project, should_stop):  # a run that lasts until it is told to stop
-        while not should_stop():
-            time.sleep(0.01)
-        raise Stopped
 
     monkeypatch.setattr(tracker, "_track", until_stopped)
     publish, deleter = tracker.changes.publish, threading.Thread(target=delete, args=(tracker, pid))
