@@ -88,8 +88,9 @@ def test_a_high_bit_depth_video_keeps_its_colours(tmp_path: Path, pix_fmt: str) 
     with av.open(str(path), "w") as container:
         stream = container.add_stream("ffv1", rate=Fraction(12))  # lossless: only the reader errs
         stream.width, stream.height, stream.pix_fmt = 96, 64, pix_fmt
-        wide = av.VideoFrame.from_ndarray(rgb.astype(np.uint16) * 257, format="rgb48le")
-        for packet in [*stream.encode(wide.reformat(format=pix_fmt)), *stream.encode()]:
+        # From 8-bit RGB: swscale writes 16-bit RGB's white over legal white (10-bit Y 943)
+        picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        for packet in [*stream.encode(picture.reformat(format=pix_fmt)), *stream.encode()]:
             container.mux(packet)
     info, pts_index = probe(path)
     got = VideoReader(path, pts_index, info.rotation).frame(0).astype(int)
@@ -163,7 +164,8 @@ def write_hdr(
         context.color_primaries, context.color_trc, context.colorspace = 9, transfer, 9
         if hevc:
             stream.options = {"crf": "4", "x265-params": f"log-level=error:{x265_params}"}
-        rgb = av.VideoFrame.from_ndarray(np.round(signal * 65535).astype(np.uint16), "rgb48le")
+        # swscale takes 16-bit RGB's white for 65280 (x256): so it gives legal white (Y 940)
+        rgb = av.VideoFrame.from_ndarray(np.round(signal * 65280).astype(np.uint16), "rgb48le")
         rgb.color_primaries, rgb.color_trc = 9, transfer  # so swscale converts no colour
         picture = rgb.reformat(format=pix_fmt, dst_colorspace=Colorspace.BT2020, dst_color_range=1)
         for i in range(3):

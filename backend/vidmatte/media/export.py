@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import logging
 import math
@@ -806,6 +807,8 @@ class _VideoSink:
         if fmt == "gray":
             picture = _limited_grey(pixels)
         else:
+            if fmt in _DEEP_RGB:
+                pixels = _levelled(pixels, fmt, self._spec.pix_fmt, matrix)
             picture = av.VideoFrame.from_ndarray(pixels, fmt)
             # Tagged before the conversion, which keeps the tags: asked for other ones than
             # the picture's, swscale converts the colour to them (HLG's Y came out hundreds of
@@ -936,6 +939,42 @@ class _VideoSink:
         if self._spec.even_size:
             pixels = pad_even(pixels)
         return np.ascontiguousarray(pixels), fmt
+
+
+# 16-bit RGB that swscale turns into YUV a little too bright (`_levelled`).
+_DEEP_RGB = frozenset({"rgb48le", "rgba64le"})
+
+
+def _levelled(pixels: np.ndarray, fmt: str, pix_fmt: str, matrix: int) -> np.ndarray:
+    """16-bit RGB(A) `pixels` scaled so that swscale's limited-range YUV of them has white
+    at white: it takes 16-bit RGB's white for 65280 (x256 of 8-bit's), so 65535 came out
+    as 10-bit Y 943 (and 8-bit 236), over legal white (940, 235); alpha is left as it is."""
+    lut = _deep_levels(fmt, pix_fmt, matrix)
+    if pixels.shape[-1] == 3:
+        return lut[pixels]
+    return np.dstack([lut[pixels[..., :3]], pixels[..., 3]])
+
+
+@functools.cache
+def _deep_levels(fmt: str, pix_fmt: str, matrix: int) -> np.ndarray:
+    """`_levelled`'s lookup table (uint16 to uint16): each value scaled by limited-range Y's
+    219 steps (x4 at 10 bits) over the steps swscale gives 0..65535, measured on every grey
+    from 0 to 65535 (a least-squares line through its Y codes, finer than their rounding)."""
+    ramp = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    grey = np.dstack([ramp] * 3 + ([np.full_like(ramp, 65535)] if fmt == "rgba64le" else []))
+    yuv = av.VideoFrame.from_ndarray(grey, fmt).reformat(
+        format=pix_fmt,
+        src_color_range=ColorRange.JPEG,
+        dst_colorspace=matrix,
+        dst_color_range=ColorRange.MPEG,
+    )
+    bits = yuv.format.components[0].bits
+    plane = yuv.planes[0]
+    dtype = "<u2" if bits > 8 else "u1"
+    rows = np.frombuffer(bytes(plane), dtype).reshape(plane.height, -1)[:, : plane.width]
+    slope = np.polyfit(ramp.ravel(), rows.ravel().astype(np.float64), 1)[0]
+    gain = (219 << (bits - 8)) / 65535 / slope
+    return np.minimum(np.round(np.arange(65536) * gain), 65535).astype(np.uint16)
 
 
 def _colour(frame: ExportFrame) -> tuple[int, int, int]:

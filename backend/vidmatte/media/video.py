@@ -13,13 +13,14 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from threading import RLock
 
 import av
 import numpy as np
 from av.sidedata.sidedata import Type as SideData
-from av.video.reformatter import Colorspace
+from av.video.reformatter import ColorRange, Colorspace
 
 from vidmatte.config import Settings
 from vidmatte.media import cut_short, hdr, matroska, timecode
@@ -378,23 +379,88 @@ def _timecode_tags(container: av.container.InputContainer, stream: av.VideoStrea
 
 
 def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np.ndarray:
-    """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB and is
-    rounded: swscale's direct conversion truncates it (colours up to 3 levels off, about one
-    level too dark on average), or with `deep` (and no `tone_map`) is kept as that 16-bit
-    RGB (uint16). With `tone_map`, an HDR frame (PQ or HLG) is made SDR (media/hdr.py);
-    without, its signal is kept as it is."""
+    """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB (white
+    at 65535, `_rgb48`) and is rounded: swscale's direct conversion truncates it (colours up
+    to 3 levels off, about one level too dark on average), or with `deep` (and no
+    `tone_map`) is kept as that 16-bit RGB (uint16). With `tone_map`, an HDR frame (PQ or
+    HLG) is made SDR (media/hdr.py); without, its signal is kept as it is."""
     matrix = _matrix(frame)
     if tone_map and hdr.is_hdr(int(frame.color_trc)):
-        wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
+        wide = _rgb48(frame, matrix)
         transfer = int(frame.color_trc)
         peak = hdr.display_peak(transfer, *_stated_light(frame))
         return hdr.to_sdr(wide, transfer, int(frame.color_primaries), peak)
     if max(component.bits for component in frame.format.components) <= 8:
         return frame.to_ndarray(format="rgb24", src_colorspace=matrix)
     if deep and not tone_map:
-        return frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
-    wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix).astype(np.uint32)
-    return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+        return _rgb48(frame, matrix)
+    wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
+    return _levels(frame, matrix)[1][wide]
+
+
+def _rgb48(frame: av.VideoFrame, matrix: int | None) -> np.ndarray:
+    """16-bit RGB (uint16) of a frame of more than 8 bits a sample, white at 65535: swscale
+    turns a YUV frame's white into less (limited range's 10-bit Y 940 into 65283, full
+    range's 1023 into 65472: 0.4% and 0.1% dark; 10-bit white showed as 254, PNGs and EXRs
+    as dark), which `_levels` undoes."""
+    wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
+    lut = _levels(frame, matrix)[0]
+    return wide if lut is None else lut[wide]
+
+
+def _levels(frame: av.VideoFrame, matrix: int | None) -> tuple[np.ndarray | None, np.ndarray]:
+    """Lookup tables from swscale's 16-bit RGB of `frame` to the right 16 bits (None where it
+    is right already) and to 8 bits (rounded), for its format, range and matrix."""
+    return _levels_of(frame.format.name, int(frame.color_range), matrix, int(frame.colorspace))
+
+
+@cache
+def _levels_of(
+    fmt: str, color_range: int, matrix: int | None, colorspace: int
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """`_levels`, from swscale's RGB of a black and a white frame of the format: every value
+    is scaled so that those come out 0 and 65535 (a pure gain error for limited range: black
+    comes out 0). Formats whose components do not each have a plane of 9- to 16-bit
+    integers (8-bit HDR's, P010's shared chroma plane, big-endian and float ones) are taken
+    as swscale reads them."""
+    black, white = 0, 65535
+    components = av.VideoFormat(fmt).components
+    planar = len({c.plane for c in components}) == len(components)
+    words = all(8 < c.bits <= 16 for c in components) and fmt.endswith("le")
+    if planar and words and not fmt.removesuffix("le").endswith(("f16", "f32")):
+        black, white = (
+            int(_reference(fmt, color_range, matrix, colorspace, white=w)[0, 0, 0])
+            for w in (False, True)
+        )
+    values = np.arange(65536, dtype=np.float64)
+    right = np.clip(np.round((values - black) * 65535 / (white - black)), 0, 65535)
+    eight = ((right.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return (None if (black, white) == (0, 65535) else right.astype(np.uint16)), eight
+
+
+def _reference(
+    fmt: str, color_range: int, matrix: int | None, colorspace: int, white: bool
+) -> np.ndarray:
+    """swscale's 16-bit RGB of a small black or white frame of planar format `fmt` (YUV with
+    neutral chroma, RGB, or grey; any alpha opaque), at its range's black or white."""
+    frame = av.VideoFrame(16, 16, fmt)
+    frame.color_range, frame.colorspace = color_range, colorspace
+    yuv = _is_yuv(frame.format)
+    for index, component in enumerate(frame.format.components):
+        bits = component.bits
+        if component.is_alpha:
+            value = (1 << bits) - 1
+        elif yuv and index in (1, 2):  # Cb, Cr (PyAV flags 4:4:4's as not chroma)
+            value = 1 << (bits - 1)
+        elif yuv and color_range != ColorRange.JPEG:
+            # Limited range (swscale's take on unspecified too): 16..235 at 8 bits. swscale
+            # reads grey as full range whatever its tag, at 8 bits as well.
+            value = (235 if white else 16) << (bits - 8)
+        else:
+            value = (1 << bits) - 1 if white else 0
+        plane = frame.planes[component.plane]
+        plane.update(np.full(plane.buffer_size // 2, value, "<u2").tobytes())
+    return frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
 
 
 def _stated_light(frame: av.VideoFrame) -> tuple[float, float]:
