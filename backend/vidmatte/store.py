@@ -771,25 +771,39 @@ class Store:
         `answer_key` keeps its answer, `release_key` lets a retry run it again. KeyInUse while
         another request with the key is being answered."""
         with self._keys_lock:  # two requests with one key cannot both take it
-            if (running := self._keys_in_flight.get(key)) is not None:
-                raise KeyInUse(
-                    f"a request with Idempotency-Key '{key}' ({running}) is still being "
-                    "answered: retry once it has finished"
-                )
-            unkept, until = self._answers_unkept.get(key, (None, 0.0))
-            if unkept is not None and until >= time.monotonic():
-                return unkept
-            self._answers_unkept.pop(key, None)
-            with self._read() as db:
-                row = db.execute(
-                    "SELECT route, fingerprint, status, body FROM idempotency_keys "
-                    "WHERE key = ? AND created_at >= ?",
-                    (key, ago(self.idempotency_seconds)),
-                ).fetchone()
-            if row is not None:
-                return Answered(row["route"], row["fingerprint"], row["status"], row["body"])
-            self._keys_in_flight[key] = route
+            answered = self._key_answer(key)
+            if answered is None:
+                self._keys_in_flight[key] = route
+            return answered
+
+    def key_answer(self, key: str) -> Answered | None:
+        """The kept answer of `key`'s request, None when it has none (unknown, expired, or
+        its request failed): `claim_key` without taking the key. KeyInUse while its request
+        is being answered."""
+        with self._keys_lock:  # its answer is kept and the key let go in one step
+            return self._key_answer(key)
+
+    def _key_answer(self, key: str) -> Answered | None:
+        """`key_answer` under the keys' lock: its answer in memory (one the database could
+        not keep), else in the database, within the retention window."""
+        if (running := self._keys_in_flight.get(key)) is not None:
+            raise KeyInUse(
+                f"a request with Idempotency-Key '{key}' ({running}) is still being "
+                "answered: retry once it has finished"
+            )
+        unkept, until = self._answers_unkept.get(key, (None, 0.0))
+        if unkept is not None and until >= time.monotonic():
+            return unkept
+        self._answers_unkept.pop(key, None)
+        with self._read() as db:
+            row = db.execute(
+                "SELECT route, fingerprint, status, body FROM idempotency_keys "
+                "WHERE key = ? AND created_at >= ?",
+                (key, ago(self.idempotency_seconds)),
+            ).fetchone()
+        if row is None:
             return None
+        return Answered(row["route"], row["fingerprint"], row["status"], row["body"])
 
     def answer_key(self, key: str, fingerprint: str, status: int, body: str) -> None:
         """Keep the answer to the request that took `key`, for its retries; the key is free

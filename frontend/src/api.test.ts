@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, UploadCancelled, api, detailFromBody, errorText, isJob, isUnreachable, online, send, setOnline, tokenIsRight, UploadGaveUp, uploadProject, urls, type UploadRetry } from "./api";
+import { fakeKeyAnswers } from "./test/keys";
 import { fakeXhr, type Try } from "./test/xhr";
 import { trackApi } from "./track";
 import { storedErrorText } from "./editor/objects";
@@ -178,6 +179,7 @@ describe("upload", () => {
   /** Runs an upload to its end over fake timers; its project or error, what it heard, and the keys sent. */
   async function run(tries: Try[]) {
     const sent = fakeXhr(tries);
+    fakeKeyAnswers([]); // each retry asks for the key's answer first: none, the file goes again
     const progress: number[] = [];
     const retries: UploadRetry[] = [];
     vi.useFakeTimers();
@@ -247,7 +249,7 @@ describe("upload", () => {
     const r = await run(Array.from({ length: 5 }, () => ({ sent: 1, answer: "error" as const })));
     expect(r.keys).toHaveLength(4);
     expect(r.result).toBeInstanceOf(UploadGaveUp);
-    expect(errorText(r.result)).toBe("Cannot reach the server. Is `vidmatte serve` running? Gave up after 4 tries; Retry upload sends the file again.");
+    expect(errorText(r.result)).toBe("Cannot reach the server. Is `vidmatte serve` running? Gave up after 4 tries; Retry upload asks the server first and sends the file again only if it has not made the project.");
   });
 
   it("does not send again what the server refused, and keeps a key it is given", async () => {

@@ -398,8 +398,8 @@ export function recheckProject(pid: string): Promise<void> {
 
 /** The user stopped an upload: not a failure, nothing to report in red. `mayBeMade`: a try
  * before the cancel reached the server whole (its answer was lost, or it was still being
- * answered), so the server may have made the project all the same; nothing the editor holds
- * can ask it which (a retry would have to send the whole file again). */
+ * answered), so the server may have made the project all the same, perhaps only after the
+ * cancel: the editor reads the projects list again rather than wait for the key's answer. */
 export class UploadCancelled extends Error {
   constructor(readonly mayBeMade = false) {
     super("Upload cancelled.");
@@ -429,7 +429,8 @@ export function uploadForm(file: File, fields: UploadFields = {}): FormData {
 
 /** Waits before each retry of an upload that failed on the way (a dropped connection, a
  * proxy's 502/503/504, its first try still being answered): longer than a job's, as a network
- * or proxy that failed a long upload takes longer to come back. Each retry sends the file again. */
+ * or proxy that failed a long upload takes longer to come back. Each retry asks the server for
+ * its key's answer first, and sends the file again only when there is none (uploadAnswer). */
 export const UPLOAD_RETRY_DELAYS_MS = [2000, 5000, 15000];
 
 /** An upload about to be sent again: why, when, and which try it will be. */
@@ -452,7 +453,7 @@ function failedTry(e: ApiError): string {
  * worth sending again later, with its key. */
 export class UploadGaveUp extends ApiError {
   constructor(last: ApiError, tries: number) {
-    super(last.status, `${failedTry(last)} Gave up after ${tries} tries; Retry upload sends the file again.`);
+    super(last.status, `${failedTry(last)} Gave up after ${tries} tries; Retry upload asks the server first and sends the file again only if it has not made the project.`);
     this.name = "UploadGaveUp";
   }
 }
@@ -495,30 +496,68 @@ function sendUpload(file: File, fields: UploadFields, key: string, onProgress: (
   });
 }
 
+/** The answer the server kept for an Idempotency-Key (GET /api/idempotency-keys/{key}). */
+interface KeyAnswer {
+  route: string;
+  status: number;
+  body: unknown;
+}
+
+/** The project an upload sent with `key` made, asked of the server without sending the file
+ * again (minutes of a multi-GB upload); null when the key has no answer (the file never reached
+ * the server whole, or its upload failed): then the file goes again. A 409 (the upload is still
+ * being answered) or a server out of reach is thrown, as a try's would be. */
+async function uploadAnswer(key: string, signal: AbortSignal): Promise<Project | null> {
+  // Aborted without a reason, so that `send` tells it from a lost connection (the connection
+  // indicator would say offline); the upload's cancel is thrown as it came.
+  const asking = new AbortController();
+  const onAbort = () => asking.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const res = await send("GET", `/api/idempotency-keys/${encodeURIComponent(key)}`, undefined, asking.signal);
+    const answer = (await res.json()) as KeyAnswer;
+    // Another route's key (never the editor's: one fresh key per file) is the POST's to refuse.
+    return answer.route === "POST /api/projects" && answer.status === 201 ? (answer.body as Project) : null;
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /** POST /api/projects with upload progress and an Idempotency-Key (`key`: one per file the
  * user chose, the same for a "Retry upload" of it). A try whose connection dropped (before or
- * after every byte was sent) or whose first try is still being answered is sent again with the
- * same key, UPLOAD_RETRY_DELAYS_MS apart: the server makes one project and answers each retry
- * with it. `onRetry` hears of each retry before its wait. A cancel after a try that reached the
- * server whole ends in UploadCancelled with `mayBeMade`. */
+ * after every byte was sent) or whose first try is still being answered is tried again with the
+ * same key, UPLOAD_RETRY_DELAYS_MS apart: each retry first asks the server for the key's answer
+ * and takes its project, sending the file again only when the key has none. `sentBefore`: the
+ * key's upload was tried before (a "Retry upload"), so its first try asks too. `onRetry` hears
+ * of each retry before its wait. A cancel after a try that reached the server whole ends in
+ * UploadCancelled with `mayBeMade`. */
 export function uploadProject(
   file: File,
   onProgress: (loaded: number, total: number) => void,
   fields: UploadFields = {},
   key: string = requestKey(),
   onRetry?: (retry: UploadRetry) => void,
+  sentBefore = false,
 ): Upload {
   const stop = new AbortController();
   const tries = UPLOAD_RETRY_DELAYS_MS.length + 1;
   let reached = false; // a failed try may have made the project on the server
   const once = async (attempt: number) => {
-    if (attempt > 0) onProgress(0, file.size); // the file goes again from its first byte
     let whole = false;
     const progress = (loaded: number, total: number) => {
       whole = loaded >= total;
       onProgress(loaded, total);
     };
     try {
+      if (attempt > 0 || sentBefore) {
+        const made = await uploadAnswer(key, stop.signal);
+        if (made) return made;
+        if (attempt > 0) onProgress(0, file.size); // the file goes again from its first byte
+      }
       return await sendUpload(file, fields, key, progress, stop.signal);
     } catch (e) {
       // Every byte went (the answer was what got lost), or the server is still answering it.

@@ -19,7 +19,14 @@ from tests.server import LiveServer
 from vidmatte.api.security import SECURITY_HEADERS
 from vidmatte.errors import public_error
 
-DUMMY = {"project_id": "p_x", "object_id": "1", "job_id": "j_x", "index": "0", "frame": "0"}
+DUMMY = {
+    "project_id": "p_x",
+    "object_id": "1",
+    "job_id": "j_x",
+    "index": "0",
+    "frame": "0",
+    "key": "k",
+}
 
 
 def operations(server: LiveServer) -> list[tuple[str, str]]:

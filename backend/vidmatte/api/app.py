@@ -22,7 +22,7 @@ from vidmatte.api.docs import mount_docs
 from vidmatte.api.http import HeadAsGet, one_value_each
 from vidmatte.api.idempotency import REPLAYED_HEADER
 from vidmatte.api.limits import BodyLimit
-from vidmatte.api.routes import jobs, projects, prompts, tracks
+from vidmatte.api.routes import jobs, keys, projects, prompts, tracks
 from vidmatte.api.routes.jobs import FRAMES_HEADER, MISSING_HEADER
 from vidmatte.api.schemas import Error, Health
 from vidmatte.api.security import AccessGuard, accepted_hosts, resolve_token
@@ -243,7 +243,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
             max_points_per_frame=s.settings.max_points_per_frame,
         )
 
-    for module in (projects, prompts, jobs, tracks):
+    for module in (projects, prompts, jobs, tracks, keys):
         app.include_router(module.router)
 
     # Before the editor's files, which are mounted at / and would answer any other /api path

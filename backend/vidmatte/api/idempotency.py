@@ -11,7 +11,9 @@ timeout) is still the answer, held in memory for the retries this process answer
 client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
 fingerprint is known only once its body is in), with the same steps. A request is the same
 when it has the same route and the same fingerprint: its validated body, or an upload's file
-(name, size, SHA-256) and fields, which a retry sends with another multipart boundary."""
+(name, size, SHA-256) and fields, which a retry sends with another multipart boundary.
+GET /api/idempotency-keys/{key} (api/routes/keys.py) tells a client whether its request was
+answered without sending it again."""
 
 from __future__ import annotations
 
@@ -51,11 +53,17 @@ def idempotency_key(
         return None
     if len(request.headers.getlist(KEY_HEADER)) > 1:
         raise HTTPException(400, f"{KEY_HEADER}: give one key, not several")
+    return checked_key(key, "send a key such as a UUID, or no header")
+
+
+def checked_key(key: str, if_empty: str) -> str:
+    """`key` as kept (without the draft's quotes); 400 for one the server cannot keep, saying
+    `if_empty` for an empty one."""
     # The draft sends it as a structured-field string, quoted; Stripe's clients send it bare.
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
     if not key:
-        raise HTTPException(400, f"{KEY_HEADER} is empty: send a key such as a UUID, or no header")
+        raise HTTPException(400, f"{KEY_HEADER} is empty: {if_empty}")
     if len(key) > MAX_KEY:
         raise HTTPException(
             400, f"{KEY_HEADER} is {len(key)} characters long: at most {MAX_KEY} are kept"

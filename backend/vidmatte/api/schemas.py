@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -333,6 +333,11 @@ class Job(BaseModel):
         return cls(**fields)
 
 
+# A run of frames, [first, last]: a list of two, not a tuple, whose schema here came out as an
+# array of item schemas, which schema validators (schemathesis: tests/api/test_fuzz.py) refuse.
+FrameRun = Annotated[list[int], Field(min_length=2, max_length=2)]
+
+
 class JobFrames(BaseModel):
     """A job's frames by whether they are matted, as [first, last] runs: all of them, where the
     archive's headers sum up a long list."""
@@ -340,14 +345,24 @@ class JobFrames(BaseModel):
     job_id: str
     start: int
     end: int
-    done: list[tuple[int, int]] = Field(description="The finished frames, as runs.")
-    missing: list[tuple[int, int]] = Field(
+    done: list[FrameRun] = Field(description="The finished frames, as runs.")
+    missing: list[FrameRun] = Field(
         description="The job's other frames (not finished yet), as runs; empty when complete."
     )
 
 
 class Error(BaseModel):
     detail: str
+
+
+class KeyAnswer(BaseModel):
+    """The answer kept for an Idempotency-Key: what a retry of its request would get again,
+    asked for without sending that request (an upload's whole file) again."""
+
+    key: str
+    route: str = Field(description="The method and path its request went to: `POST /api/projects`.")
+    status: int = Field(description="Its answer's status code: 201 for what it made.")
+    body: dict[str, Any] = Field(description="Its answer's JSON body: the project an upload made.")
 
 
 class TrackCreate(Body):

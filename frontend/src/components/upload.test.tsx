@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, UploadCancelled, UploadGaveUp, type Project, type Upload, type UploadFields, type UploadRetry } from "../api";
 import { useFocusTrap } from "../focusTrap";
 import { pendingFps } from "../sequenceFps";
+import { fakeKeyAnswers } from "../test/keys";
 import { fakeXhr } from "../test/xhr";
 import { dismiss, toasts } from "../toasts";
 import { SequenceFpsHost } from "./SequenceFpsHost";
@@ -223,7 +224,7 @@ describe("an upload whose connection fails", () => {
       </>
     ));
     const first = up.start(video());
-    const gaveUp = `${lost} Gave up after 4 tries; Retry upload sends the file again.`;
+    const gaveUp = `${lost} Gave up after 4 tries; Retry upload asks the server first and sends the file again only if it has not made the project.`;
     t.fail(new UploadGaveUp(new ApiError(0, lost), 4));
     await first;
     expect(texts()).toEqual([`error: Upload of "clip.mp4" failed: ${gaveUp}`]);
@@ -253,7 +254,7 @@ describe("an upload whose connection fails", () => {
     const lostOne = up.start(video());
     t.fail(new UploadGaveUp(new ApiError(409, "a request with Idempotency-Key 'k' (POST /api/projects) is still being answered"), 4));
     await lostOne;
-    expect(up.failed()?.message).toBe("The server is still answering an earlier try of this upload. Gave up after 4 tries; Retry upload sends the file again.");
+    expect(up.failed()?.message).toBe("The server is still answering an earlier try of this upload. Gave up after 4 tries; Retry upload asks the server first and sends the file again only if it has not made the project.");
     up.dismissFailed();
     expect(up.failed()).toBeNull();
   });
@@ -482,6 +483,7 @@ describe("file chooser", () => {
       ...Array.from({ length: 4 }, () => ({ sent: 0.4, answer: "error" as const })),
       { sent: 1, answer: { status: 201, body: project } },
     ]);
+    fakeKeyAnswers([]); // the key has no answer: each retry sends the file again
     vi.useFakeTimers();
     try {
       render(() => <ProjectsPanel projects={[]} loading={false} selectedId={null} onSelect={() => {}} onChanged={(id) => changed.push(id ?? "")} onDeleted={() => {}} />);

@@ -106,13 +106,14 @@ export function createUpload(deps: UploadDeps): {
     return true;
   };
 
-  /** Send `file` under `key`: one key per file chosen, kept by its retries. */
-  const upload = async (file: File, fields: UploadFields, key: string) => {
+  /** Send `file` under `key`: one key per file chosen, kept by its retries; `sentBefore` for a
+   * "Retry upload", which asks the server for the key's answer before sending the file. */
+  const upload = async (file: File, fields: UploadFields, key: string, sentBefore = false) => {
     setFailed(null);
     const onProgress = (loaded: number, total: number) =>
       setCurrent((u) => (u ? { ...u, loaded, total, processing: loaded >= total, retry: u.retry && { ...u.retry, waiting: false } } : u));
     const onRetry = (retry: UploadRetry) => setCurrent((u) => (u ? { ...u, processing: false, retry: { ...retry, waiting: true } } : u));
-    const handle = send(file, onProgress, fields, key, onRetry);
+    const handle = send(file, onProgress, fields, key, onRetry, sentBefore);
     setCurrent({ name: file.name, loaded: 0, total: file.size, processing: false, handle, retry: null });
     try {
       const project = await handle.promise;
@@ -152,11 +153,11 @@ export function createUpload(deps: UploadDeps): {
   };
 
   /** The failed upload again, its file, fields and key as they were: if its answer was what
-   * got lost, the server answers with the project it made instead of making another. */
+   * got lost, the server answers with the project it made, without the file sent again. */
   const retry = async () => {
     const f = failed();
     if (!f || busy()) return;
-    await upload(f.file, f.fields, f.key);
+    await upload(f.file, f.fields, f.key, true);
   };
   return { current, start, failed, retry, dismissFailed: () => setFailed(null) };
 }
