@@ -44,6 +44,7 @@ export function Editor(props: EditorProps) {
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved) + saver.heldEdits()}
           diskFull={saver.diskFull()}
+          objectWait={saver.objectWait()}
           onRetrySaves={() => void saver.retry()}
           trackStarting={track.starting()}
           trackRange={workRange(e.inout.range(), e.frameCount())}

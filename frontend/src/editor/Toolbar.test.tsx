@@ -16,6 +16,7 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
   offline: false,
   unsaved: 0,
   diskFull: false,
+  objectWait: null,
   onRetrySaves: () => {},
   onTrack: () => {},
   onCancelTrack: () => {},
@@ -47,6 +48,34 @@ describe("Toolbar", () => {
     render(() => <Toolbar {...props({ unsaved: 3, diskFull: true, onRetrySaves: () => retried++ })} />);
     expect(screen.queryByTestId("connection-lost")).toBeNull();
     expect(screen.getByTestId("disk-full").textContent).toBe("Server disk full: 3 unsaved Retry");
+    fireEvent.click(screen.getByTestId("retry-saves"));
+    expect(retried).toBe(1);
+  });
+
+  it("says what the unsaved clicks wait for: the server away, or still making a new object, each in its own words", () => {
+    const { unmount } = render(() => <Toolbar {...props({ offline: true, unsaved: 1 })} />);
+    expect(screen.getByTestId("connection-lost").title).toBe("The server does not answer. New points are kept here and saved when it is back.");
+    unmount();
+    const making = render(() => <Toolbar {...props({ unsaved: 2, objectWait: "making" })} />);
+    const note = screen.getByTestId("connection-lost");
+    expect(note.textContent).toBe("Saving… 2 unsaved");
+    expect(note.title).toBe("The server is still making the new object for a click: it is asked again every few seconds. The click is kept here meanwhile.");
+    making.unmount();
+    const sending = render(() => <Toolbar {...props({ unsaved: 1 })} />);
+    expect(screen.getByTestId("connection-lost").title).toBe("New points are on their way to the server.");
+    sending.unmount();
+    // Away wins: nothing is asked while the server does not answer.
+    render(() => <Toolbar {...props({ offline: true, unsaved: 2, objectWait: "making" })} />);
+    expect(screen.getByTestId("connection-lost").title).toBe("The server does not answer. New points are kept here and saved when it is back.");
+  });
+
+  it("says when the server has not finished a new object after a minute of asking, keeps the clicks and offers Retry", () => {
+    let retried = 0;
+    render(() => <Toolbar {...props({ unsaved: 2, objectWait: "stalled", onRetrySaves: () => retried++ })} />);
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+    const note = screen.getByTestId("object-stalled");
+    expect(note.textContent).toBe("Server still making an object: 2 unsaved Retry");
+    expect(note.title).toBe("The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again.");
     fireEvent.click(screen.getByTestId("retry-saves"));
     expect(retried).toBe(1);
   });

@@ -4,6 +4,7 @@ import { Icon } from "../components/Icon";
 import { TrackBar } from "../components/TrackBar";
 import type { Track } from "../track";
 import type { FrameRange } from "./inout";
+import type { ObjectWait } from "./saving";
 
 export interface ToolbarProps {
   selected: MatteObject | null;
@@ -25,6 +26,9 @@ export interface ToolbarProps {
   /** The server's disk was full at the last save: the unsaved points wait for a Retry (or the
    * next click) once room is made. */
   diskFull: boolean;
+  /** The server answers but is still making a new object for a held click ("making": asked
+   * again on its own), or has not finished it after a minute of asking ("stalled": Retry). */
+  objectWait: ObjectWait;
   onRetrySaves: () => void;
   onTrack: () => void;
   onCancelTrack: () => void;
@@ -37,25 +41,47 @@ export interface ToolbarProps {
   onHelp: () => void;
 }
 
+/** What the "Saving…" note's tooltip says the unsaved clicks wait for. */
+function savingTitle(offline: boolean, objectWait: ObjectWait): string {
+  if (offline) return "The server does not answer. New points are kept here and saved when it is back.";
+  if (objectWait === "making") return "The server is still making the new object for a click: it is asked again every few seconds. The click is kept here meanwhile.";
+  return "New points are on their way to the server.";
+}
+
 export function Toolbar(props: ToolbarProps) {
+  /** The held clicks wait for a Retry: the disk is full, or the new object never finished. */
+  const waitsForRetry = () => !props.offline && props.unsaved > 0 && (props.diskFull || props.objectWait === "stalled");
   return (
     <div class="toolbar">
       <div class="tool-hint">
-        <Show when={props.offline || (props.unsaved > 0 && !props.diskFull)}>
+        <Show when={props.offline || (props.unsaved > 0 && !waitsForRetry())}>
           <span
             class="connection-lost"
             role="status"
             data-testid="connection-lost"
             data-offline={props.offline ? "true" : "false"}
-            title="The server does not answer. New points are kept here and saved when it is back."
+            title={savingTitle(props.offline, props.objectWait)}
           >
             {props.offline ? "Connection lost: reconnecting…" : "Saving…"}
             {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
           </span>{" "}
         </Show>
-        <Show when={!props.offline && props.diskFull && props.unsaved > 0}>
+        <Show when={waitsForRetry() && props.diskFull}>
           <span class="connection-lost" role="status" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
             Server disk full: {props.unsaved} unsaved{" "}
+            <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+              Retry
+            </button>
+          </span>{" "}
+        </Show>
+        <Show when={waitsForRetry() && !props.diskFull}>
+          <span
+            class="connection-lost"
+            role="status"
+            data-testid="object-stalled"
+            title="The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again."
+          >
+            Server still making an object: {props.unsaved} unsaved{" "}
             <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
               Retry
             </button>

@@ -126,6 +126,7 @@ describe("editor actions", () => {
     const keys: (string | undefined)[] = [];
     const puts: string[] = [];
     let loseAnswer = false;
+    let created = 0;
     const s = setup(
       undefined,
       async (oid, f, pts) => {
@@ -135,7 +136,7 @@ describe("editor actions", () => {
       async (pid, _body, key) => {
         keys.push(key);
         if (!up() && !loseAnswer) throw new ApiError(0, "Cannot reach the server.");
-        const o = (key && byKey.get(key)) || { id: byKey.size + 1, project_id: pid, name: `Object ${byKey.size + 1}`, color: "#ff5a5f" };
+        const o = (key && byKey.get(key)) || { id: ++created, project_id: pid, name: `Object ${created}`, color: "#ff5a5f" };
         if (key) byKey.set(key, o);
         if (loseAnswer) {
           loseAnswer = false;
@@ -244,6 +245,65 @@ describe("editor actions", () => {
     expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
   });
 
+  it("a held first click undone, then redone after N added an object, goes to the object it was to make, not the one selected at redo", async () => {
+    const { s, setUp, keys, puts } = restartingServer();
+    setUp(false);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.undo();
+    setUp(true);
+    await s.actions.addObject(); // N: "Object 1", selected
+    expect(s.objects.list().map((o) => o.name)).toEqual(["Object 1"]);
+    s.actions.redo();
+    await vi.waitFor(() => expect(s.saver.settled()).toBe(true));
+    // Its own new object (asked with its own key), its point on it; N's object keeps the selection.
+    expect([keys.filter(Boolean).length, s.objects.list().map((o) => o.id), [...s.prompts.points().keys()], puts]).toEqual([1, [1, 2], ["2:0"], ["2:0=5"]]);
+    expect(s.objects.selected()).toBe(1);
+  });
+
+  it("a held first click whose object's answer was lost gets that object (same key), shown at once with its point, also after N added another meanwhile", async () => {
+    const { s, setUp, keys, puts, loseNextAnswer } = restartingServer();
+    loseNextAnswer(); // object 1 is made for the click's key; its answer is lost
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    setUp(true);
+    await s.actions.addObject(); // N while the click is held: object 2, selected
+    expect(s.objects.list().map((o) => o.id)).toEqual([2]);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([keys[0], keys.at(-1)]).toEqual([keys[0], keys[0]]);
+    expect([s.objects.list().map((o) => o.id), [...s.prompts.points().keys()], puts, s.objects.selected()]).toEqual([[1, 2], ["1:0"], ["1:0=5"], 2]);
+  });
+
+  it("a held first click undone after its object's answer was lost: the object made for it is asked for again and shown (not left for a reload to find empty), without the point", async () => {
+    const { s, setUp, keys, puts, loseNextAnswer } = restartingServer();
+    loseNextAnswer();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.undo();
+    // Nothing unsaved is left: the click is taken back (Redo brings it back).
+    expect([s.saver.heldEdits(), s.saver.holding(), s.actions.canUndo(), s.actions.canRedo()]).toEqual([0, false, false, true]);
+    setUp(true);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([keys.length, keys[1], s.objects.list().map((o) => o.id), s.prompts.points().size, puts]).toEqual([2, keys[0], [1], 0, []]);
+    s.actions.redo(); // the click again, onto that object
+    await vi.waitFor(() => expect([...s.prompts.points().keys()]).toEqual(["1:0"]));
+    expect(keys.length).toBe(2);
+  });
+
+  it("a click held behind a first click goes to the object selected when it was made, and is dropped if that one is deleted meanwhile, not put on another", async () => {
+    let answer: (o: MatteObject) => void = () => {};
+    const puts: string[] = [];
+    const s = setup(undefined, async (oid, f, pts) => void puts.push(`${oid}:${f}=${pts.map((q) => q.x).join(",")}`), () => new Promise<MatteObject>((r) => (answer = r)));
+    const a = s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    s.objects.reset([{ id: 7, project_id: "p", name: "Hair", color: "#00ff00" }]); // another tab's, read again
+    const b = s.actions.point({ x: 9, y: 6 }, "positive", near({ x: 9, y: 6 }, 4)); // held behind, on "Hair"
+    s.objects.reset([]); // "Hair" deleted in the other tab
+    answer({ id: 1, project_id: "p", name: "Object 1", color: "#ff5a5f" });
+    await Promise.all([a, b]);
+    await s.saver.idle();
+    expect([puts, s.saver.settled()]).toEqual([["1:0=5"], true]);
+  });
+
   it("undo while a first click's object is being made takes the click back: the object comes, the point does not", async () => {
     let answer: (o: MatteObject) => void = () => {};
     const s = setup(undefined, undefined, () => new Promise<MatteObject>((r) => (answer = r)));
@@ -319,6 +379,29 @@ describe("editor actions", () => {
     await s.saver.retry();
     await s.saver.idle();
     expect([puts, s.refused, s.saver.settled()]).toEqual([["1:0=1"], [], true]);
+  });
+
+  it("a rename, colour change or new object that lands once room is made sends the clicks held for the full disk, and the toolbar stops saying the disk is full", async () => {
+    type S = ReturnType<typeof setup>;
+    const writes = [(s: S) => s.actions.updateObject(1, { name: "Hair" }), (s: S) => s.actions.updateObject(1, { color: "#00ff00" }), (s: S) => s.actions.addObject()];
+    for (const write of writes) {
+      let full = false;
+      const puts: string[] = [];
+      const s = setup(undefined, async (oid, f, pts) => {
+        if (full) throw new ApiError(507, "not enough disk space in the data dir: free some space, then try again");
+        puts.push(`${oid}:${f}=${pts.length}`);
+      });
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      await s.saver.idle();
+      full = true;
+      await s.actions.point({ x: 50, y: 6 }, "positive", near({ x: 50, y: 6 }, 4));
+      await s.saver.idle();
+      expect([s.saver.diskFull(), s.saver.unsaved().size]).toEqual([true, 1]);
+      full = false; // room made: this is the first write to land
+      await write(s);
+      await s.saver.idle();
+      expect([s.saver.diskFull(), s.saver.unsaved().size, puts, s.reported]).toEqual([false, 0, ["1:0=1", "1:0=2"], []]);
+    }
   });
 
   it("undo goes to the frame it changed", async () => {

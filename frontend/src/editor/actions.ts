@@ -27,8 +27,8 @@ export interface ActionDeps {
   objects: Objects;
   prompts: Prompts;
   /** Holds an object's saves while its DELETE is on its way, and a first click until its object
-   * is made. */
-  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit">;
+   * is made; sends those held for a full disk once another write lands (room was made). */
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit" | "diskFull" | "retry">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -53,6 +53,20 @@ export interface KeyTargets {
   /** Focus the transport's go-to field. */
   goto: () => void;
 }
+
+/** The object a held click was made for while there was none: asked for with `key`; `asked`
+ * once a try may have made it on the server (its answer lost, or still being made); `id` once
+ * answered; `kept` once asked for with no click left for it (keepMaking). */
+interface NewObject {
+  key: string;
+  asked: boolean;
+  id?: number;
+  kept?: boolean;
+}
+
+/** A held click's object is asked for again later: the server is away, its disk full, or it is
+ * still making it. */
+const holdable = (e: unknown) => isDiskFull(e) || isUnreachable(e) || isStillAnswered(e);
 
 export function createActions(d: ActionDeps) {
   const hasPoints = () => pointsOnFrame(d.prompts.points(), d.frame()).length > 0;
@@ -85,11 +99,53 @@ export function createActions(d: ActionDeps) {
   // of a drawn edit, in undo order: redo goes back through them last first. A new edit ends
   // them, as it ends the redo of drawn edits.
   const [undone, setUndone] = createSignal<readonly (HeldEdit | "drawn")[]>([]);
-  // The Idempotency-Key of the object asked for and not answered yet (the server away, its disk
-  // full, still making it): each click held for it asks with this key, at every try, so that a
-  // creation whose answer was lost gets that object, not a second one, also when the click that
-  // first asked was undone since.
-  let objectKey: string | null = null;
+  // The object being made for the clicks held while there was none to click on (the server
+  // away, its disk full, still making it): each asks with its Idempotency-Key, at every try, so
+  // that a creation whose answer was lost gets that object, not a second one, also when the
+  // click that first asked was undone since or another object was added meanwhile.
+  let newObject: NewObject | null = null;
+  const heldTargets = new WeakMap<HeldEdit, number | NewObject>();
+  /** The object a click held now goes to, whenever it runs (a redo too): the one clicks go to
+   * now, else the new one being made. */
+  const heldTarget = (): number | NewObject => {
+    const now = d.objects.selectedObject()?.id ?? d.objects.list()[0]?.id;
+    if (now !== undefined) return now;
+    if (newObject?.id !== undefined) newObject = null; // made, and deleted since: a new one
+    return (newObject ??= { key: requestKey(), asked: false });
+  };
+  /** The id of `o`, made with its key unless answered already. */
+  const idOf = async (o: NewObject): Promise<number> => {
+    if (o.id !== undefined) return o.id;
+    const asked = o.asked;
+    o.asked = true;
+    try {
+      o.id = await d.objects.make(o.key);
+      return o.id;
+    } catch (e) {
+      // Refused: nothing was made for this try; the next one asks anew.
+      if (isDiskFull(e)) o.asked = asked;
+      else if (!holdable(e)) Object.assign(o, { key: requestKey(), asked: false });
+      throw e;
+    }
+  };
+  /** A click taken back while its object may be made on the server already (its answer lost,
+   * or still being made): that object is asked for until answered, so that it shows in the list
+   * at once, as one answered while the click was undone does, rather than only after a reload;
+   * a redo then puts the click on it. */
+  const keepMaking = (o: NewObject) => {
+    if (o.id !== undefined || !o.asked || o.kept) return;
+    o.kept = true;
+    d.saver.holdEdit(async () => {
+      try {
+        // Not when the try under way at the undo was refused since: nothing was made.
+        if (o.asked) await idOf(o);
+      } catch (e) {
+        if (holdable(e)) throw e; // kept for the next try
+      }
+      o.kept = false;
+    }, false);
+    void d.saver.runHeldEdits();
+  };
 
   /** `edit` on the frame shown now, for the object clicks go to. A first click (no object yet)
    * is held from the moment of the click, counted unsaved and guarded against leaving while its
@@ -105,24 +161,30 @@ export function createActions(d: ActionDeps) {
       if (editable(oid)) edit(frame, oid);
       return;
     }
+    const target = heldTarget();
     const held: HeldEdit = async () => {
       let oid: number;
       try {
-        oid = await d.objects.target((objectKey ??= requestKey()));
+        oid = typeof target === "number" ? target : await idOf(target);
       } catch (e) {
-        const holdable = isDiskFull(e) || isUnreachable(e) || isStillAnswered(e);
-        if (!holdable) objectKey = null;
         // Undone while its object was asked for: nothing is kept, nor to be told about.
         if (!d.saver.holdsEdit(held)) return;
-        if (holdable) throw e;
+        if (holdable(e)) throw e;
         return d.report(e, "Could not add an object");
       }
-      objectKey = null;
-      // Undone while its object was being made: the object comes (it was asked for), the point not.
-      if (d.saver.holdsEdit(held) && editable(oid)) edit(frame, oid);
+      // Undone while its object was being made: the object comes (it was asked for), the point
+      // not. Deleted meanwhile (here or in another tab): the click goes with it, as its points do.
+      if (d.saver.holdsEdit(held) && d.objects.list().some((o) => o.id === oid) && editable(oid)) edit(frame, oid);
     };
+    heldTargets.set(held, target);
     d.saver.holdEdit(held);
     return d.saver.runHeldEdits();
+  };
+
+  /** A write landed: were points held for a full disk, room was made, and they go now (else
+   * the toolbar would go on saying the disk is full until a click or Retry). */
+  const roomMade = () => {
+    if (d.saver.diskFull()) void d.saver.retry();
   };
 
   const a = {
@@ -144,6 +206,8 @@ export function createActions(d: ActionDeps) {
     undo: () => {
       const held = d.saver.takeBackEdit();
       if (held) {
+        const target = heldTargets.get(held);
+        if (target !== undefined && typeof target !== "number") keepMaking(target);
         setUndone([...undone(), held]);
         return showInfo("Undid a click not saved yet.");
       }
@@ -170,11 +234,16 @@ export function createActions(d: ActionDeps) {
       if (!d.prompts.clear(d.frame())) return showInfo(`Frame ${d.frame()} has no points.`);
       setUndone([]);
     },
-    addObject: () => d.objects.add().catch((e) => d.report(e, "Could not add an object")),
+    addObject: () =>
+      d.objects
+        .add()
+        .then(roomMade)
+        .catch((e) => d.report(e, "Could not add an object")),
     updateObject: async (oid: number, change: { name?: string; color?: string }) => {
       if (!editable(oid)) return;
       try {
         await d.objects.update(oid, change);
+        roomMade();
         if (change.color) repreview();
       } catch (e) {
         d.report(e, change.color ? "Could not change the colour" : "Rename failed");

@@ -17,9 +17,13 @@ export interface Objects {
   /** Create one with the next free name and colour (after the creates asked for before), and
    * select it. Throws the server's error. `key`: its Idempotency-Key (api.made). */
   add: (key?: string) => Promise<MatteObject>;
-  /** The object clicks go to: the selected one, else the first, else a new one (created once,
-   * with `key`, the click's Idempotency-Key: a retry of the click gets the object it made). */
-  target: (key?: string) => Promise<number>;
+  /** The object clicks go to: the selected one, else the first, else a new one (created once). */
+  target: () => Promise<number>;
+  /** The object made for a held click with `key`, its Idempotency-Key (a retry of the click
+   * gets the object it made): asked once at a time per key, listed at once, and selected only
+   * when no object is (the user may have added or picked another meanwhile). Throws the
+   * server's error. */
+  make: (key: string) => Promise<number>;
   update: (id: number, change: { name?: string; color?: string }) => Promise<void>;
   remove: (id: number) => Promise<void>;
 }
@@ -47,16 +51,18 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   const [list, setList] = createSignal<MatteObject[]>([]);
   const [selected, setSelected] = createSignal<number | null>(null);
   let creating: Promise<MatteObject> | null = null;
+  const making = new Map<string, Promise<MatteObject>>();
   // The server names and colours a new object from the project's whole list, which this tab's
   // may lag (another tab added one): pressing N in two tabs never makes two "Object 2".
-  const add = async (key?: string) => {
+  const add = async (key?: string, select = true) => {
     const o = await server.createObject(pid, {}, key);
     batch(() => {
+      const kept = !select && list().some((x) => x.id === selected());
       // In the server's order, as a reload shows them: creates may answer out of order, and
       // the number keys pick objects by place.
       // A list read meanwhile may hold it already.
       setList((l) => [...l.filter((x) => x.id !== o.id), o].sort((a, b) => a.id - b.id));
-      setSelected(o.id);
+      if (!kept) setSelected(o.id);
     });
     return o;
   };
@@ -77,7 +83,7 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     colorOf: (id) => list().find((o) => o.id === id)?.color ?? "#ffffff",
     nameOf: (id) => list().find((o) => o.id === id)?.name ?? `object ${id}`,
     add,
-    target: async (key) => {
+    target: async () => {
       const id = selected();
       if (id != null && list().some((o) => o.id === id)) return id;
       const first = list()[0];
@@ -85,8 +91,16 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
         setSelected(first.id);
         return first.id;
       }
-      creating ??= add(key).finally(() => (creating = null));
+      creating ??= add().finally(() => (creating = null));
       return (await creating).id;
+    },
+    make: async (key) => {
+      let o = making.get(key);
+      if (!o) {
+        o = add(key, false).finally(() => making.delete(key));
+        making.set(key, o);
+      }
+      return (await o).id;
     },
     update: async (id, change) => {
       const o = await server.updateObject(pid, id, change);

@@ -2,7 +2,7 @@ import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api";
 import type { Point } from "../points";
-import { BUSY_RETRY_MS, PromptSaver } from "./saving";
+import { BUSY_RETRIES, BUSY_RETRY_MS, PromptSaver } from "./saving";
 
 const p = (x: number): Point => ({ x, y: 1, label: "positive" });
 
@@ -184,6 +184,33 @@ describe("PromptSaver", () => {
       expect([tries, s.saver.heldEdits(), s.diskFull]).toEqual([1, 1, []]);
       await vi.advanceTimersByTimeAsync(BUSY_RETRY_MS);
       expect([tries, s.saver.heldEdits()]).toEqual([2, 0]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a held edit whose object the server never finishes is asked again a few times (about a minute), then waits for Retry, still held", async () => {
+    vi.useFakeTimers();
+    try {
+      const s = setup();
+      let tries = 0;
+      let done = false;
+      s.saver.holdEdit(async () => {
+        tries++;
+        if (!done) throw new ApiError(409, "a request with Idempotency-Key 'k' (POST /x) is still being answered: retry once it has finished");
+      });
+      await s.saver.runHeldEdits();
+      expect([tries, s.saver.objectWait()]).toEqual([1, "making"]);
+      await vi.advanceTimersByTimeAsync(BUSY_RETRY_MS * BUSY_RETRIES);
+      expect([tries, s.saver.objectWait(), s.saver.heldEdits()]).toEqual([1 + BUSY_RETRIES, "stalled", 1]);
+      // No timer runs any more: an hour later it has not been asked again, nor dropped.
+      await vi.advanceTimersByTimeAsync(3600_000);
+      expect([tries, s.saver.objectWait(), s.saver.heldEdits(), s.saver.holding()]).toEqual([1 + BUSY_RETRIES, "stalled", 1, true]);
+      done = true;
+      const again = s.saver.retry(); // the toolbar's Retry: said to be asking again at once
+      expect(s.saver.objectWait()).toBe("making");
+      await again;
+      expect([tries, s.saver.objectWait(), s.saver.heldEdits()]).toEqual([2 + BUSY_RETRIES, null, 0]);
     } finally {
       vi.useRealTimers();
     }

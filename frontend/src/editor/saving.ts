@@ -6,7 +6,8 @@
 // click, whose object is to be made, has no points to hold yet: it is held as an edit from the
 // moment of the click (counted with them while its object is being made too), run at once, and,
 // when the full disk refused its object or the server did not answer, made (object, then point)
-// at the same retry; when the server was still making it (409 for its key), a while later.
+// at the same retry; when the server was still making it (409 for its key), a while later, a
+// few times (about a minute), then at Retry: a server that never finishes it is not asked forever.
 import { createSignal, type Accessor } from "solid-js";
 import { isDiskFull, isStillAnswered, isUnreachable } from "../api";
 import { parseKey, pointKey, type Point } from "../points";
@@ -34,6 +35,16 @@ export type HeldEdit = () => Promise<void>;
  * made() has tried for a few seconds already, and the server answers the key once it is done. */
 export const BUSY_RETRY_MS = 5000;
 
+/** How many times in a row such an edit is asked again on its own (each round about 9 s with
+ * made()'s tries: about a minute), before it waits for Retry: a server whose request for the key
+ * never finishes (stuck, or its answer lost for good) is not asked every few seconds forever. */
+export const BUSY_RETRIES = 6;
+
+/** Why the held edits wait on a server that answers: it is still making an object for one
+ * ("making": asked again on its own a while later), or has not finished it after BUSY_RETRIES
+ * rounds ("stalled": asked again at Retry); null when not. */
+export type ObjectWait = "making" | "stalled" | null;
+
 export class PromptSaver {
   private readonly chains = new Map<string, Promise<void>>();
   /** The points each key should end up with: the last ones asked for. */
@@ -58,6 +69,13 @@ export class PromptSaver {
    * the run leaves held is tried once more. */
   private runAgain = false;
   private busyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Rounds in a row that found the server still making an object. */
+  private busyRounds = 0;
+  /** Edits held for no click the user still wants (an undone click's object, maybe made on the
+   * server already, asked for until answered so that it shows): not counted, nor taken back. */
+  private readonly quiet = new WeakSet<HeldEdit>();
+  readonly objectWait: Accessor<ObjectWait>;
+  private readonly setObjectWait: (w: ObjectWait) => void;
 
   constructor(private readonly deps: SaverDeps) {
     const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
@@ -69,16 +87,21 @@ export class PromptSaver {
     const [edits, setEdits] = createSignal<readonly HeldEdit[]>([]);
     this.edits = edits;
     this.setEdits = setEdits;
+    const [objectWait, setObjectWait] = createSignal<ObjectWait>(null);
+    this.objectWait = objectWait;
+    this.setObjectWait = setObjectWait;
   }
 
   /** How many edits are held (running or waiting): each one a click the stage cannot show yet
    * (its object is not made yet). */
   heldEdits(): number {
-    return this.edits().length;
+    return this.edits().filter((x) => !this.quiet.has(x)).length;
   }
 
-  /** Hold `edit` behind those held already (runHeldEdits runs it). */
-  holdEdit(edit: HeldEdit): void {
+  /** Hold `edit` behind those held already (runHeldEdits runs it). `counted` false: no click
+   * of the user's waits on it (it is neither unsaved nor taken back by an undo). */
+  holdEdit(edit: HeldEdit, counted = true): void {
+    if (!counted) this.quiet.add(edit);
     this.setEdits([...this.edits(), edit]);
   }
 
@@ -89,9 +112,8 @@ export class PromptSaver {
 
   /** Take back the last held edit (an undo); it is returned, for a redo to hold it again. */
   takeBackEdit(): HeldEdit | undefined {
-    const all = this.edits();
-    const last = all.at(-1);
-    if (last) this.setEdits(all.slice(0, -1));
+    const last = this.edits().filter((x) => !this.quiet.has(x)).at(-1);
+    if (last) this.setEdits(this.edits().filter((x) => x !== last));
     return last;
   }
 
@@ -181,13 +203,13 @@ export class PromptSaver {
   /** No save is running or held: the server holds the points this tab shows (as far as
    * this tab knows), and may show its own instead. */
   settled(): boolean {
-    return this.chains.size === 0 && this.heldKeys().size === 0 && this.waiting.size === 0 && this.edits().length === 0;
+    return this.chains.size === 0 && this.heldKeys().size === 0 && this.waiting.size === 0 && this.heldEdits() === 0;
   }
 
   /** Points are held in this tab only: the server was away, or their object's delete is on
    * its way (a save on the wire is not: the server has it). */
   holding(): boolean {
-    return this.heldKeys().size > 0 || this.waiting.size > 0 || this.edits().length > 0;
+    return this.heldKeys().size > 0 || this.waiting.size > 0 || this.heldEdits() > 0;
   }
 
   /** Resolves when every save under way has landed (a track must see the points). */
@@ -200,6 +222,10 @@ export class PromptSaver {
   retry(): Promise<void> {
     this.setDiskFull(false);
     this.runAgain = true;
+    // Asked (Retry, the server back, room made): a new round of tries, which the toolbar says
+    // at once rather than go on offering Retry while it runs.
+    this.busyRounds = 0;
+    if (this.objectWait() === "stalled") this.setObjectWait(this.edits().length ? "making" : null);
     const jobs = [...this.heldKeys()].map((key) => {
       const { objectId, frame } = parseKey(key);
       return this.save(objectId, frame, this.wanted.get(key) ?? [], this.stored.get(key));
@@ -226,18 +252,28 @@ export class PromptSaver {
       try {
         await edit();
       } catch (e) {
+        this.setObjectWait(null);
         if (isDiskFull(e)) this.refusedForRoom(e);
         // The server was still making its object: asked again a while later (the user need
-        // not press anything: the server answers the key once it is done).
-        else if (isStillAnswered(e)) this.busyTimer = setTimeout(() => void this.runHeldEdits(), BUSY_RETRY_MS);
+        // not press anything: the server answers the key once it is done), a few times.
+        else if (isStillAnswered(e)) this.stillMaking();
         // Back while it ran (its tries outlasted the outage): the return's retry found it
         // running, so it runs once more now. Not a loop: its next failure to reach the server
         // marks it away.
         else if (isUnreachable(e) && this.runAgain && this.deps.online()) return this.runEdits();
         return;
       }
+      this.busyRounds = 0;
+      this.setObjectWait(null);
       this.setEdits(this.edits().filter((x) => x !== edit));
     }
+    this.setObjectWait(null); // none left (the waiting ones were undone meanwhile)
+  }
+
+  private stillMaking(): void {
+    if (this.busyRounds++ >= BUSY_RETRIES) return this.setObjectWait("stalled");
+    this.setObjectWait("making");
+    this.busyTimer = setTimeout(() => void this.runHeldEdits(), BUSY_RETRY_MS);
   }
 
   /** The editor closes: no held edit runs later on its own. */
