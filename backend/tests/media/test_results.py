@@ -204,16 +204,21 @@ def test_a_sequence_s_frames_are_named_by_its_own_numbers(tmp_path: Path) -> Non
     assert names == ["alpha/001002.png", "alpha/001003.png", "exr/001002.exr", "exr/001003.exr"]
 
 
-def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stated", [9, 2], ids=["bt2020", "unstated"])
+def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(
+    tmp_path: Path, stated: int
+) -> None:
     """An HLG BT.2020 source (an iPhone's) keeps its tags through the store to the exported
-    videos' (stored with the project's video info, as probe read them)."""
+    videos' (stored with the project's video info, as probe read them); one stating no
+    primaries is exported as it is shown, BT.2020 (hdr.shown_primaries): it was tagged BT.709,
+    its colour shown as BT.2020's in the editor."""
     store = Store(tmp_path / "data")
     clip = tmp_path / "clip.mkv"
     write_clip(clip)
     info, pts = probe(clip)
-    hlg = replace(info, primaries=9, transfer=18)
+    hlg = replace(info, primaries=stated, transfer=18)
     project = store.project(store.add_project("hlg", "hlg.mov", clip, hlg, pts, b"").id)
-    assert (project.info.primaries, project.info.transfer) == (9, 18)
+    assert (project.info.primaries, project.info.transfer) == (stated, 18)
     obj = store.add_object(project.id, None, None)["id"]
     store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
     job = store.transition(

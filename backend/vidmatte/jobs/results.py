@@ -13,6 +13,7 @@ import numpy as np
 from vidmatte.jobs.mattes import UNION, decode_mattes, layer_names, matted_objects
 from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixels
 from vidmatte.matte.foreground import foreground_rgb
+from vidmatte.media import hdr
 from vidmatte.media.export import COLOUR_FORMATS, ExportFrame
 from vidmatte.media.video import VideoReader
 from vidmatte.store import Job, Project, Store
@@ -193,7 +194,8 @@ def export_frames(
                     alpha16,
                     project.info.pixel_aspect,
                     first_number=project.info.first_number,
-                    primaries=project.info.primaries,
+                    # As shown: an HDR source stating none in BT.2020's (hdr.shown_primaries).
+                    primaries=hdr.shown_primaries(project.info.transfer, project.info.primaries),
                     transfer=project.info.transfer,
                 )
                 if fg == "estimated":

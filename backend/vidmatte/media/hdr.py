@@ -11,7 +11,9 @@ tone maps that to 8-bit sRGB for display and matting: light up to 3/4 of referen
 kept as it is, above that an extended Reinhard shoulder, on each pixel's brightest channel
 (hue kept), brings the display's peak to white (a PQ video's own, where its metadata states
 one, `display_peak`; else 1000 cd/m², PQ's usual mastering and HLG's nominal display);
-brighter is clipped. All per frame in numpy, through lookup tables.
+brighter is clipped. All per frame in numpy, through lookup tables. HDR that states no
+primaries is taken as BT.2020's (`shown_primaries`); SDR in wide primaries is converted to
+BT.709's for display and matting too (`sdr_in_bt709`).
 `signal` goes the other way, for colours made here (a composite's background).
 Sums of light (a soft edge: the foreground's estimate, a composite) are made in
 `light_fraction`'s light instead: HLG's scene light, before the OOTF, whose gamma on the
@@ -117,8 +119,19 @@ _FROM_BT709 = {p: np.linalg.inv(m.astype(np.float64)) for p, m in _TO_BT709.item
 _GAMUTS = {BT2020: "BT.2020", P3_D65: "P3-D65", DCI_P3: "DCI-P3", 4: "BT.470M", 8: "generic film"}
 
 
+# H.273 colour primaries that say nothing: reserved (0, 3) and unstated (2).
+_UNSTATED = frozenset({0, 2, 3})
+
+
 def is_hdr(transfer: int) -> bool:
     return transfer in HDR_TRANSFERS
+
+
+def shown_primaries(transfer: int, primaries: int) -> int:
+    """The primaries a frame's colour is taken in for display and matting: those stated, or
+    for HDR (PQ, HLG) that states none BT.2020's, which ITU-R BT.2100 (HDR10, HLG) has and
+    HDR players assume (taken as BT.709's, its colours showed far less saturated)."""
+    return BT2020 if is_hdr(transfer) and primaries in _UNSTATED else primaries
 
 
 def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
@@ -253,6 +266,20 @@ def to_sdr(signal: np.ndarray, transfer: int, primaries: int, peak: float = PEAK
     return out
 
 
+def sdr_in_bt709(signal: np.ndarray, primaries: int) -> np.ndarray:
+    """SDR RGB (uint8 or uint16, HxWx3, full range) in wide `primaries` (`converts`) as 8-bit
+    sRGB in BT.709's (uint8), band by band: its light (through sRGB's curve, both ways, as
+    exports' EXRs take SDR: greys and white keep their codes) through the primaries' matrix,
+    what lies outside BT.709 clipped. For display and matting; exports keep the source's."""
+    to_light = _srgb_light(np.iinfo(signal.dtype).max + 1)
+    out = np.empty(signal.shape, np.uint8)
+    for row in range(0, signal.shape[0], _ROWS_AT_ONCE):
+        band = slice(row, row + _ROWS_AT_ONCE)
+        light = np.clip(in_bt709(to_light[signal[band]], primaries), 0.0, 1.0)
+        out[band] = _srgb8()[(light * 65535 + 0.5).astype(np.uint16)]
+    return out
+
+
 def _tone(light: np.ndarray, peak: float) -> np.ndarray:
     """Relative light (reference white 1.0) to SDR's 0..1: kept below _KNEE; above it an
     extended Reinhard curve, of slope 1 at the knee, that reaches 1 at `peak` (cd/m², at
@@ -284,6 +311,13 @@ def _fractions(transfer: int, levels: int) -> np.ndarray:
     """Each of `levels` code values to `light_fraction`'s light, 0..1."""
     light = _signal_to_light(transfer, levels)
     return light / light[-1]
+
+
+@cache
+def _srgb_light(levels: int) -> np.ndarray:
+    """Each of `levels` sRGB code values (IEC 61966-2-1) to linear light, 0..1 (float32)."""
+    c = np.arange(levels, dtype=np.float64) / (levels - 1)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 @cache

@@ -293,7 +293,7 @@ def probe(path: Path, settings: Settings | None = None) -> tuple[VideoInfo, np.n
             alpha_track or see_through(first, last),
             images_alpha=images_alpha,
         )
-        + _hdr_notes(int(first.color_trc), int(first.color_primaries)),
+        + _colour_notes(int(first.color_trc), int(first.color_primaries)),
     )
     return info, pts_index
 
@@ -335,21 +335,33 @@ def _notes(frame_count: int, cut: bool, alpha: bool, images_alpha: bool = False)
     return notes
 
 
-def _hdr_notes(transfer: int, primaries: int) -> list[str]:
-    """The note for an HDR video (media/hdr.py), which the reader tone maps for the editor
-    and the models (VideoReader's `tone_map`), naming the gamut it converts (`hdr.gamut`):
-    a P3 one's note said only "HDR (PQ)", as if its colour were taken as BT.709's. BT.2020,
-    HDR's own (ITU-R BT.2100's), is named alone, as before."""
+def _colour_notes(transfer: int, primaries: int) -> list[str]:
+    """The note for a video the reader changes the colour of for the editor and the models
+    (VideoReader's `tone_map`, media/hdr.py): HDR (PQ, HLG), tone mapped, naming the gamut
+    it converts (`hdr.gamut`; BT.2020, HDR's own, ITU-R BT.2100's, named alone) or the
+    BT.2020 taken for unstated primaries (`hdr.shown_primaries`); SDR in wide primaries
+    (P3-D65, BT.2020), converted to BT.709's: it was shown and matted as if BT.709's, less
+    saturated, and said nothing."""
+    shown = hdr.shown_primaries(transfer, primaries)
+    gamut = hdr.gamut(shown)
     if not hdr.is_hdr(transfer):
-        return []
+        if not gamut:
+            return []
+        return [
+            f"the video's colour is {gamut} (SDR): it is shown and matted converted to "
+            "BT.709's (sRGB; colours outside BT.709 clipped); exports keep its own colour and "
+            "its tags"
+        ]
     kind = "PQ" if transfer == hdr.PQ else "HLG"
-    gamut = hdr.gamut(primaries)
+    if shown != primaries:
+        gamut += " taken: its primaries are not stated"
     converted = ""
-    if gamut and primaries != hdr.BT2020:
+    if gamut and shown != hdr.BT2020:
         converted = f", its {gamut} colour converted to BT.709's"
+    tags = "its tags" if shown == primaries else "BT.2020's tags"
     return [
         f"the video is HDR ({kind}{', ' + gamut if gamut else ''}): it is shown and matted "
-        f"tone mapped to SDR (BT.709, sRGB){converted}; exports keep its own colour and its tags"
+        f"tone mapped to SDR (BT.709, sRGB){converted}; exports keep its own colour and {tags}"
     ]
 
 
@@ -382,30 +394,94 @@ def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np
     """RGB uint8 of a frame; one of more than 8 bits a sample goes through 16-bit RGB (white
     at 65535, `_rgb48`) and is rounded: swscale's direct conversion truncates it (colours up
     to 3 levels off, about one level too dark on average), or with `deep` (and no
-    `tone_map`) is kept as that 16-bit RGB (uint16). With `tone_map`, an HDR frame (PQ or
-    HLG) is made SDR (media/hdr.py); without, its signal is kept as it is."""
+    `tone_map`) is kept as that 16-bit RGB (uint16). Limited-range grey goes through it
+    too, 8-bit grey's as uint8: swscale reads grey as full range whatever its tag (black at
+    16). With `tone_map`, an HDR frame (PQ or HLG) is made SDR and an SDR frame in wide
+    primaries made BT.709's (media/hdr.py), as the editor shows them and the models take
+    them; without, its signal is kept as it is (exports)."""
     matrix = _matrix(frame)
-    if tone_map and hdr.is_hdr(int(frame.color_trc)):
+    transfer, primaries = int(frame.color_trc), int(frame.color_primaries)
+    if tone_map and hdr.is_hdr(transfer):
         wide = _rgb48(frame, matrix)
-        transfer = int(frame.color_trc)
         peak = hdr.display_peak(transfer, *_stated_light(frame))
-        return hdr.to_sdr(wide, transfer, int(frame.color_primaries), peak)
-    if max(component.bits for component in frame.format.components) <= 8:
-        return frame.to_ndarray(format="rgb24", src_colorspace=matrix)
-    if deep and not tone_map:
-        return _rgb48(frame, matrix)
-    wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
-    return _levels(frame, matrix)[1][wide]
+        return hdr.to_sdr(wide, transfer, hdr.shown_primaries(transfer, primaries), peak)
+    convert = tone_map and hdr.converts(primaries)
+    eight = max(component.bits for component in frame.format.components) <= 8
+    if eight and not _limited_grey(frame):
+        rgb = frame.to_ndarray(format="rgb24", src_colorspace=matrix)
+    elif (deep and not tone_map and not eight) or convert:
+        rgb = _rgb48(frame, matrix)
+        if not convert:
+            return rgb
+    else:
+        frame = _planar(frame)
+        wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
+        rgb = _levels(frame, matrix)[1][wide]
+    return hdr.sdr_in_bt709(rgb, primaries) if convert else rgb
+
+
+def _limited_grey(frame: av.VideoFrame) -> bool:
+    """Whether `frame` is grey tagged limited range (16..235 at 8 bits), which swscale reads
+    as full range: its black came out 16 (4096 of 65535), its white 235."""
+    fmt = frame.format
+    grey = not fmt.is_rgb and not fmt.has_palette and not _is_yuv(fmt)
+    colours = sum(not component.is_alpha for component in fmt.components)
+    return grey and colours == 1 and frame.color_range == ColorRange.MPEG
 
 
 def _rgb48(frame: av.VideoFrame, matrix: int | None) -> np.ndarray:
-    """16-bit RGB (uint16) of a frame of more than 8 bits a sample, white at 65535: swscale
-    turns a YUV frame's white into less (limited range's 10-bit Y 940 into 65283, full
-    range's 1023 into 65472: 0.4% and 0.1% dark; 10-bit white showed as 254, PNGs and EXRs
-    as dark), which `_levels` undoes."""
+    """16-bit RGB (uint16) of a frame, white at 65535: swscale turns a YUV frame's white into
+    less (limited range's 10-bit Y 940 into 65283, full range's 1023 into 65472: 0.4% and
+    0.1% dark; 10-bit white showed as 254, PNGs and EXRs as dark; 8-bit 4:2:0's 235 into
+    65021), and limited-range grey's black into more, which `_levels` undoes (on the
+    frame's planar equivalent, `_planar`)."""
+    frame = _planar(frame)
     wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
     lut = _levels(frame, matrix)[0]
     return wide if lut is None else lut[wide]
+
+
+def _planar(frame: av.VideoFrame) -> av.VideoFrame:
+    """`frame`, or where its format keeps components together or big-endian (P010, which
+    hardware decoders give, its 10 bits at the top of 16 and chroma interleaved; NV12;
+    yuv420p10be) the same samples in the planar little-endian format of its depth and
+    subsampling (`_planar_format`), whose black and white `_levels_of` can measure; 8-bit
+    YUV then in 16 bits. swscale repacks them unchanged (no scaling, no range or matrix
+    conversion; 8-bit codes shifted, full range's luma 255 made 65535)."""
+    while (name := _planar_format(frame.format.name)) is not None:
+        frame = frame.reformat(format=name)
+    return frame
+
+
+@cache
+def _planar_format(name: str) -> str | None:
+    """The planar little-endian YUV, planar RGB or grey format that holds format `name`'s
+    samples as they are (P010's: yuv420p10le), or for planar 8-bit YUV its 16-bit one
+    (swscale reads 8-bit 4:2:0 through 8-bit RGB: white 65021, greys rounded to 8 bits);
+    None for the rest (16-bit YUV, packed RGB, whose 16 bits swscale reads exactly, floats,
+    palettes)."""
+    fmt = av.VideoFormat(name, 16, 16)
+    components = fmt.components
+    bits = components[0].bits
+    if any(c.bits != bits for c in components) or fmt.has_palette or fmt.is_bayer:
+        return None
+    alpha = "a" if any(c.is_alpha for c in components) else ""
+    depth = "" if bits == 8 else f"{bits}le"
+    if _is_yuv(fmt):
+        subsampling = {(16, 16): "444", (8, 16): "422", (8, 8): "420", (16, 8): "440"}
+        chroma = subsampling.get((fmt.chroma_width(), fmt.chroma_height()))
+        planar = f"yuv{alpha}{chroma}p{depth}" if chroma else None
+        if planar == name and bits == 8:
+            planar = f"yuv{alpha}{chroma}p16le"
+    elif fmt.is_rgb:
+        planar = f"gbr{alpha}p{depth}" if len({c.plane for c in components}) > 1 else None
+    else:
+        planar = f"gray{depth}" if not alpha and len(components) == 1 else None
+    try:
+        known = planar is not None and av.VideoFormat(planar).name == planar
+    except ValueError:  # this FFmpeg has no such format
+        return None
+    return planar if known and planar != name else None
 
 
 def _levels(frame: av.VideoFrame, matrix: int | None) -> tuple[np.ndarray | None, np.ndarray]:
@@ -420,13 +496,15 @@ def _levels_of(
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """`_levels`, from swscale's RGB of a black and a white frame of the format: every value
     is scaled so that those come out 0 and 65535 (a pure gain error for limited range: black
-    comes out 0). Formats whose components do not each have a plane of 9- to 16-bit
-    integers (8-bit HDR's, P010's shared chroma plane, big-endian and float ones) are taken
-    as swscale reads them."""
+    comes out 0; limited grey's an offset too). Formats whose components do not each have a
+    plane of integers of up to 16 bits, little-endian above 8 (`_planar` makes most so;
+    float ones, palettes) are taken as swscale reads them."""
     black, white = 0, 65535
-    components = av.VideoFormat(fmt).components
-    planar = len({c.plane for c in components}) == len(components)
-    words = all(8 < c.bits <= 16 for c in components) and fmt.endswith("le")
+    video_format = av.VideoFormat(fmt)
+    components = video_format.components
+    planar = len({c.plane for c in components}) == len(components) and not video_format.has_palette
+    bits = max(c.bits for c in components)
+    words = bits <= 8 or (bits <= 16 and fmt.endswith("le"))
     if planar and words and not fmt.removesuffix("le").endswith(("f16", "f32")):
         black, white = (
             int(_reference(fmt, color_range, matrix, colorspace, white=w)[0, 0, 0])
@@ -446,20 +524,22 @@ def _reference(
     frame = av.VideoFrame(16, 16, fmt)
     frame.color_range, frame.colorspace = color_range, colorspace
     yuv = _is_yuv(frame.format)
+    # Limited range: swscale's take on a YUV frame's unspecified one too. Grey is limited
+    # only where tagged so (swscale reads it as full range whatever its tag: `_rgb`).
+    limited = color_range == ColorRange.MPEG or (yuv and color_range != ColorRange.JPEG)
     for index, component in enumerate(frame.format.components):
         bits = component.bits
         if component.is_alpha:
             value = (1 << bits) - 1
         elif yuv and index in (1, 2):  # Cb, Cr (PyAV flags 4:4:4's as not chroma)
             value = 1 << (bits - 1)
-        elif yuv and color_range != ColorRange.JPEG:
-            # Limited range (swscale's take on unspecified too): 16..235 at 8 bits. swscale
-            # reads grey as full range whatever its tag, at 8 bits as well.
+        elif limited and not frame.format.is_rgb:  # 16..235 at 8 bits
             value = (235 if white else 16) << (bits - 8)
         else:
             value = (1 << bits) - 1 if white else 0
         plane = frame.planes[component.plane]
-        plane.update(np.full(plane.buffer_size // 2, value, "<u2").tobytes())
+        sample = np.dtype("<u2" if bits > 8 else "u1")
+        plane.update(np.full(plane.buffer_size // sample.itemsize, value, sample).tobytes())
     return frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
 
 
