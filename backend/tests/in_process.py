@@ -5,7 +5,10 @@ HTTP to a server process they cannot time."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -58,3 +61,20 @@ def client_of(
         raise_server_exceptions=False,
         headers={"Authorization": f"Bearer {settings.token}"},
     )
+
+
+TOKEN = "in-process-token"
+
+
+@contextmanager
+def served(tmp_path: Path, **settings: Any) -> Iterator[tuple[TestClient, Store]]:
+    """The app over a new store in `tmp_path`, with these Settings and the token TOKEN, with
+    test-tiny SAM2 alone; both closed after."""
+    config = Settings(data_dir=tmp_path / "data", token=TOKEN, **settings)
+    store = Store(config.data_dir)
+    client = client_of(config, store, tiny_segmenter(tmp_path / "ck"))
+    try:
+        yield client, store
+    finally:
+        client.close()
+        store.close()

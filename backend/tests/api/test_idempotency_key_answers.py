@@ -12,24 +12,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import in_process
 from tests.api.test_idempotency import post_upload
-from tests.in_process import client_of, tiny_segmenter
 from vidmatte.api.idempotency import Claim
 from vidmatte.api.schemas import Object
-from vidmatte.config import Settings
 from vidmatte.store import Store
-
-TOKEN = "key-answers-token"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
-    settings = Settings(data_dir=tmp_path / "data", token=TOKEN)
-    store = Store(settings.data_dir)
-    client = client_of(settings, store, tiny_segmenter(tmp_path / "ck"))
-    yield client, store
-    client.close()
-    store.close()
+    with in_process.served(tmp_path) as app:
+        yield app
 
 
 def unknown(key: str) -> dict[str, str]:

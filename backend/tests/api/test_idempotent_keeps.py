@@ -14,21 +14,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.in_process import client_of, tiny_segmenter
-from vidmatte.config import Settings
+from tests import in_process
 from vidmatte.store import Store
-
-TOKEN = "idempotent-keeps-token"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
-    settings = Settings(data_dir=tmp_path / "data", token=TOKEN)
-    store = Store(settings.data_dir)
-    client = client_of(settings, store, tiny_segmenter(tmp_path / "ck"))
-    yield client, store
-    client.close()
-    store.close()
+    with in_process.served(tmp_path) as app:
+        yield app
 
 
 def locked(_: sqlite3.Connection) -> None:
@@ -118,7 +111,7 @@ def test_a_key_of_another_route_refuses_an_upload_before_its_body_is_read(
                 "/api/projects",
                 content=body(),
                 headers={
-                    "Authorization": f"Bearer {TOKEN}",
+                    "Authorization": f"Bearer {in_process.TOKEN}",
                     "Content-Type": "multipart/form-data; boundary=b",
                     "Idempotency-Key": "object-1",
                 },

@@ -12,24 +12,19 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.in_process import client_of, tiny_segmenter
+from tests import in_process
 from vidmatte.api import upload
 from vidmatte.config import SettingError, Settings
 from vidmatte.store import Answered, Store
 
-TOKEN = "idempotent-uploads-token"
 KEY = {"Idempotency-Key": "upload-1"}
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
     """The app over an empty data dir that holds one project at most."""
-    settings = Settings(data_dir=tmp_path / "data", token=TOKEN, max_projects=1)
-    store = Store(settings.data_dir)
-    client = client_of(settings, store, tiny_segmenter(tmp_path / "ck"))
-    yield client, store
-    client.close()
-    store.close()
+    with in_process.served(tmp_path, max_projects=1) as app:
+        yield app
 
 
 def send(client: TestClient, clip: Path, name: str = "clip", filename: str = "disk.mp4"):
