@@ -111,7 +111,7 @@ export function Editor(props: EditorProps) {
           pointCounts={pointCounts(prompts.points())}
           onSelect={objects.select}
           onAdd={() => void actions.addObject()}
-          onRename={(oid, name) => void actions.updateObject(oid, { name })}
+          onRename={(oid, name) => actions.updateObject(oid, { name })}
           onColor={(oid, color) => void actions.updateObject(oid, { color })}
           onDelete={(oid) => void actions.deleteObject(oid)}
         />

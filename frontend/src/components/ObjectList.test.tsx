@@ -82,7 +82,7 @@ describe("ObjectList", () => {
         pointCounts={new Map()}
         onSelect={() => {}}
         onAdd={() => {}}
-        onRename={(oid, name) => setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)))}
+        onRename={(oid, name) => void setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)))}
         onColor={() => {}}
         onDelete={(oid) => setList((l) => l.filter((o) => o.id !== oid))}
       />
@@ -110,5 +110,82 @@ describe("ObjectList", () => {
     fireEvent.keyDown(document.activeElement!, { key: "Delete" });
     await settle();
     expect(document.activeElement).toBe(screen.getByTestId("object-add")); // none left
+  });
+});
+
+describe("ObjectList rename the server did not take", () => {
+  /** A list whose renames the server refuses while `down`, and takes otherwise. */
+  function renamable() {
+    const [list, setList] = createSignal(objects.slice(0, 2));
+    const state = { down: true, sent: [] as string[] };
+    render(() => (
+      <ObjectList
+        objects={list()}
+        selectedId={1}
+        pointCounts={new Map()}
+        onSelect={() => {}}
+        onAdd={() => {}}
+        onRename={async (oid, name) => {
+          state.sent.push(name);
+          if (state.down) return false;
+          setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)));
+          return true;
+        }}
+        onColor={() => {}}
+        onDelete={() => {}}
+      />
+    ));
+    return state;
+  }
+  const settle = () => new Promise((r) => setTimeout(r));
+  const field = () => screen.getByTestId("object-rename-input") as HTMLInputElement;
+  const type = async (name: string, key = "Enter") => {
+    await Promise.resolve();
+    field().value = name;
+    fireEvent.keyDown(field(), { key });
+    await settle();
+  };
+
+  it("keeps the typed name in its field, marked unsaved, and sends it again at Enter", async () => {
+    const state = renamable();
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    await type("Dog");
+    // Not lost: the field is open again with it, and says it is not saved.
+    expect(field().value).toBe("Dog");
+    expect(field().getAttribute("data-unsaved")).toBe("true");
+    expect(field().getAttribute("aria-label")).toBe("Rename Object 2 (not saved)");
+    fireEvent.keyDown(field(), { key: "Enter" }); // unchanged, but not saved: sent again
+    await settle();
+    expect(state.sent).toEqual(["Dog", "Dog"]);
+    state.down = false;
+    fireEvent.keyDown(field(), { key: "Enter" });
+    await settle();
+    expect(state.sent).toEqual(["Dog", "Dog", "Dog"]);
+    expect(screen.queryByTestId("object-rename-input")).toBeNull();
+    expect(screen.getAllByTestId("object-name").map((n) => [n.textContent, n.getAttribute("data-unsaved")])).toEqual([
+      ["Object 1", "false"],
+      ["Dog", "false"],
+    ]);
+  });
+
+  it("a rename ended by leaving the field shows the typed name unsaved in the row; Rename opens it again; Escape drops it", async () => {
+    const state = renamable();
+    fireEvent.click(screen.getAllByTestId("object-rename")[1]);
+    await Promise.resolve();
+    field().value = "Cat";
+    fireEvent.blur(field());
+    await settle();
+    // The focus went elsewhere: the field does not take it back, the row keeps the name.
+    expect(screen.queryByTestId("object-rename-input")).toBeNull();
+    const name = screen.getAllByTestId("object-name")[1];
+    expect([name.textContent, name.getAttribute("data-unsaved")]).toEqual(["Cat", "true"]);
+    fireEvent.click(screen.getAllByTestId("object-rename")[1]);
+    expect(field().value).toBe("Cat");
+    await type("Cat", "Escape"); // the edit is given up: the server's name again
+    expect(state.sent).toEqual(["Cat"]);
+    const back = screen.getAllByTestId("object-name")[1];
+    expect([back.textContent, back.getAttribute("data-unsaved")]).toEqual(["Object 2", "false"]);
   });
 });

@@ -11,7 +11,8 @@ export interface ObjectListProps {
   pointCounts: Map<number, number>;
   onSelect: (oid: number) => void;
   onAdd: () => void;
-  onRename: (oid: number, name: string) => void;
+  /** Resolves false when the server did not take the name: the row keeps it, unsaved. */
+  onRename: (oid: number, name: string) => Promise<boolean> | void;
   onColor: (oid: number, color: string) => void;
   onDelete: (oid: number) => void;
 }
@@ -45,6 +46,22 @@ export function ObjectList(props: ObjectListProps) {
             const o = () => byId().get(id)!;
             const count = () => props.pointCounts.get(id) ?? 0;
             let rename!: HTMLButtonElement;
+            // A name typed for it, shown until the server's answer: kept when the server did
+            // not take it (away, its disk full, the name refused), to send again rather than
+            // type again.
+            const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
+            const shownName = () => draft()?.name ?? o().name;
+            const renameTo = async (name: string) => {
+              const mine = { name, unsaved: false };
+              setDraft(mine);
+              const saved = (await props.onRename(id, name)) !== false;
+              if (draft() !== mine) return; // typed again or given up meanwhile
+              if (saved) return setDraft(undefined);
+              setDraft({ name, unsaved: true });
+              // Ended by Enter (the focus is back on Rename): the field opens again with it.
+              // Not when the focus went elsewhere meanwhile (the field would take it).
+              if (document.activeElement === rename) setEditing(id);
+            };
             return (
             <li
               class={`object-item ${props.selectedId === id ? "selected" : ""}`}
@@ -76,9 +93,18 @@ export function ObjectList(props: ObjectListProps) {
                 fallback={
                   // Its click is the row's (above): one handler for the name and the rest of the row.
                   <button class="row-main object-select" data-testid="object-select" aria-pressed={props.selectedId === id}>
-                    <span class="object-name" data-testid="object-name">
-                      {o().name}
+                    <span
+                      class="object-name"
+                      classList={{ unsaved: !!draft()?.unsaved }}
+                      data-testid="object-name"
+                      data-unsaved={draft()?.unsaved ? "true" : "false"}
+                      title={draft()?.unsaved ? `Not saved (the name is still "${o().name}"): Rename to send it again` : undefined}
+                    >
+                      {shownName()}
                     </span>
+                    <Show when={draft()?.unsaved}>
+                      <span class="visually-hidden"> (not saved)</span>
+                    </Show>
                   </button>
                 }
               >
@@ -88,7 +114,9 @@ export function ObjectList(props: ObjectListProps) {
                   testid="object-rename-input"
                   returnFocus={() => rename}
                   onClose={() => setEditing(null)}
-                  onRename={(name) => props.onRename(id, name)}
+                  unsaved={draft()?.unsaved ? draft()!.name : undefined}
+                  onRename={(name) => void renameTo(name)}
+                  onCancel={() => setDraft(undefined)}
                 />
               </Show>
               <span class="count muted" title="points on all frames">

@@ -2,6 +2,8 @@
 // cancels. Closing the field removes the input, and the browser then blurs it: only the first
 // of Enter, Escape and blur counts, so Escape never saves and Enter saves once. Enter and
 // Escape hand the keyboard focus back (the removed input would drop it to the page's top).
+// A name typed before that the server did not take opens the field again (`unsaved`): Enter
+// sends it again as it is, Escape gives it up.
 
 import { isComposing } from "../keyboard";
 
@@ -12,10 +14,15 @@ export interface RenameInputProps {
   testid: string;
   /** Where the focus goes back to when Enter or Escape ends the edit. */
   returnFocus: () => HTMLElement | undefined;
+  /** A name typed before and not saved: the field starts with it, marked unsaved. */
+  unsaved?: string;
   /** Close the field (called once, whatever ended the edit). */
   onClose: () => void;
-  /** A new name: trimmed, not blank, not the old one. */
+  /** A new name: trimmed, not blank, not the old one (or the unsaved one again). */
   onRename: (name: string) => void;
+  /** The edit ended with no name to save (Escape, a blank name, the old one): an unsaved one
+   * is given up. */
+  onCancel?: () => void;
 }
 
 /** The longest names the server takes (backend/vidmatte/api/schemas.py). */
@@ -30,14 +37,19 @@ export function RenameInput(props: RenameInputProps) {
     if (byKey) props.returnFocus()?.focus();
     props.onClose();
     const name = value?.trim();
-    if (name && name !== props.name) props.onRename(name);
+    if (name && (name !== props.name || props.unsaved !== undefined)) props.onRename(name);
+    else props.onCancel?.();
   };
+  const unsaved = () => props.unsaved !== undefined;
   return (
     <input
       class="input input-inline"
+      classList={{ unsaved: unsaved() }}
       data-testid={props.testid}
-      aria-label={`Rename ${props.name}`}
-      value={props.name}
+      data-unsaved={unsaved() ? "true" : "false"}
+      aria-label={`Rename ${props.name}${unsaved() ? " (not saved)" : ""}`}
+      title={unsaved() ? "Not saved: Enter sends it again, Escape keeps the old name" : undefined}
+      value={props.unsaved ?? props.name}
       maxLength={props.maxLength}
       ref={(el) => queueMicrotask(() => (el.focus(), el.select()))}
       onClick={(e) => e.stopPropagation()}

@@ -17,12 +17,13 @@ function setup(
   put: SaverDeps["put"] = async () => undefined,
   createObject: ObjectApi["createObject"] = async (pid) => ({ id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" }),
   online: () => boolean = () => true,
+  updateObject: ObjectApi["updateObject"] = async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
 ) {
   return createRoot(() => {
     const [frame, setFrame] = createSignal(0);
     const server: ObjectApi = {
       createObject,
-      updateObject: async () => ({ id: 1, project_id: "p", name: "x", color: "#000000" }),
+      updateObject,
       deleteObject,
     };
     const objects = createObjects("p", server);
@@ -586,5 +587,75 @@ describe("editor actions", () => {
     expect(puts).toEqual(["1:0=1", "1:0=0"]);
     expect(s.objects.list().map((o) => o.id)).toEqual([1]);
     expect(s.refused).toEqual([]);
+  });
+
+  describe("an object deleted in another tab or window", () => {
+    const gone = new ApiError(404, "object 1 does not exist in project 'p'");
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    /** Object 1 with a point on frame 0, gone from the server. */
+    async function deletedElsewhere() {
+      const s = setup(
+        async () => {
+          throw gone;
+        },
+        undefined,
+        undefined,
+        undefined,
+        async () => {
+          throw gone;
+        },
+      );
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      await tick();
+      return s;
+    }
+
+    it("a rename or colour change leaves its row and points, and says why, instead of failing again at each try", async () => {
+      for (const change of [{ name: "Dog" }, { color: "#123456" }]) {
+        const s = await deletedElsewhere();
+        expect(await s.actions.updateObject(1, change)).toBe(false);
+        expect([s.objects.list(), s.prompts.points().size, s.reported]).toEqual([[], 0, []]);
+        expect(toasts().at(-1)?.text).toBe('"Object 1" was deleted in another tab or window.');
+      }
+    });
+
+    it("a rename answered after this tab's own delete landed says nothing of another tab", async () => {
+      let answer!: () => void;
+      const s = setup(undefined, undefined, undefined, undefined, async () => {
+        await new Promise<void>((r) => (answer = r));
+        throw gone; // the DELETE sent after it was done first
+      });
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      const renamed = s.actions.updateObject(1, { name: "Dog" });
+      const deleted = s.actions.deleteObject(1);
+      pendingConfirm()!.resolve(true);
+      await deleted;
+      const shown = toasts().map((t) => t.text);
+      answer();
+      expect(await renamed).toBe(false);
+      expect([toasts().map((t) => t.text), s.reported, s.objects.list()]).toEqual([shown, [], []]);
+    });
+
+    it("its delete is done: the row and points go, with no error", async () => {
+      const s = await deletedElsewhere();
+      const deleted = s.actions.deleteObject(1);
+      pendingConfirm()!.resolve(true);
+      await deleted;
+      expect([s.objects.list(), s.prompts.points().size, s.reported, [...s.actions.deleting()]]).toEqual([[], 0, [], []]);
+    });
+  });
+
+  it("says whether a rename was saved: the list keeps the name typed when not", async () => {
+    let down = true;
+    const s = setup(undefined, undefined, undefined, undefined, async (pid, oid, body) => {
+      if (down) throw new ApiError(0, "Cannot reach the server.");
+      return { id: oid, project_id: pid, name: body.name ?? "Object 1", color: "#ff5a5f" };
+    });
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    expect(await s.actions.updateObject(1, { name: "Dog" })).toBe(false);
+    expect(s.reported).toEqual(["Rename not saved: Cannot reach the server."]);
+    down = false;
+    expect(await s.actions.updateObject(1, { name: "Dog" })).toBe(true);
+    expect(s.objects.nameOf(1)).toBe("Dog");
   });
 });

@@ -10,7 +10,7 @@ import { showInfo } from "../toasts";
 import { adjacentFlaggedFrame } from "../track";
 import { bindKeys } from "./keys";
 import type { InOutState } from "./inout";
-import type { Objects } from "./objects";
+import { isObjectGone, type Objects } from "./objects";
 import type { Playback } from "./playback";
 import type { Previews } from "./previews";
 import type { Prompts } from "./prompts";
@@ -93,6 +93,17 @@ export function createActions(d: ActionDeps) {
     if (!deleting().has(oid)) return true;
     showInfo(`"${d.objects.nameOf(oid)}" is being deleted.`);
     return false;
+  };
+
+  /** `oid` is gone from the server (deleted here or in another tab): its row, points, held
+   * saves and masks go. `frames`: those its points were on, as they were when its delete was asked. */
+  const forgetObject = (oid: number, frames = framesWithPoints(d.prompts.points(), [oid])) => {
+    d.objects.forget(oid);
+    d.prompts.dropObject(oid); // and its saves
+    repreview(frames.includes(d.frame()));
+    // The object left the track with it: its masks go from the overlay (the server's
+    // combined mask no longer has them, or is gone with the last object).
+    if (d.track.track()) void d.track.refresh();
   };
 
   // Clicks taken back by undo while they were held (not drawn yet), and "drawn" for each undo
@@ -239,14 +250,24 @@ export function createActions(d: ActionDeps) {
         .add()
         .then(roomMade)
         .catch((e) => d.report(e, "Could not add an object")),
-    updateObject: async (oid: number, change: { name?: string; color?: string }) => {
-      if (!editable(oid)) return;
+    /** Rename or recolour `oid`; false when the server did not take it (the list keeps a name
+     * typed then, for the user to send again). */
+    updateObject: async (oid: number, change: { name?: string; color?: string }): Promise<boolean> => {
+      if (!editable(oid)) return false;
       try {
         await d.objects.update(oid, change);
         roomMade();
         if (change.color) repreview();
+        return true;
       } catch (e) {
-        d.report(e, change.color ? "Could not change the colour" : "Rename failed");
+        // Deleted in another tab or window: it goes here too, rather than refuse every try.
+        // Not when this tab's own delete overtook the change (it is gone or going already).
+        if (isObjectGone(e, oid)) {
+          if (deleting().has(oid) || !d.objects.list().some((o) => o.id === oid)) return false;
+          showInfo(`"${d.objects.nameOf(oid)}" was deleted in another tab or window.`);
+          forgetObject(oid);
+        } else d.report(e, change.color ? "Could not change the colour" : "Rename not saved");
+        return false;
       }
     },
     deleteObject: async (oid: number) => {
@@ -267,11 +288,7 @@ export function createActions(d: ActionDeps) {
       try {
         await d.objects.remove(oid);
         gone = true;
-        d.prompts.dropObject(oid);
-        repreview(frames.includes(d.frame()));
-        // The object left the track with it: its masks go from the overlay (the server's
-        // combined mask no longer has them, or is gone with the last object).
-        if (d.track.track()) void d.track.refresh();
+        forgetObject(oid, frames);
       } catch (e) {
         d.report(e, "Could not delete the object");
       } finally {

@@ -1,6 +1,6 @@
 // The objects of a project (each gets its own matte) and which one clicks go to.
 import { batch, createSignal, type Accessor } from "solid-js";
-import { api, withDiskFullHint, withoutIds, type MatteObject } from "../api";
+import { api, ApiError, withDiskFullHint, withoutIds, type MatteObject } from "../api";
 
 export type ObjectApi = Pick<typeof api, "createObject" | "updateObject" | "deleteObject">;
 
@@ -25,7 +25,16 @@ export interface Objects {
    * server's error. */
   make: (key: string) => Promise<number>;
   update: (id: number, change: { name?: string; color?: string }) => Promise<void>;
+  /** Delete it on the server; one already gone there (deleted in another tab) is deleted too. */
   remove: (id: number) => Promise<void>;
+  /** Take it from the list (it is gone from the server), selecting the next if it was selected. */
+  forget: (id: number) => void;
+}
+
+/** Whether the server refused a request about object `id` because it no longer has it (deleted
+ * in another tab or window): 404 "object 5 does not exist in project '…'". */
+export function isObjectGone(e: unknown, id: number): boolean {
+  return e instanceof ApiError && e.status === 404 && e.detail.startsWith(`object ${id} does not exist`);
 }
 
 function sameObjects(a: readonly MatteObject[], b: readonly MatteObject[]): boolean {
@@ -67,6 +76,14 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
     return o;
   };
 
+  const forget = (id: number) =>
+    batch(() => {
+      if (!list().some((x) => x.id === id)) return; // the list shown stays the same value
+      const rest = list().filter((x) => x.id !== id);
+      setList(rest);
+      if (selected() === id) setSelected(rest[0]?.id ?? null);
+    });
+
   return {
     list,
     selected,
@@ -107,12 +124,13 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
       setList((l) => l.map((x) => (x.id === id ? o : x)));
     },
     remove: async (id) => {
-      await server.deleteObject(pid, id);
-      batch(() => {
-        const rest = list().filter((x) => x.id !== id);
-        setList(rest);
-        if (selected() === id) setSelected(rest[0]?.id ?? null);
-      });
+      try {
+        await server.deleteObject(pid, id);
+      } catch (e) {
+        if (!isObjectGone(e, id)) throw e;
+      }
+      forget(id);
     },
+    forget,
   };
 }
