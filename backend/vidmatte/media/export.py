@@ -7,8 +7,9 @@ one at a time whatever the number of formats:
   `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
   PNGs hold straight (un-premultiplied) colour, as PNG defines, tagged as the videos are
   where that is not BT.709 (`_tagged`). EXR is half float, R, G, B in
-  linear light (the sRGB transfer function undone, as compositors' "sRGB" input does; an HDR
-  source's PQ or HLG undone, reference white 1.0; BT.2020 primaries made BT.709's)
+  linear light (the sRGB transfer function undone, as compositors' "sRGB" input does, or a
+  power law the source states, `_POWER_LAWS`; an HDR source's PQ or HLG undone, reference
+  white 1.0; BT.2020 primaries made BT.709's)
   premultiplied by A, as OpenEXR defines and Nuke, Fusion and After Effects read it.
 - Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
   on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
@@ -31,9 +32,10 @@ their union), each in its own folder (`alpha/<layer>/000123.png`) and video file
 matte).
 
 Colour: video files are tagged with the source's primaries and transfer (ExportFrame's, BT.709
-where it states none) and the YUV matrix that goes with them (`_colour`); the matte alone
-(`alpha_mp4`) is tagged BT.709, limited range, its Y and neutral chroma made here
-(`_limited_grey`) so that opaque decodes to 255 exactly. A composite's background (sRGB) is
+where it states none; an XYZ source's as what FFmpeg decodes it to, `_decoded`) and the YUV
+matrix that goes with them (`_colour`); the matte alone (`alpha_mp4`) is tagged BT.709,
+limited range, its Y and neutral chroma made here (`_limited_grey`) so that opaque decodes
+to 255 exactly. A composite's background (sRGB) is
 put into the source's own colour (`_background_signal`): an HDR source's PQ or HLG, white at
 reference white; over HDR soft edges are mixed in linear light (`_composite_hdr`).
 
@@ -122,6 +124,20 @@ _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709 share the valu
 _UNSTATED = 2  # AVCOL_PRI_UNSPECIFIED / AVCOL_TRC_UNSPECIFIED
 _PRIMARIES = frozenset(int(p) for p in ColorPrimaries) - {_UNSTATED}
 _TRANSFERS = frozenset(int(t) for t in ColorTrc) - {_UNSTATED}
+# The encoders that know the colour primaries of H.273's first edition only (1 to 12, not EBU
+# 3213's 22, taken as BT.709's anyway: media/hdr.py): x265 refused to open with 22 (a 10-bit
+# EBU 3213 source's composite, and the whole export, failed), x264 wrote "unstated".
+_H26X = frozenset({"libx264", "libx265"})
+_H26X_PRIMARIES = frozenset(range(1, 13)) - {_UNSTATED, 3}
+_GAMMA22 = 4  # AVCOL_TRC_GAMMA22 (H.273's BT.470M transfer)
+# SDR transfers that are pure power laws, by their H.273 code, with their exponent (code value
+# to light): gamma 2.2 (4), linear (8) and SMPTE ST 428-1's 2.6 (17: DCI's, which DCI-P3
+# masters state), white at 1.0: ST 428-1's 52.37/48 headroom is that of X'Y'Z' code values,
+# which FFmpeg decodes itself (`_decoded`). Any other SDR transfer is taken as sRGB's
+# (`_linear`, `_background_signal`): sRGB's own (13), BT.709's and those sharing its curve
+# (BT.601's 6, BT.2020's 14 and 15), an unstated one and the rarer rest, BT.470BG's gamma 2.8
+# (5) too: PAL DV and DVD video state it on what is BT.601's curve, and 2.8 made it darker.
+_POWER_LAWS = {_GAMMA22: 2.2, 8: 1.0, 17: 2.6}
 _PNG_IHDR_END = 8 + 12 + 13  # the signature, then IHDR (always first, 13 bytes of data)
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
@@ -552,9 +568,10 @@ def _feed(
     first: ExportFrame | None = None
     previous: ExportFrame | None = None
     shown: tuple[Fraction, Fraction] | None = None  # the previous frame's (raw, shown) time
-    for layers in frames:
+    for given in frames:
         if should_stop():
             raise ExportStopped
+        layers = {name: _decoded(layer) for name, layer in given.items()}
         frame = next(iter(layers.values()))
         if first is None:
             first = frame
@@ -576,6 +593,15 @@ def _feed(
         tail = audio.read_until(shown[1] + 1 / rate)
     for sink in sinks:
         sink.finish(tail)
+
+
+def _decoded(frame: ExportFrame) -> ExportFrame:
+    """`frame` with the colour its pixels are in: an XYZ source's (SMPTE ST 428-1, a DCP's)
+    are BT.709 RGB at a gamma of 2.2, as swscale decodes FFmpeg's xyz12 whatever the tags,
+    which videos were tagged with (XYZ primaries, which players take as CIE XYZ)."""
+    if frame.primaries != hdr.XYZ:
+        return frame
+    return replace(frame, primaries=_BT709, transfer=_GAMMA22)
 
 
 def _shown_at(
@@ -682,11 +708,27 @@ def linear_to_srgb(light: np.ndarray) -> np.ndarray:
 def _linear(frame: ExportFrame) -> np.ndarray:
     """The frame's colour as linear light in BT.709 primaries (an EXR's without
     chromaticities), undoing its source's own transfer: PQ's or HLG's (media/hdr.py,
-    reference white 1.0, highlights above it), else the sRGB function; BT.2020's and P3-D65's
-    primaries converted (a colour outside BT.709's has a channel below 0)."""
+    reference white 1.0, highlights above it), a power law's (`_POWER_LAWS`: a DCI-P3 master's
+    gamma 2.6 was taken as sRGB's, its mid-tones 30% too light), else the sRGB function;
+    BT.2020's and P3-D65's primaries converted (a colour outside BT.709's has a channel below
+    0). BT.709 video's is taken as sRGB's, as compositors' "sRGB" input takes it: not
+    BT.1886's display gamma 2.4 (code 0.5 would be 0.19, not 0.21) nor the BT.709 OETF's
+    inverse, the camera's light (0.26), which a colour-managed user picks by reading the EXR
+    back with sRGB's curve; kept so, exports of BT.709 footage are what they always were."""
     if hdr.is_hdr(frame.transfer):
         return hdr.linear_light(frame.rgb, frame.transfer, frame.primaries)
-    return hdr.in_bt709(srgb_to_linear(frame.rgb), frame.primaries)
+    gamma = _POWER_LAWS.get(frame.transfer)
+    if gamma is None:
+        light = srgb_to_linear(frame.rgb)
+    else:
+        light = _power_light(gamma, np.iinfo(frame.rgb.dtype).max + 1)[frame.rgb]
+    return hdr.in_bt709(light, frame.primaries)
+
+
+@functools.cache
+def _power_light(gamma: float, levels: int) -> np.ndarray:
+    """Each of `levels` code values to its light through a power law `gamma` (float32)."""
+    return ((np.arange(levels, dtype=np.float64) / (levels - 1)) ** gamma).astype(np.float32)
 
 
 def _exr(frame: ExportFrame, staging: Path) -> bytes:
@@ -800,6 +842,8 @@ class _VideoSink:
             self._background = _background_signal(self._srgb_background, frame)
             if self._spec.source == "composite" and frame.deep:
                 self._spec = _DEEP_COMPOSITE
+            if self._spec.codec in _H26X and colour[0] not in _H26X_PRIMARIES:
+                colour = (_BT709, *colour[1:])
             self._open(*frame.alpha.shape, frame.pixel_aspect, frame.timecode, colour)
         assert self._container is not None and self._video is not None
         primaries, transfer, matrix = self._colour
@@ -993,14 +1037,18 @@ def _background_signal(colour: tuple[int, int, int], frame: ExportFrame) -> np.n
     0..255, or 0..65535 for `deep` colour):
     in an HDR source's PQ or HLG at the light it is in SDR, white at HDR's reference white
     (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020's or P3-D65's primaries
-    where the source's are (taken as they are, a BT.709 colour came out more saturated); an SDR
-    source's curve is taken as sRGB's, as its frames' colour is everywhere here."""
+    where the source's are (taken as they are, a BT.709 colour came out more saturated); in a
+    power law's where an SDR source states one (`_POWER_LAWS`: sRGB grey 128 was gamma 2.6's
+    128, 23% darker), else an SDR source's curve is taken as sRGB's, as `_linear` takes it."""
     top = np.iinfo(frame.rgb.dtype).max
-    if not hdr.is_hdr(frame.transfer) and not hdr.converts(frame.primaries):
+    gamma = _POWER_LAWS.get(frame.transfer)
+    if not hdr.is_hdr(frame.transfer) and not hdr.converts(frame.primaries) and gamma is None:
         return np.asarray(colour, dtype=np.uint32) * (top // 255)  # x257: 255 to 65535
     light = srgb_to_linear(np.asarray(colour, np.uint8)).astype(np.float64)
     if hdr.is_hdr(frame.transfer):
         code = hdr.signal(light, frame.transfer, frame.primaries)
+    elif gamma is not None:
+        code = np.clip(hdr.from_bt709(light, frame.primaries), 0.0, 1.0) ** (1 / gamma)
     else:
         code = linear_to_srgb(hdr.from_bt709(light, frame.primaries))
     return np.round(np.clip(code, 0.0, 1.0) * top).astype(np.uint32)

@@ -30,6 +30,8 @@ PQ, HLG = 16, 18  # ITU-T H.273 transfer characteristics (AVCOL_TRC_SMPTE2084, A
 HDR_TRANSFERS = frozenset({PQ, HLG})
 # ITU-T H.273 colour primaries (P3-D65: SMPTE EG 432-1; DCI-P3: SMPTE RP 431-2, DCI white)
 BT2020, DCI_P3, P3_D65 = 9, 11, 12
+# SMPTE ST 428-1's CIE XYZ (a DCP's): FFmpeg decodes its xyz12 pixels as BT.709 RGB (`_CONVERTED`).
+XYZ = 10
 REFERENCE_WHITE = 203.0  # cd/m², HDR's diffuse white (ITU-R BT.2408): linear 1.0 here
 PEAK = 1000.0  # cd/m²: HLG's nominal display, PQ's usual mastering display
 PQ_MAX = 10000.0  # cd/m²: the brightest light PQ can hold
@@ -269,7 +271,8 @@ def to_sdr(signal: np.ndarray, transfer: int, primaries: int, peak: float = PEAK
 def sdr_in_bt709(signal: np.ndarray, primaries: int) -> np.ndarray:
     """SDR RGB (uint8 or uint16, HxWx3, full range) in wide `primaries` (`converts`) as 8-bit
     sRGB in BT.709's (uint8), band by band: its light (through sRGB's curve, both ways, as
-    exports' EXRs take SDR: greys and white keep their codes) through the primaries' matrix,
+    exports' EXRs take BT.709-like SDR: greys and white keep their codes; a stated power law,
+    DCI's gamma 2.6, is not undone here) through the primaries' matrix,
     what lies outside BT.709 clipped. For display and matting; exports keep the source's."""
     to_light = _srgb_light(np.iinfo(signal.dtype).max + 1)
     out = np.empty(signal.shape, np.uint8)
