@@ -359,7 +359,9 @@ describe("editor actions", () => {
     expect([...s.prompts.points().keys()]).toEqual(["1:0"]);
   });
 
-  it("deleting an object whose clicks are held for a full disk drops them: Retry sends none of them, none counted", async () => {
+  /** An editor whose first click was saved and whose second the full disk refused (held);
+   * `room()` makes room on it again. */
+  async function secondClickHeldForRoom() {
     let full = false;
     const puts: string[] = [];
     const s = setup(undefined, async (oid, f, pts) => {
@@ -371,12 +373,17 @@ describe("editor actions", () => {
     full = true;
     await s.actions.point({ x: 50, y: 6 }, "positive", near({ x: 50, y: 6 }, 4));
     await s.saver.idle();
+    return { s, puts, room: () => void (full = false) };
+  }
+
+  it("deleting an object whose clicks are held for a full disk drops them: Retry sends none of them, none counted", async () => {
+    const { s, puts, room } = await secondClickHeldForRoom();
     expect([s.saver.holding(), s.saver.diskFull()]).toEqual([true, true]);
     const deleted = s.actions.deleteObject(1); // deletes work on a full disk
     pendingConfirm()!.resolve(true);
     await deleted;
     expect([s.saver.holding(), s.saver.unsaved().size, s.prompts.points().size]).toEqual([false, 0, 0]);
-    full = false;
+    room();
     await s.saver.retry();
     await s.saver.idle();
     expect([puts, s.refused, s.saver.settled()]).toEqual([["1:0=1"], [], true]);
@@ -386,19 +393,9 @@ describe("editor actions", () => {
     type S = ReturnType<typeof setup>;
     const writes = [(s: S) => s.actions.updateObject(1, { name: "Hair" }), (s: S) => s.actions.updateObject(1, { color: "#00ff00" }), (s: S) => s.actions.addObject()];
     for (const write of writes) {
-      let full = false;
-      const puts: string[] = [];
-      const s = setup(undefined, async (oid, f, pts) => {
-        if (full) throw new ApiError(507, "not enough disk space in the data dir: free some space, then try again");
-        puts.push(`${oid}:${f}=${pts.length}`);
-      });
-      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
-      await s.saver.idle();
-      full = true;
-      await s.actions.point({ x: 50, y: 6 }, "positive", near({ x: 50, y: 6 }, 4));
-      await s.saver.idle();
+      const { s, puts, room } = await secondClickHeldForRoom();
       expect([s.saver.diskFull(), s.saver.unsaved().size]).toEqual([true, 1]);
-      full = false; // room made: this is the first write to land
+      room(); // this is the first write to land
       await write(s);
       await s.saver.idle();
       expect([s.saver.diskFull(), s.saver.unsaved().size, puts, s.reported]).toEqual([false, 0, ["1:0=1", "1:0=2"], []]);
