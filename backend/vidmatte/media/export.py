@@ -8,7 +8,7 @@ one at a time whatever the number of formats:
   PNGs hold straight (un-premultiplied) colour, as PNG defines, tagged as the videos are
   where that is not BT.709 (`_tagged`). EXR is half float, R, G, B in
   linear light (the sRGB transfer function undone, as compositors' "sRGB" input does, or a
-  power law the source states, `_POWER_LAWS`; an HDR source's PQ or HLG undone, reference
+  power law the source states, `hdr.POWER_LAWS`; an HDR source's PQ or HLG undone, reference
   white 1.0; BT.2020 primaries made BT.709's)
   premultiplied by A, as OpenEXR defines and Nuke, Fusion and After Effects read it.
 - Video formats are encoded with PyAV into files in a staging directory (the data dir's tmp/,
@@ -130,14 +130,12 @@ _TRANSFERS = frozenset(int(t) for t in ColorTrc) - {_UNSTATED}
 _H26X = frozenset({"libx264", "libx265"})
 _H26X_PRIMARIES = frozenset(range(1, 13)) - {_UNSTATED, 3}
 _GAMMA22 = 4  # AVCOL_TRC_GAMMA22 (H.273's BT.470M transfer)
-# SDR transfers that are pure power laws, by their H.273 code, with their exponent (code value
-# to light): gamma 2.2 (4), linear (8) and SMPTE ST 428-1's 2.6 (17: DCI's, which DCI-P3
-# masters state), white at 1.0: ST 428-1's 52.37/48 headroom is that of X'Y'Z' code values,
-# which FFmpeg decodes itself (`_decoded`). Any other SDR transfer is taken as sRGB's
-# (`_linear`, `_background_signal`): sRGB's own (13), BT.709's and those sharing its curve
-# (BT.601's 6, BT.2020's 14 and 15), an unstated one and the rarer rest, BT.470BG's gamma 2.8
-# (5) too: PAL DV and DVD video state it on what is BT.601's curve, and 2.8 made it darker.
-_POWER_LAWS = {_GAMMA22: 2.2, 8: 1.0, 17: 2.6}
+# SDR transfers are undone by their power law where they state one (hdr.POWER_LAWS: gamma 2.2,
+# linear, SMPTE ST 428-1's 2.6, white at 1.0: ST 428-1's 52.37/48 headroom is that of X'Y'Z'
+# code values, which FFmpeg decodes itself, `_decoded`), else taken as sRGB's (`_linear`,
+# `_background_signal`): sRGB's own (13), BT.709's and those sharing its curve (BT.601's 6,
+# BT.2020's 14 and 15), an unstated one and the rarer rest, BT.470BG's gamma 2.8 (5) too: PAL
+# DV and DVD video state it on what is BT.601's curve, and 2.8 made it darker.
 _PNG_IHDR_END = 8 + 12 + 13  # the signature, then IHDR (always first, 13 bytes of data)
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
@@ -708,7 +706,7 @@ def linear_to_srgb(light: np.ndarray) -> np.ndarray:
 def _linear(frame: ExportFrame) -> np.ndarray:
     """The frame's colour as linear light in BT.709 primaries (an EXR's without
     chromaticities), undoing its source's own transfer: PQ's or HLG's (media/hdr.py,
-    reference white 1.0, highlights above it), a power law's (`_POWER_LAWS`: a DCI-P3 master's
+    reference white 1.0, highlights above it), a power law's (`hdr.POWER_LAWS`: a DCI-P3 master's
     gamma 2.6 was taken as sRGB's, its mid-tones 30% too light), else the sRGB function;
     BT.2020's and P3-D65's primaries converted (a colour outside BT.709's has a channel below
     0). BT.709 video's is taken as sRGB's, as compositors' "sRGB" input takes it: not
@@ -717,18 +715,12 @@ def _linear(frame: ExportFrame) -> np.ndarray:
     back with sRGB's curve; kept so, exports of BT.709 footage are what they always were."""
     if hdr.is_hdr(frame.transfer):
         return hdr.linear_light(frame.rgb, frame.transfer, frame.primaries)
-    gamma = _POWER_LAWS.get(frame.transfer)
+    gamma = hdr.POWER_LAWS.get(frame.transfer)
     if gamma is None:
         light = srgb_to_linear(frame.rgb)
     else:
-        light = _power_light(gamma, np.iinfo(frame.rgb.dtype).max + 1)[frame.rgb]
+        light = hdr.power_light(gamma, np.iinfo(frame.rgb.dtype).max + 1)[frame.rgb]
     return hdr.in_bt709(light, frame.primaries)
-
-
-@functools.cache
-def _power_light(gamma: float, levels: int) -> np.ndarray:
-    """Each of `levels` code values to its light through a power law `gamma` (float32)."""
-    return ((np.arange(levels, dtype=np.float64) / (levels - 1)) ** gamma).astype(np.float32)
 
 
 def _exr(frame: ExportFrame, staging: Path) -> bytes:
@@ -1038,10 +1030,10 @@ def _background_signal(colour: tuple[int, int, int], frame: ExportFrame) -> np.n
     in an HDR source's PQ or HLG at the light it is in SDR, white at HDR's reference white
     (taken as it is, 00ff00 was PQ's 10,000 cd/m² green), in BT.2020's or P3-D65's primaries
     where the source's are (taken as they are, a BT.709 colour came out more saturated); in a
-    power law's where an SDR source states one (`_POWER_LAWS`: sRGB grey 128 was gamma 2.6's
+    power law's where an SDR source states one (`hdr.POWER_LAWS`: sRGB grey 128 was gamma 2.6's
     128, 23% darker), else an SDR source's curve is taken as sRGB's, as `_linear` takes it."""
     top = np.iinfo(frame.rgb.dtype).max
-    gamma = _POWER_LAWS.get(frame.transfer)
+    gamma = hdr.POWER_LAWS.get(frame.transfer)
     if not hdr.is_hdr(frame.transfer) and not hdr.converts(frame.primaries) and gamma is None:
         return np.asarray(colour, dtype=np.uint32) * (top // 255)  # x257: 255 to 65535
     light = srgb_to_linear(np.asarray(colour, np.uint8)).astype(np.float64)

@@ -13,7 +13,8 @@ kept as it is, above that an extended Reinhard shoulder, on each pixel's brighte
 one, `display_peak`; else 1000 cd/m², PQ's usual mastering and HLG's nominal display);
 brighter is clipped. All per frame in numpy, through lookup tables. HDR that states no
 primaries is taken as BT.2020's (`shown_primaries`); SDR in wide primaries is converted to
-BT.709's for display and matting too (`sdr_in_bt709`).
+BT.709's for display and matting too (`sdr_in_bt709`), and SDR that states a pure power law
+(`POWER_LAWS`, a DCI-P3 master's gamma 2.6) made sRGB from the light that law gives.
 `signal` goes the other way, for colours made here (a composite's background).
 Sums of light (a soft edge: the foreground's estimate, a composite) are made in
 `light_fraction`'s light instead: HLG's scene light, before the OOTF, whose gamma on the
@@ -121,6 +122,15 @@ _FROM_BT709 = {p: np.linalg.inv(m.astype(np.float64)) for p, m in _TO_BT709.item
 _GAMUTS = {BT2020: "BT.2020", P3_D65: "P3-D65", DCI_P3: "DCI-P3", 4: "BT.470M", 8: "generic film"}
 
 
+# SDR transfers that are pure power laws, by their H.273 code, with their exponent (code value
+# to light), white at 1.0: gamma 2.2 (4, BT.470M's), linear (8) and SMPTE ST 428-1's 2.6 (17:
+# DCI's, which DCI-P3 masters state). Any other SDR transfer is taken as sRGB's: media/export.py
+# says why (BT.470BG's gamma 2.8, 5, is PAL's BT.601 curve mis-stated).
+POWER_LAWS = {4: 2.2, 8: 1.0, 17: 2.6}
+# Their names, for the user.
+_POWER_LAW_NAMES = {4: "gamma 2.2 (BT.470M)", 8: "linear", 17: "gamma 2.6 (SMPTE ST 428)"}
+
+
 # H.273 colour primaries that say nothing: reserved (0, 3) and unstated (2).
 _UNSTATED = frozenset({0, 2, 3})
 
@@ -154,6 +164,19 @@ def converts(primaries: int) -> bool:
     BT.470M's and film's do; any other's (BT.709's, unstated, SMPTE 170M's close to them:
     `_CONVERTED`) is taken as BT.709's."""
     return primaries in _TO_BT709
+
+
+def power_law(transfer: int, primaries: int) -> float | None:
+    """The exponent of the pure power law (`POWER_LAWS`) an SDR frame's code values are in, or
+    None for sRGB's curve (any other transfer). An XYZ frame's (a DCP's) are swscale's BT.709
+    RGB whatever its transfer states (ST 428-1's 2.6): exports take them as gamma 2.2
+    (media/export.py's `_decoded`); they are shown as they are decoded, as before."""
+    return None if primaries == XYZ else POWER_LAWS.get(transfer)
+
+
+def power_law_name(transfer: int) -> str:
+    """The name of `transfer`'s power law ("gamma 2.6 (SMPTE ST 428)"), "" for others."""
+    return _POWER_LAW_NAMES.get(transfer, "")
 
 
 def gamut(primaries: int) -> str:
@@ -268,13 +291,17 @@ def to_sdr(signal: np.ndarray, transfer: int, primaries: int, peak: float = PEAK
     return out
 
 
-def sdr_in_bt709(signal: np.ndarray, primaries: int) -> np.ndarray:
-    """SDR RGB (uint8 or uint16, HxWx3, full range) in wide `primaries` (`converts`) as 8-bit
-    sRGB in BT.709's (uint8), band by band: its light (through sRGB's curve, both ways, as
-    exports' EXRs take BT.709-like SDR: greys and white keep their codes; a stated power law,
-    DCI's gamma 2.6, is not undone here) through the primaries' matrix,
-    what lies outside BT.709 clipped. For display and matting; exports keep the source's."""
-    to_light = _srgb_light(np.iinfo(signal.dtype).max + 1)
+def sdr_in_bt709(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
+    """SDR RGB (uint8 or uint16, HxWx3, full range) in wide `primaries` (`converts`) or a
+    stated power law (`power_law`) as 8-bit sRGB in BT.709's (uint8), band by band: its light
+    (the power law undone, else sRGB's curve, as exports' EXRs take it: greys and white of
+    BT.709-like SDR keep their codes) through the primaries' matrix, what lies outside BT.709
+    clipped, sRGB-encoded. A DCI-P3 master's gamma-2.6 grey 128 (light 0.166) is sRGB's 113,
+    not 128 (light 0.216, 30% lighter than its EXR). For display and matting; exports keep
+    the source's."""
+    levels = np.iinfo(signal.dtype).max + 1
+    gamma = power_law(transfer, primaries)
+    to_light = _srgb_light(levels) if gamma is None else power_light(gamma, levels)
     out = np.empty(signal.shape, np.uint8)
     for row in range(0, signal.shape[0], _ROWS_AT_ONCE):
         band = slice(row, row + _ROWS_AT_ONCE)
@@ -321,6 +348,12 @@ def _srgb_light(levels: int) -> np.ndarray:
     """Each of `levels` sRGB code values (IEC 61966-2-1) to linear light, 0..1 (float32)."""
     c = np.arange(levels, dtype=np.float64) / (levels - 1)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@cache
+def power_light(gamma: float, levels: int) -> np.ndarray:
+    """Each of `levels` code values to light through a power law `gamma`, 0..1 (float32)."""
+    return ((np.arange(levels, dtype=np.float64) / (levels - 1)) ** gamma).astype(np.float32)
 
 
 @cache

@@ -341,17 +341,24 @@ def _colour_notes(transfer: int, primaries: int) -> list[str]:
     it converts (`hdr.gamut`; BT.2020, HDR's own, ITU-R BT.2100's, named alone) or the
     BT.2020 taken for unstated primaries (`hdr.shown_primaries`); SDR in wide primaries
     (P3-D65, BT.2020), converted to BT.709's: it was shown and matted as if BT.709's, less
-    saturated, and said nothing."""
+    saturated, and said nothing; SDR in a stated power law (`hdr.power_law`: DCI's gamma
+    2.6), made sRGB from its light: it was shown as if its codes were sRGB's."""
     shown = hdr.shown_primaries(transfer, primaries)
     gamut = hdr.gamut(shown)
     if not hdr.is_hdr(transfer):
-        if not gamut:
-            return []
-        return [
-            f"the video's colour is {gamut} (SDR): it is shown and matted converted to "
-            "BT.709's (sRGB; colours outside BT.709 clipped); exports keep its own colour and "
-            "its tags"
-        ]
+        notes = []
+        if gamut:
+            notes.append(
+                f"the video's colour is {gamut} (SDR): it is shown and matted converted to "
+                "BT.709's (sRGB; colours outside BT.709 clipped); exports keep its own colour "
+                "and its tags"
+            )
+        if hdr.power_law(transfer, primaries) is not None:
+            notes.append(
+                f"the video's transfer is {hdr.power_law_name(transfer)}: it is shown and "
+                "matted in sRGB; exports keep its own colour and its tags"
+            )
+        return notes
     kind = "PQ" if transfer == hdr.PQ else "HLG"
     if shown != primaries:
         gamut += " taken: its primaries are not stated"
@@ -397,15 +404,18 @@ def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np
     `tone_map`) is kept as that 16-bit RGB (uint16). Limited-range grey goes through it
     too, 8-bit grey's as uint8: swscale reads grey as full range whatever its tag (black at
     16). With `tone_map`, an HDR frame (PQ or HLG) is made SDR and an SDR frame in wide
-    primaries made BT.709's (media/hdr.py), as the editor shows them and the models take
-    them; without, its signal is kept as it is (exports)."""
+    primaries made BT.709's, one in a stated power law (DCI's gamma 2.6) sRGB (media/hdr.py),
+    as the editor shows them and the models take them; without, its signal is kept as it is
+    (exports)."""
     matrix = _matrix(frame)
     transfer, primaries = int(frame.color_trc), int(frame.color_primaries)
     if tone_map and hdr.is_hdr(transfer):
         wide = _rgb48(frame, matrix)
         peak = hdr.display_peak(transfer, *_stated_light(frame))
         return hdr.to_sdr(wide, transfer, hdr.shown_primaries(transfer, primaries), peak)
-    convert = tone_map and hdr.converts(primaries)
+    convert = tone_map and (
+        hdr.converts(primaries) or hdr.power_law(transfer, primaries) is not None
+    )
     eight = max(component.bits for component in frame.format.components) <= 8
     if eight and not _limited_grey(frame):
         rgb = frame.to_ndarray(format="rgb24", src_colorspace=matrix)
@@ -417,7 +427,7 @@ def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np
         frame = _planar(frame)
         wide = frame.to_ndarray(format="rgb48le", src_colorspace=matrix)
         rgb = _levels(frame, matrix)[1][wide]
-    return hdr.sdr_in_bt709(rgb, primaries) if convert else rgb
+    return hdr.sdr_in_bt709(rgb, transfer, primaries) if convert else rgb
 
 
 def _limited_grey(frame: av.VideoFrame) -> bool:
