@@ -1,9 +1,11 @@
 // The object list by keyboard: every row (not only the first nine, which have number keys)
 // can be reached with Tab and selected with Enter or Space, on its name's button.
 import { fireEvent, render, screen } from "@solidjs/testing-library";
-import { createSignal } from "solid-js";
+import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
 import type { MatteObject } from "../api";
+import { pendingConfirm } from "../confirm";
+import { UNSAVED_CLICKS, UNSAVED_OBJECT_NAME, mayLeaveProject, useProjectLeaveGuard } from "../leaveGuard";
 import { ObjectList } from "./ObjectList";
 
 const objects: MatteObject[] = Array.from({ length: 11 }, (_, i) => ({ id: i + 1, project_id: "p", name: `Object ${i + 1}`, color: "#ff5a5f" }));
@@ -187,5 +189,42 @@ describe("ObjectList rename the server did not take", () => {
     expect(state.sent).toEqual(["Cat"]);
     const back = screen.getAllByTestId("object-name")[1];
     expect([back.textContent, back.getAttribute("data-unsaved")]).toEqual(["Object 2", "false"]);
+  });
+
+  it("asks before the project or the page is left while a name is not saved, and only then", async () => {
+    const state = renamable();
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+    expect([leave(), await mayLeaveProject()]).toEqual([false, true]);
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    await type("Dog");
+    expect(leave()).toBe(true);
+    const asked = mayLeaveProject();
+    expect(pendingConfirm()).toMatchObject({ title: "Leave with an unsaved name?", confirmLabel: "Leave" });
+    pendingConfirm()!.resolve(false);
+    expect(await asked).toBe(false);
+    state.down = false; // sent again and taken: nothing left to lose
+    fireEvent.keyDown(field(), { key: "Enter" });
+    await settle();
+    expect([state.sent, leave(), await mayLeaveProject()]).toEqual([["Dog", "Dog"], false, true]);
+  });
+
+  it("asks once, naming both, when unsaved clicks and an unsaved name would be lost", async () => {
+    // What the open editor registers (before its list) while its clicks are held for the server.
+    const clicks = createRoot((dispose) => (useProjectLeaveGuard(() => true), dispose));
+    renamable();
+    for (const i of [0, 1]) {
+      fireEvent.click(screen.getAllByTestId("object-rename")[i]);
+      await type(`Dog ${i}`, "Tab"); // Tab: neither Enter nor Escape, then the field is left
+      fireEvent.blur(field());
+      await settle();
+    }
+    expect(screen.getAllByTestId("object-name").map((n) => n.getAttribute("data-unsaved"))).toEqual(["true", "true"]);
+    const asked = mayLeaveProject();
+    expect(pendingConfirm()).toMatchObject({ title: "Leave with unsaved work?", message: `${UNSAVED_CLICKS.message} ${UNSAVED_OBJECT_NAME.message}` });
+    pendingConfirm()!.resolve(true);
+    expect(await asked).toBe(true);
+    clicks();
   });
 });

@@ -1,6 +1,7 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
 import { rowDeleteKey } from "../keyboard";
+import { UNSAVED_OBJECT_NAME, useProjectLeaveGuard } from "../leaveGuard";
 import { useListFocus } from "../listFocus";
 import { Icon } from "./Icon";
 import { OBJECT_NAME_MAX, RenameInput } from "./RenameInput";
@@ -51,6 +52,8 @@ export function ObjectList(props: ObjectListProps) {
             // type again.
             const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
             const shownName = () => draft()?.name ?? o().name;
+            // Kept only in this editor: leaving the project or the page asks first.
+            useProjectLeaveGuard(() => !!draft()?.unsaved, UNSAVED_OBJECT_NAME);
             const renameTo = async (name: string) => {
               const mine = { name, unsaved: false };
               setDraft(mine);

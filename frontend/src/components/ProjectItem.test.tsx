@@ -2,7 +2,7 @@
 // before a delete (the server side of rename and delete is in the e2e specs).
 import { fireEvent, render, screen } from "@solidjs/testing-library";
 import { createSignal } from "solid-js";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Project } from "../api";
 import { pendingConfirm } from "../confirm";
 import { ProjectItem, projectMeta, videoNotes } from "./ProjectItem";
@@ -132,5 +132,68 @@ describe("ProjectItem", () => {
     ask.resolve(false);
     await Promise.resolve();
     expect(log).toEqual([]);
+  });
+});
+
+describe("ProjectItem rename the server did not take", () => {
+  afterEach(() => vi.unstubAllGlobals());
+  /** A server whose renames fail with a full disk while `down`, and are taken otherwise. */
+  function server() {
+    const state = { down: true, sent: [] as string[] };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (_url: string, init?: RequestInit) => {
+        state.sent.push(JSON.parse(String(init?.body)).name);
+        if (state.down) return new Response(JSON.stringify({ detail: "The server's disk is full" }), { status: 507 });
+        return new Response(JSON.stringify({ ...project, name: state.sent.at(-1) }), { status: 200 });
+      }),
+    );
+    return state;
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+  const field = () => screen.getByTestId("project-rename-input") as HTMLInputElement;
+
+  it("keeps the typed name in its field, marked unsaved, sends it again at Enter, and asks before the page is left meanwhile", async () => {
+    const state = server();
+    const { log } = setup();
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+    const button = screen.getByTestId("project-rename");
+    button.focus();
+    fireEvent.click(button);
+    await Promise.resolve();
+    field().value = "Sunset take";
+    fireEvent.keyDown(field(), { key: "Enter" });
+    await settle();
+    // Not lost: the field is open again with it, and says it is not saved.
+    expect([field().value, field().getAttribute("data-unsaved"), field().getAttribute("aria-label")]).toEqual(["Sunset take", "true", "Rename Beach take (not saved)"]);
+    expect(leave()).toBe(true);
+    state.down = false;
+    fireEvent.keyDown(field(), { key: "Enter" }); // unchanged, but not saved: sent again
+    await settle();
+    expect(state.sent).toEqual(["Sunset take", "Sunset take"]);
+    expect([screen.queryByTestId("project-rename-input"), leave()]).toEqual([null, false]);
+    expect(log.filter((l) => l === "changed")).toEqual(["changed"]); // the list is read again once
+  });
+
+  it("a rename ended by leaving the field shows the typed name unsaved in the row; Rename opens it again; Escape drops it", async () => {
+    const state = server();
+    setup();
+    fireEvent.click(screen.getByTestId("project-rename"));
+    await Promise.resolve();
+    field().value = "Sunset take";
+    fireEvent.blur(field());
+    await settle();
+    // The focus went elsewhere: the field does not take it back, the row keeps the name.
+    expect(screen.queryByTestId("project-rename-input")).toBeNull();
+    const name = screen.getByTestId("project-name");
+    expect([name.textContent, name.getAttribute("data-unsaved")]).toEqual(["Sunset take", "true"]);
+    expect(screen.getByTestId("project-open").textContent).toBe("Sunset take (not saved)");
+    fireEvent.click(screen.getByTestId("project-rename"));
+    expect(field().value).toBe("Sunset take");
+    fireEvent.keyDown(field(), { key: "Escape" }); // the edit is given up: the server's name again
+    await settle();
+    expect(state.sent).toEqual(["Sunset take"]);
+    const back = screen.getByTestId("project-name");
+    expect([back.textContent, back.getAttribute("data-unsaved")]).toEqual(["Beach take", "false"]);
   });
 });

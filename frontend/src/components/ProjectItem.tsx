@@ -1,8 +1,9 @@
-import { Show } from "solid-js";
+import { Show, createSignal } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
 import { sizeLabel } from "../geometry";
 import { rowDeleteKey } from "../keyboard";
+import { useLeaveGuard } from "../leaveGuard";
 import { formatDuration, frameCountLabel } from "../timecode";
 import { showError } from "../toasts";
 import { Icon } from "./Icon";
@@ -53,13 +54,29 @@ export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
   let renameButton!: HTMLButtonElement;
 
+  // A name typed for it, shown until the server's answer: kept when the server did not take it
+  // (away, its disk full, the name refused), to send again rather than type again; closing
+  // the page meanwhile asks first.
+  const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
+  const unsaved = () => !!draft()?.unsaved;
+  useLeaveGuard(unsaved);
   const rename = async (name: string) => {
+    const mine = { name, unsaved: false };
+    setDraft(mine);
+    let saved = true;
     try {
       await api.renameProject(p().id, name);
       props.onChanged();
     } catch (e) {
+      saved = false;
       showError(errorText(e), "Rename failed");
     }
+    if (draft() !== mine) return; // typed again or given up meanwhile
+    if (saved) return setDraft(undefined);
+    setDraft({ name, unsaved: true });
+    // Ended by Enter (the focus is back on Rename): the field opens again with it. Not when
+    // the focus went elsewhere meanwhile (the field would take it).
+    if (document.activeElement === renameButton) props.onRenaming(true);
   };
 
   const remove = async () => {
@@ -96,9 +113,18 @@ export function ProjectItem(props: ProjectItemProps) {
           fallback={
             // Its click is the row's (above): one handler for the name and the rest of the row.
             <button class="row-main" data-testid="project-open" aria-current={props.selected}>
-              <span class="project-name" data-testid="project-name" title={`${p().name}\n${p().filename}`}>
-                {p().name}
+              <span
+                class="project-name"
+                classList={{ unsaved: unsaved() }}
+                data-testid="project-name"
+                data-unsaved={unsaved() ? "true" : "false"}
+                title={`${unsaved() ? `Not saved (the name is still "${p().name}"): Rename to send it again` : p().name}\n${p().filename}`}
+              >
+                {draft()?.name ?? p().name}
               </span>
+              <Show when={unsaved()}>
+                <span class="visually-hidden"> (not saved)</span>
+              </Show>
             </button>
           }
         >
@@ -108,7 +134,9 @@ export function ProjectItem(props: ProjectItemProps) {
             testid="project-rename-input"
             returnFocus={() => renameButton}
             onClose={() => props.onRenaming(false)}
+            unsaved={unsaved() ? draft()!.name : undefined}
             onRename={(name) => void rename(name)}
+            onCancel={() => setDraft(undefined)}
           />
         </Show>
         <div class="project-meta muted" data-testid="project-meta">
