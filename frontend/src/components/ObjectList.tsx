@@ -4,7 +4,7 @@ import { rowDeleteKey } from "../keyboard";
 import { UNSAVED_OBJECT_NAME, useProjectLeaveGuard } from "../leaveGuard";
 import { useListFocus } from "../listFocus";
 import { Icon } from "./Icon";
-import { OBJECT_NAME_MAX, RenameInput } from "./RenameInput";
+import { OBJECT_NAME_MAX, RenameInput, createRenameDraft } from "./RenameInput";
 
 export interface ObjectListProps {
   objects: MatteObject[];
@@ -47,24 +47,13 @@ export function ObjectList(props: ObjectListProps) {
             const o = () => byId().get(id)!;
             const count = () => props.pointCounts.get(id) ?? 0;
             let rename!: HTMLButtonElement;
-            // A name typed for it, shown until the server's answer: kept when the server did
-            // not take it (away, its disk full, the name refused), to send again rather than
-            // type again.
-            const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
-            const shownName = () => draft()?.name ?? o().name;
+            const draft = createRenameDraft(
+              async (name) => (await props.onRename(id, name)) !== false,
+              () => setEditing(id),
+              () => rename,
+            );
             // Kept only in this editor: leaving the project or the page asks first.
-            useProjectLeaveGuard(() => !!draft()?.unsaved, UNSAVED_OBJECT_NAME);
-            const renameTo = async (name: string) => {
-              const mine = { name, unsaved: false };
-              setDraft(mine);
-              const saved = (await props.onRename(id, name)) !== false;
-              if (draft() !== mine) return; // typed again or given up meanwhile
-              if (saved) return setDraft(undefined);
-              setDraft({ name, unsaved: true });
-              // Ended by Enter (the focus is back on Rename): the field opens again with it.
-              // Not when the focus went elsewhere meanwhile (the field would take it).
-              if (document.activeElement === rename) setEditing(id);
-            };
+            useProjectLeaveGuard(draft.unsaved, UNSAVED_OBJECT_NAME);
             return (
             <li
               class={`object-item ${props.selectedId === id ? "selected" : ""}`}
@@ -98,14 +87,14 @@ export function ObjectList(props: ObjectListProps) {
                   <button class="row-main object-select" data-testid="object-select" aria-pressed={props.selectedId === id}>
                     <span
                       class="object-name"
-                      classList={{ unsaved: !!draft()?.unsaved }}
+                      classList={{ unsaved: draft.unsaved() }}
                       data-testid="object-name"
-                      data-unsaved={draft()?.unsaved ? "true" : "false"}
-                      title={draft()?.unsaved ? `Not saved (the name is still "${o().name}"): Rename to send it again` : undefined}
+                      data-unsaved={draft.unsaved() ? "true" : "false"}
+                      title={draft.unsaved() ? `Not saved (the name is still "${o().name}"): Rename to send it again` : undefined}
                     >
-                      {shownName()}
+                      {draft.shown(o().name)}
                     </span>
-                    <Show when={draft()?.unsaved}>
+                    <Show when={draft.unsaved()}>
                       <span class="visually-hidden"> (not saved)</span>
                     </Show>
                   </button>
@@ -117,9 +106,9 @@ export function ObjectList(props: ObjectListProps) {
                   testid="object-rename-input"
                   returnFocus={() => rename}
                   onClose={() => setEditing(null)}
-                  unsaved={draft()?.unsaved ? draft()!.name : undefined}
-                  onRename={(name) => void renameTo(name)}
-                  onCancel={() => setDraft(undefined)}
+                  unsaved={draft.unsavedName()}
+                  onRename={(name) => void draft.renameTo(name)}
+                  onCancel={draft.cancel}
                 />
               </Show>
               <span class="count muted" title="points on all frames">

@@ -1,4 +1,4 @@
-import { Show, createSignal } from "solid-js";
+import { Show } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
 import { sizeLabel } from "../geometry";
@@ -7,7 +7,7 @@ import { useLeaveGuard } from "../leaveGuard";
 import { formatDuration, frameCountLabel } from "../timecode";
 import { showError } from "../toasts";
 import { Icon } from "./Icon";
-import { PROJECT_NAME_MAX, RenameInput } from "./RenameInput";
+import { PROJECT_NAME_MAX, RenameInput, createRenameDraft } from "./RenameInput";
 
 export interface ProjectItemProps {
   project: Project;
@@ -54,30 +54,23 @@ export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
   let renameButton!: HTMLButtonElement;
 
-  // A name typed for it, shown until the server's answer: kept when the server did not take it
-  // (away, its disk full, the name refused), to send again rather than type again; closing
-  // the page meanwhile asks first.
-  const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
-  const unsaved = () => !!draft()?.unsaved;
+  const draft = createRenameDraft(
+    async (name) => {
+      try {
+        await api.renameProject(p().id, name);
+        props.onChanged();
+        return true;
+      } catch (e) {
+        showError(errorText(e), "Rename failed");
+        return false;
+      }
+    },
+    () => props.onRenaming(true),
+    () => renameButton,
+  );
+  const unsaved = draft.unsaved;
+  // Closing the page while a name is unsaved asks first.
   useLeaveGuard(unsaved);
-  const rename = async (name: string) => {
-    const mine = { name, unsaved: false };
-    setDraft(mine);
-    let saved = true;
-    try {
-      await api.renameProject(p().id, name);
-      props.onChanged();
-    } catch (e) {
-      saved = false;
-      showError(errorText(e), "Rename failed");
-    }
-    if (draft() !== mine) return; // typed again or given up meanwhile
-    if (saved) return setDraft(undefined);
-    setDraft({ name, unsaved: true });
-    // Ended by Enter (the focus is back on Rename): the field opens again with it. Not when
-    // the focus went elsewhere meanwhile (the field would take it).
-    if (document.activeElement === renameButton) props.onRenaming(true);
-  };
 
   const remove = async () => {
     const ok = await confirmAction({
@@ -120,7 +113,7 @@ export function ProjectItem(props: ProjectItemProps) {
                 data-unsaved={unsaved() ? "true" : "false"}
                 title={`${unsaved() ? `Not saved (the name is still "${p().name}"): Rename to send it again` : p().name}\n${p().filename}`}
               >
-                {draft()?.name ?? p().name}
+                {draft.shown(p().name)}
               </span>
               <Show when={unsaved()}>
                 <span class="visually-hidden"> (not saved)</span>
@@ -134,9 +127,9 @@ export function ProjectItem(props: ProjectItemProps) {
             testid="project-rename-input"
             returnFocus={() => renameButton}
             onClose={() => props.onRenaming(false)}
-            unsaved={unsaved() ? draft()!.name : undefined}
-            onRename={(name) => void rename(name)}
-            onCancel={() => setDraft(undefined)}
+            unsaved={draft.unsavedName()}
+            onRename={(name) => void draft.renameTo(name)}
+            onCancel={draft.cancel}
           />
         </Show>
         <div class="project-meta muted" data-testid="project-meta">

@@ -5,6 +5,7 @@
 // A name typed before that the server did not take opens the field again (`unsaved`): Enter
 // sends it again as it is, Escape gives it up.
 
+import { createSignal } from "solid-js";
 import { isComposing } from "../keyboard";
 
 export interface RenameInputProps {
@@ -23,6 +24,34 @@ export interface RenameInputProps {
   /** The edit ended with no name to save (Escape, a blank name, the old one): an unsaved one
    * is given up. */
   onCancel?: () => void;
+}
+
+/** A row's name typed and sent (`renameTo`), shown until the server's answer and kept when the
+ * server did not take it (away, its disk full, the name refused), to send again rather than
+ * type again. `save` resolves whether the server took it; `reopen` opens the field again,
+ * which happens when the edit ended by Enter (the focus is back on `renameButton`), not when
+ * the focus went elsewhere meanwhile (the field would take it). */
+export function createRenameDraft(save: (name: string) => Promise<boolean>, reopen: () => void, renameButton: () => HTMLElement) {
+  const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
+  const unsaved = () => !!draft()?.unsaved;
+  return {
+    /** The name to show: the one typed, until the server's answer, or `saved`. */
+    shown: (saved: string) => draft()?.name ?? saved,
+    unsaved,
+    /** The typed name the server did not take, for RenameInput's `unsaved`. */
+    unsavedName: () => (unsaved() ? draft()!.name : undefined),
+    async renameTo(name: string) {
+      const mine = { name, unsaved: false };
+      setDraft(mine);
+      const saved = await save(name);
+      if (draft() !== mine) return; // typed again or given up meanwhile
+      if (saved) return setDraft(undefined);
+      setDraft({ name, unsaved: true });
+      if (document.activeElement === renameButton()) reopen();
+    },
+    /** Give the unsaved name up (RenameInput's `onCancel`). */
+    cancel: () => setDraft(undefined),
+  };
 }
 
 /** The longest names the server takes (backend/vidmatte/api/schemas.py). */
