@@ -693,14 +693,12 @@ def _tagged(png: bytes, frame: ExportFrame) -> bytes:
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     """sRGB-encoded colour, uint8 or uint16, to linear light in [0, 1] (IEC 61966-2-1),
     float32."""
-    c = rgb.astype(np.float32) / np.iinfo(rgb.dtype).max
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return hdr.srgb_decode(rgb.astype(np.float32) / np.iinfo(rgb.dtype).max).astype(np.float32)
 
 
 def linear_to_srgb(light: np.ndarray) -> np.ndarray:
     """`srgb_to_linear`'s inverse, without the 8 bits: linear 0..1 to sRGB's 0..1."""
-    light = np.clip(light, 0.0, 1.0)
-    return np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+    return hdr.srgb_encode(np.clip(light, 0.0, 1.0))
 
 
 def _linear(frame: ExportFrame) -> np.ndarray:

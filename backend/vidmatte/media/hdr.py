@@ -346,8 +346,7 @@ def _fractions(transfer: int, levels: int) -> np.ndarray:
 @cache
 def _srgb_light(levels: int) -> np.ndarray:
     """Each of `levels` sRGB code values (IEC 61966-2-1) to linear light, 0..1 (float32)."""
-    c = np.arange(levels, dtype=np.float64) / (levels - 1)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return srgb_decode(np.arange(levels, dtype=np.float64) / (levels - 1)).astype(np.float32)
 
 
 @cache
@@ -359,6 +358,15 @@ def power_light(gamma: float, levels: int) -> np.ndarray:
 @cache
 def _srgb8() -> np.ndarray:
     """Linear light in 65,536 steps (0..1) to 8-bit sRGB (IEC 61966-2-1)."""
-    c = np.arange(65536, dtype=np.float64) / 65535
-    encoded = np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
-    return np.round(encoded * 255).astype(np.uint8)
+    return np.round(srgb_encode(np.arange(65536, dtype=np.float64) / 65535) * 255).astype(np.uint8)
+
+
+def srgb_decode(code: np.ndarray) -> np.ndarray:
+    """sRGB's curve undone (IEC 61966-2-1): code values 0..1 to linear light 0..1, in the
+    array's own float type. The one place the curve is written (exports, images, display)."""
+    return np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+
+
+def srgb_encode(light: np.ndarray) -> np.ndarray:
+    """`srgb_decode`'s inverse: linear light 0..1 to sRGB code values 0..1."""
+    return np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)

@@ -26,6 +26,7 @@ import OpenEXR
 from PIL import Image
 
 from vidmatte.config import Settings
+from vidmatte.media import hdr
 from vidmatte.media.timecode import nominal_rate
 from vidmatte.media.video import MediaError
 
@@ -144,8 +145,7 @@ def linear_to_srgb16(linear: np.ndarray) -> np.ndarray:
     """Linear light to sRGB-encoded uint16 (IEC 61966-2-1): below 0 and NaN are 0, above 1
     is 1 (the matte needs no highlights beyond white)."""
     c = np.clip(np.nan_to_num(linear.astype(np.float32), nan=0.0), 0.0, 1.0)
-    encoded = np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
-    return np.round(encoded * 65535).astype(np.uint16)
+    return np.round(hdr.srgb_encode(c) * 65535).astype(np.uint16)
 
 
 def _to16(values: np.ndarray) -> np.ndarray:
