@@ -371,13 +371,12 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
         or made_on != prompts_in(job.prompts, job.start, job.end)
     ):
         return None
-    paths = _hold_masks(store, job, keys)
     # A re-run saves its manifest before it removes or writes a mask: an unchanged manifest and
     # every mask held means the copy is the finished track's.
-    if paths is None or _mtime(manifest) != seen:
+    if not _hold_masks(store, job, keys) or _mtime(manifest) != seen:
         forget_masks(store, job.id)
         return None
-    return _read_held(paths, frames, objects)
+    return _read_held(held, frames, objects)
 
 
 def _read_held(
@@ -401,14 +400,13 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
-def _hold_masks(
-    store: Store, job: Job, keys: list[tuple[int, int]]
-) -> dict[tuple[int, int], Path] | None:
-    """The track's masks of these (frame, object) keys held for the job, None when one is
-    missing. Masks are replaced by renaming over them, never rewritten in place, so a hard link
-    keeps the mask it was made to whatever the track does next. Made beside it and moved in
-    whole: a copy that is there is complete (a crash leaves the partial one, which the next
-    start removes: Store._collect_garbage). Stopped when the job is deleted meanwhile."""
+def _hold_masks(store: Store, job: Job, keys: list[tuple[int, int]]) -> bool:
+    """Whether the track's masks of these (frame, object) keys are held for the job (in
+    `store.track_links_dir`), False when one is missing. Masks are replaced by renaming over
+    them, never rewritten in place, so a hard link keeps the mask it was made to whatever the
+    track does next. Made beside it and moved in whole: a copy that is there is complete (a
+    crash leaves the partial one, which the next start removes: Store._collect_garbage).
+    Stopped when the job is deleted meanwhile."""
     folder, partial = store.track_links_dir(job.id), store.track_links_dir(job.id, partial=True)
     shutil.rmtree(folder, ignore_errors=True)  # an incomplete copy (of an earlier version)
     shutil.rmtree(partial, ignore_errors=True)
@@ -428,8 +426,7 @@ def _hold_masks(
         raise Stopped(f"job '{job.id}' was deleted") from None
     if not whole:
         shutil.rmtree(partial, ignore_errors=True)
-        return None
-    return {(f, o): folder / mask_path(store, job.project_id, f, o).name for f, o in keys}
+    return whole
 
 
 def _link_masks(store: Store, project_id: str, keys: list[tuple[int, int]], partial: Path) -> bool:
