@@ -805,20 +805,26 @@ class Store:
             return None
         return Answered(row["route"], row["fingerprint"], row["status"], row["body"])
 
-    def answer_key(self, key: str, fingerprint: str, status: int, body: str) -> None:
-        """Keep the answer to the request that took `key`, for its retries; the key is free
-        then (its retries read the answer). Expired keys go in the same write: the table holds
-        about one retention window's keys without waiting for a restart. An answer the
+    def answer_key(self, key: str, answered: Answered) -> None:
+        """Keep `answered`, the answer to the request that took `key`, for its retries; the key
+        is free then (its retries read the answer). Expired keys go in the same write: the table
+        holds about one retention window's keys without waiting for a restart. An answer the
         database cannot keep (the error is raised) is kept in memory instead, for this
         process's retries: its key is never free while its request's work stands."""
-        answered = Answered(self._keys_in_flight[key], fingerprint, status, body)
         try:
             with self._write() as db:
                 self._forget_expired_keys(db)
                 db.execute(
                     "INSERT OR REPLACE INTO idempotency_keys "
                     "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (key, answered.route, fingerprint, status, body, now()),
+                    (
+                        key,
+                        answered.route,
+                        answered.fingerprint,
+                        answered.status,
+                        answered.body,
+                        now(),
+                    ),
                 )
         except BaseException:
             with self._keys_lock:  # one step: a retry finds the key taken, or this answer

@@ -215,7 +215,7 @@ def test_a_key_whose_request_still_runs_is_a_409(api: httpx.Client, clip: Path) 
 def test_keys_expire_and_unanswered_ones_go_with_the_process(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     assert store.claim_key("done", "POST /x") is None
-    store.answer_key("done", "print", 201, '{"id": 1}')
+    store.answer_key("done", Answered("POST /x", "print", 201, '{"id": 1}'))
     assert store.claim_key("running", "POST /x") is None  # its process dies unanswered
     with pytest.raises(KeyInUse, match="'running' \\(POST /x\\) is still being answered"):
         store.claim_key("running", "POST /y")

@@ -16,7 +16,7 @@ from tests import in_process
 from tests.api.test_idempotency import post_upload
 from vidmatte.api.idempotency import Claim
 from vidmatte.api.schemas import Object
-from vidmatte.store import Store
+from vidmatte.store import Answered, Store
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_a_key_is_read_as_the_header_reads_it(served: tuple[TestClient, Store]) 
     assert client.get("/api/idempotency-keys/a%2Fb%2Bc%3D").json() == unknown("a/b+c=")
     store = served[1]
     assert store.claim_key("a/b+c=", "POST /x") is None
-    store.answer_key("a/b+c=", "print", 201, '{"id": 7}')
+    store.answer_key("a/b+c=", Answered("POST /x", "print", 201, '{"id": 7}'))
     for path in ("a%2Fb%2Bc%3D", "a/b+c=", "%22a%2Fb%2Bc%3D%22"):
         asked = client.get(f"/api/idempotency-keys/{path}")
         assert asked.json() == {
@@ -152,7 +152,7 @@ def test_a_key_is_read_as_the_header_reads_it(served: tuple[TestClient, Store]) 
 def test_asking_needs_the_token(served: tuple[TestClient, Store]) -> None:
     client, store = served
     assert store.claim_key("k-5", "POST /x") is None
-    store.answer_key("k-5", "print", 201, '{"id": 1}')
+    store.answer_key("k-5", Answered("POST /x", "print", 201, '{"id": 1}'))
     refused = client.get("/api/idempotency-keys/k-5", headers={"Authorization": "Bearer no"})
     assert refused.status_code == 401
     assert "id" not in refused.text

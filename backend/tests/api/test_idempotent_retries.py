@@ -1,14 +1,18 @@
 """An upload's Idempotency-Key in process, over a real store: the retries a client sends after
 losing the answer to an upload that made its project (the project deleted since, the data dir
-at its limit or short of room meanwhile), and what a retry leaves on disk (api/idempotency.py,
-routes/projects.py)."""
+at its limit or short of room meanwhile), a retry that sends another file (refused as soon as
+that shows), and what a retry leaves on disk (api/idempotency.py, routes/projects.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -184,6 +188,167 @@ def test_ten_years_of_retention_dates_keys(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("VIDMATTE_IDEMPOTENCY_HOURS", "87600")
     store = Store(tmp_path / "data", idempotency_seconds=Settings().idempotency_hours * 3600)
     assert store.claim_key("k", "POST /x") is None
-    store.answer_key("k", "print", 201, "{}")
+    store.answer_key("k", Answered("POST /x", "print", 201, "{}"))
     assert store.claim_key("k", "POST /x") == Answered("POST /x", "print", 201, "{}")
     store.close()
+
+
+def form(data: bytes, filename: str = "disk.mp4", boundary: str = "b", after: bytes = b"") -> bytes:
+    """A multipart body of the file `data` and the name field "clip" (the field after the file,
+    as a client other than httpx may send it), with `after` as its epilogue."""
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\nContent-Type: video/mp4\r\n\r\n'.encode()
+        + data
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nclip'
+        f"\r\n--{boundary}--\r\n".encode()
+        + after
+    )
+
+
+def send_chunks(
+    client: TestClient, body: bytes, boundary: str = "b", length: bool = True
+) -> tuple[httpx.Response, int]:
+    """POST `body` with the key in 64 KiB chunks the server pulls one by one (declared in a
+    Content-Length, or chunked without one): the answer, and how many chunks it pulled."""
+    chunks = [body[at : at + 64 * 1024] for at in range(0, len(body), 64 * 1024)]
+    pulled = 0
+
+    async def stream() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for chunk in chunks:
+            pulled += 1
+            yield chunk
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            headers = {
+                **KEY,
+                "Authorization": f"Bearer {in_process.TOKEN}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            }
+            if length:
+                headers["Content-Length"] = str(len(body))
+            return await http.post("/api/projects", content=stream(), headers=headers)
+
+    return asyncio.run(post()), pulled
+
+
+def differs(why: str) -> dict[str, str]:
+    return {
+        "detail": "Idempotency-Key 'upload-1' was used for another request to POST /api/projects "
+        f"({why}): a key belongs to one request; send a new key for this one"
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "then"),
+    [
+        (lambda data: data + bytes(70 * 1024), "more than that file and 65536 bytes of form"),
+        (lambda data: data[:1000], "too short to hold it"),
+    ],
+)
+def test_the_retry_of_an_upload_with_another_file_size_is_refused_before_its_body_is_read(
+    served: tuple[TestClient, Store], clip: Path, change: Callable[[bytes], bytes], then: str
+) -> None:
+    """Its Content-Length cannot hold the first request's file (or holds more than that file
+    and the most form an upload may send beside it): it was refused only once the whole body
+    had been hashed, minutes for a GB file sent for nothing."""
+    client, store = served
+    first = send(client, clip)
+    assert first.status_code == 201, first.text
+    size = len(clip.read_bytes())
+    body = form(change(clip.read_bytes()))
+    refused, pulled = send_chunks(client, body)
+    assert (refused.status_code, refused.json()) == (
+        422,
+        differs(f"its file 'disk.mp4' was {size} bytes; this body is {len(body)} bytes, {then}"),
+    )
+    assert pulled == 0
+    assert [p["id"] for p in client.get("/api/projects").json()] == [first.json()["id"]]
+    assert left_in_tmp(store) == []
+    assert send(client, clip).json() == first.json()  # the true retry still gets its answer
+
+
+def test_the_retry_of_an_upload_with_another_file_name_is_refused_at_its_part_header(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """Sent without a Content-Length (chunked): the file's name, in the part's header, tells
+    it is another request before the file is read."""
+    client, store = served
+    assert send(client, clip).status_code == 201
+    body = form(clip.read_bytes() * 4, filename="other.mp4")
+    refused, pulled = send_chunks(client, body, length=False)
+    assert (refused.status_code, refused.json()) == (
+        422,
+        differs("its file was 'disk.mp4'; this one is 'other.mp4'"),
+    )
+    assert pulled == 1
+    assert left_in_tmp(store) == []
+
+
+def test_the_retry_of_an_upload_with_a_longer_file_is_refused_once_it_is_past_the_first(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    client, store = served
+    assert send(client, clip).status_code == 201
+    size = len(clip.read_bytes())
+    body = form(clip.read_bytes() + bytes(4 * 1024 * 1024))
+    refused, pulled = send_chunks(client, body, length=False)
+    assert (refused.status_code, refused.json()) == (
+        422,
+        differs(f"its file 'disk.mp4' was {size} bytes; this one is longer"),
+    )
+    assert pulled <= size // (64 * 1024) + 2 < len(body) // (64 * 1024)
+    assert left_in_tmp(store) == []
+
+
+def test_a_true_retry_with_a_longer_boundary_and_an_epilogue_is_the_first_answer(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """The early checks leave room for what a retry may send differently around the same
+    file: another boundary (up to 70 characters), an epilogue, its fields in another order;
+    a file name with spaces is kept whole beside its size."""
+    client, _ = served
+    first = send(client, clip, filename="my clip é.mp4")
+    boundary = "x" * 70
+    body = form(clip.read_bytes(), "my clip é.mp4", boundary, after=b"epilogue " * 1000)
+    for length in (True, False):
+        again, _ = send_chunks(client, body, boundary, length)
+        assert (again.status_code, again.json()) == (201, first.json())
+        assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_an_upload_with_more_than_64_kib_of_form_beside_its_file_is_a_413(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """What bounds a retry's body from its first request's file: every upload keeps to it."""
+    client, store = served
+    body = form(clip.read_bytes(), after=bytes(65 * 1024))
+    refused, _ = send_chunks(client, body)
+    assert (refused.status_code, refused.json()) == (
+        413,
+        {
+            "detail": f"the form beside the file is {len(body) - len(clip.read_bytes())} bytes: "
+            "at most 65536 are taken (the file, its name and fps fields)"
+        },
+    )
+    assert client.get("/api/projects").json() == []
+    assert left_in_tmp(store) == []
+    assert send(client, clip).status_code == 201  # its key was let go
+
+
+def test_an_upload_kept_with_its_digest_alone_is_still_its_retry_s_answer(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """An answer an older version kept (the fingerprint's digest without the file's size and
+    name) is given again to its retry after an upgrade, with no early check to make."""
+    client, store = served
+    first = send(client, clip)
+    with closing(sqlite3.connect(store.data_dir / "vidmatte.db")) as db, db:
+        db.execute("UPDATE idempotency_keys SET fingerprint = substr(fingerprint, 1, 64)")
+    again, _ = send_chunks(client, form(clip.read_bytes()))
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = send(client, clip, name="other")
+    assert (other.status_code, other.json()) == (422, differs("its body differs"))

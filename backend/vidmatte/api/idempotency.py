@@ -11,7 +11,9 @@ timeout) is still the answer, held in memory for the retries this process answer
 client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
 fingerprint is known only once its body is in), with the same steps. A request is the same
 when it has the same route and the same fingerprint: its validated body, or an upload's file
-(name, size, SHA-256) and fields, which a retry sends with another multipart boundary.
+(name, size, SHA-256) and fields, which a retry sends with another multipart boundary. An
+upload's retry is held to its first file's name and size as its body comes in (`UploadPrint`),
+so another file is refused before all of it is hashed.
 GET /api/idempotency-keys/{key} (api/routes/keys.py) tells a client whether its request was
 answered without sending it again."""
 
@@ -29,6 +31,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from vidmatte.api.upload import FORM_BYTES, Upload
 from vidmatte.store import Answered, KeyInUse, Store
 
 log = logging.getLogger(__name__)
@@ -95,13 +98,55 @@ def body_fingerprint(body: BaseModel | None) -> str:
     return fingerprint(None if body is None else body.model_dump(mode="json"))
 
 
+def digest_of(print_: str) -> str:
+    """What two requests are compared by: a kept fingerprint's digest, without what an upload's
+    goes on with (`UploadPrint`); one kept before it went on with anything is its digest."""
+    return print_.partition(" ")[0]
+
+
+@dataclass(frozen=True)
+class UploadPrint:
+    """An upload's fingerprint as kept: the digest of its file (name as sent, size, SHA-256)
+    and its fields, then the file's size and name in the clear, which a retry is held to while
+    its body comes in: one whose Content-Length cannot be this file with its form, whose file
+    part names another file, or whose file runs past this size is another request, told
+    before its whole file is hashed."""
+
+    digest: str
+    size: int
+    filename: str
+
+    @classmethod
+    def of(cls, upload: Upload) -> UploadPrint:
+        """Its form's fields are in the digest whatever multipart boundary each was sent with."""
+        assert upload.digest is not None  # received with digest=True
+        parts = {
+            "filename": upload.filename,
+            "size": upload.size,
+            "sha256": upload.digest.hexdigest(),
+            "fields": upload.fields,
+        }
+        return cls(fingerprint(parts), upload.size, upload.filename)
+
+    def kept(self) -> str:
+        return f"{self.digest} {self.size} {self.filename}"
+
+    @classmethod
+    def read(cls, kept: str) -> UploadPrint | None:
+        """The upload's print kept as `kept`; None for a JSON POST's, or an upload's kept
+        before its size and name were (its digest alone)."""
+        digest, _, rest = kept.partition(" ")
+        size, _, filename = rest.partition(" ")
+        return cls(digest, int(size), filename) if size.isdigit() else None
+
+
 def keep(store: Store, key: str, answered: Answered) -> None:
     """Keep the answer of the request that took `key`. Where the store cannot (a full disk, a
     database locked past its busy timeout) the answer goes out all the same, held in memory
     for this process's retries (Store.answer_key): what it made is made, and an error would
     have the client make it again."""
     try:
-        store.answer_key(key, answered.fingerprint, answered.status, answered.body)
+        store.answer_key(key, answered)
     except (OSError, sqlite3.Error) as exc:
         log.warning(
             "the answer to Idempotency-Key '%s' is held in memory only, the store could not "
@@ -154,6 +199,46 @@ class Claim:
                 "to one request; send a new key for this one",
             )
 
+    def differs(self, why: str) -> HTTPException:
+        """The 422 of a retry that is another request to the key's route, saying `why`."""
+        return HTTPException(
+            422,
+            f"{KEY_HEADER} '{self.key}' was used for another request to {self.route} ({why}): "
+            "a key belongs to one request; send a new key for this one",
+        )
+
+    def upload_check(self, request: Request) -> Callable[[Upload], None] | None:
+        """For the retry of an upload, before its body is read: a 422 when its Content-Length
+        cannot hold the first request's file, or holds more than that file and the most form
+        an upload may send beside it (upload.FORM_BYTES); then the check `receive_upload` makes
+        of its file as it comes in (its name, then its size so far). None for the request that
+        took the key, or a retry of one kept before its file's size and name were."""
+        first = None if self.answered is None else UploadPrint.read(self.answered.fingerprint)
+        if first is None:
+            return None
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            length, of_file = int(declared), f"its file '{first.filename}' was {first.size} bytes"
+            if length < first.size:
+                raise self.differs(f"{of_file}; this body is {length} bytes, too short to hold it")
+            if length > first.size + FORM_BYTES:
+                raise self.differs(
+                    f"{of_file}; this body is {length} bytes, more than that file and "
+                    f"{FORM_BYTES} bytes of form"
+                )
+
+        def check(upload: Upload) -> None:
+            if upload.filename != first.filename:
+                raise self.differs(
+                    f"its file was '{first.filename}'; this one is '{upload.filename}'"
+                )
+            if upload.size > first.size:
+                raise self.differs(
+                    f"its file '{first.filename}' was {first.size} bytes; this one is longer"
+                )
+
+        return check
+
     def replay(self, print_: str) -> Response | None:
         """None for the request that took the key; for a retry the first answer again, when
         `print_` is the first request's fingerprint (else a 422)."""
@@ -161,12 +246,8 @@ class Claim:
         if answered is None:
             return None
         self.check_route()
-        if answered.fingerprint != print_:
-            raise HTTPException(
-                422,
-                f"{KEY_HEADER} '{self.key}' was used for another request to {self.route} (its "
-                "body differs): a key belongs to one request; send a new key for this one",
-            )
+        if digest_of(answered.fingerprint) != digest_of(print_):
+            raise self.differs("its body differs")
         return Response(
             answered.body,
             status_code=answered.status,

@@ -11,6 +11,7 @@ import hashlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from vidmatte.config import Settings
 from vidmatte.store import is_disk_full
 
 MB = 1024 * 1024
+# What an upload's body may hold beside its file: boundaries, part headers, the name and fps
+# fields. It also bounds the retry of a keyed upload: a body longer than the first request's
+# file and this much is another request (api/idempotency.py), told from its Content-Length.
+FORM_BYTES = 64 * 1024
 
 
 @dataclass
@@ -37,10 +42,17 @@ class Upload:
 class _Collector:
     """Callbacks for python-multipart: routes each part to a file or a small text field."""
 
-    def __init__(self, tmp_dir: Path, digest: bool = False, to_disk: bool = True):
+    def __init__(
+        self,
+        tmp_dir: Path,
+        digest: bool = False,
+        to_disk: bool = True,
+        check: Callable[[Upload], None] | None = None,
+    ):
         self.tmp_dir = tmp_dir
         self.digest = digest
         self.to_disk = to_disk
+        self.check = check
         self.fields: dict[str, str] = {}
         self.file: Upload | None = None
         self._header_field = b""
@@ -84,6 +96,8 @@ class _Collector:
             self.file = Upload(Path(handle.name), name or "video", 0, self.fields)
             if self.digest:
                 self.file.digest = hashlib.sha256()
+            if self.check is not None:
+                self.check(self.file)
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
@@ -92,6 +106,8 @@ class _Collector:
             self.file.size += end - start
             if self.file.digest is not None:
                 self.file.digest.update(data[start:end])
+            if self.check is not None:
+                self.check(self.file)
         elif len(self._text) < 10_000:  # text fields are names: small
             self._text += data[start:end]
 
@@ -125,12 +141,18 @@ def check_free_space(tmp_dir: Path, need: int, reserve: int) -> None:
 
 
 async def receive_upload(
-    request: Request, tmp_dir: Path, settings: Settings, digest: bool = False, to_disk: bool = True
+    request: Request,
+    tmp_dir: Path,
+    settings: Settings,
+    digest: bool = False,
+    to_disk: bool = True,
+    check: Callable[[Upload], None] | None = None,
 ) -> Upload:
     """Parse a multipart body with a `file` part (and optional text fields) as it streams in;
     with `digest`, the file's SHA-256 is taken on the way. Without `to_disk` (the retry of an
     upload, received only to be compared with its first try) the file is hashed, not written:
-    its temporary file stays empty, and it needs no room.
+    its temporary file stays empty, and it needs no room. `check` sees the file once its part's
+    header is in and as each piece of it comes: an HTTPException it raises ends the upload.
 
     Refused up front when the declared size would leave less than `min_free_bytes` on the disk.
     A body that sends nothing for `idle_timeout` seconds, or that trickles in slower than
@@ -143,14 +165,14 @@ async def receive_upload(
     # The file may use the whole limit; the rest of the body (boundaries, part headers, the
     # name field) gets this much on top. The body as a whole is counted too, so a request
     # without a file part (or with huge part headers) cannot stream on without end.
-    max_body = max_bytes + 64 * 1024
+    max_body = max_bytes + FORM_BYTES
     declared = request.headers.get("content-length")
     size = int(declared) if declared and declared.isdigit() else 0
     if size > max_body:
         raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
     if to_disk:
         check_free_space(tmp_dir, size, min_free)
-    collector = _Collector(tmp_dir, digest, to_disk)
+    collector = _Collector(tmp_dir, digest, to_disk, check)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())
     received, started = 0, time.monotonic()
     chunks = aiter(request.stream())
@@ -180,6 +202,12 @@ async def receive_upload(
         parser.finalize()
         if collector.file is not None and collector.file.size > max_bytes:
             raise HTTPException(413, f"upload too large: the limit is {max_bytes} bytes")
+        if collector.file is not None and (form := received - collector.file.size) > FORM_BYTES:
+            raise HTTPException(
+                413,
+                f"the form beside the file is {form} bytes: at most {FORM_BYTES} are taken "
+                "(the file, its name and fps fields)",
+            )
     except HTTPException:
         collector.discard()
         raise

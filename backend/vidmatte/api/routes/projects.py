@@ -15,7 +15,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte import store
-from vidmatte.api.idempotency import Claim, IdempotencyKey, fingerprint, route_of
+from vidmatte.api.idempotency import Claim, IdempotencyKey, UploadPrint, route_of
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     SEQUENCE_FPS,
@@ -145,37 +145,25 @@ async def create_project(
 async def create_project_once(request: Request, key: str, s: Services) -> Project | Response:
     """An upload with an Idempotency-Key. Its retry is received in full as well: the file's
     SHA-256 tells whether it is the first request again (its answer, and the file goes) or
-    another one (a 422). A key of another route is refused before the body is read."""
+    another one (a 422). A key of another route is refused before the body is read, another
+    file as soon as it shows (its Content-Length, its name, its size: Claim.upload_check)."""
     claim = await run_in_threadpool(Claim.take, s.store, key, route_of(request))
     claim.check_route()
+    check = claim.upload_check(request)
     with claim:
         if claim.first:  # a retry of an upload that made its project needs no room
             await run_in_threadpool(require_room_for_a_project, s.store, s.settings)
         # A retry's file is hashed to be compared, not written: it needs no room either.
         upload = await receive_upload(
-            request, s.store.tmp_dir, s.settings, digest=True, to_disk=claim.first
+            request, s.store.tmp_dir, s.settings, digest=True, to_disk=claim.first, check=check
         )
-        print_ = upload_fingerprint(upload)
+        print_ = UploadPrint.of(upload).kept()
         if not claim.first:  # its file is empty: hashed only
             upload.path.unlink(missing_ok=True)
         if (again := claim.replay(print_)) is not None:
             return again
         project = await run_in_threadpool(add_upload, s, upload)
         return await run_in_threadpool(claim.keep, print_, 201, project)
-
-
-def upload_fingerprint(upload: Upload) -> str:
-    """What makes two uploads the same request: the file (its name as sent, size and SHA-256)
-    and the form's fields, whatever multipart boundary each was sent with."""
-    assert upload.digest is not None  # received with digest=True
-    return fingerprint(
-        {
-            "filename": upload.filename,
-            "size": upload.size,
-            "sha256": upload.digest.hexdigest(),
-            "fields": upload.fields,
-        }
-    )
 
 
 def add_upload(s: Services, upload: Upload) -> Project:
