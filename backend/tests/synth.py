@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+import OpenEXR
+from av.video.reformatter import ColorRange
+
+from vidmatte.media.export import ExportFrame, write_archive
+from vidmatte.media.video import VideoReader, probe
+
+PATCH = 16  # each level of `patches_frame` a 16x16 patch: chroma subsampling blends none
 
 
 def disk_alpha(
@@ -190,3 +200,103 @@ def write_noisy_clip(
         container.mux(stream.encode(None))
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def patches_frame(pix_fmt: str, codes: Sequence[int]) -> av.VideoFrame:
+    """A PATCH-row frame of `pix_fmt` of grey patches side by side, PATCH wide, at luma (Y or
+    grey) `codes`: chroma neutral, alpha opaque, samples in the format's byte order, a plane
+    that holds several components (ya8's Y and A) interleaved."""
+    fmt = av.VideoFormat(pix_fmt)
+    bits = fmt.components[0].bits
+    sample = np.dtype((">u2" if pix_fmt.endswith("be") else "<u2") if bits > 8 else "u1")
+    frame = av.VideoFrame(PATCH * len(codes), PATCH, pix_fmt)
+    for index, plane in enumerate(frame.planes):
+        samples = []
+        for number, component in enumerate(fmt.components):
+            if component.plane != index:
+                continue
+            if component.is_alpha:
+                value = np.full(plane.width, (1 << bits) - 1)
+            elif number == 0:
+                value = np.repeat(np.asarray(codes), plane.width // len(codes))
+            else:  # Cb, Cr
+                value = np.full(plane.width, 1 << (bits - 1))
+            samples.append(value)
+        rows = np.zeros((plane.height, plane.line_size // sample.itemsize), sample)
+        pixels = np.stack(samples, -1).reshape(-1)
+        rows[:, : pixels.size] = pixels
+        plane.update(rows.tobytes())
+    return frame
+
+
+def levels(pix_fmt: str, full: bool) -> tuple[list[int], list[float]]:
+    """Y codes of black, a grey and white in the format's range, and the 0..1 each stands for."""
+    bits = av.VideoFormat(pix_fmt).components[0].bits
+    if full:
+        black, white = 0, (1 << bits) - 1
+    else:
+        black, white = 16 << (bits - 8), 235 << (bits - 8)
+    codes = [black, black + (white - black) // 3, white]
+    return codes, [(code - black) / (white - black) for code in codes]
+
+
+def read_patches(path: Path, deep: bool, tone_map: bool = False) -> np.ndarray:
+    """Each patch's centre pixel, as the reader gives it (N, 3)."""
+    info, pts = probe(path)
+    frame = VideoReader(path, pts, info.rotation, tone_map=tone_map, deep=deep).frame(0)
+    return frame[PATCH // 2, PATCH // 2 :: PATCH].astype(np.int64)
+
+
+def rgb_picture(
+    rgb: np.ndarray, pix_fmt: str, matrix: int, color_range: int = ColorRange.MPEG
+) -> av.VideoFrame:
+    """Full-range `rgb` (uint8 or uint16, HxWx3) as a `pix_fmt` frame, YUV of `matrix` in
+    `color_range`."""
+    source = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=source).reformat(
+        format=pix_fmt,
+        src_color_range=ColorRange.JPEG,
+        dst_colorspace=matrix,
+        dst_color_range=color_range,
+    )
+
+
+def write_clip(path: Path, picture: av.VideoFrame, codec: str = "ffv1", **colour: int) -> None:
+    """A one-frame clip of `picture` at 10 fps, lossless (FFV1) unless `codec`, its stream
+    tagged with `colour` (the codec context's color_range, colorspace, color_primaries,
+    color_trc)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=Fraction(10))
+        stream.width, stream.height = picture.width, picture.height
+        stream.pix_fmt = picture.format.name
+        for name, value in colour.items():
+            setattr(stream.codec_context, name, value)
+        for packet in [*stream.encode(picture), *stream.encode()]:
+            container.mux(packet)
+
+
+def srgb8(light: np.ndarray) -> np.ndarray:
+    """Linear light as 8-bit sRGB (IEC 61966-2-1), clipped: written apart from the code's."""
+    light = np.clip(light, 0.0, 1.0)
+    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+    return np.round(encoded * 255)
+
+
+def export_frame(
+    rgb: np.ndarray, alpha: np.ndarray | None = None, primaries: int = 1, transfer: int = 1
+) -> ExportFrame:
+    """Frame 0 at time 0 of `rgb` under `alpha` (opaque 16-bit by default), tagged
+    `primaries` and `transfer`."""
+    if alpha is None:
+        alpha = np.full(rgb.shape[:2], 65535, np.uint16)
+    return ExportFrame(0, Fraction(0), rgb, alpha, primaries=primaries, transfer=transfer)
+
+
+def exr_rgb(frame: ExportFrame, tmp_path: Path) -> np.ndarray:
+    """The R, G, B of `frame`'s EXR export (float64, HxWx3)."""
+    out = io.BytesIO()
+    write_archive(out, frames=iter([frame]), formats=["exr"], fps=25)
+    path = tmp_path / "frame.exr"
+    path.write_bytes(zipfile.ZipFile(out).read("exr/000000.exr"))
+    with OpenEXR.File(str(path), separate_channels=True) as image:
+        return np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float64)

@@ -3,7 +3,6 @@ and transfer they do state), mis-tag it, or name one FFmpeg cannot apply (refuse
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from av.video.reformatter import ColorRange, Colorspace
 
+from tests.synth import rgb_picture, write_clip
 from vidmatte.media.video import MediaError, VideoReader, _rgb, probe
 
 PQ, HLG = 16, 18
@@ -22,23 +22,10 @@ def write_untagged_matrix(
 ) -> None:
     """A lossless 10-bit 4:2:0 clip of `rgb` (uint8, flat 8x8 blocks: chroma subsampling is
     exact) made YUV with `matrix`, tagged with `primaries` and `transfer` but no matrix."""
-    height, width = rgb.shape[:2]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(12))
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p10le"
-        context = stream.codec_context
-        context.color_primaries, context.color_trc = primaries, transfer
-        wide = av.VideoFrame.from_ndarray(rgb.astype(np.uint16) * 257, format="rgb48le")
-        picture = wide.reformat(
-            format="yuv420p10le",
-            src_color_range=ColorRange.JPEG,
-            dst_colorspace=matrix,
-            dst_color_range=ColorRange.MPEG,
-        )
-        picture.colorspace = 2  # AVCOL_SPC_UNSPECIFIED: the stream states no matrix
-        picture.color_primaries, picture.color_trc = primaries, transfer
-        for packet in [*stream.encode(picture), *stream.encode()]:
-            container.mux(packet)
+    picture = rgb_picture(rgb.astype(np.uint16) * 257, "yuv420p10le", matrix)
+    picture.colorspace = 2  # AVCOL_SPC_UNSPECIFIED: the stream states no matrix
+    picture.color_primaries, picture.color_trc = primaries, transfer
+    write_clip(path, picture, color_primaries=primaries, color_trc=transfer)
 
 
 def saturated_blocks(height: int, width: int) -> np.ndarray:
@@ -90,13 +77,8 @@ def test_an_untagged_matrix_of_sdr_bt709_colour_is_still_guessed_by_size(
 
 def write_tagged_matrix(path: Path, matrix_code: int) -> None:
     """A lossless 8-bit 4:2:0 clip whose stream tags YUV matrix `matrix_code` (H.273)."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(12))
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        stream.codec_context.colorspace = matrix_code
-        picture = av.VideoFrame.from_ndarray(saturated_blocks(48, 64), format="rgb24")
-        for packet in [*stream.encode(picture.reformat(format="yuv420p")), *stream.encode()]:
-            container.mux(packet)
+    picture = av.VideoFrame.from_ndarray(saturated_blocks(48, 64), format="rgb24")
+    write_clip(path, picture.reformat(format="yuv420p"), colorspace=matrix_code)
 
 
 @pytest.mark.parametrize(
@@ -160,18 +142,8 @@ def test_yuv_tagged_as_rgb_is_read_as_an_untagged_one(tmp_path: Path) -> None:
     levels off; it is read as BT.709, the size's guess."""
     rgb = saturated_blocks(720, 1280)
     path = tmp_path / "gbr_tag.mkv"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(12))
-        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
-        stream.codec_context.colorspace = 0  # AVCOL_SPC_RGB
-        picture = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-            format="yuv420p",
-            src_color_range=ColorRange.JPEG,
-            dst_colorspace=Colorspace.ITU709,
-            dst_color_range=ColorRange.MPEG,
-        )
-        for packet in [*stream.encode(picture), *stream.encode()]:
-            container.mux(packet)
+    picture = rgb_picture(rgb, "yuv420p", Colorspace.ITU709)
+    write_clip(path, picture, colorspace=0)  # AVCOL_SPC_RGB
     _, pts = probe(path)
     got = VideoReader(path, pts, 0).frame(0).astype(int)
     assert np.abs(got - rgb)[4::8, 4::8].max() <= 3

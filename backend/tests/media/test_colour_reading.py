@@ -5,7 +5,6 @@ the models as HDR video is, and HDR video of unstated primaries taken as BT.2020
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -13,47 +12,59 @@ import numpy as np
 import pytest
 from av.video.reformatter import ColorRange, Colorspace
 
-from tests.media.test_deep_levels import PATCH, levels, read_patches
-from tests.synth import pq_signal
+from tests.synth import (
+    PATCH,
+    levels,
+    patches_frame,
+    pq_signal,
+    read_patches,
+    rgb_picture,
+    srgb8,
+    write_clip,
+)
 from vidmatte.media import hdr
 from vidmatte.media.video import VideoReader, _rgb, probe
 
 
 def write_grey(path: Path, pix_fmt: str, color_range: int, codes: list[int]) -> None:
     """A one-frame lossless (FFV1) grey clip of patches at `codes`, tagged `color_range`."""
-    dtype = "<u2" if av.VideoFormat(pix_fmt).components[0].bits > 8 else "u1"
-    frame = av.VideoFrame(PATCH * len(codes), PATCH, pix_fmt)
-    plane = frame.planes[0]
-    rows = np.zeros((plane.height, plane.line_size // np.dtype(dtype).itemsize), dtype)
-    rows[:, : plane.width] = np.repeat(np.asarray(codes, dtype), PATCH)
-    plane.update(rows.tobytes())
-    frame.color_range = color_range
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = frame.width, PATCH, pix_fmt
-        stream.codec_context.color_range = color_range
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_clip(path, patches_frame(pix_fmt, codes), color_range=color_range)
 
 
-@pytest.mark.parametrize("pix_fmt", ["gray", "gray10le", "gray12le", "gray16le"])
+@pytest.mark.parametrize("pix_fmt", ["gray", "gray10le", "gray12le", "gray16le", "ya8"])
 def test_limited_range_grey_reads_black_as_black_and_white_as_white(
     tmp_path: Path, pix_fmt: str
 ) -> None:
     """A limited-range grey clip read its black (10-bit 64) as 4100 in 16 bits and 16 in
     8, its white (940) as 60218 and 234: swscale reads grey as full range whatever the tag.
     Black reads 0, white 65535 (255) and a grey in proportion; 8-bit grey too (it read 16
-    and 235 as they are)."""
+    and 235 as they are), and grey with alpha (ya8: it read 16, 89, 234 for 0, 85, 255)."""
     codes, shares = levels(pix_fmt.replace("gray", "yuv420p"), full=False)
     path = tmp_path / "grey.mkv"
     write_grey(path, pix_fmt, ColorRange.MPEG, codes)
     narrow = read_patches(path, deep=False, tone_map=True)
     expected8 = np.round(np.asarray(shares) * 255)
     np.testing.assert_array_equal(narrow, np.repeat(expected8[:, None], 3, 1))
-    if pix_fmt != "gray":
+    if pix_fmt not in ("gray", "ya8"):
         wide = read_patches(path, deep=True)
         expected = np.round(np.asarray(shares) * 65535)
         np.testing.assert_allclose(wide, np.repeat(expected[:, None], 3, 1), atol=1)
+
+
+@pytest.mark.parametrize("pix_fmt", ["ya16be", "ya16le"])
+def test_deep_limited_range_grey_with_alpha_reads_black_as_black(pix_fmt: str) -> None:
+    """16-bit grey with alpha (PNG's ya16be, as FFmpeg decodes it) tagged limited range was
+    read as full range: black (Y 4096) 4096, white (60160) 60160. Black reads 0, white
+    65535, a grey in proportion, as plain grey's; 8-bit too."""
+    codes, shares = levels(pix_fmt, full=False)
+    frame = patches_frame(pix_fmt, codes)
+    frame.color_range = ColorRange.MPEG
+    got = _rgb(frame, deep=True)[PATCH // 2, PATCH // 2 :: PATCH].astype(int)
+    expected = np.round(np.asarray(shares) * 65535)
+    np.testing.assert_allclose(got, np.repeat(expected[:, None], 3, 1), atol=1)
+    narrow = _rgb(frame, tone_map=True)[PATCH // 2, PATCH // 2 :: PATCH]
+    expected8 = np.round(np.asarray(shares) * 255)
+    np.testing.assert_array_equal(narrow, np.repeat(expected8[:, None], 3, 1))
 
 
 @pytest.mark.parametrize("color_range", [ColorRange.JPEG, 0], ids=["full", "unstated"])
@@ -93,18 +104,7 @@ def test_p010_reads_white_as_white() -> None:
 def write_big_endian(path: Path, codes: list[int]) -> None:
     """A one-frame raw yuv420p10be clip (NUT) of grey patches at Y `codes` (the range is
     not kept: unstated, which is read as limited)."""
-    width = PATCH * len(codes)
-    frame = av.VideoFrame(width, PATCH, "yuv420p10be")
-    for index, plane in enumerate(frame.planes):
-        rows = np.full((plane.height, plane.line_size // 2), 512, ">u2")
-        if index == 0:
-            rows[:, :width] = np.repeat(np.asarray(codes, ">u2"), PATCH)
-        plane.update(rows.tobytes())
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("rawvideo", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = width, PATCH, "yuv420p10be"
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_clip(path, patches_frame("yuv420p10be", codes), codec="rawvideo")
 
 
 def test_a_big_endian_deep_video_reads_white_as_white(tmp_path: Path) -> None:
@@ -122,21 +122,14 @@ def test_a_big_endian_deep_video_reads_white_as_white(tmp_path: Path) -> None:
 def write_8_bit_levels(path: Path, pix_fmt: str, codes: list[int]) -> None:
     """`write_levels` at 8 bits: limited-range grey patches at Y `codes`, BT.709 matrix,
     BT.2020 primaries, PQ."""
-    width = PATCH * len(codes)
-    frame = av.VideoFrame(width, PATCH, pix_fmt)
-    for index, plane in enumerate(frame.planes):
-        rows = np.full((plane.height, plane.line_size), 128, np.uint8)
-        if index == 0:
-            rows[:, :width] = np.repeat(np.asarray(codes, np.uint8), PATCH)
-        plane.update(rows.tobytes())
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = width, PATCH, pix_fmt
-        context = stream.codec_context
-        context.color_range, context.colorspace = ColorRange.MPEG, 1
-        context.color_primaries, context.color_trc = hdr.BT2020, hdr.PQ
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_clip(
+        path,
+        patches_frame(pix_fmt, codes),
+        color_range=ColorRange.MPEG,
+        colorspace=Colorspace.ITU709,
+        color_primaries=hdr.BT2020,
+        color_trc=hdr.PQ,
+    )
 
 
 @pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p"])
@@ -157,29 +150,15 @@ def write_rgb(path: Path, rgb: np.ndarray, pix_fmt: str, primaries: int, transfe
     """A lossless 4:4:4 clip of `rgb` (uint8 or uint16, full range) in `pix_fmt`, limited
     range, BT.709 matrix (BT.2020's for BT.2020 primaries), tagged `primaries` and
     `transfer`."""
-    height, width = rgb.shape[:2]
     matrix = Colorspace.BT2020 if primaries == hdr.BT2020 else Colorspace.ITU709
-    source = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
-    picture = av.VideoFrame.from_ndarray(rgb, format=source).reformat(
-        format=pix_fmt,
-        src_color_range=ColorRange.JPEG,
-        dst_colorspace=matrix,
-        dst_color_range=ColorRange.MPEG,
+    write_clip(
+        path,
+        rgb_picture(rgb, pix_fmt, matrix),
+        color_range=ColorRange.MPEG,
+        colorspace=int(matrix),
+        color_primaries=primaries,
+        color_trc=transfer,
     )
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        context = stream.codec_context
-        context.color_primaries, context.color_trc = primaries, transfer
-        context.colorspace, context.color_range = int(matrix), ColorRange.MPEG
-        for packet in [*stream.encode(picture), *stream.encode()]:
-            container.mux(packet)
-
-
-def srgb8(light: np.ndarray) -> np.ndarray:
-    light = np.clip(light, 0.0, 1.0)
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
-    return np.round(encoded * 255)
 
 
 def srgb_linear(code: np.ndarray) -> np.ndarray:

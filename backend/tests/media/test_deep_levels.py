@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -15,11 +14,10 @@ import OpenEXR
 import pytest
 from av.video.reformatter import ColorRange, Colorspace
 
+from tests.synth import PATCH, export_frame, levels, patches_frame, read_patches, write_clip
 from vidmatte.media import hdr
 from vidmatte.media.export import ExportFrame, write_archive
 from vidmatte.media.video import VideoReader, probe
-
-PATCH = 16  # each level a 16x16 patch: chroma subsampling blends nothing inside one
 
 
 def write_levels(
@@ -27,47 +25,14 @@ def write_levels(
 ) -> None:
     """A one-frame lossless (FFV1) clip of grey patches at Y `codes` (neutral chroma) side by
     side, 16 rows, tagged with its range, a BT.709 matrix, `primaries` and `transfer`."""
-    bits = av.VideoFormat(pix_fmt).components[0].bits
-    width = PATCH * len(codes)
-    frame = av.VideoFrame(width, PATCH, pix_fmt)
-    for index, component in enumerate(frame.format.components):
-        plane = frame.planes[component.plane]
-        if index == 0:
-            row = np.repeat(np.asarray(codes, "<u2"), plane.width // len(codes))
-        else:
-            row = np.full(plane.width, 1 << (bits - 1), "<u2")
-        rows = np.zeros((plane.height, plane.line_size // 2), "<u2")
-        rows[:, : plane.width] = row
-        plane.update(rows.tobytes())
-    frame.color_range = ColorRange.JPEG if full else ColorRange.MPEG
-    frame.colorspace = Colorspace.ITU709
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = width, PATCH, pix_fmt
-        context = stream.codec_context
-        context.color_range = frame.color_range
-        context.colorspace = 1
-        context.color_primaries, context.color_trc = primaries, transfer
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-
-
-def levels(pix_fmt: str, full: bool) -> tuple[list[int], list[float]]:
-    """Y codes of black, a grey and white in the format's range, and the 0..1 each stands for."""
-    bits = av.VideoFormat(pix_fmt).components[0].bits
-    if full:
-        black, white = 0, (1 << bits) - 1
-    else:
-        black, white = 16 << (bits - 8), 235 << (bits - 8)
-    codes = [black, black + (white - black) // 3, white]
-    return codes, [(code - black) / (white - black) for code in codes]
-
-
-def read_patches(path: Path, deep: bool, tone_map: bool = False) -> np.ndarray:
-    """Each patch's centre pixel, as the reader gives it (N, 3)."""
-    info, pts = probe(path)
-    frame = VideoReader(path, pts, info.rotation, tone_map=tone_map, deep=deep).frame(0)
-    return frame[PATCH // 2, PATCH // 2 :: PATCH].astype(np.int64)
+    write_clip(
+        path,
+        patches_frame(pix_fmt, codes),
+        color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+        colorspace=Colorspace.ITU709,
+        color_primaries=primaries,
+        color_trc=transfer,
+    )
 
 
 DEEP_FORMATS = ["yuv420p10le", "yuv422p10le", "yuv444p10le", "yuv420p12le"]
@@ -115,14 +80,8 @@ def test_an_8_bit_video_reads_as_before(tmp_path: Path) -> None:
         rows = np.zeros((plane.height, plane.line_size), np.uint8)
         rows[:, : plane.width] = values
         plane.update(rows.tobytes())
-    frame.color_range, frame.colorspace = ColorRange.MPEG, Colorspace.ITU709
     path = tmp_path / "eight.mkv"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.color_range, stream.codec_context.colorspace = 1, 1
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_clip(path, frame, color_range=ColorRange.MPEG, colorspace=Colorspace.ITU709)
     info, pts = probe(path)
     with av.open(str(path)) as container:
         expected = next(container.decode(video=0)).to_ndarray(format="rgb24")
@@ -135,9 +94,7 @@ def test_an_8_bit_video_reads_as_before(tmp_path: Path) -> None:
 def deep_grey_frame(shares: list[float]) -> ExportFrame:
     """An opaque 16-bit frame of grey patches at `shares` of white, BT.709."""
     values = np.round(np.asarray(shares) * 65535).astype(np.uint16)
-    rgb = np.repeat(np.repeat(values, PATCH)[None, :, None], PATCH, 0).repeat(3, 2)
-    alpha = np.full(rgb.shape[:2], 65535, np.uint16)
-    return ExportFrame(0, Fraction(0), rgb, alpha, primaries=1, transfer=1)
+    return export_frame(np.repeat(np.repeat(values, PATCH)[None, :, None], PATCH, 0).repeat(3, 2))
 
 
 def luma_codes(data: bytes, bits: int) -> np.ndarray:
@@ -182,9 +139,7 @@ def test_a_deep_limited_source_exports_its_absolute_levels(tmp_path: Path, pix_f
     path = tmp_path / "source.mkv"
     write_levels(path, pix_fmt, False, codes)
     info, pts = probe(path)
-    rgb = VideoReader(path, pts, info.rotation, tone_map=False, deep=True).frame(0)
-    alpha = np.full(rgb.shape[:2], 65535, np.uint16)
-    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=1, transfer=1)
+    frame = export_frame(VideoReader(path, pts, info.rotation, tone_map=False, deep=True).frame(0))
     out = io.BytesIO()
     formats = ["rgba_png", "exr", "prores4444", "composite_mp4"]
     write_archive(out, iter([frame]), formats, 10, background=(0, 0, 0))

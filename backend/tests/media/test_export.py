@@ -28,7 +28,15 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from tests.synth import BT709_TO_BT2020, pq_signal, remux, write_flash_clip, write_video
+from tests.synth import (
+    BT709_TO_BT2020,
+    export_frame,
+    exr_rgb,
+    pq_signal,
+    remux,
+    write_flash_clip,
+    write_video,
+)
 from tests.waiting import wait_until
 from vidmatte.media import hdr, matroska
 from vidmatte.media.export import (
@@ -386,13 +394,7 @@ def test_exr_undoes_the_sources_own_transfer_and_primaries(transfer: int, tmp_pa
     else:
         signal = srgb_signal(np.array([white, red]))
     rgb = np.repeat(np.round(signal * 255).astype(np.uint8)[None], 4, axis=0)
-    alpha = np.full((4, 2), 255, np.uint8)
-    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=9, transfer=transfer)
-    archive = build_archive(frames=iter([frame]), formats=["exr"], fps=FPS)
-    path = tmp_path / "frame.exr"
-    path.write_bytes(archive.read("exr/000000.exr"))
-    with OpenEXR.File(str(path), separate_channels=True) as image:
-        got = np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float32)
+    got = exr_rgb(export_frame(rgb, primaries=9, transfer=transfer), tmp_path)
     # 8-bit code values: PQ's steps are about 3% of the light there.
     np.testing.assert_allclose(got[0, 0], white, rtol=0.04)
     if transfer != 18:
@@ -417,14 +419,7 @@ def test_rgba_pngs_are_tagged_with_the_sources_colours(tags: tuple[int, int]) ->
     or unstated colour is what a PNG is taken as anyway: no chunk."""
     primaries, transfer = tags
     rgb = np.full((16, 16, 3), 150, np.uint8)
-    frame = ExportFrame(
-        0,
-        Fraction(0),
-        rgb,
-        np.full((16, 16), 255, np.uint8),
-        primaries=primaries,
-        transfer=transfer,
-    )
+    frame = export_frame(rgb, np.full((16, 16), 255, np.uint8), primaries, transfer)
     data = build_archive(frames=iter([frame]), formats=["rgba_png"], fps=FPS).read(
         "rgba/000000.png"
     )
@@ -785,7 +780,7 @@ def test_the_composite_background_is_in_the_sources_own_colour(
     green BT.709's green in BT.2020 primaries where those are the source's."""
     rgb = np.zeros((32, 64, 3), np.uint8)
     alpha = np.zeros((32, 64), np.uint8)  # all background
-    frames = [ExportFrame(0, Fraction(0), rgb, alpha, primaries=primaries, transfer=transfer)]
+    frames = [export_frame(rgb, alpha, primaries, transfer)]
     green = BT709_TO_BT2020 @ [0.0, 1.0, 0.0] if primaries == 9 else np.array([0.0, 1.0, 0.0])
     got = {}
     for name, hex_colour in (("white", (255, 255, 255)), ("green", (0, 255, 0))):
@@ -1382,7 +1377,7 @@ def test_a_composite_over_hdr_mixes_soft_edges_in_linear_light(
     white = np.round(pq_signal(1000.0) * top)
     rgb = np.full((32, 64, 3), white, dtype)
     alpha = np.full((32, 64), 32768, np.uint16)  # 0.500008
-    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=9, transfer=16)
+    frame = export_frame(rgb, alpha, primaries=9, transfer=16)
     archive = build_archive(
         frames=iter([frame]), formats=["composite_mp4"], fps=FPS, background=background
     )

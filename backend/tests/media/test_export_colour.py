@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
-import OpenEXR
 import pytest
 
+from tests.synth import export_frame, exr_rgb
 from vidmatte.media import hdr
 from vidmatte.media.export import ExportFrame, _background_signal, srgb_to_linear, write_archive
 
@@ -22,29 +21,17 @@ DCI_P3 = 11
 GREYS = np.array([0, 1, 10, 64, 128, 200, 254, 255], np.uint8)
 
 
-def frame_of(rgb: np.ndarray, primaries: int, transfer: int) -> ExportFrame:
-    alpha = np.full(rgb.shape[:2], 65535, np.uint16)
-    return ExportFrame(0, Fraction(0), rgb, alpha, primaries=primaries, transfer=transfer)
-
-
 def grey_frame(primaries: int, transfer: int, dtype: type = np.uint8) -> ExportFrame:
     """A 2x8 frame of GREYS (x257 in 16 bits), one per column."""
     levels = GREYS.astype(dtype) * (257 if dtype == np.uint16 else 1)
     rgb = np.repeat(np.repeat(levels[None, :, None], 2, 0), 3, 2)
-    return frame_of(rgb, primaries, transfer)
+    return export_frame(rgb, primaries=primaries, transfer=transfer)
 
 
 def archive(frame: ExportFrame, formats: list[str]) -> zipfile.ZipFile:
     out = io.BytesIO()
     write_archive(out, frames=iter([frame]), formats=formats, fps=25)
     return zipfile.ZipFile(out)
-
-
-def exr_rgb(frame: ExportFrame, tmp_path: Path) -> np.ndarray:
-    path = tmp_path / "frame.exr"
-    path.write_bytes(archive(frame, ["exr"]).read("exr/000000.exr"))
-    with OpenEXR.File(str(path), separate_channels=True) as image:
-        return np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float64)
 
 
 def video_colour(frame: ExportFrame, fmt: str, tmp_path: Path) -> tuple[tuple[int, int], ...]:
@@ -143,6 +130,7 @@ def test_an_ebu3213_sources_composite_is_made_and_tagged_bt709(
     the whole export with it), an 8-bit one's H.264 said unstated. Tagged BT.709, as a code no
     encoder knows is; ProRes, which carries 22, keeps it."""
     frame = grey_frame(22, transfer, dtype)
-    frame = frame_of(np.tile(frame.rgb, (8, 2, 1)), 22, transfer)  # x265's smallest is 8x8
+    # x265's smallest frame is 8x8
+    frame = export_frame(np.tile(frame.rgb, (8, 2, 1)), primaries=22, transfer=transfer)
     assert video_colour(frame, "composite_mp4", tmp_path) == ((1, transfer),) * 2
     assert video_colour(frame, "prores4444", tmp_path) == ((22, transfer),) * 2

@@ -5,15 +5,12 @@ display light (the same up to scale)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
-from tests.synth import hlg_signal, pq_signal
+from tests.synth import export_frame, hlg_signal, pq_signal
 from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.media import export, hdr
-from vidmatte.media.export import ExportFrame
 
 HALF = 32768  # alpha 0.500008 in 16 bits
 
@@ -25,7 +22,7 @@ def composite(
     primaries: int,
     background: tuple[int, int, int],
 ) -> np.ndarray:
-    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=primaries, transfer=transfer)
+    frame = export_frame(rgb, alpha, primaries, transfer)
     code = export._background_signal(background, frame)
     return export._composite_frame(frame, code, background)
 
@@ -79,14 +76,7 @@ def test_a_composite_over_the_sources_own_colour_keeps_its_code_values(
     background = (40, 200, 90)
     alpha = np.arange(0, 65536, 257, dtype=np.uint16)[None].repeat(2, 0)
     alpha[0, 1:] -= 1  # 256, 513, ... 65534 too
-    frame = ExportFrame(
-        0,
-        Fraction(0),
-        np.zeros((2, 256, 3), np.uint16),
-        alpha,
-        primaries=primaries,
-        transfer=transfer,
-    )
+    frame = export_frame(np.zeros((2, 256, 3), np.uint16), alpha, primaries, transfer)
     code = export._background_signal(background, frame).astype(np.uint16)
     rgb = np.broadcast_to(code, (2, 256, 3)).copy()
     out = composite(rgb, alpha, transfer, primaries, background)
@@ -105,7 +95,7 @@ def test_an_hlg_composite_reproduces_a_frame_mixed_in_scene_light(primaries: int
     alpha = np.linspace(0, 65535, width).round().astype(np.uint16)[None].repeat(3, 0)
     fg_scene = np.array([[0.9, 0.55, 0.2], [0.05, 0.3, 0.02], [1.0, 1.0, 1.0]])
     fg = np.round(hlg_signal(fg_scene) * 65535).astype(np.uint16)[:, None].repeat(width, 1)
-    frame = ExportFrame(0, Fraction(0), fg, alpha, primaries=primaries, transfer=hdr.HLG)
+    frame = export_frame(fg, alpha, primaries, hdr.HLG)
     bg_code = export._background_signal(background, frame).astype(np.uint16)
     a = (alpha / 65535)[..., None]
     seen = a * hdr.light_fraction(fg, hdr.HLG) + (1 - a) * hdr.light_fraction(bg_code, hdr.HLG)
@@ -124,14 +114,7 @@ def test_the_estimated_hlg_foreground_over_its_plate_is_the_frame() -> None:
     alpha = np.linspace(0, 65535, width).round().astype(np.uint16)[None].repeat(height, 0)
     fg_scene = np.array([0.9, 0.55, 0.2])
     fg_light = np.broadcast_to(fg_scene, (height, width, 3))
-    frame = ExportFrame(
-        0,
-        Fraction(0),
-        np.zeros((height, width, 3), np.uint16),
-        alpha,
-        primaries=hdr.BT2020,
-        transfer=hdr.HLG,
-    )
+    frame = export_frame(np.zeros((height, width, 3), np.uint16), alpha, hdr.BT2020, hdr.HLG)
     plate = np.broadcast_to(
         export._background_signal(background, frame).astype(np.uint16), (height, width, 3)
     ).copy()

@@ -4,17 +4,15 @@ white adapted to D65 (Bradford); those close to it are taken as BT.709's, as bef
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from av.video.reformatter import ColorRange, Colorspace
+from av.video.reformatter import Colorspace
 
-from tests.synth import pq_signal
+from tests.synth import export_frame, hlg_signal, pq_signal, rgb_picture, srgb8, write_clip
 from vidmatte.media import hdr
-from vidmatte.media.export import ExportFrame, _background_signal
+from vidmatte.media.export import _background_signal
 from vidmatte.media.video import VideoReader, probe
 
 DCI_P3 = 11
@@ -43,12 +41,6 @@ def dci_p3_in_bt709(rgb: np.ndarray) -> np.ndarray:
     white = DCI_P3_TO_XYZ @ np.ones(3)
     cones = BRADFORD @ xyz * (BRADFORD @ D65_XYZ) / (BRADFORD @ white)
     return XYZ_TO_SRGB @ np.linalg.solve(BRADFORD, cones)
-
-
-def srgb8(light: np.ndarray) -> np.ndarray:
-    light = np.clip(light, 0.0, 1.0)
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
-    return np.round(encoded * 255)
 
 
 def test_dci_white_is_d65_white_and_dci_p3_red_is_its_bt709_colour() -> None:
@@ -98,14 +90,7 @@ def test_primaries_close_to_bt709_or_unknown_are_taken_as_bt709(primaries: int) 
 def test_the_composite_background_over_dci_p3_is_the_same_colour() -> None:
     """sRGB red over SDR DCI-P3 colour is BT.709's red in DCI-P3's primaries: it was
     (255, 0, 0), DCI-P3's red, more saturated than asked."""
-    frame = ExportFrame(
-        0,
-        Fraction(0),
-        np.zeros((2, 2, 3), np.uint8),
-        np.zeros((2, 2), np.uint8),
-        primaries=DCI_P3,
-        transfer=1,
-    )
+    frame = export_frame(np.zeros((2, 2, 3), np.uint8), primaries=DCI_P3)
     to_bt709 = np.stack([dci_p3_in_bt709(column) for column in np.eye(3)], axis=1)
     expected = srgb8(np.linalg.solve(to_bt709, [1.0, 0.0, 0.0]))
     got = _background_signal((255, 0, 0), frame).astype(int)
@@ -115,20 +100,8 @@ def test_the_composite_background_over_dci_p3_is_the_same_colour() -> None:
 
 def write_pq(path: Path, rgb: np.ndarray, primaries: int) -> None:
     """A lossless 10-bit 4:4:4 PQ clip of `rgb` (uint16 signal), in `primaries`, all tagged."""
-    height, width = rgb.shape[:2]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(12))
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p10le"
-        context = stream.codec_context
-        context.color_primaries, context.color_trc, context.colorspace = primaries, 16, 9
-        picture = av.VideoFrame.from_ndarray(rgb, format="rgb48le").reformat(
-            format="yuv444p10le",
-            src_color_range=ColorRange.JPEG,
-            dst_colorspace=Colorspace.BT2020,
-            dst_color_range=ColorRange.MPEG,
-        )
-        for packet in [*stream.encode(picture), *stream.encode()]:
-            container.mux(packet)
+    picture = rgb_picture(rgb, "yuv444p10le", Colorspace.BT2020)
+    write_clip(path, picture, color_primaries=primaries, color_trc=hdr.PQ, colorspace=9)
 
 
 @pytest.mark.parametrize("primaries,name", [(12, "P3-D65"), (DCI_P3, "DCI-P3")])
@@ -152,3 +125,32 @@ def test_a_p3_hdr_video_names_its_gamut_and_is_shown_converted(
     red = hdr.in_bt709(np.array([[[0.2, 0.0, 0.0]]], np.float32), primaries)[0, 0]
     assert np.abs(shown - srgb8(red)).max() <= 2
     assert shown[0] > 130  # not P3's red taken as BT.709's, 124
+
+
+# The luminance row (Y) of each set's RGB to XYZ, published: BT.2100's coefficients
+# (BT.2020's), SMPTE EG 432-1's P3-D65, SMPTE RP 431-2's DCI-P3 (DCI_P3_TO_XYZ), BT.709's.
+LUMINANCE = {
+    hdr.BT2020: [0.2627, 0.6780, 0.0593],
+    hdr.P3_D65: [0.2289745641, 0.6917385218, 0.0792869141],
+    DCI_P3: list(DCI_P3_TO_XYZ[1]),
+    1: [0.2126, 0.7152, 0.0722],
+}
+
+
+@pytest.mark.parametrize("primaries", list(LUMINANCE), ids=["bt2020", "p3-d65", "dci-p3", "bt709"])
+def test_hlgs_ootf_takes_the_luminance_of_its_own_primaries(primaries: int) -> None:
+    """HLG's OOTF raises the display's light by the scene's luminance to the power 0.2
+    (ITU-R BT.2100), luminance in the signal's own primaries (ITU-R BT.2390): BT.2020's
+    coefficients were used for every set, so P3-D65's blue at half its scene light came out
+    5.6% dark and its red 2.8% bright in EXRs and the editor. Undone (a composite's
+    background, `hdr.scene_fraction`) with the same luminance: the scene light again."""
+    scene = np.array([[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0.6, 0.3, 0.1], [1, 1, 1]])
+    code = np.round(hlg_signal(scene) * 65535).astype(np.uint16)[None]
+    light = hdr.light_fraction(code, hdr.HLG).astype(np.float64)  # the code's own scene light
+    luminance = light @ np.asarray(LUMINANCE[primaries])
+    display = light * (hdr.PEAK / hdr.REFERENCE_WHITE * luminance**0.2)[..., None]
+    expected = hdr.in_bt709(display.astype(np.float32), primaries)
+    got = hdr.linear_light(code, hdr.HLG, primaries)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    back = hdr.scene_fraction(got, hdr.HLG, primaries)
+    np.testing.assert_allclose(back, light, atol=1e-5)

@@ -5,33 +5,20 @@ composite's background more."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import OpenEXR
 import pytest
 
-from tests.synth import pq_signal
+from tests.synth import export_frame, exr_rgb, pq_signal, srgb8
 from vidmatte.media import hdr
-from vidmatte.media.export import ExportFrame, _background_signal, write_archive
+from vidmatte.media.export import _background_signal
 
 P3_D65 = 12
 # Linear P3-D65 RGB to linear BT.709 RGB, from the two sets' chromaticities (both D65).
 P3_TO_BT709 = np.array(
     [[1.224940, -0.224940, 0.0], [-0.042057, 1.042057, 0.0], [-0.019638, -0.078636, 1.098274]]
 )
-
-
-def exr_rgb(frame: ExportFrame, tmp_path: Path) -> np.ndarray:
-    out = io.BytesIO()
-    write_archive(out, frames=iter([frame]), formats=["exr"], fps=25)
-    path = tmp_path / "frame.exr"
-    path.write_bytes(zipfile.ZipFile(out).read("exr/000000.exr"))
-    with OpenEXR.File(str(path), separate_channels=True) as image:
-        return np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float64)
 
 
 @pytest.mark.parametrize("transfer", [1, hdr.PQ])
@@ -44,9 +31,7 @@ def test_an_exr_of_p3_colour_is_in_bt709_primaries(tmp_path: Path, transfer: int
     else:
         on, dtype = 255, np.uint8
     rgb = (np.eye(3)[:, None] * on).repeat(4, 1).astype(dtype)  # rows: red, green, blue
-    alpha = np.full((3, 4), 65535, np.uint16)
-    frame = ExportFrame(0, Fraction(0), rgb, alpha, primaries=P3_D65, transfer=transfer)
-    got = exr_rgb(frame, tmp_path)[:, 0]
+    got = exr_rgb(export_frame(rgb, primaries=P3_D65, transfer=transfer), tmp_path)[:, 0]
     # Half floats, and PQ's 16-bit code of 203 cd/m²: within 0.2%.
     np.testing.assert_allclose(got, P3_TO_BT709.T, atol=3e-3)
 
@@ -54,17 +39,8 @@ def test_an_exr_of_p3_colour_is_in_bt709_primaries(tmp_path: Path, transfer: int
 def test_the_composite_background_over_p3_is_the_same_colour(tmp_path: Path) -> None:
     """sRGB red over P3 colour is BT.709's red in P3's primaries, (234, 51, 35) in 8-bit
     sRGB-encoded P3: it was (255, 0, 0), P3's red, more saturated than asked."""
-    frame = ExportFrame(
-        0,
-        Fraction(0),
-        np.zeros((2, 2, 3), np.uint8),
-        np.zeros((2, 2), np.uint8),
-        primaries=P3_D65,
-        transfer=1,
-    )
-    light = np.linalg.solve(P3_TO_BT709, [1.0, 0.0, 0.0])
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
-    expected = np.round(encoded * 255)
+    frame = export_frame(np.zeros((2, 2, 3), np.uint8), primaries=P3_D65)
+    expected = srgb8(np.linalg.solve(P3_TO_BT709, [1.0, 0.0, 0.0]))
     np.testing.assert_array_equal(_background_signal((255, 0, 0), frame), expected)
     assert tuple(expected) == (234, 51, 35)
 
@@ -76,7 +52,6 @@ def test_the_editor_shows_p3_hdr_colour_in_bt709() -> None:
     code = np.round(pq_signal(203.0 / 5) * 65535)
     rgb = np.zeros((1, 1, 3), np.uint16)
     rgb[..., 0] = code
-    light = np.clip(P3_TO_BT709 @ [0.2, 0.0, 0.0], 0, 1)
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
+    expected = srgb8(P3_TO_BT709 @ [0.2, 0.0, 0.0])
     got = hdr.to_sdr(rgb, hdr.PQ, P3_D65)[0, 0]
-    assert np.abs(got.astype(int) - np.round(encoded * 255)).max() <= 1
+    assert np.abs(got.astype(int) - expected).max() <= 1

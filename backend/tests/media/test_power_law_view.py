@@ -4,48 +4,34 @@ sRGB-encoded, as its EXR exports hold it: its codes were shown as if sRGB's, gre
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from av.video.reformatter import ColorRange, Colorspace
 
+from tests.synth import PATCH, export_frame, rgb_picture, srgb8, write_clip
 from vidmatte.media import hdr
-from vidmatte.media.export import ExportFrame, _linear
+from vidmatte.media.export import _linear
 from vidmatte.media.video import VideoReader, probe
 
-PATCH = 16
 GREYS = [0, 32, 64, 128, 192, 255]
 DCI_P3, ST428 = 11, 17
-
-
-def srgb8(light: np.ndarray) -> np.ndarray:
-    """Linear light as 8-bit sRGB (IEC 61966-2-1), clipped."""
-    light = np.clip(light, 0.0, 1.0)
-    encoded = np.where(light <= 0.0031308, light * 12.92, 1.055 * light ** (1 / 2.4) - 0.055)
-    return np.round(encoded * 255)
 
 
 def write_greys(path: Path, transfer: int, primaries: int) -> None:
     """A one-frame lossless (FFV1, 4:4:4, full range) clip of grey patches at GREYS, tagged
     `transfer` and `primaries`."""
     rgb = np.repeat(np.repeat(np.asarray(GREYS, np.uint8), PATCH)[None, :, None], PATCH, 0)
-    rgb = np.ascontiguousarray(np.repeat(rgb, 3, 2))
-    picture = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-        format="yuv444p",
-        dst_colorspace=Colorspace.ITU709,
-        dst_color_range=ColorRange.JPEG,
+    picture = rgb_picture(np.repeat(rgb, 3, 2), "yuv444p", Colorspace.ITU709, ColorRange.JPEG)
+    write_clip(
+        path,
+        picture,
+        color_primaries=primaries,
+        color_trc=transfer,
+        colorspace=1,
+        color_range=ColorRange.JPEG,
     )
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], PATCH, "yuv444p"
-        context = stream.codec_context
-        context.color_primaries, context.color_trc, context.colorspace = primaries, transfer, 1
-        context.color_range = ColorRange.JPEG
-        for packet in [*stream.encode(picture), *stream.encode()]:
-            container.mux(packet)
 
 
 def shown_greys(path: Path) -> tuple[list[str], np.ndarray]:
@@ -104,8 +90,6 @@ def test_the_view_of_a_gamma_26_frame_is_its_exr_light() -> None:
     DCI-P3 gamma-2.6 colours hold the same light, within the view's 8-bit step."""
     rng = np.random.default_rng(7)
     rgb = rng.integers(0, 65536, (8, 8, 3), dtype=np.uint16)
-    frame = ExportFrame(
-        0, Fraction(0), rgb, np.zeros((8, 8), np.uint8), primaries=DCI_P3, transfer=ST428
-    )
+    frame = export_frame(rgb, primaries=DCI_P3, transfer=ST428)
     view = hdr.sdr_in_bt709(rgb, ST428, DCI_P3).astype(int)
     np.testing.assert_array_less(np.abs(view - srgb8(_linear(frame))), 1.01)

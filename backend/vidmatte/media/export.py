@@ -34,10 +34,10 @@ matte).
 Colour: video files are tagged with the source's primaries and transfer (ExportFrame's, BT.709
 where it states none; an XYZ source's as what FFmpeg decodes it to, `_decoded`) and the YUV
 matrix that goes with them (`_colour`); the matte alone (`alpha_mp4`) is tagged BT.709,
-limited range, its Y and neutral chroma made here (`_limited_grey`) so that opaque decodes
-to 255 exactly. A composite's background (sRGB) is
-put into the source's own colour (`_background_signal`): an HDR source's PQ or HLG, white at
-reference white; over HDR soft edges are mixed in linear light (`_composite_hdr`).
+limited range, its Y and neutral chroma made here (`_matte_as_limited_yuv`) so that opaque
+decodes to 255 exactly. A composite's background (sRGB) is put into the source's own colour
+(`_background_signal`): an HDR source's PQ or HLG, white at reference white; over HDR soft
+edges are mixed in linear light (`_composite_hdr`).
 
 Depth: colour of more than 8 bits (ExportFrame.deep, 16-bit RGB from a 10-bit source) is kept
 where a format can hold it: 16-bit RGBA PNGs (`_png16`), ProRes's 10 bits, a 10-bit HEVC
@@ -839,7 +839,7 @@ class _VideoSink:
         primaries, transfer, matrix = self._colour
         pixels, fmt = self._pixels(frame)
         if fmt == "gray":
-            picture = _limited_grey(pixels)
+            picture = _matte_as_limited_yuv(pixels)
         else:
             if fmt in _DEEP_RGB:
                 pixels = _levelled(pixels, fmt, self._spec.pix_fmt, matrix)
@@ -1073,7 +1073,7 @@ def _put_alpha(picture: av.VideoFrame, frame: ExportFrame) -> None:
     plane.update(rows.tobytes())
 
 
-def _limited_grey(matte: np.ndarray) -> av.VideoFrame:
+def _matte_as_limited_yuv(matte: np.ndarray) -> av.VideoFrame:
     """A matte (uint8, even size) as limited-range yuv420p, made here: Y 16..235 rounded,
     the chroma exactly neutral (128). swscale's grey to YUV set V to 127 beside 128 where the
     matte is 255, so opaque decoded back as 254 (253 in red)."""

@@ -1,20 +1,20 @@
 """HDR video (PQ or HLG, ITU-R BT.2100) to the linear light and the SDR colour the rest of
 vidmatte works in.
 
-A PQ or HLG signal read as it is stored looks dark and flat in the editor (HDR reference
-white, 203 cd/m², is 58% of PQ's range; the matting head learned on SDR pictures), and its
-BT.2020 primaries look washed out taken as BT.709's. `linear_light` undoes the source's own
-transfer (PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display) on the scale
-ITU-R BT.2408 sets, reference white 1.0, and converts BT.2020 primaries to BT.709's
-(ITU-R BT.2087), P3-D65's, DCI-P3's and other wide sets' too (`converts`); `to_sdr` then
-tone maps that to 8-bit sRGB for display and matting: light up to 3/4 of reference white is
-kept as it is, above that an extended Reinhard shoulder, on each pixel's brightest channel
-(hue kept), brings the display's peak to white (a PQ video's own, where its metadata states
-one, `display_peak`; else 1000 cd/m², PQ's usual mastering and HLG's nominal display);
-brighter is clipped. All per frame in numpy, through lookup tables. HDR that states no
-primaries is taken as BT.2020's (`shown_primaries`); SDR in wide primaries is converted to
-BT.709's for display and matting too (`sdr_in_bt709`), and SDR that states a pure power law
-(`POWER_LAWS`, a DCI-P3 master's gamma 2.6) made sRGB from the light that law gives.
+A PQ or HLG signal read as it is stored looks dark and flat in the editor (HDR reference white,
+203 cd/m², is 58% of PQ's range; the matting head learned on SDR pictures), and its BT.2020
+primaries look washed out taken as BT.709's. `linear_light` undoes the source's own transfer
+(PQ's EOTF; HLG's inverse OETF and its OOTF at a 1000 cd/m² display, on the luminance of the
+signal's own primaries) on the scale ITU-R BT.2408 sets, reference white 1.0, and converts
+BT.2020 primaries to BT.709's (ITU-R BT.2087), P3-D65's, DCI-P3's and other wide sets' too
+(`converts`); `to_sdr` then tone maps that to 8-bit sRGB for display and matting: light up to
+3/4 of reference white is kept as it is, above that an extended Reinhard shoulder, on each
+pixel's brightest channel (hue kept), brings the display's peak to white (a PQ video's own,
+where its metadata states one, `display_peak`; else 1000 cd/m², PQ's usual mastering and HLG's
+nominal display); brighter is clipped. All per frame in numpy, through lookup tables. HDR that
+states no primaries is taken as BT.2020's (`shown_primaries`); SDR in wide primaries is
+converted to BT.709's for display and matting too (`sdr_in_bt709`), and SDR that states a pure
+power law (`POWER_LAWS`, a DCI-P3 master's gamma 2.6) made sRGB from the light that law gives.
 `signal` goes the other way, for colours made here (a composite's background).
 Sums of light (a soft edge: the foreground's estimate, a composite) are made in
 `light_fraction`'s light instead: HLG's scene light, before the OOTF, whose gamma on the
@@ -46,10 +46,10 @@ _A = 0.17883277
 _B = 1 - 4 * _A
 _C = 0.5 - _A * np.log(4 * _A)
 _HLG_GAMMA = 1.2
-_BT2020_LUMA = np.array([0.2627, 0.6780, 0.0593], np.float32)
 # CIE xy chromaticities (ITU-T H.273's table of colour primaries): red, green, blue; white.
 _D65 = (0.3127, 0.3290)
 _BT709_XY = ((0.640, 0.330), (0.300, 0.600), (0.150, 0.060))
+_P3_XY = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
 # Primaries whose colour differs enough from BT.709's to convert, by their H.273 code, with
 # their white point: DCI-P3's is DCI's (SMPTE RP 431-2), BT.470M's (NTSC 1953) and film's
 # Illuminant C, adapted to BT.709's D65 (`_to_bt709`): their matrices move a channel by 16%
@@ -118,6 +118,15 @@ _TO_BT709 = {
     ),
 } | {code: _to_bt709(*chromaticities) for code, chromaticities in _CONVERTED.items()}
 _FROM_BT709 = {p: np.linalg.inv(m.astype(np.float64)) for p, m in _TO_BT709.items()}
+# The luminance of linear RGB in each set of primaries, which HLG's OOTF raises the display's
+# light by (ITU-R BT.2390: the signal's own primaries' luminance; BT.2100's coefficients are
+# BT.2020's). P3-D65's and `_CONVERTED`'s from their chromaticities (the Y row of their RGB
+# to XYZ); any other set is taken as BT.709's (`converts`), and so its luminance.
+_LUMA = {
+    BT2020: np.array([0.2627, 0.6780, 0.0593], np.float32),
+    P3_D65: _rgb_to_xyz(_P3_XY, _D65)[1].astype(np.float32),
+} | {code: _rgb_to_xyz(*xy)[1].astype(np.float32) for code, xy in _CONVERTED.items()}
+_BT709_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 # What `gamut` calls the primaries `converts`.
 _GAMUTS = {BT2020: "BT.2020", P3_D65: "P3-D65", DCI_P3: "DCI-P3", 4: "BT.470M", 8: "generic film"}
 
@@ -154,9 +163,14 @@ def linear_light(signal: np.ndarray, transfer: int, primaries: int) -> np.ndarra
     levels = np.iinfo(signal.dtype).max + 1
     light = _signal_to_light(transfer, levels)[signal]
     if transfer == HLG:  # the OOTF: the display's gamma, on the scene's luminance
-        luma = np.maximum(light @ _BT2020_LUMA, 0.0)
+        luma = np.maximum(light @ _luma(primaries), 0.0)
         light *= (PEAK / REFERENCE_WHITE * luma ** (_HLG_GAMMA - 1))[..., None]
     return in_bt709(light, primaries)
+
+
+def _luma(primaries: int) -> np.ndarray:
+    """The luminance coefficients of linear RGB in `primaries` (`_LUMA`), float32."""
+    return _LUMA.get(primaries, _BT709_LUMA)
 
 
 def converts(primaries: int) -> bool:
@@ -208,15 +222,15 @@ def signal(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
 def scene_fraction(light: np.ndarray, transfer: int, primaries: int) -> np.ndarray:
     """Linear BT.709 RGB as `linear_light` gives it (float, ...x3, reference white 1.0, none
     below 0) as `light_fraction`'s light in `primaries` (float64, 0..1, brighter clipped):
-    PQ's scaled, HLG's with its OOTF undone on BT.2020 luminance, as `linear_light` applies
-    it, back to the scene's light."""
+    PQ's scaled, HLG's with its OOTF undone on the primaries' luminance (`_luma`), as
+    `linear_light` applies it, back to the scene's light."""
     light = np.maximum(from_bt709(np.asarray(light, np.float64), primaries), 0.0)
     if transfer == PQ:
         return np.minimum(light * REFERENCE_WHITE / PQ_MAX, 1.0)
     if transfer != HLG:
         raise ValueError(f"transfer {transfer} is not PQ or HLG")
     display = light * REFERENCE_WHITE / PEAK  # the display's light, 0..1 of its peak
-    luma = display @ _BT2020_LUMA.astype(np.float64)
+    luma = display @ _luma(primaries).astype(np.float64)
     scene_luma = luma ** (1 / _HLG_GAMMA)
     scene = np.divide(
         display,

@@ -417,7 +417,7 @@ def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np
         hdr.converts(primaries) or hdr.power_law(transfer, primaries) is not None
     )
     eight = max(component.bits for component in frame.format.components) <= 8
-    if eight and not _limited_grey(frame):
+    if eight and not _is_limited_grey(frame):
         rgb = frame.to_ndarray(format="rgb24", src_colorspace=matrix)
     elif (deep and not tone_map and not eight) or convert:
         rgb = _rgb48(frame, matrix)
@@ -430,7 +430,7 @@ def _rgb(frame: av.VideoFrame, tone_map: bool = False, deep: bool = False) -> np
     return hdr.sdr_in_bt709(rgb, transfer, primaries) if convert else rgb
 
 
-def _limited_grey(frame: av.VideoFrame) -> bool:
+def _is_limited_grey(frame: av.VideoFrame) -> bool:
     """Whether `frame` is grey tagged limited range (16..235 at 8 bits), which swscale reads
     as full range: its black came out 16 (4096 of 65535), its white 235."""
     fmt = frame.format
@@ -466,10 +466,10 @@ def _planar(frame: av.VideoFrame) -> av.VideoFrame:
 @cache
 def _planar_format(name: str) -> str | None:
     """The planar little-endian YUV, planar RGB or grey format that holds format `name`'s
-    samples as they are (P010's: yuv420p10le), or for planar 8-bit YUV its 16-bit one
-    (swscale reads 8-bit 4:2:0 through 8-bit RGB: white 65021, greys rounded to 8 bits);
-    None for the rest (16-bit YUV, packed RGB, whose 16 bits swscale reads exactly, floats,
-    palettes)."""
+    samples as they are (P010's: yuv420p10le; grey with alpha's: its grey, the alpha left
+    out), or for planar 8-bit YUV its 16-bit one (swscale reads 8-bit 4:2:0 through 8-bit
+    RGB: white 65021, greys rounded to 8 bits); None for the rest (16-bit YUV, packed RGB,
+    whose 16 bits swscale reads exactly, floats, palettes)."""
     fmt = av.VideoFormat(name, 16, 16)
     components = fmt.components
     bits = components[0].bits
@@ -485,8 +485,11 @@ def _planar_format(name: str) -> str | None:
             planar = f"yuv{alpha}{chroma}p16le"
     elif fmt.is_rgb:
         planar = f"gbr{alpha}p{depth}" if len({c.plane for c in components}) > 1 else None
+    elif sum(not c.is_alpha for c in components) == 1:
+        # Grey with alpha (ya8, ya16: Y and A in one plane) as grey alone: RGB has no alpha.
+        planar = f"gray{depth}"
     else:
-        planar = f"gray{depth}" if not alpha and len(components) == 1 else None
+        planar = None
     try:
         known = planar is not None and av.VideoFormat(planar).name == planar
     except ValueError:  # this FFmpeg has no such format
