@@ -1,30 +1,16 @@
 // The object list by keyboard: every row (not only the first nine, which have number keys)
 // can be reached with Tab and selected with Enter or Space, on its name's button.
-import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { fireEvent, screen } from "@solidjs/testing-library";
 import { createRoot, createSignal } from "solid-js";
-import { describe, expect, it } from "vitest";
-import type { MatteObject } from "../api";
+import { describe, expect, it, vi } from "vitest";
 import { pendingConfirm } from "../confirm";
-import { UNSAVED_CLICKS, UNSAVED_OBJECT_NAME, mayLeaveProject, useProjectLeaveGuard } from "../leaveGuard";
-import { ObjectList } from "./ObjectList";
-
-const objects: MatteObject[] = Array.from({ length: 11 }, (_, i) => ({ id: i + 1, project_id: "p", name: `Object ${i + 1}`, color: "#ff5a5f" }));
+import { LEAVE_WAIT_MS, UNSAVED_CLICKS, UNSAVED_OBJECT_NAME, mayLeaveProject, useProjectLeaveGuard } from "../leaveGuard";
+import { elevenObjects as objects, renderObjectList } from "../test/objectList";
 
 describe("ObjectList", () => {
   it("a row's name is a button that selects it, as a click on the row does; its other controls do not", () => {
     const selected: number[] = [];
-    render(() => (
-      <ObjectList
-        objects={objects}
-        selectedId={1}
-        pointCounts={new Map()}
-        onSelect={(oid) => selected.push(oid)}
-        onAdd={() => {}}
-        onRename={() => {}}
-        onColor={() => {}}
-        onDelete={() => {}}
-      />
-    ));
+    renderObjectList({ onSelect: (oid) => selected.push(oid) });
     const rows = screen.getAllByTestId("object-item");
     // a plain list item: the controls in it are not hidden inside another button
     expect([rows[9].tagName, rows[9].getAttribute("role"), rows[9].getAttribute("tabindex")]).toEqual(["LI", null, null]);
@@ -43,18 +29,7 @@ describe("ObjectList", () => {
 
   it("the colour picker shows the object's colour, not one the server has not taken", () => {
     const asked: string[] = [];
-    render(() => (
-      <ObjectList
-        objects={objects.slice(0, 1)}
-        selectedId={1}
-        pointCounts={new Map()}
-        onSelect={() => {}}
-        onAdd={() => {}}
-        onRename={() => {}}
-        onColor={(_oid, color) => asked.push(color)} // refused: the object keeps its colour
-        onDelete={() => {}}
-      />
-    ));
+    renderObjectList({ objects: objects.slice(0, 1), onColor: (_oid, color) => asked.push(color) }); // refused: the object keeps its colour
     const picker = screen.getByTestId("object-color") as HTMLInputElement;
     picker.value = "#123456";
     fireEvent.change(picker);
@@ -64,9 +39,7 @@ describe("ObjectList", () => {
 
   it("Delete on a row, its name or another control in it, deletes that row's object", () => {
     const deleted: number[] = [];
-    render(() => (
-      <ObjectList objects={objects} selectedId={1} pointCounts={new Map()} onSelect={() => {}} onAdd={() => {}} onRename={() => {}} onColor={() => {}} onDelete={(oid) => deleted.push(oid)} />
-    ));
+    renderObjectList({ onDelete: (oid) => deleted.push(oid) });
     const rows = screen.getAllByTestId("object-item");
     // prevented: the editor's Delete shortcut (clear this frame) leaves a handled key alone
     expect(fireEvent.keyDown(rows[2], { key: "Delete" })).toBe(false);
@@ -77,18 +50,11 @@ describe("ObjectList", () => {
 
   it("keeps the keyboard focus: back on Rename after an edit, on a neighbour after a delete", async () => {
     const [list, setList] = createSignal(objects.slice(0, 3));
-    render(() => (
-      <ObjectList
-        objects={list()}
-        selectedId={1}
-        pointCounts={new Map()}
-        onSelect={() => {}}
-        onAdd={() => {}}
-        onRename={(oid, name) => void setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)))}
-        onColor={() => {}}
-        onDelete={(oid) => setList((l) => l.filter((o) => o.id !== oid))}
-      />
-    ));
+    renderObjectList({
+      objects: list,
+      onRename: (oid, name) => void setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o))),
+      onDelete: (oid) => setList((l) => l.filter((o) => o.id !== oid)),
+    });
     const rename = screen.getAllByTestId("object-rename")[1];
     rename.focus();
     fireEvent.click(rename);
@@ -120,23 +86,15 @@ describe("ObjectList rename the server did not take", () => {
   function renamable() {
     const [list, setList] = createSignal(objects.slice(0, 2));
     const state = { down: true, sent: [] as string[] };
-    render(() => (
-      <ObjectList
-        objects={list()}
-        selectedId={1}
-        pointCounts={new Map()}
-        onSelect={() => {}}
-        onAdd={() => {}}
-        onRename={async (oid, name) => {
-          state.sent.push(name);
-          if (state.down) return false;
-          setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)));
-          return true;
-        }}
-        onColor={() => {}}
-        onDelete={() => {}}
-      />
-    ));
+    renderObjectList({
+      objects: list,
+      onRename: async (oid, name) => {
+        state.sent.push(name);
+        if (state.down) return false;
+        setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)));
+        return true;
+      },
+    });
     return state;
   }
   const settle = () => new Promise((r) => setTimeout(r));
@@ -226,5 +184,85 @@ describe("ObjectList rename the server did not take", () => {
     pendingConfirm()!.resolve(true);
     expect(await asked).toBe(true);
     clicks();
+  });
+});
+
+describe("ObjectList rename on its way to the server", () => {
+  /** A list whose renames the server answers when the test says (`answer(taken)`). */
+  function slowServer() {
+    const answers: ((taken: boolean) => void)[] = [];
+    renderObjectList({ objects: objects.slice(0, 2), onRename: () => new Promise<boolean>((r) => answers.push(r)) });
+    return { answer: (taken: boolean) => answers.shift()!(taken), sent: () => answers.length };
+  }
+  const settle = () => new Promise((r) => setTimeout(r));
+  const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+  const field = () => screen.getByTestId("object-rename-input") as HTMLInputElement;
+  /** Renames the second row to `name` by Enter: sent, not answered yet. */
+  async function renameSecond(name: string) {
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    await Promise.resolve();
+    field().value = name;
+    fireEvent.keyDown(field(), { key: "Enter" });
+  }
+
+  it("the browser asks before the page is left while a name is being sent (the request would go with the page), and not once it is taken", async () => {
+    const server = slowServer();
+    await renameSecond("Dog");
+    expect([server.sent(), leave()]).toEqual([1, true]);
+    server.answer(true);
+    await settle();
+    expect(leave()).toBe(false);
+  });
+
+  it("a name sent again after the server did not take it counts while it is on its way too", async () => {
+    const server = slowServer();
+    await renameSecond("Dog");
+    server.answer(false);
+    await settle();
+    expect([field().getAttribute("data-unsaved"), leave()]).toEqual(["true", true]);
+    fireEvent.keyDown(field(), { key: "Enter" }); // sent again, unanswered
+    expect([server.sent(), leave()]).toEqual([1, true]);
+    server.answer(false);
+  });
+
+  it("leaving the project waits for the name's answer: taken, it leaves without a question", async () => {
+    const server = slowServer();
+    await renameSecond("Dog");
+    const asked = mayLeaveProject();
+    await settle();
+    expect(pendingConfirm()).toBeNull();
+    server.answer(true);
+    expect(await asked).toBe(true);
+    expect(pendingConfirm()).toBeNull();
+  });
+
+  it("leaving the project waits for the name's answer: not taken, it asks, and staying keeps the name in its field", async () => {
+    const server = slowServer();
+    await renameSecond("Dog");
+    const asked = mayLeaveProject();
+    expect(mayLeaveProject()).toBe(asked); // Back's popstate and hashchange: one move, one question
+    server.answer(false);
+    await vi.waitFor(() => expect(pendingConfirm()).toMatchObject({ title: UNSAVED_OBJECT_NAME.title, confirmLabel: "Leave" }));
+    pendingConfirm()!.resolve(false);
+    expect([await asked, field().value, field().getAttribute("data-unsaved")]).toEqual([false, "Dog", "true"]);
+  });
+
+  it("leaving the project asks when the name is not answered in a while, rather than wait on a server that does not answer", async () => {
+    slowServer();
+    await renameSecond("Dog");
+    vi.useFakeTimers();
+    try {
+      const asked = mayLeaveProject();
+      await vi.advanceTimersByTimeAsync(LEAVE_WAIT_MS - 1);
+      expect(pendingConfirm()).toBeNull();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(pendingConfirm()).toMatchObject({ title: UNSAVED_OBJECT_NAME.title });
+      pendingConfirm()!.resolve(true);
+      expect(await asked).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

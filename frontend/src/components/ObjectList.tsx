@@ -52,8 +52,9 @@ export function ObjectList(props: ObjectListProps) {
               () => setEditing(id),
               () => rename,
             );
-            // Kept only in this editor: leaving the project or the page asks first.
-            useProjectLeaveGuard(draft.unsaved, UNSAVED_OBJECT_NAME);
+            // Kept only in this editor: leaving the project or the page asks first, while the
+            // name is on its way too (leaving the project waits a moment for its answer).
+            useProjectLeaveGuard(draft.typed, UNSAVED_OBJECT_NAME, draft.answered);
             return (
             <li
               class={`object-item ${props.selectedId === id ? "selected" : ""}`}

@@ -196,4 +196,25 @@ describe("ProjectItem rename the server did not take", () => {
     const back = screen.getByTestId("project-name");
     expect([back.textContent, back.getAttribute("data-unsaved")]).toEqual(["Beach take", "false"]);
   });
+
+  it("asks before the page is left while a name is on its way to the server, sent the first time or again, and not once it is taken", async () => {
+    const answers: ((res: Response) => void)[] = [];
+    vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((r) => answers.push(r))));
+    setup();
+    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+    const button = screen.getByTestId("project-rename");
+    button.focus();
+    fireEvent.click(button);
+    await Promise.resolve();
+    field().value = "Sunset take";
+    fireEvent.keyDown(field(), { key: "Enter" });
+    expect([answers.length, leave()]).toEqual([1, true]);
+    answers.shift()!(new Response(JSON.stringify({ detail: "The server's disk is full" }), { status: 507 }));
+    await settle();
+    fireEvent.keyDown(field(), { key: "Enter" }); // not saved: sent again
+    expect([answers.length, leave()]).toEqual([1, true]);
+    answers.shift()!(new Response(JSON.stringify({ ...project, name: "Sunset take" }), { status: 200 }));
+    await settle();
+    expect([screen.queryByTestId("project-rename-input"), leave()]).toEqual([null, false]);
+  });
 });

@@ -69,8 +69,8 @@ export function ProjectItem(props: ProjectItemProps) {
     () => renameButton,
   );
   const unsaved = draft.unsaved;
-  // Closing the page while a name is unsaved asks first.
-  useLeaveGuard(unsaved);
+  // Closing the page while a name is on its way or unsaved asks first.
+  useLeaveGuard(draft.typed);
 
   const remove = async () => {
     const ok = await confirmAction({

@@ -34,20 +34,37 @@ export interface RenameInputProps {
 export function createRenameDraft(save: (name: string) => Promise<boolean>, reopen: () => void, renameButton: () => HTMLElement) {
   const [draft, setDraft] = createSignal<{ name: string; unsaved: boolean }>();
   const unsaved = () => !!draft()?.unsaved;
+  /** The name on its way: resolves once its answer is shown (taken, or kept unsaved). */
+  let sending: Promise<void> | undefined;
+  /** Show the server's answer to `mine`, unless typed again or given up meanwhile. */
+  const answer = (mine: { name: string }, saved: boolean) => {
+    if (draft() !== mine) return;
+    if (saved) return setDraft(undefined);
+    setDraft({ name: mine.name, unsaved: true });
+    if (document.activeElement === renameButton()) reopen();
+  };
   return {
     /** The name to show: the one typed, until the server's answer, or `saved`. */
     shown: (saved: string) => draft()?.name ?? saved,
     unsaved,
+    /** A name typed would go with the row (or the page): it is on its way to the server (a
+     * request the page's end would stop, or whose refusal no row would keep), or not taken. */
+    typed: () => draft() !== undefined,
+    /** Resolves once the name on its way is answered (and `typed` says what is left of it);
+     * undefined when none is on its way. */
+    answered: () => sending,
     /** The typed name the server did not take, for RenameInput's `unsaved`. */
     unsavedName: () => (unsaved() ? draft()!.name : undefined),
-    async renameTo(name: string) {
+    renameTo(name: string): Promise<void> {
       const mine = { name, unsaved: false };
       setDraft(mine);
-      const saved = await save(name);
-      if (draft() !== mine) return; // typed again or given up meanwhile
-      if (saved) return setDraft(undefined);
-      setDraft({ name, unsaved: true });
-      if (document.activeElement === renameButton()) reopen();
+      const sent: Promise<void> = save(name)
+        .then((saved) => answer(mine, saved))
+        .finally(() => {
+          if (sending === sent) sending = undefined;
+        });
+      sending = sent;
+      return sent;
     },
     /** Give the unsaved name up (RenameInput's `onCancel`). */
     cancel: () => setDraft(undefined),

@@ -8,9 +8,9 @@ import type { Job, Project } from "../api";
 import type { JobsStore } from "../jobs";
 import { fromFramePoints } from "../points";
 import { job as jobOf, objects } from "../test/jobs";
+import { renderObjectList } from "../test/objectList";
 import { dismiss, notify, toasts } from "../toasts";
 import { MattingDialog } from "./MattingDialog";
-import { ObjectList } from "./ObjectList";
 import { ProjectsPanel } from "./ProjectsPanel";
 import { ResultsPanel } from "./ResultsPanel";
 import { Toasts } from "./Toasts";
@@ -59,7 +59,7 @@ describe("accessible names", () => {
       [1, 12],
       [2, 1],
     ]);
-    render(() => <ObjectList objects={objects} selectedId={1} pointCounts={counts} onSelect={() => {}} onAdd={() => {}} onRename={() => {}} onColor={() => {}} onDelete={() => {}} />);
+    renderObjectList({ objects, pointCounts: counts });
     const shown = [...document.querySelectorAll(".count")].map((c) => c.textContent);
     expect(shown).toEqual(["12 points", "1 point"]); // the words visually hidden: the row shows the number
     const hidden = document.querySelector(".count .visually-hidden");

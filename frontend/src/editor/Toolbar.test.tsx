@@ -80,6 +80,17 @@ describe("Toolbar", () => {
     expect(retried).toBe(1);
   });
 
+  it("says when the object of a click undone while it was being made is still not made after a minute (no click waits), and offers Retry", () => {
+    let retried = 0;
+    render(() => <Toolbar {...props({ unsaved: 0, objectWait: "stalled", onRetrySaves: () => retried++ })} />);
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+    const note = screen.getByTestId("object-stalled");
+    expect(note.textContent).toBe("Server still making an object Retry");
+    expect(note.title).toBe("The server has not finished making the object asked for a click you undid, after a minute of asking: it shows in the list once made. Retry asks again.");
+    fireEvent.click(screen.getByTestId("retry-saves"));
+    expect(retried).toBe(1);
+  });
+
   it("has Redo beside Undo, disabled with nothing to redo", () => {
     let redone = 0;
     const { unmount } = render(() => <Toolbar {...props({ canRedo: true, onRedo: () => redone++ })} />);

@@ -49,8 +49,12 @@ function savingTitle(offline: boolean, objectWait: ObjectWait): string {
 }
 
 export function Toolbar(props: ToolbarProps) {
-  /** The held clicks wait for a Retry: the disk is full, or the new object never finished. */
-  const waitsForRetry = () => !props.offline && props.unsaved > 0 && (props.diskFull || props.objectWait === "stalled");
+  /** The held clicks wait for a Retry: the disk is full, or the new object never finished. A
+   * stalled object is said with no click waiting too: one undone while it was being made is
+   * still made on the server, and would otherwise be missing from the list until a reload. */
+  const diskWait = () => !props.offline && props.unsaved > 0 && props.diskFull;
+  const stalled = () => !props.offline && !diskWait() && props.objectWait === "stalled";
+  const waitsForRetry = () => diskWait() || stalled();
   return (
     <div class="toolbar">
       <div class="tool-hint">
@@ -66,7 +70,7 @@ export function Toolbar(props: ToolbarProps) {
             {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
           </span>{" "}
         </Show>
-        <Show when={waitsForRetry() && props.diskFull}>
+        <Show when={diskWait()}>
           <span class="connection-lost" role="status" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
             Server disk full: {props.unsaved} unsaved{" "}
             <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
@@ -74,14 +78,18 @@ export function Toolbar(props: ToolbarProps) {
             </button>
           </span>{" "}
         </Show>
-        <Show when={waitsForRetry() && !props.diskFull}>
+        <Show when={stalled()}>
           <span
             class="connection-lost"
             role="status"
             data-testid="object-stalled"
-            title="The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again."
+            title={
+              props.unsaved > 0
+                ? "The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again."
+                : "The server has not finished making the object asked for a click you undid, after a minute of asking: it shows in the list once made. Retry asks again."
+            }
           >
-            Server still making an object: {props.unsaved} unsaved{" "}
+            Server still making an object{props.unsaved > 0 ? `: ${props.unsaved} unsaved` : ""}{" "}
             <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
               Retry
             </button>

@@ -213,6 +213,39 @@ describe("editor actions", () => {
     }
   });
 
+  it("a first click undone while the server is still making its object (409 for its key): the object is asked for until made, a stall is kept for Retry, and redo puts the click on that one object", async () => {
+    vi.useFakeTimers();
+    try {
+      let finished = false;
+      const keys: (string | undefined)[] = [];
+      const s = setup(undefined, undefined, async (pid, _body, key) => {
+        keys.push(key);
+        if (!finished) throw new ApiError(409, `a request with Idempotency-Key '${key}' (POST /api/projects/p/objects) is still being answered: retry once it has finished`);
+        return { id: 1, project_id: pid, name: "Object 1", color: "#ff5a5f" };
+      });
+      await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      s.actions.undo();
+      // No click waits (nothing unsaved, nothing to ask about on leaving), but the object does.
+      expect([s.saver.heldEdits(), s.saver.holding(), s.actions.canRedo()]).toEqual([0, false, true]);
+      await vi.advanceTimersByTimeAsync(2 * 60_000);
+      // Asked for a minute, then kept for Retry: the toolbar says so (Toolbar.test), not silent.
+      const asked = keys.length;
+      expect([s.saver.objectWait(), new Set(keys).size, s.objects.list()]).toEqual(["stalled", 1, []]);
+      finished = true; // the server made it meanwhile
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(keys.length).toBe(asked); // not asked forever
+      await s.saver.retry();
+      // Shown in the list, without the undone click's point.
+      expect([s.saver.objectWait(), s.objects.list().map((o) => o.id), s.prompts.points().size]).toEqual([null, [1], 0]);
+      s.actions.redo();
+      await vi.advanceTimersByTimeAsync(0);
+      await s.saver.idle();
+      expect([new Set(keys).size, [...s.prompts.points().keys()], s.saver.settled(), s.reported]).toEqual([1, ["1:0"], true, []]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("undo takes back the last held first click, and its object is not made when no click needs it", async () => {
     const { s, setUp, keys, made } = restartingServer();
     setUp(false);

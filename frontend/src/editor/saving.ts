@@ -212,6 +212,13 @@ export class PromptSaver {
     return this.heldKeys().size > 0 || this.waiting.size > 0 || this.heldEdits() > 0;
   }
 
+  /** The saves on the wire now, resolved once each is answered (stored, held or refused);
+   * undefined when none is. Leaving the project waits for them: one refused for a full disk
+   * is held then, in this editor only. */
+  sending(): Promise<void> | undefined {
+    return this.chains.size ? this.idle() : undefined;
+  }
+
   /** Resolves when every save under way has landed (a track must see the points). */
   idle(): Promise<void> {
     return Promise.all(this.chains.values()).then(() => undefined);

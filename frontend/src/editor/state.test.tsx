@@ -114,4 +114,45 @@ describe("the editor", () => {
     expect([leave(), [...editor.prompts.points().keys()]]).toEqual([false, ["1:10"]]);
     dispose();
   });
+
+  describe("leaving the project while points are on their way", () => {
+    /** The editor, its PUTs answered when the test says (`answer`). */
+    function slowSaves() {
+      const { editor, dispose } = editorOf();
+      const answers: ((res: Response) => void)[] = [];
+      vi.stubGlobal(
+        "fetch",
+        vi.fn((_path: string, init?: RequestInit) => (init?.method === "PUT" ? new Promise<Response>((r) => answers.push(r)) : Promise.resolve(new Response("[]", { status: 200 })))),
+      );
+      const saved = editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []);
+      const answer = async (res: Response) => {
+        await vi.waitFor(() => expect(answers).toHaveLength(1)); // the PUT is on its way
+        answers.shift()!(res);
+      };
+      return { editor, dispose, saved, answer };
+    }
+
+    it("waits for their answer: refused for a full disk (kept only in this editor), it asks", async () => {
+      const { dispose, saved, answer } = slowSaves();
+      const asked = mayLeaveProject();
+      await new Promise((r) => setTimeout(r, 0));
+      expect(pendingConfirm()).toBeNull();
+      await answer(new Response(JSON.stringify({ detail: "not enough disk space in the data dir: free some space, then try again" }), { status: 507 }));
+      await vi.waitFor(() => expect(pendingConfirm()?.title).toBe("Leave with unsaved clicks?"));
+      pendingConfirm()!.resolve(false);
+      expect(await asked).toBe(false);
+      await saved;
+      dispose();
+    });
+
+    it("waits for their answer: stored, it leaves without a question", async () => {
+      const { dispose, saved, answer } = slowSaves();
+      const asked = mayLeaveProject();
+      await answer(new Response(JSON.stringify({ frame: 10, points: [] }), { status: 200 }));
+      expect(await asked).toBe(true);
+      expect(pendingConfirm()).toBeNull();
+      await saved;
+      dispose();
+    });
+  });
 });

@@ -8,7 +8,7 @@ import { dialogOpen } from "../focusTrap";
 import { stageFit } from "../compose";
 import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../geometry";
 import { ImageCache } from "../images";
-import { useProjectLeaveGuard } from "../leaveGuard";
+import { UNSAVED_CLICKS, useProjectLeaveGuard } from "../leaveGuard";
 import { createJobsStore } from "../jobs";
 import { fromFramePoints, pointsOnFrame } from "../points";
 import { createResultCompose } from "../resultView";
@@ -104,8 +104,9 @@ export function createEditor(props: EditorInput) {
   });
   // Points held while the server is away (or while their object's delete is on its way) go
   // with the page, and with this editor: the browser asks before the page is left, the app
-  // before another project is opened.
-  useProjectLeaveGuard(() => saver.holding());
+  // before another project is opened, once the saves on their way are answered (one refused
+  // for a full disk is held only here).
+  useProjectLeaveGuard(() => saver.holding(), UNSAVED_CLICKS, () => saver.sending());
   onCleanup(() => saver.dispose());
   const previews = createPreviews({
     fetch: (f, signal) => api.preview(pid, f, { maxSide: Math.max(0, frames.maxSide()) }, signal),
