@@ -301,6 +301,34 @@ def test_a_database_of_a_newer_vidmatte_is_refused_and_touches_nothing(tmp_path:
     store.close()
 
 
+def test_a_restart_lets_go_of_the_masks_that_no_resume_reads(store: Store, tmp_path: Path) -> None:
+    """Only a job whose stored frames were matted from the track reads its copy of the
+    track's masks again (jobs/tracks.py `job_masks`); the copies of the others (stopped before
+    their first frame, or matted by SAM2) stayed on the disk for good, however often the
+    track was redone since."""
+    kept, unmatted, by_sam2 = (new_job(store, tmp_path) for _ in range(3))
+    for job_id, used, frames in ((kept, True, 1), (unmatted, True, 0), (by_sam2, False, 1)):
+        attempt = store.transition(job_id, "running").attempt
+        store.record_used_track(job_id, attempt, used)
+        for frame in range(frames):
+            assert store.save_alpha(job_id, attempt, frame, b"png")
+        store.transition(job_id, "cancelled")
+        store.track_links_dir(job_id).mkdir(parents=True)
+        (store.track_links_dir(job_id) / "000000-1.png").write_bytes(b"mask")
+    store.close()
+
+    reopened = Store(tmp_path / "data")
+    try:
+        assert [reopened.track_links_dir(j).exists() for j in (kept, unmatted, by_sam2)] == [
+            True,
+            False,
+            False,
+        ]
+        assert reopened.done_frames(kept) == reopened.done_frames(by_sam2) == {0}
+    finally:
+        reopened.close()
+
+
 def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Path) -> None:
     jid = new_job(store, tmp_path)
     pid = store.job(jid).project_id
@@ -320,6 +348,7 @@ def test_a_killed_jobs_links_to_the_track_stay_when_the_data_dir_opens(
     job's. The job's frames stay."""
     jid, done = new_job(store, tmp_path), new_job(store, tmp_path)
     attempt = store.transition(jid, "running").attempt
+    store.record_used_track(jid, attempt, True)
     assert store.save_alpha(jid, attempt, 0, b"png0")
     store.transition(done, "running")
     store.transition(done, "done", attempt=1)

@@ -7,7 +7,7 @@ Layout of the data directory:
     projects/<pid>/frames.npy        presentation timestamps, one per frame (see media.video)
     projects/<pid>/thumbnail.jpg
     jobs/<jid>/alpha/<frame>.png     a finished frame's mattes, one per object (jobs/mattes.py)
-    jobs/<jid>/track/                a running job's hard links to the track's masks it reads
+    jobs/<jid>/track/                a job's hard links to the track's masks, while it reads them
     tmp/                             uploads in flight; emptied at start-up
     reserve                          disk space set aside to record a job's failure, or to
                                      delete something, on a full disk
@@ -174,6 +174,14 @@ _OLDER_FAILURES: dict[str, tuple[StopCause, str]] = {
 # When the first version with the background plate was made (VIDMATTE_PLATE; no job kept its
 # setting until the `plate` column came): a job made before it was matted without a plate.
 PLATES_SINCE = "2026-11-30T09:32:53"
+# Whether job `j` reads its copy of the track's masks again (jobs/tracks.py `job_masks`): it may
+# run again, and frames it stored were matted from the track. One with no stored frame takes,
+# when resumed, whatever fits then (the track or SAM2), as a new job does; one matted by SAM2
+# goes on with SAM2.
+NEEDS_MASKS = (
+    "(j.status != 'done' AND j.used_track "
+    "AND EXISTS (SELECT 1 FROM job_frames f WHERE f.job_id = j.id))"
+)
 # The next place at the back of the queue, in an INSERT or UPDATE of `jobs`.
 NEXT_IN_QUEUE = "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs)"
 
@@ -449,6 +457,46 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+class StagingRoom:
+    """The room on a staging folder's disk promised to the archive downloads under way, for
+    their staged files (encoded videos, EXRs): two downloads started together each found the
+    disk's room free, and both could run out midway. One per Store: an app's promises end with
+    it, not with the process (another store, on the same data dir or not, starts with none)."""
+
+    def __init__(self, folder: Path, spare: int):
+        self.folder, self.spare = folder, spare
+        self._promised = 0
+        self._lock = threading.Lock()
+
+    def promise(self, need: int) -> Callable[[], None] | None:
+        """Promise `need` bytes when they fit on the disk beside those promised already and
+        `spare` (the room a delete, the way out of a full disk, needs), else None. The room
+        stays promised until the returned release is called (releasing twice is harmless). A
+        file being written counts in the disk's use and in its download's promise: downloads
+        together are refused early, never late."""
+        if need == 0:
+            return lambda: None
+        with self._lock:
+            if shutil.disk_usage(self.folder).free < self._promised + need + self.spare:
+                return None
+            self._promised += need
+        held = [True]
+
+        def release() -> None:
+            with self._lock:
+                if held[0]:
+                    held[0] = False
+                    self._promised -= need
+
+        return release
+
+    @property
+    def promised(self) -> int:
+        """The bytes promised to the downloads under way."""
+        with self._lock:
+            return self._promised
+
+
 class Store:
     def __init__(
         self,
@@ -490,6 +538,7 @@ class Store:
         self._leases: collections.Counter[str] = collections.Counter()
         self._doomed: dict[str, list[str]] = {}
         self._leases_lock = threading.Lock()
+        self.staging = StagingRoom(self.tmp_dir, RESERVE_BYTES)
         try:
             self._lock_fd = self._lock()  # before any clean-up: it must not hit a running server
             # Held open for the store's life, never used: the WAL and its index stay in place, so
@@ -636,15 +685,15 @@ class Store:
         """Remove what a crash can leave behind: folders of projects and jobs that have no row
         (killed between moving a project into place and inserting its row, or while deleting
         one), half-written files of `write_atomic`, copies of the track's masks a job run was
-        making, and those of finished jobs (a job that may be resumed keeps its own, which its
-        first frames were matted from). Rows always point at complete files. Expired
+        making, and those no resume reads (`NEEDS_MASKS`: a job that may be resumed keeps its
+        own, which its first frames were matted from). Rows always point at complete files. Expired
         idempotency keys go too."""
         with self._write() as db:
             self._forget_expired_keys(db)
         with self._read() as db:
             projects = {r[0] for r in db.execute("SELECT id FROM projects")}
-            statuses = dict(db.execute("SELECT id, status FROM jobs").fetchall())
-        jobs = set(statuses)
+            needs = dict(db.execute(f"SELECT j.id, {NEEDS_MASKS} FROM jobs j").fetchall())
+        jobs = set(needs)
         for folder, known in (
             (self.data_dir / "projects", projects),
             (self.data_dir / "jobs", jobs),
@@ -656,9 +705,9 @@ class Store:
                     shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
         for partial in (self.data_dir / "jobs").glob("*/alpha/.*"):
             partial.unlink(missing_ok=True)
-        for job_id, status in statuses.items():
+        for job_id, needed in needs.items():
             shutil.rmtree(self.track_links_dir(job_id, partial=True), ignore_errors=True)
-            if status == "done":
+            if not needed:
                 shutil.rmtree(self.track_links_dir(job_id), ignore_errors=True)
 
     # -- disk space --------------------------------------------------------------------------
@@ -1317,6 +1366,14 @@ class Store:
             ).rowcount
         if moved:
             self._changed(job_id)
+
+    def needs_masks(self, job_id: str) -> bool:
+        """Whether the job reads its copy of the track's masks again (`NEEDS_MASKS`); False
+        for a job deleted meanwhile."""
+        with self._read() as db:
+            row = db.execute(f"SELECT {NEEDS_MASKS} FROM jobs j WHERE j.id = ?", (job_id,))
+            needed = row.fetchone()
+        return bool(needed and needed[0])
 
     def done_frames(self, job_id: str) -> set[int]:
         with self._read() as db:

@@ -1,9 +1,10 @@
 """The room an archive's staged files need (videos encoded whole, EXRs, in the data dir's
-tmp/), told before the download starts (routes/jobs.py `reserve_room_to_stage`): a download
+tmp/), told before the download starts (store.py `StagingRoom`): a download
 that ran out of it midway was cut off, a broken zip the browser called only "failed"."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from fastapi import HTTPException
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from tests.in_process import add_clip, client_of, tiny_segmenter
@@ -23,8 +25,9 @@ from vidmatte.config import Settings
 from vidmatte.errors import DISK_FULL
 from vidmatte.jobs.mattes import encode_mattes
 from vidmatte.jobs.runner import InProcessRunner
+from vidmatte.matte.adjust import EdgeAdjust
 from vidmatte.media.export import staging_bytes
-from vidmatte.store import Point, Store
+from vidmatte.store import RESERVE_BYTES, Point, StagingRoom, Store
 
 TOKEN = "archive-staging-token"
 REFUSED = {"detail": f"{DISK_FULL}: free some space, then download again"}
@@ -66,7 +69,7 @@ def done(tmp_path: Path, clip: Path) -> Iterator[Done]:
 
 def free_space(monkeypatch: pytest.MonkeyPatch, store: Store, free: int) -> None:
     usage = shutil.disk_usage(store.tmp_dir)
-    monkeypatch.setattr(jobs.shutil, "disk_usage", lambda _: usage._replace(free=free))
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=free))
 
 
 def test_staging_bytes_grow_with_frames_size_layers_and_formats() -> None:
@@ -91,7 +94,7 @@ def test_an_archive_whose_staged_files_would_not_fit_is_a_507_before_it_starts(
     (200) and could be cut off midway."""
     layers = {"objects": 2, "both": 3, "union": 1}[mattes]
     need = staging_bytes(formats.split(","), done.frames, done.width, done.height, layers)
-    free_space(monkeypatch, done.store, jobs.STAGING_ROOM + need - 1)
+    free_space(monkeypatch, done.store, RESERVE_BYTES + need - 1)
     answer = done.client.get(
         f"/api/jobs/{done.job}/archive", params={"formats": formats, "mattes": mattes}
     )
@@ -103,7 +106,7 @@ def test_an_archive_whose_staged_files_fit_is_made(
     done: Done, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     need = staging_bytes(["prores4444"], done.frames, done.width, done.height, 2)
-    free_space(monkeypatch, done.store, jobs.STAGING_ROOM + need)
+    free_space(monkeypatch, done.store, RESERVE_BYTES + need)
     answer = done.client.get(f"/api/jobs/{done.job}/archive", params={"formats": "prores4444"})
     assert answer.status_code == 200, answer.text
     names = sorted(zipfile.ZipFile(BytesIO(answer.content)).namelist())
@@ -129,29 +132,62 @@ def test_downloads_under_way_keep_the_room_they_were_promised(
     """Two downloads started together each found room for itself, not for both: the second
     could cut both off midway."""
     usage = shutil.disk_usage(tmp_path)
-    free = jobs.STAGING_ROOM + 3000
-    monkeypatch.setattr(jobs.shutil, "disk_usage", lambda _: usage._replace(free=free))
-    first = jobs.reserve_room_to_stage(tmp_path, 2000)
+    free = RESERVE_BYTES + 3000
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=free))
+    room = StagingRoom(tmp_path, RESERVE_BYTES)
+    first = jobs.reserve_room_to_stage(room, 2000)
     with pytest.raises(HTTPException) as refused:
-        jobs.reserve_room_to_stage(tmp_path, 2000)
+        jobs.reserve_room_to_stage(room, 2000)
     assert (refused.value.status_code, refused.value.detail) == (507, REFUSED["detail"])
-    jobs.reserve_room_to_stage(tmp_path / "other disk", 2000)()  # another data dir's own
+    assert room.promised == 2000
+    StagingRoom(tmp_path, RESERVE_BYTES).promise(2000)()  # another store's own
     first()
     first()  # twice: harmless, the room is not given back twice
-    second = jobs.reserve_room_to_stage(tmp_path, 2000)
+    assert room.promised == 0
+    second = jobs.reserve_room_to_stage(room, 2000)
     with pytest.raises(HTTPException):
-        jobs.reserve_room_to_stage(tmp_path, 2000)
+        jobs.reserve_room_to_stage(room, 2000)
     second()
+    assert room.promised == 0
 
 
 def test_a_finished_download_gives_its_room_back(
     done: Done, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     need = staging_bytes(["alpha_mp4"], done.frames, done.width, done.height, 2)
-    free_space(monkeypatch, done.store, jobs.STAGING_ROOM + need)
+    free_space(monkeypatch, done.store, RESERVE_BYTES + need)
     for _ in range(2):
         answer = done.client.get(f"/api/jobs/{done.job}/archive", params={"formats": "alpha_mp4"})
         assert answer.status_code == 200, answer.text
     assert done.client.head(f"/api/jobs/{done.job}/archive?formats=alpha_mp4").status_code == 200
     answer = done.client.get(f"/api/jobs/{done.job}/archive", params={"formats": "alpha_mp4"})
     assert answer.status_code == 200, answer.text
+    assert done.store.staging.promised == 0
+
+
+def test_room_promised_by_a_closed_store_is_not_taken_from_the_next_one(
+    done: Done, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The promises were kept in the routes module, for every app of the process, keyed by
+    the staging folder: a download that a store's app left unread outlived the store, and the
+    next store opened on the same data dir (a restart in one process) was refused its room."""
+    need = staging_bytes(["alpha_mp4"], done.frames, done.width, done.height, 2)
+    free_space(monkeypatch, done.store, RESERVE_BYTES + need)
+
+    def archive(store: Store) -> StreamingResponse:
+        served = SimpleNamespace(store=store, settings=Settings(data_dir=store.data_dir))
+        return jobs.get_archive(
+            done.job, ["alpha_mp4"], "00ff00", None, "objects", EdgeAdjust(), served
+        )  # type: ignore[arg-type]
+
+    unread = archive(done.store)  # its client never read it: the room stays promised
+    done.store.close()
+    again = Store(done.store.data_dir)
+    try:
+        assert archive(again).status_code == 200
+    finally:
+        again.close()
+    assert done.store.staging.promised == need  # until its release, or its collection
+    del unread
+    gc.collect()
+    assert done.store.staging.promised == 0

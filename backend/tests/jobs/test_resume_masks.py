@@ -6,12 +6,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fastapi import HTTPException
 
 from tests.synth import write_video
 from tests.waiting import wait_until
+from vidmatte.api.routes import jobs as job_routes
 from vidmatte.jobs import ray_runner
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
 from vidmatte.jobs.pipeline import Progress, Stopped, run_job
@@ -24,7 +27,7 @@ from vidmatte.media.video import probe
 from vidmatte.segment.models import build_predictor
 from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter
-from vidmatte.store import ACTIVE, Job, Point, Store
+from vidmatte.store import ACTIVE, Job, NotFound, Point, Store
 
 H, W, FRAMES = 64, 96, 8
 POINT = [Point(30, 32, "positive")]
@@ -246,3 +249,97 @@ def test_a_job_a_crash_left_with_every_frame_stored_lets_go_of_its_masks(clip) -
     recover(store)
     assert store.job(job.id).status == "done"
     assert not store.track_links_dir(job.id).exists()
+
+
+def test_a_job_stopped_before_its_first_frame_lets_go_of_its_masks(clip, segmenter) -> None:
+    """Cancelled before a frame was stored, the job kept its copy of the track's masks until
+    resumed, finished or deleted: after the track was redone, a disk's worth of old masks
+    that nothing needs (no frame to match). The copy goes with the run; its resume reads the
+    track as a new job does."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    through = run(store, segmenter, new_job(store, pid, obj))
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=0)
+    assert (job.frames_done, job.used_track) == (0, True)
+    assert not store.track_links_dir(job.id).exists()
+    segmenter.frames = 0
+    job = run(store, segmenter, resumed(store, job.id))
+    assert (job.frames_done, job.used_track, segmenter.frames) == (FRAMES, True, 0)
+    assert_alike(mattes(store, job.id), mattes(store, through.id))
+
+
+def test_a_job_stopped_with_frames_from_the_track_keeps_its_masks(clip, segmenter) -> None:
+    """Its resume must read them: its first frames were matted from them."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
+    assert job.used_track and 0 < job.frames_done < FRAMES
+    assert sorted(p.name for p in store.track_links_dir(job.id).iterdir()) == [
+        f"{frame:06d}-{obj}.png" for frame in range(FRAMES)
+    ]
+
+
+def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter) -> None:
+    """Its resume was taken (queued), waited its turn behind the other jobs, then failed again
+    with the error it had: a 409 saying why, the job left as it was, is the answer."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
+    shutil.rmtree(store.track_links_dir(job.id))  # as an earlier version left it
+    store.transition(job.id, "cancelled")
+    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
+    track(tracker, pid)
+    submitted: list[str] = []
+    served = SimpleNamespace(
+        store=store,
+        head_name="h",
+        sam2_name="test-tiny",
+        runner=SimpleNamespace(submit=submitted.append),
+    )
+    with pytest.raises(HTTPException) as refused:
+        job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
+    assert (refused.value.status_code, refused.value.detail) == (
+        409,
+        f"the first frames of job '{job.id}' were matted from the project's track, which has "
+        "changed since (tracked again, or its points edited) and whose masks the job does not "
+        "hold (it began before jobs kept them): its other frames cannot be matted alike; start "
+        "a new job for them",
+    )
+    assert (store.job(job.id).status, submitted) == ("cancelled", [])
+
+
+def test_a_job_holding_its_masks_is_resumed_though_the_track_changed(clip, segmenter) -> None:
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
+    store.transition(job.id, "cancelled")
+    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
+    track(tracker, pid)
+    submitted: list[str] = []
+    served = SimpleNamespace(
+        store=store,
+        head_name="h",
+        sam2_name="test-tiny",
+        runner=SimpleNamespace(submit=submitted.append),
+    )
+    assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
+    assert submitted == [job.id]
+
+
+def test_a_resume_racing_the_project_s_delete_is_its_404(clip, segmenter, monkeypatch) -> None:
+    """The delete took the job's copy and the track while the resume looked at them: the job is
+    gone, not one that cannot be matted alike."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
+    store.transition(job.id, "cancelled")
+    looked = job_routes.masks_gone
+
+    def deleted_meanwhile(*args):
+        store.delete_project(pid)
+        return looked(*args)
+
+    monkeypatch.setattr(job_routes, "masks_gone", deleted_meanwhile)
+    served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=None)
+    with pytest.raises(NotFound, match=f"job '{job.id}' does not exist"):
+        job_routes._resume_job(job.id, served)  # type: ignore[arg-type]

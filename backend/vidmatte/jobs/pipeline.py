@@ -233,6 +233,12 @@ def run_job(
             tracked,
         )
         store_frames(job, store, encoded(frames), len(done), report)
+    except BaseException:
+        # Stopped before its first frame (or matted by SAM2): a resume reads no copy, and one
+        # kept would hold the track's old masks on the disk once the track is redone.
+        if not store.needs_masks(job.id):
+            forget_masks(store, job.id)
+        raise
     finally:
         reader.close()
     forget_masks(store, job.id)  # every frame is stored: no run reads them again

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -40,6 +40,13 @@ class Export:
     def layer_names(self) -> list[str]:
         """write_archive's `layers`: none for a single layer."""
         return [name for name, _ in self.layers] if len(self.layers) > 1 else []
+
+
+def missing_frames(job: Job, done: Collection[int]) -> list[int]:
+    """The job's frames not among its finished ones (`done`), in order: what its archive lacks
+    and what GET /api/jobs/{id}/frames lists as missing."""
+    finished = set(done)
+    return [frame for frame in range(job.start, job.end + 1) if frame not in finished]
 
 
 class MatteLost(Exception):

@@ -21,8 +21,10 @@ running SAM2 again (`reuse`): SAM2's high-resolution logits are its low-resoluti
 upsampled bilinearly, and the head resizes whatever it gets to its working size, so the head
 sees nearly the same input. The job holds hard links to the masks it will read, until its last
 frame is stored, so pressing Track again while it runs, or before it is resumed, changes the
-project's track, not the job. A resumed job reads its masks from where its first frames were
-matted from (`job_masks`). A head trained with SAM2's backbone features cannot take them from a
+project's track, not the job; a run that ends before the job's first frame lets go of them (a
+resume takes what fits then, as a new job does: Store.needs_masks). A resumed job reads its
+masks from where its first frames were matted from (`job_masks`), and is refused at once when it
+cannot (`masks_gone`). A head trained with SAM2's backbone features cannot take them from a
 track and runs SAM2.
 """
 
@@ -317,17 +319,33 @@ def job_masks(
         return None
     masks = reuse(store, job, sam_features)
     if stored and masks is None:
-        raise MasksGone(
-            f"the first frames of job '{job.id}' were matted from the project's track, which "
-            "has changed since (tracked again, or its points edited) and whose masks the job "
-            "does not hold (it began before jobs kept them): its other frames cannot be "
-            "matted alike; start a new job for them"
-        )
+        raise MasksGone(_gone(job))
     return masks
 
 
+def masks_gone(store: Store, job: Job, done: Container[int]) -> str | None:
+    """MasksGone's message when a run of `job` would raise it now (`job_masks`), else None:
+    told when the job is resumed, not once it has waited its turn in the queue. Looks only:
+    makes no copy. (A job matted from a track has a head that takes no SAM2 features.)"""
+    if not job.used_track or not any(f in done for f in range(job.start, job.end + 1)):
+        return None
+    if _held(store, job).whole or _fitting_track(store, job) is not None:
+        return None
+    return _gone(job)
+
+
+def _gone(job: Job) -> str:
+    return (
+        f"the first frames of job '{job.id}' were matted from the project's track, which "
+        "has changed since (tracked again, or its points edited) and whose masks the job "
+        "does not hold (it began before jobs kept them): its other frames cannot be "
+        "matted alike; start a new job for them"
+    )
+
+
 def forget_masks(store: Store, job_id: str) -> None:
-    """Let go of the track's masks the job holds: its last frame is stored."""
+    """Let go of the track's masks the job holds: no run reads them again (its last frame is
+    stored, or none matted from them is: Store.needs_masks)."""
     shutil.rmtree(store.track_links_dir(job_id), ignore_errors=True)
 
 
@@ -348,18 +366,51 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
     read before the project's track is looked at."""
     if sam_features:
         return None
+    held = _held(store, job)
+    if held.whole:
+        return _read_held(held.paths, held.frames, held.objects)
+    if (seen := _fitting_track(store, job)) is None:
+        return None
+    # A re-run saves its manifest before it removes or writes a mask: an unchanged manifest and
+    # every mask held means the copy is the finished track's.
+    keys = list(held.paths)
+    if not _hold_masks(store, job, keys) or _mtime(manifest_path(store, job.project_id)) != seen:
+        forget_masks(store, job.id)
+        return None
+    return _read_held(held.paths, held.frames, held.objects)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The paths of the job's copy of the track's masks, per (frame, object) in SAM2's order,
+    and whether every one is there."""
+
+    frames: list[int]
+    objects: list[int]
+    paths: dict[tuple[int, int], Path]
+    whole: bool
+
+
+def _held(store: Store, job: Job) -> _Held:
     objects, frames = matted_objects(job), _frame_order(job)
-    keys = [(f, o) for f in frames for o in objects]
     copy = store.track_links_dir(job.id)
-    held = {key: copy / mask_path(store, job.project_id, *key).name for key in keys}
-    if all(path.is_file() for path in held.values()):
-        return _read_held(held, frames, objects)
+    paths = {
+        (f, o): copy / mask_path(store, job.project_id, f, o).name for f in frames for o in objects
+    }
+    return _Held(frames, objects, paths, all(path.is_file() for path in paths.values()))
+
+
+def _fitting_track(store: Store, job: Job) -> int | None:
+    """The modification time of the project's track manifest when that track is a finished
+    one over the job's range (or a wider one) made on the job's prompts (for the job's objects:
+    none outside its range), else None."""
     manifest = manifest_path(store, job.project_id)
     try:  # its time before its content: a re-run saved after the read shows as a change
         seen = manifest.stat().st_mtime_ns
         track = _load(manifest)
     except FileNotFoundError:  # no track, or the project deleted meanwhile (no look first)
         return None
+    objects = matted_objects(job)
     made_on = [e for e in track.prompts if e["object_id"] in objects]
     # SAM2 runs forward from the first prompted frame and backward from it, each frame from the
     # ones before it in that pass: over a wider range, on the same prompts (none outside the
@@ -371,12 +422,7 @@ def reuse(store: Store, job: Job, sam_features: bool) -> Iterator[Masks] | None:
         or made_on != prompts_in(job.prompts, job.start, job.end)
     ):
         return None
-    # A re-run saves its manifest before it removes or writes a mask: an unchanged manifest and
-    # every mask held means the copy is the finished track's.
-    if not _hold_masks(store, job, keys) or _mtime(manifest) != seen:
-        forget_masks(store, job.id)
-        return None
-    return _read_held(held, frames, objects)
+    return seen
 
 
 def _read_held(

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import threading
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -46,10 +43,11 @@ from vidmatte.jobs.results import (
     export_frames,
     foreground_for,
     frame_matte,
+    missing_frames,
     plan_export,
 )
 from vidmatte.jobs.stops import other_models
-from vidmatte.jobs.tracks import intervals
+from vidmatte.jobs.tracks import intervals, masks_gone
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import (
     archive_name,
@@ -58,12 +56,9 @@ from vidmatte.media.export import (
     parse_formats,
     staging_bytes,
 )
-from vidmatte.store import TERMINAL, InvalidTransition, unanchored
+from vidmatte.store import TERMINAL, TRANSITIONS, InvalidTransition, unanchored
 
 router = APIRouter(tags=["jobs"])
-# Free space an archive with staged files must leave besides its estimate (the store's
-# reserve: a delete, the way out of a full disk, needs it).
-STAGING_ROOM = store.RESERVE_BYTES
 
 
 @router.post(
@@ -163,13 +158,12 @@ def get_job_frames(job_id: str, s: Services = Depends(services)) -> JobFrames:
     # Read after the frames: a delete that came between is this job's 404, not a job whose
     # every frame is missing.
     job = s.store.job(job_id)
-    missing = set(range(job.start, job.end + 1)) - done
     return JobFrames(
         job_id=job.id,
         start=job.start,
         end=job.end,
         done=intervals(done),
-        missing=intervals(missing),
+        missing=intervals(missing_frames(job, done)),
     )
 
 
@@ -214,7 +208,14 @@ def resume_job(
 
 
 def _resume_job(job_id: str, s: Services) -> Job:
-    if (why := other_models(s.store.job(job_id), s.head_name, s.sam2_name)) is not None:
+    job = s.store.job(job_id)
+    if (why := other_models(job, s.head_name, s.sam2_name)) is not None:
+        raise HTTPException(409, why)
+    # Told now, not once it has waited its turn in the queue to fail again; a job that cannot
+    # be resumed at all gets the transition's 409 below.
+    resumable = job.status in TRANSITIONS["queued"]
+    if resumable and (why := masks_gone(s.store, job, s.store.done_frames(job_id))) is not None:
+        s.store.job(job_id)  # a delete that came meanwhile took the copy and the track: its 404
         raise HTTPException(409, why)
     try:
         job = s.store.transition(job_id, "queued")
@@ -333,7 +334,7 @@ def get_archive(
         need = staging_bytes(
             chosen, len(export.frames), info.width, info.height, len(export.layers)
         )
-        release_room = reserve_room_to_stage(s.store.tmp_dir, need)
+        release_room = reserve_room_to_stage(s.store.staging, need)
     except BaseException:
         release_files()
         raise
@@ -359,7 +360,7 @@ def get_archive(
         layers=export.layer_names,
         timecode=export.project.info.timecode,
     )
-    missing = sorted(set(range(job.start, job.end + 1)) - set(export.frames))
+    missing = missing_frames(job, export.frames)
     headers = {
         "Content-Disposition": _attachment(name, in_script),
         # A cancelled, interrupted or running job's archive holds the frames finished so far.
@@ -371,37 +372,13 @@ def get_archive(
     )
 
 
-# The staging room promised to the archive downloads under way, per staging directory: two
-# downloads started together each found the disk's room free, and both could run out.
-_promised: dict[Path, int] = {}
-_promised_lock = threading.Lock()
-
-
-def reserve_room_to_stage(tmp_dir: Path, need: int) -> Callable[[], None]:
+def reserve_room_to_stage(staging: store.StagingRoom, need: int) -> Callable[[], None]:
     """507 before the download starts when its staged files (`need` bytes, estimated by
-    `staging_bytes`) would not fit beside those of the downloads under way and STAGING_ROOM:
+    `staging_bytes`) would not fit beside those of the downloads under way (StagingRoom):
     once started, a write failing for want of space can only cut the zip off, which a browser
-    tells as a failed download, not why. The room stays promised until the returned release
-    is called (releasing twice is harmless). A file being written counts in the disk's use and
-    in its download's promise: downloads together are refused early, never late."""
-    if need == 0:
-        return lambda: None
-    with _promised_lock:
-        promised = _promised.get(tmp_dir, 0)
-        if shutil.disk_usage(tmp_dir).free < promised + need + STAGING_ROOM:
-            raise HTTPException(507, f"{DISK_FULL}: free some space, then download again")
-        _promised[tmp_dir] = promised + need
-    held = [True]
-
-    def release() -> None:
-        with _promised_lock:
-            if not held[0]:
-                return
-            held[0] = False
-            left = _promised.pop(tmp_dir) - need
-            if left:
-                _promised[tmp_dir] = left
-
+    tells as a failed download, not why. Call the returned release when the download ends."""
+    if (release := staging.promise(need)) is None:
+        raise HTTPException(507, f"{DISK_FULL}: free some space, then download again")
     return release
 
 
