@@ -1,8 +1,11 @@
 """Files cut short where the container's structure tells: NUT's frames, and cuts exactly at
-a packet's or an element's boundary. Each keeps its whole frames and says it is cut short."""
+a packet's or an element's boundary. Each keeps its whole frames and says it is cut short;
+a whole file whose structure misleads (a NUT without its index, a wrong AVI RIFF size, a
+stale FLV "filesize", a TS frame that fills its last packet) has no note."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import av
@@ -12,7 +15,7 @@ import pytest
 from tests.cuts import cut_keeps_whole_frames
 from tests.synth import write_noisy_clip
 from vidmatte.media import cut_short
-from vidmatte.media.video import probe
+from vidmatte.media.video import VideoReader, probe
 
 FRAMES = 12
 
@@ -44,17 +47,17 @@ def test_a_nut_cut_inside_a_frame_keeps_its_whole_frames(
 
 
 @pytest.mark.parametrize("codec", ["mpeg4", "ffv1"])
-@pytest.mark.parametrize("where", ["after_frame", "in_header", "before_data"])
+@pytest.mark.parametrize("where", ["in_header", "before_data"])
 def test_a_nut_cut_between_two_frames_says_it_is_cut_short(
     tmp_path: Path, codec: str, where: str
 ) -> None:
-    """Cut where frame 5's data ends (before frame 6's header), 1 byte into frame 6's header,
-    or where its header ends and its data would start: the first was read as the whole video
-    (6 frames, no note), the others refused the upload ("the video is damaged or truncated
-    (Invalid data found when processing input)"). The index FFmpeg writes last is missing."""
+    """Cut 1 byte into frame 6's header, or where its header ends and its data would start:
+    these refused the upload ("the video is damaged or truncated (Invalid data found when
+    processing input)"). (One cut where frame 5's data ends cannot be told from a whole file
+    written without its index: test_a_whole_nut_without_an_index_is_not_cut_short.)"""
     whole = tmp_path / "clip.nut"
     expected, spans = _noisy(whole, codec, "nut")
-    at = {"after_frame": spans[5][1], "in_header": spans[5][1] + 1, "before_data": spans[6][0]}
+    at = {"in_header": spans[5][1] + 1, "before_data": spans[6][0]}
     assert cut_keeps_whole_frames(whole, expected, at[where]) == 6
 
 
@@ -159,3 +162,173 @@ def test_a_nut_cut_inside_a_sound_frame_keeps_every_whole_picture(tmp_path: Path
     before = sum(1 for p in packets if p[2] == "video" and p[0] + p[1] <= at)
     assert 0 < before < FRAMES
     assert cut_keeps_whole_frames(whole, expected, at) == before
+
+
+@pytest.mark.parametrize("codec", ["mpeg4", "ffv1"])
+def test_a_whole_nut_without_an_index_is_not_cut_short(tmp_path: Path, codec: str) -> None:
+    """FFmpeg writes a NUT without its index where told to (`write_index=0`): every byte
+    before the index is the same, so a file that ends after a whole frame cannot be told
+    from one cut there. It was called cut short ("only its first 12 frames are there"):
+    a whole file has no note, one that stops in a frame's header still has it."""
+    whole = tmp_path / "clip.nut"
+    expected, spans = _noisy(whole, codec, "nut", {"write_index": "0"})
+    indexed = tmp_path / "indexed.nut"
+    _noisy(indexed, codec, "nut")
+    assert indexed.read_bytes()[: whole.stat().st_size] == whole.read_bytes()
+    assert cut_short.nut_cut(whole) == ""
+    assert probe(whole)[0].notes == []
+    assert cut_keeps_whole_frames(whole, expected, spans[5][1] + 1) == 6
+
+
+def test_a_nut_that_stops_after_a_syncpoint_is_cut_short(tmp_path: Path) -> None:
+    """A syncpoint always has a frame after it: a file that ends with one is cut short."""
+    whole = tmp_path / "clip.nut"
+    expected, spans = _noisy(whole, "ffv1", "nut")
+    data = whole.read_bytes()
+    sync = data.find(bytes.fromhex("4e4be4adeeca4569"), spans[0][1])  # the second one
+    assert sync > 0 and data[sync + 8] < 0x80  # its length: one byte, no header checksum
+    kept = sum(1 for _, end in spans if end <= sync)
+    assert 0 < kept < FRAMES
+    assert cut_keeps_whole_frames(whole, expected, sync + 9 + data[sync + 8]) == kept
+
+
+def _riff_size(path: Path, size: int) -> None:
+    """Set the size the file's first RIFF chunk states."""
+    data = bytearray(path.read_bytes())
+    data[4:8] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("extra", "zeros"), [(8, 0), (1, 0), (100_000, 0), (8, 13)])
+def test_an_avi_whose_riff_size_is_wrong_is_not_cut_short(
+    tmp_path: Path, extra: int, zeros: int
+) -> None:
+    """Some writers count the RIFF header in its size (8 bytes over), leave odd sizes unpadded
+    or a stale value, or pad the file with zeros: every chunk in it (the frames' 'movi' list,
+    the 'idx1' index written last) is whole, yet the file was called cut short. A cut in its
+    'movi' list still is."""
+    whole = tmp_path / "clip.avi"
+    expected, spans = _noisy(whole, "mpeg4")
+    whole.write_bytes(whole.read_bytes() + bytes(zeros))
+    _riff_size(whole, whole.stat().st_size - 8 + extra)
+    assert not cut_short.avi_cut(whole)
+    assert probe(whole)[0].notes == []
+    assert cut_keeps_whole_frames(whole, expected, spans[6][0]) == 6
+
+
+def test_an_avi_that_stops_where_its_index_would_start_is_cut_short(tmp_path: Path) -> None:
+    """Its header says an 'idx1' index follows the frames (AVIF_HASINDEX): a file that stops
+    after them has every frame, and says it is cut short, even where its RIFF size is wrong."""
+    whole = tmp_path / "clip.avi"
+    expected, _ = _noisy(whole, "mpeg4")
+    _riff_size(whole, whole.stat().st_size)
+    index = whole.read_bytes().rfind(b"idx1")
+    assert cut_keeps_whole_frames(whole, expected, index) == FRAMES
+
+
+def _flv_filesize(path: Path, size: float) -> None:
+    """Set the "filesize" the FLV's onMetaData states."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x00\x08filesize\x00") + 11
+    data[at : at + 8] = struct.pack(">d", size)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("codec", ["flv", "libx264"])
+def test_an_flv_with_a_stale_filesize_is_not_cut_short(tmp_path: Path, codec: str) -> None:
+    """A tool that rewrites an FLV and keeps its metadata (or injects it before the last
+    edit) leaves a "filesize" over the file's: it was called cut short, though its tags hold
+    every frame its "duration" says (and an H.264 one ends in its end-of-sequence tag). A cut
+    one, whose tags stop short of both, still says so."""
+    whole = tmp_path / "clip.flv"
+    expected, spans = _noisy(whole, codec)
+    _flv_filesize(whole, whole.stat().st_size + 50_000)
+    assert not cut_short.flv_cut(whole)
+    assert probe(whole)[0].notes == []
+    assert cut_keeps_whole_frames(whole, expected, spans[6][0]) == 6
+
+
+@pytest.mark.parametrize("at", ["moof", "mdat"])
+def test_a_fragmented_mp4_with_a_global_index_cut_between_fragments_says_so(
+    tmp_path: Path, at: str
+) -> None:
+    """A fragmented MP4 whose 'sidx' lists every fragment's bytes (FFmpeg's `global_sidx`,
+    DASH packagers'), cut where its second fragment's 'moof', or its 'mdat', starts: every
+    box there is whole, and it was read as the whole video (12 or 0 frames more missing)."""
+    whole = tmp_path / "clip.mp4"
+    flags = "frag_keyframe+empty_moov+default_base_moof+global_sidx"
+    with av.open(str(whole), "w", options={"movflags": flags}) as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"g": "6"}  # a keyframe, so a fragment, every 6 frames
+        for i in range(FRAMES):
+            rgb = np.full((64, 96, 3), 20 * i, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    with av.open(str(whole)) as container:
+        expected = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    data = whole.read_bytes()
+    assert data.count(b"moof") == 2
+    second = data.find(b"moof", data.find(b"moof") + 4) - 4
+    cut = second if at == "moof" else data.find(b"mdat", second) - 4
+    assert cut_keeps_whole_frames(whole, expected, cut) == 6
+
+
+@pytest.mark.parametrize("codec", ["mpeg2video", "libx264"])
+@pytest.mark.parametrize("packets", [1, 3, -1])
+def test_a_ts_cut_between_two_packets_inside_a_frame_of_unstated_length_says_so(
+    tmp_path: Path, codec: str, packets: int
+) -> None:
+    """FFmpeg's TS (as most muxers' for video) leaves each video PES packet's length unstated:
+    one cut at a 188-byte packet boundary 1 or 3 TS packets into frame 6's, or 1 before its
+    end, read the part of the frame there as a whole one (garbage where its data stops) with
+    no note. The TS packet it stops after is full of the frame's data (a frame's last one is
+    padded to its end, FFmpeg's as the standard has it), and the decoder finds the frame
+    broken off."""
+    whole = tmp_path / "clip.ts"
+    expected, spans = _noisy(whole, codec)
+    first = spans[6][0] - spans[6][0] % 188
+    last = spans[7][0] - spans[7][0] % 188
+    at = first + 188 * packets if packets > 0 else last + 188 * packets
+    assert cut_keeps_whole_frames(whole, expected, at) == 6
+
+
+def _ts_padded(source: Path, target: Path, extra: int) -> int:
+    """Copy the TS `source` to `target` with `extra` zero bytes after its last frame's data
+    (MPEG-2 video allows them before a start code: the frame decodes the same); the bytes of
+    padding its last TS packet then has (0: full of the frame's data): its adaptation field,
+    but for its flags and a PCR where it has them for themselves."""
+    with av.open(str(source)) as src, av.open(str(target), "w", format="mpegts") as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        packets = [p for p in src.demux(video=0) if p.size]
+        for index, packet in enumerate(packets):
+            data = bytes(packet) + bytes(extra if index == len(packets) - 1 else 0)
+            copy = av.Packet(data)
+            copy.pts, copy.dts, copy.time_base = packet.pts, packet.dts, packet.time_base
+            copy.is_keyframe = packet.is_keyframe
+            copy.stream = out
+            dst.mux(copy)
+    last = target.read_bytes()[-188:]
+    if not last[3] & 0x20:
+        return 0
+    flags = last[5] if last[4] else 0
+    kept = 2 + (6 if flags & 0x10 else 0) if flags else 0  # its length, flags and PCR
+    return 1 + last[4] - kept
+
+
+def test_a_whole_ts_whose_last_packet_is_full_is_not_cut_short(tmp_path: Path) -> None:
+    """A frame whose data fills its last TS packet to the byte has no padding there, as a
+    frame cut at a packet boundary has none: its frame decodes whole, and is no cut."""
+    source, whole = tmp_path / "source.ts", tmp_path / "clip.ts"
+    expected, _ = _noisy(source, "mpeg2video")
+    extra = 0
+    for _ in range(3):  # the padding the last packet has, moved into the frame
+        padding = _ts_padded(source, whole, extra)
+        if padding == 0:
+            break
+        extra += padding
+    assert padding == 0 and extra > 0
+    info, pts = probe(whole)
+    assert (info.frame_count, info.notes) == (FRAMES, [])
+    last = VideoReader(whole, pts, info.rotation).frame(FRAMES - 1)
+    np.testing.assert_array_equal(last, expected[-1])

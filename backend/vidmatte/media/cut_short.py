@@ -1,22 +1,35 @@
 """Whether a file stops short of what its own structure says, where FFmpeg's reader ends
 quietly or hands over a partial frame as a whole one: MP4/MOV boxes, GIF blocks, MPEG-TS
 packets, NUT frames, AVI's RIFF chunks, FLV's stated size (Matroska's: media/matroska.py).
-Read from the file's bytes, never decoded.
+Read from the file's bytes; only an MPEG-TS whose last packet looks whole is decoded.
 """
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-# FLV: the tag type of a script (onMetaData), and its "filesize" key as AMF0 writes it in an
-# object (a 16-bit length, the name), then the type of its value (0: a 64-bit float).
-_FLV_SCRIPT = 0x12
-_FLV_FILESIZE = b"\x00\x08filesize\x00"
+import av
+
+# FLV: the tag types of sound, pictures and a script (onMetaData); the codec IDs of AVC,
+# MPEG-4 part 2 (FFmpeg's) and HEVC (the Chinese CDNs' extension), whose packets say their
+# type (1: a frame, with the time it is shown after its decode; 2: the end of the sequence),
+# as an enhanced FLV's do.
+_FLV_AUDIO, _FLV_VIDEO, _FLV_SCRIPT = 0x08, 0x09, 0x12
+_FLV_AVC = (7, 9, 12)
+_FLV_SEQUENCE_END = 2
+_FLV_TAGS_BACK = 16  # tags read back from the end for the step between their timestamps
+
+_AVIF_HASINDEX = 0x10  # an AVI's main header says the 'idx1' index follows its frames
 
 _TS_PACKETS_CHECKED = 5  # MPEG-TS sync bytes looked for at the start (FFmpeg's probe: more)
+# A TS packet's adaptation field flags: a PCR follows them; the flags with no field after
+# them but the PCR's (discontinuity, random access, priority, PCR).
+_TS_PCR, _TS_FLAGS_ONLY = 0x10, 0xF0
+_TS_GOP_DECODED = 600  # packets decoded at most to tell a frame broken off at the end
 # TS packets read back from the end for the last PES packet's start: a PES packet's stated
 # length fits in 16 bits, so its start lies within 65541 bytes of payload, amid other streams.
 _TS_PES_PACKETS = 4096
@@ -48,10 +61,14 @@ def mp4_cut(path: Path) -> str:
     where it ends before its 'moov' box, the index of its samples that recordings write last,
     is whole; "data" where a box after a whole 'moov' runs past the file's end (the media
     data of a download broken off, a fragmented recording's last fragment), or where it ends
-    after whole boxes but none is a 'moov' (nor a 'meta', as a HEIF image has instead); ""
-    where no box is cut, or it is no such file."""
+    after whole boxes short of the bytes a 'sidx' lists (a fragmented file cut between two
+    fragments); "index" where it ends after whole boxes but none is a 'moov' (nor a 'meta',
+    as a HEIF image has instead); "" where no box is cut, or it is no such file.
+    A fragmented file without a 'sidx' that stops between two fragments cannot be told from
+    a whole one: each fragment is whole in itself, 'mvex' states no count, and the 'mfra'
+    FFmpeg appends is left out by other writers (and by FFmpeg's own `skip_trailer`)."""
     size = path.stat().st_size
-    at, indexed, described = 0, False, False
+    at, indexed, described, listed = 0, False, False, 0
     with path.open("rb") as file:
         while at < size:
             file.seek(at)
@@ -67,8 +84,32 @@ def mp4_cut(path: Path) -> str:
                 return "data" if indexed and kind != b"moov" else "index"
             indexed = indexed or kind == b"moov"
             described = described or kind == b"meta"
+            if kind == b"sidx":
+                listed = max(listed, _sidx_end(file, at, length))
             at += length
+    if indexed and listed > size:
+        return "data"
     return "index" if at and not (indexed or described) else ""
+
+
+def _sidx_end(file: BinaryIO, at: int, length: int) -> int:
+    """Where the bytes a whole 'sidx' box at `at` lists end: they start `first_offset` after
+    the box, and its references' sizes follow one another (ISO/IEC 14496-12, 8.16.3). A
+    global one (FFmpeg's `global_sidx`) lists every fragment, a DASH segment's its own."""
+    file.seek(at + 8)
+    box = file.read(length - 8)
+    wide = 8 if box[:1] == b"\x01" else 4  # version 1: 64-bit times and offset
+    fields = 4 + 4 + 4 + 2 * wide  # version and flags, reference ID, timescale, time, offset
+    if len(box) < fields + 4:
+        return 0
+    first_offset = int.from_bytes(box[fields - wide : fields], "big")
+    count = int.from_bytes(box[fields + 2 : fields + 4], "big")
+    references = box[fields + 4 : fields + 4 + 12 * count]
+    listed = sum(
+        int.from_bytes(references[i : i + 4], "big") & 0x7FFFFFFF
+        for i in range(0, len(references), 12)
+    )
+    return at + length + first_offset + listed
 
 
 def gif_cut(path: Path) -> str:
@@ -125,8 +166,10 @@ def ts_cut(path: Path, pid: int | None = None) -> bool:
     or, between two packets, inside the last PES packet (a frame) of the stream `pid` where
     that packet's header says its length: FFmpeg's reader gives the video frame there as a
     whole one, unflagged. A PES packet of unstated length (0, "unbounded", which most muxers
-    write for video, FFmpeg's too) ends where the next one starts, or the file does: a cut
-    between two TS packets then cannot be told from a whole file."""
+    write for video, FFmpeg's too) ends where the next one starts, or the file does; but its
+    last TS packet is padded to the end (adaptation field stuffing) unless the frame's data
+    fills it to the byte, where every other one is full: a last one full (1 in 184 whole
+    files) is told from a cut by decoding the frame, which the decoder flags broken off."""
     size = path.stat().st_size
     with path.open("rb") as file:
         head = file.read(_TS_PACKETS_CHECKED * 204)
@@ -135,55 +178,133 @@ def ts_cut(path: Path, pid: int | None = None) -> bool:
             if len(starts) >= 2 and all(head[at] == 0x47 for at in starts):
                 if size % packet:
                     return True
-                return pid is not None and _ts_pes_short(file, size // packet, packet, sync, pid)
+                if pid is None:
+                    return False
+                stops = _ts_pes_stops(file, size // packet, packet, sync, pid)
+                return stops == "short" or (stops == "full" and _ts_last_frame_broken(path, pid))
     return False
 
 
-def _ts_pes_short(file: BinaryIO, count: int, packet: int, sync: int, pid: int) -> bool:
-    """Whether the last PES packet of stream `pid` in a file of `count` TS packets (each
-    `packet` bytes, its sync byte at `sync`) holds fewer bytes than its header says: read back
-    from the end, its TS packets' payloads summed up to the one it starts in."""
-    held = 0
+def _ts_pes_stops(file: BinaryIO, count: int, packet: int, sync: int, pid: int) -> str:
+    """How the last PES packet of stream `pid` in a file of `count` TS packets (each `packet`
+    bytes, its sync byte at `sync`) ends: "short" where it holds fewer bytes than its header
+    says, "full" where it states no length and its last TS packet is full of its data, ""
+    otherwise. Read back from the end, its TS packets' payloads summed up to the one it
+    starts in."""
+    held, full = 0, None
     for index in range(count - 1, max(count - _TS_PES_PACKETS, 0) - 1, -1):
         file.seek(index * packet + sync)
         ts = file.read(188)
         if ts[0] != 0x47 or ((ts[1] & 0x1F) << 8 | ts[2]) != pid or not ts[3] & 0x10:
             continue  # another stream's, or no payload (adaptation field only)
-        payload = 4 + (1 + ts[4] if ts[3] & 0x20 else 0)
-        held += max(len(ts) - payload, 0)
+        adaptation = 1 + ts[4] if ts[3] & 0x20 else 0
+        full = _ts_unpadded(ts) if full is None else full
+        held += max(len(ts) - 4 - adaptation, 0)
         if ts[1] & 0x40:  # the PES packet starts here: 00 00 01, its stream id, its length
-            pes = ts[payload : payload + 6]
+            pes = ts[4 + adaptation : 4 + adaptation + 6]
             length = int.from_bytes(pes[4:6], "big") if pes[:3] == b"\x00\x00\x01" else 0
-            return length > 0 and held < 6 + length
-    return False
+            if length:
+                return "short" if held < 6 + length else ""
+            return "full" if full else ""
+    return ""
+
+
+def _ts_unpadded(ts: bytes) -> bool:
+    """Whether a TS packet's payload runs up to its end: it has no adaptation field, or one
+    that holds flags (a random access point's, a PCR) and no stuffing. One with fields not
+    read here (an OPCR, a splice countdown, private data, an extension) counts as padded."""
+    if not ts[3] & 0x20:
+        return True
+    length = ts[4]
+    flags = ts[5] if length else 0
+    kept = 1 + (6 if flags & _TS_PCR else 0)  # the flags, and a PCR's 6 bytes
+    return bool(flags & _TS_FLAGS_ONLY) and not flags & ~_TS_FLAGS_ONLY and length == kept
+
+
+def _ts_last_frame_broken(path: Path, pid: int) -> bool:
+    """Whether the decoder flags broken the frame of the last packet of the TS's video stream
+    `pid`, decoded from the keyframe before it (one run of more than _TS_GOP_DECODED packets
+    is not decoded: False)."""
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = next((s for s in container.streams.video if s.id == pid), None)
+        if stream is None:
+            return False
+        run: list[av.Packet] = []
+        for packet in container.demux(stream):
+            if packet.size and packet.is_keyframe:
+                run = []
+            if packet.size and len(run) <= _TS_GOP_DECODED:
+                run.append(packet)
+        if not run or len(run) > _TS_GOP_DECODED:
+            return False
+        try:
+            frames = [f for p in [*run, None] for f in stream.decode(p)]
+        except av.error.FFmpegError:
+            return True
+    return any(f.is_corrupt for f in frames if f.pts == run[-1].pts)
 
 
 def avi_cut(path: Path) -> bool:
     """Whether an AVI ends before its RIFF chunks say (the first, 'AVI ', and the 'AVIX' ones
     of an OpenDML file over 1 GB follow one another): one cut between two frames' chunks, or
     in a chunk's header, is read as the whole video, where FFmpeg's reader flags a frame cut
-    in two itself. A size of 0 (a recorder that never wrote it) says nothing."""
+    in two itself. A size of 0 (a recorder that never wrote it) says nothing. Some writers
+    state a wrong RIFF size (its own header counted, a stale value): the RIFF that runs past
+    the file's end is cut only where the chunks in it say so too."""
     size = path.stat().st_size
     at = 0
     with path.open("rb") as file:
         while at + 8 <= size:
             file.seek(at)
-            header = file.read(8)
-            length = int.from_bytes(header[4:], "little")
+            header = file.read(12)
+            length = int.from_bytes(header[4:8], "little")
             if header[:4] != b"RIFF" or length == 0:
                 return False
-            at += 8 + length
-            if at > size:
-                return True
-            at += length & 1  # the pad byte after an odd size (left off the last by some)
+            if at + 8 + length > size:
+                return _avi_chunks_cut(file, at + 12, size, header[8:12] == b"AVI ")
+            at += 8 + length + (length & 1)  # the pad byte after an odd size
     return False
 
 
+def _avi_chunks_cut(file: BinaryIO, at: int, size: int, first: bool) -> bool:
+    """Whether the chunks of a RIFF from `at` on say the file is cut short: one of them (the
+    frames' 'movi' list) runs past its end, or the file stops in a chunk's header, or, in the
+    first RIFF, right after the 'movi' list where its header says the 'idx1' index follows
+    (AVIF_HASINDEX). A RIFF whose chunks are all whole is whole, whatever its size says."""
+    indexed, last = False, b""
+    while at < size:
+        file.seek(at)
+        header = file.read(16)
+        if not header[:8].strip(b"\x00"):
+            break  # zeros to a sector's end (some writers'), no chunk
+        if len(header) < 8:
+            return True
+        length = int.from_bytes(header[4:8], "little")
+        if at + 8 + length > size:
+            return True
+        if header[:4] == b"LIST" and header[8:12] == b"hdrl":
+            indexed = _avi_has_index(file, at + 12, at + 8 + length)
+        last = header[8:12] if header[:4] == b"LIST" else header[:4]
+        at += 8 + length + (length & 1)
+    return first and indexed and last == b"movi"
+
+
+def _avi_has_index(file: BinaryIO, at: int, end: int) -> bool:
+    """Whether the 'avih' main header first in the 'hdrl' list from `at` on sets
+    AVIF_HASINDEX (its dwFlags, the fourth of its 32-bit fields)."""
+    file.seek(at)
+    avih = file.read(min(8 + 16, end - at))
+    return avih[:4] == b"avih" and len(avih) == 24 and bool(avih[20] & _AVIF_HASINDEX)
+
+
 def flv_cut(path: Path) -> bool:
-    """Whether an FLV is shorter than the size its metadata states (the "filesize" of the
-    onMetaData script tag first in the file, which FFmpeg writes when it finishes a file): one
-    cut between two tags is read as the whole video, where FFmpeg's reader flags a frame cut
-    in two itself. A file that states none, or 0 (a live recording's), says nothing."""
+    """Whether an FLV is shorter than its metadata states (the "filesize" and "duration" of
+    the onMetaData script tag first in the file, which FFmpeg writes when it finishes a
+    file): one cut between two tags is read as the whole video, where FFmpeg's reader flags
+    a frame cut in two itself. A file that states neither, or 0 (a live recording's), says
+    nothing. Tools that rewrite an FLV may keep a stale "filesize": the file is cut only
+    where its tags also stop short of the "duration", and it does not end in the video
+    end-of-sequence tag FFmpeg writes last (H.264's, MPEG-4's)."""
     size = path.stat().st_size
     with path.open("rb") as file:
         header = file.read(9)
@@ -194,11 +315,59 @@ def flv_cut(path: Path) -> bool:
         if len(tag) < 11 or tag[0] != _FLV_SCRIPT:
             return False
         script = file.read(int.from_bytes(tag[1:4], "big"))
-    at = script.find(_FLV_FILESIZE)
-    if at < 0 or len(script) < at + len(_FLV_FILESIZE) + 8:
+        stated, duration = _amf_number(script, b"filesize"), _amf_number(script, b"duration")
+        if not (stated > size and duration > 0):
+            return False
+        ended, times = _flv_last_tags(file, size)
+    if ended:
         return False
-    (stated,) = struct.unpack_from(">d", script, at + len(_FLV_FILESIZE))
-    return stated > size
+    # A whole file's last tag starts one frame (its duration) before the stated end; FLV's
+    # timestamps are decode times, a frame shown later (B-frames) reaches further: a second
+    # step is allowed for it, so a file missing only its very last frame is not told.
+    step = max((a - b for a, b in itertools.pairwise(times)), default=0)
+    return not times or max(times) + 2 * step < duration * 1000
+
+
+def _amf_number(script: bytes, key: bytes) -> float:
+    """The number an onMetaData object gives `key` (AMF0: the name's 16-bit length, the
+    name, the value's type, 0 for a 64-bit float); 0 where it has none."""
+    named = len(key).to_bytes(2, "big") + key + b"\x00"
+    at = script.find(named)
+    if at < 0 or len(script) < at + len(named) + 8:
+        return 0.0
+    (value,) = struct.unpack_from(">d", script, at + len(named))
+    return value
+
+
+def _flv_last_tags(file: BinaryIO, size: int) -> tuple[bool, list[int]]:
+    """Walking back from the file's end through each tag's trailing PreviousTagSize: whether
+    the last tag is a video end-of-sequence one (an AVC or HEVC packet of type 2, or an
+    enhanced FLV's SequenceEnd), and the timestamps (ms) of the last audio and video tags,
+    latest first (a video frame's when it is shown); none where the sizes do not lead to a
+    tag (the file stops inside one)."""
+    times: list[int] = []
+    ended = False
+    end = size
+    while len(times) < _FLV_TAGS_BACK and end > 13 + 11:
+        file.seek(end - 4)
+        length = int.from_bytes(file.read(4), "big")
+        if not 11 <= length <= end - 4 - 13:
+            return False, []
+        file.seek(end - 4 - length)
+        tag = file.read(min(length, 16)).ljust(16, b"\x00")  # a tag may hold under 5 bytes
+        if int.from_bytes(tag[1:4], "big") != length - 11:
+            return False, []
+        time = int.from_bytes(tag[4:7], "big") | tag[7] << 24
+        packet = tag[11] & 0x0F if tag[11] & 0x80 else tag[12]  # an enhanced FLV's, or AVC's
+        sized = tag[0] == _FLV_VIDEO and (tag[11] & 0x80 or tag[11] & 0x0F in _FLV_AVC)
+        if sized and end == size:
+            ended = packet == _FLV_SEQUENCE_END
+        if sized and not tag[11] & 0x80 and packet == 1:  # a frame shown after its decode
+            time += int.from_bytes(tag[13:16], "big", signed=True)
+        if tag[0] in (_FLV_AUDIO, _FLV_VIDEO):
+            times.append(time)
+        end -= 4 + length
+    return ended, times
 
 
 @dataclass(frozen=True)
@@ -216,12 +385,15 @@ class _NutCode:
 def nut_cut(path: Path, stream: int = 0) -> str:
     """Where a NUT file is cut short: "frame" where it stops inside the data of a frame of
     stream `stream` (its index; FFmpeg's reader gives the part there as a whole frame,
-    unflagged), "between" where it stops elsewhere (between two frames, in a frame's header,
-    in another stream's frame or in a syncpoint) without the index FFmpeg writes last, ""
-    where that index ends it, or the file is no NUT as read here, or one written without
-    syncpoints (`-syncpoints none`, which has no index either). Its packets are walked: a
-    startcode packet says its length, a frame's header its data's (through the frame codes
-    of the main header)."""
+    unflagged), "between" where it stops elsewhere (in a frame's header, in another stream's
+    frame, in a syncpoint or the index, or after a syncpoint, which always has a frame after
+    it), "" where it ends after a whole frame, its index or headers (which writers repeat
+    at the end), or is no NUT as read here, or one written without syncpoints (`-syncpoints
+    none`). A file that ends after a whole frame without the index FFmpeg writes last is not
+    called cut: FFmpeg leaves the index out where told to (`write_index=0`), and every byte
+    before it is the same, so nothing in the file tells a cut there from a whole one. Its
+    packets are walked: a startcode packet says its length, a frame's header its data's
+    (through the frame codes of the main header)."""
     size = path.stat().st_size
     with path.open("rb") as file:
         if file.read(len(_NUT_ID)) != _NUT_ID or file.read(8) != _NUT_MAIN:
@@ -254,7 +426,7 @@ def nut_cut(path: Path, stream: int = 0) -> str:
             at, last = file.tell() + data, b""
             if at > size:
                 return "frame" if of == stream and file.tell() < size else "between"
-    return "between" if synced and last != _NUT_INDEX else ""
+    return "between" if last == _NUT_SYNCPOINT else ""
 
 
 def _nut_main_header(file: BinaryIO) -> tuple[int, list[_NutCode], list[int]]:
