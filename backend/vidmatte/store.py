@@ -33,7 +33,6 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -524,9 +523,10 @@ class Store:
         # for good), and a crash forgets them with the requests (one process serves a data dir).
         self._keys_in_flight: dict[str, str] = {}
         # Answers given that the database could not keep (a full disk, a lock held past the
-        # busy timeout), with when they expire (time.monotonic): what their request made is
-        # made, so this process answers their retries from here.
-        self._answers_unkept: dict[str, tuple[Answered, float]] = {}
+        # busy timeout), with when they were given (as `now` writes it): what their request
+        # made is made, so this process answers their retries from here, until the retention
+        # ends or a later write keeps them in the database.
+        self._answers_unkept: dict[str, tuple[Answered, str]] = {}
         self._keys_lock = threading.Lock()
         self._older_plate, self._older_edges = plate, edges
         self.busy_timeout = 30.0  # seconds a write waits for another writer
@@ -840,14 +840,13 @@ class Store:
                 f"a request with Idempotency-Key '{key}' ({running}) is still being "
                 "answered: retry once it has finished"
             )
-        unkept, until = self._answers_unkept.get(key, (None, 0.0))
-        if unkept is not None and until >= time.monotonic():
-            return unkept
-        self._answers_unkept.pop(key, None)
+        self._forget_expired_unkept()
+        if (unkept := self._answers_unkept.get(key)) is not None:
+            return unkept[0]
         with self._read() as db:
             row = db.execute(
                 "SELECT route, fingerprint, status, body FROM idempotency_keys "
-                "WHERE key = ? AND created_at >= ?",
+                "WHERE key = ? AND created_at > ?",
                 (key, ago(self.idempotency_seconds)),
             ).fetchone()
         if row is None:
@@ -859,29 +858,36 @@ class Store:
         is free then (its retries read the answer). Expired keys go in the same write: the table
         holds about one retention window's keys without waiting for a restart. An answer the
         database cannot keep (the error is raised) is kept in memory instead, for this
-        process's retries: its key is never free while its request's work stands."""
+        process's retries: its key is never free while its request's work stands. The next
+        write that succeeds keeps those too, dated when they were given."""
+        with self._keys_lock:
+            self._forget_expired_unkept()
+            unkept = list(self._answers_unkept.items())
+        given = now()
         try:
             with self._write() as db:
                 self._forget_expired_keys(db)
+                # IGNORE: a row of the key is this answer, or a later one's (it expired here).
+                db.executemany(
+                    "INSERT OR IGNORE INTO idempotency_keys "
+                    "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [self._key_row(held, *answer) for held, answer in unkept],
+                )
                 db.execute(
                     "INSERT OR REPLACE INTO idempotency_keys "
                     "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        key,
-                        answered.route,
-                        answered.fingerprint,
-                        answered.status,
-                        answered.body,
-                        now(),
-                    ),
+                    self._key_row(key, answered, given),
                 )
         except BaseException:
             with self._keys_lock:  # one step: a retry finds the key taken, or this answer
-                until = time.monotonic() + self.idempotency_seconds
-                self._answers_unkept[key] = (answered, until)
+                self._answers_unkept[key] = (answered, given)
                 self._keys_in_flight.pop(key, None)
             raise
-        self.release_key(key)
+        with self._keys_lock:
+            for held, answer in unkept:  # in the database now
+                if self._answers_unkept.get(held) == answer:
+                    del self._answers_unkept[held]
+            self._keys_in_flight.pop(key, None)
 
     def release_key(self, key: str) -> None:
         """Let go of `key` taken by a request that failed: a retry runs it again."""
@@ -889,9 +895,25 @@ class Store:
             self._keys_in_flight.pop(key, None)
 
     def _forget_expired_keys(self, db: sqlite3.Connection) -> None:
+        """A key is kept while younger than the retention: one kept for 0 s is never
+        answered again (`_key_answer` reads the same bound)."""
         db.execute(
-            "DELETE FROM idempotency_keys WHERE created_at < ?", (ago(self.idempotency_seconds),)
+            "DELETE FROM idempotency_keys WHERE created_at <= ?", (ago(self.idempotency_seconds),)
         )
+
+    def _forget_expired_unkept(self) -> None:
+        """Drop the answers held in memory past the retention (under the keys' lock), as
+        `_forget_expired_keys` does the database's: one per write that failed piled up for
+        the life of the process."""
+        since = ago(self.idempotency_seconds)
+        for key, (_, given) in list(self._answers_unkept.items()):
+            if given <= since:
+                del self._answers_unkept[key]
+
+    @staticmethod
+    def _key_row(key: str, answered: Answered, given: str) -> tuple[str, str, str, int, str, str]:
+        """An idempotency_keys row: `key`, its answer, and when it was given."""
+        return (key, answered.route, answered.fingerprint, answered.status, answered.body, given)
 
     # -- projects ----------------------------------------------------------------------------
     def add_project(

@@ -9,16 +9,21 @@ it again. An answer the store cannot keep (a full disk, a database locked past i
 timeout) is still the answer, held in memory for the retries this process answers
 (Store.answer_key): what the request made is made, and a 500 or a freed key would have the
 client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
-fingerprint is known only once its body is in), with the same steps. A request is the same
-when it has the same route and the same fingerprint: its validated body, or an upload's file
-(name, size, SHA-256) and fields, which a retry sends with another multipart boundary. An
-upload's retry is held to its first file's name and size as its body comes in (`UploadPrint`),
-so another file is refused before all of it is hashed.
+fingerprint is known only once its body is in), with the same steps. A thread that takes a key
+or makes what it answers runs to its end even when the upload awaiting it is cancelled (a
+client gone, a shutdown's deadline), and the key is let go or answered after it (`to_its_end`):
+one left taken was a 409 for every retry until a restart, one let go too soon had its retry
+make a second project. A request is the same when it has the same route and the same
+fingerprint: its validated body, or an upload's file (name, size, SHA-256) and fields, which a
+retry sends with another multipart boundary. An upload's retry is held to its first file's
+name and size as its body comes in (`UploadPrint`), so another file is refused before all of
+it is hashed.
 GET /api/idempotency-keys/{key} (api/routes/keys.py) tells a client whether its request was
 answered without sending it again."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -26,10 +31,12 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from vidmatte.api.upload import FORM_BYTES, Upload
 from vidmatte.store import Answered, KeyInUse, Store
@@ -82,6 +89,10 @@ def checked_key(key: str, if_empty: str) -> str:
 
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 Answer = TypeVar("Answer", bound=BaseModel)
+Result = TypeVar("Result")
+# The threads that cancelled requests left to finish: held here, as the event loop holds only
+# weak references to its tasks.
+_left_running: set[asyncio.Task[Any]] = set()
 
 
 def route_of(request: Request) -> str:
@@ -178,16 +189,27 @@ class Claim:
         except KeyInUse as exc:
             raise HTTPException(409, str(exc)) from exc
 
+    @classmethod
+    async def taken(cls, store: Store, key: str, route: str) -> Claim:
+        """`take` from an async route: a request cancelled while its thread takes the key
+        lets the key go once it is taken."""
+        return await to_its_end(partial(cls.take, store, key, route), Claim.let_go)
+
     @property
     def first(self) -> bool:
         return self.answered is None
+
+    def let_go(self) -> None:
+        """Let go of the key, when this request took it: it failed, and a retry runs again."""
+        if self.first:
+            self.store.release_key(self.key)
 
     def __enter__(self) -> Claim:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is not None and self.first:
-            self.store.release_key(self.key)
+        if kind is not None:
+            self.let_go()
 
     def check_route(self) -> None:
         """422 for a retry whose key was used for another route: told before its body is
@@ -260,6 +282,39 @@ class Claim:
         keep(self.store, self.key, Answered(self.route, print_, status, answer.model_dump_json()))
         return answer
 
+    def answer(self, print_: str, status: int, run: Callable[[], Answer]) -> Answer:
+        """`run()` for the request that took the key, its answer kept for the retries; its
+        failure lets the key go. Blocking: with the key, its thread owns its fate."""
+        with self:
+            return self.keep(print_, status, run())
+
+
+async def to_its_end(
+    run: Callable[[], Result], if_left: Callable[[Result], None] | None = None
+) -> Result:
+    """`run()` in a thread, for a request whose cancellation (a client gone, a shutdown's
+    deadline) must not cut it off from what the thread does to a key: the thread runs on
+    whatever the request does, so a cancelled request leaves it to finish, and `if_left` gets
+    what it returned. (Awaited plainly, the thread's result was dropped at the cancellation.)"""
+    work = asyncio.ensure_future(run_in_threadpool(run))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        _left_running.add(work)
+        work.add_done_callback(partial(_left_finished, if_left))
+        raise
+
+
+def _left_finished(if_left: Callable[[Any], None] | None, work: asyncio.Task[Any]) -> None:
+    _left_running.discard(work)
+    if work.cancelled():
+        return
+    error = work.exception()  # an HTTPException is an answer no one is left to get
+    if error is not None and not isinstance(error, HTTPException):
+        log.warning("the work of a cancelled request failed after it: %r", error)
+    elif error is None and if_left is not None:
+        if_left(work.result())
+
 
 def once(
     store: Store,
@@ -274,7 +329,7 @@ def once(
     if key is None:
         return run()
     print_ = body_fingerprint(body)
-    with Claim.take(store, key, route_of(request)) as claim:
-        if (again := claim.replay(print_)) is not None:
-            return again
-        return claim.keep(print_, status, run())
+    claim = Claim.take(store, key, route_of(request))
+    if (again := claim.replay(print_)) is not None:
+        return again
+    return claim.answer(print_, status, run)

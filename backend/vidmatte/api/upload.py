@@ -216,6 +216,9 @@ async def receive_upload(
         if is_disk_full(exc):
             raise disk_full(tmp_dir, max(size, received), min_free) from exc
         raise HTTPException(400, f"malformed multipart upload: {exc}") from exc
+    except BaseException:  # cancelled (a shutdown's deadline): its part goes now, not at start-up
+        collector.discard()
+        raise
     if collector.file is None:
         raise HTTPException(422, "the upload has no 'file' field with a video")
     if collector.file.size == 0:

@@ -6,6 +6,7 @@ import io
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Annotated
 
 import numpy as np
@@ -15,7 +16,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte import store
-from vidmatte.api.idempotency import Claim, IdempotencyKey, UploadPrint, route_of
+from vidmatte.api.idempotency import Claim, IdempotencyKey, UploadPrint, route_of, to_its_end
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     SEQUENCE_FPS,
@@ -147,10 +148,10 @@ async def create_project_once(request: Request, key: str, s: Services) -> Projec
     SHA-256 tells whether it is the first request again (its answer, and the file goes) or
     another one (a 422). A key of another route is refused before the body is read, another
     file as soon as it shows (its Content-Length, its name, its size: Claim.upload_check)."""
-    claim = await run_in_threadpool(Claim.take, s.store, key, route_of(request))
-    claim.check_route()
-    check = claim.upload_check(request)
-    with claim:
+    claim = await Claim.taken(s.store, key, route_of(request))
+    with claim:  # a failure or a cancellation before the project is being made frees the key
+        claim.check_route()
+        check = claim.upload_check(request)
         if claim.first:  # a retry of an upload that made its project needs no room
             await run_in_threadpool(require_room_for_a_project, s.store, s.settings)
         # A retry's file is hashed to be compared, not written: it needs no room either.
@@ -162,8 +163,9 @@ async def create_project_once(request: Request, key: str, s: Services) -> Projec
             upload.path.unlink(missing_ok=True)
         if (again := claim.replay(print_)) is not None:
             return again
-        project = await run_in_threadpool(add_upload, s, upload)
-        return await run_in_threadpool(claim.keep, print_, 201, project)
+    # Made and its answer kept (or its key let go) by a thread that a cancelled request leaves
+    # to finish: the key let go at the cancellation had the retry make a second project.
+    return await to_its_end(partial(claim.answer, print_, 201, partial(add_upload, s, upload)))
 
 
 def add_upload(s: Services, upload: Upload) -> Project:
