@@ -294,10 +294,11 @@ async function retrying<T>(
 /** POST `path`, which makes something, with an Idempotency-Key; tried again with the same key
  * while the answer is lost: the server makes it once and gives its first answer again. `key`:
  * the action's, when the action itself is tried again later (a click held until the server is
- * back), so that its lost first answer is given again instead of a second thing made. */
-export function made<T>(path: string, body: unknown, key = requestKey()): Promise<T> {
+ * back), so that its lost first answer is given again instead of a second thing made. An abort
+ * of `signal` stops the try on its way and those after it. */
+export function made<T>(path: string, body: unknown, key = requestKey(), signal?: AbortSignal): Promise<T> {
   const headers = { "Idempotency-Key": key };
-  return retrying(async () => (await send("POST", path, body, undefined, headers)).json() as Promise<T>, RETRY_DELAYS_MS);
+  return retrying(async () => (await send("POST", path, body, signal, headers)).json() as Promise<T>, RETRY_DELAYS_MS, signal);
 }
 
 async function blob(method: string, path: string, signal?: AbortSignal): Promise<Blob> {
@@ -349,8 +350,8 @@ export const api = {
   listObjects: (pid: string) => json<MatteObject[]>("GET", `/api/projects/${enc(pid)}/objects`),
   /** Retried with its Idempotency-Key when the answer is lost: never two objects for one click.
    * `key`: the click's, given again when its held creation is tried again. */
-  createObject: (pid: string, body: { name?: string; color?: string }, key?: string) =>
-    made<MatteObject>(`/api/projects/${enc(pid)}/objects`, body, key),
+  createObject: (pid: string, body: { name?: string; color?: string }, key?: string, signal?: AbortSignal) =>
+    made<MatteObject>(`/api/projects/${enc(pid)}/objects`, body, key, signal),
   updateObject: (pid: string, oid: number, body: { name?: string; color?: string }) =>
     json<MatteObject>("PATCH", `/api/projects/${enc(pid)}/objects/${oid}`, body),
   deleteObject: (pid: string, oid: number) =>

@@ -140,4 +140,18 @@ describe("jobs store", () => {
     expect(store.resuming("j_1")).toBe(false);
     expect(toasts().filter((t) => t.kind === "error")).toHaveLength(errorsBefore);
   });
+  it("says nothing once its project was left: a list answered (refused) after that is not told in the next project", async () => {
+    let refuse = () => {};
+    vi.stubGlobal("EventSource", FakeEventSource);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(() => new Promise<Response>((r) => (refuse = () => r(answer(500, { detail: "database is locked" }))))),
+    );
+    const errorsBefore = toasts().filter((t) => t.kind === "error").length;
+    const store = createRoot((d) => ((dispose = d), createJobsStore("p_1")));
+    dispose(); // the project was left
+    refuse();
+    await vi.waitFor(() => expect(store.loading()).toBe(false));
+    expect(toasts().filter((t) => t.kind === "error")).toHaveLength(errorsBefore);
+  });
 });

@@ -64,6 +64,12 @@ export function createJobsStore(pid: string): JobsStore {
     });
   };
 
+  /** A request's error as a toast, unless the project was left meanwhile: it is not the next
+   * project's. */
+  const tell = (e: unknown, title: string) => {
+    if (!disposed) showError(errorText(e), title);
+  };
+
   const announce = (job: Job) => {
     if (job.status === "done") showSuccess(`Matting finished: frames ${job.start}–${job.end}.`);
     else if (job.status === "failed") showError(job.error || "The job failed without a message.", "Matting failed");
@@ -97,7 +103,7 @@ export function createJobsStore(pid: string): JobsStore {
       setJobs(merged);
       merged.forEach(follow);
     } catch (e) {
-      showError(errorText(e), "Could not load the results");
+      tell(e, "Could not load the results");
     } finally {
       setLoading(false);
     }
@@ -112,7 +118,7 @@ export function createJobsStore(pid: string): JobsStore {
       upsert(job);
       follow(job);
     } catch (e) {
-      showError(errorText(e), "Could not resume");
+      tell(e, "Could not resume");
     }
   };
 
@@ -140,7 +146,7 @@ export function createJobsStore(pid: string): JobsStore {
       try {
         upsert(await jobCall(api.cancelJob(jid)));
       } catch (e) {
-        showError(errorText(e), "Could not cancel");
+        tell(e, "Could not cancel");
       }
     },
     resume: (jid) => {

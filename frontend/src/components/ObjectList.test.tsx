@@ -266,3 +266,126 @@ describe("ObjectList rename on its way to the server", () => {
     }
   });
 });
+
+describe("ObjectList renames of one row in a row", () => {
+  /** A list over a server that answers each rename when the test says (`answer(taken)`), in
+   * the order asked, and keeps the name of the last rename it took. */
+  function slowServer() {
+    const [list, setList] = createSignal(objects.slice(0, 2));
+    const sent: string[] = [];
+    const answers: ((taken: boolean) => void)[] = [];
+    renderObjectList({
+      objects: list,
+      onRename: (oid, name) => {
+        sent.push(name);
+        return new Promise<boolean>((done) =>
+          answers.push((taken) => {
+            if (taken) setList((l) => l.map((o) => (o.id === oid ? { ...o, name } : o)));
+            done(taken);
+          }),
+        );
+      },
+    });
+    return {
+      sent: () => [...sent],
+      /** Answers the oldest rename not answered yet. */
+      answer: async (taken: boolean) => {
+        answers.shift()!(taken);
+        await settle();
+      },
+      setList,
+    };
+  }
+  const settle = () => new Promise((r) => setTimeout(r));
+  const field = () => screen.getByTestId("object-rename-input") as HTMLInputElement;
+  const names = () => screen.getAllByTestId("object-name").map((n) => n.textContent);
+  /** Opens the second row's field (the focus on its Rename button), and ends it by `key`
+   * with `name` typed (null: as it opened). */
+  async function editSecond(name: string | null, key = "Enter") {
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    await Promise.resolve();
+    const opened = field().value;
+    if (name !== null) field().value = name;
+    fireEvent.keyDown(field(), { key });
+    await settle();
+    return opened;
+  }
+
+  it("opened again while a name is on its way, the field shows that name, not the server's old one, and Enter as it is sends nothing more", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    expect(await editSecond(null)).toBe("Dog");
+    expect(server.sent()).toEqual(["Dog"]);
+    await server.answer(true);
+    expect([server.sent(), names()]).toEqual([["Dog"], ["Object 1", "Dog"]]);
+  });
+
+  it("Escape in a field opened again while a name is on its way gives that name up: taken meanwhile, the old name is sent back", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    await editSecond(null, "Escape");
+    expect(names()).toEqual(["Object 1", "Object 2"]); // the old name at once
+    await server.answer(true); // "Dog" had reached the server
+    expect(server.sent()).toEqual(["Dog", "Object 2"]);
+    await server.answer(true);
+    expect([server.sent(), names(), screen.getAllByTestId("object-name")[1].getAttribute("data-unsaved")]).toEqual([["Dog", "Object 2"], ["Object 1", "Object 2"], "false"]);
+  });
+
+  it("Escape in a field opened again while a name is on its way: that name refused, nothing more is sent, nothing is kept unsaved", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    await editSecond(null, "Escape");
+    await server.answer(false);
+    expect([server.sent(), names(), screen.queryByTestId("object-rename-input")]).toEqual([["Dog"], ["Object 1", "Object 2"], null]);
+  });
+
+  it("two renames sent quickly reach the server one after the other: the last typed wins, whatever the answers' order", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    await editSecond("Cat");
+    await editSecond("Cow");
+    // One at a time: the second waits for the first's answer, and only the latest is sent then.
+    expect([server.sent(), names()]).toEqual([["Dog"], ["Object 1", "Cow"]]);
+    await server.answer(true);
+    expect(server.sent()).toEqual(["Dog", "Cow"]);
+    expect(names()).toEqual(["Object 1", "Cow"]); // not "Dog" while Cow is on its way
+    await server.answer(true);
+    expect([server.sent(), names()]).toEqual([["Dog", "Cow"], ["Object 1", "Cow"]]);
+  });
+
+  it("a later name refused after an earlier one was taken is kept unsaved in its field, over the earlier one", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    await editSecond("Cat");
+    await server.answer(true);
+    await server.answer(false);
+    expect([field().value, field().getAttribute("data-unsaved"), server.sent()]).toEqual(["Cat", "true", ["Dog", "Cat"]]);
+  });
+
+  it("a row deleted while its name waits to be sent: the waiting name is not sent", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    await editSecond("Cat");
+    server.setList((l) => l.filter((o) => o.id !== 2)); // deleted (here or in another tab)
+    await server.answer(false); // the server no longer has it
+    expect([server.sent(), names()]).toEqual([["Dog"], ["Object 1"]]);
+  });
+  it("a field being typed in keeps what is typed when the answer to the name before comes (or another tab's name is read)", async () => {
+    const server = slowServer();
+    await editSecond("Dog");
+    const rename = screen.getAllByTestId("object-rename")[1];
+    rename.focus();
+    fireEvent.click(rename);
+    await Promise.resolve();
+    field().value = "Doggo"; // typing, not ended yet
+    await server.answer(true);
+    expect(field().value).toBe("Doggo");
+    server.setList((l) => l.map((o) => (o.id === 2 ? { ...o, name: "Horse" } : o))); // another tab's, read
+    expect(field().value).toBe("Doggo");
+    fireEvent.keyDown(field(), { key: "Enter" });
+    await server.answer(true);
+    expect([server.sent(), names()]).toEqual([["Dog", "Doggo"], ["Object 1", "Doggo"]]);
+  });
+});

@@ -51,6 +51,7 @@ export function ObjectList(props: ObjectListProps) {
               async (name) => (await props.onRename(id, name)) !== false,
               () => setEditing(id),
               () => rename,
+              () => o().name,
             );
             // Kept only in this editor: leaving the project or the page asks first, while the
             // name is on its way too (leaving the project waits a moment for its answer).
@@ -108,6 +109,7 @@ export function ObjectList(props: ObjectListProps) {
                   returnFocus={() => rename}
                   onClose={() => setEditing(null)}
                   unsaved={draft.unsavedName()}
+                  sending={draft.sendingName()}
                   onRename={(name) => void draft.renameTo(name)}
                   onCancel={draft.cancel}
                 />

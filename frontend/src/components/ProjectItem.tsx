@@ -67,6 +67,7 @@ export function ProjectItem(props: ProjectItemProps) {
     },
     () => props.onRenaming(true),
     () => renameButton,
+    () => p().name,
   );
   const unsaved = draft.unsaved;
   // Closing the page while a name is on its way or unsaved asks first.
@@ -128,6 +129,7 @@ export function ProjectItem(props: ProjectItemProps) {
             returnFocus={() => renameButton}
             onClose={() => props.onRenaming(false)}
             unsaved={draft.unsavedName()}
+            sending={draft.sendingName()}
             onRename={(name) => void draft.renameTo(name)}
             onCancel={draft.cancel}
           />

@@ -56,7 +56,8 @@ export function storedErrorText(text: string, objects: readonly Pick<MatteObject
   return withObjectNames(withDiskFullHint(withoutIds(text)), objects);
 }
 
-export function createObjects(pid: string, server: ObjectApi = api): Objects {
+/** `signal`: aborted when the editor closes; a create on its way (and its retries) stops then. */
+export function createObjects(pid: string, server: ObjectApi = api, signal?: AbortSignal): Objects {
   const [list, setList] = createSignal<MatteObject[]>([]);
   const [selected, setSelected] = createSignal<number | null>(null);
   let creating: Promise<MatteObject> | null = null;
@@ -64,7 +65,7 @@ export function createObjects(pid: string, server: ObjectApi = api): Objects {
   // The server names and colours a new object from the project's whole list, which this tab's
   // may lag (another tab added one): pressing N in two tabs never makes two "Object 2".
   const add = async (key?: string, select = true) => {
-    const o = await server.createObject(pid, {}, key);
+    const o = await server.createObject(pid, {}, key, signal);
     batch(() => {
       const kept = !select && list().some((x) => x.id === selected());
       // In the server's order, as a reload shows them: creates may answer out of order, and

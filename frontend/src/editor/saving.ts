@@ -76,6 +76,8 @@ export class PromptSaver {
   private readonly quiet = new WeakSet<HeldEdit>();
   readonly objectWait: Accessor<ObjectWait>;
   private readonly setObjectWait: (w: ObjectWait) => void;
+  /** The editor closed (dispose). */
+  private closed = false;
 
   constructor(private readonly deps: SaverDeps) {
     const [held, setHeld] = createSignal<ReadonlySet<string>>(new Set());
@@ -246,7 +248,7 @@ export class PromptSaver {
    * for its return, as held saves do. */
   runHeldEdits(): Promise<void> {
     if (this.editsRun) return this.editsRun;
-    if (!this.deps.online()) return Promise.resolve();
+    if (!this.deps.online() || this.closed) return Promise.resolve();
     clearTimeout(this.busyTimer);
     this.editsRun = this.runEdits().finally(() => (this.editsRun = null));
     return this.editsRun;
@@ -283,9 +285,21 @@ export class PromptSaver {
     this.busyTimer = setTimeout(() => void this.runHeldEdits(), BUSY_RETRY_MS);
   }
 
-  /** The editor closes: no held edit runs later on its own. */
+  /** The project's objects were read anew (the tab shown again, a refused save): the one the
+   * server had not finished making after a minute may be among them. Its held edit is asked
+   * once more (the key's answer is at hand then), rather than the toolbar going on saying it
+   * is still being made until Retry. */
+  objectsRead(): void {
+    if (this.objectWait() === "stalled") void this.runHeldEdits();
+  }
+
+  /** The editor closes (the user left the project, having been asked): the held edits are
+   * given up, the one running too (it checks holdsEdit before it draws or reports), and none
+   * runs later: nothing more goes to the project left. */
   dispose(): void {
+    this.closed = true;
     clearTimeout(this.busyTimer);
+    this.setEdits([]);
   }
 
   /** Forget an object's held and waiting saves (it was deleted). */

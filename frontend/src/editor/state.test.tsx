@@ -7,7 +7,9 @@ import { mayLeaveProject } from "../leaveGuard";
 import { SequenceFpsHost } from "../components/SequenceFpsHost";
 import { askSequenceFps } from "../sequenceFps";
 import { FakeEventSource } from "../test/eventSource";
+import { toasts } from "../toasts";
 import { near } from "../test/near";
+import { BUSY_RETRIES } from "./saving";
 import { createEditor, type EditorInput } from "./state";
 
 const project: Project = {
@@ -153,6 +155,119 @@ describe("the editor", () => {
       expect(pendingConfirm()).toBeNull();
       await saved;
       dispose();
+    });
+  });
+  describe("a first click's object being made", () => {
+    const made = { id: 1, project_id: "p_1", name: "Object 1", color: "#ff5a5f" };
+    const stillAnswered = (init?: RequestInit) =>
+      new Response(
+        JSON.stringify({ detail: `a request with Idempotency-Key '${new Headers(init?.headers).get("Idempotency-Key")}' (POST /api/projects/p_1/objects) is still being answered: retry once it has finished` }),
+        { status: 409 },
+      );
+
+    it("Leave gives the click up: nothing more is sent to the project left, and nothing is said about it later", async () => {
+      const { editor, dispose } = editorOf();
+      const sent: string[] = [];
+      let answer = (_res: Response) => {};
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(async (path: string, init?: RequestInit) => {
+          if (init?.method) sent.push(`${init.method} ${path}`);
+          if (init?.method === "POST" && path.endsWith("/objects")) {
+            // the server makes it slowly; a request aborted by the page is not answered
+            return new Promise<Response>((r, stop) => {
+              answer = r;
+              init.signal?.addEventListener("abort", () => stop(new DOMException("aborted", "AbortError")));
+            });
+          }
+          return new Response(init?.method === "PUT" ? "{}" : "[]", { status: 200 });
+        }),
+      );
+      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+      const before = toasts().length;
+      const clicked = editor.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+      const asked = mayLeaveProject();
+      expect(pendingConfirm()?.title).toBe("Leave with unsaved clicks?");
+      pendingConfirm()!.resolve(true); // Leave: the app closes this editor
+      expect(await asked).toBe(true);
+      dispose();
+      answer(new Response(JSON.stringify(made), { status: 201 }));
+      await clicked;
+      await new Promise((r) => setTimeout(r, 10));
+      expect([sent.filter((x) => !x.startsWith("GET")), toasts().length - before]).toEqual([["POST /api/projects/p_1/objects"], 0]);
+    });
+
+    it("Leave stops the tries for the held click's object: a creation still being answered is asked for no more", async () => {
+      vi.useFakeTimers();
+      const { editor, dispose } = editorOf();
+      try {
+        const sent: string[] = [];
+        vi.stubGlobal(
+          "fetch",
+          vi.fn(async (path: string, init?: RequestInit) => {
+            if (init?.method === "POST") sent.push(`${init.method} ${path}`);
+            return init?.method === "POST" ? stillAnswered(init) : new Response("[]", { status: 200 });
+          }),
+        );
+        await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+        void editor.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+        await vi.advanceTimersByTimeAsync(0);
+        expect(sent).toEqual(["POST /api/projects/p_1/objects"]); // the next try waits a second
+        dispose(); // left, having said Leave
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(sent).toEqual(["POST /api/projects/p_1/objects"]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("a rename answered after Leave says nothing in the project opened next", async () => {
+      const { editor, dispose } = editorOf();
+      let answer = (_res: Response) => {};
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(async (_path: string, init?: RequestInit) => (init?.method === "PATCH" ? new Promise<Response>((r) => (answer = r)) : new Response("[]", { status: 200 }))),
+      );
+      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+      editor.objects.reset([made]);
+      const before = toasts().length;
+      const renamed = editor.actions.updateObject(1, { name: "Dog" });
+      dispose(); // left (after the leave question's wait ran out)
+      answer(new Response(JSON.stringify({ detail: "database is locked" }), { status: 500 }));
+      expect(await renamed).toBe(false);
+      expect(toasts().length - before).toBe(0);
+    });
+
+    it("the stalled note goes once a read of the list shows the object (the tab shown again), without Retry", async () => {
+      vi.useFakeTimers();
+      const { editor, dispose } = editorOf();
+      try {
+        let finished = false;
+        const creates: string[] = [];
+        vi.stubGlobal(
+          "fetch",
+          vi.fn(async (path: string, init?: RequestInit) => {
+            if (init?.method === "POST" && path.endsWith("/objects")) {
+              creates.push(new Headers(init.headers).get("Idempotency-Key")!);
+              return finished ? new Response(JSON.stringify(made), { status: 201 }) : stillAnswered(init);
+            }
+            if (path.endsWith("/objects")) return new Response(JSON.stringify(finished ? [made] : []), { status: 200 });
+            return new Response("[]", { status: 200 });
+          }),
+        );
+        await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+        void editor.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+        editor.actions.undo(); // its object, asked for already, is still asked for until made
+        await vi.advanceTimersByTimeAsync(3 * 60_000);
+        expect([editor.saver.objectWait(), creates.length > BUSY_RETRIES]).toEqual(["stalled", true]);
+        finished = true; // the server made it meanwhile
+        window.dispatchEvent(new Event("focus")); // the tab is clicked into: the list is read
+        await vi.advanceTimersByTimeAsync(0);
+        expect([editor.objects.list().map((o) => o.id), editor.saver.objectWait(), new Set(creates).size]).toEqual([[1], null, 1]);
+      } finally {
+        dispose();
+        vi.useRealTimers();
+      }
     });
   });
 });

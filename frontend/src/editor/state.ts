@@ -59,11 +59,17 @@ export function createEditor(props: EditorInput) {
 
   const images = new ImageCache({ maxBytes: IMAGE_CACHE_BYTES });
   onCleanup(() => images.drop());
+  // Closed (the user left the project, having been asked if work was held): a request of this
+  // project answered later says nothing in the next one, and a new object still being asked for
+  // (a held first click's, given up) is asked for no more.
+  const closing = new AbortController();
+  onCleanup(() => closing.abort());
   const jobs = createJobsStore(pid);
-  const objects = createObjects(pid);
+  const objects = createObjects(pid, api, closing.signal);
   /** An error as a toast, naming objects as the list does. */
-  const tell = (e: unknown, title: string) =>
-    showError(withObjectNames(errorText(e), objects.list()), title);
+  const tell = (e: unknown, title: string) => {
+    if (!closing.signal.aborted) showError(withObjectNames(errorText(e), objects.list()), title);
+  };
   /** Errors of work that waits for the server: not told while it is away (the toolbar says
    * so, and the work is done when it is back). */
   const report = (e: unknown, title: string) => {
@@ -83,6 +89,7 @@ export function createEditor(props: EditorInput) {
     const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
     if (unlessEdited && edited()) return;
     const objectsChanged = objects.reset(objs);
+    if (objectsChanged) saver.objectsRead();
     const pointsChanged = prompts.reset(fromFramePoints(pts));
     if (!objectsChanged && !pointsChanged) return;
     previews.dropExcept(new Set());
@@ -93,6 +100,7 @@ export function createEditor(props: EditorInput) {
     online,
     onSaved: () => void (track.track() && track.refresh()), // is the track stale now?
     onRefused: (e, oid, f) => {
+      if (closing.signal.aborted) return; // answered after the project was left
       const name = objects.nameOf(oid);
       // The server's message asks to reload, which the editor does itself.
       const conflict = e instanceof ApiError && e.status === 409;
