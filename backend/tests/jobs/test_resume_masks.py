@@ -279,6 +279,14 @@ def test_a_job_stopped_with_frames_from_the_track_keeps_its_masks(clip, segmente
     ]
 
 
+def resumer(store: Store) -> tuple[SimpleNamespace, list[str]]:
+    """The services POST /api/jobs/{id}/resume reads, with the jobs it submits."""
+    submitted: list[str] = []
+    runner = SimpleNamespace(submit=submitted.append)
+    served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=runner)
+    return served, submitted
+
+
 def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter) -> None:
     """Its resume was taken (queued), waited its turn behind the other jobs, then failed again
     with the error it had: a 409 saying why, the job left as it was, is the answer."""
@@ -289,13 +297,7 @@ def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter
     store.transition(job.id, "cancelled")
     store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
     track(tracker, pid)
-    submitted: list[str] = []
-    served = SimpleNamespace(
-        store=store,
-        head_name="h",
-        sam2_name="test-tiny",
-        runner=SimpleNamespace(submit=submitted.append),
-    )
+    served, submitted = resumer(store)
     with pytest.raises(HTTPException) as refused:
         job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
     assert (refused.value.status_code, refused.value.detail) == (
@@ -315,13 +317,7 @@ def test_a_job_holding_its_masks_is_resumed_though_the_track_changed(clip, segme
     store.transition(job.id, "cancelled")
     store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
     track(tracker, pid)
-    submitted: list[str] = []
-    served = SimpleNamespace(
-        store=store,
-        head_name="h",
-        sam2_name="test-tiny",
-        runner=SimpleNamespace(submit=submitted.append),
-    )
+    served, submitted = resumer(store)
     assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
     assert submitted == [job.id]
 
@@ -340,6 +336,6 @@ def test_a_resume_racing_the_project_s_delete_is_its_404(clip, segmenter, monkey
         return looked(*args)
 
     monkeypatch.setattr(job_routes, "masks_gone", deleted_meanwhile)
-    served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=None)
+    served, _ = resumer(store)
     with pytest.raises(NotFound, match=f"job '{job.id}' does not exist"):
         job_routes._resume_job(job.id, served)  # type: ignore[arg-type]

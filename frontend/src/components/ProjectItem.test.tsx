@@ -152,17 +152,22 @@ describe("ProjectItem rename the server did not take", () => {
   }
   const settle = () => new Promise((r) => setTimeout(r, 10));
   const field = () => screen.getByTestId("project-rename-input") as HTMLInputElement;
-
-  it("keeps the typed name in its field, marked unsaved, sends it again at Enter, and asks before the page is left meanwhile", async () => {
-    const state = server();
-    const { log } = setup();
-    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
+  /** Whether the browser would ask before the page is left. */
+  const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true }));
+  /** Rename from the keyboard: the Rename button, `name` typed, Enter. */
+  async function renameByEnter(name: string) {
     const button = screen.getByTestId("project-rename");
     button.focus();
     fireEvent.click(button);
     await Promise.resolve();
-    field().value = "Sunset take";
+    field().value = name;
     fireEvent.keyDown(field(), { key: "Enter" });
+  }
+
+  it("keeps the typed name in its field, marked unsaved, sends it again at Enter, and asks before the page is left meanwhile", async () => {
+    const state = server();
+    const { log } = setup();
+    await renameByEnter("Sunset take");
     await settle();
     // Not lost: the field is open again with it, and says it is not saved.
     expect([field().value, field().getAttribute("data-unsaved"), field().getAttribute("aria-label")]).toEqual(["Sunset take", "true", "Rename Beach take (not saved)"]);
@@ -201,13 +206,7 @@ describe("ProjectItem rename the server did not take", () => {
     const answers: ((res: Response) => void)[] = [];
     vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((r) => answers.push(r))));
     setup();
-    const leave = () => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })); // true: the browser asks
-    const button = screen.getByTestId("project-rename");
-    button.focus();
-    fireEvent.click(button);
-    await Promise.resolve();
-    field().value = "Sunset take";
-    fireEvent.keyDown(field(), { key: "Enter" });
+    await renameByEnter("Sunset take");
     expect([answers.length, leave()]).toEqual([1, true]);
     answers.shift()!(new Response(JSON.stringify({ detail: "The server's disk is full" }), { status: 507 }));
     await settle();
