@@ -7,10 +7,13 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 from tests.synth import frame_and_alpha
 from tests.test_cli import vidmatte
+from vidmatte.cli import app
 
 
 def _matte(video: Path, out: Path, formats: str, point: str = "48,32,0"):
@@ -113,3 +116,24 @@ def test_matte_names_what_is_wrong_with_a_sequence_and_fps(clip: Path, tmp_path:
     assert with_fps.returncode == 2
     assert "'--fps': only an image sequence (a folder, a zip or a tar of" in with_fps.stderr
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize(
+    ("fps", "detail"),
+    [
+        # typer's own range check called NaN "more than 240"
+        ("nan", "nan is not a frame rate: give one of 1..240"),
+        ("inf", "inf is not a frame rate: give one of 1..240"),
+        ("0", "0.0 is not a frame rate: give one of 1..240"),
+        ("240.5", "240.5 is not a frame rate: give one of 1..240"),
+    ],
+)
+def test_matte_refuses_an_fps_that_is_no_rate_naming_it(
+    fps: str, detail: str, tmp_path: Path
+) -> None:
+    """Refused as the command line is read, before the images are."""
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    result = CliRunner().invoke(app, ["matte", str(plates), "--point", "1,1,0", "--fps", fps])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()).endswith(f"Invalid value for '--fps': {detail}")

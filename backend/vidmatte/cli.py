@@ -341,6 +341,16 @@ def _downloadable(names: list[str] | None) -> list[str]:
     return chosen
 
 
+def _a_rate(fps: float | None) -> float | None:
+    """--fps within media/sequence.py's MIN_FPS..MAX_FPS, checked here: typer's own range
+    check refused NaN as "less than or equal to 240", which it is not either."""
+    from vidmatte.media.sequence import MAX_FPS, MIN_FPS
+
+    if fps is not None and not MIN_FPS <= fps <= MAX_FPS:  # False for NaN too
+        raise typer.BadParameter(f"{fps} is not a frame rate: give one of {MIN_FPS:g}..{MAX_FPS:g}")
+    return fps
+
+
 def _a_sha256(digest: str | None) -> str | None:
     """Checked before the download: a typo found after 180 MB is found too late."""
     if digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
@@ -494,12 +504,11 @@ def matte(
     ),
     start: int = typer.Option(0, min=0, help="First frame."),
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
-    fps: float = typer.Option(  # media/sequence.py's MIN_FPS..MAX_FPS
+    fps: float = typer.Option(
         None,
-        min=1,
-        max=240,
-        help="Frame rate of an image sequence (default: the rate its images state, as EXR and "
-        "DPX do, else 24); not for videos.",
+        help="Frame rate of an image sequence, 1..240 (default: the rate its images state, as "
+        "EXR and DPX do, else 24); not for videos.",
+        callback=_a_rate,
     ),
     out: Path = typer.Option(
         Path("matte_out"),

@@ -494,6 +494,17 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {"fps": "fast"},
             "invalid fps: Input should be a valid number, unable to parse string as a number",
         ),
+        "fps as a ratio": (  # as FFmpeg writes rates; said as its decimal, which is exact
+            {"s.1.png": good[0]},
+            {"fps": "24000/1001"},
+            "invalid fps: a decimal number is needed: 23.976 for 24000/1001 (the NTSC rates "
+            "23.976, 29.97, 59.94... are taken as exactly n*1000/1001)",
+        ),
+        "fps as a ratio of zero": (
+            {"s.1.png": good[0]},
+            {"fps": "24/0"},
+            "invalid fps: Input should be a valid number, unable to parse string as a number",
+        ),
         "member named outside": (  # passed over like a hidden file, never written
             {"../../escape.1.png": good[0]},
             {},
@@ -726,3 +737,110 @@ def test_a_jpeg_sequence_is_turned_as_its_exif_orientation_says(
     row, column = corner  # 0: the first row (column), -1: the last
     red = shown[4 if row == 0 else -5, 4 if column == 0 else -5]
     assert np.abs(red - (255, 0, 0)).max() <= 8
+
+
+def encrypted(data: bytes) -> bytes:
+    """The zip with every member marked encrypted (bit 0 of its flags, in its local and its
+    central header), as `zip -e` leaves it: zipfile then wants a password to read any."""
+    marked = bytearray(data)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = marked.find(signature)
+        while at >= 0:
+            marked[at + flags_at] |= 1
+            at = marked.find(signature, at + 4)
+    return bytes(marked)
+
+
+def _damaged() -> dict[str, tuple[bytes, str]]:
+    """Zips that cannot be read as they are: the upload, the exact answer."""
+    whole = zipped({f"s.{i + 1}.png": png(im) for i, im in enumerate(frames(3))})
+    return {
+        # zipfile's own message held its ZipInfo's repr (compress_type=deflate filemode=...)
+        "encrypted": (
+            encrypted(whole),
+            "cannot use 'plates.zip': s.1.png is encrypted in the zip: zip the images without "
+            "a password",
+        ),
+        # An interrupted download: its members' headers are there, its list of them (at the
+        # end) is not. It was probed as a video: "not a readable video file".
+        "cut off": (
+            whole[: len(whole) * 2 // 3],
+            "cannot use 'plates.zip': the zip is cut off (its list of files, at its end, is "
+            "missing): copy or download it again in full",
+        ),
+    }
+
+
+DAMAGED = _damaged()
+
+
+@pytest.mark.parametrize("case", list(DAMAGED))
+def test_a_damaged_zip_is_refused_naming_the_problem(
+    case: str, server: LiveServer, api: httpx.Client
+) -> None:
+    data, detail = DAMAGED[case]
+    before_projects = api.get("/api/projects").json()
+    before_files = data_files(server.data_dir)
+    response = post(api, data)
+    assert (response.status_code, response.json()["detail"]) == (422, detail)
+    assert api.get("/api/projects").json() == before_projects
+    assert data_files(server.data_dir) == before_files
+
+
+@pytest.mark.parametrize(
+    ("member", "name"),
+    [
+        # A bidi override and a tab: a rename to that name is refused (schemas.clean_name).
+        ("a\u202ebc\t.1001.png", "abc"),
+        # A zero-width space in the folder a numbered-only sequence is named after.
+        ("take\u200b 2/0001.png", "take 2"),
+        # Nothing left of it: named as a sequence without a name is.
+        ("\u202e.0001.png", "sequence"),
+    ],
+)
+def test_a_sequence_s_name_is_one_a_rename_would_take(
+    member: str, name: str, api: httpx.Client
+) -> None:
+    """A project named after its sequence (no name given) gets a name the API itself would
+    accept: the zip's member names are anyone's."""
+    response = post(api, zipped({member: png(frames(1)[0])}))
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == name
+    assert api.patch(f"/api/projects/{response.json()['id']}", json={"name": name}).is_success
+
+
+def test_many_sequences_are_counted_not_all_listed() -> None:
+    """A zip of unnumbered photos is a sequence each: the answer named every one of them, a
+    detail of any length. The first five are named, the rest counted."""
+    with pytest.raises(MediaError) as refused:
+        find_sequence({f"photo_{chr(97 + i)}.png": 1 for i in range(20)} | {"s.1.png": 1})
+    assert str(refused.value) == (
+        "21 image sequences found, one is needed: photo_a.png (1 image), photo_b.png "
+        "(1 image), photo_c.png (1 image), photo_d.png (1 image), photo_e.png (1 image) "
+        "and 16 more"
+    )
+
+
+def test_a_zip_made_with_backslashes_is_read_by_its_folders() -> None:
+    """Windows' own zip tools (PowerShell's Compress-Archive, .NET before 4.6.1) wrote paths
+    with backslashes: the project was named `plates\\shot`, after a folder it is not in."""
+    sequence = find_sequence({"plates\\shot.1.png": 1, "plates\\shot.2.png": 1})
+    assert (sequence.name, sequence.pattern) == ("shot", "plates/shot.#.png")
+    assert sequence.members == ["plates\\shot.1.png", "plates\\shot.2.png"]
+
+
+def test_a_number_after_the_frame_number_is_said_to_be_the_problem() -> None:
+    """A version after the frame number (`shot.0001_v2.png`) makes each image a sequence of its
+    own, frame 2: 100 plates were "100 image sequences found", without a word on why."""
+    with pytest.raises(MediaError) as refused:
+        find_sequence({f"shot.{n:04d}_v2.png": 1 for n in range(1, 8)})
+    assert str(refused.value) == (
+        "7 image sequences found, one is needed: shot.0001_v#.png (1 image), shot.0002_v#.png "
+        "(1 image), shot.0003_v#.png (1 image), shot.0004_v#.png (1 image), shot.0005_v#.png "
+        "(1 image) and 2 more (a sequence's frame number is the last number in its names: "
+        "shot_v2.0001.png, not shot.0001_v2.png)"
+    )
+    # Sequences that are told apart by a name are several indeed: no such hint.
+    with pytest.raises(MediaError) as refused:
+        find_sequence({"a.1.png": 1, "b.1.png": 1})
+    assert str(refused.value).endswith("a.#.png (1 image), b.#.png (1 image)")

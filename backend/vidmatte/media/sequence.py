@@ -52,7 +52,15 @@ DEFAULT_FPS = 24.0
 MIN_FPS, MAX_FPS = 1.0, 240.0
 _TAR_MAGIC_AT, _TAR_MAGIC = 257, b"ustar"  # POSIX and GNU tar headers alike
 _TAR_END = 1024  # two blocks of zeros
+_ZIP_MEMBER, _ZIP_EMPTY = b"PK\x03\x04", b"PK\x05\x06"  # a member's header, the end record
+_ZIP_ENCRYPTED = 0x1  # bit 0 of a zip member's flags
+_LISTED_SEQUENCES = 5  # named in the message when there are several
 _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
+_DIGITS = re.compile(r"\d+")
+_LAST_NUMBER = (
+    " (a sequence's frame number is the last number in its names: shot_v2.0001.png, not "
+    "shot.0001_v2.png)"
+)
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,23 @@ def is_sequence_source(path: Path) -> bool:
     """A folder, a zip or a tar (by its content, whatever its name says). A zip starts with
     its first member's header, or, empty, with its end record: zipfile.is_zipfile alone looks
     only for that record near the end, where a video's near-random bytes may happen to hold
-    it. A tar (the editor packs a dropped folder as one) has `ustar` at byte 257."""
+    it. One that starts with a member's header and has no end record is a zip cut off (an
+    interrupted download), refused as that (_members), not probed as a video. A tar (the
+    editor packs a dropped folder as one) has `ustar` at byte 257."""
     if path.is_dir() or _is_tar(path):
         return True
+    return _starts_as_zip(path) or (_head(path) == _ZIP_EMPTY and zipfile.is_zipfile(path))
+
+
+def _head(path: Path) -> bytes:
+    """The file's first bytes, as many as a zip's signatures take."""
     with path.open("rb") as file:
-        head = file.read(4)
-    return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path)
+        return file.read(len(_ZIP_MEMBER))
+
+
+def _starts_as_zip(path: Path) -> bool:
+    """A zip's first member's header opens the file: no video or image starts so."""
+    return _head(path) == _ZIP_MEMBER
 
 
 def _is_tar(path: Path) -> bool:
@@ -221,10 +240,10 @@ def frame_rate(fps: float) -> Fraction:
 def find_sequence(sizes: dict[str, int]) -> Sequence:
     """The one numbered image sequence among the files `sizes` names (slash-separated paths):
     images grouped by folder and by their name around its last run of digits, the frame
-    number."""
+    number. A backslash separates folders too."""
     groups: dict[tuple[str, str, str], dict[int, str]] = {}
     for member in sizes:
-        path = PurePosixPath(member)
+        path = _path(member)
         if path.suffix.lower() not in IMAGE_SUFFIXES or _junk(path):
             continue
         found = _LAST_DIGITS.search(path.name)
@@ -248,11 +267,16 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
         )
     described = {key: _pattern(key, frames) for key, frames in groups.items()}
     if len(groups) > 1:
+        # A zip of unnumbered photos is a sequence each: named up to a few, the rest counted.
+        shown = sorted(groups.items())[:_LISTED_SEQUENCES]
         listed = ", ".join(
-            f"{described[k]} ({len(f)} image{'s' if len(f) > 1 else ''})"
-            for k, f in sorted(groups.items())
+            f"{described[k]} ({len(f)} image{'s' if len(f) > 1 else ''})" for k, f in shown
         )
-        raise MediaError(f"{len(groups)} image sequences found, one is needed: {listed}")
+        more = f" and {len(groups) - len(shown)} more" if len(groups) > len(shown) else ""
+        raise MediaError(
+            f"{len(groups)} image sequences found, one is needed: {listed}{more}"
+            + (_LAST_NUMBER if _numbered_before(groups) else "")
+        )
     [(key, frames)] = groups.items()
     numbers = sorted(frames)
     # The spans between the numbers, not every missing number: two images a trillion apart
@@ -269,6 +293,19 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
     return Sequence(name, described[key], [frames[n] for n in numbers], numbers[0])
 
 
+def _numbered_before(groups: dict[tuple[str, str, str], dict[int, str]]) -> bool:
+    """Whether the images are of one image each, one folder and one name but for their digits:
+    one sequence whose frame number is followed by another number (`shot.0001_v2.png`)."""
+    names = {(folder, _DIGITS.sub("#", head + tail)) for folder, head, tail in groups}
+    return len(names) == 1 and all(len(frames) == 1 for frames in groups.values())
+
+
+def _path(member: str) -> PurePosixPath:
+    """A member's path: Windows' own zip tools (Compress-Archive, .NET before 4.6.1) wrote a
+    backslash between folders."""
+    return PurePosixPath(member.replace("\\", "/"))
+
+
 def _junk(path: PurePosixPath) -> bool:
     """What operating systems put into zips beside the files: `__MACOSX/._shot.1001.png`
     (resource forks, with an image's name), `.DS_Store` (Thumbs.db is no image anyway); and
@@ -279,7 +316,7 @@ def _junk(path: PurePosixPath) -> bool:
 def _pattern(key: tuple[str, str, str], frames: dict[int, str]) -> str:
     """`shot/shot.####.png`, the padding that of the first frame's name."""
     folder, head, tail = key
-    digits = len(PurePosixPath(frames[min(frames)]).name) - len(head) - len(tail)
+    digits = len(_path(frames[min(frames)]).name) - len(head) - len(tail)
     name = f"{head}{'#' * digits}{tail}"
     return name if folder == "." else f"{folder}/{name}"
 
@@ -301,10 +338,15 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
         return
     # A tar by its header, before zipfile looks near the end: a tar whose last member is a zip
     # (notes beside the plates) ends near that zip's end record, and would be read as it.
-    if _is_tar(source) or not zipfile.is_zipfile(source):
+    if _is_tar(source) or not (_starts_as_zip(source) or zipfile.is_zipfile(source)):
         with _tar_members(source) as members:
             yield members
         return
+    if not zipfile.is_zipfile(source):  # it starts as a zip: its end is missing
+        raise MediaError(
+            "the zip is cut off (its list of files, at its end, is missing): copy or download "
+            "it again in full"
+        )
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError) as exc:
@@ -313,6 +355,11 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
         infos = {i.filename: i for i in archive.infolist() if not i.is_dir()}
 
         def read(name: str) -> bytes:
+            # zipfile's own words for it hold the member's repr (compress_type=... filemode=...)
+            if infos[name].flag_bits & _ZIP_ENCRYPTED:
+                raise MediaError(
+                    f"{name} is encrypted in the zip: zip the images without a password"
+                )
             try:
                 return archive.read(infos[name])
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from vidmatte.store import ProjectLimit, is_disk_full
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 ERRORS = {404: {"model": Error}, 422: {"model": Error}}
 _FILENAME_MAX = 255  # characters of an upload's file name kept
+_RATIO = re.compile(r"([0-9]+)\s*/\s*([0-9]+)")  # an fps written as FFmpeg writes one
 # Routes that read a body also answer 400 when it cannot be parsed at all, 413 when it is over
 # VIDMATTE_MAX_JSON_BYTES (api/limits.py).
 BODY_ERRORS = {400: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}, **ERRORS}
@@ -59,8 +61,9 @@ UPLOAD_BODY = {
                         "name": {"type": "string"},
                         "fps": {
                             "type": "number",
-                            "description": "frame rate of an image sequence (a zip): 1..240; "
-                            "default: the rate its images state (EXR, DPX), else 24",
+                            "description": "frame rate of an image sequence (a zip): 1..240, a "
+                            "decimal (23.976 is exactly 24000/1001); default: the rate its "
+                            "images state (EXR, DPX), else 24",
                         },
                     },
                 }
@@ -178,7 +181,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
         fps = upload_fps(upload.fields.get("fps"))
         if is_sequence_source(upload.path):
             sequence = sequence_to_video(upload.path, video, fps, s.settings)
-            name = sequence.name if blank else name
+            name = default_name(sequence.name, "sequence") if blank else name
         elif fps is not None:
             raise HTTPException(
                 422, "invalid fps: only an image sequence (a zip) takes one; a video has its own"
@@ -230,10 +233,24 @@ def _kept_filename(raw: str) -> str:
     return name[: _FILENAME_MAX - len(suffix)] + suffix
 
 
+def default_name(text: str, fallback: str) -> str:
+    """A name from a file's or a zip member's name, which anyone chose: as a rename would take
+    it (without hidden characters, trimmed; the store cuts it to length), else `fallback`."""
+    return without_hidden(text).strip() or fallback
+
+
 def upload_fps(field: str | None) -> float | None:
     """The `fps` field: None when absent or blank."""
     if field is None or not field.strip():
         return None
+    if (ratio := _RATIO.fullmatch(field.strip())) and int(ratio[2]):
+        # FFmpeg's way to write a rate: the decimal it is, which frame_rate makes exact.
+        decimal = f"{int(ratio[1]) / int(ratio[2]):.3f}".rstrip("0").rstrip(".")
+        raise HTTPException(
+            422,
+            f"invalid fps: a decimal number is needed: {decimal} for {field.strip()} (the NTSC "
+            "rates 23.976, 29.97, 59.94... are taken as exactly n*1000/1001)",
+        )
     try:
         return SEQUENCE_FPS.validate_python(field.strip())
     except ValidationError as exc:
@@ -246,7 +263,7 @@ def upload_name(field: str, filename: str) -> tuple[str, bool]:
     twice: `clip`, `clip (2)`)."""
     if not field.strip():
         # Trimmed as a rename is: "   .mp4" is not named "   ".
-        return filename.rsplit(".", 1)[0].strip() or "video", True
+        return default_name(filename.rsplit(".", 1)[0], "video"), True
     try:
         return PROJECT_NAME.validate_python(field), False
     except ValidationError as exc:
