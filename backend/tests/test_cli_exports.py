@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import OpenEXR
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -73,6 +74,39 @@ def test_matte_rejects_a_bad_mattes_choice(clip: Path, tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     expected = "Invalid value for '--mattes': mattes must be one of objects, union, both, not"
     assert f"{expected} 'each'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--feather", "nan", "Input should be a finite number"),
+        ("--shift-edge", "-inf", "Input should be a finite number"),
+        ("--shift-edge", "40", "Input should be less than or equal to 32"),
+        ("--feather", "-1", "Input should be greater than or equal to 0"),
+    ],
+)
+def test_matte_refuses_edge_adjustments_in_the_archive_s_words(
+    clip: Path, option: str, value: str, message: str
+) -> None:
+    """The archive's query parameter of the same name says the same: NaN was "less than or
+    equal to 32" to the command, which it is not."""
+    result = CliRunner().invoke(app, ["matte", str(clip), "--point", "30,32,4", option, value])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[-1] == f"Error: Invalid value for '{option}': {message}"
+
+
+def test_matte_takes_formats_repeated_as_the_archive_does(clip: Path) -> None:
+    """`--formats exr --formats alpha_png16` is both, as the archive's `formats` repeated is:
+    the last one given replaced the others, and a bad one before it went unsaid (frame 99 of
+    12 stops the run right after the probe, so nothing is matted)."""
+    formats = ["--formats", "exr", "--formats", "alpha_pngg", "--formats", "alpha_png16"]
+    result = CliRunner().invoke(
+        app, ["matte", str(clip), "--point", "30,32,4", *formats, "--start", "99"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--formats': unknown export format 'alpha_pngg'" in result.output
+    result = CliRunner().invoke(app, ["matte", "--help"])
+    assert "or the option repeated" in result.output, result.output
 
 
 def test_matte_refuses_edge_adjustments_out_of_range_before_any_work(clip: Path) -> None:

@@ -96,7 +96,8 @@ def test_matte_takes_a_folder_image_sequence(tmp_path: Path) -> None:
         "--device", "cpu",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "for frames 0..3" in result.stdout
+    # The frames as --start and --point count them, and the numbers the files carry.
+    assert f"wrote rgba_png for frames 0..3 (images 1001..1004) to {out}" in result.stdout
     written = sorted((out / "rgba").iterdir())
     assert [p.stem for p in written] == [f"{1001 + i:06d}" for i in range(4)]  # the plates'
     rgba = np.asarray(Image.open(written[2]))

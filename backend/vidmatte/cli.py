@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
@@ -479,6 +479,23 @@ def _parse_box(text: str) -> list[tuple[str | None, int, float, float, str]]:
     return [(name.strip() or None, frame, x, y, BOX) for x, y in ((x0, y0), (x1, y1))]
 
 
+def _as_the_archive_takes(low: float, high: float) -> Callable[[str], float]:
+    """The parser of an edge adjustment in pixels: refused where the archive's query parameter
+    of that name is, in its words (typer's own range check called NaN "less than or equal to
+    32")."""
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    adapter = TypeAdapter(Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)])
+
+    def parse(text: str) -> float:
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as exc:
+            raise typer.BadParameter(exc.errors()[0]["msg"]) from exc
+
+    return parse
+
+
 @app.command()
 def matte(
     video: Path = typer.Argument(
@@ -515,9 +532,10 @@ def matte(
         help="Output folder: new or empty (made if missing).",
         callback=_check_out,
     ),
-    formats: str = typer.Option(
-        "alpha_png",
-        help="Comma-separated: " + ", ".join(FORMATS),
+    # Repeated, as the archive's `formats` takes it: a second --formats replaced the first.
+    formats: list[str] = typer.Option(
+        ["alpha_png"],
+        help="Comma-separated, or the option repeated: " + ", ".join(FORMATS),
     ),
     background: str = typer.Option("00ff00", help="Background colour for composite_mp4."),
     mattes: str = typer.Option(
@@ -530,18 +548,17 @@ def matte(
     ),
     shift_edge: float = typer.Option(
         0.0,
-        min=-MAX_SHIFT_EDGE,
-        max=MAX_SHIFT_EDGE,
+        parser=_as_the_archive_takes(-MAX_SHIFT_EDGE, MAX_SHIFT_EDGE),
         metavar="PX",
-        help="Grow (positive) or choke (negative) the exported mattes by this many pixels.",
+        help="Grow (positive) or choke (negative) the exported mattes by this many pixels "
+        f"({-MAX_SHIFT_EDGE:g}..{MAX_SHIFT_EDGE:g}).",
     ),
     feather: float = typer.Option(
         0.0,
-        min=0,
-        max=MAX_FEATHER,
+        parser=_as_the_archive_takes(0, MAX_FEATHER),
         metavar="PX",
         help="Soften the exported mattes' edges: a hard edge ramps up over about this many "
-        "pixels (after --shift-edge).",
+        f"pixels (0..{MAX_FEATHER:g}; after --shift-edge).",
     ),
     reduce_chatter: bool = typer.Option(
         False,
@@ -575,7 +592,7 @@ def matte(
     from vidmatte.media.video import MediaError, probe
 
     with _blamed_on("'--formats'"):
-        chosen = parse_formats(formats)
+        chosen = parse_formats(",".join(formats))
     with _blamed_on("'--background'"):
         colour = parse_color(background)
     # In range: typer refused any other (NaN too).
@@ -712,10 +729,11 @@ def matte(
                         also = f"could not write the frames matted ({_spans(done)}) to --out: {why}"
                     done = []
         if failure is None:
-            typer.echo(f"wrote {', '.join(chosen)} for frames {start}..{end} to {out}")
+            said = f"{start}..{end}{_numbered(info, list(range(start, end + 1)))}"
+            typer.echo(f"wrote {', '.join(chosen)} for frames {said} to {out}")
             return
         kept = (
-            f"wrote the frames matted before it ({_spans(done)}) to {out}"
+            f"wrote the frames matted before it ({_spans(done)}){_numbered(info, done)} to {out}"
             if done
             else "wrote nothing"
         )
@@ -810,6 +828,15 @@ def _spans(frames: list[int]) -> str:
     from vidmatte.jobs.tracks import intervals
 
     return ", ".join(f"{a}..{b}" if a != b else str(a) for a, b in intervals(frames))
+
+
+def _numbered(info: VideoInfo, frames: list[int]) -> str:
+    """` (images 1001..1004)`: an image sequence's own numbers of `frames` (indices, as
+    --start and --point count), which the files written are named by; nothing where those are
+    the indices (a video's)."""
+    if not info.first_number:
+        return ""
+    return f" (images {_spans([info.first_number + frame for frame in frames])})"
 
 
 def _make_out(out: Path, hint: str = "'--out'") -> bool:

@@ -732,6 +732,26 @@ def test_exports_keep_an_anamorphic_sources_pixel_aspect(tmp_path: Path) -> None
         assert container.streams.video[0].sample_aspect_ratio in (None, Fraction(1))
 
 
+@pytest.mark.parametrize("deep", [False, True], ids=["8-bit", "16-bit"])
+def test_png_sequences_keep_an_anamorphic_sources_pixel_aspect(deep: bool) -> None:
+    """As the EXRs and videos do, in PNG's pHYs (no unit): its pixels per unit across and
+    down, 27 and 32 for pixels 32:27 wide. A square-pixel frame gets none: the 16-bit PNGs,
+    which FFmpeg writes, said 0 pixels per unit across (an aspect of 0/1 to Pillow)."""
+    rgb = np.full((6, 9, 3), 40000 if deep else 150, np.uint16 if deep else np.uint8)
+    square = export_frame(rgb)
+    formats = ["alpha_png", "alpha_png16", "rgba_png"]
+    for frame, aspect in ((square, None), (replace(square, pixel_aspect=32 / 27), (27, 32))):
+        archive = build_archive(frames=iter([frame]), formats=formats, fps=FPS)
+        for folder in ("alpha", "alpha16", "rgba"):
+            data = archive.read(f"{folder}/000000.png")
+            with Image.open(io.BytesIO(data)) as image:
+                assert image.info.get("aspect") == aspect, (folder, frame.pixel_aspect)
+            kinds = [kind for kind, _ in png_chunks(data)]
+            assert kinds.count(b"pHYs") == (aspect is not None), kinds
+            if aspect is not None:
+                assert kinds.index(b"pHYs") < kinds.index(b"IDAT")
+
+
 @pytest.mark.parametrize(
     "tags,matrix",
     [((9, 18), 9), ((6, 6), 1), ((2, 2), 1)],  # BT.2020 HLG (an iPhone's), NTSC, unstated

@@ -16,6 +16,7 @@ import OpenEXR
 import pytest
 from PIL import Image
 
+from tests.media.test_export import FPS, decode_audio, make_source
 from tests.synth import disk_alpha, pq_nits, pq_signal
 from vidmatte.jobs import results
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
@@ -368,3 +369,31 @@ def test_an_8_bit_source_s_exports_stay_8_bit(finished) -> None:
     with av.open(archive.open("matte_composite.mp4")) as container:
         context = container.streams.video[0].codec_context
         assert (context.name, context.pix_fmt) == ("h264", "yuv420p")
+
+
+def test_an_archive_with_a_gap_keeps_the_source_s_sound(tmp_path: Path) -> None:
+    """A job with a frame not finished (one still running, or stopped) was exported without
+    its audio: the sound was thought not to fit a gap, but a gap stays a gap in time in the
+    videos, as a variable frame rate's does, and the sound plays on through it in sync."""
+    store = Store(tmp_path / "data")
+    clip = make_source(tmp_path / "sound.mp4", 1.0, audio=True)
+    info, pts = probe(clip)
+    project = store.add_project("sound", "sound.mp4", clip, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 5, [Point(30, 20, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 5, 14, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    done = [5, 6, 7, 9, 10, 11, 12, 13, 14]  # frame 8 not finished
+    for i in done:
+        assert store.save_alpha(job.id, job.attempt, i, encode_mattes([np.ones((48, 64))]))
+    export = plan_export(store, job.id)
+    assert export.audio_from == export.project.source
+    out = io.BytesIO()
+    write_archive(out, export_frames(store, export), ["composite_mp4"], FPS, export.audio_from)
+    store.close()
+    video = tmp_path / "matte_composite.mp4"
+    video.write_bytes(zipfile.ZipFile(out).read(video.name))
+    _, samples, rate = decode_audio(video)
+    # The frames span 0.2 s .. 0.6 s of the source, the gap included.
+    assert len(samples) / rate == pytest.approx(10 / FPS, abs=0.03)

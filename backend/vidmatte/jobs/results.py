@@ -68,9 +68,9 @@ def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export
                 f"the matte of frame {frame} of job '{job_id}' is {why}: make a new job of "
                 "these frames"
             )
-    contiguous = bool(frames) and frames[-1] - frames[0] == len(frames) - 1
-    # The exporter cuts the source's audio to the frames' time span; with gaps it would not fit.
-    audio = project.source if project.info.has_audio and contiguous else None
+    # The exporter cuts the source's audio to the frames' time span: a frame not finished is a
+    # gap in the videos' time too (the frame before shows on), so the sound stays in sync.
+    audio = project.source if project.info.has_audio else None
     objects = matted_objects(job)
     stored = len(_mattes(store, job_id, frames[0], project.info.height)) if frames else 1
     if stored != len(objects) or len(objects) == 1:

@@ -4,7 +4,8 @@ One pass over the frames feeds every chosen format at once, so a job's frames ar
 one at a time whatever the number of formats:
 
 - Image sequences go straight into the zip (`alpha/000123.png`, `alpha16/000123.png`,
-  `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video). RGBA
+  `rgba/000123.png`, `exr/000123.exr`, named by the frame's index in the source video; an
+  anamorphic source's pixel aspect in PNG's pHYs and EXR's pixelAspectRatio). RGBA
   PNGs hold straight (un-premultiplied) colour, as PNG defines, tagged as the videos are
   where that is not BT.709 (`_tagged`). EXR is half float, R, G, B in
   linear light (the sRGB transfer function undone, as compositors' "sRGB" input does, or a
@@ -647,19 +648,19 @@ def _png(pixels: np.ndarray) -> bytes:
 
 
 def _alpha_png(frame: ExportFrame, staging: Path) -> bytes:
-    return _png(frame.alpha8)
+    return _shaped(_png(frame.alpha8), frame)
 
 
 def _alpha_png16(frame: ExportFrame, staging: Path) -> bytes:
     """16-bit grey PNG."""
-    return _png(frame.alpha16)
+    return _shaped(_png(frame.alpha16), frame)
 
 
 def _rgba_png(frame: ExportFrame, staging: Path) -> bytes:
     """8-bit RGBA, or 16-bit (colour and matte) where the colour is `deep`."""
     if frame.deep:
-        return _tagged(_png16(np.dstack([frame.rgb, frame.alpha16])), frame)
-    return _tagged(_png(np.dstack([frame.rgb, frame.alpha8])), frame)
+        return _shaped(_tagged(_png16(np.dstack([frame.rgb, frame.alpha16])), frame), frame)
+    return _shaped(_tagged(_png(np.dstack([frame.rgb, frame.alpha8])), frame), frame)
 
 
 def _png16(rgba: np.ndarray) -> bytes:
@@ -676,6 +677,32 @@ def _png16(rgba: np.ndarray) -> bytes:
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     body = kind + data
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _shaped(png: bytes, frame: ExportFrame) -> bytes:
+    """The PNG with the source's pixel aspect, as the EXRs and videos have it: a pHYs chunk
+    (no unit) right after IHDR where the pixels are not square, its pixels per unit across and
+    down in the inverse ratio (27 and 32 for pixels 32:27 wide), and no other pHYs: FFmpeg's
+    (16-bit PNGs) said 0 pixels per unit across, an aspect of 0."""
+    kept = _without_chunk(png, b"pHYs")
+    if frame.pixel_aspect == 1:
+        return kept
+    ratio = Fraction(frame.pixel_aspect).limit_denominator(10_000)
+    chunk = _png_chunk(b"pHYs", struct.pack(">IIB", ratio.denominator, ratio.numerator, 0))
+    return kept[:_PNG_IHDR_END] + chunk + kept[_PNG_IHDR_END:]
+
+
+def _without_chunk(png: bytes, kind: bytes) -> bytes:
+    """The PNG without its chunk of `kind`, one of those that come before the pixels (IDAT):
+    only the chunks before those are read, and the PNG is copied only where it has one."""
+    at = 8
+    while at < len(png) and png[at + 4 : at + 8] != b"IDAT":
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        end = at + 12 + length
+        if png[at + 4 : at + 8] == kind:
+            return png[:at] + png[end:]
+        at = end
+    return png
 
 
 def _tagged(png: bytes, frame: ExportFrame) -> bytes:
