@@ -125,7 +125,7 @@ def test_a_job_stored_before_edge_adjustments_reads_them_as_off(store: Store) ->
     store.set_points(project.id, obj, 3, [Point(10, 20, "positive")])
     older = {"formats": ["exr"], "background": "00ff00", "fg": None, "mattes": "objects"}
     job = store.add_job(project.id, 0, 5, [obj], edges="", head="", sam2="", export=older)
-    export = schemas.Job.of(store.job(job.id), "head-v1", "test-tiny").export
+    export = schemas.Job.of(store.job(job.id), "head-v1", "test-tiny", resumable=False).export
     assert export is not None and (export.shift_edge, export.feather) == (0, 0)
     assert export.reduce_chatter is False
     assert export.model_dump() == {**older, "shift_edge": 0, "feather": 0, "reduce_chatter": False}
@@ -176,7 +176,7 @@ def test_jobs_of_an_older_data_dir_get_the_plate_setting_of_the_server_that_upgr
     assert store.job(jid).plate is plate
     store.close()
     store = Store(tmp_path / "data", plate=not plate)
-    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny").plate is plate
+    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny", resumable=False).plate is plate
     store.close()
 
 
@@ -240,7 +240,7 @@ def test_jobs_of_an_older_data_dir_get_the_edge_mode_of_the_server_that_upgrades
     assert store.job(jid).edges == "none"
     store.close()
     store = Store(tmp_path / "data", edges="best")
-    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny").edges == "none"
+    assert schemas.Job.of(store.job(jid), "head-v1", "test-tiny", resumable=False).edges == "none"
     store.close()
 
 
@@ -493,7 +493,7 @@ def test_a_restart_with_other_models_tells_interrupted_jobs_their_resume_is_refu
     shut_down = "the server was shut down while this job ran"
 
     def served(job_id: str, head: str) -> str | None:
-        return schemas.Job.of(store.job(job_id), head, "test-tiny").error
+        return schemas.Job.of(store.job(job_id), head, "test-tiny", resumable=False).error
 
     hold_other_models(store, "head-v1", "test-tiny")  # its own models: nothing changes
     assert served(stopped, "head-v1") == f"{shut_down}: resume it to matte the rest"

@@ -533,10 +533,11 @@ class Store:
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
-        # Projects whose files a download still streams, and those deleted meanwhile (their
-        # job ids): the files go when the last lease ends (a restart collects them too).
+        # Projects whose files a download still streams, and the folders of those (or of their
+        # jobs) deleted meanwhile: they go when the project's last lease ends (a restart collects
+        # them too).
         self._leases: collections.Counter[str] = collections.Counter()
-        self._doomed: dict[str, list[str]] = {}
+        self._doomed: dict[str, list[Path]] = {}
         self._leases_lock = threading.Lock()
         self.staging = StagingRoom(self.tmp_dir, RESERVE_BYTES)
         try:
@@ -1000,13 +1001,8 @@ class Store:
         job_ids = self._on_the_reserve(lambda: self._delete_project_rows(project_id))
         for job_id in job_ids:  # their event streams end now, not at their next re-read
             self.changes.gone(job_id)
-        # Rows go first: a crash here leaves unreachable files, never rows without files.
-        with self._leases_lock:
-            if self._leases[project_id]:
-                self._doomed[project_id] = job_ids
-                return
-        self._remove_files(project_id, job_ids)
-        self.keep_reserve()  # used by the delete, set aside again in the room it made
+        folders = [self.project_dir(project_id), *map(self.job_dir, job_ids)]
+        self._remove_when_free(project_id, folders)
 
     def _delete_project_rows(self, project_id: str) -> list[str]:
         """Delete the project's rows (its objects, points and jobs go with it); its job ids."""
@@ -1018,10 +1014,21 @@ class Store:
                 raise NotFound(f"project '{project_id}' does not exist")
         return job_ids
 
-    def _remove_files(self, project_id: str, job_ids: list[str]) -> None:
-        shutil.rmtree(self.project_dir(project_id), ignore_errors=True)
-        for job_id in job_ids:
-            shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+    def _remove_when_free(self, project_id: str, folders: list[Path]) -> None:
+        """Remove the folders of a deleted project or job, whose rows are gone (rows go first:
+        a crash leaves unreachable files, which the next start removes, never rows without
+        files), once no download streams the project's files (`lease`)."""
+        with self._leases_lock:
+            if self._leases[project_id]:
+                self._doomed.setdefault(project_id, []).extend(folders)
+                return
+        self._remove_files(folders)
+        self.keep_reserve()  # used by the delete, set aside again in the room it made
+
+    @staticmethod
+    def _remove_files(folders: list[Path]) -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def lease(self, project_id: str) -> Callable[[], None]:
         """Keep the project's files (source and results) on disk until the returned release is
@@ -1040,9 +1047,9 @@ class Store:
                 if self._leases[project_id]:
                     return
                 del self._leases[project_id]
-                job_ids = self._doomed.pop(project_id, None)
-            if job_ids is not None:
-                self._remove_files(project_id, job_ids)
+                folders = self._doomed.pop(project_id, None)
+            if folders is not None:
+                self._remove_files(folders)
 
         return release
 
@@ -1355,6 +1362,27 @@ class Store:
         job = self._on_the_reserve(lambda: self.transition(job_id, "cancelled"))
         self.keep_reserve()
         return job
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job's row and its frames' rows, then its folder (its mattes and its copy of
+        the track's masks) once no download of its project streams it (`lease`). On the
+        reserve when the disk is full: deleting is how a user makes room. Its event streams end
+        at once. A run of it writes nothing after the delete (`save_alpha`); the caller cancels
+        an active one first, as a project's delete does (Services.delete_job), so that its
+        worker stops at once."""
+        project_id = self._on_the_reserve(lambda: self._delete_job_row(job_id))
+        self.changes.gone(job_id)
+        self._remove_when_free(project_id, [self.job_dir(job_id)])
+
+    def _delete_job_row(self, job_id: str) -> str:
+        """Delete the job's row (its frames' rows go with it); its project's id. NotFound for
+        a job unknown or deleted meanwhile."""
+        with self._write() as db:
+            row = db.execute("SELECT project_id FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"job '{job_id}' does not exist")
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        return row[0]
 
     def owns(self, job_id: str, attempt: int) -> bool:
         """Whether run `attempt` may still act on the job: it is running, under that number."""

@@ -103,6 +103,9 @@ export interface Job {
   export?: JobExport | null;
   /** Its objects' names when it was made, by id: its archive's folders and files keep them. */
   object_names?: Record<string, string>;
+  /** Whether the server would take its resume now (absent from an older server: its status
+   * says, see `canResume`). */
+  resumable?: boolean;
 }
 
 export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "done", "failed", "cancelled", "interrupted"];
@@ -383,6 +386,7 @@ export const api = {
   getJob: (jid: string) => json<Job>("GET", `/api/jobs/${enc(jid)}`),
   cancelJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/cancel`),
   resumeJob: (jid: string) => json<Job>("POST", `/api/jobs/${enc(jid)}/resume`),
+  deleteJob: (jid: string) => send("DELETE", `/api/jobs/${enc(jid)}`).then(() => undefined),
   alpha: (jid: string, index: number, maxSide?: number, edge?: EdgeAdjust, signal?: AbortSignal) =>
     blob("GET", urls.alpha(jid, index, maxSide, edge), signal),
 };

@@ -15,6 +15,10 @@ export interface JobsStore {
   resume: (jid: string) => Promise<void>;
   /** A resume of `jid` is on its way: its Resume buttons can't be pressed again. */
   resuming: (jid: string) => boolean;
+  /** Delete `jid` (the caller asks the user first): it leaves the list once the server has
+   * deleted it, or found it gone already; any other error is shown and the job stays. Whether
+   * it went. */
+  remove: (jid: string) => Promise<boolean>;
   get: (jid: string) => Job | undefined;
 }
 
@@ -24,6 +28,8 @@ export function createJobsStore(pid: string): JobsStore {
   const followers = new Map<string, () => void>();
   /** Jobs this editor cancelled: their end says nothing about the project. */
   const cancelledHere = new Set<string>();
+  /** Jobs deleted from this editor: a list read asked before the delete must not bring one back. */
+  const deletedHere = new Set<string>();
   /** Resumes on their way: at most one per job. */
   const [resumes, setResumes] = createSignal<ReadonlyMap<string, Promise<void>>>(new Map());
   let disposed = false;
@@ -52,6 +58,7 @@ export function createJobsStore(pid: string): JobsStore {
   const shownAt = new Map<string, number>();
 
   const upsert = (job: Job) => {
+    if (deletedHere.has(job.id)) return; // a late event or answer of a job deleted since
     shownAt.set(job.id, ++asked);
     setJobs((list) => {
       const i = list.findIndex((j) => j.id === job.id);
@@ -99,7 +106,8 @@ export function createJobsStore(pid: string): JobsStore {
       const newer = (id: string) => (shownAt.get(id) ?? 0) > mine;
       const shown = jobs();
       const made = shown.filter((j) => newer(j.id) && !list.some((l) => l.id === j.id));
-      const merged = [...made, ...list.map((j) => (newer(j.id) ? (shown.find((s) => s.id === j.id) ?? j) : j))];
+      const kept = list.filter((j) => !deletedHere.has(j.id));
+      const merged = [...made, ...kept.map((j) => (newer(j.id) ? (shown.find((s) => s.id === j.id) ?? j) : j))];
       setJobs(merged);
       merged.forEach(follow);
     } catch (e) {
@@ -120,6 +128,27 @@ export function createJobsStore(pid: string): JobsStore {
     } catch (e) {
       tell(e, "Could not resume");
     }
+  };
+
+  const drop = (jid: string) => {
+    deletedHere.add(jid);
+    followers.get(jid)?.();
+    followers.delete(jid);
+    setJobs((list) => list.filter((j) => j.id !== jid));
+  };
+
+  const remove = async (jid: string) => {
+    try {
+      await jobCall(api.deleteJob(jid));
+    } catch (e) {
+      // Gone already (deleted in another tab, or with its project): what the user asked for.
+      if (!(e instanceof ApiError && e.status === 404)) {
+        showError(errorText(e), "Could not delete the result");
+        return false;
+      }
+    }
+    drop(jid);
+    return true;
   };
 
   onCleanup(() => {
@@ -158,5 +187,6 @@ export function createJobsStore(pid: string): JobsStore {
       return resumed;
     },
     resuming: (jid) => resumes().has(jid),
+    remove,
   };
 }

@@ -12,6 +12,13 @@ export function isResumable(status: JobStatus): boolean {
   return status === "interrupted" || status === "cancelled" || status === "failed";
 }
 
+/** Whether to offer Resume: the server says whether it would take it (a job made with other
+ * models, or whose first frames' masks are gone, is refused); an older server that does not
+ * say, its status. */
+export function canResume(job: Job): boolean {
+  return job.resumable ?? isResumable(job.status);
+}
+
 /** Parse the `data:` of one `progress` event. Throws on anything that is not a Job. */
 export function parseProgressData(data: string): Job {
   let value: unknown;

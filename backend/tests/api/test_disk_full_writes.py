@@ -185,6 +185,19 @@ def test_cancelling_a_job_on_a_full_disk_works(full: Full) -> None:
     assert answer.json()["status"] == "cancelled"
 
 
+def test_deleting_a_job_on_a_full_disk_frees_its_space(full: Full) -> None:
+    """Its mattes go; the project and its other jobs stay. A queued one is cancelled first."""
+    free = shutil.disk_usage(full.disk).free
+    for job_id in (full.done, full.queued):
+        answer = full.client.delete(f"/api/jobs/{job_id}")
+        assert answer.status_code == 204, answer.text
+        assert full.client.get(f"/api/jobs/{job_id}").status_code == 404
+    assert not full.store.job_dir(full.done).exists()
+    assert shutil.disk_usage(full.disk).free > free
+    jobs = full.client.get(f"/api/projects/{full.pid}/jobs").json()
+    assert [j["id"] for j in jobs] == [full.cancelled]
+
+
 def test_deleting_a_project_on_a_full_disk_frees_its_space(full: Full) -> None:
     """With a queued job, which the delete cancels first."""
     free = shutil.disk_usage(full.disk).free

@@ -298,6 +298,8 @@ def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter
     store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
     track(tracker, pid)
     served, submitted = resumer(store)
+    # The editor offers no Resume: the job says it would be refused.
+    assert job_routes.served(store.job(job.id), served).resumable is False  # type: ignore[arg-type]
     with pytest.raises(HTTPException) as refused:
         job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
     assert (refused.value.status_code, refused.value.detail) == (
@@ -318,6 +320,7 @@ def test_a_job_holding_its_masks_is_resumed_though_the_track_changed(clip, segme
     store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
     track(tracker, pid)
     served, submitted = resumer(store)
+    assert job_routes.served(store.job(job.id), served).resumable is True  # type: ignore[arg-type]
     assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
     assert submitted == [job.id]
 

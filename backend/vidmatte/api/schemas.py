@@ -316,10 +316,18 @@ class Job(BaseModel):
         " older job lacks the objects deleted before the upgrade that recorded them."
     )
 
+    resumable: bool = Field(
+        description="Whether POST /api/jobs/{id}/resume would take it now: it is cancelled,"
+        " interrupted or failed, this server runs its matting head and SAM2, and the masks its"
+        " first frames were matted from are at hand (a full queue aside)"
+    )
+
     @classmethod
-    def of(cls, j: store.Job, head: str, sam2: str) -> Job:
-        """The job as a server with this matting head and SAM2 serves it."""
+    def of(cls, j: store.Job, head: str, sam2: str, resumable: bool) -> Job:
+        """The job as a server with this matting head and SAM2 serves it; `resumable` as the
+        route found it (api/routes/jobs.py `resumable`)."""
         fields = {k: v for k, v in j.__dict__.items() if k in cls.model_fields}
+        fields["resumable"] = resumable
         fields["error"] = shown_error(j, head, sam2)
         fields["sam2_model"] = j.sam2
         fields["prompts"] = [

@@ -56,6 +56,14 @@ class Services:
             self.store.delete_project(project_id)
         self._close_reader(project_id)  # one that a frame request opened meanwhile
 
+    def delete_job(self, job_id: str) -> None:
+        """Cancel the job if it is queued or running (its worker stops, its event streams hear
+        `cancelled`), then delete it, as a project's delete does with its jobs. NotFound for an
+        unknown job."""
+        if self.store.job(job_id).status in ACTIVE:
+            self.runner.cancel(job_id)
+        self.store.delete_job(job_id)
+
     def _close_reader(self, project_id: str) -> None:
         with self._lock:
             reader = self._readers.pop(project_id, None)

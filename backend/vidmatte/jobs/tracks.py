@@ -397,7 +397,18 @@ def _held(store: Store, job: Job) -> _Held:
     paths = {
         (f, o): copy / mask_path(store, job.project_id, f, o).name for f in frames for o in objects
     }
-    return _Held(frames, objects, paths, all(path.is_file() for path in paths.values()))
+    return _Held(frames, objects, paths, _all_there(copy, paths.values()))
+
+
+def _all_there(folder: Path, files: Iterable[Path]) -> bool:
+    """Whether all these files of `folder` are there, from one read of the folder instead of a
+    look per file: a list of jobs asks it of each stopped one (routes/jobs.py `resumable`)."""
+    try:
+        with os.scandir(folder) as entries:
+            there = {entry.name for entry in entries if entry.is_file()}
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return all(path.name in there for path in files)
 
 
 def _fitting_track(store: Store, job: Job) -> int | None:

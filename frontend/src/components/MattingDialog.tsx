@@ -7,7 +7,7 @@ import { useFocusKept } from "../listFocus";
 import type { JobsStore } from "../jobs";
 import type { InOut } from "../editor/inout";
 import type { PointMap } from "../points";
-import { isResumable, isTerminal } from "../sse";
+import { canResume, isTerminal } from "../sse";
 import { archiveQuery } from "../validation";
 import { MattingForm } from "./MattingForm";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
@@ -129,7 +129,7 @@ export function MattingDialog(props: MattingDialogProps) {
                       Cancel
                     </button>
                   </Show>
-                  <Show when={isResumable(j().status)}>
+                  <Show when={canResume(j())}>
                     <button
                       class="btn"
                       data-testid="job-resume"

@@ -5,8 +5,9 @@ import type { JobsStore } from "../jobs";
 import { storedErrorText } from "../editor/objects";
 import { viewable } from "../editor/results";
 import { tabStops } from "../focusTrap";
-import { useFocusKept } from "../listFocus";
-import { isResumable, isTerminal } from "../sse";
+import { useFocusKept, useListFocus } from "../listFocus";
+import { confirmAction } from "../confirm";
+import { canResume, isTerminal } from "../sse";
 import { DownloadControl, jobObjectName } from "./DownloadControl";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
@@ -29,11 +30,29 @@ export function ResultsPanel(props: ResultsPanelProps) {
   const active = () => (props.activeJobId ? props.jobs.get(props.activeJobId) : undefined);
   const objectById = (id: number) => props.objects.find((o) => o.id === id);
   const byId = createMemo(() => new Map(props.jobs.jobs().map((j) => [j.id, j])));
+  let list!: HTMLUListElement;
+  let reload!: HTMLButtonElement;
+  // A deleted result's row goes under the keyboard: the row now in its place takes the focus.
+  useListFocus(() => list, ".result-item", "button", () => reload);
+  const remove = async (id: string) => {
+    const j = byId().get(id);
+    if (!j) return;
+    // The server cancels a queued or running job before deleting it: said before, not after.
+    const active = isTerminal(j.status) ? "" : ` It is ${j.status}: it will be cancelled first.`;
+    const ok = await confirmAction({
+      title: "Delete result?",
+      message: `The result of frames ${j.start}–${j.end} will be deleted with its mattes, freeing their disk space; the project and its other results stay.${active} This cannot be undone.`,
+      confirmLabel: "Delete",
+      danger: true,
+    });
+    if (!ok) return;
+    if ((await props.jobs.remove(id)) && props.activeJobId === id) props.onActivate(null);
+  };
   return (
     <section class="section results">
       <div class="section-head">
         <h3>Results</h3>
-        <button class="icon-btn" title="Reload results" aria-label="Reload results" onClick={() => void props.jobs.refresh()}>
+        <button ref={reload} class="icon-btn" title="Reload results" aria-label="Reload results" onClick={() => void props.jobs.refresh()}>
           <Icon name="refresh" size={14} />
         </button>
       </div>
@@ -58,7 +77,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
       <Show when={!props.jobs.loading() && props.jobs.jobs().length === 0}>
         <p class="muted small">No results yet. Add points, then press Matting.</p>
       </Show>
-      <ul class="result-list" data-testid="result-list">
+      <ul ref={list} class="result-list" data-testid="result-list">
         {/* Rows by job id: each progress event (and each re-read of the list) brings a job as a
             new object, which would make its row anew, closing its download menu and taking the
             focus from whatever the user was in. */}
@@ -110,11 +129,14 @@ export function ResultsPanel(props: ResultsPanelProps) {
                       Cancel
                     </button>
                   </Show>
-                  <Show when={isResumable(j().status)}>
+                  <Show when={canResume(j())}>
                     <button class="btn btn-small" data-testid="result-resume" disabled={props.jobs.resuming(id)} onClick={() => void props.jobs.resume(id)}>
                       Resume
                     </button>
                   </Show>
+                  <button class="btn btn-small" data-testid="result-delete" aria-label={`Delete the result of frames ${j().start}–${j().end}`} onClick={() => void remove(id)}>
+                    Delete
+                  </button>
                 </div>
               </li>
             );

@@ -29,6 +29,7 @@ function liveJobs(first: Job[]) {
     cancel: async () => undefined,
     resume: async () => undefined,
     resuming: () => false,
+    remove: async () => true,
     get: (jid) => list().find((j) => j.id === jid),
   };
   return { store, set: (j: Job) => setList([j]) };

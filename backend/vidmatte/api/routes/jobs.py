@@ -1,4 +1,5 @@
-"""Matting jobs: start, follow (polling or Server-Sent Events), cancel, resume, results."""
+"""Matting jobs: start, follow (polling or Server-Sent Events), cancel, resume, delete,
+results."""
 
 from __future__ import annotations
 
@@ -136,8 +137,23 @@ def _create_job(project: store.Project, body: JobCreate, s: Services) -> Job:
 
 
 def served(job: store.Job, s: Services) -> Job:
-    """The job as this server serves it: its error tells what to do with the models it runs."""
-    return Job.of(job, s.head_name, s.sam2_name)
+    """The job as this server serves it: its error tells what to do with the models it runs,
+    `resumable` whether it would take a resume now."""
+    return Job.of(job, s.head_name, s.sam2_name, resumable(job, s))
+
+
+def resumable(job: store.Job, s: Services) -> bool:
+    """Whether `_resume_job` would take the job now (a full queue aside: that passes): it
+    stopped, this server runs its models, and the masks its first frames were matted from are
+    at hand. Cheap enough for every job of a list and every event: only a stopped job with
+    frames matted from the track looks at files (`masks_gone`: one folder read)."""
+    if job.status not in TRANSITIONS["queued"]:
+        return False
+    if other_models(job, s.head_name, s.sam2_name) is not None:
+        return False
+    if not job.used_track or job.frames_done == 0:  # masks_gone says None without a look
+        return True
+    return masks_gone(s.store, job, s.store.done_frames(job.id)) is None
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
@@ -188,6 +204,14 @@ async def job_events(job_id: str, s: Services = Depends(services)):
 )
 def cancel_job(job_id: str, s: Services = Depends(services)) -> Job:
     return served(s.runner.cancel(job_id), s)
+
+
+@router.delete("/api/jobs/{job_id}", status_code=204, responses={**ERRORS, **DISK_FULL_ERROR})
+def delete_job(job_id: str, s: Services = Depends(services)) -> Response:
+    """Delete the job, its mattes and its copy of the track's masks; one queued or running is
+    cancelled first. Its project and the project's other jobs stay."""
+    s.delete_job(job_id)
+    return Response(status_code=204)
 
 
 @router.post(
