@@ -3,6 +3,7 @@ files."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,42 @@ def test_matte_notes_a_sources_alpha_that_it_ignores(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["matte", str(path), "--point", "30,32,4", "--start", "99"])
     assert result.exit_code == 2, result.output
     assert f"note: {ALPHA_NOTE}\n" in result.output
+
+
+def _bytes_under(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def test_matte_writes_the_export_into_out_once_not_a_zip_unpacked(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export takes the room of its files in --out, not twice that: the files are written
+    there (staged, then moved in), not zipped and unpacked beside the zip, which needed 20 GB
+    free for a 10 GB ProRes export and failed halfway on a disk sized for the result. --out is
+    measured as each temporary directory is removed, when a zip staged in it was whole."""
+    out = tmp_path / "out"
+    seen: list[tuple[int, list[str]]] = []
+    cleanup = tempfile.TemporaryDirectory.cleanup
+
+    def measured(self: tempfile.TemporaryDirectory) -> None:
+        if out.exists():
+            seen.append((_bytes_under(out), [p.name for p in out.rglob("*.zip")]))
+        cleanup(self)
+
+    monkeypatch.setattr(tempfile.TemporaryDirectory, "cleanup", measured)
+    result = CliRunner().invoke(
+        app,
+        ["matte", str(clip), "--point", "30,32,4", "--start", "3", "--end", "5",
+         "--out", str(out), "--formats", "alpha_png,alpha_mp4", "--fg", "raw",
+         "--sam2", "test-tiny", "--random-head", "--head", str(tmp_path / "none.safetensors"),
+         "--device", "cpu"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["alpha", "disk_alpha.mp4"]
+    assert [p.name for p in sorted((out / "alpha").iterdir())] == [
+        f"{i:06d}.png" for i in range(3, 6)
+    ]
+    assert seen, "no temporary directory was measured"
+    result_bytes = _bytes_under(out)
+    assert max(size for size, _ in seen) <= result_bytes
+    assert [zips for _, zips in seen if zips] == []

@@ -42,6 +42,7 @@ from vidmatte.media import hdr, matroska
 from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
+    ExportStopped,
     archive_name,
     iter_archive,
     parse_color,
@@ -1089,6 +1090,84 @@ def test_audio_that_cannot_be_decoded_leaves_the_video_silent(tmp_path: Path, fm
 
 
 # --- streaming ---
+
+
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_ZIP64_TAG = 0x0001
+
+
+def local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int, int, int, int]:
+    """The (flags, method, CRC-32, compressed size, size) an entry's local file header says,
+    as a streaming reader reads it, the sizes from its Zip64 extra field where they are
+    0xFFFFFFFF there."""
+    at = info.header_offset
+    fields = _LOCAL_HEADER.unpack_from(data, at)
+    signature, _, flags, method, _, _, crc, compressed, size, name_length, extra_length = fields
+    assert signature == b"PK\x03\x04"
+    extra = data[at + _LOCAL_HEADER.size + name_length :][:extra_length]
+    while extra:
+        tag, length = struct.unpack_from("<HH", extra)
+        if tag == _ZIP64_TAG:  # the sizes that overflow, the uncompressed one first
+            values = iter(struct.unpack_from(f"<{length // 8}Q", extra, 4))
+            size = next(values) if size == 0xFFFFFFFF else size
+            compressed = next(values) if compressed == 0xFFFFFFFF else compressed
+        extra = extra[4 + length :]
+    return flags, method, crc, compressed, size
+
+
+class Unseekable(io.RawIOBase):
+    """A write-only stream that cannot seek, as a response body is."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self.data += data
+        return len(data)
+
+
+def test_every_entry_s_local_header_holds_its_crc_and_sizes(tmp_path: Path) -> None:
+    """Streaming readers (Java's ZipInputStream, bsdtar from a pipe) go by the local headers
+    alone: each stored entry's says its real CRC-32 and sizes, with no data descriptor (flag
+    bit 3), which ZipInputStream refuses on a stored entry. Written to a stream that cannot
+    seek, zipfile left them 0 and set bit 3 on every entry."""
+    out = Unseekable()
+    write_archive(
+        out, make_frames(64, 48, 3), ["alpha_png", "exr", "alpha_mp4"], FPS, staging=tmp_path
+    )
+    data = bytes(out.data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    assert len(archive.infolist()) == 7
+    for info in archive.infolist():
+        flags, method, crc, compressed, size = local_header(data, info)
+        assert method == zipfile.ZIP_STORED, info.filename
+        assert flags & 0x08 == 0, info.filename
+        assert (crc, compressed, size) == (info.CRC, info.compress_size, info.file_size), (
+            info.filename
+        )
+
+
+def test_a_stop_asked_while_a_video_file_is_read_into_the_zip_ends_the_export(
+    tmp_path: Path,
+) -> None:
+    """A download dropped once every frame has passed ends the export while the video file is
+    read for its CRC-32, not once all of it has been (seconds of a 10 GB ProRes file read for
+    nobody); its staged files go."""
+    fed = threading.Event()
+
+    def frames() -> Iterator[ExportFrame]:
+        yield from make_frames(64, 48, 3)
+        fed.set()
+
+    out = Unseekable()
+    with pytest.raises(ExportStopped):
+        write_archive(out, frames(), ["alpha_mp4"], FPS, staging=tmp_path, should_stop=fed.is_set)
+    assert b"matte_alpha.mp4" not in out.data
+    assert list(tmp_path.iterdir()) == []
 
 
 def collect(chunks: AsyncIterator[bytes]) -> list[bytes]:

@@ -16,6 +16,11 @@ one at a time whatever the number of formats:
   on disk, cleaned at start-up) while the frames pass, then copied into the zip at the end and
   deleted with the directory. A stop request (the client went away) is checked every frame.
 
+The zip is streamed (`stream_zip`), every entry stored (its data is compressed already) with its
+CRC-32 and sizes in its local header, so that readers that go front to back (Java's
+ZipInputStream, `curl … | bsdtar -xf -`) read it too. The same entries can go into a folder
+instead, as files (`write_archive` given a Path: the CLI's export).
+
 Timing: each frame carries the time it shows at in the source. Videos start at the first
 exported frame and keep every frame's time from there (so a variable frame rate stays variable
 and a gap stays a gap), on a clock that holds the source's nominal rate exactly (30000/1001
@@ -61,14 +66,16 @@ import logging
 import math
 import queue
 import re
+import shutil
+import stat
 import struct
 import tempfile
 import threading
 import unicodedata
-import zipfile
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -78,6 +85,7 @@ import numpy as np
 import OpenEXR
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from PIL import Image
+from stream_zip import NO_COMPRESSION_64, Method, stream_zip
 
 from . import hdr
 from . import timecode as tc
@@ -144,6 +152,11 @@ _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are
 _MS_CLOCK_ROUNDING = Fraction(1, 1000)
 # How long a streaming consumer's thread waits for a chunk at a time.
 _POLL_S = 0.25
+# An archive entry: its name in the zip (folders split by "/") and its bytes, or the staged
+# file that holds them.
+_Entry = tuple[str, bytes | Path]
+_FILE_MODE = stat.S_IFREG | 0o644  # the entries' permissions where unzip sets them
+_READ_SIZE = 1 << 20  # bytes of a staged file read at a time
 
 
 @dataclass(frozen=True)
@@ -314,7 +327,7 @@ def archive_name(project_name: str, start: int, end: int, script: bool = False) 
 
 
 def write_archive(
-    out: BinaryIO,
+    out: BinaryIO | Path,
     frames: Iterable[ExportFrame] | Iterable[Mapping[str, ExportFrame]],
     formats: Sequence[str],
     fps: float,
@@ -326,7 +339,9 @@ def write_archive(
     layers: Sequence[str] = (),
     timecode: str | None = None,
 ) -> None:
-    """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable).
+    """Write a zip of `frames` in every one of `formats` to `out` (which may be non-seekable),
+    or, where `out` is a folder (a Path), the files the zip would hold into it, made as they come:
+    no zip to unpack, which took twice the room.
 
     Entries (NNNNNN: ExportFrame.number, the source's own frame number): `alpha/NNNNNN.png`,
     `alpha16/NNNNNN.png`, `rgba/NNNNNN.png`, `exr/NNNNNN.exr`,
@@ -341,6 +356,32 @@ def write_archive(
     (VideoInfo.timecode): each frame gets its own from it and its index, video files start at
     their first frame's (so editors line them up with the source) and EXRs carry each frame's.
     """
+    entries = _entries(
+        frames, formats, fps, audio_from, background, stem, staging, should_stop, layers, timecode
+    )
+    # Closed whichever way the writing ends, so that the encoders and staged files go at once.
+    with contextlib.closing(entries):
+        if isinstance(out, Path):
+            _write_files(out, entries)
+        else:
+            _write_zip(out, entries, should_stop)
+
+
+def _entries(
+    frames: Iterable[ExportFrame] | Iterable[Mapping[str, ExportFrame]],
+    formats: Sequence[str],
+    fps: float,
+    audio_from: Path | None,
+    background: tuple[int, int, int],
+    stem: str,
+    staging: Path | None,
+    should_stop: Callable[[], bool],
+    layers: Sequence[str],
+    timecode: str | None,
+) -> Iterator[_Entry]:
+    """`write_archive`'s entries in the order they are made: each frame's images as it comes,
+    the video files once all frames have passed. A staged file is deleted once the consumer
+    asks for the next entry (or moved away by it)."""
     chosen = parse_formats(",".join(formats))
     _check_timing(fps, timecode)
     # An exact rational rate (30000/1001 for 29.97002997...) keeps timestamps from drifting;
@@ -351,10 +392,7 @@ def write_archive(
     )
     if timecode is not None:
         layered = _stamped(layered, timecode, fps)
-    with (
-        zipfile.ZipFile(out, "w") as archive,  # stored: every entry is compressed already
-        tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp,
-    ):
+    with tempfile.TemporaryDirectory(prefix="vidmatte-export-", dir=staging) as tmp:
         # Only video files carry audio: image sequences alone neither decode it nor meet its
         # damage.
         audio = (
@@ -363,7 +401,7 @@ def write_archive(
             else None
         )
         sinks: list[_Sink] = [
-            _ImageSequence(layer, archive, *_IMAGE_SPECS[name], Path(tmp))
+            _ImageSequence(layer, *_IMAGE_SPECS[name], Path(tmp))
             for layer in layers or [""]
             for name in chosen
             if name in _IMAGE_SPECS
@@ -382,16 +420,67 @@ def write_archive(
             if name in _VIDEO_SPECS
         ]
         try:
-            _feed(layered, [*sinks, *videos], rate, audio, should_stop)
+            yield from _feed(layered, [*sinks, *videos], rate, audio, should_stop)
             for video in videos:
                 if video.path.exists():  # no frames, no file
-                    archive.write(video.path, video.path.name)
-                    video.path.unlink()  # free the disk now, not only when the directory goes
+                    yield video.path.name, video.path
+                    # Free the disk now, not only when the directory goes.
+                    video.path.unlink(missing_ok=True)
         finally:
             for video in videos:
                 video.close()
             if audio is not None:
                 audio.close()
+
+
+def _write_zip(out: BinaryIO, entries: Iterable[_Entry], should_stop: Callable[[], bool]) -> None:
+    """The entries as a zip, each stored with its CRC-32 and sizes in its local header (known
+    before it is written: a staged file's read once first), where a reader that goes front to
+    back finds them. zipfile, given a stream that cannot seek, wrote 0 there and the real ones
+    in a data descriptor after the data (flag bit 3), which Java's ZipInputStream refuses on a
+    stored entry ("only DEFLATED entries can have EXT descriptor"). Every entry is Zip64 (an
+    extra field of the sizes): stream-zip's Zip32 entries end the archive at 4 GiB or 65,535
+    entries, which a long export passes. `should_stop` is asked as a staged file is read."""
+    modified = datetime.now()
+    members = (
+        (name, modified, _FILE_MODE, *_stored(content, should_stop)) for name, content in entries
+    )
+    for chunk in stream_zip(members):
+        out.write(chunk)
+
+
+def _stored(
+    content: bytes | Path, should_stop: Callable[[], bool]
+) -> tuple[Method, Iterable[bytes]]:
+    """An entry's stored method (its size and CRC-32) and its bytes, read in pieces from a
+    staged file. A stop asked meanwhile ends the export (`ExportStopped`): a 10 GB video read
+    through for its CRC-32 alone took seconds after the download had been dropped."""
+    if isinstance(content, bytes):
+        return NO_COMPRESSION_64(len(content), zlib.crc32(content)), (content,)
+    crc = 0
+    for piece in _read(content):
+        if should_stop():
+            raise ExportStopped
+        crc = zlib.crc32(piece, crc)
+    return NO_COMPRESSION_64(content.stat().st_size, crc), _read(content)
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while piece := file.read(_READ_SIZE):
+            yield piece
+
+
+def _write_files(folder: Path, entries: Iterable[_Entry]) -> None:
+    """The entries as files under `folder`, their folders made as needed: bytes written, a
+    staged file moved (renamed where it is staged on the same disk, as the CLI stages)."""
+    for name, content in entries:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.move(content, path)
+        else:
+            path.write_bytes(content)
 
 
 def _check_timing(fps: float, timecode: str | None) -> None:
@@ -481,7 +570,7 @@ async def _stream_from_thread(
 
     def run() -> None:
         try:
-            write(sink, stop.is_set)  # type: ignore[arg-type]  # write-only is all zipfile needs
+            write(sink, stop.is_set)  # type: ignore[arg-type]  # write-only is all the zip needs
             sink.flush_chunk()
             sink.put(None)
         except ExportStopped:
@@ -526,9 +615,6 @@ class _QueueWriter:
             self.flush_chunk()
         return len(data)
 
-    def flush(self) -> None:
-        """zipfile flushes after every entry; keep buffering so chunks stay large."""
-
     def flush_chunk(self) -> None:
         if self._buffer:
             self.put(bytes(self._buffer))
@@ -549,8 +635,11 @@ class _QueueWriter:
 class _Sink(Protocol):
     layer: str  # which layer of each frame it takes
 
-    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
-        """`frame` shows `at` seconds after the first; `audio` is what plays up to then."""
+    def add(
+        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+    ) -> Iterable[_Entry]:
+        """`frame` shows `at` seconds after the first; `audio` is what plays up to then. The
+        archive entries made of it, if any."""
 
     def finish(self, audio: av.AudioFrame | None) -> None:
         """No more frames; `audio` is what plays during the last one."""
@@ -562,8 +651,9 @@ def _feed(
     rate: Fraction,
     audio: AudioSource | None,
     should_stop: Callable[[], bool],
-) -> None:
-    """Give each frame's layers to their sinks, with the slice of audio that plays before it."""
+) -> Iterator[_Entry]:
+    """Give each frame's layers to their sinks, with the slice of audio that plays before it;
+    the entries they make come out as they are made."""
     first: ExportFrame | None = None
     previous: ExportFrame | None = None
     shown: tuple[Fraction, Fraction] | None = None  # the previous frame's (raw, shown) time
@@ -585,7 +675,7 @@ def _feed(
         at = _shown_at(raw, rate, shown)
         chunk = audio.read_until(at) if audio is not None else None
         for sink in sinks:
-            sink.add(layers[sink.layer], at, chunk)
+            yield from sink.add(layers[sink.layer], at, chunk)
         previous, shown = frame, (raw, at)
     tail = None
     if audio is not None and shown is not None:
@@ -799,21 +889,19 @@ _IMAGE_SPECS: dict[str, tuple[str, str, Callable[[ExportFrame, Path], bytes]]] =
 @dataclass
 class _ImageSequence:
     layer: str
-    archive: zipfile.ZipFile
     folder: str
     suffix: str
     encode: Callable[[ExportFrame, Path], bytes]
     staging: Path
 
-    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
-        data = self.encode(frame, self.staging)
-        # PNG and ZIP-compressed EXR data is deflated already; deflating it again costs time.
+    def add(
+        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+    ) -> Iterable[_Entry]:
         folder = f"{self.folder}/{self.layer}" if self.layer else self.folder
-        name = f"{folder}/{frame.number:06d}{self.suffix}"
-        self.archive.writestr(name, data, zipfile.ZIP_STORED)
+        return [(f"{folder}/{frame.number:06d}{self.suffix}", self.encode(frame, self.staging))]
 
     def finish(self, audio: av.AudioFrame | None) -> None:
-        """Every frame is in the zip already."""
+        """Every frame has gone out already."""
 
 
 class _VideoSink:
@@ -850,7 +938,10 @@ class _VideoSink:
         # (width, height) a WebM shows at, where its pixels are not square (`_open`).
         self._display_size: tuple[int, int] | None = None
 
-    def add(self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None) -> None:
+    def add(
+        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+    ) -> Iterable[_Entry]:
+        """Encode the frame: the file is an entry once finished (`_entries`), none before."""
         if self._container is None:
             # A matte's levels are coverage, not light: tagged BT.709 whatever the source's
             # colour, so a colour-managed editor takes them as they are (HLG's curve would bend
@@ -889,6 +980,7 @@ class _VideoSink:
         if self._audio is not None and audio is not None:
             self._audio.add(audio)
         self._mux_video(self._video.encode(picture))
+        return ()
 
     def finish(self, audio: av.AudioFrame | None) -> None:
         """Flush the encoders and write the trailer (no-op when no frame came)."""
