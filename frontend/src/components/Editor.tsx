@@ -2,7 +2,7 @@
 // (src/editor/state.ts wires its parts; each part owns one concern).
 import { Show } from "solid-js";
 import { online, type Project } from "../api";
-import { pointsOnFrame, type Point } from "../points";
+import type { Point } from "../points";
 import { flagMarks } from "../track";
 import { inoutText, trackRange, workRange } from "../editor/inout";
 import { createEditor } from "../editor/state";
@@ -39,7 +39,7 @@ export function Editor(props: EditorProps) {
           canTrack={e.loaded() && seek().length > 0}
           canUndo={actions.canUndo()}
           canRedo={actions.canRedo()}
-          canClear={pointsOnFrame(prompts.points(), frame()).length > 0}
+          canClear={actions.canClear()}
           maskVisible={e.maskVisible()}
           offline={!online()}
           unsaved={unsavedCount(prompts.points(), unsaved) + saver.heldEdits()}
@@ -113,7 +113,7 @@ export function Editor(props: EditorProps) {
           onAdd={() => void actions.addObject()}
           onRename={(oid, name) => actions.updateObject(oid, { name })}
           onColor={(oid, color) => void actions.updateObject(oid, { color })}
-          onDelete={(oid) => void actions.deleteObject(oid)}
+          onDelete={(oid, shown) => void actions.deleteObject(oid, shown)}
         />
         <ResultsPanel
           jobs={e.jobs}

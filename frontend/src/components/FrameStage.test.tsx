@@ -293,6 +293,32 @@ describe("boxes on the stage", () => {
     expect(s.made).toHaveLength(1);
   });
 
+  it("a drag during which another frame came up (a key stepped, playback) makes no box on it: it was drawn over the frame before", () => {
+    const [frame, setFrame] = createSignal(0);
+    const made: [Vec, Vec][] = [];
+    renderStage(200, 200, {
+      get frameIndex() {
+        return frame();
+      },
+      get picture() {
+        return { index: frame(), image: {} as HTMLImageElement }; // a cached frame: shown at once
+      },
+      onBox: (a, b) => void made.push([a, b]),
+    });
+    const canvas = screen.getByTestId("frame-canvas");
+    fireEvent.mouseDown(canvas, { button: 0, clientX: 120, clientY: 90 });
+    fireEvent.mouseMove(window, { clientX: 60, clientY: 70 });
+    setFrame(1);
+    fireEvent.mouseMove(window, { clientX: 20, clientY: 30 });
+    fireEvent.mouseUp(window, { clientX: 20, clientY: 30 });
+    expect(made).toEqual([]);
+    // The next drag, all on this frame, makes its box.
+    fireEvent.mouseDown(canvas, { button: 0, clientX: 120, clientY: 90 });
+    fireEvent.mouseMove(window, { clientX: 20, clientY: 30 });
+    fireEvent.mouseUp(window, { clientX: 20, clientY: 30 });
+    expect(made).toEqual([[{ x: 120, y: 90 }, { x: 20, y: 30 }]]);
+  });
+
   it("a drag past the frame's edge ends on it", () => {
     const s = boxable();
     fireEvent.mouseDown(s.canvas, { button: 0, clientX: 150, clientY: 150 });
@@ -315,6 +341,30 @@ describe("boxes on the stage", () => {
     expect(s.made).toHaveLength(1);
     // A screen reader hears it, as it hears a box drawn.
     expect(screen.getByTestId("stage-announcement").textContent).toBe("Box of object 1 removed (Ctrl+Z brings it back)");
+  });
+
+  it("a B corner set on one frame is not a box's corner on another: B there sets a first corner anew", async () => {
+    const [frame, setFrame] = createSignal(0);
+    const made: [Vec, Vec][] = [];
+    renderStage(200, 200, {
+      get frameIndex() {
+        return frame();
+      },
+      get picture() {
+        return { index: frame(), image: {} as HTMLImageElement };
+      },
+      onBox: (a, b) => void made.push([a, b]),
+    });
+    const stage = screen.getByTestId("stage");
+    const live = screen.getByTestId("stage-announcement");
+    fireEvent.focus(stage);
+    fireEvent.keyDown(stage, { key: "b" }); // at the centre, on frame 0
+    setFrame(5); // End, a link, an undo elsewhere: the stage keeps the focus
+    expect(screen.queryByTestId("box-corner")).toBeNull();
+    fireEvent.keyDown(stage, { key: "ArrowRight" });
+    fireEvent.keyDown(stage, { key: "b" });
+    await Promise.resolve();
+    expect([made, live.textContent]).toEqual([[], "Box corner at 110, 100: move to the opposite corner and press B again"]);
   });
 
   it("B at the crosshair sets one corner, B again the opposite one; each is told", async () => {

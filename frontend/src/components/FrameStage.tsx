@@ -131,6 +131,8 @@ export function FrameStage(props: FrameStageProps) {
   // corner B set by keyboard, in stored pixels.
   const [dragged, setDragged] = createSignal<{ from: Vec; to: Vec } | null>(null);
   const [corner, setCorner] = createSignal<Vec | null>(null);
+  // A corner is set on the picture it was seen on: another frame's box does not start there.
+  createEffect(on(() => props.frameIndex, () => setCorner(null), { defer: true }));
   // A click belongs to the frame whose picture it lands on: none while another frame's shows.
   const loaded = () => props.picture?.index === props.frameIndex;
   const editable = () => props.editable && loaded();
@@ -212,13 +214,16 @@ export function FrameStage(props: FrameStageProps) {
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
 
-  /** A left press that moves past DRAG_PX draws a box until the button is let go; one that
-   * stays is left to the click (a point). */
+  /** A left press that moves past DRAG_PX draws a box until the button is let go, on the frame
+   * it began on; one that stays is left to the click (a point). */
   let stopDrag: (() => void) | null = null;
   onCleanup(() => stopDrag?.());
   const startBox = (e: MouseEvent) => {
     stopDrag?.();
     const from = localPos(e);
+    // The frame it is drawn over: another one that comes up meanwhile (a key stepped) gets no
+    // box drawn over the one before.
+    const frame = props.frameIndex;
     const move = (m: MouseEvent) => {
       const to = localPos(m);
       if (dragged() || Math.hypot(to.x - from.x, to.y - from.y) >= DRAG_PX) setDragged({ from, to });
@@ -233,7 +238,7 @@ export function FrameStage(props: FrameStageProps) {
       swallow = true; // the click that ends the drag is the box's
       const a = canvasToPicture(d.from, fit(), props.video);
       const b = canvasToPicture(d.to, fit(), props.video);
-      if (editable() && boxFrom(a, b)) void props.onBox?.(a, b);
+      if (editable() && props.frameIndex === frame && boxFrom(a, b)) void props.onBox?.(a, b);
     };
     stopDrag = () => {
       setDragged(null);

@@ -207,6 +207,20 @@ describe("ObjectList rename on its way to the server", () => {
     fireEvent.keyDown(field(), { key: "Enter" });
   }
 
+  it("Delete names the object as its row shows it: the name on its way, and one not taken", async () => {
+    const deleted: string[] = [];
+    const answers: ((taken: boolean) => void)[] = [];
+    renderObjectList({ objects: objects.slice(0, 2), onRename: () => new Promise<boolean>((r) => answers.push(r)), onDelete: (oid, name) => deleted.push(`${oid} ${name}`) });
+    await renameSecond("Dog");
+    const row = () => screen.getAllByTestId("object-item")[1];
+    expect(screen.getAllByTestId("object-name")[1].textContent).toBe("Dog");
+    fireEvent.click(screen.getAllByTestId("object-delete")[1]);
+    answers.shift()!(false); // not taken: the row keeps it, marked unsaved
+    await settle();
+    fireEvent.keyDown(row(), { key: "Delete" });
+    expect(deleted).toEqual(["2 Dog", "2 Dog"]);
+  });
+
   it("the browser asks before the page is left while a name is being sent (the request would go with the page), and not once it is taken", async () => {
     const server = slowServer();
     await renameSecond("Dog");

@@ -15,7 +15,9 @@ export interface ObjectListProps {
   /** Resolves false when the server did not take the name: the row keeps it, unsaved. */
   onRename: (oid: number, name: string) => Promise<boolean> | void;
   onColor: (oid: number, color: string) => void;
-  onDelete: (oid: number) => void;
+  /** `shown`: the name the row shows (one typed may be on its way, or not taken), for the
+   * question asked before deleting. */
+  onDelete: (oid: number, shown: string) => void;
 }
 
 export function ObjectList(props: ObjectListProps) {
@@ -63,7 +65,7 @@ export function ObjectList(props: ObjectListProps) {
               data-object-id={id}
               data-selected={props.selectedId === id ? "true" : "false"}
               onClick={() => props.onSelect(id)}
-              onKeyDown={(e) => rowDeleteKey(e, () => props.onDelete(id))}
+              onKeyDown={(e) => rowDeleteKey(e, () => props.onDelete(id, draft.shown(o().name)))}
               onDblClick={() => setEditing(id)}
               title={`${o().name} — key ${i() + 1}; double-click to rename`}
             >
@@ -139,7 +141,7 @@ export function ObjectList(props: ObjectListProps) {
                 data-testid="object-delete"
                 onClick={(e) => {
                   e.stopPropagation();
-                  props.onDelete(id);
+                  props.onDelete(id, draft.shown(o().name));
                 }}
               >
                 <Icon name="trash" size={13} />

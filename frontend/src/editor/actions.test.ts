@@ -42,7 +42,7 @@ function setup(
     const track = { track: () => ({ flags }) as Track, refresh: vi.fn(async () => {}) };
     const inout = createInOut("p", () => 50, null);
     const reported: string[] = [];
-    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, saver, previews, playback, results, track, inout, report: (e, title) => reported.push(`${title}: ${errorText(e)}`) });
+    const actions = createActions({ frame, setFrame, frameCount: () => 50, loaded: () => true, objects, prompts, saver, previews, playback, results, track, inout, report: (e, title) => reported.push(`${title}: ${errorText(e)}`), closed: new AbortController().signal });
     return { actions, frame, prompts, playback, results, previews, inout, objects, refused, saver, told, reported };
   });
 }
@@ -244,6 +244,27 @@ describe("editor actions", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("clearing a frame takes back its clicks held while the server is away: they do not land once it is back, redo brings them back", async () => {
+    const { s, setUp, puts } = restartingServer();
+    setUp(false);
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    await s.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4));
+    s.actions.run({ type: "first" }, targets);
+    await s.actions.point({ x: 9, y: 8 }, "positive", near({ x: 9, y: 8 }, 4));
+    expect(s.actions.canClear()).toBe(true); // the toolbar's Clear, as the key
+    s.actions.run({ type: "clear-frame" }, targets);
+    expect([toasts().at(-1)?.text, s.saver.heldEdits(), s.actions.canRedo(), s.actions.canClear()]).toEqual(["Cleared 2 clicks not saved yet.", 1, true, false]);
+    setUp(true);
+    await s.saver.retry();
+    await s.saver.idle();
+    expect([[...s.prompts.points().keys()], puts]).toEqual([["1:3"], ["1:3=7"]]);
+    s.actions.redo();
+    await s.saver.idle();
+    await settle();
+    expect([...s.prompts.points().keys()].sort()).toEqual(["1:0", "1:3"]);
   });
 
   it("undo takes back the last held first click, and its object is not made when no click needs it", async () => {
@@ -530,6 +551,18 @@ describe("editor actions", () => {
     expect(s.prompts.points().size).toBe(0);
   });
 
+  it("asks before deleting with the name its row shows, not the server's while a rename is on its way", async () => {
+    const s = setup();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    for (const [shown, title] of [["Dog", 'Delete "Dog"?'], [undefined, 'Delete "Object 1"?']] as const) {
+      const deleted = s.actions.deleteObject(1, shown);
+      expect(pendingConfirm()?.title).toBe(title);
+      pendingConfirm()!.resolve(false);
+      await deleted;
+    }
+    expect(s.objects.list().map((o) => o.name)).toEqual(["Object 1"]);
+  });
+
   /** A server that takes the DELETE at once but whose answer is on its way until `answer()`;
    * a save of the object after it is refused as the server does (404). */
   function slowDelete(fail = false) {
@@ -588,6 +621,18 @@ describe("editor actions", () => {
     await settle();
     expect(puts).toEqual(["1:0=1"]);
     expect(s.refused).toEqual([]);
+  });
+
+  it("a click while a DELETE is on its way names the object as the question did: the name its row shows", async () => {
+    const { s, answer } = slowDelete();
+    await s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    const deleted = s.actions.deleteObject(1, "Dog"); // renamed, the name still on its way
+    pendingConfirm()!.resolve(true);
+    await settle();
+    await s.actions.point({ x: 50, y: 60 }, "positive", near({ x: 50, y: 60 }, 4));
+    expect(toasts().at(-1)?.text).toBe('"Dog" is being deleted.');
+    answer();
+    await deleted;
   });
 
   it("tells which objects' DELETE is on its way, until the server answers either way", async () => {

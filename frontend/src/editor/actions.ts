@@ -28,7 +28,7 @@ export interface ActionDeps {
   prompts: Prompts;
   /** Holds an object's saves while its DELETE is on its way, and a first click until its object
    * is made; sends those held for a full disk once another write lands (room was made). */
-  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit" | "diskFull" | "retry">;
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit" | "takeBackEdits" | "diskFull" | "retry">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -38,6 +38,9 @@ export interface ActionDeps {
   /** Says why an action was not done, also while the server is away: unlike a point (and a
    * first click's object), an object's change is not held for its return. */
   report: (error: unknown, title: string) => void;
+  /** Aborted once the project is closed (the user left it): an answer that comes after that
+   * says nothing, in the project opened next, and changes nothing. */
+  closed: AbortSignal;
 }
 
 export interface KeyTargets {
@@ -69,6 +72,10 @@ interface NewObject {
 const holdable = (e: unknown) => isDiskFull(e) || isUnreachable(e) || isStillAnswered(e);
 
 export function createActions(d: ActionDeps) {
+  /** An info toast, unless the project is closed: its requests answered later are not news. */
+  const say = (text: string) => {
+    if (!d.closed.aborted) showInfo(text);
+  };
   const hasPoints = () => pointsOnFrame(d.prompts.points(), d.frame()).length > 0;
   /** Previews drawn with the old objects are wrong now: the current frame's is made anew. */
   const repreview = (also = false) => {
@@ -77,7 +84,7 @@ export function createActions(d: ActionDeps) {
   };
   /** Go to the frame an undo or redo changed; `nothing` when there was none to make. */
   const showEdited = (frame: number | null, nothing: string) => {
-    if (frame === null) showInfo(nothing);
+    if (frame === null) say(nothing);
     else if (frame !== d.frame()) d.setFrame(frame);
   };
 
@@ -87,11 +94,13 @@ export function createActions(d: ActionDeps) {
   const [deleting, setDeleting] = createSignal<ReadonlySet<number>>(new Set());
   const setDeletingOf = (oid: number, on: boolean) =>
     setDeleting((ids) => new Set(on ? [...ids, oid] : [...ids].filter((x) => x !== oid)));
+  // The name the delete's question named (the row's), for what is said while it is on its way.
+  const deletingNames = new Map<number, string>();
   /** Whether `oid` may take a point, a box, a name or a colour: not while its DELETE is on its
    * way (the change would be refused once it lands, with a confusing error), which is said. */
   const editable = (oid: number) => {
     if (!deleting().has(oid)) return true;
-    showInfo(`"${d.objects.nameOf(oid)}" is being deleted.`);
+    say(`"${deletingNames.get(oid) ?? d.objects.nameOf(oid)}" is being deleted.`);
     return false;
   };
 
@@ -116,6 +125,8 @@ export function createActions(d: ActionDeps) {
   // click that first asked was undone since or another object was added meanwhile.
   let newObject: NewObject | null = null;
   const heldTargets = new WeakMap<HeldEdit, number | NewObject>();
+  /** The frame each held click was made on: clearing that frame takes it back. */
+  const heldFrames = new WeakMap<HeldEdit, number>();
   /** The object a click held now goes to, whenever it runs (a redo too): the one clicks go to
    * now, else the new one being made. */
   const heldTarget = (): number | NewObject => {
@@ -158,6 +169,13 @@ export function createActions(d: ActionDeps) {
     void d.saver.runHeldEdits();
   };
 
+  /** `held` was taken back (an undo, its frame cleared): a redo may hold it again. Its object
+   * may be made on the server already: asked for until answered (keepMaking). */
+  const tookBack = (held: HeldEdit) => {
+    const target = heldTargets.get(held);
+    if (target !== undefined && typeof target !== "number") keepMaking(target);
+  };
+
   /** `edit` on the frame shown now, for the object clicks go to. A first click (no object yet)
    * is held from the moment of the click, counted unsaved and guarded against leaving while its
    * object is made; one the full disk refused, the server did not answer, or was still making,
@@ -188,6 +206,7 @@ export function createActions(d: ActionDeps) {
       if (d.saver.holdsEdit(held) && d.objects.list().some((o) => o.id === oid) && editable(oid)) edit(frame, oid);
     };
     heldTargets.set(held, target);
+    heldFrames.set(held, frame);
     d.saver.holdEdit(held);
     return d.saver.runHeldEdits();
   };
@@ -211,16 +230,17 @@ export function createActions(d: ActionDeps) {
     /** A held click (not drawn yet) is the newest edit: while one is held, later clicks are
      * held behind it, and there are no points (no object) for another edit to change. */
     canUndo: () => d.saver.heldEdits() > 0 || d.prompts.undoSize() > 0,
+    /** The frame shown has points, or clicks held (Clear takes them back). */
+    canClear: () => hasPoints() || d.saver.heldEdits((e) => heldFrames.get(e) === d.frame()) > 0,
     canRedo: () => d.prompts.redoSize() > 0 || undone().some((x) => x !== "drawn"),
     /** Undo the last edit: a held click is taken back (never made, nor its object when no
      * other click needs it), else the last drawn edit is undone. */
     undo: () => {
       const held = d.saver.takeBackEdit();
       if (held) {
-        const target = heldTargets.get(held);
-        if (target !== undefined && typeof target !== "number") keepMaking(target);
+        tookBack(held);
         setUndone([...undone(), held]);
-        return showInfo("Undid a click not saved yet.");
+        return say("Undid a click not saved yet.");
       }
       const frame = d.prompts.undo();
       if (frame !== null) setUndone([...undone(), "drawn"]);
@@ -233,7 +253,7 @@ export function createActions(d: ActionDeps) {
         if (last !== "drawn") {
           d.saver.holdEdit(last);
           void d.saver.runHeldEdits();
-          return showInfo("Redid a click not saved yet.");
+          return say("Redid a click not saved yet.");
         }
         // Its drawn edit may be gone from the redo history (its object was deleted, the points
         // read again): the next one is redone then.
@@ -241,9 +261,19 @@ export function createActions(d: ActionDeps) {
       }
       showEdited(d.prompts.redo(), "Nothing to redo.");
     },
+    /** Clear the frame shown: its points, and its clicks still held (their object not made
+     * yet), which would land on it later otherwise; those are taken back as undo takes one
+     * back, for redo to bring back. */
     clearFrame: () => {
-      if (!d.prompts.clear(d.frame())) return showInfo(`Frame ${d.frame()} has no points.`);
-      setUndone([]);
+      const frame = d.frame();
+      const cleared = d.prompts.clear(frame);
+      if (cleared) setUndone([]);
+      const held = d.saver.takeBackEdits((e) => heldFrames.get(e) === frame);
+      held.forEach(tookBack);
+      if (held.length) {
+        setUndone([...undone(), ...held.reverse()]); // undone last first: redone in click order
+        say(`Cleared ${held.length} click${held.length === 1 ? "" : "s"} not saved yet.`);
+      } else if (!cleared) say(`Frame ${frame} has no points.`);
     },
     addObject: () =>
       d.objects
@@ -263,25 +293,28 @@ export function createActions(d: ActionDeps) {
         // Deleted in another tab or window: it goes here too, rather than refuse every try.
         // Not when this tab's own delete overtook the change (it is gone or going already).
         if (isObjectGone(e, oid)) {
-          if (deleting().has(oid) || !d.objects.list().some((o) => o.id === oid)) return false;
-          showInfo(`"${d.objects.nameOf(oid)}" was deleted in another tab or window.`);
+          if (d.closed.aborted || deleting().has(oid) || !d.objects.list().some((o) => o.id === oid)) return false;
+          say(`"${d.objects.nameOf(oid)}" was deleted in another tab or window.`);
           forgetObject(oid);
         } else d.report(e, change.color ? "Could not change the colour" : "Rename not saved");
         return false;
       }
     },
-    deleteObject: async (oid: number) => {
+    /** Delete `oid` once confirmed; `shown`: its name as its row shows it (one typed and on its
+     * way to the server, or not taken), which the question names rather than the server's. */
+    deleteObject: async (oid: number, shown?: string) => {
       const o = d.objects.list().find((x) => x.id === oid);
       if (!o || deleting().has(oid)) return;
       const frames = framesWithPoints(d.prompts.points(), [oid]);
       const ok = await confirmAction({
-        title: `Delete "${o.name}"?`,
+        title: `Delete "${shown ?? o.name}"?`,
         message: frames.length ? `Its points on ${frames.length} frame${frames.length === 1 ? "" : "s"} are deleted too.` : "It has no points yet.",
         confirmLabel: "Delete",
         danger: true,
       });
       if (!ok || deleting().has(oid)) return;
       setDeletingOf(oid, true);
+      deletingNames.set(oid, shown ?? o.name);
       // An undo, a redo or a cleared frame meanwhile changes it too: those saves wait.
       d.saver.holdObject(oid);
       let gone = false;
@@ -293,6 +326,7 @@ export function createActions(d: ActionDeps) {
         d.report(e, "Could not delete the object");
       } finally {
         setDeletingOf(oid, false);
+        deletingNames.delete(oid);
         void d.saver.releaseObject(oid, gone);
       }
     },
@@ -322,20 +356,20 @@ export function createActions(d: ActionDeps) {
           return o && d.objects.select(o.id);
         }
         case "cycle-overlay":
-          return d.results.cycle(action.delta) || showInfo("No result to view yet.");
+          return d.results.cycle(action.delta) || say("No result to view yet.");
         case "matting":
           return t.openMatting();
         case "help":
           return t.openHelp();
         case "prompted": {
           const f = adjacentPromptedFrame(d.prompts.points(), d.frame(), action.direction);
-          if (f === null) showInfo(action.direction > 0 ? "No points after this frame." : "No points before this frame.");
+          if (f === null) say(action.direction > 0 ? "No points after this frame." : "No points before this frame.");
           else d.setFrame(f);
           return;
         }
         case "flagged": {
           const f = adjacentFlaggedFrame(d.track.track(), d.frame(), action.direction);
-          if (f === null) showInfo(action.direction > 0 ? "No frame to check after this one." : "No frame to check before this one.");
+          if (f === null) say(action.direction > 0 ? "No frame to check after this one." : "No frame to check before this one.");
           else d.setFrame(f);
           return;
         }
@@ -351,7 +385,7 @@ export function createActions(d: ActionDeps) {
           return action.mark === "in" ? d.inout.setIn(d.frame()) : d.inout.setOut(d.frame());
         case "go-mark": {
           const f = d.inout.range()[action.mark];
-          if (f === null) showInfo(action.mark === "in" ? "No In set (I sets it)." : "No Out set (O sets it).");
+          if (f === null) say(action.mark === "in" ? "No In set (I sets it)." : "No Out set (O sets it).");
           else d.setFrame(f);
           return;
         }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createPreviews } from "./previews";
 
 function setup(opts: { saves?: Promise<void>[] } = {}) {
-  return createRoot(() => {
+  return createRoot((dispose) => {
     const [online, setOnline] = createSignal(true);
     const fetches: { frame: number; signal: AbortSignal; resolve: (b: Blob) => void }[] = [];
     const reports: string[] = [];
@@ -17,13 +17,20 @@ function setup(opts: { saves?: Promise<void>[] } = {}) {
       online,
       report: (_e, title) => reports.push(title),
     });
-    return { previews, fetches, reports, setOnline };
+    return { previews, fetches, reports, setOnline, dispose };
   });
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe("previews", () => {
+  it("asks the server for no preview once the editor closed (an answer that came after Leave asked for one)", async () => {
+    const s = setup();
+    s.dispose();
+    await s.previews.refresh(3);
+    expect([s.fetches.length, s.previews.busy(3), s.previews.pending(3), s.reports]).toEqual([0, false, false, []]);
+  });
+
   it("the newest request of a frame wins; the older one is aborted and reports nothing", async () => {
     const s = setup();
     const first = s.previews.refresh(3);

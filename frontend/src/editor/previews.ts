@@ -49,6 +49,7 @@ export function createPreviews(deps: PreviewDeps): Previews {
     });
 
   const refresh = async (f: number) => {
+    if (disposed) return; // asked by an answer that came after the project was left
     const { token, signal } = tracker.begin(f);
     setBusy(f, true);
     try {

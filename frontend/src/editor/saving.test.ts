@@ -58,6 +58,22 @@ function setup() {
 }
 
 describe("PromptSaver", () => {
+  it("sends nothing more once the editor closed (Leave gave the held points up): not at a retry, nor when a delete's answer releases them", async () => {
+    const s = setup();
+    s.setDiskFull(true);
+    await s.saver.save(1, 5, [p(1)], []); // held for the full disk
+    s.saver.holdObject(2); // a DELETE on its way: its object's save waits
+    await s.saver.save(2, 6, [p(2)], []);
+    const sent = [...s.puts];
+    s.saver.dispose();
+    s.setDiskFull(false);
+    await s.saver.retry(); // room made (a rename answered after Leave)
+    await s.saver.releaseObject(2, false); // the DELETE refused after Leave
+    await s.saver.save(1, 7, [p(3)], []); // an answer's edit drawn after Leave
+    await s.saver.idle();
+    expect([s.puts, s.saved()]).toEqual([sent, 0]);
+  });
+
   it("says which points each save began from, so it cannot drop another tab's click", async () => {
     const s = setup();
     await s.saver.save(1, 5, [p(1)], []);

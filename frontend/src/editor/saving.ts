@@ -94,10 +94,10 @@ export class PromptSaver {
     this.setObjectWait = setObjectWait;
   }
 
-  /** How many edits are held (running or waiting): each one a click the stage cannot show yet
-   * (its object is not made yet). */
-  heldEdits(): number {
-    return this.edits().filter((x) => !this.quiet.has(x)).length;
+  /** How many edits are held (running or waiting), of those `pick` chooses: each one a click
+   * the stage cannot show yet (its object is not made yet). */
+  heldEdits(pick: (edit: HeldEdit) => boolean = () => true): number {
+    return this.edits().filter((x) => !this.quiet.has(x) && pick(x)).length;
   }
 
   /** Hold `edit` behind those held already (runHeldEdits runs it). `counted` false: no click
@@ -117,6 +117,13 @@ export class PromptSaver {
     const last = this.edits().filter((x) => !this.quiet.has(x)).at(-1);
     if (last) this.setEdits(this.edits().filter((x) => x !== last));
     return last;
+  }
+
+  /** Take back the held edits `pick` chooses (those of a frame cleared), in click order. */
+  takeBackEdits(pick: (edit: HeldEdit) => boolean): HeldEdit[] {
+    const taken = this.edits().filter((x) => !this.quiet.has(x) && pick(x));
+    if (taken.length) this.setEdits(this.edits().filter((x) => !taken.includes(x)));
+    return taken;
   }
 
   private refusedForRoom(e: unknown): void {
@@ -142,6 +149,9 @@ export class PromptSaver {
    * `before`: the list the edit began from (what the server holds, unless a save is under way).
    */
   save(objectId: number, frame: number, points: readonly Point[], before: readonly Point[] = []): Promise<void> {
+    // Closed: the user left, giving the held points up; an answer that came later (room made,
+    // a delete refused) sends none of them to the project left.
+    if (this.closed) return Promise.resolve();
     const key = pointKey(objectId, frame);
     if (!this.stored.has(key) && !this.chains.has(key)) this.stored.set(key, before);
     this.wanted.set(key, points);
@@ -195,6 +205,12 @@ export class PromptSaver {
     if (on) next.add(key);
     else next.delete(key);
     this.setHeld(next);
+  }
+
+  /** The points of each key whose save has not landed (held, waiting, or on its way): what
+   * the stage shows for it, which a read of the server's points does not have yet. */
+  pendingPoints(): ReadonlyMap<string, readonly Point[]> {
+    return new Map(this.wanted);
   }
 
   /** Saves still running for `frame` (a preview of it waits for them). */
@@ -295,7 +311,7 @@ export class PromptSaver {
 
   /** The editor closes (the user left the project, having been asked): the held edits are
    * given up, the one running too (it checks holdsEdit before it draws or reports), and none
-   * runs later: nothing more goes to the project left. */
+   * runs later, nor is any save sent: nothing more goes to the project left. */
   dispose(): void {
     this.closed = true;
     clearTimeout(this.busyTimer);

@@ -157,6 +157,34 @@ describe("the editor", () => {
       dispose();
     });
   });
+  it("a save refused by another tab's edit reads the server's points again, and keeps on the stage those still held for the full disk", async () => {
+    const { editor, dispose } = editorOf();
+    const object = { id: 1, project_id: "p_1", name: "Object 1", color: "#ff5a5f" };
+    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (path: string, init?: RequestInit) => {
+        if (path.endsWith("/objects")) return json([object]);
+        if (path.endsWith("/frames/0/points")) return json({ detail: "not enough disk space in the data dir: free some space, then try again" }, 507);
+        if (path.endsWith("/frames/5/points")) return json({ detail: "the points changed since this editor read them: reload" }, 409);
+        return init?.method === "PUT" ? json({ detail: "unexpected" }, 500) : json([]);
+      }),
+    );
+    await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+    editor.objects.reset([object]);
+    editor.setFrame(0);
+    await editor.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await editor.saver.idle();
+    expect([editor.saver.diskFull(), [...editor.prompts.points().keys()]]).toEqual([true, ["1:0"]]);
+    editor.setFrame(5);
+    await editor.actions.point({ x: 7, y: 8 }, "positive", near({ x: 7, y: 8 }, 4));
+    await editor.saver.idle();
+    // The server's points read again: none; the held click on frame 0 is still to be sent.
+    await vi.waitFor(() => expect(editor.prompts.points().has("1:5")).toBe(false));
+    expect([[...editor.prompts.points().keys()], [...editor.saver.unsaved()]]).toEqual([["1:0"], ["1:0"]]);
+    dispose();
+  });
+
   describe("a first click's object being made", () => {
     const made = { id: 1, project_id: "p_1", name: "Object 1", color: "#ff5a5f" };
     const stillAnswered = (init?: RequestInit) =>
@@ -236,6 +264,23 @@ describe("the editor", () => {
       answer(new Response(JSON.stringify({ detail: "database is locked" }), { status: 500 }));
       expect(await renamed).toBe(false);
       expect(toasts().length - before).toBe(0);
+    });
+
+    it("a rename answered after Leave with the object deleted elsewhere says nothing in the project opened next", async () => {
+      const { editor, dispose } = editorOf();
+      let answer = (_res: Response) => {};
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(async (_path: string, init?: RequestInit) => (init?.method === "PATCH" ? new Promise<Response>((r) => (answer = r)) : new Response("[]", { status: 200 }))),
+      );
+      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+      editor.objects.reset([made]);
+      const before = toasts().length;
+      const renamed = editor.actions.updateObject(1, { name: "Dog" });
+      dispose(); // left (after the leave question's wait ran out)
+      answer(new Response(JSON.stringify({ detail: "object 1 does not exist in project 'p_1'" }), { status: 404 }));
+      expect(await renamed).toBe(false);
+      expect(toasts().slice(before).map((t) => t.text)).toEqual([]);
     });
 
     it("the stalled note goes once a read of the list shows the object (the tab shown again), without Retry", async () => {

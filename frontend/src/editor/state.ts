@@ -10,7 +10,7 @@ import { clampPan, FIT_VIEW, ZOOM_STEP, zoomAt, type Size, type View } from "../
 import { ImageCache } from "../images";
 import { UNSAVED_CLICKS, useProjectLeaveGuard } from "../leaveGuard";
 import { createJobsStore } from "../jobs";
-import { fromFramePoints, pointsOnFrame } from "../points";
+import { fromFramePoints, parseKey, pointsOnFrame, type PointMap } from "../points";
 import { createResultCompose } from "../resultView";
 import { clampFrame } from "../timecode";
 import { showError } from "../toasts";
@@ -36,6 +36,18 @@ export interface EditorInput {
   /** A link to this project followed while it is open (the address's `?f=` changed): the
    * frame it names, each time anew. */
   frameAsked?: { frame: number } | null;
+}
+
+/** The server's points `read`, with `pending` (saves not landed yet) over them for the objects
+ * in `objectIds`. */
+function withPending(read: PointMap, pending: PointMap, objectIds: ReadonlySet<number>): PointMap {
+  const map = new Map(read);
+  for (const [key, points] of pending) {
+    if (!objectIds.has(parseKey(key).objectId)) continue;
+    if (points.length) map.set(key, points);
+    else map.delete(key);
+  }
+  return map;
 }
 
 export function createEditor(props: EditorInput) {
@@ -90,7 +102,9 @@ export function createEditor(props: EditorInput) {
     if (unlessEdited && edited()) return;
     const objectsChanged = objects.reset(objs);
     if (objectsChanged) saver.objectsRead();
-    const pointsChanged = prompts.reset(fromFramePoints(pts));
+    // Points held (the server away, its disk full) or on their way are still to be saved:
+    // they stay on the stage over the server's, unless their object is gone.
+    const pointsChanged = prompts.reset(withPending(fromFramePoints(pts), saver.pendingPoints(), new Set(objs.map((o) => o.id))));
     if (!objectsChanged && !pointsChanged) return;
     previews.dropExcept(new Set());
     if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
@@ -168,7 +182,7 @@ export function createEditor(props: EditorInput) {
   const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: frames.maxSide });
   /** A job takes the points the server holds: it starts once the saves under way landed. */
   const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
-  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, saver, previews, playback, results, track, inout, report: tell });
+  const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, saver, previews, playback, results, track, inout, report: tell, closed: closing.signal });
 
   const load = async () => {
     try {
