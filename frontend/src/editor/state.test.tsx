@@ -117,6 +117,59 @@ describe("the editor", () => {
     dispose();
   });
 
+  describe("reads of the server's objects and points that overlap", () => {
+    const object1 = { id: 1, project_id: "p_1", name: "Object 1", color: "#ff5a5f" };
+    const point = { object_id: 1, frame: 10, points: [{ x: 5, y: 6, label: "positive" }] };
+    const opened: (() => void)[] = [];
+    afterEach(() => opened.splice(0).forEach((dispose) => dispose())); // a failed test's too
+    /** An editor whose reads of objects and points wait until `answer` gives what they read. */
+    async function overlapping() {
+      const { editor, dispose } = editorOf();
+      opened.push(dispose);
+      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+      const waiting: { path: string; answer: (body: unknown) => void }[] = [];
+      vi.stubGlobal(
+        "fetch",
+        vi.fn((path: string) => {
+          if (!/\/(objects|points)$/.test(path)) return Promise.resolve(new Response("[]", { status: 200 }));
+          return new Promise<Response>((r) => waiting.push({ path, answer: (body) => r(new Response(JSON.stringify(body), { status: 200 })) }));
+        }),
+      );
+      /** Answer the first read still waiting with these objects and points. */
+      const answer = async (objects: unknown[], points: unknown[]) => {
+        const read = waiting.splice(0, 2);
+        read.find((w) => w.path.endsWith("/objects"))!.answer(objects);
+        read.find((w) => w.path.endsWith("/points"))!.answer(points);
+        await new Promise((r) => setTimeout(r, 0));
+      };
+      return { editor, waiting, answer };
+    }
+
+    it("a read that began earlier and lands during a later one does not make the later one's newer points count as an edit", async () => {
+      const { editor, waiting, answer } = await overlapping();
+      window.dispatchEvent(new Event("focus")); // read 1: the other tab's object is made, its point not saved yet
+      await vi.waitFor(() => expect(waiting.length).toBe(2));
+      document.dispatchEvent(new Event("visibilitychange")); // read 2, once the point is saved
+      await vi.waitFor(() => expect(waiting.length).toBe(4));
+      await answer([object1], []);
+      await answer([object1], [point]);
+      expect([editor.objects.list().map((o) => o.name), [...editor.prompts.points().keys()]]).toEqual([["Object 1"], ["1:10"]]);
+    });
+
+    it("a read that began earlier and lands after a later one does not undo what the later one read", async () => {
+      const { editor, waiting, answer } = await overlapping();
+      window.dispatchEvent(new Event("focus"));
+      await vi.waitFor(() => expect(waiting.length).toBe(2));
+      document.dispatchEvent(new Event("visibilitychange"));
+      await vi.waitFor(() => expect(waiting.length).toBe(4));
+      const first = waiting.splice(0, 2); // read 1 still on its way
+      await answer([object1], [point]);
+      waiting.push(...first);
+      await answer([object1], []);
+      expect([...editor.prompts.points().keys()]).toEqual(["1:10"]);
+    });
+  });
+
   describe("leaving the project while points are on their way", () => {
     /** The editor, its PUTs answered when the test says (`answer`). */
     function slowSaves() {

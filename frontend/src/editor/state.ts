@@ -94,17 +94,27 @@ export function createEditor(props: EditorInput) {
   // drawn with the old ones. `unlessEdited`: kept from a tab whose edits are not all saved
   // (they would vanish from the stage), or that edits while the read is under way (the read
   // may predate the edit).
+  // Reads overlap (a tab clicked into and shown again, a refused save): the one begun last is
+  // the newest, one begun before it that lands later is dropped, and what another read put in
+  // place meanwhile is no edit of the user's (a later read was dropped for it, the other tab's
+  // newest point missed).
+  let reads = 0;
+  let landed: { read: number; objects?: unknown; points?: unknown } = { read: 0 };
   const readObjectsAndPoints = async (unlessEdited = false) => {
+    const read = ++reads;
     const shown = { objects: objects.list(), points: prompts.points() };
-    const edited = () => !saver.settled() || objects.list() !== shown.objects || prompts.points() !== shown.points;
+    const kept = (now: unknown, before: unknown, read: unknown) => now === before || now === read;
+    const edited = () =>
+      !saver.settled() || !kept(objects.list(), shown.objects, landed.objects) || !kept(prompts.points(), shown.points, landed.points);
     if (unlessEdited && edited()) return;
     const [objs, pts] = await Promise.all([api.listObjects(pid), api.listPoints(pid)]);
-    if (unlessEdited && edited()) return;
+    if (read < landed.read || (unlessEdited && edited())) return;
     const objectsChanged = objects.reset(objs);
     if (objectsChanged) saver.objectsRead();
     // Points held (the server away, its disk full) or on their way are still to be saved:
     // they stay on the stage over the server's, unless their object is gone.
     const pointsChanged = prompts.reset(withPending(fromFramePoints(pts), saver.pendingPoints(), new Set(objs.map((o) => o.id))));
+    landed = { read, objects: objects.list(), points: prompts.points() };
     if (!objectsChanged && !pointsChanged) return;
     previews.dropExcept(new Set());
     if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
