@@ -123,16 +123,20 @@ def test_matte_names_what_is_wrong_with_a_sequence_and_fps(clip: Path, tmp_path:
     ("fps", "detail"),
     [
         # typer's own range check called NaN "more than 240"
-        ("nan", "nan is not a frame rate: give one of 1..240"),
-        ("inf", "inf is not a frame rate: give one of 1..240"),
-        ("0", "0.0 is not a frame rate: give one of 1..240"),
-        ("240.5", "240.5 is not a frame rate: give one of 1..240"),
+        ("nan", "Input should be a finite number"),
+        ("inf", "Input should be a finite number"),
+        ("0", "Input should be greater than or equal to 1"),
+        ("240.5", "Input should be less than or equal to 240"),
+        # float() read it as 10
+        ("1_0", "must be a plain decimal number, digits and a '.' (10, 23.976)"),
+        ("2.4e1", "must be a plain decimal number, digits and a '.' (10, 23.976)"),
     ],
 )
 def test_matte_refuses_an_fps_that_is_no_rate_naming_it(
     fps: str, detail: str, tmp_path: Path
 ) -> None:
-    """Refused as the command line is read, before the images are."""
+    """Refused as the command line is read, before the images are, in the words an upload's
+    fps is refused in."""
     plates = tmp_path / "plates"
     plates.mkdir()
     result = CliRunner().invoke(app, ["matte", str(plates), "--point", "1,1,0", "--fps", fps])

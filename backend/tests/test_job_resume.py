@@ -301,6 +301,34 @@ def test_a_cancelled_ray_run_ending_late_leaves_the_next_run_s_worker_known(
     assert told == [(jid, 1), (jid, 2)]  # the second worker is told to stop at once
 
 
+def test_a_ray_job_deleted_while_its_video_is_sent_never_reaches_a_worker(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete (or a cancel) came while the video went to the object store, before the run
+    knew its worker: none was told to stop, and the worker took the video and matted a frame
+    for a job that was gone, while the queue waited. The cluster is faked."""
+    jid = stored_job(store, tmp_path, stored=0)
+    runner = RayRunner.__new__(RayRunner)  # no cluster: only what `_stream` uses
+    runner.store, runner._matter = store, Matter(random_head(), edges="fast")
+    runner._line, runner._running = WaitingLine(), {}
+
+    def deleted_meanwhile(source: Path) -> list:
+        runner.cancel(jid)  # as Services.delete_job does
+        store.delete_job(jid)
+        return []
+
+    monkeypatch.setattr(RayRunner, "_chunks", staticmethod(deleted_meanwhile))
+    started, told = [], []
+    worker = SimpleNamespace(
+        run=SimpleNamespace(options=lambda **_: SimpleNamespace(remote=started.append)),
+        stop=SimpleNamespace(remote=lambda *run: told.append(run)),
+    )
+    with pytest.raises(Stopped):
+        runner._stream(store.job(jid), worker)
+    assert (started, told, runner._running) == ([], [], {})
+    assert not store.job_dir(jid).exists()
+
+
 @pytest.mark.parametrize("plate", [True, False])
 def test_a_resumed_job_keeps_its_background_plate_setting_in_process(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plate: bool

@@ -195,6 +195,22 @@ def test_a_track_started_on_a_full_disk_keeps_the_last_one(tracked, monkeypatch)
     assert all(tracker.mask(pid, f, obj) is not None for f in range(FRAMES))
 
 
+def test_a_running_track_a_start_on_a_full_disk_stopped_is_announced(tracked, monkeypatch) -> None:
+    """Track pressed again on a full disk: the running track stopped, the new one could not be
+    recorded (a 507). Its followers (the editor's event stream) were told nothing and showed it
+    running until their next ping's re-read."""
+    tracker, pid, _ = tracked
+    monkeypatch.setattr(tracker, "_track", until_stopped)
+    heard: list[str] = []
+    publish = tracker.changes.publish
+    monkeypatch.setattr(tracker.changes, "publish", lambda t: (heard.append(t.status), publish(t)))
+    tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    full_disk_after(monkeypatch, 0)
+    with pytest.raises(OSError, match="No space left"):
+        tracker.start(tracker.store.project(pid), 0, FRAMES - 1)
+    assert (heard, tracker.get(pid).status) == (["running", "cancelled"], "cancelled")
+
+
 def _job_after_a_track(tracker: Tracker, pid: str, obj: int) -> Job:
     """A job over the whole clip, queued once the project's track has finished."""
     tracker.start(tracker.store.project(pid), 0, FRAMES - 1)

@@ -35,6 +35,7 @@ try:
     from vidmatte.config import SettingError, Settings
     from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
     from vidmatte.media.export import FORMATS
+    from vidmatte.media.sequence import MAX_FPS, MIN_FPS
     from vidmatte.store import (
         Point,
         clashing_clicks,
@@ -341,16 +342,6 @@ def _downloadable(names: list[str] | None) -> list[str]:
     return chosen
 
 
-def _a_rate(fps: float | None) -> float | None:
-    """--fps within media/sequence.py's MIN_FPS..MAX_FPS, checked here: typer's own range
-    check refused NaN as "less than or equal to 240", which it is not either."""
-    from vidmatte.media.sequence import MAX_FPS, MIN_FPS
-
-    if fps is not None and not MIN_FPS <= fps <= MAX_FPS:  # False for NaN too
-        raise typer.BadParameter(f"{fps} is not a frame rate: give one of {MIN_FPS:g}..{MAX_FPS:g}")
-    return fps
-
-
 def _a_sha256(digest: str | None) -> str | None:
     """Checked before the download: a typo found after 180 MB is found too late."""
     if digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
@@ -479,19 +470,26 @@ def _parse_box(text: str) -> list[tuple[str | None, int, float, float, str]]:
     return [(name.strip() or None, frame, x, y, BOX) for x, y in ((x0, y0), (x1, y1))]
 
 
-def _as_the_archive_takes(low: float, high: float) -> Callable[[str], float]:
-    """The parser of an edge adjustment in pixels: refused where the archive's query parameter
-    of that name is, in its words (typer's own range check called NaN "less than or equal to
-    32")."""
-    from pydantic import Field, TypeAdapter, ValidationError
+def _as_the_api_takes(low: float, high: float) -> Callable[[str | float], float]:
+    """The parser of a number option (--fps, an edge adjustment in pixels): a plain decimal
+    number from `low` to `high`, refused where the API's field of that name is (an upload's
+    fps, the archive's shift_edge and feather), in its words. typer's own range check called
+    NaN "less than or equal to 32", and float() read "1_0" as 10. What checks it is imported
+    when a value is parsed: `--help` stays quick."""
 
-    adapter = TypeAdapter(Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)])
+    def parse(value: str | float) -> float:
+        from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
-    def parse(text: str) -> float:
+        from vidmatte.api.schemas import plain_decimal
+
+        number = Annotated[
+            float, Field(ge=low, le=high, allow_inf_nan=False), BeforeValidator(plain_decimal)
+        ]
         try:
-            return adapter.validate_python(text)
+            return TypeAdapter(number).validate_python(value)
         except ValidationError as exc:
-            raise typer.BadParameter(exc.errors()[0]["msg"]) from exc
+            # Our own validator's ValueError comes back as "Value error, <message>".
+            raise typer.BadParameter(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
 
     return parse
 
@@ -523,9 +521,10 @@ def matte(
     end: int = typer.Option(None, min=0, help="Last frame, inclusive (default: the last one)."),
     fps: float = typer.Option(
         None,
-        help="Frame rate of an image sequence, 1..240 (default: the rate its images state, as "
-        "EXR and DPX do, else 24); not for videos.",
-        callback=_a_rate,
+        parser=_as_the_api_takes(MIN_FPS, MAX_FPS),
+        metavar="FLOAT",
+        help=f"Frame rate of an image sequence, {MIN_FPS:g}..{MAX_FPS:g} (default: the rate its "
+        "images state, as EXR and DPX do, else 24); not for videos.",
     ),
     out: Path = typer.Option(
         Path("matte_out"),
@@ -548,14 +547,14 @@ def matte(
     ),
     shift_edge: float = typer.Option(
         0.0,
-        parser=_as_the_archive_takes(-MAX_SHIFT_EDGE, MAX_SHIFT_EDGE),
+        parser=_as_the_api_takes(-MAX_SHIFT_EDGE, MAX_SHIFT_EDGE),
         metavar="PX",
         help="Grow (positive) or choke (negative) the exported mattes by this many pixels "
         f"({-MAX_SHIFT_EDGE:g}..{MAX_SHIFT_EDGE:g}).",
     ),
     feather: float = typer.Option(
         0.0,
-        parser=_as_the_archive_takes(0, MAX_FEATHER),
+        parser=_as_the_api_takes(0, MAX_FEATHER),
         metavar="PX",
         help="Soften the exported mattes' edges: a hard edge ramps up over about this many "
         f"pixels (0..{MAX_FEATHER:g}; after --shift-edge).",

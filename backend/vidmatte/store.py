@@ -1023,12 +1023,14 @@ class Store:
                 self._doomed.setdefault(project_id, []).extend(folders)
                 return
         self._remove_files(folders)
-        self.keep_reserve()  # used by the delete, set aside again in the room it made
 
-    @staticmethod
-    def _remove_files(folders: list[Path]) -> None:
+    def _remove_files(self, folders: list[Path]) -> None:
+        """Remove a deleted project's or job's folders, then set the reserve aside again in
+        the room they made: the delete may have used it (`_on_the_reserve`), now or, where a
+        download held the files back (`lease`), before."""
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
+        self.keep_reserve()
 
     def lease(self, project_id: str) -> Callable[[], None]:
         """Keep the project's files (source and results) on disk until the returned release is

@@ -207,3 +207,28 @@ def test_deleting_a_project_on_a_full_disk_frees_its_space(full: Full) -> None:
     assert not full.store.project_dir(full.pid).exists()
     assert not full.store.job_dir(full.done).exists()
     assert shutil.disk_usage(full.disk).free > free
+
+
+@pytest.mark.parametrize("delete", ["project", "job"])
+def test_a_delete_held_back_by_a_download_sets_the_reserve_aside_once_it_frees_the_files(
+    full: Full, delete: str
+) -> None:
+    """A delete on a full disk runs on the reserve; while a download streams the project's
+    files (`Store.lease`) they stay, and with them no room to set it aside. Once the download
+    ends the files go, and the reserve is set aside in the room they leave: it was not, so
+    the next delete on a full disk (until a job ran or the server restarted) was a 500."""
+    release = full.store.lease(full.pid)
+    path = f"/api/projects/{full.pid}" if delete == "project" else f"/api/jobs/{full.done}"
+    answer = full.client.delete(path)
+    assert answer.status_code == 204, answer.text
+    assert full.store.job_dir(full.done).exists()  # held for the download
+    assert not full.store.reserve_path.exists()  # the delete used it
+    # Mattes as a long job leaves them: 8 MiB of the filler's room in the job's folder, the
+    # disk as full as before.
+    filler = full.disk / "filler"
+    with filler.open("r+b") as f:
+        f.truncate(filler.stat().st_size - 8 * 2**20)
+    (full.store.job_dir(full.done) / "mattes").write_bytes(bytes(8 * 2**20))
+    release()
+    assert not full.store.job_dir(full.done).exists()
+    assert full.store.reserve_path.exists()

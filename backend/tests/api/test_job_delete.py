@@ -90,9 +90,13 @@ def test_deleting_a_running_job_cancels_it_and_ends_its_stream(
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 39}).json()
     wait_job(api, job["id"], lambda j: j["frames_done"] >= 2, timeout=60)
     events: list[dict] = []
+    following = threading.Event()  # the stream is open: a delete before it is the stream's 404
     with server.client() as follower:
-        reader = threading.Thread(target=lambda: events.extend(read_events(follower, job["id"])))
+        reader = threading.Thread(
+            target=lambda: events.extend(read_events(follower, job["id"], following))
+        )
         reader.start()
+        assert following.wait(10)
         assert api.delete(f"/api/jobs/{job['id']}").status_code == 204
         reader.join(10)
         assert not reader.is_alive()  # the stream ended

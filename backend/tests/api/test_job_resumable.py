@@ -17,7 +17,8 @@ def test_only_a_stopped_job_of_this_server_s_models_is_resumable(
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", token=TOKEN)
     store = Store(settings.data_dir)
-    runner = SimpleNamespace(submit=lambda job_id: None)  # a resumed job stays queued
+    # A resumed job stays queued; none was matted from a track.
+    runner = SimpleNamespace(submit=lambda job_id: None, masks_gone=lambda job, done: None)
     # The app runs the head 'head' and SAM2 'test-tiny'.
     segmenter = tiny_segmenter(tmp_path / "ck")
     client = client_of(settings, store, segmenter, runner=runner)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import urllib.parse
 import zipfile
@@ -52,7 +53,8 @@ def wait_job(
     return waiting.wait_for(fetch, timeout, what, every, test)
 
 
-def read_events(api: httpx.Client, job_id: str) -> list[dict]:
+def read_events(api: httpx.Client, job_id: str, first: threading.Event | None = None) -> list[dict]:
+    """The job's events until its stream ends; `first` is set once one has come."""
     events = []
     with api.stream("GET", f"/api/jobs/{job_id}/events") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -63,6 +65,8 @@ def read_events(api: httpx.Client, job_id: str) -> list[dict]:
             elif line.startswith("data:"):
                 assert kind == "progress"
                 events.append(json.loads(line.split(":", 1)[1]))
+                if first is not None:
+                    first.set()
     return events
 
 

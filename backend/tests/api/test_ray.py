@@ -1,7 +1,7 @@
 """The Ray runner (issue 16) on a real Ray cluster on this machine: `ray start --head` with two
 CPUs, a real `vidmatte serve --runner ray` with two CPU workers (test-tiny SAM2) joined to it.
 Jobs run two at a time (a third waits `queued`), a killed worker's job finishes on the other
-worker writing every frame once, cancel stops the worker, a killed server's job is
+worker writing every frame once, cancel and delete stop the worker, a killed server's job is
 `interrupted` and resumes, and bad settings are clear errors.
 
 One cluster and one server for the module (each start loads the models in three processes);
@@ -150,8 +150,12 @@ def workers() -> dict[int, str]:
     return found
 
 
+def busy_workers() -> list[int]:
+    return [pid for pid, title in workers().items() if title == "ray::MattingWorker.run"]
+
+
 def running_worker() -> int | None:
-    busy = [pid for pid, title in workers().items() if title == "ray::MattingWorker.run"]
+    busy = busy_workers()
     return busy[0] if len(busy) == 1 else None
 
 
@@ -257,6 +261,30 @@ def test_cancel_stops_the_worker_within_two_frames(served: Served, long_clip: Pa
     assert job["status"] == "cancelled"
     assert cancelled["frames_done"] <= job["frames_done"] <= cancelled["frames_done"] + 2
     assert len(frames_of(server.data_dir, jid)) == job["frames_done"] < FRAMES
+
+
+def test_deleting_a_running_and_a_queued_job_leaves_nothing(
+    served: Served, long_clip: Path
+) -> None:
+    """The running job's worker stops, and no frame of it is written after the delete; the
+    queued one never starts. The other running job goes on to its end."""
+    server = served.server
+    with server.client() as api:
+        wait_for(lambda: len(workers()) == 2 and running_worker() is None, 60, "idle workers")
+        running, other, queued = (start_job(api, long_clip) for _ in range(3))
+        wait_for(lambda: api.get(f"/api/jobs/{running}").json()["frames_done"] >= 2, 60, "frames")
+        assert api.get(f"/api/jobs/{queued}").json()["status"] == "queued"
+        assert api.delete(f"/api/jobs/{running}").status_code == 204
+        assert api.delete(f"/api/jobs/{queued}").status_code == 204
+        # The deleted job's worker left it: at most the other job's runs.
+        wait_for(lambda: len(busy_workers()) <= 1, 10, "the deleted job's worker to stop")
+        time.sleep(2)  # frames its worker had made must not come back
+        assert finished(api, other)["status"] == "done"  # the queued one did not take a worker
+        for jid in (running, queued):
+            assert api.get(f"/api/jobs/{jid}").status_code == 404
+    for jid in (running, queued):
+        assert frames_of(server.data_dir, jid) == []
+        assert not (server.data_dir / "jobs" / jid).exists()
 
 
 def test_server_killed_with_the_cluster_up_then_resume(served: Served, long_clip: Path) -> None:

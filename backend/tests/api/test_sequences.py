@@ -494,6 +494,21 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {"fps": "fast"},
             "invalid fps: Input should be a valid number, unable to parse string as a number",
         ),
+        "fps with a digit separator": (  # Python's float() reads it, as 10
+            {"s.1.png": good[0]},
+            {"fps": "1_0"},
+            "invalid fps: must be a plain decimal number, digits and a '.' (10, 23.976)",
+        ),
+        "fps with an exponent": (
+            {"s.1.png": good[0]},
+            {"fps": "2.4e1"},
+            "invalid fps: must be a plain decimal number, digits and a '.' (10, 23.976)",
+        ),
+        "fps not finite": (
+            {"s.1.png": good[0]},
+            {"fps": "nan"},
+            "invalid fps: Input should be a finite number",
+        ),
         "fps as a ratio": (  # as FFmpeg writes rates; said as its decimal, which is exact
             {"s.1.png": good[0]},
             {"fps": "24000/1001"},

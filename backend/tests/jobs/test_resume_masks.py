@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +21,7 @@ from vidmatte.jobs.mattes import decode_mattes, encode_mattes
 from vidmatte.jobs.pipeline import Progress, Stopped, run_job
 from vidmatte.jobs.ray_runner import RayRunner
 from vidmatte.jobs.runner import InProcessRunner, WaitingLine, recover
-from vidmatte.jobs.tracks import Tracker
+from vidmatte.jobs.tracks import Tracker, masks_gone
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import random_head
 from vidmatte.media.video import probe
@@ -237,6 +238,74 @@ def test_a_job_begun_on_the_track_is_not_resumed_on_ray_with_sam2(clip) -> None:
     )
 
 
+def test_a_job_begun_on_the_track_is_refused_its_resume_on_ray_up_front(clip, segmenter) -> None:
+    """It holds every mask it needs (an in-process server would take it), yet a Ray worker
+    cannot read them: the resume was taken, waited its turn, then failed. The job says it is
+    not resumable, and its resume is a 409 saying where to resume it, the job left as it was."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
+    store.transition(job.id, "cancelled")
+    assert masks_gone(store, store.job(job.id), store.done_frames(job.id)) is None
+    runner = RayRunner.__new__(RayRunner)  # no cluster: nothing reaches a worker
+    submitted: list[str] = []
+    runner.store, runner.submit = store, submitted.append  # type: ignore[method-assign]
+    served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=runner)
+    assert job_routes.served(store.job(job.id), served).resumable is False  # type: ignore[arg-type]
+    with pytest.raises(HTTPException) as refused:
+        job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
+    assert (refused.value.status_code, refused.value.detail) == (
+        409,
+        f"the first frames of job '{job.id}' were matted from the project's track, which Ray "
+        "workers do not read (they run SAM2): resume it on a server that runs jobs in process "
+        "(--runner inprocess)",
+    )
+    assert (store.job(job.id).status, submitted) == ("cancelled", [])
+
+
+def test_a_job_begun_on_the_track_with_every_frame_stored_is_done_on_ray(clip) -> None:
+    """Cancelled after its last frame was stored: its resume on Ray needs no worker nor masks.
+    It is taken, ends done, and its copy of the track's masks goes, as in process."""
+    store, _tracker, pid, obj = clip
+    job = new_job(store, pid, obj)
+    store.record_used_track(job.id, job.attempt, True)
+    png = encode_mattes([np.zeros((H, W), np.float32)])
+    for frame in range(FRAMES):
+        assert store.save_alpha(job.id, job.attempt, frame, png)
+    store.track_links_dir(job.id).mkdir(parents=True)
+    store.transition(job.id, "cancelled")
+    runner = RayRunner.__new__(RayRunner)  # no cluster: nothing reaches a worker
+    submitted: list[str] = []
+    runner.store, runner._line = store, WaitingLine()
+    runner.submit = submitted.append  # type: ignore[method-assign]
+    served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=runner)
+    assert job_routes.served(store.job(job.id), served).resumable is True  # type: ignore[arg-type]
+    resumed = job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
+    assert (resumed.status, submitted) == ("queued", [job.id])
+    runner._run(ray_runner._Queued(job.id), worker=None)
+    assert (store.job(job.id).status, store.job(job.id).frames_done) == ("done", FRAMES)
+    assert not store.track_links_dir(job.id).exists()
+
+
+def test_a_job_cancelled_after_its_last_frame_is_resumed_though_the_track_changed(
+    clip, segmenter
+) -> None:
+    """The cancel came between its last frame and its end: its copy of the masks was let go
+    (no run reads them), and the track changed. Its resume has nothing to matte: taken, done."""
+    store, tracker, pid, obj = clip
+    track(tracker, pid)
+    job = run(store, segmenter, new_job(store, pid, obj))
+    assert job.used_track and job.frames_done == FRAMES
+    assert not store.track_links_dir(job.id).exists()
+    store.transition(job.id, "cancelled")
+    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
+    track(tracker, pid)
+    served, submitted = resumer(store)
+    assert job_routes.served(store.job(job.id), served).resumable is True  # type: ignore[arg-type]
+    assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
+    assert submitted == [job.id]
+
+
 def test_a_job_a_crash_left_with_every_frame_stored_lets_go_of_its_masks(clip) -> None:
     """The server died after a job's last frame was stored: the restart ends it done, and its
     copy of the track's masks, which no run reads again, goes with the run."""
@@ -282,7 +351,7 @@ def test_a_job_stopped_with_frames_from_the_track_keeps_its_masks(clip, segmente
 def resumer(store: Store) -> tuple[SimpleNamespace, list[str]]:
     """The services POST /api/jobs/{id}/resume reads, with the jobs it submits."""
     submitted: list[str] = []
-    runner = SimpleNamespace(submit=submitted.append)
+    runner = SimpleNamespace(submit=submitted.append, masks_gone=partial(masks_gone, store))
     served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=runner)
     return served, submitted
 
@@ -332,13 +401,13 @@ def test_a_resume_racing_the_project_s_delete_is_its_404(clip, segmenter, monkey
     track(tracker, pid)
     job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
     store.transition(job.id, "cancelled")
-    looked = job_routes.masks_gone
+    served, _ = resumer(store)
+    looked = served.runner.masks_gone
 
     def deleted_meanwhile(*args):
         store.delete_project(pid)
         return looked(*args)
 
-    monkeypatch.setattr(job_routes, "masks_gone", deleted_meanwhile)
-    served, _ = resumer(store)
+    monkeypatch.setattr(served.runner, "masks_gone", deleted_meanwhile)
     with pytest.raises(NotFound, match=f"job '{job.id}' does not exist"):
         job_routes._resume_job(job.id, served)  # type: ignore[arg-type]

@@ -695,6 +695,56 @@ def test_a_variable_rate_video_lasts_until_its_last_frame_ends(
     assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
 
 
+@pytest.mark.parametrize("fmt", VIDEO_FILES)
+@pytest.mark.parametrize("last_ms", [600, 133])  # a long last frame; one 33 ms over nominal
+def test_a_variable_rate_video_s_last_frame_lasts_as_long_as_in_its_source(
+    fmt: str, last_ms: int, tmp_path: Path
+) -> None:
+    """A variable-rate source whose last frame shows for `last_ms` (ExportFrame.end: the
+    source's next frame, or its own end): the video lasts until that frame's end, as the
+    source does. It showed for one frame at the average rate (100 ms at 10 fps), the video
+    and its sound cut short."""
+    ms = [0, 50, 200, 300, 350]
+    times = [Fraction(m, 1000) for m in ms]
+    frames = [replace(f, time=t) for f, t in zip(make_frames(64, 48, len(ms)), times, strict=True)]
+    frames[-1] = replace(frames[-1], end=times[-1] + Fraction(last_ms, 1000))
+    archive = build_archive(frames=frames, formats=[fmt], fps=10)
+    path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
+    length = (ms[-1] + last_ms) / 1000
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.duration is not None:  # Matroska has none per track
+            assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)
+        assert container.duration / av.time_base == pytest.approx(length, abs=1e-3)
+    if fmt != "webm_alpha":
+        assert edit_list_seconds(path.read_bytes()) == pytest.approx(length, abs=1e-3)
+    shown = [float(p.time) for p in decode_video(path)]
+    assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
+
+
+def test_a_constant_rate_source_s_last_frame_lasts_one_nominal_frame(tmp_path: Path) -> None:
+    """A 29.97 fps source on a millisecond clock: its last frame ends where the next one
+    would show, 33 or 34 ms later, which is kept as the nominal frame (as the frames' times
+    are), not as a frame of another length at the end."""
+    ntsc = Fraction(30000, 1001)
+    times = [Fraction(round(1000 * i / ntsc), 1000) for i in range(11)]
+    frames = [replace(f, time=t) for f, t in zip(make_frames(64, 48), times, strict=False)]
+    frames[-1] = replace(frames[-1], end=times[10])
+    archive = build_archive(frames=frames, formats=["prores4444"], fps=float(ntsc))
+    path = Path(archive.extract(VIDEO_FILES["prores4444"], tmp_path))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.duration * stream.time_base == 10 / ntsc
+
+
+def test_a_frame_that_ends_before_it_shows_is_refused() -> None:
+    frame = make_frame(0, 64, 48)
+    with pytest.raises(
+        ValueError, match=r"^frame 0: it must stop showing after it shows, got 0 s for its end"
+    ):
+        write_archive(io.BytesIO(), [replace(frame, end=frame.time)], ["alpha_png"], FPS)
+
+
 @pytest.mark.parametrize("stem", ["n" * 200, "é" * 200])  # the longest project name
 def test_video_names_fit_a_file_system_whatever_the_names(stem: str, tmp_path: Path) -> None:
     """A 200-character project and two 100-character objects (both at their limits) made

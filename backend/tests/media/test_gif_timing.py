@@ -60,6 +60,20 @@ def test_a_gif_of_longer_delays_keeps_its_times(tmp_path: Path) -> None:
     assert [reader.time(i) for i in range(3)] == [0, Fraction(2, 100), Fraction(4, 100)]
 
 
+@pytest.mark.parametrize(("last_ms", "shown_ms"), [(500, 500), (10, 100)])
+def test_a_gif_s_last_frame_ends_after_its_own_delay(
+    tmp_path: Path, last_ms: int, shown_ms: int
+) -> None:
+    """The last frame shows for its own delay, as browsers show it (a delay of 1 for 100 ms),
+    where exports end it (ExportFrame.end); the frames before until the next one."""
+    path = tmp_path / "slow_end.gif"
+    _gif(path, [20, 20, last_ms])
+    info, pts = probe(path)
+    reader = VideoReader(path, pts, info.rotation)
+    assert reader.end(1) == Fraction(4, 100)
+    assert reader.end(2) == Fraction(4, 100) + Fraction(shown_ms, 1000)
+
+
 def test_a_gif_of_delay_1_exports_at_the_rate_browsers_show_it(tmp_path: Path) -> None:
     """A matted GIF of delay 1 came out as a video 10 ms a frame (100 fps), ten times faster
     than it plays in a browser, and in the editor: 100 ms a frame now."""

@@ -397,3 +397,52 @@ def test_an_archive_with_a_gap_keeps_the_source_s_sound(tmp_path: Path) -> None:
     _, samples, rate = decode_audio(video)
     # The frames span 0.2 s .. 0.6 s of the source, the gap included.
     assert len(samples) / rate == pytest.approx(10 / FPS, abs=0.03)
+
+
+def write_variable_rate_clip(path: Path, ms: list[int], last_ms: int) -> None:
+    """A lossless clip of frames shown at `ms` (milliseconds), the last for `last_ms`, as
+    its packet states (a variable-rate recording's last sample)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "bgr0"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        lasting = dict(zip(ms, [*np.diff(ms).tolist(), last_ms], strict=True))
+        packets = []
+        for t in ms:
+            picture = av.VideoFrame.from_ndarray(np.zeros((HEIGHT, WIDTH, 3), np.uint8), "rgb24")
+            picture.pts, picture.time_base = t, Fraction(1, 1000)
+            packets += stream.encode(picture)
+        for packet in packets + stream.encode(None):
+            packet.duration = round(Fraction(lasting[packet.pts], 1000) / packet.time_base)
+            container.mux(packet)
+
+
+@pytest.mark.parametrize(
+    ("end", "length"), [(4, 0.35 + 0.6), (1, 0.2)], ids=["source_s_last", "mid_video"]
+)
+def test_a_variable_rate_export_lasts_until_its_last_frame_ends_in_the_source(
+    tmp_path: Path, end: int, length: float
+) -> None:
+    """A variable-rate source whose last frame shows for 600 ms (at an average 10 fps): an
+    export of frames up to it lasts until that frame's end, one of frames up to frame 1 (at
+    50 ms) until the source's frame 2 shows (200 ms). Both ended one average frame (100 ms)
+    after their last frame showed."""
+    store = Store(tmp_path / "data")
+    clip = tmp_path / "vfr.mkv"
+    write_variable_rate_clip(clip, [0, 50, 200, 300, 350], 600)
+    info, pts = probe(clip)
+    project = store.add_project("vfr", "vfr.mkv", clip, info, pts, b"")
+    obj = store.add_object(project.id, None, None)["id"]
+    store.set_points(project.id, obj, 0, [Point(4, 4, "positive")])
+    job = store.transition(
+        store.add_job(project.id, 0, end, [obj], edges="none", head="", sam2="").id, "running"
+    )
+    for i in range(end + 1):
+        assert store.save_alpha(job.id, job.attempt, i, encode_mattes([np.ones((HEIGHT, WIDTH))]))
+    export = plan_export(store, job.id)
+    out = io.BytesIO()
+    write_archive(out, export_frames(store, export), ["prores4444"], info.fps)
+    store.close()
+    with av.open(zipfile.ZipFile(out).open("matte_prores4444.mov")) as container:
+        stream = container.streams.video[0]
+        assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from typing import Annotated, Any, Literal
@@ -102,7 +103,31 @@ ObjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(clean_name)
 ]
 PROJECT_NAME = TypeAdapter(ProjectName)
-SEQUENCE_FPS = TypeAdapter(Annotated[float, Field(ge=MIN_FPS, le=MAX_FPS, allow_inf_nan=False)])
+# A number written as text (a form field, a command-line option) in plain decimal: a '-', digits
+# and a '.' among them.
+_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def plain_decimal(value: object) -> object:
+    """`value`, unless it is text that Python's float() reads as a number but that is not a
+    plain decimal one: "1_0" (read as 10: an fps of 1_0 made a 10 fps sequence), "1e1", "+5",
+    fullwidth digits. Text that is no number at all, "nan" and "inf" go on to pydantic's own
+    words."""
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if math.isfinite(number):
+            raise ValueError("must be a plain decimal number, digits and a '.' (10, 23.976)")
+    return value
+
+
+SEQUENCE_FPS = TypeAdapter(
+    Annotated[
+        float, Field(ge=MIN_FPS, le=MAX_FPS, allow_inf_nan=False), BeforeValidator(plain_decimal)
+    ]
+)
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

@@ -24,7 +24,7 @@ import os
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from vidmatte.jobs.runner import (
     waiting,
 )
 from vidmatte.jobs.stops import WORKER_DIED
-from vidmatte.jobs.tracks import MasksGone
+from vidmatte.jobs.tracks import MasksGone, forget_masks
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
@@ -255,6 +255,19 @@ class RayRunner:
         self._tell_stop(job_id)
         return job
 
+    def masks_gone(self, job: Job, done: Container[int]) -> str | None:
+        """A job whose first frames were matted in process from the project's track cannot go
+        on here, whatever masks it holds: workers run SAM2, and its frames would not match.
+        One with every frame stored is done at once, without a worker (`_stream`)."""
+        stored = [f in done for f in range(job.start, job.end + 1)]
+        if not job.used_track or not any(stored) or all(stored):
+            return None
+        return (
+            f"the first frames of job '{job.id}' were matted from the project's track, which "
+            "Ray workers do not read (they run SAM2): resume it on a server that runs jobs in "
+            "process (--runner inprocess)"
+        )
+
     def stop(self) -> None:
         self._line.close()
         for job_id in list(self._running):
@@ -418,13 +431,10 @@ class RayRunner:
         """Send the job to the worker and store the frames it streams back."""
         done = self.store.done_frames(job.id)
         if finished(job, done):
+            forget_masks(self.store, job.id)  # as in process: no run reads them again
             return  # nothing to send a worker
-        if done and job.used_track:  # matted in process: the rest must be matted alike
-            raise MasksGone(
-                f"the first frames of job '{job.id}' were matted from the project's track, "
-                "which Ray workers do not read (they run SAM2): resume it on a server that "
-                "runs jobs in process (--runner inprocess)"
-            )
+        if (why := self.masks_gone(job, done)) is not None:
+            raise MasksGone(why)
         matter = matter_for(self._matter, job)  # as the worker's: whether it has plates
         project = self.store.project(job.project_id)
         task = Task(
@@ -441,13 +451,27 @@ class RayRunner:
             },
         )
 
-        report = progress_reporter(self.store, job)
         # Workers run SAM2 themselves: a project's stored track (jobs/tracks.py) stays here.
         self.store.record_used_track(job.id, job.attempt, False)
         self._running[job.id] = (worker, job.attempt)
+        try:
+            # Known before this look: a cancel (or delete) after it tells the worker to stop.
+            if not self.store.owns(job.id, job.attempt):
+                raise Stopped  # cancelled or deleted while the video went to the object store
+            self._send(job, worker, task, len(done))
+        finally:
+            # Not a later run's (a cancel and a resume while this one drained): its worker
+            # must stay known, for a cancel or a shutdown to tell it to stop.
+            if self._running.get(job.id, (None, None))[1] == job.attempt:
+                del self._running[job.id]
+
+    def _send(self, job: Job, worker, task: Task, done: int) -> None:
+        """Run the task on the worker, storing each frame it streams back (`done` were
+        finished before)."""
         frames = worker.run.options(num_returns="streaming").remote(task)
         try:
-            store_frames(job, self.store, self._received(frames), len(done), report)
+            report = progress_reporter(self.store, job)
+            store_frames(job, self.store, self._received(frames), done, report)
             if len(self.store.done_frames(job.id)) < job.frames_total:
                 raise Stopped  # the worker ended early: it was told to stop
         except Stopped:
@@ -456,11 +480,6 @@ class RayRunner:
                 for ref in frames:
                     ray.get(ref)
             raise
-        finally:
-            # Not a later run's (a cancel and a resume while this one drained): its worker
-            # must stay known, for a cancel or a shutdown to tell it to stop.
-            if self._running.get(job.id, (None, None))[1] == job.attempt:
-                del self._running[job.id]
 
     def _received(self, frames) -> Iterator[tuple[int, bytes]]:
         for ref in frames:

@@ -185,6 +185,9 @@ def export_frames(
         stacks = _with_neighbours(store, export, edge.reduce_chatter)
         for index, (before, mattes, after) in zip(export.frames, stacks, strict=True):
             rgb, time = reader.frame(index), reader.time(index)
+            # Only the last exported frame's end counts (`ExportFrame.end`): the source's next
+            # frame's time, or its last frame's own duration (a variable rate's may be long).
+            end = reader.end(index) if index == export.frames[-1] else None
             still = None  # the picture's still pixels, where both neighbours are matted
             if before is not None and after is not None:  # (the reader's cache holds them)
                 still = still_pixels(reader.frame(index - 1), rgb, reader.frame(index + 1))
@@ -204,6 +207,7 @@ def export_frames(
                     # As shown: an HDR source stating none in BT.2020's (hdr.shown_primaries).
                     primaries=hdr.shown_primaries(project.info.transfer, project.info.primaries),
                     transfer=project.info.transfer,
+                    end=end,
                 )
                 if fg == "estimated":
                     matte = frame.alpha8 if rgb.dtype == np.uint8 else frame.alpha16

@@ -15,13 +15,13 @@ import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import Generic, Protocol, TypeVar
 
 from vidmatte.errors import describe
 from vidmatte.jobs.pipeline import Progress, Stopped, finished, matter_for, run_job
 from vidmatte.jobs.stops import WHAT, other_models
-from vidmatte.jobs.tracks import MasksGone, forget_masks
+from vidmatte.jobs.tracks import MasksGone, forget_masks, masks_gone
 from vidmatte.matte.infer import Matter
 from vidmatte.segment.session import Segmenter
 from vidmatte.store import (
@@ -53,6 +53,10 @@ class JobRunner(Protocol):
 
     def alive(self) -> bool:
         """Whether queued jobs will run."""
+
+    def masks_gone(self, job: Job, done: Container[int]) -> str | None:
+        """MasksGone's message when a run of `job` here, with these frames stored, would fail
+        with it at once, else None: a resume is refused up front (routes/jobs.py)."""
 
 
 def recover(store: Store) -> None:
@@ -221,6 +225,9 @@ class InProcessRunner:
 
     def cancel(self, job_id: str) -> Job:
         return cancel_in_store(self.store, job_id)
+
+    def masks_gone(self, job: Job, done: Container[int]) -> str | None:
+        return masks_gone(self.store, job, done)
 
     def _work(self) -> None:
         while (job_id := self._line.next()) is not None:

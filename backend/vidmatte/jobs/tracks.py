@@ -326,8 +326,10 @@ def job_masks(
 def masks_gone(store: Store, job: Job, done: Container[int]) -> str | None:
     """MasksGone's message when a run of `job` would raise it now (`job_masks`), else None:
     told when the job is resumed, not once it has waited its turn in the queue. Looks only:
-    makes no copy. (A job matted from a track has a head that takes no SAM2 features.)"""
-    if not job.used_track or not any(f in done for f in range(job.start, job.end + 1)):
+    makes no copy. (A job matted from a track has a head that takes no SAM2 features.) None
+    for one with every frame stored (cancelled after its last one): its run is done at once."""
+    stored = [f in done for f in range(job.start, job.end + 1)]
+    if not job.used_track or not any(stored) or all(stored):
         return None
     if _held(store, job).whole or _fitting_track(store, job) is not None:
         return None
@@ -609,7 +611,7 @@ class Tracker:
                 "add a positive click or a box on it there, or remove its clicks"
             )
         # Replaced, not cancelled: followers (another tab) hear the new run next, and go on.
-        self._halt(project_id, announce=False)
+        replaced = self._halt(project_id, announce=False)
         try:
             old = self.get(project_id)
         except NotFound:
@@ -642,7 +644,12 @@ class Tracker:
         )
         # Saved before any mask goes: a start that cannot record its track (a full disk)
         # leaves the last one whole. Masks the new record does not list are never served.
-        self._save(track)
+        try:
+            self._save(track)
+        except OSError:
+            if replaced:  # no new run follows: its followers hear that the old one stopped
+                self.changes.publish(self._tracks[project_id])
+            raise
         if whole:
             self._remove_masks(project_id, "*")
         elif old is not None:
@@ -695,20 +702,23 @@ class Tracker:
                 with self._lock:
                     self._removing.discard(project_id)
 
-    def _halt(self, project_id: str, status: str = "cancelled", announce: bool = True) -> None:
+    def _halt(self, project_id: str, status: str = "cancelled", announce: bool = True) -> bool:
         """Stop the project's run and record it as `status`; told to its event streams unless
-        not `announce` (a new run replaces it at once: they follow that one)."""
+        not `announce` (a new run replaces it at once: they follow that one). Whether a
+        running track was stopped so."""
         with self._lock:
             thread, stop = self._runs.pop(project_id, (None, None))
         if thread is None or stop is None:
-            return
+            return False
         stop.set()
         thread.join()
         track = self._tracks.get(project_id)
-        if track is not None and track.status == "running":
-            error = SHUT_DOWN if status == "interrupted" else None
-            changes = {"status": status, "fps": None, "eta_seconds": None, "error": error}
-            self._end(track, announce, **changes)
+        if track is None or track.status != "running":
+            return False
+        error = SHUT_DOWN if status == "interrupted" else None
+        changes = {"status": status, "fps": None, "eta_seconds": None, "error": error}
+        self._end(track, announce, **changes)
+        return True
 
     def _end(self, track: Track, announce: bool = True, **changes) -> None:
         """Record how a run ended. Its end is shown even when it cannot be saved (a full disk):

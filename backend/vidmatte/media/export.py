@@ -24,9 +24,11 @@ instead, as files (`write_archive` given a Path: the CLI's export).
 Timing: each frame carries the time it shows at in the source. Videos start at the first
 exported frame and keep every frame's time from there (so a variable frame rate stays variable
 and a gap stays a gap), on a clock that holds the source's nominal rate exactly (30000/1001
-included). The source's audio is cut to the same span: what plays with the first exported frame
-comes first, whatever time the source's streams start at (MPEG-TS starts late, edit lists cut;
-media/audio.py).
+included). The last frame shows for as long as it did in the source (ExportFrame.end: until the
+source's next frame, or for its own last frame its stated duration), one frame at the nominal
+rate where that is not known. The source's audio is cut to the same span: what plays with the
+first exported frame comes first, whatever time the source's streams start at (MPEG-TS starts
+late, edit lists cut; media/audio.py).
 
 Timecode: a source with a start timecode gives each frame its own (start + its index, at the
 nominal rate, media/timecode.py); a video file starts at its first frame's, an EXR holds its
@@ -176,6 +178,10 @@ class ExportFrame:
     # The colour primaries and transfer `rgb` is in (H.273 codes, VideoInfo's): 2, unstated.
     primaries: int = _UNSTATED
     transfer: int = _UNSTATED
+    # When it stops showing in the source, on `time`'s clock: the next frame's time, or the
+    # source's last frame's own end; None where not known (it shows for one nominal frame).
+    # Only the last exported frame's is used: the frames after it are not in the export.
+    end: Fraction | None = None
 
     @property
     def number(self) -> int:
@@ -636,10 +642,10 @@ class _Sink(Protocol):
     layer: str  # which layer of each frame it takes
 
     def add(
-        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+        self, frame: ExportFrame, at: Fraction, until: Fraction, audio: av.AudioFrame | None
     ) -> Iterable[_Entry]:
-        """`frame` shows `at` seconds after the first; `audio` is what plays up to then. The
-        archive entries made of it, if any."""
+        """`frame` shows `at` seconds after the first, until `until` should it be the last;
+        `audio` is what plays up to then. The archive entries made of it, if any."""
 
     def finish(self, audio: av.AudioFrame | None) -> None:
         """No more frames; `audio` is what plays during the last one."""
@@ -657,6 +663,7 @@ def _feed(
     first: ExportFrame | None = None
     previous: ExportFrame | None = None
     shown: tuple[Fraction, Fraction] | None = None  # the previous frame's (raw, shown) time
+    end: Fraction | None = None  # when the previous frame stops showing, were it the last
     for given in frames:
         if should_stop():
             raise ExportStopped
@@ -673,15 +680,29 @@ def _feed(
             _check_frame(layer, first, None)
         raw = frame.time - first.time
         at = _shown_at(raw, rate, shown)
+        until = _shown_end(frame, first, rate, (raw, at))
         chunk = audio.read_until(at) if audio is not None else None
         for sink in sinks:
-            yield from sink.add(layers[sink.layer], at, chunk)
-        previous, shown = frame, (raw, at)
+            yield from sink.add(layers[sink.layer], at, until, chunk)
+        previous, shown, end = frame, (raw, at), until
     tail = None
-    if audio is not None and shown is not None:
-        tail = audio.read_until(shown[1] + 1 / rate)
+    if audio is not None and end is not None:
+        tail = audio.read_until(end)
     for sink in sinks:
         sink.finish(tail)
+
+
+def _shown_end(
+    frame: ExportFrame, first: ExportFrame, rate: Fraction, shown: tuple[Fraction, Fraction]
+) -> Fraction:
+    """When `frame` (shown as `shown`, its (raw, shown) time) stops showing if it is the last,
+    in seconds after the `first`: where its source's next frame would show (`_shown_at`, so a
+    constant rate's last frame lasts exactly one nominal frame), or one nominal frame after it
+    where its end is not known. A variable-rate source's long last frame lasted one average
+    frame."""
+    if frame.end is None:
+        return shown[1] + 1 / rate
+    return _shown_at(frame.end - first.time, rate, shown)
 
 
 def _decoded(frame: ExportFrame) -> ExportFrame:
@@ -723,6 +744,11 @@ def _check_frame(frame: ExportFrame, first: ExportFrame, previous: ExportFrame |
         raise ValueError(
             f"frame {frame.index}: rgb {frame.rgb.shape} and alpha {frame.alpha.shape} must be "
             f"({height}, {width}, 3) and ({height}, {width}) like the first frame"
+        )
+    if frame.end is not None and frame.end <= frame.time:
+        raise ValueError(
+            f"frame {frame.index}: it must stop showing after it shows, got {frame.end} s "
+            f"for its end and {frame.time} s for its time"
         )
     if previous is not None and (frame.index <= previous.index or frame.time <= previous.time):
         raise ValueError(
@@ -895,7 +921,7 @@ class _ImageSequence:
     staging: Path
 
     def add(
-        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+        self, frame: ExportFrame, at: Fraction, until: Fraction, audio: av.AudioFrame | None
     ) -> Iterable[_Entry]:
         folder = f"{self.folder}/{self.layer}" if self.layer else self.folder
         return [(f"{folder}/{frame.number:06d}{self.suffix}", self.encode(frame, self.staging))]
@@ -921,7 +947,6 @@ class _VideoSink:
         self._spec = spec
         self._rate = rate
         self._time_base = _clock(rate)
-        self._frame_ticks = round(1 / (rate * self._time_base))  # a frame's nominal duration
         self._srgb_background = background
         # The background in the source's own signal, once its first frame says which (`add`).
         self._background = np.asarray(background, dtype=np.uint32)
@@ -934,12 +959,13 @@ class _VideoSink:
         self._first_dts = 0
         self._muxed = False  # whether a video packet has gone into the file
         self._end = 0  # when the last frame stops showing, in ticks from the first
+        self._last_pts = 0  # when the last frame shows, in ticks from the first
         self._colour = (_BT709, _BT709, _BT709)  # primaries, transfer, matrix (`_colour`)
         # (width, height) a WebM shows at, where its pixels are not square (`_open`).
         self._display_size: tuple[int, int] | None = None
 
     def add(
-        self, frame: ExportFrame, at: Fraction, audio: av.AudioFrame | None
+        self, frame: ExportFrame, at: Fraction, until: Fraction, audio: av.AudioFrame | None
     ) -> Iterable[_Entry]:
         """Encode the frame: the file is an entry once finished (`_entries`), none before."""
         if self._container is None:
@@ -976,7 +1002,9 @@ class _VideoSink:
             _put_alpha(picture, frame)
         picture.pts = round(at / self._time_base)
         picture.time_base = self._time_base
-        self._end = picture.pts + self._frame_ticks
+        # Set before it is encoded: its packet may come out of the encoder at once.
+        self._last_pts = picture.pts
+        self._end = max(round(until / self._time_base), picture.pts + 1)
         if self._audio is not None and audio is not None:
             self._audio.add(audio)
         self._mux_video(self._video.encode(picture))
@@ -1010,6 +1038,11 @@ class _VideoSink:
     def _mux_video(self, packets: list[av.Packet]) -> None:
         assert self._container is not None
         for packet in packets:
+            if packet.pts == self._last_pts:
+                # The edit list (what players show) ends where the latest frame's packet
+                # does: the encoder's duration is one nominal frame, the last's own may be
+                # longer (a variable rate's).
+                packet.duration = self._end - packet.pts
             if self._held is None:
                 self._first_dts = packet.dts
             else:
@@ -1028,7 +1061,7 @@ class _VideoSink:
         list then."""
         stop = self._end + self._first_dts  # the first frame shows at 0
         room = self._end - last.pts
-        shows_last = room == self._frame_ticks  # its duration sets the edit list's end
+        shows_last = last.pts == self._last_pts  # its duration sets the edit list's end
         last.duration = room if shows_last else min(room, max(stop - last.dts, 1))
         last.dts = max(last.dts, stop - last.duration)
 

@@ -852,6 +852,10 @@ class VideoReader:
         self._held: tuple[int, av.VideoFrame] | None = None  # decoded, not yet handed out
         self._next_index: int | None = None  # the index the open decoder yields next
         self._pts_to_index = {int(p): i for i, p in enumerate(pts_index)}
+        # How long the last frame shows, on the stream's clock, as its packet states (0 where
+        # it states none); known once that frame has been decoded (`end`).
+        self._last_duration = 0
+        self._gif = False  # whether the file is a GIF (`gif_times`), known once it is open
 
     def __len__(self) -> int:
         return len(self.pts_index)
@@ -869,6 +873,20 @@ class VideoReader:
                 self._open()
             assert self._times is not None
             return int(self._times[index]) * self._time_base
+
+    def end(self, index: int) -> Fraction | None:
+        """When frame `index` stops showing, in seconds on the source's clock: when the next one
+        shows, or for the last its time plus its own duration where the file states one (an
+        MP4's last sample's; a GIF's delay as browsers show it), else None. The last frame is
+        decoded for it where it was not yet."""
+        if index + 1 < len(self):
+            return self.time(index + 1)
+        self.frame(index)
+        with self._lock:
+            duration = self._last_duration
+            if duration > 0 and self._gif:
+                duration = int(_gif_delays(np.asarray([duration]))[0])
+            return self.time(index) + duration * self._time_base if duration > 0 else None
 
     def frame(self, index: int) -> np.ndarray:
         """RGB uint8 (H, W, 3) of frame `index`, as displayed (tone mapped with
@@ -931,9 +949,9 @@ class VideoReader:
         stream.codec_context.options = {"max_pixels": str(4 * (width + 64) * (height + 64))}
         self._size = (width, height)
         self._time_base = stream.time_base or Fraction(1, 1)
+        self._gif = self._container.format.name == "gif"
         if self._times is None:
-            gif = self._container.format.name == "gif"
-            self._times = gif_times(self.pts_index) if gif else self.pts_index
+            self._times = gif_times(self.pts_index) if self._gif else self.pts_index
 
     def _reset(self) -> None:
         """Drop the decoder; the next frame asked for opens a fresh one."""
@@ -978,6 +996,8 @@ class VideoReader:
                 continue
             index = self._pts_to_index.get(frame.pts) if frame.pts is not None else None
             if index is not None:  # else a frame the demuxer did not list (rare): skip it
+                if index == len(self.pts_index) - 1:
+                    self._last_duration = frame.duration or 0
                 self._next_index = index + 1
                 return index, frame
         return None

@@ -48,7 +48,7 @@ from vidmatte.jobs.results import (
     plan_export,
 )
 from vidmatte.jobs.stops import other_models
-from vidmatte.jobs.tracks import intervals, masks_gone
+from vidmatte.jobs.tracks import intervals
 from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE, EdgeAdjust, adjust_matte
 from vidmatte.media.export import (
     archive_name,
@@ -153,7 +153,7 @@ def resumable(job: store.Job, s: Services) -> bool:
         return False
     if not job.used_track or job.frames_done == 0:  # masks_gone says None without a look
         return True
-    return masks_gone(s.store, job, s.store.done_frames(job.id)) is None
+    return s.runner.masks_gone(job, s.store.done_frames(job.id)) is None
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
@@ -238,7 +238,7 @@ def _resume_job(job_id: str, s: Services) -> Job:
     # Told now, not once it has waited its turn in the queue to fail again; a job that cannot
     # be resumed at all gets the transition's 409 below.
     resumable = job.status in TRANSITIONS["queued"]
-    if resumable and (why := masks_gone(s.store, job, s.store.done_frames(job_id))) is not None:
+    if resumable and (why := s.runner.masks_gone(job, s.store.done_frames(job_id))) is not None:
         s.store.job(job_id)  # a delete that came meanwhile took the copy and the track: its 404
         raise HTTPException(409, why)
     try:

@@ -254,7 +254,9 @@ def upload_fps(field: str | None) -> float | None:
     try:
         return SEQUENCE_FPS.validate_python(field.strip())
     except ValidationError as exc:
-        raise HTTPException(422, f"invalid fps: {exc.errors()[0]['msg']}") from exc
+        # Our own validator's ValueError comes back as "Value error, <message>": the message.
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise HTTPException(422, f"invalid fps: {message}") from exc
 
 
 def upload_name(field: str, filename: str) -> tuple[str, bool]:
