@@ -251,14 +251,10 @@ def test_a_job_begun_on_the_track_is_refused_its_resume_on_ray_up_front(clip, se
     submitted: list[str] = []
     runner.store, runner.submit = store, submitted.append  # type: ignore[method-assign]
     served = SimpleNamespace(store=store, head_name="h", sam2_name="test-tiny", runner=runner)
-    assert job_routes.served(store.job(job.id), served).resumable is False  # type: ignore[arg-type]
-    with pytest.raises(HTTPException) as refused:
-        job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
-    assert (refused.value.status_code, refused.value.detail) == (
-        409,
+    assert refused_resume(job.id, served) == (
         f"the first frames of job '{job.id}' were matted from the project's track, which Ray "
         "workers do not read (they run SAM2): resume it on a server that runs jobs in process "
-        "(--runner inprocess)",
+        "(--runner inprocess)"
     )
     assert (store.job(job.id).status, submitted) == ("cancelled", [])
 
@@ -348,6 +344,16 @@ def test_a_job_stopped_with_frames_from_the_track_keeps_its_masks(clip, segmente
     ]
 
 
+def refused_resume(job_id: str, served: SimpleNamespace) -> str:
+    """Why POST /api/jobs/{id}/resume is a 409 for the job, which says it is not resumable
+    (the editor offers no Resume)."""
+    assert job_routes.served(served.store.job(job_id), served).resumable is False  # type: ignore[arg-type]
+    with pytest.raises(HTTPException) as refused:
+        job_routes._resume_job(job_id, served)  # type: ignore[arg-type]
+    assert refused.value.status_code == 409
+    return refused.value.detail
+
+
 def resumer(store: Store) -> tuple[SimpleNamespace, list[str]]:
     """The services POST /api/jobs/{id}/resume reads, with the jobs it submits."""
     submitted: list[str] = []
@@ -368,15 +374,11 @@ def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter
     track(tracker, pid)
     served, submitted = resumer(store)
     # The editor offers no Resume: the job says it would be refused.
-    assert job_routes.served(store.job(job.id), served).resumable is False  # type: ignore[arg-type]
-    with pytest.raises(HTTPException) as refused:
-        job_routes._resume_job(job.id, served)  # type: ignore[arg-type]
-    assert (refused.value.status_code, refused.value.detail) == (
-        409,
+    assert refused_resume(job.id, served) == (
         f"the first frames of job '{job.id}' were matted from the project's track, which has "
         "changed since (tracked again, or its points edited) and whose masks the job does not "
         "hold (it began before jobs kept them): its other frames cannot be matted alike; start "
-        "a new job for them",
+        "a new job for them"
     )
     assert (store.job(job.id).status, submitted) == ("cancelled", [])
 
