@@ -663,6 +663,20 @@ def edit_list_seconds(data: bytes) -> float:
     return sum(duration for (duration,) in entries) / timescale
 
 
+def assert_timed(path: Path, fmt: str, times: list[Fraction], length: float) -> None:
+    """The video at `path` (format `fmt`) shows its frames at `times` and lasts `length` s, by
+    its track, its container and (MP4, MOV) its edit list."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.duration is not None:  # Matroska has none per track
+            assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)
+        assert container.duration / av.time_base == pytest.approx(length, abs=1e-3)
+    if fmt != "webm_alpha":
+        assert edit_list_seconds(path.read_bytes()) == pytest.approx(length, abs=1e-3)
+    shown = [float(p.time) for p in decode_video(path)]
+    assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
+
+
 @pytest.mark.parametrize("fmt", VIDEO_FILES)
 @pytest.mark.parametrize(
     "ms",
@@ -684,15 +698,7 @@ def test_a_variable_rate_video_lasts_until_its_last_frame_ends(
     archive = build_archive(frames=frames, formats=[fmt], fps=10)
     path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
     length = float(times[-1]) + 0.1
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.duration is not None:  # Matroska has none per track
-            assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)
-        assert container.duration / av.time_base == pytest.approx(length, abs=1e-3)
-    if fmt != "webm_alpha":
-        assert edit_list_seconds(path.read_bytes()) == pytest.approx(length, abs=1e-3)
-    shown = [float(p.time) for p in decode_video(path)]
-    assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
+    assert_timed(path, fmt, times, length)
 
 
 @pytest.mark.parametrize("fmt", VIDEO_FILES)
@@ -711,15 +717,7 @@ def test_a_variable_rate_video_s_last_frame_lasts_as_long_as_in_its_source(
     archive = build_archive(frames=frames, formats=[fmt], fps=10)
     path = Path(archive.extract(VIDEO_FILES[fmt], tmp_path))
     length = (ms[-1] + last_ms) / 1000
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.duration is not None:  # Matroska has none per track
-            assert float(stream.duration * stream.time_base) == pytest.approx(length, abs=1e-3)
-        assert container.duration / av.time_base == pytest.approx(length, abs=1e-3)
-    if fmt != "webm_alpha":
-        assert edit_list_seconds(path.read_bytes()) == pytest.approx(length, abs=1e-3)
-    shown = [float(p.time) for p in decode_video(path)]
-    assert shown == pytest.approx([float(t) for t in times], abs=1e-3)
+    assert_timed(path, fmt, times, length)
 
 
 def test_a_constant_rate_source_s_last_frame_lasts_one_nominal_frame(tmp_path: Path) -> None:
