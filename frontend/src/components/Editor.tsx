@@ -7,7 +7,7 @@ import { flagMarks } from "../track";
 import { inoutText, trackRange, workRange } from "../editor/inout";
 import { createEditor } from "../editor/state";
 import { Toolbar } from "../editor/Toolbar";
-import { boxesOn, frameSummary, markersOn, pointCounts, seekMarkers, unsavedCount } from "../editor/view";
+import { boxesOn, frameSummary, markersOn, pointCounts, seekMarkers } from "../editor/view";
 import "../editor/editor.css";
 import { FrameStage } from "./FrameStage";
 import { MattingDialog } from "./MattingDialog";
@@ -42,7 +42,7 @@ export function Editor(props: EditorProps) {
           canClear={actions.canClear()}
           maskVisible={e.maskVisible()}
           offline={!online()}
-          unsaved={unsavedCount(prompts.points(), unsaved) + saver.heldEdits()}
+          unsaved={e.unsavedClicks()}
           diskFull={saver.diskFull()}
           objectWait={saver.objectWait()}
           onRetrySaves={() => void saver.retry()}

@@ -50,6 +50,12 @@ export function MattingDialog(props: MattingDialogProps) {
 
   useEscapeCancels(() => props.onClose);
 
+  /** Back to the form: the button is gone with the job's view, the keyboard goes on in it. */
+  const newRun = () => {
+    setJobId(null);
+    firstField()?.focus();
+  };
+
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
       <div class="modal" role="dialog" aria-modal="true" aria-label="Matting" data-testid="matting-dialog" ref={dialog}>
@@ -101,7 +107,26 @@ export function MattingDialog(props: MattingDialogProps) {
             </>
           }
         >
-          <Show when={job()} fallback={<p class="muted">Waiting for the job…</p>}>
+          {/* The job is in the list from its start: gone from it, it was deleted (in another
+              tab or window; this one's list is behind the dialog), not on its way. */}
+          <Show
+            when={job()}
+            fallback={
+              <div class="job-view">
+                <p class="muted" data-testid="job-gone" role="status">
+                  This result was deleted, in another tab or window.
+                </p>
+                <div class="modal-actions">
+                  <button class="btn" data-testid="job-new-run" onClick={newRun}>
+                    New run
+                  </button>
+                  <button class="btn" data-testid="matting-close" onClick={() => props.onClose()}>
+                    Close
+                  </button>
+                </div>
+              </div>
+            }
+          >
             {(j) => (
               <div class="job-view" data-testid="job-view" data-job-id={j().id}>
                 <div class="job-line">
@@ -156,11 +181,7 @@ export function MattingDialog(props: MattingDialogProps) {
                   <button
                     class="btn"
                     data-testid="job-new-run"
-                    onClick={() => {
-                      setJobId(null);
-                      // The button is gone with the job's view: the keyboard goes on in the new form.
-                      firstField()?.focus();
-                    }}
+                    onClick={newRun}
                   >
                     New run
                   </button>

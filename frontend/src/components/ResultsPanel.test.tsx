@@ -47,6 +47,20 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+describe("the result views", () => {
+  it("show Prompts as chosen when the result on view is gone (deleted in another tab or window), not a view that shows nothing", async () => {
+    serve([job({ id: "j1" })]);
+    render(() => {
+      const jobs = createJobsStore("p");
+      return <ResultsPanel jobs={jobs} objects={objects} activeJobId="j9" mode="tint" onActivate={() => {}} onMode={() => {}} />;
+    });
+    await vi.waitFor(() => expect(rows()).toEqual(["j1"]));
+    const checked = screen.getAllByRole("radio").filter((b) => b.getAttribute("aria-checked") === "true");
+    expect(checked.map((b) => b.dataset.mode)).toEqual(["off"]);
+    expect(screen.getByTestId("overlay-mode").dataset.mode).toBe("off");
+  });
+});
+
 describe("deleting a result", () => {
   it("asks first, then deletes it and takes it off the list; the others stay", async () => {
     const server = serve([job({ id: "j1", start: 0, end: 9 }), job({ id: "j2", start: 3, end: 5 })]);
@@ -61,6 +75,25 @@ describe("deleting a result", () => {
     await vi.waitFor(() => expect(rows()).toEqual(["j2"]));
     expect(server.deletes()).toEqual(["/api/jobs/j1"]);
     expect(onActivate).toHaveBeenCalledWith(null); // the deleted result was on view
+  });
+
+  it("cannot be asked again while its DELETE is on its way (a large result's mattes take a while): one question, one DELETE", async () => {
+    let answerDelete: (r: Response) => void = () => {};
+    const server = serve([job({ id: "j1" })]);
+    vi.mocked(fetch).mockImplementation(async (url, init) => {
+      if (init?.method === "DELETE") return new Promise<Response>((r) => (answerDelete = r));
+      return answer(200, url === "/api/projects/p/jobs" ? [job({ id: "j1" })] : { id: "p" });
+    });
+    panel();
+    await vi.waitFor(() => expect(rows()).toEqual(["j1"]));
+    fireEvent.click(screen.getByTestId("result-delete"));
+    fireEvent.click(await screen.findByTestId("confirm-ok"));
+    await vi.waitFor(() => expect(server.deletes()).toEqual(["/api/jobs/j1"]));
+    expect([screen.getByTestId("result-delete").getAttribute("aria-disabled"), screen.getByTestId("result-delete").textContent]).toEqual(["true", "Deleting…"]);
+    fireEvent.click(screen.getByTestId("result-delete"));
+    expect(pendingConfirm()).toBeNull();
+    answerDelete(answer(204));
+    await vi.waitFor(() => expect(rows()).toEqual([]));
   });
 
   it("does nothing when the question is cancelled", async () => {

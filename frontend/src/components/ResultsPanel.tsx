@@ -1,4 +1,4 @@
-import { For, Show, createMemo } from "solid-js";
+import { For, Show, createMemo, createSignal } from "solid-js";
 import type { MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
@@ -34,9 +34,14 @@ export function ResultsPanel(props: ResultsPanelProps) {
   let reload!: HTMLButtonElement;
   // A deleted result's row goes under the keyboard: the row now in its place takes the focus.
   useListFocus(() => list, ".result-item", "button", () => reload);
+  /** The view the stage shows: Prompts when the result on view is gone (deleted in another tab
+   * or window) or not viewable, rather than a chosen view that shows nothing. */
+  const mode = () => (viewable(active()) ? props.mode : "off");
+  // Results whose DELETE is on its way (a large one's mattes take a while): not asked again.
+  const [removing, setRemoving] = createSignal<ReadonlySet<string>>(new Set());
   const remove = async (id: string) => {
     const j = byId().get(id);
-    if (!j) return;
+    if (!j || removing().has(id)) return;
     // The server cancels a queued or running job before deleting it: said before, not after.
     const active = isTerminal(j.status) ? "" : ` It is ${j.status}: it will be cancelled first.`;
     const ok = await confirmAction({
@@ -45,8 +50,13 @@ export function ResultsPanel(props: ResultsPanelProps) {
       confirmLabel: "Delete",
       danger: true,
     });
-    if (!ok) return;
-    if ((await props.jobs.remove(id)) && props.activeJobId === id) props.onActivate(null);
+    if (!ok || removing().has(id)) return;
+    setRemoving((ids) => new Set([...ids, id]));
+    try {
+      if ((await props.jobs.remove(id)) && props.activeJobId === id) props.onActivate(null);
+    } finally {
+      setRemoving((ids) => new Set([...ids].filter((x) => x !== id)));
+    }
   };
   return (
     <section class="section results">
@@ -56,13 +66,13 @@ export function ResultsPanel(props: ResultsPanelProps) {
           <Icon name="refresh" size={14} />
         </button>
       </div>
-      <div class="overlay-modes" role="radiogroup" aria-label="Result view" data-testid="overlay-mode" data-mode={props.mode}>
+      <div class="overlay-modes" role="radiogroup" aria-label="Result view" data-testid="overlay-mode" data-mode={mode()}>
         <For each={OVERLAY_MODES}>
           {(m) => (
             <button
               role="radio"
-              aria-checked={props.mode === m.id}
-              class={`seg ${props.mode === m.id ? "on" : ""}`}
+              aria-checked={mode() === m.id}
+              class={`seg ${mode() === m.id ? "on" : ""}`}
               data-testid={`overlay-mode-${m.id}`}
               data-mode={m.id}
               disabled={m.id !== "off" && !viewable(active())}
@@ -134,8 +144,15 @@ export function ResultsPanel(props: ResultsPanelProps) {
                       Resume
                     </button>
                   </Show>
-                  <button class="btn btn-small" data-testid="result-delete" aria-label={`Delete the result of frames ${j().start}–${j().end}`} onClick={() => void remove(id)}>
-                    Delete
+                  <button
+                    class="btn btn-small"
+                    data-testid="result-delete"
+                    aria-label={`Delete the result of frames ${j().start}–${j().end}`}
+                    // Not disabled: the focus, back on it from the question, stays on the row.
+                    aria-disabled={removing().has(id) ? "true" : undefined}
+                    onClick={() => void remove(id)}
+                  >
+                    {removing().has(id) ? "Deleting…" : "Delete"}
                   </button>
                 </div>
               </li>

@@ -378,6 +378,22 @@ describe("a new Matting job's export", () => {
     expect(document.activeElement).toBe(screen.getByTestId("matting-start"));
   });
 
+  it("says when the job it shows was deleted in another tab or window, keeps the keyboard in the dialog, and offers a new run", async () => {
+    const [list, setList] = createSignal<Job[]>([]);
+    const made = job({ id: "j2", status: "running" });
+    const jobs: JobsStore = { ...jobsOf([]), jobs: list, get: (jid) => list().find((j) => j.id === jid), create: async () => (setList([made]), made) };
+    render(() => <MattingDialog project={project} objects={objects} points={points} jobs={jobs} onClose={() => {}} onView={() => {}} />);
+    fireEvent.click(screen.getByTestId("matting-run"));
+    await screen.findByTestId("job-view");
+    screen.getByTestId("matting-close").focus();
+    setList([]); // a read of the list has it no more
+    expect(screen.getByTestId("job-gone").textContent).toBe("This result was deleted, in another tab or window.");
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("matting-close")));
+    expect(screen.getByTestId("matting-close").textContent).toBe("Close");
+    fireEvent.click(screen.getByTestId("job-new-run"));
+    expect(document.activeElement).toBe(screen.getByTestId("matting-start"));
+  });
+
   it("leaves out of the job an object whose DELETE is on its way, and says so", async () => {
     const both = fromFramePoints([
       { object_id: 1, frame: 2, points: [{ x: 5, y: 5, label: "positive" }] },

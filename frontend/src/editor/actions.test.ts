@@ -359,6 +359,21 @@ describe("editor actions", () => {
     expect([puts, s.saver.settled()]).toEqual([["1:0=5"], true]);
   });
 
+  it("the delete question counts the frames of the object's clicks held behind a first click (not drawn yet) with those of its points", async () => {
+    const s = setup(undefined, undefined, () => new Promise<MatteObject>(() => {})); // the first click's object never answered
+    void s.actions.point({ x: 5, y: 6 }, "positive", near({ x: 5, y: 6 }, 4));
+    await settle();
+    s.objects.reset([{ id: 7, project_id: "p", name: "Hair", color: "#00ff00" }]); // another tab's, read again
+    void s.actions.point({ x: 9, y: 6 }, "positive", near({ x: 9, y: 6 }, 4)); // held behind, on "Hair", frame 0
+    s.actions.run({ type: "step", delta: 3 }, targets);
+    void s.actions.point({ x: 9, y: 6 }, "positive", near({ x: 9, y: 6 }, 4)); // frame 3
+    void s.actions.point({ x: 19, y: 6 }, "positive", near({ x: 19, y: 6 }, 4)); // frame 3 again: one frame
+    const deleted = s.actions.deleteObject(7);
+    expect(pendingConfirm()?.message).toBe("Its points on 2 frames are deleted too.");
+    pendingConfirm()!.resolve(false);
+    await deleted;
+  });
+
   it("undo while a first click's object is being made takes the click back: the object comes, the point does not", async () => {
     let answer: (o: MatteObject) => void = () => {};
     const s = setup(undefined, undefined, () => new Promise<MatteObject>((r) => (answer = r)));

@@ -28,7 +28,7 @@ export interface ActionDeps {
   prompts: Prompts;
   /** Holds an object's saves while its DELETE is on its way, and a first click until its object
    * is made; sends those held for a full disk once another write lands (room was made). */
-  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "runHeldEdits" | "holdsEdit" | "takeBackEdit" | "takeBackEdits" | "diskFull" | "retry">;
+  saver: Pick<PromptSaver, "holdObject" | "releaseObject" | "holdEdit" | "heldEdits" | "heldEditsWhere" | "runHeldEdits" | "holdsEdit" | "takeBackEdit" | "takeBackEdits" | "diskFull" | "retry">;
   previews: Previews;
   playback: Pick<Playback, "toggle">;
   results: Pick<Results, "cycle">;
@@ -305,10 +305,16 @@ export function createActions(d: ActionDeps) {
     deleteObject: async (oid: number, shown?: string) => {
       const o = d.objects.list().find((x) => x.id === oid);
       if (!o || deleting().has(oid)) return;
+      // Its clicks held behind a first click's object are not drawn yet: their frames count too.
+      const held = d.saver.heldEditsWhere((e) => {
+        const t = heldTargets.get(e);
+        return t === oid || (typeof t === "object" && t.id === oid);
+      });
       const frames = framesWithPoints(d.prompts.points(), [oid]);
+      const asked = new Set([...frames, ...held.map((e) => heldFrames.get(e))]);
       const ok = await confirmAction({
         title: `Delete "${shown ?? o.name}"?`,
-        message: frames.length ? `Its points on ${frames.length} frame${frames.length === 1 ? "" : "s"} are deleted too.` : "It has no points yet.",
+        message: asked.size ? `Its points on ${asked.size} frame${asked.size === 1 ? "" : "s"} are deleted too.` : "It has no points yet.",
         confirmLabel: "Delete",
         danger: true,
       });

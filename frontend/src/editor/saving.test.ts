@@ -2,7 +2,7 @@ import { createRoot, createSignal } from "solid-js";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api";
 import type { Point } from "../points";
-import { BUSY_RETRIES, BUSY_RETRY_MS, PromptSaver } from "./saving";
+import { BUSY_RETRIES, BUSY_RETRY_MS, notSavedText, PromptSaver } from "./saving";
 
 const p = (x: number): Point => ({ x, y: 1, label: "positive" });
 
@@ -282,6 +282,20 @@ describe("PromptSaver", () => {
     expect([...s.stored.keys()].sort()).toEqual(["1:5", "2:6"]);
   });
 
+  it("has landed only once the saves asked after it (a click made after Track was pressed) and the held edit running have landed too", async () => {
+    const s = setup();
+    void s.saver.save(1, 5, [p(1)]);
+    s.saver.holdEdit(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      void s.saver.save(3, 7, [p(3)]); // a first click, drawn once its object is made
+    });
+    void s.saver.runHeldEdits();
+    const landed = s.saver.landed();
+    void s.saver.save(2, 6, [p(2)]); // clicked while the first save is on its way
+    await landed;
+    expect([...s.stored.keys()].sort()).toEqual(["1:5", "2:6", "3:7"]);
+  });
+
   it("is settled only when no save is running or held (the server's points may then be shown)", async () => {
     const s = setup();
     expect(s.saver.settled()).toBe(true);
@@ -319,5 +333,19 @@ describe("PromptSaver", () => {
     await s.saver.releaseObject(9, true);
     expect(s.refused).toEqual([]);
     expect(s.saver.settled()).toBe(true);
+  });
+});
+
+describe("notSavedText", () => {
+  it("names how many clicks a track or a job would leave out, and what to do", () => {
+    expect(notSavedText(1, "offline", "track")).toBe(
+      "1 click is not saved yet: the server does not answer. The track would run without it: track again once it is saved (the toolbar says when).",
+    );
+    expect(notSavedText(3, "disk-full", "job")).toBe(
+      "3 clicks are not saved yet: the server's disk is full. The job would run without them: make room, press Retry in the toolbar, then start it again.",
+    );
+    expect(notSavedText(2, "object", "track")).toBe(
+      "2 clicks are not saved yet: the server is still making their object. The track would run without them: track again once they are saved (Retry in the toolbar asks again).",
+    );
   });
 });

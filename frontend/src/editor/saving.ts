@@ -97,7 +97,13 @@ export class PromptSaver {
   /** How many edits are held (running or waiting), of those `pick` chooses: each one a click
    * the stage cannot show yet (its object is not made yet). */
   heldEdits(pick: (edit: HeldEdit) => boolean = () => true): number {
-    return this.edits().filter((x) => !this.quiet.has(x) && pick(x)).length;
+    return this.heldEditsWhere(pick).length;
+  }
+
+  /** The edits held (running or waiting) that `pick` chooses, in click order: the user's clicks
+   * the stage cannot show yet. */
+  heldEditsWhere(pick: (edit: HeldEdit) => boolean): readonly HeldEdit[] {
+    return this.edits().filter((x) => !this.quiet.has(x) && pick(x));
   }
 
   /** Hold `edit` behind those held already (runHeldEdits runs it). `counted` false: no click
@@ -242,6 +248,13 @@ export class PromptSaver {
     return Promise.all(this.chains.values()).then(() => undefined);
   }
 
+  /** Resolves once no save is on the wire and no held edit runs, those asked meanwhile too (a
+   * click made after Track was pressed): what is left then is held (held, waiting), which
+   * holding() says. */
+  async landed(): Promise<void> {
+    while (this.chains.size || this.editsRun) await Promise.all([...this.chains.values(), this.editsRun]);
+  }
+
   /** Send every held save again and run the held edits (the server is back, or room was made
    * on its disk). */
   retry(): Promise<void> {
@@ -350,4 +363,31 @@ export class PromptSaver {
     });
     return Promise.all(sends).then(() => undefined);
   }
+}
+
+/** Why the held clicks are not on the server: it does not answer, its disk is full, it is still
+ * making their object, or else (their object's delete on its way). */
+export type HeldCause = "offline" | "disk-full" | "object" | "other";
+
+const CAUSES: Record<HeldCause, (one: boolean) => string> = {
+  offline: () => ": the server does not answer",
+  "disk-full": () => ": the server's disk is full",
+  object: (one) => `: the server is still making ${one ? "its" : "their"} object`,
+  other: () => "",
+};
+
+/** What a track or a job refused for `n` clicks the server lacks says: it would run without
+ * them, with nothing to tell the user its result misses them. */
+export function notSavedText(n: number, cause: HeldCause, work: "track" | "job"): string {
+  const one = n === 1;
+  const them = one ? "it" : "them";
+  const again = work === "track" ? "track again" : "start it again";
+  const next =
+    cause === "disk-full"
+      ? `make room, press Retry in the toolbar, then ${again}`
+      : cause === "object"
+        ? `${again} once ${one ? "it is" : "they are"} saved (Retry in the toolbar asks again)`
+        : `${again} once ${one ? "it is" : "they are"} saved (the toolbar says when)`;
+  const whose = work === "track" ? "The track" : "The job";
+  return `${n} click${one ? " is" : "s are"} not saved yet${CAUSES[cause](one)}. ${whose} would run without ${them}: ${next}.`;
 }

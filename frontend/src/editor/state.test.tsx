@@ -75,6 +75,26 @@ describe("the editor", () => {
     setOnline(true);
   });
 
+  it("starts no track nor job while a click waits for the server: says how many would be left out", async () => {
+    const { editor, dispose } = editorOf();
+    vi.mocked(fetch).mockRejectedValue(new TypeError("Failed to fetch")); // the server went away
+    setOnline(false);
+    await editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []);
+    const posts = () => vi.mocked(fetch).mock.calls.filter(([, init]) => init?.method === "POST").length;
+    await editor.track.start(0, 99);
+    expect(posts()).toBe(0);
+    expect(toasts().map((t) => [t.title, t.text])).toContainEqual([
+      "Track not started",
+      "1 click is not saved yet: the server does not answer. The track would run without it: track again once it is saved (the toolbar says when).",
+    ]);
+    await expect(editor.jobsAfterSaves.create({ start: 0, end: 99, object_ids: [1] })).rejects.toThrow(
+      "1 click is not saved yet: the server does not answer. The job would run without it: start it again once it is saved (the toolbar says when).",
+    );
+    expect(posts()).toBe(0);
+    dispose();
+    setOnline(true);
+  });
+
   it("has the app ask before its project is left for another while points wait for the server, and only then", async () => {
     const { editor, dispose } = editorOf();
     expect(await mayLeaveProject()).toBe(true);

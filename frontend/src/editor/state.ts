@@ -23,8 +23,9 @@ import { createPlayback, prepareStep } from "./playback";
 import { createPreviews } from "./previews";
 import { createPrompts } from "./prompts";
 import { createResults } from "./results";
-import { PromptSaver } from "./saving";
+import { notSavedText, PromptSaver } from "./saving";
 import { createTrackState } from "./track";
+import { unsavedCount } from "./view";
 
 /** Decoded frames and mattes kept for scrubbing back and forth (4 bytes a pixel). */
 const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
@@ -87,8 +88,23 @@ export function createEditor(props: EditorInput) {
   const report = (e: unknown, title: string) => {
     if (!isUnreachable(e) && online()) tell(e, title);
   };
-  // A track takes the points the server holds: it starts once the saves under way landed.
-  const track = createTrackState(pid, report, { ready: () => saver.idle() });
+  /** The clicks the server lacks: points held (unsaved) and held first clicks. */
+  const unsavedClicks = () => unsavedCount(prompts.points(), (oid, f, p) => saver.isUnsaved(oid, f, p)) + saver.heldEdits();
+  /** Why a track or a job would run without some of the user's clicks, once the saves under
+   * way (those clicked meanwhile too) landed: null when the server holds them all. */
+  const notSaved = (work: "track" | "job"): string | null => {
+    if (!saver.holding()) return null;
+    const cause = !online() ? "offline" : saver.diskFull() ? "disk-full" : saver.objectWait() ? "object" : "other";
+    // A point removed while held leaves none to count: it is one change still.
+    return notSavedText(Math.max(1, unsavedClicks()), cause, work);
+  };
+  // A track takes the points the server holds: it starts once the saves under way landed, and
+  // not while some are held (it would run without them).
+  const track = createTrackState(pid, report, {
+    ready: () => saver.landed(),
+    notSaved: () => notSaved("track"),
+    refuse: (text) => tell(new Error(text), "Track not started"),
+  });
   // The server's objects and points: on opening, after a refused save (an object deleted in
   // another tab goes from the list), when the tab is shown again. A change drops the previews
   // drawn with the old ones. `unlessEdited`: kept from a tab whose edits are not all saved
@@ -190,8 +206,17 @@ export function createEditor(props: EditorInput) {
   });
   // The shown result's object colours, per-object mattes (tint) and composite colour (green screen).
   const resultCompose = createResultCompose({ job: results.shown, frame, objects: objects.list, mode: results.mode, maxSide: frames.maxSide });
-  /** A job takes the points the server holds: it starts once the saves under way landed. */
-  const jobsAfterSaves = { ...jobs, create: (body: Parameters<typeof jobs.create>[0]) => saver.idle().then(() => jobs.create(body)) };
+  /** A job takes the points the server holds: it starts once the saves under way landed, and
+   * not while some are held (the dialog says why). */
+  const jobsAfterSaves = {
+    ...jobs,
+    create: async (body: Parameters<typeof jobs.create>[0]) => {
+      await saver.landed();
+      const why = notSaved("job");
+      if (why) throw new Error(why);
+      return jobs.create(body);
+    },
+  };
   const actions = createActions({ frame, setFrame, frameCount, loaded, objects, prompts, saver, previews, playback, results, track, inout, report: tell, closed: closing.signal });
 
   const load = async () => {
@@ -285,6 +310,7 @@ export function createEditor(props: EditorInput) {
     track,
     inout,
     saver,
+    unsavedClicks,
     previews,
     prompts,
     results,

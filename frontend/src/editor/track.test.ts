@@ -53,6 +53,34 @@ describe("track state", () => {
     expect(state.overlay(9)).not.toBeNull();
   });
 
+  it("refuses to start while clicks are not saved (held for the server's return, a full disk), naming them, and asks the server nothing", async () => {
+    const started: string[] = [];
+    const refused: string[] = [];
+    const server: TrackApi = { get: async () => null, start: async () => (started.push("start"), base), cancel: async () => base };
+    const state = createRoot(() =>
+      createTrackState("p", () => {}, { server, follow: () => () => {}, notSaved: () => "2 clicks are not saved yet.", refuse: (t) => refused.push(t) }),
+    );
+    await state.start(0, 9);
+    expect([started, refused, state.track(), state.starting()]).toEqual([[], ["2 clicks are not saved yet."], null, false]);
+  });
+
+  it("judges the clicks once the saves under way landed: one held meanwhile (the server went away) refuses the start", async () => {
+    let held: string | null = null;
+    const refused: string[] = [];
+    const server: TrackApi = { get: async () => null, start: async () => base, cancel: async () => base };
+    const state = createRoot(() =>
+      createTrackState("p", () => {}, {
+        server,
+        follow: () => () => {},
+        ready: async () => void (held = "1 click is not saved yet."),
+        notSaved: () => held,
+        refuse: (t) => refused.push(t),
+      }),
+    );
+    await state.start(0, 9);
+    expect([refused, state.track()]).toEqual([["1 click is not saved yet."], null]);
+  });
+
   it("a read answered late never puts back an older track than one shown since", async () => {
     // A save re-reads the track (is it stale now?) while it runs; the run ends, as its events
     // say, before that read's answer (made while it still ran) arrives.

@@ -23,6 +23,11 @@ export interface TrackDeps {
   follow?: typeof followTrack;
   /** Settles once the server holds the points a track must take (the saves under way). */
   ready?: () => Promise<unknown>;
+  /** Why the server lacks some of the user's clicks once `ready` settled (held while it is
+   * away, its disk full, their object not made yet), or null when it has them all. */
+  notSaved?: () => string | null;
+  /** Says why a start was refused; also while the server is away (the user pressed Track). */
+  refuse?: (text: string) => void;
   /** Whether the server holds a track of the project, as the project reads now (the project
    * list may be older than a track started since). */
   recorded?: () => Promise<boolean>;
@@ -48,6 +53,8 @@ export function createTrackState(
     follow = followTrack,
     ready = async () => {},
     recorded = () => projectHasTrack(pid),
+    notSaved = () => null,
+    refuse = (text) => report(new Error(text), "Track not started"),
   }: TrackDeps = {},
 ): TrackState {
   const [track, setTrack] = createSignal<Track | null>(null);
@@ -115,6 +122,10 @@ export function createTrackState(
         setStarting(true);
         try {
           await ready();
+          // A track run without the user's newest clicks would look done and be wrong: it
+          // starts only on all of them (a click made after, while it runs, marks it stale).
+          const why = notSaved();
+          if (why) return refuse(why);
           setVersion((v) => v + 1);
           show(await server.start(pid, start, end));
           followIt();
