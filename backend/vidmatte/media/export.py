@@ -80,19 +80,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import av
 import numpy as np
 import OpenEXR
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from PIL import Image
-from stream_zip import NO_COMPRESSION_64, Method, stream_zip
 
 from . import hdr
 from . import timecode as tc
 from .audio import AudioSource, AudioTrack
 from .matroska import drop_audio_tracks, set_display_size
+
+if TYPE_CHECKING:
+    from stream_zip import Method
 
 log = logging.getLogger(__name__)
 
@@ -447,6 +449,10 @@ def _write_zip(out: BinaryIO, entries: Iterable[_Entry], should_stop: Callable[[
     stored entry ("only DEFLATED entries can have EXT descriptor"). Every entry is Zip64 (an
     extra field of the sizes): stream-zip's Zip32 entries end the archive at 4 GiB or 65,535
     entries, which a long export passes. `should_stop` is asked as a staged file is read."""
+    # Imported here: the training kit (bench/gpu_kit.py), which imports this module, ships
+    # without it.
+    from stream_zip import stream_zip
+
     modified = datetime.now()
     members = (
         (name, modified, _FILE_MODE, *_stored(content, should_stop)) for name, content in entries
@@ -461,6 +467,8 @@ def _stored(
     """An entry's stored method (its size and CRC-32) and its bytes, read in pieces from a
     staged file. A stop asked meanwhile ends the export (`ExportStopped`): a 10 GB video read
     through for its CRC-32 alone took seconds after the download had been dropped."""
+    from stream_zip import NO_COMPRESSION_64
+
     if isinstance(content, bytes):
         return NO_COMPRESSION_64(len(content), zlib.crc32(content)), (content,)
     crc = 0
