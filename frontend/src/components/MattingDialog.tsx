@@ -68,6 +68,11 @@ export function MattingDialog(props: MattingDialogProps) {
             <Icon name="close" />
           </button>
         </div>
+        {/* A live region is heard when its text changes, not when it comes with its text: this
+            one is in the dialog from its start, and says what the view below shows. */}
+        <p class="visually-hidden" role="status" aria-live="polite" data-testid="matting-said">
+          {jobId() && !job() ? "This result was deleted, in another tab or window." : ""}
+        </p>
         <Show
           when={jobId()}
           fallback={
@@ -113,7 +118,7 @@ export function MattingDialog(props: MattingDialogProps) {
             when={job()}
             fallback={
               <div class="job-view">
-                <p class="muted" data-testid="job-gone" role="status">
+                <p class="muted" data-testid="job-gone">
                   This result was deleted, in another tab or window.
                 </p>
                 <div class="modal-actions">

@@ -1,5 +1,5 @@
 import { For, Show, createMemo, createSignal } from "solid-js";
-import type { MatteObject } from "../api";
+import type { Job, MatteObject } from "../api";
 import { OVERLAY_MODES, type OverlayMode } from "../compose";
 import type { JobsStore } from "../jobs";
 import { storedErrorText } from "../editor/objects";
@@ -26,6 +26,12 @@ function when(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
 
+/** A result as its row's buttons name it for a screen reader, which hears no row around them:
+ * its frames, and when it was made (two runs of the same frames told apart). */
+function resultName(j: Job): string {
+  return `the result of frames ${j.start}–${j.end}, made ${when(j.created_at)}`;
+}
+
 export function ResultsPanel(props: ResultsPanelProps) {
   const active = () => (props.activeJobId ? props.jobs.get(props.activeJobId) : undefined);
   const objectById = (id: number) => props.objects.find((o) => o.id === id);
@@ -39,6 +45,8 @@ export function ResultsPanel(props: ResultsPanelProps) {
   const mode = () => (viewable(active()) ? props.mode : "off");
   // Results whose DELETE is on its way (a large one's mattes take a while): not asked again.
   const [removing, setRemoving] = createSignal<ReadonlySet<string>>(new Set());
+  /** What the panel last said to a screen reader: a deleted row just goes, silently otherwise. */
+  const [said, setSaid] = createSignal("");
   const remove = async (id: string) => {
     const j = byId().get(id);
     if (!j || removing().has(id)) return;
@@ -53,7 +61,10 @@ export function ResultsPanel(props: ResultsPanelProps) {
     if (!ok || removing().has(id)) return;
     setRemoving((ids) => new Set([...ids, id]));
     try {
-      if ((await props.jobs.remove(id)) && props.activeJobId === id) props.onActivate(null);
+      if (await props.jobs.remove(id)) {
+        setSaid(`Deleted ${resultName(j)}.`);
+        if (props.activeJobId === id) props.onActivate(null);
+      }
     } finally {
       setRemoving((ids) => new Set([...ids].filter((x) => x !== id)));
     }
@@ -87,6 +98,9 @@ export function ResultsPanel(props: ResultsPanelProps) {
       <Show when={!props.jobs.loading() && props.jobs.jobs().length === 0}>
         <p class="muted small">No results yet. Add points, then press Matting.</p>
       </Show>
+      <p class="visually-hidden" role="status" aria-live="polite" data-testid="results-said">
+        {said()}
+      </p>
       <ul ref={list} class="result-list" data-testid="result-list">
         {/* Rows by job id: each progress event (and each re-read of the list) brings a job as a
             new object, which would make its row anew, closing its download menu and taking the
@@ -128,6 +142,8 @@ export function ResultsPanel(props: ResultsPanelProps) {
                     <button
                       class={`btn btn-small ${props.activeJobId === id ? "btn-on" : ""}`}
                       data-testid="result-view"
+                      aria-label={`${props.activeJobId === id ? "Viewing" : "View"} ${resultName(j())}`}
+                      aria-pressed={props.activeJobId === id}
                       onClick={() => props.onActivate(props.activeJobId === id ? null : id)}
                     >
                       {props.activeJobId === id ? "Viewing" : "View"}
@@ -135,19 +151,19 @@ export function ResultsPanel(props: ResultsPanelProps) {
                     <DownloadControl job={j()} objects={props.objects} />
                   </Show>
                   <Show when={!isTerminal(j().status)}>
-                    <button class="btn btn-small btn-danger" data-testid="result-cancel" onClick={() => void props.jobs.cancel(id)}>
+                    <button class="btn btn-small btn-danger" data-testid="result-cancel" aria-label={`Cancel ${resultName(j())}`} onClick={() => void props.jobs.cancel(id)}>
                       Cancel
                     </button>
                   </Show>
                   <Show when={canResume(j())}>
-                    <button class="btn btn-small" data-testid="result-resume" disabled={props.jobs.resuming(id)} onClick={() => void props.jobs.resume(id)}>
+                    <button class="btn btn-small" data-testid="result-resume" aria-label={`Resume ${resultName(j())}`} disabled={props.jobs.resuming(id)} onClick={() => void props.jobs.resume(id)}>
                       Resume
                     </button>
                   </Show>
                   <button
                     class="btn btn-small"
                     data-testid="result-delete"
-                    aria-label={`Delete the result of frames ${j().start}–${j().end}`}
+                    aria-label={`${removing().has(id) ? "Deleting" : "Delete"} ${resultName(j())}`}
                     // Not disabled: the focus, back on it from the question, stays on the row.
                     aria-disabled={removing().has(id) ? "true" : undefined}
                     onClick={() => void remove(id)}

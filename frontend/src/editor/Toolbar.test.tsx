@@ -1,5 +1,7 @@
 import { fireEvent, render, screen } from "@solidjs/testing-library";
+import { createSignal } from "solid-js";
 import { describe, expect, it } from "vitest";
+import type { ObjectWait } from "./saving";
 import { Toolbar, type ToolbarProps } from "./Toolbar";
 
 const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
@@ -31,6 +33,17 @@ const props = (over: Partial<ToolbarProps> = {}): ToolbarProps => ({
 });
 
 describe("Toolbar", () => {
+  it("says a save note through one live region that was there before it, so a screen reader hears it come", () => {
+    const [wait, setWait] = createSignal<ObjectWait>(null);
+    render(() => <Toolbar {...props({ unsaved: 1 })} objectWait={wait()} />);
+    const region = screen.getByTestId("save-status"); // "Saving… 1 unsaved" in it now
+    expect(region.getAttribute("role")).toBe("status");
+    setWait("stalled");
+    expect(screen.getByTestId("save-status")).toBe(region);
+    expect(region.textContent).toContain("Server still making an object: 1 unsaved");
+    expect(region.querySelectorAll("[role=status]")).toHaveLength(0); // no live region in another: said once
+  });
+
   it("says nothing about the connection while the server answers and all is saved", () => {
     render(() => <Toolbar {...props()} />);
     expect(screen.queryByTestId("connection-lost")).toBeNull();

@@ -58,43 +58,45 @@ export function Toolbar(props: ToolbarProps) {
   return (
     <div class="toolbar">
       <div class="tool-hint">
-        <Show when={props.offline || (props.unsaved > 0 && !waitsForRetry())}>
-          <span
-            class="connection-lost"
-            role="status"
-            data-testid="connection-lost"
-            data-offline={props.offline ? "true" : "false"}
-            title={savingTitle(props.offline, props.objectWait)}
-          >
-            {props.offline ? "Connection lost: reconnecting…" : "Saving…"}
-            {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
-          </span>{" "}
-        </Show>
-        <Show when={diskWait()}>
-          <span class="connection-lost" role="status" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
-            Server disk full: {props.unsaved} unsaved{" "}
-            <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
-              Retry
-            </button>
-          </span>{" "}
-        </Show>
-        <Show when={stalled()}>
-          <span
-            class="connection-lost"
-            role="status"
-            data-testid="object-stalled"
-            title={
-              props.unsaved > 0
-                ? "The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again."
-                : "The server has not finished making the object asked for a click you undid, after a minute of asking: it shows in the list once made. Retry asks again."
-            }
-          >
-            Server still making an object{props.unsaved > 0 ? `: ${props.unsaved} unsaved` : ""}{" "}
-            <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
-              Retry
-            </button>
-          </span>{" "}
-        </Show>
+        {/* One live region, in the page before any note: a screen reader hears a note come, go or
+            change (a region that comes with its text is often not heard). */}
+        <span role="status" aria-live="polite" data-testid="save-status">
+          <Show when={props.offline || (props.unsaved > 0 && !waitsForRetry())}>
+            <span
+              class="connection-lost"
+              data-testid="connection-lost"
+              data-offline={props.offline ? "true" : "false"}
+              title={savingTitle(props.offline, props.objectWait)}
+            >
+              {props.offline ? "Connection lost: reconnecting…" : "Saving…"}
+              {props.unsaved > 0 ? ` ${props.unsaved} unsaved` : ""}
+            </span>{" "}
+          </Show>
+          <Show when={diskWait()}>
+            <span class="connection-lost" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
+              Server disk full: {props.unsaved} unsaved{" "}
+              <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+                Retry
+              </button>
+            </span>{" "}
+          </Show>
+          <Show when={stalled()}>
+            <span
+              class="connection-lost"
+              data-testid="object-stalled"
+              title={
+                props.unsaved > 0
+                  ? "The server has not finished making the new object for a click after a minute of asking. The click is kept here; Retry asks again."
+                  : "The server has not finished making the object asked for a click you undid, after a minute of asking: it shows in the list once made. Retry asks again."
+              }
+            >
+              Server still making an object{props.unsaved > 0 ? `: ${props.unsaved} unsaved` : ""}{" "}
+              <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+                Retry
+              </button>
+            </span>{" "}
+          </Show>
+        </span>
         <Show when={props.selected} fallback={<span class="muted">Click on the video to add a point to a new object</span>}>
           {(o) => (
             <span data-testid="active-object" title="Left click adds a positive point, right click or Alt+click a negative one; click a point to remove it">

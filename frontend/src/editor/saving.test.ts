@@ -334,6 +334,16 @@ describe("PromptSaver", () => {
     expect(s.refused).toEqual([]);
     expect(s.saver.settled()).toBe(true);
   });
+
+  it("says when saves wait for an object's DELETE, so a refused track names that and not the toolbar", async () => {
+    const s = setup();
+    s.saver.holdObject(4);
+    expect(s.saver.waitsOnDelete()).toBe(false); // nothing of it to save yet
+    await s.saver.save(4, 2, [p(1)], []); // an undo of the object being deleted
+    expect(s.saver.waitsOnDelete()).toBe(true);
+    await s.saver.releaseObject(4, true);
+    expect(s.saver.waitsOnDelete()).toBe(false);
+  });
 });
 
 describe("notSavedText", () => {
@@ -346,6 +356,13 @@ describe("notSavedText", () => {
     );
     expect(notSavedText(2, "object", "track")).toBe(
       "2 clicks are not saved yet: the server is still making their object. The track would run without them: track again once they are saved (Retry in the toolbar asks again).",
+    );
+    // The toolbar shows nothing for a delete on its way: the message must not send the user there.
+    expect(notSavedText(1, "delete", "track")).toBe(
+      "1 click is not saved yet: an object's delete is on its way. The track would run without it: track again once the delete is answered.",
+    );
+    expect(notSavedText(2, "delete", "job")).toBe(
+      "2 clicks are not saved yet: an object's delete is on its way. The job would run without them: start it again once the delete is answered.",
     );
   });
 });

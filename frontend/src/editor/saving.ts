@@ -348,6 +348,12 @@ export class PromptSaver {
     this.deleting.add(objectId);
   }
 
+  /** Some saves wait for their object's DELETE to be answered (no toolbar note says so: a
+   * refused track or job names the delete itself). */
+  waitsOnDelete(): boolean {
+    return this.waiting.size > 0;
+  }
+
   /** The object's DELETE was answered: `gone`, its waiting saves are forgotten; else (refused,
    * or the server away) they are sent now. */
   releaseObject(objectId: number, gone: boolean): Promise<void> {
@@ -366,13 +372,14 @@ export class PromptSaver {
 }
 
 /** Why the held clicks are not on the server: it does not answer, its disk is full, it is still
- * making their object, or else (their object's delete on its way). */
-export type HeldCause = "offline" | "disk-full" | "object" | "other";
+ * making their object, their object's delete is on its way, or else (a retry under way). */
+export type HeldCause = "offline" | "disk-full" | "object" | "delete" | "other";
 
 const CAUSES: Record<HeldCause, (one: boolean) => string> = {
   offline: () => ": the server does not answer",
   "disk-full": () => ": the server's disk is full",
   object: (one) => `: the server is still making ${one ? "its" : "their"} object`,
+  delete: () => ": an object's delete is on its way",
   other: () => "",
 };
 
@@ -387,7 +394,10 @@ export function notSavedText(n: number, cause: HeldCause, work: "track" | "job")
       ? `make room, press Retry in the toolbar, then ${again}`
       : cause === "object"
         ? `${again} once ${one ? "it is" : "they are"} saved (Retry in the toolbar asks again)`
-        : `${again} once ${one ? "it is" : "they are"} saved (the toolbar says when)`;
+        : cause === "delete"
+          ? // The toolbar shows no note for it: the delete's answer (the object gone, or not) is what to wait for.
+            `${again} once the delete is answered`
+          : `${again} once ${one ? "it is" : "they are"} saved (the toolbar says when)`;
   const whose = work === "track" ? "The track" : "The job";
   return `${n} click${one ? " is" : "s are"} not saved yet${CAUSES[cause](one)}. ${whose} would run without ${them}: ${next}.`;
 }

@@ -95,6 +95,25 @@ describe("the editor", () => {
     setOnline(true);
   });
 
+  it("refuses a track while a save waits for its object's DELETE, naming the delete, not a toolbar note that is not there", async () => {
+    const { editor, dispose } = editorOf();
+    setOnline(true); // the server answers (an earlier test's failed request may have said not)
+    editor.saver.holdObject(1); // its DELETE on its way
+    await editor.saver.save(1, 10, [{ x: 5, y: 6, label: "positive" }], []); // an undo of it waits
+    const posts = () => vi.mocked(fetch).mock.calls.filter(([, init]) => init?.method === "POST").length;
+    try {
+      await editor.track.start(0, 99);
+      expect(posts()).toBe(0);
+      expect(toasts().map((t) => [t.title, t.text])).toContainEqual([
+        "Track not started",
+        "1 click is not saved yet: an object's delete is on its way. The track would run without it: track again once the delete is answered.",
+      ]);
+    } finally {
+      await editor.saver.releaseObject(1, true); // the object gone: nothing left waiting for the tests after
+      dispose();
+    }
+  });
+
   it("has the app ask before its project is left for another while points wait for the server, and only then", async () => {
     const { editor, dispose } = editorOf();
     expect(await mayLeaveProject()).toBe(true);

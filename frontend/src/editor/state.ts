@@ -94,7 +94,7 @@ export function createEditor(props: EditorInput) {
    * way (those clicked meanwhile too) landed: null when the server holds them all. */
   const notSaved = (work: "track" | "job"): string | null => {
     if (!saver.holding()) return null;
-    const cause = !online() ? "offline" : saver.diskFull() ? "disk-full" : saver.objectWait() ? "object" : "other";
+    const cause = !online() ? "offline" : saver.diskFull() ? "disk-full" : saver.objectWait() ? "object" : saver.waitsOnDelete() ? "delete" : "other";
     // A point removed while held leaves none to count: it is one change still.
     return notSavedText(Math.max(1, unsavedClicks()), cause, work);
   };
