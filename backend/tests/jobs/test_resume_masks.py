@@ -293,13 +293,8 @@ def test_a_job_cancelled_after_its_last_frame_is_resumed_though_the_track_change
     job = run(store, segmenter, new_job(store, pid, obj))
     assert job.used_track and job.frames_done == FRAMES
     assert not store.track_links_dir(job.id).exists()
-    store.transition(job.id, "cancelled")
-    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
-    track(tracker, pid)
-    served, submitted = resumer(store)
-    assert job_routes.served(store.job(job.id), served).resumable is True  # type: ignore[arg-type]
-    assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
-    assert submitted == [job.id]
+    cancel_and_track_again(store, tracker, job.id)
+    assert_resume_taken(store, job.id)
 
 
 def test_a_job_a_crash_left_with_every_frame_stored_lets_go_of_its_masks(clip) -> None:
@@ -344,6 +339,23 @@ def test_a_job_stopped_with_frames_from_the_track_keeps_its_masks(clip, segmente
     ]
 
 
+def cancel_and_track_again(store: Store, tracker: Tracker, job_id: str) -> None:
+    """Cancel the job, then change its project's points and track again: the track its first
+    frames were matted from is gone."""
+    job = store.transition(job_id, "cancelled")
+    obj = job.object_ids[0]
+    store.set_points(job.project_id, obj, 0, [Point(50, 20, "positive")])
+    track(tracker, job.project_id)
+
+
+def assert_resume_taken(store: Store, job_id: str) -> None:
+    """The job says it is resumable, and its resume is taken (queued, submitted)."""
+    served, submitted = resumer(store)
+    assert job_routes.served(store.job(job_id), served).resumable is True  # type: ignore[arg-type]
+    assert job_routes._resume_job(job_id, served).status == "queued"  # type: ignore[arg-type]
+    assert submitted == [job_id]
+
+
 def refused_resume(job_id: str, served: SimpleNamespace) -> str:
     """Why POST /api/jobs/{id}/resume is a 409 for the job, which says it is not resumable
     (the editor offers no Resume)."""
@@ -369,9 +381,7 @@ def test_a_job_that_cannot_be_matted_alike_is_refused_its_resume(clip, segmenter
     track(tracker, pid)
     job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
     shutil.rmtree(store.track_links_dir(job.id))  # as an earlier version left it
-    store.transition(job.id, "cancelled")
-    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
-    track(tracker, pid)
+    cancel_and_track_again(store, tracker, job.id)
     served, submitted = resumer(store)
     # The editor offers no Resume: the job says it would be refused.
     assert refused_resume(job.id, served) == (
@@ -387,13 +397,8 @@ def test_a_job_holding_its_masks_is_resumed_though_the_track_changed(clip, segme
     store, tracker, pid, obj = clip
     track(tracker, pid)
     job = run(store, segmenter, new_job(store, pid, obj), stop_after=1)
-    store.transition(job.id, "cancelled")
-    store.set_points(pid, obj, 0, [Point(50, 20, "positive")])
-    track(tracker, pid)
-    served, submitted = resumer(store)
-    assert job_routes.served(store.job(job.id), served).resumable is True  # type: ignore[arg-type]
-    assert job_routes._resume_job(job.id, served).status == "queued"  # type: ignore[arg-type]
-    assert submitted == [job.id]
+    cancel_and_track_again(store, tracker, job.id)
+    assert_resume_taken(store, job.id)
 
 
 def test_a_resume_racing_the_project_s_delete_is_its_404(clip, segmenter, monkeypatch) -> None:
