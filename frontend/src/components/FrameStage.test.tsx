@@ -52,6 +52,23 @@ function setup() {
   return { canvas, at, points: () => getPoints(points(), 1, 0).map((p) => p.x) };
 }
 
+/** A stage whose frame changes with `setFrame`, each frame shown at once (cached), with the
+ * boxes it makes. */
+function steppingStage() {
+  const [frame, setFrame] = createSignal(0);
+  const made: [Vec, Vec][] = [];
+  renderStage(200, 200, {
+    get frameIndex() {
+      return frame();
+    },
+    get picture() {
+      return { index: frame(), image: {} as HTMLImageElement };
+    },
+    onBox: (a, b) => void made.push([a, b]),
+  });
+  return { setFrame, made };
+}
+
 describe("FrameStage hits on non-square pixels", () => {
   it("12 screen pixels beside a point: no hover mark, and a click adds a point there", () => {
     const s = setup();
@@ -294,17 +311,7 @@ describe("boxes on the stage", () => {
   });
 
   it("a drag during which another frame came up (a key stepped, playback) makes no box on it: it was drawn over the frame before", () => {
-    const [frame, setFrame] = createSignal(0);
-    const made: [Vec, Vec][] = [];
-    renderStage(200, 200, {
-      get frameIndex() {
-        return frame();
-      },
-      get picture() {
-        return { index: frame(), image: {} as HTMLImageElement }; // a cached frame: shown at once
-      },
-      onBox: (a, b) => void made.push([a, b]),
-    });
+    const { setFrame, made } = steppingStage();
     const canvas = screen.getByTestId("frame-canvas");
     fireEvent.mouseDown(canvas, { button: 0, clientX: 120, clientY: 90 });
     fireEvent.mouseMove(window, { clientX: 60, clientY: 70 });
@@ -344,17 +351,7 @@ describe("boxes on the stage", () => {
   });
 
   it("a B corner set on one frame is not a box's corner on another: B there sets a first corner anew", async () => {
-    const [frame, setFrame] = createSignal(0);
-    const made: [Vec, Vec][] = [];
-    renderStage(200, 200, {
-      get frameIndex() {
-        return frame();
-      },
-      get picture() {
-        return { index: frame(), image: {} as HTMLImageElement };
-      },
-      onBox: (a, b) => void made.push([a, b]),
-    });
+    const { setFrame, made } = steppingStage();
     const stage = screen.getByTestId("stage");
     const live = screen.getByTestId("stage-announcement");
     fireEvent.focus(stage);
