@@ -35,12 +35,12 @@ _TS_GOP_DECODED = 600  # packets decoded at most to tell a frame broken off at t
 _TS_PES_PACKETS = 4096
 
 # NUT (FFmpeg's own container, libavformat/nut.h and its spec, nut.txt): the file's first
-# bytes, and the startcodes (8 bytes, the first 'N') its header, syncpoint and index packets
-# begin with. A frame's first byte, its frame code, is never 'N'.
+# bytes, and the startcodes (8 bytes, the first 'N') its main header and syncpoint packets
+# begin with (every packet that has one starts with 'N'). A frame's first byte, its frame
+# code, is never 'N'.
 _NUT_ID = b"nut/multimedia container\x00"
 _NUT_MAIN = bytes.fromhex("4e4d7a561f5f04ad")
 _NUT_SYNCPOINT = bytes.fromhex("4e4be4adeeca4569")
-_NUT_INDEX = bytes.fromhex("4e58dd672f23e64e")
 _NUT_STARTCODE = ord("N")
 _NUT_LONG_PACKET = 4096  # a packet whose forward pointer is over this has a header checksum
 # A frame code's flags (nut.h) that say which fields its frame header codes.

@@ -237,8 +237,8 @@ def _resume_job(job_id: str, s: Services) -> Job:
         raise HTTPException(409, why)
     # Told now, not once it has waited its turn in the queue to fail again; a job that cannot
     # be resumed at all gets the transition's 409 below.
-    resumable = job.status in TRANSITIONS["queued"]
-    if resumable and (why := s.runner.masks_gone(job, s.store.done_frames(job_id))) is not None:
+    may_requeue = job.status in TRANSITIONS["queued"]
+    if may_requeue and (why := s.runner.masks_gone(job, s.store.done_frames(job_id))) is not None:
         s.store.job(job_id)  # a delete that came meanwhile took the copy and the track: its 404
         raise HTTPException(409, why)
     try:

@@ -147,10 +147,11 @@ async def create_project(
 
 
 async def create_project_once(request: Request, key: str, s: Services) -> Project | Response:
-    """An upload with an Idempotency-Key. Its retry is received in full as well: the file's
-    SHA-256 tells whether it is the first request again (its answer, and the file goes) or
-    another one (a 422). A key of another route is refused before the body is read, another
-    file as soon as it shows (its Content-Length, its name, its size: Claim.upload_check)."""
+    """An upload with an Idempotency-Key. Its retry is received as well (hashed, not written):
+    the file's SHA-256 tells whether it is the first request again (its answer, and the file
+    goes) or another one (a 422). A key of another route is refused before the body is read,
+    another file as soon as it shows (its Content-Length, its name, its size:
+    Claim.upload_check)."""
     claim = await Claim.taken(s.store, key, route_of(request))
     with claim:  # a failure or a cancellation before the project is being made frees the key
         claim.check_route()
