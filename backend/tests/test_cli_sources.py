@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from tests.synth import frame_and_alpha
 from tests.test_cli import vidmatte
-from vidmatte.cli import app
+from vidmatte.cli import _as_the_api_takes, app
+from vidmatte.media.sequence import MAX_FPS, MIN_FPS
 
 
 def _matte(video: Path, out: Path, formats: str, point: str = "48,32,0"):
@@ -128,8 +129,8 @@ def test_matte_names_what_is_wrong_with_a_sequence_and_fps(clip: Path, tmp_path:
         ("0", "Input should be greater than or equal to 1"),
         ("240.5", "Input should be less than or equal to 240"),
         # float() read it as 10
-        ("1_0", "must be a plain decimal number, digits and a '.' (10, 23.976)"),
-        ("2.4e1", "must be a plain decimal number, digits and a '.' (10, 23.976)"),
+        ("1_0", "must be a plain decimal number, as 10, 23.976 or 1e-3"),
+        ("+24", "must be a plain decimal number, as 10, 23.976 or 1e-3"),
     ],
 )
 def test_matte_refuses_an_fps_that_is_no_rate_naming_it(
@@ -142,3 +143,10 @@ def test_matte_refuses_an_fps_that_is_no_rate_naming_it(
     result = CliRunner().invoke(app, ["matte", str(plates), "--point", "1,1,0", "--fps", fps])
     assert result.exit_code == 2, result.output
     assert " ".join(result.output.split()).endswith(f"Invalid value for '--fps': {detail}")
+
+
+@pytest.mark.parametrize(("written", "fps"), [("2.4e1", 24.0), ("23.976", 23.976), ("3E+1", 30.0)])
+def test_matte_takes_an_fps_in_exponent_form_as_the_api_does(written: str, fps: float) -> None:
+    """An exponent is plain decimal to the API (a client writes small floats so): the command
+    takes what an upload's fps takes."""
+    assert _as_the_api_takes(MIN_FPS, MAX_FPS)(written) == fps

@@ -154,4 +154,24 @@ describe("jobs store", () => {
     await vi.waitFor(() => expect(store.loading()).toBe(false));
     expect(toasts().filter((t) => t.kind === "error")).toHaveLength(errorsBefore);
   });
+
+  it("says nothing once its project was left: a delete refused after that is not told in the next project", async () => {
+    const refusals: (() => void)[] = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn((_path: string, init?: RequestInit) =>
+        init?.method === "DELETE" ? new Promise<Response>((r) => refusals.push(() => r(answer(500, { detail: "database is locked" })))) : Promise.resolve(answer(200, [])),
+      ),
+    );
+    const store = createRoot((d) => ((dispose = d), createJobsStore("p_1")));
+    await vi.waitFor(() => expect(store.loading()).toBe(false));
+    const errorsBefore = toasts().filter((t) => t.kind === "error").length;
+    const removed = store.remove("j_1");
+    await vi.waitFor(() => expect(refusals).toHaveLength(1));
+    dispose(); // the project was left
+    refusals[0]();
+    expect(await removed).toBe(false);
+    expect(toasts().filter((t) => t.kind === "error")).toHaveLength(errorsBefore);
+  });
 });

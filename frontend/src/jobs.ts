@@ -143,7 +143,7 @@ export function createJobsStore(pid: string): JobsStore {
     } catch (e) {
       // Gone already (deleted in another tab, or with its project): what the user asked for.
       if (!(e instanceof ApiError && e.status === 404)) {
-        showError(errorText(e), "Could not delete the result");
+        tell(e, "Could not delete the result");
         return false;
       }
     }

@@ -372,6 +372,36 @@ def test_an_edge_adjustment_that_is_not_a_number_is_called_so(
     assert response.json()["detail"] == f"invalid request: {name}: Input should be a finite number"
 
 
+@pytest.mark.parametrize("value", ["1_0", "+2", "\uff12", " 2"])
+@pytest.mark.parametrize("name", ["shift_edge", "feather"])
+@pytest.mark.parametrize("path", ["archive", "alpha/0"])
+def test_an_edge_adjustment_not_in_plain_digits_is_refused(
+    api: httpx.Client, path: str, name: str, value: str
+) -> None:
+    """float() reads "1_0" as 10, "+2" and a fullwidth two (U+FF12) as 2: `feather=1_0` was served
+    feathered 10. Refused as an upload's fps and the command's --feather are (the job does not
+    exist: the query is read first)."""
+    response = api.get(f"/api/jobs/j_000000000000/{path}", params={name: value})
+    assert response.status_code == 422, response.text  # was a 404: the value was taken
+    assert response.json()["detail"] == (
+        f"invalid request: {name}: must be a plain decimal number, as 10, 23.976 or 1e-3"
+    )
+
+
+@pytest.mark.parametrize("value", ["1e-7", "5e-324", "1E-05", "2.5e+1", "-.5e1", "3."])
+@pytest.mark.parametrize("name", ["shift_edge", "feather"])
+@pytest.mark.parametrize("path", ["archive", "alpha/0"])
+def test_an_edge_adjustment_in_exponent_form_is_taken(
+    api: httpx.Client, path: str, name: str, value: str
+) -> None:
+    """A client writes a small float so (JavaScript's String(1e-7), Python's str(1e-05)): the
+    value is read, and the missing job answered."""
+    if name == "feather" and value.startswith("-"):
+        value = value[1:]
+    response = api.get(f"/api/jobs/j_000000000000/{path}", params={name: value})
+    assert response.status_code == 404, response.text
+
+
 @pytest.mark.parametrize("name", ["shift_edge", "feather", "reduce_chatter"])
 @pytest.mark.parametrize("path", ["archive", "alpha/0"])
 def test_an_edge_adjustment_given_twice_is_refused(api: httpx.Client, path: str, name: str) -> None:

@@ -103,14 +103,15 @@ ObjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(clean_name)
 ]
 PROJECT_NAME = TypeAdapter(ProjectName)
-# A number written as text (a form field, a command-line option) in plain decimal: a '-', digits
-# and a '.' among them.
-_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# A number written as text (a form field, a query parameter, a command-line option) in plain
+# decimal: a '-', ASCII digits with a '.' among them, and an exponent, as clients write small
+# and large floats (JavaScript's String(1e-7) is "1e-7", Python's str(0.00001) "1e-05").
+_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def plain_decimal(value: object) -> object:
     """`value`, unless it is text that Python's float() reads as a number but that is not a
-    plain decimal one: "1_0" (read as 10: an fps of 1_0 made a 10 fps sequence), "1e1", "+5",
+    plain decimal one: "1_0" (read as 10: an fps of 1_0 made a 10 fps sequence), "+5", " 5",
     fullwidth digits. Text that is no number at all, "nan" and "inf" go on to pydantic's own
     words."""
     if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value):
@@ -119,7 +120,7 @@ def plain_decimal(value: object) -> object:
         except ValueError:
             return value
         if math.isfinite(number):
-            raise ValueError("must be a plain decimal number, digits and a '.' (10, 23.976)")
+            raise ValueError("must be a plain decimal number, as 10, 23.976 or 1e-3")
     return value
 
 

@@ -7,11 +7,13 @@ import asyncio
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
+from pydantic import BeforeValidator
 
 from vidmatte import store
 from vidmatte.api.events import follow
@@ -34,6 +36,7 @@ from vidmatte.api.schemas import (
     JobCreate,
     JobFrames,
     UrlInt,
+    plain_decimal,
 )
 from vidmatte.api.services import Services, services
 from vidmatte.errors import DISK_FULL
@@ -144,16 +147,21 @@ def served(job: store.Job, s: Services) -> Job:
 
 def resumable(job: store.Job, s: Services) -> bool:
     """Whether `_resume_job` would take the job now (a full queue aside: that passes): it
-    stopped, this server runs its models, and the masks its first frames were matted from are
-    at hand. Cheap enough for every job of a list and every event: only a stopped job with
-    frames matted from the track looks at files (`masks_gone`: one folder read)."""
-    if job.status not in TRANSITIONS["queued"]:
-        return False
-    if other_models(job, s.head_name, s.sam2_name) is not None:
-        return False
+    stopped, and nothing else refuses it (`refused_resume`)."""
+    return job.status in TRANSITIONS["queued"] and refused_resume(job, s) is None
+
+
+def refused_resume(job: store.Job, s: Services) -> str | None:
+    """Why a resume of the stopped `job` would be refused now (a 409), else None: this server
+    runs other models, or the masks its first frames were matted from are not at hand. Cheap
+    enough for every job of a list and every event: only a job with frames matted from the
+    track looks at files (`masks_gone`: one folder read). Told at the resume, not once it has
+    waited its turn in the queue to fail again."""
+    if (why := other_models(job, s.head_name, s.sam2_name)) is not None:
+        return why
     if not job.used_track or job.frames_done == 0:  # masks_gone says None without a look
-        return True
-    return s.runner.masks_gone(job, s.store.done_frames(job.id)) is None
+        return None
+    return s.runner.masks_gone(job, s.store.done_frames(job.id))
 
 
 @router.get("/api/projects/{project_id}/jobs", response_model=list[Job], responses=ERRORS)
@@ -233,12 +241,8 @@ def resume_job(
 
 def _resume_job(job_id: str, s: Services) -> Job:
     job = s.store.job(job_id)
-    if (why := other_models(job, s.head_name, s.sam2_name)) is not None:
-        raise HTTPException(409, why)
-    # Told now, not once it has waited its turn in the queue to fail again; a job that cannot
-    # be resumed at all gets the transition's 409 below.
-    may_requeue = job.status in TRANSITIONS["queued"]
-    if may_requeue and (why := s.runner.masks_gone(job, s.store.done_frames(job_id))) is not None:
+    # A job that cannot be resumed at all (running, done) gets the transition's 409 below.
+    if job.status in TRANSITIONS["queued"] and (why := refused_resume(job, s)) is not None:
         s.store.job(job_id)  # a delete that came meanwhile took the copy and the track: its 404
         raise HTTPException(409, why)
     try:
@@ -252,10 +256,19 @@ def _resume_job(job_id: str, s: Services) -> Job:
 
 
 def edge_adjust(
-    shift_edge: float = Query(
-        0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE
-    ),
-    feather: float = Query(0.0, ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER),
+    # float() read `feather=1_0` as 10: plain_decimal refuses it. Annotated, it last: put
+    # before the range, it would push the range out of the OpenAPI schema's minimum and maximum
+    # and call NaN out of range instead of not finite.
+    shift_edge: Annotated[
+        float,
+        Query(ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE),
+        BeforeValidator(plain_decimal),
+    ] = 0.0,
+    feather: Annotated[
+        float,
+        Query(ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER),
+        BeforeValidator(plain_decimal),
+    ] = 0.0,
     reduce_chatter: bool = Query(False, description=REDUCE_CHATTER),
 ) -> EdgeAdjust:
     """The matte's edge adjustments as the alpha preview and the archive both take them."""
