@@ -102,7 +102,7 @@ export class PromptSaver {
 
   /** The edits held (running or waiting) that `pick` chooses, in click order: the user's clicks
    * the stage cannot show yet. */
-  heldEditsWhere(pick: (edit: HeldEdit) => boolean): readonly HeldEdit[] {
+  heldEditsWhere(pick: (edit: HeldEdit) => boolean): HeldEdit[] {
     return this.edits().filter((x) => !this.quiet.has(x) && pick(x));
   }
 
@@ -120,14 +120,14 @@ export class PromptSaver {
 
   /** Take back the last held edit (an undo); it is returned, for a redo to hold it again. */
   takeBackEdit(): HeldEdit | undefined {
-    const last = this.edits().filter((x) => !this.quiet.has(x)).at(-1);
+    const last = this.heldEditsWhere(() => true).at(-1);
     if (last) this.setEdits(this.edits().filter((x) => x !== last));
     return last;
   }
 
   /** Take back the held edits `pick` chooses (those of a frame cleared), in click order. */
   takeBackEdits(pick: (edit: HeldEdit) => boolean): HeldEdit[] {
-    const taken = this.edits().filter((x) => !this.quiet.has(x) && pick(x));
+    const taken = this.heldEditsWhere(pick);
     if (taken.length) this.setEdits(this.edits().filter((x) => !taken.includes(x)));
     return taken;
   }

@@ -119,7 +119,7 @@ export function createEditor(props: EditorInput) {
   const readObjectsAndPoints = async (unlessEdited = false) => {
     const read = ++reads;
     const shown = { objects: objects.list(), points: prompts.points() };
-    const kept = (now: unknown, before: unknown, read: unknown) => now === before || now === read;
+    const kept = (now: unknown, before: unknown, readMeanwhile: unknown) => now === before || now === readMeanwhile;
     const edited = () =>
       !saver.settled() || !kept(objects.list(), shown.objects, landed.objects) || !kept(prompts.points(), shown.points, landed.points);
     if (unlessEdited && edited()) return;
