@@ -15,6 +15,7 @@ from av.video.reformatter import ColorRange
 
 from vidmatte.media.export import ExportFrame, write_archive
 from vidmatte.media.video import VideoReader, probe
+from vidmatte.store import Job, Point, Store
 
 PATCH = 16  # each level of `patches_frame` a 16x16 patch: chroma subsampling blends none
 
@@ -300,3 +301,12 @@ def exr_rgb(frame: ExportFrame, tmp_path: Path) -> np.ndarray:
     path.write_bytes(zipfile.ZipFile(out).read("exr/000000.exr"))
     with OpenEXR.File(str(path), separate_channels=True) as image:
         return np.dstack([image.channels()[c].pixels for c in "RGB"]).astype(np.float64)
+
+
+def running_job(store: Store, project_id: str, start: int, end: int, at: tuple[int, int]) -> Job:
+    """A job of frames `start`..`end`, running (its frames saved by the test), on a new object
+    of the project with a positive point `at` on frame `start`."""
+    obj = store.add_object(project_id, None, None)["id"]
+    store.set_points(project_id, obj, start, [Point(*at, "positive")])
+    job = store.add_job(project_id, start, end, [obj], edges="none", head="", sam2="")
+    return store.transition(job.id, "running")

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.synth import running_job
 from vidmatte.jobs.results import export_frames, plan_export
 from vidmatte.media.export import write_archive
 from vidmatte.media.video import VideoReader, probe
-from vidmatte.store import Point, Store
+from vidmatte.store import Store
 
 
 def _gif(path: Path, delays_ms: list[int]) -> None:
@@ -82,11 +83,7 @@ def test_a_gif_of_delay_1_exports_at_the_rate_browsers_show_it(tmp_path: Path) -
     store = Store(tmp_path / "data")
     info, pts = probe(path)
     project = store.add_project("fast", "fast.gif", path, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(4, 4, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, 2, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 0, 2, (4, 4))
     for i in range(3):
         buf = io.BytesIO()
         Image.fromarray(np.full((24, 32), 255, np.uint8)).save(buf, "PNG")

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from tests.media.test_export import FPS, decode_audio, make_source
-from tests.synth import disk_alpha, pq_nits, pq_signal
+from tests.synth import disk_alpha, pq_nits, pq_signal, running_job
 from vidmatte.jobs import results
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.results import FOREGROUNDS, export_frames, foreground_for, plan_export
@@ -25,7 +25,7 @@ from vidmatte.matte.adjust import EdgeAdjust, adjust_matte, median3, still_pixel
 from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.media.export import write_archive
 from vidmatte.media.video import VideoReader, probe
-from vidmatte.store import Point, Store
+from vidmatte.store import Store
 
 FRAMES, HEIGHT, WIDTH = 3, 64, 96
 
@@ -63,10 +63,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory):
     write_clip(clip)
     info, pts = probe(clip)
     project = store.add_project("known", "clip.mkv", clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
-    job = store.add_job(project.id, 0, FRAMES - 1, [obj], edges="none", head="", sam2="")
-    job = store.transition(job.id, "running")
+    job = running_job(store, project.id, 0, FRAMES - 1, (40, 32))
     for i in range(FRAMES):
         buf = io.BytesIO()
         Image.fromarray(np.round(scene(i)[1] * 255).astype(np.uint8)).save(buf, "PNG")
@@ -188,11 +185,7 @@ def test_a_sequence_s_frames_are_named_by_its_own_numbers(tmp_path: Path) -> Non
     added = store.add_project("shot", "shot.zip", clip, replace(info, first_number=1001), pts, b"")
     project = store.project(added.id)
     assert project.info.first_number == 1001
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 1, [Point(40, 32, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 1, 2, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 1, 2, (40, 32))
     for i in (1, 2):
         buf = io.BytesIO()
         Image.fromarray(np.round(scene(i)[1] * 255).astype(np.uint8)).save(buf, "PNG")
@@ -220,11 +213,7 @@ def test_a_project_s_colour_primaries_and_transfer_reach_its_exports(
     hlg = replace(info, primaries=stated, transfer=18)
     project = store.project(store.add_project("hlg", "hlg.mov", clip, hlg, pts, b"").id)
     assert (project.info.primaries, project.info.transfer) == (stated, 18)
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(40, 32, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 0, 0, (40, 32))
     buf = io.BytesIO()
     Image.fromarray(np.round(scene(0)[1] * 255).astype(np.uint8)).save(buf, "PNG")
     assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
@@ -264,11 +253,7 @@ def one_frame_job(store: Store, clip: Path, alpha8: np.ndarray) -> str:
     """A job over the clip's first frame, its matte `alpha8` (uint8) stored: ready to export."""
     info, pts = probe(clip)
     project = store.add_project("pq", clip.name, clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(4, 4, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, 0, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 0, 0, (4, 4))
     buf = io.BytesIO()
     Image.fromarray(alpha8).save(buf, "PNG")
     assert store.save_alpha(job.id, job.attempt, 0, buf.getvalue())
@@ -379,11 +364,7 @@ def test_an_archive_with_a_gap_keeps_the_source_s_sound(tmp_path: Path) -> None:
     clip = make_source(tmp_path / "sound.mp4", 1.0, audio=True)
     info, pts = probe(clip)
     project = store.add_project("sound", "sound.mp4", clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 5, [Point(30, 20, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 5, 14, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 5, 14, (30, 20))
     done = [5, 6, 7, 9, 10, 11, 12, 13, 14]  # frame 8 not finished
     for i in done:
         assert store.save_alpha(job.id, job.attempt, i, encode_mattes([np.ones((48, 64))]))
@@ -432,11 +413,7 @@ def test_a_variable_rate_export_lasts_until_its_last_frame_ends_in_the_source(
     write_variable_rate_clip(clip, [0, 50, 200, 300, 350], 600)
     info, pts = probe(clip)
     project = store.add_project("vfr", "vfr.mkv", clip, info, pts, b"")
-    obj = store.add_object(project.id, None, None)["id"]
-    store.set_points(project.id, obj, 0, [Point(4, 4, "positive")])
-    job = store.transition(
-        store.add_job(project.id, 0, end, [obj], edges="none", head="", sam2="").id, "running"
-    )
+    job = running_job(store, project.id, 0, end, (4, 4))
     for i in range(end + 1):
         assert store.save_alpha(job.id, job.attempt, i, encode_mattes([np.ones((HEIGHT, WIDTH))]))
     export = plan_export(store, job.id)
