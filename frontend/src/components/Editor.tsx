@@ -111,8 +111,8 @@ export function Editor(props: EditorProps) {
           pointCounts={pointCounts(prompts.points())}
           onSelect={objects.select}
           onAdd={() => void actions.addObject()}
-          onRename={(oid, name) => actions.updateObject(oid, { name })}
-          onColor={(oid, color) => void actions.updateObject(oid, { color })}
+          onRename={(oid, name) => actions.updateObject(oid, { name }, name)}
+          onColor={(oid, color, shown) => void actions.updateObject(oid, { color }, shown)}
           onDelete={(oid, shown) => void actions.deleteObject(oid, shown)}
         />
         <ResultsPanel

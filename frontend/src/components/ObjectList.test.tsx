@@ -221,6 +221,19 @@ describe("ObjectList rename on its way to the server", () => {
     expect(deleted).toEqual(["2 Dog", "2 Dog"]);
   });
 
+  it("a colour change names the object as its row shows it: the name not taken (a toast may name it)", async () => {
+    const coloured: string[] = [];
+    const answers: ((taken: boolean) => void)[] = [];
+    renderObjectList({ objects: objects.slice(0, 2), onRename: () => new Promise<boolean>((r) => answers.push(r)), onColor: (oid, color, shown) => coloured.push(`${oid} ${color} ${shown}`) });
+    await renameSecond("Dog");
+    answers.shift()!(false); // not taken: the row keeps it, marked unsaved
+    await settle();
+    const picker = screen.getAllByTestId("object-color")[1] as HTMLInputElement;
+    picker.value = "#123456";
+    fireEvent.change(picker);
+    expect(coloured).toEqual(["2 #123456 Dog"]);
+  });
+
   it("the browser asks before the page is left while a name is being sent (the request would go with the page), and not once it is taken", async () => {
     const server = slowServer();
     await renameSecond("Dog");

@@ -14,7 +14,9 @@ export interface ObjectListProps {
   onAdd: () => void;
   /** Resolves false when the server did not take the name: the row keeps it, unsaved. */
   onRename: (oid: number, name: string) => Promise<boolean> | void;
-  onColor: (oid: number, color: string) => void;
+  /** `shown`: the name the row shows (one typed may be on its way, or not taken), for what is
+   * said should the object be gone. */
+  onColor: (oid: number, color: string, shown: string) => void;
   /** `shown`: the name the row shows (one typed may be on its way, or not taken), for the
    * question asked before deleting. */
   onDelete: (oid: number, shown: string) => void;
@@ -77,7 +79,7 @@ export function ObjectList(props: ObjectListProps) {
                   aria-label={`Colour of ${o().name}`}
                   onChange={(e) => {
                     const picker = e.currentTarget;
-                    props.onColor(id, picker.value);
+                    props.onColor(id, picker.value, draft.shown(o().name));
                     // The object's colour until the server takes the new one (it may refuse):
                     // what the swatch shows, and where picking again starts.
                     picker.value = o().color;

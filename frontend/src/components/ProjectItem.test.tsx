@@ -202,6 +202,19 @@ describe("ProjectItem rename the server did not take", () => {
     expect([back.textContent, back.getAttribute("data-unsaved")]).toEqual(["Beach take", "false"]);
   });
 
+  it("a name renamed back to the one it just replaced, before the list is read again, reaches the server and shows", async () => {
+    const state = server();
+    state.down = false;
+    setup(); // its list not read again yet: "Beach take" still
+    await renameByEnter("Sunset take");
+    await settle();
+    expect(screen.getByTestId("project-name").textContent).toBe("Sunset take"); // taken: not the list's old name again
+    await renameByEnter("Beach take");
+    await settle();
+    expect(state.sent).toEqual(["Sunset take", "Beach take"]);
+    expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
+  });
+
   it("asks before the page is left while a name is on its way to the server, sent the first time or again, and not once it is taken", async () => {
     const answers: ((res: Response) => void)[] = [];
     vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((r) => answers.push(r))));

@@ -1,4 +1,4 @@
-import { Show } from "solid-js";
+import { Show, createSignal } from "solid-js";
 import { api, errorText, urls, type Project } from "../api";
 import { confirmAction } from "../confirm";
 import { sizeLabel } from "../geometry";
@@ -53,11 +53,20 @@ export function VideoNotes(props: { project: Project; testid: string }) {
 export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
   let renameButton!: HTMLButtonElement;
+  // The name the server took last, and the list's name then: the list is read again after a
+  // rename, a while later. Until it changes, the taken name is the project's: a rename back to
+  // the list's old name meanwhile is a change, sent, not "unchanged".
+  const [taken, setTaken] = createSignal<{ name: string; over: string }>();
+  const serverName = () => {
+    const t = taken();
+    return t && t.over === p().name ? t.name : p().name;
+  };
 
   const draft = createRenameDraft(
     async (name) => {
       try {
-        await api.renameProject(p().id, name);
+        const renamed = await api.renameProject(p().id, name);
+        setTaken({ name: renamed.name, over: p().name });
         props.onChanged();
         return true;
       } catch (e) {
@@ -67,7 +76,7 @@ export function ProjectItem(props: ProjectItemProps) {
     },
     () => props.onRenaming(true),
     () => renameButton,
-    () => p().name,
+    serverName,
   );
   const unsaved = draft.unsaved;
   // Closing the page while a name is on its way or unsaved asks first.
@@ -76,7 +85,7 @@ export function ProjectItem(props: ProjectItemProps) {
   const remove = async () => {
     const ok = await confirmAction({
       title: "Delete project?",
-      message: `"${p().name}" with its points, objects and every matting result will be deleted. This cannot be undone.`,
+      message: `"${serverName()}" with its points, objects and every matting result will be deleted. This cannot be undone.`,
       confirmLabel: "Delete",
       danger: true,
     });
@@ -112,9 +121,9 @@ export function ProjectItem(props: ProjectItemProps) {
                 classList={{ unsaved: unsaved() }}
                 data-testid="project-name"
                 data-unsaved={unsaved() ? "true" : "false"}
-                title={`${unsaved() ? `Not saved (the name is still "${p().name}"): Rename to send it again` : p().name}\n${p().filename}`}
+                title={`${unsaved() ? `Not saved (the name is still "${serverName()}"): Rename to send it again` : serverName()}\n${p().filename}`}
               >
-                {draft.shown(p().name)}
+                {draft.shown(serverName())}
               </span>
               <Show when={unsaved()}>
                 <span class="visually-hidden"> (not saved)</span>
@@ -123,7 +132,7 @@ export function ProjectItem(props: ProjectItemProps) {
           }
         >
           <RenameInput
-            name={p().name}
+            name={serverName()}
             maxLength={PROJECT_NAME_MAX}
             testid="project-rename-input"
             returnFocus={() => renameButton}
@@ -146,7 +155,7 @@ export function ProjectItem(props: ProjectItemProps) {
           ref={renameButton}
           class="icon-btn"
           title="Rename"
-          aria-label={`Rename ${p().name}`}
+          aria-label={`Rename ${serverName()}`}
           data-testid="project-rename"
           onClick={(e) => {
             e.stopPropagation();
@@ -158,7 +167,7 @@ export function ProjectItem(props: ProjectItemProps) {
         <button
           class="icon-btn danger"
           title="Delete"
-          aria-label={`Delete ${p().name}`}
+          aria-label={`Delete ${serverName()}`}
           data-testid="project-delete"
           onClick={(e) => {
             e.stopPropagation();

@@ -104,6 +104,20 @@ describe("Toolbar", () => {
     expect(retried).toBe(1);
   });
 
+  it("names Retry by the work it retries, so a screen reader does not hear a bare 'Retry'", () => {
+    const cases: [Partial<ToolbarProps>, string][] = [
+      [{ unsaved: 3, diskFull: true }, "Retry saving 3 clicks"],
+      [{ unsaved: 1, diskFull: true }, "Retry saving 1 click"],
+      [{ unsaved: 2, objectWait: "stalled" }, "Retry making the new object for 2 clicks"],
+      [{ unsaved: 0, objectWait: "stalled" }, "Retry making the new object"],
+    ];
+    for (const [over, name] of cases) {
+      const { unmount } = render(() => <Toolbar {...props(over)} />);
+      expect(screen.getByRole("button", { name })).toBe(screen.getByTestId("retry-saves"));
+      unmount();
+    }
+  });
+
   it("has Redo beside Undo, disabled with nothing to redo", () => {
     let redone = 0;
     const { unmount } = render(() => <Toolbar {...props({ canRedo: true, onRedo: () => redone++ })} />);

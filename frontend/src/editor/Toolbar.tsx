@@ -48,6 +48,19 @@ function savingTitle(offline: boolean, objectWait: ObjectWait): string {
   return "New points are on their way to the server.";
 }
 
+/** "1 click", "3 clicks". */
+function clicks(n: number): string {
+  return `${n} click${n === 1 ? "" : "s"}`;
+}
+
+/** Retry's accessible name says what it retries: several notes can offer one, and a screen
+ * reader that reaches the button alone would hear a bare "Retry". It starts with the visible
+ * word, so a voice command "click Retry" still finds it. */
+function retryName(diskWait: boolean, unsaved: number): string {
+  if (diskWait) return `Retry saving ${clicks(unsaved)}`;
+  return unsaved > 0 ? `Retry making the new object for ${clicks(unsaved)}` : "Retry making the new object";
+}
+
 export function Toolbar(props: ToolbarProps) {
   /** The held clicks wait for a Retry: the disk is full, or the new object never finished. A
    * stalled object is said with no click waiting too: one undone while it was being made is
@@ -75,7 +88,7 @@ export function Toolbar(props: ToolbarProps) {
           <Show when={diskWait()}>
             <span class="connection-lost" data-testid="disk-full" title="The server's disk is full. New points are kept here; delete old projects or jobs to make room, then Retry.">
               Server disk full: {props.unsaved} unsaved{" "}
-              <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+              <button class="btn btn-small" data-testid="retry-saves" aria-label={retryName(diskWait(), props.unsaved)} onClick={() => props.onRetrySaves()}>
                 Retry
               </button>
             </span>{" "}
@@ -91,7 +104,7 @@ export function Toolbar(props: ToolbarProps) {
               }
             >
               Server still making an object{props.unsaved > 0 ? `: ${props.unsaved} unsaved` : ""}{" "}
-              <button class="btn btn-small" data-testid="retry-saves" onClick={() => props.onRetrySaves()}>
+              <button class="btn btn-small" data-testid="retry-saves" aria-label={retryName(diskWait(), props.unsaved)} onClick={() => props.onRetrySaves()}>
                 Retry
               </button>
             </span>{" "}

@@ -709,6 +709,16 @@ describe("editor actions", () => {
       }
     });
 
+    it("says it by the name this tab shows: the one typed, not the server's", async () => {
+      const renamed = await deletedElsewhere();
+      await renamed.actions.updateObject(1, { name: "Dog" }, "Dog");
+      expect(toasts().at(-1)?.text).toBe('"Dog" was deleted in another tab or window.');
+      // A name typed before and not taken is the row's while its colour is changed.
+      const coloured = await deletedElsewhere();
+      await coloured.actions.updateObject(1, { color: "#123456" }, "Cat");
+      expect(toasts().at(-1)?.text).toBe('"Cat" was deleted in another tab or window.');
+    });
+
     it("a rename answered after this tab's own delete landed says nothing of another tab", async () => {
       let answer!: () => void;
       const s = setup(undefined, undefined, undefined, undefined, async () => {

@@ -281,8 +281,9 @@ export function createActions(d: ActionDeps) {
         .then(roomMade)
         .catch((e) => d.report(e, "Could not add an object")),
     /** Rename or recolour `oid`; false when the server did not take it (the list keeps a name
-     * typed then, for the user to send again). */
-    updateObject: async (oid: number, change: { name?: string; color?: string }): Promise<boolean> => {
+     * typed then, for the user to send again). `shown`: its name as its row shows it (one typed
+     * and on its way, or not taken), which says it is gone rather than the server's. */
+    updateObject: async (oid: number, change: { name?: string; color?: string }, shown?: string): Promise<boolean> => {
       if (!editable(oid)) return false;
       try {
         await d.objects.update(oid, change);
@@ -294,7 +295,7 @@ export function createActions(d: ActionDeps) {
         // Not when this tab's own delete overtook the change (it is gone or going already).
         if (isObjectGone(e, oid)) {
           if (d.closed.aborted || deleting().has(oid) || !d.objects.list().some((o) => o.id === oid)) return false;
-          say(`"${d.objects.nameOf(oid)}" was deleted in another tab or window.`);
+          say(`"${shown ?? d.objects.nameOf(oid)}" was deleted in another tab or window.`);
           forgetObject(oid);
         } else d.report(e, change.color ? "Could not change the colour" : "Rename not saved");
         return false;

@@ -107,6 +107,28 @@ describe("objects", () => {
     expect(objects.selected()).toBe(three[2].id);
   });
 
+  it("a rename and a colour change of one object at once both show, whichever answer comes last", async () => {
+    const { server, made } = fakeServer();
+    // The server applies each PATCH as it comes (the rename first), and each answer holds the
+    // object as it was then; the rename's answer, made before the colour, comes last.
+    const answers: (() => void)[] = [];
+    server.updateObject = (_pid, oid, body) => {
+      const i = made.findIndex((o) => o.id === oid);
+      made[i] = { ...made[i], ...body };
+      const o = { ...made[i] };
+      return new Promise((r) => answers.push(() => r(o)));
+    };
+    const objects = createRoot(() => createObjects("p", server));
+    const o = await objects.add();
+    const renamed = objects.update(o.id, { name: "Dog" });
+    const coloured = objects.update(o.id, { color: "#ff0000" });
+    answers[1]();
+    await coloured;
+    answers[0]();
+    await renamed;
+    expect(objects.list()).toEqual([{ ...o, name: "Dog", color: "#ff0000" }]);
+  });
+
   it("a create the server refuses does not hold up the next one", async () => {
     const { server, made } = fakeServer();
     const create = server.createObject;

@@ -122,7 +122,13 @@ export function createObjects(pid: string, server: ObjectApi = api, signal?: Abo
     },
     update: async (id, change) => {
       const o = await server.updateObject(pid, id, change);
-      setList((l) => l.map((x) => (x.id === id ? o : x)));
+      // Only the fields this change sent, as the server took them: a rename and a colour change
+      // on their way at once each answer with the other's field as it was then, and whichever
+      // came last would undo the other on screen.
+      const taken: Partial<MatteObject> = {};
+      if (change.name !== undefined) taken.name = o.name;
+      if (change.color !== undefined) taken.color = o.color;
+      setList((l) => l.map((x) => (x.id === id ? { ...x, ...taken } : x)));
     },
     remove: async (id) => {
       try {

@@ -148,6 +148,21 @@ describe("track state", () => {
     expect(state.overlay(3)).toBeNull();
   });
 
+  it("reads nothing once the project is left: a refresh asked after (an object's delete answered then) or while asking whether it has a track", async () => {
+    const read: string[] = [];
+    const server: TrackApi = { get: async () => (read.push("get"), base), start: async () => base, cancel: async () => base };
+    let answer!: (has: boolean) => void;
+    const leave: (() => void)[] = [];
+    const tracked = createRoot((dispose) => (leave.push(dispose), createTrackState("p", () => {}, { server, follow: () => () => {} })));
+    await tracked.start(0, 9);
+    const asking = createRoot((dispose) => (leave.push(dispose), createTrackState("p", () => {}, { server, recorded: () => new Promise((r) => (answer = r)) })));
+    const refreshed = asking.refresh();
+    leave.forEach((dispose) => dispose());
+    answer(true);
+    await Promise.all([refreshed, tracked.refresh()]);
+    expect(read).toEqual([]);
+  });
+
   it("reports what the server refused", async () => {
     const reports: string[] = [];
     const server: TrackApi = {

@@ -105,9 +105,13 @@ export function createTrackState(
     refresh: async (followRunning = false) => {
       const mine = ++asked;
       try {
+        // Nothing of a project left is read (a refresh asked by an answer that came after):
+        // an object's delete answered after Leave would read its track again, for nothing.
+        if (disposed) return;
         // A project never tracked has no track to read: asking would be a 404, which the
         // browser logs as a failed request.
         if (!track() && !(await recorded())) return;
+        if (disposed) return;
         const t = await server.get(pid);
         if (disposed || mine < shownFrom) return;
         show(t, mine);
