@@ -8,8 +8,9 @@ uv sync --frozen --compile-bytecode --extra ray  # the Ray runner and its tests 
 if [ -f rest/package-lock.json ]; then
   npm --prefix rest ci --no-audit --no-fund
 fi
-if ! command -v chromium >/dev/null; then  # Debian's browser; never a downloaded one
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+# Debian's browser, never a downloaded one; Info-ZIP's unzip reads the exported zips as users' do
+if ! command -v chromium >/dev/null || ! command -v unzip >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium unzip >/dev/null
 fi
 uv run ruff check backend bench
 uv run ruff format --check backend bench

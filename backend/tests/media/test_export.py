@@ -6,6 +6,7 @@ import asyncio
 import io
 import socket
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -43,6 +44,9 @@ from vidmatte.media.export import (
     FORMATS,
     ExportFrame,
     ExportStopped,
+    _entry_end,
+    _needs_zip64,
+    _write_zip,
     archive_name,
     iter_archive,
     parse_color,
@@ -1148,19 +1152,33 @@ def local_header(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int, int, int
     """The (flags, method, CRC-32, compressed size, size) an entry's local file header says,
     as a streaming reader reads it, the sizes from its Zip64 extra field where they are
     0xFFFFFFFF there."""
-    at = info.header_offset
-    fields = _LOCAL_HEADER.unpack_from(data, at)
-    signature, _, flags, method, _, _, crc, compressed, size, name_length, extra_length = fields
+    fields = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    signature, _, flags, method, _, _, crc, compressed, size, _, _ = fields
     assert signature == b"PK\x03\x04"
-    extra = data[at + _LOCAL_HEADER.size + name_length :][:extra_length]
-    while extra:
-        tag, length = struct.unpack_from("<HH", extra)
+    for tag, value in extra_fields(local_extra(data, info)):
         if tag == _ZIP64_TAG:  # the sizes that overflow, the uncompressed one first
-            values = iter(struct.unpack_from(f"<{length // 8}Q", extra, 4))
+            values = iter(struct.unpack_from(f"<{len(value) // 8}Q", value))
             size = next(values) if size == 0xFFFFFFFF else size
             compressed = next(values) if compressed == 0xFFFFFFFF else compressed
-        extra = extra[4 + length :]
     return flags, method, crc, compressed, size
+
+
+def local_extra(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The extra field of an entry's local file header."""
+    at = info.header_offset
+    *_, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, at)
+    start = at + _LOCAL_HEADER.size + name_length
+    return data[start : start + extra_length]
+
+
+def extra_fields(extra: bytes) -> list[tuple[int, bytes]]:
+    """An extra field's (tag, data) records."""
+    fields = []
+    while extra:
+        tag, length = struct.unpack_from("<HH", extra)
+        fields.append((tag, extra[4 : 4 + length]))
+        extra = extra[4 + length :]
+    return fields
 
 
 class Unseekable(io.RawIOBase):
@@ -1197,6 +1215,88 @@ def test_every_entry_s_local_header_holds_its_crc_and_sizes(tmp_path: Path) -> N
         assert (crc, compressed, size) == (info.CRC, info.compress_size, info.file_size), (
             info.filename
         )
+
+
+@pytest.fixture(scope="module")
+def plain_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A normal export (every entry, and the archive, far under 4 GiB) streamed as a download."""
+    out = Unseekable()
+    staging = tmp_path_factory.mktemp("staging")
+    write_archive(
+        out, make_frames(64, 48, 3), ["alpha_png", "exr", "alpha_mp4"], FPS, staging=staging
+    )
+    path = tmp_path_factory.mktemp("plain") / "export.zip"
+    path.write_bytes(out.data)
+    return path
+
+
+_END_RECORD = struct.Struct("<4sHHHHIIH")
+
+
+def test_a_normal_export_has_no_zip64_records(plain_zip: Path) -> None:
+    """Info-ZIP unzip before 6.0, older macOS and Windows tools and several embedded and Java
+    readers cannot read Zip64: a normal export, whose entries and offsets all fit Zip32's
+    fields, has no Zip64 extra field in a local header or the central directory and a plain
+    end of central directory. Every entry was Zip64 before."""
+    data = plain_zip.read_bytes()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    assert len(archive.infolist()) == 7
+    for info in archive.infolist():
+        assert _ZIP64_TAG not in dict(extra_fields(local_extra(data, info))), info.filename
+        assert _ZIP64_TAG not in dict(extra_fields(info.extra)), info.filename
+        assert info.extract_version == 20, info.filename  # Zip64 needs 4.5
+    end = _END_RECORD.unpack_from(data, len(data) - _END_RECORD.size)
+    signature, _, _, _, entries, size, start, _ = end
+    assert signature == b"PK\x05\x06"
+    assert entries == 7
+    # The central directory is followed by this record alone: no Zip64 record or locator.
+    assert start + size == len(data) - _END_RECORD.size
+
+
+def test_unzip_tests_a_normal_export_clean(plain_zip: Path) -> None:
+    done = subprocess.run(["unzip", "-t", plain_zip], check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No errors detected" in done.stdout
+
+
+def test_an_entry_or_offset_past_4_gib_or_the_65535th_entry_is_zip64() -> None:
+    """Zip64 where Zip32's fields cannot hold a size or offset (or hold it only as 0xFFFFFFFF,
+    which readers take to mean "in the Zip64 field"), or a count of entries: a video over
+    4 GiB, the frame that crosses 4 GiB in a long export of small frames and every entry after
+    it, an export of 65,535 entries or more. A long export of frames of a few MB is Zip32."""
+    frame = 3 << 20
+    assert not _needs_zip64(0, _entry_end(0, "alpha/000000.png", frame))
+    assert not _needs_zip64(1000, _entry_end(3 << 30, "alpha/001000.png", frame))
+    assert _needs_zip64(0, _entry_end(0, "matte_prores4444.mov", 5 << 30))
+    assert _needs_zip64(0, _entry_end(0, "matte_prores4444.mov", 0xFFFFFFFF))
+    # An entry may end before 0xFFFFFFFF at most: where it ends the next entry or the central
+    # directory starts, and a Zip32 offset of 0xFFFFFFFF reads as "in the Zip64 field".
+    name = "alpha/001365.png"
+    last = 0xFFFFFFFF - _entry_end(0, name, 0)
+    assert not _needs_zip64(1365, _entry_end(0, name, last - 1))
+    assert _needs_zip64(1365, _entry_end(0, name, last))
+    assert _needs_zip64(1366, _entry_end((4 << 30) - frame // 2, "alpha/001366.png", frame))
+    assert _needs_zip64(1500, _entry_end(5 << 30, "alpha/001500.png", frame))
+    assert not _needs_zip64(0xFFFD, _entry_end(1 << 30, "alpha/065533.png", frame))
+    assert _needs_zip64(0xFFFE, _entry_end(1 << 30, "alpha/065534.png", frame))
+
+
+def test_an_export_of_more_than_65535_entries_is_read_whole() -> None:
+    """Past 65,534 entries the archive goes Zip64 (stream-zip refuses a Zip32 one of more than
+    65,535, and 65,535 itself reads as "in the Zip64 record"): the entries before are Zip32."""
+    count = 0x10000 + 10
+    out = Unseekable()
+    _write_zip(out, ((f"alpha/{n:06d}.png", n.to_bytes(3, "little")) for n in range(count)), bool)
+    data = bytes(out.data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = archive.infolist()
+    assert len(infos) == count
+    assert [archive.read(info) for info in infos[-12:]] == [
+        n.to_bytes(3, "little") for n in range(count - 12, count)
+    ]
+    zip64 = [_ZIP64_TAG in dict(extra_fields(local_extra(data, info))) for info in infos]
+    assert zip64 == [False] * 0xFFFE + [True] * (count - 0xFFFE)
 
 
 def test_a_stop_asked_while_a_video_file_is_read_into_the_zip_ends_the_export(

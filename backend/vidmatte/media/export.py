@@ -18,8 +18,9 @@ one at a time whatever the number of formats:
 
 The zip is streamed (`stream_zip`), every entry stored (its data is compressed already) with its
 CRC-32 and sizes in its local header, so that readers that go front to back (Java's
-ZipInputStream, `curl … | bsdtar -xf -`) read it too. The same entries can go into a folder
-instead, as files (`write_archive` given a Path: the CLI's export).
+ZipInputStream, `curl … | bsdtar -xf -`) read it too, and plain Zip32 where it fits, as older
+readers need: Zip64 only from 4 GiB or 65,535 entries on (`_needs_zip64`). The same entries
+can go into a folder instead, as files (`write_archive` given a Path: the CLI's export).
 
 Timing: each frame carries the time it shows at in the source. Videos start at the first
 exported frame and keep every frame's time from there (so a variable frame rate stays variable
@@ -94,7 +95,7 @@ from .audio import AudioSource, AudioTrack
 from .matroska import drop_audio_tracks, set_display_size
 
 if TYPE_CHECKING:
-    from stream_zip import Method
+    from stream_zip import MemberFile
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,13 @@ _POLL_S = 0.25
 _Entry = tuple[str, bytes | Path]
 _FILE_MODE = stat.S_IFREG | 0o644  # the entries' permissions where unzip sets them
 _READ_SIZE = 1 << 20  # bytes of a staged file read at a time
+# Zip32's fields hold sizes and offsets below 0xFFFFFFFF and counts of entries below 0xFFFF:
+# the all-ones values say "in the Zip64 record" (APPNOTE 4.4.1.4), which readers then look for.
+_ZIP32_LIMIT = 0xFFFFFFFF
+_ZIP32_ENTRIES = 0xFFFF
+# The most a local header of stream-zip's takes besides the name: 30 bytes, its extended
+# timestamp's 9 and a Zip64 extra field's 20.
+_LOCAL_HEADER_MAX = 30 + 9 + 20
 
 
 @dataclass(frozen=True)
@@ -446,37 +454,64 @@ def _write_zip(out: BinaryIO, entries: Iterable[_Entry], should_stop: Callable[[
     before it is written: a staged file's read once first), where a reader that goes front to
     back finds them. zipfile, given a stream that cannot seek, wrote 0 there and the real ones
     in a data descriptor after the data (flag bit 3), which Java's ZipInputStream refuses on a
-    stored entry ("only DEFLATED entries can have EXT descriptor"). Every entry is Zip64 (an
-    extra field of the sizes): stream-zip's Zip32 entries end the archive at 4 GiB or 65,535
-    entries, which a long export passes. `should_stop` is asked as a staged file is read."""
+    stored entry ("only DEFLATED entries can have EXT descriptor"). An entry is plain Zip32,
+    which every reader takes (Info-ZIP unzip before 6.0, older macOS and Windows tools and
+    several embedded and Java readers take no Zip64), unless it may pass Zip32's limits
+    (`_needs_zip64`): a long export's entries from 4 GiB or from the 65,535th on, a video over
+    4 GiB, are Zip64 (an extra field of the sizes), and so is then the end of the archive.
+    `should_stop` is asked as a staged file is read."""
     # Imported here: the training kit (bench/gpu_kit.py), which imports this module, ships
     # without it.
     from stream_zip import stream_zip
 
-    modified = datetime.now()
-    members = (
-        (name, modified, _FILE_MODE, *_stored(content, should_stop)) for name, content in entries
-    )
-    for chunk in stream_zip(members):
+    for chunk in stream_zip(_members(entries, should_stop)):
         out.write(chunk)
+
+
+def _members(entries: Iterable[_Entry], should_stop: Callable[[], bool]) -> Iterator[MemberFile]:
+    """stream-zip's members for the entries: each stored (`_stored`), Zip64 where it needs it
+    by where it ends (`_entry_end`, counted from the entries before it)."""
+    from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64
+
+    modified = datetime.now()
+    end = 0
+    for index, (name, content) in enumerate(entries):
+        size, crc, chunks = _stored(content, should_stop)
+        end = _entry_end(end, name, size)
+        method = NO_COMPRESSION_64 if _needs_zip64(index, end) else NO_COMPRESSION_32
+        yield name, modified, _FILE_MODE, method(size, crc), chunks
+
+
+def _entry_end(offset: int, name: str, size: int) -> int:
+    """Where an entry of `size` bytes named `name` ends in the archive at most, its local
+    header at `offset` (or before): the header counted at its longest, Zip64's, so that where
+    Zip32 is chosen the real offsets are never over the ones checked."""
+    return offset + _LOCAL_HEADER_MAX + len(name.encode()) + size
+
+
+def _needs_zip64(index: int, end: int) -> bool:
+    """Whether the entry numbered `index` (from 0), ending at `end` (`_entry_end`), must be
+    Zip64: where its sizes, its offset or that of what follows it (the next entry, the
+    central directory) may not fit Zip32's fields, or where a Zip32 archive's count of
+    entries would reach 0xFFFF. stream-zip refuses (mid-download) a Zip32 entry or end of
+    archive past these, and writes the end as Zip64 once an entry is."""
+    return index + 1 >= _ZIP32_ENTRIES or end >= _ZIP32_LIMIT
 
 
 def _stored(
     content: bytes | Path, should_stop: Callable[[], bool]
-) -> tuple[Method, Iterable[bytes]]:
-    """An entry's stored method (its size and CRC-32) and its bytes, read in pieces from a
-    staged file. A stop asked meanwhile ends the export (`ExportStopped`): a 10 GB video read
-    through for its CRC-32 alone took seconds after the download had been dropped."""
-    from stream_zip import NO_COMPRESSION_64
-
+) -> tuple[int, int, Iterable[bytes]]:
+    """An entry's size, CRC-32 and bytes, read in pieces from a staged file. A stop asked
+    meanwhile ends the export (`ExportStopped`): a 10 GB video read through for its CRC-32
+    alone took seconds after the download had been dropped."""
     if isinstance(content, bytes):
-        return NO_COMPRESSION_64(len(content), zlib.crc32(content)), (content,)
+        return len(content), zlib.crc32(content), (content,)
     crc = 0
     for piece in _read(content):
         if should_stop():
             raise ExportStopped
         crc = zlib.crc32(piece, crc)
-    return NO_COMPRESSION_64(content.stat().st_size, crc), _read(content)
+    return content.stat().st_size, crc, _read(content)
 
 
 def _read(path: Path) -> Iterator[bytes]:
