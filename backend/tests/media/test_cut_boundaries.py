@@ -1,7 +1,8 @@
 """Files cut short where the container's structure tells: NUT's frames, and cuts exactly at
 a packet's or an element's boundary. Each keeps its whole frames and says it is cut short;
-a whole file whose structure misleads (a NUT without its index, a wrong AVI RIFF size, a
-stale FLV "filesize", a TS frame that fills its last packet) has no note."""
+a whole file whose structure misleads (a NUT without its index, wrong AVI RIFF and 'movi'
+sizes, a stale FLV "filesize" and "duration", a TS frame that fills its last packet) has no
+note."""
 
 from __future__ import annotations
 
@@ -124,11 +125,13 @@ def test_a_ts_cut_between_two_packets_inside_a_frame_with_a_stated_length_says_s
     assert probe(whole)[0].notes == []
 
 
-@pytest.mark.parametrize("into", [-4, 0, 6, 16])
+@pytest.mark.parametrize("into", [-4, 6, 16])
 def test_an_flv_cut_between_two_frames_says_it_is_cut_short(tmp_path: Path, into: int) -> None:
     """Its metadata states its size (FFmpeg writes it on finishing the file): one that stops
-    before frame 5's tag's trailing size, where frame 6's tag starts, in that tag's header, or
-    where its frame's data would start was read as the whole video (6 frames, no note)."""
+    before frame 5's tag's trailing size, in frame 6's tag's header, or where its frame's data
+    would start was read as the whole video (6 frames, no note). (One that stops where frame
+    6's tag starts is the same bytes as a whole file with stale metadata:
+    test_an_flv_whose_filesize_and_duration_are_both_stale_is_not_cut_short.)"""
     whole = tmp_path / "clip.flv"
     expected, spans = _noisy(whole, "libx264")
     tag = spans[6][0]  # FLV's packet position: its tag's, 11 + 5 bytes before its data
@@ -226,11 +229,11 @@ def test_an_avi_that_stops_where_its_index_would_start_is_cut_short(tmp_path: Pa
     assert cut_keeps_whole_frames(whole, expected, index) == FRAMES
 
 
-def _flv_filesize(path: Path, size: float) -> None:
-    """Set the "filesize" the FLV's onMetaData states."""
+def _flv_metadata(path: Path, key: bytes, value: float) -> None:
+    """Set the number the FLV's onMetaData states for `key`."""
     data = bytearray(path.read_bytes())
-    at = data.find(b"\x00\x08filesize\x00") + 11
-    data[at : at + 8] = struct.pack(">d", size)
+    at = data.find(len(key).to_bytes(2, "big") + key + b"\x00") + 2 + len(key) + 1
+    data[at : at + 8] = struct.pack(">d", value)
     path.write_bytes(bytes(data))
 
 
@@ -238,14 +241,14 @@ def _flv_filesize(path: Path, size: float) -> None:
 def test_an_flv_with_a_stale_filesize_is_not_cut_short(tmp_path: Path, codec: str) -> None:
     """A tool that rewrites an FLV and keeps its metadata (or injects it before the last
     edit) leaves a "filesize" over the file's: it was called cut short, though its tags hold
-    every frame its "duration" says (and an H.264 one ends in its end-of-sequence tag). A cut
-    one, whose tags stop short of both, still says so."""
+    every frame its "duration" says (and an H.264 one ends in its end-of-sequence tag). One
+    cut in a tag's header still says so."""
     whole = tmp_path / "clip.flv"
     expected, spans = _noisy(whole, codec)
-    _flv_filesize(whole, whole.stat().st_size + 50_000)
+    _flv_metadata(whole, b"filesize", whole.stat().st_size + 50_000)
     assert not cut_short.flv_cut(whole)
     assert probe(whole)[0].notes == []
-    assert cut_keeps_whole_frames(whole, expected, spans[6][0]) == 6
+    assert cut_keeps_whole_frames(whole, expected, spans[6][0] + 6) == 6
 
 
 @pytest.mark.parametrize("at", ["moof", "mdat"])
@@ -332,3 +335,110 @@ def test_a_whole_ts_whose_last_packet_is_full_is_not_cut_short(tmp_path: Path) -
     assert (info.frame_count, info.notes) == (FRAMES, [])
     last = VideoReader(whole, pts, info.rotation).frame(FRAMES - 1)
     np.testing.assert_array_equal(last, expected[-1])
+
+
+@pytest.mark.parametrize("codec", ["flv", "libx264"])
+def test_an_flv_whose_filesize_and_duration_are_both_stale_is_not_cut_short(
+    tmp_path: Path, codec: str
+) -> None:
+    """A live recorder that copies the metadata of the stream it records (or a muxer that
+    writes it up front) states a "filesize" and a "duration" over the file's, and writes no
+    end-of-sequence tag (the H.264 one's is taken off here): every tag is whole, yet it was
+    called cut short. One that stops inside a tag, its header or the size after it, still
+    is."""
+    whole = tmp_path / "clip.flv"
+    expected, spans = _noisy(whole, codec)
+    if codec == "libx264":  # the end-of-sequence tag and the size after it: 16 + 4 bytes
+        data = whole.read_bytes()
+        assert data[-20] == 0x09 and data[-4:] == (16).to_bytes(4, "big")
+        whole.write_bytes(data[:-20])
+    duration = (FRAMES + 1) / 12  # tests/synth.py's rate: 12 frames a second
+    _flv_metadata(whole, b"filesize", whole.stat().st_size + 50_000)
+    _flv_metadata(whole, b"duration", 2 * duration)
+    assert not cut_short.flv_cut(whole)
+    assert probe(whole)[0].notes == []
+    tag = spans[6][0]
+    assert cut_keeps_whole_frames(whole, expected, tag - 4) == 6
+    assert cut_keeps_whole_frames(whole, expected, tag + 6) == 6
+
+
+def _avi_sizes(path: Path, extra: int) -> None:
+    """State `extra` bytes more in the AVI's first RIFF size and its 'movi' list's."""
+    data = bytearray(path.read_bytes())
+    movi = data.find(b"movi") - 8
+    for at in (4, movi + 4):
+        size = int.from_bytes(data[at : at + 4], "little") + extra
+        data[at : at + 4] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("codec", ["mpeg4", "libx264"])
+def test_an_avi_whose_riff_and_movi_sizes_are_both_wrong_is_not_cut_short(
+    tmp_path: Path, codec: str
+) -> None:
+    """A recorder that crashed, and a tool that repaired its file (writing the 'idx1' index)
+    but not its sizes, leave a RIFF and a 'movi' list that state more than the file holds:
+    every frame's chunk is whole and the index follows them, yet it was called cut short.
+    One cut in a frame's chunk, after one, or where the index would start still is."""
+    whole = tmp_path / "clip.avi"
+    expected, spans = _noisy(whole, codec)
+    _avi_sizes(whole, 100_000)
+    assert not cut_short.avi_cut(whole)
+    assert probe(whole)[0].notes == []
+    start, end = spans[6]
+    assert cut_keeps_whole_frames(whole, expected, start) == 6
+    assert cut_keeps_whole_frames(whole, expected, end + (end - start) % 2) == 7
+    index = whole.read_bytes().rfind(b"idx1")
+    assert cut_keeps_whole_frames(whole, expected, index) == FRAMES
+
+
+def _with_mehd(path: Path, duration: int) -> None:
+    """Put an 'mehd' box stating `duration` (in the 'mvhd' timescale) first in the 'mvex' of
+    a fragmented MP4 whose 'moov' locates no sample (an empty one, `default_base_moof`, no
+    'mfra'), as packagers write it: the 'moov' and 'mvex' grow by its 16 bytes."""
+    data = bytearray(path.read_bytes())
+    moov, mvex = data.find(b"moov") - 4, data.find(b"mvex") - 4
+    for at in (moov, mvex):
+        data[at : at + 4] = (int.from_bytes(data[at : at + 4], "big") + 16).to_bytes(4, "big")
+    mehd = (16).to_bytes(4, "big") + b"mehd" + bytes(4) + duration.to_bytes(4, "big")
+    path.write_bytes(bytes(data[: mvex + 8] + mehd + data[mvex + 8 :]))
+
+
+@pytest.mark.parametrize("at", ["moof", "mdat"])
+def test_a_fragmented_mp4_with_its_whole_duration_cut_between_fragments_says_so(
+    tmp_path: Path, at: str
+) -> None:
+    """A fragmented MP4 without a 'sidx' whose 'mehd' states the whole duration (Bento4's,
+    MP4Box's, Shaka Packager's), cut where its second fragment's 'moof', or its 'mdat',
+    starts: every box there is whole, and it was read as the whole video with no note. Its
+    fragments' samples' durations ('trun', 'tfhd', 'tfdt') fall short of the 'mehd'."""
+    whole = tmp_path / "clip.mp4"
+    flags = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
+    with av.open(str(whole), "w", options={"movflags": flags}) as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"g": "6"}  # a keyframe, so a fragment, every 6 frames
+        for i in range(FRAMES):
+            rgb = np.full((64, 96, 3), 20 * i, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    _with_mehd(whole, 1000)  # FFmpeg's 'mvhd' timescale is 1000: 12 frames at 12 a second
+    with av.open(str(whole)) as container:
+        expected = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(expected) == FRAMES
+    assert cut_short.mp4_cut(whole) == ""
+    data = whole.read_bytes()
+    assert data.count(b"moof") == 2 and b"sidx" not in data
+    second = data.find(b"moof", data.find(b"moof") + 4) - 4
+    cut = second if at == "moof" else data.find(b"mdat", second) - 4
+    assert cut_keeps_whole_frames(whole, expected, cut) == 6
+
+
+def test_a_fragmented_mp4_whose_samples_state_no_duration_is_not_called_short() -> None:
+    """A track whose 'trun' states no sample durations and whose 'tfhd' and 'trex' give no
+    default sums to 0: compared with the 'mehd' it would read as cut at its start."""
+    untimed = cut_short._Track(timescale=1000, default=0, end=0, start=0, timed=False)
+    assert not cut_short._mp4_short(1.0, {1: untimed})
+    timed = cut_short._Track(timescale=1000, default=100, end=500, start=0, last=100)
+    assert cut_short._mp4_short(1.0, {1: timed, 2: untimed})
+    assert not cut_short._mp4_short(0.5, {1: timed})

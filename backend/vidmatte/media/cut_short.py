@@ -6,22 +6,18 @@ Read from the file's bytes; only an MPEG-TS whose last packet looks whole is dec
 
 from __future__ import annotations
 
-import itertools
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import av
 
-# FLV: the tag types of sound, pictures and a script (onMetaData); the codec IDs of AVC,
-# MPEG-4 part 2 (FFmpeg's) and HEVC (the Chinese CDNs' extension), whose packets say their
-# type (1: a frame, with the time it is shown after its decode; 2: the end of the sequence),
-# as an enhanced FLV's do.
-_FLV_AUDIO, _FLV_VIDEO, _FLV_SCRIPT = 0x08, 0x09, 0x12
-_FLV_AVC = (7, 9, 12)
-_FLV_SEQUENCE_END = 2
-_FLV_TAGS_BACK = 16  # tags read back from the end for the step between their timestamps
+# FLV: the tag types of sound, pictures and a script (onMetaData).
+_FLV_SCRIPT = 0x12
+_FLV_TAGS = (0x08, 0x09, _FLV_SCRIPT)
+_FLV_TAGS_BACK = 16  # tags walked back from the end to tell it ends after a whole one
 
 _AVIF_HASINDEX = 0x10  # an AVI's main header says the 'idx1' index follows its frames
 
@@ -60,22 +56,26 @@ def mp4_cut(path: Path) -> str:
     """Where an MP4 or MOV (ISO base media: boxes, the first 'ftyp') is cut short: "index"
     where it ends before its 'moov' box, the index of its samples that recordings write last,
     is whole; "data" where a box after a whole 'moov' runs past the file's end (the media
-    data of a download broken off, a fragmented recording's last fragment), or where it ends
-    after whole boxes short of the bytes a 'sidx' lists (a fragmented file cut between two
-    fragments); "index" where it ends after whole boxes but none is a 'moov' (nor a 'meta',
-    as a HEIF image has instead); "" where no box is cut, or it is no such file.
-    A fragmented file without a 'sidx' that stops between two fragments cannot be told from
-    a whole one: each fragment is whole in itself, 'mvex' states no count, and the 'mfra'
-    FFmpeg appends is left out by other writers (and by FFmpeg's own `skip_trailer`)."""
+    data of a download broken off, a fragmented recording's last fragment), where it ends
+    after a 'moof' (a fragment's samples are in the box after it), or where it ends after
+    whole boxes short of the bytes a 'sidx' lists, or of the whole duration an 'mehd' states
+    (a fragmented file cut between two fragments); "index" where it ends after whole boxes
+    but none is a 'moov' (nor a 'meta', as a HEIF image has instead); "" where no box is cut,
+    or it is no such file. A fragmented file with neither a 'sidx' nor an 'mehd' that stops
+    between two fragments cannot be told from a whole one: each fragment is whole in itself,
+    'mvex' states no count, and the 'mfra' FFmpeg appends is left out by other writers (and
+    by FFmpeg's own `skip_trailer`)."""
     size = path.stat().st_size
-    at, indexed, described, listed = 0, False, False, 0
+    at, indexed, described, listed, kind, stated = 0, False, False, 0, b"", 0.0
+    tracks: dict[int, _Track] = {}  # a fragmented file's, where its 'mehd' states its duration
     with path.open("rb") as file:
         while at < size:
             file.seek(at)
             header = file.read(16)
-            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            length, kind, content = int.from_bytes(header[:4], "big"), header[4:8], at + 8
             if length == 1:  # a 64-bit size follows
                 length = int.from_bytes(header[8:16], "big") if len(header) == 16 else size
+                content += 8
             if len(header) >= 8 and ((at == 0 and kind != b"ftyp") or 0 < length < 8):
                 return ""
             if length == 0:  # to the end of the file: a recording's media data, unfinished
@@ -86,10 +86,160 @@ def mp4_cut(path: Path) -> str:
             described = described or kind == b"meta"
             if kind == b"sidx":
                 listed = max(listed, _sidx_end(file, at, length))
+            elif kind == b"moov":
+                stated, tracks = _mp4_extends(file, content, at + length)
+            elif kind == b"moof" and tracks:
+                _mp4_fragment(file, content, at + length, tracks)
             at += length
-    if indexed and listed > size:
+    if indexed and (listed > size or kind == b"moof" or _mp4_short(stated, tracks)):
         return "data"
     return "index" if at and not (indexed or described) else ""
+
+
+@dataclass
+class _Track:
+    """A fragmented MP4's track, as its fragments are read (in its timescale): the sample
+    duration its 'trex' gives by default, where its samples start and end so far (the
+    'moov' may hold the first ones), and the last fragment's duration."""
+
+    timescale: int
+    default: int
+    end: int
+    start: int | None = None
+    last: int = 0
+    timed: bool = True  # False once a fragment's samples state no duration, nor a default
+
+
+def _mp4_boxes(file: BinaryIO, at: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """The boxes in a box's content from `at` to `end`: each one's type, and where its own
+    content starts and ends (their headers read, the rest sought past)."""
+    while at + 8 <= end:
+        file.seek(at)
+        header = file.read(16)
+        length, kind, content = int.from_bytes(header[:4], "big"), header[4:8], 8
+        if length == 1:  # a 64-bit size follows
+            length, content = int.from_bytes(header[8:16], "big"), 16
+        if length < content or at + length > end:
+            return
+        yield kind, at + content, at + length
+        at += length
+
+
+def _mp4_read(file: BinaryIO, at: int, end: int) -> bytes:
+    """The bytes from `at` to `end`: a small box's content."""
+    file.seek(at)
+    return file.read(end - at)
+
+
+def _mp4_field(box: bytes, at: int, wide: int = 4) -> int:
+    """The unsigned big-endian number of `wide` bytes at `at` in a box's content."""
+    return int.from_bytes(box[at : at + wide], "big")
+
+
+def _mp4_timescale(box: bytes) -> tuple[int, int]:
+    """The timescale and duration an 'mvhd' or 'mdhd' box states (version 1: 64-bit times)."""
+    wide = 8 if box[:1] == b"\x01" else 4
+    at = 4 + 2 * wide  # past the version and flags, the creation and modification times
+    return _mp4_field(box, at), _mp4_field(box, at + 4, wide)
+
+
+def _mp4_extends(file: BinaryIO, at: int, end: int) -> tuple[float, dict[int, _Track]]:
+    """For a 'moov' (its content from `at` to `end`) whose 'mvex' holds an 'mehd': the whole
+    duration it states, in seconds, and the tracks by ID; (0, {}) for any other."""
+    scale, stated = 0, 0
+    defaults: dict[int, int] = {}  # each track's default sample duration, by its ID
+    traks: dict[int, tuple[int, int]] = {}  # each track's timescale and 'moov' duration
+    for kind, start, stop in _mp4_boxes(file, at, end):
+        if kind == b"mvhd":
+            scale = _mp4_timescale(_mp4_read(file, start, stop))[0]
+        elif kind == b"trak":
+            track, timescale, duration = _mp4_trak(file, start, stop)
+            traks[track] = (timescale, duration)
+        elif kind == b"mvex":
+            for inner, first, last in _mp4_boxes(file, start, stop):
+                box = _mp4_read(file, first, last)
+                if inner == b"mehd":
+                    stated = _mp4_field(box, 4, 8 if box[:1] == b"\x01" else 4)
+                elif inner == b"trex":  # its track's ID, then its default description's
+                    defaults[_mp4_field(box, 4)] = _mp4_field(box, 12)
+    if not (scale and stated):
+        return 0.0, {}
+    tracks = {
+        track: _Track(timescale, defaults.get(track, 0), duration)
+        for track, (timescale, duration) in traks.items()
+        if timescale
+    }
+    return stated / scale, tracks
+
+
+def _mp4_trak(file: BinaryIO, at: int, end: int) -> tuple[int, int, int]:
+    """A 'trak''s ID (its 'tkhd''s), and the timescale and duration of its 'mdhd' (that of
+    the samples in the 'moov': none in a fragmented file's empty one)."""
+    track, timescale, duration = 0, 0, 0
+    for kind, start, stop in _mp4_boxes(file, at, end):
+        if kind == b"tkhd":
+            box = _mp4_read(file, start, stop)
+            track = _mp4_field(box, 4 + 2 * (8 if box[:1] == b"\x01" else 4))
+        elif kind == b"mdia":
+            for inner, first, last in _mp4_boxes(file, start, stop):
+                if inner == b"mdhd":
+                    timescale, duration = _mp4_timescale(_mp4_read(file, first, last))
+    return track, timescale, duration
+
+
+def _mp4_fragment(file: BinaryIO, at: int, end: int, tracks: dict[int, _Track]) -> None:
+    """Add the samples of a 'moof' (its content from `at` to `end`) to its tracks' ends: each
+    'traf' states its track and default sample duration ('tfhd'), where its samples start
+    ('tfdt'; where the track's last ones end without it), and their count and durations
+    (each 'trun') (ISO/IEC 14496-12, 8.8)."""
+    for kind, start, stop in _mp4_boxes(file, at, end):
+        if kind != b"traf":
+            continue
+        track, default, decoded, total = None, 0, None, 0
+        for inner, first, last in _mp4_boxes(file, start, stop):
+            if inner not in (b"tfhd", b"tfdt", b"trun"):
+                continue
+            box = _mp4_read(file, first, last)
+            flags = _mp4_field(box, 1, 3)
+            if inner == b"tfhd":
+                track = tracks.get(_mp4_field(box, 4))
+                # past its base data offset and sample description index where it has them
+                at_duration = 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+                default = _mp4_field(box, at_duration) if flags & 0x08 else 0
+            elif inner == b"tfdt":
+                decoded = _mp4_field(box, 4, 8 if box[:1] == b"\x01" else 4)
+            elif track is not None:
+                duration = default or track.default
+                track.timed = track.timed and bool(duration or flags & 0x100)
+                total += _trun_duration(box, flags, duration)
+        if track is None:
+            continue
+        begins = track.end if decoded is None else decoded
+        if track.start is None:  # a recording's first decode time need not be 0
+            track.start = begins - track.end
+        track.end, track.last = begins + total, total
+
+
+def _trun_duration(box: bytes, flags: int, default: int) -> int:
+    """The duration of the samples a 'trun' box lists: each one's, where it states them."""
+    count = _mp4_field(box, 4)
+    if not flags & 0x100:
+        return count * default
+    at = 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)  # data offset, flags
+    step = 4 * bin(flags & 0xF00).count("1")  # each sample's duration, size, flags, offset
+    count = min(count, (len(box) - at) // step)  # no more than the box holds
+    return sum(_mp4_field(box, at + i * step) for i in range(count))
+
+
+def _mp4_short(stated: float, tracks: dict[int, _Track]) -> bool:
+    """Whether a fragmented file's fragments end short of the whole duration (seconds) its
+    'mehd' states: each track's samples' span, with half its last fragment, falls short of
+    it (a cut leaves whole fragments out; an edit list's shift, or a rounding, is far less).
+    A track whose samples' durations are not all stated says nothing."""
+    spans = [
+        ((t.end - (t.start or 0)) + t.last / 2) / t.timescale for t in tracks.values() if t.timed
+    ]
+    return bool(spans) and max(spans) < stated
 
 
 def _sidx_end(file: BinaryIO, at: int, length: int) -> int:
@@ -249,8 +399,9 @@ def avi_cut(path: Path) -> bool:
     of an OpenDML file over 1 GB follow one another): one cut between two frames' chunks, or
     in a chunk's header, is read as the whole video, where FFmpeg's reader flags a frame cut
     in two itself. A size of 0 (a recorder that never wrote it) says nothing. Some writers
-    state a wrong RIFF size (its own header counted, a stale value): the RIFF that runs past
-    the file's end is cut only where the chunks in it say so too."""
+    state a wrong RIFF size (its own header counted, a stale value), and a repaired recording
+    a wrong 'movi' size too: the RIFF that runs past the file's end is cut only where the
+    chunks in it say so too."""
     size = path.stat().st_size
     at = 0
     with path.open("rb") as file:
@@ -267,10 +418,11 @@ def avi_cut(path: Path) -> bool:
 
 
 def _avi_chunks_cut(file: BinaryIO, at: int, size: int, first: bool) -> bool:
-    """Whether the chunks of a RIFF from `at` on say the file is cut short: one of them (the
-    frames' 'movi' list) runs past its end, or the file stops in a chunk's header, or, in the
-    first RIFF, right after the 'movi' list where its header says the 'idx1' index follows
-    (AVIF_HASINDEX). A RIFF whose chunks are all whole is whole, whatever its size says."""
+    """Whether the chunks of a RIFF from `at` on say the file is cut short: one of them runs
+    past its end (the frames' 'movi' list, where the chunks in it do too, or no 'idx1' index
+    follows them), or the file stops in a chunk's header, or, in the first RIFF, right after
+    the 'movi' list where its header says the 'idx1' index follows (AVIF_HASINDEX). A RIFF
+    whose chunks are all whole is whole, whatever its size says."""
     indexed, last = False, b""
     while at < size:
         file.seek(at)
@@ -280,13 +432,35 @@ def _avi_chunks_cut(file: BinaryIO, at: int, size: int, first: bool) -> bool:
         if len(header) < 8:
             return True
         length = int.from_bytes(header[4:8], "little")
-        if at + 8 + length > size:
-            return True
         if header[:4] == b"LIST" and header[8:12] == b"hdrl":
             indexed = _avi_has_index(file, at + 12, at + 8 + length)
         last = header[8:12] if header[:4] == b"LIST" else header[:4]
-        at += 8 + length + (length & 1)
+        if at + 8 + length <= size:
+            at += 8 + length + (length & 1)
+        elif last == b"movi":
+            at = _avi_movi_end(file, at + 12, size)
+            if at > size:
+                return True
+        else:
+            return True
     return first and indexed and last == b"movi"
+
+
+def _avi_movi_end(file: BinaryIO, at: int, size: int) -> int:
+    """Where the 'movi' list whose chunks (frames, or 'rec ' lists of them) start at `at`
+    ends, for one whose stated size runs past the file's end: where its chunks lead to the
+    'idx1' index after them (the size is wrong: some repaired recordings'), or past `size`
+    where they lead to the file's end first (cut short, or no index to tell)."""
+    while at + 8 <= size:
+        file.seek(at)
+        header = file.read(8)
+        if header[:4] == b"idx1":
+            return at
+        if not header.strip(b"\x00"):
+            break  # zeros to a sector's end, no index after them
+        length = int.from_bytes(header[4:8], "little")
+        at += 8 + length + (length & 1)
+    return size + 1
 
 
 def _avi_has_index(file: BinaryIO, at: int, end: int) -> bool:
@@ -298,34 +472,28 @@ def _avi_has_index(file: BinaryIO, at: int, end: int) -> bool:
 
 
 def flv_cut(path: Path) -> bool:
-    """Whether an FLV is shorter than its metadata states (the "filesize" and "duration" of
-    the onMetaData script tag first in the file, which FFmpeg writes when it finishes a
-    file): one cut between two tags is read as the whole video, where FFmpeg's reader flags
-    a frame cut in two itself. A file that states neither, or 0 (a live recording's), says
-    nothing. Tools that rewrite an FLV may keep a stale "filesize": the file is cut only
-    where its tags also stop short of the "duration", and it does not end in the video
-    end-of-sequence tag FFmpeg writes last (H.264's, MPEG-4's)."""
+    """Whether an FLV stops inside a tag (its header, its data or the size after it) where
+    the "filesize" its onMetaData script tag (first in the file) states is over the file's:
+    one cut in a tag's header or trailing size is read as the whole video, where FFmpeg's
+    reader flags a frame cut in two itself. A file that states no size, or 0 (a live
+    recording's), says nothing. Every tag of a whole file is followed by its size, so the
+    sizes lead back from its end through whole tags; one cut exactly between two tags cannot
+    be told from a whole one: live recorders and rewriting tools leave a stale "filesize"
+    and "duration" (and no end-of-sequence tag) on whole files, which the same bytes are."""
     size = path.stat().st_size
     with path.open("rb") as file:
         header = file.read(9)
         if len(header) < 9 or header[:3] != b"FLV":
             return False
-        file.seek(int.from_bytes(header[5:9], "big") + 4)  # past the first PreviousTagSize
+        first = int.from_bytes(header[5:9], "big") + 4  # past the first PreviousTagSize
+        file.seek(first)
         tag = file.read(11)
         if len(tag) < 11 or tag[0] != _FLV_SCRIPT:
             return False
         script = file.read(int.from_bytes(tag[1:4], "big"))
-        stated, duration = _amf_number(script, b"filesize"), _amf_number(script, b"duration")
-        if not (stated > size and duration > 0):
+        if _amf_number(script, b"filesize") <= size:
             return False
-        ended, times = _flv_last_tags(file, size)
-    if ended:
-        return False
-    # A whole file's last tag starts one frame (its duration) before the stated end; FLV's
-    # timestamps are decode times, a frame shown later (B-frames) reaches further: a second
-    # step is allowed for it, so a file missing only its very last frame is not told.
-    step = max((a - b for a, b in itertools.pairwise(times)), default=0)
-    return not times or max(times) + 2 * step < duration * 1000
+        return not _flv_ends_whole(file, first, size)
 
 
 def _amf_number(script: bytes, key: bytes) -> float:
@@ -339,35 +507,27 @@ def _amf_number(script: bytes, key: bytes) -> float:
     return value
 
 
-def _flv_last_tags(file: BinaryIO, size: int) -> tuple[bool, list[int]]:
-    """Walking back from the file's end through each tag's trailing PreviousTagSize: whether
-    the last tag is a video end-of-sequence one (an AVC or HEVC packet of type 2, or an
-    enhanced FLV's SequenceEnd), and the timestamps (ms) of the last audio and video tags,
-    latest first (a video frame's when it is shown); none where the sizes do not lead to a
-    tag (the file stops inside one)."""
-    times: list[int] = []
-    ended = False
+def _flv_ends_whole(file: BinaryIO, first: int, size: int) -> bool:
+    """Whether the FLV's last tags, walked back from its end through each one's trailing
+    PreviousTagSize, are whole: each size leads to a tag of a known type whose header states
+    that size, up to _FLV_TAGS_BACK of them or the first tag (at `first`). The bytes of a
+    file cut inside a tag read as sizes that lead nowhere."""
     end = size
-    while len(times) < _FLV_TAGS_BACK and end > 13 + 11:
+    for _ in range(_FLV_TAGS_BACK):
+        if end == first:
+            return True
         file.seek(end - 4)
         length = int.from_bytes(file.read(4), "big")
-        if not 11 <= length <= end - 4 - 13:
-            return False, []
+        if not 11 <= length <= end - 4 - first:
+            return False
         file.seek(end - 4 - length)
-        tag = file.read(min(length, 16)).ljust(16, b"\x00")  # a tag may hold under 5 bytes
-        if int.from_bytes(tag[1:4], "big") != length - 11:
-            return False, []
-        time = int.from_bytes(tag[4:7], "big") | tag[7] << 24
-        packet = tag[11] & 0x0F if tag[11] & 0x80 else tag[12]  # an enhanced FLV's, or AVC's
-        sized = tag[0] == _FLV_VIDEO and (tag[11] & 0x80 or tag[11] & 0x0F in _FLV_AVC)
-        if sized and end == size:
-            ended = packet == _FLV_SEQUENCE_END
-        if sized and not tag[11] & 0x80 and packet == 1:  # a frame shown after its decode
-            time += int.from_bytes(tag[13:16], "big", signed=True)
-        if tag[0] in (_FLV_AUDIO, _FLV_VIDEO):
-            times.append(time)
+        tag = file.read(11)
+        kind = tag[0] & 0x1F  # the bits above: reserved, and the filter (encryption) flag
+        stated = int.from_bytes(tag[1:4], "big")
+        if kind not in _FLV_TAGS or stated != length - 11 or tag[8:11] != bytes(3):
+            return False  # its last 3 bytes, the stream ID, are always 0
         end -= 4 + length
-    return ended, times
+    return True
 
 
 @dataclass(frozen=True)
