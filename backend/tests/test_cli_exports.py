@@ -177,3 +177,24 @@ def test_matte_writes_the_export_into_out_once_not_a_zip_unpacked(
     result_bytes = _bytes_under(out)
     assert max(size for size, _ in seen) <= result_bytes
     assert [zips for _, zips in seen if zips] == []
+
+
+def test_matte_names_its_files_short_enough_for_a_windows_path(clip: Path, tmp_path: Path) -> None:
+    """A video named in 200 characters and objects of 100 wrote `<200>_<100>_alpha.mp4` into
+    --out (and `<230>` while staged there): past Windows' 259-character paths in any folder.
+    Each name is cut to 40 characters, the frame numbers whole."""
+    long_clip = tmp_path / ("n" * 200 + ".mp4")
+    long_clip.symlink_to(clip)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["matte", str(long_clip), "--point", "o" * 100 + ":30,32,4",
+         "--point", "p" * 100 + ":88,6,4", "--start", "3", "--end", "4", "--out", str(out),
+         "--formats", "alpha_png,alpha_mp4", "--fg", "raw", "--sam2", "test-tiny",
+         "--random-head", "--head", str(tmp_path / "none.safetensors"), "--device", "cpu"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == [
+        f"alpha/{layer}/{number:06d}.png" for layer in ("o" * 40, "p" * 40) for number in (3, 4)
+    ] + [f"{'n' * 40}_{layer}_alpha.mp4" for layer in ("o" * 40, "p" * 40)]

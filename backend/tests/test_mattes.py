@@ -46,6 +46,14 @@ def test_layer_names_are_safe_and_distinct() -> None:
     }
 
 
+def test_layer_names_are_short_and_distinct() -> None:
+    """An object's name goes into folder and file names (`alpha/<object>/001001.png`): cut to
+    40 characters, so an export's paths fit Windows' 259 (media/test_export.py), and told
+    apart as any names are where the cut leaves two alike."""
+    names = layer_names([(1, "a" * 100), (2, "a" * 40 + "b"), (3, "c" * 60)])
+    assert names == {1: "a" * 40 + "-1", 2: "a" * 40 + "-2", 3: "c" * 40}
+
+
 def test_layer_names_differ_in_more_than_case() -> None:
     """`Cat` and `cat`, or `Union` beside `union`, overwrote each other once unzipped on macOS
     or Windows, whose file systems ignore case."""

@@ -983,7 +983,7 @@ def _export(
 ) -> None:
     """Write the job's results into `out` (the same files the archive download holds)."""
     from vidmatte.jobs.results import export_frames, plan_export
-    from vidmatte.media.export import write_archive
+    from vidmatte.media.export import name_part, write_archive
 
     export = plan_export(store, job_id, mattes)
     # Staged on the disk of `out`, not the work folder's: the frames matted before that disk
@@ -1001,7 +1001,7 @@ def _export(
             project.info.fps,
             export.audio_from,
             colour,
-            stem=project.name,
+            stem=name_part(project.name) or "matte",
             staging=Path(staging),
             layers=export.layer_names,
             timecode=project.info.timecode,

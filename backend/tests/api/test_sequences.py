@@ -8,6 +8,7 @@ import struct
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from PIL import Image
 
 from tests import waiting
 from tests.api.test_malformed_media import data_files
+from tests.media.test_images import tiff_of
 from tests.server import LiveServer
 from tests.synth import frame_and_alpha
 from vidmatte.config import Settings
@@ -859,3 +861,102 @@ def test_a_number_after_the_frame_number_is_said_to_be_the_problem() -> None:
     with pytest.raises(MediaError) as refused:
         find_sequence({"a.1.png": 1, "b.1.png": 1})
     assert str(refused.value).endswith("a.#.png (1 image), b.#.png (1 image)")
+
+
+def raw_named_zip(
+    members: dict[bytes, bytes], unicode_paths: dict[bytes, str] | None = None
+) -> bytes:
+    """A zip whose members' names are the bytes given, without the UTF-8 flag, as Windows'
+    Explorer and older zip tools write them (in the OEM code page, or UTF-8 unflagged);
+    `unicode_paths` gives a name its Info-ZIP Unicode Path extra field (0x7075): its body after
+    the version and the CRC-32 of the name's bytes. Written by zipfile under ASCII names of the
+    same length, then renamed in the bytes (a zip keeps no check of its names)."""
+    buf = io.BytesIO()
+    stand_ins = {name: bytes([97 + i]) * len(name) for i, name in enumerate(members)}  # aaa, bbb
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(stand_ins[name].decode())
+            if name in (unicode_paths or {}):
+                body = struct.pack("<BI", 1, zlib.crc32(name)) + unicode_paths[name].encode()
+                info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+            archive.writestr(info, data)
+    data = buf.getvalue()
+    for name, stand_in in stand_ins.items():
+        assert data.count(stand_in) == 2  # its local and its central header
+        data = data.replace(stand_in, name)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("names", "unicode_paths", "name", "pattern"),
+    [
+        # UTF-8 without the flag (macOS's Compress, Info-ZIP's zip): read as cp437, the project
+        # was `πé╖πâºπââπâê`.
+        ([f"ショット.{n}.png".encode() for n in (9, 10)], {}, "ショット", "ショット.#.png"),
+        # Full-width digits (an IME's): as cp437 no number at all, two sequences of one image.
+        (
+            [f"кадр_{n}.png".encode() for n in ("\uff10\uff19", "\uff11\uff10")],
+            {},
+            "кадр",
+            "кадр_##.png",
+        ),
+        # cp437 itself (Explorer on a Western-European Windows): é is 0x82, no UTF-8.
+        ([b"caf\x82.1.png", b"caf\x82.2.png"], {}, "café", "café.#.png"),
+        # Cyrillic in cp866 (a Russian Windows) with Info-ZIP's Unicode Path of each name.
+        (
+            ["кадр.1.png".encode("cp866"), "кадр.2.png".encode("cp866")],
+            {
+                "кадр.1.png".encode("cp866"): "кадр.1.png",
+                "кадр.2.png".encode("cp866"): "кадр.2.png",
+            },
+            "кадр",
+            "кадр.#.png",
+        ),
+    ],
+)
+def test_a_zip_s_names_are_read_in_the_encoding_they_were_written_in(
+    names: list[bytes], unicode_paths: dict[bytes, str], name: str, pattern: str, tmp_path: Path
+) -> None:
+    """A zip member without the UTF-8 flag has its name in some code page: zipfile takes
+    cp437, which garbled names written in UTF-8 unflagged (the project's name, and a frame
+    number of other digits than ASCII's). UTF-8 is taken where the bytes are that, and
+    Info-ZIP's Unicode Path where the zip has it."""
+    images = [png(image) for image in frames(len(names))]
+    upload = tmp_path / "plates.zip"
+    upload.write_bytes(raw_named_zip(dict(zip(names, images, strict=True)), unicode_paths))
+    sequence = sequence_to_video(upload, tmp_path / "sequence.video", None, Settings())
+    assert (sequence.name, sequence.pattern) == (name, pattern)
+    assert len(sequence.members) == len(names)
+
+
+def test_a_unicode_path_of_another_name_is_passed_over(tmp_path: Path) -> None:
+    """The Unicode Path field holds the CRC-32 of the name it was written for: one whose CRC
+    is not this name's (a tool renamed the member and kept the field) is passed over, as
+    APPNOTE says, the name in the header read as it would be without it."""
+    raw = "кадр.1.png".encode("cp866")
+    data = raw_named_zip({raw: png(frames(1)[0])}, {raw: "other.1.png"})
+    crc = struct.pack("<I", zlib.crc32(raw))
+    assert data.count(crc) == 2  # the field, in the local and in the central header
+    upload = tmp_path / "plates.zip"
+    upload.write_bytes(data.replace(crc, struct.pack("<I", zlib.crc32(b"old.1.png"))))
+    sequence = sequence_to_video(upload, tmp_path / "sequence.video", None, Settings())
+    assert sequence.name == "¬áñα"  # cp866's bytes as cp437 reads them: no UTF-8
+
+
+def test_a_float_tiff_sequence_keeps_its_values_in_16_bits(tmp_path: Path) -> None:
+    """Nuke's and Photoshop's 32-bit float RGBA TIFFs: the first one's alpha stopped the upload
+    with swscale's "Operation not supported" (no message of ours, an error 500). Each frame's
+    0..1 values are the video's 16 bits, clipped."""
+    rng = np.random.default_rng(4)
+    images = [rng.random((H, W, 4), np.float32) * 1.2 - 0.1 for _ in range(3)]
+    for image in images:
+        image[..., 3] = 1.0
+    upload = tmp_path / "plates.zip"
+    upload.write_bytes(zipped({f"s.{i + 1}.tif": tiff_of(im, 3) for i, im in enumerate(images)}))
+    video = tmp_path / "sequence.video"
+    sequence_to_video(upload, video, None, Settings())
+    with av.open(str(video)) as container:
+        decoded = [f.to_ndarray(format="rgb48le") for f in container.decode(video=0)]
+    expected = [np.round(np.clip(im[..., :3], 0, 1) * 65535).astype(np.uint16) for im in images]
+    assert len(decoded) == 3
+    assert all(np.array_equal(d, e) for d, e in zip(decoded, expected, strict=True))

@@ -39,6 +39,7 @@ from tests.synth import (
     write_video,
 )
 from tests.waiting import wait_until
+from vidmatte.jobs.mattes import layer_names
 from vidmatte.media import hdr, matroska
 from vidmatte.media.export import (
     FORMATS,
@@ -49,6 +50,7 @@ from vidmatte.media.export import (
     _write_zip,
     archive_name,
     iter_archive,
+    name_part,
     parse_color,
     parse_formats,
     write_archive,
@@ -764,6 +766,45 @@ def test_video_names_fit_a_file_system_whatever_the_names(stem: str, tmp_path: P
         assert sum(n.endswith(f"_{layer}_prores4444.mov") for n in names) == 1
     for name in names:
         assert len(decode_video(Path(archive.extract(name, tmp_path)))) == 2
+
+
+_WINDOWS_PATH = 259  # MAX_PATH's 260 characters, less the closing NUL
+# Left for the folder a download is extracted in: C:\Users\firstname.lastname\Downloads\ is 40.
+_FOLDER_ROOM = 60
+
+
+@pytest.mark.parametrize("script", [False, True])
+@pytest.mark.parametrize("project", ["n" * 200, "日本語" * 66])  # at the limit of a name
+def test_an_archive_of_long_names_unpacks_within_a_windows_path(project: str, script: bool) -> None:
+    """Windows' paths hold 259 characters unless long paths are turned on (they are not, by
+    default, and Explorer takes none). A 200-character project and two 100-character objects
+    made a download named in 229 characters, which Explorer extracts into a folder of that
+    name, holding files named in 255: not one of them could be made. Each name from a user is
+    cut to 40 characters; the frame numbers are kept whole."""
+    name = archive_name(project, 1001, 1234567, script=script)
+    folder = name.removesuffix(".zip")
+    layers = list(layer_names([(1, "o" * 100), (2, "p" * 100)]).values())
+    frames = [{layer: f for layer in layers} for f in make_frames(64, 48, 2)]
+    archive = build_archive(
+        frames=frames, formats=["alpha_png", "prores4444"], fps=FPS, stem=folder, layers=layers
+    )
+    paths = [f"{folder}/{entry}" for entry in archive.namelist()]
+    assert len(paths) == 6
+    assert max(len(path) for path in paths) <= _WINDOWS_PATH - _FOLDER_ROOM
+    assert folder.endswith("_frames_1001-1234567")
+    assert sorted(n for n in archive.namelist() if n.startswith("alpha/")) == [
+        f"alpha/{layer}/{number:06d}.png" for layer in layers for number in (FIRST, FIRST + 1)
+    ]
+
+
+def test_a_name_part_is_short_and_takes_no_character_windows_refuses() -> None:
+    """The CLI names its video files after the project (the video's or the sequence's name),
+    as it was: 200 characters, or `:` and `?` (a zip member's), which Windows takes in no
+    file name."""
+    assert name_part("n" * 200) == "n" * 40
+    assert name_part("日本語" * 66) == ("日本語" * 14)[:40]
+    assert name_part('take 2: "hero"?') == "take_2_hero"
+    assert name_part("..") == ""
 
 
 def test_exports_keep_an_anamorphic_sources_pixel_aspect(tmp_path: Path) -> None:

@@ -327,3 +327,88 @@ def test_every_exif_orientation_shows_as_viewers_show_it(orientation: int, suffi
     assert got.shape == upright.shape
     centres = got.reshape(2, 16, 3, 16, 3)[:, 4:12, :, 4:12].mean(axis=(1, 3))
     assert np.abs(centres - colours).max() <= 8
+
+
+def tiff_of(image: np.ndarray, sample_format: int, endian: str = "<", predictor: int = 1) -> bytes:
+    """An uncompressed TIFF of `image` (HxWxC) as its own dtype's samples, SampleFormat
+    `sample_format` (1 unsigned integer, 2 signed, 3 float), one strip, written by hand: Pillow
+    writes no float RGB, FFmpeg no float at all. With `predictor` 3 (what Photoshop and Nuke
+    write for float) each row's bytes are put most significant first and differenced."""
+    height, width, samples = image.shape
+    size = image.dtype.itemsize
+    pixels = image.astype(image.dtype.newbyteorder(endian)).tobytes()
+    if predictor == 3:
+        rows = np.frombuffer(pixels, np.uint8).reshape(height, width * samples, size)
+        planes = rows[:, :, ::-1] if endian == "<" else rows  # most significant byte first
+        bytes_ = planes.transpose(0, 2, 1).reshape(height, -1).astype(np.int16)
+        bytes_[:, samples:] -= planes.transpose(0, 2, 1).reshape(height, -1)[:, :-samples]
+        pixels = (bytes_ % 256).astype(np.uint8).tobytes()
+    short, long = 3, 4
+    tags = [
+        (256, long, [width]),
+        (257, long, [height]),
+        (258, short, [size * 8] * samples),  # BitsPerSample
+        (259, short, [1]),  # no compression
+        (262, short, [2 if samples >= 3 else 1]),  # RGB or grey
+        (273, long, [0]),  # the strip's offset, set below
+        (277, short, [samples]),
+        (278, long, [height]),
+        (279, long, [len(pixels)]),
+        (317, short, [predictor]),
+        (339, short, [sample_format] * samples),
+    ] + ([(338, short, [2])] if samples == 4 else [])  # straight alpha
+    tags.sort()
+    extra_at = 8 + 2 + 12 * len(tags) + 4
+    extra, entries = b"", b""
+    data_at = extra_at + 128
+    for tag, kind, values in tags:
+        packed = struct.pack(
+            endian + ("H" if kind == short else "I") * len(values),
+            *([data_at] if tag == 273 else values),
+        )
+        if len(packed) <= 4:
+            field = packed.ljust(4, b"\0")
+        else:
+            field, extra = struct.pack(endian + "I", extra_at + len(extra)), extra + packed
+        entries += struct.pack(endian + "HHI", tag, kind, len(values)) + field
+    magic = b"II*\0" if endian == "<" else b"MM\0*"
+    head = magic + struct.pack(endian + "IH", 8, len(tags)) + entries + bytes(4)
+    return head + extra.ljust(128, b"\0") + pixels
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+@pytest.mark.parametrize("predictor", [1, 3])
+@pytest.mark.parametrize("samples", [3, 4])
+def test_a_float_tiff_is_read_0_to_1_clipped(samples: int, predictor: int, endian: str) -> None:
+    """A 32-bit float TIFF (Nuke, Photoshop) is read as its values, 0..1 to 16 bits, clipped,
+    NaN as 0, exactly: FFmpeg decodes it as float, which swscale made 16 bits up to 35 levels
+    off, failed to turn into 16 bits with alpha, and failed on altogether big-endian."""
+    image = np.random.default_rng(3).random((32, 48, samples), np.float32) * 1.4 - 0.2
+    image[0, 0, 0], image[0, 1, 1] = np.nan, np.inf
+    frame = decode_image("s.1.tif", tiff_of(image, 3, endian, predictor), Settings())
+    assert frame.format.name == ("rgb48le" if samples == 3 else "rgba64le")
+    clipped = np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0)
+    assert np.array_equal(frame.to_ndarray(), np.round(clipped * 65535).astype(np.uint16))
+
+
+@pytest.mark.parametrize(
+    ("image", "sample_format", "what"),
+    [
+        (np.zeros((32, 48, 3), np.float16), 3, "16-bit float TIFF"),
+        (np.zeros((32, 48, 3), np.float64), 3, "64-bit float TIFF"),
+        (np.zeros((32, 48, 1), np.float32), 3, "32-bit float greyscale TIFF"),
+        (np.zeros((32, 48, 3), np.int16), 2, "16-bit signed integer TIFF"),
+        (np.zeros((32, 48, 3), np.uint32), 1, "32-bit integer TIFF"),
+    ],
+)
+def test_a_tiff_of_samples_not_read_is_refused_naming_them(
+    image: np.ndarray, sample_format: int, what: str
+) -> None:
+    """FFmpeg read half floats and signed samples as unsigned integers, and 32-bit integers
+    as floats (a picture of noise), and refused the rest as "not a readable image"."""
+    with pytest.raises(MediaError) as refused:
+        decode_image("s.1.tif", tiff_of(image, sample_format), Settings())
+    assert str(refused.value) == (
+        f"s.1.tif is a {what}: TIFFs of 8 or 16 bits a sample (unsigned integers) or of "
+        "32-bit float RGB or RGBA are read; save it as one of those, or as EXR"
+    )

@@ -17,6 +17,7 @@ import unicodedata
 import numpy as np
 from PIL import Image
 
+from vidmatte.media.export import NAME_PART_MAX
 from vidmatte.store import Job
 
 UNION = "union"  # the name of the union matte (the maximum of every object's)
@@ -53,16 +54,20 @@ def decode_mattes(png: bytes, height: int) -> np.ndarray:
 
 def layer_names(objects: list[tuple[int, str | None]]) -> dict[int, str]:
     """File-name-safe, distinct names for (object id, name) pairs: the name in ASCII letters,
-    digits, '.', '_' and '-', or `object-<id>` when nothing is left of it; `-<id>` is added
-    to a name used twice or to `union`, in any case: macOS and Windows ignore case in file
-    names, and `Cat/` would overwrite `cat/` there. A suffixed name that another object has
-    already (`a`, `a` and `a-5`) takes a further `-2`, `-3`...: two layers of one name wrote
-    their files over each other. A Windows device name (`CON`, `aux.txt`) takes `-<id>` before
-    its extension (`CON-1`, `aux-2.txt`): Windows can make no folder of that name."""
+    digits, '.', '_' and '-', cut to NAME_PART_MAX characters, or `object-<id>` when nothing
+    is left of it; `-<id>` is added to a name used twice or to `union`, in any case: macOS and
+    Windows ignore case in file names, and `Cat/` would overwrite `cat/` there. A suffixed
+    name that another object has already (`a`, `a` and `a-5`) takes a further `-2`, `-3`...:
+    two layers of one name wrote their files over each other. A Windows device name (`CON`,
+    `aux.txt`) takes `-<id>` before its extension (`CON-1`, `aux-2.txt`): Windows can make no
+    folder of that name."""
     safe = {}
     for obj, name in objects:
         ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-") or f"object-{obj}"
+        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-")
+        # Cut as any name from a user in a path (Windows' 259 characters), before names are
+        # told apart: two long names alike in their first 40 would be one.
+        cleaned = cleaned[:NAME_PART_MAX].rstrip("._-") or f"object-{obj}"
         base, dot, extension = cleaned.partition(".")
         safe[obj] = f"{base}-{obj}{dot}{extension}" if base.lower() in _DEVICES else cleaned
     counts = collections.Counter(name.lower() for name in safe.values())

@@ -153,6 +153,12 @@ _GAMMA22 = 4  # AVCOL_TRC_GAMMA22 (H.273's BT.470M transfer)
 _PNG_IHDR_END = 8 + 12 + 13  # the signature, then IHDR (always first, 13 bytes of data)
 _PNG_COMPRESS_LEVEL = 3  # zlib's default 6 is several times slower on 4K frames for ~5% less size
 _NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS's 255 UTF-16 units are more)
+# Characters of a user's name (a project's, an object's) in a file or folder name the tool
+# writes: Windows' paths hold 259 characters unless long paths are turned on (Explorer takes
+# none). Explorer extracts a download into a folder named after it, so its longest path is
+# C:\Users\<name>\Downloads\ (about 40), `<project>_frames_1001-1100/` and
+# `<project>_frames_1001-1100_<object>_prores4444.mov`: under 200 at 40.
+NAME_PART_MAX = 40
 # How far a frame's time from the first may be off on a millisecond clock (each rounded).
 _MS_CLOCK_ROUNDING = Fraction(1, 1000)
 # How long a streaming consumer's thread waits for a chunk at a time.
@@ -328,18 +334,20 @@ def parse_color(text: str) -> tuple[int, int, int]:
 def archive_name(project_name: str, start: int, end: int, script: bool = False) -> str:
     """A download name like `my_clip_frames_0-120.zip`: in ASCII (Content-Disposition's
     `filename`, the files inside), or with `script` in the name's own letters and digits,
-    whatever the script (`日本語_frames_0-9.zip`, for `filename*`). The name is shortened (whole
-    characters) so the whole fits the 255 bytes a file name may take: 200 Japanese characters
-    are 600."""
-    if script:
-        stem = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", project_name))
-    else:
+    whatever the script (`日本語_frames_0-9.zip`, for `filename*`); the name a `name_part`,
+    the frame numbers whole."""
+    if not script:
         ascii_name = unicodedata.normalize("NFKD", project_name).encode("ascii", "ignore")
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name.decode())
-    tail = f"_frames_{start}-{end}.zip"
-    room = _NAME_MAX - len(tail.encode())
-    stem = stem.strip("._-").encode()[:room].decode(errors="ignore").rstrip("._-")
-    return f"{stem or 'vidmatte'}{tail}"
+        project_name = ascii_name.decode()
+    return f"{name_part(project_name) or 'vidmatte'}_frames_{start}-{end}.zip"
+
+
+def name_part(name: str) -> str:
+    """A user's name as part of a file name the tool writes: its letters, digits, `.` and `-`
+    (in its own script), every other run `_` (Windows takes no `:` or `?` in a name), cut to
+    NAME_PART_MAX characters (Windows' paths, above); empty where nothing is left of it."""
+    safe = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", name)).strip("._-")
+    return safe[:NAME_PART_MAX].rstrip("._-")
 
 
 def write_archive(

@@ -1,7 +1,10 @@
 """One still image of a numbered sequence as a frame, and the frame rate and timecode it states.
 
 PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code values kept: a
-log scan stays log), turned and mirrored as an EXIF orientation (read by PIL) says. OpenEXR,
+log scan stays log), turned and mirrored as an EXIF orientation (read by PIL) says; a 32-bit
+float TIFF's values are taken as they are, 0..1 made 16 bits and clipped (a TIFF states no
+transfer function), and a TIFF of samples FFmpeg misreads (half floats, signed or 32-bit
+integers) is refused, its header saying what they are. OpenEXR,
 which FFmpeg reads only in part, goes through the OpenEXR library: its scene-linear R, G, B
 (or Y) are clipped to 0..1 and given the sRGB transfer function, as a compositor's viewer
 shows them, in 16 bits, so an EXR export of the matte (which undoes that function) gives the
@@ -34,6 +37,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".exr")
 IMAGE_CODECS = ("png", "mjpeg", "tiff", "dpx")  # what FFmpeg reads those as (JPEG as mjpeg)
 IMAGE_KINDS = "PNG, JPEG, TIFF, DPX or EXR"  # for messages
 _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
+_TIFF_MAGIC = {b"MM\0*": ">", b"II*\0": "<"}
+_TIFF_BITS, _TIFF_SAMPLES, _TIFF_SAMPLE_FORMAT = 258, 277, 339  # tags, each of SHORTs
+_TIFF_SHORT, _TIFF_UNSIGNED, _TIFF_FLOAT = 3, 1, 3  # a field's type; SampleFormat's values
+_TIFF_SAMPLE_KINDS = {1: "integer", 2: "signed integer", 3: "float"}
+# FFmpeg's float TIFF pictures (its only float images), by their samples a pixel.
+_FLOAT_FORMATS = {"rgbf32le": 3, "rgbf32be": 3, "rgbaf32le": 4, "rgbaf32be": 4}
 _DPX_TIMECODE_AT = 1920  # the television header's first field (SMPTE 268M)
 _DPX_RATES_AT = (1724, 1940)  # frame rate: the film header's, the television header's
 _ROWS_AT_ONCE = 256
@@ -64,6 +73,7 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     larger than the frame limit (checked from its header, before decoding)."""
     if _is_exr(member):
         return _decode_exr(member, data, settings)
+    _check_tiff_samples(member, data)
     try:
         with av.open(io.BytesIO(data), metadata_errors="ignore") as container:
             streams = container.streams.video
@@ -72,10 +82,71 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
             stream = streams[0]
             _check_size(member, stream.codec_context.width, stream.codec_context.height, settings)
             for frame in container.decode(stream):
-                return _upright(frame, _orientation(data))
+                return _upright(_integer(frame), _orientation(data))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaError(f"{member} is not a readable image") from exc
     raise MediaError(f"{member} is not a readable image")
+
+
+def _check_tiff_samples(member: str, data: bytes) -> None:
+    """MediaError, naming them, where a TIFF's samples are none FFmpeg reads as they are:
+    unsigned integers of up to 16 bits, or 32-bit float RGB or RGBA. It read half floats and
+    signed samples as unsigned integers, 32-bit integers as floats (noise either way), and
+    refused the rest as no image at all."""
+    found = _tiff_samples(data)
+    if found is None:
+        return
+    bits, kind, samples = found
+    if (kind == _TIFF_UNSIGNED and bits <= 16) or (
+        kind == _TIFF_FLOAT and bits == 32 and samples in (3, 4)
+    ):
+        return
+    what = _TIFF_SAMPLE_KINDS.get(kind, f"sample format {kind}")
+    grey = " greyscale" if samples < 3 else ""
+    raise MediaError(
+        f"{member} is a {bits}-bit {what}{grey} TIFF: TIFFs of 8 or 16 bits a sample (unsigned "
+        "integers) or of 32-bit float RGB or RGBA are read; save it as one of those, or as EXR"
+    )
+
+
+def _tiff_samples(data: bytes) -> tuple[int, int, int] | None:
+    """A TIFF's bits a sample, sample format (_TIFF_SAMPLE_KINDS) and samples a pixel, from
+    its first image's directory (the first sample's, as every reader takes them; TIFF's
+    defaults where it states none); None for no TIFF (BigTIFF included), or a directory
+    beyond the data (FFmpeg says it is no readable image)."""
+    endian = _TIFF_MAGIC.get(data[:4])
+    if endian is None:
+        return None
+    found = {_TIFF_BITS: 1, _TIFF_SAMPLE_FORMAT: _TIFF_UNSIGNED, _TIFF_SAMPLES: 1}
+    try:
+        (directory,) = struct.unpack_from(endian + "I", data, 4)
+        (entries,) = struct.unpack_from(endian + "H", data, directory)
+        for at in range(directory + 2, directory + 2 + 12 * entries, 12):
+            tag, kind, count = struct.unpack_from(endian + "HHI", data, at)
+            if tag in found and kind == _TIFF_SHORT and count:
+                # Up to two SHORTs are held in the entry, more where its offset points.
+                held = at + 8 if count <= 2 else struct.unpack_from(endian + "I", data, at + 8)[0]
+                found[tag] = struct.unpack_from(endian + "H", data, held)[0]
+    except struct.error:
+        return None
+    return found[_TIFF_BITS], found[_TIFF_SAMPLE_FORMAT], found[_TIFF_SAMPLES]
+
+
+def _integer(frame: av.VideoFrame) -> av.VideoFrame:
+    """A float TIFF's picture in 16 bits (with its alpha), 0..1 clipped, NaN as 0; another
+    frame as it is. Read from the plane, not through swscale, which was up to 35 levels off,
+    and converted neither RGBA nor big-endian floats."""
+    samples = _FLOAT_FORMATS.get(frame.format.name)
+    if samples is None:
+        return frame
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+    dtype = np.dtype(">f4" if frame.format.name.endswith("be") else "<f4")
+    pixels = rows[:, : frame.width * samples * 4].copy().view(dtype)
+    pixels = pixels.reshape(frame.height, frame.width, samples)
+    return av.VideoFrame.from_ndarray(
+        _to16(pixels), format="rgb48le" if samples == 3 else "rgba64le"
+    )
 
 
 def _orientation(data: bytes) -> int:

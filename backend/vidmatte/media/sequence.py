@@ -10,7 +10,7 @@ says so, for probe's note. The first image's frame rate and timecode (EXR, DPX),
 states them, are the video's unless a rate is given, and its number (1001) is kept for the
 exports' names. Zip members are read into memory one at a time, never extracted to their
 names, and at most their declared sizes (zipfile stops there), which are checked before
-anything is read.
+anything is read; their names are read in the encoding they were written in (_zip_name).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ import errno
 import itertools
 import re
 import shutil
+import struct
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +56,8 @@ _TAR_MAGIC_AT, _TAR_MAGIC = 257, b"ustar"  # POSIX and GNU tar headers alike
 _TAR_END = 1024  # two blocks of zeros
 _ZIP_MEMBER, _ZIP_EMPTY = b"PK\x03\x04", b"PK\x05\x06"  # a member's header, the end record
 _ZIP_ENCRYPTED = 0x1  # bit 0 of a zip member's flags
+_ZIP_UTF8 = 0x800  # bit 11: the member's name is UTF-8
+_UNICODE_PATH, _UNICODE_PATH_VERSION = 0x7075, 1  # Info-ZIP's extra field of the name in UTF-8
 _LISTED_SEQUENCES = 5  # named in the message when there are several
 _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
 _DIGITS = re.compile(r"\d+")
@@ -352,7 +356,7 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
     except (zipfile.BadZipFile, ValueError) as exc:
         raise MediaError(f"not a readable zip ({exc})") from exc
     with archive:
-        infos = {i.filename: i for i in archive.infolist() if not i.is_dir()}
+        infos = {_zip_name(i): i for i in archive.infolist() if not i.is_dir()}
 
         def read(name: str) -> bytes:
             # zipfile's own words for it hold the member's repr (compress_type=... filemode=...)
@@ -367,6 +371,45 @@ def _members(source: Path) -> Iterator[tuple[dict[str, int], Callable[[str], byt
                 raise MediaError(f"{name} cannot be read from the zip ({exc})") from exc
 
         yield {name: info.file_size for name, info in infos.items()}, read
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as it was written. Without the UTF-8 flag zipfile reads it as
+    cp437, the code page the format names (Explorer's, in a Western European locale), which
+    garbled the UTF-8 that macOS's Compress and Info-ZIP's zip write unflagged: `ショット` came
+    out `πé╖πâºπââπâê`, a full-width frame number as no number. Info-ZIP's Unicode Path field
+    states the name in UTF-8 where a zip has it; else bytes that are UTF-8 are taken as that
+    (cp437 text of accented letters is hardly ever valid UTF-8); else cp437. Other code pages
+    (cp866, Shift JIS) cannot be told from cp437 by their bytes."""
+    if info.flag_bits & _ZIP_UTF8:
+        return info.filename
+    stated = _unicode_path(info.extra, info.orig_filename.encode("cp437"))
+    if stated is not None:
+        return stated.partition("\0")[0]  # as zipfile cuts a name at a NUL
+    raw = info.filename.encode("cp437")  # zipfile's cp437 gives every byte back
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return info.filename
+
+
+def _unicode_path(extra: bytes, raw_name: bytes) -> str | None:
+    """The name a Unicode Path extra field (version 1) states, if `extra` holds one written for
+    `raw_name`: it holds the CRC-32 of the name it was written for, and one of another name
+    (a tool renamed the member and kept the field) is passed over, as APPNOTE 4.6.9 says."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4 : at + 4 + size]
+        if tag == _UNICODE_PATH and len(body) >= 5 and body[0] == _UNICODE_PATH_VERSION:
+            if struct.unpack_from("<I", body, 1)[0] != zlib.crc32(raw_name):
+                return None
+            try:
+                return body[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        at += 4 + size
+    return None
 
 
 def _tar_headers(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
