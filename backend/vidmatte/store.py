@@ -38,7 +38,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -90,6 +90,7 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created
 SCHEMA_VERSION = 2
 RESERVE_BYTES = 4 * 1024 * 1024  # see Store.keep_reserve
 T = TypeVar("T")
+Made = TypeVar("Made")
 # Object colours: distinct, readable on dark video and on the editor's dark UI.
 PALETTE = (
     "#ff5a5f",
@@ -252,6 +253,17 @@ class Answered:
     fingerprint: str
     status: int
     body: str
+
+
+@dataclass(frozen=True)
+class KeyedAnswer(Generic[Made]):
+    """The answer to a request that took an Idempotency-Key and makes a row (a project, a job),
+    kept by the write that makes the row, in its transaction: kept after it, a crash between
+    the two left the row made and the key unanswered, and the retry after the restart made a
+    second one. `of` is the answer to give for the row as made."""
+
+    key: str
+    of: Callable[[Made], Answered]
 
 
 def new_id(prefix: str) -> str:
@@ -856,38 +868,58 @@ class Store:
 
     def answer_key(self, key: str, answered: Answered) -> None:
         """Keep `answered`, the answer to the request that took `key`, for its retries; the key
-        is free then (its retries read the answer). Expired keys go in the same write: the table
-        holds about one retention window's keys without waiting for a restart. An answer the
-        database cannot keep (the error is raised) is kept in memory instead, for this
-        process's retries: its key is never free while its request's work stands. The next
-        write that succeeds keeps those too, dated when they were given."""
-        with self._keys_lock:
-            self._forget_expired_unkept()
-            unkept = list(self._answers_unkept.items())
-        given = now()
+        is free then (its retries read the answer). An answer the database cannot keep (the
+        error is raised) is kept in memory instead, for this process's retries: its key is
+        never free while its request's work stands. A request that makes a row keeps its
+        answer in the row's write instead (`KeyedAnswer`)."""
+        held, given = self._held_answers(), now()
         try:
             with self._write() as db:
-                self._forget_expired_keys(db)
-                # IGNORE: a row of the key is this answer, or a later one's (it expired here).
-                db.executemany(
-                    "INSERT OR IGNORE INTO idempotency_keys "
-                    "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [self._key_row(held, *answer) for held, answer in unkept],
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO idempotency_keys "
-                    "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    self._key_row(key, answered, given),
-                )
+                self._keep_answer(db, held, key, answered, given)
         except BaseException:
             with self._keys_lock:  # one step: a retry finds the key taken, or this answer
                 self._answers_unkept[key] = (answered, given)
                 self._keys_in_flight.pop(key, None)
             raise
+        self._answered(key, held)
+
+    def _held_answers(self) -> list[tuple[str, tuple[Answered, str]]]:
+        """The answers held in memory (`answer_key`), for the next write of an answer."""
         with self._keys_lock:
-            for held, answer in unkept:  # in the database now
-                if self._answers_unkept.get(held) == answer:
-                    del self._answers_unkept[held]
+            self._forget_expired_unkept()
+            return list(self._answers_unkept.items())
+
+    def _keep_answer(
+        self,
+        db: sqlite3.Connection,
+        held: list[tuple[str, tuple[Answered, str]]],
+        key: str,
+        answered: Answered,
+        given: str,
+    ) -> None:
+        """In a write: keep `key`'s answer, and the answers `held` in memory, dated when they
+        were given. Expired keys go in the same write: the table holds about one retention
+        window's keys without waiting for a restart."""
+        self._forget_expired_keys(db)
+        # IGNORE: a row of the key is this answer, or a later one's (it expired here).
+        db.executemany(
+            "INSERT OR IGNORE INTO idempotency_keys "
+            "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [self._key_row(other, *answer) for other, answer in held],
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO idempotency_keys "
+            "(key, route, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            self._key_row(key, answered, given),
+        )
+
+    def _answered(self, key: str, held: list[tuple[str, tuple[Answered, str]]]) -> None:
+        """Once the write that kept `key`'s answer and the `held` ones is committed: the key is
+        free (its retries read the answer), and those held are in the database now."""
+        with self._keys_lock:
+            for other, answer in held:
+                if self._answers_unkept.get(other) == answer:
+                    del self._answers_unkept[other]
             self._keys_in_flight.pop(key, None)
 
     def release_key(self, key: str) -> None:
@@ -928,14 +960,16 @@ class Store:
         *,
         distinct_name: bool = False,
         max_projects: int | None = None,
+        keyed: KeyedAnswer[Project] | None = None,
     ) -> Project:
         """Move a fully received and probed upload into place, then make it visible. One that
         cannot be stored completely (a full disk) leaves neither files nor a row.
 
         The limit (ProjectLimit) and `distinct_name` (`clip (2)` when `clip` is taken) are
         checked in the same transaction as the insert, so uploads that arrive together are
-        counted and named one at a time."""
+        counted and named one at a time. `keyed`: its Idempotency-Key's answer, kept with it."""
         project_id = new_id("p")
+        held = self._held_answers() if keyed is not None else []
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
         # A converted upload (an image sequence's .nut) is named by what it now is.
@@ -953,15 +987,23 @@ class Store:
                 if max_projects is not None and len(names) >= max_projects:
                     raise ProjectLimit(f"the data dir holds its limit of {max_projects} projects")
                 name = distinct(name, set(names)) if distinct_name else name
+                stamp = now()
                 db.execute(
                     "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
-                    (project_id, name, filename, source.name, now(), json.dumps(info.to_dict())),
+                    (project_id, name, filename, source.name, stamp, json.dumps(info.to_dict())),
                 )
+                made = self._project(
+                    db.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
+                )
+                if keyed is not None:
+                    self._keep_answer(db, held, keyed.key, keyed.of(made), stamp)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
             raise
-        return self.project(project_id)
+        if keyed is not None:
+            self._answered(keyed.key, held)
+        return made
 
     def _project(self, row: sqlite3.Row) -> Project:
         return Project(
@@ -1205,12 +1247,15 @@ class Store:
         sam2: str,
         export: dict | None = None,
         plate: bool = False,
+        keyed: KeyedAnswer[Job] | None = None,
     ) -> Job:
         """A queued job with a snapshot of its objects' prompts and names, the settings it runs
         with and the downloads chosen with it. QueueFull at the limit of waiting jobs;
         PointsChanged when an object has no points in the range, or negative clicks alone (any
-        more: the caller looked before this write)."""
+        more: the caller looked before this write). `keyed`: its Idempotency-Key's answer, kept
+        with it."""
         job_id, stamp = new_id("j"), now()
+        held = self._held_answers() if keyed is not None else []
         with self._write() as db:
             self._require(db, project_id)
             for obj in object_ids:  # one deleted since the caller looked: its 404, not a 409
@@ -1254,7 +1299,12 @@ class Store:
                     int(plate),
                 ),
             )
-        return self.job(job_id)
+            made = self._job(db.execute(f"{self._JOB_SELECT} WHERE j.id = ?", (job_id,)).fetchone())
+            if keyed is not None:
+                self._keep_answer(db, held, keyed.key, keyed.of(made), stamp)
+        if keyed is not None:
+            self._answered(keyed.key, held)
+        return made
 
     _JOB_SELECT = (
         "SELECT j.*, (SELECT COUNT(*) FROM job_frames f WHERE f.job_id = j.id) AS frames_done "

@@ -123,7 +123,7 @@ def test_an_upload_cancelled_while_its_project_is_made_answers_its_retry(
     started, go_on = threading.Event(), threading.Event()
     made = Object(id=1, project_id="p_1", name="a", color="#ffffff")
 
-    def add_upload(_: object, upload: Any) -> Object:
+    def add_upload(_: object, upload: Any, keying: object) -> Object:
         upload.path.unlink()
         return made
 

@@ -58,11 +58,19 @@ def test_an_object_whose_answer_cannot_be_kept_is_answered_and_made_once(
     assert "(its body differs)" in other.json()["detail"]
 
 
-def test_an_upload_whose_answer_cannot_be_kept_is_answered_and_made_once(
+def test_an_upload_whose_answer_cannot_be_kept_is_not_made_and_its_retry_makes_it_once(
     served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Its answer is kept by the write that makes its project (a crash between the two had
+    the retry make a second project): a write that cannot keep it makes nothing, and lets the
+    key go."""
     client, store = served
-    monkeypatch.setattr(store, "_forget_expired_keys", locked)
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "_forget_expired_keys", locked)
+        failed = upload(client, clip, "upload-1")
+    assert failed.status_code == 500, failed.text
+    assert client.get("/api/projects").json() == []
+    assert list(store.data_dir.glob("projects/*")) == []
     first = upload(client, clip, "upload-1")
     assert first.status_code == 201, first.text
     again = upload(client, clip, "upload-1")

@@ -77,7 +77,8 @@ def test_the_retry_of_an_upload_at_the_project_limit_gets_its_first_answer(
     assert other.status_code == 422
     assert other.json()["detail"] == (
         "Idempotency-Key 'upload-1' was used for another request to POST /api/projects (its "
-        "body differs): a key belongs to one request; send a new key for this one"
+        "'name' field was 'clip'; this one is 'other'): a key belongs to one request; send a new "
+        "key for this one"
     )
     assert left_in_tmp(store) == []
 
@@ -352,3 +353,82 @@ def test_an_upload_kept_with_its_digest_alone_is_still_its_retry_s_answer(
     assert (again.status_code, again.json()) == (201, first.json())
     other = send(client, clip, name="other")
     assert (other.status_code, other.json()) == (422, differs("its body differs"))
+
+
+def multipart(parts: list[tuple[str, bytes]], filename: str = "disk.mp4") -> bytes:
+    """A multipart body of `parts` in their order, with boundary "b": the part named "file"
+    is the file `filename`, any other a text field."""
+    body = b""
+    for name, value in parts:
+        disposition = f'name="{name}"' + (f'; filename="{filename}"' if name == "file" else "")
+        body += f"--b\r\nContent-Disposition: form-data; {disposition}\r\n\r\n".encode()
+        body += value + b"\r\n"
+    return body + b"--b--\r\n"
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ([("name", b"other")], "its 'name' field was 'clip'; this one is 'other'"),
+        ([("fps", b"24"), ("name", b"clip")], "it had no 'fps' field; this one has '24'"),
+    ],
+)
+def test_the_retry_of_an_upload_with_other_fields_before_its_file_is_refused_before_it(
+    served: tuple[TestClient, Store], clip: Path, fields: list[tuple[str, bytes]], why: str
+) -> None:
+    """Its fields sent before its file (as browsers and httpx send a form) tell it is another
+    request: it was refused only once the whole file had been hashed."""
+    client, store = served
+    # The same file, long enough to come in many chunks: an MP4 box of padding after the clip.
+    big = clip.parent / "padded.mp4"
+    big.write_bytes(
+        clip.read_bytes() + (1024 * 1024).to_bytes(4, "big") + b"free" + bytes(1024 * 1024 - 8)
+    )
+    assert send(client, big, filename="padded.mp4").status_code == 201
+    body = multipart([*fields, ("file", big.read_bytes())], "padded.mp4")
+    refused, pulled = send_chunks(client, body, length=False)
+    assert (refused.status_code, refused.json()) == (422, differs(why))
+    assert pulled == 1
+    assert left_in_tmp(store) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ([("name", b"other")], "its 'name' field was 'clip'; this one is 'other'"),
+        ([], "its 'name' field was 'clip'; this one has none"),
+    ],
+)
+def test_the_retry_of_an_upload_with_other_fields_after_its_file_says_which(
+    served: tuple[TestClient, Store], clip: Path, fields: list[tuple[str, bytes]], why: str
+) -> None:
+    """Sent after the file (the order is the client's), the fields are known once the file is
+    in: the refusal says the same."""
+    client, _ = served
+    assert send(client, clip).status_code == 201
+    refused, _ = send_chunks(client, multipart([("file", clip.read_bytes()), *fields]))
+    assert (refused.status_code, refused.json()) == (422, differs(why))
+
+
+def test_an_upload_kept_before_its_fields_were_is_held_to_its_file_as_it_comes(
+    served: tuple[TestClient, Store], clip: Path
+) -> None:
+    """A print an older version kept ("<digest> <size> <file name>", without the fields in
+    the clear) still holds a retry to its file as it comes in; its fields are compared by the
+    digest, once the body is in."""
+    client, store = served
+    first = send(client, clip)
+    with closing(sqlite3.connect(store.data_dir / "vidmatte.db")) as db, db:
+        db.execute(
+            "UPDATE idempotency_keys SET fingerprint = substr(fingerprint, 1, 64) || ?",
+            (f" {len(clip.read_bytes())} disk.mp4",),
+        )
+    again, _ = send_chunks(client, form(clip.read_bytes()))
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = send(client, clip, name="other")
+    assert (other.status_code, other.json()) == (422, differs("its body differs"))
+    renamed = send(client, clip, filename="other.mp4")
+    assert (renamed.status_code, renamed.json()) == (
+        422,
+        differs("its file was 'disk.mp4'; this one is 'other.mp4'"),
+    )

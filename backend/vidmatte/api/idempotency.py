@@ -5,10 +5,13 @@ Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
 
 The key is taken before the route does its work (`Claim.take`; in memory: Store.claim_key) and
 its answer is kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs
-it again. An answer the store cannot keep (a full disk, a database locked past its busy
-timeout) is still the answer, held in memory for the retries this process answers
-(Store.answer_key): what the request made is made, and a 500 or a freed key would have the
-client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
+it again. A request that makes a row (a project, a job) has its answer kept by the write that
+makes the row, in the same transaction (`Keying`): kept after it, a crash between the two left
+the row made and the key unanswered, and the retry after the restart made a second one. Any
+other's answer is kept after its work; one the store cannot keep (a full disk, a database
+locked past its busy timeout) is still the answer, held in memory for the retries this process
+answers (Store.answer_key): what the request made is made, and a 500 or a freed key would have
+the client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
 fingerprint is known only once its body is in), with the same steps. A thread that takes a key
 or makes what it answers runs to its end even when the upload awaiting it is cancelled (a
 client gone, a shutdown's deadline), and the key is let go or answered after it (`to_its_end`):
@@ -16,8 +19,8 @@ one left taken was a 409 for every retry until a restart, one let go too soon ha
 make a second project. A request is the same when it has the same route and the same
 fingerprint: its validated body, or an upload's file (name, size, SHA-256) and fields, which a
 retry sends with another multipart boundary. An upload's retry is held to its first file's
-name and size as its body comes in (`UploadPrint`), so another file is refused before all of
-it is hashed.
+name and size and to its fields as its body comes in (`UploadRetry`), so another file, or
+fields sent before the file that differ, are refused before all of it is hashed.
 GET /api/idempotency-keys/{key} (api/routes/keys.py) tells a client whether its request was
 answered without sending it again."""
 
@@ -39,7 +42,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from vidmatte.api.upload import FORM_BYTES, Upload
-from vidmatte.store import Answered, KeyInUse, Store
+from vidmatte.store import Answered, KeyedAnswer, KeyInUse, Made, Store
 
 log = logging.getLogger(__name__)
 KEY_HEADER = "Idempotency-Key"
@@ -118,14 +121,14 @@ def digest_of(print_: str) -> str:
 @dataclass(frozen=True)
 class UploadPrint:
     """An upload's fingerprint as kept: the digest of its file (name as sent, size, SHA-256)
-    and its fields, then the file's size and name in the clear, which a retry is held to while
-    its body comes in: one whose Content-Length cannot be this file with its form, whose file
-    part names another file, or whose file runs past this size is another request, told
-    before its whole file is hashed."""
+    and its fields, then the file's size and name and the fields in the clear (JSON), which a
+    retry is held to while its body comes in (`UploadRetry`). `fields` is None in one kept
+    before they were (the digest, the size and the name)."""
 
     digest: str
     size: int
     filename: str
+    fields: dict[str, str] | None
 
     @classmethod
     def of(cls, upload: Upload) -> UploadPrint:
@@ -137,18 +140,23 @@ class UploadPrint:
             "sha256": upload.digest.hexdigest(),
             "fields": upload.fields,
         }
-        return cls(fingerprint(parts), upload.size, upload.filename)
+        return cls(fingerprint(parts), upload.size, upload.filename, upload.fields)
 
     def kept(self) -> str:
-        return f"{self.digest} {self.size} {self.filename}"
+        clear = {"size": self.size, "filename": self.filename, "fields": self.fields}
+        return f"{self.digest} {json.dumps(clear, sort_keys=True)}"
 
     @classmethod
     def read(cls, kept: str) -> UploadPrint | None:
         """The upload's print kept as `kept`; None for a JSON POST's, or an upload's kept
         before its size and name were (its digest alone)."""
         digest, _, rest = kept.partition(" ")
+        if rest.startswith("{"):
+            clear = json.loads(rest)
+            return cls(digest, clear["size"], clear["filename"], clear["fields"])
+        # Kept before its fields were: "<digest> <size> <file name>".
         size, _, filename = rest.partition(" ")
-        return cls(digest, int(size), filename) if size.isdigit() else None
+        return cls(digest, int(size), filename, None) if size.isdigit() else None
 
 
 def keep(store: Store, key: str, answered: Answered) -> None:
@@ -229,12 +237,12 @@ class Claim:
             "a key belongs to one request; send a new key for this one",
         )
 
-    def upload_check(self, request: Request) -> Callable[[Upload], None] | None:
+    def upload_check(self, request: Request) -> UploadRetry | None:
         """For the retry of an upload, before its body is read: a 422 when its Content-Length
         cannot hold the first request's file, or holds more than that file and the most form
         an upload may send beside it (upload.FORM_BYTES); then the check `receive_upload` makes
-        of its file as it comes in (its name, then its size so far). None for the request that
-        took the key, or a retry of one kept before its file's size and name were."""
+        of its body as it comes in (`UploadRetry`). None for the request that took the key, or
+        a retry of one kept before its file's size and name were."""
         first = None if self.answered is None else UploadPrint.read(self.answered.fingerprint)
         if first is None:
             return None
@@ -248,18 +256,7 @@ class Claim:
                     f"{of_file}; this body is {length} bytes, more than that file and "
                     f"{FORM_BYTES} bytes of form"
                 )
-
-        def check(upload: Upload) -> None:
-            if upload.filename != first.filename:
-                raise self.differs(
-                    f"its file was '{first.filename}'; this one is '{upload.filename}'"
-                )
-            if upload.size > first.size:
-                raise self.differs(
-                    f"its file '{first.filename}' was {first.size} bytes; this one is longer"
-                )
-
-        return check
+        return UploadRetry(self, first)
 
     def replay(self, print_: str) -> Response | None:
         """None for the request that took the key; for a retry the first answer again, when
@@ -282,11 +279,81 @@ class Claim:
         keep(self.store, self.key, Answered(self.route, print_, status, answer.model_dump_json()))
         return answer
 
-    def answer(self, print_: str, status: int, run: Callable[[], Answer]) -> Answer:
-        """`run()` for the request that took the key, its answer kept for the retries; its
+    def answer(self, print_: str, status: int, run: Callable[[Keying], Answer]) -> Answer:
+        """`run(keying)` for the request that took the key, its answer kept for the retries: by
+        the write that makes its row, where `run` hands `keying` to one, else after it; its
         failure lets the key go. Blocking: with the key, its thread owns its fate."""
+        keying = Keying(self, print_, status)
         with self:
-            return self.keep(print_, status, run())
+            answer = run(keying)
+            return answer if keying.kept else self.keep(print_, status, answer)
+
+
+@dataclass
+class Keying:
+    """The work of a request that took a key (`Claim.answer`) gets this: a route whose work
+    makes a row (a project, a job) hands `of(answer)` to the store's write that makes it
+    (Store.add_project, Store.add_job), which keeps the answer in the row's transaction; the
+    answer of any other is kept after its work. A route's work run without a key gets None."""
+
+    claim: Claim
+    print_: str
+    status: int
+    kept: bool = False
+
+    def of(self, answer: Callable[[Made], BaseModel]) -> KeyedAnswer[Made]:
+        """What the write that makes a row keeps: `answer` of the row as made."""
+
+        def answered(made: Made) -> Answered:
+            # In the write: one that fails after this raises, and its key is let go.
+            self.kept = True
+            body = answer(made).model_dump_json()
+            return Answered(self.claim.route, self.print_, self.status, body)
+
+        return KeyedAnswer(self.claim.key, answered)
+
+
+@dataclass(frozen=True)
+class UploadRetry:
+    """The retry of an upload held to its first request's print as its body comes in (the
+    `receive_upload` check): its file's name, then its size so far; each field once it is in;
+    the fields it lacks once the whole form is in. A form sends its parts in the client's
+    order: fields sent before the file (as browsers and httpx send them) that differ refuse it
+    before its file is read; sent after it, they are known only once the file is in (and
+    hashed). Whatever the order, a difference is told by the same message."""
+
+    claim: Claim
+    first: UploadPrint
+
+    def file(self, upload: Upload) -> None:
+        first = self.first
+        if upload.filename != first.filename:
+            raise self.claim.differs(
+                f"its file was '{first.filename}'; this one is '{upload.filename}'"
+            )
+        if upload.size > first.size:
+            raise self.claim.differs(
+                f"its file '{first.filename}' was {first.size} bytes; this one is longer"
+            )
+
+    def field(self, name: str, value: str) -> None:
+        # A field sent twice counts at its last value, in the first request as here: a retry
+        # whose earlier copy differs is refused as another request (no client sends one so).
+        fields = self.first.fields
+        if fields is None:  # kept before its fields were: the digest tells, at the end
+            return
+        if name not in fields:
+            raise self.claim.differs(f"it had no '{name}' field; this one has '{value}'")
+        if fields[name] != value:
+            raise self.claim.differs(
+                f"its '{name}' field was '{fields[name]}'; this one is '{value}'"
+            )
+
+    def form(self, fields: dict[str, str]) -> None:
+        first = self.first.fields
+        if first is not None and (lacking := sorted(first.keys() - fields.keys())):
+            name = lacking[0]
+            raise self.claim.differs(f"its '{name}' field was '{first[name]}'; this one has none")
 
 
 async def to_its_end(
@@ -322,12 +389,12 @@ def once(
     request: Request,
     body: BaseModel | None,
     status: int,
-    run: Callable[[], Answer],
+    run: Callable[[Keying | None], Answer],
 ) -> Answer | Response:
-    """`run()` for a request whose body is known before it runs; with a key, once per key
-    (answered again from the store for its retries)."""
+    """`run(keying)` for a request whose body is known before it runs; with a key, once per
+    key (answered again from the store for its retries); without one, `keying` is None."""
     if key is None:
-        return run()
+        return run(None)
     print_ = body_fingerprint(body)
     claim = Claim.take(store, key, route_of(request))
     if (again := claim.replay(print_)) is not None:

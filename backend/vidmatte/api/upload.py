@@ -11,9 +11,9 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -39,6 +39,20 @@ class Upload:
     digest: hashlib._Hash | None = None
 
 
+class FormCheck(Protocol):
+    """What `receive_upload` holds a body to as it comes in (the retry of an upload with an
+    Idempotency-Key: api/idempotency.py); an HTTPException it raises ends the upload."""
+
+    def file(self, upload: Upload) -> None:
+        """Once the file part's header is in, then as each piece of the file comes."""
+
+    def field(self, name: str, value: str) -> None:
+        """Once a text field is in."""
+
+    def form(self, fields: dict[str, str]) -> None:
+        """Once the whole body is in, with every field it sent."""
+
+
 class _Collector:
     """Callbacks for python-multipart: routes each part to a file or a small text field."""
 
@@ -47,7 +61,7 @@ class _Collector:
         tmp_dir: Path,
         digest: bool = False,
         to_disk: bool = True,
-        check: Callable[[Upload], None] | None = None,
+        check: FormCheck | None = None,
     ):
         self.tmp_dir = tmp_dir
         self.digest = digest
@@ -97,7 +111,7 @@ class _Collector:
             if self.digest:
                 self.file.digest = hashlib.sha256()
             if self.check is not None:
-                self.check(self.file)
+                self.check.file(self.file)
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
@@ -107,7 +121,7 @@ class _Collector:
             if self.file.digest is not None:
                 self.file.digest.update(data[start:end])
             if self.check is not None:
-                self.check(self.file)
+                self.check.file(self.file)
         elif len(self._text) < 10_000:  # text fields are names: small
             self._text += data[start:end]
 
@@ -117,6 +131,8 @@ class _Collector:
             self._sink = None
         elif self._name:
             self.fields[self._name] = self._text.decode("utf-8", "replace")
+            if self.check is not None:
+                self.check.field(self._name, self.fields[self._name])
 
     def discard(self) -> None:
         if self._sink is not None:
@@ -146,13 +162,14 @@ async def receive_upload(
     settings: Settings,
     digest: bool = False,
     to_disk: bool = True,
-    check: Callable[[Upload], None] | None = None,
+    check: FormCheck | None = None,
 ) -> Upload:
     """Parse a multipart body with a `file` part (and optional text fields) as it streams in;
     with `digest`, the file's SHA-256 is taken on the way. Without `to_disk` (the retry of an
     upload, received only to be compared with its first try) the file is hashed, not written:
     its temporary file stays empty, and it needs no room. `check` sees the file once its part's
-    header is in and as each piece of it comes: an HTTPException it raises ends the upload.
+    header is in and as each piece of it comes, each field once it is in, and the whole form
+    at the end: an HTTPException it raises ends the upload.
 
     Refused up front when the declared size would leave less than `min_free_bytes` on the disk.
     A body that sends nothing for `idle_timeout` seconds, or that trickles in slower than
@@ -208,6 +225,8 @@ async def receive_upload(
                 f"the form beside the file is {form} bytes: at most {FORM_BYTES} are taken "
                 "(the file, its name and fps fields)",
             )
+        if check is not None:
+            check.form(collector.fields)
     except HTTPException:
         collector.discard()
         raise

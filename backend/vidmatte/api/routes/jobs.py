@@ -17,7 +17,7 @@ from pydantic import BeforeValidator
 
 from vidmatte import store
 from vidmatte.api.events import follow
-from vidmatte.api.idempotency import IdempotencyKey, once
+from vidmatte.api.idempotency import IdempotencyKey, Keying, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
     DISK_FULL_ERROR,
@@ -78,10 +78,12 @@ def create_job(
     key: IdempotencyKey,
     s: Services = Depends(services),
 ) -> Job | Response:
-    return once(s.store, key, request, body, 201, lambda: _create_job(project, body, s))
+    return once(
+        s.store, key, request, body, 201, lambda keying: _create_job(project, body, s, keying)
+    )
 
 
-def _create_job(project: store.Project, body: JobCreate, s: Services) -> Job:
+def _create_job(project: store.Project, body: JobCreate, s: Services, keying: Keying | None) -> Job:
     project_id = project.id
     check_range(project, body.start, body.end)
     limit = s.settings.max_objects
@@ -134,6 +136,7 @@ def _create_job(project: store.Project, body: JobCreate, s: Services) -> Job:
         sam2=s.sam2_name,
         export=body.export.model_dump() if body.export else None,
         plate=s.matter.plate,
+        keyed=None if keying is None else keying.of(lambda made: served(made, s)),
     )
     s.runner.submit(job.id)
     return served(job, s)
@@ -236,7 +239,7 @@ def delete_job(job_id: str, s: Services = Depends(services)) -> Response:
 def resume_job(
     job_id: str, request: Request, key: IdempotencyKey, s: Services = Depends(services)
 ) -> Job | Response:
-    return once(s.store, key, request, None, 200, lambda: _resume_job(job_id, s))
+    return once(s.store, key, request, None, 200, lambda _: _resume_job(job_id, s))
 
 
 def _resume_job(job_id: str, s: Services) -> Job:

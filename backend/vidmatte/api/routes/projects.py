@@ -17,7 +17,14 @@ from PIL import Image
 from pydantic import ValidationError
 
 from vidmatte import store
-from vidmatte.api.idempotency import Claim, IdempotencyKey, UploadPrint, route_of, to_its_end
+from vidmatte.api.idempotency import (
+    Claim,
+    IdempotencyKey,
+    Keying,
+    UploadPrint,
+    route_of,
+    to_its_end,
+)
 from vidmatte.api.schemas import (
     PROJECT_NAME,
     SEQUENCE_FPS,
@@ -150,8 +157,8 @@ async def create_project_once(request: Request, key: str, s: Services) -> Projec
     """An upload with an Idempotency-Key. Its retry is received as well (hashed, not written):
     the file's SHA-256 tells whether it is the first request again (its answer, and the file
     goes) or another one (a 422). A key of another route is refused before the body is read,
-    another file as soon as it shows (its Content-Length, its name, its size:
-    Claim.upload_check)."""
+    another file or other fields as soon as they show (its Content-Length, its name, its size,
+    each field: Claim.upload_check)."""
     claim = await Claim.taken(s.store, key, route_of(request))
     with claim:  # a failure or a cancellation before the project is being made frees the key
         claim.check_route()
@@ -172,9 +179,10 @@ async def create_project_once(request: Request, key: str, s: Services) -> Projec
     return await to_its_end(partial(claim.answer, print_, 201, partial(add_upload, s, upload)))
 
 
-def add_upload(s: Services, upload: Upload) -> Project:
+def add_upload(s: Services, upload: Upload, keying: Keying | None = None) -> Project:
     """Probe a received upload and make it a project; the temporary files go either way. A
-    zip is an image sequence, made a lossless video first, named after the sequence."""
+    zip is an image sequence, made a lossless video first, named after the sequence. With
+    `keying`, its Idempotency-Key's answer is kept with the project."""
     filename = _kept_filename(upload.filename)
     video = upload.path.with_suffix(".nut")  # a sequence's video, beside the upload
     try:
@@ -207,6 +215,7 @@ def add_upload(s: Services, upload: Upload) -> Project:
             thumbnail,
             distinct_name=blank,
             max_projects=s.settings.max_projects,
+            keyed=None if keying is None else keying.of(partial(_project, s)),
         )
     except ProjectLimit as exc:
         raise no_room_for_a_project(s.settings) from exc

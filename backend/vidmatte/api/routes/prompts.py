@@ -70,7 +70,7 @@ def add_object(
         request,
         body,
         201,
-        lambda: Object(**s.store.add_object(project.id, body.name, body.color)),
+        lambda _: Object(**s.store.add_object(project.id, body.name, body.color)),
     )
 
 

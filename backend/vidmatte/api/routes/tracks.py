@@ -80,7 +80,7 @@ def start_track(
     """Track the current prompts over start..end. When a finished track of the same range
     exists, only the objects whose points changed run again, from their first changed frame
     on (`run` says what runs); a track still running is replaced."""
-    return once(s.store, key, request, body, 202, lambda: _start_track(project, body, s))
+    return once(s.store, key, request, body, 202, lambda _: _start_track(project, body, s))
 
 
 def _start_track(project: store.Project, body: TrackCreate, s: Services) -> Track:

@@ -1,0 +1,94 @@
+"""A server killed right after it made a project or a job with an Idempotency-Key: the retry
+after the restart gets that project or job, and nothing is made twice (api/idempotency.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.test_crash import prompted
+from tests.server import LiveServer
+
+# Loaded by the server's Python at start-up (it is on PYTHONPATH): the Store method named by
+# VIDMATTE_TEST_DIE_AFTER ends the process as a SIGKILL does once it has returned, the moment
+# between the row's write and the rest of the request.
+DIE_AFTER = """
+import os
+from vidmatte.store import Store
+
+def _die_after(method):
+    def made(self, *args, **kwargs):
+        method(self, *args, **kwargs)
+        os._exit(137)
+    return made
+
+_name = os.environ["VIDMATTE_TEST_DIE_AFTER"]
+setattr(Store, _name, _die_after(getattr(Store, _name)))
+"""
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Callable[[str | None], LiveServer]]:
+    """Start a server on the test's data dir, dying after the Store method given; each call
+    starts a fresh process on the same dir."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(DIE_AFTER)
+    servers: list[LiveServer] = []
+
+    def start(die_after: str | None = None) -> LiveServer:
+        env = {"PYTHONPATH": str(hooks), "VIDMATTE_TEST_DIE_AFTER": die_after} if die_after else {}
+        servers.append(LiveServer(tmp_path / "data", env).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def rows(data_dir: Path, table: str) -> list[str]:
+    with sqlite3.connect(data_dir / "vidmatte.db") as db:
+        return [row[0] for row in db.execute(f"SELECT id FROM {table}")]
+
+
+def test_an_upload_whose_server_died_after_making_it_is_its_retry_s_answer(
+    live: Callable[[str | None], LiveServer], clip: Path
+) -> None:
+    """The answer was kept after the project was made: a restart between the two found the key
+    unknown, and the retry made a second project."""
+    server = live("add_project")
+    headers = {"Idempotency-Key": "upload-1"}
+    form = {"files": {"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}, "data": {"name": "a"}}
+    with server.client() as api, pytest.raises(httpx.TransportError):
+        api.post("/api/projects", headers=headers, **form)
+    made = rows(server.data_dir, "projects")
+    assert len(made) == 1
+    with live(None).client() as api:
+        again = api.post("/api/projects", headers=headers, **form)
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] == made[0]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert [p["id"] for p in api.get("/api/projects").json()] == made
+
+
+def test_a_job_whose_server_died_after_making_it_is_its_retry_s_answer(
+    live: Callable[[str | None], LiveServer], clip: Path
+) -> None:
+    server = live("add_job")
+    headers = {"Idempotency-Key": "job-1"}
+    with server.client() as api:
+        pid = prompted(api, clip)
+        with pytest.raises(httpx.TransportError):
+            api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 3}, headers=headers)
+    made = rows(server.data_dir, "jobs")
+    assert len(made) == 1
+    with live(None).client() as api:
+        again = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 3}, headers=headers)
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] == made[0]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert [j["id"] for j in api.get(f"/api/projects/{pid}/jobs").json()] == made
