@@ -225,6 +225,8 @@ def test_head_answers_as_get_does_without_the_body(
         ({"start": 0, "end": 12}, 422, "outside the video (frames 0..11)"),
         ({"start": 6, "end": 11}, 422, "no frame in 6..11 holds points"),
         ({"start": 0, "end": 5, "object_ids": [99999]}, 404, "do not exist"),
+        # Was "no frame in 0..5 holds points of the chosen objects", though frame 4 holds some.
+        ({"start": 0, "end": 5, "object_ids": []}, 422, "object_ids is empty: list the objects"),
         ({"start": -1, "end": 5}, 422, ""),
         # JSON's true is not frame 1, nor "0" frame 0: a client that sends them has a bug.
         ({"start": True, "end": 5}, 422, "valid integer"),

@@ -106,7 +106,15 @@ def test_names_are_trimmed_and_unicode_kept(api: httpx.Client, project: dict) ->
     assert obj.status_code == 201 and obj.json()["name"] == "dog"
 
 
-@pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u2060", "\ufeff", "\u200e", "\u200f"])
+# The soft hyphen, the combining grapheme joiner, the Arabic letter mark (a direction mark as
+# U+200E is), the Mongolian vowel separator, the invisible operators, the Hangul fillers and the
+# Khmer inherent vowels show nothing either: they were kept.
+INVISIBLE = ["\u200b", "\u200c", "\u2060", "\ufeff", "\u200e", "\u200f"]
+INVISIBLE += ["\u00ad", "\u034f", "\u061c", "\u180e", "\u2062", "\u3164", "\uffa0", "\u17b4"]
+INVISIBLE += ["\U000e0041", "\U000e0001"]  # tags, outside an emoji's flag
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
 def test_invisible_characters_in_names_are_refused(
     api: httpx.Client, project: dict, char: str
 ) -> None:
@@ -141,14 +149,56 @@ def test_joiners_that_change_what_shows_are_kept(api: httpx.Client, project: dic
         assert made.json()["name"] == name
 
 
+@pytest.mark.parametrize("name", ["\u200d", " \u200d\u200d ", "\u2800", "\u115f\u1160", "\ufe0f"])
+def test_names_that_show_nothing_are_blank(api: httpx.Client, project: dict, name: str) -> None:
+    """A name of joiners, variation selectors, fillers or the blank braille pattern alone was
+    kept: it shows as an empty line in every list."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={"name": "cat"}).json()
+    for response in (
+        api.post(f"/api/projects/{pid}/objects", json={"name": name}),
+        api.patch(f"/api/projects/{pid}/objects/{obj['id']}", json={"name": name}),
+        api.patch(f"/api/projects/{pid}", json={"name": name}),
+    ):
+        assert assert_json_error(response, (422,)) == "invalid request: name: the name is blank"
+    assert api.get(f"/api/projects/{pid}").json()["name"] == "disk"
+    assert [o["name"] for o in api.get(f"/api/projects/{pid}/objects").json()] == ["cat"]
+
+
+def test_emoji_flags_and_variation_selectors_are_kept(api: httpx.Client, project: dict) -> None:
+    """England's flag is the black flag followed by tag characters; a variation selector picks
+    an emoji's colour form: both show, so names keep them."""
+    pid = project["id"]
+    for name in (
+        "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        "\u2764\ufe0f",
+    ):
+        made = api.post(f"/api/projects/{pid}/objects", json={"name": name})
+        assert made.status_code == 201, made.text
+        assert made.json()["name"] == name
+
+
 def test_invisible_characters_are_dropped_from_an_upload_s_name(api: httpx.Client, clip) -> None:
     response = api.post(
         "/api/projects",
-        files={"file": ("in\u200bvis\ufeffible.mp4", clip.read_bytes(), "video/mp4")},
+        files={"file": ("in\u200bvis\ufeffi\u00adble.mp4", clip.read_bytes(), "video/mp4")},
     )
     assert response.status_code == 201, response.text
     assert response.json()["filename"] == "invisible.mp4"
     assert response.json()["name"] == "invisible"
+
+
+@pytest.mark.parametrize("stem", ["\u200d", "\u2800\u200d", "\u00ad", "\ufe0f"])
+def test_an_upload_whose_name_shows_nothing_is_named_video(
+    api: httpx.Client, clip, stem: str
+) -> None:
+    """A file named with joiners, fillers or a variation selector alone made a project whose
+    name showed as an empty line: it is named as a file without a name is."""
+    response = api.post(
+        "/api/projects", files={"file": (f"{stem}.mp4", clip.read_bytes(), "video/mp4")}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"].startswith("video")  # "video (2)" when one is so named
 
 
 def test_a_name_s_length_is_counted_after_trimming(api: httpx.Client, project: dict) -> None:

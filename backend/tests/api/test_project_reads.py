@@ -233,4 +233,7 @@ def test_the_overlay_of_a_frame_the_track_lists_shows_the_masks_it_has(
     inside = np.asarray(Image.open(io.BytesIO(alone.content))) >= 128  # probability > 0.5
     assert shown.shape == (*inside.shape, 4) and np.array_equal(shown[..., 3] > 0, inside)
     missing = client.get(f"/api/projects/{pid}/track/masks/3", params={"object_id": added})
-    assert missing.status_code == 404 and missing.json()["detail"] == "frame 3 is not tracked yet"
+    assert missing.status_code == 404 and missing.json()["detail"] == (
+        "frame 3 is not tracked: the track was cancelled before it reached the frame "
+        "(track again to make it)"
+    )

@@ -283,6 +283,13 @@ def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None
     assert api.get(f"/api/projects/{pid}/track").json()["frames_done"] == state["frames_done"]
     # Forward from the click on frame 0: the frames made so far, and only those, have masks.
     assert state["tracked"] == ([[0, state["frames_done"] - 1]] if state["frames_done"] else [])
+    # A frame the cancel left without a mask will not get one: not "not tracked yet".
+    for params in ({}, {"object_id": obj}):
+        missing = api.get(f"/api/projects/{pid}/track/masks/119", params=params)
+        assert missing.status_code == 404 and missing.json()["detail"] == (
+            "frame 119 is not tracked: the track was cancelled before it reached the frame "
+            "(track again to make it)"
+        )
 
 
 def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Path) -> None:

@@ -45,13 +45,25 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 # Invisible characters make two names that look the same differ ("cat", "c\u200bat"): zero-width
-# space, word joiner, BOM (zero-width no-break space) and the direction marks. Zero-width
-# non-joiner (U+200C) is refused too, unless it follows a character of the Arabic or Indic
-# blocks, where it changes the letters' shapes (Persian writes it inside words). Zero-width
-# joiner (U+200D) stays allowed everywhere: emoji sequences (a family, a rainbow flag) and Indic
-# conjuncts are made with it, and a rule for its neighbours would refuse some of them.
-_INVISIBLE = frozenset("\u200b\u200e\u200f\u2060\ufeff")
+# space, word joiner, BOM (zero-width no-break space), the direction marks (Arabic's too), the soft
+# hyphen, the combining grapheme joiner, the Mongolian vowel separator, the invisible math
+# operators, the Hangul fillers and the Khmer inherent vowels (Unicode's default-ignorable
+# characters that no script needs). Zero-width non-joiner (U+200C) is refused too, unless it
+# follows a character of the Arabic or Indic blocks, where it changes the letters' shapes
+# (Persian writes it inside words); tag characters unless they follow the black flag or another
+# tag (England's flag is U+1F3F4 and tags). Zero-width joiner (U+200D) stays allowed everywhere:
+# emoji sequences (a family, a rainbow flag) and Indic conjuncts are made with it, and a rule
+# for its neighbours would refuse some of them.
+_INVISIBLE = frozenset(
+    "\u200b\u200e\u200f\u2060\ufeff\u00ad\u034f\u061c\u180e\u2061\u2062\u2063\u2064"
+    "\u3164\uffa0\u17b4\u17b5"
+)
 _ZWNJ = "\u200c"
+_BLACK_FLAG = "\U0001f3f4"
+# Characters that show nothing where a script or an emoji allows them (the joiners, variation
+# selectors, conjoining Hangul's fillers, the blank braille pattern): a name of these alone
+# looks blank.
+_SHOW_NOTHING = frozenset("\u200c\u200d\u115f\u1160\u2800")
 
 
 def _joining(char: str) -> bool:
@@ -59,29 +71,47 @@ def _joining(char: str) -> bool:
     return "\u0600" <= char <= "\u0dff"
 
 
+def _tag(char: str) -> bool:
+    return "\U000e0000" <= char <= "\U000e007f"
+
+
 def _hidden(char: str) -> bool:
     return char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp")
 
 
+def _invisible_at(text: str, i: int) -> bool:
+    """Whether `text[i]` shows nothing there and makes `text` look like text without it."""
+    char, before = text[i], text[i - 1] if i else ""
+    if char == _ZWNJ:
+        return not _joining(before)
+    if _tag(char):
+        return not (before == _BLACK_FLAG or _tag(before))
+    return char in _INVISIBLE
+
+
 def _invisible(name: str) -> str | None:
     """The first invisible character of a name that makes it look like another, or None."""
-    for i, char in enumerate(name):
-        if char in _INVISIBLE or (char == _ZWNJ and not (i and _joining(name[i - 1]))):
-            return char
-    return None
+    return next((c for i, c in enumerate(name) if _invisible_at(name, i)), None)
+
+
+def blank(text: str) -> bool:
+    """Whether `text` shows nothing: empty, or spaces and characters that show nothing alone."""
+    return all(
+        c.isspace() or c in _SHOW_NOTHING or "\ufe00" <= c <= "\ufe0f" or _tag(c) for c in text
+    )
 
 
 def without_hidden(text: str) -> str:
     """Drop control, line-break, bidi-override and invisible characters (for names we did not
     choose)."""
-    return "".join(c for c in text if not _hidden(c) and c not in _INVISIBLE)
+    return "".join(c for i, c in enumerate(text) if not _hidden(c) and not _invisible_at(text, i))
 
 
 def clean_name(value: str) -> str:
     """A name as shown: trimmed, not blank, no control, bidi-override or invisible
     characters."""
     name = value.strip()
-    if not name:
+    if blank(name):
         raise ValueError("the name is blank")
     bad = next((c for c in name if _hidden(c)), None)
     if bad is not None:

@@ -89,6 +89,12 @@ def _create_job(project: store.Project, body: JobCreate, s: Services, keying: Ke
     limit = s.settings.max_objects
     # An id sent twice is one object: the limit counts objects, not the list's entries.
     chosen = None if body.object_ids is None else sorted(set(body.object_ids))
+    if chosen == []:  # not "no points in the range": the points may be there
+        raise HTTPException(
+            422,
+            "object_ids is empty: list the objects to matte, or send null (or leave it out) "
+            "for every object with points in the range",
+        )
     if chosen is not None and len(chosen) > limit:
         raise HTTPException(
             422,

@@ -32,6 +32,7 @@ from vidmatte.api.schemas import (
     Project,
     ProjectUpdate,
     UrlInt,
+    blank,
     without_hidden,
 )
 from vidmatte.api.security import no_room_for_a_project, require_room_for_a_project
@@ -245,8 +246,10 @@ def _kept_filename(raw: str) -> str:
 
 def default_name(text: str, fallback: str) -> str:
     """A name from a file's or a zip member's name, which anyone chose: as a rename would take
-    it (without hidden characters, trimmed; the store cuts it to length), else `fallback`."""
-    return without_hidden(text).strip() or fallback
+    it (without hidden characters, trimmed; the store cuts it to length), else `fallback`
+    (also for a name that would show nothing)."""
+    name = without_hidden(text).strip()
+    return fallback if blank(name) else name
 
 
 def upload_fps(field: str | None) -> float | None:

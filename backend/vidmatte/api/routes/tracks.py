@@ -29,6 +29,12 @@ from vidmatte.api.services import Services, services
 from vidmatte.jobs import tracks
 
 router = APIRouter(prefix="/api/projects/{project_id}/track", tags=["track"])
+# How a track that stopped before a frame stopped: that frame gets no mask until a new track.
+_STOPPED = {
+    "cancelled": "was cancelled",
+    "failed": "failed",
+    "interrupted": "was interrupted (the server stopped)",
+}
 
 
 def _live(s: Services, track: tracks.Track) -> tuple[tracks.Track, dict[int, str]]:
@@ -158,9 +164,19 @@ def get_mask(
     masks = {obj: m for obj in wanted if (m := s.tracker.mask(project_id, frame, obj)) is not None}
     if not masks:
         s.store.project(project_id)  # its masks gone with a delete meanwhile: the delete's 404
-        raise HTTPException(404, f"frame {frame} is not tracked yet")
+        raise HTTPException(404, _untracked(frame, recorded.status))
     if object_id is not None:
         return png_response(Image.fromarray(masks[object_id], mode="L"))
     probs = {obj: m.astype(np.float32) / 255 for obj, m in masks.items()}
     image = coloured_masks(probs, colours, track.mask_height, track.mask_width)
     return png_response(image)
+
+
+def _untracked(frame: int, status: str) -> str:
+    """Why `frame` has no mask: not made yet by a running track, or never by a stopped one."""
+    if (stopped := _STOPPED.get(status)) is None:
+        return f"frame {frame} is not tracked yet"
+    return (
+        f"frame {frame} is not tracked: the track {stopped} before it reached the frame "
+        "(track again to make it)"
+    )
