@@ -258,16 +258,7 @@ def test_a_fragmented_mp4_with_a_global_index_cut_between_fragments_says_so(
     """A fragmented MP4 whose 'sidx' lists every fragment's bytes (FFmpeg's `global_sidx`,
     DASH packagers'), cut where its second fragment's 'moof', or its 'mdat', starts: every
     box there is whole, and it was read as the whole video (12 or 0 frames more missing)."""
-    whole = tmp_path / "clip.mp4"
-    flags = "frag_keyframe+empty_moov+default_base_moof+global_sidx"
-    with av.open(str(whole), "w", options={"movflags": flags}) as container:
-        stream = container.add_stream("libx264", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        stream.options = {"g": "6"}  # a keyframe, so a fragment, every 6 frames
-        for i in range(FRAMES):
-            rgb = np.full((64, 96, 3), 20 * i, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode(None))
+    whole = _fragmented_mp4(tmp_path / "clip.mp4", "global_sidx")
     with av.open(str(whole)) as container:
         expected = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     data = whole.read_bytes()
@@ -412,16 +403,7 @@ def test_a_fragmented_mp4_with_its_whole_duration_cut_between_fragments_says_so(
     MP4Box's, Shaka Packager's), cut where its second fragment's 'moof', or its 'mdat',
     starts: every box there is whole, and it was read as the whole video with no note. Its
     fragments' samples' durations ('trun', 'tfhd', 'tfdt') fall short of the 'mehd'."""
-    whole = tmp_path / "clip.mp4"
-    flags = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
-    with av.open(str(whole), "w", options={"movflags": flags}) as container:
-        stream = container.add_stream("libx264", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        stream.options = {"g": "6"}  # a keyframe, so a fragment, every 6 frames
-        for i in range(FRAMES):
-            rgb = np.full((64, 96, 3), 20 * i, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode(None))
+    whole = _fragmented_mp4(tmp_path / "clip.mp4", "skip_trailer")
     _with_mehd(whole, 1000)  # FFmpeg's 'mvhd' timescale is 1000: 12 frames at 12 a second
     with av.open(str(whole)) as container:
         expected = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
@@ -442,3 +424,18 @@ def test_a_fragmented_mp4_whose_samples_state_no_duration_is_not_called_short() 
     timed = cut_short._Track(timescale=1000, default=100, end=500, start=0, last=100)
     assert cut_short._mp4_short(1.0, {1: timed, 2: untimed})
     assert not cut_short._mp4_short(0.5, {1: timed})
+
+
+def _fragmented_mp4(path: Path, flag: str) -> Path:
+    """A fragmented MP4 of FRAMES frames in two fragments (a keyframe every 6), written with
+    FFmpeg's movflag `flag` besides those that fragment it."""
+    flags = f"frag_keyframe+empty_moov+default_base_moof+{flag}"
+    with av.open(str(path), "w", options={"movflags": flags}) as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.options = {"g": "6"}  # a keyframe, so a fragment, every 6 frames
+        for i in range(FRAMES):
+            rgb = np.full((64, 96, 3), 20 * i, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
