@@ -329,6 +329,37 @@ def test_a_restart_lets_go_of_the_masks_that_no_resume_reads(store: Store, tmp_p
         reopened.close()
 
 
+def test_a_download_holds_back_only_the_files_it_reads(store: Store, tmp_path: Path) -> None:
+    """A job's download reads the project's source and the job's mattes (`Store.lease`): the
+    files of the project's other jobs, deleted meanwhile, waited for it too (the lease was the
+    project's), and so did the job's copy of the track's masks, which it does not read. They
+    go at once; what it reads goes when it ends."""
+    downloaded = new_job(store, tmp_path)
+    pid = store.job(downloaded).project_id
+    obj = store.objects(pid)[0]["id"]
+    other, third = (
+        store.add_job(pid, 0, 5, [obj], edges="fast", head="head-v1", sam2="test-tiny").id
+        for _ in range(2)
+    )
+    for job_id in (downloaded, other, third):
+        attempt = store.transition(job_id, "running").attempt
+        assert store.save_alpha(job_id, attempt, 3, b"png")
+        store.track_links_dir(job_id).mkdir()
+    release = store.lease(pid, downloaded)
+    store.delete_job(other)
+    assert not store.job_dir(other).exists()
+    store.delete_job(downloaded)
+    assert not store.track_links_dir(downloaded).exists()
+    assert store.alpha_path(downloaded, 3).read_bytes() == b"png"
+    store.delete_project(pid)
+    assert not store.job_dir(third).exists()
+    assert (store.project_dir(pid) / "frames.npy").is_file()
+    release()
+    assert not store.job_dir(downloaded).exists()
+    assert not store.project_dir(pid).exists()
+    release()  # twice is harmless
+
+
 def test_limits_are_refused_before_anything_is_stored(store: Store, tmp_path: Path) -> None:
     jid = new_job(store, tmp_path)
     pid = store.job(jid).project_id

@@ -287,11 +287,12 @@ def test_a_track_read_as_its_project_is_deleted_is_not_kept(finished, monkeypatc
     assert not restarted.has(pid)
 
 
-def test_the_track_of_a_project_deleted_during_a_download_is_gone(finished) -> None:
+def test_the_track_of_a_project_deleted_during_a_download_is_gone(tracked, finished) -> None:
     """A download holds the project's files past its delete (Store.lease): the track's record
     was still on disk, so the tracker read it back and served the deleted project's track."""
     tracker, pid = finished
-    release = tracker.store.lease(pid)
+    job = tracker.store.add_job(pid, 0, FRAMES - 1, [tracked[2]], "none", "h", "test-tiny")
+    release = tracker.store.lease(pid, job.id)
     try:
         delete(tracker, pid)
         with pytest.raises(NotFound, match=f"project '{pid}' does not exist"):

@@ -545,11 +545,11 @@ class Store:
         self.changes = JobChanges()
         self._keeper: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
-        # Projects whose files a download still streams, and the folders of those (or of their
-        # jobs) deleted meanwhile: they go when the project's last lease ends (a restart collects
-        # them too).
-        self._leases: collections.Counter[str] = collections.Counter()
-        self._doomed: dict[str, list[Path]] = {}
+        # The folders downloads still read (`lease`), with how many read each, and those of
+        # them deleted meanwhile: each goes when the last download reading it ends (a restart
+        # collects them too).
+        self._leases: collections.Counter[Path] = collections.Counter()
+        self._doomed: set[Path] = set()
         self._leases_lock = threading.Lock()
         self.staging = StagingRoom(self.tmp_dir, RESERVE_BYTES)
         try:
@@ -1043,8 +1043,10 @@ class Store:
         job_ids = self._on_the_reserve(lambda: self._delete_project_rows(project_id))
         for job_id in job_ids:  # their event streams end now, not at their next re-read
             self.changes.gone(job_id)
-        folders = [self.project_dir(project_id), *map(self.job_dir, job_ids)]
-        self._remove_when_free(project_id, folders)
+        folders = [self.project_dir(project_id)]
+        for job_id in job_ids:
+            folders += self._job_folders(job_id)
+        self._remove_when_free(folders)
 
     def _delete_project_rows(self, project_id: str) -> list[str]:
         """Delete the project's rows (its objects, points and jobs go with it); its job ids."""
@@ -1056,15 +1058,26 @@ class Store:
                 raise NotFound(f"project '{project_id}' does not exist")
         return job_ids
 
-    def _remove_when_free(self, project_id: str, folders: list[Path]) -> None:
+    def _job_folders(self, job_id: str) -> list[Path]:
+        """A deleted job's folders: its copy of the track's masks, which no download reads,
+        before the folder that holds it and the mattes, which the job's downloads read."""
+        return [
+            self.track_links_dir(job_id),
+            self.track_links_dir(job_id, partial=True),
+            self.job_dir(job_id),
+        ]
+
+    def _remove_when_free(self, folders: list[Path]) -> None:
         """Remove the folders of a deleted project or job, whose rows are gone (rows go first:
         a crash leaves unreachable files, which the next start removes, never rows without
-        files), once no download streams the project's files (`lease`)."""
+        files): each at once, or, where a download reads it (`lease`), when the last of those
+        ends."""
         with self._leases_lock:
-            if self._leases[project_id]:
-                self._doomed.setdefault(project_id, []).extend(folders)
-                return
-        self._remove_files(folders)
+            held = [folder for folder in folders if self._leases[folder]]
+            self._doomed.update(held)
+        free = [folder for folder in folders if folder not in held]
+        if free:
+            self._remove_files(free)
 
     def _remove_files(self, folders: list[Path]) -> None:
         """Remove a deleted project's or job's folders, then set the reserve aside again in
@@ -1074,26 +1087,33 @@ class Store:
             shutil.rmtree(folder, ignore_errors=True)
         self.keep_reserve()
 
-    def lease(self, project_id: str) -> Callable[[], None]:
-        """Keep the project's files (source and results) on disk until the returned release is
-        called, even when the project is deleted meanwhile: a download that streams them ends
-        whole instead of failing halfway. Releasing twice is harmless."""
+    def lease(self, project_id: str, job_id: str) -> Callable[[], None]:
+        """Keep what a download of the job reads on disk, the project's folder (its source and
+        frame times) and the job's (its mattes), until the returned release is called, even
+        when the job or the project is deleted meanwhile: the download ends whole instead of
+        failing halfway. The project's other jobs are not held: a delete of one of them frees
+        its disk space at once. Releasing twice is harmless."""
+        folders = [self.project_dir(project_id), self.job_dir(job_id)]
         with self._leases_lock:
-            self._leases[project_id] += 1
+            self._leases.update(folders)
         held = [True]
 
         def release() -> None:
+            freed = []
             with self._leases_lock:
                 if not held[0]:
                     return
                 held[0] = False
-                self._leases[project_id] -= 1
-                if self._leases[project_id]:
-                    return
-                del self._leases[project_id]
-                folders = self._doomed.pop(project_id, None)
-            if folders is not None:
-                self._remove_files(folders)
+                for folder in folders:
+                    self._leases[folder] -= 1
+                    if self._leases[folder]:
+                        continue
+                    del self._leases[folder]
+                    if folder in self._doomed:
+                        self._doomed.remove(folder)
+                        freed.append(folder)
+            if freed:
+                self._remove_files(freed)
 
         return release
 
@@ -1416,25 +1436,22 @@ class Store:
         return job
 
     def delete_job(self, job_id: str) -> None:
-        """Delete a job's row and its frames' rows, then its folder (its mattes and its copy of
-        the track's masks) once no download of its project streams it (`lease`). On the
+        """Delete a job's row and its frames' rows, then its folder: its copy of the track's
+        masks at once, its mattes once no download of the job reads them (`lease`). On the
         reserve when the disk is full: deleting is how a user makes room. Its event streams end
         at once. A run of it writes nothing after the delete (`save_alpha`); the caller cancels
         an active one first, as a project's delete does (Services.delete_job), so that its
         worker stops at once."""
-        project_id = self._on_the_reserve(lambda: self._delete_job_row(job_id))
+        self._on_the_reserve(lambda: self._delete_job_row(job_id))
         self.changes.gone(job_id)
-        self._remove_when_free(project_id, [self.job_dir(job_id)])
+        self._remove_when_free(self._job_folders(job_id))
 
-    def _delete_job_row(self, job_id: str) -> str:
-        """Delete the job's row (its frames' rows go with it); its project's id. NotFound for
-        a job unknown or deleted meanwhile."""
+    def _delete_job_row(self, job_id: str) -> None:
+        """Delete the job's row (its frames' rows go with it). NotFound for a job unknown or
+        deleted meanwhile."""
         with self._write() as db:
-            row = db.execute("SELECT project_id FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None:
+            if db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 0:
                 raise NotFound(f"job '{job_id}' does not exist")
-            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-        return row[0]
 
     def owns(self, job_id: str, attempt: int) -> bool:
         """Whether run `attempt` may still act on the job: it is running, under that number."""

@@ -217,7 +217,7 @@ def test_a_delete_held_back_by_a_download_sets_the_reserve_aside_once_it_frees_t
     files (`Store.lease`) they stay, and with them no room to set it aside. Once the download
     ends the files go, and the reserve is set aside in the room they leave: it was not, so
     the next delete on a full disk (until a job ran or the server restarted) was a 500."""
-    release = full.store.lease(full.pid)
+    release = full.store.lease(full.pid, full.done)
     path = f"/api/projects/{full.pid}" if delete == "project" else f"/api/jobs/{full.done}"
     answer = full.client.delete(path)
     assert answer.status_code == 204, answer.text

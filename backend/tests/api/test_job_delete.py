@@ -78,6 +78,33 @@ def test_deleting_a_job_while_its_archive_downloads(server, clip: Path) -> None:
         assert api.get(f"/api/projects/{pid}").status_code == 200
 
 
+def test_a_download_holds_back_only_its_own_jobs_files(server, clip: Path) -> None:
+    """A download of one job of a project held the files of every job of the project deleted
+    meanwhile (its lease was the project's): another job's mattes stayed on the disk until
+    it ended. They go at once; the download still ends whole, as a later one of the job."""
+    with server.client() as api:
+        pid = upload(api, clip, "two jobs")["id"]
+        prompt(api, pid)
+        downloaded, deleted = done_job(api, pid), done_job(api, pid, 2, 6)
+        folder = server.data_dir / "jobs" / deleted["id"]
+        formats = "alpha_png,rgba_png,exr,prores4444,webm_alpha,composite_mp4"
+        url = f"/api/jobs/{downloaded['id']}/archive"
+        with api.stream("GET", url, params={"formats": formats}) as download:
+            assert download.status_code == 200  # headers are in; the body is still coming
+            assert api.delete(f"/api/jobs/{deleted['id']}").status_code == 204
+            assert not folder.exists()
+            body = download.read()
+        again = api.get(url, params={"formats": formats})
+        assert again.status_code == 200
+        held, later = (zipfile.ZipFile(io.BytesIO(b)) for b in (body, again.content))
+        assert held.namelist() == later.namelist()
+        assert len([n for n in held.namelist() if n.startswith("exr/")]) == 12
+        assert len([n for n in held.namelist() if n.endswith((".mov", ".webm", ".mp4"))]) == 3
+        pngs = [n for n in held.namelist() if n.endswith(".png")]
+        assert len(pngs) == 24  # alpha and RGBA
+        assert all(held.read(n) == later.read(n) for n in pngs)
+
+
 def test_deleting_a_running_job_cancels_it_and_ends_its_stream(
     server, api: httpx.Client, tmp_path: Path
 ) -> None:

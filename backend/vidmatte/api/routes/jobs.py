@@ -364,10 +364,10 @@ def get_archive(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     colour_from = foreground_for(chosen, fg or s.settings.export_fg)  # type: ignore[arg-type]
-    # Held from before the plan reads the job's files until the stream ends: a delete that
-    # comes meanwhile leaves the files to the last download (the headers go out before the
-    # first chunk).
-    release_files = s.store.lease(job.project_id)
+    # Held from before the plan reads the job's files until the stream ends: a delete of the
+    # job or its project that comes meanwhile leaves them to the last download reading them
+    # (the headers go out before the first chunk).
+    release_files = s.store.lease(job.project_id, job_id)
     try:
         try:
             export = plan_export(s.store, job_id, mattes)
