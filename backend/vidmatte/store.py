@@ -257,10 +257,10 @@ class Answered:
 
 @dataclass(frozen=True)
 class KeyedAnswer(Generic[Made]):
-    """The answer to a request that took an Idempotency-Key and makes a row (a project, a job),
-    kept by the write that makes the row, in its transaction: kept after it, a crash between
-    the two left the row made and the key unanswered, and the retry after the restart made a
-    second one. `of` is the answer to give for the row as made."""
+    """The answer to a request that took an Idempotency-Key and makes a row (a project, an
+    object, a job), kept by the write that makes the row, in its transaction: kept after it, a
+    crash between the two left the row made and the key unanswered, and the retry after the
+    restart made a second one. `of` is the answer to give for the row as made."""
 
     key: str
     of: Callable[[Made], Answered]
@@ -1121,7 +1121,16 @@ class Store:
         return np.load(self.project_dir(project_id) / "frames.npy")
 
     # -- objects and points ------------------------------------------------------------------
-    def add_object(self, project_id: str, name: str | None, color: str | None) -> dict:
+    def add_object(
+        self,
+        project_id: str,
+        name: str | None,
+        color: str | None,
+        keyed: KeyedAnswer[dict] | None = None,
+    ) -> dict:
+        """A new object of the project, its name and colour fresh ones where not given.
+        `keyed`: its Idempotency-Key's answer, kept with it."""
+        held = self._held_answers() if keyed is not None else []
         with self._write() as db:
             self._require(db, project_id)
             others = db.execute(
@@ -1142,8 +1151,14 @@ class Store:
                     color or fresh_color([r["color"] for r in others]),
                 ),
             )
-            object_id = cur.lastrowid
-        return self.object(project_id, object_id)
+            made = dict(
+                db.execute("SELECT * FROM objects WHERE id = ?", (cur.lastrowid,)).fetchone()
+            )
+            if keyed is not None:
+                self._keep_answer(db, held, keyed.key, keyed.of(made), now())
+        if keyed is not None:
+            self._answered(keyed.key, held)
+        return made
 
     def objects(self, project_id: str) -> list[dict]:
         with self._read() as db:

@@ -1,5 +1,5 @@
-"""A server killed right after it made a project or a job with an Idempotency-Key: the retry
-after the restart gets that project or job, and nothing is made twice (api/idempotency.py)."""
+"""A server killed right after it made a project, an object or a job with an Idempotency-Key:
+the retry after the restart gets it, and nothing is made twice (api/idempotency.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.api.test_crash import prompted
+from tests.conftest import upload
 from tests.server import LiveServer
 
 # Loaded by the server's Python at start-up (it is on PYTHONPATH): the Store method named by
@@ -92,3 +93,26 @@ def test_a_job_whose_server_died_after_making_it_is_its_retry_s_answer(
         assert again.json()["id"] == made[0]
         assert again.headers["Idempotent-Replayed"] == "true"
         assert [j["id"] for j in api.get(f"/api/projects/{pid}/jobs").json()] == made
+
+
+def test_an_object_whose_server_died_after_making_it_is_its_retry_s_answer(
+    live: Callable[[str | None], LiveServer], clip: Path
+) -> None:
+    """The object's answer was kept after it was made: the retry after the restart made a
+    second object."""
+    server = live("add_object")
+    headers = {"Idempotency-Key": "object-1"}
+    with server.client() as api:
+        pid = upload(api, clip)["id"]
+        url = f"/api/projects/{pid}/objects"
+        with pytest.raises(httpx.TransportError):
+            api.post(url, json={"name": "a"}, headers=headers)
+    made = rows(server.data_dir, "objects")
+    assert len(made) == 1
+    with live(None).client() as api:
+        again = api.post(url, json={"name": "a"}, headers=headers)
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] == made[0]
+        assert again.json()["name"] == "a"
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert [o["id"] for o in api.get(url).json()] == made

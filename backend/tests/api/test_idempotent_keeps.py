@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests import in_process
-from vidmatte.store import Store
+from tests.waiting import wait_until
+from vidmatte.store import Point, Store
 
 
 @pytest.fixture
@@ -36,26 +37,64 @@ def upload(client: TestClient, clip: Path, key: str) -> httpx.Response:
     )
 
 
-def test_an_object_whose_answer_cannot_be_kept_is_answered_and_made_once(
+def clicked(store: Store, clip: Path) -> str:
+    """A project of `clip` with an object clicked on frame 3: a track has something to run."""
+    pid, _ = in_process.add_clip(store, clip)
+    obj = store.add_object(pid, None, None)["id"]
+    store.set_points(pid, obj, 3, [Point(9, 9, "positive")])
+    return pid
+
+
+def tracked_once(client: TestClient, store: Store, pid: str) -> None:
+    """Once the track is done, a click moved: a second start would run it again."""
+    tracker = client.app.state.services.tracker  # type: ignore[attr-defined]
+    assert wait_until(lambda: tracker.get(pid).status == "done", 60, every=0.01)
+    store.set_points(pid, 1, 3, [Point(12, 9, "positive")])
+
+
+def test_a_track_whose_answer_cannot_be_kept_is_answered_and_run_once(
     served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """It was a 500 for an object that was made, and the key was let go: the client's retry
-    made a second object."""
+    """A track start keeps its answer after its work: it was a 500 for a track that was
+    started, and the key was let go: the client's retry started it again."""
     client, store = served
-    pid = upload(client, clip, "upload-1").json()["id"]
+    pid = clicked(store, clip)
     # The write that keeps an answer fails as a database locked past its busy timeout does.
     monkeypatch.setattr(store, "_forget_expired_keys", locked)
-    url, headers = f"/api/projects/{pid}/objects", {"Idempotency-Key": "object-1"}
-    first = client.post(url, json={"name": "a"}, headers=headers)
-    assert first.status_code == 201, first.text
-    again = client.post(url, json={"name": "a"}, headers=headers)
-    assert (again.status_code, again.json()) == (201, first.json())
+    url, headers = f"/api/projects/{pid}/track", {"Idempotency-Key": "track-1"}
+    first = client.post(url, json={"start": 2, "end": 4}, headers=headers)
+    assert first.status_code == 202, first.text
+    tracked_once(client, store, pid)
+    again = client.post(url, json={"start": 2, "end": 4}, headers=headers)
+    assert (again.status_code, again.json()) == (202, first.json())
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert [o["name"] for o in client.get(url).json()] == ["a"]
+    track = client.get(url).json()
+    assert (track["status"], track["stale"]) == ("done", True)  # not run again
     # Still one request's key: another body with it is refused.
-    other = client.post(url, json={"name": "b"}, headers=headers)
+    other = client.post(url, json={"start": 2, "end": 3}, headers=headers)
     assert other.status_code == 422, other.text
     assert "(its body differs)" in other.json()["detail"]
+
+
+def test_an_object_whose_answer_cannot_be_kept_is_not_made_and_its_retry_makes_it_once(
+    served: tuple[TestClient, Store], clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its answer is kept by the write that makes it, as an upload's is: a write that cannot
+    keep it makes nothing, and lets the key go."""
+    client, store = served
+    pid, _ = in_process.add_clip(store, clip)
+    url, headers = f"/api/projects/{pid}/objects", {"Idempotency-Key": "object-1"}
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "_forget_expired_keys", locked)
+        failed = client.post(url, json={"name": "a"}, headers=headers)
+    assert failed.status_code == 500, failed.text
+    assert client.get(url).json() == []
+    first = client.post(url, json={"name": "a"}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    again = client.post(url, json={"name": "a"}, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert client.get(url).json() == [first.json()]
 
 
 def test_an_upload_whose_answer_cannot_be_kept_is_not_made_and_its_retry_makes_it_once(
@@ -84,14 +123,16 @@ def test_an_answer_kept_once_the_database_is_back_is_still_the_first(
     """The retry after the lock has gone reads the answer held for it, and its key stays the
     first request's."""
     client, store = served
-    pid = upload(client, clip, "upload-1").json()["id"]
-    url, headers = f"/api/projects/{pid}/objects", {"Idempotency-Key": "object-1"}
+    pid = clicked(store, clip)
+    url, headers = f"/api/projects/{pid}/track", {"Idempotency-Key": "track-1"}
     with monkeypatch.context() as patched:
         patched.setattr(store, "_forget_expired_keys", locked)
-        first = client.post(url, json={"name": "a"}, headers=headers)
-    again = client.post(url, json={"name": "a"}, headers=headers)
-    assert (again.status_code, again.json()) == (201, first.json())
-    assert len(client.get(url).json()) == 1
+        first = client.post(url, json={"start": 2, "end": 4}, headers=headers)
+    assert first.status_code == 202, first.text
+    tracked_once(client, store, pid)
+    again = client.post(url, json={"start": 2, "end": 4}, headers=headers)
+    assert (again.status_code, again.json()) == (202, first.json())
+    assert client.get(url).json()["status"] == "done"
 
 
 def test_a_key_of_another_route_refuses_an_upload_before_its_body_is_read(

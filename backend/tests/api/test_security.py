@@ -247,16 +247,15 @@ def test_oversize_upload_refused_while_streaming(server: LiveServer, api: httpx.
 
 
 def test_oversize_body_without_a_file_is_refused(server: LiveServer) -> None:
-    """Text fields and part headers count too: a body with no file part cannot stream forever."""
+    """Text fields and part headers count too: a body with no file part cannot stream forever.
+    (A field sent twice, or one the upload does not take, is refused at its header: one
+    endless field.)"""
     boundary = "b0undary"
 
     def body():
-        for i in range(1_000_000):
-            yield (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n'
-                + "x" * 60000
-                + "\r\n"
-            ).encode()
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'.encode()
+        while True:
+            yield b"x" * 60000
 
     status, answer, sent = stream_until_answered(
         server, multipart_head(server, boundary), body(), max_bytes=200 * 1024 * 1024

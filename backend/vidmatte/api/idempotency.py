@@ -5,22 +5,22 @@ Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
 
 The key is taken before the route does its work (`Claim.take`; in memory: Store.claim_key) and
 its answer is kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs
-it again. A request that makes a row (a project, a job) has its answer kept by the write that
-makes the row, in the same transaction (`Keying`): kept after it, a crash between the two left
-the row made and the key unanswered, and the retry after the restart made a second one. Any
-other's answer is kept after its work; one the store cannot keep (a full disk, a database
-locked past its busy timeout) is still the answer, held in memory for the retries this process
-answers (Store.answer_key): what the request made is made, and a 500 or a freed key would have
-the client make it again. A JSON POST goes through `once`, an upload through `Claim` itself (its
-fingerprint is known only once its body is in), with the same steps. A thread that takes a key
-or makes what it answers runs to its end even when the upload awaiting it is cancelled (a
-client gone, a shutdown's deadline), and the key is let go or answered after it (`to_its_end`):
-one left taken was a 409 for every retry until a restart, one let go too soon had its retry
-make a second project. A request is the same when it has the same route and the same
-fingerprint: its validated body, or an upload's file (name, size, SHA-256) and fields, which a
-retry sends with another multipart boundary. An upload's retry is held to its first file's
-name and size and to its fields as its body comes in (`UploadRetry`), so another file, or
-fields sent before the file that differ, are refused before all of it is hashed.
+it again. A request that makes a row (a project, an object, a job) has its answer kept by the
+write that makes the row, in the same transaction (`Keying`): kept after it, a crash between
+the two left the row made and the key unanswered, and the retry after the restart made a second
+one. Any other's (a track run, a resume) is kept after its work; one the store cannot keep (a
+full disk, a database locked past its busy timeout) is still the answer, held in memory for the
+retries this process answers (Store.answer_key): what the request did is done, and a 500 or a
+freed key would have the client do it again. A JSON POST goes through `once`, an upload through
+`Claim` itself (its fingerprint is known only once its body is in), with the same steps. A
+thread that takes a key or makes what it answers runs to its end even when the upload awaiting
+it is cancelled (a client gone, a shutdown's deadline), and the key is let go or answered after
+it (`to_its_end`): one left taken was a 409 for every retry until a restart, one let go too
+soon had its retry make a second project. A request is the same when it has the same route and
+the same fingerprint: its validated body, or an upload's file (name, size, SHA-256) and fields,
+which a retry sends with another multipart boundary. An upload's retry is held to its first
+file's name and size and to its fields as its body comes in (`UploadRetry`), so another file,
+or fields sent before the file that differ, are refused before all of it is hashed.
 GET /api/idempotency-keys/{key} (api/routes/keys.py) tells a client whether its request was
 answered without sending it again."""
 
@@ -292,9 +292,10 @@ class Claim:
 @dataclass
 class Keying:
     """The work of a request that took a key (`Claim.answer`) gets this: a route whose work
-    makes a row (a project, a job) hands `of(answer)` to the store's write that makes it
-    (Store.add_project, Store.add_job), which keeps the answer in the row's transaction; the
-    answer of any other is kept after its work. A route's work run without a key gets None."""
+    makes a row (a project, an object, a job) hands `of(answer)` to the store's write that
+    makes it (Store.add_project, Store.add_object, Store.add_job), which keeps the answer in
+    the row's transaction; the answer of any other is kept after its work. A route's work run
+    without a key gets None."""
 
     claim: Claim
     print_: str
@@ -337,8 +338,8 @@ class UploadRetry:
             )
 
     def field(self, name: str, value: str) -> None:
-        # A field sent twice counts at its last value, in the first request as here: a retry
-        # whose earlier copy differs is refused as another request (no client sends one so).
+        # Each field comes once: a form that sends one twice is refused at its second
+        # (`receive_upload`), the first request's as this one's.
         fields = self.first.fields
         if fields is None:  # kept before its fields were: the digest tells, at the end
             return

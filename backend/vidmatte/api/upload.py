@@ -23,6 +23,8 @@ from vidmatte.config import Settings
 from vidmatte.store import is_disk_full
 
 MB = 1024 * 1024
+# The form's text fields beside its `file` part, each taken once.
+FIELDS = ("name", "fps")
 # What an upload's body may hold beside its file: boundaries, part headers, the name and fps
 # fields. It also bounds the retry of a keyed upload: a body longer than the first request's
 # file and this much is another request (api/idempotency.py), told from its Content-Length.
@@ -54,7 +56,10 @@ class FormCheck(Protocol):
 
 
 class _Collector:
-    """Callbacks for python-multipart: routes each part to a file or a small text field."""
+    """Callbacks for python-multipart: routes each part to a file or a small text field. A
+    part sent twice (a second video, a name given twice) or one the upload does not take is a
+    422 at its header, before its body is read: the second video was ignored, a field's
+    earlier value lost, without a word."""
 
     def __init__(
         self,
@@ -74,6 +79,7 @@ class _Collector:
         self._text = bytearray()
         self._sink = None
         self._name = ""
+        self._names: set[str] = set()
 
     def callbacks(self) -> dict:
         return {
@@ -99,8 +105,9 @@ class _Collector:
     def _headers_done(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        self._count(self._name)
         filename = options.get(b"filename")
-        if self._name == "file" and filename is not None and self.file is None:
+        if self._name == "file" and filename is not None:
             # Stays open across parser callbacks; closed in _part_end or discard.
             handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
                 dir=self.tmp_dir, prefix="upload-", delete=False
@@ -112,6 +119,24 @@ class _Collector:
                 self.file.digest = hashlib.sha256()
             if self.check is not None:
                 self.check.file(self.file)
+
+    def _count(self, name: str) -> None:
+        """422 for a part the form does not take, or takes once and already has."""
+        if name != "file" and name not in FIELDS:
+            part = f"a '{name}' part" if name else "a part without a name"
+            raise HTTPException(
+                422,
+                f"the form has {part}: an upload takes a 'file' part and optional 'name' and "
+                "'fps' fields",
+            )
+        if name in self._names:
+            advice = (
+                "send one video (or one zip or tar of an image sequence) per upload"
+                if name == "file"
+                else "it takes one value"
+            )
+            raise HTTPException(422, f"the form has 2 '{name}' parts: {advice}")
+        self._names.add(name)
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
@@ -129,7 +154,7 @@ class _Collector:
         if self._sink is not None:
             self._sink.close()
             self._sink = None
-        elif self._name:
+        elif self._name in FIELDS:  # a 'file' part without a file name is no video
             self.fields[self._name] = self._text.decode("utf-8", "replace")
             if self.check is not None:
                 self.check.field(self._name, self.fields[self._name])

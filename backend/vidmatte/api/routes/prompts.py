@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from PIL import Image
 
-from vidmatte.api.idempotency import IdempotencyKey, once
+from vidmatte.api.idempotency import IdempotencyKey, Keying, once
 from vidmatte.api.routes.projects import (
     BODY_ERRORS,
     DISK_FULL_ERROR,
@@ -64,14 +64,12 @@ def add_object(
     s: Services = Depends(services),
 ) -> Object | Response:
     body = body or ObjectCreate()
-    return once(
-        s.store,
-        key,
-        request,
-        body,
-        201,
-        lambda _: Object(**s.store.add_object(project.id, body.name, body.color)),
-    )
+
+    def add(keying: Keying | None) -> Object:
+        keyed = None if keying is None else keying.of(lambda made: Object(**made))
+        return Object(**s.store.add_object(project.id, body.name, body.color, keyed))
+
+    return once(s.store, key, request, body, 201, add)
 
 
 @router.get("/objects", response_model=list[Object], responses=ERRORS)
