@@ -71,6 +71,23 @@ describe("jobs store", () => {
     expect(server.asked("/api/projects/p_1")).toBe(0);
   });
 
+  it("a job deleted elsewhere leaves the list when its stream says so, with no Resume to offer", async () => {
+    // The server's delete cancels the job first; its stream ends with `deleted`, not that cancel.
+    const server = deletedServer(() => answer(404, { detail: "job 'j_1' does not exist" }));
+    const store = await followedStore();
+    const followed = FakeEventSource.last!;
+    followed.emit(JSON.stringify({ id: "j_1" }), "deleted");
+    expect(store.get("j_1")).toBeUndefined();
+    expect(store.jobs()).toEqual([]);
+    expect(followed.closed).toBe(true);
+    // Its project may have gone with it (deleted in another tab): the editor asks.
+    await vi.waitFor(() => expect(projectGone()).toBe("p_1"));
+    expect(server.asked("/api/projects/p_1")).toBe(1);
+    // A list read answered after it does not bring it back.
+    await store.refresh();
+    expect(store.get("j_1")).toBeUndefined();
+  });
+
   it("a job call that finds the job gone asks whether its project still exists", async () => {
     const server = deletedServer(() => answer(404, { detail: "job 'j_1' does not exist" }));
     const store = await followedStore();

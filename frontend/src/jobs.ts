@@ -28,15 +28,16 @@ export function createJobsStore(pid: string): JobsStore {
   const followers = new Map<string, () => void>();
   /** Jobs this editor cancelled: their end says nothing about the project. */
   const cancelledHere = new Set<string>();
-  /** Jobs deleted from this editor: a list read asked before the delete must not bring one back. */
+  /** Jobs deleted, from this editor or as their events said: a list read asked before the
+   * delete must not bring one back. */
   const deletedHere = new Set<string>();
   /** Resumes on their way: at most one per job. */
   const [resumes, setResumes] = createSignal<ReadonlyMap<string, Promise<void>>>(new Map());
   let disposed = false;
 
-  // The server ends a deleted project's jobs as cancelled, and forgets them (404): either may
-  // mean the project was deleted elsewhere, which the editor then shows instead of a Resume
-  // that cannot work.
+  // A job cancelled by someone else, one that its events say was deleted, or one the server
+  // forgets (404) may mean the project was deleted elsewhere, which the editor then shows
+  // instead of a Resume that cannot work.
   const checkEnd = (job: Job) => {
     if (job.status === "cancelled" && !cancelledHere.has(job.id)) void recheckProject(pid);
   };
@@ -93,6 +94,11 @@ export function createJobsStore(pid: string): JobsStore {
       },
       (jid) => jobCall(api.getJob(jid)),
       (msg) => showError(msg),
+      () => {
+        // Deleted elsewhere (another tab, or with its project): it goes here too.
+        drop(job.id);
+        void recheckProject(pid);
+      },
     );
     followers.set(job.id, stop);
   };

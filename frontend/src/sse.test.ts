@@ -100,6 +100,20 @@ describe("followJob", () => {
     expect(es.closed).toBe(true);
   });
 
+  it("says when the job is deleted, and closes", () => {
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const seen: Job[] = [];
+    const gone = vi.fn();
+    followJob("j1", (j) => seen.push(j), () => Promise.reject(new Error("no poll")), undefined, gone);
+    const es = FakeEventSource.last!;
+    es.emit(JSON.stringify(job({ frames_done: 10 })));
+    es.emit(JSON.stringify({ id: "j1" }), "deleted");
+    es.onerror?.(); // the stream ends: no poll of a job that is gone
+    expect(seen.map((j) => j.frames_done)).toEqual([10]);
+    expect(gone).toHaveBeenCalledTimes(1);
+    expect(es.closed).toBe(true);
+  });
+
   it("reports malformed events and falls back to polling when the stream breaks", async () => {
     vi.stubGlobal("EventSource", FakeEventSource);
     const errors: string[] = [];

@@ -64,7 +64,8 @@ export function progressOf(job: Job, online = true): Progress {
   };
 }
 
-/** What `followEvents` follows: a stream of `progress` events, and a read for when it breaks. */
+/** What `followEvents` follows: a stream of `progress` events that a `deleted` one may end, and
+ * a read for when it breaks. */
 export interface EventFollow<T> {
   url: string;
   /** One event's data as a value; throws on anything else. */
@@ -74,17 +75,19 @@ export interface EventFollow<T> {
   /** Whether `value` is the last one: following stops once it is delivered. */
   isLast: (value: T) => boolean;
   onValue: (value: T) => void;
+  /** The thing was deleted (the stream's `deleted` event): following stops. */
+  onGone?: () => void;
   onError?: (message: string) => void;
   /** What stopped updating, said when polling keeps failing: "Matting progress". */
   subject: string;
 }
 
 /**
- * Follow a server's `progress` events until `isLast`. Falls back to polling when the stream
- * breaks (a proxy timeout, a network blip, a server restart), so progress never freezes
- * silently. Returns a stop function.
+ * Follow a server's `progress` events until `isLast`, or until a `deleted` event. Falls back to
+ * polling when the stream breaks (a proxy timeout, a network blip, a server restart), so
+ * progress never freezes silently. Returns a stop function.
  */
-export function followEvents<T>({ url, parse, poll, isLast, onValue, onError, subject }: EventFollow<T>): () => void {
+export function followEvents<T>({ url, parse, poll, isLast, onValue, onGone, onError, subject }: EventFollow<T>): () => void {
   let stopped = false;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -126,6 +129,12 @@ export function followEvents<T>({ url, parse, poll, isLast, onValue, onError, su
       onError?.((e as Error).message);
     }
   });
+  // A deleted job's stream says so last, rather than ending at the cancel its delete began with.
+  source.addEventListener("deleted", () => {
+    if (stopped) return;
+    stop();
+    onGone?.();
+  });
   source.onerror = () => {
     // The stream ends after the last value (then we have stopped already), or broke: poll.
     if (stopped) return;
@@ -136,12 +145,14 @@ export function followEvents<T>({ url, parse, poll, isLast, onValue, onError, su
   return stop;
 }
 
-/** Follow a job until it reaches a terminal status, polling GET /api/jobs/{jid} when the stream breaks. */
+/** Follow a job until it reaches a terminal status or is deleted (`onGone`), polling
+ * GET /api/jobs/{jid} when the stream breaks. */
 export function followJob(
   jid: string,
   onJob: (job: Job) => void,
   poll: (jid: string) => Promise<Job>,
   onError?: (message: string) => void,
+  onGone?: () => void,
 ): () => void {
   return followEvents({
     url: urls.events(jid),
@@ -149,6 +160,7 @@ export function followJob(
     poll: () => poll(jid),
     isLast: (job) => isTerminal(job.status),
     onValue: onJob,
+    onGone,
     onError,
     subject: "Matting progress",
   });

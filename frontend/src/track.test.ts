@@ -148,4 +148,19 @@ describe("followTrack", () => {
     await vi.advanceTimersByTimeAsync(30_000);
     expect(seen).toEqual([null]); // said once: the track (and maybe its project) is gone
   });
+
+  it("ends when its stream says the project was deleted, and asks after the project", async () => {
+    vi.stubGlobal("EventSource", FakeEventSource);
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ detail: "project 'p_1' does not exist" }), { status: 404 }));
+    vi.stubGlobal("fetch", fetchMock);
+    const seen: (Track | null)[] = [];
+    followTrack("p_1", (t) => seen.push(t), () => {});
+    const es = FakeEventSource.last!;
+    es.emit(JSON.stringify({ ...done, status: "running" }));
+    es.emit(JSON.stringify({ project_id: "p_1" }), "deleted");
+    expect(seen.map((t) => t?.status ?? null)).toEqual(["running", null]);
+    expect(es.closed).toBe(true);
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe("/api/projects/p_1");
+  });
 });

@@ -1,6 +1,6 @@
 // A project's track (docs/API.md, "Track"): SAM2 alone over a range, a small mask per frame,
 // shown over every frame while scrubbing; frames to check are marked on the seek bar.
-import { ApiError, made, send } from "./api";
+import { ApiError, made, recheckProject, send } from "./api";
 import { adjacentFrame } from "./points";
 import { followEvents } from "./sse";
 import { formatEta } from "./timecode";
@@ -127,8 +127,8 @@ function parseTrackData(data: string): Track {
 
 /**
  * Follow a running track through its events until it stops; when the stream breaks, read it
- * until it stops. `onTrack(null)`: the track is gone (its project deleted meanwhile).
- * Returns a stop function.
+ * until it stops. `onTrack(null)`: the track is gone (its project deleted meanwhile: its stream
+ * says so, and the editor asks after the project). Returns a stop function.
  */
 export function followTrack(pid: string, onTrack: (t: Track | null) => void, onError: (message: string) => void): () => void {
   return followEvents<Track | null>({
@@ -137,6 +137,10 @@ export function followTrack(pid: string, onTrack: (t: Track | null) => void, onE
     poll: () => trackApi.get(pid),
     isLast: (t) => t?.status !== "running",
     onValue: onTrack,
+    onGone: () => {
+      onTrack(null);
+      void recheckProject(pid);
+    },
     onError,
     subject: "Tracking progress",
   });

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from vidmatte.api.events import follow
 from vidmatte.jobs.events import JobChanges
@@ -20,6 +21,7 @@ from vidmatte.media.video import VideoInfo
 from vidmatte.store import TERMINAL, Point, Store
 
 INFO = VideoInfo(96, 64, 24.0, 12, 0.5, 0, "h264", False)
+DELETED = json.dumps({"id": "gone"})  # the data of a stream's last event, once its thing is gone
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ def points_project(tmp_path: Path) -> tuple[Store, str]:
 def events(
     store: Store, pid: str, changes: JobChanges, on_event: Callable[[], None] = lambda: None
 ) -> list[dict]:
-    """The stream's events until it ends. Like a track's, each carries what it reads of the
-    project's points (a track's `stale`); `on_event` runs after each one."""
+    """The stream's events until it ends (the data of each, with its name). Like a track's, each
+    carries what it reads of the project's points (a track's `stale`); `on_event` runs after
+    each `progress` one."""
 
     def current() -> Change:
         store.project(pid)  # NotFound once deleted
@@ -57,12 +60,14 @@ def events(
             current,
             to_json,
             lambda _change: False,
+            DELETED,
             wait=60,  # no re-read: only what is pushed and serialised
         )
         seen = []
         async for event in response.body_iterator:
-            seen.append(json.loads(event["data"]))
-            await asyncio.to_thread(on_event)
+            seen.append({"event": event["event"], **json.loads(event["data"])})
+            if event["event"] == "progress":
+                await asyncio.to_thread(on_event)
         return seen
 
     return asyncio.run(asyncio.wait_for(read(), 10))
@@ -79,7 +84,10 @@ def test_a_stream_ends_when_a_pushed_change_finds_its_project_deleted(tmp_path: 
         changes.publish(Change(pid, 1))
 
     try:
-        assert events(store, pid, changes, delete_then_push) == [{"version": 0, "points": 1}]
+        assert events(store, pid, changes, delete_then_push) == [
+            {"event": "progress", "version": 0, "points": 1},
+            {"event": "deleted", "id": "gone"},
+        ]
     finally:
         store.close()
 
@@ -89,7 +97,7 @@ def test_a_stream_of_a_project_deleted_before_its_first_read_ends(tmp_path: Path
     store, pid = points_project(tmp_path)
     store.delete_project(pid)
     try:
-        assert events(store, pid, JobChanges()) == []
+        assert events(store, pid, JobChanges()) == [{"event": "deleted", "id": "gone"}]
     finally:
         store.close()
 
@@ -110,6 +118,7 @@ def test_a_change_older_than_the_streams_own_read_is_not_sent(tmp_path: Path) ->
             current,
             lambda change: json.dumps({"version": change.version}),
             lambda change: change.version >= 3,
+            DELETED,
             wait=60,
         )
         seen = []
@@ -130,27 +139,89 @@ def test_a_job_stream_ends_as_soon_as_its_project_is_deleted(tmp_path: Path) -> 
     obj = store.objects(pid)[0]["id"]
     jid = store.add_job(pid, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny").id
 
-    async def read() -> tuple[list[str], float]:
+    async def read() -> tuple[list[tuple[str, dict]], float]:
         response = follow(
             lambda: store.changes.subscribe(jid),
             lambda: store.job(jid),
             lambda job: json.dumps({"status": job.status}),
             lambda job: job.status in TERMINAL,
+            DELETED,
             wait=60,
         )
         seen, deleted = [], 0.0
         async for event in response.body_iterator:
-            seen.append(json.loads(event["data"])["status"])
-            await asyncio.to_thread(store.delete_project, pid)
-            deleted = time.monotonic()
+            seen.append((event["event"], json.loads(event["data"])))
+            if len(seen) == 1:
+                await asyncio.to_thread(store.delete_project, pid)
+                deleted = time.monotonic()
         return seen, time.monotonic() - deleted
 
     try:
         seen, after = asyncio.run(asyncio.wait_for(read(), 10))
     finally:
         store.close()
-    assert seen == ["queued"]
+    assert seen == [("progress", {"status": "queued"}), ("deleted", {"id": "gone"})]
     assert after < 2, f"the stream ended {after:.1f} s after the delete"
+
+
+def job_events_around(tmp_path: Path, change: Callable[[Store, str], None]) -> list[tuple]:
+    """A queued job's events (name, data) until its stream ends; `change` runs, in a thread,
+    once the first has come."""
+    store, pid = points_project(tmp_path)
+    obj = store.objects(pid)[0]["id"]
+    jid = store.add_job(pid, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny").id
+
+    async def read() -> list[tuple]:
+        response = follow(
+            lambda: store.changes.subscribe(jid),
+            lambda: store.job(jid),
+            lambda job: json.dumps({"status": job.status}),
+            lambda job: job.status in TERMINAL,
+            DELETED,
+            wait=60,
+        )
+        seen = []
+        async for event in response.body_iterator:
+            seen.append((event["event"], json.loads(event["data"])))
+            if len(seen) == 1:
+                await asyncio.to_thread(change, store, jid)
+        return seen
+
+    try:
+        return asyncio.run(asyncio.wait_for(read(), 10))
+    finally:
+        store.close()
+
+
+def test_the_cancel_that_a_delete_begins_with_is_not_sent(tmp_path: Path) -> None:
+    """Sent, `cancelled` would be the stream's last event, and the job resumable: a client
+    would offer a resume of a job about to go."""
+
+    def cancel_then_delete(store: Store, jid: str) -> None:
+        with store.changes.being_deleted([jid]):
+            store.cancel(jid)
+            time.sleep(0.2)  # the cancel reaches the stream
+            store.delete_job(jid)
+
+    assert job_events_around(tmp_path, cancel_then_delete) == [
+        ("progress", {"status": "queued"}),
+        ("deleted", {"id": "gone"}),
+    ]
+
+
+def test_a_failed_delete_sends_the_state_it_left(tmp_path: Path) -> None:
+    """The job stays, cancelled: its stream ends at that, not waiting on a delete that is over."""
+
+    def cancel_then_fail(store: Store, jid: str) -> None:
+        with pytest.raises(OSError), store.changes.being_deleted([jid]):
+            store.cancel(jid)
+            time.sleep(0.2)  # the cancel reaches the stream
+            raise OSError("disk full")
+
+    assert job_events_around(tmp_path, cancel_then_fail) == [
+        ("progress", {"status": "queued"}),
+        ("progress", {"status": "cancelled"}),
+    ]
 
 
 def test_a_delete_told_while_a_stream_reads_still_ends_it() -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 from tests import waiting
-from tests.api.test_jobs import prompt, read_events, wait_job
+from tests.api.test_jobs import prompt, read_stream, wait_job
 from tests.conftest import upload
 from tests.in_process import add_clip, served
 from tests.synth import write_video
@@ -105,35 +106,63 @@ def test_a_download_holds_back_only_its_own_jobs_files(server, clip: Path) -> No
         assert all(held.read(n) == later.read(n) for n in pngs)
 
 
-def test_deleting_a_running_job_cancels_it_and_ends_its_stream(
-    server, api: httpx.Client, tmp_path: Path
-) -> None:
-    """Cancelled first, as a project's delete cancels its jobs: its run writes nothing more
-    (no folder comes back), and its event stream ends."""
+def running_job(api: httpx.Client, tmp_path: Path) -> dict:
+    """A job that has matted a few of its 40 frames and goes on."""
     path = tmp_path / "long.mp4"
     write_video(path, frames=40, width=320, height=240)
     pid = upload(api, path)["id"]
     prompt(api, pid, frame=0)
     job = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 39}).json()
-    wait_job(api, job["id"], lambda j: j["frames_done"] >= 2, timeout=60)
-    events: list[dict] = []
+    return wait_job(api, job["id"], lambda j: j["frames_done"] >= 2, timeout=60)
+
+
+def stream_while(server, job_id: str, delete: Callable[[], httpx.Response]) -> list[tuple]:
+    """The job's events (name, data) from a stream opened before `delete` runs, until it ends."""
+    events: list[tuple] = []
     following = threading.Event()  # the stream is open: a delete before it is the stream's 404
     with server.client() as follower:
         reader = threading.Thread(
-            target=lambda: events.extend(read_events(follower, job["id"], following))
+            target=lambda: events.extend(read_stream(follower, job_id, following))
         )
         reader.start()
         assert following.wait(10)
-        assert api.delete(f"/api/jobs/{job['id']}").status_code == 204
+        assert delete().status_code == 204
         reader.join(10)
         assert not reader.is_alive()  # the stream ended
-    assert events and events[-1]["status"] == "cancelled"
+    return events
+
+
+def assert_ends_deleted(events: list[tuple], job_id: str) -> None:
+    """The stream's last word is the delete: its cancel, told as `cancelled` and resumable,
+    offered a Resume that 404s."""
+    assert events[-1] == ("deleted", {"id": job_id})
+    assert {data["status"] for _, data in events[:-1]} == {"running"}
+
+
+def test_deleting_a_running_job_cancels_it_and_ends_its_stream(
+    server, api: httpx.Client, tmp_path: Path
+) -> None:
+    """Cancelled first, as a project's delete cancels its jobs: its run writes nothing more
+    (no folder comes back), and its event stream ends."""
+    job = running_job(api, tmp_path)
+    events = stream_while(server, job["id"], lambda: api.delete(f"/api/jobs/{job['id']}"))
+    assert_ends_deleted(events, job["id"])
     assert api.get(f"/api/jobs/{job['id']}").status_code == 404
-    assert api.get(f"/api/projects/{pid}/jobs").json() == []
+    assert api.get(f"/api/projects/{job['project_id']}/jobs").json() == []
     folder = server.data_dir / "jobs" / job["id"]
     assert not waiting.wait_until(folder.exists, 2, every=0.1)  # the run writes nothing more
     # The worker is free for the next job.
-    assert done_job(api, pid, 0, 1)["frames_done"] == 2
+    assert done_job(api, job["project_id"], 0, 1)["frames_done"] == 2
+
+
+def test_deleting_the_project_of_a_running_job_ends_its_stream_as_deleted(
+    server, api: httpx.Client, tmp_path: Path
+) -> None:
+    job = running_job(api, tmp_path)
+    events = stream_while(
+        server, job["id"], lambda: api.delete(f"/api/projects/{job['project_id']}")
+    )
+    assert_ends_deleted(events, job["id"])
 
 
 def test_deleting_a_queued_job(api: httpx.Client, clip: Path) -> None:

@@ -54,17 +54,27 @@ def wait_job(
 
 
 def read_events(api: httpx.Client, job_id: str, first: threading.Event | None = None) -> list[dict]:
-    """The job's events until its stream ends; `first` is set once one has come."""
+    """The job's `progress` events until its stream ends (of a job not deleted meanwhile);
+    `first` is set once one has come."""
+    events = read_stream(api, job_id, first)
+    assert {kind for kind, _ in events} <= {"progress"}, events
+    return [data for _, data in events]
+
+
+def read_stream(
+    api: httpx.Client, job_id: str, first: threading.Event | None = None
+) -> list[tuple[str, dict]]:
+    """The job's events, each as its name and data, until its stream ends; `first` is set once
+    one has come."""
     events = []
     with api.stream("GET", f"/api/jobs/{job_id}/events") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
-        kind = None
+        kind = ""
         for line in response.iter_lines():
             if line.startswith("event:"):
                 kind = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
-                assert kind == "progress"
-                events.append(json.loads(line.split(":", 1)[1]))
+                events.append((kind, json.loads(line.split(":", 1)[1])))
                 if first is not None:
                     first.set()
     return events

@@ -200,7 +200,26 @@ def test_numbers_in_urls_are_decimal_digits(api: httpx.Client, project: dict, wr
         assert detail == "invalid request: index: must be a whole number in decimal digits", url
     shrunk = api.get(f"/api/projects/{pid}/frames/0", params={"max_side": "64.0"})
     assert shrunk.status_code == 422 and "max_side: " in shrunk.json()["detail"]
-    assert api.get(f"/api/projects/{pid}/frames/00", params={"max_side": "64"}).status_code == 200
+    assert api.get(f"/api/projects/{pid}/frames/0", params={"max_side": "64"}).status_code == 200
+
+
+@pytest.mark.parametrize("written", ["00", "07", "-0", "-01"])
+def test_numbers_in_urls_have_one_spelling(api: httpx.Client, project: dict, written: str) -> None:
+    """Frame 7 written "07", frame 0 written "00" or "-0": two spellings of one frame defeat the
+    browser's cache, as "+7" does."""
+    pid = project["id"]
+    for method, url, params in (
+        ("GET", f"/api/projects/{pid}/frames/{written}", {}),
+        ("POST", f"/api/projects/{pid}/frames/{written}/preview", {}),
+        ("GET", f"/api/projects/{pid}/frames/0", {"max_side": f"{written}64"}),
+    ):
+        answer = api.request(method, url, params=params)
+        assert answer.status_code == 422, url
+        name = "max_side" if params else "index"
+        assert answer.json()["detail"] == (
+            f"invalid request: {name}: must be a whole number in decimal digits, without "
+            "leading zeros or a minus on 0"
+        ), url
 
 
 def test_a_query_parameter_of_one_value_given_twice_is_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import sys
 
@@ -89,6 +90,40 @@ def test_bad_points(api: httpx.Client, project: dict) -> None:
     unknown = api.put(f"/api/projects/{pid}/objects/999/frames/0/points", json={"points": [POS]})
     assert unknown.status_code == 404 and "object 999" in unknown.json()["detail"]
     assert api.get(f"/api/projects/{pid}/points").json() == []  # nothing was stored
+
+
+@pytest.mark.parametrize("x", [b"1" + b"0" * 400, b"1e400", b"-1e400"], ids=["int", "float", "neg"])
+def test_a_point_too_large_to_be_a_number_is_called_not_finite(
+    api: httpx.Client, project: dict, x: bytes
+) -> None:
+    """10**400, an integer, was "a valid number" it is not told apart from; 1e400 was "a
+    finite number". Both are too large for a float."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    sent = api.put(
+        f"/api/projects/{pid}/objects/{obj}/frames/0/points",
+        content=b'{"points": [{"x": ' + x + b', "y": 1, "label": "positive"}]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["detail"] == "invalid request: points.0.x: Input should be a finite number"
+    assert api.get(f"/api/projects/{pid}/points").json() == []
+
+
+def test_a_point_at_minus_zero_is_stored_at_zero(api: httpx.Client, project: dict) -> None:
+    """-0.0 is the frame's edge, 0.0: stored and echoed with its sign, it read as two points."""
+    pid = project["id"]
+    obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]
+    url = f"/api/projects/{pid}/objects/{obj}/frames/0/points"
+    edge = {"x": -0.0, "y": -0.0, "label": "positive"}
+    sent = api.put(url, json={"points": [edge]})
+    assert sent.status_code == 200, sent.text
+    stored = api.get(f"/api/projects/{pid}/points").json()[0]["points"]
+    for point in (sent.json()["points"][0], stored[0]):
+        assert [math.copysign(1, point[axis]) for axis in "xy"] == [1, 1], point
+    # The stored points match an `expected` of either sign.
+    again = api.put(url, json={"points": [edge], "expected": [{**edge, "x": 0.0, "y": 0.0}]})
+    assert again.status_code == 200, again.text
 
 
 def test_a_bad_body_for_a_missing_object_is_a_404(api: httpx.Client, project: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -293,10 +294,24 @@ def test_cancel_stops_a_running_track(api: httpx.Client, tmp_path: Path) -> None
 
 
 def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Path) -> None:
-    """The track stops before the project's folder goes: no mask is written after it."""
+    """The track stops before the project's folder goes: no mask is written after it. Its
+    event stream ends saying the project was deleted, not that the track was cancelled."""
     path = tmp_path / "long.mp4"
     write_video(path, frames=120)
-    with server.client() as api:
+    events: list[tuple[str, dict]] = []
+    following = threading.Event()
+
+    def read(client: httpx.Client) -> None:
+        with client.stream("GET", f"/api/projects/{pid}/track/events") as response:
+            kind = ""
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    events.append((kind, json.loads(line.split(":", 1)[1])))
+                    following.set()
+
+    with server.client() as api, server.client() as follower:
         pid = upload(api, path, "long")["id"]
         obj = add_object(api, pid)
         put_points(api, pid, obj, 0, [POS])
@@ -304,9 +319,16 @@ def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Pat
         for _ in range(100):  # until it has written masks
             if api.get(f"/api/projects/{pid}/track").json()["frames_done"] >= 2:
                 break
+        reader = threading.Thread(target=read, args=(follower,))
+        reader.start()
+        assert following.wait(10)
         assert api.delete(f"/api/projects/{pid}").status_code == 204
+        reader.join(10)
+        assert not reader.is_alive()  # the stream ended
         assert api.get(f"/api/projects/{pid}/track").status_code == 404
     assert not (server.data_dir / "projects" / pid).exists()
+    assert events[-1] == ("deleted", {"project_id": pid})
+    assert {data["status"] for _, data in events[:-1]} == {"running"}
 
 
 def test_a_project_says_whether_it_has_a_track(api: httpx.Client, project: dict) -> None:

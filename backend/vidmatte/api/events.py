@@ -3,8 +3,9 @@
 `event: progress` carries its JSON whenever it changes. Changes are pushed (jobs/events.py);
 when none comes for a while (another process may have changed it), or its delete is pushed,
 the stream reads the thing itself, and sse-starlette's comments keep idle connections open. A
-stream ends when the thing reaches a final state, is deleted, or the server shuts down (so
-Ctrl+C never waits on it).
+stream ends when the thing reaches a final state, or the server shuts down (so Ctrl+C never
+waits on it), or with `event: deleted` when the thing is deleted: while its delete is under
+way, the states it passes through (a job's cancel) are not sent, as they are not its last.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ def follow(
     read: Callable[[], T],
     to_json: Callable[[T], str],
     finished: Callable[[T], bool],
+    deleted: str,
     wait: float,
 ) -> EventSourceResponse:
     """Stream `read()`'s value as it changes: `subscribe()` gives its pushed changes, `read` (run
     in a thread) the current value or NotFound, `to_json` (in a thread) its JSON or NotFound,
-    `finished` whether it can change no more, `wait` the seconds between pings and re-reads."""
+    `finished` whether it can change no more, `deleted` the data of the last event once it is
+    gone, `wait` the seconds between pings and re-reads."""
     shutdown = anyio.Event()  # set by sse-starlette when the server shuts down
 
     async def stream():
@@ -47,12 +50,13 @@ def follow(
                 value, last = await asyncio.to_thread(read), None
                 changes.saw(value)
                 while True:
-                    snapshot = await asyncio.to_thread(to_json, value)
-                    if snapshot != last:
-                        last = snapshot
-                        yield {"event": "progress", "data": snapshot}
-                    if finished(value):
-                        return
+                    if not changes.deleting:  # else its delete's end is next: wait for it
+                        snapshot = await asyncio.to_thread(to_json, value)
+                        if snapshot != last:
+                            last = snapshot
+                            yield {"event": "progress", "data": snapshot}
+                        if finished(value):
+                            return
                     change = asyncio.ensure_future(changes.next())
                     await asyncio.wait({change, stop}, timeout=wait, return_when=FIRST_COMPLETED)
                     if stop.done():
@@ -63,8 +67,8 @@ def follow(
                     change.cancel()  # a ping's re-read, or a delete's (`gone`)
                     value = await asyncio.to_thread(read)
                     changes.saw(value)
-        except NotFound:
-            return  # deleted: found by a read, or by `to_json` (a track's reads its project)
+        except NotFound:  # found by a read, or by `to_json` (a track's reads its project)
+            yield {"event": "deleted", "data": deleted}
         finally:
             for task in (stop, change):
                 if task is not None:

@@ -163,10 +163,17 @@ ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _decimal(value: object) -> object:
-    # int() also reads "1.0", "+1", " 1" and "1_0": a URL that names frame "1.0" has a bug its
-    # client should hear about (and two spellings of one frame defeat the browser's cache).
-    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+", value):
+    # int() also reads "1.0", "+1", " 1", "1_0", "07" and "-0": a URL that names frame "1.0"
+    # has a bug its client should hear about, and two spellings of one frame defeat the
+    # browser's cache.
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"-?[0-9]+", value):
         raise ValueError("must be a whole number in decimal digits")
+    if not re.fullmatch(r"0|-?[1-9][0-9]*", value):
+        raise ValueError(
+            "must be a whole number in decimal digits, without leading zeros or a minus on 0"
+        )
     return value
 
 
@@ -279,9 +286,33 @@ class Object(BaseModel):
     color: str
 
 
+def _overflow_to_infinity(value: object) -> object:
+    """An integer too large for a float (JSON's 10**400) as the infinity it rounds to: refused
+    as 1e400 is, "a finite number", not "a valid number", which it is."""
+    if type(value) is int:  # not bool: strict, it is refused as no number
+        try:
+            float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return value
+
+
+def _unsigned_zero(value: float) -> float:
+    return value + 0.0  # -0.0 is 0.0: one spelling stored and echoed
+
+
+# A point's coordinate in frame pixels.
+Coordinate = Annotated[
+    float,
+    Field(allow_inf_nan=False),
+    BeforeValidator(_overflow_to_infinity),
+    AfterValidator(_unsigned_zero),
+]
+
+
 class Point(Body):
-    x: float = Field(allow_inf_nan=False)
-    y: float = Field(allow_inf_nan=False)
+    x: Coordinate
+    y: Coordinate
     # "box": one of the two opposite corners of the object's box on the frame (at most one).
     label: Literal["positive", "negative", "box"]
 

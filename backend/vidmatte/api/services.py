@@ -47,22 +47,30 @@ class Services:
             return self._readers[project.id]
 
     def delete_project(self, project_id: str) -> None:
-        """Cancel the project's jobs, stop its track, close its decoder, then delete it."""
-        for job in self.store.jobs(project_id, status=ACTIVE):
-            self.runner.cancel(job.id)
-        with self.tracker.removing(project_id):
-            self._close_reader(project_id)
-            self.segmenter.forget(project_id)
-            self.store.delete_project(project_id)
+        """Cancel the project's jobs, stop its track, close its decoder, then delete it. The
+        event streams of its jobs and its track end as deleted, not as cancelled."""
+        jobs = self.store.jobs(project_id)
+        with (
+            self.store.changes.being_deleted(job.id for job in jobs),
+            self.tracker.changes.being_deleted([project_id]),
+        ):
+            for job in jobs:
+                if job.status in ACTIVE:
+                    self.runner.cancel(job.id)
+            with self.tracker.removing(project_id):
+                self._close_reader(project_id)
+                self.segmenter.forget(project_id)
+                self.store.delete_project(project_id)
         self._close_reader(project_id)  # one that a frame request opened meanwhile
 
     def delete_job(self, job_id: str) -> None:
-        """Cancel the job if it is queued or running (its worker stops, its event streams hear
-        `cancelled`), then delete it, as a project's delete does with its jobs. NotFound for an
-        unknown job."""
-        if self.store.job(job_id).status in ACTIVE:
-            self.runner.cancel(job_id)
-        self.store.delete_job(job_id)
+        """Cancel the job if it is queued or running (its worker stops), then delete it, as a
+        project's delete does with its jobs; its event streams hear `deleted`, not the cancel.
+        NotFound for an unknown job."""
+        with self.store.changes.being_deleted([job_id]):
+            if self.store.job(job_id).status in ACTIVE:
+                self.runner.cancel(job_id)
+            self.store.delete_job(job_id)
 
     def _close_reader(self, project_id: str) -> None:
         with self._lock:

@@ -3,8 +3,10 @@
 The store publishes every new state of a job (from the worker thread or a request thread); each
 subscriber, an asyncio task, keeps only the newest one, so a slow stream skips states, never
 falls behind. A delete carries no new state: it tells subscribers to read the job again
-(`gone`), which ends their streams at once. Changes made by another process are not seen here:
-streams re-read the job when they have heard nothing for a while (routes/jobs.py).
+(`gone`), which ends their streams at once. While a delete is under way (`deleting`), its
+cancel is no state to show: streams wait for the delete's end. Changes made by another process
+are not seen here: streams re-read the job when they have heard nothing for a while
+(routes/jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -21,8 +24,9 @@ if TYPE_CHECKING:
 
 
 class Subscription:
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    def __init__(self, loop: asyncio.AbstractEventLoop, deleting: Callable[[], bool]):
         self._loop = loop
+        self._deleting = deleting
         self._ready = asyncio.Event()
         self._latest: Job | None = None
         self._reread = False  # the thing was deleted: `next` says to read it (NotFound)
@@ -54,6 +58,11 @@ class Subscription:
             if not self._reread:  # a delete after the read: the read did not find it gone
                 self._ready.clear()
 
+    @property
+    def deleting(self) -> bool:
+        """The thing is being deleted (JobChanges.deleting): what it is now goes with it."""
+        return self._deleting()
+
     async def next(self) -> Job | None:
         """The newest state not yet returned, or None when the subscriber must read the thing
         itself (it was deleted); waits for one."""
@@ -70,6 +79,7 @@ class JobChanges:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._deleting: Counter[str] = Counter()
 
     def publish(self, job: Job) -> None:
         with self._lock:
@@ -86,9 +96,34 @@ class JobChanges:
             subscription.reread()
 
     @contextmanager
+    def being_deleted(self, job_ids: Iterable[str]) -> Iterator[None]:
+        """While the jobs are deleted: the delete cancels an active one first, and a stream that
+        ended at that `cancelled` would offer a resume of a job about to go. Their streams wait
+        for the delete's end instead; then they read each job again, and end as deleted, or,
+        when the delete failed, go on from what they read."""
+        ids = list(job_ids)
+        with self._lock:
+            self._deleting.update(ids)
+        try:
+            yield
+        finally:
+            with self._lock:
+                for job_id in ids:
+                    self._deleting[job_id] -= 1
+                    if not self._deleting[job_id]:
+                        del self._deleting[job_id]
+            for job_id in ids:
+                self.gone(job_id)
+
+    def deleting(self, job_id: str) -> bool:
+        """Whether a delete of the job is under way (`being_deleted`)."""
+        with self._lock:
+            return self._deleting[job_id] > 0
+
+    @contextmanager
     def subscribe(self, job_id: str) -> Iterator[Subscription]:
         """Changes of one job, for the running asyncio task."""
-        subscription = Subscription(asyncio.get_running_loop())
+        subscription = Subscription(asyncio.get_running_loop(), lambda: self.deleting(job_id))
         with self._lock:
             self._subscribers.setdefault(job_id, set()).add(subscription)
         try:

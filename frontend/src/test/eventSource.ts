@@ -10,8 +10,8 @@ export class FakeEventSource {
   addEventListener(type: string, fn: (ev: MessageEvent) => void) {
     this.listeners.set(type, fn);
   }
-  emit(data: string) {
-    this.listeners.get("progress")?.({ data } as MessageEvent);
+  emit(data: string, type = "progress") {
+    this.listeners.get(type)?.({ data } as MessageEvent);
   }
   close() {
     this.closed = true;

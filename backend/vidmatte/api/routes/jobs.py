@@ -4,6 +4,7 @@ results."""
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -156,8 +157,13 @@ def served(job: store.Job, s: Services) -> Job:
 
 def resumable(job: store.Job, s: Services) -> bool:
     """Whether `_resume_job` would take the job now (a full queue aside: that passes): it
-    stopped, and nothing else refuses it (`refused_resume`)."""
-    return job.status in TRANSITIONS["queued"] and refused_resume(job, s) is None
+    stopped, is not being deleted (its delete's cancel stopped it), and nothing else refuses
+    it (`refused_resume`)."""
+    return (
+        job.status in TRANSITIONS["queued"]
+        and not s.store.changes.deleting(job.id)
+        and refused_resume(job, s) is None
+    )
 
 
 def refused_resume(job: store.Job, s: Services) -> str | None:
@@ -204,14 +210,15 @@ def get_job_frames(job_id: str, s: Services = Depends(services)) -> JobFrames:
     "/api/jobs/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS}
 )
 async def job_events(job_id: str, s: Services = Depends(services)):
-    """`event: progress` with the job as JSON whenever it changes; ends at a final status and
-    at shutdown (api/events.py)."""
+    """`event: progress` with the job as JSON whenever it changes; ends at a final status, at
+    shutdown, or with `event: deleted` and the job's id when it is deleted (api/events.py)."""
     await asyncio.to_thread(s.store.job, job_id)  # 404 before the stream starts
     return follow(
         lambda: s.store.changes.subscribe(job_id),
         lambda: s.store.job(job_id),
         lambda job: served(job, s).model_dump_json(),
         lambda job: job.status in TERMINAL,
+        json.dumps({"id": job_id}),  # as its `progress` events name it
         s.settings.event_ping_seconds,
     )
 

@@ -6,6 +6,7 @@ Start, follow (polling or Server-Sent Events), cancel, and read the masks as PNG
 from __future__ import annotations
 
 import asyncio
+import json
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -112,7 +113,8 @@ def cancel_track(project: KnownProject, s: Services = Depends(services)) -> Trac
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
 async def track_events(project: KnownProject, s: Services = Depends(services)):
     """`event: progress` with the track as JSON whenever it changes; ends when it stops
-    running and at shutdown (like a job's events: api/events.py)."""
+    running, at shutdown, or with `event: deleted` and the project's id when the project is
+    deleted (like a job's events: api/events.py)."""
     project_id = project.id
     await asyncio.to_thread(s.tracker.get, project_id)  # 404 before the stream starts
     return follow(
@@ -120,6 +122,7 @@ async def track_events(project: KnownProject, s: Services = Depends(services)):
         lambda: s.tracker.get(project_id),
         lambda track: _schema(s, track).model_dump_json(),
         lambda track: track.status in tracks.TERMINAL,
+        json.dumps({"project_id": project_id}),  # as its `progress` events name it
         s.settings.event_ping_seconds,
     )
 
