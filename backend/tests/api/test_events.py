@@ -135,31 +135,14 @@ def test_a_job_stream_ends_as_soon_as_its_project_is_deleted(tmp_path: Path) -> 
     """A delete changes no job's state, so it pushed nothing: a stream following a job that
     the delete did not cancel first (one made as the project was deleted) went on until its
     next re-read, VIDMATTE_EVENT_PING_SECONDS later."""
-    store, pid = points_project(tmp_path)
-    obj = store.objects(pid)[0]["id"]
-    jid = store.add_job(pid, 0, 5, [obj], edges="fast", head="h", sam2="test-tiny").id
+    ended: list[float] = []
 
-    async def read() -> tuple[list[tuple[str, dict]], float]:
-        response = follow(
-            lambda: store.changes.subscribe(jid),
-            lambda: store.job(jid),
-            lambda job: json.dumps({"status": job.status}),
-            lambda job: job.status in TERMINAL,
-            DELETED,
-            wait=60,
-        )
-        seen, deleted = [], 0.0
-        async for event in response.body_iterator:
-            seen.append((event["event"], json.loads(event["data"])))
-            if len(seen) == 1:
-                await asyncio.to_thread(store.delete_project, pid)
-                deleted = time.monotonic()
-        return seen, time.monotonic() - deleted
+    def delete(store: Store, jid: str) -> None:
+        store.delete_project(store.job(jid).project_id)
+        ended.append(time.monotonic())
 
-    try:
-        seen, after = asyncio.run(asyncio.wait_for(read(), 10))
-    finally:
-        store.close()
+    seen = job_events_around(tmp_path, delete)
+    after = time.monotonic() - ended[0]
     assert seen == [("progress", {"status": "queued"}), ("deleted", {"id": "gone"})]
     assert after < 2, f"the stream ended {after:.1f} s after the delete"
 

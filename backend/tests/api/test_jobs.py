@@ -66,8 +66,16 @@ def read_stream(
 ) -> list[tuple[str, dict]]:
     """The job's events, each as its name and data, until its stream ends; `first` is set once
     one has come."""
+    return read_events_at(api, f"/api/jobs/{job_id}/events", first)
+
+
+def read_events_at(
+    api: httpx.Client, path: str, first: threading.Event | None = None
+) -> list[tuple[str, dict]]:
+    """The events of the stream at `path` (a job's, a track's), each as its name and data,
+    until it ends; `first` is set once one has come."""
     events = []
-    with api.stream("GET", f"/api/jobs/{job_id}/events") as response:
+    with api.stream("GET", path) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         kind = ""
         for line in response.iter_lines():

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.api.test_jobs import read_events_at
 from tests.conftest import upload
 from tests.synth import disk_alpha, write_video
 from vidmatte.jobs.tracks import Flag, find_flags, intervals, mask_size, mask_stats
@@ -302,14 +303,7 @@ def test_deleting_a_project_while_it_tracks_leaves_nothing(server, tmp_path: Pat
     following = threading.Event()
 
     def read(client: httpx.Client) -> None:
-        with client.stream("GET", f"/api/projects/{pid}/track/events") as response:
-            kind = ""
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    kind = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    events.append((kind, json.loads(line.split(":", 1)[1])))
-                    following.set()
+        events.extend(read_events_at(client, f"/api/projects/{pid}/track/events", following))
 
     with server.client() as api, server.client() as follower:
         pid = upload(api, path, "long")["id"]
