@@ -56,6 +56,7 @@ def test_an_uploads_name_from_its_file_is_trimmed(
     the spaces around the file's name, which a rename trims."""
     response = api.post("/api/projects", files={"file": (filename, clip.read_bytes())})
     assert response.status_code == 201, response.text
+    assert api.delete(f"/api/projects/{response.json()['id']}").status_code == 204  # shared
     assert (response.json()["name"], response.json()["filename"]) == (name, filename)
 
 
