@@ -913,6 +913,24 @@ class Store:
             self._key_row(key, answered, given),
         )
 
+    @contextmanager
+    def _keyed_write(
+        self, keyed: KeyedAnswer[Made] | None
+    ) -> Iterator[tuple[sqlite3.Connection, Callable[[Made, str], None]]]:
+        """A write that makes a row, and `keep(made, given)` to call in it: the row's key's
+        answer (`keyed`; None: no key) kept in the same transaction, with the answers held in
+        memory; once the write is committed, the key is answered (`_answered`)."""
+        held = self._held_answers() if keyed is not None else []
+        with self._write() as db:
+
+            def keep(made: Made, given: str) -> None:
+                if keyed is not None:
+                    self._keep_answer(db, held, keyed.key, keyed.of(made), given)
+
+            yield db, keep
+        if keyed is not None:
+            self._answered(keyed.key, held)
+
     def _answered(self, key: str, held: list[tuple[str, tuple[Answered, str]]]) -> None:
         """Once the write that kept `key`'s answer and the `held` ones is committed: the key is
         free (its retries read the answer), and those held are in the database now."""
@@ -969,7 +987,6 @@ class Store:
         checked in the same transaction as the insert, so uploads that arrive together are
         counted and named one at a time. `keyed`: its Idempotency-Key's answer, kept with it."""
         project_id = new_id("p")
-        held = self._held_answers() if keyed is not None else []
         staging = self.tmp_dir / f"{project_id}.dir"
         final = self.project_dir(project_id)
         # A converted upload (an image sequence's .nut) is named by what it now is.
@@ -982,7 +999,7 @@ class Store:
             (staging / "thumbnail.jpg").write_bytes(thumbnail_jpeg)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging, final)
-            with self._write() as db:
+            with self._keyed_write(keyed) as (db, keep):
                 names = [row[0] for row in db.execute("SELECT name FROM projects")]
                 if max_projects is not None and len(names) >= max_projects:
                     raise ProjectLimit(f"the data dir holds its limit of {max_projects} projects")
@@ -995,14 +1012,11 @@ class Store:
                 made = self._project(
                     db.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
                 )
-                if keyed is not None:
-                    self._keep_answer(db, held, keyed.key, keyed.of(made), stamp)
+                keep(made, stamp)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
             raise
-        if keyed is not None:
-            self._answered(keyed.key, held)
         return made
 
     def _project(self, row: sqlite3.Row) -> Project:
@@ -1130,8 +1144,7 @@ class Store:
     ) -> dict:
         """A new object of the project, its name and colour fresh ones where not given.
         `keyed`: its Idempotency-Key's answer, kept with it."""
-        held = self._held_answers() if keyed is not None else []
-        with self._write() as db:
+        with self._keyed_write(keyed) as (db, keep):
             self._require(db, project_id)
             others = db.execute(
                 "SELECT name, color FROM objects WHERE project_id = ?", (project_id,)
@@ -1154,10 +1167,7 @@ class Store:
             made = dict(
                 db.execute("SELECT * FROM objects WHERE id = ?", (cur.lastrowid,)).fetchone()
             )
-            if keyed is not None:
-                self._keep_answer(db, held, keyed.key, keyed.of(made), now())
-        if keyed is not None:
-            self._answered(keyed.key, held)
+            keep(made, now())
         return made
 
     def objects(self, project_id: str) -> list[dict]:
@@ -1290,8 +1300,7 @@ class Store:
         more: the caller looked before this write). `keyed`: its Idempotency-Key's answer, kept
         with it."""
         job_id, stamp = new_id("j"), now()
-        held = self._held_answers() if keyed is not None else []
-        with self._write() as db:
+        with self._keyed_write(keyed) as (db, keep):
             self._require(db, project_id)
             for obj in object_ids:  # one deleted since the caller looked: its 404, not a 409
                 self._require(db, project_id, obj)
@@ -1335,10 +1344,7 @@ class Store:
                 ),
             )
             made = self._job(db.execute(f"{self._JOB_SELECT} WHERE j.id = ?", (job_id,)).fetchone())
-            if keyed is not None:
-                self._keep_answer(db, held, keyed.key, keyed.of(made), stamp)
-        if keyed is not None:
-            self._answered(keyed.key, held)
+            keep(made, stamp)
         return made
 
     _JOB_SELECT = (
