@@ -1,7 +1,7 @@
 // One project in the list: what it shows, selecting it, editing its name in place and asking
 // before a delete (the server side of rename and delete is in the e2e specs).
 import { fireEvent, render, screen } from "@solidjs/testing-library";
-import { createSignal } from "solid-js";
+import { createSignal, type Accessor } from "solid-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Project } from "../api";
 import { pendingConfirm } from "../confirm";
@@ -16,12 +16,13 @@ const project: Project = {
   has_track: false,
 };
 
-function setup(shown: Project = project) {
+/** The row of `shown`: the list's project, which a test may change as a list read would. */
+function setup(shown: Project | Accessor<Project> = project) {
   const log: string[] = [];
   const [renaming, setRenaming] = createSignal(false);
   render(() => (
     <ProjectItem
-      project={shown}
+      project={typeof shown === "function" ? shown() : shown}
       selected={false}
       renaming={renaming()}
       onRenaming={(on) => (log.push(`renaming ${on}`), setRenaming(on))}
@@ -213,6 +214,26 @@ describe("ProjectItem rename the server did not take", () => {
     await settle();
     expect(state.sent).toEqual(["Sunset take", "Beach take"]);
     expect(screen.getByTestId("project-name").textContent).toBe("Beach take");
+  });
+
+  it("shows the list's name once a list is read after its rename, even another tab's rename back to the name before", async () => {
+    server().down = false;
+    const [listed, setListed] = createSignal(project);
+    setup(listed);
+    const name = () => screen.getByTestId("project-name").textContent;
+    await renameByEnter("Sunset take");
+    await settle();
+    setListed({ ...project, name: "Sunset take" }); // the list read after it
+    expect(name()).toBe("Sunset take");
+    setListed({ ...project }); // another tab renamed it back: a later list read says so
+    expect(name()).toBe("Beach take");
+
+    // Renamed back in the other tab before this tab's list was read again: that read shows it.
+    await renameByEnter("Dune take");
+    await settle();
+    expect(name()).toBe("Dune take");
+    setListed({ ...project });
+    expect(name()).toBe("Beach take");
   });
 
   it("asks before the page is left while a name is on its way to the server, sent the first time or again, and not once it is taken", async () => {

@@ -53,20 +53,21 @@ export function VideoNotes(props: { project: Project; testid: string }) {
 export function ProjectItem(props: ProjectItemProps) {
   const p = () => props.project;
   let renameButton!: HTMLButtonElement;
-  // The name the server took last, and the list's name then: the list is read again after a
-  // rename, a while later. Until it changes, the taken name is the project's: a rename back to
-  // the list's old name meanwhile is a change, sent, not "unchanged".
-  const [taken, setTaken] = createSignal<{ name: string; over: string }>();
+  // The name the server took last, and the list's project then: the list is read again after a
+  // rename, a while later. Until it is, the taken name is the project's: a rename back to the
+  // list's old name meanwhile is a change, sent, not "unchanged". Any list shown after it (each
+  // read brings new values) is the truth, another tab's rename back to that old name too.
+  const [taken, setTaken] = createSignal<{ name: string; over: Project }>();
   const serverName = () => {
     const t = taken();
-    return t && t.over === p().name ? t.name : p().name;
+    return t && t.over === p() ? t.name : p().name;
   };
 
   const draft = createRenameDraft(
     async (name) => {
       try {
         const renamed = await api.renameProject(p().id, name);
-        setTaken({ name: renamed.name, over: p().name });
+        setTaken({ name: renamed.name, over: p() });
         props.onChanged();
         return true;
       } catch (e) {
