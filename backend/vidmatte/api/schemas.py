@@ -301,13 +301,24 @@ def _unsigned_zero(value: float) -> float:
     return value + 0.0  # -0.0 is 0.0: one spelling stored and echoed
 
 
-# A point's coordinate in frame pixels.
-Coordinate = Annotated[
-    float,
-    Field(allow_inf_nan=False),
-    BeforeValidator(_overflow_to_infinity),
-    AfterValidator(_unsigned_zero),
-]
+def finite_float(ge: float | None = None, le: float | None = None) -> Any:
+    """The type of each float in a request body, in [ge, le] where given: infinity, NaN and
+    numbers too large for a float (JSON's 1e400 and 10**400) are "not a finite number", the
+    rest outside the range "greater than or equal to" or "less than or equal to" it, and -0.0
+    is 0.0. The range goes in here, with the float, not in a Field after the validators:
+    there pydantic would write it into the OpenAPI schema as "ge" and "le", which JSON
+    Schema ignores, instead of "minimum" and "maximum"."""
+    return Annotated[
+        float,
+        Field(ge=ge, le=le, allow_inf_nan=False),
+        BeforeValidator(_overflow_to_infinity),
+        AfterValidator(_unsigned_zero),
+    ]
+
+
+Coordinate = finite_float()  # in frame pixels; the store checks it is on the frame
+ShiftEdge = finite_float(-MAX_SHIFT_EDGE, MAX_SHIFT_EDGE)
+Feather = finite_float(0, MAX_FEATHER)
 
 
 class Point(Body):
@@ -350,10 +361,8 @@ class ExportChoice(Body):
     fg: Foreground | None = None  # None: the server's VIDMATTE_EXPORT_FG
     mattes: Mattes = "objects"
     # 0 for jobs stored before these existed (their export JSON lacks them).
-    shift_edge: float = Field(
-        0.0, ge=-MAX_SHIFT_EDGE, le=MAX_SHIFT_EDGE, allow_inf_nan=False, description=SHIFT_EDGE
-    )
-    feather: float = Field(0.0, ge=0, le=MAX_FEATHER, allow_inf_nan=False, description=FEATHER)
+    shift_edge: ShiftEdge = Field(0.0, description=SHIFT_EDGE)
+    feather: Feather = Field(0.0, description=FEATHER)
     reduce_chatter: bool = Field(False, description=REDUCE_CHATTER)
 
 
