@@ -1,8 +1,8 @@
 """Files cut short where the container's structure tells: NUT's frames, and cuts exactly at
 a packet's or an element's boundary. Each keeps its whole frames and says it is cut short;
 a whole file whose structure misleads (a NUT without its index, wrong AVI RIFF and 'movi'
-sizes, a stale FLV "filesize" and "duration", a TS frame that fills its last packet) has no
-note."""
+sizes, an OpenDML AVI's in its 'AVIX' RIFFs too, a stale FLV "filesize" and "duration", a
+TS frame that fills its last packet) has no note."""
 
 from __future__ import annotations
 
@@ -439,3 +439,122 @@ def _fragmented_mp4(path: Path, flag: str) -> Path:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(stream.encode(None))
     return path
+
+
+def _opendml_avi(path: Path, riffs: int = 3, per_riff: int = 3) -> list[np.ndarray]:
+    """An OpenDML AVI, written by hand as writers lay out one over 1 GB (FFmpeg starts the
+    next RIFF only past 1 GB), in a few KB: a first 'AVI ' RIFF (its header, with a super
+    index per stream, 'indx', listing every RIFF's standard index, and 'odml'; its 'movi'
+    list; its 'idx1'), then 'AVIX' RIFFs of one 'movi' list each, `per_riff` frames of raw
+    16x16 BGR and their 'ix00' standard index. Its frames, as they decode."""
+    side, frame_bytes, total = 16, 16 * 16 * 3, riffs * per_riff
+    images = [np.full((side, side, 3), 20 * i + 10, np.uint8) for i in range(total)]
+    out, open_lists = bytearray(), []
+
+    def begin(kind: bytes, fourcc: bytes) -> None:
+        open_lists.append(len(out))
+        out.extend(kind + bytes(4) + fourcc)
+
+    def end() -> None:  # the list's size, now that its chunks are written
+        at = open_lists.pop()
+        struct.pack_into("<I", out, at + 4, len(out) - at - 8)
+
+    def chunk(fourcc: bytes, data: bytes) -> int:
+        out.extend(fourcc + struct.pack("<I", len(data)) + data)
+        return len(out) - len(data) - 8
+
+    begin(b"RIFF", b"AVI ")
+    begin(b"LIST", b"hdrl")
+    avih = struct.pack("<10I16x", 40000, 0, 0, 0x10, per_riff, 0, 1, frame_bytes, side, side)
+    chunk(b"avih", avih)  # 25 fps, AVIF_HASINDEX, the first RIFF's frames
+    begin(b"LIST", b"strl")
+    strh = struct.pack(
+        "<IHHIIIIIIII4h", 0, 0, 0, 0, 1, 25, 0, total, frame_bytes, 0, 0, 0, 0, side, side
+    )
+    chunk(b"strh", b"vidsDIB " + strh)
+    chunk(b"strf", struct.pack("<IiiHHIIiiII", 40, side, side, 1, 24, 0, frame_bytes, 0, 0, 0, 0))
+    # AVI_INDEX_OF_INDEXES: 4 longs an entry (offset, size, duration), filled in below
+    indx = chunk(b"indx", struct.pack("<HBBI4s12x", 4, 0, 0, riffs, b"00db") + bytes(16 * riffs))
+    end()
+    begin(b"LIST", b"odml")
+    chunk(b"dmlh", struct.pack("<I", total) + bytes(244))
+    end()
+    end()
+    for riff in range(riffs):
+        if riff:
+            begin(b"RIFF", b"AVIX")
+        begin(b"LIST", b"movi")
+        movi = len(out) - 4
+        shown = images[riff * per_riff : (riff + 1) * per_riff]
+        data = [chunk(b"00db", image[::-1, :, ::-1].tobytes()) + 8 for image in shown]
+        # AVI_INDEX_OF_CHUNKS: each frame's data, from a base offset of 0, and its size
+        listed = struct.pack("<HBBI4sQ4x", 2, 0, 1, per_riff, b"00db", 0)
+        ix = chunk(b"ix00", listed + b"".join(struct.pack("<II", at, frame_bytes) for at in data))
+        struct.pack_into("<QII", out, indx + 32 + 16 * riff, ix, len(out) - ix, per_riff)
+        end()
+        if not riff:  # each frame's chunk from the 'movi', a keyframe
+            idx1 = (struct.pack("<4sIII", b"00db", 0x10, at - 8 - movi, frame_bytes) for at in data)
+            chunk(b"idx1", b"".join(idx1))
+        end()
+    path.write_bytes(bytes(out))
+    return images
+
+
+def _avix_sizes(path: Path, riffs: list[int], extra: int) -> None:
+    """State `extra` bytes more in the size of each AVIX RIFF `riffs` counts (1 the first
+    after the 'AVI ' one) and of its 'movi' list."""
+    data = bytearray(path.read_bytes())
+    starts = [at - 8 for at in range(len(data)) if data[at : at + 4] in (b"AVI ", b"AVIX")]
+    for at in (starts[riff] + offset for riff in riffs for offset in (4, 16)):
+        struct.pack_into("<I", data, at, struct.unpack_from("<I", data, at)[0] + extra)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("riffs", [[2], [1, 2]])
+def test_an_opendml_avi_whose_avix_sizes_are_wrong_is_not_cut_short(
+    tmp_path: Path, riffs: list[int]
+) -> None:
+    """Some writers state wrong sizes in an OpenDML file's later RIFFs and their 'movi' lists
+    (more than the file holds): every frame's chunk, and each standard index its header's
+    super index lists, is there, yet it was called cut short. A cut in one still is."""
+    whole = tmp_path / "clip.avi"
+    expected = _opendml_avi(whole)
+    _avix_sizes(whole, riffs, 100_000)
+    assert not cut_short.avi_cut(whole)
+    info = probe(whole)[0]
+    assert (info.notes, info.frame_count) == ([], 9)
+    last = whole.read_bytes().rfind(b"ix00") - 8 - 768  # the last frame's chunk
+    assert cut_keeps_whole_frames(whole, expected, last + 100) == 8
+
+
+@pytest.mark.parametrize("riffs", [[], [2], [1, 2]])
+@pytest.mark.parametrize("where", ["in_frame", "between_frames", "before_index"])
+def test_an_opendml_avi_cut_in_its_last_avix_says_it_is_cut_short(
+    tmp_path: Path, riffs: list[int], where: str
+) -> None:
+    """Cut in the last frame's chunk, between the last two, or after them where the standard
+    index its header lists would start: cut short, whether the AVIX sizes are right (`riffs`
+    none) or wrong (they say nothing then: the super index tells)."""
+    whole = tmp_path / "clip.avi"
+    expected = _opendml_avi(whole)
+    _avix_sizes(whole, riffs, 100_000)
+    index = whole.read_bytes().rfind(b"ix00")
+    at = {"in_frame": index - 700, "between_frames": index - 8 - 768, "before_index": index}
+    kept = {"in_frame": 8, "between_frames": 8, "before_index": 9}
+    assert cut_keeps_whole_frames(whole, expected, at[where]) == kept[where]
+
+
+@pytest.mark.parametrize("riffs", [[], [1, 2]])
+@pytest.mark.parametrize("avix", [1, 2])
+def test_an_opendml_avi_cut_where_an_avix_starts_says_it_is_cut_short(
+    tmp_path: Path, riffs: list[int], avix: int
+) -> None:
+    """Cut where the first or the second AVIX RIFF starts: the RIFFs before it are whole
+    (their sizes right, or the wrong ones in none), and it was read as the whole video; the
+    super index lists the standard indexes after the cut."""
+    whole = tmp_path / "clip.avi"
+    expected = _opendml_avi(whole)
+    _avix_sizes(whole, riffs, 100_000)
+    data = whole.read_bytes()
+    at = [at - 8 for at in range(len(data)) if data[at : at + 4] == b"AVIX"][avix - 1]
+    assert cut_keeps_whole_frames(whole, expected, at) == 3 * avix

@@ -412,3 +412,50 @@ def test_a_tiff_of_samples_not_read_is_refused_naming_them(
         f"s.1.tif is a {what}: TIFFs of 8 or 16 bits a sample (unsigned integers) or of "
         "32-bit float RGB or RGBA are read; save it as one of those, or as EXR"
     )
+
+
+def dpx_of(image: np.ndarray, bits: int, endian: str = ">") -> bytes:
+    """A DPX of `image` (HxWx3, RGB) as its own dtype's samples, one image element of `bits`
+    bits a sample (its header's bit size, at byte 803), unpacked, written by hand: FFmpeg's
+    encoder writes no float or 32-bit samples."""
+    height, width, _ = image.shape
+    pixels = image.astype(image.dtype.newbyteorder(endian)).tobytes()
+    header = bytearray(dpx_header(0xFFFFFFFF, endian=endian))
+    header[8:12] = b"V2.0"
+    struct.pack_into(endian + "I", header, 16, len(header) + len(pixels))  # the file's size
+    struct.pack_into(endian + "I", header, 660, 0xFFFFFFFF)  # not encrypted
+    struct.pack_into(endian + "HHII", header, 768, 0, 1, width, height)  # 1 element
+    header[800:804] = bytes([50, 2, 2, bits])  # RGB, linear, linear, bit size
+    struct.pack_into(endian + "HHI", header, 804, 0, 0, len(header))  # unpacked, raw, offset
+    return bytes(header) + pixels
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_a_16_bit_dpx_is_read_as_its_values(endian: str) -> None:
+    image = np.random.default_rng(5).integers(0, 65536, (4, 6, 3), dtype=np.uint16)
+    frame = decode_image("s.1.dpx", dpx_of(image, 16, endian), Settings())
+    assert np.array_equal(frame.to_ndarray(format="rgb48le"), image)
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+@pytest.mark.parametrize(
+    ("image", "bits"),
+    [
+        (np.full((4, 6, 3), 0.5, np.float32), 32),  # SMPTE 268M: IEEE float
+        (np.full((4, 6, 3), 2**31, np.uint32), 32),  # 32-bit integers, by some writers
+        (np.full((4, 6, 3), 0.5, np.float64), 64),
+        (np.zeros((4, 6, 3), np.uint8), 1),
+    ],
+)
+def test_a_dpx_of_samples_not_read_is_refused_naming_their_bits(
+    image: np.ndarray, bits: int, endian: str
+) -> None:
+    """FFmpeg refused samples of 32 and 64 bits (float, as SMPTE 268M has them; the header
+    cannot tell a writer's 32-bit integers from them) and of 1 bit as "not a readable image",
+    which said nothing of why."""
+    with pytest.raises(MediaError) as refused:
+        decode_image("s.1.dpx", dpx_of(image, bits, endian), Settings())
+    assert str(refused.value) == (
+        f"s.1.dpx is a DPX of {bits} bits a sample: DPXs of 8, 10, 12 or 16 bits a sample "
+        "(integers) are read; save it as one of those, or as EXR"
+    )

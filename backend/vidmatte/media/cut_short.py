@@ -20,6 +20,7 @@ _FLV_TAGS = (0x08, 0x09, _FLV_SCRIPT)
 _FLV_TAGS_BACK = 16  # tags walked back from the end to tell it ends after a whole one
 
 _AVIF_HASINDEX = 0x10  # an AVI's main header says the 'idx1' index follows its frames
+_AVI_INDEX_OF_INDEXES = 0  # an OpenDML 'indx' that lists standard indexes ('ix##')
 
 _TS_PACKETS_CHECKED = 5  # MPEG-TS sync bytes looked for at the start (FFmpeg's probe: more)
 # A TS packet's adaptation field flags: a PCR follows them; the flags with no field after
@@ -401,7 +402,9 @@ def avi_cut(path: Path) -> bool:
     in two itself. A size of 0 (a recorder that never wrote it) says nothing. Some writers
     state a wrong RIFF size (its own header counted, a stale value), and a repaired recording
     a wrong 'movi' size too: the RIFF that runs past the file's end is cut only where the
-    chunks in it say so too."""
+    chunks in it say so too (an 'AVIX' one, where the OpenDML index in the header does).
+    One whose RIFFs are all whole may have been cut where the next one starts: where its
+    header's OpenDML super index lists a standard index past its end, it was."""
     size = path.stat().st_size
     at = 0
     with path.open("rb") as file:
@@ -411,10 +414,88 @@ def avi_cut(path: Path) -> bool:
             length = int.from_bytes(header[4:8], "little")
             if header[:4] != b"RIFF" or length == 0:
                 return False
+            if at + 8 + length > size and header[8:12] == b"AVIX":
+                return _avix_cut(file, at + 12, size)
             if at + 8 + length > size:
                 return _avi_chunks_cut(file, at + 12, size, header[8:12] == b"AVI ")
             at += 8 + length + (length & 1)  # the pad byte after an odd size
-    return False
+        listed = _avi_indexes_end(file, size)
+    return listed is not None and listed > size
+
+
+def _avix_cut(file: BinaryIO, at: int, size: int) -> bool:
+    """Whether an OpenDML file whose 'AVIX' RIFF from `at` on states more than the file
+    holds is cut short. Some writers state wrong sizes in the later RIFFs and their 'movi'
+    lists, so those (and the ones after) are stepped into, not over, and only the chunks in
+    them, frames and indexes, whose sizes are written with them, are sized: cut where one
+    runs past the end. Where they end whole, the end could be a cut between two of them:
+    the super indexes of the header tell (a writer fills in each one's entry for a RIFF as
+    it closes it), each listing every RIFF's standard index ('ix##', written after its
+    frames): cut where one ends past the file's end, or where the header has none (nothing
+    to tell by, as before)."""
+    while at < size:
+        file.seek(at)
+        header = file.read(8)
+        if not header.strip(b"\x00"):
+            break  # zeros to a sector's end (some writers'), no chunk
+        if len(header) < 8:
+            return True
+        if header[:4] in (b"RIFF", b"LIST"):
+            at += 12  # past its size and type, to its first chunk
+            continue
+        length = int.from_bytes(header[4:8], "little")
+        if at + 8 + length > size:
+            return True
+        at += 8 + length + (length & 1)
+    listed = _avi_indexes_end(file, size)
+    return listed is None or listed > size
+
+
+def _avi_chunks(file: BinaryIO, at: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """The whole chunks from `at` to `end`: each one's FOURCC (a list's type, as 'strl', for
+    a 'LIST') and where its content starts (a list's after its type) and ends."""
+    while at + 8 <= end:
+        file.seek(at)
+        header = file.read(12)
+        length = int.from_bytes(header[4:8], "little")
+        if at + 8 + length > end:
+            return
+        if header[:4] == b"LIST":
+            yield header[8:12], at + 12, at + 8 + length
+        else:
+            yield header[:4], at + 8, at + 8 + length
+        at += 8 + length + (length & 1)
+
+
+def _avi_indexes_end(file: BinaryIO, size: int) -> int | None:
+    """Where the last of the standard indexes the super indexes ('indx', one a stream, in
+    its 'strl' list) of the first RIFF's 'hdrl' header list ends; None where it has none."""
+    hdrl = next(_avi_chunks(file, 12, size), None)
+    if hdrl is None or hdrl[0] != b"hdrl":
+        return None
+    ends = [
+        listed
+        for kind, at, end in _avi_chunks(file, hdrl[1], hdrl[2])
+        if kind == b"strl"
+        for inner, first, last in _avi_chunks(file, at, end)
+        if inner == b"indx"
+        for listed in _avi_super_index(file, first, last)
+    ]
+    return max(ends, default=None)
+
+
+def _avi_super_index(file: BinaryIO, at: int, end: int) -> list[int]:
+    """Where each standard index that the super index (AVISUPERINDEX, OpenDML 1.02) whose
+    content is from `at` to `end` lists ends: its entries in use follow a 24-byte head, each
+    the index's offset in the file (64 bits), its size and its duration; none for an index
+    of another type (bIndexType not AVI_INDEX_OF_INDEXES, 0)."""
+    file.seek(at)
+    content = file.read(end - at)
+    if len(content) < 24 or content[3] != _AVI_INDEX_OF_INDEXES:
+        return []
+    count = min(int.from_bytes(content[4:8], "little"), (len(content) - 24) // 16)
+    entries = (struct.unpack_from("<QI", content, 24 + 16 * i) for i in range(count))
+    return [offset + length for offset, length in entries if offset]
 
 
 def _avi_chunks_cut(file: BinaryIO, at: int, size: int, first: bool) -> bool:

@@ -4,7 +4,8 @@ PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code v
 log scan stays log), turned and mirrored as an EXIF orientation (read by PIL) says; a 32-bit
 float TIFF's values are taken as they are, 0..1 made 16 bits and clipped (a TIFF states no
 transfer function), and a TIFF of samples FFmpeg misreads (half floats, signed or 32-bit
-integers) is refused, its header saying what they are. OpenEXR,
+integers) is refused, its header saying what they are, as a DPX of samples of other than 8,
+10, 12 or 16 bits (32- and 64-bit float, 1-bit) is. OpenEXR,
 which FFmpeg reads only in part, goes through the OpenEXR library: its scene-linear R, G, B
 (or Y) are clipped to 0..1 and given the sRGB transfer function, as a compositor's viewer
 shows them, in 16 bits, so an EXR export of the matte (which undoes that function) gives the
@@ -37,6 +38,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".exr")
 IMAGE_CODECS = ("png", "mjpeg", "tiff", "dpx")  # what FFmpeg reads those as (JPEG as mjpeg)
 IMAGE_KINDS = "PNG, JPEG, TIFF, DPX or EXR"  # for messages
 _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
+_DPX_BITS_AT = 803  # the first image element's bit size (SMPTE 268M), what FFmpeg decodes
+_DPX_BITS_READ = (8, 10, 12, 16)  # FFmpeg's decoder refuses 1, 32 and 64 (float) bits
 _TIFF_MAGIC = {b"MM\0*": ">", b"II*\0": "<"}
 _TIFF_BITS, _TIFF_SAMPLES, _TIFF_SAMPLE_FORMAT = 258, 277, 339  # tags, each of SHORTs
 _TIFF_SHORT, _TIFF_UNSIGNED, _TIFF_FLOAT = 3, 1, 3  # a field's type; SampleFormat's values
@@ -74,6 +77,7 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     if _is_exr(member):
         return _decode_exr(member, data, settings)
     _check_tiff_samples(member, data)
+    _check_dpx_bits(member, data)
     try:
         with av.open(io.BytesIO(data), metadata_errors="ignore") as container:
             streams = container.streams.video
@@ -107,6 +111,21 @@ def _check_tiff_samples(member: str, data: bytes) -> None:
         f"{member} is a {bits}-bit {what}{grey} TIFF: TIFFs of 8 or 16 bits a sample (unsigned "
         "integers) or of 32-bit float RGB or RGBA are read; save it as one of those, or as EXR"
     )
+
+
+def _check_dpx_bits(member: str, data: bytes) -> None:
+    """MediaError, naming them, where a DPX's samples are of bits FFmpeg does not read: it
+    refused 32 and 64 (float, as SMPTE 268M has them; the header tells no writer's 32-bit
+    integers from them) and 1 as no image at all. A header too short to state them is left
+    to FFmpeg (no readable image)."""
+    if data[:4] not in _DPX_MAGIC or len(data) <= _DPX_BITS_AT:
+        return
+    bits = data[_DPX_BITS_AT]
+    if bits not in _DPX_BITS_READ:
+        raise MediaError(
+            f"{member} is a DPX of {bits} bits a sample: DPXs of 8, 10, 12 or 16 bits a sample "
+            "(integers) are read; save it as one of those, or as EXR"
+        )
 
 
 def _tiff_samples(data: bytes) -> tuple[int, int, int] | None:
