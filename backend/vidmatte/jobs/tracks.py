@@ -272,6 +272,24 @@ def plan_run(old: Track | None, start: int, end: int, entries: list[dict], sam2:
     return Run(lo, end, sorted(changed))
 
 
+def _kept_stats(
+    old: dict[str, dict[str, MaskStats]], objects: Container[int], run: Run
+) -> dict[str, dict[str, MaskStats]]:
+    """The old track's masks a re-run keeps: those of the objects that still have points,
+    less the ones it makes again (its objects on its frames: SAM2 yields each of them on every
+    frame of the run). A run stopped midway so leaves the frames it did not reach untracked,
+    as a whole one does, instead of serving masks made on the old points."""
+
+    def remade(frame: str, obj: str) -> bool:
+        return int(obj) in run.object_ids and run.start <= int(frame) <= run.end
+
+    stats = {
+        f: {o: s for o, s in objs.items() if int(o) in objects and not remade(f, o)}
+        for f, objs in old.items()
+    }
+    return {f: objs for f, objs in stats.items() if objs}
+
+
 def encode_png(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(mask).save(buf, format="PNG")  # uint16: a 16-bit grey PNG
@@ -623,10 +641,7 @@ class Tracker:
         stats: dict[str, dict[str, MaskStats]] = {}
         if not whole:  # a re-run: the others keep their masks, objects without points lose theirs
             assert old is not None
-            stats = {
-                f: {o: s for o, s in objs.items() if int(o) in objects}
-                for f, objs in old.stats.items()
-            }
+            stats = _kept_stats(old.stats, objects, run)
         track = Track(
             project_id=project_id,
             status="running" if run.object_ids else "done",
@@ -674,6 +689,24 @@ class Tracker:
         with self._control:
             self._halt(project_id)
         return self.get(project_id)
+
+    def object_deleted(self, project_id: str) -> None:
+        """After a delete of one of the project's objects: a running track none of whose
+        objects is left is cancelled, instead of running SAM2 to its end for nothing (taking
+        turns with the previews and jobs). A re-run whose own objects went while others of the
+        track stay runs on: cancelled, its next start would track those again in whole. The
+        objects are read under the control lock: a track started meanwhile goes on."""
+        with self._control:
+            with self._lock:
+                track, running = self._tracks.get(project_id), project_id in self._runs
+            if track is None or not running:
+                return
+            try:
+                left = {o["id"] for o in self.store.objects(project_id)}
+            except NotFound:  # the project's delete halted it
+                return
+            if left.isdisjoint(track.object_ids):
+                self._halt(project_id)
 
     def stop(self) -> None:
         """At shutdown: every running track stops and is recorded as interrupted."""

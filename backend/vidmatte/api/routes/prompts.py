@@ -94,6 +94,7 @@ def delete_object(
     project: KnownProject, object_id: ObjectPath, s: Services = Depends(services)
 ) -> Response:
     s.store.delete_object(project.id, object_id)
+    s.tracker.object_deleted(project.id)
     return Response(status_code=204)
 
 
