@@ -258,9 +258,10 @@ class Answered:
 @dataclass(frozen=True)
 class KeyedAnswer(Generic[Made]):
     """The answer to a request that took an Idempotency-Key and makes a row (a project, an
-    object, a job), kept by the write that makes the row, in its transaction: kept after it, a
-    crash between the two left the row made and the key unanswered, and the retry after the
-    restart made a second one. `of` is the answer to give for the row as made."""
+    object, a job) or queues a job again (a resume), kept by the write that makes or moves the
+    row, in its transaction: kept after it, a crash between the two left the row written and
+    the key unanswered, and the retry after the restart made a second one (or was refused, the
+    job queued already). `of` is the answer to give for the row as written."""
 
     key: str
     of: Callable[[Made], Answered]
@@ -870,8 +871,8 @@ class Store:
         """Keep `answered`, the answer to the request that took `key`, for its retries; the key
         is free then (its retries read the answer). An answer the database cannot keep (the
         error is raised) is kept in memory instead, for this process's retries: its key is
-        never free while its request's work stands. A request that makes a row keeps its
-        answer in the row's write instead (`KeyedAnswer`)."""
+        never free while its request's work stands. A request that makes or moves a row keeps
+        its answer in the row's write instead (`KeyedAnswer`)."""
         held, given = self._held_answers(), now()
         try:
             with self._write() as db:
@@ -917,9 +918,10 @@ class Store:
     def _keyed_write(
         self, keyed: KeyedAnswer[Made] | None
     ) -> Iterator[tuple[sqlite3.Connection, Callable[[Made, str], None]]]:
-        """A write that makes a row, and `keep(made, given)` to call in it: the row's key's
-        answer (`keyed`; None: no key) kept in the same transaction, with the answers held in
-        memory; once the write is committed, the key is answered (`_answered`)."""
+        """A write that makes or moves a row, and `keep(made, given)` to call in it: the row's
+        key's answer (`keyed`; None: no key) kept in the same transaction, with the answers held
+        in memory; once the write is committed, the key is answered (`_answered`). A write that
+        writes no row raises: committed without `keep`, it would free the key unanswered."""
         held = self._held_answers() if keyed is not None else []
         with self._write() as db:
 
@@ -1415,12 +1417,15 @@ class Store:
         attempt: int | None = None,
         error: str | None = None,
         stop: StopCause | None = None,
+        keyed: KeyedAnswer[Job] | None = None,
     ) -> Job:
         """Move a job to status `to` if its status allows it now (a compare-and-set): the one
         way a job's status changes, setting its `error` and `stop` (Job) anew. With `attempt` (a
         run speaking), only while that run owns the job: it is running under that number.
         Entering `running` starts a new attempt; progress is cleared except a finished job's
-        zero ETA. Raises InvalidTransition (or NotFound) and changes nothing otherwise."""
+        zero ETA. Raises InvalidTransition (or NotFound) and changes nothing otherwise.
+        `keyed`: the Idempotency-Key's answer of the request that moves it (a resume), kept
+        with the move."""
         if attempt is not None and "running" not in TRANSITIONS[to]:
             raise ValueError(f"a run cannot make its job {to}")
         sources = TRANSITIONS[to] if attempt is None else ("running",)
@@ -1432,22 +1437,29 @@ class Store:
             f"queue_seq = CASE WHEN ? = 'queued' THEN {NEXT_IN_QUEUE} ELSE queue_seq END "
             f"WHERE id = ? AND status IN ({', '.join('?' * len(sources))})"
         )
-        args: list[object] = [to, error, stop, to, to, to, now(), to, job_id, *sources]
+        stamp = now()
+        args: list[object] = [to, error, stop, to, to, to, stamp, to, job_id, *sources]
         if attempt is not None:
             query, args = query + " AND attempt = ?", [*args, attempt]
-        with self._write() as db:
+        with self._keyed_write(keyed) as (db, keep):
             if to == "queued":  # a resume: it waits like a new job
                 self._require_room_in_the_queue(db)
             moved = db.execute(query, args).rowcount
-        if not moved:
-            job = self.job(job_id)
-            late = attempt is not None and job.attempt != attempt
-            raise InvalidTransition(
-                f"job '{job_id}' is {job.status}"
-                + (" (a later run)" if late else "")
-                + f"; it cannot become {to}"
-            )
-        return self._changed(job_id)
+            # Read in the write: the job as moved, or as it was when it could not be.
+            row = db.execute(f"{self._JOB_SELECT} WHERE j.id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"job '{job_id}' does not exist")
+            job = self._job(row)
+            if not moved:
+                late = attempt is not None and job.attempt != attempt
+                raise InvalidTransition(
+                    f"job '{job_id}' is {job.status}"
+                    + (" (a later run)" if late else "")
+                    + f"; it cannot become {to}"
+                )
+            keep(job, stamp)
+        self.changes.publish(job)
+        return job
 
     def cancel(self, job_id: str) -> Job:
         """`transition` to cancelled, on the reserve when the disk is full: a cancel stops a

@@ -233,9 +233,9 @@ def test_keys_expire_and_unanswered_ones_go_with_the_process(tmp_path: Path) -> 
 
 
 def test_a_full_disk_answers_unkept_and_holds_the_answer(tmp_path: Path) -> None:
-    """What the request did is done (a track run, a resume: a project, an object or a job
-    keeps its answer in the write that makes it): its answer goes out (a 507 would have it
-    done twice), and its retry gets it again (the key let go, the retry did it again)."""
+    """What the request did is done (a track run: a project, an object, a job or a resume
+    keeps its answer in the write that makes or queues it): its answer goes out (a 507 would
+    have it done twice), and its retry gets it again (the key let go, the retry did it again)."""
     store = Store(tmp_path / "data")
     claim = Claim.take(store, "k", "POST /x")
     assert claim.first

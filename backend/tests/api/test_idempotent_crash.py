@@ -1,5 +1,6 @@
-"""A server killed right after it made a project, an object or a job with an Idempotency-Key:
-the retry after the restart gets it, and nothing is made twice (api/idempotency.py)."""
+"""A server killed right after it made a project, an object or a job, or resumed a job, with an
+Idempotency-Key: the retry after the restart gets its answer, and nothing is done twice
+(api/idempotency.py)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,30 @@ def test_an_object_whose_server_died_after_making_it_is_its_retry_s_answer(
         assert again.json()["name"] == "a"
         assert again.headers["Idempotent-Replayed"] == "true"
         assert [o["id"] for o in api.get(url).json()] == made
+
+
+def test_a_resume_whose_server_died_after_queueing_the_job_is_its_retry_s_answer(
+    live: Callable[[str | None], LiveServer], clip: Path
+) -> None:
+    """The resume's answer was kept after the job was queued again: a restart between the two
+    found the key unknown, and the retry of a resume that was done got a 409 ("job '…' is
+    running; it cannot become queued")."""
+    server = live(None)
+    with server.client() as api:
+        pid = prompted(api, clip)
+        jid = api.post(f"/api/projects/{pid}/jobs", json={"start": 0, "end": 11}).json()["id"]
+        assert api.post(f"/api/jobs/{jid}/cancel").json()["status"] == "cancelled"
+    server.stop()
+    # Nothing else moves a job at its start: the first transition is the resume's.
+    server = live("transition")
+    url, headers = f"/api/jobs/{jid}/resume", {"Idempotency-Key": "resume-1"}
+    with server.client() as api, pytest.raises(httpx.TransportError):
+        api.post(url, headers=headers)
+    with sqlite3.connect(server.data_dir / "vidmatte.db") as db:
+        assert db.execute("SELECT status FROM jobs WHERE id = ?", (jid,)).fetchone() == ("queued",)
+    with live(None).client() as api:
+        again = api.post(url, headers=headers)
+        assert again.status_code == 200, again.text
+        assert (again.json()["id"], again.json()["status"]) == (jid, "queued")
+        assert again.headers["Idempotent-Replayed"] == "true"
+        api.post(f"/api/jobs/{jid}/cancel").raise_for_status()  # no run left to wait for

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests import in_process
 from tests.waiting import wait_until
+from vidmatte.config import Settings
 from vidmatte.store import Point, Store
 
 
@@ -95,6 +98,36 @@ def test_an_object_whose_answer_cannot_be_kept_is_not_made_and_its_retry_makes_i
     again = client.post(url, json={"name": "a"}, headers=headers)
     assert (again.status_code, again.json()) == (201, first.json())
     assert client.get(url).json() == [first.json()]
+
+
+def test_a_resume_whose_answer_cannot_be_kept_is_not_done_and_its_retry_does_it_once(
+    tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its answer is kept by the write that queues the job again, as a new job's is (kept
+    after it, a crash between the two had the retry refused with a 409): a write that cannot
+    keep it leaves the job stopped, and lets the key go."""
+    settings = Settings(data_dir=tmp_path / "data", token=in_process.TOKEN)
+    store = Store(settings.data_dir)
+    submitted: list[str] = []  # no worker: a resumed job stays queued
+    runner = SimpleNamespace(submit=submitted.append, masks_gone=lambda job, done: None)
+    segmenter = in_process.tiny_segmenter(tmp_path / "ck")
+    client = in_process.client_of(settings, store, segmenter, runner=runner)  # type: ignore[arg-type]
+    with closing(client), closing(store):
+        jid = store.add_job(clicked(store, clip), 2, 4, [1], "fast", "head", "test-tiny").id
+        store.transition(jid, "cancelled")
+        url, headers = f"/api/jobs/{jid}/resume", {"Idempotency-Key": "resume-1"}
+        with monkeypatch.context() as patched:
+            patched.setattr(store, "_forget_expired_keys", locked)
+            failed = client.post(url, headers=headers)
+        assert failed.status_code == 500, failed.text
+        assert (client.get(f"/api/jobs/{jid}").json()["status"], submitted) == ("cancelled", [])
+        first = client.post(url, headers=headers)
+        assert (first.status_code, first.json()["status"]) == (200, "queued"), first.text
+        assert "Idempotent-Replayed" not in first.headers
+        again = client.post(url, headers=headers)
+        assert (again.status_code, again.json()) == (200, first.json())
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert submitted == [jid]
 
 
 def test_an_upload_whose_answer_cannot_be_kept_is_not_made_and_its_retry_makes_it_once(

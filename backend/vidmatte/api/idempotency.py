@@ -5,13 +5,14 @@ Idempotency-Key HTTP Header Field", with Stripe's semantics; docs/API.md).
 
 The key is taken before the route does its work (`Claim.take`; in memory: Store.claim_key) and
 its answer is kept once it succeeded (a 2xx); a failed request lets its key go, so a retry runs
-it again. A request that makes a row (a project, an object, a job) has its answer kept by the
-write that makes the row, in the same transaction (`Keying`): kept after it, a crash between
-the two left the row made and the key unanswered, and the retry after the restart made a second
-one. Any other's (a track run, a resume) is kept after its work; one the store cannot keep (a
-full disk, a database locked past its busy timeout) is still the answer, held in memory for the
-retries this process answers (Store.answer_key): what the request did is done, and a 500 or a
-freed key would have the client do it again. A JSON POST goes through `once`, an upload through
+it again. A request that makes a row (a project, an object, a job) or queues a job again (a
+resume) has its answer kept by the write that makes or moves the row, in the same transaction
+(`Keying`): kept after it, a crash between the two left the row made and the key unanswered,
+and the retry after the restart made a second one (a resume's was refused: its job was queued
+already). A track run's is kept after its work; one the store cannot keep (a full disk, a
+database locked past its busy timeout) is still the answer, held in memory for the retries
+this process answers (Store.answer_key): what the request did is done, and a 500 or a freed
+key would have the client do it again. A JSON POST goes through `once`, an upload through
 `Claim` itself (its fingerprint is known only once its body is in), with the same steps. A
 thread that takes a key or makes what it answers runs to its end even when the upload awaiting
 it is cancelled (a client gone, a shutdown's deadline), and the key is let go or answered after
@@ -292,10 +293,10 @@ class Claim:
 @dataclass
 class Keying:
     """The work of a request that took a key (`Claim.answer`) gets this: a route whose work
-    makes a row (a project, an object, a job) hands `of(answer)` to the store's write that
-    makes it (Store.add_project, Store.add_object, Store.add_job), which keeps the answer in
-    the row's transaction; the answer of any other is kept after its work. A route's work run
-    without a key gets None."""
+    makes a row (a project, an object, a job) or queues a job again (a resume) hands
+    `of(answer)` to the store's write that does it (Store.add_project, Store.add_object,
+    Store.add_job, Store.transition), which keeps the answer in the row's transaction; the
+    answer of any other is kept after its work. A route's work run without a key gets None."""
 
     claim: Claim
     print_: str
@@ -303,7 +304,7 @@ class Keying:
     kept: bool = False
 
     def of(self, answer: Callable[[Made], BaseModel]) -> KeyedAnswer[Made]:
-        """What the write that makes a row keeps: `answer` of the row as made."""
+        """What the write that makes or moves a row keeps: `answer` of the row as written."""
 
         def answered(made: Made) -> Answered:
             # In the write: one that fails after this raises, and its key is let go.

@@ -143,10 +143,16 @@ def _create_job(project: store.Project, body: JobCreate, s: Services, keying: Ke
         sam2=s.sam2_name,
         export=body.export.model_dump() if body.export else None,
         plate=s.matter.plate,
-        keyed=None if keying is None else keying.of(lambda made: served(made, s)),
+        keyed=keyed_job(keying, s),
     )
     s.runner.submit(job.id)
     return served(job, s)
+
+
+def keyed_job(keying: Keying | None, s: Services) -> store.KeyedAnswer[store.Job] | None:
+    """The answer to its Idempotency-Key (None: no key) that the write queueing a job keeps
+    with it: the job as served once queued."""
+    return None if keying is None else keying.of(lambda made: served(made, s))
 
 
 def served(job: store.Job, s: Services) -> Job:
@@ -252,17 +258,19 @@ def delete_job(job_id: str, s: Services = Depends(services)) -> Response:
 def resume_job(
     job_id: str, request: Request, key: IdempotencyKey, s: Services = Depends(services)
 ) -> Job | Response:
-    return once(s.store, key, request, None, 200, lambda _: _resume_job(job_id, s))
+    return once(s.store, key, request, None, 200, lambda keying: _resume_job(job_id, s, keying))
 
 
-def _resume_job(job_id: str, s: Services) -> Job:
+def _resume_job(job_id: str, s: Services, keying: Keying | None = None) -> Job:
     job = s.store.job(job_id)
     # A job that cannot be resumed at all (running, done) gets the transition's 409 below.
     if job.status in TRANSITIONS["queued"] and (why := refused_resume(job, s)) is not None:
         s.store.job(job_id)  # a delete that came meanwhile took the copy and the track: its 404
         raise HTTPException(409, why)
     try:
-        job = s.store.transition(job_id, "queued")
+        # Its key's answer kept with the move: kept after it, a crash between the two had the
+        # retry refused (the job was queued or running by then).
+        job = s.store.transition(job_id, "queued", keyed=keyed_job(keying, s))
     except InvalidTransition as exc:
         raise HTTPException(
             409, f"{exc}: only interrupted, cancelled or failed jobs can be resumed"
