@@ -414,19 +414,32 @@ def test_a_tiff_of_samples_not_read_is_refused_naming_them(
     )
 
 
-def dpx_of(image: np.ndarray, bits: int, endian: str = ">") -> bytes:
-    """A DPX of `image` (HxWx3, RGB) as its own dtype's samples, one image element of `bits`
-    bits a sample (its header's bit size, at byte 803), unpacked, written by hand: FFmpeg's
-    encoder writes no float or 32-bit samples."""
+def dpx_of(
+    image: np.ndarray, bits: int, endian: str = ">", packing: int = 0, signed: bool = False
+) -> bytes:
+    """A DPX of `image` (HxWx3, RGB), one image element of `bits` bits a sample (its header's
+    bit size, at byte 803), `packing` (at 804: 0 packed into 32-bit words, 1 and 2 filled to
+    them, method A padding each word's low bits, B its high ones) and data sign (at 780),
+    written by hand: FFmpeg's encoder writes no float, 32-bit or signed samples. Samples
+    filled to words of 10 bits are three to a 32-bit word, of 12 bits one to a 16-bit word;
+    others are written as the image's own dtype's (for 8 and 16 bits, what any packing is)."""
     height, width, _ = image.shape
     pixels = image.astype(image.dtype.newbyteorder(endian)).tobytes()
+    if bits == 10 and packing in (1, 2):
+        r, g, b = (image[..., i].astype(np.uint32) for i in range(3))
+        words = (r << 20 | g << 10 | b) << (2 if packing == 1 else 0)
+        pixels = words.astype(np.dtype(np.uint32).newbyteorder(endian)).tobytes()
+    elif bits == 12 and packing in (1, 2):
+        words = image.astype(np.uint16) << (4 if packing == 1 else 0)
+        pixels = words.astype(np.dtype(np.uint16).newbyteorder(endian)).tobytes()
     header = bytearray(dpx_header(0xFFFFFFFF, endian=endian))
     header[8:12] = b"V2.0"
     struct.pack_into(endian + "I", header, 16, len(header) + len(pixels))  # the file's size
     struct.pack_into(endian + "I", header, 660, 0xFFFFFFFF)  # not encrypted
     struct.pack_into(endian + "HHII", header, 768, 0, 1, width, height)  # 1 element
+    struct.pack_into(endian + "I", header, 780, int(signed))  # data sign
     header[800:804] = bytes([50, 2, 2, bits])  # RGB, linear, linear, bit size
-    struct.pack_into(endian + "HHI", header, 804, 0, 0, len(header))  # unpacked, raw, offset
+    struct.pack_into(endian + "HHI", header, 804, packing, 0, len(header))  # raw, offset
     return bytes(header) + pixels
 
 
@@ -458,4 +471,44 @@ def test_a_dpx_of_samples_not_read_is_refused_naming_their_bits(
     assert str(refused.value) == (
         f"s.1.dpx is a DPX of {bits} bits a sample: DPXs of 8, 10, 12 or 16 bits a sample "
         "(integers) are read; save it as one of those, or as EXR"
+    )
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+@pytest.mark.parametrize(
+    ("bits", "packing"), [(8, 1), (8, 2), (10, 1), (10, 2), (12, 1), (12, 2), (16, 2)]
+)
+def test_a_dpx_filled_to_words_is_read_as_its_values(bits: int, packing: int, endian: str) -> None:
+    """Samples filled to 32-bit words (methods A and B) are read as stored, at every bit
+    size: of the packings only 10 bits packed (0) is refused."""
+    dtype = np.uint8 if bits == 8 else np.uint16
+    image = np.random.default_rng(bits).integers(0, 2**bits, (3, 5, 3)).astype(dtype)
+    frame = decode_image("s.1.dpx", dpx_of(image, bits, endian, packing), Settings())
+    assert np.array_equal(frame.to_ndarray(), image)
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_a_dpx_of_10_bits_packed_is_refused_naming_its_packing(endian: str) -> None:
+    """FFmpeg refused 10-bit samples packed into 32-bit words ("Packing to 32bit required"),
+    which said only "not a readable image"."""
+    image = np.zeros((3, 6, 3), np.uint16)
+    with pytest.raises(MediaError) as refused:
+        decode_image("s.1.dpx", dpx_of(image, 10, endian, packing=0), Settings())
+    assert str(refused.value) == (
+        "s.1.dpx is a DPX of 10 bits a sample packed into 32-bit words (packing 0): 10-bit "
+        "DPXs filled to 32-bit words (packing 1 or 2, method A or B) are read; save it as "
+        "one of those, or as EXR"
+    )
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+@pytest.mark.parametrize(("bits", "packing"), [(8, 0), (10, 1), (16, 0)])
+def test_a_dpx_of_signed_samples_is_refused(bits: int, packing: int, endian: str) -> None:
+    """FFmpeg ignores the data sign and read signed samples as unsigned: -1 as white."""
+    image = np.full((3, 6, 3), 2**bits - 1, np.uint8 if bits == 8 else np.uint16)  # -1
+    with pytest.raises(MediaError) as refused:
+        decode_image("s.1.dpx", dpx_of(image, bits, endian, packing, signed=True), Settings())
+    assert str(refused.value) == (
+        f"s.1.dpx is a DPX of signed samples ({bits} bits): DPXs of unsigned samples are "
+        "read; save it as unsigned integers, or as EXR"
     )

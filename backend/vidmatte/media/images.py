@@ -4,8 +4,9 @@ PNG, JPEG, TIFF and DPX are decoded by FFmpeg as they are stored (a DPX's code v
 log scan stays log), turned and mirrored as an EXIF orientation (read by PIL) says; a 32-bit
 float TIFF's values are taken as they are, 0..1 made 16 bits and clipped (a TIFF states no
 transfer function), and a TIFF of samples FFmpeg misreads (half floats, signed or 32-bit
-integers) is refused, its header saying what they are, as a DPX of samples of other than 8,
-10, 12 or 16 bits (32- and 64-bit float, 1-bit) is. OpenEXR,
+integers) is refused, its header saying what they are, as a DPX of samples FFmpeg refuses or
+misreads is: of other than 8, 10, 12 or 16 bits (32- and 64-bit float, 1-bit), of 10 bits
+packed into 32-bit words (packing 0; filled to them, 1 or 2, are read), or signed. OpenEXR,
 which FFmpeg reads only in part, goes through the OpenEXR library: its scene-linear R, G, B
 (or Y) are clipped to 0..1 and given the sRGB transfer function, as a compositor's viewer
 shows them, in 16 bits, so an EXR export of the matte (which undoes that function) gives the
@@ -38,8 +39,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".exr")
 IMAGE_CODECS = ("png", "mjpeg", "tiff", "dpx")  # what FFmpeg reads those as (JPEG as mjpeg)
 IMAGE_KINDS = "PNG, JPEG, TIFF, DPX or EXR"  # for messages
 _DPX_MAGIC = {b"SDPX": ">", b"XPDS": "<"}  # big- and little-endian
-_DPX_BITS_AT = 803  # the first image element's bit size (SMPTE 268M), what FFmpeg decodes
+# The first image element's (what FFmpeg decodes) data sign, bit size and packing (SMPTE 268M).
+_DPX_SIGN_AT, _DPX_BITS_AT, _DPX_PACKING_AT = 780, 803, 804
 _DPX_BITS_READ = (8, 10, 12, 16)  # FFmpeg's decoder refuses 1, 32 and 64 (float) bits
+_DPX_SIGNED = 1  # signed samples; 0 is unsigned, and all ones (the field left unset) read so
 _TIFF_MAGIC = {b"MM\0*": ">", b"II*\0": "<"}
 _TIFF_BITS, _TIFF_SAMPLES, _TIFF_SAMPLE_FORMAT = 258, 277, 339  # tags, each of SHORTs
 _TIFF_SHORT, _TIFF_UNSIGNED, _TIFF_FLOAT = 3, 1, 3  # a field's type; SampleFormat's values
@@ -77,7 +80,7 @@ def decode_image(member: str, data: bytes, settings: Settings) -> av.VideoFrame:
     if _is_exr(member):
         return _decode_exr(member, data, settings)
     _check_tiff_samples(member, data)
-    _check_dpx_bits(member, data)
+    _check_dpx_samples(member, data)
     try:
         with av.open(io.BytesIO(data), metadata_errors="ignore") as container:
             streams = container.streams.video
@@ -113,18 +116,34 @@ def _check_tiff_samples(member: str, data: bytes) -> None:
     )
 
 
-def _check_dpx_bits(member: str, data: bytes) -> None:
-    """MediaError, naming them, where a DPX's samples are of bits FFmpeg does not read: it
-    refused 32 and 64 (float, as SMPTE 268M has them; the header tells no writer's 32-bit
-    integers from them) and 1 as no image at all. A header too short to state them is left
-    to FFmpeg (no readable image)."""
-    if data[:4] not in _DPX_MAGIC or len(data) <= _DPX_BITS_AT:
+def _check_dpx_samples(member: str, data: bytes) -> None:
+    """MediaError, naming them, where a DPX's samples are none FFmpeg reads as they are: it
+    refused 32 and 64 bits (float, as SMPTE 268M has them; the header tells no writer's 32-bit
+    integers from them), 1 bit, and 10 bits packed into 32-bit words (packing 0; filled to
+    them, methods A and B, it reads) as no image at all, and read signed samples (it ignores
+    the data sign) as unsigned: noise where they are negative. A header too short to state
+    them is left to FFmpeg (no readable image)."""
+    endian = _DPX_MAGIC.get(data[:4])
+    if endian is None or len(data) < _DPX_PACKING_AT + 2:
         return
     bits = data[_DPX_BITS_AT]
+    (sign,) = struct.unpack_from(endian + "I", data, _DPX_SIGN_AT)
+    (packing,) = struct.unpack_from(endian + "H", data, _DPX_PACKING_AT)
     if bits not in _DPX_BITS_READ:
         raise MediaError(
             f"{member} is a DPX of {bits} bits a sample: DPXs of 8, 10, 12 or 16 bits a sample "
             "(integers) are read; save it as one of those, or as EXR"
+        )
+    if bits == 10 and packing == 0:
+        raise MediaError(
+            f"{member} is a DPX of 10 bits a sample packed into 32-bit words (packing 0): "
+            "10-bit DPXs filled to 32-bit words (packing 1 or 2, method A or B) are read; save "
+            "it as one of those, or as EXR"
+        )
+    if sign == _DPX_SIGNED:
+        raise MediaError(
+            f"{member} is a DPX of signed samples ({bits} bits): DPXs of unsigned samples are "
+            "read; save it as unsigned integers, or as EXR"
         )
 
 
