@@ -19,7 +19,7 @@ from starlette.routing import Match, Mount
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
-from vidmatte.api.http import HeadAsGet, one_value_each
+from vidmatte.api.http import HeadAsGet, NoContentCoding, one_key_each, one_value_each
 from vidmatte.api.idempotency import REPLAYED_HEADER
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, keys, projects, prompts, tracks
@@ -148,9 +148,12 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         description="Interactive video matting: SAM2 click prompts and a matting head.",
         docs_url=None,  # mount_docs serves it without a CDN
         redoc_url=None,
-        dependencies=[Depends(one_value_each)],
+        dependencies=[Depends(one_value_each), Depends(one_key_each)],
     )
     app.state.services = svc
+    # Bodies are read as sent: a coded one is refused before it is read. Added first, so it
+    # runs inside CORS: a browser on another allowed origin can read the 415.
+    app.add_middleware(NoContentCoding)
     if settings.cors_origins:  # same-origin needs no CORS; others only when configured
         app.add_middleware(
             CORSMiddleware,

@@ -11,13 +11,18 @@ FastAPI answers HEAD with 405 on its GET routes, though HTTP wants HEAD wherever
 download managers and proxies ask it first.
 
 FastAPI keeps the last of a single-value query parameter given twice: `?object_id=1&object_id=2`
-answered for object 2 as if the first had not been sent.
+answered for object 2 as if the first had not been sent. Python's JSON parser does the same with
+a key given twice in one object: `{"start":0,"end":11,"start":3}` tracked frames 3..11.
+
+Nor does anything decode a request body's content coding: a body sent with
+`Content-Encoding: gzip` was read as if plain.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -25,6 +30,8 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import is_scalar_field
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -126,3 +133,80 @@ def one_value_each(request: Request) -> None:
         if counts[field.alias] > 1 and is_scalar_field(field):
             given = f"given {counts[field.alias]} times; it takes one value"
             raise HTTPException(422, f"invalid request: {field.alias}: {given}")
+
+
+class _Pairs(list):
+    """A JSON object as the key-value pairs sent, repeats kept (json's object_pairs_hook)."""
+
+
+def repeated_key(body: bytes) -> tuple[str, int] | None:
+    """The first key given more than once in an object of a JSON body, as its place
+    (`points.1.x`, as validation errors name a field) and how many times; None when there is
+    none. Walked without recursion: the parser's own nesting limit is the only one."""
+    try:
+        stack: list[tuple[tuple[str, ...], object]] = [
+            ((), json.loads(body, object_pairs_hook=_Pairs))
+        ]
+    except (ValueError, RecursionError):
+        return None  # not read as JSON: FastAPI refuses it (app.py's handlers word it)
+    while stack:
+        place, value = stack.pop()
+        if isinstance(value, _Pairs):
+            repeats = [(key, n) for key, n in Counter(key for key, _ in value).items() if n > 1]
+            if repeats:
+                key, count = repeats[0]
+                return ".".join((*place, key)), count
+            children = [((*place, key), item) for key, item in value]
+        elif isinstance(value, list):
+            children = [((*place, str(i)), item) for i, item in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))  # in the order sent
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of this type as JSON: application/json or application/*+json."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def one_key_each(request: Request) -> None:
+    """An app-wide dependency: 422 for a JSON body with a key given more than once in an
+    object. FastAPI has read the body by now (and answered one that is not JSON): this reads
+    it again, keeping the repeats that its parse drops. Like `one_value_each`, it runs before
+    the route's own dependencies: a repeat sent to an unknown project is this 422, not a 404."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return  # no body, or the upload's stream, which the route reads itself
+    if not _is_json(request.headers.get("content-type")):
+        return
+    repeated = repeated_key(await request.body())
+    if repeated is not None:
+        place, count = repeated
+        given = f"given {count} times in the JSON body; a key takes one value"
+        raise HTTPException(422, f"invalid request: {place[:200]}: {given}")
+
+
+class NoContentCoding:
+    """ASGI middleware: 415 for a request with a Content-Encoding other than identity, before
+    its body is read; with Accept-Encoding: identity, as RFC 9110 (15.5.16) asks."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = Headers(scope=scope).getlist("content-encoding")
+            codings = [c.strip() for value in given for c in value.split(",")]
+            coded = ", ".join(c for c in codings if c and c.lower() != "identity")
+            if coded:
+                detail = (
+                    f"Content-Encoding {coded[:100]} is not supported: send the body as it is, "
+                    "without Content-Encoding"
+                )
+                answer = JSONResponse({"detail": detail}, 415, {"Accept-Encoding": "identity"})
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
