@@ -152,6 +152,28 @@ def test_a_replaced_track_is_not_announced_as_cancelled(tracked, monkeypatch) ->
     assert heard[-1] == "cancelled"
 
 
+def test_an_object_deleted_as_its_name_is_read_is_simply_not_tracked(tracked, monkeypatch) -> None:
+    """An object with negative clicks alone deleted (from another tab) after a start read the
+    prompts and before it read that object's name, to refuse the start: its points went with
+    it, so the start tracks the others. It answered "object N does not exist" (a 404), though
+    the request named no object."""
+    tracker, pid, obj = tracked
+    store = tracker.store
+    blind = store.add_object(pid, None, None)["id"]
+    store.set_points(pid, blind, 0, [Point(10, 10, "negative")])
+    read = store.object
+
+    def deleted_first(project_id: str, object_id: int) -> dict:
+        store.delete_object(project_id, object_id)
+        return read(project_id, object_id)
+
+    monkeypatch.setattr(store, "object", deleted_first)
+    track = tracker.start(store.project(pid), 0, FRAMES - 1)
+    assert track.object_ids == [obj]
+    assert _settle(tracker, pid) == "done"
+    assert tracker.get(pid).object_ids == [obj]
+
+
 def full_disk_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> None:
     """Every file the tracker writes after its first `writes` fails as on a full disk."""
     write = tracks.write_atomic

@@ -615,19 +615,7 @@ class Tracker:
         project_id = project.id
         # Read under the control lock, which a delete holds (`removing`): NotFound when the
         # project went after the caller read it, else it stays until the track has started.
-        prompts = self.store.points(project_id)
-        entries = prompts_in(prompts, start, end)
-        if not entries:
-            raise ValueError(f"no frame in {start}..{end} holds points: click on the object first")
-        # A track has no choice of objects: one with negative clicks alone would be tracked
-        # as nothing, so the user hears which to fix.
-        objects = {e["object_id"] for e in entries}
-        if (blind := unanchored(prompts, objects, start, end)) is not None:
-            name = self.store.object(project_id, blind)["name"]
-            raise ValueError(
-                f"object {blind} ('{name}') has only negative clicks in frames {start}..{end}: "
-                "add a positive click or a box on it there, or remove its clicks"
-            )
+        entries = self._entries(project_id, start, end)
         # Replaced, not cancelled: followers (another tab) hear the new run next, and go on.
         replaced = self._halt(project_id, announce=False)
         try:
@@ -682,6 +670,32 @@ class Tracker:
                 self._runs[project_id] = (thread, stop)
             thread.start()
         return track
+
+    def _entries(self, project_id: str, start: int, end: int) -> list[dict]:
+        """The prompts in start..end a track is made with (`prompts_in`). Raises ValueError
+        when they make none: no points, or an object with negative clicks alone (a track has
+        no choice of objects: that one would be tracked as nothing, so the user hears which
+        to fix)."""
+        while True:
+            prompts = self.store.points(project_id)
+            entries = prompts_in(prompts, start, end)
+            if not entries:
+                raise ValueError(
+                    f"no frame in {start}..{end} holds points: click on the object first"
+                )
+            objects = {e["object_id"] for e in entries}
+            if (blind := unanchored(prompts, objects, start, end)) is None:
+                return entries
+            try:
+                name = self.store.object(project_id, blind)["name"]
+            except NotFound:
+                # Deleted (another tab) since its points were read: they went with it, so the
+                # prompts are read again, without it. Not its 404: the request named no object.
+                continue
+            raise ValueError(
+                f"object {blind} ('{name}') has only negative clicks in frames {start}..{end}: "
+                "add a positive click or a box on it there, or remove its clicks"
+            )
 
     def cancel(self, project_id: str) -> Track:
         """Stop a running track (its masks so far stay); a finished one is returned as is."""
