@@ -360,6 +360,7 @@ def weights_download(
     url: str = typer.Option(None, help="Download from this https URL instead (a mirror)."),
     mirror: Path = typer.Option(
         None,
+        exists=True,
         help="Copy from a local mirror instead (air-gapped machines): a folder holding the "
         "official file names (sam2.1_hiera_small.pt, ...), or the file itself.",
     ),
@@ -391,6 +392,7 @@ def weights_download(
             param_hint="'--sha256'",
         )
     folder = dir or Settings().checkpoint_dir
+    _no_file_in_the_way(folder, "'--dir'" if dir else "VIDMATTE_CHECKPOINT_DIR")
     for name in names:
         columns = (
             TextColumn(f"[bold]{name}"),
@@ -419,22 +421,29 @@ def _check_out(out: Path) -> Path:
     """--out is a new or empty folder, or is made one: neither it nor a folder above it may be
     a file, and files already in it would mix with this run's. Checked before any work, so a
     long run never ends on it."""
-    for path in (out, *out.parents):
-        if path.exists():
-            if path.is_dir():
-                break
-            problem = (
-                f"{out} is a file; give a folder (made if missing)"
-                if path == out
-                else f"{out} cannot be made: {path} is a file"
-            )
-            raise typer.BadParameter(problem)
+    _no_file_in_the_way(out)
     if out.is_dir() and any(out.iterdir()):
         raise typer.BadParameter(
             f"{out} already holds files (an earlier run's?): they would mix with this run's; "
             "give a new folder or empty it"
         )
     return out
+
+
+def _no_file_in_the_way(folder: Path, hint: str | None = None) -> None:
+    """`folder` is a folder, or can be made one: neither it nor a folder above it is a file
+    (mkdir said only "[Errno 17] File exists"). `hint`: the option or setting to blame, where
+    not the parameter whose callback this is."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if path.is_dir():
+                return
+            problem = (
+                f"{folder} is a file; give a folder (made if missing)"
+                if path == folder
+                else f"{folder} cannot be made: {path} is a file"
+            )
+            raise typer.BadParameter(problem, param_hint=hint)
 
 
 def _parse_point(text: str) -> tuple[str | None, int, float, float, str]:
@@ -761,8 +770,13 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
         converted = Path(tmp) / "sequence.nut"
         try:
-            with _blamed_on("'VIDEO'"):
+            with _blamed_on("'VIDEO'"), _quit_on_signals():
                 sequence = sequence_to_video(video, converted, fps, _settings())
+        except KeyboardInterrupt:  # the video, partly written, goes with `tmp`
+            typer.echo(
+                "error: interrupted while reading the image sequence; wrote nothing", err=True
+            )
+            raise typer.Exit(INTERRUPTED) from None
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
@@ -811,6 +825,23 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
 
 
 @contextlib.contextmanager
+def _quit_on_signals() -> Iterator[None]:
+    """SIGTERM (a `kill`, a job scheduler) and SIGHUP (a closed terminal) quit as Ctrl-C does,
+    with a KeyboardInterrupt, so the work in hand is undone on the way out; by default they
+    ended the process on the spot, leaving a half-written output (or GBs of an image
+    sequence's video in TMPDIR) behind. One ignored (nohup's SIGHUP) stays ignored."""
+    previous = {each: signal.getsignal(each) for each in (signal.SIGTERM, signal.SIGHUP)}
+    for each, handler in previous.items():
+        if handler is signal.SIG_DFL:
+            signal.signal(each, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+@contextlib.contextmanager
 def _new_out(out: Path) -> Iterator[None]:
     """--out made and tried for writing now, before the models load; removed again when the
     command ends with nothing in it (a model that does not load, Ctrl-C, no frame matted)."""
@@ -842,6 +873,7 @@ def _make_out(out: Path, hint: str = "'--out'") -> bool:
     """Make --out (or the argument `hint` names), and write a file in it: a folder that cannot
     be made or written to (read-only, on /proc) ends the command before the work, not after
     it. Whether it was made here."""
+    _no_file_in_the_way(out, hint)
     made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -1132,12 +1164,14 @@ def dataset_build(
 
 @contextlib.contextmanager
 def _removed_on_failure(out: Path) -> Iterator[None]:
-    """A dataset command that fails (or is stopped) leaves nothing in `out`, new or empty
-    before it, so running it again is not refused for the half-written files."""
+    """A dataset command that fails (or is stopped: Ctrl-C, a `kill`, a closed terminal)
+    leaves nothing in `out`, new or empty before it, so running it again is not refused for
+    the half-written files, nor are they taken for a dataset."""
     existed = out.exists()
     try:
-        yield
-    except BaseException:
+        with _quit_on_signals():
+            yield
+    except BaseException as exc:
         if not existed:
             shutil.rmtree(out, ignore_errors=True)
         elif out.is_dir():  # it was empty (_check_out)
@@ -1146,6 +1180,9 @@ def _removed_on_failure(out: Path) -> Iterator[None]:
                     shutil.rmtree(child)
                 else:
                     child.unlink()
+        if isinstance(exc, KeyboardInterrupt):
+            typer.echo(f"error: interrupted; nothing is left in {out}", err=True)
+            raise typer.Exit(INTERRUPTED) from None
         raise
 
 
@@ -1161,6 +1198,7 @@ def dataset_compress(
 
     if out.exists():
         raise typer.BadParameter(f"{out} exists; choose a new folder")
+    _no_file_in_the_way(out, "'OUT'")
     with _removed_on_failure(out), _clips_checked():
         path = compressed_copy(dataset, out, crf)
     typer.echo(f"dataset written to {path}")

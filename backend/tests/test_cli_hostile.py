@@ -1,0 +1,138 @@
+"""The `vidmatte` command stopped from outside (a `kill`, a closed terminal) where it is not
+matting yet: it quits as Ctrl-C does, undoing the work in hand, with one line and exit 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_cli_errors import refused, vidmatte
+from tests.waiting import wait_until
+
+
+def _started(*args: str, scratch: Path) -> subprocess.Popen:
+    """The command as a user runs it, its temporary folders in `scratch` (TMPDIR)."""
+    scratch.mkdir()
+    return subprocess.Popen(
+        [sys.executable, "-m", "vidmatte.cli", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch), "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_while_an_image_sequence_is_read_leaves_no_video_behind(
+    tmp_path: Path, stop: int
+) -> None:
+    """A `kill` while the images were made into a video ended the process on the spot: the
+    video, partly written, stayed in TMPDIR (GBs for long plates), without a word."""
+    plates, out, scratch = tmp_path / "plates", tmp_path / "out", tmp_path / "scratch"
+    plates.mkdir()
+    noise = np.random.default_rng(0).integers(0, 256, (720, 1280, 3), np.uint8)
+    for n in range(150):  # noise: slow to code losslessly, so the kill comes midway
+        Image.fromarray(np.roll(noise, n, axis=1)).save(
+            plates / f"plate.{n:04d}.png", compress_level=0
+        )
+    run = _started(
+        "matte", str(plates), "--point", "30,32,0", "--sam2", "test-tiny", "--out", str(out),
+        scratch=scratch,
+    )  # fmt: skip
+
+    def writing() -> bool:
+        return any(p.stat().st_size for p in scratch.glob("vidmatte-*/sequence.nut"))
+
+    assert wait_until(lambda: writing() or run.poll() is not None, seconds=240, every=0.02)
+    assert run.poll() is None, "the video was written before the kill"
+    run.send_signal(stop)
+    _, stderr = run.communicate(timeout=120)
+    assert (run.returncode, stderr) == (
+        130,
+        "error: interrupted while reading the image sequence; wrote nothing\n",
+    )
+    assert not list(scratch.iterdir()) and not out.exists()
+
+
+def test_a_kill_during_dataset_build_leaves_nothing_to_take_for_a_dataset(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A `kill` (SIGTERM) left the clips built so far in OUT: a dataset cut short that
+    `train` takes as one, and a retry refused for the files."""
+    out, scratch = tmp_path / "ds", tmp_path / "scratch"
+    run = _started(
+        "dataset", "build", str(out), "--images", str(tiny_sources["images"]),
+        "--backgrounds", str(tiny_sources["bg"]), "--clips-per-foreground", "400",
+        "--frames", "4", "--height", "32", "--width", "48",
+        scratch=scratch,
+    )  # fmt: skip
+
+    def clips() -> int:
+        folder = out / "clips"
+        return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+    assert wait_until(lambda: clips() >= 2 or run.poll() is not None, seconds=240, every=0.05)
+    assert run.poll() is None, "the dataset was built before the kill"
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.splitlines()[-1] == f"error: interrupted; nothing is left in {out}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_weights_download_names_a_checkpoint_folder_that_is_a_file(
+    tmp_path: Path, below: bool
+) -> None:
+    """A --dir (or VIDMATTE_CHECKPOINT_DIR) that is a file, or below one, was "error: [Errno
+    17] File exists: '...'" (or "[Errno 20] Not a directory"), naming neither the option nor
+    the fix."""
+    mirror, taken = tmp_path / "sam2.1_hiera_tiny.pt", tmp_path / "checkpoints"
+    mirror.write_bytes(b"weights")
+    taken.write_bytes(b"keep me")
+    folder = taken / "sam2" if below else taken
+    problem = f"{folder} cannot be made: {taken} is a file" if below else f"{folder} is a file"
+    given = vidmatte("weights", "download", "tiny", "--mirror", str(mirror), "--dir", str(folder))
+    assert refused(given, 2, f"Invalid value for '--dir': {problem}"), given.stderr
+    from_env = vidmatte(
+        "weights", "download", "tiny", "--mirror", str(mirror), VIDMATTE_CHECKPOINT_DIR=str(folder)
+    )
+    assert refused(from_env, 2, f"Invalid value for VIDMATTE_CHECKPOINT_DIR: {problem}")
+    assert taken.read_bytes() == b"keep me"
+
+
+def test_weights_download_names_a_mirror_that_is_not_there(tmp_path: Path) -> None:
+    """A --mirror path with a typo was "error: [Errno 2] No such file or directory: '...'",
+    after the checkpoint folder was made."""
+    missing, folder = tmp_path / "usb" / "sam2", tmp_path / "checkpoints"
+    result = vidmatte("weights", "download", "tiny", "--mirror", str(missing), "--dir", str(folder))
+    assert refused(result, 2, f"Invalid value for '--mirror': path '{missing}' does not exist")
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+def test_train_and_eval_name_an_out_that_is_a_file(
+    tiny_dataset: Path, tmp_path: Path, command: str
+) -> None:
+    """--out naming a file said "{out} cannot be made or written to: File exists"."""
+    out = tmp_path / "run"
+    out.write_text("keep me")
+    extra = ("--steps", "1", "--device", "cpu") if command == "train" else ("--methods", "raw")
+    result = vidmatte(command, str(tiny_dataset), "--out", str(out), *extra)
+    message = f"Invalid value for '--out': {out} is a file; give a folder (made if missing)"
+    assert refused(result, 2, message), result.stderr
+    assert out.read_text() == "keep me"
+
+
+def test_dataset_compress_names_an_out_below_a_file(tiny_dataset: Path, tmp_path: Path) -> None:
+    """OUT below a file was "error: NotADirectoryError: [Errno 20] Not a directory", exit 1."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    out = blocker / "copy"
+    result = vidmatte("dataset", "compress", str(tiny_dataset), str(out))
+    assert refused(result, 2, f"Invalid value for 'OUT': {out} cannot be made: {blocker} is a file")
