@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_cli_errors import refused, vidmatte
+from tests.synth import write_video
+from tests.test_cli_errors import frames_in, refused, vidmatte
 from tests.waiting import wait_until
 
 
@@ -136,3 +137,27 @@ def test_dataset_compress_names_an_out_below_a_file(tiny_dataset: Path, tmp_path
     out = blocker / "copy"
     result = vidmatte("dataset", "compress", str(tiny_dataset), str(out))
     assert refused(result, 2, f"Invalid value for 'OUT': {out} cannot be made: {blocker} is a file")
+
+
+def test_a_hangup_ignored_by_nohup_does_not_stop_a_matte_run(tmp_path: Path) -> None:
+    """`nohup vidmatte matte ...` ignores SIGHUP so the run outlives its terminal; the run put
+    its own handler over that, so closing the terminal stopped it after the frame in hand."""
+    video, out, scratch = tmp_path / "clip.mp4", tmp_path / "out", tmp_path / "scratch"
+    write_video(video, frames=40)
+    scratch.mkdir()
+    run = subprocess.Popen(
+        ["nohup", sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point",
+         "30,32,0", "--sam2", "test-tiny", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+
+    def stored() -> int:
+        return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
+
+    assert wait_until(lambda: stored() >= 2 or run.poll() is not None, seconds=120, every=0.05)
+    assert run.poll() is None, "the run ended before the hangup"
+    run.send_signal(signal.SIGHUP)
+    _, stderr = run.communicate(timeout=240)
+    assert run.returncode == 0, stderr
+    assert frames_in(out) == list(range(40))

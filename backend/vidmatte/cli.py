@@ -807,16 +807,19 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
     """The first Ctrl-C, SIGTERM (a `kill`, a job scheduler) or SIGHUP (a closed terminal)
     asks the run to stop after the frame in hand, so the frames matted so far are written; a
     second one quits at once (a KeyboardInterrupt: the work folder is still removed), keeping
-    what `kept` says."""
+    what `kept` says. A signal ignored when the run began (nohup's SIGHUP) stays ignored."""
     interrupt = _Interrupt()
+    previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
+    heeded = [each for each, handler in previous.items() if handler is not signal.SIG_IGN]
 
     def stop(signum: int, frame: object) -> None:
         interrupt.event.set()
-        for each in STOP_SIGNALS:
+        for each in heeded:
             signal.signal(each, signal.default_int_handler)
         typer.echo(f"{interrupt.doing} (Ctrl-C again quits now, {interrupt.kept})", err=True)
 
-    previous = {each: signal.signal(each, stop) for each in STOP_SIGNALS}
+    for each in heeded:
+        signal.signal(each, stop)
     try:
         yield interrupt
     finally:
