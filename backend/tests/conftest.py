@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
+import torch
 
 from tests.server import LiveServer
 from tests.synth import write_video
@@ -55,14 +55,26 @@ def project(api: httpx.Client, clip: Path) -> dict:
     return upload(api, clip, "disk")
 
 
+def sam2_shaped(path: Path, width: int, blocks: int) -> bytes:
+    """A file laid out as an official SAM2.1 checkpoint whose image encoder is `width` wide
+    with `blocks` blocks (SAM2.1 tiny: 96, 12), about 3 MB: the parts the downloader checks,
+    and random bytes to take a while; what `path` now holds."""
+    generator = torch.Generator().manual_seed(0)
+    state = {"image_encoder.trunk.patch_embed.proj.weight": torch.zeros(width, 3, 7, 7)}
+    for block in range(blocks):
+        state[f"image_encoder.trunk.blocks.{block}.norm1.weight"] = torch.ones(width)
+    state["image_encoder.trunk.pos_embed"] = torch.rand(1, width, 96, 85, generator=generator)
+    torch.save({"model": state}, path)
+    return path.read_bytes()
+
+
 @pytest.fixture
 def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, bytes]]:
     """A local HTTPS server standing in for Meta's download host. Its self-signed certificate
     is trusted through SSL_CERT_FILE, for this test and the commands it runs."""
-    payload = np.random.default_rng(0).bytes(3 * 1024 * 1024 + 17)
     www = tmp_path / "www"
     www.mkdir()
-    (www / "sam2.1_hiera_tiny.pt").write_bytes(payload)
+    payload = sam2_shaped(www / "sam2.1_hiera_tiny.pt", width=96, blocks=12)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

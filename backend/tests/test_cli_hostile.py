@@ -161,3 +161,19 @@ def test_a_hangup_ignored_by_nohup_does_not_stop_a_matte_run(tmp_path: Path) -> 
     _, stderr = run.communicate(timeout=240)
     assert run.returncode == 0, stderr
     assert frames_in(out) == list(range(40))
+
+
+def test_weights_download_of_a_wrong_file_keeps_the_checkpoint(
+    tmp_path: Path, file_server: tuple[str, bytes]
+) -> None:
+    """`--mirror notes.txt` replaced a good checkpoint with the notes, and said it was done."""
+    url, payload = file_server
+    folder, notes = tmp_path / "ckpt", tmp_path / "notes.txt"
+    notes.write_text("ask IT for the weights")
+    fetched = vidmatte("weights", "download", "tiny", "--dir", str(folder), "--url", url)
+    assert fetched.returncode == 0, fetched.stderr
+    result = vidmatte("weights", "download", "tiny", "--dir", str(folder), "--mirror", str(notes))
+    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
+        f"error: {notes} is not a SAM2 checkpoint; file deleted, any checkpoint already there kept"
+    ), result.stderr
+    assert (folder / "sam2.1_hiera_tiny.pt").read_bytes() == payload

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import sam2_shaped
 from vidmatte.media.video import VideoReader, probe
 from vidmatte.segment.models import (
     CheckpointDamaged,
@@ -157,3 +158,34 @@ def test_damaged_checkpoint_is_caught_on_load(tmp_path: Path, file_server) -> No
     path.write_bytes(payload[:-1] + b"x")
     with pytest.raises(ChecksumMismatch, match="recorded SHA-256"):
         build_predictor("tiny", tmp_path)
+
+
+@pytest.mark.parametrize("wrong", ["notes", "small", "html"])
+def test_a_download_that_is_not_the_checkpoint_keeps_the_one_there(
+    tmp_path: Path, file_server: tuple[str, bytes], wrong: str
+) -> None:
+    """A --mirror naming the wrong file (notes, another size's checkpoint) or a URL answering
+    an error page replaced a good checkpoint, its digest recorded as if verified: the next
+    start then failed on 'damaged' weights the user had before."""
+    url, payload = file_server
+    folder = tmp_path / "ckpt"
+    good = download("tiny", folder, url=url)
+    source = tmp_path / "usb" / "sam2.1_hiera_tiny.pt"
+    source.parent.mkdir()
+    if wrong == "small":
+        sam2_shaped(source, width=96, blocks=16)
+        why = (
+            f"{source} is not the SAM2.1 tiny checkpoint: its image encoder is 96 wide with 16 "
+            "blocks, tiny's is 96 wide with 12 blocks; "
+        )
+    else:
+        source.write_text("<html>Not found</html>" if wrong == "html" else "download later")
+        why = f"{source} is not a SAM2 checkpoint; "
+    with pytest.raises(CheckpointDamaged) as error:
+        download("tiny", folder, mirror=source)
+    assert str(error.value) == why + "file deleted, any checkpoint already there kept"
+    assert good.read_bytes() == payload
+    assert sorted(p.name for p in folder.iterdir()) == [good.name, good.name + ".sha256"]
+    assert (folder / (good.name + ".sha256")).read_text().strip() == hashlib.sha256(
+        payload
+    ).hexdigest()

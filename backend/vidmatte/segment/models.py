@@ -32,6 +32,9 @@ class ModelSpec:
     # and `--sha256` pins a digest obtained elsewhere.
     sha256: str | None = None
     overrides: tuple[str, ...] = ()
+    # The image encoder's width and block count in the official checkpoint: a download that is
+    # another size, or no SAM2 checkpoint at all, is refused before it replaces a good one.
+    trunk: tuple[int, int] | None = None
 
     @property
     def url(self) -> str | None:
@@ -73,12 +76,21 @@ _TEST_TINY = (
 )
 
 MODELS: dict[str, ModelSpec] = {
-    "tiny": ModelSpec("tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", "sam2.1_hiera_tiny.pt"),
-    "small": ModelSpec("small", "configs/sam2.1/sam2.1_hiera_s.yaml", "sam2.1_hiera_small.pt"),
-    "base_plus": ModelSpec(
-        "base_plus", "configs/sam2.1/sam2.1_hiera_b+.yaml", "sam2.1_hiera_base_plus.pt"
+    "tiny": ModelSpec(
+        "tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", "sam2.1_hiera_tiny.pt", trunk=(96, 12)
     ),
-    "large": ModelSpec("large", "configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt"),
+    "small": ModelSpec(
+        "small", "configs/sam2.1/sam2.1_hiera_s.yaml", "sam2.1_hiera_small.pt", trunk=(96, 16)
+    ),
+    "base_plus": ModelSpec(
+        "base_plus",
+        "configs/sam2.1/sam2.1_hiera_b+.yaml",
+        "sam2.1_hiera_base_plus.pt",
+        trunk=(112, 24),
+    ),
+    "large": ModelSpec(
+        "large", "configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt", trunk=(144, 48)
+    ),
     "test-tiny": ModelSpec(
         "test-tiny", "configs/sam2.1/sam2.1_hiera_t.yaml", None, overrides=_TEST_TINY
     ),
@@ -149,8 +161,9 @@ def download(
 
     From `url` (https only; default Meta's) or, on an air-gapped machine, from `mirror`: a
     folder holding the official file names, or the file itself. `progress(done_bytes,
-    total_bytes)` is called as data arrives. A mismatch raises ChecksumMismatch; on any failure
-    the download is deleted, so nothing half-written is ever left beside the checkpoints.
+    total_bytes)` is called as data arrives. A mismatch raises ChecksumMismatch, a file that is
+    not `name`'s SAM2 checkpoint CheckpointDamaged; on any failure the download is deleted, so
+    nothing half-written or wrong ever replaces a checkpoint or is left beside them.
     """
     model = spec(name)
     target = checkpoint_path(name, checkpoint_dir)
@@ -160,7 +173,7 @@ def download(
     digest = hashlib.sha256()
     try:
         with (
-            _open_source(url or model.url, mirror, target.name) as (source, total),
+            _open_source(url or model.url, mirror, target.name) as (source, total, origin),
             partial.open("wb") as f,
         ):
             done = 0
@@ -175,6 +188,7 @@ def download(
             raise ChecksumMismatch(
                 f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
             )
+        _check_trunk(partial, model, origin)
     except BaseException:  # Ctrl+C and a dropped connection too
         partial.unlink(missing_ok=True)
         raise
@@ -183,15 +197,38 @@ def download(
     return target
 
 
+KEPT = "file deleted, any checkpoint already there kept"
+
+
+def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
+    """CheckpointDamaged unless `path` holds a SAM2 state dict whose image encoder is the size
+    of `model`'s: a mirror's wrong file (notes, another size) or an error page served in place
+    of the file would otherwise replace a good checkpoint and fail only at the next start."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+        width = state["image_encoder.trunk.patch_embed.proj.weight"].shape[0]
+    except Exception as exc:  # the unpickler's errors say it in pages
+        raise CheckpointDamaged(f"{origin} is not a SAM2 checkpoint; {KEPT}") from exc
+    blocks = len(
+        {key.split(".")[3] for key in state if key.startswith("image_encoder.trunk.blocks.")}
+    )
+    if (width, blocks) != model.trunk:
+        raise CheckpointDamaged(
+            f"{origin} is not the SAM2.1 {model.name} checkpoint: its image encoder is "
+            f"{width} wide with {blocks} blocks, {model.name}'s is {model.trunk[0]} wide with "
+            f"{model.trunk[1]} blocks; {KEPT}"
+        )
+
+
 @contextmanager
 def _open_source(
     url: str | None, mirror: Path | None, file_name: str
-) -> Iterator[tuple[BinaryIO, int]]:
-    """The bytes to download and their size (0 when unknown)."""
+) -> Iterator[tuple[BinaryIO, int, str]]:
+    """The bytes to download, their size (0 when unknown) and where they come from."""
     if mirror is not None:
         path = mirror / file_name if mirror.is_dir() else mirror
         with path.open("rb") as f:
-            yield f, path.stat().st_size
+            yield f, path.stat().st_size, str(path)
         return
     scheme = urlsplit(url or "").scheme
     if scheme != "https":
@@ -206,7 +243,7 @@ def _open_source(
     with opened as response:
         if urlsplit(response.geturl()).scheme != "https":
             raise ValueError(f"refusing the redirect from {url} to a URL that is not https")
-        yield response, int(response.headers.get("Content-Length") or 0)
+        yield response, int(response.headers.get("Content-Length") or 0), url
 
 
 def _why_not(url: str, file_name: str, exc: urllib.error.URLError) -> str:
