@@ -155,6 +155,8 @@ def _assert_refused(
 def test_bad_uploads_get_clear_errors(api: httpx.Client, server, clip: Path, project: dict) -> None:
     data = clip.read_bytes()
     _assert_refused(api, server, b"hello, this is text", "notes.mp4", 422, "not a readable video")
+    # Shorter than a box header: it was "cut short before the end of its index ('moov')".
+    _assert_refused(api, server, b"ok\n", "note.mov", 422, "not a readable video")
     _assert_refused(api, server, b"", "empty.mp4", 422, "empty")
     _assert_refused(api, server, data[: len(data) // 2], "half.mp4", 422, "cannot use")
     png = io.BytesIO()

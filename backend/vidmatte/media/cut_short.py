@@ -77,7 +77,9 @@ def mp4_cut(path: Path) -> str:
             if length == 1:  # a 64-bit size follows
                 length = int.from_bytes(header[8:16], "big") if len(header) == 16 else size
                 content += 8
-            if len(header) >= 8 and ((at == 0 and kind != b"ftyp") or 0 < length < 8):
+            if at == 0 and (len(header) < 8 or kind != b"ftyp"):  # not an MP4 (a short note)
+                return ""
+            if len(header) >= 8 and 0 < length < 8:
                 return ""
             if length == 0:  # to the end of the file: a recording's media data, unfinished
                 return "" if indexed else "index"
