@@ -168,22 +168,11 @@ def download(
     model = spec(name)
     target = checkpoint_path(name, checkpoint_dir)
     expected = sha256 or model.sha256
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    digest = hashlib.sha256()
     try:
-        with (
-            _open_source(url or model.url, mirror, target.name) as (source, total, origin),
-            partial.open("wb") as f,
-        ):
-            done = 0
-            for block in iter(lambda: source.read(1 << 20), b""):
-                f.write(block)
-                digest.update(block)
-                done += len(block)
-                if progress:
-                    progress(done, total)
-        got = digest.hexdigest()
+        with _open_source(url or model.url, mirror, target.name) as (source, total, origin):
+            checkpoint_dir.mkdir(parents=True, exist_ok=True)  # not for a source refused
+            got = _copy(source, partial, total, progress)
         if expected and got != expected.lower():
             raise ChecksumMismatch(
                 f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
@@ -195,6 +184,21 @@ def download(
     os.replace(partial, target)
     _digest_file(target).write_text(got + "\n")
     return target
+
+
+def _copy(
+    source: BinaryIO, path: Path, total: int, progress: Callable[[int, int], None] | None
+) -> str:
+    """`source` written to `path`, `progress` told as it goes; its SHA-256."""
+    digest, done = hashlib.sha256(), 0
+    with path.open("wb") as f:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            f.write(block)
+            digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done, total)
+    return digest.hexdigest()
 
 
 KEPT = "file deleted, any checkpoint already there kept"
