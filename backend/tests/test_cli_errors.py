@@ -700,7 +700,8 @@ def test_a_failed_dataset_build_leaves_nothing_to_refuse_a_retry(
     args = ("dataset", "build", str(out), "--images", str(tiny_sources["images"]), "--frames",
             "2", "--clips-per-foreground", "1", "--height", "32", "--width", "48")  # fmt: skip
     failed = vidmatte(*args, "--backgrounds", str(empty))
-    assert refused(failed, 1, f"no background images or videos ({empty}): give --backgrounds")
+    assert refused(failed, 2, "Invalid value for '--backgrounds'"), failed.stderr
+    assert f"no background images or videos in {empty}" in _unwrapped(failed.stderr)
     assert not out.exists()
     retried = vidmatte(*args, "--backgrounds", str(tiny_sources["bg"]))
     assert retried.returncode == 0, retried.stderr

@@ -234,6 +234,11 @@ def serve(
     )
     _check_access(settings)
     _check_choices(sam2=sam2, edges=edges, plate=plate, runner=runner)
+    _no_file_in_the_way(
+        settings.checkpoint_dir,
+        "'--checkpoint-dir'" if checkpoint_dir else "VIDMATTE_CHECKPOINT_DIR",
+    )
+    _check_head(settings.head_path, "'--head'" if head else None)
     _check_port(settings.host, port)
     services = _services(settings)
     app_ = create_app(settings, services)
@@ -247,6 +252,24 @@ def serve(
         http=header_timeout_protocol(settings.idle_timeout),
         timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
+
+
+def _check_head(path: Path, hint: str | None) -> None:
+    """The head's weights read before the data dir is opened: a file that is no head's (a
+    typo, a SAM2 checkpoint) was refused only after a new data dir was made and SAM2 loaded.
+    `hint`: the option to blame, where given; weights that are missing are build_services'
+    to refuse, or to stand in for with an untrained head (--random-head)."""
+    from vidmatte.matte.weights import load_head
+
+    if not path.is_file():
+        return
+    try:
+        load_head(path)
+    except ValueError as exc:  # names the file, and how to restore the shipped one
+        if hint is not None:
+            raise typer.BadParameter(str(exc), param_hint=hint) from exc
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _check_access(settings: Settings) -> None:
@@ -770,8 +793,8 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
     with tempfile.TemporaryDirectory(prefix="vidmatte-") as tmp:
         converted = Path(tmp) / "sequence.nut"
         try:
-            with _blamed_on("'VIDEO'"), _quit_on_signals():
-                sequence = sequence_to_video(video, converted, fps, _settings())
+            with _blamed_on("'VIDEO'"), _quit_on_signals(), _images_bar() as advance:
+                sequence = sequence_to_video(video, converted, fps, _settings(), advance)
         except KeyboardInterrupt:  # the video, partly written, goes with `tmp`
             typer.echo(
                 "error: interrupted while reading the image sequence; wrote nothing", err=True
@@ -787,6 +810,30 @@ def _as_video(video: Path, fps: float | None) -> Iterator[tuple[Path, str]]:
             )
             raise typer.Exit(1) from exc
         yield converted, sequence.name
+
+
+@contextlib.contextmanager
+def _images_bar() -> Iterator[Callable[[int, int], None]]:
+    """A bar of an image sequence's images made into a video (minutes for long plates, which
+    passed without a word), told (done, total); shown from the first image written, so a
+    sequence refused before that shows none. Closed before any error is said, so that is the
+    last line."""
+    bar = Progress(
+        TextColumn("[bold]reading images"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} images"),
+        TimeRemainingColumn(),
+    )
+    task = bar.add_task("images", total=None)
+
+    def advance(done: int, total: int) -> None:
+        bar.start()  # at the first image; a no-op after
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield advance
+    finally:
+        bar.stop()  # a no-op where never started
 
 
 class _Interrupt:
@@ -1130,13 +1177,29 @@ def dataset_build(
     ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
-    from vidmatte.train.dataset import DatasetError, build_dataset, image_pairs
+    from vidmatte.train.dataset import (
+        BACKGROUND_EXTS,
+        DatasetError,
+        background_paths,
+        build_dataset,
+        image_pairs,
+    )
 
     if masks not in ("synthetic", "sam2"):
         raise typer.BadParameter(f"--masks is synthetic or sam2, not '{masks}'")
     if masks == "sam2":
         _check_choices(sam2=sam2)
     chosen = [n.strip() for n in names.split(",")] if names else None
+    # As the build finds them, which it did after making OUT, with a ValueError's name.
+    if not background_paths(backgrounds):
+        kinds = f"files ({' '.join(BACKGROUND_EXTS)}) or folders of them"
+        given = ", ".join(str(b) for b in backgrounds)
+        raise typer.BadParameter(
+            f"no background images or videos in {given}: give {kinds}"
+            if given
+            else f"give background {kinds}",
+            param_hint="'--backgrounds'",
+        )
     for root in images:  # a photo without a fitting alpha found now, not after minutes of work
         try:
             image_pairs(root, chosen)

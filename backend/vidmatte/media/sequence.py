@@ -114,12 +114,20 @@ def _is_tar(path: Path) -> bool:
         return file.read(len(_TAR_MAGIC)) == _TAR_MAGIC
 
 
-def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Settings) -> Sequence:
+def sequence_to_video(
+    source: Path,
+    out: Path,
+    fps: float | None,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+) -> Sequence:
     """Write the one numbered image sequence in `source` (a zip or a folder) to `out` as a
     lossless video at `fps`; None: the rate its first image states (EXR, DPX) where that is in
     MIN_FPS..MAX_FPS, else DEFAULT_FPS. MediaError says what is wrong (and names the images);
     NoRoomForVideo when the video might not fit on `out`'s disk. `out` may be left partly
-    written: the caller removes it. A given `fps` is checked by the caller."""
+    written: the caller removes it. A given `fps` is checked by the caller. `progress` is told
+    (images written, images in all) after each image (a sequence written again in 16 bits
+    starts again from 0)."""
     with _members(source) as (sizes, read):
         sequence = find_sequence(sizes)
         unpacked = sum(sizes[m] for m in sequence.members)
@@ -149,13 +157,15 @@ def sequence_to_video(source: Path, out: Path, fps: float | None, settings: Sett
         see = see_through(*decoded.values())
         deep = any(_deep(image) for image in decoded.values())
         try:
-            _write_video(out, sequence, read, decoded, rate, timecode, see, deep, settings)
+            _write_video(
+                out, sequence, read, decoded, rate, timecode, see, deep, settings, progress
+            )
         except _DeepImage:
             # An image between the first and the last has more than 8 bits (their headers,
             # from a zip, are read only with the image): written again, in 16 bits.
             decoded.clear()  # the last image, not reached: read again in its turn
             again = {sequence.members[0]: first}
-            _write_video(out, sequence, read, again, rate, timecode, see, True, settings)
+            _write_video(out, sequence, read, again, rate, timecode, see, True, settings, progress)
     return sequence
 
 
@@ -177,6 +187,7 @@ def _write_video(
     see: bool,
     deep: bool,
     settings: Settings,
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     """The images as the lossless video (the module docstring), those in `decoded` (the first
     among them) taken from there (and dropped once written), 16 bits a sample where `deep`;
@@ -219,6 +230,8 @@ def _write_video(
             frame = _in_format(image, pix_fmt)
             frame.pts, frame.time_base = index, 1 / rate
             container.mux(stream.encode(frame))
+            if progress is not None:
+                progress(index + 1, len(sequence.members))
         container.mux(stream.encode(None))
 
 

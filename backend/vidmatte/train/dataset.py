@@ -212,11 +212,13 @@ def video_set(
     return out
 
 
+BACKGROUND_EXTS = (*IMAGE_EXTS, ".mp4", ".mov", ".webm", ".mkv")
+
+
 def background_paths(paths: Sequence[Path]) -> list[Path]:
-    """Images and videos (.mp4/.mov/.webm/.mkv): the files given, and those inside given folders."""
-    exts = (*IMAGE_EXTS, ".mp4", ".mov", ".webm", ".mkv")
+    """Images and videos (BACKGROUND_EXTS): the files given, and those inside given folders."""
     files = [f for p in paths for f in (p.iterdir() if p.is_dir() else [p])]
-    return sorted(f for f in files if f.suffix.lower() in exts)
+    return sorted(f for f in files if f.suffix.lower() in BACKGROUND_EXTS)
 
 
 def read_background(path: Path, frames: int, rng: np.random.Generator) -> np.ndarray:
