@@ -97,3 +97,22 @@ def test_dataset_build_refuses_backgrounds_without_an_image_or_video_before_any_
     none = vidmatte("dataset", "build", str(out), "--images", str(tiny_sources["images"]))
     assert refused(none, 2, "Invalid value for '--backgrounds'"), none.stderr
     assert not out.exists()
+
+
+def test_dataset_build_names_a_background_that_does_not_read(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """A background named as a video that is none (or an image that is none) ended the build
+    in `error: InvalidDataError: [Errno 1094995529] Invalid data found ...`."""
+    backgrounds, out = tmp_path / "bg", tmp_path / "ds"
+    backgrounds.mkdir()
+    for name in ("notes.mp4", "notes.png"):
+        bad = backgrounds / name
+        bad.write_text("not a picture")
+        result = vidmatte("dataset", "build", str(out), "--images", str(tiny_sources["images"]),
+                          "--backgrounds", str(bad), "--frames", "2", "--height", "32",
+                          "--width", "48", "--clips-per-foreground", "1")  # fmt: skip
+        assert refused(
+            result, 1, f"error: background {bad} is not a readable image or video; remove it"
+        ), result.stderr
+        assert not out.exists()

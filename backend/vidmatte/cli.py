@@ -1119,6 +1119,17 @@ def _clips_checked() -> Iterator[None]:
         raise typer.BadParameter(str(exc), param_hint="'DATASET'") from exc
 
 
+@contextlib.contextmanager
+def _as_error_line(*kinds: type[Exception]) -> Iterator[None]:
+    """Errors of these kinds, whose messages name the file and the fix, said as they are (exit
+    1), without the type name `main` puts before a library's error."""
+    try:
+        yield
+    except kinds as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def _sets_with(first: str, second: str, layout: str) -> Callable[[list[Path]], list[Path]]:
     """A callback that checks, before any work, that each folder holds the two sub-folders."""
 
@@ -1205,7 +1216,7 @@ def dataset_build(
             image_pairs(root, chosen)
         except DatasetError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--images'") from exc
-    with _removed_on_failure(out):
+    with _removed_on_failure(out), _as_error_line(DatasetError):
         _make_out(out, "'OUT'")
         path = build_dataset(
             out,

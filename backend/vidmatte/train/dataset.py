@@ -223,7 +223,16 @@ def background_paths(paths: Sequence[Path]) -> list[Path]:
 
 def read_background(path: Path, frames: int, rng: np.random.Generator) -> np.ndarray:
     """(T,H,W,3) uint8: an image repeated, or `frames` consecutive video frames from a random
-    start."""
+    start. DatasetError naming the file where it is no image or video (only its name says so)."""
+    try:
+        return _read_background(path, frames, rng)
+    except (OSError, ValueError, IndexError) as exc:  # PIL's, PyAV's; IndexError: no frame
+        raise DatasetError(
+            f"background {path} is not a readable image or video; remove it from --backgrounds"
+        ) from exc
+
+
+def _read_background(path: Path, frames: int, rng: np.random.Generator) -> np.ndarray:
     if path.suffix.lower() in IMAGE_EXTS:
         return read_rgb(path)[None].repeat(frames, 0)
     import av
