@@ -854,10 +854,16 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
     """The first Ctrl-C, SIGTERM (a `kill`, a job scheduler) or SIGHUP (a closed terminal)
     asks the run to stop after the frame in hand, so the frames matted so far are written; a
     second one quits at once (a KeyboardInterrupt: the work folder is still removed), keeping
-    what `kept` says. A signal ignored when the run began (nohup's SIGHUP) stays ignored."""
+    what `kept` says. A SIGHUP ignored when the run began (`nohup`) stays ignored; Ctrl-C and a
+    `kill` stop it even where the shell that started it ignores them (as it does SIGINT for a
+    `&` job in a script), as they always did."""
     interrupt = _Interrupt()
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
-    heeded = [each for each, handler in previous.items() if handler is not signal.SIG_IGN]
+    heeded = [
+        each
+        for each, handler in previous.items()
+        if not (each == signal.SIGHUP and handler is signal.SIG_IGN)
+    ]
 
     def stop(signum: int, frame: object) -> None:
         interrupt.event.set()
