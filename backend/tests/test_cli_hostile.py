@@ -17,12 +17,19 @@ from tests.synth import write_video
 from tests.test_cli_errors import frames_in, refused, vidmatte
 from tests.waiting import wait_until
 
+# Starts `vidmatte` with SIGHUP, SIGINT and SIGTERM at their defaults, as from a terminal: a
+# test run started under nohup (a CI job) ignores SIGHUP, and so would the command it starts.
+_FROM_A_TERMINAL = """import os, signal, sys
+for each in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+    signal.signal(each, signal.SIG_DFL)
+os.execv(sys.executable, [sys.executable, "-m", "vidmatte.cli", *sys.argv[1:]])"""
+
 
 def _started(*args: str, scratch: Path) -> subprocess.Popen:
     """The command as a user runs it, its temporary folders in `scratch` (TMPDIR)."""
     scratch.mkdir()
     return subprocess.Popen(
-        [sys.executable, "-m", "vidmatte.cli", *args],
+        [sys.executable, "-c", _FROM_A_TERMINAL, *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TMPDIR": str(scratch), "COLUMNS": "200"},
     )  # fmt: skip
