@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -93,25 +94,35 @@ def test_matte_names_a_damaged_frame_and_writes_the_frames_before_it(tmp_path: P
 
 
 def _interrupt_matte(
-    tmp_path: Path, out: Path, scratch: Path, stored: int, stop: int
+    tmp_path: Path,
+    out: Path,
+    scratch: Path,
+    stored: int,
+    stop: int,
+    frames: int = 200,
+    ignoring: str | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """`matte` of a 200-frame clip working in `scratch` (TMPDIR), sent `stop` once it has
-    stored `stored` frames; the ended run and its stderr."""
+    """`matte` of a `frames`-frame clip working in `scratch` (TMPDIR), sent `stop` once it has
+    stored `stored` frames; the ended run and its stderr. `ignoring`: a signal (`HUP`) the
+    shell starting it ignores, as nohup does SIGHUP and a script's `&` job SIGINT."""
     video = tmp_path / "long.mp4"
-    write_video(video, frames=200)
+    write_video(video, frames=frames)
     scratch.mkdir()
+    command = [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "30,32,0",
+               "--sam2", "test-tiny", "--out", str(out)]  # fmt: skip
+    if ignoring is not None:
+        command = ["bash", "-c", f"trap '' {ignoring}; exec {shlex.join(command)}"]
     run = subprocess.Popen(
-        [sys.executable, "-m", "vidmatte.cli", "matte", str(video), "--point", "30,32,0",
-         "--sam2", "test-tiny", "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TMPDIR": str(scratch)},
     )  # fmt: skip
 
     def done() -> int:
         return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
 
-    wait_until(lambda: done() >= stored or run.poll() is not None, seconds=120, every=0.1)
+    wait_until(lambda: done() >= stored or run.poll() is not None, seconds=120, every=0.05)
     assert done() >= stored, "too few frames were stored in time"
+    assert run.poll() is None, "the run ended before the signal"
     run.send_signal(stop)
     _, stderr = run.communicate(timeout=120)
     return run, stderr

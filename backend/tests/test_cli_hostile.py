@@ -1,5 +1,6 @@
-"""The `vidmatte` command stopped from outside (a `kill`, a closed terminal) where it is not
-matting yet: it quits as Ctrl-C does, undoing the work in hand, with one line and exit 130."""
+"""The `vidmatte` command treated roughly: stopped from outside (a `kill`, a closed terminal,
+Ctrl-C under a shell that ignores it), given folder options that are files, or a download that
+is not the checkpoint it names."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.synth import write_video
-from tests.test_cli_errors import frames_in, refused, vidmatte
+from tests.test_cli_errors import _interrupt_matte, frames_in, refused, vidmatte
 from tests.waiting import wait_until
 
 # Starts `vidmatte` with SIGHUP, SIGINT and SIGTERM at their defaults, as from a terminal: a
@@ -146,45 +146,21 @@ def test_dataset_compress_names_an_out_below_a_file(tiny_dataset: Path, tmp_path
     assert refused(result, 2, f"Invalid value for 'OUT': {out} cannot be made: {blocker} is a file")
 
 
-def _signalled_matte(tmp_path: Path, ignoring: str, stop: int) -> tuple[int, str, Path]:
-    """`matte` of a 40-frame clip started by a shell that ignores the signal `ignoring` names
-    (`trap '' HUP` is what nohup does), sent `stop` once two frames are stored: its exit
-    code, its stderr and its --out."""
-    video, out, scratch = tmp_path / "clip.mp4", tmp_path / "out", tmp_path / "scratch"
-    write_video(video, frames=40)
-    scratch.mkdir()
-    command = (
-        f"trap '' {ignoring}; exec {sys.executable} -m vidmatte.cli matte {video} "
-        f"--point 30,32,0 --sam2 test-tiny --out {out}"
-    )
-    run = subprocess.Popen(
-        ["bash", "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TMPDIR": str(scratch)},
-    )  # fmt: skip
-
-    def stored() -> int:
-        return len(list(scratch.glob("vidmatte-*/jobs/*/alpha/*.png")))
-
-    assert wait_until(lambda: stored() >= 2 or run.poll() is not None, seconds=120, every=0.05)
-    assert run.poll() is None, "the run ended before the signal"
-    run.send_signal(stop)
-    _, stderr = run.communicate(timeout=240)
-    return run.returncode, stderr, out
-
-
 def test_a_hangup_ignored_by_nohup_does_not_stop_a_matte_run(tmp_path: Path) -> None:
     """`nohup vidmatte matte ...` ignores SIGHUP so the run outlives its terminal; the run put
     its own handler over that, so closing the terminal stopped it after the frame in hand."""
-    code, stderr, out = _signalled_matte(tmp_path, "HUP", signal.SIGHUP)
-    assert code == 0, stderr
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    run, stderr = _interrupt_matte(tmp_path, out, scratch, 2, signal.SIGHUP, 40, ignoring="HUP")
+    assert run.returncode == 0, stderr
     assert frames_in(out) == list(range(40))
 
 
 def test_ctrl_c_stops_a_run_whose_shell_ignores_it(tmp_path: Path) -> None:
     """A shell ignores SIGINT for a job it starts with `&` (CI runners do); keeping every
     ignored signal ignored (the nohup fix's first cut) made Ctrl-C and its tests do nothing."""
-    code, stderr, out = _signalled_matte(tmp_path, "INT", signal.SIGINT)
-    assert code == 130, stderr
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    run, stderr = _interrupt_matte(tmp_path, out, scratch, 2, signal.SIGINT, 40, ignoring="INT")
+    assert run.returncode == 130, stderr
     assert "error: interrupted; wrote the frames matted before it" in stderr
     assert 2 <= len(frames_in(out)) < 40
 

@@ -201,7 +201,7 @@ def _copy(
     return digest.hexdigest()
 
 
-KEPT = "file deleted, any checkpoint already there kept"
+_KEPT = "file deleted, any checkpoint already there kept"
 
 
 def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
@@ -212,7 +212,7 @@ def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
         state = torch.load(path, map_location="cpu", weights_only=True)["model"]
         width = state["image_encoder.trunk.patch_embed.proj.weight"].shape[0]
     except Exception as exc:  # the unpickler's errors say it in pages
-        raise CheckpointDamaged(f"{origin} is not a SAM2 checkpoint; {KEPT}") from exc
+        raise CheckpointDamaged(f"{origin} is not a SAM2 checkpoint; {_KEPT}") from exc
     blocks = len(
         {key.split(".")[3] for key in state if key.startswith("image_encoder.trunk.blocks.")}
     )
@@ -220,7 +220,7 @@ def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
         raise CheckpointDamaged(
             f"{origin} is not the SAM2.1 {model.name} checkpoint: its image encoder is "
             f"{width} wide with {blocks} blocks, {model.name}'s is {model.trunk[0]} wide with "
-            f"{model.trunk[1]} blocks; {KEPT}"
+            f"{model.trunk[1]} blocks; {_KEPT}"
         )
 
 
