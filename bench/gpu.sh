@@ -32,7 +32,7 @@ warmup=${BENCH_WARMUP:-5}
 resolutions=${BENCH_RESOLUTIONS:-480,1080,2160}
 data=${BENCH_DATA:-../shared/data/alphamatting}
 out=${OUT:-}
-if [[ -n $out ]]; then mkdir -p "$out"; fi
+if [[ -n $out ]]; then mkdir -p "$out" && exec > >(tee "$out/gpu.log") 2>&1; fi  # a call cut short keeps it
 source bench/kit_env.sh
 if [[ -n "${GPU_KIT:-}" ]]; then data=${BENCH_DATA:-$GPU_KIT/alphamatting}; fi
 echo "environment ready after $((SECONDS - started)) s"

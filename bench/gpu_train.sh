@@ -22,6 +22,9 @@
 #   TRAIN_BUILD    ship build's data options (default "--codec 0.5 --transparent 8
 #                  --object-blur 0.3": footage through H.264, glass, defocus and shake)
 #   TRAIN_INIT     weights to fine-tune from (default: none, a head from scratch)
+#   TRAIN_JUDGE    0 skips `ship judge` (to judge elsewhere: the clips are seeded, so `ship
+#                  build` with the same options makes the same hold-out sets), leaving training
+#                  the minutes judging would take
 #   TRAIN_DATA     the shared-data folder (default $GPU_KIT/data, else ../shared/data)
 #   PYTHON, GPU_KIT  as for bench/gpu.sh
 set -euo pipefail
@@ -54,6 +57,10 @@ echo "training for $minutes minutes"
 ship train --device "$device" --minutes "$minutes" ${TRAIN_INIT:+--init "$TRAIN_INIT"}
 echo "trained after $((SECONDS - started)) s"
 if [[ -n $out ]]; then cp "$work"/run/{matting_head.safetensors,matting_head.json,loss.png} "$out/"; fi
-ship judge
-if [[ -n $out ]]; then cp "$work/judge.md" "$out/"; fi
+if [[ ${TRAIN_JUDGE:-1} == 1 ]]; then
+  ship judge
+  if [[ -n $out ]]; then cp "$work/judge.md" "$out/"; fi
+else
+  echo "not judged here (TRAIN_JUDGE=0): ship build with the same options, then ship judge"
+fi
 echo "gpu_train.sh finished in $((SECONDS - started)) s"

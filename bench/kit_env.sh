@@ -7,6 +7,12 @@ if [[ -n "${GPU_KIT:-}" ]]; then
   site=$(mktemp -d)
   "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir \
     --target "$site" "$GPU_KIT"/wheels/*.whl
+  # The package itself is not installed there: its version (vidmatte.__version__) is read from
+  # metadata, so write that metadata, with pyproject.toml's version.
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+  mkdir -p "$site/vidmatte-$version.dist-info"
+  printf 'Metadata-Version: 2.1\nName: vidmatte\nVersion: %s\n' "$version" \
+    >"$site/vidmatte-$version.dist-info/METADATA"
   export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
 elif [[ -z "${PYTHON:-}" ]]; then
   uv sync --frozen --no-dev  # no dev tools: only what the benchmarks import

@@ -43,7 +43,7 @@ def test_the_kit_carries_the_project_but_not_the_gpu_images_torch() -> None:
 def test_a_training_kit_carries_only_what_training_imports() -> None:
     carried = gpu_kit.to_carry(gpu_kit.locked_runtime("3.12"), training=True)
     assert set(carried) == gpu_kit.TRAINING  # every name a real, carried package
-    assert {"av", "kornia", "pymatting", "safetensors", "typer"} <= set(carried)
+    assert {"av", "kornia", "pymatting", "pydantic", "typer"} <= set(carried)
     assert not {"sam2", "fastapi", "uvicorn", "hydra-core", "torch"} & set(carried)
 
 
