@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
-from vidmatte.jobs.pipeline import ENCODERS, Stopped, encoded
+from vidmatte.jobs.pipeline import ENCODERS, Stopped, encoded, encoder_threads
 
 
 def _mattes(frame: int) -> list[np.ndarray]:
@@ -70,3 +70,18 @@ def test_an_error_hands_on_the_frames_in_flight_first() -> None:
             assert png == encode_mattes(_mattes(frame))
             got.append(frame)
     assert got == list(range(2 * ENCODERS + 1))
+
+
+def test_bigger_frames_get_more_encoder_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4K PNG takes four times as long as a 1080p one: with two threads a GPU's 4K job waited
+    on them. Threads follow the pixels, up to the cores less the device's feeder, never below
+    ENCODERS."""
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert encoder_threads(1080, 1920) == ENCODERS
+    assert encoder_threads(480, 854) == ENCODERS
+    assert encoder_threads(2160, 3840) == 4 * ENCODERS
+    assert encoder_threads(4320, 7680) == 15  # 8K: the cores less one
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert encoder_threads(2160, 3840) == ENCODERS
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert encoder_threads(2160, 3840) == ENCODERS

@@ -19,6 +19,8 @@ at 1080p takes longer than SAM2 tiny and the head together.
 from __future__ import annotations
 
 import copy
+import math
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -152,6 +154,14 @@ def _stored_mattes(png: bytes, height: int, objects: list[int]) -> dict[int, np.
 ENCODERS = 2
 
 
+def encoder_threads(height: int, width: int) -> int:
+    """Encoder threads for frames of this size: ENCODERS per 1080p's worth of pixels (a 4K
+    PNG takes four times as long: with two, the H200's 4K jobs waited 75 to 158 ms a frame on
+    them), at most the cores less the one that feeds the device."""
+    wanted = math.ceil(ENCODERS * height * width / (1920 * 1080))
+    return max(ENCODERS, min(wanted, (os.cpu_count() or 1) - 1))
+
+
 def encoded(
     frames: Iterable[tuple[int, list[np.ndarray]]], workers: int = ENCODERS
 ) -> Iterator[tuple[int, bytes]]:
@@ -232,7 +242,8 @@ def run_job(
             should_stop,
             tracked,
         )
-        store_frames(job, store, encoded(frames), len(done), report)
+        threads = encoder_threads(info.height, info.width)
+        store_frames(job, store, encoded(frames, threads), len(done), report)
     except BaseException:
         # Stopped before its first frame (or matted by SAM2): a resume reads no copy, and one
         # kept would hold the track's old masks on the disk once the track is redone.

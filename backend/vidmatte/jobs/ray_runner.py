@@ -36,6 +36,7 @@ from vidmatte.config import Settings
 from vidmatte.jobs.pipeline import (
     Stopped,
     encoded,
+    encoder_threads,
     finished,
     matte_frames,
     matter_for,
@@ -206,7 +207,8 @@ class MattingWorker:
                         set(task.done),
                         task.stored.__getitem__,
                         lambda: key in self._stopped,
-                    )
+                    ),
+                    encoder_threads(*task.size),
                 )
             except Stopped:
                 return
