@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .filters import dilate, square_max
+from .filters import dilate
 
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
@@ -132,16 +132,19 @@ def warp(image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor) ->
     return torch.cat([sampled[:, :, 0], inside.float()], 1)
 
 
-def _gradient(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Central differences of (K,1,h,w) along x and y, in units per pixel."""
-    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    return (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]) / 2, (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]) / 2
-
-
-def _step_matrix(delta: torch.Tensor) -> torch.Tensor:
-    """(K,8) parameter update -> (K,3,3) homography I + delta."""
-    full = torch.cat([delta, torch.zeros_like(delta[:, :3])], 1).view(-1, 3, 3)
-    return full + torch.eye(3, device=delta.device, dtype=delta.dtype)
+def _affine_samples(
+    image: torch.Tensor, affine: torch.Tensor, points: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`warp` for maps whose last row is (0, 0, 1), as registration's are, in fewer operations:
+    `image` (K,C,h,w) sampled at affine (K,3,3) x points (N,3), (K,C,N), and 1.0 where a sample
+    lies outside the image's outermost pixel centres, else 0.0, (K,1,N)."""
+    xy = torch.einsum("nj,kij->kni", points, affine[:, :2])[:, None]  # (K,1,N,2)
+    h, w = image.shape[-2:]
+    # The outermost pixel centres, give or take rounding (a thousandth of a pixel).
+    limit = xy.new_tensor([1 - 0.999 / w, 1 - 0.999 / h])
+    outside = (xy[:, 0].abs() > limit).any(-1, keepdim=True).transpose(1, 2).float()
+    sampled = F.grid_sample(image, xy, mode="bilinear", padding_mode="border", align_corners=False)
+    return sampled[:, :, 0], outside
 
 
 def register(
@@ -156,38 +159,50 @@ def register(
     frame's, refined from `homography` by forward-compositional Gauss-Newton (Lucas-Kanade) on
     brightness pyramids, coarsest first: per level stored (K,2,h,w) and current (1,2,h,w),
     brightness and background (1 where the pixel may be used), over the background both share,
-    with Huber weights against what a homography cannot explain."""
+    with Huber weights against what a homography cannot explain.
+
+    A step is written in as few torch operations as it takes (about 45): on a GPU each is a
+    kernel launch costing more than its arithmetic, and the steps were most of the plate's,
+    and of `best`'s, time there (bench/gpu.sh)."""
+    eye = torch.eye(3, device=homography.device, dtype=homography.dtype)
+    # Levenberg-Marquardt: the normal matrix's diagonal scaled by 1 + damping, plus 1e-9.
+    lm_scale = 1 + damping * torch.eye(6, device=homography.device)
+    lm_shift = 1e-9 * torch.eye(6, device=homography.device)
     for level, steps in enumerate(iterations):
         if steps == 0:
             continue
         image, (template, weight) = stored[level], current[level][0]
         size = tuple(template.shape[-2:])
         points = pixel_grid(size, template.device)
-        x, y = points[:, 0], points[:, 1]
+        template, weight = template.flatten(), weight.flatten()
+        # Jacobian columns per pixel: the brightness gradient along x (then y) times (x, y, 1),
+        # the halved central difference and pixels per normalised unit folded in.
+        along_x, along_y = points * (size[1] / 4), points * (size[0] / 4)
         for _ in range(steps):
-            sampled = warp(image, homography, points)  # (K,3,N): brightness, background, inside
-            residual = sampled[:, 0] - template.flatten()
-            gx, gy = _gradient(sampled[:, :1].unflatten(-1, size))
-            # d/d(normalised coordinate) = d/d(pixel) * pixels per unit.
-            gx, gy = gx.flatten(1) * (size[1] / 2), gy.flatten(1) * (size[0] / 2)
-            jac = torch.stack([gx * x, gx * y, gx, gy * x, gy * y, gy], -1)  # (K,N,6)
+            sampled, outside = _affine_samples(image, homography, points)  # (K,2,N), (K,1,N)
+            residual = sampled[:, 0] - template
+            p = F.pad(sampled[:, :1].unflatten(-1, size), (1, 1, 1, 1), mode="replicate")
+            dx = (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]).flatten(1)  # twice the gradient
+            dy = (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]).flatten(1)
+            jac = torch.cat([dx[..., None] * along_x, dy[..., None] * along_y], -1)  # (K,N,6)
             # Central differences need both neighbours inside too.
-            inside = -square_max(-sampled[:, 2:].unflatten(-1, size), 1)
-            valid = sampled[:, 1] * inside.flatten(1) * weight.flatten()  # (K,N)
+            near_edge = F.max_pool2d(outside.unflatten(-1, size), 3, 1, 1).flatten(1)
+            valid = (sampled[:, 1] - sampled[:, 1] * near_edge) * weight  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
             # the very pixels that carry the motion.
-            spread = (valid * residual.abs()).sum(1, keepdim=True) / valid.sum(1, keepdim=True)
+            size_of = residual.abs()
+            spread = (valid * size_of).sum(1, keepdim=True) / valid.sum(1, keepdim=True)
             scale = (2 * spread).clamp_min(huber)
-            w = valid * scale / residual.abs().clamp_min(scale)
-            weighted = jac * w[..., None]
-            hessian = weighted.transpose(1, 2) @ jac
-            gradient = (weighted * residual[..., None]).sum(1)
-            diag = torch.diagonal(hessian, dim1=1, dim2=2)
-            lm = hessian + torch.diag_embed(damping * diag + 1e-9)
-            delta, info = torch.linalg.solve_ex(lm, -gradient)
+            w = valid * scale / size_of.clamp_min(scale)
+            # The normal matrix and the gradient in one product: (K,6,7).
+            normal = (jac * w[..., None]).transpose(1, 2) @ torch.cat(
+                [jac, residual[..., None]], -1
+            )
+            lm = normal[..., :6] * lm_scale + lm_shift
+            delta, info = torch.linalg.solve_ex(lm, -normal[..., 6])
             delta = torch.where((info == 0)[:, None] & delta.isfinite(), delta, 0.0)
-            homography = homography @ _step_matrix(delta)
+            homography = homography @ (F.pad(delta, (0, 3)).view(-1, 3, 3) + eye)
     return homography
 
 

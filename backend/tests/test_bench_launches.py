@@ -1,0 +1,65 @@
+"""bench/launches.py counts the torch operations a frame of the matting stage runs (a GPU's
+kernel launches, which bound the stage on an H200), and the plate's registration stays within
+its budget of operations a Gauss-Newton step."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.profiler import ProfilerActivity, profile
+
+from vidmatte.matte.plate import register
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import launches  # noqa: E402
+
+
+def test_a_registration_step_runs_at_most_50_operations() -> None:
+    """On the H200 the plate's registration was most of `best`'s 72 ms at 1080p, about 18 µs
+    an operation: a step ran 64 operations before it was written for fewer."""
+    size, frames, steps = (45, 80), 3, 10
+    g = torch.Generator().manual_seed(0)
+    stored = [
+        torch.cat([torch.rand(frames, 1, *size, generator=g), torch.ones(frames, 1, *size)], 1)
+    ]
+    current = [torch.cat([torch.rand(1, 1, *size, generator=g), torch.ones(1, 1, *size)], 1)]
+    start = torch.eye(3).repeat(frames, 1, 1)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        register(stored, current, start, (steps,), 0.02, 1e-3)
+    per_step = sum(launches.count(prof.events()).values()) / steps
+    assert 20 < per_step <= 50
+
+
+def test_the_benchmark_counts_every_row(tmp_path: Path) -> None:
+    yy, xx = np.mgrid[:180, :320]
+    alpha = np.clip((60 - np.hypot(yy - 90, xx - 160)) / 6, 0, 1)
+    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    for folder, picture in (("image", photo), ("alpha", (alpha * 255).astype(np.uint8))):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(picture).save(tmp_path / folder / "GT04.png")
+    result = subprocess.run(
+        [sys.executable, "bench/launches.py", "--height", "120", "--frames", "3",
+         "--data", str(tmp_path)],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 8 and re.fullmatch(r"\d+", cells[2]):
+            rows[(cells[0], cells[1])] = [int(c) for c in cells[2:3] + cells[4:7]]
+    assert set(rows) == {("none", "off"), ("fast", "off"), ("best", "off"), ("best", "on")}
+    total = {key: row[0] for key, row in rows.items()}
+    assert total["none", "off"] < total["fast", "off"] < total["best", "off"] < total["best", "on"]
+    assert rows["best", "off"][1] == 0 < rows["best", "on"][1]  # the plate's share
+    assert rows["none", "off"][2] == 0 < rows["best", "off"][2]  # the edges' share
+    for total_ops, plate, edges, rest in rows.values():
+        assert total_ops == plate + edges + rest

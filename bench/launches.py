@@ -1,0 +1,192 @@
+"""Torch operations one frame of the matting stage runs, per edge mode, with and without the
+background plate: what a GPU launches a kernel for. On an H200 the stage is bound by those
+launches, not by arithmetic (bench/gpu.sh, 2026-12-04: `best` with the plate took 68 to 100 ms
+a frame at every size, `fast` 10 to 35), so this count, which any machine can make, tracks its
+GPU cost between GPU sessions. `none` (the head alone) is the baseline row of the same run.
+
+    uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 6]
+
+An alphamatting photo panned across `--frames` frames (SAM2-like logits from its true alpha) is
+matted as a job does, each frame's alpha the next one's previous; the last frame is counted with
+torch's profiler: operators called from Python, views (slices, reshapes) left out as they launch
+nothing, split into the plate's registration and combination, the edge refinement, and the rest
+(the head, resizing, the guided upsampling).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from common import SHARED_DATA
+
+DATA = SHARED_DATA / "alphamatting"
+# Operators that only make views or read a scalar: no kernel of their own.
+VIEWS = frozenset(
+    "aten::" + name
+    for name in [
+        "alias",
+        "as_strided",
+        "chunk",
+        "contiguous",
+        "detach",
+        "diagonal",
+        "empty",
+        "empty_like",
+        "expand",
+        "expand_as",
+        "flatten",
+        "is_nonzero",
+        "item",
+        "_local_scalar_dense",
+        "lift_fresh",
+        "narrow",
+        "permute",
+        "reshape",
+        "resolve_conj",
+        "resolve_neg",
+        "result_type",
+        "select",
+        "slice",
+        "split",
+        "squeeze",
+        "t",
+        "transpose",
+        "unbind",
+        "unflatten",
+        "unsqueeze",
+        "view",
+        "view_as",
+    ]
+)
+STAGE = "stage:"
+# Where each share is counted: (module, attribute) wrapped with a profiler label.
+STAGES = {
+    "plate": ("vidmatte.matte.plate", "BackgroundPlate", ("plate", "add")),
+    "edges": ("vidmatte.matte.infer", None, ("best_edges",)),
+}
+# The H200's cost of one operation, from bench/gpu.sh's table of 2026-12-04: `best` with the
+# plate took about 60 ms more than `fast` at 1080p for about 3,200 more operations.
+US_PER_OPERATION = 18
+
+
+def pan(data: Path, image: str, height: int, frames: int):
+    """[(rgb uint8 HxWx3, logits (1,1,256,256))] of a 16:9 window panned across the photo."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from vidmatte.train.masks import synthetic_logits
+
+    photo = Image.open(data / "image" / f"{image}.png").convert("RGB")
+    truth = Image.open(data / "alpha" / f"{image}.png").convert("L")
+    win_w = min(0.9 * photo.width, 0.9 * photo.height * 16 / 9)
+    win_h = win_w * 9 / 16
+    size = (round(height * 16 / 9 / 2) * 2, height)
+    rgbs, alphas = [], []
+    for t in range(frames):
+        x0, y0 = t / 30 * (photo.width - win_w), t / 30 * (photo.height - win_h)
+        box = (x0, y0, x0 + win_w, y0 + win_h)
+        rgbs.append(np.array(photo.resize(size, Image.Resampling.BICUBIC, box=box)))
+        small = truth.resize((640, 360), Image.Resampling.BILINEAR, box=box)
+        alphas.append(np.asarray(small, np.float32) / 255)
+    logits = synthetic_logits(np.stack(alphas), np.random.default_rng(0))
+    return [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
+
+
+@contextlib.contextmanager
+def labelled() -> Iterator[None]:
+    """The STAGES' functions wrapped in profiler labels while inside."""
+    import importlib
+
+    import torch
+
+    undo = []
+    for label, (module_name, owner_name, names) in STAGES.items():
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        for name in names:
+            original = getattr(owner, name)
+
+            @functools.wraps(original)
+            def wrapped(*args, _original=original, _label=label, **kwargs):
+                with torch.profiler.record_function(STAGE + _label):
+                    return _original(*args, **kwargs)
+
+            setattr(owner, name, wrapped)
+            undo.append((owner, name, original))
+    try:
+        yield
+    finally:
+        for owner, name, original in undo:
+            setattr(owner, name, original)
+
+
+def count(events) -> collections.Counter[str]:
+    """Operators called from Python (not from inside another), views left out, by stage."""
+    shares: collections.Counter[str] = collections.Counter()
+    for event in events:
+        parent = event.cpu_parent
+        if not event.name.startswith("aten::") or event.name in VIEWS:
+            continue
+        if parent is not None and parent.name.startswith("aten::"):
+            continue
+        stage = "rest"
+        while parent is not None:
+            if parent.name.startswith(STAGE):
+                stage = parent.name[len(STAGE) :]
+            parent = parent.cpu_parent
+        shares[stage] += 1
+    return shares
+
+
+def operations(matter, clip) -> collections.Counter[str]:
+    """The last frame's operations by stage, the frames before it matted as a job does."""
+    from torch.profiler import ProfilerActivity, profile
+
+    height, width = clip[0][0].shape[:2]
+    plate = matter.new_plate(height, width)
+    prev = None
+    for rgb, logits in clip[:-1]:
+        prev = matter(rgb, logits, prev, plate=plate)
+    with labelled(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        matter(*clip[-1], prev, plate=plate)
+    return count(prof.events())
+
+
+def main(
+    image: str = typer.Option("GT04", help="Alphamatting image made into the panned clip."),
+    height: int = typer.Option(1080),
+    frames: int = typer.Option(6, help="Frames matted; the last is counted (the plate fills)."),
+    device: str = typer.Option("cpu"),
+    head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
+    data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
+) -> None:
+    from vidmatte.matte.infer import Matter
+    from vidmatte.matte.weights import load_head
+
+    net, _ = load_head(head)
+    clip = pan(data, image, height, frames)
+    rows = []
+    for edges, plate in (("none", False), ("fast", False), ("best", False), ("best", True)):
+        shares = operations(Matter(net, device, edges, plate=plate), clip)
+        rows.append((edges, plate, shares))
+    base = sum(rows[0][2].values())
+    print(f"\nTorch operations in frame {frames} of {image} panned at {height}p on {device}")
+    print("(views left out); the GPU estimate at the H200's ~18 µs an operation\n")
+    print("| edges | plate | operations | vs none | plate | edges | rest | H200 est. ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for edges, plate, shares in rows:
+        total = sum(shares.values())
+        cells = [edges, "on" if plate else "off", str(total), f"{total / base:.1f}x"]
+        cells += [str(shares[s]) for s in ("plate", "edges", "rest")]
+        cells.append(f"{total * US_PER_OPERATION / 1e3:.0f}")
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    typer.run(main)
