@@ -2,8 +2,9 @@
 
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
-pooling or running sums. Large windows and
-dilation use running sums (cumsum), O(1) per pixel whatever the radius.
+pooling or running sums. On a GPU, where each operation's launch costs more than its
+arithmetic, they are average pooling: one kernel. Large windows and dilation use running
+sums (cumsum), O(1) per pixel whatever the radius.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
 def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
+    if x.is_cuda:
+        # One kernel instead of the sums' nine: a GPU is bound by launches here, not
+        # arithmetic (bench/launches.py); on the CPU the sums are the faster.
+        return F.avg_pool2d(x, k, stride=1)
     return window_sums(window_sums(x, k, -1), k, -2) / (k * k)
 
 
