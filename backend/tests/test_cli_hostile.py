@@ -19,17 +19,21 @@ from tests.waiting import wait_until
 
 # Starts `vidmatte` with SIGHUP, SIGINT and SIGTERM at their defaults, as from a terminal: a
 # test run started under nohup (a CI job) ignores SIGHUP, and so would the command it starts.
+# Its first argument: the signals a shell ignored for it (`trap '' TERM`, nohup's SIGHUP).
 _FROM_A_TERMINAL = """import os, signal, sys
 for each in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
     signal.signal(each, signal.SIG_DFL)
-os.execv(sys.executable, [sys.executable, "-m", "vidmatte.cli", *sys.argv[1:]])"""
+for name in filter(None, sys.argv[1].split(",")):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+os.execv(sys.executable, [sys.executable, "-m", "vidmatte.cli", *sys.argv[2:]])"""
 
 
-def _started(*args: str, scratch: Path) -> subprocess.Popen:
-    """The command as a user runs it, its temporary folders in `scratch` (TMPDIR)."""
+def _started(*args: str, scratch: Path, ignoring: str = "") -> subprocess.Popen:
+    """The command as a user runs it, its temporary folders in `scratch` (TMPDIR), the signals
+    named in `ignoring` (e.g. "SIGTERM,SIGHUP") ignored as a shell can leave them."""
     scratch.mkdir()
     return subprocess.Popen(
-        [sys.executable, "-c", _FROM_A_TERMINAL, *args],
+        [sys.executable, "-c", _FROM_A_TERMINAL, ignoring, *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TMPDIR": str(scratch), "COLUMNS": "200"},
     )  # fmt: skip
@@ -67,17 +71,20 @@ def test_a_kill_while_an_image_sequence_is_read_leaves_no_video_behind(
     assert not list(scratch.iterdir()) and not out.exists()
 
 
+@pytest.mark.parametrize("ignoring", ["", "SIGTERM"])
 def test_a_kill_during_dataset_build_leaves_nothing_to_take_for_a_dataset(
-    tiny_sources: dict[str, Path], tmp_path: Path
+    tiny_sources: dict[str, Path], tmp_path: Path, ignoring: str
 ) -> None:
     """A `kill` (SIGTERM) left the clips built so far in OUT: a dataset cut short that
-    `train` takes as one, and a retry refused for the files."""
+    `train` takes as one, and a retry refused for the files. A `kill` stops it also where the
+    shell that started it ignores SIGTERM, as it stops `matte`: the dataset commands kept such
+    an ignore (only nohup's SIGHUP stays ignored, for both)."""
     out, scratch = tmp_path / "ds", tmp_path / "scratch"
     run = _started(
         "dataset", "build", str(out), "--images", str(tiny_sources["images"]),
         "--backgrounds", str(tiny_sources["bg"]), "--clips-per-foreground", "400",
         "--frames", "4", "--height", "32", "--width", "48",
-        scratch=scratch,
+        scratch=scratch, ignoring=ignoring,
     )  # fmt: skip
 
     def clips() -> int:

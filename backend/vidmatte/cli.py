@@ -854,16 +854,10 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
     """The first Ctrl-C, SIGTERM (a `kill`, a job scheduler) or SIGHUP (a closed terminal)
     asks the run to stop after the frame in hand, so the frames matted so far are written; a
     second one quits at once (a KeyboardInterrupt: the work folder is still removed), keeping
-    what `kept` says. A SIGHUP ignored when the run began (`nohup`) stays ignored; Ctrl-C and a
-    `kill` stop it even where the shell that started it ignores them (as it does SIGINT for a
-    `&` job in a script), as they always did."""
+    what `kept` says. Which signals: `_heeded`."""
     interrupt = _Interrupt()
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
-    heeded = [
-        each
-        for each, handler in previous.items()
-        if not (each == signal.SIGHUP and handler is signal.SIG_IGN)
-    ]
+    heeded = _heeded(STOP_SIGNALS)
 
     def stop(signum: int, frame: object) -> None:
         interrupt.event.set()
@@ -880,16 +874,26 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
             signal.signal(each, handler)
 
 
+def _heeded(signals: tuple[signal.Signals, ...]) -> list[signal.Signals]:
+    """Of `signals`, those a command takes over: all but a SIGHUP ignored when it began
+    (`nohup`: the run outlives its terminal). Ctrl-C and a `kill` stop it even where the shell
+    that started it ignores them (as it does SIGINT for a `&` job in a script)."""
+    return [
+        each
+        for each in signals
+        if not (each == signal.SIGHUP and signal.getsignal(each) is signal.SIG_IGN)
+    ]
+
+
 @contextlib.contextmanager
 def _quit_on_signals() -> Iterator[None]:
     """SIGTERM (a `kill`, a job scheduler) and SIGHUP (a closed terminal) quit as Ctrl-C does,
     with a KeyboardInterrupt, so the work in hand is undone on the way out; by default they
     ended the process on the spot, leaving a half-written output (or GBs of an image
-    sequence's video in TMPDIR) behind. One ignored (nohup's SIGHUP) stays ignored."""
+    sequence's video in TMPDIR) behind. Which signals: `_heeded`."""
     previous = {each: signal.getsignal(each) for each in (signal.SIGTERM, signal.SIGHUP)}
-    for each, handler in previous.items():
-        if handler is signal.SIG_DFL:
-            signal.signal(each, signal.default_int_handler)
+    for each in _heeded((signal.SIGTERM, signal.SIGHUP)):
+        signal.signal(each, signal.default_int_handler)
     try:
         yield
     finally:
