@@ -163,8 +163,8 @@ def measure_job(
         def new_state(self, *args):
             return self.segmenter.new_state(*args)
 
-        def track(self, state, prompts, start, end, forward=True):
-            steps = self.segmenter.track(state, prompts, start, end, forward)
+        def track(self, state, prompts, start, end, forward=True, features=True):
+            steps = self.segmenter.track(state, prompts, start, end, forward, features)
             while True:
                 t0 = now()
                 try:

@@ -51,6 +51,24 @@ def test_track_yields_every_frame_once_with_intermediates(segmenter, video) -> N
     assert not torch.equal(outputs[20][1].mask_logits, outputs[21][1].mask_logits)
 
 
+def test_features_can_be_left_out_with_the_masks_unchanged(segmenter, video) -> None:
+    """A job whose head takes no SAM2 features, and a track, ask for none: on a GPU each frame
+    copied 12 MB of them to the host, two waits on the device, for nothing."""
+    reader, h, w = video
+    prompts = {(1, 3): [Point(30, 32, "positive")]}
+    runs = {}
+    for features in (True, False):
+        state = segmenter.new_state(reader, h, w)
+        runs[features] = dict(segmenter.track(state, prompts, 0, 6, features=features))
+    assert sorted(runs[False]) == sorted(runs[True]) == list(range(7))
+    for frame, masks in runs[False].items():
+        kept, lean = runs[True][frame][1], masks[1]
+        assert lean.feat_s0 is None and lean.feat_s1 is None
+        assert kept.feat_s0 is not None and kept.feat_s1 is not None
+        assert torch.equal(lean.mask_logits, kept.mask_logits)
+        assert torch.equal(lean.low_res_logits, kept.low_res_logits)
+
+
 def test_memory_is_bounded(segmenter, video) -> None:
     reader, h, w = video
     state = segmenter.new_state(reader, h, w)

@@ -99,7 +99,8 @@ def matte_frames(
         # A finished forward pass is not tracked again: the backward pass needs nothing of it,
         # unless it is the anchor alone, whose matte is then the next frame's previous alpha.
         forward = anchor == job.end or any(f not in done for f in range(anchor, job.end + 1))
-        tracked = segmenter.track(state, job.prompts, job.start, job.end, forward)
+        features = matter.head.config.use_sam_features
+        tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
     for frame, masks in tracked:
         if should_stop():
             raise Stopped

@@ -829,7 +829,8 @@ class Tracker:
         started, saved = time.monotonic(), 0.0
         try:
             state = self.segmenter.new_state(reader, info.height, info.width)
-            for frame, masks in self.segmenter.track(state, prompts, run.start, run.end):
+            tracked = self.segmenter.track(state, prompts, run.start, run.end, features=False)
+            for frame, masks in tracked:
                 if should_stop():
                     raise Stopped
                 stats = dict(track.stats.get(str(frame), {}))

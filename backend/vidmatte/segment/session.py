@@ -137,11 +137,14 @@ class Segmenter:
         start: int,
         end: int,
         forward: bool = True,
+        features: bool = True,
     ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
         """Track every prompted object over [start, end]: forward from the first prompted frame
         (`anchor`) to `end`, then backward from it to `start`. Yields each frame once, in that
         order. `forward=False` leaves out the forward pass: the backward one comes out the
-        same without it (it drops the forward frames from SAM2's memory before it starts)."""
+        same without it (it drops the forward frames from SAM2's memory before it starts).
+        `features=False` leaves SAM2's high-resolution features out of the masks (None): most
+        heads do not take them, and copying them from a GPU cost 12 MB and two waits a frame."""
         in_range = {k: v for k, v in prompts.items() if start <= k[1] <= end and v}
         anchor = first_prompted(prompts, start, end)
         with self._lock, torch.inference_mode(), self._autocast():
@@ -152,13 +155,13 @@ class Segmenter:
                     state, frame_idx=frame, obj_id=obj_id, **_as_arrays(points)
                 )
         if forward:
-            yield from self._propagate(state, anchor, end - anchor, reverse=False)
+            yield from self._propagate(state, anchor, end - anchor, False, features)
         if anchor > start:
             with self._lock:
                 # The backward pass must not take forward-tracked frames for its memory.
                 for obj_output in state["output_dict_per_obj"].values():
                     obj_output["non_cond_frame_outputs"].clear()
-            passes = self._propagate(state, anchor, anchor - start, reverse=True)
+            passes = self._propagate(state, anchor, anchor - start, True, features)
             next(passes)  # the anchor itself, already yielded by the forward pass
             yield from passes
 
@@ -168,6 +171,7 @@ class Segmenter:
         anchor: int,
         count: int,
         reverse: bool,
+        features: bool,
     ) -> Iterator[tuple[int, dict[int, FrameMasks]]]:
         step = -1 if reverse else 1
         # SAM2 reads the memory of the last num_maskmem frames and object pointers of up to
@@ -189,7 +193,10 @@ class Segmenter:
                 for obj_output in state["output_dict_per_obj"].values():
                     obj_output["non_cond_frame_outputs"].pop(frame - step * keep, None)
             # Outside inference mode: the clones are normal tensors that autograd can take.
-            yield frame, {obj_id: _frame_masks(frame, obj_id, e) for obj_id, e in extras.items()}
+            yield (
+                frame,
+                {obj_id: _frame_masks(frame, obj_id, e, features) for obj_id, e in extras.items()},
+            )
 
 
 def _take_extras(state: dict, frame: int, obj_idx: int) -> dict:
@@ -198,9 +205,12 @@ def _take_extras(state: dict, frame: int, obj_idx: int) -> dict:
     return (state["matting"].get if is_cond else state["matting"].pop)((frame, obj_idx))
 
 
-def _frame_masks(frame: int, obj_id: int, extras: dict) -> FrameMasks:
+def _frame_masks(frame: int, obj_id: int, extras: dict, features: bool) -> FrameMasks:
     def cpu(t: torch.Tensor | None) -> torch.Tensor | None:
         return None if t is None else t.detach().float().cpu().clone()
+
+    if not features:
+        extras = {**extras, "feat_s0": None, "feat_s1": None}
 
     return FrameMasks(
         frame=frame,
