@@ -21,10 +21,10 @@ const project: Project = {
   has_track: false,
 };
 
-/** The editor of `project` over a server that has nothing for it yet. */
-function editorOf(input: Partial<EditorInput> = {}) {
+/** The editor of `project` over a server that has nothing for it yet (or over `server`). */
+function editorOf(input: Partial<EditorInput> = {}, server: (path: string, init?: RequestInit) => Promise<Response> = async () => new Response("[]", { status: 200 })) {
   vi.stubGlobal("EventSource", FakeEventSource);
-  vi.stubGlobal("fetch", vi.fn(async () => new Response("[]", { status: 200 })));
+  vi.stubGlobal("fetch", vi.fn(server));
   return createRoot((dispose) => ({ editor: createEditor(mergeProps({ project, initialFrame: 10, onFrame: () => {} }, input)), dispose }));
 }
 
@@ -161,19 +161,13 @@ describe("the editor", () => {
     const point = { object_id: 1, frame: 10, points: [{ x: 5, y: 6, label: "positive" }] };
     const opened: (() => void)[] = [];
     afterEach(() => opened.splice(0).forEach((dispose) => dispose())); // a failed test's too
-    /** An editor whose reads of objects and points wait until `answer` gives what they read. */
-    async function overlapping() {
-      const { editor, dispose } = editorOf();
-      opened.push(dispose);
-      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+    /** A server whose reads of objects and points wait until `answer` gives what they read. */
+    function slowReads() {
       const waiting: { path: string; answer: (body: unknown) => void }[] = [];
-      vi.stubGlobal(
-        "fetch",
-        vi.fn((path: string) => {
-          if (!/\/(objects|points)$/.test(path)) return Promise.resolve(new Response("[]", { status: 200 }));
-          return new Promise<Response>((r) => waiting.push({ path, answer: (body) => r(new Response(JSON.stringify(body), { status: 200 })) }));
-        }),
-      );
+      const server = (path: string) => {
+        if (!/\/(objects|points)$/.test(path)) return Promise.resolve(new Response("[]", { status: 200 }));
+        return new Promise<Response>((r) => waiting.push({ path, answer: (body) => r(new Response(JSON.stringify(body), { status: 200 })) }));
+      };
       /** Answer the first read still waiting with these objects and points. */
       const answer = async (objects: unknown[], points: unknown[]) => {
         const read = waiting.splice(0, 2);
@@ -181,8 +175,29 @@ describe("the editor", () => {
         read.find((w) => w.path.endsWith("/points"))!.answer(points);
         await new Promise((r) => setTimeout(r, 0));
       };
+      return { server, waiting, answer };
+    }
+    /** An editor, once loaded, whose reads of objects and points wait until `answer` gives what they read. */
+    async function overlapping() {
+      const { editor, dispose } = editorOf();
+      opened.push(dispose);
+      await vi.waitFor(() => expect(editor.loaded()).toBe(true));
+      const { server, waiting, answer } = slowReads();
+      vi.stubGlobal("fetch", vi.fn(server));
       return { editor, waiting, answer };
     }
+
+    it("a tab shown again while its first read is on its way reads again: that read may list the other tab's object without its point", async () => {
+      const { server, waiting, answer } = slowReads();
+      const { editor, dispose } = editorOf({}, server);
+      opened.push(dispose);
+      await vi.waitFor(() => expect(waiting.length).toBe(2)); // read 1, on opening
+      document.dispatchEvent(new Event("visibilitychange")); // the other tab's point is saved by now
+      await new Promise((r) => setTimeout(r, 0));
+      await answer([object1], []); // read 1: its objects read after the other tab's create, its points before its save
+      if (waiting.length) await answer([object1], [point]); // read 2
+      expect([editor.loaded(), editor.objects.list().map((o) => o.name), [...editor.prompts.points().keys()]]).toEqual([true, ["Object 1"], ["1:10"]]);
+    });
 
     it("a read that began earlier and lands during a later one does not make the later one's newer points count as an edit", async () => {
       const { editor, waiting, answer } = await overlapping();

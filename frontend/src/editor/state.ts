@@ -248,9 +248,14 @@ export function createEditor(props: EditorInput) {
   // side, while the user worked in the other one: shown again or clicked into, it reads what
   // the server holds.
   const onVisible = () => {
-    if (document.visibilityState !== "visible" || !loaded() || !online()) return;
-    readObjectsAndPoints(true).catch((e) => report(e, "Could not read the objects and points"));
+    if (document.visibilityState !== "visible" || !online()) return;
     void jobs.refresh();
+    // Shown again while the first read is on its way: that read may predate the other tab's
+    // change, or straddle it (its objects read after the other tab made one, its points before
+    // their save landed: the object listed without its point). It is read anew, the read begun
+    // last winning; the project's track is read once it is loaded.
+    if (!loaded()) return void load();
+    readObjectsAndPoints(true).catch((e) => report(e, "Could not read the objects and points"));
     void track.refresh(true);
   };
   document.addEventListener("visibilitychange", onVisible);
