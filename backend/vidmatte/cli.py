@@ -1196,6 +1196,12 @@ def dataset_build(
     codec: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Chance a clip goes through H.264 (CRF 18-32), as footage does."
     ),
+    workers: int = typer.Option(
+        None,
+        min=1,
+        show_default="all cores",
+        help="Processes making clips (the same clips for any number); --masks sam2 uses one.",
+    ),
 ) -> None:
     """Composite foregrounds over backgrounds into moving clips with exact GT alpha and masks."""
     from vidmatte.train.dataset import (
@@ -1245,6 +1251,7 @@ def dataset_build(
             transparent=transparent,
             object_blur_p=object_blur,
             codec_p=codec,
+            workers=workers,
         )
     typer.echo(f"dataset written to {path}")
 

@@ -22,16 +22,18 @@ of focus (a disc kernel) or shaken along a curved path, blurred the same exact w
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
+import multiprocessing
 import os
 import shutil
 import zipfile
-from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -45,6 +47,9 @@ from rich.progress import Progress
 from vidmatte.media.export import pad_even
 
 from .masks import SyntheticMaskConfig, synthetic_logits
+
+if TYPE_CHECKING:
+    from .sam2_masks import Sam2Labeller
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 
@@ -673,6 +678,87 @@ def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """What every clip of a build shares."""
+
+    backgrounds: tuple[Path, ...]
+    cfg: ClipConfig
+    masks: str
+
+
+@dataclass(frozen=True)
+class _ClipJob:
+    """One clip to make: clip `k` of `fg`, drawn from a generator seeded with `seed`."""
+
+    folder: Path  # the dataset's clips/
+    fg: Foreground
+    k: int
+    seed: tuple[int, int]  # (build seed, clip index)
+
+
+def _make_clip(job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = None) -> None:
+    """Composite one clip, make its guidance masks (SAM2's where `labeller`) and write it."""
+    rng = np.random.default_rng(job.seed)
+    bg_path = recipe.backgrounds[int(rng.integers(len(recipe.backgrounds)))]
+    background = read_background(bg_path, recipe.cfg.frames, rng)
+    made = composite_layers(job.fg, background, recipe.cfg, rng)
+    features: dict[str, np.ndarray] = {}
+    if labeller:
+        logits, features = labeller(made.rgb, made.cover, rng)
+    else:
+        logits = synthetic_logits(made.cover, rng, SyntheticMaskConfig())
+    name = f"{job.fg.name}_{job.k:03d}"
+    meta = {
+        "foreground": job.fg.name,
+        "background": bg_path.name,
+        "masks": recipe.masks,
+        "frames": recipe.cfg.frames,
+    }
+    clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
+    write_clip(job.folder / name, clip, meta)
+
+
+def default_workers() -> int:
+    """The cores this process may run on (its affinity, as a container or `taskset` limits it)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have only cpu_count
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _one_thread() -> None:
+    """A pool worker's start: torch's own threads would multiply by the workers."""
+    torch.set_num_threads(1)
+
+
+def _make_clips(jobs: list[_ClipJob], recipe: _Recipe) -> int:
+    for job in jobs:
+        _make_clip(job, recipe)
+    return len(jobs)
+
+
+def _make_clips_in_pool(
+    jobs: list[_ClipJob], recipe: _Recipe, workers: int, advance: Callable[[], None]
+) -> None:
+    """`_make_clip` of each job in `workers` processes, `advance` called per clip made. Jobs go
+    in chunks of one foreground's clips, so its layers (megabytes for a photo) are sent once a
+    chunk, about four chunks a worker, so none idles long at the end. Workers write their
+    clips: none is held here. The first failure stops the build, unstarted chunks cancelled.
+    Spawned, not forked: torch's threads do not survive a fork."""
+    size = math.ceil(len(jobs) / (4 * workers))
+    groups = [list(group) for _, group in itertools.groupby(jobs, key=lambda job: id(job.fg))]
+    chunks = [group[i : i + size] for group in groups for i in range(0, len(group), size)]
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(min(workers, len(chunks)), context, initializer=_one_thread)
+    try:
+        pending = [pool.submit(_make_clips, chunk, recipe) for chunk in chunks]
+        for future in as_completed(pending):
+            for _ in range(future.result()):
+                advance()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def build_dataset(
     out: Path,
     image_sets: Sequence[Path] = (),
@@ -691,6 +777,7 @@ def build_dataset(
     transparent: int = 0,
     object_blur_p: float = 0.0,
     codec_p: float = 0.0,
+    workers: int | None = None,
 ) -> Path:
     """Build a clip dataset under `out` and return it.
 
@@ -702,15 +789,21 @@ def build_dataset(
     `clips_per_foreground` clips after the others, and `object_blur_p`, the chance a clip's
     object is out of focus and, separately, shaken, and `codec_p`, the chance a clip is
     round-tripped through H.264 (`ClipConfig.codec_p`). With all at 0 a seed builds the same
-    clips as before they existed.
+    clips as before they existed (since 2026-12-04, when clips got their own generators).
+
+    Clips are made in `workers` processes (default `default_workers()`); each draws from its
+    own generator, seeded by (seed, clip index), so the clips are the same whatever their
+    number. --masks sam2 clips are made in this process, where the SAM2 model is.
     """
     if masks not in ("synthetic", "sam2"):
         raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
     if transparent < 0 or not (0 <= object_blur_p <= 1 and 0 <= codec_p <= 1):
         raise ValueError("transparent must be >= 0, object_blur_p and codec_p within [0, 1]")
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, not {workers}")
     from .transparent import transparent_foregrounds  # it builds on Foreground, defined here
 
-    rng = np.random.default_rng(seed)
     cfg = ClipConfig(
         frames=frames,
         height=height,
@@ -739,35 +832,20 @@ def build_dataset(
         picked = f" named {', '.join(names)}" if names else ""
         raise ValueError(f"no foregrounds{picked} in --images, --videos or --transparent")
     (out / "clips").mkdir(parents=True, exist_ok=True)
-    jobs = [(fg, k) for fg in foregrounds for k in range(clips_per_foreground)]
-    writing: deque[Future] = deque()  # at most IO_THREADS clips' frames held while they encode
-    with Progress() as progress, ThreadPoolExecutor(IO_THREADS) as writers:
+    jobs = [
+        _ClipJob(out / "clips", fg, k, seed=(seed, i * clips_per_foreground + k))
+        for i, fg in enumerate(foregrounds)
+        for k in range(clips_per_foreground)
+    ]
+    recipe = _Recipe(tuple(bgs), cfg, masks)
+    with Progress() as progress:
         task = progress.add_task("building clips", total=len(jobs))
-
-        def written(keep: int) -> None:
-            while len(writing) > keep:
-                writing.popleft().result()  # a failed write stops the build
+        if labeller or workers == 1:  # SAM2 runs once, on its device, in this process
+            for job in jobs:
+                _make_clip(job, recipe, labeller)
                 progress.advance(task)
-
-        for fg, k in jobs:
-            bg_path = bgs[int(rng.integers(len(bgs)))]
-            made = composite_layers(fg, read_background(bg_path, frames, rng), cfg, rng)
-            features: dict[str, np.ndarray] = {}
-            if labeller:
-                logits, features = labeller(made.rgb, made.cover, rng)
-            else:
-                logits = synthetic_logits(made.cover, rng, SyntheticMaskConfig())
-            name = f"{fg.name}_{k:03d}"
-            meta = {
-                "foreground": fg.name,
-                "background": bg_path.name,
-                "masks": masks,
-                "frames": frames,
-            }
-            clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
-            writing.append(writers.submit(write_clip, out / "clips" / name, clip, meta))
-            written(keep=IO_THREADS)
-        written(keep=0)
+        else:
+            _make_clips_in_pool(jobs, recipe, workers, lambda: progress.advance(task))
     settings = {
         "image_sets": image_sets,
         "video_sets": video_sets,
