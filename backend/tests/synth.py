@@ -12,10 +12,24 @@ import av
 import numpy as np
 import OpenEXR
 from av.video.reformatter import ColorRange
+from PIL import Image
 
 from vidmatte.media.export import ExportFrame, write_archive
 from vidmatte.media.video import VideoReader, probe
 from vidmatte.store import Job, Point, Store
+
+
+def write_alphamatting_photo(folder: Path, name: str = "GT04") -> Path:
+    """`folder`/image/`name`.png and `folder`/alpha/`name`.png, as the shared alphamatting set
+    lays them out: a 320x180 colour ramp and a soft-edged disc's alpha. Returns `folder`."""
+    yy, xx = np.mgrid[:180, :320]
+    alpha = np.clip((60 - np.hypot(yy - 90, xx - 160)) / 6, 0, 1)
+    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    for kind, picture in (("image", photo), ("alpha", (alpha * 255).astype(np.uint8))):
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(picture).save(folder / kind / f"{name}.png")
+    return folder
+
 
 PATCH = 16  # each level of `patches_frame` a 16x16 patch: chroma subsampling blends none
 

@@ -9,19 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+from tests.synth import write_alphamatting_photo
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_job_benchmark_runs_and_reports_every_row(tmp_path: Path) -> None:
-    yy, xx = np.mgrid[:180, :320]
-    alpha = np.clip((60 - np.hypot(yy - 90, xx - 160)) / 6, 0, 1)
-    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
-    for folder, picture in (("image", photo), ("alpha", (alpha * 255).astype(np.uint8))):
-        (tmp_path / folder).mkdir()
-        Image.fromarray(picture).save(tmp_path / folder / "GT04.png")
+    write_alphamatting_photo(tmp_path)
     result = subprocess.run(
         [sys.executable, "bench/pipeline.py", "--sam2", "test-tiny", "--resolutions", "120",
          "--frames", "2", "--warmup", "1", "--variants", "best,raw", "--data", str(tmp_path),

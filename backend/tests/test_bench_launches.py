@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from torch.profiler import ProfilerActivity, profile
 
+from tests.synth import write_alphamatting_photo
 from vidmatte.matte.plate import register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,12 +38,7 @@ def test_a_registration_step_runs_at_most_50_operations() -> None:
 
 
 def test_the_benchmark_counts_every_row(tmp_path: Path) -> None:
-    yy, xx = np.mgrid[:180, :320]
-    alpha = np.clip((60 - np.hypot(yy - 90, xx - 160)) / 6, 0, 1)
-    photo = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
-    for folder, picture in (("image", photo), ("alpha", (alpha * 255).astype(np.uint8))):
-        (tmp_path / folder).mkdir()
-        Image.fromarray(picture).save(tmp_path / folder / "GT04.png")
+    write_alphamatting_photo(tmp_path)
     result = subprocess.run(
         [sys.executable, "bench/launches.py", "--height", "120", "--frames", "3",
          "--data", str(tmp_path)],
