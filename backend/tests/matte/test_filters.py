@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from kornia.filters import box_blur
 
-from vidmatte.matte.filters import box_mean, dilate, padded_box_mean, square_max, window_mean
+from vidmatte.matte.filters import box_mean, dilate, padded_box_mean, window_mean
 
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 7, 16])
@@ -18,13 +18,6 @@ def test_dilate_is_a_square_max(radius: int) -> None:
     mask[0, 0, 0, 0] = mask[1, 0, -1, -1] = 1.0  # corners: the padding must not leak
     expected = F.max_pool2d(mask, 2 * radius + 1, stride=1, padding=radius)
     assert torch.equal(dilate(mask, radius), expected)
-
-
-@pytest.mark.parametrize("radius", [0, 1, 4])
-def test_square_max_is_max_pooling_of_any_values(radius: int) -> None:
-    x = torch.randn(2, 3, 29, 41)
-    expected = F.max_pool2d(x, 2 * radius + 1, stride=1, padding=radius)
-    assert torch.equal(square_max(x, radius), expected)
 
 
 @pytest.mark.parametrize("radius", [1, 2, 8])

@@ -56,15 +56,6 @@ def padded_box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
 
 
-def square_max(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Max over the (2r+1)² square of any values (B,C,h,w), as a row pass then a column pass;
-    for 0/1 masks `dilate` is cheaper."""
-    if radius <= 0:
-        return x
-    k = 2 * radius + 1
-    return F.max_pool2d(F.max_pool2d(x, (1, k), 1, (0, radius)), (k, 1), 1, (radius, 0))
-
-
 def _rows_any(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """1.0 where a 0/1 `mask` has a 1 within `radius` along its last axis (running sums:
     exact, counts stay far below float32's 2^24)."""

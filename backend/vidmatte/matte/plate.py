@@ -187,14 +187,14 @@ def register(
             jac = torch.cat([dx[..., None] * along_x, dy[..., None] * along_y], -1)  # (K,N,6)
             # Central differences need both neighbours inside too.
             near_edge = F.max_pool2d(outside.unflatten(-1, size), 3, 1, 1).flatten(1)
-            valid = (sampled[:, 1] - sampled[:, 1] * near_edge) * weight  # (K,N)
+            valid = sampled[:, 1] * (1 - near_edge) * weight  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
             # the very pixels that carry the motion.
-            size_of = residual.abs()
-            spread = (valid * size_of).sum(1, keepdim=True) / valid.sum(1, keepdim=True)
+            magnitude = residual.abs()
+            spread = (valid * magnitude).sum(1, keepdim=True) / valid.sum(1, keepdim=True)
             scale = (2 * spread).clamp_min(huber)
-            w = valid * scale / size_of.clamp_min(scale)
+            w = valid * scale / magnitude.clamp_min(scale)
             # The normal matrix and the gradient in one product: (K,6,7).
             normal = (jac * w[..., None]).transpose(1, 2) @ torch.cat(
                 [jac, residual[..., None]], -1
