@@ -6,11 +6,12 @@ GPU cost between GPU sessions. `none` (the head alone) is the baseline row of th
 
     uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 6]
 
-An alphamatting photo panned across `--frames` frames (SAM2-like logits from its true alpha) is
-matted as a job does, each frame's alpha the next one's previous; the last frame is counted with
-torch's profiler: operators called from Python, views (slices, reshapes) left out as they launch
-nothing, split into the plate's registration and combination, the edge refinement, and the rest
-(the head, resizing, the guided upsampling).
+An alphamatting photo panned across `--frames` frames, with SAM2-like logits from its true
+alpha (bench/pipeline.py's `panned`, the job benchmark's clip), is matted as a job does, each
+frame's alpha the next one's previous; the last frame is counted with torch's profiler:
+operators called from Python, views (slices, reshapes) left out as they launch nothing, split
+into the plate's registration and combination, the edge refinement, and the rest (the head,
+resizing, the guided upsampling).
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import typer
-from common import SHARED_DATA
+from pipeline import DATA, panned
 
-DATA = SHARED_DATA / "alphamatting"
 # Operators that only make views or read a scalar: no kernel of their own.
 VIEWS = frozenset(
     "aten::" + name
@@ -72,30 +72,6 @@ STAGES = {
 # The H200's cost of one operation, from bench/gpu.sh's table of 2026-12-04: `best` with the
 # plate took about 60 ms more than `fast` at 1080p for about 3,200 more operations.
 US_PER_OPERATION = 18
-
-
-def pan(data: Path, image: str, height: int, frames: int):
-    """[(rgb uint8 HxWx3, logits (1,1,256,256))] of a 16:9 window panned across the photo."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    from vidmatte.train.masks import synthetic_logits
-
-    photo = Image.open(data / "image" / f"{image}.png").convert("RGB")
-    truth = Image.open(data / "alpha" / f"{image}.png").convert("L")
-    win_w = min(0.9 * photo.width, 0.9 * photo.height * 16 / 9)
-    win_h = win_w * 9 / 16
-    size = (round(height * 16 / 9 / 2) * 2, height)
-    rgbs, alphas = [], []
-    for t in range(frames):
-        x0, y0 = t / 30 * (photo.width - win_w), t / 30 * (photo.height - win_h)
-        box = (x0, y0, x0 + win_w, y0 + win_h)
-        rgbs.append(np.array(photo.resize(size, Image.Resampling.BICUBIC, box=box)))
-        small = truth.resize((640, 360), Image.Resampling.BILINEAR, box=box)
-        alphas.append(np.asarray(small, np.float32) / 255)
-    logits = synthetic_logits(np.stack(alphas), np.random.default_rng(0))
-    return [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
 
 
 @contextlib.contextmanager
@@ -170,7 +146,10 @@ def main(
     from vidmatte.matte.weights import load_head
 
     net, _ = load_head(head)
-    clip = pan(data, image, height, frames)
+    import torch
+
+    rgbs, logits, _ = panned(data, image, frames, height)
+    clip = [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
     rows = []
     for edges, plate in (("none", False), ("fast", False), ("best", False), ("best", True)):
         shares = operations(Matter(net, device, edges, plate=plate), clip)

@@ -63,11 +63,11 @@ def scaled_size(width: int, height: int, target_height: int) -> tuple[int, int]:
     return round(width * target_height / height / 2) * 2, target_height
 
 
-def make_clip(data: Path, image: str, out: Path, frames: int, height: int) -> dict:
-    """Write `out`/clip.mp4 (the photo panned across, at `height`) and `out`/logits.npy
-    (T,256,256) SAM2-like logits from the panned true alpha; return the first frame's object
-    centre in video pixels, where the job's prompt goes."""
-    import av
+def panned(data: Path, image: str, frames: int, height: int):
+    """The alphamatting photo `image` seen through a 16:9 window at 90% of its width or height,
+    panned corner to corner and back every 2 * PAN_FRAMES frames (the same motion whatever the
+    clip's length): the frames, RGB uint8 (T,H,W,3) at `height`, and SAM2-like logits
+    (T,256,256) made from the panned true alpha (seeded), with that alpha (T,360,640)."""
     import numpy as np
     from PIL import Image
 
@@ -75,29 +75,39 @@ def make_clip(data: Path, image: str, out: Path, frames: int, height: int) -> di
 
     photo = Image.open(data / "image" / f"{image}.png").convert("RGB")
     truth = Image.open(data / "alpha" / f"{image}.png").convert("L")
-    # A 16:9 window at 90% of the photo's width or height, panned corner to corner and back
-    # every 2 * PAN_FRAMES frames: the same motion whatever the clip's length.
     win_w = min(0.9 * photo.width, 0.9 * photo.height * 16 / 9)
     win_h = win_w * 9 / 16
-    width, height = scaled_size(round(win_w), round(win_h), height)
-    alphas = []
+    size = scaled_size(round(win_w), round(win_h), height)
+    rgbs, alphas = [], []
+    for t in range(frames):
+        w = 1 - abs(t / PAN_FRAMES % 2 - 1)
+        x0, y0 = w * (photo.width - win_w), w * (photo.height - win_h)
+        box = (x0, y0, x0 + win_w, y0 + win_h)
+        rgbs.append(np.array(photo.resize(size, Image.Resampling.BICUBIC, box=box)))
+        alphas.append(np.asarray(truth.resize(MASK_SIZE, Image.Resampling.BILINEAR, box=box)))
+    true = np.stack(alphas).astype(np.float32) / 255
+    return np.stack(rgbs), synthetic_logits(true, np.random.default_rng(0)), true
+
+
+def make_clip(data: Path, image: str, out: Path, frames: int, height: int) -> dict:
+    """Write `out`/clip.mp4 (`panned`'s frames) and `out`/logits.npy (its logits); return the
+    first frame's object centre in video pixels, where the job's prompt goes."""
+    import av
+    import numpy as np
+
+    rgbs, logits, true = panned(data, image, frames, height)
+    height, width = rgbs.shape[1:3]
     out.mkdir(parents=True, exist_ok=True)
     with av.open(str(out / "clip.mp4"), "w") as dst:
         stream = dst.add_stream("libx264", rate=Fraction(30))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "18", "preset": "veryfast"}
-        for t in range(frames):
-            w = 1 - abs(t / PAN_FRAMES % 2 - 1)
-            x0, y0 = w * (photo.width - win_w), w * (photo.height - win_h)
-            box = (x0, y0, x0 + win_w, y0 + win_h)
-            rgb = photo.resize((width, height), Image.Resampling.BICUBIC, box=box)
-            alphas.append(truth.resize(MASK_SIZE, Image.Resampling.BILINEAR, box=box))
-            picture = av.VideoFrame.from_ndarray(np.asarray(rgb), format="rgb24")
+        for t, rgb in enumerate(rgbs):
+            picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             picture.pts = t
             dst.mux(stream.encode(picture.reformat(format="yuv420p")))
         dst.mux(stream.encode(None))
-    true = np.stack([np.asarray(a, np.float32) / 255 for a in alphas])
-    np.save(out / "logits.npy", synthetic_logits(true, np.random.default_rng(0)))
+    np.save(out / "logits.npy", logits)
     ys, xs = np.nonzero(true[0] > 0.5)
     return {
         "x": float(xs.mean()) * width / MASK_SIZE[0],

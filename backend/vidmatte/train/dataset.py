@@ -682,6 +682,7 @@ def clip_folders(dataset: Path, include_rejected: bool = False) -> list[Path]:
 class _Recipe:
     """What every clip of a build shares."""
 
+    folder: Path  # the dataset's clips/
     backgrounds: tuple[Path, ...]
     cfg: ClipConfig
     masks: str
@@ -691,7 +692,6 @@ class _Recipe:
 class _ClipJob:
     """One clip to make: clip `k` of `fg`, drawn from a generator seeded with `seed`."""
 
-    folder: Path  # the dataset's clips/
     fg: Foreground
     k: int
     seed: tuple[int, int]  # (build seed, clip index)
@@ -716,7 +716,7 @@ def _make_clip(job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = N
         "frames": recipe.cfg.frames,
     }
     clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
-    write_clip(job.folder / name, clip, meta)
+    write_clip(recipe.folder / name, clip, meta)
 
 
 def default_workers() -> int:
@@ -833,11 +833,11 @@ def build_dataset(
         raise ValueError(f"no foregrounds{picked} in --images, --videos or --transparent")
     (out / "clips").mkdir(parents=True, exist_ok=True)
     jobs = [
-        _ClipJob(out / "clips", fg, k, seed=(seed, i * clips_per_foreground + k))
+        _ClipJob(fg, k, seed=(seed, i * clips_per_foreground + k))
         for i, fg in enumerate(foregrounds)
         for k in range(clips_per_foreground)
     ]
-    recipe = _Recipe(tuple(bgs), cfg, masks)
+    recipe = _Recipe(out / "clips", tuple(bgs), cfg, masks)
     with Progress() as progress:
         task = progress.add_task("building clips", total=len(jobs))
         if labeller or workers == 1:  # SAM2 runs once, on its device, in this process
