@@ -1,12 +1,30 @@
-"""The job pipeline's stages overlap: PNG encoding runs while the next frames are matted."""
+"""The job pipeline's stages overlap: SAM2 tracks the next frame while one is matted, and PNG
+encoding runs while the next frames are matted."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.synth import write_video
+from tests.test_resume_mattes import FRAMES, H, W, job, memory_head, track
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
-from vidmatte.jobs.pipeline import ENCODERS, Stopped, encoded, encoder_threads
+from vidmatte.jobs.pipeline import (
+    ENCODERS,
+    Stopped,
+    encoded,
+    encoder_threads,
+    matte_frames,
+    running_ahead,
+)
+from vidmatte.matte.infer import Matter
+from vidmatte.media.video import VideoReader, probe
+
+WAIT_S = 10.0  # far longer than any hand-over takes: a wait this long means it never came
 
 
 def _mattes(frame: int) -> list[np.ndarray]:
@@ -85,3 +103,107 @@ def test_bigger_frames_get_more_encoder_threads(monkeypatch: pytest.MonkeyPatch)
     assert encoder_threads(2160, 3840) == ENCODERS
     monkeypatch.setattr("os.cpu_count", lambda: None)
     assert encoder_threads(2160, 3840) == ENCODERS
+
+
+class Steps:
+    """Items 0..count-1 made one by one, recording which were made, in which thread, and
+    whether the source was closed."""
+
+    def __init__(self, count: int, fail_at: int | None = None) -> None:
+        self.count, self.fail_at = count, fail_at
+        self.made: list[int] = []
+        self.threads: set[str] = set()
+        self.closed = threading.Event()
+        self.made_one = threading.Condition()
+
+    def __iter__(self) -> Iterator[int]:
+        try:
+            for i in range(self.count):
+                if i == self.fail_at:
+                    raise ValueError(f"frame {i} cannot be tracked")
+                with self.made_one:
+                    self.made.append(i)
+                    self.threads.add(threading.current_thread().name)
+                    self.made_one.notify_all()
+                yield i
+        finally:
+            self.closed.set()
+
+    def wait_made(self, count: int, seconds: float = WAIT_S) -> bool:
+        with self.made_one:
+            return self.made_one.wait_for(lambda: len(self.made) >= count, seconds)
+
+
+def test_the_next_item_is_made_while_the_caller_works_on_one() -> None:
+    """SAM2 tracks frame N+1 in its own thread while frame N is matted: while the caller holds
+    item 0, item 1 gets made (sequentially it would be made only when asked for), but not 2."""
+    steps = Steps(5)
+    ahead = running_ahead(steps)
+    assert next(ahead) == 0
+    assert steps.wait_made(2), steps.made  # made while the caller holds item 0
+    assert not steps.wait_made(3, seconds=0.3), steps.made  # one ahead, no more
+    assert list(ahead) == [1, 2, 3, 4]
+    assert steps.threads == {"vidmatte-track-ahead"}
+    assert steps.closed.is_set()
+
+
+def test_an_error_making_an_item_is_raised_in_its_place() -> None:
+    steps = Steps(5, fail_at=3)
+    got: list[int] = []
+    with pytest.raises(ValueError, match="frame 3 cannot be tracked"):
+        for item in running_ahead(steps):
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_stopping_early_makes_no_more_and_closes_the_source() -> None:
+    """A stopped job: once the caller lets go, the thread makes nothing more (at most the one it
+    had in hand) and the source is closed before the caller goes on."""
+    steps = Steps(100)
+    ahead = running_ahead(steps)
+    assert next(ahead) == 0
+    assert steps.wait_made(2)
+    ahead.close()
+    assert steps.closed.is_set()
+    assert steps.made == [0, 1]
+    assert not any(t.name == "vidmatte-track-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_job_tracks_the_next_frame_while_it_mattes_one(tmp_path: Path) -> None:
+    """`matte_frames` with a real Matter over a clip: while the first frame is matted, the
+    next frame's masks are already being made (the old, strictly sequential pipeline tracked
+    frame N+1 only after frame N was matted), and every frame still comes out matted, in the
+    track's order."""
+    masks = dict(track())
+    order = [frame for frame, _ in track()]
+
+    class Track(Steps):
+        def __iter__(self):
+            for i in super().__iter__():
+                yield order[i], masks[order[i]]
+
+    class Watched(Matter):
+        """Waits, in its first call, for the track to have handed over a second frame."""
+
+        def __call__(self, *args, **kwargs):
+            if not waited:
+                waited.append(steps.wait_made(2))
+            return super().__call__(*args, **kwargs)
+
+    path = tmp_path / "disk.mp4"
+    write_video(path, frames=FRAMES, width=W, height=H)
+    info, pts = probe(path)
+    reader = VideoReader(path, pts, info.rotation)
+    steps, waited = Track(len(order)), []
+    try:
+        matter = Watched(memory_head(), "cpu", "none")
+        out = list(
+            matte_frames(
+                job(), reader, (H, W), None, matter, set(), {}.__getitem__, lambda: False, steps
+            )  # type: ignore[arg-type]  # no segmenter: the track's masks are given
+        )
+    finally:
+        reader.close()
+    assert waited == [True]
+    assert [frame for frame, _ in out] == order
+    assert all(len(alphas) == 2 and alphas[0].shape == (H, W) for _, alphas in out)

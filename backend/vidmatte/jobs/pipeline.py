@@ -11,21 +11,28 @@ Only a pass (forward, then backward from the first prompted frame) with unfinish
 tracked: a job whose frames are all finished (the server stopped before it was marked done)
 tracks nothing.
 
-The stages overlap: while the device tracks and mattes frame N+1, frame N's PNG is encoded in
-a small thread pool (zlib releases the GIL), so a GPU never waits on PNG compression, which
-at 1080p takes longer than SAM2 tiny and the head together.
+The stages overlap: SAM2 tracks frame N+1 in a thread of its own while frame N is matted
+(`running_ahead`), and frame N's PNG is encoded in a small thread pool (zlib releases the GIL)
+while the next frames are matted. On a GPU both SAM2's step and the matting are bound by
+launching many small kernels from Python, and torch lets go of the GIL while it dispatches
+one, so the two threads' launches interleave: a job costs about the slower of the two stages
+a frame rather than their sum (the H200's table in the README: 60 + 72 ms a frame at 1080p).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -35,6 +42,8 @@ from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter, first_prompted
 from vidmatte.store import Job, Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,46 +110,98 @@ def matte_frames(
         forward = anchor == job.end or any(f not in done for f in range(anchor, job.end + 1))
         features = matter.head.config.use_sam_features
         tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
-    for frame, masks in tracked:
-        if should_stop():
-            raise Stopped
-        if last_frame is not None and abs(frame - last_frame) != 1:
-            prev, after_done = {}, None  # the backward pass starts: not a neighbour
-            passed.clear()
-            for plate in plates.values():
-                if plate is not None:
-                    plate.clear()
-        last_frame = frame
-        if frame in done:
-            after_done = frame
-            passed.append((frame, [obj for obj in objects if masks.get(obj) is not None]))
-            continue
-        if after_done is not None:
-            prev = _stored_mattes(stored(after_done), size[0], objects)
-            after_done = None
-        for passed_frame, seen in passed:  # the plates take them as a run through did
+    # SAM2 tracks the next frame while this one is matted; closed here, so it stops with us.
+    with contextlib.closing(running_ahead(tracked)) as steps:
+        for frame, masks in steps:
             if should_stop():
                 raise Stopped
-            passed_rgb = reader.frame(passed_frame)
-            passed_mattes = _stored_mattes(stored(passed_frame), size[0], objects)
-            for obj in seen:
-                if (plate := plates[obj]) is not None:
-                    matter.add_to_plate(plate, passed_rgb, passed_mattes[obj])
-        passed.clear()
-        rgb = reader.frame(frame)
-        alphas: dict[int, np.ndarray] = {}
-        for obj in objects:
-            if should_stop():  # between objects too: a frame of many objects takes long
-                raise Stopped
-            m = masks.get(obj)
-            if m is None:  # not tracked on this frame: nothing of it shows
-                alphas[obj] = np.zeros(size, np.float32)
+            if last_frame is not None and abs(frame - last_frame) != 1:
+                prev, after_done = {}, None  # the backward pass starts: not a neighbour
+                passed.clear()
+                for plate in plates.values():
+                    if plate is not None:
+                        plate.clear()
+            last_frame = frame
+            if frame in done:
+                after_done = frame
+                passed.append((frame, [obj for obj in objects if masks.get(obj) is not None]))
                 continue
-            alphas[obj] = matter(
-                rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates[obj]
-            )
-        prev = alphas
-        yield frame, [alphas[obj] for obj in objects]
+            if after_done is not None:
+                prev = _stored_mattes(stored(after_done), size[0], objects)
+                after_done = None
+            for passed_frame, seen in passed:  # the plates take them as a run through did
+                if should_stop():
+                    raise Stopped
+                passed_rgb = reader.frame(passed_frame)
+                passed_mattes = _stored_mattes(stored(passed_frame), size[0], objects)
+                for obj in seen:
+                    if (plate := plates[obj]) is not None:
+                        matter.add_to_plate(plate, passed_rgb, passed_mattes[obj])
+            passed.clear()
+            rgb = reader.frame(frame)
+            alphas: dict[int, np.ndarray] = {}
+            for obj in objects:
+                if should_stop():  # between objects too: a frame of many objects takes long
+                    raise Stopped
+                m = masks.get(obj)
+                if m is None:  # not tracked on this frame: nothing of it shows
+                    alphas[obj] = np.zeros(size, np.float32)
+                    continue
+                alphas[obj] = matter(
+                    rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates[obj]
+                )
+            prev = alphas
+            yield frame, [alphas[obj] for obj in objects]
+
+
+def running_ahead(items: Iterable[T]) -> Iterator[T]:
+    """`items` in order, each next one made in a thread of its own while the caller works on
+    the one before (SAM2 tracks frame N+1 while frame N is matted): one at most is made ahead.
+    An error making one is raised here, in its place. When the caller stops early (a Stopped,
+    an error, a closed generator), the thread finishes the item in hand, makes no more, and
+    `items` is closed, all before this returns: nothing of the job runs on after it."""
+    source = iter(items)
+    handed: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    wanted = threading.Semaphore(1)  # released as the caller takes one: make the next
+    halt = threading.Event()
+
+    def make() -> None:
+        try:
+            while _acquired(wanted, halt):
+                try:
+                    item = next(source)
+                except StopIteration:
+                    handed.put((False, None))
+                    return
+                handed.put((True, item))
+        except BaseException as error:  # raised in the caller's thread instead
+            handed.put((False, error))
+
+    maker = threading.Thread(target=make, name="vidmatte-track-ahead", daemon=True)
+    maker.start()
+    try:
+        while True:
+            ok, value = handed.get()
+            if ok:
+                wanted.release()
+                yield value  # type: ignore[misc]  # an item of `items`
+            elif value is None:
+                return
+            else:
+                raise value  # type: ignore[misc]  # the BaseException from `make`
+    finally:
+        halt.set()
+        maker.join()
+        if hasattr(source, "close"):
+            source.close()
+
+
+def _acquired(semaphore: threading.Semaphore, halt: threading.Event) -> bool:
+    """Wait for `semaphore` until `halt` is set: whether it was acquired."""
+    while not halt.is_set():
+        if semaphore.acquire(timeout=0.05):
+            return True
+    return False
 
 
 def _stored_mattes(png: bytes, height: int, objects: list[int]) -> dict[int, np.ndarray]:
