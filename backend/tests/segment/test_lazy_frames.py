@@ -58,3 +58,17 @@ def test_a_frame_that_fails_ahead_fails_only_when_asked_for(clip: Path) -> None:
     with pytest.raises(UndecodableFrame, match="frame 3 cannot be decoded"):
         lazy[3]
     assert lazy[4].shape == (3, 64, 64)  # and the frames after it still come
+
+
+def test_frames_are_prepared_on_the_device_sam2_runs_on(clip: Path) -> None:
+    """Only the uint8 frame goes to SAM2's device; the squashing and normalising happen there
+    (a CPU core took 100 to 200 ms for a 4K frame, longer than SAM2's step on a GPU). The
+    meta device stands in for a GPU: it computes shapes only, on any machine."""
+    info, pts = probe(clip)
+    reader = VideoReader(clip, pts, 0)
+    lazy = LazyFrames(reader.frame, info.frame_count, 64, device="meta")
+    image = lazy[1]
+    assert image.device.type == "meta"
+    assert image.shape == (3, 64, 64) and image.dtype == torch.float32
+    _settle(lazy)
+    assert lazy[2].device.type == "meta"  # the look-ahead's frame too

@@ -67,7 +67,7 @@ class Segmenter:
         return contextlib.nullcontext()
 
     def new_state(self, reader: VideoReader, height: int, width: int) -> dict:
-        frames = LazyFrames(reader.frame, len(reader), self.image_size)
+        frames = LazyFrames(reader.frame, len(reader), self.image_size, device=self.device)
         return self.predictor.init_lazy_state(frames, height, width)
 
     def _preview_state(self, key: str, reader: VideoReader, height: int, width: int) -> dict:

@@ -54,7 +54,9 @@ class Sam2Labeller:
         self, rgb: np.ndarray, pha: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         frames, height, width = len(rgb), rgb.shape[1], rgb.shape[2]
-        lazy = LazyFrames(lambda i: rgb[i], frames, self.segmenter.image_size)
+        lazy = LazyFrames(
+            lambda i: rgb[i], frames, self.segmenter.image_size, device=self.segmenter.device
+        )
         state = self.segmenter.predictor.init_lazy_state(lazy, height, width)
         prompts = {(1, 0): random_clicks(pha[0], rng, count=int(rng.integers(1, 4)))}
         logits = np.zeros((frames, LOWRES, LOWRES), np.float32)
