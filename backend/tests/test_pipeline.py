@@ -3,12 +3,14 @@ encoding runs while the next frames are matted."""
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests.synth import write_video
 from tests.test_resume_mattes import FRAMES, H, W, job, memory_head, track
@@ -20,6 +22,7 @@ from vidmatte.jobs.pipeline import (
     encoder_threads,
     matte_frames,
     running_ahead,
+    tracks_ahead,
 )
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader, probe
@@ -169,11 +172,40 @@ def test_stopping_early_makes_no_more_and_closes_the_source() -> None:
     assert not any(t.name == "vidmatte-track-ahead" and t.is_alive() for t in threading.enumerate())
 
 
-def test_a_job_tracks_the_next_frame_while_it_mattes_one(tmp_path: Path) -> None:
-    """`matte_frames` with a real Matter over a clip: while the first frame is matted, the
-    next frame's masks are already being made (the old, strictly sequential pipeline tracked
-    frame N+1 only after frame N was matted), and every frame still comes out matted, in the
-    track's order."""
+CORES = len(os.sched_getaffinity(0))
+
+
+@pytest.fixture
+def torch_threads() -> Iterator[Callable[[int], None]]:
+    """Sets torch's threads for the test, as `vidmatte matte --threads` would; restored after."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def test_tracking_runs_ahead_on_a_gpu_or_where_the_cores_leave_room(
+    torch_threads: Callable[[int], None],
+) -> None:
+    """On the CPU, SAM2 and the matting at once with every core each only fight over the cores
+    (measured slower on the 2-core machine): ahead on a GPU, or with threads for both."""
+    assert tracks_ahead(torch.device("cuda"))
+    torch_threads(CORES)
+    assert not tracks_ahead(torch.device("cpu"))
+    torch_threads(1)
+    assert tracks_ahead(torch.device("cpu")) == (CORES >= 2)
+
+
+@pytest.mark.parametrize("threads", ["one", "every core"])
+def test_a_job_tracks_the_next_frame_while_it_mattes_one(
+    tmp_path: Path, torch_threads: Callable[[int], None], threads: str
+) -> None:
+    """`matte_frames` with a real Matter over a clip: with one torch thread (room for both
+    stages), the next frame's masks are made while the first frame is matted (the old, strictly
+    sequential pipeline tracked frame N+1 only after frame N was matted); with a thread per core,
+    they are made after it, as before. Every frame comes out matted, in the track's order."""
+    torch_threads(1 if threads == "one" else CORES)
+    ahead = tracks_ahead(torch.device("cpu"))
+    assert ahead == (threads == "one" and CORES >= 2)
     masks = dict(track())
     order = [frame for frame, _ in track()]
 
@@ -186,8 +218,8 @@ def test_a_job_tracks_the_next_frame_while_it_mattes_one(tmp_path: Path) -> None
         """Waits, in its first call, for the track to have handed over a second frame."""
 
         def __call__(self, *args, **kwargs):
-            if not waited:
-                waited.append(steps.wait_made(2))
+            if not waited:  # sequentially the next frame never comes while this one waits
+                waited.append(steps.wait_made(2, seconds=WAIT_S if ahead else 0.3))
             return super().__call__(*args, **kwargs)
 
     path = tmp_path / "disk.mp4"
@@ -204,6 +236,6 @@ def test_a_job_tracks_the_next_frame_while_it_mattes_one(tmp_path: Path) -> None
         )
     finally:
         reader.close()
-    assert waited == [True]
+    assert waited == [ahead]
     assert [frame for frame, _ in out] == order
     assert all(len(alphas) == 2 and alphas[0].shape == (H, W) for _, alphas in out)

@@ -11,9 +11,10 @@ Only a pass (forward, then backward from the first prompted frame) with unfinish
 tracked: a job whose frames are all finished (the server stopped before it was marked done)
 tracks nothing.
 
-The stages overlap: SAM2 tracks frame N+1 in a thread of its own while frame N is matted
-(`running_ahead`), and frame N's PNG is encoded in a small thread pool (zlib releases the GIL)
-while the next frames are matted. On a GPU both SAM2's step and the matting are bound by
+The stages overlap: on a GPU SAM2 tracks frame N+1 in a thread of its own while frame N is
+matted (`running_ahead`; on the CPU where the cores leave room, `tracks_ahead`), and frame N's
+PNG is encoded in a small thread pool (zlib releases the GIL) while the next frames are
+matted. On a GPU both SAM2's step and the matting are bound by
 launching many small kernels from Python, and torch lets go of the GIL while it dispatches
 one, so the two threads' launches interleave: a job costs about the slower of the two stages
 a frame rather than their sum (the H200's table in the README: 60 + 72 ms a frame at 1080p).
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+import torch
 
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
@@ -111,7 +113,7 @@ def matte_frames(
         features = matter.head.config.use_sam_features
         tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
     # SAM2 tracks the next frame while this one is matted; closed here, so it stops with us.
-    with contextlib.closing(running_ahead(tracked)) as steps:
+    with contextlib.closing(running_ahead(tracked, tracks_ahead(matter.device))) as steps:
         for frame, masks in steps:
             if should_stop():
                 raise Stopped
@@ -154,12 +156,26 @@ def matte_frames(
             yield frame, [alphas[obj] for obj in objects]
 
 
-def running_ahead(items: Iterable[T]) -> Iterator[T]:
+def tracks_ahead(device: torch.device) -> bool:
+    """Whether SAM2 should track the next frame while this one is matted: on a GPU, where both
+    stages mostly launch kernels, or where torch's threads leave the cores room for both.
+    Otherwise two stages with every core each only fight over them: on the 2-core machine,
+    two torch threads each, a 1080p frame took 6.7 to 7.3 s instead of 6.3 (with one thread
+    each, 10.7 s went down to 9.4)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return device.type == "cuda" or 2 * torch.get_num_threads() <= (cores or 1)
+
+
+def running_ahead(items: Iterable[T], ahead: bool = True) -> Iterator[T]:
     """`items` in order, each next one made in a thread of its own while the caller works on
     the one before (SAM2 tracks frame N+1 while frame N is matted): one at most is made ahead.
     An error making one is raised here, in its place. When the caller stops early (a Stopped,
     an error, a closed generator), the thread finishes the item in hand, makes no more, and
-    `items` is closed, all before this returns: nothing of the job runs on after it."""
+    `items` is closed, all before this returns: nothing of the job runs on after it. Not
+    `ahead`: each is made when asked for, in the caller's thread."""
+    if not ahead:
+        yield from items
+        return
     source = iter(items)
     handed: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
     wanted = threading.Semaphore(1)  # released as the caller takes one: make the next
