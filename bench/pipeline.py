@@ -21,11 +21,12 @@ one-off allocations):
   to when the last frame was stored, so it stays right when the job overlaps its stages.
 - decode: VideoReader.frame over the whole clip in a pass of its own before the job (inside the
   job SAM2's step decodes its frame, so the SAM2 column includes it).
-- SAM2: Segmenter.track's step for one frame, in the thread that tracks ahead of the matting
-  (jobs/pipeline.running_ahead). matting: the Matter call (or, for `raw`, sigmoid of the logits
-  resized to the frame). store: Store.save_alpha. Each stage's time is its own thread's: each
-  ends by copying its result to the host, which waits for its kernels, so no device-wide
-  synchronisation is added (one would wait for the other thread's kernels too).
+- SAM2: Segmenter.track's step for one frame (in a thread of its own where the job tracks
+  ahead of the matting: on a GPU, or with --threads leaving the cores room, as
+  jobs/pipeline.tracks_ahead decides). matting: the Matter call (or, for `raw`, sigmoid of
+  the logits resized to the frame). store: Store.save_alpha. Each stage's time is its own
+  thread's: each ends by copying its result to the host, which waits for its kernels, so no
+  device-wide synchronisation is added (one would wait for the other thread's kernels too).
 - wall: the frame's share of the wall time (1000 / job fps). overlap: SAM2 + matting + store
   over wall: 1.0x when the stages run one after another, up to 2x when SAM2 and the matting
   overlap fully; under 1.0x when something else holds the job up (PNG encoding not keeping up,
