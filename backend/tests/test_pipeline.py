@@ -3,7 +3,6 @@ encoding runs while the next frames are matted."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import torch
 
 from tests.synth import write_video
 from tests.test_resume_mattes import FRAMES, H, W, job, memory_head, track
+from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
 from vidmatte.jobs.pipeline import (
     ENCODERS,
@@ -172,12 +172,12 @@ def test_stopping_early_makes_no_more_and_closes_the_source() -> None:
     assert not any(t.name == "vidmatte-track-ahead" and t.is_alive() for t in threading.enumerate())
 
 
-CORES = len(os.sched_getaffinity(0))
+CORES = usable_cores()
 
 
 @pytest.fixture
 def torch_threads() -> Iterator[Callable[[int], None]]:
-    """Sets torch's threads for the test, as `vidmatte matte --threads` would; restored after."""
+    """Sets torch's threads for the test, as OMP_NUM_THREADS would; restored after."""
     before = torch.get_num_threads()
     yield torch.set_num_threads
     torch.set_num_threads(before)

@@ -211,6 +211,13 @@ def check_runner(runner: str) -> None:
         raise ValueError(f"runner must be {' or '.join(RUNNERS)}, not {runner!r}")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as a container or `taskset` limits it)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have only cpu_count
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @lru_cache(maxsize=1)
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"

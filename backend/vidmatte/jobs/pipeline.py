@@ -38,6 +38,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
 from vidmatte.matte.infer import Matter
@@ -162,8 +163,7 @@ def tracks_ahead(device: torch.device) -> bool:
     Otherwise two stages with every core each only fight over them: on the 2-core machine,
     two torch threads each, a 1080p frame took 6.7 to 7.3 s instead of 6.3 (with one thread
     each, 10.7 s went down to 9.4)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return device.type == "cuda" or 2 * torch.get_num_threads() <= (cores or 1)
+    return device.type == "cuda" or 2 * torch.get_num_threads() <= usable_cores()
 
 
 def running_ahead(items: Iterable[T], ahead: bool = True) -> Iterator[T]:

@@ -44,6 +44,7 @@ from kornia.geometry.transform import get_perspective_transform, warp_perspectiv
 from PIL import Image
 from rich.progress import Progress
 
+from vidmatte.config import usable_cores
 from vidmatte.media.export import pad_even
 
 from .masks import SyntheticMaskConfig, synthetic_logits
@@ -719,13 +720,6 @@ def _make_clip(job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = N
     write_clip(recipe.folder / name, clip, meta)
 
 
-def default_workers() -> int:
-    """The cores this process may run on (its affinity, as a container or `taskset` limits it)."""
-    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have only cpu_count
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _one_thread() -> None:
     """A pool worker's start: torch's own threads would multiply by the workers."""
     torch.set_num_threads(1)
@@ -791,7 +785,7 @@ def build_dataset(
     round-tripped through H.264 (`ClipConfig.codec_p`). With all at 0 a seed builds the same
     clips as before they existed (since 2026-12-04, when clips got their own generators).
 
-    Clips are made in `workers` processes (default `default_workers()`); each draws from its
+    Clips are made in `workers` processes (default: one per usable core); each draws from its
     own generator, seeded by (seed, clip index), so the clips are the same whatever their
     number. --masks sam2 clips are made in this process, where the SAM2 model is.
     """
@@ -799,7 +793,7 @@ def build_dataset(
         raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
     if transparent < 0 or not (0 <= object_blur_p <= 1 and 0 <= codec_p <= 1):
         raise ValueError("transparent must be >= 0, object_blur_p and codec_p within [0, 1]")
-    workers = default_workers() if workers is None else workers
+    workers = usable_cores() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be >= 1, not {workers}")
     from .transparent import transparent_foregrounds  # it builds on Foreground, defined here
