@@ -97,14 +97,22 @@ def test_bigger_frames_get_more_encoder_threads(monkeypatch: pytest.MonkeyPatch)
     """A 4K PNG takes four times as long as a 1080p one: with two threads a GPU's 4K job waited
     on them. Threads follow the pixels, up to the cores less the device's feeder, never below
     ENCODERS."""
-    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(16)))
     assert encoder_threads(1080, 1920) == ENCODERS
     assert encoder_threads(480, 854) == ENCODERS
     assert encoder_threads(2160, 3840) == 4 * ENCODERS
     assert encoder_threads(4320, 7680) == 15  # 8K: the cores less one
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     assert encoder_threads(2160, 3840) == ENCODERS
-    monkeypatch.setattr("os.cpu_count", lambda: None)
+
+
+def test_encoder_threads_count_the_cores_the_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container or `taskset` that gives the job two of a machine's 16 cores: eight encoder
+    threads there would fight the device's feeder for them."""
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     assert encoder_threads(2160, 3840) == ENCODERS
 
 

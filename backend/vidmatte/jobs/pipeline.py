@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 import queue
 import threading
 import time
@@ -235,9 +234,10 @@ ENCODERS = 2
 def encoder_threads(height: int, width: int) -> int:
     """Encoder threads for frames of this size: ENCODERS per 1080p's worth of pixels (a 4K
     PNG takes four times as long: with two, the H200's 4K jobs waited 75 to 158 ms a frame on
-    them), at most the cores less the one that feeds the device."""
+    them), at most the cores this process may use (`usable_cores`) less the one that feeds
+    the device."""
     wanted = math.ceil(ENCODERS * height * width / (1920 * 1080))
-    return max(ENCODERS, min(wanted, (os.cpu_count() or 1) - 1))
+    return max(ENCODERS, min(wanted, usable_cores() - 1))
 
 
 def encoded(

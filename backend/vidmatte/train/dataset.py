@@ -26,7 +26,6 @@ import itertools
 import json
 import math
 import multiprocessing
-import os
 import shutil
 import zipfile
 from collections.abc import Callable, Sequence
@@ -530,7 +529,7 @@ def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
 
 # Threads that encode and decode a dataset's PNGs (Pillow releases the GIL for both): on a GPU
 # machine building and loading clips is time the device waits.
-IO_THREADS = min(8, os.cpu_count() or 1)
+IO_THREADS = min(8, usable_cores())
 
 
 def read_clips(folders: Sequence[Path], step: int = 1) -> list[Clip]:
