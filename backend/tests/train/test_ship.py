@@ -117,6 +117,28 @@ def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_p
         run_judge(tmp_path / "empty", heads[1], heads[0])
 
 
+def test_judge_says_when_a_head_was_trained_on_the_hold_out_images(tiny_dataset, tmp_path) -> None:
+    """The shipped head predates `--holdout`: it was trained on GT05, GT14 and GT20, so the
+    judge's hold-out tables favour it. The judge says so, naming the images and the head, and
+    that only the glass set is new to both; a fine-tune counts what its starting head saw."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "holdout").symlink_to(tiny_dataset, target_is_directory=True)
+    config = HeadConfig(base_channels=8, working_size=96)
+    shipped, fair, tuned = (tmp_path / f"{n}.safetensors" for n in ("shipped", "fair", "tuned"))
+    shipped_card = {"training_data": {"foregrounds": ["GT01", "GT05", "GT14", "GT20"]}}
+    save_head(shipped, random_head(config=config), shipped_card)
+    fair_card = {"training_data": {"foregrounds": ["GT01"]}}
+    save_head(fair, random_head(config=config, seed=1), fair_card)
+    save_head(tuned, random_head(config=config, seed=2), {"training": {"init_card": shipped_card}})
+
+    caveat = run_judge(work, fair, shipped).split("###")[0]
+    assert f"`{shipped}` was trained on GT05, GT14, GT20" in caveat
+    assert "holdout_glass" in caveat and f"`{fair}` was" not in caveat
+    assert f"`{tuned}` was trained on GT05, GT14, GT20" in run_judge(work, tuned, fair)
+    assert "was trained on" not in run_judge(work, fair, fair)
+
+
 def test_all_without_validation_clips_is_refused_before_any_work(tmp_path) -> None:
     with pytest.raises(typer.BadParameter, match="drop --no-validation"):
         app(["all", "--work", str(tmp_path / "w"), "--no-validation"], standalone_mode=False)

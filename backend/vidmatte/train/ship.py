@@ -235,6 +235,13 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
     if not sets:
         raise FileNotFoundError(f"no hold-out sets in {work}: build with --holdout first")
     parts = [f"`{weights}` (new) against `{against}` (before), default edges"]
+    for head in (against, weights):
+        seen = sorted(trained_on(load_head(head)[1]) & set(splits.HOLDOUT_IMAGES))
+        if seen:
+            parts.append(
+                f"**Not a fair comparison on the hold-out images:** `{head}` was trained on "
+                f"{', '.join(seen)}; only holdout_glass is new to both heads."
+            )
     for name in sets:
         rows: dict[str, dict[str, float]] = {}
         for label, head, methods in (
@@ -247,6 +254,14 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
     text = "\n\n".join(parts) + "\n"
     (work / "judge.md").write_text(text)
     return text
+
+
+def trained_on(card: dict) -> set[str]:
+    """The foreground images a head's `card` says it was trained on, those of the head a
+    fine-tune started from (`training.init_card`) included."""
+    names = set(card.get("training_data", {}).get("foregrounds", []))
+    init = card.get("training", {}).get("init_card")
+    return names | trained_on(init) if init else names
 
 
 def reproduce(card: dict) -> str:
