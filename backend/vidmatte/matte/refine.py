@@ -235,14 +235,14 @@ class BestSettings:
     new ones: unchanged.
 
     Re-checked on 2026-12-04 on W/tune and W/tune_h264 as rebuilt then (each clip with a
-    generator of its own: these defaults 3.48 and 5.75) and on the 18 images as single frames
-    480 and 1080 px high, refining the head (6.41) and the raw mask (13.18): a longer reach
-    helps clean frames and a head that misses, and hurts footage through H.264, whose block
-    noise it carries further too. Radius 4 x 10 steps 3.42 / 6.09 (frames 6.26 / 12.18), 3 x
-    12 steps 3.36 / 5.92 (6.22 / 12.54), 4 x 8 3.42 / 6.05. The Laplacian of a slightly
-    smoothed frame (Gaussian sigma 0.5 / 0.7 / 1.0) gains a little at CRF 23 (5.68 / 5.72 /
-    5.92) and loses more on the clean clips (3.64 / 3.95 / 4.41). Footage arrives through a
-    codec: unchanged.
+    generator of its own; H.264 without the macroblock tree: these defaults 3.48 and 5.55) and
+    on the 18 images as single frames 480 and 1080 px high, refining the head (6.41) and the
+    raw mask (13.18): a longer reach helps clean frames and a head that misses, and hurts
+    footage through H.264, whose block noise it carries further too. Radius 4 x 10 steps
+    3.42 / 5.86 (frames 6.26 / 12.18), 3 x 12 steps 3.36 / 5.72 (6.22 / 12.54). The Laplacian
+    of a slightly smoothed frame (Gaussian sigma 0.5) gains a little at CRF 23 (5.47) and
+    loses more on the clean clips (3.64; sigma 0.7 and 1.0 lose more). Footage arrives through
+    a codec: unchanged.
     """
 
     gate: Gate = Gate()
