@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.test_cli_errors import refused, vidmatte
+from vidmatte.train import dataset
 from vidmatte.train.dataset import DatasetError, build_dataset
 
 
@@ -88,3 +90,43 @@ def test_the_cli_passes_workers_on(tiny_sources, tmp_path) -> None:
     clips = _files(tmp_path / "one" / "clips")
     assert sorted({Path(n).parts[0] for n in clips}) == ["A01_000", "A02_000"]
     assert clips == _files(pooled / "clips")
+
+
+def test_one_process_writes_a_clip_while_it_makes_the_next(tiny_sources, tmp_path, monkeypatch):
+    """In one process (where SAM2 labels clips on its device) a clip's PNGs are written in a
+    thread while the next clip is composited: each write here waits for the next clip to be
+    started, which one clip after another never does. The clips are those a pool makes, and a
+    write that fails stops the build as a failure in a worker does."""
+    started = [0]  # clips composited so far
+    overlapped: list[bool] = []  # per write: had the next clip started?
+    changed = threading.Condition()
+    composite, write = dataset.composite_layers, dataset.write_clip
+
+    def compositing(*args, **kwargs):
+        with changed:
+            started[0] += 1
+            changed.notify_all()
+        return composite(*args, **kwargs)
+
+    def writing(folder, clip, meta):
+        # clip n's write waits for clip n + 1 to be started; the last one's, in vain, 2 s
+        with changed:
+            n = len(overlapped) + 1
+            overlapped.append(changed.wait_for(lambda: started[0] > n, timeout=2))
+        write(folder, clip, meta)
+
+    monkeypatch.setattr(dataset, "composite_layers", compositing)
+    monkeypatch.setattr(dataset, "write_clip", writing)
+    serial = build_dataset(tmp_path / "one", workers=1, **_mixed(tiny_sources))
+    assert overlapped == [True] * 7 + [False]
+    monkeypatch.undo()
+    pooled = build_dataset(tmp_path / "two", workers=2, **_mixed(tiny_sources))
+    assert _files(serial) == _files(pooled)
+
+    def failing(folder, clip, meta):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dataset, "write_clip", failing)
+    with pytest.raises(OSError, match="No space left"):
+        build_dataset(tmp_path / "full", workers=1, **_mixed(tiny_sources))
+    assert not (tmp_path / "full" / "dataset.json").exists()

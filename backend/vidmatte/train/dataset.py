@@ -29,7 +29,7 @@ import multiprocessing
 import shutil
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -699,8 +699,16 @@ class _ClipJob:
     seed: tuple[int, int]  # (build seed, clip index)
 
 
-def _make_clip(job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = None) -> None:
-    """Composite one clip, make its guidance masks (SAM2's where `labeller`) and write it."""
+def _make_clip(job: _ClipJob, recipe: _Recipe) -> None:
+    """Composite one clip, make its synthetic guidance masks and write it."""
+    write_clip(*_made_clip(job, recipe))
+
+
+def _made_clip(
+    job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = None
+) -> tuple[Path, Clip, dict]:
+    """One clip composited, with its guidance masks (SAM2's where `labeller`): where to write
+    it, the clip and its meta.json."""
     rng = np.random.default_rng(job.seed)
     bg_path = recipe.backgrounds[int(rng.integers(len(recipe.backgrounds)))]
     background = read_background(bg_path, recipe.cfg.frames, rng)
@@ -718,7 +726,7 @@ def _make_clip(job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = N
         "frames": recipe.cfg.frames,
     }
     clip = Clip(name, made.rgb, made.pha, logits, features, made.fgr, made.bgr)
-    write_clip(recipe.folder / name, clip, meta)
+    return recipe.folder / name, clip, meta
 
 
 def _one_thread() -> None:
@@ -730,6 +738,29 @@ def _make_clips(jobs: list[_ClipJob], recipe: _Recipe) -> int:
     for job in jobs:
         _make_clip(job, recipe)
     return len(jobs)
+
+
+def _make_clips_here(
+    jobs: list[_ClipJob],
+    recipe: _Recipe,
+    labeller: Sam2Labeller | None,
+    advance: Callable[[], None],
+) -> None:
+    """Each job's clip made in this process (where SAM2 labels them on its device), its PNGs
+    written in a thread while the next clip is made, so the device does not wait on the
+    encoder; one write in flight, so at most two clips are held. A failed write stops the
+    build at the next clip."""
+    with ThreadPoolExecutor(1) as writer:
+        writing: Future[None] | None = None
+        for job in jobs:
+            made = _made_clip(job, recipe, labeller)
+            if writing is not None:
+                writing.result()
+                advance()
+            writing = writer.submit(write_clip, *made)
+        if writing is not None:
+            writing.result()
+            advance()
 
 
 def _make_clips_in_pool(
@@ -836,9 +867,7 @@ def build_dataset(
     with Progress() as progress:
         task = progress.add_task("building clips", total=len(jobs))
         if labeller or workers == 1:  # SAM2 runs once, on its device, in this process
-            for job in jobs:
-                _make_clip(job, recipe, labeller)
-                progress.advance(task)
+            _make_clips_here(jobs, recipe, labeller, lambda: progress.advance(task))
         else:
             _make_clips_in_pool(jobs, recipe, workers, lambda: progress.advance(task))
     settings = {
