@@ -699,11 +699,6 @@ class _ClipJob:
     seed: tuple[int, int]  # (build seed, clip index)
 
 
-def _make_clip(job: _ClipJob, recipe: _Recipe) -> None:
-    """Composite one clip, make its synthetic guidance masks and write it."""
-    write_clip(*_made_clip(job, recipe))
-
-
 def _made_clip(
     job: _ClipJob, recipe: _Recipe, labeller: Sam2Labeller | None = None
 ) -> tuple[Path, Clip, dict]:
@@ -736,7 +731,7 @@ def _one_thread() -> None:
 
 def _make_clips(jobs: list[_ClipJob], recipe: _Recipe) -> int:
     for job in jobs:
-        _make_clip(job, recipe)
+        write_clip(*_made_clip(job, recipe))
     return len(jobs)
 
 
@@ -766,11 +761,11 @@ def _make_clips_here(
 def _make_clips_in_pool(
     jobs: list[_ClipJob], recipe: _Recipe, workers: int, advance: Callable[[], None]
 ) -> None:
-    """`_make_clip` of each job in `workers` processes, `advance` called per clip made. Jobs go
-    in chunks of one foreground's clips, so its layers (megabytes for a photo) are sent once a
-    chunk, about four chunks a worker, so none idles long at the end. Workers write their
-    clips: none is held here. The first failure stops the build, unstarted chunks cancelled.
-    Spawned, not forked: torch's threads do not survive a fork."""
+    """Each job's clip made and written in `workers` processes, `advance` called per clip
+    made. Jobs go in chunks of one foreground's clips, so its layers (megabytes for a photo)
+    are sent once a chunk, about four chunks a worker, so none idles long at the end. Workers
+    write their clips: none is held here. The first failure stops the build, unstarted chunks
+    cancelled. Spawned, not forked: torch's threads do not survive a fork."""
     size = math.ceil(len(jobs) / (4 * workers))
     groups = [list(group) for _, group in itertools.groupby(jobs, key=lambda job: id(job.fg))]
     chunks = [group[i : i + size] for group in groups for i in range(0, len(group), size)]
