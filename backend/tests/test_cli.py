@@ -218,22 +218,25 @@ def test_dataset_train_eval_chain(tmp_path: Path) -> None:
         "64",
         "--codec",
         "1",
+        "--strands",
+        "1",
     )
     assert built.returncode == 0, built.stderr
     clips = sorted((data / "clips").iterdir())
-    assert len(clips) == 2
-    assert json.loads((data / "dataset.json").read_text())["clip"]["codec_p"] == 1.0
+    assert len(clips) == 3 and clips[-1].name == "fur000_000"
+    settings = json.loads((data / "dataset.json").read_text())
+    assert settings["clip"]["codec_p"] == 1.0 and settings["strands"] == 1
     coded = vidmatte("dataset", "compress", str(data), str(tmp_path / "h264"), "--crf", "30")
     assert coded.returncode == 0, coded.stderr
     assert json.loads((tmp_path / "h264" / "dataset.json").read_text())["h264_crf"] == 30
-    assert len(list((tmp_path / "h264" / "clips").iterdir())) == 2
+    assert len(list((tmp_path / "h264" / "clips").iterdir())) == 3
     again = vidmatte("dataset", "compress", str(data), str(tmp_path / "h264"))
     assert again.returncode == 2 and "exists" in again.stderr
     (tmp_path / "decisions.txt").write_text(f"{clips[0].name} reject\n")
     reviewed = vidmatte(
         "dataset", "review", str(data), "--decisions", str(tmp_path / "decisions.txt")
     )
-    assert reviewed.returncode == 0 and "1 of 2 clips accepted" in reviewed.stdout
+    assert reviewed.returncode == 0 and "2 of 3 clips accepted" in reviewed.stdout
     trained = vidmatte(
         "train",
         str(data),

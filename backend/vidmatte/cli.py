@@ -1190,6 +1190,9 @@ def dataset_build(
     transparent: int = typer.Option(
         0, min=0, help="Also this many procedural glass-like objects (exact alpha, 0.1-0.6)."
     ),
+    strands: int = typer.Option(
+        0, min=0, help="Also this many procedural furry objects (hair and strands, exact alpha)."
+    ),
     object_blur: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Chance a clip's object is defocused, and shaken, as well."
     ),
@@ -1249,6 +1252,7 @@ def dataset_build(
             sam2_checkpoint_dir=Settings().checkpoint_dir,
             seed=seed,
             transparent=transparent,
+            strands=strands,
             object_blur_p=object_blur,
             codec_p=codec,
             workers=workers,

@@ -33,6 +33,7 @@ from vidmatte.train.dataset import (
     review,
 )
 from vidmatte.train.masks import LOWRES, synthetic_logits
+from vidmatte.train.strands import StrandsConfig, furry_object, strand_foregrounds
 from vidmatte.train.trainer import TrainConfig, train
 from vidmatte.train.transparent import SHAPES, TransparentConfig, transparent_object
 
@@ -194,6 +195,28 @@ def test_blurred_transparent_composite_matches_alpha_exactly() -> None:
     assert 0 < pha.max() <= 0.6 + 1 / 255 and cover.max() > pha.max()  # masks see the silhouette
 
 
+def test_furry_objects_have_an_opaque_body_and_strands_of_partial_coverage() -> None:
+    """A furry object: an opaque body, strands growing out past the segmenter's outline
+    (`cover`), and many pixels of partial alpha where strands are thinner than a pixel or
+    translucent; the same seed draws the same objects."""
+    fg = furry_object("f", np.random.default_rng(0), StrandsConfig(size=128))
+    pha, cover = fg.pha[0], fg.cover[0]
+    assert fg.fgr.shape == (1, *pha.shape, 3) and fg.fgr.min() >= 0 and fg.fgr.max() <= 1
+    assert pha.min() >= 0 and pha.max() <= 1 + 1e-6
+    h, w = pha.shape
+    body = pha[int(0.42 * h) : int(0.58 * h), int(0.42 * w) : int(0.58 * w)]
+    assert body.min() > 0.999 and cover[h // 2, w // 2] == 1  # the body is opaque, outlined
+    mixed = (pha > 0.02) & (pha < 0.98)
+    assert mixed.mean() > 0.1  # hair, not a hard blob
+    beyond = (cover == 0) & (pha > 0.02)
+    assert beyond.sum() > 100  # strands the outline leaves out: the head must find them
+    again = strand_foregrounds(2, seed=5, cfg=StrandsConfig(size=64))
+    assert [f.name for f in again] == ["fur000", "fur001"]
+    same = strand_foregrounds(2, seed=5, cfg=StrandsConfig(size=64))[1]
+    assert np.array_equal(again[1].pha, same.pha)
+    assert not np.array_equal(again[0].pha, again[1].pha)
+
+
 @pytest.mark.parametrize("kind", ["disc", "path"])
 def test_blur_keeps_alpha_in_range_and_conserves_mass(kind: str) -> None:
     rng = np.random.default_rng(4)
@@ -262,6 +285,22 @@ def test_build_with_transparent_objects_and_object_blur(tiny_sources, tmp_path) 
     assert settings["clip"]["lens_blur_p"] == settings["clip"]["shake_p"] == 1.0
     with pytest.raises(ValueError, match="object_blur_p"):
         build_dataset(tmp_path / "bad", object_blur_p=1.5, **common)
+
+
+def test_build_with_furry_objects(tiny_sources, tmp_path) -> None:
+    """Opt-in like the glass: fur clips follow the others, which stay unchanged; their masks
+    cover the body, not every strand; the count is recorded."""
+    common = {**_one_clip(tiny_sources), "seed": 0}
+    plain = build_dataset(tmp_path / "plain", **common)
+    extra = build_dataset(tmp_path / "extra", strands=1, **common)
+    assert [f.name for f in clip_folders(extra)] == ["A01_000", "fur000_000"]
+    a, b = read_clip(plain / "clips" / "A01_000"), read_clip(extra / "clips" / "A01_000")
+    assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.logits, b.logits)
+    fur = read_clip(extra / "clips" / "fur000_000")
+    assert ((fur.pha > 0.02) & (fur.pha < 0.98)).mean() > 0.02  # strands: partial coverage
+    assert json.loads((extra / "dataset.json").read_text())["strands"] == 1
+    with pytest.raises(ValueError, match="strands must be >= 0"):
+        build_dataset(tmp_path / "bad", strands=-1, **common)
 
 
 def test_h264_round_trip_keeps_shape_and_adds_codec_error() -> None:

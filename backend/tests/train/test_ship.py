@@ -74,13 +74,14 @@ def test_reproduce_names_the_data_options_of_a_head_trained_from_scratch() -> No
         "training_data": {
             "foregrounds": ["GT01", "GT02"],
             "transparent": 8,
+            "strands": 6,
             "clip": {"lens_blur_p": 0.3, "codec_p": 0.5},
         },
     }
     ship = "python -m vidmatte.train.ship"
     assert reproduce(card).split(" && ") == [
-        f"{ship} build --work /tmp/vidmatte-ship --transparent 8 --object-blur 0.3 --codec 0.5"
-        " --holdout",
+        f"{ship} build --work /tmp/vidmatte-ship --transparent 8 --strands 6 --object-blur 0.3"
+        " --codec 0.5 --holdout",
         f"{ship} train --work /tmp/vidmatte-ship --device cuda --minutes 4.2",
         f"{ship} eval --work /tmp/vidmatte-ship",
     ]
@@ -89,7 +90,11 @@ def test_reproduce_names_the_data_options_of_a_head_trained_from_scratch() -> No
 def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    for name in ("holdout", "holdout_glass"):  # holdout_h264 absent: judged on what exists
+    for name in (
+        "holdout",
+        "holdout_glass",
+        "holdout_fur",
+    ):  # no holdout_h264: judged on what exists
         (work / name).symlink_to(tiny_dataset, target_is_directory=True)
     heads = {}
     for seed in (0, 1):
@@ -103,6 +108,7 @@ def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_p
     assert [line for line in text.splitlines() if line.startswith("###")] == [
         "### holdout",
         "### holdout_glass",
+        "### holdout_fur",
     ]
     table = text.split("### holdout_glass")[0]
     mad = {
@@ -120,7 +126,8 @@ def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_p
 def test_judge_says_when_a_head_was_trained_on_the_hold_out_images(tiny_dataset, tmp_path) -> None:
     """The shipped head predates `--holdout`: it was trained on GT05, GT14 and GT20, so the
     judge's hold-out tables favour it. The judge says so, naming the images and the head, and
-    that only the glass set is new to both; a fine-tune counts what its starting head saw."""
+    that only the glass and fur sets are new to both; a fine-tune counts what its starting head
+    saw."""
     work = tmp_path / "work"
     work.mkdir()
     (work / "holdout").symlink_to(tiny_dataset, target_is_directory=True)
@@ -134,7 +141,7 @@ def test_judge_says_when_a_head_was_trained_on_the_hold_out_images(tiny_dataset,
 
     caveat = run_judge(work, fair, shipped).split("###")[0]
     assert f"`{shipped}` was trained on GT05, GT14, GT20" in caveat
-    assert "holdout_glass" in caveat and f"`{fair}` was" not in caveat
+    assert "holdout_glass and holdout_fur" in caveat and f"`{fair}` was" not in caveat
     assert f"`{tuned}` was trained on GT05, GT14, GT20" in run_judge(work, tuned, fair)
     assert "was trained on" not in run_judge(work, fair, fair)
 

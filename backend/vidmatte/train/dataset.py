@@ -15,8 +15,9 @@ homographies interpolated over time, adds motion blur, and stores:
 
 The composite is blended in premultiplied form, C = blur(F·alpha) + B·(1 - blur(alpha)), with
 GT alpha = blur(alpha), so blur and warping never make the GT disagree with the pixels. Opt-in
-(`transparent`, `object_blur_p`): procedural glass-like objects (transparent.py) and objects out
-of focus (a disc kernel) or shaken along a curved path, blurred the same exact way.
+(`transparent`, `strands`, `object_blur_p`): procedural glass-like objects (transparent.py),
+furry ones (strands.py), and objects out of focus (a disc kernel) or shaken along a curved
+path, blurred the same exact way.
 """
 
 from __future__ import annotations
@@ -796,6 +797,7 @@ def build_dataset(
     seed: int = 0,
     foreground_cache: Path | None = None,
     transparent: int = 0,
+    strands: int = 0,
     object_blur_p: float = 0.0,
     codec_p: float = 0.0,
     workers: int | None = None,
@@ -806,8 +808,9 @@ def build_dataset(
     "synthetic" (degraded GT, see masks.py) or "sam2" (random positive clicks on frame 0, SAM2
     in video mode over the clip, its logits cached). `foreground_cache` keeps the slow
     foreground estimates between builds (default: `<out>/foreground_cache`). Opt-in extras:
-    `transparent` procedural glass-like objects (transparent.py), each getting
-    `clips_per_foreground` clips after the others, and `object_blur_p`, the chance a clip's
+    `transparent` procedural glass-like objects (transparent.py) and `strands` procedural
+    furry ones (strands.py), each getting `clips_per_foreground` clips after the others, and
+    `object_blur_p`, the chance a clip's
     object is out of focus and, separately, shaken, and `codec_p`, the chance a clip is
     round-tripped through H.264 (`ClipConfig.codec_p`). With all at 0 a seed builds the same
     clips as before they existed (since 2026-12-04, when clips got their own generators).
@@ -818,12 +821,16 @@ def build_dataset(
     """
     if masks not in ("synthetic", "sam2"):
         raise ValueError(f"masks must be 'synthetic' or 'sam2', not {masks!r}")
-    if transparent < 0 or not (0 <= object_blur_p <= 1 and 0 <= codec_p <= 1):
-        raise ValueError("transparent must be >= 0, object_blur_p and codec_p within [0, 1]")
+    if min(transparent, strands) < 0 or not (0 <= object_blur_p <= 1 and 0 <= codec_p <= 1):
+        raise ValueError(
+            "transparent and strands must be >= 0, object_blur_p and codec_p within [0, 1]"
+        )
     workers = usable_cores() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be >= 1, not {workers}")
-    from .transparent import transparent_foregrounds  # it builds on Foreground, defined here
+    # Both build on Foreground, defined here.
+    from .strands import strand_foregrounds
+    from .transparent import transparent_foregrounds
 
     cfg = ClipConfig(
         frames=frames,
@@ -849,9 +856,12 @@ def build_dataset(
     foregrounds = [fg for root in image_sets for fg in image_alpha_set(Path(root), names, cache)]
     foregrounds += [fg for root in video_sets for fg in video_set(Path(root), frames, names=names)]
     foregrounds += transparent_foregrounds(transparent, seed)
+    foregrounds += strand_foregrounds(strands, seed)
     if not foregrounds:
         picked = f" named {', '.join(names)}" if names else ""
-        raise ValueError(f"no foregrounds{picked} in --images, --videos or --transparent")
+        raise ValueError(
+            f"no foregrounds{picked} in --images, --videos, --transparent or --strands"
+        )
     (out / "clips").mkdir(parents=True, exist_ok=True)
     jobs = [
         _ClipJob(fg, k, seed=(seed, i * clips_per_foreground + k))
@@ -872,6 +882,7 @@ def build_dataset(
         "foregrounds": [fg.name for fg in foregrounds],
         "clips_per_foreground": clips_per_foreground,
         "transparent": transparent,
+        "strands": strands,
         "masks": masks,
         "sam2_model": sam2_model if masks == "sam2" else None,
         "seed": seed,

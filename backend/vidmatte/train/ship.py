@@ -9,17 +9,17 @@ output under --work. Training data: the 18 alphamatting training images over 8 o
 background photos plus the Apache-2.0 sample videos; validation: the 5 held-out images over the
 3 held-out photos (see splits.py).
 
-A fine-tune of the shipped head with the opt-in data (glass-like objects, defocus and shake)
-and a hold-out to judge it by, never the validation clips:
+A fine-tune of the shipped head with the opt-in data (glass-like and furry objects, defocus
+and shake, H.264) and a hold-out to judge it by, never the validation clips:
 
     python -m vidmatte.train.ship build --work W --transparent 8 --object-blur 0.3 --holdout
     python -m vidmatte.train.ship train --work W --init models/matting_head.safetensors
     python -m vidmatte.train.ship judge --work W
 
 `--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout` (and
-through H.264 as `W/holdout_h264`), with new glass objects as `W/holdout_glass`; `judge` puts the
-new head beside the shipped one on those (W/judge.md). bench/gpu_train.sh runs build, train and
-judge on a GPU in one go.
+through H.264 as `W/holdout_h264`), with new glass and furry objects as `W/holdout_glass` and
+`W/holdout_fur`; `judge` puts the new head beside the shipped one on those (W/judge.md).
+bench/gpu_train.sh runs build, train and judge on a GPU in one go.
 
 `build` also writes `W/tune`, the training images as clips that inference settings are chosen
 on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/val`, and
@@ -56,6 +56,7 @@ GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, se
 # steps on new data do not undo what it learned.
 FINE_TUNE_LR_SCALE = 0.25
 HOLDOUT_GLASS = 6  # glass objects in the hold-out (new ones: another seed)
+HOLDOUT_FUR = 6  # furry objects in the hold-out (likewise)
 # `W/tune_h264`: the tuning clips through H.264 at libx264's default quality, the way most
 # footage arrives, so settings are also judged on codec noise and 4:2:0 chroma.
 TUNE_CRF = 23
@@ -69,6 +70,7 @@ def build(
     holdout: bool = False,
     codec: float = 0.0,
     validation: bool = True,
+    strands: int = 0,
 ) -> None:
     videos = [data / "videos" / f"{n}.mp4" for n in TRAIN_VIDEOS]
     cache = work / "foreground_cache"
@@ -84,6 +86,7 @@ def build(
         seed=1,
         foreground_cache=cache,
         transparent=transparent,
+        strands=strands,
         object_blur_p=object_blur,
         codec_p=codec,
     )
@@ -106,6 +109,15 @@ def build(
             frames=8,
             seed=3,
             transparent=HOLDOUT_GLASS,
+            object_blur_p=object_blur,
+        )
+        build_dataset(
+            work / "holdout_fur",
+            backgrounds=train_bgs,
+            clips_per_foreground=1,
+            frames=8,
+            seed=4,  # not the glass clips' backgrounds and motion again
+            strands=HOLDOUT_FUR,
             object_blur_p=object_blur,
         )
         shutil.rmtree(work / "holdout_h264", ignore_errors=True)
@@ -224,8 +236,8 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
 
 
 # The sets `build --holdout` writes, on which a new head is judged against the shipped one:
-# training images it never saw (clean and as footage arrives) and glass objects.
-JUDGE_SETS = ("holdout", "holdout_h264", "holdout_glass")
+# training images it never saw (clean and as footage arrives), glass and furry objects.
+JUDGE_SETS = ("holdout", "holdout_h264", "holdout_glass", "holdout_fur")
 
 
 def run_judge(work: Path, weights: Path, against: Path) -> str:
@@ -240,7 +252,7 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
         if seen:
             parts.append(
                 f"**Not a fair comparison on the hold-out images:** `{head}` was trained on "
-                f"{', '.join(seen)}; only holdout_glass is new to both heads."
+                f"{', '.join(seen)}; only holdout_glass and holdout_fur are new to both heads."
             )
     for name in sets:
         rows: dict[str, dict[str, float]] = {}
@@ -274,6 +286,7 @@ def reproduce(card: dict) -> str:
     clip = data.get("clip", {})
     options = {
         "--transparent": data.get("transparent", 0),
+        "--strands": data.get("strands", 0),
         "--object-blur": clip.get("lens_blur_p", 0.0),
         "--codec": clip.get("codec_p", 0.0),
     }
@@ -323,6 +336,7 @@ def main(
         None, help="`judge`: the head to beat (default: the shipped one)."
     ),
     transparent: int = typer.Option(0, min=0, help="`build`: glass-like objects to add."),
+    strands: int = typer.Option(0, min=0, help="`build`: furry objects (hair, strands) to add."),
     object_blur: float = typer.Option(
         0.0, min=0.0, max=1.0, help="`build`: chance a clip's object is defocused / shaken."
     ),
@@ -346,7 +360,14 @@ def main(
     weights = weights or work / "run" / "matting_head.safetensors"
     if stage in ("build", "all"):
         build(
-            work, data or splits.shared_data(), transparent, object_blur, holdout, codec, validation
+            work,
+            data or splits.shared_data(),
+            transparent,
+            object_blur,
+            holdout,
+            codec,
+            validation,
+            strands,
         )
     if stage in ("train", "all"):
         weights = run_training(work, device, minutes, init)

@@ -92,6 +92,14 @@ def _tint(rng: np.random.Generator) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(rng.random(), saturation, rng.uniform(0.45, 1.0)))
 
 
+def area(x: np.ndarray) -> np.ndarray:
+    """`x` (h,w) or (h,w,C) drawn `SUPERSAMPLE` times larger, area-averaged to the output size."""
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    t = t.permute(2, 0, 1)[None] if t.ndim == 3 else t[None, None]
+    out = F.avg_pool2d(t, SUPERSAMPLE)[0]
+    return out.permute(1, 2, 0).numpy() if x.ndim == 3 else out[0].numpy()
+
+
 def transparent_object(
     name: str,
     rng: np.random.Generator,
@@ -124,12 +132,6 @@ def transparent_object(
     colour[cap] = metal[cap][:, None]
     full_alpha = np.where(glass, alpha, 0.0) + cap
     support = (glass | cap).astype(np.float32)
-
-    def area(x: np.ndarray) -> np.ndarray:
-        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-        t = t.permute(2, 0, 1)[None] if t.ndim == 3 else t[None, None]
-        out = F.avg_pool2d(t, SUPERSAMPLE)[0]
-        return out.permute(1, 2, 0).numpy() if x.ndim == 3 else out[0].numpy()
 
     pha = area(full_alpha)
     fgr = area(colour * full_alpha[..., None]) / np.maximum(pha, 1e-6)[..., None]
