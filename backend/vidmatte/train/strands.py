@@ -76,8 +76,9 @@ def _draw(
     overlap: grouped by whole radius, each group scattered and grown by a disc of that size."""
     out = np.zeros(shape, np.float32)
     rows, cols = points[:, 0].astype(int), points[:, 1].astype(int)
-    for r in np.unique(np.ceil(radius).astype(int)):
-        pick = np.ceil(radius).astype(int) == r
+    whole = np.ceil(radius).astype(int)
+    for r in np.unique(whole):
+        pick = whole == r
         layer = np.zeros(shape, np.float32)
         np.maximum.at(layer, (rows[pick], cols[pick]), value[pick])
         yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
