@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from .dataset import Foreground
-from .transparent import SUPERSAMPLE, _smooth, area
+from .transparent import SUPERSAMPLE, drawn_foreground, smooth_noise
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _body(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[:h, :w].astype(np.float32)
     ry, rx = rng.uniform(0.18, 0.3) * h, rng.uniform(0.18, 0.3) * w
     dist = np.sqrt(((yy - h / 2) / ry) ** 2 + ((xx - w / 2) / rx) ** 2)
-    return dist + 0.6 * (_smooth(rng, (h, w), 4) - 0.5) <= 1
+    return dist + 0.6 * (smooth_noise(rng, (h, w), 4) - 0.5) <= 1
 
 
 def _strand_points(
@@ -101,17 +101,13 @@ def furry_object(
     shade = rng.uniform(0.6, 1.4, n).astype(np.float32)  # each strand lighter or darker
     alpha = np.maximum(_draw(points, radius, strand_alpha[index], (h, w)), body)
     strand_shade = _draw(points, radius, shade[index], (h, w))
-    shading = np.where(body, 0.8 + 0.4 * _smooth(rng, (h, w), 8), strand_shade)
+    shading = np.where(body, 0.8 + 0.4 * smooth_noise(rng, (h, w), 8), strand_shade)
     hue, sat = rng.random(), rng.uniform(0.1, 0.8)
     base = np.array(colorsys.hsv_to_rgb(hue, sat, rng.uniform(0.3, 0.9)), np.float32)
     colour = np.clip(base * shading[..., None], 0, 1)
     # The segmenter's outline: the body and where strands cover most of their surroundings.
     density = ndimage.uniform_filter(alpha, size=int(0.04 * h) | 1)
-    cover = (body | (density > 0.6)).astype(np.float32)
-
-    pha = area(alpha)
-    fgr = area(colour * alpha[..., None]) / np.maximum(pha, 1e-6)[..., None]
-    return Foreground(name, fgr.clip(0, 1)[None], pha[None], cover=area(cover)[None])
+    return drawn_foreground(name, colour, alpha, (body | (density > 0.6)).astype(np.float32))
 
 
 def strand_foregrounds(

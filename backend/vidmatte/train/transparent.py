@@ -39,7 +39,7 @@ class TransparentConfig:
     cap_p: float = 0.3  # chance a bottle or bulb gets an opaque cap / screw base (alpha 1)
 
 
-def _smooth(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
     """Low-frequency noise in [0,1]: a coarse random grid, bicubically upsampled."""
     coarse = torch.from_numpy(rng.random((1, 1, cells, cells)).astype(np.float32))
     up = F.interpolate(coarse, size=shape, mode="bicubic", align_corners=False)[0, 0].numpy()
@@ -92,12 +92,23 @@ def _tint(rng: np.random.Generator) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(rng.random(), saturation, rng.uniform(0.45, 1.0)))
 
 
-def area(x: np.ndarray) -> np.ndarray:
-    """`x` (h,w) or (h,w,C) drawn `SUPERSAMPLE` times larger, area-averaged to the output size."""
+def _area(x: np.ndarray) -> np.ndarray:
+    """`x` (h,w) or (h,w,C) area-averaged over SUPERSAMPLE² blocks."""
     t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     t = t.permute(2, 0, 1)[None] if t.ndim == 3 else t[None, None]
     out = F.avg_pool2d(t, SUPERSAMPLE)[0]
     return out.permute(1, 2, 0).numpy() if x.ndim == 3 else out[0].numpy()
+
+
+def drawn_foreground(
+    name: str, colour: np.ndarray, alpha: np.ndarray, cover: np.ndarray
+) -> Foreground:
+    """A Foreground (T=1) from colour (H,W,3), alpha and cover (H,W) drawn `SUPERSAMPLE` times
+    larger: each output pixel's alpha is its block's mean (exact coverage) and its colour the
+    alpha-weighted mean, so compositing the result equals compositing the drawing, shrunk."""
+    pha = _area(alpha)
+    fgr = _area(colour * alpha[..., None]) / np.maximum(pha, 1e-6)[..., None]
+    return Foreground(name, fgr.clip(0, 1)[None], pha[None], cover=_area(cover)[None])
 
 
 def transparent_object(
@@ -120,22 +131,18 @@ def transparent_object(
     depth = ndimage.distance_transform_edt(glass) / SUPERSAMPLE  # px from the edge, output scale
     rim_px = rng.uniform(*cfg.rim_width) * cfg.size
     alpha = inside + (rim - inside) * np.exp(-depth / rim_px)
-    alpha *= 1 + 0.4 * (_smooth(rng, (h, w), 5) - 0.5)
+    alpha *= 1 + 0.4 * (smooth_noise(rng, (h, w), 5) - 0.5)
     # A highlight: a soft vertical streak where the glass reflects a light, whiter and denser.
     x = np.arange(w, dtype=np.float32)[None] / w
     streak = np.exp(-(((x - rng.uniform(0.2, 0.8)) / rng.uniform(0.02, 0.08)) ** 2))
-    streak = streak * rng.uniform(0.3, 1.0) * _smooth(rng, (h, w), 3)
+    streak = streak * rng.uniform(0.3, 1.0) * smooth_noise(rng, (h, w), 3)
     alpha = np.clip(alpha + (hi - alpha) * streak, lo, hi)
-    colour = _tint(rng) * (0.55 + 0.45 * _smooth(rng, (h, w), 6))[..., None]
+    colour = _tint(rng) * (0.55 + 0.45 * smooth_noise(rng, (h, w), 6))[..., None]
     colour = colour * (1 - streak[..., None]) + streak[..., None]
-    metal = rng.uniform(0.3, 0.8) * (0.7 + 0.3 * _smooth(rng, (h, w), 12))
+    metal = rng.uniform(0.3, 0.8) * (0.7 + 0.3 * smooth_noise(rng, (h, w), 12))
     colour[cap] = metal[cap][:, None]
     full_alpha = np.where(glass, alpha, 0.0) + cap
-    support = (glass | cap).astype(np.float32)
-
-    pha = area(full_alpha)
-    fgr = area(colour * full_alpha[..., None]) / np.maximum(pha, 1e-6)[..., None]
-    return Foreground(name, fgr.clip(0, 1)[None], pha[None], cover=area(support)[None])
+    return drawn_foreground(name, colour, full_alpha, (glass | cap).astype(np.float32))
 
 
 def transparent_foregrounds(
