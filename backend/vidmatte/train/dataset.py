@@ -22,7 +22,6 @@ path, blurred the same exact way.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import json
@@ -31,7 +30,7 @@ import multiprocessing
 import shutil
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,7 +45,6 @@ from PIL import Image
 from rich.progress import Progress
 
 from vidmatte.config import usable_cores
-from vidmatte.jobs.pipeline import running_ahead
 from vidmatte.media.export import pad_even
 
 from .masks import SyntheticMaskConfig, synthetic_logits
@@ -744,14 +742,20 @@ def _make_clips_here(
     labeller: Sam2Labeller | None,
     advance: Callable[[], None],
 ) -> None:
-    """Each job's clip made in this process (where SAM2 labels them on its device), the next
-    one made in a thread while this one's PNGs are written, so the device does not wait on
-    the encoder (`running_ahead`: one made ahead, so at most two clips are held). A failed
-    write stops the build, the clip in hand finished and no more made."""
-    made = (_made_clip(job, recipe, labeller) for job in jobs)
-    with contextlib.closing(running_ahead(made)) as clips:
-        for folder, clip, meta in clips:
-            write_clip(folder, clip, meta)
+    """Each job's clip made in this process (where SAM2 labels them on its device), its PNGs
+    written in a thread while the next clip is made, so the device does not wait on the
+    encoder; one write in flight, so at most two clips are held. A failed write stops the
+    build at the next clip."""
+    with ThreadPoolExecutor(1) as writer:
+        writing: Future[None] | None = None
+        for job in jobs:
+            made = _made_clip(job, recipe, labeller)
+            if writing is not None:
+                writing.result()
+                advance()
+            writing = writer.submit(write_clip, *made)
+        if writing is not None:
+            writing.result()
             advance()
 
 
