@@ -3,7 +3,6 @@ encoding runs while the next frames are matted."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import torch
 
 from tests.synth import write_video
+from tests.test_ahead import WAIT_S, Steps
 from tests.test_resume_mattes import FRAMES, H, W, job, memory_head, track
 from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
@@ -21,13 +21,10 @@ from vidmatte.jobs.pipeline import (
     encoded,
     encoder_threads,
     matte_frames,
-    running_ahead,
     tracks_ahead,
 )
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader, probe
-
-WAIT_S = 10.0  # far longer than any hand-over takes: a wait this long means it never came
 
 
 def _mattes(frame: int) -> list[np.ndarray]:
@@ -116,70 +113,6 @@ def test_encoder_threads_count_the_cores_the_process_may_use(
     assert encoder_threads(2160, 3840) == ENCODERS
 
 
-class Steps:
-    """Items 0..count-1 made one by one, recording which were made, in which thread, and
-    whether the source was closed."""
-
-    def __init__(self, count: int, fail_at: int | None = None) -> None:
-        self.count, self.fail_at = count, fail_at
-        self.made: list[int] = []
-        self.threads: set[str] = set()
-        self.closed = threading.Event()
-        self.made_one = threading.Condition()
-
-    def __iter__(self) -> Iterator[int]:
-        try:
-            for i in range(self.count):
-                if i == self.fail_at:
-                    raise ValueError(f"frame {i} cannot be tracked")
-                with self.made_one:
-                    self.made.append(i)
-                    self.threads.add(threading.current_thread().name)
-                    self.made_one.notify_all()
-                yield i
-        finally:
-            self.closed.set()
-
-    def wait_made(self, count: int, seconds: float = WAIT_S) -> bool:
-        with self.made_one:
-            return self.made_one.wait_for(lambda: len(self.made) >= count, seconds)
-
-
-def test_the_next_item_is_made_while_the_caller_works_on_one() -> None:
-    """SAM2 tracks frame N+1 in its own thread while frame N is matted: while the caller holds
-    item 0, item 1 gets made (sequentially it would be made only when asked for), but not 2."""
-    steps = Steps(5)
-    ahead = running_ahead(steps)
-    assert next(ahead) == 0
-    assert steps.wait_made(2), steps.made  # made while the caller holds item 0
-    assert not steps.wait_made(3, seconds=0.3), steps.made  # one ahead, no more
-    assert list(ahead) == [1, 2, 3, 4]
-    assert steps.threads == {"vidmatte-track-ahead"}
-    assert steps.closed.is_set()
-
-
-def test_an_error_making_an_item_is_raised_in_its_place() -> None:
-    steps = Steps(5, fail_at=3)
-    got: list[int] = []
-    with pytest.raises(ValueError, match="frame 3 cannot be tracked"):
-        for item in running_ahead(steps):
-            got.append(item)
-    assert got == [0, 1, 2]
-
-
-def test_stopping_early_makes_no_more_and_closes_the_source() -> None:
-    """A stopped job: once the caller lets go, the thread makes nothing more (at most the one it
-    had in hand) and the source is closed before the caller goes on."""
-    steps = Steps(100)
-    ahead = running_ahead(steps)
-    assert next(ahead) == 0
-    assert steps.wait_made(2)
-    ahead.close()
-    assert steps.closed.is_set()
-    assert steps.made == [0, 1]
-    assert not any(t.name == "vidmatte-track-ahead" and t.is_alive() for t in threading.enumerate())
-
-
 CORES = usable_cores()
 
 
@@ -245,5 +178,6 @@ def test_a_job_tracks_the_next_frame_while_it_mattes_one(
     finally:
         reader.close()
     assert waited == [ahead]
+    assert steps.threads == {"vidmatte-track-ahead" if ahead else "MainThread"}
     assert [frame for frame, _ in out] == order
     assert all(len(alphas) == 2 and alphas[0].shape == (H, W) for _, alphas in out)

@@ -93,9 +93,9 @@ def test_the_cli_passes_workers_on(tiny_sources, tmp_path) -> None:
 
 
 def test_one_process_writes_a_clip_while_it_makes_the_next(tiny_sources, tmp_path, monkeypatch):
-    """In one process (where SAM2 labels clips on its device) a clip's PNGs are written in a
-    thread while the next clip is composited: each write here waits for the next clip to be
-    started, which one clip after another never does. The clips are those a pool makes, and a
+    """In one process (where SAM2 labels clips on its device) the next clip is composited while
+    a clip's PNGs are written: each write here waits for the next clip to be started, which
+    one clip after another never does. The clips are those a pool makes, and a
     write that fails stops the build as a failure in a worker does."""
     started = [0]  # clips composited so far
     overlapped: list[bool] = []  # per write: had the next clip started?

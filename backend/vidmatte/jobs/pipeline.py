@@ -25,18 +25,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import torch
 
+from vidmatte.ahead import running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
@@ -44,8 +42,6 @@ from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.session import Segmenter, first_prompted
 from vidmatte.store import Job, Store
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -113,7 +109,9 @@ def matte_frames(
         features = matter.head.config.use_sam_features
         tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
     # SAM2 tracks the next frame while this one is matted; closed here, so it stops with us.
-    with contextlib.closing(running_ahead(tracked, tracks_ahead(matter.device))) as steps:
+    with contextlib.closing(
+        running_ahead(tracked, tracks_ahead(matter.device), "vidmatte-track-ahead")
+    ) as steps:
         for frame, masks in steps:
             if should_stop():
                 raise Stopped
@@ -163,60 +161,6 @@ def tracks_ahead(device: torch.device) -> bool:
     two torch threads each, a 1080p frame took 6.7 to 7.3 s instead of 6.3 (with one thread
     each, 10.7 s went down to 9.4)."""
     return device.type == "cuda" or 2 * torch.get_num_threads() <= usable_cores()
-
-
-def running_ahead(items: Iterable[T], ahead: bool = True) -> Iterator[T]:
-    """`items` in order, each next one made in a thread of its own while the caller works on
-    the one before (SAM2 tracks frame N+1 while frame N is matted): one at most is made ahead.
-    An error making one is raised here, in its place. When the caller stops early (a Stopped,
-    an error, a closed generator), the thread finishes the item in hand, makes no more, and
-    `items` is closed, all before this returns: nothing of the job runs on after it. Not
-    `ahead`: each is made when asked for, in the caller's thread."""
-    if not ahead:
-        yield from items
-        return
-    source = iter(items)
-    handed: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
-    wanted = threading.Semaphore(1)  # released as the caller takes one: make the next
-    halt = threading.Event()
-
-    def make() -> None:
-        try:
-            while _acquired(wanted, halt):
-                try:
-                    item = next(source)
-                except StopIteration:
-                    handed.put((False, None))
-                    return
-                handed.put((True, item))
-        except BaseException as error:  # raised in the caller's thread instead
-            handed.put((False, error))
-
-    maker = threading.Thread(target=make, name="vidmatte-track-ahead", daemon=True)
-    maker.start()
-    try:
-        while True:
-            ok, value = handed.get()
-            if ok:
-                wanted.release()
-                yield value  # type: ignore[misc]  # an item of `items`
-            elif value is None:
-                return
-            else:
-                raise value  # type: ignore[misc]  # the BaseException from `make`
-    finally:
-        halt.set()
-        maker.join()
-        if hasattr(source, "close"):
-            source.close()
-
-
-def _acquired(semaphore: threading.Semaphore, halt: threading.Event) -> bool:
-    """Wait for `semaphore` until `halt` is set: whether it was acquired."""
-    while not halt.is_set():
-        if semaphore.acquire(timeout=0.05):
-            return True
-    return False
 
 
 def _stored_mattes(png: bytes, height: int, objects: list[int]) -> dict[int, np.ndarray]:

@@ -22,6 +22,7 @@ path, blurred the same exact way.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -30,7 +31,7 @@ import multiprocessing
 import shutil
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ from kornia.geometry.transform import get_perspective_transform, warp_perspectiv
 from PIL import Image
 from rich.progress import Progress
 
+from vidmatte.ahead import running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.media.export import pad_even
 
@@ -742,20 +744,14 @@ def _make_clips_here(
     labeller: Sam2Labeller | None,
     advance: Callable[[], None],
 ) -> None:
-    """Each job's clip made in this process (where SAM2 labels them on its device), its PNGs
-    written in a thread while the next clip is made, so the device does not wait on the
-    encoder; one write in flight, so at most two clips are held. A failed write stops the
-    build at the next clip."""
-    with ThreadPoolExecutor(1) as writer:
-        writing: Future[None] | None = None
-        for job in jobs:
-            made = _made_clip(job, recipe, labeller)
-            if writing is not None:
-                writing.result()
-                advance()
-            writing = writer.submit(write_clip, *made)
-        if writing is not None:
-            writing.result()
+    """Each job's clip made in this process (where SAM2 labels them on its device), the next
+    one made in a thread while this one's PNGs are written, so the device does not wait on
+    the encoder (`running_ahead`: one made ahead, so at most two clips are held). A failed
+    write stops the build, the clip in hand finished and no more made."""
+    made = (_made_clip(job, recipe, labeller) for job in jobs)
+    with contextlib.closing(running_ahead(made, name="vidmatte-clip-ahead")) as clips:
+        for folder, clip, meta in clips:
+            write_clip(folder, clip, meta)
             advance()
 
 
