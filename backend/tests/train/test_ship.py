@@ -1,17 +1,19 @@
 """The ship script's `eval` stage: the card it writes carries every method the README reports,
 with the check of both defaults (without the plate, the CPU's; with it, CUDA's). Its `judge`
-stage puts a new head beside the shipped one on the hold-out sets."""
+stage puts a new head beside the shipped one on the hold-out sets; its `blend` stage puts a
+fine-tune part-way back towards the head it started from."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import torch
 import typer
 
 from vidmatte.matte import HeadConfig, random_head, save_head
-from vidmatte.matte.weights import card_path
-from vidmatte.train.ship import app, reproduce, run_eval, run_judge
+from vidmatte.matte.weights import card_path, load_head
+from vidmatte.train.ship import app, blended, reproduce, run_blend, run_eval, run_judge
 
 
 def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
@@ -119,6 +121,15 @@ def test_judge_puts_the_new_head_beside_the_one_it_must_beat(tiny_dataset, tmp_p
     }
     assert set(mad) == {"raw", "head (before)", "head (new)"}
     assert mad["head (before)"] != mad["head (new)"]  # two different heads, each measured
+    ratios = []
+    for part in text.split("### ")[1:]:
+        cells = {
+            row[0]: float(row[1])
+            for line in part.splitlines()
+            if (row := [c.strip() for c in line.strip("|").split("|")])[0].startswith("head (")
+        }
+        ratios.append(cells["head (new)"] / cells["head (before)"])
+    assert f"**Mean of the 3 sets' MAD ratios (new / before): {sum(ratios) / 3:.3f}**" in text
     with pytest.raises(FileNotFoundError, match="--holdout"):
         run_judge(tmp_path / "empty", heads[1], heads[0])
 
@@ -149,4 +160,68 @@ def test_judge_says_when_a_head_was_trained_on_the_hold_out_images(tiny_dataset,
 def test_all_without_validation_clips_is_refused_before_any_work(tmp_path) -> None:
     with pytest.raises(typer.BadParameter, match="drop --no-validation"):
         app(["all", "--work", str(tmp_path / "w"), "--no-validation"], standalone_mode=False)
+    assert not (tmp_path / "w").exists()
+
+
+def test_reproduce_names_the_blend_of_a_fine_tune_with_its_start() -> None:
+    card = {
+        "training": {
+            "device": "cpu (1 threads)",
+            "minutes": 39.5,
+            "init": "models/matting_head.safetensors",
+            "blend": {"share": 0.4, "start": "models/matting_head.safetensors"},
+        },
+        "training_data": {"foregrounds": ["GT01"], "strands": 6, "clip": {"codec_p": 0.5}},
+    }
+    ship = "python -m vidmatte.train.ship"
+    assert reproduce(card).split(" && ") == [
+        f"{ship} build --work /tmp/vidmatte-ship --strands 6 --codec 0.5 --holdout",
+        f"{ship} train --work /tmp/vidmatte-ship --init models/matting_head.safetensors"
+        " --device cpu --minutes 39.5",
+        f"{ship} blend --work /tmp/vidmatte-ship --init models/matting_head.safetensors"
+        " --share 0.4",
+        f"{ship} eval --work /tmp/vidmatte-ship"
+        " --weights /tmp/vidmatte-ship/blend/matting_head.safetensors",
+    ]
+
+
+def test_blend_puts_every_weight_part_way_from_the_start_to_the_fine_tune(tmp_path) -> None:
+    """WiSE-FT: share 0 is the start, 1 the fine-tune, 0.25 a quarter of the way, for every
+    parameter and running statistic; the card is the fine-tune's, with the blend recorded."""
+    config = HeadConfig(base_channels=8, working_size=96)
+    start, tuned = random_head(config=config, seed=0), random_head(config=config, seed=1)
+    for value in tuned.state_dict().values():  # every weight and running statistic differs
+        if value.is_floating_point():
+            value.add_(1.0 + torch.rand_like(value))
+    a, b = start.state_dict(), tuned.state_dict()
+    for share in (0.0, 1.0, 0.25):
+        got = blended(start, tuned, share).state_dict()
+        assert got.keys() == b.keys()
+        for key, value in got.items():
+            expected = a[key] + share * (b[key] - a[key]) if value.is_floating_point() else b[key]
+            torch.testing.assert_close(value, expected, rtol=0, atol=1e-6, msg=key)
+
+    work = tmp_path / "work"
+    (work / "run").mkdir(parents=True)
+    start_path, tuned_path = (
+        tmp_path / "start.safetensors",
+        work / "run" / "matting_head.safetensors",
+    )
+    save_head(start_path, start, {"training": {"device": "cuda"}})
+    save_head(tuned_path, tuned, {"training": {"device": "cpu", "init": str(start_path)}})
+    out = run_blend(work, tuned_path, start_path, 0.25)
+    assert out == work / "blend" / "matting_head.safetensors"
+    head, card = load_head(out)
+    torch.testing.assert_close(head.state_dict(), blended(start, tuned, 0.25).state_dict())
+    assert card["training"]["init"] == str(start_path)
+    assert card["training"]["blend"]["share"] == 0.25
+    assert card["training"]["blend"]["start"] == str(start_path)
+    with pytest.raises(ValueError, match="same architecture"):
+        blended(random_head(config=HeadConfig(base_channels=4, working_size=96)), tuned, 0.5)
+
+
+def test_blend_needs_its_start_and_share_before_any_work(tmp_path) -> None:
+    for args in (["--share", "0.4"], ["--init", str(tmp_path / "start.safetensors")]):
+        with pytest.raises(typer.BadParameter, match=r"--init .* --share"):
+            app(["blend", "--work", str(tmp_path / "w"), *args], standalone_mode=False)
     assert not (tmp_path / "w").exists()

@@ -16,6 +16,12 @@ and shake, H.264) and a hold-out to judge it by, never the validation clips:
     python -m vidmatte.train.ship train --work W --init models/matting_head.safetensors
     python -m vidmatte.train.ship judge --work W
 
+A CPU fine-tune learns the new content but drifts on what the shipped head knew; `blend` puts
+its weights part-way back (`--share`: the fine-tune's part), written as W/blend, which `judge`
+and `eval` then take with `--weights W/blend/matting_head.safetensors`:
+
+    python -m vidmatte.train.ship blend --work W --init models/matting_head.safetensors --share 0.4
+
 `--holdout` keeps splits.HOLDOUT_IMAGES out of training and builds them as `W/holdout` (and
 through H.264 as `W/holdout_h264`), with new glass and furry objects as `W/holdout_glass` and
 `W/holdout_fur`; `judge` puts the new head beside the shipped one on those (W/judge.md).
@@ -28,6 +34,7 @@ on (`vidmatte eval W/tune --methods head`), so no setting is ever picked on `W/v
 
 from __future__ import annotations
 
+import copy
 import json
 import shlex
 import shutil
@@ -35,9 +42,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import torch
 import typer
 
-from vidmatte.matte.head import HeadConfig
+from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.matte.weights import default_head_path, load_head, save_head
 
@@ -49,7 +57,8 @@ from .trainer import TrainConfig, train
 TRAIN_VIDEOS = ("cups", "blocks", "coffee", "bedroom", "juggle", "dog")  # Apache-2.0 SAM2 media
 TRAIN_CONFIG = TrainConfig(steps=3000, batch_size=4, crop=192, lr=2e-3, seed=0)
 TIME_LIMIT_S = 30 * 60
-REPRODUCE = "python -m vidmatte.train.ship all --work /tmp/vidmatte-ship"
+WORK = "/tmp/vidmatte-ship"
+REPRODUCE = f"python -m vidmatte.train.ship all --work {WORK}"
 # On a GPU the same wall clock buys far more samples: bigger batches, more steps.
 GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, seed=0, workers=12)
 # Fine-tuning starts from a trained head: a quarter of the peak learning rate, so the first
@@ -187,6 +196,37 @@ def run_training(work: Path, device: str, minutes: float, init: Path | None = No
     )
 
 
+def blended(start: MattingHead, tuned: MattingHead, share: float) -> MattingHead:
+    """Weight-space ensembling of a fine-tune with the head it started from (WiSE-FT: Wortsman
+    et al., CVPR 2022): every weight and running statistic (1 - share) x start + share x tuned.
+    Both are near each other in weight space, so the points between are good heads too; part of
+    the way keeps most of what the fine-tune learned and most of what the start knew."""
+    if start.config != tuned.config:
+        raise ValueError(
+            f"blend needs heads of the same architecture: {start.config} against {tuned.config}"
+        )
+    a, b = start.state_dict(), tuned.state_dict()
+    out = copy.deepcopy(tuned)
+    out.load_state_dict(
+        {k: torch.lerp(a[k], v, share) if v.is_floating_point() else v for k, v in b.items()}
+    )
+    return out
+
+
+def run_blend(work: Path, weights: Path, start: Path, share: float) -> Path:
+    """The fine-tune in `weights` blended with `start` into W/blend, its card with the blend."""
+    tuned, card = load_head(weights)
+    out = work / "blend" / "matting_head.safetensors"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    card.setdefault("training", {})["blend"] = {
+        "share": share,
+        "start": str(start),
+        "how": "(1 - share) x start + share x fine-tune, every weight (WiSE-FT)",
+    }
+    save_head(out, blended(load_head(start)[0], tuned, share), card)
+    return out
+
+
 # Every method the README and the card report; head and head_plate are the defaults without and
 # with the background plate (the CPU's and CUDA's), each checked against the goals.
 VALIDATION_METHODS = (
@@ -254,6 +294,7 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
                 f"**Not a fair comparison on the hold-out images:** `{head}` was trained on "
                 f"{', '.join(seen)}; only holdout_glass and holdout_fur are new to both heads."
             )
+    ratios: list[float] = []
     for name in sets:
         rows: dict[str, dict[str, float]] = {}
         for label, head, methods in (
@@ -263,6 +304,12 @@ def run_judge(work: Path, weights: Path, against: Path) -> str:
             result = evaluate(work / name, head, work / "eval" / f"{name}-{label}", methods)
             rows |= {m if m == "raw" else f"head ({label})": v for m, v in result.summary.items()}
         parts.append(f"### {name}\n\n{markdown_table(rows)}")
+        ratios.append(rows["head (new)"]["MAD"] / rows["head (before)"]["MAD"])
+    # One figure to choose by (a blend's share, say): each set counts alike, whatever its scale.
+    parts.append(
+        f"**Mean of the {len(sets)} sets' MAD ratios (new / before): "
+        f"{sum(ratios) / len(ratios):.3f}**"
+    )
     text = "\n\n".join(parts) + "\n"
     (work / "judge.md").write_text(text)
     return text
@@ -280,7 +327,7 @@ def reproduce(card: dict) -> str:
     """The commands that make these weights again. The shipped recipe (no data options, every
     training image): one `all`. Otherwise `build` with the data options the card records,
     `train` (a fine-tune from the head it started from, whose own making is
-    `training.init_card.reproduce`), `eval`."""
+    `training.init_card.reproduce`), `blend` for a blended fine-tune, `eval`."""
     trained, data = card["training"], card.get("training_data", {})
     run = f"--device {trained['device'].split()[0]} --minutes {trained['minutes']}"
     clip = data.get("clip", {})
@@ -297,13 +344,12 @@ def reproduce(card: dict) -> str:
         return f"{REPRODUCE} {run}"
     stage = REPRODUCE.replace(" all ", " {} ")
     init = " --init models/matting_head.safetensors" if trained.get("init") else ""
-    return " && ".join(
-        [
-            " ".join([stage.format("build"), *flags]),
-            f"{stage.format('train')}{init} {run}",
-            stage.format("eval"),
-        ]
-    )
+    steps = [" ".join([stage.format("build"), *flags]), f"{stage.format('train')}{init} {run}"]
+    if blend := trained.get("blend"):
+        steps.append(f"{stage.format('blend')}{init} --share {blend['share']}")
+        blended_weights = f"{WORK}/blend/matting_head.safetensors"
+        return " && ".join([*steps, f"{stage.format('eval')} --weights {blended_weights}"])
+    return " && ".join([*steps, stage.format("eval")])
 
 
 def _check_card(rows: list[dict], method: str) -> dict:
@@ -322,8 +368,8 @@ app = typer.Typer(add_completion=False, help=__doc__)
 
 @app.command()
 def main(
-    stage: str = typer.Argument("all", help="build, train, eval, all, or judge"),
-    work: Path = typer.Option(Path("/tmp/vidmatte-ship"), help="Working folder for every stage."),
+    stage: str = typer.Argument("all", help="build, train, blend, eval, all, or judge"),
+    work: Path = typer.Option(Path(WORK), help="Working folder for every stage."),
     data: Path = typer.Option(None, help="Shared data folder (default: ../shared/data)."),
     device: str = typer.Option("cpu", help="cpu (1 thread) or cuda (the shipped head)."),
     minutes: float = typer.Option(TIME_LIMIT_S / 60, help="Training wall-clock budget."),
@@ -346,15 +392,22 @@ def main(
     codec: float = typer.Option(
         0.0, min=0.0, max=1.0, help="`build`: chance a training clip goes through H.264."
     ),
-    init: Path = typer.Option(None, help="`train`: fine-tune from these weights."),
+    init: Path = typer.Option(
+        None, help="`train`: fine-tune from these weights; `blend`: the head it started from."
+    ),
+    share: float = typer.Option(
+        None, min=0.0, max=1.0, help="`blend`: the fine-tune's part (0: the start, 1: itself)."
+    ),
     validation: bool = typer.Option(
         True,
         "--validation/--no-validation",
         help="`build`: also W/val (a GPU kit carries no validation images, so builds none).",
     ),
 ) -> None:
-    if stage not in ("build", "train", "eval", "all", "judge"):
-        raise typer.BadParameter(f"stage is build, train, eval, all or judge, not '{stage}'")
+    if stage not in ("build", "train", "blend", "eval", "all", "judge"):
+        raise typer.BadParameter(f"stage is build, train, blend, eval, all or judge, not '{stage}'")
+    if stage == "blend" and (init is None or share is None):
+        raise typer.BadParameter("`blend` needs --init (the fine-tune's start) and --share")
     if stage == "all" and not validation:
         raise typer.BadParameter("`all` ends by validating on W/val: drop --no-validation")
     weights = weights or work / "run" / "matting_head.safetensors"
@@ -371,6 +424,8 @@ def main(
         )
     if stage in ("train", "all"):
         weights = run_training(work, device, minutes, init)
+    if stage == "blend":
+        weights = run_blend(work, weights, init, share)
     if stage in ("eval", "all"):
         results = run_eval(work, weights, default_head_path() if ship else None)
         print(json.dumps(results, indent=2))
