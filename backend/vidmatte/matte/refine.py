@@ -256,7 +256,10 @@ class BestSettings:
     25.06 / 3.87 to 25.31 / 3.80; grow 8: 22.87 / 4.58 to 23.84 / 4.26), as does opening only
     the sure pixels within 4 or 8 px whose colour samples say foreground with confidence
     (W/tune 3.48 to 3.50, fur at best 26.38). A head trained with such objects is the way to
-    both (bench/gpu_train.sh builds them): unchanged.
+    both (bench/gpu_train.sh builds them): unchanged. Checked again with the head shipped
+    since 2026-12-05 (blended with a fine-tune on furry objects): fur none 26.35, grow 1 / 2 /
+    3 / 4: 22.97 / 21.70 / 20.82 / 20.12, W/tune none 4.46, grow 1 / 2 / 3 / 4: 3.45 / 3.66 /
+    3.91 / 4.19: the same trade, 5 to 7% a pixel of reach each way: unchanged.
     """
 
     gate: Gate = Gate()

@@ -222,6 +222,8 @@ def run_blend(work: Path, weights: Path, start: Path, share: float) -> Path:
         "share": share,
         "start": str(start),
         "how": "(1 - share) x start + share x fine-tune, every weight (WiSE-FT)",
+        "chosen_by": "`ship judge` of each share: the lowest mean of the hold-out sets' MAD "
+        "ratios against the start (training images and procedural objects; never W/val)",
     }
     save_head(out, blended(load_head(start)[0], tuned, share), card)
     return out
