@@ -199,8 +199,9 @@ def run_training(work: Path, device: str, minutes: float, init: Path | None = No
 def blended(start: MattingHead, tuned: MattingHead, share: float) -> MattingHead:
     """Weight-space ensembling of a fine-tune with the head it started from (WiSE-FT: Wortsman
     et al., CVPR 2022): every weight and running statistic (1 - share) x start + share x tuned.
-    Both are near each other in weight space, so the points between are good heads too; part of
-    the way keeps most of what the fine-tune learned and most of what the start knew."""
+    Both lie near each other in weight space, and the heads between are often good heads too:
+    part of the way can keep most of what the fine-tune learned and of what the start knew
+    (`ship judge` tells; README, "The fur blend")."""
     if start.config != tuned.config:
         raise ValueError(
             f"blend needs heads of the same architecture: {start.config} against {tuned.config}"
