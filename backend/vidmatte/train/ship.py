@@ -58,6 +58,7 @@ TRAIN_VIDEOS = ("cups", "blocks", "coffee", "bedroom", "juggle", "dog")  # Apach
 TRAIN_CONFIG = TrainConfig(steps=3000, batch_size=4, crop=192, lr=2e-3, seed=0)
 TIME_LIMIT_S = 30 * 60
 WORK = "/tmp/vidmatte-ship"
+BLENDED = "blend/matting_head.safetensors"  # where `blend` writes, under --work
 REPRODUCE = f"python -m vidmatte.train.ship all --work {WORK}"
 # On a GPU the same wall clock buys far more samples: bigger batches, more steps.
 GPU_TRAIN_CONFIG = TrainConfig(steps=40000, batch_size=16, crop=192, lr=2e-3, seed=0, workers=12)
@@ -217,7 +218,7 @@ def blended(start: MattingHead, tuned: MattingHead, share: float) -> MattingHead
 def run_blend(work: Path, weights: Path, start: Path, share: float) -> Path:
     """The fine-tune in `weights` blended with `start` into W/blend, its card with the blend."""
     tuned, card = load_head(weights)
-    out = work / "blend" / "matting_head.safetensors"
+    out = work / BLENDED
     out.parent.mkdir(parents=True, exist_ok=True)
     card.setdefault("training", {})["blend"] = {
         "share": share,
@@ -348,11 +349,11 @@ def reproduce(card: dict) -> str:
     stage = REPRODUCE.replace(" all ", " {} ")
     init = " --init models/matting_head.safetensors" if trained.get("init") else ""
     steps = [" ".join([stage.format("build"), *flags]), f"{stage.format('train')}{init} {run}"]
+    validate = stage.format("eval")
     if blend := trained.get("blend"):
         steps.append(f"{stage.format('blend')}{init} --share {blend['share']}")
-        blended_weights = f"{WORK}/blend/matting_head.safetensors"
-        return " && ".join([*steps, f"{stage.format('eval')} --weights {blended_weights}"])
-    return " && ".join([*steps, stage.format("eval")])
+        validate += f" --weights {WORK}/{BLENDED}"
+    return " && ".join([*steps, validate])
 
 
 def _check_card(rows: list[dict], method: str) -> dict:
