@@ -26,7 +26,8 @@ and `eval` then take with `--weights W/blend/matting_head.safetensors`:
 through H.264 as `W/holdout_h264`), with new glass and furry objects as `W/holdout_glass` and
 `W/holdout_fur`; `judge` puts the new head beside the shipped one on those (W/judge.md).
 They are seeded, but take the build's `--object-blur`: judge heads from builds that differ
-there on one build's hold-out sets (`eval --weights` on each), or the figures do not compare.
+there on one build's hold-out sets (`judge --work` it `--weights` one `--against` the other),
+or the figures do not compare.
 bench/gpu_train.sh runs build, train and judge on a GPU in one go.
 
 `build` also writes `W/tune`, the training images as clips that inference settings are chosen
