@@ -225,3 +225,24 @@ def test_blend_needs_its_start_and_share_before_any_work(tmp_path) -> None:
         with pytest.raises(typer.BadParameter, match=r"--init .* --share"):
             app(["blend", "--work", str(tmp_path / "w"), *args], standalone_mode=False)
     assert not (tmp_path / "w").exists()
+
+
+def test_train_plans_the_steps_asked_for_and_reproduce_names_them(tiny_dataset, tmp_path) -> None:
+    """The CPU plan stops at 3,000 steps whatever --minutes allows; --steps plans more (or
+    fewer), the card records them and the command that makes the head again names them."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "train").symlink_to(tiny_dataset, target_is_directory=True)
+    app(["train", "--work", str(work), "--steps", "3", "--minutes", "5"], standalone_mode=False)
+    _, card = load_head(work / "run" / "matting_head.safetensors")
+    assert card["training"]["steps"] == card["training"]["steps_done"] == 3
+    assert " --steps 3 " in f"{reproduce(card)} "
+
+    ship = "python -m vidmatte.train.ship"
+    longer = {"training": {"device": "cpu (1 threads)", "minutes": 80.0, "steps": 6500}}
+    assert (
+        reproduce(longer)
+        == f"{ship} all --work /tmp/vidmatte-ship --device cpu --minutes 80.0 --steps 6500"
+    )
+    planned = {"training": {"device": "cuda (NVIDIA H100)", "minutes": 5.82, "steps": 40000}}
+    assert "--steps" not in reproduce(planned)  # the device's own plan goes without saying

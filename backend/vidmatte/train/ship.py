@@ -183,9 +183,18 @@ def _image_clips(
     )
 
 
-def run_training(work: Path, device: str, minutes: float, init: Path | None = None) -> Path:
+def planned_config(device: str) -> TrainConfig:
+    """The device's own training plan: `GPU_TRAIN_CONFIG` on CUDA, `TRAIN_CONFIG` otherwise."""
+    return GPU_TRAIN_CONFIG if device.startswith("cuda") else TRAIN_CONFIG
+
+
+def run_training(
+    work: Path, device: str, minutes: float, init: Path | None = None, steps: int | None = None
+) -> Path:
     on_gpu = device.startswith("cuda")
-    config = GPU_TRAIN_CONFIG if on_gpu else TRAIN_CONFIG
+    config = planned_config(device)
+    if steps is not None:
+        config = replace(config, steps=steps)
     if init is not None:
         config = replace(config, lr=config.lr * FINE_TUNE_LR_SCALE)
     return train(
@@ -336,7 +345,11 @@ def reproduce(card: dict) -> str:
     `train` (a fine-tune from the head it started from, whose own making is
     `training.init_card.reproduce`), `blend` for a blended fine-tune, `eval`."""
     trained, data = card["training"], card.get("training_data", {})
-    run = f"--device {trained['device'].split()[0]} --minutes {trained['minutes']}"
+    device = trained["device"].split()[0]
+    run = f"--device {device} --minutes {trained['minutes']}"
+    # Training stops at the plan's steps or the minutes, whichever comes first.
+    if trained.get("steps", planned_config(device).steps) != planned_config(device).steps:
+        run += f" --steps {trained['steps']}"
     clip = data.get("clip", {})
     options = {
         "--transparent": data.get("transparent", 0),
@@ -380,6 +393,13 @@ def main(
     data: Path = typer.Option(None, help="Shared data folder (default: ../shared/data)."),
     device: str = typer.Option("cpu", help="cpu (1 thread) or cuda (the shipped head)."),
     minutes: float = typer.Option(TIME_LIMIT_S / 60, help="Training wall-clock budget."),
+    steps: int = typer.Option(
+        None,
+        min=1,
+        help=f"`train`: steps to plan for (default {TRAIN_CONFIG.steps} on the CPU, "
+        f"{GPU_TRAIN_CONFIG.steps} on CUDA); training ends there or at --minutes, whichever "
+        "comes first.",
+    ),
     ship: bool = typer.Option(True, "--ship/--no-ship", help="Write the weights to models/."),
     weights: Path = typer.Option(
         None,
@@ -430,7 +450,7 @@ def main(
             strands,
         )
     if stage in ("train", "all"):
-        weights = run_training(work, device, minutes, init)
+        weights = run_training(work, device, minutes, init, steps)
     if stage == "blend":
         weights = run_blend(work, weights, init, share)
     if stage in ("eval", "all"):
