@@ -343,7 +343,8 @@ def reproduce(card: dict) -> str:
     """The commands that make these weights again. The shipped recipe (no data options, every
     training image): one `all`. Otherwise `build` with the data options the card records,
     `train` (a fine-tune from the head it started from, whose own making is
-    `training.init_card.reproduce`), `blend` for a blended fine-tune, `eval`."""
+    `training.init_card.reproduce`), `blend` for a blended fine-tune, `eval`. `train` names
+    `--steps` where the card's differ from the device's plan (`planned_config`)."""
     trained, data = card["training"], card.get("training_data", {})
     device = trained["device"].split()[0]
     run = f"--device {device} --minutes {trained['minutes']}"
