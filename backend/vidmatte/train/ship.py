@@ -349,7 +349,8 @@ def reproduce(card: dict) -> str:
     device = trained["device"].split()[0]
     run = f"--device {device} --minutes {trained['minutes']}"
     # Training stops at the plan's steps or the minutes, whichever comes first.
-    if trained.get("steps", planned_config(device).steps) != planned_config(device).steps:
+    planned = planned_config(device).steps
+    if trained.get("steps", planned) != planned:
         run += f" --steps {trained['steps']}"
     clip = data.get("clip", {})
     options = {
