@@ -29,6 +29,7 @@ from .refine import (
     finish,
     gated,
     guided_coefficients,
+    near_object,
     resize,
 )
 
@@ -167,8 +168,21 @@ class Matter:
         _full, low = self._frame(rgb)
         alpha_t = torch.from_numpy(np.asarray(alpha, dtype=np.float32)).to(self.device)
         alpha_low = resize(alpha_t[None, None], tuple(low.shape[-2:]))
-        plate.plate(low[0], alpha_low[0], self.gate.unsure(alpha_low)[0])
+        region, near = self.plate_query(alpha_low, self.gate.unsure(alpha_low))
+        plate.plate(low[0], alpha_low[0], region[0], near[0])
         plate.add(low[0], alpha_low[0])
+
+    def plate_query(
+        self, alpha_low: torch.Tensor, unsure: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What a frame asks its plate for, from its alpha (1,1,h,w) and unsure band: the
+        region it needs, that band and the sure background near the object (which
+        `opened_by_plate` may open), and that near background alone, which the plate's check
+        of the current frame must not count on: a strand the head missed there differs from
+        the plate and would read as a plate gone wrong, and nothing would be opened
+        (`BestSettings.reach`)."""
+        near = near_object(alpha_low, self.best.reach, self.gate)
+        return unsure | near, near
 
     def refine(
         self,
@@ -187,13 +201,15 @@ class Matter:
         if self.edges == "best":
             background = None
             if plate is not None:
-                seen, known = plate.plate(low[0], alpha_low[0], unsure[0])
+                region, near = self.plate_query(alpha_low, unsure)
+                seen, known = plate.plate(low[0], alpha_low[0], region[0], near[0])
                 background = seen[None], known[None]
-            refined, floor = best_edges(low, alpha_low, self.best, background)
+            refined, floor, opened = best_edges(low, alpha_low, self.best, background)
             if plate is not None:
                 plate.add(low[0], refined[0])
             if refined.shape == head.shape:
                 return refined
+            unsure = unsure | opened  # the filtered box must hold what the plate opened
             # Guided upsampling: the refined alpha's local linear model in the colour, fitted
             # at working resolution, applied to the frame's own colours.
             radius, eps, src = self.up_radius, self.up_eps, refined
@@ -212,7 +228,10 @@ class Matter:
         out = head.clone()
         if self.edges == "best":
             floor = resize(floor[..., low_rows, low_cols], filtered.shape[-2:])
-            out[..., rows, cols] = finish(filtered, head[..., rows, cols], floor, self.gate, scale)
+            opened = resize(opened[..., low_rows, low_cols].float(), filtered.shape[-2:]) > 0
+            out[..., rows, cols] = finish(
+                filtered, head[..., rows, cols], floor, self.gate, scale, opened
+            )
         else:
             out[..., rows, cols] = gated(filtered, head[..., rows, cols], self.gate, scale)
         return out

@@ -343,24 +343,24 @@ class BackgroundPlate:
         rgb: torch.Tensor,
         alpha: torch.Tensor | None = None,
         region: torch.Tensor | None = None,
+        unchecked: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The background behind the current frame rgb (3,h,w), from the stored frames, and
         where it is known: ((3,h,w) in [0,1], (1,h,w) in {0,1}; 0 and 0 where no stored
         frame saw it). `alpha` (1,h,w), the current frame's (e.g. the head's), keeps the object
         out of the registration and lets its sure background check the plate. `region` (bool
         (1,h,w)): the pixels the caller needs (its unsure band, say); only they are computed,
-        the rest is 0."""
+        the rest is 0. `unchecked` (bool (1,h,w)): background of `alpha` that the check must
+        not count on, where the caller looks for what `alpha` missed (strands near the
+        object): there a frame that differs from the plate is the finding, not a plate gone
+        wrong. Registration still uses all of `alpha`'s background."""
         s = self.settings
         rgb = self._check("rgb", rgb, 3)
         alpha = None if alpha is None else self._check("alpha", alpha, 1)
         current_bg = torch.ones_like(rgb[:, :1]) if alpha is None else self._background(alpha)
-        if region is None:
-            region = torch.ones_like(rgb[0, :1], dtype=torch.bool)
-        elif tuple(region.shape) != (1, *self.size):
-            raise ValueError(
-                f"region must be (1, {self.size[0]}, {self.size[1]}), not {tuple(region.shape)}"
-            )
-        region = region.to(self.device, torch.bool)
+        region = self._mask("region", region if region is not None else torch.ones(1, *self.size))
+        if unchecked is not None:
+            unchecked = self._mask("unchecked", unchecked)
         if len(self) == 0 or not bool(region.any()):
             return torch.zeros_like(rgb[0]), torch.zeros_like(rgb[0, :1])
         ids = torch.nonzero(self.filled).flatten()
@@ -384,7 +384,15 @@ class BackgroundPlate:
         usable &= cost <= s.cost_ratio * cost.min() + 1 / 255
         self.registered[ids] = homography
         self.last_frame = rgb
-        return self._combine(rgb, alpha, region, ids, homography, usable)
+        return self._combine(rgb, alpha, region, ids, homography, usable, unchecked)
+
+    def _mask(self, name: str, mask: torch.Tensor) -> torch.Tensor:
+        """A (1,h,w) mask of the plate's size as bool on its device."""
+        if tuple(mask.shape) != (1, *self.size):
+            raise ValueError(
+                f"{name} must be (1, {self.size[0]}, {self.size[1]}), not {tuple(mask.shape)}"
+            )
+        return mask.to(self.device, torch.bool)
 
     def _combine(
         self,
@@ -394,6 +402,7 @@ class BackgroundPlate:
         ids: torch.Tensor,
         homography: torch.Tensor,
         usable: torch.Tensor,
+        unchecked: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Median of the usable frames' warped background pixels over `region` and where it
         is known."""
@@ -415,6 +424,8 @@ class BackgroundPlate:
             here = rgb[0].flatten(1)[:, index]
             differs = (median - here).abs().amax(0, keepdim=True) > s.agree_current
             sure_bg = alpha[0].flatten(1)[:, index] <= s.lo
+            if unchecked is not None:
+                sure_bg &= ~unchecked.flatten(1)[:, index]
             wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
             wrong[:, index] = (sure_bg & differs & (views > 0)).float()
             wrong = dilate(wrong.view(1, 1, *self.size), radius)
