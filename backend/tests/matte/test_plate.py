@@ -189,6 +189,29 @@ def test_the_current_frames_background_vetoes_a_plate_that_disagrees():
     assert float(known[0, :25].mean()) == 1.0  # rows the disc never reached
 
 
+def test_unchecked_background_is_a_finding_not_a_veto():
+    """The same new thing in sure background, where the caller marks it `unchecked` (it looks
+    there for strands the alpha missed): the plate stays known, so the difference shows; the
+    veto still holds elsewhere."""
+    h, w = SIZE
+    background = view(texture((2 * h, 2 * w), 4), camera(0, 0, 0, 1))
+    alphas = [disc_alpha(40 + 8 * t, 48, 16) for t in range(5)]
+    plate = BackgroundPlate(SIZE)
+    for t in range(4):
+        plate.add(composite(background, alphas[t]), alphas[t])
+    changed = background.clone()
+    changed[:, 40:56, 120:130] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)
+    changed[:, 5:10, 5:10] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)  # not unchecked
+    unchecked = torch.zeros(1, h, w, dtype=torch.bool)
+    unchecked[:, 36:60, 116:134] = True
+    plate_colours, known = plate.plate(composite(changed, alphas[4]), alphas[4], None, unchecked)
+    assert float(known[0, 40:56, 120:130].mean()) == 1.0
+    assert torch.allclose(
+        plate_colours[:, 40:56, 120:130], background[:, 40:56, 120:130], atol=0.02
+    )
+    assert known[0, 5:10, 5:10].sum() == 0
+
+
 def test_views_that_disagree_are_not_known():
     """Where the stored frames saw different colours (flicker, a passing shadow), the median
     is not trusted."""
@@ -248,3 +271,5 @@ def test_wrong_shapes_are_refused():
         plate.plate(torch.rand(3, h, w), torch.zeros(h, w))
     with pytest.raises(ValueError, match=r"region must be \(1, 96, 160\)"):
         plate.plate(torch.rand(3, h, w), None, torch.ones(h, w, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"unchecked must be \(1, 96, 160\)"):
+        plate.plate(torch.rand(3, h, w), None, None, torch.ones(h, w, dtype=torch.bool))
