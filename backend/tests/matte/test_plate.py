@@ -172,18 +172,28 @@ def test_an_unrelated_stored_frame_is_not_used():
     assert known.sum() == 0
 
 
-def test_the_current_frames_background_vetoes_a_plate_that_disagrees():
-    """Something new in the current frame's sure background (a moving background object)
-    makes the plate unknown there and a few pixels around, not elsewhere."""
+GREEN = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)
+
+
+def static_scene() -> tuple[BackgroundPlate, torch.Tensor, torch.Tensor]:
+    """A plate of four frames of a disc moving over a still background, and the fifth frame's
+    (background, alpha)."""
     h, w = SIZE
     background = view(texture((2 * h, 2 * w), 4), camera(0, 0, 0, 1))
     alphas = [disc_alpha(40 + 8 * t, 48, 16) for t in range(5)]
     plate = BackgroundPlate(SIZE)
     for t in range(4):
         plate.add(composite(background, alphas[t]), alphas[t])
+    return plate, background, alphas[4]
+
+
+def test_the_current_frames_background_vetoes_a_plate_that_disagrees():
+    """Something new in the current frame's sure background (a moving background object)
+    makes the plate unknown there and a few pixels around, not elsewhere."""
+    plate, background, alpha = static_scene()
     changed = background.clone()
-    changed[:, 40:56, 120:130] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)  # new, in sure bg
-    _, known = plate.plate(composite(changed, alphas[4]), alphas[4])
+    changed[:, 40:56, 120:130] = GREEN  # new, in sure background
+    _, known = plate.plate(composite(changed, alpha), alpha)
     radius = PlateSettings().check_radius
     assert known[0, 40 - radius : 56 + radius, 120 - radius : 130 + radius].sum() == 0
     assert float(known[0, :25].mean()) == 1.0  # rows the disc never reached
@@ -193,18 +203,13 @@ def test_unchecked_background_is_a_finding_not_a_veto():
     """The same new thing in sure background, where the caller marks it `unchecked` (it looks
     there for strands the alpha missed): the plate stays known, so the difference shows; the
     veto still holds elsewhere."""
-    h, w = SIZE
-    background = view(texture((2 * h, 2 * w), 4), camera(0, 0, 0, 1))
-    alphas = [disc_alpha(40 + 8 * t, 48, 16) for t in range(5)]
-    plate = BackgroundPlate(SIZE)
-    for t in range(4):
-        plate.add(composite(background, alphas[t]), alphas[t])
+    plate, background, alpha = static_scene()
     changed = background.clone()
-    changed[:, 40:56, 120:130] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)
-    changed[:, 5:10, 5:10] = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)  # not unchecked
-    unchecked = torch.zeros(1, h, w, dtype=torch.bool)
+    changed[:, 40:56, 120:130] = GREEN
+    changed[:, 5:10, 5:10] = GREEN  # not unchecked
+    unchecked = torch.zeros(1, *SIZE, dtype=torch.bool)
     unchecked[:, 36:60, 116:134] = True
-    plate_colours, known = plate.plate(composite(changed, alphas[4]), alphas[4], None, unchecked)
+    plate_colours, known = plate.plate(composite(changed, alpha), alpha, None, unchecked)
     assert float(known[0, 40:56, 120:130].mean()) == 1.0
     assert torch.allclose(
         plate_colours[:, 40:56, 120:130], background[:, 40:56, 120:130], atol=0.02
