@@ -279,10 +279,16 @@ class BestSettings:
     the *true* background as the plate (an oracle; reach 8, differs 0.1) W/holdout_fur fell
     from 21.70 to 15.58 and W/tune from 3.66 to 3.03: both ways at once. With the plate a job
     builds (the fur blend's head, MAD with the plate but nothing opened / with these
-    defaults): W/holdout_fur 21.55 / 20.14, W/tune 3.62 / 3.56, W/tune_h264 5.67 / 5.62,
-    W/holdout 3.83 / 3.73, W/holdout_h264 5.29 / 5.22, W/holdout_glass 82.44 / 82.47. In
-    the sweep (a first version that also kept that near background out of the plate's
-    registration: within 0.02 of these) on W/holdout_fur / W/tune, reach 8:
+    defaults / with differs 0.05): W/holdout_fur 21.55 / 20.50 / 20.14, W/tune 3.62 / 3.56 /
+    3.56, W/tune_h264 5.67 / 5.62 / 5.62, W/holdout 3.83 / 3.76 / 3.73, W/holdout_h264 5.29 /
+    5.24 / 5.22, W/holdout_glass 82.44 / 82.45 / 82.47. differs 0.05 gains more on these, but
+    it lies below the plate's own tolerance of the current frame (PlateSettings.agree_current,
+    0.06): where a background drifts by itself (water, a crowd; a pixel a frame in
+    tests/matte/test_refine.py) the plate is a little off without being vetoed, and 0.05
+    opened that as strands (background error 1.16 times that without the plate; 0.1: 1.05).
+    These composites have still backgrounds; footage often does not. In the sweep (a first
+    version that also kept that near background out of the plate's registration: within 0.02
+    of these) on W/holdout_fur / W/tune, reach 8:
     differs 0.05 20.80 / 3.557, 0.1 20.93 / 3.558, 0.2 21.14 / 3.560; reach 16: differs 0.03
     20.04 / 3.564 (W/tune_h264 5.627), 0.05 20.13 / 3.558 (5.617), 0.1 20.50 / 3.556; reach
     24, 0.1: 20.30 / 3.556. The plate's own check of the current frame must not see those
@@ -291,8 +297,8 @@ class BestSettings:
     way to the oracle is coverage, not accuracy: with the true colours wherever the job's
     plate is known, 20.88 against the plate's own 20.93 (reach 8, differs 0.1). A ring next
     to a slow object was behind it in the earlier frames too. A plate known from one earlier
-    view (PlateSettings.min_views 1) reaches more: fur 19.19, W/tune 3.53, W/tune_h264 5.60,
-    but W/holdout 3.78, W/holdout_h264 5.29, glass 82.67: not kept.
+    view (PlateSettings.min_views 1; differs 0.05) reaches more: fur 19.19, W/tune 3.53,
+    W/tune_h264 5.60, but W/holdout 3.78, W/holdout_h264 5.29, glass 82.67: not kept.
     """
 
     gate: Gate = Gate()
@@ -305,7 +311,7 @@ class BestSettings:
     opaque: float = 0.5
     trust_samples: float = 0.5  # colour-sample confidence above which the floor is lifted
     reach: int = 16  # with a plate: sure background this near the object may be opened ...
-    differs: float = 0.05  # ... where the frame differs from the plate by more than this
+    differs: float = 0.1  # ... where the frame differs from the plate by more than this
 
 
 def near_object(alpha: torch.Tensor, reach: int, gate: Gate) -> torch.Tensor:
