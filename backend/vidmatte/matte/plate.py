@@ -358,7 +358,9 @@ class BackgroundPlate:
         rgb = self._check("rgb", rgb, 3)
         alpha = None if alpha is None else self._check("alpha", alpha, 1)
         current_bg = torch.ones_like(rgb[:, :1]) if alpha is None else self._background(alpha)
-        region = self._mask("region", region if region is not None else torch.ones(1, *self.size))
+        if region is None:
+            region = torch.ones(1, *self.size, dtype=torch.bool, device=self.device)
+        region = self._mask("region", region)
         if unchecked is not None:
             unchecked = self._mask("unchecked", unchecked)
         if len(self) == 0 or not bool(region.any()):
