@@ -4,11 +4,12 @@ launches, not by arithmetic (bench/gpu.sh, 2026-12-04: `best` with the plate too
 a frame at every size, `fast` 10 to 35), so this count, which any machine can make, tracks its
 GPU cost between GPU sessions. `none` (the head alone) is the baseline row of the same run.
 
-    uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 6]
+    uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 17]
 
 An alphamatting photo panned across `--frames` frames, with SAM2-like logits from its true
 alpha (bench/pipeline.py's `panned`, the job benchmark's clip), is matted as a job does, each
-frame's alpha the next one's previous; the last frame is counted with torch's profiler:
+frame's alpha the next one's previous, the plate fed `Matter.plate_ahead` frames ahead; the
+frame the last one is fed ahead of is counted, with that feed, by torch's profiler:
 operators called from Python, views (slices, reshapes) left out as they launch nothing, split
 into the plate's registration and combination, the edge refinement, and the rest (the head,
 resizing, the guided upsampling).
@@ -66,7 +67,7 @@ VIEWS = frozenset(
 STAGE = "stage:"
 # Where each share is counted: (module, attribute) wrapped with a profiler label.
 STAGES = {
-    "plate": ("vidmatte.matte.plate", "BackgroundPlate", ("plate", "add")),
+    "plate": ("vidmatte.matte.plate", "BackgroundPlate", ("plate", "add", "feed")),
     "edges": ("vidmatte.matte.infer", None, ("best_edges",)),
 }
 # The H200's cost of one operation, from bench/gpu.sh's table of 2026-12-04: `best` with the
@@ -121,23 +122,40 @@ def count(events) -> collections.Counter[str]:
 
 
 def operations(matter, clip) -> collections.Counter[str]:
-    """The last frame's operations by stage, the frames before it matted as a job does."""
+    """One frame's operations by stage, the frames before it matted as a job does: the frame
+    counted is the last one fed to the plate ahead of its matting (`Matter.plate_ahead`, 0
+    without a plate: the last frame), with that feed."""
     from torch.profiler import ProfilerActivity, profile
 
     height, width = clip[0][0].shape[:2]
     plate = matter.new_plate(height, width)
+    ahead = matter.plate_ahead
+    counted = max(0, len(clip) - 1 - ahead)
+    fed = 0
+
+    def feed_for(t: int) -> None:
+        """Feed the plate every frame up to `ahead` after t."""
+        nonlocal fed
+        while plate is not None and fed <= min(t + ahead, len(clip) - 1):
+            matter.feed_plate(plate, *clip[fed])
+            fed += 1
+
     prev = None
-    for rgb, logits in clip[:-1]:
-        prev = matter(rgb, logits, prev, plate=plate)
+    for t in range(counted):
+        feed_for(t)
+        prev = matter(*clip[t], prev, plate=plate)
     with labelled(), profile(activities=[ProfilerActivity.CPU]) as prof:
-        matter(*clip[-1], prev, plate=plate)
+        feed_for(counted)
+        matter(*clip[counted], prev, plate=plate)
     return count(prof.events())
 
 
 def main(
     image: str = typer.Option("GT04", help="Alphamatting image made into the panned clip."),
     height: int = typer.Option(1080),
-    frames: int = typer.Option(6, help="Frames matted; the last is counted (the plate fills)."),
+    frames: int = typer.Option(
+        17, help="Frames matted; the one the last is fed ahead of is counted (its plate full)."
+    ),
     device: str = typer.Option("cpu"),
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
@@ -155,7 +173,7 @@ def main(
         shares = operations(Matter(net, device, edges, plate=plate), clip)
         rows.append((edges, plate, shares))
     base = sum(rows[0][2].values())
-    print(f"\nTorch operations in frame {frames} of {image} panned at {height}p on {device}")
+    print(f"\nTorch operations in a frame of {image} panned at {height}p on {device}")
     print("(views left out); the GPU estimate at the H200's ~18 µs an operation\n")
     print("| edges | plate | operations | vs none | plate | edges | rest | H200 est. ms |")
     print("|---|---|---|---|---|---|---|---|")

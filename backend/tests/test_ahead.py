@@ -1,5 +1,7 @@
 """`running_ahead`: the next item is made in a thread while the caller works on one (SAM2's
-next frame while a job mattes one; a dataset build's next clip while it writes one)."""
+next frame while a job mattes one; a dataset build's next clip while it writes one).
+`fed_ahead`: each frame is handed on once the next few of its pass were fed (a job's
+background plates)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from vidmatte.ahead import running_ahead
+from vidmatte.ahead import fed_ahead, running_ahead
 
 WAIT_S = 10.0  # far longer than any hand-over takes: a wait this long means it never came
 
@@ -75,3 +77,33 @@ def test_stopping_early_makes_no_more_and_closes_the_source() -> None:
     assert steps.closed.is_set()
     assert steps.made == [0, 1]
     assert not any(t.name == "vidmatte-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_each_frame_goes_on_once_the_next_ones_of_its_pass_are_fed() -> None:
+    """A forward pass 4..7 then a backward one 3..0, two frames ahead: each frame is handed
+    on after the two after it in its pass were fed, with what feeding it returned; the
+    forward pass's last frames go on, with fewer fed after them, before the backward pass's
+    first is fed."""
+    events: list[str] = []
+
+    def feed(frame: int, item: str) -> str:
+        events.append(f"feed {frame}")
+        return item.upper()
+
+    frames = [(f, f"f{f}") for f in [4, 5, 6, 7, 3, 2, 1, 0]]
+    for frame, item, fed in fed_ahead(frames, 2, feed):
+        assert (item, fed) == (f"f{frame}", f"F{frame}")
+        events.append(f"matte {frame}")
+    assert events == [
+        "feed 4", "feed 5", "feed 6", "matte 4", "feed 7", "matte 5", "matte 6", "matte 7",
+        "feed 3", "feed 2", "feed 1", "matte 3", "feed 0", "matte 2", "matte 1", "matte 0",
+    ]  # fmt: skip
+
+
+def test_nothing_fed_ahead_hands_each_frame_on_at_once() -> None:
+    events: list[str] = []
+    for frame, _, _ in fed_ahead(
+        [(0, None), (1, None)], 0, lambda f, _: events.append(f"feed {f}")
+    ):
+        events.append(f"matte {frame}")
+    assert events == ["feed 0", "matte 0", "feed 1", "matte 1"]

@@ -1,16 +1,20 @@
-"""One item made ahead in a thread of its own while the caller works on the one before: SAM2
-tracks frame N+1 while a job mattes frame N (jobs/pipeline.py), and a one-process dataset
-build makes the next clip while it writes one (train/dataset.py). Standard library only, so
-the GPU training kit, which carries no SAM2, can import it."""
+"""Work ahead of the caller. `running_ahead`: one item made ahead in a thread of its own while
+the caller works on the one before: SAM2 tracks frame N+1 while a job mattes frame N
+(jobs/pipeline.py), and a one-process dataset build makes the next clip while it writes one
+(train/dataset.py). `fed_ahead`: each frame handed on once the next few were fed somewhere
+(a background plate learns what the object uncovers next). Standard library only, so the GPU
+training kit, which carries no SAM2, can import it."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def running_ahead(
@@ -68,3 +72,24 @@ def _acquired(semaphore: threading.Semaphore, halt: threading.Event) -> bool:
         if semaphore.acquire(timeout=0.05):
             return True
     return False
+
+
+def fed_ahead(
+    frames: Iterable[tuple[int, T]], ahead: int, feed: Callable[[int, T], R]
+) -> Iterator[tuple[int, T, R]]:
+    """(frame, item, what `feed(frame, item)` returned) for each of `frames` in order, each
+    handed on once the `ahead` frames after it in its pass have been fed. Frames that do not
+    follow each other (a backward pass after the forward one) start a new pass: the last
+    frames of one go on with fewer fed after them, before the next one's first is fed."""
+    window: deque[tuple[int, T, R]] = deque()
+    last: int | None = None
+    for frame, item in frames:
+        if last is not None and abs(frame - last) != 1:
+            while window:
+                yield window.popleft()
+        last = frame
+        window.append((frame, item, feed(frame, item)))
+        if len(window) > ahead:
+            yield window.popleft()
+    while window:
+        yield window.popleft()

@@ -81,9 +81,9 @@ EDGES = typer.Option(
 )
 PLATE = typer.Option(
     None,
-    help="best edges also use the background seen in earlier frames, and find strands the "
-    "head missed where the frame is not that background: auto (with CUDA, the default), on or "
-    "off [env VIDMATTE_PLATE].",
+    help="best edges also use the background seen in other frames (before and after), and "
+    "find strands the head missed where the frame is not that background: auto (with CUDA, "
+    "the default), on or off [env VIDMATTE_PLATE].",
 )
 
 

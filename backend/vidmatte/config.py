@@ -137,7 +137,7 @@ class Settings:
     # Edge refinement of the matte: best (classical matting of the unsure pixels on the compute
     # device, matte/refine.py), fast (the guided filter) or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
-    # "best" edges also take the background seen behind the object in earlier frames
+    # "best" edges also take the background seen behind the object in other frames
     # (matte/plate.py): on, off, or auto (on with CUDA, where it costs milliseconds; on the CPU
     # about 0.2 s a frame).
     plate: str = field(default_factory=lambda: _env("PLATE", "auto"))

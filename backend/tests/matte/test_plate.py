@@ -91,7 +91,7 @@ def mapping_error(estimate: torch.Tensor, truth_pixels: torch.Tensor) -> float:
 def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
     cams = [camera(5.0 * t, -2.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
     rgb, alphas, truth = moving_clip(10, cams)
-    plate = BackgroundPlate(SIZE)
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=8))  # frame 8 replaces frame 0
     for t in range(9):
         plate.plate(rgb[t], alphas[t])
         plate.add(rgb[t], alphas[t])
@@ -278,3 +278,43 @@ def test_wrong_shapes_are_refused():
         plate.plate(torch.rand(3, h, w), None, torch.ones(h, w, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"unchecked must be \(1, 96, 160\)"):
         plate.plate(torch.rand(3, h, w), None, None, torch.ones(h, w, dtype=torch.bool))
+
+
+def test_frames_fed_ahead_give_the_background_the_object_covers_now():
+    """The first frame of a pan has no earlier frames; the four fed after it (`feed`, with
+    their tracking masks) have moved off what the disc covers in it: the plate knows that
+    background, true to the world, though no frame before it exists."""
+    cameras = [camera(4 * t, t, 0, 1) for t in range(6)]
+    rgb, alphas, backgrounds = moving_clip(6, cameras, seed=3)
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(upcoming=4))
+    for t in range(5):
+        plate.feed(rgb[t], (alphas[t] > 0).float())
+    colours, known = plate.plate(rgb[0], alphas[0])
+    covered = alphas[0][0] > 0.99
+    uncovered_later = covered & (alphas[4][0] == 0)  # what frame 4 saw (before the pan's shift)
+    assert float(known[0][covered].mean()) > 0.3
+    assert float(known[0][uncovered_later].mean()) > 0.5
+    error = (colours - backgrounds[0]).abs().amax(0)
+    assert float(error[known[0] > 0].mean()) < 0.02
+
+
+def test_fed_frames_are_matted_in_the_order_they_were_fed():
+    """Each fed frame is asked for and added in turn (its final alpha then replaces its
+    tracking mask); another frame in its place, or more fed than the ring holds, is an
+    error, not a plate for the wrong frame."""
+    rgb, alphas, _ = moving_clip(10, [camera(2 * t, 0, 0, 1) for t in range(10)])
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=4))
+    for t in range(3):
+        plate.feed(rgb[t], alphas[t])
+    with pytest.raises(ValueError, match="order they were fed"):
+        plate.plate(rgb[1], alphas[1])
+    plate.plate(rgb[0], alphas[0])
+    plate.add(rgb[0], torch.zeros_like(alphas[0]))  # settles frame 0: all of it background
+    assert plate.pending[0] == 1 and len(plate.pending) == 2
+    assert float(plate.background[0].mean()) == 1.0
+    with pytest.raises(ValueError, match="order they were fed"):
+        plate.add(rgb[2], alphas[2])
+    plate.feed(rgb[3], alphas[3])
+    plate.feed(rgb[4], alphas[4])  # replaces frame 0, matted already
+    with pytest.raises(ValueError, match="holds no more unmatted"):
+        plate.feed(rgb[5], alphas[5])  # would replace frame 1, not yet matted

@@ -11,6 +11,7 @@ import torch
 from pymatting import cf_laplacian, estimate_alpha_cf
 from scipy import ndimage
 
+from vidmatte.ahead import fed_ahead
 from vidmatte.matte import Matter, random_head
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.laplacian import TiledLaplacian, solve
@@ -322,35 +323,57 @@ def test_a_known_plate_opens_strands_the_head_called_background() -> None:
     assert (no_plate.alpha[0, 0].numpy()[missed] == 0).all()
 
 
+def matte_as_a_job(
+    matter: Matter, frames: list[tuple[np.ndarray, torch.Tensor]]
+) -> list[np.ndarray]:
+    """Each (rgb, mask logits) matted as a job mattes one object's frames: with the plate
+    on, each frame is fed to it before the frame `matter.plate_ahead` before it is matted."""
+    plate = matter.new_plate(*frames[0][0].shape[:2])
+
+    def feed(t: int, logits: torch.Tensor) -> None:
+        if plate is not None:
+            matter.feed_plate(plate, frames[t][0], logits)
+
+    steps = [(t, logits) for t, (_, logits) in enumerate(frames)]
+    return [
+        matter(frames[t][0], logits, plate=plate)
+        for t, logits, _ in fed_ahead(steps, matter.plate_ahead, feed)
+    ]
+
+
 def test_a_jobs_plate_finds_strands_beyond_the_heads_band() -> None:
     """Through Matter as a job calls it, on frames twice the working size (the guided
     upsampling keeps what the plate opened): a disc with long strands moving over a static
-    checkerboard. The head marks the strands' outer part as sure background; once the plate
-    has seen the background there, matting finds them, and the background gets no error."""
+    checkerboard. The head marks the strands' outer part as sure background; the plate has
+    seen the background there, in the frames before or (fed ahead) after, so matting finds
+    them, and the background gets no error."""
     h, w, k = 96, 192, 2
     background = _checker(w)[:h]
     head = random_head(config=HeadConfig(base_channels=8, working_size=w))
     with_plate, without = Matter(head, "cpu", "best", plate=True), Matter(head, "cpu", "best")
-    plate = with_plate.new_plate(h * k, w * k)
     up = lambda x: np.kron(x, np.ones((k, k, 1)[: x.ndim]))  # noqa: E731
-    errors: dict[str, list[float]] = {"plate": [], "none": []}
+    truths, frames = [], []
     for t in range(6):
         truth = _furry(h, w, 40 + 12 * t, strand_to=44)
         image = truth[..., None] * FG + (1 - truth[..., None]) * background
         soft = _blur((truth > 0.9).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
         logits = _t(np.log(soft / (1 - soft)))  # the disc alone, as a segmenter's mask
-        rgb = (up(image) * 255).round().astype(np.uint8)
-        alpha, plain = with_plate(rgb, logits, plate=plate), without(rgb, logits)
-        truth = up(truth)
+        frames.append(((up(image) * 255).round().astype(np.uint8), logits))
+        truths.append(up(truth))
+    errors: dict[str, list[float]] = {"plate": [], "none": []}
+    mattes = matte_as_a_job(with_plate, frames)
+    for (rgb, logits), alpha, truth in zip(frames, mattes, truths, strict=True):
+        plain = without(rgb, logits)
         missed = (truth > 0.3) & (plain == 0)
         assert missed.sum() > 500
-        if t < 2:  # the plate needs two earlier views of a pixel's background
-            np.testing.assert_array_equal(alpha, plain)
         assert np.abs(alpha - truth)[truth == 0].mean() <= np.abs(plain - truth)[truth == 0].mean()
         errors["plate"].append(float(np.abs(alpha - truth)[missed].mean()))
         errors["none"].append(float(np.abs(plain - truth)[missed].mean()))
-    later = slice(3, None)  # measured: 0.31 against 0.60
-    assert np.mean(errors["plate"][later]) < 0.7 * np.mean(errors["none"][later])
+    # Measured: 0.31 against 0.60 on the later frames. The first two gain little (0.60,
+    # 0.57): the strands the head missed lie near the disc, which the frames fed after them
+    # have not yet moved off twice (a plate wants two views of a pixel).
+    assert max(a - b for a, b in zip(errors["plate"], errors["none"], strict=True)) <= 1e-3
+    assert np.mean(errors["plate"][3:]) < 0.7 * np.mean(errors["none"][3:])
 
 
 def test_a_background_drifting_on_its_own_is_not_opened() -> None:
@@ -363,16 +386,19 @@ def test_a_background_drifting_on_its_own_is_not_opened() -> None:
     world = ndimage.uniform_filter(np.random.default_rng(1).random((h, w + 16, 3)), (3, 3, 1))
     head = random_head(config=HeadConfig(base_channels=8, working_size=w))
     with_plate, without = Matter(head, "cpu", "best", plate=True), Matter(head, "cpu", "best")
-    plate = with_plate.new_plate(h, w)
-    ratios = []
+    truths, frames = [], []
     for t in range(8):
         background = world[:, :w].copy()
         background[h // 2 :] = world[h // 2 :, t : t + w]
         truth = _furry(h, w, 60 + 10 * t, strand_to=0)
         image = truth[..., None] * FG + (1 - truth[..., None]) * background
         soft = _blur((truth > 0.5).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
-        rgb, logits = (image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))
-        alpha, plain = with_plate(rgb, logits, plate=plate), without(rgb, logits)
-        clear = truth == 0
+        frames.append(((image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))))
+        truths.append(truth)
+    ratios = []
+    for (rgb, logits), alpha, truth in zip(
+        frames, matte_as_a_job(with_plate, frames), truths, strict=True
+    ):
+        plain, clear = without(rgb, logits), truth == 0
         ratios.append(np.abs(alpha - truth)[clear].mean() / np.abs(plain - truth)[clear].mean())
     assert max(ratios) < 1.1, ratios

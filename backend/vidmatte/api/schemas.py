@@ -400,7 +400,7 @@ class Job(BaseModel):
     sam2_model: str  # '' for jobs of an older version
     plate: bool = Field(
         description="Whether its best edges take the background seen behind each object in"
-        " earlier frames (the server's VIDMATTE_PLATE when it was made, resolved)"
+        " other frames (the server's VIDMATTE_PLATE when it was made, resolved)"
     )
     # Its last run read the masks of the project's track (same range and prompts) instead of
     # running SAM2 again.

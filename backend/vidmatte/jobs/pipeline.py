@@ -5,8 +5,10 @@ The job runs on the prompts it was made with (its snapshot), not the project's c
 Only the current frame (and the previous alpha per object, for temporal stability) is held in
 memory, plus the few frames whose PNGs are being encoded. Frames already finished by an earlier,
 interrupted run are tracked again (SAM2 needs them for its memory) but neither matted nor
-written again, so every frame is written once; the few just before the first unfinished one
-are read back for the background plate, so the rest is matted as in a run that went through.
+written again, so every frame is written once; those near an unfinished one are fed to the
+background plate again, with their stored mattes, so the rest is matted as in a run that went
+through. With the plate, a frame is matted once the next few are tracked and fed to it
+(`fed_ahead`, `PlateFeeder`): they show the background its object covers now.
 Only a pass (forward, then backward from the first prompted frame) with unfinished frames is
 tracked: a job whose frames are all finished (the server stopped before it was marked done)
 tracks nothing.
@@ -34,12 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vidmatte.ahead import running_ahead
+from vidmatte.ahead import fed_ahead, running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
 from vidmatte.matte.infer import Matter
+from vidmatte.matte.plate import BackgroundPlate
 from vidmatte.media.video import VideoReader
+from vidmatte.segment.predictor import FrameMasks
 from vidmatte.segment.session import Segmenter, first_prompted
 from vidmatte.store import Job, Store
 
@@ -87,19 +91,18 @@ def matte_frames(
     `stored(frame)` is a finished frame's stored PNG; it is asked only for finished frames
     that an unfinished one follows: the last, whose mattes are the next frame's previous
     alphas (each object its own; an older job's single union goes to all), and, with the
-    background plate on, the `matter.plate_frames` last, which the objects' plates get, as
-    they did in the earlier run (`Matter.add_to_plate`)."""
+    background plate on, those within `matter.plate_frames` of an unfinished one, which the
+    objects' plates get, as they did in the earlier run (`Matter.add_to_plate`)."""
     if finished(job, done):
         return
     objects = matted_objects(job)
     prev: dict[int, np.ndarray] = {}  # object id -> alpha of the previous frame in this pass
-    # object id -> the background seen behind it in this pass's earlier frames (matte/plate.py)
-    plates = {obj: matter.new_plate(*size) for obj in objects}
+    # object id -> the background seen behind it in this pass's other frames (matte/plate.py)
+    plates = {obj: plate for obj in objects if (plate := matter.new_plate(*size)) is not None}
+    # The finished frames a plate needs again: those near an unfinished one.
+    near = boundary(done, job.start, job.end, matter.plate_frames) if plates else set()
     last_frame: int | None = None
     after_done: int | None = None  # a finished frame just passed: the next one's previous alpha
-    # The finished frames just passed, as many as a plate holds, with the objects tracked on
-    # each: the next unfinished frame's plates get them (a resumed job's would start empty).
-    passed: deque[tuple[int, list[int]]] = deque(maxlen=matter.plate_frames)
     if tracked is None:
         state = segmenter.new_state(reader, *size)
         anchor = first_prompted(job.prompts, job.start, job.end)
@@ -108,37 +111,28 @@ def matte_frames(
         forward = anchor == job.end or any(f not in done for f in range(anchor, job.end + 1))
         features = matter.head.config.use_sam_features
         tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
+    feeder = PlateFeeder(matter, plates, reader, lambda frame: frame not in done or frame in near)
     # SAM2 tracks the next frame while this one is matted; closed here, so it stops with us.
     with contextlib.closing(
         running_ahead(tracked, tracks_ahead(matter.device), "vidmatte-track-ahead")
     ) as steps:
-        for frame, masks in steps:
+        for frame, masks, fed_rgb in fed_ahead(steps, matter.plate_ahead, feeder):
             if should_stop():
                 raise Stopped
             if last_frame is not None and abs(frame - last_frame) != 1:
                 prev, after_done = {}, None  # the backward pass starts: not a neighbour
-                passed.clear()
-                for plate in plates.values():
-                    if plate is not None:
-                        plate.clear()
             last_frame = frame
             if frame in done:
                 after_done = frame
-                passed.append((frame, [obj for obj in objects if masks.get(obj) is not None]))
+                if fed_rgb is not None:  # fed to the plates: they get its matte as matting did
+                    mattes = _stored_mattes(stored(frame), size[0], objects)
+                    for obj in feeder.fed(masks):
+                        matter.add_to_plate(plates[obj], fed_rgb, mattes[obj])
                 continue
             if after_done is not None:
                 prev = _stored_mattes(stored(after_done), size[0], objects)
                 after_done = None
-            for passed_frame, seen in passed:  # the plates take them as a run through did
-                if should_stop():
-                    raise Stopped
-                passed_rgb = reader.frame(passed_frame)
-                passed_mattes = _stored_mattes(stored(passed_frame), size[0], objects)
-                for obj in seen:
-                    if (plate := plates[obj]) is not None:
-                        matter.add_to_plate(plate, passed_rgb, passed_mattes[obj])
-            passed.clear()
-            rgb = reader.frame(frame)
+            rgb = reader.frame(frame) if fed_rgb is None else fed_rgb
             alphas: dict[int, np.ndarray] = {}
             for obj in objects:
                 if should_stop():  # between objects too: a frame of many objects takes long
@@ -148,10 +142,56 @@ def matte_frames(
                     alphas[obj] = np.zeros(size, np.float32)
                     continue
                 alphas[obj] = matter(
-                    rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates[obj]
+                    rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates.get(obj)
                 )
             prev = alphas
             yield frame, [alphas[obj] for obj in objects]
+
+
+def boundary(done: set[int], start: int, end: int, reach: int = 1) -> set[int]:
+    """Finished frames at most `reach` frames from an unfinished one in the range, either way:
+    the only finished frames whose alpha a run needs (the one next to it as its previous
+    alpha, forward or backward; with the background plate, as many as a plate holds)."""
+    return {
+        f
+        for f in done
+        if any(start <= n <= end and n not in done for n in range(f - reach, f + reach + 1))
+    }
+
+
+class PlateFeeder:
+    """Feeds each object's plate a tracked frame ahead of its matting (`Matter.feed_plate`),
+    with SAM2's mask, where `wanted(frame)`: an unfinished frame, or a finished one near one,
+    whose plates must hold what an uninterrupted run's held. Frames are fed in a pass's order;
+    a frame that does not follow the last fed one (a new pass, or finished frames left out
+    between) starts the plates afresh, as an uninterrupted run's were then."""
+
+    def __init__(
+        self,
+        matter: Matter,
+        plates: dict[int, BackgroundPlate],
+        reader: VideoReader,
+        wanted: Callable[[int], bool],
+    ) -> None:
+        self.matter, self.plates, self.reader, self.wanted = matter, plates, reader, wanted
+        self.last: int | None = None
+
+    def fed(self, masks: dict[int, FrameMasks]) -> list[int]:
+        """The objects whose plates a frame with these masks was fed to."""
+        return [obj for obj in self.plates if masks.get(obj) is not None]
+
+    def __call__(self, frame: int, masks: dict[int, FrameMasks]) -> np.ndarray | None:
+        """Feed the frame; its pixels if it was fed (read once for feeding and matting)."""
+        if not self.plates or not self.wanted(frame):
+            return None
+        if self.last is None or abs(frame - self.last) != 1:
+            for plate in self.plates.values():
+                plate.clear()
+        self.last = frame
+        rgb = self.reader.frame(frame)
+        for obj in self.fed(masks):
+            self.matter.feed_plate(self.plates[obj], rgb, masks[obj].mask_logits)
+        return rgb
 
 
 def tracks_ahead(device: torch.device) -> bool:

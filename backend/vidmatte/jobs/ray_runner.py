@@ -35,6 +35,7 @@ import torch
 from vidmatte.config import Settings
 from vidmatte.jobs.pipeline import (
     Stopped,
+    boundary,
     encoded,
     encoder_threads,
     finished,
@@ -150,17 +151,6 @@ class Task:
     size: tuple[int, int]  # height, width
     done: frozenset[int]  # finished frames: tracked again for SAM2's memory, not matted
     stored: dict[int, bytes]  # stored PNGs of the finished frames a run reads (`boundary`)
-
-
-def boundary(done: set[int], start: int, end: int, reach: int = 1) -> set[int]:
-    """Finished frames at most `reach` frames from an unfinished one in the range, either way:
-    the only finished frames whose alpha a run needs (the one next to it as its previous
-    alpha, forward or backward; with the background plate, as many as a plate holds)."""
-    return {
-        f
-        for f in done
-        if any(start <= n <= end and n not in done for n in range(f - reach, f + reach + 1))
-    }
 
 
 class MattingWorker:

@@ -33,6 +33,9 @@ from .refine import (
     resize,
 )
 
+# logit(0.01): SAM2's probability of 1%, below which a pixel is background for the plate.
+SURE_OUTSIDE_LOGIT = math.log(0.01 / 0.99)
+
 
 def working_shape(height: int, width: int, working_size: int, stride: int) -> tuple[int, int]:
     """(h, w) with the long side at most `working_size`, aspect kept, multiples of `stride`;
@@ -52,11 +55,12 @@ class Matter:
 
     `edges` picks the edge refinement (refine.py): "best" (the default), "fast" (the guided
     filter only) or "none". `plate`: "best" also takes the background seen behind the object in
-    earlier frames (plate.py) as known; a job keeps one `new_plate()` per object and passes
-    it with every frame. `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in
-    working-resolution pixels), `up_radius` / `up_eps` those of the guided upsampling of the
-    "best" alpha to frames above the working size, `best` the rest of its settings (chosen
-    as `BestSettings` says).
+    other frames (plate.py) as known; a job keeps one `new_plate()` per object, feeds it each
+    frame `plate_ahead` frames before matting it (`feed_plate`) and passes it with every
+    frame. `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in working-resolution
+    pixels), `up_radius` / `up_eps` those of the guided upsampling of the "best" alpha to
+    frames above the working size, `best` the rest of its settings (chosen as `BestSettings`
+    says).
 
     gf_radius 8, gf_eps 1e-4: on the 18 training images at 640 px (see `BestSettings`), the
     gated filter scores MAD 6.79 against 6.99 / 7.72 for eps 1e-3 / 1e-2, 7.10 for radius 4
@@ -95,9 +99,15 @@ class Matter:
 
     @property
     def plate_frames(self) -> int:
-        """How many earlier frames an object's plate holds: 0 where none is used (`plate`
-        off, or edges other than "best")."""
+        """How many frames an object's plate holds, before and after the one matted: 0 where
+        none is used (`plate` off, or edges other than "best")."""
         return PlateSettings().frames if self.plate and self.edges == "best" else 0
+
+    @property
+    def plate_ahead(self) -> int:
+        """How many frames ahead of the one it mattes a job feeds each object's plate
+        (`feed_plate`): 0 where no plate is used."""
+        return PlateSettings().upcoming if self.plate_frames else 0
 
     def new_plate(self, height: int, width: int) -> BackgroundPlate | None:
         """An empty background plate for frames of this size, or None where none is used."""
@@ -158,19 +168,25 @@ class Matter:
 
     @torch.inference_mode()
     def add_to_plate(self, plate: BackgroundPlate, rgb: np.ndarray, alpha: np.ndarray) -> None:
-        """Add a frame matted before, rgb uint8 (H,W,3) with its stored alpha float (H,W), to
-        `plate` as matting it did: a resumed job rebuilds its plates from the frames finished
-        before it stopped. The plate is asked for this frame first, as `refine` does, for its
-        registration of the stored frames to this one (the answer goes unused): added
-        without it, the frame's maps would come from a fresh registration instead, and a
-        panning background's later alphas were 7x further from the uninterrupted run's
-        (tests/test_resume_mattes.py)."""
+        """Give `plate` the final alpha float (H,W) of a frame fed to it (`feed_plate`) and
+        matted before, rgb uint8 (H,W,3), as matting it did: a resumed job's plates hold what
+        an uninterrupted run's held (tests/test_resume_mattes.py)."""
         _full, low = self._frame(rgb)
         alpha_t = torch.from_numpy(np.asarray(alpha, dtype=np.float32)).to(self.device)
-        alpha_low = resize(alpha_t[None, None], tuple(low.shape[-2:]))
-        region, near = self.plate_query(alpha_low, self.gate.unsure(alpha_low))
-        plate.plate(low[0], alpha_low[0], region[0], near[0])
-        plate.add(low[0], alpha_low[0])
+        plate.add(low[0], resize(alpha_t[None, None], tuple(low.shape[-2:]))[0])
+
+    @torch.inference_mode()
+    def feed_plate(
+        self, plate: BackgroundPlate, rgb: np.ndarray, mask_logits: torch.Tensor
+    ) -> None:
+        """Feed `plate` a frame ahead of its matting, rgb uint8 (H,W,3), with its SAM2 mask
+        logits (1,1,h,w) as the object (probability above 1%: the tracking mask is coarse,
+        and a pixel of the object taken for background spoils the plate more than a pixel of
+        background left out)."""
+        _full, low = self._frame(rgb)
+        logits = mask_logits.to(self.device, torch.float32).reshape(1, 1, *mask_logits.shape[-2:])
+        obj = resize(logits, tuple(low.shape[-2:])) > SURE_OUTSIDE_LOGIT
+        plate.feed(low[0], obj[0].float())
 
     def plate_query(
         self, alpha_low: torch.Tensor, unsure: torch.Tensor
@@ -193,7 +209,7 @@ class Matter:
     ) -> torch.Tensor:
         """The head's `alpha_low` (1,1,h,w) on `low` (the frame at working resolution) refined
         by `self.edges` and brought to `full`'s (1,3,H,W) resolution; with "best", `plate`
-        gives the background seen in earlier frames and gets this one."""
+        gives the background seen in other frames and gets this one's alpha."""
         head = resize(alpha_low, tuple(full.shape[-2:]))
         if self.edges == "none":
             return head

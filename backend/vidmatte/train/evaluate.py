@@ -7,7 +7,7 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
                ±`band_px` around the mask's boundary, the rest fixed to the mask
   head         the matting head through `Matter` (working resolution + its default, "best", edge
                refinement), fed its previous output as prev_alpha, as the jobs pipeline does
-  head_plate   "best" edges with the background plate from earlier frames (the CUDA default)
+  head_plate   "best" edges with the background plate from other frames (the CUDA default)
   head_fast    the same with the "fast" edge refinement (guided filter only)
   head_noprev  "best" edges without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
@@ -33,8 +33,10 @@ from rich.table import Table
 from scipy import ndimage
 
 from vidmatte import metrics
+from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
+from vidmatte.matte.plate import BackgroundPlate
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
 
@@ -134,17 +136,20 @@ def rvm_method() -> AlphaFn:
 
 def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndarray]:
     """Alpha for every frame; with `recurrent`, each frame gets the previous output as
-    prev_alpha."""
+    prev_alpha. A method with a plate (`WithPlate`) is fed the frames ahead, as a job's is."""
     out: list[np.ndarray] = []
-    for t in range(len(clip)):
-        logits = torch.from_numpy(clip.logits[t])[None, None]
+    ahead, feed = 0, lambda t, mask: None
+    if isinstance(fn, WithPlate):
+        ahead, feed = fn.ahead, lambda t, mask: fn.feed(clip.rgb[t], mask)
+    logits = ((t, torch.from_numpy(clip.logits[t])[None, None]) for t in range(len(clip)))
+    for t, mask, _ in fed_ahead(logits, ahead, feed):
         prev = out[-1] if (recurrent and out) else None
         features = {k: torch.from_numpy(v[t : t + 1]).float() for k, v in clip.features.items()}
-        out.append(fn(clip.rgb[t], logits, prev, **features))
+        out.append(fn(clip.rgb[t], mask, prev, **features))
     return out
 
 
-# name -> (edges, fed its previous alpha, background plate from earlier frames)
+# name -> (edges, fed its previous alpha, background plate from other frames)
 HEADS = {
     "head": ("best", True, False),
     "head_plate": ("best", True, True),  # the default on CUDA (VIDMATTE_PLATE=auto)
@@ -153,17 +158,28 @@ HEADS = {
 }
 
 
-def with_plate(matter: Matter) -> AlphaFn:
-    """`matter` with one background plate over a clip's frames, as a job keeps per object:
-    build a fresh one per clip."""
-    plates = []
+class WithPlate:
+    """`matter` with one background plate over a clip's frames, as a job keeps per object,
+    fed `ahead` frames before each is matted (`matte_clip` feeds them)."""
 
-    def run(rgb: np.ndarray, logits: torch.Tensor, prev: np.ndarray | None = None, **features):
-        if not plates:
-            plates.append(matter.new_plate(*rgb.shape[:2]))
-        return matter(rgb, logits, prev, plate=plates[0], **features)
+    def __init__(self, matter: Matter) -> None:
+        self.matter = matter
+        self.ahead = matter.plate_ahead
+        self.plate: BackgroundPlate | None = None
 
-    return run
+    def _plate(self, rgb: np.ndarray) -> BackgroundPlate | None:
+        if self.plate is None:
+            self.plate = self.matter.new_plate(*rgb.shape[:2])
+        return self.plate
+
+    def feed(self, rgb: np.ndarray, logits: torch.Tensor) -> None:
+        if (plate := self._plate(rgb)) is not None:
+            self.matter.feed_plate(plate, rgb, logits)
+
+    def __call__(
+        self, rgb: np.ndarray, logits: torch.Tensor, prev: np.ndarray | None = None, **features
+    ) -> np.ndarray:
+        return self.matter(rgb, logits, prev, plate=self._plate(rgb), **features)
 
 
 class BadArgument(ValueError):
@@ -200,7 +216,7 @@ def _method(name: str, weights: Path | None, dataset: Path) -> tuple[Callable[[]
             )
         device = "cuda" if torch.cuda.is_available() else "cpu"
         matter = Matter(head, device, edges, plate=plate)
-        return ((lambda: with_plate(matter)) if plate else (lambda: matter)), recurrent
+        return ((lambda: WithPlate(matter)) if plate else (lambda: matter)), recurrent
     fixed = {"raw": raw_alpha, "guided": guided_alpha, "closed_form": closed_form_alpha}
     if name in fixed:
         return (lambda: fixed[name]), False

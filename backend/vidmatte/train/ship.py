@@ -283,7 +283,7 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
             "edges": matter.edges,
             "head": "prev_alpha = previous frame's output (as the jobs pipeline does)",
             "head_fast": "the same with edges = fast (guided filter only)",
-            "head_plate": "the same with the background plate from earlier frames "
+            "head_plate": "the same with the background plate from other frames "
             "(VIDMATTE_PLATE; on with CUDA)",
             "head_noprev": "prev_alpha = None",
         }
