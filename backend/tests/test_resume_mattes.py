@@ -288,3 +288,21 @@ def test_a_cluster_worker_gets_every_stored_frame_a_resumed_run_reads(pan: Pan) 
     # Not every finished frame of a long job: those within a plate's reach of a gap.
     assert boundary(set(range(100)) - {50}, 0, 99, 8) == set(range(42, 59)) - {50}
     assert boundary(set(range(100)) - {50}, 0, 99) == {49, 51}
+
+
+def test_a_stop_while_the_plates_are_fed_ahead_comes_at_once(pan: Pan) -> None:
+    """A pass's first frame is matted only once the frames ahead of it are fed to the plates
+    (9 frames here): a stop asked for meanwhile ends the job before the next feed, not after
+    them all."""
+    reader, masks = pan
+    plated, fed = plated_matter(), []
+    feed = plated.feed_plate
+    plated.feed_plate = lambda *args: (fed.append(1), feed(*args))  # type: ignore[method-assign]
+    questions = iter(range(1000))
+    matted = matte_frames(
+        pan_job(0), reader, (H, W), None, plated, set(), {}.__getitem__,
+        lambda: next(questions) >= 3, masks,
+    )  # type: ignore[arg-type]  # fmt: skip
+    with pytest.raises(Stopped):
+        next(matted)
+    assert len(fed) == 3

@@ -111,7 +111,9 @@ def matte_frames(
         forward = anchor == job.end or any(f not in done for f in range(anchor, job.end + 1))
         features = matter.head.config.use_sam_features
         tracked = segmenter.track(state, job.prompts, job.start, job.end, forward, features)
-    feeder = PlateFeeder(matter, plates, reader, lambda frame: frame not in done or frame in near)
+    feeder = PlateFeeder(
+        matter, plates, reader, lambda frame: frame not in done or frame in near, should_stop
+    )
     # SAM2 tracks the next frame while this one is matted; closed here, so it stops with us.
     with contextlib.closing(
         running_ahead(tracked, tracks_ahead(matter.device), "vidmatte-track-ahead")
@@ -164,7 +166,8 @@ class PlateFeeder:
     with SAM2's mask, where `wanted(frame)`: an unfinished frame, or a finished one near one,
     whose plates must hold what an uninterrupted run's held. Frames are fed in a pass's order;
     a frame that does not follow the last fed one (a new pass, or finished frames left out
-    between) starts the plates afresh, as an uninterrupted run's were then."""
+    between) starts the plates afresh, as an uninterrupted run's were then. A pass's first
+    frame waits for all its frames ahead to be fed: `should_stop` is asked before each."""
 
     def __init__(
         self,
@@ -172,8 +175,10 @@ class PlateFeeder:
         plates: dict[int, BackgroundPlate],
         reader: VideoReader,
         wanted: Callable[[int], bool],
+        should_stop: Callable[[], bool],
     ) -> None:
         self.matter, self.plates, self.reader, self.wanted = matter, plates, reader, wanted
+        self.should_stop = should_stop
         self.last: int | None = None
 
     def fed(self, masks: dict[int, FrameMasks]) -> list[int]:
@@ -184,6 +189,8 @@ class PlateFeeder:
         """Feed the frame; its pixels if it was fed (read once for feeding and matting)."""
         if not self.plates or not self.wanted(frame):
             return None
+        if self.should_stop():
+            raise Stopped
         if self.last is None or abs(frame - self.last) != 1:
             for plate in self.plates.values():
                 plate.clear()
