@@ -200,7 +200,18 @@ def measure_job(
             return stored
 
     class TimedMatter(Matter):
-        """The job's Matter, each call timed (the job code uses its head, edges and plates)."""
+        """The job's Matter, each call timed (the job code uses its head, edges and plates),
+        with the plate's feeds since the last call: a job feeds one frame ahead for each it
+        mattes."""
+
+        fed = 0.0  # seconds spent feeding the plate since the last call
+
+        def feed_plate(self, *args, **kwargs):
+            t0 = now()
+            try:
+                return super().feed_plate(*args, **kwargs)
+            finally:
+                self.fed += now() - t0
 
         def __call__(self, *args, **kwargs):
             t0 = now()
@@ -208,7 +219,8 @@ def measure_job(
                 return self.matte(*args, **kwargs)
             finally:
                 matted_at.append(now())
-                seconds["matting"].append(matted_at[-1] - t0)
+                seconds["matting"].append(matted_at[-1] - t0 + self.fed)
+                self.fed = 0.0
 
         def matte(self, *args, **kwargs):
             return super().__call__(*args, **kwargs)
