@@ -3,7 +3,8 @@ object, jobs/mattes.py) are stored at once.
 
 The job runs on the prompts it was made with (its snapshot), not the project's current ones.
 Only the current frame (and the previous alpha per object, for temporal stability) is held in
-memory, plus the few frames whose PNGs are being encoded. Frames already finished by an earlier,
+memory, plus the few frames whose PNGs are being encoded and, with the background plate, the
+frames tracked ahead of it. Frames already finished by an earlier,
 interrupted run are tracked again (SAM2 needs them for its memory) but neither matted nor
 written again, so every frame is written once; those near an unfinished one are fed to the
 background plate again, with their stored mattes, so the rest is matted as in a run that went
@@ -89,7 +90,7 @@ def matte_frames(
     order) as each is finished (`encoded` turns them into the stored PNGs). It touches no
     store, so it runs where the models are, in this process or on a cluster worker.
     `stored(frame)` is a finished frame's stored PNG; it is asked only for finished frames
-    that an unfinished one follows: the last, whose mattes are the next frame's previous
+    near an unfinished one: the one before it, whose mattes are the next frame's previous
     alphas (each object its own; an older job's single union goes to all), and, with the
     background plate on, those within `matter.plate_frames` of an unfinished one, which the
     objects' plates get, as they did in the earlier run (`Matter.add_to_plate`)."""

@@ -50,14 +50,16 @@ class PlateSettings:
                     frames 16, upcoming 8, chosen on the training images as 24-frame clips
                     (`ship._image_clips(..., TRAIN_IMAGES, clips=1, frames=24, seed=778)`),
                     MAD with the plate: 8 frames of which none ahead (before) 3.02, 8/4 2.95,
-                    10/5 2.88, 12/6 2.83, 12/8 2.86, 16/8 2.77. W/tune's 8-frame clips agree
+                    10/5 2.88, 12/6 2.83, 12/8 2.86, 16/8 2.77; 24/12 2.73 and 32/16 2.71
+                    gain less than the ring grows (its arithmetic, device memory, and the
+                    full-size frames a job holds ahead). W/tune's 8-frame clips agree
                     (8/0 3.56, 8/2 3.42, 8/4 3.36, 8/6 3.32, 12/8 3.31). A larger ring costs
                     arithmetic, not operations: one CPU thread at 1080p spends 0.19 / 0.21 /
                     0.33 / 0.56 s a frame on the plate at 8/0, 8/4, 12/6 and 16/8.
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
-                    These register each new frame (and the current one) to the newest stored.
+                    These register each new frame (and a current one not fed) to the newest.
     refine          steps at the finest level for every stored frame, from its chain of such
                     frame-to-frame maps (which drift a little with each link).
     lo              alpha at or below which a pixel is background.
