@@ -91,10 +91,12 @@ def mapping_error(estimate: torch.Tensor, truth_pixels: torch.Tensor) -> float:
 def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
     cams = [camera(5.0 * t, -2.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
     rgb, alphas, truth = moving_clip(10, cams)
-    plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=8))  # frame 8 replaces frame 0
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=9))  # frame 9 replaces frame 0
     for t in range(9):
+        plate.feed(rgb[t], alphas[t])
         plate.plate(rgb[t], alphas[t])
         plate.add(rgb[t], alphas[t])
+    plate.feed(rgb[9], alphas[9])
     background, known = plate.plate(rgb[9], alphas[9])
     behind = (alphas[9] > 0) & (known > 0)
     # The disc moved 6% of the width a frame: frames 1-8 saw all of what it covers now.
@@ -103,19 +105,20 @@ def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
     assert float(error.mean()) < 2 / 255
     assert float(error.max()) < 12 / 255
     # The map to each stored frame matches the true camera motion to a tenth of a pixel.
-    for slot, t in enumerate(range(1, 9)):
+    for t in range(1, 9):
         truth_map = torch.linalg.inv(cams[t]) @ cams[9]
-        assert mapping_error(plate.registered[(slot + 1) % 8], truth_map) < 0.1
+        assert mapping_error(plate.registered[t], truth_map) < 0.1
 
 
-def test_frames_stored_without_a_plate_between_register_through_the_newest():
-    """Eight frames of a pan at 5 px a frame stored with no plate asked for in between: the
-    oldest is 40 px away, and starts from the chain of frame-to-frame fits, not identity."""
+def test_frames_register_through_the_chain_of_frames_fed():
+    """Eight frames of a pan at 5 px a frame and a ninth: the oldest is 40 px away from it,
+    and starts from the chain of frame-to-frame fits made as each was fed, not identity."""
     cams = [camera(5.0 * t, -1.0 * t, 0.0, 1.0) for t in range(10)]
     rgb, alphas, _ = moving_clip(10, cams, seed=3)
     plate = BackgroundPlate(SIZE)
     for t in range(1, 9):
-        plate.add(rgb[t], alphas[t])
+        matted(plate, rgb[t], alphas[t])
+    plate.feed(rgb[9], alphas[9])
     plate.plate(rgb[9], alphas[9])
     for slot, t in enumerate(range(1, 9)):
         truth_map = torch.linalg.inv(cams[t]) @ cams[9]
@@ -131,7 +134,8 @@ def test_registration_from_identity_handles_shifts_turns_and_zooms(motion):
     cams = [camera(0, 0, 0, 1), camera(*motion)]
     rgb, alphas, _ = moving_clip(2, cams, seed=1)
     plate = BackgroundPlate(SIZE)
-    plate.add(rgb[0], alphas[0])
+    matted(plate, rgb[0], alphas[0])
+    plate.feed(rgb[1], alphas[1])
     plate.plate(rgb[1], alphas[1])
     truth_map = torch.linalg.inv(cams[0]) @ cams[1]
     assert mapping_error(plate.registered[0], truth_map) < 0.1
@@ -148,7 +152,8 @@ def test_known_is_zero_where_no_stored_frame_saw_the_background():
     rgb = [composite(background, a) for a in alphas]
     plate = BackgroundPlate(SIZE)
     for t in range(5):
-        plate.add(rgb[t], alphas[t])
+        matted(plate, rgb[t], alphas[t])
+    plate.feed(rgb[5], alphas[5])
     out, known = plate.plate(rgb[5], alphas[5])
     never = torch.stack(alphas[:5]).amin(0) > 0
     assert never.sum() > 500
@@ -167,7 +172,8 @@ def test_an_unrelated_stored_frame_is_not_used():
     current = view(texture((2 * h, 2 * w), 3), camera(0, 0, 0, 1))
     alpha = disc_alpha(80, 48, 20)
     plate = BackgroundPlate(SIZE, settings=PlateSettings(min_views=1))
-    plate.add(other, torch.zeros(1, h, w))
+    matted(plate, other, torch.zeros(1, h, w))
+    plate.feed(composite(current, alpha), alpha)
     _, known = plate.plate(composite(current, alpha), alpha)
     assert known.sum() == 0
 
@@ -175,25 +181,36 @@ def test_an_unrelated_stored_frame_is_not_used():
 GREEN = torch.tensor([0.0, 1.0, 0.0]).view(3, 1, 1)
 
 
-def static_scene() -> tuple[BackgroundPlate, torch.Tensor, torch.Tensor]:
+def matted(plate: BackgroundPlate, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
+    """A frame fed to the plate and matted at once, its alpha the final one."""
+    plate.feed(rgb, alpha)
+    plate.add(rgb, alpha)
+
+
+def static_scene(current: torch.Tensor) -> tuple[BackgroundPlate, torch.Tensor, torch.Tensor]:
     """A plate of four frames of a disc moving over a still background, and the fifth frame's
-    (background, alpha)."""
+    (background, alpha), that disc over `current(background)`, fed."""
     h, w = SIZE
     background = view(texture((2 * h, 2 * w), 4), camera(0, 0, 0, 1))
     alphas = [disc_alpha(40 + 8 * t, 48, 16) for t in range(5)]
     plate = BackgroundPlate(SIZE)
     for t in range(4):
-        plate.add(composite(background, alphas[t]), alphas[t])
+        matted(plate, composite(background, alphas[t]), alphas[t])
+    plate.feed(composite(current(background), alphas[4]), alphas[4])
     return plate, background, alphas[4]
 
 
 def test_the_current_frames_background_vetoes_a_plate_that_disagrees():
     """Something new in the current frame's sure background (a moving background object)
     makes the plate unknown there and a few pixels around, not elsewhere."""
-    plate, background, alpha = static_scene()
-    changed = background.clone()
-    changed[:, 40:56, 120:130] = GREEN  # new, in sure background
-    _, known = plate.plate(composite(changed, alpha), alpha)
+
+    def changed(background: torch.Tensor) -> torch.Tensor:
+        out = background.clone()
+        out[:, 40:56, 120:130] = GREEN  # new, in sure background
+        return out
+
+    plate, background, alpha = static_scene(changed)
+    _, known = plate.plate(composite(changed(background), alpha), alpha)
     radius = PlateSettings().check_radius
     assert known[0, 40 - radius : 56 + radius, 120 - radius : 130 + radius].sum() == 0
     assert float(known[0, :25].mean()) == 1.0  # rows the disc never reached
@@ -203,13 +220,18 @@ def test_unchecked_background_is_a_finding_not_a_veto():
     """The same new thing in sure background, where the caller marks it `unchecked` (it looks
     there for strands the alpha missed): the plate stays known, so the difference shows; the
     veto still holds elsewhere."""
-    plate, background, alpha = static_scene()
-    changed = background.clone()
-    changed[:, 40:56, 120:130] = GREEN
-    changed[:, 5:10, 5:10] = GREEN  # not unchecked
+
+    def changed(background: torch.Tensor) -> torch.Tensor:
+        out = background.clone()
+        out[:, 40:56, 120:130] = GREEN
+        out[:, 5:10, 5:10] = GREEN  # not unchecked
+        return out
+
+    plate, background, alpha = static_scene(changed)
     unchecked = torch.zeros(1, *SIZE, dtype=torch.bool)
     unchecked[:, 36:60, 116:134] = True
-    plate_colours, known = plate.plate(composite(changed, alpha), alpha, None, unchecked)
+    current = composite(changed(background), alpha)
+    plate_colours, known = plate.plate(current, alpha, None, unchecked)
     assert float(known[0, 40:56, 120:130].mean()) == 1.0
     assert torch.allclose(
         plate_colours[:, 40:56, 120:130], background[:, 40:56, 120:130], atol=0.02
@@ -227,7 +249,8 @@ def test_views_that_disagree_are_not_known():
     for t in range(4):
         frame = background.clone()
         frame[:, 10:30, 10:30] = t / 3  # grey, then darker or brighter in each frame
-        plate.add(frame, none)
+        matted(plate, frame, none)
+    plate.feed(background, none)
     _, known = plate.plate(background)
     assert known[0, 12:28, 12:28].sum() == 0
     assert float(known[0, 40:, 40:].mean()) == 1.0
@@ -241,7 +264,8 @@ def test_region_limits_the_work_to_the_pixels_asked_for():
     for r in (None, region):
         plate = BackgroundPlate(SIZE)
         for t in range(5):
-            plate.add(rgb[t], alphas[t])
+            matted(plate, rgb[t], alphas[t])
+        plate.feed(rgb[5], alphas[5])
         results.append(plate.plate(rgb[5], alphas[5], r))
     (full_bg, full_known), (bg, known) = results
     assert known.sum() > 0
@@ -256,13 +280,14 @@ def test_memory_is_bounded_by_the_ring():
     held = plate.nbytes
     frame = torch.rand(3, h, w)
     for _ in range(7):
-        plate.add(frame, torch.zeros(1, h, w))
+        matted(plate, frame, torch.zeros(1, h, w))
     assert len(plate) == 3
     assert plate.nbytes == held
     # Three frames of colour and background at full size, two pyramid levels' worth more.
     assert held < 3 * (4 * h * w) * 4 * 1.5
     plate.clear()
     assert len(plate) == 0
+    plate.feed(frame, torch.zeros(1, h, w))
     background, known = plate.plate(frame)
     assert known.sum() == 0 and background.abs().sum() == 0
 
@@ -271,7 +296,7 @@ def test_wrong_shapes_are_refused():
     plate = BackgroundPlate(SIZE)
     h, w = SIZE
     with pytest.raises(ValueError, match=r"rgb must be \(3, 96, 160\)"):
-        plate.add(torch.rand(3, h, w + 1), torch.zeros(1, h, w))
+        plate.feed(torch.rand(3, h, w + 1), torch.zeros(1, h, w))
     with pytest.raises(ValueError, match=r"alpha must be \(1, 96, 160\)"):
         plate.plate(torch.rand(3, h, w), torch.zeros(h, w))
     with pytest.raises(ValueError, match=r"region must be \(1, 96, 160\)"):
@@ -300,10 +325,14 @@ def test_frames_fed_ahead_give_the_background_the_object_covers_now():
 
 def test_fed_frames_are_matted_in_the_order_they_were_fed():
     """Each fed frame is asked for and added in turn (its final alpha then replaces its
-    tracking mask); another frame in its place, or more fed than the ring holds, is an
-    error, not a plate for the wrong frame."""
+    tracking mask); a frame not fed, another frame in its place, or more fed than the ring
+    holds, is an error, not a plate for the wrong frame."""
     rgb, alphas, _ = moving_clip(10, [camera(2 * t, 0, 0, 1) for t in range(10)])
     plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=4))
+    with pytest.raises(ValueError, match="fed to the plate"):
+        plate.plate(rgb[0], alphas[0])
+    with pytest.raises(ValueError, match="fed to the plate"):
+        plate.add(rgb[0], alphas[0])
     for t in range(3):
         plate.feed(rgb[t], alphas[t])
     with pytest.raises(ValueError, match="order they were fed"):

@@ -249,33 +249,37 @@ def test_a_known_background_plate_explains_soft_pixels_over_texture() -> None:
     assert known_error < 0.08
 
 
-def test_a_job_builds_the_plate_from_earlier_frames() -> None:
+def test_a_job_builds_the_plate_from_other_frames() -> None:
     """Through Matter as a job calls it: a soft disc moving over a static checkerboard; each
-    frame is added to the object's plate, and once the disc has moved off the background it
-    hid, the rim's error falls below what the same frames give without a plate."""
+    frame is fed to the object's plate ahead of its matting, and where the disc has moved off
+    the background it hides, the rim's error falls below what the same frames give without
+    a plate."""
     size = 96
     yy, xx = np.mgrid[:size, :size]
     background = _checker(size)
     head = random_head(config=HeadConfig(base_channels=8, working_size=96))  # the soft mask
     with_plate, without = Matter(head, "cpu", "best", plate=True), Matter(head, "cpu", "best")
-    plate = with_plate.new_plate(size, size)
-    assert plate is not None and without.new_plate(size, size) is None
+    assert with_plate.new_plate(size, size) is not None and without.new_plate(size, size) is None
     assert Matter(head, "cpu", "fast", plate=True).new_plate(size, size) is None
-    errors: dict[str, list[float]] = {"plate": [], "none": []}
+    frames, rims, truths = [], [], []
     for t in range(6):
         truth = np.clip((14 - np.hypot(yy - 48, xx - 20 - 10 * t)) / 4, 0, 1)
         image = truth[..., None] * FG + (1 - truth[..., None]) * background
-        rgb = (image * 255).round().astype(np.uint8)
         soft = _blur((truth > 0.5).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
         logits = _t(np.log(soft / (1 - soft)))  # a mask with an unsure rim, as SAM2's
-        rim = (truth > 0.05) & (truth < 0.95)
-        for name, matter, p in (("plate", with_plate, plate), ("none", without, None)):
-            alpha = matter(rgb, logits, plate=p)
-            errors[name].append(float(np.abs(alpha - truth)[rim].mean()))
-    assert len(plate) == 6
-    assert errors["plate"][0] == pytest.approx(errors["none"][0], abs=1e-6)  # nothing seen yet
-    later = slice(3, None)  # measured: 0.0035 against 0.0043
-    assert np.mean(errors["plate"][later]) < 0.9 * np.mean(errors["none"][later])
+        frames.append(((image * 255).round().astype(np.uint8), logits))
+        rims.append((truth > 0.05) & (truth < 0.95))
+        truths.append(truth)
+    errors: dict[str, list[float]] = {"plate": [], "none": []}
+    for (rgb, logits), alpha, truth, rim in zip(
+        frames, matte_as_a_job(with_plate, frames), truths, rims, strict=True
+    ):
+        errors["plate"].append(float(np.abs(alpha - truth)[rim].mean()))
+        errors["none"].append(float(np.abs(without(rgb, logits) - truth)[rim].mean()))
+    # Measured: 0.0030 against 0.0045 over the six; the first frame, which no frame precedes,
+    # 0.0026 against 0.0048 (a plate of earlier frames alone left it as it was).
+    assert np.mean(errors["plate"]) < 0.8 * np.mean(errors["none"])
+    assert errors["plate"][0] < 0.7 * errors["none"][0]
 
 
 def _furry(height: int, width: int, cx: float, strand_to: float) -> np.ndarray:

@@ -2,23 +2,23 @@
 away: the video's own answer to "what colour is behind this pixel?", which one frame alone
 can only guess from neighbouring background (refine.py's colour samples).
 
-A ring holds the last few frames added, with their alpha. A job feeds it each frame a few
+A ring holds the last few frames fed, with their alpha. A job feeds it each frame a few
 frames before matting it (`feed`, with SAM2's mask for alpha, replaced by the final alpha once
-matted): the frames after the current one show what its object covers now and moves off
+matted, `add`): the frames after the current one show what its object covers now and moves off
 next, which the frames before never saw (a clip's first frames have none). Where the frames
 already matted agree on a pixel their median has the say; the frames fed ahead fill in where
 they do not (a tracking mask misses strands, which a final alpha holds). Each frame is
-registered once, as it is fed, so looking ahead costs nothing more a frame (on the training
-sets: W/tune 3.56 -> 3.36 MAD, W/holdout_fur 20.50 -> 20.20; README "The plate looks ahead").
+registered once, as it is fed, so looking ahead adds few operations a frame (on the training
+sets: W/tune 3.56 -> 3.31 MAD, W/holdout_fur 20.50 -> 20.12; README "The plate looks ahead").
 
 Each stored frame is registered to the current frame by an affine map (camera motion between
 nearby frames; the background is assumed far or flat): Gauss-Newton (Lucas-Kanade) on
 brightness, coarse to fine, ignoring the object in both frames, with Huber weights against
 what the map cannot explain. Perspective terms are left out: with the object hiding part of a
 small frame they were weakly held (0.5-2 px off at the corners in the tests, against
-0.01-0.1 px for affine). Each added frame goes through the whole pyramid once, registered to
-the one stored before it; every stored frame then starts one frame's motion away (a frame fed
-ahead: exactly where its chain of maps puts it) and needs two steps at the finest level. Each
+0.01-0.1 px for affine). Each frame goes through the whole pyramid once, as it is fed,
+registered to the one fed before it; the current frame's map to every other stored frame is
+then the chain of those maps, and two steps at the finest level refine it. Each
 frame's pixels that were background (alpha <= lo, `margin` pixels from the object) are warped
 to the current frame, and their per-pixel median is the plate. `known` marks where it can be
 trusted: enough frames saw background there, they agree with each other, and the current
@@ -248,7 +248,10 @@ class BackgroundPlate:
     """A ring of frames with their alpha, and the background plate they give the current one.
 
     plate = BackgroundPlate((h, w), device)
-    for each frame:  background, known = plate.plate(rgb, head_alpha, region=unsure_band)
+    each frame, in order, a few frames before it is matted:
+                     plate.feed(rgb, tracking_alpha)
+    each frame fed, in the same order:
+                     background, known = plate.plate(rgb, head_alpha, region=unsure_band)
                      ...                                            # refine with them
                      plate.add(rgb, final_alpha)
     plate.clear()                                                   # a cut, a new pass
@@ -285,7 +288,6 @@ class BackgroundPlate:
         self.registered = self.homography.clone()
         self.filled = torch.zeros(k, dtype=torch.bool, device=self.device)
         self.next = 0
-        self.last_frame: torch.Tensor | None = None  # the last plate's frame, until an add
         self.pending: deque[int] = deque()  # slots fed (`feed`) and not yet matted, in order
 
     def __len__(self) -> int:
@@ -302,7 +304,6 @@ class BackgroundPlate:
         """Forget every frame (a cut, a new pass)."""
         self.filled.zero_()
         self.next = 0
-        self.last_frame = None
         self.pending.clear()
 
     def _check(self, name: str, x: torch.Tensor, channels: int) -> torch.Tensor:
@@ -337,47 +338,31 @@ class BackgroundPlate:
 
     @torch.inference_mode()
     def add(self, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
-        """Store a frame (3,h,w) and its alpha (1,h,w), replacing the oldest when full. Every
-        stored frame keeps its map from the newest one, so the next plate starts one frame's
-        motion away from each: the maps of the last plate if it was for this frame, else the
-        old maps chained through a registration of this frame to the one stored before it.
-        A frame fed ahead (`feed`) is stored already: its final alpha replaces the tracking
-        mask it was fed with."""
+        """Give the frame fed first and not yet matted, rgb (3,h,w), its final alpha (1,h,w),
+        which replaces the tracking mask it was fed with: it is matted."""
         rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
-        if self.pending:
-            self._settle(self._current(rgb), alpha)
-            self.pending.popleft()
-            return
-        self._store(
-            rgb, alpha, reuse=self.last_frame is not None and torch.equal(rgb, self.last_frame)
-        )
+        self._settle(self._current(rgb), alpha)
+        self.pending.popleft()
 
     @torch.inference_mode()
     def feed(self, rgb: torch.Tensor, alpha: torch.Tensor) -> None:
-        """Store a frame (3,h,w) ahead of its matting, with its tracking's alpha (1,h,w): the
-        frames after the current one show what its object covers now and will have moved
-        off. Frames are fed in order; each is then matted in that order (`plate` for it,
-        then `add` with its final alpha). At most `frames` may wait."""
+        """Store a frame (3,h,w) ahead of its matting, with its tracking's alpha (1,h,w), in
+        the oldest slot: the frames after the current one show what its object covers now
+        and will have moved off. Frames are fed in order; each is then matted in that order
+        (`plate` for it, then `add` with its final alpha). At most `frames` may wait. Every
+        stored frame keeps its map from the newest one, chained through a registration of
+        this frame to the one fed before it, so a plate starts one frame's motion away from
+        each."""
         rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
         if len(self.pending) >= self.settings.frames:
             raise ValueError(
                 f"a plate of {self.settings.frames} frames holds no more unmatted ones"
             )
-        self.pending.append(self.next)
-        self._store(rgb, alpha, reuse=False)
-
-    def _store(self, rgb: torch.Tensor, alpha: torch.Tensor, reuse: bool) -> None:
-        """Store a frame (1,3,h,w) with its alpha (1,1,h,w) in the oldest slot; `reuse`: the
-        last plate registered every stored frame to this one."""
         background = self._background(alpha)
         levels = self._levels(rgb, background)
         if len(self):
-            if reuse:
-                self.homography[self.filled] = self.registered[self.filled]
-            else:
-                chain = self._to_newest(levels)
-                self.homography[self.filled] = self.homography[self.filled] @ chain
-        self.last_frame = None
+            chain = self._to_newest(levels)
+            self.homography[self.filled] = self.homography[self.filled] @ chain
         i = self.next
         self.rgb[i] = rgb[0]
         self.background[i] = background[0]
@@ -386,9 +371,12 @@ class BackgroundPlate:
         self.homography[i] = torch.eye(3, device=self.device)
         self.filled[i] = True
         self.next = (i + 1) % self.settings.frames
+        self.pending.append(i)
 
     def _current(self, rgb: torch.Tensor) -> int:
         """The slot of the frame fed first and not yet matted, which `rgb` (1,3,h,w) must be."""
+        if not self.pending:
+            raise ValueError("a frame is fed to the plate (`feed`) before it is matted")
         slot = self.pending[0]
         if not torch.equal(rgb[0], self.rgb[slot]):
             raise ValueError("frames fed to a plate must be matted in the order they were fed")
@@ -412,15 +400,16 @@ class BackgroundPlate:
         region: torch.Tensor | None = None,
         unchecked: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The background behind the current frame rgb (3,h,w), from the stored frames, and
-        where it is known: ((3,h,w) in [0,1], (1,h,w) in {0,1}; 0 and 0 where no stored
-        frame saw it). `alpha` (1,h,w), the current frame's (e.g. the head's), keeps the object
-        out of the registration and lets its sure background check the plate. `region` (bool
-        (1,h,w)): the pixels the caller needs (its unsure band, say); only they are computed,
-        the rest is 0. `unchecked` (bool (1,h,w)): background of `alpha` that the check must
-        not count on, where the caller looks for what `alpha` missed (strands near the
-        object): there a frame that differs from the plate is the finding, not a plate gone
-        wrong. Registration still uses all of `alpha`'s background."""
+        """The background behind the current frame rgb (3,h,w), the frame fed first and not
+        yet matted, from the other stored frames, and where it is known: ((3,h,w) in [0,1],
+        (1,h,w) in {0,1}; 0 and 0 where no stored frame saw it). `alpha` (1,h,w), the current
+        frame's (e.g. the head's), keeps the object out of the registration and lets its sure
+        background check the plate. `region` (bool (1,h,w)): the pixels the caller needs (its
+        unsure band, say); only they are computed, the rest is 0. `unchecked` (bool (1,h,w)):
+        background of `alpha` that the check must not count on, where the caller looks for
+        what `alpha` missed (strands near the object): there a frame that differs from the
+        plate is the finding, not a plate gone wrong. Registration still uses all of
+        `alpha`'s background."""
         s = self.settings
         rgb = self._check("rgb", rgb, 3)
         alpha = None if alpha is None else self._check("alpha", alpha, 1)
@@ -430,16 +419,14 @@ class BackgroundPlate:
         region = self._mask("region", region)
         if unchecked is not None:
             unchecked = self._mask("unchecked", unchecked)
+        # The current frame was fed: its map from the newest stored frame is known.
+        slot = self._current(rgb)
         others = self.filled.clone()
-        if self.pending:  # the current frame was fed: its map from the newest is known
-            slot = self._current(rgb)
-            others[slot] = False
-            to_newest = torch.linalg.inv(self.homography[slot : slot + 1])
+        others[slot] = False
         if not bool(others.any()) or not bool(region.any()):
             return torch.zeros_like(rgb[0]), torch.zeros_like(rgb[0, :1])
+        to_newest = torch.linalg.inv(self.homography[slot : slot + 1])
         current = self._levels(rgb, current_bg)
-        if not self.pending:
-            to_newest = self._to_newest(current)
         ids = torch.nonzero(others).flatten()
         stored = [level[ids] for level in self.levels]
         # Start each frame from its map from the newest one, through the newest's.
@@ -459,7 +446,6 @@ class BackgroundPlate:
         usable = (cost <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
         usable &= cost <= s.cost_ratio * cost.min() + 1 / 255
         self.registered[ids] = homography
-        self.last_frame = None if self.pending else rgb
         return self._combine(rgb, alpha, region, ids, homography, usable, unchecked)
 
     def _mask(self, name: str, mask: torch.Tensor) -> torch.Tensor:
@@ -506,13 +492,12 @@ class BackgroundPlate:
         median, known = self._agreed(colours, seen)
         # Frames fed ahead and not yet matted saw the object through its tracking mask alone,
         # which misses strands: where the matted frames agree, they have the say.
-        if self.pending:
-            matted = [int(i) not in self.pending for i in ids.tolist()]
-            if any(matted):
-                matted_seen = seen & torch.tensor(matted, device=self.device)[:, None, None]
-                median_matted, known_matted = self._agreed(colours, matted_seen)
-                median = torch.where(known_matted, median_matted, median)
-                known |= known_matted
+        matted = [int(i) not in self.pending for i in ids.tolist()]
+        if any(matted):
+            matted_seen = seen & torch.tensor(matted, device=self.device)[:, None, None]
+            median_matted, known_matted = self._agreed(colours, matted_seen)
+            median = torch.where(known_matted, median_matted, median)
+            known |= known_matted
         if alpha is not None:
             here = rgb[0].flatten(1)[:, index]
             differs = (median - here).abs().amax(0, keepdim=True) > s.agree_current
