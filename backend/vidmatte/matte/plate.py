@@ -59,7 +59,7 @@ class PlateSettings:
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
-                    These register each new frame (and a current one not fed) to the newest.
+                    These register each frame fed to the one fed before it.
     refine          steps at the finest level for every stored frame, from its chain of such
                     frame-to-frame maps (which drift a little with each link).
     lo              alpha at or below which a pixel is background.
@@ -429,7 +429,7 @@ class BackgroundPlate:
         current = self._levels(rgb, current_bg)
         ids = torch.nonzero(others).flatten()
         stored = [level[ids] for level in self.levels]
-        # Start each frame from its map from the newest one, through the newest's.
+        # Each frame starts from its map from the newest one, after the current frame's to it.
         start = self.homography[ids] @ to_newest
         steps = (0,) * (len(self.iterations) - 1) + (s.refine,)
         found = register(stored, current, start, steps, s.huber, s.damping)
