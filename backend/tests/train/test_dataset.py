@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from PIL import Image
 from scipy import ndimage
 
 from vidmatte.matte import HeadConfig, Matter, load_head
+from vidmatte.train import dataset
 from vidmatte.train.dataset import (
+    Clip,
     ClipConfig,
     DatasetError,
     Foreground,
@@ -29,8 +32,10 @@ from vidmatte.train.dataset import (
     path_kernel,
     ping_pong,
     read_clip,
+    read_clips,
     read_rgb,
     review,
+    write_clip,
 )
 from vidmatte.train.masks import LOWRES, synthetic_logits
 from vidmatte.train.strands import StrandsConfig, furry_object, strand_foregrounds
@@ -442,3 +447,42 @@ def test_a_short_foreground_clip_plays_back_and_forth_not_in_a_loop() -> None:
     assert ping_pong(4, 6) == [0, 1, 2, 3]
     assert ping_pong(3, 1) == [0, 0, 0]
     assert ping_pong(5, 2) == [0, 1, 0, 1, 0]
+
+
+def test_clips_read_in_threads_parse_one_npy_header_at_a_time(tmp_path, monkeypatch) -> None:
+    """`read_clips` decodes clips in threads. numpy parses a .npy header with ast.literal_eval,
+    and CPython 3.11's AST constructor keeps one recursion count for all threads
+    (python/cpython#106905): two threads parsing at once failed CI with "SystemError: AST
+    constructor recursion depth mismatch". The .npy and .npz files are read one at a time; each
+    load here is slowed so that any two in flight together would be seen."""
+    folders = []
+    for i in range(6):
+        folder = tmp_path / f"clip{i}"
+        clip = Clip(
+            f"clip{i}",
+            np.zeros((2, 8, 8, 3), np.uint8),
+            np.zeros((2, 8, 8), np.float32),
+            np.zeros((2, 256, 256), np.float32),
+            {"feat_s0": np.zeros((2, 4, 8, 8), np.float16)},
+        )
+        write_clip(folder, clip, {})
+        folders.append(folder)
+    in_flight, most = 0, 0
+    real_load = np.load
+
+    def slow_load(*args, **kwargs):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        time.sleep(0.02)
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(np, "load", slow_load)
+    monkeypatch.setattr(dataset, "IO_THREADS", 4)  # threads even on a machine of one core
+    clips = read_clips(folders)
+    assert [c.name for c in clips] == [f.name for f in folders]
+    assert clips[0].features["feat_s0"].shape == (2, 4, 8, 8)
+    assert most == 1
