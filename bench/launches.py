@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,26 +128,23 @@ def operations(matter, clip) -> collections.Counter[str]:
     without a plate: the last frame), with that feed."""
     from torch.profiler import ProfilerActivity, profile
 
+    from vidmatte.ahead import fed_ahead
+
     height, width = clip[0][0].shape[:2]
     plate = matter.new_plate(height, width)
-    ahead = matter.plate_ahead
-    counted = max(0, len(clip) - 1 - ahead)
-    fed = 0
+    counted = max(0, len(clip) - 1 - matter.plate_ahead)
 
-    def feed_for(t: int) -> None:
-        """Feed the plate every frame up to `ahead` after t."""
-        nonlocal fed
-        while plate is not None and fed <= min(t + ahead, len(clip) - 1):
-            matter.feed_plate(plate, *clip[fed])
-            fed += 1
+    def feed(_t: int, frame) -> None:
+        if plate is not None:
+            matter.feed_plate(plate, *frame)
 
+    steps = fed_ahead(enumerate(clip), matter.plate_ahead, feed)
     prev = None
-    for t in range(counted):
-        feed_for(t)
-        prev = matter(*clip[t], prev, plate=plate)
+    for _t, frame, _ in itertools.islice(steps, counted):
+        prev = matter(*frame, prev, plate=plate)
     with labelled(), profile(activities=[ProfilerActivity.CPU]) as prof:
-        feed_for(counted)
-        matter(*clip[counted], prev, plate=plate)
+        _t, frame, _ = next(steps)  # feeds the frame `plate_ahead` after it
+        matter(*frame, prev, plate=plate)
     return count(prof.events())
 
 
