@@ -745,3 +745,40 @@ def test_one_box_per_object_and_frame_is_one_rule(labels: list[str], wrong: int 
     if wrong is not None:
         with pytest.raises(ValueError, match=f"one box per object and frame\\): got {wrong}$"):
             split_box(points)
+
+
+def test_frame_indexes_read_in_threads_parse_one_npy_header_at_a_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job opening its reader while a request opens another reads the project's frame index
+    (frames.npy) in two threads. numpy parses its header with ast.literal_eval, which CPython
+    3.11 cannot run in two threads at once (python/cpython#106905; train/dataset.py met it):
+    the reads go one at a time. Each load is slowed so that two in flight would be seen."""
+    staged = store.tmp_dir / "upload"
+    staged.write_bytes(b"video")
+    project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
+    in_flight, most = 0, 0
+    real_load = np.load
+
+    def slow_load(*args, **kwargs):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        time.sleep(0.02)
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(np, "load", slow_load)
+    indexes: list[np.ndarray] = []
+    threads = [
+        threading.Thread(target=lambda: indexes.append(store.pts_index(project.id)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(indexes) == 4 and all(np.array_equal(i, np.arange(12)) for i in indexes)
+    assert most == 1

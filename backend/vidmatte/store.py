@@ -44,6 +44,7 @@ import numpy as np
 
 from vidmatte.jobs.events import JobChanges
 from vidmatte.media.video import VideoInfo
+from vidmatte.npy_reads import NPY_READS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -1134,7 +1135,8 @@ class Store:
         return release
 
     def pts_index(self, project_id: str) -> np.ndarray:
-        return np.load(self.project_dir(project_id) / "frames.npy")
+        with NPY_READS:  # read by a job's thread and a request's at once
+            return np.load(self.project_dir(project_id) / "frames.npy")
 
     # -- objects and points ------------------------------------------------------------------
     def add_object(

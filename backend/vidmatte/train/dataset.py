@@ -29,7 +29,6 @@ import json
 import math
 import multiprocessing
 import shutil
-import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -49,6 +48,7 @@ from rich.progress import Progress
 from vidmatte.ahead import running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.media.export import pad_even
+from vidmatte.npy_reads import NPY_READS
 
 from .masks import SyntheticMaskConfig, synthetic_logits
 
@@ -533,12 +533,6 @@ def write_clip(folder: Path, clip: Clip, meta: dict) -> None:
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
-# numpy parses a .npy header with ast.literal_eval, and CPython 3.11's AST constructor keeps one
-# recursion count for all threads (python/cpython#106905): two `read_clip`s of `read_clips` doing
-# so at once failed with "SystemError: AST constructor recursion depth mismatch". Every .npy and
-# .npz read here holds this lock (reentrant: a read may call another).
-_NPY_READS = threading.RLock()
-
 # Threads that encode and decode a dataset's PNGs (Pillow releases the GIL for both): on a GPU
 # machine building and loading clips is time the device waits.
 IO_THREADS = min(8, usable_cores())
@@ -585,7 +579,7 @@ def clip_frames(folder: Path) -> list[str]:
         raise ClipError(
             f"{folder}: {'; '.join(problems)}: each layer needs the frames rgb/ holds: {_CLIP_FIX}"
         )
-    with _NPY_READS:
+    with NPY_READS:
         logits = len(np.load(folder / "logits.npy", mmap_mode="r"))  # reads the header only
     if logits != len(names):
         raise ClipError(
@@ -608,7 +602,7 @@ def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     .npz."""
     shapes = {}
     try:
-        with _NPY_READS, zipfile.ZipFile(path) as archive:
+        with NPY_READS, zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
                 with archive.open(member) as stored:
                     version = np.lib.format.read_magic(stored)
@@ -632,7 +626,7 @@ def read_clip(folder: Path, step: int = 1) -> Clip:
         for sub in ("fgr", "bgr")
     )
     pha = np.stack([read_alpha(folder / "pha" / n) for n in names]).astype(np.float32) / 255
-    with _NPY_READS:
+    with NPY_READS:
         logits = np.load(folder / "logits.npy")[::step].astype(np.float32)
         features = {}
         if (folder / "features.npz").is_file():
