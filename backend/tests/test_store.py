@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.npy_loads import InFlight
 from tests.waiting import wait_until
 from vidmatte.api import schemas
 from vidmatte.jobs.runner import InProcessRunner, end_in_store, hold_other_models, waiting
@@ -757,20 +758,7 @@ def test_frame_indexes_read_in_threads_parse_one_npy_header_at_a_time(
     staged = store.tmp_dir / "upload"
     staged.write_bytes(b"video")
     project = store.add_project("p", "p.mp4", staged, INFO, np.arange(12), b"jpeg")
-    in_flight, most = 0, 0
-    real_load = np.load
-
-    def slow_load(*args, **kwargs):
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        time.sleep(0.02)
-        try:
-            return real_load(*args, **kwargs)
-        finally:
-            in_flight -= 1
-
-    monkeypatch.setattr(np, "load", slow_load)
+    loads = InFlight(monkeypatch)
     indexes: list[np.ndarray] = []
     threads = [
         threading.Thread(target=lambda: indexes.append(store.pts_index(project.id)))
@@ -781,4 +769,4 @@ def test_frame_indexes_read_in_threads_parse_one_npy_header_at_a_time(
     for thread in threads:
         thread.join()
     assert len(indexes) == 4 and all(np.array_equal(i, np.arange(12)) for i in indexes)
-    assert most == 1
+    assert loads.most == 1

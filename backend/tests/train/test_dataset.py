@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
+from tests.npy_loads import InFlight
 from vidmatte.matte import HeadConfig, Matter, load_head
 from vidmatte.train import dataset
 from vidmatte.train.dataset import (
@@ -467,22 +467,9 @@ def test_clips_read_in_threads_parse_one_npy_header_at_a_time(tmp_path, monkeypa
         )
         write_clip(folder, clip, {})
         folders.append(folder)
-    in_flight, most = 0, 0
-    real_load = np.load
-
-    def slow_load(*args, **kwargs):
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        time.sleep(0.02)
-        try:
-            return real_load(*args, **kwargs)
-        finally:
-            in_flight -= 1
-
-    monkeypatch.setattr(np, "load", slow_load)
+    loads = InFlight(monkeypatch)
     monkeypatch.setattr(dataset, "IO_THREADS", 4)  # threads even on a machine of one core
     clips = read_clips(folders)
     assert [c.name for c in clips] == [f.name for f in folders]
     assert clips[0].features["feat_s0"].shape == (2, 4, 8, 8)
-    assert most == 1
+    assert loads.most == 1
