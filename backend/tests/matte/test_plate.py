@@ -256,6 +256,29 @@ def test_views_that_disagree_are_not_known():
     assert float(known[0, 40:, 40:].mean()) == 1.0
 
 
+def test_views_that_roughly_agree_are_trusted_less():
+    """Views within the plate's tolerance of each other but not equal (noise, a background
+    drifting by itself) are known, with less trust than views that agree exactly: `known`
+    is (1 - their mean distance from the median / agree) ** trust, which refine.py's colour
+    samples lean on (`BestSettings.plate_sample_weight`)."""
+    h, w = SIZE
+    background = view(texture((2 * h, 2 * w), 5), camera(0, 0, 0, 1))
+    settings = PlateSettings()
+    plate = BackgroundPlate(SIZE, settings=settings)
+    none = torch.zeros(1, h, w)
+    for t in range(4):
+        frame = background.clone()
+        frame[:, 10:30, 10:30] += 0.02 * (t % 2) - 0.01  # 0.01 darker, then brighter
+        matted(plate, frame, none)
+    plate.feed(background, none)
+    _, known = plate.plate(background)
+    # Two views on the median, two 0.02 from it: a mean distance of 0.01.
+    expected = (1 - 0.01 / settings.agree) ** settings.trust
+    assert 0 < expected < 0.5
+    assert torch.allclose(known[0, 12:28, 12:28], torch.tensor(expected), atol=1e-3)
+    assert float(known[0, 40:, 40:].mean()) == 1.0
+
+
 def test_region_limits_the_work_to_the_pixels_asked_for():
     cams = [camera(1.0 * t, 0, 0, 1) for t in range(6)]
     rgb, alphas, _ = moving_clip(6, cams, seed=6)

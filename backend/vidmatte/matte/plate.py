@@ -75,6 +75,15 @@ class PlateSettings:
     min_overlap     ... nor one that shares less than this fraction of the current background.
     min_views       frames that must have seen a pixel's background for it to be known.
     agree           the views' mean distance from their median (largest channel) at most this.
+    trust           where known, the plate's value of `known` is (1 - that mean distance /
+                    `agree`) ** trust, at least 0.01**trust: how far refine.py's colour samples
+                    lean on it (`BestSettings.plate_sample_weight`). Views that agree only
+                    roughly (a background drifting by itself, noise) count for less.
+                    10: with plate_sample_weight 100, a background drifting a pixel a frame
+                    (tests/matte/test_refine.py) gets 1.09 times the background error it gets
+                    without a plate; trust 8 1.10, 12 1.08; with known as 0 or 1 and a
+                    weight of 10, 1.22 (the choice, on the training sets: refine.py's
+                    `BestSettings`, README "The samples lean on the plate").
     agree_current   the current frame's sure background may differ from the plate by at most
                     this; where it differs more, the plate is not known within `check_radius`.
     """
@@ -94,6 +103,7 @@ class PlateSettings:
     min_overlap: float = 0.1
     min_views: int = 2
     agree: float = 0.03
+    trust: float = 10.0
     agree_current: float = 0.06
     check_radius: int = 4
 
@@ -402,7 +412,8 @@ class BackgroundPlate:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The background behind the current frame rgb (3,h,w), the frame fed first and not
         yet matted, from the other stored frames, and where it is known: ((3,h,w) in [0,1],
-        (1,h,w) in {0,1}; 0 and 0 where no stored frame saw it). `alpha` (1,h,w), the current
+        (1,h,w) in [0,1]; 0 and 0 where no stored frame saw it; where known, above 0, the
+        more so the closer its views agree: `PlateSettings.trust`). `alpha` (1,h,w), the current
         frame's (e.g. the head's), keeps the object out of the registration and lets its sure
         background check the plate. `region` (bool (1,h,w)): the pixels the caller needs (its
         unsure band, say); only they are computed, the rest is 0. `unchecked` (bool (1,h,w)):
@@ -458,13 +469,14 @@ class BackgroundPlate:
 
     def _agreed(
         self, colours: torch.Tensor, seen: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The median (3,n) of the colours (K,3,n) where seen (K,1,n), and where enough views
-        agree on it (1,n)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The median (3,n) of the colours (K,3,n) where seen (K,1,n), where enough views
+        agree on it (1,n), and their mean distance from it (1,n)."""
         s, views = self.settings, seen.sum(0)
         median = colours.masked_fill(~seen, torch.nan).nanmedian(0).values.nan_to_num(0.0)
         spread = ((colours - median).abs().amax(1, keepdim=True) * seen).sum(0)
-        return median, (views >= s.min_views) & (spread <= s.agree * views)
+        known = (views >= s.min_views) & (spread <= s.agree * views)
+        return median, known, spread / views.clamp_min(1)
 
     def _combine(
         self,
@@ -489,14 +501,15 @@ class BackgroundPlate:
         colours = sampled[:, :3]
         seen = (sampled[:, 3:4] > 0.999) & (sampled[:, 4:] > 0) & usable[:, None, None]
         views = seen.sum(0)  # (1,n)
-        median, known = self._agreed(colours, seen)
+        median, known, apart = self._agreed(colours, seen)
         # Frames fed ahead and not yet matted saw the object through its tracking mask alone,
         # which misses strands: where the matted frames agree, they have the say.
         matted = [int(i) not in self.pending for i in ids.tolist()]
         if any(matted):
             matted_seen = seen & torch.tensor(matted, device=self.device)[:, None, None]
-            median_matted, known_matted = self._agreed(colours, matted_seen)
+            median_matted, known_matted, apart_matted = self._agreed(colours, matted_seen)
             median = torch.where(known_matted, median_matted, median)
+            apart = torch.where(known_matted, apart_matted, apart)
             known |= known_matted
         if alpha is not None:
             here = rgb[0].flatten(1)[:, index]
@@ -511,7 +524,8 @@ class BackgroundPlate:
         background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
         out_known = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
         background[:, index] = median
-        out_known[:, index] = known.float()
+        trust = (1 - apart / s.agree).clamp(0.01, 1) ** s.trust
+        out_known[:, index] = known * trust
         background *= region.flatten(1)
         out_known *= region.flatten(1)
         return background.view(3, *self.size), out_known.view(1, *self.size)
