@@ -328,7 +328,10 @@ class BestSettings:
     bar at 0.05 on most footage through a codec and lifts it to 0.06-0.12 on the drift. Dense
     fur the head missed lifts it too (W/holdout_fur's median 0.027): some strands stay
     closed there that a fixed 0.05 would open, the price of a bar that rises where the plate
-    is off.
+    is off. Tried with these, not kept: a floor of 0.03 (fur 18.37, but W/holdout 3.465,
+    H.264 4.957, glass 81.90: three of four worse); noise 2 or 2.5, reach 24 or 32, and
+    trusting a background one frame saw (min_views 1 at the trust of views 0.01 or 0.015
+    apart) all let the drifting background through (1.13, 1.10, 1.20, 1.22, 1.18, 1.14).
     """
 
     gate: Gate = Gate()
