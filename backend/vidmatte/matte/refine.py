@@ -360,8 +360,9 @@ def opened_by_plate(
     image: torch.Tensor, alpha: torch.Tensor, background: Background, settings: BestSettings
 ) -> torch.Tensor:
     """The head's sure-background pixels near the object (`near_object`) whose colour differs
-    from the known background behind them by more than `settings.differs` (largest channel):
-    something of the object is there that the head missed (hair, strands). bool (1,1,h,w)."""
+    from the known background behind them by more than `opening_threshold` (largest
+    channel): something of the object is there that the head missed (hair, strands). bool
+    (1,1,h,w)."""
     plate, known = background
     differs = (image - plate).abs().amax(1, keepdim=True)
     near = near_object(alpha, settings.reach, settings.gate) & (known > 0)
@@ -409,11 +410,8 @@ def best_edges(
     samples, confidence = sampled_alpha(image, alpha, unknown, settings.gate, background)
     sample_w = settings.sample_weight * confidence
     if background is not None:  # where the plate knows the background, the samples know it
-        trust = background[1]
-        lean = (
-            settings.sample_weight + (settings.plate_sample_weight - settings.sample_weight) * trust
-        )
-        sample_w = torch.where(trust > 0, lean, settings.sample_weight) * confidence
+        more = settings.plate_sample_weight - settings.sample_weight
+        sample_w = (settings.sample_weight + more * background[1]) * confidence  # by its trust
     weight = settings.head_weight + sample_w
     prior = (settings.head_weight * alpha + sample_w * samples) / weight
     # Started from the prior: where the samples are sure, a few steps need not travel far.
