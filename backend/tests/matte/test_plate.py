@@ -125,6 +125,22 @@ def test_frames_register_through_the_chain_of_frames_fed():
         assert mapping_error(plate.registered[slot], truth_map) < 0.1
 
 
+def test_a_pan_that_turns_back_is_registered():
+    """Each frame's registration starts from the last frame's motion: where the camera turns
+    back, that start is two steps' motion off, and the fit still finds the map."""
+    xs = [0, 5, 10, 15, 20, 15, 10, 5, 0, -5]
+    cams = [camera(float(x), 0.0, 0.0, 1.0) for x in xs]
+    rgb, alphas, _ = moving_clip(10, cams, seed=4)
+    plate = BackgroundPlate(SIZE)
+    for t in range(9):
+        matted(plate, rgb[t], alphas[t])
+    plate.feed(rgb[9], alphas[9])
+    plate.plate(rgb[9], alphas[9])
+    for t in range(9):
+        truth_map = torch.linalg.inv(cams[t]) @ cams[9]
+        assert mapping_error(plate.registered[t], truth_map) < 0.1
+
+
 @pytest.mark.parametrize(
     "motion", [(6.0, -4.0, 0.0, 1.0), (3.0, 2.0, 1.5, 1.0), (-2.0, 3.0, 0.0, 1.04)]
 )
