@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -149,9 +150,10 @@ def pyramid(image: torch.Tensor, sizes: list[tuple[int, int]]) -> list[torch.Ten
     ]
 
 
+@lru_cache(maxsize=32)  # a plate asks for the same few sizes every frame: ten operations each
 def pixel_grid(size: tuple[int, int], device: torch.device) -> torch.Tensor:
     """Homogeneous normalised coordinates (grid_sample's, align_corners=False) of every pixel
-    centre, row by row: (h*w, 3)."""
+    centre, row by row: (h*w, 3). Shared between callers: never written to."""
     h, w = size
     ys = (torch.arange(h, device=device, dtype=torch.float32) * 2 + 1) / h - 1
     xs = (torch.arange(w, device=device, dtype=torch.float32) * 2 + 1) / w - 1
@@ -264,6 +266,16 @@ def registration_cost(
     return torch.where(cost.isfinite() & (shared > 0), cost, torch.inf), overlap
 
 
+def candidate_costs(
+    stored: torch.Tensor, current: torch.Tensor, candidates: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`registration_cost` of C candidate maps (C,K,3,3) for each stored frame, in one pass
+    (its operations once, not C times: on a GPU each is a launch): (C,K), (C,K)."""
+    c, k = candidates.shape[:2]
+    cost, overlap = registration_cost(stored.repeat(c, 1, 1, 1), current, candidates.flatten(0, 1))
+    return cost.view(c, k), overlap.view(c, k)
+
+
 class BackgroundPlate:
     """A ring of frames with their alpha, and the background plate they give the current one.
 
@@ -357,8 +369,8 @@ class BackgroundPlate:
         # A camera keeps moving as it moved: start from the last frame's motion, which leaves
         # the coarse levels little to find (`PlateSettings.iterations`).
         found = register(stored, current, self.motion, self.iterations, s.huber, s.damping)
-        costs = [registration_cost(stored[-1], current[-1], h)[0] for h in (found, identity)]
-        self.motion = found if bool(costs[0] <= costs[1]) else identity
+        costs = candidate_costs(stored[-1], current[-1], torch.stack([found, identity]))[0]
+        self.motion = found if bool(costs[0, 0] <= costs[1, 0]) else identity
         return self.motion
 
     @torch.inference_mode()
@@ -463,8 +475,7 @@ class BackgroundPlate:
         # best: a fit that diverged falls back.
         identity = torch.eye(3, device=self.device).expand_as(start)
         candidates = torch.stack([found, start, identity])
-        fits = [registration_cost(stored[-1], current[-1], h) for h in candidates]
-        costs, overlaps = (torch.stack(v) for v in zip(*fits, strict=True))
+        costs, overlaps = candidate_costs(stored[-1], current[-1], candidates)
         best = costs.argmin(0)
         pick = torch.arange(len(ids), device=self.device)
         homography = candidates[best, pick]
