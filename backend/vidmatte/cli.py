@@ -82,8 +82,8 @@ EDGES = typer.Option(
 PLATE = typer.Option(
     None,
     help="best edges also use the background seen in other frames (before and after), and "
-    "find strands the head missed where the frame is not that background: auto (with CUDA, "
-    "the default), on or off [env VIDMATTE_PLATE].",
+    "find strands the head missed where the frame is not that background: auto (the "
+    "default: on, from at most 8 frames on the CPU), on (the same) or off [env VIDMATTE_PLATE].",
 )
 
 
@@ -1410,8 +1410,10 @@ def evaluate(
     weights: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV goes (the table is printed)."),
     methods: str = typer.Option(
-        "raw,guided,closed_form,head",
-        help="Also: head_plate, head_fast, head_noprev, rvm (RVM needs the bench extra).",
+        "raw,guided,closed_form,head_plate",
+        help="head_plate is the default on a GPU, head_cpu on the CPU (at most 8 views of the "
+        "background plate); also: head (no plate), head_fast, head_noprev, rvm (RVM needs the "
+        "bench extra).",
     ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""

@@ -138,8 +138,11 @@ class Settings:
     # device, matte/refine.py), fast (the guided filter) or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
     # "best" edges also take the background seen behind the object in other frames
-    # (matte/plate.py): on, off, or auto (on with CUDA, where it costs milliseconds; on the CPU
-    # about 0.56 s a 1080p frame on one thread).
+    # (matte/plate.py): auto (the default; on, as it has been on the CPU too since it takes
+    # its views from at most 8 frames there), on (the same) or off. Its views follow the
+    # device (plate.device_plate): every frame of its ring on a GPU, where it costs
+    # milliseconds, at most 8 on the CPU, where it adds about 0.12 s a 1080p frame on two
+    # threads.
     plate: str = field(default_factory=lambda: _env("PLATE", "auto"))
     # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
     # (jobs/results.py); a request's `fg` overrides it.
@@ -192,9 +195,9 @@ class Settings:
 
     @property
     def use_plate(self) -> bool:
-        """`plate` resolved against the device; ValueError for an unknown value."""
+        """Whether `plate` is on; ValueError for an unknown value."""
         check_plate(self.plate)
-        return self.plate == "on" or (self.plate == "auto" and self.device.startswith("cuda"))
+        return self.plate != "off"
 
 
 PLATE_CHOICES = ("auto", "on", "off")

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidmatte.matte.plate import BackgroundPlate, PlateSettings, pixel_grid, warp
+from vidmatte.matte.plate import BackgroundPlate, PlateSettings, device_plate, pixel_grid, warp
 
 SIZE = (96, 160)  # (h, w) of the frames
 DISC = torch.tensor([0.9, 0.2, 0.3]).view(3, 1, 1)
@@ -386,3 +386,30 @@ def test_fed_frames_are_matted_in_the_order_they_were_fed():
     plate.feed(rgb[4], alphas[4])  # replaces frame 0, matted already
     with pytest.raises(ValueError, match="holds no more unmatted"):
         plate.feed(rgb[5], alphas[5])  # would replace frame 1, not yet matted
+
+
+def test_a_plate_of_few_views_takes_every_other_frame_of_a_full_ring():
+    """`views` 8 (the CPU's plate) on a ring of 16: the current frame's plate comes from 7 of
+    the 15 others, every other one from it in time, so they still span the whole ring, and it
+    still recovers the background the disc covers."""
+    h, w = SIZE
+    world = texture((2 * h, 2 * w), 5)
+    truth = [view(world, camera(2.0 * t, 0.0, 0.0, 1.0)) for t in range(16)]
+    alphas = [disc_alpha(w * (0.2 + 0.035 * t), h * 0.5, h * 0.2) for t in range(16)]
+    rgb = [composite(b, a) for b, a in zip(truth, alphas, strict=True)]
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(views=8))
+    for t in range(15):
+        matted(plate, rgb[t], alphas[t])
+    plate.feed(rgb[15], alphas[15])
+    plate.registered.zero_()  # written for each frame the plate is made from
+    background, known = plate.plate(rgb[15], alphas[15])
+    used = [t for t in range(15) if plate.registered[t].abs().sum() > 0]
+    assert used == list(range(1, 15, 2))
+    behind = (alphas[15] > 0) & (known > 0)
+    assert behind.sum() >= 0.9 * (alphas[15] > 0).sum()
+    assert float((background - truth[15]).abs().mean(0, keepdim=True)[behind].mean()) < 2 / 255
+
+
+def test_the_cpu_takes_fewer_views_than_a_gpu():
+    assert device_plate(torch.device("cpu")).views == 8
+    assert device_plate(torch.device("cuda")).views == 0  # every stored frame

@@ -18,7 +18,7 @@ import torch
 from vidmatte.config import MIN_WORKING_SIDE
 
 from .head import MattingHead, for_inference
-from .plate import BackgroundPlate, PlateSettings
+from .plate import BackgroundPlate, PlateSettings, device_plate
 from .refine import (
     BestSettings,
     Edges,
@@ -57,10 +57,10 @@ class Matter:
     filter only) or "none". `plate`: "best" also takes the background seen behind the object in
     other frames (plate.py) as known; a job keeps one `new_plate()` per object, feeds it each
     frame `plate_ahead` frames before matting it (`feed_plate`) and passes it with every
-    frame. `gf_radius` / `gf_eps` are the "fast" guided filter's (radius in working-resolution
-    pixels), `up_radius` / `up_eps` those of the guided upsampling of the "best" alpha to
-    frames above the working size, `best` the rest of its settings (chosen as `BestSettings`
-    says).
+    frame; `plate_settings` are its plate's (default: `plate.device_plate`). `gf_radius` /
+    `gf_eps` are the "fast" guided filter's (radius in working-resolution pixels), `up_radius`
+    / `up_eps` those of the guided upsampling of the "best" alpha to frames above the working
+    size, `best` the rest of its settings (chosen as `BestSettings` says).
 
     gf_radius 8, gf_eps 1e-4: on the 18 training images at 640 px (see `BestSettings`), the
     gated filter scores MAD 6.79 against 6.99 / 7.72 for eps 1e-3 / 1e-2, 7.10 for radius 4
@@ -82,9 +82,12 @@ class Matter:
         up_eps: float = 1e-4,
         best: BestSettings = BestSettings(),
         plate: bool = False,
+        plate_settings: PlateSettings | None = None,
     ) -> None:
         self.device = torch.device(device)
         self.plate = plate
+        # The plate's views follow the device unless given (plate.device_plate).
+        self.plate_settings = plate_settings or device_plate(self.device)
         self.head = head.to(self.device)  # the caller's module (Ray workers copy its weights)
         self._net = for_inference(self.head)  # what runs
         check_edges(edges)
@@ -101,13 +104,13 @@ class Matter:
     def plate_frames(self) -> int:
         """How many frames an object's plate holds, before and after the one matted: 0 where
         none is used (`plate` off, or edges other than "best")."""
-        return PlateSettings().frames if self.plate and self.edges == "best" else 0
+        return self.plate_settings.frames if self.plate and self.edges == "best" else 0
 
     @property
     def plate_ahead(self) -> int:
         """How many frames ahead of the one it mattes a job feeds each object's plate
         (`feed_plate`): 0 where no plate is used."""
-        return PlateSettings().upcoming if self.plate_frames else 0
+        return self.plate_settings.upcoming if self.plate_frames else 0
 
     def new_plate(self, height: int, width: int) -> BackgroundPlate | None:
         """An empty background plate for frames of this size, or None where none is used."""
@@ -115,7 +118,9 @@ class Matter:
             return None
         cfg = self.head.config
         return BackgroundPlate(
-            working_shape(height, width, cfg.working_size, cfg.stride), self.device
+            working_shape(height, width, cfg.working_size, cfg.stride),
+            self.device,
+            self.plate_settings,
         )
 
     def _frame(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

@@ -6,14 +6,18 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
   closed_form  closed-form matting (Levin et al., pymatting) with a trimap: an unknown band of
                ±`band_px` around the mask's boundary, the rest fixed to the mask
   head         the matting head through `Matter` (working resolution + its default, "best", edge
-               refinement), fed its previous output as prev_alpha, as the jobs pipeline does
-  head_plate   "best" edges with the background plate from other frames (the CUDA default)
+               refinement), fed its previous output as prev_alpha, as the jobs pipeline does,
+               without the background plate (`--plate off`)
+  head_plate   "best" edges with the background plate from other frames, every frame of its
+               ring a view (the default on a GPU)
+  head_cpu     the same with at most 8 of them (the default on the CPU: plate.device_plate)
   head_fast    the same with the "fast" edge refinement (guided filter only)
   head_noprev  "best" edges without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
 Writes `<out>/per_clip.csv` and `<out>/summary.csv`, prints the per-clip table and the means, and
-checks the default (`head`) against the goals: it beats closed-form on MAD, Grad, Conn and dtSSD
-on every clip, and its mean MAD is at most `MAD_RATIO_GOAL` of the raw mask's.
+checks `head`, `head_cpu` and `head_plate` (the defaults) against the goals: each beats
+closed-form on MAD, Grad, Conn and dtSSD on every clip, and its mean MAD is at most
+`MAD_RATIO_GOAL` of the raw mask's.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from vidmatte import metrics
 from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
-from vidmatte.matte.plate import BackgroundPlate
+from vidmatte.matte.plate import BackgroundPlate, PlateSettings
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
 
@@ -149,12 +153,13 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     return out
 
 
-# name -> (edges, fed its previous alpha, background plate from other frames)
+# name -> (edges, fed its previous alpha, background plate from other frames or None)
 HEADS = {
-    "head": ("best", True, False),
-    "head_plate": ("best", True, True),  # the default on CUDA (VIDMATTE_PLATE=auto)
-    "head_fast": ("fast", True, False),
-    "head_noprev": ("best", False, False),
+    "head": ("best", True, None),  # --plate off
+    "head_plate": ("best", True, PlateSettings()),  # the default on a GPU (plate.device_plate)
+    "head_cpu": ("best", True, PlateSettings(views=8)),  # the default on the CPU
+    "head_fast": ("fast", True, None),
+    "head_noprev": ("best", False, None),
 }
 
 
@@ -215,7 +220,7 @@ def _method(name: str, weights: Path | None, dataset: Path) -> tuple[Callable[[]
                 "and the SAM2 model it was trained with",
             )
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        matter = Matter(head, device, edges, plate=plate)
+        matter = Matter(head, device, edges, plate=plate is not None, plate_settings=plate)
         return ((lambda: WithPlate(matter)) if plate else (lambda: matter)), recurrent
     fixed = {"raw": raw_alpha, "guided": guided_alpha, "closed_form": closed_form_alpha}
     if name in fixed:
@@ -345,7 +350,7 @@ def evaluate(
     console = Console()
     console.print(_rich_table("per clip (lower is better)", _per_clip_cells(rows)))
     console.print(_rich_table("validation means (lower is better)", _mean_cells(summary)))
-    for default in ("head", "head_plate"):  # without and with the plate (CPU / CUDA default)
+    for default in ("head", "head_cpu", "head_plate"):  # plate off, the CPU's and a GPU's defaults
         if {default, "closed_form", "raw"} <= set(methods):
             console.print(check(rows, default).report())
     return Evaluation(rows, summary)
