@@ -10,7 +10,9 @@ background) scaled to each height, with SAM2-like mask logits made from their tr
 (image, height, mode) is the median of --repeats calls after one warm-up call; MAD (x1e3) is
 against the true alpha at that height. The yardstick, timed in the same run with the same
 threads: SAM2 tiny's `forward_image` on one 1024² frame (random weights, same compute; see
-bench/pipeline.py). Issue 13's goal: the default edges at 1080p cost at most 25% of it.
+bench/pipeline.py). Issue 13's goal: the default edges at 1080p cost at most 25% of it. The
+default has the background plate, which needs a clip: the `best+plate` row times the first
+image panned into one (`plate_seconds`), its plate full, with the device's views.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import typer
 from common import SHARED_DATA
-from pipeline import ENCODER_GOAL, measure_encoder
+from pipeline import ENCODER_GOAL, measure_encoder, panned
 
 DATA = SHARED_DATA / "alphamatting"
 
@@ -45,6 +47,29 @@ def frame(name: str, height: int):
     return rgb, truth, torch.from_numpy(logits[:1])[None]
 
 
+def plate_seconds(matter, name: str, height: int, repeats: int) -> float:
+    """Median seconds a frame of `name` panned into a clip (bench/pipeline.py's motion) takes
+    with "best" edges and its object's background plate, the plate full (its ring's frames
+    matted or fed ahead), each frame's feed of the one `plate_ahead` after it included: what a
+    job's matting stage pays a frame. The plate needs other frames, so no single photo."""
+    import torch
+
+    from vidmatte.ahead import fed_ahead
+
+    rgbs, logits, _ = panned(DATA, name, matter.plate_frames + repeats, height)
+    clip = [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
+    plate = matter.new_plate(*rgbs.shape[1:3])
+    times, prev = [], None
+    started = time.perf_counter()
+    for _t, frame, _ in fed_ahead(
+        enumerate(clip), matter.plate_ahead, lambda _t, f: matter.feed_plate(plate, *f)
+    ):
+        prev = matter(*frame, prev, plate=plate)
+        times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+    return statistics.median(times[matter.plate_frames - matter.plate_ahead :][:repeats])
+
+
 @app.command()
 def main(
     images: str = typer.Option("GT04,GT13,GT27", help="Alphamatting images (validation split)."),
@@ -61,8 +86,13 @@ def main(
 
     net, _ = load_head(head)
     matters = {edges: Matter(net, device, edges) for edges in EDGES}
+    with_plate = Matter(net, device, "best", plate=True)  # the default: its plate's views by device
     rows = []
     for height in (int(h) for h in heights.split(",")):
+        name = images.split(",")[0]
+        rows.append(
+            (height, name, "best+plate", plate_seconds(with_plate, name, height, repeats), None)
+        )
         for name in images.split(","):
             rgb, truth, logits = frame(name, height)
             for edges, matter in matters.items():
@@ -85,14 +115,16 @@ def main(
         ratio = seconds / plain[(height, name)]
         print(
             f"| {height} | {name} | {edges} | {seconds:.3f} | {ratio:.2f}x "
-            f"| {seconds / encoder:.0%} | {mad:.2f} |"
+            f"| {seconds / encoder:.0%} | {'-' if mad is None else f'{mad:.2f}'} |"
         )
-    default = [s for h, _, e, s, _ in rows if h == 1080 and e == "best"]
+    # The default: "best" edges with the plate (a panned clip; MAD is the photos' rows').
+    default = [s for h, _, e, s, _ in rows if h == 1080 and e == "best+plate"]
     if default:
         share = max(default) / encoder
         verdict = "meets" if share <= ENCODER_GOAL else "misses"
         goal = f"{ENCODER_GOAL:.0%}"
-        print(f"\nbest at 1080p: at most {share:.0%} of the encoder ({verdict} the {goal} goal)")
+        verdict = f"{verdict} the {goal} goal"
+        print(f"\nbest with the plate at 1080p: {share:.0%} of the encoder ({verdict})")
 
 
 if __name__ == "__main__":

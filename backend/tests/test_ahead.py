@@ -107,3 +107,44 @@ def test_nothing_fed_ahead_hands_each_frame_on_at_once() -> None:
     ):
         events.append(f"matte {frame}")
     assert events == ["feed 0", "matte 0", "feed 1", "matte 1"]
+
+
+class Halt(Exception):
+    """A stop asked for: ends at once."""
+
+
+@pytest.mark.parametrize("where", ["source", "feed"])
+def test_a_damaged_frame_hands_on_the_frames_fed_before_it_then_is_raised(where: str) -> None:
+    """A job with a background plate reads 8 frames ahead: a damaged frame there must not lose
+    the frames before it, which are matted (with fewer fed after them) before its error."""
+    events: list[str] = []
+
+    def source() -> Iterator[tuple[int, None]]:
+        for frame in range(5):
+            if where == "source" and frame == 3:
+                raise ValueError("frame 3 is damaged")
+            yield frame, None
+
+    def feed(frame: int, _item: None) -> None:
+        if where == "feed" and frame == 3:
+            raise ValueError("frame 3 is damaged")
+        events.append(f"feed {frame}")
+
+    with pytest.raises(ValueError, match="frame 3 is damaged"):
+        for frame, _, _ in fed_ahead(source(), 8, feed, stops=(Halt,)):
+            events.append(f"matte {frame}")
+    assert events == ["feed 0", "feed 1", "feed 2", "matte 0", "matte 1", "matte 2"]
+
+
+def test_a_stop_while_feeding_ahead_ends_at_once() -> None:
+    """A stop is not an error of the input: nothing more is handed on."""
+    matted: list[int] = []
+
+    def feed(frame: int, _item: None) -> None:
+        if frame == 3:
+            raise Halt
+
+    with pytest.raises(Halt):
+        for frame, _, _ in fed_ahead(((f, None) for f in range(5)), 8, feed, stops=(Halt,)):
+            matted.append(frame)
+    assert matted == []

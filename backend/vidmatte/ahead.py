@@ -75,21 +75,33 @@ def _acquired(semaphore: threading.Semaphore, halt: threading.Event) -> bool:
 
 
 def fed_ahead(
-    frames: Iterable[tuple[int, T]], ahead: int, feed: Callable[[int, T], R]
+    frames: Iterable[tuple[int, T]],
+    ahead: int,
+    feed: Callable[[int, T], R],
+    stops: tuple[type[BaseException], ...] = (),
 ) -> Iterator[tuple[int, T, R]]:
     """(frame, item, what `feed(frame, item)` returned) for each of `frames` in order, each
     handed on once the `ahead` frames after it in its pass have been fed. Frames that do not
     follow each other (a backward pass after the forward one) start a new pass: the last
-    frames of one go on with fewer fed after them, before the next one's first is fed."""
+    frames of one go on with fewer fed after them, before the next one's first is fed. An
+    error getting or feeding a frame (a damaged one) hands on the frames fed before it, then
+    is raised, so they are not lost with it; one of `stops` (a stop asked for) ends at once."""
     window: deque[tuple[int, T, R]] = deque()
     last: int | None = None
-    for frame, item in frames:
-        if last is not None and abs(frame - last) != 1:
-            while window:
+    try:
+        for frame, item in frames:
+            if last is not None and abs(frame - last) != 1:
+                while window:
+                    yield window.popleft()
+            last = frame
+            window.append((frame, item, feed(frame, item)))
+            if len(window) > ahead:
                 yield window.popleft()
-        last = frame
-        window.append((frame, item, feed(frame, item)))
-        if len(window) > ahead:
+    except stops:
+        raise
+    except Exception:
+        while window:
             yield window.popleft()
+        raise
     while window:
         yield window.popleft()

@@ -119,7 +119,7 @@ def matte_frames(
     with contextlib.closing(
         running_ahead(tracked, tracks_ahead(matter.device), "vidmatte-track-ahead")
     ) as steps:
-        for frame, masks, fed_rgb in fed_ahead(steps, matter.plate_ahead, feeder):
+        for frame, masks, fed_rgb in fed_ahead(steps, matter.plate_ahead, feeder, (Stopped,)):
             if should_stop():
                 raise Stopped
             if last_frame is not None and abs(frame - last_frame) != 1:
