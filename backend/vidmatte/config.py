@@ -141,8 +141,8 @@ class Settings:
     # (matte/plate.py): auto (the default; on, as it has been on the CPU too since it takes
     # its views from at most 8 frames there), on (the same) or off. Its views follow the
     # device (plate.device_plate): every frame of its ring on a GPU, where it costs
-    # milliseconds, at most 8 on the CPU, where it adds about 0.12 s a 1080p frame on two
-    # threads.
+    # milliseconds, at most 8 on the CPU, where a 1080p frame then takes about 0.53 s on two
+    # threads (bench/edges.py: 23% of SAM2 tiny's image encoder).
     plate: str = field(default_factory=lambda: _env("PLATE", "auto"))
     # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
     # (jobs/results.py); a request's `fg` overrides it.

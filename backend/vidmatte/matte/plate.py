@@ -103,10 +103,11 @@ class PlateSettings:
                     warping, the median), not operations: `device_plate` sets 8 on the CPU,
                     where the plate's arithmetic is the cost, and none on a GPU. On W/tune24
                     (24-frame clips) MAD 2.661 with every frame, 2.709 with 8, 3.209 without a
-                    plate; at 1080p on 2 CPU threads the plate added 0.29-0.35 s a frame with
-                    every frame, 0.12 with 8. On 8-frame clips a ring holds at most 7 others:
-                    taking every other one there cost W/holdout 3.459 -> 3.681 and W/holdout_fur
-                    18.39 -> 18.97, hence a cap on views, not a fixed stride.
+                    plate; at 1080p on 2 CPU threads the plate added 0.29-0.35 s to a
+                    frame's matting call with every frame, 0.12 with 8 (GT04 panned). On
+                    8-frame clips a ring holds at most 7 others: taking every other one there
+                    cost W/holdout 3.459 -> 3.681 and W/holdout_fur 18.39 -> 18.97, hence a
+                    cap on views, not a fixed stride.
     """
 
     frames: int = 16
