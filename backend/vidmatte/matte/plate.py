@@ -64,8 +64,9 @@ class PlateSettings:
                     These register each frame fed to the one fed before it, starting from
                     the motion between the two fed before (a camera keeps moving as it moved),
                     so the coarse levels have little left to find: (2, 2, 3, 4), 11 steps,
-                    683 torch operations to feed a 240x320 frame (tests/test_bench_launches.py)
-                    where (10, 8, 6, 4) from identity took 1,414. On the training sets' clips,
+                    683 torch operations to feed a 240x320 frame (575 since the pixel grids
+                    are cached; tests/test_bench_launches.py) where (10, 8, 6, 4) from
+                    identity took 1,414. On the training sets' clips,
                     MAD before -> after: W/holdout 3.4582 -> 3.4589, holdout_fur 18.41 ->
                     18.39, holdout_h264 4.936, holdout_glass 81.88, tune24 2.661, tune 3.272
                     and tune_h264 5.301 unchanged. From identity, (5, 4, 3, 2) drifted: the

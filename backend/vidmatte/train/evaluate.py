@@ -8,14 +8,14 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
   head         the matting head through `Matter` (working resolution + its default, "best", edge
                refinement), fed its previous output as prev_alpha, as the jobs pipeline does,
                without the background plate (`--plate off`)
+  head_fast    the same with the "fast" edge refinement (guided filter only)
+  head_noprev  "best" edges without prev_alpha (every frame on its own)
   head_plate   "best" edges with the background plate from other frames, every frame of its
                ring a view (the default on a GPU)
   head_cpu     the same with at most 8 of them (the default on the CPU: plate.device_plate)
-  head_fast    the same with the "fast" edge refinement (guided filter only)
-  head_noprev  "best" edges without prev_alpha (every frame on its own)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
 Writes `<out>/per_clip.csv` and `<out>/summary.csv`, prints the per-clip table and the means, and
-checks `head`, `head_cpu` and `head_plate` (the defaults) against the goals: each beats
+checks `head` and the two defaults, `head_cpu` and `head_plate`, against the goals: each beats
 closed-form on MAD, Grad, Conn and dtSSD on every clip, and its mean MAD is at most
 `MAD_RATIO_GOAL` of the raw mask's.
 """
