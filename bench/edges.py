@@ -23,7 +23,7 @@ from pathlib import Path
 
 import typer
 from common import SHARED_DATA
-from pipeline import ENCODER_GOAL, measure_encoder, panned
+from pipeline import ENCODER_GOAL, fed_clip, measure_encoder, panned_clip
 
 DATA = SHARED_DATA / "alphamatting"
 
@@ -52,18 +52,10 @@ def plate_seconds(matter, name: str, height: int, repeats: int) -> float:
     with "best" edges and its object's background plate, the plate full (its ring's frames
     matted or fed ahead), each frame's feed of the one `plate_ahead` after it included: what a
     job's matting stage pays a frame. The plate needs other frames, so no single photo."""
-    import torch
-
-    from vidmatte.ahead import fed_ahead
-
-    rgbs, logits, _ = panned(DATA, name, matter.plate_frames + repeats, height)
-    clip = [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
-    plate = matter.new_plate(*rgbs.shape[1:3])
+    plate, steps = fed_clip(matter, panned_clip(DATA, name, matter.plate_frames + repeats, height))
     times, prev = [], None
     started = time.perf_counter()
-    for _t, frame, _ in fed_ahead(
-        enumerate(clip), matter.plate_ahead, lambda _t, f: matter.feed_plate(plate, *f)
-    ):
+    for _t, frame, _ in steps:
         prev = matter(*frame, prev, plate=plate)
         times.append(time.perf_counter() - started)
         started = time.perf_counter()

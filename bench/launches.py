@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import typer
-from pipeline import DATA, panned
+from pipeline import DATA, fed_clip, panned_clip
 
 # Operators that only make views or read a scalar: no kernel of their own.
 VIEWS = frozenset(
@@ -128,17 +128,8 @@ def operations(matter, clip) -> collections.Counter[str]:
     without a plate: the last frame), with that feed."""
     from torch.profiler import ProfilerActivity, profile
 
-    from vidmatte.ahead import fed_ahead
-
-    height, width = clip[0][0].shape[:2]
-    plate = matter.new_plate(height, width)
+    plate, steps = fed_clip(matter, clip)
     counted = max(0, len(clip) - 1 - matter.plate_ahead)
-
-    def feed(_t: int, frame) -> None:
-        if plate is not None:
-            matter.feed_plate(plate, *frame)
-
-    steps = fed_ahead(enumerate(clip), matter.plate_ahead, feed)
     prev = None
     for _t, frame, _ in itertools.islice(steps, counted):
         prev = matter(*frame, prev, plate=plate)
@@ -158,17 +149,19 @@ def main(
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
 ) -> None:
+    import torch
+
     from vidmatte.matte.infer import Matter
+    from vidmatte.matte.plate import device_plate
     from vidmatte.matte.weights import load_head
 
     net, _ = load_head(head)
-    import torch
-
-    rgbs, logits, _ = panned(data, image, frames, height)
-    clip = [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
+    clip = panned_clip(data, image, frames, height)
     rows = []
+    # The plate as a GPU runs it (every stored frame a view), whatever device counts.
+    gpu_plate = device_plate(torch.device("cuda"))
     for edges, plate in (("none", False), ("fast", False), ("best", False), ("best", True)):
-        shares = operations(Matter(net, device, edges, plate=plate), clip)
+        shares = operations(Matter(net, device, edges, plate=plate, plate_settings=gpu_plate), clip)
         rows.append((edges, plate, shares))
     base = sum(rows[0][2].values())
     print(f"\nTorch operations in a frame of {image} panned at {height}p on {device}")

@@ -96,6 +96,29 @@ def panned(data: Path, image: str, frames: int, height: int):
     return np.stack(rgbs), synthetic_logits(true, np.random.default_rng(0)), true
 
 
+def panned_clip(data: Path, image: str, frames: int, height: int) -> list:
+    """`panned`'s frames as `Matter` takes them: (rgb uint8 (H,W,3), logits (1,1,256,256))."""
+    import torch
+
+    rgbs, logits, _ = panned(data, image, frames, height)
+    return [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
+
+
+def fed_clip(matter, clip: list) -> tuple:
+    """The object's plate (`matter.new_plate`, None without one) and the `(t, frame, _)` of
+    `clip` in order as a job hands them to matting: each once the plate was fed the frames
+    `matter.plate_ahead` after it."""
+    from vidmatte.ahead import fed_ahead
+
+    plate = matter.new_plate(*clip[0][0].shape[:2])
+
+    def feed(_t: int, frame) -> None:
+        if plate is not None:
+            matter.feed_plate(plate, *frame)
+
+    return plate, fed_ahead(enumerate(clip), matter.plate_ahead, feed)
+
+
 def make_clip(data: Path, image: str, out: Path, frames: int, height: int) -> dict:
     """Write `out`/clip.mp4 (`panned`'s frames) and `out`/logits.npy (its logits); return the
     first frame's object centre in video pixels, where the job's prompt goes."""
