@@ -21,6 +21,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 import launches  # noqa: E402
 
 
+def operations(call) -> int:
+    """The torch operations `call()` runs, as bench/launches.py counts them."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        call()
+    return sum(launches.count(prof.events()).values())
+
+
 def test_a_registration_step_runs_at_most_50_operations() -> None:
     """On the H200 the plate's registration was most of `best`'s 72 ms at 1080p, about 18 µs
     an operation: a step ran 64 operations before it was written for fewer."""
@@ -31,16 +38,8 @@ def test_a_registration_step_runs_at_most_50_operations() -> None:
     ]
     current = [torch.cat([torch.rand(1, 1, *size, generator=g), torch.ones(1, 1, *size)], 1)]
     start = torch.eye(3).repeat(frames, 1, 1)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        register(stored, current, start, (steps,), 0.02, 1e-3)
-    per_step = sum(launches.count(prof.events()).values()) / steps
+    per_step = operations(lambda: register(stored, current, start, (steps,), 0.02, 1e-3)) / steps
     assert 20 < per_step <= 50
-
-
-def plate_operations(step) -> int:
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        step()
-    return sum(launches.count(prof.events()).values())
 
 
 def test_the_plate_runs_few_operations_a_frame() -> None:
@@ -58,8 +57,8 @@ def test_the_plate_runs_few_operations_a_frame() -> None:
     assert len(plate.sizes) == 4
     plate.feed(frames[0], alpha)
     plate.feed(frames[1], alpha)
-    assert 300 < plate_operations(lambda: plate.feed(frames[2], alpha)) <= 600
-    assert 100 < plate_operations(lambda: plate.plate(frames[0], alpha)) <= 350
+    assert 300 < operations(lambda: plate.feed(frames[2], alpha)) <= 600
+    assert 100 < operations(lambda: plate.plate(frames[0], alpha)) <= 350
 
 
 def test_the_benchmark_counts_every_row(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from vidmatte import metrics
 from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
-from vidmatte.matte.plate import BackgroundPlate, PlateSettings
+from vidmatte.matte.plate import BackgroundPlate, device_plate
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
 
@@ -156,8 +156,8 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
 # name -> (edges, fed its previous alpha, background plate from other frames or None)
 HEADS = {
     "head": ("best", True, None),  # --plate off
-    "head_plate": ("best", True, PlateSettings()),  # the default on a GPU (plate.device_plate)
-    "head_cpu": ("best", True, PlateSettings(views=8)),  # the default on the CPU
+    "head_plate": ("best", True, device_plate(torch.device("cuda"))),  # the default on a GPU
+    "head_cpu": ("best", True, device_plate(torch.device("cpu"))),  # the default on the CPU
     "head_fast": ("fast", True, None),
     "head_noprev": ("best", False, None),
 }
