@@ -116,6 +116,25 @@ def test_colour_samples_explain_a_two_colour_blend() -> None:
     assert (alpha[~unknown] == 0).all() and (confidence[~unknown] == 0).all()
 
 
+def test_colour_samples_beside_a_pixel_keep_a_striped_foregrounds_colours_apart() -> None:
+    """Red and blue stripes 8 px high end in an 8 px ramp over a flat background. Squares
+    centred on a ramp pixel reach both stripes and average them into purple, which explains
+    its blend badly; squares beside it (`sides`) hold its own stripe's colour."""
+    yy, xx = np.mgrid[:64, :64]
+    truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)  # opaque left of x = 32
+    stripes = np.where(((yy // 8) % 2 == 0)[..., None], [0.9, 0.1, 0.1], [0.1, 0.1, 0.9])
+    image = _t(truth[..., None] * stripes + (1 - truth[..., None]) * [0.3, 0.8, 0.3])
+    gate = Gate()
+    unknown = gate.unsure(_t(truth))
+    errors = {}
+    for sides in ((), (0, 1, 2)):
+        alpha, _ = sampled_alpha(image, _t(truth), unknown, gate, sides=sides)
+        errors[sides] = float((alpha - _t(truth)).abs()[unknown].mean())
+    assert errors[(0, 1, 2)] < 0.006 < 0.01 < errors[()], errors
+    default, _ = sampled_alpha(image, _t(truth), unknown, gate)
+    assert float((default - _t(truth)).abs()[unknown].mean()) == errors[(0, 1, 2)]
+
+
 def test_sure_pixels_are_never_changed() -> None:
     """Where the head is sure (alpha <= lo or >= hi, and no unsure pixel within the gate's
     `grow`), every refinement returns its value bit for bit: on a frame above the working

@@ -134,6 +134,12 @@ def _masked_pyramid(image: torch.Tensor, known: torch.Tensor) -> list[torch.Tens
     return out
 
 
+# Directions a level's foreground colours are also sampled in, one of its squares away
+# (`_samples_beside`), and the levels that do (0: 2 px squares, 2: 8 px).
+_SIDES = ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0))
+SIDE_LEVELS = (0, 1, 2)
+
+
 def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
     """Candidate colours (levels, 3, n) at `grid` (1,1,n,2) points: each level's weighted mean
     colour of the known pixels near the point; a level with too few falls back to the next
@@ -150,6 +156,51 @@ def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor) -> torch.Tensor
     return torch.stack(out[::-1])
 
 
+def _samples_beside(
+    pyramid: list[torch.Tensor],
+    grid: torch.Tensor,
+    centred: torch.Tensor,
+    levels: tuple[int, ...],
+    size: tuple[int, int],
+) -> torch.Tensor:
+    """More candidate colours, (4·len(levels), 3, n): at each of `levels`, the mean colour of
+    the known pixels one of its squares (2^(level+1) px) to each side of the `grid` (1,1,n,2)
+    points in an image of `size` (h, w), or the level's `centred` candidate (`_samples_at`'s
+    (levels,3,n)) where too few are known there. A square centred on the point mixes whatever
+    surrounds it; one to the side keeps a textured object's colours apart (shared matting's
+    rays, in four directions). One sampling call per level."""
+    height, width = size
+    # Each level's four steps of a square, 2^(level+1) px, in normalised coordinates (which
+    # span 2 across the image): one upload for all.
+    steps = torch.tensor(
+        [
+            [(x * 2 ** (lv + 2) / width, y * 2 ** (lv + 2) / height) for x, y in _SIDES]
+            for lv in levels
+        ],
+        device=grid.device,
+    )
+    out = [centred[:0].transpose(0, 1)]  # (3,0,n): no levels, no candidates
+    for level, step in zip(levels, steps, strict=True):
+        points = grid + step[:, None, None]  # (4,1,n,2) -> the sides as rows of one call
+        sums = F.grid_sample(
+            pyramid[level], points.view(1, 4, -1, 2), mode="bilinear", align_corners=False
+        )
+        colour = sums[0, :3] / sums[0, 3:].clamp_min(1e-6)  # (3,4,n)
+        out.append(torch.where(sums[0, 3:] > 0.05, colour, centred[level][:, None]))
+    return torch.cat(out, 1).transpose(0, 1)
+
+
+def _candidates(
+    image: torch.Tensor, known: torch.Tensor, grid: torch.Tensor, sides: tuple[int, ...]
+) -> torch.Tensor:
+    """Candidate colours (5 + 4·len(sides), 3, n) of the `known` pixels (1,1,h,w) of image for
+    the `grid` (1,1,n,2) points: centred at five distances, and beside them (`sides`)."""
+    pyramid = _masked_pyramid(image, known)
+    centred = _samples_at(pyramid, grid)
+    beside = _samples_beside(pyramid, grid, centred, sides, tuple(image.shape[-2:]))
+    return torch.cat([centred, beside])
+
+
 # A known background: the plate behind the frame (1,3,h,w) and where it is known (1,1,h,w):
 # above 0 there, up to 1 as its views agree (plate.py's `PlateSettings.trust`).
 Background = tuple[torch.Tensor, torch.Tensor]
@@ -161,14 +212,16 @@ def sampled_alpha(
     unknown: torch.Tensor,
     gate: Gate,
     background: Background | None = None,
+    sides: tuple[int, ...] = SIDE_LEVELS,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), and its
     confidence in [0,1]: (alpha, confidence), both (1,1,h,w), zero off `unknown`.
 
     Foreground colours come from the pixels the head is sure are foreground (>= gate.hi),
-    background colours from those sure of background (<= gate.lo), at five distances each;
-    of the 25 pairs, the one whose blend a·F + (1-a)·B is nearest the pixel's colour relative
-    to its contrast |F-B| (robust matting's distortion, Wang & Cohen 2007) gives the alpha.
+    background colours from those sure of background (<= gate.lo), at five distances each,
+    the foreground's also beside the pixel at the `sides` levels (`_samples_beside`); of the
+    pairs, the one whose blend a·F + (1-a)·B is nearest the pixel's colour relative to its
+    contrast |F-B| (robust matting's distortion, Wang & Cohen 2007) gives the alpha.
     Confidence is high for a close fit with a clear contrast, low where F and B look alike.
     Where `background` (matte/plate.py: seen in other frames) is known, it is the only
     background candidate: the search then only chooses F."""
@@ -180,18 +233,23 @@ def sampled_alpha(
     grid = torch.stack(
         [(xs.float() + 0.5) / width * 2 - 1, (ys.float() + 0.5) / height * 2 - 1], -1
     )[None, None]
-    fg = _samples_at(_masked_pyramid(image, sure_fg), grid)  # (5,3,n)
-    bg = _samples_at(_masked_pyramid(image, sure_bg), grid)
+    fg = _candidates(image, sure_fg, grid, sides)
+    bg = _candidates(image, sure_bg, grid, ())
     if background is not None:
         plate, known = background
         seen = known[0, 0, ys, xs] > 0
-        bg = torch.where(seen, plate[0][:, ys, xs], bg)  # (3,n) against (5,3,n)
+        bg = torch.where(seen, plate[0][:, ys, xs], bg)  # (3,n) against (B,3,n)
     colour = image[0, :, ys, xs]  # (3,n)
-    diff = fg[:, None] - bg[None]  # (5,5,3,n)
-    contrast = (diff * diff).sum(2)
-    a = (((colour - bg[None]) * diff).sum(2) / (contrast + 1e-4)).clamp(0, 1)
-    blend = a[:, :, None] * fg[:, None] + (1 - a[:, :, None]) * bg[None]
-    distortion = ((colour - blend) ** 2).sum(2) / (contrast + 1e-3)
+    # Every pair's fit from dot products of the candidates, (F,B,n) each: the pairs' colour
+    # differences, (F,B,3,n), would be three times the memory and the arithmetic.
+    f_b = sum(fg[:, None, c] * bg[None, :, c] for c in range(3))  # F·B
+    b_b, c_b = (bg * bg).sum(1), (colour * bg).sum(1)  # (B,n)
+    contrast = (fg * fg).sum(1)[:, None] - 2 * f_b + b_b  # |F-B|²
+    along = (colour * fg).sum(1)[:, None] - c_b - f_b + b_b  # (I-B)·(F-B)
+    a = (along / (contrast + 1e-4)).clamp(0, 1)
+    off = (colour * colour).sum(0) - 2 * c_b + b_b  # |I-B|²
+    # |I - (a·F + (1-a)·B)|² = |I-B|² - 2a (I-B)·(F-B) + a² |F-B|²
+    distortion = (off - a * (2 * along - a * contrast)).clamp_min(0) / (contrast + 1e-3)
     best = distortion.flatten(0, 1).argmin(0)
     pick = lambda x: x.flatten(0, 1).gather(0, best[None])[0]  # noqa: E731
     a, distortion, contrast = pick(a), pick(distortion), pick(contrast)
@@ -335,6 +393,21 @@ class BestSettings:
     the current frame's checked background within 20 px folded into the plate's trust (its
     mean difference from the plate as the views' distance) passed it (1.07) but lost on fur
     and H.264 (19.36 / 3.446 / 4.969).
+
+    sides (2026-12-05): the colour samples were squares centred on the pixel, 2 to 32 px:
+    on a textured object each mixes the colours around the pixel into one that may explain
+    no blend. Now the foreground is also sampled one square to each of four sides at the
+    `sides` levels (`_samples_beside`; shared matting's rays, in four directions). MAD with
+    the plate (a GPU's) on W/holdout / W/holdout_h264 / W/tune / W/holdout_fur, before:
+    3.459 / 4.936 / 3.272 / 18.39; levels 1, 2: 3.322 / 4.882 / 3.191 / 18.28; 0, 1, 2 (these):
+    3.309 / 4.870 / 3.155 / 18.25; 1, 2, 3: 3.328 / 4.914 / 3.170 / 18.20; 0 to 3: 3.313 /
+    4.899 / 3.135 / 18.17 (mean ratio to before 0.975 for these, 0.974 for 0 to 3, with four
+    more candidates). The background's samples beside the pixel too (0, 1, 2): 3.257 / 4.816
+    / 3.156 / 18.22 (0.968), but 17 x 17 pairs instead of 17 x 5 took `best` at 1080p to
+    0.91 s a frame on the CPU, from 0.36 with these and 0.31 before (GT04, bench/edges.py):
+    not kept. Glass is flat (81.88
+    -> 81.92), W/tune_h264 5.301 -> 5.272, W/tune24 2.661 -> 2.548. Not tried: diagonals,
+    other distances.
     """
 
     gate: Gate = Gate()
@@ -350,6 +423,7 @@ class BestSettings:
     differs: float = 0.05  # ... where the frame differs from the plate by more than this,
     noise: float = 3.0  # ... and than this many times the near background's median difference
     plate_sample_weight: float = 100.0  # sample_weight where the plate's trust is 1
+    sides: tuple[int, ...] = SIDE_LEVELS  # levels whose foreground samples look to the sides
 
 
 def near_object(alpha: torch.Tensor, reach: int, gate: Gate) -> torch.Tensor:
@@ -410,7 +484,9 @@ def best_edges(
     unknown = settings.gate.unsure(alpha) | opened
     if not bool(unknown.any()):
         return Refined(alpha, torch.zeros_like(alpha), opened)
-    samples, confidence = sampled_alpha(image, alpha, unknown, settings.gate, background)
+    samples, confidence = sampled_alpha(
+        image, alpha, unknown, settings.gate, background, settings.sides
+    )
     sample_w = settings.sample_weight * confidence
     if background is not None:  # where the plate knows the background, the samples know it
         more = settings.plate_sample_weight - settings.sample_weight
