@@ -13,8 +13,9 @@ best  classical matting of the unsure pixels at working resolution, the sure one
       trimap's known regions, then guided upsampling to the frame:
       1. colour sampling (`sampled_alpha`): per unsure pixel, candidate foreground and
          background colours from the sure regions at several distances (a masked image
-         pyramid), the pair that best explains its colour as a blend, and the alpha that
-         blend implies (the step shared matting did on the CPU);
+         pyramid), the foreground's also beside the pixel (`_samples_beside`), the pair
+         that best explains its colour as a blend, and the alpha that blend implies (the
+         step shared matting did on the CPU);
       2. closed-form matting's energy (Levin et al., 2008; laplacian.py) makes alpha locally
          a linear function of the colour, pulled towards step 1 where its colours are clear
          and towards the head elsewhere (`best_edges`).
