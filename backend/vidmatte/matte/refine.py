@@ -164,12 +164,12 @@ def _samples_beside(
     levels: tuple[int, ...],
     size: tuple[int, int],
 ) -> torch.Tensor:
-    """More candidate colours, (4·len(levels), 3, n): at each of `levels`, the mean colour of
-    the known pixels one of its squares (2^(level+1) px) to each side of the `grid` (1,1,n,2)
-    points in an image of `size` (h, w), or the level's `centred` candidate (`_samples_at`'s
-    (levels,3,n)) where too few are known there. A square centred on the point mixes whatever
-    surrounds it; one to the side keeps a textured object's colours apart (shared matting's
-    rays, in four directions). One sampling call per level."""
+    """More candidate colours, (4·len(levels), 3, n): at each of `levels` (at least one), the
+    mean colour of the known pixels one of its squares (2^(level+1) px) to each side of the
+    `grid` (1,1,n,2) points in an image of `size` (h, w), or the level's `centred` candidate
+    (`_samples_at`'s (levels,3,n)) where too few are known there. A square centred on the
+    point mixes whatever surrounds it; one to the side keeps a textured object's colours
+    apart (shared matting's rays, in four directions). One sampling call per level."""
     height, width = size
     # Each level's four steps of a square, 2^(level+1) px, in normalised coordinates (which
     # span 2 across the image): one upload for all.
@@ -180,7 +180,7 @@ def _samples_beside(
         ],
         device=grid.device,
     )
-    out = [centred[:0].transpose(0, 1)]  # (3,0,n): no levels, no candidates
+    out = []
     for level, step in zip(levels, steps, strict=True):
         points = grid + step[:, None, None]  # (4,1,n,2) -> the sides as rows of one call
         sums = F.grid_sample(
@@ -198,6 +198,8 @@ def _candidates(
     the `grid` (1,1,n,2) points: centred at five distances, and beside them (`sides`)."""
     pyramid = _masked_pyramid(image, known)
     centred = _samples_at(pyramid, grid)
+    if not sides:  # the background's: nothing to upload or join
+        return centred
     beside = _samples_beside(pyramid, grid, centred, sides, tuple(image.shape[-2:]))
     return torch.cat([centred, beside])
 
@@ -406,9 +408,8 @@ class BestSettings:
     more candidates). The background's samples beside the pixel too (0, 1, 2): 3.257 / 4.816
     / 3.156 / 18.22 (0.968), but 17 x 17 pairs instead of 17 x 5 took `best` at 1080p to
     0.91 s a frame on the CPU, from 0.36 with these and 0.31 before (GT04, bench/edges.py):
-    not kept. Glass is flat (81.88
-    -> 81.92), W/tune_h264 5.301 -> 5.272, W/tune24 2.661 -> 2.548. Not tried: diagonals,
-    other distances.
+    not kept. Glass is flat (81.88 -> 81.92), W/tune_h264 5.301 -> 5.272, W/tune24 2.661 ->
+    2.548. Not tried: diagonals, other distances.
     """
 
     gate: Gate = Gate()
