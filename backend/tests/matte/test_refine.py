@@ -135,6 +135,24 @@ def test_colour_samples_beside_a_pixel_keep_a_striped_foregrounds_colours_apart(
     assert float((default - _t(truth)).abs()[unknown].mean()) == errors[(0, 1, 2)]
 
 
+def test_colour_samples_beside_a_pixel_keep_a_striped_backgrounds_colours_apart() -> None:
+    """The same on the other side: a flat object's 8 px ramp over red and blue stripes 8 px
+    high. Squares centred on a ramp pixel average the stripes behind it into purple; with
+    the background's samples beside it, its blend is found between the object and its own
+    stripe (`_search` finds the pair in turns)."""
+    yy, xx = np.mgrid[:64, :64]
+    truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)  # opaque left of x = 32
+    stripes = np.where(((yy // 8) % 2 == 0)[..., None], [0.9, 0.1, 0.1], [0.1, 0.1, 0.9])
+    image = _t(truth[..., None] * [0.3, 0.8, 0.3] + (1 - truth[..., None]) * stripes)
+    gate = Gate()
+    unknown = gate.unsure(_t(truth))
+    errors = {}
+    for sides in ((), (0, 1, 2)):
+        alpha, _ = sampled_alpha(image, _t(truth), unknown, gate, sides=sides)
+        errors[sides] = float((alpha - _t(truth)).abs()[unknown].mean())
+    assert errors[(0, 1, 2)] < 0.008 < 0.01 < errors[()], errors
+
+
 def test_sure_pixels_are_never_changed() -> None:
     """Where the head is sure (alpha <= lo or >= hi, and no unsure pixel within the gate's
     `grow`), every refinement returns its value bit for bit: on a frame above the working
@@ -449,7 +467,9 @@ def test_a_jobs_plate_finds_strands_beyond_the_heads_band() -> None:
         plain = without(rgb, logits)
         missed = (truth > 0.3) & (plain == 0)
         assert missed.sum() > 500
-        assert np.abs(alpha - truth)[truth == 0].mean() <= np.abs(plain - truth)[truth == 0].mean()
+        # Background error 0.22e-3 to 0.26e-3 a frame, as without the plate (0.21e-3 to
+        # 0.24e-3; 0.8e-3 before the background's colours were also sampled beside a pixel).
+        assert np.abs(alpha - truth)[truth == 0].mean() < 3e-4
         errors["plate"].append(float(np.abs(alpha - truth)[missed].mean()))
         errors["none"].append(float(np.abs(plain - truth)[missed].mean()))
     # Measured: 0.31 against 0.60 on the later frames. The first two gain little (0.60,
