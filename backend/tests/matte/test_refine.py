@@ -16,6 +16,7 @@ from vidmatte.matte import Matter, random_head
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.laplacian import TiledLaplacian, solve
 from vidmatte.matte.refine import (
+    Beside,
     BestSettings,
     Gate,
     Refined,
@@ -119,20 +120,17 @@ def test_colour_samples_explain_a_two_colour_blend() -> None:
 def test_colour_samples_beside_a_pixel_keep_a_striped_foregrounds_colours_apart() -> None:
     """Red and blue stripes 8 px high end in an 8 px ramp over a flat background. Squares
     centred on a ramp pixel reach both stripes and average them into purple, which explains
-    its blend badly; squares beside it (`sides`) hold its own stripe's colour."""
+    its blend badly; squares beside it (`Beside`) hold its own stripe's colour."""
     yy, xx = np.mgrid[:64, :64]
     truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)  # opaque left of x = 32
     stripes = np.where(((yy // 8) % 2 == 0)[..., None], [0.9, 0.1, 0.1], [0.1, 0.1, 0.9])
     image = _t(truth[..., None] * stripes + (1 - truth[..., None]) * [0.3, 0.8, 0.3])
     gate = Gate()
     unknown = gate.unsure(_t(truth))
-    errors = {}
-    for sides in ((), (0, 1, 2)):
-        alpha, _ = sampled_alpha(image, _t(truth), unknown, gate, sides=sides)
-        errors[sides] = float((alpha - _t(truth)).abs()[unknown].mean())
-    assert errors[(0, 1, 2)] < 0.006 < 0.01 < errors[()], errors
-    default, _ = sampled_alpha(image, _t(truth), unknown, gate)
-    assert float((default - _t(truth)).abs()[unknown].mean()) == errors[(0, 1, 2)]
+    centred, _ = sampled_alpha(image, _t(truth), unknown, gate, fg_beside=Beside(()))
+    beside, _ = sampled_alpha(image, _t(truth), unknown, gate)
+    errors = [float((a - _t(truth)).abs()[unknown].mean()) for a in (centred, beside)]
+    assert errors[1] < 0.006 < 0.01 < errors[0], errors
 
 
 def test_colour_samples_beside_a_pixel_keep_a_striped_backgrounds_colours_apart() -> None:
@@ -146,11 +144,10 @@ def test_colour_samples_beside_a_pixel_keep_a_striped_backgrounds_colours_apart(
     image = _t(truth[..., None] * [0.3, 0.8, 0.3] + (1 - truth[..., None]) * stripes)
     gate = Gate()
     unknown = gate.unsure(_t(truth))
-    errors = {}
-    for sides in ((), (0, 1, 2)):
-        alpha, _ = sampled_alpha(image, _t(truth), unknown, gate, sides=sides)
-        errors[sides] = float((alpha - _t(truth)).abs()[unknown].mean())
-    assert errors[(0, 1, 2)] < 0.008 < 0.01 < errors[()], errors
+    centred, _ = sampled_alpha(image, _t(truth), unknown, gate, bg_beside=Beside(()))
+    beside, _ = sampled_alpha(image, _t(truth), unknown, gate)
+    errors = [float((a - _t(truth)).abs()[unknown].mean()) for a in (centred, beside)]
+    assert errors[1] < 0.003 < 0.01 < errors[0], errors
 
 
 def test_sure_pixels_are_never_changed() -> None:

@@ -136,9 +136,25 @@ def _masked_pyramid(image: torch.Tensor, known: torch.Tensor) -> list[torch.Tens
 
 
 # Directions a level's colours are also sampled in, one of its squares away
-# (`_samples_beside`), and the levels that do (0: 2 px squares, 2: 8 px).
-_SIDES = ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0))
-SIDE_LEVELS = (0, 1, 2)
+# (`_samples_beside`): the four sides, and the four corners too.
+SIDES = ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0))
+AROUND = (*SIDES, (1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0))
+Directions = tuple[tuple[float, float], ...]
+
+
+class Beside(NamedTuple):
+    """Where colours are also sampled beside an unsure pixel (`_samples_beside`): at these
+    pyramid levels (0: 2 px squares, 4: 32 px), one square away in these directions."""
+
+    levels: tuple[int, ...]
+    directions: Directions = SIDES
+
+
+# BestSettings' defaults: the foreground's four sides at the three finest levels; the
+# background's sides and corners at every level (each background candidate costs `_search`
+# one pair, each foreground one five).
+FG_BESIDE = Beside((0, 1, 2), SIDES)
+BG_BESIDE = Beside((0, 1, 2, 3, 4), AROUND)
 
 
 def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor) -> torch.Tensor:
@@ -162,46 +178,49 @@ def _samples_beside(
     grid: torch.Tensor,
     centred: torch.Tensor,
     levels: tuple[int, ...],
+    directions: Directions,
     size: tuple[int, int],
 ) -> torch.Tensor:
-    """More candidate colours, (4·len(levels), 3, n): at each of `levels` (at least one), the
-    mean colour of the known pixels one of its squares (2^(level+1) px) to each side of the
-    `grid` (1,1,n,2) points in an image of `size` (h, w), or the level's `centred` candidate
-    (`_samples_at`'s (levels,3,n)) where too few are known there. A square centred on the
-    point mixes whatever surrounds it; one to the side keeps a textured object's colours
-    apart (shared matting's rays, in four directions). One sampling call per level."""
+    """More candidate colours, (D·len(levels), 3, n) for D `directions`: at each of `levels`
+    (at least one), the mean colour of the known pixels one of its squares (2^(level+1) px)
+    away in each direction from the `grid` (1,1,n,2) points in an image of `size` (h, w), or
+    the level's `centred` candidate (`_samples_at`'s (levels,3,n)) where too few are known
+    there. A square centred on the point mixes whatever surrounds it; one beside it keeps a
+    textured object's colours apart (shared matting's rays). One sampling call per level."""
     height, width = size
-    # Each level's four steps of a square, 2^(level+1) px, in normalised coordinates (which
-    # span 2 across the image): one upload for all.
+    # Each level's steps of a square, 2^(level+1) px, in normalised coordinates (which span 2
+    # across the image): one upload for all.
     steps = torch.tensor(
         [
-            [(x * 2 ** (lv + 2) / width, y * 2 ** (lv + 2) / height) for x, y in _SIDES]
+            [(x * 2 ** (lv + 2) / width, y * 2 ** (lv + 2) / height) for x, y in directions]
             for lv in levels
         ],
         device=grid.device,
     )
     out = []
     for level, step in zip(levels, steps, strict=True):
-        points = grid + step[:, None, None]  # (4,1,n,2) -> the sides as rows of one call
+        points = grid + step[:, None, None]  # (D,1,n,2) -> the directions as rows of one call
         sums = F.grid_sample(
-            pyramid[level], points.view(1, 4, -1, 2), mode="bilinear", align_corners=False
+            pyramid[level], points.view(1, len(directions), -1, 2), align_corners=False
         )
-        colour = sums[0, :3] / sums[0, 3:].clamp_min(1e-6)  # (3,4,n)
+        colour = sums[0, :3] / sums[0, 3:].clamp_min(1e-6)  # (3,D,n)
         out.append(torch.where(sums[0, 3:] > 0.05, colour, centred[level][:, None]))
     return torch.cat(out, 1).transpose(0, 1)
 
 
 def _candidates(
-    image: torch.Tensor, known: torch.Tensor, grid: torch.Tensor, sides: tuple[int, ...]
+    image: torch.Tensor, known: torch.Tensor, grid: torch.Tensor, beside: Beside
 ) -> torch.Tensor:
-    """Candidate colours (5 + 4·len(sides), 3, n) of the `known` pixels (1,1,h,w) of image for
-    the `grid` (1,1,n,2) points: centred at five distances, and beside them (`sides`)."""
+    """Candidate colours (5 + D·L, 3, n) of the `known` pixels (1,1,h,w) of image for the
+    `grid` (1,1,n,2) points: centred at five distances, and beside them in D directions at
+    L levels (`beside`)."""
     pyramid = _masked_pyramid(image, known)
     centred = _samples_at(pyramid, grid)
-    if not sides:  # nothing to upload or join
+    if not beside.levels:  # nothing to upload or join
         return centred
-    beside = _samples_beside(pyramid, grid, centred, sides, tuple(image.shape[-2:]))
-    return torch.cat([centred, beside])
+    size = tuple(image.shape[-2:])
+    more = _samples_beside(pyramid, grid, centred, beside.levels, beside.directions, size)
+    return torch.cat([centred, more])
 
 
 # A known background: the plate behind the frame (1,3,h,w) and where it is known (1,1,h,w):
@@ -215,14 +234,15 @@ def sampled_alpha(
     unknown: torch.Tensor,
     gate: Gate,
     background: Background | None = None,
-    sides: tuple[int, ...] = SIDE_LEVELS,
+    fg_beside: Beside = FG_BESIDE,
+    bg_beside: Beside = BG_BESIDE,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), and its
     confidence in [0,1]: (alpha, confidence), both (1,1,h,w), zero off `unknown`.
 
     Foreground colours come from the pixels the head is sure are foreground (>= gate.hi),
     background colours from those sure of background (<= gate.lo), at five distances each
-    and beside the pixel at the `sides` levels (`_samples_beside`); of the pairs, the one
+    and beside the pixel (`fg_beside`, `bg_beside`: `_samples_beside`); of the pairs, the one
     whose blend a·F + (1-a)·B is nearest the pixel's colour relative to its contrast |F-B|
     (robust matting's distortion, Wang & Cohen 2007; `_search`) gives the alpha.
     Confidence is high for a close fit with a clear contrast, low where F and B look alike.
@@ -236,16 +256,16 @@ def sampled_alpha(
     grid = torch.stack(
         [(xs.float() + 0.5) / width * 2 - 1, (ys.float() + 0.5) / height * 2 - 1], -1
     )[None, None]
-    fg = _candidates(image, sure_fg, grid, sides)
+    fg = _candidates(image, sure_fg, grid, fg_beside)
     colour = image[0, :, ys, xs]  # (3,n)
     if background is None:
-        fit = _search(colour, fg, _candidates(image, sure_bg, grid, sides))
+        fit = _search(colour, fg, _candidates(image, sure_bg, grid, bg_beside))
     else:  # where the plate knows the background it is the only candidate: F is chosen
         plate, known = background
         fit = _best_pair(colour, fg, plate[0][:, ys, xs][None])
         rest = (known[0, 0, ys, xs] <= 0).nonzero()[:, 0]
         if len(rest):
-            bg = _candidates(image, sure_bg, grid[:, :, rest], sides)
+            bg = _candidates(image, sure_bg, grid[:, :, rest], bg_beside)
             found = _search(colour[:, rest], fg[:, :, rest], bg)
             for whole, part in zip(fit, found, strict=True):
                 whole[rest] = part
@@ -289,9 +309,9 @@ def _best_pair(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
 def _search(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
     """`_best_pair` found in turns rather than among all F·B pairs: the foreground that best
     fits one of the centred backgrounds (`bg`'s first five), the background that best fits
-    it, then the foreground that best fits that. With the samples beside the pixel on both
-    sides, 17·5 + 17 + 17 pairs instead of 17·17: most of the gain for a third of the cost
-    (BestSettings.sides)."""
+    it, then the foreground that best fits that. With the defaults' 17 foreground and 45
+    background candidates, 17·5 + 45 + 17 pairs instead of 17·45: a background candidate
+    costs one pair, a foreground one six (BestSettings, "fg_beside, bg_beside")."""
     take = lambda x, i: x.gather(0, i[None, None].expand(1, 3, -1))  # noqa: E731
     f = take(fg, _best_pair(colour, fg, bg[:_SAMPLE_LEVELS]).pair // _SAMPLE_LEVELS)
     b = take(bg, _best_pair(colour, f, bg).pair)
@@ -431,7 +451,8 @@ class BestSettings:
     mean difference from the plate as the views' distance) passed it (1.07) but lost on fur
     and H.264 (19.36 / 3.446 / 4.969).
 
-    sides (2026-12-05): the colour samples were squares centred on the pixel, 2 to 32 px:
+    fg_beside (2026-12-05; then `sides`): the colour samples were squares centred on the
+    pixel, 2 to 32 px:
     on a textured object each mixes the colours around the pixel into one that may explain
     no blend. Now the foreground is also sampled one square to each of four sides at the
     `sides` levels (`_samples_beside`; shared matting's rays, in four directions). MAD with
@@ -445,14 +466,21 @@ class BestSettings:
     not kept. Glass is flat (81.88 -> 81.92), W/tune_h264 5.301 -> 5.272, W/tune24 2.661 ->
     2.548. Not tried: diagonals, other distances.
 
-    sides, for the background too (2026-12-06): where the plate knows the background it is
-    the only candidate (the centred ones were five copies of it), so only the other pixels
-    sample the background, beside them too, and the pair is found in turns (`_search`). On
-    the same four sets, with all 17 x 17 pairs: 3.257 / 4.816 / 3.156 / 18.22 (0.87 s a
-    1080p GT04 frame on the CPU); in turns, stopping once B is chosen: 3.278 / 4.844 / 3.152
-    / 18.19; the 3 best F of the first turn against every B: 3.269 / 4.833 / 3.152 / 18.19
-    (0.49 to 0.55 s); three turns (these): 3.273 / 4.837 / 3.153 / 18.18, W/tune_h264 5.276,
-    W/tune24 2.537, glass 81.87, at the old cost (0.45 to 0.47 s, 0.43 to 0.46 before: noise).
+    fg_beside, bg_beside (2026-12-06): where the plate knows the background it is the only
+    candidate (the centred ones were five copies of it), so only the other pixels sample the
+    background, beside them too, and the pair is found in turns (`_search`). On the same
+    four sets, the background at the foreground's levels and sides, with all 17 x 17 pairs:
+    3.257 / 4.816 / 3.156 / 18.22 (0.87 s a 1080p GT04 frame on the CPU); in turns,
+    stopping once B is chosen: 3.278 / 4.844 / 3.152 / 18.19; the 3 best F of the first turn
+    against every B: 3.269 / 4.833 / 3.152 / 18.19 (0.49 to 0.55 s); three turns: 3.273 /
+    4.837 / 3.153 / 18.18 at the old cost. In turns a background candidate costs one pair,
+    so the background then took more: levels 0 to 3: 3.266 / 4.837 / 3.143 / 18.13; levels
+    0 to 2 with the corners too (`AROUND`): 3.262 / 4.834 / 3.150 / 18.17; 0 to 3 with the
+    corners: 3.255 / 4.831 / 3.140 / 18.01; 0 to 4 with the corners (these, 45 candidates):
+    3.242 / 4.829 / 3.131 / 17.72. The foreground's corners too (29 candidates): 3.208 /
+    4.830 / 3.091 / 17.66, but `best+plate` at 1080p on the CPU took 0.62 to 0.69 s against
+    0.52 to 0.58 (28% of the encoder, over the goal of 25%): not kept; its level 3 too:
+    3.245 / 4.860 / 3.108 / 17.65.
     """
 
     gate: Gate = Gate()
@@ -468,7 +496,8 @@ class BestSettings:
     differs: float = 0.05  # ... where the frame differs from the plate by more than this,
     noise: float = 3.0  # ... and than this many times the near background's median difference
     plate_sample_weight: float = 100.0  # sample_weight where the plate's trust is 1
-    sides: tuple[int, ...] = SIDE_LEVELS  # levels whose colour samples also look to the sides
+    fg_beside: Beside = FG_BESIDE  # where colours are also sampled beside the pixel
+    bg_beside: Beside = BG_BESIDE
 
 
 def near_object(alpha: torch.Tensor, reach: int, gate: Gate) -> torch.Tensor:
@@ -530,7 +559,7 @@ def best_edges(
     if not bool(unknown.any()):
         return Refined(alpha, torch.zeros_like(alpha), opened)
     samples, confidence = sampled_alpha(
-        image, alpha, unknown, settings.gate, background, settings.sides
+        image, alpha, unknown, settings.gate, background, settings.fg_beside, settings.bg_beside
     )
     sample_w = settings.sample_weight * confidence
     if background is not None:  # where the plate knows the background, the samples know it
