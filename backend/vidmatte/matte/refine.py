@@ -480,7 +480,9 @@ class BestSettings:
     3.242 / 4.829 / 3.131 / 17.72. The foreground's corners too (29 candidates): 3.208 /
     4.830 / 3.091 / 17.66, but `best+plate` at 1080p on the CPU took 0.62 to 0.69 s against
     0.52 to 0.58 (28% of the encoder, over the goal of 25%): not kept; its level 3 too:
-    3.245 / 4.860 / 3.108 / 17.65.
+    3.245 / 4.860 / 3.108 / 17.65. The background's 8 directions two squares away as well
+    (85 candidates): 3.194 / 4.794 / 3.117 / 17.50, but `best` took 0.68 to 0.70 s against
+    0.49 to 0.53 (30% of the encoder): not kept.
     """
 
     gate: Gate = Gate()
