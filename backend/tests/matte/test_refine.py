@@ -117,37 +117,41 @@ def test_colour_samples_explain_a_two_colour_blend() -> None:
     assert (alpha[~unknown] == 0).all() and (confidence[~unknown] == 0).all()
 
 
-def test_colour_samples_beside_a_pixel_keep_a_striped_foregrounds_colours_apart() -> None:
-    """Red and blue stripes 8 px high end in an 8 px ramp over a flat background. Squares
-    centred on a ramp pixel reach both stripes and average them into purple, which explains
-    its blend badly; squares beside it (`Beside`) hold its own stripe's colour."""
+def _striped_errors(striped: str) -> tuple[float, float]:
+    """Mean error of the colour samples' alpha on the unsure pixels of an 8 px ramp between
+    red and blue stripes 8 px high (on the `striped` side: "fg" or "bg") and a flat colour,
+    sampling that side with centred squares only and with the defaults (beside the pixel)."""
     yy, xx = np.mgrid[:64, :64]
-    truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)  # opaque left of x = 32
+    truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)[..., None]  # opaque left of 32
     stripes = np.where(((yy // 8) % 2 == 0)[..., None], [0.9, 0.1, 0.1], [0.1, 0.1, 0.9])
-    image = _t(truth[..., None] * stripes + (1 - truth[..., None]) * [0.3, 0.8, 0.3])
+    flat = np.array([0.3, 0.8, 0.3])
+    fg, bg = (stripes, flat) if striped == "fg" else (flat, stripes)
+    image, alpha = _t(truth * fg + (1 - truth) * bg), _t(truth[..., 0])
     gate = Gate()
-    unknown = gate.unsure(_t(truth))
-    centred, _ = sampled_alpha(image, _t(truth), unknown, gate, fg_beside=Beside(()))
-    beside, _ = sampled_alpha(image, _t(truth), unknown, gate)
-    errors = [float((a - _t(truth)).abs()[unknown].mean()) for a in (centred, beside)]
-    assert errors[1] < 0.006 < 0.01 < errors[0], errors
+    unknown = gate.unsure(alpha)
+    centred = {f"{striped}_beside": Beside(())}
+    errors = [
+        float((sampled_alpha(image, alpha, unknown, gate, **kw)[0] - alpha).abs()[unknown].mean())
+        for kw in (centred, {})
+    ]
+    return errors[0], errors[1]
+
+
+def test_colour_samples_beside_a_pixel_keep_a_striped_foregrounds_colours_apart() -> None:
+    """Red and blue stripes end in a ramp over a flat background. Squares centred on a ramp
+    pixel reach both stripes and average them into purple, which explains its blend badly;
+    squares beside it (`Beside`) hold its own stripe's colour."""
+    centred, beside = _striped_errors("fg")
+    assert beside < 0.006 < 0.01 < centred, (centred, beside)
 
 
 def test_colour_samples_beside_a_pixel_keep_a_striped_backgrounds_colours_apart() -> None:
-    """The same on the other side: a flat object's 8 px ramp over red and blue stripes 8 px
-    high. Squares centred on a ramp pixel average the stripes behind it into purple; with
-    the background's samples beside it, its blend is found between the object and its own
-    stripe (`_search` finds the pair in turns)."""
-    yy, xx = np.mgrid[:64, :64]
-    truth = np.clip((40 - xx) / 8, 0, 1).astype(np.float32)  # opaque left of x = 32
-    stripes = np.where(((yy // 8) % 2 == 0)[..., None], [0.9, 0.1, 0.1], [0.1, 0.1, 0.9])
-    image = _t(truth[..., None] * [0.3, 0.8, 0.3] + (1 - truth[..., None]) * stripes)
-    gate = Gate()
-    unknown = gate.unsure(_t(truth))
-    centred, _ = sampled_alpha(image, _t(truth), unknown, gate, bg_beside=Beside(()))
-    beside, _ = sampled_alpha(image, _t(truth), unknown, gate)
-    errors = [float((a - _t(truth)).abs()[unknown].mean()) for a in (centred, beside)]
-    assert errors[1] < 0.003 < 0.01 < errors[0], errors
+    """The same on the other side: a flat object's ramp over the stripes. Squares centred on
+    a ramp pixel average the stripes behind it into purple; with the background's samples
+    beside it, its blend is found between the object and its own stripe (`_search` finds
+    the pair in turns)."""
+    centred, beside = _striped_errors("bg")
+    assert beside < 0.003 < 0.01 < centred, (centred, beside)
 
 
 def test_sure_pixels_are_never_changed() -> None:
