@@ -152,7 +152,7 @@ class Beside(NamedTuple):
 
 # BestSettings' defaults: the foreground's four sides at the three finest levels; the
 # background's sides and corners at every level (each background candidate costs `_search`
-# one pair, each foreground one five).
+# one pair, each foreground one six).
 FG_BESIDE = Beside((0, 1, 2), SIDES)
 BG_BESIDE = Beside((0, 1, 2, 3, 4), AROUND)
 
@@ -452,11 +452,11 @@ class BestSettings:
     and H.264 (19.36 / 3.446 / 4.969).
 
     fg_beside (2026-12-05; then `sides`): the colour samples were squares centred on the
-    pixel, 2 to 32 px:
-    on a textured object each mixes the colours around the pixel into one that may explain
-    no blend. Now the foreground is also sampled one square to each of four sides at the
-    `sides` levels (`_samples_beside`; shared matting's rays, in four directions). MAD with
-    the plate (a GPU's) on W/holdout / W/holdout_h264 / W/tune / W/holdout_fur, before:
+    pixel, 2 to 32 px: on a textured object each mixes the colours around the pixel into one
+    that may explain no blend. Now the foreground is also sampled one square to each of four
+    sides at the `sides` levels (`_samples_beside`; shared matting's rays, in four
+    directions). MAD with the plate (a GPU's) on W/holdout / W/holdout_h264 / W/tune /
+    W/holdout_fur, before:
     3.459 / 4.936 / 3.272 / 18.39; levels 1, 2: 3.322 / 4.882 / 3.191 / 18.28; 0, 1, 2 (these):
     3.309 / 4.870 / 3.155 / 18.25; 1, 2, 3: 3.328 / 4.914 / 3.170 / 18.20; 0 to 3: 3.313 /
     4.899 / 3.135 / 18.17 (mean ratio to before 0.975 for these, 0.974 for 0 to 3, with four
