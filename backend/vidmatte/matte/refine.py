@@ -263,9 +263,10 @@ def sampled_alpha(
     (robust matting's distortion, Wang & Cohen 2007; `_search`) gives the alpha.
     Where `background` (matte/plate.py: seen in other frames) is known, it is the only
     background candidate: only F is chosen there."""
+    out = Samples(*(torch.zeros_like(alpha) for _ in Samples._fields))
     sure_fg, sure_bg = (alpha >= gate.hi).float(), (alpha <= gate.lo).float()
     if not (bool(sure_fg.any()) and bool(sure_bg.any())):  # nothing to sample one side from
-        return Samples(*(torch.zeros_like(alpha) for _ in Samples._fields))
+        return out
     height, width = image.shape[-2:]
     ys, xs = torch.nonzero(unknown[0, 0], as_tuple=True)
     grid = torch.stack(
@@ -284,7 +285,6 @@ def sampled_alpha(
             found = _search(colour[:, rest], fg[:, :, rest], bg)
             for whole, part in zip(fit, found, strict=True):
                 whole[rest] = part
-    out = Samples(*(torch.zeros_like(alpha) for _ in Samples._fields))
     for whole, part in zip(out, fit[:3], strict=True):
         whole[0, 0, ys, xs] = part
     return out
