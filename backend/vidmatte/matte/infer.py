@@ -28,6 +28,7 @@ from .refine import (
     check_edges,
     finish,
     gated,
+    glass_pixels,
     guided_coefficients,
     near_object,
     resize,
@@ -198,13 +199,13 @@ class Matter:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """What a frame asks its plate for, from its alpha (1,1,h,w) and unsure band: the
         region it needs, that band, the sure background near the object (which
-        `opened_by_plate` may open) and the object's sure inside (where `seen_through` looks
-        for clear glass), and that near background alone, which the plate's check
+        `opened_by_plate` may open) and the pixels `seen_through` fits for clear glass
+        (`glass_pixels`), and that near background alone, which the plate's check
         of the current frame must not count on: a strand the head missed there differs from
         the plate and would read as a plate gone wrong, and nothing would be opened
         (`BestSettings.reach`)."""
         near = near_object(alpha_low, self.best.reach, self.gate)
-        return unsure | near | (alpha_low >= self.gate.hi), near
+        return unsure | near | glass_pixels(alpha_low, self.best), near
 
     def refine(
         self,

@@ -546,8 +546,11 @@ class BackgroundPlate:
         is known."""
         s = self.settings
         radius = s.check_radius if alpha is not None else 0
-        # The current frame's background check reaches `radius` pixels past the region.
+        # The current frame's background check reaches `radius` pixels past the region, where
+        # it looks at sure background only (the object's inside asked for is not warped twice).
         reach = dilate(region[None].float(), radius)[0] > 0
+        if alpha is not None:
+            reach &= region | (alpha[0] <= s.lo)
         index = torch.nonzero(reach.flatten()).flatten()
         points = pixel_grid(self.size, self.device)[index]
         stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
