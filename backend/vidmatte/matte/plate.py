@@ -547,7 +547,8 @@ class BackgroundPlate:
         s = self.settings
         radius = s.check_radius if alpha is not None else 0
         # The current frame's background check reaches `radius` pixels past the region, where
-        # it looks at sure background only (the object's inside asked for is not warped twice).
+        # it looks at sure background only: only that is warped there, not the object's inside
+        # around the pixels `refine.seen_through` asks for.
         reach = dilate(region[None].float(), radius)[0] > 0
         if alpha is not None:
             reach &= region | (alpha[0] <= s.lo)
