@@ -551,7 +551,8 @@ class BackgroundPlate:
         # around the pixels `refine.seen_through` asks for.
         reach = dilate(region[None].float(), radius)[0] > 0
         if alpha is not None:
-            reach &= region | (alpha[0] <= s.lo)
+            sure_bg = alpha[0] <= s.lo
+            reach &= region | sure_bg
         index = torch.nonzero(reach.flatten()).flatten()
         points = pixel_grid(self.size, self.device)[index]
         stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
@@ -572,11 +573,11 @@ class BackgroundPlate:
         if alpha is not None:
             here = rgb[0].flatten(1)[:, index]
             differs = (median - here).abs().amax(0, keepdim=True) > s.agree_current
-            sure_bg = alpha[0].flatten(1)[:, index] <= s.lo
+            checked = sure_bg.flatten(1)[:, index]
             if unchecked is not None:
-                sure_bg &= ~unchecked.flatten(1)[:, index]
+                checked &= ~unchecked.flatten(1)[:, index]
             wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
-            wrong[:, index] = (sure_bg & differs & (views > 0)).float()
+            wrong[:, index] = (checked & differs & (views > 0)).float()
             wrong = dilate(wrong.view(1, 1, *self.size), radius)
             known &= wrong.flatten(1)[:, index] == 0
         background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
