@@ -12,7 +12,7 @@ from pymatting import cf_laplacian, estimate_alpha_cf
 from scipy import ndimage
 
 from vidmatte.ahead import fed_ahead
-from vidmatte.matte import Matter, random_head
+from vidmatte.matte import Matter, random_head, refine
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.laplacian import TiledLaplacian, solve
 from vidmatte.matte.refine import (
@@ -116,6 +116,27 @@ def test_colour_samples_explain_a_two_colour_blend() -> None:
     confidence = samples.confidence(BestSettings().sample_fit)
     assert confidence[unknown].min() > 0.9
     assert (samples.alpha[~unknown] == 0).all() and (confidence[~unknown] == 0).all()
+
+
+def test_colour_samples_scored_in_runs_of_pixels_are_those_of_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the CPU the pairs are scored a run of pixels at a time, for the cache
+    (`refine._PAIRS_IN_CACHE`): runs of a few dozen pixels, one ending short, give exactly
+    what one pass over every pixel gives."""
+    image, trimap = _textured_scene()
+    alpha = _t(_blur((trimap > 0.5).astype(np.float32)))
+    gate = Gate()
+    unknown = gate.unsure(alpha)
+    monkeypatch.setattr(refine, "_PAIRS_IN_CACHE", 2**40)
+    whole = sampled_alpha(_t(image), alpha, unknown, gate)
+    monkeypatch.setattr(refine, "_PAIRS_IN_CACHE", 17 * 45 * 37)  # 37 pixels a run at most
+    runs = sampled_alpha(_t(image), alpha, unknown, gate)
+    assert int(unknown.sum()) % 37 and int(unknown.sum()) > 10 * 37
+    for field, a, b in zip(whole._fields, whole, runs, strict=True):
+        assert torch.equal(a, b), field
+    found = whole.alpha[unknown]
+    assert float(found.min()) < 0.1 and float(found.max()) > 0.9  # a real fit, both sides
 
 
 def _striped_errors(striped: str) -> tuple[float, float]:

@@ -301,9 +301,27 @@ class Fit(NamedTuple):
     pair: torch.Tensor
 
 
+# Pixels `_best_pair` scores at once on the CPU: its (F,B,n) temporaries then stay about 2 MB
+# each and in the cache (GT04 at 1080p: 2.3x faster, the same values). A GPU takes all at once.
+_PAIRS_IN_CACHE = 2**19
+
+
 def _best_pair(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
     """Of the foreground (F,3,n) and background (B,3,n) candidates, per pixel of colour (3,n)
     the pair whose blend explains it best (`sampled_alpha`), from every pair's fit."""
+    n = colour.shape[1]
+    step = n if colour.is_cuda else max(1, _PAIRS_IN_CACHE // (len(fg) * len(bg)))
+    if step >= n:
+        return _pair_fits(colour, fg, bg)
+    parts = [
+        _pair_fits(colour[:, i : i + step], fg[..., i : i + step], bg[..., i : i + step])
+        for i in range(0, n, step)
+    ]
+    return Fit(*(torch.cat(column) for column in zip(*parts, strict=True)))
+
+
+def _pair_fits(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
+    """`_best_pair` on one run of pixels."""
     # Dot products of the candidates, (F,B,n) each: the pairs' colour differences,
     # (F,B,3,n), would be three times the memory and the arithmetic.
     f_b = sum(fg[:, None, c] * bg[None, :, c] for c in range(3))  # F·B
