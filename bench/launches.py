@@ -151,9 +151,14 @@ def main(
 ) -> None:
     import torch
 
+    from vidmatte.matte import refine
     from vidmatte.matte.infer import Matter
     from vidmatte.matte.plate import device_plate
     from vidmatte.matte.weights import load_head
+
+    # The colour samples' pairs as a GPU scores them, every pixel at once: the CPU scores
+    # them a cache-sized run at a time, the same operations again for each run.
+    refine._PAIRS_IN_CACHE = 2**62
 
     net, _ = load_head(head)
     clip = panned_clip(data, image, frames, height)
