@@ -12,7 +12,7 @@ against the true alpha at that height. The yardstick, timed in the same run with
 threads: SAM2 tiny's `forward_image` on one 1024² frame (random weights, same compute; see
 bench/pipeline.py). Issue 13's goal: the default edges at 1080p cost at most 25% of it. The
 default has the background plate, which needs a clip: the `best+plate` row times the first
-image panned into one (`plate_seconds`), its plate full, with the device's views.
+image panned into one (`plate_seconds`), its plate full.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def main(
 
     net, _ = load_head(head)
     matters = {edges: Matter(net, device, edges) for edges in EDGES}
-    with_plate = Matter(net, device, "best", plate=True)  # the default: its plate's views by device
+    with_plate = Matter(net, device, "best", plate=True)  # the default
     rows = []
     for height in (int(h) for h in heights.split(",")):
         name = images.split(",")[0]

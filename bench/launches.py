@@ -149,11 +149,8 @@ def main(
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
 ) -> None:
-    import torch
-
     from vidmatte.matte import refine
     from vidmatte.matte.infer import Matter
-    from vidmatte.matte.plate import device_plate
     from vidmatte.matte.weights import load_head
 
     # The colour samples' pairs as a GPU scores them, every pixel at once: the CPU scores
@@ -163,10 +160,8 @@ def main(
     net, _ = load_head(head)
     clip = panned_clip(data, image, frames, height)
     rows = []
-    # The plate as a GPU runs it (every stored frame a view), whatever device counts.
-    gpu_plate = device_plate(torch.device("cuda"))
     for edges, plate in (("none", False), ("fast", False), ("best", False), ("best", True)):
-        shares = operations(Matter(net, device, edges, plate=plate, plate_settings=gpu_plate), clip)
+        shares = operations(Matter(net, device, edges, plate=plate), clip)
         rows.append((edges, plate, shares))
     base = sum(rows[0][2].values())
     print(f"\nTorch operations in a frame of {image} panned at {height}p on {device}")

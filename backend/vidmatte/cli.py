@@ -1411,9 +1411,8 @@ def evaluate(
     out: Path = typer.Option(Path("runs/eval"), help="Where the CSV goes (the table is printed)."),
     methods: str = typer.Option(
         "raw,guided,closed_form,head_plate",
-        help="head_plate is the default on a GPU, head_cpu on the CPU (at most 8 views of the "
-        "background plate); also: head (no plate), head_fast, head_noprev, rvm (RVM needs the "
-        "bench extra).",
+        help="head_plate is the default (best edges with the background plate); also: head (no "
+        "plate), head_fast, head_noprev, rvm (RVM needs the bench extra).",
     ),
 ) -> None:
     """Every metric for the head and the baselines on the same masks; prints a table, writes CSV."""

@@ -138,11 +138,9 @@ class Settings:
     # device, matte/refine.py), fast (the guided filter) or none.
     edges: str = field(default_factory=lambda: _env("EDGES", "best"))
     # "best" edges also take the background seen behind the object in other frames
-    # (matte/plate.py): auto (the default; on, as it has been on the CPU too since it takes
-    # its views from at most 8 frames there), on (the same) or off. Its views follow the
-    # device (plate.device_plate): every frame of its ring on a GPU, where it costs
-    # milliseconds, at most 8 on the CPU, where a 1080p frame then takes about 0.53 s on two
-    # threads (bench/edges.py: 23% of SAM2 tiny's image encoder).
+    # (matte/plate.py): auto (the default; on, on every device since it takes its views from
+    # at most 8 frames, the farthest in time), on (the same) or off. On a GPU it costs
+    # milliseconds; on the CPU about 0.1 s of a 1080p frame's matting (bench/edges.py).
     plate: str = field(default_factory=lambda: _env("PLATE", "auto"))
     # Colour of the exports that carry it: "estimated" foreground F or the frame's "raw" colour
     # (jobs/results.py); a request's `fg` overrides it.

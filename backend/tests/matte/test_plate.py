@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidmatte.matte.plate import BackgroundPlate, PlateSettings, device_plate, pixel_grid, warp
+from vidmatte.matte.plate import BackgroundPlate, PlateSettings, pixel_grid, warp
 
 SIZE = (96, 160)  # (h, w) of the frames
 DISC = torch.tensor([0.9, 0.2, 0.3]).view(3, 1, 1)
@@ -131,7 +131,7 @@ def test_a_pan_that_turns_back_is_registered():
     xs = [0, 5, 10, 15, 20, 15, 10, 5, 0, -5]
     cams = [camera(float(x), 0.0, 0.0, 1.0) for x in xs]
     rgb, alphas, _ = moving_clip(10, cams, seed=4)
-    plate = BackgroundPlate(SIZE)
+    plate = BackgroundPlate(SIZE, settings=PlateSettings(views=0))  # all 9 others registered
     for t in range(9):
         matted(plate, rgb[t], alphas[t])
     plate.feed(rgb[9], alphas[9])
@@ -388,28 +388,37 @@ def test_fed_frames_are_matted_in_the_order_they_were_fed():
         plate.feed(rgb[5], alphas[5])  # would replace frame 1, not yet matted
 
 
-def test_a_plate_of_few_views_takes_every_other_frame_of_a_full_ring():
-    """`views` 8 (the CPU's plate) on a ring of 16: the current frame's plate comes from 7 of
-    the 15 others, every other one from it in time, so they still span the whole ring, and it
-    still recovers the background the disc covers."""
+@pytest.mark.parametrize(
+    ("stored", "current", "used"),
+    [
+        (16, 15, [0, 1, 2, 3, 4, 5, 6, 7]),  # a full ring, all behind: the oldest 8
+        (10, 9, [0, 1, 2, 3, 4, 5, 6, 7]),  # a 10-frame clip's last frame
+        (10, 5, [0, 1, 2, 3, 4, 7, 8, 9]),  # four ahead: the nearest ahead is left out
+    ],
+)
+def test_a_plate_of_few_views_takes_the_frames_farthest_in_time(
+    stored: int, current: int, used: list[int]
+) -> None:
+    """`views` 8 (the default): the current frame's plate comes from the 8 stored frames
+    farthest from it in time, behind it before ahead of it at the same distance (the object
+    has moved farthest off its background there), and recovers the background the disc
+    covers. (Every other frame by ring distance took 7 of a full ring's 15 others and 4 of a
+    10-frame clip's 9.)"""
     h, w = SIZE
     world = texture((2 * h, 2 * w), 5)
-    truth = [view(world, camera(2.0 * t, 0.0, 0.0, 1.0)) for t in range(16)]
-    alphas = [disc_alpha(w * (0.2 + 0.035 * t), h * 0.5, h * 0.2) for t in range(16)]
+    truth = [view(world, camera(2.0 * t, 0.0, 0.0, 1.0)) for t in range(stored)]
+    alphas = [disc_alpha(w * (0.2 + 0.04 * t), h * 0.5, h * 0.2) for t in range(stored)]
     rgb = [composite(b, a) for b, a in zip(truth, alphas, strict=True)]
-    plate = BackgroundPlate(SIZE, settings=PlateSettings(views=8))
-    for t in range(15):
+    plate = BackgroundPlate(SIZE)  # 8 views, the default
+    for t in range(current):
         matted(plate, rgb[t], alphas[t])
-    plate.feed(rgb[15], alphas[15])
+    for t in range(current, stored):
+        plate.feed(rgb[t], alphas[t])
     plate.registered.zero_()  # written for each frame the plate is made from
-    background, known = plate.plate(rgb[15], alphas[15])
-    used = [t for t in range(15) if plate.registered[t].abs().sum() > 0]
-    assert used == list(range(1, 15, 2))
-    behind = (alphas[15] > 0) & (known > 0)
-    assert behind.sum() >= 0.9 * (alphas[15] > 0).sum()
-    assert float((background - truth[15]).abs().mean(0, keepdim=True)[behind].mean()) < 2 / 255
-
-
-def test_the_cpu_takes_fewer_views_than_a_gpu():
-    assert device_plate(torch.device("cpu")).views == 8
-    assert device_plate(torch.device("cuda")).views == 0  # every stored frame
+    background, known = plate.plate(rgb[current], alphas[current])
+    assert [t for t in range(stored) if plate.registered[t].abs().sum() > 0] == used
+    disc = alphas[current] > 0
+    behind = disc & (known > 0)
+    assert behind.sum() >= 0.9 * disc.sum()
+    error = (background - truth[current]).abs().mean(0, keepdim=True)[behind].mean()
+    assert float(error) < 2 / 255

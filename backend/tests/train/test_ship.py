@@ -29,21 +29,18 @@ def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path
 
     card = json.loads(card_path(shipped).read_text())["validation"]
     methods = [
-        "raw", "guided", "closed_form", "head", "head_fast", "head_cpu", "head_plate", "head_noprev"
+        "raw", "guided", "closed_form", "head", "head_fast", "head_plate", "head_noprev"
     ]  # fmt: skip
     assert list(summary) == list(card["table"]) == methods
     assert {r["method"] for r in card["per_clip"]} == set(methods)
-    for key, method in (("check", "head_cpu"), ("check_plate", "head_plate")):
-        check = card[key]
-        assert check["goal"].startswith(f"{method} beats closed_form")
-        assert check["mad_ratio"] == summary[method]["MAD"] / summary["raw"]["MAD"]
-        assert isinstance(check["passed"], bool) and isinstance(check["losses"], list)
-    # The CPU's default has the plate (at most 8 views: all of these short clips' frames).
-    assert card["check"]["mad_ratio"] == card["check_plate"]["mad_ratio"]
-    assert card["check"]["mad_ratio"] != summary["head"]["MAD"] / summary["raw"]["MAD"]
+    check = card["check"]
+    assert check["goal"].startswith("head_plate beats closed_form")
+    assert check["mad_ratio"] == summary["head_plate"]["MAD"] / summary["raw"]["MAD"]
+    assert isinstance(check["passed"], bool) and isinstance(check["losses"], list)
+    # The default has the plate.
+    assert check["mad_ratio"] != summary["head"]["MAD"] / summary["raw"]["MAD"]
     assert set(json.loads(card_path(shipped).read_text())["inference"]) >= {
         "head",
-        "head_cpu",
         "head_plate",
         "head_fast",
         "head_noprev",

@@ -18,7 +18,7 @@ import torch
 from vidmatte.config import MIN_WORKING_SIDE
 
 from .head import MattingHead, for_inference
-from .plate import BackgroundPlate, PlateSettings, device_plate
+from .plate import BackgroundPlate, PlateSettings
 from .refine import (
     BestSettings,
     Edges,
@@ -58,7 +58,7 @@ class Matter:
     filter only) or "none". `plate`: "best" also takes the background seen behind the object in
     other frames (plate.py) as known; a job keeps one `new_plate()` per object, feeds it each
     frame `plate_ahead` frames before matting it (`feed_plate`) and passes it with every
-    frame; `plate_settings` are its plate's (default: `plate.device_plate`). `gf_radius` /
+    frame; `plate_settings` are its plate's (default: `PlateSettings()`). `gf_radius` /
     `gf_eps` are the "fast" guided filter's (radius in working-resolution pixels), `up_radius`
     / `up_eps` those of the guided upsampling of the "best" alpha to frames above the working
     size, `best` the rest of its settings (chosen as `BestSettings` says).
@@ -87,8 +87,7 @@ class Matter:
     ) -> None:
         self.device = torch.device(device)
         self.plate = plate
-        # The plate's views follow the device unless given (plate.device_plate).
-        self.plate_settings = plate_settings or device_plate(self.device)
+        self.plate_settings = plate_settings or PlateSettings()
         self.head = head.to(self.device)  # the caller's module (Ray workers copy its weights)
         self._net = for_inference(self.head)  # what runs
         check_edges(edges)

@@ -99,16 +99,20 @@ class PlateSettings:
     agree_current   the current frame's sure background may differ from the plate by at most
                     this; where it differs more, the plate is not known within `check_radius`.
     views           most stored frames a plate is made from (0: all): where more are stored,
-                    every other one (every third, ...) counted from the current frame, so the
-                    views still span the whole ring. Each view costs arithmetic (registration,
-                    warping, the median), not operations: `device_plate` sets 8 on the CPU,
-                    where the plate's arithmetic is the cost, and none on a GPU. On W/tune24
-                    (24-frame clips) MAD 2.661 with every frame, 2.709 with 8, 3.209 without a
-                    plate; at 1080p on 2 CPU threads the plate added 0.29-0.35 s to a
-                    frame's matting call with every frame, 0.12 with 8 (GT04 panned). On
-                    8-frame clips a ring holds at most 7 others: taking every other one there
-                    cost W/holdout 3.459 -> 3.681 and W/holdout_fur 18.39 -> 18.97, hence a
-                    cap on views, not a fixed stride.
+                    those farthest from the current frame in time (`BackgroundPlate._views`),
+                    where the object has moved farthest off what it covers now. 8 on every
+                    device. On the CPU each view is arithmetic (registration, warping, the
+                    median); on a GPU a few small kernels, launched whatever their number. On
+                    24-frame clips (full rings: 15 others; MAD, `vidmatte eval --methods
+                    head_plate`), with the 8 farthest against every frame, against every other
+                    frame by ring distance (the CPU's 8 until 2026-12-06, 7 of the 15) and the 6
+                    and 10 farthest: W/tune24 2.8245 / 2.8202 / 2.8357 / 2.8335 / 2.8200,
+                    furry objects (fur24) 20.71 / 21.92 / 21.68 / 20.43 / 20.97, glass objects
+                    (glass24) 115.76 / 115.47 / 115.86 (README "The plate's farthest frames").
+                    Fewer views suit strands, more the training images; the nearest add little:
+                    the object still covers much the same background there, and strands its
+                    alpha missed sit at much the same place, which a median of many near views
+                    takes for background. 8-frame clips hold at most 7 others: all are views.
     """
 
     frames: int = 16
@@ -129,13 +133,7 @@ class PlateSettings:
     trust: float = 10.0
     agree_current: float = 0.06
     check_radius: int = 4
-    views: int = 0
-
-
-def device_plate(device: torch.device) -> PlateSettings:
-    """The plate for a compute device: on a GPU every stored frame is a view (it costs
-    launches there, which do not grow with the views), on the CPU at most 8 (`views`)."""
-    return PlateSettings() if device.type == "cuda" else PlateSettings(views=8)
+    views: int = 8
 
 
 def luma(rgb: torch.Tensor) -> torch.Tensor:
@@ -506,12 +504,16 @@ class BackgroundPlate:
 
     def _views(self, ids: torch.Tensor, slot: int) -> torch.Tensor:
         """The stored frames `ids` a plate for `slot` is made from: all, or where there are more
-        than `PlateSettings.views`, every n-th by its distance in the ring from `slot`."""
+        than `PlateSettings.views`, that many of those farthest from it in time (at the same
+        distance, the one behind it, matted, before the one ahead): the object has moved
+        farthest off what it covers now there."""
         limit = self.settings.views
         if not limit or len(ids) <= limit:
             return ids
-        every = -(-len(ids) // limit)
-        return ids[(ids - slot) % self.settings.frames % every == 0]
+        distance = (ids - slot) % self.settings.frames  # in the ring: frames ahead come first
+        ahead = distance < len(self.pending)  # pending: this frame, then those fed after it
+        apart = torch.where(ahead, distance, self.settings.frames - distance)
+        return ids[torch.argsort(2 * apart + (~ahead).long(), descending=True)[:limit]]
 
     def _mask(self, name: str, mask: torch.Tensor) -> torch.Tensor:
         """A (1,h,w) mask of the plate's size as bool on its device."""

@@ -10,12 +10,11 @@ Methods (all get the same clip frames and the same SAM2-layout mask logits):
                without the background plate (`--plate off`)
   head_fast    the same with the "fast" edge refinement (guided filter only)
   head_noprev  "best" edges without prev_alpha (every frame on its own)
-  head_plate   "best" edges with the background plate from other frames, every frame of its
-               ring a view (the default on a GPU)
-  head_cpu     the same with at most 8 of them (the default on the CPU: plate.device_plate)
+  head_plate   "best" edges with the background plate from other frames (the default: at
+               most 8 views, the frames farthest in time)
   rvm          Robust Video Matting's ONNX model (optional extra `bench`; it ignores the mask)
 Writes `<out>/per_clip.csv` and `<out>/summary.csv`, prints the per-clip table and the means, and
-checks `head` and the two defaults, `head_cpu` and `head_plate`, against the goals: each beats
+checks `head` and the default, `head_plate`, against the goals: each beats
 closed-form on MAD, Grad, Conn and dtSSD on every clip, and its mean MAD is at most
 `MAD_RATIO_GOAL` of the raw mask's.
 """
@@ -40,7 +39,7 @@ from vidmatte import metrics
 from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
-from vidmatte.matte.plate import BackgroundPlate, device_plate
+from vidmatte.matte.plate import BackgroundPlate, PlateSettings
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
 
@@ -156,8 +155,7 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
 # name -> (edges, fed its previous alpha, background plate from other frames or None)
 HEADS = {
     "head": ("best", True, None),  # --plate off
-    "head_plate": ("best", True, device_plate(torch.device("cuda"))),  # the default on a GPU
-    "head_cpu": ("best", True, device_plate(torch.device("cpu"))),  # the default on the CPU
+    "head_plate": ("best", True, PlateSettings()),  # the default
     "head_fast": ("fast", True, None),
     "head_noprev": ("best", False, None),
 }
@@ -350,7 +348,7 @@ def evaluate(
     console = Console()
     console.print(_rich_table("per clip (lower is better)", _per_clip_cells(rows)))
     console.print(_rich_table("validation means (lower is better)", _mean_cells(summary)))
-    for default in ("head", "head_cpu", "head_plate"):  # plate off, the CPU's and a GPU's defaults
+    for default in ("head", "head_plate"):  # plate off, and the default
         if {default, "closed_form", "raw"} <= set(methods):
             console.print(check(rows, default).report())
     return Evaluation(rows, summary)

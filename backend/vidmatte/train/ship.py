@@ -243,19 +243,18 @@ def run_blend(work: Path, weights: Path, start: Path, share: float) -> Path:
     return out
 
 
-# Every method the README and the card report; head_cpu and head_plate are the defaults (the
-# CPU's and a GPU's background plate), each checked against the goals.
+# Every method the README and the card report; head_plate is the default (best edges with the
+# background plate), checked against the goals.
 VALIDATION_METHODS = (
     "raw",
     "guided",
     "closed_form",
     "head",
     "head_fast",
-    "head_cpu",
     "head_plate",
     "head_noprev",
 )
-CHECKS = {"check": "head_cpu", "check_plate": "head_plate"}
+CHECKS = {"check": "head_plate"}
 
 
 def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
@@ -285,9 +284,8 @@ def run_eval(work: Path, weights: Path, ship_to: Path | None) -> dict:
             "head": "prev_alpha = previous frame's output (as the jobs pipeline does), "
             "without the background plate (VIDMATTE_PLATE=off)",
             "head_fast": "the same with edges = fast (guided filter only)",
-            "head_plate": "the same with the background plate from other frames, every frame "
-            "of its ring a view (the default on a GPU)",
-            "head_cpu": "the same with at most 8 views (the default on the CPU)",
+            "head_plate": "the same with the background plate from other frames, at most 8 "
+            "views, the farthest in time (the default)",
             "head_noprev": "prev_alpha = None",
         }
         save_head(ship_to, head, card)
