@@ -4,7 +4,7 @@ launches, not by arithmetic (bench/gpu.sh, 2026-12-04: `best` with the plate too
 a frame at every size, `fast` 10 to 35), so this count, which any machine can make, tracks its
 GPU cost between GPU sessions. `none` (the head alone) is the baseline row of the same run.
 
-    uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 17]
+    uv run python bench/launches.py [--image GT04] [--height 1080] [--frames 25]
 
 An alphamatting photo panned across `--frames` frames, with SAM2-like logits from its true
 alpha (bench/pipeline.py's `panned`, the job benchmark's clip), is matted as a job does, each
@@ -143,7 +143,7 @@ def main(
     image: str = typer.Option("GT04", help="Alphamatting image made into the panned clip."),
     height: int = typer.Option(1080),
     frames: int = typer.Option(
-        17, help="Frames matted; the one the last is fed ahead of is counted (its plate full)."
+        25, help="Frames matted; the one the last is fed ahead of is counted (its plate full)."
     ),
     device: str = typer.Option("cpu"),
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),

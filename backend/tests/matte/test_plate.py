@@ -391,7 +391,7 @@ def test_fed_frames_are_matted_in_the_order_they_were_fed():
 @pytest.mark.parametrize(
     ("stored", "current", "used"),
     [
-        (16, 15, [0, 1, 2, 3, 4, 5, 6, 7]),  # a full ring, all behind: the oldest 8
+        (16, 15, [0, 1, 2, 3, 4, 5, 6, 7]),  # 16 frames, all behind: the oldest 8
         (10, 9, [0, 1, 2, 3, 4, 5, 6, 7]),  # a 10-frame clip's last frame
         (10, 5, [0, 1, 2, 3, 4, 7, 8, 9]),  # four ahead: the nearest ahead is left out
     ],

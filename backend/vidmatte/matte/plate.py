@@ -49,15 +49,20 @@ class PlateSettings:
     """frames       how many frames the ring holds (memory: about 5 floats a pixel each).
     upcoming        how many of them a job feeds ahead of the frame it mattes (`feed`), with
                     SAM2's masks (`Matter.plate_ahead`).
-                    frames 16, upcoming 8, chosen on the training images as 24-frame clips
-                    (`ship._image_clips(..., TRAIN_IMAGES, clips=1, frames=24, seed=778)`),
-                    MAD with the plate: 8 frames of which none ahead (before) 3.02, 8/4 2.95,
+                    frames 24, upcoming 12 (since 2026-12-06; 16 and 8 before). First chosen
+                    on the training images as 24-frame clips (`ship._image_clips(...,
+                    TRAIN_IMAGES, clips=1, frames=24, seed=778)`), every frame a view, MAD
+                    with the plate: 8 frames of which none ahead (before) 3.02, 8/4 2.95,
                     10/5 2.88, 12/6 2.83, 12/8 2.86, 16/8 2.77; 24/12 2.73 and 32/16 2.71
-                    gain less than the ring grows (its arithmetic, device memory, and the
-                    full-size frames a job holds ahead). W/tune's 8-frame clips agree
-                    (8/0 3.56, 8/2 3.42, 8/4 3.36, 8/6 3.32, 12/8 3.31). A larger ring costs
-                    arithmetic, not operations: one CPU thread at 1080p spends 0.19 / 0.21 /
-                    0.33 / 0.56 s a frame on the plate at 8/0, 8/4, 12/6 and 16/8.
+                    gained less than the ring's arithmetic grew (one CPU thread at 1080p:
+                    0.19 / 0.21 / 0.33 / 0.56 s a frame on the plate at 8/0, 8/4, 12/6 and
+                    16/8). With at most 8 views, the farthest in time (`views`), a larger
+                    ring costs no arithmetic a frame, only memory (about 5 floats a pixel of
+                    the working size per frame on the device, and the full-size frames a job
+                    holds ahead), and its farther frames see more of what the object covers:
+                    24/12 against 16/8 on 24-frame clips, W/tune24 2.8245 -> 2.8118, furry
+                    objects (fur24) 20.71 -> 20.21, glass objects (glass24) 115.76 ->
+                    114.97 (README "The plate's farthest frames").
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
@@ -115,8 +120,8 @@ class PlateSettings:
                     takes for background. 8-frame clips hold at most 7 others: all are views.
     """
 
-    frames: int = 16
-    upcoming: int = 8
+    frames: int = 24
+    upcoming: int = 12
     iterations: tuple[int, ...] = (2, 2, 3, 4)
     finest: int = 1
     min_level: int = 12
