@@ -108,12 +108,13 @@ class PlateSettings:
                     where the object has moved farthest off what it covers now. 8 on every
                     device. On the CPU each view is arithmetic (registration, warping, the
                     median); on a GPU a few small kernels, launched whatever their number. On
-                    24-frame clips (full rings: 15 others; MAD, `vidmatte eval --methods
-                    head_plate`), with the 8 farthest against every frame, against every other
-                    frame by ring distance (the CPU's 8 until 2026-12-06, 7 of the 15) and the 6
-                    and 10 farthest: W/tune24 2.8245 / 2.8202 / 2.8357 / 2.8335 / 2.8200,
-                    furry objects (fur24) 20.71 / 21.92 / 21.68 / 20.43 / 20.97, glass objects
-                    (glass24) 115.76 / 115.47 / 115.86 (README "The plate's farthest frames").
+                    24-frame clips with the ring of 16 then (full: 15 others; MAD, `vidmatte
+                    eval --methods head_plate`), with the 8 farthest against every frame,
+                    against every other frame by ring distance (the CPU's 8 until 2026-12-06,
+                    7 of the 15) and the 6 and 10 farthest: W/tune24 2.8245 / 2.8202 / 2.8357
+                    / 2.8335 / 2.8200, furry objects (fur24) 20.71 / 21.92 / 21.68 / 20.43 /
+                    20.97, glass objects (glass24) 115.76 / 115.47 / 115.86 (README "The
+                    plate's farthest frames").
                     Fewer views suit strands, more the training images; the nearest add little:
                     the object still covers much the same background there, and strands its
                     alpha missed sit at much the same place, which a median of many near views
