@@ -16,7 +16,7 @@ from vidmatte.matte.weights import card_path, load_head
 from vidmatte.train.ship import app, blended, reproduce, run_blend, run_eval, run_judge
 
 
-def test_eval_stage_cards_both_defaults_with_their_checks(tiny_dataset, tmp_path) -> None:
+def test_eval_stage_cards_the_default_with_its_check(tiny_dataset, tmp_path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "val").symlink_to(tiny_dataset, target_is_directory=True)
