@@ -9,7 +9,8 @@ next, which the frames before never saw (a clip's first frames have none). Where
 already matted agree on a pixel their median has the say; the frames fed ahead fill in where
 they do not (a tracking mask misses strands, which a final alpha holds). Each frame is
 registered once, as it is fed, so looking ahead adds few operations a frame (on the training
-sets: W/tune 3.56 -> 3.31 MAD, W/holdout_fur 20.50 -> 20.12; README "The plate looks ahead").
+sets: W/tune 3.56 -> 3.31 MAD, W/holdout_fur 20.50 -> 20.12;
+docs/MATTING.md "The plate looks ahead").
 
 Each stored frame is registered to the current frame by an affine map (camera motion between
 nearby frames; the background is assumed far or flat): Gauss-Newton (Lucas-Kanade) on
@@ -62,7 +63,7 @@ class PlateSettings:
                     holds ahead), and its farther frames see more of what the object covers:
                     24/12 against 16/8 on 24-frame clips, W/tune24 2.8245 -> 2.8118, furry
                     objects (fur24) 20.71 -> 20.21, glass objects (glass24) 115.76 ->
-                    114.97 (README "The plate's farthest frames").
+                    114.97 (docs/MATTING.md "The plate's farthest frames").
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
@@ -100,7 +101,7 @@ class PlateSettings:
                     (tests/matte/test_refine.py) gets 1.09 times the background error it gets
                     without a plate; trust 8 1.10, 12 1.08; with known as 0 or 1 and a
                     weight of 10, 1.22 (the choice, on the training sets: refine.py's
-                    `BestSettings`, README "The samples lean on the plate").
+                    `BestSettings`, docs/MATTING.md "The samples lean on the plate").
     agree_current   the current frame's sure background may differ from the plate by at most
                     this; where it differs more, the plate is not known within `check_radius`.
     views           most stored frames a plate is made from (0: all): where more are stored,
@@ -113,7 +114,7 @@ class PlateSettings:
                     against every other frame by ring distance (the CPU's 8 until 2026-12-06,
                     7 of the 15) and the 6 and 10 farthest: W/tune24 2.8245 / 2.8202 / 2.8357
                     / 2.8335 / 2.8200, furry objects (fur24) 20.71 / 21.92 / 21.68 / 20.43 /
-                    20.97, glass objects (glass24) 115.76 / 115.47 / 115.86 (README "The
+                    20.97, glass objects (glass24) 115.76 / 115.47 / 115.86 (docs/MATTING.md "The
                     plate's farthest frames").
                     Fewer views suit strands, more the training images; the nearest add little:
                     the object still covers much the same background there, and strands its

@@ -214,7 +214,7 @@ def blended(start: MattingHead, tuned: MattingHead, share: float) -> MattingHead
     et al., CVPR 2022): every weight and running statistic (1 - share) x start + share x tuned.
     Both lie near each other in weight space, and the heads between are often good heads too:
     part of the way can keep most of what the fine-tune learned and of what the start knew
-    (`ship judge` tells; README, "The fur blend")."""
+    (`ship judge` tells; docs/MATTING.md, "The fur blend")."""
     if start.config != tuned.config:
         raise ValueError(
             f"blend needs heads of the same architecture: {start.config} against {tuned.config}"
