@@ -20,7 +20,7 @@ PNG is encoded in a small thread pool (zlib releases the GIL) while the next fra
 matted. On a GPU both SAM2's step and the matting are bound by
 launching many small kernels from Python, and torch lets go of the GIL while it dispatches
 one, so the two threads' launches interleave: a job costs about the slower of the two stages
-a frame rather than their sum (the H200's table in the README: 60 + 72 ms a frame at 1080p).
+a frame rather than their sum (the H200's table in docs/BENCHMARKS.md: 60 + 72 ms a frame at 1080p).
 """
 
 from __future__ import annotations
