@@ -57,7 +57,7 @@ def test_matte_writes_every_frame(clip: Path, tmp_path: Path) -> None:
 
 
 def test_matte_with_the_background_plate(clip: Path, tmp_path: Path) -> None:
-    """--plate on (the CUDA default) runs the plate on the CPU too: every frame is matted."""
+    """--plate on (what auto, the default, means on every device) mattes every frame on the CPU."""
     out = tmp_path / "plate"
     result = vidmatte(
         "matte", str(clip), "--point", "30,32,4", "--end", "7", "--plate", "on",
