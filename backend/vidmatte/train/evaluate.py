@@ -39,7 +39,7 @@ from vidmatte import metrics
 from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.infer import Matter
-from vidmatte.matte.plate import BackgroundPlate, PlateSettings
+from vidmatte.matte.plate import BackgroundPlate
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
 
@@ -152,12 +152,12 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     return out
 
 
-# name -> (edges, fed its previous alpha, background plate from other frames or None)
+# name -> (edges, fed its previous alpha, with the background plate from other frames)
 HEADS = {
-    "head": ("best", True, None),  # --plate off
-    "head_plate": ("best", True, PlateSettings()),  # the default
-    "head_fast": ("fast", True, None),
-    "head_noprev": ("best", False, None),
+    "head": ("best", True, False),  # --plate off
+    "head_plate": ("best", True, True),  # the default
+    "head_fast": ("fast", True, False),
+    "head_noprev": ("best", False, False),
 }
 
 
@@ -218,7 +218,7 @@ def _method(name: str, weights: Path | None, dataset: Path) -> tuple[Callable[[]
                 "and the SAM2 model it was trained with",
             )
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        matter = Matter(head, device, edges, plate=plate is not None, plate_settings=plate)
+        matter = Matter(head, device, edges, plate=plate)
         return ((lambda: WithPlate(matter)) if plate else (lambda: matter)), recurrent
     fixed = {"raw": raw_alpha, "guided": guided_alpha, "closed_form": closed_form_alpha}
     if name in fixed:
