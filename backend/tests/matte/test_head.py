@@ -10,7 +10,14 @@ import torch
 
 from tests.conftest import fill
 from vidmatte.matte import HeadConfig, Matter, MattingHead, load_head, random_head, save_head
-from vidmatte.matte.head import boundary_band, colour_prior, count_parameters, for_inference
+from vidmatte.matte.head import (
+    _block_of_concat,
+    _conv_block,
+    boundary_band,
+    colour_prior,
+    count_parameters,
+    for_inference,
+)
 from vidmatte.matte.infer import working_shape
 from vidmatte.matte.refine import fast_guided_filter
 
@@ -61,6 +68,28 @@ def test_inference_copy_folds_batch_norms_and_gives_the_same_alpha() -> None:
         folded = net(rgb, logits)
     assert (expected - 0.5).abs().lt(0.49).float().mean() > 0.02  # a band to compare on
     torch.testing.assert_close(folded, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_a_block_of_concatenated_maps_is_computed_without_joining_them(train: bool) -> None:
+    """The head's convolutions over joined maps (the decoder's skips, the last layer's raw
+    inputs) run on each part with its slice of the weights: the same output as on the
+    joined maps, channels-last included, and the same gradients in training."""
+    gen = torch.Generator().manual_seed(3)
+    block = _conv_block(7, 5, dilation=2).train(train)
+    parts = [
+        torch.randn(2, c, 20, 24, generator=gen).contiguous(memory_format=torch.channels_last)
+        for c in (4, 3)
+    ]
+    for p in parts:
+        p.requires_grad_(True)
+    joined = block(torch.cat(parts, 1))
+    split = _block_of_concat(block, parts)
+    torch.testing.assert_close(split, joined, atol=1e-5, rtol=1e-5)
+    grads = torch.autograd.grad(joined.square().sum(), [*parts, block[0].weight])
+    split_grads = torch.autograd.grad(split.square().sum(), [*parts, block[0].weight])
+    for a, b in zip(split_grads, grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3)  # sums in another order
 
 
 def test_default_size_is_small() -> None:

@@ -9,7 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vidmatte.matte.plate import BackgroundPlate, PlateSettings, pixel_grid, warp
+from vidmatte.matte.plate import (
+    BackgroundPlate,
+    PlateSettings,
+    masked_median,
+    pixel_grid,
+    sorting_network,
+    warp,
+)
 
 SIZE = (96, 160)  # (h, w) of the frames
 DISC = torch.tensor([0.9, 0.2, 0.3]).view(3, 1, 1)
@@ -422,3 +429,28 @@ def test_a_plate_of_few_views_takes_the_frames_farthest_in_time(
     assert behind.sum() >= 0.9 * disc.sum()
     error = (background - truth[current]).abs().mean(0, keepdim=True)[behind].mean()
     assert float(error) < 2 / 255
+
+
+@pytest.mark.parametrize("views", [1, 2, 3, 5, 8, 13, 23])
+def test_the_median_of_the_views_seen_is_nanmedians(views: int) -> None:
+    """The plate's per-pixel median of the views that saw a pixel (`masked_median`, a
+    sorting network on the CPU) is torch's nanmedian of them, the lower of two middle ones
+    included, and 0 where no view saw it."""
+    g = torch.Generator().manual_seed(views)
+    values = torch.randint(0, 6, (views, 3, 400), generator=g).float() / 5  # ties too
+    seen = torch.rand(views, 1, 400, generator=g) > 0.4
+    seen[:, :, :7] = False
+    expected = values.masked_fill(~seen, torch.nan).nanmedian(0).values.nan_to_num(0.0)
+    median = masked_median(values, seen)
+    assert torch.equal(median, expected)
+    assert median[:, :7].eq(0).all()
+
+
+@pytest.mark.parametrize("entries", range(1, 12))
+def test_the_sorting_network_sorts_every_input(entries: int) -> None:
+    """Every 0/1 input comes out sorted, so every input does (the 0-1 principle)."""
+    for code in range(2**entries):
+        row = [(code >> i) & 1 for i in range(entries)]
+        for i, j in sorting_network(entries):
+            row[i], row[j] = min(row[i], row[j]), max(row[i], row[j])
+        assert row == sorted(row), code

@@ -83,7 +83,24 @@ class _Up(nn.Module):
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.body(torch.cat([x, skip], dim=1))
+        return self.body[1](_block_of_concat(self.body[0], [x, skip]))
+
+
+def _block_of_concat(block: nn.Sequential, parts: list[torch.Tensor]) -> torch.Tensor:
+    """`block` (a convolution, then what follows it) applied to the channels of `parts`
+    joined, without joining them: the convolution is the sum of its weights' slices applied
+    to each part. Joining channels-last maps interleaves every pixel's channels; on the
+    CPU that copy cost as much as the convolution after it (the head's last layer: 36 ms
+    joined, 19 split, at 640x368). The same weights and parameters as one convolution."""
+    conv, start, out = block[0], 0, None
+    for part in parts:
+        stop = start + part.shape[1]
+        bias = conv.bias if out is None else None
+        y = F.conv2d(
+            part, conv.weight[:, start:stop], bias, conv.stride, conv.padding, conv.dilation
+        )
+        out, start = (y if out is None else out.add_(y)), stop
+    return block[1:](out)
 
 
 class MattingHead(nn.Module):
@@ -144,7 +161,7 @@ class MattingHead(nn.Module):
         for up, skip in zip(self.ups, reversed(feats[:-1]), strict=True):
             h = up(h, skip)
         h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        delta = self.out(torch.cat([h, x], dim=1))
+        delta = self.out[1](_block_of_concat(self.out[0], [h, x]))
         alpha = (soft + delta).clamp(0.0, 1.0)
         if self.config.band_radius > 0:
             # Beyond the band the mask is sure (0.02 < soft < 0.98 nowhere near): alpha is its
