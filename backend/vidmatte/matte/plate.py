@@ -605,10 +605,14 @@ class BackgroundPlate:
             reach &= region | sure_bg
         index = torch.nonzero(reach.flatten()).flatten()
         points = pixel_grid(self.size, self.device)[index]
-        stored = torch.cat([self.rgb[ids], self.background[ids]], 1)
-        sampled = warp(stored, homography, points)  # (K,5,n): colour, background, inside
-        colours = sampled[:, :3]
-        seen = (sampled[:, 3:4] > 0.999) & (sampled[:, 4:] > 0) & usable[:, None, None]
+        # Where each view saw background first: colours are warped and compared only where
+        # one did. Where the object moves with its background (a tracking shot, a pan over
+        # a still scene) most of the region saw none, and costs little.
+        sampled = warp(self.background[ids], homography, points)  # (K,2,n): background, inside
+        seen = (sampled[:, :1] > 0.999) & (sampled[:, 1:] > 0) & usable[:, None, None]
+        some = torch.nonzero(seen.any(0)[0]).flatten()
+        index, points, seen = index[some], points[some], seen[..., some]
+        colours = warp(self.rgb[ids], homography, points)[:, :3]
         views = seen.sum(0)  # (1,n)
         median, known, apart = self._agreed(colours, seen)
         # Frames fed ahead and not yet matted saw the object through its tracking mask alone,
