@@ -188,6 +188,22 @@ def test_known_is_zero_where_no_stored_frame_saw_the_background():
     assert float(known[seen_twice].mean()) > 0.99
 
 
+def test_a_region_no_stored_frame_saw_is_unknown():
+    """A disc that stays put over a still background: no stored frame ever saw behind it, so
+    a plate asked for its inside alone knows nothing there (and warps no colour)."""
+    background = view(texture((2 * SIZE[0], 2 * SIZE[1]), 4), camera(0, 0, 0, 1))
+    alpha = disc_alpha(80, 48, 20)
+    rgb = composite(background, alpha)
+    plate = BackgroundPlate(SIZE)
+    for _ in range(4):
+        matted(plate, rgb, alpha)
+    plate.feed(rgb, alpha)
+    inside = disc_alpha(80, 48, 12) > 0.5
+    out, known = plate.plate(rgb, alpha, region=inside)
+    assert out.shape == (3, *SIZE) and known.shape == (1, *SIZE)
+    assert out.abs().sum() == 0 and known.sum() == 0
+
+
 def test_an_unrelated_stored_frame_is_not_used():
     """A frame of other content (a cut) does not register: nothing is known from it."""
     h, w = SIZE
