@@ -211,13 +211,18 @@ def sorting_network(k: int) -> tuple[tuple[int, int], ...]:
     return tuple((i, j) for i, j in pairs if j < k)
 
 
+def nanmedian(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+    """`masked_median` in one operation: torch's nanmedian, 0 where none is seen."""
+    return values.masked_fill(~seen, torch.nan).nanmedian(0).values.nan_to_num(0.0)
+
+
 def masked_median(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
     """Per column, the lower median of `values` (K,C,n) over the K entries `seen` (bool
     (K,1,n)), as torch's nanmedian gives it; 0 where none is seen. (C,n). On the CPU by a
     sorting network of elementwise minima and maxima: for a plate's 8 views four times
     faster than nanmedian's sort of each column. A GPU launches one kernel instead."""
     if values.is_cuda:
-        return values.masked_fill(~seen, torch.nan).nanmedian(0).values.nan_to_num(0.0)
+        return nanmedian(values, seen)
     rows = list(values.masked_fill(~seen, torch.inf).unbind(0))
     for i, j in sorting_network(len(rows)):
         rows[i], rows[j] = torch.minimum(rows[i], rows[j]), torch.maximum(rows[i], rows[j])
