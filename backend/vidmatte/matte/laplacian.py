@@ -30,16 +30,25 @@ TILE = 32  # tile side in pixels: smaller fits the band tighter, larger wastes l
 PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's distinct entries
 
 
-def symmetric_inverse(entries: list[torch.Tensor]) -> torch.Tensor:
+def symmetric_inverse_entries(entries: list[torch.Tensor]) -> torch.Tensor:
     """Per-pixel inverses of symmetric 3x3 matrices given by their `PAIRS` entries, each
-    (B,1,H,W), by cofactors: (B,3,3,H,W). Elementwise arithmetic, far cheaper on the CPU than
-    a batched LU."""
+    (B,1,H,W), by cofactors, as their own `PAIRS` entries: (B,6,H,W). Elementwise
+    arithmetic, far cheaper on the CPU than a batched LU."""
     s00, s01, s02, s11, s12, s22 = entries
     c00, c01, c02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
     c11, c12, c22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
     det = s00 * c00 + s01 * c01 + s02 * c02
-    rows = [torch.cat(row, 1) for row in ((c00, c01, c02), (c01, c11, c12), (c02, c12, c22))]
-    return torch.stack(rows, 1) / det[:, None]
+    return torch.cat([c00, c01, c02, c11, c12, c22], 1) / det
+
+
+# Row (and column) i of a symmetric 3x3 matrix as indices into its `PAIRS` entries.
+ROWS = ([0, 1, 2], [1, 3, 4], [2, 4, 5])
+
+
+def symmetric_inverse(entries: list[torch.Tensor]) -> torch.Tensor:
+    """`symmetric_inverse_entries` as whole matrices, (B,3,3,H,W)."""
+    inverse = symmetric_inverse_entries(entries)
+    return inverse[:, [i for row in ROWS for i in row]].unflatten(1, (3, 3))
 
 
 def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -88,24 +97,29 @@ class TiledLaplacian:
         # Per-frame statistics in float64 (E[IIᵀ] - μμᵀ cancels in float32 on flat windows,
         # whose inverse covariance reaches n/eps); the products run in float32. Colours are
         # centred on the frame's mean: the same L, less cancellation.
-        colour = image.double() - image.double().mean((-2, -1), keepdim=True)
+        colour = image.double()
+        colour = colour - colour.mean((-2, -1), keepdim=True)
         patch = self.gather(colour)  # (n,3,P,P)
-        b = patch.shape[0]
         mu = window_mean(patch, radius)
-        size = mu.shape[-2:]
         products = torch.cat([patch[:, i : i + 1] * patch[:, j : j + 1] for i, j in PAIRS], 1)
         second = window_mean(products, radius)
         cov = [
             second[:, m : m + 1] - mu[:, i : i + 1] * mu[:, j : j + 1] + (eps / n if i == j else 0)
             for m, (i, j) in enumerate(PAIRS)
         ]
-        inv = symmetric_inverse(cov) * valid[:, None]  # (b,3,3,h,w), 0 off the image
-        inv_mu = (inv * mu[:, None]).sum(2)
+        # Δ⁻¹ by its 6 distinct entries (0 off the image): a symmetric matrix's other 3 are
+        # spread and multiplied for nothing.
+        entries = symmetric_inverse_entries(cov) * valid
+        inv_rows = [entries[:, row] for row in ROWS]  # (b,3,h,w) each
+        inv_mu = torch.cat([(row * mu).sum(1, keepdim=True) for row in inv_rows], 1)
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)
         # Diagonal: Σ_k 1 - (1 + (I_i-μ_k)ᵀ Δ_k⁻¹ (I_i-μ_k)) / n, expanded into box sums.
-        s_inv = self._spread(inv.reshape(b, 9, *size)).reshape(b, 3, 3, t, t)
-        quad = (s_inv * centre[:, :, None] * centre[:, None]).sum((1, 2))
+        spread = self._spread(entries)
+        quad = sum(
+            spread[:, m] * centre[:, i] * centre[:, j] * (1 if i == j else 2)
+            for m, (i, j) in enumerate(PAIRS)
+        )
         cross = (self._spread(inv_mu) * centre).sum(1)
         mu_inv_mu = self._spread((inv_mu * mu).sum(1, keepdim=True))[:, 0]
         diag = count[:, 0] * (1 - 1 / n) - (quad - 2 * cross + mu_inv_mu) / n
@@ -113,7 +127,7 @@ class TiledLaplacian:
         self._patch_colour = patch.to(f32)
         self._colour = centre.to(f32)
         self._mu = mu.to(f32)
-        self._inv_columns = [inv[:, :, j].to(f32).contiguous() for j in range(3)]
+        self._inv_columns = [row.to(f32) for row in inv_rows]  # symmetric: columns too
         self._valid = valid.to(f32)
         self._count = count.to(f32)
         self.diagonal = diag[:, None].to(f32)  # (n,1,T,T)
