@@ -300,8 +300,10 @@ def register(
             dy = (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]).flatten(1)
             jac = torch.cat([dx[..., None] * along_x, dy[..., None] * along_y], -1)  # (K,N,6)
             # Central differences need both neighbours inside too.
-            near_edge = F.max_pool2d(outside.unflatten(-1, size), 3, 1, 1).flatten(1)
-            valid = sampled[:, 1] * (1 - near_edge) * weight  # (K,N)
+            # A 3x3 mean of 0/1 is 0 only where all nine are: max pooling's answer, several
+            # times faster on the CPU (no indices) and as one kernel on a GPU.
+            clear = F.avg_pool2d(outside.unflatten(-1, size), 3, 1, 1).flatten(1) == 0
+            valid = sampled[:, 1] * clear * weight  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
             # the very pixels that carry the motion.

@@ -333,9 +333,11 @@ def _pair_fits(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
     off = (colour * colour).sum(0) - 2 * c_b + b_b  # |I-B|²
     # |I - (a·F + (1-a)·B)|² = |I-B|² - 2a (I-B)·(F-B) + a² |F-B|²
     distortion = (off - a * (2 * along - a * contrast)).clamp_min(0) / (contrast + 1e-3)
-    best = distortion.flatten(0, 1).argmin(0)
+    # min's indices, not argmin: the same first minimum, several times faster on the CPU
+    # along the first axis, with the values besides.
+    least, best = distortion.flatten(0, 1).min(0)
     pick = lambda x: x.flatten(0, 1).gather(0, best[None])[0]  # noqa: E731
-    return Fit(pick(a), pick(distortion), pick(contrast), best)
+    return Fit(pick(a), least, pick(contrast), best)
 
 
 def _search(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
