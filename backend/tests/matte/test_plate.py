@@ -61,7 +61,7 @@ def view(world: torch.Tensor, cam: torch.Tensor) -> torch.Tensor:
     """The frame (3,h,w) a camera sees of the world (1,3,2h,2w)."""
     h, w = SIZE
     homography = normaliser((2 * h, 2 * w)) @ cam @ torch.linalg.inv(normaliser(SIZE))
-    return warp(world, homography[None], pixel_grid(SIZE, world.device))[0, :3].unflatten(-1, SIZE)
+    return warp(world, homography[None], pixel_grid(SIZE, world.device))[0][0].unflatten(-1, SIZE)
 
 
 def composite(background: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

@@ -146,9 +146,10 @@ class MattingHead(nn.Module):
         """Return alpha (B,1,h,w) in [0,1]; h and w must be multiples of `config.stride`."""
         soft = torch.sigmoid(mask_logits.float()).to(rgb.dtype)
         prev = soft if prev_alpha is None else prev_alpha.to(rgb.dtype)
-        x = torch.cat([rgb, soft, prev], dim=1)
+        inputs = [rgb, soft, prev]
         if self.config.colour_prior:
-            x = torch.cat([x, colour_prior(rgb, soft)], dim=1)
+            inputs.append(colour_prior(rgb, soft))
+        x = torch.cat(inputs, dim=1)
         # Channels-last: oneDNN's convolutions (CPU) and tensor cores (CUDA) run fastest on
         # it; the head's own CPU time falls by a quarter.
         x = x.contiguous(memory_format=torch.channels_last)

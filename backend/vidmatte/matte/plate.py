@@ -231,9 +231,11 @@ def masked_median(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
     return torch.where(count > 0, torch.stack(rows).gather(0, middle[None])[0], 0.0)
 
 
-def warp(image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """`image` (K,C,h,w) sampled bilinearly at homography (K,3,3) x points (N,3): (K,C+1,N),
-    the last channel 1 where all four pixels of the sample lie inside `image`, else 0."""
+def warp(
+    image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`image` (K,C,h,w) sampled bilinearly at homography (K,3,3) x points (N,3): (K,C,N), and
+    where all four pixels of a sample lie inside `image`, bool (K,1,N)."""
     mapped = torch.einsum("nj,kij->kni", points, homography)  # (K,N,3), one matrix product
     z = mapped[..., 2:]
     z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
@@ -243,7 +245,7 @@ def warp(image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor) ->
     inside = (xy[..., 0].abs() <= 1 - 0.999 / w) & (xy[..., 1].abs() <= 1 - 0.999 / h)
     # Border padding: no false edge where the sample leaves the image (`inside` says where).
     sampled = F.grid_sample(image, xy, mode="bilinear", padding_mode="border", align_corners=False)
-    return torch.cat([sampled[:, :, 0], inside.float()], 1)
+    return sampled[:, :, 0], inside
 
 
 def _affine_samples(
@@ -289,16 +291,19 @@ def register(
         size = tuple(template.shape[-2:])
         points = pixel_grid(size, template.device)
         template, weight = template.flatten(), weight.flatten()
-        # Jacobian columns per pixel: the brightness gradient along x (then y) times (x, y, 1),
-        # the halved central difference and pixels per normalised unit folded in.
-        along_x, along_y = points * (size[1] / 4), points * (size[0] / 4)
+        # Jacobian rows over the pixels: the brightness gradient along x (then y) times
+        # (x, y, 1), the halved central difference and pixels per normalised unit folded in.
+        # Pixels run along the last axis: joining maps along it interleaved every pixel's
+        # 6 or 7 values one by one (on the CPU those two joins were most of a step's time).
+        along_x = (points * (size[1] / 4)).T.contiguous()  # (3,N)
+        along_y = (points * (size[0] / 4)).T.contiguous()
         for _ in range(steps):
             sampled, outside = _affine_samples(image, homography, points)  # (K,2,N), (K,1,N)
             residual = sampled[:, 0] - template
             p = F.pad(sampled[:, :1].unflatten(-1, size), (1, 1, 1, 1), mode="replicate")
             dx = (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]).flatten(1)  # twice the gradient
             dy = (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]).flatten(1)
-            jac = torch.cat([dx[..., None] * along_x, dy[..., None] * along_y], -1)  # (K,N,6)
+            jac = torch.cat([dx[:, None] * along_x, dy[:, None] * along_y], 1)  # (K,6,N)
             # Central differences need both neighbours inside too.
             # A 3x3 mean of 0/1 is 0 only where all nine are: max pooling's answer, several
             # times faster on the CPU (no indices) and as one kernel on a GPU.
@@ -312,9 +317,8 @@ def register(
             scale = (2 * spread).clamp_min(huber)
             w = valid * scale / magnitude.clamp_min(scale)
             # The normal matrix and the gradient in one product: (K,6,7).
-            normal = (jac * w[..., None]).transpose(1, 2) @ torch.cat(
-                [jac, residual[..., None]], -1
-            )
+            rows = torch.cat([jac, residual[:, None]], 1)  # (K,7,N)
+            normal = (jac * w[:, None]) @ rows.transpose(1, 2)
             lm = normal[..., :6] * lm_scale + lm_shift
             delta, info = torch.linalg.solve_ex(lm, -normal[..., 6])
             delta = torch.where((info == 0)[:, None] & delta.isfinite(), delta, 0.0)
@@ -329,8 +333,10 @@ def registration_cost(
     brightness difference (truncated at 0.1) over the background both share, and that share
     of the current frame's background. (K,), (K,)."""
     template, weight = current[0, 0].flatten(), current[0, 1].flatten()
-    sampled = warp(stored, homography, pixel_grid(tuple(current.shape[-2:]), current.device))
-    valid = sampled[:, 2] * (sampled[:, 1] > 0.999) * weight
+    sampled, inside = warp(
+        stored, homography, pixel_grid(tuple(current.shape[-2:]), current.device)
+    )
+    valid = inside[:, 0] * (sampled[:, 1] > 0.999) * weight
     shared = valid.sum(1)
     diff = (sampled[:, 0] - template).abs().clamp_max(0.1)
     cost = (diff * valid).sum(1) / shared.clamp_min(1)
@@ -615,11 +621,11 @@ class BackgroundPlate:
         # Where each view saw background first: colours are warped and compared only where
         # one did. Where the object moves with its background (a tracking shot, a pan over
         # a still scene) most of the region saw none, and costs little.
-        sampled = warp(self.background[ids], homography, points)  # (K,2,n): background, inside
-        seen = (sampled[:, :1] > 0.999) & (sampled[:, 1:] > 0) & usable[:, None, None]
+        saw, inside = warp(self.background[ids], homography, points)  # (K,1,n) each
+        seen = (saw > 0.999) & inside & usable[:, None, None]
         some = torch.nonzero(seen.any(0)[0]).flatten()
         index, points, seen = index[some], points[some], seen[..., some]
-        colours = warp(self.rgb[ids], homography, points)[:, :3]
+        colours = warp(self.rgb[ids], homography, points)[0]
         views = seen.sum(0)  # (1,n)
         median, known, apart = self._agreed(colours, seen)
         # Frames fed ahead and not yet matted saw the object through its tracking mask alone,
