@@ -110,16 +110,15 @@ class TiledLaplacian:
         # Δ⁻¹ by its 6 distinct entries (0 off the image): a symmetric matrix's other 3 are
         # spread and multiplied for nothing.
         entries = symmetric_inverse_entries(cov) * valid
-        inv_rows = [entries[:, row] for row in ROWS]  # (b,3,h,w) each
-        inv_mu = torch.cat([(row * mu).sum(1, keepdim=True) for row in inv_rows], 1)
+        inv = entries[:, [i for row in ROWS for i in row]].unflatten(1, (3, 3))  # (b,3,3,h,w)
+        inv_mu = (inv * mu[:, None]).sum(2)
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)
         # Diagonal: Σ_k 1 - (1 + (I_i-μ_k)ᵀ Δ_k⁻¹ (I_i-μ_k)) / n, expanded into box sums.
-        spread = self._spread(entries)
-        quad = sum(
-            spread[:, m] * centre[:, i] * centre[:, j] * (1 if i == j else 2)
-            for m, (i, j) in enumerate(PAIRS)
-        )
+        first, second = ([pair[k] for pair in PAIRS] for k in (0, 1))
+        twice = torch.tensor([1.0 if i == j else 2.0 for i, j in PAIRS], dtype=torch.float64)
+        twice = twice.to(image.device).view(1, 6, 1, 1)  # the entries below the diagonal
+        quad = (self._spread(entries) * twice * centre[:, first] * centre[:, second]).sum(1)
         cross = (self._spread(inv_mu) * centre).sum(1)
         mu_inv_mu = self._spread((inv_mu * mu).sum(1, keepdim=True))[:, 0]
         diag = count[:, 0] * (1 - 1 / n) - (quad - 2 * cross + mu_inv_mu) / n
@@ -127,7 +126,7 @@ class TiledLaplacian:
         self._patch_colour = patch.to(f32)
         self._colour = centre.to(f32)
         self._mu = mu.to(f32)
-        self._inv_columns = [row.to(f32) for row in inv_rows]  # symmetric: columns too
+        self._inv_columns = [inv[:, :, j].to(f32).contiguous() for j in range(3)]
         self._valid = valid.to(f32)
         self._count = count.to(f32)
         self.diagonal = diag[:, None].to(f32)  # (n,1,T,T)
