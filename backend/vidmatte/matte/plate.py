@@ -304,9 +304,8 @@ def register(
             dx = (p[..., 1:-1, 2:] - p[..., 1:-1, :-2]).flatten(1)  # twice the gradient
             dy = (p[..., 2:, 1:-1] - p[..., :-2, 1:-1]).flatten(1)
             jac = torch.cat([dx[:, None] * along_x, dy[:, None] * along_y], 1)  # (K,6,N)
-            # Central differences need both neighbours inside too.
-            # A 3x3 mean of 0/1 is 0 only where all nine are: max pooling's answer, several
-            # times faster on the CPU (no indices) and as one kernel on a GPU.
+            # Central differences need both neighbours inside too: a 3x3 mean of 0/1 is 0
+            # only where all nine are (max pooling's answer, without its indices).
             clear = F.avg_pool2d(outside.unflatten(-1, size), 3, 1, 1).flatten(1) == 0
             valid = sampled[:, 1] * clear * weight  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
