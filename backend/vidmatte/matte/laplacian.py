@@ -42,13 +42,19 @@ def symmetric_inverse_entries(entries: list[torch.Tensor]) -> torch.Tensor:
 
 
 # Row (and column) i of a symmetric 3x3 matrix as indices into its `PAIRS` entries.
-ROWS = ([0, 1, 2], [1, 3, 4], [2, 4, 5])
+ROWS = ((0, 1, 2), (1, 3, 4), (2, 4, 5))
+
+
+def symmetric_matrix(entries: torch.Tensor) -> torch.Tensor:
+    """(B,6,H,W) `PAIRS` entries of symmetric 3x3 matrices -> the matrices, (B,3,3,H,W). Joined
+    from views, not indexed by a list: a list index is a host-to-device copy on a GPU."""
+    entry = entries.unbind(1)
+    return torch.stack([entry[i] for row in ROWS for i in row], 1).unflatten(1, (3, 3))
 
 
 def symmetric_inverse(entries: list[torch.Tensor]) -> torch.Tensor:
     """`symmetric_inverse_entries` as whole matrices, (B,3,3,H,W)."""
-    inverse = symmetric_inverse_entries(entries)
-    return inverse[:, [i for row in ROWS for i in row]].unflatten(1, (3, 3))
+    return symmetric_matrix(symmetric_inverse_entries(entries))
 
 
 def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -110,15 +116,15 @@ class TiledLaplacian:
         # Δ⁻¹ by its 6 distinct entries (0 off the image): a symmetric matrix's other 3 are
         # spread and multiplied for nothing.
         entries = symmetric_inverse_entries(cov) * valid
-        inv = entries[:, [i for row in ROWS for i in row]].unflatten(1, (3, 3))  # (b,3,3,h,w)
+        inv = symmetric_matrix(entries)  # (b,3,3,h,w)
         inv_mu = (inv * mu[:, None]).sum(2)
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)
         # Diagonal: Σ_k 1 - (1 + (I_i-μ_k)ᵀ Δ_k⁻¹ (I_i-μ_k)) / n, expanded into box sums.
-        first, second = ([pair[k] for pair in PAIRS] for k in (0, 1))
-        twice = torch.tensor([1.0 if i == j else 2.0 for i, j in PAIRS], dtype=torch.float64)
-        twice = twice.to(image.device).view(1, 6, 1, 1)  # the entries below the diagonal
-        quad = (self._spread(entries) * twice * centre[:, first] * centre[:, second]).sum(1)
+        # Each entry off the diagonal stands for two of the matrix's.
+        products = [centre[:, i] * centre[:, j] for i, j in PAIRS]
+        products = [p if i == j else 2 * p for p, (i, j) in zip(products, PAIRS, strict=True)]
+        quad = (self._spread(entries) * torch.stack(products, 1)).sum(1)
         cross = (self._spread(inv_mu) * centre).sum(1)
         mu_inv_mu = self._spread((inv_mu * mu).sum(1, keepdim=True))[:, 0]
         diag = count[:, 0] * (1 - 1 / n) - (quad - 2 * cross + mu_inv_mu) / n
