@@ -470,3 +470,12 @@ def test_the_sorting_network_sorts_every_input(entries: int) -> None:
         for i, j in sorting_network(entries):
             row[i], row[j] = min(row[i], row[j]), max(row[i], row[j])
         assert row == sorted(row), code
+
+
+def test_a_pixel_grid_with_a_step_holds_every_steps_pixel_centre():
+    """Registration's costs compare every other pixel (`COST_STEP`): the same centres as the
+    whole grid's, not a grid of its own."""
+    size, cpu = (7, 10), torch.device("cpu")
+    whole = pixel_grid(size, cpu).view(*size, 3)
+    assert torch.equal(pixel_grid(size, cpu, 2), whole[::2, ::2].reshape(-1, 3))
+    assert torch.equal(pixel_grid(size, cpu, 3), whole[::3, ::3].reshape(-1, 3))
