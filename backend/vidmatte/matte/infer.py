@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from vidmatte.config import MIN_WORKING_SIDE
+from vidmatte.memory import keep_freed_memory
 
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate, PlateSettings
@@ -85,6 +86,7 @@ class Matter:
         plate: bool = False,
         plate_settings: PlateSettings | None = None,
     ) -> None:
+        keep_freed_memory()  # each frame allocates again what the last one freed (memory.py)
         self.device = torch.device(device)
         self.plate = plate
         self.plate_settings = plate_settings or PlateSettings()
