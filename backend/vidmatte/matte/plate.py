@@ -435,12 +435,25 @@ class BackgroundPlate:
 
     def _levels(self, rgb: torch.Tensor, background: torch.Tensor) -> list[torch.Tensor]:
         """Registration pyramid of a frame (1,3,h,w) with its background (1,1,h,w): per level
-        (1,2,h',w'), brightness and 1 where every full-size pixel under it is background."""
+        (1,2,h',w'), brightness and `_seen`."""
         return [
-            torch.cat([lum, (seen > 0.999).float()], 1)
+            torch.cat([lum, seen], 1)
             for lum, seen in zip(
-                pyramid(luma(rgb), self.sizes), pyramid(background, self.sizes), strict=True
+                pyramid(luma(rgb), self.sizes), self._seen(background), strict=True
             )
+        ]
+
+    def _seen(self, background: torch.Tensor) -> list[torch.Tensor]:
+        """Per pyramid level, 1.0 where every full-size pixel under it is `background`
+        (1,1,h,w), else 0.0."""
+        return [(seen > 0.999).float() for seen in pyramid(background, self.sizes)]
+
+    def _stored_with(self, slot: int, background: torch.Tensor) -> list[torch.Tensor]:
+        """`_levels` of the stored frame `slot` with another background (1,1,h,w): its
+        brightness pyramid as stored, not made again."""
+        return [
+            torch.cat([level[slot : slot + 1, :1], seen], 1)
+            for level, seen in zip(self.levels, self._seen(background), strict=True)
         ]
 
     def _to_newest(self, current: list[torch.Tensor]) -> torch.Tensor:
@@ -507,10 +520,8 @@ class BackgroundPlate:
         tracking mask is coarse, and a strand it missed is not background."""
         background = self._background(alpha)
         self.background[slot] = background[0]
-        for level, new in zip(
-            self.levels, self._levels(self.rgb[slot : slot + 1], background), strict=True
-        ):
-            level[slot] = new[0]
+        for level, seen in zip(self.levels, self._seen(background), strict=True):
+            level[slot, 1] = seen[0, 0]
 
     @torch.inference_mode()
     def plate(
@@ -547,7 +558,7 @@ class BackgroundPlate:
         if not bool(others.any()) or not bool(region.any()):
             return torch.zeros_like(rgb[0]), torch.zeros_like(rgb[0, :1])
         to_newest = torch.linalg.inv(self.homography[slot : slot + 1])
-        current = self._levels(rgb, current_bg)
+        current = self._stored_with(slot, current_bg)
         ids = self._views(torch.nonzero(others).flatten(), slot)
         stored = [level[ids] for level in self.levels]
         # Each frame starts from its map from the newest one, after the current frame's to it.
