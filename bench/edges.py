@@ -41,7 +41,7 @@ def frame(name: str, height: int):
     rgb = Image.open(DATA / "image" / f"{name}.png").convert("RGB")
     alpha = Image.open(DATA / "alpha" / f"{name}.png").convert("L")
     size = (round(rgb.width * height / rgb.height), height)
-    rgb = np.asarray(rgb.resize(size, Image.Resampling.BICUBIC))
+    rgb = np.array(rgb.resize(size, Image.Resampling.BICUBIC))  # writable, as decoded frames are
     truth = np.asarray(alpha.resize(size, Image.Resampling.BILINEAR), np.float32) / 255
     logits = synthetic_logits(truth[None], np.random.default_rng(0))
     return rgb, truth, torch.from_numpy(logits[:1])[None]

@@ -4,7 +4,7 @@ Each frame the matting stage frees and allocates again the same tens of megabyte
 frame as floats is 25 MB). glibc's malloc hands freed blocks over about 128 KB back to the
 kernel (unmapped, or the heap's top trimmed), and the next frame's allocation of the same
 size faults every page in again, each zeroed by the kernel: on the 2-core CPU machine up
-to 34,000 page faults in one 1080p frame, bursts that made single frames 20-30% slower.
+to 34,000 page faults in one 1080p frame (136 MB zeroed, 15 to 30 ms of a 0.45 s frame).
 Blocks kept in the heap are reused as they are. Jobs matte on threads of their own, and
 glibc gives each thread's arena heaps back to the kernel whatever the trim threshold, so
 every thread shares the process's one heap.
