@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vidmatte.matte import plate as plate_module
 from vidmatte.matte.plate import (
     BackgroundPlate,
     PlateSettings,
@@ -95,7 +96,17 @@ def mapping_error(estimate: torch.Tensor, truth_pixels: torch.Tensor) -> float:
     return float(((a[:2] / a[2:]) - (b[:2] / b[2:])).norm(dim=0).max())
 
 
-def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
+# Levels from whose short side on Gauss-Newton's equations come from every other pixel: the
+# default (which a 1080p frame's plate meets, these test frames' do not), and low enough that
+# every level but the coarsest of these frames has them sparse.
+SPARSE_LEVELS = pytest.mark.parametrize("sparse_level", [plate_module.SPARSE_LEVEL, 16])
+
+
+@SPARSE_LEVELS
+def test_plate_recovers_the_background_behind_the_object_under_camera_motion(
+    sparse_level: int, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(plate_module, "SPARSE_LEVEL", sparse_level)
     cams = [camera(5.0 * t, -2.0 * t, 0.3 * t, 1 + 0.01 * t) for t in range(10)]
     rgb, alphas, truth = moving_clip(10, cams)
     plate = BackgroundPlate(SIZE, settings=PlateSettings(frames=9))  # frame 9 replaces frame 0
@@ -117,9 +128,13 @@ def test_plate_recovers_the_background_behind_the_object_under_camera_motion():
         assert mapping_error(plate.registered[t], truth_map) < 0.1
 
 
-def test_frames_register_through_the_chain_of_frames_fed():
+@SPARSE_LEVELS
+def test_frames_register_through_the_chain_of_frames_fed(
+    sparse_level: int, monkeypatch: pytest.MonkeyPatch
+):
     """Eight frames of a pan at 5 px a frame and a ninth: the oldest is 40 px away from it,
     and starts from the chain of frame-to-frame fits made as each was fed, not identity."""
+    monkeypatch.setattr(plate_module, "SPARSE_LEVEL", sparse_level)
     cams = [camera(5.0 * t, -1.0 * t, 0.0, 1.0) for t in range(10)]
     rgb, alphas, _ = moving_clip(10, cams, seed=3)
     plate = BackgroundPlate(SIZE)
