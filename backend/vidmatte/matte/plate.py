@@ -308,14 +308,14 @@ def register(
         # (x, y, 1), the halved central difference and pixels per normalised unit folded in.
         # Pixels run along the last axis: joining maps along it interleaved every pixel's
         # 6 or 7 values one by one (on the CPU those two joins were most of a step's time).
-        rows_of = pixel_grid(size, template.device, every)
-        along_x = (rows_of * (size[1] / 4)).T.contiguous()  # (3,N)
-        along_y = (rows_of * (size[0] / 4)).T.contiguous()
+        fitted = pixel_grid(size, template.device, every)  # where the equations come from
+        along_x = (fitted * (size[1] / 4)).T.contiguous()  # (3,N)
+        along_y = (fitted * (size[0] / 4)).T.contiguous()
         for _ in range(steps):
             sampled, outside = _affine_samples(image, homography, points)  # (K,2,hw), (K,1,hw)
             sampled = sampled.unflatten(-1, size)
             residual = sampled[:, 0, ::every, ::every].flatten(1) - template  # (K,N)
-            p = F.pad(sampled[:, :1], (1, 1, 1, 1), mode="replicate")
+            p = F.pad(sampled[:, :1], (1, 1, 1, 1), mode="replicate")  # twice the gradient:
             dx = (p[..., 1:-1:every, 2::every] - p[..., 1:-1:every, :-2:every]).flatten(1)
             dy = (p[..., 2::every, 1:-1:every] - p[..., :-2:every, 1:-1:every]).flatten(1)
             jac = torch.cat([dx[:, None] * along_x, dy[:, None] * along_y], 1)  # (K,6,N)
