@@ -12,11 +12,11 @@ from vidmatte.matte.filters import box_mean, dilate, padded_box_mean, window_mea
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 7, 16])
 def test_dilate_is_a_square_max(radius: int) -> None:
-    """Running-sum dilation equals max pooling over the (2r+1)² square, borders included."""
+    """Dilation equals max pooling over the (2r+1)² square, borders included."""
     torch.manual_seed(radius)
-    mask = (torch.rand(2, 1, 37, 53) > 0.97).float()
-    mask[0, 0, 0, 0] = mask[1, 0, -1, -1] = 1.0  # corners: the padding must not leak
-    expected = F.max_pool2d(mask, 2 * radius + 1, stride=1, padding=radius)
+    mask = torch.rand(2, 1, 37, 53) > 0.97
+    mask[0, 0, 0, 0] = mask[1, 0, -1, -1] = True  # corners: the padding must not leak
+    expected = F.max_pool2d(mask.float(), 2 * radius + 1, stride=1, padding=radius) > 0
     assert torch.equal(dilate(mask, radius), expected)
 
 

@@ -26,6 +26,7 @@ from vidmatte.matte.refine import (
     guided_coefficients,
     resize,
     sampled_alpha,
+    upsampled_at,
 )
 
 FG, BG = np.array([0.9, 0.6, 0.2]), np.array([0.1, 0.3, 0.7])
@@ -349,13 +350,32 @@ def test_filtering_only_the_bands_box_is_exact(height: int, width: int) -> None:
     also where the frame and working sizes share no integer scale."""
     matter = Matter(random_head(config=HeadConfig(base_channels=8)), "cpu", "fast")
     generator = torch.Generator().manual_seed(0)
-    full = torch.rand(1, 3, height, width, generator=generator)
+    frame = torch.randint(0, 256, (height, width, 3), dtype=torch.uint8, generator=generator)
+    full = frame.permute(2, 0, 1)[None] / 255
     low = resize(full, (360, 640))
     alpha = torch.zeros(1, 1, 360, 640)
     alpha[..., 100:200, 300:420] = torch.rand(1, 1, 100, 120, generator=generator)
     whole = apply_guided(guided_coefficients(low, alpha, matter.gf_radius, matter.gf_eps), full)
     expected = gated(whole, resize(alpha, (height, width)), matter.gate, height / 360)
-    torch.testing.assert_close(matter.refine(full, low, alpha), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(matter.refine(frame, low, alpha), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("small", "big"), [((37, 53), (111, 159)), ((40, 64), (90, 144)), ((5, 7), (23, 29))]
+)
+def test_upsampling_at_some_pixels_is_resizing_there(
+    small: tuple[int, int], big: tuple[int, int]
+) -> None:
+    """Three times, 2.25 times and no whole ratio: the frame's edges (clamped) included."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 5, *small, generator=generator) * 4 - 2
+    rows, cols = torch.nonzero(torch.rand(big, generator=generator) > 0.7).unbind(1)
+    rows, cols = (
+        torch.cat([rows, torch.tensor([0, big[0] - 1])]),
+        torch.cat([cols, torch.tensor([0, big[1] - 1])]),
+    )
+    expected = resize(x, big)[0][:, rows, cols]
+    torch.testing.assert_close(upsampled_at(x, big, rows, cols), expected, atol=1e-6, rtol=0)
 
 
 def _checker(size: int, offset: int = 0) -> np.ndarray:

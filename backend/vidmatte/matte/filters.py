@@ -3,31 +3,36 @@
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
 pooling or running sums. On a GPU, where each operation's launch costs more than its
-arithmetic, they are average pooling: one kernel. Large windows and dilation use running
-sums (cumsum), O(1) per pixel whatever the radius.
+arithmetic, they are average pooling: one kernel. Large windows use running sums (cumsum),
+O(1) per pixel whatever the radius. Dilation is the same doubled sums of bools.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
 
-def window_sums(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
+def window_sums(
+    x: torch.Tensor, k: int, dim: int, add: Callable[..., torch.Tensor] = torch.add
+) -> torch.Tensor:
     """Sums of every k consecutive entries along `dim`, by doubling: sums of 1, 2, 4, ...
     entries, then those of k's binary digits added up: O(log k) passes over x, not k - 1
-    (radius 3: 4 passes instead of 6, radius 8: 5 instead of 16)."""
+    (radius 3: 4 passes instead of 6, radius 8: 5 instead of 16). `add` may be any
+    associative sum: `torch.bitwise_or` gives whether any of the k is True."""
     n = x.shape[dim] - k + 1
     out, start, span, block = None, 0, 1, x  # block: sums of `span` entries
     while True:
         if k & span:
             piece = block.narrow(dim, start, n)
-            out = piece if out is None else out + piece
+            out = piece if out is None else add(out, piece)
             start += span
         if 2 * span > k:
             return out
         m = block.shape[dim] - span
-        block = block.narrow(dim, 0, m) + block.narrow(dim, span, m)
+        block = add(block.narrow(dim, 0, m), block.narrow(dim, span, m))
         span *= 2
 
 
@@ -56,17 +61,11 @@ def padded_box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
 
 
-def _rows_any(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """1.0 where a 0/1 `mask` has a 1 within `radius` along its last axis (running sums:
-    exact, counts stay far below float32's 2^24)."""
-    k = 2 * radius + 1
-    sums = F.pad(mask, (radius + 1, radius)).cumsum(-1)
-    return ((sums[..., k:] - sums[..., :-k]) > 0.5).to(mask.dtype)
-
-
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """A 0/1 float `mask` (B,C,H,W) dilated by a (2r+1)² square, O(1) per pixel: max pooling's
-    O(r) was a fifth of the matting stage on the CPU. Running sums along the last axis, the
-    other through a transpose (a cumsum across rows is several times slower on the CPU)."""
-    rows = _rows_any(mask, radius).transpose(-1, -2).contiguous()
-    return _rows_any(rows, radius).transpose(-1, -2)
+    """A bool `mask` (B,C,H,W) dilated by a (2r+1)² square: `window_sums` that OR, over the
+    mask padded with False, O(log r) passes of bytes. Running sums of 0/1 floats, each axis
+    through a transpose, cost six times as much: at 1080p the gate of the guided upsampling
+    spent 20 ms a frame in them."""
+    k, anyof = 2 * radius + 1, torch.bitwise_or
+    padded = F.pad(mask, (radius,) * 4)
+    return window_sums(window_sums(padded, k, -1, anyof), k, -2, anyof)

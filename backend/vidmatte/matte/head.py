@@ -235,9 +235,9 @@ def colour_prior(
 def _colour_prior(
     rgb: torch.Tensor, soft: torch.Tensor, inner: int, outer: int, eps: float
 ) -> torch.Tensor:
-    hard = (soft > 0.5).float()
-    fg = 1 - dilate(1 - hard, inner)
-    bg = 1 - dilate(hard, outer)
+    hard = soft > 0.5
+    fg = (~dilate(~hard, inner)).float()
+    bg = (~dilate(hard, outer)).float()
     fg_colour, bg_colour = _fill_half_res(rgb, fg), _fill_half_res(rgb, bg)
     diff = fg_colour - bg_colour
     contrast2 = (diff * diff).sum(1, keepdim=True)
@@ -249,8 +249,7 @@ def boundary_band(
     alpha: torch.Tensor, radius: int, lo: float = 0.02, hi: float = 0.98
 ) -> torch.Tensor:
     """Pixels within `radius` (square neighbourhood) of a pixel with lo < alpha < hi (bool)."""
-    unsure = ((alpha > lo) & (alpha < hi)).float()
-    return dilate(unsure, radius) > 0
+    return dilate((alpha > lo) & (alpha < hi), radius)
 
 
 def for_inference(head: MattingHead) -> MattingHead:

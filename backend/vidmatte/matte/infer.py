@@ -24,13 +24,11 @@ from .refine import (
     BestSettings,
     Edges,
     Gate,
-    apply_guided,
     best_edges,
     check_edges,
-    finish,
-    gated,
     glass_pixels,
     guided_coefficients,
+    guided_finish,
     near_object,
     resize,
 )
@@ -126,12 +124,12 @@ class Matter:
         )
 
     def _frame(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """rgb uint8 (H,W,3) as (1,3,H,W) in [0,1] on the device, and at the working size."""
+        """rgb uint8 (H,W,3) on the device as it is, and at the working size as (1,3,h,w) in
+        [0,1]."""
         cfg = self.head.config
         size = working_shape(*rgb.shape[:2], cfg.working_size, cfg.stride)
-        full = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
-        full = full.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-        return full, resize(full, size)
+        frame = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+        return frame, resize(frame.permute(2, 0, 1)[None].float().div_(255.0), size)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device.type == "cuda":
@@ -154,7 +152,7 @@ class Matter:
         object's `new_plate()` (the frame is added to it). Returns float32 (H,W) alpha in
         [0,1]."""
         cfg = self.head.config
-        full, low = self._frame(rgb)
+        frame, low = self._frame(rgb)
         size = tuple(low.shape[-2:])
         logits = resize(
             mask_logits.to(self.device, torch.float32).reshape(1, 1, *mask_logits.shape[-2:]), size
@@ -170,7 +168,7 @@ class Matter:
             feats = {"feat_s0": feat_s0.to(self.device), "feat_s1": feat_s1.to(self.device)}
         with self._autocast():
             alpha_low = self._net(low, logits, prev, **feats).float()
-        alpha = self.refine(full, low, alpha_low, plate)
+        alpha = self.refine(frame, low, alpha_low, plate)
         return alpha[0, 0].cpu().numpy().astype(np.float32, copy=False)
 
     @torch.inference_mode()
@@ -178,7 +176,7 @@ class Matter:
         """Give `plate` the final alpha float (H,W) of a frame fed to it (`feed_plate`) and
         matted before, rgb uint8 (H,W,3), as matting it did: a resumed job's plates hold what
         an uninterrupted run's held (tests/test_resume_mattes.py)."""
-        _full, low = self._frame(rgb)
+        _frame, low = self._frame(rgb)
         alpha_t = torch.from_numpy(np.asarray(alpha, dtype=np.float32)).to(self.device)
         plate.add(low[0], resize(alpha_t[None, None], tuple(low.shape[-2:]))[0])
 
@@ -190,7 +188,7 @@ class Matter:
         logits (1,1,h,w) as the object (probability above 1%: the tracking mask is coarse,
         and a pixel of the object taken for background spoils the plate more than a pixel of
         background left out)."""
-        _full, low = self._frame(rgb)
+        _frame, low = self._frame(rgb)
         logits = mask_logits.to(self.device, torch.float32).reshape(1, 1, *mask_logits.shape[-2:])
         obj = resize(logits, tuple(low.shape[-2:])) > SURE_OUTSIDE_LOGIT
         plate.feed(low[0], obj[0].float())
@@ -210,15 +208,15 @@ class Matter:
 
     def refine(
         self,
-        full: torch.Tensor,
+        frame: torch.Tensor,
         low: torch.Tensor,
         alpha_low: torch.Tensor,
         plate: BackgroundPlate | None = None,
     ) -> torch.Tensor:
         """The head's `alpha_low` (1,1,h,w) on `low` (the frame at working resolution) refined
-        by `self.edges` and brought to `full`'s (1,3,H,W) resolution; with "best", `plate`
+        by `self.edges` and brought to the resolution of `frame` (H,W,3) uint8; with "best", `plate`
         gives the background seen in other frames and gets this one's alpha."""
-        head = resize(alpha_low, tuple(full.shape[-2:]))
+        head = resize(alpha_low, tuple(frame.shape[:2]))
         if self.edges == "none":
             return head
         unsure = self.gate.unsure(alpha_low)
@@ -240,24 +238,23 @@ class Matter:
         else:
             radius, eps, src = self.gf_radius, self.gf_eps, alpha_low
         margin = 2 * radius + 2 + self.gate.grow
-        box = band_box(unsure, margin, tuple(full.shape[-2:]))
+        box = band_box(unsure, margin, tuple(head.shape[-2:]))
         if box is None:
             return head
         (low_rows, low_cols), (rows, cols) = box
-        scale = full.shape[-2] / low.shape[-2]
         coeffs = guided_coefficients(
             low[..., low_rows, low_cols], src[..., low_rows, low_cols], radius, eps
         )
-        filtered = apply_guided(coeffs, full[..., rows, cols])
-        out = head.clone()
+        out = head.clone() if head is alpha_low else head
+        scale = head.shape[-2] / low.shape[-2]
         if self.edges == "best":
-            floor = resize(floor[..., low_rows, low_cols], filtered.shape[-2:])
-            opened = resize(opened[..., low_rows, low_cols].float(), filtered.shape[-2:]) > 0
-            out[..., rows, cols] = finish(
-                filtered, head[..., rows, cols], floor, self.gate, scale, opened
-            )
+            floor = floor[..., low_rows, low_cols]
+            opened = opened[..., low_rows, low_cols]
         else:
-            out[..., rows, cols] = gated(filtered, head[..., rows, cols], self.gate, scale)
+            floor = opened = None
+        guided_finish(
+            coeffs, frame[rows, cols], out[..., rows, cols], self.gate, scale, floor, opened
+        )
         return out
 
 

@@ -151,8 +151,7 @@ def luma(rgb: torch.Tensor) -> torch.Tensor:
 
 def object_mask(alpha: torch.Tensor, lo: float, margin: int) -> torch.Tensor:
     """1 where the object is (alpha > lo) grown by `margin` pixels, else 0 (float, like alpha)."""
-    obj = (alpha > lo).float()
-    return dilate(obj, margin)
+    return dilate(alpha > lo, margin).float()
 
 
 def level_sizes(size: tuple[int, int], levels: int) -> list[tuple[int, int]]:
@@ -642,7 +641,7 @@ class BackgroundPlate:
         # The current frame's background check reaches `radius` pixels past the region, where
         # it looks at sure background only: only that is warped there, not the object's inside
         # around the pixels `refine.seen_through` asks for.
-        reach = dilate(region[None].float(), radius)[0] > 0
+        reach = dilate(region[None], radius)[0]
         if alpha is not None:
             sure_bg = alpha[0] <= s.lo
             reach &= region | sure_bg
@@ -673,10 +672,12 @@ class BackgroundPlate:
             checked = sure_bg.flatten(1)[:, index]
             if unchecked is not None:
                 checked &= ~unchecked.flatten(1)[:, index]
-            wrong = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
-            wrong[:, index] = (checked & differs & (views > 0)).float()
+            wrong = torch.zeros(
+                1, self.size[0] * self.size[1], dtype=torch.bool, device=self.device
+            )
+            wrong[:, index] = checked & differs & (views > 0)
             wrong = dilate(wrong.view(1, 1, *self.size), radius)
-            known &= wrong.flatten(1)[:, index] == 0
+            known &= ~wrong.flatten(1)[:, index]
         background = torch.zeros(3, self.size[0] * self.size[1], device=self.device)
         out_known = torch.zeros(1, self.size[0] * self.size[1], device=self.device)
         background[:, index] = median
