@@ -107,16 +107,19 @@ def panned_clip(data: Path, image: str, frames: int, height: int) -> list:
 def fed_clip(matter, clip: list) -> tuple:
     """The object's plate (`matter.new_plate`, None without one) and the `(t, frame, _)` of
     `clip` in order as a job hands them to matting: each once the plate was fed the frames
-    `matter.plate_ahead` after it."""
+    `matter.plate_ahead` after it, its pixels prepared (`Matter.prepare`) when it was fed."""
     from vidmatte.ahead import fed_ahead
 
     plate = matter.new_plate(*clip[0][0].shape[:2])
 
-    def feed(_t: int, frame) -> None:
+    def feed(_t: int, frame) -> tuple:
+        prepared = matter.prepare(frame[0])  # once for feeding and matting, as a job does
         if plate is not None:
-            matter.feed_plate(plate, *frame)
+            matter.feed_plate(plate, prepared, frame[1])
+        return prepared, frame[1]
 
-    return plate, fed_ahead(enumerate(clip), matter.plate_ahead, feed)
+    steps = fed_ahead(enumerate(clip), matter.plate_ahead, feed)
+    return plate, ((t, fed, None) for t, _frame, fed in steps)
 
 
 def make_clip(data: Path, image: str, out: Path, frames: int, height: int) -> dict:
@@ -165,7 +168,7 @@ def measure_job(
 
     from vidmatte.jobs.pipeline import run_job
     from vidmatte.matte import random_head
-    from vidmatte.matte.infer import Matter, resize
+    from vidmatte.matte.infer import Frame, Matter, resize
     from vidmatte.matte.weights import default_head_path, load_head
     from vidmatte.media.video import VideoReader, probe
     from vidmatte.segment.models import build_predictor
@@ -224,10 +227,17 @@ def measure_job(
 
     class TimedMatter(Matter):
         """The job's Matter, each call timed (the job code uses its head, edges and plates),
-        with the plate's feeds since the last call: a job feeds one frame ahead for each it
-        mattes."""
+        with the frames prepared and the plate's feeds since the last call: a job prepares
+        and feeds one frame ahead for each it mattes."""
 
-        fed = 0.0  # seconds spent feeding the plate since the last call
+        fed = 0.0  # seconds spent preparing frames and feeding the plate since the last call
+
+        def prepare(self, *args, **kwargs):
+            t0 = now()
+            try:
+                return super().prepare(*args, **kwargs)
+            finally:
+                self.fed += now() - t0
 
         def feed_plate(self, *args, **kwargs):
             t0 = now()
@@ -251,9 +261,13 @@ def measure_job(
     class RawMatter(TimedMatter):
         """The baseline row: sigmoid of SAM2's logits as the alpha, no head."""
 
-        def matte(self, rgb, mask_logits, *_, **__):
+        def prepare(self, rgb):  # nothing at the working size: no head runs
+            return rgb if isinstance(rgb, Frame) else Frame(torch.from_numpy(rgb), torch.empty(0))
+
+        def matte(self, frame, mask_logits, *_, **__):
+            size = frame.pixels.shape[:2]
             with torch.inference_mode():
-                alpha = resize(mask_logits.to(device, torch.float32), rgb.shape[:2]).sigmoid_()
+                alpha = resize(mask_logits.to(device, torch.float32), size).sigmoid_()
                 return alpha[0, 0].cpu().numpy()
 
     if variant == "raw":

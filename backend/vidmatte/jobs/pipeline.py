@@ -41,7 +41,7 @@ from vidmatte.ahead import fed_ahead, running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes, matted_objects
 from vidmatte.jobs.tracks import Masks, Stopped, forget_masks, job_masks
-from vidmatte.matte.infer import Matter
+from vidmatte.matte.infer import Frame, Matter
 from vidmatte.matte.plate import BackgroundPlate
 from vidmatte.media.video import VideoReader
 from vidmatte.segment.predictor import FrameMasks
@@ -119,7 +119,7 @@ def matte_frames(
     with contextlib.closing(
         running_ahead(tracked, tracks_ahead(matter.device), "vidmatte-track-ahead")
     ) as steps:
-        for frame, masks, fed_rgb in fed_ahead(steps, matter.plate_ahead, feeder, (Stopped,)):
+        for frame, masks, fed in fed_ahead(steps, matter.plate_ahead, feeder, (Stopped,)):
             if should_stop():
                 raise Stopped
             if last_frame is not None and abs(frame - last_frame) != 1:
@@ -127,15 +127,15 @@ def matte_frames(
             last_frame = frame
             if frame in done:
                 after_done = frame
-                if fed_rgb is not None:  # fed to the plates: they get its matte as matting did
+                if fed is not None:  # fed to the plates: they get its matte as matting did
                     mattes = _stored_mattes(stored(frame), size[0], objects)
                     for obj in feeder.fed(masks):
-                        matter.add_to_plate(plates[obj], fed_rgb, mattes[obj])
+                        matter.add_to_plate(plates[obj], fed, mattes[obj])
                 continue
             if after_done is not None:
                 prev = _stored_mattes(stored(after_done), size[0], objects)
                 after_done = None
-            rgb = reader.frame(frame) if fed_rgb is None else fed_rgb
+            rgb = matter.prepare(reader.frame(frame)) if fed is None else fed  # for each object
             alphas: dict[int, np.ndarray] = {}
             for obj in objects:
                 if should_stop():  # between objects too: a frame of many objects takes long
@@ -186,8 +186,9 @@ class PlateFeeder:
         """The objects whose plates a frame with these masks was fed to."""
         return [obj for obj in self.plates if masks.get(obj) is not None]
 
-    def __call__(self, frame: int, masks: dict[int, FrameMasks]) -> np.ndarray | None:
-        """Feed the frame; its pixels if it was fed (read once for feeding and matting)."""
+    def __call__(self, frame: int, masks: dict[int, FrameMasks]) -> Frame | None:
+        """Feed the frame; it `prepare`d if it was fed (read and prepared once for feeding and
+        matting)."""
         if not self.plates or not self.wanted(frame):
             return None
         if self.should_stop():
@@ -196,10 +197,10 @@ class PlateFeeder:
             for plate in self.plates.values():
                 plate.clear()
         self.last = frame
-        rgb = self.reader.frame(frame)
+        prepared = self.matter.prepare(self.reader.frame(frame))
         for obj in self.fed(masks):
-            self.matter.feed_plate(self.plates[obj], rgb, masks[obj].mask_logits)
-        return rgb
+            self.matter.feed_plate(self.plates[obj], prepared, masks[obj].mask_logits)
+        return prepared
 
 
 def tracks_ahead(device: torch.device) -> bool:

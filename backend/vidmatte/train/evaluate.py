@@ -38,7 +38,7 @@ from scipy import ndimage
 from vidmatte import metrics
 from vidmatte.ahead import fed_ahead
 from vidmatte.matte.head import HeadConfig
-from vidmatte.matte.infer import Matter
+from vidmatte.matte.infer import Frame, Matter, Picture
 from vidmatte.matte.plate import BackgroundPlate
 from vidmatte.matte.refine import fast_guided_filter
 from vidmatte.matte.weights import default_head_path, load_head
@@ -145,10 +145,10 @@ def matte_clip(fn: AlphaFn, clip: Clip, recurrent: bool = False) -> list[np.ndar
     if isinstance(fn, WithPlate):
         ahead, feed = fn.ahead, lambda t, mask: fn.feed(clip.rgb[t], mask)
     logits = ((t, torch.from_numpy(clip.logits[t])[None, None]) for t in range(len(clip)))
-    for t, mask, _ in fed_ahead(logits, ahead, feed):
+    for t, mask, fed in fed_ahead(logits, ahead, feed):
         prev = out[-1] if (recurrent and out) else None
         features = {k: torch.from_numpy(v[t : t + 1]).float() for k, v in clip.features.items()}
-        out.append(fn(clip.rgb[t], mask, prev, **features))
+        out.append(fn(clip.rgb[t] if fed is None else fed, mask, prev, **features))
     return out
 
 
@@ -170,19 +170,23 @@ class WithPlate:
         self.ahead = matter.plate_ahead
         self.plate: BackgroundPlate | None = None
 
-    def _plate(self, rgb: np.ndarray) -> BackgroundPlate | None:
+    def _plate(self, frame: Frame) -> BackgroundPlate | None:
         if self.plate is None:
-            self.plate = self.matter.new_plate(*rgb.shape[:2])
+            self.plate = self.matter.new_plate(*frame.pixels.shape[:2])
         return self.plate
 
-    def feed(self, rgb: np.ndarray, logits: torch.Tensor) -> None:
-        if (plate := self._plate(rgb)) is not None:
-            self.matter.feed_plate(plate, rgb, logits)
+    def feed(self, rgb: np.ndarray, logits: torch.Tensor) -> Frame:
+        """Feed the plate a frame; it prepared, for matting it (`Matter.prepare`)."""
+        frame = self.matter.prepare(rgb)
+        if (plate := self._plate(frame)) is not None:
+            self.matter.feed_plate(plate, frame, logits)
+        return frame
 
     def __call__(
-        self, rgb: np.ndarray, logits: torch.Tensor, prev: np.ndarray | None = None, **features
+        self, rgb: Picture, logits: torch.Tensor, prev: np.ndarray | None = None, **features
     ) -> np.ndarray:
-        return self.matter(rgb, logits, prev, plate=self._plate(rgb), **features)
+        frame = self.matter.prepare(rgb)
+        return self.matter(frame, logits, prev, plate=self._plate(frame), **features)
 
 
 class BadArgument(ValueError):
