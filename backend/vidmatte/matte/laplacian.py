@@ -116,8 +116,12 @@ class TiledLaplacian:
         # Δ⁻¹ by its 6 distinct entries (0 off the image): a symmetric matrix's other 3 are
         # spread and multiplied for nothing.
         entries = symmetric_inverse_entries(cov) * valid
-        inv = symmetric_matrix(entries)  # (b,3,3,h,w)
-        inv_mu = (inv * mu[:, None]).sum(2)
+        # Δ⁻¹μ row by row from the entries: the (n,3,3,h,w) matrices in float64 cost more.
+        entry = entries.unbind(1)
+        inv_mu = torch.stack(
+            [sum(entry[m][:, None] * mu[:, j : j + 1] for j, m in enumerate(row)) for row in ROWS],
+            1,
+        )[:, :, 0]
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)
         # Diagonal: Σ_k 1 - (1 + (I_i-μ_k)ᵀ Δ_k⁻¹ (I_i-μ_k)) / n, expanded into box sums.
@@ -132,7 +136,8 @@ class TiledLaplacian:
         self._patch_colour = patch.to(f32)
         self._colour = centre.to(f32)
         self._mu = mu.to(f32)
-        self._inv_columns = [inv[:, :, j].to(f32).contiguous() for j in range(3)]
+        inv = symmetric_matrix(entries.to(f32))  # (n,3,3,h,w)
+        self._inv_columns = [inv[:, :, j].contiguous() for j in range(3)]
         self._valid = valid.to(f32)
         self._count = count.to(f32)
         self.diagonal = diag[:, None].to(f32)  # (n,1,T,T)
