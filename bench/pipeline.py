@@ -326,9 +326,9 @@ def measure_job(
     }
 
 
-def measure_encoder(device: str, repeats: int = 3) -> dict:
-    """SAM2 tiny's image encoder (`forward_image`) on one 1024² frame, as Segmenter runs it:
-    the median of `repeats` calls after a warm-up."""
+def encoder_timer(device: str):
+    """A function that runs SAM2 tiny's image encoder (`forward_image`) once on a 1024² frame,
+    as Segmenter runs it, and returns its seconds (the first call is a warm-up's)."""
     import contextlib
 
     import torch
@@ -338,16 +338,28 @@ def measure_encoder(device: str, repeats: int = 3) -> dict:
     predictor = build_predictor("tiny", ROOT / "checkpoints", device=device, random_init=True)
     cuda = torch.device(device).type == "cuda"
     image = torch.randn(1, 3, 1024, 1024, device=device)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
-    times = []
-    with torch.inference_mode(), autocast:
-        for _ in range(repeats + 1):  # the first is warm-up
+
+    def timed() -> float:
+        bf16 = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+        with torch.inference_mode(), bf16:
             started = time.perf_counter()
             predictor.forward_image(image)
             if cuda:
                 torch.cuda.synchronize()
-            times.append(time.perf_counter() - started)
-    return {"seconds": statistics.median(times[1:]), "threads": torch.get_num_threads()}
+            return time.perf_counter() - started
+
+    return timed
+
+
+def measure_encoder(device: str, repeats: int = 3) -> dict:
+    """SAM2 tiny's image encoder on one 1024² frame (`encoder_timer`): the median of `repeats`
+    calls after a warm-up."""
+    import torch
+
+    timed = encoder_timer(device)
+    timed()
+    seconds = statistics.median(timed() for _ in range(repeats))
+    return {"seconds": seconds, "threads": torch.get_num_threads()}
 
 
 # --- the driver --------------------------------------------------------------------------------
