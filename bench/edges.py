@@ -11,9 +11,9 @@ background) scaled to each height, with SAM2-like mask logits made from their tr
 against the true alpha at that height. The yardstick, timed in the same run with the same
 threads: SAM2 tiny's `forward_image` on one 1024² frame (random weights, same compute; see
 bench/pipeline.py), the median of two calls right before and two right after each height's
-rows, which are compared with it. Issue 13's goal: the default edges at 1080p cost at most 25% of it. The
-default has the background plate, which needs a clip: the `best+plate` row times the first
-image panned into one (`plate_seconds`), its plate full.
+rows, which are compared with it. Issue 13's goal: the default edges at 1080p cost at most
+25% of it. The default has the background plate, which needs a clip: the `best+plate` row
+times the first image panned into one (`plate_seconds`), its plate full.
 """
 
 from __future__ import annotations

@@ -232,19 +232,18 @@ def measure_job(
 
         fed = 0.0  # seconds spent preparing frames and feeding the plate since the last call
 
-        def prepare(self, *args, **kwargs):
+        def _ahead(self, call, *args, **kwargs):
             t0 = now()
             try:
-                return super().prepare(*args, **kwargs)
+                return call(*args, **kwargs)
             finally:
                 self.fed += now() - t0
 
+        def prepare(self, *args, **kwargs):
+            return self._ahead(super().prepare, *args, **kwargs)
+
         def feed_plate(self, *args, **kwargs):
-            t0 = now()
-            try:
-                return super().feed_plate(*args, **kwargs)
-            finally:
-                self.fed += now() - t0
+            return self._ahead(super().feed_plate, *args, **kwargs)
 
         def __call__(self, *args, **kwargs):
             t0 = now()
