@@ -259,7 +259,7 @@ class Matter:
         coeffs = guided_coefficients(
             low[..., low_rows, low_cols], src[..., low_rows, low_cols], radius, eps
         )
-        out = head.clone() if head is alpha_low else head
+        out = head.clone() if head is alpha_low else head  # written into: not the head's own
         scale = head.shape[-2] / low.shape[-2]
         if self.edges == "best":
             floor = floor[..., low_rows, low_cols]

@@ -94,7 +94,7 @@ def upsampled_at(
     (y0, y1, wy), (x0, x1, wx) = taps
     flat, width = x[0].flatten(1).contiguous(), x.shape[-1]  # gather is slow on strides
     # gather, not index_select: on the CPU a third less time, and split among threads
-    at = lambda y, x: flat.gather(1, (y * width + x).expand(len(flat), -1))  # noqa: E731
+    at = lambda r, c: flat.gather(1, (r * width + c).expand(len(flat), -1))  # noqa: E731
     return torch.lerp(
         torch.lerp(at(y0, x0), at(y0, x1), wx), torch.lerp(at(y1, x0), at(y1, x1), wx), wy
     )
@@ -154,9 +154,9 @@ def guided_finish(
     """The guided filter's output from `coeffs` (1,4,h,w) (`guided_coefficients`) on `frame`
     (H,W,3) uint8, kept at or above `floor` (1,1,h,w) where given, on the pixels of `head`
     (1,1,H,W) that the gate lets change (`gated`; and `opened`, bool (1,1,h,w), where given),
-    written into `head`, which is returned. Only those pixels are computed, a few percent of a
-    frame: upsampling the coefficients to the whole frame, applying them and gating the result
-    was a seventh of the matting stage at 1080p on the CPU."""
+    written into `head`, which is returned. Only those pixels are computed, at 1080p a fifth
+    of the band's bounding box at most: upsampling the coefficients to the whole box, applying
+    them and gating the result was a seventh of the matting stage on the CPU."""
     size = tuple(head.shape[-2:])
     changeable = gate.unsure(head, scale)
     if opened is not None:
