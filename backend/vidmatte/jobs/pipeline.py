@@ -135,7 +135,7 @@ def matte_frames(
             if after_done is not None:
                 prev = _stored_mattes(stored(after_done), size[0], objects)
                 after_done = None
-            rgb = matter.prepare(reader.frame(frame)) if fed is None else fed  # for each object
+            prepared = matter.prepare(reader.frame(frame)) if fed is None else fed  # for all
             alphas: dict[int, np.ndarray] = {}
             for obj in objects:
                 if should_stop():  # between objects too: a frame of many objects takes long
@@ -145,7 +145,7 @@ def matte_frames(
                     alphas[obj] = np.zeros(size, np.float32)
                     continue
                 alphas[obj] = matter(
-                    rgb, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates.get(obj)
+                    prepared, m.mask_logits, prev.get(obj), m.feat_s0, m.feat_s1, plates.get(obj)
                 )
             prev = alphas
             yield frame, [alphas[obj] for obj in objects]

@@ -117,11 +117,13 @@ class TiledLaplacian:
         # spread and multiplied for nothing.
         entries = symmetric_inverse_entries(cov) * valid
         # Δ⁻¹μ row by row from the entries: the (n,3,3,h,w) matrices in float64 cost more.
-        entry = entries.unbind(1)
-        inv_mu = torch.stack(
-            [sum(entry[m][:, None] * mu[:, j : j + 1] for j, m in enumerate(row)) for row in ROWS],
+        inv_mu = torch.cat(
+            [
+                sum(entries[:, m : m + 1] * mu[:, j : j + 1] for j, m in enumerate(row))
+                for row in ROWS
+            ],
             1,
-        )[:, :, 0]
+        )
         centre = patch[:, :, g:-g, g:-g]
         count = self._spread(valid)
         # Diagonal: Σ_k 1 - (1 + (I_i-μ_k)ᵀ Δ_k⁻¹ (I_i-μ_k)) / n, expanded into box sums.
