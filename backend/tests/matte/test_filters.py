@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from kornia.filters import box_blur
 
-from vidmatte.matte.filters import box_mean, dilate, padded_box_mean, window_mean
+from vidmatte.matte.filters import box_mean, dilate, halved, padded_box_mean, window_mean
 
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 7, 16])
@@ -34,3 +34,12 @@ def test_padded_box_mean_and_window_mean_are_average_pooling(radius: int) -> Non
     zeros = F.avg_pool2d(x, k, stride=1, padding=radius, count_include_pad=True)
     assert (padded_box_mean(x, radius) - zeros).abs().max() < 1e-5
     assert (window_mean(x, radius) - F.avg_pool2d(x, k, stride=1)).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("size", [(40, 64), (45, 80), (23, 40), (1, 1)])
+def test_halved_is_average_pooling_with_ceil_mode(size: tuple[int, int]) -> None:
+    """Even sizes take the bilinear shortcut, odd ones pool: both are 2x2 means."""
+    x = torch.rand(2, 4, *size)
+    expected = F.avg_pool2d(x, 2, ceil_mode=True)
+    assert halved(x).shape == expected.shape
+    assert (halved(x) - expected).abs().max() < 1e-6

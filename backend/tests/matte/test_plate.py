@@ -494,3 +494,18 @@ def test_a_pixel_grid_with_a_step_holds_every_steps_pixel_centre():
     whole = pixel_grid(size, cpu).view(*size, 3)
     assert torch.equal(pixel_grid(size, cpu, 2), whole[::2, ::2].reshape(-1, 3))
     assert torch.equal(pixel_grid(size, cpu, 3), whole[::3, ::3].reshape(-1, 3))
+
+
+def test_warping_frames_of_a_stack_is_warping_them_taken_out() -> None:
+    """`warp` with `ids` samples each frame where it lies in the stack, as if copied out."""
+    torch.manual_seed(0)
+    stack = torch.rand(6, 3, *SIZE)
+    ids = torch.tensor([4, 1, 5])
+    homography = torch.eye(3).repeat(3, 1, 1)
+    homography[:, :2, 2] = torch.tensor([[0.1, -0.05], [-0.2, 0.0], [0.3, 0.2]])
+    points = pixel_grid(SIZE, stack.device, 3)
+    sampled, inside = warp(stack, homography, points, ids)
+    expected, expected_inside = warp(stack[ids], homography, points)
+    assert sampled.shape == (3, 3, len(points))
+    assert torch.equal(sampled, expected) and torch.equal(inside, expected_inside)
+    assert not bool(inside.all()) and bool(inside.any())  # the shifts leave the frame

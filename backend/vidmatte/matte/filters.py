@@ -46,6 +46,17 @@ def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return window_sums(window_sums(x, k, -1), k, -2) / (k * k)
 
 
+def halved(x: torch.Tensor) -> torch.Tensor:
+    """Means of x's (B,C,H,W) 2x2 squares, (B,C,⌈H/2⌉,⌈W/2⌉); a square cut by an odd edge
+    averages the pixels it holds (average pooling with ceil_mode). On the CPU, at even sizes,
+    as bilinear shrinking to half, which samples each square's centre: the same means to
+    float rounding, a third of pooling's time."""
+    if x.is_cuda or x.shape[-2] % 2 or x.shape[-1] % 2:
+        return F.avg_pool2d(x, 2, ceil_mode=True)
+    size = (x.shape[-2] // 2, x.shape[-1] // 2)
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over the (2r+1)² box around each pixel, the image mirrored at its borders (what
     the guided filter's box_blur did): same size as x."""

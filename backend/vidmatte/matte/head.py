@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .filters import dilate, padded_box_mean
+from .filters import dilate, halved, padded_box_mean
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def _fill_colours(weighted: torch.Tensor) -> torch.Tensor:
 
 def _fill_half_res(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """`_fill_colours` at half resolution, bilinearly upsampled."""
-    weighted = F.avg_pool2d(torch.cat([rgb * known, known], dim=1), 2, ceil_mode=True)
+    weighted = halved(torch.cat([rgb * known, known], dim=1))
     filled = _fill_colours(weighted)
     return F.interpolate(filled, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
 

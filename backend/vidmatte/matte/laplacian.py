@@ -57,9 +57,13 @@ def symmetric_inverse(entries: list[torch.Tensor]) -> torch.Tensor:
     return symmetric_matrix(symmetric_inverse_entries(entries))
 
 
-def _dot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-pixel dot product of two (B,3,H,W) colour maps: (B,1,H,W)."""
-    return x[:, :1] * y[:, :1] + x[:, 1:2] * y[:, 1:2] + x[:, 2:3] * y[:, 2:3]
+def colour_dot(x: torch.Tensor, y: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """Dot products of colours, x and y broadcast together, along their `dim` of 3 (kept, of
+    size 1): one product and two fused multiply-adds. On the CPU a product over all three
+    and a sum along `dim` took twice as long."""
+    out = x.narrow(dim, 0, 1) * y.narrow(dim, 0, 1)
+    out.addcmul_(x.narrow(dim, 1, 1), y.narrow(dim, 1, 1))
+    return out.addcmul_(x.narrow(dim, 2, 1), y.narrow(dim, 2, 1))
 
 
 class TiledLaplacian:
@@ -87,12 +91,14 @@ class TiledLaplacian:
         span = torch.arange(t + 2 * g, device=image.device)
         ys = (ty * t)[:, None] + span  # padded coordinates of each patch's rows / columns
         xs = (tx * t)[:, None] + span
-        self._patch = ys[:, :, None] * self._padded_width + xs[:, None, :]  # (n,P,P) flat
-        self._inner = self._patch[:, g:-g, g:-g]
+        patch = ys[:, :, None] * self._padded_width + xs[:, None, :]  # (n,P,P) flat
+        # Indices kept flat, for index_select: on the CPU four times faster than indexing
+        # with an (n,P,P) tensor, the same values.
+        self._patch, self._inner = patch.flatten(), patch[:, g:-g, g:-g].flatten()
         # Each patch pixel's place among the tile interiors' pixels (n·T·T of them, then one
         # zero), so a product gathers its halos straight from the vector, without a frame.
-        place = torch.full((self._padded_size,), self._inner.numel(), device=image.device)
-        place[self._inner.flatten()] = torch.arange(self._inner.numel(), device=image.device)
+        place = torch.full((self._padded_size,), len(self._inner), device=image.device)
+        place[self._inner] = torch.arange(len(self._inner), device=image.device)
         self._halo_index = place[self._patch]
 
         n = (2 * radius + 1) ** 2
@@ -150,20 +156,25 @@ class TiledLaplacian:
         k = 2 * self.radius + 1
         return window_mean(per_window, self.radius) * (k * k)
 
+    def _select(self, frame: torch.Tensor, index: torch.Tensor, side: int) -> torch.Tensor:
+        """(1,C,H,W) at the padded frame's pixels `index`, n squares of `side` flattened:
+        (n,C,side,side)."""
+        flat = F.pad(frame, self._pad).flatten(-2)[0]  # (C, padded pixels)
+        return flat.index_select(1, index).view(len(flat), -1, side, side).transpose(0, 1)
+
     def gather(self, frame: torch.Tensor) -> torch.Tensor:
         """(1,C,H,W) -> the tiles with their halos, (n,C,P,P); zero outside the frame."""
-        flat = F.pad(frame, self._pad).flatten(-2)[0]  # (C, padded pixels)
-        return flat[:, self._patch].transpose(0, 1)
+        return self._select(frame, self._patch, TILE + 2 * self.halo)
 
     def inside(self, frame: torch.Tensor) -> torch.Tensor:
         """(1,C,H,W) -> the tiles' interiors, (n,C,T,T)."""
-        return self.gather(frame)[..., self.halo : -self.halo, self.halo : -self.halo]
+        return self._select(frame, self._inner, TILE)
 
     def scatter(self, tiles: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         """`frame` (1,C,H,W) with the tiles' interiors (n,C,T,T) written over it."""
         g = self.halo
         flat = F.pad(frame, self._pad).flatten(-2)[0].clone()
-        flat[:, self._inner] = tiles.transpose(0, 1)
+        flat.index_copy_(1, self._inner, tiles.transpose(0, 1).flatten(1))
         padded = flat.reshape(frame.shape[1], -1, self._padded_width)
         return padded[None, :, g : g + self.shape[0], g : g + self.shape[1]]
 
@@ -176,10 +187,10 @@ class TiledLaplacian:
         # faster than a broadcast product and a reduction.
         inv = self._inv_columns
         a = inv[0] * cov_ip[:, :1] + inv[1] * cov_ip[:, 1:2] + inv[2] * cov_ip[:, 2:]
-        bias = (mean_p - _dot(a, self._mu)) * self._valid
+        bias = (mean_p - colour_dot(a, self._mu)) * self._valid
         spread = self._spread(torch.cat([a, bias], 1))
         inner = patch[..., g:-g, g:-g]
-        return self._count * inner - _dot(spread[:, :3], self._colour) - spread[:, 3:]
+        return self._count * inner - colour_dot(spread[:, :3], self._colour) - spread[:, 3:]
 
     def __matmul__(self, p: torch.Tensor) -> torch.Tensor:
         """L p on the tile interiors, for p a full frame (1,1,H,W)."""
@@ -188,7 +199,8 @@ class TiledLaplacian:
     def apply_tiles(self, tiles: torch.Tensor) -> torch.Tensor:
         """L p for p given on the tile interiors (n,1,T,T) and zero elsewhere."""
         flat = torch.cat([tiles.flatten(), tiles.new_zeros(1)])
-        return self._apply(flat[self._halo_index][:, None])
+        side = TILE + 2 * self.halo
+        return self._apply(flat.index_select(0, self._halo_index).view(-1, 1, side, side))
 
 
 def solve(

@@ -232,10 +232,14 @@ def masked_median(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
 
 
 def warp(
-    image: torch.Tensor, homography: torch.Tensor, points: torch.Tensor
+    image: torch.Tensor,
+    homography: torch.Tensor,
+    points: torch.Tensor,
+    ids: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """`image` (K,C,h,w) sampled bilinearly at homography (K,3,3) x points (N,3): (K,C,N), and
-    where all four pixels of a sample lie inside `image`, bool (K,1,N)."""
+    """`image` (K,C,h,w), or with `ids` (K,) those frames of a stack `image` (S,C,h,w),
+    sampled bilinearly at homography (K,3,3) x points (N,3): (K,C,N), and where all four
+    pixels of a sample lie inside the image, bool (K,1,N)."""
     mapped = torch.einsum("nj,kij->kni", points, homography)  # (K,N,3), one matrix product
     z = mapped[..., 2:]
     z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
@@ -243,9 +247,20 @@ def warp(
     h, w = image.shape[-2:]
     # The outermost pixel centres, give or take rounding (a thousandth of a pixel).
     inside = (xy[..., 0].abs() <= 1 - 0.999 / w) & (xy[..., 1].abs() <= 1 - 0.999 / h)
-    # Border padding: no false edge where the sample leaves the image (`inside` says where).
-    sampled = F.grid_sample(image, xy, mode="bilinear", padding_mode="border", align_corners=False)
-    return sampled[:, :, 0], inside
+    if ids is not None and image.is_cuda:  # one kernel
+        image, ids = image[ids], None
+    if ids is None:
+        return _sampled(image, xy)[:, :, 0], inside
+    # Each frame sampled where it lies in the stack: copying a plate's 8 frames out of its 24
+    # took the CPU longer than sampling them.
+    parts = [_sampled(image[i : i + 1], xy[k : k + 1]) for k, i in enumerate(ids.tolist())]
+    return torch.cat(parts)[:, :, 0], inside
+
+
+def _sampled(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """grid_sample, bilinear, with border padding: no false edge where a sample leaves the
+    image (where it does, `warp` and `_affine_samples` say)."""
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def _affine_samples(
@@ -256,11 +271,12 @@ def _affine_samples(
     lies outside the image's outermost pixel centres, else 0.0, (K,1,N)."""
     xy = torch.einsum("nj,kij->kni", points, affine[:, :2])[:, None]  # (K,1,N,2)
     h, w = image.shape[-2:]
-    # The outermost pixel centres, give or take rounding (a thousandth of a pixel).
-    limit = xy.new_tensor([1 - 0.999 / w, 1 - 0.999 / h])
-    outside = (xy[:, 0].abs() > limit).any(-1, keepdim=True).transpose(1, 2).float()
-    sampled = F.grid_sample(image, xy, mode="bilinear", padding_mode="border", align_corners=False)
-    return sampled[:, :, 0], outside
+    # The outermost pixel centres, give or take rounding (a thousandth of a pixel). Each
+    # coordinate against its own number: a comparison broadcast along the pairs' axis of 2
+    # took three times as long on the CPU.
+    distance = xy[:, 0].abs()  # (K,N,2)
+    outside = (distance[..., 0] > 1 - 0.999 / w) | (distance[..., 1] > 1 - 0.999 / h)
+    return _sampled(image, xy)[:, :, 0], outside[:, None].float()
 
 
 # Gauss-Newton's equations come from every other pixel each way on levels whose short side is
@@ -368,7 +384,9 @@ def candidate_costs(
     """`registration_cost` of C candidate maps (C,K,3,3) for each stored frame, in one pass
     (its operations once, not C times: on a GPU each is a launch): (C,K), (C,K)."""
     c, k = candidates.shape[:2]
-    cost, overlap = registration_cost(stored.repeat(c, 1, 1, 1), current, candidates.flatten(0, 1))
+    # The frames expanded, not repeated: on the CPU half the time, the same values.
+    stored = stored.expand(c, *stored.shape).flatten(0, 1)
+    cost, overlap = registration_cost(stored, current, candidates.flatten(0, 1))
     return cost.view(c, k), overlap.view(c, k)
 
 
@@ -650,11 +668,11 @@ class BackgroundPlate:
         # Where each view saw background first: colours are warped and compared only where
         # one did. Where the object moves with its background (a tracking shot, a pan over
         # a still scene) most of the region saw none, and costs little.
-        saw, inside = warp(self.background[ids], homography, points)  # (K,1,n) each
+        saw, inside = warp(self.background, homography, points, ids)  # (K,1,n) each
         seen = (saw > 0.999) & inside & usable[:, None, None]
         some = torch.nonzero(seen.any(0)[0]).flatten()
         index, points, seen = index[some], points[some], seen[..., some]
-        colours = warp(self.rgb[ids], homography, points)[0]
+        colours = warp(self.rgb, homography, points, ids)[0]
         views = seen.sum(0)  # (1,n)
         median, known, apart = self._agreed(colours, seen)
         # Frames fed ahead and not yet matted saw the object through its tracking mask alone,
