@@ -7,7 +7,14 @@ import torch
 import torch.nn.functional as F
 from kornia.filters import box_blur
 
-from vidmatte.matte.filters import box_mean, dilate, halved, padded_box_mean, window_mean
+from vidmatte.matte.filters import (
+    box_mean,
+    dilate,
+    halved,
+    padded_box_mean,
+    window_mean,
+    window_sum,
+)
 
 
 @pytest.mark.parametrize("radius", [0, 1, 2, 7, 16])
@@ -34,6 +41,8 @@ def test_padded_box_mean_and_window_mean_are_average_pooling(radius: int) -> Non
     zeros = F.avg_pool2d(x, k, stride=1, padding=radius, count_include_pad=True)
     assert (padded_box_mean(x, radius) - zeros).abs().max() < 1e-5
     assert (window_mean(x, radius) - F.avg_pool2d(x, k, stride=1)).abs().max() < 1e-5
+    sums = F.avg_pool2d(x, k, stride=1, divisor_override=1)
+    assert (window_sum(x, radius) - sums).abs().max() < 1e-5 * k * k
 
 
 @pytest.mark.parametrize("size", [(40, 64), (45, 80), (23, 40), (1, 1)])

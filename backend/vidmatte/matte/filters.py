@@ -36,14 +36,22 @@ def window_sums(
         span *= 2
 
 
-def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
+def window_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Sum over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
     if x.is_cuda:
         # One kernel instead of the sums' nine: a GPU is bound by launches here, not
         # arithmetic (bench/launches.py); on the CPU the sums are the faster.
-        return F.avg_pool2d(x, k, stride=1)
-    return window_sums(window_sums(x, k, -1), k, -2) / (k * k)
+        return F.avg_pool2d(x, k, stride=1, divisor_override=1)
+    return window_sums(window_sums(x, k, -1), k, -2)
+
+
+def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
+    k = 2 * radius + 1
+    if x.is_cuda:
+        return F.avg_pool2d(x, k, stride=1)  # one kernel, as in `window_sum`
+    return window_sum(x, radius) / (k * k)
 
 
 def halved(x: torch.Tensor) -> torch.Tensor:

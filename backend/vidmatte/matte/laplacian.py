@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .filters import window_mean
+from .filters import window_mean, window_sum
 
 TILE = 32  # tile side in pixels: smaller fits the band tighter, larger wastes less on halos
 
@@ -30,15 +30,18 @@ TILE = 32  # tile side in pixels: smaller fits the band tighter, larger wastes l
 PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's distinct entries
 
 
-def symmetric_inverse_entries(entries: list[torch.Tensor]) -> torch.Tensor:
+def symmetric_inverse_entries(
+    entries: list[torch.Tensor], scale: torch.Tensor | float = 1.0
+) -> torch.Tensor:
     """Per-pixel inverses of symmetric 3x3 matrices given by their `PAIRS` entries, each
-    (B,1,H,W), by cofactors, as their own `PAIRS` entries: (B,6,H,W). Elementwise
-    arithmetic, far cheaper on the CPU than a batched LU."""
+    (B,1,H,W), by cofactors, as their own `PAIRS` entries: (B,6,H,W), times `scale`
+    ((B,1,H,W) or a number). Elementwise arithmetic, far cheaper on the CPU than a batched
+    LU."""
     s00, s01, s02, s11, s12, s22 = entries
     c00, c01, c02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
     c11, c12, c22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
     det = s00 * c00 + s01 * c01 + s02 * c02
-    return torch.cat([c00, c01, c02, c11, c12, c22], 1) / det
+    return torch.cat([c00, c01, c02, c11, c12, c22], 1) * (scale / det)
 
 
 # Row (and column) i of a symmetric 3x3 matrix as indices into its `PAIRS` entries.
@@ -113,15 +116,16 @@ class TiledLaplacian:
         colour = colour - colour.mean((-2, -1), keepdim=True)
         patch = self.gather(colour)  # (n,3,P,P)
         mu = window_mean(patch, radius)
-        products = torch.cat([patch[:, i : i + 1] * patch[:, j : j + 1] for i, j in PAIRS], 1)
-        second = window_mean(products, radius)
+        # Each entry from its own product's window means: joining the six first cost a copy.
         cov = [
-            second[:, m : m + 1] - mu[:, i : i + 1] * mu[:, j : j + 1] + (eps / n if i == j else 0)
-            for m, (i, j) in enumerate(PAIRS)
+            window_mean(patch[:, i : i + 1] * patch[:, j : j + 1], radius)
+            - mu[:, i : i + 1] * mu[:, j : j + 1]
+            + (eps / n if i == j else 0)
+            for i, j in PAIRS
         ]
         # Δ⁻¹ by its 6 distinct entries (0 off the image): a symmetric matrix's other 3 are
         # spread and multiplied for nothing.
-        entries = symmetric_inverse_entries(cov) * valid
+        entries = symmetric_inverse_entries(cov, valid)
         # Δ⁻¹μ row by row from the entries: the (n,3,3,h,w) matrices in float64 cost more.
         inv_mu = torch.cat(
             [
@@ -144,8 +148,8 @@ class TiledLaplacian:
         self._patch_colour = patch.to(f32)
         self._colour = centre.to(f32)
         self._mu = mu.to(f32)
-        inv = symmetric_matrix(entries.to(f32))  # (n,3,3,h,w)
-        self._inv_columns = [inv[:, :, j].contiguous() for j in range(3)]
+        entry = entries.to(f32).unbind(1)  # Δ⁻¹'s columns (its rows: it is symmetric)
+        self._inv_columns = [torch.stack([entry[m] for m in row], 1) for row in ROWS]
         self._valid = valid.to(f32)
         self._count = count.to(f32)
         self.diagonal = diag[:, None].to(f32)  # (n,1,T,T)
@@ -153,8 +157,7 @@ class TiledLaplacian:
     def _spread(self, per_window: torch.Tensor) -> torch.Tensor:
         """Per pixel of the tile interiors, the sum of a per-window value over the windows
         holding it (the adjoint of a window sum)."""
-        k = 2 * self.radius + 1
-        return window_mean(per_window, self.radius) * (k * k)
+        return window_sum(per_window, self.radius)
 
     def _select(self, frame: torch.Tensor, index: torch.Tensor, side: int) -> torch.Tensor:
         """(1,C,H,W) at the padded frame's pixels `index`, n squares of `side` flattened:
@@ -182,13 +185,18 @@ class TiledLaplacian:
         """L p on the tile interiors from p on the tiles with halos (n,1,P,P)."""
         r, g = self.radius, self.halo
         mean_p = window_mean(patch, r)
-        cov_ip = window_mean(self._patch_colour * patch, r) - self._mu * mean_p
-        # Δ⁻¹ cov per window (0 off the image); 3x3 products written out: on the CPU far
-        # faster than a broadcast product and a reduction.
+        mean_ip = window_mean(self._patch_colour * patch, r)
+        cov_ip = torch.addcmul(mean_ip, self._mu, mean_p, value=-1)
+        # Δ⁻¹ cov per window (0 off the image) and the bias, written into one tensor for the
+        # spread; 3x3 products written out: on the CPU far faster than a broadcast product
+        # and a reduction.
         inv = self._inv_columns
-        a = inv[0] * cov_ip[:, :1] + inv[1] * cov_ip[:, 1:2] + inv[2] * cov_ip[:, 2:]
-        bias = (mean_p - colour_dot(a, self._mu)) * self._valid
-        spread = self._spread(torch.cat([a, bias], 1))
+        model = patch.new_empty(len(patch), 4, *mean_p.shape[-2:])
+        a, bias = model[:, :3], model[:, 3:]
+        torch.mul(inv[0], cov_ip[:, :1], out=a)
+        a.addcmul_(inv[1], cov_ip[:, 1:2]).addcmul_(inv[2], cov_ip[:, 2:])
+        torch.mul(mean_p - colour_dot(a, self._mu), self._valid, out=bias)
+        spread = self._spread(model)
         inner = patch[..., g:-g, g:-g]
         return self._count * inner - colour_dot(spread[:, :3], self._colour) - spread[:, 3:]
 
