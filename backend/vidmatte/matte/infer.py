@@ -266,10 +266,7 @@ class Matter:
             opened = opened[..., low_rows, low_cols]
         else:
             floor = opened = None
-        guided_finish(
-            coeffs, frame[rows, cols], out[..., rows, cols], self.gate, scale, floor, opened
-        )
-        return out
+        return guided_finish(coeffs, frame, out, (rows, cols), self.gate, scale, floor, opened)
 
 
 Box = tuple[tuple[slice, slice], tuple[slice, slice]]
