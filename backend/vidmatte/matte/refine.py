@@ -265,11 +265,14 @@ def _samples_beside(
     )
     d = len(beside.directions)
     for k, (level, step) in enumerate(zip(beside.levels, steps, strict=True)):
-        points = grid + step[:, None, None]  # (D,1,n,2) -> the directions as rows of one call
-        sums = F.grid_sample(pyramid[level], points.view(1, d, -1, 2), align_corners=False)
-        colour = sums[0, :3] / sums[0, 3:].clamp_min(1e-6)  # (3,D,n)
-        found = out[k * d : (k + 1) * d].transpose(0, 1)
-        torch.where(sums[0, 3:] > 0.05, colour, centred[level][:, None], out=found)
+        # The directions as a batch of one call over the level expanded (not copied): on the
+        # CPU grid_sample splits a batch among threads, one image's points not at all.
+        points = grid + step[:, None, None]  # (D,1,n,2)
+        image = pyramid[level].expand(d, -1, -1, -1)
+        sums = F.grid_sample(image, points, align_corners=False)[:, :, 0]  # (D,4,n)
+        colour = sums[:, :3] / sums[:, 3:].clamp_min(1e-6)
+        found = out[k * d : (k + 1) * d]
+        torch.where(sums[:, 3:] > 0.05, colour, centred[level], out=found)
 
 
 def _candidates(
