@@ -18,8 +18,8 @@ from vidmatte.matte.head import (
     count_parameters,
     for_inference,
 )
-from vidmatte.matte.infer import working_shape
-from vidmatte.matte.refine import fast_guided_filter
+from vidmatte.matte.infer import working_frame, working_shape
+from vidmatte.matte.refine import fast_guided_filter, resize
 
 SMALL = HeadConfig(base_channels=8, working_size=128)
 
@@ -185,6 +185,29 @@ def test_load_missing_raises(tmp_path) -> None:
 def test_working_shape_keeps_aspect() -> None:
     assert working_shape(1080, 1920, 512, 16) == (288, 512)
     assert working_shape(100, 60, 512, 16) == (96, 64)
+
+
+@pytest.mark.parametrize(
+    ("frame", "size"),
+    [
+        ((60, 96), (20, 32)),
+        ((72, 96), (12, 16)),
+        ((60, 64), (20, 16)),
+        ((40, 64), (20, 32)),
+        ((50, 70), (21, 32)),
+    ],
+)
+def test_a_frame_shrinks_to_the_working_size_as_resize_does(
+    frame: tuple[int, int], size: tuple[int, int]
+) -> None:
+    """Whole factors of 3, 6, 3 by 4 (the strided passes), 2 and none (torch's)."""
+    pixels = torch.randint(
+        0, 256, (*frame, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+    )
+    expected = resize(pixels.permute(2, 0, 1)[None].float() / 255, size)
+    shrunk = working_frame(pixels, size)
+    assert shrunk.shape == (1, 3, *size) and shrunk.is_contiguous()
+    torch.testing.assert_close(shrunk, expected, atol=1e-6, rtol=0)
 
 
 def test_guided_filter_keeps_constants() -> None:

