@@ -12,6 +12,7 @@ from vidmatte.matte.filters import (
     dilate,
     halved,
     padded_box_mean,
+    sampled_at,
     window_mean,
     window_sum,
 )
@@ -52,3 +53,17 @@ def test_halved_is_average_pooling_with_ceil_mode(size: tuple[int, int]) -> None
     expected = F.avg_pool2d(x, 2, ceil_mode=True)
     assert halved(x).shape == expected.shape
     assert (halved(x) - expected).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_sampling_points_split_among_threads_is_grid_sample(threads: int) -> None:
+    """The points split into a batch (7 of them: not a whole number of parts but for one)."""
+    image, grid = torch.rand(1, 3, 20, 30), torch.rand(1, 1, 7, 2) * 2.4 - 1.2
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for padding in ("zeros", "border"):
+            expected = F.grid_sample(image, grid, padding_mode=padding, align_corners=False)
+            assert torch.equal(sampled_at(image, grid, padding), expected[0, :, 0])
+    finally:
+        torch.set_num_threads(before)

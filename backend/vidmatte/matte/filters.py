@@ -1,4 +1,5 @@
-"""Box filters and dilation for the matting stage, cheap on the CPU and the same on a GPU.
+"""Box filters, dilation and point sampling for the matting stage, cheap on the CPU and the
+same on a GPU.
 
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
@@ -88,3 +89,20 @@ def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     k, anyof = 2 * radius + 1, torch.bitwise_or
     padded = F.pad(mask, (radius,) * 4)
     return window_sums(window_sums(padded, k, -1, anyof), k, -2, anyof)
+
+
+def sampled_at(
+    image: torch.Tensor, grid: torch.Tensor, padding_mode: str = "zeros"
+) -> torch.Tensor:
+    """grid_sample (bilinear, align_corners=False) of one image (1,C,h,w) at the points `grid`
+    (1,1,n,2): (C,n). On the CPU grid_sample splits only a batch among threads, so the points
+    are split into a batch of as many parts as there are threads over the image expanded
+    (not copied): one image's points otherwise ran on one thread."""
+    n, parts = grid.shape[2], 1 if image.is_cuda else min(torch.get_num_threads(), grid.shape[2])
+    if parts <= 1:
+        return F.grid_sample(image, grid, padding_mode=padding_mode, align_corners=False)[0, :, 0]
+    grid = F.pad(grid, (0, 0, 0, -n % parts)).view(parts, 1, -1, 2)  # whole parts
+    sampled = F.grid_sample(
+        image.expand(parts, -1, -1, -1), grid, padding_mode=padding_mode, align_corners=False
+    )
+    return sampled[:, :, 0].transpose(0, 1).flatten(1)[:, :n]

@@ -39,7 +39,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .filters import dilate
+from .filters import dilate, sampled_at
 
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
@@ -253,8 +253,10 @@ def warp(
         return _sampled(image, xy)[:, :, 0], inside
     # Each frame sampled where it lies in the stack: copying a plate's 8 frames out of its 24
     # took the CPU longer than sampling them.
-    parts = [_sampled(image[i : i + 1], xy[k : k + 1]) for k, i in enumerate(ids.tolist())]
-    return torch.cat(parts)[:, :, 0], inside
+    parts = [
+        sampled_at(image[i : i + 1], xy[k : k + 1], "border") for k, i in enumerate(ids.tolist())
+    ]
+    return torch.stack(parts), inside
 
 
 def _sampled(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:

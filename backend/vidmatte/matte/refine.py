@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .filters import box_mean, dilate, halved
+from .filters import box_mean, dilate, halved, sampled_at
 from .head import boundary_band
 from .laplacian import PAIRS, colour_dot, solve, symmetric_inverse
 
@@ -232,7 +232,7 @@ def _samples_at(pyramid: list[torch.Tensor], grid: torch.Tensor, out: torch.Tens
     total = top.sum((-2, -1))[0]
     fallback = (total[:3] / total[3:].clamp_min(1e-6))[:, None].expand(3, grid.shape[2])
     for level in reversed(range(len(pyramid))):
-        sums = F.grid_sample(pyramid[level], grid, mode="bilinear", align_corners=False)[0, :, 0]
+        sums = sampled_at(pyramid[level], grid)
         colour = sums[:3] / sums[3:].clamp_min(1e-6)
         fallback = torch.where(sums[3:] > 0.05, colour, fallback, out=out[level])
 
