@@ -238,7 +238,10 @@ def _colour_prior(
     hard = soft > 0.5
     fg = (~dilate(~hard, inner)).float()
     bg = (~dilate(hard, outer)).float()
-    fg_colour, bg_colour = _fill_half_res(rgb, fg), _fill_half_res(rgb, bg)
+    # Both sides filled as one batch: half the operations (a GPU's launches), the same values.
+    known = torch.cat([fg, bg])
+    filled = _fill_half_res(rgb.repeat(2, 1, 1, 1), known)
+    fg_colour, bg_colour = filled.chunk(2)
     diff = fg_colour - bg_colour
     contrast2 = (diff * diff).sum(1, keepdim=True)
     implied = (((rgb - bg_colour) * diff).sum(1, keepdim=True) / (contrast2 + eps)).clamp(0, 1)

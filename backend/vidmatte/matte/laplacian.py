@@ -229,15 +229,15 @@ def solve(
     lap = TiledLaplacian(image, unknown, radius, eps)
     u = lap.inside(unknown.to(torch.float32))
     w = lap.inside(weight) * u
-    # (L_UU + W) x = W prior - L_UK a_K, x living on the unknown pixels (zero elsewhere).
-    rhs = u * (w * lap.inside(prior) - lap @ (alpha * (~unknown)))
+    # (L_UU + W) x = W prior - L_UK a_K, x living on the unknown pixels (zero elsewhere). The
+    # start's residual in one product: L_UK a_K + L_UU x is L of the whole frame `alpha`.
+    x = lap.inside(alpha) * u
+    res = u * (w * (lap.inside(prior) - x) - lap @ alpha)
 
     def system(v: torch.Tensor) -> torch.Tensor:
         return u * lap.apply_tiles(v) + w * v
 
     precond = u / (lap.diagonal + w).clamp_min(1e-6)
-    x = lap.inside(alpha) * u
-    res = rhs - system(x)
     z = precond * res
     direction = z
     rz = (res * z).sum()
