@@ -94,10 +94,10 @@ class TiledLaplacian:
         span = torch.arange(t + 2 * g, device=image.device)
         ys = (ty * t)[:, None] + span  # padded coordinates of each patch's rows / columns
         xs = (tx * t)[:, None] + span
-        patch = ys[:, :, None] * self._padded_width + xs[:, None, :]  # (n,P,P) flat
+        index = ys[:, :, None] * self._padded_width + xs[:, None, :]  # (n,P,P) flat
         # Indices kept flat, for index_select: on the CPU four times faster than indexing
         # with an (n,P,P) tensor, the same values.
-        self._patch, self._inner = patch.flatten(), patch[:, g:-g, g:-g].flatten()
+        self._patch, self._inner = index.flatten(), index[:, g:-g, g:-g].flatten()
         # Each patch pixel's place among the tile interiors' pixels (n·T·T of them, then one
         # zero), so a product gathers its halos straight from the vector, without a frame.
         place = torch.full((self._padded_size,), len(self._inner), device=image.device)
