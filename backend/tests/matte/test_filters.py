@@ -10,6 +10,7 @@ from kornia.filters import box_blur
 from vidmatte.matte.filters import (
     box_mean,
     dilate,
+    flat_nonzero,
     halved,
     padded_box_mean,
     sampled_at,
@@ -67,3 +68,12 @@ def test_sampling_points_split_among_threads_is_grid_sample(threads: int) -> Non
             assert torch.equal(sampled_at(image, grid, padding), expected[0, :, 0])
     finally:
         torch.set_num_threads(before)
+
+
+def test_flat_nonzero_is_torchs_nonzero_of_the_flattened_mask() -> None:
+    """Ascending flat indices, also of a strided view (the band's box) and of no pixel."""
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.rand(1, 1, 40, 64, generator=generator) > 0.8
+    for part in (mask, mask[..., 5:30, 7:50], mask & False):
+        expected = torch.nonzero(part.flatten()).flatten()
+        assert torch.equal(flat_nonzero(part), expected)

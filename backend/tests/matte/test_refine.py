@@ -22,7 +22,6 @@ from vidmatte.matte.refine import (
     Refined,
     apply_guided,
     best_edges,
-    flat_nonzero,
     gated,
     guided_coefficients,
     resize,
@@ -377,15 +376,6 @@ def test_upsampling_at_some_pixels_is_resizing_there(
     )
     expected = resize(x, big)[0][:, rows, cols]
     torch.testing.assert_close(upsampled_at(x, big, rows, cols), expected, atol=1e-6, rtol=0)
-
-
-def test_flat_nonzero_is_torchs_nonzero_of_the_flattened_mask() -> None:
-    """Ascending flat indices, also of a strided view (the band's box) and of no pixel."""
-    generator = torch.Generator().manual_seed(0)
-    mask = torch.rand(1, 1, 40, 64, generator=generator) > 0.8
-    for part in (mask, mask[..., 5:30, 7:50], mask & False):
-        expected = torch.nonzero(part.flatten()).flatten()
-        assert torch.equal(flat_nonzero(part), expected)
 
 
 def _checker(size: int, offset: int = 0) -> np.ndarray:

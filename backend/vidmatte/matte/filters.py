@@ -1,5 +1,5 @@
-"""Box filters, dilation and point sampling for the matting stage, cheap on the CPU and the
-same on a GPU.
+"""Box filters, dilation, point sampling and finding a mask's pixels for the matting stage,
+cheap on the CPU and the same on a GPU.
 
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -106,3 +107,12 @@ def sampled_at(
         image.expand(parts, -1, -1, -1), grid, padding_mode=padding_mode, align_corners=False
     )
     return sampled[:, :, 0].transpose(0, 1).flatten(1)[:, :n]
+
+
+def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
+    """The flat (row-major) indices of `mask`'s True entries, ascending, int64 (n,). On the
+    CPU by numpy: torch.nonzero counts before it fills, four times as long (5.6 ms at a
+    1080p band's box on one thread)."""
+    if mask.is_cuda:
+        return torch.nonzero(mask.flatten()).flatten()
+    return torch.from_numpy(np.flatnonzero(mask.numpy()))

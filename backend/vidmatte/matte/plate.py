@@ -39,7 +39,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .filters import dilate, sampled_at
+from .filters import dilate, flat_nonzero, sampled_at
 
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
@@ -665,14 +665,14 @@ class BackgroundPlate:
         if alpha is not None:
             sure_bg = alpha[0] <= s.lo
             reach &= region | sure_bg
-        index = torch.nonzero(reach.flatten()).flatten()
+        index = flat_nonzero(reach)
         points = pixel_grid(self.size, self.device)[index]
         # Where each view saw background first: colours are warped and compared only where
         # one did. Where the object moves with its background (a tracking shot, a pan over
         # a still scene) most of the region saw none, and costs little.
         saw, inside = warp(self.background, homography, points, ids)  # (K,1,n) each
         seen = (saw > 0.999) & inside & usable[:, None, None]
-        some = torch.nonzero(seen.any(0)[0]).flatten()
+        some = flat_nonzero(seen.any(0)[0])
         index, points, seen = index[some], points[some], seen[..., some]
         colours = warp(self.rgb, homography, points, ids)[0]
         views = seen.sum(0)  # (1,n)
