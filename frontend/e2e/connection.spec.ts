@@ -84,7 +84,8 @@ test("server killed and restarted: the lost connection is shown and the point cl
   const savedPoints = async () => {
     const res = await request.get(`/api/projects/${pid}/points`, { headers: auth });
     expect(res.status()).toBe(200);
-    return ((await res.json()) as { frame: number; points: { x: number; y: number }[] }[]).flatMap((fp) => fp.points.map((p) => ({ frame: fp.frame, ...p })));
+    type Stored = { object_id: number; frame: number; points: { x: number; y: number }[] };
+    return ((await res.json()) as Stored[]).flatMap((fp) => fp.points.map((p) => ({ object: fp.object_id, frame: fp.frame, ...p })));
   };
 
   await test.step("a point saved while the server is up", async () => {
@@ -127,13 +128,28 @@ test("server killed and restarted: the lost connection is shown and the point cl
     await expect(page.getByTestId("frame-summary")).toContainText("1 not saved yet");
   });
 
-  await test.step("the server restarts on the same data dir and port: the point is saved", async () => {
+  await test.step("the server restarts on the same data dir and port: the point is saved, and what changed meanwhile shows", async () => {
+    // Another tab reaches the server first and adds an object with a point: the page's
+    // requests fail on until that is stored, as they would before its next probe.
+    await page.route("**/api/**", (route) => route.abort());
     await startServer();
+    const made = await request.post(`/api/projects/${pid}/objects`, { headers: auth, data: { name: "from elsewhere" } });
+    expect(made.status()).toBe(201);
+    const otherId = ((await made.json()) as { id: number }).id;
+    const put = await request.put(`/api/projects/${pid}/objects/${otherId}/frames/0/points`, {
+      headers: auth,
+      data: { points: [{ x: 150, y: 150, label: "positive" }] },
+    });
+    expect(put.status()).toBe(200);
+    await page.unroute("**/api/**");
     await expect(page.getByTestId("connection-lost")).toHaveCount(0, { timeout: 30_000 });
     await expect(page.getByTestId("health")).toHaveAttribute("data-online", "true");
     await expect(page.getByTestId("health")).toContainText("SAM2 test-tiny");
-    await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
-    const saved = await savedPoints();
+    await expect(page.getByTestId("object-item")).toHaveCount(2);
+    await expect(page.getByTestId("object-item").nth(1)).toHaveAttribute("data-object-id", String(otherId));
+    await expect(page.getByTestId("point-marker")).toHaveCount(3);
+    await expect(page.locator("[data-testid=point-marker][data-unsaved=true]")).toHaveCount(0);
+    const saved = (await savedPoints()).filter((p) => p.object !== otherId);
     expect(saved.map((p) => p.frame)).toEqual([0, 0]);
     expect(Math.hypot(saved[0].x - 96, saved[0].y - 90)).toBeLessThan(1.5);
     expect(Math.hypot(saved[1].x - 250, saved[1].y - 40)).toBeLessThan(1.5);
@@ -145,8 +161,8 @@ test("server killed and restarted: the lost connection is shown and the point cl
     const toastTexts = await page.evaluate(() => (window as unknown as { toastsSeen: string[] }).toastsSeen);
     for (const text of toastTexts) expect(text).not.toContain(jobId);
     await page.reload();
-    await expect(page.getByTestId("point-marker")).toHaveCount(2);
-    await expect(page.getByTestId("point-marker").nth(1)).toHaveAttribute("data-unsaved", "false");
+    await expect(page.getByTestId("point-marker")).toHaveCount(3);
+    await expect(page.locator("[data-testid=point-marker][data-unsaved=true]")).toHaveCount(0);
   });
 
   await test.step("with no project open the top bar pill too notices the server going and coming back", async () => {

@@ -230,14 +230,16 @@ export function createEditor(props: EditorInput) {
   };
   onMount(load);
 
-  // The server is back: send the points it missed, then read what changed while it was away.
+  // The server is back: send the points it missed, then read what changed while it was away
+  // (another tab may have reached it first; a focus while it was away read nothing).
   watchConnection({
     online,
     probe: api.health,
     onBack: () => {
       if (!loaded()) return void load(); // opened while the server was away
-      void saver.retry().then(() => {
+      void saver.retry().then(async () => {
         if (pointsOnFrame(prompts.points(), frame()).length) void previews.refresh(frame());
+        await readObjectsAndPoints(true).catch((e) => report(e, "Could not read the objects and points"));
       });
       void jobs.refresh();
       void track.refresh(true);
