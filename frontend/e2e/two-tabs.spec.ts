@@ -1,7 +1,7 @@
 // One project open in two tabs: a tab shown again reads what the other one did (objects,
 // points, jobs, the track), and a save the other tab's work refused names the object as the
 // list shows it and says what the editor did about it.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page, type Response } from "@playwright/test";
 import { clickVideo, ok, uploadFixture } from "./video";
 
 interface Obj {
@@ -13,6 +13,16 @@ interface Obj {
  * sends this event, so it is sent as the browser does when a hidden tab is shown again. */
 async function showAgain(page: Page): Promise<void> {
   await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+}
+
+/** Click `page`'s video and wait until the server stored the point. A marker shows unsaved only
+ * while its point is held (the server away): one on its way shows saved already, and another
+ * tab reading then would find the new object without its point. */
+async function clickStored(page: Page, pid: string, x: number, y: number): Promise<void> {
+  const put = (r: Response) => r.url().includes(`/api/projects/${pid}/objects/`) && r.request().method() === "PUT" && r.ok();
+  const stored = page.waitForResponse(put);
+  await clickVideo(page, x, y);
+  await stored;
 }
 
 /** The project open in `a` and in a second page of its browser, which is returned. */
@@ -31,8 +41,7 @@ test("a tab shown again reads the other tab's objects, points, jobs and track; r
   const objects = async () => ok<Obj[]>(await request.get(`/api/projects/${pid}/objects`));
 
   await test.step("A clicks (making Object 1); B, shown again, lists it with its point", async () => {
-    await clickVideo(a, 96, 90);
-    await expect(a.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
+    await clickStored(a, pid, 96, 90);
     await showAgain(b);
     await expect(b.getByTestId("object-name")).toHaveText(["Object 1"]);
     await expect(b.getByTestId("point-marker")).toHaveCount(1);
@@ -88,8 +97,7 @@ test("a tab shown again reads the other tab's objects, points, jobs and track; r
 test("side by side, a window clicked into reads what the other one did (no tab is ever hidden)", async ({ page: a, request }) => {
   const pid = await uploadFixture(request, "side by side");
   const b = await openInBoth(a, pid);
-  await clickVideo(a, 96, 90);
-  await expect(a.getByTestId("point-marker")).toHaveAttribute("data-unsaved", "false");
+  await clickStored(a, pid, 96, 90);
   await expect(b.getByTestId("point-marker")).toHaveCount(0);
   // Headless Chromium treats every page as focused and sends no focus event on its own: sent
   // as the browser does when the user clicks into the other window.
