@@ -10,6 +10,7 @@ from kornia.filters import box_blur
 from vidmatte.matte.filters import (
     box_mean,
     dilate,
+    enlarged,
     flat_nonzero,
     halved,
     padded_box_mean,
@@ -54,6 +55,37 @@ def test_halved_is_average_pooling_with_ceil_mode(size: tuple[int, int]) -> None
     expected = F.avg_pool2d(x, 2, ceil_mode=True)
     assert halved(x).shape == expected.shape
     assert (halved(x) - expected).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"),
+    [
+        ((2, 3, 18, 32), (36, 64)),  # 2x: a half-resolution map
+        ((1, 1, 36, 64), (108, 192)),  # 3x: the working size to 1080p
+        ((1, 5, 12, 19), (12, 57)),  # along the rows alone
+        ((1, 1, 6, 10), (36, 60)),  # 6x: to 4K
+        ((1, 2, 1, 1), (3, 4)),  # one pixel
+    ],
+)
+def test_enlarged_by_whole_factors_is_bilinear_interpolation(
+    shape: tuple[int, ...], size: tuple[int, int]
+) -> None:
+    """The blends by phase against interpolate, whose own source positions are float
+    products, off more the farther along a row (at these sizes by up to 3e-6)."""
+    x = torch.rand(shape)
+    expected = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    out = enlarged(x, size)
+    assert out.shape == expected.shape and out.is_contiguous()
+    assert (out - expected).abs().max() < 1e-5
+
+
+def test_enlarged_otherwise_is_interpolate() -> None:
+    """Sizes not a whole multiple, and channels-last maps (the head's), take interpolate."""
+    x = torch.rand(1, 8, 10, 12)
+    cases = [(x, (15, 24)), (x.contiguous(memory_format=torch.channels_last), (20, 24))]
+    for image, size in cases:
+        expected = F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+        assert torch.equal(enlarged(image, size), expected)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -1,5 +1,5 @@
-"""Box filters, dilation, point sampling and finding a mask's pixels for the matting stage,
-cheap on the CPU and the same on a GPU.
+"""Box filters, dilation, halving and enlarging, point sampling and finding a mask's pixels
+for the matting stage, cheap on the CPU and the same on a GPU.
 
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
@@ -65,6 +65,42 @@ def halved(x: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(x, 2, ceil_mode=True)
     size = (x.shape[-2] // 2, x.shape[-1] // 2)
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def enlarged(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """x (B,C,h,w) enlarged bilinearly to `size` (h, w or larger), as `F.interpolate` does
+    (align_corners=False, edges clamped). On the CPU, where each side grows by a whole factor
+    (the working size to 1080p or 4K: 3x, 6x; a half-resolution map: 2x), as one blend per
+    output phase along each axis: every s-th output pixel lies the same fraction between the
+    same two inputs. A third to a half of interpolate's time, whose source positions are
+    float products (off by up to 4e-5 along a 1080p row; these are exact). Channels-last
+    maps, on which interpolate is the faster, and other sizes go to interpolate."""
+    height, width = x.shape[-2:]
+    rows, cols = size[0] // height, size[1] // width
+    whole = (rows * height, cols * width) == tuple(size)
+    if x.is_cuda or x.requires_grad or not x.is_contiguous() or not whole:
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    return _enlarged_along(_enlarged_along(x, -1, cols), -2, rows)
+
+
+def _enlarged_along(x: torch.Tensor, dim: int, factor: int) -> torch.Tensor:
+    """x enlarged `factor` times along `dim` (negative), bilinearly, edges clamped."""
+    if factor == 1:
+        return x
+    n = x.shape[dim]
+    padded = torch.cat([x.narrow(dim, 0, 1), x, x.narrow(dim, n - 1, 1)], dim)  # clamped
+    out = x.new_empty(*x.shape[:dim], n * factor, *x.shape[dim:][1:])
+    phases = out.unflatten(dim, (n, factor))  # output pixel factor·i + p at (i, p)
+    near = padded.narrow(dim, 1, n)
+    for p in range(factor):
+        offset = (p + 0.5) / factor - 0.5  # where it samples, from input pixel i: (-½, ½)
+        part = phases.select(dim, p)
+        if offset == 0:
+            part.copy_(near)
+        else:
+            far = padded.narrow(dim, 0 if offset < 0 else 2, n)
+            torch.lerp(near, far, abs(offset), out=part)
+    return out
 
 
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .filters import dilate, halved, padded_box_mean
+from .filters import dilate, enlarged, halved, padded_box_mean
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def _fill_half_res(rgb: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """`_fill_colours` at half resolution, bilinearly upsampled."""
     weighted = halved(torch.cat([rgb * known, known], dim=1))
     filled = _fill_colours(weighted)
-    return F.interpolate(filled, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
+    return enlarged(filled, tuple(rgb.shape[-2:]))
 
 
 @torch.no_grad()

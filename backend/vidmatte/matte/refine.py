@@ -32,7 +32,7 @@ from typing import Literal, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .filters import box_mean, dilate, flat_nonzero, halved, sampled_at
+from .filters import box_mean, dilate, enlarged, flat_nonzero, halved, sampled_at
 from .head import boundary_band
 from .laplacian import PAIRS, colour_dot, solve, symmetric_inverse
 
@@ -49,8 +49,9 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize with antialiasing when shrinking (NCHW)."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+    if size[0] < x.shape[-2] or size[1] < x.shape[-1]:
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return enlarged(x, size)
 
 
 def guided_coefficients(
@@ -91,12 +92,15 @@ def upsampled_at(
     four and three (a 1080p band's 420k pixels: 24 -> 13 ms on one thread)."""
     wide = resize(x, (x.shape[-2], size[1]))[0].flatten(1)  # (C, h·W), gathered from below
     small, big = x.shape[-2], size[0]
-    src = ((rows.float() + 0.5) * (small / big) - 0.5).clamp_min(0.0)
-    first = src.long()  # floor: src >= 0
+    # Row r samples source row (r + ½)·small/big - ½, in whole numbers 2·big times that: the
+    # fraction exact (a float product is off by up to 4e-5 of a row at 1080p, as `enlarged`
+    # is not), clamped at the top edge.
+    twice = ((2 * rows + 1) * small - big).clamp_min(0)
+    first = twice // (2 * big)
     below = (first + 1).clamp_max(small - 1)
     # gather, not index_select: on the CPU a third less time, and split among threads
     at = lambda r: wide.gather(1, (r * size[1] + cols).expand(len(wide), -1))  # noqa: E731
-    return torch.lerp(at(first), at(below), src - first)
+    return torch.lerp(at(first), at(below), (twice - first * (2 * big)).float() / (2 * big))
 
 
 def fast_guided_filter(
