@@ -13,7 +13,7 @@ from vidmatte.matte.filters import (
     enlarged,
     flat_nonzero,
     halved,
-    padded_box_mean,
+    padded_box_means,
     sampled_at,
     window_mean,
     window_sum,
@@ -42,7 +42,7 @@ def test_padded_box_mean_and_window_mean_are_average_pooling(radius: int) -> Non
     x = torch.rand(2, 3, 70, 90)
     k = 2 * radius + 1
     zeros = F.avg_pool2d(x, k, stride=1, padding=radius, count_include_pad=True)
-    assert (padded_box_mean(x, radius) - zeros).abs().max() < 1e-5
+    assert (padded_box_means(x, [radius])[0] - zeros).abs().max() < 1e-5
     assert (window_mean(x, radius) - F.avg_pool2d(x, k, stride=1)).abs().max() < 1e-5
     sums = F.avg_pool2d(x, k, stride=1, divisor_override=1)
     assert (window_sum(x, radius) - sums).abs().max() < 1e-5 * k * k
@@ -55,6 +55,19 @@ def test_halved_is_average_pooling_with_ceil_mode(size: tuple[int, int]) -> None
     expected = F.avg_pool2d(x, 2, ceil_mode=True)
     assert halved(x).shape == expected.shape
     assert (halved(x) - expected).abs().max() < 1e-6
+
+
+def test_box_means_of_several_radii_are_each_ones_own() -> None:
+    """The running sums along the rows, made once for the largest radius, give each smaller
+    one's the same numbers: equal to the last bit to the box means made one radius at a time
+    (the colour prior's fills)."""
+    x = torch.rand(2, 4, 46, 80)
+    radii = [1, 3, 7, 15, 31]
+    for radius, means in zip(radii, padded_box_means(x, radii), strict=True):
+        assert torch.equal(means, padded_box_means(x, [radius])[0])
+        k = 2 * radius + 1
+        zeros = F.avg_pool2d(x, k, stride=1, padding=radius, count_include_pad=True)
+        assert (means - zeros).abs().max() < 1e-5
 
 
 @pytest.mark.parametrize(

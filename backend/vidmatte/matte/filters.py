@@ -10,7 +10,7 @@ O(1) per pixel whatever the radius. Dilation is the same doubled sums of bools.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -109,13 +109,21 @@ def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     return window_mean(F.pad(x, (radius,) * 4, mode="reflect"), radius)
 
 
-def padded_box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over the (2r+1)² box around each pixel, zeros outside the image, from running
-    sums: for the large boxes (up to 127 px) where slices would cost O(r)."""
-    k = 2 * radius + 1
-    c = F.pad(x, (radius + 1, radius, radius + 1, radius)).cumsum(-1)
-    c = (c[..., k:] - c[..., :-k]).cumsum(-2)
-    return (c[..., k:, :] - c[..., :-k, :]) / (k * k)
+def padded_box_means(x: torch.Tensor, radii: Sequence[int]) -> list[torch.Tensor]:
+    """For each radius, the mean over the (2r+1)² box around each pixel, zeros outside the
+    image, from running sums: for the large boxes (up to 127 px) where slices would cost O(r).
+    The running sums along the rows are made once, for the largest radius: the zeros ahead of
+    a row add nothing, so every smaller radius' sums are among them, the same numbers."""
+    width = x.shape[-1]
+    most = max(radii)
+    rows = F.pad(x, (most + 1, most)).cumsum(-1)
+    means = []
+    for r in radii:
+        k, start = 2 * r + 1, most - r
+        c = rows[..., start + k : start + k + width] - rows[..., start : start + width]
+        c = F.pad(c, (0, 0, r + 1, r)).cumsum(-2)
+        means.append((c[..., k:, :] - c[..., :-k, :]) / (k * k))
+    return means
 
 
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:

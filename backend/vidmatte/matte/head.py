@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .filters import dilate, enlarged, halved, padded_box_mean
+from .filters import dilate, enlarged, halved, padded_box_means
 
 
 @dataclass(frozen=True)
@@ -199,8 +199,8 @@ def _fill_colours(weighted: torch.Tensor) -> torch.Tensor:
     known]: the finest box (of `_FILL_SIZES`) holding enough of them, else the image's mean."""
     total = weighted.sum((-2, -1), keepdim=True)
     out = (total[:, :-1] / total[:, -1:].clamp_min(1.0)).expand_as(weighted[:, :-1])
-    for k in reversed(_FILL_SIZES):  # coarse to fine: each finer estimate overwrites
-        sums = padded_box_mean(weighted, k // 2)
+    means = padded_box_means(weighted, [k // 2 for k in _FILL_SIZES])
+    for sums in reversed(means):  # coarse to fine: each finer estimate overwrites
         support = sums[:, -1:]
         mean = sums[:, :-1] / support.clamp_min(1e-6)
         out = torch.where(support > 0.05, mean, out)
