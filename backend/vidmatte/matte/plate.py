@@ -233,52 +233,37 @@ def masked_median(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
 
 def warp(
     image: torch.Tensor,
-    homography: torch.Tensor,
+    affine: torch.Tensor,
     points: torch.Tensor,
     ids: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`image` (K,C,h,w), or with `ids` (K,) those frames of a stack `image` (S,C,h,w),
-    sampled bilinearly at homography (K,3,3) x points (N,3): (K,C,N), and where all four
-    pixels of a sample lie inside the image, bool (K,1,N)."""
-    mapped = torch.einsum("nj,kij->kni", points, homography)  # (K,N,3), one matrix product
-    z = mapped[..., 2:]
-    z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
-    xy = (mapped[..., :2] / z)[:, None]  # (K,1,N,2)
-    h, w = image.shape[-2:]
-    # The outermost pixel centres, give or take rounding (a thousandth of a pixel).
-    inside = (xy[..., 0].abs() <= 1 - 0.999 / w) & (xy[..., 1].abs() <= 1 - 0.999 / h)
-    if ids is not None and image.is_cuda:  # one kernel
-        image, ids = image[ids], None
-    if ids is None:
-        return _sampled(image, xy)[:, :, 0], inside
-    # Each frame sampled where it lies in the stack: copying a plate's 8 frames out of its 24
-    # took the CPU longer than sampling them.
-    parts = [
-        sampled_at(image[i : i + 1], xy[k : k + 1], "border") for k, i in enumerate(ids.tolist())
-    ]
-    return torch.stack(parts), inside
-
-
-def _sampled(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-    """grid_sample, bilinear, with border padding: no false edge where a sample leaves the
-    image (where it does, `warp` and `_affine_samples` say)."""
-    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
-def _affine_samples(
-    image: torch.Tensor, affine: torch.Tensor, points: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`warp` for maps whose last row is (0, 0, 1), as registration's are, in fewer operations:
-    `image` (K,C,h,w) sampled at affine (K,3,3) x points (N,3), (K,C,N), and 1.0 where a sample
-    lies outside the image's outermost pixel centres, else 0.0, (K,1,N)."""
+    sampled bilinearly at affine (K,3,3) x points (N,3): (K,C,N), and where all four pixels
+    of a sample lie inside the image, bool (K,1,N). The maps are the registration's, whose
+    last row stays (0, 0, 1): no projective division."""
     xy = torch.einsum("nj,kij->kni", points, affine[:, :2])[:, None]  # (K,1,N,2)
     h, w = image.shape[-2:]
     # The outermost pixel centres, give or take rounding (a thousandth of a pixel). Each
     # coordinate against its own number: a comparison broadcast along the pairs' axis of 2
     # took three times as long on the CPU.
     distance = xy[:, 0].abs()  # (K,N,2)
-    outside = (distance[..., 0] > 1 - 0.999 / w) | (distance[..., 1] > 1 - 0.999 / h)
-    return _sampled(image, xy)[:, :, 0], outside[:, None].float()
+    inside = (distance[..., 0] <= 1 - 0.999 / w) & (distance[..., 1] <= 1 - 0.999 / h)
+    if ids is not None and image.is_cuda:  # one kernel
+        image, ids = image[ids], None
+    if ids is None:
+        return _sampled(image, xy)[:, :, 0], inside[:, None]
+    # Each frame sampled where it lies in the stack: copying a plate's 8 frames out of its 24
+    # took the CPU longer than sampling them.
+    parts = [
+        sampled_at(image[i : i + 1], xy[k : k + 1], "border") for k, i in enumerate(ids.tolist())
+    ]
+    return torch.stack(parts), inside[:, None]
+
+
+def _sampled(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """grid_sample, bilinear, with border padding: no false edge where a sample leaves the
+    image (where it does, `warp` says)."""
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 # Gauss-Newton's equations come from every other pixel each way on levels whose short side is
@@ -329,7 +314,7 @@ def register(
         along_x = (fitted * (size[1] / 4)).T.contiguous()  # (3,N)
         along_y = (fitted * (size[0] / 4)).T.contiguous()
         for _ in range(steps):
-            sampled, outside = _affine_samples(image, homography, points)  # (K,2,hw), (K,1,hw)
+            sampled, inside = warp(image, homography, points)  # (K,2,hw), (K,1,hw)
             sampled = sampled.unflatten(-1, size)
             residual = sampled[:, 0, ::every, ::every].flatten(1) - template  # (K,N)
             p = F.pad(sampled[:, :1], (1, 1, 1, 1), mode="replicate")  # twice the gradient:
@@ -338,7 +323,8 @@ def register(
             jac = torch.cat([dx[:, None] * along_x, dy[:, None] * along_y], 1)  # (K,6,N)
             # Central differences need both neighbours inside too: a 3x3 mean of 0/1 is 0
             # only where all nine are (max pooling's answer, without its indices).
-            clear = F.avg_pool2d(outside.unflatten(-1, size), 3, every, 1).flatten(1) == 0
+            outside = (~inside).float().unflatten(-1, size)
+            clear = F.avg_pool2d(outside, 3, every, 1).flatten(1) == 0
             valid = sampled[:, 1, ::every, ::every].flatten(1) * clear * weight  # (K,N)
             # Huber weights whose scale follows the typical residual: while the frames are
             # far apart every textured pixel differs a lot, and a fixed scale would silence
