@@ -92,9 +92,9 @@ def upsampled_at(
     four and three (a 1080p band's 420k pixels: 24 -> 13 ms on one thread)."""
     wide = resize(x, (x.shape[-2], size[1]))[0].flatten(1)  # (C, h·W), gathered from below
     small, big = x.shape[-2], size[0]
-    # Row r samples source row (r + ½)·small/big - ½, in whole numbers 2·big times that: the
-    # fraction exact (a float product is off by up to 4e-5 of a row at 1080p, as `enlarged`
-    # is not), clamped at the top edge.
+    # Row r samples source row (r + ½)·small/big - ½, clamped at the top edge: counted in
+    # whole numbers, 2·big times that, so its fraction is exact, as `enlarged`'s are (a float
+    # product was off by up to 4e-5 of a row at 1080p).
     twice = ((2 * rows + 1) * small - big).clamp_min(0)
     first = twice // (2 * big)
     below = (first + 1).clamp_max(small - 1)
