@@ -1,5 +1,5 @@
-"""Box filters, dilation, halving and enlarging, point sampling and finding a mask's pixels
-for the matting stage, cheap on the CPU and the same on a GPU.
+"""Box filters, dilation, halving, shrinking and enlarging, point sampling and finding a
+mask's pixels for the matting stage, cheap on the CPU and the same on a GPU.
 
 Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sums`): exact
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
@@ -101,6 +101,30 @@ def _enlarged_along(x: torch.Tensor, dim: int, factor: int) -> torch.Tensor:
             far = padded.narrow(dim, 0 if offset < 0 else 2, n)
             torch.lerp(near, far, abs(offset), out=part)
     return out
+
+
+def shrunk_along(x: torch.Tensor, dim: int, factor: int) -> torch.Tensor:
+    """x shrunk `factor` times along `dim` as antialiased bilinear shrinking does it, float32:
+    output i is the mean of inputs j weighted 1 - |j + 0.5 - factor·(i + 0.5)| / factor where
+    that is positive, the weights of inputs beyond x's ends dropped and the rest scaled to
+    sum to 1. Bytes are read as they are (`infer.working_frame`'s frames: making them float
+    first cost as much again)."""
+    length, n = x.shape[dim], x.shape[dim] // factor
+    shape = list(x.shape)
+    shape[dim] = n
+    out, total = torch.zeros(shape, device=x.device), torch.zeros(n, device=x.device)
+    # Output i's inputs are factor·i + o for these offsets o.
+    for o in range(-factor, 2 * factor):
+        weight = 1 - abs(o + 0.5 - factor / 2) / factor
+        if weight <= 0:
+            continue
+        # The outputs whose input factor·i + o lies inside x.
+        first, last = max(0, -(o // factor)), min(n, (length - 1 - o) // factor + 1)
+        taps = x.narrow(dim, first * factor + o, (last - first - 1) * factor + 1)
+        taps = taps[(slice(None),) * dim + (slice(None, None, factor),)]
+        out.narrow(dim, first, last - first).add_(taps, alpha=weight)
+        total[first:last] += weight
+    return out.div_(total.view([-1] + [1] * (x.dim() - dim - 1)))
 
 
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:

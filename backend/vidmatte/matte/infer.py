@@ -19,6 +19,7 @@ import torch
 from vidmatte.config import MIN_WORKING_SIDE
 from vidmatte.memory import keep_freed_memory
 
+from .filters import shrunk_along
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate, PlateSettings
 from .refine import (
@@ -63,31 +64,8 @@ def working_frame(pixels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     whole = factors[0] * size[0] == height and factors[1] * size[1] == width
     if pixels.is_cuda or not whole or min(factors) < 3:
         return resize(pixels.permute(2, 0, 1)[None].float().div_(255.0), size)
-    out = _shrunk_along(_shrunk_along(pixels, 0, factors[0]), 1, factors[1])
+    out = shrunk_along(shrunk_along(pixels, 0, factors[0]), 1, factors[1])
     return out.div_(255.0).permute(2, 0, 1)[None].contiguous()
-
-
-def _shrunk_along(x: torch.Tensor, dim: int, factor: int) -> torch.Tensor:
-    """x shrunk `factor` times along `dim` as antialiased bilinear shrinking does it, float32:
-    output i is the mean of inputs j weighted 1 - |j + 0.5 - factor·(i + 0.5)| / factor where
-    that is positive, the weights of inputs beyond x's ends dropped and the rest scaled to
-    sum to 1. Bytes are read as they are: making the frame float first cost as much again."""
-    length, n = x.shape[dim], x.shape[dim] // factor
-    shape = list(x.shape)
-    shape[dim] = n
-    out, total = torch.zeros(shape, device=x.device), torch.zeros(n, device=x.device)
-    # Output i's inputs are factor·i + o for these offsets o.
-    for o in range(-factor, 2 * factor):
-        weight = 1 - abs(o + 0.5 - factor / 2) / factor
-        if weight <= 0:
-            continue
-        # The outputs whose input factor·i + o lies inside x.
-        first, last = max(0, -(o // factor)), min(n, (length - 1 - o) // factor + 1)
-        taps = x.narrow(dim, first * factor + o, (last - first - 1) * factor + 1)
-        taps = taps[(slice(None),) * dim + (slice(None, None, factor),)]
-        out.narrow(dim, first, last - first).add_(taps, alpha=weight)
-        total[first:last] += weight
-    return out.div_(total.view([-1] + [1] * (x.dim() - dim - 1)))
 
 
 class Frame(NamedTuple):
