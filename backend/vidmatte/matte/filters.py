@@ -5,7 +5,11 @@ Small windows (radius up to ~8) are sums of shifted slices, doubled (`window_sum
 in float32 and, on the CPU, several times faster than a convolution (kornia's box_blur),
 pooling or running sums. On a GPU, where each operation's launch costs more than its
 arithmetic, they are average pooling: one kernel. Large windows use running sums (cumsum),
-O(1) per pixel whatever the radius. Dilation is the same doubled sums of bools.
+O(1) per pixel whatever the radius. Dilation is the same doubled sums of bools (on a GPU,
+two max poolings).
+
+Which form a function takes is `launch_bound`'s one decision, so that the tests can run a
+GPU's forms on the CPU and hold them to the CPU's values.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+
+def launch_bound(x: torch.Tensor) -> bool:
+    """Whether `x` lives where each operation's launch costs more than its arithmetic (a
+    GPU): the matting stage then takes its forms of fewest operations (one pooling, one
+    sort, one gather); on the CPU, its cache-sized and thread-split ones. Both give the same
+    values to float rounding (tests/matte/test_gpu_forms.py runs the GPU's on the CPU)."""
+    return x.is_cuda
 
 
 def window_sums(
@@ -41,7 +53,7 @@ def window_sums(
 def window_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Sum over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
-    if x.is_cuda:
+    if launch_bound(x):
         # One kernel instead of the sums' nine: a GPU is bound by launches here, not
         # arithmetic (bench/launches.py); on the CPU the sums are the faster.
         return F.avg_pool2d(x, k, stride=1, divisor_override=1)
@@ -51,7 +63,7 @@ def window_sum(x: torch.Tensor, radius: int) -> torch.Tensor:
 def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over every (2r+1)² window wholly inside x: (B,C,H,W) -> (B,C,H-2r,W-2r)."""
     k = 2 * radius + 1
-    if x.is_cuda:
+    if launch_bound(x):
         return F.avg_pool2d(x, k, stride=1)  # one kernel, as in `window_sum`
     return window_sum(x, radius) / (k * k)
 
@@ -61,7 +73,7 @@ def halved(x: torch.Tensor) -> torch.Tensor:
     averages the pixels it holds (average pooling with ceil_mode). On the CPU, at even sizes,
     as bilinear shrinking to half, which samples each square's centre: the same means to
     float rounding, a third of pooling's time."""
-    if x.is_cuda or x.shape[-2] % 2 or x.shape[-1] % 2:
+    if launch_bound(x) or x.shape[-2] % 2 or x.shape[-1] % 2:
         return F.avg_pool2d(x, 2, ceil_mode=True)
     size = (x.shape[-2] // 2, x.shape[-1] // 2)
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
@@ -78,7 +90,7 @@ def enlarged(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     height, width = x.shape[-2:]
     rows, cols = size[0] // height, size[1] // width
     whole = (rows * height, cols * width) == tuple(size)
-    if x.is_cuda or x.requires_grad or not x.is_contiguous() or not whole:
+    if launch_bound(x) or x.requires_grad or not x.is_contiguous() or not whole:
         return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     return _enlarged_along(_enlarged_along(x, -1, cols), -2, rows)
 
@@ -154,8 +166,12 @@ def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """A bool `mask` (B,C,H,W) dilated by a (2r+1)² square: `window_sums` that OR, over the
     mask padded with False, O(log r) passes of bytes. Running sums of 0/1 floats, each axis
     through a transpose, cost six times as much: at 1080p the gate of the guided upsampling
-    spent 20 ms a frame in them."""
+    spent 20 ms a frame in them. On a GPU, two max poolings (rows, then columns) of the mask
+    as 0/1 floats: four kernels, where the ORs are two to four a doubling."""
     k, anyof = 2 * radius + 1, torch.bitwise_or
+    if launch_bound(mask):
+        rows = F.max_pool2d(mask.float(), (1, k), 1, (0, radius))
+        return F.max_pool2d(rows, (k, 1), 1, (radius, 0)) > 0
     padded = F.pad(mask, (radius,) * 4)
     return window_sums(window_sums(padded, k, -1, anyof), k, -2, anyof)
 
@@ -167,7 +183,8 @@ def sampled_at(
     (1,1,n,2): (C,n). On the CPU grid_sample splits only a batch among threads, so the points
     are split into a batch of as many parts as there are threads over the image expanded
     (not copied): one image's points otherwise ran on one thread."""
-    n, parts = grid.shape[2], 1 if image.is_cuda else min(torch.get_num_threads(), grid.shape[2])
+    n = grid.shape[2]
+    parts = 1 if launch_bound(image) else min(torch.get_num_threads(), n)
     if parts <= 1:
         return F.grid_sample(image, grid, padding_mode=padding_mode, align_corners=False)[0, :, 0]
     grid = F.pad(grid, (0, 0, 0, -n % parts)).view(parts, 1, -1, 2)  # whole parts
@@ -181,6 +198,6 @@ def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
     """The flat (row-major) indices of `mask`'s True entries, ascending, int64 (n,). On the
     CPU by numpy: torch.nonzero counts before it fills, four times as long (5.6 ms at a
     1080p band's box on one thread)."""
-    if mask.is_cuda:
+    if launch_bound(mask):
         return torch.nonzero(mask.flatten()).flatten()
     return torch.from_numpy(np.flatnonzero(mask.numpy()))

@@ -19,7 +19,7 @@ import torch
 from vidmatte.config import MIN_WORKING_SIDE
 from vidmatte.memory import keep_freed_memory
 
-from .filters import shrunk_along
+from .filters import launch_bound, shrunk_along
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate, PlateSettings
 from .refine import (
@@ -62,7 +62,7 @@ def working_frame(pixels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     height, width = pixels.shape[:2]
     factors = (height // size[0], width // size[1])
     whole = factors[0] * size[0] == height and factors[1] * size[1] == width
-    if pixels.is_cuda or not whole or min(factors) < 3:
+    if launch_bound(pixels) or not whole or min(factors) < 3:
         return resize(pixels.permute(2, 0, 1)[None].float().div_(255.0), size)
     out = shrunk_along(shrunk_along(pixels, 0, factors[0]), 1, factors[1])
     return out.div_(255.0).permute(2, 0, 1)[None].contiguous()

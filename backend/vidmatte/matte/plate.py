@@ -39,7 +39,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .filters import dilate, flat_nonzero, sampled_at
+from .filters import dilate, flat_nonzero, launch_bound, sampled_at
 
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
@@ -221,7 +221,7 @@ def masked_median(values: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
     (K,1,n)), as torch's nanmedian gives it; 0 where none is seen. (C,n). On the CPU by a
     sorting network of elementwise minima and maxima: for a plate's 8 views four times
     faster than nanmedian's sort of each column. A GPU launches one kernel instead."""
-    if values.is_cuda:
+    if launch_bound(values):
         return nanmedian(values, seen)
     rows = list(values.masked_fill(~seen, torch.inf).unbind(0))
     for i, j in sorting_network(len(rows)):
@@ -248,7 +248,7 @@ def warp(
     # took three times as long on the CPU.
     distance = xy[:, 0].abs()  # (K,N,2)
     inside = (distance[..., 0] <= 1 - 0.999 / w) & (distance[..., 1] <= 1 - 0.999 / h)
-    if ids is not None and image.is_cuda:  # one kernel
+    if ids is not None and launch_bound(image):  # one kernel
         image, ids = image[ids], None
     if ids is None:
         return _sampled(image, xy)[:, :, 0], inside[:, None]

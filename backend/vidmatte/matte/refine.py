@@ -32,7 +32,15 @@ from typing import Literal, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .filters import box_mean, dilate, enlarged, flat_nonzero, halved, sampled_at
+from .filters import (
+    box_mean,
+    dilate,
+    enlarged,
+    flat_nonzero,
+    halved,
+    launch_bound,
+    sampled_at,
+)
 from .head import boundary_band
 from .laplacian import PAIRS, colour_dot, solve, symmetric_inverse
 
@@ -378,7 +386,7 @@ def _best_pair(colour: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> Fit:
     """Of the foreground (F,3,n) and background (B,3,n) candidates, per pixel of colour (3,n)
     the pair whose blend explains it best (`sampled_alpha`), from every pair's fit."""
     n = colour.shape[1]
-    step = n if colour.is_cuda else max(1, _PAIRS_IN_CACHE // (len(fg) * len(bg)))
+    step = n if launch_bound(colour) else max(1, _PAIRS_IN_CACHE // (len(fg) * len(bg)))
     if step >= n:
         return _pair_fits(colour, fg, bg)
     parts = [
