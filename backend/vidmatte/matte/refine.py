@@ -3,10 +3,12 @@
 Every refinement moves only the pixels the head is unsure of (lo < alpha < hi, `Gate`): where
 the head is sure, the output is the head's alpha, upsampled, bit for bit. On fur and strands a
 refinement that also moved sure pixels added error where the true alpha is exactly 0 or 1.
-The one exception is evidence from the video: with a background plate (plate.py), "best" also
-opens sure background near the object whose colour is not the background seen there
-(`opened_by_plate`): strands the head missed; and it lowers the sure foreground deep inside
-the object where the frame is that background seen through it (`seen_through`): clear glass.
+The exceptions are evidence of the object the head missed. "best" opens sure background
+within a few pixels of the object whose colour the colour samples explain, closely, as a
+blend holding some of the object (`opened_by_samples`): strands, from the frame alone. With a
+background plate (plate.py) it also opens sure background farther out whose colour is not the
+background seen there (`opened_by_plate`), and lowers the sure foreground deep inside the
+object where the frame is that background seen through it (`seen_through`): clear glass.
 
 fast  the guided filter (He & Sun, 2015) on the unsure pixels: re-sharpens the upsampled
       alpha along the frame's colour edges.
@@ -634,6 +636,33 @@ class BestSettings:
     column (a quarter of the cost): 79.66 / 3.092, W/tune 3.077, W/holdout_fur 17.615. Most
     of the glass the fit does not misjudge but cannot reach: in these 8-frame clips the
     plate knows 2 to 46% of its inside in five of the six (77% of a small one).
+
+    strand_reach, strand_alpha, strand_confidence (2026-12-07; `opened_by_samples`): of the
+    error left on W/holdout_fur with the plate (17.61), half (8.6) is strands the result
+    leaves at 0; of that, 51% lies within 16 px of the object where the plate does not know
+    the background (in 8-frame clips the object has not moved off it twice), 30% farther
+    out, 16% where the plate knows it but the strand is fainter than the opening's bar.
+    Opening exactly those first pixels where truly > 0 (an oracle) gives 14.56. The colour
+    samples, taken with the pixels sampled left out of the sure background (else each is its
+    own nearest background colour), find them: MAD with the plate on W/holdout_fur /
+    W/holdout / W/tune / W/holdout_h264 / W/tune_h264, before: 17.61 / 3.0892 / 3.0766 /
+    4.7015 / 5.2384. reach / alpha / confidence (at `sample_fit`): 8 / 0.1 / 0.3 16.73 /
+    3.0897 / 3.0865 / 4.7209 / 5.2425; 8 / 0.2 / 0.3 16.98 / 3.0793 / 3.0765 / 4.7108 /
+    5.2320; 8 / 0.1 / 0.5 16.86 / 3.0869 / 3.0765 / 4.7095 / 5.2377; 4 / 0.1 / 0.3 17.07 /
+    3.0724 / 3.0728 / 4.7050 / 5.2322; 12 / 0.1 / 0.3 16.64 / 3.0982 / 3.0880 / 4.7275 /
+    5.2445; 6 / 0.2 / 0.5 17.12 / 3.0762 / 3.0673 / 4.6976 / 5.2288; 8 / 0.2 / 0.5 (these)
+    17.06 / 3.0770 / 3.0683 / 4.7008 / 5.2298; 12 / 0.2 / 0.5 17.03 / 3.0820 / 3.0694 /
+    4.7001 / 5.2300; 16 / 0.2 / 0.5 16.93 / 3.0860 / 3.0727 / 4.7077 / 5.2290; 12 / 0.3 /
+    0.5 17.20 / 3.0811 / 3.0657 / 4.6993 / 5.2267; 12 / 0.2 / 0.7 17.15 / 3.0776 / 3.0663 /
+    4.6955 / 5.2294; 12 / 0.2 / 0.5 at fit 0.03: 16.62 / 3.1072 / 3.1141 / 4.7458 / 5.2600.
+    These and 12 / 0.2 / 0.5 share the best mean ratio to before (0.992) of those better on
+    all five; these sample fewer pixels. W/holdout_glass 79.66 -> 79.73. Without the plate
+    (`head`): 20.84 / 3.4788 / 3.3658 / 5.0401 / 5.5454 -> 19.98 / 3.4496 / 3.3460 / 5.0348 /
+    5.5325. Not kept: the opened pixels left out of the sure background for the solve's
+    samples too (16.83 / 3.0725 / 3.0650 / 4.7042 / 5.2274; glass 79.74), or only those the
+    samples opened (16.89 / 3.0718 / 3.0664 / 4.7030 / 5.2293): more on fur, H.264 worse
+    than before. The sure background's error grows a little (W/holdout 0.36 -> 0.38 of its
+    3.08, W/tune_h264 0.52 -> 0.54): the price of what is found.
     """
 
     gate: Gate = Gate()
@@ -657,6 +686,9 @@ class BestSettings:
     # ... and the share of the colour's variance the fit must explain: none trusted below
     # the first, fully from the second
     glass_explained: tuple[float, float] = (0.5, 0.8)
+    strand_reach: int = 8  # sure background this near the object, where no plate knows it,
+    strand_alpha: float = 0.2  # ... is opened where the samples find this much object in it
+    strand_confidence: float = 0.5  # ... with this confidence (at `sample_fit`)
     fg_beside: Beside = FG_BESIDE  # where colours are also sampled beside the pixel
     bg_beside: Beside = BG_BESIDE
 
@@ -679,6 +711,38 @@ def opened_by_plate(
     differs = (image - plate).abs().amax(1, keepdim=True)
     near = near_object(alpha, settings.reach, settings.gate) & (known > 0)
     return near & (differs > opening_threshold(differs, near, settings))
+
+
+def opened_by_samples(
+    image: torch.Tensor,
+    alpha: torch.Tensor,
+    background: Background | None,
+    settings: BestSettings,
+) -> torch.Tensor:
+    """The head's sure-background pixels within `strand_reach` of the object where no plate
+    knows the background, whose colour the samples (`sampled_alpha`) explain as a blend
+    holding at least `strand_alpha` of the object, with at least `strand_confidence`:
+    strands the head missed, found from the frame alone. bool (1,1,h,w)."""
+    near = near_object(alpha, settings.strand_reach, settings.gate)
+    if background is not None:
+        near &= background[1] <= 0
+    if not bool(near.any()):
+        return near
+    s = settings
+    samples = sampled_alpha(
+        image, _unsure_at(alpha, near), near, s.gate, None, s.fg_beside, s.bg_beside
+    )
+    found = (samples.alpha >= s.strand_alpha) & (
+        samples.confidence(s.sample_fit) >= s.strand_confidence
+    )
+    return near & found
+
+
+def _unsure_at(alpha: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """`alpha` with the pixels `where` neither sure foreground nor sure background, for the
+    colour samples: a sure background pixel's own colour would be its nearest background
+    candidate, and explain it as background whatever it holds."""
+    return alpha.masked_fill(where, 0.5)
 
 
 def opening_threshold(
@@ -754,9 +818,9 @@ def seen_through(
 
 
 class Refined(NamedTuple):
-    """The "best" edges' alpha, the floor it kept to and the sure pixels the plate opened
-    (`opened_by_plate`, and those `seen_through` lowered), for guided upsampling to keep to
-    both."""
+    """The "best" edges' alpha, the floor it kept to and the sure pixels opened (by the
+    colour samples, `opened_by_samples`, and the plate, `opened_by_plate`, and those
+    `seen_through` lowered), for guided upsampling to keep to both."""
 
     alpha: torch.Tensor
     floor: torch.Tensor
@@ -769,14 +833,15 @@ def best_edges(
     settings: BestSettings = BestSettings(),
     background: Background | None = None,
 ) -> Refined:
-    """The "best" refinement of the head's `alpha` (1,1,h,w) on its own image (1,3,h,w).
-    `background`: a known background plate for the colour samples (`sampled_alpha`), which
-    also opens the sure background near the object where the frame is not that background,
-    and lowers the object's deep inside where the frame is that background seen through it
-    (`seen_through`)."""
-    opened = torch.zeros_like(alpha, dtype=torch.bool)
+    """The "best" refinement of the head's `alpha` (1,1,h,w) on its own image (1,3,h,w),
+    first opening the sure background near the object where the colour samples find some of
+    the object (`opened_by_samples`). `background`: a known background plate for the colour
+    samples (`sampled_alpha`), which also opens the sure background near the object where
+    the frame is not that background, and lowers the object's deep inside where the frame
+    is that background seen through it (`seen_through`)."""
+    opened = opened_by_samples(image, alpha, background, settings)
     if background is not None:
-        opened = opened_by_plate(image, alpha, background, settings)
+        opened |= opened_by_plate(image, alpha, background, settings)
     unknown = settings.gate.unsure(alpha) | opened
     if bool(unknown.any()):
         refined = _solved(image, alpha, unknown, opened, settings, background)
