@@ -10,7 +10,7 @@ An alphamatting photo panned across `--frames` frames, with SAM2-like logits fro
 alpha (bench/pipeline.py's `panned`, the job benchmark's clip), is matted as a job does, each
 frame's alpha the next one's previous, the plate fed `Matter.plate_ahead` frames ahead; the
 frame the last one is fed ahead of is counted, with that feed, by torch's profiler, in the
-forms a GPU takes (`filters.launch_bound`; the CPU splits some operations in parts):
+forms a GPU takes (`filters.gpu_forms`; the CPU splits some operations in parts):
 operators called from Python, views (slices, reshapes) left out as they launch nothing, split
 into the plate's registration and combination, the edge refinement, and the rest (the head,
 resizing, the guided upsampling).
@@ -140,19 +140,6 @@ def operations(matter, clip) -> collections.Counter[str]:
     return count(prof.events())
 
 
-def as_on_a_gpu() -> None:
-    """The stage takes a GPU's forms from here on (`filters.launch_bound`): one pooling for a
-    window's sums, one sampling call for the colour samples and the plate's views, one sort
-    for its median, where the CPU splits them into cache- and thread-sized parts."""
-    import sys
-
-    import vidmatte.matte.infer  # noqa: F401  (imports every module of the stage)
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith("vidmatte.") and getattr(module, "launch_bound", None):
-            module.launch_bound = lambda _x: True
-
-
 def main(
     image: str = typer.Option("GT04", help="Alphamatting image made into the panned clip."),
     height: int = typer.Option(1080),
@@ -163,15 +150,16 @@ def main(
     head: Path = typer.Option(None, help="Head weights (default: models/matting_head)."),
     data: Path = typer.Option(DATA, help="alphamatting folder (image/, alpha/), read only"),
 ) -> None:
+    from vidmatte.matte.filters import gpu_forms
     from vidmatte.matte.infer import Matter
     from vidmatte.matte.weights import load_head
 
-    as_on_a_gpu()
     net, _ = load_head(head)
     clip = panned_clip(data, image, frames, height)
     rows = []
     for edges, plate in (("none", False), ("fast", False), ("best", False), ("best", True)):
-        shares = operations(Matter(net, device, edges, plate=plate), clip)
+        with gpu_forms():  # one pooling, one sampling call, one sort, as a GPU runs them
+            shares = operations(Matter(net, device, edges, plate=plate), clip)
         rows.append((edges, plate, shares))
     base = sum(rows[0][2].values())
     print(f"\nTorch operations in a frame of {image} panned at {height}p on {device}")

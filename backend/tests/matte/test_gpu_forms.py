@@ -2,11 +2,10 @@
 its arithmetic (a GPU), the stage takes other forms of the same filters than on the CPU (one
 pooling for a window's sums, a sort for the plate's median, one gather of a stack's frames;
 `filters.launch_bound` decides). No GPU runs here, so these tests take those forms on the
-CPU and hold them to the CPU's values, one filter at a time and through whole jobs."""
+CPU (`filters.gpu_forms`) and hold them to the CPU's values, one filter at a time and
+through whole jobs."""
 
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 import pytest
@@ -21,19 +20,9 @@ from vidmatte.matte.plate import masked_median
 
 
 def both(call, *args) -> tuple:
-    """`call(*args)` in the CPU's forms, then in the GPU's: every module of the stage holds
-    its own name for `launch_bound`, so each is switched."""
+    """`call(*args)` in the CPU's forms, then in the GPU's."""
     cpu = call(*args)
-    holders = [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith("vidmatte.") and getattr(module, "launch_bound", None)
-    ]
-    names = {module.__name__.rsplit(".", 1)[1] for module in holders}
-    assert names >= {"filters", "infer", "plate", "refine"}
-    with pytest.MonkeyPatch.context() as patch:
-        for module in holders:
-            patch.setattr(module, "launch_bound", lambda _x: True)
+    with filters.gpu_forms():
         return cpu, call(*args)
 
 
@@ -43,6 +32,7 @@ def test_the_cpu_is_not_launch_bound_and_the_switch_makes_it() -> None:
     cpu, gpu = both(lambda: (filters.launch_bound(mask), filters.flat_nonzero(mask)))
     assert cpu[0] is False and gpu[0] is True
     assert torch.equal(cpu[1], gpu[1])
+    assert not filters.launch_bound(mask)  # the switch is undone on leaving
 
 
 @pytest.mark.parametrize("radius", [1, 3, 8])

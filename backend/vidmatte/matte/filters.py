@@ -14,19 +14,36 @@ GPU's forms on the CPU and hold them to the CPU's values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+# True while `gpu_forms` is entered (in that thread): every device takes a GPU's forms.
+_GPU_FORMS: contextvars.ContextVar[bool] = contextvars.ContextVar("gpu_forms", default=False)
 
 
 def launch_bound(x: torch.Tensor) -> bool:
     """Whether `x` lives where each operation's launch costs more than its arithmetic (a
     GPU): the matting stage then takes its forms of fewest operations (one pooling, one
     sort, one gather); on the CPU, its cache-sized and thread-split ones. Both give the same
-    values to float rounding (tests/matte/test_gpu_forms.py runs the GPU's on the CPU)."""
-    return x.is_cuda
+    values to float rounding."""
+    return x.is_cuda or _GPU_FORMS.get()
+
+
+@contextlib.contextmanager
+def gpu_forms() -> Iterator[None]:
+    """Inside, the stage takes a GPU's forms on any device: tests/matte/test_gpu_forms.py
+    holds them to the CPU's values on the CPU, and bench/launches.py counts a GPU's
+    operations."""
+    token = _GPU_FORMS.set(True)
+    try:
+        yield
+    finally:
+        _GPU_FORMS.reset(token)
 
 
 def window_sums(
