@@ -744,9 +744,10 @@ def opened_by_samples(
     near = near_object(alpha, s.strand_reach, s.gate)
     if background is not None:
         near &= background[1] <= 0
-    sampling = _unsure_at(alpha, near)
-    sure_fg, sure_bg = (sampling >= s.gate.hi).float(), (sampling <= s.gate.lo).float()
-    if not (bool(near.any()) and bool(sure_fg.any()) and bool(sure_bg.any())):
+    # The candidates are left out of the sure background: each would be its own nearest
+    # background colour, and explain itself as background whatever it holds.
+    sure_fg, sure_bg = (alpha >= s.gate.hi).float(), ((alpha <= s.gate.lo) & ~near).float()
+    if not bool(near.any() & sure_fg.any() & sure_bg.any()):  # one read-back on a GPU
         return torch.zeros_like(near)
     where = flat_nonzero(near)
     grid = _points(where, tuple(image.shape[-2:]))
@@ -760,13 +761,6 @@ def opened_by_samples(
     confidence = Samples(*fit[:3]).confidence(s.sample_fit)
     found = (fit.alpha >= s.strand_alpha) & (confidence >= s.strand_confidence) & unlike
     return torch.zeros_like(near).view(-1).index_copy_(0, where, found).view_as(near)
-
-
-def _unsure_at(alpha: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
-    """`alpha` with the pixels `where` neither sure foreground nor sure background, for the
-    colour samples: a sure background pixel's own colour would be its nearest background
-    candidate, and explain it as background whatever it holds."""
-    return alpha.masked_fill(where, 0.5)
 
 
 def opening_threshold(
