@@ -91,15 +91,15 @@ class Matter:
     frame; `plate_settings` are its plate's (default: `PlateSettings()`). `gf_radius` /
     `gf_eps` are the "fast" guided filter's (radius in working-resolution pixels), `up_radius`
     / `up_eps` those of the guided upsampling of the "best" alpha to frames above the working
-    size, `best` the rest of its settings (chosen as `BestSettings` says).
+    size, `best` the rest of its settings (chosen as docs/MATTING.md says).
 
-    gf_radius 8, gf_eps 1e-4: on the 18 training images at 640 px (see `BestSettings`), the
-    gated filter scores MAD 6.79 against 6.99 / 7.72 for eps 1e-3 / 1e-2, 7.10 for radius 4
-    and 7.27 for radius 2; ungated (before issue 13) it scored 7.70, its background error
-    0.82 where the head's is 0.23 (gated 0.24): the gate, not a larger eps, is what keeps
-    the filter off textured backgrounds. up_radius 2, up_eps 1e-4: the upsampling only
-    transfers the frame's own edges within a few working pixels; those images are no larger
-    than the working size, so these are not tuned.
+    gf_radius 8, gf_eps 1e-4: on the 18 training images at 640 px (as in docs/MATTING.md, "The
+    sweeps behind `BestSettings`"), the gated filter scores MAD 6.79 against 6.99 / 7.72 for eps
+    1e-3 / 1e-2, 7.10 for radius 4 and 7.27 for radius 2; ungated (before issue 13) it scored
+    7.70, its background error 0.82 where the head's is 0.23 (gated 0.24): the gate, not a
+    larger eps, is what keeps the filter off textured backgrounds. up_radius 2, up_eps 1e-4: the
+    upsampling only transfers the frame's own edges within a few working pixels; those images
+    are no larger than the working size, so these are not tuned.
     """
 
     def __init__(

@@ -100,8 +100,8 @@ class PlateSettings:
                     10: with plate_sample_weight 100, a background drifting a pixel a frame
                     (tests/matte/test_refine.py) gets 1.09 times the background error it gets
                     without a plate; trust 8 1.10, 12 1.08; with known as 0 or 1 and a
-                    weight of 10, 1.22 (the choice, on the training sets: refine.py's
-                    `BestSettings`, docs/MATTING.md "The samples lean on the plate").
+                    weight of 10, 1.22 (the choice, on the training sets: docs/MATTING.md,
+                    "The samples lean on the plate").
     agree_current   the current frame's sure background may differ from the plate by at most
                     this; where it differs more, the plate is not known within `check_radius`.
     views           most stored frames a plate is made from (0: all): where more are stored,
