@@ -47,37 +47,21 @@ _LUMA = (0.299, 0.587, 0.114)
 
 @dataclass(frozen=True)
 class PlateSettings:
-    """frames       how many frames the ring holds (memory: about 5 floats a pixel each).
+    """The plate's settings, chosen on training-side sets only (docs/MATTING.md, "The sweeps
+    behind `PlateSettings`", has every sweep and its figures).
+
+    frames          how many frames the ring holds (memory: about 5 floats a pixel of the
+                    working size each, on the device).
     upcoming        how many of them a job feeds ahead of the frame it mattes (`feed`), with
-                    SAM2's masks (`Matter.plate_ahead`).
-                    frames 24, upcoming 12 (since 2026-12-06; 16 and 8 before). First chosen
-                    on the training images as 24-frame clips (`ship._image_clips(...,
-                    TRAIN_IMAGES, clips=1, frames=24, seed=778)`), every frame a view, MAD
-                    with the plate: 8 frames of which none ahead (before) 3.02, 8/4 2.95,
-                    10/5 2.88, 12/6 2.83, 12/8 2.86, 16/8 2.77; 24/12 2.73 and 32/16 2.71
-                    gained less than the ring's arithmetic grew (one CPU thread at 1080p:
-                    0.19 / 0.21 / 0.33 / 0.56 s a frame on the plate at 8/0, 8/4, 12/6 and
-                    16/8). With at most 8 views, the farthest in time (`views`), a larger
-                    ring costs no arithmetic a frame, only memory (about 5 floats a pixel of
-                    the working size per frame on the device, and the full-size frames a job
-                    holds ahead), and its farther frames see more of what the object covers:
-                    24/12 against 16/8 on 24-frame clips, W/tune24 2.8245 -> 2.8118, furry
-                    objects (fur24) 20.71 -> 20.21, glass objects (glass24) 115.76 ->
-                    114.97 (docs/MATTING.md "The plate's farthest frames").
+                    SAM2's masks (`Matter.plate_ahead`): the frames after the current one
+                    show what its object covers now and will have moved off.
     iterations      Gauss-Newton steps per pyramid level, coarsest first; each level is half
                     the size of the next, the finest the working size halved `finest` times;
                     levels whose short side would be under `min_level` pixels are skipped.
-                    These register each frame fed to the one fed before it, starting from
-                    the motion between the two fed before (a camera keeps moving as it moved),
-                    so the coarse levels have little left to find: (2, 2, 3, 4), 11 steps,
-                    683 torch operations to feed a 240x320 frame (575 since the pixel grids
-                    are cached; tests/test_bench_launches.py) where (10, 8, 6, 4) from
-                    identity took 1,414. On the training sets' clips,
-                    MAD before -> after: W/holdout 3.4582 -> 3.4589, holdout_fur 18.41 ->
-                    18.39, holdout_h264 4.936, holdout_glass 81.88, tune24 2.661, tune 3.272
-                    and tune_h264 5.301 unchanged. From identity, (5, 4, 3, 2) drifted: the
-                    chain test's maps 0.24 px off (bound 0.1), W/holdout 3.461, fur 18.42; the
-                    finest level's steps are the ones that hold the chain.
+                    They register each frame fed to the one fed before it, starting from the
+                    motion between the two fed before (a camera keeps moving as it moved), so
+                    the coarse levels have little left to find; the finest level's steps are
+                    the ones that hold the chain.
     refine          steps at the finest level for every stored frame, from its chain of such
                     frame-to-frame maps (which drift a little with each link).
     lo              alpha at or below which a pixel is background.
@@ -97,29 +81,14 @@ class PlateSettings:
                     `agree`) ** trust, at least 0.01**trust: how far refine.py's colour samples
                     lean on it (`BestSettings.plate_sample_weight`). Views that agree only
                     roughly (a background drifting by itself, noise) count for less.
-                    10: with plate_sample_weight 100, a background drifting a pixel a frame
-                    (tests/matte/test_refine.py) gets 1.09 times the background error it gets
-                    without a plate; trust 8 1.10, 12 1.08; with known as 0 or 1 and a
-                    weight of 10, 1.22 (the choice, on the training sets: docs/MATTING.md,
-                    "The samples lean on the plate").
     agree_current   the current frame's sure background may differ from the plate by at most
                     this; where it differs more, the plate is not known within `check_radius`.
     views           most stored frames a plate is made from (0: all): where more are stored,
                     those farthest from the current frame in time (`BackgroundPlate._views`),
-                    where the object has moved farthest off what it covers now. 8 on every
-                    device. On the CPU each view is arithmetic (registration, warping, the
-                    median); on a GPU a few small kernels, launched whatever their number. On
-                    24-frame clips with the ring of 16 then (full: 15 others; MAD, `vidmatte
-                    eval --methods head_plate`), with the 8 farthest against every frame,
-                    against every other frame by ring distance (the CPU's 8 until 2026-12-06,
-                    7 of the 15) and the 6 and 10 farthest: W/tune24 2.8245 / 2.8202 / 2.8357
-                    / 2.8335 / 2.8200, furry objects (fur24) 20.71 / 21.92 / 21.68 / 20.43 /
-                    20.97, glass objects (glass24) 115.76 / 115.47 / 115.86 (docs/MATTING.md "The
-                    plate's farthest frames").
-                    Fewer views suit strands, more the training images; the nearest add little:
-                    the object still covers much the same background there, and strands its
-                    alpha missed sit at much the same place, which a median of many near views
-                    takes for background. 8-frame clips hold at most 7 others: all are views.
+                    where the object has moved farthest off what it covers now; the nearest
+                    add little (the object still covers much the same background there, and
+                    strands its alpha missed sit at much the same place, which a median of
+                    many near views takes for background).
     """
 
     frames: int = 24
