@@ -102,6 +102,26 @@ def test_health_without_the_token_says_only_that_it_is_up(server: LiveServer) ->
     assert full["sam2_model"] == "test-tiny" and "device" in full
 
 
+def test_health_s_errors_without_the_token_keep_their_message(server: LiveServer) -> None:
+    """Only its answer is cut to its status: a 405 or 415 without the token came back as
+    `{"status": null}`, the message that said what was wrong taken out with the data."""
+    coded = {"Content-Encoding": "gzip"}
+    gzip = (
+        "Content-Encoding gzip is not supported: send the body as it is, without Content-Encoding"
+    )
+    for method, headers, status, detail in [
+        ("POST", {}, 405, "/api/health does not answer POST; it takes GET, HEAD"),
+        ("PUT", {}, 405, "/api/health does not answer PUT; it takes GET, HEAD"),
+        ("DELETE", {}, 405, "/api/health does not answer DELETE; it takes GET, HEAD"),
+        ("GET", coded, 415, gzip),
+    ]:
+        for token in ({}, server.headers):
+            answer = httpx.request(method, f"{server.url}/api/health", headers={**headers, **token})
+            assert (answer.status_code, answer.json()) == (status, {"detail": detail}), token
+            if status == 405:
+                assert answer.headers["allow"] == "GET, HEAD"
+
+
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000", "localhost.evil"])
 def test_foreign_host_names_are_refused(server: LiveServer, host: str) -> None:
     """DNS rebinding: a page whose name points at 127.0.0.1 still sends its own Host."""

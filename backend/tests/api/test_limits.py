@@ -87,7 +87,7 @@ def test_names_with_control_characters_are_refused(
     assert_json_error(
         api.patch(f"/api/projects/{pid}/objects/{obj['id']}", json={"name": name}), (422,)
     )
-    if name.strip():  # a blank upload name means "use the file's name"
+    if name:  # an empty upload name is none given: the file's name is taken
         response = api.post(
             "/api/projects",
             files={"file": ("x.mp4", b"not read", "video/mp4")},
@@ -170,6 +170,34 @@ def test_names_that_show_nothing_are_blank(api: httpx.Client, project: dict, nam
         assert assert_json_error(response, (422,)) == "invalid request: name: the name is blank"
     assert api.get(f"/api/projects/{pid}").json()["name"] == "disk"
     assert [o["name"] for o in api.get(f"/api/projects/{pid}/objects").json()] == ["cat"]
+
+
+@pytest.mark.parametrize("name", ["   ", "\t", "\u2800", " \u200d\u200d "])
+def test_a_blank_upload_name_is_refused_as_a_rename_s_is(
+    api: httpx.Client, clip, name: str
+) -> None:
+    """Spaces were taken for no name (the project named after its file), other blanks refused
+    in pydantic's words ("invalid name: Value error, the name is blank")."""
+    before = api.get("/api/projects").json()
+    response = api.post(
+        "/api/projects",
+        files={"file": ("blank-named.mp4", clip.read_bytes(), "video/mp4")},
+        data={"name": name},
+    )
+    assert assert_json_error(response, (422,)) == "invalid name: the name is blank"
+    assert api.get("/api/projects").json() == before
+
+
+def test_an_empty_upload_name_is_none_given(api: httpx.Client, clip) -> None:
+    """An HTML form sends its empty text field as `name=`: the file's name is taken."""
+    response = api.post(
+        "/api/projects",
+        files={"file": ("empty-named-only-here.mp4", clip.read_bytes(), "video/mp4")},
+        data={"name": ""},
+    )
+    assert response.status_code == 201, response.text
+    assert api.delete(f"/api/projects/{response.json()['id']}").status_code == 204  # shared
+    assert response.json()["name"] == "empty-named-only-here"
 
 
 def test_invisible_characters_are_dropped_from_an_upload_s_name(api: httpx.Client, clip) -> None:

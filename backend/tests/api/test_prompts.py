@@ -59,6 +59,25 @@ def test_objects_lifecycle(api: httpx.Client, project: dict) -> None:
     assert api.delete(f"{base}/{second['id']}").status_code == 404
 
 
+def test_an_object_s_patch_refuses_null_as_a_project_s_does(
+    api: httpx.Client, project: dict
+) -> None:
+    """`{"name": null}` or `{"color": null}` was a 200 that changed nothing; a field left out
+    keeps its value."""
+    base = f"/api/projects/{project['id']}/objects"
+    made = api.post(base, json={"name": "cat", "color": "#123456"}).json()
+    for field in ("name", "color"):
+        refused = api.patch(f"{base}/{made['id']}", json={field: None})
+        assert refused.status_code == 422, refused.text
+        detail = f"invalid request: {field}: Input should be a valid string"
+        assert refused.json() == {"detail": detail}
+    assert api.patch(f"{base}/{made['id']}", json={}).json() == made
+    renamed = api.patch(f"{base}/{made['id']}", json={"name": "dog"}).json()
+    assert renamed == {**made, "name": "dog"}
+    recoloured = api.patch(f"{base}/{made['id']}", json={"color": "#ABCDEF"}).json()
+    assert recoloured == {**made, "name": "dog", "color": "#abcdef"}
+
+
 def test_points_replace_per_frame_and_survive(api: httpx.Client, project: dict) -> None:
     pid = project["id"]
     obj = api.post(f"/api/projects/{pid}/objects", json={}).json()["id"]

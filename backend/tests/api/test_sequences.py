@@ -522,12 +522,20 @@ def _cases() -> dict[str, tuple[dict[str, bytes], dict[str, str], str]]:
             {"fps": "24/0"},
             "invalid fps: Input should be a valid number, unable to parse string as a number",
         ),
-        "member named outside": (  # passed over like a hidden file, never written
+        # Never written; the message said no images were found, and listed them. The answer
+        # shortens paths (errors.py), these too.
+        "member named outside": (
             {"../../escape.1.png": good[0]},
             {},
-            # The answer shortens paths (errors.py), this one too.
-            "cannot use 'plates.zip': no PNG, JPEG, TIFF, DPX or EXR images found (the files "
-            "are .../escape.1.png)",
+            "cannot use 'plates.zip': its images are named outside the archive, with '..' in "
+            "their paths (.../escape.1.png): make the archive from inside the images' folder",
+        ),
+        "members named outside, in a folder": (
+            {f"../../evil/escape.{i}.png": good[i] for i in range(3)} | {"notes.txt": b"hi"},
+            {},
+            "cannot use 'plates.zip': its images are named outside the archive, with '..' in "
+            "their paths (.../escape.0.png and 2 more): make the archive from inside the "
+            "images' folder",
         ),
     }
 

@@ -61,6 +61,36 @@ def test_a_wrong_method_is_405_and_an_unknown_api_path_404(
             assert answer.json()["detail"] == f"{path} does not answer {method}; it takes {allowed}"
 
 
+def test_a_method_no_route_takes_is_answered_as_patch_is(api: httpx.Client, project: dict) -> None:
+    """TRACE, PROPFIND (WebDAV), any method no route takes: they got a bare 405 "Method Not
+    Allowed" whose Allow named the methods of the path's first route (`GET, HEAD` for
+    /api/projects, which takes POST; for a POST-only route; for a path with no endpoint)."""
+    pid = project["id"]
+    points = f"/api/projects/{pid}/objects/1/frames/0/points"
+    for method in ("TRACE", "PROPFIND"):
+        for path, allowed in [
+            ("/api/projects", "GET, HEAD, POST"),
+            ("/api/jobs/j_0/cancel", "POST"),
+            (points, "PUT"),
+            (f"/api/projects/{pid}", "DELETE, GET, HEAD, PATCH"),
+            ("/api/no-such-endpoint", None),
+        ]:
+            answer = api.request(method, path)
+            if allowed is None:
+                assert answer.status_code == 404, (method, path)
+                assert answer.json()["detail"] == f"no API endpoint at {path}"
+                continue
+            assert answer.status_code == 405, (method, path, answer.status_code)
+            assert answer.headers["allow"] == allowed, (method, path)
+            detail = f"{path} does not answer {method}; it takes {allowed}"
+            assert answer.json()["detail"] == detail
+        # The editor's pages (built or not) and /docs take GET and HEAD, and say so.
+        for path in ("/", "/docs"):
+            answer = api.request(method, path)
+            assert answer.status_code == 405, (method, path, answer.status_code)
+            assert answer.headers["allow"] == "GET, HEAD", (method, path)
+
+
 def test_a_source_video_gone_from_the_data_dir_is_a_500(
     api: httpx.Client, clip, server: LiveServer
 ) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
+from starlette.types import Receive, Scope, Send
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
@@ -250,10 +251,10 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         app.include_router(module.router)
 
     # Before the editor's files, which are mounted at / and would answer any other /api path
-    # (a GET of a POST-only route included) with their own bare 404.
-    app.add_api_route(
-        "/api/{rest:path}", _no_endpoint, methods=list(ALL_METHODS), include_in_schema=False
-    )
+    # (a GET of a POST-only route included) with their own bare 404. For every method, TRACE
+    # and WebDAV's too: one it left out was answered by the path's first route, a 405 naming
+    # that route's methods alone.
+    app.add_route("/api/{rest:path}", NO_ENDPOINT, include_in_schema=False)
     mount_docs(app)
     _mount_frontend(app, settings.frontend_dir)
     return app
@@ -272,6 +273,15 @@ def _no_endpoint(request: Request) -> JSONResponse:
     return JSONResponse({"detail": detail}, 405, headers={"Allow": ", ".join(allowed)})
 
 
+class _AnyMethod:
+    """`_no_endpoint` as an ASGI app: Starlette routes a function endpoint given no methods
+    for GET alone, an ASGI app for every method."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _no_endpoint(Request(scope, receive))(scope, receive, send)
+
+
+NO_ENDPOINT = _AnyMethod()
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -281,7 +291,7 @@ def allowed_methods(request: Request) -> set[str]:
     routes = [
         route
         for route in request.app.router.routes
-        if not isinstance(route, Mount) and getattr(route, "endpoint", None) is not _no_endpoint
+        if not isinstance(route, Mount) and getattr(route, "endpoint", None) is not NO_ENDPOINT
     ]
     found = {
         method

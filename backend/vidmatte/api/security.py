@@ -276,10 +276,19 @@ def _unauthorised(given: str | None, token_given: bool) -> JSONResponse:
 
 
 def _status_only(send: Send) -> Send:
-    """/api/health without the token: its status code and `status`, none of its data."""
+    """/api/health without the token: its status code and `status`, none of its data. An
+    error (a 405 for another method, a 415 for a coded request, the 503 of a stopped worker)
+    goes out whole: its `detail` holds no data, and says what was wrong."""
     held: list[Message] = []
+    whole = False
 
     async def filtered(message: Message) -> None:
+        nonlocal whole
+        if message["type"] == "http.response.start":
+            whole = not 200 <= message["status"] < 300
+        if whole:
+            await send(message)
+            return
         held.append(message)
         if message["type"] != "http.response.body" or message.get("more_body"):
             return

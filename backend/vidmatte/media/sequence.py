@@ -259,9 +259,15 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
     images grouped by folder and by their name around its last run of digits, the frame
     number. A backslash separates folders too."""
     groups: dict[tuple[str, str, str], dict[int, str]] = {}
+    outside: list[str] = []  # images passed over for a path that leaves the archive
     for member in sizes:
         path = _path(member)
-        if path.suffix.lower() not in IMAGE_SUFFIXES or _junk(path):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if ".." in path.parts:  # only a crafted archive has one: passed over, said if alone
+            outside.append(member)
+            continue
+        if _junk(path):
             continue
         found = _LAST_DIGITS.search(path.name)
         head, digits, tail = (
@@ -276,6 +282,13 @@ def find_sequence(sizes: dict[str, int]) -> Sequence:
         if number in frames:
             raise MediaError(f"{frames[number]} and {member} are both frame {number}")
         frames[number] = member
+    if not groups and outside:
+        # Said as such: "no images found" went on to list these very images.
+        more = f" and {len(outside) - 1} more" if len(outside) > 1 else ""
+        raise MediaError(
+            "its images are named outside the archive, with '..' in their paths "
+            f"({min(outside)}{more}): make the archive from inside the images' folder"
+        )
     if not groups:
         others = ", ".join(sorted(sizes)[:3]) + (", ..." if len(sizes) > 3 else "")
         raise MediaError(

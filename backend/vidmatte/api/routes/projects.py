@@ -275,16 +275,19 @@ def upload_fps(field: str | None) -> float | None:
 
 
 def upload_name(field: str, filename: str) -> tuple[str, bool]:
-    """The `name` field, checked like a rename, and whether it was blank: then it is the
-    file's name without extension, which the store makes distinct (the same file uploaded
-    twice: `clip`, `clip (2)`)."""
-    if not field.strip():
+    """The `name` field, checked like a rename (a blank one refused as a rename's is), and
+    whether it was empty or left out: then it is the file's name without extension, which the
+    store makes distinct (the same file uploaded twice: `clip`, `clip (2)`). An HTML form sends
+    its empty text field as `name=`: no name given."""
+    if not field:
         # Trimmed as a rename is: "   .mp4" is not named "   ".
         return default_name(filename.rsplit(".", 1)[0], "video"), True
     try:
         return PROJECT_NAME.validate_python(field), False
     except ValidationError as exc:
-        raise HTTPException(422, f"invalid name: {exc.errors()[0]['msg']}") from exc
+        # Our own validator's ValueError comes back as "Value error, <message>": the message.
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise HTTPException(422, f"invalid name: {message}") from exc
 
 
 def _project(s: Services, project: store.Project) -> Project:
