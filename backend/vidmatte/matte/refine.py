@@ -7,7 +7,8 @@ The exceptions are evidence of the object the head missed. "best" opens sure bac
 within a few pixels of the object whose colour the colour samples explain, closely, as a
 blend holding some of the object (`opened_by_samples`): strands, from the frame alone. With a
 background plate (plate.py) it also opens sure background farther out whose colour is not the
-background seen there (`opened_by_plate`), and lowers the sure foreground deep inside the
+background seen there (`opened_by_plate`; the samples then look only where the frame is not
+quite that background), and lowers the sure foreground deep inside the
 object where the frame is that background seen through it (`seen_through`): clear glass.
 
 fast  the guided filter (He & Sun, 2015) on the unsure pixels: re-sharpens the upsampled
@@ -470,7 +471,10 @@ class BestSettings:
     strand_reach: int = 8  # sure background this near the object, where no plate knows it,
     strand_alpha: float = 0.2  # ... is opened where the samples find this much object in it
     strand_confidence: float = 0.5  # ... with this confidence (at `sample_fit`),
-    strand_differs: float = 0.03  # ... and unlike every background candidate by this much
+    strand_differs: float = 0.03  # ... and unlike every background candidate by this much;
+    # ... where the plate knows the background, only if as far from it as this share of the
+    # plate's own bar for opening (`opening_threshold`)
+    strand_known: float = 0.7
     fg_beside: Beside = FG_BESIDE  # where colours are also sampled beside the pixel
     bg_beside: Beside = BG_BESIDE
 
@@ -484,32 +488,38 @@ def near_object(alpha: torch.Tensor, reach: int, gate: Gate) -> torch.Tensor:
 
 def opened_by_plate(
     image: torch.Tensor, alpha: torch.Tensor, background: Background, settings: BestSettings
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The head's sure-background pixels near the object (`near_object`) whose colour differs
     from the known background behind them by more than `opening_threshold` (largest
-    channel): something of the object is there that the head missed (hair, strands). bool
-    (1,1,h,w)."""
+    channel): something of the object is there that the head missed (hair, strands); and
+    the pixels the plate settles as background, known and within `strand_known` of that bar
+    of it, which the colour samples need not look at (`opened_by_samples`). bool (1,1,h,w)
+    each."""
     plate, known = background
     differs = (image - plate).abs().amax(1, keepdim=True)
     near = near_object(alpha, settings.reach, settings.gate) & (known > 0)
-    return near & (differs > opening_threshold(differs, near, settings))
+    bar = opening_threshold(differs, near, settings)
+    settled = (known > 0) & (differs <= settings.strand_known * bar)
+    return near & (differs > bar), settled
 
 
 def opened_by_samples(
     image: torch.Tensor,
     alpha: torch.Tensor,
-    background: Background | None,
+    settled: torch.Tensor | None,
     settings: BestSettings,
 ) -> torch.Tensor:
-    """The head's sure-background pixels within `strand_reach` of the object where no plate
-    knows the background, whose colour the colour samples explain as a blend holding at
-    least `strand_alpha` of the object, with at least `strand_confidence`, and which differ
-    from every background candidate by more than `strand_differs`: strands the head missed,
-    found from the frame alone. bool (1,1,h,w)."""
+    """The head's sure-background pixels within `strand_reach` of the object, but for those
+    a plate settles as background (`settled`, bool (1,1,h,w), or None: `opened_by_plate`),
+    whose colour the colour samples explain as a blend holding at least `strand_alpha` of
+    the object, with at least `strand_confidence`, and which differ from every background
+    candidate by more than `strand_differs`: strands the head missed, found from the frame
+    (and where the plate knows the background, strands too faint for its own bar). bool
+    (1,1,h,w)."""
     s = settings
     near = near_object(alpha, s.strand_reach, s.gate)
-    if background is not None:
-        near &= background[1] <= 0
+    if settled is not None:
+        near &= ~settled
     # The candidates are left out of the sure background: each would be its own nearest
     # background colour, and explain itself as background whatever it holds.
     sure_fg, sure_bg = (alpha >= s.gate.hi).float(), ((alpha <= s.gate.lo) & ~near).float()
@@ -623,9 +633,11 @@ def best_edges(
     samples (`sampled_alpha`), which also opens the sure background near the object where
     the frame is not that background, and lowers the object's deep inside where the frame
     is that background seen through it (`seen_through`)."""
-    opened = opened_by_samples(image, alpha, background, settings)
-    if background is not None:
-        opened |= opened_by_plate(image, alpha, background, settings)
+    if background is None:
+        opened = opened_by_samples(image, alpha, None, settings)
+    else:
+        by_plate, settled = opened_by_plate(image, alpha, background, settings)
+        opened = opened_by_samples(image, alpha, settled, settings) | by_plate
     unknown = settings.gate.unsure(alpha) | opened
     if bool(unknown.any()):
         refined = _solved(image, alpha, unknown, opened, settings, background)
