@@ -50,15 +50,20 @@ def test_a_wrong_method_is_405_and_an_unknown_api_path_404(
         ("POST", f"/api/projects/{pid}", "DELETE, GET, HEAD, PATCH"),
         ("PUT", "/api/projects", "GET, HEAD, POST"),
     ]:
-        answer = api.request(method, path)
-        if allowed is None:
-            assert answer.status_code == 404, (method, path)
-            assert answer.json()["detail"] == f"no API endpoint at {path}"
-            continue
-        assert answer.status_code == 405, (method, path, answer.status_code)
-        assert answer.headers["allow"] == allowed
-        if method != "HEAD":
-            assert answer.json()["detail"] == f"{path} does not answer {method}; it takes {allowed}"
+        _assert_refused(api.request(method, path), method, path, allowed)
+
+
+def _assert_refused(answer: httpx.Response, method: str, path: str, allowed: str | None) -> None:
+    """`answer` to `method` on `path` is the 404 of no endpoint (`allowed` None) or the 405
+    naming the methods `allowed`, in its Allow header and (but to HEAD) its detail."""
+    if allowed is None:
+        assert answer.status_code == 404, (method, path)
+        assert answer.json()["detail"] == f"no API endpoint at {path}"
+        return
+    assert answer.status_code == 405, (method, path, answer.status_code)
+    assert answer.headers["allow"] == allowed, (method, path)
+    if method != "HEAD":
+        assert answer.json()["detail"] == f"{path} does not answer {method}; it takes {allowed}"
 
 
 def test_a_method_no_route_takes_is_answered_as_patch_is(api: httpx.Client, project: dict) -> None:
@@ -75,15 +80,7 @@ def test_a_method_no_route_takes_is_answered_as_patch_is(api: httpx.Client, proj
             (f"/api/projects/{pid}", "DELETE, GET, HEAD, PATCH"),
             ("/api/no-such-endpoint", None),
         ]:
-            answer = api.request(method, path)
-            if allowed is None:
-                assert answer.status_code == 404, (method, path)
-                assert answer.json()["detail"] == f"no API endpoint at {path}"
-                continue
-            assert answer.status_code == 405, (method, path, answer.status_code)
-            assert answer.headers["allow"] == allowed, (method, path)
-            detail = f"{path} does not answer {method}; it takes {allowed}"
-            assert answer.json()["detail"] == detail
+            _assert_refused(api.request(method, path), method, path, allowed)
         # The editor's pages (built or not) and /docs take GET and HEAD, and say so.
         for path in ("/", "/docs"):
             answer = api.request(method, path)
