@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -28,6 +29,7 @@ from tests.server import LiveServer, free_port
 from tests.synth import write_mjpeg_avi, write_video
 from tests.waiting import wait_until
 from vidmatte import cli
+from vidmatte.matte import random_head, save_head
 from vidmatte.store import SCHEMA_VERSION, Store
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -184,6 +186,21 @@ def test_models_that_do_not_load_leave_no_out_folder(
     result = vidmatte(*base, *option, VIDMATTE_CHECKPOINT_DIR=str(tmp_path))
     assert result.returncode in (1, 2) and "Traceback" not in result.stderr, result.stderr
     assert option[1] in result.stderr and not out.exists()
+
+
+def test_models_that_do_not_load_leave_no_folder_made_for_out(clip: Path, tmp_path: Path) -> None:
+    """--out a/b/c, none of them there: a head that does not load removed c, and left the a/b
+    made for it. The folders made go, those that were there stay."""
+    junk = tmp_path / "junk.safetensors"
+    junk.write_text("not weights")
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    base = ("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--head", str(junk))
+    for out in (tmp_path / "a" / "b" / "c", kept / "b" / "c"):
+        result = vidmatte(*base, "--out", str(out))
+        assert refused(result, 2, f"error: {junk} is not a matting head's weights"), result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.safetensors", "kept"]
+    assert list(kept.iterdir()) == []
 
 
 def test_a_bad_export_colour_setting_is_named(clip: Path, tmp_path: Path) -> None:
@@ -366,6 +383,34 @@ def test_ctrl_c_stays_the_error_when_the_out_disk_is_full_too(
     assert not list(scratch.iterdir())
 
 
+def test_a_work_folder_disk_that_fills_up_while_the_run_is_set_up_is_named(
+    clip: Path, tmp_path: Path
+) -> None:
+    """TMPDIR on a disk with room for the work folder's database, not for the run's project,
+    points and job in it: that ended in a traceback (sqlite3.OperationalError: database or
+    disk is full); only a disk that filled up during the matting was named. 148 KiB: from
+    about 132 to 164 KiB the database is made and the setup fills the disk."""
+    disk, out = tmp_path / "disk", tmp_path / "out"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=148k", "tmpfs", str(disk)], check=True)
+    try:
+        result = vidmatte(
+            "matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny", "--out", str(out),
+            TMPDIR=str(disk),
+        )  # fmt: skip
+        assert list(disk.iterdir()) == []  # the work folder went with the run
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    work = re.escape(str(disk / "vidmatte-"))
+    assert re.fullmatch(
+        f"error: no space left on the disk of the work folder {work}[^/ ]+: set TMPDIR to a "
+        "folder on a disk with room; wrote nothing\n",
+        result.stderr,
+    ), result.stderr
+    assert not out.exists()  # made by the command, so removed again with nothing in it
+
+
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_serve_refuses_a_port_out_of_range(port: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -444,6 +489,32 @@ def test_dataset_build_refuses_sets_without_their_layout(tmp_path: Path) -> None
         assert not (tmp_path / "ds").exists()
 
 
+def test_dataset_build_without_foregrounds_is_a_usage_error(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """No foreground set, or --names that picks none in them, ended in `error: ValueError: no
+    foregrounds in --images, ...` (exit 1), once OUT was made."""
+    out, bg = tmp_path / "ds", str(tiny_sources["bg"])
+    images, video = tiny_sources["images"], tiny_sources["video"]
+    none = vidmatte("dataset", "build", str(out), "--backgrounds", bg)
+    assert refused(
+        none,
+        2,
+        "Error: Invalid value for '--images' / '--videos' / '--transparent' / '--strands': give "
+        "foregrounds to composite: an --images or --videos set, or --transparent or --strands "
+        "objects",
+    ), none.stderr
+    picked = vidmatte("dataset", "build", str(out), "--images", str(images), "--videos",
+                      str(video), "--backgrounds", bg, "--names", "NOPE,nope2")  # fmt: skip
+    assert refused(
+        picked,
+        2,
+        f"Error: Invalid value for '--names': no foregrounds named NOPE, nope2 in {images}, "
+        f"{video}",
+    ), picked.stderr
+    assert "ValueError" not in none.stderr + picked.stderr and not out.exists()
+
+
 def test_a_download_that_cannot_connect_names_the_host_and_the_offline_fix(
     tmp_path: Path, file_server
 ) -> None:
@@ -485,6 +556,25 @@ def test_train_refuses_numbers_out_of_range_before_any_work(
     result = vidmatte("train", str(tiny_dataset), "--out", str(tmp_path / "run"), option, value)
     assert refused(result, 2, f"Invalid value for '{option}'"), result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_a_crop_larger_than_the_clips(tiny_dataset: Path, tmp_path: Path) -> None:
+    """`--crop 4096` of 64x64 clips was scaled up from them: 24 GB, then the OOM killer. The
+    least crop refused here (an old build that takes 4096 would take the test machine down)."""
+    out = tmp_path / "run"
+    base = ("train", str(tiny_dataset), "--out", str(out), "--batch-size", "1", "--steps", "1",
+            "--device", "cpu")  # fmt: skip
+    result = vidmatte(*base, "--crop", "65")
+    first = sorted((tiny_dataset / "clips").iterdir())[0]  # all 96x64
+    assert refused(
+        result,
+        2,
+        f"Invalid value for '--crop': 65 px is more than the clips' shorter side (64 px in "
+        f"{first}): give --crop 64 or less",
+    ), result.stderr
+    assert not out.exists()
+    fits = vidmatte(*base, "--crop", "64")
+    assert fits.returncode == 0, fits.stderr
 
 
 @pytest.mark.parametrize(
@@ -614,6 +704,25 @@ def test_damaged_weights_are_named_with_the_fix(clip: Path, tmp_path: Path) -> N
     assert "vidmatte weights download tiny" in sam2.stderr
     head = vidmatte(*base, "--sam2", "test-tiny", "--head", str(clip))
     assert refused(head, 2, f"{clip} is not a matting head's weights"), head.stderr
+
+
+def test_a_head_with_nan_weights_is_refused_before_any_work(clip: Path, tmp_path: Path) -> None:
+    """It was taken, and every matte written was empty (all 0), with exit code 0. Refused as a
+    head of the wrong shape is."""
+    head = random_head()
+    with torch.no_grad():
+        head.out[-1].weight.fill_(float("nan"))
+    weights, out = tmp_path / "nan.safetensors", tmp_path / "out"
+    save_head(weights, head, {})
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                      "--head", str(weights), "--out", str(out))  # fmt: skip
+    assert refused(
+        result,
+        2,
+        f"error: {weights} holds weights that are not finite (NaN or infinity, in out.1.weight): "
+        "every matte would be empty; use other weights or train them again\n",
+    ), result.stderr
+    assert "matting" not in result.stdout and not out.exists()
 
 
 def test_one_mirror_file_is_one_checkpoint(tmp_path: Path) -> None:
@@ -839,6 +948,15 @@ def test_serve_refuses_a_negative_limit_before_opening_the_data_dir(tmp_path: Pa
     assert refused(result, 2, "error: VIDMATTE_MAX_UPLOAD_BYTES must be a whole number of at "
                    "least 1, not '-1'\n"), result.stderr  # fmt: skip
     assert not data.exists()
+
+
+def test_matte_refuses_a_switch_that_is_not_1_or_0(clip: Path, tmp_path: Path) -> None:
+    """VIDMATTE_COMPILE=yes matted uncompiled without a word, as any value but 1 did."""
+    out = tmp_path / "out"
+    result = vidmatte("matte", str(clip), "--point", "30,32,4", "--sam2", "test-tiny",
+                      "--out", str(out), VIDMATTE_COMPILE="yes")  # fmt: skip
+    assert refused(result, 2, "error: VIDMATTE_COMPILE must be 1 or 0, not 'yes'\n"), result.stderr
+    assert "matting" not in result.stdout and not out.exists()
 
 
 def test_a_bad_setting_is_blamed_on_its_variable_alone(clip: Path, tmp_path: Path) -> None:

@@ -68,6 +68,22 @@ def test_matte_writes_one_matte_per_object(clip: Path, tmp_path: Path) -> None:
     assert np.abs(alpha - own["disk"] / 65535).max() <= 1 / 255
 
 
+def test_matte_shows_the_progress_of_the_export(clip: Path, tmp_path: Path) -> None:
+    """The export after the matting passed without a word (22 s for 60 frames of 720p in
+    ProRes, EXR and a composite): the matting bar stood at its end meanwhile."""
+    out = tmp_path / "out"
+    result = vidmatte(
+        "matte", str(clip), "--point", "30,32,4", "--start", "2", "--end", "9", "--out", str(out),
+        "--formats", "rgba_png,exr,composite_mp4", "--sam2", "test-tiny",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # As the matting bar, on stdout: stderr stays for errors.
+    exporting = [line for line in result.stdout.splitlines() if line.startswith("exporting")]
+    assert len(exporting) == 1 and " 8/8 frames " in exporting[0], result.stdout
+    assert result.stdout.index("matting") < result.stdout.index("exporting")
+    assert result.stdout.index("exporting") < result.stdout.index("wrote rgba_png, exr")
+
+
 def test_matte_rejects_a_bad_mattes_choice(clip: Path, tmp_path: Path) -> None:
     """Named as every other bad choice is ("Invalid value for '--edges': ..."), not by typer's
     bare "Invalid value: ..."."""

@@ -4,7 +4,9 @@ is not the checkpoint it names."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,7 +177,8 @@ def test_ctrl_c_stops_a_run_whose_shell_ignores_it(tmp_path: Path) -> None:
 def test_weights_download_of_a_wrong_file_keeps_the_checkpoint(
     tmp_path: Path, file_server: tuple[str, bytes]
 ) -> None:
-    """`--mirror notes.txt` replaced a good checkpoint with the notes, and said it was done."""
+    """`--mirror notes.txt` replaced a good checkpoint with the notes, and said it was done.
+    Then it said "file deleted", of its copy, which read as the notes themselves."""
     url, payload = file_server
     folder, notes = tmp_path / "ckpt", tmp_path / "notes.txt"
     notes.write_text("ask IT for the weights")
@@ -183,6 +186,38 @@ def test_weights_download_of_a_wrong_file_keeps_the_checkpoint(
     assert fetched.returncode == 0, fetched.stderr
     result = vidmatte("weights", "download", "tiny", "--dir", str(folder), "--mirror", str(notes))
     assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
-        f"error: {notes} is not a SAM2 checkpoint; file deleted, any checkpoint already there kept"
+        f"error: {notes} is not a SAM2 checkpoint; nothing written to {folder}, any "
+        "sam2.1_hiera_tiny.pt already there kept"
     ), result.stderr
     assert (folder / "sam2.1_hiera_tiny.pt").read_bytes() == payload
+    assert notes.read_text() == "ask IT for the weights"
+
+
+def test_ctrl_c_while_a_command_starts_says_so(
+    tiny_sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """Ctrl-C after the imports and before the command took over the signals (reading its
+    arguments, checking the photos' headers) ended it with exit code 130 and not a word. The
+    photo is a FIFO here: the command waits at it, reading its header, until the signal."""
+    images, out = tmp_path / "images", tmp_path / "ds"
+    for sub in ("image", "alpha"):
+        (images / sub).mkdir(parents=True)
+    os.mkfifo(images / "image" / "a.png")
+    shutil.copy(next((tiny_sources["images"] / "alpha").iterdir()), images / "alpha" / "a.png")
+    run = _started("dataset", "build", str(out), "--images", str(images), "--backgrounds",
+                   str(tiny_sources["bg"]), scratch=tmp_path / "scratch")  # fmt: skip
+    writer = None
+
+    def reading() -> bool:  # the FIFO opens for writing once the command opened it to read
+        nonlocal writer
+        with contextlib.suppress(OSError):
+            writer = os.open(images / "image" / "a.png", os.O_WRONLY | os.O_NONBLOCK)
+        return writer is not None or run.poll() is not None
+
+    wait_until(reading, seconds=120, every=0.05)
+    assert writer is not None, run.communicate()[1]
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    os.close(writer)
+    assert run.returncode == 130 and stderr == "error: interrupted while starting\n", stderr
+    assert not out.exists()

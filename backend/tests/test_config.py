@@ -104,6 +104,26 @@ def test_a_setting_out_of_its_range_is_named(
         Settings()
 
 
+@pytest.mark.parametrize("name", ["RANDOM_INIT", "COMPILE", "RANDOM_HEAD", "NO_AUTH"])
+@pytest.mark.parametrize("value", ["true", "yes", "on", "", "2"])
+def test_a_switch_that_is_not_1_or_0_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Anything but "1" was taken as off without a word: VIDMATTE_COMPILE=yes ran uncompiled."""
+    monkeypatch.setenv(f"VIDMATTE_{name}", value)
+    with pytest.raises(ValueError, match=f"^VIDMATTE_{name} must be 1 or 0, not '{value}'$"):
+        Settings()
+
+
+def test_switches_are_1_or_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    switches = {"RANDOM_INIT": "1", "COMPILE": "0", "RANDOM_HEAD": "1", "NO_AUTH": "0"}
+    for name, value in switches.items():
+        monkeypatch.setenv(f"VIDMATTE_{name}", value)
+    settings = Settings()
+    assert (settings.random_init, settings.compile_sam2) == (True, False)
+    assert (settings.random_head, settings.no_auth) == (True, False)
+
+
 def test_the_limits_tests_use_are_in_range(monkeypatch: pytest.MonkeyPatch) -> None:
     """0 is a limit, not nonsense, where it means none allowed (a server that queues no job)."""
     for name in ("MAX_QUEUED_JOBS", "MAX_PROJECTS", "MIN_FREE_BYTES", "MIN_UPLOAD_RATE"):

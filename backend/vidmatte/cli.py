@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
@@ -31,6 +31,7 @@ try:
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
+    from typer.core import TyperGroup
 
     from vidmatte.config import SettingError, Settings
     from vidmatte.matte.adjust import MAX_FEATHER, MAX_SHIFT_EDGE
@@ -49,12 +50,47 @@ except KeyboardInterrupt:
     raise SystemExit(INTERRUPTED) from None
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from vidmatte.media.video import VideoInfo
 
+_Frame = TypeVar("_Frame")  # an export's frame, as _counted passes it on
+
+# Set once the command is at its work: from then on it says what a Ctrl-C does (or keeps what
+# typer does, for the commands that take no care of it); before, it is still starting.
+_AT_WORK = threading.Event()
+
+
+@contextlib.contextmanager
+def _interrupted_while_starting() -> Iterator[None]:
+    """A Ctrl-C before the command is at its work (while it imports what it needs, checks its
+    arguments, probes the video) said as one during the imports above is: typer ended the
+    command on it silently, with exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if _AT_WORK.is_set():
+            raise
+        typer.echo("error: interrupted while starting", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+
+
+class _Commands(TyperGroup):
+    """The `vidmatte` group: its own arguments read, then a command's read and run, with a
+    Ctrl-C while the command starts said (`_interrupted_while_starting`)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _interrupted_while_starting():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _interrupted_while_starting():
+            return super().invoke(ctx)
+
+
 # Help is plain text: Rich markup would swallow its `[env VIDMATTE_...]` and `[object:]` notes.
 app = typer.Typer(
+    cls=_Commands,
     help="Interactive video matting with SAM2 and a matting head.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -244,6 +280,7 @@ def serve(
     services = _services(settings)
     app_ = create_app(settings, services)
     _announce(settings, port)
+    _AT_WORK.set()  # uvicorn takes over Ctrl-C: the server shuts down
     # Slow clients: headers and upload bodies get settings.idle_timeout (api/http.py).
     uvicorn.run(
         app_,
@@ -417,6 +454,7 @@ def weights_download(
         )
     folder = dir or Settings().checkpoint_dir
     _no_file_in_the_way(folder, "'--dir'" if dir else "VIDMATTE_CHECKPOINT_DIR")
+    _AT_WORK.set()  # a download stopped is deleted (segment.models.download)
     for name in names:
         columns = (
             TextColumn(f"[bold]{name}"),
@@ -680,29 +718,30 @@ def matte(
                 random_head=random_head or None,
             )
             services = _services(settings)
-            store = services.store
-            staged = store.tmp_dir / "source"
-            staged.symlink_to(source.resolve())  # the job reads the original in place
-            project = store.add_project(stem, video.name, staged, info, pts, b"")
-            objects: dict[str | None, int] = {}
-            by_frame: dict[tuple[int, int], list[Point]] = {}
-            for name, frame, x, y, label in prompts:
-                if name not in objects:
-                    objects[name] = store.add_object(project.id, name, None)["id"]
-                by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
-            for (obj, frame), points in by_frame.items():
-                store.set_points(project.id, obj, frame, points)
-            queued = store.add_job(
-                project.id,
-                start,
-                end,
-                list(objects.values()),
-                edges=settings.edges,
-                head=services.head_name,
-                sam2=services.sam2_name,
-                plate=services.matter.plate,
-            )
-            job = store.transition(queued.id, "running")
+            with _work_folder_checked(tmp):
+                store = services.store
+                staged = store.tmp_dir / "source"
+                staged.symlink_to(source.resolve())  # the job reads the original in place
+                project = store.add_project(stem, video.name, staged, info, pts, b"")
+                objects: dict[str | None, int] = {}
+                by_frame: dict[tuple[int, int], list[Point]] = {}
+                for name, frame, x, y, label in prompts:
+                    if name not in objects:
+                        objects[name] = store.add_object(project.id, name, None)["id"]
+                    by_frame.setdefault((objects[name], frame), []).append(Point(x, y, label))
+                for (obj, frame), points in by_frame.items():
+                    store.set_points(project.id, obj, frame, points)
+                queued = store.add_job(
+                    project.id,
+                    start,
+                    end,
+                    list(objects.values()),
+                    edges=settings.edges,
+                    head=services.head_name,
+                    sam2=services.sam2_name,
+                    plate=services.matter.plate,
+                )
+                job = store.transition(queued.id, "running")
             with Progress(
                 TextColumn("[bold]matting"),
                 BarColumn(),
@@ -727,10 +766,7 @@ def matte(
                 except (OSError, sqlite3.DatabaseError) as exc:  # the work folder's disk is full
                     if not is_disk_full(exc):
                         raise
-                    failure = (
-                        f"no space left on the disk of the work folder {tmp}: set TMPDIR to a "
-                        "folder on a disk with room"
-                    )
+                    failure = _work_folder_full(tmp)
                 else:
                     failure = None
             done = sorted(store.done_frames(job.id))
@@ -773,6 +809,28 @@ def matte(
         if also:
             typer.echo(f"also: {also}", err=True)
         raise typer.Exit(INTERRUPTED if failure == "interrupted" else 1)
+
+
+def _work_folder_full(tmp: str) -> str:
+    """What a full disk under the run's work folder (in TMPDIR) is said as."""
+    return (
+        f"no space left on the disk of the work folder {tmp}: set TMPDIR to a folder on a disk "
+        "with room"
+    )
+
+
+@contextlib.contextmanager
+def _work_folder_checked(tmp: str) -> Iterator[None]:
+    """The run's project and job stored in the work folder: a disk that fills up then (a
+    traceback of sqlite's "database or disk is full") ends as one that fills up during the
+    matting does, before any frame is matted."""
+    try:
+        yield
+    except (OSError, sqlite3.DatabaseError) as exc:
+        if not is_disk_full(exc):
+            raise
+        typer.echo(f"error: {_work_folder_full(tmp)}; wrote nothing", err=True)
+        raise typer.Exit(1) from exc
 
 
 @contextlib.contextmanager
@@ -856,6 +914,7 @@ def _stop_on_signals() -> Iterator[_Interrupt]:
     asks the run to stop after the frame in hand, so the frames matted so far are written; a
     second one quits at once (a KeyboardInterrupt: the work folder is still removed), keeping
     what `kept` says. Which signals: `_heeded`."""
+    _AT_WORK.set()  # a Ctrl-C from now on is `stop`'s
     interrupt = _Interrupt()
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
     heeded = _heeded(STOP_SIGNALS)
@@ -892,6 +951,7 @@ def _quit_on_signals() -> Iterator[None]:
     with a KeyboardInterrupt, so the work in hand is undone on the way out; by default they
     ended the process on the spot, leaving a half-written output (or GBs of an image
     sequence's video in TMPDIR) behind. Which signals: `_heeded`."""
+    _AT_WORK.set()  # a Ctrl-C from now on is the caller's to say
     previous = {each: signal.getsignal(each) for each in (signal.SIGTERM, signal.SIGHUP)}
     for each in _heeded((signal.SIGTERM, signal.SIGHUP)):
         signal.signal(each, signal.default_int_handler)
@@ -905,13 +965,26 @@ def _quit_on_signals() -> Iterator[None]:
 @contextlib.contextmanager
 def _new_out(out: Path) -> Iterator[None]:
     """--out made and tried for writing now, before the models load; removed again when the
-    command ends with nothing in it (a model that does not load, Ctrl-C, no frame matted)."""
+    command ends with nothing in it (a model that does not load, Ctrl-C, no frame matted), with
+    the folders above it that were made for it."""
     made = _make_out(out)
     try:
         yield
     finally:
-        if made and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+        if made is not None and out.is_dir() and not any(out.iterdir()):
+            _remove_up_to(out, made)
+
+
+def _remove_up_to(out: Path, top: Path) -> None:
+    """The empty folder `out` removed, and each folder above it up to `top` that is empty then
+    (one that holds something else now stays, with those above it)."""
+    for folder in (out, *out.parents):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == top:
+            return
 
 
 def _spans(frames: list[int]) -> str:
@@ -930,12 +1003,14 @@ def _numbered(info: VideoInfo, frames: list[int]) -> str:
     return f" (images {_spans([info.first_number + frame for frame in frames])})"
 
 
-def _make_out(out: Path, hint: str = "'--out'") -> bool:
+def _make_out(out: Path, hint: str = "'--out'") -> Path | None:
     """Make --out (or the argument `hint` names), and write a file in it: a folder that cannot
     be made or written to (read-only, on /proc) ends the command before the work, not after
-    it. Whether it was made here."""
+    it. The topmost folder made here (`out`, or one above it made for it), None where `out`
+    was there."""
     _no_file_in_the_way(out, hint)
-    made = not out.exists()
+    missing = [folder for folder in (out, *out.parents) if not folder.exists()]
+    made = missing[-1] if missing else None
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
@@ -1087,20 +1162,38 @@ def _export(
         # which took twice the room (20 GB free for a 10 GB ProRes export).
         files = Path(staging) / "files"
         files.mkdir()
-        write_archive(
-            files,
-            export_frames(store, export, fg, device, edge),
-            formats,
-            project.info.fps,
-            export.audio_from,
-            colour,
-            stem=name_part(project.name) or "matte",
-            staging=Path(staging),
-            layers=export.layer_names,
-            timecode=project.info.timecode,
-        )
+        # The colour formats take seconds a frame (a 720p ProRes, EXR and composite export of
+        # 60 frames: 22 s), which passed without a word after the matting bar. Closed before
+        # any error is said, so that is the last line.
+        with Progress(
+            TextColumn("[bold]exporting"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"),
+            TimeRemainingColumn(),
+        ) as bar:
+            task = bar.add_task("export", total=len(export.frames))
+            write_archive(
+                files,
+                _counted(export_frames(store, export, fg, device, edge), lambda: bar.advance(task)),
+                formats,
+                project.info.fps,
+                export.audio_from,
+                colour,
+                stem=name_part(project.name) or "matte",
+                staging=Path(staging),
+                layers=export.layer_names,
+                timecode=project.info.timecode,
+            )
         for entry in files.iterdir():
             entry.rename(out / entry.name)
+
+
+def _counted(frames: Iterable[_Frame], advance: Callable[[], None]) -> Iterator[_Frame]:
+    """`frames`, `advance` called once each is written in every format: when the writer asks
+    for the next one (or, for the last, is done with it)."""
+    for frame in frames:
+        yield frame
+        advance()
 
 
 def _a_dataset(path: Path) -> Path:
@@ -1214,6 +1307,7 @@ def dataset_build(
         background_paths,
         build_dataset,
         image_pairs,
+        video_clips,
     )
 
     if masks not in ("synthetic", "sam2"):
@@ -1231,11 +1325,14 @@ def dataset_build(
             else f"give background {kinds}",
             param_hint="'--backgrounds'",
         )
+    found = 0  # foregrounds (of --names, where given) in the sets
     for root in images:  # a photo without a fitting alpha found now, not after minutes of work
         try:
-            image_pairs(root, chosen)
+            found += len(image_pairs(root, chosen))
         except DatasetError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--images'") from exc
+    found += sum(len(video_clips(root, chosen)) for root in videos)
+    _check_foregrounds(images + videos, chosen, found + transparent + strands)
     with _removed_on_failure(out), _as_error_line(DatasetError):
         _make_out(out, "'OUT'")
         path = build_dataset(
@@ -1259,6 +1356,26 @@ def dataset_build(
             workers=workers,
         )
     typer.echo(f"dataset written to {path}")
+
+
+def _check_foregrounds(sets: list[Path], names: list[str] | None, count: int) -> None:
+    """Something to composite, checked before OUT is made: the build said "ValueError: no
+    foregrounds ..." (exit 1). `sets`: the --images and --videos folders; `count`: the
+    foregrounds in them (of `names`, where given) and those --transparent and --strands make."""
+    if count:
+        return
+    if names is not None and sets:
+        shown = ", ".join(str(root) for root in sets)
+        raise typer.BadParameter(
+            f"no foregrounds named {', '.join(names)} in {shown}", param_hint="'--names'"
+        )
+    raise typer.BadParameter(
+        f"no foregrounds in {', '.join(str(root) for root in sets)}"
+        if sets
+        else "give foregrounds to composite: an --images or --videos set, or --transparent or "
+        "--strands objects",
+        param_hint="'--images' / '--videos' / '--transparent' / '--strands'",
+    )
 
 
 @contextlib.contextmanager
@@ -1316,6 +1433,7 @@ def dataset_review(
     """Write a contact sheet per clip and apply an accept/reject list."""
     from vidmatte.train.dataset import DecisionError, clip_folders, review
 
+    _AT_WORK.set()
     try:
         with _clips_checked():
             sheets = review(dataset, decisions)
@@ -1336,6 +1454,21 @@ def _check_run_folder(out: Path) -> None:
             f"{out} holds weights {weights} and no checkpoint.pt to go on from: training "
             "would overwrite them; choose another --out (or move the weights away)",
             param_hint="'--out'",
+        )
+
+
+def _check_crop(dataset: Path, crop: int, every_nth: int) -> None:
+    """--crop at most the shorter side of the clips trained on: a larger crop is scaled up from
+    the frame (--crop 4096 of 64x64 clips took 24 GB, then the OOM killer ended the run)."""
+    from vidmatte.train.dataset import clip_side
+    from vidmatte.train.trainer import training_folders
+
+    side, smallest = min((clip_side(f), f) for f in training_folders(dataset, every_nth))
+    if crop > side:
+        raise typer.BadParameter(
+            f"{crop} px is more than the clips' shorter side ({side} px in {smallest}): give "
+            f"--crop {side} or less",
+            param_hint="'--crop'",
         )
 
 
@@ -1383,6 +1516,7 @@ def train(
             feat_s1_channels=channels["feat_s1"],
         )
     with _new_out(out), _stop_on_signals() as interrupt, _clips_checked():
+        _check_crop(dataset, crop, every_nth)  # --out first: a file there is named before it
         interrupt.doing = "stopping after this step, with a checkpoint"
         # The checkpoint is replaced whole (trainer._save_checkpoint), so the last one stays.
         interrupt.kept = "keeping only the last checkpoint saved: the steps since are lost"
@@ -1420,6 +1554,7 @@ def evaluate(
     from vidmatte.train.evaluate import evaluate as run
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    _AT_WORK.set()
     try:
         with _new_out(out):  # removed again if a method or the weights are refused
             run(dataset, weights, out, methods=chosen)
@@ -1434,6 +1569,9 @@ def main() -> None:
     `error:` line and exit status 1, not a traceback."""
     try:
         app()
+    except KeyboardInterrupt:  # before typer read the arguments (_Commands says those after)
+        typer.echo("error: interrupted while starting", err=True)
+        raise SystemExit(INTERRUPTED) from None
     except SettingError as exc:  # names the variable: its type would say nothing more
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc

@@ -94,6 +94,15 @@ def _number(
     return value
 
 
+def _env_flag(name: str) -> bool:
+    """VIDMATTE_<name> as 1 (on) or 0 (off, the default); any other value is refused, named:
+    `true` or `yes` turned the setting off without a word."""
+    raw = _env(name, "0")
+    if raw not in ("0", "1"):
+        raise SettingError(f"VIDMATTE_{name} must be 1 or 0, not {raw!r}")
+    return raw == "1"
+
+
 def _path(name: str, key: str) -> Path:
     return Path(_env(name, str(DEFAULT_PATHS[key])))
 
@@ -104,14 +113,14 @@ class Settings:
     # SAM2 size: tiny | small | base_plus | large | test-tiny (shrunk, random weights, for tests)
     sam2_model: str = field(default_factory=lambda: _env("SAM2", "small"))
     # Build the real architecture with random weights: same compute, for benchmarks.
-    random_init: bool = field(default_factory=lambda: _env("RANDOM_INIT", "0") == "1")
+    random_init: bool = field(default_factory=lambda: _env_flag("RANDOM_INIT"))
     # SAM2's compiled path (torch.compile, SAM2's vos_optimized): for CUDA; the first frames
     # wait for compilation (minutes), later ones run about twice as fast on a GPU.
-    compile_sam2: bool = field(default_factory=lambda: _env("COMPILE", "0") == "1")
+    compile_sam2: bool = field(default_factory=lambda: _env_flag("COMPILE"))
     checkpoint_dir: Path = field(default_factory=lambda: _path("CHECKPOINT_DIR", "checkpoint_dir"))
     head_path: Path = field(default_factory=lambda: _path("HEAD", "head_path"))
     # Run with an untrained head when head_path is missing: an explicit choice, never a fallback.
-    random_head: bool = field(default_factory=lambda: _env("RANDOM_HEAD", "0") == "1")
+    random_head: bool = field(default_factory=lambda: _env_flag("RANDOM_HEAD"))
     max_upload_bytes: int = field(default_factory=lambda: _env_int("MAX_UPLOAD_BYTES", 2 * GB, 1))
     # Frame size limits of an upload (422 beyond): the matte's edge filter needs 16 pixels on the
     # short side at its working resolution, which min_side guarantees (at least 16: a smaller
@@ -153,7 +162,7 @@ class Settings:
     # Access control (README "Running on a network"). The token: by default made once and kept
     # in <data dir>/token (mode 0600). no_auth turns it off, on a loopback host only.
     token: str | None = field(default_factory=lambda: _env("TOKEN", "") or None)
-    no_auth: bool = field(default_factory=lambda: _env("NO_AUTH", "0") == "1")
+    no_auth: bool = field(default_factory=lambda: _env_flag("NO_AUTH"))
     # The address `serve` binds; it is also accepted in the Host header.
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
     # Names accepted in the Host header besides loopback ones and `host` (comma separated).

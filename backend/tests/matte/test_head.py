@@ -182,6 +182,28 @@ def test_load_missing_raises(tmp_path) -> None:
         load_head(tmp_path / "nope.safetensors")
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_weights_that_are_not_finite_are_refused_naming_the_file(tmp_path, bad: float) -> None:
+    """A head with a NaN weight loaded, and every alpha it made was NaN, exported as 0."""
+    head = random_head(seed=3, config=SMALL)
+    with torch.no_grad():
+        head.out[-1].weight.view(-1)[0] = bad
+    path = tmp_path / "head.safetensors"
+    save_head(path, head, {})
+    with pytest.raises(ValueError) as refused:
+        load_head(path)
+    assert str(refused.value) == (
+        f"{path} holds weights that are not finite (NaN or infinity, in "
+        f"{_out_weight(head)}): every matte would be empty; use other weights or train them again"
+    )
+
+
+def _out_weight(head: MattingHead) -> str:
+    """The state-dict name of the head's last layer's weight."""
+    last = head.out[-1].weight
+    return next(name for name, parameter in head.named_parameters() if parameter is last)
+
+
 def test_working_shape_keeps_aspect() -> None:
     assert working_shape(1080, 1920, 512, 16) == (288, 512)
     assert working_shape(100, 60, 512, 16) == (96, 64)

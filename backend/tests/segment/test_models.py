@@ -183,8 +183,10 @@ def test_a_download_that_is_not_the_checkpoint_keeps_the_one_there(
         why = f"{source} is not a SAM2 checkpoint; "
     with pytest.raises(CheckpointDamaged) as error:
         download("tiny", folder, mirror=source)
-    assert str(error.value) == why + "file deleted, any checkpoint already there kept"
-    assert good.read_bytes() == payload
+    assert (
+        str(error.value) == why + f"nothing written to {folder}, any {good.name} already there kept"
+    )
+    assert good.read_bytes() == payload and source.is_file()  # the mirror's file is the user's
     assert sorted(p.name for p in folder.iterdir()) == [good.name, good.name + ".sha256"]
     assert (folder / (good.name + ".sha256")).read_text().strip() == hashlib.sha256(
         payload

@@ -71,12 +71,23 @@ def load_head(path: str | Path | None = None) -> tuple[MattingHead, dict[str, An
         if _CONFIG_KEY not in meta:
             raise ValueError(f"no '{_CONFIG_KEY}' metadata: not written by save_head")
         head = MattingHead(HeadConfig.from_dict(json.loads(meta[_CONFIG_KEY])))
-        head.load_state_dict(load_file(str(path)))
+        state = load_file(str(path))
+        head.load_state_dict(state)
     except (SafetensorError, ValueError, RuntimeError, KeyError, TypeError) as exc:
         raise ValueError(
             f"{path} is not a matting head's weights (.safetensors written by `vidmatte "
             f"train`): {str(exc)[:200]}{restore_hint(path)}"
         ) from exc
+    # A NaN or an infinity in the weights makes every alpha NaN, exported as 0: a run that
+    # ended in all-empty mattes, exit code 0, rather than one refused here.
+    broken = [name for name, tensor in state.items() if not torch.isfinite(tensor).all()]
+    if broken:
+        more = f" and {len(broken) - 1} more" if len(broken) > 1 else ""
+        raise ValueError(
+            f"{path} holds weights that are not finite (NaN or infinity, in {broken[0]}{more}): "
+            f"every matte would be empty; use other weights or train them again"
+            f"{restore_hint(path)}"
+        )
     head.eval()
     cpath = card_path(path)
     card = json.loads(cpath.read_text()) if cpath.is_file() else {}

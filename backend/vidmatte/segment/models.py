@@ -175,9 +175,10 @@ def download(
             got = _copy(source, partial, total, progress)
         if expected and got != expected.lower():
             raise ChecksumMismatch(
-                f"checksum mismatch for {target.name}: expected {expected}, got {got}; file deleted"
+                f"checksum mismatch for {target.name}: expected {expected}, got {got}; "
+                f"{_kept(target)}"
             )
-        _check_trunk(partial, model, origin)
+        _check_trunk(partial, model, origin, target)
     except BaseException:  # Ctrl+C and a dropped connection too
         partial.unlink(missing_ok=True)
         raise
@@ -201,18 +202,22 @@ def _copy(
     return digest.hexdigest()
 
 
-_KEPT = "file deleted, any checkpoint already there kept"
+def _kept(target: Path) -> str:
+    """What a refused download did: its copy in the checkpoint folder went, and a checkpoint
+    there stays. It said "file deleted", which read as the --mirror file (the user's own, kept)."""
+    return f"nothing written to {target.parent}, any {target.name} already there kept"
 
 
-def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
-    """CheckpointDamaged unless `path` holds a SAM2 state dict whose image encoder is the size
-    of `model`'s: a mirror's wrong file (notes, another size) or an error page served in place
-    of the file would otherwise replace a good checkpoint and fail only at the next start."""
+def _check_trunk(path: Path, model: ModelSpec, origin: str, target: Path) -> None:
+    """CheckpointDamaged unless `path` (staged for `target`) holds a SAM2 state dict whose image
+    encoder is the size of `model`'s: a mirror's wrong file (notes, another size) or an error
+    page served in place of the file would otherwise replace a good checkpoint and fail only at
+    the next start."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)["model"]
         width = state["image_encoder.trunk.patch_embed.proj.weight"].shape[0]
     except Exception as exc:  # the unpickler's errors say it in pages
-        raise CheckpointDamaged(f"{origin} is not a SAM2 checkpoint; {_KEPT}") from exc
+        raise CheckpointDamaged(f"{origin} is not a SAM2 checkpoint; {_kept(target)}") from exc
     blocks = len(
         {key.split(".")[3] for key in state if key.startswith("image_encoder.trunk.blocks.")}
     )
@@ -220,7 +225,7 @@ def _check_trunk(path: Path, model: ModelSpec, origin: str) -> None:
         raise CheckpointDamaged(
             f"{origin} is not the SAM2.1 {model.name} checkpoint: its image encoder is "
             f"{width} wide with {blocks} blocks, {model.name}'s is {model.trunk[0]} wide with "
-            f"{model.trunk[1]} blocks; {_KEPT}"
+            f"{model.trunk[1]} blocks; {_kept(target)}"
         )
 
 

@@ -199,14 +199,19 @@ def image_alpha_set(
     return out
 
 
+def video_clips(root: Path, names: Sequence[str] | None = None) -> list[Path]:
+    """The clip folders of a VideoMatte240K-layout set (root/fgr/<clip>), in order; `names`
+    picks them by name."""
+    clips = sorted(p for p in (root / "fgr").iterdir() if p.is_dir())
+    return [clip for clip in clips if names is None or clip.name in names]
+
+
 def video_set(
     root: Path, frames: int, step: int = 1, names: Sequence[str] | None = None
 ) -> list[Foreground]:
     """VideoMatte240K layout: root/fgr/<clip>/* + root/pha/<clip>/*, first `frames` every `step`."""
     out = []
-    for clip in sorted(p for p in (root / "fgr").iterdir() if p.is_dir()):
-        if names is not None and clip.name not in names:
-            continue
+    for clip in video_clips(root, names):
         paths = _images_in(clip)[: frames * step : step]
         if not paths:
             raise ValueError(f"{clip} holds no frames")
@@ -559,6 +564,12 @@ _CLIP_FIX = "rebuild the dataset, or remove this clip's folder"  # what every Cl
 # A clip's per-frame image layers; rgb/ is the reference, fgr/ and bgr/ are absent in clips
 # built before they were kept.
 FRAME_LAYERS = ("rgb", "pha", "fgr", "bgr")
+
+
+def clip_side(folder: Path) -> int:
+    """The shorter side of a clip's frames, in pixels, from its first frame's header."""
+    with Image.open(folder / "rgb" / clip_frames(folder)[0]) as first:
+        return min(first.size)
 
 
 def clip_frames(folder: Path) -> list[str]:
