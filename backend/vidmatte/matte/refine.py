@@ -468,7 +468,7 @@ class BestSettings:
     # ... and the share of the colour's variance the fit must explain: none trusted below
     # the first, fully from the second
     glass_explained: tuple[float, float] = (0.5, 0.8)
-    strand_reach: int = 8  # sure background this near the object, where no plate knows it,
+    strand_reach: int = 8  # sure background this near the object (but what a plate settles)
     strand_alpha: float = 0.2  # ... is opened where the samples find this much object in it
     strand_confidence: float = 0.5  # ... with this confidence (at `sample_fit`),
     strand_differs: float = 0.03  # ... and unlike every background candidate by this much;
