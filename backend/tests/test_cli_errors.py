@@ -577,6 +577,20 @@ def test_train_refuses_a_crop_larger_than_the_clips(tiny_dataset: Path, tmp_path
     assert fits.returncode == 0, fits.stderr
 
 
+def test_train_without_crop_fits_the_default_to_small_clips(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    """Without --crop, 64 px clips were refused for the default 256 (a new user's first run
+    on a small dataset failed): the default is the clips' shorter side where that is less."""
+    out = tmp_path / "run"
+    result = vidmatte("train", str(tiny_dataset), "--out", str(out), "--batch-size", "1",
+                      "--steps", "1", "--device", "cpu")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (out / "matting_head.safetensors").is_file()
+    card = json.loads((out / "matting_head.json").read_text())
+    assert card["training"]["crop"] == 64
+
+
 @pytest.mark.parametrize(
     "option, value", [("--frames", "0"), ("--clips-per-foreground", "0"), ("--width", "-64")]
 )

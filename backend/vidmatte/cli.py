@@ -1457,19 +1457,26 @@ def _check_run_folder(out: Path) -> None:
         )
 
 
-def _check_crop(dataset: Path, crop: int, every_nth: int) -> None:
-    """--crop at most the shorter side of the clips trained on: a larger crop is scaled up from
-    the frame (--crop 4096 of 64x64 clips took 24 GB, then the OOM killer ended the run)."""
+DEFAULT_CROP = 256
+
+
+def _training_crop(dataset: Path, crop: int | None, every_nth: int) -> int:
+    """The crop side to train with: --crop, at most the shorter side of the clips trained on
+    (a larger crop is scaled up from the frame: --crop 4096 of 64x64 clips took 24 GB, then
+    the OOM killer ended the run); without --crop, DEFAULT_CROP or that side if less."""
     from vidmatte.train.dataset import clip_side
     from vidmatte.train.trainer import training_folders
 
     side, smallest = min((clip_side(f), f) for f in training_folders(dataset, every_nth))
+    if crop is None:
+        return min(DEFAULT_CROP, side)
     if crop > side:
         raise typer.BadParameter(
             f"{crop} px is more than the clips' shorter side ({side} px in {smallest}): give "
             f"--crop {side} or less",
             param_hint="'--crop'",
         )
+    return crop
 
 
 @app.command()
@@ -1480,7 +1487,13 @@ def train(
     ),
     steps: int = typer.Option(2000, min=1),
     batch_size: int = typer.Option(4, min=1),
-    crop: int = typer.Option(256, min=32, help="Training crop side in pixels."),
+    crop: int | None = typer.Option(
+        None,
+        min=32,
+        help=f"Training crop side in pixels [default: {DEFAULT_CROP}, or the clips' shorter "
+        "side where that is less].",
+        show_default=False,
+    ),
     lr: float = typer.Option(2e-3, min=1e-9, help="Learning rate (above 0)."),
     every_nth: int = typer.Option(1, min=1, help="Use every Nth frame of each clip."),
     seed: int = typer.Option(0),
@@ -1501,9 +1514,6 @@ def train(
 
     _check_run_folder(out)
     device = _checked_device(device)
-    config = TrainConfig(
-        steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
-    )
     head_config = HeadConfig()
     if sam_features:
         with _clips_checked():
@@ -1516,7 +1526,11 @@ def train(
             feat_s1_channels=channels["feat_s1"],
         )
     with _new_out(out), _stop_on_signals() as interrupt, _clips_checked():
-        _check_crop(dataset, crop, every_nth)  # --out first: a file there is named before it
+        # --out first: a file there is named before a --crop too large.
+        crop = _training_crop(dataset, crop, every_nth)
+        config = TrainConfig(
+            steps=steps, batch_size=batch_size, crop=crop, lr=lr, every_nth=every_nth, seed=seed
+        )
         interrupt.doing = "stopping after this step, with a checkpoint"
         # The checkpoint is replaced whole (trainer._save_checkpoint), so the last one stays.
         interrupt.kept = "keeping only the last checkpoint saved: the steps since are lost"
