@@ -436,6 +436,29 @@ def test_an_edge_adjustment_given_twice_is_refused(api: httpx.Client, path: str,
     )
 
 
+@pytest.mark.parametrize(
+    "path, typo, takes",
+    [
+        (
+            "archive",
+            "format",
+            "background, feather, fg, formats, mattes, reduce_chatter, shift_edge",
+        ),
+        ("alpha/0", "maxside", "feather, max_side, object_id, reduce_chatter, shift_edge"),
+    ],
+)
+def test_a_query_parameter_the_route_does_not_read_is_refused(
+    api: httpx.Client, path: str, typo: str, takes: str
+) -> None:
+    """A misspelt parameter was ignored: `archive?format=exr` answered 200 with the default
+    PNGs, `alpha/0?maxside=16` at full size. Say so, naming what the route takes."""
+    response = api.get(f"/api/jobs/j_000000000000/{path}", params={typo: "16"})
+    assert response.status_code == 422, response.text  # was the unknown job's 404
+    assert response.json()["detail"] == (
+        f"invalid request: {typo}: not a query parameter here; it takes {takes}"
+    )
+
+
 def test_edge_adjustments_apply_to_what_is_served_not_what_is_stored(
     api: httpx.Client, server, project: dict, clip: Path
 ) -> None:

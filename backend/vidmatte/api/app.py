@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from vidmatte import __version__
 from vidmatte.api.docs import mount_docs
-from vidmatte.api.http import HeadAsGet, NoContentCoding, one_key_each, one_value_each
+from vidmatte.api.http import HeadAsGet, NoContentCoding, one_key_each, query_as_declared
 from vidmatte.api.idempotency import REPLAYED_HEADER
 from vidmatte.api.limits import BodyLimit
 from vidmatte.api.routes import jobs, keys, projects, prompts, tracks
@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None, built: Services | None = None) 
         description="Interactive video matting: SAM2 click prompts and a matting head.",
         docs_url=None,  # mount_docs serves it without a CDN
         redoc_url=None,
-        dependencies=[Depends(one_value_each), Depends(one_key_each)],
+        dependencies=[Depends(query_as_declared), Depends(one_key_each)],
     )
     app.state.services = svc
     # Bodies are read as sent: a coded one is refused before it is read. Added first, so it

@@ -122,14 +122,24 @@ def _query_params(dependant: Dependant) -> Iterator[ModelField]:
         yield from _query_params(sub)
 
 
-def one_value_each(request: Request) -> None:
-    """An app-wide dependency: 422 for a single-value query parameter of the route given more
-    than once (list parameters, like the archive's `formats`, take repeats)."""
+def query_as_declared(request: Request) -> None:
+    """An app-wide dependency for the API's routes: 422 for a query parameter the route does
+    not read (a typo was ignored: `archive?format=exr` answered 200 with the default PNGs)
+    and for a single-value one given more than once (list parameters, like the archive's
+    `formats`, take repeats)."""
     dependant = getattr(request.scope.get("route"), "dependant", None)
-    if dependant is None:
+    if dependant is None or not request.url.path.startswith("/api/"):
         return
+    fields = list(_query_params(dependant))
     counts = Counter(key for key, _ in request.query_params.multi_items())
-    for field in _query_params(dependant):
+    names = sorted({field.alias for field in fields})
+    unknown = next((key for key in counts if key not in names), None)
+    if unknown is not None:
+        takes = f"it takes {', '.join(names)}" if names else "it takes none"
+        raise HTTPException(
+            422, f"invalid request: {unknown[:100]}: not a query parameter here; {takes}"
+        )
+    for field in fields:
         if counts[field.alias] > 1 and is_scalar_field(field):
             given = f"given {counts[field.alias]} times; it takes one value"
             raise HTTPException(422, f"invalid request: {field.alias}: {given}")
@@ -176,7 +186,7 @@ def _is_json(content_type: str | None) -> bool:
 async def one_key_each(request: Request) -> None:
     """An app-wide dependency: 422 for a JSON body with a key given more than once in an
     object. FastAPI has read the body by now (and answered one that is not JSON): this reads
-    it again, keeping the repeats that its parse drops. Like `one_value_each`, it runs before
+    it again, keeping the repeats that its parse drops. Like `query_as_declared`, it runs before
     the route's own dependencies: a repeat sent to an unknown project is this 422, not a 404."""
     if getattr(request.scope.get("route"), "body_field", None) is None:
         return  # no body, or the upload's stream, which the route reads itself

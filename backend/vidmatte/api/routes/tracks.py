@@ -136,6 +136,9 @@ def get_mask(
     project: KnownProject,
     frame: UrlInt,
     object_id: UrlInt | None = Query(None, ge=1, le=MAX_ID),
+    v: str | None = Query(
+        None, description="Not read: a cache key (the editor's changes when a track is re-run)."
+    ),
     s: Services = Depends(services),
 ) -> Response:
     """The tracked mask of a frame (mask_width x mask_height): a grey probability PNG for
