@@ -924,9 +924,10 @@ def test_the_composite_background_is_in_the_sources_own_colour(
 # --- audio ---
 
 
-@pytest.mark.parametrize(
-    "fmt,codec", [(f, "opus" if f == "webm_alpha" else "aac") for f in VIDEO_FILES]
-)
+AUDIO_CODECS = {"prores4444": "pcm_s24le", "webm_alpha": "opus"}  # the others AAC
+
+
+@pytest.mark.parametrize("fmt,codec", [(f, AUDIO_CODECS.get(f, "aac")) for f in VIDEO_FILES])
 def test_audio_kept_and_cut_to_the_range(extracted: dict, fmt: str, codec: str) -> None:
     name, samples, rate = decode_audio(extracted["even", fmt])
     assert name == codec
@@ -975,6 +976,19 @@ def cfr(count: int) -> list[Fraction]:
 
 
 AV_FORMATS = ["prores4444", "webm_alpha", "composite_mp4"]
+
+
+def test_a_prores_master_keeps_pcm_sound_sample_for_sample(tmp_path: Path) -> None:
+    """A camera's 16-bit PCM in MOV came out of the ProRes 4444 export as 128 kb/s AAC, a
+    lossy second generation of a master's sound: it is PCM there, every sample as it was, at
+    the source's own rate."""
+    source = tmp_path / "camera.mov"
+    write_flash_clip(source, cfr(20), flash=8, audio_codec="pcm_s16le", rate=44100)
+    _, original, _ = decode_audio(source)
+    name, kept, rate = decode_audio(exported(source, 0, "prores4444"))
+    assert (name, rate) == ("pcm_s24le", 44100)
+    assert len(kept) == pytest.approx(20 / FPS * rate, abs=rate / FPS)
+    np.testing.assert_array_equal(kept, original[: len(kept)])
 
 
 @pytest.mark.parametrize("fmt", AV_FORMATS)

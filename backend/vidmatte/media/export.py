@@ -241,7 +241,9 @@ _VIDEO_SPECS: dict[str, _VideoSpec] = {
         codec="prores_ks",
         pix_fmt="yuva444p10le",
         source="rgba",
-        audio_codec="aac",
+        # A master's sound as cameras and NLEs keep it in MOV: PCM, lossless from a 16- or
+        # 24-bit source (AAC made a lossy second generation of it).
+        audio_codec="pcm_s24le",
         options={"profile": "4444", "vendor": "apl0"},
     ),
     # Constant quality (crf with b=0); "good" + cpu-used 4 is libvpx's usual speed/quality pick.
