@@ -469,7 +469,7 @@ class BestSettings:
     # ... and the share of the colour's variance the fit must explain: none trusted below
     # the first, fully from the second
     glass_explained: tuple[float, float] = (0.5, 0.8)
-    glass_spread: int = 96  # ... how far its sure pixels speak for deep pixels it cannot fit,
+    glass_spread: int = 96  # ... how far its sure pixels speak for the object around them,
     glass_sure: float = 0.7  # ... the trust that makes a fitted pixel sure,
     glass_spread_share: float = 0.02  # ... and the least (weighted) share fitted there
     strand_reach: int = 8  # sure background this near the object (but what a plate settles)
@@ -634,9 +634,9 @@ def _spread_glass(
     them, its unsure band and the sure pixels next to it included (which the fit leaves out),
     up to `glass_spread` working pixels away (a triangle's weights, two box passes): glass
     changes slowly, and in a short clip the plate knows the background behind only the strip
-    of the object it moved off. The trust carried is the share of the `fitted` pixels nearby (known
-    and deep) that are sure, where at least `glass_spread_share` of the weights fell on
-    fitted pixels, kept where it is more than the pixel's own. An opaque object's fit is
+    of the object it moved off. The trust carried is the share of the `fitted` pixels nearby
+    (known and deep) that are sure, where at least `glass_spread_share` of the weights fell
+    on fitted pixels, kept where it is more than the pixel's own. An opaque object's fit is
     almost never sure (on W/tune 7 of 151,671 known deep pixels reached a trust of 0.5,
     against a quarter of the glass's), so its chance fits carry next to nothing."""
     sure = torch.where(trust >= settings.glass_sure, trust, 0.0)
