@@ -260,7 +260,7 @@ def measure_job(
     class RawMatter(TimedMatter):
         """The baseline row: sigmoid of SAM2's logits as the alpha, no head."""
 
-        def prepare(self, rgb):  # nothing at the working size: no head runs
+        def prepare(self, rgb, chroma=(1, 1)):  # the raw mask needs no colour: no head runs
             return rgb if isinstance(rgb, Frame) else Frame(torch.from_numpy(rgb), torch.empty(0))
 
         def matte(self, frame, mask_logits, *_, **__):

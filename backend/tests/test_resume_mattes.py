@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from tests.synth import frame_and_alpha, write_video
 from vidmatte.jobs.mattes import decode_mattes, encode_mattes
-from vidmatte.jobs.pipeline import Stopped, boundary, encoded, matte_frames
+from vidmatte.jobs.pipeline import Stopped, boundary, encoded, matte_frames, read_for_matting
 from vidmatte.matte.head import HeadConfig, MattingHead
 from vidmatte.matte.infer import Matter
 from vidmatte.media.video import VideoReader, probe
@@ -145,7 +145,7 @@ def test_a_resumed_job_feeds_each_object_its_own_previous_matte(reader: VideoRea
     # mattes (what a pipeline keeping no per-object matte would do), differs by far.
     after = max(first_run) + 1
     stored = decode_mattes(resumed[after - 1], H)
-    rgb = reader.frame(after)
+    rgb = read_for_matting(matter, reader, after)  # as the job reads it
     masks = dict(track())[after]
     for i, obj in enumerate((1, 2)):
         own = matter(rgb, masks[obj].mask_logits, stored[i])

@@ -135,7 +135,7 @@ def matte_frames(
             if after_done is not None:
                 prev = _stored_mattes(stored(after_done), size[0], objects)
                 after_done = None
-            prepared = matter.prepare(reader.frame(frame)) if fed is None else fed  # for all
+            prepared = read_for_matting(matter, reader, frame) if fed is None else fed  # for all
             alphas: dict[int, np.ndarray] = {}
             for obj in objects:
                 if should_stop():  # between objects too: a frame of many objects takes long
@@ -149,6 +149,12 @@ def matte_frames(
                 )
             prev = alphas
             yield frame, [alphas[obj] for obj in objects]
+
+
+def read_for_matting(matter: Matter, reader: VideoReader, frame: int) -> Frame:
+    """Frame `frame` of `reader` as `matter` takes it, its colour restored from luma where
+    the video stores less chroma than luma (4:2:0, 4:2:2: `Matter.prepare`)."""
+    return matter.prepare(reader.frame(frame), reader.chroma_blocks)
 
 
 def boundary(done: set[int], start: int, end: int, reach: int = 1) -> set[int]:
@@ -197,7 +203,7 @@ class PlateFeeder:
             for plate in self.plates.values():
                 plate.clear()
         self.last = frame
-        prepared = self.matter.prepare(self.reader.frame(frame))
+        prepared = read_for_matting(self.matter, self.reader, frame)
         for obj in self.fed(masks):
             self.matter.feed_plate(self.plates[obj], prepared, masks[obj].mask_logits)
         return prepared

@@ -19,6 +19,7 @@ import torch
 from vidmatte.config import MIN_WORKING_SIDE
 from vidmatte.memory import keep_freed_memory
 
+from .chroma import Blocks, restored
 from .filters import launch_bound, shrunk_along
 from .head import MattingHead, for_inference
 from .plate import BackgroundPlate, PlateSettings
@@ -155,13 +156,15 @@ class Matter:
         )
 
     @torch.inference_mode()
-    def prepare(self, rgb: Picture) -> Frame:
-        """rgb uint8 (H,W,3) as matting takes it (`Frame`); a `Frame` as it is."""
+    def prepare(self, rgb: Picture, chroma: Blocks = (1, 1)) -> Frame:
+        """rgb uint8 (H,W,3) as matting takes it (`Frame`); a `Frame` as it is. `chroma`: the
+        pixels that share one chroma sample in the video it was decoded from
+        (`VideoReader.chroma_blocks`), whose colour is first restored from luma (chroma.py)."""
         if isinstance(rgb, Frame):
             return rgb
         cfg = self.head.config
         size = working_shape(*rgb.shape[:2], cfg.working_size, cfg.stride)
-        pixels = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+        pixels = restored(torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device), chroma)
         return Frame(pixels, working_frame(pixels, size))
 
     def _autocast(self) -> contextlib.AbstractContextManager:

@@ -611,6 +611,18 @@ def _is_yuv(fmt: av.VideoFormat) -> bool:
     return not fmt.is_rgb and len(fmt.components) >= 3 and not fmt.name.startswith("xyz")
 
 
+def chroma_blocks(fmt: av.VideoFormat | None, rotation: int = 0) -> tuple[int, int]:
+    """(rows, columns) of pixels that share one chroma sample in frames of `fmt`, turned by
+    `rotation` degrees as `VideoReader` turns them: (1, 1) where every pixel has its own (or
+    the format is not known)."""
+    if fmt is None or not _is_yuv(fmt):
+        return (1, 1)
+    # A format's chroma planes' size for a luma plane of `side`, rounded up: a whole factor.
+    side = 64
+    blocks = (side // fmt.chroma_height(side), side // fmt.chroma_width(side))
+    return blocks[::-1] if rotation % 180 else blocks
+
+
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
     """The stream players show (FFmpeg's best pick: the one with the most frames, ...), not
     the first: a thumbnail or cover picture may be stored before it as a one-frame stream, and
@@ -856,6 +868,7 @@ class VideoReader:
         # it states none); known once that frame has been decoded (`end`).
         self._last_duration = 0
         self._gif = False  # whether the file is a GIF (`gif_times`), known once it is open
+        self._chroma: tuple[int, int] | None = None  # `chroma_blocks`, known once it is open
 
     def __len__(self) -> int:
         return len(self.pts_index)
@@ -864,6 +877,18 @@ class VideoReader:
         with self._lock:
             self._reset()
             self._cache.clear()
+
+    @property
+    def chroma_blocks(self) -> tuple[int, int]:
+        """(rows, columns) of the pixels of a frame, as `frame` gives it, that share one
+        chroma sample in the file: (2, 2) for 4:2:0, (1, 2) for 4:2:2 ((2, 1) turned a
+        quarter), (1, 1) for 4:4:4, RGB and grey. `frame` repeats each sample over its block
+        (FFmpeg's conversion), which matting undoes (matte/chroma.py)."""
+        with self._lock:
+            if self._chroma is None:
+                self._open()
+            assert self._chroma is not None
+            return self._chroma
 
     def time(self, index: int) -> Fraction:
         """When frame `index` shows, in seconds on the source's clock (exact; a GIF's as
@@ -950,6 +975,7 @@ class VideoReader:
         self._size = (width, height)
         self._time_base = stream.time_base or Fraction(1, 1)
         self._gif = self._container.format.name == "gif"
+        self._chroma = chroma_blocks(stream.codec_context.format, self.rotation)
         if self._times is None:
             self._times = gif_times(self.pts_index) if self._gif else self.pts_index
 

@@ -47,6 +47,7 @@ from rich.progress import Progress
 
 from vidmatte.ahead import running_ahead
 from vidmatte.config import usable_cores
+from vidmatte.matte import chroma
 from vidmatte.media.export import pad_even
 from vidmatte.npy_reads import NPY_READS
 
@@ -481,7 +482,8 @@ def composite_layers(
 
 
 def h264_round_trip(frames: np.ndarray, crf: int) -> np.ndarray:
-    """(T,H,W,3) uint8 frames encoded with libx264 in yuv420p at `crf`, then decoded: what a
+    """(T,H,W,3) uint8 frames encoded with libx264 in yuv420p at `crf`, then decoded as a job
+    reads such a video for matting (its colour restored from luma: `Matter.prepare`): what a
     camera's or an editor's export does to them. Odd sizes are edge-padded for 4:2:0, as the
     exports are. Without libx264's macroblock tree (mbtree=0): on an AVX-512 machine it read
     memory it had not written, and the same frames came back two ways (a seed must build the
@@ -499,7 +501,8 @@ def h264_round_trip(frames: np.ndarray, crf: int) -> np.ndarray:
     buffer.seek(0)
     with av.open(buffer) as inp:
         decoded = [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-    return np.stack(decoded)[:, :height, :width]
+    restored = [chroma.restored(torch.from_numpy(f), (2, 2)).numpy() for f in decoded]
+    return np.stack(restored)[:, :height, :width]
 
 
 # ---------------------------------------------------------------- dataset on disk

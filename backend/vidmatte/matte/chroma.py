@@ -1,0 +1,81 @@
+"""The colour a 4:2:0 or 4:2:2 video's decoding left blocky, restored from its luma.
+
+Nearly every camera and editor stores video with one colour (chroma) sample per 2x2 pixels
+(4:2:0) or per 2x1 (4:2:2), only brightness (luma) at every pixel. FFmpeg's conversion to RGB
+(`media/video.py`) repeats each chroma sample over its block, so a hair one pixel wide takes
+the colour of its block: the blend of hair and background that matting reads from each pixel
+is wrong where it matters most. Through a matte's edges the colour is a blend of two colours,
+and chroma follows luma along the line between them (the colour-line model the matting
+Laplacian rests on): per chroma sample, chroma is fitted as a linear function of luma over
+the samples around it, and each pixel gets its block's chroma, bilinearly spread, plus that
+slope times how far its own luma is from its block's. Flat regions keep the bilinear chroma.
+
+Chroma is taken as each channel's difference from luma. Any luma weights that sum to 1 give
+the same result for blocks whose chroma is one sample: whatever YCbCr matrix decoded them,
+such a block's RGB varies only along grey, which moves luma by as much and leaves the
+differences constant. So the matrix the video was decoded with need not be known.
+
+The settings were chosen on the training-side sets through H.264 (`ship build`'s
+W/holdout_h264 and W/tune_h264, MAD with the plate; docs/MATTING.md "Colour restored from
+luma"), never on the validation clips.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from .filters import enlarged, window_mean
+
+# Rec. 709 luma; see the module docstring for why any weights summing to 1 would do.
+_LUMA = (0.2126, 0.7152, 0.0722)
+# The chroma samples each slope is fitted over: (2r+1)² around the pixel's own.
+RADIUS = 1
+# The luma variance (0..1 scale) a slope needs to be trusted: below it the slope shrinks to 0
+# (a flat block keeps the bilinear chroma; 8-bit rounding does not make a slope).
+EPS = 1e-4
+
+Blocks = tuple[int, int]  # (rows, columns) of pixels that share one chroma sample
+
+
+@lru_cache
+def _luma_weights(device: torch.device) -> torch.Tensor:
+    """`_LUMA` as a 1x1 convolution's weights on `device`, made once (not a host-to-device
+    copy a frame)."""
+    return torch.tensor(_LUMA, device=device).view(1, 3, 1, 1)
+
+
+def restored(pixels: torch.Tensor, blocks: Blocks) -> torch.Tensor:
+    """`pixels` uint8 (H,W,3), decoded from video whose chroma has one sample per `blocks`
+    pixels (repeated over each block, as FFmpeg's conversion does), with luma-guided chroma:
+    uint8 (H,W,3) on the same device. (1, 1) (4:4:4, RGB, grey) returns `pixels` as they are.
+
+    Per chroma sample, the slope of chroma against luma over the samples around it; each
+    pixel's colour is its luma, plus its block's chroma spread bilinearly, plus the slope
+    (spread too) times how far its luma is from its block's (spread too). The slope's error
+    then counts only as far as a pixel differs from its block: fitting chroma as slope·luma
+    plus an offset, each spread (the guided filter's form), was further off at soft pixels
+    (2.33 levels against 1.43 on a frame of W/holdout). Runs on 0..255 values."""
+    if tuple(blocks) == (1, 1):
+        return pixels
+    height, width = pixels.shape[:2]
+    image = pixels.permute(2, 0, 1)[None].float()
+    weights = _luma_weights(image.device)
+    luma = F.conv2d(image, weights)
+    # One value per chroma sample: its block's mean colour, whose luma is its block's mean
+    # luma (luma is linear) and whose difference from that is the sample's chroma.
+    small = F.avg_pool2d(image, blocks, ceil_mode=True)
+    y = F.conv2d(small, weights)
+    c = small - y
+    # Edges repeated, not mirrored: a frame two pixels high has one row of samples.
+    stack = F.pad(torch.cat([y, c, y * y, y * c], 1), (RADIUS,) * 4, mode="replicate")
+    means = window_mean(stack, RADIUS)
+    mean_y, mean_c, mean_yy, mean_yc = means.split([1, 3, 1, 3], 1)
+    slope = (mean_yc - mean_y * mean_c) / (mean_yy - mean_y * mean_y + EPS * 255**2)
+    grid = tuple(n * k for n, k in zip(small.shape[-2:], blocks, strict=True))
+    spread = enlarged(torch.cat([y, c, slope], 1), grid)[..., :height, :width]
+    block_y, block_c, slope = spread.split([1, 3, 3], 1)
+    rgb = torch.addcmul(block_c.add_(luma), slope, luma - block_y)
+    return rgb.clamp_(0, 255).round_().to(torch.uint8)[0].permute(1, 2, 0).contiguous()
