@@ -15,6 +15,7 @@ from scipy import ndimage
 from vidmatte.jobs.pipeline import read_for_matting
 from vidmatte.matte import Matter, random_head
 from vidmatte.matte.chroma import restored
+from vidmatte.matte.foreground import foreground_rgb
 from vidmatte.matte.head import HeadConfig
 from vidmatte.matte.refine import BestSettings, best_edges
 from vidmatte.media.video import VideoReader, chroma_blocks, probe
@@ -155,3 +156,38 @@ def test_the_best_edges_find_strands_closer_on_restored_colour(tmp_path: Path) -
     cost = error(decoded) - error(rgb)
     assert cost > 0.015
     assert error(repaired) < error(decoded) - 0.4 * cost
+
+
+def test_an_exports_foreground_of_a_420_video_takes_the_strands_colour_back(
+    tmp_path: Path,
+) -> None:
+    """The estimated foreground an export puts over a new background (RGBA, composites) is
+    solved from the restored colour too: over blue, with the true matte, the composite is
+    10.3 levels off the truth at the strands (measured; 2.1 solved from the source) against
+    20.3 solved from the decoded blocks; opaque pixels keep the decoded values, bit for bit."""
+    rgb, alpha = strands()
+    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
+    try:
+        decoded, chroma = video.frame(0), video.chroma_blocks
+    finally:
+        video.close()
+    matte = (alpha * 255).round().astype(np.uint8)
+    matte[:8] = 255  # an opaque strip
+    blue = np.array([0.0, 0.0, 255.0])
+    seen = matte[..., None] / 255.0
+
+    def composite_error(colour: np.ndarray) -> float:
+        over = seen * colour + (1 - seen) * blue
+        truth = seen * np.where(matte[..., None] == 255, decoded, HAIR) + (1 - seen) * blue
+        return float(np.abs(over - truth)[(matte > 5) & (matte < 255)].mean())
+
+    plain = foreground_rgb(decoded, matte)
+    solved = foreground_rgb(decoded, matte, chroma=chroma)
+    assert composite_error(plain) > 15
+    assert composite_error(solved) < 0.6 * composite_error(plain)
+    np.testing.assert_array_equal(solved[matte == 255], decoded[matte == 255])
+    # A 10-bit source's 16-bit frames the same way.
+    wide = decoded.astype(np.uint16) * 257
+    solved16 = foreground_rgb(wide, matte, chroma=chroma)
+    assert solved16.dtype == np.uint16
+    assert np.abs(solved16.astype(np.float64) / 257 - solved).max() <= 2

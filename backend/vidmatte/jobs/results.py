@@ -183,6 +183,7 @@ def export_frames(
     )
     try:
         stacks = _with_neighbours(store, export, edge.reduce_chatter)
+        chroma = reader.chroma_blocks  # the soft pixels' colour is solved restored
         for index, (before, mattes, after) in zip(export.frames, stacks, strict=True):
             rgb, time = reader.frame(index), reader.time(index)
             # Only the last exported frame's end counts (`ExportFrame.end`): the source's next
@@ -211,7 +212,9 @@ def export_frames(
                 )
                 if fg == "estimated":
                     matte = frame.alpha8 if rgb.dtype == np.uint8 else frame.alpha16
-                    colour = foreground_rgb(rgb, matte, device=device, transfer=frame.transfer)
+                    colour = foreground_rgb(
+                        rgb, matte, device=device, transfer=frame.transfer, chroma=chroma
+                    )
                     frame = replace(frame, rgb=colour)
                 frames[name] = frame
             yield frames if len(frames) > 1 else frames[""]

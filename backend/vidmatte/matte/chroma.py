@@ -48,19 +48,21 @@ def _luma_weights(device: torch.device) -> torch.Tensor:
 
 
 def restored(pixels: torch.Tensor, blocks: Blocks) -> torch.Tensor:
-    """`pixels` uint8 (H,W,3), decoded from video whose chroma has one sample per `blocks`
-    pixels (repeated over each block, as FFmpeg's conversion does), with luma-guided chroma:
-    uint8 (H,W,3) on the same device. (1, 1) (4:4:4, RGB, grey) returns `pixels` as they are.
+    """`pixels` uint8 or uint16 (H,W,3), decoded from video whose chroma has one sample per
+    `blocks` pixels (repeated over each block, as FFmpeg's conversion does), with luma-guided
+    chroma: the same type and shape on the same device. (1, 1) (4:4:4, RGB, grey) returns
+    `pixels` as they are.
 
     Per chroma sample, the slope of chroma against luma over the samples around it; each
     pixel's colour is its luma, plus its block's chroma spread bilinearly, plus the slope
     (spread too) times how far its luma is from its block's (spread too). The slope's error
     then counts only as far as a pixel differs from its block: fitting chroma as slope·luma
     plus an offset, each spread (the guided filter's form), was further off at soft pixels
-    (2.33 levels against 1.43 on a frame of W/holdout). Runs on 0..255 values."""
+    (2.33 levels against 1.43 on a frame of W/holdout). Runs on the code values."""
     if tuple(blocks) == (1, 1):
         return pixels
     height, width = pixels.shape[:2]
+    top = 255.0 if pixels.dtype == torch.uint8 else 65535.0
     image = pixels.permute(2, 0, 1)[None].float()
     weights = _luma_weights(image.device)
     luma = F.conv2d(image, weights)
@@ -73,9 +75,9 @@ def restored(pixels: torch.Tensor, blocks: Blocks) -> torch.Tensor:
     stack = F.pad(torch.cat([y, c, y * y, y * c], 1), (RADIUS,) * 4, mode="replicate")
     means = window_mean(stack, RADIUS)
     mean_y, mean_c, mean_yy, mean_yc = means.split([1, 3, 1, 3], 1)
-    slope = (mean_yc - mean_y * mean_c) / (mean_yy - mean_y * mean_y + EPS * 255**2)
+    slope = (mean_yc - mean_y * mean_c) / (mean_yy - mean_y * mean_y + EPS * top**2)
     grid = tuple(n * k for n, k in zip(small.shape[-2:], blocks, strict=True))
     spread = enlarged(torch.cat([y, c, slope], 1), grid)[..., :height, :width]
     block_y, block_c, slope = spread.split([1, 3, 3], 1)
     rgb = torch.addcmul(block_c.add_(luma), slope, luma - block_y)
-    return rgb.clamp_(0, 255).round_().to(torch.uint8)[0].permute(1, 2, 0).contiguous()
+    return rgb.clamp_(0, top).round_().to(pixels.dtype)[0].permute(1, 2, 0).contiguous()

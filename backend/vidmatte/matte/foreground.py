@@ -40,6 +40,8 @@ import torch
 
 from vidmatte.media import hdr
 
+from .chroma import Blocks, restored
+
 # Pixels per block of rows on the CPU: 6 float32 channels of it fit in a 2 MB L2 cache.
 CPU_BLOCK_PIXELS = 1 << 16
 # An alpha within half an 8-bit step of 0 or 1 is treated as exactly 0 or 1.
@@ -115,11 +117,19 @@ def foreground_rgb(
     background: np.ndarray | None = None,
     device: str | torch.device = "cpu",
     transfer: int = 2,
+    chroma: Blocks = (1, 1),
 ) -> np.ndarray:
     """`estimate_foreground` for one decoded frame as exports hold it: rgb (H,W,3) and alpha
     (H,W) uint8 (background plate (H,W,3) uint8) in, straight foreground colour (H,W,3) uint8
     out, computed on `device`. Each may be uint16 instead (a source of more than 8 bits a
     sample, a 16-bit matte): the colour comes out in rgb's type.
+
+    `chroma`: the pixels sharing one chroma sample in the video rgb was decoded from
+    (`VideoReader.chroma_blocks`). The soft pixels' colour is then solved from rgb with its
+    colour restored from luma (chroma.py, as matting reads it): decoded, a strand a pixel wide
+    has its 2x2 block's colour, the background's mixed in (on thin strands over a teal
+    backdrop, tests/matte/test_chroma.py, a composite over blue was 20.3 levels off at the
+    strands, 10.3 so, 2.1 from the source). Opaque pixels keep rgb's values.
 
     rgb (and the plate) of an HDR `transfer` (ITU-T H.273: PQ, HLG; 2, unstated, and any
     other is SDR) are solved in linear light (`hdr.light_fraction`): I = alpha·F +
@@ -127,8 +137,9 @@ def foreground_rgb(
     it (solved on them, F at a synthetic soft edge came out further off than the frame's own
     colour). Only the pixels whose colour the solve changed are encoded back; the rest keep
     their code values."""
+    observed = _restored(rgb, chroma, device)
     if hdr.is_hdr(transfer):
-        light = hdr.light_fraction(rgb, transfer)
+        light = hdr.light_fraction(observed, transfer)
         plate = None if background is None else hdr.light_fraction(background, transfer)
         fg = _as_image(_estimate(light, alpha, plate, device))
         changed = (fg != light).any(-1)
@@ -136,8 +147,21 @@ def foreground_rgb(
         out[changed] = hdr.fraction_signal(fg[changed], transfer, rgb.dtype)
         return out
     top = np.iinfo(rgb.dtype).max
-    fg = _estimate(rgb, alpha, background, device)
-    return _as_image(fg.mul_(top).round_().clamp_(0, top)).astype(rgb.dtype)
+    fg = _estimate(observed, alpha, background, device)
+    out = _as_image(fg.mul_(top).round_().clamp_(0, top)).astype(rgb.dtype)
+    if observed is not rgb:  # the opaque pixels, which the solve leaves, as decoded
+        opaque = alpha.astype(np.float32) / np.iinfo(alpha.dtype).max >= 1 - ALPHA_TOLERANCE
+        out[opaque] = rgb[opaque]
+    return out
+
+
+def _restored(rgb: np.ndarray, chroma: Blocks, device: str | torch.device) -> np.ndarray:
+    """rgb with its colour restored from luma (`chroma.restored`), computed on `device`; rgb
+    itself where every pixel has its own chroma."""
+    if tuple(chroma) == (1, 1):
+        return rgb
+    pixels = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)
+    return restored(pixels, chroma).cpu().numpy()
 
 
 def _estimate(
