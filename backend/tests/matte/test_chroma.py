@@ -62,6 +62,19 @@ def matter() -> Matter:
     return Matter(random_head(config=HeadConfig(base_channels=8, working_size=W)), "cpu", "best")
 
 
+def as_read(path: Path) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+    """A video's chroma blocks, and its first frame as decoded and as a job mattes it."""
+    video = reader(path)
+    try:
+        return (
+            video.chroma_blocks,
+            video.frame(0),
+            read_for_matting(matter(), video, 0).pixels.numpy(),
+        )
+    finally:
+        video.close()
+
+
 def off(picture: np.ndarray | torch.Tensor, source: np.ndarray) -> np.ndarray:
     """Per pixel, the mean absolute difference from `source` over the channels, 0..255."""
     return np.abs(np.asarray(picture, np.float64) - source).mean(-1)
@@ -76,13 +89,8 @@ def test_a_job_reads_a_420_video_with_the_colour_of_thin_strands_restored(
     strands' pixels 7.6 levels off the source on average (measured), against 17.5 as decoded;
     away from them no further off than decoding left them."""
     rgb, alpha = strands()
-    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
-    try:
-        assert video.chroma_blocks == (2, 2)
-        decoded = video.frame(0)
-        taken = read_for_matting(matter(), video, 0).pixels.numpy()
-    finally:
-        video.close()
+    blocks, decoded, taken = as_read(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
+    assert blocks == (2, 2)
     hair = alpha > 0.05
     backdrop = ~ndimage.binary_dilation(hair, iterations=3)
     assert off(decoded, rgb)[hair].mean() > 12
@@ -93,13 +101,9 @@ def test_a_job_reads_a_420_video_with_the_colour_of_thin_strands_restored(
 def test_a_444_videos_frames_are_matted_as_decoded(tmp_path: Path) -> None:
     """Every pixel of a 4:4:4 video has its own colour: nothing to restore."""
     rgb, _ = strands()
-    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv444p"))
-    try:
-        assert video.chroma_blocks == (1, 1)
-        taken = read_for_matting(matter(), video, 0).pixels.numpy()
-        np.testing.assert_array_equal(taken, video.frame(0))
-    finally:
-        video.close()
+    blocks, decoded, taken = as_read(write(tmp_path / "hair.mp4", rgb, "yuv444p"))
+    assert blocks == (1, 1)
+    np.testing.assert_array_equal(taken, decoded)
     assert off(taken, rgb).max() <= 1
 
 
@@ -108,13 +112,8 @@ def test_a_422_videos_colour_is_restored_along_its_rows(tmp_path: Path) -> None:
     strands' colour comes back there too (3.1 levels off, against 12.6 as decoded; turned a
     quarter, the blocks turn with it)."""
     rgb, alpha = strands()
-    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv422p"))
-    try:
-        assert video.chroma_blocks == (1, 2)
-        decoded = video.frame(0)
-        taken = read_for_matting(matter(), video, 0).pixels.numpy()
-    finally:
-        video.close()
+    blocks, decoded, taken = as_read(write(tmp_path / "hair.mp4", rgb, "yuv422p"))
+    assert blocks == (1, 2)
     hair = alpha > 0.05
     assert off(taken, rgb)[hair].mean() < 0.4 * off(decoded, rgb)[hair].mean()
     assert chroma_blocks(av.VideoFormat("yuv422p"), 90) == (2, 1)
@@ -138,11 +137,7 @@ def test_the_best_edges_find_strands_closer_on_restored_colour(tmp_path: Path) -
     restored frame: at least 40% of what the subsampling cost them is won back (mean error
     at and around the strands 0.142 on the source, 0.168 decoded, 0.154 restored: 55%)."""
     rgb, alpha = strands()
-    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
-    try:
-        decoded = video.frame(0)
-    finally:
-        video.close()
+    _, decoded, _ = as_read(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
     guess = ndimage.uniform_filter(alpha, 5).clip(0, 1)
     near = ndimage.binary_dilation(alpha > 0.05, iterations=2)
 
@@ -166,11 +161,7 @@ def test_an_exports_foreground_of_a_420_video_takes_the_strands_colour_back(
     10.3 levels off the truth at the strands (measured; 2.1 solved from the source) against
     20.3 solved from the decoded blocks; opaque pixels keep the decoded values, bit for bit."""
     rgb, alpha = strands()
-    video = reader(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
-    try:
-        decoded, chroma = video.frame(0), video.chroma_blocks
-    finally:
-        video.close()
+    chroma, decoded, _ = as_read(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
     matte = (alpha * 255).round().astype(np.uint8)
     matte[:8] = 255  # an opaque strip
     blue = np.array([0.0, 0.0, 255.0])

@@ -16,7 +16,7 @@ import OpenEXR
 import pytest
 from PIL import Image
 
-from tests.matte.test_chroma import HAIR, reader, strands, write
+from tests.matte.test_chroma import HAIR, as_read, strands, write
 from tests.media.test_export import FPS, decode_audio, make_source
 from tests.synth import disk_alpha, pq_nits, pq_signal, running_job
 from vidmatte.jobs import results
@@ -433,11 +433,7 @@ def test_a_420_source_s_foreground_is_solved_from_its_colour_restored(tmp_path: 
     the decoded blocks' colour gives 19.1."""
     rgb, alpha = strands()
     clip = write(tmp_path / "hair.mp4", rgb, "yuv420p")
-    source = reader(clip)
-    try:
-        decoded = source.frame(0)
-    finally:
-        source.close()
+    _, decoded, _ = as_read(clip)
     matte = np.round(alpha * 255).astype(np.uint8)
     store = Store(tmp_path / "data")
     try:
