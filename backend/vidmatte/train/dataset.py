@@ -49,6 +49,7 @@ from vidmatte.ahead import running_ahead
 from vidmatte.config import usable_cores
 from vidmatte.matte import chroma
 from vidmatte.media.export import pad_even
+from vidmatte.media.video import chroma_blocks
 from vidmatte.npy_reads import NPY_READS
 
 from .masks import SyntheticMaskConfig, synthetic_logits
@@ -500,9 +501,11 @@ def h264_round_trip(frames: np.ndarray, crf: int) -> np.ndarray:
         out.mux(stream.encode())
     buffer.seek(0)
     with av.open(buffer) as inp:
-        decoded = [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-    restored = [chroma.restored(torch.from_numpy(f), (2, 2)).numpy() for f in decoded]
-    return np.stack(restored)[:, :height, :width]
+        decoded = [
+            chroma.restored(torch.from_numpy(f.to_ndarray(format="rgb24")), chroma_blocks(f.format))
+            for f in inp.decode(video=0)
+        ]
+    return np.stack([f.numpy() for f in decoded])[:, :height, :width]
 
 
 # ---------------------------------------------------------------- dataset on disk
