@@ -131,6 +131,22 @@ def test_a_flat_frame_of_any_size_keeps_its_colour(size: tuple[int, int]) -> Non
     assert (out.int() - pixels.int()).abs().max() <= 1
 
 
+@pytest.mark.parametrize("scale", [1, 257])
+def test_restoring_moves_colour_only_every_pixels_luma_stays(tmp_path: Path, scale: int) -> None:
+    """Only chroma was left out, so only chroma changes: each pixel's luma (Rec. 709, which
+    green is solved from) stays the decoded one's, within the rounding of three channels,
+    for 8-bit and 16-bit frames alike; and the strands' colour does change."""
+    rgb, alpha = strands()
+    _, decoded, _ = as_read(write(tmp_path / "hair.mp4", rgb, "yuv420p"))
+    pixels = decoded.astype(np.uint16) * scale if scale > 1 else decoded
+    out = restored(torch.from_numpy(pixels), (2, 2)).numpy()
+    assert out.dtype == pixels.dtype and out.shape == pixels.shape
+    weights = np.array([0.2126, 0.7152, 0.0722])
+    luma_moved = np.abs((out.astype(np.float64) - pixels) @ weights) / scale
+    assert luma_moved.max() <= 0.6
+    assert off(out / scale, decoded)[alpha > 0.05].mean() > 5
+
+
 def test_the_best_edges_find_strands_closer_on_restored_colour(tmp_path: Path) -> None:
     """What the restoring is for: the `best` edges' colour samples and solve, given the head's
     blurred guess at strands over a 4:2:0 video, come closer to their true alpha on the

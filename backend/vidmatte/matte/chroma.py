@@ -41,10 +41,12 @@ Blocks = tuple[int, int]  # (rows, columns) of pixels that share one chroma samp
 
 
 @lru_cache
-def _luma_weights(device: torch.device) -> torch.Tensor:
-    """`_LUMA` as a 1x1 convolution's weights on `device`, made once (not a host-to-device
-    copy a frame)."""
-    return torch.tensor(_LUMA, device=device).view(1, 3, 1, 1)
+def _weights(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """1x1 convolutions' weights on `device`, made once (not a host-to-device copy a frame):
+    `_LUMA`, and what green is given red and blue, less luma's share (`restored`)."""
+    red, green, blue = _LUMA
+    luma = torch.tensor(_LUMA, device=device).view(1, 3, 1, 1)
+    return luma, torch.tensor((-red / green, 0.0, -blue / green), device=device).view(1, 3, 1, 1)
 
 
 def restored(pixels: torch.Tensor, blocks: Blocks) -> torch.Tensor:
@@ -63,21 +65,30 @@ def restored(pixels: torch.Tensor, blocks: Blocks) -> torch.Tensor:
         return pixels
     height, width = pixels.shape[:2]
     top = 255.0 if pixels.dtype == torch.uint8 else 65535.0
-    image = pixels.permute(2, 0, 1)[None].float()
-    weights = _luma_weights(image.device)
+    # Planar float (the pooling and the filters run faster on it than on the decoded
+    # channels-last layout), and later the restored colour, written over it.
+    image = torch.empty((1, 3, height, width), device=pixels.device)
+    image[0].copy_(pixels.permute(2, 0, 1))
+    weights, green = _weights(image.device)
     luma = F.conv2d(image, weights)
     # One value per chroma sample: its block's mean colour, whose luma is its block's mean
-    # luma (luma is linear) and whose difference from that is the sample's chroma.
+    # luma (luma is linear) and whose difference from that is the sample's chroma. Red's and
+    # blue's: green's follows (see below).
     small = F.avg_pool2d(image, blocks, ceil_mode=True)
     y = F.conv2d(small, weights)
-    c = small - y
+    c = small[:, ::2] - y
     # Edges repeated, not mirrored: a frame two pixels high has one row of samples.
     stack = F.pad(torch.cat([y, c, y * y, y * c], 1), (RADIUS,) * 4, mode="replicate")
     means = window_mean(stack, RADIUS)
-    mean_y, mean_c, mean_yy, mean_yc = means.split([1, 3, 1, 3], 1)
+    mean_y, mean_c, mean_yy, mean_yc = means.split([1, 2, 1, 2], 1)
     slope = (mean_yc - mean_y * mean_c) / (mean_yy - mean_y * mean_y + EPS * top**2)
     grid = tuple(n * k for n, k in zip(small.shape[-2:], blocks, strict=True))
     spread = enlarged(torch.cat([y, c, slope], 1), grid)[..., :height, :width]
-    block_y, block_c, slope = spread.split([1, 3, 3], 1)
-    rgb = torch.addcmul(block_c.add_(luma), slope, luma - block_y)
-    return rgb.clamp_(0, top).round_().to(pixels.dtype)[0].permute(1, 2, 0).contiguous()
+    block_y, block_c, slope = spread.split([1, 2, 2], 1)
+    image[:, ::2] = torch.addcmul(block_c.add_(luma), slope, luma - block_y)
+    # Green as the value that keeps the pixel's luma: the same as restoring it like red and
+    # blue (the luma weights sum to 1, so chroma's and the slopes' weighted sums are 0, and
+    # the spreading is linear), for two-thirds of the spreading, the costliest step.
+    image[:, 1:2] = torch.add(F.conv2d(image, green), luma, alpha=1 / _LUMA[1])
+    out = torch.empty_like(pixels)
+    return out.copy_(image[0].clamp_(0, top).round_().permute(1, 2, 0))
