@@ -104,16 +104,17 @@ def panned_clip(data: Path, image: str, frames: int, height: int) -> list:
     return [(rgb, torch.from_numpy(lg)[None, None]) for rgb, lg in zip(rgbs, logits, strict=True)]
 
 
-def fed_clip(matter, clip: list) -> tuple:
+def fed_clip(matter, clip: list, chroma: tuple[int, int] = (1, 1)) -> tuple:
     """The object's plate (`matter.new_plate`, None without one) and the `(t, frame, _)` of
     `clip` in order as a job hands them to matting: each once the plate was fed the frames
-    `matter.plate_ahead` after it, its pixels prepared (`Matter.prepare`) when it was fed."""
+    `matter.plate_ahead` after it, its pixels prepared (`Matter.prepare`, as decoded from a
+    video with `chroma` blocks) when it was fed."""
     from vidmatte.ahead import fed_ahead
 
     plate = matter.new_plate(*clip[0][0].shape[:2])
 
     def feed(_t: int, frame) -> tuple:
-        prepared = matter.prepare(frame[0])  # once for feeding and matting, as a job does
+        prepared = matter.prepare(frame[0], chroma)  # once for feeding and matting, as a job does
         if plate is not None:
             matter.feed_plate(plate, prepared, frame[1])
         return prepared, frame[1]
