@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_EXPORT, exportChoice, saveExportChoice, toJobExport, type ExportChoice, type JobExport } from "./exportChoice";
+import { DEFAULT_EXPORT, exportChoice, lastChoice, partOf, saveExportChoice, toJobExport, type ExportChoice, type JobExport } from "./exportChoice";
 
 beforeEach(() => localStorage.clear());
 
@@ -57,5 +57,26 @@ describe("edge adjustment of a job's export choice", () => {
     localStorage.clear();
     const served = { formats: ["alpha_png"], background: "00ff00", fg: null, mattes: "objects" as const, shift_edge: 0, feather: 0, reduce_chatter: true };
     expect(exportChoice({ id: "j1", export: served }).reduceChatter).toBe(true);
+  });
+});
+
+describe("part of a job's frames downloaded", () => {
+  it("is kept within the job's range, none when stored malformed or covering the whole range", () => {
+    const made = { id: "j1", start: 2, end: 11 };
+    expect(partOf({ start: 4, end: 6 }, made)).toEqual({ start: 4, end: 6 });
+    expect(partOf({ start: 0, end: 40 }, made)).toBeNull(); // all of it: the plain archive
+    expect(partOf({ start: 0, end: 5 }, made)).toEqual({ start: 2, end: 5 });
+    expect(partOf({ start: 12, end: 20 }, made)).toBeNull(); // none of it
+    for (const bad of [null, "4-6", { start: 4 }, { start: 4.5, end: 6 }, { start: "4", end: "6" }]) expect(partOf(bad, made)).toBeNull();
+    localStorage.setItem("vidmatte.formats.j1", JSON.stringify({ formats: ["exr"], part: { start: 4, end: 60 } }));
+    expect(exportChoice(made).part).toEqual({ start: 4, end: 11 });
+  });
+
+  it("stays with its job: never sent with a new job, never where a new Matting dialog starts", () => {
+    saveExportChoice({ ...DEFAULT_EXPORT, part: { start: 3, end: 4 } }, "j1");
+    expect(exportChoice({ id: "j1", start: 0, end: 9 }).part).toEqual({ start: 3, end: 4 });
+    expect(exportChoice({ id: "j2", start: 0, end: 9 }).part ?? null).toBeNull();
+    expect(toJobExport(exportChoice({ id: "j1", start: 0, end: 9 }))).not.toHaveProperty("part");
+    expect(lastChoice()).not.toHaveProperty("part");
   });
 });

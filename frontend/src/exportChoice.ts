@@ -3,7 +3,7 @@
 // dialog, the green-screen view and the mattes shown all read the same choice, so a change in
 // one shows in the others.
 import { createMemo, createSignal, type Accessor } from "solid-js";
-import { MATTES_CHOICES, OUTPUT_FORMATS, normaliseHexColor, type ExportOptions } from "./validation";
+import { MATTES_CHOICES, OUTPUT_FORMATS, normaliseHexColor, type ExportOptions, type FramePart } from "./validation";
 
 const KEY = "vidmatte.formats";
 
@@ -31,6 +31,7 @@ export const DEFAULT_EXPORT: Readonly<ExportChoice> = {
   rawColour: false,
   mattes: "objects",
   ...NO_EDGE,
+  part: null,
 };
 
 const [version, setVersion] = createSignal(0);
@@ -68,8 +69,18 @@ export function clampEdge(v: unknown, range: { min: number; max: number }): numb
   return typeof v === "number" && Number.isFinite(v) ? Math.min(range.max, Math.max(range.min, v)) : 0;
 }
 
+/** The job's frames a download holds: `part` within the job's range, or null (all of them)
+ * where it is missing, malformed, or covers the whole range (the archive's default). */
+export function partOf(part: unknown, job: { start?: number; end?: number }): FramePart | null {
+  if (typeof job.start !== "number" || typeof job.end !== "number" || typeof part !== "object" || part === null) return null;
+  const { start, end } = part as { start?: unknown; end?: unknown };
+  if (!Number.isInteger(start) || !Number.isInteger(end)) return null;
+  const [first, last] = [Math.max(job.start, start as number), Math.min(job.end, end as number)];
+  return first > last || (first === job.start && last === job.end) ? null : { start: first, end: last };
+}
+
 /** A stored or served choice, checked field by field (unknown formats dropped, defaults filled in). */
-function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown; shiftEdge?: unknown; feather?: unknown; reduceChatter?: unknown }): ExportChoice {
+function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unknown; mattes?: unknown; shiftEdge?: unknown; feather?: unknown; reduceChatter?: unknown; part?: unknown }, job: { start?: number; end?: number } = {}): ExportChoice {
   const known = new Set<string>(OUTPUT_FORMATS.map((f) => f.id));
   const formats = Array.isArray(v.formats) ? v.formats.filter((f): f is string => typeof f === "string" && known.has(f)) : [];
   return {
@@ -80,13 +91,14 @@ function normalise(v: { formats?: unknown; background?: unknown; rawColour?: unk
     shiftEdge: clampEdge(v.shiftEdge, SHIFT_EDGE_RANGE),
     feather: clampEdge(v.feather, FEATHER_RANGE),
     reduceChatter: v.reduceChatter === true,
+    part: partOf(v.part, job),
   };
 }
 
-function read(key: string): ExportChoice | null {
+function read(key: string, job?: { start?: number; end?: number }): ExportChoice | null {
   try {
     const raw = localStorage.getItem(key);
-    return raw ? normalise(JSON.parse(raw)) : null;
+    return raw ? normalise(JSON.parse(raw), job) : null;
   } catch {
     return null;
   }
@@ -98,12 +110,13 @@ function read(key: string): ExportChoice | null {
  * too), else the defaults (never the last choice made for another job: a silent surprise).
  * Reactive: reading it in a component or effect follows later saves.
  */
-export function exportChoice(job: { id: string; export?: JobExport | null }): ExportChoice {
+export function exportChoice(job: { id: string; export?: JobExport | null; start?: number; end?: number }): ExportChoice {
   version();
   const served = job.export;
   // A job kept before there were edge adjustments has none: normalise reads them as 0 (off).
+  // A part of its frames is this browser's alone (a new job is made for its whole range).
   const chosen =
-    read(`${KEY}.${job.id}`) ??
+    read(`${KEY}.${job.id}`, job) ??
     (served ? normalise({ ...served, rawColour: served.fg === "raw", shiftEdge: served.shift_edge, reduceChatter: served.reduce_chatter }) : null);
   return chosen ?? { ...DEFAULT_EXPORT, formats: [...DEFAULT_EXPORT.formats] };
 }

@@ -65,6 +65,8 @@ describe("archive query", () => {
     expect(archiveQuery(["exr"], "00ff00", { shiftEdge: -0.5 })).toBe("formats=exr&background=00ff00&shift_edge=-0.5");
     expect(archiveQuery(["exr"], "00ff00", { reduceChatter: false })).toBe("formats=exr&background=00ff00");
     expect(archiveQuery(["exr"], "00ff00", { shiftEdge: 1, reduceChatter: true })).toBe("formats=exr&background=00ff00&shift_edge=1&reduce_chatter=true");
+    expect(archiveQuery(["exr"], "00ff00", { part: { start: 3, end: 5 } })).toBe("formats=exr&background=00ff00&start=3&end=5");
+    expect(archiveQuery(["exr"], "00ff00", { part: null })).toBe("formats=exr&background=00ff00");
     expect(normaliseHexColor(" 123abc ")).toBe("123abc");
     expect(normaliseHexColor("12345")).toBeNull();
   });

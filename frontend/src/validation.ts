@@ -87,6 +87,14 @@ export interface ExportOptions {
   feather?: number;
   /** Each pixel the median of its matte on the frame and its neighbours; the API's `reduce_chatter`. */
   reduceChatter?: boolean;
+  /** Part of the job's frames downloaded, first and last included (the API's `start`, `end`);
+   * none: all of them. */
+  part?: FramePart | null;
+}
+
+export interface FramePart {
+  start: number;
+  end: number;
 }
 
 /** The edge adjustment as query parameters (`shift_edge`, `feather`, `reduce_chatter`), the
@@ -108,5 +116,9 @@ export function archiveQuery(formats: readonly string[], background: string, opt
   if (options.rawColour) params.set("fg", "raw");
   if (options.mattes && options.mattes !== "objects") params.set("mattes", options.mattes);
   for (const [name, value] of Object.entries(edgeParams(options))) params.set(name, value);
+  if (options.part) {
+    params.set("start", String(options.part.start));
+    params.set("end", String(options.part.end));
+  }
   return params.toString();
 }

@@ -442,7 +442,7 @@ def test_an_edge_adjustment_given_twice_is_refused(api: httpx.Client, path: str,
         (
             "archive",
             "format",
-            "background, feather, fg, formats, mattes, reduce_chatter, shift_edge",
+            "background, end, feather, fg, formats, mattes, reduce_chatter, shift_edge, start",
         ),
         ("alpha/0", "maxside", "feather, max_side, object_id, reduce_chatter, shift_edge"),
     ],

@@ -110,3 +110,24 @@ def test_an_archive_of_no_frames_says_what_to_do(api: httpx.Client, long_clip: P
     detail = stopped.json()["detail"]
     assert "cancelled" in detail and f"/api/jobs/{behind['id']}/resume" in detail, detail
     api.post(f"/api/jobs/{ahead['id']}/cancel")
+
+
+def test_part_of_a_cancelled_job_lists_only_its_own_missing_frames(
+    api: httpx.Client, long_clip: Path
+) -> None:
+    """An archive of part of a job (`start`, `end`) says which of that part's frames it lacks,
+    not the whole job's; a part with none finished is a 409 that says so of that part."""
+    _, job_id = started_job(api, long_clip)
+    assert api.post(f"/api/jobs/{job_id}/cancel").json()["status"] == "cancelled"
+    time.sleep(0.5)  # a frame being stored when the cancel came is kept or dropped, not half
+    done = check_partial_results(api, job_id)
+    last = done[-1] + 2  # two frames past the last finished one: both missing
+    part = api.get(f"/api/jobs/{job_id}/archive", params={"start": done[0], "end": last})
+    assert part.status_code == 200, part.text
+    assert part.headers["X-Vidmatte-Frames"] == runs(done)
+    assert part.headers["X-Vidmatte-Frames-Missing"] == runs([last - 1, last])
+    none = api.get(f"/api/jobs/{job_id}/archive", params={"start": last - 1, "end": last})
+    assert none.status_code == 409
+    detail = none.json()["detail"]
+    assert f"no finished frames among frames {last - 1}-{last}" in detail, detail
+    assert f"/api/jobs/{job_id}/resume" in detail

@@ -42,25 +42,32 @@ class Export:
         return [name for name, _ in self.layers] if len(self.layers) > 1 else []
 
 
-def missing_frames(job: Job, done: Collection[int]) -> list[int]:
-    """The job's frames not among its finished ones (`done`), in order: what its archive lacks
-    and what GET /api/jobs/{id}/frames lists as missing."""
+def missing_frames(
+    job: Job, done: Collection[int], span: tuple[int, int] | None = None
+) -> list[int]:
+    """The job's frames (those of `span` of them) not among its finished ones (`done`), in
+    order: what its archive lacks and what GET /api/jobs/{id}/frames lists as missing."""
     finished = set(done)
-    return [frame for frame in range(job.start, job.end + 1) if frame not in finished]
+    first, last = span or (job.start, job.end)
+    return [frame for frame in range(first, last + 1) if frame not in finished]
 
 
 class MatteLost(Exception):
     """A finished frame's stored matte is gone from the data dir, or damaged there."""
 
 
-def plan_export(store: Store, job_id: str, mattes: Mattes = "objects") -> Export:
-    """Raise LookupError for an unknown job, MatteLost for a finished frame whose matte is not
-    on disk or cut short; `frames` is empty when nothing is finished yet.
+def plan_export(
+    store: Store, job_id: str, mattes: Mattes = "objects", span: tuple[int, int] | None = None
+) -> Export:
+    """The export of the job's finished frames (those from `span[0]` to `span[1]`, both
+    included). Raise LookupError for an unknown job, MatteLost for a finished frame whose matte
+    is not on disk or cut short; `frames` is empty when none is finished yet.
     A job of one object, or one made before objects were stored apart (its stored matte is the
     union), has a single layer whatever `mattes` asks."""
     job = store.job(job_id)
     project = store.project(job.project_id)
-    frames = sorted(store.done_frames(job_id))
+    first, last = span or (job.start, job.end)
+    frames = sorted(f for f in store.done_frames(job_id) if first <= f <= last)
     # Checked before any is read: an archive that streams cannot say so once it has begun.
     for frame in frames:
         if why := _unreadable(store.alpha_path(job_id, frame)):

@@ -1,6 +1,6 @@
-import { For, Show, createSignal, onCleanup } from "solid-js";
+import { For, Show, createEffect, createSignal, onCleanup } from "solid-js";
 import { urls, type Job, type MatteObject } from "../api";
-import { FEATHER_RANGE, SHIFT_EDGE_RANGE, clampEdge, exportChoice, formatLabels, saveExportChoice, type ExportChoice } from "../exportChoice";
+import { FEATHER_RANGE, SHIFT_EDGE_RANGE, clampEdge, exportChoice, formatLabels, partOf, saveExportChoice, type ExportChoice } from "../exportChoice";
 import { MATTES_CHOICES, OUTPUT_FORMATS, archiveQuery, normaliseHexColor } from "../validation";
 import { dialogOpen } from "../focusTrap";
 import { isComposing } from "../keyboard";
@@ -39,6 +39,31 @@ function EdgeField(props: { label: string; testid: string; range: { min: number;
   );
 }
 
+/** One end of the part of a job's frames downloaded, taken when committed as `EdgeField`'s
+ * numbers are: a whole frame of the job's range, shown as kept. */
+function FrameField(props: { label: string; testid: string; job: Job; value: number; onCommit: (frame: number) => void }) {
+  return (
+    <label class="edge-field">
+      {props.label}
+      <input
+        type="number"
+        class="input mono edge-input"
+        data-testid={props.testid}
+        min={props.job.start}
+        max={props.job.end}
+        step={1}
+        value={props.value}
+        onChange={(e) => {
+          const typed = Math.round(e.currentTarget.valueAsNumber);
+          const frame = Number.isFinite(typed) ? Math.min(props.job.end, Math.max(props.job.start, typed)) : props.value;
+          e.currentTarget.value = String(frame);
+          props.onCommit(frame);
+        }}
+      />
+    </label>
+  );
+}
+
 /** Download of one job: formats, composite colour, edge colour, (several objects) which
  * mattes and the edge adjustment (which the result's view shows too), kept per job: a job
  * shows its own choice or the defaults, never the last one typed for another job. */
@@ -64,8 +89,15 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
     ].filter(Boolean);
     return said.length ? `; ${said.join(", ")}` : "";
   };
+  // The part of the job's frames downloaded (all of them unless narrowed), first and last.
+  const first = () => choice().part?.start ?? props.job.start;
+  const last = () => choice().part?.end ?? props.job.end;
+  // A first frame past the last (or a last before the first) takes the other end with it.
+  const setPart = (start: number, end: number) => update({ part: partOf({ start, end }, props.job) });
   const title = () => {
     const formats = formatLabels(choice().formats).join(", ");
+    const part = choice().part;
+    if (part) return `ZIP of frames ${part.start}–${part.end}${partial() ? " (those finished so far)" : ""}, with ${formats}${edge()}`;
     return (partial() ? `ZIP of the ${props.job.frames_done} frames finished so far (of ${props.job.frames_total}), with ${formats}` : `ZIP with ${formats}`) + edge();
   };
   // What the settings button shows; its name says what it opens as well (the shown text alone
@@ -78,6 +110,12 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   // click was aimed at).
   const panelId = `download-settings-${props.job.id}`;
   let toggle!: HTMLButtonElement;
+  let menu: HTMLDivElement | undefined;
+  // Opened under a result low in the side panel, the settings reach past the window's bottom
+  // edge: the panel scrolls them into sight (jsdom has no scrolling).
+  createEffect(() => {
+    if (open()) menu?.scrollIntoView?.({ block: "nearest" });
+  });
   const onDown = (e: Event) => {
     if (open() && !root.contains(e.target as Node)) setOpen(false);
   };
@@ -123,7 +161,7 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
         <span aria-hidden="true">▾</span>
       </button>
       <Show when={open()}>
-        <div class="format-menu" id={panelId} data-testid="format-menu" role="group" aria-label="Download settings">
+        <div ref={menu} class="format-menu" id={panelId} data-testid="format-menu" role="group" aria-label="Download settings">
           <For each={OUTPUT_FORMATS}>
             {(f) => (
               <label class="check" title={f.hint}>
@@ -180,6 +218,13 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
               </For>
             </fieldset>
           </Show>
+          <fieldset class="edge-choice" data-testid="part-choice">
+            <legend>Frames</legend>
+            <div class="part-fields">
+              <FrameField label="First" testid="part-start" job={props.job} value={first()} onCommit={(f) => setPart(f, Math.max(f, last()))} />
+              <FrameField label="Last" testid="part-end" job={props.job} value={last()} onCommit={(f) => setPart(Math.min(f, first()), f)} />
+            </div>
+          </fieldset>
           <fieldset class="edge-choice" data-testid="edge-choice">
             <legend>Edge</legend>
             <div class="edge-fields">

@@ -227,6 +227,32 @@ describe("results panel downloads", () => {
     expect([exportChoice({ id: "j1" }).shiftEdge, exportChoice({ id: "j1" }).feather, feather.value]).toEqual([32, 0, "0"]);
   });
 
+  it("downloads part of a result's frames, within its range, kept with the job's choice", () => {
+    render(() => <ResultsPanel jobs={jobsOf([job({ start: 2, end: 11 })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const first = screen.getByLabelText("First") as HTMLInputElement;
+    const last = screen.getByLabelText("Last") as HTMLInputElement;
+    expect([first.value, first.min, first.max, last.value]).toEqual(["2", "2", "11", "11"]);
+    const download = screen.getByTestId("result-download");
+    fireEvent.change(first, { target: { value: "4" } });
+    fireEvent.change(last, { target: { value: "6" } });
+    expect(download.getAttribute("href")).toBe("/api/jobs/j1/archive?formats=alpha_png&background=00ff00&start=4&end=6");
+    expect(download.getAttribute("title")).toBe("ZIP of frames 4–6, with Alpha PNG sequence");
+    expect(exportChoice({ id: "j1", start: 2, end: 11 }).part).toEqual({ start: 4, end: 6 });
+    // past the job's range: its end, shown as kept; a first frame past the last takes it along
+    fireEvent.change(last, { target: { value: "40" } });
+    expect([last.value, download.getAttribute("href")?.endsWith("start=4&end=11")]).toEqual(["11", true]);
+    fireEvent.change(first, { target: { value: "11" } });
+    fireEvent.change(last, { target: { value: "9" } });
+    expect([first.value, last.value]).toEqual(["9", "9"]);
+    expect(download.getAttribute("href")?.endsWith("start=9&end=9")).toBe(true);
+    // the whole range again: the plain archive, as before any part was chosen
+    fireEvent.change(first, { target: { value: "2" } });
+    fireEvent.change(last, { target: { value: "11" } });
+    expect(download.getAttribute("href")).toBe("/api/jobs/j1/archive?formats=alpha_png&background=00ff00");
+    expect(exportChoice({ id: "j1", start: 2, end: 11 }).part).toBeNull();
+  });
+
   it("reduces chatter in what is downloaded when checked, kept with the job's choice", () => {
     render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     fireEvent.click(screen.getByTestId("result-formats"));

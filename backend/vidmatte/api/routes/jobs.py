@@ -370,10 +370,17 @@ def get_archive(
         description="A job of several objects: each object's matte in its own folder and "
         "video files (named after the object), their union, or both.",
     ),
+    start: int | None = Query(
+        None, ge=0, description="The first frame it holds (a frame index); default: the job's."
+    ),
+    end: int | None = Query(
+        None, ge=0, description="The last frame it holds (a frame index); default: the job's."
+    ),
     edge: EdgeAdjust = Depends(edge_adjust),
     s: Services = Depends(services),
 ) -> StreamingResponse:
     job = s.store.job(job_id)  # 404 for an unknown job
+    span = archive_span(job, start, end)
     try:
         chosen, colour = parse_formats(",".join(formats)), parse_color(background)
     except ValueError as exc:
@@ -385,12 +392,12 @@ def get_archive(
     release_files = s.store.lease(job.project_id, job_id)
     try:
         try:
-            export = plan_export(s.store, job_id, mattes)
+            export = plan_export(s.store, job_id, mattes, span)
         except MatteLost as exc:  # said now: once streaming, it would cut the zip off
             raise HTTPException(500, str(exc)) from exc
         if not export.frames:
             latest = s.store.job(job_id)  # a delete that came meanwhile took the rows: its 404
-            raise HTTPException(409, _no_frames(latest))
+            raise HTTPException(409, _no_frames(latest, span))
         info = export.project.info
         need = staging_bytes(
             chosen, len(export.frames), info.width, info.height, len(export.layers)
@@ -421,7 +428,7 @@ def get_archive(
         layers=export.layer_names,
         timecode=export.project.info.timecode,
     )
-    missing = missing_frames(job, export.frames)
+    missing = missing_frames(job, export.frames, span)
     headers = {
         "Content-Disposition": _attachment(name, in_script),
         # A cancelled, interrupted or running job's archive holds the frames finished so far.
@@ -443,15 +450,34 @@ def reserve_room_to_stage(staging: store.StagingRoom, need: int) -> Callable[[],
     return release
 
 
-def _no_frames(job: store.Job) -> str:
-    """Why a job's archive is refused, and what to do: wait, or resume a job that stopped."""
+def archive_span(job: store.Job, start: int | None, end: int | None) -> tuple[int, int]:
+    """The frames of `job` an archive holds: `start` to `end`, each the job's own when not
+    given; a 422 unless in order and among the job's frames."""
+    first = job.start if start is None else start
+    last = job.end if end is None else end
+    if first > last:
+        raise HTTPException(422, f"start {first} is after end {last}")
+    if first < job.start or last > job.end:
+        raise HTTPException(
+            422,
+            f"frames {first}-{last} are not all matted by this job: job '{job.id}' has "
+            f"frames {job.start}-{job.end}",
+        )
+    return first, last
+
+
+def _no_frames(job: store.Job, span: tuple[int, int]) -> str:
+    """Why a job's archive (of the frames `span`) is refused, and what to do: wait, or resume
+    a job that stopped."""
+    among = "" if span == (job.start, job.end) else f" among frames {span[0]}-{span[1]}"
     if job.status in ("queued", "running"):
+        wait = "for its first frame" if not among else "for them"
         return (
-            f"job '{job.id}' has no finished frames yet: wait for its first frame "
+            f"job '{job.id}' has no finished frames{among} yet: wait {wait} "
             f"(GET /api/jobs/{job.id}/events follows it)"
         )
     return (
-        f"job '{job.id}' is {job.status} and has no finished frames: resume it "
+        f"job '{job.id}' is {job.status} and has no finished frames{among}: resume it "
         f"(POST /api/jobs/{job.id}/resume) to make some"
     )
 
