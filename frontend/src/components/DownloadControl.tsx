@@ -13,10 +13,19 @@ export function jobObjectName(job: Job, oid: number, objects: MatteObject[]): st
   return job.object_names?.[oid] ?? objects.find((o) => o.id === oid)?.name ?? `object ${oid}`;
 }
 
-/** One number of the edge adjustment, taken when committed (Enter, the arrows, leaving the
- * field) rather than at each key, so a half-typed "-" asks the server for nothing; kept within
- * the API's bounds and shown as kept. */
-function EdgeField(props: { label: string; testid: string; range: { min: number; max: number }; value: number; hint: string; onCommit: (px: number) => void }) {
+/** A number of the download settings, taken when committed (Enter, the arrows, leaving the
+ * field) rather than at each key, so a half-typed "-" asks the server for nothing; `keep` makes
+ * what was typed one the API takes, which the field then shows. */
+function NumberField(props: {
+  label: string;
+  testid: string;
+  range: { min: number; max: number };
+  step: number;
+  value: number;
+  hint?: string;
+  keep: (typed: number) => number;
+  onCommit: (value: number) => void;
+}) {
   return (
     <label class="edge-field">
       {props.label}
@@ -26,38 +35,13 @@ function EdgeField(props: { label: string; testid: string; range: { min: number;
         data-testid={props.testid}
         min={props.range.min}
         max={props.range.max}
-        step={0.5}
+        step={props.step}
         value={props.value}
         aria-describedby={props.hint}
         onChange={(e) => {
-          const px = clampEdge(e.currentTarget.valueAsNumber, props.range);
-          e.currentTarget.value = String(px); // the value kept may equal the last: no re-render shows it
-          props.onCommit(px);
-        }}
-      />
-    </label>
-  );
-}
-
-/** One end of the part of a job's frames downloaded, taken when committed as `EdgeField`'s
- * numbers are: a whole frame of the job's range, shown as kept. */
-function FrameField(props: { label: string; testid: string; job: Job; value: number; onCommit: (frame: number) => void }) {
-  return (
-    <label class="edge-field">
-      {props.label}
-      <input
-        type="number"
-        class="input mono edge-input"
-        data-testid={props.testid}
-        min={props.job.start}
-        max={props.job.end}
-        step={1}
-        value={props.value}
-        onChange={(e) => {
-          const typed = Math.round(e.currentTarget.valueAsNumber);
-          const frame = Number.isFinite(typed) ? Math.min(props.job.end, Math.max(props.job.start, typed)) : props.value;
-          e.currentTarget.value = String(frame);
-          props.onCommit(frame);
+          const kept = props.keep(e.currentTarget.valueAsNumber);
+          e.currentTarget.value = String(kept); // the value kept may equal the last: no re-render shows it
+          props.onCommit(kept);
         }}
       />
     </label>
@@ -94,6 +78,9 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   const last = () => choice().part?.end ?? props.job.end;
   // A first frame past the last (or a last before the first) takes the other end with it.
   const setPart = (start: number, end: number) => update({ part: partOf({ start, end }, props.job) });
+  const frames = () => ({ min: props.job.start, max: props.job.end });
+  // A whole frame of the job's range; nothing typed keeps the frame shown.
+  const frameOf = (typed: number, shown: number) => (Number.isFinite(typed) ? Math.min(props.job.end, Math.max(props.job.start, Math.round(typed))) : shown);
   const title = () => {
     const formats = formatLabels(choice().formats).join(", ");
     const part = choice().part;
@@ -221,27 +208,31 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
           <fieldset class="edge-choice" data-testid="part-choice">
             <legend>Frames</legend>
             <div class="part-fields">
-              <FrameField label="First" testid="part-start" job={props.job} value={first()} onCommit={(f) => setPart(f, Math.max(f, last()))} />
-              <FrameField label="Last" testid="part-end" job={props.job} value={last()} onCommit={(f) => setPart(Math.min(f, first()), f)} />
+              <NumberField label="First" testid="part-start" range={frames()} step={1} value={first()} keep={(t) => frameOf(t, first())} onCommit={(f) => setPart(f, Math.max(f, last()))} />
+              <NumberField label="Last" testid="part-end" range={frames()} step={1} value={last()} keep={(t) => frameOf(t, last())} onCommit={(f) => setPart(Math.min(f, first()), f)} />
             </div>
           </fieldset>
           <fieldset class="edge-choice" data-testid="edge-choice">
             <legend>Edge</legend>
             <div class="edge-fields">
-              <EdgeField
+              <NumberField
                 label="Shift edge (px)"
                 testid="shift-edge"
                 range={SHIFT_EDGE_RANGE}
+                step={0.5}
                 value={choice().shiftEdge}
                 hint={`edge-hint-${props.job.id}`}
+                keep={(t) => clampEdge(t, SHIFT_EDGE_RANGE)}
                 onCommit={(shiftEdge) => update({ shiftEdge })}
               />
-              <EdgeField
+              <NumberField
                 label="Feather (px)"
                 testid="feather"
                 range={FEATHER_RANGE}
+                step={0.5}
                 value={choice().feather}
                 hint={`edge-hint-${props.job.id}`}
+                keep={(t) => clampEdge(t, FEATHER_RANGE)}
                 onCommit={(feather) => update({ feather })}
               />
             </div>
