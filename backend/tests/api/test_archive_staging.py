@@ -177,8 +177,16 @@ def test_room_promised_by_a_closed_store_is_not_taken_from_the_next_one(
     def archive(store: Store) -> StreamingResponse:
         served = SimpleNamespace(store=store, settings=Settings(data_dir=store.data_dir))
         return jobs.get_archive(
-            done.job, ["alpha_mp4"], "00ff00", None, "objects", EdgeAdjust(), served
-        )  # type: ignore[arg-type]
+            done.job,
+            ["alpha_mp4"],
+            "00ff00",
+            None,
+            "objects",
+            start=None,
+            end=None,
+            edge=EdgeAdjust(),
+            s=served,  # type: ignore[arg-type]
+        )
 
     unread = archive(done.store)  # its client never read it: the room stays promised
     done.store.close()
