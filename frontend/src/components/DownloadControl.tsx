@@ -6,6 +6,7 @@ import { dialogOpen } from "../focusTrap";
 import { isComposing } from "../keyboard";
 import { Icon } from "./Icon";
 import { onDownloadClick } from "../download";
+import type { InOut } from "../editor/inout";
 
 /** An object of a job as its archive names it: as it was called when the job was made, whatever
  * it is called now (or whether it still exists); data made before jobs kept names: as it is now. */
@@ -51,7 +52,7 @@ function NumberField(props: {
 /** Download of one job: formats, composite colour, edge colour, (several objects) which
  * mattes and the edge adjustment (which the result's view shows too), kept per job: a job
  * shows its own choice or the defaults, never the last one typed for another job. */
-export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
+export function DownloadControl(props: { job: Job; objects: MatteObject[]; inout?: InOut }) {
   const choice = () => exportChoice(props.job);
   const [open, setOpen] = createSignal(false);
   let root!: HTMLDivElement;
@@ -79,6 +80,15 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
   // A first frame past the last (or a last before the first) takes the other end with it.
   const setPart = (start: number, end: number) => update({ part: partOf({ start, end }, props.job) });
   const frames = () => ({ min: props.job.start, max: props.job.end });
+  // The editor's In/Out marks within this result's frames (a lone In runs to its last frame, a
+  // lone Out from its first); null when unset or outside them.
+  const marked = () => {
+    const marks = props.inout;
+    if (!marks || (marks.in === null && marks.out === null)) return null;
+    const start = Math.max(props.job.start, marks.in ?? props.job.start);
+    const end = Math.min(props.job.end, marks.out ?? props.job.end);
+    return start <= end ? { start, end } : null;
+  };
   // A whole frame of the job's range; nothing typed keeps the frame shown.
   const frameOf = (typed: number, shown: number) => (Number.isFinite(typed) ? Math.min(props.job.end, Math.max(props.job.start, Math.round(typed))) : shown);
   const title = () => {
@@ -210,6 +220,19 @@ export function DownloadControl(props: { job: Job; objects: MatteObject[] }) {
             <div class="part-fields">
               <NumberField label="First" testid="part-start" range={frames()} step={1} value={first()} keep={(t) => frameOf(t, first())} onCommit={(f) => setPart(f, Math.max(f, last()))} />
               <NumberField label="Last" testid="part-end" range={frames()} step={1} value={last()} keep={(t) => frameOf(t, last())} onCommit={(f) => setPart(Math.min(f, first()), f)} />
+              <button
+                type="button"
+                class="btn btn-small"
+                data-testid="part-inout"
+                disabled={!marked()}
+                title={props.inout && (props.inout.in !== null || props.inout.out !== null) ? (marked() ? "The frames between the editor's In and Out marks (I / O)" : "The In/Out marks lie outside this result's frames") : "Set In and Out in the editor (I / O) to download that part"}
+                onClick={() => {
+                  const m = marked();
+                  if (m) setPart(m.start, m.end);
+                }}
+              >
+                In/Out
+              </button>
             </div>
           </fieldset>
           <fieldset class="edge-choice" data-testid="edge-choice">

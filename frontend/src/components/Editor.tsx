@@ -122,6 +122,7 @@ export function Editor(props: EditorProps) {
           mode={results.mode()}
           onActivate={results.activate}
           onMode={results.setMode}
+          inout={e.inout.range()}
         />
       </aside>
       <Show when={e.mattingOpen()}>

@@ -8,6 +8,7 @@ import { tabStops } from "../focusTrap";
 import { useFocusKept, useListFocus } from "../listFocus";
 import { confirmAction } from "../confirm";
 import { canResume, isTerminal } from "../sse";
+import type { InOut } from "../editor/inout";
 import { DownloadControl, jobObjectName } from "./DownloadControl";
 import { JobProgressBar, StatusBadge } from "./ProgressBar";
 import { Icon } from "./Icon";
@@ -19,6 +20,8 @@ export interface ResultsPanelProps {
   mode: OverlayMode;
   onActivate: (jid: string | null) => void;
   onMode: (mode: OverlayMode) => void;
+  /** The editor's In/Out marks: a result's download can take its part from them. */
+  inout?: InOut;
 }
 
 function when(iso: string): string {
@@ -148,7 +151,7 @@ export function ResultsPanel(props: ResultsPanelProps) {
                     >
                       {props.activeJobId === id ? "Viewing" : "View"}
                     </button>
-                    <DownloadControl job={j()} objects={props.objects} />
+                    <DownloadControl job={j()} objects={props.objects} inout={props.inout} />
                   </Show>
                   <Show when={!isTerminal(j().status)}>
                     <button class="btn btn-small btn-danger" data-testid="result-cancel" aria-label={`Cancel ${resultName(j())}`} onClick={() => void props.jobs.cancel(id)}>

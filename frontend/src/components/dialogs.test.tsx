@@ -253,6 +253,27 @@ describe("results panel downloads", () => {
     expect(exportChoice({ id: "j1", start: 2, end: 11 }).part).toBeNull();
   });
 
+  it("takes the part downloaded from the editor's In/Out marks, within the result's frames", () => {
+    const [marks, setMarks] = createSignal<{ in: number | null; out: number | null }>({ in: null, out: null });
+    render(() => <ResultsPanel jobs={jobsOf([job({ start: 2, end: 11 })])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} inout={marks()} />);
+    fireEvent.click(screen.getByTestId("result-formats"));
+    const inout = screen.getByTestId("part-inout") as HTMLButtonElement;
+    const download = screen.getByTestId("result-download");
+    expect(inout.disabled).toBe(true); // no marks yet
+    setMarks({ in: 5, out: 7 });
+    fireEvent.click(inout);
+    expect(download.getAttribute("href")?.endsWith("start=5&end=7")).toBe(true);
+    expect([(screen.getByLabelText("First") as HTMLInputElement).value, (screen.getByLabelText("Last") as HTMLInputElement).value]).toEqual(["5", "7"]);
+    setMarks({ in: 0, out: 3 }); // partly before the result: the part it has
+    fireEvent.click(inout);
+    expect(download.getAttribute("href")?.endsWith("start=2&end=3")).toBe(true);
+    setMarks({ in: 9, out: null }); // a lone In: to the result's last frame
+    fireEvent.click(inout);
+    expect(download.getAttribute("href")?.endsWith("start=9&end=11")).toBe(true);
+    setMarks({ in: 20, out: 30 }); // outside it: nothing to take
+    expect([inout.disabled, inout.title]).toEqual([true, "The In/Out marks lie outside this result's frames"]);
+  });
+
   it("reduces chatter in what is downloaded when checked, kept with the job's choice", () => {
     render(() => <ResultsPanel jobs={jobsOf([job()])} objects={objects} activeJobId={null} mode="off" onActivate={() => {}} onMode={() => {}} />);
     fireEvent.click(screen.getByTestId("result-formats"));
