@@ -69,7 +69,7 @@ VIEWS = frozenset(
 STAGE = "stage:"
 # Where each share is counted: (module, attribute) wrapped with a profiler label.
 STAGES = {
-    "plate": ("vidmatte.matte.plate", "BackgroundPlate", ("plate", "add", "feed")),
+    "plate": ("vidmatte.matte.plate", "BackgroundPlate", ("plate", "covered", "add", "feed")),
     "edges": ("vidmatte.matte.infer", None, ("best_edges",)),
 }
 # The H200's cost of one operation, from bench/gpu.sh's table of 2026-12-04: `best` with the

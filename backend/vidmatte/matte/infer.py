@@ -229,16 +229,18 @@ class Matter:
 
     def plate_query(
         self, alpha_low: torch.Tensor, unsure: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """What a frame asks its plate for, from its alpha (1,1,h,w) and unsure band: the
         region it needs, that band, the sure background near the object (which
         `opened_by_plate` may open) and the pixels `seen_through` fits for clear glass
-        (`glass_pixels`), and that near background alone, which the plate's check
+        (`glass_pixels`); that near background alone, which the plate's check
         of the current frame must not count on: a strand the head missed there differs from
         the plate and would read as a plate gone wrong, and nothing would be opened
-        (`BestSettings.reach`)."""
+        (`BestSettings.reach`); and the glass pixels alone, where `moved_through` asks for
+        the views its object covered too (`BackgroundPlate.covered`)."""
         near = near_object(alpha_low, self.best.reach, self.gate)
-        return unsure | near | glass_pixels(alpha_low, self.best), near
+        glass = glass_pixels(alpha_low, self.best)
+        return unsure | near | glass, near, glass
 
     def refine(
         self,
@@ -255,12 +257,13 @@ class Matter:
             return head
         unsure = self.gate.unsure(alpha_low)
         if self.edges == "best":
-            background = None
+            background = covered = None
             if plate is not None:
-                region, near = self.plate_query(alpha_low, unsure)
+                region, near, glass = self.plate_query(alpha_low, unsure)
                 seen, known = plate.plate(low[0], alpha_low[0], region[0], near[0])
                 background = seen[None], known[None]
-            refined, floor, opened = best_edges(low, alpha_low, self.best, background)
+                covered = plate.covered(low[0], alpha_low[0], glass[0], self.best.glass_moved)
+            refined, floor, opened = best_edges(low, alpha_low, self.best, background, covered)
             if plate is not None:
                 plate.add(low[0], refined[0])
             if refined.shape == head.shape:

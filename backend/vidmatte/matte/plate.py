@@ -28,6 +28,11 @@ frame's own sure background nearby agrees with the plate (a moving background or
 registration shows there first). Everything runs in torch on the compute device, float32, in
 memory fixed at construction. The settings' defaults come from the synthetic clips of
 backend/tests/matte/test_plate.py, not from validation clips.
+
+Where no frame saw behind the object, the plate also gives the views whose object covered the
+same place, warped by the background's motion and by the object's own, found from the
+silhouettes (`covered`): through clear glass the first match the frame, on an opaque object
+the second (refine.py's `moved_through`).
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from .filters import dilate, flat_nonzero, launch_bound, sampled_at
+from .filters import box_mean, dilate, flat_nonzero, launch_bound, sampled_at
 
 # Rec. 601 luma: registration runs on brightness only.
 _LUMA = (0.299, 0.587, 0.114)
@@ -116,6 +122,13 @@ def luma(rgb: torch.Tensor) -> torch.Tensor:
     """(B,3,h,w) -> (B,1,h,w)."""
     weights = torch.tensor(_LUMA, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
     return (rgb * weights).sum(1, keepdim=True)
+
+
+def centroid(masks: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """The centroids (B,3), homogeneous normalised coordinates, of masks (B,h,w) whose pixels
+    `grid` (`pixel_grid`, (hw,3)) lists."""
+    flat = masks.flatten(1)
+    return (flat @ grid) / flat.sum(1, keepdim=True).clamp_min(1e-6)
 
 
 def object_mask(alpha: torch.Tensor, lo: float, margin: int) -> torch.Tensor:
@@ -347,6 +360,29 @@ def candidate_costs(
     return cost.view(c, k), overlap.view(c, k)
 
 
+class Covered(NamedTuple):
+    """What the other frames show at the current frame's pixels where their object covered
+    them too (`BackgroundPlate.covered`): the median colour of those views registered by the
+    background's motion (`background`) and by the object's own (`object`), (3,h,w) each, and
+    how many views each median is of (`background_views`, `object_views`, (1,h,w)). Through
+    clear glass a pixel keeps the background's colour as the object moves over it; an opaque
+    object's colour moves with the object."""
+
+    background: torch.Tensor
+    object: torch.Tensor
+    background_views: torch.Tensor
+    object_views: torch.Tensor
+
+
+# The object's own motion is found from its silhouette, not its colours (through clear glass
+# they are the background's): the masks shrunk to the pyramid's levels and softened there by
+# a box of this radius, so that Lucas-Kanade has a slope to follow, with these steps per
+# level, coarsest first (from a start that already has the object's shift:
+# `BackgroundPlate._object_maps`); only the levels with steps are made.
+SILHOUETTE_SOFTEN = 1
+SILHOUETTE_STEPS = (0, 2, 2, 0)
+
+
 class BackgroundPlate:
     """A ring of frames with their alpha, and the background plate they give the current one.
 
@@ -393,6 +429,8 @@ class BackgroundPlate:
         self.next = 0
         self.pending: deque[int] = deque()  # slots fed (`feed`) and not yet matted, in order
         self.motion = torch.eye(3, device=self.device)[None]  # the last frame-to-frame map
+        # The last plate's frame (slot), views, their maps and which were usable (`covered`).
+        self.last: tuple[int, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def __len__(self) -> int:
         return int(self.filled.sum())
@@ -410,6 +448,7 @@ class BackgroundPlate:
         self.next = 0
         self.pending.clear()
         self.motion = torch.eye(3, device=self.device)[None]
+        self.last = None
 
     def _check(self, name: str, x: torch.Tensor, channels: int) -> torch.Tensor:
         if tuple(x.shape) != (channels, *self.size):
@@ -541,6 +580,7 @@ class BackgroundPlate:
             unchecked = self._mask("unchecked", unchecked)
         # The current frame was fed: its map from the newest stored frame is known.
         slot = self._current(rgb)
+        self.last = None
         others = self.filled.clone()
         others[slot] = False
         if not bool(others.any()) or not bool(region.any()):
@@ -565,7 +605,94 @@ class BackgroundPlate:
         usable = (cost <= s.max_cost) & (overlaps[best, pick] >= s.min_overlap)
         usable &= cost <= s.cost_ratio * cost.min() + 1 / 255
         self.registered[ids] = homography
+        self.last = (slot, ids, homography, usable)
         return self._combine(rgb, alpha, region, ids, homography, usable, unchecked)
+
+    @torch.inference_mode()
+    def covered(
+        self, rgb: torch.Tensor, alpha: torch.Tensor, region: torch.Tensor, moved: float
+    ) -> Covered | None:
+        """`Covered` for the current frame rgb (3,h,w) with its alpha (1,h,w), over `region`
+        (bool (1,h,w); 0 elsewhere), from the views and maps of the `plate` just made for
+        it: at each pixel, the views whose object covered it too and had moved at least
+        `moved` pixels against the background there (where it had not, the view shows the
+        same part of the object at the same place, glass or not). None where there is
+        nothing to compare: no plate made for this frame, an empty region, or no view whose
+        object's centroid moved that far (an object still against its background, or
+        followed by the camera)."""
+        rgb, alpha = self._check("rgb", rgb, 3), self._check("alpha", alpha, 1)
+        slot, region = self._current(rgb), self._mask("region", region)
+        if self.last is None or self.last[0] != slot or not bool(region.any()):
+            return None
+        _, ids, along_background, usable = self.last
+        h, w = self.size
+        pixels = torch.tensor([w / 2, h / 2], device=self.device)  # per normalised unit
+        maps = self._object_maps(alpha, ids, along_background, usable, pixels, moved)
+        if maps is None:
+            return None
+        shifted, along_object = maps
+        index = flat_nonzero(region)
+        points = pixel_grid(self.size, self.device)[index]
+        # How far the object moved against the background at each pixel, by its shift
+        # alone and by its fitted map, the lesser: a silhouette that looks the same
+        # turned (a disc) leaves the fit free to turn it, and a turn about a point (a
+        # swinging arm) moves the object far from that point only.
+        apart = torch.stack([shifted, along_object]) - along_background
+        apart = torch.einsum("nj,mkij->mkni", points, apart[..., :2, :])
+        distance = (apart * pixels).norm(dim=-1).amin(0)  # (K,n)
+        away = (distance >= moved)[:, None] & usable[:, None, None]
+        out = Covered(*(torch.zeros(c, h * w, device=self.device) for c in (3, 3, 1, 1)))
+        for i, warped_by in enumerate((along_background, along_object)):
+            saw, inside = warp(self.background, warped_by, points, ids)
+            seen = (saw < 0.001) & inside & away  # (K,1,n)
+            colours = warp(self.rgb, warped_by, points, ids)[0]
+            out[i][:, index] = masked_median(colours, seen)
+            out[i + 2][:, index] = seen.sum(0).float()
+        return Covered(*(x.view(-1, h, w) for x in out))
+
+    def _object_maps(
+        self,
+        alpha: torch.Tensor,
+        ids: torch.Tensor,
+        start: torch.Tensor,
+        usable: torch.Tensor,
+        pixels: torch.Tensor,
+        moved: float,
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Maps (K,3,3) from the current frame, whose alpha is (1,1,h,w), to the views `ids`
+        that follow the object rather than the background: the background's maps `start`
+        shifted to send the object's centroid to the view's, and those refined by
+        Lucas-Kanade on the silhouettes (each frame's object as `_background` grows it), on
+        the pyramid levels `SILHOUETTE_STEPS` runs steps on only. None where no `usable`
+        view's shift reaches `moved` pixels (`pixels`: pixels per normalised unit along x
+        and y): the silhouettes' fit is skipped then."""
+        plan = [
+            (size, n)
+            for size, n in zip(self.sizes, SILHOUETTE_STEPS[-len(self.sizes) :], strict=True)
+            if n
+        ]
+        sizes = [size for size, _ in plan] or [self.sizes[-1]]
+
+        def levels(mask: torch.Tensor) -> list[torch.Tensor]:
+            soft = [box_mean(m, SILHOUETTE_SOFTEN) for m in pyramid(mask, sizes)]
+            return [torch.cat([m, torch.ones_like(m)], 1) for m in soft]
+
+        views, current = levels(1 - self.background[ids]), levels(1 - self._background(alpha))
+        # Started from the background's maps moved to send the object's centroid to the
+        # view's, Lucas-Kanade has only the turn and the change of shape left to find.
+        grid = pixel_grid(sizes[-1], self.device)
+        here = centroid(current[-1][:, 0], grid)[0]  # (3,)
+        there = centroid(views[-1][:, 0], grid)  # (K,3)
+        shift = (there - torch.einsum("j,kij->ki", here, start))[:, :2]  # (K,2)
+        if not bool(((shift * pixels).norm(dim=-1) >= moved)[usable].any()):
+            return None
+        shifted = start.clone()
+        shifted[:, :2, 2] += shift
+        if not plan:
+            return shifted, shifted
+        s = self.settings
+        steps = tuple(n for _, n in plan)
+        return shifted, register(views, current, shifted, steps, s.huber, s.damping)
 
     def _views(self, ids: torch.Tensor, slot: int) -> torch.Tensor:
         """The stored frames `ids` a plate for `slot` is made from: all, or where there are more

@@ -9,7 +9,9 @@ blend holding some of the object (`opened_by_samples`): strands, from the frame 
 background plate (plate.py) it also opens sure background farther out whose colour is not the
 background seen there (`opened_by_plate`; the samples then look only where the frame is not
 quite that background), and lowers the sure foreground deep inside the
-object where the frame is that background seen through it (`seen_through`): clear glass.
+object where the frame is that background seen through it (`seen_through`): clear glass; and
+where no frame saw behind the object, where the frames its object covered after moving show
+the same background there, not the same part of the object (`moved_through`).
 
 fast  the guided filter (He & Sun, 2015) on the unsure pixels: re-sharpens the upsampled
       alpha along the frame's colour edges.
@@ -47,6 +49,7 @@ from .filters import (
 )
 from .head import boundary_band
 from .laplacian import PAIRS, colour_dot, solve, symmetric_inverse
+from .plate import Covered
 
 Edges = Literal["best", "fast", "none"]
 EDGES: tuple[Edges, ...] = ("best", "fast", "none")
@@ -472,6 +475,15 @@ class BestSettings:
     glass_spread: int = 96  # ... how far its sure pixels speak for the object around them,
     glass_sure: float = 0.7  # ... the trust that makes a fitted pixel sure,
     glass_spread_share: float = 0.02  # ... and the least (weighted) share fitted there
+    # Glass from the object's motion (`moved_through`), where the plate never saw behind it:
+    glass_moved: float = 8.0  # the views' object moved at least this far (working px),
+    glass_anchored: float = 0.5  # ... the frame follows the background behind this well,
+    glass_slope: tuple[float, float] = (0.6, 1.4)  # ... with a transmission ratio in here,
+    glass_follows: float = 0.3  # ... and the object's own motion less well than this;
+    glass_around: int = 16  # ... the share of such pixels within this many pixels,
+    glass_local: float = 0.5  # ... that makes a pixel fully see-through,
+    glass_object: tuple[float, float] = (0.1, 0.25)  # ... and over the whole object;
+    glass_alpha: float = 0.3  # ... its alpha where the plate measured none (`measured_glass`)
     strand_reach: int = 8  # sure background this near the object (but what a plate settles)
     strand_alpha: float = 0.2  # ... is opened where the samples find this much object in it
     strand_confidence: float = 0.5  # ... with this confidence (at `sample_fit`),
@@ -598,18 +610,10 @@ def seen_through(
     plate, known = background
     deep = deep_inside(alpha, settings)
     image, plate, weight = (x[..., ::2, ::2] for x in (image, plate, known * deep))
-    # Every window mean in one box filter: weight, then weight x (I, B, I·B, B·B, I·I).
-    stack = torch.cat([image, plate, image * plate, plate * plate, image * image], 1)
-    means = box_mean(torch.cat([weight, weight * stack], 1), settings.glass_radius // 2)
-    share = means[:, :1]
-    i, b, ib, bb, ii = (means[:, 1:] / share.clamp_min(1e-6)).split(3, 1)
-    covariance = (ib - i * b).sum(1, keepdim=True)
-    spread = (bb - b * b).sum(1, keepdim=True).clamp_min(0)
-    variance = (ii - i * i).sum(1, keepdim=True).clamp_min(1e-8)
-    transmission = covariance / (spread + settings.glass_eps)
-    explained = (transmission * covariance / variance).clamp(0, 1)
+    fit = window_fit(image, plate, weight, settings)
     low, high = settings.glass_explained
-    trust = ((explained - low) / (high - low)).clamp(0, 1) * spread / (spread + settings.glass_eps)
+    trust = ((fit.explained - low) / (high - low)).clamp(0, 1) * fit.textured
+    transmission, share = fit.slope, fit.share
     fitted = share >= 0.5
     trust = torch.where(fitted & deep[..., ::2, ::2], trust, 0.0)
     fitted = fitted & (weight > 0.5)
@@ -620,6 +624,95 @@ def seen_through(
     size = tuple(alpha.shape[-2:])
     glass = 1 - resize(transmission, size)
     return glass, torch.where(inside, resize(trust, size), 0.0)
+
+
+class WindowFit(NamedTuple):
+    """`window_fit`'s per-window least squares of a frame against a reference, I = t·R + c:
+    the slope t, the share of the frame's variance it explains, how textured the reference
+    is there (its variance against `glass_eps`, from 0 to 1: a flat reference explains
+    nothing) and the window's share of weight. (1,1,h,w) each."""
+
+    slope: torch.Tensor
+    explained: torch.Tensor
+    textured: torch.Tensor
+    share: torch.Tensor
+
+
+def window_fit(
+    image: torch.Tensor, reference: torch.Tensor, weight: torch.Tensor, settings: BestSettings
+) -> WindowFit:
+    """`WindowFit` of `image` (1,3,h,w) against `reference` (1,3,h,w) over windows of
+    `glass_radius // 2` (the glass fits run on every other row and column), each pixel
+    counting with `weight` (1,1,h,w): the transmission t is one for the three channels, the
+    offset c one per channel."""
+    # Every window mean in one box filter: weight, then weight x (I, R, I·R, R·R, I·I).
+    stack = torch.cat([image, reference, image * reference, reference**2, image * image], 1)
+    means = box_mean(torch.cat([weight, weight * stack], 1), settings.glass_radius // 2)
+    share = means[:, :1]
+    i, r, ir, rr, ii = (means[:, 1:] / share.clamp_min(1e-6)).split(3, 1)
+    covariance = (ir - i * r).sum(1, keepdim=True)
+    spread = (rr - r * r).sum(1, keepdim=True).clamp_min(0)
+    variance = (ii - i * i).sum(1, keepdim=True).clamp_min(1e-8)
+    slope = covariance / (spread + settings.glass_eps)
+    explained = (slope * covariance / variance).clamp(0, 1)
+    return WindowFit(slope, explained, spread / (spread + settings.glass_eps), share)
+
+
+def moved_through(
+    image: torch.Tensor, alpha: torch.Tensor, covered: Covered, settings: BestSettings
+) -> torch.Tensor:
+    """Clear glass where the plate never saw the background behind it: how far (0 to 1) each
+    of the object's pixels (alpha > gate.lo) is see-through, from the other frames whose object
+    covered the same place after moving (`Covered`). Deep inside the object (`deep_inside`),
+    every other row and column, the frame is fitted (`window_fit`) to those views registered
+    by the background's motion and by the object's: a pixel is anchored where the first
+    explains at least `glass_anchored` of its variance with a slope within `glass_slope`
+    (the background behind, seen through much the same glass) and the second less than
+    `glass_follows` (nothing of the object moves with it). An opaque object's texture follows
+    the object; glass shows the background, which stays. A pixel's trust is the share of
+    the fitted pixels within `glass_around` that are anchored, full at `glass_local`, times
+    the object's: the share of all its fitted pixels anchored, from none at the first of
+    `glass_object` to full at the second (a few chance fits on an opaque object, which a
+    lone texture may give, lower nothing). The trust is 0 away from fitted pixels."""
+    s = settings
+    deep = deep_inside(alpha, s)[..., ::2, ::2]
+    image = image[..., ::2, ::2]
+
+    def fit(colours: torch.Tensor, views: torch.Tensor) -> WindowFit:
+        # A median of two views at least: one alone may be a frame whose map went wrong.
+        weight = (views[None, :, ::2, ::2] >= 2) & deep
+        return window_fit(image, colours[None, :, ::2, ::2], weight.float(), s)
+
+    stays = fit(covered.background, covered.background_views)
+    follows = fit(covered.object, covered.object_views)
+    fitted = (stays.share >= 0.5) & (follows.share >= 0.5) & deep
+    slope_low, slope_high = s.glass_slope
+    anchored = (
+        fitted
+        & (stays.explained * stays.textured > s.glass_anchored)
+        & (stays.slope > slope_low)
+        & (stays.slope < slope_high)
+        & (follows.explained * follows.textured < s.glass_follows)
+    ).float()
+    low, high = s.glass_object
+    share = anchored.sum() / fitted.sum().clamp_min(1)  # 0-dim: no host sync
+    whole = ((share - low) / (high - low)).clamp(0, 1)
+    nearby = box_mean(fitted.float(), s.glass_around // 2)
+    local = box_mean(anchored, s.glass_around // 2) / nearby.clamp_min(1e-3)
+    # Fitted pixels on at least 5% of the window around: a share of a few says little.
+    trust = torch.where(nearby > 0.05, (local / s.glass_local).clamp(0, 1) * whole, 0.0)
+    return torch.where(alpha > s.gate.lo, resize(trust, tuple(alpha.shape[-2:])), 0.0)
+
+
+def measured_glass(
+    glass: torch.Tensor, trust: torch.Tensor, settings: BestSettings
+) -> torch.Tensor:
+    """The object's glass as `seen_through` measured it: the mean alpha over the pixels it
+    is sure of (trust >= `glass_sure`), or `glass_alpha` where it is sure of none. A 0-dim
+    tensor (no host sync)."""
+    sure = (trust >= settings.glass_sure).float()
+    count = sure.sum()
+    return torch.where(count > 0, (glass * sure).sum() / count.clamp_min(1), settings.glass_alpha)
 
 
 def _spread_glass(
@@ -668,13 +761,16 @@ def best_edges(
     alpha: torch.Tensor,
     settings: BestSettings = BestSettings(),
     background: Background | None = None,
+    covered: Covered | None = None,
 ) -> Refined:
     """The "best" refinement of the head's `alpha` (1,1,h,w) on its own image (1,3,h,w),
     first opening the sure background near the object where the colour samples find some of
     the object (`opened_by_samples`). `background`: a known background plate for the colour
     samples (`sampled_alpha`), which also opens the sure background near the object where
     the frame is not that background, and lowers the object's deep inside where the frame
-    is that background seen through it (`seen_through`)."""
+    is that background seen through it (`seen_through`). `covered`: with the plate, what
+    other frames show where their object covered the same place, for glass whose
+    background the plate never saw (`moved_through`)."""
     if background is None:
         opened = opened_by_samples(image, alpha, None, settings)
     else:
@@ -686,7 +782,7 @@ def best_edges(
     else:
         refined = Refined(alpha, torch.zeros_like(alpha), opened)
     if background is not None:  # clear glass deep inside, which the solve does not reach
-        refined = _lowered_by_glass(image, alpha, refined, background, settings)
+        refined = _lowered_by_glass(image, alpha, refined, background, settings, covered)
     return refined
 
 
@@ -730,10 +826,18 @@ def _lowered_by_glass(
     refined: Refined,
     background: Background,
     settings: BestSettings,
+    covered: Covered | None = None,
 ) -> Refined:
-    """`refined` lowered towards `seen_through`'s glass as far as that is trusted; the pixels
+    """`refined` lowered towards `seen_through`'s glass as far as that is trusted, and with
+    `covered`, towards the object's glass (`measured_glass`) as far as `moved_through`
+    trusts more; the pixels
     lowered are opened, and their floor follows, for guided upsampling to keep them."""
     glass, trust = seen_through(image, alpha, background, settings)
+    if covered is not None:
+        moved = moved_through(image, alpha, covered, settings)
+        more = moved > trust
+        glass = torch.where(more, measured_glass(glass, trust, settings), glass)
+        trust = torch.where(more, moved, trust)
     lower = trust * (refined.alpha - glass).clamp_min(0)
     lower = torch.where(lower > 1 / 512, lower, 0.0)  # opens no pixel for nothing
     out = refined.alpha - lower
