@@ -370,6 +370,22 @@ def test_glass_the_plate_knows_a_strip_of_is_seen_through_beyond_it(clear: bool)
         assert (out[deep] == 1).all()
 
 
+def _job_frame(image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+    """A frame as a job mattes it: rgb uint8 and SAM2-like mask logits from the object's
+    silhouette (truth > 0), blurred."""
+    soft = _blur((truth > 0).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
+    return (image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))
+
+
+def _glass_clip(
+    height: int, width: int, centres: list[float], radius: float, clear: bool
+) -> tuple[list[tuple[np.ndarray, torch.Tensor]], list[np.ndarray]]:
+    """`_glass_scene`'s disc at each of `centres` as a job's frames (`_job_frame`), and the
+    true alphas."""
+    scenes = [_glass_scene(height, width, cx, radius, clear) for cx in centres]
+    return [_job_frame(image, truth) for image, _, truth in scenes], [s[2] for s in scenes]
+
+
 @pytest.mark.parametrize("clear", [True, False], ids=["glass", "opaque"])
 def test_a_jobs_plate_sees_through_glass_the_head_fills(clear: bool) -> None:
     """Through Matter as a job calls it: a disc of clear glass (true alpha 0.35) moving over a
@@ -378,12 +394,7 @@ def test_a_jobs_plate_sees_through_glass_the_head_fills(clear: bool) -> None:
     glass's in every frame. An opaque textured disc moving the same way keeps its 1 there."""
     h, w = 96, 192
     head = random_head(config=HeadConfig(base_channels=8, working_size=w))
-    frames, truths = [], []
-    for t in range(8):
-        image, _, truth = _glass_scene(h, w, 40 + 12 * t, 26, clear)
-        soft = _blur((truth > 0).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
-        frames.append(((image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))))
-        truths.append(truth)
+    frames, truths = _glass_clip(h, w, [40 + 12 * t for t in range(8)], 26, clear)
     mattes = matte_as_a_job(Matter(head, "cpu", "best", plate=True), frames)
     without = Matter(head, "cpu", "best")
     for (rgb, logits), alpha, truth in zip(frames, mattes, truths, strict=True):
@@ -407,12 +418,7 @@ def test_glass_the_plate_never_sees_behind_is_seen_through_as_it_moves(clear: bo
     0.054; 0.64 to 0.65 before). An opaque disc whose texture moves with it keeps its 1."""
     h, w = 112, 192
     head = random_head(config=HeadConfig(base_channels=8, working_size=w))
-    frames, truths = [], []
-    for t in range(8):
-        image, _, truth = _glass_scene(h, w, 70 + 4 * t, 36, clear)
-        soft = _blur((truth > 0).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
-        frames.append(((image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))))
-        truths.append(truth)
+    frames, truths = _glass_clip(h, w, [70 + 4 * t for t in range(8)], 36, clear)
     mattes = matte_as_a_job(Matter(head, "cpu", "best", plate=True), frames)
     errors = []
     for alpha, truth in zip(mattes, truths, strict=True):
@@ -444,8 +450,7 @@ def test_an_opaque_object_that_barely_moves_is_not_taken_for_glass(moved: float)
         truth = np.clip(36 - np.hypot(yy - h / 2, xx - 80 - t), 0, 1)
         surface = own[:, 64 - t : 64 - t + w]  # moves with the disc
         image = truth[..., None] * surface + (1 - truth[..., None]) * background
-        soft = _blur((truth > 0).astype(np.float32), 5).clip(1e-4, 1 - 1e-4)
-        frames.append(((image * 255).round().astype(np.uint8), _t(np.log(soft / (1 - soft)))))
+        frames.append(_job_frame(image, truth))
         truths.append(truth)
     matter = Matter(head, "cpu", "best", plate=True)
     matter.best = replace(matter.best, glass_moved=moved)
