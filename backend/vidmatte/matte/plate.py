@@ -364,14 +364,15 @@ class Covered(NamedTuple):
     """What the other frames show at the current frame's pixels where their object covered
     them too (`BackgroundPlate.covered`): the median colour of those views registered by the
     background's motion (`background`) and by the object's own (`object`), (3,h,w) each, and
-    how many views each median is of (`background_views`, `object_views`, (1,h,w)). Through
+    where each median is of at least `PlateSettings.min_views` views, as the plate's own
+    must be (`background_known`, `object_known`, bool (1,h,w)). Through
     clear glass a pixel keeps the background's colour as the object moves over it; an opaque
     object's colour moves with the object."""
 
     background: torch.Tensor
     object: torch.Tensor
-    background_views: torch.Tensor
-    object_views: torch.Tensor
+    background_known: torch.Tensor
+    object_known: torch.Tensor
 
 
 # The object's own motion is found from its silhouette, not its colours (through clear glass
@@ -641,13 +642,16 @@ class BackgroundPlate:
         apart = torch.einsum("nj,mkij->mkni", points, apart[..., :2, :])
         distance = (apart * pixels).norm(dim=-1).amin(0)  # (K,n)
         away = (distance >= moved)[:, None] & usable[:, None, None]
-        out = Covered(*(torch.zeros(c, h * w, device=self.device) for c in (3, 3, 1, 1)))
+        out = Covered(
+            *(torch.zeros(3, h * w, device=self.device) for _ in range(2)),
+            *(torch.zeros(1, h * w, dtype=torch.bool, device=self.device) for _ in range(2)),
+        )
         for i, warped_by in enumerate((along_background, along_object)):
             saw, inside = warp(self.background, warped_by, points, ids)
             seen = (saw < 0.001) & inside & away  # (K,1,n)
             colours = warp(self.rgb, warped_by, points, ids)[0]
             out[i][:, index] = masked_median(colours, seen)
-            out[i + 2][:, index] = seen.sum(0).float()
+            out[i + 2][:, index] = seen.sum(0) >= self.settings.min_views
         return Covered(*(x.view(-1, h, w) for x in out))
 
     def _object_maps(

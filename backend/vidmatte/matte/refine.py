@@ -678,13 +678,12 @@ def moved_through(
     deep = deep_inside(alpha, s)[..., ::2, ::2]
     image = image[..., ::2, ::2]
 
-    def fit(colours: torch.Tensor, views: torch.Tensor) -> WindowFit:
-        # A median of two views at least: one alone may be a frame whose map went wrong.
-        weight = (views[None, :, ::2, ::2] >= 2) & deep
+    def fit(colours: torch.Tensor, known: torch.Tensor) -> WindowFit:
+        weight = known[None, :, ::2, ::2] & deep
         return window_fit(image, colours[None, :, ::2, ::2], weight.float(), s)
 
-    stays = fit(covered.background, covered.background_views)
-    follows = fit(covered.object, covered.object_views)
+    stays = fit(covered.background, covered.background_known)
+    follows = fit(covered.object, covered.object_known)
     fitted = (stays.share >= 0.5) & (follows.share >= 0.5) & deep
     slope_low, slope_high = s.glass_slope
     anchored = (
